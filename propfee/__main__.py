@@ -1,0 +1,3 @@
+from propfee.cli import main
+
+main()

@@ -1,0 +1,312 @@
+"""Reading the cells real files contain: text, codes, phones, ID numbers, dates.
+
+Every function takes one raw cell (``str``, ``float``, ``int``, ``bool``, ``date``, ``datetime``
+or ``None`` as the readers deliver them) and returns a clean value, or raises
+:class:`~propfee.errors.InvalidValue` with a message fit to show the user.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+from propfee.errors import InvalidValue
+from propfee.money import excel_float_text
+
+_SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+_FORMULA_GUARD = re.compile(r"^'(?=[=+\-@\t\r])")
+
+
+def text(value: object) -> str:
+    """Any cell as trimmed text; inner runs of whitespace become one space.
+
+    Names keep their own characters (full-width brackets in a company name stay as written);
+    a leading apostrophe that an export added to neutralise a formula is removed.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        if value.isascii() and value == value.strip() and "  " not in value:
+            return _FORMULA_GUARD.sub("", value)
+        cleaned = _SPACES.sub(" ", value).strip()
+        return _FORMULA_GUARD.sub("", cleaned)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return excel_float_text(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def ascii_text(value: object) -> str:
+    """Text with full-width letters, digits and punctuation folded to ASCII (NFKC)."""
+    raw = text(value)
+    if raw.isascii():
+        return raw
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", raw)).strip()
+
+
+def number_text(value: object) -> str:
+    """A code-like cell: ``1001.0`` -> ``'1001'``, ``'１００１'`` -> ``'1001'``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return ascii_text(value)
+
+
+# ---------------------------------------------------------------- building / entrance / room
+
+_BUILDING_SUFFIX = re.compile(
+    r"^(?:第)?([0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)\s*(?:号楼|号|栋|幢|座|#|楼)$"
+)
+_ENTRANCE_SUFFIX = re.compile(r"^(?:第)?([0-9A-Za-z]+)\s*(?:单元|门|号)$")
+_ROOM_SUFFIX = re.compile(r"^([0-9A-Za-z-]+)\s*(?:室|号|房)$")
+_CN_DIGITS = dict(zip("一二三四五六七八九十", range(1, 11), strict=True))
+
+
+def _cn_small_number(word: str) -> str | None:
+    """一..九十九 as Arabic digits (二十三 -> 23); None if it is not such a number."""
+    if not word or any(ch not in _CN_DIGITS for ch in word):
+        return None
+    if len(word) == 1:
+        return str(_CN_DIGITS[word])
+    if len(word) == 2 and word[0] == "十":
+        return str(10 + _CN_DIGITS[word[1]])
+    if len(word) == 2 and word[1] == "十":
+        return str(_CN_DIGITS[word[0]] * 10)
+    if len(word) == 3 and word[1] == "十":
+        return str(_CN_DIGITS[word[0]] * 10 + _CN_DIGITS[word[2]])
+    return None
+
+
+def building_part(value: object) -> str:
+    """``'1号楼'``, ``'1栋'``, ``'1#'``, ``'A座'``, ``1.0`` -> ``'1'`` / ``'A'``; other text as is."""
+    raw = number_text(value)
+    match = _BUILDING_SUFFIX.match(raw)
+    if match:
+        return match.group(1)
+    cn = re.match(r"^(?:第)?([一二三四五六七八九十]+)\s*(?:号楼|栋|幢|座|号)$", raw)
+    if cn and (number := _cn_small_number(cn.group(1))):
+        return number
+    return raw
+
+
+def entrance_part(value: object) -> str:
+    """``'1单元'``, ``'一单元'``, ``1.0`` -> ``'1'``."""
+    raw = number_text(value)
+    match = _ENTRANCE_SUFFIX.match(raw)
+    if match:
+        return match.group(1)
+    cn = re.match(r"^(?:第)?([一二三四五六七八九十]+)\s*(?:单元|门)$", raw)
+    if cn and (number := _cn_small_number(cn.group(1))):
+        return number
+    return raw
+
+
+def room_part(value: object) -> str:
+    """``1001.0`` -> ``'1001'``, ``'1001室'`` -> ``'1001'``."""
+    raw = number_text(value)
+    match = _ROOM_SUFFIX.match(raw)
+    return match.group(1) if match else raw
+
+
+def unit_code(value: object) -> str:
+    """A unit code as written, with full-width characters folded and floats made whole."""
+    code = number_text(value)
+    return code.replace(" ", "")
+
+
+# ---------------------------------------------------------------- phones
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_FLOAT_TEXT = re.compile(r"^\d{7,}\.0+$")
+_PHONE_SPLIT = re.compile(r"[/,;|、，；\n]+|\s*或\s*|\s*及\s*")
+
+
+def is_masked(value: str) -> bool:
+    """True when a phone or ID shows a mask (``138****1234``) rather than the real value."""
+    return "*" in value or "＊" in value
+
+
+def phones(value: object) -> list[str]:
+    """All phone numbers in a cell, first one primary.
+
+    Accepts numbers stored as numbers (``18909711443.0``), ``+86``, dashes and spaces inside
+    a number, landlines with area code (``0931-8123456``) or without (``8123456``), 400/800
+    numbers, and several numbers in one cell separated by ``/ , ; 、`` or spaces.
+    """
+    if value is None or value == "":
+        return []
+    if isinstance(value, float):
+        raw = excel_float_text(value)
+    else:
+        raw = ascii_text(value)
+        if _FLOAT_TEXT.match(raw):  # "18909711443.0": a number that became text
+            raw = raw.split(".")[0]
+    if not raw:
+        return []
+    found: list[str] = []
+    for piece in _PHONE_SPLIT.split(raw):
+        piece = piece.strip()
+        if not piece:
+            continue
+        one = _one_phone(piece)
+        if one is not None:
+            found.append(one)
+            continue
+        words = piece.split()
+        several = [_one_phone(word) for word in words] if len(words) > 1 else [None]
+        if all(several):
+            found.extend(p for p in several if p)
+            continue
+        raise InvalidValue(f"'{piece}' is not a mainland mobile or landline number")
+    unique: list[str] = []
+    for phone in found:
+        if phone not in unique:
+            unique.append(phone)
+    return unique
+
+
+def _one_phone(piece: str) -> str | None:
+    piece = re.sub(r"^(?:\+|00)\s*86[\s-]*", "", piece)
+    piece = re.sub(r"^\(?(0\d{2,3})\)\s*", r"\1-", piece)  # (0931)8123456
+    piece = re.sub(r"(?:转|ext\.?|x)\s*\d{1,6}$", "", piece, flags=re.I).strip()
+    if not re.fullmatch(r"[\d\s-]+", piece):
+        return None
+    digits = re.sub(r"\D", "", piece)
+    if _MOBILE.match(digits):
+        return digits
+    if re.fullmatch(r"[48]00\d{7}", digits):
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    if digits.startswith("0") and 10 <= len(digits) <= 12:
+        area_len = 3 if digits[1] in "12" else 4
+        subscriber = digits[area_len:]
+        if 7 <= len(subscriber) <= 8 and subscriber[0] != "0":
+            return f"{digits[:area_len]}-{subscriber}"
+        return None
+    if 7 <= len(digits) <= 8 and digits[0] not in "01":
+        return digits
+    return None
+
+
+def mask_phone(phone: str) -> str:
+    """``13812341234`` -> ``138****1234``; landlines keep area code and last three digits."""
+    if not phone or is_masked(phone):
+        return phone
+    if _MOBILE.match(phone):
+        return f"{phone[:3]}****{phone[-4:]}"
+    if "-" in phone:
+        head, _, tail = phone.rpartition("-")
+        return f"{head}-{'*' * max(len(tail) - 3, 1)}{tail[-3:]}"
+    return f"{'*' * max(len(phone) - 3, 1)}{phone[-3:]}"
+
+
+def mask_phones(value: str) -> str:
+    return "/".join(mask_phone(p) for p in value.split("/")) if value else ""
+
+
+# ---------------------------------------------------------------- ID numbers
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def id_number(value: object) -> str:
+    """A mainland resident ID (18 digits with a valid check digit, or the old 15 digits),
+    a company's unified social credit code, or another document number (passport,
+    HK/Macau permit) kept as written."""
+    raw = number_text(value).upper().replace(" ", "")
+    if not raw or is_masked(raw):
+        return raw
+    if re.fullmatch(r"\d{17}[\dX]", raw):
+        total = sum(int(d) * w for d, w in zip(raw[:17], _ID_WEIGHTS, strict=True))
+        if _ID_CHECK[total % 11] != raw[17]:
+            raise InvalidValue(f"'{raw}' is not a valid ID number (check digit does not match)")
+        birth = raw[6:14]
+        try:
+            datetime.strptime(birth, "%Y%m%d")
+        except ValueError:
+            raise InvalidValue(f"'{raw}' is not a valid ID number (no such birth date)") from None
+        return raw
+    if re.fullmatch(r"\d{15}", raw) or _USCC.match(raw):
+        return raw
+    if re.fullmatch(r"\d+", raw):
+        raise InvalidValue(f"'{raw}' is not a valid ID number ({len(raw)} digits; expected 18)")
+    if re.fullmatch(r"[A-Z0-9()\-]{5,20}", raw):
+        return raw  # passport, 港澳通行证 and other documents
+    raise InvalidValue(f"'{raw}' is not an ID or document number")
+
+
+def mask_id(value: str) -> str:
+    """Keep the first 6 and last 4 characters: ``620102********1234``."""
+    if not value or is_masked(value) or len(value) <= 8:
+        return value if len(value) <= 4 else value[:2] + "*" * (len(value) - 2)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def birthday_from_id(value: str) -> date | None:
+    """The birth date a mainland 18- or 15-digit ID number carries, if any."""
+    try:
+        if re.fullmatch(r"\d{17}[\dX]", value):
+            return datetime.strptime(value[6:14], "%Y%m%d").date()
+        if re.fullmatch(r"\d{15}", value):
+            return datetime.strptime("19" + value[6:12], "%Y%m%d").date()
+    except ValueError:
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- dates
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_TIME_TAIL = re.compile(r"^(?:[T\s]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$")
+
+
+def parse_date(value: object) -> date | None:
+    """A date cell: an Excel date, an Excel serial number, or text such as ``2020-6-10``,
+    ``2020/06/10``, ``2020.6.10``, ``2020年6月10日``, ``20200610`` (a time after it is
+    ignored). Blank gives None. Day-first or month-first forms (``10/06/2020``) are refused
+    as ambiguous."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise InvalidValue(f"{value!r} is not a date")
+    if isinstance(value, (int, float)):
+        if not float(value).is_integer() and isinstance(value, float):
+            value = int(value)  # a date-time serial: keep the day
+        serial = int(value)
+        if 20000 <= serial <= 80000:  # 1954 .. 2119: what a delivery or payment date can be
+            return _EXCEL_EPOCH + timedelta(days=serial)
+        if 19000101 <= serial <= 21001231:
+            return _date_from_text(str(serial), str(value))
+        raise InvalidValue(f"{excel_float_text(float(value))} is not a date")
+    raw = ascii_text(value)
+    if not raw:
+        return None
+    return _date_from_text(raw, raw)
+
+
+def _date_from_text(raw: str, shown: str) -> date:
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(raw)
+        if match and _TIME_TAIL.match(raw[match.end() :]):
+            year, month, day = (int(g) for g in match.groups())
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise InvalidValue(f"'{shown}' is not a real date") from None
+    if re.fullmatch(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", raw):
+        raise InvalidValue(f"'{shown}' is ambiguous; write the date as YYYY-MM-DD")
+    raise InvalidValue(f"'{shown}' is not a date (expected YYYY-MM-DD)")

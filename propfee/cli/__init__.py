@@ -1,0 +1,103 @@
+"""The ``propfee`` command line: thin Typer commands over the core modules.
+
+Each command parses its options, calls one core function and renders the result. Errors the
+user can fix arrive as PropfeeError and leave as one red line on stderr with exit code 1
+(usage errors: 2); an unexpected failure is one line too, unless PROPFEE_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+
+import typer
+from typer.core import TyperGroup
+
+from propfee.errors import PropfeeError
+
+
+class PropfeeGroup(TyperGroup):
+    """Turns exceptions into one clear line and an exit code, for every subcommand."""
+
+    def invoke(self, ctx):
+        from propfee.cli.common import debug_enabled, fail
+
+        try:
+            return super().invoke(ctx)
+        except PropfeeError as exc:
+            fail(None, exc)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            fail(None, PropfeeError("interrupted; the command's changes were rolled back"))
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(1) from None
+        except sqlite3.Error as exc:
+            if debug_enabled():
+                raise
+            from propfee.db import translate
+
+            error = translate(exc, "database")
+            if not isinstance(error, PropfeeError):
+                error = PropfeeError(f"database error: {exc}")
+            fail(None, error)
+            raise typer.Exit(error.exit_code) from None
+        except Exception as exc:
+            if debug_enabled() or _from_framework(exc):
+                raise
+            fail(
+                None,
+                PropfeeError(
+                    f"internal error: {type(exc).__name__}: {exc} (PROPFEE_DEBUG=1 shows the traceback)"
+                ),
+            )
+            raise typer.Exit(1) from None
+
+
+def _from_framework(exc: Exception) -> bool:
+    """Exit, Abort and usage errors belong to Typer/Click, which print them and pick the code."""
+    return any(k.__module__.split(".")[0] in ("typer", "click") for k in type(exc).__mro__)
+
+
+app = typer.Typer(
+    cls=PropfeeGroup,
+    name="propfee",
+    help="Property-fee collection and owner relations for an estate, over one SQLite file.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from propfee import __version__
+
+        typer.echo(f"propfee {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Property-fee collection and owner relations for an estate, over one SQLite file.
+
+    Every command takes --db (or $PROPFEE_DB, else ./propfee.db) and --config (or
+    $PROPFEE_CONFIG, else propfee.toml beside the database). Start with: propfee demo
+    """
+
+
+from propfee.cli import demo, roster  # noqa: E402  (registers the commands)
+
+roster.register(app)
+demo.register(app)
+
+
+def main() -> None:
+    app(prog_name="propfee")

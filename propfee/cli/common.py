@@ -1,0 +1,264 @@
+"""What every command shares: the global options, opening the database, the clock, output
+(table / JSON / CSV to stdout; messages and progress to stderr) and error translation."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from propfee.errors import InvalidValue, PropfeeError, RowErrors
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="PROPFEE_DB",
+        show_envvar=True,
+        metavar="PATH",
+        help="Database file [default: ./propfee.db].",
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        envvar="PROPFEE_CONFIG",
+        show_envvar=True,
+        metavar="FILE",
+        help="Settings file (TOML) [default: propfee.toml beside the database].",
+    ),
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print nothing on success (for cron).")
+]
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", metavar="YYYY-MM-DD", help="The day to act as of [default: today]."),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Do everything, report it, then roll back.")
+]
+NoMaskOpt = Annotated[bool, typer.Option("--no-mask", help="Show phone and ID numbers in full.")]
+
+
+def today() -> date:
+    """The one place that reads the calendar; the core receives the date as a parameter."""
+    return date.today()
+
+
+def now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+def parse_day(value: str | None, *, option: str = "--as-of") -> date:
+    if value is None or value == "":
+        return today()
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidValue(f"{option}: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+@dataclass
+class Env:
+    """One command's view of the world: where the database is, the settings, the consoles."""
+
+    db_path: Path
+    config: Path | None
+    quiet: bool
+    _conn: sqlite3.Connection | None = None
+    _settings: Any = None
+    _err: Any = field(default=None, repr=False)
+    _out: Any = field(default=None, repr=False)
+
+    @property
+    def err(self):
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, highlight=False, soft_wrap=True)
+        return self._err
+
+    @property
+    def out(self):
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(highlight=False, soft_wrap=False)
+            if not self._out.is_terminal:
+                self._out.width = 200  # a pipe or a file: never truncate a table cell
+        return self._out
+
+    def connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            from propfee.db import connect
+
+            self._conn = connect(self.db_path)
+        return self._conn
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from propfee.config import load_settings, settings_path
+
+            self._settings = load_settings(settings_path(self.config, self.db_path))
+        return self._settings
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(message, markup=False)
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"[yellow]warning:[/yellow] {_escape(message)}")
+
+    def result(self, message: str) -> None:
+        """A write command's summary: stdout, suppressed by --quiet."""
+        if not self.quiet:
+            self.out.print(message, markup=False, soft_wrap=True)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @contextmanager
+    def progress(self, description: str) -> Iterator[Callable[[int, int], None] | None]:
+        """A progress bar on stderr when it is a terminal (and not --quiet)."""
+        if self.quiet or not sys.stderr.isatty():
+            yield None
+            return
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(description, total=None)
+
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield tick
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def open_env(db: Path | None, config: Path | None, quiet: bool = False) -> Env:
+    return Env(db_path=db or Path("propfee.db"), config=config, quiet=quiet)
+
+
+# ---------------------------------------------------------------- listings
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    header: str
+    justify: str = "left"
+
+
+def emit(
+    env: Env,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Col],
+    fmt: Format,
+    *,
+    title: str | None = None,
+    footer: dict[str, Any] | None = None,
+    document: dict[str, Any] | None = None,
+) -> None:
+    """Print rows as a rich table, JSON (``document`` if given, else the list) or CSV."""
+    if fmt is Format.json:
+        write_json(document if document is not None else list(rows))
+        return
+    if fmt is Format.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow([c.key for c in columns])
+        for row in rows:
+            writer.writerow([_plain(row.get(c.key)) for c in columns])
+        return
+    from rich.table import Table
+
+    table = Table(title=title, show_footer=footer is not None, header_style="bold")
+    for c in columns:
+        table.add_column(
+            c.header,
+            justify=c.justify,  # type: ignore[arg-type]
+            footer=_plain((footer or {}).get(c.key, "")),
+        )
+    for row in rows:
+        table.add_row(*(_escape(_plain(row.get(c.key))) for c in columns))
+    env.out.print(table)
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    return str(value)
+
+
+def write_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    sys.stdout.write("\n")
+
+
+# ---------------------------------------------------------------- errors
+
+
+def show_row_errors(env: Env, exc: RowErrors, fmt: Format, base: dict[str, Any]) -> None:
+    """Row errors: in the JSON document on stdout for --format json (and the summary line on
+    stderr), else every bad row and the summary on stderr."""
+    if fmt is Format.json:
+        write_json({**base, "errors": [e.as_dict() for e in exc.errors]})
+        env.err.print(f"[red]error:[/red] {_escape(str(exc))}", soft_wrap=True)
+    else:
+        fail(env, exc)
+
+
+def fail(env_or_none: Env | None, exc: PropfeeError, limit: int = 200) -> None:
+    """Print a user error on stderr: one line, preceded by each bad row of an import."""
+    from rich.console import Console
+
+    console = env_or_none.err if env_or_none else Console(stderr=True, highlight=False)
+    if isinstance(exc, RowErrors):
+        for error in exc.errors[:limit]:
+            console.print(f"[red]✗[/red] {_escape(str(error))}", soft_wrap=True)
+        if len(exc.errors) > limit:
+            console.print(f"… and {len(exc.errors) - limit} more (--format json lists them all)")
+    console.print(f"[red]error:[/red] {_escape(str(exc))}", soft_wrap=True)
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("PROPFEE_DEBUG", "") not in ("", "0")

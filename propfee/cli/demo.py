@@ -1,0 +1,50 @@
+"""propfee demo: build the demo estate and say what to try next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from propfee.cli.common import AsOfOpt, QuietOpt, now, open_env, parse_day
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+
+
+def demo(
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Folder for the demo database and files.")
+    ] = Path("propfee-demo"),
+    as_of: AsOfOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build a demo estate (翠湖花园, about 200 units) from the shipped sample data.
+
+    Re-running rebuilds the demo database; a folder holding any other database is refused.
+
+    Example: propfee demo --dir /tmp/demo
+    """
+    from propfee.demo import build_demo
+
+    env = open_env(folder / "propfee.db", None, quiet)
+    report = build_demo(folder, as_of=parse_day(as_of), now=now())
+    r = report.roster
+    db = report.db_path
+    env.result(f"{'Rebuilt' if report.replaced else 'Built'} the demo estate in {folder}/")
+    env.result(
+        f"  roster: {r.rows} units imported from {folder / 'roster.xlsx'} "
+        f"(added {r.added}), settings in {folder / 'propfee.toml'}"
+    )
+    for notice in r.notices:
+        env.result(f"  note: {notice}")
+    env.result("")
+    env.result("Try next:")
+    env.result(f"  export PROPFEE_DB={db}")
+    env.result("  propfee units list --building 1")
+    env.result("  propfee units list --kind 车位 --format json")
+    env.result("  propfee units show 1-1-101")
+    env.result(f"  propfee export-units {folder / 'export.xlsx'} --mask")
+    env.result(f"  propfee import-units {folder / 'export.xlsx'} --dry-run")

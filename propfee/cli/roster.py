@@ -1,0 +1,303 @@
+"""Roster commands: import-units, export-units, units list, units show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from propfee import cells, roster
+from propfee.cli.common import (
+    AsOfOpt,
+    Col,
+    ConfigOpt,
+    DbOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    NoMaskOpt,
+    QuietOpt,
+    emit,
+    now,
+    open_env,
+    parse_day,
+    show_row_errors,
+)
+from propfee.errors import RowErrors
+from propfee.money import hundredths_str
+
+units_app = typer.Typer(help="List and look up units.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import-units")(import_units)
+    app.command("export-units")(export_units)
+    app.add_typer(units_app, name="units")
+
+
+def import_units(
+    file: Annotated[Path, typer.Argument(help="Roster file: .xlsx, .xls, .csv (UTF-8 or GBK).")],
+    map_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--map", metavar="FILE", help="TOML file naming headers propfee does not know."
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(help="Read only this sheet [default: every sheet with a roster header]."),
+    ] = None,
+    as_of: AsOfOpt = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Import or update the owner roster (业主信息) from a spreadsheet.
+
+    One row per unit, with its owner and optionally a tenant. Columns are found by their
+    Chinese or English headers (房号 or 楼号/单元/房间, 建筑面积, 房屋类型, 业主, 手机号, 身份证号,
+    交付日期, 租户, 缴费方, 备注 …). Every bad row is reported with its Excel row number and
+    nothing is written. Re-importing updates units by code; a new owner is recorded from the
+    row's 过户日期, else --as-of.
+
+    Example: propfee import-units 业主信息.xlsx --dry-run
+    """
+    env = open_env(db, config, quiet)
+    column_map = roster.load_map(map_file)
+    conn = env.connect()
+    try:
+        with env.progress(f"reading {file.name}") as tick:
+            report = roster.import_roster(
+                conn,
+                file,
+                as_of=parse_day(as_of),
+                now=now(),
+                column_map=column_map,
+                sheet=sheet,
+                dry_run=dry_run,
+                progress=tick,
+            )
+    except RowErrors as exc:
+        show_row_errors(env, exc, fmt, {"added": 0, "updated": 0, "unchanged": 0})
+        raise typer.Exit(1) from None
+    for notice in report.notices:
+        env.info(f"note: {notice}")
+    if fmt is Format.json:
+        from propfee.cli.common import write_json
+
+        write_json(report.as_dict())
+        return
+    if fmt is Format.csv:
+        emit(
+            env,
+            [report.as_dict()],
+            [
+                Col(k, k)
+                for k in ("added", "updated", "unchanged", "owner_changes", "tenant_changes")
+            ],
+            fmt,
+        )
+        return
+    sheets = ", ".join(report.sheets)
+    line = (
+        f"{file.name} [{sheets}]: {report.rows} units — added {report.added}, "
+        f"updated {report.updated}, unchanged {report.unchanged}"
+    )
+    if report.owner_changes or report.tenant_changes:
+        line += f" (owner changes {report.owner_changes}, tenant changes {report.tenant_changes})"
+    env.result(line)
+    if dry_run:
+        env.result("dry run: nothing was written")
+
+
+def export_units(
+    file: Annotated[Path, typer.Argument(help="Where to write: .xlsx or .csv.")],
+    mask: Annotated[
+        bool, typer.Option("--mask", help="Mask phone and ID numbers (138****1234).")
+    ] = False,
+    building: Annotated[str | None, typer.Option(help="Only this building.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only this kind (residential, 住宅, 车位 …).")
+    ] = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Export the roster with current owners and tenants, under Chinese headers.
+
+    The file imports back unchanged (export → import-units reports no change). Text that a
+    spreadsheet could run as a formula is neutralised.
+
+    Example: propfee export-units 业主信息.xlsx --mask
+    """
+    env = open_env(db, config, quiet)
+    count = roster.export_units(
+        env.connect(),
+        file,
+        mask=mask,
+        building=building,
+        kind=roster.resolve_kind(kind) if kind else None,
+    )
+    env.result(f"wrote {count} units to {file}")
+
+
+_LIST_COLUMNS = (
+    Col("code", "房号"),
+    Col("kind", "类型"),
+    Col("area", "面积㎡", "right"),
+    Col("owner", "业主"),
+    Col("phone", "电话"),
+    Col("delivered_on", "交付日期"),
+    Col("tenant", "租户"),
+    Col("payer", "缴费方"),
+)
+
+
+@units_app.command("list")
+def units_list(
+    building: Annotated[
+        str | None, typer.Option(help="Only this building (1, 1栋, 1号楼 …).")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only this kind (residential, 住宅, 车位 …).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Owner name contains this text.")] = None,
+    no_mask: NoMaskOpt = False,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List units with their current owner; phones are masked unless --no-mask.
+
+    Example: propfee units list --building 1 --kind 住宅 --format csv
+    """
+    env = open_env(db, config)
+    units = roster.list_units(
+        env.connect(),
+        building=building,
+        kind=roster.resolve_kind(kind) if kind else None,
+        owner=owner,
+    )
+    rows = [_unit_json(u, mask=not no_mask) for u in units]
+    if fmt is Format.table:
+        for row in rows:
+            row["kind"] = roster.kind_label(row["kind"])
+            row["payer"] = _PAYER_LABELS.get(row["payer"], row["payer"])
+    emit(env, rows, _LIST_COLUMNS, fmt, title=f"{len(rows)} units" if fmt is Format.table else None)
+
+
+_PAYER_LABELS = {"owner": "业主", "tenant": "租户", "developer": "开发建设单位"}
+
+
+def _unit_json(u: roster.UnitView, *, mask: bool) -> dict[str, object]:
+    phones = cells.mask_phones(u.phones) if mask else u.phones
+    return {
+        "code": u.code,
+        "building": u.building,
+        "entrance": u.entrance,
+        "room": u.room,
+        "floor": u.floor,
+        "kind": u.kind,
+        "area": hundredths_to_text(u.area_x100),
+        "area_basis": u.area_basis,
+        "inner_area": hundredths_to_text(u.inner_area_x100),
+        "delivered_on": u.delivered_on,
+        "owner": u.owner,
+        "phone": phones.split("/")[0] if phones else "",
+        "phones": phones,
+        "id_number": (cells.mask_id(u.id_number) if mask else u.id_number),
+        "tenant": u.tenant,
+        "tenant_phone": cells.mask_phones(u.tenant_phones) if mask else u.tenant_phones,
+        "payer": u.payer,
+        "notes": u.notes,
+    }
+
+
+def hundredths_to_text(value: int | None) -> str | None:
+    if value is None:
+        return None
+    whole, part = divmod(value, 100)
+    return f"{whole}.{part:02d}"
+
+
+@units_app.command("show")
+def units_show(
+    code: Annotated[str, typer.Argument(help="The unit code, e.g. 1-1-1001.")],
+    no_mask: NoMaskOpt = False,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Show one unit: area, kind, owner and tenant history.
+
+    Example: propfee units show 1-1-1001
+    """
+    env = open_env(db, config)
+    detail = roster.unit_detail(env.connect(), code)
+    mask = not no_mask
+    unit = _unit_json(detail.unit, mask=mask)
+    history = [
+        {
+            "role": h.role,
+            "name": h.name,
+            "kind": h.kind,
+            "phones": cells.mask_phones(h.phones) if mask else h.phones,
+            "from": h.start_on,
+            "to": h.end_on,
+            "pays": h.pays,
+            "source": h.source,
+        }
+        for h in detail.history
+    ]
+    if fmt is not Format.table:
+        emit(
+            env,
+            history,
+            [Col(k, k) for k in ("role", "name", "phones", "from", "to", "pays")],
+            fmt,
+            document={**unit, "occupancy": history},
+        )
+        return
+    u = detail.unit
+    lines = [
+        f"[bold]{u.code}[/bold]  {roster.kind_label(u.kind)}"
+        + (f"  楼栋 {u.building}" if u.building else "")
+        + (f"  单元 {u.entrance}" if u.entrance else "")
+        + (f"  房间 {u.room}" if u.room else "")
+        + (f"  楼层 {u.floor}" if u.floor else ""),
+        f"计费面积 {hundredths_str(u.area_x100) or '—'} ㎡"
+        + (f" ({u.area_basis})" if u.area_basis else "")
+        + (f"  套内面积 {hundredths_str(u.inner_area_x100)} ㎡" if u.inner_area_x100 else ""),
+        f"交付日期 {u.delivered_on or '—'}  缴费方 {_PAYER_LABELS.get(u.payer, u.payer)}",
+    ]
+    if u.notes:
+        lines.append(f"备注 {u.notes}")
+    for line in lines:
+        env.out.print(line, highlight=False)
+    rows = [
+        {
+            **h,
+            "role": {"owner": "业主", "tenant": "租户"}[h["role"]],
+            "pays": "✓" if h["pays"] else "",
+            "from": h["from"] or "(建档前)",
+            "to": h["to"] or "至今",
+        }
+        for h in history
+    ]
+    emit(
+        env,
+        rows,
+        (
+            Col("role", "角色"),
+            Col("name", "姓名/名称"),
+            Col("phones", "电话"),
+            Col("from", "起"),
+            Col("to", "止"),
+            Col("pays", "缴费"),
+        ),
+        fmt,
+        title="业主/租户记录",
+    )

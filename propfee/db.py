@@ -1,0 +1,126 @@
+"""Opening the database and running one command as one transaction.
+
+Every connection: WAL journal, foreign keys on, a busy timeout, ``synchronous=FULL`` (a
+ledger must survive a power cut). A new database file is created with mode 0600 and migrated
+on first use. Writers take the write lock up front with ``BEGIN IMMEDIATE`` so two processes
+queue instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from propfee.errors import DatabaseBusy, DatabaseError
+
+DEFAULT_BUSY_TIMEOUT = 60.0  # seconds; a 100k-unit import holds the lock for a few seconds
+
+
+def busy_timeout() -> float:
+    raw = os.environ.get("PROPFEE_BUSY_TIMEOUT", "")
+    try:
+        return float(raw) if raw else DEFAULT_BUSY_TIMEOUT
+    except ValueError:
+        raise DatabaseError(f"PROPFEE_BUSY_TIMEOUT={raw!r} is not a number of seconds") from None
+
+
+def connect(path: str | Path, *, create: bool = True, migrate: bool = True) -> sqlite3.Connection:
+    """Open (creating and migrating if needed) the propfee database at ``path``."""
+    from propfee import migrations
+
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise DatabaseError(f"{path}: no such database")
+        if not path.parent.is_dir():
+            raise DatabaseError(f"{path}: folder {path.parent} does not exist")
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(fd)
+        except FileExistsError:
+            pass  # another process created it a moment ago
+        except OSError as exc:
+            raise DatabaseError(f"{path}: cannot create the database ({exc.strerror})") from None
+    elif path.is_dir():
+        raise DatabaseError(f"{path}: is a directory, not a database file")
+    timeout = busy_timeout()
+    try:
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as exc:
+        raise translate(exc, path) from None
+    conn.row_factory = sqlite3.Row
+    if migrate:
+        try:
+            migrations.migrate(conn, path)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise translate(exc, path) from None
+    return conn
+
+
+def translate(exc: sqlite3.Error, path: Path | str) -> Exception:
+    """An sqlite3 error as the user-facing error it means."""
+    message = str(exc)
+    if "locked" in message or "busy" in message:
+        return DatabaseBusy(
+            f"{path}: another propfee command is still writing (waited {busy_timeout():g}s); "
+            "try again when it has finished"
+        )
+    if "file is not a database" in message or "malformed" in message:
+        return DatabaseError(f"{path}: not a propfee database, or the file is damaged ({message})")
+    if "readonly" in message or "read-only" in message:
+        return DatabaseError(f"{path}: the database is read-only ({message})")
+    if "disk" in message and ("full" in message or "I/O" in message):
+        return DatabaseError(f"{path}: cannot write the database ({message})")
+    if "unable to open" in message:
+        return DatabaseError(f"{path}: cannot open the database ({message})")
+    return exc
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, *, dry_run: bool = False) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception (or ``dry_run``) rolls everything back."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise translate(exc, _db_name(conn)) from None
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    if dry_run:
+        conn.rollback()
+        return
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError as exc:
+        conn.rollback()
+        raise translate(exc, _db_name(conn)) from None
+
+
+def _db_name(conn: sqlite3.Connection) -> str:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return row[2] if row else "database"
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

@@ -1,0 +1,80 @@
+"""The errors propfee raises for the user. Only the CLI layer turns them into exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PropfeeError(Exception):
+    """A problem the user can fix; shown as one line, exit 1."""
+
+    exit_code = 1
+
+
+class InvalidValue(PropfeeError, ValueError):
+    """A single value (amount, date, phone …) that cannot be understood."""
+
+
+class NotFound(PropfeeError):
+    """A unit, party or record named by the user does not exist."""
+
+
+class DatabaseError(PropfeeError):
+    """The database file is missing, unreadable, too new or not a propfee database."""
+
+
+class DatabaseBusy(PropfeeError):
+    """Another propfee process held the database longer than the busy timeout."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+class ConfigError(PropfeeError):
+    """The settings file is unreadable or holds an unknown or ill-typed key."""
+
+
+class FileFormatError(PropfeeError):
+    """An input file is not a spreadsheet/CSV, is empty, truncated or has no usable header."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad cell or row of an imported file, located as the user sees it in Excel."""
+
+    file: str
+    sheet: str
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}"
+        if self.sheet:
+            where += f" [{self.sheet}]"
+        where += f" row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        shown = f" '{self.value}'" if self.value != "" else ""
+        return f"{where}:{shown} — {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+class RowErrors(PropfeeError):
+    """An import found bad rows; all are reported together and nothing was written."""
+
+    def __init__(self, errors: list[RowError], summary: str = ""):
+        self.errors = errors
+        count = len(errors)
+        super().__init__(
+            summary or f"{count} bad row{'s' if count != 1 else ''}; nothing was written"
+        )

@@ -1,0 +1,250 @@
+"""The command line: conventions every command keeps, and the roster commands end to end."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+
+from conftest import dump, write_xlsx
+
+from propfee import db, roster
+from propfee.cli import app
+
+HEADER = ["楼号", "单元", "房间", "房屋类型", "建筑面积", "业主姓名", "联系电话", "交付日期"]
+
+
+def small_roster(tmp_path, name="r.xlsx"):
+    return write_xlsx(
+        tmp_path / name,
+        [
+            HEADER,
+            [1, 1, 101, "住宅", 89.37, "张三", 13812341234.0, date(2020, 6, 10)],
+            [1, 1, 102, "住宅", 120, "李四", "13900001111", "2020/6/10"],
+            ["P", None, "001", "车位", None, "张三", 13812341234.0, None],
+        ],
+    )
+
+
+def test_help_lists_the_commands(runner):
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("import-units", "export-units", "units", "demo"):
+        assert command in result.stdout
+
+
+def test_help_starts_without_heavy_imports(tmp_path):
+    code = (
+        "import sys\n"
+        "from propfee.cli import app\n"
+        "try:\n"
+        "    app(['--help'], prog_name='propfee')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('openpyxl', 'python_calamine', 'jinja2', 'sqlite_utils')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert "HEAVY []" in result.stderr, result.stderr
+
+
+def test_python_dash_m_works(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "propfee", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("propfee ")
+
+
+def test_import_then_list_and_show(cli, tmp_path, db_path):
+    result = cli("import-units", str(small_roster(tmp_path)), "--as-of", "2026-11-15")
+    assert result.exit_code == 0, result.output
+    assert "added 3" in result.stdout
+    listing = cli("units", "list", "--format", "json")
+    units = json.loads(listing.stdout)
+    assert [u["code"] for u in units] == ["1-1-101", "1-1-102", "P-001"]
+    assert units[0]["phone"] == "138****1234"  # masked by default
+    assert units[0]["area"] == "89.37"
+    unmasked = json.loads(cli("units", "list", "--format", "json", "--no-mask").stdout)
+    assert unmasked[0]["phone"] == "13812341234"
+    table = cli("units", "list", "--kind", "车位")
+    assert "P-001" in table.stdout and "1-1-101" not in table.stdout
+    assert "138****1234" in table.stdout
+    csv_out = cli("units", "list", "--format", "csv", "--building", "1号楼")
+    assert csv_out.stdout.splitlines()[0].startswith("code,kind,area")
+    assert len(csv_out.stdout.splitlines()) == 3
+    shown = cli("units", "show", "1-1-101", "--format", "json")
+    detail = json.loads(shown.stdout)
+    assert detail["owner"] == "张三"
+    assert detail["occupancy"][0]["from"] == "2020-06-10"
+    assert "张三" in cli("units", "show", "1-1-101").stdout
+
+
+def test_import_json_report_and_rerun(cli, tmp_path):
+    path = small_roster(tmp_path)
+    first = json.loads(cli("import-units", str(path), "--format", "json").stdout)
+    assert (first["added"], first["updated"], first["unchanged"], first["errors"]) == (3, 0, 0, [])
+    again = json.loads(cli("import-units", str(path), "--format", "json").stdout)
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 3)
+
+
+def test_bad_rows_exit_1_with_every_row_and_no_traceback(cli, tmp_path, db_path):
+    db.connect(db_path).close()
+    before = dump(db_path)
+    path = write_xlsx(
+        tmp_path / "bad.xlsx",
+        [
+            HEADER,
+            [1, 1, 101, "住宅", 0, "张三", "13812341234", None],
+            [1, 1, 102, "住宅", 80, "李四", "123", None],
+        ],
+    )
+    result = cli("import-units", str(path))
+    assert result.exit_code == 1
+    assert "bad.xlsx [Sheet1] row 2, column 建筑面积 (E): '0'" in result.stderr
+    assert "row 3, column 联系电话 (G): '123'" in result.stderr
+    assert "2 bad rows; nothing was written" in result.stderr
+    assert "Traceback" not in result.output
+    assert dump(db_path) == before
+    as_json = cli("import-units", str(path), "--format", "json")
+    assert as_json.exit_code == 1
+    document = json.loads(as_json.stdout)
+    assert [e["row"] for e in document["errors"]] == [2, 3]
+    assert document["added"] == 0
+
+
+def test_dry_run(cli, tmp_path, db_path):
+    db.connect(db_path).close()
+    before = dump(db_path)
+    result = cli("import-units", str(small_roster(tmp_path)), "--dry-run")
+    assert result.exit_code == 0
+    assert "added 3" in result.stdout and "dry run" in result.stdout
+    assert dump(db_path) == before
+
+
+def test_user_errors_are_one_line_with_exit_1(cli, tmp_path):
+    missing = cli("import-units", str(tmp_path / "nope.xlsx"))
+    assert missing.exit_code == 1
+    assert missing.stderr.strip().count("\n") == 0
+    assert "no such file" in missing.stderr
+    unknown = cli("units", "show", "9-9-999")
+    assert unknown.exit_code == 1
+    assert "no unit '9-9-999'" in unknown.stderr
+    bad_kind = cli("units", "list", "--kind", "castle")
+    assert bad_kind.exit_code == 1 and "unknown kind" in bad_kind.stderr
+    bad_date = cli("import-units", str(small_roster(tmp_path)), "--as-of", "15/11/2026")
+    assert bad_date.exit_code == 1 and "not a date" in bad_date.stderr
+
+
+def test_usage_errors_exit_2(runner):
+    assert runner.invoke(app, ["import-units"]).exit_code == 2
+    assert runner.invoke(app, ["units", "list", "--format", "yaml"]).exit_code == 2
+    assert runner.invoke(app, ["no-such-command"]).exit_code == 2
+
+
+def test_db_from_the_environment(runner, tmp_path, monkeypatch):
+    target = tmp_path / "env.db"
+    monkeypatch.setenv("PROPFEE_DB", str(target))
+    result = runner.invoke(app, ["import-units", str(small_roster(tmp_path))])
+    assert result.exit_code == 0, result.output
+    conn = db.connect(target)
+    assert len(roster.list_units(conn)) == 3
+    conn.close()
+
+
+def test_default_db_is_in_the_working_directory(runner, tmp_path):
+    result = runner.invoke(app, ["import-units", str(small_roster(tmp_path))])
+    assert result.exit_code == 0
+    assert (tmp_path / "propfee.db").exists()
+
+
+def test_a_database_that_is_not_ours(runner, tmp_path):
+    garbage = tmp_path / "g.db"
+    garbage.write_bytes(b"x" * 4096)
+    result = runner.invoke(app, ["units", "list", "--db", str(garbage)])
+    assert result.exit_code == 1
+    assert "not a propfee database" in result.stderr
+
+
+def test_quiet_prints_nothing_on_success(cli, tmp_path):
+    result = cli("import-units", str(small_roster(tmp_path)), "--quiet")
+    assert result.exit_code == 0
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_export_units(cli, tmp_path):
+    cli("import-units", str(small_roster(tmp_path)))
+    out = tmp_path / "out.xlsx"
+    result = cli("export-units", str(out), "--mask")
+    assert result.exit_code == 0 and out.exists()
+    from openpyxl import load_workbook
+
+    ws = load_workbook(out).active
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["房号", "楼栋", "单元"]
+    phone = header.index("手机号")
+    assert ws.cell(row=2, column=phone + 1).value == "138****1234"
+    again = cli("import-units", str(out), "--format", "json")
+    assert json.loads(again.stdout)["unchanged"] == 3
+    refused = cli("export-units", str(tmp_path / "out.pdf"))
+    assert refused.exit_code == 1
+
+
+def test_demo_builds_and_rebuilds(runner, tmp_path):
+    folder = tmp_path / "demo"
+    first = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
+    assert first.exit_code == 0, first.output
+    assert "Built the demo estate" in first.stdout
+    conn = db.connect(folder / "propfee.db")
+    units = roster.list_units(conn)
+    conn.close()
+    assert 180 <= len(units) <= 230
+    kinds = {u.kind for u in units}
+    assert {"residential", "commercial", "office", "parking", "storage"} <= kinds
+    assert len({u.building for u in units if u.kind != "parking"}) == 3
+    second = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
+    assert second.exit_code == 0 and "Rebuilt" in second.stdout
+
+
+def test_demo_refuses_a_real_database(runner, tmp_path):
+    folder = tmp_path / "real"
+    folder.mkdir()
+    db.connect(folder / "propfee.db").close()
+    result = runner.invoke(app, ["demo", "--dir", str(folder)])
+    assert result.exit_code == 1
+    assert "not a demo database" in result.stderr
+
+
+def test_settings_file_with_a_typo_is_an_error(tmp_path):
+    from propfee.config import load_settings
+    from propfee.errors import ConfigError
+
+    good = tmp_path / "good.toml"
+    good.write_text('[estate]\ncompany = "兰州翠湖物业"\n', encoding="utf-8")
+    assert load_settings(good).estate.company == "兰州翠湖物业"
+    typo = tmp_path / "typo.toml"
+    typo.write_text('[estate]\ncompnay = "x"\n', encoding="utf-8")
+    try:
+        load_settings(typo)
+    except ConfigError as exc:
+        assert "unknown setting estate.compnay" in str(exc)
+    else:
+        raise AssertionError("a typo must not pass silently")
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text("[estate]\ncompany = 5\n", encoding="utf-8")
+    try:
+        load_settings(wrong)
+    except ConfigError as exc:
+        assert "estate.company must be text" in str(exc)
+
+
+def test_database_file_mode(cli, tmp_path, db_path):
+    cli("import-units", str(small_roster(tmp_path)))
+    assert os.stat(db_path).st_mode & 0o777 == 0o600
