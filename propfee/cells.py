@@ -7,6 +7,8 @@ or ``None`` as the readers deliver them) and returns a clean value, or raises
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -15,7 +17,54 @@ from propfee.errors import InvalidValue
 from propfee.money import excel_float_text
 
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+_UNTIDY = re.compile(
+    r"^[\s\u3000\u00a0\u200b\ufeff]|[\s\u3000\u00a0\u200b\ufeff]$|"
+    r"[\s\u3000\u00a0\u200b\ufeff]{2}|[\t\r\n\u3000\u00a0\u200b\ufeff]"
+)
 _FORMULA_GUARD = re.compile(r"^'(?=[=+\-@\t\r])")
+
+
+#: what people type in a cell that has nothing to say
+PLACEHOLDERS = frozenset(
+    (
+        "无",
+        "暂无",
+        "没有",
+        "空",
+        "-",
+        "--",
+        "—",
+        "——",
+        "－",
+        "/",
+        "／",
+        "\\",
+        "null",
+        "none",
+        "n/a",
+        "na",
+        "nil",
+        "待定",
+        "不详",
+        "未知",
+        "未填",
+        "未提供",
+        "未交付",
+        "未收房",
+        "未入住",
+        "?",
+        "？",
+    )
+)
+
+
+def is_blank(value: object) -> bool:
+    """An empty cell, or one holding only a placeholder such as 无, -, 暂无, N/A."""
+    if value is None or value == "":
+        return True
+    if type(value) is str and len(value) <= 4:
+        return value.strip().lower() in PLACEHOLDERS
+    return False
 
 
 def text(value: object) -> str:
@@ -26,11 +75,10 @@ def text(value: object) -> str:
     """
     if value is None:
         return ""
-    if isinstance(value, str):
-        if value.isascii() and value == value.strip() and "  " not in value:
-            return _FORMULA_GUARD.sub("", value)
-        cleaned = _SPACES.sub(" ", value).strip()
-        return _FORMULA_GUARD.sub("", cleaned)
+    if type(value) is str:
+        if _UNTIDY.search(value):
+            value = _SPACES.sub(" ", value).strip()
+        return _FORMULA_GUARD.sub("", value) if value[:1] == "'" else value
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
@@ -51,16 +99,22 @@ def ascii_text(value: object) -> str:
 
 
 def number_text(value: object) -> str:
-    """A code-like cell: ``1001.0`` -> ``'1001'``, ``'１００１'`` -> ``'1001'``."""
+    """A code-like cell: ``1001.0`` or ``'1001.0'`` -> ``'1001'``, ``'１００１'`` -> ``'1001'``."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return ascii_text(value)
+    raw = ascii_text(value)
+    if raw[-2:] == ".0" and _WHOLE_FLOAT_TEXT.match(raw):
+        return raw.split(".")[0]
+    return raw
+
+
+_WHOLE_FLOAT_TEXT = re.compile(r"^\d+\.0+$")
 
 
 # ---------------------------------------------------------------- building / entrance / room
 
 _BUILDING_SUFFIX = re.compile(
-    r"^(?:第)?([0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)\s*(?:号楼|号|栋|幢|座|#|楼)$"
+    r"^(?:第)?([0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)\s*(?:#楼|#|号楼|号|栋楼|栋|幢|座|楼)$"
 )
 _ENTRANCE_SUFFIX = re.compile(r"^(?:第)?([0-9A-Za-z]+)\s*(?:单元|门|号)$")
 _ROOM_SUFFIX = re.compile(r"^([0-9A-Za-z-]+)\s*(?:室|号|房)$")
@@ -115,14 +169,16 @@ def room_part(value: object) -> str:
 
 def unit_code(value: object) -> str:
     """A unit code as written, with full-width characters folded and floats made whole."""
-    code = number_text(value)
-    return code.replace(" ", "")
+    if type(value) is str and value.isascii() and " " not in value and value[:1] != "'":
+        return value
+    return number_text(value).replace(" ", "")
 
 
 # ---------------------------------------------------------------- phones
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _FLOAT_TEXT = re.compile(r"^\d{7,}\.0+$")
+_PHONE_NOTE = re.compile(r"[(（][^)）\d]*[)）]|[\u4e00-\u9fff]+|[:：]")
 _PHONE_SPLIT = re.compile(r"[/,;|、，；\n]+|\s*或\s*|\s*及\s*")
 
 
@@ -138,7 +194,11 @@ def phones(value: object) -> list[str]:
     a number, landlines with area code (``0931-8123456``) or without (``8123456``), 400/800
     numbers, and several numbers in one cell separated by ``/ , ; 、`` or spaces.
     """
-    if value is None or value == "":
+    if type(value) is float and 1.3e10 <= value < 2e10 and value.is_integer():
+        return [str(int(value))]  # a mobile number stored as a number: the common case
+    if type(value) is str and len(value) == 11 and _MOBILE.match(value):
+        return [value]
+    if is_blank(value):
         return []
     if isinstance(value, float):
         raw = excel_float_text(value)
@@ -149,6 +209,7 @@ def phones(value: object) -> list[str]:
     if not raw:
         return []
     found: list[str] = []
+    raw = _PHONE_NOTE.sub(" ", raw.replace("转", "x"))  # "13800138000(本人)", "张三:138…"
     for piece in _PHONE_SPLIT.split(raw):
         piece = piece.strip()
         if not piece:
@@ -173,22 +234,26 @@ def phones(value: object) -> list[str]:
 def _one_phone(piece: str) -> str | None:
     piece = re.sub(r"^(?:\+|00)\s*86[\s-]*", "", piece)
     piece = re.sub(r"^\(?(0\d{2,3})\)\s*", r"\1-", piece)  # (0931)8123456
-    piece = re.sub(r"(?:转|ext\.?|x)\s*\d{1,6}$", "", piece, flags=re.I).strip()
+    extension = ""
+    ext = re.search(r"(?:转|ext\.?|x)\s*(\d{1,6})$", piece, flags=re.I)
+    if ext:
+        extension = "转" + ext.group(1)
+        piece = piece[: ext.start()].strip()
     if not re.fullmatch(r"[\d\s-]+", piece):
         return None
     digits = re.sub(r"\D", "", piece)
     if _MOBILE.match(digits):
         return digits
     if re.fullmatch(r"[48]00\d{7}", digits):
-        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}{extension}"
     if digits.startswith("0") and 10 <= len(digits) <= 12:
         area_len = 3 if digits[1] in "12" else 4
         subscriber = digits[area_len:]
         if 7 <= len(subscriber) <= 8 and subscriber[0] != "0":
-            return f"{digits[:area_len]}-{subscriber}"
+            return f"{digits[:area_len]}-{subscriber}{extension}"
         return None
     if 7 <= len(digits) <= 8 and digits[0] not in "01":
-        return digits
+        return digits + extension
     return None
 
 
@@ -198,9 +263,13 @@ def mask_phone(phone: str) -> str:
         return phone
     if _MOBILE.match(phone):
         return f"{phone[:3]}****{phone[-4:]}"
+    phone, _, extension = phone.partition("转")
+    extension = f"转{extension}" if extension else ""
+    if _MOBILE.match(phone):
+        return f"{phone[:3]}****{phone[-4:]}{extension}"
     if "-" in phone:
         head, _, tail = phone.rpartition("-")
-        return f"{head}-{'*' * max(len(tail) - 3, 1)}{tail[-3:]}"
+        return f"{head}-{'*' * max(len(tail) - 3, 1)}{tail[-3:]}{extension}"
     return f"{'*' * max(len(phone) - 3, 1)}{phone[-3:]}"
 
 
@@ -211,6 +280,7 @@ def mask_phones(value: str) -> str:
 # ---------------------------------------------------------------- ID numbers
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
 _ID_CHECK = "10X98765432"
 _USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
@@ -219,18 +289,27 @@ def id_number(value: object) -> str:
     """A mainland resident ID (18 digits with a valid check digit, or the old 15 digits),
     a company's unified social credit code, or another document number (passport,
     HK/Macau permit) kept as written."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value >= 1e15:
+        raise InvalidValue(
+            "the ID number was stored as a number and its last digits are lost; format the "
+            "column as text and enter it again"
+        )
     raw = number_text(value).upper().replace(" ", "")
+    if re.fullmatch(r"\d(?:\.\d+)?E\+\d+", raw):
+        raise InvalidValue(
+            f"'{raw}' was saved in scientific notation and its digits are lost; format the "
+            "column as text and export again"
+        )
     if not raw or is_masked(raw):
         return raw
-    if re.fullmatch(r"\d{17}[\dX]", raw):
-        total = sum(int(d) * w for d, w in zip(raw[:17], _ID_WEIGHTS, strict=True))
+    if _RESIDENT_ID.match(raw):
+        total = sum(map(operator.mul, map(int, raw[:17]), _ID_WEIGHTS))
         if _ID_CHECK[total % 11] != raw[17]:
             raise InvalidValue(f"'{raw}' is not a valid ID number (check digit does not match)")
-        birth = raw[6:14]
-        try:
-            datetime.strptime(birth, "%Y%m%d")
-        except ValueError:
-            raise InvalidValue(f"'{raw}' is not a valid ID number (no such birth date)") from None
+        if not _real_day(raw[6:14]):
+            raise InvalidValue(f"'{raw}' is not a valid ID number (no such birth date)")
         return raw
     if re.fullmatch(r"\d{15}", raw) or _USCC.match(raw):
         return raw
@@ -241,11 +320,25 @@ def id_number(value: object) -> str:
     raise InvalidValue(f"'{raw}' is not an ID or document number")
 
 
+@functools.lru_cache(maxsize=65536)
+def _real_day(yyyymmdd: str) -> bool:
+    try:
+        date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
 def mask_id(value: str) -> str:
-    """Keep the first 6 and last 4 characters: ``620102********1234``."""
-    if not value or is_masked(value) or len(value) <= 8:
-        return value if len(value) <= 4 else value[:2] + "*" * (len(value) - 2)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    """Keep the first 6 and last 4 characters of an 18-digit ID (``620102********1234``); a
+    shorter document keeps about a third in front and a quarter at the end. Always masked."""
+    if not value or is_masked(value):
+        return value
+    if len(value) <= 2:
+        return "*" * len(value)
+    front = min(6, len(value) // 3)
+    back = min(4, len(value) // 4)
+    return value[:front] + "*" * (len(value) - front - back) + value[len(value) - back :]
 
 
 def birthday_from_id(value: str) -> date | None:
@@ -275,7 +368,7 @@ def parse_date(value: object) -> date | None:
     ``2020/06/10``, ``2020.6.10``, ``2020年6月10日``, ``20200610`` (a time after it is
     ignored). Blank gives None. Day-first or month-first forms (``10/06/2020``) are refused
     as ambiguous."""
-    if value is None or value == "":
+    if is_blank(value):
         return None
     if isinstance(value, datetime):
         return value.date()
@@ -295,6 +388,8 @@ def parse_date(value: object) -> date | None:
     raw = ascii_text(value)
     if not raw:
         return None
+    if len(raw) == 5 and raw.isdigit() and 20000 <= int(raw) <= 80000:
+        return _EXCEL_EPOCH + timedelta(days=int(raw))  # a serial number that became text
     return _date_from_text(raw, raw)
 
 

@@ -9,7 +9,9 @@ queue instead of failing with "database is locked".
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,16 +49,7 @@ def connect(path: str | Path, *, create: bool = True, migrate: bool = True) -> s
     elif path.is_dir():
         raise DatabaseError(f"{path}: is a directory, not a database file")
     timeout = busy_timeout()
-    try:
-        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-        if mode != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-    except sqlite3.DatabaseError as exc:
-        raise translate(exc, path) from None
+    conn = _open(path, timeout)
     conn.row_factory = sqlite3.Row
     if migrate:
         try:
@@ -65,6 +58,47 @@ def connect(path: str | Path, *, create: bool = True, migrate: bool = True) -> s
             conn.close()
             raise translate(exc, path) from None
     return conn
+
+
+def connect_scratch() -> sqlite3.Connection:
+    """A migrated in-memory database: what a dry run against a database that does not exist
+    yet compares with (so a dry run never creates the file)."""
+    from propfee import migrations
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.row_factory = sqlite3.Row
+    migrations.migrate(conn, ":memory:")
+    return conn
+
+
+def _open(path: Path, timeout: float) -> sqlite3.Connection:
+    """Connect and set the pragmas. Switching a new file to WAL needs a moment of exclusive
+    access, and SQLite reports "locked" at once (without its busy handler) when two processes
+    open a brand-new database together: retry that until the busy timeout."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        conn = None
+        try:
+            conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            conn.execute("PRAGMA synchronous = FULL")
+            return conn
+        except sqlite3.OperationalError as exc:
+            if conn is not None:
+                conn.close()
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise translate(exc, path) from None
+            time.sleep(delay + random.random() * delay)
+            delay = min(delay * 2, 0.5)
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            raise translate(exc, path) from None
 
 
 def translate(exc: sqlite3.Error, path: Path | str) -> Exception:

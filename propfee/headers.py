@@ -18,13 +18,35 @@ from propfee.tabular import Cells, column_letter
 _BRACKETS = re.compile(r"[(\[【{<（][^)\]】}>）]*[)\]】}>）]")
 _NOISE = re.compile(r"[\s*★☆:：_\-.。、/\\|'\"“”‘’#]+")
 _TRAILING_DIGITS = re.compile(r"\d+$")
-_GROUP_SUFFIX = re.compile(r"(信息|资料|情况|基本信息)$")
+_ALTERNATIVES = re.compile(r"[/／、|或]")
+_GROUP_SUFFIX = re.compile(r"(基本信息|信息|资料|情况)$")
+_UNIT_SUFFIX = re.compile(r"(?:㎡|m²|m2|平方米|平米|元/月|元|人民币|rmb|yuan|sqm)$")
+#: a group label naming another person: its columns never fall back to the owner's fields
+OTHER_PEOPLE = (
+    "租户",
+    "承租人",
+    "承租方",
+    "租客",
+    "紧急联系人",
+    "联系人",
+    "代理人",
+    "委托人",
+    "家属",
+    "住户",
+    "使用人",
+    "实际居住人",
+    "tenant",
+    "contact",
+    "emergency",
+)
 
 
 def norm_header(value: object) -> str:
     text = unicodedata.normalize("NFKC", str(value or "")).lower()
     text = _BRACKETS.sub("", text)
-    return _NOISE.sub("", text)
+    text = _NOISE.sub("", text)
+    stripped = _UNIT_SUFFIX.sub("", text)
+    return stripped or text
 
 
 @dataclass(frozen=True)
@@ -46,6 +68,7 @@ class HeaderMatch:
     columns: dict[str, Column]  # field -> the column that feeds it
     extra: dict[str, list[Column]]  # field -> further columns (extra phone columns)
     ignored: list[str]  # headers not used
+    local_code: bool = False  # the code column holds codes within each building (1-101)
 
 
 def alias_index(fields: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, int]]:
@@ -75,6 +98,12 @@ def lookup(
     if stripped != key and stripped in index:
         field, priority = index[stripped]
         return field, priority + 1000  # "联系电话2": a further column of the same kind
+    parts = [p for p in _ALTERNATIVES.split(str(header)) if p.strip()]
+    if len(parts) > 1:  # "手机号/电话", "业主/单位": the first part that names a field
+        for part in parts:
+            hit = lookup(part, index, explicit)
+            if hit is not None:
+                return hit
     return None
 
 
@@ -91,7 +120,7 @@ def find_header(
     """Find the header among the first rows: the row naming the most known fields (at least
     two, including what identifies a unit). A two-row header — a group label such as
     ``业主信息`` over ``姓名 | 电话`` — is read as ``业主姓名 | 业主电话``."""
-    best: tuple[int, int, list[str]] | None = None  # (score, position of the last header row)
+    best: tuple[tuple[int, int], int, list[str]] | None = None  # (score, position, headers)
     for position, (number, cells) in enumerate(head):
         candidates = []
         if header_row is None or number == header_row:
@@ -99,9 +128,11 @@ def find_header(
         if position > 0 and (header_row is None or number == header_row):
             candidates.append(_combine(head[position - 1][1], cells, index, explicit))
         for texts in candidates:
-            fields = {hit[0] for t in texts if (hit := lookup(t, index, explicit))} - {"ignore"}
-            score = len(fields)
-            if score >= 2 and is_identity(fields) and (best is None or score > best[0]):
+            hits = [hit[0] for t in texts if (hit := lookup(t, index, explicit))]
+            fields = set(hits) - {"ignore"}
+            clashes = sum(1 for f in fields if f not in multi and hits.count(f) > 1)
+            score = (len(fields), -clashes)  # a two-row header that resolves a clash wins
+            if len(fields) >= 2 and is_identity(fields) and (best is None or score > best[0]):
                 best = (score, position, texts)
     if best is None:
         return None
@@ -160,9 +191,11 @@ def _combine(upper: Cells, lower: Cells, index, explicit) -> list[str]:
             continue
         label = top or group
         if label and norm_header(label) != norm_header(bottom):
-            joined = _GROUP_SUFFIX.sub("", norm_header(label)) + norm_header(bottom)
-            if lookup(joined, index, explicit):
-                texts.append(joined)
+            prefix = _GROUP_SUFFIX.sub("", norm_header(label))
+            joined = prefix + norm_header(bottom)
+            if lookup(joined, index, explicit) or prefix.startswith(OTHER_PEOPLE):
+                # 租户信息 over 身份证号 is the tenant's ID, never the owner's: keep it joined
+                texts.append(joined if lookup(joined, index, explicit) else f"{label}·{bottom}")
                 continue
         texts.append(bottom if lookup(bottom, index, explicit) else (top or bottom))
     return texts

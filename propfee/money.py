@@ -92,6 +92,8 @@ def parse_decimal(
 
 
 def _show(value: object) -> str:
+    if isinstance(value, float):
+        return excel_float_text(value)
     return repr(value) if not isinstance(value, str) else f"'{value}'"
 
 

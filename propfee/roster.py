@@ -23,7 +23,7 @@ from propfee import cells
 from propfee.errors import FileFormatError, InvalidValue, RowError, RowErrors
 from propfee.headers import HeaderMatch, alias_index, ambiguous_columns, find_header, norm_header
 from propfee.money import hundredths_to_decimal, parse_area
-from propfee.tabular import Sheet, read_sheets
+from propfee.tabular import Sheet, lost_digits, read_sheets
 
 Progress = Callable[[int, int], None]
 
@@ -66,6 +66,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "unit code",
         "unit id",
         "unit no",
+        "unit number",
         "unit",
         "code",
     ),
@@ -83,12 +84,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "栋",
         "幢",
         "building",
+        "building no",
+        "building number",
         "bldg",
         "block",
         "tower",
     ),
     "entrance": ("单元", "单元号", "单元名称", "entrance", "stairwell"),
-    "room": ("房间", "室号", "门牌号", "室", "房间编号", "room", "room no"),
+    "room": ("房间", "室号", "门牌号", "室", "房间编号", "room", "room no", "room number"),
     "floor": ("楼层", "所在楼层", "层", "floor", "storey"),
     "area": (
         "计费面积",
@@ -158,9 +161,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "固定电话",
         "办公电话",
         "phone",
+        "phone number",
+        "phone no",
         "mobile",
+        "mobile number",
+        "mobile phone",
+        "cell phone",
         "tel",
+        "tel no",
         "telephone",
+        "contact number",
     ),
     "id_number": (
         "身份证号",
@@ -202,6 +212,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "租客电话",
         "tenant phone",
     ),
+    "tenant_id_number": ("租户身份证号", "租户证件号码", "承租人身份证号", "tenant id number"),
     "tenant_from": ("起租日期", "租赁开始日期", "租赁起始日期", "租期开始", "lease start"),
     "payer": ("缴费方", "缴费人", "付款方", "付费方", "缴费主体", "费用承担方", "payer"),
     "notes": ("备注", "备注信息", "notes", "note", "remark", "remarks"),
@@ -226,6 +237,7 @@ FIELD_LABELS = {
     "changed_on": "过户日期",
     "tenant": "租户",
     "tenant_phone": "租户电话",
+    "tenant_id_number": "租户身份证号",
     "tenant_from": "起租日期",
     "payer": "缴费方",
     "notes": "备注",
@@ -233,17 +245,23 @@ FIELD_LABELS = {
 _ALIASES = alias_index(FIELDS)
 _ROOMISH_CODE_HEADERS = {norm_header(h) for h in ("房号", "房间号", "户号", "房屋号")}
 _MULTI = frozenset({"phone", "tenant_phone"})
-_NO_OWNER = {
-    norm_header(w) for w in ("未售", "待售", "开发商", "开发商持有", "无", "空", "-", "—", "/")
-}
+_NO_OWNER = frozenset(
+    ("未售", "待售", "未出售", "开发商", "开发商持有", "无", "空", "-", "—", "/", "－")
+)
 _COMPANY_WORDS = re.compile(
     r"公司|有限|集团|企业|银行|支行|分行|商行|超市|商店|店$|中心$|工作室|事务所|医院|诊所|药房|学校|"
     r"幼儿园|酒店|宾馆|会所|协会|委员会|政府|局$|厂$|合作社|经营部|门市部|co\.|ltd|inc\.?$|llc",
     re.IGNORECASE,
 )
-_FOOTER = re.compile(r"^(合计|总计|小计|共计|注[:：]|说明|备注[:：]|制表|审核|打印|填表)")
-_PAYER_OWNER = {norm_header(w) for w in ("业主", "owner", "产权人")}
-_PAYER_TENANT = {norm_header(w) for w in ("租户", "tenant", "承租人", "租客")}
+_FOOTER = re.compile(
+    r"^(合计|总计|小计|共计|共\s*\d|总户数|户数[:：]|经办|负责人|复核|审批|审核|制表|打印|填表|"
+    r"注[:：]|注意|说明|备注[:：]|第\s*\d+\s*页|page\s*\d)",
+    re.IGNORECASE,
+)
+_PAYER_OWNER = {norm_header(w) for w in ("业主", "owner", "产权人", "业主方", "房东", "业主本人")}
+_PAYER_TENANT = {
+    norm_header(w) for w in ("租户", "tenant", "承租人", "承租方", "租赁方", "租客", "使用人")
+}
 _OWNER_KIND = {
     **{norm_header(w): "person" for w in ("个人", "自然人", "person", "individual", "私人")},
     **{
@@ -305,6 +323,11 @@ class Roster:
     notices: list[str] = field(default_factory=list)
     skipped_blank: int = 0
     skipped_footer: int = 0
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> field -> header
+
+    def label(self, sheet: str, field_: str) -> str:
+        """The column header (with its letter) a field came from, for messages."""
+        return self.labels.get(sheet, {}).get(field_) or FIELD_LABELS.get(field_, field_)
 
 
 @dataclass
@@ -396,16 +419,27 @@ def read_roster(
     column_map = column_map or ColumnMap()
     sheet = sheet or column_map.sheet
     sheets = read_sheets(path)
+    notices = []
     if sheet is not None:
         chosen = [s for s in sheets if s.name == sheet]
         if not chosen:
             names = ", ".join(s.name for s in sheets)
             raise FileFormatError(f"{path.name}: no sheet named {sheet!r} (sheets: {names})")
         sheets = chosen
+    else:
+        notices = [
+            f"hidden sheet {s.name!r} skipped (name it with --sheet to read it)"
+            for s in sheets
+            if s.hidden
+        ]
+        sheets = [s for s in sheets if not s.hidden] or sheets
     total = sum(s.nrows for s in sheets)
     reader = _RosterReader(path.name, column_map, total, progress)
+    reader.roster.notices.extend(notices)
     for one in sheets:
         reader.read_sheet(one, required=sheet is not None or len(sheets) == 1)
+    if reader.errors:
+        raise RowErrors(reader.errors)
     if not reader.roster.sheets:
         names = ", ".join(s.name for s in sheets)
         raise FileFormatError(
@@ -413,8 +447,8 @@ def read_roster(
             "unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the first 30 rows "
             "(use --map to name unusual headers)"
         )
-    if reader.errors:
-        raise RowErrors(reader.errors)
+    if not reader.roster.rows:
+        reader.roster.notices.append("no data rows below the header")
     return reader.roster
 
 
@@ -428,17 +462,17 @@ class _RosterReader:
         self.total = total
         self.done = 0
         self.progress = progress
-        self.kind_cache: dict[str, str | None] = {}
-        self.date_cache: dict[object, str | None] = {}
+        self.convert = _Converters(column_map.kinds)
 
     # -- one sheet
 
     def read_sheet(self, sheet: Sheet, *, required: bool) -> None:
         rows = sheet.rows()
         head: list[tuple[int, list]] = []
+        wanted = max(30, (self.map.header_row or 0) + 2)
         for item in rows:
             head.append(item)
-            if len(head) >= 30:
+            if item[0] >= wanted:
                 break
         match = find_header(
             head,
@@ -463,13 +497,18 @@ class _RosterReader:
         if errors:
             self.errors.extend(errors)
             return
-        self._resolve_code_column(match, head)
+        self._resolve_code_column(match, head, sheet)
         missing = self._missing_required(match)
         if missing:
             self.errors.append(RowError(self.file, sheet.name, match.row, "", "", missing))
             return
         self.roster.sheets.append(sheet.name)
         self.roster.present |= set(match.columns)
+        self.roster.labels[sheet.name] = {f: c.label for f, c in match.columns.items()}
+        if "phone" not in match.columns:
+            self.roster.notices.append(
+                f"sheet {sheet.name!r} has no 手机号/联系电话 column: owners are read without phones"
+            )
         if "kind" not in match.columns:
             self.roster.notices.append(
                 f"sheet {sheet.name!r} has no 房屋类型 column: its units are read as 住宅 (residential)"
@@ -484,15 +523,25 @@ class _RosterReader:
             if number == match.row:
                 break
         self._tick(position + 1)
-        self._read_rows(sheet, match, head[position + 1 :], rows)
+        plan = _Plan(match)
+        if "building" not in match.columns and "code" not in match.columns:
+            named = _sheet_building(sheet.name)
+            if named:  # a sheet called 1栋, 2号楼, A座: its building
+                plan.sheet_building = named
+                self.roster.notices.append(f"sheet {sheet.name!r}: building {named} from its name")
+        self._read_rows(sheet, plan, match, head[position + 1 :], rows)
 
-    def _resolve_code_column(self, match: HeaderMatch, head: list) -> None:
+    def _resolve_code_column(self, match: HeaderMatch, head: list, sheet: Sheet) -> None:
         """``楼号 | 单元 | 房号``: here 房号 is the room, not the whole code. Decide by the
-        values: plain room numbers under a building column are rooms."""
+        values: plain room numbers under a building column (or in a sheet named after its
+        building, such as 1栋) are rooms; codes such as ``1-101`` that repeat from building to
+        building are local to their building."""
         code = match.columns.get("code")
-        if code is None or "room" in match.columns or "building" not in match.columns:
+        if code is None or "room" in match.columns:
             return
         if norm_header(code.header) not in _ROOMISH_CODE_HEADERS:
+            return
+        if "building" not in match.columns and not _sheet_building(sheet.name):
             return
         values = [
             cells.number_text(row[code.index])
@@ -503,6 +552,11 @@ class _RosterReader:
         if values and len(plain) >= 0.8 * len(values):
             match.columns["room"] = dataclasses.replace(code, field="room")
             del match.columns["code"]
+            return
+        if "building" in match.columns:
+            match.local_code = _codes_repeat_across_buildings(
+                sheet, match.row, code.index, match.columns["building"].index
+            )
 
     def _missing_required(self, match: HeaderMatch) -> str:
         found = set(match.columns)
@@ -523,156 +577,138 @@ class _RosterReader:
 
     # -- the rows
 
-    def _read_rows(self, sheet: Sheet, match: HeaderMatch, head_rest: list, rows) -> None:
+    def _read_rows(
+        self, sheet: Sheet, plan: _Plan, match: HeaderMatch, head_rest: list, rows
+    ) -> None:
         import itertools
 
-        cols = match.columns
-        get = {name: column.index for name, column in cols.items()}
-        extra_phone = [c.index for c in match.extra.get("phone", [])]
-        extra_tenant_phone = [c.index for c in match.extra.get("tenant_phone", [])]
-        mapped = sorted(
-            {c.index for c in cols.values()} | set(extra_phone) | set(extra_tenant_phone)
-        )
-        area_col = cols.get("area")
-        area_basis = _basis_name(area_col.header) if area_col else ""
-        sheet_name = sheet.name
-        identity = cols.get("code") or cols.get("room")
+        identity = match.columns.get("code") or match.columns["room"]
         identity_index, identity_header = identity.index, norm_header(identity.header)
-        ticks = 0
+        mapped = plan.mapped
+        need, pad = plan.width, plan.width * [""]
+        skipped_blank = skipped_footer = ticks = 0
         for number, row in itertools.chain(head_rest, rows):
             ticks += 1
-            if ticks == 2000:
+            if ticks == 5000:
                 self._tick(ticks)
                 ticks = 0
-            width = len(row)
-            if all(i >= width or row[i] in ("", None) for i in mapped):
-                self.roster.skipped_blank += 1
+            if len(row) < need:
+                row.extend(pad[: need - len(row)])
+            row.append("")
+            if all(row[i] == "" or row[i] is None for i in mapped):
+                skipped_blank += 1
                 continue
-            first = next((c for c in row if c not in ("", None)), "")
-            if isinstance(first, str) and _FOOTER.match(first.strip()):
-                self.roster.skipped_footer += 1
+            first = row[identity_index]
+            if (
+                type(first) is str
+                and first
+                and not first[0].isdigit()
+                and norm_header(first) == identity_header
+            ):
+                continue  # the header repeated (a printed export repeats it per page)
+            filled = [c for c in row if c != "" and c is not None]
+            lead = filled[0]
+            if type(lead) is str and (
+                _FOOTER.match(lead.strip())
+                or (len(filled) == 1 and (":" in lead or "：" in lead))
+                or (len(filled) > 1 and filled.count(lead) == len(filled))  # a merged title
+            ):
+                skipped_footer += 1
                 continue
-            if identity_index < width:
-                value = row[identity_index]
-                if (
-                    isinstance(value, str)
-                    and not value[:1].isdigit()
-                    and norm_header(value) == identity_header
-                ):
-                    continue  # the header repeated (a printed export repeats it per page)
-            self._read_row(
-                sheet_name, number, row, get, cols, extra_phone, extra_tenant_phone, area_basis
-            )
+            self._read_row(plan, sheet.name, number, row)
+        self.roster.skipped_blank += skipped_blank
+        self.roster.skipped_footer += skipped_footer
         self._tick(ticks)
 
-    def _cell(self, row: list, index: int | None) -> object:
-        if index is None or index < 0 or index >= len(row):
-            return ""
-        return row[index]
-
-    def _read_row(
-        self, sheet, number, row, get, cols, extra_phone, extra_tenant_phone, area_basis
-    ) -> None:
+    def _read_row(self, plan: _Plan, sheet: str, number: int, row: list) -> None:
+        convert = self.convert
         errors: list[RowError] = []
-        cell = self._cell
 
-        def bad(fieldname: str, value: object, message: str) -> None:
-            column = cols.get(fieldname)
+        def bad(field_: str, value: object, message: str) -> None:
             errors.append(
-                RowError(
-                    self.file,
-                    sheet,
-                    number,
-                    column.label if column else FIELD_LABELS.get(fieldname, fieldname),
-                    cells.text(value),
-                    message,
-                )
+                RowError(self.file, sheet, number, plan.label(field_), cells.text(value), message)
             )
 
-        # identity
-        code_raw = cell(row, get.get("code"))
-        building = cells.building_part(cell(row, get.get("building")))
-        entrance = cells.entrance_part(cell(row, get.get("entrance")))
-        room = cells.room_part(cell(row, get.get("room")))
-        code = cells.unit_code(code_raw)
+        # where the unit is
+        building = convert.building(row[plan.building]) or plan.sheet_building
+        entrance = convert.entrance(row[plan.entrance])
+        room = convert.room(row[plan.room])
+        code = cells.unit_code(row[plan.code])
+        if code and plan.local_code and building:
+            local = code  # 楼栋 1 | 房号 1-101: the code is local to its building
+            code = f"{building}-{local}"
+            _, entrance, room = _split_code(code)
         if not code:
-            code = "-".join(p for p in (building, entrance, room) if p)
-            if not room:
-                bad("code" if "code" in cols else "room", "", "no unit code or room number")
-                code = ""
+            if room:
+                code = "-".join(p for p in (building, entrance, room) if p)
+            else:
+                bad(plan.identity, "", "no unit code or room number")
         elif not building and not room:
             building, entrance, room = _split_code(code)
-        floor = cells.number_text(cell(row, get.get("floor")))
-        # kind
-        kind_raw = cell(row, get.get("kind"))
-        kind = self._kind(kind_raw)
-        if kind is None:
-            bad(
-                "kind",
-                kind_raw,
-                f"unknown kind (use one of {', '.join(KINDS.values())}, or map it in --map [kinds])",
-            )
+        floor = convert.floor(row[plan.floor])
+        # what it is
+        raw = row[plan.kind]
+        try:
+            kind = convert.kind(raw)
+        except InvalidValue as exc:
+            bad("kind", raw, str(exc))
             kind = "residential"
-        # areas
-        area = self._area(row, get.get("area"), "area", bad)
-        if area is None and kind in NEEDS_AREA and not errors and "area" in cols:
-            bad("area", "", f"area is required for a {kind_label(kind)} unit")
-        basis = area_basis
-        if "area_basis" in get:
-            written = cells.text(cell(row, get["area_basis"]))
-            basis = written or basis
-        inner = self._area(row, get.get("inner_area"), "inner_area", bad)
+        raw = row[plan.area]
+        try:
+            area = convert.area(raw)
+        except InvalidValue as exc:
+            bad("area", raw, str(exc))
+            area = None
+        else:
+            if area == 0:  # 0 means "no area" for a parking space, and is wrong for a home
+                area = None
+                if kind in NEEDS_AREA:
+                    bad("area", raw, "must be greater than zero")
+            elif area is None and kind in NEEDS_AREA and plan.has("area"):
+                bad("area", "", f"area is required for a {kind_label(kind)} unit")
+        basis = cells.text(row[plan.area_basis]) or plan.basis
+        raw = row[plan.inner_area]
+        try:
+            inner = convert.area(raw) or None
+        except InvalidValue as exc:
+            bad("inner_area", raw, str(exc))
+            inner = None
         if area is not None and inner is not None and inner > area and basis == "建筑面积":
-            bad("inner_area", cell(row, get["inner_area"]), "套内面积 is larger than 建筑面积")
-        # dates
-        delivered = self._date(row, get.get("delivered_on"), "delivered_on", bad)
-        changed = self._date(row, get.get("changed_on"), "changed_on", bad)
-        tenant_from = self._date(row, get.get("tenant_from"), "tenant_from", bad)
-        birthday = self._date(row, get.get("birthday"), "birthday", bad)
-        # parties
-        owner = self._party(row, get, "owner", "phone", extra_phone, "owner_kind", bad, birthday)
-        tenant = None
-        if "tenant" in get:
-            tenant = self._party(
-                row, get, "tenant", "tenant_phone", extra_tenant_phone, None, bad, None
-            )
-        elif "tenant_phone" in get and cells.text(cell(row, get["tenant_phone"])):
-            bad("tenant_phone", cell(row, get["tenant_phone"]), "a tenant phone but no tenant name")
+            bad("inner_area", raw, "套内面积 is larger than 建筑面积")
+        # when
+        dates = []
+        for field_ in ("delivered_on", "changed_on", "tenant_from", "birthday"):
+            raw = row[getattr(plan, field_)]
+            try:
+                dates.append(convert.date(raw))
+            except InvalidValue as exc:
+                bad(field_, raw, str(exc))
+                dates.append(None)
+        delivered, changed, tenant_from, birthday = dates
+        # who
+        owner = self._party(plan, row, "owner", bad, birthday)
+        tenant = self._party(plan, row, "tenant", bad, None)
         tenant_pays = False
-        if "payer" in get:
-            payer_raw = cell(row, get["payer"])
-            payer = norm_header(cells.text(payer_raw))
+        raw = row[plan.payer]
+        if raw != "" and raw is not None:
+            payer = norm_header(cells.text(raw))
             if payer in _PAYER_TENANT or (tenant and payer == norm_header(tenant.name)):
                 tenant_pays = True
-            elif (
-                payer
-                and payer not in _PAYER_OWNER
-                and not (owner and payer == norm_header(owner.name))
-            ):
-                bad("payer", payer_raw, "payer must be 业主 (owner) or 租户 (tenant)")
+            elif payer not in _PAYER_OWNER and not (owner and payer == norm_header(owner.name)):
+                bad("payer", raw, "payer must be 业主 (owner) or 租户 (tenant)")
             if tenant_pays and tenant is None:
-                bad("payer", payer_raw, "the tenant pays, but no tenant is named")
-        notes = cells.text(cell(row, get.get("notes")))
-        # duplicates
+                bad("payer", raw, "the tenant pays, but no tenant is named")
+        notes = cells.text(row[plan.notes])
+        # one row per unit
         if code:
             first = self.seen.get(code)
-            if first is not None:
+            if first is None:
+                self.seen[code] = (sheet, number)
+            else:
                 where = (
                     f"row {first[1]}" if first[0] == sheet else f"sheet {first[0]} row {first[1]}"
                 )
-                column = cols.get("code") or cols.get("room")
-                errors.append(
-                    RowError(
-                        self.file,
-                        sheet,
-                        number,
-                        column.label if column else "",
-                        code,
-                        f"duplicate unit code (first on {where})",
-                    )
-                )
-            else:
-                self.seen[code] = (sheet, number)
+                bad(plan.identity, code, f"duplicate unit code (first on {where})")
         if errors:
             self.errors.extend(errors)
             return
@@ -699,104 +735,197 @@ class _RosterReader:
             )
         )
 
-    def _kind(self, value: object) -> str | None:
-        if value in ("", None):
-            return "residential"
-        key = value if isinstance(value, str) else str(value)
-        try:
-            return self.kind_cache[key]
-        except KeyError:
-            normal = norm_header(cells.text(value))
-            kind = self.map.kinds.get(normal) or KIND_ALIASES.get(normal)
-            self.kind_cache[key] = kind
-            return kind
-
-    def _area(self, row, index, fieldname, bad) -> int | None:
-        value = self._cell(row, index)
-        if value in ("", None):
-            return None
-        try:
-            return parse_area(value, what="area")
-        except InvalidValue as exc:
-            bad(fieldname, value, str(exc).removeprefix("area: "))
-            return None
-
-    def _date(self, row, index, fieldname, bad) -> str | None:
-        value = self._cell(row, index)
-        if value in ("", None):
-            return None
-        try:
-            return self.date_cache[value]
-        except (KeyError, TypeError):
-            pass
-        try:
-            parsed = cells.parse_date(value)
-        except InvalidValue as exc:
-            bad(fieldname, value, str(exc))
-            return None
-        iso = parsed.isoformat() if parsed else None
-        if parsed and not (1900 <= parsed.year <= 2100):
-            bad(fieldname, value, "date out of range")
-            return None
-        self.date_cache[value] = iso
-        return iso
-
     def _party(
-        self, row, get, name_field, phone_field, extra_phone, kind_field, bad, birthday
+        self, plan: _Plan, row: list, role: str, bad, birthday: str | None
     ) -> PartyIn | None:
-        cell = self._cell
-        name_raw = cell(row, get.get(name_field))
-        name = cells.text(name_raw)
-        phone_cells = [cell(row, get.get(phone_field))] + [cell(row, i) for i in extra_phone]
-        phone_text = [c for c in phone_cells if c not in ("", None)]
-        if not name or norm_header(name) in _NO_OWNER:
-            if phone_text:
-                bad(
-                    phone_field,
-                    phone_text[0],
-                    f"a phone number but no {FIELD_LABELS[name_field]} name",
-                )
+        phone_field = "phone" if role == "owner" else "tenant_phone"
+        name = cells.text(row[getattr(plan, role)])
+        phone_cells = [c for i in plan.phone_columns(role) if (c := row[i]) != "" and c is not None]
+        if not name or name in _NO_OWNER:
+            if phone_cells:
+                bad(phone_field, phone_cells[0], f"a phone number but no {FIELD_LABELS[role]} name")
             return None
         phones: list[str] = []
-        phones_masked = False
-        for value in phone_text:
-            if cells.is_masked(cells.text(value)):
-                phones_masked = True
+        masked = False
+        for value in phone_cells:
+            if type(value) is str and cells.is_masked(value):
+                masked = True
                 phones.append(cells.text(value))
                 continue
+            if lost_digits(value):
+                bad(
+                    phone_field,
+                    value,
+                    "the number was saved in scientific notation and its "
+                    "digits are lost; format the column as text and export again",
+                )
+                continue
             try:
-                from propfee.tabular import lost_digits
-
-                if lost_digits(value):
-                    bad(
-                        phone_field,
-                        value,
-                        "the number was saved in scientific notation and its "
-                        "digits are lost; format the column as text and export again",
-                    )
-                    continue
                 phones.extend(p for p in cells.phones(value) if p not in phones)
             except InvalidValue as exc:
                 bad(phone_field, value, str(exc))
+        id_field = "id_number" if role == "owner" else "tenant_id_number"
+        raw = row[getattr(plan, id_field)]
         id_number = ""
-        id_masked = False
-        if name_field == "owner" and "id_number" in get:
-            id_raw = cell(row, get["id_number"])
-            try:
-                id_number = cells.id_number(id_raw)
-                id_masked = cells.is_masked(id_number)
-            except InvalidValue as exc:
-                bad("id_number", id_raw, str(exc))
+        try:
+            id_number = cells.id_number(raw)
+        except InvalidValue as exc:
+            bad(id_field, raw, str(exc))
+        id_masked = cells.is_masked(id_number)
         kind = ""
-        if kind_field and kind_field in get:
-            kind_raw = cell(row, get[kind_field])
-            if kind_raw not in ("", None):
-                kind = _OWNER_KIND.get(norm_header(cells.text(kind_raw)), "")
+        if role == "owner":
+            raw = row[plan.owner_kind]
+            if raw != "" and raw is not None:
+                kind = _OWNER_KIND.get(norm_header(cells.text(raw)), "")
                 if not kind:
-                    bad(kind_field, kind_raw, "owner type must be 个人 (person) or 企业 (company)")
-        if not kind:
-            kind = party_kind(name, id_number)
-        return PartyIn(name, kind, "/".join(phones), id_number, birthday, phones_masked, id_masked)
+                    bad("owner_kind", raw, "owner type must be 个人 (person) or 企业 (company)")
+        return PartyIn(
+            name,
+            kind or party_kind(name, id_number),
+            "/".join(phones),
+            id_number,
+            birthday,
+            masked,
+            id_masked,
+        )
+
+
+class _Plan:
+    """Where each field sits in a row of one sheet. A row is padded to ``width`` cells and
+    gets one blank cell at its end; a field the sheet does not have points at that cell."""
+
+    def __init__(self, match: HeaderMatch):
+        self.columns = match.columns
+        self.extra = {f: [c.index for c in match.extra.get(f, [])] for f in _MULTI}
+        used = [c.index for c in match.columns.values()] + [
+            i for v in self.extra.values() for i in v
+        ]
+        self.width = max(used) + 1
+        for name in FIELDS:
+            column = match.columns.get(name)
+            setattr(self, name, column.index if column else -1)  # -1: the blank cell at the end
+        self.mapped = sorted(
+            {c.index for c in match.columns.values()} | {i for v in self.extra.values() for i in v}
+        )
+        self.identity = "code" if "code" in match.columns else "room"
+        area = match.columns.get("area")
+        self.basis = _basis_name(area.header) if area else ""
+        self.local_code = match.local_code
+        self.sheet_building = ""
+
+    def has(self, field_: str) -> bool:
+        return field_ in self.columns
+
+    def label(self, field_: str) -> str:
+        column = self.columns.get(field_)
+        return column.label if column else FIELD_LABELS.get(field_, field_)
+
+    def phone_columns(self, role: str) -> list[int]:
+        field_ = "phone" if role == "owner" else "tenant_phone"
+        return [getattr(self, field_), *self.extra[field_]]
+
+
+class _Failed:
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _memo(convert):
+    """Convert each distinct cell value once: buildings, kinds, areas and dates repeat."""
+    cache: dict = {}
+
+    def cached(value):
+        try:
+            hit = cache[value]
+        except KeyError:
+            try:
+                hit = convert(value)
+            except InvalidValue as exc:
+                hit = _Failed(str(exc))
+            cache[value] = hit
+        except TypeError:  # an unhashable cell
+            return convert(value)
+        if type(hit) is _Failed:
+            raise InvalidValue(hit.message)
+        return hit
+
+    return cached
+
+
+class _Converters:
+    """The cell conversions of one import, memoised."""
+
+    def __init__(self, kinds: dict[str, str]):
+        self.building = _memo(cells.building_part)
+        self.entrance = _memo(cells.entrance_part)
+        self.room = _memo(cells.room_part)
+        self.floor = _memo(cells.number_text)
+        self.kind = _memo(lambda value: _kind_of(value, kinds))
+        self.area = _memo(_area_of)
+        self.date = _memo(_date_of)
+
+
+def _kind_of(value: object, kinds: dict[str, str]) -> str:
+    if value == "" or value is None:
+        return "residential"
+    normal = norm_header(cells.text(value))
+    kind = kinds.get(normal) or KIND_ALIASES.get(normal)
+    if kind is None:
+        raise InvalidValue(
+            f"unknown kind (use one of {', '.join(KINDS.values())}, or map it in --map [kinds])"
+        )
+    return kind
+
+
+def _area_of(value: object) -> int | None:
+    """Hundredths of ㎡; None for a blank cell, 0 for a zero (the caller decides)."""
+    if cells.is_blank(value):
+        return None
+    if value == 0 or (type(value) is str and re.fullmatch(r"\s*0+(\.0*)?\s*", value)):
+        return 0
+    try:
+        return parse_area(value, what="area")
+    except InvalidValue as exc:
+        raise InvalidValue(str(exc).removeprefix("area: ")) from None
+
+
+def _date_of(value: object) -> str | None:
+    parsed = cells.parse_date(value)
+    if parsed is None:
+        return None
+    if not 1900 <= parsed.year <= 2100:
+        raise InvalidValue("date out of range")
+    return parsed.isoformat()
+
+
+def _sheet_building(name: str) -> str:
+    """The building a sheet's name gives (1栋 -> 1, A座 -> A), or ""."""
+    named = cells.building_part(name)
+    return named if named != name.strip() else ""
+
+
+def _codes_repeat_across_buildings(sheet: Sheet, header_row: int, code: int, building: int) -> bool:
+    """True when the codes repeat but building + code does not: the codes are local to their
+    building (楼栋 1号楼 | 房号 1-101 means unit 1-1-101)."""
+    codes: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    repeats = False
+    for number, row in sheet.rows():
+        if number <= header_row or code >= len(row) or building >= len(row):
+            continue
+        value = cells.unit_code(row[code])
+        if not value:
+            continue
+        place = cells.building_part(row[building])
+        if value in codes:
+            repeats = True
+            if (place, value) in pairs:
+                return False  # repeats within a building too: plain duplicates, reported as such
+        codes.add(value)
+        pairs.add((place, value))
+    return repeats
 
 
 def _has_identity(fields: set[str]) -> bool:
@@ -811,12 +940,30 @@ def _basis_name(header: str) -> str:
     return "建筑面积" if normal in ("面积", "area", "建面", "房屋面积") else header
 
 
+_CN_CODE = re.compile(
+    r"^(?P<b>[0-9A-Za-z一二三四五六七八九十]+)\s*(?:#楼|#|号楼|栋|幢|座)\s*"
+    r"(?:(?P<e>[0-9A-Za-z一二三四五六七八九十]+)\s*单元)?\s*(?P<r>[0-9A-Za-z]+)\s*(?:室|号)?$"
+)
+
+
 def _split_code(code: str) -> tuple[str, str, str]:
+    """Building, entrance and room from a code: ``1-1-1001``, ``A座-1201``, ``1栋1单元1001``."""
     parts = code.split("-")
     if len(parts) == 3:
-        return parts[0], parts[1], parts[2]
+        return (
+            cells.building_part(parts[0]),
+            cells.entrance_part(parts[1]),
+            cells.room_part(parts[2]),
+        )
     if len(parts) == 2:
-        return parts[0], "", parts[1]
+        return cells.building_part(parts[0]), "", cells.room_part(parts[1])
+    match = _CN_CODE.match(code)
+    if match:
+        return (
+            cells.building_part(match["b"] + "栋"),
+            cells.entrance_part(match["e"] + "单元") if match["e"] else "",
+            match["r"],
+        )
     return "", "", ""
 
 
@@ -869,6 +1016,351 @@ _FIELD_OF_COLUMN = {
 }
 
 
+class _Merge:
+    """The state of one roster merge: what is on record, and what this file changes."""
+
+    def __init__(self, conn: sqlite3.Connection, roster: Roster, *, as_of: date, now: datetime):
+        self.conn = conn
+        self.roster = roster
+        self.present = roster.present
+        self.effective = as_of.isoformat()
+        self.stamp = now.isoformat(sep=" ", timespec="seconds")
+        self.source = f"import {roster.file}"
+        fast = conn.cursor()
+        fast.row_factory = None  # plain tuples: a 100k-unit estate is read here in full
+        self.units = {
+            row[1]: row
+            for row in fast.execute(
+                "SELECT id, code, building, entrance, room, floor, kind, area_x100, area_basis, "
+                "inner_area_x100, delivered_on, notes FROM unit"
+            )
+        }
+        self.current: dict[tuple[int, str], _Current] = {
+            (row[0], row[1]): _Current(*row[2:])
+            for row in fast.execute(
+                "SELECT o.unit_id, o.role, o.id, o.party_id, o.start_on, o.pays, p.name, p.kind, "
+                "p.phones, p.id_number, p.birthday FROM occupancy o "
+                "JOIN party p ON p.id = o.party_id WHERE o.end_on IS NULL"
+            )
+        }
+        self.keys: dict[tuple[str, str], int] = {}  # (name, id:… / tel:…) -> party id
+        self.phones: dict[int, str] = {}
+        for pid, name, phones, id_number in fast.execute(
+            "SELECT id, name, phones, id_number FROM party WHERE is_developer = 0 ORDER BY id"
+        ):
+            self.phones[pid] = phones
+            if id_number:
+                self.keys.setdefault((name, "id:" + id_number), pid)
+            if phones:
+                self.keys.setdefault((name, "tel:" + phones.split("/")[0]), pid)
+        self.next_unit = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM unit").fetchone()[0]
+        self.next_party = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM party").fetchone()[0]
+        self.new_units: list[tuple] = []
+        self.new_parties: dict[int, list] = {}
+        self.new_occupancies: list[tuple] = []
+        self.ended: list[tuple[str, int]] = []
+        self.unit_updates: list[tuple] = []
+        self.party_updates: dict[int, tuple[tuple, RosterRow]] = {}  # (kind, ID, birthday)
+        self.more_phones: dict[int, str] = {}  # parties on record that gain phones
+        self.file_phones: dict[int, list[str]] = {}  # every phone this file gives a party
+        self.phone_changes: set[int] = set()
+        self.errors: list[RowError] = []
+        self.needs_area: list[RosterRow] = []
+
+    def error(self, row: RosterRow, field_: str, value: str, message: str) -> None:
+        label = self.roster.label(row.sheet, field_)
+        self.errors.append(RowError(self.roster.file, row.sheet, row.row, label, value, message))
+
+    def occupy(self, uid: int, pid: int | None, role: str, start: str | None, pays: bool) -> None:
+        self.new_occupancies.append(
+            (uid, pid, role, start, None, int(pays), self.source, self.stamp)
+        )
+
+    # -- a new unit
+
+    def add(self, row: RosterRow) -> None:
+        if row.area_x100 is None and row.kind in NEEDS_AREA:
+            self.needs_area.append(row)
+        uid = self.next_unit
+        self.next_unit += 1
+        self.new_units.append((uid, row.code, *_unit_values(row), self.stamp, self.stamp))
+        tenant_pays = row.tenant is not None and row.tenant_pays
+        if row.owner is not None:
+            pid = self.party_for(row.owner, row, "owner")
+            self.occupy(uid, pid, "owner", row.changed_on or row.delivered_on, not tenant_pays)
+        if row.tenant is not None:
+            pid = self.party_for(row.tenant, row, "tenant")
+            self.occupy(uid, pid, "tenant", row.tenant_from, tenant_pays)
+
+    def party_for(self, person: PartyIn, row: RosterRow, role: str) -> int | None:
+        """The party a new occupancy belongs to: one already known by name and ID number or
+        name and phone, else a new one. The same person on several rows keeps every phone."""
+        if person.phones_masked or person.id_masked:
+            masked_field = "phone" if role == "owner" else "tenant_phone"
+            if person.id_masked:
+                masked_field = "id_number" if role == "owner" else "tenant_id_number"
+            self.error(
+                row,
+                masked_field,
+                person.phones if person.phones_masked else person.id_number,
+                "a masked value cannot be imported for a new owner or tenant; use an unmasked file",
+            )
+            return None
+        keys = []
+        if person.id_number:
+            keys.append((person.name, "id:" + person.id_number))
+        if person.phones:
+            keys.append((person.name, "tel:" + person.phones.split("/")[0]))
+        for key in keys:
+            pid = self.keys.get(key)
+            if pid is not None:
+                self._add_phones(pid, person.phones)
+                return pid
+        pid = self.next_party
+        self.next_party += 1
+        self.new_parties[pid] = [
+            pid,
+            person.kind,
+            person.name,
+            person.phones,
+            person.id_number,
+            person.birthday,
+            self.stamp,
+            self.stamp,
+        ]
+        self.phones[pid] = person.phones
+        for key in keys:
+            self.keys[key] = pid
+        return pid
+
+    def _add_phones(self, pid: int, phones: str) -> None:
+        known = self.phones.get(pid, "")
+        extra = [p for p in phones.split("/") if p and p not in known.split("/")]
+        if not extra:
+            return
+        merged = "/".join([p for p in known.split("/") if p] + extra)
+        self.phones[pid] = merged
+        if pid in self.new_parties:
+            self.new_parties[pid][3] = merged
+        else:
+            self.more_phones[pid] = merged
+
+    # -- a unit on record
+
+    def update(self, row: RosterRow, existing: tuple, report: ImportReport) -> bool:
+        uid = existing[0]
+        changed = False
+        old = tuple(existing[2:])
+        given = self.present if not row.room else self.present | _PLACE_FIELDS
+        merged = tuple(
+            was
+            if _FIELD_OF_COLUMN[name] not in given or (new in (None, "") and name in _KEEP)
+            else new
+            for name, new, was in zip(_UNIT_FIELDS, _unit_values(row), old, strict=True)
+        )
+        if merged != old:
+            self.unit_updates.append((*merged, self.stamp, uid))
+            changed = True
+        held_owner = self.current.get((uid, "owner"))
+        held_tenant = self.current.get((uid, "tenant"))
+        if "payer" in self.present:
+            tenant_pays = row.tenant is not None and row.tenant_pays
+        elif "tenant" in self.present:  # a new tenant takes over the old one's arrangement
+            tenant_pays = row.tenant is not None and bool(held_tenant and held_tenant.pays)
+        else:
+            tenant_pays = bool(held_tenant and held_tenant.pays)
+        on = row.changed_on or self.effective
+        if self._owner(uid, row, held_owner, on, not tenant_pays, report):
+            changed = True
+        if "tenant" in self.present and self._tenant(
+            uid, row, held_tenant, on, tenant_pays, report
+        ):
+            changed = True
+        return changed
+
+    def _owner(self, uid, row, held, on, pays, report) -> bool:
+        if row.owner is None:
+            if held is not None:
+                self.error(
+                    row,
+                    "owner",
+                    "",
+                    f"the owner {held.name} on record is missing; an "
+                    "owner cannot be removed by import",
+                )
+            return False
+        if held is None or row.owner.name != held.name:
+            start = on if held is not None else (row.changed_on or row.delivered_on or on)
+            if held is not None:
+                if held.start_on and start < held.start_on:
+                    self.error(
+                        row,
+                        "owner",
+                        row.owner.name,
+                        f"owner change dated {start}, before the current owner "
+                        f"{held.name} took over on {held.start_on}; give a 过户日期 or "
+                        "--as-of on or after it",
+                    )
+                self.ended.append((start, held.occupancy_id))
+            self.occupy(uid, self.party_for(row.owner, row, "owner"), "owner", start, pays)
+            report.owner_changes += 1
+            return True
+        changed = self._details(row.owner, held, row, "owner")
+        if held.pays != pays:
+            self.ended.append((on, held.occupancy_id))
+            self.occupy(uid, held.party_id, "owner", on, pays)
+            changed = True
+        return changed
+
+    def _tenant(self, uid, row, held, on, pays, report) -> bool:
+        if row.tenant is None:
+            if held is None:
+                return False
+            self.ended.append((on, held.occupancy_id))
+            report.tenant_changes += 1
+            return True
+        if held is None or row.tenant.name != held.name:
+            start = row.tenant_from or self.effective
+            if held is not None:
+                self.ended.append((start, held.occupancy_id))
+            self.occupy(uid, self.party_for(row.tenant, row, "tenant"), "tenant", start, pays)
+            report.tenant_changes += 1
+            return True
+        changed = self._details(row.tenant, held, row, "tenant")
+        if held.pays != pays:
+            self.ended.append((on, held.occupancy_id))
+            self.occupy(uid, held.party_id, "tenant", on, pays)
+            changed = True
+        return changed
+
+    def _details(self, person: PartyIn, held: _Current, row: RosterRow, role: str) -> bool:
+        """Contact details of a party on record: phones, ID number, kind, birthday. A blank
+        cell keeps what is on record and a masked one must match it. A person on several
+        rows keeps every phone the rows give; the phones change only when a row brings a
+        number not on record."""
+        phone_field = "phone" if role == "owner" else "tenant_phone"
+        id_field = "id_number" if role == "owner" else "tenant_id_number"
+        pid = held.party_id
+        changed = False
+        if phone_field in self.present and person.phones:
+            if person.phones_masked:
+                if cells.mask_phones(held.phones) != person.phones:
+                    self.error(
+                        row,
+                        phone_field,
+                        person.phones,
+                        "a masked phone that does not "
+                        "match the phone on record; use an unmasked file",
+                    )
+            else:
+                given = person.phones.split("/")
+                union = self.file_phones.setdefault(pid, [])
+                union.extend(p for p in given if p not in union)
+                if not set(given) <= set(held.phones.split("/")):
+                    self.phone_changes.add(pid)
+                    changed = True
+        id_number = held.id_number
+        if id_field in self.present and person.id_number:
+            if not person.id_masked:
+                id_number = person.id_number
+            elif cells.mask_id(held.id_number) != person.id_number:
+                self.error(
+                    row,
+                    id_field,
+                    person.id_number,
+                    "a masked ID number that does not "
+                    "match the one on record; use an unmasked file",
+                )
+        kind = person.kind if (role == "tenant" or "owner_kind" in self.present) else held.kind
+        birthday = held.birthday
+        if role == "owner" and "birthday" in self.present and person.birthday:
+            birthday = person.birthday
+        wanted = (kind, id_number, birthday)
+        if wanted == (held.kind, held.id_number, held.birthday):
+            return changed
+        earlier = self.party_updates.get(pid)
+        if earlier is not None and earlier[0] != wanted:
+            self.error(
+                row,
+                id_field if id_number != earlier[0][1] else "owner",
+                held.name,
+                f"{held.name} has different details on row {earlier[1].row}; one "
+                "person's ID number and type must agree",
+            )
+        self.party_updates[pid] = (wanted, row)
+        return True
+
+    # -- finishing
+
+    def check_missing_area(self) -> None:
+        if not self.needs_area:
+            return
+        first = self.needs_area[0]
+        codes = ", ".join(r.code for r in self.needs_area[:3])
+        more = "…" if len(self.needs_area) > 3 else ""
+        self.error(
+            first,
+            "area",
+            "",
+            f"the file has no 建筑面积 column, and {len(self.needs_area)} "
+            f"new unit(s) need an area ({codes}{more})",
+        )
+
+    def write(self) -> None:
+        conn = self.conn
+        conn.executemany(
+            "INSERT INTO unit (id, code, building, entrance, room, floor, kind, area_x100, "
+            "area_basis, inner_area_x100, delivered_on, notes, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.new_units,
+        )
+        conn.executemany(
+            "UPDATE unit SET building = ?, entrance = ?, room = ?, floor = ?, kind = ?, "
+            "area_x100 = ?, area_basis = ?, inner_area_x100 = ?, delivered_on = ?, notes = ?, "
+            "updated_at = ? WHERE id = ?",
+            self.unit_updates,
+        )
+        conn.executemany(
+            "INSERT INTO party (id, kind, name, phones, id_number, birthday, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.new_parties.values(),
+        )
+        conn.executemany(
+            "UPDATE party SET kind = ?, id_number = ?, birthday = ?, updated_at = ? WHERE id = ?",
+            [(*wanted, self.stamp, pid) for pid, (wanted, _row) in self.party_updates.items()],
+        )
+        for pid in self.phone_changes:
+            self.more_phones[pid] = "/".join(self.file_phones[pid])
+        conn.executemany(
+            "UPDATE party SET phones = ?, updated_at = ? WHERE id = ?",
+            [(phones, self.stamp, pid) for pid, phones in self.more_phones.items()],
+        )
+        conn.executemany("UPDATE occupancy SET end_on = ? WHERE id = ?", self.ended)
+        conn.executemany(
+            "INSERT INTO occupancy (unit_id, party_id, role, start_on, end_on, pays, source, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.new_occupancies,
+        )
+
+
+_KEEP = frozenset({"floor", "area_x100", "area_basis", "inner_area_x100", "delivered_on", "notes"})
+
+
+def _unit_values(row: RosterRow) -> tuple:
+    return (
+        row.building,
+        row.entrance,
+        row.room,
+        row.floor,
+        row.kind,
+        row.area_x100,
+        row.area_basis if row.area_x100 is not None else "",
+        row.inner_area_x100,
+        row.delivered_on,
+        row.notes,
+    )
+
+
 def apply_roster(
     conn: sqlite3.Connection,
     roster: Roster,
@@ -880,322 +1372,32 @@ def apply_roster(
     """Merge a validated roster into the database, inside the caller's transaction.
 
     New units are added with their owner (and tenant); existing units are compared field by
-    field — only for the columns the file has — and updated. A different owner or tenant
-    ends the current occupancy and starts a new one on the row's 过户日期, else ``as_of``.
-    Raises RowErrors (and the caller rolls back) for conflicts only the database reveals.
+    field — only for the columns the file has, and a blank cell never erases what is on
+    record — and updated. A different owner or tenant ends the current occupancy and starts
+    a new one on the row's 过户日期, else ``as_of``. Raises RowErrors (and the caller rolls
+    back) for conflicts only the database reveals.
     """
-    stamp = now.isoformat(sep=" ", timespec="seconds")
-    effective = as_of.isoformat()
-    source = f"import {roster.file}"
-    present = roster.present
+    state = _Merge(conn, roster, as_of=as_of, now=now)
     report = ImportReport(
         rows=len(roster.rows), sheets=list(roster.sheets), notices=list(roster.notices)
     )
-
-    units = {
-        row[1]: row
-        for row in conn.execute(
-            "SELECT id, code, building, entrance, room, floor, kind, area_x100, area_basis, "
-            "inner_area_x100, delivered_on, notes FROM unit"
-        )
-    }
-    current: dict[tuple[int, str], _Current] = {}
-    for row in conn.execute(
-        "SELECT o.unit_id, o.role, o.id, o.party_id, o.start_on, o.pays, p.name, p.kind, "
-        "p.phones, p.id_number, p.birthday FROM occupancy o JOIN party p ON p.id = o.party_id "
-        "WHERE o.end_on IS NULL"
-    ):
-        current[(row[0], row[1])] = _Current(*row[2:])
-    parties: dict[tuple[str, str], int] = {}
-    for pid, name, phones, id_number in conn.execute(
-        "SELECT id, name, phones, id_number FROM party WHERE is_developer = 0 ORDER BY id"
-    ):
-        if id_number:
-            parties.setdefault((name, "id:" + id_number), pid)
-        if phones:
-            parties.setdefault((name, "tel:" + phones.split("/")[0]), pid)
-
-    next_unit = (conn.execute("SELECT coalesce(max(id), 0) FROM unit").fetchone()[0]) + 1
-    next_party = (conn.execute("SELECT coalesce(max(id), 0) FROM party").fetchone()[0]) + 1
-    new_units: list[tuple] = []
-    new_parties: list[tuple] = []
-    new_occupancies: list[tuple] = []
-    end_occupancies: list[tuple] = []
-    unit_updates: list[tuple] = []
-    party_updates: dict[int, tuple[PartyIn, RosterRow]] = {}
-    errors: list[RowError] = []
-
-    def party_for(person: PartyIn, row: RosterRow, column: str) -> int | None:
-        nonlocal next_party
-        if person.phones_masked or person.id_masked:
-            errors.append(
-                RowError(
-                    roster.file,
-                    row.sheet,
-                    row.row,
-                    column,
-                    person.phones if person.phones_masked else person.id_number,
-                    "a masked value cannot be imported for a new owner or tenant; "
-                    "use an unmasked file",
-                )
-            )
-            return None
-        keys = []
-        if person.id_number:
-            keys.append((person.name, "id:" + person.id_number))
-        if person.phones:
-            keys.append((person.name, "tel:" + person.phones.split("/")[0]))
-        for key in keys:
-            if key in parties:
-                return parties[key]
-        pid = next_party
-        next_party += 1
-        new_parties.append(
-            (
-                pid,
-                person.kind,
-                person.name,
-                person.phones,
-                person.id_number,
-                person.birthday,
-                stamp,
-                stamp,
-            )
-        )
-        for key in keys:
-            parties[key] = pid
-        return pid
-
-    def same_party(person: PartyIn, held: _Current) -> bool:
-        return person.name == held.name
-
-    def party_changes(person: PartyIn, held: _Current, row: RosterRow, role: str) -> bool:
-        """Record contact-detail changes for a held party; True if anything differs."""
-        phones = held.phones
-        phone_field = "phone" if role == "owner" else "tenant_phone"
-        if phone_field in present:
-            if person.phones_masked:
-                if cells.mask_phones(held.phones) != person.phones:
-                    errors.append(
-                        RowError(
-                            roster.file,
-                            row.sheet,
-                            row.row,
-                            FIELD_LABELS[phone_field],
-                            person.phones,
-                            "a masked phone that does not match the "
-                            "phone on record; use an unmasked file",
-                        )
-                    )
-            else:
-                phones = person.phones
-        id_number = held.id_number
-        if role == "owner" and "id_number" in present:
-            if person.id_masked:
-                if cells.mask_id(held.id_number) != person.id_number:
-                    errors.append(
-                        RowError(
-                            roster.file,
-                            row.sheet,
-                            row.row,
-                            "身份证号",
-                            person.id_number,
-                            "a masked ID number that does not "
-                            "match the one on record; use an unmasked file",
-                        )
-                    )
-            else:
-                id_number = person.id_number
-        kind = person.kind if (role == "tenant" or "owner_kind" in present) else held.kind
-        birthday = person.birthday if (role == "owner" and "birthday" in present) else held.birthday
-        if (phones, id_number, kind, birthday) == (
-            held.phones,
-            held.id_number,
-            held.kind,
-            held.birthday,
-        ):
-            return False
-        wanted = PartyIn(held.name, kind, phones, id_number, birthday, False, False)
-        earlier = party_updates.get(held.party_id)
-        if earlier is not None and earlier[0] != wanted:
-            errors.append(
-                RowError(
-                    roster.file,
-                    row.sheet,
-                    row.row,
-                    FIELD_LABELS[phone_field],
-                    person.phones,
-                    f"{held.name} has different details on row "
-                    f"{earlier[1].row}; one person's phone and ID must agree",
-                )
-            )
-        party_updates[held.party_id] = (wanted, row)
-        return True
-
-    rows_done = 0
-    for row in roster.rows:
-        rows_done += 1
-        if progress is not None and rows_done % 5000 == 0:
-            progress(rows_done, len(roster.rows))
-        existing = units.get(row.code)
-        values = (
-            row.building,
-            row.entrance,
-            row.room,
-            row.floor,
-            row.kind,
-            row.area_x100,
-            row.area_basis if row.area_x100 is not None else "",
-            row.inner_area_x100,
-            row.delivered_on,
-            row.notes,
-        )
+    for done, row in enumerate(roster.rows, start=1):
+        if progress is not None and done % 5000 == 0:
+            progress(done, len(roster.rows))
+        existing = state.units.get(row.code)
         if existing is None:
-            if row.area_x100 is None and row.kind in NEEDS_AREA:
-                errors.append(
-                    RowError(
-                        roster.file,
-                        row.sheet,
-                        row.row,
-                        "建筑面积",
-                        "",
-                        f"a new {kind_label(row.kind)} unit needs an area, and the "
-                        "file has no 建筑面积 column",
-                    )
-                )
-            uid = next_unit
-            next_unit += 1
-            new_units.append((uid, row.code, *values, stamp, stamp))
+            state.add(row)
             report.added += 1
-            tenant_pays = row.tenant is not None and row.tenant_pays
-            if row.owner is not None:
-                pid = party_for(row.owner, row, "业主")
-                start = row.changed_on or row.delivered_on
-                new_occupancies.append(
-                    (uid, pid, "owner", start, None, int(not tenant_pays), source, stamp)
-                )
-            if row.tenant is not None:
-                pid = party_for(row.tenant, row, "租户")
-                new_occupancies.append(
-                    (uid, pid, "tenant", row.tenant_from, None, int(tenant_pays), source, stamp)
-                )
-            continue
-
-        uid = existing[0]
-        changed = False
-        old = tuple(existing[2:])
-        given = present if not row.room else present | _PLACE_FIELDS
-        merged = tuple(
-            new if _FIELD_OF_COLUMN[name] in given else was
-            for name, new, was in zip(_UNIT_FIELDS, values, old, strict=True)
-        )
-        if merged != old:
-            unit_updates.append((*merged, stamp, uid))
-            changed = True
-
-        held_owner = current.get((uid, "owner"))
-        held_tenant = current.get((uid, "tenant"))
-        if "payer" in present:
-            tenant_pays = row.tenant is not None and row.tenant_pays
-        elif "tenant" in present:  # a new tenant takes over the old one's arrangement
-            tenant_pays = row.tenant is not None and bool(held_tenant and held_tenant.pays)
-        else:
-            tenant_pays = bool(held_tenant and held_tenant.pays)
-        owner_pays = int(not tenant_pays)
-        on = row.changed_on or effective
-
-        # the owner
-        if row.owner is None:
-            if held_owner is not None:
-                errors.append(
-                    RowError(
-                        roster.file,
-                        row.sheet,
-                        row.row,
-                        "业主",
-                        "",
-                        f"the owner {held_owner.name} on record is missing; an "
-                        "owner cannot be removed by import",
-                    )
-                )
-        elif held_owner is None or not same_party(row.owner, held_owner):
-            start = (
-                on if held_owner is not None else (row.changed_on or row.delivered_on or effective)
-            )
-            if held_owner is not None:
-                if held_owner.start_on and start < held_owner.start_on:
-                    errors.append(
-                        RowError(
-                            roster.file,
-                            row.sheet,
-                            row.row,
-                            "业主",
-                            row.owner.name,
-                            f"owner change dated {start}, before the current owner "
-                            f"{held_owner.name} took over on {held_owner.start_on}; "
-                            "give a 过户日期 or --as-of on or after it",
-                        )
-                    )
-                end_occupancies.append((start, held_owner.occupancy_id))
-            pid = party_for(row.owner, row, "业主")
-            new_occupancies.append((uid, pid, "owner", start, None, owner_pays, source, stamp))
-            report.owner_changes += 1
-            changed = True
-        else:
-            if party_changes(row.owner, held_owner, row, "owner"):
-                changed = True
-            if held_owner.pays != owner_pays:
-                end_occupancies.append((on, held_owner.occupancy_id))
-                new_occupancies.append(
-                    (uid, held_owner.party_id, "owner", on, None, owner_pays, source, stamp)
-                )
-                changed = True
-
-        # the tenant (only when the file has tenant columns)
-        if "tenant" in present:
-            if row.tenant is None:
-                if held_tenant is not None:
-                    end_occupancies.append((row.changed_on or effective, held_tenant.occupancy_id))
-                    report.tenant_changes += 1
-                    changed = True
-            elif held_tenant is None or not same_party(row.tenant, held_tenant):
-                start = row.tenant_from or effective
-                if held_tenant is not None:
-                    end_occupancies.append((start, held_tenant.occupancy_id))
-                pid = party_for(row.tenant, row, "租户")
-                new_occupancies.append(
-                    (uid, pid, "tenant", start, None, int(tenant_pays), source, stamp)
-                )
-                report.tenant_changes += 1
-                changed = True
-            else:
-                if party_changes(row.tenant, held_tenant, row, "tenant"):
-                    changed = True
-                if held_tenant.pays != int(tenant_pays):
-                    end_occupancies.append((on, held_tenant.occupancy_id))
-                    new_occupancies.append(
-                        (
-                            uid,
-                            held_tenant.party_id,
-                            "tenant",
-                            on,
-                            None,
-                            int(tenant_pays),
-                            source,
-                            stamp,
-                        )
-                    )
-                    changed = True
-
-        if changed:
+        elif state.update(row, existing, report):
             report.updated += 1
             report.changed_codes.append(row.code)
         else:
             report.unchanged += 1
-
-    if errors:
-        raise RowErrors(errors)
-
+    state.check_missing_area()
+    if state.errors:
+        raise RowErrors(state.errors)
+    state.write()
+    units = state.units
     in_file = {row.code for row in roster.rows}
     report.not_in_file = sum(1 for code in units if code not in in_file)
     if report.not_in_file:
@@ -1203,37 +1405,6 @@ def apply_roster(
             f"{report.not_in_file} unit(s) on record are not in this file; they are kept as they are"
         )
 
-    conn.executemany(
-        "INSERT INTO unit (id, code, building, entrance, room, floor, kind, area_x100, "
-        "area_basis, inner_area_x100, delivered_on, notes, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        new_units,
-    )
-    conn.executemany(
-        "UPDATE unit SET building = ?, entrance = ?, room = ?, floor = ?, kind = ?, "
-        "area_x100 = ?, area_basis = ?, inner_area_x100 = ?, delivered_on = ?, notes = ?, "
-        "updated_at = ? WHERE id = ?",
-        unit_updates,
-    )
-    conn.executemany(
-        "INSERT INTO party (id, kind, name, phones, id_number, birthday, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        new_parties,
-    )
-    conn.executemany(
-        "UPDATE party SET kind = ?, phones = ?, id_number = ?, birthday = ?, updated_at = ? "
-        "WHERE id = ?",
-        [
-            (p.kind, p.phones, p.id_number, p.birthday, stamp, pid)
-            for pid, (p, _row) in party_updates.items()
-        ],
-    )
-    conn.executemany("UPDATE occupancy SET end_on = ? WHERE id = ?", end_occupancies)
-    conn.executemany(
-        "INSERT INTO occupancy (unit_id, party_id, role, start_on, end_on, pays, source, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        new_occupancies,
-    )
     if progress is not None:
         progress(len(roster.rows), len(roster.rows))
     return report

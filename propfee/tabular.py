@@ -29,6 +29,7 @@ class Sheet:
     nrows: int
     first_column: int
     rows: Callable[[], Iterator[tuple[int, Cells]]]
+    hidden: bool = False
 
 
 def column_letter(index: int) -> str:
@@ -42,7 +43,8 @@ def column_letter(index: int) -> str:
 
 
 def read_sheets(path: Path) -> list[Sheet]:
-    """The visible sheets of a file (a CSV or HTML file gives one or more pseudo-sheets)."""
+    """The worksheets of a file, hidden ones marked (a CSV or HTML file gives one or more
+    pseudo-sheets)."""
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
@@ -87,17 +89,18 @@ def _workbook_sheets(path: Path) -> list[Sheet]:
         raise FileFormatError(f"{path}: damaged or truncated spreadsheet ({exc})") from None
     sheets = []
     for meta in workbook.sheets_metadata:
-        if str(meta.visible).rsplit(".", 1)[-1].lower() != "visible":
-            continue
         if str(meta.typ).rsplit(".", 1)[-1].lower() != "worksheet":
             continue
+        hidden = str(meta.visible).rsplit(".", 1)[-1].lower() != "visible"
         try:
             sheet = workbook.get_sheet_by_name(meta.name)
         except (calamine.CalamineError, ValueError) as exc:
             raise FileFormatError(f"{path} [{meta.name}]: cannot be read ({exc})") from None
         if sheet.start is None:
             continue  # an empty sheet
-        sheets.append(_calamine_sheet(sheet))
+        one = _calamine_sheet(sheet)
+        one.hidden = hidden
+        sheets.append(one)
     if not sheets:
         raise FileFormatError(f"{path}: the workbook has no data")
     return sheets
@@ -210,34 +213,61 @@ def _html_sheets(text: str, path: Path) -> list[Sheet]:
     from html.parser import HTMLParser
 
     class Tables(HTMLParser):
+        """Collects every <table> as rows of cell texts. A colspan leaves the cells after the
+        first blank (as a spreadsheet shows a merged header); a rowspan repeats the value
+        down (as propfee reads a merged cell)."""
+
         def __init__(self) -> None:
             super().__init__(convert_charrefs=True)
             self.tables: list[list[list[str]]] = []
-            self.stack: list[list[list[str]]] = []
+            self.stack: list[dict] = []
             self.cell: list[str] | None = None
-            self.span = 1
+            self.spans = (1, 1)
 
         def handle_starttag(self, tag, attrs):
             if tag == "table":
-                self.stack.append([])
-            elif tag == "tr" and self.stack:
-                self.stack[-1].append([])
-            elif tag in ("td", "th") and self.stack:
+                self.stack.append({"rows": [], "pending": {}})
+            elif not self.stack:
+                return
+            elif tag == "tr":
+                self._new_row()
+            elif tag in ("td", "th"):
+                if not self.stack[-1]["rows"]:
+                    self._new_row()
                 self.cell = []
-                span = dict(attrs).get("colspan") or "1"
-                self.span = int(span) if span.isdigit() else 1
+                found = dict(attrs)
+                self.spans = (_span(found.get("colspan")), _span(found.get("rowspan")))
             elif tag == "br" and self.cell is not None:
                 self.cell.append("\n")
 
+        def _new_row(self):
+            table = self.stack[-1]
+            table["rows"].append([])
+            self._fill_pending()
+
+        def _fill_pending(self):
+            table = self.stack[-1]
+            row = table["rows"][-1]
+            while len(row) in table["pending"]:
+                value, left = table["pending"].pop(len(row))
+                row.append(value)
+                if left > 1:
+                    table["pending"][len(row) - 1] = (value, left - 1)
+
         def handle_endtag(self, tag):
             if tag in ("td", "th") and self.stack and self.cell is not None:
-                if not self.stack[-1]:
-                    self.stack[-1].append([])
+                table = self.stack[-1]
+                row = table["rows"][-1]
                 value = "".join(self.cell).strip()
-                self.stack[-1][-1].extend([value] + [""] * (self.span - 1))
+                colspan, rowspan = self.spans
+                for offset in range(colspan):
+                    if rowspan > 1:
+                        table["pending"][len(row)] = (value if offset == 0 else "", rowspan - 1)
+                    row.append(value if offset == 0 else "")
                 self.cell = None
+                self._fill_pending()
             elif tag == "table" and self.stack:
-                self.tables.append(self.stack.pop())
+                self.tables.append(self.stack.pop()["rows"])
 
         def handle_data(self, data):
             if self.cell is not None:
@@ -259,6 +289,10 @@ def _html_sheets(text: str, path: Path) -> list[Sheet]:
         name = path.name if len(tables) == 1 else f"table {number}"
         sheets.append(Sheet(name, len(table), 0, rows))
     return sheets
+
+
+def _span(value: str | None) -> int:
+    return max(1, min(int(value), 10000)) if value and value.strip().isdigit() else 1
 
 
 _SCI = re.compile(r"^\d(?:\.\d+)?[eE]\+\d+$")

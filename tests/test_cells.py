@@ -1,10 +1,13 @@
 from datetime import date, datetime
 
 import pytest
-from conftest import valid_id
+from hypothesis import given
+from hypothesis import strategies as st
 
 from propfee import cells
 from propfee.errors import InvalidValue
+
+from conftest import valid_id
 
 
 @pytest.mark.parametrize(
@@ -141,3 +144,19 @@ def test_text():
     assert cells.text("'=SUM(A1)") == "=SUM(A1)"  # an export's formula guard comes off
     assert cells.text("甘肃（兰州）有限公司") == "甘肃（兰州）有限公司"  # names keep their brackets
     assert cells.text(None) == ""
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["E12345678", "62010219800101123X", "620102800101123", "91620100MA71234567", "AB1", "12"],
+)
+def test_every_masked_id_is_masked(value):
+    masked = cells.mask_id(value)
+    assert "*" in masked and len(masked) == len(value)
+    assert cells.is_masked(masked)
+    assert cells.id_number(masked) == masked  # read back as "masked", never as a new number
+
+
+@given(st.text(alphabet="0123456789X", min_size=3, max_size=20))
+def test_mask_id_always_hides_something(value):
+    assert "*" in cells.mask_id(value)

@@ -6,10 +6,10 @@ import subprocess
 import sys
 from datetime import date
 
-from conftest import dump, write_xlsx
-
 from propfee import db, roster
 from propfee.cli import app
+
+from conftest import dump, write_xlsx
 
 HEADER = ["楼号", "单元", "房间", "房屋类型", "建筑面积", "业主姓名", "联系电话", "交付日期"]
 
@@ -139,14 +139,14 @@ def test_user_errors_are_one_line_with_exit_1(cli, tmp_path):
     assert "no unit '9-9-999'" in unknown.stderr
     bad_kind = cli("units", "list", "--kind", "castle")
     assert bad_kind.exit_code == 1 and "unknown kind" in bad_kind.stderr
-    bad_date = cli("import-units", str(small_roster(tmp_path)), "--as-of", "15/11/2026")
-    assert bad_date.exit_code == 1 and "not a date" in bad_date.stderr
 
 
 def test_usage_errors_exit_2(runner):
     assert runner.invoke(app, ["import-units"]).exit_code == 2
     assert runner.invoke(app, ["units", "list", "--format", "yaml"]).exit_code == 2
     assert runner.invoke(app, ["no-such-command"]).exit_code == 2
+    bad_date = runner.invoke(app, ["import-units", "x.xlsx", "--as-of", "15/11/2026"])
+    assert bad_date.exit_code == 2 and "not a date" in bad_date.output
 
 
 def test_db_from_the_environment(runner, tmp_path, monkeypatch):
@@ -248,3 +248,22 @@ def test_settings_file_with_a_typo_is_an_error(tmp_path):
 def test_database_file_mode(cli, tmp_path, db_path):
     cli("import-units", str(small_roster(tmp_path)))
     assert os.stat(db_path).st_mode & 0o777 == 0o600
+
+
+def test_dry_run_never_creates_the_database(runner, tmp_path):
+    target = tmp_path / "new.db"
+    result = runner.invoke(
+        app, ["import-units", str(small_roster(tmp_path)), "--db", str(target), "--dry-run"]
+    )
+    assert result.exit_code == 0 and "added 3" in result.stdout
+    assert not target.exists()
+
+
+def test_json_reports_file_errors_too(cli, tmp_path):
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    result = cli("import-units", str(broken), "--format", "json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["added"] == 0
+    assert "damaged or truncated" in document["errors"][0]["message"]

@@ -4,9 +4,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import write_csv
 
 from propfee import db, roster
+
+from conftest import write_csv
 
 pytestmark = pytest.mark.slow
 

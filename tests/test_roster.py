@@ -4,10 +4,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, NOW, dump, valid_id, write_csv, write_xlsx
 
 from propfee import roster
 from propfee.errors import FileFormatError, RowErrors
+
+from conftest import AS_OF, NOW, dump, valid_id, write_csv, write_xlsx
 
 HEADER = ["楼号", "单元", "房间", "房屋类型", "建筑面积", "业主姓名", "联系电话", "交付日期"]
 
@@ -588,15 +589,43 @@ def test_a_tenant_leaving_hands_payment_back_to_the_owner(conn, tmp_path):
     ]
 
 
-def test_conflicting_details_for_one_owner_are_an_error(conn, tmp_path):
+def test_one_owner_on_several_rows_keeps_every_phone(conn, tmp_path, db_path):
+    first = write_xlsx(
+        tmp_path / "a.xlsx",
+        [
+            HEADER,
+            home(1, 1, 101, "张三", "13800138000"),
+            home("P", None, "001", "张三", "13800138000", kind="车位", area=None),
+        ],
+    )
+    import_file(conn, first)
+    changed = write_xlsx(
+        tmp_path / "b.xlsx",
+        [
+            HEADER,
+            home(1, 1, 101, "张三", "13800138001"),
+            home("P", None, "001", "张三", "13800138002", kind="车位", area=None),
+        ],
+    )
+    report = import_file(conn, changed)
+    assert report.updated == 2
+    assert roster.unit_detail(conn, "P-001").unit.phones == "13800138001/13800138002"
+    before = dump(db_path)
+    again = import_file(conn, changed)
+    assert (again.updated, again.unchanged) == (0, 2)
+    assert dump(db_path) == before
+
+
+def test_conflicting_id_numbers_for_one_owner_are_an_error(conn, tmp_path):
+    header = [*HEADER, "身份证号"]
     import_file(
         conn,
         write_xlsx(
             tmp_path / "a.xlsx",
             [
-                HEADER,
-                home(1, 1, 101, "张三", "13800138000"),
-                home("P", None, "001", "张三", "13800138000", kind="车位", area=None),
+                header,
+                [*home(1, 1, 101, "张三", "13800138000"), ""],
+                [*home("P", None, "001", "张三", "13800138000", kind="车位", area=None), ""],
             ],
         ),
     )
@@ -606,9 +635,12 @@ def test_conflicting_details_for_one_owner_are_an_error(conn, tmp_path):
             write_xlsx(
                 tmp_path / "b.xlsx",
                 [
-                    HEADER,
-                    home(1, 1, 101, "张三", "13800138001"),
-                    home("P", None, "001", "张三", "13800138002", kind="车位", area=None),
+                    header,
+                    [*home(1, 1, 101, "张三", "13800138000"), valid_id(seq="111")],
+                    [
+                        *home("P", None, "001", "张三", "13800138000", kind="车位", area=None),
+                        valid_id(seq="222"),
+                    ],
                 ],
             ),
         )

@@ -53,9 +53,25 @@ QuietOpt = Annotated[
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
+
+
+def _check_day(value: str | None) -> str | None:
+    if value:
+        try:
+            date.fromisoformat(value.strip())
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+    return value
+
+
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", metavar="YYYY-MM-DD", help="The day to act as of [default: today]."),
+    typer.Option(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        callback=_check_day,
+        help="The day to act as of [default: today].",
+    ),
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Do everything, report it, then roll back.")
@@ -111,11 +127,16 @@ class Env:
                 self._out.width = 200  # a pipe or a file: never truncate a table cell
         return self._out
 
-    def connect(self) -> sqlite3.Connection:
+    def connect(self, *, dry_run: bool = False) -> sqlite3.Connection:
+        """The database; a dry run against a file that does not exist yet uses a scratch
+        database in memory, so it never creates the file."""
         if self._conn is None:
-            from propfee.db import connect
+            from propfee.db import connect, connect_scratch
 
-            self._conn = connect(self.db_path)
+            if dry_run and not self.db_path.exists():
+                self._conn = connect_scratch()
+            else:
+                self._conn = connect(self.db_path)
         return self._conn
 
     @property

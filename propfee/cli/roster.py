@@ -23,9 +23,12 @@ from propfee.cli.common import (
     open_env,
     parse_day,
     show_row_errors,
+    write_json,
 )
-from propfee.errors import RowErrors
+from propfee.errors import PropfeeError, RowError, RowErrors
 from propfee.money import hundredths_str
+
+_EMPTY_REPORT = {"added": 0, "updated": 0, "unchanged": 0}
 
 units_app = typer.Typer(help="List and look up units.", no_args_is_help=True)
 
@@ -66,9 +69,9 @@ def import_units(
     Example: propfee import-units 业主信息.xlsx --dry-run
     """
     env = open_env(db, config, quiet)
-    column_map = roster.load_map(map_file)
-    conn = env.connect()
     try:
+        column_map = roster.load_map(map_file)
+        conn = env.connect(dry_run=dry_run)
         with env.progress(f"reading {file.name}") as tick:
             report = roster.import_roster(
                 conn,
@@ -81,13 +84,16 @@ def import_units(
                 progress=tick,
             )
     except RowErrors as exc:
-        show_row_errors(env, exc, fmt, {"added": 0, "updated": 0, "unchanged": 0})
+        show_row_errors(env, exc, fmt, _EMPTY_REPORT)
         raise typer.Exit(1) from None
+    except PropfeeError as exc:
+        if fmt is Format.json:  # scripts read the document, whatever went wrong
+            error = RowError(file.name, "", 0, "", "", str(exc)).as_dict()
+            write_json({**_EMPTY_REPORT, "errors": [error]})
+        raise
     for notice in report.notices:
         env.info(f"note: {notice}")
     if fmt is Format.json:
-        from propfee.cli.common import write_json
-
         write_json(report.as_dict())
         return
     if fmt is Format.csv:

@@ -1,0 +1,271 @@
+"""propfee benchmarks: measure against baselines in the same run and print ratios.
+
+    python bench/run.py                 # 100,000 units
+    python bench/run.py --units 20000   # smaller
+    python bench/run.py --repeat 3      # best of three
+
+Each measurement runs in its own process, so its peak memory (ru_maxrss from wait4) is its
+own. The synthetic roster is cached in bench/.cache/. This is a benchmark, not a test: it
+prints figures and the targets they are held to; it fails nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+HEADERS = [
+    "楼号",
+    "单元",
+    "房间",
+    "房屋类型",
+    "建筑面积",
+    "业主姓名",
+    "联系电话",
+    "身份证号",
+    "交付日期",
+    "备注",
+]
+
+
+# ---------------------------------------------------------------- the synthetic estate
+
+
+def make_roster(units: int) -> Path:
+    """An xlsx roster of ``units`` rows shaped like a real export (numbers as numbers)."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"roster-{units}.xlsx"
+    if path.exists():
+        return path
+    from openpyxl import Workbook
+
+    rng = random.Random(units)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("业主信息")
+    ws.append(HEADERS)
+    surnames = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    per_building = 2 * 33 * 4  # entrances x floors x rooms
+    for i in range(units):
+        building, rest = divmod(i, per_building)
+        entrance, rest = divmod(rest, 33 * 4)
+        floor, side = divmod(rest, 4)
+        body = f"620102{1950 + i % 50}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
+        check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+        ws.append(
+            [
+                building + 1,
+                entrance + 1,
+                float((floor + 1) * 100 + side + 1),
+                "住宅" if side else "商铺" if floor == 0 else "住宅",
+                (89.37, 120.0, 105.5, 143.28)[side],
+                rng.choice(surnames) + rng.choice(given) + rng.choice(given),
+                float(13800000000 + i),
+                body + check if i % 3 else None,
+                date(2018, 1, 1) + timedelta(days=i % 1500),
+                "" if i % 10 else "空置",
+            ]
+        )
+    wb.save(path)
+    return path
+
+
+# ---------------------------------------------------------------- the measured jobs (children)
+
+
+def job_calamine(path: str) -> None:
+    import python_calamine
+
+    with open(path, "rb") as handle:
+        sheet = python_calamine.CalamineWorkbook.from_filelike(handle).get_sheet_by_index(0)
+    cells = sum(len(row) for row in sheet.iter_rows())
+    print(cells, file=sys.stderr)
+
+
+def job_openpyxl(path: str) -> None:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    cells = sum(len(row) for row in wb.active.iter_rows(values_only=True))
+    print(cells, file=sys.stderr)
+
+
+def job_floor(path: str, db_path: str) -> None:
+    """A bare read and raw executemany of the same units, owners and occupancies: the least
+    any importer can do."""
+    import python_calamine
+
+    from propfee import db
+
+    with open(path, "rb") as handle:
+        sheet = python_calamine.CalamineWorkbook.from_filelike(handle).get_sheet_by_index(0)
+    rows = sheet.iter_rows()
+    next(rows)
+    stamp = "2026-11-01 00:00:00"
+    units, parties, occupancies = [], [], []
+    for i, r in enumerate(rows, start=1):
+        code = f"{int(r[0])}-{int(r[1])}-{int(r[2])}"
+        units.append(
+            (
+                i,
+                code,
+                str(int(r[0])),
+                str(int(r[1])),
+                str(int(r[2])),
+                "",
+                "residential",
+                int(r[4] * 100),
+                "建筑面积",
+                None,
+                str(r[8]),
+                "",
+                stamp,
+                stamp,
+            )
+        )
+        parties.append((i, "person", r[5], str(int(r[6])), r[7] or "", None, stamp, stamp))
+        occupancies.append((i, i, "owner", str(r[8]), None, 1, "bench", stamp))
+    conn = db.connect(db_path)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany("INSERT INTO unit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", units)
+    conn.executemany(
+        "INSERT INTO party (id, kind, name, phones, id_number, birthday, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        parties,
+    )
+    conn.executemany(
+        "INSERT INTO occupancy (unit_id, party_id, role, start_on, end_on, pays, source, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        occupancies,
+    )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+JOBS = {"calamine": job_calamine, "openpyxl": job_openpyxl, "floor": job_floor}
+
+
+# ---------------------------------------------------------------- the harness
+
+
+def measure(argv: list[str]) -> tuple[float, float]:
+    """Run a command; return (seconds, peak RSS in MB) of that process alone."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def best_of(repeat: int, make_argv) -> tuple[float, float]:
+    results = [measure(make_argv()) for _ in range(repeat)]
+    return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--units", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        JOBS[args.child[0]](*args.child[1:])
+        return
+
+    print(f"propfee bench: {args.units:,} units, best of {args.repeat}", file=sys.stderr)
+    t0 = time.perf_counter()
+    roster = make_roster(args.units)
+    print(
+        f"roster: {roster} ({roster.stat().st_size / 1e6:.1f} MB, "
+        f"ready in {time.perf_counter() - t0:.1f}s)",
+        file=sys.stderr,
+    )
+    me = [sys.executable, str(Path(__file__).resolve())]
+    work = Path(tempfile.mkdtemp(prefix="propfee-bench-"))
+    counter = iter(range(10**6))
+
+    def fresh_db() -> str:
+        return str(work / f"b{next(counter)}.db")
+
+    rows: dict[str, tuple[float, float]] = {}
+    rows["calamine read (bare)"] = best_of(
+        args.repeat, lambda: [*me, "--child", "calamine", str(roster)]
+    )
+    rows["openpyxl read-only read"] = best_of(
+        args.repeat, lambda: [*me, "--child", "openpyxl", str(roster)]
+    )
+    rows["floor: read + raw executemany"] = best_of(
+        args.repeat, lambda: [*me, "--child", "floor", str(roster), fresh_db()]
+    )
+    rows["propfee import-units"] = best_of(
+        args.repeat,
+        lambda: [
+            sys.executable,
+            "-m",
+            "propfee",
+            "import-units",
+            str(roster),
+            "--db",
+            fresh_db(),
+            "--quiet",
+        ],
+    )
+    reimport_db = fresh_db()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "propfee",
+            "import-units",
+            str(roster),
+            "--db",
+            reimport_db,
+            "--quiet",
+        ],
+        check=True,
+    )
+    rows["propfee import-units (re-run, no change)"] = best_of(
+        args.repeat,
+        lambda: [
+            sys.executable,
+            "-m",
+            "propfee",
+            "import-units",
+            str(roster),
+            "--db",
+            reimport_db,
+            "--quiet",
+        ],
+    )
+
+    base = rows["calamine read (bare)"][0]
+    print(f"\n{'measurement':<42}{'seconds':>9}{'peak MB':>9}{'× calamine':>12}")
+    for name, (seconds, rss) in rows.items():
+        print(f"{name:<42}{seconds:>9.2f}{rss:>9.0f}{seconds / base:>12.2f}")
+    imp, imp_rss = rows["propfee import-units"]
+    opx = rows["openpyxl read-only read"][0]
+    print("\ntargets")
+    print(f"  import ≤ 2.5 × bare calamine read:  {imp / base:.2f}×")
+    print(f"  import ≥ 6 × faster than openpyxl:  {opx / imp:.2f}×")
+    print(f"  import peak RSS ≤ 250 MB:           {imp_rss:.0f} MB")
+    print(
+        f"  (floor, read + executemany:         {rows['floor: read + raw executemany'][0] / base:.2f}×)"
+    )
+
+
+if __name__ == "__main__":
+    main()
