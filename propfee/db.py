@@ -65,7 +65,7 @@ def connect_scratch() -> sqlite3.Connection:
     yet compares with (so a dry run never creates the file)."""
     from propfee import migrations
 
-    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.row_factory = sqlite3.Row
     migrations.migrate(conn, ":memory:")
@@ -81,7 +81,11 @@ def _open(path: Path, timeout: float) -> sqlite3.Connection:
     while True:
         conn = None
         try:
-            conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+            # check_same_thread=False: a command may hand its connection to a writer thread
+            # (never to two threads at once)
+            conn = sqlite3.connect(
+                path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":

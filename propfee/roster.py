@@ -9,10 +9,12 @@ caller's transaction; ``import_roster`` does both as one command.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import re
 import sqlite3
 import tomllib
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -314,16 +316,19 @@ class RosterRow(NamedTuple):
 
 @dataclass
 class Roster:
-    """A validated roster file: its rows and which fields its columns gave."""
+    """A validated roster file: its rows (unless they were streamed to a sink), and for each
+    sheet which fields its columns give and under which headers."""
 
     file: str
-    rows: list[RosterRow]
-    present: set[str]
-    sheets: list[str]
+    rows: list[RosterRow] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)
+    presence: dict[str, frozenset[str]] = field(default_factory=dict)  # sheet -> fields
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> field -> header
     notices: list[str] = field(default_factory=list)
+    count: int = 0  # unit rows read
+    codes: set[str] = field(default_factory=set)
     skipped_blank: int = 0
     skipped_footer: int = 0
-    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> field -> header
 
     def label(self, sheet: str, field_: str) -> str:
         """The column header (with its letter) a field came from, for messages."""
@@ -414,8 +419,12 @@ def read_roster(
     column_map: ColumnMap | None = None,
     sheet: str | None = None,
     progress: Progress | None = None,
+    sink: Callable[[Roster, list[RosterRow]], None] | None = None,
 ) -> Roster:
-    """Read and validate a roster file. Raises RowErrors listing every bad row."""
+    """Read and validate a roster file. Raises RowErrors listing every bad row.
+
+    With a ``sink``, good rows are handed to it in batches as they are read (and not kept in
+    ``Roster.rows``), so a writer can merge them while the rest of the file is still read."""
     column_map = column_map or ColumnMap()
     sheet = sheet or column_map.sheet
     sheets = read_sheets(path)
@@ -434,10 +443,11 @@ def read_roster(
         ]
         sheets = [s for s in sheets if not s.hidden] or sheets
     total = sum(s.nrows for s in sheets)
-    reader = _RosterReader(path.name, column_map, total, progress)
+    reader = _RosterReader(path.name, column_map, total, progress, sink)
     reader.roster.notices.extend(notices)
     for one in sheets:
         reader.read_sheet(one, required=sheet is not None or len(sheets) == 1)
+    reader.flush()
     if reader.errors:
         raise RowErrors(reader.errors)
     if not reader.roster.sheets:
@@ -447,17 +457,27 @@ def read_roster(
             "unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the first 30 rows "
             "(use --map to name unusual headers)"
         )
-    if not reader.roster.rows:
+    reader.roster.codes = set(reader.seen)
+    if not reader.roster.count:
         reader.roster.notices.append("no data rows below the header")
     return reader.roster
 
 
 class _RosterReader:
-    def __init__(self, file: str, column_map: ColumnMap, total: int, progress: Progress | None):
+    def __init__(
+        self,
+        file: str,
+        column_map: ColumnMap,
+        total: int,
+        progress: Progress | None,
+        sink: Callable[[Roster, list[RosterRow]], None] | None,
+    ):
         self.file = file
         self.map = column_map
         self.errors: list[RowError] = []
-        self.roster = Roster(file, [], set(), [])
+        self.roster = Roster(file)
+        self.sink = sink
+        self.batch: list[RosterRow] = []
         self.seen: dict[str, tuple[str, int]] = {}
         self.total = total
         self.done = 0
@@ -503,7 +523,7 @@ class _RosterReader:
             self.errors.append(RowError(self.file, sheet.name, match.row, "", "", missing))
             return
         self.roster.sheets.append(sheet.name)
-        self.roster.present |= set(match.columns)
+        self.roster.presence[sheet.name] = frozenset(match.columns)
         self.roster.labels[sheet.name] = {f: c.label for f, c in match.columns.items()}
         if "phone" not in match.columns:
             self.roster.notices.append(
@@ -591,30 +611,23 @@ class _RosterReader:
             ticks += 1
             if ticks == 5000:
                 self._tick(ticks)
+                self.flush()
                 ticks = 0
             if len(row) < need:
                 row.extend(pad[: need - len(row)])
             row.append("")
-            if all(row[i] == "" or row[i] is None for i in mapped):
-                skipped_blank += 1
-                continue
             first = row[identity_index]
-            if (
-                type(first) is str
-                and first
-                and not first[0].isdigit()
-                and norm_header(first) == identity_header
-            ):
-                continue  # the header repeated (a printed export repeats it per page)
-            filled = [c for c in row if c != "" and c is not None]
-            lead = filled[0]
-            if type(lead) is str and (
-                _FOOTER.match(lead.strip())
-                or (len(filled) == 1 and (":" in lead or "：" in lead))
-                or (len(filled) > 1 and filled.count(lead) == len(filled))  # a merged title
-            ):
-                skipped_footer += 1
-                continue
+            if type(first) is not float and not (type(first) is str and first[:1].isdigit()):
+                # not a plain data row at a glance: blank, a repeated header, a footer or title?
+                skip = _not_data(row, mapped, first, identity_header)
+                if skip == "blank":
+                    skipped_blank += 1
+                    continue
+                if skip == "footer":
+                    skipped_footer += 1
+                    continue
+                if skip == "header":
+                    continue
             self._read_row(plan, sheet.name, number, row)
         self.roster.skipped_blank += skipped_blank
         self.roster.skipped_footer += skipped_footer
@@ -676,18 +689,16 @@ class _RosterReader:
         if area is not None and inner is not None and inner > area and basis == "建筑面积":
             bad("inner_area", raw, "套内面积 is larger than 建筑面积")
         # when
-        dates = []
-        for field_ in ("delivered_on", "changed_on", "tenant_from", "birthday"):
-            raw = row[getattr(plan, field_)]
+        dates = dict.fromkeys(_DATE_FIELDS)
+        for field_, index in plan.dates:
+            raw = row[index]
             try:
-                dates.append(convert.date(raw))
+                dates[field_] = convert.date(raw)
             except InvalidValue as exc:
                 bad(field_, raw, str(exc))
-                dates.append(None)
-        delivered, changed, tenant_from, birthday = dates
         # who
-        owner = self._party(plan, row, "owner", bad, birthday)
-        tenant = self._party(plan, row, "tenant", bad, None)
+        owner = self._party(plan, row, "owner", bad, dates["birthday"])
+        tenant = self._party(plan, row, "tenant", bad, None) if plan.tenants else None
         tenant_pays = False
         raw = row[plan.payer]
         if raw != "" and raw is not None:
@@ -712,7 +723,8 @@ class _RosterReader:
         if errors:
             self.errors.extend(errors)
             return
-        self.roster.rows.append(
+        self.roster.count += 1
+        self.batch.append(
             RosterRow(
                 sheet,
                 number,
@@ -725,15 +737,23 @@ class _RosterReader:
                 area,
                 basis,
                 inner,
-                delivered,
+                dates["delivered_on"],
                 notes,
                 owner,
                 tenant,
                 tenant_pays,
-                tenant_from,
-                changed,
+                dates["tenant_from"],
+                dates["changed_on"],
             )
         )
+
+    def flush(self) -> None:
+        """Hand the rows read so far to the sink (or keep them)."""
+        if self.sink is None:
+            self.roster.rows.extend(self.batch)
+        elif self.batch and not self.errors:
+            self.sink(self.roster, self.batch)
+        self.batch = []
 
     def _party(
         self, plan: _Plan, row: list, role: str, bad, birthday: str | None
@@ -748,22 +768,28 @@ class _RosterReader:
         phones: list[str] = []
         masked = False
         for value in phone_cells:
-            if type(value) is str and cells.is_masked(value):
-                masked = True
-                phones.append(cells.text(value))
-                continue
-            if lost_digits(value):
-                bad(
-                    phone_field,
-                    value,
-                    "the number was saved in scientific notation and its "
-                    "digits are lost; format the column as text and export again",
-                )
-                continue
+            if type(value) is str:
+                if "*" in value or "＊" in value:
+                    masked = True
+                    phones.append(cells.text(value))
+                    continue
+                if lost_digits(value):
+                    bad(
+                        phone_field,
+                        value,
+                        "the number was saved in scientific notation and its "
+                        "digits are lost; format the column as text and export again",
+                    )
+                    continue
             try:
-                phones.extend(p for p in cells.phones(value) if p not in phones)
+                found = cells.phones(value)
             except InvalidValue as exc:
                 bad(phone_field, value, str(exc))
+                continue
+            if phones:
+                phones.extend(p for p in found if p not in phones)
+            else:
+                phones = found
         id_field = "id_number" if role == "owner" else "tenant_id_number"
         raw = row[getattr(plan, id_field)]
         id_number = ""
@@ -790,6 +816,9 @@ class _RosterReader:
         )
 
 
+_DATE_FIELDS = ("delivered_on", "changed_on", "tenant_from", "birthday")
+
+
 class _Plan:
     """Where each field sits in a row of one sheet. A row is padded to ``width`` cells and
     gets one blank cell at its end; a field the sheet does not have points at that cell."""
@@ -812,6 +841,8 @@ class _Plan:
         self.basis = _basis_name(area.header) if area else ""
         self.local_code = match.local_code
         self.sheet_building = ""
+        self.dates = [(f, getattr(self, f)) for f in _DATE_FIELDS if f in match.columns]
+        self.tenants = any(f in match.columns for f in ("tenant", "tenant_phone"))
 
     def has(self, field_: str) -> bool:
         return field_ in self.columns
@@ -898,6 +929,24 @@ def _date_of(value: object) -> str | None:
     if not 1900 <= parsed.year <= 2100:
         raise InvalidValue("date out of range")
     return parsed.isoformat()
+
+
+def _not_data(row: list, mapped: list[int], first: object, identity_header: str) -> str:
+    """Why a row is not a unit: "blank", "header" (repeated per printed page), "footer"
+    (合计, 制表人：…, a page number) or a merged "footer"-like title; "" if it is a unit."""
+    if all(row[i] == "" or row[i] is None for i in mapped):
+        return "blank"
+    if type(first) is str and first and norm_header(first) == identity_header:
+        return "header"
+    filled = [c for c in row if c != "" and c is not None]
+    lead = filled[0]
+    if type(lead) is str and (
+        _FOOTER.match(lead.strip())
+        or (len(filled) == 1 and (":" in lead or "：" in lead))
+        or (len(filled) > 1 and filled.count(lead) == len(filled))  # a merged title
+    ):
+        return "footer"
+    return ""
 
 
 def _sheet_building(name: str) -> str:
@@ -1021,38 +1070,45 @@ class _Merge:
 
     def __init__(self, conn: sqlite3.Connection, roster: Roster, *, as_of: date, now: datetime):
         self.conn = conn
-        self.roster = roster
-        self.present = roster.present
+        self.roster = roster  # its sheets, columns and labels; rows arrive through merge()
+        self.report = ImportReport()
+        self.present: frozenset[str] = frozenset()  # the fields of the row being merged
         self.effective = as_of.isoformat()
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
         self.source = f"import {roster.file}"
+        # A 100k-unit estate is read here in full: plain tuples, and the many repeated
+        # strings (kinds, buildings, dates) shared rather than held 100k times over.
         fast = conn.cursor()
-        fast.row_factory = None  # plain tuples: a 100k-unit estate is read here in full
+        fast.row_factory = None
+        pool: dict[object, object] = {}
+        share = pool.setdefault
         self.units = {
-            row[1]: row
+            row[1]: tuple(share(v, v) if i not in (0, 1) else v for i, v in enumerate(row))
             for row in fast.execute(
                 "SELECT id, code, building, entrance, room, floor, kind, area_x100, area_basis, "
                 "inner_area_x100, delivered_on, notes FROM unit"
             )
         }
         self.current: dict[tuple[int, str], _Current] = {
-            (row[0], row[1]): _Current(*row[2:])
+            (row[0], row[1]): _Current(
+                row[2],
+                row[3],
+                share(row[4], row[4]),
+                row[5],
+                row[6],
+                share(row[7], row[7]),
+                row[8],
+                row[9],
+                share(row[10], row[10]),
+            )
             for row in fast.execute(
                 "SELECT o.unit_id, o.role, o.id, o.party_id, o.start_on, o.pays, p.name, p.kind, "
                 "p.phones, p.id_number, p.birthday FROM occupancy o "
                 "JOIN party p ON p.id = o.party_id WHERE o.end_on IS NULL"
             )
         }
-        self.keys: dict[tuple[str, str], int] = {}  # (name, id:… / tel:…) -> party id
+        self._keys: dict[tuple[str, str], int] | None = None  # read when first needed
         self.phones: dict[int, str] = {}
-        for pid, name, phones, id_number in fast.execute(
-            "SELECT id, name, phones, id_number FROM party WHERE is_developer = 0 ORDER BY id"
-        ):
-            self.phones[pid] = phones
-            if id_number:
-                self.keys.setdefault((name, "id:" + id_number), pid)
-            if phones:
-                self.keys.setdefault((name, "tel:" + phones.split("/")[0]), pid)
         self.next_unit = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM unit").fetchone()[0]
         self.next_party = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM party").fetchone()[0]
         self.new_units: list[tuple] = []
@@ -1111,8 +1167,9 @@ class _Merge:
             keys.append((person.name, "id:" + person.id_number))
         if person.phones:
             keys.append((person.name, "tel:" + person.phones.split("/")[0]))
+        known = self.keys
         for key in keys:
-            pid = self.keys.get(key)
+            pid = known.get(key)
             if pid is not None:
                 self._add_phones(pid, person.phones)
                 return pid
@@ -1132,6 +1189,21 @@ class _Merge:
         for key in keys:
             self.keys[key] = pid
         return pid
+
+    @property
+    def keys(self) -> dict[tuple[str, str], int]:
+        """Parties on record by (name, "id:" ID number) and (name, "tel:" first phone)."""
+        if self._keys is None:
+            self._keys = {}
+            for pid, name, phones, id_number in self.conn.execute(
+                "SELECT id, name, phones, id_number FROM party WHERE is_developer = 0 ORDER BY id"
+            ):
+                self.phones[pid] = phones
+                if id_number:
+                    self._keys.setdefault((name, "id:" + id_number), pid)
+                if phones:
+                    self._keys.setdefault((name, "tel:" + phones.split("/")[0]), pid)
+        return self._keys
 
     def _add_phones(self, pid: int, phones: str) -> None:
         known = self.phones.get(pid, "")
@@ -1306,7 +1378,26 @@ class _Merge:
             f"new unit(s) need an area ({codes}{more})",
         )
 
-    def write(self) -> None:
+    def merge(self, rows: list[RosterRow]) -> None:
+        """Compare a batch of rows with what is on record, then write what is new."""
+        report = self.report
+        presence = self.roster.presence
+        for row in rows:
+            self.present = presence[row.sheet]
+            existing = self.units.get(row.code)
+            if existing is None:
+                self.add(row)
+                report.added += 1
+            elif self.update(row, existing, report):
+                report.updated += 1
+                report.changed_codes.append(row.code)
+            else:
+                report.unchanged += 1
+        if not self.errors:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the new units, parties and occupancies merged so far."""
         conn = self.conn
         conn.executemany(
             "INSERT INTO unit (id, code, building, entrance, room, floor, kind, area_x100, "
@@ -1325,6 +1416,25 @@ class _Merge:
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             self.new_parties.values(),
         )
+        conn.executemany("UPDATE occupancy SET end_on = ? WHERE id = ?", self.ended)
+        conn.executemany(
+            "INSERT INTO occupancy (unit_id, party_id, role, start_on, end_on, pays, source, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.new_occupancies,
+        )
+        for pid, party in self.new_parties.items():
+            self.phones[pid] = party[3]  # a later row may add phones: then it is an update
+        self.new_units, self.unit_updates, self.ended, self.new_occupancies = [], [], [], []
+        self.new_parties = {}
+
+    def finish(self) -> ImportReport:
+        """The last writes (contact details settle only once every row is seen) and the
+        report; RowErrors if anything could not be merged."""
+        self.check_missing_area()
+        if self.errors:
+            raise RowErrors(self.errors)
+        self.flush()
+        conn = self.conn
         conn.executemany(
             "UPDATE party SET kind = ?, id_number = ?, birthday = ?, updated_at = ? WHERE id = ?",
             [(*wanted, self.stamp, pid) for pid, (wanted, _row) in self.party_updates.items()],
@@ -1335,12 +1445,21 @@ class _Merge:
             "UPDATE party SET phones = ?, updated_at = ? WHERE id = ?",
             [(phones, self.stamp, pid) for pid, phones in self.more_phones.items()],
         )
-        conn.executemany("UPDATE occupancy SET end_on = ? WHERE id = ?", self.ended)
-        conn.executemany(
-            "INSERT INTO occupancy (unit_id, party_id, role, start_on, end_on, pays, source, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            self.new_occupancies,
-        )
+        report = self.report
+        roster = self.roster
+        report.rows = roster.count
+        report.sheets = list(roster.sheets)
+        report.notices = list(roster.notices)
+        codes = roster.codes or {row.code for row in roster.rows}
+        report.not_in_file = sum(1 for code in self.units if code not in codes)
+        if report.not_in_file:
+            report.notices.append(
+                f"{report.not_in_file} unit(s) on record are not in this file; they are kept "
+                "as they are"
+            )
+        if roster.skipped_footer:
+            report.notices.append(f"{roster.skipped_footer} total/footnote row(s) skipped")
+        return report
 
 
 _KEEP = frozenset({"floor", "area_x100", "area_basis", "inner_area_x100", "delivered_on", "notes"})
@@ -1362,52 +1481,19 @@ def _unit_values(row: RosterRow) -> tuple:
 
 
 def apply_roster(
-    conn: sqlite3.Connection,
-    roster: Roster,
-    *,
-    as_of: date,
-    now: datetime,
-    progress: Progress | None = None,
+    conn: sqlite3.Connection, roster: Roster, *, as_of: date, now: datetime
 ) -> ImportReport:
     """Merge a validated roster into the database, inside the caller's transaction.
 
     New units are added with their owner (and tenant); existing units are compared field by
-    field — only for the columns the file has, and a blank cell never erases what is on
+    field — only for the columns their sheet has, and a blank cell never erases what is on
     record — and updated. A different owner or tenant ends the current occupancy and starts
     a new one on the row's 过户日期, else ``as_of``. Raises RowErrors (and the caller rolls
     back) for conflicts only the database reveals.
     """
     state = _Merge(conn, roster, as_of=as_of, now=now)
-    report = ImportReport(
-        rows=len(roster.rows), sheets=list(roster.sheets), notices=list(roster.notices)
-    )
-    for done, row in enumerate(roster.rows, start=1):
-        if progress is not None and done % 5000 == 0:
-            progress(done, len(roster.rows))
-        existing = state.units.get(row.code)
-        if existing is None:
-            state.add(row)
-            report.added += 1
-        elif state.update(row, existing, report):
-            report.updated += 1
-            report.changed_codes.append(row.code)
-        else:
-            report.unchanged += 1
-    state.check_missing_area()
-    if state.errors:
-        raise RowErrors(state.errors)
-    state.write()
-    units = state.units
-    in_file = {row.code for row in roster.rows}
-    report.not_in_file = sum(1 for code in units if code not in in_file)
-    if report.not_in_file:
-        report.notices.append(
-            f"{report.not_in_file} unit(s) on record are not in this file; they are kept as they are"
-        )
-
-    if progress is not None:
-        progress(len(roster.rows), len(roster.rows))
-    return report
+    state.merge(roster.rows)
+    return state.finish()
 
 
 # ---------------------------------------------------------------- listing and export
@@ -1621,6 +1707,17 @@ def export_units(
     return len(units)
 
 
+@contextmanager
+def _no_gc():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def import_roster(
     conn: sqlite3.Connection,
     path: Path,
@@ -1632,14 +1729,26 @@ def import_roster(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Read, validate and merge a roster file as one transaction (rolled back on any bad row,
-    or at the end of a dry run)."""
+    """Read, validate and merge a roster file as one transaction: committed whole, or rolled
+    back on any bad row (and at the end of a dry run). Rows are merged in batches as they
+    are read, so a 100k-unit roster is never held in memory twice."""
     from propfee.db import transaction
 
-    roster = read_roster(path, column_map=column_map, sheet=sheet, progress=progress)
-    with transaction(conn, dry_run=dry_run):
-        report = apply_roster(conn, roster, as_of=as_of, now=now)
+    merge: _Merge | None = None
+
+    def sink(roster: Roster, rows: list[RosterRow]) -> None:
+        nonlocal merge
+        if merge is None:
+            merge = _Merge(conn, roster, as_of=as_of, now=now)
+        merge.merge(rows)
+
+    with _no_gc(), transaction(conn, dry_run=dry_run):
+        try:
+            roster = read_roster(
+                path, column_map=column_map, sheet=sheet, progress=progress, sink=sink
+            )
+        except RowErrors as exc:  # bad cells, and what the rows read before them revealed
+            raise RowErrors(exc.errors + (merge.errors if merge else [])) from None
+        report = (merge or _Merge(conn, roster, as_of=as_of, now=now)).finish()
     report.dry_run = dry_run
-    if roster.skipped_footer:
-        report.notices.append(f"{roster.skipped_footer} total/footnote row(s) skipped")
     return report

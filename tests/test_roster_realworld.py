@@ -345,3 +345,33 @@ def test_phone_annotations(conn, tmp_path):
     got = units(conn)
     assert got["1-101"].phones == "13800138000/13900139000"
     assert got["1-102"].phones == "0931-8123456转801"
+
+
+def test_each_sheet_speaks_only_for_its_own_columns(conn, tmp_path):
+    with_tenants = ["房号", "建筑面积", "业主", "租户", "缴费方"]
+    plain = ["房号", "建筑面积", "业主"]
+    first = write_xlsx(
+        tmp_path / "a.xlsx",
+        [with_tenants, ["1-101", 90, "王", "李租", "租户"], ["2-101", 90, "张", "赵租", "租户"]],
+    )
+    load(conn, first)
+    second = write_xlsx(
+        tmp_path / "b.xlsx",
+        [with_tenants, ["1-101", 90, "王", "李租", "租户"]],
+        sheet="1栋",
+        more_sheets={"2栋": ([plain, ["2-101", 90, "张"]], "visible")},
+    )
+    report = load(conn, second)
+    assert report.unchanged == 2
+    assert units(conn)["2-101"].tenant == "赵租"  # sheet 2栋 has no tenant column
+
+
+def test_a_bad_row_late_in_a_big_file_leaves_nothing_written(conn, tmp_path, db_path):
+    rows = [["房号", "建筑面积", "业主"]] + [[f"9-{i}", 80, f"业主{i}"] for i in range(12000)]
+    rows[11990][1] = "八十"
+    before = dump(db_path)
+    (error,) = errors_of(conn, write_csv(tmp_path / "big.csv", rows))
+    assert error.row == 11991
+    assert dump(db_path) == before
+    rows[11990][1] = 80
+    assert load(conn, write_csv(tmp_path / "big.csv", rows)).added == 12000
