@@ -616,8 +616,10 @@ class _RosterReader:
             if len(row) < need:
                 row.extend(pad[: need - len(row)])
             row.append("")
-            first = row[identity_index]
-            if type(first) is not float and not (type(first) is str and first[:1].isdigit()):
+            first, lead = row[identity_index], row[0]
+            if (type(first) is not float and not (type(first) is str and first[:1].isdigit())) or (
+                type(lead) is str and lead and not lead[:1].isdigit()
+            ):
                 # not a plain data row at a glance: blank, a repeated header, a footer or title?
                 skip = _not_data(row, mapped, first, identity_header)
                 if skip == "blank":

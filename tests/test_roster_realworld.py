@@ -375,3 +375,15 @@ def test_a_bad_row_late_in_a_big_file_leaves_nothing_written(conn, tmp_path, db_
     assert dump(db_path) == before
     rows[11990][1] = 80
     assert load(conn, write_csv(tmp_path / "big.csv", rows)).added == 12000
+
+
+def test_a_total_row_whose_count_sits_under_the_room_column(conn, tmp_path):
+    path = write_csv(
+        tmp_path / "r.csv",
+        [
+            ["序号", "房号", "建筑面积", "业主"],
+            ["1", "1-101", "90", "王"],
+            ["合计", "1户", "90", ""],
+        ],
+    )
+    assert load(conn, path).added == 1
