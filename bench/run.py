@@ -137,7 +137,12 @@ def job_floor(path: str, db_path: str) -> None:
         occupancies.append((i, i, "owner", str(r[8]), None, 1, "bench", stamp))
     conn = db.connect(db_path)
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany("INSERT INTO unit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", units)
+    conn.executemany(
+        "INSERT INTO unit (id, code, building, entrance, room, floor, kind, area_x100, "
+        "area_basis, inner_area_x100, delivered_on, notes, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        units,
+    )
     conn.executemany(
         "INSERT INTO party (id, kind, name, phones, id_number, birthday, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,7 +157,58 @@ def job_floor(path: str, db_path: str) -> None:
     conn.close()
 
 
-JOBS = {"calamine": job_calamine, "openpyxl": job_openpyxl, "floor": job_floor}
+def job_rawbills(db_path: str) -> None:
+    """The same bill rows the bill run makes for one month, inserted with raw executemany."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    units = conn.execute(
+        "SELECT u.id, u.area_x100, o.party_id FROM unit u JOIN occupancy o "
+        "ON o.unit_id = u.id AND o.end_on IS NULL"
+    ).fetchall()
+    items = conn.execute(
+        "SELECT f.id, f.basis, p.price_x10000 FROM fee_item f "
+        "JOIN fee_price p ON p.fee_item_id = f.id"
+    ).fetchall()
+    stamp = "2026-11-15 00:00:00"
+    rows = []
+    for item_id, basis, price in items:
+        for uid, area, party in units:
+            base = area if basis == "area" else 100
+            amount = (2 * price * base + 10000) // 20000
+            rows.append(
+                (
+                    uid,
+                    item_id,
+                    party,
+                    "2026-11",
+                    0,
+                    "2026-11-01",
+                    "2026-11-30",
+                    "2026-11-15",
+                    amount,
+                    str(base),
+                    price,
+                    "",
+                    stamp,
+                )
+            )
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT INTO bill (unit_id, fee_item_id, party_id, period, seq, covers_from, covers_to, "
+        "due_on, amount_fen, quantity, price_x10000, basis, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.execute("COMMIT")
+
+
+JOBS = {
+    "calamine": job_calamine,
+    "openpyxl": job_openpyxl,
+    "floor": job_floor,
+    "rawbills": job_rawbills,
+}
 
 
 # ---------------------------------------------------------------- the harness
@@ -252,6 +308,102 @@ def main() -> None:
         ],
     )
 
+    # the bill run: 3 fee items over every unit, against raw inserts of the same rows
+    import shutil
+
+    template = Path(reimport_db)
+    propfee = [sys.executable, "-m", "propfee"]
+    for command in (
+        [
+            "fees",
+            "add",
+            "PROP",
+            "--name",
+            "物业服务费",
+            "--basis",
+            "area",
+            "--price",
+            "2.50",
+            "--kinds",
+            "residential,commercial",
+            "--from",
+            "2020-01-01",
+        ],
+        [
+            "fees",
+            "add",
+            "CLEAN",
+            "--name",
+            "垃圾清运费",
+            "--basis",
+            "fixed",
+            "--price",
+            "10",
+            "--kinds",
+            "residential,commercial",
+            "--from",
+            "2020-01-01",
+        ],
+        [
+            "fees",
+            "add",
+            "LIFT",
+            "--name",
+            "电梯运行费",
+            "--basis",
+            "area",
+            "--price",
+            "0.35",
+            "--kinds",
+            "residential,commercial",
+            "--from",
+            "2020-01-01",
+        ],
+        ["fees", "publish", "--out", str(work), "--as-of", "2020-01-01"],
+    ):
+        subprocess.run([*propfee, *command, "--db", str(template), "--quiet"], check=True)
+
+    def copy() -> str:
+        target = fresh_db()
+        shutil.copyfile(template, target)
+        return target
+
+    bill_rows: dict[str, tuple[float, float]] = {}
+    bill_rows["raw executemany of the bill rows"] = best_of(
+        args.repeat, lambda: [*me, "--child", "rawbills", copy()]
+    )
+    billed = []
+
+    def bill_once() -> list[str]:
+        billed.append(copy())
+        return [
+            *propfee,
+            "bill",
+            "--period",
+            "2026-11",
+            "--as-of",
+            "2026-11-15",
+            "--db",
+            billed[-1],
+            "--quiet",
+        ]
+
+    bill_rows["propfee bill (one month, 3 items)"] = best_of(args.repeat, bill_once)
+    bill_rows["propfee bill (re-run, nothing to do)"] = best_of(
+        args.repeat,
+        lambda: [
+            *propfee,
+            "bill",
+            "--period",
+            "2026-11",
+            "--as-of",
+            "2026-11-15",
+            "--db",
+            billed[-1],
+            "--quiet",
+        ],
+    )
+
     base = rows["calamine read (bare)"][0]
     print(f"\n{'measurement':<42}{'seconds':>9}{'peak MB':>9}{'× calamine':>12}")
     for name, (seconds, rss) in rows.items():
@@ -265,6 +417,16 @@ def main() -> None:
     print(
         f"  (floor, read + executemany:         {rows['floor: read + raw executemany'][0] / base:.2f}×)"
     )
+
+    raw = bill_rows["raw executemany of the bill rows"][0]
+    first = bill_rows["propfee bill (one month, 3 items)"][0]
+    again = bill_rows["propfee bill (re-run, nothing to do)"][0]
+    print(f"\n{'bill run':<42}{'seconds':>9}{'peak MB':>9}{'× raw':>12}")
+    for name, (seconds, rss) in bill_rows.items():
+        print(f"{name:<42}{seconds:>9.2f}{rss:>9.0f}{seconds / raw:>12.2f}")
+    print("\ntargets")
+    print(f"  bill rate ≥ 50% of raw executemany:  {raw / first:.0%}")
+    print(f"  re-run ≤ 20% of the first run:       {again / first:.0%}")
 
 
 if __name__ == "__main__":

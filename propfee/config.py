@@ -29,8 +29,53 @@ class Estate:
 
 
 @dataclass(frozen=True)
+class Billing:
+    """How bills are made (LEGAL rules 9 and 11)."""
+
+    owner_pays_from: str = "delivery"  # or "next_month": from the month after delivery
+    vacancy_discount: str = "0"  # share taken off area fees of vacant homes, e.g. "0.3"
+    fee_model: str = "包干制"  # or "酬金制": a waiver then needs the owners' approval reference
+
+    @property
+    def vacancy_discount_share(self):
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            share = Decimal(self.vacancy_discount)
+        except InvalidOperation:
+            raise ConfigError(
+                f'billing.vacancy_discount {self.vacancy_discount!r} is not a number such as "0.3"'
+            ) from None
+        if not 0 <= share < 1:
+            raise ConfigError("billing.vacancy_discount must be at least 0 and below 1")
+        return share
+
+    @property
+    def vacancy_discount_percent(self) -> int:
+        return int(self.vacancy_discount_share * 100)
+
+    def check(self, file: str) -> None:
+        if self.owner_pays_from not in ("delivery", "next_month"):
+            raise ConfigError(f'{file}: billing.owner_pays_from must be "delivery" or "next_month"')
+        if self.fee_model not in ("包干制", "酬金制"):
+            raise ConfigError(f'{file}: billing.fee_model must be "包干制" or "酬金制"')
+        self.vacancy_discount_share  # noqa: B018 - validates
+
+
+@dataclass(frozen=True)
+class Payment:
+    """How owners can pay: printed on notices, letters and receipts."""
+
+    methods: tuple[str, ...] = ("微信支付", "支付宝", "银行转账", "物业服务中心前台（现金、刷卡）")
+    bank_account: str = ""
+    instructions: str = "转账或扫码付款时请在备注中写明房号，例如 1-1-1001 物业费。"
+
+
+@dataclass(frozen=True)
 class Settings:
     estate: Estate = field(default_factory=Estate)
+    billing: Billing = field(default_factory=Billing)
+    payment: Payment = field(default_factory=Payment)
     language: str = "zh"
     template_dir: str = ""
     source: str = ""  # the file these came from, "" for built-in defaults
@@ -67,7 +112,9 @@ def load_settings(path: Path | None) -> Settings:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read ({exc})") from None
     data["source"] = str(path)
-    return _build(Settings, data, str(path), "")
+    settings = _build(Settings, data, str(path), "")
+    settings.billing.check(str(path))
+    return settings
 
 
 def _build(cls, data: dict, file: str, prefix: str):

@@ -20,7 +20,50 @@ name = "翠湖花园"
 phone = "0931-8123456"
 address = "兰州市城关区翠湖路88号"
 developer = "兰州翠湖置业有限公司"
+
+[billing]
+owner_pays_from = "delivery"   # or "next_month"
+vacancy_discount = "0"         # e.g. "0.3": vacant homes pay 70% of the area fee
+fee_model = "包干制"            # or "酬金制"
+
+[payment]
+methods = ["微信支付（翠湖花园物业公众号）", "支付宝", "银行转账", "物业服务中心前台（现金、刷卡）"]
+bank_account = "兰州银行城关支行 6224 0000 1234 5678（兰州翠湖物业服务有限公司）"
+instructions = "转账或扫码付款时请在备注中写明房号，例如 1-1-1001 物业费。"
 """
+
+#: the demo estate's fee standards: (code, name, basis, price, kinds, unit label, services)
+DEMO_FEES = (
+    (
+        "PROP",
+        "物业服务费",
+        "area",
+        "2.50",
+        ["residential"],
+        "元/㎡·月",
+        "公共区域保洁、绿化养护、秩序维护、共用设施设备日常运行维护",
+    ),
+    (
+        "SHOP",
+        "商业物业服务费",
+        "area",
+        "4.20",
+        ["commercial"],
+        "元/㎡·月",
+        "公共区域保洁、秩序维护、消防设施维护、公共照明",
+    ),
+    (
+        "OFFICE",
+        "写字楼物业服务费",
+        "area",
+        "3.80",
+        ["office"],
+        "元/㎡·月",
+        "大堂及公共区域保洁、电梯运行维护、安保、前台服务",
+    ),
+    ("PARK", "停车服务费", "fixed", "80", ["parking"], "元/个·月", "车位秩序维护、地库保洁及照明"),
+    ("STORE", "储藏室管理费", "area", "1.00", ["storage"], "元/㎡·月", "地下室保洁、照明及巡查"),
+)
 
 
 @dataclass
@@ -30,6 +73,9 @@ class DemoReport:
     roster: roster.ImportReport
     files: list[Path] = field(default_factory=list)
     replaced: bool = False
+    fees: int = 0
+    bills: object = None  # BillRunReport
+    notices: object = None  # NoticeReport
 
 
 def sample_file(name: str) -> Path:
@@ -65,14 +111,60 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
     roster_file = folder / "roster.xlsx"
     shutil.copyfile(sample_file("roster.xlsx"), roster_file)
 
+    from propfee.config import load_settings
+
+    settings_loaded = load_settings(settings)
     conn = db.connect(db_path)
     try:
         with db.transaction(conn):
             db.set_meta(conn, "demo", "1")
         report = roster.import_roster(conn, roster_file, as_of=as_of, now=now)
+        result = DemoReport(folder, db_path, report, [settings, roster_file], replaced)
+        _bill_a_year(conn, result, settings_loaded, as_of=as_of, now=now)
     finally:
         conn.close()
-    return DemoReport(folder, db_path, report, [settings, roster_file], replaced)
+    return result
+
+
+def _bill_a_year(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:
+    """Publish the demo's fee standards and bill the twelve months up to ``as_of``."""
+    from propfee import billing, fees, notices, periods
+
+    this_month = periods.month_start(as_of)
+    first = periods.add_months(this_month, -11)
+    with db.transaction(conn):
+        for code, name, basis, price, kinds, label, services in DEMO_FEES:
+            fees.add_item(
+                conn,
+                code=code,
+                name=name,
+                basis=basis,
+                price=price,
+                kinds=kinds,
+                cycle="monthly",
+                effective_from=date(2020, 1, 1),
+                now=now,
+                unit_label=label,
+                services=services,
+            )
+        fees.publish(
+            conn,
+            as_of=periods.add_months(first, -1),
+            now=now,
+            settings=settings,
+            out_dir=result.folder / "公示",
+        )
+        result.fees = len(DEMO_FEES)
+        result.bills = billing.run_bills(
+            conn,
+            months=periods.months_in_range(first, this_month),
+            as_of=as_of,
+            now=now,
+            settings=settings,
+        )
+    result.notices = notices.write_notices(
+        conn, month=this_month, settings=settings, as_of=as_of, out_dir=result.folder / "通知单"
+    )
 
 
 def _is_demo(conn) -> bool:

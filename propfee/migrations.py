@@ -93,8 +93,153 @@ def m001_roster(conn: sqlite3.Connection) -> None:
     )
 
 
+def m002_billing(conn: sqlite3.Connection) -> None:
+    """Fee standards and their publication, bills, adjustments, meter readings, and the
+    ledger (payments, allocations, reversals) that opening balances already need."""
+    run_script(
+        conn,
+        """
+        ALTER TABLE unit ADD COLUMN vacant INTEGER NOT NULL DEFAULT 0 CHECK (vacant IN (0, 1));
+
+        CREATE TABLE fee_item (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            basis TEXT NOT NULL CHECK (basis IN ('area', 'fixed', 'metered', 'one_off')),
+            cycle TEXT NOT NULL CHECK (cycle IN ('monthly', 'quarterly', 'yearly')),
+            kinds TEXT NOT NULL,
+            buildings TEXT NOT NULL DEFAULT '',
+            units TEXT NOT NULL DEFAULT '',
+            due_day INTEGER NOT NULL DEFAULT 15 CHECK (due_day BETWEEN 1 AND 31),
+            meter TEXT NOT NULL DEFAULT '',
+            unit_label TEXT NOT NULL DEFAULT '',
+            price_type TEXT NOT NULL DEFAULT '',
+            services TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE publication (
+            id INTEGER PRIMARY KEY,
+            published_on TEXT NOT NULL,
+            html_path TEXT NOT NULL DEFAULT '',
+            text_path TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE fee_price (
+            id INTEGER PRIMARY KEY,
+            fee_item_id INTEGER NOT NULL REFERENCES fee_item (id),
+            price_x10000 INTEGER NOT NULL CHECK (price_x10000 >= 0),
+            effective_from TEXT NOT NULL,
+            publication_id INTEGER REFERENCES publication (id),
+            published_on TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (fee_item_id, effective_from)
+        );
+
+        CREATE TABLE bill (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            fee_item_id INTEGER NOT NULL REFERENCES fee_item (id),
+            party_id INTEGER REFERENCES party (id),
+            period TEXT NOT NULL,
+            seq INTEGER NOT NULL DEFAULT 0,
+            covers_from TEXT NOT NULL,
+            covers_to TEXT NOT NULL,
+            due_on TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+            quantity TEXT NOT NULL DEFAULT '',
+            price_x10000 INTEGER,
+            basis TEXT NOT NULL DEFAULT '',
+            opening INTEGER NOT NULL DEFAULT 0 CHECK (opening IN (0, 1)),
+            settled_on TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (unit_id, fee_item_id, period, seq),
+            CHECK (covers_to >= covers_from)
+        );
+        CREATE INDEX bill_period ON bill (period, fee_item_id);
+        CREATE INDEX bill_item_cover ON bill (fee_item_id, covers_to, covers_from);
+        CREATE INDEX bill_party ON bill (party_id);
+        CREATE INDEX bill_open ON bill (due_on) WHERE settled_on IS NULL;
+
+        CREATE TABLE adjustment (
+            id INTEGER PRIMARY KEY,
+            bill_id INTEGER NOT NULL REFERENCES bill (id),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen <> 0),
+            kind TEXT NOT NULL CHECK (kind IN ('waiver', 'discount', 'correction')),
+            reason TEXT NOT NULL,
+            approved_by TEXT NOT NULL DEFAULT '',
+            approval_ref TEXT NOT NULL DEFAULT '',
+            made_on TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX adjustment_bill ON adjustment (bill_id);
+
+        CREATE TABLE meter_reading (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            meter TEXT NOT NULL,
+            read_on TEXT NOT NULL,
+            reading TEXT NOT NULL,
+            usage_x1000 INTEGER NOT NULL CHECK (usage_x1000 >= 0),
+            replaced INTEGER NOT NULL DEFAULT 0 CHECK (replaced IN (0, 1)),
+            source TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (unit_id, meter, read_on)
+        );
+
+        CREATE TABLE payment (
+            id INTEGER PRIMARY KEY,
+            receipt_no TEXT UNIQUE,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            party_id INTEGER REFERENCES party (id),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            channel TEXT NOT NULL CHECK (channel IN
+                ('wechat', 'alipay', 'bank', 'cash', 'pos', 'autodebit', 'other', 'opening')),
+            ref TEXT,
+            paid_on TEXT NOT NULL,
+            cashier TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX payment_ref ON payment (channel, ref) WHERE ref IS NOT NULL;
+        CREATE INDEX payment_unit ON payment (unit_id, paid_on);
+        CREATE INDEX payment_day ON payment (paid_on);
+
+        CREATE TABLE reversal (
+            id INTEGER PRIMARY KEY,
+            payment_id INTEGER NOT NULL UNIQUE REFERENCES payment (id),
+            reason TEXT NOT NULL,
+            reversed_on TEXT NOT NULL,
+            operator TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE allocation (
+            id INTEGER PRIMARY KEY,
+            payment_id INTEGER NOT NULL REFERENCES payment (id),
+            bill_id INTEGER NOT NULL REFERENCES bill (id),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen <> 0),
+            reversal_id INTEGER REFERENCES reversal (id),
+            allocated_on TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX allocation_bill ON allocation (bill_id);
+        CREATE INDEX allocation_payment ON allocation (payment_id);
+
+        CREATE TABLE receipt_counter (
+            year INTEGER PRIMARY KEY,
+            last INTEGER NOT NULL
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
+    m002_billing,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

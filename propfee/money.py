@@ -192,3 +192,35 @@ def hundredths_str(value: int | None) -> str:
     if part == 0:
         return str(whole)
     return f"{whole}.{part:02d}".rstrip("0")
+
+
+# Prices are exact decimals with up to four places (electricity is priced at ¥0.5283/kWh),
+# stored as integers in ten-thousandths of a yuan.
+
+PRICE_PLACES = 4
+
+
+def parse_price(value: object, *, what: str = "price") -> int:
+    """A unit price (at most four decimal places, not negative) in ten-thousandths of a yuan."""
+    price = parse_decimal(value, places=PRICE_PLACES, what=what, marks=("/㎡", "/月"))
+    if price < 0:
+        raise InvalidValue(f"{what}: {price} must not be negative")
+    return int(price.scaleb(PRICE_PLACES))
+
+
+def price_str(price_x10000: int) -> str:
+    """``25000`` -> ``'2.50'``; four places only when needed (``5283`` -> ``'0.5283'``)."""
+    text = f"{Decimal(price_x10000).scaleb(-PRICE_PLACES):.4f}"
+    whole, frac = text.split(".")
+    frac = frac.rstrip("0")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def round_div(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half-up (away from zero) to an integer, exactly."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if remainder * 2 >= denominator:
+        quotient += 1
+    return quotient if numerator >= 0 else -quotient

@@ -218,6 +218,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "tenant_from": ("起租日期", "租赁开始日期", "租赁起始日期", "租期开始", "lease start"),
     "payer": ("缴费方", "缴费人", "付款方", "付费方", "缴费主体", "费用承担方", "payer"),
     "notes": ("备注", "备注信息", "notes", "note", "remark", "remarks"),
+    "vacant": (
+        "入住状态",
+        "是否空置",
+        "空置",
+        "居住状态",
+        "使用状态",
+        "房屋状态",
+        "vacant",
+        "occupancy",
+    ),
     "ignore": ("序号", "说明", "填表说明", "no", "seq"),
 }
 FIELD_LABELS = {
@@ -243,6 +253,7 @@ FIELD_LABELS = {
     "tenant_from": "起租日期",
     "payer": "缴费方",
     "notes": "备注",
+    "vacant": "入住状态",
 }
 _ALIASES = alias_index(FIELDS)
 _ROOMISH_CODE_HEADERS = {norm_header(h) for h in ("房号", "房间号", "户号", "房屋号")}
@@ -312,6 +323,7 @@ class RosterRow(NamedTuple):
     tenant_pays: bool
     tenant_from: str | None
     changed_on: str | None
+    vacant: int | None = None  # 1 vacant (空置), 0 lived in, None not given
 
 
 @dataclass
@@ -712,6 +724,12 @@ class _RosterReader:
             if tenant_pays and tenant is None:
                 bad("payer", raw, "the tenant pays, but no tenant is named")
         notes = cells.text(row[plan.notes])
+        raw = row[plan.vacant]
+        try:
+            vacant = convert.vacant(raw)
+        except InvalidValue as exc:
+            bad("vacant", raw, str(exc))
+            vacant = None
         # one row per unit
         if code:
             first = self.seen.get(code)
@@ -746,6 +764,7 @@ class _RosterReader:
                 tenant_pays,
                 dates["tenant_from"],
                 dates["changed_on"],
+                vacant,
             )
         )
 
@@ -898,6 +917,7 @@ class _Converters:
         self.kind = _memo(lambda value: _kind_of(value, kinds))
         self.area = _memo(_area_of)
         self.date = _memo(_date_of)
+        self.vacant = _memo(_vacant_of)
 
 
 def _kind_of(value: object, kinds: dict[str, str]) -> str:
@@ -922,6 +942,37 @@ def _area_of(value: object) -> int | None:
         return parse_area(value, what="area")
     except InvalidValue as exc:
         raise InvalidValue(str(exc).removeprefix("area: ")) from None
+
+
+_VACANT = {
+    norm_header(w): 1 for w in ("空置", "是", "y", "yes", "vacant", "未入住", "空房", "闲置")
+}
+_LIVED_IN = {
+    norm_header(w): 0
+    for w in (
+        "已入住",
+        "入住",
+        "否",
+        "n",
+        "no",
+        "自住",
+        "出租",
+        "在住",
+        "居住",
+        "occupied",
+        "使用中",
+    )
+}
+
+
+def _vacant_of(value: object) -> int | None:
+    if value == "" or value is None:
+        return None
+    key = norm_header(cells.text(value))
+    state = _VACANT.get(key, _LIVED_IN.get(key))
+    if state is None:
+        raise InvalidValue("入住状态 must be 空置 (vacant) or 已入住 (lived in)")
+    return state
 
 
 def _date_of(value: object) -> str | None:
@@ -1041,6 +1092,7 @@ class _Current(NamedTuple):
 
 
 _UNIT_FIELDS = (
+    "vacant",
     "building",
     "entrance",
     "room",
@@ -1054,6 +1106,7 @@ _UNIT_FIELDS = (
 )
 _PLACE_FIELDS = frozenset({"building", "entrance", "room"})
 _FIELD_OF_COLUMN = {
+    "vacant": "vacant",
     "building": "building",
     "entrance": "entrance",
     "room": "room",
@@ -1087,8 +1140,8 @@ class _Merge:
         self.units = {
             row[1]: tuple(share(v, v) if i not in (0, 1) else v for i, v in enumerate(row))
             for row in fast.execute(
-                "SELECT id, code, building, entrance, room, floor, kind, area_x100, area_basis, "
-                "inner_area_x100, delivered_on, notes FROM unit"
+                "SELECT id, code, vacant, building, entrance, room, floor, kind, area_x100, "
+                "area_basis, inner_area_x100, delivered_on, notes FROM unit"
             )
         }
         self.current: dict[tuple[int, str], _Current] = {
@@ -1402,13 +1455,14 @@ class _Merge:
         """Write the new units, parties and occupancies merged so far."""
         conn = self.conn
         conn.executemany(
-            "INSERT INTO unit (id, code, building, entrance, room, floor, kind, area_x100, "
+            "INSERT INTO unit (id, code, vacant, building, entrance, room, floor, kind, area_x100, "
             "area_basis, inner_area_x100, delivered_on, notes, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, coalesce(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             self.new_units,
         )
         conn.executemany(
-            "UPDATE unit SET building = ?, entrance = ?, room = ?, floor = ?, kind = ?, "
+            "UPDATE unit SET vacant = coalesce(?, vacant), building = ?, entrance = ?, room = ?, "
+            "floor = ?, kind = ?, "
             "area_x100 = ?, area_basis = ?, inner_area_x100 = ?, delivered_on = ?, notes = ?, "
             "updated_at = ? WHERE id = ?",
             self.unit_updates,
@@ -1464,11 +1518,14 @@ class _Merge:
         return report
 
 
-_KEEP = frozenset({"floor", "area_x100", "area_basis", "inner_area_x100", "delivered_on", "notes"})
+_KEEP = frozenset(
+    {"vacant", "floor", "area_x100", "area_basis", "inner_area_x100", "delivered_on", "notes"}
+)
 
 
 def _unit_values(row: RosterRow) -> tuple:
     return (
+        row.vacant,
         row.building,
         row.entrance,
         row.room,
@@ -1521,6 +1578,7 @@ class UnitView(NamedTuple):
     tenant: str
     tenant_phones: str
     payer: str  # "owner" / "tenant" / "developer"
+    vacant: int = 0
 
 
 _ROSTER_SQL = """
@@ -1529,7 +1587,8 @@ SELECT u.code, u.building, u.entrance, u.room, u.floor, u.kind, u.area_x100, u.a
        coalesce(po.name, ''), coalesce(po.kind, ''), coalesce(po.phones, ''),
        coalesce(po.id_number, ''), po.birthday,
        coalesce(pt.name, ''), coalesce(pt.phones, ''),
-       CASE WHEN t.pays = 1 THEN 'tenant' WHEN o.id IS NULL THEN 'developer' ELSE 'owner' END
+       CASE WHEN t.pays = 1 THEN 'tenant' WHEN o.id IS NULL THEN 'developer' ELSE 'owner' END,
+       u.vacant
 FROM unit u
 LEFT JOIN occupancy o ON o.unit_id = u.id AND o.role = 'owner' AND o.end_on IS NULL
 LEFT JOIN party po ON po.id = o.party_id
@@ -1646,6 +1705,7 @@ EXPORT_HEADERS = (
     "租户",
     "租户电话",
     "缴费方",
+    "入住状态",
     "备注",
 )
 
@@ -1677,6 +1737,7 @@ def export_rows(units: list[UnitView], *, mask: bool) -> list[list[object]]:
                 u.tenant,
                 tenant_phones,
                 "租户" if u.payer == "tenant" else ("业主" if u.owner else ""),
+                "空置" if u.vacant else "已入住",
                 u.notes,
             ]
         )

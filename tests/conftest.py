@@ -112,6 +112,110 @@ def valid_id(prefix: str = "620102", born: str = "19800101", seq: str = "123") -
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
+# ---------------------------------------------------------------- a small billed estate
+
+ESTATE_HEADER = [
+    "房号",
+    "房屋类型",
+    "建筑面积",
+    "业主",
+    "手机号",
+    "交付日期",
+    "租户",
+    "缴费方",
+    "入住状态",
+]
+
+
+def estate(conn, tmp_path, rows, *, as_of=date(2026, 10, 1)):
+    """Import roster rows (see ``home``) into the test database."""
+    from propfee import roster
+
+    path = write_csv(
+        tmp_path / f"roster-{len(list(tmp_path.iterdir()))}.csv", [ESTATE_HEADER, *rows]
+    )
+    roster.import_roster(conn, path, as_of=as_of, now=NOW)
+
+
+def home(
+    code,
+    area="89.37",
+    owner="张三",
+    delivered="2020-01-01",
+    kind="住宅",
+    tenant="",
+    payer="",
+    vacant="",
+    phone="",
+):
+    return [code, kind, area, owner, phone, delivered, tenant, payer, vacant]
+
+
+def add_fee(
+    conn,
+    code="PROP",
+    *,
+    price="2.50",
+    basis="area",
+    kinds=("residential",),
+    cycle="monthly",
+    start=date(2020, 1, 1),
+    publish_on=date(2020, 1, 1),
+    **extra,
+):
+    """Add a fee item and (unless publish_on is None) publish it."""
+    from propfee import fees
+    from propfee.config import DEFAULTS
+
+    with db.transaction(conn):
+        fees.add_item(
+            conn,
+            code=code,
+            name={"PROP": "物业服务费"}.get(code, code),
+            basis=basis,
+            price=price,
+            kinds=list(kinds),
+            cycle=cycle,
+            effective_from=start,
+            now=NOW,
+            **extra,
+        )
+        if publish_on is not None:
+            fees.publish(conn, as_of=publish_on, now=NOW, settings=DEFAULTS, out_dir=None)
+
+
+def run(conn, *months, settings=None, as_of=date(2026, 11, 1), items=None, dry_run=False):
+    """A bill run for months given as "YYYY-MM"."""
+    from propfee import billing
+    from propfee.config import DEFAULTS
+
+    with db.transaction(conn, dry_run=dry_run):
+        return billing.run_bills(
+            conn,
+            months=[date.fromisoformat(m + "-01") for m in months],
+            as_of=as_of,
+            now=NOW,
+            settings=settings or DEFAULTS,
+            item_codes=items,
+        )
+
+
+def bills(conn, code=None):
+    """(unit, item, period, seq, from, to, fen, party, due) of every bill."""
+    sql = (
+        "SELECT u.code, f.code, b.period, b.seq, b.covers_from, b.covers_to, b.amount_fen, "
+        "coalesce(p.name, ''), b.due_on FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "JOIN fee_item f ON f.id = b.fee_item_id LEFT JOIN party p ON p.id = b.party_id"
+    )
+    params = ()
+    if code:
+        sql += " WHERE u.code = ?"
+        params = (code,)
+    return [
+        tuple(r) for r in conn.execute(sql + " ORDER BY u.code, f.code, b.period, b.seq", params)
+    ]
+
+
 from hypothesis import settings  # noqa: E402
 
 settings.register_profile("ci", deadline=None, print_blob=True)

@@ -32,6 +32,7 @@ def test_a_blank_database_is_created_and_migrated(db_path):
         "notes": str,
         "created_at": str,
         "updated_at": str,
+        "vacant": int,
     }
     assert database["party"].columns_dict == {
         "id": int,
@@ -133,3 +134,21 @@ def test_constraints_hold(conn):
         conn.execute(
             "INSERT INTO occupancy (unit_id, party_id, role, created_at) VALUES (99, 99, 'owner', '')"
         )
+
+
+def test_an_old_database_is_upgraded(db_path, monkeypatch):
+    first_schema = migrations.MIGRATIONS[:1]
+    monkeypatch.setattr(migrations, "MIGRATIONS", first_schema)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 1)
+    old = db.connect(db_path)
+    old.execute(
+        "INSERT INTO unit (code, kind, area_x100, created_at, updated_at) "
+        "VALUES ('1-101', 'residential', 8937, 'x', 'x')"
+    )
+    old.close()
+    monkeypatch.undo()
+    conn = db.connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+    assert tuple(conn.execute("SELECT code, vacant FROM unit").fetchone()) == ("1-101", 0)
+    assert "bill" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()

@@ -93,9 +93,11 @@ def _root(
     """
 
 
-from propfee.cli import demo, roster  # noqa: E402  (registers the commands)
+from propfee.cli import billing, demo, fees, roster  # noqa: E402  (registers the commands)
 
 roster.register(app)
+fees.register(app)
+billing.register(app)
 demo.register(app)
 
 

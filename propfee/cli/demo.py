@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from propfee.cli.common import AsOfOpt, QuietOpt, now, open_env, parse_day
+from propfee.money import format_money
 
 
 def register(app: typer.Typer) -> None:
@@ -40,11 +41,21 @@ def demo(
     )
     for notice in r.notices:
         env.result(f"  note: {notice}")
+    bills = report.bills
+    env.result(f"  fees: {report.fees} fee items published (公示 in {folder / '公示'})")
+    env.result(
+        f"  bills: {bills.months[0]}…{bills.months[-1]}, {bills.created} bill lines, "
+        f"{format_money(bills.total_fen)}"
+    )
+    env.result(
+        f"  notices: {report.notices.notices} 缴费通知单 for {bills.months[-1]} in "
+        f"{report.notices.html_path}, SMS file {report.notices.sms_path}"
+    )
     env.result("")
     env.result("Try next:")
     env.result(f"  export PROPFEE_DB={db}")
     env.result("  propfee units list --building 1")
-    env.result("  propfee units list --kind 车位 --format json")
     env.result("  propfee units show 1-1-101")
+    env.result("  propfee fees list")
+    env.result(f"  propfee bill --period {bills.months[-1]}      # nothing new: already billed")
     env.result(f"  propfee export-units {folder / 'export.xlsx'} --mask")
-    env.result(f"  propfee import-units {folder / 'export.xlsx'} --dry-run")

@@ -26,7 +26,7 @@ from propfee.cli.common import (
     write_json,
 )
 from propfee.errors import PropfeeError, RowError, RowErrors
-from propfee.money import hundredths_str
+from propfee.money import decimal_str, format_money, hundredths_str
 
 _EMPTY_REPORT = {"added": 0, "updated": 0, "unchanged": 0}
 
@@ -218,6 +218,7 @@ def _unit_json(u: roster.UnitView, *, mask: bool) -> dict[str, object]:
         "tenant": u.tenant,
         "tenant_phone": cells.mask_phones(u.tenant_phones) if mask else u.tenant_phones,
         "payer": u.payer,
+        "vacant": bool(u.vacant),
         "notes": u.notes,
     }
 
@@ -258,13 +259,41 @@ def units_show(
         }
         for h in detail.history
     ]
+    from propfee.ledger import unit_bills
+
+    unit_id = (
+        env.connect()
+        .execute("SELECT id FROM unit WHERE code = ?", (detail.unit.code,))
+        .fetchone()[0]
+    )
+    bills = [
+        {
+            "id": b.id,
+            "period": b.period,
+            "item": b.item,
+            "item_name": b.item_name,
+            "covers_from": b.covers_from,
+            "covers_to": b.covers_to,
+            "due_on": b.due_on,
+            "amount": decimal_str(b.amount_fen),
+            "adjusted": decimal_str(b.adjusted_fen),
+            "paid": decimal_str(b.paid_fen),
+            "outstanding": decimal_str(b.outstanding_fen),
+            "settled_on": b.settled_on,
+            "party": b.party,
+            "basis": b.basis,
+            "opening": b.opening,
+        }
+        for b in unit_bills(env.connect(), unit_id)
+    ]
+    owed = sum(b.outstanding_fen for b in unit_bills(env.connect(), unit_id))
     if fmt is not Format.table:
         emit(
             env,
             history,
             [Col(k, k) for k in ("role", "name", "phones", "from", "to", "pays")],
             fmt,
-            document={**unit, "occupancy": history},
+            document={**unit, "occupancy": history, "bills": bills, "owed": decimal_str(owed)},
         )
         return
     u = detail.unit
@@ -307,3 +336,30 @@ def units_show(
         fmt,
         title="业主/租户记录",
     )
+    if bills:
+        shown = bills[-24:]
+        for b in shown:
+            b["covers"] = f"{b['covers_from']}～{b['covers_to']}"
+            b["state"] = (
+                "已结清" if b["settled_on"] else ("未缴" if b["paid"] == "0.00" else "部分缴")
+            )
+        emit(
+            env,
+            shown,
+            (
+                Col("id", "账单号", "right"),
+                Col("item_name", "收费项目"),
+                Col("covers", "计费期间"),
+                Col("amount", "金额", "right"),
+                Col("adjusted", "调整", "right"),
+                Col("paid", "已缴", "right"),
+                Col("outstanding", "未缴", "right"),
+                Col("due_on", "缴费期限"),
+                Col("state", "状态"),
+            ),
+            fmt,
+            title=f"账单（最近 {len(shown)} 条，共 {len(bills)} 条）"
+            if len(bills) > 24
+            else "账单",
+        )
+        env.out.print(f"欠费合计 {format_money(owed)}", highlight=False)

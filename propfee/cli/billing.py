@@ -1,0 +1,303 @@
+"""Billing commands: bill, adjust, notices, readings import, import-history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from propfee import billing, periods
+from propfee.cli.common import (
+    AsOfOpt,
+    Col,
+    ConfigOpt,
+    DbOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    QuietOpt,
+    emit,
+    now,
+    open_env,
+    parse_day,
+    write_json,
+)
+from propfee.db import transaction
+from propfee.money import decimal_str, format_money, parse_money
+
+readings_app = typer.Typer(help="Meter readings for metered fee items.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bill")(bill)
+    app.command("adjust")(adjust)
+    app.command("notices")(notices)
+    app.command("import-history")(import_history)
+    app.add_typer(readings_app, name="readings")
+
+
+def bill(
+    period: Annotated[
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM", help="Bill the cycles containing this month [default: this month]."
+        ),
+    ] = None,
+    first: Annotated[
+        str | None, typer.Option("--from", metavar="YYYY-MM", help="First month of a range.")
+    ] = None,
+    through: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM", help="Last month of a range.")
+    ] = None,
+    item: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only this fee item (repeatable); a one-off item is billed only when named."
+        ),
+    ] = None,
+    building: Annotated[str | None, typer.Option(help="Only this building.")] = None,
+    notices_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--notices", metavar="DIR", help="Also write bill notices for what was billed."
+        ),
+    ] = None,
+    as_of: AsOfOpt = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Bill every unit for every applicable fee item, for a month or a range of months.
+
+    A cycle already billed is skipped, so re-running creates nothing (safe from cron). Bills
+    more than 12 months ahead are refused. Only published prices are billed.
+
+    Example: propfee bill --period 2026-11 --notices 通知单
+    """
+    env = open_env(db, config, quiet)
+    day = parse_day(as_of)
+    months = billing.months_to_bill(period, first, through, as_of=day)
+    conn = env.connect(dry_run=dry_run)
+    with env.progress("billing") as tick, transaction(conn, dry_run=dry_run):
+        report = billing.run_bills(
+            conn,
+            months=months,
+            as_of=day,
+            now=now(),
+            settings=env.settings,
+            item_codes=item or None,
+            building=building,
+            progress=tick,
+        )
+        report.dry_run = dry_run
+        written = None
+        if notices_dir is not None and report.bill_ids and not dry_run:
+            from propfee.notices import write_notices
+
+            written = write_notices(
+                conn,
+                month=months[0],
+                settings=env.settings,
+                as_of=day,
+                out_dir=notices_dir,
+                bill_ids=report.bill_ids,
+            )
+    for warning in report.warnings:
+        env.warn(warning)
+    skipped = [{"unit": s.unit, "item": s.item, "reason": s.reason} for s in report.skipped]
+    if fmt is Format.json:
+        write_json(
+            {
+                "months": report.months,
+                "created": report.created,
+                "total": decimal_str(report.total_fen),
+                "units": len(report.units),
+                "already_billed": report.already,
+                "vacancy_discounts": report.discounts,
+                "by_item": {
+                    code: {"bills": n, "total": decimal_str(fen)}
+                    for code, (n, fen) in report.by_item.items()
+                },
+                "skipped": skipped,
+                "warnings": report.warnings,
+                "dry_run": dry_run,
+            }
+        )
+        return
+    if fmt is Format.csv:
+        emit(env, skipped, (Col("unit", "unit"), Col("item", "item"), Col("reason", "reason")), fmt)
+        return
+    months_text = (
+        report.months[0] if len(report.months) == 1 else f"{report.months[0]}…{report.months[-1]}"
+    )
+    env.result(
+        f"{months_text}: {report.created} bill lines for {len(report.units)} units, "
+        f"total {format_money(report.total_fen)}"
+        + (f"; {report.already} already billed" if report.already else "")
+    )
+    for code, (count, fen) in report.by_item.items():
+        env.result(f"  {code}: {count} bills, {format_money(fen)}")
+    if report.discounts:
+        env.result(f"  vacancy discounts: {report.discounts}")
+    for reason, count in report.skip_counts().items():
+        env.result(f"  skipped ({reason}): {count}")
+    if written is not None:
+        env.result(
+            f"notices: {written.html_path} ({written.notices} parties), "
+            f"{written.sms_path} ({written.sms} messages)"
+        )
+    if dry_run:
+        env.result("dry run: nothing was written")
+
+
+def adjust(
+    bill_id: Annotated[int, typer.Argument(metavar="BILL", help="The bill's number (units show).")],
+    amount: Annotated[str, typer.Option(help="Change in yuan; negative lowers the bill.")],
+    kind: Annotated[str, typer.Option(help="waiver (减免) | discount (优惠) | correction (更正)")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+    approved_by: Annotated[str, typer.Option(help="Who approved it.")],
+    approval_ref: Annotated[
+        str,
+        typer.Option(help="The owners' committee decision, required for a waiver under 酬金制."),
+    ] = "",
+    as_of: AsOfOpt = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Adjust a bill: a waiver, discount or correction, recorded as its own row.
+
+    The bill itself never changes. A waiver never takes a bill below zero or below what has
+    been paid on it.
+
+    Example: propfee adjust 1024 --amount -50.00 --kind waiver --reason "电梯停运两周" --approved-by 王经理
+    """
+    env = open_env(db, config, quiet)
+    fen = parse_money(amount, allow_negative=True)
+    conn = env.connect()
+    with transaction(conn):
+        result = billing.adjust(
+            conn,
+            bill_id,
+            amount_fen=fen,
+            kind=kind,
+            reason=reason,
+            approved_by=approved_by,
+            approval_ref=approval_ref,
+            on=parse_day(as_of),
+            now=now(),
+            settings=env.settings,
+        )
+    env.result(
+        f"bill {bill_id}: {billing.ADJUSTMENT_KINDS[kind]} {format_money(fen)}; "
+        f"now {format_money(result.net_fen)}, outstanding "
+        f"{format_money(result.outstanding_fen)}"
+    )
+
+
+def notices(
+    period: Annotated[
+        str | None,
+        typer.Option(metavar="YYYY-MM", help="The bills of this period [default: this month]."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the notices.")] = Path("."),
+    language: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    as_of: AsOfOpt = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write bill notices (缴费通知单) for a period: an A4 page per party and an SMS file.
+
+    The HTML has one notice per page, each bill with its basis (area × price), earlier
+    arrears, how to pay and the contact phone; sms-YYYY-MM.csv holds phone,message rows
+    ready for a bulk-SMS upload.
+
+    Example: propfee notices --period 2026-11 --out 通知单
+    """
+    from propfee.notices import write_notices
+
+    env = open_env(db, config, quiet)
+    day = parse_day(as_of)
+    month = periods.parse_period(period) if period else periods.month_start(day)
+    report = write_notices(
+        env.connect(), month=month, settings=env.settings, as_of=day, out_dir=out, language=language
+    )
+    if report.no_phone:
+        env.warn(
+            f"{len(report.no_phone)} part{'y has' if len(report.no_phone) == 1 else 'ies have'}"
+            f" no phone (print their notice): {', '.join(report.no_phone[:5])}"
+        )
+    env.result(
+        f"{report.period}: {report.notices} notices in {report.html_path}, "
+        f"{report.sms} messages in {report.sms_path}, total {format_money(report.total_fen)}"
+    )
+
+
+@readings_app.command("import")
+def readings_import(
+    file: Annotated[Path, typer.Argument(help="Readings: unit, meter, date, reading (xlsx/csv).")],
+    meter: Annotated[
+        str | None,
+        typer.Option(
+            help="The meter of every row when the file has no meter column: water, electricity, "
+            "gas, heat."
+        ),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Import meter readings (抄表); usage is this reading minus the previous one.
+
+    A reading lower than the previous one is an error unless the row marks 换表 (a replaced
+    meter). Re-importing the same readings changes nothing.
+
+    Example: propfee readings import 2026-11抄表.xlsx
+    """
+    from propfee.meters import import_readings
+
+    env = open_env(db, config, quiet)
+    report = import_readings(
+        env.connect(dry_run=dry_run), file, now=now(), meter=meter, dry_run=dry_run
+    )
+    usage = ", ".join(f"{kind} {fen / 1000:g}" for kind, fen in report.usage_x1000.items())
+    env.result(
+        f"{file.name}: {report.added} readings added, {report.unchanged} unchanged"
+        + (f", {report.replaced} replaced meters" if report.replaced else "")
+        + (f"; usage {usage}" if usage else "")
+        + ("; dry run: nothing was written" if dry_run else "")
+    )
+
+
+def import_history(
+    file: Annotated[Path, typer.Argument(help="Opening balances (xlsx/csv).")],
+    dry_run: DryRunOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Import opening balances from the previous system: bills and what was paid on them.
+
+    One row per unit, fee item and period: 房号, 收费项目, 开始日期/结束日期 (or 所属期间),
+    应收金额, 实收金额, 缴费日期, 收款人, 备注. Fee items must exist (propfee fees add).
+
+    Example: propfee import-history 历史欠费.xlsx --dry-run
+    """
+    from propfee.history import import_history as run
+
+    env = open_env(db, config, quiet)
+    report = run(
+        env.connect(dry_run=dry_run), file, now=now(), settings=env.settings, dry_run=dry_run
+    )
+    env.result(
+        f"{file.name}: {report.bills} opening bills ({format_money(report.due_fen)}), "
+        f"{report.payments} payments ({format_money(report.paid_fen)}), "
+        f"{report.unchanged} unchanged"
+        + (f", {format_money(report.credit_fen)} left as credit" if report.credit_fen else "")
+        + ("; dry run: nothing was written" if dry_run else "")
+    )

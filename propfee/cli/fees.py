@@ -1,0 +1,308 @@
+"""Fee standards: propfee fees add | set-price | list | show | publish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from propfee import fees
+from propfee.cli.common import (
+    AsOfOpt,
+    Col,
+    ConfigOpt,
+    DbOpt,
+    Format,
+    FormatOpt,
+    QuietOpt,
+    emit,
+    now,
+    open_env,
+    parse_day,
+)
+from propfee.db import transaction
+from propfee.periods import CYCLE_LABELS
+from propfee.roster import kind_label
+
+fees_app = typer.Typer(
+    help="Fee standards (收费标准): items, prices, publication.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(fees_app, name="fees")
+
+
+def _csv(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for value in values or []:
+        out.extend(v.strip() for v in value.replace("，", ",").split(",") if v.strip())
+    return out
+
+
+@fees_app.command("add")
+def fees_add(
+    code: Annotated[str, typer.Argument(help="A short code, e.g. PROP, PARK, WATER.")],
+    name: Annotated[str, typer.Option(help="The name owners see, e.g. 物业服务费.")],
+    basis: Annotated[str, typer.Option(help="area | fixed | metered | one_off")],
+    price: Annotated[
+        str,
+        typer.Option(
+            help="Monthly price: 元/㎡·月 for area, 元/月 for fixed, "
+            "元 per unit of use for metered."
+        ),
+    ],
+    kinds: Annotated[
+        list[str],
+        typer.Option(
+            help="Kinds of unit it applies to: residential,commercial,office,parking,storage "
+            "(or 住宅,商铺 …)."
+        ),
+    ],
+    effective_from: Annotated[
+        str, typer.Option("--from", metavar="YYYY-MM-DD", help="The first day the price applies.")
+    ],
+    cycle: Annotated[str, typer.Option(help="monthly | quarterly | yearly")] = "monthly",
+    due_day: Annotated[int, typer.Option(help="Due on this day of the cycle's first month.")] = 15,
+    buildings: Annotated[list[str] | None, typer.Option(help="Only these buildings.")] = None,
+    units: Annotated[list[str] | None, typer.Option(help="Only these units (codes).")] = None,
+    meter: Annotated[
+        str, typer.Option(help="For metered items: water, electricity, gas, heat.")
+    ] = "",
+    unit_label: Annotated[
+        str, typer.Option(help="How the price reads, e.g. 元/个·月, 元/吨.")
+    ] = "",
+    price_type: Annotated[str, typer.Option(help="政府指导价 or 市场调节价.")] = "市场调节价",
+    services: Annotated[
+        str, typer.Option(help="What the fee pays for (shown in the notice).")
+    ] = "",
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Add a fee item with its first price (publish it before billing).
+
+    Example: propfee fees add PROP --name 物业服务费 --basis area --price 2.50 --kinds residential --cycle monthly --from 2026-01-01
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect()
+    with transaction(conn):
+        item = fees.add_item(
+            conn,
+            code=code,
+            name=name,
+            basis=basis,
+            price=price,
+            kinds=_csv(kinds),
+            cycle=cycle,
+            effective_from=parse_day(effective_from, option="--from"),
+            now=now(),
+            due_day=due_day,
+            buildings=_csv(buildings),
+            units=_csv(units),
+            meter=meter,
+            unit_label=unit_label,
+            price_type=price_type,
+            services=services,
+        )
+    env.result(
+        f"added {item.code} {item.name}: ¥{item.prices[0].text} {item.unit_label} from "
+        f"{item.prices[0].effective_from} (not yet published: propfee fees publish)"
+    )
+
+
+@fees_app.command("set-price")
+def fees_set_price(
+    code: Annotated[str, typer.Argument(help="The fee item's code.")],
+    price: Annotated[str, typer.Option(help="The new monthly price.")],
+    effective_from: Annotated[
+        str,
+        typer.Option("--from", metavar="YYYY-MM-DD", help="The first day the new price applies."),
+    ],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Set a new price from a date; bills already made keep their price.
+
+    Publish the change at least a month before it takes effect (propfee fees publish).
+
+    Example: propfee fees set-price PROP --price 2.80 --from 2027-01-01
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect()
+    with transaction(conn):
+        item, new = fees.set_price(
+            conn,
+            code,
+            price=price,
+            effective_from=parse_day(effective_from, option="--from"),
+            now=now(),
+        )
+    env.result(
+        f"{item.code} {item.name}: ¥{new.text} {item.unit_label} from "
+        f"{new.effective_from} (not yet published: propfee fees publish)"
+    )
+
+
+def _item_row(item: fees.FeeItem, as_of) -> dict:
+    current = item.price_on(as_of)
+    coming = [p for p in item.prices if p.effective_from > as_of]
+    return {
+        "code": item.code,
+        "name": item.name,
+        "basis": item.basis,
+        "cycle": item.cycle,
+        "kinds": ",".join(item.kinds),
+        "buildings": ",".join(item.buildings),
+        "units": ",".join(item.units),
+        "due_day": item.due_day,
+        "meter": item.meter,
+        "unit_label": item.unit_label,
+        "price": current.text if current else None,
+        "price_from": current.effective_from.isoformat() if current else None,
+        "published_on": (
+            current.published_on.isoformat() if current and current.published_on else None
+        ),
+        "next_price": coming[0].text if coming else None,
+        "next_from": coming[0].effective_from.isoformat() if coming else None,
+    }
+
+
+@fees_app.command("list")
+def fees_list(
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List fee items with the price in effect and any coming change.
+
+    Example: propfee fees list --format json
+    """
+    env = open_env(db, config)
+    day = parse_day(as_of)
+    rows = [_item_row(item, day) for item in fees.load_items(env.connect())]
+    if fmt is Format.table:
+        for row in rows:
+            row["basis"] = fees.BASES[row["basis"]]
+            row["cycle"] = CYCLE_LABELS[row["cycle"]]
+            row["kinds"] = "、".join(kind_label(k) for k in row["kinds"].split(","))
+            row["price"] = f"{row['price']} {row['unit_label']}" if row["price"] else "—"
+            row["published_on"] = row["published_on"] or "未公示"
+            row["next_price"] = (
+                f"{row['next_price']} ({row['next_from']}起)" if row["next_price"] else ""
+            )
+    emit(
+        env,
+        rows,
+        (
+            Col("code", "代码"),
+            Col("name", "收费项目"),
+            Col("basis", "计费方式"),
+            Col("cycle", "周期"),
+            Col("kinds", "适用"),
+            Col("price", "现行标准", "right"),
+            Col("published_on", "公示日期"),
+            Col("next_price", "调整"),
+        ),
+        fmt,
+    )
+
+
+@fees_app.command("show")
+def fees_show(
+    code: Annotated[str, typer.Argument(help="The fee item's code.")],
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Show one fee item and its whole price history with publication dates.
+
+    Example: propfee fees show PROP
+    """
+    env = open_env(db, config)
+    item = fees.get_item(env.connect(), code)
+    history = [
+        {
+            "price": p.text,
+            "unit_label": item.unit_label,
+            "from": p.effective_from.isoformat(),
+            "published_on": p.published_on.isoformat() if p.published_on else None,
+        }
+        for p in item.prices
+    ]
+    if fmt is not Format.table:
+        document = {**_item_row(item, item.prices[-1].effective_from), "prices": history}
+        emit(
+            env,
+            history,
+            [Col(k, k) for k in ("price", "from", "published_on")],
+            fmt,
+            document=document,
+        )
+        return
+    scope = ("、".join(item.buildings) + "栋" if item.buildings else "") or (
+        "、".join(item.units) if item.units else "全部"
+    )
+    env.out.print(
+        f"[bold]{item.code} {item.name}[/bold]  {fees.BASES[item.basis]}，"
+        f"{CYCLE_LABELS[item.cycle]}，每期首月{item.due_day}日前缴纳"
+    )
+    env.out.print(
+        f"适用：{'、'.join(kind_label(k) for k in item.kinds)}（{scope}）  "
+        f"价格形式：{item.price_type}" + (f"  表计：{item.meter}" if item.meter else "")
+    )
+    if item.services:
+        env.out.print(f"服务内容：{item.services}", markup=False)
+    for row in history:
+        row["published_on"] = row["published_on"] or "未公示"
+    emit(
+        env,
+        history,
+        (
+            Col("price", "标准", "right"),
+            Col("unit_label", "单位"),
+            Col("from", "执行日期"),
+            Col("published_on", "公示日期"),
+        ),
+        fmt,
+        title="价格记录",
+    )
+
+
+@fees_app.command("publish")
+def fees_publish(
+    out: Annotated[Path, typer.Option(help="Folder for the notice (HTML and text).")] = Path("."),
+    language: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    as_of: AsOfOpt = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Publish the fee standard (明码标价): write the notice and record its date.
+
+    The notice lists the company, each item's services, rate, billing basis, cycle, the
+    billing start rule, price type and the 12358 price-complaint line. Every price it shows
+    is recorded as published on --as-of; only published prices are billed.
+
+    Example: propfee fees publish --out 公示 --as-of 2026-11-01
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect()
+    with transaction(conn):
+        publication = fees.publish(
+            conn,
+            as_of=parse_day(as_of),
+            now=now(),
+            settings=env.settings,
+            out_dir=out,
+            language=language,
+        )
+    for warning in publication.warnings:
+        env.warn(warning)
+    env.result(
+        f"published on {publication.published_on}: {publication.prices} new price(s); "
+        f"notice in {publication.html_path} and {publication.text_path}"
+    )

@@ -1,0 +1,159 @@
+"""Golden files for every shipped template, rendered from fixed data with a fixed as-of.
+
+Regenerate after an intended change with:  UPDATE_GOLDEN=1 pytest tests/test_templates.py
+"""
+
+import dataclasses
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from propfee import fees
+from propfee.config import DEFAULTS, Estate
+from propfee.db import transaction
+from propfee.notices import write_notices
+from propfee.render import render, template_names
+
+from conftest import NOW, add_fee, estate, home, run
+
+GOLDEN = Path(__file__).parent / "golden"
+SETTINGS = dataclasses.replace(
+    DEFAULTS,
+    estate=Estate(
+        company="兰州翠湖物业服务有限公司",
+        name="翠湖花园",
+        phone="0931-8123456",
+        address="兰州市城关区翠湖路88号",
+        developer="兰州翠湖置业有限公司",
+    ),
+)
+COVERED: set[str] = set()
+
+
+def check(name: str, text: str) -> None:
+    COVERED.add(name)
+    path = GOLDEN / name.replace("/", "__")
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file for {name}; run with UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from {path}"
+
+
+@pytest.fixture
+def billed(conn, tmp_path):
+    estate(
+        conn,
+        tmp_path,
+        [
+            home("1-1-101", area="89.37", owner="张三", phone="13812341234"),
+            home("1-1-102", area="120", owner="李四", delivered="2026-11-16", phone="13900001111"),
+            home(
+                "S-101",
+                kind="商铺",
+                area="60.5",
+                owner="甘肃陇原商贸有限责任公司",
+                phone="0931-8765432",
+            ),
+        ],
+    )
+    add_fee(conn, services="公共区域保洁、绿化养护、秩序维护")
+    add_fee(conn, "SHOP", price="4.20", kinds=("commercial",))
+    run(conn, "2026-10", settings=SETTINGS)  # October stays unpaid: arrears in November
+    run(conn, "2026-11", settings=SETTINGS)
+    return conn
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_fee_notice(billed, language):
+    context = fees.notice_context(fees.load_items(billed), SETTINGS, date(2026, 11, 1))
+    for ext in ("txt", "html"):
+        name = f"{language}/fee_notice.{ext}"
+        check(name, render(SETTINGS, name, context))
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_bill_notice(billed, tmp_path, language):
+    report = write_notices(
+        billed,
+        month=date(2026, 11, 1),
+        settings=SETTINGS,
+        as_of=date(2026, 11, 1),
+        out_dir=tmp_path / language,
+        language=language,
+    )
+    assert (report.notices, report.sms, report.no_phone) == (4, 3, ["兰州翠湖置业有限公司"])
+    check(f"{language}/bill_notice.html", report.html_path.read_text(encoding="utf-8"))
+    check(f"{language}/bill_notice_sms.txt", report.sms_path.read_text(encoding="utf-8-sig"))
+    html = report.html_path.read_text(encoding="utf-8")
+    assert html.count('<section class="notice">') == 4
+    assert "page-break-after: always" in html
+    assert (report.sms_path.stat().st_mode & 0o777) == 0o600
+
+
+def test_the_notice_shows_basis_arrears_and_how_to_pay(billed, tmp_path):
+    report = write_notices(
+        billed,
+        month=date(2026, 11, 1),
+        settings=SETTINGS,
+        as_of=date(2026, 11, 1),
+        out_dir=tmp_path,
+    )
+    html = report.html_path.read_text(encoding="utf-8")
+    for needed in (
+        "89.37㎡ × 2.50元/㎡·月",
+        "223.43",
+        "往期未缴",
+        "微信支付",
+        "0931-8123456",
+        "120㎡ × 2.50元/㎡·月 × 15/30天",
+        "贵公司",
+    ):
+        assert needed in html, needed
+
+
+def test_templates_are_sandboxed_and_strict(tmp_path):
+    from propfee.errors import PropfeeError
+
+    folder = tmp_path / "mine" / "zh"
+    folder.mkdir(parents=True)
+    (folder / "fee_notice.txt").write_text("{{ nothing_here }}", encoding="utf-8")
+    (folder / "bill_notice.html").write_text("{{ ''.__class__.__mro__ }}", encoding="utf-8")
+    mine = dataclasses.replace(SETTINGS, template_dir=str(tmp_path / "mine"))
+    with pytest.raises(PropfeeError, match="nothing_here"):
+        render(mine, "zh/fee_notice.txt", {})
+    with pytest.raises(PropfeeError, match=r"not allowed|__mro__"):
+        render(mine, "zh/bill_notice.html", {})
+    (folder / "fee_notice.html").write_text("<p>{{ estate.name }}</p>", encoding="utf-8")
+    assert (
+        render(mine, "zh/fee_notice.html", {"estate": Estate(name="<b>翠湖</b>")})
+        == "<p>&lt;b&gt;翠湖&lt;/b&gt;</p>"
+    )
+
+
+def test_every_shipped_template_has_a_golden_test():
+    names = set(template_names())
+    golden = {p.name.replace("__", "/") for p in GOLDEN.iterdir()}
+    assert names <= golden, f"templates without golden files: {sorted(names - golden)}"
+
+
+def test_a_publication_names_what_the_law_asks(conn):
+    add_fee(conn, publish_on=None)
+    with transaction(conn):
+        publication = fees.publish(
+            conn, as_of=date(2026, 11, 1), now=NOW, settings=SETTINGS, out_dir=None
+        )
+    text = conn.execute(
+        "SELECT content FROM publication WHERE id = ?", (publication.id,)
+    ).fetchone()[0]
+    for needed in (
+        "兰州翠湖物业服务有限公司",
+        "收费标准",
+        "计费方式",
+        "执行日期",
+        "价格形式",
+        "12358",
+        "计费起始",
+    ):
+        assert needed in text
