@@ -49,6 +49,7 @@ class BillRunReport:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     bill_ids: list[int] = field(default_factory=list)
+    credit_applied: int = 0
 
     def skip_counts(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
@@ -123,11 +124,19 @@ def run_bills(
         raise PropfeeError("no fee items yet; add one with: propfee fees add CODE …")
     if not item_codes:
         items = [i for i in items if i.basis != "one_off"]  # a one-off charge is named with --item
-    run = _Run(conn, settings, now)
+    run = _Run(conn, settings, now, as_of)
     place = cells.building_part(building) if building else None
     work = [(item, periods.cycle_of(m, item.cycle)) for item in items for m in months]
     work = list(dict.fromkeys(work))  # a quarterly item is one cycle however many months
-    _check_prices(work, report)
+    limit = periods.month_end(periods.add_months(periods.month_start(as_of), 12))
+    ahead = [(item, cycle) for item, cycle in work if cycle[1] > limit]
+    for item, (start, end) in ahead:
+        report.warnings.append(
+            f"{item.code} {item.name} {periods.period_label(start)}: the cycle ends on {end}, "
+            f"more than 12 months ahead of {as_of}; not billed (prepayment limit)"
+        )
+    work = [w for w in work if w not in ahead]
+    _check_prices(work, report, as_of)
     units = None
     for done, (item, cycle) in enumerate(work, start=1):
         applicable, pending = _pending(conn, item, cycle, place)
@@ -140,7 +149,23 @@ def run_bills(
             run.flush(report)
         if progress is not None:
             progress(done, len(work))
+    if report.units:  # credit (money paid ahead) pays the new bills at once
+        from propfee.ledger import apply_credit
+
+        report.credit_applied = apply_credit(
+            conn, on=as_of, now=now, unit_ids=_with_credit(conn, report.units)
+        )
     return report
+
+
+def _with_credit(conn: sqlite3.Connection, units: set[int]) -> list[int]:
+    """Of these units, those holding money not yet allocated."""
+    rows = conn.execute(
+        "SELECT p.unit_id FROM payment p WHERE NOT EXISTS (SELECT 1 FROM reversal r "
+        "WHERE r.payment_id = p.id) AND p.amount_fen > coalesce((SELECT sum(amount_fen) "
+        "FROM allocation WHERE payment_id = p.id), 0)"
+    ).fetchall()
+    return sorted({r[0] for r in rows} & units)
 
 
 def _pending(
@@ -159,11 +184,15 @@ def _pending(
     # "+b.fee_item_id": find bills by unit (the unique index), never scan them by fee item
     covered = (
         "EXISTS (SELECT 1 FROM bill b WHERE b.unit_id = u.id AND +b.fee_item_id = ? "
-        + ("" if item.basis == "one_off" else "AND b.covers_from <= ? AND b.covers_to >= ?")
+        + (
+            "AND b.period = ?"
+            if item.basis == "one_off"
+            else "AND b.covers_from <= ? AND b.covers_to >= ?"
+        )
         + ")"
     )
     cover_params = (
-        [item.id]
+        [item.id, periods.period_label(cycle[0])]
         if item.basis == "one_off"
         else [item.id, cycle[0].isoformat(), cycle[1].isoformat()]
     )
@@ -175,17 +204,29 @@ def _pending(
     return row[0], row[1]
 
 
-def _check_prices(work: list[tuple[FeeItem, tuple[date, date]]], report: BillRunReport) -> None:
-    """Refuse a price that was never published; warn of a change posted less than a month
-    before it applies (LEGAL rule 8)."""
+def _check_prices(
+    work: list[tuple[FeeItem, tuple[date, date]]], report: BillRunReport, as_of: date
+) -> None:
+    """Refuse a price that was never published; warn of a change posted late or less than a
+    month before it applies (LEGAL rule 8)."""
     for item, (start, end) in work:
-        needed = [p for p in _prices_in(item, start, end)]
-        for price in needed:
+        for price in _prices_in(item, start, end):
             if price.published_on is None:
+                superseded = any(
+                    start < p.effective_from <= as_of
+                    for p in item.prices
+                    if p.effective_from > price.effective_from
+                )
+                how = (
+                    f"propfee fees publish --as-of {price.effective_from} (the date it was "
+                    "really published, if it was)"
+                    if superseded
+                    else "propfee fees publish"
+                )
                 raise PropfeeError(
                     f"{item.code} {item.name}: the price ¥{price.text} from "
                     f"{price.effective_from} was never published; publish the fee standard "
-                    "first with: propfee fees publish"
+                    f"first with: {how}"
                 )
             warning = short_notice_warning(item, price, price.published_on)
             if warning and warning not in report.warnings:
@@ -193,6 +234,7 @@ def _check_prices(work: list[tuple[FeeItem, tuple[date, date]]], report: BillRun
 
 
 def _prices_in(item: FeeItem, start: date, end: date) -> list[Price]:
+    """The prices the fee standard puts in effect on some day of start..end."""
     return [
         p
         for p in item.prices
@@ -203,15 +245,19 @@ def _prices_in(item: FeeItem, start: date, end: date) -> list[Price]:
 class _Run:
     """What a bill run reads once: units, who held them when, the developer."""
 
-    def __init__(self, conn: sqlite3.Connection, settings, now: datetime):
+    def __init__(
+        self, conn: sqlite3.Connection, settings, now: datetime, as_of: date | None = None
+    ):
         self.conn = conn
         self.settings = settings
+        self.as_of = (as_of or now.date()).isoformat()
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
         self._units: list[_Unit] | None = None
         self._holdings: dict[int, list[_Holding]] | None = None
         self._developer: int | None = None
         self.new_bills: list[tuple] = []
         self.discounts: list[tuple] = []  # (bill id, amount_fen)
+        self.metered: list[tuple[int, int]] = []  # (bill id, reading id) billed
         self.next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM bill").fetchone()[0]
         self.vacancy_share = settings.billing.vacancy_discount_share
 
@@ -231,7 +277,7 @@ class _Run:
                 start = starts.get(delivered, False)
                 if start is False:
                     start = date.fromisoformat(delivered)
-                    if next_month and start.day != 1:
+                    if next_month:  # 自交付次月起: from the first day of the next month
                         start = periods.add_months(periods.month_start(start), 1)
                     starts[delivered] = start
                 self._units.append(_Unit(uid, code, building, kind, area, start, bool(vacant)))
@@ -291,20 +337,8 @@ class _Run:
         return [tuple(r) for r in runs]
 
     def payer_on(self, unit: _Unit, holdings, day: date) -> int:
-        if unit.start is not None and day < unit.start:
-            return self.developer
-        owner = tenant = None
-        for h in holdings:
-            if (h.start is None or h.start <= day) and (h.end is None or day < h.end):
-                if h.role == "owner":
-                    owner = h
-                elif h.pays:
-                    tenant = h
-        if tenant is not None:
-            return tenant.party_id
-        if owner is not None:
-            return owner.party_id
-        return self.developer
+        party = _payer(unit.start, holdings, day)
+        return self.developer if party is None else party
 
     def simple_owner(self, unit: _Unit, start: date, end: date) -> int | None:
         """The one owner who pays a whole cycle in the common case, else None."""
@@ -328,10 +362,16 @@ class _Run:
         covered = self.covered(item, start, end, period)
         prices = _price_runs(item, start, end)
         due = periods.due_date(start, item.due_day)
-        readings = self.readings(item, start, end) if item.basis == "metered" else {}
+        readings = self.readings(item, end) if item.basis == "metered" else {}
         whole_price = prices[0][2] if len(prices) == 1 and prices[0][:2] == (start, end) else None
         fast: dict[int, tuple[int, str, str]] = {}  # base -> (amount, quantity, basis)
         start_iso, end_iso, due_iso = start.isoformat(), end.isoformat(), due.isoformat()
+        in_effect = item.price_on(end)
+        not_billable = (
+            "fee not in effect yet"
+            if in_effect is None
+            else f"price published only on {in_effect.published_on}"
+        )
         for unit in units:
             if not item.applies_to(unit.kind, unit.building, unit.code):
                 continue
@@ -340,7 +380,7 @@ class _Run:
                 report.already += 1
                 continue
             if not prices:
-                report.skipped.append(Skip(unit.code, item.code, "fee not in effect yet"))
+                report.skipped.append(Skip(unit.code, item.code, not_billable))
                 continue
             if item.basis == "area" and unit.area_x100 is None:
                 report.skipped.append(Skip(unit.code, item.code, "no area"))
@@ -454,12 +494,13 @@ class _Run:
 
     def covered(self, item: FeeItem, start: date, end: date, period: str):
         """For each unit with bills of this item touching the cycle: the days still to bill
-        and the next free bill number in this period. A one-off item is covered by any bill."""
+        and the next free bill number in this period. A one-off item is billed once a period."""
         if item.basis == "one_off":
             return {
                 uid: ([], 0)
                 for (uid,) in self.conn.execute(
-                    "SELECT DISTINCT unit_id FROM bill WHERE fee_item_id = ?", (item.id,)
+                    "SELECT DISTINCT unit_id FROM bill WHERE fee_item_id = ? AND period = ?",
+                    (item.id, period),
                 )
             }
         start_iso, end_iso = start.isoformat(), end.isoformat()
@@ -497,53 +538,71 @@ class _Run:
             spans[uid] = free
         return {uid: (free, next_seq[uid]) for uid, free in spans.items()}
 
-    def readings(self, item: FeeItem, start: date, end: date) -> dict[int, list[tuple]]:
+    def readings(self, item: FeeItem, end: date) -> dict[int, list[tuple]]:
+        """Each unit's readings not billed yet up to ``end`` (a reading that arrives after its
+        month was billed is billed with the next cycle): (id, date, usage, reading, the date
+        of the reading before it)."""
         found: dict[int, list[tuple]] = defaultdict(list)
-        for uid, read_on, usage in self.conn.execute(
-            "SELECT unit_id, read_on, usage_x1000 FROM meter_reading "
-            "WHERE meter = ? AND read_on BETWEEN ? AND ? ORDER BY read_on",
-            (item.meter, start.isoformat(), end.isoformat()),
+        for rid, uid, read_on, usage, reading, before in self.conn.execute(
+            "SELECT m.id, m.unit_id, m.read_on, m.usage_x1000, m.reading, (SELECT max(p.read_on) "
+            "FROM meter_reading p WHERE p.unit_id = m.unit_id AND p.meter = m.meter "
+            "AND p.read_on < m.read_on) FROM meter_reading m "
+            "WHERE m.meter = ? AND m.bill_id IS NULL AND m.read_on <= ? ORDER BY m.read_on",
+            (item.meter, end.isoformat()),
         ):
-            found[uid].append((date.fromisoformat(read_on), usage))
+            found[uid].append(
+                (
+                    rid,
+                    date.fromisoformat(read_on),
+                    usage,
+                    reading,
+                    date.fromisoformat(before) if before else None,
+                )
+            )
         return found
 
     def _bill_metered(self, item, unit, period, due, readings, report) -> None:
         if not readings:
             report.skipped.append(Skip(unit.code, item.code, "no meter reading"))
             return
-        numerator = 0
-        usage_total = 0
-        parts = []
-        for read_on, usage in readings:
-            price = item.price_on(read_on)
+        numerator = usage_total = 0
+        prices = []
+        for _rid, read_on, usage, _reading, _before in readings:
+            price = item.billable_on(read_on)
             if price is None:
                 continue
             numerator += price.price_x10000 * usage
             usage_total += usage
-            parts.append(price)
-        if not parts:
+            prices.append(price)
+        if not prices:
             report.skipped.append(Skip(unit.code, item.code, "fee not in effect yet"))
             return
-        last_read = readings[-1][0]
+        if usage_total == 0:
+            report.skipped.append(Skip(unit.code, item.code, "no usage (a first reading)"))
+            return
+        _, last_read, _, last_reading, _ = readings[-1]
+        after_previous = [r[4] + timedelta(days=1) for r in readings if r[4] is not None]
+        first = min(after_previous) if after_previous else readings[0][1]
         party = self.payer_on(unit, self.holdings.get(unit.id, ()), last_read)
-        amount = round_div(numerator, 10000 * 1000 // 100)
         usage_text = _usage_text(usage_total)
-        prices = "/".join(dict.fromkeys(p.text for p in parts))
+        price_text = "/".join(dict.fromkeys(p.text for p in prices))
+        bill_id = self.next_id
         self._add(
             item,
             unit,
             party,
             period,
             0,
-            readings[0][0].isoformat(),
+            first.isoformat(),
             last_read.isoformat(),
             max(due, last_read).isoformat(),
-            amount,
+            round_div(numerator, 100000),
             usage_text,
-            parts[0].price_x10000 if len(set(parts)) == 1 else None,
-            f"{usage_text} × {prices}{item.unit_label}",
+            prices[0].price_x10000 if len(set(prices)) == 1 else None,
+            f"{usage_text} × {price_text}{item.unit_label}（{last_read} 读数 {last_reading}）",
             report,
         )
+        self.metered.extend((bill_id, r[0]) for r in readings)
 
     def _add(
         self,
@@ -591,6 +650,7 @@ class _Run:
         if (
             self.vacancy_share
             and unit.vacant
+            and unit.kind == "residential"  # a vacant home (空置房), not an empty shop
             and item.basis == "area"
             and party != self._developer
             and amount
@@ -615,27 +675,81 @@ class _Run:
                 "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, "
                 "made_on, created_at) VALUES (?, ?, 'discount', ?, 'settings', ?, ?)",
                 [
-                    (bill_id, -fen, f"空置房优惠 {percent}%", self.stamp[:10], self.stamp)
+                    (bill_id, -fen, f"空置房优惠 {percent}%", self.as_of, self.stamp)
                     for bill_id, fen in self.discounts
                 ],
             )
             report.discounts += len(self.discounts)
-        self.new_bills, self.discounts = [], []
+        if self.metered:
+            self.conn.executemany("UPDATE meter_reading SET bill_id = ? WHERE id = ?", self.metered)
+        self.new_bills, self.discounts, self.metered = [], [], []
+
+
+def _payer(start: date | None, holdings, day: date) -> int | None:
+    """Who pays for ``day``: nobody but the developer before the owner's start (None), then
+    the tenant who pays, else the owner, else the developer (None)."""
+    if start is not None and day < start:
+        return None
+    owner = tenant = None
+    for h in holdings:
+        if (h.start is None or h.start <= day) and (h.end is None or day < h.end):
+            if h.role == "owner":
+                owner = h
+            elif h.pays:
+                tenant = h
+    if tenant is not None:
+        return tenant.party_id
+    if owner is not None:
+        return owner.party_id
+    return None
+
+
+def responsible_party(
+    conn: sqlite3.Connection, unit_id: int, day: date, settings, stamp: str
+) -> int:
+    """The party responsible for a unit on a day (the developer when nobody else is)."""
+    delivered = conn.execute("SELECT delivered_on FROM unit WHERE id = ?", (unit_id,)).fetchone()[0]
+    start = date.fromisoformat(delivered) if delivered else None
+    if start is not None and settings.billing.owner_pays_from == "next_month":
+        start = periods.add_months(periods.month_start(start), 1)
+    holdings = [
+        _Holding(
+            role,
+            pid,
+            date.fromisoformat(a) if a else None,
+            date.fromisoformat(b) if b else None,
+            bool(pays),
+        )
+        for role, pid, a, b, pays in conn.execute(
+            "SELECT role, party_id, start_on, end_on, pays FROM occupancy WHERE unit_id = ? "
+            "ORDER BY id",
+            (unit_id,),
+        )
+    ]
+    party = _payer(start, holdings, day)
+    return developer_party(conn, settings, stamp) if party is None else party
 
 
 def _price_runs(item: FeeItem, start: date, end: date) -> list[tuple[date, date, Price]]:
-    """(first day, last day, price) runs of the prices in effect inside start..end."""
-    runs = []
+    """(first day, last day, price) runs of the billable prices inside start..end: each price
+    from the later of its effective and publication dates (see FeeItem.billable_on)."""
+    cuts = {start}
     for price in item.prices:
-        if price.effective_from > end:
-            break
-        first = max(start, price.effective_from)
-        if runs and runs[-1][0] >= first:
-            runs.pop()  # replaced from its first day on
-        if runs:
-            runs[-1] = (runs[-1][0], first - timedelta(days=1), runs[-1][2])
-        runs.append((first, end, price))
-    return [r for r in runs if r[0] <= r[1]]
+        for day in (price.effective_from, price.published_on):
+            if day is not None and start < day <= end:
+                cuts.add(day)
+    ordered = sorted(cuts)
+    runs: list[tuple[date, date, Price]] = []
+    for first, after in itertools.zip_longest(ordered, ordered[1:]):
+        last = after - timedelta(days=1) if after else end
+        price = item.billable_on(first)
+        if price is None:
+            continue
+        if runs and runs[-1][2] is price and runs[-1][1] == first - timedelta(days=1):
+            runs[-1] = (runs[-1][0], last, price)
+        else:
+            runs.append((first, last, price))
+    return runs
 
 
 def _basis_text(item: FeeItem, base: int, parts: list[tuple[Price, int, int]], months: int) -> str:
@@ -723,9 +837,13 @@ def adjust(
         raise InvalidValue("--reason is required: say why")
     if not approved_by.strip():
         raise InvalidValue("--approved-by is required: who approved it")
-    if kind == "waiver" and settings.billing.fee_model == "酬金制" and not approval_ref.strip():
+    if (
+        kind in ("waiver", "discount")
+        and settings.billing.fee_model == "酬金制"
+        and not approval_ref.strip()
+    ):
         raise InvalidValue(
-            "under 酬金制 the fees belong to the owners: a waiver needs --approval-ref naming "
+            f"under 酬金制 the fees belong to the owners: a {kind} needs --approval-ref naming "
             "the owners' committee (业委会) decision"
         )
     balance = bill_balance(conn, bill_id)

@@ -35,6 +35,8 @@ class Billing:
     owner_pays_from: str = "delivery"  # or "next_month": from the month after delivery
     vacancy_discount: str = "0"  # share taken off area fees of vacant homes, e.g. "0.3"
     fee_model: str = "包干制"  # or "酬金制": a waiver then needs the owners' approval reference
+    prepay_months: int = 0  # paying this many months ahead in full earns prepay_discount
+    prepay_discount: str = "0"  # e.g. "0.05": 5% off the months paid ahead
 
     @property
     def vacancy_discount_share(self):
@@ -51,6 +53,10 @@ class Billing:
         return share
 
     @property
+    def prepay_discount_share(self):
+        return _share(self.prepay_discount, "billing.prepay_discount")
+
+    @property
     def vacancy_discount_percent(self) -> int:
         return int(self.vacancy_discount_share * 100)
 
@@ -60,6 +66,21 @@ class Billing:
         if self.fee_model not in ("包干制", "酬金制"):
             raise ConfigError(f'{file}: billing.fee_model must be "包干制" or "酬金制"')
         self.vacancy_discount_share  # noqa: B018 - validates
+        self.prepay_discount_share  # noqa: B018 - validates
+        if not 0 <= self.prepay_months <= 12:
+            raise ConfigError(f"{file}: billing.prepay_months must be 0 (off) to 12")
+
+
+def _share(text: str, key: str):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        share = Decimal(text)
+    except InvalidOperation:
+        raise ConfigError(f'{key} {text!r} is not a number such as "0.05"') from None
+    if not 0 <= share < 1:
+        raise ConfigError(f"{key} must be at least 0 and below 1")
+    return share
 
 
 @dataclass(frozen=True)

@@ -62,10 +62,23 @@ class FeeItem:
         return CYCLE_MONTHS[self.cycle]
 
     def price_on(self, day: date) -> Price | None:
-        """The price in effect on ``day`` (None before the first one)."""
+        """The price in effect on ``day`` by the fee standard (None before the first one)."""
         found = None
         for price in self.prices:
             if price.effective_from <= day:
+                found = price
+        return found
+
+    def billable_on(self, day: date) -> Price | None:
+        """The price that may be charged for ``day``: the latest one in effect that had been
+        published by then. Until a change is published, the old price goes on (LEGAL 8)."""
+        found = None
+        for price in self.prices:
+            if (
+                price.effective_from <= day
+                and price.published_on is not None
+                and price.published_on <= day
+            ):
                 found = price
         return found
 
@@ -357,6 +370,12 @@ def short_notice_warning(item: FeeItem, price: Price, published_on: date) -> str
     earlier = [p for p in item.prices if p.effective_from < price.effective_from]
     if not earlier:
         return ""  # the item's first price
+    if published_on > price.effective_from:
+        return (
+            f"{item.code} {item.name}: the new price ¥{price.text} from {price.effective_from} "
+            f"was published only on {published_on}; until then the previous price is billed "
+            "(a price change must be posted one month ahead)"
+        )
     if price.effective_from < add_months(published_on, 1):
         return (
             f"{item.code} {item.name}: the new price ¥{price.text} from "

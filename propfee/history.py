@@ -76,7 +76,8 @@ def import_history(
         run = _Run(conn, settings, now)
         unit_rows = {u.id: u for u in run.units}
         stamp = now.isoformat(sep=" ", timespec="seconds")
-        seen: dict[tuple, int] = {}
+        spans: dict[tuple, int] = {}  # (unit, item, first day, last day) -> row
+        touched: set[int] = set()
         for record in read_records(
             path,
             FIELDS,
@@ -133,14 +134,24 @@ def import_history(
                 continue
             period = periods.period_label(periods.month_start(start))
             key = (uid, item.id, period)
-            if key in seen:
+            clash = next(
+                (
+                    row
+                    for (u, i, lo, hi), row in spans.items()
+                    if (u, i) == (uid, item.id) and lo <= end and start <= hi
+                ),
+                None,
+            )
+            if clash is not None:
                 errors.append(
                     record.error(
-                        path.name, "unit", f"the same unit, item and period as row {seen[key]}"
+                        path.name,
+                        "unit",
+                        f"overlaps row {clash} (the same unit and item for some of the same days)",
                     )
                 )
                 continue
-            seen[key] = record.row
+            spans[(uid, item.id, start, end)] = record.row
             existing = conn.execute(
                 "SELECT b.id, b.opening, b.amount_fen, coalesce((SELECT sum(a.amount_fen) FROM "
                 "allocation a WHERE a.bill_id = b.id), 0) FROM bill b WHERE b.unit_id = ? AND "
@@ -160,6 +171,22 @@ def import_history(
                         )
                     )
                 continue
+            overlap = conn.execute(
+                "SELECT covers_from, covers_to FROM bill WHERE unit_id = ? AND fee_item_id = ? "
+                "AND covers_from <= ? AND covers_to >= ? LIMIT 1",
+                (uid, item.id, end.isoformat(), start.isoformat()),
+            ).fetchone()
+            if overlap is not None:
+                errors.append(
+                    record.error(
+                        path.name,
+                        "start" if "start" in record.labels else "period",
+                        f"{code} {item.code} is already billed for {overlap[0]}～{overlap[1]}, "
+                        "which overlaps this row",
+                    )
+                )
+                continue
+            touched.add(uid)
             unit = unit_rows[uid]
             party = run.payer_on(unit, run.holdings.get(uid, ()), start)
             due_on = due_on or max(
@@ -220,4 +247,10 @@ def import_history(
                 report.credit_fen += paid - allocated
         if errors:
             raise RowErrors(errors)
+        if touched:  # an overpayment from the old system pays the oldest open bills
+            from propfee.ledger import apply_credit
+
+            report.credit_fen -= apply_credit(
+                conn, on=now.date(), now=now, unit_ids=sorted(touched)
+            )
     return report

@@ -16,6 +16,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
+from propfee.money import format_money
+
 
 @dataclass(frozen=True)
 class BillBalance:
@@ -136,3 +138,743 @@ def unit_bills(conn: sqlite3.Connection, unit_id: int) -> list[BillLine]:
         (unit_id,),
     ).fetchall()
     return [BillLine(*row[:13], bool(row[13])) for row in rows]
+
+
+# ---------------------------------------------------------------- payments
+
+CHANNELS = {
+    "wechat": "微信支付",
+    "alipay": "支付宝",
+    "bank": "银行转账",
+    "cash": "现金",
+    "pos": "刷卡",
+    "autodebit": "银行代扣",
+    "other": "其他",
+    "opening": "期初",
+}
+
+
+@dataclass
+class Allocation:
+    bill_id: int
+    item_name: str
+    period: str
+    covers_from: str
+    covers_to: str
+    amount_fen: int
+    left_fen: int  # what the bill still owes afterwards
+
+
+@dataclass
+class Payment:
+    id: int
+    receipt_no: str | None
+    unit: str
+    unit_id: int
+    party: str
+    amount_fen: int
+    channel: str
+    ref: str | None
+    paid_on: str
+    cashier: str
+    note: str
+    allocations: list[Allocation]
+    credit_fen: int  # what stayed on the account
+    discount_fen: int = 0  # a prepayment discount booked with it
+    already: bool = False  # the same channel + ref was recorded before
+
+    @property
+    def allocated_fen(self) -> int:
+        return sum(a.amount_fen for a in self.allocations)
+
+
+def _next_receipt(conn: sqlite3.Connection, year: int) -> str:
+    """The next receipt number of the year, gapless: taken inside the payment's transaction."""
+    last = conn.execute(
+        "INSERT INTO receipt_counter (year, last) VALUES (?, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+        (year,),
+    ).fetchone()[0]
+    return f"{year}-{last:06d}"
+
+
+def _open_bills_of(
+    conn: sqlite3.Connection, unit_id: int, party_id: int | None, bill_ids: list[int] | None = None
+) -> list[tuple[int, int]]:
+    """(bill id, outstanding) of a unit's open bills: the payer's choice in its order, else
+    the party's bills oldest due first, then by fee item order (民法典 第560条)."""
+    base = (
+        "SELECT b.id, b.amount_fen + coalesce((SELECT sum(amount_fen) FROM adjustment "
+        "WHERE bill_id = b.id), 0) - coalesce((SELECT sum(amount_fen) FROM allocation "
+        "WHERE bill_id = b.id), 0) FROM bill b JOIN fee_item f ON f.id = b.fee_item_id "
+        "WHERE b.unit_id = ? AND b.settled_on IS NULL"
+    )
+    if bill_ids is not None:
+        rows = dict(
+            conn.execute(
+                base + f" AND b.id IN ({','.join('?' * len(bill_ids))})", (unit_id, *bill_ids)
+            ).fetchall()
+        )
+        return [(bid, rows[bid]) for bid in bill_ids if rows.get(bid, 0) > 0]
+    rows = conn.execute(
+        base + " AND b.party_id IS ? ORDER BY b.due_on, f.position, b.id", (unit_id, party_id)
+    ).fetchall()
+    return [(bid, left) for bid, left in rows if left > 0]
+
+
+def _allocate(
+    conn: sqlite3.Connection,
+    payment_id: int,
+    plan: list[tuple[int, int]],
+    money: int,
+    on: str,
+    stamp: str,
+) -> tuple[list[tuple[int, int, int]], int]:
+    """Spread ``money`` over ``plan`` in order; return ((bill, amount, left)…, unspent)."""
+    done = []
+    for bill_id, left in plan:
+        if money <= 0:
+            break
+        amount = min(money, left)
+        conn.execute(
+            "INSERT INTO allocation (payment_id, bill_id, amount_fen, allocated_on, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (payment_id, bill_id, amount, on, stamp),
+        )
+        if amount == left:
+            conn.execute("UPDATE bill SET settled_on = ? WHERE id = ?", (on, bill_id))
+        done.append((bill_id, amount, left - amount))
+        money -= amount
+    return done, money
+
+
+def _bill_labels(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT b.id, f.name, b.period, b.covers_from, b.covers_to FROM bill b "
+        f"JOIN fee_item f ON f.id = b.fee_item_id WHERE b.id IN ({','.join('?' * len(ids))})",
+        ids,
+    ).fetchall()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def record_payment(
+    conn: sqlite3.Connection,
+    unit_code: str,
+    amount_fen: int,
+    *,
+    channel: str,
+    ref: str | None,
+    paid_on: date,
+    as_of: date,
+    now,
+    settings,
+    cashier: str = "",
+    note: str = "",
+    bill_ids: list[int] | None = None,
+    payer: str = "",
+    source: str = "counter",
+    invoice: str = "",
+) -> Payment:
+    """Record a payment inside the caller's transaction: a gapless receipt number, the money
+    allocated to the payer's choice of bills or else oldest due first, and the rest kept as
+    credit. The same channel + reference again records nothing and returns the first one."""
+    from propfee import cells
+    from propfee.billing import responsible_party
+    from propfee.errors import InvalidValue, NotFound, PropfeeError
+
+    if channel not in CHANNELS or channel == "opening":
+        raise InvalidValue(
+            f"--channel must be one of {', '.join(c for c in CHANNELS if c != 'opening')}"
+        )
+    if amount_fen <= 0:
+        raise InvalidValue("the amount must be greater than zero")
+    ref = (ref or "").strip() or None
+    if ref is None and channel != "cash":
+        raise InvalidValue(f"--ref is required for {channel}: the channel's transaction number")
+    if paid_on > as_of:
+        raise InvalidValue(f"--date {paid_on} is in the future (today is {as_of})")
+    code = cells.unit_code(unit_code)
+    unit = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
+    if unit is None:
+        raise NotFound(f"no unit {code!r}")
+    unit_id = unit[0]
+    if ref is not None:
+        earlier = conn.execute(
+            "SELECT p.id, p.unit_id, p.amount_fen FROM payment p WHERE p.channel = ? AND p.ref = ?",
+            (channel, ref),
+        ).fetchone()
+        if earlier is not None:
+            if earlier[1] != unit_id or earlier[2] != amount_fen:
+                held = payment_detail(conn, earlier[0])
+                raise PropfeeError(
+                    f"{CHANNELS[channel]} {ref} is already recorded as receipt {held.receipt_no} "
+                    f"for {held.unit} {format_money(held.amount_fen)}; not "
+                    f"{code} {format_money(amount_fen)}"
+                )
+            found = payment_detail(conn, earlier[0])
+            found.already = True
+            return found
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    party = responsible_party(conn, unit_id, paid_on, settings, stamp)
+    if bill_ids:
+        owned = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT id FROM bill WHERE unit_id = ? AND id IN ({','.join('?' * len(bill_ids))})",
+                (unit_id, *bill_ids),
+            )
+        }
+        strangers = [b for b in bill_ids if b not in owned]
+        if strangers:
+            raise InvalidValue(f"bill {strangers[0]} is not a bill of {code}")
+    receipt = _next_receipt(conn, as_of.year)
+    cursor = conn.execute(
+        "INSERT INTO payment (receipt_no, unit_id, party_id, amount_fen, channel, ref, paid_on, "
+        "cashier, note, payer, source, invoice, recorded_on, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            receipt,
+            unit_id,
+            party,
+            amount_fen,
+            channel,
+            ref,
+            paid_on.isoformat(),
+            cashier.strip(),
+            note.strip(),
+            payer.strip(),
+            source,
+            invoice,
+            as_of.isoformat(),
+            stamp,
+        ),
+    )
+    payment_id = cursor.lastrowid
+    plan = _open_bills_of(conn, unit_id, party, list(dict.fromkeys(bill_ids)) if bill_ids else None)
+    if bill_ids:  # then the rest, oldest first
+        chosen = {b for b, _ in plan}
+        plan += [p for p in _open_bills_of(conn, unit_id, party) if p[0] not in chosen]
+    discount = _prepay_discount(conn, plan, amount_fen, paid_on, settings, stamp)
+    if discount:
+        plan = [(b, _outstanding(conn, b)) for b, _ in plan]
+    _allocate(conn, payment_id, plan, amount_fen, paid_on.isoformat(), stamp)
+    result = payment_detail(conn, payment_id)
+    result.discount_fen = discount
+    return result
+
+
+def _outstanding(conn: sqlite3.Connection, bill_id: int) -> int:
+    balance = bill_balance(conn, bill_id)
+    return balance.outstanding_fen if balance else 0
+
+
+def _prepay_discount(conn, plan, money: int, paid_on: date, settings, stamp: str) -> int:
+    """Paying ``billing.prepay_months`` or more months ahead in full earns
+    ``billing.prepay_discount`` off those months, booked as discount adjustments. The payer
+    pays the discounted amount, so the months are counted at their discounted price."""
+    from propfee.money import round_div
+
+    months = settings.billing.prepay_months
+    share = settings.billing.prepay_discount_share
+    if not months or not share or not plan:
+        return 0
+    rate = int(share * 10000)
+    marks = ",".join("?" * len(plan))
+    info = {
+        r[0]: (r[1], r[2])
+        for r in conn.execute(
+            f"SELECT id, due_on, period FROM bill WHERE id IN ({marks})", [b for b, _ in plan]
+        )
+    }
+    covered, left = [], money
+    for bill_id, owed in plan:
+        due_on, _period = info[bill_id]
+        ahead = due_on > paid_on.isoformat()
+        cost = owed - round_div(owed * rate, 10000) if ahead else owed
+        if left < cost:
+            break
+        left -= cost
+        if ahead:
+            covered.append((bill_id, owed))
+    if len({info[b][1] for b, _ in covered}) < months:
+        return 0
+    total = 0
+    for bill_id, owed in covered:
+        fen = round_div(owed * rate, 10000)
+        if fen:
+            conn.execute(
+                "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, made_on, "
+                "created_at) VALUES (?, ?, 'discount', ?, 'settings', ?, ?)",
+                (bill_id, -fen, f"预缴{len(covered)}期优惠", paid_on.isoformat(), stamp),
+            )
+            total += fen
+    return total
+
+
+def payment_detail(conn: sqlite3.Connection, payment_id: int) -> Payment:
+    row = conn.execute(
+        "SELECT p.id, p.receipt_no, u.code, u.id, coalesce(pa.name, ''), p.amount_fen, p.channel, "
+        "p.ref, p.paid_on, p.cashier, p.note FROM payment p JOIN unit u ON u.id = p.unit_id "
+        "LEFT JOIN party pa ON pa.id = p.party_id WHERE p.id = ?",
+        (payment_id,),
+    ).fetchone()
+    allocations = []
+    for bill_id, amount in conn.execute(
+        "SELECT bill_id, sum(amount_fen) FROM allocation WHERE payment_id = ? GROUP BY bill_id "
+        "HAVING sum(amount_fen) <> 0 ORDER BY min(id)",
+        (payment_id,),
+    ):
+        label = _bill_labels(conn, [bill_id])[bill_id]
+        allocations.append(
+            Allocation(
+                bill_id, label[0], label[1], label[2], label[3], amount, _outstanding(conn, bill_id)
+            )
+        )
+    reversed_ = conn.execute(
+        "SELECT 1 FROM reversal WHERE payment_id = ?", (payment_id,)
+    ).fetchone()
+    credit = 0 if reversed_ else row[5] - sum(a.amount_fen for a in allocations)
+    return Payment(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        allocations,
+        credit,
+    )
+
+
+def find_payment(conn: sqlite3.Connection, receipt: str) -> int:
+    """A payment by its receipt number (``2026-000123``; ``123`` means this year's)."""
+    from propfee.errors import NotFound
+
+    text = receipt.strip()
+    row = conn.execute("SELECT id FROM payment WHERE receipt_no = ?", (text,)).fetchone()
+    if row is None and text.isdigit():
+        row = conn.execute(
+            "SELECT id FROM payment WHERE receipt_no LIKE ? ORDER BY receipt_no DESC LIMIT 1",
+            (f"%-{int(text):06d}",),
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"no receipt {receipt!r}")
+    return row[0]
+
+
+# ---------------------------------------------------------------- reversals
+
+
+@dataclass
+class Reversal:
+    receipt_no: str
+    unit: str
+    amount_fen: int
+    reopened: list[int]  # bills that are open again
+    credit_removed_fen: int
+
+
+def reverse_payment(
+    conn: sqlite3.Connection, receipt: str, *, reason: str, on: date, now, operator: str = ""
+) -> Reversal:
+    """Reverse a payment: a reversal row linked to it, and negative allocations that undo each
+    of its allocations; the bills re-open and its credit is gone. Nothing is deleted."""
+    from propfee.errors import InvalidValue, PropfeeError
+
+    if not reason.strip():
+        raise InvalidValue("--reason is required: say why the payment is reversed")
+    payment_id = find_payment(conn, receipt)
+    held = payment_detail(conn, payment_id)
+    done = conn.execute(
+        "SELECT reversed_on FROM reversal WHERE payment_id = ?", (payment_id,)
+    ).fetchone()
+    if done is not None:
+        raise PropfeeError(f"receipt {held.receipt_no} was already reversed on {done[0]}")
+    if held.channel == "opening":
+        raise PropfeeError("an opening balance is not a receipt; correct it with propfee adjust")
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    cursor = conn.execute(
+        "INSERT INTO reversal (payment_id, reason, reversed_on, operator, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (payment_id, reason.strip(), on.isoformat(), operator, stamp),
+    )
+    for allocation in held.allocations:
+        conn.execute(
+            "INSERT INTO allocation (payment_id, bill_id, amount_fen, reversal_id, allocated_on, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                payment_id,
+                allocation.bill_id,
+                -allocation.amount_fen,
+                cursor.lastrowid,
+                on.isoformat(),
+                stamp,
+            ),
+        )
+        conn.execute("UPDATE bill SET settled_on = NULL WHERE id = ?", (allocation.bill_id,))
+    return Reversal(
+        held.receipt_no,
+        held.unit,
+        held.amount_fen,
+        [a.bill_id for a in held.allocations],
+        held.credit_fen,
+    )
+
+
+# ---------------------------------------------------------------- credit
+
+
+def apply_credit(
+    conn: sqlite3.Connection, *, on: date, now, unit_ids: list[int] | None = None
+) -> int:
+    """Spend unallocated payments on open bills of the same unit and party, oldest payment
+    and oldest due bill first. Returns the fen applied."""
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    where = ""
+    params: list[object] = []
+    if unit_ids is not None:
+        if not unit_ids:
+            return 0
+        where = f" AND p.unit_id IN ({','.join('?' * len(unit_ids))})"
+        params = list(unit_ids)
+    credits = conn.execute(
+        "SELECT p.id, p.unit_id, p.party_id, p.amount_fen - coalesce((SELECT sum(amount_fen) "
+        "FROM allocation WHERE payment_id = p.id), 0) AS left FROM payment p "
+        "WHERE NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id)"
+        + where
+        + " AND p.amount_fen > coalesce((SELECT sum(amount_fen) FROM allocation "
+        "WHERE payment_id = p.id), 0) ORDER BY p.paid_on, p.id",
+        params,
+    ).fetchall()
+    applied = 0
+    for payment_id, unit_id, party_id, left in credits:
+        plan = _open_bills_of(conn, unit_id, party_id)
+        if not plan:
+            continue
+        _done, unspent = _allocate(conn, payment_id, plan, left, on.isoformat(), stamp)
+        applied += left - unspent
+    return applied
+
+
+def credit_of(conn: sqlite3.Connection, unit_id: int, as_of: date | None = None) -> int:
+    """Money paid for a unit and not yet allocated to any bill (as of a day)."""
+    day = (as_of or date.max).isoformat()
+    row = conn.execute(
+        "SELECT coalesce(sum(p.amount_fen), 0) FROM payment p WHERE p.unit_id = ? "
+        "AND p.paid_on <= ? AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id "
+        "AND r.reversed_on <= ?)",
+        (unit_id, day, day),
+    ).fetchone()[0]
+    allocated = conn.execute(
+        "SELECT coalesce(sum(a.amount_fen), 0) FROM allocation a JOIN payment p "
+        "ON p.id = a.payment_id WHERE p.unit_id = ? AND a.allocated_on <= ? "
+        "AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id AND r.reversed_on <= ?)",
+        (unit_id, day, day),
+    ).fetchone()[0]
+    return row - allocated
+
+
+def owed_by_unit(conn: sqlite3.Connection, unit_id: int) -> int:
+    return sum(b.outstanding_fen for b in unit_bills(conn, unit_id))
+
+
+# ---------------------------------------------------------------- statement of account
+
+
+@dataclass
+class StatementLine:
+    day: str
+    kind: str  # bill | adjustment | payment | reversal
+    ref: str
+    text: str
+    debit_fen: int  # raises what is owed
+    credit_fen: int  # lowers it
+    balance_fen: int  # the account after this line: owed (+) or in credit (−)
+
+
+@dataclass
+class Statement:
+    unit: str
+    owner: str
+    first: str | None
+    last: str | None
+    opening_balance_fen: int
+    lines: list[StatementLine]
+    owed_fen: int  # closing: what the bills in range still owe
+    credit_fen: int  # closing: money paid and not applied to them
+
+    @property
+    def closing_balance_fen(self) -> int:
+        return self.owed_fen
+
+    @property
+    def account_fen(self) -> int:
+        return self.owed_fen - self.credit_fen
+
+
+def statement(
+    conn: sqlite3.Connection, unit_code: str, *, first: date | None = None, last: date | None = None
+) -> Statement:
+    """The statement of account (对账单) of a unit: bills, adjustments, payments and reversals
+    in date order with a running balance, the opening balance before ``first`` and the
+    closing balance and credit as of ``last``."""
+    from propfee import cells
+    from propfee.errors import NotFound
+
+    code = cells.unit_code(unit_code)
+    row = conn.execute(
+        "SELECT u.id, coalesce(p.name, '') FROM unit u LEFT JOIN occupancy o ON o.unit_id = u.id "
+        "AND o.role = 'owner' AND o.end_on IS NULL LEFT JOIN party p ON p.id = o.party_id "
+        "WHERE u.code = ?",
+        (code,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no unit {code!r}")
+    unit_id, owner = row
+    end = (last or date.max).isoformat()
+    entries: list[tuple[str, int, str, str, str, int]] = []  # day, order, kind, ref, text, fen
+    bill_days = {}
+    for bid, day, name, frm, to, fen, basis in conn.execute(
+        "SELECT b.id, b.covers_from, f.name, b.covers_from, b.covers_to, b.amount_fen, "
+        "b.basis FROM bill b JOIN fee_item f ON f.id = b.fee_item_id WHERE b.unit_id = ?",
+        (unit_id,),
+    ):
+        if day > end:
+            continue
+        bill_days[bid] = day
+        entries.append((day, 0, "bill", str(bid), f"{name} {frm}～{to} {basis}".strip(), fen))
+    for bid, day, fen, kind, reason in conn.execute(
+        "SELECT a.bill_id, a.made_on, a.amount_fen, a.kind, a.reason FROM adjustment a "
+        "JOIN bill b ON b.id = a.bill_id WHERE b.unit_id = ?",
+        (unit_id,),
+    ):
+        if bid in bill_days and day <= end:
+            label = {"waiver": "减免", "discount": "优惠", "correction": "更正"}[kind]
+            entries.append(
+                (day, 1, "adjustment", str(bid), f"{label}：{reason}（账单 {bid}）", fen)
+            )
+    for pid, receipt, day, fen, channel, ref in conn.execute(
+        "SELECT id, receipt_no, paid_on, amount_fen, channel, ref FROM payment WHERE unit_id = ?",
+        (unit_id,),
+    ):
+        if day <= end:
+            via = CHANNELS.get(channel, channel) + (
+                f" {ref}" if ref and channel != "opening" else ""
+            )
+            entries.append((day, 2, "payment", receipt or f"期初-{pid}", f"缴费（{via}）", -fen))
+    for receipt, day, fen, reason in conn.execute(
+        "SELECT p.receipt_no, r.reversed_on, p.amount_fen, r.reason FROM reversal r "
+        "JOIN payment p ON p.id = r.payment_id WHERE p.unit_id = ?",
+        (unit_id,),
+    ):
+        if day <= end:
+            entries.append((day, 3, "reversal", receipt or "", f"冲正：{reason}", fen))
+    entries.sort(key=lambda e: (e[0], e[1], e[3]))
+    start = first.isoformat() if first else ""
+    balance = sum(e[5] for e in entries if e[0] < start)
+    opening = balance
+    lines = []
+    for day, _order, kind, ref, text, fen in entries:
+        if day < start:
+            continue
+        balance += fen
+        lines.append(StatementLine(day, kind, ref, text, max(fen, 0), max(-fen, 0), balance))
+    owed = 0
+    for bid in bill_days:
+        amount, adjusted = conn.execute(
+            "SELECT b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment WHERE "
+            "bill_id = b.id AND made_on <= ?), 0) FROM bill b WHERE b.id = ?",
+            (end, bid),
+        ).fetchone()
+        paid = conn.execute(
+            "SELECT coalesce(sum(amount_fen), 0) FROM allocation WHERE bill_id = ? "
+            "AND allocated_on <= ?",
+            (bid, end),
+        ).fetchone()[0]
+        owed += amount + adjusted - paid
+    credit = owed - balance
+    return Statement(
+        code,
+        owner,
+        first.isoformat() if first else None,
+        last.isoformat() if last else None,
+        opening,
+        lines,
+        owed,
+        credit,
+    )
+
+
+# ---------------------------------------------------------------- the daily close
+
+
+@dataclass
+class DailyClose:
+    day: str
+    payments: list[dict]
+    reversals: list[dict]
+    by_channel: dict[str, list[int]]  # channel -> [count, fen]
+    by_cashier: dict[str, list[int]]
+    received_fen: int
+    reversed_fen: int
+
+    @property
+    def net_fen(self) -> int:
+        return self.received_fen - self.reversed_fen
+
+
+def daily_close(conn: sqlite3.Connection, day: date) -> DailyClose:
+    """日结: the payments recorded on a day by channel and by cashier, and its reversals."""
+    iso = day.isoformat()
+    payments = [
+        {
+            "receipt": r[0],
+            "unit": r[1],
+            "amount_fen": r[2],
+            "channel": r[3],
+            "ref": r[4],
+            "paid_on": r[5],
+            "cashier": r[6] or "—",
+        }
+        for r in conn.execute(
+            "SELECT p.receipt_no, u.code, p.amount_fen, p.channel, p.ref, p.paid_on, p.cashier "
+            "FROM payment p JOIN unit u ON u.id = p.unit_id WHERE p.recorded_on = ? "
+            "AND p.channel <> 'opening' ORDER BY p.receipt_no",
+            (iso,),
+        )
+    ]
+    reversals = [
+        {
+            "receipt": r[0],
+            "unit": r[1],
+            "amount_fen": r[2],
+            "channel": r[3],
+            "reason": r[4],
+            "cashier": r[5] or "—",
+        }
+        for r in conn.execute(
+            "SELECT p.receipt_no, u.code, p.amount_fen, p.channel, r.reason, p.cashier "
+            "FROM reversal r JOIN payment p ON p.id = r.payment_id JOIN unit u ON u.id = p.unit_id "
+            "WHERE r.reversed_on = ? ORDER BY p.receipt_no",
+            (iso,),
+        )
+    ]
+    by_channel: dict[str, list[int]] = {}
+    by_cashier: dict[str, list[int]] = {}
+    for p in payments:
+        for table, key in ((by_channel, p["channel"]), (by_cashier, p["cashier"])):
+            entry = table.setdefault(key, [0, 0])
+            entry[0] += 1
+            entry[1] += p["amount_fen"]
+    for r in reversals:
+        for table, key in ((by_channel, r["channel"]), (by_cashier, r["cashier"])):
+            entry = table.setdefault(key, [0, 0])
+            entry[1] -= r["amount_fen"]
+    return DailyClose(
+        iso,
+        payments,
+        reversals,
+        by_channel,
+        by_cashier,
+        sum(p["amount_fen"] for p in payments),
+        sum(r["amount_fen"] for r in reversals),
+    )
+
+
+# ---------------------------------------------------------------- check
+
+
+@dataclass(frozen=True)
+class Problem:
+    what: str
+    detail: str
+
+
+def check(conn: sqlite3.Connection) -> list[Problem]:
+    """Verify every ledger invariant and the file itself; an empty list means all is well."""
+    problems: list[Problem] = []
+
+    def add(what: str, detail: str) -> None:
+        problems.append(Problem(what, detail))
+
+    for (result,) in conn.execute("PRAGMA integrity_check"):
+        if result != "ok":
+            add("integrity", result)
+    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
+        add("orphan", f"{table} row {rowid} points at a missing {parent}")
+    for bid, amount, adjusted, paid, settled in conn.execute(
+        "SELECT b.id, b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment "
+        "WHERE bill_id = b.id), 0), coalesce((SELECT sum(amount_fen) FROM allocation "
+        "WHERE bill_id = b.id), 0), b.settled_on FROM bill b"
+    ):
+        net = amount + adjusted
+        if net < 0:
+            add("bill", f"bill {bid}: adjustments take it below zero ({format_money(net)})")
+        if paid < 0:
+            add("bill", f"bill {bid}: allocations are negative ({format_money(paid)})")
+        if paid > net:
+            add(
+                "bill",
+                f"bill {bid}: {format_money(paid)} allocated to a bill of {format_money(net)}",
+            )
+        if (settled is None) != (net - paid > 0):
+            add(
+                "settled",
+                f"bill {bid}: settled_on is {settled or 'empty'} but it owes "
+                f"{format_money(net - paid)}",
+            )
+    for pid, receipt, amount, allocated, reversed_ in conn.execute(
+        "SELECT p.id, p.receipt_no, p.amount_fen, coalesce((SELECT sum(amount_fen) FROM "
+        "allocation WHERE payment_id = p.id), 0), EXISTS (SELECT 1 FROM reversal r "
+        "WHERE r.payment_id = p.id) FROM payment p"
+    ):
+        name = receipt or f"payment {pid}"
+        if allocated < 0:
+            add("payment", f"{name}: allocations are negative")
+        if allocated > amount:
+            add("payment", f"{name}: {format_money(allocated)} allocated of {format_money(amount)}")
+        if reversed_ and allocated != 0:
+            add("payment", f"{name}: reversed but {format_money(allocated)} is still allocated")
+    for (year,) in conn.execute(
+        "SELECT DISTINCT substr(receipt_no, 1, 4) FROM payment WHERE receipt_no IS NOT NULL"
+    ):
+        numbers = sorted(
+            int(r[0][5:])
+            for r in conn.execute(
+                "SELECT receipt_no FROM payment WHERE receipt_no LIKE ?", (f"{year}-%",)
+            )
+        )
+        missing = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
+        if missing:
+            add(
+                "receipts",
+                f"{year}: receipt numbers missing: "
+                + ", ".join(f"{year}-{n:06d}" for n in missing[:10]),
+            )
+        counter = conn.execute(
+            "SELECT last FROM receipt_counter WHERE year = ?", (int(year),)
+        ).fetchone()
+        if counter is None or counter[0] != numbers[-1]:
+            add(
+                "receipts",
+                f"{year}: the counter says {counter[0] if counter else 'nothing'}, "
+                f"the last receipt is {numbers[-1]}",
+            )
+    for aid, reversal in conn.execute(
+        "SELECT id, reversal_id FROM allocation WHERE amount_fen < 0"
+    ):
+        if reversal is None:
+            add("allocation", f"allocation {aid} is negative without a reversal")
+    for unit, role, count in conn.execute(
+        "SELECT unit_id, role, count(*) FROM occupancy WHERE end_on IS NULL "
+        "GROUP BY unit_id, role HAVING count(*) > 1"
+    ):
+        add("occupancy", f"unit {unit} has {count} current {role}s")
+    return problems

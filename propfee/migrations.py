@@ -185,10 +185,12 @@ def m002_billing(conn: sqlite3.Connection) -> None:
             reading TEXT NOT NULL,
             usage_x1000 INTEGER NOT NULL CHECK (usage_x1000 >= 0),
             replaced INTEGER NOT NULL DEFAULT 0 CHECK (replaced IN (0, 1)),
+            bill_id INTEGER REFERENCES bill (id),
             source TEXT NOT NULL DEFAULT '',
             created_at TEXT NOT NULL,
             UNIQUE (unit_id, meter, read_on)
         );
+        CREATE INDEX meter_reading_unbilled ON meter_reading (meter, read_on) WHERE bill_id IS NULL;
 
         CREATE TABLE payment (
             id INTEGER PRIMARY KEY,
@@ -202,6 +204,10 @@ def m002_billing(conn: sqlite3.Connection) -> None:
             paid_on TEXT NOT NULL,
             cashier TEXT NOT NULL DEFAULT '',
             note TEXT NOT NULL DEFAULT '',
+            payer TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT '',
+            invoice TEXT NOT NULL DEFAULT '',
+            recorded_on TEXT NOT NULL DEFAULT '',
             created_at TEXT NOT NULL
         );
         CREATE UNIQUE INDEX payment_ref ON payment (channel, ref) WHERE ref IS NOT NULL;

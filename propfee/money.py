@@ -224,3 +224,57 @@ def round_div(numerator: int, denominator: int) -> int:
     if remainder * 2 >= denominator:
         quotient += 1
     return quotient if numerator >= 0 else -quotient
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_SMALL = ("", "拾", "佰", "仟")
+_BIG = ("", "万", "亿", "万亿")
+
+
+def chinese_amount(fen: int) -> str:
+    """Fen in capital Chinese numerals, as receipts write it: 12345 -> 壹佰贰拾叁元肆角伍分."""
+    if fen < 0:
+        return "负" + chinese_amount(-fen)
+    yuan, cents = divmod(fen, 100)
+    jiao, fen_part = divmod(cents, 10)
+    words = ""
+    if yuan:
+        groups = []
+        while yuan:
+            yuan, group = divmod(yuan, 10000)
+            groups.append(group)
+        zero = False
+        for index in range(len(groups) - 1, -1, -1):
+            group = groups[index]
+            if group == 0:
+                zero = bool(words)
+                continue
+            text = ""
+            if zero or (words and group < 1000):
+                text = "零"
+            zero = False
+            digits = f"{group:04d}"
+            pending_zero = False
+            for position, digit in enumerate(digits):
+                value = int(digit)
+                if value == 0:
+                    pending_zero = bool(text.rstrip("零")) or bool(words)
+                    continue
+                if pending_zero and text and not text.endswith("零"):
+                    text += "零"
+                pending_zero = False
+                text += _DIGITS[value] + _SMALL[3 - position]
+            words += text.lstrip("零") if not words else text + ""
+            words += _BIG[index]
+        words += "元"
+    if not jiao and not fen_part:
+        return (words or "零元") + "整"
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif words:
+        words += "零"
+    if fen_part:
+        words += _DIGITS[fen_part] + "分"
+    else:
+        words += "整"
+    return words

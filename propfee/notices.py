@@ -44,25 +44,24 @@ def notice_data(
     as_of: date,
     bill_ids: list[int] | None = None,
 ) -> list[dict]:
-    """One dict per responsible party: its bills for the period and its earlier arrears."""
-    label = periods.period_label(month)
+    """One dict per responsible party: its bills for the period (or for ``bill_ids``), its
+    earlier arrears grouped by unit and item, and its credit."""
     where, params = (
         ("b.id IN (SELECT value FROM json_each(?))", [_json(bill_ids)])
         if bill_ids is not None
-        else ("b.period = ?", [label])
+        else ("b.period = ?", [periods.period_label(month)])
     )
-    lines = conn.execute(
+    parties: dict[int, dict] = {}
+    for row in conn.execute(
         "SELECT b.id, b.party_id, u.code, u.kind, f.name, b.covers_from, b.covers_to, b.due_on, "
         "b.basis, b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment "
         "WHERE bill_id = b.id), 0), coalesce((SELECT sum(amount_fen) FROM allocation "
-        "WHERE bill_id = b.id), 0), p.name, p.kind, p.phones, p.is_developer "
+        "WHERE bill_id = b.id), 0), p.name, p.kind, p.phones, p.is_developer, b.period "
         "FROM bill b JOIN unit u ON u.id = b.unit_id JOIN fee_item f ON f.id = b.fee_item_id "
         f"LEFT JOIN party p ON p.id = b.party_id WHERE {where} "
         "ORDER BY p.name, u.code, f.position, b.covers_from",
         params,
-    ).fetchall()
-    parties: dict[int, dict] = {}
-    for row in lines:
+    ):
         notice = parties.setdefault(
             row[1],
             {
@@ -76,11 +75,16 @@ def notice_data(
                 "lines": [],
                 "arrears": [],
                 "kinds": set(),
+                "item_names": [],
+                "periods": set(),
             },
         )
         if row[2] not in notice["units"]:
             notice["units"].append(row[2])
+        if row[4] not in notice["item_names"]:
+            notice["item_names"].append(row[4])
         notice["kinds"].add(row[3])
+        notice["periods"].add(row[16])
         net = row[9] + row[10]
         notice["lines"].append(
             {
@@ -98,32 +102,45 @@ def notice_data(
                 "due_fen": net - row[11],
             }
         )
-    ids = [line["bill_id"] for n in parties.values() for line in n["lines"]]
-    for party_id, notice in parties.items():
-        for row in conn.execute(
+    ids = _json(line["bill_id"] for n in parties.values() for line in n["lines"])
+    first_due = min(
+        (line["due_on"] for n in parties.values() for line in n["lines"]), default=month.isoformat()
+    )
+    result = []
+    for number, (party_id, notice) in enumerate(parties.items(), start=1):
+        grouped: dict[tuple[str, str], dict] = {}
+        for code, item, frm, to, due_on, owed in conn.execute(
             "SELECT u.code, f.name, b.covers_from, b.covers_to, b.due_on, "
             "b.amount_fen + coalesce((SELECT sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0)"
             " - coalesce((SELECT sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0) "
             "FROM bill b JOIN unit u ON u.id = b.unit_id JOIN fee_item f ON f.id = b.fee_item_id "
-            "WHERE b.party_id = ? AND b.settled_on IS NULL AND b.due_on < ? "
+            "WHERE b.party_id IS ? AND b.settled_on IS NULL AND b.due_on < ? "
             "AND b.id NOT IN (SELECT value FROM json_each(?)) ORDER BY b.due_on, f.position",
-            (party_id, month.isoformat(), _json(ids)),
+            (party_id, first_due, ids),
         ):
-            if row[5] > 0:
-                notice["arrears"].append(
-                    {
-                        "unit": row[0],
-                        "item": row[1],
-                        "covers_from": row[2],
-                        "covers_to": row[3],
-                        "due_on": row[4],
-                        "due_fen": row[5],
-                    }
-                )
-    result = []
-    for number, notice in enumerate(parties.values(), start=1):
+            if owed <= 0:
+                continue
+            entry = grouped.setdefault(
+                (code, item),
+                {
+                    "unit": code,
+                    "item": item,
+                    "covers_from": frm,
+                    "covers_to": to,
+                    "due_on": due_on,
+                    "bills": 0,
+                    "due_fen": 0,
+                },
+            )
+            entry["covers_to"] = max(entry["covers_to"], to)
+            entry["bills"] += 1
+            entry["due_fen"] += owed
+        notice["arrears"] = list(grouped.values())
+        credit = _credit(conn, party_id)
         current = sum(line["due_fen"] for line in notice["lines"])
         arrears = sum(a["due_fen"] for a in notice["arrears"])
+        due_on = min(line["due_on"] for line in notice["lines"])
+        labels = sorted(notice["periods"])
         business = notice["party"]["kind"] == "company" or bool(
             notice["kinds"] & {"commercial", "office"}
         )
@@ -132,14 +149,40 @@ def notice_data(
                 **notice,
                 "number": number,
                 "kinds": sorted(notice["kinds"]),
+                "periods": labels,
+                "period_text": _period_text(labels[0], labels[-1]),
                 "business": business,
                 "current_fen": current,
                 "arrears_fen": arrears,
-                "total_fen": current + arrears,
-                "due_on": min(line["due_on"] for line in notice["lines"]),
+                "credit_fen": credit,
+                "total_fen": max(current + arrears - credit, 0),
+                "due_on": due_on,
+                "overdue": due_on < as_of.isoformat(),
             }
         )
     return result
+
+
+def _credit(conn: sqlite3.Connection, party_id: int | None) -> int:
+    """Money this party paid and that no bill has taken yet."""
+    row = conn.execute(
+        "SELECT coalesce(sum(p.amount_fen - coalesce((SELECT sum(amount_fen) FROM allocation "
+        "WHERE payment_id = p.id), 0)), 0) FROM payment p WHERE p.party_id IS ? "
+        "AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id)",
+        (party_id,),
+    ).fetchone()
+    return row[0]
+
+
+def _period_text(first: str, last: str) -> str:
+    """``2026-09``, ``2026-11`` -> ``2026年9月至11月``; one month -> ``2026年11月``."""
+    y1, m1 = int(first[:4]), int(first[5:7])
+    y2, m2 = int(last[:4]), int(last[5:7])
+    if (y1, m1) == (y2, m2):
+        return f"{y1}年{m1}月"
+    if y1 == y2:
+        return f"{y1}年{m1}月至{m2}月"
+    return f"{y1}年{m1}月至{y2}年{m2}月"
 
 
 def _json(values) -> str:

@@ -595,7 +595,18 @@ class _RosterReader:
         wanted = []
         if "code" not in found and "room" not in found:
             wanted.append("房号 (unit code) or 房间 (room)")
-        if "owner" not in found:
+        if "owner" not in found and not found & {
+            "phone",
+            "id_number",
+            "tenant",
+            "tenant_phone",
+            "changed_on",
+            "payer",
+            "notes",
+            "vacant",
+            "area",
+            "delivered_on",
+        }:
             wanted.append("业主 (owner)")
         if not wanted:
             return ""
@@ -1177,6 +1188,7 @@ class _Merge:
         self.phone_changes: set[int] = set()
         self.errors: list[RowError] = []
         self.needs_area: list[RosterRow] = []
+        self.needs_owner: list[RosterRow] = []
 
     def error(self, row: RosterRow, field_: str, value: str, message: str) -> None:
         label = self.roster.label(row.sheet, field_)
@@ -1192,6 +1204,8 @@ class _Merge:
     def add(self, row: RosterRow) -> None:
         if row.area_x100 is None and row.kind in NEEDS_AREA:
             self.needs_area.append(row)
+        if "owner" not in self.present:
+            self.needs_owner.append(row)
         uid = self.next_unit
         self.next_unit += 1
         self.new_units.append((uid, row.code, *_unit_values(row), self.stamp, self.stamp))
@@ -1307,7 +1321,7 @@ class _Merge:
 
     def _owner(self, uid, row, held, on, pays, report) -> bool:
         if row.owner is None:
-            if held is not None:
+            if held is not None and "owner" in self.present:
                 self.error(
                     row,
                     "owner",
@@ -1420,18 +1434,16 @@ class _Merge:
     # -- finishing
 
     def check_missing_area(self) -> None:
-        if not self.needs_area:
-            return
-        first = self.needs_area[0]
-        codes = ", ".join(r.code for r in self.needs_area[:3])
-        more = "…" if len(self.needs_area) > 3 else ""
-        self.error(
-            first,
-            "area",
-            "",
-            f"the file has no 建筑面积 column, and {len(self.needs_area)} "
-            f"new unit(s) need an area ({codes}{more})",
-        )
+        for rows, column in ((self.needs_area, "area"), (self.needs_owner, "owner")):
+            if rows:
+                codes = ", ".join(r.code for r in rows[:3]) + ("…" if len(rows) > 3 else "")
+                self.error(
+                    rows[0],
+                    column,
+                    "",
+                    f"the file has no {FIELD_LABELS[column]} column, "
+                    f"and {len(rows)} new unit(s) need one ({codes})",
+                )
 
     def merge(self, rows: list[RosterRow]) -> None:
         """Compare a batch of rows with what is on record, then write what is new."""

@@ -193,11 +193,14 @@ def _csv_sheet(text: str, path: Path) -> Sheet:
 
 
 def _sniff_delimiter(text: str) -> str:
-    sample = [line for line in text.splitlines()[:50] if line.strip()]
+    """The delimiter that splits the most lines into the same number of fields (preamble
+    lines of one field, as payment apps write above the header, do not count)."""
+    sample = [line for line in text.splitlines()[:80] if line.strip()]
     best, best_score = ",", -1
     for delimiter in (",", "\t", ";", "|"):
         counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
-        if not counts or max(counts) < 2:
+        counts = [n for n in counts if n >= 2]
+        if not counts:
             continue
         typical = max(set(counts), key=counts.count)
         score = counts.count(typical) * typical

@@ -171,7 +171,12 @@ def add_fee(
         fees.add_item(
             conn,
             code=code,
-            name={"PROP": "物业服务费"}.get(code, code),
+            name={
+                "PROP": "物业服务费",
+                "SHOP": "商业物业服务费",
+                "PARK": "停车服务费",
+                "WATER": "水费",
+            }.get(code, code),
             basis=basis,
             price=price,
             kinds=list(kinds),
@@ -198,6 +203,17 @@ def run(conn, *months, settings=None, as_of=date(2026, 11, 1), items=None, dry_r
             settings=settings or DEFAULTS,
             item_codes=items,
         )
+
+
+def settings_replace(**billing_values):
+    """The default settings with some billing settings changed."""
+    import dataclasses
+
+    from propfee.config import DEFAULTS
+
+    return dataclasses.replace(
+        DEFAULTS, billing=dataclasses.replace(DEFAULTS.billing, **billing_values)
+    )
 
 
 def bills(conn, code=None):

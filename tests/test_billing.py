@@ -241,15 +241,67 @@ def test_kinds_buildings_and_units_narrow_an_item(conn, tmp_path):
     assert [b[0] for b in bills(conn)] == ["2-1-101"]
 
 
-def test_a_one_off_item_is_billed_only_when_named_and_only_once(conn, tmp_path):
+def test_a_one_off_item_is_billed_only_when_named_once_a_period(conn, tmp_path):
     estate(conn, tmp_path, [home("1-1-101")])
     add_fee(conn)
     add_fee(conn, "DECO", price="300", basis="one_off", units=["1-1-101"])
     run(conn, "2026-11")
     assert [b[1] for b in bills(conn)] == ["PROP"]
     run(conn, "2026-11", items=["DECO"])
-    run(conn, "2026-12", items=["DECO"])
-    assert [(b[1], b[6]) for b in bills(conn)] == [("DECO", 30000), ("PROP", 22343)]
+    assert run(conn, "2026-11", items=["DECO"]).created == 0
+    assert [(b[1], b[2], b[6]) for b in bills(conn)] == [
+        ("DECO", "2026-11", 30000),
+        ("PROP", "2026-11", 22343),
+    ]
+    run(conn, "2027-03", items=["DECO"])  # a second renovation, another period
+    assert len(bills(conn)) == 3
+
+
+def test_a_cycle_ending_more_than_12_months_ahead_is_not_billed(conn, tmp_path):
+    estate(conn, tmp_path, [home("P-001", area="", kind="车位")])
+    add_fee(conn, "PARK", price="960", basis="fixed", kinds=("parking",), cycle="yearly")
+    report = run(conn, "2028-02", as_of=date(2027, 4, 2))
+    assert report.created == 0
+    assert "more than 12 months ahead" in report.warnings[0]
+    assert run(conn, "2027-05", as_of=date(2027, 4, 2)).created == 1
+
+
+def test_owner_pays_from_the_month_after_even_a_delivery_on_the_first(conn, tmp_path):
+    estate(conn, tmp_path, [home("1-1-101", area="100", delivered="2026-11-01")])
+    add_fee(conn)
+    run(conn, "2026-11", settings=settings_with(owner_pays_from="next_month"))
+    assert [b[7] for b in bills(conn)] == ["开发建设单位"]
+
+
+def test_a_vacancy_discount_is_for_homes_only(conn, tmp_path):
+    estate(conn, tmp_path, [home("S-1", kind="商铺", area="100", vacant="空置")])
+    add_fee(conn, "SHOP", price="4", kinds=("commercial",))
+    run(conn, "2026-11", settings=settings_with(vacancy_discount="0.3"))
+    assert conn.execute("SELECT count(*) FROM adjustment").fetchone()[0] == 0
+
+
+def test_a_price_change_published_late_applies_from_its_publication(conn, tmp_path):
+    estate(conn, tmp_path, [home("1-1-101", area="100")])
+    add_fee(conn, price="2.00")
+    with transaction(conn):
+        fees.set_price(conn, "PROP", price="3.00", effective_from=date(2026, 6, 1), now=NOW)
+        publication = fees.publish(
+            conn, as_of=date(2026, 6, 16), now=NOW, settings=DEFAULTS, out_dir=None
+        )
+    assert "published only on 2026-06-16" in publication.warnings[0]
+    run(conn, "2026-06", as_of=date(2026, 7, 1))
+    # 200.00 × 15/30 (the old price until publication) + 300.00 × 15/30
+    assert bills(conn)[0][6] == 25000
+
+
+def test_a_superseded_price_never_published_names_the_fix(conn, tmp_path):
+    estate(conn, tmp_path, [home("1-1-101", area="100")])
+    add_fee(conn, price="2.00", start=date(2026, 1, 1), publish_on=None)
+    with transaction(conn):
+        fees.set_price(conn, "PROP", price="3.00", effective_from=date(2026, 6, 1), now=NOW)
+        fees.publish(conn, as_of=date(2026, 7, 1), now=NOW, settings=DEFAULTS, out_dir=None)
+    with pytest.raises(PropfeeError, match="publish --as-of 2026-01-01"):
+        run(conn, "2026-03", as_of=date(2026, 11, 1))
 
 
 def test_a_home_without_an_area_is_skipped_and_said(conn, tmp_path):

@@ -128,7 +128,24 @@ def test_a_metered_fee_bills_the_usage_of_its_cycle(conn, tmp_path):
     assert report.skip_counts() == {"no meter reading": 1}
     (bill,) = bills(conn)
     assert bill[6] == 4313  # 12.5 t × 3.45 = 43.125 -> 43.13
-    assert conn.execute("SELECT basis FROM bill").fetchone()[0] == "12.5 × 3.45元/吨"
+    assert conn.execute("SELECT basis, covers_from, covers_to FROM bill").fetchone()[:] == (
+        "12.5 × 3.45元/吨（2026-11-30 读数 112.5）",
+        "2026-11-01",
+        "2026-11-30",
+    )
+
+
+def test_a_reading_that_arrives_after_its_month_was_billed_is_billed_next(conn, tmp_path):
+    estate(conn, tmp_path, [home("1-1-101")])
+    add_fee(conn, "WATER", price="3.45", basis="metered", meter="water", unit_label="元/吨")
+    readings(conn, tmp_path, [["1-1-101", "水表", "2026-10-31", "100", ""]])
+    assert run(conn, "2026-10").skip_counts() == {"no usage (a first reading)": 1}
+    run(conn, "2026-11")  # no November reading yet
+    readings(conn, tmp_path, [["1-1-101", "水表", "2026-11-28", "108", ""]], "late.csv")
+    readings(conn, tmp_path, [["1-1-101", "水表", "2026-12-31", "118", ""]], "dec.csv")
+    run(conn, "2026-12", as_of=date(2027, 1, 2))
+    (bill,) = bills(conn)
+    assert (bill[2], bill[4], bill[5], bill[6]) == ("2026-12", "2026-11-01", "2026-12-31", 6210)
 
 
 # ---------------------------------------------------------------- opening balances
@@ -263,3 +280,55 @@ def test_the_bill_run_bills_only_the_days_opening_balances_leave(conn, tmp_path)
         (1, "2026-03-16", "2026-03-31", 12903),  # 250.00 × 16/31
     ]
     assert run(conn, "2026-03", as_of=date(2026, 3, 1)).already == 1
+
+
+def test_opening_balances_that_overlap_are_refused(conn, tmp_path, db_path):
+    estate(conn, tmp_path, [home("1-1-101")])
+    add_fee(conn)
+    opening(
+        conn,
+        tmp_path,
+        [["1-1-101", "物业服务费", "2026-07-01", "2026-09-30", "900", "", "", "", ""]],
+    )
+    before = dump(db_path)
+    with pytest.raises(RowErrors) as caught:
+        opening(
+            conn,
+            tmp_path,
+            [
+                ["1-1-101", "物业服务费", "2026-08-01", "2026-08-31", "300", "", "", "", ""],
+                ["1-1-101", "物业服务费", "2026-10-01", "2026-12-31", "900", "", "", "", ""],
+                ["1-1-101", "物业服务费", "2026-11-01", "2026-11-30", "300", "", "", "", ""],
+            ],
+            "more.csv",
+        )
+    assert [(e.row, e.message[:20]) for e in caught.value.errors] == [
+        (2, "1-1-101 PROP is alre"),
+        (4, "overlaps row 3 (the "),
+    ]
+    assert dump(db_path) == before
+
+
+def test_an_old_overpayment_pays_the_next_open_bill(conn, tmp_path):
+    estate(conn, tmp_path, [home("1-1-101", area="100")])
+    add_fee(conn)
+    report = opening(
+        conn,
+        tmp_path,
+        [
+            [
+                "1-1-101",
+                "物业服务费",
+                "2026-09-01",
+                "2026-09-30",
+                "250",
+                "450",
+                "2026-09-05",
+                "",
+                "",
+            ],
+            ["1-1-101", "物业服务费", "2026-10-01", "2026-10-31", "250", "", "", "", ""],
+        ],
+    )
+    assert report.credit_fen == 0  # the 200 over paid October in part
+    assert [b.outstanding_fen for b in unit_bills(conn, 1)] == [0, 5000]

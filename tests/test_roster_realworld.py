@@ -198,14 +198,14 @@ def test_a_missing_owner_column_is_named(conn, tmp_path):
         tmp_path / "r.csv", [["房号", "建筑面积", "房屋类型"], ["1-101", "90", "住宅"]]
     )
     errors = errors_of(conn, path)
-    assert "missing required column 业主" in errors[0].message
+    assert "no 业主 column, and 1 new unit(s) need one" in errors[0].message
 
 
 def test_a_missing_area_column_is_one_error(conn, tmp_path):
     rows = [["房号", "业主"]] + [[f"1-{i}", f"业主{i}"] for i in range(101, 125)]
     errors = errors_of(conn, write_xlsx(tmp_path / "r.xlsx", rows))
     assert len(errors) == 1
-    assert "no 建筑面积 column, and 24 new unit(s) need an area" in errors[0].message
+    assert "no 建筑面积 column, and 24 new unit(s) need one" in errors[0].message
 
 
 def test_page_titles_and_footers(conn, tmp_path):

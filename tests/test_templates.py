@@ -157,3 +157,37 @@ def test_a_publication_names_what_the_law_asks(conn):
         "计费起始",
     ):
         assert needed in text
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_receipt_and_statement(billed, language):
+    from propfee import ledger
+    from propfee.money import chinese_amount
+
+    with transaction(billed):
+        payment = ledger.record_payment(
+            billed,
+            "1-1-101",
+            50000,
+            channel="wechat",
+            ref="4200001234202611150001",
+            paid_on=date(2026, 11, 15),
+            as_of=date(2026, 11, 15),
+            now=NOW,
+            settings=SETTINGS,
+            cashier="李娜",
+            note="1-1-101物业费",
+        )
+    context = {
+        "estate": SETTINGS.estate,
+        "p": payment,
+        "channel": "微信支付",
+        "amount_words": chinese_amount(payment.amount_fen),
+    }
+    for ext in ("txt", "html"):
+        check(f"{language}/receipt.{ext}", render(SETTINGS, f"{language}/receipt.{ext}", context))
+    result = ledger.statement(billed, "1-1-101")
+    check(
+        f"{language}/statement.html",
+        render(SETTINGS, f"{language}/statement.html", {"estate": SETTINGS.estate, "s": result}),
+    )

@@ -93,11 +93,12 @@ def _root(
     """
 
 
-from propfee.cli import billing, demo, fees, roster  # noqa: E402  (registers the commands)
+from propfee.cli import billing, demo, fees, ledger, roster  # noqa: E402  (registers commands)
 
 roster.register(app)
 fees.register(app)
 billing.register(app)
+ledger.register(app)
 demo.register(app)
 
 

@@ -17,6 +17,7 @@ from propfee.cli.common import (
     Format,
     FormatOpt,
     QuietOpt,
+    check_month,
     emit,
     now,
     open_env,
@@ -41,14 +42,20 @@ def bill(
     period: Annotated[
         str | None,
         typer.Option(
-            metavar="YYYY-MM", help="Bill the cycles containing this month [default: this month]."
+            metavar="YYYY-MM",
+            callback=check_month,
+            help="Bill the cycles containing this month [default: this month].",
         ),
     ] = None,
     first: Annotated[
-        str | None, typer.Option("--from", metavar="YYYY-MM", help="First month of a range.")
+        str | None,
+        typer.Option(
+            "--from", metavar="YYYY-MM", callback=check_month, help="First month of a range."
+        ),
     ] = None,
     through: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM", help="Last month of a range.")
+        str | None,
+        typer.Option(metavar="YYYY-MM", callback=check_month, help="Last month of a range."),
     ] = None,
     item: Annotated[
         list[str] | None,
@@ -117,6 +124,7 @@ def bill(
                 "units": len(report.units),
                 "already_billed": report.already,
                 "vacancy_discounts": report.discounts,
+                "credit_applied": decimal_str(report.credit_applied),
                 "by_item": {
                     code: {"bills": n, "total": decimal_str(fen)}
                     for code, (n, fen) in report.by_item.items()
@@ -128,7 +136,25 @@ def bill(
         )
         return
     if fmt is Format.csv:
-        emit(env, skipped, (Col("unit", "unit"), Col("item", "item"), Col("reason", "reason")), fmt)
+        emit(
+            env,
+            _created_bills(conn, report.bill_ids) if not dry_run else [],
+            [
+                Col(k, k)
+                for k in (
+                    "bill",
+                    "unit",
+                    "item",
+                    "period",
+                    "covers_from",
+                    "covers_to",
+                    "amount",
+                    "party",
+                    "due_on",
+                )
+            ],
+            fmt,
+        )
         return
     months_text = (
         report.months[0] if len(report.months) == 1 else f"{report.months[0]}…{report.months[-1]}"
@@ -142,8 +168,15 @@ def bill(
         env.result(f"  {code}: {count} bills, {format_money(fen)}")
     if report.discounts:
         env.result(f"  vacancy discounts: {report.discounts}")
+    if report.credit_applied:
+        env.result(f"  credit applied to the new bills: {format_money(report.credit_applied)}")
     for reason, count in report.skip_counts().items():
         env.result(f"  skipped ({reason}): {count}")
+    if written is not None and written.no_phone:
+        env.warn(
+            f"{len(written.no_phone)} notice(s) have no phone to send to (print them): "
+            f"{', '.join(written.no_phone[:5])}"
+        )
     if written is not None:
         env.result(
             f"notices: {written.html_path} ({written.notices} parties), "
@@ -151,6 +184,32 @@ def bill(
         )
     if dry_run:
         env.result("dry run: nothing was written")
+
+
+def _created_bills(conn, bill_ids: list[int]) -> list[dict]:
+    if not bill_ids:
+        return []
+    rows = conn.execute(
+        "SELECT b.id, u.code, f.code, b.period, b.covers_from, b.covers_to, b.amount_fen, "
+        "coalesce(p.name, ''), b.due_on FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "JOIN fee_item f ON f.id = b.fee_item_id LEFT JOIN party p ON p.id = b.party_id "
+        "WHERE b.id BETWEEN ? AND ? ORDER BY b.id",
+        (min(bill_ids), max(bill_ids)),
+    )
+    return [
+        {
+            "bill": r[0],
+            "unit": r[1],
+            "item": r[2],
+            "period": r[3],
+            "covers_from": r[4],
+            "covers_to": r[5],
+            "amount": decimal_str(r[6]),
+            "party": r[7],
+            "due_on": r[8],
+        }
+        for r in rows
+    ]
 
 
 def adjust(
@@ -176,7 +235,7 @@ def adjust(
     Example: propfee adjust 1024 --amount -50.00 --kind waiver --reason "电梯停运两周" --approved-by 王经理
     """
     env = open_env(db, config, quiet)
-    fen = parse_money(amount, allow_negative=True)
+    fen = parse_money(amount, allow_negative=True, allow_zero=True)
     conn = env.connect()
     with transaction(conn):
         result = billing.adjust(
@@ -201,7 +260,11 @@ def adjust(
 def notices(
     period: Annotated[
         str | None,
-        typer.Option(metavar="YYYY-MM", help="The bills of this period [default: this month]."),
+        typer.Option(
+            metavar="YYYY-MM",
+            callback=check_month,
+            help="The bills of cycles starting in this month [default: this month].",
+        ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the notices.")] = Path("."),
     language: Annotated[str, typer.Option(help="zh or en.")] = "zh",

@@ -64,6 +64,18 @@ def _check_day(value: str | None) -> str | None:
     return value
 
 
+def check_month(value: str | None) -> str | None:
+    """Typer callback: a malformed month is a usage error (exit 2), like a malformed date."""
+    if value:
+        from propfee.periods import parse_period
+
+        try:
+            parse_period(value)
+        except InvalidValue:
+            raise typer.BadParameter(f"{value!r} is not a month (use YYYY-MM)") from None
+    return value
+
+
 AsOfOpt = Annotated[
     str | None,
     typer.Option(

@@ -234,6 +234,7 @@ def hundredths_to_text(value: int | None) -> str | None:
 def units_show(
     code: Annotated[str, typer.Argument(help="The unit code, e.g. 1-1-1001.")],
     no_mask: NoMaskOpt = False,
+    as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -286,14 +287,27 @@ def units_show(
         }
         for b in unit_bills(env.connect(), unit_id)
     ]
-    owed = sum(b.outstanding_fen for b in unit_bills(env.connect(), unit_id))
+    from propfee.ledger import credit_of
+
+    day = parse_day(as_of).isoformat()
+    lines = unit_bills(env.connect(), unit_id)
+    owed = sum(b.outstanding_fen for b in lines)
+    overdue = sum(b.outstanding_fen for b in lines if b.due_on < day)
+    credit = credit_of(env.connect(), unit_id)
     if fmt is not Format.table:
         emit(
             env,
             history,
             [Col(k, k) for k in ("role", "name", "phones", "from", "to", "pays")],
             fmt,
-            document={**unit, "occupancy": history, "bills": bills, "owed": decimal_str(owed)},
+            document={
+                **unit,
+                "occupancy": history,
+                "bills": bills,
+                "owed": decimal_str(owed),
+                "overdue": decimal_str(overdue),
+                "credit": decimal_str(credit),
+            },
         )
         return
     u = detail.unit
@@ -355,6 +369,7 @@ def units_show(
                 Col("paid", "已缴", "right"),
                 Col("outstanding", "未缴", "right"),
                 Col("due_on", "缴费期限"),
+                Col("party", "缴费人"),
                 Col("state", "状态"),
             ),
             fmt,
@@ -362,4 +377,8 @@ def units_show(
             if len(bills) > 24
             else "账单",
         )
-        env.out.print(f"欠费合计 {format_money(owed)}", highlight=False)
+        env.out.print(
+            f"未缴合计 {format_money(owed)}（已到期 {format_money(overdue)}）"
+            + (f"  预存 {format_money(credit)}" if credit else ""),
+            highlight=False,
+        )

@@ -1,0 +1,588 @@
+"""Ledger commands: pay, reverse, apply-credit, statement, report daily, check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from propfee import ledger
+from propfee.cli.common import (
+    AsOfOpt,
+    Col,
+    ConfigOpt,
+    DbOpt,
+    Format,
+    FormatOpt,
+    QuietOpt,
+    emit,
+    now,
+    open_env,
+    parse_day,
+    write_json,
+)
+from propfee.db import transaction
+from propfee.money import chinese_amount, decimal_str, format_money, parse_money
+
+report_app = typer.Typer(help="Reports: the daily close.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pay")(pay)
+    app.command("reverse")(reverse)
+    app.command("apply-credit")(apply_credit)
+    app.command("statement")(statement)
+    app.command("check")(check)
+    app.command("reconcile")(reconcile)
+    app.add_typer(report_app, name="report")
+
+
+def _payment_json(p: ledger.Payment) -> dict:
+    return {
+        "receipt": p.receipt_no,
+        "unit": p.unit,
+        "party": p.party,
+        "amount": decimal_str(p.amount_fen),
+        "channel": p.channel,
+        "ref": p.ref,
+        "paid_on": p.paid_on,
+        "cashier": p.cashier,
+        "note": p.note,
+        "allocations": [
+            {
+                "bill": a.bill_id,
+                "item": a.item_name,
+                "period": a.period,
+                "amount": decimal_str(a.amount_fen),
+                "left": decimal_str(a.left_fen),
+            }
+            for a in p.allocations
+        ],
+        "credit": decimal_str(p.credit_fen),
+        "discount": decimal_str(p.discount_fen),
+        "already_recorded": p.already,
+    }
+
+
+def pay(
+    unit: Annotated[str, typer.Argument(help="The unit paid for, e.g. 1-1-1001.")],
+    amount: Annotated[str, typer.Argument(help="The amount in yuan, e.g. 450.00.")],
+    channel: Annotated[
+        str, typer.Option(help="wechat | alipay | bank | cash | pos | autodebit | other")
+    ],
+    ref: Annotated[
+        str | None,
+        typer.Option(help="The channel's transaction number (required except for cash)."),
+    ] = None,
+    paid_on: Annotated[
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="When it was paid [default: --as-of]."),
+    ] = None,
+    cashier: Annotated[str, typer.Option(help="Who took the money.")] = "",
+    note: Annotated[str, typer.Option(help="A note on the receipt.")] = "",
+    bill: Annotated[
+        list[int] | None,
+        typer.Option(help="The payer's choice of bill (repeatable); else oldest due first."),
+    ] = None,
+    invoice: Annotated[
+        bool, typer.Option(help="The payer asks for an official invoice (发票).")
+    ] = False,
+    receipt: Annotated[
+        Path | None, typer.Option(metavar="FILE.html", help="Also write a print-ready receipt.")
+    ] = None,
+    language: Annotated[str, typer.Option(help="zh or en, for the receipt.")] = "zh",
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Record a payment and print its receipt.
+
+    The money goes to the bills the payer names, else to the oldest due bills first; what is
+    left stays as credit and pays the next bills. Recording the same channel and --ref again
+    records nothing and names the receipt that holds it.
+
+    Example: propfee pay 1-1-1001 450.00 --channel wechat --ref 4200001234202611150001 --cashier 李娜
+    """
+    from propfee.render import render
+
+    env = open_env(db, config, quiet)
+    day = parse_day(as_of)
+    fen = parse_money(amount)
+    conn = env.connect()
+    with transaction(conn):
+        payment = ledger.record_payment(
+            conn,
+            unit,
+            fen,
+            channel=channel,
+            ref=ref,
+            paid_on=parse_day(paid_on, option="--date") if paid_on else day,
+            as_of=day,
+            now=now(),
+            settings=env.settings,
+            cashier=cashier,
+            note=note,
+            bill_ids=bill or None,
+            invoice="requested" if invoice else "",
+        )
+    context = {
+        "estate": env.settings.estate,
+        "p": payment,
+        "channel": ledger.CHANNELS.get(payment.channel, payment.channel),
+        "amount_words": chinese_amount(payment.amount_fen),
+    }
+    if receipt is not None:
+        receipt.write_text(
+            render(env.settings, f"{language}/receipt.html", context), encoding="utf-8"
+        )
+    if fmt is Format.json:
+        write_json(_payment_json(payment))
+        return
+    if payment.already:
+        env.info(f"already recorded as receipt {payment.receipt_no}; nothing new was recorded")
+    if not quiet:
+        env.out.print(
+            render(env.settings, f"{language}/receipt.txt", context), markup=False, end=""
+        )
+
+
+def reverse(
+    receipt: Annotated[str, typer.Argument(help="The receipt number, e.g. 2026-000123.")],
+    reason: Annotated[str, typer.Option(help="Why it is reversed.")],
+    operator: Annotated[str, typer.Option(help="Who reverses it.")] = "",
+    as_of: AsOfOpt = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Reverse a payment (冲正): a linked reversal entry; its bills re-open. Nothing is deleted.
+
+    Example: propfee reverse 2026-000123 --reason "重复收款"
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect()
+    with transaction(conn):
+        result = ledger.reverse_payment(
+            conn, receipt, reason=reason, on=parse_day(as_of), now=now(), operator=operator
+        )
+    env.result(
+        f"reversed receipt {result.receipt_no} ({result.unit}, "
+        f"{format_money(result.amount_fen)}): {len(result.reopened)} bill(s) re-opened"
+        + (
+            f", {format_money(result.credit_removed_fen)} credit removed"
+            if result.credit_removed_fen
+            else ""
+        )
+    )
+
+
+def apply_credit(
+    unit: Annotated[
+        str | None, typer.Argument(help="Only this unit [default: every unit].")
+    ] = None,
+    as_of: AsOfOpt = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Apply credit (money paid ahead) to open bills, oldest due first.
+
+    The bill run does this by itself for the bills it makes.
+
+    Example: propfee apply-credit 1-1-1001
+    """
+    from propfee import cells
+    from propfee.errors import NotFound
+
+    env = open_env(db, config, quiet)
+    conn = env.connect()
+    with transaction(conn):
+        ids = None
+        if unit:
+            row = conn.execute(
+                "SELECT id FROM unit WHERE code = ?", (cells.unit_code(unit),)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no unit {unit!r}")
+            ids = [row[0]]
+        applied = ledger.apply_credit(conn, on=parse_day(as_of), now=now(), unit_ids=ids)
+    env.result(f"applied {format_money(applied)} of credit to open bills")
+
+
+def statement(
+    unit: Annotated[str, typer.Argument(help="The unit, e.g. 1-1-1001.")],
+    first: Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD")] = None,
+    last: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE.xlsx|.html", help="Also write it as a file.")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The statement of account (对账单) of a unit: bills, adjustments, payments, reversals.
+
+    Example: propfee statement 1-1-1001 --from 2026-01-01 --out 对账单.xlsx
+    """
+    env = open_env(db, config)
+    result = ledger.statement(
+        env.connect(),
+        unit,
+        first=parse_day(first, option="--from") if first else None,
+        last=parse_day(last, option="--to") if last else None,
+    )
+    rows = [
+        {
+            "date": line.day,
+            "kind": line.kind,
+            "ref": line.ref,
+            "text": line.text,
+            "debit": decimal_str(line.debit_fen),
+            "credit": decimal_str(line.credit_fen),
+            "balance": decimal_str(line.balance_fen),
+        }
+        for line in result.lines
+    ]
+    document = {
+        "unit": result.unit,
+        "owner": result.owner,
+        "from": result.first,
+        "to": result.last,
+        "opening_balance": decimal_str(result.opening_balance_fen),
+        "lines": rows,
+        "closing_balance": decimal_str(result.owed_fen),
+        "credit": decimal_str(result.credit_fen),
+    }
+    if out is not None:
+        _write_statement(env, result, rows, out)
+    if fmt is not Format.table:
+        emit(
+            env,
+            rows,
+            [Col(k, k) for k in ("date", "kind", "ref", "text", "debit", "credit", "balance")],
+            fmt,
+            document=document,
+        )
+        return
+    env.out.print(
+        f"[bold]{result.unit} 对账单[/bold]  业主 {result.owner or '—'}  "
+        f"期初余额 {format_money(result.opening_balance_fen)}"
+    )
+    kinds = {"bill": "应收", "adjustment": "调整", "payment": "实收", "reversal": "冲正"}
+    for row in rows:
+        row["kind"] = kinds[row["kind"]]
+    emit(
+        env,
+        rows,
+        (
+            Col("date", "日期"),
+            Col("kind", "类别"),
+            Col("ref", "单号"),
+            Col("text", "摘要"),
+            Col("debit", "应收", "right"),
+            Col("credit", "实收", "right"),
+            Col("balance", "余额", "right"),
+        ),
+        fmt,
+    )
+    env.out.print(
+        f"期末欠费 {format_money(result.owed_fen)}  预存 {format_money(result.credit_fen)}"
+    )
+
+
+def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:
+    from decimal import Decimal
+
+    from propfee.export import write_table
+    from propfee.render import render
+
+    if out.suffix.lower() == ".html":
+        out.write_text(
+            render(env.settings, "zh/statement.html", {"estate": env.settings.estate, "s": result}),
+            encoding="utf-8",
+        )
+        return
+    table = [
+        [
+            r["date"],
+            r["kind"],
+            r["ref"],
+            r["text"],
+            Decimal(r["debit"]),
+            Decimal(r["credit"]),
+            Decimal(r["balance"]),
+        ]
+        for r in rows
+    ]
+    table.insert(
+        0,
+        ["", "期初", "", "期初余额", None, None, Decimal(decimal_str(result.opening_balance_fen))],
+    )
+    table.append(
+        [
+            "",
+            "期末",
+            "",
+            "期末欠费 / 预存",
+            Decimal(decimal_str(result.owed_fen)),
+            Decimal(decimal_str(result.credit_fen)),
+            None,
+        ]
+    )
+    write_table(
+        out,
+        ["日期", "类别", "单号", "摘要", "应收", "实收", "余额"],
+        table,
+        sheet=f"{result.unit} 对账单",
+    )
+
+
+@report_app.command("daily")
+def report_daily(
+    day: Annotated[
+        str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="The day [default: today].")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The daily close (日结): payments recorded that day by channel and by cashier, reversals,
+    and totals that equal the day's ledger.
+
+    Example: propfee report daily --date 2026-11-15
+    """
+    env = open_env(db, config)
+    close = ledger.daily_close(env.connect(), parse_day(day, option="--date"))
+    channels = [
+        {"channel": ledger.CHANNELS.get(c, c), "count": n, "amount": decimal_str(f)}
+        for c, (n, f) in sorted(close.by_channel.items())
+    ]
+    cashiers = [
+        {"cashier": c, "count": n, "amount": decimal_str(f)}
+        for c, (n, f) in sorted(close.by_cashier.items())
+    ]
+    if fmt is Format.json:
+        write_json(
+            {
+                "date": close.day,
+                "received": decimal_str(close.received_fen),
+                "reversed": decimal_str(close.reversed_fen),
+                "net": decimal_str(close.net_fen),
+                "by_channel": channels,
+                "by_cashier": cashiers,
+                "payments": [
+                    {**p, "amount": decimal_str(p.pop("amount_fen"))} for p in close.payments
+                ],
+                "reversals": [
+                    {**r, "amount": decimal_str(r.pop("amount_fen"))} for r in close.reversals
+                ],
+            }
+        )
+        return
+    if fmt is Format.csv:
+        emit(
+            env,
+            [{**p, "amount": decimal_str(p["amount_fen"])} for p in close.payments],
+            [
+                Col(k, k)
+                for k in ("receipt", "unit", "amount", "channel", "ref", "paid_on", "cashier")
+            ],
+            fmt,
+        )
+        return
+    emit(
+        env,
+        channels,
+        (Col("channel", "缴费方式"), Col("count", "笔数", "right"), Col("amount", "金额", "right")),
+        fmt,
+        title=f"{close.day} 日结：按缴费方式",
+    )
+    emit(
+        env,
+        cashiers,
+        (Col("cashier", "收款人"), Col("count", "笔数", "right"), Col("amount", "金额", "right")),
+        fmt,
+        title="按收款人",
+    )
+    env.out.print(
+        f"收款 {len(close.payments)} 笔 {format_money(close.received_fen)}，"
+        f"冲正 {len(close.reversals)} 笔 {format_money(close.reversed_fen)}，"
+        f"净额 {format_money(close.net_fen)}"
+    )
+
+
+def check(
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Verify every ledger invariant and the database file; exit 1 with details if any fails.
+
+    Allocations never exceed a bill after adjustments, each payment equals its allocations
+    plus credit, credit is never negative, receipts are gapless, no orphan rows, the
+    settled-on cache is true, and PRAGMA integrity_check passes.
+
+    Example: propfee check
+    """
+    env = open_env(db, config)
+    problems = ledger.check(env.connect())
+    rows = [{"what": p.what, "detail": p.detail} for p in problems]
+    if fmt is not Format.table:
+        emit(
+            env,
+            rows,
+            (Col("what", "what"), Col("detail", "detail")),
+            fmt,
+            document={"ok": not problems, "problems": rows},
+        )
+    elif problems:
+        for p in problems:
+            env.err.print(f"[red]✗[/red] {p.what}: {p.detail}", markup=True, highlight=False)
+    else:
+        env.out.print("ok: every check passed")
+    if problems:
+        env.err.print(f"[red]error:[/red] {len(problems)} problem(s) found")
+        raise typer.Exit(1)
+
+
+def reconcile(
+    file: Annotated[
+        Path, typer.Argument(help="A WeChat Pay or Alipay export, or a bank statement.")
+    ],
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="auto | wechat | alipay | bank | a profile .toml (or its name in profiles/ beside "
+            "the database)."
+        ),
+    ] = "auto",
+    confirm: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="LINE=UNIT",
+            help="Record a line needing review for this unit (repeatable); "
+            "LINE is its row number or transaction number.",
+        ),
+    ] = None,
+    review_out: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.csv",
+            help="Write the lines needing review; fill in 房号 and pass it back with --review-in.",
+        ),
+    ] = None,
+    review_in: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.csv", help="A filled-in review file: record its lines for their units."
+        ),
+    ] = None,
+    as_of: AsOfOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Do everything, report it, roll back.")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Import a payment statement and record the incoming money as payments.
+
+    A line whose memo names a unit code (e.g. "1-1-1001 物业费") becomes a payment with its
+    transaction number as reference; a line without one is listed for review with candidate
+    units and never guessed. Lines already recorded are skipped, so overlapping statements
+    are safe.
+
+    Example: propfee reconcile 微信支付账单(20261101-20261130).csv --review-out 待确认.csv
+    """
+    from propfee import statements
+
+    env = open_env(db, config, quiet)
+    chosen = statements.parse_confirm(confirm or [])
+    selected = statements.load_profile(profile, beside=env.db_path.parent)
+    conn = env.connect(dry_run=dry_run)
+    with env.progress(f"reconciling {file.name}") as tick:
+        report = statements.reconcile(
+            conn,
+            file,
+            profile=selected,
+            as_of=parse_day(as_of),
+            now=now(),
+            settings=env.settings,
+            confirm=chosen,
+            review_in=review_in,
+            dry_run=dry_run,
+            progress=tick,
+        )
+    if review_out is not None:
+        statements.write_review(report, review_out)
+    review = [
+        {
+            "line": r.line.row,
+            "ref": r.line.ref,
+            "date": r.line.day.isoformat(),
+            "amount": decimal_str(r.line.amount_fen),
+            "payer": r.line.counterparty,
+            "memo": r.line.memo,
+            "reason": r.reason,
+            "candidates": r.candidates,
+        }
+        for r in report.review
+    ]
+    if fmt is Format.json:
+        write_json(
+            {
+                "file": report.file,
+                "channel": report.channel,
+                "recorded": [
+                    {
+                        "line": line.row,
+                        "ref": line.ref,
+                        "unit": unit,
+                        "receipt": receipt,
+                        "amount": decimal_str(line.amount_fen),
+                    }
+                    for line, unit, receipt in report.recorded
+                ],
+                "recorded_total": decimal_str(report.recorded_fen),
+                "already_recorded": report.already,
+                "needs_review": review,
+                "ignored": report.ignored,
+                "dry_run": dry_run,
+            }
+        )
+        return
+    env.result(
+        f"{report.file} ({report.channel}): recorded {len(report.recorded)} payments "
+        f"{format_money(report.recorded_fen)}, already recorded {report.already}, "
+        f"needs review {len(report.review)}, ignored "
+        f"{sum(report.ignored.values())}"
+        + (
+            f" ({', '.join(f'{k} {v}' for k, v in report.ignored.items())})"
+            if report.ignored
+            else ""
+        )
+    )
+    if review and not quiet:
+        for row in review:
+            row["candidates"] = " ".join(row["candidates"]) or "—"
+        emit(
+            env,
+            review,
+            (
+                Col("line", "行号", "right"),
+                Col("date", "日期"),
+                Col("amount", "金额", "right"),
+                Col("payer", "付款方"),
+                Col("memo", "备注"),
+                Col("reason", "原因"),
+                Col("candidates", "候选房号"),
+            ),
+            Format.table,
+            title="needs review: --confirm LINE=UNIT, or --review-out / --review-in",
+        )
+    if dry_run:
+        env.result("dry run: nothing was written")

@@ -1,0 +1,635 @@
+"""Reconciliation (对账): turn what WeChat Pay, Alipay and banks export into payments.
+
+A statement is read by its headers through a profile: the built-in ``wechat`` (the personal
+bill and the merchant-platform export), ``alipay`` (the old and new personal exports and the
+merchant 账务明细) and ``bank`` (common Chinese bank headers), or a TOML profile of the user's
+that maps a bank's columns. ``auto`` recognises the two payment apps by their headers.
+
+Only incoming money counts. A line whose memo, remark or product text names exactly one unit
+code becomes a payment with the transaction number as its reference. A line without one is
+never guessed into a payment: it is listed for review with candidate units (payer name or
+phone matching an owner, amount equal to an outstanding total) and recorded only when the
+user confirms it (``--confirm LINE=UNIT`` or a review file). Refs already recorded are
+skipped, so overlapping statements are safe.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sqlite3
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from propfee import cells
+from propfee.errors import FileFormatError, InvalidValue, RowError, RowErrors
+from propfee.headers import alias_index, find_header, norm_header
+from propfee.money import decimal_str, format_money, parse_money
+from propfee.tabular import read_sheets
+
+#: statement fields -> header aliases (what the three kinds of export call them)
+FIELDS: dict[str, tuple[str, ...]] = {
+    "date": (
+        "交易时间",
+        "交易创建时间",
+        "付款时间",
+        "发生时间",
+        "入账时间",
+        "交易日期",
+        "记账日期",
+        "日期",
+        "date",
+        "time",
+    ),
+    "amount": ("金额(元)", "金额（元）", "订单金额", "应结订单金额", "交易金额", "金额", "amount"),
+    "amount_in": (
+        "收入金额（+元）",
+        "收入金额",
+        "贷方发生额",
+        "贷方金额",
+        "收入",
+        "存入",
+        "credit",
+    ),
+    "amount_out": (
+        "支出金额（-元）",
+        "支出金额",
+        "借方发生额",
+        "借方金额",
+        "支出",
+        "支取",
+        "debit",
+    ),
+    "direction": ("收/支", "收支", "收/付", "借贷标志", "借贷", "资金流向", "方向", "direction"),
+    "counterparty": (
+        "交易对方",
+        "对方户名",
+        "对方名称",
+        "对方账户名",
+        "付款人",
+        "付款方",
+        "用户标识",
+        "对方账号",
+        "counterparty",
+        "payer",
+    ),
+    "memo": (
+        "商品",
+        "商品名称",
+        "商品说明",
+        "商户数据包",
+        "备注",
+        "附言",
+        "交易附言",
+        "摘要",
+        "用途",
+        "交易备注",
+        "memo",
+        "remark",
+    ),
+    "ref": (
+        "交易单号",
+        "微信订单号",
+        "交易号",
+        "交易订单号",
+        "业务流水号",
+        "账务流水号",
+        "交易流水号",
+        "流水号",
+        "凭证号",
+        "交易参考号",
+        "transaction id",
+        "reference",
+    ),
+    "status": ("当前状态", "交易状态", "状态", "status"),
+    "kind": ("交易类型", "类型", "交易分类", "业务类型"),
+}
+MULTI = frozenset({"memo"})
+INCOMING = {norm_header(w) for w in ("收入", "收", "贷", "入", "income", "credit", "in", "已收入")}
+OUTGOING = {norm_header(w) for w in ("支出", "支", "借", "出", "expense", "debit", "out")}
+BAD_STATUS = re.compile(r"退款|关闭|失败|撤销|已退还|REFUND|REVOKED|CLOSED|FAIL", re.IGNORECASE)
+SUMMARY = re.compile(r"^(总交易单数|总计|合计|小计|本页|共\d+笔|#|-{3,}|导出时间|注[:：])")
+
+
+@dataclass
+class Profile:
+    name: str
+    channel: str  # the payment channel the lines become: wechat, alipay or bank
+    columns: dict[str, str | list[str]] = field(default_factory=dict)  # field -> header(s)
+    date_format: str = ""  # strptime format when dates are not ISO-like
+    skip: list[str] = field(default_factory=list)  # regexes of lines to skip
+
+
+BUILT_IN = {
+    "wechat": Profile("wechat", "wechat"),
+    "alipay": Profile("alipay", "alipay"),
+    "bank": Profile("bank", "bank"),
+}
+
+
+def load_profile(name: str, *, beside: Path | None = None) -> Profile | None:
+    """``auto`` (None), a built-in profile, a TOML file, or ``profiles/NAME.toml`` beside the
+    database."""
+    if name == "auto":
+        return None
+    if name in BUILT_IN:
+        return BUILT_IN[name]
+    path = Path(name)
+    if not path.suffix and beside is not None:
+        path = beside / "profiles" / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(["auto", *BUILT_IN])
+        raise FileFormatError(f"no statement profile {name!r} (built in: {known}; or a .toml file)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise FileFormatError(f"profile {path}: not valid TOML ({exc})") from None
+    unknown = set(data) - {"name", "channel", "columns", "format"}
+    if unknown:
+        raise FileFormatError(f"profile {path}: unknown key {sorted(unknown)[0]}")
+    columns = data.get("columns") or {}
+    bad = set(columns) - set(FIELDS)
+    if bad:
+        raise FileFormatError(
+            f"profile {path}: unknown field {sorted(bad)[0]!r} (fields: {', '.join(FIELDS)})"
+        )
+    fmt = data.get("format") or {}
+    channel = data.get("channel", "bank")
+    if channel not in ("wechat", "alipay", "bank", "pos", "autodebit", "other"):
+        raise FileFormatError(f"profile {path}: channel {channel!r} is not a payment channel")
+    return Profile(
+        data.get("name", path.stem),
+        channel,
+        columns,
+        fmt.get("date", ""),
+        list(fmt.get("skip", [])),
+    )
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class Line:
+    row: int
+    sheet: str
+    day: date
+    amount_fen: int  # positive: money in
+    counterparty: str
+    memo: str
+    ref: str
+    status: str
+
+
+@dataclass
+class Parsed:
+    file: str
+    channel: str
+    lines: list[Line]  # incoming lines
+    ignored: dict[str, int]  # reason -> count
+
+
+def _clean(value: object) -> str:
+    """Statement cells: tab-padded ids, backtick-prefixed merchant fields, stray spaces."""
+    text = cells.text(value)
+    return text.strip().strip("`").strip("\t").strip()
+
+
+def read_statement(path: Path, profile: Profile | None) -> Parsed:
+    sheets = read_sheets(path)
+    explicit = {}
+    if profile is not None:
+        for name, headers in profile.columns.items():
+            for header in [headers] if isinstance(headers, str) else headers:
+                explicit[norm_header(header)] = name
+    index = alias_index(FIELDS)
+    errors: list[RowError] = []
+    lines: list[Line] = []
+    ignored: dict[str, int] = {}
+    channel = profile.channel if profile is not None else None
+    found = False
+    for sheet in sheets:
+        rows = list(sheet.rows())
+        head = rows[:40]
+        match = find_header(
+            head,
+            index,
+            explicit,
+            first_column=sheet.first_column,
+            multi=MULTI,
+            is_identity=_has_money,
+        )
+        if match is None:
+            continue
+        found = True
+        if channel is None:
+            channel = _detect(head, match)
+        cols = {name: c.index for name, c in match.columns.items()}
+        memos = [match.columns["memo"].index] if "memo" in match.columns else []
+        memos += [c.index for c in match.extra.get("memo", [])]
+        labels = {name: c.label for name, c in match.columns.items()}
+        skips = [re.compile(p) for p in (profile.skip if profile else [])]
+        for number, row in rows:
+            if number <= match.row:
+                continue
+            got = {name: (_clean(row[i]) if i < len(row) else "") for name, i in cols.items()}
+            first = next((c for c in (_clean(v) for v in row) if c), "")
+            if first.startswith(("总交易单数", "共", "-----")) and not got.get("date"):
+                break  # the summary block under a payment-app export
+            if not first or SUMMARY.match(first) or any(p.search(first) for p in skips):
+                continue
+            if all(not v for v in got.values()):
+                continue
+            try:
+                line = _line(got, row, memos, number, sheet.name, profile, "direction" in cols)
+            except InvalidValue as exc:
+                field_ = str(exc).split(":")[0]
+                errors.append(
+                    RowError(
+                        path.name, sheet.name, number, labels.get(field_, field_), "", str(exc)
+                    )
+                )
+                continue
+            if line is None:
+                continue
+            if isinstance(line, str):
+                ignored[line] = ignored.get(line, 0) + 1
+                continue
+            lines.append(line)
+    if not found:
+        raise FileFormatError(
+            f"{path.name}: no statement header found (expected columns such as 交易时间, 金额, "
+            "交易单号, 备注); for a bank statement give --profile bank or a profile file"
+        )
+    if errors:
+        raise RowErrors(errors)
+    if channel is None:
+        raise FileFormatError(
+            f"{path.name}: not recognisably a WeChat Pay or Alipay export; give --profile "
+            "bank (or wechat, alipay, or a profile file)"
+        )
+    return Parsed(path.name, channel, lines, ignored)
+
+
+def _has_money(fields: set[str]) -> bool:
+    return bool(fields & {"amount", "amount_in"}) and "date" in fields
+
+
+def _detect(head: list, match) -> str | None:
+    """WeChat or Alipay, by the export's preamble and headers."""
+    text = " ".join(_clean(c) for _, row in head for c in row)
+    headers = {norm_header(c.header) for c in match.columns.values()}
+    if (
+        "微信" in text
+        or {"微信订单号"} & headers
+        or {"交易单号", "商户单号"} <= set(norm_header(_clean(c)) for _, row in head for c in row)
+    ):
+        return "wechat"
+    if (
+        "支付宝" in text
+        or "alipay" in text.lower()
+        or headers & {norm_header(h) for h in ("交易号", "交易订单号", "账务流水号", "业务流水号")}
+    ):
+        return "alipay"
+    return None
+
+
+def _line(
+    got: dict,
+    row: list,
+    memos: list[int],
+    number: int,
+    sheet: str,
+    profile: Profile | None,
+    has_direction: bool,
+) -> Line | str | None:
+    direction = norm_header(got.get("direction", ""))
+    status = got.get("status", "")
+    amount_text = got.get("amount", "")
+    fen = 0
+    if got.get("amount_in") or got.get("amount_out"):
+        incoming = got.get("amount_in", "")
+        if incoming and not cells.is_blank(incoming):
+            fen = parse_money(incoming, what="amount_in", allow_zero=True, allow_negative=True)
+        if fen <= 0:
+            return "outgoing" if got.get("amount_out") not in ("", "0", "0.00") else "zero"
+    elif amount_text:
+        fen = parse_money(amount_text, what="amount", allow_zero=True, allow_negative=True)
+        if direction in OUTGOING or fen < 0:
+            return "outgoing"
+        if has_direction and direction not in INCOMING:
+            return "not income"
+    else:
+        return None
+    if fen == 0:
+        return "zero"
+    if status and BAD_STATUS.search(status):
+        return "refunded or failed"
+    raw_day = got.get("date", "")
+    try:
+        if profile is not None and profile.date_format:
+            day = datetime.strptime(raw_day.strip(), profile.date_format).date()
+        else:
+            day = cells.parse_date(raw_day)
+    except (ValueError, InvalidValue) as exc:
+        raise InvalidValue(f"date: {exc}") from None
+    if day is None:
+        raise InvalidValue("date: the line has no date")
+    memo = " ".join(_clean(row[i]) for i in memos if i < len(row) and _clean(row[i]))
+    return Line(
+        number, sheet, day, fen, got.get("counterparty", ""), memo, got.get("ref", ""), status
+    )
+
+
+# ---------------------------------------------------------------- matching
+
+_CODE_TOKEN = re.compile(r"[0-9A-Za-z]+(?:\s*[-_#/]\s*[0-9A-Za-z]+)+|[0-9A-Za-z]*\d[0-9A-Za-z]*")
+_CN_PLACE = re.compile(
+    r"([0-9A-Za-z]+)\s*(?:#楼|#|号楼|栋|幢|座)\s*(?:([0-9A-Za-z]+)\s*单元)?\s*([0-9A-Za-z]+)\s*(?:室|号)?"
+)
+
+
+class CodeFinder:
+    """Finds the unit codes a memo names: ``1-1-1001``, ``1－1－1001``, ``1栋1单元1001``,
+    ``A座-1201`` … A code found inside a longer one (1-1-10 in 1-1-1001) does not count."""
+
+    def __init__(self, known: set[str]):
+        self.known = known
+        self.by_token: dict[str, list[str]] = {}  # codes with Chinese characters, by a token
+        for code in known:
+            if not code.isascii():
+                tokens = re.findall(r"[0-9A-Za-z]+", code)
+                key = max(tokens, key=len) if tokens else code
+                self.by_token.setdefault(key, []).append(code)
+
+    def __call__(self, text: str) -> list[str]:
+        text = unicodedata.normalize("NFKC", text)
+        found: list[str] = []
+        for match in _CN_PLACE.finditer(text):
+            parts = [p for p in match.groups() if p]
+            for candidate in ("-".join(parts), match.group(0).replace(" ", "")):
+                if candidate in self.known and candidate not in found:
+                    found.append(candidate)
+        for token in _CODE_TOKEN.findall(text):
+            plain = re.sub(r"\s+", "", token)
+            for candidate in (plain, re.sub(r"[_#/]", "-", plain)):
+                if candidate in self.known and candidate not in found:
+                    found.append(candidate)
+                    break
+        if self.by_token:
+            for token in re.findall(r"[0-9A-Za-z]+", text):
+                for code in self.by_token.get(token, ()):
+                    if code in text and code not in found:
+                        found.append(code)
+        return [c for c in found if not any(c != o and c in o for o in found)]
+
+
+def codes_in(text: str, known: set[str]) -> list[str]:
+    """The unit codes a memo names (see CodeFinder)."""
+    return CodeFinder(known)(text)
+
+
+@dataclass
+class Review:
+    line: Line
+    reason: str
+    candidates: list[str]
+
+
+@dataclass
+class ReconcileReport:
+    file: str
+    channel: str
+    recorded: list[tuple[Line, str, str]] = field(default_factory=list)  # line, unit, receipt
+    already: int = 0
+    review: list[Review] = field(default_factory=list)
+    ignored: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def recorded_fen(self) -> int:
+        return sum(line.amount_fen for line, _, _ in self.recorded)
+
+
+def reconcile(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    profile: Profile | None,
+    as_of: date,
+    now: datetime,
+    settings,
+    confirm: dict[str, str] | None = None,
+    review_in: Path | None = None,
+    dry_run: bool = False,
+    progress=None,
+) -> ReconcileReport:
+    """Read a statement and record its incoming lines as payments, as one transaction."""
+    from propfee.db import transaction
+    from propfee.ledger import record_payment
+
+    parsed = read_statement(path, profile)
+    report = ReconcileReport(
+        parsed.file, parsed.channel, ignored=dict(parsed.ignored), dry_run=dry_run
+    )
+    confirmed = dict(confirm or {})
+    if review_in is not None:
+        confirmed.update(read_review(review_in))
+    with transaction(conn, dry_run=dry_run):
+        known = {r[0] for r in conn.execute("SELECT code FROM unit")}
+        find_codes = CodeFinder(known)
+        recorded_refs = {
+            r[0]
+            for r in conn.execute(
+                "SELECT ref FROM payment WHERE channel = ? AND ref IS NOT NULL", (parsed.channel,)
+            )
+        }
+        finder = _Candidates(conn)
+        errors: list[RowError] = []
+        for done, line in enumerate(parsed.lines, start=1):
+            if progress is not None and done % 2000 == 0:
+                progress(done, len(parsed.lines))
+            if not line.ref:
+                errors.append(
+                    RowError(
+                        parsed.file,
+                        line.sheet,
+                        line.row,
+                        "交易单号",
+                        "",
+                        "an incoming line without a transaction number",
+                    )
+                )
+                continue
+            if line.ref in recorded_refs:
+                report.already += 1
+                continue
+            if line.day > as_of:
+                errors.append(
+                    RowError(
+                        parsed.file,
+                        line.sheet,
+                        line.row,
+                        "交易时间",
+                        line.day.isoformat(),
+                        f"after {as_of} (--as-of)",
+                    )
+                )
+                continue
+            chosen = confirmed.get(str(line.row)) or confirmed.get(line.ref)
+            if chosen is not None:
+                unit = cells.unit_code(chosen)
+                if unit not in known:
+                    errors.append(
+                        RowError(
+                            parsed.file,
+                            line.sheet,
+                            line.row,
+                            "",
+                            chosen,
+                            f"confirmed as unit {chosen!r}, which is not on record",
+                        )
+                    )
+                    continue
+            else:
+                found = find_codes(line.memo)
+                if len(found) == 1:
+                    unit = found[0]
+                else:
+                    reason = (
+                        "no unit code in the memo"
+                        if not found
+                        else f"the memo names {len(found)} units ({', '.join(found)})"
+                    )
+                    report.review.append(Review(line, reason, found or finder.find(line)))
+                    continue
+            payment = record_payment(
+                conn,
+                unit,
+                line.amount_fen,
+                channel=parsed.channel,
+                ref=line.ref,
+                paid_on=line.day,
+                as_of=as_of,
+                now=now,
+                settings=settings,
+                note=line.memo[:200],
+                payer=line.counterparty,
+                source=f"reconcile {parsed.file}",
+            )
+            recorded_refs.add(line.ref)
+            report.recorded.append((line, unit, payment.receipt_no or ""))
+        if errors:
+            raise RowErrors(errors)
+    if progress is not None:
+        progress(len(parsed.lines), len(parsed.lines))
+    return report
+
+
+class _Candidates:
+    """Units a line might be for: owner's name, a phone in the memo, or the amount owed."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._names: dict[str, list[str]] | None = None
+        self._phones: dict[str, list[str]] | None = None
+        self._owed: dict[int, list[str]] | None = None
+
+    def _load(self) -> None:
+        self._names, self._phones, self._owed = {}, {}, {}
+        for code, name, phones in self.conn.execute(
+            "SELECT u.code, p.name, p.phones FROM occupancy o JOIN unit u ON u.id = o.unit_id "
+            "JOIN party p ON p.id = o.party_id WHERE o.end_on IS NULL"
+        ):
+            self._names.setdefault(name, []).append(code)
+            for phone in (phones or "").split("/"):
+                if phone:
+                    self._phones.setdefault(phone, []).append(code)
+        for code, owed in self.conn.execute(
+            "SELECT u.code, sum(b.amount_fen + coalesce((SELECT sum(amount_fen) FROM adjustment "
+            "WHERE bill_id = b.id), 0) - coalesce((SELECT sum(amount_fen) FROM allocation "
+            "WHERE bill_id = b.id), 0)) FROM bill b JOIN unit u ON u.id = b.unit_id "
+            "WHERE b.settled_on IS NULL GROUP BY u.id"
+        ):
+            self._owed.setdefault(owed, []).append(code)
+
+    def find(self, line: Line) -> list[str]:
+        if self._names is None:
+            self._load()
+        found: list[str] = []
+        for code in self._names.get(line.counterparty, []):
+            found.append(code)
+        for phone in re.findall(r"1[3-9]\d{9}", unicodedata.normalize("NFKC", line.memo)):
+            found.extend(self._phones.get(phone, []))
+        owed = self._owed.get(line.amount_fen, [])
+        if len(owed) <= 5:
+            found.extend(owed)
+        return list(dict.fromkeys(found))[:8]
+
+
+# ---------------------------------------------------------------- the review file
+
+REVIEW_HEADER = ["行号", "交易单号", "日期", "金额", "付款方", "备注", "原因", "候选房号", "房号"]
+
+
+def write_review(report: ReconcileReport, path: Path) -> None:
+    """Lines needing review as CSV; fill in 房号 and reconcile again with --review-in."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REVIEW_HEADER)
+        for item in report.review:
+            line = item.line
+            writer.writerow(
+                [
+                    line.row,
+                    line.ref,
+                    line.day.isoformat(),
+                    decimal_str(line.amount_fen),
+                    line.counterparty,
+                    line.memo,
+                    item.reason,
+                    " ".join(item.candidates),
+                    "",
+                ]
+            )
+
+
+def read_review(path: Path) -> dict[str, str]:
+    """{line number or ref: unit} from a filled-in review file."""
+    from propfee.tabular import decode_text
+
+    text = decode_text(path.read_bytes(), path)
+    reader = csv.reader(text.splitlines())
+    header = next(reader, [])
+    try:
+        at_row, at_ref, at_unit = (
+            header.index("行号"),
+            header.index("交易单号"),
+            header.index("房号"),
+        )
+    except ValueError:
+        raise FileFormatError(
+            f"{path}: not a review file (columns {', '.join(REVIEW_HEADER)})"
+        ) from None
+    chosen = {}
+    for row in reader:
+        if len(row) > at_unit and row[at_unit].strip():
+            chosen[row[at_ref].strip() or row[at_row].strip()] = row[at_unit].strip()
+    return chosen
+
+
+def parse_confirm(values: list[str]) -> dict[str, str]:
+    """``--confirm 12=1-1-1001`` (a line number or a transaction number = a unit)."""
+    chosen = {}
+    for value in values:
+        key, sep, unit = value.partition("=")
+        if not sep or not key.strip() or not unit.strip():
+            raise InvalidValue(f"--confirm {value!r}: write LINE=UNIT, e.g. 12=1-1-1001")
+        chosen[key.strip()] = unit.strip()
+    return chosen
+
+
+__all__ = ["format_money", "reconcile"]
