@@ -80,6 +80,33 @@ def make_roster(units: int) -> Path:
     return path
 
 
+def make_statement(db_path: str, units: int) -> Path:
+    """A WeChat Pay bill export paying November for every unit, memo naming the unit."""
+    import sqlite3
+
+    path = CACHE / f"wechat-{units}.csv"
+    if path.exists():
+        return path
+    conn = sqlite3.connect(db_path)
+    rows = conn.execute(
+        "SELECT u.code, b.amount_fen FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "WHERE b.fee_item_id = 1 ORDER BY u.id"
+    ).fetchall()
+    lines = [
+        "微信支付账单明细",
+        "微信昵称：[物业收费]",
+        "----------------------微信支付账单明细列表--------------------",
+        "交易时间,交易类型,交易对方,商品,收/支,金额(元),支付方式,当前状态,交易单号,商户单号,备注",
+    ]
+    for number, (code, fen) in enumerate(rows, start=1):
+        lines.append(
+            f"2026-11-{1 + number % 28:02d} 10:00:00,转账,业主{number},转账备注:{code}物业费,"
+            f"收入,¥{fen // 100}.{fen % 100:02d},/,已存入零钱,10000500{number:022d}\t,/\t,/"
+        )
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 # ---------------------------------------------------------------- the measured jobs (children)
 
 
@@ -203,11 +230,58 @@ def job_rawbills(db_path: str) -> None:
     conn.execute("COMMIT")
 
 
+def job_rawpayments(db_path: str) -> None:
+    """One payment and one allocation per billed unit, inserted with raw executemany."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    bills = conn.execute(
+        "SELECT id, unit_id, party_id, amount_fen FROM bill WHERE fee_item_id = 1 ORDER BY unit_id"
+    ).fetchall()
+    stamp = "2026-12-01 00:00:00"
+    payments, allocations = [], []
+    for number, (bill_id, unit_id, party_id, amount) in enumerate(bills, start=1):
+        payments.append(
+            (
+                number,
+                f"2026-{number:06d}",
+                unit_id,
+                party_id,
+                amount,
+                "wechat",
+                f"R{number:012d}",
+                "2026-11-20",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "2026-12-01",
+                stamp,
+            )
+        )
+        allocations.append((number, bill_id, amount, "2026-11-20", stamp))
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT INTO payment (id, receipt_no, unit_id, party_id, amount_fen, channel, "
+        "ref, paid_on, cashier, note, payer, source, invoice, recorded_on, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        payments,
+    )
+    conn.executemany(
+        "INSERT INTO allocation (payment_id, bill_id, amount_fen, allocated_on, "
+        "created_at) VALUES (?, ?, ?, ?, ?)",
+        allocations,
+    )
+    conn.execute("COMMIT")
+
+
 JOBS = {
     "calamine": job_calamine,
     "openpyxl": job_openpyxl,
     "floor": job_floor,
     "rawbills": job_rawbills,
+    "rawpayments": job_rawpayments,
 }
 
 
@@ -368,6 +442,11 @@ def main() -> None:
         shutil.copyfile(template, target)
         return target
 
+    def copy_of(source: str) -> str:
+        target = fresh_db()
+        shutil.copyfile(source, target)
+        return target
+
     bill_rows: dict[str, tuple[float, float]] = {}
     bill_rows["raw executemany of the bill rows"] = best_of(
         args.repeat, lambda: [*me, "--child", "rawbills", copy()]
@@ -404,6 +483,26 @@ def main() -> None:
         ],
     )
 
+    # reconcile: a WeChat export with one incoming line per unit, into the billed estate
+    statement = make_statement(billed[-1], args.units)
+    pay_rows: dict[str, tuple[float, float]] = {}
+    pay_rows["raw executemany of payments + allocations"] = best_of(
+        args.repeat, lambda: [*me, "--child", "rawpayments", copy_of(billed[-1])]
+    )
+    pay_rows["propfee reconcile (WeChat export)"] = best_of(
+        args.repeat,
+        lambda: [
+            *propfee,
+            "reconcile",
+            str(statement),
+            "--as-of",
+            "2026-12-01",
+            "--db",
+            copy_of(billed[-1]),
+            "--quiet",
+        ],
+    )
+
     base = rows["calamine read (bare)"][0]
     print(f"\n{'measurement':<42}{'seconds':>9}{'peak MB':>9}{'× calamine':>12}")
     for name, (seconds, rss) in rows.items():
@@ -427,6 +526,11 @@ def main() -> None:
     print("\ntargets")
     print(f"  bill rate ≥ 50% of raw executemany:  {raw / first:.0%}")
     print(f"  re-run ≤ 20% of the first run:       {again / first:.0%}")
+
+    raw_pay = pay_rows["raw executemany of payments + allocations"][0]
+    print(f"\n{'reconcile':<42}{'seconds':>9}{'peak MB':>9}{'× raw':>12}")
+    for name, (seconds, rss) in pay_rows.items():
+        print(f"{name:<42}{seconds:>9.2f}{rss:>9.0f}{seconds / raw_pay:>12.2f}")
 
 
 if __name__ == "__main__":

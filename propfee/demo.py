@@ -76,6 +76,8 @@ class DemoReport:
     fees: int = 0
     bills: object = None  # BillRunReport
     notices: object = None  # NoticeReport
+    reconciled: object = None  # ReconcileReport
+    statement: Path | None = None
 
 
 def sample_file(name: str) -> Path:
@@ -165,6 +167,72 @@ def _bill_a_year(conn, result: DemoReport, settings, *, as_of: date, now: dateti
     result.notices = notices.write_notices(
         conn, month=this_month, settings=settings, as_of=as_of, out_dir=result.folder / "通知单"
     )
+    _collect(conn, result, settings, as_of=as_of, now=now)
+
+
+def _collect(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:
+    """Most owners pay: a WeChat Pay export of their transfers is reconciled (a few memos name
+    no unit and wait for review), and a few pay cash at the counter."""
+    import random
+    from datetime import timedelta
+
+    from propfee import ledger, periods, statements
+
+    rng = random.Random(as_of.toordinal())
+    owed = conn.execute(
+        "SELECT u.code, p.name, sum(b.amount_fen) FROM bill b "
+        "JOIN unit u ON u.id = b.unit_id JOIN party p ON p.id = b.party_id "
+        "WHERE b.settled_on IS NULL AND p.is_developer = 0 GROUP BY u.code, p.name ORDER BY u.code"
+    ).fetchall()
+    first = periods.month_start(as_of)
+    lines = []
+    for number, (code, name, fen) in enumerate(owed):
+        chance = rng.random()
+        if chance < 0.55:  # pays everything by WeChat, most naming the unit
+            memo = f"转账备注:{code}物业费" if rng.random() < 0.9 else "物业费"
+            amount = fen
+        elif chance < 0.75:  # pays the last few months only
+            amount = min(fen, rng.choice((30000, 60000, 90000)))
+            memo = f"{code} 物业费"
+        else:
+            continue
+        day = first + timedelta(days=rng.randrange(0, as_of.day))
+        lines.append(
+            f"{day.isoformat()} {8 + number % 12:02d}:{number % 60:02d}:00,转账,{name},"
+            f"{memo},收入,¥{amount // 100}.{amount % 100:02d},/,已存入零钱,"
+            f"1000050001{as_of:%Y%m}{number:012d}\t,/\t,/"
+        )
+    lines.append(
+        f"{first.isoformat()} 12:00:00,商户消费,兰州晨光文具店,办公用品,支出,¥86.50,零钱,"
+        f"支付成功,4200001234{as_of:%Y%m}000000000001\t,/\t,/"
+    )
+    path = result.folder / f"微信支付账单-{as_of:%Y%m}.csv"
+    header = [
+        "微信支付账单明细",
+        "微信昵称：[翠湖物业收费]",
+        f"起始时间：[{first} 00:00:00] 终止时间：[{as_of} 23:59:59]",
+        "----------------------微信支付账单明细列表--------------------",
+        "交易时间,交易类型,交易对方,商品,收/支,金额(元),支付方式,当前状态,交易单号,商户单号,备注",
+    ]
+    path.write_text("\ufeff" + "\n".join(header + lines) + "\n", encoding="utf-8")
+    result.statement = path
+    result.reconciled = statements.reconcile(
+        conn, path, profile=None, as_of=as_of, now=now, settings=settings
+    )
+    with db.transaction(conn):
+        for code, _name, fen in owed[::17][:6]:
+            ledger.record_payment(
+                conn,
+                code,
+                min(fen, 20000),
+                channel="cash",
+                ref=None,
+                paid_on=as_of,
+                as_of=as_of,
+                now=now,
+                settings=settings,
+                cashier="李娜",
+            )
 
 
 def _is_demo(conn) -> bool:

@@ -878,3 +878,141 @@ def check(conn: sqlite3.Connection) -> list[Problem]:
     ):
         add("occupancy", f"unit {unit} has {count} current {role}s")
     return problems
+
+
+class PaymentBatch:
+    """Many payments in one transaction (a reconciled statement): the same rules as
+    ``record_payment`` — gapless receipts, the responsible party, oldest due first, credit —
+    with what they read loaded once and what they write written in bulk by ``flush``."""
+
+    def __init__(self, conn: sqlite3.Connection, *, settings, now, as_of: date, size: int = 0):
+        from propfee.billing import _Run
+
+        self.bulk = size > 2000  # then read every open bill at once
+        self.complete = False
+        self.conn = conn
+        self.as_of = as_of
+        self.stamp = now.isoformat(sep=" ", timespec="seconds")
+        self.run = _Run(conn, settings, now, as_of)
+        self.units = {u.code: u for u in self.run.units}
+        self.next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM payment").fetchone()[0]
+        row = conn.execute(
+            "SELECT last FROM receipt_counter WHERE year = ?", (as_of.year,)
+        ).fetchone()
+        self.receipt = row[0] if row else 0
+        self.first_receipt = self.receipt
+        self._open: dict[int, list[list]] = {}
+        self.payments: list[tuple] = []
+        self.allocations: list[tuple] = []
+        self.settled: list[tuple[str, int]] = []
+
+    def open_bills(self, unit_id: int) -> list[list]:
+        """A unit's open bills as [bill id, party id, owed], oldest due first (read once; for
+        a big statement every open bill of the estate is read in one go)."""
+        if self.bulk:
+            self.bulk = False
+            fast = self.conn.cursor()
+            fast.row_factory = None
+            for bill_id, unit, party_id, owed in fast.execute(
+                "SELECT b.id, b.unit_id, b.party_id, b.amount_fen + coalesce((SELECT "
+                "sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0) - coalesce((SELECT "
+                "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0) FROM bill b "
+                "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.settled_on IS NULL "
+                "ORDER BY b.due_on, f.position, b.id"
+            ):
+                if owed > 0:
+                    self._open.setdefault(unit, []).append([bill_id, party_id, owed])
+            self.complete = True
+        bills = self._open.get(unit_id)
+        if bills is None and self.complete:
+            return []
+        if bills is None:
+            bills = self._open[unit_id] = [
+                [bill_id, party_id, owed]
+                for bill_id, party_id, owed in self.conn.execute(
+                    "SELECT b.id, b.party_id, b.amount_fen + coalesce((SELECT sum(amount_fen) "
+                    "FROM adjustment WHERE bill_id = b.id), 0) - coalesce((SELECT "
+                    "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0) FROM bill b "
+                    "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.unit_id = ? "
+                    "AND b.settled_on IS NULL ORDER BY b.due_on, f.position, b.id",
+                    (unit_id,),
+                )
+                if owed > 0
+            ]
+        return bills
+
+    def record(
+        self,
+        code: str,
+        amount_fen: int,
+        *,
+        channel: str,
+        ref: str | None,
+        paid_on: date,
+        note: str = "",
+        payer: str = "",
+        source: str = "",
+        cashier: str = "",
+    ) -> str:
+        """Queue one payment; return its receipt number."""
+        unit = self.units[code]
+        party = self.run.payer_on(unit, self.run.holdings.get(unit.id, ()), paid_on)
+        self.receipt += 1
+        receipt = f"{self.as_of.year}-{self.receipt:06d}"
+        payment_id = self.next_id
+        self.next_id += 1
+        self.payments.append(
+            (
+                payment_id,
+                receipt,
+                unit.id,
+                party,
+                amount_fen,
+                channel,
+                ref,
+                paid_on.isoformat(),
+                cashier,
+                note,
+                payer,
+                source,
+                "",
+                self.as_of.isoformat(),
+                self.stamp,
+            )
+        )
+        money = amount_fen
+        day = paid_on.isoformat()
+        for bill in self.open_bills(unit.id):
+            if money <= 0:
+                break
+            if bill[1] != party or bill[2] <= 0:
+                continue
+            amount = min(money, bill[2])
+            bill[2] -= amount
+            money -= amount
+            self.allocations.append((payment_id, bill[0], amount, day, self.stamp))
+            if bill[2] == 0:
+                self.settled.append((day, bill[0]))
+        return receipt
+
+    def flush(self) -> None:
+        conn = self.conn
+        conn.executemany(
+            "INSERT INTO payment (id, receipt_no, unit_id, party_id, amount_fen, channel, ref, "
+            "paid_on, cashier, note, payer, source, invoice, recorded_on, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.payments,
+        )
+        conn.executemany(
+            "INSERT INTO allocation (payment_id, bill_id, amount_fen, allocated_on, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            self.allocations,
+        )
+        conn.executemany("UPDATE bill SET settled_on = ? WHERE id = ?", self.settled)
+        if self.receipt != self.first_receipt:
+            conn.execute(
+                "INSERT INTO receipt_counter (year, last) VALUES (?, ?) "
+                "ON CONFLICT (year) DO UPDATE SET last = excluded.last",
+                (self.as_of.year, self.receipt),
+            )
+        self.payments, self.allocations, self.settled = [], [], []

@@ -429,7 +429,7 @@ def reconcile(
 ) -> ReconcileReport:
     """Read a statement and record its incoming lines as payments, as one transaction."""
     from propfee.db import transaction
-    from propfee.ledger import record_payment
+    from propfee.ledger import PaymentBatch
 
     parsed = read_statement(path, profile)
     report = ReconcileReport(
@@ -441,6 +441,7 @@ def reconcile(
     with transaction(conn, dry_run=dry_run):
         known = {r[0] for r in conn.execute("SELECT code FROM unit")}
         find_codes = CodeFinder(known)
+        batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of, size=len(parsed.lines))
         recorded_refs = {
             r[0]
             for r in conn.execute(
@@ -506,24 +507,21 @@ def reconcile(
                     )
                     report.review.append(Review(line, reason, found or finder.find(line)))
                     continue
-            payment = record_payment(
-                conn,
+            receipt = batch.record(
                 unit,
                 line.amount_fen,
                 channel=parsed.channel,
                 ref=line.ref,
                 paid_on=line.day,
-                as_of=as_of,
-                now=now,
-                settings=settings,
                 note=line.memo[:200],
                 payer=line.counterparty,
                 source=f"reconcile {parsed.file}",
             )
             recorded_refs.add(line.ref)
-            report.recorded.append((line, unit, payment.receipt_no or ""))
+            report.recorded.append((line, unit, receipt))
         if errors:
             raise RowErrors(errors)
+        batch.flush()
     if progress is not None:
         progress(len(parsed.lines), len(parsed.lines))
     return report

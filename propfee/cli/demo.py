@@ -31,7 +31,8 @@ def demo(
     from propfee.demo import build_demo
 
     env = open_env(folder / "propfee.db", None, quiet)
-    report = build_demo(folder, as_of=parse_day(as_of), now=now())
+    day = parse_day(as_of)
+    report = build_demo(folder, as_of=day, now=now())
     r = report.roster
     db = report.db_path
     env.result(f"{'Rebuilt' if report.replaced else 'Built'} the demo estate in {folder}/")
@@ -51,11 +52,21 @@ def demo(
         f"  notices: {report.notices.notices} 缴费通知单 for {bills.months[-1]} in "
         f"{report.notices.html_path}, SMS file {report.notices.sms_path}"
     )
+    rec = report.reconciled
+    env.result(
+        f"  payments: {len(rec.recorded)} from {report.statement.name} "
+        f"({format_money(rec.recorded_fen)}), {len(rec.review)} waiting for review, "
+        "6 at the counter"
+    )
     env.result("")
     env.result("Try next:")
     env.result(f"  export PROPFEE_DB={db}")
     env.result("  propfee units list --building 1")
     env.result("  propfee units show 1-1-101")
     env.result("  propfee fees list")
+    env.result(f"  propfee reconcile {report.statement} --review-out 待确认.csv  # nothing new")
+    env.result(f"  propfee report daily --date {day}")
+    env.result("  propfee statement 1-1-101")
+    env.result("  propfee check")
     env.result(f"  propfee bill --period {bills.months[-1]}      # nothing new: already billed")
     env.result(f"  propfee export-units {folder / 'export.xlsx'} --mask")
