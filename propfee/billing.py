@@ -883,3 +883,162 @@ def adjust(
 
 
 __all__ = ["adjust", "months_to_bill", "price_str", "run_bills"]
+
+
+# ---------------------------------------------------------------- re-billing after a late change
+
+
+@dataclass
+class Move:
+    bill_id: int
+    period: str
+    item: str
+    first: str
+    last: str
+    from_party: str
+    to_party: str
+    amount_fen: int
+    new_bill_id: int
+
+
+def rebill(
+    conn: sqlite3.Connection,
+    unit_code: str,
+    *,
+    first_day: date,
+    as_of: date,
+    now,
+    settings,
+    operator: str = "",
+) -> list[Move]:
+    """Bring a unit's bills from ``first_day`` in line with who is responsible now — after a
+    sale or a delivery recorded once those days were already billed. Each day billed to the
+    wrong party is taken off its bill by a correction adjustment and billed to the right one
+    on a new bill of the same period; nothing is edited or deleted."""
+    from propfee import cells
+    from propfee.fees import load_items
+    from propfee.ledger import bill_balance
+
+    code = cells.unit_code(unit_code)
+    run = _Run(conn, settings, now, as_of)
+    unit = next((u for u in run.units if u.code == code), None)
+    if unit is None:
+        raise NotFound(f"no unit {code!r}")
+    items = {item.id: item for item in load_items(conn)}
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    names = dict(conn.execute("SELECT id, name FROM party"))
+    moves: list[Move] = []
+    for bill_id, item_id, party, period, seq_of_bill, frm, to, opening in conn.execute(
+        "SELECT id, fee_item_id, party_id, period, seq, covers_from, covers_to, opening FROM bill "
+        "WHERE unit_id = ? AND covers_to >= ? ORDER BY covers_from, id",
+        (unit.id, first_day.isoformat()),
+    ).fetchall():
+        item = items[item_id]
+        if opening or item.basis in ("metered", "one_off"):
+            continue
+        start = max(date.fromisoformat(frm), first_day)
+        end = date.fromisoformat(to)
+        taken = sorted(  # days a later bill of this period already took over (an earlier rebill)
+            (date.fromisoformat(a), date.fromisoformat(b))
+            for a, b in conn.execute(
+                "SELECT covers_from, covers_to FROM bill WHERE unit_id = ? AND fee_item_id = ? "
+                "AND period = ? AND seq > ?",
+                (unit.id, item_id, period, seq_of_bill),
+            )
+        )
+        spans, cursor = [], start
+        for a, b in taken:
+            if a > cursor:
+                spans.append((cursor, min(a - timedelta(days=1), end)))
+            cursor = max(cursor, b + timedelta(days=1))
+        if cursor <= end:
+            spans.append((cursor, end))
+        segments = [
+            (a, b, p)
+            for lo, hi in spans
+            if lo <= hi
+            for a, b, p in run.payer_segments(unit, lo, hi)
+            if p != party
+        ]
+        if not segments:
+            continue
+        cycle = periods.cycle_of(date.fromisoformat(period + "-01"), item.cycle)
+        prices = _price_runs(item, *cycle)
+        base = unit.area_x100 if item.basis == "area" else ONE
+        if base is None:
+            continue
+        seq = conn.execute(
+            "SELECT max(seq) + 1 FROM bill WHERE unit_id = ? AND fee_item_id = ? AND period = ?",
+            (unit.id, item.id, period),
+        ).fetchone()[0]
+        report = BillRunReport([period])
+        moved = 0
+        queued = []
+        for a, b, new_party in segments:
+            before = len(run.new_bills)
+            if run._add_segment(
+                item,
+                unit,
+                new_party,
+                period,
+                seq,
+                a,
+                b,
+                cycle,
+                prices,
+                base,
+                periods.due_date(cycle[0], item.due_day),
+                report,
+            ):
+                bill = run.new_bills[before]
+                moved += bill[9]
+                queued.append((bill, new_party))
+                seq += 1
+        if not moved:
+            run.new_bills = [b for b in run.new_bills if b not in {q[0] for q in queued}]
+            continue
+        balance = bill_balance(conn, bill_id)
+        if balance.net_fen - moved < balance.paid_fen:
+            raise PropfeeError(
+                f"bill {bill_id} ({item.name} {period}) has {format_money(balance.paid_fen)} "
+                f"paid on it; {format_money(moved)} of it belongs to another party now. Reverse "
+                "that payment first (propfee reverse RECEIPT), then re-bill"
+            )
+        if moved > balance.net_fen:
+            moved_text = format_money(moved)
+            raise PropfeeError(
+                f"bill {bill_id}: {moved_text} cannot be moved off a bill of "
+                f"{format_money(balance.net_fen)}"
+            )
+        conn.execute(
+            "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, made_on, "
+            "created_at) VALUES (?, ?, 'correction', ?, ?, ?, ?)",
+            (
+                bill_id,
+                -moved,
+                f"{first_day}起责任方变更，改由新账单收取",
+                operator or "rebill",
+                as_of.isoformat(),
+                stamp,
+            ),
+        )
+        for bill, new_party in queued:
+            moves.append(
+                Move(
+                    bill_id,
+                    period,
+                    item.code,
+                    bill[6],
+                    bill[7],
+                    names.get(party, ""),
+                    names.get(new_party, "") or settings.estate.developer,
+                    bill[9],
+                    bill[0],
+                )
+            )
+    run.flush(BillRunReport([]))
+    if moves:
+        from propfee.ledger import refresh_settled
+
+        refresh_settled(conn, sorted({m.bill_id for m in moves}), as_of)
+    return moves

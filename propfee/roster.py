@@ -1189,6 +1189,7 @@ class _Merge:
         self.errors: list[RowError] = []
         self.needs_area: list[RosterRow] = []
         self.needs_owner: list[RosterRow] = []
+        self.changed_on: list[tuple[int, str, str]] = []  # (unit, code, day) who pays changed
 
     def error(self, row: RosterRow, field_: str, value: str, message: str) -> None:
         label = self.roster.label(row.sheet, field_)
@@ -1302,6 +1303,15 @@ class _Merge:
         if merged != old:
             self.unit_updates.append((*merged, self.stamp, uid))
             changed = True
+            delivered_was, delivered_now = old[-2], merged[-2]
+            if delivered_now != delivered_was:
+                day = (
+                    min(d for d in (delivered_was, delivered_now) if d)
+                    if (delivered_was or delivered_now)
+                    else None
+                )
+                if day:
+                    self.changed_on.append((uid, row.code, day))
         held_owner = self.current.get((uid, "owner"))
         held_tenant = self.current.get((uid, "tenant"))
         if "payer" in self.present:
@@ -1345,6 +1355,8 @@ class _Merge:
                 self.ended.append((start, held.occupancy_id))
             self.occupy(uid, self.party_for(row.owner, row, "owner"), "owner", start, pays)
             report.owner_changes += 1
+            if start:
+                self.changed_on.append((uid, row.code, start))
             return True
         changed = self._details(row.owner, held, row, "owner")
         if held.pays != pays:
@@ -1527,6 +1539,16 @@ class _Merge:
             )
         if roster.skipped_footer:
             report.notices.append(f"{roster.skipped_footer} total/footnote row(s) skipped")
+        for uid, code, day in self.changed_on:
+            if conn.execute(
+                "SELECT 1 FROM bill WHERE unit_id = ? AND covers_to >= ? AND opening = 0 LIMIT 1",
+                (uid, day),
+            ).fetchone():
+                report.notices.append(
+                    f"{code}: days from {day} are already billed to whoever was responsible "
+                    f"before this change; bill them to the right party with: propfee rebill "
+                    f"{code} --from {day}"
+                )
         return report
 
 

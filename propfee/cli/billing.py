@@ -33,6 +33,7 @@ readings_app = typer.Typer(help="Meter readings for metered fee items.", no_args
 def register(app: typer.Typer) -> None:
     app.command("bill")(bill)
     app.command("adjust")(adjust)
+    app.command("rebill")(rebill)
     app.command("notices")(notices)
     app.command("import-history")(import_history)
     app.add_typer(readings_app, name="readings")
@@ -364,3 +365,51 @@ def import_history(
         + (f", {format_money(report.credit_fen)} left as credit" if report.credit_fen else "")
         + ("; dry run: nothing was written" if dry_run else "")
     )
+
+
+def rebill(
+    unit: Annotated[str, typer.Argument(help="The unit, e.g. 1-1-1001.")],
+    first: Annotated[
+        str,
+        typer.Option(
+            "--from", metavar="YYYY-MM-DD", help="The day the sale or delivery took effect."
+        ),
+    ],
+    operator: Annotated[str, typer.Option(help="Who made the correction.")] = "",
+    as_of: AsOfOpt = None,
+    dry_run: DryRunOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Re-bill a unit's days from a date to the party now responsible for them.
+
+    For a sale (过户) or a delivery recorded after those days were billed: each day billed to
+    the previous owner or the developer is taken off its bill by a correction and billed to
+    the new party on a new bill. Nothing is edited or deleted.
+
+    Example: propfee rebill 1-1-1003 --from 2026-12-10
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect()
+    with transaction(conn, dry_run=dry_run):
+        moves = billing.rebill(
+            conn,
+            unit,
+            first_day=parse_day(first, option="--from"),
+            as_of=parse_day(as_of),
+            now=now(),
+            settings=env.settings,
+            operator=operator,
+        )
+    if not moves:
+        env.result(f"{unit}: every bill from {first} already names the right party")
+        return
+    for m in moves:
+        env.result(
+            f"bill {m.bill_id} {m.item} {m.period}: {m.first}～{m.last} "
+            f"{format_money(m.amount_fen)} moved from {m.from_party or '—'} to "
+            f"{m.to_party} (new bill {m.new_bill_id})"
+        )
+    if dry_run:
+        env.result("dry run: nothing was written")
