@@ -48,6 +48,16 @@ def bill_balance(conn: sqlite3.Connection, bill_id: int) -> BillBalance | None:
     return BillBalance(*row) if row else None
 
 
+# A bill's settled-on day is the day it became paid as of every later day: the latest day of
+# anything that moved it (an allocation, an adjustment). A payment recorded late with an
+# earlier date therefore never makes a bill look paid on a day it was not.
+SETTLE_SQL = (
+    "UPDATE bill SET settled_on = max(?1, coalesce((SELECT max(allocated_on) FROM allocation "
+    "WHERE bill_id = ?2), ''), coalesce((SELECT max(made_on) FROM adjustment "
+    "WHERE bill_id = ?2), '')) WHERE id = ?2"
+)
+
+
 def refresh_settled(conn: sqlite3.Connection, bill_ids: list[int], on: date) -> None:
     """Keep the settled-on cache true for these bills after something changed them."""
     for bill_id in bill_ids:
@@ -55,10 +65,7 @@ def refresh_settled(conn: sqlite3.Connection, bill_ids: list[int], on: date) -> 
         if balance is None:
             continue
         if balance.outstanding_fen <= 0:
-            conn.execute(
-                "UPDATE bill SET settled_on = coalesce(settled_on, ?) WHERE id = ?",
-                (on.isoformat(), bill_id),
-            )
+            conn.execute(SETTLE_SQL, (on.isoformat(), bill_id))
         else:
             conn.execute("UPDATE bill SET settled_on = NULL WHERE id = ?", (bill_id,))
 
@@ -242,7 +249,7 @@ def _allocate(
             (payment_id, bill_id, amount, on, stamp),
         )
         if amount == left:
-            conn.execute("UPDATE bill SET settled_on = ? WHERE id = ?", (on, bill_id))
+            conn.execute(SETTLE_SQL, (on, bill_id))
         done.append((bill_id, amount, left - amount))
         money -= amount
     return done, money
@@ -809,11 +816,19 @@ def check(conn: sqlite3.Connection) -> list[Problem]:
             add("integrity", result)
     for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
         add("orphan", f"{table} row {rowid} points at a missing {parent}")
-    for bid, amount, adjusted, paid, settled in conn.execute(
+    for bid, amount, adjusted, paid, settled, last_move in conn.execute(
         "SELECT b.id, b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment "
         "WHERE bill_id = b.id), 0), coalesce((SELECT sum(amount_fen) FROM allocation "
-        "WHERE bill_id = b.id), 0), b.settled_on FROM bill b"
+        "WHERE bill_id = b.id), 0), b.settled_on, max(coalesce((SELECT max(allocated_on) "
+        "FROM allocation WHERE bill_id = b.id), ''), coalesce((SELECT max(made_on) "
+        "FROM adjustment WHERE bill_id = b.id), '')) FROM bill b"
     ):
+        if settled is not None and settled < last_move:
+            add(
+                "settled",
+                f"bill {bid}: settled_on {settled} is before its last payment or adjustment "
+                f"({last_move})",
+            )
         net = amount + adjusted
         if net < 0:
             add("bill", f"bill {bid}: adjustments take it below zero ({format_money(net)})")
@@ -1008,7 +1023,7 @@ class PaymentBatch:
             "VALUES (?, ?, ?, ?, ?)",
             self.allocations,
         )
-        conn.executemany("UPDATE bill SET settled_on = ? WHERE id = ?", self.settled)
+        conn.executemany(SETTLE_SQL, self.settled)
         if self.receipt != self.first_receipt:
             conn.execute(
                 "INSERT INTO receipt_counter (year, last) VALUES (?, ?) "
