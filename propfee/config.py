@@ -93,10 +93,58 @@ class Payment:
 
 
 @dataclass(frozen=True)
+class Dunning:
+    """Tiered, differentiated collection (分阶段、差异化催收), with the seeds' defaults."""
+
+    buckets: tuple[int, ...] = (15, 30, 90, 365)  # aging bucket edges in days overdue
+    call_from: int = 16  # days overdue: phone call or visit
+    notice_from: int = 31  # formal 催缴通知书 with proof of delivery
+    legal_from: int = 90  # and a delivered notice whose deadline passed unpaid
+    deadline_days: int = 15  # a notice's final deadline, counted from the day it is made
+    chronic_periods: int = 3  # late periods in 12 months that make a payer chronic
+    chronic_shift: int = 8  # a chronic payer reaches call and notice this many days sooner
+    quiet_start: str = "21:00"  # no message is produced from here …
+    quiet_end: str = "08:00"  # … to here
+    min_days_between: int = 7  # at most one message to a party in this many days
+    notice_prefix: str = "催"  # notice numbers read 催2026-0001
+
+    def check(self, file: str) -> None:
+        edges = list(self.buckets)
+        if not edges or edges != sorted(edges) or edges[0] < 1 or len(set(edges)) != len(edges):
+            raise ConfigError(
+                f"{file}: dunning.buckets must be rising day counts, e.g. [15, 30, 90, 365]"
+            )
+        if not 1 <= self.call_from <= self.notice_from <= self.legal_from:
+            raise ConfigError(f"{file}: dunning needs 1 ≤ call_from ≤ notice_from ≤ legal_from")
+        if self.deadline_days < 1:
+            raise ConfigError(f"{file}: dunning.deadline_days must be at least 1")
+        for key in ("quiet_start", "quiet_end"):
+            value = getattr(self, key)
+            try:
+                hours, minutes = (int(x) for x in value.split(":"))
+                if not (0 <= hours < 24 and 0 <= minutes < 60):
+                    raise ValueError
+            except ValueError:
+                raise ConfigError(f'{file}: dunning.{key} must be a time such as "21:00"') from None
+
+    def quiet(self, at) -> bool:
+        """True when ``at`` (a time) falls in the quiet hours."""
+        start = tuple(int(x) for x in self.quiet_start.split(":"))
+        end = tuple(int(x) for x in self.quiet_end.split(":"))
+        now = (at.hour, at.minute)
+        if start == end:
+            return False
+        if start < end:
+            return start <= now < end
+        return now >= start or now < end
+
+
+@dataclass(frozen=True)
 class Settings:
     estate: Estate = field(default_factory=Estate)
     billing: Billing = field(default_factory=Billing)
     payment: Payment = field(default_factory=Payment)
+    dunning: Dunning = field(default_factory=Dunning)
     language: str = "zh"
     template_dir: str = ""
     source: str = ""  # the file these came from, "" for built-in defaults
@@ -135,6 +183,7 @@ def load_settings(path: Path | None) -> Settings:
     data["source"] = str(path)
     settings = _build(Settings, data, str(path), "")
     settings.billing.check(str(path))
+    settings.dunning.check(str(path))
     return settings
 
 

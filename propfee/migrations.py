@@ -243,9 +243,66 @@ def m002_billing(conn: sqlite3.Connection) -> None:
     )
 
 
+def m003_dunning(conn: sqlite3.Connection) -> None:
+    """The contact log (every reminder, call, visit and letter, with its full text) and the
+    proofs of delivery that make a demand count (民法典 第195条)."""
+    run_script(
+        conn,
+        """
+        CREATE INDEX bill_settled ON bill (settled_on);
+
+        CREATE TABLE contact (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            party_id INTEGER REFERENCES party (id),
+            at TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('phone', 'visit', 'sms', 'wechat', 'letter',
+                'registered-mail', 'email', 'call-list', 'legal-review')),
+            outcome TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            promise_on TEXT,
+            tier TEXT NOT NULL DEFAULT '',
+            bill_id INTEGER REFERENCES bill (id),
+            notice_no TEXT,
+            deadline_on TEXT,
+            amount_fen INTEGER,
+            addressee TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL DEFAULT '',
+            staff TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT 'staff',
+            forced INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1)),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX contact_unit ON contact (unit_id, at);
+        CREATE INDEX contact_party ON contact (party_id, at);
+        CREATE INDEX contact_notice ON contact (notice_no) WHERE notice_no IS NOT NULL;
+        CREATE UNIQUE INDEX contact_one_reminder ON contact (unit_id, tier, bill_id)
+            WHERE source = 'remind' AND forced = 0;
+
+        CREATE TABLE contact_delivery (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contact (id),
+            delivered_on TEXT NOT NULL,
+            proof TEXT NOT NULL,
+            staff TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX contact_delivery_contact ON contact_delivery (contact_id);
+
+        CREATE TABLE notice_counter (
+            year INTEGER PRIMARY KEY,
+            last INTEGER NOT NULL
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
+    m003_dunning,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -172,7 +172,7 @@ def load_profile(name: str, *, beside: Path | None = None) -> Profile | None:
 # ---------------------------------------------------------------- reading
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     row: int
     sheet: str
@@ -212,8 +212,11 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
     channel = profile.channel if profile is not None else None
     found = False
     for sheet in sheets:
-        rows = list(sheet.rows())
-        head = rows[:40]
+        import itertools
+
+        stream = sheet.rows()
+        head = list(itertools.islice(stream, 40))
+        rows = itertools.chain(head, stream)
         match = find_header(
             head,
             index,

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from propfee import db
+from propfee import db, dunning, ledger
 from propfee.cli import app
+from propfee.config import DEFAULTS
+from propfee.db import transaction
 
 AS_OF = date(2026, 11, 15)
 NOW = datetime(2026, 11, 15, 9, 30, 0)
@@ -230,6 +232,81 @@ def bills(conn, code=None):
     return [
         tuple(r) for r in conn.execute(sql + " ORDER BY u.code, f.code, b.period, b.seq", params)
     ]
+
+
+MONTHS = ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
+
+
+def pay(conn, unit, fen, day):
+    with transaction(conn):
+        ledger.record_payment(
+            conn,
+            unit,
+            fen,
+            channel="cash",
+            ref=None,
+            paid_on=day,
+            as_of=day,
+            now=NOW,
+            settings=DEFAULTS,
+        )
+
+
+def contact(conn, unit, outcome, at, **extra):
+    with transaction(conn):
+        return dunning.add_contact(
+            conn,
+            unit,
+            channel="phone",
+            outcome=outcome,
+            at=at,
+            now=NOW,
+            settings=DEFAULTS,
+            **extra,
+        )
+
+
+@pytest.fixture
+def history(conn, tmp_path):
+    """A history small enough to work out by hand. Bills for June–November 2026; the
+    property fee is due on the 15th, parking on the 1st. As of 2026-11-10:
+
+      1-101 张三  223.43/month, paid June–August on 08-20 (late), paid again 11-12 (after)
+                  → September (56 days) and October (26 days) open: 446.86, chronic → notice
+      1-102 李四  300.00 + parking 100.00 (due the 1st), paid on the 1st June–October
+                  → November parking open: 9 days, 100.00
+      2-201 李四  250.00/month, paid June–September on the 10th → October open: 26 days
+                  → the party 李四 has two late periods in all: occasional
+      S-101 公司  254.10/month, never paid → 5 periods, 148 days, chronic → notice
+      3-301 王五  200.00/month, never paid, a recorded service dispute → held at dispute
+      3-302 赵六  200.00/month, paid June–September; promised on 11-04 to pay by 11-08
+    """
+    estate(
+        conn,
+        tmp_path,
+        [
+            home("1-101", area="89.37", owner="张三", phone="13800000001"),
+            home("1-102", area="120", owner="李四", phone="13800000002"),
+            home("2-201", area="100", owner="李四", phone="13800000002"),
+            home("S-101", kind="商铺", area="60.5", owner="陇原商贸有限公司", phone="0931-8765432"),
+            home("3-301", area="80", owner="王五", phone="13800000003"),
+            home("3-302", area="80", owner="赵六", phone="13800000004"),
+        ],
+    )
+    add_fee(conn)
+    add_fee(conn, "SHOP", price="4.20", kinds=("commercial",))
+    add_fee(conn, "PARK", price="100.00", basis="fixed", due_day=1, units=["1-102"])
+    run(conn, *MONTHS, as_of=date(2026, 6, 1))
+    pay(conn, "1-101", 67029, date(2026, 8, 20))
+    pay(conn, "1-101", 22343, date(2026, 11, 12))
+    for month in range(6, 11):
+        pay(conn, "1-102", 40000, date(2026, month, 1))
+    for month in range(6, 10):
+        pay(conn, "2-201", 25000, date(2026, month, 10))
+        pay(conn, "3-302", 20000, date(2026, month, 10))
+    contact(conn, "3-301", "dispute", datetime(2026, 10, 20, 10), note="电梯长期故障")
+    contact(conn, "3-302", "promised", datetime(2026, 11, 4, 15), promise_on=date(2026, 11, 8))
+    return conn
 
 
 from hypothesis import settings  # noqa: E402

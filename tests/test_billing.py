@@ -468,24 +468,45 @@ def test_a_sale_recorded_after_billing_is_rebilled_to_the_buyer(conn, tmp_path):
     estate(conn, tmp_path, [home("1-1-103", area="100")])
     add_fee(conn)
     run(conn, "2026-12", "2027-01", as_of=date(2026, 12, 1))
-    path = write_csv(tmp_path / "sale.csv", [["房号", "业主", "过户日期"],
-                                             ["1-1-103", "钱买", "2026-12-10"]])
+    path = write_csv(
+        tmp_path / "sale.csv", [["房号", "业主", "过户日期"], ["1-1-103", "钱买", "2026-12-10"]]
+    )
     report = roster.import_roster(conn, path, as_of=date(2027, 1, 5), now=NOW)
     assert any("propfee rebill 1-1-103 --from 2026-12-10" in n for n in report.notices)
     with transaction(conn):
-        moves = billing.rebill(conn, "1-1-103", first_day=date(2026, 12, 10),
-                               as_of=date(2027, 1, 5), now=NOW, settings=DEFAULTS)
+        moves = billing.rebill(
+            conn,
+            "1-1-103",
+            first_day=date(2026, 12, 10),
+            as_of=date(2027, 1, 5),
+            now=NOW,
+            settings=DEFAULTS,
+        )
     # 250.00 × 22/31 = 177.42 of December, and all of January
     assert [(m.period, m.first, m.last, m.amount_fen, m.to_party) for m in moves] == [
         ("2026-12", "2026-12-10", "2026-12-31", 17742, "钱买"),
-        ("2027-01", "2027-01-01", "2027-01-31", 25000, "钱买")]
+        ("2027-01", "2027-01-01", "2027-01-31", 25000, "钱买"),
+    ]
     lines = {(b.period, b.party): b.outstanding_fen for b in ledger.unit_bills(conn, 1)}
-    assert lines == {("2026-12", "张三"): 7258, ("2026-12", "钱买"): 17742,
-                     ("2027-01", "张三"): 0, ("2027-01", "钱买"): 25000}
+    assert lines == {
+        ("2026-12", "张三"): 7258,
+        ("2026-12", "钱买"): 17742,
+        ("2027-01", "张三"): 0,
+        ("2027-01", "钱买"): 25000,
+    }
     assert ledger.check(conn) == []
     with transaction(conn):
-        assert billing.rebill(conn, "1-1-103", first_day=date(2026, 12, 10),
-                              as_of=date(2027, 1, 5), now=NOW, settings=DEFAULTS) == []
+        assert (
+            billing.rebill(
+                conn,
+                "1-1-103",
+                first_day=date(2026, 12, 10),
+                as_of=date(2027, 1, 5),
+                now=NOW,
+                settings=DEFAULTS,
+            )
+            == []
+        )
 
 
 def test_rebilling_refuses_to_take_paid_days_off_a_bill(conn, tmp_path):
@@ -495,12 +516,31 @@ def test_rebilling_refuses_to_take_paid_days_off_a_bill(conn, tmp_path):
     add_fee(conn)
     run(conn, "2026-12", as_of=date(2026, 12, 1))
     with transaction(conn):
-        ledger.record_payment(conn, "1-1-103", 25000, channel="cash", ref=None,
-                              paid_on=date(2026, 12, 2), as_of=date(2026, 12, 2), now=NOW,
-                              settings=DEFAULTS)
-    roster.import_roster(conn, write_csv(tmp_path / "s.csv", [["房号", "业主", "过户日期"],
-                                                              ["1-1-103", "钱买", "2026-12-10"]]),
-                         as_of=date(2026, 12, 20), now=NOW)
+        ledger.record_payment(
+            conn,
+            "1-1-103",
+            25000,
+            channel="cash",
+            ref=None,
+            paid_on=date(2026, 12, 2),
+            as_of=date(2026, 12, 2),
+            now=NOW,
+            settings=DEFAULTS,
+        )
+    roster.import_roster(
+        conn,
+        write_csv(
+            tmp_path / "s.csv", [["房号", "业主", "过户日期"], ["1-1-103", "钱买", "2026-12-10"]]
+        ),
+        as_of=date(2026, 12, 20),
+        now=NOW,
+    )
     with pytest.raises(PropfeeError, match="Reverse that payment first"), transaction(conn):
-        billing.rebill(conn, "1-1-103", first_day=date(2026, 12, 10), as_of=date(2026, 12, 20),
-                       now=NOW, settings=DEFAULTS)
+        billing.rebill(
+            conn,
+            "1-1-103",
+            first_day=date(2026, 12, 10),
+            as_of=date(2026, 12, 20),
+            now=NOW,
+            settings=DEFAULTS,
+        )

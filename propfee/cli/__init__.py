@@ -93,12 +93,13 @@ def _root(
     """
 
 
-from propfee.cli import billing, demo, fees, ledger, roster  # noqa: E402  (registers commands)
+from propfee.cli import arrears, billing, demo, fees, ledger, roster  # noqa: E402
 
 roster.register(app)
 fees.register(app)
 billing.register(app)
 ledger.register(app)
+arrears.register(app)
 demo.register(app)
 
 

@@ -1,0 +1,378 @@
+"""Arrears: who owes what as of a day, since when, in which aging bucket, and which dunning
+tier that puts them in.
+
+Everything is exact as of the day D: a bill is overdue when it was due before D and is not
+paid as of D — payments and adjustments made after D do not count, bills due on or after D are
+not overdue — and each bill's unpaid amount falls in exactly one bucket, so the buckets of a
+row add up to its outstanding total. Only the bills still open at D are read: those never
+settled, and those settled after D (``bill.settled_on`` is indexed for this).
+
+The tier follows the seeds' 分阶段、差异化催收: ``gentle`` (a message, 1–15 days), ``call`` (a
+call or visit, 16–30), ``notice`` (a formal 催缴通知书 with proof of delivery, 31+), ``legal``
+(long overdue after a delivered notice whose deadline passed, or an explicit refusal). A
+recorded service dispute holds the unit at ``dispute`` — fix the service first; a promise to
+pay holds it at ``promised`` until the promised day, and a broken promise escalates.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from propfee import cells
+
+TIERS = ("gentle", "call", "notice", "legal")
+HOLDS = ("dispute", "promised", "plan")
+TIER_LABELS = {
+    "gentle": "温馨提醒",
+    "call": "电话/上门",
+    "notice": "催缴通知书",
+    "legal": "法律程序",
+    "dispute": "服务争议",
+    "promised": "承诺缴费",
+    "plan": "分期协议",
+}
+HISTORY_LABELS = {"good": "按时缴费", "occasional": "偶有逾期", "chronic": "经常逾期"}
+
+
+def bucket_labels(edges: tuple[int, ...]) -> list[str]:
+    """(15, 30, 90, 365) -> ["1-15", "16-30", "31-90", "91-365", "365+"]."""
+    labels, low = [], 1
+    for edge in edges:
+        labels.append(f"{low}-{edge}")
+        low = edge + 1
+    labels.append(f"{edges[-1]}+")
+    return labels
+
+
+def bucket_of(days: int, edges: tuple[int, ...]) -> int:
+    for index, edge in enumerate(edges):
+        if days <= edge:
+            return index
+    return len(edges)
+
+
+@dataclass
+class OverdueBill:
+    id: int
+    period: str
+    item: str
+    covers_from: str
+    covers_to: str
+    due_on: str
+    owed_fen: int
+    days: int
+    basis: str
+
+
+@dataclass
+class Contact:
+    at: str
+    channel: str
+    outcome: str
+    reason: str
+    promise_on: str | None
+    tier: str
+
+
+@dataclass
+class OverdueRow:
+    unit_id: int
+    unit: str
+    building: str
+    kind: str
+    party_id: int | None
+    payer: str
+    party_kind: str
+    phones: str
+    developer: bool
+    bills: list[OverdueBill]
+    outstanding_fen: int = 0
+    oldest_due: str = ""
+    days_overdue: int = 0
+    buckets: list[int] = field(default_factory=list)
+    history: str = "good"
+    late_periods: int = 0
+    tier: str = "gentle"
+    days_tier: str = "gentle"
+    last_contact: Contact | None = None
+    reason: str = ""
+    promise_on: str | None = None
+    dispute: bool = False
+    notice_deadline_passed: bool = False
+
+    @property
+    def oldest_bill_id(self) -> int:
+        return self.bills[0].id
+
+    @property
+    def business(self) -> bool:
+        return self.party_kind == "company" or self.kind in ("commercial", "office")
+
+    @property
+    def phone(self) -> str:
+        return self.phones.split("/")[0] if self.phones else ""
+
+
+def overdue(
+    conn: sqlite3.Connection,
+    *,
+    as_of: date,
+    settings,
+    building: str | None = None,
+    min_days: int | None = None,
+    tier: str | None = None,
+    reason: str | None = None,
+) -> list[OverdueRow]:
+    """Every (party, unit) with bills overdue as of ``as_of``, oldest first within each."""
+    day = as_of.isoformat()
+    edges = settings.dunning.buckets
+    fast = conn.cursor()
+    fast.row_factory = None
+    select = (
+        "SELECT b.id, b.unit_id, b.party_id, b.period, f.name, b.covers_from, b.covers_to, "
+        "b.due_on, b.basis, b.amount_fen + coalesce((SELECT sum(a.amount_fen) FROM adjustment a "
+        "WHERE a.bill_id = b.id AND a.made_on <= ?1), 0) - coalesce((SELECT sum(l.amount_fen) "
+        "FROM allocation l WHERE l.bill_id = b.id AND l.allocated_on <= ?1), 0) "
+        "FROM bill b JOIN fee_item f ON f.id = b.fee_item_id "
+    )
+    groups: dict[tuple, list[OverdueBill]] = defaultdict(list)
+    for part in (
+        "WHERE b.settled_on IS NULL AND b.due_on < ?1",
+        "WHERE b.settled_on > ?1 AND b.due_on < ?1",
+    ):
+        for bid, uid, pid, period, item, frm, to, due_on, basis, owed in fast.execute(
+            select + part, (day,)
+        ):
+            if owed > 0:
+                days = (as_of - date.fromisoformat(due_on)).days
+                groups[(pid, uid)].append(
+                    OverdueBill(bid, period, item, frm, to, due_on, owed, days, basis)
+                )
+    if not groups:
+        return []
+    units = _by_id(conn, "SELECT id, code, building, kind FROM unit", {k[1] for k in groups})
+    parties = _by_id(
+        conn,
+        "SELECT id, name, kind, phones, is_developer FROM party",
+        {k[0] for k in groups if k[0] is not None},
+    )
+    history = _late_periods(conn, {k[0] for k in groups if k[0] is not None}, as_of)
+    contacts = _contacts(conn, {k[1] for k in groups}, as_of)
+    rows = []
+    place = cells.building_part(building) if building else None
+    for (pid, uid), bills in groups.items():
+        code, unit_building, kind = units[uid]
+        if place is not None and unit_building != place:
+            continue
+        name, party_kind, phones, developer = parties.get(pid, ("", "company", "", 1))
+        bills.sort(key=lambda b: (b.due_on, b.id))
+        row = OverdueRow(
+            uid,
+            code,
+            unit_building,
+            kind,
+            pid,
+            name,
+            party_kind,
+            phones or "",
+            bool(developer),
+            bills,
+        )
+        row.outstanding_fen = sum(b.owed_fen for b in bills)
+        row.oldest_due = bills[0].due_on
+        row.days_overdue = bills[0].days
+        row.buckets = [0] * (len(edges) + 1)
+        for bill in bills:
+            row.buckets[bucket_of(bill.days, edges)] += bill.owed_fen
+        # the history is the record before the current lapse: the oldest period still
+        # overdue is the one being reminded about, not a mark against the payer
+        row.late_periods = max(history.get(pid, 0) - 1, 0)
+        row.history = (
+            "good"
+            if row.late_periods == 0
+            else "chronic"
+            if row.late_periods >= settings.dunning.chronic_periods
+            else "occasional"
+        )
+        _decide(row, contacts.get(uid, []), as_of, settings.dunning)
+        rows.append(row)
+    rows = [
+        r
+        for r in rows
+        if (min_days is None or r.days_overdue >= min_days)
+        and (tier is None or r.tier == tier)
+        and (reason is None or r.reason == reason)
+    ]
+    rows.sort(key=lambda r: (-r.days_overdue, r.unit))
+    return rows
+
+
+def _by_id(conn: sqlite3.Connection, sql: str, ids: set) -> dict:
+    found = {}
+    for row in conn.execute(
+        sql + " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(ids)),)
+    ):
+        found[row[0]] = tuple(row[1:])
+    return found
+
+
+def _late_periods(conn: sqlite3.Connection, parties: set, as_of: date) -> dict[int, int]:
+    """Periods due in the 12 months before ``as_of`` that a party paid late or has not paid."""
+    since = (as_of - timedelta(days=365)).isoformat()
+    day = as_of.isoformat()
+    return {
+        pid: count
+        for pid, count in conn.execute(
+            "SELECT party_id, count(DISTINCT period) FROM bill WHERE party_id IN "
+            "(SELECT value FROM json_each(?)) AND due_on > ? AND due_on < ? "
+            "AND (settled_on IS NULL OR settled_on > due_on) GROUP BY party_id",
+            (json.dumps(sorted(parties)), since, day),
+        )
+    }
+
+
+def _contacts(conn: sqlite3.Connection, units: set, as_of: date) -> dict[int, list[tuple]]:
+    """Each unit's contacts up to the end of ``as_of``, oldest first, with whether a letter's
+    delivery was proved (and when)."""
+    end = f"{as_of.isoformat()} 23:59:59"
+    found: dict[int, list[tuple]] = defaultdict(list)
+    for row in conn.execute(
+        "SELECT c.unit_id, c.at, c.channel, c.outcome, c.reason, c.promise_on, c.tier, "
+        "c.deadline_on, c.bill_id, (SELECT min(d.delivered_on) FROM contact_delivery d "
+        "WHERE d.contact_id = c.id) FROM contact c WHERE c.unit_id IN "
+        "(SELECT value FROM json_each(?)) AND c.at <= ? ORDER BY c.at, c.id",
+        (json.dumps(sorted(units)), end),
+    ):
+        found[row[0]].append(tuple(row[1:]))
+    return found
+
+
+def days_tier(days: int, history: str, rules) -> str:
+    shift = rules.chronic_shift if history == "chronic" else 0
+    if days >= rules.notice_from - shift:
+        return "notice"
+    if days >= rules.call_from - shift:
+        return "call"
+    return "gentle"
+
+
+def _decide(row: OverdueRow, contacts: list[tuple], as_of: date, rules) -> None:
+    """The tier, from the days overdue and the history of contacts."""
+    day = as_of.isoformat()
+    row.days_tier = days_tier(row.days_overdue, row.history, rules)
+    tier = row.days_tier
+    dispute = refused = False
+    promise: tuple | None = None
+    notice_passed = False
+    open_bill_ids = {b.id for b in row.bills}
+    oldest_due = row.oldest_due
+    for (
+        at,
+        channel,
+        outcome,
+        reason,
+        promise_on,
+        contact_tier,
+        deadline,
+        bill_id,
+        delivered,
+    ) in contacts:
+        if channel not in ("call-list", "legal-review"):
+            row.last_contact = Contact(at, channel, outcome, reason, promise_on, contact_tier)
+        if reason:
+            row.reason = reason
+        if outcome == "dispute" or reason == "dispute":
+            dispute = True
+        if outcome == "resolved":
+            dispute = False
+        if outcome == "refused" or reason == "refusal":
+            refused = True
+        if outcome == "promised" and promise_on:
+            promise = (
+                promise_on,
+                contact_tier
+                or days_tier(
+                    (date.fromisoformat(at[:10]) - date.fromisoformat(row.oldest_due)).days,
+                    row.history,
+                    rules,
+                ),
+            )
+            row.promise_on = promise_on
+        if (
+            channel == "letter"
+            and delivered
+            and deadline
+            and deadline < day
+            and (bill_id in open_bill_ids or oldest_due < at[:10])
+        ):
+            notice_passed = True  # a bill the letter demanded is still unpaid
+    row.dispute = dispute
+    row.notice_deadline_passed = notice_passed
+    if dispute:
+        row.tier = "dispute"  # fix the service first: never escalated to notice or legal
+        return
+    if (notice_passed and row.days_overdue >= rules.legal_from) or (
+        refused and row.days_overdue >= rules.notice_from
+    ):
+        row.tier = "legal"
+        return
+    if promise is not None:
+        promised_on, held = promise
+        if promised_on >= day:
+            row.tier = "promised"
+            return
+        # a broken promise escalates: at least one step above where it stood
+        step = TIERS.index(held) + 1 if held in TIERS else 1
+        tier = max(tier, TIERS[min(step, 2)], key=TIERS.index)
+    row.tier = tier
+
+
+# ---------------------------------------------------------------- summaries
+
+
+@dataclass
+class BuildingSummary:
+    building: str
+    units: int
+    outstanding_fen: int
+    buckets: list[int]
+    tiers: dict[str, int]
+
+
+def by_building(rows: list[OverdueRow], edges: tuple[int, ...]) -> list[BuildingSummary]:
+    summary: dict[str, BuildingSummary] = {}
+    for row in rows:
+        entry = summary.setdefault(
+            row.building,
+            BuildingSummary(row.building, 0, 0, [0] * (len(edges) + 1), defaultdict(int)),
+        )
+        entry.units += 1
+        entry.outstanding_fen += row.outstanding_fen
+        for index, fen in enumerate(row.buckets):
+            entry.buckets[index] += fen
+        entry.tiers[row.tier] += 1
+    from propfee.roster import natural_key
+
+    return sorted(summary.values(), key=lambda s: natural_key(s.building or "~"))
+
+
+@dataclass
+class BoardLine:
+    unit: str
+    periods: str
+    amount_fen: int
+
+
+def notice_board(rows: list[OverdueRow]) -> list[BoardLine]:
+    """Room, periods and amount only: what may be posted inside the estate — no names, no
+    phones (个人信息保护法 第25条; LEGAL rule 10)."""
+    lines = []
+    for row in sorted(rows, key=lambda r: r.unit):
+        months = sorted({b.period for b in row.bills})
+        text = months[0] if len(months) == 1 else f"{months[0]}至{months[-1]}"
+        lines.append(BoardLine(row.unit, text, row.outstanding_fen))
+    return lines

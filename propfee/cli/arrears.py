@@ -1,0 +1,670 @@
+"""Arrears and dunning: overdue, remind, contact add | deliver | list."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from propfee import arrears, cells, dunning
+from propfee.cli.common import (
+    AsOfOpt,
+    Col,
+    ConfigOpt,
+    DbOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    NoMaskOpt,
+    QuietOpt,
+    emit,
+    now,
+    open_env,
+    parse_day,
+    write_json,
+)
+from propfee.db import transaction
+from propfee.errors import InvalidValue
+from propfee.money import decimal_str, format_money
+
+contact_app = typer.Typer(
+    help="The contact log: calls, visits, messages, letters.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("overdue")(overdue)
+    app.command("remind")(remind)
+    app.add_typer(contact_app, name="contact")
+
+
+def _row_json(row: arrears.OverdueRow, labels: list[str], mask: bool) -> dict:
+    last = row.last_contact
+    return {
+        "unit": row.unit,
+        "building": row.building,
+        "payer": row.payer,
+        "phone": cells.mask_phone(row.phone) if mask else row.phone,
+        "outstanding": decimal_str(row.outstanding_fen),
+        "oldest_due": row.oldest_due,
+        "days_overdue": row.days_overdue,
+        "buckets": {
+            label: decimal_str(fen) for label, fen in zip(labels, row.buckets, strict=True)
+        },
+        "tier": row.tier,
+        "history": row.history,
+        "last_contact": (
+            {"at": last.at, "channel": last.channel, "outcome": last.outcome} if last else None
+        ),
+        "reason": row.reason or None,
+        "promise_date": row.promise_on,
+        "periods": [b.period for b in row.bills],
+    }
+
+
+def overdue(
+    building: Annotated[str | None, typer.Option(help="Only this building.")] = None,
+    min_days: Annotated[
+        int | None, typer.Option(help="Only rows at least this many days overdue.")
+    ] = None,
+    tier: Annotated[
+        str | None,
+        typer.Option(help="Only this tier: gentle, call, notice, legal, dispute, promised."),
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Only this recorded reason: forgot, dispute, hardship, refusal, other."),
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="building: a summary per building.")] = None,
+    notice_board: Annotated[
+        bool,
+        typer.Option(
+            "--notice-board", help="Room, period and amount only, for a notice inside the estate."
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE.xlsx|.html", help="Also write the list as a file.")
+    ] = None,
+    no_mask: NoMaskOpt = False,
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Who owes what as of a day: aging buckets, tier, last contact, reason, promise.
+
+    Exact as of --as-of: payments after it do not count and bills due on or after it are not
+    overdue. --notice-board prints only room, period and amount (never names or phones).
+
+    Example: propfee overdue --as-of 2026-11-30 --min-days 31 --format json
+    """
+    env = open_env(db, config)
+    day = parse_day(as_of)
+    if tier and tier not in (*arrears.TIERS, *arrears.HOLDS):
+        raise InvalidValue(f"--tier must be one of {', '.join((*arrears.TIERS, *arrears.HOLDS))}")
+    if by not in (None, "building"):
+        raise InvalidValue("--by takes: building")
+    settings = env.settings
+    rows = arrears.overdue(
+        env.connect(),
+        as_of=day,
+        settings=settings,
+        building=building,
+        min_days=min_days,
+        tier=tier,
+        reason=reason,
+    )
+    labels = arrears.bucket_labels(settings.dunning.buckets)
+    if notice_board:
+        _board(env, rows, day, fmt, out)
+        return
+    if by == "building":
+        _by_building(env, rows, labels, fmt, out)
+        return
+    mask = not no_mask
+    data = [_row_json(r, labels, mask) for r in rows]
+    total = sum(r.outstanding_fen for r in rows)
+    if out is not None:
+        _write_overdue(out, rows, labels, mask)
+    if fmt is Format.json:
+        write_json(
+            {
+                "as_of": day.isoformat(),
+                "rows": data,
+                "total": {
+                    "units": len(rows),
+                    "outstanding": decimal_str(total),
+                    "buckets": {
+                        label: decimal_str(sum(r.buckets[i] for r in rows))
+                        for i, label in enumerate(labels)
+                    },
+                },
+            }
+        )
+        return
+    if fmt is Format.csv:
+        flat = [
+            {
+                **{k: v for k, v in d.items() if k not in ("buckets", "last_contact", "periods")},
+                **{f"bucket {k}": v for k, v in d["buckets"].items()},
+                "last_contact": (
+                    f"{d['last_contact']['at']} {d['last_contact']['channel']} "
+                    f"{d['last_contact']['outcome']}"
+                    if d["last_contact"]
+                    else ""
+                ),
+            }
+            for d in data
+        ]
+        columns = [Col(k, k) for k in flat[0]] if flat else [Col("unit", "unit")]
+        emit(env, flat, columns, fmt)
+        return
+    table = []
+    for row, d in zip(rows, data, strict=True):
+        last = row.last_contact
+        table.append(
+            {
+                "unit": row.unit,
+                "payer": row.payer,
+                "phone": d["phone"],
+                "outstanding": d["outstanding"],
+                "oldest_due": row.oldest_due,
+                "days": row.days_overdue,
+                **{f"b{i}": decimal_str(f) if f else "" for i, f in enumerate(row.buckets)},
+                "tier": arrears.TIER_LABELS[row.tier],
+                "history": arrears.HISTORY_LABELS[row.history],
+                "last": f"{last.at[:10]} {dunning.OUTCOME_LABELS.get(last.outcome, last.outcome)}"
+                if last
+                else "",
+                "reason": dunning.REASON_LABELS.get(row.reason, row.reason),
+                "promise": row.promise_on or "",
+            }
+        )
+    footer = {
+        "unit": "合计",
+        "payer": f"{len(rows)}户",
+        "outstanding": decimal_str(total),
+        **{f"b{i}": decimal_str(sum(r.buckets[i] for r in rows)) for i in range(len(labels))},
+    }
+    emit(
+        env,
+        table,
+        [
+            Col("unit", "房号"),
+            Col("payer", "缴费人"),
+            Col("phone", "电话"),
+            Col("outstanding", "欠费", "right"),
+            Col("oldest_due", "最早到期"),
+            Col("days", "逾期天数", "right"),
+            *[Col(f"b{i}", f"{label}天", "right") for i, label in enumerate(labels)],
+            Col("tier", "催缴阶段"),
+            Col("history", "缴费习惯"),
+            Col("last", "最近联系"),
+            Col("reason", "原因"),
+            Col("promise", "承诺日期"),
+        ],
+        fmt,
+        title=f"截至 {day} 逾期欠费",
+        footer=footer,
+    )
+
+
+def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
+    from decimal import Decimal
+
+    from propfee.export import write_table
+
+    headers = [
+        "房号",
+        "楼栋",
+        "缴费人",
+        "电话",
+        "欠费",
+        "最早到期",
+        "逾期天数",
+        *[f"{label}天" for label in labels],
+        "催缴阶段",
+        "缴费习惯",
+        "最近联系",
+        "原因",
+        "承诺日期",
+    ]
+    table = []
+    for r in rows:
+        last = r.last_contact
+        table.append(
+            [
+                r.unit,
+                r.building,
+                r.payer,
+                cells.mask_phone(r.phone) if mask else r.phone,
+                Decimal(decimal_str(r.outstanding_fen)),
+                r.oldest_due,
+                r.days_overdue,
+                *[Decimal(decimal_str(f)) for f in r.buckets],
+                arrears.TIER_LABELS[r.tier],
+                arrears.HISTORY_LABELS[r.history],
+                f"{last.at[:10]} {last.channel} {last.outcome}" if last else "",
+                dunning.REASON_LABELS.get(r.reason, r.reason),
+                r.promise_on or "",
+            ]
+        )
+    write_table(out, headers, table, sheet="逾期欠费", text_columns=("房号", "楼栋", "电话"))
+
+
+def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
+    lines = arrears.notice_board(rows)
+    data = [
+        {"unit": line.unit, "periods": line.periods, "amount": decimal_str(line.amount_fen)}
+        for line in lines
+    ]
+    if out is not None:
+        if out.suffix.lower() == ".html":
+            from propfee.render import render
+
+            out.write_text(
+                render(
+                    env.settings,
+                    "zh/notice_board.html",
+                    {"estate": env.settings.estate, "as_of": day.isoformat(), "lines": lines},
+                ),
+                encoding="utf-8",
+            )
+        else:
+            from decimal import Decimal
+
+            from propfee.export import write_table
+
+            write_table(
+                out,
+                ["房号", "欠费期间", "金额"],
+                [[d["unit"], d["periods"], Decimal(d["amount"])] for d in data],
+                sheet="欠费公示",
+                text_columns=("房号",),
+            )
+    emit(
+        env,
+        data,
+        (Col("unit", "房号"), Col("periods", "欠费期间"), Col("amount", "金额", "right")),
+        fmt,
+        title=f"物业费缴纳情况公示（截至 {day}）",
+    )
+
+
+def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
+    summary = arrears.by_building(rows, env.settings.dunning.buckets)
+    tiers = (*arrears.TIERS, *arrears.HOLDS)
+    columns = [
+        Col("building", "楼栋"),
+        Col("units", "欠费户数", "right"),
+        Col("outstanding", "欠费", "right"),
+        *[Col(f"bucket:{label}", f"{label}天", "right") for label in labels],
+        *[Col(f"tier:{t}", arrears.TIER_LABELS[t], "right") for t in tiers],
+    ]
+    data = [
+        {
+            "building": s.building,
+            "units": s.units,
+            "outstanding": decimal_str(s.outstanding_fen),
+            **{f"bucket:{label}": decimal_str(s.buckets[i]) for i, label in enumerate(labels)},
+            **{f"tier:{t}": s.tiers.get(t, 0) for t in tiers},
+        }
+        for s in summary
+    ]
+    document = [
+        {
+            "building": s.building,
+            "units": s.units,
+            "outstanding": decimal_str(s.outstanding_fen),
+            "buckets": {label: decimal_str(s.buckets[i]) for i, label in enumerate(labels)},
+            "tiers": {t: s.tiers.get(t, 0) for t in tiers},
+        }
+        for s in summary
+    ]
+    if out is not None:
+        from decimal import Decimal
+
+        from propfee.export import write_table
+
+        write_table(
+            out,
+            [c.header for c in columns],
+            [
+                [
+                    d[c.key]
+                    if c.key in ("building", "units") or c.key.startswith("tier:")
+                    else Decimal(d[c.key])
+                    for c in columns
+                ]
+                for d in data
+            ],
+            sheet="按楼栋汇总",
+            text_columns=("楼栋",),
+        )
+    emit(env, data, columns, fmt, title="按楼栋汇总", document=document)
+
+
+def _clock(value: str | None) -> time:
+    if not value:
+        return now().time()
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise InvalidValue(f"--at {value!r} is not a time (use HH:MM)") from None
+
+
+def remind(
+    out: Annotated[
+        Path, typer.Option(help="Folder for the messages, call list and letters.")
+    ] = Path("催缴"),
+    tier: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these tiers (repeatable): gentle, call, notice, legal."),
+    ] = None,
+    thanks: Annotated[
+        bool,
+        typer.Option(
+            "--thanks", help="Thank every party that cleared its arrears since its last reminder."
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Remind again at a tier already reminded for the same oldest bill.")
+    ] = False,
+    send_cmd: Annotated[
+        str | None,
+        typer.Option(
+            metavar="CMD",
+            help="Run CMD PHONE TEXT per message (text also on stdin); a message "
+            "is logged as sent only if CMD exits 0.",
+        ),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HH:MM", help="The time of day [default: now]; no message in quiet hours."
+        ),
+    ] = None,
+    language: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    staff: Annotated[
+        str,
+        typer.Option(
+            envvar="PROPFEE_OPERATOR",
+            help="Who runs the reminders, kept with each one as evidence.",
+        ),
+    ] = "",
+    as_of: AsOfOpt = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Produce the reminders due, by tier, and log each one as a contact.
+
+    gentle: one message per party in sms.csv; call: call-list.xlsx/.csv and call scripts;
+    notice: numbered 催缴通知书 letters (HTML, one A4 page each), awaiting proof of delivery;
+    legal: legal-review.xlsx. A re-run produces nothing new; no message in quiet hours or more
+    often than the settings allow.
+
+    Example: propfee remind --as-of 2026-11-30 --out 催缴/2026-11
+    """
+    env = open_env(db, config, quiet)
+    for name in tier or []:
+        if name not in arrears.TIERS:
+            raise InvalidValue(f"--tier must be one of {', '.join(arrears.TIERS)}")
+    day = parse_day(as_of)
+    conn = env.connect(dry_run=dry_run)
+    with transaction(conn, dry_run=dry_run):
+        report = dunning.remind(
+            conn,
+            as_of=day,
+            at=_clock(at),
+            now=now(),
+            settings=env.settings,
+            out_dir=out,
+            tiers=tier or None,
+            force=force,
+            send_cmd=send_cmd,
+            language=language,
+            dry_run=dry_run,
+            thanks=thanks,
+            staff=staff,
+        )
+    if fmt is Format.json:
+        write_json(
+            {
+                "as_of": report.as_of,
+                "produced": report.produced,
+                "skipped": report.skipped,
+                "files": [str(f) for f in report.files],
+                "notices": report.notices,
+                "sent": report.sent,
+                "failed": report.failed,
+                "dry_run": dry_run,
+            }
+        )
+        return
+    made = ", ".join(f"{k} {v}" for k, v in report.produced.items() if v) or "nothing new"
+    env.result(
+        f"{report.as_of}: {made}"
+        + (
+            f"; skipped: {', '.join(f'{k} {v}' for k, v in report.skipped.items())}"
+            if report.skipped
+            else ""
+        )
+    )
+    for path in report.files:
+        env.result(f"  {path}")
+    if send_cmd:
+        env.result(
+            f"  sent {report.sent} message(s)"
+            + (f", {len(report.failed)} failed" if report.failed else "")
+        )
+    for failure in report.failed[:10]:
+        env.warn(f"not sent: {failure}")
+    if dry_run:
+        env.result("dry run: nothing was written")
+
+
+@contact_app.command("add")
+def contact_add(
+    unit: Annotated[str, typer.Argument(help="The unit, e.g. 1-1-1001.")],
+    channel: Annotated[
+        str, typer.Option(help="phone | visit | sms | wechat | letter | registered-mail | email")
+    ],
+    outcome: Annotated[
+        str,
+        typer.Option(
+            help="reached | promised | dispute | hardship | refused | unreachable | resolved"
+        ),
+    ],
+    reason: Annotated[str, typer.Option(help="forgot | dispute | hardship | refusal | other")] = "",
+    promise_date: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="When they promised to pay.")
+    ] = None,
+    note: Annotated[str, typer.Option(help="What was said or done.")] = "",
+    content: Annotated[str, typer.Option(help="The full text sent, for a message or letter.")] = "",
+    staff: Annotated[
+        str, typer.Option(envvar="PROPFEE_OPERATOR", help="Who made the contact.")
+    ] = "",
+    at: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD HH:MM", help="When [default: now].")
+    ] = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Log a call, visit or message: its outcome, the reason and any promise. Append-only.
+
+    A dispute (服务争议) holds the unit out of notice and legal tiers until a contact with
+    --outcome resolved; a promise holds its tier until the promised day.
+
+    Example: propfee contact add 1-1-1001 --channel phone --outcome promised --promise-date 2026-12-05 --note "出差，月初缴"
+    """
+    env = open_env(db, config, quiet)
+    when = now() if not at else _when(at)
+    conn = env.connect()
+    with transaction(conn):
+        entry = dunning.add_contact(
+            conn,
+            unit,
+            channel=channel,
+            outcome=outcome,
+            at=when,
+            now=now(),
+            settings=env.settings,
+            reason=reason,
+            promise_on=parse_day(promise_date, option="--promise-date") if promise_date else None,
+            note=note,
+            staff=staff,
+            content=content,
+        )
+    env.result(
+        f"logged: {entry.unit} {entry.at} {entry.channel} {entry.outcome}"
+        + (f" ({entry.reason})" if entry.reason else "")
+        + (f", promised {entry.promise_on}" if entry.promise_on else "")
+    )
+
+
+def _when(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidValue(f"--at {value!r} is not a date and time (YYYY-MM-DD HH:MM)") from None
+
+
+@contact_app.command("deliver")
+def contact_deliver(
+    notice_no: Annotated[str, typer.Argument(help="The notice number, e.g. 催2026-0001.")],
+    proof: Annotated[
+        str,
+        typer.Option(
+            help="The proof: a signature, an EMS or registered-mail number, a message receipt."
+        ),
+    ],
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date", metavar="YYYY-MM-DD", help="When it was delivered [default: today]."
+        ),
+    ] = None,
+    staff: Annotated[str, typer.Option(envvar="PROPFEE_OPERATOR", help="Who recorded it.")] = "",
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Record the proof that a 催缴通知书 was delivered; from then the demand counts.
+
+    Example: propfee contact deliver 催2026-0001 --proof "EMS 1234567890123" --date 2026-12-03
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect()
+    with transaction(conn):
+        entry = dunning.deliver(
+            conn, notice_no, proof=proof, on=parse_day(day, option="--date"), now=now(), staff=staff
+        )
+    env.result(
+        f"{notice_no} ({entry.unit}): delivered {entry.deliveries[-1][0]}, proof "
+        f"{entry.deliveries[-1][1]}"
+    )
+
+
+@contact_app.command("list")
+def contact_list(
+    unit: Annotated[str | None, typer.Argument(help="Only this unit.")] = None,
+    since: Annotated[str | None, typer.Option(metavar="YYYY-MM-DD")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Show the full text sent.")] = False,
+    no_mask: NoMaskOpt = False,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The contact log: every reminder, call, visit and letter with its proof of delivery.
+
+    Example: propfee contact list 1-1-1001 --full
+    """
+    env = open_env(db, config)
+    entries = dunning.list_contacts(
+        env.connect(), unit_code=unit, since=parse_day(since, option="--since") if since else None
+    )
+    mask = not no_mask
+    data = [
+        {
+            "unit": e.unit,
+            "at": e.at,
+            "channel": e.channel,
+            "outcome": e.outcome,
+            "reason": e.reason or None,
+            "promise_date": e.promise_on,
+            "tier": e.tier or None,
+            "notice_no": e.notice_no,
+            "deadline": e.deadline_on,
+            "amount": decimal_str(e.amount_fen) if e.amount_fen is not None else None,
+            "addressee": e.addressee,
+            "phone": cells.mask_phone(e.phone) if mask else e.phone,
+            "staff": e.staff,
+            "note": e.note,
+            "content": e.content,
+            "source": e.source,
+            "delivered": [{"date": d, "proof": p, "staff": s} for d, p, s in e.deliveries],
+        }
+        for e in entries
+    ]
+    if fmt is not Format.table:
+        emit(
+            env,
+            data,
+            [
+                Col(k, k)
+                for k in (
+                    "unit",
+                    "at",
+                    "channel",
+                    "outcome",
+                    "reason",
+                    "notice_no",
+                    "amount",
+                    "addressee",
+                    "phone",
+                )
+            ],
+            fmt,
+            document=data,
+        )
+        return
+    table = [
+        {
+            "unit": d["unit"],
+            "at": d["at"][:16],
+            "channel": d["channel"],
+            "outcome": dunning.OUTCOME_LABELS.get(d["outcome"], d["outcome"]),
+            "reason": dunning.REASON_LABELS.get(d["reason"] or "", d["reason"] or ""),
+            "notice": d["notice_no"] or "",
+            "amount": d["amount"] or "",
+            "delivered": "; ".join(f"{x['date']} {x['proof']}" for x in d["delivered"]),
+            "note": (d["content"] if full else d["note"]) or "",
+        }
+        for d in data
+    ]
+    emit(
+        env,
+        table,
+        (
+            Col("unit", "房号"),
+            Col("at", "时间"),
+            Col("channel", "方式"),
+            Col("outcome", "结果"),
+            Col("reason", "原因"),
+            Col("notice", "通知书编号"),
+            Col("amount", "金额", "right"),
+            Col("delivered", "送达"),
+            Col("note", "内容" if full else "备注"),
+        ),
+        fmt,
+        title="联系记录",
+    )
+
+
+__all__ = ["format_money"]

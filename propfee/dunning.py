@@ -1,0 +1,802 @@
+"""Reminders (催缴) and the contact log.
+
+``remind`` takes every overdue party at its tier and produces what that tier asks for: a
+message (gentle), a line on the call list with a call script (call), a numbered 催缴通知书
+(notice), a line on the list for legal review (legal). Each is logged as a contact with its
+full text — a letter as awaiting delivery until ``deliver`` records the proof that makes the
+demand count (民法典 第195条). At most one reminder per (unit, tier, oldest unpaid bill): a
+re-run produces nothing new unless forced. No message is produced in the quiet hours, nor
+more often than the settings allow (LEGAL rule 10).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shlex
+import sqlite3
+import subprocess
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from propfee import cells
+from propfee.arrears import OverdueRow, overdue
+from propfee.errors import InvalidValue, NotFound, PropfeeError
+from propfee.money import format_money, price_str
+from propfee.render import render
+
+CHANNELS = ("phone", "visit", "sms", "wechat", "letter", "registered-mail", "email")
+OUTCOMES = ("reached", "promised", "dispute", "hardship", "refused", "unreachable", "resolved")
+REASONS = ("forgot", "dispute", "hardship", "refusal", "other")
+REASON_LABELS = {
+    "forgot": "忘记缴费",
+    "dispute": "服务争议",
+    "hardship": "经济困难",
+    "refusal": "拒绝缴费",
+    "other": "其他",
+}
+OUTCOME_LABELS = {
+    "reached": "已联系",
+    "promised": "承诺缴费",
+    "dispute": "服务争议",
+    "hardship": "经济困难",
+    "refused": "拒绝缴费",
+    "unreachable": "未联系上",
+    "resolved": "争议已解决",
+    "sent": "已发送",
+    "prepared": "待发送",
+    "awaiting-delivery": "待送达",
+    "listed": "已列入",
+    "thanked": "已致谢",
+}
+
+
+# ---------------------------------------------------------------- the contact log
+
+
+@dataclass
+class ContactEntry:
+    id: int
+    unit: str
+    at: str
+    channel: str
+    outcome: str
+    reason: str
+    promise_on: str | None
+    tier: str
+    notice_no: str | None
+    deadline_on: str | None
+    amount_fen: int | None
+    addressee: str
+    phone: str
+    content: str
+    staff: str
+    note: str
+    source: str
+    deliveries: list[tuple[str, str, str]] = field(default_factory=list)  # day, proof, staff
+
+
+def add_contact(
+    conn: sqlite3.Connection,
+    unit_code: str,
+    *,
+    channel: str,
+    outcome: str,
+    at: datetime,
+    now: datetime,
+    settings,
+    reason: str = "",
+    promise_on: date | None = None,
+    note: str = "",
+    staff: str = "",
+    content: str = "",
+) -> ContactEntry:
+    """Log a call, visit or message by staff. Append-only."""
+    from propfee.billing import responsible_party
+
+    if channel not in CHANNELS:
+        raise InvalidValue(f"--channel must be one of {', '.join(CHANNELS)}")
+    if outcome not in OUTCOMES:
+        raise InvalidValue(f"--outcome must be one of {', '.join(OUTCOMES)}")
+    if reason and reason not in REASONS:
+        raise InvalidValue(f"--reason must be one of {', '.join(REASONS)}")
+    if outcome == "promised" and promise_on is None:
+        raise InvalidValue("a promise to pay needs --promise-date")
+    if promise_on is not None and promise_on < at.date():
+        raise InvalidValue(f"--promise-date {promise_on} is before the contact ({at.date()})")
+    reason = reason or {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}.get(
+        outcome, ""
+    )
+    unit_id = _unit_id(conn, unit_code)
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    party = responsible_party(conn, unit_id, at.date(), settings, stamp)
+    name, phones = conn.execute("SELECT name, phones FROM party WHERE id = ?", (party,)).fetchone()
+    oldest = conn.execute(
+        "SELECT id FROM bill WHERE unit_id = ? AND settled_on IS NULL ORDER BY due_on, id LIMIT 1",
+        (unit_id,),
+    ).fetchone()
+    cursor = conn.execute(
+        "INSERT INTO contact (unit_id, party_id, at, channel, outcome, reason, promise_on, "
+        "bill_id, addressee, phone, content, staff, note, source, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'staff', ?)",
+        (
+            unit_id,
+            party,
+            at.isoformat(sep=" ", timespec="seconds"),
+            channel,
+            outcome,
+            reason,
+            promise_on.isoformat() if promise_on else None,
+            oldest[0] if oldest else None,
+            name,
+            (phones or "").split("/")[0],
+            content,
+            staff,
+            note,
+            stamp,
+        ),
+    )
+    return list_contacts(conn, contact_id=cursor.lastrowid)[0]
+
+
+def deliver(
+    conn: sqlite3.Connection,
+    notice_no: str,
+    *,
+    proof: str,
+    on: date,
+    now: datetime,
+    staff: str = "",
+) -> ContactEntry:
+    """Record the proof that a notice was delivered (a signature, an EMS or registered-mail
+    number, a message receipt): from then the demand counts."""
+    if not proof.strip():
+        raise InvalidValue("--proof is required: a signature, EMS or registered-mail number …")
+    found = conn.execute(
+        "SELECT id, at FROM contact WHERE notice_no = ? ORDER BY id", (notice_no.strip(),)
+    ).fetchall()
+    if not found:
+        raise NotFound(f"no notice {notice_no!r}")
+    made = found[0][1][:10]
+    if on.isoformat() < made:
+        raise InvalidValue(f"delivered on {on}, before the notice was made ({made})")
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    already = conn.execute(
+        "SELECT 1 FROM contact_delivery WHERE contact_id = ? AND delivered_on = ? AND proof = ?",
+        (found[0][0], on.isoformat(), proof.strip()),
+    ).fetchone()
+    if already:  # the same proof recorded again: nothing new
+        return list_contacts(conn, contact_id=found[0][0])[0]
+    conn.executemany(
+        "INSERT INTO contact_delivery (contact_id, delivered_on, proof, staff, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(cid, on.isoformat(), proof.strip(), staff, stamp) for cid, _at in found],
+    )
+    return list_contacts(conn, contact_id=found[0][0])[0]
+
+
+def list_contacts(
+    conn: sqlite3.Connection,
+    *,
+    unit_code: str | None = None,
+    contact_id: int | None = None,
+    since: date | None = None,
+) -> list[ContactEntry]:
+    where, params = [], []
+    if unit_code is not None:
+        where.append("c.unit_id = ?")
+        params.append(_unit_id(conn, unit_code))
+    if contact_id is not None:
+        where.append("c.id = ?")
+        params.append(contact_id)
+    if since is not None:
+        where.append("c.at >= ?")
+        params.append(since.isoformat())
+    sql = (
+        "SELECT c.id, u.code, c.at, c.channel, c.outcome, c.reason, c.promise_on, c.tier, "
+        "c.notice_no, c.deadline_on, c.amount_fen, c.addressee, c.phone, c.content, c.staff, "
+        "c.note, c.source FROM contact c JOIN unit u ON u.id = c.unit_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY c.at, c.id"
+    )
+    entries = [ContactEntry(*row) for row in conn.execute(sql, params)]
+    if entries:
+        ids = {e.id: e for e in entries}
+        for cid, day, proof, staff in conn.execute(
+            "SELECT contact_id, delivered_on, proof, staff FROM contact_delivery "
+            f"WHERE contact_id IN ({','.join('?' * len(ids))}) ORDER BY id",
+            list(ids),
+        ):
+            ids[cid].deliveries.append((day, proof, staff))
+    return entries
+
+
+def _unit_id(conn: sqlite3.Connection, unit_code: str) -> int:
+    row = conn.execute(
+        "SELECT id FROM unit WHERE code = ?", (cells.unit_code(unit_code),)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no unit {unit_code!r}")
+    return row[0]
+
+
+# ---------------------------------------------------------------- reminders
+
+
+@dataclass
+class RemindReport:
+    as_of: str
+    produced: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("gentle", "call", "notice", "legal", "thanks"), 0)
+    )
+    skipped: dict[str, int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # notice numbers made
+    dry_run: bool = False
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def _next_notice(conn: sqlite3.Connection, year: int, prefix: str) -> str:
+    last = conn.execute(
+        "INSERT INTO notice_counter (year, last) VALUES (?, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+        (year,),
+    ).fetchone()[0]
+    return f"{prefix}{year}-{last:04d}"
+
+
+def _context(settings, as_of: date) -> dict:
+    return {"estate": settings.estate, "payment": settings.payment, "as_of": as_of.isoformat()}
+
+
+_HISTORY_RANK = {"good": 0, "occasional": 1, "chronic": 2}
+
+
+@dataclass
+class PartyDue:
+    """One responsible party's overdue units that a reminder run takes up together: one
+    message, one call, one letter per party, however many units it holds."""
+
+    tier: str
+    rows: list[OverdueRow]
+
+    @property
+    def first(self) -> OverdueRow:
+        return self.rows[0]
+
+    @property
+    def unit_ids(self) -> list[int]:
+        return [r.unit_id for r in self.rows]
+
+    @property
+    def units(self) -> str:
+        from propfee.roster import natural_key
+
+        return "、".join(sorted((r.unit for r in self.rows), key=natural_key))
+
+    @property
+    def outstanding_fen(self) -> int:
+        return sum(r.outstanding_fen for r in self.rows)
+
+    @property
+    def days(self) -> int:
+        return max(r.days_overdue for r in self.rows)
+
+    @property
+    def history(self) -> str:
+        return max((r.history for r in self.rows), key=_HISTORY_RANK.__getitem__)
+
+    @property
+    def reason(self) -> str:
+        return next((r.reason for r in self.rows if r.reason), "")
+
+    def context(self) -> dict:
+        first = self.first
+        bills = sorted(
+            (
+                {
+                    "unit": row.unit,
+                    "period": b.period,
+                    "item": b.item,
+                    "covers_from": b.covers_from,
+                    "covers_to": b.covers_to,
+                    "due_on": b.due_on,
+                    "owed_fen": b.owed_fen,
+                    "basis": b.basis,
+                }
+                for row in self.rows
+                for b in row.bills
+            ),
+            key=lambda b: (b["due_on"], b["unit"]),
+        )
+        return {
+            "unit": self.units,
+            "units": self.units.split("、"),
+            "lines": letter_lines(bills),
+            "payer": first.payer,
+            "business": any(r.business for r in self.rows),
+            "history": self.history,
+            "late_periods": max(r.late_periods for r in self.rows),
+            "outstanding_fen": self.outstanding_fen,
+            "oldest_due": min(r.oldest_due for r in self.rows),
+            "days": self.days,
+            "tier": self.tier,
+            "reason": self.reason,
+            "bills": bills,
+        }
+
+
+def letter_lines(bills: list[dict], limit: int = 18) -> list[dict]:
+    """The rows of a letter's table: one per bill, or — when there are more than ``limit`` —
+    runs of back-to-back periods of the same unit, item and amount in one row that still
+    states the amount of each period (LEGAL rule 2) and keeps a letter on one page."""
+    lines = [{**b, "periods": 1, "each_fen": b["owed_fen"], "last_due": b["due_on"]} for b in bills]
+    if len(lines) <= limit:
+        return lines
+    merged: list[dict] = []
+    for line in sorted(lines, key=lambda b: (b["unit"], b["item"], b["covers_from"])):
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and (last["unit"], last["item"], last["each_fen"], last["basis"])
+            == (line["unit"], line["item"], line["each_fen"], line["basis"])
+            and date.fromisoformat(line["covers_from"])
+            == date.fromisoformat(last["covers_to"]) + timedelta(days=1)
+        ):
+            last["covers_to"] = line["covers_to"]
+            last["last_due"] = line["due_on"]
+            last["periods"] += 1
+            last["owed_fen"] += line["owed_fen"]
+        else:
+            merged.append(dict(line))
+    return sorted(merged, key=lambda b: (b["due_on"], b["unit"], b["item"]))
+
+
+def _by_party(rows: list[OverdueRow], tiers: list[str] | None, report) -> list[PartyDue]:
+    """Group the overdue rows by responsible party; a party is reminded at the highest tier
+    among its units. Units on hold (a dispute, a promise not yet due) are left out."""
+    from propfee.arrears import TIERS
+
+    groups: dict[object, list[OverdueRow]] = {}
+    for row in rows:
+        if row.tier not in TIERS:
+            report.skip(f"held: {row.tier}")
+            continue
+        key = row.party_id if row.party_id is not None else ("unit", row.unit_id)
+        groups.setdefault(key, []).append(row)
+    parties = []
+    for members in groups.values():
+        members.sort(key=lambda r: (-r.days_overdue, r.unit))
+        tier = max((r.tier for r in members), key=TIERS.index)
+        if tiers and tier not in tiers:
+            continue
+        parties.append(PartyDue(tier, members))
+    parties.sort(key=lambda p: (-p.days, p.first.unit))
+    return parties
+
+
+def remind(
+    conn: sqlite3.Connection,
+    *,
+    as_of: date,
+    at: time,
+    now: datetime,
+    settings,
+    out_dir: Path | None,
+    tiers: list[str] | None = None,
+    force: bool = False,
+    send_cmd: str | None = None,
+    language: str = "zh",
+    dry_run: bool = False,
+    thanks: bool = False,
+    staff: str = "",
+) -> RemindReport:
+    """Produce and log the reminders due as of ``as_of`` (inside the caller's transaction)."""
+    rules = settings.dunning
+    report = RemindReport(as_of.isoformat(), dry_run=dry_run)
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    at_text = datetime.combine(as_of, at).isoformat(sep=" ", timespec="seconds")
+    quiet = rules.quiet(at)
+    common = _context(settings, as_of)
+    last_message = _last_messages(conn)
+    done_keys = {
+        tuple(r)
+        for r in conn.execute("SELECT unit_id, tier, bill_id FROM contact WHERE source = 'remind'")
+    }
+
+    def may_message(party_id) -> bool:
+        last = last_message.get(party_id)
+        return last is None or last <= (as_of - timedelta(days=rules.min_days_between)).isoformat()
+
+    def log(
+        unit_ids: list[int],
+        party_id,
+        *,
+        channel: str,
+        outcome: str,
+        tier: str,
+        content: str,
+        bill_ids: list | None = None,
+        notice_no=None,
+        deadline=None,
+        amounts: list | None = None,
+        addressee="",
+        phone="",
+    ) -> None:
+        """One contact per unit, each with the full text that went out (LEGAL rule 3)."""
+        conn.executemany(
+            "INSERT INTO contact (unit_id, party_id, at, channel, outcome, tier, bill_id, "
+            "notice_no, deadline_on, amount_fen, addressee, phone, content, staff, source, "
+            "forced, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'remind', ?, ?)",
+            [
+                (
+                    unit_id,
+                    party_id,
+                    at_text,
+                    channel,
+                    outcome,
+                    tier,
+                    bill_ids[index] if bill_ids else None,
+                    notice_no,
+                    deadline,
+                    amounts[index] if amounts else None,
+                    addressee,
+                    phone,
+                    content,
+                    staff,
+                    int(force),
+                    stamp,
+                )
+                for index, unit_id in enumerate(unit_ids)
+            ],
+        )
+
+    sms_rows: list[tuple[str, str]] = []
+    if thanks:
+        _thanks(
+            conn,
+            as_of,
+            settings,
+            report,
+            sms_rows,
+            log,
+            quiet,
+            send_cmd,
+            language,
+            common,
+        )
+    else:
+        parties = _by_party(overdue(conn, as_of=as_of, settings=settings), tiers, report)
+        calls, letters, legal = [], [], []
+        for party in parties:
+            first, tier = party.first, party.tier
+            if first.developer and tier != "notice":
+                report.skip("the developer (reminded by letter only)")
+                continue
+            if not force:
+                # at most one reminder per (unit, tier, oldest unpaid bill)
+                party.rows = [
+                    r for r in party.rows if (r.unit_id, tier, r.oldest_bill_id) not in done_keys
+                ]
+                if not party.rows:
+                    report.skip("already reminded at this tier")
+                    continue
+            r = party.context()
+            context = {**common, "r": r}
+            bill_ids = [row.oldest_bill_id for row in party.rows]
+            amounts = [row.outstanding_fen for row in party.rows]
+            entry = {
+                "unit_ids": party.unit_ids,
+                "party_id": first.party_id,
+                "tier": tier,
+                "bill_ids": bill_ids,
+                "amounts": amounts,
+                "addressee": first.payer,
+                "phone": first.phone,
+            }
+            if tier == "gentle":
+                if quiet:
+                    report.skip("quiet hours")
+                    continue
+                if not first.phone:
+                    report.skip("no phone")
+                    continue
+                if not may_message(first.party_id):  # --force does not lift this
+                    report.skip("messaged too recently")
+                    continue
+                text = " ".join(render(settings, f"{language}/remind_sms.txt", context).split())
+                if send_cmd and not _send(send_cmd, first.phone, text, report):
+                    continue
+                sms_rows.append((first.phone, text))
+                log(
+                    **entry, channel="sms", outcome="sent" if send_cmd else "prepared", content=text
+                )
+                last_message[first.party_id] = as_of.isoformat()
+            elif tier == "call":
+                script = render(settings, f"{language}/call_script.txt", context)
+                calls.append((party, script))
+                log(**entry, channel="call-list", outcome="listed", content=script)
+            elif tier == "notice":
+                if not may_message(first.party_id):  # --force does not lift this
+                    report.skip("messaged too recently")
+                    continue
+                number = _next_notice(conn, as_of.year, rules.notice_prefix)
+                deadline = (as_of + timedelta(days=rules.deadline_days)).isoformat()
+                letter = {
+                    **context,
+                    "notice_no": number,
+                    "deadline": deadline,
+                    "basis": _fee_basis(conn, party, as_of),
+                }
+                letters.append(letter)
+                text = render(settings, f"{language}/notice_letter.txt", letter)
+                log(
+                    **entry,
+                    channel="letter",
+                    outcome="awaiting-delivery",
+                    content=text,
+                    notice_no=number,
+                    deadline=deadline,
+                )
+                last_message[first.party_id] = as_of.isoformat()
+                report.notices.append(number)
+            else:
+                legal.append(party)
+                text = (
+                    f"{party.units} {first.payer} {format_money(party.outstanding_fen)}"
+                    f" 逾期{party.days}天"
+                )
+                log(**entry, channel="legal-review", outcome="listed", content=text)
+            report.produced[tier] += 1
+        if out_dir is not None and not dry_run:
+            _write_outputs(
+                out_dir, settings, as_of, language, common, calls, letters, legal, report
+            )
+    if out_dir is not None and not dry_run and sms_rows:
+        name = "thanks.csv" if thanks else "sms.csv"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["phone", "message"])
+        writer.writerows(sms_rows)
+        _private(out_dir / name, buffer.getvalue())
+        report.files.append(out_dir / name)
+    return report
+
+
+def _last_messages(conn: sqlite3.Connection) -> dict:
+    """The last day each party was sent a message or a letter by a reminder run."""
+    return dict(
+        conn.execute(
+            "SELECT party_id, max(substr(at, 1, 10)) FROM contact WHERE source = 'remind' "
+            "AND channel IN ('sms', 'wechat', 'letter') GROUP BY party_id"
+        )
+    )
+
+
+def _send(command: str, phone: str, text: str, report: RemindReport) -> bool:
+    """Run the estate's SMS gateway script: phone and text as arguments, the text on stdin."""
+    try:
+        result = subprocess.run(
+            [*shlex.split(command), phone, text],
+            input=text,
+            text=True,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        report.failed.append(f"{phone}: {exc}")
+        return False
+    if result.returncode != 0:
+        report.failed.append(f"{phone}: exit {result.returncode} {result.stderr.strip()[:100]}")
+        return False
+    report.sent += 1
+    return True
+
+
+def _fee_basis(conn: sqlite3.Connection, party: PartyDue, as_of: date) -> dict:
+    """The fee standard the bills rest on (明码标价): each item's price in force and the day
+    it was published."""
+    names = sorted({b.item for row in party.rows for b in row.bills})
+    items = []
+    for name, price, unit_label, published in conn.execute(
+        "SELECT f.name, p.price_x10000, f.unit_label, p.published_on FROM fee_item f "
+        "JOIN fee_price p ON p.fee_item_id = f.id WHERE f.name IN "
+        "(SELECT value FROM json_each(?)) AND p.published_on IS NOT NULL "
+        "AND p.published_on <= ? AND p.effective_from <= ? "
+        "ORDER BY f.position, p.effective_from DESC",
+        (json.dumps(names), as_of.isoformat(), as_of.isoformat()),
+    ):
+        if not any(i["name"] == name for i in items):
+            items.append(
+                {"name": name, "price": price_str(price) + unit_label, "published_on": published}
+            )
+    return {
+        "published_on": max((i["published_on"] for i in items), default=""),
+        "item_names": names,
+        "items": items,
+    }
+
+
+def _thanks(conn, as_of, settings, report, sms_rows, log, quiet, send_cmd, language, common):
+    """A thank-you to every party that cleared its arrears since its last reminder: one
+    message per party, once."""
+    still = {r.party_id for r in overdue(conn, as_of=as_of, settings=settings)}
+    end = f"{as_of.isoformat()} 23:59:59"
+    candidates = conn.execute(
+        "SELECT c.party_id, max(c.at), p.name, p.phones, p.kind, p.is_developer, "
+        "json_group_array(DISTINCT c.unit_id), max(u.kind IN ('commercial', 'office')) "
+        "FROM contact c JOIN party p ON p.id = c.party_id JOIN unit u ON u.id = c.unit_id "
+        "WHERE c.source = 'remind' AND c.tier <> 'thanks' AND c.at <= ? GROUP BY c.party_id",
+        (end,),
+    ).fetchall()
+    for party_id, last, name, phones, party_kind, developer, unit_ids, shop in candidates:
+        if party_id in still or developer:
+            continue
+        thanked = conn.execute(
+            "SELECT 1 FROM contact WHERE party_id = ? AND tier = 'thanks' AND at >= ?",
+            (party_id, last),
+        ).fetchone()
+        if thanked:
+            continue
+        phone = (phones or "").split("/")[0]
+        if quiet:
+            report.skip("quiet hours")
+            continue
+        if not phone:
+            report.skip("no phone")
+            continue
+        unit_ids = sorted(json.loads(unit_ids))
+        codes = [
+            code
+            for (code,) in conn.execute(
+                "SELECT code FROM unit WHERE id IN (SELECT value FROM json_each(?)) ORDER BY code",
+                (json.dumps(unit_ids),),
+            )
+        ]
+        text = " ".join(
+            render(
+                settings,
+                f"{language}/thanks_sms.txt",
+                {
+                    **common,
+                    "payer": name,
+                    "unit": "、".join(codes),
+                    "business": party_kind == "company" or bool(shop),
+                },
+            ).split()
+        )
+        if send_cmd and not _send(send_cmd, phone, text, report):
+            continue
+        sms_rows.append((phone, text))
+        log(
+            unit_ids,
+            party_id,
+            channel="sms",
+            outcome="thanked",
+            tier="thanks",
+            content=text,
+            addressee=name,
+            phone=phone,
+        )
+        report.produced["thanks"] += 1
+
+
+def _private(path: Path, text: str) -> None:
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(
+        fd, "w", encoding="utf-8-sig" if path.suffix == ".csv" else "utf-8", newline=""
+    ) as handle:
+        handle.write(text)
+
+
+def _write_outputs(
+    out_dir: Path,
+    settings,
+    as_of: date,
+    language: str,
+    common: dict,
+    calls: list[tuple[PartyDue, str]],
+    letters: list[dict],
+    legal: list[PartyDue],
+    report: RemindReport,
+) -> None:
+    from propfee.arrears import HISTORY_LABELS
+    from propfee.export import write_table
+    from propfee.money import decimal_str
+
+    if calls or letters or legal:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    if calls:
+        headers = [
+            "房号",
+            "缴费人",
+            "电话",
+            "欠费金额",
+            "最早欠费",
+            "逾期天数",
+            "欠费明细",
+            "缴费记录",
+            "最近联系",
+            "原因",
+        ]
+        rows = []
+        for party, _script in calls:
+            r = party.context()
+            detail = "；".join(
+                f"{b['unit']} {b['period']} {b['item']} {decimal_str(b['owed_fen'])}"
+                for b in r["bills"]
+            )
+            last = max(
+                (row.last_contact for row in party.rows if row.last_contact),
+                key=lambda c: c.at,
+                default=None,
+            )
+            rows.append(
+                [
+                    party.units,
+                    party.first.payer,
+                    party.first.phone,
+                    decimal_str(party.outstanding_fen),
+                    r["oldest_due"],
+                    party.days,
+                    detail,
+                    f"{HISTORY_LABELS[party.history]}（12个月内逾期{r['late_periods']}期）",
+                    f"{last.at[:16]} {last.channel} {OUTCOME_LABELS.get(last.outcome, last.outcome)}"
+                    if last
+                    else "",
+                    REASON_LABELS.get(party.reason, party.reason),
+                ]
+            )
+        for suffix in (".xlsx", ".csv"):
+            path = out_dir / f"call-list{suffix}"
+            write_table(path, headers, rows, sheet="电话回访", text_columns=("房号", "电话"))
+            report.files.append(path)
+        scripts = "\n\n".join(script.strip() for _party, script in calls) + "\n"
+        _private(out_dir / "call-scripts.txt", scripts)
+        report.files.append(out_dir / "call-scripts.txt")
+    if letters:
+        html = render(settings, f"{language}/notice_letter.html", {**common, "letters": letters})
+        path = out_dir / f"催缴通知书-{as_of.isoformat()}.html"
+        _private(path, html)
+        report.files.append(path)
+    if legal:
+        headers = [
+            "房号",
+            "缴费人",
+            "电话",
+            "欠费金额",
+            "最早欠费",
+            "逾期天数",
+            "催缴通知书已送达且逾期",
+            "拒绝缴费",
+        ]
+        rows = [
+            [
+                p.units,
+                p.first.payer,
+                p.first.phone,
+                decimal_str(p.outstanding_fen),
+                min(r.oldest_due for r in p.rows),
+                p.days,
+                "是" if any(r.notice_deadline_passed for r in p.rows) else "",
+                "是" if p.reason == "refusal" else "",
+            ]
+            for p in legal
+        ]
+        path = out_dir / "legal-review.xlsx"
+        write_table(path, headers, rows, sheet="法律程序审核", text_columns=("房号", "电话"))
+        report.files.append(path)
+
+
+__all__ = ["PropfeeError", "add_contact", "deliver", "list_contacts", "remind"]
