@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -276,7 +277,120 @@ def job_rawpayments(db_path: str) -> None:
     conn.execute("COMMIT")
 
 
+def job_history(db_path: str) -> None:
+    """24 months of one fee item for every unit, paid the way an estate pays: most on time,
+    some a month or two behind, some stopped months ago, a few never — raw inserts, with the
+    settled-on day the ledger keeps."""
+    import sqlite3
+    from datetime import date as day
+
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    units = conn.execute(
+        "SELECT u.id, u.area_x100, o.party_id FROM unit u JOIN occupancy o "
+        "ON o.unit_id = u.id AND o.end_on IS NULL"
+    ).fetchall()
+    item, price = conn.execute(
+        "SELECT f.id, p.price_x10000 FROM fee_item f JOIN fee_price p ON p.fee_item_id = f.id "
+        "WHERE f.code = 'PROP'"
+    ).fetchone()
+    months = [(2024 + (m + 11) // 12, (m + 11) % 12 + 1) for m in range(24)]  # 2024-12…2026-11
+    rng = random.Random(24)
+    stamp = "2026-11-20 00:00:00"
+    bills, payments, allocations = [], [], []
+    bill_id = conn.execute("SELECT coalesce(max(id), 0) FROM bill").fetchone()[0]
+    payment_id = 0
+    for uid, area, party in units:
+        amount = (2 * price * (area or 10000) + 10000) // 20000
+        habit = rng.random()
+        paid_months = (
+            24
+            if habit < 0.80
+            else 24 - rng.randint(1, 2)
+            if habit < 0.90
+            else 24 - rng.randint(3, 12)
+            if habit < 0.97
+            else 0
+        )
+        mine = []
+        for index, (year, month) in enumerate(months):
+            bill_id += 1
+            due = day(year, month, 15).isoformat()
+            settled = None
+            if index < paid_months:
+                settled = day(year, month, rng.randint(1, 20)).isoformat()
+                mine.append((bill_id, amount, settled))
+            last = (day(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).isoformat()
+            bills.append(
+                (
+                    bill_id,
+                    uid,
+                    item,
+                    party,
+                    f"{year}-{month:02d}",
+                    f"{year}-{month:02d}-01",
+                    last,
+                    due,
+                    amount,
+                    settled,
+                    stamp,
+                )
+            )
+        if mine:
+            payment_id += 1
+            payments.append(
+                (
+                    payment_id,
+                    f"B{payment_id:09d}",
+                    uid,
+                    party,
+                    sum(m[1] for m in mine),
+                    "bank",
+                    f"H{payment_id:012d}",
+                    mine[-1][2],
+                    stamp,
+                )
+            )
+            allocations.extend((payment_id, b, fen, on, stamp) for b, fen, on in mine)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT INTO bill (id, unit_id, fee_item_id, party_id, period, covers_from, covers_to, "
+        "due_on, amount_fen, settled_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        bills,
+    )
+    conn.executemany(
+        "INSERT INTO payment (id, receipt_no, unit_id, party_id, amount_fen, channel, ref, "
+        "paid_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        payments,
+    )
+    conn.executemany(
+        "INSERT INTO allocation (payment_id, bill_id, amount_fen, allocated_on, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        allocations,
+    )
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+
+
+def job_rawopen(db_path: str, as_of: str) -> None:
+    """The floor for overdue: one SQL pass over the bills open as of the day, summed per unit."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    totals: dict[int, int] = {}
+    for part in ("b.settled_on IS NULL", "b.settled_on > ?1"):
+        for unit_id, owed in conn.execute(
+            "SELECT b.unit_id, b.amount_fen - coalesce((SELECT sum(a.amount_fen) FROM allocation a "
+            f"WHERE a.bill_id = b.id AND a.allocated_on <= ?1), 0) FROM bill b WHERE {part} "
+            "AND b.due_on < ?1",
+            (as_of,),
+        ):
+            totals[unit_id] = totals.get(unit_id, 0) + owed
+    print(len(totals), sum(totals.values()))
+
+
 JOBS = {
+    "history": job_history,
+    "rawopen": job_rawopen,
     "calamine": job_calamine,
     "openpyxl": job_openpyxl,
     "floor": job_floor,
@@ -383,7 +497,6 @@ def main() -> None:
     )
 
     # the bill run: 3 fee items over every unit, against raw inserts of the same rows
-    import shutil
 
     template = Path(reimport_db)
     propfee = [sys.executable, "-m", "propfee"]
@@ -503,6 +616,49 @@ def main() -> None:
         ],
     )
 
+    # arrears: 24 months of history over every unit, about a fifth of them behind
+    history_db = CACHE / f"history-{args.units}.db"
+    if not history_db.exists():
+        t0 = time.perf_counter()
+        staging = fresh_db()
+        shutil.copyfile(template, staging)
+        subprocess.run([*me, "--child", "history", staging], check=True)
+        shutil.move(staging, history_db)
+        print(f"history: {history_db} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    dun_rows: dict[str, tuple[float, float]] = {}
+    dun_rows["raw SQL over the bills open as of D"] = best_of(
+        args.repeat, lambda: [*me, "--child", "rawopen", str(history_db), "2026-11-20"]
+    )
+    dun_rows["propfee overdue --format json"] = best_of(
+        args.repeat,
+        lambda: [
+            *propfee,
+            "overdue",
+            "--as-of",
+            "2026-11-20",
+            "--format",
+            "json",
+            "--db",
+            str(history_db),
+        ],
+    )
+    dun_rows["propfee remind (every overdue party)"] = best_of(
+        args.repeat,
+        lambda: [
+            *propfee,
+            "remind",
+            "--as-of",
+            "2026-11-20",
+            "--at",
+            "10:00",
+            "--out",
+            str(work / f"remind-{next(counter)}"),
+            "--db",
+            copy_of(str(history_db)),
+            "--quiet",
+        ],
+    )
+
     base = rows["calamine read (bare)"][0]
     print(f"\n{'measurement':<42}{'seconds':>9}{'peak MB':>9}{'× calamine':>12}")
     for name, (seconds, rss) in rows.items():
@@ -531,6 +687,29 @@ def main() -> None:
     print(f"\n{'reconcile':<42}{'seconds':>9}{'peak MB':>9}{'× raw':>12}")
     for name, (seconds, rss) in pay_rows.items():
         print(f"{name:<42}{seconds:>9.2f}{rss:>9.0f}{seconds / raw_pay:>12.2f}")
+
+    import sqlite3
+
+    with sqlite3.connect(history_db) as conn:
+        bills = conn.execute("SELECT count(*) FROM bill").fetchone()[0]
+        behind = conn.execute(
+            "SELECT count(DISTINCT party_id) FROM bill WHERE settled_on IS NULL "
+            "AND due_on < '2026-11-20'"
+        ).fetchone()[0]
+    raw_open = dun_rows["raw SQL over the bills open as of D"][0]
+    print(
+        f"\n{f'arrears ({bills:,} bills, {behind:,} parties behind)':<42}{'seconds':>9}"
+        f"{'peak MB':>9}{'× raw':>12}"
+    )
+    for name, (seconds, rss) in dun_rows.items():
+        print(f"{name:<42}{seconds:>9.2f}{rss:>9.0f}{seconds / raw_open:>12.2f}")
+    over, over_rss = dun_rows["propfee overdue --format json"]
+    print("\ntargets")
+    print(f"  overdue ≤ 2 s, peak RSS ≤ 250 MB:     {over:.2f} s, {over_rss:.0f} MB")
+    print(
+        f"  remind ≤ 3 s for 20k parties:        "
+        f"{dun_rows['propfee remind (every overdue party)'][0]:.2f} s for {behind:,}"
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -25,7 +26,7 @@ from datetime import date, timedelta
 from propfee import cells
 
 TIERS = ("gentle", "call", "notice", "legal")
-HOLDS = ("dispute", "promised", "plan")
+HOLDS = ("dispute", "promised")
 TIER_LABELS = {
     "gentle": "温馨提醒",
     "call": "电话/上门",
@@ -33,7 +34,6 @@ TIER_LABELS = {
     "legal": "法律程序",
     "dispute": "服务争议",
     "promised": "承诺缴费",
-    "plan": "分期协议",
 }
 HISTORY_LABELS = {"good": "按时缴费", "occasional": "偶有逾期", "chronic": "经常逾期"}
 
@@ -49,13 +49,11 @@ def bucket_labels(edges: tuple[int, ...]) -> list[str]:
 
 
 def bucket_of(days: int, edges: tuple[int, ...]) -> int:
-    for index, edge in enumerate(edges):
-        if days <= edge:
-            return index
-    return len(edges)
+    """The bucket of ``days`` overdue: the first edge it does not exceed, else the last."""
+    return bisect_left(edges, days)
 
 
-@dataclass
+@dataclass(slots=True)
 class OverdueBill:
     id: int
     period: str
@@ -133,24 +131,32 @@ def overdue(
     fast = conn.cursor()
     fast.row_factory = None
     select = (
-        "SELECT b.id, b.unit_id, b.party_id, b.period, f.name, b.covers_from, b.covers_to, "
-        "b.due_on, b.basis, b.amount_fen + coalesce((SELECT sum(a.amount_fen) FROM adjustment a "
-        "WHERE a.bill_id = b.id AND a.made_on <= ?1), 0) - coalesce((SELECT sum(l.amount_fen) "
-        "FROM allocation l WHERE l.bill_id = b.id AND l.allocated_on <= ?1), 0) "
-        "FROM bill b JOIN fee_item f ON f.id = b.fee_item_id "
+        "SELECT b.id, b.unit_id, b.party_id, b.period, b.fee_item_id, b.covers_from, "
+        "b.covers_to, b.due_on, b.basis, b.amount_fen + coalesce((SELECT sum(a.amount_fen) "
+        "FROM adjustment a WHERE a.bill_id = b.id AND a.made_on <= ?1), 0) - "
+        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = b.id "
+        "AND l.allocated_on <= ?1), 0) FROM bill b "
     )
+    place = cells.building_part(building) if building else None
+    only = " AND b.unit_id IN (SELECT id FROM unit WHERE building = ?2)" if place else ""
+    params = (day, place) if place else (day,)
+    names = dict(conn.execute("SELECT id, name FROM fee_item"))
     groups: dict[tuple, list[OverdueBill]] = defaultdict(list)
+    ordinal = as_of.toordinal()
+    days_since: dict[str, int] = {}
     for part in (
         "WHERE b.settled_on IS NULL AND b.due_on < ?1",
         "WHERE b.settled_on > ?1 AND b.due_on < ?1",
     ):
         for bid, uid, pid, period, item, frm, to, due_on, basis, owed in fast.execute(
-            select + part, (day,)
+            select + part + only, params
         ):
             if owed > 0:
-                days = (as_of - date.fromisoformat(due_on)).days
+                days = days_since.get(due_on)
+                if days is None:
+                    days = days_since[due_on] = ordinal - date.fromisoformat(due_on).toordinal()
                 groups[(pid, uid)].append(
-                    OverdueBill(bid, period, item, frm, to, due_on, owed, days, basis)
+                    OverdueBill(bid, period, names[item], frm, to, due_on, owed, days, basis)
                 )
     if not groups:
         return []
@@ -163,11 +169,8 @@ def overdue(
     history = _late_periods(conn, {k[0] for k in groups if k[0] is not None}, as_of)
     contacts = _contacts(conn, {k[1] for k in groups}, as_of)
     rows = []
-    place = cells.building_part(building) if building else None
     for (pid, uid), bills in groups.items():
         code, unit_building, kind = units[uid]
-        if place is not None and unit_building != place:
-            continue
         name, party_kind, phones, developer = parties.get(pid, ("", "company", "", 1))
         bills.sort(key=lambda b: (b.due_on, b.id))
         row = OverdueRow(
@@ -185,9 +188,9 @@ def overdue(
         row.outstanding_fen = sum(b.owed_fen for b in bills)
         row.oldest_due = bills[0].due_on
         row.days_overdue = bills[0].days
-        row.buckets = [0] * (len(edges) + 1)
+        buckets = row.buckets = [0] * (len(edges) + 1)
         for bill in bills:
-            row.buckets[bucket_of(bill.days, edges)] += bill.owed_fen
+            buckets[bisect_left(edges, bill.days)] += bill.owed_fen
         # the history is the record before the current lapse: the oldest period still
         # overdue is the one being reminded about, not a mark against the payer
         row.late_periods = max(history.get(pid, 0) - 1, 0)

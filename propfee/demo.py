@@ -32,7 +32,8 @@ bank_account = "兰州银行城关支行 6224 0000 1234 5678（兰州翠湖物�
 instructions = "转账或扫码付款时请在备注中写明房号，例如 1-1-1001 物业费。"
 """
 
-#: the demo estate's fee standards: (code, name, basis, price, kinds, unit label, services)
+#: the demo estate's fee standards: (code, name, basis, price, kinds, unit label, services);
+#: due days in DEMO_DUE_DAYS (the 15th unless named)
 DEMO_FEES = (
     (
         "PROP",
@@ -66,6 +67,9 @@ DEMO_FEES = (
 )
 
 
+DEMO_DUE_DAYS = {"SHOP": 10, "OFFICE": 25, "PARK": 1, "STORE": 5}
+
+
 @dataclass
 class DemoReport:
     folder: Path
@@ -78,6 +82,8 @@ class DemoReport:
     notices: object = None  # NoticeReport
     reconciled: object = None  # ReconcileReport
     statement: Path | None = None
+    reminders: object = None  # RemindReport
+    reminder_dir: Path | None = None
 
 
 def sample_file(name: str) -> Path:
@@ -148,6 +154,7 @@ def _bill_a_year(conn, result: DemoReport, settings, *, as_of: date, now: dateti
                 now=now,
                 unit_label=label,
                 services=services,
+                due_day=DEMO_DUE_DAYS.get(code, 15),
             )
         fees.publish(
             conn,
@@ -168,6 +175,7 @@ def _bill_a_year(conn, result: DemoReport, settings, *, as_of: date, now: dateti
         conn, month=this_month, settings=settings, as_of=as_of, out_dir=result.folder / "通知单"
     )
     _collect(conn, result, settings, as_of=as_of, now=now)
+    _remind(conn, result, settings, as_of=as_of, now=now)
 
 
 def _collect(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:
@@ -179,11 +187,17 @@ def _collect(conn, result: DemoReport, settings, *, as_of: date, now: datetime) 
     from propfee import ledger, periods, statements
 
     rng = random.Random(as_of.toordinal())
-    owed = conn.execute(
-        "SELECT u.code, p.name, sum(b.amount_fen) FROM bill b "
-        "JOIN unit u ON u.id = b.unit_id JOIN party p ON p.id = b.party_id "
-        "WHERE b.settled_on IS NULL AND p.is_developer = 0 GROUP BY u.code, p.name ORDER BY u.code"
-    ).fetchall()
+    habits = _pay_the_year(conn, settings, as_of=as_of, now=now, rng=rng)
+    owed = [
+        row
+        for row in conn.execute(
+            "SELECT u.code, p.name, sum(b.amount_fen) FROM bill b "
+            "JOIN unit u ON u.id = b.unit_id JOIN party p ON p.id = b.party_id "
+            "WHERE b.settled_on IS NULL AND p.is_developer = 0 GROUP BY u.code, p.name "
+            "ORDER BY u.code"
+        )
+        if habits.get(row[0]) in ("good", "late")
+    ]
     first = periods.month_start(as_of)
     lines = []
     for number, (code, name, fen) in enumerate(owed):
@@ -233,6 +247,132 @@ def _collect(conn, result: DemoReport, settings, *, as_of: date, now: datetime) 
                 settings=settings,
                 cashier="李娜",
             )
+
+
+def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:
+    """Staff log a service dispute and a promise to pay, then the day's reminders go out."""
+    from datetime import time, timedelta
+
+    from propfee import arrears, dunning
+
+    # last month's run: some of its letters were signed for three days later
+    earlier = as_of - timedelta(days=40)
+    with db.transaction(conn):
+        last_month = dunning.remind(
+            conn,
+            as_of=earlier,
+            at=time(10, 0),
+            now=now,
+            settings=settings,
+            out_dir=None,
+            tiers=["notice"],
+            staff="王强",
+        )
+        for index, number in enumerate(last_month.notices):
+            if index % 3:
+                continue  # most letters still wait: the owner was away, the EMS came back
+            dunning.deliver(
+                conn,
+                number,
+                proof=f"EMS 11{earlier:%m%d}{index:07d}",
+                on=earlier + timedelta(days=3),
+                now=now,
+                staff="王强",
+            )
+    rows = arrears.overdue(conn, as_of=as_of, settings=settings)
+    long_overdue = [r for r in rows if r.days_overdue > 60 and not r.developer]
+    recent = [r for r in rows if 16 <= r.days_overdue <= 40 and not r.developer]
+    with db.transaction(conn):
+        if long_overdue:
+            dunning.add_contact(
+                conn,
+                long_overdue[-1].unit,
+                channel="visit",
+                outcome="dispute",
+                at=datetime.combine(as_of - timedelta(days=3), time(15, 30)),
+                now=now,
+                settings=settings,
+                note="楼道照明坏了两个月未修，修好再缴费",
+                staff="王强",
+            )
+        if recent:
+            dunning.add_contact(
+                conn,
+                recent[0].unit,
+                channel="phone",
+                outcome="promised",
+                at=datetime.combine(as_of - timedelta(days=1), time(10, 0)),
+                now=now,
+                settings=settings,
+                promise_on=as_of + timedelta(days=7),
+                note="出差在外，回来就缴",
+                staff="王强",
+            )
+        result.reminder_dir = result.folder / f"催缴-{as_of.isoformat()}"
+        result.reminders = dunning.remind(
+            conn,
+            as_of=as_of,
+            at=time(10, 0),
+            now=now,
+            settings=settings,
+            out_dir=result.reminder_dir,
+            staff="王强",
+        )
+
+
+def _pay_the_year(conn, settings, *, as_of: date, now: datetime, rng) -> dict[str, str]:
+    """The months before this one, paid the way an estate's owners pay: most around the due
+    day, some habitually a month or so late, some stopped a few months ago, a few not at all
+    this year. Returns each unit's habit."""
+    from datetime import timedelta
+
+    from propfee import ledger, periods
+
+    this_month = periods.month_start(as_of).strftime("%Y-%m")
+    by_unit: dict[str, list[tuple[str, int, str]]] = {}
+    for code, period, fen, due_on in conn.execute(
+        "SELECT u.code, b.period, sum(b.amount_fen), min(b.due_on) FROM bill b "
+        "JOIN unit u ON u.id = b.unit_id JOIN party p ON p.id = b.party_id "
+        "WHERE p.is_developer = 0 GROUP BY u.code, b.period ORDER BY u.code, b.period"
+    ):
+        by_unit.setdefault(code, []).append((period, fen, due_on))
+    habits, planned = {}, []
+    for code, months in by_unit.items():
+        habit = rng.choices(("good", "late", "stopped", "never"), (62, 18, 12, 8))[0]
+        habits[code] = habit
+        earlier = [m for m in months if m[0] < this_month]
+        if habit == "never":
+            continue
+        if habit == "stopped":
+            earlier = earlier[: max(len(earlier) - rng.randint(2, 5), 0)]
+        for period, fen, due_on in earlier:
+            due = date.fromisoformat(due_on)
+            if habit == "late":
+                day = due + timedelta(days=rng.randint(20, 50))
+            elif rng.random() < 0.15:
+                day = due + timedelta(days=rng.randint(1, 12))
+            else:
+                day = due - timedelta(days=rng.randint(0, 12))
+            if day <= as_of:
+                planned.append((day, code, period, fen))
+    planned.sort()
+    channels = ("wechat", "alipay", "cash", "wechat", "bank")
+    with db.transaction(conn):
+        for index, (day, code, _period, fen) in enumerate(planned):
+            channel = channels[index % len(channels)]
+            ledger.record_payment(
+                conn,
+                code,
+                fen,
+                channel=channel,
+                ref=None if channel == "cash" else f"DEMO{day:%Y%m%d}{index:06d}",
+                paid_on=day,
+                as_of=day,
+                now=now,
+                settings=settings,
+                cashier="李娜" if channel == "cash" else "",
+            )
+    return habits
 
 
 def _is_demo(conn) -> bool:

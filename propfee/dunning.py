@@ -12,6 +12,7 @@ more often than the settings allow (LEGAL rule 10).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import shlex
@@ -36,6 +37,17 @@ REASON_LABELS = {
     "hardship": "经济困难",
     "refusal": "拒绝缴费",
     "other": "其他",
+}
+CHANNEL_LABELS = {
+    "phone": "电话",
+    "visit": "上门",
+    "sms": "短信",
+    "wechat": "微信",
+    "letter": "通知书",
+    "registered-mail": "挂号信",
+    "email": "邮件",
+    "call-list": "电话回访名单",
+    "legal-review": "法律审核名单",
 }
 OUTCOME_LABELS = {
     "reached": "已联系",
@@ -117,6 +129,23 @@ def add_contact(
         "SELECT id FROM bill WHERE unit_id = ? AND settled_on IS NULL ORDER BY due_on, id LIMIT 1",
         (unit_id,),
     ).fetchone()
+    when = at.isoformat(sep=" ", timespec="seconds")
+    same = conn.execute(
+        "SELECT id FROM contact WHERE unit_id = ? AND at = ? AND channel = ? AND outcome = ? "
+        "AND reason = ? AND promise_on IS ? AND note = ? AND content = ? AND source = 'staff'",
+        (
+            unit_id,
+            when,
+            channel,
+            outcome,
+            reason,
+            promise_on.isoformat() if promise_on else None,
+            note,
+            content,
+        ),
+    ).fetchone()
+    if same is not None:  # the same contact logged again: nothing new
+        return list_contacts(conn, contact_id=same[0])[0]
     cursor = conn.execute(
         "INSERT INTO contact (unit_id, party_id, at, channel, outcome, reason, promise_on, "
         "bill_id, addressee, phone, content, staff, note, source, created_at) "
@@ -213,6 +242,16 @@ def list_contacts(
     return entries
 
 
+def contact_text(last) -> str:
+    """「2026-11-09 16:00 电话 承诺缴费」 for lists and tables."""
+    if last is None:
+        return ""
+    return (
+        f"{last.at[:16]} {CHANNEL_LABELS.get(last.channel, last.channel)} "
+        f"{OUTCOME_LABELS.get(last.outcome, last.outcome)}"
+    )
+
+
 def _unit_id(conn: sqlite3.Connection, unit_code: str) -> int:
     row = conn.execute(
         "SELECT id FROM unit WHERE code = ?", (cells.unit_code(unit_code),)
@@ -252,7 +291,13 @@ def _next_notice(conn: sqlite3.Connection, year: int, prefix: str) -> str:
 
 
 def _context(settings, as_of: date) -> dict:
-    return {"estate": settings.estate, "payment": settings.payment, "as_of": as_of.isoformat()}
+    """What every reminder shows: who the company is and how to pay (as plain dicts, which
+    templates read fastest)."""
+    return {
+        "estate": dataclasses.asdict(settings.estate),
+        "payment": dataclasses.asdict(settings.payment),
+        "as_of": as_of.isoformat(),
+    }
 
 
 _HISTORY_RANK = {"good": 0, "occasional": 1, "chronic": 2}
@@ -296,49 +341,55 @@ class PartyDue:
     def reason(self) -> str:
         return next((r.reason for r in self.rows if r.reason), "")
 
-    def context(self) -> dict:
-        first = self.first
-        bills = sorted(
-            (
-                {
-                    "unit": row.unit,
-                    "period": b.period,
-                    "item": b.item,
-                    "covers_from": b.covers_from,
-                    "covers_to": b.covers_to,
-                    "due_on": b.due_on,
-                    "owed_fen": b.owed_fen,
-                    "basis": b.basis,
-                }
-                for row in self.rows
-                for b in row.bills
-            ),
-            key=lambda b: (b["due_on"], b["unit"]),
-        )
-        return {
-            "unit": self.units,
-            "units": self.units.split("、"),
-            "lines": letter_lines(bills),
-            "payer": first.payer,
-            "business": any(r.business for r in self.rows),
+    def context(self, *, letter: bool = False) -> dict:
+        """What the templates see; ``letter`` adds the letter's table rows."""
+        rows = self.rows
+        bills = [
+            {
+                "unit": row.unit,
+                "period": b.period,
+                "item": b.item,
+                "covers_from": b.covers_from,
+                "covers_to": b.covers_to,
+                "due_on": b.due_on,
+                "owed_fen": b.owed_fen,
+                "basis": b.basis,
+                "periods": 1,
+                "each_fen": b.owed_fen,
+                "last_due": b.due_on,
+            }
+            for row in rows
+            for b in row.bills
+        ]
+        if len(rows) > 1:
+            bills.sort(key=lambda b: (b["due_on"], b["unit"]))
+        units = self.units
+        context = {
+            "unit": units,
+            "units": units.split("、"),
+            "payer": rows[0].payer,
+            "business": any(r.business for r in rows),
             "history": self.history,
-            "late_periods": max(r.late_periods for r in self.rows),
-            "outstanding_fen": self.outstanding_fen,
-            "oldest_due": min(r.oldest_due for r in self.rows),
-            "days": self.days,
+            "late_periods": max(r.late_periods for r in rows),
+            "outstanding_fen": sum(r.outstanding_fen for r in rows),
+            "oldest_due": min(r.oldest_due for r in rows),
+            "days": max(r.days_overdue for r in rows),
             "tier": self.tier,
             "reason": self.reason,
             "bills": bills,
         }
+        if letter:
+            context["lines"] = letter_lines(bills)
+        return context
 
 
 def letter_lines(bills: list[dict], limit: int = 18) -> list[dict]:
     """The rows of a letter's table: one per bill, or — when there are more than ``limit`` —
     runs of back-to-back periods of the same unit, item and amount in one row that still
     states the amount of each period (LEGAL rule 2) and keeps a letter on one page."""
-    lines = [{**b, "periods": 1, "each_fen": b["owed_fen"], "last_due": b["due_on"]} for b in bills]
-    if len(lines) <= limit:
-        return lines
+    if len(bills) <= limit:
+        return bills
+    lines = bills
     merged: list[dict] = []
     for line in sorted(lines, key=lambda b: (b["unit"], b["item"], b["covers_from"])):
         last = merged[-1] if merged else None
@@ -475,6 +526,7 @@ def remind(
     else:
         parties = _by_party(overdue(conn, as_of=as_of, settings=settings), tiers, report)
         calls, letters, legal = [], [], []
+        bases: dict[tuple, dict] = {}
         for party in parties:
             first, tier = party.first, party.tier
             if first.developer and tier != "notice":
@@ -488,7 +540,7 @@ def remind(
                 if not party.rows:
                     report.skip("already reminded at this tier")
                     continue
-            r = party.context()
+            r = party.context(letter=tier == "notice")
             context = {**common, "r": r}
             bill_ids = [row.oldest_bill_id for row in party.rows]
             amounts = [row.outstanding_fen for row in party.rows]
@@ -521,7 +573,7 @@ def remind(
                 last_message[first.party_id] = as_of.isoformat()
             elif tier == "call":
                 script = render(settings, f"{language}/call_script.txt", context)
-                calls.append((party, script))
+                calls.append((party, script, r))
                 log(**entry, channel="call-list", outcome="listed", content=script)
             elif tier == "notice":
                 if not may_message(first.party_id):  # --force does not lift this
@@ -533,7 +585,7 @@ def remind(
                     **context,
                     "notice_no": number,
                     "deadline": deadline,
-                    "basis": _fee_basis(conn, party, as_of),
+                    "basis": _fee_basis(conn, party, as_of, bases),
                 }
                 letters.append(letter)
                 text = render(settings, f"{language}/notice_letter.txt", letter)
@@ -602,10 +654,17 @@ def _send(command: str, phone: str, text: str, report: RemindReport) -> bool:
     return True
 
 
-def _fee_basis(conn: sqlite3.Connection, party: PartyDue, as_of: date) -> dict:
+def _fee_basis(conn: sqlite3.Connection, party: PartyDue, as_of: date, cache: dict) -> dict:
     """The fee standard the bills rest on (明码标价): each item's price in force and the day
     it was published."""
     names = sorted({b.item for row in party.rows for b in row.bills})
+    key = tuple(names)
+    if key not in cache:
+        cache[key] = _fee_basis_of(conn, names, as_of)
+    return cache[key]
+
+
+def _fee_basis_of(conn: sqlite3.Connection, names: list[str], as_of: date) -> dict:
     items = []
     for name, price, unit_label, published in conn.execute(
         "SELECT f.name, p.price_x10000, f.unit_label, p.published_on FROM fee_item f "
@@ -706,7 +765,7 @@ def _write_outputs(
     as_of: date,
     language: str,
     common: dict,
-    calls: list[tuple[PartyDue, str]],
+    calls: list[tuple[PartyDue, str, dict]],
     letters: list[dict],
     legal: list[PartyDue],
     report: RemindReport,
@@ -731,8 +790,7 @@ def _write_outputs(
             "原因",
         ]
         rows = []
-        for party, _script in calls:
-            r = party.context()
+        for party, _script, r in calls:
             detail = "；".join(
                 f"{b['unit']} {b['period']} {b['item']} {decimal_str(b['owed_fen'])}"
                 for b in r["bills"]
@@ -752,9 +810,7 @@ def _write_outputs(
                     party.days,
                     detail,
                     f"{HISTORY_LABELS[party.history]}（12个月内逾期{r['late_periods']}期）",
-                    f"{last.at[:16]} {last.channel} {OUTCOME_LABELS.get(last.outcome, last.outcome)}"
-                    if last
-                    else "",
+                    contact_text(last),
                     REASON_LABELS.get(party.reason, party.reason),
                 ]
             )
@@ -762,7 +818,7 @@ def _write_outputs(
             path = out_dir / f"call-list{suffix}"
             write_table(path, headers, rows, sheet="电话回访", text_columns=("房号", "电话"))
             report.files.append(path)
-        scripts = "\n\n".join(script.strip() for _party, script in calls) + "\n"
+        scripts = "\n\n".join(script.strip() for _party, script, _r in calls) + "\n"
         _private(out_dir / "call-scripts.txt", scripts)
         report.files.append(out_dir / "call-scripts.txt")
     if letters:

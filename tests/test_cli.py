@@ -209,6 +209,30 @@ def test_demo_builds_and_rebuilds(runner, tmp_path):
     kinds = {u.kind for u in units}
     assert {"residential", "commercial", "office", "parking", "storage"} <= kinds
     assert len({u.building for u in units if u.kind != "parking"}) == 3
+    # a month at the estate: arrears of every age, and the day's reminders in their folder
+    reminders = folder / "催缴-2026-11-15"
+    assert {"sms.csv", "call-list.xlsx", "催缴通知书-2026-11-15.html"} <= {
+        p.name for p in reminders.iterdir()
+    }
+    overdue = runner.invoke(
+        app,
+        [
+            "overdue",
+            "--db",
+            str(folder / "propfee.db"),
+            "--as-of",
+            "2026-11-15",
+            "--format",
+            "json",
+        ],
+    )
+    tiers = {row["tier"] for row in json.loads(overdue.stdout)["rows"]}
+    assert {"gentle", "call", "notice", "dispute", "promised"} <= tiers
+    again = runner.invoke(
+        app,
+        ["remind", "--db", str(folder / "propfee.db"), "--as-of", "2026-11-15", "--at", "11:00"],
+    )
+    assert "nothing new" in again.stdout
     second = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
     assert second.exit_code == 0 and "Rebuilt" in second.stdout
 

@@ -5,7 +5,7 @@ Regenerate after an intended change with:  UPDATE_GOLDEN=1 pytest tests/test_tem
 
 import dataclasses
 import os
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -191,3 +191,61 @@ def test_receipt_and_statement(billed, language):
         f"{language}/statement.html",
         render(SETTINGS, f"{language}/statement.html", {"estate": SETTINGS.estate, "s": result}),
     )
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_dunning_templates(history, tmp_path, language):
+    """Messages, call script, letter (HTML and the logged text), thank-you and notice board,
+    rendered over the hand-computed history (see conftest)."""
+    from propfee import arrears, dunning
+
+    from conftest import pay
+
+    def remind(day, out, **options):
+        with transaction(history):
+            return dunning.remind(
+                history,
+                as_of=day,
+                at=time(10),
+                now=NOW,
+                settings=SETTINGS,
+                out_dir=out,
+                language=language,
+                **options,
+            )
+
+    remind(date(2026, 10, 20), tmp_path / "gentle")
+    check(
+        f"{language}/remind_sms.txt",
+        (tmp_path / "gentle" / "sms.csv").read_text(encoding="utf-8-sig"),
+    )
+    remind(date(2026, 11, 10), tmp_path / "notice")
+    check(
+        f"{language}/call_script.txt",
+        (tmp_path / "notice" / "call-scripts.txt").read_text(encoding="utf-8"),
+    )
+    (letters,) = (tmp_path / "notice").glob("*.html")
+    check(f"{language}/notice_letter.html", letters.read_text(encoding="utf-8"))
+    logged = [c for c in dunning.list_contacts(history) if c.channel == "letter"]
+    check(
+        f"{language}/notice_letter.txt",
+        "\n\n".join(dict.fromkeys(c.content for c in logged)),
+    )
+    pay(history, "3-302", 40000, date(2026, 11, 21))
+    remind(date(2026, 11, 22), tmp_path / "thanks", thanks=True)
+    check(
+        f"{language}/thanks_sms.txt",
+        (tmp_path / "thanks" / "thanks.csv").read_text(encoding="utf-8-sig"),
+    )
+    rows = arrears.overdue(history, as_of=date(2026, 11, 22), settings=SETTINGS)
+    board = render(
+        SETTINGS,
+        f"{language}/notice_board.html",
+        {
+            "estate": SETTINGS.estate,
+            "as_of": "2026-11-22",
+            "lines": arrears.notice_board(rows),
+        },
+    )
+    check(f"{language}/notice_board.html", board)
+    assert "王五" not in board and "138" not in board

@@ -85,7 +85,11 @@ def overdue(
         ),
     ] = False,
     out: Annotated[
-        Path | None, typer.Option(metavar="FILE.xlsx|.html", help="Also write the list as a file.")
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Also write the list: .xlsx or .csv (the notice board also .html).",
+        ),
     ] = None,
     no_mask: NoMaskOpt = False,
     as_of: AsOfOpt = None,
@@ -175,9 +179,7 @@ def overdue(
                 **{f"b{i}": decimal_str(f) if f else "" for i, f in enumerate(row.buckets)},
                 "tier": arrears.TIER_LABELS[row.tier],
                 "history": arrears.HISTORY_LABELS[row.history],
-                "last": f"{last.at[:10]} {dunning.OUTCOME_LABELS.get(last.outcome, last.outcome)}"
-                if last
-                else "",
+                "last": dunning.contact_text(last)[5:10] + dunning.contact_text(last)[16:],
                 "reason": dunning.REASON_LABELS.get(row.reason, row.reason),
                 "promise": row.promise_on or "",
             }
@@ -246,7 +248,7 @@ def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
                 *[Decimal(decimal_str(f)) for f in r.buckets],
                 arrears.TIER_LABELS[r.tier],
                 arrears.HISTORY_LABELS[r.history],
-                f"{last.at[:10]} {last.channel} {last.outcome}" if last else "",
+                dunning.contact_text(last),
                 dunning.REASON_LABELS.get(r.reason, r.reason),
                 r.promise_on or "",
             ]
@@ -470,7 +472,13 @@ def remind(
 
 @contact_app.command("add")
 def contact_add(
-    unit: Annotated[str, typer.Argument(help="The unit, e.g. 1-1-1001.")],
+    units: Annotated[
+        list[str],
+        typer.Argument(
+            help="The unit(s) the contact was about, e.g. 1-1-1001 (several: one call about all of a party's units).",
+            metavar="UNIT...",
+        ),
+    ],
     channel: Annotated[
         str, typer.Option(help="phone | visit | sms | wechat | letter | registered-mail | email")
     ],
@@ -507,25 +515,31 @@ def contact_add(
     when = now() if not at else _when(at)
     conn = env.connect()
     with transaction(conn):
-        entry = dunning.add_contact(
-            conn,
-            unit,
-            channel=channel,
-            outcome=outcome,
-            at=when,
-            now=now(),
-            settings=env.settings,
-            reason=reason,
-            promise_on=parse_day(promise_date, option="--promise-date") if promise_date else None,
-            note=note,
-            staff=staff,
-            content=content,
+        entries = [
+            dunning.add_contact(
+                conn,
+                unit,
+                channel=channel,
+                outcome=outcome,
+                at=when,
+                now=now(),
+                settings=env.settings,
+                reason=reason,
+                promise_on=parse_day(promise_date, option="--promise-date")
+                if promise_date
+                else None,
+                note=note,
+                staff=staff,
+                content=content,
+            )
+            for unit in units
+        ]
+    for entry in entries:
+        env.result(
+            f"logged: {entry.unit} {entry.at} {entry.channel} {entry.outcome}"
+            + (f" ({entry.reason})" if entry.reason else "")
+            + (f", promised {entry.promise_on}" if entry.promise_on else "")
         )
-    env.result(
-        f"logged: {entry.unit} {entry.at} {entry.channel} {entry.outcome}"
-        + (f" ({entry.reason})" if entry.reason else "")
-        + (f", promised {entry.promise_on}" if entry.promise_on else "")
-    )
 
 
 def _when(value: str) -> datetime:
@@ -638,7 +652,7 @@ def contact_list(
         {
             "unit": d["unit"],
             "at": d["at"][:16],
-            "channel": d["channel"],
+            "channel": dunning.CHANNEL_LABELS.get(d["channel"], d["channel"]),
             "outcome": dunning.OUTCOME_LABELS.get(d["outcome"], d["outcome"]),
             "reason": dunning.REASON_LABELS.get(d["reason"] or "", d["reason"] or ""),
             "notice": d["notice_no"] or "",

@@ -58,6 +58,12 @@ def demo(
         f"({format_money(rec.recorded_fen)}), {len(rec.review)} waiting for review, "
         "6 at the counter"
     )
+    made = report.reminders
+    env.result(
+        f"  reminders: {made.produced['gentle']} messages, {made.produced['call']} calls, "
+        f"{made.produced['notice']} 催缴通知书, {made.produced['legal']} for legal review "
+        f"in {report.reminder_dir}/"
+    )
     env.result("")
     env.result("Try next:")
     env.result(f"  export PROPFEE_DB={db}")
@@ -68,5 +74,12 @@ def demo(
     env.result(f"  propfee report daily --date {day}")
     env.result("  propfee statement 1-1-101")
     env.result("  propfee check")
+    env.result(f"  propfee overdue --as-of {day} --by building")
+    env.result(f"  propfee overdue --as-of {day} --min-days 31")
+    if made.notices:
+        env.result(
+            f"  propfee contact deliver {made.notices[0]} --proof 'EMS 1234567890123' --date {day}"
+        )
+    env.result(f"  propfee remind --as-of {day} --at 10:30 --dry-run   # nothing new: already sent")
     env.result(f"  propfee bill --period {bills.months[-1]}      # nothing new: already billed")
     env.result(f"  propfee export-units {folder / 'export.xlsx'} --mask")
