@@ -427,13 +427,19 @@ def reconcile(
     settings,
     confirm: dict[str, str] | None = None,
     review_in: Path | None = None,
+    review_out: Path | None = None,
     dry_run: bool = False,
     progress=None,
 ) -> ReconcileReport:
-    """Read a statement and record its incoming lines as payments, as one transaction."""
+    """Read a statement and record its incoming lines as payments, as one transaction. The
+    review file (``review_out``) is written before the commit, so when it cannot be written
+    nothing is recorded."""
     from propfee.db import transaction
+    from propfee.export import check_output
     from propfee.ledger import PaymentBatch
 
+    if review_out is not None:
+        check_output(review_out, "--review-out")
     parsed = read_statement(path, profile)
     report = ReconcileReport(
         parsed.file, parsed.channel, ignored=dict(parsed.ignored), dry_run=dry_run
@@ -525,6 +531,8 @@ def reconcile(
         if errors:
             raise RowErrors(errors)
         batch.flush()
+        if review_out is not None:
+            write_review(report, review_out)
     if progress is not None:
         progress(len(parsed.lines), len(parsed.lines))
     return report
@@ -578,24 +586,29 @@ REVIEW_HEADER = ["行号", "交易单号", "日期", "金额", "付款方", "备
 
 def write_review(report: ReconcileReport, path: Path) -> None:
     """Lines needing review as CSV; fill in 房号 and reconcile again with --review-in."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(REVIEW_HEADER)
-        for item in report.review:
-            line = item.line
-            writer.writerow(
-                [
-                    line.row,
-                    line.ref,
-                    line.day.isoformat(),
-                    decimal_str(line.amount_fen),
-                    line.counterparty,
-                    line.memo,
-                    item.reason,
-                    " ".join(item.candidates),
-                    "",
-                ]
-            )
+    import io
+
+    from propfee.export import write_text
+
+    handle = io.StringIO()
+    writer = csv.writer(handle)
+    writer.writerow(REVIEW_HEADER)
+    for item in report.review:
+        line = item.line
+        writer.writerow(
+            [
+                line.row,
+                line.ref,
+                line.day.isoformat(),
+                decimal_str(line.amount_fen),
+                line.counterparty,
+                line.memo,
+                item.reason,
+                " ".join(item.candidates),
+                "",
+            ]
+        )
+    write_text(path, handle.getvalue(), option="--review-out", encoding="utf-8-sig")
 
 
 def read_review(path: Path) -> dict[str, str]:

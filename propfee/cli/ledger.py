@@ -106,47 +106,62 @@ def pay(
 
     Example: propfee pay 1-1-1001 450.00 --channel wechat --ref 4200001234202611150001 --cashier 李娜
     """
-    from propfee.render import render
+    from propfee.export import check_output, write_text
+    from propfee.render import render, require
 
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
     fen = parse_money(amount)
-    conn = env.connect()
-    with transaction(conn):
-        payment = ledger.record_payment(
-            conn,
-            unit,
-            fen,
-            channel=channel,
-            ref=ref,
-            paid_on=parse_day(paid_on, option="--date") if paid_on else day,
-            as_of=day,
-            now=now(),
-            settings=env.settings,
-            cashier=cashier,
-            note=note,
-            bill_ids=bill or None,
-            invoice="requested" if invoice else "",
-        )
-    context = {
-        "estate": env.settings.estate,
-        "p": payment,
-        "channel": ledger.CHANNELS.get(payment.channel, payment.channel),
-        "amount_words": chinese_amount(payment.amount_fen),
-    }
+    # everything that could fail after the payment is checked before it is recorded
+    require(
+        env.settings, [f"{language}/receipt.txt"] + ([f"{language}/receipt.html"] * bool(receipt))
+    )
     if receipt is not None:
-        receipt.write_text(
-            render(env.settings, f"{language}/receipt.html", context), encoding="utf-8"
-        )
+        check_output(receipt, "--receipt")
+    conn = env.connect()
+    written = False
+    try:
+        with transaction(conn):
+            payment = ledger.record_payment(
+                conn,
+                unit,
+                fen,
+                channel=channel,
+                ref=ref,
+                paid_on=parse_day(paid_on, option="--date") if paid_on else day,
+                as_of=day,
+                now=now(),
+                settings=env.settings,
+                cashier=cashier,
+                note=note,
+                bill_ids=bill or None,
+                invoice="requested" if invoice else "",
+            )
+            context = {
+                "estate": env.settings.estate,
+                "p": payment,
+                "channel": ledger.CHANNELS.get(payment.channel, payment.channel),
+                "amount_words": chinese_amount(payment.amount_fen),
+            }
+            text = render(env.settings, f"{language}/receipt.txt", context)
+            if receipt is not None:  # written before the commit: a failure records nothing
+                write_text(
+                    receipt,
+                    render(env.settings, f"{language}/receipt.html", context),
+                    option="--receipt",
+                )
+                written = True
+    except BaseException:
+        if written and receipt is not None:  # the commit failed: no receipt for no payment
+            receipt.unlink(missing_ok=True)
+        raise
     if fmt is Format.json:
         write_json(_payment_json(payment))
         return
     if payment.already:
         env.info(f"already recorded as receipt {payment.receipt_no}; nothing new was recorded")
     if not quiet:
-        env.out.print(
-            render(env.settings, f"{language}/receipt.txt", context), markup=False, end=""
-        )
+        env.out.print(text, markup=False, end="")
 
 
 def reverse(
@@ -227,7 +242,11 @@ def statement(
 
     Example: propfee statement 1-1-1001 --from 2026-01-01 --out 对账单.xlsx
     """
+    from propfee.export import check_output
+
     env = open_env(db, config)
+    if out is not None:
+        check_output(out, "--out")
     result = ledger.statement(
         env.connect(),
         unit,
@@ -296,13 +315,14 @@ def statement(
 def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:
     from decimal import Decimal
 
-    from propfee.export import write_table
+    from propfee.export import write_table, write_text
     from propfee.render import render
 
     if out.suffix.lower() == ".html":
-        out.write_text(
+        write_text(
+            out,
             render(env.settings, "zh/statement.html", {"estate": env.settings.estate, "s": result}),
-            encoding="utf-8",
+            option="--out",
         )
         return
     table = [
@@ -514,11 +534,10 @@ def reconcile(
             settings=env.settings,
             confirm=chosen,
             review_in=review_in,
+            review_out=review_out,
             dry_run=dry_run,
             progress=tick,
         )
-    if review_out is not None:
-        statements.write_review(report, review_out)
     review = [
         {
             "line": r.line.row,
