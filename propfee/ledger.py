@@ -195,6 +195,46 @@ class Payment:
         return sum(a.amount_fen for a in self.allocations)
 
 
+@dataclass(frozen=True)
+class HeldRef:
+    """A payment that holds a channel's reference (one that is not reversed)."""
+
+    id: int
+    receipt_no: str | None
+    channel: str
+    unit_id: int
+    unit: str
+    amount_fen: int
+    paid_on: str
+
+
+def held_refs(conn: sqlite3.Connection, refs: list[str] | None = None) -> dict[str, list[HeldRef]]:
+    """{ref: the payments holding it}, over payments not reversed (a reversed payment gives
+    its reference back, so the same money can be recorded again correctly); every reference
+    when ``refs`` is None. One payment per channel + reference is enforced here, by the code
+    that records payments inside its write transaction (see migration m004)."""
+    sql = (
+        "SELECT p.ref, p.id, p.receipt_no, p.channel, p.unit_id, u.code, p.amount_fen, "
+        "p.paid_on FROM payment p JOIN unit u ON u.id = p.unit_id WHERE p.ref IS NOT NULL "
+        "AND p.channel <> 'opening' AND NOT EXISTS (SELECT 1 FROM reversal r "
+        "WHERE r.payment_id = p.id)"
+    )
+    rows: list = []
+    if refs is None:
+        rows = conn.execute(sql + " ORDER BY p.id").fetchall()
+    else:
+        wanted = list(dict.fromkeys(refs))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows += conn.execute(
+                sql + f" AND p.ref IN ({','.join('?' * len(chunk))}) ORDER BY p.id", chunk
+            ).fetchall()
+    held: dict[str, list[HeldRef]] = {}
+    for ref, *rest in rows:
+        held.setdefault(ref, []).append(HeldRef(*rest))
+    return held
+
+
 def _next_receipt(conn: sqlite3.Connection, year: int) -> str:
     """The next receipt number of the year, gapless: taken inside the payment's transaction."""
     last = conn.execute(
@@ -308,21 +348,19 @@ def record_payment(
         raise NotFound(f"no unit {code!r}")
     unit_id = unit[0]
     if ref is not None:
-        earlier = conn.execute(
-            "SELECT p.id, p.unit_id, p.amount_fen FROM payment p WHERE p.channel = ? AND p.ref = ?",
-            (channel, ref),
-        ).fetchone()
-        if earlier is not None:
-            if earlier[1] != unit_id or earlier[2] != amount_fen:
-                held = payment_detail(conn, earlier[0])
-                raise PropfeeError(
-                    f"{CHANNELS[channel]} {ref} is already recorded as receipt {held.receipt_no} "
-                    f"for {held.unit} {format_money(held.amount_fen)}; not "
-                    f"{code} {format_money(amount_fen)}"
-                )
-            found = payment_detail(conn, earlier[0])
+        held = [h for h in held_refs(conn, [ref]).get(ref, []) if h.channel == channel]
+        same = [h for h in held if h.unit_id == unit_id and h.amount_fen == amount_fen]
+        if same:
+            found = payment_detail(conn, same[0].id)
             found.already = True
             return found
+        if held:
+            raise PropfeeError(
+                f"{CHANNELS[channel]} {ref} is already recorded as receipt {held[0].receipt_no} "
+                f"for {held[0].unit} {format_money(held[0].amount_fen)}; not "
+                f"{code} {format_money(amount_fen)} (if that receipt is wrong, reverse it and "
+                "record the payment again)"
+            )
     stamp = now.isoformat(sep=" ", timespec="seconds")
     party = responsible_party(conn, unit_id, paid_on, settings, stamp)
     if bill_ids:
@@ -882,6 +920,15 @@ def check(conn: sqlite3.Connection) -> list[Problem]:
                 f"{year}: the counter says {counter[0] if counter else 'nothing'}, "
                 f"the last receipt is {numbers[-1]}",
             )
+    for channel, ref, count in conn.execute(
+        "SELECT channel, ref, count(*) FROM payment p WHERE ref IS NOT NULL "
+        "AND channel IN ('wechat', 'alipay') AND NOT EXISTS (SELECT 1 FROM reversal r "
+        "WHERE r.payment_id = p.id) GROUP BY channel, ref HAVING count(*) > 1"
+    ):
+        add(
+            "payment",
+            f"{CHANNELS[channel]} {ref} is held by {count} payments that are not reversed",
+        )
     for aid, reversal in conn.execute(
         "SELECT id, reversal_id FROM allocation WHERE amount_fen < 0"
     ):

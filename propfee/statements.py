@@ -436,7 +436,7 @@ def reconcile(
     nothing is recorded."""
     from propfee.db import transaction
     from propfee.export import check_output
-    from propfee.ledger import PaymentBatch
+    from propfee.ledger import PaymentBatch, held_refs
 
     if review_out is not None:
         check_output(review_out, "--review-out")
@@ -451,11 +451,10 @@ def reconcile(
         known = {r[0] for r in conn.execute("SELECT code FROM unit")}
         find_codes = CodeFinder(known)
         batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of, size=len(parsed.lines))
-        recorded_refs = {
-            r[0]
-            for r in conn.execute(
-                "SELECT ref FROM payment WHERE channel = ? AND ref IS NOT NULL", (parsed.channel,)
-            )
+        recorded_refs = {  # a reversed payment gives its reference back
+            ref
+            for ref, held in held_refs(conn).items()
+            if any(h.channel == parsed.channel for h in held)
         }
         finder = _Candidates(conn)
         errors: list[RowError] = []

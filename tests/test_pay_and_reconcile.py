@@ -1,12 +1,14 @@
 """Payments and reconciliation: what must never be half done, double counted or lost."""
 
+import json
 from datetime import date
 
 import pytest
 from statement_samples import wechat_bill
 
-from propfee import statements
+from propfee import ledger, statements
 from propfee.config import DEFAULTS
+from propfee.db import transaction
 
 from conftest import NOW, add_fee, dump, estate, home, run
 
@@ -122,3 +124,46 @@ def test_reconcile_with_an_unwritable_review_file_records_nothing(estate3, cli, 
     )
     assert done.exit_code == 0, done.stderr
     assert "T2" in (tmp_path / "x.csv").read_text(encoding="utf-8-sig")
+
+
+# ---------------------------------------------------------------- B3: a reversal gives the ref back
+
+
+def test_a_reversed_payment_can_be_recorded_again_with_its_ref(estate3, cli, conn):
+    args = ("--channel", "wechat", "--ref", "4200001234", "--as-of", "2026-11-20")
+    first = cli("pay", "1-1-1001", "360", *args, "-f", "json")
+    assert json.loads(first.stdout)["receipt"] == "2026-000001"
+    assert (
+        cli("reverse", "2026-000001", "--reason", "录错房号", "--as-of", "2026-11-20").exit_code
+        == 0
+    )
+    again = cli("pay", "1-1-1002", "360", *args, "-f", "json")
+    assert again.exit_code == 0, again.stderr
+    document = json.loads(again.stdout)
+    assert document["receipt"] == "2026-000002" and document["unit"] == "1-1-1002"
+    assert document["already_recorded"] is False
+    # the live one now holds the ref: the same again is "already", another unit an error
+    assert json.loads(cli("pay", "1-1-1002", "360", *args, "-f", "json").stdout)["already_recorded"]
+    clash = cli("pay", "2-1-502", "360", *args)
+    assert clash.exit_code == 1 and "2026-000002" in clash.stderr
+    assert ledger.check(conn) == []
+
+
+def test_reconcile_records_again_what_was_reversed(estate3, tmp_path, conn):
+    path = wechat_bill(
+        tmp_path / "w.csv", [line("2026-11-15", "张三", "1-1-1001物业费", "400.00", "T1")]
+    )
+    reconcile(conn, path)
+    with transaction(conn):
+        ledger.reverse_payment(conn, "2026-000001", reason="退回", on=AS_OF, now=NOW)
+    again = reconcile(conn, path)
+    assert again.already == 0 and [r for _, _, r in again.recorded] == ["2026-000002"]
+    assert reconcile(conn, path).already == 1
+    assert ledger.check(conn) == []
+
+
+def test_the_database_no_longer_holds_a_unique_ref_index(conn):
+    indexes = {
+        r[0]: r[1] for r in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+    }
+    assert "payment_ref" not in indexes and "payment_by_ref" in indexes
