@@ -9,8 +9,10 @@ Only incoming money counts. A line whose memo, remark or product text names exac
 code becomes a payment with the transaction number as its reference. A line without one is
 never guessed into a payment: it is listed for review with candidate units (payer name or
 phone matching an owner, amount equal to an outstanding total) and recorded only when the
-user confirms it (``--confirm LINE=UNIT`` or a review file). Refs already recorded are
-skipped, so overlapping statements are safe.
+user confirms it (``--confirm LINE=UNIT`` or a review file). A line whose reference is
+already recorded for the same amount and unit is skipped, so overlapping statements are safe;
+the same reference with another amount or unit is listed for review, never skipped (see
+``_held_elsewhere``). A reversed payment gives its reference back.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "业务流水号",
         "账务流水号",
         "交易流水号",
+        "柜员流水号",
         "流水号",
         "凭证号",
         "交易参考号",
@@ -400,6 +403,7 @@ class Review:
     line: Line
     reason: str
     candidates: list[str]
+    conflict: bool = False  # its reference is held by a payment that does not agree with it
 
 
 @dataclass
@@ -436,7 +440,7 @@ def reconcile(
     nothing is recorded."""
     from propfee.db import transaction
     from propfee.export import check_output
-    from propfee.ledger import PaymentBatch, held_refs
+    from propfee.ledger import HeldRef, PaymentBatch, held_refs
 
     if review_out is not None:
         check_output(review_out, "--review-out")
@@ -451,70 +455,53 @@ def reconcile(
         known = {r[0] for r in conn.execute("SELECT code FROM unit")}
         find_codes = CodeFinder(known)
         batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of, size=len(parsed.lines))
-        recorded_refs = {  # a reversed payment gives its reference back
-            ref
-            for ref, held in held_refs(conn).items()
-            if any(h.channel == parsed.channel for h in held)
-        }
+        held = held_refs(conn)  # ref -> payments holding it (not reversed), every channel
         finder = _Candidates(conn)
         errors: list[RowError] = []
+
+        def error(line: Line, column: str, value: str, message: str) -> None:
+            errors.append(RowError(parsed.file, line.sheet, line.row, column, value, message))
+
         for done, line in enumerate(parsed.lines, start=1):
             if progress is not None and done % 2000 == 0:
                 progress(done, len(parsed.lines))
             if not line.ref:
-                errors.append(
-                    RowError(
-                        parsed.file,
-                        line.sheet,
-                        line.row,
-                        "交易单号",
-                        "",
-                        "an incoming line without a transaction number",
-                    )
-                )
-                continue
-            if line.ref in recorded_refs:
-                report.already += 1
-                continue
-            if line.day > as_of:
-                errors.append(
-                    RowError(
-                        parsed.file,
-                        line.sheet,
-                        line.row,
-                        "交易时间",
-                        line.day.isoformat(),
-                        f"after {as_of} (--as-of)",
-                    )
-                )
+                error(line, "交易单号", "", "an incoming line without a transaction number")
                 continue
             chosen = confirmed.get(str(line.row)) or confirmed.get(line.ref)
+            found: list[str] = []
+            unit: str | None = None
             if chosen is not None:
                 unit = cells.unit_code(chosen)
                 if unit not in known:
-                    errors.append(
-                        RowError(
-                            parsed.file,
-                            line.sheet,
-                            line.row,
-                            "",
-                            chosen,
-                            f"confirmed as unit {chosen!r}, which is not on record",
-                        )
-                    )
+                    error(line, "", chosen, f"confirmed as unit {chosen!r}, which is not on record")
                     continue
             else:
                 found = find_codes(line.memo)
-                if len(found) == 1:
-                    unit = found[0]
-                else:
-                    reason = (
-                        "no unit code in the memo"
-                        if not found
-                        else f"the memo names {len(found)} units ({', '.join(found)})"
-                    )
-                    report.review.append(Review(line, reason, found or finder.find(line)))
+                unit = found[0] if len(found) == 1 else None
+            clash = _held_elsewhere(line, unit, parsed.channel, held.get(line.ref, []))
+            if clash == "already":
+                report.already += 1
+                continue
+            if line.day > as_of:
+                error(line, "交易时间", line.day.isoformat(), f"after {as_of} (--as-of)")
+                continue
+            if clash is not None:
+                reason, confirmable, holder = clash
+                if chosen is None or not confirmable:
+                    if chosen is not None:
+                        error(line, "交易单号", line.ref, f"cannot be confirmed: {reason}")
+                    else:
+                        report.review.append(Review(line, reason, [holder], conflict=True))
                     continue
+            if unit is None:
+                reason = (
+                    "no unit code in the memo"
+                    if not found
+                    else f"the memo names {len(found)} units ({', '.join(found)})"
+                )
+                report.review.append(Review(line, reason, found or finder.find(line)))
+                continue
             receipt = batch.record(
                 unit,
                 line.amount_fen,
@@ -525,7 +512,17 @@ def reconcile(
                 payer=line.counterparty,
                 source=f"reconcile {parsed.file}",
             )
-            recorded_refs.add(line.ref)
+            held.setdefault(line.ref, []).append(
+                HeldRef(
+                    0,
+                    receipt,
+                    parsed.channel,
+                    batch.units[unit].id,
+                    unit,
+                    line.amount_fen,
+                    line.day.isoformat(),
+                )
+            )
             report.recorded.append((line, unit, receipt))
         if errors:
             raise RowErrors(errors)
@@ -535,6 +532,69 @@ def reconcile(
     if progress is not None:
         progress(len(parsed.lines), len(parsed.lines))
     return report
+
+
+#: channels whose transaction numbers are unique for ever (a bank's serial numbers repeat)
+UNIQUE_REFS = frozenset({"wechat", "alipay"})
+
+
+def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> object:
+    """How a line's reference stands against the payments that already hold it.
+
+    ``None``: nobody holds it. ``"already"``: a payment of the same channel holds it for the
+    same amount and unit (for a bank, on the same day too) — the line is recorded, skip it.
+    Otherwise ``(reason, confirmable, unit holding it)``: the line goes to review, never
+    silently skipped and never silently recorded.
+
+    - WeChat Pay and Alipay transaction numbers are unique for ever: the same number with
+      another amount or unit means one of the two is wrong. It cannot be confirmed; reverse
+      the wrong receipt and reconcile again.
+    - A bank's serial number (柜员流水号, 交易流水号) can repeat for another payment on
+      another day or by another teller: the same serial with another day, amount or unit is
+      listed for review and, when confirmed, recorded as a payment of its own.
+    - A payment-app transaction number (16 characters or more) recorded under another
+      channel (a statement read earlier with another profile) is the same money: review,
+      not confirmable.
+    """
+    from propfee.ledger import CHANNELS
+
+    mine = [h for h in held if h.channel == channel]
+    day = line.day.isoformat()
+    for h in mine:
+        if (
+            h.amount_fen == line.amount_fen
+            and (unit is None or h.unit == unit)
+            and (channel in UNIQUE_REFS or h.paid_on == day)
+        ):
+            return "already"
+    this = f"{unit or 'no unit'} {format_money(line.amount_fen)} on {day}"
+    if mine:
+        h = mine[0]
+        that = f"receipt {h.receipt_no} ({h.unit} {format_money(h.amount_fen)} on {h.paid_on})"
+        if channel in UNIQUE_REFS:
+            return (
+                f"{CHANNELS.get(channel, channel)} {line.ref} is already {that}, not {this}; "
+                f"if {h.receipt_no} is wrong, reverse it and reconcile again",
+                False,
+                h.unit,
+            )
+        return (
+            f"serial {line.ref} is also {that}; a bank serial can repeat: if this is "
+            f"another payment ({this}), confirm it",
+            True,
+            h.unit,
+        )
+    others = [h for h in held if h.channel != channel]
+    if others and len(line.ref) >= 16:
+        h = others[0]
+        return (
+            f"{line.ref} is already receipt {h.receipt_no} via {CHANNELS.get(h.channel, h.channel)} "
+            f"({h.unit} {format_money(h.amount_fen)} on {h.paid_on}); the same transaction "
+            "number is the same money: check the statement's --profile",
+            False,
+            h.unit,
+        )
+    return None
 
 
 class _Candidates:

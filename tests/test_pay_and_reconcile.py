@@ -9,6 +9,7 @@ from statement_samples import wechat_bill
 from propfee import ledger, statements
 from propfee.config import DEFAULTS
 from propfee.db import transaction
+from propfee.errors import RowErrors
 
 from conftest import NOW, add_fee, dump, estate, home, run
 
@@ -167,3 +168,80 @@ def test_the_database_no_longer_holds_a_unique_ref_index(conn):
         r[0]: r[1] for r in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
     }
     assert "payment_ref" not in indexes and "payment_by_ref" in indexes
+
+
+# ---------------------------------------------------------------- B2: a known ref is not always "already"
+
+
+def test_a_known_wechat_ref_with_another_unit_or_amount_goes_to_review(estate3, tmp_path, conn):
+    with transaction(conn):
+        ledger.record_payment(
+            conn, "1-1-1002", 36000, channel="wechat", ref="100005000120261123090000000000077",
+            paid_on=date(2026, 11, 23), as_of=date(2026, 11, 23), now=NOW, settings=DEFAULTS,
+        )  # fmt: skip
+    path = wechat_bill(
+        tmp_path / "w.csv",
+        [
+            line(
+                "2026-11-23", "宋", "1-1-1001物业费", "3600.00", "100005000120261123090000000000077"
+            )
+        ],
+    )
+    report = reconcile(conn, path)
+    assert report.already == 0 and report.recorded == []
+    [item] = report.review
+    assert item.conflict and "2026-000001" in item.reason and "reverse it" in item.reason
+    assert item.candidates == ["1-1-1002"]
+    with pytest.raises(RowErrors) as caught:
+        reconcile(conn, path, confirm={"18": "1-1-1001"})
+    assert "cannot be confirmed" in str(caught.value.errors[0])
+    assert len(payments(conn)) == 1
+
+
+def test_the_same_wechat_line_again_is_already_recorded(estate3, tmp_path, conn):
+    path = wechat_bill(tmp_path / "w.csv", [line("2026-11-15", "张三", "物业费", "400.00", "T1")])
+    reconcile(conn, path, confirm={"T1": "2-1-502"})
+    again = reconcile(conn, path)  # no unit in the memo: the amount agrees, so it is the same
+    assert again.already == 1 and again.review == []
+
+
+def bank_csv(path, lines):
+    rows = [
+        "兰州银行股份有限公司 账户明细",
+        "记账日期,柜员流水号,摘要,收入,支出,余额,对方名称,附言",
+    ]
+    rows += [
+        f"{d},{serial},转账,{amount},,1.00,{who},{memo}" for d, serial, amount, who, memo in lines
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_bank_serial_that_repeats_is_never_dropped(estate3, tmp_path, conn):
+    bank = statements.load_profile("bank")
+    reconcile(
+        conn,
+        bank_csv(tmp_path / "a.csv", [("20261121", "000123", "1234.56", "姚", "1-1-1002")]),
+        bank,
+    )
+    later = bank_csv(tmp_path / "b.csv", [("20261123", "000123", "3165.00", "胡", "2-1-502")])
+    report = reconcile(conn, later, bank)
+    assert report.already == 0 and report.recorded == []
+    [item] = report.review
+    assert item.conflict and "can repeat" in item.reason
+    confirmed = reconcile(conn, later, bank, confirm={"3": "2-1-502"})
+    assert [(u, line.amount_fen) for line, u, _ in confirmed.recorded] == [("2-1-502", 316500)]
+    assert reconcile(conn, later, bank).already == 1  # re-running it changes nothing
+    assert [p[:2] for p in payments(conn)] == [("1-1-1002", 123456), ("2-1-502", 316500)]
+    assert ledger.check(conn) == []
+
+
+def test_a_transaction_number_recorded_under_another_channel_is_the_same_money(
+    estate3, tmp_path, conn
+):
+    ref = "100005000120261115000000000000001"
+    path = wechat_bill(tmp_path / "w.csv", [line("2026-11-15", "张三", "1-1-1001", "400.00", ref)])
+    reconcile(conn, path, statements.Profile("other", "alipay"))
+    report = reconcile(conn, path)
+    assert report.recorded == [] and report.review[0].conflict
+    assert "via 支付宝" in report.review[0].reason

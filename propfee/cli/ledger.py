@@ -513,8 +513,10 @@ def reconcile(
 
     A line whose memo names a unit code (e.g. "1-1-1001 物业费") becomes a payment with its
     transaction number as reference; a line without one is listed for review with candidate
-    units and never guessed. Lines already recorded are skipped, so overlapping statements
-    are safe.
+    units and never guessed. Lines already recorded (same reference, amount and unit) are
+    skipped, so overlapping statements are safe; a reference already recorded with another
+    amount or unit is listed for review. A bank serial number can repeat: such a line is
+    recorded as a payment of its own only when confirmed.
 
     Example: propfee reconcile 微信支付账单(20261101-20261130).csv --review-out 待确认.csv
     """
@@ -548,9 +550,11 @@ def reconcile(
             "memo": r.line.memo,
             "reason": r.reason,
             "candidates": r.candidates,
+            "conflict": r.conflict,
         }
         for r in report.review
     ]
+    conflicts = sum(1 for r in report.review if r.conflict)
     if fmt is Format.json:
         write_json(
             {
@@ -569,6 +573,7 @@ def reconcile(
                 "recorded_total": decimal_str(report.recorded_fen),
                 "already_recorded": report.already,
                 "needs_review": review,
+                "conflicts": conflicts,
                 "ignored": report.ignored,
                 "dry_run": dry_run,
             }
@@ -577,7 +582,9 @@ def reconcile(
     env.result(
         f"{report.file} ({report.channel}): recorded {len(report.recorded)} payments "
         f"{format_money(report.recorded_fen)}, already recorded {report.already}, "
-        f"needs review {len(report.review)}, ignored "
+        f"needs review {len(report.review)}"
+        + (f" (of them {conflicts} with a reference already recorded)" if conflicts else "")
+        + ", ignored "
         f"{sum(report.ignored.values())}"
         + (
             f" ({', '.join(f'{k} {v}' for k, v in report.ignored.items())})"
