@@ -208,16 +208,19 @@ class HeldRef:
     paid_on: str
 
 
-def held_refs(conn: sqlite3.Connection, refs: list[str] | None = None) -> dict[str, list[HeldRef]]:
+def held_refs(
+    conn: sqlite3.Connection, refs: list[str] | None = None, *, reversed_: bool = False
+) -> dict[str, list[HeldRef]]:
     """{ref: the payments holding it}, over payments not reversed (a reversed payment gives
     its reference back, so the same money can be recorded again correctly); every reference
     when ``refs`` is None. One payment per channel + reference is enforced here, by the code
-    that records payments inside its write transaction (see migration m004)."""
+    that records payments inside its write transaction (see migration m004). With
+    ``reversed_``: the reversed payments instead."""
     sql = (
         "SELECT p.ref, p.id, p.receipt_no, p.channel, p.unit_id, u.code, p.amount_fen, "
         "p.paid_on FROM payment p JOIN unit u ON u.id = p.unit_id WHERE p.ref IS NOT NULL "
-        "AND p.channel <> 'opening' AND NOT EXISTS (SELECT 1 FROM reversal r "
-        "WHERE r.payment_id = p.id)"
+        "AND p.channel <> 'opening' AND " + ("" if reversed_ else "NOT ") + "EXISTS (SELECT 1 "
+        "FROM reversal r WHERE r.payment_id = p.id)"
     )
     rows: list = []
     if refs is None:

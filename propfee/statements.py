@@ -12,11 +12,16 @@ phone matching an owner, amount equal to an outstanding total) and recorded only
 user confirms it (``--confirm LINE=UNIT`` or a review file). A line whose reference is
 already recorded for the same amount and unit is skipped, so overlapping statements are safe;
 the same reference with another amount or unit is listed for review, never skipped (see
-``_held_elsewhere``). A reversed payment gives its reference back.
+``_held_elsewhere``). A reversed payment gives its reference back: a line with that
+reference and another amount or unit is recorded, but the reversed line itself (a refund, a
+payment taken back on purpose) is recorded again only when confirmed, so re-reading an
+overlapping statement never undoes a reversal. A refund in a statement whose payment is
+recorded is listed with the receipt to reverse; nothing is reversed by itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 import sqlite3
@@ -108,11 +113,13 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "reference",
     ),
     "status": ("当前状态", "交易状态", "状态", "status"),
+    "refunded": ("退款金额", "成功退款", "refund"),
     "kind": ("交易类型", "类型", "交易分类", "业务类型"),
 }
 MULTI = frozenset({"memo"})
 INCOMING = {norm_header(w) for w in ("收入", "收", "贷", "入", "income", "credit", "in", "已收入")}
 OUTGOING = {norm_header(w) for w in ("支出", "支", "借", "出", "expense", "debit", "out")}
+REFUND = re.compile(r"退款|退还|REFUND", re.IGNORECASE)
 BAD_STATUS = re.compile(r"退款|关闭|失败|撤销|已退还|REFUND|REVOKED|CLOSED|FAIL", re.IGNORECASE)
 SUMMARY = re.compile(r"^(总交易单数|总计|合计|小计|本页|共\d+笔|#|-{3,}|导出时间|注[:：])")
 
@@ -185,6 +192,7 @@ class Line:
     memo: str
     ref: str
     status: str
+    flag: str = ""  # "refund": money paid back; "failed": closed, revoked or failed
 
 
 @dataclass
@@ -193,6 +201,8 @@ class Parsed:
     channel: str
     lines: list[Line]  # incoming lines
     ignored: dict[str, int]  # reason -> count
+    refunds: list[Line] = field(default_factory=list)  # refunded, closed or failed lines
+    skipped: dict[int, str] = field(default_factory=dict)  # row -> why it is not a payment
 
 
 def _clean(value: object) -> str:
@@ -211,7 +221,9 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
     index = alias_index(FIELDS)
     errors: list[RowError] = []
     lines: list[Line] = []
+    refunds: list[Line] = []
     ignored: dict[str, int] = {}
+    skipped: dict[int, str] = {}
     channel = profile.channel if profile is not None else None
     found = False
     for sheet in sheets:
@@ -263,6 +275,11 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
                 continue
             if isinstance(line, str):
                 ignored[line] = ignored.get(line, 0) + 1
+                skipped[number] = line
+                continue
+            if line.flag:
+                refunds.append(line)
+                skipped[number] = "refunded or failed"
                 continue
             lines.append(line)
     if not found:
@@ -277,7 +294,7 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
             f"{path.name}: not recognisably a WeChat Pay or Alipay export; give --profile "
             "bank (or wechat, alipay, or a profile file)"
         )
-    return Parsed(path.name, channel, lines, ignored)
+    return Parsed(path.name, channel, lines, ignored, refunds, skipped)
 
 
 def _has_money(fields: set[str]) -> bool:
@@ -312,28 +329,49 @@ def _line(
     profile: Profile | None,
     has_direction: bool,
 ) -> Line | str | None:
+    """One statement line: an incoming Line, a flagged Line (a refund, or a payment that
+    was closed or failed: reconcile matches it with what was recorded), or why it is ignored."""
     direction = norm_header(got.get("direction", ""))
     status = got.get("status", "")
+    refund = bool(REFUND.search(status) or REFUND.search(got.get("kind", "")))
     amount_text = got.get("amount", "")
     fen = 0
+    flag = ""
     if got.get("amount_in") or got.get("amount_out"):
         incoming = got.get("amount_in", "")
         if incoming and not cells.is_blank(incoming):
             fen = parse_money(incoming, what="amount_in", allow_zero=True, allow_negative=True)
         if fen <= 0:
-            return "outgoing" if got.get("amount_out") not in ("", "0", "0.00") else "zero"
+            outgoing = got.get("amount_out", "")
+            if outgoing in ("", "0", "0.00"):
+                return "zero"
+            if not refund:
+                return "outgoing"
+            fen = abs(
+                parse_money(outgoing, what="amount_out", allow_zero=True, allow_negative=True)
+            )
+            flag = "refund"
     elif amount_text:
         fen = parse_money(amount_text, what="amount", allow_zero=True, allow_negative=True)
         if direction in OUTGOING or fen < 0:
-            return "outgoing"
-        if has_direction and direction not in INCOMING:
-            return "not income"
+            if not refund:
+                return "outgoing"
+            fen, flag = abs(fen), "refund"
+        elif has_direction and direction not in INCOMING:
+            if not refund:
+                return "not income"
+            flag = "refund"
     else:
         return None
     if fen == 0:
         return "zero"
-    if status and BAD_STATUS.search(status):
-        return "refunded or failed"
+    if not flag and status and BAD_STATUS.search(status):
+        flag = "refund" if refund else "failed"
+    if flag == "refund":
+        back = got.get("refunded", "")
+        if back and not cells.is_blank(back):
+            with contextlib.suppress(InvalidValue):  # a broken refund cell: the line's amount
+                fen = abs(parse_money(back, allow_zero=True, allow_negative=True)) or fen
     raw_day = got.get("date", "")
     try:
         if profile is not None and profile.date_format:
@@ -341,12 +379,24 @@ def _line(
         else:
             day = cells.parse_date(raw_day)
     except (ValueError, InvalidValue) as exc:
+        if flag:
+            return "refunded or failed"
         raise InvalidValue(f"date: {exc}") from None
     if day is None:
+        if flag:
+            return "refunded or failed"
         raise InvalidValue("date: the line has no date")
     memo = " ".join(_clean(row[i]) for i in memos if i < len(row) and _clean(row[i]))
     return Line(
-        number, sheet, day, fen, got.get("counterparty", ""), memo, got.get("ref", ""), status
+        number,
+        sheet,
+        day,
+        fen,
+        got.get("counterparty", ""),
+        memo,
+        got.get("ref", ""),
+        status,
+        flag,
     )
 
 
@@ -407,6 +457,28 @@ class Review:
 
 
 @dataclass
+class Refund:
+    """A refund (or a closed / failed transaction) whose payment is recorded: the receipt to
+    reverse. Never reversed automatically: the reversal is the user's act, with a reason."""
+
+    line: Line
+    receipt: str
+    unit: str
+    paid_fen: int  # what the receipt holds; line.amount_fen is what was paid back
+
+    @property
+    def action(self) -> str:
+        what = "refund" if self.line.flag == "refund" else "not completed"
+        text = f"{what}: reverse receipt {self.receipt}"
+        if self.line.flag == "refund" and self.line.amount_fen < self.paid_fen:
+            text += (
+                f" and record the {format_money(self.paid_fen - self.line.amount_fen)} kept "
+                "again (a partial refund)"
+            )
+        return text
+
+
+@dataclass
 class ReconcileReport:
     file: str
     channel: str
@@ -414,6 +486,7 @@ class ReconcileReport:
     already: int = 0
     review: list[Review] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)
+    refunds: list[Refund] = field(default_factory=list)  # recorded payments paid back
     dry_run: bool = False
 
     @property
@@ -456,6 +529,7 @@ def reconcile(
         find_codes = CodeFinder(known)
         batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of, size=len(parsed.lines))
         held = held_refs(conn)  # ref -> payments holding it (not reversed), every channel
+        gone = held_refs(conn, reversed_=True)  # ref -> reversed payments
         finder = _Candidates(conn)
         errors: list[RowError] = []
 
@@ -485,6 +559,12 @@ def reconcile(
                 continue
             if line.day > as_of:
                 error(line, "交易时间", line.day.isoformat(), f"after {as_of} (--as-of)")
+                continue
+            if clash is None and chosen is None and _same(line, unit, parsed.channel, gone):
+                # the user reversed this very line (a refund, a wrong payment): recording it
+                # again would undo that; a --confirm records it again on purpose
+                why = "reversed earlier (confirm to record again)"
+                report.ignored[why] = report.ignored.get(why, 0) + 1
                 continue
             if clash is not None:
                 reason, confirmable, holder = clash
@@ -524,6 +604,7 @@ def reconcile(
                 )
             )
             report.recorded.append((line, unit, receipt))
+        _match_refunds(conn, parsed, held, report)
         if errors:
             raise RowErrors(errors)
         batch.flush()
@@ -536,6 +617,19 @@ def reconcile(
 
 #: channels whose transaction numbers are unique for ever (a bank's serial numbers repeat)
 UNIQUE_REFS = frozenset({"wechat", "alipay"})
+
+
+def _same(line: Line, unit: str | None, channel: str, held: dict) -> bool:
+    """A payment of ``held`` is this very line: its channel, reference, amount and unit (for
+    a bank, its day too)."""
+    day = line.day.isoformat()
+    return any(
+        h.channel == channel
+        and h.amount_fen == line.amount_fen
+        and (unit is None or h.unit == unit)
+        and (channel in UNIQUE_REFS or h.paid_on == day)
+        for h in held.get(line.ref, [])
+    )
 
 
 def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> object:
@@ -560,13 +654,8 @@ def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> o
 
     mine = [h for h in held if h.channel == channel]
     day = line.day.isoformat()
-    for h in mine:
-        if (
-            h.amount_fen == line.amount_fen
-            and (unit is None or h.unit == unit)
-            and (channel in UNIQUE_REFS or h.paid_on == day)
-        ):
-            return "already"
+    if _same(line, unit, channel, {line.ref: mine}):
+        return "already"
     this = f"{unit or 'no unit'} {format_money(line.amount_fen)} on {day}"
     if mine:
         h = mine[0]
@@ -595,6 +684,29 @@ def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> o
             h.unit,
         )
     return None
+
+
+def _match_refunds(conn: sqlite3.Connection, parsed: Parsed, held: dict, report) -> None:
+    """Refunds (and closed or failed transactions) in the statement against the payments
+    recorded for their reference, before this run or in it: each is listed with the receipt
+    to reverse. An Alipay refund's number may be the original's with a ``_suffix``."""
+    for line in parsed.refunds:
+        refs = list(dict.fromkeys([line.ref, line.ref.split("_")[0]])) if line.ref else []
+        holders = [h for r in refs for h in held.get(r, []) if h.channel == parsed.channel]
+        if holders:
+            for h in holders:
+                report.refunds.append(Refund(line, h.receipt_no, h.unit, h.amount_fen))
+            continue
+        reversed_ = (
+            refs
+            and conn.execute(
+                f"SELECT 1 FROM payment p JOIN reversal r ON r.payment_id = p.id WHERE p.channel = ? "
+                f"AND p.ref IN ({','.join('?' * len(refs))})",
+                (parsed.channel, *refs),
+            ).fetchone()
+        )
+        reason = "refund, receipt already reversed" if reversed_ else "refunded or failed"
+        report.ignored[reason] = report.ignored.get(reason, 0) + 1
 
 
 class _Candidates:

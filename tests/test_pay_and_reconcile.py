@@ -157,9 +157,25 @@ def test_reconcile_records_again_what_was_reversed(estate3, tmp_path, conn):
     reconcile(conn, path)
     with transaction(conn):
         ledger.reverse_payment(conn, "2026-000001", reason="退回", on=AS_OF, now=NOW)
+    # the reversed line itself is not recorded again by re-reading the statement …
     again = reconcile(conn, path)
-    assert again.already == 0 and [r for _, _, r in again.recorded] == ["2026-000002"]
+    assert again.recorded == [] and again.ignored == {
+        "reversed earlier (confirm to record again)": 1
+    }
+    # … only on purpose; and the same ref for another unit or amount is recorded
+    confirmed = reconcile(conn, path, confirm={"T1": "1-1-1001"})
+    assert [r for _, _, r in confirmed.recorded] == ["2026-000002"]
     assert reconcile(conn, path).already == 1
+    other = wechat_bill(
+        tmp_path / "o.csv", [line("2026-11-16", "李四", "1-1-1002", "200.00", "T2")]
+    )
+    reconcile(conn, other)
+    with transaction(conn):
+        ledger.reverse_payment(conn, "2026-000003", reason="金额录错", on=AS_OF, now=NOW)
+    fixed = wechat_bill(
+        tmp_path / "f.csv", [line("2026-11-16", "李四", "1-1-1002", "250.00", "T2")]
+    )
+    assert [r for _, _, r in reconcile(conn, fixed).recorded] == ["2026-000004"]
     assert ledger.check(conn) == []
 
 
@@ -245,3 +261,57 @@ def test_a_transaction_number_recorded_under_another_channel_is_the_same_money(
     report = reconcile(conn, path)
     assert report.recorded == [] and report.review[0].conflict
     assert "via 支付宝" in report.review[0].reason
+
+
+# ---------------------------------------------------------------- B4: refunds are flagged
+
+
+def test_a_refund_in_the_same_merchant_export_names_the_receipt_to_reverse(
+    estate3, tmp_path, conn, cli
+):
+    from statement_samples import wechat_merchant
+
+    ref = "4200002001202611201234567801"
+    path = wechat_merchant(
+        tmp_path / "m.csv",
+        [
+            ("2026-11-20 08:30:11", ref, "SUCCESS", "400.00", "物业费-1-1-1001", ""),
+            ("2026-11-22 10:30:11", ref, "REFUND", "400.00", "物业费-1-1-1001", ""),
+        ],
+    )
+    result = cli("reconcile", str(path), "--as-of", "2026-12-01", "-f", "json")
+    document = json.loads(result.stdout)
+    assert [r["receipt"] for r in document["recorded"]] == ["2026-000001"]
+    assert document["refunds_to_reverse"] == 1
+    assert document["refunds"][0]["action"] == "refund: reverse receipt 2026-000001"
+    assert "propfee reverse 2026-000001" in result.stderr
+    again = json.loads(cli("reconcile", str(path), "--as-of", "2026-12-01", "-f", "json").stdout)
+    assert again["already_recorded"] == 1 and again["refunds_to_reverse"] == 1  # still to do
+    cli("reverse", "2026-000001", "--reason", "退款", "--as-of", "2026-11-22")
+    done = json.loads(cli("reconcile", str(path), "--as-of", "2026-12-01", "-f", "json").stdout)
+    assert done["refunds_to_reverse"] == 0 and done["recorded"] == []
+    assert done["ignored"] == {
+        "reversed earlier (confirm to record again)": 1,
+        "refund, receipt already reversed": 1,
+    }
+
+
+def test_an_alipay_refund_of_a_payment_recorded_earlier_is_flagged(estate3, tmp_path, conn):
+    head = (
+        "#支付宝账务明细查询\n"
+        "账务流水号,业务流水号,商户订单号,商品名称,发生时间,对方账号,收入金额（+元）,"
+        "支出金额（-元）,账户余额（元）,交易渠道,业务类型,备注\n"
+    )
+    paid = "1\t,2026112122001456789000000001\t,PF1\t,物业费,2026-11-21 09:00:00,张三,+1000.00,,1,支付宝,在线支付,1-1-1001\n"
+    back = "2\t,2026112122001456789000000001\t,PF1\t,退款,2026-11-22 10:00:00,张三,,-400.00,1,支付宝,交易退款,1-1-1001\n"
+    first = tmp_path / "a.csv"
+    first.write_text(head + paid, encoding="utf-8")
+    assert [r for _, _, r in reconcile(conn, first).recorded] == ["2026-000001"]
+    second = tmp_path / "b.csv"
+    second.write_text(head + back, encoding="utf-8")
+    report = reconcile(conn, second)
+    [refund] = report.refunds
+    assert (refund.receipt, refund.line.amount_fen) == ("2026-000001", 40000)
+    assert refund.action.startswith("refund: reverse receipt 2026-000001")
+    assert "¥600.00 kept" in refund.action
+    assert len(payments(conn)) == 1  # never reversed by itself

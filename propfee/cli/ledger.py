@@ -555,6 +555,26 @@ def reconcile(
         for r in report.review
     ]
     conflicts = sum(1 for r in report.review if r.conflict)
+    refunds = [
+        {
+            "line": r.line.row,
+            "ref": r.line.ref,
+            "date": r.line.day.isoformat(),
+            "amount": decimal_str(r.line.amount_fen),
+            "receipt": r.receipt,
+            "unit": r.unit,
+            "action": r.action,
+        }
+        for r in report.refunds
+    ]
+    for r in report.refunds:  # on stderr whatever the format: someone has to act on it
+        env.warn(
+            f"line {r.line.row}: {format_money(r.line.amount_fen)} of {r.line.ref} "
+            f"({r.unit}) was "
+            + ("refunded" if r.line.flag == "refund" else "not completed")
+            + f" on {r.line.day} — {r.action}: "
+            f'propfee reverse {r.receipt} --reason "退款" --as-of {r.line.day}'
+        )
     if fmt is Format.json:
         write_json(
             {
@@ -574,6 +594,8 @@ def reconcile(
                 "already_recorded": report.already,
                 "needs_review": review,
                 "conflicts": conflicts,
+                "refunds": refunds,
+                "refunds_to_reverse": len(refunds),
                 "ignored": report.ignored,
                 "dry_run": dry_run,
             }
@@ -584,6 +606,7 @@ def reconcile(
         f"{format_money(report.recorded_fen)}, already recorded {report.already}, "
         f"needs review {len(report.review)}"
         + (f" (of them {conflicts} with a reference already recorded)" if conflicts else "")
+        + (f", refunds to reverse {len(refunds)}" if refunds else "")
         + ", ignored "
         f"{sum(report.ignored.values())}"
         + (
