@@ -39,16 +39,19 @@ from propfee.tabular import read_sheets
 
 #: statement fields -> header aliases (what the three kinds of export call them)
 FIELDS: dict[str, tuple[str, ...]] = {
+    # a date column beats a time column: a bank's 交易时间 beside 交易日期 holds only the time
+    # of day (the payment apps' 交易时间 holds date and time, and they have no 交易日期)
     "date": (
+        "交易日期",
+        "记账日期",
+        "入账日期",
+        "日期",
+        "date",
         "交易时间",
         "交易创建时间",
         "付款时间",
         "发生时间",
         "入账时间",
-        "交易日期",
-        "记账日期",
-        "日期",
-        "date",
         "time",
     ),
     "amount": ("金额(元)", "金额（元）", "订单金额", "应结订单金额", "交易金额", "金额", "amount"),
@@ -57,6 +60,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "收入金额",
         "贷方发生额",
         "贷方金额",
+        "贷方",
         "收入",
         "存入",
         "credit",
@@ -66,6 +70,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "支出金额",
         "借方发生额",
         "借方金额",
+        "借方",
         "支出",
         "支取",
         "debit",
@@ -226,6 +231,7 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
     skipped: dict[int, str] = {}
     channel = profile.channel if profile is not None else None
     found = False
+    seen: list[str] = []  # the likeliest header row, for the error when none is found
     for sheet in sheets:
         import itertools
 
@@ -241,8 +247,19 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
             is_identity=_has_money,
         )
         if match is None:
+            texts = max(
+                ([_clean(c) for c in row if _clean(c)] for _, row in head), key=len, default=[]
+            )
+            if len(texts) > len(seen):
+                seen = texts
             continue
         found = True
+        if "ref" not in match.columns:
+            raise FileFormatError(
+                f"{path.name}: no transaction-number column (such as 交易单号, 交易流水号, "
+                f"流水号, 凭证号); headers found: {', '.join(_headers(match))}. Name it in a "
+                'profile file: [columns] ref = "…"'
+            )
         if channel is None:
             channel = _detect(head, match)
         cols = {name: c.index for name, c in match.columns.items()}
@@ -283,9 +300,17 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
                 continue
             lines.append(line)
     if not found:
+        missing = _missing(seen, index, explicit)
+        where = f"headers found: {', '.join(seen[:20])}" if seen else "no header row"
+        hint = (
+            f'name the columns in a profile file ([columns] {missing[0]} = "…")'
+            if profile is not None
+            else "for a bank statement give --profile bank or a profile file"
+        )
         raise FileFormatError(
-            f"{path.name}: no statement header found (expected columns such as 交易时间, 金额, "
-            "交易单号, 备注); for a bank statement give --profile bank or a profile file"
+            f"{path.name}: no statement header found"
+            + (f" with --profile {profile.name}" if profile is not None else "")
+            + f": no {' or '.join(_FIELD_NAMES[m] for m in missing)} column ({where}); {hint}"
         )
     if errors:
         raise RowErrors(errors)
@@ -295,6 +320,29 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
             "bank (or wechat, alipay, or a profile file)"
         )
     return Parsed(path.name, channel, lines, ignored, refunds, skipped)
+
+
+_FIELD_NAMES = {
+    "date": "date (交易日期, 交易时间, 记账日期)",
+    "amount": "amount (金额, 交易金额, 贷方/收入)",
+    "amount_in": "amount (金额, 交易金额, 贷方/收入)",
+}
+
+
+def _missing(headers: list[str], index, explicit) -> list[str]:
+    """The required fields (date, amount) that a header row lacks."""
+    from propfee.headers import lookup
+
+    fields = {hit[0] for h in headers if (hit := lookup(h, index, explicit))}
+    missing = [] if "date" in fields else ["date"]
+    if not fields & {"amount", "amount_in"}:
+        missing.append("amount")
+    return missing or ["date"]
+
+
+def _headers(match) -> list[str]:
+    columns = sorted(match.columns.values(), key=lambda c: c.index)
+    return [c.header for c in columns] + list(match.ignored)
 
 
 def _has_money(fields: set[str]) -> bool:

@@ -315,3 +315,43 @@ def test_an_alipay_refund_of_a_payment_recorded_earlier_is_flagged(estate3, tmp_
     assert refund.action.startswith("refund: reverse receipt 2026-000001")
     assert "¥600.00 kept" in refund.action
     assert len(payments(conn)) == 1  # never reversed by itself
+
+
+# ---------------------------------------------------------------- B5: bank headers
+
+
+@pytest.mark.parametrize("debit, credit", [("借方金额", "贷方金额"), ("借方", "贷方")])
+def test_a_bank_statement_with_a_date_and_a_time_column(estate3, tmp_path, conn, debit, credit):
+    from datetime import datetime
+
+    from conftest import write_xlsx
+
+    path = write_xlsx(
+        tmp_path / "lzb.xlsx",
+        [
+            ["兰州银行对公账户交易明细查询"],
+            ["交易日期", "交易时间", "摘要", debit, credit, "余额", "对方户名", "附言", "交易流水号"],
+            [datetime(2026, 11, 21), "09:15:02", "网银转入", None, 3398.4, 1, "王五", "2-1-502物业费", "B1"],
+            [datetime(2026, 11, 21), "11:15:02", "代发工资", 850, None, 1, "工资户", "11月工资", "B2"],
+        ],
+    )  # fmt: skip
+    report = reconcile(conn, path, statements.load_profile("bank"))
+    assert [(u, line.amount_fen, line.day) for line, u, _ in report.recorded] == [
+        ("2-1-502", 339840, date(2026, 11, 21))
+    ]
+    assert report.ignored == {"outgoing": 1}
+
+
+def test_a_statement_without_a_usable_header_names_what_is_missing(estate3, tmp_path, conn):
+    from propfee.errors import FileFormatError
+
+    path = tmp_path / "x.csv"
+    path.write_text("日期,摘要,流水号\n2026-11-01,x,1\n", encoding="utf-8")
+    with pytest.raises(FileFormatError) as caught:
+        reconcile(conn, path, statements.load_profile("bank"))
+    message = str(caught.value)
+    assert "no amount" in message and "日期, 摘要, 流水号" in message
+    assert "give --profile bank" not in message
+    path.write_text("日期,金额,摘要\n2026-11-01,1.00,x\n", encoding="utf-8")
+    with pytest.raises(FileFormatError, match=r"no transaction-number column.*日期, 金额, 摘要"):
+        reconcile(conn, path, statements.load_profile("bank"))
