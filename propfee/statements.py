@@ -260,8 +260,15 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
                 f"流水号, 凭证号); headers found: {', '.join(_headers(match))}. Name it in a "
                 'profile file: [columns] ref = "…"'
             )
+        signature = _signature(head, match)
+        if profile is not None and signature is not None and signature != profile.channel:
+            raise FileFormatError(
+                f"{path.name}: this is a {_APP[signature]} export (by its title and headers); "
+                f"--profile {profile.name} would record its money as {profile.channel} and "
+                f"again when it is read as {signature}. Use --profile auto (or {signature})"
+            )
         if channel is None:
-            channel = _detect(head, match)
+            channel = signature or _detect(head, match)
         cols = {name: c.index for name, c in match.columns.items()}
         memos = [match.columns["memo"].index] if "memo" in match.columns else []
         memos += [c.index for c in match.extra.get("memo", [])]
@@ -347,6 +354,33 @@ def _headers(match) -> list[str]:
 
 def _has_money(fields: set[str]) -> bool:
     return bool(fields & {"amount", "amount_in"}) and "date" in fields
+
+
+_APP = {"wechat": "WeChat Pay", "alipay": "Alipay"}
+
+
+def _signature(head: list, match) -> str | None:
+    """WeChat or Alipay by what only their exports carry: the title above the header
+    (微信支付账单, 支付宝…) or their own header sets. Data lines are not read: a bank memo
+    that says 微信转账 does not make a bank statement a WeChat export."""
+    above = " ".join(_clean(c) for number, row in head if number < match.row for c in row)
+    header_row = next((row for number, row in head if number == match.row), [])
+    headers = {norm_header(_clean(c)) for c in header_row if _clean(c)}
+
+    def has(*names: str) -> bool:
+        return {norm_header(n) for n in names} <= headers
+
+    wechat = "微信支付" in above or has("微信订单号") or has("交易单号", "商户单号")
+    alipay = (
+        "支付宝" in above
+        or "alipay" in above.lower()
+        or has("交易号", "商户订单号")
+        or has("交易订单号", "商家订单号")
+        or has("账务流水号", "业务流水号")
+    )
+    if wechat == alipay:
+        return None
+    return "wechat" if wechat else "alipay"
 
 
 def _detect(head: list, match) -> str | None:

@@ -257,7 +257,11 @@ def test_a_transaction_number_recorded_under_another_channel_is_the_same_money(
 ):
     ref = "100005000120261115000000000000001"
     path = wechat_bill(tmp_path / "w.csv", [line("2026-11-15", "张三", "1-1-1001", "400.00", ref)])
-    reconcile(conn, path, statements.Profile("other", "alipay"))
+    with transaction(conn):  # typed at the counter under the wrong channel
+        ledger.record_payment(
+            conn, "1-1-1001", 40000, channel="alipay", ref=ref, paid_on=date(2026, 11, 15),
+            as_of=AS_OF, now=NOW, settings=DEFAULTS,
+        )  # fmt: skip
     report = reconcile(conn, path)
     assert report.recorded == [] and report.review[0].conflict
     assert "via 支付宝" in report.review[0].reason
@@ -355,3 +359,27 @@ def test_a_statement_without_a_usable_header_names_what_is_missing(estate3, tmp_
     path.write_text("日期,金额,摘要\n2026-11-01,1.00,x\n", encoding="utf-8")
     with pytest.raises(FileFormatError, match=r"no transaction-number column.*日期, 金额, 摘要"):
         reconcile(conn, path, statements.load_profile("bank"))
+
+
+# ---------------------------------------------------------------- B7: a forced profile that does not fit
+
+
+@pytest.mark.parametrize("forced", ["alipay", "bank"])
+def test_a_forced_profile_that_contradicts_the_export_is_refused(estate3, tmp_path, conn, forced):
+    from propfee.errors import FileFormatError
+
+    path = wechat_bill(tmp_path / "w.csv", [line("2026-11-15", "张三", "1-1-1001", "400.00", "T1")])
+    reconcile(conn, path)
+    before = payments(conn)
+    with pytest.raises(FileFormatError, match=r"WeChat Pay export.*--profile auto"):
+        reconcile(conn, path, statements.load_profile(forced))
+    assert payments(conn) == before
+    assert reconcile(conn, path, statements.load_profile("wechat")).already == 1
+
+
+def test_a_bank_memo_naming_wechat_does_not_make_it_a_wechat_export(estate3, tmp_path, conn):
+    path = bank_csv(
+        tmp_path / "b.csv", [("20261121", "000123", "100.00", "微信支付", "微信转账 1-1-1001")]
+    )
+    report = reconcile(conn, path, statements.load_profile("bank"))
+    assert report.channel == "bank" and len(report.recorded) == 1
