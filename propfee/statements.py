@@ -569,6 +569,7 @@ class ReconcileReport:
     review: list[Review] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)
     refunds: list[Refund] = field(default_factory=list)  # recorded payments paid back
+    warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
 
     @property
@@ -604,8 +605,10 @@ def reconcile(
         parsed.file, parsed.channel, ignored=dict(parsed.ignored), dry_run=dry_run
     )
     confirmed = dict(confirm or {})
+    _check_confirm(confirmed, parsed)
+    from_review: dict[int, str] = {}
     if review_in is not None:
-        confirmed.update(read_review(review_in))
+        from_review, report.warnings = _match_review(read_review(review_in), parsed, review_in.name)
     with transaction(conn, dry_run=dry_run):
         known = {r[0] for r in conn.execute("SELECT code FROM unit")}
         find_codes = CodeFinder(known)
@@ -624,7 +627,9 @@ def reconcile(
             if not line.ref:
                 error(line, "交易单号", "", "an incoming line without a transaction number")
                 continue
-            chosen = confirmed.get(str(line.row)) or confirmed.get(line.ref)
+            chosen = (
+                confirmed.get(str(line.row)) or confirmed.get(line.ref) or from_review.get(line.row)
+            )
             found: list[str] = []
             unit: str | None = None
             if chosen is not None:
@@ -851,7 +856,7 @@ def write_review(report: ReconcileReport, path: Path) -> None:
         writer.writerow(
             [
                 line.row,
-                line.ref,
+                f"{line.ref}\t",  # a tab keeps Excel from turning a long number into 1.0E+32
                 line.day.isoformat(),
                 decimal_str(line.amount_fen),
                 line.counterparty,
@@ -864,28 +869,130 @@ def write_review(report: ReconcileReport, path: Path) -> None:
     write_text(path, handle.getvalue(), option="--review-out", encoding="utf-8-sig")
 
 
-def read_review(path: Path) -> dict[str, str]:
-    """{line number or ref: unit} from a filled-in review file."""
-    from propfee.tabular import decode_text
+@dataclass(frozen=True)
+class ReviewEntry:
+    """A filled-in line of a review file."""
 
-    text = decode_text(path.read_bytes(), path)
-    reader = csv.reader(text.splitlines())
-    header = next(reader, [])
+    row: int  # the review file's own row, for messages
+    line: int | None  # 行号: the statement line it is about
+    ref: str  # 交易单号 as the file holds it (Excel may have mangled it)
+    amount_fen: int | None
+    unit: str
+
+
+_MANGLED = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
+
+
+def usable_ref(ref: str) -> bool:
+    """A reference Excel did not turn into a number such as ``1.00004E+32``."""
+    return bool(ref) and not _MANGLED.fullmatch(ref)
+
+
+def read_review(path: Path) -> list[ReviewEntry]:
+    """The filled-in lines (房号 given) of a review file, CSV (any encoding Excel saves) or
+    .xlsx."""
+    sheets = read_sheets(path)
+    rows = sheets[0].rows() if sheets else iter(())
+    _, header = next(rows, (0, []))
+    names = [_clean(c) for c in header]
     try:
-        at_row, at_ref, at_unit = (
-            header.index("行号"),
-            header.index("交易单号"),
-            header.index("房号"),
+        at_line, at_ref, at_unit = (
+            names.index("行号"),
+            names.index("交易单号"),
+            names.index("房号"),
         )
     except ValueError:
         raise FileFormatError(
             f"{path}: not a review file (columns {', '.join(REVIEW_HEADER)})"
         ) from None
-    chosen = {}
-    for row in reader:
-        if len(row) > at_unit and row[at_unit].strip():
-            chosen[row[at_ref].strip() or row[at_row].strip()] = row[at_unit].strip()
-    return chosen
+    at_amount = names.index("金额") if "金额" in names else None
+
+    def cell(row: list, i: int | None) -> str:
+        return _clean(row[i]) if i is not None and i < len(row) else ""
+
+    entries = []
+    for number, row in rows:
+        unit = cell(row, at_unit)
+        if not unit:
+            continue
+        line_text = cells.number_text(cell(row, at_line))
+        amount = None
+        if cell(row, at_amount):
+            with contextlib.suppress(InvalidValue):
+                amount = parse_money(cell(row, at_amount), allow_zero=True, allow_negative=True)
+        entries.append(
+            ReviewEntry(
+                number,
+                int(line_text) if line_text.isdigit() else None,
+                cells.number_text(cell(row, at_ref)),
+                amount,
+                unit,
+            )
+        )
+    return entries
+
+
+def _match_review(
+    entries: list[ReviewEntry], parsed: Parsed, review_file: str
+) -> tuple[dict[int, str], list[str]]:
+    """{statement line: unit} for the review entries that match a line by 行号 and amount
+    (and by reference when Excel left it intact), and a warning for every filled-in entry
+    that matches nothing: it is never applied to a line it might not be about."""
+    by_row = {line.row: line for line in parsed.lines}
+    by_ref = {line.ref: line for line in parsed.lines}
+    chosen: dict[int, str] = {}
+    warnings = []
+    for entry in entries:
+
+        def fits(line: Line | None, entry: ReviewEntry = entry) -> bool:
+            if line is None:
+                return False
+            if entry.amount_fen is not None and entry.amount_fen != line.amount_fen:
+                return False
+            return not usable_ref(entry.ref) or entry.ref.lstrip("0") == line.ref.lstrip("0")
+
+        line = by_row.get(entry.line) if entry.line is not None else None
+        if not fits(line) and usable_ref(entry.ref):
+            line = by_ref.get(entry.ref)
+        if fits(line):
+            chosen[line.row] = entry.unit
+            continue
+        what = f"line {entry.line}" if entry.line is not None else "a line"
+        if entry.amount_fen is not None:
+            what += f" {format_money(entry.amount_fen)}"
+        if entry.line in parsed.skipped:
+            why = f"that line is not incoming money ({parsed.skipped[entry.line]})"
+        else:
+            why = (
+                f"it matches no line of {parsed.file} (is the review file from another statement?)"
+            )
+        warnings.append(
+            f"{review_file} row {entry.row}: {what} for {entry.unit} was not applied: {why}"
+        )
+    return chosen, warnings
+
+
+def _check_confirm(confirmed: dict[str, str], parsed: Parsed) -> None:
+    """Every --confirm names an incoming line of the statement, by line number or reference:
+    a confirmation that would silently do nothing is an error."""
+    rows = {str(line.row) for line in parsed.lines}
+    refs = {line.ref for line in parsed.lines}
+    bad = []
+    for key, unit in confirmed.items():
+        if key in rows or key in refs:
+            continue
+        if key.isdigit() and int(key) in parsed.skipped:
+            bad.append(
+                f"--confirm {key}={unit}: line {key} of {parsed.file} is not incoming money "
+                f"({parsed.skipped[int(key)]}); only incoming lines can be recorded"
+            )
+        else:
+            bad.append(
+                f"--confirm {key}={unit}: {parsed.file} has no incoming line {key} "
+                "(give the 行号 or the 交易单号 of a line needing review)"
+            )
+    if bad:
+        raise InvalidValue("; ".join(bad))
 
 
 def parse_confirm(values: list[str]) -> dict[str, str]:

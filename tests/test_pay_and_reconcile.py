@@ -383,3 +383,62 @@ def test_a_bank_memo_naming_wechat_does_not_make_it_a_wechat_export(estate3, tmp
     )
     report = reconcile(conn, path, statements.load_profile("bank"))
     assert report.channel == "bank" and len(report.recorded) == 1
+
+
+# ---------------------------------------------------------------- B6: the review file after Excel
+
+REVIEW_LINES = [
+    line("2026-11-20", "雷伟杰", "/", "300.00", "100003990120261120010020022331144"),
+    line("2026-11-21", "某某", "转账备注:物业费", "3400.00", "100005000120261121010000000000004"),
+    line("2026-11-21", "文具店", "办公用品", "45.00", "420000123420261121120000000000006", "支付成功", "支出"),
+    line("2026-11-22", "张大爷", "/", "8.88", "100003950120261122090000000000009"),
+]  # fmt: skip
+
+
+def test_a_review_file_saved_by_excel_is_matched_by_line_and_amount(estate3, tmp_path, conn):
+    path = wechat_bill(tmp_path / "w.csv", REVIEW_LINES)
+    assert [r.line.row for r in reconcile(conn, path).review] == [18, 19, 21]
+    saved = tmp_path / "待确认.csv"  # what Excel writes back: GBK, refs as 1.00004E+32
+    saved.write_bytes(
+        (
+            "行号,交易单号,日期,金额,付款方,备注,原因,候选房号,房号\r\n"
+            "18,1.00004E+32,2026/11/20,300,雷伟杰,/ /,no unit code in the memo,,1-1-1001\r\n"
+            "19,1.00005E+32,2026/11/21,3400,某某,/,no unit code in the memo,,\r\n"
+            "21,1.00004E+32,2026/11/22,9.99,张大爷,/ /,no unit code in the memo,,1-1-1002\r\n"
+            "20,1.00004E+32,2026/11/21,45,文具店,/,,,2-1-502\r\n"
+        ).encode("gbk")
+    )
+    report = reconcile(conn, path, review_in=saved)
+    assert [(u, line.row) for line, u, _ in report.recorded] == [("1-1-1001", 18)]
+    assert [r.line.row for r in report.review] == [19, 21]
+    assert len(report.warnings) == 2
+    assert "row 4: line 21 ¥9.99 for 1-1-1002 was not applied" in report.warnings[0]
+    assert "not incoming money" in report.warnings[1]
+
+
+def test_a_review_file_keeps_its_refs_as_text_for_excel(estate3, tmp_path, conn, cli):
+    path = wechat_bill(tmp_path / "w.csv", REVIEW_LINES)
+    out = tmp_path / "r.csv"
+    cli("reconcile", str(path), "--as-of", "2026-12-01", "--review-out", str(out))
+    assert "100003990120261120010020022331144\t" in out.read_text(encoding="utf-8-sig")
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    lines[1] += "2-1-502"  # 房号 of line 18, the last column
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    result = cli(
+        "reconcile", str(path), "--as-of", "2026-12-01", "--review-in", str(out), "-f", "json"
+    )
+    assert [r["unit"] for r in json.loads(result.stdout)["recorded"]] == ["2-1-502"], result.stderr
+
+
+@pytest.mark.parametrize(
+    "key, message",
+    [("99", "has no incoming line 99"), ("20", "line 20 of w.csv is not incoming money")],
+)
+def test_a_confirmation_that_names_no_incoming_line_is_an_error(
+    estate3, tmp_path, cli, db_path, key, message
+):
+    path = wechat_bill(tmp_path / "w.csv", REVIEW_LINES)
+    before = dump(db_path)
+    result = cli("reconcile", str(path), "--as-of", "2026-12-01", "--confirm", f"{key}=1-1-1001")
+    assert result.exit_code == 1 and message in result.stderr
+    assert dump(db_path) == before

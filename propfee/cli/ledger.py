@@ -567,6 +567,8 @@ def reconcile(
         }
         for r in report.refunds
     ]
+    for warning in report.warnings:
+        env.warn(warning)
     for r in report.refunds:  # on stderr whatever the format: someone has to act on it
         env.warn(
             f"line {r.line.row}: {format_money(r.line.amount_fen)} of {r.line.ref} "
@@ -596,6 +598,7 @@ def reconcile(
                 "conflicts": conflicts,
                 "refunds": refunds,
                 "refunds_to_reverse": len(refunds),
+                "warnings": report.warnings,
                 "ignored": report.ignored,
                 "dry_run": dry_run,
             }
