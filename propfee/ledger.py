@@ -547,6 +547,27 @@ def reverse_payment(
         raise PropfeeError(f"receipt {held.receipt_no} was already reversed on {done[0]}")
     if held.channel == "opening":
         raise PropfeeError("an opening balance is not a receipt; correct it with propfee adjust")
+    recorded_on, last_allocated = conn.execute(
+        "SELECT p.recorded_on, (SELECT max(allocated_on) FROM allocation WHERE payment_id = p.id) "
+        "FROM payment p WHERE p.id = ?",
+        (payment_id,),
+    ).fetchone()
+    earliest = max(held.paid_on, recorded_on or "", last_allocated or "")
+    if on.isoformat() < earliest:
+        raise InvalidValue(
+            f"--as-of {on}: receipt {held.receipt_no} was paid on {held.paid_on}"
+            + (
+                f" and recorded on {recorded_on}"
+                if recorded_on and recorded_on != held.paid_on
+                else ""
+            )
+            + (
+                f" and applied to bills on {last_allocated}"
+                if last_allocated and last_allocated > max(held.paid_on, recorded_on or "")
+                else ""
+            )
+            + f"; a reversal cannot come before it (reverse it on {earliest} or later)"
+        )
     stamp = now.isoformat(sep=" ", timespec="seconds")
     cursor = conn.execute(
         "INSERT INTO reversal (payment_id, reason, reversed_on, operator, created_at) "

@@ -291,7 +291,7 @@ def test_a_refund_in_the_same_merchant_export_names_the_receipt_to_reverse(
     assert "propfee reverse 2026-000001" in result.stderr
     again = json.loads(cli("reconcile", str(path), "--as-of", "2026-12-01", "-f", "json").stdout)
     assert again["already_recorded"] == 1 and again["refunds_to_reverse"] == 1  # still to do
-    cli("reverse", "2026-000001", "--reason", "退款", "--as-of", "2026-11-22")
+    assert cli("reverse", "2026-000001", "--reason", "退款", "--as-of", "2026-12-01").exit_code == 0
     done = json.loads(cli("reconcile", str(path), "--as-of", "2026-12-01", "-f", "json").stdout)
     assert done["refunds_to_reverse"] == 0 and done["recorded"] == []
     assert done["ignored"] == {
@@ -442,3 +442,30 @@ def test_a_confirmation_that_names_no_incoming_line_is_an_error(
     result = cli("reconcile", str(path), "--as-of", "2026-12-01", "--confirm", f"{key}=1-1-1001")
     assert result.exit_code == 1 and message in result.stderr
     assert dump(db_path) == before
+
+
+# ---------------------------------------------------------------- B8: no reversal before its payment
+
+
+def test_a_reversal_cannot_be_dated_before_its_payment(estate3, cli, db_path):
+    cli("pay", "1-1-1001", "600", "--channel", "cash", "--as-of", "2026-11-20")
+    before = dump(db_path)
+    early = cli("reverse", "2026-000001", "--reason", "x", "--as-of", "2026-11-19")
+    assert early.exit_code == 1
+    assert "paid on 2026-11-20" in early.stderr and "on 2026-11-20 or later" in early.stderr
+    assert dump(db_path) == before
+    # recorded late for an earlier day: not before the day it was recorded either
+    cli(
+        "pay",
+        "1-1-1002",
+        "600",
+        "--channel",
+        "cash",
+        "--date",
+        "2026-11-10",
+        "--as-of",
+        "2026-11-20",
+    )
+    late = cli("reverse", "2026-000002", "--reason", "x", "--as-of", "2026-11-15")
+    assert late.exit_code == 1 and "recorded on 2026-11-20" in late.stderr
+    assert cli("reverse", "2026-000002", "--reason", "x", "--as-of", "2026-11-20").exit_code == 0

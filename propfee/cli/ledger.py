@@ -575,7 +575,7 @@ def reconcile(
             f"({r.unit}) was "
             + ("refunded" if r.line.flag == "refund" else "not completed")
             + f" on {r.line.day} — {r.action}: "
-            f'propfee reverse {r.receipt} --reason "退款" --as-of {r.line.day}'
+            f'propfee reverse {r.receipt} --reason "退款"'
         )
     if fmt is Format.json:
         write_json(
