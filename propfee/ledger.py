@@ -238,6 +238,42 @@ def held_refs(
     return held
 
 
+#: one payment above this is refused unless --large: an amount typed into the wrong field
+#: (a transaction number as the amount) must not become a receipt
+MAX_PAYMENT_FEN = 10_000_000_00  # ¥10,000,000
+#: the most one payment may be even with --large (far below SQLite's 64-bit limit, so sums
+#: of many payments never overflow)
+MAX_LARGE_PAYMENT_FEN = 1_000_000_000_00  # ¥1,000,000,000
+
+
+def check_amount(amount_fen: int, *, large: bool = False) -> None:
+    """Refuse an absurd amount for one payment."""
+    from propfee.errors import InvalidValue
+
+    if amount_fen > MAX_LARGE_PAYMENT_FEN:
+        raise InvalidValue(
+            f"{format_money(amount_fen)} is more than one payment can be "
+            f"({format_money(MAX_LARGE_PAYMENT_FEN)}); check the amount"
+        )
+    if amount_fen > MAX_PAYMENT_FEN and not large:
+        raise InvalidValue(
+            f"{format_money(amount_fen)} is more than {format_money(MAX_PAYMENT_FEN)}: check "
+            "the amount (a reference typed as the amount?); give --large if it is right"
+        )
+
+
+def unit_id_of(conn: sqlite3.Connection, unit_code: str) -> int:
+    """A unit's id by its code as typed (letter case as the roster has it)."""
+    from propfee.errors import NotFound
+    from propfee.roster import resolve_code
+
+    code = resolve_code(conn, unit_code)
+    row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
+    if row is None:
+        raise NotFound(f"no unit {code!r}")
+    return row[0]
+
+
 def _next_receipt(conn: sqlite3.Connection, year: int) -> str:
     """The next receipt number of the year, gapless: taken inside the payment's transaction."""
     last = conn.execute(
@@ -326,13 +362,14 @@ def record_payment(
     payer: str = "",
     source: str = "counter",
     invoice: str = "",
+    large: bool = False,
 ) -> Payment:
     """Record a payment inside the caller's transaction: a gapless receipt number, the money
     allocated to the payer's choice of bills or else oldest due first, and the rest kept as
     credit. The same channel + reference again records nothing and returns the first one."""
-    from propfee import cells
     from propfee.billing import responsible_party
     from propfee.errors import InvalidValue, NotFound, PropfeeError
+    from propfee.roster import resolve_code
 
     if channel not in CHANNELS or channel == "opening":
         raise InvalidValue(
@@ -340,12 +377,13 @@ def record_payment(
         )
     if amount_fen <= 0:
         raise InvalidValue("the amount must be greater than zero")
+    check_amount(amount_fen, large=large)
     ref = (ref or "").strip() or None
     if ref is None and channel != "cash":
         raise InvalidValue(f"--ref is required for {channel}: the channel's transaction number")
     if paid_on > as_of:
         raise InvalidValue(f"--date {paid_on} is in the future (today is {as_of})")
-    code = cells.unit_code(unit_code)
+    code = resolve_code(conn, unit_code)
     unit = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
     if unit is None:
         raise NotFound(f"no unit {code!r}")
@@ -377,6 +415,13 @@ def record_payment(
         strangers = [b for b in bill_ids if b not in owned]
         if strangers:
             raise InvalidValue(f"bill {strangers[0]} is not a bill of {code}")
+        for bill_id in dict.fromkeys(bill_ids):
+            if _outstanding(conn, bill_id) <= 0:
+                name, period, *_ = _bill_labels(conn, [bill_id])[bill_id]
+                raise InvalidValue(
+                    f"--bill {bill_id} ({name} {period} of {code}) is already paid; name an "
+                    "open bill, or leave --bill out to pay the oldest open bills first"
+                )
     receipt = _next_receipt(conn, as_of.year)
     cursor = conn.execute(
         "INSERT INTO payment (receipt_no, unit_id, party_id, amount_fen, channel, ref, paid_on, "
@@ -527,6 +572,7 @@ class Reversal:
     amount_fen: int
     reopened: list[int]  # bills that are open again
     credit_removed_fen: int
+    credit_left_fen: int = 0  # the unit's other credit, which could pay the re-opened bills
 
 
 def reverse_payment(
@@ -588,12 +634,14 @@ def reverse_payment(
             ),
         )
         conn.execute("UPDATE bill SET settled_on = NULL WHERE id = ?", (allocation.bill_id,))
+    left = credit_of(conn, held.unit_id) if held.allocations else 0
     return Reversal(
         held.receipt_no,
         held.unit,
         held.amount_fen,
         [a.bill_id for a in held.allocations],
         held.credit_fen,
+        max(left, 0),
     )
 
 
@@ -694,10 +742,10 @@ def statement(
     """The statement of account (对账单) of a unit: bills, adjustments, payments and reversals
     in date order with a running balance, the opening balance before ``first`` and the
     closing balance and credit as of ``last``."""
-    from propfee import cells
     from propfee.errors import NotFound
+    from propfee.roster import resolve_code
 
-    code = cells.unit_code(unit_code)
+    code = resolve_code(conn, unit_code)
     row = conn.execute(
         "SELECT u.id, coalesce(p.name, '') FROM unit u LEFT JOIN occupancy o ON o.unit_id = u.id "
         "AND o.role = 'owner' AND o.end_on IS NULL LEFT JOIN party p ON p.id = o.party_id "

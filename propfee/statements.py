@@ -492,10 +492,17 @@ _CN_PLACE = re.compile(
 
 class CodeFinder:
     """Finds the unit codes a memo names: ``1-1-1001``, ``1－1－1001``, ``1栋1单元1001``,
-    ``A座-1201`` … A code found inside a longer one (1-1-10 in 1-1-1001) does not count."""
+    ``A座-1201``, ``1-1-b01`` for ``1-1-B01`` … A code found inside a longer one (1-1-10 in
+    1-1-1001) does not count."""
 
     def __init__(self, known: set[str]):
         self.known = known
+        folded: dict[str, str | None] = {}
+        for code in known:  # letter case tells no two units apart: such codes never fold
+            key = code.lower()
+            folded[key] = None if key in folded else code
+        self.folded = {k: v for k, v in folded.items() if v is not None and k != v}
+
         self.by_token: dict[str, list[str]] = {}  # codes with Chinese characters, by a token
         for code in known:
             if not code.isascii():
@@ -503,19 +510,27 @@ class CodeFinder:
                 key = max(tokens, key=len) if tokens else code
                 self.by_token.setdefault(key, []).append(code)
 
+    def canonical(self, candidate: str) -> str | None:
+        """The roster's code for a candidate, in any letter case; None if it is none."""
+        if candidate in self.known:
+            return candidate
+        return self.folded.get(candidate.lower())
+
     def __call__(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFKC", text)
         found: list[str] = []
         for match in _CN_PLACE.finditer(text):
             parts = [p for p in match.groups() if p]
             for candidate in ("-".join(parts), match.group(0).replace(" ", "")):
-                if candidate in self.known and candidate not in found:
-                    found.append(candidate)
+                code = self.canonical(candidate)
+                if code is not None and code not in found:
+                    found.append(code)
         for token in _CODE_TOKEN.findall(text):
             plain = re.sub(r"\s+", "", token)
             for candidate in (plain, re.sub(r"[_#/]", "-", plain)):
-                if candidate in self.known and candidate not in found:
-                    found.append(candidate)
+                code = self.canonical(candidate)
+                if code is not None and code not in found:
+                    found.append(code)
                     break
         if self.by_token:
             for token in re.findall(r"[0-9A-Za-z]+", text):
@@ -596,7 +611,7 @@ def reconcile(
     nothing is recorded."""
     from propfee.db import transaction
     from propfee.export import check_output
-    from propfee.ledger import HeldRef, PaymentBatch, held_refs
+    from propfee.ledger import MAX_PAYMENT_FEN, HeldRef, PaymentBatch, held_refs
 
     if review_out is not None:
         check_output(review_out, "--review-out")
@@ -633,7 +648,7 @@ def reconcile(
             found: list[str] = []
             unit: str | None = None
             if chosen is not None:
-                unit = cells.unit_code(chosen)
+                unit = find_codes.canonical(cells.unit_code(chosen)) or cells.unit_code(chosen)
                 if unit not in known:
                     error(line, "", chosen, f"confirmed as unit {chosen!r}, which is not on record")
                     continue
@@ -661,6 +676,13 @@ def reconcile(
                     else:
                         report.review.append(Review(line, reason, [holder], conflict=True))
                     continue
+            if line.amount_fen > MAX_PAYMENT_FEN:
+                if chosen is not None:
+                    error(line, "金额", decimal_str(line.amount_fen), "too large for one payment")
+                else:
+                    why = f"more than {format_money(MAX_PAYMENT_FEN)}: record it with pay --large"
+                    report.review.append(Review(line, why, [unit] if unit else []))
+                continue
             if unit is None:
                 reason = (
                     "no unit code in the memo"

@@ -469,3 +469,116 @@ def test_a_reversal_cannot_be_dated_before_its_payment(estate3, cli, db_path):
     late = cli("reverse", "2026-000002", "--reason", "x", "--as-of", "2026-11-15")
     assert late.exit_code == 1 and "recorded on 2026-11-20" in late.stderr
     assert cli("reverse", "2026-000002", "--reason", "x", "--as-of", "2026-11-20").exit_code == 0
+
+
+# ---------------------------------------------------------------- smaller ones
+
+
+def test_paying_a_bill_that_is_already_paid_is_an_error(estate3, cli, conn, db_path):
+    bill_id = conn.execute(
+        "SELECT b.id FROM bill b JOIN unit u ON u.id = b.unit_id WHERE u.code = '1-1-1001' "
+        "ORDER BY b.due_on LIMIT 1"
+    ).fetchone()[0]
+    owed = ledger.bill_balance(conn, bill_id).outstanding_fen
+    args = ("--channel", "cash", "--as-of", "2026-11-20", "--bill", str(bill_id))
+    assert cli("pay", "1-1-1001", f"{owed / 100:.2f}", *args).exit_code == 0
+    before = dump(db_path)
+    again = cli("pay", "1-1-1001", "100", *args)
+    assert again.exit_code == 1 and f"--bill {bill_id}" in again.stderr
+    assert "already paid" in again.stderr
+    assert dump(db_path) == before
+
+
+@pytest.mark.parametrize("amount", ["20261115000123", "9223372036854775.81"])
+def test_an_absurd_amount_is_refused(estate3, cli, db_path, amount):
+    before = dump(db_path)
+    result = cli("pay", "1-1-1001", amount, "--channel", "cash", "--as-of", "2026-11-20")
+    assert result.exit_code == 1 and "check the amount" in result.stderr
+    assert "internal error" not in result.stderr
+    assert dump(db_path) == before
+
+
+def test_a_large_amount_needs_large(estate3, cli):
+    args = ("1-1-1001", "12000000", "--channel", "cash", "--as-of", "2026-11-20")
+    refused = cli("pay", *args)
+    assert refused.exit_code == 1 and "--large" in refused.stderr
+    assert cli("pay", *args, "--large").exit_code == 0
+
+
+def test_a_statement_line_too_large_goes_to_review(estate3, tmp_path, conn):
+    path = wechat_bill(
+        tmp_path / "w.csv", [line("2026-11-15", "某", "1-1-1001", "20000000.00", "T1")]
+    )
+    report = reconcile(conn, path)
+    assert report.recorded == [] and "pay --large" in report.review[0].reason
+
+
+def test_unit_codes_in_lower_case(conn, tmp_path, cli):
+    estate(conn, tmp_path, [home("1-1-B01", area="20"), home("P-041", area="12")])
+    add_fee(conn)
+    run(conn, "2026-11", as_of=date(2026, 11, 1))
+    paid = cli("pay", "p-041", "10", "--channel", "cash", "--as-of", "2026-11-20", "-f", "json")
+    assert json.loads(paid.stdout)["unit"] == "P-041"
+    assert cli("statement", "1-1-b01", "-f", "json").exit_code == 0
+    assert cli("units", "show", "p-041").exit_code == 0
+    path = wechat_bill(
+        tmp_path / "w.csv", [line("2026-11-15", "某", "1-1-b01物业费", "50.00", "T1")]
+    )
+    assert [u for _, u, _ in reconcile(conn, path).recorded] == ["1-1-B01"]
+    path = wechat_bill(tmp_path / "x.csv", [line("2026-11-15", "某", "物业费", "5.00", "T2")])
+    assert [u for _, u, _ in reconcile(conn, path, confirm={"T2": "p-041"}).recorded] == ["P-041"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("statement", "1-1-1001"),
+        ("check",),
+        ("report", "daily", "--date", "2026-11-20"),
+        ("units", "list"),
+        ("units", "show", "1-1-1001"),
+        ("fees", "list"),
+        ("pay", "1-1-1001", "10", "--channel", "cash"),
+    ],
+)
+def test_a_mistyped_database_is_never_created(cli, tmp_path, command):
+    missing = tmp_path / "propfe.db"
+    result = cli(*command, db=missing)
+    assert result.exit_code == 1
+    assert "no such database" in result.stderr and "import-units" in result.stderr
+    assert not missing.exists()
+
+
+def test_reverse_suggests_applying_the_credit_left(estate3, cli):
+    cli("pay", "1-1-1001", "200", "--channel", "cash", "--as-of", "2026-11-20")
+    cli("pay", "1-1-1001", "900", "--channel", "cash", "--as-of", "2026-11-20")  # credit stays
+    result = cli("reverse", "2026-000001", "--reason", "录错", "--as-of", "2026-11-20")
+    assert result.exit_code == 0
+    assert "propfee apply-credit 1-1-1001" in result.stdout
+
+
+def test_rebill_names_the_receipt_to_reverse(conn, tmp_path):
+    from propfee import billing, roster
+    from propfee.errors import PropfeeError
+
+    from conftest import write_csv
+
+    estate(conn, tmp_path, [home("1-1-103", area="100")])
+    add_fee(conn)
+    run(conn, "2026-12", as_of=date(2026, 12, 1))
+    with transaction(conn):
+        ledger.record_payment(
+            conn, "1-1-103", 25000, channel="cash", ref=None, paid_on=date(2026, 12, 2),
+            as_of=date(2026, 12, 2), now=NOW, settings=DEFAULTS,
+        )  # fmt: skip
+    sale = write_csv(
+        tmp_path / "s.csv", [["房号", "业主", "过户日期"], ["1-1-103", "钱买", "2026-12-10"]]
+    )
+    roster.import_roster(conn, sale, as_of=date(2026, 12, 20), now=NOW)
+    with pytest.raises(PropfeeError) as caught, transaction(conn):
+        billing.rebill(
+            conn, "1-1-103", first_day=date(2026, 12, 10), as_of=date(2026, 12, 20), now=NOW,
+            settings=DEFAULTS,
+        )  # fmt: skip
+    assert "(receipt 2026-000001)" in str(caught.value)
+    assert "propfee reverse 2026-000001" in str(caught.value)

@@ -92,6 +92,10 @@ def pay(
         Path | None, typer.Option(metavar="FILE.html", help="Also write a print-ready receipt.")
     ] = None,
     language: Annotated[str, typer.Option(help="zh or en, for the receipt.")] = "zh",
+    large: Annotated[
+        bool,
+        typer.Option("--large", help="Allow one payment over ¥10,000,000 (up to ¥1,000,000,000)."),
+    ] = False,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
@@ -118,7 +122,7 @@ def pay(
     )
     if receipt is not None:
         check_output(receipt, "--receipt")
-    conn = env.connect()
+    conn = env.connect(create=False)
     written = False
     try:
         with transaction(conn):
@@ -136,6 +140,7 @@ def pay(
                 note=note,
                 bill_ids=bill or None,
                 invoice="requested" if invoice else "",
+                large=large,
             )
             context = {
                 "estate": env.settings.estate,
@@ -178,7 +183,7 @@ def reverse(
     Example: propfee reverse 2026-000123 --reason "重复收款"
     """
     env = open_env(db, config, quiet)
-    conn = env.connect()
+    conn = env.connect(create=False)
     with transaction(conn):
         result = ledger.reverse_payment(
             conn, receipt, reason=reason, on=parse_day(as_of), now=now(), operator=operator
@@ -192,6 +197,11 @@ def reverse(
             else ""
         )
     )
+    if result.credit_left_fen:
+        env.result(
+            f"{result.unit} still has {format_money(result.credit_left_fen)} of credit: "
+            f"propfee apply-credit {result.unit} applies it to the re-opened bills"
+        )
 
 
 def apply_credit(
@@ -209,20 +219,10 @@ def apply_credit(
 
     Example: propfee apply-credit 1-1-1001
     """
-    from propfee import cells
-    from propfee.errors import NotFound
-
     env = open_env(db, config, quiet)
-    conn = env.connect()
+    conn = env.connect(create=False)
     with transaction(conn):
-        ids = None
-        if unit:
-            row = conn.execute(
-                "SELECT id FROM unit WHERE code = ?", (cells.unit_code(unit),)
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"no unit {unit!r}")
-            ids = [row[0]]
+        ids = [ledger.unit_id_of(conn, unit)] if unit else None
         applied = ledger.apply_credit(conn, on=parse_day(as_of), now=now(), unit_ids=ids)
     env.result(f"applied {format_money(applied)} of credit to open bills")
 
@@ -248,7 +248,7 @@ def statement(
     if out is not None:
         check_output(out, "--out")
     result = ledger.statement(
-        env.connect(),
+        env.connect(create=False),
         unit,
         first=parse_day(first, option="--from") if first else None,
         last=parse_day(last, option="--to") if last else None,
@@ -375,7 +375,7 @@ def report_daily(
     Example: propfee report daily --date 2026-11-15
     """
     env = open_env(db, config)
-    close = ledger.daily_close(env.connect(), parse_day(day, option="--date"))
+    close = ledger.daily_close(env.connect(create=False), parse_day(day, option="--date"))
     channels = [
         {"channel": ledger.CHANNELS.get(c, c), "count": n, "amount": decimal_str(f)}
         for c, (n, f) in sorted(close.by_channel.items())
@@ -448,7 +448,7 @@ def check(
     Example: propfee check
     """
     env = open_env(db, config)
-    problems = ledger.check(env.connect())
+    problems = ledger.check(env.connect(create=False))
     rows = [{"what": p.what, "detail": p.detail} for p in problems]
     if fmt is not Format.table:
         emit(
@@ -525,7 +525,7 @@ def reconcile(
     env = open_env(db, config, quiet)
     chosen = statements.parse_confirm(confirm or [])
     selected = statements.load_profile(profile, beside=env.db_path.parent)
-    conn = env.connect(dry_run=dry_run)
+    conn = env.connect(dry_run=dry_run, create=False)
     with env.progress(f"reconciling {file.name}") as tick:
         report = statements.reconcile(
             conn,
