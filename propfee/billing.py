@@ -915,11 +915,11 @@ def rebill(
     sale or a delivery recorded once those days were already billed. Each day billed to the
     wrong party is taken off its bill by a correction adjustment and billed to the right one
     on a new bill of the same period; nothing is edited or deleted."""
-    from propfee import cells
     from propfee.fees import load_items
     from propfee.ledger import bill_balance
+    from propfee.roster import resolve_code
 
-    code = cells.unit_code(unit_code)
+    code = resolve_code(conn, unit_code)
     run = _Run(conn, settings, now, as_of)
     unit = next((u for u in run.units if u.code == code), None)
     if unit is None:
@@ -999,10 +999,26 @@ def rebill(
             continue
         balance = bill_balance(conn, bill_id)
         if balance.net_fen - moved < balance.paid_fen:
+            receipts = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT p.receipt_no FROM allocation a JOIN payment p ON p.id = a.payment_id "
+                    "WHERE a.bill_id = ? AND p.receipt_no IS NOT NULL GROUP BY p.id "
+                    "HAVING sum(a.amount_fen) > 0 ORDER BY p.id",
+                    (bill_id,),
+                )
+            ]
+            how = (
+                " ".join(f"propfee reverse {r} --reason 责任方变更" for r in receipts)
+                if receipts
+                else "propfee reverse RECEIPT"
+            )
             raise PropfeeError(
                 f"bill {bill_id} ({item.name} {period}) has {format_money(balance.paid_fen)} "
-                f"paid on it; {format_money(moved)} of it belongs to another party now. Reverse "
-                "that payment first (propfee reverse RECEIPT), then re-bill"
+                f"paid on it"
+                + (f" (receipt {', '.join(receipts)})" if receipts else "")
+                + f"; {format_money(moved)} of it belongs to another party now. Reverse "
+                f"that payment first ({how}), then re-bill"
             )
         if moved > balance.net_fen:
             moved_text = format_money(moved)

@@ -24,6 +24,31 @@ def neutralise(value: object) -> object:
     return value
 
 
+def check_output(path: Path, option: str) -> None:
+    """An output file can be written: its folder exists and it is not itself a folder. Checked
+    before a command writes anything, so a mistyped path never costs a half-done command."""
+    if path.is_dir():
+        raise PropfeeError(f"{option} {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise PropfeeError(f"{option} {path}: folder {path.parent} does not exist")
+
+
+def write_text(path: Path, text: str, *, option: str, encoding: str = "utf-8") -> None:
+    """Write a text file under a temporary name and rename it; a failure is a user error
+    naming the file (and, inside a command's transaction, rolls the command back)."""
+    check_output(path, option)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=path.suffix, dir=path.parent)
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise PropfeeError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
+
+
 def write_table(
     path: Path,
     headers: Sequence[str],

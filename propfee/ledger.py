@@ -195,6 +195,85 @@ class Payment:
         return sum(a.amount_fen for a in self.allocations)
 
 
+@dataclass(frozen=True)
+class HeldRef:
+    """A payment that holds a channel's reference (one that is not reversed)."""
+
+    id: int
+    receipt_no: str | None
+    channel: str
+    unit_id: int
+    unit: str
+    amount_fen: int
+    paid_on: str
+
+
+def held_refs(
+    conn: sqlite3.Connection, refs: list[str] | None = None, *, reversed_: bool = False
+) -> dict[str, list[HeldRef]]:
+    """{ref: the payments holding it}, over payments not reversed (a reversed payment gives
+    its reference back, so the same money can be recorded again correctly); every reference
+    when ``refs`` is None. One payment per channel + reference is enforced here, by the code
+    that records payments inside its write transaction (see migration m004). With
+    ``reversed_``: the reversed payments instead."""
+    sql = (
+        "SELECT p.ref, p.id, p.receipt_no, p.channel, p.unit_id, u.code, p.amount_fen, "
+        "p.paid_on FROM payment p JOIN unit u ON u.id = p.unit_id WHERE p.ref IS NOT NULL "
+        "AND p.channel <> 'opening' AND " + ("" if reversed_ else "NOT ") + "EXISTS (SELECT 1 "
+        "FROM reversal r WHERE r.payment_id = p.id)"
+    )
+    rows: list = []
+    if refs is None:
+        rows = conn.execute(sql + " ORDER BY p.id").fetchall()
+    else:
+        wanted = list(dict.fromkeys(refs))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows += conn.execute(
+                sql + f" AND p.ref IN ({','.join('?' * len(chunk))}) ORDER BY p.id", chunk
+            ).fetchall()
+    held: dict[str, list[HeldRef]] = {}
+    for ref, *rest in rows:
+        held.setdefault(ref, []).append(HeldRef(*rest))
+    return held
+
+
+#: one payment above this is refused unless --large: an amount typed into the wrong field
+#: (a transaction number as the amount) must not become a receipt
+MAX_PAYMENT_FEN = 10_000_000_00  # ¥10,000,000
+#: the most one payment may be even with --large (far below SQLite's 64-bit limit, so sums
+#: of many payments never overflow)
+MAX_LARGE_PAYMENT_FEN = 1_000_000_000_00  # ¥1,000,000,000
+
+
+def check_amount(amount_fen: int, *, large: bool = False) -> None:
+    """Refuse an absurd amount for one payment."""
+    from propfee.errors import InvalidValue
+
+    if amount_fen > MAX_LARGE_PAYMENT_FEN:
+        raise InvalidValue(
+            f"{format_money(amount_fen)} is more than one payment can be "
+            f"({format_money(MAX_LARGE_PAYMENT_FEN)}); check the amount"
+        )
+    if amount_fen > MAX_PAYMENT_FEN and not large:
+        raise InvalidValue(
+            f"{format_money(amount_fen)} is more than {format_money(MAX_PAYMENT_FEN)}: check "
+            "the amount (a reference typed as the amount?); give --large if it is right"
+        )
+
+
+def unit_id_of(conn: sqlite3.Connection, unit_code: str) -> int:
+    """A unit's id by its code as typed (letter case as the roster has it)."""
+    from propfee.errors import NotFound
+    from propfee.roster import resolve_code
+
+    code = resolve_code(conn, unit_code)
+    row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
+    if row is None:
+        raise NotFound(f"no unit {code!r}")
+    return row[0]
+
+
 def _next_receipt(conn: sqlite3.Connection, year: int) -> str:
     """The next receipt number of the year, gapless: taken inside the payment's transaction."""
     last = conn.execute(
@@ -283,13 +362,14 @@ def record_payment(
     payer: str = "",
     source: str = "counter",
     invoice: str = "",
+    large: bool = False,
 ) -> Payment:
     """Record a payment inside the caller's transaction: a gapless receipt number, the money
     allocated to the payer's choice of bills or else oldest due first, and the rest kept as
     credit. The same channel + reference again records nothing and returns the first one."""
-    from propfee import cells
     from propfee.billing import responsible_party
     from propfee.errors import InvalidValue, NotFound, PropfeeError
+    from propfee.roster import resolve_code
 
     if channel not in CHANNELS or channel == "opening":
         raise InvalidValue(
@@ -297,32 +377,31 @@ def record_payment(
         )
     if amount_fen <= 0:
         raise InvalidValue("the amount must be greater than zero")
+    check_amount(amount_fen, large=large)
     ref = (ref or "").strip() or None
     if ref is None and channel != "cash":
         raise InvalidValue(f"--ref is required for {channel}: the channel's transaction number")
     if paid_on > as_of:
         raise InvalidValue(f"--date {paid_on} is in the future (today is {as_of})")
-    code = cells.unit_code(unit_code)
+    code = resolve_code(conn, unit_code)
     unit = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
     if unit is None:
         raise NotFound(f"no unit {code!r}")
     unit_id = unit[0]
     if ref is not None:
-        earlier = conn.execute(
-            "SELECT p.id, p.unit_id, p.amount_fen FROM payment p WHERE p.channel = ? AND p.ref = ?",
-            (channel, ref),
-        ).fetchone()
-        if earlier is not None:
-            if earlier[1] != unit_id or earlier[2] != amount_fen:
-                held = payment_detail(conn, earlier[0])
-                raise PropfeeError(
-                    f"{CHANNELS[channel]} {ref} is already recorded as receipt {held.receipt_no} "
-                    f"for {held.unit} {format_money(held.amount_fen)}; not "
-                    f"{code} {format_money(amount_fen)}"
-                )
-            found = payment_detail(conn, earlier[0])
+        held = [h for h in held_refs(conn, [ref]).get(ref, []) if h.channel == channel]
+        same = [h for h in held if h.unit_id == unit_id and h.amount_fen == amount_fen]
+        if same:
+            found = payment_detail(conn, same[0].id)
             found.already = True
             return found
+        if held:
+            raise PropfeeError(
+                f"{CHANNELS[channel]} {ref} is already recorded as receipt {held[0].receipt_no} "
+                f"for {held[0].unit} {format_money(held[0].amount_fen)}; not "
+                f"{code} {format_money(amount_fen)} (if that receipt is wrong, reverse it and "
+                "record the payment again)"
+            )
     stamp = now.isoformat(sep=" ", timespec="seconds")
     party = responsible_party(conn, unit_id, paid_on, settings, stamp)
     if bill_ids:
@@ -336,6 +415,13 @@ def record_payment(
         strangers = [b for b in bill_ids if b not in owned]
         if strangers:
             raise InvalidValue(f"bill {strangers[0]} is not a bill of {code}")
+        for bill_id in dict.fromkeys(bill_ids):
+            if _outstanding(conn, bill_id) <= 0:
+                name, period, *_ = _bill_labels(conn, [bill_id])[bill_id]
+                raise InvalidValue(
+                    f"--bill {bill_id} ({name} {period} of {code}) is already paid; name an "
+                    "open bill, or leave --bill out to pay the oldest open bills first"
+                )
     receipt = _next_receipt(conn, as_of.year)
     cursor = conn.execute(
         "INSERT INTO payment (receipt_no, unit_id, party_id, amount_fen, channel, ref, paid_on, "
@@ -486,6 +572,7 @@ class Reversal:
     amount_fen: int
     reopened: list[int]  # bills that are open again
     credit_removed_fen: int
+    credit_left_fen: int = 0  # the unit's other credit, which could pay the re-opened bills
 
 
 def reverse_payment(
@@ -506,6 +593,27 @@ def reverse_payment(
         raise PropfeeError(f"receipt {held.receipt_no} was already reversed on {done[0]}")
     if held.channel == "opening":
         raise PropfeeError("an opening balance is not a receipt; correct it with propfee adjust")
+    recorded_on, last_allocated = conn.execute(
+        "SELECT p.recorded_on, (SELECT max(allocated_on) FROM allocation WHERE payment_id = p.id) "
+        "FROM payment p WHERE p.id = ?",
+        (payment_id,),
+    ).fetchone()
+    earliest = max(held.paid_on, recorded_on or "", last_allocated or "")
+    if on.isoformat() < earliest:
+        raise InvalidValue(
+            f"--as-of {on}: receipt {held.receipt_no} was paid on {held.paid_on}"
+            + (
+                f" and recorded on {recorded_on}"
+                if recorded_on and recorded_on != held.paid_on
+                else ""
+            )
+            + (
+                f" and applied to bills on {last_allocated}"
+                if last_allocated and last_allocated > max(held.paid_on, recorded_on or "")
+                else ""
+            )
+            + f"; a reversal cannot come before it (reverse it on {earliest} or later)"
+        )
     stamp = now.isoformat(sep=" ", timespec="seconds")
     cursor = conn.execute(
         "INSERT INTO reversal (payment_id, reason, reversed_on, operator, created_at) "
@@ -526,12 +634,14 @@ def reverse_payment(
             ),
         )
         conn.execute("UPDATE bill SET settled_on = NULL WHERE id = ?", (allocation.bill_id,))
+    left = credit_of(conn, held.unit_id) if held.allocations else 0
     return Reversal(
         held.receipt_no,
         held.unit,
         held.amount_fen,
         [a.bill_id for a in held.allocations],
         held.credit_fen,
+        max(left, 0),
     )
 
 
@@ -632,10 +742,10 @@ def statement(
     """The statement of account (对账单) of a unit: bills, adjustments, payments and reversals
     in date order with a running balance, the opening balance before ``first`` and the
     closing balance and credit as of ``last``."""
-    from propfee import cells
     from propfee.errors import NotFound
+    from propfee.roster import resolve_code
 
-    code = cells.unit_code(unit_code)
+    code = resolve_code(conn, unit_code)
     row = conn.execute(
         "SELECT u.id, coalesce(p.name, '') FROM unit u LEFT JOIN occupancy o ON o.unit_id = u.id "
         "AND o.role = 'owner' AND o.end_on IS NULL LEFT JOIN party p ON p.id = o.party_id "
@@ -882,6 +992,15 @@ def check(conn: sqlite3.Connection) -> list[Problem]:
                 f"{year}: the counter says {counter[0] if counter else 'nothing'}, "
                 f"the last receipt is {numbers[-1]}",
             )
+    for channel, ref, count in conn.execute(
+        "SELECT channel, ref, count(*) FROM payment p WHERE ref IS NOT NULL "
+        "AND channel IN ('wechat', 'alipay') AND NOT EXISTS (SELECT 1 FROM reversal r "
+        "WHERE r.payment_id = p.id) GROUP BY channel, ref HAVING count(*) > 1"
+    ):
+        add(
+            "payment",
+            f"{CHANNELS[channel]} {ref} is held by {count} payments that are not reversed",
+        )
     for aid, reversal in conn.execute(
         "SELECT id, reversal_id FROM allocation WHERE amount_fen < 0"
     ):

@@ -299,10 +299,26 @@ def m003_dunning(conn: sqlite3.Connection) -> None:
     )
 
 
+def m004_payment_ref_after_reversal(conn: sqlite3.Connection) -> None:
+    """A reversed payment no longer holds its channel + reference, so the same money can be
+    recorded again correctly; and a bank's serial number, which repeats, may belong to two
+    payments. The one-payment-per-reference rule moves into the code that records payments
+    (inside its write transaction, over payments that are not reversed); the index that stays
+    is for looking references up."""
+    run_script(
+        conn,
+        """
+        DROP INDEX payment_ref;
+        CREATE INDEX payment_by_ref ON payment (ref) WHERE ref IS NOT NULL;
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
     m003_dunning,
+    m004_payment_ref_after_reversal,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -113,6 +113,32 @@ def render(settings, name: str, context: dict) -> str:
         raise PropfeeError(f"template {name}: not allowed ({exc})") from None
 
 
+def require(settings, names: list[str], *, option: str = "--language") -> None:
+    """Every template a command will render exists: checked before the command writes
+    anything, so a mistyped language never leaves a half-done command behind."""
+    import jinja2
+
+    override = settings.template_path if settings is not None else None
+    env = _environment(str(override) if override else None)
+    for name in names:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateNotFound:
+            language = name.split("/", 1)[0]
+            raise PropfeeError(
+                f"{option} {language}: template {name} not found (shipped languages: "
+                f"{', '.join(_languages())}; or add {name} to the template_dir of the settings)"
+            ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise PropfeeError(
+                f"template {exc.filename or name} line {exc.lineno}: {exc.message}"
+            ) from None
+
+
+def _languages() -> list[str]:
+    return sorted({name.split("/", 1)[0] for name in template_names()})
+
+
 def template_names() -> list[str]:
     """Every shipped template (for tests that check them all)."""
     from importlib import resources

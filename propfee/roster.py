@@ -1694,10 +1694,25 @@ class UnitDetail:
     history: list[Occupancy]
 
 
+def resolve_code(conn: sqlite3.Connection, value: object) -> str:
+    """A unit code as typed, as the roster writes it: ``p-041`` is ``P-041`` when the roster
+    holds only that one (letter case never tells two units apart). Unknown codes come back
+    as typed, for the caller's "no unit" message."""
+    code = cells.unit_code(value)
+    if code.isascii() and code.lower() == code.upper():
+        return code
+    if conn.execute("SELECT 1 FROM unit WHERE code = ?", (code,)).fetchone():
+        return code
+    rows = conn.execute(
+        "SELECT code FROM unit WHERE code = ? COLLATE NOCASE LIMIT 2", (code,)
+    ).fetchall()
+    return rows[0][0] if len(rows) == 1 else code
+
+
 def unit_detail(conn: sqlite3.Connection, code: str) -> UnitDetail:
     from propfee.errors import NotFound
 
-    code = cells.unit_code(code)
+    code = resolve_code(conn, code)
     row = conn.execute(_ROSTER_SQL + " WHERE u.code = ?", (code,)).fetchone()
     if row is None:
         hint = ""

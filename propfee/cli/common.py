@@ -139,12 +139,20 @@ class Env:
                 self._out.width = 200  # a pipe or a file: never truncate a table cell
         return self._out
 
-    def connect(self, *, dry_run: bool = False) -> sqlite3.Connection:
+    def connect(self, *, dry_run: bool = False, create: bool = True) -> sqlite3.Connection:
         """The database; a dry run against a file that does not exist yet uses a scratch
-        database in memory, so it never creates the file."""
+        database in memory, so it never creates the file. A command that only reads, or that
+        needs units to exist, passes ``create=False``: a mistyped --db is then an error, not
+        a new empty database."""
         if self._conn is None:
             from propfee.db import connect, connect_scratch
+            from propfee.errors import DatabaseError
 
+            if not create and not self.db_path.exists():
+                raise DatabaseError(
+                    f"{self.db_path}: no such database (check --db or $PROPFEE_DB; a new one "
+                    "is made by propfee import-units)"
+                )
             if dry_run and not self.db_path.exists():
                 self._conn = connect_scratch()
             else:

@@ -183,7 +183,7 @@ def fees_list(
     """
     env = open_env(db, config)
     day = parse_day(as_of)
-    rows = [_item_row(item, day) for item in fees.load_items(env.connect())]
+    rows = [_item_row(item, day) for item in fees.load_items(env.connect(create=False))]
     if fmt is Format.table:
         for row in rows:
             row["basis"] = fees.BASES[row["basis"]]
@@ -223,7 +223,7 @@ def fees_show(
     Example: propfee fees show PROP
     """
     env = open_env(db, config)
-    item = fees.get_item(env.connect(), code)
+    item = fees.get_item(env.connect(create=False), code)
     history = [
         {
             "price": p.text,

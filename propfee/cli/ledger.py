@@ -92,6 +92,10 @@ def pay(
         Path | None, typer.Option(metavar="FILE.html", help="Also write a print-ready receipt.")
     ] = None,
     language: Annotated[str, typer.Option(help="zh or en, for the receipt.")] = "zh",
+    large: Annotated[
+        bool,
+        typer.Option("--large", help="Allow one payment over ¥10,000,000 (up to ¥1,000,000,000)."),
+    ] = False,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
@@ -106,47 +110,63 @@ def pay(
 
     Example: propfee pay 1-1-1001 450.00 --channel wechat --ref 4200001234202611150001 --cashier 李娜
     """
-    from propfee.render import render
+    from propfee.export import check_output, write_text
+    from propfee.render import render, require
 
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
     fen = parse_money(amount)
-    conn = env.connect()
-    with transaction(conn):
-        payment = ledger.record_payment(
-            conn,
-            unit,
-            fen,
-            channel=channel,
-            ref=ref,
-            paid_on=parse_day(paid_on, option="--date") if paid_on else day,
-            as_of=day,
-            now=now(),
-            settings=env.settings,
-            cashier=cashier,
-            note=note,
-            bill_ids=bill or None,
-            invoice="requested" if invoice else "",
-        )
-    context = {
-        "estate": env.settings.estate,
-        "p": payment,
-        "channel": ledger.CHANNELS.get(payment.channel, payment.channel),
-        "amount_words": chinese_amount(payment.amount_fen),
-    }
+    # everything that could fail after the payment is checked before it is recorded
+    require(
+        env.settings, [f"{language}/receipt.txt"] + ([f"{language}/receipt.html"] * bool(receipt))
+    )
     if receipt is not None:
-        receipt.write_text(
-            render(env.settings, f"{language}/receipt.html", context), encoding="utf-8"
-        )
+        check_output(receipt, "--receipt")
+    conn = env.connect(create=False)
+    written = False
+    try:
+        with transaction(conn):
+            payment = ledger.record_payment(
+                conn,
+                unit,
+                fen,
+                channel=channel,
+                ref=ref,
+                paid_on=parse_day(paid_on, option="--date") if paid_on else day,
+                as_of=day,
+                now=now(),
+                settings=env.settings,
+                cashier=cashier,
+                note=note,
+                bill_ids=bill or None,
+                invoice="requested" if invoice else "",
+                large=large,
+            )
+            context = {
+                "estate": env.settings.estate,
+                "p": payment,
+                "channel": ledger.CHANNELS.get(payment.channel, payment.channel),
+                "amount_words": chinese_amount(payment.amount_fen),
+            }
+            text = render(env.settings, f"{language}/receipt.txt", context)
+            if receipt is not None:  # written before the commit: a failure records nothing
+                write_text(
+                    receipt,
+                    render(env.settings, f"{language}/receipt.html", context),
+                    option="--receipt",
+                )
+                written = True
+    except BaseException:
+        if written and receipt is not None:  # the commit failed: no receipt for no payment
+            receipt.unlink(missing_ok=True)
+        raise
     if fmt is Format.json:
         write_json(_payment_json(payment))
         return
     if payment.already:
         env.info(f"already recorded as receipt {payment.receipt_no}; nothing new was recorded")
     if not quiet:
-        env.out.print(
-            render(env.settings, f"{language}/receipt.txt", context), markup=False, end=""
-        )
+        env.out.print(text, markup=False, end="")
 
 
 def reverse(
@@ -163,7 +183,7 @@ def reverse(
     Example: propfee reverse 2026-000123 --reason "重复收款"
     """
     env = open_env(db, config, quiet)
-    conn = env.connect()
+    conn = env.connect(create=False)
     with transaction(conn):
         result = ledger.reverse_payment(
             conn, receipt, reason=reason, on=parse_day(as_of), now=now(), operator=operator
@@ -177,6 +197,11 @@ def reverse(
             else ""
         )
     )
+    if result.credit_left_fen:
+        env.result(
+            f"{result.unit} still has {format_money(result.credit_left_fen)} of credit: "
+            f"propfee apply-credit {result.unit} applies it to the re-opened bills"
+        )
 
 
 def apply_credit(
@@ -194,20 +219,10 @@ def apply_credit(
 
     Example: propfee apply-credit 1-1-1001
     """
-    from propfee import cells
-    from propfee.errors import NotFound
-
     env = open_env(db, config, quiet)
-    conn = env.connect()
+    conn = env.connect(create=False)
     with transaction(conn):
-        ids = None
-        if unit:
-            row = conn.execute(
-                "SELECT id FROM unit WHERE code = ?", (cells.unit_code(unit),)
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"no unit {unit!r}")
-            ids = [row[0]]
+        ids = [ledger.unit_id_of(conn, unit)] if unit else None
         applied = ledger.apply_credit(conn, on=parse_day(as_of), now=now(), unit_ids=ids)
     env.result(f"applied {format_money(applied)} of credit to open bills")
 
@@ -227,9 +242,13 @@ def statement(
 
     Example: propfee statement 1-1-1001 --from 2026-01-01 --out 对账单.xlsx
     """
+    from propfee.export import check_output
+
     env = open_env(db, config)
+    if out is not None:
+        check_output(out, "--out")
     result = ledger.statement(
-        env.connect(),
+        env.connect(create=False),
         unit,
         first=parse_day(first, option="--from") if first else None,
         last=parse_day(last, option="--to") if last else None,
@@ -296,13 +315,14 @@ def statement(
 def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:
     from decimal import Decimal
 
-    from propfee.export import write_table
+    from propfee.export import write_table, write_text
     from propfee.render import render
 
     if out.suffix.lower() == ".html":
-        out.write_text(
+        write_text(
+            out,
             render(env.settings, "zh/statement.html", {"estate": env.settings.estate, "s": result}),
-            encoding="utf-8",
+            option="--out",
         )
         return
     table = [
@@ -355,7 +375,7 @@ def report_daily(
     Example: propfee report daily --date 2026-11-15
     """
     env = open_env(db, config)
-    close = ledger.daily_close(env.connect(), parse_day(day, option="--date"))
+    close = ledger.daily_close(env.connect(create=False), parse_day(day, option="--date"))
     channels = [
         {"channel": ledger.CHANNELS.get(c, c), "count": n, "amount": decimal_str(f)}
         for c, (n, f) in sorted(close.by_channel.items())
@@ -428,7 +448,7 @@ def check(
     Example: propfee check
     """
     env = open_env(db, config)
-    problems = ledger.check(env.connect())
+    problems = ledger.check(env.connect(create=False))
     rows = [{"what": p.what, "detail": p.detail} for p in problems]
     if fmt is not Format.table:
         emit(
@@ -493,8 +513,10 @@ def reconcile(
 
     A line whose memo names a unit code (e.g. "1-1-1001 物业费") becomes a payment with its
     transaction number as reference; a line without one is listed for review with candidate
-    units and never guessed. Lines already recorded are skipped, so overlapping statements
-    are safe.
+    units and never guessed. Lines already recorded (same reference, amount and unit) are
+    skipped, so overlapping statements are safe; a reference already recorded with another
+    amount or unit is listed for review. A bank serial number can repeat: such a line is
+    recorded as a payment of its own only when confirmed.
 
     Example: propfee reconcile 微信支付账单(20261101-20261130).csv --review-out 待确认.csv
     """
@@ -503,7 +525,7 @@ def reconcile(
     env = open_env(db, config, quiet)
     chosen = statements.parse_confirm(confirm or [])
     selected = statements.load_profile(profile, beside=env.db_path.parent)
-    conn = env.connect(dry_run=dry_run)
+    conn = env.connect(dry_run=dry_run, create=False)
     with env.progress(f"reconciling {file.name}") as tick:
         report = statements.reconcile(
             conn,
@@ -514,11 +536,10 @@ def reconcile(
             settings=env.settings,
             confirm=chosen,
             review_in=review_in,
+            review_out=review_out,
             dry_run=dry_run,
             progress=tick,
         )
-    if review_out is not None:
-        statements.write_review(report, review_out)
     review = [
         {
             "line": r.line.row,
@@ -529,9 +550,33 @@ def reconcile(
             "memo": r.line.memo,
             "reason": r.reason,
             "candidates": r.candidates,
+            "conflict": r.conflict,
         }
         for r in report.review
     ]
+    conflicts = sum(1 for r in report.review if r.conflict)
+    refunds = [
+        {
+            "line": r.line.row,
+            "ref": r.line.ref,
+            "date": r.line.day.isoformat(),
+            "amount": decimal_str(r.line.amount_fen),
+            "receipt": r.receipt,
+            "unit": r.unit,
+            "action": r.action,
+        }
+        for r in report.refunds
+    ]
+    for warning in report.warnings:
+        env.warn(warning)
+    for r in report.refunds:  # on stderr whatever the format: someone has to act on it
+        env.warn(
+            f"line {r.line.row}: {format_money(r.line.amount_fen)} of {r.line.ref} "
+            f"({r.unit}) was "
+            + ("refunded" if r.line.flag == "refund" else "not completed")
+            + f" on {r.line.day} — {r.action}: "
+            f'propfee reverse {r.receipt} --reason "退款"'
+        )
     if fmt is Format.json:
         write_json(
             {
@@ -550,6 +595,10 @@ def reconcile(
                 "recorded_total": decimal_str(report.recorded_fen),
                 "already_recorded": report.already,
                 "needs_review": review,
+                "conflicts": conflicts,
+                "refunds": refunds,
+                "refunds_to_reverse": len(refunds),
+                "warnings": report.warnings,
                 "ignored": report.ignored,
                 "dry_run": dry_run,
             }
@@ -558,7 +607,10 @@ def reconcile(
     env.result(
         f"{report.file} ({report.channel}): recorded {len(report.recorded)} payments "
         f"{format_money(report.recorded_fen)}, already recorded {report.already}, "
-        f"needs review {len(report.review)}, ignored "
+        f"needs review {len(report.review)}"
+        + (f" (of them {conflicts} with a reference already recorded)" if conflicts else "")
+        + (f", refunds to reverse {len(refunds)}" if refunds else "")
+        + ", ignored "
         f"{sum(report.ignored.values())}"
         + (
             f" ({', '.join(f'{k} {v}' for k, v in report.ignored.items())})"

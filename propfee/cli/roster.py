@@ -141,7 +141,7 @@ def export_units(
     """
     env = open_env(db, config, quiet)
     count = roster.export_units(
-        env.connect(),
+        env.connect(create=False),
         file,
         mask=mask,
         building=building,
@@ -182,7 +182,7 @@ def units_list(
     """
     env = open_env(db, config)
     units = roster.list_units(
-        env.connect(),
+        env.connect(create=False),
         building=building,
         kind=roster.resolve_kind(kind) if kind else None,
         owner=owner,
@@ -244,7 +244,7 @@ def units_show(
     Example: propfee units show 1-1-1001
     """
     env = open_env(db, config)
-    detail = roster.unit_detail(env.connect(), code)
+    detail = roster.unit_detail(env.connect(create=False), code)
     mask = not no_mask
     unit = _unit_json(detail.unit, mask=mask)
     history = [
