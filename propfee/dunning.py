@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from propfee import cells
 from propfee.arrears import OverdueRow, overdue
 from propfee.errors import InvalidValue, NotFound, PropfeeError
 from propfee.money import format_money, price_str
@@ -253,8 +252,10 @@ def contact_text(last) -> str:
 
 
 def _unit_id(conn: sqlite3.Connection, unit_code: str) -> int:
+    from propfee.roster import resolve_code
+
     row = conn.execute(
-        "SELECT id FROM unit WHERE code = ?", (cells.unit_code(unit_code),)
+        "SELECT id FROM unit WHERE code = ?", (resolve_code(conn, unit_code),)
     ).fetchone()
     if row is None:
         raise NotFound(f"no unit {unit_code!r}")

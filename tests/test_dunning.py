@@ -433,3 +433,39 @@ def test_letters_print_as_one_a4_page_each(conn, tmp_path, language):
     (html,) = out.glob("*.html")
     assert html.read_text(encoding="utf-8").count('<section class="letter') == 3
     assert _pages(html, tmp_path) == 3
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["overdue"],
+        ["remind", "--dry-run"],
+        ["remind"],
+        ["contact", "list"],
+        ["contact", "add", "1-101", "--channel", "phone", "--outcome", "reached"],
+    ],
+)
+def test_a_mistyped_database_is_never_created(runner, tmp_path, command):
+    from propfee.cli import app
+
+    missing = tmp_path / "typo.db"
+    result = runner.invoke(app, [*command, "--db", str(missing)])
+    assert result.exit_code == 1
+    assert "no such database" in result.output
+    assert not missing.exists()
+
+
+def test_a_unit_code_in_lower_case_is_the_roster_s_unit(history, cli):
+    result = cli(
+        "contact",
+        "add",
+        "s-101",
+        "--channel",
+        "visit",
+        "--outcome",
+        "reached",
+        "--at",
+        "2026-11-09 10:00",
+    )
+    assert result.exit_code == 0, result.output
+    assert [c.unit for c in contacts(history, unit_code="S-101")] == ["S-101"]

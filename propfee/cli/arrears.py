@@ -112,7 +112,7 @@ def overdue(
         raise InvalidValue("--by takes: building")
     settings = env.settings
     rows = arrears.overdue(
-        env.connect(),
+        env.connect(create=False),
         as_of=day,
         settings=settings,
         building=building,
@@ -417,7 +417,7 @@ def remind(
         if name not in arrears.TIERS:
             raise InvalidValue(f"--tier must be one of {', '.join(arrears.TIERS)}")
     day = parse_day(as_of)
-    conn = env.connect(dry_run=dry_run)
+    conn = env.connect(dry_run=dry_run, create=False)
     with transaction(conn, dry_run=dry_run):
         report = dunning.remind(
             conn,
@@ -513,7 +513,7 @@ def contact_add(
     """
     env = open_env(db, config, quiet)
     when = now() if not at else _when(at)
-    conn = env.connect()
+    conn = env.connect(create=False)
     with transaction(conn):
         entries = [
             dunning.add_contact(
@@ -574,7 +574,7 @@ def contact_deliver(
     Example: propfee contact deliver 催2026-0001 --proof "EMS 1234567890123" --date 2026-12-03
     """
     env = open_env(db, config, quiet)
-    conn = env.connect()
+    conn = env.connect(create=False)
     with transaction(conn):
         entry = dunning.deliver(
             conn, notice_no, proof=proof, on=parse_day(day, option="--date"), now=now(), staff=staff
@@ -601,7 +601,9 @@ def contact_list(
     """
     env = open_env(db, config)
     entries = dunning.list_contacts(
-        env.connect(), unit_code=unit, since=parse_day(since, option="--since") if since else None
+        env.connect(create=False),
+        unit_code=unit,
+        since=parse_day(since, option="--since") if since else None,
     )
     mask = not no_mask
     data = [
