@@ -704,6 +704,34 @@ def _payer(start: date | None, holdings, day: date) -> int | None:
     return None
 
 
+def payer_of(conn: sqlite3.Connection, unit_id: int, day: date, settings) -> int | None:
+    """The party responsible for a unit on a day, without writing anything: None when it is
+    the developer and the developer has no party row yet."""
+    delivered = conn.execute("SELECT delivered_on FROM unit WHERE id = ?", (unit_id,)).fetchone()[0]
+    start = date.fromisoformat(delivered) if delivered else None
+    if start is not None and settings.billing.owner_pays_from == "next_month":
+        start = periods.add_months(periods.month_start(start), 1)
+    holdings = [
+        _Holding(
+            role,
+            pid,
+            date.fromisoformat(a) if a else None,
+            date.fromisoformat(b) if b else None,
+            bool(pays),
+        )
+        for role, pid, a, b, pays in conn.execute(
+            "SELECT role, party_id, start_on, end_on, pays FROM occupancy WHERE unit_id = ? "
+            "ORDER BY id",
+            (unit_id,),
+        )
+    ]
+    party = _payer(start, holdings, day)
+    if party is None:
+        row = conn.execute("SELECT id FROM party WHERE is_developer = 1").fetchone()
+        return row[0] if row else None
+    return party
+
+
 def responsible_party(
     conn: sqlite3.Connection, unit_id: int, day: date, settings, stamp: str
 ) -> int:

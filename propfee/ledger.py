@@ -422,6 +422,23 @@ def record_payment(
                     f"--bill {bill_id} ({name} {period} of {code}) is already paid; name an "
                     "open bill, or leave --bill out to pay the oldest open bills first"
                 )
+        # bills of an earlier owner or a tenant are that party's debt: the payment goes on
+        # their account (and their receipt), never on whoever holds the unit now
+        debtors = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT party_id FROM bill WHERE id IN ({','.join('?' * len(bill_ids))})",
+                bill_ids,
+            )
+        }
+        if len(debtors) > 1:
+            raise InvalidValue(
+                "--bill names bills of different parties (an earlier owner and a later one); "
+                "pay each party's bills separately"
+            )
+        (debtor,) = debtors
+        if debtor is not None:
+            party = debtor
     receipt = _next_receipt(conn, as_of.year)
     cursor = conn.execute(
         "INSERT INTO payment (receipt_no, unit_id, party_id, amount_fen, channel, ref, paid_on, "
@@ -726,6 +743,8 @@ class Statement:
     lines: list[StatementLine]
     owed_fen: int  # closing: what the bills in range still owe
     credit_fen: int  # closing: money paid and not applied to them
+    party: str | None = None  # whose account it is; None: every party's, the whole unit
+    others: int = 0  # for one party's statement: how many other parties the unit's ledger holds
 
     @property
     def closing_balance_fen(self) -> int:
@@ -737,11 +756,20 @@ class Statement:
 
 
 def statement(
-    conn: sqlite3.Connection, unit_code: str, *, first: date | None = None, last: date | None = None
+    conn: sqlite3.Connection,
+    unit_code: str,
+    *,
+    first: date | None = None,
+    last: date | None = None,
+    party_id: int | None = None,
 ) -> Statement:
     """The statement of account (对账单) of a unit: bills, adjustments, payments and reversals
     in date order with a running balance, the opening balance before ``first`` and the
-    closing balance and credit as of ``last``."""
+    closing balance and credit as of ``last``.
+
+    With ``party_id`` only that party's bills and payments: what may be handed to an owner,
+    who never sees what a previous owner or a tenant owed or paid (个人信息保护法; LEGAL rule
+    10). Without it, the whole unit's ledger, for staff."""
     from propfee.errors import NotFound
     from propfee.roster import resolve_code
 
@@ -755,12 +783,23 @@ def statement(
     if row is None:
         raise NotFound(f"no unit {code!r}")
     unit_id, owner = row
+    only = ""
+    others = 0
+    if party_id is not None:
+        only = f" AND {{}}party_id = {int(party_id)}"
+        owner = conn.execute("SELECT name FROM party WHERE id = ?", (party_id,)).fetchone()[0]
+        others = conn.execute(
+            "SELECT count(DISTINCT party_id) FROM (SELECT party_id FROM bill WHERE unit_id = ?1 "
+            "UNION SELECT party_id FROM payment WHERE unit_id = ?1) WHERE party_id IS NOT ?2",
+            (unit_id, party_id),
+        ).fetchone()[0]
     end = (last or date.max).isoformat()
     entries: list[tuple[str, int, str, str, str, int]] = []  # day, order, kind, ref, text, fen
     bill_days = {}
     for bid, day, name, frm, to, fen, basis in conn.execute(
         "SELECT b.id, b.covers_from, f.name, b.covers_from, b.covers_to, b.amount_fen, "
-        "b.basis FROM bill b JOIN fee_item f ON f.id = b.fee_item_id WHERE b.unit_id = ?",
+        "b.basis FROM bill b JOIN fee_item f ON f.id = b.fee_item_id WHERE b.unit_id = ?"
+        + only.format("b."),
         (unit_id,),
     ):
         if day > end:
@@ -778,7 +817,8 @@ def statement(
                 (day, 1, "adjustment", str(bid), f"{label}：{reason}（账单 {bid}）", fen)
             )
     for pid, receipt, day, fen, channel, ref in conn.execute(
-        "SELECT id, receipt_no, paid_on, amount_fen, channel, ref FROM payment WHERE unit_id = ?",
+        "SELECT id, receipt_no, paid_on, amount_fen, channel, ref FROM payment WHERE unit_id = ?"
+        + only.format(""),
         (unit_id,),
     ):
         if day <= end:
@@ -788,7 +828,7 @@ def statement(
             entries.append((day, 2, "payment", receipt or f"期初-{pid}", f"缴费（{via}）", -fen))
     for receipt, day, fen, reason in conn.execute(
         "SELECT p.receipt_no, r.reversed_on, p.amount_fen, r.reason FROM reversal r "
-        "JOIN payment p ON p.id = r.payment_id WHERE p.unit_id = ?",
+        "JOIN payment p ON p.id = r.payment_id WHERE p.unit_id = ?" + only.format("p."),
         (unit_id,),
     ):
         if day <= end:
@@ -826,6 +866,8 @@ def statement(
         lines,
         owed,
         credit,
+        owner if party_id is not None else None,
+        others,
     )
 
 

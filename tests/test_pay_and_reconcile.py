@@ -9,7 +9,7 @@ from statement_samples import wechat_bill
 from propfee import ledger, statements
 from propfee.config import DEFAULTS
 from propfee.db import transaction
-from propfee.errors import RowErrors
+from propfee.errors import PropfeeError, RowErrors
 
 from conftest import NOW, add_fee, dump, estate, home, run
 
@@ -582,3 +582,79 @@ def test_rebill_names_the_receipt_to_reverse(conn, tmp_path):
         )  # fmt: skip
     assert "(receipt 2026-000001)" in str(caught.value)
     assert "propfee reverse 2026-000001" in str(caught.value)
+
+
+def test_after_a_sale_the_statement_is_the_buyer_s_own(conn, tmp_path, cli):
+    """The buyer's statement never shows what the seller owed or paid (LEGAL rule 10); staff
+    see every party with --all-parties, and the seller's account with --party."""
+    from propfee import roster
+
+    from conftest import write_csv
+
+    estate(conn, tmp_path, [home("1-1-103", area="100", owner="雷伟杰")])
+    add_fee(conn)
+    run(conn, "2026-10", "2026-11", as_of=date(2026, 10, 1))
+    with transaction(conn):
+        ledger.record_payment(
+            conn, "1-1-103", 25000, channel="cash", ref=None, paid_on=date(2026, 10, 10),
+            as_of=date(2026, 10, 10), now=NOW, settings=DEFAULTS,
+        )  # fmt: skip
+    sale = write_csv(
+        tmp_path / "s.csv", [["房号", "业主", "过户日期"], ["1-1-103", "孙新民", "2026-12-01"]]
+    )
+    roster.import_roster(conn, sale, as_of=date(2026, 12, 1), now=NOW)
+    run(conn, "2026-12", as_of=date(2026, 12, 1))
+
+    def doc(*args):
+        result = cli("statement", "1-1-103", "--to", "2026-12-31", "--format", "json", *args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    buyer = doc()
+    assert buyer["party"] == "孙新民"
+    assert buyer["closing_balance"] == "250.00"  # December only
+    assert "雷伟杰" not in json.dumps(buyer, ensure_ascii=False)
+    assert [line["kind"] for line in buyer["lines"]] == ["bill"]
+    seller = doc("--party", "雷伟杰")
+    assert seller["closing_balance"] == "250.00"  # November: October was paid
+    assert [line["kind"] for line in seller["lines"]] == ["bill", "payment", "bill"]
+    everyone = doc("--all-parties")
+    assert everyone["party"] is None and everyone["closing_balance"] == "500.00"
+    table = cli("statement", "1-1-103", "--to", "2026-12-31")
+    assert "1 other party" in table.stderr and "雷伟杰" not in table.stdout
+    assert cli("statement", "1-1-103", "--party", "王五").exit_code == 1
+
+
+def test_paying_an_earlier_owner_s_bill_is_booked_to_that_owner(conn, tmp_path):
+    from propfee import roster
+
+    from conftest import write_csv
+
+    estate(conn, tmp_path, [home("1-1-103", area="100", owner="雷伟杰")])
+    add_fee(conn)
+    run(conn, "2026-11", as_of=date(2026, 11, 1))
+    roster.import_roster(
+        conn,
+        write_csv(
+            tmp_path / "s.csv", [["房号", "业主", "过户日期"], ["1-1-103", "孙新民", "2026-12-01"]]
+        ),
+        as_of=date(2026, 12, 1),
+        now=NOW,
+    )
+    run(conn, "2026-12", as_of=date(2026, 12, 1))
+    november, december = (r[0] for r in conn.execute("SELECT id FROM bill ORDER BY period"))
+    with transaction(conn):
+        paid = ledger.record_payment(
+            conn, "1-1-103", 25000, channel="cash", ref=None, paid_on=date(2026, 12, 5),
+            as_of=date(2026, 12, 5), now=NOW, settings=DEFAULTS, bill_ids=[november],
+            payer="孙新民",
+        )  # fmt: skip
+    assert paid.party == "雷伟杰"  # the receipt is for the seller's debt
+    assert [a.bill_id for a in paid.allocations] == [november]
+    with transaction(conn):
+        ledger.reverse_payment(conn, paid.receipt_no, reason="重开", on=date(2026, 12, 5), now=NOW)
+    with pytest.raises(PropfeeError, match="different parties"), transaction(conn):
+        ledger.record_payment(
+            conn, "1-1-103", 50000, channel="cash", ref=None, paid_on=date(2026, 12, 5),
+            as_of=date(2026, 12, 5), now=NOW, settings=DEFAULTS, bill_ids=[november, december],
+        )  # fmt: skip

@@ -186,7 +186,8 @@ def test_receipt_and_statement(billed, language):
     }
     for ext in ("txt", "html"):
         check(f"{language}/receipt.{ext}", render(SETTINGS, f"{language}/receipt.{ext}", context))
-    result = ledger.statement(billed, "1-1-101")
+    party = billed.execute("SELECT party_id FROM payment WHERE id = ?", (payment.id,)).fetchone()[0]
+    result = ledger.statement(billed, "1-1-101", party_id=party)
     check(
         f"{language}/statement.html",
         render(SETTINGS, f"{language}/statement.html", {"estate": SETTINGS.estate, "s": result}),

@@ -23,6 +23,7 @@ from propfee.cli.common import (
     write_json,
 )
 from propfee.db import transaction
+from propfee.errors import InvalidValue
 from propfee.money import chinese_amount, decimal_str, format_money, parse_money
 
 report_app = typer.Typer(help="Reports: the daily close.", no_args_is_help=True)
@@ -234,11 +235,28 @@ def statement(
     out: Annotated[
         Path | None, typer.Option(metavar="FILE.xlsx|.html", help="Also write it as a file.")
     ] = None,
+    party: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Whose account: an earlier owner or a tenant who paid [default: who pays now].",
+        ),
+    ] = None,
+    all_parties: Annotated[
+        bool,
+        typer.Option(
+            "--all-parties", help="The whole unit's ledger, every party's (for staff only)."
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """The statement of account (对账单) of a unit: bills, adjustments, payments, reversals.
+
+    It is the account of the party who pays for the unit now (or --party NAME): a new owner
+    never sees what an earlier owner or a tenant owed or paid. --all-parties gives staff the
+    whole unit's ledger.
 
     Example: propfee statement 1-1-1001 --from 2026-01-01 --out 对账单.xlsx
     """
@@ -247,12 +265,15 @@ def statement(
     env = open_env(db, config)
     if out is not None:
         check_output(out, "--out")
-    result = ledger.statement(
-        env.connect(create=False),
-        unit,
-        first=parse_day(first, option="--from") if first else None,
-        last=parse_day(last, option="--to") if last else None,
-    )
+    if party and all_parties:
+        raise InvalidValue("give --party or --all-parties, not both")
+    conn = env.connect(create=False)
+    first_day = parse_day(first, option="--from") if first else None
+    last_day = parse_day(last, option="--to") if last else None
+    if first_day and last_day and first_day > last_day:
+        raise InvalidValue(f"--from {first_day} is after --to {last_day}")
+    party_id = None if all_parties else _statement_party(env, conn, unit, party, last_day)
+    result = ledger.statement(conn, unit, first=first_day, last=last_day, party_id=party_id)
     rows = [
         {
             "date": line.day,
@@ -268,6 +289,7 @@ def statement(
     document = {
         "unit": result.unit,
         "owner": result.owner,
+        "party": result.party,
         "from": result.first,
         "to": result.last,
         "opening_balance": decimal_str(result.opening_balance_fen),
@@ -287,9 +309,15 @@ def statement(
         )
         return
     env.out.print(
-        f"[bold]{result.unit} 对账单[/bold]  业主 {result.owner or '—'}  "
-        f"期初余额 {format_money(result.opening_balance_fen)}"
+        f"[bold]{result.unit} 对账单[/bold]  "
+        + (f"缴费人 {result.party}  " if result.party is not None else "全部缴费人（内部）  ")
+        + f"期初余额 {format_money(result.opening_balance_fen)}"
     )
+    if result.others:
+        env.warn(
+            f"{result.unit} also holds the account of {result.others} other party(ies), "
+            "not shown: --party NAME or --all-parties (staff only)"
+        )
     kinds = {"bill": "应收", "adjustment": "调整", "payment": "实收", "reversal": "冲正"}
     for row in rows:
         row["kind"] = kinds[row["kind"]]
@@ -310,6 +338,32 @@ def statement(
     env.out.print(
         f"期末欠费 {format_money(result.owed_fen)}  预存 {format_money(result.credit_fen)}"
     )
+
+
+def _statement_party(env, conn, unit: str, name: str | None, day) -> int | None:
+    """The party whose statement it is: the one named, else who pays for the unit on ``day``
+    (today without --to)."""
+    from propfee.billing import payer_of
+    from propfee.errors import NotFound
+    from propfee.roster import resolve_code
+
+    code = resolve_code(conn, unit)
+    row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
+    if row is None:
+        raise NotFound(f"no unit {code!r}")
+    if name is None:
+        return payer_of(conn, row[0], day or parse_day(None), env.settings)
+    found = conn.execute(
+        "SELECT DISTINCT p.id FROM party p WHERE p.name = ?1 AND p.id IN ("
+        "SELECT party_id FROM bill WHERE unit_id = ?2 UNION SELECT party_id FROM payment "
+        "WHERE unit_id = ?2 UNION SELECT party_id FROM occupancy WHERE unit_id = ?2)",
+        (name.strip(), row[0]),
+    ).fetchall()
+    if not found:
+        raise NotFound(f"{name!r} has no account at {code} (see: propfee units show {code})")
+    if len(found) > 1:
+        raise InvalidValue(f"{name!r} names {len(found)} parties at {code}; use --all-parties")
+    return found[0][0]
 
 
 def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:
