@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from propfee import cells
 
 TIERS = ("gentle", "call", "notice", "legal")
-HOLDS = ("dispute", "promised")
+HOLDS = ("dispute", "promised", "plan")
 TIER_LABELS = {
     "gentle": "温馨提醒",
     "call": "电话/上门",
@@ -34,6 +34,7 @@ TIER_LABELS = {
     "legal": "法律程序",
     "dispute": "服务争议",
     "promised": "承诺缴费",
+    "plan": "分期协议",
 }
 HISTORY_LABELS = {"good": "按时缴费", "occasional": "偶有逾期", "chronic": "经常逾期"}
 
@@ -168,6 +169,9 @@ def overdue(
     )
     history = _late_periods(conn, {k[0] for k in groups if k[0] is not None}, as_of)
     contacts = _contacts(conn, {k[1] for k in groups}, as_of)
+    from propfee.plans import honoured_units
+
+    planned = honoured_units(conn, {k[1] for k in groups}, as_of=as_of, settings=settings)
     rows = []
     for (pid, uid), bills in groups.items():
         code, unit_building, kind = units[uid]
@@ -201,7 +205,7 @@ def overdue(
             if row.late_periods >= settings.dunning.chronic_periods
             else "occasional"
         )
-        _decide(row, contacts.get(uid, []), as_of, settings.dunning)
+        _decide(row, contacts.get(uid, []), as_of, settings.dunning, uid in planned)
         rows.append(row)
     rows = [
         r
@@ -263,7 +267,9 @@ def days_tier(days: int, history: str, rules) -> str:
     return "gentle"
 
 
-def _decide(row: OverdueRow, contacts: list[tuple], as_of: date, rules) -> None:
+def _decide(
+    row: OverdueRow, contacts: list[tuple], as_of: date, rules, planned: bool = False
+) -> None:
     """The tier, from the days overdue and the history of contacts."""
     day = as_of.isoformat()
     row.days_tier = days_tier(row.days_overdue, row.history, rules)
@@ -317,6 +323,9 @@ def _decide(row: OverdueRow, contacts: list[tuple], as_of: date, rules) -> None:
     row.notice_deadline_passed = notice_passed
     if dispute:
         row.tier = "dispute"  # fix the service first: never escalated to notice or legal
+        return
+    if planned:
+        row.tier = "plan"  # an installment plan being honoured: not escalated
         return
     if (notice_passed and row.days_overdue >= rules.legal_from) or (
         refused and row.days_overdue >= rules.notice_from

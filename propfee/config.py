@@ -107,6 +107,8 @@ class Dunning:
     quiet_end: str = "08:00"  # … to here
     min_days_between: int = 7  # at most one message to a party in this many days
     notice_prefix: str = "催"  # notice numbers read 催2026-0001
+    plan_grace_days: int = 10  # an installment this many days unpaid breaks its plan
+    limitation_warn_days: int = 180  # a bill's 3-year clock this close to its end: a notice
 
     def check(self, file: str) -> None:
         edges = list(self.buckets)
@@ -118,6 +120,10 @@ class Dunning:
             raise ConfigError(f"{file}: dunning needs 1 ≤ call_from ≤ notice_from ≤ legal_from")
         if self.deadline_days < 1:
             raise ConfigError(f"{file}: dunning.deadline_days must be at least 1")
+        if self.plan_grace_days < 0 or self.limitation_warn_days < 0:
+            raise ConfigError(
+                f"{file}: dunning.plan_grace_days and limitation_warn_days must not be negative"
+            )
         for key in ("quiet_start", "quiet_end"):
             value = getattr(self, key)
             try:
@@ -140,11 +146,97 @@ class Dunning:
 
 
 @dataclass(frozen=True)
+class LateFee:
+    """The contract's late-fee clause (违约金, LEGAL rule 7). Without a daily rate the
+    contract has no clause, and propfee charges no late fee anywhere."""
+
+    daily_rate: str = ""  # e.g. "0.0005" (万分之五 a day); "" = no clause in the contract
+    grace_days: int = 0  # days after the due date that are not charged
+    cap: str = ""  # per bill: "500.00" yuan, or "30%" of the bill; "" = no cap
+    minimum: str = "0"  # no late fee accrues while a bill owes less than this (yuan)
+    reference_rate: str = "0.030"  # a year, for the court's view of the loss (1-year LPR)
+    court_factor: str = "1.3"  # courts cut a 违约金 above loss × this (通则解释 第65条)
+
+    @property
+    def has_clause(self) -> bool:
+        return bool(self.daily_rate.strip()) and self.rate > 0
+
+    @property
+    def rate(self):
+        return _decimal(self.daily_rate or "0", "late_fee.daily_rate", "0.0005")
+
+    @property
+    def annual_reference(self):
+        return _decimal(self.reference_rate, "late_fee.reference_rate", "0.030")
+
+    @property
+    def factor(self):
+        return _decimal(self.court_factor, "late_fee.court_factor", "1.3")
+
+    @property
+    def minimum_fen(self) -> int:
+        from propfee.money import parse_money
+
+        try:
+            return parse_money(self.minimum) if self.minimum.strip() not in ("", "0") else 0
+        except Exception:
+            raise ConfigError(
+                f'late_fee.minimum {self.minimum!r} is not an amount such as "10.00"'
+            ) from None
+
+    def cap_fen(self, principal_fen: int) -> int | None:
+        """The most one bill may carry, or None."""
+        from decimal import ROUND_HALF_UP
+
+        text = self.cap.strip()
+        if not text:
+            return None
+        if text.endswith("%"):
+            share = _decimal(text[:-1], "late_fee.cap", "30%") / 100
+            return int((principal_fen * share).quantize(1, rounding=ROUND_HALF_UP))
+        from propfee.money import parse_money
+
+        try:
+            return parse_money(text)
+        except Exception:
+            raise ConfigError(
+                f'late_fee.cap {self.cap!r} is not an amount such as "500.00" or a share such as "30%"'
+            ) from None
+
+    def check(self, file: str) -> None:
+        if self.daily_rate.strip() and not 0 <= self.rate < 1:
+            raise ConfigError(
+                f"{file}: late_fee.daily_rate must be a daily share below 1, e.g. 0.0005"
+            )
+        if self.grace_days < 0:
+            raise ConfigError(f"{file}: late_fee.grace_days must not be negative")
+        if not 0 <= self.annual_reference < 1:
+            raise ConfigError(f"{file}: late_fee.reference_rate must be a yearly share, e.g. 0.030")
+        if self.factor < 1:
+            raise ConfigError(f"{file}: late_fee.court_factor must be at least 1, e.g. 1.3")
+        self.minimum_fen  # noqa: B018 - validates
+        self.cap_fen(100)
+
+
+def _decimal(text: str, key: str, example: str):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise ConfigError(f'{key} {text!r} is not a number such as "{example}"') from None
+    if not value.is_finite() or value < 0:
+        raise ConfigError(f'{key} {text!r} is not a number such as "{example}"')
+    return value
+
+
+@dataclass(frozen=True)
 class Settings:
     estate: Estate = field(default_factory=Estate)
     billing: Billing = field(default_factory=Billing)
     payment: Payment = field(default_factory=Payment)
     dunning: Dunning = field(default_factory=Dunning)
+    late_fee: LateFee = field(default_factory=LateFee)
     language: str = "zh"
     template_dir: str = ""
     source: str = ""  # the file these came from, "" for built-in defaults
@@ -184,6 +276,7 @@ def load_settings(path: Path | None) -> Settings:
     settings = _build(Settings, data, str(path), "")
     settings.billing.check(str(path))
     settings.dunning.check(str(path))
+    settings.late_fee.check(str(path))
     return settings
 
 

@@ -84,6 +84,7 @@ class DemoReport:
     statement: Path | None = None
     reminders: object = None  # RemindReport
     reminder_dir: Path | None = None
+    legal_unit: str = ""  # one unit worth a legal pack
 
 
 def sample_file(name: str) -> Path:
@@ -295,6 +296,21 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
                 note="楼道照明坏了两个月未修，修好再缴费",
                 staff="王强",
             )
+        if len(long_overdue) > 1:  # hardship: the owner signs a plan to pay in three
+            from propfee import plans
+
+            plans.create(
+                conn,
+                long_overdue[0].unit,
+                installments=3,
+                first_due=as_of + timedelta(days=20),
+                every="month",
+                signed_on=as_of - timedelta(days=2),
+                now=now,
+                settings=settings,
+                note="失业，申请分期缴纳",
+                staff="王强",
+            )
         if recent:
             dunning.add_contact(
                 conn,
@@ -308,6 +324,7 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
                 note="出差在外，回来就缴",
                 staff="王强",
             )
+        result.legal_unit = long_overdue[-2].unit if len(long_overdue) > 2 else ""
         result.reminder_dir = result.folder / f"催缴-{as_of.isoformat()}"
         result.reminders = dunning.remind(
             conn,

@@ -61,6 +61,7 @@ OUTCOME_LABELS = {
     "awaiting-delivery": "待送达",
     "listed": "已列入",
     "thanked": "已致谢",
+    "plan-signed": "签订分期协议",
 }
 
 
@@ -276,6 +277,7 @@ class RemindReport:
     sent: int = 0
     failed: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # notice numbers made
+    warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
 
     def skip(self, reason: str) -> None:
@@ -525,9 +527,12 @@ def remind(
             common,
         )
     else:
-        parties = _by_party(overdue(conn, as_of=as_of, settings=settings), tiers, report)
+        rows = overdue(conn, as_of=as_of, settings=settings)
+        _limitation_first(conn, rows, as_of, settings, report)
+        parties = _by_party(rows, tiers, report)
         calls, letters, legal = [], [], []
         bases: dict[tuple, dict] = {}
+        late: dict[int, int] | None = None
         for party in parties:
             first, tier = party.first, party.tier
             if first.developer and tier != "notice":
@@ -582,11 +587,15 @@ def remind(
                     continue
                 number = _next_notice(conn, as_of.year, rules.notice_prefix)
                 deadline = (as_of + timedelta(days=rules.deadline_days)).isoformat()
+                if late is None:
+                    late = _late_fees_by_bill(conn, rows, as_of, settings)
                 letter = {
                     **context,
                     "notice_no": number,
                     "deadline": deadline,
                     "basis": _fee_basis(conn, party, as_of, bases),
+                    "late_fee_fen": sum(late.get(b.id, 0) for row in party.rows for b in row.bills),
+                    "late_fee_rule": _late_fee_rule(settings),
                 }
                 letters.append(letter)
                 text = render(settings, f"{language}/notice_letter.txt", letter)
@@ -622,6 +631,52 @@ def remind(
         _private(out_dir / name, buffer.getvalue())
         report.files.append(out_dir / name)
     return report
+
+
+def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> dict[int, int]:
+    """Each overdue bill's late fee by the contract's clause, not yet posted (none without a
+    clause: LEGAL rule 7)."""
+    if not settings.late_fee.has_clause:
+        return {}
+    from propfee.latefee import late_fees
+
+    ids = [b.id for row in rows for b in row.bills]
+    return {
+        line.bill_id: line.unposted_fen
+        for line in late_fees(conn, as_of=as_of, settings=settings, bill_ids=ids)
+    }
+
+
+def _late_fee_rule(settings) -> str:
+    if not settings.late_fee.has_clause:
+        return ""
+    from propfee.latefee import _rate_text
+
+    return f"按合同约定{_rate_text(settings.late_fee.rate)}计"
+
+
+def _limitation_first(conn, rows: list[OverdueRow], as_of: date, settings, report) -> None:
+    """A debt whose 3-year clock ends within the warning days gets a written notice first:
+    its proved delivery restarts the clock (民法典 第195条). A disputed one is only warned of."""
+    from propfee.limitation import near_end
+
+    near = near_end(conn, as_of=as_of, settings=settings, rows=rows)
+    if not near:
+        return
+    disputed = 0
+    for row in rows:
+        if (row.unit_id, row.party_id) not in near:
+            continue
+        if row.tier in ("gentle", "call"):
+            row.tier = "notice"
+        elif row.tier == "dispute":
+            disputed += 1
+    if disputed:
+        report.warnings.append(
+            f"{disputed} disputed unit(s) have bills whose limitation clock ends within "
+            f"{settings.dunning.limitation_warn_days} days; a written notice keeps the claim "
+            "(propfee overdue --limitation)"
+        )
 
 
 def _last_messages(conn: sqlite3.Connection) -> dict:

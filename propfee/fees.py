@@ -109,8 +109,9 @@ def load_items(conn: sqlite3.Connection, codes: list[str] | None = None) -> list
     items = []
     for row in conn.execute(
         "SELECT id, code, name, basis, cycle, kinds, buildings, units, due_day, meter, "
-        "unit_label, price_type, services, position FROM fee_item ORDER BY position, id"
-    ):
+        "unit_label, price_type, services, position FROM fee_item WHERE code <> 'LATEFEE' "
+        "ORDER BY position, id"
+    ):  # the late-fee item is the contract's, never a posted fee standard
         item = FeeItem(
             row[0],
             row[1],
@@ -167,6 +168,10 @@ def add_item(
     code = code.strip()
     if not code or any(c.isspace() for c in code):
         raise InvalidValue(f"fee item code {code!r} must be one word, e.g. PROP or PARK")
+    if code.upper() == "LATEFEE":
+        raise InvalidValue(
+            "LATEFEE is kept for late fees (propfee latefee post); choose another code"
+        )
     if basis not in BASES:
         raise InvalidValue(f"basis must be one of {', '.join(BASES)}")
     if cycle not in CYCLE_MONTHS:

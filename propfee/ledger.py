@@ -997,6 +997,22 @@ def check(conn: sqlite3.Connection) -> list[Problem]:
                 f"bill {bid}: settled_on is {settled or 'empty'} but it owes "
                 f"{format_money(net - paid)}",
             )
+    for plan_id, total, scheduled, covered in conn.execute(
+        "SELECT p.id, p.total_fen, (SELECT sum(amount_fen) FROM plan_installment WHERE "
+        "plan_id = p.id), (SELECT sum(amount_fen) FROM plan_bill WHERE plan_id = p.id) FROM plan p"
+    ):
+        if scheduled != total or covered != total:
+            add(
+                "plan",
+                f"plan {plan_id}: {format_money(total)} but its installments sum to "
+                f"{format_money(scheduled or 0)} and its bills to {format_money(covered or 0)}",
+            )
+    for late_id, fen, billed, code in conn.execute(
+        "SELECT l.id, l.amount_fen, b.amount_fen, f.code FROM late_fee l JOIN bill b "
+        "ON b.id = l.bill_id JOIN fee_item f ON f.id = b.fee_item_id"
+    ):
+        if fen != billed or code != "LATEFEE":
+            add("late fee", f"late fee {late_id}: its bill is {code} {format_money(billed)}")
     for pid, receipt, amount, allocated, reversed_ in conn.execute(
         "SELECT p.id, p.receipt_no, p.amount_fen, coalesce((SELECT sum(amount_fen) FROM "
         "allocation WHERE payment_id = p.id), 0), EXISTS (SELECT 1 FROM reversal r "

@@ -314,11 +314,63 @@ def m004_payment_ref_after_reversal(conn: sqlite3.Connection) -> None:
     )
 
 
+def m005_late_fees_and_plans(conn: sqlite3.Connection) -> None:
+    """Late fees posted as bills (违约金, once per source bill and as-of day), installment
+    plans with their covered bills and schedule (LEGAL rules 5 and 7)."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE late_fee (
+            id INTEGER PRIMARY KEY,
+            source_bill_id INTEGER NOT NULL REFERENCES bill (id),
+            bill_id INTEGER NOT NULL REFERENCES bill (id),
+            as_of TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            created_at TEXT NOT NULL,
+            UNIQUE (source_bill_id, as_of)
+        );
+        CREATE INDEX late_fee_bill ON late_fee (bill_id);
+
+        CREATE TABLE plan (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            party_id INTEGER REFERENCES party (id),
+            signed_on TEXT NOT NULL,
+            first_due TEXT NOT NULL,
+            every TEXT NOT NULL CHECK (every IN ('month', 'week')),
+            installments INTEGER NOT NULL CHECK (installments >= 1),
+            total_fen INTEGER NOT NULL CHECK (total_fen > 0),
+            note TEXT NOT NULL DEFAULT '',
+            staff TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX plan_unit ON plan (unit_id);
+
+        CREATE TABLE plan_bill (
+            plan_id INTEGER NOT NULL REFERENCES plan (id),
+            bill_id INTEGER NOT NULL REFERENCES bill (id),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            PRIMARY KEY (plan_id, bill_id)
+        );
+        CREATE INDEX plan_bill_bill ON plan_bill (bill_id);
+
+        CREATE TABLE plan_installment (
+            plan_id INTEGER NOT NULL REFERENCES plan (id),
+            seq INTEGER NOT NULL,
+            due_on TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+            PRIMARY KEY (plan_id, seq)
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
     m003_dunning,
     m004_payment_ref_after_reversal,
+    m005_late_fees_and_plans,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

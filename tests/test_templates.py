@@ -250,3 +250,22 @@ def test_dunning_templates(history, tmp_path, language):
     )
     check(f"{language}/notice_board.html", board)
     assert "王五" not in board and "138" not in board
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_legal_pack_cover(history, tmp_path, language):
+    from propfee.legalpack import build
+
+    settings = dataclasses.replace(SETTINGS, language=language)
+    with transaction(history):
+        dunning_run(history, date(2026, 11, 10))
+    pack = build(
+        history, "S-101", out_dir=tmp_path / "pack", as_of=date(2026, 11, 30), settings=settings
+    )
+    check(f"{language}/legal_pack.html", pack.files[0].read_text(encoding="utf-8"))
+
+
+def dunning_run(conn, day):
+    from propfee import dunning
+
+    return dunning.remind(conn, as_of=day, at=time(10), now=NOW, settings=SETTINGS, out_dir=None)

@@ -93,13 +93,14 @@ def _root(
     """
 
 
-from propfee.cli import arrears, billing, demo, fees, ledger, roster  # noqa: E402
+from propfee.cli import arrears, billing, demo, fees, ledger, legal, roster  # noqa: E402
 
 roster.register(app)
 fees.register(app)
 billing.register(app)
 ledger.register(app)
 arrears.register(app)
+legal.register(app)
 demo.register(app)
 
 

@@ -91,6 +91,14 @@ def overdue(
             help="Also write the list: .xlsx or .csv (the notice board also .html).",
         ),
     ] = None,
+    limitation: Annotated[
+        bool,
+        typer.Option(
+            "--limitation",
+            help="The bills whose 3-year limitation clock ends within --within days, or ended.",
+        ),
+    ] = False,
+    within: Annotated[int, typer.Option(help="Days, for --limitation.")] = 180,
     no_mask: NoMaskOpt = False,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
@@ -121,6 +129,9 @@ def overdue(
         reason=reason,
     )
     labels = arrears.bucket_labels(settings.dunning.buckets)
+    if limitation:
+        _limitation(env, rows, day, within, fmt, out, not no_mask)
+        return
     if notice_board:
         _board(env, rows, day, fmt, out)
         return
@@ -254,6 +265,103 @@ def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
             ]
         )
     write_table(out, headers, table, sheet="逾期欠费", text_columns=("房号", "楼栋", "电话"))
+
+
+def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask: bool) -> None:
+    from propfee import limitation
+
+    if within < 0:
+        raise InvalidValue("--within must not be negative")
+    clocks = limitation.clocks(
+        env.connect(create=False), as_of=day, settings=env.settings, within=within, rows=rows
+    )
+    phones = {(r.unit_id, r.party_id): r.phone for r in rows}
+    data = [
+        {
+            "unit": c.unit,
+            "payer": c.payer,
+            "phone": cells.mask_phone(phones.get((c.unit_id, c.party_id), ""))
+            if mask
+            else phones.get((c.unit_id, c.party_id), ""),
+            "bill": c.bill_id,
+            "period": c.period,
+            "item": c.item,
+            "owed": decimal_str(c.owed_fen),
+            "due_on": c.due_on,
+            "ends_on": c.ends_on,
+            "days_left": c.days_left,
+            "time_barred": c.barred,
+            "last_event": c.last_event,
+            "last_event_on": c.last_event_on,
+        }
+        for c in clocks
+    ]
+    if out is not None:
+        from decimal import Decimal
+
+        from propfee.export import write_table
+
+        write_table(
+            out,
+            [
+                "房号",
+                "缴费人",
+                "电话",
+                "账单号",
+                "期间",
+                "收费项目",
+                "欠费",
+                "缴费期限",
+                "时效届满",
+                "剩余天数",
+                "已过时效",
+                "最近中断事由",
+                "中断日期",
+            ],
+            [
+                [
+                    d["unit"],
+                    d["payer"],
+                    d["phone"],
+                    d["bill"],
+                    d["period"],
+                    d["item"],
+                    Decimal(d["owed"]),
+                    d["due_on"],
+                    d["ends_on"],
+                    d["days_left"],
+                    "是" if d["time_barred"] else "",
+                    limitation.EVENT_LABELS[d["last_event"]],
+                    d["last_event_on"],
+                ]
+                for d in data
+            ],
+            sheet="诉讼时效",
+            text_columns=("房号", "电话"),
+        )
+    if fmt is Format.json:
+        write_json({"as_of": day.isoformat(), "within": within, "bills": data})
+        return
+    for d in data:
+        d["state"] = "已过时效" if d.pop("time_barred") else f"{d['days_left']}天"
+        d["event"] = f"{limitation.EVENT_LABELS[d['last_event']]} {d['last_event_on']}"
+    emit(
+        env,
+        data,
+        [
+            Col("unit", "房号"),
+            Col("payer", "缴费人"),
+            Col("period", "期间"),
+            Col("item", "项目"),
+            Col("owed", "欠费", "right"),
+            Col("due_on", "缴费期限"),
+            Col("ends_on", "时效届满"),
+            Col("state", "剩余"),
+            Col("event", "最近中断"),
+        ],
+        fmt,
+        title=f"诉讼时效将届满或已届满的欠费（截至 {day}，{within}天内）",
+    )
 
 
 def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
@@ -444,6 +552,7 @@ def remind(
                 "notices": report.notices,
                 "sent": report.sent,
                 "failed": report.failed,
+                "warnings": report.warnings,
                 "dry_run": dry_run,
             }
         )
@@ -466,6 +575,8 @@ def remind(
         )
     for failure in report.failed[:10]:
         env.warn(f"not sent: {failure}")
+    for warning in report.warnings:
+        env.warn(warning)
     if dry_run:
         env.result("dry run: nothing was written")
 

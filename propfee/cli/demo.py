@@ -76,6 +76,10 @@ def demo(
     env.result("  propfee check")
     env.result(f"  propfee overdue --as-of {day} --by building")
     env.result(f"  propfee overdue --as-of {day} --min-days 31")
+    env.result(f"  propfee overdue --as-of {day} --limitation")
+    env.result(f"  propfee plan list --as-of {day}")
+    env.result(f"  propfee latefee --as-of {day}        # none: the demo's contract has no clause")
+    env.result(f"  propfee legal-pack {report.legal_unit} --as-of {day} --out {folder / '证据'}")
     if made.notices:
         env.result(
             f"  propfee contact deliver {made.notices[0]} --proof 'EMS 1234567890123' --date {day}"

@@ -1,0 +1,452 @@
+"""Late fees, installment plans and the legal evidence pack: latefee, plan, legal-pack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from propfee.cli.common import (
+    AsOfOpt,
+    Col,
+    ConfigOpt,
+    DbOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    QuietOpt,
+    emit,
+    now,
+    open_env,
+    parse_day,
+    write_json,
+)
+from propfee.db import transaction
+from propfee.errors import InvalidValue
+from propfee.money import decimal_str, format_money
+
+plan_app = typer.Typer(help="Installment plans (分期缴费协议).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("latefee")(latefee)
+    app.add_typer(plan_app, name="plan")
+    app.command("legal-pack")(legal_pack)
+
+
+# ---------------------------------------------------------------- latefee
+
+
+def latefee(
+    words: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[post] [UNIT]",
+            help="UNIT to show one unit; post UNIT to post its late fees as bills.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE.xlsx", help="Also write the table (.xlsx/.csv).")
+    ] = None,
+    as_of: AsOfOpt = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Late fees (违约金) by the contract's clause, beside the likely court ceiling.
+
+    Per bill per overdue day after the grace days, on what the bill still owed that day. No
+    clause in the settings ([late_fee] daily_rate) means no late fee anywhere. `post UNIT`
+    makes what has accrued and is not yet posted into 违约金 bills (the same --as-of again
+    posts nothing); they can be waived with `propfee adjust` like any bill.
+
+    Example: propfee latefee 1-1-1001 --as-of 2026-11-30
+    """
+    from propfee import latefee as core
+
+    words = list(words or [])
+    env = open_env(db, config, quiet)
+    day = parse_day(as_of)
+    if words and words[0] == "post":
+        if len(words) != 2:
+            raise InvalidValue("give the unit: propfee latefee post UNIT --as-of YYYY-MM-DD")
+        conn = env.connect(dry_run=dry_run, create=False)
+        with transaction(conn, dry_run=dry_run):
+            report = core.post(conn, words[1], as_of=day, now=now(), settings=env.settings)
+        total = sum(fen for _, _, fen in report.posted)
+        if fmt is Format.json:
+            write_json(
+                {
+                    "unit": report.unit,
+                    "as_of": report.as_of,
+                    "posted": [
+                        {"bill": b, "for_bill": s, "amount": decimal_str(f)}
+                        for b, s, f in report.posted
+                    ],
+                    "total": decimal_str(total),
+                    "already_posted": report.already,
+                    "dry_run": dry_run,
+                }
+            )
+            return
+        env.result(
+            f"{report.unit} {report.as_of}: posted {len(report.posted)} 违约金 bill(s), "
+            f"{format_money(total)}"
+            + (f"; {report.already} already posted for this day" if report.already else "")
+            + ("; dry run: nothing was written" if dry_run else "")
+        )
+        return
+    if len(words) > 1:
+        raise InvalidValue("give at most one unit (or: propfee latefee post UNIT)")
+    conn = env.connect(create=False)
+    unit_ids = None
+    if words:
+        from propfee.errors import NotFound
+        from propfee.roster import resolve_code
+
+        code = resolve_code(conn, words[0])
+        row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
+        if row is None:
+            raise NotFound(f"no unit {code!r}")
+        unit_ids = [row[0]]
+    rules = env.settings.late_fee
+    lines = core.late_fees(conn, as_of=day, settings=env.settings, unit_ids=unit_ids)
+    data = [
+        {
+            "unit": line.unit,
+            "payer": line.payer,
+            "bill": line.bill_id,
+            "period": line.period,
+            "item": line.item,
+            "due_on": line.due_on,
+            "owed": decimal_str(line.owed_fen),
+            "days": line.days,
+            "late_fee": decimal_str(line.clause_fen),
+            "loss": decimal_str(line.loss_fen),
+            "ceiling": decimal_str(line.ceiling_fen),
+            "above_ceiling": line.above_ceiling,
+            "posted": decimal_str(line.posted_fen),
+        }
+        for line in lines
+    ]
+    totals = {
+        key: decimal_str(sum(getattr(line, attr) for line in lines))
+        for key, attr in (
+            ("late_fee", "clause_fen"),
+            ("loss", "loss_fen"),
+            ("ceiling", "ceiling_fen"),
+            ("posted", "posted_fen"),
+        )
+    }
+    if out is not None:
+        from decimal import Decimal
+
+        from propfee.export import write_table
+
+        write_table(
+            out,
+            [
+                "房号",
+                "缴费人",
+                "账单号",
+                "期间",
+                "收费项目",
+                "缴费期限",
+                "尚欠",
+                "计费天数",
+                "合同违约金",
+                "利息损失",
+                "法院可能支持上限",
+                "超过上限",
+                "已入账",
+            ],
+            [
+                [
+                    d["unit"],
+                    d["payer"],
+                    d["bill"],
+                    d["period"],
+                    d["item"],
+                    d["due_on"],
+                    Decimal(d["owed"]),
+                    d["days"],
+                    Decimal(d["late_fee"]),
+                    Decimal(d["loss"]),
+                    Decimal(d["ceiling"]),
+                    "是" if d["above_ceiling"] else "",
+                    Decimal(d["posted"]),
+                ]
+                for d in data
+            ],
+            sheet="违约金",
+            text_columns=("房号",),
+        )
+    if not rules.has_clause:
+        env.warn(
+            "no late-fee clause in the settings ([late_fee] daily_rate): no late fee is charged "
+            "(LEGAL rule 7); the loss is shown for reference"
+        )
+    if fmt is Format.json:
+        write_json(
+            {
+                "as_of": day.isoformat(),
+                "clause": rules.has_clause,
+                "daily_rate": rules.daily_rate or None,
+                "reference_rate": rules.reference_rate,
+                "court_factor": rules.court_factor,
+                "lines": data,
+                "total": totals,
+            }
+        )
+        return
+    for row in data:
+        row["above_ceiling"] = "超" if row["above_ceiling"] else ""
+    emit(
+        env,
+        data,
+        [
+            Col("unit", "房号"),
+            Col("payer", "缴费人"),
+            Col("period", "期间"),
+            Col("item", "项目"),
+            Col("due_on", "缴费期限"),
+            Col("owed", "尚欠", "right"),
+            Col("days", "天数", "right"),
+            Col("late_fee", "合同违约金", "right"),
+            Col("loss", "利息损失", "right"),
+            Col("ceiling", "法院上限", "right"),
+            Col("above_ceiling", "超上限"),
+            Col("posted", "已入账", "right"),
+        ],
+        fmt,
+        title=f"违约金（截至 {day}）",
+        footer={"unit": "合计", **totals},
+    )
+
+
+# ---------------------------------------------------------------- plans
+
+
+@plan_app.command("create")
+def plan_create(
+    unit: Annotated[str, typer.Argument(help="The unit, e.g. 1-1-1001.")],
+    installments: Annotated[int, typer.Option(help="How many installments.")],
+    first_due: Annotated[str, typer.Option(metavar="YYYY-MM-DD", help="The first one's due day.")],
+    every: Annotated[str, typer.Option(help="month or week.")] = "month",
+    signed: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="When it was signed [default: today].")
+    ] = None,
+    bill: Annotated[
+        list[int] | None,
+        typer.Option(help="Cover only these bills (repeatable) [default: every open bill]."),
+    ] = None,
+    note: Annotated[str, typer.Option(help="Anything to keep with it.")] = "",
+    staff: Annotated[str, typer.Option(envvar="PROPFEE_OPERATOR", help="Who recorded it.")] = "",
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Record a signed installment plan: the schedule sums exactly to the debt covered.
+
+    Signing is logged as the debtor's acknowledgement of the debt (it restarts the limitation
+    clock). While the plan is honoured the unit is held at tier plan; an installment unpaid
+    dunning.plan_grace_days after its due day breaks it and dunning resumes.
+
+    Example: propfee plan create 1-1-1001 --installments 3 --first-due 2026-12-15 --signed 2026-11-25
+    """
+    from propfee import plans
+
+    env = open_env(db, config, quiet)
+    conn = env.connect(create=False)
+    with transaction(conn):
+        plan = plans.create(
+            conn,
+            unit,
+            installments=installments,
+            first_due=parse_day(first_due, option="--first-due"),
+            every=every,
+            signed_on=parse_day(signed, option="--signed"),
+            now=now(),
+            settings=env.settings,
+            bill_ids=bill or None,
+            note=note,
+            staff=staff,
+        )
+    _show_plan(env, plan, fmt)
+
+
+@plan_app.command("list")
+def plan_list(
+    unit: Annotated[str | None, typer.Argument(help="Only this unit.")] = None,
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Every plan with its state as of a day: honoured, broken or completed.
+
+    Example: propfee plan list --as-of 2026-12-31
+    """
+    from propfee import plans
+
+    env = open_env(db, config)
+    day = parse_day(as_of)
+    found = plans.plans(env.connect(create=False), as_of=day, settings=env.settings, unit_code=unit)
+    data = [_plan_json(p) for p in found]
+    if fmt is Format.json:
+        write_json(data)
+        return
+    state = {"honoured": "履行中", "broken": "已违约", "completed": "已履行完毕"}
+    emit(
+        env,
+        [
+            {
+                "id": p.id,
+                "unit": p.unit,
+                "party": p.party,
+                "signed": p.signed_on,
+                "installments": len(p.installments),
+                "total": decimal_str(p.total_fen),
+                "paid": decimal_str(p.paid_fen),
+                "state": state[p.state] + (f"（{p.broken_on}）" if p.broken_on else ""),
+            }
+            for p in found
+        ],
+        [
+            Col("id", "协议号", "right"),
+            Col("unit", "房号"),
+            Col("party", "缴费人"),
+            Col("signed", "签订日期"),
+            Col("installments", "期数", "right"),
+            Col("total", "金额", "right"),
+            Col("paid", "已缴", "right"),
+            Col("state", "状态"),
+        ],
+        fmt,
+        title=f"分期缴费协议（截至 {day}）",
+    )
+
+
+@plan_app.command("show")
+def plan_show(
+    plan_id: Annotated[int, typer.Argument(metavar="ID", help="The plan number.")],
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """One plan: the bills it covers and each installment, paid or not, as of a day.
+
+    Example: propfee plan show 3 --as-of 2026-12-31
+    """
+    from propfee import plans
+
+    env = open_env(db, config)
+    plan = plans.plan_status(
+        env.connect(create=False), plan_id, as_of=parse_day(as_of), settings=env.settings
+    )
+    _show_plan(env, plan, fmt)
+
+
+def _plan_json(plan) -> dict:
+    return {
+        "id": plan.id,
+        "unit": plan.unit,
+        "party": plan.party,
+        "signed_on": plan.signed_on,
+        "every": plan.every,
+        "total": decimal_str(plan.total_fen),
+        "paid": decimal_str(plan.paid_fen),
+        "state": plan.state,
+        "broken_on": plan.broken_on,
+        "as_of": plan.as_of,
+        "bills": [
+            {"bill": b, "item": item, "period": period, "amount": decimal_str(fen)}
+            for b, item, period, fen in plan.bills
+        ],
+        "installments": [
+            {
+                "seq": i.seq,
+                "due_on": i.due_on,
+                "amount": decimal_str(i.amount_fen),
+                "paid": decimal_str(i.paid_fen),
+            }
+            for i in plan.installments
+        ],
+    }
+
+
+def _show_plan(env, plan, fmt: Format) -> None:
+    if fmt is Format.json:
+        write_json(_plan_json(plan))
+        return
+    state = {"honoured": "履行中", "broken": "已违约", "completed": "已履行完毕"}[plan.state]
+    env.result(
+        f"分期缴费协议 第{plan.id}号  {plan.unit} {plan.party}  签订 {plan.signed_on}  "
+        f"{format_money(plan.total_fen)}，已缴 {format_money(plan.paid_fen)}  {state}"
+        + (f"（{plan.broken_on} 起）" if plan.broken_on else "")
+    )
+    emit(
+        env,
+        [
+            {
+                "seq": i.seq,
+                "due_on": i.due_on,
+                "amount": decimal_str(i.amount_fen),
+                "paid": decimal_str(i.paid_fen),
+                "state": "已缴" if i.paid else ("部分" if i.paid_fen else ""),
+            }
+            for i in plan.installments
+        ],
+        [
+            Col("seq", "期", "right"),
+            Col("due_on", "到期日"),
+            Col("amount", "金额", "right"),
+            Col("paid", "已缴", "right"),
+            Col("state", "状态"),
+        ],
+        fmt,
+    )
+
+
+# ---------------------------------------------------------------- the legal pack
+
+
+def legal_pack(
+    unit: Annotated[str, typer.Argument(help="The unit, e.g. 1-1-1001.")],
+    out: Annotated[Path, typer.Option(metavar="DIR", help="A new folder for the pack.")],
+    as_of: AsOfOpt = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """The evidence pack for court or arbitration: one folder and a zip of it.
+
+    A cover summary, the bills per period with their limitation status, the statement of
+    account, the fee standard and its publication, the area basis and ownership history,
+    every contact with its full text and proof of delivery, the late fee by the contract and
+    by the court-ceiling method. Owner data appears in full: keep it private.
+
+    Example: propfee legal-pack 1-1-1001 --out 证据/1-1-1001 --as-of 2026-11-30
+    """
+    from propfee.legalpack import build
+
+    env = open_env(db, config, quiet)
+    pack = build(
+        env.connect(create=False),
+        unit,
+        out_dir=out,
+        as_of=parse_day(as_of),
+        settings=env.settings,
+    )
+    env.result(
+        f"{pack.unit}: owed {format_money(pack.owed_fen)}, {pack.contacts} contact(s) "
+        f"({pack.delivered} with proof of delivery), {pack.barred} period(s) time-barred"
+    )
+    for path in pack.files:
+        env.result(f"  {path}")
+    env.result(f"  {pack.zip_path}")
