@@ -76,15 +76,18 @@ def clocks(
         return []
     events = _events(conn, {r.unit_id for r in rows}, as_of)
     found = []
+    dues: dict[str, tuple[date, date]] = {}
     for row in rows:
-        mine = events.get((row.unit_id, row.party_id), [])
+        mine = events.get((row.unit_id, row.party_id), ())
         for bill in row.bills:
-            due = date.fromisoformat(bill.due_on)
-            ends = due + relativedelta(years=YEARS)
+            if bill.due_on not in dues:
+                due = date.fromisoformat(bill.due_on)
+                dues[bill.due_on] = (due, later(due))
+            due, ends = dues[bill.due_on]
             last, last_on = "due", due
             for on, kind in mine:
                 if due < on <= ends:
-                    ends = on + relativedelta(years=YEARS)
+                    ends = later(on)
                     last, last_on = kind, on
             left = (ends - as_of).days
             if within is not None and left > within:
@@ -108,6 +111,14 @@ def clocks(
             )
     found.sort(key=lambda c: (c.ends_on, c.unit, c.due_on))
     return found
+
+
+def later(day: date) -> date:
+    """Three years on: the same day, or 28 February for a 29 February."""
+    try:
+        return day.replace(year=day.year + YEARS)
+    except ValueError:
+        return day + relativedelta(years=YEARS)
 
 
 def _events(conn: sqlite3.Connection, unit_ids: set[int], as_of: date) -> dict:
