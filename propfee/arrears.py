@@ -36,7 +36,12 @@ TIER_LABELS = {
     "promised": "承诺缴费",
     "plan": "分期协议",
 }
-HISTORY_LABELS = {"good": "按时缴费", "occasional": "偶有逾期", "chronic": "经常逾期"}
+HISTORY_LABELS = {
+    "good": "按时缴费",
+    "occasional": "偶有逾期",
+    "chronic": "经常逾期",
+    "none": "暂无缴费记录",
+}
 
 
 def bucket_labels(edges: tuple[int, ...]) -> list[str]:
@@ -75,6 +80,7 @@ class Contact:
     reason: str
     promise_on: str | None
     tier: str
+    delivered: str | None = None  # a letter's proof of delivery: its day
 
 
 @dataclass
@@ -109,7 +115,8 @@ class OverdueRow:
 
     @property
     def business(self) -> bool:
-        return self.party_kind == "company" or self.kind in ("commercial", "office")
+        """A company is written to in a business voice (a person who owns a shop is not)."""
+        return self.party_kind == "company"
 
     @property
     def phone(self) -> str:
@@ -167,7 +174,7 @@ def overdue(
         "SELECT id, name, kind, phones, is_developer FROM party",
         {k[0] for k in groups if k[0] is not None},
     )
-    history = _late_periods(conn, {k[0] for k in groups if k[0] is not None}, as_of)
+    history = _history(conn, {k[0] for k in groups if k[0] is not None}, as_of)
     contacts = _contacts(conn, {k[1] for k in groups}, as_of)
     from propfee.plans import honoured_units
 
@@ -195,17 +202,19 @@ def overdue(
         buckets = row.buckets = [0] * (len(edges) + 1)
         for bill in bills:
             buckets[bisect_left(edges, bill.days)] += bill.owed_fen
-        # the history is the record before the current lapse: the oldest period still
-        # overdue is the one being reminded about, not a mark against the payer
-        row.late_periods = max(history.get(pid, 0) - 1, 0)
+        # the history is how the payer paid: periods paid late in the last 12 months; what
+        # is unpaid now is the current lapse, measured by its days, not held against them
+        on_time, row.late_periods = history.get(pid, (0, 0))
         row.history = (
-            "good"
-            if row.late_periods == 0
-            else "chronic"
+            "chronic"
             if row.late_periods >= settings.dunning.chronic_periods
             else "occasional"
+            if row.late_periods
+            else "good"
+            if on_time
+            else "none"
         )
-        _decide(row, contacts.get(uid, []), as_of, settings.dunning, uid in planned)
+        _decide(row, contacts.get((uid, pid), []), as_of, settings.dunning, uid in planned)
         rows.append(row)
     rows = [
         r
@@ -227,34 +236,37 @@ def _by_id(conn: sqlite3.Connection, sql: str, ids: set) -> dict:
     return found
 
 
-def _late_periods(conn: sqlite3.Connection, parties: set, as_of: date) -> dict[int, int]:
-    """Periods due in the 12 months before ``as_of`` that a party paid late or has not paid."""
+def _history(conn: sqlite3.Connection, parties: set, as_of: date) -> dict[int, tuple]:
+    """Each party's (periods paid on time, periods paid late) among the periods due in the
+    12 months before ``as_of`` and paid by then."""
     since = (as_of - timedelta(days=365)).isoformat()
     day = as_of.isoformat()
     return {
-        pid: count
-        for pid, count in conn.execute(
-            "SELECT party_id, count(DISTINCT period) FROM bill WHERE party_id IN "
-            "(SELECT value FROM json_each(?)) AND due_on > ? AND due_on < ? "
-            "AND (settled_on IS NULL OR settled_on > due_on) GROUP BY party_id",
-            (json.dumps(sorted(parties)), since, day),
+        pid: (on_time, late)
+        for pid, on_time, late in conn.execute(
+            "SELECT party_id, count(DISTINCT CASE WHEN settled_on <= due_on THEN period END), "
+            "count(DISTINCT CASE WHEN settled_on > due_on THEN period END) FROM bill "
+            "WHERE party_id IN (SELECT value FROM json_each(?)) AND due_on > ? AND due_on < ? "
+            "AND settled_on <= ? GROUP BY party_id",
+            (json.dumps(sorted(parties)), since, day, day),
         )
     }
 
 
-def _contacts(conn: sqlite3.Connection, units: set, as_of: date) -> dict[int, list[tuple]]:
-    """Each unit's contacts up to the end of ``as_of``, oldest first, with whether a letter's
-    delivery was proved (and when)."""
+def _contacts(conn: sqlite3.Connection, units: set, as_of: date) -> dict[tuple, list[tuple]]:
+    """Each (unit, party)'s contacts up to the end of ``as_of``, oldest first, with the day a
+    letter's delivery was proved. Per party: a buyer never inherits the seller's record."""
     end = f"{as_of.isoformat()} 23:59:59"
-    found: dict[int, list[tuple]] = defaultdict(list)
+    day = as_of.isoformat()
+    found: dict[tuple, list[tuple]] = defaultdict(list)
     for row in conn.execute(
-        "SELECT c.unit_id, c.at, c.channel, c.outcome, c.reason, c.promise_on, c.tier, "
-        "c.deadline_on, c.bill_id, (SELECT min(d.delivered_on) FROM contact_delivery d "
-        "WHERE d.contact_id = c.id) FROM contact c WHERE c.unit_id IN "
-        "(SELECT value FROM json_each(?)) AND c.at <= ? ORDER BY c.at, c.id",
-        (json.dumps(sorted(units)), end),
+        "SELECT c.unit_id, c.party_id, c.at, c.channel, c.outcome, c.reason, c.promise_on, "
+        "c.tier, c.deadline_on, c.bill_id, (SELECT min(d.delivered_on) FROM contact_delivery d "
+        "WHERE d.contact_id = c.id AND d.delivered_on <= ?3) FROM contact c WHERE c.unit_id IN "
+        "(SELECT value FROM json_each(?1)) AND c.at <= ?2 ORDER BY c.at, c.id",
+        (json.dumps(sorted(units)), end, day),
     ):
-        found[row[0]].append(tuple(row[1:]))
+        found[(row[0], row[1])].append(tuple(row[2:]))
     return found
 
 
@@ -277,8 +289,7 @@ def _decide(
     dispute = refused = False
     promise: tuple | None = None
     notice_passed = False
-    open_bill_ids = {b.id for b in row.bills}
-    oldest_due = row.oldest_due
+    lapse = row.oldest_due  # the current arrears began here
     for (
         at,
         channel,
@@ -287,17 +298,26 @@ def _decide(
         promise_on,
         contact_tier,
         deadline,
-        bill_id,
+        _bill_id,
         delivered,
     ) in contacts:
         if channel not in ("call-list", "legal-review"):
-            row.last_contact = Contact(at, channel, outcome, reason, promise_on, contact_tier)
-        if reason:
-            row.reason = reason
+            row.last_contact = Contact(
+                at, channel, outcome, reason, promise_on, contact_tier, delivered
+            )
+        # a service dispute holds until it is resolved; the rest is about the arrears of its
+        # day, so what was said in an earlier lapse (since paid) no longer counts
         if outcome == "dispute" or reason == "dispute":
             dispute = True
+            row.reason = "dispute"
         if outcome == "resolved":
             dispute = False
+            if row.reason == "dispute":
+                row.reason = ""
+        if at[:10] < lapse:
+            continue
+        if reason and reason != "dispute":
+            row.reason = reason
         if outcome == "refused" or reason == "refusal":
             refused = True
         if outcome == "promised" and promise_on:
@@ -311,14 +331,11 @@ def _decide(
                 ),
             )
             row.promise_on = promise_on
-        if (
-            channel == "letter"
-            and delivered
-            and deadline
-            and deadline < day
-            and (bill_id in open_bill_ids or oldest_due < at[:10])
-        ):
-            notice_passed = True  # a bill the letter demanded is still unpaid
+        if channel == "letter" and delivered and deadline:
+            # the final deadline runs from the delivery when the letter arrived late
+            late_arrival = date.fromisoformat(delivered) + timedelta(days=rules.deadline_days)
+            if max(deadline, late_arrival.isoformat()) < day:
+                notice_passed = True  # a bill the letter demanded is still unpaid
     row.dispute = dispute
     row.notice_deadline_passed = notice_passed
     if dispute:

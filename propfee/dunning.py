@@ -303,7 +303,7 @@ def _context(settings, as_of: date) -> dict:
     }
 
 
-_HISTORY_RANK = {"good": 0, "occasional": 1, "chronic": 2}
+_HISTORY_RANK = {"none": 0, "good": 1, "occasional": 2, "chronic": 3}
 
 
 @dataclass
@@ -464,9 +464,17 @@ def remind(
         for r in conn.execute("SELECT unit_id, tier, bill_id FROM contact WHERE source = 'remind'")
     }
 
-    def may_message(party_id) -> bool:
+    last_listed = _last_listed(conn)
+    limit = (as_of - timedelta(days=rules.min_days_between)).isoformat()
+
+    def may_message(party_id, *, letter: bool = False) -> bool:
+        """No more than one message or letter in min_days_between days; a letter also waits
+        that long after the party was put on the call list (the call comes first)."""
         last = last_message.get(party_id)
-        return last is None or last <= (as_of - timedelta(days=rules.min_days_between)).isoformat()
+        if last is not None and last > limit:
+            return False
+        listed = last_listed.get(party_id)
+        return not (letter and listed is not None and listed > limit and listed < as_of.isoformat())
 
     def log(
         unit_ids: list[int],
@@ -512,20 +520,11 @@ def remind(
             ],
         )
 
-    sms_rows: list[tuple[str, str]] = []
+    # messages are sent last, once everything else is rendered, logged and written: a run
+    # that fails never leaves a message sent and unlogged
+    pending: list[tuple[str, str, dict]] = []  # (phone, text, log entry)
     if thanks:
-        _thanks(
-            conn,
-            as_of,
-            settings,
-            report,
-            sms_rows,
-            log,
-            quiet,
-            send_cmd,
-            language,
-            common,
-        )
+        _thanks(conn, as_of, settings, report, pending, quiet, language, common)
     else:
         rows = overdue(conn, as_of=as_of, settings=settings)
         _limitation_first(conn, rows, as_of, settings, report)
@@ -533,58 +532,52 @@ def remind(
         calls, letters, legal = [], [], []
         bases: dict[tuple, dict] = {}
         late: dict[int, int] | None = None
+        no_phone: list[str] = []
         for party in parties:
             first, tier = party.first, party.tier
-            if first.developer and tier != "notice":
-                report.skip("the developer (reminded by letter only)")
+            if first.developer and tier in ("gentle", "call"):
+                report.skip("the developer (reminded by letter)")
                 continue
-            if not force:
-                # at most one reminder per (unit, tier, oldest unpaid bill)
-                party.rows = [
-                    r for r in party.rows if (r.unit_id, tier, r.oldest_bill_id) not in done_keys
-                ]
-                if not party.rows:
-                    report.skip("already reminded at this tier")
-                    continue
-            r = party.context(letter=tier == "notice")
-            context = {**common, "r": r}
-            bill_ids = [row.oldest_bill_id for row in party.rows]
-            amounts = [row.outstanding_fen for row in party.rows]
-            entry = {
-                "unit_ids": party.unit_ids,
-                "party_id": first.party_id,
-                "tier": tier,
-                "bill_ids": bill_ids,
-                "amounts": amounts,
-                "addressee": first.payer,
-                "phone": first.phone,
-            }
+            # at most one reminder per (unit, tier, oldest unpaid bill); when any unit of the
+            # party is due one, the reminder covers all of the party's arrears
+            if not force and all(
+                (r.unit_id, tier, r.oldest_bill_id) in done_keys for r in party.rows
+            ):
+                report.skip("already reminded at this tier")
+                continue
+            if tier in ("gentle", "notice") and not may_message(
+                first.party_id, letter=tier == "notice"
+            ):  # --force does not lift this
+                report.skip("messaged too recently")
+                continue
             if tier == "gentle":
                 if quiet:
                     report.skip("quiet hours")
                     continue
                 if not first.phone:
                     report.skip("no phone")
+                    no_phone.append(party.units)
                     continue
-                if not may_message(first.party_id):  # --force does not lift this
-                    report.skip("messaged too recently")
-                    continue
+            r = party.context(letter=tier == "notice")
+            context = {**common, "r": r}
+            entry = {
+                "unit_ids": party.unit_ids,
+                "party_id": first.party_id,
+                "tier": tier,
+                "bill_ids": [row.oldest_bill_id for row in party.rows],
+                "amounts": [row.outstanding_fen for row in party.rows],
+                "addressee": first.payer,
+                "phone": first.phone,
+            }
+            if tier == "gentle":
                 text = " ".join(render(settings, f"{language}/remind_sms.txt", context).split())
-                if send_cmd and not _send(send_cmd, first.phone, text, report):
-                    continue
-                sms_rows.append((first.phone, text))
-                log(
-                    **entry, channel="sms", outcome="sent" if send_cmd else "prepared", content=text
-                )
+                pending.append((first.phone, text, entry))
                 last_message[first.party_id] = as_of.isoformat()
             elif tier == "call":
                 script = render(settings, f"{language}/call_script.txt", context)
                 calls.append((party, script, r))
                 log(**entry, channel="call-list", outcome="listed", content=script)
             elif tier == "notice":
-                if not may_message(first.party_id):  # --force does not lift this
-                    report.skip("messaged too recently")
-                    continue
                 number = _next_notice(conn, as_of.year, rules.notice_prefix)
                 deadline = (as_of + timedelta(days=rules.deadline_days)).isoformat()
                 if late is None:
@@ -609,6 +602,11 @@ def remind(
                 )
                 last_message[first.party_id] = as_of.isoformat()
                 report.notices.append(number)
+                if first.developer and first.payer == "开发建设单位":
+                    report.warnings.append(
+                        "a letter to the developer has no name: set estate.developer in the "
+                        "settings"
+                    )
             else:
                 legal.append(party)
                 text = (
@@ -616,11 +614,29 @@ def remind(
                     f" 逾期{party.days}天"
                 )
                 log(**entry, channel="legal-review", outcome="listed", content=text)
-            report.produced[tier] += 1
+            if tier != "gentle":
+                report.produced[tier] += 1
+        if no_phone:
+            shown = "、".join(no_phone[:10]) + ("…" if len(no_phone) > 10 else "")
+            report.warnings.append(f"no phone on record, no message: {shown}")
         if out_dir is not None and not dry_run:
             _write_outputs(
                 out_dir, settings, as_of, language, common, calls, letters, legal, report
             )
+    sms_rows = []
+    for phone, text, entry in pending:
+        if send_cmd and not dry_run and not _send(send_cmd, phone, text, report):
+            continue  # not logged: the next run tries again
+        sms_rows.append((phone, text))
+        log(
+            **entry,
+            channel="sms",
+            outcome=("thanked" if thanks else "sent")
+            if send_cmd
+            else ("thanked" if thanks else "prepared"),
+            content=text,
+        )
+        report.produced["thanks" if thanks else "gentle"] += 1
     if out_dir is not None and not dry_run and sms_rows:
         name = "thanks.csv" if thanks else "sms.csv"
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -680,11 +696,23 @@ def _limitation_first(conn, rows: list[OverdueRow], as_of: date, settings, repor
 
 
 def _last_messages(conn: sqlite3.Connection) -> dict:
-    """The last day each party was sent a message or a letter by a reminder run."""
+    """The last day each party was sent a message or a letter, by a reminder run or by staff
+    (a thank-you does not count)."""
     return dict(
         conn.execute(
-            "SELECT party_id, max(substr(at, 1, 10)) FROM contact WHERE source = 'remind' "
-            "AND channel IN ('sms', 'wechat', 'letter') GROUP BY party_id"
+            "SELECT party_id, max(substr(at, 1, 10)) FROM contact WHERE channel IN "
+            "('sms', 'wechat', 'letter', 'registered-mail', 'email') AND tier <> 'thanks' "
+            "GROUP BY party_id"
+        )
+    )
+
+
+def _last_listed(conn: sqlite3.Connection) -> dict:
+    """The last day each party was put on the call list."""
+    return dict(
+        conn.execute(
+            "SELECT party_id, max(substr(at, 1, 10)) FROM contact WHERE channel = 'call-list' "
+            "GROUP BY party_id"
         )
     )
 
@@ -741,19 +769,18 @@ def _fee_basis_of(conn: sqlite3.Connection, names: list[str], as_of: date) -> di
     }
 
 
-def _thanks(conn, as_of, settings, report, sms_rows, log, quiet, send_cmd, language, common):
+def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> None:
     """A thank-you to every party that cleared its arrears since its last reminder: one
     message per party, once."""
     still = {r.party_id for r in overdue(conn, as_of=as_of, settings=settings)}
     end = f"{as_of.isoformat()} 23:59:59"
     candidates = conn.execute(
         "SELECT c.party_id, max(c.at), p.name, p.phones, p.kind, p.is_developer, "
-        "json_group_array(DISTINCT c.unit_id), max(u.kind IN ('commercial', 'office')) "
-        "FROM contact c JOIN party p ON p.id = c.party_id JOIN unit u ON u.id = c.unit_id "
+        "json_group_array(DISTINCT c.unit_id) FROM contact c JOIN party p ON p.id = c.party_id "
         "WHERE c.source = 'remind' AND c.tier <> 'thanks' AND c.at <= ? GROUP BY c.party_id",
         (end,),
     ).fetchall()
-    for party_id, last, name, phones, party_kind, developer, unit_ids, shop in candidates:
+    for party_id, last, name, phones, party_kind, developer, unit_ids in candidates:
         if party_id in still or developer:
             continue
         thanked = conn.execute(
@@ -785,24 +812,18 @@ def _thanks(conn, as_of, settings, report, sms_rows, log, quiet, send_cmd, langu
                     **common,
                     "payer": name,
                     "unit": "、".join(codes),
-                    "business": party_kind == "company" or bool(shop),
+                    "business": party_kind == "company",
                 },
             ).split()
         )
-        if send_cmd and not _send(send_cmd, phone, text, report):
-            continue
-        sms_rows.append((phone, text))
-        log(
-            unit_ids,
-            party_id,
-            channel="sms",
-            outcome="thanked",
-            tier="thanks",
-            content=text,
-            addressee=name,
-            phone=phone,
-        )
-        report.produced["thanks"] += 1
+        entry = {
+            "unit_ids": unit_ids,
+            "party_id": party_id,
+            "tier": "thanks",
+            "addressee": name,
+            "phone": phone,
+        }
+        pending.append((phone, text, entry))
 
 
 def _private(path: Path, text: str) -> None:

@@ -278,8 +278,8 @@ def m003_dunning(conn: sqlite3.Connection) -> None:
         CREATE INDEX contact_unit ON contact (unit_id, at);
         CREATE INDEX contact_party ON contact (party_id, at);
         CREATE INDEX contact_notice ON contact (notice_no) WHERE notice_no IS NOT NULL;
-        CREATE UNIQUE INDEX contact_one_reminder ON contact (unit_id, tier, bill_id)
-            WHERE source = 'remind' AND forced = 0;
+        CREATE INDEX contact_reminder ON contact (unit_id, tier, bill_id)
+            WHERE source = 'remind';
 
         CREATE TABLE contact_delivery (
             id INTEGER PRIMARY KEY,

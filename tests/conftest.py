@@ -276,8 +276,8 @@ def history(conn, tmp_path):
       1-102 李四  300.00 + parking 100.00 (due the 1st), paid on the 1st June–October
                   → November parking open: 9 days, 100.00
       2-201 李四  250.00/month, paid June–September on the 10th → October open: 26 days
-                  → the party 李四 has two late periods in all: occasional
-      S-101 公司  254.10/month, never paid → 5 periods, 148 days, chronic → notice
+                  → 李四 paid every earlier month on time: a good payer
+      S-101 公司  254.10/month, never paid → 5 periods, 148 days, no record → notice
       3-301 王五  200.00/month, never paid, a recorded service dispute → held at dispute
       3-302 赵六  200.00/month, paid June–September; promised on 11-04 to pay by 11-08
     """

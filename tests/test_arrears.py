@@ -50,7 +50,9 @@ def test_overdue_gives_the_hand_computed_days_and_buckets(history, cli):
     }
     assert (rows["1-102"]["outstanding"], rows["1-102"]["days_overdue"]) == ("100.00", 9)
     assert rows["1-102"]["buckets"]["1-15"] == "100.00"
-    assert (rows["1-102"]["history"], rows["1-102"]["tier"]) == ("occasional", "gentle")
+    # 李四 paid every earlier month on time: the current lapse is not held against him
+    assert (rows["1-102"]["history"], rows["1-102"]["tier"]) == ("good", "gentle")
+    assert rows["S-101"]["history"] == "none"  # has never paid: no record either way
     assert (rows["2-201"]["outstanding"], rows["2-201"]["days_overdue"]) == ("250.00", 26)
     assert rows["2-201"]["tier"] == "call"
     shop = rows["S-101"]
