@@ -45,12 +45,12 @@ HISTORY_LABELS = {
 
 
 def bucket_labels(edges: tuple[int, ...]) -> list[str]:
-    """(15, 30, 90, 365) -> ["1-15", "16-30", "31-90", "91-365", "365+"]."""
+    """(15, 30, 90, 365) -> ["1-15", "16-30", "31-90", "91-365", "366+"]."""
     labels, low = [], 1
     for edge in edges:
         labels.append(f"{low}-{edge}")
         low = edge + 1
-    labels.append(f"{edges[-1]}+")
+    labels.append(f"{edges[-1] + 1}+")
     return labels
 
 
@@ -398,9 +398,14 @@ class BoardLine:
 
 def notice_board(rows: list[OverdueRow]) -> list[BoardLine]:
     """Room, periods and amount only: what may be posted inside the estate — no names, no
-    phones (个人信息保护法 第25条; LEGAL rule 10)."""
+    phones (个人信息保护法 第25条; LEGAL rule 10). A unit whose service is in dispute, or whose
+    plan is being honoured, is not posted."""
+    from propfee.roster import natural_key
+
     lines = []
-    for row in sorted(rows, key=lambda r: r.unit):
+    for row in sorted(rows, key=lambda r: natural_key(r.unit)):
+        if row.tier in ("dispute", "plan"):
+            continue
         months = sorted({b.period for b in row.bills})
         text = months[0] if len(months) == 1 else f"{months[0]}至{months[-1]}"
         lines.append(BoardLine(row.unit, text, row.outstanding_fen))

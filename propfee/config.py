@@ -120,6 +120,16 @@ class Dunning:
             raise ConfigError(f"{file}: dunning needs 1 ≤ call_from ≤ notice_from ≤ legal_from")
         if self.deadline_days < 1:
             raise ConfigError(f"{file}: dunning.deadline_days must be at least 1")
+        if self.min_days_between < 0:
+            raise ConfigError(f"{file}: dunning.min_days_between must not be negative")
+        if not 0 <= self.chronic_shift < self.call_from:
+            raise ConfigError(
+                f"{file}: dunning.chronic_shift must be at least 0 and below call_from"
+            )
+        if not self.notice_prefix.strip():
+            raise ConfigError(f'{file}: dunning.notice_prefix must not be empty, e.g. "催"')
+        if self.chronic_periods < 1:
+            raise ConfigError(f"{file}: dunning.chronic_periods must be at least 1")
         if self.plan_grace_days < 0 or self.limitation_warn_days < 0:
             raise ConfigError(
                 f"{file}: dunning.plan_grace_days and limitation_warn_days must not be negative"

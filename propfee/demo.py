@@ -257,6 +257,7 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
     from propfee import arrears, dunning
 
     # last month's run: some of its letters were signed for three days later
+    now = max(now, datetime.combine(as_of, time(23, 59)))
     earlier = as_of - timedelta(days=40)
     with db.transaction(conn):
         last_month = dunning.remind(
@@ -280,6 +281,8 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
                 now=now,
                 staff="王强",
             )
+    # the demo may be built for a day ahead of the calendar: its staff work on that day
+    now = max(now, datetime.combine(as_of, time(23, 59)))
     rows = arrears.overdue(conn, as_of=as_of, settings=settings)
     long_overdue = [r for r in rows if r.days_overdue > 60 and not r.developer]
     recent = [r for r in rows if 16 <= r.days_overdue <= 40 and not r.developer]

@@ -116,8 +116,15 @@ def add_contact(
         raise InvalidValue(f"--reason must be one of {', '.join(REASONS)}")
     if outcome == "promised" and promise_on is None:
         raise InvalidValue("a promise to pay needs --promise-date")
+    if promise_on is not None and outcome != "promised":
+        raise InvalidValue("--promise-date goes with --outcome promised")
     if promise_on is not None and promise_on < at.date():
         raise InvalidValue(f"--promise-date {promise_on} is before the contact ({at.date()})")
+    if at > now + timedelta(minutes=5):
+        raise InvalidValue(f"--at {at:%Y-%m-%d %H:%M} is in the future")
+    implied = {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}.get(outcome)
+    if implied and reason and reason != implied:
+        raise InvalidValue(f"--outcome {outcome} goes with --reason {implied}, not {reason}")
     reason = reason or {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}.get(
         outcome, ""
     )
@@ -191,13 +198,19 @@ def deliver(
     made = found[0][1][:10]
     if on.isoformat() < made:
         raise InvalidValue(f"delivered on {on}, before the notice was made ({made})")
+    if on > now.date():
+        raise InvalidValue(f"delivered on {on}, which is in the future")
     stamp = now.isoformat(sep=" ", timespec="seconds")
     already = conn.execute(
-        "SELECT 1 FROM contact_delivery WHERE contact_id = ? AND delivered_on = ? AND proof = ?",
-        (found[0][0], on.isoformat(), proof.strip()),
+        "SELECT delivered_on FROM contact_delivery WHERE contact_id = ? AND proof = ?",
+        (found[0][0], proof.strip()),
     ).fetchone()
-    if already:  # the same proof recorded again: nothing new
-        return list_contacts(conn, contact_id=found[0][0])[0]
+    if already:
+        if already[0] == on.isoformat():  # the same proof recorded again: nothing new
+            return list_contacts(conn, contact_id=found[0][0])[0]
+        raise InvalidValue(
+            f"proof {proof.strip()!r} is already recorded for {notice_no} on {already[0]}"
+        )
     conn.executemany(
         "INSERT INTO contact_delivery (contact_id, delivered_on, proof, staff, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
@@ -246,10 +259,10 @@ def contact_text(last) -> str:
     """「2026-11-09 16:00 电话 承诺缴费」 for lists and tables."""
     if last is None:
         return ""
-    return (
-        f"{last.at[:16]} {CHANNEL_LABELS.get(last.channel, last.channel)} "
-        f"{OUTCOME_LABELS.get(last.outcome, last.outcome)}"
-    )
+    outcome = OUTCOME_LABELS.get(last.outcome, last.outcome)
+    if getattr(last, "delivered", None):
+        outcome = f"已送达（{last.delivered}）"
+    return f"{last.at[:16]} {CHANNEL_LABELS.get(last.channel, last.channel)} {outcome}"
 
 
 def _unit_id(conn: sqlite3.Connection, unit_code: str) -> int:
@@ -382,11 +395,40 @@ class PartyDue:
             "bills": bills,
         }
         if letter:
-            context["lines"] = letter_lines(bills)
+            lines = context["lines"] = letter_lines(bills)
+            context["summary"] = _summary(lines) if len(lines) > LETTER_LINES else None
         return context
 
 
-def letter_lines(bills: list[dict], limit: int = 18) -> list[dict]:
+LETTER_LINES = 18  # more rows than this: the letter sums per item and an annex lists them
+
+
+def _summary(lines: list[dict]) -> list[dict]:
+    """Per fee item: the units, the first and last day, the periods and the amount."""
+    items: dict[str, dict] = {}
+    for line in lines:
+        entry = items.setdefault(
+            line["item"],
+            {
+                "item": line["item"],
+                "units": set(),
+                "covers_from": line["covers_from"],
+                "covers_to": line["covers_to"],
+                "periods": 0,
+                "owed_fen": 0,
+            },
+        )
+        entry["units"].add(line["unit"])
+        entry["covers_from"] = min(entry["covers_from"], line["covers_from"])
+        entry["covers_to"] = max(entry["covers_to"], line["covers_to"])
+        entry["periods"] += line["periods"]
+        entry["owed_fen"] += line["owed_fen"]
+    for entry in items.values():
+        entry["units"] = len(entry["units"])
+    return list(items.values())
+
+
+def letter_lines(bills: list[dict], limit: int = LETTER_LINES) -> list[dict]:
     """The rows of a letter's table: one per bill, or — when there are more than ``limit`` —
     runs of back-to-back periods of the same unit, item and amount in one row that still
     states the amount of each period (LEGAL rule 2) and keeps a letter on one page."""
@@ -739,34 +781,59 @@ def _send(command: str, phone: str, text: str, report: RemindReport) -> bool:
 
 
 def _fee_basis(conn: sqlite3.Connection, party: PartyDue, as_of: date, cache: dict) -> dict:
-    """The fee standard the bills rest on (明码标价): each item's price in force and the day
-    it was published."""
+    """The fee standard the bills rest on (明码标价): every published price that applied to
+    some of the letter's billing periods, with the day it took effect and the day it was
+    published; bills carried over from an earlier system are said to be so."""
+    if "prices" not in cache:
+        cache["prices"] = _published_prices(conn, as_of)
+    prices = cache["prices"]
+    items, carried = [], False
+    for name in sorted({b.item for row in party.rows for b in row.bills}):
+        spans = [
+            (b.covers_from, b.covers_to)
+            for row in party.rows
+            for b in row.bills
+            if b.item == name and not b.basis.startswith("期初")
+        ]
+        carried = carried or any(
+            b.basis.startswith("期初") for row in party.rows for b in row.bills if b.item == name
+        )
+        for since, until, price, published in prices.get(name, ()):
+            if any(frm <= until and to >= since for frm, to in spans):
+                items.append(
+                    {"name": name, "price": price, "since": since, "published_on": published}
+                )
     names = sorted({b.item for row in party.rows for b in row.bills})
-    key = tuple(names)
-    if key not in cache:
-        cache[key] = _fee_basis_of(conn, names, as_of)
-    return cache[key]
-
-
-def _fee_basis_of(conn: sqlite3.Connection, names: list[str], as_of: date) -> dict:
-    items = []
-    for name, price, unit_label, published in conn.execute(
-        "SELECT f.name, p.price_x10000, f.unit_label, p.published_on FROM fee_item f "
-        "JOIN fee_price p ON p.fee_item_id = f.id WHERE f.name IN "
-        "(SELECT value FROM json_each(?)) AND p.published_on IS NOT NULL "
-        "AND p.published_on <= ? AND p.effective_from <= ? "
-        "ORDER BY f.position, p.effective_from DESC",
-        (json.dumps(names), as_of.isoformat(), as_of.isoformat()),
-    ):
-        if not any(i["name"] == name for i in items):
-            items.append(
-                {"name": name, "price": price_str(price) + unit_label, "published_on": published}
-            )
     return {
         "published_on": max((i["published_on"] for i in items), default=""),
         "item_names": names,
         "items": items,
+        "carried_over": carried,
     }
+
+
+def _published_prices(conn: sqlite3.Connection, as_of: date) -> dict[str, list[tuple]]:
+    """Each fee item's published prices: (from, until, "2.50元/㎡·月", published on)."""
+    found: dict[str, list[tuple]] = {}
+    rows = conn.execute(
+        "SELECT f.name, p.price_x10000, f.unit_label, p.effective_from, p.published_on "
+        "FROM fee_item f JOIN fee_price p ON p.fee_item_id = f.id "
+        "WHERE p.published_on IS NOT NULL AND p.published_on <= ? "
+        "ORDER BY f.position, f.id, p.effective_from",
+        (as_of.isoformat(),),
+    ).fetchall()
+    for index, (name, price, label, since, published) in enumerate(rows):
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        until = (
+            (date.fromisoformat(following[3]) - timedelta(days=1)).isoformat()
+            if following and following[0] == name
+            else "9999-12-31"
+        )
+        billable = max(since, published)  # a price is billed only once published
+        found.setdefault(name, []).append(
+            (billable, until, price_str(price) + (label or ""), published)
+        )
+    return found
 
 
 def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> None:

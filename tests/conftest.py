@@ -16,6 +16,7 @@ from propfee.db import transaction
 
 AS_OF = date(2026, 11, 15)
 NOW = datetime(2026, 11, 15, 9, 30, 0)
+CLI_NOW = datetime(2027, 6, 30, 12, 0, 0)
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,13 @@ def isolated(monkeypatch, tmp_path):
         "PROPFEE_BUSY_TIMEOUT",
     ):
         monkeypatch.delenv(var, raising=False)
+    # the commands' clock (stamps, "not in the future" checks) is pinned: no test depends on
+    # the machine's date
+    import propfee.cli
+
+    for module in vars(propfee.cli).values():
+        if getattr(module, "__name__", "").startswith("propfee.cli.") and hasattr(module, "now"):
+            monkeypatch.setattr(module, "now", lambda: CLI_NOW)
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -260,7 +268,7 @@ def contact(conn, unit, outcome, at, **extra):
             channel="phone",
             outcome=outcome,
             at=at,
-            now=NOW,
+            now=max(NOW, at),
             settings=DEFAULTS,
             **extra,
         )

@@ -39,7 +39,7 @@ def test_overdue_gives_the_hand_computed_days_and_buckets(history, cli):
             "16-30": "223.43",
             "31-90": "223.43",
             "91-365": zero,
-            "365+": zero,
+            "366+": zero,
         },
         "tier": "notice",
         "history": "chronic",
@@ -62,7 +62,7 @@ def test_overdue_gives_the_hand_computed_days_and_buckets(history, cli):
         "16-30": "254.10",
         "31-90": "508.20",
         "91-365": "508.20",
-        "365+": zero,
+        "366+": zero,
     }
     assert (rows["3-301"]["tier"], rows["3-301"]["reason"]) == ("dispute", "dispute")
     assert rows["3-302"]["tier"] == "notice"  # promised 11-08, still unpaid on 11-10

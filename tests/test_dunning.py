@@ -165,7 +165,7 @@ def test_send_cmd_logs_only_what_the_gateway_accepted(history, tmp_path, cli):
         "--format",
         "json",
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a message was not sent: cron should know
     doc = json.loads(result.output[result.output.index("{") :])
     assert (doc["sent"], len(doc["failed"])) == (1, 1)
     assert "number blocked" in doc["failed"][0]
@@ -174,7 +174,7 @@ def test_send_cmd_logs_only_what_the_gateway_accepted(history, tmp_path, cli):
     sms = [c for c in contacts(history) if c.channel == "sms"]
     assert [(c.unit, c.outcome) for c in sms] == [("2-201", "sent")]
     retry = cli("remind", "--as-of", "2026-10-20", "--at", "10:05", "--send-cmd", command)
-    assert retry.exit_code == 0
+    assert retry.exit_code == 1  # 赵六's number is still blocked
     assert [c.unit for c in contacts(history) if c.channel == "sms"] == ["2-201"]
 
 
@@ -297,6 +297,7 @@ def test_the_overdue_row_shows_the_last_contact_and_reason(history, cli):
         "at": "2026-11-09 16:00:00",
         "channel": "phone",
         "outcome": "hardship",
+        "delivered": None,
     }
     assert rows["1-101"]["reason"] == "hardship"
     only = json.loads(
@@ -469,3 +470,54 @@ def test_a_unit_code_in_lower_case_is_the_roster_s_unit(history, cli):
     )
     assert result.exit_code == 0, result.output
     assert [c.unit for c in contacts(history, unit_code="S-101")] == ["S-101"]
+
+
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None or PDFTOTEXT is None, reason="needs headless Chromium and pdftotext"
+)
+def test_a_party_with_sixty_units_gets_a_one_page_letter_and_an_annex(conn, tmp_path):
+    """Past 18 rows the letter sums per item on its one page and an annex lists every period,
+    its amount and due day (LEGAL rule 2)."""
+    from conftest import add_fee, estate, home, run
+
+    estate(
+        conn,
+        tmp_path,
+        [
+            home(
+                f"P-{n:03d}",
+                kind="车位",
+                area="12.5",
+                owner="陇原商贸有限公司",
+                phone="0931-8765432",
+            )
+            for n in range(1, 61)
+        ],
+    )
+    add_fee(conn, "PARK", price="80", basis="fixed", kinds=("parking",))
+    run(conn, *[f"2026-{m:02d}" for m in range(1, 11)], as_of=date(2026, 10, 1))
+    out = tmp_path / "letters"
+    remind(conn, date(2026, 11, 20), out=out)
+    (html,) = out.glob("*.html")
+    text = html.read_text(encoding="utf-8")
+    assert text.count('<section class="annex">') == 1
+    assert "P-060" in text and "每期 80.00" in text
+    pdf = tmp_path / "sixty.pdf"
+    subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", html.as_uri()],
+        capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    first = subprocess.run(
+        [PDFTOTEXT, "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "催缴通知书" in first and "送达回执" in first  # the whole letter on page one
+    second = subprocess.run(
+        [PDFTOTEXT, "-f", "2", "-l", "2", "-layout", str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "附表" in second

@@ -56,7 +56,14 @@ def _row_json(row: arrears.OverdueRow, labels: list[str], mask: bool) -> dict:
         "tier": row.tier,
         "history": row.history,
         "last_contact": (
-            {"at": last.at, "channel": last.channel, "outcome": last.outcome} if last else None
+            {
+                "at": last.at,
+                "channel": last.channel,
+                "outcome": last.outcome,
+                "delivered": last.delivered,
+            }
+            if last
+            else None
         ),
         "reason": row.reason or None,
         "promise_date": row.promise_on,
@@ -118,6 +125,8 @@ def overdue(
         raise InvalidValue(f"--tier must be one of {', '.join((*arrears.TIERS, *arrears.HOLDS))}")
     if by not in (None, "building"):
         raise InvalidValue("--by takes: building")
+    if reason and reason not in dunning.REASONS:
+        raise InvalidValue(f"--reason must be one of {', '.join(dunning.REASONS)}")
     settings = env.settings
     rows = arrears.overdue(
         env.connect(create=False),
@@ -225,6 +234,9 @@ def overdue(
 
 
 def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
+    from propfee.export import check_output
+
+    check_output(out, "--out")
     from decimal import Decimal
 
     from propfee.export import write_table
@@ -262,6 +274,27 @@ def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
                 dunning.contact_text(last),
                 dunning.REASON_LABELS.get(r.reason, r.reason),
                 r.promise_on or "",
+            ]
+        )
+    if rows:
+        table.append(
+            [
+                "合计",
+                "",
+                f"{len(rows)}户",
+                "",
+                Decimal(decimal_str(sum(r.outstanding_fen for r in rows))),
+                "",
+                "",
+                *[
+                    Decimal(decimal_str(sum(r.buckets[i] for r in rows)))
+                    for i in range(len(labels))
+                ],
+                "",
+                "",
+                "",
+                "",
+                "",
             ]
         )
     write_table(out, headers, table, sheet="逾期欠费", text_columns=("房号", "楼栋", "电话"))
@@ -365,6 +398,10 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
 
 
 def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
+    from propfee.export import check_output
+
+    if out is not None:
+        check_output(out, "--out")
     lines = arrears.notice_board(rows)
     data = [
         {"unit": line.unit, "periods": line.periods, "amount": decimal_str(line.amount_fen)}
@@ -372,15 +409,17 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
     ]
     if out is not None:
         if out.suffix.lower() == ".html":
+            from propfee.export import write_text
             from propfee.render import render
 
-            out.write_text(
+            write_text(
+                out,
                 render(
                     env.settings,
                     "zh/notice_board.html",
                     {"estate": env.settings.estate, "as_of": day.isoformat(), "lines": lines},
                 ),
-                encoding="utf-8",
+                option="--out",
             )
         else:
             from decimal import Decimal
@@ -467,8 +506,9 @@ def _clock(value: str | None) -> time:
 
 def remind(
     out: Annotated[
-        Path, typer.Option(help="Folder for the messages, call list and letters.")
-    ] = Path("催缴"),
+        Path | None,
+        typer.Option(help="Folder for the messages, call list and letters [default: 催缴/DATE]."),
+    ] = None,
     tier: Annotated[
         list[str] | None,
         typer.Option(help="Only these tiers (repeatable): gentle, call, notice, legal."),
@@ -525,6 +565,9 @@ def remind(
         if name not in arrears.TIERS:
             raise InvalidValue(f"--tier must be one of {', '.join(arrears.TIERS)}")
     day = parse_day(as_of)
+    out = out if out is not None else Path("催缴") / day.isoformat()
+    if out.exists() and not out.is_dir():
+        raise InvalidValue(f"--out {out}: is a file; give a folder")
     conn = env.connect(dry_run=dry_run, create=False)
     with transaction(conn, dry_run=dry_run):
         report = dunning.remind(
@@ -556,6 +599,8 @@ def remind(
                 "dry_run": dry_run,
             }
         )
+        if report.failed:
+            raise typer.Exit(1)
         return
     made = ", ".join(f"{k} {v}" for k, v in report.produced.items() if v) or "nothing new"
     env.result(
@@ -577,6 +622,8 @@ def remind(
         env.warn(f"not sent: {failure}")
     for warning in report.warnings:
         env.warn(warning)
+    if report.failed:
+        raise typer.Exit(1)  # some messages were not sent: the next run tries them again
     if dry_run:
         env.result("dry run: nothing was written")
 
@@ -766,7 +813,9 @@ def contact_list(
             "unit": d["unit"],
             "at": d["at"][:16],
             "channel": dunning.CHANNEL_LABELS.get(d["channel"], d["channel"]),
-            "outcome": dunning.OUTCOME_LABELS.get(d["outcome"], d["outcome"]),
+            "outcome": f"已送达（{d['delivered'][0]['date']}）"
+            if d["delivered"]
+            else dunning.OUTCOME_LABELS.get(d["outcome"], d["outcome"]),
             "reason": dunning.REASON_LABELS.get(d["reason"] or "", d["reason"] or ""),
             "notice": d["notice_no"] or "",
             "amount": d["amount"] or "",
