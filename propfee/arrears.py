@@ -108,6 +108,7 @@ class OverdueRow:
     promise_on: str | None = None
     dispute: bool = False
     notice_deadline_passed: bool = False
+    limitation: bool = False  # a bill's 3-year clock is near its end: a letter first
 
     @property
     def oldest_bill_id(self) -> int:
@@ -179,6 +180,9 @@ def overdue(
     from propfee.plans import honoured_units
 
     planned = honoured_units(conn, {k[1] for k in groups}, as_of=as_of, settings=settings)
+    from propfee.complaints import fee_disputes
+
+    complained = fee_disputes(conn, {k[1] for k in groups}, as_of)
     rows = []
     for (pid, uid), bills in groups.items():
         code, unit_building, kind = units[uid]
@@ -214,7 +218,14 @@ def overdue(
             if on_time
             else "none"
         )
-        _decide(row, contacts.get((uid, pid), []), as_of, settings.dunning, uid in planned)
+        _decide(
+            row,
+            contacts.get((uid, pid), []),
+            as_of,
+            settings.dunning,
+            (uid, pid) in planned,
+            (uid, pid) in complained,
+        )
         rows.append(row)
     rows = [
         r
@@ -280,7 +291,12 @@ def days_tier(days: int, history: str, rules) -> str:
 
 
 def _decide(
-    row: OverdueRow, contacts: list[tuple], as_of: date, rules, planned: bool = False
+    row: OverdueRow,
+    contacts: list[tuple],
+    as_of: date,
+    rules,
+    planned: bool = False,
+    complained: bool = False,
 ) -> None:
     """The tier, from the days overdue and the history of contacts."""
     day = as_of.isoformat()
@@ -336,6 +352,9 @@ def _decide(
             late_arrival = date.fromisoformat(delivered) + timedelta(days=rules.deadline_days)
             if max(deadline, late_arrival.isoformat()) < day:
                 notice_passed = True  # a bill the letter demanded is still unpaid
+    if complained:  # a fee-dispute complaint not yet resolved and visited
+        dispute = True
+        row.reason = "dispute"
     row.dispute = dispute
     row.notice_deadline_passed = notice_passed
     if dispute:

@@ -240,6 +240,61 @@ def _decimal(text: str, key: str, example: str):
     return value
 
 
+def _default_deadlines() -> dict[str, str]:
+    return {
+        "urgent": "4h",  # working hours
+        "normal": "3d",  # working days
+        "low": "5d",
+        "维修.urgent": "2h",
+        "安保.urgent": "1h",
+        "收费.normal": "5d",
+    }
+
+
+@dataclass(frozen=True)
+class Complaints:
+    """Complaints and service requests: how long each may take, in working hours ("4h") or
+    working days ("3d") on the mainland calendar, by "category.priority" or by priority."""
+
+    deadlines: dict[str, str] = field(default_factory=_default_deadlines)
+    work_start: str = "09:00"  # working hours, for deadlines in hours
+    work_end: str = "18:00"
+    low_score: int = 2  # a return-visit score at or below this …
+    low_score_action: str = "reopen"  # … reopens the case, or "flag"s it for a manager
+    number_prefix: str = "TS"  # case numbers read TS2026-0001
+
+    def deadline_for(self, category: str, priority: str) -> str:
+        """The rule for a case: "category.priority", else the priority, from the settings and
+        then from the defaults."""
+        defaults = _default_deadlines()
+        for table in (self.deadlines, defaults):
+            rule = table.get(f"{category}.{priority}")
+            if rule:
+                return rule
+        return self.deadlines.get(priority) or defaults.get(priority, "3d")
+
+    def check(self, file: str) -> None:
+        import re
+
+        from propfee.workdays import RULE
+
+        for key, value in self.deadlines.items():
+            if not RULE.fullmatch(value.strip()):
+                raise ConfigError(
+                    f'{file}: complaints.deadlines."{key}" = {value!r}: give working hours or '
+                    'days, e.g. "4h" or "3d"'
+                )
+        for key in ("work_start", "work_end"):
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(self, key)):
+                raise ConfigError(f'{file}: complaints.{key} must be a time such as "09:00"')
+        if self.work_start >= self.work_end:
+            raise ConfigError(f"{file}: complaints.work_start must be before work_end")
+        if not 1 <= self.low_score <= 5:
+            raise ConfigError(f"{file}: complaints.low_score must be 1 to 5")
+        if self.low_score_action not in ("reopen", "flag"):
+            raise ConfigError(f'{file}: complaints.low_score_action must be "reopen" or "flag"')
+
+
 @dataclass(frozen=True)
 class Settings:
     estate: Estate = field(default_factory=Estate)
@@ -247,6 +302,7 @@ class Settings:
     payment: Payment = field(default_factory=Payment)
     dunning: Dunning = field(default_factory=Dunning)
     late_fee: LateFee = field(default_factory=LateFee)
+    complaints: Complaints = field(default_factory=Complaints)
     language: str = "zh"
     template_dir: str = ""
     source: str = ""  # the file these came from, "" for built-in defaults
@@ -287,6 +343,7 @@ def load_settings(path: Path | None) -> Settings:
     settings.billing.check(str(path))
     settings.dunning.check(str(path))
     settings.late_fee.check(str(path))
+    settings.complaints.check(str(path))
     return settings
 
 

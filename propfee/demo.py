@@ -85,6 +85,7 @@ class DemoReport:
     reminders: object = None  # RemindReport
     reminder_dir: Path | None = None
     legal_unit: str = ""  # one unit worth a legal pack
+    cases: list[str] = field(default_factory=list)  # complaint numbers
 
 
 def sample_file(name: str) -> Path:
@@ -328,6 +329,10 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
                 staff="王强",
             )
         result.legal_unit = long_overdue[-2].unit if len(long_overdue) > 2 else ""
+        taken = {r.unit for r in (*long_overdue[:1], *long_overdue[-1:], *recent[:1])}
+        result.cases = _complaints(
+            conn, settings, [r for r in rows if r.unit not in taken], as_of=as_of, now=now
+        )
         result.reminder_dir = result.folder / f"催缴-{as_of.isoformat()}"
         result.reminders = dunning.remind(
             conn,
@@ -338,6 +343,79 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
             out_dir=result.reminder_dir,
             staff="王强",
         )
+
+
+def _complaints(conn, settings, rows, *, as_of: date, now: datetime) -> list[str]:
+    """A few cases at the service centre: a repair done and visited, a cleaning complaint
+    past its deadline, a noise complaint in hand, and a fee dispute that holds a unit's
+    arrears out of the letters."""
+    from datetime import time, timedelta
+
+    from propfee import complaints
+
+    units = [
+        r[0] for r in conn.execute("SELECT code FROM unit WHERE kind = 'residential' ORDER BY id")
+    ]
+    disputed = next((r.unit for r in rows if 16 <= r.days_overdue <= 60 and not r.developer), None)
+
+    def at(days: int, hour: int = 10) -> datetime:
+        return datetime.combine(as_of - timedelta(days=days), time(hour, 0))
+
+    made = []
+    plan = [
+        (units[3], "request", "维修", "phone", "normal", "卫生间下水管漏水，楼下天花板有水渍", 20),
+        (units[10], "complaint", "保洁", "wechat", "normal", "2单元电梯间连续三天无人清扫", 12),
+        (units[25], "complaint", "噪音", "hotline-12345", "urgent", "楼上夜间装修噪音", 2),
+    ]
+    for code, kind, category, channel, priority, text, days in plan:
+        case, _ = complaints.add(
+            conn,
+            code,
+            kind=kind,
+            category=category,
+            channel=channel,
+            priority=priority,
+            description=text,
+            at=at(days),
+            now=now,
+            settings=settings,
+            actor="李娜",
+        )
+        made.append(case.number)
+    repair, _cleaning, noise = made  # the cleaning complaint waits past its deadline
+    complaints.assign(conn, repair, to="工程部王师傅", at=at(20, 11), now=now, actor="李娜")
+    complaints.resolve(
+        conn, repair, note="更换下水管件，试水无渗漏", at=at(18, 16), now=now, actor="王师傅"
+    )
+    complaints.visit(
+        conn,
+        repair,
+        score=5,
+        comment="修得及时，很满意",
+        at=at(17),
+        now=now,
+        settings=settings,
+        actor="李娜",
+    )
+    complaints.assign(conn, noise, to="秩序维护部", at=at(2, 11), now=now, actor="李娜")
+    complaints.progress(conn, noise, note="已上门提醒施工时间", at=at(1), now=now, actor="张强")
+    if disputed:
+        case, _ = complaints.add(
+            conn,
+            disputed,
+            kind="complaint",
+            category="收费",
+            channel="counter",
+            priority="normal",
+            description="认为公共照明长期不亮仍收全额物业费，暂不缴费",
+            at=at(1, 15),
+            now=now,
+            settings=settings,
+            fee_dispute=True,
+            actor="李娜",
+        )
+        made.append(case.number)
+    return made
 
 
 def _pay_the_year(conn, settings, *, as_of: date, now: datetime, rng) -> dict[str, str]:

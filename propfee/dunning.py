@@ -225,8 +225,12 @@ def list_contacts(
     unit_code: str | None = None,
     contact_id: int | None = None,
     since: date | None = None,
+    party_id: int | None = None,
 ) -> list[ContactEntry]:
     where, params = [], []
+    if party_id is not None:
+        where.append("c.party_id = ?")
+        params.append(party_id)
     if unit_code is not None:
         where.append("c.unit_id = ?")
         params.append(_unit_id(conn, unit_code))
@@ -582,8 +586,10 @@ def remind(
                 continue
             # at most one reminder per (unit, tier, oldest unpaid bill); when any unit of the
             # party is due one, the reminder covers all of the party's arrears
-            if not force and all(
-                (r.unit_id, tier, r.oldest_bill_id) in done_keys for r in party.rows
+            if (
+                not force
+                and not any(r.limitation for r in party.rows)
+                and all((r.unit_id, tier, r.oldest_bill_id) in done_keys for r in party.rows)
             ):
                 report.skip("already reminded at this tier")
                 continue
@@ -714,26 +720,57 @@ def _late_fee_rule(settings) -> str:
 
 
 def _limitation_first(conn, rows: list[OverdueRow], as_of: date, settings, report) -> None:
-    """A debt whose 3-year clock ends within the warning days gets a written notice first:
-    its proved delivery restarts the clock (民法典 第195条). A disputed one is only warned of."""
-    from propfee.limitation import near_end
+    """A debt whose 3-year clock ends within the warning days gets a written notice first —
+    only its proved delivery restarts the clock (民法典 第195条) — whatever its tier, a
+    dispute aside (warned of). Periods already time-barred are left out of every reminder."""
+    from propfee.limitation import clocks
 
-    near = near_end(conn, as_of=as_of, settings=settings, rows=rows)
-    if not near:
+    found = clocks(
+        conn,
+        as_of=as_of,
+        settings=settings,
+        within=settings.dunning.limitation_warn_days,
+        rows=rows,
+    )
+    if not found:
         return
-    disputed = 0
+    barred = {c.bill_id for c in found if c.barred}
+    near = {(c.unit_id, c.party_id) for c in found if not c.barred}
+    disputed = lettered = left_out = 0
     for row in rows:
-        if (row.unit_id, row.party_id) not in near:
+        if barred & {b.id for b in row.bills}:
+            kept = [b for b in row.bills if b.id not in barred]
+            left_out += len(row.bills) - len(kept)
+            row.bills = kept
+            if kept:
+                row.outstanding_fen = sum(b.owed_fen for b in kept)
+                row.oldest_due = kept[0].due_on
+                row.days_overdue = kept[0].days
+        if (row.unit_id, row.party_id) not in near or not row.bills:
             continue
-        if row.tier in ("gentle", "call"):
+        if row.tier in ("gentle", "call", "notice", "legal"):
             row.tier = "notice"
+            row.limitation = True
+            lettered += 1
         elif row.tier == "dispute":
             disputed += 1
+    rows[:] = [r for r in rows if r.bills]
+    if lettered:
+        report.warnings.append(
+            f"{lettered} debt(s) near the end of their limitation clock get a letter: deliver "
+            "it with proof (signature, EMS, registered mail) and record it with propfee contact "
+            "deliver — only a proved delivery restarts the clock"
+        )
     if disputed:
         report.warnings.append(
             f"{disputed} disputed unit(s) have bills whose limitation clock ends within "
             f"{settings.dunning.limitation_warn_days} days; a written notice keeps the claim "
             "(propfee overdue --limitation)"
+        )
+    if left_out:
+        report.warnings.append(
+            f"{left_out} time-barred period(s) left out of the reminders (propfee overdue "
+            "--limitation lists them)"
         )
 
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from propfee.money import round_div
 
 LATE_FEE_CODE = "LATEFEE"
 LATE_FEE_NAME = "违约金"
 SCALE = 10**12  # rates are held as integers over this, so every sum stays exact
+FACTOR_SCALE = 10**6  # the court factor, likewise
 
 
 def simple_interest(principal_fen: int, annual_rate: Decimal, days: int) -> int:
@@ -68,6 +69,12 @@ class LateFeeLine:
     def unposted_fen(self) -> int:
         return max(self.clause_fen - self.posted_fen, 0)
 
+    @property
+    def over_posted_fen(self) -> int:
+        """Posted beyond what accrued — a payment recorded since with an earlier date, say:
+        to be taken off with an adjustment of the late-fee bill."""
+        return max(self.posted_fen - self.clause_fen, 0)
+
 
 def late_fees(
     conn: sqlite3.Connection,
@@ -83,7 +90,12 @@ def late_fees(
 
     rules = settings.late_fee
     day = as_of.isoformat()
-    where = ["b.due_on < ?", "(b.settled_on IS NULL OR b.settled_on > b.due_on)", "f.code <> ?"]
+    where = [
+        "b.due_on < ?",
+        "((b.settled_on IS NULL OR b.settled_on > b.due_on) "
+        "OR b.id IN (SELECT source_bill_id FROM late_fee))",
+        "f.code <> ?",
+    ]
     params: list = [day, LATE_FEE_CODE]
     if unit_ids is not None:
         where.append("b.unit_id IN (SELECT value FROM json_each(?))")
@@ -113,17 +125,18 @@ def late_fees(
     posted = dict(
         conn.execute(
             "SELECT source_bill_id, sum(amount_fen) FROM late_fee WHERE source_bill_id IN "
-            "(SELECT value FROM json_each(?)) AND as_of <= ? GROUP BY source_bill_id",
-            (ids, day),
+            "(SELECT value FROM json_each(?)) GROUP BY source_bill_id",
+            (ids,),
         )
     )
     rate = _scaled(rules.rate) if rules.has_clause else 0
     reference = _scaled(rules.annual_reference)
-    factor = rules.factor
+    factor = int(rules.factor * FACTOR_SCALE)
     minimum = rules.minimum_fen
     lines = []
     for bill_id, unit_id, code, party_id, payer, period, item, due_on, amount in bills:
-        first = date.fromisoformat(due_on) + timedelta(days=rules.grace_days + 1)
+        due = date.fromisoformat(due_on)
+        first = due + timedelta(days=rules.grace_days + 1)
         # (balance × days) summed over the stretches of days the balance stayed the same
         balance_days, charged, principal, owed = _stretches(
             amount, moves.get(bill_id, []), first, as_of, minimum
@@ -132,8 +145,10 @@ def late_fees(
         cap = rules.cap_fen(principal) if rate else None
         if cap is not None:
             clause = min(clause, cap)
-        loss = round_div(balance_days * reference, 365 * SCALE)
-        ceiling = int((loss * factor).to_integral_value(rounding=ROUND_HALF_UP))
+        # the loss runs from the day after the due day, grace or not, with no minimum
+        lost_days = _stretches(amount, moves.get(bill_id, []), due + timedelta(days=1), as_of, 0)[0]
+        loss = round_div(lost_days * reference, 365 * SCALE)
+        ceiling = round_div(lost_days * reference * factor, 365 * SCALE * FACTOR_SCALE)
         lines.append(
             LateFeeLine(
                 bill_id,
@@ -153,7 +168,7 @@ def late_fees(
                 posted.get(bill_id, 0),
             )
         )
-    return [line for line in lines if line.days > 0]
+    return [line for line in lines if line.days > 0 or line.posted_fen > 0]
 
 
 def _stretches(
@@ -218,6 +233,15 @@ def post(
     day = as_of.isoformat()
     stamp = now.isoformat(sep=" ", timespec="seconds")
     report = PostReport(code, day, [])
+    latest = conn.execute(
+        "SELECT max(l.as_of) FROM late_fee l JOIN bill b ON b.id = l.source_bill_id "
+        "WHERE b.unit_id = ?",
+        (unit_id,),
+    ).fetchone()[0]
+    if latest is not None and day < latest:
+        raise PropfeeError(
+            f"{code}'s late fees are posted up to {latest} already; post for that day or later"
+        )
     item_id = _late_fee_item(conn, stamp)
     rate_text = _rate_text(settings.late_fee.rate)
     period = day[:7]
@@ -245,7 +269,7 @@ def post(
         )
         basis = (
             f"{line.item} {line.period} 逾期违约金（按合同约定{rate_text}，"
-            f"计至{day}，共{line.days}天）"
+            f"{min(start, as_of).isoformat()}至{day}）"
         )
         cursor = conn.execute(
             "INSERT INTO bill (unit_id, fee_item_id, party_id, period, seq, covers_from, "
@@ -257,7 +281,7 @@ def post(
                 line.party_id,
                 period,
                 seq,
-                min(start, as_of).isoformat(),
+                day,  # a late fee is a debt from the day it is posted
                 day,
                 day,
                 fen,

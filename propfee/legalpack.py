@@ -53,10 +53,15 @@ def build(
     if unit is None:
         raise NotFound(f"no unit {code!r}")
     unit_id = unit[0]
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PropfeeError(f"--out {out_dir}: is a file; give a new folder for the pack")
     if out_dir.exists() and any(out_dir.iterdir()):
         raise PropfeeError(f"{out_dir} is not empty: give a new folder for the pack")
+    zip_path = out_dir.with_suffix(".zip")
+    if zip_path.exists():
+        raise PropfeeError(f"{zip_path} exists already: give a new folder for the pack")
     out_dir.mkdir(parents=True, exist_ok=True)
-    pack = LegalPack(code, out_dir, out_dir.with_suffix(".zip"))
+    pack = LegalPack(code, out_dir, zip_path)
     day = as_of.isoformat()
 
     # 1. the bill ledger per period, with what each still owes and its limitation status
@@ -102,7 +107,7 @@ def build(
             ]
         )
         pack.owed_fen += max(owed, 0)
-    path = out_dir / "01-分期账单明细.xlsx"
+    path = out_dir / "01-各期账单明细.xlsx"
     write_table(
         path,
         [
@@ -222,6 +227,30 @@ def build(
                 "是" if pays else "",
             ]
             for role, name, kind, phones, id_number, start, end, pays in history
+        ]
+        + [
+            [
+                code,
+                unit[2],
+                KINDS.get(unit[3], unit[3]),
+                area,
+                inner,
+                unit[7] or "房产证/购房合同建筑面积",
+                unit[6] or "",
+                "开发建设单位",
+                name,
+                "单位",
+                phones or "",
+                "",
+                "",
+                "",
+                "是",
+            ]
+            for name, phones in conn.execute(
+                "SELECT DISTINCT p.name, p.phones FROM bill b JOIN party p ON p.id = b.party_id "
+                "WHERE b.unit_id = ? AND p.is_developer = 1",
+                (unit_id,),
+            )
         ],
         sheet="产权",
         text_columns=("房号", "电话", "证件号"),
@@ -318,10 +347,68 @@ def build(
     pack.ceiling_fen = sum(f.ceiling_fen for f in fees.values())
     pack.barred = sum(1 for c in clocks.values() if c.barred)
 
-    # 6. the cover summary
+    # 6. the service record: every complaint and request with its history, and the service
+    # disputes staff logged while collecting
+    complaints = _complaints(conn, unit_id)
+    disputes = [
+        {
+            "at": c.at[:16],
+            "number": "",
+            "text": f"服务争议：{c.note or c.content[:60]}",
+            "status": OUTCOME_LABELS.get(c.outcome, c.outcome),
+        }
+        for c in contacts
+        if c.outcome in ("dispute", "resolved")
+    ]
+    if complaints:
+        from propfee.complaints import _CASE_SQL, _cases
+
+        cases = conn.execute(
+            _CASE_SQL + " WHERE c.unit_id = ? ORDER BY c.opened_at", (unit_id,)
+        ).fetchall()
+        path = out_dir / "07-投诉及服务记录.xlsx"
+        write_table(
+            path,
+            ["编号", "类别", "受理时间", "时限", "时间", "事项", "经办人", "承办", "评分", "内容"],
+            [
+                [
+                    case.number,
+                    case.category,
+                    case.opened_at[:16],
+                    case.deadline_at[:16],
+                    event.at[:16],
+                    event.action,
+                    event.actor,
+                    event.assignee,
+                    event.score if event.score is not None else "",
+                    event.note,
+                ]
+                for case in _cases(conn, cases, None)
+                for event in case.events
+            ],
+            sheet="服务记录",
+            text_columns=("编号",),
+        )
+        pack.files.append(path)
+
+    # 7. the cover summary
     language = "en" if settings.language == "en" else "zh"
     owners = [h for h in history if h[0] == "owner"]
-    complaints = _complaints(conn, unit_id)
+    debtors: dict[str, int] = {}
+    for row in rows:
+        if row[11] > 0:
+            debtors[row[7] or settings.estate.developer] = debtors.get(
+                row[7] or settings.estate.developer, 0
+            ) + int(row[11] * 100)
+    posted = sum(f.posted_fen for f in fees.values())
+    waived = -sum(
+        fen
+        for (fen,) in conn.execute(
+            "SELECT a.amount_fen FROM adjustment a JOIN late_fee l ON l.bill_id = a.bill_id "
+            "JOIN bill b ON b.id = l.bill_id WHERE b.unit_id = ? AND a.made_on <= ?",
+            (unit_id, day),
+        )
+    )
     context = {
         "estate": settings.estate,
         "as_of": day,
@@ -351,6 +438,10 @@ def build(
         "clause": rules.has_clause,
         "late_fee_rule": _rule_text(rules),
         "late_fee_fen": pack.late_fee_fen,
+        "late_fee_posted_fen": posted,
+        "late_fee_waived_fen": waived,
+        "late_fee_unposted_fen": max(pack.late_fee_fen - posted, 0),
+        "debtors": [{"name": n, "owed_fen": fen} for n, fen in debtors.items()],
         "loss_fen": sum(f.loss_fen for f in fees.values()),
         "ceiling_fen": pack.ceiling_fen,
         "above_ceiling": sum(1 for f in fees.values() if f.above_ceiling),
@@ -358,7 +449,7 @@ def build(
         "delivered": pack.delivered,
         "letters": sum(1 for c in contacts if c.channel == "letter"),
         "barred": pack.barred,
-        "complaints": complaints,
+        "complaints": complaints + disputes,
         "publications": sorted({on for on, _ in publications}),
         "files": [p.name for p in pack.files],
     }
@@ -366,25 +457,34 @@ def build(
     write_text(path, render(settings, f"{language}/legal_pack.html", context), option="--out")
     pack.files.insert(0, path)
 
-    with zipfile.ZipFile(pack.zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+    import os
+
+    descriptor = os.open(pack.zip_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with (
+        os.fdopen(descriptor, "wb") as handle,
+        zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):  # it holds names, phones and ID numbers: owner-only
         for file in pack.files:
             archive.write(file, f"{out_dir.name}/{file.name}")
     return pack
 
 
 def _complaints(conn: sqlite3.Connection, unit_id: int) -> list[dict]:
-    """The unit's complaints and service requests, when the estate records them here."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'complaint'"
-    ).fetchone()
-    if not exists:
-        return []
+    """The unit's complaints and service requests, with what became of them."""
+    from propfee.complaints import _CASE_SQL, STATES, _cases
+
+    rows = conn.execute(
+        _CASE_SQL + " WHERE c.unit_id = ? ORDER BY c.opened_at", (unit_id,)
+    ).fetchall()
     return [
-        {"at": r[0], "text": r[1], "status": r[2]}
-        for r in conn.execute(
-            "SELECT opened_at, summary, status FROM complaint WHERE unit_id = ? ORDER BY opened_at",
-            (unit_id,),
-        )
+        {
+            "at": case.opened_at[:16],
+            "number": case.number,
+            "text": f"{case.category}：{case.description}",
+            "status": STATES[case.state]
+            + (f"（回访 {case.score} 分）" if case.score is not None else ""),
+        }
+        for case in _cases(conn, rows, None)
     ]
 
 

@@ -25,7 +25,7 @@ from dateutil.relativedelta import relativedelta
 
 YEARS = 3
 EVENT_LABELS = {
-    "due": "到期",
+    "due": "缴费期限（起算）",
     "delivered": "催缴送达",
     "payment": "部分缴费",
     "plan": "签订分期协议",

@@ -365,12 +365,77 @@ def m005_late_fees_and_plans(conn: sqlite3.Connection) -> None:
     )
 
 
+def m006_owner_relations(conn: sqlite3.Connection) -> None:
+    """Owner tags (kept as events), complaints and service requests, and every change to a
+    case as an event with its time and actor — nothing is overwritten."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE party_tag (
+            id INTEGER PRIMARY KEY,
+            party_id INTEGER NOT NULL REFERENCES party (id),
+            tag TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('add', 'remove')),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX party_tag_party ON party_tag (party_id, tag, id);
+
+        CREATE TABLE complaint (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            unit_id INTEGER REFERENCES unit (id),
+            party_id INTEGER REFERENCES party (id),
+            kind TEXT NOT NULL CHECK (kind IN ('complaint', 'request')),
+            category TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            priority TEXT NOT NULL CHECK (priority IN ('urgent', 'normal', 'low')),
+            fee_dispute INTEGER NOT NULL DEFAULT 0 CHECK (fee_dispute IN (0, 1)),
+            description TEXT NOT NULL,
+            contact_name TEXT NOT NULL DEFAULT '',
+            contact_phone TEXT NOT NULL DEFAULT '',
+            opened_at TEXT NOT NULL,
+            deadline_at TEXT NOT NULL,
+            deadline_rule TEXT NOT NULL,
+            calendar TEXT NOT NULL DEFAULT 'mainland',
+            created_by TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT 'cli',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX complaint_unit ON complaint (unit_id, opened_at);
+        CREATE INDEX complaint_opened ON complaint (opened_at);
+
+        CREATE TABLE complaint_event (
+            id INTEGER PRIMARY KEY,
+            complaint_id INTEGER NOT NULL REFERENCES complaint (id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            action TEXT NOT NULL CHECK (action IN ('open', 'assign', 'progress', 'resolve',
+                'visit', 'reopen', 'merge', 'flag', 'fee-dispute')),
+            assignee TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            score INTEGER CHECK (score IS NULL OR score BETWEEN 1 AND 5),
+            other_id INTEGER REFERENCES complaint (id),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX complaint_event_case ON complaint_event (complaint_id, id);
+
+        CREATE TABLE complaint_counter (
+            year INTEGER PRIMARY KEY,
+            last INTEGER NOT NULL
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
     m003_dunning,
     m004_payment_ref_after_reversal,
     m005_late_fees_and_plans,
+    m006_owner_relations,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,8 +25,8 @@ from propfee.errors import InvalidValue, NotFound
 def schedule(total_fen: int, count: int, first_due: date, every: str) -> list[tuple[date, int]]:
     """(due day, amount) of each installment: equal shares, the remainder one fen each to the
     first ones, so they sum to ``total_fen`` exactly."""
-    if count < 1:
-        raise InvalidValue("--installments must be at least 1")
+    if not 1 <= count <= 120:
+        raise InvalidValue("--installments must be 1 to 120")
     if total_fen < count:
         raise InvalidValue(f"{count} installments for {total_fen} fen: fewer fen than installments")
     share, rest = divmod(total_fen, count)
@@ -119,7 +119,7 @@ def create(
             raise InvalidValue(f"bill {missing[0]} is not a bill of {code}")
         parties = set(found.values())
         if len(parties) > 1:
-            raise InvalidValue("--bills names bills of different parties: one plan per party")
+            raise InvalidValue("--bill names bills of different parties: one plan per party")
         (party_id,) = parties
         chosen = list(dict.fromkeys(bill_ids))
     else:
@@ -282,20 +282,23 @@ def plans(
 
         code = resolve_code(conn, unit_code)
         where, params = " WHERE unit_id = (SELECT id FROM unit WHERE code = ?)", (code,)
+    where = (where + " AND" if where else " WHERE") + " signed_on <= ?"
+    params = (*params, as_of.isoformat())
     ids = [r[0] for r in conn.execute(f"SELECT id FROM plan{where} ORDER BY id", params)]
     return [plan_status(conn, plan_id, as_of=as_of, settings=settings) for plan_id in ids]
 
 
 def honoured_units(conn: sqlite3.Connection, unit_ids: set[int], *, as_of: date, settings) -> set:
-    """The units (of these) with a plan signed by ``as_of`` that is honoured that day."""
+    """(unit, party) of every plan signed by ``as_of`` and honoured that day: only the party
+    that signed is held, never an earlier or later owner of the unit."""
     if not unit_ids:
         return set()
     found = set()
-    for plan_id, unit_id in conn.execute(
-        "SELECT id, unit_id FROM plan WHERE signed_on <= ? AND unit_id IN "
+    for plan_id, unit_id, party_id in conn.execute(
+        "SELECT id, unit_id, party_id FROM plan WHERE signed_on <= ? AND unit_id IN "
         "(SELECT value FROM json_each(?))",
         (as_of.isoformat(), json.dumps(sorted(unit_ids))),
     ):
         if plan_status(conn, plan_id, as_of=as_of, settings=settings).state == "honoured":
-            found.add(unit_id)
+            found.add((unit_id, party_id))
     return found

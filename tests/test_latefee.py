@@ -228,3 +228,44 @@ def test_a_bad_clause_setting_names_the_key(tmp_path, key, value, message):
 def test_posting_without_a_clause_is_refused(owing):
     with pytest.raises(PropfeeError, match="no late-fee clause"), transaction(owing):
         latefee.post(owing, "1-101", as_of=AS_OF, now=NOW, settings=DEFAULTS)
+
+
+def test_posting_for_an_earlier_day_is_refused(owing):
+    settings = clause()
+    with transaction(owing):
+        latefee.post(owing, "1-101", as_of=date(2026, 11, 24), now=NOW, settings=settings)
+    with pytest.raises(PropfeeError, match="posted up to 2026-11-24"), transaction(owing):
+        latefee.post(owing, "1-101", as_of=AS_OF, now=NOW, settings=settings)
+    assert owing.execute("SELECT sum(amount_fen) FROM late_fee").fetchone()[0] == 2000
+
+
+def test_a_late_fee_posted_beyond_what_accrued_is_shown_and_warned_of(owing, cli, tmp_path):
+    settings = clause()
+    with transaction(owing):
+        latefee.post(owing, "1-101", as_of=AS_OF, now=NOW, settings=settings)
+    pay(owing, "1-101", 100000, date(2026, 10, 16))  # a transfer dated 10-16, recorded late
+    found = line(owing, settings)
+    # paid in full on 10-16, the first day that would have been charged: nothing accrued
+    assert (found.clause_fen, found.posted_fen, found.over_posted_fen) == (0, 1500, 1500)
+    toml = tmp_path / "propfee.toml"
+    toml.write_text('[late_fee]\ndaily_rate = "0.0005"\n', encoding="utf-8")
+    result = cli("latefee", "--as-of", "2026-11-14", "--config", str(toml))
+    assert "--amount -15.00 --kind correction" in result.stderr
+
+
+def test_a_posted_late_fee_is_a_debt_from_the_day_it_is_posted(owing):
+    from propfee import ledger
+
+    with transaction(owing):
+        latefee.post(owing, "1-101", as_of=AS_OF, now=NOW, settings=clause())
+    before = ledger.statement(owing, "1-101", last=date(2026, 11, 13))
+    assert all("违约金" not in line.text for line in before.lines)
+    after = ledger.statement(owing, "1-101", last=AS_OF)
+    assert any("违约金" in line.text for line in after.lines)
+
+
+def test_the_court_ceiling_counts_the_grace_days_and_rounds_once(owing):
+    found = line(owing, clause(grace_days=10))
+    assert found.clause_fen == 1000  # 20 days charged
+    assert found.loss_fen == 247  # 30 days of loss: grace days are still days unpaid
+    assert found.ceiling_fen == 321  # 1,000.00 × 3% × 30 / 365 × 1.3 = 3.2055, rounded once

@@ -50,7 +50,7 @@ def test_the_pack_holds_every_item_for_a_unit_with_history(conn, tmp_path, cli):
     names = sorted(p.name for p in out.iterdir())
     assert names == [
         "00-摘要.html",
-        "01-分期账单明细.xlsx",
+        "01-各期账单明细.xlsx",
         "02-对账单.xlsx",
         "03-收费标准及公示.txt",
         "04-房屋面积及产权.xlsx",
@@ -64,7 +64,7 @@ def test_the_pack_holds_every_item_for_a_unit_with_history(conn, tmp_path, cli):
     for needed in ("1-101", "89.37", "张三", person, "¥670.29", "每日万分之五", "送达"):
         assert needed in cover, needed
 
-    header, bills = sheet(out / "01-分期账单明细.xlsx")
+    header, bills = sheet(out / "01-各期账单明细.xlsx")
     assert "诉讼时效届满" in header
     owed = {row[1]: row[header.index("欠费")] for row in bills}
     assert owed["2026-06"] == 0 and owed["2026-09"] == 223.43
@@ -105,3 +105,31 @@ def test_the_pack_refuses_a_folder_with_other_files(conn, tmp_path, cli):
     assert result.exit_code == 1 and "not empty" in result.output
     missing = cli("legal-pack", "9-999", "--out", str(tmp_path / "p"), "--as-of", "2026-11-30")
     assert missing.exit_code == 1 and "9-999" in missing.output
+
+
+def test_the_pack_splits_the_late_fee_and_keeps_the_zip_private(conn, tmp_path):
+    import os
+
+    from propfee import latefee
+    from propfee.legalpack import build
+
+    estate(conn, tmp_path, [home("1-101", area="100", owner="张三", phone="13800000001")])
+    add_fee(conn, "MGMT", price="1000", basis="fixed")
+    run(conn, "2026-10", as_of=date(2026, 10, 1))
+    settings = dataclasses.replace(DEFAULTS, late_fee=LateFee(daily_rate="0.0005"))
+    with transaction(conn):
+        latefee.post(conn, "1-101", as_of=date(2026, 11, 14), now=NOW, settings=settings)
+    pack = build(conn, "1-101", out_dir=tmp_path / "p", as_of=date(2026, 11, 24), settings=settings)
+    cover = pack.files[0].read_text(encoding="utf-8")
+    # 40 days × 0.50 = 20.00 by the clause; 15.00 posted (in the total), 5.00 not yet
+    assert "按合同计算违约金 ¥20.00（已入账 ¥15.00" in cover and "未入账 ¥5.00" in cover
+    assert "¥1,015.00" in cover  # the total unpaid holds the posted late fee once
+    assert os.stat(pack.zip_path).st_mode & 0o777 == 0o600
+    import pytest
+
+    from propfee.errors import PropfeeError
+
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q.zip").write_bytes(b"x")
+    with pytest.raises(PropfeeError, match="exists already"):
+        build(conn, "1-101", out_dir=tmp_path / "q", as_of=date(2026, 11, 24), settings=settings)

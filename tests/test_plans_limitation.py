@@ -107,7 +107,7 @@ def test_signing_is_logged_as_an_acknowledgement(debtor):
 
 def test_a_plan_checks_its_input(debtor, cli):
     for args, message in (
-        (["--installments", "0", "--first-due", "2026-12-15"], "at least 1"),
+        (["--installments", "0", "--first-due", "2026-12-15"], "1 to 120"),
         (["--installments", "3", "--first-due", "2026-11-01", "--signed", "2026-11-20"], "before"),
         (["--installments", "3", "--first-due", "2026-12-15", "--every", "year"], "--every"),
         (["--installments", "3", "--first-due", "2026-12-15", "--bill", "999"], "not a bill"),
@@ -238,3 +238,64 @@ def test_a_disputed_debt_near_its_end_is_warned_of(old_debt):
         )  # fmt: skip
     assert report.produced["notice"] == 0
     assert any("limitation" in w for w in report.warnings)
+
+
+def test_a_buyers_plan_does_not_hold_the_seller(conn, tmp_path):
+    from propfee import roster
+
+    from conftest import write_csv
+
+    estate(conn, tmp_path, [home("1-101", owner="雷伟杰", phone="13800000001")])
+    add_fee(conn, "MGMT", price="1000", basis="fixed")
+    run(conn, "2026-08", as_of=date(2026, 8, 1))
+    roster.import_roster(
+        conn,
+        write_csv(
+            tmp_path / "s.csv", [["房号", "业主", "过户日期"], ["1-101", "孙新民", "2026-09-01"]]
+        ),
+        as_of=date(2026, 9, 1),
+        now=NOW,
+    )
+    run(conn, "2026-09", as_of=date(2026, 9, 1))
+    sign(conn, signed_on=date(2026, 10, 1), first_due=date(2026, 10, 15))
+    rows = {r.payer: r for r in arrears.overdue(conn, as_of=date(2026, 10, 5), settings=DEFAULTS)}
+    assert rows["孙新民"].tier == "plan"
+    assert rows["雷伟杰"].tier == "notice"  # the seller signed nothing
+
+
+def test_plan_list_as_of_a_day_shows_only_plans_signed_by_then(debtor, cli):
+    sign(debtor)
+    before = json.loads(cli("plan", "list", "--as-of", "2026-11-19", "-f", "json").stdout)
+    assert before == []
+    assert len(json.loads(cli("plan", "list", "--as-of", "2026-11-20", "-f", "json").stdout)) == 1
+
+
+def test_a_debt_near_its_limitation_end_gets_a_letter_whatever_its_tier(old_debt):
+    contact(old_debt, "1-101", "refused", datetime(2026, 10, 1, 10))  # legal tier by refusal
+    (row,) = arrears.overdue(old_debt, as_of=date(2026, 11, 22), settings=DEFAULTS)
+    assert row.tier == "legal"
+    with transaction(old_debt):
+        report = dunning.remind(
+            old_debt, as_of=date(2026, 11, 22), at=time(10), now=NOW, settings=DEFAULTS,
+            out_dir=None,
+        )  # fmt: skip
+    assert report.produced["notice"] == 1
+    assert any("only a proved delivery restarts the clock" in w for w in report.warnings)
+    # the letter was not delivered: ten days on, still near the end, it is made again
+    with transaction(old_debt):
+        again = dunning.remind(
+            old_debt, as_of=date(2026, 12, 2), at=time(10), now=NOW, settings=DEFAULTS,
+            out_dir=None,
+        )  # fmt: skip
+    assert again.produced["notice"] == 1
+
+
+def test_time_barred_periods_stay_out_of_letters(old_debt):
+    with transaction(old_debt):
+        report = dunning.remind(
+            old_debt, as_of=date(2026, 11, 22), at=time(10), now=NOW, settings=DEFAULTS,
+            out_dir=None,
+        )  # fmt: skip
+    (letter,) = [c for c in dunning.list_contacts(old_debt) if c.channel == "letter"]
+    assert "2023-12-01" in letter.content and "2022-06-01" not in letter.content
+    assert any("time-barred" in w for w in report.warnings)

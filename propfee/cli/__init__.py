@@ -93,7 +93,16 @@ def _root(
     """
 
 
-from propfee.cli import arrears, billing, demo, fees, ledger, legal, roster  # noqa: E402
+from propfee.cli import (  # noqa: E402
+    arrears,
+    billing,
+    demo,
+    fees,
+    ledger,
+    legal,
+    relations,
+    roster,
+)
 
 roster.register(app)
 fees.register(app)
@@ -101,6 +110,7 @@ billing.register(app)
 ledger.register(app)
 arrears.register(app)
 legal.register(app)
+relations.register(app)
 demo.register(app)
 
 

@@ -390,7 +390,7 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
             Col("due_on", "缴费期限"),
             Col("ends_on", "时效届满"),
             Col("state", "剩余"),
-            Col("event", "最近中断"),
+            Col("event", "起算/最近中断"),
         ],
         fmt,
         title=f"诉讼时效将届满或已届满的欠费（截至 {day}，{within}天内）",

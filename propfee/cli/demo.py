@@ -64,6 +64,11 @@ def demo(
         f"{made.produced['notice']} 催缴通知书, {made.produced['legal']} for legal review "
         f"in {report.reminder_dir}/"
     )
+    if report.cases:
+        env.result(
+            f"  service: {len(report.cases)} complaints and requests ({report.cases[0]}…), "
+            "one past its deadline, one a fee dispute"
+        )
     env.result("")
     env.result("Try next:")
     env.result(f"  export PROPFEE_DB={db}")
@@ -78,6 +83,10 @@ def demo(
     env.result(f"  propfee overdue --as-of {day} --min-days 31")
     env.result(f"  propfee overdue --as-of {day} --limitation")
     env.result(f"  propfee plan list --as-of {day}")
+    env.result(f"  propfee complain list --at '{day} 18:00'")
+    if report.cases:
+        env.result(f"  propfee complain show {report.cases[0]}")
+    env.result(f"  propfee owners care --month {day:%Y-%m}")
     env.result(f"  propfee latefee --as-of {day}        # none: the demo's contract has no clause")
     env.result(f"  propfee legal-pack {report.legal_unit} --as-of {day} --out {folder / '证据'}")
     if made.notices:

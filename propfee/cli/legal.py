@@ -129,9 +129,18 @@ def latefee(
             "ceiling": decimal_str(line.ceiling_fen),
             "above_ceiling": line.above_ceiling,
             "posted": decimal_str(line.posted_fen),
+            "over_posted": decimal_str(line.over_posted_fen),
         }
         for line in lines
     ]
+    for line in lines:
+        if line.over_posted_fen:
+            env.warn(
+                f"{line.unit} {line.period} {line.item}: {decimal_str(line.posted_fen)} of late fee "
+                f"posted, {decimal_str(line.clause_fen)} accrued (a payment recorded since with an "
+                "earlier date?): take the difference off its 违约金 bill with propfee adjust "
+                f"BILL --amount -{decimal_str(line.over_posted_fen)} --kind correction"
+            )
     totals = {
         key: decimal_str(sum(getattr(line, attr) for line in lines))
         for key, attr in (
@@ -276,6 +285,8 @@ def plan_create(
             note=note,
             staff=staff,
         )
+    if quiet and fmt is not Format.json:
+        return
     _show_plan(env, plan, fmt)
 
 
