@@ -951,6 +951,8 @@ def _write_outputs(
     legal: list[PartyDue],
     report: RemindReport,
 ) -> None:
+    from decimal import Decimal
+
     from propfee.arrears import HISTORY_LABELS
     from propfee.export import write_table
     from propfee.money import decimal_str
@@ -986,7 +988,7 @@ def _write_outputs(
                     party.units,
                     party.first.payer,
                     party.first.phone,
-                    decimal_str(party.outstanding_fen),
+                    Decimal(decimal_str(party.outstanding_fen)),
                     r["oldest_due"],
                     party.days,
                     detail,
@@ -1023,7 +1025,7 @@ def _write_outputs(
                 p.units,
                 p.first.payer,
                 p.first.phone,
-                decimal_str(p.outstanding_fen),
+                Decimal(decimal_str(p.outstanding_fen)),
                 min(r.oldest_due for r in p.rows),
                 p.days,
                 "是" if any(r.notice_deadline_passed for r in p.rows) else "",

@@ -126,7 +126,10 @@ def _write_xlsx(
                 cell.number_format = "yyyy-mm-dd"
                 out.append(cell)
             elif isinstance(value, Decimal):
-                out.append(value)
+                cell = WriteOnlyCell(ws, value=value)
+                if value.as_tuple().exponent == -2:  # money: always two places
+                    cell.number_format = "#,##0.00"
+                out.append(cell)
             elif isinstance(value, str):
                 if i in text_index:
                     cell = WriteOnlyCell(ws, value=neutralise(value))

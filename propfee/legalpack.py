@@ -284,7 +284,7 @@ def build(
             [
                 c.at,
                 CHANNEL_LABELS.get(c.channel, c.channel),
-                OUTCOME_LABELS.get(c.outcome, c.outcome),
+                "已送达" if c.deliveries else OUTCOME_LABELS.get(c.outcome, c.outcome),
                 REASON_LABELS.get(c.reason, c.reason),
                 c.promise_on or "",
                 c.notice_no or "",
