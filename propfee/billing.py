@@ -704,6 +704,18 @@ def _payer(start: date | None, holdings, day: date) -> int | None:
     return None
 
 
+def bills_between(conn: sqlite3.Connection, first: int, last: int) -> list[tuple]:
+    """(id, unit, item, period, from, to, fen, party, due) of the bills first..last by id: what
+    a run made."""
+    return conn.execute(
+        "SELECT b.id, u.code, f.code, b.period, b.covers_from, b.covers_to, b.amount_fen, "
+        "coalesce(p.name, ''), b.due_on FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "JOIN fee_item f ON f.id = b.fee_item_id LEFT JOIN party p ON p.id = b.party_id "
+        "WHERE b.id BETWEEN ? AND ? ORDER BY b.id",
+        (first, last),
+    ).fetchall()
+
+
 def payer_of(conn: sqlite3.Connection, unit_id: int, day: date, settings) -> int | None:
     """The party responsible for a unit on a day, without writing anything: None when it is
     the developer and the developer has no party row yet."""

@@ -203,7 +203,7 @@ def add(
     was counted on weekends alone (a year the holiday calendar does not cover)."""
     from propfee import workdays
     from propfee.billing import payer_of
-    from propfee.roster import resolve_code
+    from propfee.ledger import unit_id_of
 
     if kind not in KINDS:
         raise InvalidValue(f"--kind must be one of {', '.join(KINDS)}")
@@ -220,11 +220,7 @@ def add(
         raise InvalidValue(f"--at {at:%Y-%m-%d %H:%M} is in the future")
     unit_id = party_id = None
     if unit_code:
-        code = resolve_code(conn, unit_code)
-        row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
-        if row is None:
-            raise NotFound(f"no unit {code!r}")
-        unit_id = row[0]
+        unit_id = unit_id_of(conn, unit_code)
         party_id = payer_of(conn, unit_id, at.date(), settings)
     elif not contact_name.strip():
         raise InvalidValue("give the unit, or --name for a case from outside the estate's units")

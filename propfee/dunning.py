@@ -270,14 +270,9 @@ def contact_text(last) -> str:
 
 
 def _unit_id(conn: sqlite3.Connection, unit_code: str) -> int:
-    from propfee.roster import resolve_code
+    from propfee.ledger import unit_id_of
 
-    row = conn.execute(
-        "SELECT id FROM unit WHERE code = ?", (resolve_code(conn, unit_code),)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"no unit {unit_code!r}")
-    return row[0]
+    return unit_id_of(conn, unit_code)
 
 
 # ---------------------------------------------------------------- reminders

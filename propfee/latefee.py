@@ -217,7 +217,8 @@ def post(
 ) -> PostReport:
     """Post what has accrued by the clause and is not yet posted as 违约金 bills (inside the
     caller's transaction). The same as-of day again posts nothing."""
-    from propfee.errors import NotFound, PropfeeError
+    from propfee.errors import PropfeeError
+    from propfee.ledger import unit_id_of
     from propfee.roster import resolve_code
 
     if not settings.late_fee.has_clause:
@@ -226,10 +227,7 @@ def post(
             "contract no late fee is charged (民法典 第585条; LEGAL rule 7)"
         )
     code = resolve_code(conn, unit_code)
-    row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
-    if row is None:
-        raise NotFound(f"no unit {code!r}")
-    unit_id = row[0]
+    unit_id = unit_id_of(conn, code)
     day = as_of.isoformat()
     stamp = now.isoformat(sep=" ", timespec="seconds")
     report = PostReport(code, day, [])

@@ -368,7 +368,7 @@ def record_payment(
     allocated to the payer's choice of bills or else oldest due first, and the rest kept as
     credit. The same channel + reference again records nothing and returns the first one."""
     from propfee.billing import responsible_party
-    from propfee.errors import InvalidValue, NotFound, PropfeeError
+    from propfee.errors import InvalidValue, PropfeeError
     from propfee.roster import resolve_code
 
     if channel not in CHANNELS or channel == "opening":
@@ -384,10 +384,7 @@ def record_payment(
     if paid_on > as_of:
         raise InvalidValue(f"--date {paid_on} is in the future (today is {as_of})")
     code = resolve_code(conn, unit_code)
-    unit = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
-    if unit is None:
-        raise NotFound(f"no unit {code!r}")
-    unit_id = unit[0]
+    unit_id = unit_id_of(conn, code)
     if ref is not None:
         held = [h for h in held_refs(conn, [ref]).get(ref, []) if h.channel == channel]
         same = [h for h in held if h.unit_id == unit_id and h.amount_fen == amount_fen]
@@ -753,6 +750,31 @@ class Statement:
     @property
     def account_fen(self) -> int:
         return self.owed_fen - self.credit_fen
+
+
+def statement_party(
+    conn: sqlite3.Connection, unit_code: str, *, name: str | None, day: date, settings
+) -> int | None:
+    """The party whose statement it is: the one named, else who pays for the unit on ``day``."""
+    from propfee.billing import payer_of
+    from propfee.errors import InvalidValue, NotFound
+    from propfee.roster import resolve_code
+
+    code = resolve_code(conn, unit_code)
+    unit_id = unit_id_of(conn, code)
+    if name is None:
+        return payer_of(conn, unit_id, day, settings)
+    found = conn.execute(
+        "SELECT DISTINCT p.id FROM party p WHERE p.name = ?1 AND p.id IN ("
+        "SELECT party_id FROM bill WHERE unit_id = ?2 UNION SELECT party_id FROM payment "
+        "WHERE unit_id = ?2 UNION SELECT party_id FROM occupancy WHERE unit_id = ?2)",
+        (name.strip(), unit_id),
+    ).fetchall()
+    if not found:
+        raise NotFound(f"{name!r} has no account at {code} (see: propfee units show {code})")
+    if len(found) > 1:
+        raise InvalidValue(f"{name!r} names {len(found)} parties at {code}; use --all-parties")
+    return found[0][0]
 
 
 def statement(

@@ -95,14 +95,11 @@ def create(
     staff: str = "",
 ) -> Plan:
     """Record a signed plan (inside the caller's transaction) and log the signing."""
-    from propfee.ledger import bill_balance
+    from propfee.ledger import bill_balance, unit_id_of
     from propfee.roster import resolve_code
 
     code = resolve_code(conn, unit_code)
-    row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
-    if row is None:
-        raise NotFound(f"no unit {code!r}")
-    unit_id = row[0]
+    unit_id = unit_id_of(conn, code)
     if first_due < signed_on:
         raise InvalidValue(f"--first-due {first_due} is before the signing ({signed_on})")
     if bill_ids:

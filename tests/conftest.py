@@ -242,6 +242,32 @@ def bills(conn, code=None):
     ]
 
 
+@pytest.fixture
+def estate3(conn, tmp_path):
+    """Three homes billed for October and November 2026, for reconciling statements."""
+    estate(
+        conn,
+        tmp_path,
+        [
+            home("1-1-1001", area="80", owner="张三", phone="13812341234"),
+            home("1-1-1002", area="80", owner="李四"),
+            home("2-1-502", area="120", owner="王五"),
+        ],
+    )
+    add_fee(conn)
+    run(conn, "2026-10", "2026-11", as_of=date(2026, 11, 1))
+    return conn
+
+
+def reconcile(conn, path, profile=None, **kwargs):
+    """Reconcile a statement file as of 2026-12-01."""
+    from propfee import statements
+
+    return statements.reconcile(
+        conn, path, profile=profile, as_of=date(2026, 12, 1), now=NOW, settings=DEFAULTS, **kwargs
+    )
+
+
 MONTHS = ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
 
 

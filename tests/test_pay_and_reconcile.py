@@ -11,31 +11,9 @@ from propfee.config import DEFAULTS
 from propfee.db import transaction
 from propfee.errors import PropfeeError, RowErrors
 
-from conftest import NOW, add_fee, dump, estate, home, run
+from conftest import NOW, add_fee, dump, estate, home, reconcile, run
 
 AS_OF = date(2026, 12, 1)
-
-
-@pytest.fixture
-def estate3(conn, tmp_path):
-    estate(
-        conn,
-        tmp_path,
-        [
-            home("1-1-1001", area="80", owner="张三", phone="13812341234"),
-            home("1-1-1002", area="80", owner="李四"),
-            home("2-1-502", area="120", owner="王五"),
-        ],
-    )
-    add_fee(conn)
-    run(conn, "2026-10", "2026-11", as_of=date(2026, 11, 1))
-    return conn
-
-
-def reconcile(conn, path, profile=None, **kwargs):
-    return statements.reconcile(
-        conn, path, profile=profile, as_of=AS_OF, now=NOW, settings=DEFAULTS, **kwargs
-    )
 
 
 def payments(conn):

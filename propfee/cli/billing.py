@@ -190,13 +190,9 @@ def bill(
 def _created_bills(conn, bill_ids: list[int]) -> list[dict]:
     if not bill_ids:
         return []
-    rows = conn.execute(
-        "SELECT b.id, u.code, f.code, b.period, b.covers_from, b.covers_to, b.amount_fen, "
-        "coalesce(p.name, ''), b.due_on FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "JOIN fee_item f ON f.id = b.fee_item_id LEFT JOIN party p ON p.id = b.party_id "
-        "WHERE b.id BETWEEN ? AND ? ORDER BY b.id",
-        (min(bill_ids), max(bill_ids)),
-    )
+    from propfee.billing import bills_between
+
+    rows = bills_between(conn, min(bill_ids), max(bill_ids))
     return [
         {
             "bill": r[0],

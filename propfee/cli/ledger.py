@@ -272,7 +272,13 @@ def statement(
     last_day = parse_day(last, option="--to") if last else None
     if first_day and last_day and first_day > last_day:
         raise InvalidValue(f"--from {first_day} is after --to {last_day}")
-    party_id = None if all_parties else _statement_party(env, conn, unit, party, last_day)
+    party_id = (
+        None
+        if all_parties
+        else ledger.statement_party(
+            conn, unit, name=party, day=last_day or parse_day(None), settings=env.settings
+        )
+    )
     result = ledger.statement(conn, unit, first=first_day, last=last_day, party_id=party_id)
     rows = [
         {
@@ -338,32 +344,6 @@ def statement(
     env.out.print(
         f"期末欠费 {format_money(result.owed_fen)}  预存 {format_money(result.credit_fen)}"
     )
-
-
-def _statement_party(env, conn, unit: str, name: str | None, day) -> int | None:
-    """The party whose statement it is: the one named, else who pays for the unit on ``day``
-    (today without --to)."""
-    from propfee.billing import payer_of
-    from propfee.errors import NotFound
-    from propfee.roster import resolve_code
-
-    code = resolve_code(conn, unit)
-    row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
-    if row is None:
-        raise NotFound(f"no unit {code!r}")
-    if name is None:
-        return payer_of(conn, row[0], day or parse_day(None), env.settings)
-    found = conn.execute(
-        "SELECT DISTINCT p.id FROM party p WHERE p.name = ?1 AND p.id IN ("
-        "SELECT party_id FROM bill WHERE unit_id = ?2 UNION SELECT party_id FROM payment "
-        "WHERE unit_id = ?2 UNION SELECT party_id FROM occupancy WHERE unit_id = ?2)",
-        (name.strip(), row[0]),
-    ).fetchall()
-    if not found:
-        raise NotFound(f"{name!r} has no account at {code} (see: propfee units show {code})")
-    if len(found) > 1:
-        raise InvalidValue(f"{name!r} names {len(found)} parties at {code}; use --all-parties")
-    return found[0][0]
 
 
 def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:

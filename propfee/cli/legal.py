@@ -104,14 +104,9 @@ def latefee(
     conn = env.connect(create=False)
     unit_ids = None
     if words:
-        from propfee.errors import NotFound
-        from propfee.roster import resolve_code
+        from propfee.ledger import unit_id_of
 
-        code = resolve_code(conn, words[0])
-        row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
-        if row is None:
-            raise NotFound(f"no unit {code!r}")
-        unit_ids = [row[0]]
+        unit_ids = [unit_id_of(conn, words[0])]
     rules = env.settings.late_fee
     lines = core.late_fees(conn, as_of=day, settings=env.settings, unit_ids=unit_ids)
     data = [

@@ -260,13 +260,9 @@ def units_show(
         }
         for h in detail.history
     ]
-    from propfee.ledger import unit_bills
+    from propfee.ledger import unit_bills, unit_id_of
 
-    unit_id = (
-        env.connect()
-        .execute("SELECT id FROM unit WHERE code = ?", (detail.unit.code,))
-        .fetchone()[0]
-    )
+    unit_id = unit_id_of(env.connect(), detail.unit.code)
     bills = [
         {
             "id": b.id,
