@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from propfee.errors import DatabaseBusy, DatabaseError
+from propfee.errors import DatabaseBusy, DatabaseError, PropfeeError
 
 DEFAULT_BUSY_TIMEOUT = 60.0  # seconds; a 100k-unit import holds the lock for a few seconds
 
@@ -53,11 +53,28 @@ def connect(path: str | Path, *, create: bool = True, migrate: bool = True) -> s
     conn.row_factory = sqlite3.Row
     if migrate:
         try:
+            _backup_before_upgrade(conn, path)
             migrations.migrate(conn, path)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise translate(exc, path) from None
     return conn
+
+
+def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> None:
+    """A database made by an older propfee is copied to backups/ before it is migrated."""
+    from propfee import audit, backup, migrations
+
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if 0 < version < migrations.SCHEMA_VERSION:
+        try:
+            backup.backup(path, at=audit.now(), tag=f"before-upgrade-from-schema-{version}")
+        except PropfeeError as exc:
+            conn.close()
+            raise DatabaseError(
+                f"{path}: made by an older propfee (schema {version}); it is backed up before "
+                f"the upgrade, and the backup failed: {exc}"
+            ) from None
 
 
 def connect_scratch() -> sqlite3.Connection:
@@ -126,13 +143,19 @@ def translate(exc: sqlite3.Error, path: Path | str) -> Exception:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection, *, dry_run: bool = False) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception (or ``dry_run``) rolls everything back."""
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception (or ``dry_run``) rolls everything back.
+    Inside a command, the audit trail's row for the change is written just before COMMIT."""
+    from propfee import audit
+
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         raise translate(exc, _db_name(conn)) from None
     try:
+        snapshot = None if dry_run else audit.begin(conn)
         yield conn
+        if snapshot is not None:
+            audit.record(conn, snapshot)
     except BaseException:
         conn.rollback()
         raise

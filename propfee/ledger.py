@@ -1091,6 +1091,10 @@ def check(conn: sqlite3.Connection) -> list[Problem]:
         "GROUP BY unit_id, role HAVING count(*) > 1"
     ):
         add("occupancy", f"unit {unit} has {count} current {role}s")
+    from propfee import audit
+
+    for detail in audit.verify(conn):
+        add("audit", detail)
     return problems
 
 

@@ -429,6 +429,36 @@ def m006_owner_relations(conn: sqlite3.Connection) -> None:
     )
 
 
+def m008_audit_trail(conn: sqlite3.Connection) -> None:
+    """Who ran which write command, when, and what it changed (see propfee/audit.py).
+    Append-only: the triggers refuse any UPDATE or DELETE."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            command TEXT NOT NULL,
+            args TEXT NOT NULL DEFAULT '{}',
+            changes TEXT NOT NULL DEFAULT '{}',
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_at ON audit (at);
+        CREATE INDEX audit_operator ON audit (operator, at);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only');
+        END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only');
+        END;
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
@@ -436,6 +466,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m004_payment_ref_after_reversal,
     m005_late_fees_and_plans,
     m006_owner_relations,
+    m008_audit_trail,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -467,6 +498,7 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
                 )
                 applied += 1
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            _stamp_version(conn, version, now)
         conn.execute("COMMIT")
     except BaseException:
         conn.rollback()
@@ -474,13 +506,43 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
     return applied
 
 
+def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:
+    """Name the propfee that last migrated the file (so an older propfee can say which
+    version to install), and put an upgrade in the audit trail."""
+    from propfee import __version__, audit
+
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('propfee_version', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (__version__,),
+    )
+    if version and audit.has_trail(conn):
+        during = audit.current()
+        call = audit.Invocation(
+            "upgrade",
+            {"during": during.command} if during else {},
+            during.operator if during else audit.default_operator(),
+        )
+        audit.append(
+            conn, call, {"schema": [version, SCHEMA_VERSION], "propfee": __version__}, at=now
+        )
+
+
 def _refuse_foreign(conn: sqlite3.Connection, version: int, path: Path | str) -> None:
     from propfee import __version__
 
     if version > SCHEMA_VERSION:
+        made_by = None
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'propfee_version'").fetchone()
+            made_by = row[0] if row else None
+        except sqlite3.Error:
+            pass
+        newer = f"propfee {made_by}, schema {version}" if made_by else f"schema {version}"
+        install = f"propfee {made_by} or later" if made_by else "a newer propfee"
         raise DatabaseError(
-            f"{path}: made by a newer propfee (schema {version}); this is propfee "
-            f"{__version__} (schema {SCHEMA_VERSION}) — upgrade propfee to open it"
+            f"{path}: made by a newer propfee ({newer}); this is propfee {__version__} "
+            f"(schema {SCHEMA_VERSION}) — install {install} to open it"
         )
     if version == 0:
         tables = [

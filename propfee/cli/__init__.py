@@ -93,7 +93,21 @@ def _root(
     """
 
 
+def audited(typer_app: typer.Typer, prefix: str = "") -> None:
+    """Wrap every command so the transactions it commits are recorded in the audit trail
+    under its name, arguments and operator; write commands (the ones with --quiet) gain
+    --operator unless they have their own."""
+    from propfee.cli.common import audit_wrapper
+
+    for info in typer_app.registered_commands:
+        name = info.name or info.callback.__name__.replace("_", "-")
+        info.callback = audit_wrapper(info.callback, f"{prefix}{name}")
+    for group in typer_app.registered_groups:
+        audited(group.typer_instance, f"{prefix}{group.name} ")
+
+
 from propfee.cli import (  # noqa: E402
+    admin,
     arrears,
     billing,
     demo,
@@ -111,7 +125,9 @@ ledger.register(app)
 arrears.register(app)
 legal.register(app)
 relations.register(app)
+admin.register(app)
 demo.register(app)
+audited(app)
 
 
 def main() -> None:

@@ -167,6 +167,18 @@ class Env:
             self._settings = load_settings(settings_path(self.config, self.db_path))
         return self._settings
 
+    def backup_first(self, reason: str, *, dry_run: bool = False) -> None:
+        """With ``[backup] auto = true``, copy the database before a risky write."""
+        rules = self.settings.backup
+        if dry_run or not rules.auto or not self.db_path.is_file():
+            return
+        from propfee.backup import backup
+
+        made = backup(
+            self.db_path, at=now(), tag=f"before-{reason}", folder=rules.folder, keep=rules.keep
+        )
+        self.info(f"backed up to {made.path}")
+
     def info(self, message: str) -> None:
         if not self.quiet:
             self.err.print(message, markup=False)
@@ -309,6 +321,66 @@ def fail(env_or_none: Env | None, exc: PropfeeError, limit: int = 200) -> None:
         if len(exc.errors) > limit:
             console.print(f"… and {len(exc.errors) - limit} more (--format json lists them all)")
     console.print(f"[red]error:[/red] {_escape(str(exc))}", soft_wrap=True)
+
+
+# ---------------------------------------------------------------- the audit trail
+
+OperatorOpt = Annotated[
+    str,
+    typer.Option(
+        "--operator",
+        envvar="PROPFEE_OPERATOR",
+        metavar="NAME",
+        help="Who is doing this, for the audit trail (default: the login name).",
+    ),
+]
+
+_STAFF_OPTIONS = ("operator", "staff", "by", "cashier")
+_NOT_ARGUMENTS = {"db", "config", "quiet", "fmt"}
+
+
+def audit_wrapper(func: Callable, command: str) -> Callable:
+    """``func`` run inside ``audit.invocation`` (the command, the arguments the user gave,
+    the operator); a write command without its own --operator option gains one."""
+    import functools
+    import inspect
+
+    from propfee import audit
+
+    signature = inspect.signature(func, eval_str=True)
+    adds_operator = "quiet" in signature.parameters and "operator" not in signature.parameters
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        operator = kwargs.pop("operator", "") if adds_operator else ""
+        given = {
+            name: value
+            for name, value in kwargs.items()
+            if name not in _NOT_ARGUMENTS and value != signature.parameters[name].default
+        }
+        if not operator:
+            operator = next(
+                (
+                    kwargs[name]
+                    for name in _STAFF_OPTIONS
+                    if isinstance(kwargs.get(name), str)
+                    and not isinstance(kwargs[name], StrEnum)
+                    and kwargs[name].strip()
+                ),
+                "",
+            )
+        with audit.invocation(command, given, operator=operator, clock=lambda: now()):
+            return func(*args, **kwargs)
+
+    if adds_operator:
+        extra = inspect.Parameter(
+            "operator", inspect.Parameter.KEYWORD_ONLY, default="", annotation=OperatorOpt
+        )
+        wrapper.__signature__ = signature.replace(
+            parameters=[*signature.parameters.values(), extra]
+        )
+        wrapper.__annotations__ = {**func.__annotations__, "operator": OperatorOpt}
+    return wrapper
 
 
 def debug_enabled() -> bool:
