@@ -1,3 +1,3 @@
 """propfee: property-fee collection and owner relations over one SQLite file."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -104,6 +104,16 @@ def months_to_bill(
     return months
 
 
+def all_billed(conn: sqlite3.Connection, months: list[date]) -> bool:
+    """Whether every one of ``months`` already has bills (a re-run, not a new period)."""
+    return all(
+        conn.execute(
+            "SELECT 1 FROM bill WHERE period = ? LIMIT 1", (periods.period_label(month),)
+        ).fetchone()
+        for month in months
+    )
+
+
 def run_bills(
     conn: sqlite3.Connection,
     *,

@@ -296,6 +296,23 @@ class Complaints:
 
 
 @dataclass(frozen=True)
+class Backup:
+    """Copies of the database: where ``propfee backup`` writes them, how many it keeps, and
+    whether risky writes (a roster re-import, a reconcile, the first bill run of a period)
+    back up first."""
+
+    folder: str = "backups"  # beside the database, unless an absolute path
+    keep: int = 30  # the newest this many are kept; 0 keeps every backup
+    auto: bool = False  # back up automatically before risky writes
+
+    def check(self, file: str) -> None:
+        if self.keep < 0:
+            raise ConfigError(f"{file}: backup.keep must be 0 (keep all) or more")
+        if not self.folder.strip():
+            raise ConfigError(f"{file}: backup.folder must name a folder")
+
+
+@dataclass(frozen=True)
 class Settings:
     estate: Estate = field(default_factory=Estate)
     billing: Billing = field(default_factory=Billing)
@@ -303,6 +320,7 @@ class Settings:
     dunning: Dunning = field(default_factory=Dunning)
     late_fee: LateFee = field(default_factory=LateFee)
     complaints: Complaints = field(default_factory=Complaints)
+    backup: Backup = field(default_factory=Backup)
     language: str = "zh"
     template_dir: str = ""
     source: str = ""  # the file these came from, "" for built-in defaults
@@ -344,6 +362,7 @@ def load_settings(path: Path | None) -> Settings:
     settings.dunning.check(str(path))
     settings.late_fee.check(str(path))
     settings.complaints.check(str(path))
+    settings.backup.check(str(path))
     return settings
 
 

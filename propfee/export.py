@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -99,10 +99,27 @@ def _write_xlsx(
     text_columns: set[str],
 ) -> None:
     from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    add_sheet(workbook, sheet, headers, rows, text_columns)
+    workbook.save(path)
+
+
+def add_sheet(
+    workbook,
+    sheet: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    text_columns: set[str] = frozenset(),
+    *,
+    limit: int | None = None,
+) -> int:
+    """Append a sheet to a write-only workbook: bold frozen headers, dates as dates, money
+    with two places, formula-looking text neutralised. Stops after ``limit`` rows (Excel's
+    sheet size) and returns how many it wrote."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(sheet)
     widths = [max(8, len(h) * 2 + 2) for h in headers]
     for i, width in enumerate(widths):
@@ -116,6 +133,7 @@ def _write_xlsx(
         header_cells.append(cell)
     ws.append(header_cells)
     text_index = {i for i, h in enumerate(headers) if h in text_columns}
+    written = 0
     for row in rows:
         out = []
         for i, value in enumerate(row):
@@ -140,7 +158,10 @@ def _write_xlsx(
             else:
                 out.append(value)
         ws.append(out)
-    workbook.save(path)
+        written += 1
+        if limit is not None and written >= limit:
+            break
+    return written
 
 
 def _letter(index: int) -> str:

@@ -1830,6 +1830,10 @@ def _no_gc():
             gc.enable()
 
 
+def has_units(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM unit LIMIT 1").fetchone() is not None
+
+
 def import_roster(
     conn: sqlite3.Connection,
     path: Path,

@@ -89,6 +89,8 @@ def bill(
     day = parse_day(as_of)
     months = billing.months_to_bill(period, first, through, as_of=day)
     conn = env.connect(dry_run=dry_run)
+    if not billing.all_billed(conn, months):
+        env.backup_first("bill", dry_run=dry_run)
     with env.progress("billing") as tick, transaction(conn, dry_run=dry_run):
         report = billing.run_bills(
             conn,

@@ -477,7 +477,7 @@ def check(
 
     Allocations never exceed a bill after adjustments, each payment equals its allocations
     plus credit, credit is never negative, receipts are gapless, no orphan rows, the
-    settled-on cache is true, and PRAGMA integrity_check passes.
+    settled-on cache is true, the audit trail is unbroken, and PRAGMA integrity_check passes.
 
     Example: propfee check
     """
@@ -560,6 +560,7 @@ def reconcile(
     chosen = statements.parse_confirm(confirm or [])
     selected = statements.load_profile(profile, beside=env.db_path.parent)
     conn = env.connect(dry_run=dry_run, create=False)
+    env.backup_first("reconcile", dry_run=dry_run)
     with env.progress(f"reconciling {file.name}") as tick:
         report = statements.reconcile(
             conn,

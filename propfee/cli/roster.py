@@ -72,6 +72,8 @@ def import_units(
     try:
         column_map = roster.load_map(map_file)
         conn = env.connect(dry_run=dry_run)
+        if roster.has_units(conn):
+            env.backup_first("import-units", dry_run=dry_run)  # a re-import may update rows
         with env.progress(f"reading {file.name}") as tick:
             report = roster.import_roster(
                 conn,

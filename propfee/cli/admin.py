@@ -1,0 +1,186 @@
+"""Keeping the file safe: backup, restore, audit, export-all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from propfee.cli.common import (
+    Col,
+    ConfigOpt,
+    DbOpt,
+    Format,
+    FormatOpt,
+    QuietOpt,
+    emit,
+    now,
+    open_env,
+    parse_day,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backup")(backup)
+    app.command("restore")(restore)
+    app.command("audit")(audit_log)
+    app.command("export-all")(export_all)
+
+
+def backup(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where to write the copy: a file, or a folder [default: backups/ beside the "
+            "database, with a timestamped name]."
+        ),
+    ] = None,
+    keep: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Then keep only the newest N backups in that folder (0 keeps all) "
+            "[default: [backup] keep in the settings, 30].",
+        ),
+    ] = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Copy the database safely, even while another propfee command is writing, and verify
+    the copy (PRAGMA integrity_check). Never overwrites a file.
+
+    Example: propfee backup --keep 14
+    """
+    from propfee import backup as backups
+    from propfee.errors import PropfeeError
+
+    env = open_env(db, config, quiet)
+    rules = env.settings.backup
+    if file is not None and file.suffix == "" and not file.exists():
+        raise PropfeeError(f"{file}: no such folder (a backup file name ends in .db)")
+    made = backups.backup(
+        env.db_path,
+        file,
+        at=now(),
+        folder=rules.folder,
+        keep=rules.keep if keep is None else keep,
+    )
+    env.result(f"backed up to {made.path} ({made.size:,} bytes, schema {made.schema}, checked)")
+    for old in made.pruned:
+        env.info(f"removed old backup {old.name}")
+
+
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by propfee backup.")],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Replace the database with a backup, after checking the backup: SQLite integrity, the
+    schema version (an older one is upgraded, a newer one refused) and every propfee check
+    invariant. The current database is first copied to the backups folder. A file that fails
+    a check is refused with the reason and nothing changes.
+
+    Example: propfee restore backups/propfee-20261123-020000.db
+    """
+    from propfee import backup as backups
+
+    env = open_env(db, config, quiet)
+    done = backups.restore(env.db_path, file, at=now(), folder=env.settings.backup.folder)
+    if done.safety_copy is not None:
+        env.info(f"the database as it was is kept in {done.safety_copy}")
+    upgraded = (
+        f", upgraded from schema {done.schema_from}" if done.schema_from < done.schema else ""
+    )
+    counts = ", ".join(f"{n:,} {table}s" for table, n in done.counts.items())
+    env.result(f"restored {env.db_path} from {file}{upgraded}: {counts}")
+
+
+def audit_log(
+    since: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="From this day on.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="Up to and including this day.")
+    ] = None,
+    operator: Annotated[str | None, typer.Option(help="Only what this person did.")] = None,
+    command: Annotated[
+        str | None,
+        typer.Option(help="Only this command (e.g. pay, reverse; fees covers fees add …)."),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The audit trail: who ran which write command, when, with which arguments, and what it
+    changed (rows added per table, rows updated). Append-only; propfee check verifies it.
+
+    Example: propfee audit --since 2026-11-01 --command reverse
+    """
+    import json
+
+    from propfee import audit
+
+    env = open_env(db, config)
+    found = audit.entries(
+        env.connect(create=False),
+        since=parse_day(since, option="--since") if since else None,
+        until=parse_day(until, option="--until") if until else None,
+        operator=operator,
+        command=command,
+    )
+    rows = [
+        {
+            "id": e.id,
+            "at": e.at,
+            "operator": e.operator,
+            "command": e.command,
+            "args": e.args if fmt is Format.json else json.dumps(e.args, ensure_ascii=False),
+            "changes": e.changes if fmt is Format.json else e.summary(),
+        }
+        for e in found
+    ]
+    emit(
+        env,
+        rows,
+        (
+            Col("id", "#", "right"),
+            Col("at", "时间"),
+            Col("operator", "操作人"),
+            Col("command", "命令"),
+            Col("args", "参数"),
+            Col("changes", "变更"),
+        ),
+        fmt,
+        title=f"操作日志（{len(rows)} 条）",
+    )
+
+
+def export_all(
+    folder: Annotated[Path, typer.Argument(help="Folder for the workbook and the CSV files.")],
+    mask: Annotated[
+        bool, typer.Option("--mask", help="Mask phone and ID numbers (for the committee).")
+    ] = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Every table as a readable workbook (one sheet per table, after a 说明 sheet) plus one
+    CSV per table: money in exact yuan, the roster's Chinese column names, nothing a
+    spreadsheet would run as a formula. One consistent snapshot.
+
+    Example: propfee export-all 全量导出 --mask
+    """
+    from propfee import fullexport
+
+    env = open_env(db, config, quiet)
+    conn = env.connect(create=False)
+    with env.progress("exporting") as tick:
+        done = fullexport.export_all(conn, folder, mask=mask, at=now(), progress=tick)
+    total = sum(done.rows.values())
+    env.result(
+        f"exported {len(done.rows)} tables ({total:,} rows) to {done.workbook} and "
+        f"{done.csv_folder}/"
+    )

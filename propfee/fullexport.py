@@ -1,0 +1,218 @@
+"""Everything in the database as files a person can read — for an auditor, the owners'
+committee, or for leaving propfee: one workbook with a sheet per table (after a 说明 sheet that
+lists them), and a CSV per table.
+
+Money columns (``*_fen``) become exact yuan with two places, areas (``*_x100``) and unit prices
+(``*_x10000``) exact decimals; columns the roster names in Chinese keep those names. Text that
+a spreadsheet would run as a formula is neutralised. Everything is read in one read
+transaction, so the files are one consistent snapshot even while another command writes.
+A table longer than an Excel sheet continues on the next sheet; its CSV is always whole.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from propfee.errors import PropfeeError
+
+SHEET_ROWS = 1_048_575  # an Excel sheet's rows, less the header
+
+TITLES = {
+    "meta": "数据库信息",
+    "unit": "房屋",
+    "party": "业主与住户",
+    "occupancy": "产权与租住",
+    "fee_item": "收费项目",
+    "fee_price": "收费标准",
+    "publication": "收费公示",
+    "bill": "账单",
+    "adjustment": "调整与减免",
+    "payment": "收款",
+    "allocation": "核销",
+    "reversal": "冲正",
+    "reading": "抄表",
+    "contact": "催缴与联系记录",
+    "contact_delivery": "送达记录",
+    "plan": "分期协议",
+    "plan_installment": "分期明细",
+    "complaint": "投诉与报修",
+    "complaint_event": "投诉处理过程",
+    "audit": "操作日志",
+}
+
+# the roster's Chinese names for the columns it shares with the database
+LABELS = {
+    "unit": {
+        "code": "房号",
+        "building": "楼栋",
+        "entrance": "单元",
+        "room": "房间",
+        "floor": "楼层",
+        "kind": "房屋类型",
+        "area_x100": "建筑面积",
+        "area_basis": "面积依据",
+        "inner_area_x100": "套内面积",
+        "delivered_on": "交付日期",
+        "notes": "备注",
+    },
+    "party": {
+        "name": "姓名或名称",
+        "phones": "手机号",
+        "id_number": "身份证号",
+        "birthday": "出生日期",
+    },
+}
+TEXT_LABELS = {"房号", "楼栋", "单元", "房间", "楼层", "手机号", "身份证号"}
+
+
+@dataclass
+class ExportResult:
+    folder: Path
+    workbook: Path
+    csv_folder: Path
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    header: str
+    convert: Callable[[object], object] | None
+
+
+def tables(conn: sqlite3.Connection) -> list[str]:
+    """Every table, in the order the schema made them."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY rowid"
+        )
+    ]
+
+
+def _scaled(places: int, divisor: int) -> Callable[[object], object]:
+    quantum = Decimal(1).scaleb(-places)
+
+    def convert(value: object) -> object:
+        if value is None or value == "":
+            return None
+        return (Decimal(int(value)) / divisor).quantize(quantum)
+
+    return convert
+
+
+def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
+    from propfee.cells import mask_id, mask_phones
+
+    labels = LABELS.get(table, {})
+    columns = []
+    for row in conn.execute(f'PRAGMA table_info("{table}")'):
+        name = row[1]
+        convert = None
+        header = name
+        if name.endswith("_fen"):
+            header, convert = f"{name[:-4]}（元）", _scaled(2, 100)
+        elif name.endswith("_x100"):
+            header, convert = name[:-5], _scaled(2, 100)
+        elif name.endswith("_x10000"):
+            header, convert = name[:-7], _scaled(4, 10000)
+        if mask and "phone" in name:
+            convert = lambda v: mask_phones(v) if v else v  # noqa: E731
+        elif mask and name.endswith("id_number"):
+            convert = lambda v: mask_id(v) if v else v  # noqa: E731
+        columns.append(_Column(name, labels.get(name, header), convert))
+    return columns
+
+
+def _rows(conn: sqlite3.Connection, table: str, columns: list[_Column]) -> Iterator[list]:
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    converters = [(i, c.convert) for i, c in enumerate(columns) if c.convert is not None]
+    for raw in conn.execute(f'SELECT {names} FROM "{table}" ORDER BY rowid'):
+        row = list(raw)
+        for i, convert in converters:
+            row[i] = convert(row[i])
+        yield row
+
+
+def export_all(
+    conn: sqlite3.Connection,
+    folder: Path,
+    *,
+    mask: bool,
+    at: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportResult:
+    """Write ``propfee-export.xlsx`` and ``csv/<table>.csv`` into ``folder``."""
+    from openpyxl import Workbook
+
+    from propfee import export
+
+    if folder.exists() and not folder.is_dir():
+        raise PropfeeError(f"{folder}: is a file; give a folder for the export")
+    csv_folder = folder / "csv"
+    try:
+        csv_folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PropfeeError(f"{folder}: cannot make the folder ({exc.strerror})") from None
+    result = ExportResult(folder, folder / "propfee-export.xlsx", csv_folder)
+    conn.execute("BEGIN")  # one snapshot for every file
+    try:
+        names = tables(conn)
+        counts = {
+            name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names
+        }
+        workbook = Workbook(write_only=True)
+        summary = [[name, TITLES.get(name, ""), counts[name], f"csv/{name}.csv"] for name in names]
+        summary.append(["", "", None, ""])
+        summary.append(["导出时间", at.isoformat(sep=" ", timespec="seconds"), None, ""])
+        summary.append(["金额单位", "元（精确到分）", None, ""])
+        if mask:
+            summary.append(["隐私", "手机号、身份证号已打码", None, ""])
+        export.add_sheet(workbook, "说明", ["表", "内容", "行数", "CSV 文件"], summary)
+        for step, name in enumerate(names, start=1):
+            columns = _columns(conn, name, mask)
+            headers = [c.header for c in columns]
+            text = {c.header for c in columns if c.header in TEXT_LABELS}
+            export.write_table(
+                csv_folder / f"{name}.csv", headers, _rows(conn, name, columns), sheet=name
+            )
+            rows = _rows(conn, name, columns)
+            part = 1
+            while True:
+                sheet = name if part == 1 else f"{name} ({part})"
+                written = export.add_sheet(
+                    workbook, sheet[:31], headers, rows, text, limit=SHEET_ROWS
+                )
+                if written < SHEET_ROWS:
+                    break
+                part += 1
+            result.rows[name] = counts[name]
+            if progress is not None:
+                progress(step, len(names))
+        _save(workbook, result.workbook)
+    finally:
+        conn.rollback()
+    return result
+
+
+def _save(workbook, path: Path) -> None:
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        workbook.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise PropfeeError(f"{path}: cannot write it ({exc.strerror or exc})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,331 @@
+"""Faults, with real processes: a read-only database, the file-size limit hit mid-write, a
+database held by another process past the busy timeout, a damaged file given as the
+database, a backup taken while a bill run writes. Every time: one clear line, a non-zero exit,
+and the database intact — `propfee check` passes and nothing is lost."""
+
+import ctypes
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from propfee import db, ledger
+
+from conftest import dump, write_csv
+
+pytestmark = pytest.mark.slow
+UNITS = 400
+
+
+def propfee(*args, db_path, cwd, env=None, preexec_fn=None, wait=True):
+    command = [sys.executable, "-m", "propfee", *args, "--db", str(db_path)]
+    environment = {**os.environ, **(env or {})}
+    if not wait:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=preexec_fn,
+        )
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=preexec_fn,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def estate(tmp_path):
+    """UNITS homes, the fee published, November 2026 billed, one payment."""
+    path = tmp_path / "propfee.db"
+    rows = [["房号", "建筑面积", "业主", "手机号"]] + [
+        [f"2-1-{i:04d}", "90.00", f"业主{i}", f"1390000{i:04d}"] for i in range(UNITS)
+    ]
+    for args in (
+        ["import-units", str(write_csv(tmp_path / "roster.csv", rows)), "--as-of", "2026-10-01"],
+        [
+            "fees",
+            "add",
+            "PROP",
+            "--name",
+            "物业服务费",
+            "--basis",
+            "area",
+            "--price",
+            "2.50",
+            "--kinds",
+            "residential",
+            "--from",
+            "2020-01-01",
+        ],
+        ["fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01"],
+        ["bill", "--period", "2026-11", "--as-of", "2026-11-01"],
+        ["pay", "2-1-0001", "225.00", "--channel", "cash", "--as-of", "2026-11-10"],
+    ):
+        result = propfee(*args, db_path=path, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    return path
+
+
+def intact(path: Path, before: list[str]) -> None:
+    """Nothing changed and every invariant holds."""
+    assert dump(path) == before
+    conn = db.connect(path)
+    try:
+        assert ledger.check(conn) == []
+    finally:
+        conn.close()
+
+
+def one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+# ---------------------------------------------------------------- read-only
+
+
+PR_CAPBSET_DROP = 24
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 1, 2, 3
+
+
+def without_override():
+    """In the child: a root process loses the capabilities that let it ignore file modes (so a
+    read-only file is read-only to it, as to everyone else)."""
+    if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER):
+            if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def test_a_read_only_database_is_refused_cleanly(estate, tmp_path):
+    before = dump(estate)
+    estate.chmod(0o444)
+    try:
+        result = propfee(
+            "pay",
+            "2-1-0002",
+            "100",
+            "--channel",
+            "cash",
+            "--as-of",
+            "2026-11-11",
+            db_path=estate,
+            cwd=tmp_path,
+            preexec_fn=without_override,
+        )
+        assert result.returncode == 1
+        assert "read-only" in one_line(result.stderr)
+        # reading still works
+        listed = propfee(
+            "units",
+            "list",
+            "--format",
+            "csv",
+            db_path=estate,
+            cwd=tmp_path,
+            preexec_fn=without_override,
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout.count("\n") == UNITS + 1
+    finally:
+        estate.chmod(0o600)
+    intact(estate, before)
+
+
+# ---------------------------------------------------------------- disk full
+
+
+def file_limit(size: int):
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def test_the_file_size_limit_hit_mid_bill_run_leaves_the_database_as_it_was(estate, tmp_path):
+    before = dump(estate)
+    result = propfee(
+        "bill",
+        "--from",
+        "2026-12",
+        "--through",
+        "2027-06",
+        "--as-of",
+        "2026-11-30",
+        db_path=estate,
+        cwd=tmp_path,
+        preexec_fn=file_limit(48 * 1024),
+    )
+    assert result.returncode == 1
+    assert "cannot write the database" in one_line(result.stderr)
+    intact(estate, before)
+    # the same run with room to write succeeds
+    again = propfee(
+        "bill",
+        "--from",
+        "2026-12",
+        "--through",
+        "2027-06",
+        "--as-of",
+        "2026-11-30",
+        db_path=estate,
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+
+
+def test_the_file_size_limit_hit_mid_backup_leaves_no_backup(estate, tmp_path):
+    before = dump(estate)
+    result = propfee("backup", db_path=estate, cwd=tmp_path, preexec_fn=file_limit(32 * 1024))
+    assert result.returncode == 1
+    assert "cannot write the backup" in one_line(result.stderr)
+    assert list((tmp_path / "backups").iterdir()) == []
+    intact(estate, before)
+
+
+# ---------------------------------------------------------------- locked
+
+
+HOLD = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE meta SET value = value")
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.rollback()
+"""
+
+
+def test_a_database_held_past_the_busy_timeout_exits_75(estate, tmp_path):
+    before = dump(estate)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(estate), "8"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        result = propfee(
+            "pay",
+            "2-1-0002",
+            "100",
+            "--channel",
+            "cash",
+            "--as-of",
+            "2026-11-11",
+            db_path=estate,
+            cwd=tmp_path,
+            env={"PROPFEE_BUSY_TIMEOUT": "1"},
+        )
+        assert time.monotonic() - started < 7
+        assert result.returncode == 75
+        assert "another propfee command is still writing" in one_line(result.stderr)
+    finally:
+        holder.kill()
+        holder.wait()
+    intact(estate, before)
+
+
+def test_overlapping_runs_wait_for_each_other(estate, tmp_path):
+    runs = [
+        propfee(
+            "bill",
+            "--from",
+            "2026-12",
+            "--through",
+            "2027-03",
+            "--as-of",
+            "2026-11-30",
+            db_path=estate,
+            cwd=tmp_path,
+            wait=False,
+        )
+        for _ in range(2)
+    ]
+    outcomes = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
+    assert [code for code, _ in outcomes] == [0, 0], outcomes
+    conn = db.connect(estate)
+    assert conn.execute("SELECT count(*) FROM bill WHERE period >= '2026-12'").fetchone()[0] == (
+        UNITS * 4
+    )
+    assert ledger.check(conn) == []
+
+
+# ---------------------------------------------------------------- damaged files
+
+
+@pytest.mark.parametrize("kind", ["garbage", "truncated", "empty-header"])
+def test_a_damaged_file_given_as_the_database(estate, tmp_path, kind):
+    bad = tmp_path / f"{kind}.db"
+    data = estate.read_bytes()
+    if kind == "garbage":
+        bad.write_bytes(os.urandom(64 * 1024))
+    elif kind == "truncated":
+        bad.write_bytes(data[: len(data) // 2])
+    else:
+        bad.write_bytes(data[:100] + b"\0" * 4000)
+    original = bad.read_bytes()
+    for args in (
+        ["units", "list"],
+        ["pay", "2-1-0002", "100", "--channel", "cash", "--as-of", "2026-11-11"],
+        ["check"],
+    ):
+        result = propfee(*args, db_path=bad, cwd=tmp_path)
+        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+        assert str(bad) in result.stderr or "damaged" in result.stderr or "problem" in result.stderr
+    assert bad.read_bytes() == original
+
+
+# ---------------------------------------------------------------- backup during a write
+
+
+def test_a_backup_taken_while_a_bill_run_writes_holds_none_or_all_of_it(estate, tmp_path):
+    bill = propfee(
+        "bill",
+        "--from",
+        "2026-12",
+        "--through",
+        "2027-11",
+        "--as-of",
+        "2026-11-30",
+        db_path=estate,
+        cwd=tmp_path,
+        wait=False,
+    )
+    wal = Path(f"{estate}-wal")
+    deadline = time.monotonic() + 60
+    while bill.poll() is None and time.monotonic() < deadline:
+        if wal.exists() and wal.stat().st_size > 64 * 1024:
+            break  # the run is writing
+        time.sleep(0.005)
+    copy = tmp_path / "during.db"
+    taken = propfee("backup", str(copy), db_path=estate, cwd=tmp_path)
+    assert taken.returncode == 0, taken.stderr
+    assert bill.wait(timeout=300) == 0, bill.stderr.read()
+    restored = tmp_path / "restored.db"
+    back = propfee("restore", str(copy), db_path=restored, cwd=tmp_path)
+    assert back.returncode == 0, back.stderr
+    conn = sqlite3.connect(restored)
+    count = conn.execute("SELECT count(*) FROM bill WHERE period >= '2026-12'").fetchone()[0]
+    assert count in (0, UNITS * 12)
+    assert ledger.check(db.connect(restored)) == []
+    checked = propfee("check", db_path=restored, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr

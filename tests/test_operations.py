@@ -1,0 +1,468 @@
+"""Keeping the file safe: the audit trail, backup and restore, upgrades, the full export."""
+
+import csv
+import json
+import os
+import sqlite3
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from propfee import audit, backup, db, ledger, migrations
+from propfee.errors import DatabaseError, PropfeeError
+
+from conftest import CLI_NOW, dump, estate, home, write_csv
+
+ROSTER = [
+    ["房号", "建筑面积", "业主", "手机号", "身份证号", "备注"],
+    ["1-1-101", "100.00", "张三", "13800001111", "", '=HYPERLINK("x")'],
+    ["1-1-102", "88.50", "李四", "13900002222", "", ""],
+]
+PROP = [
+    "fees",
+    "add",
+    "PROP",
+    "--name",
+    "物业服务费",
+    "--basis",
+    "area",
+    "--price",
+    "2.50",
+    "--kinds",
+    "residential",
+    "--from",
+    "2020-01-01",
+]
+
+
+@pytest.fixture
+def billed(cli, tmp_path):
+    """Two homes, the fee published, November billed; 张三 has paid 100.00."""
+    steps = [
+        ("import-units", str(write_csv(tmp_path / "roster.csv", ROSTER)), "--operator", "小王"),
+        (*PROP, "--operator", "小王"),
+        ("fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01"),
+        ("bill", "--period", "2026-11", "--as-of", "2026-11-01", "--operator", "会计老李"),
+        (
+            "pay",
+            "1-1-101",
+            "100.00",
+            "--channel",
+            "cash",
+            "--cashier",
+            "李娜",
+            "--as-of",
+            "2026-11-10",
+        ),
+    ]
+    for args in steps:
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+    return cli
+
+
+def trail(db_path):
+    with sqlite3.connect(db_path) as conn:
+        return [
+            (op, cmd, json.loads(args), json.loads(changes))
+            for op, cmd, args, changes in conn.execute(
+                "SELECT operator, command, args, changes FROM audit ORDER BY id"
+            )
+        ]
+
+
+# ---------------------------------------------------------------- the audit trail
+
+
+def test_every_write_records_who_what_and_how_much(billed, db_path):
+    rows = trail(db_path)
+    by_command = {cmd: (op, args, changes) for op, cmd, args, changes in rows}
+    op, args, changes = by_command["import-units"]
+    assert op == "小王"
+    assert changes["added"] == {"unit": 2, "party": 2, "occupancy": 2}
+    assert by_command["fees add"][0] == "小王"
+    op, args, changes = by_command["bill"]
+    assert (op, args["period"], changes["added"]["bill"]) == ("会计老李", "2026-11", 2)
+    op, args, changes = by_command["pay"]
+    # the cashier is who took the money; without --operator she is the one recorded
+    assert op == "李娜" and args["amount"] == "100.00" and args["channel"] == "cash"
+    assert changes["added"] == {"payment": 1, "allocation": 1}
+    assert [cmd for _, cmd, _, _ in rows] == [
+        "import-units",
+        "fees add",
+        "fees publish",
+        "bill",
+        "pay",
+    ]
+
+
+def test_the_operator_comes_from_the_option_then_the_environment_then_the_login(
+    billed, db_path, monkeypatch
+):
+    monkeypatch.setenv("PROPFEE_OPERATOR", "夜班小赵")
+    assert (
+        billed("pay", "1-1-102", "10", "--channel", "cash", "--as-of", "2026-11-11").exit_code == 0
+    )
+    monkeypatch.delenv("PROPFEE_OPERATOR")
+    monkeypatch.setattr(audit.getpass, "getuser", lambda: "estate-pc")
+    assert (
+        billed("pay", "1-1-102", "20", "--channel", "cash", "--as-of", "2026-11-11").exit_code == 0
+    )
+    assert [op for op, *_ in trail(db_path)][-2:] == ["夜班小赵", "estate-pc"]
+
+
+def test_a_rerun_or_a_dry_run_adds_nothing_to_the_trail(billed, db_path):
+    before = len(trail(db_path))
+    assert billed("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
+    assert (
+        billed("bill", "--period", "2026-12", "--as-of", "2026-11-01", "--dry-run").exit_code == 0
+    )
+    assert len(trail(db_path)) == before
+
+
+def test_reversal_and_the_audit_listing(billed, db_path):
+    result = billed(
+        "reverse",
+        "2026-000001",
+        "--reason",
+        "误收",
+        "--operator",
+        "财务主管",
+        "--as-of",
+        "2026-11-12",
+    )
+    assert result.exit_code == 0, result.output
+    listed = json.loads(billed("audit", "--command", "reverse", "-f", "json").stdout)
+    assert len(listed) == 1
+    assert listed[0]["operator"] == "财务主管" and listed[0]["changes"]["added"] == {
+        "reversal": 1,
+        "allocation": 1,
+    }
+    assert listed[0]["at"] == CLI_NOW.isoformat(sep=" ")
+    fees = json.loads(billed("audit", "--command", "fees", "-f", "json").stdout)
+    assert [e["command"] for e in fees] == ["fees add", "fees publish"]
+    mine = json.loads(billed("audit", "--operator", "小王", "-f", "json").stdout)
+    assert {e["command"] for e in mine} == {"import-units", "fees add"}
+    assert json.loads(billed("audit", "--since", "2027-07-01", "-f", "json").stdout) == []
+    table = billed("audit").stdout
+    assert "会计老李" in table and "bill +2" in table
+
+
+def test_the_trail_is_append_only_and_check_notices_tampering(billed, db_path):
+    raw = sqlite3.connect(db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        raw.execute("UPDATE audit SET operator = 'nobody' WHERE id = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        raw.execute("DELETE FROM audit WHERE id = 2")
+    assert billed("check").exit_code == 0
+    # someone who drops the trigger to edit a row is still caught
+    raw.execute("DROP TRIGGER audit_no_update")
+    raw.execute("UPDATE audit SET operator = 'nobody' WHERE id = 4")
+    raw.commit()
+    raw.close()
+    result = billed("check")
+    assert result.exit_code == 1
+    assert "audit_no_update" in result.stderr and "row 4 was changed" in result.stderr
+
+
+def test_check_notices_a_removed_row(billed, db_path):
+    raw = sqlite3.connect(db_path)
+    raw.execute("DROP TRIGGER audit_no_delete")
+    raw.execute("DELETE FROM audit WHERE id = 2")
+    raw.commit()
+    raw.close()
+    problems = ledger.check(db.connect(db_path))
+    assert any("rows 2–2 are missing" in p.detail for p in problems)
+
+
+# ---------------------------------------------------------------- backup and restore
+
+
+def test_backup_writes_a_checked_self_contained_copy_and_prunes(billed, db_path, tmp_path):
+    result = billed("backup")
+    assert result.exit_code == 0, result.output
+    made = sorted((tmp_path / "backups").iterdir())
+    assert [p.name for p in made] == ["propfee-20270630-120000.db"]
+    copy = made[0]
+    assert oct(copy.stat().st_mode & 0o777) == "0o600"
+    assert not (tmp_path / "backups" / "propfee-20270630-120000.db-wal").exists()
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert conn.execute("SELECT count(*) FROM bill").fetchone()[0] == 2
+    # the same second again gets its own name; --keep prunes the oldest
+    assert billed("backup").exit_code == 0
+    assert billed("backup", "--keep", "2").exit_code == 0
+    names = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert names == ["propfee-20270630-120000.2.db", "propfee-20270630-120000.3.db"]
+
+
+def test_backup_to_a_named_file_never_overwrites(billed, tmp_path):
+    target = tmp_path / "copy.db"
+    assert billed("backup", str(target)).exit_code == 0
+    again = billed("backup", str(target))
+    assert again.exit_code == 1 and "never overwrites" in again.stderr
+    missing = billed("backup", str(tmp_path / "nowhere" / "x.db"))
+    assert missing.exit_code == 1
+
+
+def test_restore_round_trip_keeps_a_safety_copy(billed, db_path, tmp_path):
+    target = tmp_path / "before-the-mistake.db"
+    assert billed("backup", str(target)).exit_code == 0
+    assert (
+        billed("pay", "1-1-102", "50", "--channel", "cash", "--as-of", "2026-11-12").exit_code == 0
+    )
+    result = billed("restore", str(target))
+    assert result.exit_code == 0, result.output
+    conn = db.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM payment").fetchone()[0] == 1
+    assert ledger.check(conn) == []
+    last = conn.execute("SELECT command, changes FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    assert last[0] == "restore" and "before-the-mistake.db" in last[1]
+    safety = list((tmp_path / "backups").glob("propfee-*-before-restore.db"))
+    assert len(safety) == 1
+    with sqlite3.connect(safety[0]) as kept:
+        assert kept.execute("SELECT count(*) FROM payment").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda p: p.write_bytes(b"this is not a database at all" * 100), "not an SQLite"),
+        (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 3]), "refused"),
+        (lambda p: _corrupt_pages(p), "refused"),
+    ],
+    ids=["garbage", "truncated", "corrupted"],
+)
+def test_restore_refuses_a_bad_file_and_changes_nothing(billed, db_path, tmp_path, damage, reason):
+    bad = tmp_path / "bad.db"
+    assert billed("backup", str(bad)).exit_code == 0
+    damage(bad)
+    before = dump(db_path)
+    result = billed("restore", str(bad))
+    assert result.exit_code == 1
+    assert reason in result.stderr and "nothing" in result.stderr
+    assert dump(db_path) == before
+    assert not list((tmp_path / "backups").glob("*before-restore*"))
+
+
+def _corrupt_pages(path):
+    data = bytearray(path.read_bytes())
+    for offset in range(4096 * 2, len(data), 4096):
+        data[offset : offset + 64] = b"\xff" * 64
+    path.write_bytes(bytes(data))
+
+
+def test_restore_refuses_a_file_that_fails_check(billed, db_path, tmp_path):
+    bad = tmp_path / "inconsistent.db"
+    assert billed("backup", str(bad)).exit_code == 0
+    with sqlite3.connect(bad) as raw:
+        raw.execute("UPDATE allocation SET amount_fen = amount_fen + 1")
+    before = dump(db_path)
+    result = billed("restore", str(bad))
+    assert result.exit_code == 1 and "propfee check fails" in result.stderr
+    assert dump(db_path) == before
+
+
+def test_restore_refuses_a_newer_propfee_file(billed, db_path, tmp_path):
+    newer = tmp_path / "newer.db"
+    assert billed("backup", str(newer)).exit_code == 0
+    with sqlite3.connect(newer) as raw:
+        raw.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 1}")
+        raw.execute("UPDATE meta SET value = '9.9.0' WHERE key = 'propfee_version'")
+    result = billed("restore", str(newer))
+    assert result.exit_code == 1
+    assert "propfee 9.9.0" in result.stderr and "this is propfee" in result.stderr
+
+
+def test_restore_into_a_new_place(billed, tmp_path):
+    target = tmp_path / "copy.db"
+    assert billed("backup", str(target)).exit_code == 0
+    fresh = tmp_path / "elsewhere.db"
+    result = billed("restore", str(target), db=fresh)
+    assert result.exit_code == 0, result.output
+    assert ledger.check(db.connect(fresh)) == []
+
+
+def test_auto_backup_before_risky_writes(billed, tmp_path):
+    (tmp_path / "propfee.toml").write_text("[backup]\nauto = true\nkeep = 5\n", encoding="utf-8")
+    assert billed("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
+    assert not (tmp_path / "backups").exists()  # a re-run of a billed period is not risky
+    assert billed("bill", "--period", "2026-12", "--as-of", "2026-11-01").exit_code == 0
+    assert billed("import-units", str(tmp_path / "roster.csv")).exit_code == 0
+    made = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert made == [
+        "propfee-20270630-120000-before-bill.db",
+        "propfee-20270630-120000-before-import-units.db",
+    ]
+
+
+# ---------------------------------------------------------------- upgrades
+
+
+def first_schema_database(path):
+    """A database as the first propfee schema made it, with a unit in it."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("BEGIN")
+    raw.execute(
+        "CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL)"
+    )
+    migrations.m001_roster(raw)
+    raw.execute("INSERT INTO _migrations VALUES (1, 'm001_roster', '2026-01-01 00:00:00')")
+    stamp = "2026-01-01 00:00:00"
+    raw.execute(
+        "INSERT INTO unit (code, building, room, kind, area_x100, created_at, updated_at) "
+        "VALUES ('1-1-101', '1', '101', 'residential', 10000, ?, ?)",
+        (stamp, stamp),
+    )
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute("COMMIT")
+    raw.close()
+
+
+def test_an_older_database_is_backed_up_then_upgraded(cli, db_path, tmp_path):
+    first_schema_database(db_path)
+    result = cli("units", "list", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert [u["code"] for u in json.loads(result.stdout)] == ["1-1-101"]
+    conn = db.connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+    assert ledger.check(conn) == []
+    copies = list((tmp_path / "backups").glob("propfee-*-before-upgrade-from-schema-1.db"))
+    assert len(copies) == 1
+    with sqlite3.connect(copies[0]) as old:
+        assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    command, changes = conn.execute("SELECT command, changes FROM audit").fetchone()
+    assert command == "upgrade"
+    assert json.loads(changes)["schema"] == [1, migrations.SCHEMA_VERSION]
+
+
+def test_restore_upgrades_an_older_backup(cli, db_path, tmp_path):
+    old = tmp_path / "old.db"
+    first_schema_database(old)
+    result = cli("restore", str(old))
+    assert result.exit_code == 0, result.output
+    assert "upgraded from schema 1" in result.stdout
+    assert db.connect(db_path).execute("SELECT code FROM unit").fetchall()[0][0] == "1-1-101"
+
+
+def test_a_newer_database_is_refused_naming_both_versions(db_path):
+    db.connect(db_path).close()
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 3}")
+        raw.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('propfee_version', '3.1.0')")
+    with pytest.raises(DatabaseError) as caught:
+        db.connect(db_path)
+    message = str(caught.value)
+    from propfee import __version__
+
+    assert "propfee 3.1.0" in message and f"this is propfee {__version__}" in message
+
+
+def test_an_upgrade_that_cannot_back_up_is_refused(db_path, tmp_path):
+    first_schema_database(db_path)
+    (tmp_path / "backups").write_text("a file where the folder should be")
+    with pytest.raises(DatabaseError, match="backup failed"):
+        db.connect(db_path)
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+# ---------------------------------------------------------------- the full export
+
+
+def test_export_all_writes_every_table_readably(billed, tmp_path):
+    result = billed("export-all", str(tmp_path / "out"), "--mask")
+    assert result.exit_code == 0, result.output
+    from openpyxl import load_workbook
+
+    book = load_workbook(tmp_path / "out" / "propfee-export.xlsx", read_only=True)
+    assert book.sheetnames[0] == "说明"
+    for table in ("unit", "party", "bill", "payment", "allocation", "audit"):
+        assert table in book.sheetnames
+        assert (tmp_path / "out" / "csv" / f"{table}.csv").is_file()
+    units = list(book["unit"].iter_rows(values_only=True))
+    header = units[0]
+    assert "房号" in header and "建筑面积" in header
+    first = dict(zip(header, units[1], strict=True))
+    assert first["房号"] == "1-1-101"
+    assert Decimal(str(first["建筑面积"])) == Decimal("100.00")
+    assert first["备注"] == '\'=HYPERLINK("x")'  # never a live formula
+    bills = list(book["bill"].iter_rows(values_only=True))
+    amounts = sorted(Decimal(str(row[bills[0].index("amount（元）")])) for row in bills[1:])
+    assert amounts == [Decimal("221.25"), Decimal("250.00")]
+    parties = list(book["party"].iter_rows(values_only=True))
+    phones = {row[parties[0].index("手机号")] for row in parties[1:]}
+    assert phones == {"138****1111", "139****2222"}
+    with (tmp_path / "out" / "csv" / "payment.csv").open(encoding="utf-8-sig") as handle:
+        payment = list(csv.DictReader(handle))
+    assert payment[0]["amount（元）"] == "100.00"
+
+
+def test_export_all_unmasked_keeps_phones(billed, tmp_path):
+    assert billed("export-all", str(tmp_path / "out")).exit_code == 0
+    with (tmp_path / "out" / "csv" / "party.csv").open(encoding="utf-8-sig") as handle:
+        phones = {row["手机号"] for row in csv.DictReader(handle)}
+    assert phones == {"13800001111", "13900002222"}
+
+
+def test_export_all_into_a_file_is_an_error(billed, tmp_path):
+    (tmp_path / "taken").write_text("x")
+    result = billed("export-all", str(tmp_path / "taken"))
+    assert result.exit_code == 1 and "is a file" in result.stderr
+
+
+# ---------------------------------------------------------------- core
+
+
+def test_backup_of_a_missing_database_is_an_error(tmp_path):
+    with pytest.raises(PropfeeError, match="no such database"):
+        backup.backup(tmp_path / "none.db", at=datetime(2026, 1, 1))
+
+
+def test_core_calls_outside_a_command_are_not_audited(conn, tmp_path):
+    estate(conn, tmp_path, [home("1-1-101")])
+    assert conn.execute("SELECT count(*) FROM unit").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------- cron
+
+
+def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
+    """Every line of the README's crontab, run as cron would (with the day pinned): exit 0 and
+    nothing on stdout or stderr."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```crontab\n(.*?)```", readme, re.S).group(1)
+    env = {**os.environ, "PROPFEE_OPERATOR": "cron", "PROPFEE_DB": str(db_path)}
+    jobs = []
+    for line in block.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        if "=" in line.split()[0]:
+            continue  # the variables: set above, with the test database
+        command = " ".join(line.split()[5:]).replace("\\%", "%")
+        command = command.replace("/srv/propfee", str(tmp_path))
+        command = command.replace("$(date +%F)", "2026-12-01")
+        command = re.sub(r"\bpropfee (bill|remind)\b", r"propfee \1 --as-of 2026-12-01", command)
+        command = command.replace("report daily", "report daily --date 2026-12-01")
+        command = command.replace("propfee ", f"{sys.executable} -m propfee ")
+        jobs.append(command)
+    assert len(jobs) == 4
+    (tmp_path / "日结").mkdir()
+    before = len(trail(db_path))
+    for command in jobs:
+        done = subprocess.run(
+            ["bash", "-c", command], env=env, capture_output=True, text=True, cwd=tmp_path
+        )
+        assert (done.returncode, done.stdout, done.stderr) == (0, "", ""), command
+    assert list((tmp_path / "backups").glob("propfee-*.db"))
+    assert (tmp_path / "日结" / "2026-12-01.csv").is_file()
+    assert {op for op, *_ in trail(db_path)[before:]} == {"cron"}
+    assert {cmd for _, cmd, *_ in trail(db_path)[before:]} >= {"bill", "remind"}
