@@ -102,6 +102,7 @@ from propfee.cli import (  # noqa: E402
     legal,
     relations,
     roster,
+    surveys,
 )
 
 roster.register(app)
@@ -111,6 +112,7 @@ ledger.register(app)
 arrears.register(app)
 legal.register(app)
 relations.register(app)
+surveys.register(app)
 demo.register(app)
 
 
