@@ -253,7 +253,7 @@ def read_survey(conn: sqlite3.Connection, path: Path, *, scale: int | None = Non
         return _read_body(
             conn,
             file,
-            sheet.name,
+            "" if sheet.name == file else sheet.name,  # a CSV file: one table
             header_row,
             (known, labels),
             candidates,
