@@ -949,6 +949,11 @@ def survey_report(
     previous = find_survey(conn, compare) if compare else None
     if previous is not None and previous.id == survey.id:
         raise InvalidValue("--compare names the survey itself; name an earlier one")
+    if previous is not None and previous.scale != survey.scale:
+        raise InvalidValue(
+            f"{survey.name} is on a {survey.scale}-point scale and {previous.name} on a "
+            f"{previous.scale}-point one; their means cannot be compared"
+        )
     scale = survey.scale
     responses, scores = _answers(conn, survey.id)
     weights_set = settings.survey.weights
@@ -961,9 +966,7 @@ def survey_report(
         _, old = _answers(conn, previous.id)
         for answer in old.values():
             for d, s in answer.items():
-                before.setdefault(d, []).append(
-                    s * scale // previous.scale if previous.scale != scale else s
-                )
+                before.setdefault(d, []).append(s)
     stats = []
     for d, values in by_dimension.items():
         mean = _mean(values)

@@ -264,6 +264,8 @@ def test_ten_points_building_room_columns_and_a_date_column(surveyed, tmp_path):
     # 2-101 5.5 → 2.75 不满意
     assert surveys.fmt(r.index, 1) == "72.5"
     assert [b.units for b in r.by_band] == [1, 0, 1]
+    with pytest.raises(InvalidValue, match="cannot be compared"):
+        report(surveyed, name="十分制", compare="2026秋")
     with pytest.raises(RowErrors, match="1 bad row"), transaction(surveyed):
         words = write_csv(tmp_path / "words.csv", [["房号", "保洁"], ["1-101", "满意"]])
         surveys.import_survey(surveyed, words, name="词", held_on=DAY, scale=10, now=NOW)
@@ -363,3 +365,17 @@ def test_the_demo_survey(tmp_path):
     assert on_time > long_late  # the demo's satisfaction goes with payment
     assert r.by_band[0].rate > r.by_band[2].rate
     assert (tmp_path / "demo" / "满意度调查-2026.xlsx").is_file()
+
+
+def test_weights_in_the_settings_file(tmp_path):
+    from propfee.config import load_settings
+
+    path = tmp_path / "propfee.toml"
+    path.write_text("[survey.weights]\n'服务态度' = 2\n'总体满意度' = 0\n", encoding="utf-8")
+    assert load_settings(path).survey.weights == {"服务态度": 2, "总体满意度": 0}
+    path.write_text('[survey.weights]\n"保洁" = "high"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"survey\.weights\.保洁"):
+        load_settings(path)
+    path.write_text("[survey]\nweights = { '保洁' = -1 }\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="0 or more"):
+        load_settings(path)
