@@ -313,6 +313,19 @@ class Backup:
 
 
 @dataclass(frozen=True)
+class Survey:
+    """Satisfaction surveys: each question's weight in the satisfaction index, by its name
+    as the questionnaire heads it (a question not named weighs 1; 0 leaves it out)."""
+
+    weights: dict[str, int] = field(default_factory=dict)
+
+    def check(self, file: str) -> None:
+        for name, weight in self.weights.items():
+            if weight < 0:
+                raise ConfigError(f'{file}: survey.weights."{name}" must be 0 or more')
+
+
+@dataclass(frozen=True)
 class Settings:
     estate: Estate = field(default_factory=Estate)
     billing: Billing = field(default_factory=Billing)
@@ -321,6 +334,7 @@ class Settings:
     late_fee: LateFee = field(default_factory=LateFee)
     complaints: Complaints = field(default_factory=Complaints)
     backup: Backup = field(default_factory=Backup)
+    survey: Survey = field(default_factory=Survey)
     language: str = "zh"
     template_dir: str = ""
     source: str = ""  # the file these came from, "" for built-in defaults
@@ -363,6 +377,7 @@ def load_settings(path: Path | None) -> Settings:
     settings.late_fee.check(str(path))
     settings.complaints.check(str(path))
     settings.backup.check(str(path))
+    settings.survey.check(str(path))
     return settings
 
 

@@ -86,6 +86,7 @@ class DemoReport:
     reminder_dir: Path | None = None
     legal_unit: str = ""  # one unit worth a legal pack
     cases: list[str] = field(default_factory=list)  # complaint numbers
+    survey: object = None  # SurveyReport of the year's satisfaction survey
 
 
 def sample_file(name: str) -> Path:
@@ -131,6 +132,7 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
         report = roster.import_roster(conn, roster_file, as_of=as_of, now=now)
         result = DemoReport(folder, db_path, report, [settings, roster_file], replaced)
         _bill_a_year(conn, result, settings_loaded, as_of=as_of, now=now)
+        _survey(conn, result, settings_loaded, as_of=as_of, now=now)
     finally:
         conn.close()
     return result
@@ -471,6 +473,48 @@ def _pay_the_year(conn, settings, *, as_of: date, now: datetime, rng) -> dict[st
                 cashier="李娜" if channel == "cash" else "",
             )
     return habits
+
+
+def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:
+    """The year's satisfaction survey, held five days ago: the shipped questionnaire answers
+    (survey_2026.xlsx), handed to the homes that answered so that the least satisfied answers
+    come more often from homes in arrears — as at a real estate — then imported and read."""
+    import random
+    from datetime import time, timedelta
+
+    from openpyxl import load_workbook
+
+    from propfee import arrears, surveys
+
+    held_on = as_of - timedelta(days=5)
+    now = max(now, datetime.combine(as_of, time(23, 59)))
+    workbook = load_workbook(sample_file("survey_2026.xlsx"))
+    ws = workbook.active
+    answered = []  # (row, mean score) of the rows that name a unit and answer
+    for row in range(3, ws.max_row + 1):
+        code = ws.cell(row, 2).value
+        scores = [ws.cell(row, c).value for c in range(3, 11)]
+        numbers = [surveys.SCORE_WORDS.get(v, v) for v in scores if v not in (None, "")]
+        if code and numbers:
+            answered.append((row, sum(numbers) / len(numbers)))
+        if ws.cell(row, 13).value is not None:
+            ws.cell(row, 13).value = held_on - timedelta(days=row % 7)
+    late = {r.unit: r.days_overdue for r in arrears.overdue(conn, as_of=held_on, settings=settings)}
+    rng = random.Random(as_of.toordinal())
+    codes = sorted(
+        (ws.cell(row, 2).value for row, _ in answered),
+        key=lambda code: -(late.get(code, 0) + rng.uniform(0, 60)),
+    )
+    for (row, _), code in zip(sorted(answered, key=lambda a: a[1]), codes, strict=True):
+        ws.cell(row, 2).value = code
+    path = result.folder / f"满意度调查-{held_on.year}.xlsx"
+    workbook.save(path)
+    result.files.append(path)
+    with db.transaction(conn):
+        surveys.import_survey(
+            conn, path, name=f"{held_on.year}年度", held_on=held_on, scale=5, now=now
+        )
+    result.survey = surveys.survey_report(conn, name=None, compare=None, settings=settings, at=now)
 
 
 def _is_demo(conn) -> bool:

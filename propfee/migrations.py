@@ -429,6 +429,46 @@ def m006_owner_relations(conn: sqlite3.Connection) -> None:
     )
 
 
+def m007_surveys(conn: sqlite3.Connection) -> None:
+    """Satisfaction surveys: each imported file once (its name and content hash), a row per
+    respondent (the unit, or none when anonymous) and an integer score per question answered."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE survey (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            held_on TEXT NOT NULL,
+            scale INTEGER NOT NULL CHECK (scale IN (5, 10)),
+            dimensions TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            sha256 TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        CREATE INDEX survey_sha ON survey (sha256);
+
+        CREATE TABLE survey_response (
+            id INTEGER PRIMARY KEY,
+            survey_id INTEGER NOT NULL REFERENCES survey (id),
+            sheet TEXT NOT NULL DEFAULT '',
+            row INTEGER NOT NULL,
+            unit_id INTEGER REFERENCES unit (id),
+            recommend INTEGER CHECK (recommend IS NULL OR recommend BETWEEN 0 AND 10),
+            comment TEXT NOT NULL DEFAULT '',
+            UNIQUE (survey_id, sheet, row)
+        );
+        CREATE INDEX survey_response_unit ON survey_response (unit_id);
+
+        CREATE TABLE survey_score (
+            response_id INTEGER NOT NULL REFERENCES survey_response (id),
+            dimension TEXT NOT NULL,
+            score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 10),
+            PRIMARY KEY (response_id, dimension)
+        );
+        """,
+    )
+
+
 def m008_audit_trail(conn: sqlite3.Connection) -> None:
     """Who ran which write command, when, and what it changed (see propfee/audit.py).
     Append-only: the triggers refuse any UPDATE or DELETE."""
@@ -466,6 +506,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m004_payment_ref_after_reversal,
     m005_late_fees_and_plans,
     m006_owner_relations,
+    m007_surveys,
     m008_audit_trail,
 ]
 

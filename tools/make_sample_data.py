@@ -272,6 +272,104 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     wb.save(OUT / "roster.xlsx")
     print(f"wrote {OUT / 'roster.xlsx'}: {len(rows)} units")
+    make_survey()
+
+
+QUESTIONS = {  # question -> how it tends to score against a respondent's mood
+    "服务态度": 0.3,
+    "服务效率": -0.1,
+    "保洁": 0.0,
+    "安保": 0.1,
+    "绿化": 0.2,
+    "维修": -0.4,
+    "收费透明": -0.3,
+    "总体满意度": 0.0,
+}
+PRAISE = [
+    "管家服务热情，很满意",
+    "保洁阿姨很负责，楼道很干净",
+    "保安巡逻认真，感觉很安全",
+    "绿化比去年好多了",
+    "维修师傅上门及时",
+    "物业服务整体不错，继续保持",
+]
+GRIPES = [
+    "电梯经常坏，维修不及时",
+    "地下车库照明太暗，停车位不够",
+    "楼道垃圾清理不及时",
+    "物业费收支不公示，收费不透明",
+    "外来人员随便进出，门禁形同虚设",
+    "夜间装修噪音没人管",
+    "报修后好几天没人来，维修太慢",
+    "小区里狗太多，宠物粪便没人管",
+    "快递堆在门口，没人管理",
+    "电梯维修不及时，老人上下楼不方便",
+]
+WORDS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
+
+
+def make_survey() -> None:
+    """survey_2026.xlsx: the 2026 questionnaire, one pre-filled row per home (some never came
+    back), a few anonymous answers, a few answered in words, the 问卷星-style numbering."""
+    rng = random.Random(20261110)
+    codes = [
+        f"{building}-{entrance}-{floor}{room:02d}"
+        for building in (1, 2)
+        for entrance in (1, 2)
+        for floor in range(1, 16)
+        for room in (1, 2)
+    ]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "汇总"
+    ws.append(["翠湖花园2026年度业主满意度调查问卷汇总（5分制：5非常满意 … 1非常不满意）"])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append(
+        ["序号", "房号"]
+        + [f"{i}、{q}" for i, q in enumerate(QUESTIONS, start=1)]
+        + ["您是否愿意向亲友推荐本物业（0-10分）", "意见建议", "填写日期"]
+    )
+    ws.cell(2, 11).value = "推荐意愿（0-10分）"
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True)
+    number = 0
+    people = [(code, True) for code in codes] + [("", False)] * 5
+    for code, named in people:
+        number += 1
+        returned = not named or rng.random() < 0.7
+        if not returned:
+            ws.append([number, code])
+            continue
+        mood = min(5.0, max(1.2, rng.gauss(3.9, 0.75)))
+        scores = []
+        for offset in QUESTIONS.values():
+            if rng.random() < 0.04:
+                scores.append(None)  # not answered
+                continue
+            score = min(5, max(1, round(mood + offset + rng.gauss(0, 0.6))))
+            scores.append(WORDS[score] if rng.random() < 0.03 else score)
+        recommend = (
+            None
+            if rng.random() < 0.1
+            else min(10, max(0, round(mood * 2.2 - 1 + rng.gauss(0, 1.2))))
+        )
+        comment = ""
+        if mood < 3.4 and rng.random() < 0.8:
+            comment = rng.choice(GRIPES)
+        elif mood >= 4.3 and rng.random() < 0.4:
+            comment = rng.choice(PRAISE)
+        elif rng.random() < 0.25:
+            comment = rng.choice(GRIPES + PRAISE)
+        day = date(2026, 11, 1) + timedelta(days=rng.randrange(0, 10))
+        ws.append([number, code if named else None, *scores, recommend, comment, day])
+        ws.cell(ws.max_row, 13).number_format = "yyyy-mm-dd"
+    for letter, width in zip(
+        "ABCDEFGHIJKLM", (6, 10, 8, 8, 8, 8, 8, 8, 8, 10, 12, 36, 12), strict=True
+    ):
+        ws.column_dimensions[letter].width = width
+    wb.save(OUT / "survey_2026.xlsx")
+    print(f"wrote {OUT / 'survey_2026.xlsx'}: {number} rows")
 
 
 if __name__ == "__main__":

@@ -116,6 +116,7 @@ from propfee.cli import (  # noqa: E402
     legal,
     relations,
     roster,
+    surveys,
 )
 
 roster.register(app)
@@ -126,6 +127,7 @@ arrears.register(app)
 legal.register(app)
 relations.register(app)
 admin.register(app)
+surveys.register(app)
 demo.register(app)
 audited(app)
 

@@ -69,6 +69,8 @@ def demo(
             f"  service: {len(report.cases)} complaints and requests ({report.cases[0]}…), "
             "one past its deadline, one a fee dispute"
         )
+    if report.survey is not None:
+        _survey_lines(env, report.survey, folder)
     env.result("")
     env.result("Try next:")
     env.result(f"  export PROPFEE_DB={db}")
@@ -96,3 +98,23 @@ def demo(
     env.result(f"  propfee remind --as-of {day} --at 10:30 --dry-run   # nothing new: already sent")
     env.result(f"  propfee bill --period {bills.months[-1]}      # nothing new: already billed")
     env.result(f"  propfee export-units {folder / 'export.xlsx'} --mask")
+    if report.survey is not None:
+        env.result(f"  propfee survey-report --out {folder / '满意度分析.xlsx'}")
+
+
+def _survey_lines(env, survey, folder: Path) -> None:
+    """A few lines on the year's satisfaction survey."""
+    from propfee.surveys import fmt, percent
+
+    s = survey.survey
+    weakest = survey.dimensions[0]
+    env.result(
+        f"  survey: {s.name} ({s.held_on}) from {folder / s.source}: {survey.responses} "
+        f"questionnaires, response rate {percent(survey.total.rate)}, index "
+        f"{fmt(survey.index, 1)}, NPS {fmt(survey.nps, 1)}, weakest {weakest.name} "
+        f"{fmt(weakest.mean)}; {len(survey.follow_up)} homes for a return visit"
+    )
+    env.result(
+        "  satisfaction by payment: "
+        + ", ".join(f"{g.label} {fmt(g.mean)} ({g.units})" for g in survey.by_payment)
+    )

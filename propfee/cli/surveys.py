@@ -1,0 +1,449 @@
+"""Satisfaction surveys: survey import | list, and survey-report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from propfee.cli.common import (
+    Col,
+    ConfigOpt,
+    DbOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    QuietOpt,
+    _check_day,
+    emit,
+    now,
+    open_env,
+    parse_day,
+    show_row_errors,
+    write_json,
+)
+from propfee.db import transaction
+from propfee.errors import PropfeeError, RowError, RowErrors
+from propfee.money import decimal_str, format_money
+
+survey_app = typer.Typer(help="Satisfaction surveys (满意度调查).", no_args_is_help=True)
+
+_EMPTY = {"name": "", "responses": 0, "unchanged": False}
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(survey_app, name="survey")
+    app.command("survey-report")(survey_report)
+
+
+@survey_app.command("import")
+def survey_import(
+    file: Annotated[Path, typer.Argument(help="Survey answers: .xlsx, .xls, .csv (UTF-8 or GBK).")],
+    name: Annotated[str, typer.Option("--name", help="The survey's name, e.g. 2026年度.")],
+    held_on: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            metavar="YYYY-MM-DD",
+            callback=_check_day,
+            help="The survey's day [default: the latest date in the file's date column].",
+        ),
+    ] = None,
+    scale: Annotated[
+        int | None,
+        typer.Option(
+            "--scale", help="Points on the scale: 5 or 10 [default: 5 when no score is above 5]."
+        ),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Import a satisfaction survey: one row per respondent.
+
+    The unit is its code (房号) or 楼栋/单元/房间, as in the roster; a row naming no unit is an
+    anonymous answer. Every other column holding numbers is a question (服务态度, 保洁, 安保 …),
+    scored 1–5 or 1–10; 非常满意/满意/一般/不满意/非常不满意 read as 5–1. A blank score is
+    not answered. Optional: 推荐意愿 (0–10), 意见建议 (free text), a date column. Every bad cell
+    is reported with its row and column and nothing is written. The same file again under its
+    name changes nothing; another file under a used name is refused.
+
+    Example: propfee survey import 满意度调查.xlsx --name 2026年度 --date 2026-11-10
+    """
+    if scale not in (None, 5, 10):
+        raise typer.BadParameter("--scale must be 5 or 10")
+    from propfee import surveys
+
+    env = open_env(db, config, quiet)
+    try:
+        conn = env.connect(dry_run=dry_run, create=False)
+        with transaction(conn, dry_run=dry_run):
+            result = surveys.import_survey(
+                conn,
+                file,
+                name=name,
+                held_on=parse_day(held_on, option="--date") if held_on else None,
+                scale=scale,
+                now=now(),
+            )
+    except RowErrors as exc:
+        show_row_errors(env, exc, fmt, _EMPTY)
+        raise typer.Exit(1) from None
+    except PropfeeError as exc:
+        if fmt is Format.json:
+            error = RowError(file.name, "", 0, "", "", str(exc)).as_dict()
+            write_json({**_EMPTY, "errors": [error]})
+        raise
+    result.dry_run = dry_run
+    for notice in result.notices:
+        env.info(f"note: {notice}")
+    if fmt is not Format.table:
+        if fmt is Format.json:
+            write_json(result.as_dict())
+        else:
+            emit(env, [result.as_dict()], [Col(k, k) for k in ("name", "responses", "units")], fmt)
+        return
+    if result.unchanged:
+        env.result(f"survey {result.name}: {file.name} is already imported; nothing changed")
+        return
+    env.result(
+        f"survey {result.name} ({result.held_on}, {result.scale}-point scale): "
+        f"{result.responses} responses from {result.units} units"
+        + (f", {result.anonymous} anonymous" if result.anonymous else "")
+        + f"; questions: {'、'.join(result.dimensions)}"
+    )
+    if dry_run:
+        env.result("dry run: nothing was written")
+
+
+@survey_app.command("list")
+def survey_list(
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The surveys imported, latest first: name, day, scale, responses and source file.
+
+    Example: propfee survey list
+    """
+    from propfee import surveys
+
+    env = open_env(db, config)
+    conn = env.connect(create=False)
+    rows = [
+        {
+            "name": s.name,
+            "held_on": s.held_on,
+            "scale": s.scale,
+            "responses": s.responses,
+            "questions": len(s.dimensions),
+            "source": s.source,
+            "imported_at": s.imported_at,
+        }
+        for s in surveys.surveys(conn)
+    ]
+    emit(
+        env,
+        rows,
+        [
+            Col("name", "调查"),
+            Col("held_on", "日期"),
+            Col("scale", "分制", "right"),
+            Col("responses", "问卷数", "right"),
+            Col("questions", "题数", "right"),
+            Col("source", "文件"),
+            Col("imported_at", "导入时间"),
+        ],
+        fmt,
+        title="满意度调查",
+    )
+
+
+def survey_report(
+    name: Annotated[
+        str | None, typer.Option("--survey", help="Which survey [default: the latest by date].")
+    ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option("--compare", metavar="PREV", help="An earlier survey to compare with."),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="building", help="Also each building's mean per question."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE.xlsx", help="Also write the report with charts."),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Analyse a satisfaction survey: response rate per building, each question's mean,
+    share satisfied, 95% confidence interval and answers per score (weakest first), the
+    satisfaction index (0–100) and NPS, the change since --compare and whether it is beyond
+    the noise, who to visit again (回访) with their open complaints, satisfaction by payment
+    and collection by satisfaction, and the words the comments use most.
+
+    Example: propfee survey-report --compare 2025年度 --out 满意度分析.xlsx
+    """
+    from propfee import surveys
+
+    if by not in (None, "building"):
+        raise typer.BadParameter("--by takes building")
+    env = open_env(db, config)
+    conn = env.connect(create=False)
+    report = surveys.survey_report(
+        conn, name=name, compare=compare, settings=env.settings, at=now()
+    )
+    if out is not None:
+        surveys.write_workbook(out, report)
+    if fmt is Format.json:
+        write_json(_document(report))
+    elif fmt is Format.csv:
+        emit(env, _dimension_rows(report), _dimension_cols(report), fmt)
+    else:
+        _show(env, report, by_building=by == "building")
+    if out is not None:
+        env.info(f"wrote {out}")
+
+
+def _dimension_rows(report) -> list[dict[str, Any]]:
+    from propfee.surveys import fmt as f
+    from propfee.surveys import percent
+
+    rows = []
+    for d in report.dimensions:
+        row = {
+            "dimension": d.name,
+            "answers": d.answers,
+            "mean": f(d.mean),
+            "satisfied": percent(d.satisfied),
+            "ci_low": f(d.ci[0]) if d.ci else "—",
+            "ci_high": f(d.ci[1]) if d.ci else "—",
+            "weight": d.weight,
+            "distribution": " ".join(f"{k}:{v}" for k, v in d.distribution.items()),
+        }
+        if d.change is not None:
+            row["previous"] = f(d.change.previous_mean)
+            row["change"] = _signed(d.change.delta)
+            row["verdict"] = d.change.statement
+        rows.append(row)
+    return rows
+
+
+def _dimension_cols(report) -> list[Col]:
+    cols = [
+        Col("dimension", "项目"),
+        Col("answers", "回答", "right"),
+        Col("mean", "平均分", "right"),
+        Col("satisfied", "满意率", "right"),
+        Col("ci_low", "95%下限", "right"),
+        Col("ci_high", "95%上限", "right"),
+        Col("weight", "权重", "right"),
+        Col("distribution", "分布"),
+    ]
+    if report.compare is not None:
+        cols += [
+            Col("previous", "上期", "right"),
+            Col("change", "变化", "right"),
+            Col("verdict", "判断"),
+        ]
+    return cols
+
+
+def _signed(value) -> str:
+    from propfee.surveys import fmt as f
+
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "") + f(value)
+
+
+def _document(report) -> dict[str, Any]:
+    from propfee.surveys import fmt as f
+    from propfee.surveys import percent
+
+    s = report.survey
+    return {
+        "survey": {"name": s.name, "held_on": s.held_on, "scale": s.scale, "source": s.source},
+        "compare": report.compare.name if report.compare else None,
+        "responses": report.responses,
+        "anonymous": report.anonymous,
+        "response_rate": percent(report.total.rate),
+        "index": f(report.index, 1),
+        "previous_index": f(report.previous_index, 1) if report.compare else None,
+        "nps": f(report.nps, 1),
+        "promoters": report.promoters,
+        "passives": report.passives,
+        "detractors": report.detractors,
+        "dimensions": _dimension_rows(report),
+        "buildings": [
+            {
+                "building": b.building,
+                "respondents": b.respondents,
+                "occupied": b.occupied,
+                "rate": percent(b.rate),
+                "mean": f(b.mean),
+                "means": {k: f(v) for k, v in b.dimension_means.items()},
+            }
+            for b in [*report.buildings, report.total]
+        ],
+        "follow_up": [
+            {
+                "unit": x.unit,
+                "owner": x.owner,
+                "low_scores": x.low_scores,
+                "mean": f(x.mean),
+                "comment": x.comment,
+                "open_complaints": x.complaints,
+            }
+            for x in report.follow_up
+        ],
+        "anonymous_low": report.anonymous_low,
+        "by_payment": [
+            {"group": g.label, "units": g.units, "mean": f(g.mean)} for g in report.by_payment
+        ],
+        "collection_by_band": [
+            {
+                "band": b.label,
+                "units": b.units,
+                "due": decimal_str(b.due_fen),
+                "collected": decimal_str(b.collected_fen),
+                "rate": percent(b.rate),
+            }
+            for b in report.by_band
+        ],
+        "phrases": [{"phrase": p, "comments": c} for p, c in report.phrases],
+    }
+
+
+def _bar(value, top: int, width: int = 20) -> str:
+    if value is None or top <= 0:
+        return ""
+    filled = max(0, min(width, round(float(value) / top * width)))
+    return "█" * filled + "░" * (width - filled)
+
+
+def _show(env, report, *, by_building: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from propfee.surveys import fmt as f
+    from propfee.surveys import percent
+
+    s = report.survey
+    out = env.out
+    out.print(
+        f"[bold]{escape(s.name)}[/bold]  {s.held_on}  {s.scale}分制  有效问卷 {report.responses}"
+        + (f"（匿名 {report.anonymous}）" if report.anonymous else "")
+        + f"  参与率 {percent(report.total.rate)}"
+    )
+    line = f"满意度指数 {f(report.index, 1)}"
+    if report.compare is not None:
+        line += f"（上期 {escape(report.compare.name)} {f(report.previous_index, 1)}）"
+    line += (
+        f"  NPS {f(report.nps, 1)}（推荐 {report.promoters} · 中立 {report.passives} · "
+        f"贬损 {report.detractors}）"
+    )
+    out.print(line)
+    table = Table(title="各项满意度（弱项在前）", header_style="bold")
+    for header, justify in (
+        ("项目", "left"),
+        ("回答", "right"),
+        ("平均分", "right"),
+        ("", "left"),
+        ("满意率", "right"),
+        ("95%置信区间", "right"),
+    ):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    if report.compare is not None:
+        table.add_column("变化", justify="right")
+        table.add_column("判断")
+    for d in report.dimensions:
+        cells = [
+            escape(d.name),
+            str(d.answers),
+            f(d.mean),
+            _bar(d.mean, s.scale),
+            percent(d.satisfied),
+            f"{f(d.ci[0])}–{f(d.ci[1])}" if d.ci else "—",
+        ]
+        if report.compare is not None:
+            cells += [_signed(d.change.delta), d.change.statement]
+        table.add_row(*cells)
+    out.print(table)
+    rates = Table(title="楼栋参与率", header_style="bold")
+    for header, justify in (
+        ("楼栋", "left"),
+        ("参与/在住", "right"),
+        ("参与率", "right"),
+        ("", "left"),
+        ("平均分", "right"),
+    ):
+        rates.add_column(header, justify=justify)  # type: ignore[arg-type]
+    names = [d.name for d in report.dimensions] if by_building else []
+    for n in names:
+        rates.add_column(escape(n), justify="right")
+    for b in [*report.buildings, report.total]:
+        rates.add_row(
+            escape(b.building),
+            f"{b.respondents}/{b.occupied}",
+            percent(b.rate),
+            _bar(b.rate, 1, 10),
+            f(b.mean),
+            *(f(b.dimension_means.get(n)) for n in names),
+        )
+    out.print(rates)
+    pay = Table(title="满意度与缴费（截至调查日）", header_style="bold")
+    for header, justify in (
+        ("缴费状态", "left"),
+        ("户数", "right"),
+        ("平均分", "right"),
+        ("", "left"),
+    ):
+        pay.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for g in report.by_payment:
+        pay.add_row(g.label, str(g.units), f(g.mean), _bar(g.mean, s.scale))
+    out.print(pay)
+    bands = Table(title="各满意度分档的收缴率（截至调查日）", header_style="bold")
+    for header, justify in (
+        ("分档", "left"),
+        ("户数", "right"),
+        ("应收", "right"),
+        ("实收", "right"),
+        ("收缴率", "right"),
+    ):
+        bands.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for b in report.by_band:
+        bands.add_row(
+            b.label,
+            str(b.units),
+            format_money(b.due_fen),
+            format_money(b.collected_fen),
+            percent(b.rate),
+        )
+    out.print(bands)
+    if report.follow_up:
+        visit = Table(title=f"回访名单（{len(report.follow_up)}户，有低分项）", header_style="bold")
+        for header in ("房号", "业主", "低分项", "平均分", "意见建议", "未办结投诉"):
+            visit.add_column(header)
+        for x in report.follow_up:
+            visit.add_row(
+                escape(x.unit),
+                escape(x.owner),
+                escape("、".join(f"{d}{v}分" for d, v in x.low_scores.items())),
+                f(x.mean),
+                escape(x.comment),
+                escape("；".join(x.complaints)) or "—",
+            )
+        out.print(visit)
+    else:
+        out.print("回访名单：没有低分问卷")
+    if report.anonymous_low:
+        out.print(f"另有 {report.anonymous_low} 份匿名问卷有低分项（无法回访）")
+    if report.phrases:
+        out.print("意见建议高频词：" + "、".join(f"{escape(p)}（{c}）" for p, c in report.phrases))

@@ -1,0 +1,381 @@
+"""Satisfaction surveys: reading a questionnaire export, the figures of the report worked out
+by hand, the comparison with an earlier survey, satisfaction against payment, the workbook."""
+
+import dataclasses
+import json
+from datetime import date, datetime
+
+import pytest
+
+from propfee import complaints, surveys
+from propfee.config import DEFAULTS, Survey
+from propfee.db import transaction
+from propfee.errors import ConfigError, FileFormatError, InvalidValue, RowErrors
+
+from conftest import NOW, add_fee, dump, estate, home, pay, run, write_csv, write_xlsx
+
+DAY = date(2026, 10, 20)
+
+# Six homes of 80 ㎡ at 2.50 → 200.00 a month, billed August to October 2026 (due the 15th);
+# 2-201 is unsold (no owner) and P-1 is a parking space: neither is an occupied household.
+#
+#   1-101 张三  paid every month before its due day       → not overdue on 10-20
+#   1-102 李四  paid August only                          → September unpaid: 35 days
+#   1-201 王五  paid August and September                 → October unpaid: 5 days
+#   2-101 赵六  paid nothing                              → August unpaid: 66 days
+#   2-102 钱七  paid nothing, did not answer
+SURVEY = [
+    ["房号", "服务态度", "保洁", "总体满意度", "推荐意愿", "意见建议"],
+    ["1-101", 5, "满意", 5, 10, "电梯维修及时"],
+    ["1-102", 4, 2, 3, 6, "保洁不到位，楼道有垃圾"],
+    ["1-201", 3, "", 4, 8, ""],
+    ["2-101", 5, 5, 5, 9, "保洁很好，电梯也好"],
+    ["", 1, 3, 2, "", "楼道垃圾没人清"],  # anonymous
+    ["2-102", "", "", "", "", ""],  # a pre-filled row that was not returned
+]
+
+
+@pytest.fixture
+def surveyed(conn, tmp_path):
+    estate(
+        conn,
+        tmp_path,
+        [
+            home("1-101", area="80", owner="张三"),
+            home("1-102", area="80", owner="李四"),
+            home("1-201", area="80", owner="王五"),
+            home("2-101", area="80", owner="赵六"),
+            home("2-102", area="80", owner="钱七"),
+            home("2-201", area="80", owner="未售"),
+            home("P-1", area="", owner="张三", kind="车位"),
+        ],
+    )
+    add_fee(conn)
+    run(conn, "2026-08", "2026-09", "2026-10", as_of=date(2026, 8, 1))
+    for month in (8, 9, 10):
+        pay(conn, "1-101", 20000, date(2026, month, 10))
+    pay(conn, "1-102", 20000, date(2026, 8, 10))
+    pay(conn, "1-201", 40000, date(2026, 9, 10))
+    with transaction(conn):
+        complaints.add(
+            conn,
+            "1-102",
+            kind="complaint",
+            category="保洁",
+            channel="phone",
+            priority="normal",
+            description="楼道垃圾三天没人清",
+            at=datetime(2026, 10, 18, 10),
+            now=NOW,
+            settings=DEFAULTS,
+        )
+    path = write_csv(tmp_path / "survey.csv", SURVEY)
+    with transaction(conn):
+        surveys.import_survey(conn, path, name="2026秋", held_on=DAY, scale=None, now=NOW)
+    return conn
+
+
+def report(conn, **kwargs):
+    values = {"name": None, "compare": None, "settings": DEFAULTS, "at": NOW} | kwargs
+    return surveys.survey_report(conn, **values)
+
+
+def test_the_figures_worked_out_by_hand(surveyed):
+    r = report(surveyed)
+    assert r.responses == 5 and r.anonymous == 1
+    by_name = {d.name: d for d in r.dimensions}
+    # 服务态度 5 4 3 5 1: mean 18/5 = 3.60; satisfied (4–5) 3 of 5 = 60.0%; sample variance
+    # (1.96 + 0.16 + 0.36 + 1.96 + 6.76) / 4 = 2.8, se = √(2.8/5) = 0.7483, t(4) = 2.7764,
+    # half-width 2.08 → 1.52 … 5.68, kept within the scale → 1.52 … 5.00
+    d = by_name["服务态度"]
+    assert surveys.fmt(d.mean) == "3.60" and surveys.percent(d.satisfied) == "60.0%"
+    assert (surveys.fmt(d.ci[0]), surveys.fmt(d.ci[1])) == ("1.52", "5.00")
+    assert d.distribution == {1: 1, 2: 0, 3: 1, 4: 1, 5: 2}
+    # 保洁 满意(4) 2 5 3, one blank (not answered, not zero): mean 14/4 = 3.50, 2 of 4 = 50.0%;
+    # variance 5/3, se = 0.6455, t(3) = 3.1824, half-width 2.05 → 1.45 … 5.00
+    d = by_name["保洁"]
+    assert d.answers == 4 and surveys.fmt(d.mean) == "3.50"
+    assert surveys.percent(d.satisfied) == "50.0%"
+    assert (surveys.fmt(d.ci[0]), surveys.fmt(d.ci[1])) == ("1.45", "5.00")
+    # 总体满意度 5 3 4 5 2: 19/5 = 3.80, 3 of 5 = 60.0%
+    assert surveys.fmt(by_name["总体满意度"].mean) == "3.80"
+    # weakest first
+    assert [d.name for d in r.dimensions] == ["保洁", "服务态度", "总体满意度"]
+    # index: (3.60 + 3.50 + 3.80) / 3 = 3.6333 of 5 → 72.7
+    assert surveys.fmt(r.index, 1) == "72.7"
+    # NPS: 10 6 8 9 answered → promoters 2 (9–10), detractors 1 (0–6): (2 − 1) / 4 = 25.0
+    assert (r.promoters, r.passives, r.detractors) == (2, 1, 1)
+    assert surveys.fmt(r.nps, 1) == "25.0"
+    # occupied households: building 1 has three, all answered (100%); building 2 has 2-101
+    # and 2-102 (2-201 unsold, P-1 a parking space), one answered (50%); together 4 of 5
+    rates = {b.building: (b.respondents, b.occupied, surveys.percent(b.rate)) for b in r.buildings}
+    assert rates == {"1": (3, 3, "100.0%"), "2": (1, 2, "50.0%")}
+    assert (r.total.respondents, r.total.occupied, surveys.percent(r.total.rate)) == (
+        4,
+        5,
+        "80.0%",
+    )
+    # a return visit for 1-102 (保洁 2), with its open cleaning complaint; the anonymous
+    # respondent (1 and 2) cannot be visited
+    assert [(f.unit, f.owner, f.low_scores, surveys.fmt(f.mean)) for f in r.follow_up] == [
+        ("1-102", "李四", {"保洁": 2}, "3.00")
+    ]
+    assert len(r.follow_up[0].complaints) == 1 and "保洁" in r.follow_up[0].complaints[0]
+    assert r.anonymous_low == 1
+    # the comments: 保洁, 垃圾, 楼道 and 电梯 each in two comments
+    assert r.phrases == [("保洁", 2), ("垃圾", 2), ("楼道", 2), ("电梯", 2)]
+
+
+def test_satisfaction_and_payment_on_the_survey_day(surveyed):
+    r = report(surveyed)
+    # each unit's mean: 1-101 14/3, 1-102 9/3 = 3, 1-201 7/2, 2-101 5
+    # not overdue: 1-101 → 4.67; 1–30 days: 1-201 → 3.50; 31+: 1-102 and 2-101 → (3 + 5)/2
+    assert [(g.label, g.units, surveys.fmt(g.mean)) for g in r.by_payment] == [
+        ("按时缴费", 1, "4.67"),
+        ("逾期1–30天", 1, "3.50"),
+        ("逾期31天以上", 2, "4.00"),
+    ]
+    # due by 10-20: three months of 200.00 per unit. 满意 (≥4): 1-101 paid 600, 2-101 none
+    # → 600 of 1200 = 50%; 一般 (3 to <4): 1-102 paid 200, 1-201 400 → 600 of 1200 = 50%;
+    # 不满意: nobody, nothing due → "—"
+    assert [
+        (b.label, b.units, b.due_fen, b.collected_fen, surveys.percent(b.rate)) for b in r.by_band
+    ] == [
+        ("满意", 2, 120000, 60000, "50.0%"),
+        ("一般", 2, 120000, 60000, "50.0%"),
+        ("不满意", 0, 0, 0, "—"),
+    ]
+
+
+def test_weights_from_the_settings(surveyed):
+    settings = dataclasses.replace(DEFAULTS, survey=Survey(weights={"服务态度": 2}))
+    # (2 × 3.60 + 3.50 + 3.80) / 4 = 3.625 of 5 → 72.5
+    assert surveys.fmt(report(surveyed, settings=settings).index, 1) == "72.5"
+    with pytest.raises(ConfigError):
+        Survey(weights={"保洁": -1}).check("propfee.toml")
+
+
+def test_compare_with_an_earlier_survey(surveyed, tmp_path):
+    # the spring survey had no unit column (all anonymous), GBK-encoded, no 保洁 question:
+    # 服务态度 2 2 2 3 2 2 (two blank): 3.60 against 2.17, Welch t = 1.87, df 4.4, p ≈ 0.13
+    # → within the noise; 总体满意度 1 2 1 2 1 2 1 2: 3.80 against 1.50, t = 3.75, df 4.9,
+    # p ≈ 0.015 → up beyond the noise
+    spring = write_csv(
+        tmp_path / "spring.csv",
+        [
+            ["序号", "服务态度", "总体满意度"],
+            *[
+                [i + 1, s, o]
+                for i, (s, o) in enumerate(zip([2, 2, 2, 3, 2, 2, "", ""], [1, 2] * 4, strict=True))
+            ],
+        ],
+        encoding="gbk",
+    )
+    with transaction(surveyed):
+        result = surveys.import_survey(
+            surveyed, spring, name="2026春", held_on=date(2026, 4, 1), scale=None, now=NOW
+        )
+    assert result.anonymous == 8 and result.units == 0
+    r = report(surveyed, compare="2026春")
+    assert r.survey.name == "2026秋"  # the latest by date is the default
+    changes = {d.name: d.change for d in r.dimensions}
+    assert surveys.fmt(changes["服务态度"].delta) == "1.43"
+    assert changes["服务态度"].statement == "变化在误差范围内"
+    assert 0.1 < changes["服务态度"].p_value < 0.2
+    assert changes["总体满意度"].statement == "上升，超出误差范围"
+    assert changes["总体满意度"].p_value < 0.05
+    assert changes["保洁"].statement == "上期无此项"
+    # the spring index: (13/6 + 1.5) / 2 = 1.8333 of 5 → 36.7
+    assert surveys.fmt(r.previous_index, 1) == "36.7"
+    with pytest.raises(InvalidValue):
+        report(surveyed, compare="2026秋")
+
+
+def test_bad_cells_are_named_and_nothing_is_written(surveyed, tmp_path, db_path):
+    before = dump(db_path)
+    path = write_xlsx(
+        tmp_path / "bad.xlsx",
+        [
+            ["2026年满意度调查"],
+            ["房号", "服务态度", "保洁", "推荐意愿"],
+            ["9-999", 4, 4, 8],
+            ["1-101", 6, 4.5, 11],
+            ["1-102", "还不错吧", 3, ""],
+        ],
+    )
+    with pytest.raises(RowErrors) as caught, transaction(surveyed):
+        surveys.import_survey(surveyed, path, name="坏", held_on=DAY, scale=5, now=NOW)
+    found = {(e.row, e.column, e.value) for e in caught.value.errors}
+    assert found == {
+        (3, "房号 (A)", "9-999"),
+        (4, "服务态度 (B)", "6"),
+        (4, "保洁 (C)", "4.5"),
+        (4, "推荐意愿 (D)", "11"),
+        (5, "服务态度 (B)", "还不错吧"),
+    }
+    assert all(e.file == "bad.xlsx" for e in caught.value.errors)
+    assert dump(db_path) == before
+
+
+def test_a_survey_is_a_record(surveyed, tmp_path, db_path):
+    path = tmp_path / "survey.csv"
+    before = dump(db_path)
+    with transaction(surveyed):
+        again = surveys.import_survey(
+            surveyed, path, name="2026秋", held_on=DAY, scale=None, now=NOW
+        )
+    assert again.unchanged and again.responses == 5
+    assert dump(db_path) == before
+    other = write_csv(tmp_path / "other.csv", SURVEY[:3])
+    with pytest.raises(surveys.SurveyExists, match="not replaced"), transaction(surveyed):
+        surveys.import_survey(surveyed, other, name="2026秋", held_on=DAY, scale=None, now=NOW)
+    with pytest.raises(surveys.SurveyExists, match="already imported as"), transaction(surveyed):
+        surveys.import_survey(surveyed, path, name="别名", held_on=DAY, scale=None, now=NOW)
+    assert dump(db_path) == before
+
+
+def test_ten_points_building_room_columns_and_a_date_column(surveyed, tmp_path):
+    path = write_xlsx(
+        tmp_path / "ten.xlsx",
+        [
+            ["楼栋", "单元", "房间", "1、服务态度", "2、维修", "填写日期", "性别"],
+            ["1栋", "", "101", 10, 8, "2026-10-10", "男"],
+            ["2号楼", "", "101室", 4, 7, "2026-10-12", "女"],
+        ],
+    )
+    with transaction(surveyed):
+        result = surveys.import_survey(
+            surveyed, path, name="十分制", held_on=None, scale=None, now=NOW
+        )
+    # the day comes from the date column; 10 > 5 makes it a 10-point scale
+    assert (result.held_on, result.scale, result.dimensions) == (
+        "2026-10-12",
+        10,
+        ["服务态度", "维修"],
+    )
+    assert result.units == 2
+    r = report(surveyed, name="十分制")
+    by_name = {d.name: d for d in r.dimensions}
+    # satisfied on 10 points: 8–10; a low score: 1–4 (0.4 × 10)
+    assert surveys.percent(by_name["服务态度"].satisfied) == "50.0%"
+    assert surveys.percent(by_name["维修"].satisfied) == "50.0%"
+    assert [(f.unit, f.low_scores) for f in r.follow_up] == [("2-101", {"服务态度": 4})]
+    # (7 + 7.5) / 2 of 10 → 72.5; bands on the 5-point equivalent: 1-101 9 → 4.5 满意,
+    # 2-101 5.5 → 2.75 不满意
+    assert surveys.fmt(r.index, 1) == "72.5"
+    assert [b.units for b in r.by_band] == [1, 0, 1]
+    with pytest.raises(InvalidValue, match="cannot be compared"):
+        report(surveyed, name="十分制", compare="2026秋")
+    with pytest.raises(RowErrors, match="1 bad row"), transaction(surveyed):
+        words = write_csv(tmp_path / "words.csv", [["房号", "保洁"], ["1-101", "满意"]])
+        surveys.import_survey(surveyed, words, name="词", held_on=DAY, scale=10, now=NOW)
+
+
+def test_the_zero_cases(conn, tmp_path):
+    # nobody lives here yet (every unit unsold), the answers are anonymous, no recommend
+    # question, and 绿化 holds no answer at all
+    estate(conn, tmp_path, [home("1-101", owner="未售"), home("1-102", owner="未售")])
+    path = write_csv(
+        tmp_path / "empty.csv",
+        [["房号", "保洁", "绿化", "备注"], ["", 4, "", "很好"], ["1-102", "", "", ""]],
+    )
+    with transaction(conn):
+        result = surveys.import_survey(conn, path, name="空", held_on=DAY, scale=None, now=NOW)
+    assert result.responses == 1 and result.skipped == 1
+    assert any("绿化" in n for n in result.notices)  # a column without scores is left out
+    r = report(conn)
+    assert r.total.rate is None and surveys.percent(r.total.rate) == "—"
+    assert r.nps is None and surveys.fmt(r.nps) == "—"
+    assert r.dimensions[0].ci is None  # one answer: no interval
+    assert all(g.mean is None for g in r.by_payment)
+    assert all(b.rate is None for b in r.by_band)
+    stats = [
+        surveys.DimensionStat("保洁", 1, None, None, None, {}),
+        surveys.DimensionStat("绿化", 0, None, None, None, {}),
+    ]
+    assert surveys.satisfaction_index(stats, 5) is None
+    # a survey where no questionnaire came back
+    blank = write_csv(tmp_path / "blank.csv", [["房号", "保洁"], ["1-101", ""], ["1-102", 3]])
+    with transaction(conn):
+        surveys.import_survey(
+            conn, blank, name="没人答", held_on=date(2026, 10, 21), scale=None, now=NOW
+        )
+    r = report(conn, name="没人答")
+    assert r.responses == 1 and r.index is not None
+
+
+def test_no_header_and_no_date(conn, tmp_path):
+    estate(conn, tmp_path, [home("1-101")])
+    nothing = write_csv(tmp_path / "n.csv", [["说明"], ["这是一份说明"]])
+    with pytest.raises(FileFormatError, match="no survey header"):
+        surveys.read_survey(conn, nothing)
+    undated = write_csv(tmp_path / "u.csv", [["房号", "保洁"], ["1-101", 4]])
+    with pytest.raises(InvalidValue, match="--date"), transaction(conn):
+        surveys.import_survey(conn, undated, name="无日期", held_on=None, scale=None, now=NOW)
+
+
+def test_statistics_helpers():
+    assert round(surveys.t_critical(4), 3) == 2.776
+    assert round(surveys.t_critical(1000), 2) == 1.96
+    assert surveys.fmt(surveys.ratio(2, 3)) == "0.67" and surveys.fmt(None) == "—"
+    unchanged = surveys.welch([3, 3, 3], [3, 3, 3])
+    assert unchanged.statement == "变化在误差范围内"
+    assert surveys.welch([4], [3, 3]).statement == "样本太少，无法判断"
+
+
+def test_the_commands(surveyed, cli, tmp_path):
+    listed = cli("survey", "list", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert [s["name"] for s in json.loads(listed.stdout)] == ["2026秋"]
+    out = tmp_path / "分析.xlsx"
+    shown = cli("survey-report", "--format", "json", "--out", str(out))
+    assert shown.exit_code == 0, shown.output
+    document = json.loads(shown.stdout)
+    assert document["index"] == "72.7" and document["nps"] == "25.0"
+    assert document["response_rate"] == "80.0%"
+    assert [d["dimension"] for d in document["dimensions"]] == ["保洁", "服务态度", "总体满意度"]
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(out)
+    assert sum(len(ws._charts) for ws in workbook.worksheets) == 2
+    assert len(workbook["各项满意度"]._charts) == 1
+    table = cli("survey-report", "--by", "building")
+    assert table.exit_code == 0, table.output
+    assert "回访名单" in table.stdout and "1-102" in table.stdout and "72.7" in table.stdout
+    csv_out = cli("survey-report", "--format", "csv")
+    assert csv_out.stdout.splitlines()[0].startswith("dimension,answers,mean")
+    bad = write_csv(tmp_path / "bad.csv", [["房号", "保洁"], ["9-9", 4]])
+    refused = cli("survey", "import", str(bad), "--name", "x", "--date", "2026-10-01")
+    assert refused.exit_code == 1
+    assert "bad.csv row 2, column 房号 (A)" in refused.stderr
+    again = cli("survey", "import", str(tmp_path / "survey.csv"), "--name", "2026秋")
+    assert again.exit_code == 0 and "nothing changed" in again.stdout
+    missing = cli("survey-report", "--survey", "nope")
+    assert missing.exit_code == 1 and "no survey" in missing.stderr
+
+
+def test_the_demo_survey(tmp_path):
+    from propfee.demo import build_demo
+
+    built = build_demo(tmp_path / "demo", as_of=date(2026, 11, 15), now=NOW)
+    r = built.survey
+    assert r.survey.name == "2026年度" and r.survey.held_on == "2026-11-10"
+    assert r.responses > 60 and r.anonymous == 5 and len(r.dimensions) == 8
+    on_time, _, long_late = (g.mean for g in r.by_payment)
+    assert on_time > long_late  # the demo's satisfaction goes with payment
+    assert r.by_band[0].rate > r.by_band[2].rate
+    assert (tmp_path / "demo" / "满意度调查-2026.xlsx").is_file()
+
+
+def test_weights_in_the_settings_file(tmp_path):
+    from propfee.config import load_settings
+
+    path = tmp_path / "propfee.toml"
+    path.write_text("[survey.weights]\n'服务态度' = 2\n'总体满意度' = 0\n", encoding="utf-8")
+    assert load_settings(path).survey.weights == {"服务态度": 2, "总体满意度": 0}
+    path.write_text('[survey.weights]\n"保洁" = "high"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"survey\.weights\.保洁"):
+        load_settings(path)
+    path.write_text("[survey]\nweights = { '保洁' = -1 }\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="0 or more"):
+        load_settings(path)
