@@ -399,6 +399,47 @@ JOBS = {
 }
 
 
+def backup_during_bill(propfee: list[str], db_path: str, work: Path, units: int) -> str:
+    """Start a bill run, take a backup once it is writing, restore the backup elsewhere and
+    check it: it must pass propfee check and hold none or all of the run's bills."""
+    import sqlite3
+
+    bill = subprocess.Popen(
+        [
+            *propfee,
+            "bill",
+            "--period",
+            "2026-12",
+            "--as-of",
+            "2026-11-15",
+            "--db",
+            db_path,
+            "--quiet",
+        ],
+    )
+    wal = Path(f"{db_path}-wal")
+    while bill.poll() is None and not (wal.exists() and wal.stat().st_size > 8 << 20):
+        time.sleep(0.01)
+    writing = bill.poll() is None
+    copy = work / "during.db"
+    subprocess.run([*propfee, "backup", str(copy), "--db", db_path, "--quiet"], check=True)
+    if bill.wait() != 0:
+        raise SystemExit("the bill run failed")
+    restored = work / "restored.db"
+    subprocess.run([*propfee, "restore", str(copy), "--db", str(restored), "--quiet"], check=True)
+    checked = subprocess.run([*propfee, "check", "--db", str(restored)], capture_output=True)
+    with sqlite3.connect(restored) as conn:
+        held = conn.execute("SELECT count(*) FROM bill WHERE period = '2026-12'").fetchone()[0]
+    with sqlite3.connect(db_path) as conn:
+        whole = conn.execute("SELECT count(*) FROM bill WHERE period = '2026-12'").fetchone()[0]
+    verdict = "ok" if checked.returncode == 0 and held in (0, whole) else "FAILED"
+    return (
+        f"{verdict} — taken {'while the run was writing' if writing else 'after the run'}, "
+        f"restored copy holds {held:,} of the run's {whole:,} bills, "
+        f"propfee check {'passes' if checked.returncode == 0 else 'FAILS'}"
+    )
+
+
 # ---------------------------------------------------------------- the harness
 
 
@@ -616,8 +657,40 @@ def main() -> None:
         ],
     )
 
+    # keeping the file safe: a backup against a plain file copy, a backup taken while a bill
+    # run writes (restored, it must hold none or all of that run), the full export
+    safe_rows: dict[str, tuple[float, float]] = {}
+    safe_rows["plain file copy (cp)"] = best_of(
+        args.repeat, lambda: ["cp", billed[-1], str(work / f"cp-{next(counter)}.db")]
+    )
+    safe_rows["propfee backup (checked)"] = best_of(
+        args.repeat,
+        lambda: [
+            *propfee,
+            "backup",
+            str(work / f"bk-{next(counter)}.db"),
+            "--db",
+            billed[-1],
+            "--quiet",
+        ],
+    )
+    safe_rows["propfee export-all"] = best_of(
+        args.repeat,
+        lambda: [
+            *propfee,
+            "export-all",
+            str(work / f"all-{next(counter)}"),
+            "--db",
+            billed[-1],
+            "--quiet",
+        ],
+    )
+    during = backup_during_bill(propfee, copy(), work, args.units)
+
     # arrears: 24 months of history over every unit, about a fifth of them behind
-    history_db = CACHE / f"history-{args.units}.db"
+    from propfee.migrations import SCHEMA_VERSION
+
+    history_db = CACHE / f"history-{args.units}-schema{SCHEMA_VERSION}.db"
     if not history_db.exists():
         t0 = time.perf_counter()
         staging = fresh_db()
@@ -687,6 +760,12 @@ def main() -> None:
     print(f"\n{'reconcile':<42}{'seconds':>9}{'peak MB':>9}{'× raw':>12}")
     for name, (seconds, rss) in pay_rows.items():
         print(f"{name:<42}{seconds:>9.2f}{rss:>9.0f}{seconds / raw_pay:>12.2f}")
+
+    plain = safe_rows["plain file copy (cp)"][0]
+    print(f"\n{'keeping the file safe':<42}{'seconds':>9}{'peak MB':>9}{'× cp':>12}")
+    for name, (seconds, rss) in safe_rows.items():
+        print(f"{name:<42}{seconds:>9.2f}{rss:>9.0f}{seconds / plain:>12.2f}")
+    print(f"  backup while a bill run writes: {during}")
 
     import sqlite3
 
