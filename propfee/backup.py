@@ -224,13 +224,13 @@ def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups
             if db_path.exists():
                 safety = backup(db_path, at=at, tag="before-restore", folder=folder).path
                 _copy_into_live(candidate, db_path)
-                _record(db_path, source, safety, at)
             else:
                 candidate.execute("PRAGMA journal_mode = DELETE").fetchone()
         finally:
             candidate.close()
-        if not db_path.exists():
+        if safety is None:
             os.replace(scratch, db_path)
+        _record(db_path, source, safety, at)
         return RestoreResult(source, safety, schema_from, migrations.SCHEMA_VERSION, counts)
     except sqlite3.Error as exc:
         raise DatabaseError(f"{source}: cannot be restored ({exc}); nothing was changed") from None
@@ -307,6 +307,25 @@ def _copy_into_live(candidate: sqlite3.Connection, db_path: Path) -> None:
             candidate.execute("PRAGMA journal_mode = DELETE").fetchone()
             candidate.execute(f"PRAGMA page_size = {live_size}")
             candidate.execute("VACUUM")
-        candidate.backup(live)
+        candidate.backup(live, progress=_give_up_after(busy_timeout(), db_path))
     finally:
         live.close()
+
+
+def _give_up_after(seconds: float, path: Path):
+    """A backup progress callback: SQLite's backup retries a busy database for ever; this
+    stops it after the busy timeout, as every other command does."""
+    import time
+
+    from propfee.errors import DatabaseBusy
+
+    deadline = time.monotonic() + seconds
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
+            raise DatabaseBusy(
+                f"{path}: another propfee command is still writing (waited {seconds:g}s); "
+                "try again when it has finished"
+            )
+
+    return progress

@@ -11,6 +11,7 @@ A table longer than an Excel sheet continues on the next sheet; its CSV is alway
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -107,13 +108,25 @@ def _scaled(places: int, divisor: int) -> Callable[[object], object]:
     return convert
 
 
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![\dA-Za-z])")
+
+
+def scrub(value: object) -> object:
+    """Mobile and ID numbers inside free text, masked as the columns are."""
+    if not isinstance(value, str) or not value:
+        return value
+    value = _MOBILE_IN_TEXT.sub(r"\1****\3", value)
+    return _ID_IN_TEXT.sub(lambda m: f"{m[1]}********{m[3][-4:]}", value)
+
+
 def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
     from propfee.cells import mask_id, mask_phones
 
     labels = LABELS.get(table, {})
     columns = []
     for row in conn.execute(f'PRAGMA table_info("{table}")'):
-        name = row[1]
+        name, kind = row[1], row[2]
         convert = None
         header = name
         if name.endswith("_fen"):
@@ -126,6 +139,8 @@ def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
             convert = lambda v: mask_phones(v) if v else v  # noqa: E731
         elif mask and name.endswith("id_number"):
             convert = lambda v: mask_id(v) if v else v  # noqa: E731
+        elif mask and convert is None and kind.upper() in ("TEXT", ""):
+            convert = scrub  # messages, letters and notes quote numbers too
         columns.append(_Column(name, labels.get(name, header), convert))
     return columns
 

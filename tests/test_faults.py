@@ -243,6 +243,38 @@ def test_a_database_held_past_the_busy_timeout_exits_75(estate, tmp_path):
     intact(estate, before)
 
 
+def test_a_restore_waits_for_a_writer_then_gives_up_with_75(estate, tmp_path):
+    copy = tmp_path / "copy.db"
+    assert propfee("backup", str(copy), db_path=estate, cwd=tmp_path).returncode == 0
+    paid = propfee(
+        "pay",
+        "2-1-0002",
+        "100",
+        "--channel",
+        "cash",
+        "--as-of",
+        "2026-11-11",
+        db_path=estate,
+        cwd=tmp_path,
+    )
+    assert paid.returncode == 0, paid.stderr
+    before = dump(estate)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(estate), "8"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        result = propfee(
+            "restore", str(copy), db_path=estate, cwd=tmp_path, env={"PROPFEE_BUSY_TIMEOUT": "1"}
+        )
+        assert result.returncode == 75, result.stderr
+        assert "still writing" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    intact(estate, before)
+
+
 def test_overlapping_runs_wait_for_each_other(estate, tmp_path):
     runs = [
         propfee(
