@@ -366,3 +366,24 @@ def test_cli_refuses_bad_options(month, cli, tmp_path):
     assert not_xlsx.exit_code == 1 and ".xlsx" in not_xlsx.output
     bad_month = cli("report", "collection", "--period", "2026-13")
     assert bad_month.exit_code == 2
+
+
+def test_the_demo_prints_the_collection_report_of_its_last_month(runner, tmp_path):
+    from propfee import db
+    from propfee.cli import app
+    from propfee.cli.reports import rate_text
+
+    folder = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
+    assert result.exit_code == 0, result.output
+    conn = db.connect(folder / "propfee.db")
+    try:
+        total = reports.collection(conn, first=NOV, last=NOV, as_of=date(2026, 11, 15)).total
+    finally:
+        conn.close()
+    assert total.due_fen > 0
+    assert (
+        f"2026-11 收缴率（截至 2026-11-15）：当期 {rate_text(total.current_rate)}" in result.stdout
+    )
+    assert f"欠费 {total.unpaid_households} 户" in result.stdout
+    assert "propfee report collection --period 2026-11" in result.stdout

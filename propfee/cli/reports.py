@@ -381,3 +381,11 @@ def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
             ),
         ],
     )
+
+
+def month_summary(conn, month: str, as_of) -> list[str]:
+    """The collection report of one month (``YYYY-MM``) in a few lines, for the demo."""
+    from propfee.periods import parse_period
+
+    start = parse_period(month)
+    return summary_lines(reports.collection(conn, first=start, last=start, as_of=as_of))
