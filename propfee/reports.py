@@ -377,10 +377,8 @@ def _reasons(
     as_of: date,
 ) -> list[ReasonLine]:
     """The reason recorded for each household still owing on a current bill, read as
-    ``propfee overdue`` reads it: per unit and party, a service dispute holds until it is
-    resolved (a fee-dispute complaint counts), else the latest reason recorded since the
-    oldest bill they still owe fell due. A unit owed by two parties counts once, under the
-    party that owes more."""
+    ``propfee overdue`` reads it (see ``_reason``; an open fee-dispute complaint makes it a
+    dispute). A unit owed by two parties counts once, under the party that owes more."""
     if not owing:
         return []
     from propfee.arrears import _contacts
@@ -412,6 +410,9 @@ def _reasons(
 
 
 def _reason(contacts: list[tuple], lapse: str) -> str:
+    """The reason ``arrears.overdue`` gives a (unit, party): a service dispute counts from
+    whenever it was recorded until it is resolved; any other reason only if recorded since
+    ``lapse``, the day the oldest bill they still owe fell due; the latest one wins."""
     reason = ""
     for at, _channel, outcome, said, *_rest in contacts:
         if outcome == "dispute" or said == "dispute":
@@ -420,7 +421,7 @@ def _reason(contacts: list[tuple], lapse: str) -> str:
             reason = ""
         if at[:10] < lapse:
             continue
-        if said and said != "dispute" and reason != "dispute":
+        if said and said != "dispute":
             reason = said
     return reason
 

@@ -387,3 +387,43 @@ def test_the_demo_prints_the_collection_report_of_its_last_month(runner, tmp_pat
     )
     assert f"欠费 {total.unpaid_households} 户" in result.stdout
     assert "propfee report collection --period 2026-11" in result.stdout
+
+
+def test_arrears_waived_in_the_period_lower_what_is_due(month):
+    with transaction(month):
+        billing.adjust(
+            month,
+            bill_id(month, "1-102", "2026-10"),
+            amount_fen=-2000,
+            kind="waiver",
+            reason="困难户减免",
+            approved_by="王经理",
+            on=date(2026, 11, 3),
+            now=NOW,
+            settings=DEFAULTS,
+        )
+    r = reports.collection(month, first=NOV, last=NOV, as_of=AS_OF)
+    t = r.total
+    # on 11-01 the arrears were 300.00; 20.00 of them waived on 11-03: 280.00 due, and the
+    # 250.00 cleared is 89.2857…% of it; the waiver itself is not counted as collected
+    assert (t.arrears_fen, t.arrears_adjusted_fen, t.arrears_due_fen) == (30000, -2000, 28000)
+    assert (t.cleared_fen, t.clearance_rate) == (25000, Decimal("89.29"))
+    assert t.overall_rate == Decimal("67.14")  # 470 / 700 = 67.142…%
+
+
+def test_credit_not_applied_is_not_collection(month):
+    pay(month, "2-202", 50000, date(2026, 11, 19))  # 2-202 owes nothing: all of it is credit
+    r = reports.collection(month, first=NOV, last=NOV, as_of=AS_OF)
+    assert (r.total.collected_fen, r.total.cleared_fen) == (22000, 25000)
+
+
+def test_a_dispute_holds_until_resolved_and_a_later_reason_wins(month):
+    contact(month, "1-102", "refused", datetime(2026, 11, 19, 9))
+    r = reports.collection(month, first=NOV, last=NOV, as_of=AS_OF)
+    assert {x.reason for x in r.reasons} == {"refusal", "dispute"}
+    contact(month, "2-201", "resolved", datetime(2026, 11, 19, 10))
+    r = reports.collection(month, first=NOV, last=NOV, as_of=AS_OF)
+    assert {(x.reason, x.households) for x in r.reasons} == {("refusal", 1), ("none", 1)}
+    # as of the day before, the dispute still held
+    before = reports.collection(month, first=NOV, last=NOV, as_of=date(2026, 11, 18))
+    assert "dispute" in {x.reason for x in before.reasons}
