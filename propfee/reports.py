@@ -201,7 +201,7 @@ def collection(
     if not late_fees:
         row = conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'").fetchone()
         late_id = row[0] if row else -1
-    key_sql, label_of = _grouping(conn, by)
+    key_sql, label_of, order_of = _grouping(conn, by)
     fast = conn.cursor()
     fast.row_factory = None
 
@@ -291,7 +291,7 @@ def collection(
         if oldest and pair in lapse:
             lapse[pair] = min(lapse[pair], oldest)
 
-    ordered = sorted(groups.values(), key=lambda g: _order(by, g.key))
+    ordered = sorted(groups.values(), key=lambda g: order_of(g.key))
     for figures in ordered:
         figures.households = len(billed_units.get(figures.key, ()))
         figures.unpaid_households = len(unpaid_units.get(figures.key, ()))
@@ -340,34 +340,30 @@ def _paid(day: str, *, adjusted: str = "adj") -> str:
 
 
 def _grouping(conn: sqlite3.Connection, by: str | None):
-    """(SQL for a bill's group key, key -> label)."""
-    if by == "building":
-        return "u.building", lambda key: f"{key}栋" if key else "（未分楼）"
-    if by == "kind":
-        from propfee.roster import kind_label
-
-        return "u.kind", kind_label
-    if by == "fee":
-        names = {
-            str(i): f"{code} {name}"
-            for i, code, name in conn.execute("SELECT id, code, name FROM fee_item")
-        }
-        return "b.fee_item_id", lambda key: names.get(key, key)
-    return "''", lambda key: "合计"
-
-
-def _order(by: str | None, key: str):
+    """(SQL for a bill's group key, key -> label, key -> sort key)."""
     if by == "building":
         from propfee.roster import natural_key
 
-        return (key == "", natural_key(key))
-    if by == "fee":
-        return (int(key),) if key.isdigit() else (0,)
+        return (
+            "u.building",
+            lambda key: f"{key}栋" if key else "（未分楼）",
+            lambda key: (key == "", natural_key(key)),
+        )
     if by == "kind":
-        from propfee.roster import KINDS
+        from propfee.roster import KINDS, kind_label
 
-        return (list(KINDS).index(key) if key in KINDS else len(KINDS),)
-    return (0,)
+        return "u.kind", kind_label, lambda key: (list(KINDS).index(key) if key in KINDS else 99,)
+    if by == "fee":
+        items = {
+            code: (position, f"{code} {name}")
+            for code, name, position in conn.execute("SELECT code, name, position FROM fee_item")
+        }
+        return (
+            "(SELECT f.code FROM fee_item f WHERE f.id = b.fee_item_id)",
+            lambda key: items.get(key, (0, key))[1],
+            lambda key: (items.get(key, (0, key))[0], key),
+        )
+    return "''", lambda key: "合计", lambda key: (0,)
 
 
 def _reasons(

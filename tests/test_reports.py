@@ -142,7 +142,7 @@ def test_the_month_by_building(month):
 def test_the_month_by_fee(month):
     r = reports.collection(month, first=NOV, last=NOV, as_of=AS_OF, by="fee")
     prop, park = r.groups
-    assert (prop.label, park.label) == ("PROP 物业服务费", "PARK 停车服务费")
+    assert (prop.key, prop.label, park.key) == ("PROP", "PROP 物业服务费", "PARK")
     # PROP: due 400 − 30 = 370.00, collected 1-101 100 + 2-202 70 = 170.00 → 45.945…%;
     # every arrear is PROP: 250 / 300; overall 420 / 670 = 62.686…%
     assert (prop.due_fen, prop.collected_fen, prop.current_rate) == (
