@@ -4,7 +4,7 @@ collect, the workbook's chart, and the command."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -427,3 +427,118 @@ def test_a_dispute_holds_until_resolved_and_a_later_reason_wins(month):
     # as of the day before, the dispute still held
     before = reports.collection(month, first=NOV, last=NOV, as_of=date(2026, 11, 18))
     assert "dispute" in {x.reason for x in before.reasons}
+
+
+def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> dict:
+    """The same figures bill by bill, without the settled-on shortcut."""
+    late = {r[0] for r in conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'")}
+    totals = dict.fromkeys(("due", "collected", "unpaid", "arrears", "arrears_adj", "cleared"), 0)
+    for bid, period, amount, item in conn.execute(
+        "SELECT id, period, amount_fen, fee_item_id FROM bill"
+    ):
+        if item in late or period > last:
+            continue
+        adjustments = conn.execute(
+            "SELECT made_on, amount_fen FROM adjustment WHERE bill_id = ?", (bid,)
+        ).fetchall()
+        allocations = conn.execute(
+            "SELECT allocated_on, amount_fen FROM allocation WHERE bill_id = ?", (bid,)
+        ).fetchall()
+
+        def total(rows, low="", high="9999"):
+            return sum(fen for on, fen in rows if low <= on <= high)
+
+        if period >= first:
+            due = amount + total(adjustments, high=day)
+            paid = total(allocations, high=day)
+            totals["due"] += due
+            totals["collected"] += paid
+            totals["unpaid"] += max(due - paid, 0)
+        else:
+            owed = (
+                amount
+                + sum(f for on, f in adjustments if on < start)
+                - sum(f for on, f in allocations if on < start)
+            )
+            if owed > 0:
+                totals["arrears"] += owed
+                totals["arrears_adj"] += total(adjustments, start, end)
+                totals["cleared"] += total(allocations, start, end)
+    return totals
+
+
+def stir(conn) -> None:
+    """Reverse some payments, waive and correct some bills, leave credit and apply it later."""
+    payments = conn.execute(
+        "SELECT receipt_no, max(paid_on, recorded_on) FROM payment WHERE channel <> 'opening' "
+        "AND paid_on >= "
+        "'2026-10-01' ORDER BY id"
+    ).fetchall()
+    with transaction(conn):
+        for receipt, paid_on in payments[::9]:
+            on = max(date.fromisoformat(paid_on), date(2026, 11, 3))
+            ledger.reverse_payment(conn, receipt, reason="退款", on=on, now=NOW)
+    open_bills = conn.execute(
+        "SELECT id, amount_fen FROM bill WHERE settled_on IS NULL AND amount_fen > 300 ORDER BY id"
+    ).fetchall()
+    with transaction(conn):
+        for number, (bid, fen) in enumerate(open_bills[::7]):
+            billing.adjust(
+                conn,
+                bid,
+                amount_fen=-(fen // 3) if number % 2 else 150,
+                kind="waiver" if number % 2 else "correction",
+                reason="测试",
+                approved_by="王经理",
+                on=date(2026, 10, 25) + timedelta(days=number % 20),
+                now=NOW,
+                settings=DEFAULTS,
+            )
+    units = [r[0] for r in conn.execute("SELECT code FROM unit ORDER BY id LIMIT 40")]
+    for code in units[::4]:
+        pay(conn, code, 123456, date(2026, 11, 4))  # more than owed: credit
+    with transaction(conn):
+        ledger.apply_credit(conn, on=date(2026, 11, 12), now=NOW)
+
+
+@pytest.mark.parametrize(
+    "first, last, day",
+    [
+        ("2026-11", "2026-11", "2026-11-15"),
+        ("2026-11", "2026-11", "2026-11-05"),
+        ("2026-10", "2026-10", "2026-11-15"),
+        ("2026-06", "2026-09", "2026-11-15"),
+    ],
+)
+def test_the_demo_agrees_with_a_bill_by_bill_sum(runner, tmp_path, first, last, day):
+    from propfee import db
+    from propfee.cli import app
+    from propfee.periods import month_end, parse_period
+
+    folder = tmp_path / "demo"
+    assert (
+        runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"]).exit_code == 0
+    )
+    conn = db.connect(folder / "propfee.db")
+    try:
+        stir(conn)
+        start, stop = parse_period(first), parse_period(last)
+        as_of = date.fromisoformat(day)
+        window_end = min(month_end(stop), as_of).isoformat()
+        expect = brute_force(conn, first, last, day, start.isoformat(), window_end)
+        for by in (None, "building", "fee", "kind"):
+            t = reports.collection(conn, first=start, last=stop, as_of=as_of, by=by).total
+            got = {
+                "due": t.due_fen,
+                "collected": t.collected_fen,
+                "unpaid": t.unpaid_fen,
+                "arrears": t.arrears_fen,
+                "arrears_adj": t.arrears_adjusted_fen,
+                "cleared": t.cleared_fen,
+            }
+            assert got == expect, by
+        trend = reports.collection(conn, first=stop, last=stop, as_of=as_of).trend[-1]
+        single = brute_force(conn, last, last, day, stop.isoformat(), window_end)
+        assert (trend.due_fen, trend.collected_fen) == (single["due"], single["collected"])
+    finally:
+        conn.close()
