@@ -252,12 +252,26 @@ def collection(
 
     # the arrears bills: only a bill still open on S can have owed anything then (a bill
     # settled before S has had no movement since: see ledger.SETTLE_SQL); what each owed on
-    # the day before S, what was adjusted and allocated from S to C, and what it owes on D
+    # the day before S, what was adjusted and allocated from S to C, and what it owes on D.
+    # The open bills are found by the settled-on index, or for an old period (when fewer
+    # bills are older than it than have been open since) by the period index.
     open_on_start = (
         "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
         "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
         "WHERE b.period < ?4 AND b.fee_item_id <> ?5 AND "
     )
+    (still_open,) = conn.execute(
+        "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
+        "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
+        (start,),
+    ).fetchone()
+    (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
+    if still_open <= older:
+        open_bills = (
+            open_on_start + "b.settled_on IS NULL UNION ALL " + open_on_start + "b.settled_on >= ?1"
+        )
+    else:
+        open_bills = open_on_start + "(b.settled_on IS NULL OR b.settled_on >= ?1)"
     for unit_id, party_id, key, opening, adjusted, cleared, oldest in fast.execute(
         "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
         "sum(CASE WHEN owed_before > 0 THEN adj_window END), "
@@ -276,10 +290,8 @@ def collection(
         + " AS owed_day FROM (SELECT o.*, "
         + _adjusted("<= ?3", "o.bid")
         + " AS adj_day FROM ("
-        + open_on_start
-        + "b.settled_on IS NULL UNION ALL "
-        + open_on_start
-        + "b.settled_on >= ?1) o)) GROUP BY unit_id, party_id, k",
+        + open_bills
+        + ") o)) GROUP BY unit_id, party_id, k",
         (start, window_end, day, p1, late_id),
     ):
         if opening > 0:
