@@ -732,6 +732,25 @@ def main() -> None:
         ],
     )
 
+    dun_rows["propfee report collection --by building"] = best_of(
+        args.repeat,
+        lambda: [
+            *propfee,
+            "report",
+            "collection",
+            "--period",
+            "2026-11",
+            "--as-of",
+            "2026-11-20",
+            "--by",
+            "building",
+            "--format",
+            "json",
+            "--db",
+            str(history_db),
+        ],
+    )
+
     base = rows["calamine read (bare)"][0]
     print(f"\n{'measurement':<42}{'seconds':>9}{'peak MB':>9}{'× calamine':>12}")
     for name, (seconds, rss) in rows.items():
@@ -789,6 +808,8 @@ def main() -> None:
         f"  remind ≤ 3 s for 20k parties:        "
         f"{dun_rows['propfee remind (every overdue party)'][0]:.2f} s for {behind:,}"
     )
+    collect, collect_rss = dun_rows["propfee report collection --by building"]
+    print(f"  report collection ≤ 3 s, ≤ 250 MB:   {collect:.2f} s, {collect_rss:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import csv
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -117,10 +118,20 @@ def add_sheet(
     """Append a sheet to a write-only workbook: bold frozen headers, dates as dates, money
     with two places, formula-looking text neutralised. Stops after ``limit`` rows (Excel's
     sheet size) and returns how many it wrote."""
+    return _fill_sheet(workbook.create_sheet(sheet), headers, rows, text_columns, {}, limit)
+
+
+def _fill_sheet(
+    ws,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    text_columns: set[str],
+    formats: dict[str, str],
+    limit: int | None = None,
+) -> int:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    ws = workbook.create_sheet(sheet)
     widths = [max(8, len(h) * 2 + 2) for h in headers]
     for i, width in enumerate(widths):
         ws.column_dimensions[_letter(i)].width = width
@@ -133,6 +144,7 @@ def add_sheet(
         header_cells.append(cell)
     ws.append(header_cells)
     text_index = {i for i, h in enumerate(headers) if h in text_columns}
+    format_of = {i: formats[h] for i, h in enumerate(headers) if h in formats}
     written = 0
     for row in rows:
         out = []
@@ -145,7 +157,9 @@ def add_sheet(
                 out.append(cell)
             elif isinstance(value, Decimal):
                 cell = WriteOnlyCell(ws, value=value)
-                if value.as_tuple().exponent == -2:  # money: always two places
+                if i in format_of:
+                    cell.number_format = format_of[i]
+                elif value.as_tuple().exponent == -2:  # money: always two places
                     cell.number_format = "#,##0.00"
                 out.append(cell)
             elif isinstance(value, str):
@@ -162,6 +176,71 @@ def add_sheet(
         if limit is not None and written >= limit:
             break
     return written
+
+
+@dataclass
+class Sheet:
+    """One sheet of a workbook; with ``chart``, a line chart of some columns over the rows."""
+
+    name: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    formats: dict[str, str] = field(default_factory=dict)  # header -> Excel number format
+    chart: LineChartSpec | None = None
+
+
+@dataclass
+class LineChartSpec:
+    title: str
+    categories: str  # the header of the column along the x axis
+    series: Sequence[str]  # the headers of the columns drawn as lines
+    y_title: str = ""
+    y_format: str = "General"
+    anchor: str = "H2"
+
+
+def write_workbook(path: Path, sheets: Sequence[Sheet], *, option: str = "--out") -> None:
+    """Several sheets (with charts) in one .xlsx, written under a temporary name and renamed."""
+    from openpyxl import Workbook
+    from openpyxl.chart import LineChart, Reference
+
+    if path.suffix.lower() != ".xlsx":
+        raise PropfeeError(f"{option} {path}: write .xlsx")
+    check_output(path, option)
+    workbook = Workbook(write_only=True)
+    for spec in sheets:
+        ws = workbook.create_sheet(spec.name)
+        _fill_sheet(ws, spec.headers, spec.rows, set(), dict(spec.formats))
+        chart_spec = spec.chart
+        if chart_spec is None or not spec.rows:
+            continue
+        chart = LineChart()
+        chart.title = chart_spec.title
+        chart.y_axis.title = chart_spec.y_title
+        chart.y_axis.number_format = chart_spec.y_format
+        chart.y_axis.delete = False
+        chart.x_axis.delete = False
+        chart.width, chart.height = 22, 11
+        last_row = len(spec.rows) + 1
+        for header in chart_spec.series:
+            column = list(spec.headers).index(header) + 1
+            chart.add_data(
+                Reference(ws, min_col=column, min_row=1, max_row=last_row), titles_from_data=True
+            )
+        category = list(spec.headers).index(chart_spec.categories) + 1
+        chart.set_categories(Reference(ws, min_col=category, min_row=2, max_row=last_row))
+        ws.add_chart(chart, chart_spec.anchor)
+    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        workbook.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise PropfeeError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _letter(index: int) -> str:

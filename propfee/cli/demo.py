@@ -69,6 +69,10 @@ def demo(
             f"  service: {len(report.cases)} complaints and requests ({report.cases[0]}…), "
             "one past its deadline, one a fee dispute"
         )
+    from propfee.cli.reports import month_summary
+
+    for line in month_summary(env.connect(create=False), bills.months[-1], day):
+        env.result(f"  {line}")
     if report.survey is not None:
         _survey_lines(env, report.survey, folder)
     env.result("")
@@ -79,6 +83,9 @@ def demo(
     env.result("  propfee fees list")
     env.result(f"  propfee reconcile {report.statement} --review-out 待确认.csv  # nothing new")
     env.result(f"  propfee report daily --date {day}")
+    env.result(
+        f"  propfee report collection --period {bills.months[-1]} --as-of {day} --by building"
+    )
     env.result("  propfee statement 1-1-101")
     env.result("  propfee check")
     env.result(f"  propfee overdue --as-of {day} --by building")

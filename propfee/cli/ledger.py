@@ -26,7 +26,9 @@ from propfee.db import transaction
 from propfee.errors import InvalidValue
 from propfee.money import chinese_amount, decimal_str, format_money, parse_money
 
-report_app = typer.Typer(help="Reports: the daily close.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Reports: the daily close, the collection rate.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -37,6 +39,9 @@ def register(app: typer.Typer) -> None:
     app.command("check")(check)
     app.command("reconcile")(reconcile)
     app.add_typer(report_app, name="report")
+    from propfee.cli import reports
+
+    reports.register(report_app)
 
 
 def _payment_json(p: ledger.Payment) -> dict:
