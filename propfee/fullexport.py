@@ -164,9 +164,10 @@ def export_all(
     progress: Callable[[int, int], None] | None = None,
 ) -> ExportResult:
     """Write ``propfee-export.xlsx`` and ``csv/<table>.csv`` into ``folder``."""
-    from openpyxl import Workbook
+    import os
+    import tempfile
 
-    from propfee import export
+    from propfee import export, xlsxstream
 
     if folder.exists() and not folder.is_dir():
         raise PropfeeError(f"{folder}: is a file; give a folder for the export")
@@ -176,58 +177,46 @@ def export_all(
     except OSError as exc:
         raise PropfeeError(f"{folder}: cannot make the folder ({exc.strerror})") from None
     result = ExportResult(folder, folder / "propfee-export.xlsx", csv_folder)
+    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=".xlsx", dir=folder)
+    os.close(fd)
     conn.execute("BEGIN")  # one snapshot for every file
     try:
         names = tables(conn)
         counts = {
             name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names
         }
-        workbook = Workbook(write_only=True)
         summary = [[name, TITLES.get(name, ""), counts[name], f"csv/{name}.csv"] for name in names]
         summary.append(["", "", None, ""])
         summary.append(["导出时间", at.isoformat(sep=" ", timespec="seconds"), None, ""])
         summary.append(["金额单位", "元（精确到分）", None, ""])
         if mask:
             summary.append(["隐私", "手机号、身份证号已打码", None, ""])
-        export.add_sheet(workbook, "说明", ["表", "内容", "行数", "CSV 文件"], summary)
-        for step, name in enumerate(names, start=1):
-            columns = _columns(conn, name, mask)
-            headers = [c.header for c in columns]
-            text = {c.header for c in columns if c.header in TEXT_LABELS}
-            export.write_table(
-                csv_folder / f"{name}.csv", headers, _rows(conn, name, columns), sheet=name
-            )
-            rows = _rows(conn, name, columns)
-            part = 1
-            while True:
-                sheet = name if part == 1 else f"{name} ({part})"
-                written = export.add_sheet(
-                    workbook, sheet[:31], headers, rows, text, limit=SHEET_ROWS
+        with xlsxstream.Workbook(tmp) as workbook:
+            workbook.add_sheet("说明", ["表", "内容", "行数", "CSV 文件"], summary)
+            for step, name in enumerate(names, start=1):
+                columns = _columns(conn, name, mask)
+                headers = [c.header for c in columns]
+                text = {c.header for c in columns if c.header in TEXT_LABELS}
+                export.write_table(
+                    csv_folder / f"{name}.csv", headers, _rows(conn, name, columns), sheet=name
                 )
-                if written < SHEET_ROWS:
-                    break
-                part += 1
-            result.rows[name] = counts[name]
-            if progress is not None:
-                progress(step, len(names))
-        _save(workbook, result.workbook)
+                rows = _rows(conn, name, columns)
+                part = 1
+                while True:
+                    sheet = name if part == 1 else f"{name} ({part})"
+                    written = workbook.add_sheet(
+                        sheet[:31], headers, rows, text_columns=text, limit=SHEET_ROWS
+                    )
+                    if written < SHEET_ROWS:
+                        break
+                    part += 1
+                result.rows[name] = counts[name]
+                if progress is not None:
+                    progress(step, len(names))
+        os.replace(tmp, result.workbook)
+    except OSError as exc:
+        raise PropfeeError(f"{folder}: cannot write the export ({exc.strerror or exc})") from None
     finally:
         conn.rollback()
+        Path(tmp).unlink(missing_ok=True)
     return result
-
-
-def _save(workbook, path: Path) -> None:
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        workbook.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise PropfeeError(f"{path}: cannot write it ({exc.strerror or exc})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

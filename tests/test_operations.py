@@ -466,3 +466,39 @@ def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
     assert (tmp_path / "日结" / "2026-12-01.csv").is_file()
     assert {op for op, *_ in trail(db_path)[before:]} == {"cron"}
     assert {cmd for _, cmd, *_ in trail(db_path)[before:]} >= {"bill", "remind"}
+
+
+def test_the_streaming_workbook_reads_back_in_openpyxl_and_calamine(tmp_path):
+    from datetime import date
+
+    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
+
+    from propfee import xlsxstream
+
+    path = tmp_path / "t.xlsx"
+    rows = [
+        ["1-1-101", Decimal("1234.50"), Decimal("2.5000"), date(2026, 11, 15), 7, "=1+1"],
+        ["0101", None, Decimal("0.10"), None, True, " 前后空格 "],
+        ["a\x01b<&>", Decimal("-3.00"), Decimal("12"), datetime(2026, 1, 2, 3, 4, 5), -1, ""],
+    ]
+    with xlsxstream.Workbook(path) as book:
+        assert (
+            book.add_sheet(
+                "单位", ["房号", "金额", "单价", "日期", "n", "备注"], rows, text_columns={"房号"}
+            )
+            == 3
+        )
+        assert book.add_sheet("part", ["x"], iter([[1], [2], [3]]), limit=2) == 2
+    sheet = load_workbook(path)["单位"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0] == ["房号", "金额", "单价", "日期", "n", "备注"]
+    assert values[1][:3] == ["1-1-101", 1234.5, 2.5] and values[1][5] == "'=1+1"
+    assert values[1][3] == datetime(2026, 11, 15)
+    assert sheet["B2"].number_format == "#,##0.00" and sheet["A3"].number_format == "@"
+    assert values[2][0] == "0101" and values[2][5] == " 前后空格 " and values[2][4] is True
+    assert values[3][0] == "ab<&>" and values[3][3] == datetime(2026, 1, 2, 3, 4, 5)
+    assert sheet["A1"].font.b and sheet.freeze_panes == "A2"
+    fast = CalamineWorkbook.from_path(str(path))
+    assert fast.sheet_names == ["单位", "part"]
+    assert fast.get_sheet_by_name("part").to_python() == [["x"], [1.0], [2.0]]
