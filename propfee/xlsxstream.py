@@ -39,15 +39,6 @@ _EPOCH = date(1899, 12, 30).toordinal()
 _XML_BAD = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _text_cell(value: str, style: int = 0) -> str:
     value = escape(value.translate(_XML_BAD))
     space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -214,13 +215,23 @@ conn.rollback()
 """
 
 
-def test_a_database_held_past_the_busy_timeout_exits_75(estate, tmp_path):
-    before = dump(estate)
+@contextmanager
+def held(path: Path, seconds: int = 8):
+    """Another process holds the database's write lock for a while."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(estate), "8"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_database_held_past_the_busy_timeout_exits_75(estate, tmp_path):
+    before = dump(estate)
+    with held(estate):
         started = time.monotonic()
         result = propfee(
             "pay",
@@ -237,9 +248,6 @@ def test_a_database_held_past_the_busy_timeout_exits_75(estate, tmp_path):
         assert time.monotonic() - started < 7
         assert result.returncode == 75
         assert "another propfee command is still writing" in one_line(result.stderr)
-    finally:
-        holder.kill()
-        holder.wait()
     intact(estate, before)
 
 
@@ -259,19 +267,12 @@ def test_a_restore_waits_for_a_writer_then_gives_up_with_75(estate, tmp_path):
     )
     assert paid.returncode == 0, paid.stderr
     before = dump(estate)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(estate), "8"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with held(estate):
         result = propfee(
             "restore", str(copy), db_path=estate, cwd=tmp_path, env={"PROPFEE_BUSY_TIMEOUT": "1"}
         )
         assert result.returncode == 75, result.stderr
         assert "still writing" in result.stderr
-    finally:
-        holder.kill()
-        holder.wait()
     intact(estate, before)
 
 
