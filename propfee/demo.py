@@ -332,6 +332,9 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
             )
         result.legal_unit = long_overdue[-2].unit if len(long_overdue) > 2 else ""
         taken = {r.unit for r in (*long_overdue[:1], *long_overdue[-1:], *recent[:1])}
+        _calls_with_reasons(
+            conn, settings, [r for r in long_overdue if r.unit not in taken], as_of=as_of, now=now
+        )
         result.cases = _complaints(
             conn, settings, [r for r in rows if r.unit not in taken], as_of=as_of, now=now
         )
@@ -343,6 +346,39 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
             now=now,
             settings=settings,
             out_dir=result.reminder_dir,
+            staff="王强",
+        )
+
+
+# what owners said on the phone three weeks ago: (outcome, reason, note)
+_CALLS = (
+    ("reached", "forgot", "说忘了，这几天去交"),
+    ("hardship", "hardship", "做生意亏了，手头紧"),
+    ("reached", "other", "房子在出租，说租客会交"),
+    ("refused", "refusal", "认为物业费太贵，不愿意交"),
+    ("reached", "forgot", "老人不会用手机缴费，子女代缴"),
+    ("reached", "other", "在外地工作，年底回来一次交清"),
+)
+
+
+def _calls_with_reasons(conn, settings, rows, *, as_of: date, now: datetime) -> None:
+    """Staff called some of the long-overdue owners three weeks ago and noted why they had not
+    paid: the reasons the collection report and the overdue list break arrears down by."""
+    from datetime import time, timedelta
+
+    from propfee import dunning
+
+    for row, (outcome, reason, note) in zip(rows[1::3], _CALLS * 3, strict=False):
+        dunning.add_contact(
+            conn,
+            row.unit,
+            channel="phone",
+            outcome=outcome,
+            reason=reason,
+            at=datetime.combine(as_of - timedelta(days=21), time(10, 30)),
+            now=now,
+            settings=settings,
+            note=note,
             staff="王强",
         )
 
