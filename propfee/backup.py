@@ -8,10 +8,13 @@ exists is a good one. Names carry the time, ``propfee-20261123-020000.db``, and 
 backup says why: ``propfee-20261123-020000-before-reconcile.db``.
 
 A restore checks the candidate on a private copy first (SQLite header, integrity, schema
-version, every ``propfee check`` invariant; an older schema is upgraded on the copy), keeps a
-safety copy of the current database, and then copies the candidate into the live database
-with the backup API, inside one write transaction: other processes see the old database or
-the new one, never a mixture, and a failure half-way leaves the old one.
+version, every ``propfee check`` invariant; an older schema is upgraded on the copy). Then,
+holding the database's write lock from before the safety copy until the commit, it copies the
+current database to the backups folder and replaces every table's rows with the candidate's in
+that one transaction: other processes see the old database or the new one, never a mixture, no
+write can slip in between the safety copy and the replacement, and a failure half-way leaves
+the old one. A current database too damaged to open is kept byte for byte beside the backups
+and replaced as a file.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import re
 import shutil
 import sqlite3
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -78,74 +82,78 @@ def backup(
 ) -> BackupResult:
     """Copy the database to ``dest`` (a file, or a folder for a timestamped name; default the
     backups folder beside it), verify the copy, and prune the folder to the newest ``keep``
-    backups (0 keeps all)."""
+    backups of this database (0 keeps all)."""
     db_path = Path(db_path)
     if not db_path.is_file():
         raise NotFound(f"{db_path}: no such database to back up")
     if dest is None:
-        target_dir = folder_for(db_path, folder)
-        target = None
+        target_dir, target = folder_for(db_path, folder), None
     elif dest.is_dir():
         target_dir, target = dest, None
     else:
         target_dir, target = dest.parent, dest
         if not target_dir.is_dir():
             raise PropfeeError(f"{dest}: folder {target_dir} does not exist")
+        if target.exists():
+            raise PropfeeError(f"{target} already exists; a backup never overwrites a file")
+        if target.resolve() == db_path.resolve():
+            raise PropfeeError(f"{target} is the database itself")
     try:
         target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseError(
             f"{target_dir}: cannot make the backup folder ({exc.strerror})"
         ) from None
-    if target is None:
-        target = _free_name(target_dir, backup_name(db_path, at, tag))
-    elif target.exists():
-        raise PropfeeError(f"{target} already exists; a backup never overwrites a file")
-    if target.resolve() == db_path.resolve():
-        raise PropfeeError(f"{target} is the database itself")
-    schema = copy_database(db_path, target)
-    pruned = prune(db_path, target_dir, keep, spare=target) if keep else []
-    return BackupResult(target, target.stat().st_size, schema, pruned)
+    made, schema = copy_database(
+        db_path, target or target_dir / backup_name(db_path, at, tag), numbered=target is None
+    )
+    pruned = prune(db_path, target_dir, keep, spare=made) if keep else []
+    return BackupResult(made, made.stat().st_size, schema, pruned)
 
 
-def _free_name(folder: Path, name: str) -> Path:
-    path = folder / name
-    counter = 2
-    while path.exists():
-        path = folder / f"{name[:-3]}.{counter}.db"
-        counter += 1
-    return path
+def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tuple[Path, int]:
+    """One-step online backup of ``source`` into a new file (mode 0600, no WAL), verified
+    before it takes its name: ``target``, or with ``numbered`` the first free of ``target``,
+    ``….2.db``, ``….3.db`` (two backups in the same second each get their own). Returns the
+    file made and its schema version."""
+    from propfee.db import busy_timeout
 
-
-def copy_database(source: Path, target: Path) -> int:
-    """One-step online backup of ``source`` into a new file ``target`` (mode 0600, no WAL),
-    verified before it takes its name. Returns the copy's schema version."""
-    from propfee.db import busy_timeout, translate
-
-    partial = target.with_name(f".{target.name}.partial")
     src = dst = None
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(fd)
+    partial = Path(name)
+    stage = "read"
     try:
-        fd = os.open(partial, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-        os.close(fd)
         src = sqlite3.connect(source, timeout=busy_timeout(), isolation_level=None)
         dst = sqlite3.connect(partial, isolation_level=None)
         src.backup(dst)  # all pages in one step: one read transaction, one snapshot
+        stage = "write"
         dst.execute("PRAGMA journal_mode = DELETE").fetchone()
         problems = [row[0] for row in dst.execute("PRAGMA integrity_check")]
         if problems != ["ok"]:
-            raise DatabaseError(f"{source}: the copy failed its integrity check: {problems[0]}")
+            raise DatabaseError(
+                f"{source}: the database is damaged ({problems[0]}); no backup was made — "
+                "restore an earlier backup"
+            )
         schema = dst.execute("PRAGMA user_version").fetchone()[0]
         dst.close()
         dst = None
         _fsync(partial)
-        os.replace(partial, target)
-        _fsync(target.parent)
-        return schema
+        made = _link_free(partial, target, numbered)
+        _fsync(made.parent)
+        return made, schema
     except sqlite3.Error as exc:
-        error = translate(exc, source)
-        if "disk" in str(exc) or "full" in str(exc):
-            error = DatabaseError(f"{target}: cannot write the backup ({exc})")
-        raise (error if isinstance(error, PropfeeError) else DatabaseError(str(exc))) from None
+        message = str(exc)
+        if stage == "read" and ("malformed" in message or "not a database" in message):
+            raise DatabaseError(
+                f"{source}: the database is damaged ({message}); no backup was made — "
+                "restore an earlier backup"
+            ) from None
+        if "locked" in message or "busy" in message:
+            from propfee.db import translate
+
+            raise translate(exc, source) from None
+        raise DatabaseError(f"{target}: cannot write the backup ({message})") from None
     except OSError as exc:
         raise DatabaseError(f"{target}: cannot write the backup ({exc.strerror})") from None
     finally:
@@ -154,6 +162,23 @@ def copy_database(source: Path, target: Path) -> int:
                 conn.close()
         for leftover in (partial, Path(f"{partial}-journal")):
             leftover.unlink(missing_ok=True)
+
+
+def _link_free(partial: Path, target: Path, numbered: bool) -> Path:
+    """Give the finished copy its name without ever replacing a file (a hard link fails if
+    the name is taken, even by a backup another process finished a moment ago)."""
+    candidate, counter = target, 2
+    while True:
+        try:
+            os.link(partial, candidate)
+            return candidate
+        except FileExistsError:
+            if not numbered:
+                raise PropfeeError(
+                    f"{target} already exists; a backup never overwrites a file"
+                ) from None
+            candidate = target.with_name(f"{target.name[:-3]}.{counter}.db")
+            counter += 1
 
 
 def _fsync(path: Path) -> None:
@@ -166,22 +191,42 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+KEPT_TAGS = ("before-restore", "before-upgrade")  # never pruned: the way back from those
+
+
 def backups_of(db_path: Path, folder: Path) -> list[Path]:
-    """The backups of ``db_path`` in ``folder``, oldest first."""
+    """The backups of this database in ``folder``, oldest first: named after it, and made
+    from it (another estate's ``propfee.db`` backed up into a shared folder is not ours)."""
     if not folder.is_dir():
         return []
     pattern = _pattern(db_path)
+    ours = database_id(db_path)
     found = []
     for path in folder.iterdir():
         match = pattern.fullmatch(path.name)
-        if match and path.is_file():
+        if match and path.is_file() and database_id(path) in (ours, None):
             found.append(((match["at"], int(match["n"] or 1)), path))
     return [path for _, path in sorted(found)]
 
 
+def database_id(path: Path) -> str | None:
+    """The random id a propfee database is given when it is made (None: unreadable or made
+    before ids)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
 def prune(db_path: Path, folder: Path, keep: int, *, spare: Path | None = None) -> list[Path]:
-    """Delete all but the newest ``keep`` backups of ``db_path`` in ``folder``."""
-    old = backups_of(db_path, folder)
+    """Delete all but the newest ``keep`` backups of ``db_path`` in ``folder`` (never a
+    safety copy taken before a restore or an upgrade)."""
+    old = [p for p in backups_of(db_path, folder) if not any(tag in p.name for tag in KEPT_TAGS)]
     removed = []
     for path in old[: max(len(old) - keep, 0)]:
         if spare is not None and path == spare:
@@ -220,17 +265,19 @@ def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups
         candidate = sqlite3.connect(scratch, isolation_level=None)
         try:
             schema_from, counts = _vet(candidate, source, db, ledger, migrations)
-            safety = None
-            if db_path.exists():
-                safety = backup(db_path, at=at, tag="before-restore", folder=folder).path
-                _copy_into_live(candidate, db_path)
-            else:
-                candidate.execute("PRAGMA journal_mode = DELETE").fetchone()
+            candidate.execute("PRAGMA journal_mode = DELETE").fetchone()
         finally:
             candidate.close()
-        if safety is None:
-            os.replace(scratch, db_path)
-        _record(db_path, source, safety, at)
+        if not db_path.exists() or db_path.stat().st_size == 0:
+            safety = None
+            _move_into_place(scratch, db_path)
+            _record(db_path, source, safety, at)
+        elif not _healthy(db_path):
+            safety = _keep_as_it_is(db_path, folder, at)
+            _move_into_place(scratch, db_path)
+            _record(db_path, source, safety, at)
+        else:
+            safety = _replace_live(db_path, scratch, source, at, folder)
         return RestoreResult(source, safety, schema_from, migrations.SCHEMA_VERSION, counts)
     except sqlite3.Error as exc:
         raise DatabaseError(f"{source}: cannot be restored ({exc}); nothing was changed") from None
@@ -295,37 +342,106 @@ def _vet(candidate: sqlite3.Connection, source: Path, db, ledger, migrations):
     return schema_from, counts
 
 
-def _copy_into_live(candidate: sqlite3.Connection, db_path: Path) -> None:
-    """The candidate's pages into the live database, in one write transaction."""
+def _healthy(db_path: Path) -> bool:
+    """Whether the current database opens and passes a quick check (a damaged one is kept
+    as it is, byte for byte, and replaced as a file)."""
     from propfee.db import busy_timeout
 
+    try:
+        conn = sqlite3.connect(db_path, timeout=busy_timeout())
+        try:
+            return conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc) or "busy" in str(exc)  # busy is not damaged
+    except sqlite3.DatabaseError:
+        return False
+
+
+def _keep_as_it_is(db_path: Path, folder: str, at: datetime) -> Path:
+    """A raw copy of a damaged database (and its -wal), for whoever wants to look at it."""
+    target_dir = folder_for(db_path, folder)
+    target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = backup_name(db_path, at, "before-restore-damaged")
+    fd, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=target_dir)
+    os.close(fd)
+    try:
+        shutil.copyfile(db_path, partial)
+        wal = Path(f"{db_path}-wal")
+        made = _link_free(Path(partial), target_dir / name, numbered=True)
+        if wal.is_file():
+            shutil.copyfile(wal, f"{made}-wal")
+        return made
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
+def _move_into_place(scratch: Path, db_path: Path) -> None:
+    for stale in (Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+        stale.unlink(missing_ok=True)
+    os.replace(scratch, db_path)
+
+
+def _replace_live(db_path: Path, scratch: Path, source: Path, at: datetime, folder: str) -> Path:
+    """Under one write lock, held from before the safety copy to the commit: copy the current
+    database to the backups folder, then replace every table's rows with the checked
+    candidate's and record the restore in the trail. A writer that comes first is waited for
+    (up to the busy timeout, then exit 75); one that comes later waits for the restore."""
+    from propfee import audit, db
+    from propfee.db import busy_timeout, translate
+
+    db.connect(db_path).close()  # an older current database is upgraded (and backed up) first
     live = sqlite3.connect(db_path, timeout=busy_timeout(), isolation_level=None)
     try:
-        live_size = live.execute("PRAGMA page_size").fetchone()[0]
-        if candidate.execute("PRAGMA page_size").fetchone()[0] != live_size:
-            # a WAL database only takes pages of its own size
-            candidate.execute("PRAGMA journal_mode = DELETE").fetchone()
-            candidate.execute(f"PRAGMA page_size = {live_size}")
-            candidate.execute("VACUUM")
-        candidate.backup(live, progress=_give_up_after(busy_timeout(), db_path))
+        live.execute("PRAGMA foreign_keys = OFF")  # the candidate passed propfee check
+        live.execute("ATTACH DATABASE ? AS incoming", (str(scratch),))
+        try:
+            live.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise translate(exc, db_path) from None
+        try:
+            safety = backup(db_path, at=at, tag="before-restore", folder=folder).path
+            _swap_contents(live)
+            call = audit.current() or audit.Invocation("restore", {}, audit.default_operator())
+            changes = {"restored_from": str(source), "safety_copy": str(safety)}
+            audit.append(live, call, changes, at=audit.stamp(at))
+            live.execute("COMMIT")
+        except BaseException:
+            live.rollback()
+            raise
     finally:
         live.close()
+    return safety
 
 
-def _give_up_after(seconds: float, path: Path):
-    """A backup progress callback: SQLite's backup retries a busy database for ever; this
-    stops it after the busy timeout, as every other command does."""
-    import time
+def _swap_contents(live: sqlite3.Connection) -> None:
+    """Every table of ``main`` emptied and refilled from ``incoming`` (same schema)."""
 
-    from propfee.errors import DatabaseBusy
-
-    deadline = time.monotonic() + seconds
-
-    def progress(status: int, remaining: int, total: int) -> None:
-        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
-            raise DatabaseBusy(
-                f"{path}: another propfee command is still writing (waited {seconds:g}s); "
-                "try again when it has finished"
+    def tables(schema: str) -> list[str]:
+        return [
+            row[0]
+            for row in live.execute(
+                f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
+        ]
 
-    return progress
+    names = tables("main")
+    if names != tables("incoming"):
+        raise DatabaseError("the backup's tables differ from the database's; nothing was changed")
+    triggers = live.execute(
+        "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'"
+    ).fetchall()
+    for name, _ in triggers:
+        live.execute(f'DROP TRIGGER main."{name}"')
+    for table in names:
+        columns = ", ".join(
+            f'"{row[1]}"' for row in live.execute(f'PRAGMA main.table_info("{table}")')
+        )
+        live.execute(f'DELETE FROM main."{table}"')
+        live.execute(
+            f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM incoming."{table}"'
+        )
+    for _, sql in triggers:
+        live.execute(sql)

@@ -32,8 +32,8 @@ def backup(
     file: Annotated[
         Path | None,
         typer.Argument(
-            help="Where to write the copy: a file, or a folder [default: backups/ beside the "
-            "database, with a timestamped name]."
+            help="Where to write the copy: a file, or a folder (default: backups/ beside the "
+            "database, with a timestamped name)."
         ),
     ] = None,
     keep: Annotated[
@@ -41,7 +41,7 @@ def backup(
         typer.Option(
             min=0,
             help="Then keep only the newest N backups in that folder (0 keeps all) "
-            "[default: [backup] keep in the settings, 30].",
+            "(default: keep in the settings, 30).",
         ),
     ] = None,
     db: DbOpt = None,

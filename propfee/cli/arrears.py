@@ -507,7 +507,7 @@ def _clock(value: str | None) -> time:
 def remind(
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the messages, call list and letters [default: 催缴/DATE]."),
+        typer.Option(help="Folder for the messages, call list and letters (default: 催缴/DATE)."),
     ] = None,
     tier: Annotated[
         list[str] | None,
@@ -533,7 +533,7 @@ def remind(
     at: Annotated[
         str | None,
         typer.Option(
-            metavar="HH:MM", help="The time of day [default: now]; no message in quiet hours."
+            metavar="HH:MM", help="The time of day (default: now); no message in quiet hours."
         ),
     ] = None,
     language: Annotated[str, typer.Option(help="zh or en.")] = "zh",
@@ -656,7 +656,7 @@ def contact_add(
         str, typer.Option(envvar="PROPFEE_OPERATOR", help="Who made the contact.")
     ] = "",
     at: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM-DD HH:MM", help="When [default: now].")
+        str | None, typer.Option(metavar="YYYY-MM-DD HH:MM", help="When (default: now).")
     ] = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -719,7 +719,7 @@ def contact_deliver(
     day: Annotated[
         str | None,
         typer.Option(
-            "--date", metavar="YYYY-MM-DD", help="When it was delivered [default: today]."
+            "--date", metavar="YYYY-MM-DD", help="When it was delivered (default: today)."
         ),
     ] = None,
     staff: Annotated[str, typer.Option(envvar="PROPFEE_OPERATOR", help="Who recorded it.")] = "",

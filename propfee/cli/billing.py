@@ -45,7 +45,7 @@ def bill(
         typer.Option(
             metavar="YYYY-MM",
             callback=check_month,
-            help="Bill the cycles containing this month [default: this month].",
+            help="Bill the cycles containing this month (default: this month).",
         ),
     ] = None,
     first: Annotated[
@@ -262,7 +262,7 @@ def notices(
         typer.Option(
             metavar="YYYY-MM",
             callback=check_month,
-            help="The bills of cycles starting in this month [default: this month].",
+            help="The bills of cycles starting in this month (default: this month).",
         ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the notices.")] = Path("."),

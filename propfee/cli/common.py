@@ -34,7 +34,7 @@ DbOpt = Annotated[
         envvar="PROPFEE_DB",
         show_envvar=True,
         metavar="PATH",
-        help="Database file [default: ./propfee.db].",
+        help="Database file (default: ./propfee.db).",
     ),
 ]
 ConfigOpt = Annotated[
@@ -44,7 +44,7 @@ ConfigOpt = Annotated[
         envvar="PROPFEE_CONFIG",
         show_envvar=True,
         metavar="FILE",
-        help="Settings file (TOML) [default: propfee.toml beside the database].",
+        help="Settings file (TOML) (default: propfee.toml beside the database).",
     ),
 ]
 QuietOpt = Annotated[
@@ -82,7 +82,7 @@ AsOfOpt = Annotated[
         "--as-of",
         metavar="YYYY-MM-DD",
         callback=_check_day,
-        help="The day to act as of [default: today].",
+        help="The day to act as of (default: today).",
     ),
 ]
 DryRunOpt = Annotated[

@@ -83,7 +83,7 @@ def pay(
     ] = None,
     paid_on: Annotated[
         str | None,
-        typer.Option("--date", metavar="YYYY-MM-DD", help="When it was paid [default: --as-of]."),
+        typer.Option("--date", metavar="YYYY-MM-DD", help="When it was paid (default: --as-of)."),
     ] = None,
     cashier: Annotated[str, typer.Option(help="Who took the money.")] = "",
     note: Annotated[str, typer.Option(help="A note on the receipt.")] = "",
@@ -212,7 +212,7 @@ def reverse(
 
 def apply_credit(
     unit: Annotated[
-        str | None, typer.Argument(help="Only this unit [default: every unit].")
+        str | None, typer.Argument(help="Only this unit (default: every unit).")
     ] = None,
     as_of: AsOfOpt = None,
     db: DbOpt = None,
@@ -244,7 +244,7 @@ def statement(
         str | None,
         typer.Option(
             metavar="NAME",
-            help="Whose account: an earlier owner or a tenant who paid [default: who pays now].",
+            help="Whose account: an earlier owner or a tenant who paid (default: who pays now).",
         ),
     ] = None,
     all_parties: Annotated[
@@ -402,7 +402,7 @@ def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path)
 @report_app.command("daily")
 def report_daily(
     day: Annotated[
-        str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="The day [default: today].")
+        str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="The day (default: today).")
     ] = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,

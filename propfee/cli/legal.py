@@ -241,11 +241,11 @@ def plan_create(
     first_due: Annotated[str, typer.Option(metavar="YYYY-MM-DD", help="The first one's due day.")],
     every: Annotated[str, typer.Option(help="month or week.")] = "month",
     signed: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM-DD", help="When it was signed [default: today].")
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="When it was signed (default: today).")
     ] = None,
     bill: Annotated[
         list[int] | None,
-        typer.Option(help="Cover only these bills (repeatable) [default: every open bill]."),
+        typer.Option(help="Cover only these bills (repeatable) (default: every open bill)."),
     ] = None,
     note: Annotated[str, typer.Option(help="Anything to keep with it.")] = "",
     staff: Annotated[str, typer.Option(envvar="PROPFEE_OPERATOR", help="Who recorded it.")] = "",

@@ -36,7 +36,7 @@ complain_app = typer.Typer(
 
 AtOpt = Annotated[
     str | None,
-    typer.Option("--at", metavar="YYYY-MM-DD HH:MM", help="When it happened [default: now]."),
+    typer.Option("--at", metavar="YYYY-MM-DD HH:MM", help="When it happened (default: now)."),
 ]
 ByOpt = Annotated[
     str, typer.Option("--by", envvar="PROPFEE_OPERATOR", help="Who did it (kept with the event).")
@@ -201,7 +201,7 @@ def owners_tag(
 @owners_app.command("care")
 def owners_care(
     month: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM|M", help="The month [default: this month].")
+        str | None, typer.Option(metavar="YYYY-MM|M", help="The month (default: this month).")
     ] = None,
     out: Annotated[Path | None, typer.Option(metavar="FILE.xlsx", help="Also write it.")] = None,
     no_mask: NoMaskOpt = False,

@@ -163,7 +163,7 @@ def collection(
             "--period",
             metavar="YYYY-MM",
             callback=check_month,
-            help="One month [default: the as-of month].",
+            help="One month (default: the as-of month).",
         ),
     ] = None,
     first: Annotated[

@@ -49,7 +49,7 @@ def import_units(
     ] = None,
     sheet: Annotated[
         str | None,
-        typer.Option(help="Read only this sheet [default: every sheet with a roster header]."),
+        typer.Option(help="Read only this sheet (default: every sheet with a roster header)."),
     ] = None,
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,

@@ -47,13 +47,13 @@ def survey_import(
             "--date",
             metavar="YYYY-MM-DD",
             callback=_check_day,
-            help="The survey's day [default: the latest date in the file's date column].",
+            help="The survey's day (default: the latest date in the file's date column).",
         ),
     ] = None,
     scale: Annotated[
         int | None,
         typer.Option(
-            "--scale", help="Points on the scale: 5 or 10 [default: 5 when no score is above 5]."
+            "--scale", help="Points on the scale: 5 or 10 (default: 5 when no score is above 5)."
         ),
     ] = None,
     dry_run: DryRunOpt = False,
@@ -164,7 +164,7 @@ def survey_list(
 
 def survey_report(
     name: Annotated[
-        str | None, typer.Option("--survey", help="Which survey [default: the latest by date].")
+        str | None, typer.Option("--survey", help="Which survey (default: the latest by date).")
     ] = None,
     compare: Annotated[
         str | None,
