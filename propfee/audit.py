@@ -200,6 +200,11 @@ def append(conn: sqlite3.Connection, call: Invocation, changes: dict[str, Any], 
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (number, at, call.operator, call.command, args, changed, previous, digest),
     )
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('audit_head', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (f"{number} {digest}",),
+    )
     return number
 
 
@@ -215,7 +220,10 @@ def chain_hash(previous: str, number: int, *fields: str) -> str:
 def verify(conn: sqlite3.Connection) -> list[str]:
     """Every way the trail is broken (empty: unbroken)."""
     if not has_trail(conn):
-        return []
+        from propfee.migrations import AUDIT_SCHEMA
+
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        return ["the audit trail (table audit) is missing"] if version >= AUDIT_SCHEMA else []
     problems = []
     triggers = {
         row[0]
@@ -239,6 +247,16 @@ def verify(conn: sqlite3.Connection) -> list[str]:
         expected_id, previous = number + 1, digest
         if len(problems) > 20:
             break
+    head = conn.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
+    last = f"{expected_id - 1} {previous}"
+    if head is not None and head[0] != last:
+        newest = head[0].split(" ")[0]
+        problems.append(
+            f"the newest entries are missing or changed: the trail ends at row "
+            f"{expected_id - 1}, its last recorded entry is row {newest}"
+        )
+    elif head is None and expected_id > 1:
+        problems.append("the record of the trail's newest entry (meta audit_head) is missing")
     return problems
 
 
@@ -256,7 +274,8 @@ class Entry:
 
     def summary(self) -> str:
         """The changes in a few words: "bill +300, payment +2, 5 updated"."""
-        parts = [f"{table} +{n}" for table, n in self.changes.get("added", {}).items()]
+        added = self.changes.get("added", {})
+        parts = [f"{t} +{n}" for t, n in added.items()] if isinstance(added, dict) else []
         if self.changes.get("updated"):
             parts.append(f"{self.changes['updated']} updated")
         parts += [
@@ -290,12 +309,21 @@ def entries(
         where.append("operator = ?")
         params.append(operator.strip())
     if command:
-        where.append("(command = ? OR command LIKE ? || ' %')")
-        params += [command.strip(), command.strip()]
+        where.append("(command = ? OR substr(command, 1, length(?) + 1) = ? || ' ')")
+        params += [command.strip()] * 3
     sql = "SELECT id, at, operator, command, args, changes FROM audit"
     if where:
         sql += " WHERE " + " AND ".join(where)
     return [
-        Entry(number, at, who, what, json.loads(args), json.loads(changes))
+        Entry(number, at, who, what, _loads(args), _loads(changes))
         for number, at, who, what, args, changes in conn.execute(sql + " ORDER BY id", params)
     ]
+
+
+def _loads(text: str) -> dict[str, Any]:
+    """A stored JSON object; a row someone has tampered with still lists (check says so)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {"unreadable": str(text)}
+    return value if isinstance(value, dict) else {"unreadable": str(text)}

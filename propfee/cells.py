@@ -277,6 +277,18 @@ def mask_phones(value: str) -> str:
     return "/".join(mask_phone(p) for p in value.split("/")) if value else ""
 
 
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![\dA-Za-z])")
+
+
+def mask_in_text(value: object) -> object:
+    """Mobile and ID numbers inside free text, masked as the columns are."""
+    if not isinstance(value, str) or not value:
+        return value
+    value = _MOBILE_IN_TEXT.sub(r"\1****\3", value)
+    return _ID_IN_TEXT.sub(lambda m: f"{m[1]}********{m[3][-4:]}", value)
+
+
 # ---------------------------------------------------------------- ID numbers
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -48,7 +48,14 @@ def connect(path: str | Path, *, create: bool = True, migrate: bool = True) -> s
             raise DatabaseError(f"{path}: cannot create the database ({exc.strerror})") from None
     elif path.is_dir():
         raise DatabaseError(f"{path}: is a directory, not a database file")
+    elif not create and path.stat().st_size == 0:
+        raise DatabaseError(
+            f"{path}: the file is empty (0 bytes), not a propfee database; if it was one, it "
+            "was truncated — restore a backup (propfee restore)"
+        )
     timeout = busy_timeout()
+    global _last_opened
+    _last_opened = str(path)
     conn = _open(path, timeout)
     conn.row_factory = sqlite3.Row
     if migrate:
@@ -75,6 +82,14 @@ def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> None:
                 f"{path}: made by an older propfee (schema {version}); it is backed up before "
                 f"the upgrade, and the backup failed: {exc}"
             ) from None
+
+
+_last_opened = "database"
+
+
+def last_opened() -> str:
+    """The database file this process opened last (for naming it in an error)."""
+    return _last_opened
 
 
 def connect_scratch() -> sqlite3.Connection:
@@ -133,7 +148,10 @@ def translate(exc: sqlite3.Error, path: Path | str) -> Exception:
     if "file is not a database" in message or "malformed" in message:
         return DatabaseError(f"{path}: not a propfee database, or the file is damaged ({message})")
     if "readonly" in message or "read-only" in message:
-        return DatabaseError(f"{path}: the database is read-only ({message})")
+        return DatabaseError(
+            f"{path}: the database is read-only ({message}); check that you may write the "
+            "file, its -wal and -shm files beside it, and its folder"
+        )
     if "disk" in message and ("full" in message or "I/O" in message):
         return DatabaseError(f"{path}: cannot write the database ({message})")
     if "unable to open" in message:

@@ -11,7 +11,6 @@ A table longer than an Excel sheet continues on the next sheet; its CSV is alway
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,14 +35,24 @@ TITLES = {
     "payment": "收款",
     "allocation": "核销",
     "reversal": "冲正",
-    "reading": "抄表",
+    "meter_reading": "抄表读数",
+    "receipt_counter": "收据编号计数",
     "contact": "催缴与联系记录",
     "contact_delivery": "送达记录",
+    "notice_counter": "催缴通知书编号计数",
+    "late_fee": "违约金记账",
     "plan": "分期协议",
+    "plan_bill": "分期协议所含账单",
     "plan_installment": "分期明细",
+    "party_tag": "业主标签",
     "complaint": "投诉与报修",
     "complaint_event": "投诉处理过程",
+    "complaint_counter": "投诉编号计数",
+    "survey": "满意度调查",
+    "survey_response": "问卷",
+    "survey_score": "问卷评分",
     "audit": "操作日志",
+    "_migrations": "数据库升级记录",
 }
 
 # the roster's Chinese names for the columns it shares with the database
@@ -108,20 +117,8 @@ def _scaled(places: int, divisor: int) -> Callable[[object], object]:
     return convert
 
 
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![\dA-Za-z])")
-
-
-def scrub(value: object) -> object:
-    """Mobile and ID numbers inside free text, masked as the columns are."""
-    if not isinstance(value, str) or not value:
-        return value
-    value = _MOBILE_IN_TEXT.sub(r"\1****\3", value)
-    return _ID_IN_TEXT.sub(lambda m: f"{m[1]}********{m[3][-4:]}", value)
-
-
 def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
-    from propfee.cells import mask_id, mask_phones
+    from propfee.cells import mask_id, mask_in_text, mask_phones
 
     labels = LABELS.get(table, {})
     columns = []
@@ -133,6 +130,8 @@ def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
             header, convert = f"{name[:-4]}（元）", _scaled(2, 100)
         elif name.endswith("_x100"):
             header, convert = name[:-5], _scaled(2, 100)
+        elif name.endswith("_x1000"):
+            header, convert = name[:-6], _scaled(3, 1000)
         elif name.endswith("_x10000"):
             header, convert = name[:-7], _scaled(4, 10000)
         if mask and "phone" in name:
@@ -140,7 +139,7 @@ def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
         elif mask and name.endswith("id_number"):
             convert = lambda v: mask_id(v) if v else v  # noqa: E731
         elif mask and convert is None and kind.upper() in ("TEXT", ""):
-            convert = scrub  # messages, letters and notes quote numbers too
+            convert = mask_in_text  # messages, letters and notes quote numbers too
         columns.append(_Column(name, labels.get(name, header), convert))
     return columns
 

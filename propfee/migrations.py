@@ -511,6 +511,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+AUDIT_SCHEMA = MIGRATIONS.index(m008_audit_trail) + 1  # the first version with the trail
 
 
 def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
@@ -556,6 +557,11 @@ def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:
         "INSERT INTO meta (key, value) VALUES ('propfee_version', ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (__version__,),
+    )
+    # a random id, so backups of two estates' propfee.db in one folder are told apart
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16)))) "
+        "ON CONFLICT (key) DO NOTHING"
     )
     if version and audit.has_trail(conn):
         during = audit.current()

@@ -1,7 +1,9 @@
 """A streaming .xlsx writer for big plain tables (the full export): rows go straight into the
 zip as sheet XML, an order of magnitude faster than building cells with openpyxl, in constant
 memory. It writes what a table needs and nothing else: bold frozen headers, column widths,
-text, whole numbers, exact decimals (money with two places), dates. Charts and styling stay
+text, whole numbers, exact decimals (money with two places), dates. Every string is a text
+cell (never a formula); one that looks like a formula is also quote-prefixed, as Excel does
+when you type an apostrophe, so editing it does not turn it into one. Charts and styling stay
 with openpyxl (export.write_workbook).
 """
 
@@ -13,10 +15,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from propfee.export import neutralise
+from propfee.export import FORMULA_STARTS
 
 # cell styles (indexes into cellXfs below)
-_BOLD, _DATE, _MONEY, _TEXT, _DECIMAL4, _DATETIME = 1, 2, 3, 4, 5, 6
+_BOLD, _DATE, _MONEY, _TEXT, _DECIMAL4, _DATETIME, _QUOTED = 1, 2, 3, 4, 5, 6, 7
 _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
 <numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="0.0000"/><numFmt numFmtId="166" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>
@@ -24,7 +26,7 @@ _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="7">
+<cellXfs count="8">
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
 <xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>
 <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
@@ -32,6 +34,7 @@ _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" quotePrefix="1"/>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
@@ -50,7 +53,10 @@ def _cell(value: object, text: bool) -> str:
     if value is None or value == "":
         return "<c/>"
     if isinstance(value, str):
-        return _text_cell(neutralise(value), _TEXT if text else 0)
+        if value.startswith(FORMULA_STARTS):
+            # a text cell already; quote-prefixed, editing it never turns it into a formula
+            return _text_cell(value, _QUOTED)
+        return _text_cell(value, _TEXT if text else 0)
     if isinstance(value, bool):
         return f'<c t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int):
@@ -70,7 +76,7 @@ def _cell(value: object, text: bool) -> str:
         return f'<c s="{_DATE}"><v>{value.toordinal() - _EPOCH}</v></c>'
     if isinstance(value, float):
         return f"<c><v>{value!r}</v></c>"
-    return _text_cell(neutralise(str(value)))
+    return _cell(str(value), text)
 
 
 class Workbook:

@@ -362,3 +362,53 @@ def test_a_backup_taken_while_a_bill_run_writes_holds_none_or_all_of_it(estate, 
     assert ledger.check(db.connect(restored)) == []
     checked = propfee("check", db_path=restored, cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
+
+
+COMMIT_LATER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("holding", flush=True)
+time.sleep(3)
+conn.execute("INSERT INTO meta (key, value) VALUES ('written-during-restore', 'x')")
+conn.execute("COMMIT")
+"""
+
+
+def test_a_write_committed_while_a_restore_waits_is_in_its_safety_copy(estate, tmp_path):
+    copy = tmp_path / "copy.db"
+    assert propfee("backup", str(copy), db_path=estate, cwd=tmp_path).returncode == 0
+    writer = subprocess.Popen(
+        [sys.executable, "-c", COMMIT_LATER, str(estate)], stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout.readline().strip() == "holding"
+    result = propfee(
+        "restore", str(copy), db_path=estate, cwd=tmp_path, env={"PROPFEE_BUSY_TIMEOUT": "30"}
+    )
+    assert writer.wait() == 0
+    assert result.returncode == 0, result.stderr
+    (safety,) = (tmp_path / "backups").glob("*before-restore.db")
+    with sqlite3.connect(safety) as kept:
+        assert (
+            kept.execute(
+                "SELECT count(*) FROM meta WHERE key = 'written-during-restore'"
+            ).fetchone()[0]
+            == 1
+        )
+    with sqlite3.connect(estate) as now:
+        assert (
+            now.execute(
+                "SELECT count(*) FROM meta WHERE key = 'written-during-restore'"
+            ).fetchone()[0]
+            == 0
+        )
+
+
+def test_backups_started_in_the_same_second_each_get_their_own_file(estate, tmp_path):
+    runs = [propfee("backup", db_path=estate, cwd=tmp_path, wait=False) for _ in range(3)]
+    assert [run.wait(timeout=120) for run in runs] == [0, 0, 0], [r.stderr.read() for r in runs]
+    made = list((tmp_path / "backups").glob("propfee-*.db"))
+    assert len(made) == 3
+    for path in made:
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

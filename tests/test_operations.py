@@ -388,7 +388,10 @@ def test_export_all_writes_every_table_readably(billed, tmp_path):
     first = dict(zip(header, units[1], strict=True))
     assert first["房号"] == "1-1-101"
     assert Decimal(str(first["建筑面积"])) == Decimal("100.00")
-    assert first["备注"] == '\'=HYPERLINK("x")'  # never a live formula
+    assert first["备注"] == '=HYPERLINK("x")'  # a text cell, never a live formula …
+    book = load_workbook(tmp_path / "out" / "propfee-export.xlsx")
+    cell = next(c for c in book["unit"][2] if c.value == '=HYPERLINK("x")')
+    assert cell.data_type == "s" and cell.quotePrefix  # … and editing it keeps it text
     bills = list(book["bill"].iter_rows(values_only=True))
     amounts = sorted(Decimal(str(row[bills[0].index("amount（元）")])) for row in bills[1:])
     assert amounts == [Decimal("221.25"), Decimal("250.00")]
@@ -493,7 +496,8 @@ def test_the_streaming_workbook_reads_back_in_openpyxl_and_calamine(tmp_path):
     sheet = load_workbook(path)["单位"]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0] == ["房号", "金额", "单价", "日期", "n", "备注"]
-    assert values[1][:3] == ["1-1-101", 1234.5, 2.5] and values[1][5] == "'=1+1"
+    assert values[1][:3] == ["1-1-101", 1234.5, 2.5] and values[1][5] == "=1+1"
+    assert sheet["F2"].data_type == "s" and sheet["F2"].quotePrefix
     assert values[1][3] == datetime(2026, 11, 15)
     assert sheet["B2"].number_format == "#,##0.00" and sheet["A3"].number_format == "@"
     assert values[2][0] == "0101" and values[2][5] == " 前后空格 " and values[2][4] is True
@@ -502,3 +506,142 @@ def test_the_streaming_workbook_reads_back_in_openpyxl_and_calamine(tmp_path):
     fast = CalamineWorkbook.from_path(str(path))
     assert fast.sheet_names == ["单位", "part"]
     assert fast.get_sheet_by_name("part").to_python() == [["x"], [1.0], [2.0]]
+
+
+# ---------------------------------------------------------------- found in acceptance testing
+
+
+def test_check_notices_a_dropped_trail(billed, db_path):
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("DROP TABLE audit")
+    result = billed("check")
+    assert result.exit_code == 1 and "audit trail (table audit) is missing" in result.stderr
+
+
+def test_check_notices_the_newest_entries_removed_behind_its_back(billed, db_path):
+    with sqlite3.connect(db_path) as raw:
+        triggers = raw.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+        ).fetchall()
+        raw.execute("DROP TRIGGER audit_no_delete")
+        raw.execute("DROP TRIGGER audit_no_update")
+        raw.execute("DELETE FROM audit WHERE id >= 4")
+        for (sql,) in triggers:
+            raw.execute(sql)
+    result = billed("check")
+    assert result.exit_code == 1
+    assert "the trail ends at row 3, its last recorded entry is row 5" in result.stderr
+
+
+def test_the_cashier_beats_the_environment(billed, db_path, monkeypatch):
+    monkeypatch.setenv("PROPFEE_OPERATOR", "cron")
+    args = ("pay", "1-1-102", "10", "--channel", "cash", "--as-of", "2026-11-11")
+    assert billed(*args, "--cashier", "李娜").exit_code == 0
+    assert billed(*args).exit_code == 0
+    assert billed(*args, "--cashier", "李娜", "--operator", "主管").exit_code == 0
+    assert [op for op, *_ in trail(db_path)][-3:] == ["李娜", "cron", "主管"]
+
+
+def test_the_audit_listing_masks_numbers_in_arguments(billed, db_path):
+    result = billed(
+        "complain",
+        "add",
+        "1-1-101",
+        "--kind",
+        "complaint",
+        "--category",
+        "维修",
+        "--description",
+        "业主13812345678来电说漏水",
+        "--at",
+        "2026-11-20 10:00",
+    )
+    assert result.exit_code == 0, result.output
+    listed = billed("audit", "--command", "complain", "-f", "json").stdout
+    assert "138****5678" in listed and "13812345678" not in listed
+    assert "13812345678" in billed("audit", "--no-mask", "-f", "json").stdout
+
+
+def test_export_all_mask_covers_free_text(billed, tmp_path):
+    billed(
+        "complain",
+        "add",
+        "1-1-101",
+        "--kind",
+        "complaint",
+        "--category",
+        "维修",
+        "--description",
+        "业主13812345678，身份证620102198001011234",
+        "--at",
+        "2026-11-20 10:00",
+    )
+    assert billed("export-all", str(tmp_path / "out"), "--mask").exit_code == 0
+    text = "".join(p.read_text(encoding="utf-8-sig") for p in (tmp_path / "out" / "csv").iterdir())
+    assert "13812345678" not in text and "620102198001011234" not in text
+    assert "138****5678" in text and "620102********1234" in text
+
+
+def test_a_tampered_entry_still_lists(billed, db_path):
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("DROP TRIGGER audit_no_update")
+        raw.execute("UPDATE audit SET args = 'not json', changes = '[1]' WHERE id = 1")
+    result = billed("audit")
+    assert result.exit_code == 0 and "import-units" in result.stdout
+    assert billed("check").exit_code == 1
+
+
+def test_audit_options(billed):
+    assert billed("audit", "--since", "2026-13-01").exit_code == 2
+    assert json.loads(billed("audit", "--command", "%", "-f", "json").stdout) == []
+
+
+def test_an_empty_file_is_not_a_new_estate(cli, db_path):
+    db_path.write_bytes(b"")
+    for args in (["check"], ["units", "list"]):
+        result = cli(*args)
+        assert result.exit_code == 1 and "empty (0 bytes)" in result.stderr
+    assert db_path.stat().st_size == 0
+
+
+def test_pruning_leaves_another_estates_backups_alone(cli, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    estates = []
+    for name in ("e1", "e2"):
+        (tmp_path / name).mkdir()
+        path = tmp_path / name / "propfee.db"
+        db.connect(path).close()
+        estates.append(path)
+    assert cli("backup", str(shared), db=estates[0]).exit_code == 0
+    assert cli("backup", str(shared), db=estates[0]).exit_code == 0
+    assert cli("backup", str(shared), db=estates[1]).exit_code == 0
+    assert cli("backup", str(shared), "--keep", "1", db=estates[1]).exit_code == 0
+    ours = {backup.database_id(estates[0])}
+    left = [backup.database_id(p) for p in shared.iterdir()]
+    assert left.count(next(iter(ours))) == 2 and len(left) == 3
+
+
+def test_safety_copies_are_never_pruned(billed, tmp_path):
+    target = tmp_path / "copy.db"
+    assert billed("backup", str(target)).exit_code == 0
+    assert billed("restore", str(target)).exit_code == 0
+    assert billed("backup", "--keep", "1").exit_code == 0
+    assert billed("backup", "--keep", "1").exit_code == 0
+    names = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert len(names) == 2 and any("before-restore" in n for n in names)
+
+
+def test_restore_replaces_a_damaged_database_keeping_it_as_it_was(billed, db_path, tmp_path):
+    good = tmp_path / "good.db"
+    assert billed("backup", str(good)).exit_code == 0
+    for leftover in (f"{db_path}-wal", f"{db_path}-shm"):
+        __import__("pathlib").Path(leftover).unlink(missing_ok=True)
+    data = bytearray(db_path.read_bytes())
+    data[4096 * 3 : 4096 * 3 + 200] = b"\xff" * 200
+    db_path.write_bytes(bytes(data))
+    result = billed("restore", str(good))
+    assert result.exit_code == 0, result.output
+    kept = list((tmp_path / "backups").glob("*before-restore-damaged.db"))
+    assert len(kept) == 1 and kept[0].read_bytes() == bytes(data)
+    assert ledger.check(db.connect(db_path)) == []

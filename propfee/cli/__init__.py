@@ -36,9 +36,9 @@ class PropfeeGroup(TyperGroup):
         except sqlite3.Error as exc:
             if debug_enabled():
                 raise
-            from propfee.db import translate
+            from propfee.db import last_opened, translate
 
-            error = translate(exc, "database")
+            error = translate(exc, last_opened())
             if not isinstance(error, PropfeeError):
                 error = PropfeeError(f"database error: {exc}")
             fail(None, error)
@@ -93,6 +93,19 @@ def _root(
     """
 
 
+# commands with --quiet that write files but never the database: no --operator for them
+READS_ONLY = {
+    "check",
+    "backup",
+    "export-all",
+    "export-units",
+    "notices",
+    "legal-pack",
+    "report collection",
+    "survey-report",
+}
+
+
 def audited(typer_app: typer.Typer, prefix: str = "") -> None:
     """Wrap every command so the transactions it commits are recorded in the audit trail
     under its name, arguments and operator; write commands (the ones with --quiet) gain
@@ -100,8 +113,8 @@ def audited(typer_app: typer.Typer, prefix: str = "") -> None:
     from propfee.cli.common import audit_wrapper
 
     for info in typer_app.registered_commands:
-        name = info.name or info.callback.__name__.replace("_", "-")
-        info.callback = audit_wrapper(info.callback, f"{prefix}{name}")
+        name = f"{prefix}{info.name or info.callback.__name__.replace('_', '-')}"
+        info.callback = audit_wrapper(info.callback, name, writes=name not in READS_ONLY)
     for group in typer_app.registered_groups:
         audited(group.typer_instance, f"{prefix}{group.name} ")
 

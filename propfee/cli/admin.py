@@ -13,7 +13,9 @@ from propfee.cli.common import (
     DbOpt,
     Format,
     FormatOpt,
+    NoMaskOpt,
     QuietOpt,
+    _check_day,
     emit,
     now,
     open_env,
@@ -100,28 +102,35 @@ def restore(
 
 def audit_log(
     since: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM-DD", help="From this day on.")
+        str | None,
+        typer.Option(metavar="YYYY-MM-DD", callback=_check_day, help="From this day on."),
     ] = None,
     until: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM-DD", help="Up to and including this day.")
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM-DD", callback=_check_day, help="Up to and including this day."
+        ),
     ] = None,
     operator: Annotated[str | None, typer.Option(help="Only what this person did.")] = None,
     command: Annotated[
         str | None,
         typer.Option(help="Only this command (e.g. pay, reverse; fees covers fees add …)."),
     ] = None,
+    no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """The audit trail: who ran which write command, when, with which arguments, and what it
     changed (rows added per table, rows updated). Append-only; propfee check verifies it.
+    Phone and ID numbers in the arguments are masked unless --no-mask.
 
     Example: propfee audit --since 2026-11-01 --command reverse
     """
     import json
 
     from propfee import audit
+    from propfee.cells import mask_in_text
 
     env = open_env(db, config)
     found = audit.entries(
@@ -131,13 +140,24 @@ def audit_log(
         operator=operator,
         command=command,
     )
+
+    def shown(args: dict) -> dict:
+        if no_mask:
+            return args
+        return {
+            k: [mask_in_text(x) for x in v] if isinstance(v, list) else mask_in_text(v)
+            for k, v in args.items()
+        }
+
     rows = [
         {
             "id": e.id,
             "at": e.at,
             "operator": e.operator,
             "command": e.command,
-            "args": e.args if fmt is Format.json else json.dumps(e.args, ensure_ascii=False),
+            "args": shown(e.args)
+            if fmt is Format.json
+            else json.dumps(shown(e.args), ensure_ascii=False),
             "changes": e.changes if fmt is Format.json else e.summary(),
         }
         for e in found

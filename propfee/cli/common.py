@@ -156,7 +156,7 @@ class Env:
             if dry_run and not self.db_path.exists():
                 self._conn = connect_scratch()
             else:
-                self._conn = connect(self.db_path)
+                self._conn = connect(self.db_path, create=create)
         return self._conn
 
     @property
@@ -329,9 +329,9 @@ OperatorOpt = Annotated[
     str,
     typer.Option(
         "--operator",
-        envvar="PROPFEE_OPERATOR",
         metavar="NAME",
-        help="Who is doing this, for the audit trail (default: the login name).",
+        help="Who is doing this, for the audit trail (default: the command's own staff option, "
+        "else $PROPFEE_OPERATOR, else the login name).",
     ),
 ]
 
@@ -339,7 +339,7 @@ _STAFF_OPTIONS = ("operator", "staff", "by", "cashier")
 _NOT_ARGUMENTS = {"db", "config", "quiet", "fmt"}
 
 
-def audit_wrapper(func: Callable, command: str) -> Callable:
+def audit_wrapper(func: Callable, command: str, *, writes: bool = True) -> Callable:
     """``func`` run inside ``audit.invocation`` (the command, the arguments the user gave,
     the operator); a write command without its own --operator option gains one."""
     import functools
@@ -348,7 +348,9 @@ def audit_wrapper(func: Callable, command: str) -> Callable:
     from propfee import audit
 
     signature = inspect.signature(func, eval_str=True)
-    adds_operator = "quiet" in signature.parameters and "operator" not in signature.parameters
+    adds_operator = (
+        writes and "quiet" in signature.parameters and "operator" not in signature.parameters
+    )
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):

@@ -477,6 +477,7 @@ def check(
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Verify every ledger invariant and the database file; exit 1 with details if any fails.
 
@@ -486,7 +487,7 @@ def check(
 
     Example: propfee check
     """
-    env = open_env(db, config)
+    env = open_env(db, config, quiet)
     problems = ledger.check(env.connect(create=False))
     rows = [{"what": p.what, "detail": p.detail} for p in problems]
     if fmt is not Format.table:
@@ -501,7 +502,7 @@ def check(
         for p in problems:
             env.err.print(f"[red]✗[/red] {p.what}: {p.detail}", markup=True, highlight=False)
     else:
-        env.out.print("ok: every check passed")
+        env.result("ok: every check passed")
     if problems:
         env.err.print(f"[red]error:[/red] {len(problems)} problem(s) found")
         raise typer.Exit(1)
