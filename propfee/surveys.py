@@ -37,7 +37,7 @@ from propfee.errors import (
     RowError,
     RowErrors,
 )
-from propfee.headers import alias_index, lookup
+from propfee.headers import alias_index, lookup, norm_header
 from propfee.tabular import column_letter, read_sheets
 
 # ---------------------------------------------------------------- vocabulary
@@ -123,7 +123,29 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 _ALIASES = alias_index(FIELDS)
 _UNIT_FIELDS = ("code", "building", "entrance", "room")
-_NUMBERING = re.compile(r"^\s*(?:[Qq]?\d{1,2}\s*[、.．:：)）]|[（(]\d{1,2}[)）])\s*")
+#: a question's numbering: ``1、`` ``Q3.`` ``Q1 `` ``(2)`` ``第7题``
+_NUMBERING = re.compile(
+    r"^\s*(?:第\s*\d{1,3}\s*题\s*[、.．:：)）]?|[Qq]\s*\d{1,3}\s*(?:[、.．:：)）_]|\s)"
+    r"|\d{1,3}\s*[、.．:：)）]|[（(]\d{1,3}[)）])\s*"
+)
+#: words that name the unit wherever they stand in a header (您的房号, 楼号-单元-房号)
+_UNIT_WORDS = (
+    "房号",
+    "房间号",
+    "户号",
+    "房屋编号",
+    "房屋编码",
+    "房屋地址",
+    "门牌号",
+    "住址",
+    "地址",
+)
+#: words asking for something, left off before a header is looked up (请填写您的楼栋)
+_FILLER = re.compile(r"^(?:请(?:填写|输入|选择)|您(?:家)?(?:所在|所住)?的?|所在的?|所住的?)+")
+#: header words of soft columns: decided by what the column holds
+_RECOMMEND_WORDS = ("推荐", "nps", "recommend")
+_COMMENT_WORDS = ("意见", "建议", "留言", "备注", "comment")
+_DATE_WORDS = ("日期", "提交时间", "答卷时间", "提交答卷", "结束答题", "完成时间", "填写时间")
 
 #: words people answer instead of a number, on a 1–5 scale
 SCORE_WORDS = {
@@ -144,15 +166,82 @@ SCORE_WORDS = {
     "很不满意": 1,
     "极不满意": 1,
 }
+#: what questionnaire sites write for a question not answered (besides 无, -, / …)
+NOT_ANSWERED = frozenset(
+    (
+        "(跳过)",
+        "跳过",
+        "(空)",
+        "不适用",
+        "不清楚",
+        "不了解",
+        "未回答",
+        "未作答",
+        "未答",
+        "未使用",
+        "没用过",
+        "不知道",
+        "(未填)",
+    )
+)
 _SCORE_TAIL = re.compile(r"^(\d{1,2})(?:\.0+)?\s*分?$")
-_FOOTERS = ("合计", "总计", "小计", "平均", "均值", "共计", "制表", "说明", "注:", "注：")
+_FOOTERS = (
+    "合计",
+    "总计",
+    "小计",
+    "平均",
+    "均值",
+    "共计",
+    "总平均",
+    "总体平均",
+    "满意率",
+    "满意度合计",
+    "参与率",
+    "回收率",
+    "有效问卷",
+    "问卷总数",
+    "统计",
+    "制表",
+    "说明",
+    "注:",
+    "注：",
+)
+
+
+def _strip_numbering(header: str) -> str:
+    return _NUMBERING.sub("", str(header)).strip()
 
 
 def dimension_name(header: str) -> str:
-    """A question's header as a dimension: its numbering (``1、``, ``Q3.``) and a trailing
-    ``满意度``-free form kept as written, spaces removed."""
-    text = _NUMBERING.sub("", str(header)).strip()
+    """A question's header as a dimension: its numbering (``1、``, ``Q3.``, ``第7题``) left
+    off, spaces removed, otherwise as written."""
+    text = _strip_numbering(header)
     return re.sub(r"\s+", "", text) or str(header).strip()
+
+
+def _field_of(header: str) -> tuple[str, bool] | None:
+    """(field, firm) a header names, its numbering left off; None for a question. A firm
+    match is by the header alone; a soft one (a header mentioning 推荐 or 意见) is decided by
+    what the column holds."""
+    text = _strip_numbering(header)
+    hit = lookup(text, _ALIASES, {})
+    if hit is not None:
+        return hit[0], True
+    key = norm_header(text)
+    if any(word in key for word in _UNIT_WORDS):
+        return "code", True
+    plain = _FILLER.sub("", key)
+    if plain != key and plain:
+        hit = lookup(plain, _ALIASES, {})
+        if hit is not None and hit[0] in (*_UNIT_FIELDS, "ignore"):
+            return hit[0], True
+    if any(word in key for word in _DATE_WORDS):
+        return "date", True
+    if any(word in key for word in _RECOMMEND_WORDS):
+        return "recommend", False
+    if any(word in key for word in _COMMENT_WORDS):
+        return "comment", False
+    return None
 
 
 # ---------------------------------------------------------------- reading
@@ -179,6 +268,7 @@ class SurveyFile:
     held_on: date | None  # the latest answer date in the file, when it has a date column
     notices: list[str] = field(default_factory=list)
     skipped: int = 0  # rows with a unit but no answers: not returned
+    scale_detected: bool = True  # False when --scale gave it
 
 
 @dataclass
@@ -192,9 +282,20 @@ class _Column:
         return f"{self.header} ({self.letter})"
 
 
-def _score_of(value: object) -> tuple[int | None, bool]:
-    """(score, said in words) of a cell; (None, False) for blank. Raises InvalidValue."""
+def _not_answered(value: object) -> bool:
+    """A cell that says the question was not answered: blank, 无, -, (跳过), 不适用 …"""
     if cells.is_blank(value):
+        return True
+    if not isinstance(value, str):
+        return False
+    text = cells.ascii_text(value).lower().replace(" ", "")
+    return text in NOT_ANSWERED or cells.is_blank(text)
+
+
+def _score_of(value: object) -> tuple[int | None, bool]:
+    """(score, said in words) of a cell; (None, False) when not answered. Raises
+    InvalidValue."""
+    if _not_answered(value):
         return None, False
     if isinstance(value, bool):
         raise InvalidValue("not a score")
@@ -218,16 +319,25 @@ def _score_of(value: object) -> tuple[int | None, bool]:
 
 
 def _is_scoreish(value: object) -> bool:
+    """A cell that reads as an answer on a 0–10 scale (a phone number or a duration does
+    not)."""
     try:
         score, _ = _score_of(value)
     except InvalidValue:
         return False
-    return score is not None
+    return score is not None and 0 <= score <= 10
 
 
-def read_survey(conn: sqlite3.Connection, path: Path, *, scale: int | None = None) -> SurveyFile:
+def read_survey(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    scale: int | None = None,
+    anonymous: bool = False,
+) -> SurveyFile:
     """Read and check a survey file against the roster. Raises RowErrors naming every bad
-    cell (file, row, column); writes nothing."""
+    cell (file, row, column); writes nothing. A file naming no unit is refused unless
+    ``anonymous`` (then every answer is anonymous)."""
     if scale not in (None, 5, 10):
         raise InvalidValue("--scale must be 5 or 10")
     data = _file_bytes(path)
@@ -239,16 +349,43 @@ def read_survey(conn: sqlite3.Connection, path: Path, *, scale: int | None = Non
         found = _find_header(rows)
         if found is None:
             continue
-        position, known, candidates = found
+        position, texts, known, soft, candidates = found
         header_row = rows[position][0]
-        body = [
-            (n, c)
-            for n, c in rows[position + 1 :]
-            if any(not cells.is_blank(v) for v in c) and not _is_footer(c)
-        ]
+        body = []
+        for n, c in rows[position + 1 :]:
+            if not any(not cells.is_blank(v) for v in c) or _is_footer(c):
+                continue
+            if [t for t in _texts(c) if t] == [t for t in texts if t]:
+                continue  # the header repeated
+            body.append((n, c))
+        for i, field_ in soft.items():
+            values = [r[i] for _, r in body if i < len(r) and not _not_answered(r[i])]
+            if field_ == "recommend":
+                fits = all(
+                    not isinstance(v, bool)
+                    and (
+                        (isinstance(v, int | float) and float(v).is_integer() and 0 <= v <= 10)
+                        or (isinstance(v, str) and _SCORE_TAIL.match(cells.ascii_text(v)))
+                    )
+                    for v in values
+                )
+            else:  # a comment column holds text, not scores
+                fits = not values or sum(1 for v in values if _is_scoreish(v)) * 2 < len(values)
+            if fits and field_ not in known:
+                known[field_] = i
+            elif field_ == "recommend" or not fits:
+                candidates[i] = texts[i]
+        if anonymous:
+            for f in _UNIT_FIELDS:
+                known.pop(f, None)
+        elif body and not any(f in known for f in _UNIT_FIELDS):
+            seen = "、".join(t for t in texts if t)
+            raise FileFormatError(
+                f"{file}: no column names the unit (房号, or 楼栋/单元/房间); headers seen: "
+                f"{seen}. Name the unit column so, or give --anonymous for an anonymous survey"
+            )
         labels = {
-            f: f"{_texts(rows[position][1])[i]} ({column_letter(i + sheet.first_column)})"
-            for f, i in known.items()
+            f: f"{texts[i]} ({column_letter(i + sheet.first_column)})" for f, i in known.items()
         }
         return _read_body(
             conn,
@@ -284,39 +421,99 @@ def _texts(row: list) -> list[str]:
     return [cells.text(v) if isinstance(v, str) else "" for v in row]
 
 
-def _find_header(rows: list) -> tuple[int, dict[str, int], dict[int, str]] | None:
-    """The header among the first 30 rows: the first row of at least two text cells that
-    names a known column and is followed by a row holding a score."""
+def _classify(texts: list[str]) -> tuple[dict[str, int], dict[int, str], dict[int, str]]:
+    """(firm field -> column, soft column -> field, question column -> header) of a row."""
+    known: dict[str, int] = {}
+    soft: dict[int, str] = {}
+    candidates: dict[int, str] = {}
+    for i, header in enumerate(texts):
+        if not header:
+            continue
+        hit = _field_of(header)
+        if hit is None:
+            candidates[i] = header
+        elif not hit[1]:
+            soft[i] = hit[0]
+        elif hit[0] != "ignore" and hit[0] not in known:
+            known[hit[0]] = i
+    return known, soft, candidates
+
+
+def _find_header(rows: list) -> tuple[int, list[str], dict, dict, dict] | None:
+    """The header among the first 30 rows: the row (or, under a merged group label such as
+    满意度评价, the lower row of a two-row header) naming the most known columns and
+    questions whose answers below read as scores. A title row (one text merged across the
+    table) or a preamble names none and is passed over."""
+    best = None
     for position, (_, row) in enumerate(rows[:30]):
-        texts = _texts(row)
-        if sum(1 for t in texts if t) < 2:
-            continue
-        known: dict[str, int] = {}
-        candidates: dict[int, str] = {}
-        for i, header in enumerate(texts):
-            if not header:
+        options = [_texts(row)]
+        if position > 0:
+            upper = _texts(rows[position - 1][1])
+            lower = options[0]
+            if len({t for t in upper if t}) >= 2 and any(
+                u and not w for u, w in zip(upper, lower, strict=False)
+            ):
+                width = max(len(upper), len(lower))
+                upper += [""] * (width - len(upper))
+                lower = lower + [""] * (width - len(lower))
+                options.append([w or u for u, w in zip(upper, lower, strict=True)])
+        sample = [r for _, r in rows[position + 1 : position + 21]]
+        for texts in options:
+            texts = ["" if _is_answer_text(t) else t for t in texts]
+            if sum(1 for t in texts if t) < 2:
                 continue
-            hit = lookup(header, _ALIASES, {})
-            if hit is None:
-                candidates[i] = header
-            elif hit[0] != "ignore" and hit[0] not in known:
-                known[hit[0]] = i
-        if not candidates:
-            continue
-        if not known and not any(
-            _is_scoreish(r[i])
-            for _, r in rows[position + 1 : position + 4]
-            for i in candidates
-            if i < len(r)
-        ):
-            continue
-        return position, known, candidates
-    return None
+            known, soft, candidates = _classify(texts)
+            scored = {
+                header
+                for i, header in candidates.items()
+                if (values := [r[i] for r in sample if i < len(r) and not cells.is_blank(r[i])])
+                and sum(1 for v in values if _is_scoreish(v)) * 2 >= len(values)
+            }
+            if not scored and not known:
+                continue
+            score = len(known) + len(set(soft.values())) + len(scored)
+            if best is None or score > best[0]:
+                best = (score, position, texts, known, soft, candidates)
+    if best is None:
+        return None
+    return best[1:]
+
+
+def _is_answer_text(text: str) -> bool:
+    """A cell that reads as an answer or a value (3, 2026-11-05, 满意), never a header."""
+    return bool(text) and (
+        re.fullmatch(r"[\d\s.:/\-]+", text) is not None
+        or text in SCORE_WORDS
+        or _SCORE_TAIL.match(text) is not None
+    )
 
 
 def _is_footer(row: list) -> bool:
     first = next((v for v in row if not cells.is_blank(v)), "")
     return isinstance(first, str) and first.strip().startswith(_FOOTERS)
+
+
+def _scale_of(per_column: dict[str, list[int]], file: str) -> int:
+    """The scale the answers use: 10 when a question's answers clearly run above 5 (a third
+    or more of them, at least two), else 5 — a stray 6 among 1–5 answers is a bad cell, not
+    a 10-point survey. Questions answered 1–10 beside others answered only 1–5 (three or
+    more answers) cannot be told apart: an error asking for --scale."""
+    tens, fives = [], []
+    for name, values in per_column.items():
+        high = sum(1 for v in values if v > 5)
+        if high and high * 3 >= len(values) and (high >= 2 or len(values) <= 2):
+            tens.append(name)
+        elif not high and len(values) >= 3:
+            fives.append(name)
+    if not tens:
+        return 5
+    if fives:
+        raise FileFormatError(
+            f"{file}: the questions do not share one scale: {'、'.join(tens)} are answered "
+            f"up to 10 but {'、'.join(fives)} only 1–5; give --scale 5 (answers above 5 are "
+            "then listed as bad cells) or --scale 10"
+        )
+    return 10
 
 
 def _read_body(
@@ -333,12 +530,14 @@ def _read_body(
     notices: list[str] = []
     # which of the other columns hold scores: most of their answers are numbers or words
     dimensions: dict[int, _Column] = {}
-    for i, header in candidates.items():
-        values = [cell(r, i) for _, r in body if not cells.is_blank(cell(r, i))]
+    for i, header in sorted(candidates.items()):
+        values = [cell(r, i) for _, r in body if not _not_answered(cell(r, i))]
         if values and sum(1 for v in values if _is_scoreish(v)) * 2 >= len(values):
             dimensions[i] = column(i, dimension_name(header))
-        else:
+        elif values:
             notices.append(f"column {header} ({column(i, header).letter}) ignored: no scores")
+        else:
+            notices.append(f"column {header} ({column(i, header).letter}) ignored: no answers")
     names = [c.header for c in dimensions.values()]
     doubled = {n for n in names if names.count(n) > 1}
     for c in dimensions.values():
@@ -350,24 +549,27 @@ def _read_body(
         raise FileFormatError(
             f"{file}: no score columns found (a column of numbers 1–5 or 1–10, or 满意/一般 …)"
         )
-    # the scale: declared, else from the largest number answered
-    numbers, words = [], False
+    # the scale: declared, else from how the answers run
+    per_column: dict[str, list[int]] = {}
+    words = False
     for _, row in body:
-        for i in dimensions:
+        for i, col in dimensions.items():
             try:
                 score, said = _score_of(cell(row, i))
             except InvalidValue:
                 continue
             if score is not None:
-                numbers.append(score)
-                words = words or said
-    detected = 5 if not numbers or max(numbers) <= 5 else 10
-    chosen = scale or detected
+                if said:
+                    words = True
+                else:
+                    per_column.setdefault(col.header, []).append(score)
+    chosen = scale or _scale_of(per_column, file)
     if words and chosen == 10:
         notices.append("answers in words (满意 …) read on the 5-point scale")
-    units = _units(conn)
+    units = _Units(conn)
     rows: list[SurveyRow] = []
     skipped = 0
+    unanswered = 0
     latest: date | None = None
     for number, row in body:
         bad_before = len(errors)
@@ -384,16 +586,18 @@ def _read_body(
                 bad(col.label, raw, str(exc))
                 continue
             if score is None:
+                if not cells.is_blank(raw) or (isinstance(raw, str) and raw.strip()):
+                    unanswered += 1
                 continue
             if said and chosen != 5:
                 bad(col.label, raw, "answers in words need a 5-point scale (--scale 5)")
             elif not 1 <= score <= chosen:
-                bad(col.label, raw, f"scores run from 1 to {chosen}")
+                bad(col.label, raw, f"{score} is outside this survey's 1–{chosen} scale")
             else:
                 scores[col.header] = score
         recommend = None
         raw = cell(row, known.get("recommend"))
-        if not cells.is_blank(raw):
+        if not _not_answered(raw):
             try:
                 value, said = _score_of(raw)
                 if said or value is None or not 0 <= value <= 10:
@@ -401,8 +605,10 @@ def _read_body(
                 recommend = value
             except InvalidValue:
                 bad(labels["recommend"], raw, "would-recommend is a whole number from 0 to 10")
+        elif isinstance(raw, str) and raw.strip():
+            unanswered += 1
         comment = cells.text(cell(row, known.get("comment")))
-        if cells.is_blank(comment):
+        if _not_answered(comment):
             comment = ""
         raw = cell(row, known.get("date"))
         try:
@@ -423,6 +629,16 @@ def _read_body(
         rows.append(SurveyRow(sheet, number, unit_id, code, scores, recommend, comment))
     if errors:
         raise RowErrors(errors)
+    rows, repeated = _drop_repeats(rows)
+    if repeated:
+        notices.append(
+            f"{len(repeated)} repeated submissions (the same unit, the same answers) counted "
+            "once: rows " + ", ".join(str(r) for r in repeated[:10])
+        )
+    if unanswered:
+        notices.append(
+            f"{unanswered} answers such as (跳过), 不适用, 不清楚, -, 无 read as not answered"
+        )
     if skipped:
         notices.append(f"{skipped} rows without answers skipped (questionnaires not returned)")
     if not rows:
@@ -436,17 +652,67 @@ def _read_body(
         latest,
         notices,
         skipped,
+        scale is None,
     )
 
 
-def _units(conn: sqlite3.Connection) -> dict[str, int]:
-    return {code: uid for uid, code in conn.execute("SELECT id, code FROM unit")}
+def _drop_repeats(rows: list[SurveyRow]) -> tuple[list[SurveyRow], list[int]]:
+    """A unit's questionnaire submitted twice with the same answers counts once."""
+    seen: set[tuple] = set()
+    kept, repeated = [], []
+    for row in rows:
+        if row.unit_id is None:
+            kept.append(row)
+            continue
+        key = (row.unit_id, tuple(sorted(row.scores.items())), row.recommend, row.comment)
+        if key in seen:
+            repeated.append(row.row)
+            continue
+        seen.add(key)
+        kept.append(row)
+    return kept, repeated
 
 
-def _unit_of(conn, units, row, known, cell) -> tuple[int | None, str, tuple | None]:
-    """(unit id, code, error) of a row: by its code, else by building/entrance/room, as the
-    roster names units. A row naming no unit at all is anonymous."""
-    from propfee.roster import _split_code, resolve_code
+def _part_key(part: str) -> str:
+    """A part of a unit's place compared as the roster means it: ``01`` is ``1``, letter
+    case tells nothing apart."""
+    return (part.lstrip("0") or "0") if part.isdigit() else part.lower()
+
+
+class _Units:
+    """The roster's units by code and by building/entrance/room."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.codes: dict[str, int] = {}
+        self.by_room: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
+        for uid, code, building, entrance, room in conn.execute(
+            "SELECT id, code, building, entrance, room FROM unit"
+        ):
+            self.codes[code] = uid
+            if room:
+                self.by_room[_part_key(room)].append(
+                    (uid, code, _part_key(building), _part_key(entrance))
+                )
+
+    def find(self, building: str, entrance: str, room: str) -> list[tuple[int, str]]:
+        b, e = _part_key(building) if building else "", _part_key(entrance) if entrance else ""
+        return [
+            (uid, code)
+            for uid, code, ub, ue in self.by_room.get(_part_key(room), ())
+            if (not b or ub == b) and (not e or ue == e)
+        ]
+
+
+_TOKEN = re.compile(r"[0-9A-Za-z]+")
+
+
+def _unit_of(conn, units: _Units, row, known, cell) -> tuple[int | None, str, tuple | None]:
+    """(unit id, code, error) of a row: by its code as the roster writes it (``1-1-101``),
+    else by its parts however written (``1栋1单元101室``, ``1#1-201``, ``01-01-0402``),
+    else by building/entrance/room columns. A row naming no unit at all is anonymous."""
+    import unicodedata
+
+    from propfee.roster import resolve_code
 
     raw_code = cell(row, known.get("code"))
     building = cells.building_part(cell(row, known.get("building")))
@@ -455,44 +721,38 @@ def _unit_of(conn, units, row, known, cell) -> tuple[int | None, str, tuple | No
     building, entrance, room = ("" if cells.is_blank(p) else p for p in (building, entrance, room))
     if not cells.is_blank(raw_code):
         code = resolve_code(conn, raw_code)
-        if code in units:
-            return units[code], code, None
-        if building and not room:  # 楼栋 1 | 房号 1-101: the code is local to its building
-            room_code = f"{building}-{code}"
-            if room_code in units:
-                return units[room_code], room_code, None
-        parts = _split_code(code)
-        if not any(parts):
-            parts = (building, entrance, code)
-        found = _by_place(conn, *parts) if parts[2] else []
+        if code in units.codes:
+            return units.codes[code], code, None
+        if building and f"{building}-{code}" in units.codes:  # 楼栋 1 | 房号 1-101
+            local = f"{building}-{code}"
+            return units.codes[local], local, None
+        tokens = _TOKEN.findall(unicodedata.normalize("NFKC", code))[-3:]
+        if len(tokens) == 3:
+            parts = tuple(tokens)
+        elif len(tokens) == 2:
+            parts = (building, *tokens) if building else (tokens[0], entrance, tokens[1])
+        elif len(tokens) == 1:  # 楼栋 | 单元 | 房号 101室: the code column holds the room
+            parts = (building, entrance, tokens[0])
+        else:
+            parts = ("", "", "")
+        found = units.find(*parts) if parts[2] else []
         if len(found) == 1:
             return found[0][0], found[0][1], None
+        if len(found) > 1:
+            return None, "", ("code", raw_code, f"{code} names several units; give the full code")
         return None, "", ("code", raw_code, f"no unit {code} in the roster")
     if not room:
         if building or entrance:
             field_ = "building" if building else "entrance"
             return None, "", (field_, building or entrance, "no room number: which unit?")
         return None, "", None  # anonymous
-    found = _by_place(conn, building, entrance, room)
+    found = units.find(building, entrance, room)
     place = "-".join(p for p in (building, entrance, room) if p)
     if not found:
         return None, "", ("room", room, f"no unit {place} in the roster")
     if len(found) > 1:
         return None, "", ("room", room, f"{place} names several units; give 楼栋 and 单元")
     return found[0][0], found[0][1], None
-
-
-def _by_place(conn, building: str, entrance: str, room: str) -> list[tuple[int, str]]:
-    where, params = ["room = ?"], [room]
-    if building:
-        where.append("building = ?")
-        params.append(building)
-    if entrance:
-        where.append("entrance = ?")
-        params.append(entrance)
-    return conn.execute(
-        "SELECT id, code FROM unit WHERE " + " AND ".join(where) + " LIMIT 3", params
-    ).fetchall()
 
 
 # ---------------------------------------------------------------- importing
@@ -511,12 +771,14 @@ class ImportResult:
     unchanged: bool
     notices: list[str]
     dry_run: bool = False
+    scale_detected: bool = True  # read from the answers rather than given with --scale
 
     def as_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
             "held_on": self.held_on,
             "scale": self.scale,
+            "scale_detected": self.scale_detected,
             "dimensions": self.dimensions,
             "responses": self.responses,
             "anonymous": self.anonymous,
@@ -541,31 +803,40 @@ def import_survey(
     held_on: date | None,
     scale: int | None,
     now: datetime,
+    anonymous: bool = False,
 ) -> ImportResult:
     """Read a survey file and record it inside the caller's transaction. The same file
     under the same name again is a no-op; another file under a used name is refused."""
     name = name.strip()
     if not name:
         raise InvalidValue("--name must not be empty")
-    parsed = read_survey(conn, path, scale=scale)
+    parsed = read_survey(conn, path, scale=scale, anonymous=anonymous)
     existing = conn.execute(
         "SELECT name, sha256, held_on, scale, dimensions FROM survey WHERE name = ? OR sha256 = ?",
         (name, parsed.sha256),
     ).fetchall()
     for other, sha, on, sc, dims in existing:
         if other == name and sha == parsed.sha256:
-            count, anonymous, units = _counts(conn, name)
+            count, nameless, units = _counts(conn, name)
+            notices = list(parsed.notices)
+            if held_on is not None and held_on.isoformat() != on:
+                notices.append(
+                    f"--date {held_on} ignored: the survey was recorded with the day {on}"
+                )
+            if scale is not None and scale != sc:
+                notices.append(f"--scale {scale} ignored: the survey was recorded on {sc} points")
             return ImportResult(
                 name,
                 on,
                 sc,
                 json.loads(dims),
                 count,
-                anonymous,
+                nameless,
                 units,
                 parsed.skipped,
                 True,
-                parsed.notices,
+                notices,
+                scale_detected=parsed.scale_detected,
             )
     for other, _sha, *_ in existing:
         if other == name:
@@ -579,6 +850,23 @@ def import_survey(
         raise InvalidValue(f"{path.name} has no date column: give the survey's day with --date")
     if day > now.date():
         raise InvalidValue(f"--date {day} is in the future")
+    from propfee.roster import natural_key
+
+    notices = list(parsed.notices)
+    occupied = occupied_units(conn, day)
+    outside = sorted(
+        {r.unit for r in parsed.rows if r.unit_id is not None and r.unit_id not in occupied},
+        key=natural_key,
+    )
+    if outside:
+        answers = sum(1 for r in parsed.rows if r.unit_id is not None and r.unit_id not in occupied)
+        notices.append(
+            f"{answers} answers come from units that are not an occupied home, shop or office "
+            f"on {day} (parking, storage, unsold or empty: {'、'.join(outside[:8])}"
+            + (" …" if len(outside) > 8 else "")
+            + "); their scores count in the question means, but not in the response rates, "
+            "building means, the payment tables or the return-visit list"
+        )
     stamp = now.isoformat(sep=" ", timespec="seconds")
     survey_id = conn.execute(
         "INSERT INTO survey (name, held_on, scale, dimensions, source, sha256, imported_at) "
@@ -614,7 +902,8 @@ def import_survey(
         units,
         parsed.skipped,
         False,
-        parsed.notices,
+        notices,
+        scale_detected=parsed.scale_detected,
     )
 
 

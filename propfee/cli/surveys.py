@@ -47,15 +47,25 @@ def survey_import(
             "--date",
             metavar="YYYY-MM-DD",
             callback=_check_day,
-            help="The survey's day [default: the latest date in the file's date column].",
+            help="The survey's day (default: the latest date in the file's date column, "
+            "such as 提交答卷时间).",
         ),
     ] = None,
     scale: Annotated[
         int | None,
         typer.Option(
-            "--scale", help="Points on the scale: 5 or 10 [default: 5 when no score is above 5]."
+            "--scale",
+            help="Points on the scale: 5 or 10 (default: read from how the answers run).",
         ),
     ] = None,
+    anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--anonymous",
+            help="An anonymous survey: the file names no unit (without it, a file without a "
+            "房号 or 楼栋/单元/房间 column is refused).",
+        ),
+    ] = False,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
@@ -64,12 +74,14 @@ def survey_import(
 ) -> None:
     """Import a satisfaction survey: one row per respondent.
 
-    The unit is its code (房号) or 楼栋/单元/房间, as in the roster; a row naming no unit is an
-    anonymous answer. Every other column holding numbers is a question (服务态度, 保洁, 安保 …),
-    scored 1–5 or 1–10; 非常满意/满意/一般/不满意/非常不满意 read as 5–1. A blank score is
-    not answered. Optional: 推荐意愿 (0–10), 意见建议 (free text), a date column. Every bad cell
-    is reported with its row and column and nothing is written. The same file again under its
-    name changes nothing; another file under a used name is refused.
+    The unit is its code (房号, 1-1-101, 1栋1单元101室) or 楼栋/单元/房间, as in the roster; a
+    row naming no unit is an anonymous answer (a file with no unit column needs --anonymous).
+    Every other column holding numbers is a question (服务态度, 保洁, 安保 …), scored 1–5 or
+    1–10; 非常满意/满意/一般/不满意/非常不满意 read as 5–1. A blank score, (跳过), 不适用, 不清楚,
+    -, 无 … is not answered. Optional: 推荐意愿 (0–10), 意见建议 (free text), a date column.
+    Question numbering (1、 Q3. 第7题) is left off every header. Every bad cell is reported with
+    its row and column and nothing is written. The same file again under its name changes
+    nothing; another file under a used name is refused.
 
     Example: propfee survey import 满意度调查.xlsx --name 2026年度 --date 2026-11-10
     """
@@ -88,6 +100,7 @@ def survey_import(
                 held_on=parse_day(held_on, option="--date") if held_on else None,
                 scale=scale,
                 now=now(),
+                anonymous=anonymous,
             )
     except RowErrors as exc:
         show_row_errors(env, exc, fmt, _EMPTY)
@@ -110,7 +123,9 @@ def survey_import(
         env.result(f"survey {result.name}: {file.name} is already imported; nothing changed")
         return
     env.result(
-        f"survey {result.name} ({result.held_on}, {result.scale}-point scale): "
+        f"survey {result.name} ({result.held_on}, {result.scale}-point scale"
+        + (" read from the answers" if result.scale_detected else "")
+        + "): "
         f"{result.responses} responses from {result.units} units"
         + (f", {result.anonymous} anonymous" if result.anonymous else "")
         + f"; questions: {'、'.join(result.dimensions)}"
