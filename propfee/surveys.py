@@ -341,6 +341,11 @@ def read_survey(
     if scale not in (None, 5, 10):
         raise InvalidValue("--scale must be 5 or 10")
     data = _file_bytes(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm") and data and not data.startswith(b"PK"):
+        raise FileFormatError(
+            f"{path.name}: damaged, or not an .xlsx workbook (another kind of file renamed); "
+            "open it in Excel and save it again as .xlsx"
+        )
     sheets = [s for s in read_sheets(path) if not s.hidden] or read_sheets(path)
     file = path.name
     errors: list[RowError] = []
@@ -1035,15 +1040,19 @@ def _variance(scores: list[int], mean: Fraction) -> Fraction:
 
 def confidence_interval(scores: list[int], scale: int) -> tuple[Fraction, Fraction] | None:
     """The 95% confidence interval of the mean, by Student's t, kept within the scale (1 to
-    ``scale``); None below two answers. The half-width is floating point, rounded to two
-    places."""
+    ``scale``); None below two answers. Each bound is worked out in floating point and
+    rounded once, to two places (a mean of 3.625 ± 0.2235 is 3.40 … 3.85)."""
     n = len(scores)
     if n < 2:
         return None
     mean = Fraction(sum(scores), n)
     half = t_critical(n - 1) * math.sqrt(float(_variance(scores, mean)) / n)
-    width = Fraction(round(half * 100), 100)
-    return max(mean - width, Fraction(1)), min(mean + width, Fraction(scale))
+
+    def bound(value: float) -> Fraction:
+        return Fraction(Decimal(repr(value)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+    low_end, high_end = bound(float(mean) - half), bound(float(mean) + half)
+    return max(low_end, Fraction(1)), min(high_end, Fraction(scale))
 
 
 @dataclass
@@ -1174,6 +1183,9 @@ class SurveyReport:
     by_band: list[BandCollection]
     phrases: list[tuple[str, int]]
     weights: dict[str, int]
+    outside: int = 0  # responses from units outside the households (parking, unsold …)
+    outside_low: int = 0  # of which with a low score: not on the return-visit list
+    notes: list[str] = field(default_factory=list)  # warnings for the reader
 
 
 def _answers(conn, survey_id: int) -> tuple[dict[int, tuple], dict[int, dict[str, int]]]:
@@ -1244,8 +1256,33 @@ def survey_report(
             f"{previous.scale}-point one; their means cannot be compared"
         )
     scale = survey.scale
+    notes: list[str] = []
+    if previous is not None and previous.held_on > survey.held_on:
+        notes.append(
+            f"--compare {previous.name} ({previous.held_on}) is later than {survey.name} "
+            f"({survey.held_on}): the changes shown run backwards in time"
+        )
+    if previous is not None and set(previous.dimensions) != set(survey.dimensions):
+        only_now = [d for d in survey.dimensions if d not in previous.dimensions]
+        only_then = [d for d in previous.dimensions if d not in survey.dimensions]
+        notes.append(
+            "the two surveys ask different questions"
+            + (f"; only in {survey.name}: {'、'.join(only_now)}" if only_now else "")
+            + (f"; only in {previous.name}: {'、'.join(only_then)}" if only_then else "")
+            + " (the indexes are over different questions)"
+        )
     responses, scores = _answers(conn, survey.id)
     weights_set = settings.survey.weights
+    unknown = sorted(
+        w
+        for w in weights_set
+        if w not in survey.dimensions and (previous is None or w not in previous.dimensions)
+    )
+    if unknown:
+        notes.append(
+            f"[survey] weights name no question of {survey.name}: {'、'.join(unknown)} "
+            f"(its questions: {'、'.join(survey.dimensions)})"
+        )
     by_dimension: dict[str, list[int]] = {d: [] for d in survey.dimensions}
     for answer in scores.values():
         for d, s in answer.items():
@@ -1289,7 +1326,7 @@ def survey_report(
         per_building[building].append(uid)
     building_scores: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for rid, (uid, _code, building, *_rest) in responses.items():
-        if uid is not None:
+        if uid in occupied:
             for d, s in scores[rid].items():
                 building_scores[building][d].append(s)
     buildings = []
@@ -1324,8 +1361,9 @@ def survey_report(
     promoters = sum(1 for r in recommends if r >= 9)
     detractors = sum(1 for r in recommends if r <= 6)
     nps = ratio((promoters - detractors) * 100, len(recommends))
-    follow_up, anonymous_low = _follow_up(conn, responses, scores, scale, at)
-    unit_means = _unit_means(responses, scores)
+    follow_up, anonymous_low, outside_low = _follow_up(conn, responses, scores, scale, at, occupied)
+    unit_means = _unit_means(responses, scores, occupied)
+    outside = sum(1 for r in responses.values() if r[0] is not None and r[0] not in occupied)
     by_payment = _by_payment(conn, unit_means, held_on, settings)
     by_band = _by_band(conn, unit_means, held_on, scale)
     return SurveyReport(
@@ -1348,11 +1386,15 @@ def survey_report(
         by_band,
         common_phrases([r[4] for r in responses.values()]),
         {s.name: s.weight for s in stats},
+        outside,
+        outside_low,
+        notes,
     )
 
 
-def _follow_up(conn, responses, scores, scale, at) -> tuple[list[FollowUp], int]:
-    """Respondents who gave any low score, with their unit's open complaints: a return visit."""
+def _follow_up(conn, responses, scores, scale, at, occupied) -> tuple[list[FollowUp], int, int]:
+    """Respondents who gave any low score, with their unit's open complaints: a return visit.
+    Anonymous answers and answers from units outside the households are only counted."""
     from propfee import complaints
     from propfee.roster import natural_key
 
@@ -1368,13 +1410,16 @@ def _follow_up(conn, responses, scores, scale, at) -> tuple[list[FollowUp], int]
             open_cases[case.unit].append(
                 f"{case.number} {case.category} {complaints.STATES[case.state]}"
             )
-    found, anonymous = [], 0
+    found, anonymous, outside = [], 0, 0
     for rid, (uid, code, building, _recommend, comment) in responses.items():
         lows = {d: s for d, s in scores[rid].items() if low(s, scale)}
         if not lows:
             continue
         if uid is None:
             anonymous += 1
+            continue
+        if uid not in occupied:
+            outside += 1
             continue
         found.append(
             FollowUp(
@@ -1388,14 +1433,14 @@ def _follow_up(conn, responses, scores, scale, at) -> tuple[list[FollowUp], int]
             )
         )
     found.sort(key=lambda f: (f.mean if f.mean is not None else 0, natural_key(f.unit)))
-    return found, anonymous
+    return found, anonymous, outside
 
 
-def _unit_means(responses, scores) -> dict[int, Fraction]:
-    """Each answering unit's satisfaction: the mean of all its scores."""
+def _unit_means(responses, scores, occupied) -> dict[int, Fraction]:
+    """Each answering household's satisfaction: the mean of all its scores."""
     pooled: dict[int, list[int]] = defaultdict(list)
     for rid, (uid, *_rest) in responses.items():
-        if uid is not None:
+        if uid in occupied:
             pooled[uid].extend(scores[rid].values())
     return {uid: Fraction(sum(v), len(v)) for uid, v in pooled.items() if v}
 
@@ -1459,6 +1504,11 @@ def _by_band(conn, unit_means, held_on: date, scale: int) -> list[BandCollection
 
 #: phrases worth counting whole; other text is counted in two-character pieces
 PHRASES = (
+    "没人管",
+    "不及时",
+    "不到位",
+    "太贵",
+    "太慢",
     "物业费",
     "停车费",
     "电梯",
@@ -1499,6 +1549,10 @@ PHRASES = (
     "水压",
 )
 _STOP = set("的了是在我们你他她它和与及也都就还很太有没不这那个些吧呢吗啊哦把被让给对请能会要")
+#: pairs that are pieces of words rather than words (没人管 → 人管, 希望 …)
+_FRAGMENTS = frozenset(
+    ("人管", "希望", "一下", "一些", "非常", "比较", "感觉", "觉得", "可以", "什么", "时候", "经常")
+)
 _SPLIT = re.compile(r"[^\u4e00-\u9fff]+")
 
 
@@ -1518,7 +1572,7 @@ def common_phrases(comments: list[str], limit: int = 10) -> list[tuple[str, int]
         for run in _SPLIT.split(rest):
             for i in range(len(run) - 1):
                 pair = run[i : i + 2]
-                if not (set(pair) & _STOP):
+                if not (set(pair) & _STOP) and pair not in _FRAGMENTS:
                     found.add(pair)
         counts.update(found)
     ranked = sorted(
@@ -1573,13 +1627,15 @@ def write_workbook(path: Path, report: SurveyReport) -> None:
         ["评分制", f"{s.scale}分制"],
         ["有效问卷", report.responses],
         ["匿名问卷", report.anonymous],
-        ["参与率", number(report.total.rate * 100 if report.total.rate is not None else None, 1)],
+        ["参与率", number(report.total.rate, 3)],
         ["满意度指数(0–100)", number(report.index, 1)],
         ["净推荐值NPS", number(report.nps, 1)],
     ]
     if report.compare is not None:
         summary.append([f"上期指数（{report.compare.name}）", number(report.previous_index, 1)])
-    sheet(wb, "概况", ["项目", "数值"], summary)
+    ws = sheet(wb, "概况", ["项目", "数值"], summary)
+    rate_row = 2 + [k for k, _ in summary].index("参与率")
+    ws.cell(rate_row, 2).number_format = "0.0%"  # a share, shown as a percentage
     scores = list(range(1, s.scale + 1))
     ws = sheet(
         wb,

@@ -538,3 +538,83 @@ def test_unit_codes_as_people_write_them(block, tmp_path):
         [["楼栋", "单元", "房号", "服务态度"], ["1栋", "1单元", "101室", 4], ["1", "1", "102", 4]],
     )
     assert [r.unit for r in read(block, path).rows] == ["1-1-101", "1-1-102"]
+
+
+def test_answers_from_units_that_are_not_households(surveyed, tmp_path):
+    # 2-201 is unsold and P-1 a parking space: their answers count in the question means but
+    # in no response rate, building mean, payment table or return-visit list
+    path = write_csv(
+        tmp_path / "others.csv",
+        [["房号", "服务态度"], ["1-101", 5], ["2-201", 1], ["P-1", 2], ["2-102", 4]],
+    )
+    with transaction(surveyed):
+        result = surveys.import_survey(
+            surveyed, path, name="非住户", held_on=DAY, scale=None, now=NOW
+        )
+    [notice] = [n for n in result.notices if "not an occupied home" in n]
+    assert "2 answers" in notice and "2-201、P-1" in notice
+    r = report(surveyed, name="非住户")
+    assert r.responses == 4 and r.outside == 2 and r.outside_low == 2
+    assert surveys.fmt(r.dimensions[0].mean) == "3.00"  # (5 + 1 + 2 + 4) / 4
+    assert [(b.building, b.respondents, b.occupied, surveys.fmt(b.mean)) for b in r.buildings] == [
+        ("1", 1, 3, "5.00"),
+        ("2", 1, 2, "4.00"),
+    ]
+    assert sum(g.units for g in r.by_payment) == 2 and sum(b.units for b in r.by_band) == 2
+    assert r.follow_up == []
+
+
+def test_the_terminal_report_shows_each_score_count_and_notes(surveyed, cli, tmp_path):
+    shown = cli("survey-report")
+    assert shown.exit_code == 0, shown.output
+    assert "1:1 3:1 4:1 5:2" in shown.stdout  # 服务态度 5 4 3 5 1
+    # a later survey given as the earlier one, and a weight naming no question
+    later = write_csv(tmp_path / "later.csv", [["房号", "服务态度", "维修"], ["1-101", 4, 4]])
+    with transaction(surveyed):
+        surveys.import_survey(
+            surveyed, later, name="2026冬", held_on=date(2026, 10, 21), scale=None, now=NOW
+        )
+    settings = dataclasses.replace(DEFAULTS, survey=Survey(weights={"服务太度": 2}))
+    r = report(surveyed, name="2026秋", compare="2026冬", settings=settings)
+    assert any("later than 2026秋" in n for n in r.notes)
+    assert any("only in 2026冬: 维修" in n for n in r.notes)
+    assert any("服务太度" in n for n in r.notes)
+    shown = cli("survey-report", "--survey", "2026秋", "--compare", "2026冬")
+    assert shown.exit_code == 0 and "later than" in shown.stderr
+
+
+def test_interval_bounds_are_rounded_once():
+    # mean 4/3, half-width 0.54193 → upper bound 1.87526 → 1.88 (not 1.33 + 0.54 = 1.87)
+    low_end, high_end = surveys.confidence_interval([1, 1, 1, 1, 2, 2], 5)
+    assert (surveys.fmt(low_end), surveys.fmt(high_end)) == ("1.00", "1.88")
+
+
+def test_the_workbook_shows_the_response_rate_as_a_percentage(surveyed, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "r.xlsx"
+    surveys.write_workbook(out, report(surveyed))
+    rows = {r[0].value: r[1] for r in load_workbook(out)["概况"].iter_rows()}
+    assert rows["参与率"].value == pytest.approx(0.8)
+    assert rows["参与率"].number_format == "0.0%"
+
+
+def test_reimport_notes_ignored_options_and_damaged_files(surveyed, tmp_path, cli):
+    path = tmp_path / "survey.csv"
+    with transaction(surveyed):
+        again = surveys.import_survey(
+            surveyed, path, name="2026秋", held_on=date(2026, 10, 1), scale=None, now=NOW
+        )
+    assert again.unchanged
+    assert any("--date 2026-10-01 ignored" in n and "2026-10-20" in n for n in again.notices)
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"junk\n")
+    with pytest.raises(FileFormatError, match=r"damaged, or not an \.xlsx"):
+        surveys.read_survey(surveyed, junk)
+    shown = cli("survey", "import", "--help")
+    assert "day ." not in shown.stdout and "--anonymous" in shown.stdout
+
+
+def test_comment_phrases_leave_out_fragments():
+    comments = ["楼道垃圾没人管", "垃圾没人管啊"]
+    assert surveys.common_phrases(comments) == [("垃圾", 2), ("没人管", 2)]

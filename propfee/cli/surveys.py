@@ -216,6 +216,8 @@ def survey_report(
     )
     if out is not None:
         surveys.write_workbook(out, report)
+    for note in report.notes:
+        env.warn(note)
     if fmt is Format.json:
         write_json(_document(report))
     elif fmt is Format.csv:
@@ -288,6 +290,8 @@ def _document(report) -> dict[str, Any]:
         "compare": report.compare.name if report.compare else None,
         "responses": report.responses,
         "anonymous": report.anonymous,
+        "outside_households": report.outside,
+        "notes": report.notes,
         "response_rate": percent(report.total.rate),
         "index": f(report.index, 1),
         "previous_index": f(report.previous_index, 1) if report.compare else None,
@@ -319,6 +323,7 @@ def _document(report) -> dict[str, Any]:
             for x in report.follow_up
         ],
         "anonymous_low": report.anonymous_low,
+        "outside_low": report.outside_low,
         "by_payment": [
             {"group": g.label, "units": g.units, "mean": f(g.mean)} for g in report.by_payment
         ],
@@ -334,6 +339,11 @@ def _document(report) -> dict[str, Any]:
         ],
         "phrases": [{"phrase": p, "comments": c} for p, c in report.phrases],
     }
+
+
+def _distribution(counts: dict[int, int]) -> str:
+    """Answers per score, compact: ``1:2 2:5 3:10 4:30 5:20`` (scores nobody gave left out)."""
+    return " ".join(f"{k}:{v}" for k, v in sorted(counts.items()) if v) or "—"
 
 
 def _bar(value, top: int, width: int = 20) -> str:
@@ -355,6 +365,7 @@ def _show(env, report, *, by_building: bool) -> None:
     out.print(
         f"[bold]{escape(s.name)}[/bold]  {s.held_on}  {s.scale}分制  有效问卷 {report.responses}"
         + (f"（匿名 {report.anonymous}）" if report.anonymous else "")
+        + (f"（非住户单元 {report.outside}，不计参与率）" if report.outside else "")
         + f"  参与率 {percent(report.total.rate)}"
     )
     line = f"满意度指数 {f(report.index, 1)}"
@@ -373,6 +384,7 @@ def _show(env, report, *, by_building: bool) -> None:
         ("", "left"),
         ("满意率", "right"),
         ("95%置信区间", "right"),
+        ("分布（分:份）", "left"),
     ):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     if report.compare is not None:
@@ -386,6 +398,7 @@ def _show(env, report, *, by_building: bool) -> None:
             _bar(d.mean, s.scale),
             percent(d.satisfied),
             f"{f(d.ci[0])}–{f(d.ci[1])}" if d.ci else "—",
+            _distribution(d.distribution),
         ]
         if report.compare is not None:
             cells += [_signed(d.change.delta), d.change.statement]
@@ -460,5 +473,9 @@ def _show(env, report, *, by_building: bool) -> None:
         out.print("回访名单：没有低分问卷")
     if report.anonymous_low:
         out.print(f"另有 {report.anonymous_low} 份匿名问卷有低分项（无法回访）")
+    if report.outside_low:
+        out.print(
+            f"另有 {report.outside_low} 份来自非住户单元（车位、储藏室、未售等）的问卷有低分项"
+        )
     if report.phrases:
         out.print("意见建议高频词：" + "、".join(f"{escape(p)}（{c}）" for p, c in report.phrases))
