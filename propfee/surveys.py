@@ -37,7 +37,7 @@ from propfee.errors import (
     RowError,
     RowErrors,
 )
-from propfee.headers import alias_index, lookup
+from propfee.headers import alias_index, lookup, norm_header
 from propfee.tabular import column_letter, read_sheets
 
 # ---------------------------------------------------------------- vocabulary
@@ -123,7 +123,29 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 _ALIASES = alias_index(FIELDS)
 _UNIT_FIELDS = ("code", "building", "entrance", "room")
-_NUMBERING = re.compile(r"^\s*(?:[Qq]?\d{1,2}\s*[、.．:：)）]|[（(]\d{1,2}[)）])\s*")
+#: a question's numbering: ``1、`` ``Q3.`` ``Q1 `` ``(2)`` ``第7题``
+_NUMBERING = re.compile(
+    r"^\s*(?:第\s*\d{1,3}\s*题\s*[、.．:：)）]?|[Qq]\s*\d{1,3}\s*(?:[、.．:：)）_]|\s)"
+    r"|\d{1,3}\s*[、.．:：)）]|[（(]\d{1,3}[)）])\s*"
+)
+#: words that name the unit wherever they stand in a header (您的房号, 楼号-单元-房号)
+_UNIT_WORDS = (
+    "房号",
+    "房间号",
+    "户号",
+    "房屋编号",
+    "房屋编码",
+    "房屋地址",
+    "门牌号",
+    "住址",
+    "地址",
+)
+#: words asking for something, left off before a header is looked up (请填写您的楼栋)
+_FILLER = re.compile(r"^(?:请(?:填写|输入|选择)|您(?:家)?(?:所在|所住)?的?|所在的?|所住的?)+")
+#: header words of soft columns: decided by what the column holds
+_RECOMMEND_WORDS = ("推荐", "nps", "recommend")
+_COMMENT_WORDS = ("意见", "建议", "留言", "备注", "comment")
+_DATE_WORDS = ("日期", "提交时间", "答卷时间", "提交答卷", "结束答题", "完成时间", "填写时间")
 
 #: words people answer instead of a number, on a 1–5 scale
 SCORE_WORDS = {
@@ -144,15 +166,82 @@ SCORE_WORDS = {
     "很不满意": 1,
     "极不满意": 1,
 }
+#: what questionnaire sites write for a question not answered (besides 无, -, / …)
+NOT_ANSWERED = frozenset(
+    (
+        "(跳过)",
+        "跳过",
+        "(空)",
+        "不适用",
+        "不清楚",
+        "不了解",
+        "未回答",
+        "未作答",
+        "未答",
+        "未使用",
+        "没用过",
+        "不知道",
+        "(未填)",
+    )
+)
 _SCORE_TAIL = re.compile(r"^(\d{1,2})(?:\.0+)?\s*分?$")
-_FOOTERS = ("合计", "总计", "小计", "平均", "均值", "共计", "制表", "说明", "注:", "注：")
+_FOOTERS = (
+    "合计",
+    "总计",
+    "小计",
+    "平均",
+    "均值",
+    "共计",
+    "总平均",
+    "总体平均",
+    "满意率",
+    "满意度合计",
+    "参与率",
+    "回收率",
+    "有效问卷",
+    "问卷总数",
+    "统计",
+    "制表",
+    "说明",
+    "注:",
+    "注：",
+)
+
+
+def _strip_numbering(header: str) -> str:
+    return _NUMBERING.sub("", str(header)).strip()
 
 
 def dimension_name(header: str) -> str:
-    """A question's header as a dimension: its numbering (``1、``, ``Q3.``) and a trailing
-    ``满意度``-free form kept as written, spaces removed."""
-    text = _NUMBERING.sub("", str(header)).strip()
+    """A question's header as a dimension: its numbering (``1、``, ``Q3.``, ``第7题``) left
+    off, spaces removed, otherwise as written."""
+    text = _strip_numbering(header)
     return re.sub(r"\s+", "", text) or str(header).strip()
+
+
+def _field_of(header: str) -> tuple[str, bool] | None:
+    """(field, firm) a header names, its numbering left off; None for a question. A firm
+    match is by the header alone; a soft one (a header mentioning 推荐 or 意见) is decided by
+    what the column holds."""
+    text = _strip_numbering(header)
+    hit = lookup(text, _ALIASES, {})
+    if hit is not None:
+        return hit[0], True
+    key = norm_header(text)
+    if any(word in key for word in _UNIT_WORDS):
+        return "code", True
+    plain = _FILLER.sub("", key)
+    if plain != key and plain:
+        hit = lookup(plain, _ALIASES, {})
+        if hit is not None and hit[0] in (*_UNIT_FIELDS, "ignore"):
+            return hit[0], True
+    if any(word in key for word in _DATE_WORDS):
+        return "date", True
+    if any(word in key for word in _RECOMMEND_WORDS):
+        return "recommend", False
+    if any(word in key for word in _COMMENT_WORDS):
+        return "comment", False
+    return None
 
 
 # ---------------------------------------------------------------- reading
@@ -179,6 +268,7 @@ class SurveyFile:
     held_on: date | None  # the latest answer date in the file, when it has a date column
     notices: list[str] = field(default_factory=list)
     skipped: int = 0  # rows with a unit but no answers: not returned
+    scale_detected: bool = True  # False when --scale gave it
 
 
 @dataclass
@@ -192,9 +282,20 @@ class _Column:
         return f"{self.header} ({self.letter})"
 
 
-def _score_of(value: object) -> tuple[int | None, bool]:
-    """(score, said in words) of a cell; (None, False) for blank. Raises InvalidValue."""
+def _not_answered(value: object) -> bool:
+    """A cell that says the question was not answered: blank, 无, -, (跳过), 不适用 …"""
     if cells.is_blank(value):
+        return True
+    if not isinstance(value, str):
+        return False
+    text = cells.ascii_text(value).lower().replace(" ", "")
+    return text in NOT_ANSWERED or cells.is_blank(text)
+
+
+def _score_of(value: object) -> tuple[int | None, bool]:
+    """(score, said in words) of a cell; (None, False) when not answered. Raises
+    InvalidValue."""
+    if _not_answered(value):
         return None, False
     if isinstance(value, bool):
         raise InvalidValue("not a score")
@@ -218,19 +319,33 @@ def _score_of(value: object) -> tuple[int | None, bool]:
 
 
 def _is_scoreish(value: object) -> bool:
+    """A cell that reads as an answer on a 0–10 scale (a phone number or a duration does
+    not)."""
     try:
         score, _ = _score_of(value)
     except InvalidValue:
         return False
-    return score is not None
+    return score is not None and 0 <= score <= 10
 
 
-def read_survey(conn: sqlite3.Connection, path: Path, *, scale: int | None = None) -> SurveyFile:
+def read_survey(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    scale: int | None = None,
+    anonymous: bool = False,
+) -> SurveyFile:
     """Read and check a survey file against the roster. Raises RowErrors naming every bad
-    cell (file, row, column); writes nothing."""
+    cell (file, row, column); writes nothing. A file naming no unit is refused unless
+    ``anonymous`` (then every answer is anonymous)."""
     if scale not in (None, 5, 10):
         raise InvalidValue("--scale must be 5 or 10")
     data = _file_bytes(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm") and data and not data.startswith(b"PK"):
+        raise FileFormatError(
+            f"{path.name}: damaged, or not an .xlsx workbook (another kind of file renamed); "
+            "open it in Excel and save it again as .xlsx"
+        )
     sheets = [s for s in read_sheets(path) if not s.hidden] or read_sheets(path)
     file = path.name
     errors: list[RowError] = []
@@ -239,16 +354,43 @@ def read_survey(conn: sqlite3.Connection, path: Path, *, scale: int | None = Non
         found = _find_header(rows)
         if found is None:
             continue
-        position, known, candidates = found
+        position, texts, known, soft, candidates = found
         header_row = rows[position][0]
-        body = [
-            (n, c)
-            for n, c in rows[position + 1 :]
-            if any(not cells.is_blank(v) for v in c) and not _is_footer(c)
-        ]
+        body = []
+        for n, c in rows[position + 1 :]:
+            if not any(not cells.is_blank(v) for v in c) or _is_footer(c):
+                continue
+            if [t for t in _texts(c) if t] == [t for t in texts if t]:
+                continue  # the header repeated
+            body.append((n, c))
+        for i, field_ in soft.items():
+            values = [r[i] for _, r in body if i < len(r) and not _not_answered(r[i])]
+            if field_ == "recommend":
+                fits = all(
+                    not isinstance(v, bool)
+                    and (
+                        (isinstance(v, int | float) and float(v).is_integer() and 0 <= v <= 10)
+                        or (isinstance(v, str) and _SCORE_TAIL.match(cells.ascii_text(v)))
+                    )
+                    for v in values
+                )
+            else:  # a comment column holds text, not scores
+                fits = not values or sum(1 for v in values if _is_scoreish(v)) * 2 < len(values)
+            if fits and field_ not in known:
+                known[field_] = i
+            elif field_ == "recommend" or not fits:
+                candidates[i] = texts[i]
+        if anonymous:
+            for f in _UNIT_FIELDS:
+                known.pop(f, None)
+        elif body and not any(f in known for f in _UNIT_FIELDS):
+            seen = "、".join(t for t in texts if t)
+            raise FileFormatError(
+                f"{file}: no column names the unit (房号, or 楼栋/单元/房间); headers seen: "
+                f"{seen}. Name the unit column so, or give --anonymous for an anonymous survey"
+            )
         labels = {
-            f: f"{_texts(rows[position][1])[i]} ({column_letter(i + sheet.first_column)})"
-            for f, i in known.items()
+            f: f"{texts[i]} ({column_letter(i + sheet.first_column)})" for f, i in known.items()
         }
         return _read_body(
             conn,
@@ -284,39 +426,99 @@ def _texts(row: list) -> list[str]:
     return [cells.text(v) if isinstance(v, str) else "" for v in row]
 
 
-def _find_header(rows: list) -> tuple[int, dict[str, int], dict[int, str]] | None:
-    """The header among the first 30 rows: the first row of at least two text cells that
-    names a known column and is followed by a row holding a score."""
+def _classify(texts: list[str]) -> tuple[dict[str, int], dict[int, str], dict[int, str]]:
+    """(firm field -> column, soft column -> field, question column -> header) of a row."""
+    known: dict[str, int] = {}
+    soft: dict[int, str] = {}
+    candidates: dict[int, str] = {}
+    for i, header in enumerate(texts):
+        if not header:
+            continue
+        hit = _field_of(header)
+        if hit is None:
+            candidates[i] = header
+        elif not hit[1]:
+            soft[i] = hit[0]
+        elif hit[0] != "ignore" and hit[0] not in known:
+            known[hit[0]] = i
+    return known, soft, candidates
+
+
+def _find_header(rows: list) -> tuple[int, list[str], dict, dict, dict] | None:
+    """The header among the first 30 rows: the row (or, under a merged group label such as
+    满意度评价, the lower row of a two-row header) naming the most known columns and
+    questions whose answers below read as scores. A title row (one text merged across the
+    table) or a preamble names none and is passed over."""
+    best = None
     for position, (_, row) in enumerate(rows[:30]):
-        texts = _texts(row)
-        if sum(1 for t in texts if t) < 2:
-            continue
-        known: dict[str, int] = {}
-        candidates: dict[int, str] = {}
-        for i, header in enumerate(texts):
-            if not header:
+        options = [_texts(row)]
+        if position > 0:
+            upper = _texts(rows[position - 1][1])
+            lower = options[0]
+            if len({t for t in upper if t}) >= 2 and any(
+                u and not w for u, w in zip(upper, lower, strict=False)
+            ):
+                width = max(len(upper), len(lower))
+                upper += [""] * (width - len(upper))
+                lower = lower + [""] * (width - len(lower))
+                options.append([w or u for u, w in zip(upper, lower, strict=True)])
+        sample = [r for _, r in rows[position + 1 : position + 21]]
+        for texts in options:
+            texts = ["" if _is_answer_text(t) else t for t in texts]
+            if sum(1 for t in texts if t) < 2:
                 continue
-            hit = lookup(header, _ALIASES, {})
-            if hit is None:
-                candidates[i] = header
-            elif hit[0] != "ignore" and hit[0] not in known:
-                known[hit[0]] = i
-        if not candidates:
-            continue
-        if not known and not any(
-            _is_scoreish(r[i])
-            for _, r in rows[position + 1 : position + 4]
-            for i in candidates
-            if i < len(r)
-        ):
-            continue
-        return position, known, candidates
-    return None
+            known, soft, candidates = _classify(texts)
+            scored = {
+                header
+                for i, header in candidates.items()
+                if (values := [r[i] for r in sample if i < len(r) and not cells.is_blank(r[i])])
+                and sum(1 for v in values if _is_scoreish(v)) * 2 >= len(values)
+            }
+            if not scored and not known:
+                continue
+            score = len(known) + len(set(soft.values())) + len(scored)
+            if best is None or score > best[0]:
+                best = (score, position, texts, known, soft, candidates)
+    if best is None:
+        return None
+    return best[1:]
+
+
+def _is_answer_text(text: str) -> bool:
+    """A cell that reads as an answer or a value (3, 2026-11-05, 满意), never a header."""
+    return bool(text) and (
+        re.fullmatch(r"[\d\s.:/\-]+", text) is not None
+        or text in SCORE_WORDS
+        or _SCORE_TAIL.match(text) is not None
+    )
 
 
 def _is_footer(row: list) -> bool:
     first = next((v for v in row if not cells.is_blank(v)), "")
     return isinstance(first, str) and first.strip().startswith(_FOOTERS)
+
+
+def _scale_of(per_column: dict[str, list[int]], file: str) -> int:
+    """The scale the answers use: 10 when a question's answers clearly run above 5 (a third
+    or more of them, at least two), else 5 — a stray 6 among 1–5 answers is a bad cell, not
+    a 10-point survey. Questions answered 1–10 beside others answered only 1–5 (three or
+    more answers) cannot be told apart: an error asking for --scale."""
+    tens, fives = [], []
+    for name, values in per_column.items():
+        high = sum(1 for v in values if v > 5)
+        if high and high * 3 >= len(values) and (high >= 2 or len(values) <= 2):
+            tens.append(name)
+        elif not high and len(values) >= 3:
+            fives.append(name)
+    if not tens:
+        return 5
+    if fives:
+        raise FileFormatError(
+            f"{file}: the questions do not share one scale: {'、'.join(tens)} are answered "
+            f"up to 10 but {'、'.join(fives)} only 1–5; give --scale 5 (answers above 5 are "
+            "then listed as bad cells) or --scale 10"
+        )
+    return 10
 
 
 def _read_body(
@@ -333,12 +535,14 @@ def _read_body(
     notices: list[str] = []
     # which of the other columns hold scores: most of their answers are numbers or words
     dimensions: dict[int, _Column] = {}
-    for i, header in candidates.items():
-        values = [cell(r, i) for _, r in body if not cells.is_blank(cell(r, i))]
+    for i, header in sorted(candidates.items()):
+        values = [cell(r, i) for _, r in body if not _not_answered(cell(r, i))]
         if values and sum(1 for v in values if _is_scoreish(v)) * 2 >= len(values):
             dimensions[i] = column(i, dimension_name(header))
-        else:
+        elif values:
             notices.append(f"column {header} ({column(i, header).letter}) ignored: no scores")
+        else:
+            notices.append(f"column {header} ({column(i, header).letter}) ignored: no answers")
     names = [c.header for c in dimensions.values()]
     doubled = {n for n in names if names.count(n) > 1}
     for c in dimensions.values():
@@ -350,24 +554,27 @@ def _read_body(
         raise FileFormatError(
             f"{file}: no score columns found (a column of numbers 1–5 or 1–10, or 满意/一般 …)"
         )
-    # the scale: declared, else from the largest number answered
-    numbers, words = [], False
+    # the scale: declared, else from how the answers run
+    per_column: dict[str, list[int]] = {}
+    words = False
     for _, row in body:
-        for i in dimensions:
+        for i, col in dimensions.items():
             try:
                 score, said = _score_of(cell(row, i))
             except InvalidValue:
                 continue
             if score is not None:
-                numbers.append(score)
-                words = words or said
-    detected = 5 if not numbers or max(numbers) <= 5 else 10
-    chosen = scale or detected
+                if said:
+                    words = True
+                else:
+                    per_column.setdefault(col.header, []).append(score)
+    chosen = scale or _scale_of(per_column, file)
     if words and chosen == 10:
         notices.append("answers in words (满意 …) read on the 5-point scale")
-    units = _units(conn)
+    units = _Units(conn)
     rows: list[SurveyRow] = []
     skipped = 0
+    unanswered = 0
     latest: date | None = None
     for number, row in body:
         bad_before = len(errors)
@@ -384,16 +591,18 @@ def _read_body(
                 bad(col.label, raw, str(exc))
                 continue
             if score is None:
+                if not cells.is_blank(raw) or (isinstance(raw, str) and raw.strip()):
+                    unanswered += 1
                 continue
             if said and chosen != 5:
                 bad(col.label, raw, "answers in words need a 5-point scale (--scale 5)")
             elif not 1 <= score <= chosen:
-                bad(col.label, raw, f"scores run from 1 to {chosen}")
+                bad(col.label, raw, f"{score} is outside this survey's 1–{chosen} scale")
             else:
                 scores[col.header] = score
         recommend = None
         raw = cell(row, known.get("recommend"))
-        if not cells.is_blank(raw):
+        if not _not_answered(raw):
             try:
                 value, said = _score_of(raw)
                 if said or value is None or not 0 <= value <= 10:
@@ -401,8 +610,10 @@ def _read_body(
                 recommend = value
             except InvalidValue:
                 bad(labels["recommend"], raw, "would-recommend is a whole number from 0 to 10")
+        elif isinstance(raw, str) and raw.strip():
+            unanswered += 1
         comment = cells.text(cell(row, known.get("comment")))
-        if cells.is_blank(comment):
+        if _not_answered(comment):
             comment = ""
         raw = cell(row, known.get("date"))
         try:
@@ -423,6 +634,16 @@ def _read_body(
         rows.append(SurveyRow(sheet, number, unit_id, code, scores, recommend, comment))
     if errors:
         raise RowErrors(errors)
+    rows, repeated = _drop_repeats(rows)
+    if repeated:
+        notices.append(
+            f"{len(repeated)} repeated submissions (the same unit, the same answers) counted "
+            "once: rows " + ", ".join(str(r) for r in repeated[:10])
+        )
+    if unanswered:
+        notices.append(
+            f"{unanswered} answers such as (跳过), 不适用, 不清楚, -, 无 read as not answered"
+        )
     if skipped:
         notices.append(f"{skipped} rows without answers skipped (questionnaires not returned)")
     if not rows:
@@ -436,17 +657,67 @@ def _read_body(
         latest,
         notices,
         skipped,
+        scale is None,
     )
 
 
-def _units(conn: sqlite3.Connection) -> dict[str, int]:
-    return {code: uid for uid, code in conn.execute("SELECT id, code FROM unit")}
+def _drop_repeats(rows: list[SurveyRow]) -> tuple[list[SurveyRow], list[int]]:
+    """A unit's questionnaire submitted twice with the same answers counts once."""
+    seen: set[tuple] = set()
+    kept, repeated = [], []
+    for row in rows:
+        if row.unit_id is None:
+            kept.append(row)
+            continue
+        key = (row.unit_id, tuple(sorted(row.scores.items())), row.recommend, row.comment)
+        if key in seen:
+            repeated.append(row.row)
+            continue
+        seen.add(key)
+        kept.append(row)
+    return kept, repeated
 
 
-def _unit_of(conn, units, row, known, cell) -> tuple[int | None, str, tuple | None]:
-    """(unit id, code, error) of a row: by its code, else by building/entrance/room, as the
-    roster names units. A row naming no unit at all is anonymous."""
-    from propfee.roster import _split_code, resolve_code
+def _part_key(part: str) -> str:
+    """A part of a unit's place compared as the roster means it: ``01`` is ``1``, letter
+    case tells nothing apart."""
+    return (part.lstrip("0") or "0") if part.isdigit() else part.lower()
+
+
+class _Units:
+    """The roster's units by code and by building/entrance/room."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.codes: dict[str, int] = {}
+        self.by_room: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
+        for uid, code, building, entrance, room in conn.execute(
+            "SELECT id, code, building, entrance, room FROM unit"
+        ):
+            self.codes[code] = uid
+            if room:
+                self.by_room[_part_key(room)].append(
+                    (uid, code, _part_key(building), _part_key(entrance))
+                )
+
+    def find(self, building: str, entrance: str, room: str) -> list[tuple[int, str]]:
+        b, e = _part_key(building) if building else "", _part_key(entrance) if entrance else ""
+        return [
+            (uid, code)
+            for uid, code, ub, ue in self.by_room.get(_part_key(room), ())
+            if (not b or ub == b) and (not e or ue == e)
+        ]
+
+
+_TOKEN = re.compile(r"[0-9A-Za-z]+")
+
+
+def _unit_of(conn, units: _Units, row, known, cell) -> tuple[int | None, str, tuple | None]:
+    """(unit id, code, error) of a row: by its code as the roster writes it (``1-1-101``),
+    else by its parts however written (``1栋1单元101室``, ``1#1-201``, ``01-01-0402``),
+    else by building/entrance/room columns. A row naming no unit at all is anonymous."""
+    import unicodedata
+
+    from propfee.roster import resolve_code
 
     raw_code = cell(row, known.get("code"))
     building = cells.building_part(cell(row, known.get("building")))
@@ -455,44 +726,38 @@ def _unit_of(conn, units, row, known, cell) -> tuple[int | None, str, tuple | No
     building, entrance, room = ("" if cells.is_blank(p) else p for p in (building, entrance, room))
     if not cells.is_blank(raw_code):
         code = resolve_code(conn, raw_code)
-        if code in units:
-            return units[code], code, None
-        if building and not room:  # 楼栋 1 | 房号 1-101: the code is local to its building
-            room_code = f"{building}-{code}"
-            if room_code in units:
-                return units[room_code], room_code, None
-        parts = _split_code(code)
-        if not any(parts):
-            parts = (building, entrance, code)
-        found = _by_place(conn, *parts) if parts[2] else []
+        if code in units.codes:
+            return units.codes[code], code, None
+        if building and f"{building}-{code}" in units.codes:  # 楼栋 1 | 房号 1-101
+            local = f"{building}-{code}"
+            return units.codes[local], local, None
+        tokens = _TOKEN.findall(unicodedata.normalize("NFKC", code))[-3:]
+        if len(tokens) == 3:
+            parts = tuple(tokens)
+        elif len(tokens) == 2:
+            parts = (building, *tokens) if building else (tokens[0], entrance, tokens[1])
+        elif len(tokens) == 1:  # 楼栋 | 单元 | 房号 101室: the code column holds the room
+            parts = (building, entrance, tokens[0])
+        else:
+            parts = ("", "", "")
+        found = units.find(*parts) if parts[2] else []
         if len(found) == 1:
             return found[0][0], found[0][1], None
+        if len(found) > 1:
+            return None, "", ("code", raw_code, f"{code} names several units; give the full code")
         return None, "", ("code", raw_code, f"no unit {code} in the roster")
     if not room:
         if building or entrance:
             field_ = "building" if building else "entrance"
             return None, "", (field_, building or entrance, "no room number: which unit?")
         return None, "", None  # anonymous
-    found = _by_place(conn, building, entrance, room)
+    found = units.find(building, entrance, room)
     place = "-".join(p for p in (building, entrance, room) if p)
     if not found:
         return None, "", ("room", room, f"no unit {place} in the roster")
     if len(found) > 1:
         return None, "", ("room", room, f"{place} names several units; give 楼栋 and 单元")
     return found[0][0], found[0][1], None
-
-
-def _by_place(conn, building: str, entrance: str, room: str) -> list[tuple[int, str]]:
-    where, params = ["room = ?"], [room]
-    if building:
-        where.append("building = ?")
-        params.append(building)
-    if entrance:
-        where.append("entrance = ?")
-        params.append(entrance)
-    return conn.execute(
-        "SELECT id, code FROM unit WHERE " + " AND ".join(where) + " LIMIT 3", params
-    ).fetchall()
 
 
 # ---------------------------------------------------------------- importing
@@ -511,12 +776,14 @@ class ImportResult:
     unchanged: bool
     notices: list[str]
     dry_run: bool = False
+    scale_detected: bool = True  # read from the answers rather than given with --scale
 
     def as_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
             "held_on": self.held_on,
             "scale": self.scale,
+            "scale_detected": self.scale_detected,
             "dimensions": self.dimensions,
             "responses": self.responses,
             "anonymous": self.anonymous,
@@ -541,31 +808,40 @@ def import_survey(
     held_on: date | None,
     scale: int | None,
     now: datetime,
+    anonymous: bool = False,
 ) -> ImportResult:
     """Read a survey file and record it inside the caller's transaction. The same file
     under the same name again is a no-op; another file under a used name is refused."""
     name = name.strip()
     if not name:
         raise InvalidValue("--name must not be empty")
-    parsed = read_survey(conn, path, scale=scale)
+    parsed = read_survey(conn, path, scale=scale, anonymous=anonymous)
     existing = conn.execute(
         "SELECT name, sha256, held_on, scale, dimensions FROM survey WHERE name = ? OR sha256 = ?",
         (name, parsed.sha256),
     ).fetchall()
     for other, sha, on, sc, dims in existing:
         if other == name and sha == parsed.sha256:
-            count, anonymous, units = _counts(conn, name)
+            count, nameless, units = _counts(conn, name)
+            notices = list(parsed.notices)
+            if held_on is not None and held_on.isoformat() != on:
+                notices.append(
+                    f"--date {held_on} ignored: the survey was recorded with the day {on}"
+                )
+            if scale is not None and scale != sc:
+                notices.append(f"--scale {scale} ignored: the survey was recorded on {sc} points")
             return ImportResult(
                 name,
                 on,
                 sc,
                 json.loads(dims),
                 count,
-                anonymous,
+                nameless,
                 units,
                 parsed.skipped,
                 True,
-                parsed.notices,
+                notices,
+                scale_detected=parsed.scale_detected,
             )
     for other, _sha, *_ in existing:
         if other == name:
@@ -579,6 +855,23 @@ def import_survey(
         raise InvalidValue(f"{path.name} has no date column: give the survey's day with --date")
     if day > now.date():
         raise InvalidValue(f"--date {day} is in the future")
+    from propfee.roster import natural_key
+
+    notices = list(parsed.notices)
+    occupied = occupied_units(conn, day)
+    outside = sorted(
+        {r.unit for r in parsed.rows if r.unit_id is not None and r.unit_id not in occupied},
+        key=natural_key,
+    )
+    if outside:
+        answers = sum(1 for r in parsed.rows if r.unit_id is not None and r.unit_id not in occupied)
+        notices.append(
+            f"{answers} answers come from units that are not an occupied home, shop or office "
+            f"on {day} (parking, storage, unsold or empty: {'、'.join(outside[:8])}"
+            + (" …" if len(outside) > 8 else "")
+            + "); their scores count in the question means, but not in the response rates, "
+            "building means, the payment tables or the return-visit list"
+        )
     stamp = now.isoformat(sep=" ", timespec="seconds")
     survey_id = conn.execute(
         "INSERT INTO survey (name, held_on, scale, dimensions, source, sha256, imported_at) "
@@ -614,7 +907,8 @@ def import_survey(
         units,
         parsed.skipped,
         False,
-        parsed.notices,
+        notices,
+        scale_detected=parsed.scale_detected,
     )
 
 
@@ -746,15 +1040,19 @@ def _variance(scores: list[int], mean: Fraction) -> Fraction:
 
 def confidence_interval(scores: list[int], scale: int) -> tuple[Fraction, Fraction] | None:
     """The 95% confidence interval of the mean, by Student's t, kept within the scale (1 to
-    ``scale``); None below two answers. The half-width is floating point, rounded to two
-    places."""
+    ``scale``); None below two answers. Each bound is worked out in floating point and
+    rounded once, to two places (a mean of 3.625 ± 0.2235 is 3.40 … 3.85)."""
     n = len(scores)
     if n < 2:
         return None
     mean = Fraction(sum(scores), n)
     half = t_critical(n - 1) * math.sqrt(float(_variance(scores, mean)) / n)
-    width = Fraction(round(half * 100), 100)
-    return max(mean - width, Fraction(1)), min(mean + width, Fraction(scale))
+
+    def bound(value: float) -> Fraction:
+        return Fraction(Decimal(repr(value)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+    low_end, high_end = bound(float(mean) - half), bound(float(mean) + half)
+    return max(low_end, Fraction(1)), min(high_end, Fraction(scale))
 
 
 @dataclass
@@ -885,6 +1183,9 @@ class SurveyReport:
     by_band: list[BandCollection]
     phrases: list[tuple[str, int]]
     weights: dict[str, int]
+    outside: int = 0  # responses from units outside the households (parking, unsold …)
+    outside_low: int = 0  # of which with a low score: not on the return-visit list
+    notes: list[str] = field(default_factory=list)  # warnings for the reader
 
 
 def _answers(conn, survey_id: int) -> tuple[dict[int, tuple], dict[int, dict[str, int]]]:
@@ -955,8 +1256,33 @@ def survey_report(
             f"{previous.scale}-point one; their means cannot be compared"
         )
     scale = survey.scale
+    notes: list[str] = []
+    if previous is not None and previous.held_on > survey.held_on:
+        notes.append(
+            f"--compare {previous.name} ({previous.held_on}) is later than {survey.name} "
+            f"({survey.held_on}): the changes shown run backwards in time"
+        )
+    if previous is not None and set(previous.dimensions) != set(survey.dimensions):
+        only_now = [d for d in survey.dimensions if d not in previous.dimensions]
+        only_then = [d for d in previous.dimensions if d not in survey.dimensions]
+        notes.append(
+            "the two surveys ask different questions"
+            + (f"; only in {survey.name}: {'、'.join(only_now)}" if only_now else "")
+            + (f"; only in {previous.name}: {'、'.join(only_then)}" if only_then else "")
+            + " (the indexes are over different questions)"
+        )
     responses, scores = _answers(conn, survey.id)
     weights_set = settings.survey.weights
+    unknown = sorted(
+        w
+        for w in weights_set
+        if w not in survey.dimensions and (previous is None or w not in previous.dimensions)
+    )
+    if unknown:
+        notes.append(
+            f"[survey] weights name no question of {survey.name}: {'、'.join(unknown)} "
+            f"(its questions: {'、'.join(survey.dimensions)})"
+        )
     by_dimension: dict[str, list[int]] = {d: [] for d in survey.dimensions}
     for answer in scores.values():
         for d, s in answer.items():
@@ -1000,7 +1326,7 @@ def survey_report(
         per_building[building].append(uid)
     building_scores: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for rid, (uid, _code, building, *_rest) in responses.items():
-        if uid is not None:
+        if uid in occupied:
             for d, s in scores[rid].items():
                 building_scores[building][d].append(s)
     buildings = []
@@ -1035,8 +1361,9 @@ def survey_report(
     promoters = sum(1 for r in recommends if r >= 9)
     detractors = sum(1 for r in recommends if r <= 6)
     nps = ratio((promoters - detractors) * 100, len(recommends))
-    follow_up, anonymous_low = _follow_up(conn, responses, scores, scale, at)
-    unit_means = _unit_means(responses, scores)
+    follow_up, anonymous_low, outside_low = _follow_up(conn, responses, scores, scale, at, occupied)
+    unit_means = _unit_means(responses, scores, occupied)
+    outside = sum(1 for r in responses.values() if r[0] is not None and r[0] not in occupied)
     by_payment = _by_payment(conn, unit_means, held_on, settings)
     by_band = _by_band(conn, unit_means, held_on, scale)
     return SurveyReport(
@@ -1059,11 +1386,15 @@ def survey_report(
         by_band,
         common_phrases([r[4] for r in responses.values()]),
         {s.name: s.weight for s in stats},
+        outside,
+        outside_low,
+        notes,
     )
 
 
-def _follow_up(conn, responses, scores, scale, at) -> tuple[list[FollowUp], int]:
-    """Respondents who gave any low score, with their unit's open complaints: a return visit."""
+def _follow_up(conn, responses, scores, scale, at, occupied) -> tuple[list[FollowUp], int, int]:
+    """Respondents who gave any low score, with their unit's open complaints: a return visit.
+    Anonymous answers and answers from units outside the households are only counted."""
     from propfee import complaints
     from propfee.roster import natural_key
 
@@ -1079,13 +1410,16 @@ def _follow_up(conn, responses, scores, scale, at) -> tuple[list[FollowUp], int]
             open_cases[case.unit].append(
                 f"{case.number} {case.category} {complaints.STATES[case.state]}"
             )
-    found, anonymous = [], 0
+    found, anonymous, outside = [], 0, 0
     for rid, (uid, code, building, _recommend, comment) in responses.items():
         lows = {d: s for d, s in scores[rid].items() if low(s, scale)}
         if not lows:
             continue
         if uid is None:
             anonymous += 1
+            continue
+        if uid not in occupied:
+            outside += 1
             continue
         found.append(
             FollowUp(
@@ -1099,14 +1433,14 @@ def _follow_up(conn, responses, scores, scale, at) -> tuple[list[FollowUp], int]
             )
         )
     found.sort(key=lambda f: (f.mean if f.mean is not None else 0, natural_key(f.unit)))
-    return found, anonymous
+    return found, anonymous, outside
 
 
-def _unit_means(responses, scores) -> dict[int, Fraction]:
-    """Each answering unit's satisfaction: the mean of all its scores."""
+def _unit_means(responses, scores, occupied) -> dict[int, Fraction]:
+    """Each answering household's satisfaction: the mean of all its scores."""
     pooled: dict[int, list[int]] = defaultdict(list)
     for rid, (uid, *_rest) in responses.items():
-        if uid is not None:
+        if uid in occupied:
             pooled[uid].extend(scores[rid].values())
     return {uid: Fraction(sum(v), len(v)) for uid, v in pooled.items() if v}
 
@@ -1170,6 +1504,11 @@ def _by_band(conn, unit_means, held_on: date, scale: int) -> list[BandCollection
 
 #: phrases worth counting whole; other text is counted in two-character pieces
 PHRASES = (
+    "没人管",
+    "不及时",
+    "不到位",
+    "太贵",
+    "太慢",
     "物业费",
     "停车费",
     "电梯",
@@ -1210,6 +1549,10 @@ PHRASES = (
     "水压",
 )
 _STOP = set("的了是在我们你他她它和与及也都就还很太有没不这那个些吧呢吗啊哦把被让给对请能会要")
+#: pairs that are pieces of words rather than words (没人管 → 人管, 希望 …)
+_FRAGMENTS = frozenset(
+    ("人管", "希望", "一下", "一些", "非常", "比较", "感觉", "觉得", "可以", "什么", "时候", "经常")
+)
 _SPLIT = re.compile(r"[^\u4e00-\u9fff]+")
 
 
@@ -1229,7 +1572,7 @@ def common_phrases(comments: list[str], limit: int = 10) -> list[tuple[str, int]
         for run in _SPLIT.split(rest):
             for i in range(len(run) - 1):
                 pair = run[i : i + 2]
-                if not (set(pair) & _STOP):
+                if not (set(pair) & _STOP) and pair not in _FRAGMENTS:
                     found.add(pair)
         counts.update(found)
     ranked = sorted(
@@ -1284,13 +1627,15 @@ def write_workbook(path: Path, report: SurveyReport) -> None:
         ["评分制", f"{s.scale}分制"],
         ["有效问卷", report.responses],
         ["匿名问卷", report.anonymous],
-        ["参与率", number(report.total.rate * 100 if report.total.rate is not None else None, 1)],
+        ["参与率", number(report.total.rate, 3)],
         ["满意度指数(0–100)", number(report.index, 1)],
         ["净推荐值NPS", number(report.nps, 1)],
     ]
     if report.compare is not None:
         summary.append([f"上期指数（{report.compare.name}）", number(report.previous_index, 1)])
-    sheet(wb, "概况", ["项目", "数值"], summary)
+    ws = sheet(wb, "概况", ["项目", "数值"], summary)
+    rate_row = 2 + [k for k, _ in summary].index("参与率")
+    ws.cell(rate_row, 2).number_format = "0.0%"  # a share, shown as a percentage
     scores = list(range(1, s.scale + 1))
     ws = sheet(
         wb,

@@ -173,7 +173,13 @@ def test_compare_with_an_earlier_survey(surveyed, tmp_path):
     )
     with transaction(surveyed):
         result = surveys.import_survey(
-            surveyed, spring, name="2026春", held_on=date(2026, 4, 1), scale=None, now=NOW
+            surveyed,
+            spring,
+            name="2026春",
+            held_on=date(2026, 4, 1),
+            scale=None,
+            now=NOW,
+            anonymous=True,
         )
     assert result.anonymous == 8 and result.units == 0
     r = report(surveyed, compare="2026春")
@@ -379,3 +385,236 @@ def test_weights_in_the_settings_file(tmp_path):
     path.write_text("[survey]\nweights = { '保洁' = -1 }\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="0 or more"):
         load_settings(path)
+
+
+# ---------------------------------------------------------------- files as they come
+
+
+@pytest.fixture
+def block(conn, tmp_path):
+    """Building 1, entrance 1: 101 … 502 (two homes a floor), all owned."""
+    estate(conn, tmp_path, [home(f"1-1-{f}0{r}") for f in range(1, 6) for r in (1, 2)])
+    return conn
+
+
+def read(conn, path, **kwargs):
+    return surveys.read_survey(conn, path, **kwargs)
+
+
+def test_one_stray_score_above_five_is_a_bad_cell_not_a_ten_point_survey(block, tmp_path):
+    header = ["序号", "房号", "服务态度", "保洁", "维修", "推荐意愿", "填写日期"]
+    answers = [("1-1-101", 5, 4, 4, 9), ("1-1-102", 4, 4, 3, 8), ("1-1-201", 3, 6, 2, 5)]
+    answers += [("1-1-202", 5, 5, 5, 10), ("1-1-301", 4, 3, 4, 7)]
+    rows = [[i + 1, *a, "2026-11-05"] for i, a in enumerate(answers)]
+    path = write_xlsx(tmp_path / "typo.xlsx", [header, *rows])
+    with pytest.raises(RowErrors) as caught:
+        read(block, path)
+    [error] = caught.value.errors
+    assert (error.row, error.column, error.value) == (4, "保洁 (D)", "6")
+    assert "outside this survey's 1–5 scale" in error.message
+    # a 0–10 recommend question, however it is worded, is not a scored question
+    for question in ("Q7.您有多大可能向亲友推荐我们的物业服务？", "第6题 NPS", "推荐给朋友"):
+        ok = [[*r[:2], *(min(s, 5) for s in r[2:5]), r[5], r[6]] for r in rows]
+        path = write_xlsx(tmp_path / "nps.xlsx", [[*header[:5], question, header[6]], *ok])
+        parsed = read(block, path)
+        assert (parsed.scale, parsed.dimensions) == (5, ["服务态度", "保洁", "维修"])
+        assert [r.recommend for r in parsed.rows] == [9, 8, 5, 10, 7]
+    # a survey answered on 10 points is read as one
+    tens = [[*r[:2], 10, 8, 7, r[5], r[6]] for r in rows]
+    assert read(block, write_xlsx(tmp_path / "ten.xlsx", [header, *tens])).scale == 10
+    # one question answered up to 10, others only 1–5: which scale? ask
+    mixed = [[*r[:2], 10 - i, r[3], r[4], r[5], r[6]] for i, r in enumerate(ok)]
+    path = write_xlsx(tmp_path / "mixed.xlsx", [header, *mixed])
+    with pytest.raises(FileFormatError, match=r"服务态度 are answered up to 10.*--scale"):
+        read(block, path)
+    assert read(block, path, scale=10).scale == 10
+
+
+@pytest.mark.parametrize(
+    "unit_header",
+    [
+        "您的房号",
+        "3、请填写您的房号",
+        "Q1.房号",
+        "Q1 房号",
+        "第1题 房号",
+        "楼号-单元-房号",
+        "房屋地址",
+    ],
+)
+def test_the_unit_column_however_it_is_asked(block, tmp_path, unit_header):
+    path = write_xlsx(
+        tmp_path / "u.xlsx",
+        [
+            ["序号", unit_header, "2、服务态度", "Q3.保洁"],
+            [1, "1-1-101", 4, 5],
+            [2, "1-1-102", 3, 3],
+        ],
+    )
+    parsed = read(block, path)
+    assert [r.unit for r in parsed.rows] == ["1-1-101", "1-1-102"]
+    assert parsed.dimensions == ["服务态度", "保洁"]
+
+
+def test_split_unit_columns_with_question_numbers_and_no_unit_column(block, tmp_path):
+    # 腾讯问卷: Q1.楼栋 / Q2.单元 / Q3.房间 are the unit, not questions
+    path = write_xlsx(
+        tmp_path / "tx.xlsx",
+        [
+            ["编号", "答题时长", "Q1.楼栋", "Q2.单元", "Q3.房间", "Q4.服务态度", "Q5.保洁"],
+            [1, "180", 1, 1, 101, 4, 5],
+            [2, "175", 1, 1, 102, 3, 3],
+        ],
+    )
+    parsed = read(block, path)
+    assert parsed.dimensions == ["服务态度", "保洁"]
+    assert [r.unit for r in parsed.rows] == ["1-1-101", "1-1-102"]
+    # no unit column at all: not silently anonymous
+    path = write_csv(tmp_path / "anon.csv", [["序号", "服务态度", "保洁"], [1, 4, 5], [2, 3, 3]])
+    with pytest.raises(FileFormatError, match=r"headers seen: 序号、服务态度、保洁.*--anonymous"):
+        read(block, path)
+    parsed = read(block, path, anonymous=True)
+    assert [r.unit_id for r in parsed.rows] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("rows", "merges"),
+    [
+        # a title merged across the table
+        ([["翠湖花园2026年满意度调查"], ["房号", "服务态度", "保洁", "维修"]], ("A1:D1",)),
+        # a title and an export time in two cells
+        (
+            [
+                ["翠湖花园2026年满意度调查", "导出时间：2026-11-20"],
+                ["房号", "服务态度", "保洁", "维修"],
+            ],
+            (),
+        ),
+        # a two-row header: 满意度评价 merged over the questions, the unit merged down
+        (
+            [["房号", "满意度评价", None, None], [None, "服务态度", "保洁", "维修"]],
+            ("A1:A2", "B1:D1"),
+        ),
+        # the same without merging: the group label above, the lower row blank under 房号
+        ([["房号", "满意度评价", "", ""], ["", "服务态度", "保洁", "维修"]], ()),
+    ],
+)
+def test_title_rows_and_two_row_headers(block, tmp_path, rows, merges):
+    body = [["1-1-101", "非常满意", "满意", "不满意"], ["1-1-102", "满意", "一般", "一般"]]
+    path = write_xlsx(tmp_path / "t.xlsx", [*rows, *body], merges=merges)
+    parsed = read(block, path)
+    assert parsed.dimensions == ["服务态度", "保洁", "维修"]
+    assert [(r.row, r.unit, r.scores["维修"]) for r in parsed.rows] == [
+        (len(rows) + 1, "1-1-101", 2),
+        (len(rows) + 2, "1-1-102", 3),
+    ]
+
+
+def test_not_answered_markers_and_footer_rows(block, tmp_path):
+    markers = ["(跳过)", "（空）", "不适用", "不清楚", "未回答", "-", "/", "N/A", "无"]
+    rows = [["房号", "服务态度", "保洁"]]
+    rows += [[f"1-1-{101 + 100 * (i // 2) + i % 2}", m, 4] for i, m in enumerate(markers)]
+    rows += [["1-1-502", 3, 4], ["总平均", 3, 4], ["满意率", "", "100%"], ["有效问卷：10份"]]
+    parsed = read(block, write_xlsx(tmp_path / "na.xlsx", rows))
+    assert len(parsed.rows) == 10 and all(r.scores["保洁"] == 4 for r in parsed.rows)
+    assert [len(r.scores) for r in parsed.rows] == [1] * 9 + [2]
+    assert any("9 answers" in n and "not answered" in n for n in parsed.notices), parsed.notices
+
+
+def test_unit_codes_as_people_write_them(block, tmp_path):
+    codes = ["1#1-201", "1栋1-401", "01-01-0402", "1栋1单元102室", "１－１－３０２", "1-1单元-502"]
+    path = write_xlsx(tmp_path / "k.xlsx", [["房号", "保洁"], *[[c, 4] for c in codes]])
+    assert [r.unit for r in read(block, path).rows] == [
+        "1-1-201",
+        "1-1-401",
+        "1-1-402",
+        "1-1-102",
+        "1-1-302",
+        "1-1-502",
+    ]
+    # 楼栋 | 单元 | 房号 101室: the 房号 column holds the room
+    path = write_xlsx(
+        tmp_path / "split.xlsx",
+        [["楼栋", "单元", "房号", "服务态度"], ["1栋", "1单元", "101室", 4], ["1", "1", "102", 4]],
+    )
+    assert [r.unit for r in read(block, path).rows] == ["1-1-101", "1-1-102"]
+
+
+def test_answers_from_units_that_are_not_households(surveyed, tmp_path):
+    # 2-201 is unsold and P-1 a parking space: their answers count in the question means but
+    # in no response rate, building mean, payment table or return-visit list
+    path = write_csv(
+        tmp_path / "others.csv",
+        [["房号", "服务态度"], ["1-101", 5], ["2-201", 1], ["P-1", 2], ["2-102", 4]],
+    )
+    with transaction(surveyed):
+        result = surveys.import_survey(
+            surveyed, path, name="非住户", held_on=DAY, scale=None, now=NOW
+        )
+    [notice] = [n for n in result.notices if "not an occupied home" in n]
+    assert "2 answers" in notice and "2-201、P-1" in notice
+    r = report(surveyed, name="非住户")
+    assert r.responses == 4 and r.outside == 2 and r.outside_low == 2
+    assert surveys.fmt(r.dimensions[0].mean) == "3.00"  # (5 + 1 + 2 + 4) / 4
+    assert [(b.building, b.respondents, b.occupied, surveys.fmt(b.mean)) for b in r.buildings] == [
+        ("1", 1, 3, "5.00"),
+        ("2", 1, 2, "4.00"),
+    ]
+    assert sum(g.units for g in r.by_payment) == 2 and sum(b.units for b in r.by_band) == 2
+    assert r.follow_up == []
+
+
+def test_the_terminal_report_shows_each_score_count_and_notes(surveyed, cli, tmp_path):
+    shown = cli("survey-report")
+    assert shown.exit_code == 0, shown.output
+    assert "1:1 3:1 4:1 5:2" in shown.stdout  # 服务态度 5 4 3 5 1
+    # a later survey given as the earlier one, and a weight naming no question
+    later = write_csv(tmp_path / "later.csv", [["房号", "服务态度", "维修"], ["1-101", 4, 4]])
+    with transaction(surveyed):
+        surveys.import_survey(
+            surveyed, later, name="2026冬", held_on=date(2026, 10, 21), scale=None, now=NOW
+        )
+    settings = dataclasses.replace(DEFAULTS, survey=Survey(weights={"服务太度": 2}))
+    r = report(surveyed, name="2026秋", compare="2026冬", settings=settings)
+    assert any("later than 2026秋" in n for n in r.notes)
+    assert any("only in 2026冬: 维修" in n for n in r.notes)
+    assert any("服务太度" in n for n in r.notes)
+    shown = cli("survey-report", "--survey", "2026秋", "--compare", "2026冬")
+    assert shown.exit_code == 0 and "later than" in shown.stderr
+
+
+def test_interval_bounds_are_rounded_once():
+    # mean 4/3, half-width 0.54193 → upper bound 1.87526 → 1.88 (not 1.33 + 0.54 = 1.87)
+    low_end, high_end = surveys.confidence_interval([1, 1, 1, 1, 2, 2], 5)
+    assert (surveys.fmt(low_end), surveys.fmt(high_end)) == ("1.00", "1.88")
+
+
+def test_the_workbook_shows_the_response_rate_as_a_percentage(surveyed, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "r.xlsx"
+    surveys.write_workbook(out, report(surveyed))
+    rows = {r[0].value: r[1] for r in load_workbook(out)["概况"].iter_rows()}
+    assert rows["参与率"].value == pytest.approx(0.8)
+    assert rows["参与率"].number_format == "0.0%"
+
+
+def test_reimport_notes_ignored_options_and_damaged_files(surveyed, tmp_path, cli):
+    path = tmp_path / "survey.csv"
+    with transaction(surveyed):
+        again = surveys.import_survey(
+            surveyed, path, name="2026秋", held_on=date(2026, 10, 1), scale=None, now=NOW
+        )
+    assert again.unchanged
+    assert any("--date 2026-10-01 ignored" in n and "2026-10-20" in n for n in again.notices)
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"junk\n")
+    with pytest.raises(FileFormatError, match=r"damaged, or not an \.xlsx"):
+        surveys.read_survey(surveyed, junk)
+    shown = cli("survey", "import", "--help")
+    assert "day ." not in shown.stdout and "--anonymous" in shown.stdout
+
+
+def test_comment_phrases_leave_out_fragments():
+    comments = ["楼道垃圾没人管", "垃圾没人管啊"]
+    assert surveys.common_phrases(comments) == [("垃圾", 2), ("没人管", 2)]

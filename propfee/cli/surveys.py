@@ -47,15 +47,25 @@ def survey_import(
             "--date",
             metavar="YYYY-MM-DD",
             callback=_check_day,
-            help="The survey's day (default: the latest date in the file's date column).",
+            help="The survey's day (default: the latest date in the file's date column, "
+            "such as 提交答卷时间).",
         ),
     ] = None,
     scale: Annotated[
         int | None,
         typer.Option(
-            "--scale", help="Points on the scale: 5 or 10 (default: 5 when no score is above 5)."
+            "--scale",
+            help="Points on the scale: 5 or 10 (default: read from how the answers run).",
         ),
     ] = None,
+    anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--anonymous",
+            help="An anonymous survey: the file names no unit (without it, a file without a "
+            "房号 or 楼栋/单元/房间 column is refused).",
+        ),
+    ] = False,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
@@ -64,12 +74,14 @@ def survey_import(
 ) -> None:
     """Import a satisfaction survey: one row per respondent.
 
-    The unit is its code (房号) or 楼栋/单元/房间, as in the roster; a row naming no unit is an
-    anonymous answer. Every other column holding numbers is a question (服务态度, 保洁, 安保 …),
-    scored 1–5 or 1–10; 非常满意/满意/一般/不满意/非常不满意 read as 5–1. A blank score is
-    not answered. Optional: 推荐意愿 (0–10), 意见建议 (free text), a date column. Every bad cell
-    is reported with its row and column and nothing is written. The same file again under its
-    name changes nothing; another file under a used name is refused.
+    The unit is its code (房号, 1-1-101, 1栋1单元101室) or 楼栋/单元/房间, as in the roster; a
+    row naming no unit is an anonymous answer (a file with no unit column needs --anonymous).
+    Every other column holding numbers is a question (服务态度, 保洁, 安保 …), scored 1–5 or
+    1–10; 非常满意/满意/一般/不满意/非常不满意 read as 5–1. A blank score, (跳过), 不适用, 不清楚,
+    -, 无 … is not answered. Optional: 推荐意愿 (0–10), 意见建议 (free text), a date column.
+    Question numbering (1、 Q3. 第7题) is left off every header. Every bad cell is reported with
+    its row and column and nothing is written. The same file again under its name changes
+    nothing; another file under a used name is refused.
 
     Example: propfee survey import 满意度调查.xlsx --name 2026年度 --date 2026-11-10
     """
@@ -88,6 +100,7 @@ def survey_import(
                 held_on=parse_day(held_on, option="--date") if held_on else None,
                 scale=scale,
                 now=now(),
+                anonymous=anonymous,
             )
     except RowErrors as exc:
         show_row_errors(env, exc, fmt, _EMPTY)
@@ -110,7 +123,9 @@ def survey_import(
         env.result(f"survey {result.name}: {file.name} is already imported; nothing changed")
         return
     env.result(
-        f"survey {result.name} ({result.held_on}, {result.scale}-point scale): "
+        f"survey {result.name} ({result.held_on}, {result.scale}-point scale"
+        + (" read from the answers" if result.scale_detected else "")
+        + "): "
         f"{result.responses} responses from {result.units} units"
         + (f", {result.anonymous} anonymous" if result.anonymous else "")
         + f"; questions: {'、'.join(result.dimensions)}"
@@ -201,6 +216,8 @@ def survey_report(
     )
     if out is not None:
         surveys.write_workbook(out, report)
+    for note in report.notes:
+        env.warn(note)
     if fmt is Format.json:
         write_json(_document(report))
     elif fmt is Format.csv:
@@ -273,6 +290,8 @@ def _document(report) -> dict[str, Any]:
         "compare": report.compare.name if report.compare else None,
         "responses": report.responses,
         "anonymous": report.anonymous,
+        "outside_households": report.outside,
+        "notes": report.notes,
         "response_rate": percent(report.total.rate),
         "index": f(report.index, 1),
         "previous_index": f(report.previous_index, 1) if report.compare else None,
@@ -304,6 +323,7 @@ def _document(report) -> dict[str, Any]:
             for x in report.follow_up
         ],
         "anonymous_low": report.anonymous_low,
+        "outside_low": report.outside_low,
         "by_payment": [
             {"group": g.label, "units": g.units, "mean": f(g.mean)} for g in report.by_payment
         ],
@@ -319,6 +339,11 @@ def _document(report) -> dict[str, Any]:
         ],
         "phrases": [{"phrase": p, "comments": c} for p, c in report.phrases],
     }
+
+
+def _distribution(counts: dict[int, int]) -> str:
+    """Answers per score, compact: ``1:2 2:5 3:10 4:30 5:20`` (scores nobody gave left out)."""
+    return " ".join(f"{k}:{v}" for k, v in sorted(counts.items()) if v) or "—"
 
 
 def _bar(value, top: int, width: int = 20) -> str:
@@ -340,6 +365,7 @@ def _show(env, report, *, by_building: bool) -> None:
     out.print(
         f"[bold]{escape(s.name)}[/bold]  {s.held_on}  {s.scale}分制  有效问卷 {report.responses}"
         + (f"（匿名 {report.anonymous}）" if report.anonymous else "")
+        + (f"（非住户单元 {report.outside}，不计参与率）" if report.outside else "")
         + f"  参与率 {percent(report.total.rate)}"
     )
     line = f"满意度指数 {f(report.index, 1)}"
@@ -358,6 +384,7 @@ def _show(env, report, *, by_building: bool) -> None:
         ("", "left"),
         ("满意率", "right"),
         ("95%置信区间", "right"),
+        ("分布（分:份）", "left"),
     ):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     if report.compare is not None:
@@ -371,6 +398,7 @@ def _show(env, report, *, by_building: bool) -> None:
             _bar(d.mean, s.scale),
             percent(d.satisfied),
             f"{f(d.ci[0])}–{f(d.ci[1])}" if d.ci else "—",
+            _distribution(d.distribution),
         ]
         if report.compare is not None:
             cells += [_signed(d.change.delta), d.change.statement]
@@ -445,5 +473,9 @@ def _show(env, report, *, by_building: bool) -> None:
         out.print("回访名单：没有低分问卷")
     if report.anonymous_low:
         out.print(f"另有 {report.anonymous_low} 份匿名问卷有低分项（无法回访）")
+    if report.outside_low:
+        out.print(
+            f"另有 {report.outside_low} 份来自非住户单元（车位、储藏室、未售等）的问卷有低分项"
+        )
     if report.phrases:
         out.print("意见建议高频词：" + "、".join(f"{escape(p)}（{c}）" for p, c in report.phrases))
