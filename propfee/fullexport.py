@@ -164,20 +164,24 @@ def export_all(
 ) -> ExportResult:
     """Write ``propfee-export.xlsx`` and ``csv/<table>.csv`` into ``folder``."""
     import os
+    import shutil
     import tempfile
 
     from propfee import export, xlsxstream
 
     if folder.exists() and not folder.is_dir():
         raise PropfeeError(f"{folder}: is a file; give a folder for the export")
-    csv_folder = folder / "csv"
     try:
-        csv_folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        # everything is written into a staging folder and moved into place at the end: a
+        # failure half-way (a full disk) leaves no half an export that looks whole
+        staging = Path(tempfile.mkdtemp(prefix=".propfee-export-", dir=folder))
     except OSError as exc:
         raise PropfeeError(f"{folder}: cannot make the folder ({exc.strerror})") from None
-    result = ExportResult(folder, folder / "propfee-export.xlsx", csv_folder)
-    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=".xlsx", dir=folder)
-    os.close(fd)
+    result = ExportResult(folder, folder / "propfee-export.xlsx", folder / "csv")
+    tmp = staging / result.workbook.name
+    staged_csv = staging / "csv"
+    staged_csv.mkdir()
     conn.execute("BEGIN")  # one snapshot for every file
     try:
         names = tables(conn)
@@ -197,7 +201,7 @@ def export_all(
                 headers = [c.header for c in columns]
                 text = {c.header for c in columns if c.header in TEXT_LABELS}
                 export.write_table(
-                    csv_folder / f"{name}.csv", headers, _rows(conn, name, columns), sheet=name
+                    staged_csv / f"{name}.csv", headers, _rows(conn, name, columns), sheet=name
                 )
                 rows = _rows(conn, name, columns)
                 part = 1
@@ -212,10 +216,15 @@ def export_all(
                 result.rows[name] = counts[name]
                 if progress is not None:
                     progress(step, len(names))
+        result.csv_folder.mkdir(exist_ok=True)
+        for done in staged_csv.iterdir():
+            os.replace(done, result.csv_folder / done.name)
         os.replace(tmp, result.workbook)
     except OSError as exc:
-        raise PropfeeError(f"{folder}: cannot write the export ({exc.strerror or exc})") from None
+        raise PropfeeError(
+            f"{folder}: cannot write the export ({exc.strerror or exc}); nothing was exported"
+        ) from None
     finally:
         conn.rollback()
-        Path(tmp).unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
     return result

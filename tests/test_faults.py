@@ -412,3 +412,15 @@ def test_backups_started_in_the_same_second_each_get_their_own_file(estate, tmp_
     for path in made:
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_file_size_limit_hit_mid_export_leaves_no_half_export(estate, tmp_path):
+    before = dump(estate)
+    out = tmp_path / "export"
+    result = propfee(
+        "export-all", str(out), db_path=estate, cwd=tmp_path, preexec_fn=file_limit(34 * 1024)
+    )
+    assert result.returncode == 1
+    assert "nothing was exported" in one_line(result.stderr)
+    assert [p.name for p in out.iterdir()] == []
+    intact(estate, before)
