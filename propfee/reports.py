@@ -11,10 +11,14 @@ as-of day D and the window's end C = min(E, D):
     collected       allocations to them dated on or before D            当期实收
     当期收缴率       collected ÷ due
 
-    arrears bills   bills of periods before P1 that still owed something on S
+    arrears bills   bills of periods before P1 that still owed something on S, or that a
+                    reversal dated from S to C re-opened
     arrears         what they owed at the start of S (adjustments and allocations before S)
-    arrears due     arrears + their adjustments made from S to C        往期应收
-    cleared         allocations to them dated from S to C               清欠实收
+    re-opened       allocations to them dated before S that a reversal dated from S to C
+                    took back (money collected before the period, un-collected in it)
+    arrears due     arrears + re-opened + their adjustments made from S to C     往期欠费
+    cleared         allocations to them dated from S to C, less reversals of those
+                    (a reversal of money collected before S is re-opened, not cleared) 清欠实收
     清欠率           cleared ÷ arrears due
 
     综合收缴率       (collected + cleared) ÷ (due + arrears due)
@@ -80,6 +84,7 @@ class Figures:
     unpaid_fen: int = 0
     arrears_fen: int = 0
     arrears_adjusted_fen: int = 0
+    reopened_fen: int = 0  # taken back from arrears bills by reversals in the window
     cleared_fen: int = 0
 
     @property
@@ -88,7 +93,7 @@ class Figures:
 
     @property
     def arrears_due_fen(self) -> int:
-        return self.arrears_fen + self.arrears_adjusted_fen
+        return self.arrears_fen + self.arrears_adjusted_fen + self.reopened_fen
 
     @property
     def all_due_fen(self) -> int:
@@ -118,6 +123,7 @@ class Figures:
             "unpaid_fen",
             "arrears_fen",
             "arrears_adjusted_fen",
+            "reopened_fen",
             "cleared_fen",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -251,57 +257,15 @@ def collection(
             lapse[pair] = min(lapse.get(pair, oldest), oldest)
 
     # the arrears bills: only a bill still open on S can have owed anything then (a bill
-    # settled before S has had no movement since: see ledger.SETTLE_SQL); what each owed on
-    # the day before S, what was adjusted and allocated from S to C, and what it owes on D.
-    # The open bills are found by the settled-on index, or for an old period (when fewer
-    # bills are older than it than have been open since) by the period index.
-    open_on_start = (
-        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
-        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "WHERE b.period < ?4 AND b.fee_item_id <> ?5 AND "
-    )
-    (still_open,) = conn.execute(
-        "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
-        "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
-        (start,),
-    ).fetchone()
-    (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
-    if still_open <= older:
-        open_bills = (
-            open_on_start + "b.settled_on IS NULL UNION ALL " + open_on_start + "b.settled_on >= ?1"
-        )
-    else:
-        open_bills = open_on_start + "(b.settled_on IS NULL OR b.settled_on >= ?1)"
-    for unit_id, party_id, key, opening, adjusted, cleared, oldest in fast.execute(
-        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
-        "sum(CASE WHEN owed_before > 0 THEN adj_window END), "
-        "sum(CASE WHEN owed_before > 0 THEN paid_window END), "
-        "min(CASE WHEN owed_day > 0 THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, "
-        "amount_fen + "
-        + _adjusted("< ?1")
-        + " - "
-        + _allocated("< ?1")
-        + " AS owed_before, "
-        + _adjusted("BETWEEN ?1 AND ?2")
-        + " AS adj_window, "
-        + _allocated("BETWEEN ?1 AND ?2")
-        + " AS paid_window, amount_fen + adj_day - "
-        + _paid("?3", adjusted="adj_day")
-        + " AS owed_day FROM (SELECT o.*, "
-        + _adjusted("<= ?3", "o.bid")
-        + " AS adj_day FROM ("
-        + open_bills
-        + ") o)) GROUP BY unit_id, party_id, k",
-        (start, window_end, day, p1, late_id),
-    ):
-        if opening > 0:
-            figures = group(key)
-            figures.arrears_fen += opening
-            figures.arrears_adjusted_fen += adjusted or 0
-            figures.cleared_fen += cleared or 0
-        pair = (unit_id, party_id)
-        if oldest and pair in lapse:
-            lapse[pair] = min(lapse[pair], oldest)
+    # settled before S has had no movement since: see ledger.SETTLE_SQL), or one a reversal
+    # in the window has re-opened (it is open again). What each owed on the day before S, what
+    # was adjusted and allocated from S to C, what reversals in the window took back of
+    # allocations made before S (re-opened arrears: added to what is due, not taken from what
+    # was cleared), and what it owes on D. The open bills are found by the settled-on index,
+    # or for an old period (when fewer bills are older than it than have been open since) by
+    # the period index. When D is before S the window is empty: there are no arrears yet.
+    if as_of >= first:
+        _arrears(conn, fast, group, lapse, key_sql, start, window_end, day, p1, late_id)
 
     ordered = sorted(groups.values(), key=lambda g: order_of(g.key))
     for figures in ordered:
@@ -322,6 +286,73 @@ def collection(
         _reasons(conn, owing, lapse, as_of),
         _trend(conn, last, as_of, late_id, trend) if trend else [],
     )
+
+
+def _arrears(conn, fast, group, lapse, key_sql, start, window_end, day, p1, late_id) -> None:
+    """Add the arrears bills' figures to their groups (see ``collection``)."""
+    open_on_start = (
+        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
+        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "WHERE b.period < ?4 AND b.fee_item_id <> ?5 AND "
+    )
+    (still_open,) = conn.execute(
+        "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
+        "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
+        (start,),
+    ).fetchone()
+    (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
+    if still_open <= older:
+        open_bills = (
+            open_on_start + "b.settled_on IS NULL UNION ALL " + open_on_start + "b.settled_on >= ?1"
+        )
+    else:
+        open_bills = open_on_start + "(b.settled_on IS NULL OR b.settled_on >= ?1)"
+    # the allocations made before S that a reversal dated from S to C took back
+    (reversals,) = conn.execute(
+        "SELECT count(*) FROM reversal WHERE reversed_on BETWEEN ? AND ?", (start, window_end)
+    ).fetchone()
+    reopened = (
+        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = bid "
+        "AND l.reversal_id IS NULL AND l.allocated_on < ?1 AND l.payment_id IN "
+        "(SELECT payment_id FROM reversal WHERE reversed_on BETWEEN ?1 AND ?2)), 0)"
+        if reversals
+        else "0"
+    )
+    counted = "(owed_before > 0 OR reopened > 0)"
+    for unit_id, party_id, key, opening, adjusted, back, cleared, oldest in fast.execute(
+        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
+        f"sum(CASE WHEN {counted} THEN adj_window END), "
+        f"sum(CASE WHEN {counted} THEN reopened END), "
+        f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
+        "min(CASE WHEN owed_day > 0 THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, "
+        "amount_fen + "
+        + _adjusted("< ?1")
+        + " - "
+        + _allocated("< ?1")
+        + " AS owed_before, "
+        + _adjusted("BETWEEN ?1 AND ?2")
+        + " AS adj_window, "
+        + _allocated("BETWEEN ?1 AND ?2")
+        + " AS paid_window, "
+        + reopened
+        + " AS reopened, amount_fen + adj_day - "
+        + _paid("?3", adjusted="adj_day")
+        + " AS owed_day FROM (SELECT o.*, "
+        + _adjusted("<= ?3", "o.bid")
+        + " AS adj_day FROM ("
+        + open_bills
+        + ") o)) GROUP BY unit_id, party_id, k",
+        (start, window_end, day, p1, late_id),
+    ):
+        if opening > 0 or (back or 0) > 0:
+            figures = group(key)
+            figures.arrears_fen += opening
+            figures.arrears_adjusted_fen += adjusted or 0
+            figures.reopened_fen += back or 0
+            figures.cleared_fen += cleared or 0
+        pair = (unit_id, party_id)
+        if oldest and pair in lapse:
+            lapse[pair] = min(lapse[pair], oldest)
 
 
 def _adjusted(condition: str, bill: str = "bid") -> str:

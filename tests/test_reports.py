@@ -429,10 +429,43 @@ def test_a_dispute_holds_until_resolved_and_a_later_reason_wins(month):
     assert "dispute" in {x.reason for x in before.reasons}
 
 
+def test_a_reversal_in_the_period_of_earlier_money_reopens_arrears(conn, tmp_path):
+    """Money collected before the period and taken back by a reversal inside it re-opens
+    what it paid: it is added to the arrears (往期欠费), not taken from what was cleared, so
+    清欠率 never goes below zero."""
+    estate(conn, tmp_path, [home("1-101", owner="张三"), home("1-102", owner="李四")])
+    add_fee(conn, price="100.00", basis="fixed")
+    run(conn, "2026-10", "2026-11", as_of=date(2026, 10, 1))
+    pay(conn, "1-101", 4000, date(2026, 10, 10))  # October, 40.00 of 100.00
+    pay(conn, "1-102", 20000, date(2026, 10, 12))  # October and November (in advance)
+    reverse(conn, "1-101", "2026-10-10", date(2026, 11, 5))
+    reverse(conn, "1-102", "2026-10-12", date(2026, 11, 6))
+    early = reports.collection(conn, first=NOV, last=NOV, as_of=date(2026, 11, 7)).total
+    # arrears on 11-01: 1-101's 60.00; re-opened from S to C: 1-101 40.00 and 1-102's
+    # October 100.00 (settled before S) = 200.00 due; nothing cleared yet
+    assert (early.arrears_fen, early.reopened_fen, early.arrears_due_fen) == (6000, 14000, 20000)
+    assert (early.cleared_fen, early.clearance_rate) == (0, Decimal("0.00"))
+    # November: 1-102's advance payment was taken back, nothing collected of 200.00
+    assert (early.due_fen, early.collected_fen, early.current_rate) == (20000, 0, Decimal("0.00"))
+    assert early.overall_rate == Decimal("0.00")
+    pay(conn, "1-101", 10000, date(2026, 11, 8))  # October again, in full
+    t = reports.collection(conn, first=NOV, last=NOV, as_of=AS_OF, by="building").total
+    assert (t.arrears_due_fen, t.cleared_fen, t.clearance_rate) == (20000, 10000, Decimal("50.00"))
+    assert t.overall_rate == Decimal("25.00")  # 100 / 400
+    # a reversal inside the period of money paid inside it simply nets out
+    pay(conn, "1-102", 10000, date(2026, 11, 9))
+    reverse(conn, "1-102", "2026-11-09", date(2026, 11, 10))
+    again = reports.collection(conn, first=NOV, last=NOV, as_of=AS_OF).total
+    assert (again.arrears_due_fen, again.cleared_fen) == (20000, 10000)
+
+
 def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> dict:
     """The same figures bill by bill, without the settled-on shortcut."""
     late = {r[0] for r in conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'")}
-    totals = dict.fromkeys(("due", "collected", "unpaid", "arrears", "arrears_adj", "cleared"), 0)
+    totals = dict.fromkeys(
+        ("due", "collected", "unpaid", "arrears", "arrears_adj", "reopened", "cleared"), 0
+    )
+    reversed_on = dict(conn.execute("SELECT payment_id, reversed_on FROM reversal"))
     for bid, period, amount, item in conn.execute(
         "SELECT id, period, amount_fen, fee_item_id FROM bill"
     ):
@@ -444,6 +477,16 @@ def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> 
         allocations = conn.execute(
             "SELECT allocated_on, amount_fen FROM allocation WHERE bill_id = ?", (bid,)
         ).fetchall()
+        # allocations made before S that a reversal from S to C took back
+        reopened = sum(
+            fen
+            for payment, on, fen in conn.execute(
+                "SELECT payment_id, allocated_on, amount_fen FROM allocation "
+                "WHERE bill_id = ? AND reversal_id IS NULL",
+                (bid,),
+            )
+            if on < start and start <= reversed_on.get(payment, "") <= end
+        )
 
         def total(rows, low="", high="9999"):
             return sum(fen for on, fen in rows if low <= on <= high)
@@ -460,10 +503,11 @@ def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> 
                 + sum(f for on, f in adjustments if on < start)
                 - sum(f for on, f in allocations if on < start)
             )
-            if owed > 0:
-                totals["arrears"] += owed
+            if owed > 0 or reopened > 0:
+                totals["arrears"] += max(owed, 0)
                 totals["arrears_adj"] += total(adjustments, start, end)
-                totals["cleared"] += total(allocations, start, end)
+                totals["reopened"] += reopened
+                totals["cleared"] += total(allocations, start, end) + reopened
     return totals
 
 
@@ -527,16 +571,23 @@ def test_the_demo_agrees_with_a_bill_by_bill_sum(runner, tmp_path, first, last, 
         window_end = min(month_end(stop), as_of).isoformat()
         expect = brute_force(conn, first, last, day, start.isoformat(), window_end)
         for by in (None, "building", "fee", "kind"):
-            t = reports.collection(conn, first=start, last=stop, as_of=as_of, by=by).total
+            result = reports.collection(conn, first=start, last=stop, as_of=as_of, by=by)
+            t = result.total
             got = {
                 "due": t.due_fen,
                 "collected": t.collected_fen,
                 "unpaid": t.unpaid_fen,
                 "arrears": t.arrears_fen,
                 "arrears_adj": t.arrears_adjusted_fen,
+                "reopened": t.reopened_fen,
                 "cleared": t.cleared_fen,
             }
             assert got == expect, by
+            for figures in [*result.groups, t]:
+                for rate in (figures.current_rate, figures.clearance_rate, figures.overall_rate):
+                    assert rate is None or 0 <= rate <= 100, (by, figures.key)
+        if first == "2026-11":
+            assert expect["reopened"] > 0  # stir reversed October money in November
         trend = reports.collection(conn, first=stop, last=stop, as_of=as_of).trend[-1]
         single = brute_force(conn, last, last, day, stop.isoformat(), window_end)
         assert (trend.due_fen, trend.collected_fen) == (single["due"], single["collected"])
