@@ -4,7 +4,8 @@ the arrears carried in was cleared, who has not paid and why, and the trend.
 For a range of periods P1…P2 (one month when P1 = P2), its first day S, its last day E, the
 as-of day D and the window's end C = min(E, D):
 
-    current bills   the bills of periods P1…P2
+    current bills   the bills of periods P1…P2 whose cycle has begun by D (covers_from <= D):
+                    a bill of a later cycle, billed ahead, is not due as of D
     billed          their amounts                                       应收（原始）
     adjusted        their adjustments made on or before D               减免/调整
     due             billed + adjusted                                   当期应收
@@ -22,6 +23,11 @@ as-of day D and the window's end C = min(E, D):
     清欠率           cleared ÷ arrears due
 
     综合收缴率       (collected + cleared) ÷ (due + arrears due)
+
+When D is before S nothing of P1…P2 has begun and the arrears window is empty: every figure is
+zero and every rate None, as for a month with nothing billed. Every figure depends only on
+business dates (covers_from, made_on, allocated_on, reversed_on), never on when a row was
+written, so a report as of D reads the same whenever it is run.
 
 "Collected" is money allocated to a bill: an allocation is dated the day the payment was
 received (or, for credit applied later, the day it was applied), and a reversal adds negative
@@ -195,10 +201,6 @@ def collection(
     first, last = first.replace(day=1), last.replace(day=1)
     if last < first:
         raise InvalidValue(f"--to {period_label(last)} is before --from {period_label(first)}")
-    if as_of < first:
-        raise InvalidValue(
-            f"--as-of {as_of} is before the period starts ({first}): nothing could be collected"
-        )
     start = first.isoformat()
     window_end = min(month_end(last), as_of).isoformat()
     day = as_of.isoformat()
@@ -227,7 +229,9 @@ def collection(
             found = groups[text] = Figures(text, label_of(text))
         return found
 
-    # the current bills, summed per unit, party and group
+    # the current bills, summed per unit, party and group: those whose cycle has begun by D
+    # (covers_from <= D) — a bill of a later cycle, billed ahead, is not due yet, and money
+    # paid on it is paid in advance, not collected
     for unit_id, party_id, key, billed, adjusted, paid, unpaid, oldest in fast.execute(
         "SELECT unit_id, party_id, k, sum(amount_fen), sum(adj), sum(paid), "
         "sum(max(amount_fen + adj - paid, 0)), min(CASE WHEN amount_fen + adj - paid > 0 "
@@ -238,7 +242,7 @@ def collection(
         + " AS k, b.due_on, b.amount_fen, b.settled_on, "
         + _adjusted("<= ?3", "b.id")
         + " AS adj FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4)) "
+        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 AND b.covers_from <= ?3)) "
         "GROUP BY unit_id, party_id, k",
         (p1, p2, day, late_id),
     ):
@@ -472,14 +476,17 @@ def _trend(
     # a period's last day, or D if earlier, as text: a day of it or before is <= 'YYYY-MM-31'
     end = "min(?3, period || '-31')"
     params = (period_label(first), period_label(last), as_of.isoformat(), late_id)
-    # the bills: amounts, and what was allocated to them (a bill settled by the day was paid
-    # its amount and adjustments in full, so only the others are looked up)
+    # the bills whose cycle has begun by the day (see ``collection``): amounts, and what was
+    # allocated to them (a bill settled by the day was paid its amount and adjustments in
+    # full, so only the others are looked up)
     found = {
-        period: [billed, paid, paid_end]
-        for period, billed, paid, paid_end in conn.execute(
-            "SELECT period, sum(amount_fen), sum(CASE WHEN settled_on <= ?3 THEN amount_fen "
+        period: [billed, billed_end, paid, paid_end]
+        for period, billed, billed_end, paid, paid_end in conn.execute(
+            "SELECT period, sum(CASE WHEN covers_from <= ?3 THEN amount_fen ELSE 0 END), "
+            f"sum(CASE WHEN covers_from <= {end} THEN amount_fen ELSE 0 END), "
+            "sum(CASE WHEN covers_from > ?3 THEN 0 WHEN settled_on <= ?3 THEN amount_fen "
             "ELSE " + _allocated("<= ?3", "b.id") + " END), "
-            f"sum(CASE WHEN settled_on <= {end} THEN amount_fen "
+            f"sum(CASE WHEN covers_from > {end} THEN 0 WHEN settled_on <= {end} THEN amount_fen "
             "ELSE " + _allocated(f"<= {end}", "b.id") + " END) FROM bill b "
             "WHERE period BETWEEN ?1 AND ?2 AND fee_item_id <> ?4 GROUP BY period",
             params,
@@ -489,10 +496,14 @@ def _trend(
     adjusted = {
         period: (adj, adj_end, settled, settled_end)
         for period, adj, adj_end, settled, settled_end in conn.execute(
-            "SELECT b.period, sum(CASE WHEN a.made_on <= ?3 THEN a.amount_fen ELSE 0 END), "
-            f"sum(CASE WHEN a.made_on <= {end} THEN a.amount_fen ELSE 0 END), "
-            "sum(CASE WHEN b.settled_on <= ?3 THEN a.amount_fen ELSE 0 END), "
-            f"sum(CASE WHEN b.settled_on <= {end} THEN a.amount_fen ELSE 0 END) "
+            "SELECT b.period, "
+            "sum(CASE WHEN a.made_on <= ?3 AND b.covers_from <= ?3 THEN a.amount_fen ELSE 0 END), "
+            f"sum(CASE WHEN a.made_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
+            "ELSE 0 END), "
+            "sum(CASE WHEN b.settled_on <= ?3 AND b.covers_from <= ?3 THEN a.amount_fen "
+            "ELSE 0 END), "
+            f"sum(CASE WHEN b.settled_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
+            "ELSE 0 END) "
             "FROM adjustment a JOIN bill b ON b.id = a.bill_id "
             "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 GROUP BY b.period",
             params,
@@ -501,11 +512,11 @@ def _trend(
     points = []
     for i in range(count):
         period = period_label(add_months(first, i))
-        billed, paid, paid_end = found.get(period, (0, 0, 0))
+        billed, billed_end, paid, paid_end = found.get(period, (0, 0, 0, 0))
         adj, adj_end, settled, settled_end = adjusted.get(period, (0, 0, 0, 0))
         points.append(
             TrendPoint(
-                period, billed + adj, paid + settled, billed + adj_end, paid_end + settled_end
+                period, billed + adj, paid + settled, billed_end + adj_end, paid_end + settled_end
             )
         )
     return points

@@ -269,8 +269,6 @@ def test_bad_requests(month):
 
     with pytest.raises(InvalidValue, match="before --from"):
         reports.collection(month, first=NOV, last=date(2026, 10, 1), as_of=AS_OF)
-    with pytest.raises(InvalidValue, match="before the period starts"):
-        reports.collection(month, first=NOV, last=NOV, as_of=date(2026, 10, 31))
     with pytest.raises(InvalidValue, match="--by"):
         reports.collection(month, first=NOV, last=NOV, as_of=AS_OF, by="floor")
     with pytest.raises(InvalidValue, match="not both"):
@@ -459,6 +457,66 @@ def test_a_reversal_in_the_period_of_earlier_money_reopens_arrears(conn, tmp_pat
     assert (again.arrears_due_fen, again.cleared_fen) == (20000, 10000)
 
 
+def test_bills_of_a_cycle_not_begun_are_not_due_yet(month, cli):
+    """As of D only the bills whose cycle has begun (covers_from <= D) are due: December,
+    billed ahead and partly paid in advance, is not due on 11-20, and a report of it then is
+    a report of nothing, not an error."""
+    DEC = date(2026, 12, 1)
+    run(month, "2026-12", as_of=date(2026, 11, 14))
+    pay(month, "2-202", 10000, date(2026, 11, 14))  # 2-202 owes nothing: December in advance
+    assert (
+        month.execute(
+            "SELECT count(*) FROM allocation l JOIN bill b ON b.id = l.bill_id "
+            "WHERE b.period = '2026-12'"
+        ).fetchone()[0]
+        == 1
+    )
+    early = reports.collection(month, first=DEC, last=DEC, as_of=AS_OF)
+    t = early.total
+    assert (t.due_fen, t.collected_fen, t.arrears_due_fen, t.cleared_fen) == (0, 0, 0, 0)
+    assert (t.current_rate, t.clearance_rate, t.overall_rate) == (None, None, None)
+    assert (t.households, t.unpaid_households, early.reasons) == (0, 0, [])
+    assert early.trend[-1].due_fen == 0 and early.trend[-1].rate is None
+    # the trend ending there shows November as of 11-20, as the November report does
+    assert early.trend[-2].rate == Decimal("52.38")
+    # a range that runs past D counts the months begun: October and November only
+    both = reports.collection(month, first=date(2026, 10, 1), last=DEC, as_of=AS_OF).total
+    assert (both.due_fen, both.collected_fen) == (87000, 62000)
+    # once December has begun its bills are due, and the advance payment counts
+    later = reports.collection(month, first=DEC, last=DEC, as_of=date(2026, 12, 2)).total
+    assert (later.due_fen, later.collected_fen) == (45000, 10000)
+    # the command gives the same report, with dashes
+    shown = cli("report", "collection", "--period", "2026-12", "--as-of", "2026-11-20")
+    assert shown.exit_code == 0, shown.output
+    assert "—" in shown.output
+
+
+def test_a_bill_counts_from_the_day_its_cycle_begins(month):
+    """A bill whose cycle starts inside the month (here a late fee posted for 11-15) is due
+    from that day, not before."""
+    from propfee.latefee import _late_fee_item
+
+    with transaction(month):
+        item = _late_fee_item(month, "2026-11-15 00:00:00")
+        month.execute(
+            "INSERT INTO bill (unit_id, fee_item_id, party_id, period, covers_from, covers_to, "
+            "due_on, amount_fen, created_at) SELECT id, ?, NULL, '2026-11', '2026-11-15', "
+            "'2026-11-15', '2026-11-15', 1234, '2026-11-15 00:00:00' FROM unit "
+            "WHERE code = '1-102'",
+            (item,),
+        )
+    before = reports.collection(
+        month, first=NOV, last=NOV, as_of=date(2026, 11, 14), late_fees=True
+    )
+    after = reports.collection(month, first=NOV, last=NOV, as_of=AS_OF, late_fees=True)
+    assert after.total.due_fen - 42000 == 1234
+    assert before.total.billed_fen == 45000
+    assert (before.trend[-1].due_fen, after.trend[-1].due_fen) == (
+        before.total.due_fen,
+        after.total.due_fen,
+    )
+
+
 def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> dict:
     """The same figures bill by bill, without the settled-on shortcut."""
     late = {r[0] for r in conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'")}
@@ -466,10 +524,10 @@ def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> 
         ("due", "collected", "unpaid", "arrears", "arrears_adj", "reopened", "cleared"), 0
     )
     reversed_on = dict(conn.execute("SELECT payment_id, reversed_on FROM reversal"))
-    for bid, period, amount, item in conn.execute(
-        "SELECT id, period, amount_fen, fee_item_id FROM bill"
+    for bid, period, amount, item, covers_from in conn.execute(
+        "SELECT id, period, amount_fen, fee_item_id, covers_from FROM bill"
     ):
-        if item in late or period > last:
+        if item in late or period > last or (period >= first and covers_from > day):
             continue
         adjustments = conn.execute(
             "SELECT made_on, amount_fen FROM adjustment WHERE bill_id = ?", (bid,)

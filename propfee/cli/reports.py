@@ -36,6 +36,14 @@ def rate_text(rate: Decimal | None) -> str:
     return "—" if rate is None else f"{rate}%"
 
 
+def window_text(result: reports.Collection) -> str:
+    """The arrears window S～C, or a note that the period has not begun by the as-of day."""
+    start = f"{result.first_period}-01"
+    if result.window_end < start:
+        return "期间尚未开始"
+    return f"{start}～{result.window_end}"
+
+
 def rate_json(rate: Decimal | None) -> str | None:
     return None if rate is None else str(rate)
 
@@ -70,7 +78,11 @@ def collection_json(result: reports.Collection) -> dict:
         "from": result.first_period,
         "to": result.last_period,
         "as_of": result.as_of,
-        "arrears_window": [f"{result.first_period}-01", result.window_end],
+        "arrears_window": (
+            [f"{result.first_period}-01", result.window_end]
+            if result.window_end >= f"{result.first_period}-01"
+            else None
+        ),
         "by": result.by,
         "late_fees_included": result.late_fees,
         "total": figures_json(result.total),
@@ -237,8 +249,7 @@ def collection(
             for key, header, justify in MAIN_COLUMNS
         ],
         fmt,
-        title=f"{result.period} 收缴率（截至 {result.as_of}；清欠 {result.first_period}-01"
-        f"～{result.window_end}）",
+        title=f"{result.period} 收缴率（截至 {result.as_of}；清欠 {window_text(result)}）",
     )
     if result.reasons:
         emit(
@@ -339,7 +350,7 @@ def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
     ]
     main_rows.append([])
     main_rows.append([f"期间 {result.period}，截至 {result.as_of}"])
-    main_rows.append([f"清欠窗口 {result.first_period}-01～{result.window_end}"])
+    main_rows.append([f"清欠窗口 {window_text(result)}"])
     main_rows.append(
         ["违约金（LATEFEE）计入" if result.late_fees else "违约金（LATEFEE）不计入收缴率"]
     )
