@@ -421,7 +421,8 @@ def _reasons(
 ) -> list[ReasonLine]:
     """The reason recorded for each household still owing on a current bill, read as
     ``propfee overdue`` reads it (see ``_reason``; an open fee-dispute complaint makes it a
-    dispute). A unit owed by two parties counts once, under the party that owes more."""
+    dispute). A unit owed by two parties (a sold unit, a tenant) counts once, under the party
+    that owes more — or, when they owe the same, under one with a reason recorded."""
     if not owing:
         return []
     from propfee.arrears import _contacts
@@ -438,11 +439,12 @@ def _reasons(
             reason = "dispute"
         unit = pair[0]
         fen_of_unit[unit] += fen
-        if unit not in per_unit or fen > per_unit[unit][0]:
-            per_unit[unit] = (fen, reason or NO_REASON)
+        rank = (fen, reason != "")  # on a tie, the party with a recorded reason
+        if unit not in per_unit or rank > per_unit[unit][0]:
+            per_unit[unit] = (rank, reason or NO_REASON)
     households: dict[str, int] = defaultdict(int)
     amounts: dict[str, int] = defaultdict(int)
-    for unit, (_fen, reason) in per_unit.items():
+    for unit, (_rank, reason) in per_unit.items():
         households[reason] += 1
         amounts[reason] += fen_of_unit[unit]
     order = list(REASON_LABELS)

@@ -517,6 +517,38 @@ def test_a_bill_counts_from_the_day_its_cycle_begins(month):
     )
 
 
+def test_a_sold_unit_keeps_the_reason_of_the_party_that_gave_one(conn, tmp_path):
+    """1-101 is sold on 11-16: November is billed 50.00 to the seller and 50.00 to the buyer.
+    Only the buyer gave a reason; with the amounts equal the unit counts under it."""
+    from propfee import roster
+    from tests.conftest import write_csv
+
+    estate(conn, tmp_path, [home("1-101", owner="张三"), home("1-102", owner="李四")])
+    add_fee(conn, price="100.00", basis="fixed")
+    roster.import_roster(
+        conn,
+        write_csv(
+            tmp_path / "sale.csv", [["房号", "业主", "过户日期"], ["1-101", "钱买", "2026-11-16"]]
+        ),
+        as_of=date(2026, 11, 16),
+        now=NOW,
+    )
+    run(conn, "2026-11", as_of=date(2026, 11, 16))
+    assert sorted(
+        tuple(row)
+        for row in conn.execute(
+            "SELECT p.name, b.amount_fen FROM bill b JOIN party p ON p.id = b.party_id "
+            "JOIN unit u ON u.id = b.unit_id WHERE u.code = '1-101'"
+        )
+    ) == [("张三", 5000), ("钱买", 5000)]
+    contact(conn, "1-101", "reached", datetime(2026, 11, 18, 10), reason="hardship")
+    r = reports.collection(conn, first=NOV, last=NOV, as_of=AS_OF)
+    assert {(x.reason, x.households, x.unpaid_fen) for x in r.reasons} == {
+        ("hardship", 1, 10000),  # the whole unit's 100.00
+        ("none", 1, 10000),  # 1-102
+    }
+
+
 def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> dict:
     """The same figures bill by bill, without the settled-on shortcut."""
     late = {r[0] for r in conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'")}
