@@ -549,6 +549,39 @@ def test_a_sold_unit_keeps_the_reason_of_the_party_that_gave_one(conn, tmp_path)
     }
 
 
+def test_the_trend_shows_what_was_due_at_each_period_end(month, cli, tmp_path):
+    """期末收缴率 is over what was due on the period's last day, shown beside it (期末应收):
+    a waiver of October made in November lowers October's due as of D, not at its end."""
+    from openpyxl import load_workbook
+
+    with transaction(month):
+        billing.adjust(
+            month,
+            bill_id(month, "1-102", "2026-10"),
+            amount_fen=-2000,
+            kind="waiver",
+            reason="困难户减免",
+            approved_by="王经理",
+            on=date(2026, 11, 3),
+            now=NOW,
+            settings=DEFAULTS,
+        )
+    out = tmp_path / "trend.xlsx"
+    result = cli(
+        "report", "collection", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "期末应收" in result.output
+    (october,) = [line for line in result.output.splitlines() if "2026-10" in line]
+    # at 10-31: 250.00 of 450.00 (55.56%); as of 11-20: 400.00 of 430.00 (93.02%)
+    cells = [cell.strip() for cell in october.split("│") if cell.strip()]
+    assert cells == ["2026-10", "¥450.00", "55.56%", "¥430.00", "93.02%"]
+    trend = load_workbook(out)["趋势"]
+    assert [c.value for c in trend[1]][:2] == ["期间", "期末应收"]
+    row = next(r for r in trend.iter_rows(values_only=True) if r[0] == "2026-10")
+    assert (row[1], row[4]) == (450, 430)
+
+
 def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> dict:
     """The same figures bill by bill, without the settled-on shortcut."""
     late = {r[0] for r in conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'")}

@@ -271,16 +271,18 @@ def collection(
         [
             {
                 "period": p.period,
-                "due": format_money(p.due_fen),
+                "due_at_end": format_money(p.due_at_end_fen),
                 "rate_at_end": rate_text(p.rate_at_end),
+                "due": format_money(p.due_fen),
                 "rate": rate_text(p.rate),
             }
             for p in result.trend
         ],
         (
             Col("period", "期间"),
-            Col("due", "应收", "right"),
+            Col("due_at_end", "期末应收", "right"),
             Col("rate_at_end", "期末收缴率", "right"),
+            Col("due", f"应收（截至 {result.as_of}）", "right"),
             Col("rate", f"截至 {result.as_of}", "right"),
         ),
         fmt,
@@ -354,13 +356,22 @@ def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
     main_rows.append(
         ["违约金（LATEFEE）计入" if result.late_fees else "违约金（LATEFEE）不计入收缴率"]
     )
-    trend_headers = ["期间", "应收", "期末实收", "期末收缴率", "实收", f"截至 {result.as_of}"]
+    trend_headers = [
+        "期间",
+        "期末应收",
+        "期末实收",
+        "期末收缴率",
+        "应收",
+        "实收",
+        f"截至 {result.as_of}",
+    ]
     trend_rows = [
         [
             p.period,
-            _money(p.due_fen),
+            _money(p.due_at_end_fen),
             _money(p.collected_at_end_fen),
             _rate_cell(p.rate_at_end),
+            _money(p.due_fen),
             _money(p.collected_fen),
             _rate_cell(p.rate),
         ]
