@@ -329,6 +329,24 @@ def test_cli_nothing_billed_shows_a_dash_and_null(conn, tmp_path, cli):
     )  # fmt: skip
     assert doc["total"]["current_rate"] is None
     assert doc["total"]["overall_rate"] is None
+    rows = cli(
+        "report", "collection", "--period", "2026-11", "--as-of", "2026-11-20", "--format", "csv",
+    ).output.strip().splitlines()  # fmt: skip
+    header, total = (line.split(",") for line in rows)
+    assert [total[header.index(k)] for k in ("current_rate", "clearance_rate")] == ["—", "—"]
+    assert total[header.index("overall_rate")] == "—"
+    from openpyxl import load_workbook
+
+    out = tmp_path / "收缴率.xlsx"
+    assert cli(
+        "report", "collection", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out),
+    ).exit_code == 0  # fmt: skip
+    main = load_workbook(out)["收缴率"]
+    headers = [c.value for c in main[1]]
+    total_row = [c.value for c in main[2]]
+    assert total_row[0] == "合计"
+    for name in ("当期收缴率", "清欠率", "综合收缴率"):
+        assert total_row[headers.index(name)] == "—"
 
 
 def test_cli_xlsx_has_the_tables_and_a_chart(month, cli, tmp_path):

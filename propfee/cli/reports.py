@@ -111,6 +111,18 @@ def collection_json(result: reports.Collection) -> dict:
     }
 
 
+RATE_KEYS = ("current_rate", "clearance_rate", "overall_rate")
+
+
+def _csv_row(f: reports.Figures) -> dict:
+    """The JSON figures with a rate over nothing as ``—``, as in the table."""
+    row = figures_json(f)
+    for key in RATE_KEYS:
+        if row[key] is None:
+            row[key] = "—"
+    return row
+
+
 MAIN_COLUMNS = (
     ("label", "范围", "left"),
     ("households", "户数", "right"),
@@ -236,7 +248,7 @@ def collection(
     if fmt is Format.csv:
         emit(
             env,
-            [figures_json(f) for f in _main_rows(result)],
+            [_csv_row(f) for f in _main_rows(result)],
             [Col(k, k) for k in figures_json(result.total)],
             fmt,
         )
@@ -294,9 +306,10 @@ def collection(
         env.info(f"wrote {out}")
 
 
-def _rate_cell(rate: Decimal | None) -> Decimal | None:
-    """A rate as a fraction for an Excel percentage cell: 92.31 -> 0.9231."""
-    return None if rate is None else rate.scaleb(-2)
+def _rate_cell(rate: Decimal | None, *, nothing: str | None = "—") -> Decimal | str | None:
+    """A rate as a fraction for an Excel percentage cell: 92.31 -> 0.9231; ``nothing`` (``—``)
+    for a rate over nothing."""
+    return nothing if rate is None else rate.scaleb(-2)
 
 
 def _money(fen: int) -> Decimal:
@@ -370,10 +383,10 @@ def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
             p.period,
             _money(p.due_at_end_fen),
             _money(p.collected_at_end_fen),
-            _rate_cell(p.rate_at_end),
+            _rate_cell(p.rate_at_end, nothing=None),  # blank: a gap in the chart, not 0%
             _money(p.due_fen),
             _money(p.collected_fen),
-            _rate_cell(p.rate),
+            _rate_cell(p.rate, nothing=None),
         ]
         for p in result.trend
     ]
