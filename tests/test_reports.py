@@ -377,7 +377,13 @@ def test_cli_refuses_bad_options(month, cli, tmp_path):
     both = cli("report", "collection", "--period", "2026-11", "--from", "2026-10")
     assert both.exit_code == 1 and "not both" in both.output
     bad_by = cli("report", "collection", "--by", "floor", "--as-of", "2026-11-20")
-    assert bad_by.exit_code == 1 and "--by" in bad_by.output
+    assert bad_by.exit_code == 2 and "--by" in bad_by.output  # a usage error, as --format xml
+    bad_format = cli("report", "collection", "--format", "xml", "--as-of", "2026-11-20")
+    assert bad_format.exit_code == 2
+    upper = cli("report", "collection", "--by", "BUILDING", "--as-of", "2026-11-20", "-f", "json")
+    assert upper.exit_code == 0 and json.loads(upper.output)["by"] == "building"
+    quiet_alone = cli("report", "collection", "--quiet", "--as-of", "2026-11-20")
+    assert quiet_alone.exit_code == 1 and "--out" in quiet_alone.output
     not_xlsx = cli("report", "collection", "--out", str(tmp_path / "x.csv"))
     assert not_xlsx.exit_code == 1 and ".xlsx" in not_xlsx.output
     bad_month = cli("report", "collection", "--period", "2026-13")
@@ -598,6 +604,22 @@ def test_the_trend_shows_what_was_due_at_each_period_end(month, cli, tmp_path):
     assert [c.value for c in trend[1]][:2] == ["期间", "期末应收"]
     row = next(r for r in trend.iter_rows(values_only=True) if r[0] == "2026-10")
     assert (row[1], row[4]) == (450, 430)
+
+
+def test_cli_quiet_writes_the_workbook_and_prints_nothing(month, runner, db_path, tmp_path):
+    from propfee.cli import app
+
+    out = tmp_path / "收缴率.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "report", "collection", "--period", "2026-11", "--as-of", "2026-11-20", "--by",
+            "building", "--out", str(out), "-q", "--db", str(db_path),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (result.stdout, result.stderr) == ("", "")
+    assert out.stat().st_size > 0
 
 
 def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> dict:

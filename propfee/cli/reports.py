@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,12 @@ from propfee.cli.common import (
 from propfee.money import decimal_str, format_money
 
 GROUP_HEADERS = {None: "范围", "building": "楼栋", "fee": "收费项目", "kind": "房屋类型"}
+
+
+class Grouping(StrEnum):
+    building = "building"
+    fee = "fee"
+    kind = "kind"
 
 
 def register(report_app: typer.Typer) -> None:
@@ -204,8 +211,11 @@ def collection(
         ),
     ] = None,
     by: Annotated[
-        str | None,
-        typer.Option(help="Group by building, fee (fee item) or kind (unit kind); totals last."),
+        Grouping | None,
+        typer.Option(
+            case_sensitive=False,
+            help="Group by building, fee (fee item) or kind (unit kind); totals last.",
+        ),
     ] = None,
     as_of: AsOfOpt = None,
     late_fees: Annotated[
@@ -216,6 +226,12 @@ def collection(
         Path | None,
         typer.Option("--out", help="Also write an .xlsx: the tables and the trend as a chart."),
     ] = None,
+    silent: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print nothing on success, only write --out (for cron)."
+        ),
+    ] = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -228,20 +244,27 @@ def collection(
     from propfee.errors import InvalidValue
     from propfee.export import check_output
 
-    if by is not None and by not in reports.GROUPINGS:
-        raise InvalidValue(f"--by must be one of {', '.join(reports.GROUPINGS)}")
+    if silent and out is None:
+        raise InvalidValue("--quiet prints nothing: give --out FILE.xlsx for the report")
     if out is not None:
         if out.suffix.lower() != ".xlsx":
             raise InvalidValue(f"--out {out}: write .xlsx")
         check_output(out, "--out")
-    env = open_env(db, config)
+    env = open_env(db, config, silent)
     day = parse_day(as_of)
     start, end = reports.parse_range(period, first, last, as_of=day)
     result = reports.collection(
-        env.connect(create=False), first=start, last=end, as_of=day, by=by, late_fees=late_fees
+        env.connect(create=False),
+        first=start,
+        last=end,
+        as_of=day,
+        by=by.value if by else None,
+        late_fees=late_fees,
     )
     if out is not None:
         write_collection_xlsx(result, out)
+    if silent:
+        return
     if fmt is Format.json:
         write_json(collection_json(result))
         return
