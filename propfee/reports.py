@@ -391,11 +391,21 @@ def _grouping(conn: sqlite3.Connection, by: str | None):
     if by == "building":
         from propfee.roster import natural_key
 
-        return (
-            "u.building",
-            lambda key: f"{key}栋" if key else "（未分楼）",
-            lambda key: (key == "", natural_key(key)),
-        )
+        # a "building" of parking spaces only (the demo's P-036 is in building P) is not a 栋
+        parking = {
+            building
+            for (building,) in conn.execute(
+                "SELECT building FROM unit GROUP BY building HAVING min(kind) = 'parking' "
+                "AND max(kind) = 'parking'"
+            )
+        }
+
+        def label(key: str) -> str:
+            if not key:
+                return "（未分楼）"
+            return f"{key}（车位）" if key in parking else f"{key}栋"
+
+        return "u.building", label, lambda key: (key == "", key in parking, natural_key(key))
     if by == "kind":
         from propfee.roster import KINDS, kind_label
 

@@ -622,6 +622,23 @@ def test_cli_quiet_writes_the_workbook_and_prints_nothing(month, runner, db_path
     assert out.stat().st_size > 0
 
 
+def test_parking_spaces_group_as_spaces_not_a_building(conn, tmp_path):
+    estate(
+        conn,
+        tmp_path,
+        [home("1-101"), home("P-001", kind="车位", area="12"), home("2-201", owner="李四")],
+    )
+    add_fee(conn, price="100.00", basis="fixed")
+    add_fee(conn, "PARK", price="50.00", basis="fixed", kinds=("parking",))
+    run(conn, "2026-11", as_of=date(2026, 11, 1))
+    r = reports.collection(conn, first=NOV, last=NOV, as_of=AS_OF, by="building")
+    assert [(g.key, g.label, g.due_fen) for g in r.groups] == [
+        ("1", "1栋", 10000),
+        ("2", "2栋", 10000),
+        ("P", "P（车位）", 5000),
+    ]
+
+
 def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> dict:
     """The same figures bill by bill, without the settled-on shortcut."""
     late = {r[0] for r in conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'")}
