@@ -24,8 +24,9 @@ as-of day D and the window's end C = min(E, D):
 
     综合收缴率       (collected + cleared) ÷ (due + arrears due)
 
-When D is before S nothing of P1…P2 has begun and the arrears window is empty: every figure is
-zero and every rate None, as for a month with nothing billed. Every figure depends only on
+When D is before S the arrears window is empty (there are no arrears yet) and no bill of
+P1…P2 whose cycle starts in its period is due: the rates are None, as for a month with nothing
+billed. Every figure depends only on
 business dates (covers_from, made_on, allocated_on, reversed_on), never on when a row was
 written, so a report as of D reads the same whenever it is run.
 
