@@ -4,20 +4,31 @@ the arrears carried in was cleared, who has not paid and why, and the trend.
 For a range of periods P1…P2 (one month when P1 = P2), its first day S, its last day E, the
 as-of day D and the window's end C = min(E, D):
 
-    current bills   the bills of periods P1…P2
+    current bills   the bills of periods P1…P2 whose cycle has begun by D (covers_from <= D):
+                    a bill of a later cycle, billed ahead, is not due as of D
     billed          their amounts                                       应收（原始）
     adjusted        their adjustments made on or before D               减免/调整
     due             billed + adjusted                                   当期应收
     collected       allocations to them dated on or before D            当期实收
     当期收缴率       collected ÷ due
 
-    arrears bills   bills of periods before P1 that still owed something on S
+    arrears bills   bills of periods before P1 that still owed something on S, or that a
+                    reversal dated from S to C re-opened
     arrears         what they owed at the start of S (adjustments and allocations before S)
-    arrears due     arrears + their adjustments made from S to C        往期应收
-    cleared         allocations to them dated from S to C               清欠实收
+    re-opened       allocations to them dated before S that a reversal dated from S to C
+                    took back (money collected before the period, un-collected in it)
+    arrears due     arrears + re-opened + their adjustments made from S to C     往期欠费
+    cleared         allocations to them dated from S to C, less reversals of those
+                    (a reversal of money collected before S is re-opened, not cleared) 清欠实收
     清欠率           cleared ÷ arrears due
 
     综合收缴率       (collected + cleared) ÷ (due + arrears due)
+
+When D is before S the arrears window is empty (there are no arrears yet) and no bill of
+P1…P2 whose cycle starts in its period is due: the rates are None, as for a month with nothing
+billed. Every figure depends only on
+business dates (covers_from, made_on, allocated_on, reversed_on), never on when a row was
+written, so a report as of D reads the same whenever it is run.
 
 "Collected" is money allocated to a bill: an allocation is dated the day the payment was
 received (or, for credit applied later, the day it was applied), and a reversal adds negative
@@ -80,6 +91,7 @@ class Figures:
     unpaid_fen: int = 0
     arrears_fen: int = 0
     arrears_adjusted_fen: int = 0
+    reopened_fen: int = 0  # taken back from arrears bills by reversals in the window
     cleared_fen: int = 0
 
     @property
@@ -88,7 +100,7 @@ class Figures:
 
     @property
     def arrears_due_fen(self) -> int:
-        return self.arrears_fen + self.arrears_adjusted_fen
+        return self.arrears_fen + self.arrears_adjusted_fen + self.reopened_fen
 
     @property
     def all_due_fen(self) -> int:
@@ -118,6 +130,7 @@ class Figures:
             "unpaid_fen",
             "arrears_fen",
             "arrears_adjusted_fen",
+            "reopened_fen",
             "cleared_fen",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -189,10 +202,6 @@ def collection(
     first, last = first.replace(day=1), last.replace(day=1)
     if last < first:
         raise InvalidValue(f"--to {period_label(last)} is before --from {period_label(first)}")
-    if as_of < first:
-        raise InvalidValue(
-            f"--as-of {as_of} is before the period starts ({first}): nothing could be collected"
-        )
     start = first.isoformat()
     window_end = min(month_end(last), as_of).isoformat()
     day = as_of.isoformat()
@@ -221,7 +230,9 @@ def collection(
             found = groups[text] = Figures(text, label_of(text))
         return found
 
-    # the current bills, summed per unit, party and group
+    # the current bills, summed per unit, party and group: those whose cycle has begun by D
+    # (covers_from <= D) — a bill of a later cycle, billed ahead, is not due yet, and money
+    # paid on it is paid in advance, not collected
     for unit_id, party_id, key, billed, adjusted, paid, unpaid, oldest in fast.execute(
         "SELECT unit_id, party_id, k, sum(amount_fen), sum(adj), sum(paid), "
         "sum(max(amount_fen + adj - paid, 0)), min(CASE WHEN amount_fen + adj - paid > 0 "
@@ -232,7 +243,7 @@ def collection(
         + " AS k, b.due_on, b.amount_fen, b.settled_on, "
         + _adjusted("<= ?3", "b.id")
         + " AS adj FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4)) "
+        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 AND b.covers_from <= ?3)) "
         "GROUP BY unit_id, party_id, k",
         (p1, p2, day, late_id),
     ):
@@ -251,57 +262,15 @@ def collection(
             lapse[pair] = min(lapse.get(pair, oldest), oldest)
 
     # the arrears bills: only a bill still open on S can have owed anything then (a bill
-    # settled before S has had no movement since: see ledger.SETTLE_SQL); what each owed on
-    # the day before S, what was adjusted and allocated from S to C, and what it owes on D.
-    # The open bills are found by the settled-on index, or for an old period (when fewer
-    # bills are older than it than have been open since) by the period index.
-    open_on_start = (
-        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
-        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "WHERE b.period < ?4 AND b.fee_item_id <> ?5 AND "
-    )
-    (still_open,) = conn.execute(
-        "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
-        "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
-        (start,),
-    ).fetchone()
-    (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
-    if still_open <= older:
-        open_bills = (
-            open_on_start + "b.settled_on IS NULL UNION ALL " + open_on_start + "b.settled_on >= ?1"
-        )
-    else:
-        open_bills = open_on_start + "(b.settled_on IS NULL OR b.settled_on >= ?1)"
-    for unit_id, party_id, key, opening, adjusted, cleared, oldest in fast.execute(
-        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
-        "sum(CASE WHEN owed_before > 0 THEN adj_window END), "
-        "sum(CASE WHEN owed_before > 0 THEN paid_window END), "
-        "min(CASE WHEN owed_day > 0 THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, "
-        "amount_fen + "
-        + _adjusted("< ?1")
-        + " - "
-        + _allocated("< ?1")
-        + " AS owed_before, "
-        + _adjusted("BETWEEN ?1 AND ?2")
-        + " AS adj_window, "
-        + _allocated("BETWEEN ?1 AND ?2")
-        + " AS paid_window, amount_fen + adj_day - "
-        + _paid("?3", adjusted="adj_day")
-        + " AS owed_day FROM (SELECT o.*, "
-        + _adjusted("<= ?3", "o.bid")
-        + " AS adj_day FROM ("
-        + open_bills
-        + ") o)) GROUP BY unit_id, party_id, k",
-        (start, window_end, day, p1, late_id),
-    ):
-        if opening > 0:
-            figures = group(key)
-            figures.arrears_fen += opening
-            figures.arrears_adjusted_fen += adjusted or 0
-            figures.cleared_fen += cleared or 0
-        pair = (unit_id, party_id)
-        if oldest and pair in lapse:
-            lapse[pair] = min(lapse[pair], oldest)
+    # settled before S has had no movement since: see ledger.SETTLE_SQL), or one a reversal
+    # in the window has re-opened (it is open again). What each owed on the day before S, what
+    # was adjusted and allocated from S to C, what reversals in the window took back of
+    # allocations made before S (re-opened arrears: added to what is due, not taken from what
+    # was cleared), and what it owes on D. The open bills are found by the settled-on index,
+    # or for an old period (when fewer bills are older than it than have been open since) by
+    # the period index. When D is before S the window is empty: there are no arrears yet.
+    if as_of >= first:
+        _arrears(conn, fast, group, lapse, key_sql, start, window_end, day, p1, late_id)
 
     ordered = sorted(groups.values(), key=lambda g: order_of(g.key))
     for figures in ordered:
@@ -322,6 +291,73 @@ def collection(
         _reasons(conn, owing, lapse, as_of),
         _trend(conn, last, as_of, late_id, trend) if trend else [],
     )
+
+
+def _arrears(conn, fast, group, lapse, key_sql, start, window_end, day, p1, late_id) -> None:
+    """Add the arrears bills' figures to their groups (see ``collection``)."""
+    open_on_start = (
+        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
+        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "WHERE b.period < ?4 AND b.fee_item_id <> ?5 AND "
+    )
+    (still_open,) = conn.execute(
+        "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
+        "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
+        (start,),
+    ).fetchone()
+    (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
+    if still_open <= older:
+        open_bills = (
+            open_on_start + "b.settled_on IS NULL UNION ALL " + open_on_start + "b.settled_on >= ?1"
+        )
+    else:
+        open_bills = open_on_start + "(b.settled_on IS NULL OR b.settled_on >= ?1)"
+    # the allocations made before S that a reversal dated from S to C took back
+    (reversals,) = conn.execute(
+        "SELECT count(*) FROM reversal WHERE reversed_on BETWEEN ? AND ?", (start, window_end)
+    ).fetchone()
+    reopened = (
+        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = bid "
+        "AND l.reversal_id IS NULL AND l.allocated_on < ?1 AND l.payment_id IN "
+        "(SELECT payment_id FROM reversal WHERE reversed_on BETWEEN ?1 AND ?2)), 0)"
+        if reversals
+        else "0"
+    )
+    counted = "(owed_before > 0 OR reopened > 0)"
+    for unit_id, party_id, key, opening, adjusted, back, cleared, oldest in fast.execute(
+        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
+        f"sum(CASE WHEN {counted} THEN adj_window END), "
+        f"sum(CASE WHEN {counted} THEN reopened END), "
+        f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
+        "min(CASE WHEN owed_day > 0 THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, "
+        "amount_fen + "
+        + _adjusted("< ?1")
+        + " - "
+        + _allocated("< ?1")
+        + " AS owed_before, "
+        + _adjusted("BETWEEN ?1 AND ?2")
+        + " AS adj_window, "
+        + _allocated("BETWEEN ?1 AND ?2")
+        + " AS paid_window, "
+        + reopened
+        + " AS reopened, amount_fen + adj_day - "
+        + _paid("?3", adjusted="adj_day")
+        + " AS owed_day FROM (SELECT o.*, "
+        + _adjusted("<= ?3", "o.bid")
+        + " AS adj_day FROM ("
+        + open_bills
+        + ") o)) GROUP BY unit_id, party_id, k",
+        (start, window_end, day, p1, late_id),
+    ):
+        if opening > 0 or (back or 0) > 0:
+            figures = group(key)
+            figures.arrears_fen += opening
+            figures.arrears_adjusted_fen += adjusted or 0
+            figures.reopened_fen += back or 0
+            figures.cleared_fen += cleared or 0
+        pair = (unit_id, party_id)
+        if oldest and pair in lapse:
+            lapse[pair] = min(lapse[pair], oldest)
 
 
 def _adjusted(condition: str, bill: str = "bid") -> str:
@@ -356,11 +392,21 @@ def _grouping(conn: sqlite3.Connection, by: str | None):
     if by == "building":
         from propfee.roster import natural_key
 
-        return (
-            "u.building",
-            lambda key: f"{key}栋" if key else "（未分楼）",
-            lambda key: (key == "", natural_key(key)),
-        )
+        # a "building" of parking spaces only (the demo's P-036 is in building P) is not a 栋
+        parking = {
+            building
+            for (building,) in conn.execute(
+                "SELECT building FROM unit GROUP BY building HAVING min(kind) = 'parking' "
+                "AND max(kind) = 'parking'"
+            )
+        }
+
+        def label(key: str) -> str:
+            if not key:
+                return "（未分楼）"
+            return f"{key}（车位）" if key in parking else f"{key}栋"
+
+        return "u.building", label, lambda key: (key == "", key in parking, natural_key(key))
     if by == "kind":
         from propfee.roster import KINDS, kind_label
 
@@ -386,7 +432,8 @@ def _reasons(
 ) -> list[ReasonLine]:
     """The reason recorded for each household still owing on a current bill, read as
     ``propfee overdue`` reads it (see ``_reason``; an open fee-dispute complaint makes it a
-    dispute). A unit owed by two parties counts once, under the party that owes more."""
+    dispute). A unit owed by two parties (a sold unit, a tenant) counts once, under the party
+    that owes more — or, when they owe the same, under one with a reason recorded."""
     if not owing:
         return []
     from propfee.arrears import _contacts
@@ -403,11 +450,12 @@ def _reasons(
             reason = "dispute"
         unit = pair[0]
         fen_of_unit[unit] += fen
-        if unit not in per_unit or fen > per_unit[unit][0]:
-            per_unit[unit] = (fen, reason or NO_REASON)
+        rank = (fen, reason != "")  # on a tie, the party with a recorded reason
+        if unit not in per_unit or rank > per_unit[unit][0]:
+            per_unit[unit] = (rank, reason or NO_REASON)
     households: dict[str, int] = defaultdict(int)
     amounts: dict[str, int] = defaultdict(int)
-    for unit, (_fen, reason) in per_unit.items():
+    for unit, (_rank, reason) in per_unit.items():
         households[reason] += 1
         amounts[reason] += fen_of_unit[unit]
     order = list(REASON_LABELS)
@@ -441,14 +489,17 @@ def _trend(
     # a period's last day, or D if earlier, as text: a day of it or before is <= 'YYYY-MM-31'
     end = "min(?3, period || '-31')"
     params = (period_label(first), period_label(last), as_of.isoformat(), late_id)
-    # the bills: amounts, and what was allocated to them (a bill settled by the day was paid
-    # its amount and adjustments in full, so only the others are looked up)
+    # the bills whose cycle has begun by the day (see ``collection``): amounts, and what was
+    # allocated to them (a bill settled by the day was paid its amount and adjustments in
+    # full, so only the others are looked up)
     found = {
-        period: [billed, paid, paid_end]
-        for period, billed, paid, paid_end in conn.execute(
-            "SELECT period, sum(amount_fen), sum(CASE WHEN settled_on <= ?3 THEN amount_fen "
+        period: [billed, billed_end, paid, paid_end]
+        for period, billed, billed_end, paid, paid_end in conn.execute(
+            "SELECT period, sum(CASE WHEN covers_from <= ?3 THEN amount_fen ELSE 0 END), "
+            f"sum(CASE WHEN covers_from <= {end} THEN amount_fen ELSE 0 END), "
+            "sum(CASE WHEN covers_from > ?3 THEN 0 WHEN settled_on <= ?3 THEN amount_fen "
             "ELSE " + _allocated("<= ?3", "b.id") + " END), "
-            f"sum(CASE WHEN settled_on <= {end} THEN amount_fen "
+            f"sum(CASE WHEN covers_from > {end} THEN 0 WHEN settled_on <= {end} THEN amount_fen "
             "ELSE " + _allocated(f"<= {end}", "b.id") + " END) FROM bill b "
             "WHERE period BETWEEN ?1 AND ?2 AND fee_item_id <> ?4 GROUP BY period",
             params,
@@ -458,10 +509,14 @@ def _trend(
     adjusted = {
         period: (adj, adj_end, settled, settled_end)
         for period, adj, adj_end, settled, settled_end in conn.execute(
-            "SELECT b.period, sum(CASE WHEN a.made_on <= ?3 THEN a.amount_fen ELSE 0 END), "
-            f"sum(CASE WHEN a.made_on <= {end} THEN a.amount_fen ELSE 0 END), "
-            "sum(CASE WHEN b.settled_on <= ?3 THEN a.amount_fen ELSE 0 END), "
-            f"sum(CASE WHEN b.settled_on <= {end} THEN a.amount_fen ELSE 0 END) "
+            "SELECT b.period, "
+            "sum(CASE WHEN a.made_on <= ?3 AND b.covers_from <= ?3 THEN a.amount_fen ELSE 0 END), "
+            f"sum(CASE WHEN a.made_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
+            "ELSE 0 END), "
+            "sum(CASE WHEN b.settled_on <= ?3 AND b.covers_from <= ?3 THEN a.amount_fen "
+            "ELSE 0 END), "
+            f"sum(CASE WHEN b.settled_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
+            "ELSE 0 END) "
             "FROM adjustment a JOIN bill b ON b.id = a.bill_id "
             "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 GROUP BY b.period",
             params,
@@ -470,11 +525,11 @@ def _trend(
     points = []
     for i in range(count):
         period = period_label(add_months(first, i))
-        billed, paid, paid_end = found.get(period, (0, 0, 0))
+        billed, billed_end, paid, paid_end = found.get(period, (0, 0, 0, 0))
         adj, adj_end, settled, settled_end = adjusted.get(period, (0, 0, 0, 0))
         points.append(
             TrendPoint(
-                period, billed + adj, paid + settled, billed + adj_end, paid_end + settled_end
+                period, billed + adj, paid + settled, billed_end + adj_end, paid_end + settled_end
             )
         )
     return points

@@ -269,8 +269,6 @@ def test_bad_requests(month):
 
     with pytest.raises(InvalidValue, match="before --from"):
         reports.collection(month, first=NOV, last=date(2026, 10, 1), as_of=AS_OF)
-    with pytest.raises(InvalidValue, match="before the period starts"):
-        reports.collection(month, first=NOV, last=NOV, as_of=date(2026, 10, 31))
     with pytest.raises(InvalidValue, match="--by"):
         reports.collection(month, first=NOV, last=NOV, as_of=AS_OF, by="floor")
     with pytest.raises(InvalidValue, match="not both"):
@@ -331,6 +329,24 @@ def test_cli_nothing_billed_shows_a_dash_and_null(conn, tmp_path, cli):
     )  # fmt: skip
     assert doc["total"]["current_rate"] is None
     assert doc["total"]["overall_rate"] is None
+    rows = cli(
+        "report", "collection", "--period", "2026-11", "--as-of", "2026-11-20", "--format", "csv",
+    ).output.strip().splitlines()  # fmt: skip
+    header, total = (line.split(",") for line in rows)
+    assert [total[header.index(k)] for k in ("current_rate", "clearance_rate")] == ["—", "—"]
+    assert total[header.index("overall_rate")] == "—"
+    from openpyxl import load_workbook
+
+    out = tmp_path / "收缴率.xlsx"
+    assert cli(
+        "report", "collection", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out),
+    ).exit_code == 0  # fmt: skip
+    main = load_workbook(out)["收缴率"]
+    headers = [c.value for c in main[1]]
+    total_row = [c.value for c in main[2]]
+    assert total_row[0] == "合计"
+    for name in ("当期收缴率", "清欠率", "综合收缴率"):
+        assert total_row[headers.index(name)] == "—"
 
 
 def test_cli_xlsx_has_the_tables_and_a_chart(month, cli, tmp_path):
@@ -361,7 +377,13 @@ def test_cli_refuses_bad_options(month, cli, tmp_path):
     both = cli("report", "collection", "--period", "2026-11", "--from", "2026-10")
     assert both.exit_code == 1 and "not both" in both.output
     bad_by = cli("report", "collection", "--by", "floor", "--as-of", "2026-11-20")
-    assert bad_by.exit_code == 1 and "--by" in bad_by.output
+    assert bad_by.exit_code == 2 and "--by" in bad_by.output  # a usage error, as --format xml
+    bad_format = cli("report", "collection", "--format", "xml", "--as-of", "2026-11-20")
+    assert bad_format.exit_code == 2
+    upper = cli("report", "collection", "--by", "BUILDING", "--as-of", "2026-11-20", "-f", "json")
+    assert upper.exit_code == 0 and json.loads(upper.output)["by"] == "building"
+    quiet_alone = cli("report", "collection", "--quiet", "--as-of", "2026-11-20")
+    assert quiet_alone.exit_code == 1 and "--out" in quiet_alone.output
     not_xlsx = cli("report", "collection", "--out", str(tmp_path / "x.csv"))
     assert not_xlsx.exit_code == 1 and ".xlsx" in not_xlsx.output
     bad_month = cli("report", "collection", "--period", "2026-13")
@@ -429,14 +451,205 @@ def test_a_dispute_holds_until_resolved_and_a_later_reason_wins(month):
     assert "dispute" in {x.reason for x in before.reasons}
 
 
+def test_a_reversal_in_the_period_of_earlier_money_reopens_arrears(conn, tmp_path):
+    """Money collected before the period and taken back by a reversal inside it re-opens
+    what it paid: it is added to the arrears (往期欠费), not taken from what was cleared, so
+    清欠率 never goes below zero."""
+    estate(conn, tmp_path, [home("1-101", owner="张三"), home("1-102", owner="李四")])
+    add_fee(conn, price="100.00", basis="fixed")
+    run(conn, "2026-10", "2026-11", as_of=date(2026, 10, 1))
+    pay(conn, "1-101", 4000, date(2026, 10, 10))  # October, 40.00 of 100.00
+    pay(conn, "1-102", 20000, date(2026, 10, 12))  # October and November (in advance)
+    reverse(conn, "1-101", "2026-10-10", date(2026, 11, 5))
+    reverse(conn, "1-102", "2026-10-12", date(2026, 11, 6))
+    early = reports.collection(conn, first=NOV, last=NOV, as_of=date(2026, 11, 7)).total
+    # arrears on 11-01: 1-101's 60.00; re-opened from S to C: 1-101 40.00 and 1-102's
+    # October 100.00 (settled before S) = 200.00 due; nothing cleared yet
+    assert (early.arrears_fen, early.reopened_fen, early.arrears_due_fen) == (6000, 14000, 20000)
+    assert (early.cleared_fen, early.clearance_rate) == (0, Decimal("0.00"))
+    # November: 1-102's advance payment was taken back, nothing collected of 200.00
+    assert (early.due_fen, early.collected_fen, early.current_rate) == (20000, 0, Decimal("0.00"))
+    assert early.overall_rate == Decimal("0.00")
+    pay(conn, "1-101", 10000, date(2026, 11, 8))  # October again, in full
+    t = reports.collection(conn, first=NOV, last=NOV, as_of=AS_OF, by="building").total
+    assert (t.arrears_due_fen, t.cleared_fen, t.clearance_rate) == (20000, 10000, Decimal("50.00"))
+    assert t.overall_rate == Decimal("25.00")  # 100 / 400
+    # a reversal inside the period of money paid inside it simply nets out
+    pay(conn, "1-102", 10000, date(2026, 11, 9))
+    reverse(conn, "1-102", "2026-11-09", date(2026, 11, 10))
+    again = reports.collection(conn, first=NOV, last=NOV, as_of=AS_OF).total
+    assert (again.arrears_due_fen, again.cleared_fen) == (20000, 10000)
+
+
+def test_bills_of_a_cycle_not_begun_are_not_due_yet(month, cli):
+    """As of D only the bills whose cycle has begun (covers_from <= D) are due: December,
+    billed ahead and partly paid in advance, is not due on 11-20, and a report of it then is
+    a report of nothing, not an error."""
+    DEC = date(2026, 12, 1)
+    run(month, "2026-12", as_of=date(2026, 11, 14))
+    pay(month, "2-202", 10000, date(2026, 11, 14))  # 2-202 owes nothing: December in advance
+    assert (
+        month.execute(
+            "SELECT count(*) FROM allocation l JOIN bill b ON b.id = l.bill_id "
+            "WHERE b.period = '2026-12'"
+        ).fetchone()[0]
+        == 1
+    )
+    early = reports.collection(month, first=DEC, last=DEC, as_of=AS_OF)
+    t = early.total
+    assert (t.due_fen, t.collected_fen, t.arrears_due_fen, t.cleared_fen) == (0, 0, 0, 0)
+    assert (t.current_rate, t.clearance_rate, t.overall_rate) == (None, None, None)
+    assert (t.households, t.unpaid_households, early.reasons) == (0, 0, [])
+    assert early.trend[-1].due_fen == 0 and early.trend[-1].rate is None
+    # the trend ending there shows November as of 11-20, as the November report does
+    assert early.trend[-2].rate == Decimal("52.38")
+    # a range that runs past D counts the months begun: October and November only
+    both = reports.collection(month, first=date(2026, 10, 1), last=DEC, as_of=AS_OF).total
+    assert (both.due_fen, both.collected_fen) == (87000, 62000)
+    # once December has begun its bills are due, and the advance payment counts
+    later = reports.collection(month, first=DEC, last=DEC, as_of=date(2026, 12, 2)).total
+    assert (later.due_fen, later.collected_fen) == (45000, 10000)
+    # the command gives the same report, with dashes
+    shown = cli("report", "collection", "--period", "2026-12", "--as-of", "2026-11-20")
+    assert shown.exit_code == 0, shown.output
+    assert "—" in shown.output
+
+
+def test_a_bill_counts_from_the_day_its_cycle_begins(month):
+    """A bill whose cycle starts inside the month (here a late fee posted for 11-15) is due
+    from that day, not before."""
+    from propfee.latefee import _late_fee_item
+
+    with transaction(month):
+        item = _late_fee_item(month, "2026-11-15 00:00:00")
+        month.execute(
+            "INSERT INTO bill (unit_id, fee_item_id, party_id, period, covers_from, covers_to, "
+            "due_on, amount_fen, created_at) SELECT id, ?, NULL, '2026-11', '2026-11-15', "
+            "'2026-11-15', '2026-11-15', 1234, '2026-11-15 00:00:00' FROM unit "
+            "WHERE code = '1-102'",
+            (item,),
+        )
+    before = reports.collection(
+        month, first=NOV, last=NOV, as_of=date(2026, 11, 14), late_fees=True
+    )
+    after = reports.collection(month, first=NOV, last=NOV, as_of=AS_OF, late_fees=True)
+    assert after.total.due_fen - 42000 == 1234
+    assert before.total.billed_fen == 45000
+    assert (before.trend[-1].due_fen, after.trend[-1].due_fen) == (
+        before.total.due_fen,
+        after.total.due_fen,
+    )
+
+
+def test_a_sold_unit_keeps_the_reason_of_the_party_that_gave_one(conn, tmp_path):
+    """1-101 is sold on 11-16: November is billed 50.00 to the seller and 50.00 to the buyer.
+    Only the buyer gave a reason; with the amounts equal the unit counts under it."""
+    from propfee import roster
+    from tests.conftest import write_csv
+
+    estate(conn, tmp_path, [home("1-101", owner="张三"), home("1-102", owner="李四")])
+    add_fee(conn, price="100.00", basis="fixed")
+    roster.import_roster(
+        conn,
+        write_csv(
+            tmp_path / "sale.csv", [["房号", "业主", "过户日期"], ["1-101", "钱买", "2026-11-16"]]
+        ),
+        as_of=date(2026, 11, 16),
+        now=NOW,
+    )
+    run(conn, "2026-11", as_of=date(2026, 11, 16))
+    assert sorted(
+        tuple(row)
+        for row in conn.execute(
+            "SELECT p.name, b.amount_fen FROM bill b JOIN party p ON p.id = b.party_id "
+            "JOIN unit u ON u.id = b.unit_id WHERE u.code = '1-101'"
+        )
+    ) == [("张三", 5000), ("钱买", 5000)]
+    contact(conn, "1-101", "reached", datetime(2026, 11, 18, 10), reason="hardship")
+    r = reports.collection(conn, first=NOV, last=NOV, as_of=AS_OF)
+    assert {(x.reason, x.households, x.unpaid_fen) for x in r.reasons} == {
+        ("hardship", 1, 10000),  # the whole unit's 100.00
+        ("none", 1, 10000),  # 1-102
+    }
+
+
+def test_the_trend_shows_what_was_due_at_each_period_end(month, cli, tmp_path):
+    """期末收缴率 is over what was due on the period's last day, shown beside it (期末应收):
+    a waiver of October made in November lowers October's due as of D, not at its end."""
+    from openpyxl import load_workbook
+
+    with transaction(month):
+        billing.adjust(
+            month,
+            bill_id(month, "1-102", "2026-10"),
+            amount_fen=-2000,
+            kind="waiver",
+            reason="困难户减免",
+            approved_by="王经理",
+            on=date(2026, 11, 3),
+            now=NOW,
+            settings=DEFAULTS,
+        )
+    out = tmp_path / "trend.xlsx"
+    result = cli(
+        "report", "collection", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "期末应收" in result.output
+    (october,) = [line for line in result.output.splitlines() if "2026-10" in line]
+    # at 10-31: 250.00 of 450.00 (55.56%); as of 11-20: 400.00 of 430.00 (93.02%)
+    cells = [cell.strip() for cell in october.split("│") if cell.strip()]
+    assert cells == ["2026-10", "¥450.00", "55.56%", "¥430.00", "93.02%"]
+    trend = load_workbook(out)["趋势"]
+    assert [c.value for c in trend[1]][:2] == ["期间", "期末应收"]
+    row = next(r for r in trend.iter_rows(values_only=True) if r[0] == "2026-10")
+    assert (row[1], row[4]) == (450, 430)
+
+
+def test_cli_quiet_writes_the_workbook_and_prints_nothing(month, runner, db_path, tmp_path):
+    from propfee.cli import app
+
+    out = tmp_path / "收缴率.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "report", "collection", "--period", "2026-11", "--as-of", "2026-11-20", "--by",
+            "building", "--out", str(out), "-q", "--db", str(db_path),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (result.stdout, result.stderr) == ("", "")
+    assert out.stat().st_size > 0
+
+
+def test_parking_spaces_group_as_spaces_not_a_building(conn, tmp_path):
+    estate(
+        conn,
+        tmp_path,
+        [home("1-101"), home("P-001", kind="车位", area="12"), home("2-201", owner="李四")],
+    )
+    add_fee(conn, price="100.00", basis="fixed")
+    add_fee(conn, "PARK", price="50.00", basis="fixed", kinds=("parking",))
+    run(conn, "2026-11", as_of=date(2026, 11, 1))
+    r = reports.collection(conn, first=NOV, last=NOV, as_of=AS_OF, by="building")
+    assert [(g.key, g.label, g.due_fen) for g in r.groups] == [
+        ("1", "1栋", 10000),
+        ("2", "2栋", 10000),
+        ("P", "P（车位）", 5000),
+    ]
+
+
 def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> dict:
     """The same figures bill by bill, without the settled-on shortcut."""
     late = {r[0] for r in conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'")}
-    totals = dict.fromkeys(("due", "collected", "unpaid", "arrears", "arrears_adj", "cleared"), 0)
-    for bid, period, amount, item in conn.execute(
-        "SELECT id, period, amount_fen, fee_item_id FROM bill"
+    totals = dict.fromkeys(
+        ("due", "collected", "unpaid", "arrears", "arrears_adj", "reopened", "cleared"), 0
+    )
+    reversed_on = dict(conn.execute("SELECT payment_id, reversed_on FROM reversal"))
+    for bid, period, amount, item, covers_from in conn.execute(
+        "SELECT id, period, amount_fen, fee_item_id, covers_from FROM bill"
     ):
-        if item in late or period > last:
+        if item in late or period > last or (period >= first and covers_from > day):
             continue
         adjustments = conn.execute(
             "SELECT made_on, amount_fen FROM adjustment WHERE bill_id = ?", (bid,)
@@ -444,6 +657,16 @@ def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> 
         allocations = conn.execute(
             "SELECT allocated_on, amount_fen FROM allocation WHERE bill_id = ?", (bid,)
         ).fetchall()
+        # allocations made before S that a reversal from S to C took back
+        reopened = sum(
+            fen
+            for payment, on, fen in conn.execute(
+                "SELECT payment_id, allocated_on, amount_fen FROM allocation "
+                "WHERE bill_id = ? AND reversal_id IS NULL",
+                (bid,),
+            )
+            if on < start and start <= reversed_on.get(payment, "") <= end
+        )
 
         def total(rows, low="", high="9999"):
             return sum(fen for on, fen in rows if low <= on <= high)
@@ -460,10 +683,11 @@ def brute_force(conn, first: str, last: str, day: str, start: str, end: str) -> 
                 + sum(f for on, f in adjustments if on < start)
                 - sum(f for on, f in allocations if on < start)
             )
-            if owed > 0:
-                totals["arrears"] += owed
+            if owed > 0 or reopened > 0:
+                totals["arrears"] += max(owed, 0)
                 totals["arrears_adj"] += total(adjustments, start, end)
-                totals["cleared"] += total(allocations, start, end)
+                totals["reopened"] += reopened
+                totals["cleared"] += total(allocations, start, end) + reopened
     return totals
 
 
@@ -527,16 +751,23 @@ def test_the_demo_agrees_with_a_bill_by_bill_sum(runner, tmp_path, first, last, 
         window_end = min(month_end(stop), as_of).isoformat()
         expect = brute_force(conn, first, last, day, start.isoformat(), window_end)
         for by in (None, "building", "fee", "kind"):
-            t = reports.collection(conn, first=start, last=stop, as_of=as_of, by=by).total
+            result = reports.collection(conn, first=start, last=stop, as_of=as_of, by=by)
+            t = result.total
             got = {
                 "due": t.due_fen,
                 "collected": t.collected_fen,
                 "unpaid": t.unpaid_fen,
                 "arrears": t.arrears_fen,
                 "arrears_adj": t.arrears_adjusted_fen,
+                "reopened": t.reopened_fen,
                 "cleared": t.cleared_fen,
             }
             assert got == expect, by
+            for figures in [*result.groups, t]:
+                for rate in (figures.current_rate, figures.clearance_rate, figures.overall_rate):
+                    assert rate is None or 0 <= rate <= 100, (by, figures.key)
+        if first == "2026-11":
+            assert expect["reopened"] > 0  # stir reversed October money in November
         trend = reports.collection(conn, first=stop, last=stop, as_of=as_of).trend[-1]
         single = brute_force(conn, last, last, day, stop.isoformat(), window_end)
         assert (trend.due_fen, trend.collected_fen) == (single["due"], single["collected"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,12 @@ from propfee.money import decimal_str, format_money
 GROUP_HEADERS = {None: "范围", "building": "楼栋", "fee": "收费项目", "kind": "房屋类型"}
 
 
+class Grouping(StrEnum):
+    building = "building"
+    fee = "fee"
+    kind = "kind"
+
+
 def register(report_app: typer.Typer) -> None:
     report_app.command("collection")(collection)
 
@@ -34,6 +41,14 @@ def register(report_app: typer.Typer) -> None:
 def rate_text(rate: Decimal | None) -> str:
     """A rate for people: ``92.31%``; ``—`` when there was nothing to collect."""
     return "—" if rate is None else f"{rate}%"
+
+
+def window_text(result: reports.Collection) -> str:
+    """The arrears window S～C, or a note that the period has not begun by the as-of day."""
+    start = f"{result.first_period}-01"
+    if result.window_end < start:
+        return "期间尚未开始"
+    return f"{start}～{result.window_end}"
 
 
 def rate_json(rate: Decimal | None) -> str | None:
@@ -54,6 +69,7 @@ def figures_json(f: reports.Figures) -> dict:
         "unpaid": decimal_str(f.unpaid_fen),
         "opening_arrears": decimal_str(f.arrears_fen),
         "arrears_adjusted": decimal_str(f.arrears_adjusted_fen),
+        "arrears_reopened": decimal_str(f.reopened_fen),
         "arrears_due": decimal_str(f.arrears_due_fen),
         "cleared": decimal_str(f.cleared_fen),
         "clearance_rate": rate_json(f.clearance_rate),
@@ -69,7 +85,11 @@ def collection_json(result: reports.Collection) -> dict:
         "from": result.first_period,
         "to": result.last_period,
         "as_of": result.as_of,
-        "arrears_window": [f"{result.first_period}-01", result.window_end],
+        "arrears_window": (
+            [f"{result.first_period}-01", result.window_end]
+            if result.window_end >= f"{result.first_period}-01"
+            else None
+        ),
         "by": result.by,
         "late_fees_included": result.late_fees,
         "total": figures_json(result.total),
@@ -96,6 +116,18 @@ def collection_json(result: reports.Collection) -> dict:
             for p in result.trend
         ],
     }
+
+
+RATE_KEYS = ("current_rate", "clearance_rate", "overall_rate")
+
+
+def _csv_row(f: reports.Figures) -> dict:
+    """The JSON figures with a rate over nothing as ``—``, as in the table."""
+    row = figures_json(f)
+    for key in RATE_KEYS:
+        if row[key] is None:
+            row[key] = "—"
+    return row
 
 
 MAIN_COLUMNS = (
@@ -179,8 +211,11 @@ def collection(
         ),
     ] = None,
     by: Annotated[
-        str | None,
-        typer.Option(help="Group by building, fee (fee item) or kind (unit kind); totals last."),
+        Grouping | None,
+        typer.Option(
+            case_sensitive=False,
+            help="Group by building, fee (fee item) or kind (unit kind); totals last.",
+        ),
     ] = None,
     as_of: AsOfOpt = None,
     late_fees: Annotated[
@@ -191,6 +226,12 @@ def collection(
         Path | None,
         typer.Option("--out", help="Also write an .xlsx: the tables and the trend as a chart."),
     ] = None,
+    silent: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print nothing on success, only write --out (for cron)."
+        ),
+    ] = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -203,27 +244,34 @@ def collection(
     from propfee.errors import InvalidValue
     from propfee.export import check_output
 
-    if by is not None and by not in reports.GROUPINGS:
-        raise InvalidValue(f"--by must be one of {', '.join(reports.GROUPINGS)}")
+    if silent and out is None:
+        raise InvalidValue("--quiet prints nothing: give --out FILE.xlsx for the report")
     if out is not None:
         if out.suffix.lower() != ".xlsx":
             raise InvalidValue(f"--out {out}: write .xlsx")
         check_output(out, "--out")
-    env = open_env(db, config)
+    env = open_env(db, config, silent)
     day = parse_day(as_of)
     start, end = reports.parse_range(period, first, last, as_of=day)
     result = reports.collection(
-        env.connect(create=False), first=start, last=end, as_of=day, by=by, late_fees=late_fees
+        env.connect(create=False),
+        first=start,
+        last=end,
+        as_of=day,
+        by=by.value if by else None,
+        late_fees=late_fees,
     )
     if out is not None:
         write_collection_xlsx(result, out)
+    if silent:
+        return
     if fmt is Format.json:
         write_json(collection_json(result))
         return
     if fmt is Format.csv:
         emit(
             env,
-            [figures_json(f) for f in _main_rows(result)],
+            [_csv_row(f) for f in _main_rows(result)],
             [Col(k, k) for k in figures_json(result.total)],
             fmt,
         )
@@ -236,8 +284,7 @@ def collection(
             for key, header, justify in MAIN_COLUMNS
         ],
         fmt,
-        title=f"{result.period} 收缴率（截至 {result.as_of}；清欠 {result.first_period}-01"
-        f"～{result.window_end}）",
+        title=f"{result.period} 收缴率（截至 {result.as_of}；清欠 {window_text(result)}）",
     )
     if result.reasons:
         emit(
@@ -259,16 +306,18 @@ def collection(
         [
             {
                 "period": p.period,
-                "due": format_money(p.due_fen),
+                "due_at_end": format_money(p.due_at_end_fen),
                 "rate_at_end": rate_text(p.rate_at_end),
+                "due": format_money(p.due_fen),
                 "rate": rate_text(p.rate),
             }
             for p in result.trend
         ],
         (
             Col("period", "期间"),
-            Col("due", "应收", "right"),
+            Col("due_at_end", "期末应收", "right"),
             Col("rate_at_end", "期末收缴率", "right"),
+            Col("due", f"应收（截至 {result.as_of}）", "right"),
             Col("rate", f"截至 {result.as_of}", "right"),
         ),
         fmt,
@@ -280,9 +329,10 @@ def collection(
         env.info(f"wrote {out}")
 
 
-def _rate_cell(rate: Decimal | None) -> Decimal | None:
-    """A rate as a fraction for an Excel percentage cell: 92.31 -> 0.9231."""
-    return None if rate is None else rate.scaleb(-2)
+def _rate_cell(rate: Decimal | None, *, nothing: str | None = "—") -> Decimal | str | None:
+    """A rate as a fraction for an Excel percentage cell: 92.31 -> 0.9231; ``nothing`` (``—``)
+    for a rate over nothing."""
+    return nothing if rate is None else rate.scaleb(-2)
 
 
 def _money(fen: int) -> Decimal:
@@ -305,7 +355,8 @@ def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
         "当期欠费",
         "期初往期欠费",
         "往期减免/调整",
-        "往期应收",
+        "冲正重开",
+        "往期欠费",
         "清欠实收",
         "清欠率",
         "综合应收",
@@ -325,6 +376,7 @@ def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
             _money(f.unpaid_fen),
             _money(f.arrears_fen),
             _money(f.arrears_adjusted_fen),
+            _money(f.reopened_fen),
             _money(f.arrears_due_fen),
             _money(f.cleared_fen),
             _rate_cell(f.clearance_rate),
@@ -336,19 +388,28 @@ def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
     ]
     main_rows.append([])
     main_rows.append([f"期间 {result.period}，截至 {result.as_of}"])
-    main_rows.append([f"清欠窗口 {result.first_period}-01～{result.window_end}"])
+    main_rows.append([f"清欠窗口 {window_text(result)}"])
     main_rows.append(
         ["违约金（LATEFEE）计入" if result.late_fees else "违约金（LATEFEE）不计入收缴率"]
     )
-    trend_headers = ["期间", "应收", "期末实收", "期末收缴率", "实收", f"截至 {result.as_of}"]
+    trend_headers = [
+        "期间",
+        "期末应收",
+        "期末实收",
+        "期末收缴率",
+        "应收",
+        "实收",
+        f"截至 {result.as_of}",
+    ]
     trend_rows = [
         [
             p.period,
-            _money(p.due_fen),
+            _money(p.due_at_end_fen),
             _money(p.collected_at_end_fen),
-            _rate_cell(p.rate_at_end),
+            _rate_cell(p.rate_at_end, nothing=None),  # blank: a gap in the chart, not 0%
+            _money(p.due_fen),
             _money(p.collected_fen),
-            _rate_cell(p.rate),
+            _rate_cell(p.rate, nothing=None),
         ]
         for p in result.trend
     ]
