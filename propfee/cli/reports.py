@@ -17,6 +17,7 @@ from propfee.cli.common import (
     DbOpt,
     Format,
     FormatOpt,
+    QuietOpt,
     check_month,
     emit,
     open_env,
@@ -226,14 +227,9 @@ def collection(
         Path | None,
         typer.Option("--out", help="Also write an .xlsx: the tables and the trend as a chart."),
     ] = None,
-    silent: Annotated[
-        bool,
-        typer.Option(
-            "--quiet", "-q", help="Print nothing on success, only write --out (for cron)."
-        ),
-    ] = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """The collection report (收缴率): 当期收缴率, 清欠率 and 综合收缴率 for a month or a range of
     months as of a day, households still unpaid and the reasons recorded for them, and the
@@ -244,13 +240,13 @@ def collection(
     from propfee.errors import InvalidValue
     from propfee.export import check_output
 
-    if silent and out is None:
+    if quiet and out is None:
         raise InvalidValue("--quiet prints nothing: give --out FILE.xlsx for the report")
     if out is not None:
         if out.suffix.lower() != ".xlsx":
             raise InvalidValue(f"--out {out}: write .xlsx")
         check_output(out, "--out")
-    env = open_env(db, config, silent)
+    env = open_env(db, config, quiet)
     day = parse_day(as_of)
     start, end = reports.parse_range(period, first, last, as_of=day)
     result = reports.collection(
@@ -263,7 +259,7 @@ def collection(
     )
     if out is not None:
         write_collection_xlsx(result, out)
-    if silent:
+    if quiet:
         return
     if fmt is Format.json:
         write_json(collection_json(result))
