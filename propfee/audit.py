@@ -235,9 +235,14 @@ def verify(conn: sqlite3.Connection) -> list[str]:
         if trigger not in triggers:
             problems.append(f"the trigger {trigger} that keeps the trail append-only is missing")
     expected_id, previous = 1, GENESIS
-    for number, at, operator, command, args, changes, prev_hash, digest in conn.execute(
+    for row in conn.execute(
         "SELECT id, at, operator, command, args, changes, prev_hash, hash FROM audit ORDER BY id"
     ):
+        number = row[0]
+        # a value someone wrote by hand may not even be text: it then fails its hash
+        at, operator, command, args, changes, prev_hash, digest = (
+            v if isinstance(v, str) else repr(v) for v in row[1:]
+        )
         if number != expected_id:
             problems.append(f"rows {expected_id}–{number - 1} are missing")
         if prev_hash != previous:
@@ -257,6 +262,8 @@ def verify(conn: sqlite3.Connection) -> list[str]:
         )
     elif head is None and expected_id > 1:
         problems.append("the record of the trail's newest entry (meta audit_head) is missing")
+    if expected_id == 1:
+        problems.append("the audit trail is empty (it starts when the database is made)")
     return problems
 
 

@@ -86,6 +86,11 @@ def backup(
     db_path = Path(db_path)
     if not db_path.is_file():
         raise NotFound(f"{db_path}: no such database to back up")
+    if db_path.stat().st_size == 0:
+        raise DatabaseError(
+            f"{db_path}: the file is empty (0 bytes); no backup was made — if it was the "
+            "database, it was truncated: restore a backup"
+        )
     if dest is None:
         target_dir, target = folder_for(db_path, folder), None
     elif dest.is_dir():
@@ -122,7 +127,7 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     os.close(fd)
     partial = Path(name)
-    stage = "read"
+    stage = "read"  # a fresh copy that reads as malformed was copied from a damaged file
     try:
         src = sqlite3.connect(source, timeout=busy_timeout(), isolation_level=None)
         dst = sqlite3.connect(partial, isolation_level=None)
@@ -136,6 +141,8 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
                 "restore an earlier backup"
             )
         schema = dst.execute("PRAGMA user_version").fetchone()[0]
+        if schema == 0:
+            raise DatabaseError(f"{source}: not a propfee database; no backup was made")
         dst.close()
         dst = None
         _fsync(partial)
@@ -144,7 +151,7 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
         return made, schema
     except sqlite3.Error as exc:
         message = str(exc)
-        if stage == "read" and ("malformed" in message or "not a database" in message):
+        if "malformed" in message or (stage == "read" and "not a database" in message):
             raise DatabaseError(
                 f"{source}: the database is damaged ({message}); no backup was made — "
                 "restore an earlier backup"
@@ -196,7 +203,8 @@ KEPT_TAGS = ("before-restore", "before-upgrade")  # never pruned: the way back f
 
 def backups_of(db_path: Path, folder: Path) -> list[Path]:
     """The backups of this database in ``folder``, oldest first: named after it, and made
-    from it (another estate's ``propfee.db`` backed up into a shared folder is not ours)."""
+    from it — the same database id (another estate's ``propfee.db`` backed up into a shared
+    folder is not ours; a file without an id is only ours if we have none either)."""
     if not folder.is_dir():
         return []
     pattern = _pattern(db_path)
@@ -204,7 +212,7 @@ def backups_of(db_path: Path, folder: Path) -> list[Path]:
     found = []
     for path in folder.iterdir():
         match = pattern.fullmatch(path.name)
-        if match and path.is_file() and database_id(path) in (ours, None):
+        if match and path.is_file() and database_id(path) == ours:
             found.append(((match["at"], int(match["n"] or 1)), path))
     return [path for _, path in sorted(found)]
 
@@ -343,14 +351,16 @@ def _vet(candidate: sqlite3.Connection, source: Path, db, ledger, migrations):
 
 
 def _healthy(db_path: Path) -> bool:
-    """Whether the current database opens and passes a quick check (a damaged one is kept
-    as it is, byte for byte, and replaced as a file)."""
+    """Whether the current database opens and passes its integrity check (a damaged one is
+    kept as it is, byte for byte, and replaced as a file)."""
     from propfee.db import busy_timeout
 
     try:
         conn = sqlite3.connect(db_path, timeout=busy_timeout())
         try:
-            return conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            # integrity_check, not quick_check: a damaged index passes the quick one, and
+            # then the safety copy would fail and leave no way to restore
+            return conn.execute("PRAGMA integrity_check(1)").fetchone()[0] == "ok"
         finally:
             conn.close()
     except sqlite3.OperationalError as exc:
@@ -427,6 +437,7 @@ def _swap_contents(live: sqlite3.Connection) -> None:
             )
         ]
 
+    identity = live.execute("SELECT value FROM main.meta WHERE key = 'database_id'").fetchone()
     names = tables("main")
     if names != tables("incoming"):
         raise DatabaseError("the backup's tables differ from the database's; nothing was changed")
@@ -445,3 +456,9 @@ def _swap_contents(live: sqlite3.Connection) -> None:
         )
     for _, sql in triggers:
         live.execute(sql)
+    if identity is not None:  # the file keeps its id: its backups are still its own
+        live.execute(
+            "INSERT INTO main.meta (key, value) VALUES ('database_id', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (identity[0],),
+        )

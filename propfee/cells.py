@@ -277,16 +277,24 @@ def mask_phones(value: str) -> str:
     return "/".join(mask_phone(p) for p in value.split("/")) if value else ""
 
 
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![\dA-Za-z])")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+_MOBILE_IN_TEXT = re.compile(
+    r"(?<![\d+])((?:\+|00)?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)"
+)
+_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6}) ?(\d{4} ?\d{4}) ?(\d{3}[\dXx])(?![\dA-Za-z])")
+_OLD_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{3})(?!\d)")
 
 
 def mask_in_text(value: object) -> object:
-    """Mobile and ID numbers inside free text, masked as the columns are."""
+    """Mobile numbers (with or without +86, spaces or dashes, in full-width digits too) and
+    18- or 15-digit ID numbers inside free text, masked as the columns are."""
     if not isinstance(value, str) or not value:
         return value
-    value = _MOBILE_IN_TEXT.sub(r"\1****\3", value)
-    return _ID_IN_TEXT.sub(lambda m: f"{m[1]}********{m[3][-4:]}", value)
+    if any(c in value for c in "０１２３４５６７８９"):
+        value = value.translate(_FULL_WIDTH_DIGITS)
+    value = _MOBILE_IN_TEXT.sub(lambda m: f"{m[1] or ''}{m[2]}****{m[4]}", value)
+    value = _ID_IN_TEXT.sub(lambda m: f"{m[1]}********{m[3][-4:]}", value)
+    return _OLD_ID_IN_TEXT.sub(lambda m: f"{m[1]}******{m[3]}", value)
 
 
 # ---------------------------------------------------------------- ID numbers

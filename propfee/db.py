@@ -48,10 +48,11 @@ def connect(path: str | Path, *, create: bool = True, migrate: bool = True) -> s
             raise DatabaseError(f"{path}: cannot create the database ({exc.strerror})") from None
     elif path.is_dir():
         raise DatabaseError(f"{path}: is a directory, not a database file")
-    elif not create and path.stat().st_size == 0:
+    elif _empty_and_old(path):
         raise DatabaseError(
             f"{path}: the file is empty (0 bytes), not a propfee database; if it was one, it "
-            "was truncated — restore a backup (propfee restore)"
+            "was truncated — restore a backup (propfee restore), or remove the file to start "
+            "a new estate"
         )
     timeout = busy_timeout()
     global _last_opened
@@ -66,6 +67,16 @@ def connect(path: str | Path, *, create: bool = True, migrate: bool = True) -> s
             conn.close()
             raise translate(exc, path) from None
     return conn
+
+
+def _empty_and_old(path: Path) -> bool:
+    """An empty file that was already there: a truncated database, or a mistake. (A new
+    database is filled by the process that creates the file, in its -wal at first; one made
+    seconds ago may be another process's, still being set up.)"""
+    info = path.stat()
+    return (
+        info.st_size == 0 and not Path(f"{path}-wal").exists() and time.time() - info.st_mtime > 5
+    )
 
 
 def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> None:
@@ -121,7 +132,12 @@ def _open(path: Path, timeout: float) -> sqlite3.Connection:
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                try:
+                    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                except sqlite3.OperationalError as exc:
+                    if "readonly" not in str(exc):
+                        raise
+                    # a file on read-only media (a backup, say) is still read as it is
             conn.execute("PRAGMA synchronous = FULL")
             return conn
         except sqlite3.OperationalError as exc:

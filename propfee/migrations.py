@@ -550,7 +550,8 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
 
 def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:
     """Name the propfee that last migrated the file (so an older propfee can say which
-    version to install), and put an upgrade in the audit trail."""
+    version to install), give a new file its id, and put its creation or upgrade in the
+    audit trail."""
     from propfee import __version__, audit
 
     conn.execute(
@@ -563,16 +564,15 @@ def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:
         "INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16)))) "
         "ON CONFLICT (key) DO NOTHING"
     )
-    if version and audit.has_trail(conn):
+    if audit.has_trail(conn):  # the trail starts with the database: never empty
         during = audit.current()
         call = audit.Invocation(
-            "upgrade",
+            "upgrade" if version else "create",
             {"during": during.command} if during else {},
             during.operator if during else audit.default_operator(),
         )
-        audit.append(
-            conn, call, {"schema": [version, SCHEMA_VERSION], "propfee": __version__}, at=now
-        )
+        changes = {"schema": [version, SCHEMA_VERSION], "propfee": __version__}
+        audit.append(conn, call, changes, at=now)
 
 
 def _refuse_foreign(conn: sqlite3.Connection, version: int, path: Path | str) -> None:

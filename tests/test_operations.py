@@ -88,7 +88,9 @@ def test_every_write_records_who_what_and_how_much(billed, db_path):
     # the cashier is who took the money; without --operator she is the one recorded
     assert op == "李娜" and args["amount"] == "100.00" and args["channel"] == "cash"
     assert changes["added"] == {"payment": 1, "allocation": 1}
+    assert rows[0][:3] == ("小王", "create", {"during": "import-units"})  # the file is made
     assert [cmd for _, cmd, _, _ in rows] == [
+        "create",
         "import-units",
         "fees add",
         "fees publish",
@@ -143,7 +145,7 @@ def test_reversal_and_the_audit_listing(billed, db_path):
     fees = json.loads(billed("audit", "--command", "fees", "-f", "json").stdout)
     assert [e["command"] for e in fees] == ["fees add", "fees publish"]
     mine = json.loads(billed("audit", "--operator", "小王", "-f", "json").stdout)
-    assert {e["command"] for e in mine} == {"import-units", "fees add"}
+    assert {e["command"] for e in mine} == {"create", "import-units", "fees add"}
     assert json.loads(billed("audit", "--since", "2027-07-01", "-f", "json").stdout) == []
     table = billed("audit").stdout
     assert "会计老李" in table and "bill +2" in table
@@ -427,7 +429,8 @@ def test_backup_of_a_missing_database_is_an_error(tmp_path):
 def test_core_calls_outside_a_command_are_not_audited(conn, tmp_path):
     estate(conn, tmp_path, [home("1-1-101")])
     assert conn.execute("SELECT count(*) FROM unit").fetchone()[0] == 1
-    assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == 0
+    # the trail holds only the database's creation
+    assert [r[0] for r in conn.execute("SELECT command FROM audit")] == ["create"]
 
 
 # ---------------------------------------------------------------- cron
@@ -530,7 +533,7 @@ def test_check_notices_the_newest_entries_removed_behind_its_back(billed, db_pat
             raw.execute(sql)
     result = billed("check")
     assert result.exit_code == 1
-    assert "the trail ends at row 3, its last recorded entry is row 5" in result.stderr
+    assert "the trail ends at row 3, its last recorded entry is row 6" in result.stderr
 
 
 def test_the_cashier_beats_the_environment(billed, db_path, monkeypatch):
@@ -598,7 +601,8 @@ def test_audit_options(billed):
 
 def test_an_empty_file_is_not_a_new_estate(cli, db_path):
     db_path.write_bytes(b"")
-    for args in (["check"], ["units", "list"]):
+    os.utime(db_path, (0, 1_700_000_000))  # there for a while: not another process's new file
+    for args in (["check"], ["units", "list"], ["bill", "--period", "2026-11"], ["backup"]):
         result = cli(*args)
         assert result.exit_code == 1 and "empty (0 bytes)" in result.stderr
     assert db_path.stat().st_size == 0
@@ -648,3 +652,57 @@ def test_restore_replaces_a_damaged_database_keeping_it_as_it_was(billed, db_pat
     kept = list((tmp_path / "backups").glob("*before-restore-damaged.db"))
     assert len(kept) == 1 and kept[0].read_bytes() == bytes(data)
     assert ledger.check(db.connect(db_path)) == []
+
+
+def test_restore_replaces_a_database_with_a_damaged_index(billed, db_path, tmp_path):
+    good = tmp_path / "good.db"
+    assert billed("backup", str(good)).exit_code == 0
+    with sqlite3.connect(db_path) as raw:  # the index no longer matches its table
+        raw.execute("PRAGMA writable_schema = ON")
+        raw.execute(
+            "UPDATE sqlite_master SET sql = 'CREATE INDEX party_name ON party (id)' "
+            "WHERE name = 'party_name'"
+        )
+    assert billed("check").exit_code == 1
+    result = billed("restore", str(good))
+    assert result.exit_code == 0, result.output
+    assert list((tmp_path / "backups").glob("*before-restore-damaged.db"))
+    assert billed("check").exit_code == 0
+
+
+def test_check_notices_an_emptied_trail_and_odd_values(billed, db_path):
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("DROP TRIGGER audit_no_delete")
+        raw.execute("DROP TRIGGER audit_no_update")
+        raw.execute("UPDATE audit SET args = x'00ff' WHERE id = 2")
+    result = billed("check")
+    assert result.exit_code == 1 and "row 2 was changed" in result.stderr
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("DELETE FROM audit")
+        raw.execute("DELETE FROM meta WHERE key = 'audit_head'")
+    result = billed("check")
+    assert result.exit_code == 1 and "the audit trail is empty" in result.stderr
+
+
+def test_a_restore_keeps_the_database_id(billed, db_path, tmp_path):
+    first_schema_database(tmp_path / "old.db")  # no id: upgrading it on restore makes one
+    ours = backup.database_id(db_path)
+    assert ours and billed("restore", str(tmp_path / "old.db")).exit_code == 0
+    assert backup.database_id(db_path) == ours
+
+
+def test_numbers_in_free_text_are_masked_however_written():
+    from propfee.cells import mask_in_text
+
+    cases = {
+        "业主13812345678来电": "业主138****5678来电",
+        "139-1234-5678 / 139 1234 5678": "139****5678 / 139****5678",
+        "+8613912345678": "+86139****5678",
+        "电话：１３９１２３４５６７８": "电话：139****5678",
+        "ID110101199003074514": "ID110101********4514",
+        "身份证 110101 1990 0307 4514": "身份证 110101********4514",
+        "旧证110101900307451": "旧证110101******451",
+        "交易单号4200001234567890123456789012": "交易单号4200001234567890123456789012",
+        "收据 2026-000123 金额 450.00": "收据 2026-000123 金额 450.00",
+    }
+    assert {text: mask_in_text(text) for text in cases} == cases
