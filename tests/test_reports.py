@@ -12,7 +12,8 @@ import pytest
 from propfee import billing, ledger, reports
 from propfee.config import DEFAULTS
 from propfee.db import transaction
-from tests.conftest import NOW, add_fee, contact, estate, home, pay, run
+
+from conftest import NOW, add_fee, contact, estate, home, pay, run
 
 NOV = date(2026, 11, 1)
 AS_OF = date(2026, 11, 20)
@@ -545,7 +546,8 @@ def test_a_sold_unit_keeps_the_reason_of_the_party_that_gave_one(conn, tmp_path)
     """1-101 is sold on 11-16: November is billed 50.00 to the seller and 50.00 to the buyer.
     Only the buyer gave a reason; with the amounts equal the unit counts under it."""
     from propfee import roster
-    from tests.conftest import write_csv
+
+    from conftest import write_csv
 
     estate(conn, tmp_path, [home("1-101", owner="张三"), home("1-102", owner="李四")])
     add_fee(conn, price="100.00", basis="fixed")
