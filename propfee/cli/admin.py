@@ -50,8 +50,10 @@ def backup(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Copy the database safely, even while another propfee command is writing, and verify
-    the copy (PRAGMA integrity_check). Never overwrites a file.
+    """Copy the database safely, even while another command writes, and check the copy.
+
+    The copy is made with SQLite's online backup API and verified with PRAGMA
+    integrity_check before it takes its name. Never overwrites a file.
 
     Example: propfee backup --keep 14
     """
@@ -80,10 +82,11 @@ def restore(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Replace the database with a backup, after checking the backup: SQLite integrity, the
-    schema version (an older one is upgraded, a newer one refused) and every propfee check
-    invariant. The current database is first copied to the backups folder. A file that fails
-    a check is refused with the reason and nothing changes.
+    """Replace the database with a checked backup; the current one is kept in backups/.
+
+    The backup is checked first: SQLite integrity, the schema version (an older one is
+    upgraded, a newer one refused) and every propfee check invariant. A file that fails a
+    check is refused with the reason and nothing changes.
 
     Example: propfee restore backups/propfee-20261123-020000.db
     """
@@ -121,9 +124,11 @@ def audit_log(
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The audit trail: who ran which write command, when, with which arguments, and what it
-    changed (rows added per table, rows updated). Append-only; propfee check verifies it.
-    Phone and ID numbers in the arguments are masked unless --no-mask.
+    """The audit trail (操作日志): who changed what, when, with which command.
+
+    Each entry: when, who, the command and its arguments, and what it changed (rows added
+    per table, rows updated). Append-only; propfee check verifies it. Phone and ID numbers
+    in the arguments are masked unless --no-mask.
 
     Example: propfee audit --since 2026-11-01 --command reverse
     """
@@ -187,9 +192,10 @@ def export_all(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Every table as a readable workbook (one sheet per table, after a 说明 sheet) plus one
-    CSV per table: money in exact yuan, the roster's Chinese column names, nothing a
-    spreadsheet would run as a formula. One consistent snapshot.
+    """Every table as one readable workbook and a CSV each (全量导出).
+
+    One sheet per table after a 说明 sheet: money in exact yuan, the roster's Chinese column
+    names, nothing a spreadsheet would run as a formula. One consistent snapshot.
 
     Example: propfee export-all 全量导出 --mask
     """

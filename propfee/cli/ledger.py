@@ -408,8 +408,10 @@ def report_daily(
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The daily close (日结): payments recorded that day by channel and by cashier, reversals,
-    and totals that equal the day's ledger.
+    """The daily close (日结): the day's payments by channel and cashier.
+
+    The payments recorded that day by channel and by cashier, reversals, and totals that
+    equal the day's ledger.
 
     Example: propfee report daily --date 2026-11-15
     """

@@ -231,8 +231,9 @@ def collection(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """The collection report (收缴率): 当期收缴率, 清欠率 and 综合收缴率 for a month or a range of
-    months as of a day, households still unpaid and the reasons recorded for them, and the
+    """The collection report (收缴率): how much of what was due has come in.
+
+    当期收缴率, 清欠率 and 综合收缴率 for a month or a range of months as of a day, households still unpaid and the reasons recorded for them, and the
     12-month trend. Late fees are left out unless --late-fees. See the README for each rate.
 
     Example: propfee report collection --period 2026-11 --by building --out 收缴率.xlsx

@@ -197,8 +197,9 @@ def survey_report(
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Analyse a satisfaction survey: response rate per building, each question's mean,
-    share satisfied, 95% confidence interval and answers per score (weakest first), the
+    """Analyse a satisfaction survey (满意度分析): what owners think, and who to visit.
+
+    Response rate per building, each question's mean, share satisfied, 95% confidence interval and answers per score (weakest first), the
     satisfaction index (0–100) and NPS, the change since --compare and whether it is beyond
     the noise, who to visit again (回访) with their open complaints, satisfaction by payment
     and collection by satisfaction, and the words the comments use most.
