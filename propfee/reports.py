@@ -486,25 +486,29 @@ def _trend(
     conn: sqlite3.Connection, last: date, as_of: date, late_id: int, count: int
 ) -> list[TrendPoint]:
     first = add_months(last, -(count - 1))
-    # a period's last day, or D if earlier, as text: a day of it or before is <= 'YYYY-MM-31'
-    end = "min(?3, period || '-31')"
     params = (period_label(first), period_label(last), as_of.isoformat(), late_id)
     # the bills whose cycle has begun by the day (see ``collection``): amounts, and what was
     # allocated to them (a bill settled by the day was paid its amount and adjustments in
-    # full, so only the others are looked up)
-    found = {
-        period: [billed, billed_end, paid, paid_end]
-        for period, billed, billed_end, paid, paid_end in conn.execute(
-            "SELECT period, sum(CASE WHEN covers_from <= ?3 THEN amount_fen ELSE 0 END), "
-            f"sum(CASE WHEN covers_from <= {end} THEN amount_fen ELSE 0 END), "
-            "sum(CASE WHEN covers_from > ?3 THEN 0 WHEN settled_on <= ?3 THEN amount_fen "
-            "ELSE " + _allocated("<= ?3", "b.id") + " END), "
-            f"sum(CASE WHEN covers_from > {end} THEN 0 WHEN settled_on <= {end} THEN amount_fen "
-            "ELSE " + _allocated(f"<= {end}", "b.id") + " END) FROM bill b "
-            "WHERE period BETWEEN ?1 AND ?2 AND fee_item_id <> ?4 GROUP BY period",
-            params,
+    # full, so only the others are looked up). One query a period, with its last day (or D
+    # if earlier) as a constant: an indexed range, no date arithmetic per bill.
+    found = {}
+    for i in range(count):
+        month = add_months(first, i)
+        period = period_label(month)
+        end = min(as_of, month_end(month)).isoformat()
+        found[period] = list(
+            conn.execute(
+                "SELECT coalesce(sum(CASE WHEN covers_from <= ?2 THEN amount_fen END), 0), "
+                "coalesce(sum(CASE WHEN covers_from <= ?3 THEN amount_fen END), 0), "
+                "coalesce(sum(CASE WHEN covers_from > ?2 THEN 0 WHEN settled_on <= ?2 "
+                "THEN amount_fen ELSE " + _allocated("<= ?2", "b.id") + " END), 0), "
+                "coalesce(sum(CASE WHEN covers_from > ?3 THEN 0 WHEN settled_on <= ?3 "
+                "THEN amount_fen ELSE " + _allocated("<= ?3", "b.id") + " END), 0) "
+                "FROM bill b WHERE period = ?1 AND fee_item_id <> ?4",
+                (period, as_of.isoformat(), end, late_id),
+            ).fetchone()
         )
-    }
+    end = "min(?3, period || '-31')"
     # the adjustments, few: what is due, and the part of it that settled bills paid
     adjusted = {
         period: (adj, adj_end, settled, settled_end)
