@@ -230,6 +230,12 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], *, option: str = "--out"
         category = list(spec.headers).index(chart_spec.categories) + 1
         chart.set_categories(Reference(ws, min_col=category, min_row=2, max_row=last_row))
         ws.add_chart(chart, chart_spec.anchor)
+    save_workbook(workbook, path, option=option)
+
+
+def save_workbook(workbook, path: Path, *, option: str = "--out") -> None:
+    """Save an openpyxl workbook under a temporary name and rename it into place; a failure
+    is a user error naming the file, and leaves nothing behind."""
     fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:

@@ -1588,9 +1588,6 @@ def common_phrases(comments: list[str], limit: int = 10) -> list[tuple[str, int]
 def write_workbook(path: Path, report: SurveyReport) -> None:
     """The report as an .xlsx with a bar chart of the dimensions and of satisfaction by
     payment; written under a temporary name and renamed."""
-    import os
-    import tempfile
-
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Font
@@ -1740,14 +1737,6 @@ def write_workbook(path: Path, report: SurveyReport) -> None:
         ],
     )
     sheet(wb, "意见关键词", ["词语", "提及条数"], [list(p) for p in report.phrases])
-    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise PropfeeError(f"--out {path}: cannot write it ({exc.strerror or exc})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from propfee.export import save_workbook
+
+    save_workbook(wb, path)

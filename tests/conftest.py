@@ -19,6 +19,55 @@ NOW = datetime(2026, 11, 15, 9, 30, 0)
 CLI_NOW = datetime(2027, 6, 30, 12, 0, 0)
 
 
+# the residential service fee most CLI tests start from
+PROP_FEE = (
+    "fees",
+    "add",
+    "PROP",
+    "--name",
+    "物业服务费",
+    "--basis",
+    "area",
+    "--price",
+    "2.50",
+    "--kinds",
+    "residential",
+    "--from",
+    "2020-01-01",
+)
+
+
+def propfee_process(*args, db_path, cwd, env=None, preexec_fn=None, wait=True):
+    """propfee in a real process of its own: finished (CompletedProcess), or with
+    ``wait=False`` still running (Popen)."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "propfee", *args, "--db", str(db_path)]
+    environment = {**os.environ, **(env or {})}
+    if not wait:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=preexec_fn,
+        )
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=preexec_fn,
+        timeout=300,
+    )
+
+
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
     """No test sees the user's environment, home directory or working directory."""

@@ -9,7 +9,7 @@ import pytest
 from propfee import db
 from propfee.ledger import unit_bills
 
-from conftest import bills, dump, write_csv
+from conftest import PROP_FEE, bills, dump, write_csv
 
 ROSTER = [
     ["房号", "房屋类型", "建筑面积", "业主", "手机号", "交付日期"],
@@ -22,24 +22,7 @@ ROSTER = [
 @pytest.fixture
 def priced(cli, tmp_path):
     cli("import-units", str(write_csv(tmp_path / "roster.csv", ROSTER)))
-    assert (
-        cli(
-            "fees",
-            "add",
-            "PROP",
-            "--name",
-            "物业服务费",
-            "--basis",
-            "area",
-            "--price",
-            "2.50",
-            "--kinds",
-            "residential",
-            "--from",
-            "2020-01-01",
-        ).exit_code
-        == 0
-    )
+    assert cli(*PROP_FEE).exit_code == 0
     assert (
         cli(
             "fees",

@@ -20,21 +20,14 @@ from statement_samples import wechat_bill
 
 from propfee import db, ledger
 
-from conftest import write_csv
+from conftest import PROP_FEE, propfee_process, write_csv
 
 pytestmark = pytest.mark.slow
 UNITS = 1500
 TRIALS = int(os.environ.get("PROPFEE_CRASH_TRIALS", "20"))
 
 
-def propfee(*args: str, db_path: Path, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "propfee", *args, "--db", str(db_path)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-    )
+propfee = propfee_process
 
 
 @pytest.fixture(scope="module")
@@ -48,21 +41,7 @@ def template(tmp_path_factory):
     ]
     for args in (
         ["import-units", str(write_csv(folder / "roster.csv", rows)), "--as-of", "2026-10-01"],
-        [
-            "fees",
-            "add",
-            "PROP",
-            "--name",
-            "物业服务费",
-            "--basis",
-            "area",
-            "--price",
-            "2.50",
-            "--kinds",
-            "residential",
-            "--from",
-            "2020-01-01",
-        ],
+        PROP_FEE,
         ["fees", "publish", "--out", str(folder), "--as-of", "2020-01-01"],
         ["bill", "--period", "2026-11", "--as-of", "2026-11-01"],
     ):

@@ -17,35 +17,13 @@ import pytest
 
 from propfee import db, ledger
 
-from conftest import dump, write_csv
+from conftest import PROP_FEE, dump, propfee_process, write_csv
 
 pytestmark = pytest.mark.slow
 UNITS = 400
 
 
-def propfee(*args, db_path, cwd, env=None, preexec_fn=None, wait=True):
-    command = [sys.executable, "-m", "propfee", *args, "--db", str(db_path)]
-    environment = {**os.environ, **(env or {})}
-    if not wait:
-        return subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=preexec_fn,
-        )
-    return subprocess.run(
-        command,
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        preexec_fn=preexec_fn,
-        timeout=300,
-    )
+propfee = propfee_process
 
 
 @pytest.fixture
@@ -57,21 +35,7 @@ def estate(tmp_path):
     ]
     for args in (
         ["import-units", str(write_csv(tmp_path / "roster.csv", rows)), "--as-of", "2026-10-01"],
-        [
-            "fees",
-            "add",
-            "PROP",
-            "--name",
-            "物业服务费",
-            "--basis",
-            "area",
-            "--price",
-            "2.50",
-            "--kinds",
-            "residential",
-            "--from",
-            "2020-01-01",
-        ],
+        PROP_FEE,
         ["fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01"],
         ["bill", "--period", "2026-11", "--as-of", "2026-11-01"],
         ["pay", "2-1-0001", "225.00", "--channel", "cash", "--as-of", "2026-11-10"],

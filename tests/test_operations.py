@@ -12,27 +12,12 @@ import pytest
 from propfee import audit, backup, db, ledger, migrations
 from propfee.errors import DatabaseError, PropfeeError
 
-from conftest import CLI_NOW, dump, estate, home, write_csv
+from conftest import CLI_NOW, PROP_FEE, dump, estate, home, write_csv
 
 ROSTER = [
     ["房号", "建筑面积", "业主", "手机号", "身份证号", "备注"],
     ["1-1-101", "100.00", "张三", "13800001111", "", '=HYPERLINK("x")'],
     ["1-1-102", "88.50", "李四", "13900002222", "", ""],
-]
-PROP = [
-    "fees",
-    "add",
-    "PROP",
-    "--name",
-    "物业服务费",
-    "--basis",
-    "area",
-    "--price",
-    "2.50",
-    "--kinds",
-    "residential",
-    "--from",
-    "2020-01-01",
 ]
 
 
@@ -41,7 +26,7 @@ def billed(cli, tmp_path):
     """Two homes, the fee published, November billed; 张三 has paid 100.00."""
     steps = [
         ("import-units", str(write_csv(tmp_path / "roster.csv", ROSTER)), "--operator", "小王"),
-        (*PROP, "--operator", "小王"),
+        (*PROP_FEE, "--operator", "小王"),
         ("fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01"),
         ("bill", "--period", "2026-11", "--as-of", "2026-11-01", "--operator", "会计老李"),
         (
