@@ -119,6 +119,24 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "用时",
         "答题时间",
         "所用时间",
+        "居住年限",
+        "入住年限",
+        "居住时间",
+        "入住时间",
+        "家庭人口",
+        "家庭人数",
+        "常住人口",
+        "人口",
+        "车辆数",
+        "车辆数量",
+        "拥有车辆",
+        "学历",
+        "职业",
+        "收入",
+        "家庭收入",
+        "月收入",
+        "户型",
+        "总分",
     ),
 }
 _ALIASES = alias_index(FIELDS)
@@ -185,6 +203,14 @@ NOT_ANSWERED = frozenset(
     )
 )
 _SCORE_TAIL = re.compile(r"^(\d{1,2})(?:\.0+)?\s*分?$")
+#: "A.非常满意", "B、满意", "(C) 一般": the option letter of a questionnaire site
+_OPTION_LETTER = re.compile(r"^\(?[A-Ka-k]\)?\s*[.、:)\s]\s*(?=\S)")
+#: "非常满意(5分)", "5分-非常满意", "非常满意 5": the points written beside the words
+_POINTS = re.compile(r"\(?\[?(\d{1,2})\s*分?\]?\)?")
+#: a yes/no question (是否愿意推荐: 愿意/不愿意) is not a 0–10 score
+YES_NO = frozenset(
+    ("是", "否", "愿意", "不愿意", "会", "不会", "可能", "不一定", "yes", "no", "y", "n")
+)
 _FOOTERS = (
     "合计",
     "总计",
@@ -215,8 +241,17 @@ def _strip_numbering(header: str) -> str:
 def dimension_name(header: str) -> str:
     """A question's header as a dimension: its numbering (``1、``, ``Q3.``, ``第7题``) left
     off, spaces removed, otherwise as written."""
-    text = _strip_numbering(header)
-    return re.sub(r"\s+", "", text) or str(header).strip()
+    text = re.sub(r"\s+", "", _strip_numbering(header))
+    # the scale written into the header: "总体满意度(1-5分)" is 总体满意度
+    text = _SCALE_HINT.sub("", text) or text
+    # a matrix question's shared stem: "请对以下各项打分—服务态度" is 服务态度
+    parts = [p for p in re.split(r"[—\-－:：_|｜]+", text) if p]
+    if len(parts) >= 2 and any(w in parts[0] for w in ("打分", "评价", "以下", "各项")):
+        text = parts[-1]
+    return text or str(header).strip()
+
+
+_SCALE_HINT = re.compile(r"[(（\[【]\s*(?:0|1)\s*[-~～—至到]\s*(?:5|10)\s*分?\s*[)）\]】]")
 
 
 def _field_of(header: str) -> tuple[str, bool] | None:
@@ -311,11 +346,28 @@ def _score_of(value: object) -> tuple[int | None, bool]:
     match = _SCORE_TAIL.match(text)
     if match:
         return int(match.group(1)), False
+    spelled = _spelled_score(text)
+    if spelled is not None:
+        return spelled
     if re.fullmatch(r"\d+\.\d+", text):
         raise InvalidValue("a score is a whole number")
     raise InvalidValue(
         "not a score: give a number, or 非常满意/满意/一般/不满意/非常不满意 on a 5-point scale"
     )
+
+
+def _spelled_score(text: str) -> tuple[int, bool] | None:
+    """An answer as questionnaire sites export it: "A.非常满意", "非常满意(5分)",
+    "5分 非常满意", "B、4". Points written out win over the words beside them."""
+    rest = _OPTION_LETTER.sub("", text, count=1).strip()
+    if rest != text and (rest in SCORE_WORDS or _SCORE_TAIL.match(rest)):
+        return _score_of(rest)  # type: ignore[return-value]
+    points = [m for m in _POINTS.finditer(rest) if m.group(1)]
+    if len(points) == 1:
+        words = (rest[: points[0].start()] + rest[points[0].end() :]).strip(" -—:()[]")
+        if not words or words in SCORE_WORDS:
+            return int(points[0].group(1)), False
+    return None
 
 
 def _is_scoreish(value: object) -> bool:
@@ -380,6 +432,18 @@ def read_survey(
                 known[field_] = i
             elif field_ == "recommend" or not fits:
                 candidates[i] = texts[i]
+        early: list[str] = []
+        if "recommend" in known:
+            i = known["recommend"]
+            values = [r[i] for _, r in body if i < len(r) and not _not_answered(r[i])]
+            if values and all(
+                isinstance(v, str) and cells.ascii_text(v).lower() in YES_NO for v in values
+            ):
+                early.append(
+                    f"column {texts[i]} is a yes/no question, not the 0–10 recommend question: "
+                    "left out (no NPS)"
+                )
+                del known["recommend"]
         if anonymous:
             for f in _UNIT_FIELDS:
                 known.pop(f, None)
@@ -404,6 +468,7 @@ def read_survey(
             scale,
             errors,
             sheet.first_column,
+            early,
         )
     raise FileFormatError(
         f"{file}: no survey header found; expected a header row naming the unit (房号, or "
@@ -490,6 +555,7 @@ def _is_answer_text(text: str) -> bool:
         re.fullmatch(r"[\d\s.:/\-]+", text) is not None
         or text in SCORE_WORDS
         or _SCORE_TAIL.match(text) is not None
+        or _spelled_score(text) is not None
     )
 
 
@@ -522,7 +588,18 @@ def _scale_of(per_column: dict[str, list[int]], file: str) -> int:
 
 
 def _read_body(
-    conn, file, sheet, header_row, columns, candidates, body, data, scale, errors, first_column
+    conn,
+    file,
+    sheet,
+    header_row,
+    columns,
+    candidates,
+    body,
+    data,
+    scale,
+    errors,
+    first_column,
+    notices: list[str],
 ) -> SurveyFile:
     known, labels = columns
 
@@ -532,7 +609,6 @@ def _read_body(
     def cell(row: list, i: int | None) -> object:
         return row[i] if i is not None and i < len(row) else None
 
-    notices: list[str] = []
     # which of the other columns hold scores: most of their answers are numbers or words
     dimensions: dict[int, _Column] = {}
     for i, header in sorted(candidates.items()):
@@ -634,6 +710,16 @@ def _read_body(
         rows.append(SurveyRow(sheet, number, unit_id, code, scores, recommend, comment))
     if errors:
         raise RowErrors(errors)
+    recommended = [r.recommend for r in rows if r.recommend is not None]
+    if len(recommended) >= 3 and max(recommended) <= 5:
+        # every answer 0–5: a 5-point question under a recommend header; as NPS it would
+        # make every respondent a detractor
+        notices.append(
+            f"{labels['recommend']} is answered only 0–5: it reads as a 5-point question, not "
+            "the 0–10 recommend question, so no NPS is given (ask it on 0–10)"
+        )
+        for r in rows:
+            r.recommend = None
     rows, repeated = _drop_repeats(rows)
     if repeated:
         notices.append(
@@ -1347,14 +1433,19 @@ def survey_report(
             )
         )
     answered_total = sum(b.respondents for b in buildings)
-    all_scores = [s for answer in scores.values() for s in answer.values()]
+    # the total of the building rows: households only, like them (the question table above
+    # counts every answer, anonymous ones too)
+    household = defaultdict(list)
+    for per_dimension in building_scores.values():
+        for d, v in per_dimension.items():
+            household[d].extend(v)
     total = BuildingRate(
         "合计",
         answered_total,
         len(occupied),
         ratio(answered_total, len(occupied)),
-        _mean(all_scores),
-        {d: _mean(v) for d, v in by_dimension.items()},
+        _mean([s for v in household.values() for s in v]),
+        {d: _mean(household.get(d, [])) for d in survey.dimensions},
     )
     # would you recommend us
     recommends = [r[3] for r in responses.values() if r[3] is not None]

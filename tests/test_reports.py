@@ -384,7 +384,7 @@ def test_cli_refuses_bad_options(month, cli, tmp_path):
     upper = cli("report", "collection", "--by", "BUILDING", "--as-of", "2026-11-20", "-f", "json")
     assert upper.exit_code == 0 and json.loads(upper.output)["by"] == "building"
     quiet_alone = cli("report", "collection", "--quiet", "--as-of", "2026-11-20")
-    assert quiet_alone.exit_code == 1 and "--out" in quiet_alone.output
+    assert quiet_alone.exit_code == 2 and "--out" in quiet_alone.output
     not_xlsx = cli("report", "collection", "--out", str(tmp_path / "x.csv"))
     assert not_xlsx.exit_code == 1 and ".xlsx" in not_xlsx.output
     bad_month = cli("report", "collection", "--period", "2026-13")

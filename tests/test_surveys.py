@@ -618,3 +618,54 @@ def test_reimport_notes_ignored_options_and_damaged_files(surveyed, tmp_path, cl
 def test_comment_phrases_leave_out_fragments():
     comments = ["楼道垃圾没人管", "垃圾没人管啊"]
     assert surveys.common_phrases(comments) == [("垃圾", 2), ("没人管", 2)]
+
+
+def test_answers_as_questionnaire_sites_export_them(block, tmp_path):
+    # 问卷星 with option letters, points written beside the words, the scale in the header
+    # and a matrix question's shared stem
+    header = [
+        "房号",
+        "1、您对物业服务态度的评价",
+        "请对以下各项打分—保洁",
+        "总体满意度(1-5分)",
+        "居住年限",
+        "家庭人口",
+    ]
+    rows = [
+        ["1-1-101", "A.非常满意", "非常满意(5分)", 5, 12, 3],
+        ["1-1-102", "B、满意", "4分 满意", 4, 3, 2],
+        ["1-1-201", "(C) 一般", "一般（3分）", 3, 8, 5],
+    ]
+    parsed = read(block, write_xlsx(tmp_path / "wjx.xlsx", [header, *rows]))
+    assert parsed.dimensions == ["您对物业服务态度的评价", "保洁", "总体满意度"]
+    assert parsed.scale == 5  # the household columns are not questions
+    assert [list(r.scores.values()) for r in parsed.rows] == [[5, 5, 5], [4, 4, 4], [3, 3, 3]]
+
+
+def test_recommend_questions_that_are_not_nps(block, tmp_path):
+    # asked yes/no: left out with a note, not an error
+    rows = [["房号", "服务态度", "是否愿意推荐"], ["1-1-101", 5, "愿意"], ["1-1-102", 2, "不愿意"]]
+    parsed = read(block, write_xlsx(tmp_path / "yn.xlsx", rows))
+    assert [r.recommend for r in parsed.rows] == [None, None]
+    assert any("yes/no question" in n for n in parsed.notices)
+    # answered on 1–5 under a recommend header: as NPS everyone would be a detractor
+    rows = [
+        ["房号", "服务态度", "推荐意愿"],
+        ["1-1-101", 5, 5],
+        ["1-1-102", 2, 2],
+        ["1-1-201", 4, 4],
+    ]
+    parsed = read(block, write_xlsx(tmp_path / "r5.xlsx", rows))
+    assert [r.recommend for r in parsed.rows] == [None, None, None]
+    assert any("answered only 0–5" in n for n in parsed.notices)
+
+
+def test_the_building_total_counts_households_like_its_rows(surveyed, tmp_path):
+    path = write_csv(
+        tmp_path / "others.csv",
+        [["房号", "服务态度"], ["1-101", 5], ["2-201", 1], ["P-1", 2], ["2-102", 4]],
+    )
+    with transaction(surveyed):
+        surveys.import_survey(surveyed, path, name="合计", held_on=DAY, scale=None, now=NOW)
+    r = report(surveyed, name="合计")
+    assert surveys.fmt(r.total.mean) == "4.50"  # 1-101 and 2-102 only, as in the rows

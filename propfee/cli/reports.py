@@ -242,7 +242,9 @@ def collection(
     from propfee.export import check_output
 
     if quiet and out is None:
-        raise InvalidValue("--quiet prints nothing: give --out FILE.xlsx for the report")
+        raise typer.BadParameter(
+            "prints nothing: give --out FILE.xlsx for the report", param_hint="--quiet"
+        )
     if out is not None:
         if out.suffix.lower() != ".xlsx":
             raise InvalidValue(f"--out {out}: write .xlsx")
