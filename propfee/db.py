@@ -29,8 +29,15 @@ def busy_timeout() -> float:
         raise DatabaseError(f"PROPFEE_BUSY_TIMEOUT={raw!r} is not a number of seconds") from None
 
 
-def connect(path: str | Path, *, create: bool = True, migrate: bool = True) -> sqlite3.Connection:
-    """Open (creating and migrating if needed) the propfee database at ``path``."""
+def connect(
+    path: str | Path,
+    *,
+    create: bool = True,
+    migrate: bool = True,
+    backup_folder: str = "backups",
+) -> sqlite3.Connection:
+    """Open (creating and migrating if needed) the propfee database at ``path``; a database
+    made by an older propfee is first copied to ``backup_folder`` (beside it if relative)."""
     from propfee import migrations
 
     path = Path(path)
@@ -61,7 +68,7 @@ def connect(path: str | Path, *, create: bool = True, migrate: bool = True) -> s
     conn.row_factory = sqlite3.Row
     if migrate:
         try:
-            _backup_before_upgrade(conn, path)
+            _backup_before_upgrade(conn, path, backup_folder)
             migrations.migrate(conn, path)
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -79,14 +86,16 @@ def _empty_and_old(path: Path) -> bool:
     )
 
 
-def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> None:
+def _backup_before_upgrade(conn: sqlite3.Connection, path: Path, folder: str) -> None:
     """A database made by an older propfee is copied to backups/ before it is migrated."""
     from propfee import audit, backup, migrations
 
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if 0 < version < migrations.SCHEMA_VERSION:
         try:
-            backup.backup(path, at=audit.now(), tag=f"before-upgrade-from-schema-{version}")
+            backup.backup(
+                path, at=audit.now(), tag=f"before-upgrade-from-schema-{version}", folder=folder
+            )
         except PropfeeError as exc:
             conn.close()
             raise DatabaseError(

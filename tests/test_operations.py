@@ -691,3 +691,10 @@ def test_numbers_in_free_text_are_masked_however_written():
         "收据 2026-000123 金额 450.00": "收据 2026-000123 金额 450.00",
     }
     assert {text: mask_in_text(text) for text in cases} == cases
+
+
+def test_the_upgrade_backup_goes_to_the_settings_folder(cli, db_path, tmp_path):
+    first_schema_database(db_path)
+    (tmp_path / "propfee.toml").write_text('[backup]\nfolder = "备份"\n', encoding="utf-8")
+    assert cli("units", "list").exit_code == 0
+    assert list((tmp_path / "备份").glob("propfee-*-before-upgrade-from-schema-1.db"))

@@ -156,8 +156,20 @@ class Env:
             if dry_run and not self.db_path.exists():
                 self._conn = connect_scratch()
             else:
-                self._conn = connect(self.db_path, create=create)
+                self._conn = connect(
+                    self.db_path, create=create, backup_folder=self._backup_folder()
+                )
         return self._conn
+
+    def _backup_folder(self) -> str:
+        """Where an upgrade's backup goes: [backup] folder (a broken settings file is
+        reported by the command that needs it, not here)."""
+        from propfee.errors import ConfigError
+
+        try:
+            return self.settings.backup.folder
+        except ConfigError:
+            return "backups"
 
     @property
     def settings(self):
