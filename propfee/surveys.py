@@ -710,6 +710,13 @@ def _read_body(
         rows.append(SurveyRow(sheet, number, unit_id, code, scores, recommend, comment))
     if errors:
         raise RowErrors(errors)
+    trailing = _summary_rows(rows, has_unit=any(f in known for f in _UNIT_FIELDS))
+    if trailing:
+        rows = rows[: -len(trailing)]
+        notices.append(
+            "row " + ", ".join(str(r.row) for r in trailing) + ": no unit below answers that "
+            "all name one — read as a total or average row and left out"
+        )
     recommended = [r.recommend for r in rows if r.recommend is not None]
     if len(recommended) >= 3 and max(recommended) <= 5:
         # every answer 0–5: a 5-point question under a recommend header; as NPS it would
@@ -745,6 +752,20 @@ def _read_body(
         skipped,
         scale is None,
     )
+
+
+def _summary_rows(rows: list[SurveyRow], *, has_unit: bool) -> list[SurveyRow]:
+    """The rows at the bottom with no unit and no comment, under answers that all name their
+    unit: a sum or average row without a label (合计 and the like are skipped earlier)."""
+    if not has_unit:
+        return []
+    tail = 0
+    while tail < len(rows) and not rows[-1 - tail].unit and not rows[-1 - tail].comment:
+        tail += 1
+    above = rows[: len(rows) - tail]
+    if tail and len(above) >= 2 and all(r.unit for r in above):
+        return rows[len(rows) - tail :]
+    return []
 
 
 def _drop_repeats(rows: list[SurveyRow]) -> tuple[list[SurveyRow], list[int]]:

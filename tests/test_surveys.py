@@ -669,3 +669,16 @@ def test_the_building_total_counts_households_like_its_rows(surveyed, tmp_path):
         surveys.import_survey(surveyed, path, name="合计", held_on=DAY, scale=None, now=NOW)
     r = report(surveyed, name="合计")
     assert surveys.fmt(r.total.mean) == "4.50"  # 1-101 and 2-102 only, as in the rows
+
+
+def test_an_unlabelled_average_row_at_the_bottom_is_left_out(block, tmp_path):
+    rows = [
+        ["序号", "房号", "服务态度", "保洁", "意见建议"],
+        [1, "1-1-101", 5, 4, "好"],
+        [2, "1-1-102", 4, 4, ""],
+        [3, "1-1-201", 3, 5, ""],
+        ["", "", 4, 4, ""],  # the average, unlabelled
+    ]
+    parsed = read(block, write_xlsx(tmp_path / "avg.xlsx", rows))
+    assert [r.unit for r in parsed.rows] == ["1-1-101", "1-1-102", "1-1-201"]
+    assert any("row 5" in n and "average row" in n for n in parsed.notices)
