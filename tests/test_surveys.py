@@ -371,6 +371,41 @@ def test_the_demo_survey(tmp_path):
     assert on_time > long_late  # the demo's satisfaction goes with payment
     assert r.by_band[0].rate > r.by_band[2].rate
     assert (tmp_path / "demo" / "满意度调查-2026.xlsx").is_file()
+    # the satisfaction × payment table, worked out again straight from the tables: each
+    # answering household's mean score, grouped by the days its oldest bill still unpaid on
+    # the survey day had been due
+    import sqlite3
+    from fractions import Fraction
+
+    raw = sqlite3.connect(tmp_path / "demo" / "propfee.db")
+    day = r.survey.held_on
+    late = dict(
+        raw.execute(
+            "SELECT unit_id, max(julianday(?1) - julianday(due_on)) FROM bill b "
+            "WHERE due_on < ?1 AND amount_fen "
+            "+ coalesce((SELECT sum(amount_fen) FROM adjustment WHERE bill_id = b.id "
+            "AND made_on <= ?1), 0) "
+            "- coalesce((SELECT sum(amount_fen) FROM allocation WHERE bill_id = b.id "
+            "AND allocated_on <= ?1), 0) > 0 GROUP BY unit_id",
+            (day,),
+        )
+    )
+    occupied = set(surveys.occupied_units(raw, date.fromisoformat(day)))
+    pooled = {}
+    for unit, score in raw.execute(
+        "SELECT r.unit_id, s.score FROM survey_response r JOIN survey_score s "
+        "ON s.response_id = r.id WHERE r.unit_id IS NOT NULL"
+    ):
+        if unit in occupied:
+            pooled.setdefault(unit, []).append(score)
+    groups = {0: [], 1: [], 2: []}
+    for unit, values in pooled.items():
+        days = late.get(unit, 0)
+        groups[0 if days <= 0 else 1 if days <= 30 else 2].append(
+            Fraction(sum(values), len(values))
+        )
+    expected = [(len(v), sum(v) / len(v) if v else None) for v in groups.values()]
+    assert [(g.units, g.mean) for g in r.by_payment] == expected
 
 
 def test_weights_in_the_settings_file(tmp_path):
