@@ -253,7 +253,9 @@ def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups
 
     db_path, source = Path(db_path), Path(source)
     if not source.is_file():
-        raise NotFound(f"{source}: no such file to restore")
+        beside = folder_for(db_path, folder) / source.name
+        hint = f" — did you mean {beside}?" if beside.is_file() else ""
+        raise NotFound(f"{source}: no such file to restore{hint}")
     if db_path.exists() and source.resolve() == db_path.resolve():
         raise PropfeeError(f"{source} is the database itself")
     if not db_path.parent.is_dir():

@@ -908,8 +908,8 @@ def adjust(
     if new_net < balance.paid_fen:
         raise PropfeeError(
             f"bill {bill_id} has {format_money(balance.paid_fen)} paid on it; it cannot be "
-            f"lowered to {format_money(new_net)} (at most {format_money(balance.paid_fen - balance.net_fen)}); "
-            "reverse the payment first"
+            f"lowered to {format_money(new_net)} (the most it can be lowered by now is "
+            f"{format_money(balance.net_fen - balance.paid_fen)}); reverse the payment first"
         )
     stamp = now.isoformat(sep=" ", timespec="seconds")
     cursor = conn.execute(

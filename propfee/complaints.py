@@ -351,7 +351,10 @@ def visit(
     if not 1 <= score <= 5:
         raise InvalidValue("--score must be 1 to 5")
     if case.state != "resolved":
-        raise PropfeeError(f"{case.number} is {STATES[case.state]}: a return visit follows resolve")
+        raise PropfeeError(
+            f"{case.number} is {STATES[case.state]}: a return visit follows resolve "
+            f"(propfee complain resolve {case.number} --note …)"
+        )
     _event(conn, case.id, "visit", at, now, actor, note=comment.strip(), score=score)
     rules = settings.complaints
     if score <= rules.low_score:

@@ -539,18 +539,51 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
     rng = random.Random(as_of.toordinal())
     codes = sorted(
         (ws.cell(row, 2).value for row, _ in answered),
-        key=lambda code: -(late.get(code, 0) + rng.uniform(0, 60)),
+        key=lambda code: -(late.get(code, 0) + rng.uniform(0, 25)),
     )
     for (row, _), code in zip(sorted(answered, key=lambda a: a[1]), codes, strict=True):
         ws.cell(row, 2).value = code
     path = result.folder / f"满意度调查-{held_on.year}.xlsx"
     workbook.save(path)
     result.files.append(path)
+    last_year = _last_years_survey(workbook, held_on, rng)
+    before = result.folder / f"满意度调查-{held_on.year - 1}.xlsx"
+    last_year.save(before)
+    result.files.append(before)
     with db.transaction(conn):
+        surveys.import_survey(
+            conn,
+            before,
+            name=f"{held_on.year - 1}年度",
+            held_on=held_on.replace(year=held_on.year - 1),
+            scale=5,
+            now=now,
+        )
         surveys.import_survey(
             conn, path, name=f"{held_on.year}年度", held_on=held_on, scale=5, now=now
         )
-    result.survey = surveys.survey_report(conn, name=None, compare=None, settings=settings, at=now)
+    result.survey = surveys.survey_report(
+        conn, name=None, compare=f"{held_on.year - 1}年度", settings=settings, at=now
+    )
+
+
+def _last_years_survey(workbook, held_on: date, rng):
+    """Last year's answers: the same homes, repairs (维修) and cleaning (保洁) a point worse
+    for about half of them — what the year's work on those improved — and the rest as now."""
+    from copy import copy
+
+    ws = workbook.active
+    ws.cell(1, 1).value = str(ws.cell(1, 1).value).replace(str(held_on.year), str(held_on.year - 1))
+    worse = {col for col in range(3, 11) if str(ws.cell(2, col).value).endswith(("维修", "保洁"))}
+    for row in range(3, ws.max_row + 1):
+        for col in worse:
+            value = ws.cell(row, col).value
+            if isinstance(value, int) and value > 1 and rng.random() < 0.5:
+                ws.cell(row, col).value = value - 1
+        answered_on = ws.cell(row, 13).value
+        if answered_on is not None:
+            ws.cell(row, 13).value = copy(answered_on).replace(year=answered_on.year - 1)
+    return workbook
 
 
 def _is_demo(conn) -> bool:

@@ -454,7 +454,17 @@ def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
         )
         assert (done.returncode, done.stdout, done.stderr) == (0, "", ""), command
     assert list((tmp_path / "backups").glob("propfee-*.db"))
-    assert (tmp_path / "日结" / "2026-12-01.csv").is_file()
+    # redirected into a file for Excel, the CSV starts with a BOM; piped, it does not
+    assert (tmp_path / "日结" / "2026-12-01.csv").read_bytes().startswith(b"\xef\xbb\xbfreceipt")
+    piped = subprocess.run(
+        f"{sys.executable} -m propfee units list --format csv | cat",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert piped.returncode == 0 and piped.stdout.startswith("code,")
     assert {op for op, *_ in trail(db_path)[before:]} == {"cron"}
     assert {cmd for _, cmd, *_ in trail(db_path)[before:]} >= {"bill", "remind"}
 

@@ -371,6 +371,10 @@ def test_the_demo_survey(tmp_path):
     assert on_time > long_late  # the demo's satisfaction goes with payment
     assert r.by_band[0].rate > r.by_band[2].rate
     assert (tmp_path / "demo" / "满意度调查-2026.xlsx").is_file()
+    # last year's survey is there to compare with: repairs and cleaning got better
+    assert r.compare.name == "2025年度" and r.previous_index < r.index
+    improved = {d.name for d in r.dimensions if d.change.beyond_noise and d.change.delta > 0}
+    assert {"维修", "保洁"} <= improved
     # the satisfaction × payment table, worked out again straight from the tables: each
     # answering household's mean score, grouped by the days its oldest bill still unpaid on
     # the survey day had been due
@@ -394,7 +398,9 @@ def test_the_demo_survey(tmp_path):
     pooled = {}
     for unit, score in raw.execute(
         "SELECT r.unit_id, s.score FROM survey_response r JOIN survey_score s "
-        "ON s.response_id = r.id WHERE r.unit_id IS NOT NULL"
+        "ON s.response_id = r.id JOIN survey v ON v.id = r.survey_id "
+        "WHERE r.unit_id IS NOT NULL AND v.name = ?",
+        (r.survey.name,),
     ):
         if unit in occupied:
             pooled.setdefault(unit, []).append(score)

@@ -267,6 +267,7 @@ def emit(
         write_json(document if document is not None else list(rows))
         return
     if fmt is Format.csv:
+        bom_for_excel()
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([c.key for c in columns])
         for row in rows:
@@ -284,6 +285,20 @@ def emit(
     for row in rows:
         table.add_row(*(_escape(_plain(row.get(c.key))) for c in columns))
     env.out.print(table)
+
+
+def bom_for_excel() -> None:
+    """CSV redirected into a file (``> 日结.csv``) starts with a UTF-8 BOM, so Excel on a
+    Chinese Windows reads it right; a pipe or a terminal gets none (scripts read plain
+    UTF-8)."""
+    import stat
+
+    try:
+        info = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return  # not a real file (a test's captured output)
+    if stat.S_ISREG(info.st_mode) and sys.stdout.tell() == 0:
+        sys.stdout.write("\ufeff")
 
 
 def _plain(value: Any) -> str:

@@ -106,7 +106,8 @@ def demo(
     env.result(f"  propfee bill --period {bills.months[-1]}      # nothing new: already billed")
     env.result(f"  propfee export-units {folder / 'export.xlsx'} --mask")
     if report.survey is not None:
-        env.result(f"  propfee survey-report --out {folder / '满意度分析.xlsx'}")
+        compare = f" --compare {report.survey.compare.name}" if report.survey.compare else ""
+        env.result(f"  propfee survey-report{compare} --out {folder / '满意度分析.xlsx'}")
 
 
 def _survey_lines(env, survey, folder: Path) -> None:
@@ -121,6 +122,17 @@ def _survey_lines(env, survey, folder: Path) -> None:
         f"{fmt(survey.index, 1)}, NPS {fmt(survey.nps, 1)}, weakest {weakest.name} "
         f"{fmt(weakest.mean)}; {len(survey.follow_up)} homes for a return visit"
     )
+    if survey.compare is not None:
+        moved = [
+            f"{d.name} {'+' if d.change.delta > 0 else ''}{fmt(d.change.delta)}"
+            f"（{d.change.statement}）"
+            for d in survey.dimensions
+            if d.change is not None and d.change.delta and d.change.beyond_noise
+        ]
+        env.result(
+            f"  against {survey.compare.name}: index {fmt(survey.previous_index, 1)} → "
+            f"{fmt(survey.index, 1)}; " + ("; ".join(moved) or "no change beyond the noise")
+        )
     env.result(
         "  satisfaction by payment: "
         + ", ".join(f"{g.label} {fmt(g.mean)} ({g.units})" for g in survey.by_payment)
