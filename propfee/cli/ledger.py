@@ -410,8 +410,9 @@ def report_daily(
 ) -> None:
     """The daily close (日结): the day's payments by channel and cashier.
 
-    The payments recorded that day by channel and by cashier, reversals, and totals that
-    equal the day's ledger.
+    The payments recorded that day (入账日: a statement reconciled today counts today, whatever
+    day its money was paid) by channel and by cashier, reversals, and totals that equal the
+    day's ledger.
 
     Example: propfee report daily --date 2026-11-15
     """
@@ -473,6 +474,13 @@ def report_daily(
         f"冲正 {len(close.reversals)} 笔 {format_money(close.reversed_fen)}，"
         f"净额 {format_money(close.net_fen)}"
     )
+    earlier = [p for p in close.payments if p["paid_on"] < close.day]
+    if earlier:
+        env.out.print(
+            f"按入账日统计：其中 {len(earlier)} 笔 "
+            f"{format_money(sum(p['amount_fen'] for p in earlier))} 付款日期早于当天"
+            "（对账单导入的以往付款）；--format csv 列出每笔的付款日期 paid_on"
+        )
 
 
 def check(
