@@ -1428,6 +1428,8 @@ def survey_report(
     held_on = date.fromisoformat(survey.held_on)
     occupied = occupied_units(conn, held_on)
     answered_units = {r[0] for r in responses.values() if r[0] is not None}
+    # an anonymous survey names no unit: its response rate is unknown, not 0%
+    named = bool(answered_units) or not responses
     per_building: dict[str, list[int]] = defaultdict(list)
     for uid, building in occupied.items():
         per_building[building].append(uid)
@@ -1448,7 +1450,7 @@ def survey_report(
                 building,
                 answered,
                 len(units),
-                ratio(answered, len(units)),
+                ratio(answered, len(units)) if named else None,
                 _mean(pooled),
                 {d: _mean(building_scores[building].get(d, [])) for d in survey.dimensions},
             )
@@ -1464,7 +1466,7 @@ def survey_report(
         "合计",
         answered_total,
         len(occupied),
-        ratio(answered_total, len(occupied)),
+        ratio(answered_total, len(occupied)) if named else None,
         _mean([s for v in household.values() for s in v]),
         {d: _mean(household.get(d, [])) for d in survey.dimensions},
     )

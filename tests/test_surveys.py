@@ -723,3 +723,14 @@ def test_an_unlabelled_average_row_at_the_bottom_is_left_out(block, tmp_path):
     parsed = read(block, write_xlsx(tmp_path / "avg.xlsx", rows))
     assert [r.unit for r in parsed.rows] == ["1-1-101", "1-1-102", "1-1-201"]
     assert any("row 5" in n and "average row" in n for n in parsed.notices)
+
+
+def test_an_anonymous_survey_has_no_response_rate(surveyed, tmp_path):
+    path = write_csv(tmp_path / "anon.csv", [["服务态度", "保洁"], [5, 4], [3, 3]])
+    with transaction(surveyed):
+        surveys.import_survey(
+            surveyed, path, name="匿名", held_on=DAY, scale=None, now=NOW, anonymous=True
+        )
+    r = report(surveyed, name="匿名")
+    assert r.responses == 2 and r.total.rate is None
+    assert all(b.rate is None for b in r.buildings)
