@@ -13,8 +13,8 @@ holding the database's write lock from before the safety copy until the commit, 
 current database to the backups folder and replaces every table's rows with the candidate's in
 that one transaction: other processes see the old database or the new one, never a mixture, no
 write can slip in between the safety copy and the replacement, and a failure half-way leaves
-the old one. A current database too damaged to open is kept byte for byte beside the backups
-and replaced as a file.
+the old one. A current database that fails its integrity check is kept as it is beside the
+backups (its WAL folded in, once every other process has let go of it) and replaced as a file.
 """
 
 from __future__ import annotations
@@ -283,9 +283,21 @@ def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups
             _move_into_place(scratch, db_path)
             _record(db_path, source, safety, at)
         elif not _healthy(db_path):
-            safety = _keep_as_it_is(db_path, folder, at)
-            _move_into_place(scratch, db_path)
-            _record(db_path, source, safety, at)
+            with db_path.open("rb") as handle:
+                if handle.read(16) != SQLITE_HEADER:
+                    raise DatabaseError(
+                        f"{db_path}: not an SQLite database — is --db right? Nothing was "
+                        "restored (move the file away to restore into its place)"
+                    )
+            identity = database_id(db_path)
+            holder = _hold_damaged(db_path)
+            try:
+                safety = _keep_as_it_is(db_path, folder, at)
+                _move_into_place(scratch, db_path)
+            finally:
+                if holder is not None:
+                    holder.close()
+            _record(db_path, source, safety, at, identity)
         else:
             safety = _replace_live(db_path, scratch, source, at, folder)
         return RestoreResult(source, safety, schema_from, migrations.SCHEMA_VERSION, counts)
@@ -305,13 +317,18 @@ def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups
             leftover.unlink(missing_ok=True)
 
 
-def _record(db_path: Path, source: Path, safety: Path | None, at: datetime) -> None:
-    """The restore in the restored database's own trail, after the rows it came with."""
+def _record(
+    db_path: Path, source: Path, safety: Path | None, at: datetime, identity: str | None = None
+) -> None:
+    """The restore in the restored database's own trail, after the rows it came with; the
+    file keeps the id it had (its backups stay its own)."""
     from propfee import audit, db
 
     conn = db.connect(db_path)
     try:
         with db.transaction(conn):
+            if identity is not None:
+                db.set_meta(conn, "database_id", identity)
             call = audit.current() or audit.Invocation("restore", {}, audit.default_operator())
             changes = {"restored_from": str(source), "safety_copy": str(safety or "")}
             audit.append(conn, call, changes, at=audit.stamp(at))
@@ -354,7 +371,7 @@ def _vet(candidate: sqlite3.Connection, source: Path, db, ledger, migrations):
 
 def _healthy(db_path: Path) -> bool:
     """Whether the current database opens and passes its integrity check (a damaged one is
-    kept as it is, byte for byte, and replaced as a file)."""
+    kept as it is and replaced as a file)."""
     from propfee.db import busy_timeout
 
     try:
@@ -369,6 +386,34 @@ def _healthy(db_path: Path) -> bool:
         return "locked" in str(exc) or "busy" in str(exc)  # busy is not damaged
     except sqlite3.DatabaseError:
         return False
+
+
+def _hold_damaged(db_path: Path) -> sqlite3.Connection | None:
+    """Keep every other process out of a damaged database while it is copied and replaced:
+    wait (up to the busy timeout, then exit 75) for a command still writing to it, so what
+    it commits is in the copy; then hold it exclusively, its WAL folded in and the file out
+    of WAL mode, so closing this connection afterwards touches nothing of the new file. A
+    command that was waiting fails on its next write (the file has moved) rather than write
+    where nobody will look. None when the file is too damaged for SQLite to lock at all
+    (then nothing else can use it either)."""
+    from propfee.db import busy_timeout, translate
+
+    holder = sqlite3.connect(db_path, timeout=busy_timeout(), isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("COMMIT")  # the exclusive lock stays: locking_mode is EXCLUSIVE
+        holder.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        holder.execute("PRAGMA journal_mode = DELETE").fetchall()
+    except sqlite3.OperationalError as exc:
+        holder.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise translate(exc, db_path) from None
+        return None
+    except sqlite3.DatabaseError:
+        holder.close()
+        return None
+    return holder
 
 
 def _keep_as_it_is(db_path: Path, folder: str, at: datetime) -> Path:
@@ -390,9 +435,10 @@ def _keep_as_it_is(db_path: Path, folder: str, at: datetime) -> Path:
 
 
 def _move_into_place(scratch: Path, db_path: Path) -> None:
-    for stale in (Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+    target = db_path.resolve()  # through a symlink: replace the file it points at
+    for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
         stale.unlink(missing_ok=True)
-    os.replace(scratch, db_path)
+    os.replace(scratch, target)
 
 
 def _replace_live(db_path: Path, scratch: Path, source: Path, at: datetime, folder: str) -> Path:

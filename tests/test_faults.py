@@ -388,3 +388,62 @@ def test_the_file_size_limit_hit_mid_export_leaves_no_half_export(estate, tmp_pa
     assert "nothing was exported" in one_line(result.stderr)
     assert [p.name for p in out.iterdir()] == []
     intact(estate, before)
+
+
+def damage_an_index(path: Path) -> None:
+    raw = sqlite3.connect(path)
+    try:
+        raw.execute("PRAGMA writable_schema = ON")
+        raw.execute(
+            "UPDATE sqlite_master SET sql = 'CREATE INDEX party_name ON party (id)' "
+            "WHERE name = 'party_name'"
+        )
+        raw.commit()
+    finally:
+        raw.close()  # an open connection holds the file, and the restore would wait for it
+
+
+def test_a_restore_over_a_damaged_database_waits_for_its_writer(estate, tmp_path):
+    copy = tmp_path / "copy.db"
+    assert propfee("backup", str(copy), db_path=estate, cwd=tmp_path).returncode == 0
+    damage_an_index(estate)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", COMMIT_LATER, str(estate)], stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout.readline().strip() == "holding"
+    result = propfee(
+        "restore", str(copy), db_path=estate, cwd=tmp_path, env={"PROPFEE_BUSY_TIMEOUT": "30"}
+    )
+    assert writer.wait() == 0
+    assert result.returncode == 0, result.stderr
+    (kept,) = (tmp_path / "backups").glob("*before-restore-damaged.db")
+    with sqlite3.connect(kept) as old:  # what the writer committed is in the kept copy
+        assert (
+            old.execute(
+                "SELECT count(*) FROM meta WHERE key = 'written-during-restore'"
+            ).fetchone()[0]
+            == 1
+        )
+    assert propfee("check", db_path=estate, cwd=tmp_path).returncode == 0
+
+
+def test_a_restore_never_replaces_a_file_that_is_not_a_database(estate, tmp_path):
+    copy = tmp_path / "copy.db"
+    assert propfee("backup", str(copy), db_path=estate, cwd=tmp_path).returncode == 0
+    notes = tmp_path / "notes.txt"
+    notes.write_text("不是数据库\n", encoding="utf-8")
+    result = propfee("restore", str(copy), db_path=notes, cwd=tmp_path)
+    assert result.returncode == 1 and "not an SQLite database" in result.stderr
+    assert notes.read_text(encoding="utf-8") == "不是数据库\n"
+
+
+def test_a_restore_over_a_damaged_database_behind_a_link_replaces_the_file(estate, tmp_path):
+    copy = tmp_path / "copy.db"
+    assert propfee("backup", str(copy), db_path=estate, cwd=tmp_path).returncode == 0
+    damage_an_index(estate)
+    link = tmp_path / "link.db"
+    link.symlink_to(estate)
+    result = propfee("restore", str(copy), db_path=link, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink()
+    assert propfee("check", db_path=estate, cwd=tmp_path).returncode == 0
