@@ -225,15 +225,16 @@ def verify(conn: sqlite3.Connection) -> list[str]:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         return ["the audit trail (table audit) is missing"] if version >= AUDIT_SCHEMA else []
     problems = []
-    triggers = {
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
-        )
-    }
+    triggers = dict(
+        conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+        ).fetchall()
+    )
     for trigger in ("audit_no_update", "audit_no_delete"):
         if trigger not in triggers:
             problems.append(f"the trigger {trigger} that keeps the trail append-only is missing")
+        elif "RAISE" not in str(triggers[trigger]).upper():
+            problems.append(f"the trigger {trigger} no longer refuses changes to the trail")
     expected_id, previous = 1, GENESIS
     for row in conn.execute(
         "SELECT id, at, operator, command, args, changes, prev_hash, hash FROM audit ORDER BY id"
@@ -255,7 +256,7 @@ def verify(conn: sqlite3.Connection) -> list[str]:
     head = conn.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
     last = f"{expected_id - 1} {previous}"
     if head is not None and head[0] != last:
-        newest = head[0].split(" ")[0]
+        newest = str(head[0]).split(" ")[0]
         problems.append(
             f"the newest entries are missing or changed: the trail ends at row "
             f"{expected_id - 1}, its last recorded entry is row {newest}"

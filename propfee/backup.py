@@ -48,6 +48,7 @@ class RestoreResult:
     schema_from: int
     schema: int
     counts: dict[str, int]
+    other_database: bool = False  # the backup was made from another database (estate)
 
 
 def folder_for(db_path: Path, folder: str = "backups") -> Path:
@@ -137,8 +138,8 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
         problems = [row[0] for row in dst.execute("PRAGMA integrity_check")]
         if problems != ["ok"]:
             raise DatabaseError(
-                f"{source}: the database is damaged ({problems[0]}); no backup was made — "
-                "restore an earlier backup"
+                f"{source}: the database is damaged ({first_problem(problems)}); no backup "
+                "was made — restore an earlier backup"
             )
         schema = dst.execute("PRAGMA user_version").fetchone()[0]
         if schema == 0:
@@ -169,6 +170,13 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
                 conn.close()
         for leftover in (partial, Path(f"{partial}-journal")):
             leftover.unlink(missing_ok=True)
+
+
+def first_problem(problems: list[str]) -> str:
+    """One line of what integrity_check found (it can run to hundreds)."""
+    lines = [line.strip() for p in problems for line in str(p).splitlines() if "***" not in line]
+    more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
+    return (lines[0] if lines else "damaged") + more
 
 
 def _link_free(partial: Path, target: Path, numbered: bool) -> Path:
@@ -264,6 +272,7 @@ def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups
         if handle.read(16) != SQLITE_HEADER:
             raise DatabaseError(f"{source}: not an SQLite database; nothing was restored")
 
+    _remove_stale_scratch(db_path)
     scratch = db_path.with_name(f".{db_path.name}.restore-{os.getpid()}")
     try:
         fd = os.open(scratch, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
@@ -274,6 +283,12 @@ def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups
             shutil.copyfile(wal, f"{scratch}-wal")
         candidate = sqlite3.connect(scratch, isolation_level=None)
         try:
+            try:  # the id it was made with (an older backup has none: upgrading gives one)
+                theirs = candidate.execute(
+                    "SELECT value FROM meta WHERE key = 'database_id'"
+                ).fetchone()
+            except sqlite3.DatabaseError:
+                theirs = None
             schema_from, counts = _vet(candidate, source, db, ledger, migrations)
             candidate.execute("PRAGMA journal_mode = DELETE").fetchone()
         finally:
@@ -300,7 +315,9 @@ def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups
             _record(db_path, source, safety, at, identity)
         else:
             safety = _replace_live(db_path, scratch, source, at, folder)
-        return RestoreResult(source, safety, schema_from, migrations.SCHEMA_VERSION, counts)
+        ours = database_id(safety) if safety is not None else None
+        other = bool(theirs and ours and theirs[0] != ours)
+        return RestoreResult(source, safety, schema_from, migrations.SCHEMA_VERSION, counts, other)
     except sqlite3.Error as exc:
         raise DatabaseError(f"{source}: cannot be restored ({exc}); nothing was changed") from None
     except OSError as exc:
@@ -336,6 +353,22 @@ def _record(
         conn.close()
 
 
+def _remove_stale_scratch(db_path: Path) -> None:
+    """A restore killed half-way leaves its private copy beside the database: remove those
+    whose process is gone."""
+    for leftover in db_path.parent.glob(f".{db_path.name}.restore-*"):
+        match = re.match(r"\d+", leftover.name.rsplit(".restore-", 1)[-1])
+        if match is None:
+            continue
+        pid = match.group(0)
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass  # alive, or not ours to ask about
+
+
 def _vet(candidate: sqlite3.Connection, source: Path, db, ledger, migrations):
     """Refuse a candidate that is damaged, foreign, too new or inconsistent; upgrade an
     older one (on the private copy). Returns its schema version and a few counts."""
@@ -345,7 +378,7 @@ def _vet(candidate: sqlite3.Connection, source: Path, db, ledger, migrations):
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{refuse} — the file is damaged ({exc})") from None
     if problems != ["ok"]:
-        raise DatabaseError(f"{refuse} — it fails its integrity check: {problems[0]}")
+        raise DatabaseError(f"{refuse} — it fails its integrity check: {first_problem(problems)}")
     schema_from = candidate.execute("PRAGMA user_version").fetchone()[0]
     if schema_from == 0:
         raise DatabaseError(f"{refuse} — it is not a propfee database (no propfee schema)")

@@ -261,6 +261,11 @@ def mask_phone(phone: str) -> str:
     """``13812341234`` -> ``138****1234``; landlines keep area code and last three digits."""
     if not phone or is_masked(phone):
         return phone
+    digits = re.sub(r"[\s\-－.．()（）]", "", phone)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if _MOBILE.match(digits):  # a mobile written with dashes or spaces is still a mobile
+        return f"{digits[:3]}****{digits[-4:]}"
     if _MOBILE.match(phone):
         return f"{phone[:3]}****{phone[-4:]}"
     phone, _, extension = phone.partition("转")
@@ -277,11 +282,14 @@ def mask_phones(value: str) -> str:
     return "/".join(mask_phone(p) for p in value.split("/")) if value else ""
 
 
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－．（）\u3000", "0123456789+-.() ")
+_SEP = r"[ \-.]?"
 _MOBILE_IN_TEXT = re.compile(
-    r"(?<![\d+])((?:\+|00)?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)"
+    r"(?<![\d+])((?:\+|00)?86[ -]?)?\(?(1[3-9]\d)\)?" + _SEP + r"(\d{4})" + _SEP + r"(\d{4})(?!\d)"
 )
-_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6}) ?(\d{4} ?\d{4}) ?(\d{3}[\dXx])(?![\dA-Za-z])")
+# 1381-234-5678 and the like: eleven digits in other groupings
+_MOBILE_GROUPED = re.compile(r"(?<![\d+])(1[3-9]\d)(\d)[ \-.](\d{3})[ \-.](\d{4})(?!\d)")
+_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})[ \-]?(\d{4} ?\d{4})[ \-]?(\d{3}[\dXx])(?!\d)")
 _OLD_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{3})(?!\d)")
 
 
@@ -290,9 +298,10 @@ def mask_in_text(value: object) -> object:
     18- or 15-digit ID numbers inside free text, masked as the columns are."""
     if not isinstance(value, str) or not value:
         return value
-    if any(c in value for c in "０１２３４５６７８９"):
+    if any(c in value for c in "０１２３４５６７８９－．（）\u3000"):
         value = value.translate(_FULL_WIDTH_DIGITS)
     value = _MOBILE_IN_TEXT.sub(lambda m: f"{m[1] or ''}{m[2]}****{m[4]}", value)
+    value = _MOBILE_GROUPED.sub(lambda m: f"{m[1]}****{m[4]}", value)
     value = _ID_IN_TEXT.sub(lambda m: f"{m[1]}********{m[3][-4:]}", value)
     return _OLD_ID_IN_TEXT.sub(lambda m: f"{m[1]}******{m[3]}", value)
 

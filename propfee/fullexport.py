@@ -219,6 +219,7 @@ def export_all(
         result.csv_folder.mkdir(exist_ok=True)
         for done in staged_csv.iterdir():
             os.replace(done, result.csv_folder / done.name)
+        os.chmod(tmp, 0o600)  # like the CSVs: personal data, for its owner only
         os.replace(tmp, result.workbook)
     except OSError as exc:
         raise PropfeeError(

@@ -465,6 +465,16 @@ def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
         cwd=tmp_path,
     )
     assert piped.returncode == 0 and piped.stdout.startswith("code,")
+    daily = tmp_path / "日结" / "2026-12-01.csv"
+    size = daily.stat().st_size
+    subprocess.run(
+        f"{sys.executable} -m propfee report daily --date 2026-12-01 --format csv >> '{daily}'",
+        shell=True,
+        env=env,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert daily.read_bytes()[size:].startswith(b"receipt")  # appended: no second BOM
     assert {op for op, *_ in trail(db_path)[before:]} == {"cron"}
     assert {cmd for _, cmd, *_ in trail(db_path)[before:]} >= {"bill", "remind"}
 
@@ -708,7 +718,17 @@ def test_numbers_in_free_text_are_masked_however_written():
         "交易单号4200001234567890123456789012": "交易单号4200001234567890123456789012",
         "收据 2026-000123 金额 450.00": "收据 2026-000123 金额 450.00",
     }
+    cases |= {
+        "138－1234－5678": "138****5678",
+        "138 1234 5678 或 1381-234-5678 或 (138)1234-5678": "138****5678 或 138****5678 或 "
+        "138****5678",
+        "110101-19900307-4514": "110101********4514",
+    }
     assert {text: mask_in_text(text) for text in cases} == cases
+    from propfee.cells import mask_phone
+
+    assert mask_phone("138-1234-5678") == "138****5678"
+    assert mask_phone("0931-8123456") == "0931-****456"
 
 
 def test_the_upgrade_backup_goes_to_the_settings_folder(cli, db_path, tmp_path):
@@ -716,3 +736,30 @@ def test_the_upgrade_backup_goes_to_the_settings_folder(cli, db_path, tmp_path):
     (tmp_path / "propfee.toml").write_text('[backup]\nfolder = "备份"\n', encoding="utf-8")
     assert cli("units", "list").exit_code == 0
     assert list((tmp_path / "备份").glob("propfee-*-before-upgrade-from-schema-1.db"))
+
+
+def test_restoring_another_estates_backup_warns(cli, tmp_path):
+    paths = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        path = tmp_path / name / "propfee.db"
+        db.connect(path).close()
+        paths.append(path)
+    assert cli("backup", str(tmp_path / "b.db"), db=paths[1]).exit_code == 0
+    assert cli("backup", str(tmp_path / "a.db"), db=paths[0]).exit_code == 0
+    own = cli("restore", str(tmp_path / "a.db"), db=paths[0])
+    assert own.exit_code == 0 and "another database" not in own.stderr
+    other = cli("restore", str(tmp_path / "b.db"), db=paths[0])
+    assert other.exit_code == 0 and "another database" in other.stderr
+
+
+def test_check_notices_a_disarmed_trigger(billed, db_path):
+    raw = sqlite3.connect(db_path)
+    raw.execute("DROP TRIGGER audit_no_update")
+    raw.execute("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT 1; END")
+    raw.execute("UPDATE meta SET value = x'00ff' WHERE key = 'audit_head'")
+    raw.commit()
+    raw.close()
+    result = billed("check")
+    assert result.exit_code == 1 and "no longer refuses" in result.stderr
+    assert "internal error" not in result.stderr

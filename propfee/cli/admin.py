@@ -96,6 +96,11 @@ def restore(
     done = backups.restore(env.db_path, file, at=now(), folder=env.settings.backup.folder)
     if done.safety_copy is not None:
         env.info(f"the database as it was is kept in {done.safety_copy}")
+    if done.other_database:
+        env.warn(
+            f"{file} was backed up from another database (another estate?); it replaced "
+            f"{env.db_path} all the same — restore {done.safety_copy} to undo"
+        )
     upgraded = (
         f", upgraded from schema {done.schema_from}" if done.schema_from < done.schema else ""
     )

@@ -297,7 +297,7 @@ def bom_for_excel() -> None:
         info = os.fstat(sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         return  # not a real file (a test's captured output)
-    if stat.S_ISREG(info.st_mode) and sys.stdout.tell() == 0:
+    if stat.S_ISREG(info.st_mode) and info.st_size == 0 and sys.stdout.tell() == 0:
         sys.stdout.write("\ufeff")
 
 
