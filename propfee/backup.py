@@ -257,7 +257,7 @@ def prune(db_path: Path, folder: Path, keep: int, *, spare: Path | None = None) 
 
 def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups") -> RestoreResult:
     """Replace the database with ``source`` after checking it; see the module notes."""
-    from propfee import db, ledger, migrations
+    from propfee import migrations
 
     db_path, source = Path(db_path), Path(source)
     if not source.is_file():
@@ -275,48 +275,17 @@ def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups
     _remove_stale_scratch(db_path)
     scratch = db_path.with_name(f".{db_path.name}.restore-{os.getpid()}")
     try:
-        fd = os.open(scratch, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-        os.close(fd)
-        shutil.copyfile(source, scratch)
-        wal = Path(f"{source}-wal")
-        if wal.is_file():
-            shutil.copyfile(wal, f"{scratch}-wal")
-        candidate = sqlite3.connect(scratch, isolation_level=None)
-        try:
-            try:  # the id it was made with (an older backup has none: upgrading gives one)
-                theirs = candidate.execute(
-                    "SELECT value FROM meta WHERE key = 'database_id'"
-                ).fetchone()
-            except sqlite3.DatabaseError:
-                theirs = None
-            schema_from, counts = _vet(candidate, source, db, ledger, migrations)
-            candidate.execute("PRAGMA journal_mode = DELETE").fetchone()
-        finally:
-            candidate.close()
+        theirs, schema_from, counts = _prepare(source, scratch)
         if not db_path.exists() or db_path.stat().st_size == 0:
             safety = None
             _move_into_place(scratch, db_path)
             _record(db_path, source, safety, at)
         elif not _healthy(db_path):
-            with db_path.open("rb") as handle:
-                if handle.read(16) != SQLITE_HEADER:
-                    raise DatabaseError(
-                        f"{db_path}: not an SQLite database — is --db right? Nothing was "
-                        "restored (move the file away to restore into its place)"
-                    )
-            identity = database_id(db_path)
-            holder = _hold_damaged(db_path)
-            try:
-                safety = _keep_as_it_is(db_path, folder, at)
-                _move_into_place(scratch, db_path)
-            finally:
-                if holder is not None:
-                    holder.close()
-            _record(db_path, source, safety, at, identity)
+            safety = _replace_damaged(db_path, scratch, source, at, folder)
         else:
             safety = _replace_live(db_path, scratch, source, at, folder)
         ours = database_id(safety) if safety is not None else None
-        other = bool(theirs and ours and theirs[0] != ours)
+        other = bool(theirs and ours and theirs != ours)
         return RestoreResult(source, safety, schema_from, migrations.SCHEMA_VERSION, counts, other)
     except sqlite3.Error as exc:
         raise DatabaseError(f"{source}: cannot be restored ({exc}); nothing was changed") from None
@@ -332,6 +301,49 @@ def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups
             Path(f"{scratch}-journal"),
         ):
             leftover.unlink(missing_ok=True)
+
+
+def _prepare(source: Path, scratch: Path) -> tuple[str | None, int, dict[str, int]]:
+    """Copy the candidate to ``scratch`` and vet it there (upgrading an older one). Returns
+    the id it was made with (None for a backup older than ids), its schema version and a
+    few counts."""
+    fd = os.open(scratch, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    os.close(fd)
+    shutil.copyfile(source, scratch)
+    wal = Path(f"{source}-wal")
+    if wal.is_file():
+        shutil.copyfile(wal, f"{scratch}-wal")
+    candidate = sqlite3.connect(scratch, isolation_level=None)
+    try:
+        try:
+            row = candidate.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        schema_from, counts = _vet(candidate, source)
+        candidate.execute("PRAGMA journal_mode = DELETE").fetchone()
+    finally:
+        candidate.close()
+    return (row[0] if row else None), schema_from, counts
+
+
+def _replace_damaged(db_path: Path, scratch: Path, source: Path, at: datetime, folder: str):
+    """Keep a damaged current database as it is and put the candidate in its place."""
+    with db_path.open("rb") as handle:
+        if handle.read(16) != SQLITE_HEADER:
+            raise DatabaseError(
+                f"{db_path}: not an SQLite database — is --db right? Nothing was restored "
+                "(move the file away to restore into its place)"
+            )
+    identity = database_id(db_path)
+    holder = _hold_damaged(db_path)
+    try:
+        safety = _keep_as_it_is(db_path, folder, at)
+        _move_into_place(scratch, db_path)
+    finally:
+        if holder is not None:
+            holder.close()
+    _record(db_path, source, safety, at, identity)
+    return safety
 
 
 def _record(
@@ -369,9 +381,11 @@ def _remove_stale_scratch(db_path: Path) -> None:
             pass  # alive, or not ours to ask about
 
 
-def _vet(candidate: sqlite3.Connection, source: Path, db, ledger, migrations):
+def _vet(candidate: sqlite3.Connection, source: Path) -> tuple[int, dict[str, int]]:
     """Refuse a candidate that is damaged, foreign, too new or inconsistent; upgrade an
     older one (on the private copy). Returns its schema version and a few counts."""
+    from propfee import ledger, migrations
+
     refuse = f"{source}: refused, nothing was restored"
     try:
         problems = [row[0] for row in candidate.execute("PRAGMA integrity_check")]
