@@ -158,7 +158,8 @@ def begin(conn: sqlite3.Connection) -> Snapshot | None:
 
 
 def now() -> datetime:
-    """The running command's clock (pinned in tests), else the machine's."""
+    """The running command's clock (the CLI's, pinned in tests); a library call outside any
+    command stamps with the machine's."""
     clock = _clock.get()
     return clock() if clock is not None else datetime.now()
 
@@ -301,9 +302,11 @@ def entries(
     until: date | None = None,
     operator: str | None = None,
     command: str | None = None,
+    mask: bool = False,
 ) -> list[Entry]:
     """The trail, oldest first, filtered; ``command`` matches a whole command or its group
-    (``fees`` matches ``fees add``)."""
+    (``fees`` matches ``fees add``). With ``mask``, phone and ID numbers in the arguments
+    are masked."""
     if not has_trail(conn):
         return []
     where, params = [], []
@@ -323,9 +326,20 @@ def entries(
     if where:
         sql += " WHERE " + " AND ".join(where)
     return [
-        Entry(number, at, who, what, _loads(args), _loads(changes))
+        Entry(
+            number, at, who, what, _masked(_loads(args)) if mask else _loads(args), _loads(changes)
+        )
         for number, at, who, what, args, changes in conn.execute(sql + " ORDER BY id", params)
     ]
+
+
+def _masked(args: dict[str, Any]) -> dict[str, Any]:
+    from propfee.cells import mask_in_text
+
+    return {
+        k: [mask_in_text(x) for x in v] if isinstance(v, list) else mask_in_text(v)
+        for k, v in args.items()
+    }
 
 
 def _loads(text: str) -> dict[str, Any]:

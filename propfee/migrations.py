@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from propfee.errors import DatabaseError
@@ -531,7 +530,9 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
                     "CREATE TABLE IF NOT EXISTS _migrations ("
                     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
                 )
-            now = datetime.now().isoformat(sep=" ", timespec="seconds")
+            from propfee import audit
+
+            now = audit.stamp(audit.now())  # the running command's clock
             for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
                 step(conn)
                 conn.execute(

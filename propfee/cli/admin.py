@@ -140,7 +140,6 @@ def audit_log(
     import json
 
     from propfee import audit
-    from propfee.cells import mask_in_text
 
     env = open_env(db, config)
     found = audit.entries(
@@ -149,15 +148,8 @@ def audit_log(
         until=parse_day(until, option="--until") if until else None,
         operator=operator,
         command=command,
+        mask=not no_mask,
     )
-
-    def shown(args: dict) -> dict:
-        if no_mask:
-            return args
-        return {
-            k: [mask_in_text(x) for x in v] if isinstance(v, list) else mask_in_text(v)
-            for k, v in args.items()
-        }
 
     rows = [
         {
@@ -165,9 +157,7 @@ def audit_log(
             "at": e.at,
             "operator": e.operator,
             "command": e.command,
-            "args": shown(e.args)
-            if fmt is Format.json
-            else json.dumps(shown(e.args), ensure_ascii=False),
+            "args": e.args if fmt is Format.json else json.dumps(e.args, ensure_ascii=False),
             "changes": e.changes if fmt is Format.json else e.summary(),
         }
         for e in found
