@@ -133,7 +133,7 @@ def job_floor(path: str, db_path: str) -> None:
     any importer can do."""
     import python_calamine
 
-    from propfee import db
+    from propfee.store import db
 
     with open(path, "rb") as handle:
         sheet = python_calamine.CalamineWorkbook.from_filelike(handle).get_sheet_by_index(0)
@@ -688,7 +688,7 @@ def main() -> None:
     during = backup_during_bill(propfee, copy(), work, args.units)
 
     # arrears: 24 months of history over every unit, about a fifth of them behind
-    from propfee.migrations import SCHEMA_VERSION
+    from propfee.store.migrations import SCHEMA_VERSION
 
     history_db = CACHE / f"history-{args.units}-schema{SCHEMA_VERSION}.db"
     if not history_db.exists():

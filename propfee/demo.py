@@ -6,11 +6,12 @@ import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from importlib import resources
 from pathlib import Path
 
-from propfee import db, roster
-from propfee.errors import PropfeeError
+from propfee import roster
+from propfee.core.errors import PropfeeError
+from propfee.files.shipped import shipped_dir
+from propfee.store import db
 
 DEMO_SETTINGS = """\
 # Settings for the demo estate. Every key is optional; see the README.
@@ -90,8 +91,8 @@ class DemoReport:
 
 
 def sample_file(name: str) -> Path:
-    """A file shipped in propfee/sample_data (works from a wheel install too)."""
-    path = Path(str(resources.files("propfee") / "sample_data" / name))
+    """A file shipped in sample_data/ (works from a wheel install too)."""
+    path = shipped_dir("sample_data") / name
     if not path.is_file():
         raise PropfeeError(f"sample data {name} is missing from this installation")
     return path
@@ -140,7 +141,9 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
 
 def _bill_a_year(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:
     """Publish the demo's fee standards and bill the twelve months up to ``as_of``."""
-    from propfee import billing, fees, notices, periods
+    from propfee import billing
+    from propfee.billing import fees, notices
+    from propfee.core import periods
 
     this_month = periods.month_start(as_of)
     first = periods.add_months(this_month, -11)
@@ -188,7 +191,8 @@ def _collect(conn, result: DemoReport, settings, *, as_of: date, now: datetime) 
     import random
     from datetime import timedelta
 
-    from propfee import ledger, periods, statements
+    from propfee.core import periods
+    from propfee.payments import ledger, reconciliation
 
     rng = random.Random(as_of.toordinal())
     habits = _pay_the_year(conn, settings, as_of=as_of, now=now, rng=rng)
@@ -234,7 +238,7 @@ def _collect(conn, result: DemoReport, settings, *, as_of: date, now: datetime) 
     ]
     path.write_text("\ufeff" + "\n".join(header + lines) + "\n", encoding="utf-8")
     result.statement = path
-    result.reconciled = statements.reconcile(
+    result.reconciled = reconciliation.reconcile(
         conn, path, profile=None, as_of=as_of, now=now, settings=settings
     )
     with db.transaction(conn):
@@ -257,7 +261,7 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
     """Staff log a service dispute and a promise to pay, then the day's reminders go out."""
     from datetime import time, timedelta
 
-    from propfee import arrears, dunning
+    from propfee.collection import arrears, dunning
 
     # last month's run: some of its letters were signed for three days later
     now = max(now, datetime.combine(as_of, time(23, 59)))
@@ -303,7 +307,7 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
                 staff="王强",
             )
         if len(long_overdue) > 1:  # hardship: the owner signs a plan to pay in three
-            from propfee import plans
+            from propfee.collection import plans
 
             plans.create(
                 conn,
@@ -366,7 +370,7 @@ def _calls_with_reasons(conn, settings, rows, *, as_of: date, now: datetime) -> 
     paid: the reasons the collection report and the overdue list break arrears down by."""
     from datetime import time, timedelta
 
-    from propfee import dunning
+    from propfee.collection import dunning
 
     for row, (outcome, reason, note) in zip(rows[1::3], _CALLS * 3, strict=False):
         dunning.add_contact(
@@ -389,7 +393,7 @@ def _complaints(conn, settings, rows, *, as_of: date, now: datetime) -> list[str
     arrears out of the letters."""
     from datetime import time, timedelta
 
-    from propfee import complaints
+    from propfee.service import complaints
 
     units = [
         r[0] for r in conn.execute("SELECT code FROM unit WHERE kind = 'residential' ORDER BY id")
@@ -462,7 +466,8 @@ def _pay_the_year(conn, settings, *, as_of: date, now: datetime, rng) -> dict[st
     this year. Returns each unit's habit."""
     from datetime import timedelta
 
-    from propfee import ledger, periods
+    from propfee.core import periods
+    from propfee.payments import ledger
 
     this_month = periods.month_start(as_of).strftime("%Y-%m")
     by_unit: dict[str, list[tuple[str, int, str]]] = {}
@@ -520,7 +525,8 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
 
     from openpyxl import load_workbook
 
-    from propfee import arrears, surveys
+    from propfee.collection import arrears
+    from propfee.insight import surveys
 
     held_on = as_of - timedelta(days=5)
     now = max(now, datetime.combine(as_of, time(23, 59)))

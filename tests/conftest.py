@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from propfee import db, dunning, ledger
 from propfee.cli import app
+from propfee.collection import dunning
 from propfee.config import DEFAULTS
-from propfee.db import transaction
+from propfee.payments import ledger
+from propfee.store import db
+from propfee.store.db import transaction
 
 AS_OF = date(2026, 11, 15)
 NOW = datetime(2026, 11, 15, 9, 30, 0)
@@ -223,7 +225,7 @@ def add_fee(
     **extra,
 ):
     """Add a fee item and (unless publish_on is None) publish it."""
-    from propfee import fees
+    from propfee.billing import fees
     from propfee.config import DEFAULTS
 
     with db.transaction(conn):
@@ -293,7 +295,7 @@ def bills(conn, code=None):
 
 @pytest.fixture
 def estate3(conn, tmp_path):
-    """Three homes billed for October and November 2026, for reconciling statements."""
+    """Three homes billed for October and November 2026, for reconciling reconciliation."""
     estate(
         conn,
         tmp_path,
@@ -310,9 +312,9 @@ def estate3(conn, tmp_path):
 
 def reconcile(conn, path, profile=None, **kwargs):
     """Reconcile a statement file as of 2026-12-01."""
-    from propfee import statements
+    from propfee.payments import reconciliation
 
-    return statements.reconcile(
+    return reconciliation.reconcile(
         conn, path, profile=profile, as_of=date(2026, 12, 1), now=NOW, settings=DEFAULTS, **kwargs
     )
 

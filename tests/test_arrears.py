@@ -7,8 +7,9 @@ from datetime import date, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from propfee import arrears, ledger
+from propfee.collection import arrears
 from propfee.config import DEFAULTS
+from propfee.payments import ledger
 
 from conftest import MONTHS, add_fee, contact, estate, home, pay, run
 
@@ -197,7 +198,7 @@ def test_overdue_buckets_sum_to_what_is_owed_as_of_the_day(
 ):
     """For any payments on any days, each row's buckets add up to its outstanding, and the
     outstanding is the bills due before the day less what was paid by then."""
-    from propfee import db
+    from propfee.store import db
 
     folder = tmp_path_factory.mktemp("prop")
     conn = db.connect(folder / "p.db")

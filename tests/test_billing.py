@@ -5,11 +5,12 @@ from datetime import date, datetime
 
 import pytest
 
-from propfee import billing, fees, roster
+from propfee import billing, roster
+from propfee.billing import fees
 from propfee.config import DEFAULTS, Billing
-from propfee.db import transaction
-from propfee.errors import InvalidValue, PropfeeError
-from propfee.ledger import unit_bills
+from propfee.core.errors import InvalidValue, PropfeeError
+from propfee.payments.ledger import unit_bills
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, bills, dump, estate, home, run, write_csv
 
@@ -463,7 +464,7 @@ def test_dates_are_iso_and_the_clock_is_passed_in(conn, tmp_path):
 
 
 def test_a_sale_recorded_after_billing_is_rebilled_to_the_buyer(conn, tmp_path):
-    from propfee import ledger
+    from propfee.payments import ledger
 
     estate(conn, tmp_path, [home("1-1-103", area="100")])
     add_fee(conn)
@@ -510,7 +511,7 @@ def test_a_sale_recorded_after_billing_is_rebilled_to_the_buyer(conn, tmp_path):
 
 
 def test_rebilling_refuses_to_take_paid_days_off_a_bill(conn, tmp_path):
-    from propfee import ledger
+    from propfee.payments import ledger
 
     estate(conn, tmp_path, [home("1-1-103", area="100")])
     add_fee(conn)

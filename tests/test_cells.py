@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from propfee import cells
-from propfee.errors import InvalidValue
+from propfee.core.errors import InvalidValue
+from propfee.files import cells
 
 from conftest import valid_id
 

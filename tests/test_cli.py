@@ -6,8 +6,9 @@ import subprocess
 import sys
 from datetime import date
 
-from propfee import db, roster
+from propfee import roster
 from propfee.cli import app
+from propfee.store import db
 
 from conftest import dump, write_xlsx
 
@@ -248,7 +249,7 @@ def test_demo_refuses_a_real_database(runner, tmp_path):
 
 def test_settings_file_with_a_typo_is_an_error(tmp_path):
     from propfee.config import load_settings
-    from propfee.errors import ConfigError
+    from propfee.core.errors import ConfigError
 
     good = tmp_path / "good.toml"
     good.write_text('[estate]\ncompany = "兰州翠湖物业"\n', encoding="utf-8")

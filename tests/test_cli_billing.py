@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from propfee import db
-from propfee.ledger import unit_bills
+from propfee.payments.ledger import unit_bills
+from propfee.store import db
 
 from conftest import PROP_FEE, bills, dump, write_csv
 

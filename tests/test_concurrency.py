@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from propfee import db, roster
+from propfee import roster
+from propfee.store import db
 
 from conftest import write_csv
 

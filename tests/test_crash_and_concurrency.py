@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from statement_samples import wechat_bill
 
-from propfee import db, ledger
+from propfee.payments import ledger
+from propfee.store import db
 
 from conftest import PROP_FEE, propfee_process, write_csv
 

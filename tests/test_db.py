@@ -5,8 +5,8 @@ import stat
 import pytest
 import sqlite_utils
 
-from propfee import db, migrations
-from propfee.errors import DatabaseError
+from propfee.core.errors import DatabaseError
+from propfee.store import db, migrations
 
 
 def test_a_blank_database_is_created_and_migrated(db_path):

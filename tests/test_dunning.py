@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from propfee import arrears, dunning
+from propfee.collection import arrears, dunning
 from propfee.config import DEFAULTS
-from propfee.db import transaction
+from propfee.store.db import transaction
 
 from conftest import NOW, contact, pay
 

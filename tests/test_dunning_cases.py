@@ -8,10 +8,12 @@ from datetime import date, datetime, time
 
 import pytest
 
-from propfee import arrears, dunning, fees, roster
+from propfee import roster
+from propfee.billing import fees
+from propfee.collection import arrears, dunning
 from propfee.config import DEFAULTS
-from propfee.db import transaction
-from propfee.errors import InvalidValue, PropfeeError
+from propfee.core.errors import InvalidValue, PropfeeError
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, contact, estate, home, pay, run, write_csv
 
@@ -192,7 +194,7 @@ def test_contact_add_refuses_contradictions(history, cli):
 )
 def test_dunning_settings_are_checked(tmp_path, line, message):
     from propfee.config import load_settings
-    from propfee.errors import ConfigError
+    from propfee.core.errors import ConfigError
 
     toml = tmp_path / "propfee.toml"
     toml.write_text(f"[dunning]\n{line}\n", encoding="utf-8")

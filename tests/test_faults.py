@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from propfee import db, ledger
+from propfee.payments import ledger
+from propfee.store import db
 
 from conftest import PROP_FEE, dump, propfee_process, write_csv
 

@@ -11,10 +11,10 @@ from decimal import Decimal
 
 import pytest
 
-from propfee import latefee
+from propfee.collection import latefee
 from propfee.config import DEFAULTS, LateFee
-from propfee.db import transaction
-from propfee.errors import PropfeeError
+from propfee.core.errors import PropfeeError
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, estate, home, pay, run
 
@@ -64,7 +64,7 @@ def test_no_clause_no_late_fee_anywhere(owing, cli, tmp_path):
     assert refused.exit_code == 1 and "no late-fee clause" in refused.stderr
     from datetime import time
 
-    from propfee import dunning
+    from propfee.collection import dunning
 
     with transaction(owing):
         dunning.remind(
@@ -190,7 +190,7 @@ def test_the_latefee_command_shows_clause_loss_and_ceiling(owing, cli, tmp_path)
 def test_the_letter_states_the_late_fee_when_the_contract_has_a_clause(owing, tmp_path):
     from datetime import time
 
-    from propfee import dunning
+    from propfee.collection import dunning
 
     with transaction(owing):
         dunning.remind(
@@ -217,7 +217,7 @@ def test_the_letter_states_the_late_fee_when_the_contract_has_a_clause(owing, tm
 )
 def test_a_bad_clause_setting_names_the_key(tmp_path, key, value, message):
     from propfee.config import load_settings
-    from propfee.errors import ConfigError
+    from propfee.core.errors import ConfigError
 
     toml = tmp_path / "propfee.toml"
     toml.write_text(f"[late_fee]\n{key} = {value}\n", encoding="utf-8")
@@ -254,7 +254,7 @@ def test_a_late_fee_posted_beyond_what_accrued_is_shown_and_warned_of(owing, cli
 
 
 def test_a_posted_late_fee_is_a_debt_from_the_day_it_is_posted(owing):
-    from propfee import ledger
+    from propfee.payments import ledger
 
     with transaction(owing):
         latefee.post(owing, "1-101", as_of=AS_OF, now=NOW, settings=clause())

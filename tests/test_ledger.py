@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
-from propfee import ledger
 from propfee.config import DEFAULTS
-from propfee.db import transaction
-from propfee.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.payments import ledger
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, estate, home, run, settings_replace
 

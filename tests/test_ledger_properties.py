@@ -10,9 +10,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from propfee import billing, db, fees, ledger, periods
+from propfee import billing
+from propfee.billing import fees
 from propfee.config import DEFAULTS
-from propfee.errors import PropfeeError
+from propfee.core import periods
+from propfee.core.errors import PropfeeError
+from propfee.payments import ledger
+from propfee.store import db
 
 NOW = datetime(2026, 1, 1, 9, 0)
 UNITS = ("1-1-101", "1-1-102", "2-1-201")

@@ -1,11 +1,11 @@
 """LEGAL.md rules that can be checked on everything propfee ships."""
 
 import re
-from importlib import resources
 
 import pytest
 
-from propfee.render import template_names
+from propfee.files.render import template_names
+from propfee.files.shipped import shipped_dir
 
 # LEGAL rule 1: never threaten (or model) cutting water, power, heating or gas, or restricting
 # lifts, access cards or parking to force payment (民法典 第944条 第3款).
@@ -23,7 +23,7 @@ WRONG_TERMS = re.compile(r"滞纳金")
 
 
 def shipped_templates():
-    root = resources.files("propfee") / "templates"
+    root = shipped_dir("templates")
     return [(name, (root / name).read_text(encoding="utf-8")) for name in template_names()]
 
 

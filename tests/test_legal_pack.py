@@ -6,9 +6,9 @@ from datetime import date, datetime, time
 
 from openpyxl import load_workbook
 
-from propfee import dunning
+from propfee.collection import dunning
 from propfee.config import DEFAULTS, LateFee
-from propfee.db import transaction
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, contact, estate, home, pay, run, valid_id
 
@@ -110,8 +110,8 @@ def test_the_pack_refuses_a_folder_with_other_files(conn, tmp_path, cli):
 def test_the_pack_splits_the_late_fee_and_keeps_the_zip_private(conn, tmp_path):
     import os
 
-    from propfee import latefee
-    from propfee.legalpack import build
+    from propfee.collection import latefee
+    from propfee.collection.legalpack import build
 
     estate(conn, tmp_path, [home("1-101", area="100", owner="张三", phone="13800000001")])
     add_fee(conn, "MGMT", price="1000", basis="fixed")
@@ -127,7 +127,7 @@ def test_the_pack_splits_the_late_fee_and_keeps_the_zip_private(conn, tmp_path):
     assert os.stat(pack.zip_path).st_mode & 0o777 == 0o600
     import pytest
 
-    from propfee.errors import PropfeeError
+    from propfee.core.errors import PropfeeError
 
     (tmp_path / "q").mkdir()
     (tmp_path / "q.zip").write_bytes(b"x")

@@ -5,10 +5,10 @@ from datetime import date
 import pytest
 from test_billing import add_fee, bills, estate, home, run
 
-from propfee import history, meters
+from propfee.billing import history, meters
 from propfee.config import DEFAULTS
-from propfee.errors import FileFormatError, RowErrors
-from propfee.ledger import unit_bills
+from propfee.core.errors import FileFormatError, RowErrors
+from propfee.payments.ledger import unit_bills
 
 from conftest import NOW, dump, write_csv, write_xlsx
 

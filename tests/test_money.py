@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from propfee.errors import InvalidValue
-from propfee.money import (
+from propfee.core.errors import InvalidValue
+from propfee.core.money import (
     D,
     decimal_str,
     excel_float_text,

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from propfee import audit, backup, db, ledger, migrations
-from propfee.errors import DatabaseError, PropfeeError
+from propfee.core.errors import DatabaseError, PropfeeError
+from propfee.payments import ledger
+from propfee.store import audit, backup, db, migrations
 
 from conftest import CLI_NOW, PROP_FEE, dump, estate, home, write_csv
 
@@ -485,7 +486,7 @@ def test_the_streaming_workbook_reads_back_in_openpyxl_and_calamine(tmp_path):
     from openpyxl import load_workbook
     from python_calamine import CalamineWorkbook
 
-    from propfee import xlsxstream
+    from propfee.files import xlsxstream
 
     path = tmp_path / "t.xlsx"
     rows = [
@@ -705,7 +706,7 @@ def test_a_restore_keeps_the_database_id(billed, db_path, tmp_path):
 
 
 def test_numbers_in_free_text_are_masked_however_written():
-    from propfee.cells import mask_in_text
+    from propfee.files.cells import mask_in_text
 
     cases = {
         "业主13812345678来电": "业主138****5678来电",
@@ -725,7 +726,7 @@ def test_numbers_in_free_text_are_masked_however_written():
         "110101-19900307-4514": "110101********4514",
     }
     assert {text: mask_in_text(text) for text in cases} == cases
-    from propfee.cells import mask_phone
+    from propfee.files.cells import mask_phone
 
     assert mask_phone("138-1234-5678") == "138****5678"
     assert mask_phone("0931-8123456") == "0931-****456"

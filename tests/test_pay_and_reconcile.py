@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from statement_samples import wechat_bill
 
-from propfee import ledger, statements
 from propfee.config import DEFAULTS
-from propfee.db import transaction
-from propfee.errors import PropfeeError, RowErrors
+from propfee.core.errors import PropfeeError, RowErrors
+from propfee.payments import ledger, reconciliation
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, dump, estate, home, reconcile, run
 
@@ -212,7 +212,7 @@ def bank_csv(path, lines):
 
 
 def test_a_bank_serial_that_repeats_is_never_dropped(estate3, tmp_path, conn):
-    bank = statements.load_profile("bank")
+    bank = reconciliation.load_profile("bank")
     reconcile(
         conn,
         bank_csv(tmp_path / "a.csv", [("20261121", "000123", "1234.56", "姚", "1-1-1002")]),
@@ -317,7 +317,7 @@ def test_a_bank_statement_with_a_date_and_a_time_column(estate3, tmp_path, conn,
             [datetime(2026, 11, 21), "11:15:02", "代发工资", 850, None, 1, "工资户", "11月工资", "B2"],
         ],
     )  # fmt: skip
-    report = reconcile(conn, path, statements.load_profile("bank"))
+    report = reconcile(conn, path, reconciliation.load_profile("bank"))
     assert [(u, line.amount_fen, line.day) for line, u, _ in report.recorded] == [
         ("2-1-502", 339840, date(2026, 11, 21))
     ]
@@ -325,18 +325,18 @@ def test_a_bank_statement_with_a_date_and_a_time_column(estate3, tmp_path, conn,
 
 
 def test_a_statement_without_a_usable_header_names_what_is_missing(estate3, tmp_path, conn):
-    from propfee.errors import FileFormatError
+    from propfee.core.errors import FileFormatError
 
     path = tmp_path / "x.csv"
     path.write_text("日期,摘要,流水号\n2026-11-01,x,1\n", encoding="utf-8")
     with pytest.raises(FileFormatError) as caught:
-        reconcile(conn, path, statements.load_profile("bank"))
+        reconcile(conn, path, reconciliation.load_profile("bank"))
     message = str(caught.value)
     assert "no amount" in message and "日期, 摘要, 流水号" in message
     assert "give --profile bank" not in message
     path.write_text("日期,金额,摘要\n2026-11-01,1.00,x\n", encoding="utf-8")
     with pytest.raises(FileFormatError, match=r"no transaction-number column.*日期, 金额, 摘要"):
-        reconcile(conn, path, statements.load_profile("bank"))
+        reconcile(conn, path, reconciliation.load_profile("bank"))
 
 
 # ---------------------------------------------------------------- B7: a forced profile that does not fit
@@ -344,22 +344,22 @@ def test_a_statement_without_a_usable_header_names_what_is_missing(estate3, tmp_
 
 @pytest.mark.parametrize("forced", ["alipay", "bank"])
 def test_a_forced_profile_that_contradicts_the_export_is_refused(estate3, tmp_path, conn, forced):
-    from propfee.errors import FileFormatError
+    from propfee.core.errors import FileFormatError
 
     path = wechat_bill(tmp_path / "w.csv", [line("2026-11-15", "张三", "1-1-1001", "400.00", "T1")])
     reconcile(conn, path)
     before = payments(conn)
     with pytest.raises(FileFormatError, match=r"WeChat Pay export.*--profile auto"):
-        reconcile(conn, path, statements.load_profile(forced))
+        reconcile(conn, path, reconciliation.load_profile(forced))
     assert payments(conn) == before
-    assert reconcile(conn, path, statements.load_profile("wechat")).already == 1
+    assert reconcile(conn, path, reconciliation.load_profile("wechat")).already == 1
 
 
 def test_a_bank_memo_naming_wechat_does_not_make_it_a_wechat_export(estate3, tmp_path, conn):
     path = bank_csv(
         tmp_path / "b.csv", [("20261121", "000123", "100.00", "微信支付", "微信转账 1-1-1001")]
     )
-    report = reconcile(conn, path, statements.load_profile("bank"))
+    report = reconcile(conn, path, reconciliation.load_profile("bank"))
     assert report.channel == "bank" and len(report.recorded) == 1
 
 
@@ -537,7 +537,7 @@ def test_reverse_suggests_applying_the_credit_left(estate3, cli):
 
 def test_rebill_names_the_receipt_to_reverse(conn, tmp_path):
     from propfee import billing, roster
-    from propfee.errors import PropfeeError
+    from propfee.core.errors import PropfeeError
 
     from conftest import write_csv
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from propfee import arrears, dunning, limitation, plans
+from propfee.collection import arrears, dunning, limitation, plans
 from propfee.config import DEFAULTS
-from propfee.db import transaction
-from propfee.errors import InvalidValue
+from propfee.core.errors import InvalidValue
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, contact, estate, home, pay, run
 

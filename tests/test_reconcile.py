@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 from statement_samples import alipay_old, bank_xlsx, wechat_bill, wechat_merchant
 
-from propfee import ledger, statements
-from propfee.errors import FileFormatError, RowErrors
+from propfee.core.errors import FileFormatError, RowErrors
+from propfee.payments import ledger, reconciliation
 
 from conftest import dump, reconcile
 
@@ -141,7 +141,7 @@ def test_confirming_lines_and_the_review_file_round_trip(estate3, tmp_path):
     path = wechat_bill(tmp_path / "w.csv", WECHAT_LINES)
     first = reconcile(estate3, path)
     review = tmp_path / "review.csv"
-    statements.write_review(first, review)
+    reconciliation.write_review(first, review)
     text = review.read_text(encoding="utf-8-sig")
     assert "王老板" in text and "房号" in text.splitlines()[0]
     filled = text.replace('"\n', '"\n').splitlines()
@@ -275,7 +275,7 @@ def test_a_bank_statement_with_a_profile(estate3, tmp_path):
     )
     with pytest.raises(FileFormatError, match="--profile bank"):
         reconcile(estate3, path)
-    report = reconcile(estate3, path, statements.load_profile("bank"))
+    report = reconcile(estate3, path, reconciliation.load_profile("bank"))
     assert [(unit, line.amount_fen) for line, unit, _ in report.recorded] == [
         ("2-1-502", 120000),
         ("1-1-1001", 40000),
@@ -287,18 +287,18 @@ def test_a_bank_statement_with_a_profile(estate3, tmp_path):
         'ref = "交易流水号"\n[format]\nskip = ["^合计"]\n',
         encoding="utf-8",
     )
-    assert statements.load_profile(str(profile)).name == "兰州银行"
+    assert reconciliation.load_profile(str(profile)).name == "兰州银行"
 
 
 def test_codes_in_memos():
     known = {"1-1-1001", "1-1-10", "2-1-502", "A座-1201", "P-001"}
-    assert statements.codes_in("1-1-1001物业费", known) == ["1-1-1001"]
-    assert statements.codes_in("１－１－１００１ 十一月", known) == ["1-1-1001"]
-    assert statements.codes_in("1栋1单元1001室", known) == ["1-1-1001"]
-    assert statements.codes_in("A座-1201 11月", known) == ["A座-1201"]
-    assert statements.codes_in("车位P-001", known) == ["P-001"]
-    assert statements.codes_in("房号1001", known) == []
-    assert statements.codes_in("1-1-1001 2-1-502", known) == ["1-1-1001", "2-1-502"]
+    assert reconciliation.codes_in("1-1-1001物业费", known) == ["1-1-1001"]
+    assert reconciliation.codes_in("１－１－１００１ 十一月", known) == ["1-1-1001"]
+    assert reconciliation.codes_in("1栋1单元1001室", known) == ["1-1-1001"]
+    assert reconciliation.codes_in("A座-1201 11月", known) == ["A座-1201"]
+    assert reconciliation.codes_in("车位P-001", known) == ["P-001"]
+    assert reconciliation.codes_in("房号1001", known) == []
+    assert reconciliation.codes_in("1-1-1001 2-1-502", known) == ["1-1-1001", "2-1-502"]
 
 
 def test_dry_run_and_json_from_the_command_line(estate3, cli, tmp_path, db_path):

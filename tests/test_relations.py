@@ -7,10 +7,12 @@ from datetime import date, datetime
 
 import pytest
 
-from propfee import arrears, complaints, workdays
+from propfee.collection import arrears
 from propfee.config import DEFAULTS, Complaints
-from propfee.db import transaction
-from propfee.errors import InvalidValue, PropfeeError
+from propfee.core import workdays
+from propfee.core.errors import InvalidValue, PropfeeError
+from propfee.service import complaints
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, estate, home, run, valid_id
 
@@ -270,7 +272,7 @@ def test_owner_profile_tags_and_care_list(conn, tmp_path, cli):
 
 
 def test_the_legal_pack_lists_the_unit_s_cases(estate_with_cases, tmp_path):
-    from propfee.legalpack import build
+    from propfee.collection.legalpack import build
 
     with transaction(estate_with_cases):
         complaints.add(
@@ -288,7 +290,7 @@ def test_the_legal_pack_lists_the_unit_s_cases(estate_with_cases, tmp_path):
 
 def test_bad_complaint_settings_name_the_key(tmp_path):
     from propfee.config import load_settings
-    from propfee.errors import ConfigError
+    from propfee.core.errors import ConfigError
 
     toml = tmp_path / "propfee.toml"
     toml.write_text('[complaints.deadlines]\nnormal = "three days"\n', encoding="utf-8")

@@ -9,9 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from propfee import billing, ledger, reports
+from propfee import billing
 from propfee.config import DEFAULTS
-from propfee.db import transaction
+from propfee.insight import reports
+from propfee.payments import ledger
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, contact, estate, home, pay, run
 
@@ -227,7 +229,7 @@ def test_a_range_of_months(month):
 
 
 def test_late_fees_are_left_out_unless_asked(month):
-    from propfee.latefee import _late_fee_item
+    from propfee.collection.latefee import _late_fee_item
 
     with transaction(month):
         item = _late_fee_item(month, "2026-11-15 00:00:00")
@@ -266,7 +268,7 @@ def test_percent_rounds_half_up_exactly():
 
 
 def test_bad_requests(month):
-    from propfee.errors import InvalidValue
+    from propfee.core.errors import InvalidValue
 
     with pytest.raises(InvalidValue, match="before --from"):
         reports.collection(month, first=NOV, last=date(2026, 10, 1), as_of=AS_OF)
@@ -392,9 +394,9 @@ def test_cli_refuses_bad_options(month, cli, tmp_path):
 
 
 def test_the_demo_prints_the_collection_report_of_its_last_month(runner, tmp_path):
-    from propfee import db
     from propfee.cli import app
     from propfee.cli.reports import rate_text
+    from propfee.store import db
 
     folder = tmp_path / "demo"
     result = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
@@ -519,7 +521,7 @@ def test_bills_of_a_cycle_not_begun_are_not_due_yet(month, cli):
 def test_a_bill_counts_from_the_day_its_cycle_begins(month):
     """A bill whose cycle starts inside the month (here a late fee posted for 11-15) is due
     from that day, not before."""
-    from propfee.latefee import _late_fee_item
+    from propfee.collection.latefee import _late_fee_item
 
     with transaction(month):
         item = _late_fee_item(month, "2026-11-15 00:00:00")
@@ -737,9 +739,9 @@ def stir(conn) -> None:
     ],
 )
 def test_the_demo_agrees_with_a_bill_by_bill_sum(runner, tmp_path, first, last, day):
-    from propfee import db
     from propfee.cli import app
-    from propfee.periods import month_end, parse_period
+    from propfee.core.periods import month_end, parse_period
+    from propfee.store import db
 
     folder = tmp_path / "demo"
     assert (

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from propfee import roster
-from propfee.errors import FileFormatError, RowErrors
+from propfee.core.errors import FileFormatError, RowErrors
 
 from conftest import AS_OF, NOW, dump, valid_id, write_csv, write_xlsx
 
@@ -146,11 +146,11 @@ def test_masked_export_does_not_import_as_new_data(conn, messy, tmp_path):
     roster.export_units(conn, out, mask=True)
     fresh = roster.read_roster(out)
     other = tmp_path / "other.db"
-    from propfee import db
+    from propfee.store import db
 
     other_conn = db.connect(other)
     with pytest.raises(RowErrors, match="bad row") as caught:
-        from propfee.db import transaction
+        from propfee.store.db import transaction
 
         with transaction(other_conn):
             roster.apply_roster(other_conn, fresh, as_of=AS_OF, now=NOW)

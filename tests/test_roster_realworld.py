@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from propfee import roster
-from propfee.errors import RowErrors
+from propfee.core.errors import RowErrors
 
 from conftest import AS_OF, NOW, dump, valid_id, write_csv, write_xlsx
 

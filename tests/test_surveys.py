@@ -7,10 +7,11 @@ from datetime import date, datetime
 
 import pytest
 
-from propfee import complaints, surveys
 from propfee.config import DEFAULTS, Survey
-from propfee.db import transaction
-from propfee.errors import ConfigError, FileFormatError, InvalidValue, RowErrors
+from propfee.core.errors import ConfigError, FileFormatError, InvalidValue, RowErrors
+from propfee.insight import surveys
+from propfee.service import complaints
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, dump, estate, home, pay, run, write_csv, write_xlsx
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from propfee import fees
+from propfee.billing import fees
+from propfee.billing.notices import write_notices
 from propfee.config import DEFAULTS, Estate
-from propfee.db import transaction
-from propfee.notices import write_notices
-from propfee.render import render, template_names
+from propfee.files.render import render, template_names
+from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, estate, home, run
 
@@ -114,7 +114,7 @@ def test_the_notice_shows_basis_arrears_and_how_to_pay(billed, tmp_path):
 
 
 def test_templates_are_sandboxed_and_strict(tmp_path):
-    from propfee.errors import PropfeeError
+    from propfee.core.errors import PropfeeError
 
     folder = tmp_path / "mine" / "zh"
     folder.mkdir(parents=True)
@@ -161,8 +161,8 @@ def test_a_publication_names_what_the_law_asks(conn):
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_receipt_and_statement(billed, language):
-    from propfee import ledger
-    from propfee.money import chinese_amount
+    from propfee.core.money import chinese_amount
+    from propfee.payments import ledger
 
     with transaction(billed):
         payment = ledger.record_payment(
@@ -198,7 +198,7 @@ def test_receipt_and_statement(billed, language):
 def test_dunning_templates(history, tmp_path, language):
     """Messages, call script, letter (HTML and the logged text), thank-you and notice board,
     rendered over the hand-computed history (see conftest)."""
-    from propfee import arrears, dunning
+    from propfee.collection import arrears, dunning
 
     from conftest import pay
 
@@ -254,7 +254,7 @@ def test_dunning_templates(history, tmp_path, language):
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_legal_pack_cover(history, tmp_path, language):
-    from propfee.legalpack import build
+    from propfee.collection.legalpack import build
 
     settings = dataclasses.replace(SETTINGS, language=language)
     with transaction(history):
@@ -266,6 +266,6 @@ def test_legal_pack_cover(history, tmp_path, language):
 
 
 def dunning_run(conn, day):
-    from propfee import dunning
+    from propfee.collection import dunning
 
     return dunning.remind(conn, as_of=day, at=time(10), now=NOW, settings=SETTINGS, out_dir=None)

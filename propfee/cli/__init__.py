@@ -13,7 +13,7 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from propfee.errors import PropfeeError
+from propfee.core.errors import PropfeeError
 
 
 class PropfeeGroup(TyperGroup):
@@ -36,7 +36,7 @@ class PropfeeGroup(TyperGroup):
         except sqlite3.Error as exc:
             if debug_enabled():
                 raise
-            from propfee.db import last_opened, translate
+            from propfee.store.db import last_opened, translate
 
             error = translate(exc, last_opened())
             if not isinstance(error, PropfeeError):

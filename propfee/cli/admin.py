@@ -57,8 +57,8 @@ def backup(
 
     Example: propfee backup --keep 14
     """
-    from propfee import backup as backups
-    from propfee.errors import PropfeeError
+    from propfee.core.errors import PropfeeError
+    from propfee.store import backup as backups
 
     env = open_env(db, config, quiet)
     rules = env.settings.backup
@@ -90,7 +90,7 @@ def restore(
 
     Example: propfee restore backups/propfee-20261123-020000.db
     """
-    from propfee import backup as backups
+    from propfee.store import backup as backups
 
     env = open_env(db, config, quiet)
     done = backups.restore(env.db_path, file, at=now(), folder=env.settings.backup.folder)
@@ -139,7 +139,7 @@ def audit_log(
     """
     import json
 
-    from propfee import audit
+    from propfee.store import audit
 
     env = open_env(db, config)
     found = audit.entries(
@@ -194,7 +194,7 @@ def export_all(
 
     Example: propfee export-all 全量导出 --mask
     """
-    from propfee import fullexport
+    from propfee.insight import fullexport
 
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)

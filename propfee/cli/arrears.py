@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from propfee import arrears, cells, dunning
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -25,9 +24,11 @@ from propfee.cli.common import (
     parse_day,
     write_json,
 )
-from propfee.db import transaction
-from propfee.errors import InvalidValue
-from propfee.money import decimal_str, format_money
+from propfee.collection import arrears, dunning
+from propfee.core.errors import InvalidValue
+from propfee.core.money import decimal_str, format_money
+from propfee.files import cells
+from propfee.store.db import transaction
 
 contact_app = typer.Typer(
     help="The contact log: calls, visits, messages, letters.", no_args_is_help=True
@@ -234,12 +235,12 @@ def overdue(
 
 
 def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
-    from propfee.export import check_output
+    from propfee.files.writers import check_output
 
     check_output(out, "--out")
     from decimal import Decimal
 
-    from propfee.export import write_table
+    from propfee.files.writers import write_table
 
     headers = [
         "房号",
@@ -301,7 +302,7 @@ def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
 
 
 def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask: bool) -> None:
-    from propfee import limitation
+    from propfee.collection import limitation
 
     if within < 0:
         raise InvalidValue("--within must not be negative")
@@ -332,7 +333,7 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
     if out is not None:
         from decimal import Decimal
 
-        from propfee.export import write_table
+        from propfee.files.writers import write_table
 
         write_table(
             out,
@@ -398,7 +399,7 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
 
 
 def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
-    from propfee.export import check_output
+    from propfee.files.writers import check_output
 
     if out is not None:
         check_output(out, "--out")
@@ -409,8 +410,8 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
     ]
     if out is not None:
         if out.suffix.lower() == ".html":
-            from propfee.export import write_text
-            from propfee.render import render
+            from propfee.files.render import render
+            from propfee.files.writers import write_text
 
             write_text(
                 out,
@@ -424,7 +425,7 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
         else:
             from decimal import Decimal
 
-            from propfee.export import write_table
+            from propfee.files.writers import write_table
 
             write_table(
                 out,
@@ -475,7 +476,7 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
     if out is not None:
         from decimal import Decimal
 
-        from propfee.export import write_table
+        from propfee.files.writers import write_table
 
         write_table(
             out,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from propfee import billing, periods
+from propfee import billing
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -24,8 +24,9 @@ from propfee.cli.common import (
     parse_day,
     write_json,
 )
-from propfee.db import transaction
-from propfee.money import decimal_str, format_money, parse_money
+from propfee.core import periods
+from propfee.core.money import decimal_str, format_money, parse_money
+from propfee.store.db import transaction
 
 readings_app = typer.Typer(help="Meter readings for metered fee items.", no_args_is_help=True)
 
@@ -105,7 +106,7 @@ def bill(
         report.dry_run = dry_run
         written = None
         if notices_dir is not None and report.bill_ids and not dry_run:
-            from propfee.notices import write_notices
+            from propfee.billing.notices import write_notices
 
             written = write_notices(
                 conn,
@@ -192,7 +193,7 @@ def bill(
 def _created_bills(conn, bill_ids: list[int]) -> list[dict]:
     if not bill_ids:
         return []
-    from propfee.billing import bills_between
+    from propfee.billing.bills import bills_between
 
     rows = bills_between(conn, min(bill_ids), max(bill_ids))
     return [
@@ -280,7 +281,7 @@ def notices(
 
     Example: propfee notices --period 2026-11 --out 通知单
     """
-    from propfee.notices import write_notices
+    from propfee.billing.notices import write_notices
 
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
@@ -321,7 +322,7 @@ def readings_import(
 
     Example: propfee readings import 2026-11抄表.xlsx
     """
-    from propfee.meters import import_readings
+    from propfee.billing.meters import import_readings
 
     env = open_env(db, config, quiet)
     report = import_readings(
@@ -350,7 +351,7 @@ def import_history(
 
     Example: propfee import-history 历史欠费.xlsx --dry-run
     """
-    from propfee.history import import_history as run
+    from propfee.billing.history import import_history as run
 
     env = open_env(db, config, quiet)
     report = run(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from propfee.cli.common import AsOfOpt, QuietOpt, now, open_env, parse_day
-from propfee.money import format_money
+from propfee.core.money import format_money
 
 
 def register(app: typer.Typer) -> None:
@@ -112,7 +112,7 @@ def demo(
 
 def _survey_lines(env, survey, folder: Path) -> None:
     """A few lines on the year's satisfaction survey."""
-    from propfee.surveys import fmt, percent
+    from propfee.insight.surveys import fmt, percent
 
     s = survey.survey
     weakest = survey.dimensions[0]

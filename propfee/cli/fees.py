@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from propfee import fees
+from propfee.billing import fees
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -21,9 +21,9 @@ from propfee.cli.common import (
     open_env,
     parse_day,
 )
-from propfee.db import transaction
-from propfee.periods import CYCLE_LABELS
-from propfee.roster import kind_label
+from propfee.core.periods import CYCLE_LABELS
+from propfee.roster.units import kind_label
+from propfee.store.db import transaction
 
 fees_app = typer.Typer(
     help="Fee standards (收费标准): items, prices, publication.", no_args_is_help=True

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from propfee import ledger
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -22,9 +21,10 @@ from propfee.cli.common import (
     parse_day,
     write_json,
 )
-from propfee.db import transaction
-from propfee.errors import InvalidValue
-from propfee.money import chinese_amount, decimal_str, format_money, parse_money
+from propfee.core.errors import InvalidValue
+from propfee.core.money import chinese_amount, decimal_str, format_money, parse_money
+from propfee.payments import ledger
+from propfee.store.db import transaction
 
 report_app = typer.Typer(
     help="Reports: the daily close, the collection rate.", no_args_is_help=True
@@ -116,8 +116,8 @@ def pay(
 
     Example: propfee pay 1-1-1001 450.00 --channel wechat --ref 4200001234202611150001 --cashier 李娜
     """
-    from propfee.export import check_output, write_text
-    from propfee.render import render, require
+    from propfee.files.render import render, require
+    from propfee.files.writers import check_output, write_text
 
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
@@ -265,7 +265,7 @@ def statement(
 
     Example: propfee statement 1-1-1001 --from 2026-01-01 --out 对账单.xlsx
     """
-    from propfee.export import check_output
+    from propfee.files.writers import check_output
 
     env = open_env(db, config)
     if out is not None:
@@ -354,8 +354,8 @@ def statement(
 def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:
     from decimal import Decimal
 
-    from propfee.export import write_table, write_text
-    from propfee.render import render
+    from propfee.files.render import render
+    from propfee.files.writers import write_table, write_text
 
     if out.suffix.lower() == ".html":
         write_text(
@@ -570,15 +570,15 @@ def reconcile(
 
     Example: propfee reconcile 微信支付账单(20261101-20261130).csv --review-out 待确认.csv
     """
-    from propfee import statements
+    from propfee.payments import reconciliation
 
     env = open_env(db, config, quiet)
-    chosen = statements.parse_confirm(confirm or [])
-    selected = statements.load_profile(profile, beside=env.db_path.parent)
+    chosen = reconciliation.parse_confirm(confirm or [])
+    selected = reconciliation.load_profile(profile, beside=env.db_path.parent)
     conn = env.connect(dry_run=dry_run, create=False)
     env.backup_first("reconcile", dry_run=dry_run)
     with env.progress(f"reconciling {file.name}") as tick:
-        report = statements.reconcile(
+        report = reconciliation.reconcile(
             conn,
             file,
             profile=selected,

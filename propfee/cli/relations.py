@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from propfee import cells
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -25,9 +24,10 @@ from propfee.cli.common import (
     parse_day,
     write_json,
 )
-from propfee.db import transaction
-from propfee.errors import InvalidValue
-from propfee.money import decimal_str, format_money
+from propfee.core.errors import InvalidValue
+from propfee.core.money import decimal_str, format_money
+from propfee.files import cells
+from propfee.store.db import transaction
 
 owners_app = typer.Typer(help="Owner profiles, tags and the care list.", no_args_is_help=True)
 complain_app = typer.Typer(
@@ -74,8 +74,9 @@ def owners_show(
 
     Example: propfee owners show 1-1-1001
     """
-    from propfee import arrears, dunning, owners
-    from propfee.complaints import STATES
+    from propfee.collection import arrears, dunning
+    from propfee.service import owners
+    from propfee.service.complaints import STATES
 
     env = open_env(db, config)
     conn = env.connect(create=False)
@@ -187,7 +188,7 @@ def owners_tag(
 
     Example: propfee owners tag 1-1-1001 --add elderly --add 独居
     """
-    from propfee import owners
+    from propfee.service import owners
 
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
@@ -214,7 +215,7 @@ def owners_care(
 
     Example: propfee owners care --month 2026-12
     """
-    from propfee import owners
+    from propfee.service import owners
 
     env = open_env(db, config)
     year, number = _month(month)
@@ -233,7 +234,7 @@ def owners_care(
         for line in lines
     ]
     if out is not None:
-        from propfee.export import write_table
+        from propfee.files.writers import write_table
 
         write_table(
             out,
@@ -287,7 +288,7 @@ def _month(value: str | None) -> tuple[int, int]:
 
 
 def _show_case(env, case, fmt: Format, *, approximate: bool = False) -> None:
-    from propfee.complaints import CATEGORIES, KINDS, STATES
+    from propfee.service.complaints import CATEGORIES, KINDS, STATES
 
     if fmt is Format.json:
         write_json(_case_json(case))
@@ -425,7 +426,7 @@ def complain_add(
 
     Example: propfee complain add 1-1-1001 --kind request --category 维修 --priority normal --description "卫生间漏水"
     """
-    from propfee import complaints
+    from propfee.service import complaints
 
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
@@ -483,8 +484,8 @@ def complain_list(
 
     Example: propfee complain list --overdue --out 超期工单.xlsx
     """
-    from propfee import complaints
-    from propfee.complaints import STATES
+    from propfee.service import complaints
+    from propfee.service.complaints import STATES
 
     env = open_env(db, config)
     when = _when(at)
@@ -498,7 +499,7 @@ def complain_list(
         awaiting_visit=awaiting_visit,
     )
     if out is not None:
-        from propfee.export import write_table
+        from propfee.files.writers import write_table
 
         write_table(
             out,
@@ -592,14 +593,14 @@ def complain_show(
 
     Example: propfee complain show TS2026-0001
     """
-    from propfee import complaints
+    from propfee.service import complaints
 
     env = open_env(db, config)
     _show_case(env, complaints.load(env.connect(create=False), number), fmt)
 
 
 def _change(action: str, number: str, fmt: Format, db, config, quiet, **values) -> None:
-    from propfee import complaints
+    from propfee.service import complaints
 
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
@@ -611,7 +612,7 @@ def _change(action: str, number: str, fmt: Format, db, config, quiet, **values) 
     if fmt is Format.json:
         write_json(_case_json(case))
         return
-    from propfee.complaints import STATES
+    from propfee.service.complaints import STATES
 
     env.result(
         f"{case.number}: {STATES[case.state]}"
@@ -769,7 +770,7 @@ def complain_report(
 
     Example: propfee complain report --from 2026-01-01 --to 2026-12-31
     """
-    from propfee import complaints
+    from propfee.service import complaints
 
     env = open_env(db, config)
     result = complaints.report(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from propfee import cells, roster
+from propfee import roster
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -25,8 +25,9 @@ from propfee.cli.common import (
     show_row_errors,
     write_json,
 )
-from propfee.errors import PropfeeError, RowError, RowErrors
-from propfee.money import decimal_str, format_money, hundredths_str
+from propfee.core.errors import PropfeeError, RowError, RowErrors
+from propfee.core.money import decimal_str, format_money, hundredths_str
+from propfee.files import cells
 
 _EMPTY_REPORT = {"added": 0, "updated": 0, "unchanged": 0}
 
@@ -262,7 +263,7 @@ def units_show(
         }
         for h in detail.history
     ]
-    from propfee.ledger import unit_bills, unit_id_of
+    from propfee.payments.ledger import unit_bills, unit_id_of
 
     unit_id = unit_id_of(env.connect(), detail.unit.code)
     bills = [
@@ -285,7 +286,7 @@ def units_show(
         }
         for b in unit_bills(env.connect(), unit_id)
     ]
-    from propfee.ledger import credit_of
+    from propfee.payments.ledger import credit_of
 
     day = parse_day(as_of).isoformat()
     lines = unit_bills(env.connect(), unit_id)

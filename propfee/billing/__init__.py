@@ -1,0 +1,13 @@
+"""Billing: fee standards and their publication (明码标价), the bill run, adjustments, meter
+readings, opening balances and bill notices."""
+
+from propfee.billing.bills import (
+    ADJUSTMENT_KINDS,
+    adjust,
+    all_billed,
+    months_to_bill,
+    rebill,
+    run_bills,
+)
+
+__all__ = ["ADJUSTMENT_KINDS", "adjust", "all_billed", "months_to_bill", "rebill", "run_bills"]

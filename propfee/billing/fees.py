@@ -1,0 +1,390 @@
+"""Fee standards (收费标准): fee items, their price history, and publication (明码标价).
+
+A fee item says what is charged (物业服务费, 停车服务费 …), on what basis (per ㎡ of billing
+area, a fixed amount per unit, metered usage, or once), to which kinds of unit, in which
+cycle and when it falls due. Its prices form a history: each takes effect from a date, and
+old bills keep the price they were made with. A price may be billed only once it has been
+published (LEGAL rule 8); a change should be published at least a month before it applies.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.money import parse_price, price_str
+from propfee.core.periods import CYCLE_MONTHS, add_months
+
+BASES = {"area": "按建筑面积", "fixed": "按户/个定额", "metered": "按用量", "one_off": "一次性"}
+DEFAULT_UNIT_LABELS = {
+    "area": "元/㎡·月",
+    "fixed": "元/户·月",
+    "metered": "元/单位用量",
+    "one_off": "元/次",
+}
+METERS = {"water": "水表", "electricity": "电表", "gas": "燃气表", "heat": "热表"}
+
+
+@dataclass(frozen=True)
+class Price:
+    price_x10000: int
+    effective_from: date
+    published_on: date | None
+
+    @property
+    def text(self) -> str:
+        return price_str(self.price_x10000)
+
+
+@dataclass(frozen=True)
+class FeeItem:
+    id: int
+    code: str
+    name: str
+    basis: str
+    cycle: str
+    kinds: tuple[str, ...]
+    buildings: tuple[str, ...]
+    units: tuple[str, ...]
+    due_day: int
+    meter: str
+    unit_label: str
+    price_type: str
+    services: str
+    position: int
+    prices: tuple[Price, ...] = field(default=())
+
+    @property
+    def months(self) -> int:
+        return CYCLE_MONTHS[self.cycle]
+
+    def price_on(self, day: date) -> Price | None:
+        """The price in effect on ``day`` by the fee standard (None before the first one)."""
+        found = None
+        for price in self.prices:
+            if price.effective_from <= day:
+                found = price
+        return found
+
+    def billable_on(self, day: date) -> Price | None:
+        """The price that may be charged for ``day``: the latest one in effect that had been
+        published by then. Until a change is published, the old price goes on (LEGAL 8)."""
+        found = None
+        for price in self.prices:
+            if (
+                price.effective_from <= day
+                and price.published_on is not None
+                and price.published_on <= day
+            ):
+                found = price
+        return found
+
+    def applies_to(self, kind: str, building: str, code: str) -> bool:
+        return (
+            kind in self.kinds
+            and (not self.buildings or building in self.buildings)
+            and (not self.units or code in self.units)
+        )
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v for v in value.split(",") if v)
+
+
+def load_items(conn: sqlite3.Connection, codes: list[str] | None = None) -> list[FeeItem]:
+    """Fee items in their order, each with its price history."""
+    prices: dict[int, list[Price]] = {}
+    for row in conn.execute(
+        "SELECT fee_item_id, price_x10000, effective_from, published_on FROM fee_price "
+        "ORDER BY fee_item_id, effective_from"
+    ):
+        prices.setdefault(row[0], []).append(
+            Price(
+                row[1], date.fromisoformat(row[2]), date.fromisoformat(row[3]) if row[3] else None
+            )
+        )
+    items = []
+    for row in conn.execute(
+        "SELECT id, code, name, basis, cycle, kinds, buildings, units, due_day, meter, "
+        "unit_label, price_type, services, position FROM fee_item WHERE code <> 'LATEFEE' "
+        "ORDER BY position, id"
+    ):  # the late-fee item is the contract's, never a posted fee standard
+        item = FeeItem(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            _split(row[5]),
+            _split(row[6]),
+            _split(row[7]),
+            row[8],
+            row[9],
+            row[10],
+            row[11],
+            row[12],
+            row[13],
+            tuple(prices.get(row[0], ())),
+        )
+        items.append(item)
+    if codes:
+        known = {item.code: item for item in items}
+        missing = [c for c in codes if c not in known]
+        if missing:
+            raise NotFound(f"no fee item {missing[0]!r} (see: propfee fees list)")
+        return [known[c] for c in codes]
+    return items
+
+
+def get_item(conn: sqlite3.Connection, code: str) -> FeeItem:
+    return load_items(conn, [code])[0]
+
+
+def add_item(
+    conn: sqlite3.Connection,
+    *,
+    code: str,
+    name: str,
+    basis: str,
+    price: str,
+    kinds: list[str],
+    cycle: str,
+    effective_from: date,
+    now: datetime,
+    due_day: int = 15,
+    buildings: list[str] = (),
+    units: list[str] = (),
+    meter: str = "",
+    unit_label: str = "",
+    price_type: str = "市场调节价",
+    services: str = "",
+) -> FeeItem:
+    """Define a fee item with its first price (not yet published)."""
+    from propfee.roster.units import resolve_kind
+
+    code = code.strip()
+    if not code or any(c.isspace() for c in code):
+        raise InvalidValue(f"fee item code {code!r} must be one word, e.g. PROP or PARK")
+    if code.upper() == "LATEFEE":
+        raise InvalidValue(
+            "LATEFEE is kept for late fees (propfee latefee post); choose another code"
+        )
+    if basis not in BASES:
+        raise InvalidValue(f"basis must be one of {', '.join(BASES)}")
+    if cycle not in CYCLE_MONTHS:
+        raise InvalidValue(f"cycle must be one of {', '.join(CYCLE_MONTHS)}")
+    if not 1 <= due_day <= 31:
+        raise InvalidValue("--due-day must be between 1 and 31")
+    if basis == "metered" and meter not in METERS:
+        raise InvalidValue(f"a metered item needs --meter ({', '.join(METERS)})")
+    kind_list = [resolve_kind(k) for k in kinds]
+    if not kind_list:
+        raise InvalidValue("--kinds names the kinds of unit the fee applies to")
+    if conn.execute("SELECT 1 FROM fee_item WHERE code = ?", (code,)).fetchone():
+        raise PropfeeError(
+            f"fee item {code} exists; change its price with: propfee fees "
+            f"set-price {code} --price P --from YYYY-MM-DD"
+        )
+    from propfee.files import cells
+
+    position = conn.execute("SELECT coalesce(max(position), 0) + 1 FROM fee_item").fetchone()[0]
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    cursor = conn.execute(
+        "INSERT INTO fee_item (code, name, basis, cycle, kinds, buildings, units, due_day, meter, "
+        "unit_label, price_type, services, position, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            code,
+            name.strip(),
+            basis,
+            cycle,
+            ",".join(dict.fromkeys(kind_list)),
+            ",".join(cells.building_part(b) for b in buildings),
+            ",".join(cells.unit_code(u) for u in units),
+            due_day,
+            meter,
+            unit_label or DEFAULT_UNIT_LABELS[basis],
+            price_type,
+            services,
+            position,
+            stamp,
+        ),
+    )
+    conn.execute(
+        "INSERT INTO fee_price (fee_item_id, price_x10000, effective_from, created_at) "
+        "VALUES (?, ?, ?, ?)",
+        (cursor.lastrowid, parse_price(price), effective_from.isoformat(), stamp),
+    )
+    return get_item(conn, code)
+
+
+def set_price(
+    conn: sqlite3.Connection, code: str, *, price: str, effective_from: date, now: datetime
+) -> tuple[FeeItem, Price]:
+    """A new price from a date. Bills already made keep their price; an unpublished price for
+    the same date may be corrected, a published one may not."""
+    item = get_item(conn, code)
+    value = parse_price(price)
+    existing = next((p for p in item.prices if p.effective_from == effective_from), None)
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    if existing is not None:
+        if existing.published_on is not None:
+            raise PropfeeError(
+                f"{code} already has a published price from {effective_from} "
+                f"(¥{existing.text}); a change needs a new date and a new publication"
+            )
+        conn.execute(
+            "UPDATE fee_price SET price_x10000 = ? WHERE fee_item_id = ? AND effective_from = ?",
+            (value, item.id, effective_from.isoformat()),
+        )
+    else:
+        billed = conn.execute(
+            "SELECT max(covers_to) FROM bill WHERE fee_item_id = ? AND opening = 0", (item.id,)
+        ).fetchone()[0]
+        if billed and effective_from.isoformat() <= billed:
+            raise PropfeeError(
+                f"{code} is already billed up to {billed}; a new price can take effect only "
+                "after that (bills keep their price; use propfee adjust for corrections)"
+            )
+        conn.execute(
+            "INSERT INTO fee_price (fee_item_id, price_x10000, effective_from, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (item.id, value, effective_from.isoformat(), stamp),
+        )
+    item = get_item(conn, code)
+    return item, next(p for p in item.prices if p.effective_from == effective_from)
+
+
+# ---------------------------------------------------------------- publication (明码标价)
+
+
+@dataclass
+class Publication:
+    id: int
+    published_on: date
+    prices: int  # prices newly marked published
+    html_path: Path | None
+    text_path: Path | None
+    warnings: list[str]
+
+
+def notice_context(items: list[FeeItem], settings, as_of: date) -> dict:
+    """What the fee-publication notice shows: every item with its current and coming prices."""
+    from propfee.roster.units import kind_label
+
+    rows = []
+    for item in items:
+        current = item.price_on(as_of)
+        coming = [p for p in item.prices if p.effective_from > as_of]
+        shown = ([current] if current else []) + coming
+        for price in shown:
+            rows.append(
+                {
+                    "code": item.code,
+                    "name": item.name,
+                    "basis": item.basis,
+                    "price": price.text,
+                    "unit_label": item.unit_label,
+                    "cycle": item.cycle,
+                    "kinds": [kind_label(k) for k in item.kinds],
+                    "kind_keys": list(item.kinds),
+                    "buildings": list(item.buildings),
+                    "units": list(item.units),
+                    "effective_from": price.effective_from.isoformat(),
+                    "price_type": item.price_type,
+                    "services": item.services,
+                    "due_day": item.due_day,
+                    "is_coming": price.effective_from > as_of,
+                }
+            )
+    billing = settings.billing
+    return {
+        "estate": settings.estate,
+        "published_on": as_of.isoformat(),
+        "rows": rows,
+        "owner_pays_from": billing.owner_pays_from,
+        "vacancy_percent": billing.vacancy_discount_percent,
+        "complaint_line": "12358",
+    }
+
+
+def publish(
+    conn: sqlite3.Connection,
+    *,
+    as_of: date,
+    now: datetime,
+    settings,
+    out_dir: Path | None,
+    language: str = "zh",
+) -> Publication:
+    """Render the fee-publication notice (HTML and text) and record every price it shows as
+    published on ``as_of``."""
+    from propfee.files.render import render
+
+    items = load_items(conn)
+    if not items:
+        raise PropfeeError("no fee items yet; add one with: propfee fees add CODE …")
+    context = notice_context(items, settings, as_of)
+    if not context["rows"]:
+        raise PropfeeError(f"no price is in effect on or after {as_of}")
+    text = render(settings, f"{language}/fee_notice.txt", context)
+    html = render(settings, f"{language}/fee_notice.html", context)
+    html_path = text_path = None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        html_path = out_dir / f"收费公示-{as_of.isoformat()}.html"
+        text_path = out_dir / f"收费公示-{as_of.isoformat()}.txt"
+        html_path.write_text(html, encoding="utf-8")
+        text_path.write_text(text, encoding="utf-8")
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    cursor = conn.execute(
+        "INSERT INTO publication (published_on, html_path, text_path, content, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (as_of.isoformat(), str(html_path or ""), str(text_path or ""), text, stamp),
+    )
+    shown = {(r["code"], r["effective_from"]) for r in context["rows"]}
+    marked = 0
+    warnings = []
+    for item in items:
+        for price in item.prices:
+            if (item.code, price.effective_from.isoformat()) not in shown:
+                continue
+            if price.published_on is None:
+                conn.execute(
+                    "UPDATE fee_price SET published_on = ?, publication_id = ? "
+                    "WHERE fee_item_id = ? AND effective_from = ?",
+                    (
+                        as_of.isoformat(),
+                        cursor.lastrowid,
+                        item.id,
+                        price.effective_from.isoformat(),
+                    ),
+                )
+                marked += 1
+                warning = short_notice_warning(item, price, as_of)
+                if warning:
+                    warnings.append(warning)
+    return Publication(cursor.lastrowid, as_of, marked, html_path, text_path, warnings)
+
+
+def short_notice_warning(item: FeeItem, price: Price, published_on: date) -> str:
+    """A change of price should be posted at least a month before it applies (LEGAL 8)."""
+    earlier = [p for p in item.prices if p.effective_from < price.effective_from]
+    if not earlier:
+        return ""  # the item's first price
+    if published_on > price.effective_from:
+        return (
+            f"{item.code} {item.name}: the new price ¥{price.text} from {price.effective_from} "
+            f"was published only on {published_on}; until then the previous price is billed "
+            "(a price change must be posted one month ahead)"
+        )
+    if price.effective_from < add_months(published_on, 1):
+        return (
+            f"{item.code} {item.name}: the new price ¥{price.text} from "
+            f"{price.effective_from} was published on {published_on}, less than a month "
+            "before it applies (a price change must be posted one month ahead)"
+        )
+    return ""

@@ -1,0 +1,212 @@
+"""Meter readings (抄表) for metered fee items: usage = this reading − the previous one.
+
+A reading lower than the previous one is refused unless its row marks a meter replacement
+(换表); the new meter then counts from its start reading (新表起始读数, default 0). The first
+reading of a meter is its baseline (usage 0) unless the row gives the previous reading
+(上次读数). Re-importing the same readings changes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from propfee.core.errors import InvalidValue, RowError, RowErrors
+from propfee.core.money import parse_decimal
+from propfee.files import cells
+from propfee.files.headers import norm_header
+from propfee.files.records import read_records
+
+FIELDS = {
+    "unit": ("房号", "房屋编号", "房间号", "户号", "房屋编码", "unit", "unit code"),
+    "meter": ("表类型", "表计类型", "仪表类型", "表具类型", "类型", "meter", "meter type"),
+    "read_on": ("抄表日期", "读数日期", "抄表时间", "日期", "read on", "date"),
+    "reading": ("本次读数", "本期读数", "本月读数", "读数", "止码", "表底数", "reading"),
+    "previous": ("上次读数", "上期读数", "上月读数", "起码", "previous reading"),
+    "replaced": ("换表", "是否换表", "换表标记", "replaced", "meter replaced"),
+    "start": ("新表起始读数", "新表底数", "新表起码", "start reading"),
+}
+METER_WORDS = {
+    **{norm_header(w): "water" for w in ("水表", "水", "冷水", "自来水", "water")},
+    **{norm_header(w): "electricity" for w in ("电表", "电", "电力", "electricity", "power")},
+    **{norm_header(w): "gas" for w in ("燃气表", "燃气", "气表", "天然气", "gas")},
+    **{norm_header(w): "heat" for w in ("热表", "热量表", "暖气", "heat")},
+}
+YES = {norm_header(w) for w in ("是", "y", "yes", "换表", "已换", "1", "true", "√", "✓")}
+
+
+@dataclass
+class ReadingsReport:
+    added: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    usage_x1000: dict[str, int] = field(default_factory=dict)  # meter -> total usage added
+
+
+def _reading(value: object, what: str) -> Decimal:
+    number = parse_decimal(value, places=3, what=what, marks=("吨", "度", "kwh", "kWh", "m³", "m3"))
+    return Decimal(format(number.normalize(), "f"))  # 112.750 -> 112.75, as written
+
+
+def import_readings(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    now: datetime,
+    meter: str | None = None,
+    dry_run: bool = False,
+) -> ReadingsReport:
+    """Read a readings file and record new readings, as one transaction."""
+    from propfee.store.db import transaction
+
+    rows, errors = _read(path, meter)
+    report = ReadingsReport()
+    with transaction(conn, dry_run=dry_run):
+        codes = dict(conn.execute("SELECT code, id FROM unit"))
+        last: dict[tuple[int, str], tuple[date, Decimal]] = {}
+        recorded: dict[tuple[int, str, str], str] = {}
+        for uid, kind, read_on, reading in conn.execute(
+            "SELECT unit_id, meter, read_on, reading FROM meter_reading ORDER BY read_on"
+        ):
+            last[(uid, kind)] = (date.fromisoformat(read_on), Decimal(reading))
+            recorded[(uid, kind, read_on)] = reading
+        stamp = now.isoformat(sep=" ", timespec="seconds")
+        new = []
+        for record, code, kind, read_on, reading, previous, replaced, start in sorted(
+            rows, key=lambda r: (r[1], r[2], r[3])
+        ):
+            uid = codes.get(code)
+            if uid is None:
+                errors.append(record.error(path.name, "unit", f"no unit {code!r} on record"))
+                continue
+            same_day = recorded.get((uid, kind, read_on.isoformat()))
+            if same_day is not None:
+                if Decimal(same_day) == reading:
+                    report.unchanged += 1
+                else:
+                    errors.append(
+                        record.error(
+                            path.name,
+                            "reading",
+                            f"a reading of {same_day} is already recorded for {read_on}",
+                        )
+                    )
+                continue
+            before = last.get((uid, kind))
+            if before is not None and before[0] > read_on:
+                errors.append(
+                    record.error(
+                        path.name,
+                        "read_on",
+                        f"a later reading ({before[0]}) "
+                        "is already recorded; import readings in date order",
+                    )
+                )
+                continue
+            base = before[1] if before is not None else previous
+            if replaced:
+                usage = reading - (start or Decimal(0))
+            elif base is None:
+                usage = Decimal(0)  # the meter's first reading: its baseline
+            elif reading < base:
+                errors.append(
+                    record.error(
+                        path.name,
+                        "reading",
+                        f"lower than the previous "
+                        f"reading {base}; mark the row 换表 if the meter was "
+                        "replaced",
+                    )
+                )
+                continue
+            else:
+                usage = reading - base
+            if usage < 0:
+                errors.append(
+                    record.error(path.name, "reading", "lower than the new meter's start reading")
+                )
+                continue
+            usage_x1000 = int(usage * 1000)
+            new.append(
+                (
+                    uid,
+                    kind,
+                    read_on.isoformat(),
+                    str(reading),
+                    usage_x1000,
+                    int(replaced),
+                    f"import {path.name}",
+                    stamp,
+                )
+            )
+            last[(uid, kind)] = (read_on, reading)
+            recorded[(uid, kind, read_on.isoformat())] = str(reading)
+            report.added += 1
+            report.replaced += int(replaced)
+            report.usage_x1000[kind] = report.usage_x1000.get(kind, 0) + usage_x1000
+        if errors:
+            raise RowErrors(errors)
+        conn.executemany(
+            "INSERT INTO meter_reading (unit_id, meter, read_on, reading, usage_x1000, replaced, "
+            "source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            new,
+        )
+    return report
+
+
+def _read(path: Path, meter: str | None):
+    rows, errors = [], []
+    required = [("unit",), ("read_on",), ("reading",)] + ([] if meter else [("meter",)])
+    for record in read_records(path, FIELDS, required=required, what="meter readings"):
+        values = record.values
+        bad = []
+        code = cells.unit_code(values.get("unit", ""))
+        if not code:
+            bad.append(record.error(path.name, "unit", "no unit code"))
+        kind = meter
+        raw_kind = values.get("meter", "")
+        if raw_kind not in ("", None):
+            kind = METER_WORDS.get(norm_header(cells.text(raw_kind)))
+            if kind is None:
+                bad.append(
+                    record.error(path.name, "meter", "unknown meter (水表, 电表, 燃气表, 热表)")
+                )
+        elif not kind:
+            bad.append(record.error(path.name, "meter", "no meter type (or give --meter)"))
+        read_on = reading = previous = start = None
+        try:
+            read_on = cells.parse_date(values.get("read_on", ""))
+            if read_on is None:
+                bad.append(record.error(path.name, "read_on", "no reading date"))
+        except InvalidValue as exc:
+            bad.append(record.error(path.name, "read_on", str(exc)))
+        try:
+            reading = _reading(values.get("reading", ""), "reading")
+            if reading < 0:
+                raise InvalidValue("a reading cannot be negative")
+        except InvalidValue as exc:
+            bad.append(record.error(path.name, "reading", str(exc).removeprefix("reading: ")))
+        for name in ("previous", "start"):
+            raw = values.get(name, "")
+            if not cells.is_blank(raw):
+                try:
+                    value = _reading(raw, name)
+                except InvalidValue as exc:
+                    bad.append(record.error(path.name, name, str(exc)))
+                    continue
+                if name == "previous":
+                    previous = value
+                else:
+                    start = value
+        replaced = norm_header(cells.text(values.get("replaced", ""))) in YES
+        if bad:
+            errors.extend(bad)
+            continue
+        rows.append((record, code, kind, read_on, reading, previous, replaced, start))
+    return rows, errors
+
+
+__all__ = ["RowError", "import_readings"]

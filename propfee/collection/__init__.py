@@ -1,0 +1,1 @@
+"""Arrears and aging, tiered reminders, the contact log, late fees, installment plans, limitation clocks, the legal pack."""

@@ -1,0 +1,431 @@
+"""Arrears: who owes what as of a day, since when, in which aging bucket, and which dunning
+tier that puts them in.
+
+Everything is exact as of the day D: a bill is overdue when it was due before D and is not
+paid as of D — payments and adjustments made after D do not count, bills due on or after D are
+not overdue — and each bill's unpaid amount falls in exactly one bucket, so the buckets of a
+row add up to its outstanding total. Only the bills still open at D are read: those never
+settled, and those settled after D (``bill.settled_on`` is indexed for this).
+
+The tier follows the seeds' 分阶段、差异化催收: ``gentle`` (a message, 1–15 days), ``call`` (a
+call or visit, 16–30), ``notice`` (a formal 催缴通知书 with proof of delivery, 31+), ``legal``
+(long overdue after a delivered notice whose deadline passed, or an explicit refusal). A
+recorded service dispute holds the unit at ``dispute`` — fix the service first; a promise to
+pay holds it at ``promised`` until the promised day, and a broken promise escalates.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from propfee.files import cells
+
+TIERS = ("gentle", "call", "notice", "legal")
+HOLDS = ("dispute", "promised", "plan")
+TIER_LABELS = {
+    "gentle": "温馨提醒",
+    "call": "电话/上门",
+    "notice": "催缴通知书",
+    "legal": "法律程序",
+    "dispute": "服务争议",
+    "promised": "承诺缴费",
+    "plan": "分期协议",
+}
+HISTORY_LABELS = {
+    "good": "按时缴费",
+    "occasional": "偶有逾期",
+    "chronic": "经常逾期",
+    "none": "暂无缴费记录",
+}
+
+
+def bucket_labels(edges: tuple[int, ...]) -> list[str]:
+    """(15, 30, 90, 365) -> ["1-15", "16-30", "31-90", "91-365", "366+"]."""
+    labels, low = [], 1
+    for edge in edges:
+        labels.append(f"{low}-{edge}")
+        low = edge + 1
+    labels.append(f"{edges[-1] + 1}+")
+    return labels
+
+
+def bucket_of(days: int, edges: tuple[int, ...]) -> int:
+    """The bucket of ``days`` overdue: the first edge it does not exceed, else the last."""
+    return bisect_left(edges, days)
+
+
+@dataclass(slots=True)
+class OverdueBill:
+    id: int
+    period: str
+    item: str
+    covers_from: str
+    covers_to: str
+    due_on: str
+    owed_fen: int
+    days: int
+    basis: str
+
+
+@dataclass
+class Contact:
+    at: str
+    channel: str
+    outcome: str
+    reason: str
+    promise_on: str | None
+    tier: str
+    delivered: str | None = None  # a letter's proof of delivery: its day
+
+
+@dataclass
+class OverdueRow:
+    unit_id: int
+    unit: str
+    building: str
+    kind: str
+    party_id: int | None
+    payer: str
+    party_kind: str
+    phones: str
+    developer: bool
+    bills: list[OverdueBill]
+    outstanding_fen: int = 0
+    oldest_due: str = ""
+    days_overdue: int = 0
+    buckets: list[int] = field(default_factory=list)
+    history: str = "good"
+    late_periods: int = 0
+    tier: str = "gentle"
+    days_tier: str = "gentle"
+    last_contact: Contact | None = None
+    reason: str = ""
+    promise_on: str | None = None
+    dispute: bool = False
+    notice_deadline_passed: bool = False
+    limitation: bool = False  # a bill's 3-year clock is near its end: a letter first
+
+    @property
+    def oldest_bill_id(self) -> int:
+        return self.bills[0].id
+
+    @property
+    def business(self) -> bool:
+        """A company is written to in a business voice (a person who owns a shop is not)."""
+        return self.party_kind == "company"
+
+    @property
+    def phone(self) -> str:
+        return self.phones.split("/")[0] if self.phones else ""
+
+
+def overdue(
+    conn: sqlite3.Connection,
+    *,
+    as_of: date,
+    settings,
+    building: str | None = None,
+    min_days: int | None = None,
+    tier: str | None = None,
+    reason: str | None = None,
+) -> list[OverdueRow]:
+    """Every (party, unit) with bills overdue as of ``as_of``, oldest first within each."""
+    day = as_of.isoformat()
+    edges = settings.dunning.buckets
+    fast = conn.cursor()
+    fast.row_factory = None
+    select = (
+        "SELECT b.id, b.unit_id, b.party_id, b.period, b.fee_item_id, b.covers_from, "
+        "b.covers_to, b.due_on, b.basis, b.amount_fen + coalesce((SELECT sum(a.amount_fen) "
+        "FROM adjustment a WHERE a.bill_id = b.id AND a.made_on <= ?1), 0) - "
+        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = b.id "
+        "AND l.allocated_on <= ?1), 0) FROM bill b "
+    )
+    place = cells.building_part(building) if building else None
+    only = " AND b.unit_id IN (SELECT id FROM unit WHERE building = ?2)" if place else ""
+    params = (day, place) if place else (day,)
+    names = dict(conn.execute("SELECT id, name FROM fee_item"))
+    groups: dict[tuple, list[OverdueBill]] = defaultdict(list)
+    ordinal = as_of.toordinal()
+    days_since: dict[str, int] = {}
+    for part in (
+        "WHERE b.settled_on IS NULL AND b.due_on < ?1",
+        "WHERE b.settled_on > ?1 AND b.due_on < ?1",
+    ):
+        for bid, uid, pid, period, item, frm, to, due_on, basis, owed in fast.execute(
+            select + part + only, params
+        ):
+            if owed > 0:
+                days = days_since.get(due_on)
+                if days is None:
+                    days = days_since[due_on] = ordinal - date.fromisoformat(due_on).toordinal()
+                groups[(pid, uid)].append(
+                    OverdueBill(bid, period, names[item], frm, to, due_on, owed, days, basis)
+                )
+    if not groups:
+        return []
+    units = _by_id(conn, "SELECT id, code, building, kind FROM unit", {k[1] for k in groups})
+    parties = _by_id(
+        conn,
+        "SELECT id, name, kind, phones, is_developer FROM party",
+        {k[0] for k in groups if k[0] is not None},
+    )
+    history = _history(conn, {k[0] for k in groups if k[0] is not None}, as_of)
+    contacts = _contacts(conn, {k[1] for k in groups}, as_of)
+    from propfee.collection.plans import honoured_units
+
+    planned = honoured_units(conn, {k[1] for k in groups}, as_of=as_of, settings=settings)
+    from propfee.service.complaints import fee_disputes
+
+    complained = fee_disputes(conn, {k[1] for k in groups}, as_of)
+    rows = []
+    for (pid, uid), bills in groups.items():
+        code, unit_building, kind = units[uid]
+        name, party_kind, phones, developer = parties.get(pid, ("", "company", "", 1))
+        bills.sort(key=lambda b: (b.due_on, b.id))
+        row = OverdueRow(
+            uid,
+            code,
+            unit_building,
+            kind,
+            pid,
+            name,
+            party_kind,
+            phones or "",
+            bool(developer),
+            bills,
+        )
+        row.outstanding_fen = sum(b.owed_fen for b in bills)
+        row.oldest_due = bills[0].due_on
+        row.days_overdue = bills[0].days
+        buckets = row.buckets = [0] * (len(edges) + 1)
+        for bill in bills:
+            buckets[bisect_left(edges, bill.days)] += bill.owed_fen
+        # the history is how the payer paid: periods paid late in the last 12 months; what
+        # is unpaid now is the current lapse, measured by its days, not held against them
+        on_time, row.late_periods = history.get(pid, (0, 0))
+        row.history = (
+            "chronic"
+            if row.late_periods >= settings.dunning.chronic_periods
+            else "occasional"
+            if row.late_periods
+            else "good"
+            if on_time
+            else "none"
+        )
+        _decide(
+            row,
+            contacts.get((uid, pid), []),
+            as_of,
+            settings.dunning,
+            (uid, pid) in planned,
+            (uid, pid) in complained,
+        )
+        rows.append(row)
+    rows = [
+        r
+        for r in rows
+        if (min_days is None or r.days_overdue >= min_days)
+        and (tier is None or r.tier == tier)
+        and (reason is None or r.reason == reason)
+    ]
+    rows.sort(key=lambda r: (-r.days_overdue, r.unit))
+    return rows
+
+
+def _by_id(conn: sqlite3.Connection, sql: str, ids: set) -> dict:
+    found = {}
+    for row in conn.execute(
+        sql + " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(ids)),)
+    ):
+        found[row[0]] = tuple(row[1:])
+    return found
+
+
+def _history(conn: sqlite3.Connection, parties: set, as_of: date) -> dict[int, tuple]:
+    """Each party's (periods paid on time, periods paid late) among the periods due in the
+    12 months before ``as_of`` and paid by then."""
+    since = (as_of - timedelta(days=365)).isoformat()
+    day = as_of.isoformat()
+    return {
+        pid: (on_time, late)
+        for pid, on_time, late in conn.execute(
+            "SELECT party_id, count(DISTINCT CASE WHEN settled_on <= due_on THEN period END), "
+            "count(DISTINCT CASE WHEN settled_on > due_on THEN period END) FROM bill "
+            "WHERE party_id IN (SELECT value FROM json_each(?)) AND due_on > ? AND due_on < ? "
+            "AND settled_on <= ? GROUP BY party_id",
+            (json.dumps(sorted(parties)), since, day, day),
+        )
+    }
+
+
+def _contacts(conn: sqlite3.Connection, units: set, as_of: date) -> dict[tuple, list[tuple]]:
+    """Each (unit, party)'s contacts up to the end of ``as_of``, oldest first, with the day a
+    letter's delivery was proved. Per party: a buyer never inherits the seller's record."""
+    end = f"{as_of.isoformat()} 23:59:59"
+    day = as_of.isoformat()
+    found: dict[tuple, list[tuple]] = defaultdict(list)
+    for row in conn.execute(
+        "SELECT c.unit_id, c.party_id, c.at, c.channel, c.outcome, c.reason, c.promise_on, "
+        "c.tier, c.deadline_on, c.bill_id, (SELECT min(d.delivered_on) FROM contact_delivery d "
+        "WHERE d.contact_id = c.id AND d.delivered_on <= ?3) FROM contact c WHERE c.unit_id IN "
+        "(SELECT value FROM json_each(?1)) AND c.at <= ?2 ORDER BY c.at, c.id",
+        (json.dumps(sorted(units)), end, day),
+    ):
+        found[(row[0], row[1])].append(tuple(row[2:]))
+    return found
+
+
+def days_tier(days: int, history: str, rules) -> str:
+    shift = rules.chronic_shift if history == "chronic" else 0
+    if days >= rules.notice_from - shift:
+        return "notice"
+    if days >= rules.call_from - shift:
+        return "call"
+    return "gentle"
+
+
+def _decide(
+    row: OverdueRow,
+    contacts: list[tuple],
+    as_of: date,
+    rules,
+    planned: bool = False,
+    complained: bool = False,
+) -> None:
+    """The tier, from the days overdue and the history of contacts."""
+    day = as_of.isoformat()
+    row.days_tier = days_tier(row.days_overdue, row.history, rules)
+    tier = row.days_tier
+    dispute = refused = False
+    promise: tuple | None = None
+    notice_passed = False
+    lapse = row.oldest_due  # the current arrears began here
+    for (
+        at,
+        channel,
+        outcome,
+        reason,
+        promise_on,
+        contact_tier,
+        deadline,
+        _bill_id,
+        delivered,
+    ) in contacts:
+        if channel not in ("call-list", "legal-review"):
+            row.last_contact = Contact(
+                at, channel, outcome, reason, promise_on, contact_tier, delivered
+            )
+        # a service dispute holds until it is resolved; the rest is about the arrears of its
+        # day, so what was said in an earlier lapse (since paid) no longer counts
+        if outcome == "dispute" or reason == "dispute":
+            dispute = True
+            row.reason = "dispute"
+        if outcome == "resolved":
+            dispute = False
+            if row.reason == "dispute":
+                row.reason = ""
+        if at[:10] < lapse:
+            continue
+        if reason and reason != "dispute":
+            row.reason = reason
+        if outcome == "refused" or reason == "refusal":
+            refused = True
+        if outcome == "promised" and promise_on:
+            promise = (
+                promise_on,
+                contact_tier
+                or days_tier(
+                    (date.fromisoformat(at[:10]) - date.fromisoformat(row.oldest_due)).days,
+                    row.history,
+                    rules,
+                ),
+            )
+            row.promise_on = promise_on
+        if channel == "letter" and delivered and deadline:
+            # the final deadline runs from the delivery when the letter arrived late
+            late_arrival = date.fromisoformat(delivered) + timedelta(days=rules.deadline_days)
+            if max(deadline, late_arrival.isoformat()) < day:
+                notice_passed = True  # a bill the letter demanded is still unpaid
+    if complained:  # a fee-dispute complaint not yet resolved and visited
+        dispute = True
+        row.reason = "dispute"
+    row.dispute = dispute
+    row.notice_deadline_passed = notice_passed
+    if dispute:
+        row.tier = "dispute"  # fix the service first: never escalated to notice or legal
+        return
+    if planned:
+        row.tier = "plan"  # an installment plan being honoured: not escalated
+        return
+    if (notice_passed and row.days_overdue >= rules.legal_from) or (
+        refused and row.days_overdue >= rules.notice_from
+    ):
+        row.tier = "legal"
+        return
+    if promise is not None:
+        promised_on, held = promise
+        if promised_on >= day:
+            row.tier = "promised"
+            return
+        # a broken promise escalates: at least one step above where it stood
+        step = TIERS.index(held) + 1 if held in TIERS else 1
+        tier = max(tier, TIERS[min(step, 2)], key=TIERS.index)
+    row.tier = tier
+
+
+# ---------------------------------------------------------------- summaries
+
+
+@dataclass
+class BuildingSummary:
+    building: str
+    units: int
+    outstanding_fen: int
+    buckets: list[int]
+    tiers: dict[str, int]
+
+
+def by_building(rows: list[OverdueRow], edges: tuple[int, ...]) -> list[BuildingSummary]:
+    summary: dict[str, BuildingSummary] = {}
+    for row in rows:
+        entry = summary.setdefault(
+            row.building,
+            BuildingSummary(row.building, 0, 0, [0] * (len(edges) + 1), defaultdict(int)),
+        )
+        entry.units += 1
+        entry.outstanding_fen += row.outstanding_fen
+        for index, fen in enumerate(row.buckets):
+            entry.buckets[index] += fen
+        entry.tiers[row.tier] += 1
+    from propfee.roster.units import natural_key
+
+    return sorted(summary.values(), key=lambda s: natural_key(s.building or "~"))
+
+
+@dataclass
+class BoardLine:
+    unit: str
+    periods: str
+    amount_fen: int
+
+
+def notice_board(rows: list[OverdueRow]) -> list[BoardLine]:
+    """Room, periods and amount only: what may be posted inside the estate — no names, no
+    phones (个人信息保护法 第25条; LEGAL rule 10). A unit whose service is in dispute, or whose
+    plan is being honoured, is not posted."""
+    from propfee.roster.units import natural_key
+
+    lines = []
+    for row in sorted(rows, key=lambda r: natural_key(r.unit)):
+        if row.tier in ("dispute", "plan"):
+            continue
+        months = sorted({b.period for b in row.bills})
+        text = months[0] if len(months) == 1 else f"{months[0]}至{months[-1]}"
+        lines.append(BoardLine(row.unit, text, row.outstanding_fen))
+    return lines

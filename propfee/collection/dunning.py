@@ -1,0 +1,1036 @@
+"""Reminders (催缴) and the contact log.
+
+``remind`` takes every overdue party at its tier and produces what that tier asks for: a
+message (gentle), a line on the call list with a call script (call), a numbered 催缴通知书
+(notice), a line on the list for legal review (legal). Each is logged as a contact with its
+full text — a letter as awaiting delivery until ``deliver`` records the proof that makes the
+demand count (民法典 第195条). At most one reminder per (unit, tier, oldest unpaid bill): a
+re-run produces nothing new unless forced. No message is produced in the quiet hours, nor
+more often than the settings allow (LEGAL rule 10).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import shlex
+import sqlite3
+import subprocess
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from propfee.collection.arrears import OverdueRow, overdue
+from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.money import format_money, price_str
+from propfee.files.render import render
+
+CHANNELS = ("phone", "visit", "sms", "wechat", "letter", "registered-mail", "email")
+OUTCOMES = ("reached", "promised", "dispute", "hardship", "refused", "unreachable", "resolved")
+REASONS = ("forgot", "dispute", "hardship", "refusal", "other")
+REASON_LABELS = {
+    "forgot": "忘记缴费",
+    "dispute": "服务争议",
+    "hardship": "经济困难",
+    "refusal": "拒绝缴费",
+    "other": "其他",
+}
+CHANNEL_LABELS = {
+    "phone": "电话",
+    "visit": "上门",
+    "sms": "短信",
+    "wechat": "微信",
+    "letter": "通知书",
+    "registered-mail": "挂号信",
+    "email": "邮件",
+    "call-list": "电话回访名单",
+    "legal-review": "法律审核名单",
+}
+OUTCOME_LABELS = {
+    "reached": "已联系",
+    "promised": "承诺缴费",
+    "dispute": "服务争议",
+    "hardship": "经济困难",
+    "refused": "拒绝缴费",
+    "unreachable": "未联系上",
+    "resolved": "争议已解决",
+    "sent": "已发送",
+    "prepared": "待发送",
+    "awaiting-delivery": "待送达",
+    "listed": "已列入",
+    "thanked": "已致谢",
+    "plan-signed": "签订分期协议",
+}
+
+
+# ---------------------------------------------------------------- the contact log
+
+
+@dataclass
+class ContactEntry:
+    id: int
+    unit: str
+    at: str
+    channel: str
+    outcome: str
+    reason: str
+    promise_on: str | None
+    tier: str
+    notice_no: str | None
+    deadline_on: str | None
+    amount_fen: int | None
+    addressee: str
+    phone: str
+    content: str
+    staff: str
+    note: str
+    source: str
+    deliveries: list[tuple[str, str, str]] = field(default_factory=list)  # day, proof, staff
+
+
+def add_contact(
+    conn: sqlite3.Connection,
+    unit_code: str,
+    *,
+    channel: str,
+    outcome: str,
+    at: datetime,
+    now: datetime,
+    settings,
+    reason: str = "",
+    promise_on: date | None = None,
+    note: str = "",
+    staff: str = "",
+    content: str = "",
+) -> ContactEntry:
+    """Log a call, visit or message by staff. Append-only."""
+    from propfee.billing.bills import responsible_party
+
+    if channel not in CHANNELS:
+        raise InvalidValue(f"--channel must be one of {', '.join(CHANNELS)}")
+    if outcome not in OUTCOMES:
+        raise InvalidValue(f"--outcome must be one of {', '.join(OUTCOMES)}")
+    if reason and reason not in REASONS:
+        raise InvalidValue(f"--reason must be one of {', '.join(REASONS)}")
+    if outcome == "promised" and promise_on is None:
+        raise InvalidValue("a promise to pay needs --promise-date")
+    if promise_on is not None and outcome != "promised":
+        raise InvalidValue("--promise-date goes with --outcome promised")
+    if promise_on is not None and promise_on < at.date():
+        raise InvalidValue(f"--promise-date {promise_on} is before the contact ({at.date()})")
+    if at > now + timedelta(minutes=5):
+        raise InvalidValue(f"--at {at:%Y-%m-%d %H:%M} is in the future")
+    implied = {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}.get(outcome)
+    if implied and reason and reason != implied:
+        raise InvalidValue(f"--outcome {outcome} goes with --reason {implied}, not {reason}")
+    reason = reason or {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}.get(
+        outcome, ""
+    )
+    unit_id = _unit_id(conn, unit_code)
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    party = responsible_party(conn, unit_id, at.date(), settings, stamp)
+    name, phones = conn.execute("SELECT name, phones FROM party WHERE id = ?", (party,)).fetchone()
+    oldest = conn.execute(
+        "SELECT id FROM bill WHERE unit_id = ? AND settled_on IS NULL ORDER BY due_on, id LIMIT 1",
+        (unit_id,),
+    ).fetchone()
+    when = at.isoformat(sep=" ", timespec="seconds")
+    same = conn.execute(
+        "SELECT id FROM contact WHERE unit_id = ? AND at = ? AND channel = ? AND outcome = ? "
+        "AND reason = ? AND promise_on IS ? AND note = ? AND content = ? AND source = 'staff'",
+        (
+            unit_id,
+            when,
+            channel,
+            outcome,
+            reason,
+            promise_on.isoformat() if promise_on else None,
+            note,
+            content,
+        ),
+    ).fetchone()
+    if same is not None:  # the same contact logged again: nothing new
+        return list_contacts(conn, contact_id=same[0])[0]
+    cursor = conn.execute(
+        "INSERT INTO contact (unit_id, party_id, at, channel, outcome, reason, promise_on, "
+        "bill_id, addressee, phone, content, staff, note, source, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'staff', ?)",
+        (
+            unit_id,
+            party,
+            at.isoformat(sep=" ", timespec="seconds"),
+            channel,
+            outcome,
+            reason,
+            promise_on.isoformat() if promise_on else None,
+            oldest[0] if oldest else None,
+            name,
+            (phones or "").split("/")[0],
+            content,
+            staff,
+            note,
+            stamp,
+        ),
+    )
+    return list_contacts(conn, contact_id=cursor.lastrowid)[0]
+
+
+def deliver(
+    conn: sqlite3.Connection,
+    notice_no: str,
+    *,
+    proof: str,
+    on: date,
+    now: datetime,
+    staff: str = "",
+) -> ContactEntry:
+    """Record the proof that a notice was delivered (a signature, an EMS or registered-mail
+    number, a message receipt): from then the demand counts."""
+    if not proof.strip():
+        raise InvalidValue("--proof is required: a signature, EMS or registered-mail number …")
+    found = conn.execute(
+        "SELECT id, at FROM contact WHERE notice_no = ? ORDER BY id", (notice_no.strip(),)
+    ).fetchall()
+    if not found:
+        raise NotFound(f"no notice {notice_no!r}")
+    made = found[0][1][:10]
+    if on.isoformat() < made:
+        raise InvalidValue(f"delivered on {on}, before the notice was made ({made})")
+    if on > now.date():
+        raise InvalidValue(f"delivered on {on}, which is in the future")
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    already = conn.execute(
+        "SELECT delivered_on FROM contact_delivery WHERE contact_id = ? AND proof = ?",
+        (found[0][0], proof.strip()),
+    ).fetchone()
+    if already:
+        if already[0] == on.isoformat():  # the same proof recorded again: nothing new
+            return list_contacts(conn, contact_id=found[0][0])[0]
+        raise InvalidValue(
+            f"proof {proof.strip()!r} is already recorded for {notice_no} on {already[0]}"
+        )
+    conn.executemany(
+        "INSERT INTO contact_delivery (contact_id, delivered_on, proof, staff, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(cid, on.isoformat(), proof.strip(), staff, stamp) for cid, _at in found],
+    )
+    return list_contacts(conn, contact_id=found[0][0])[0]
+
+
+def list_contacts(
+    conn: sqlite3.Connection,
+    *,
+    unit_code: str | None = None,
+    contact_id: int | None = None,
+    since: date | None = None,
+    party_id: int | None = None,
+) -> list[ContactEntry]:
+    where, params = [], []
+    if party_id is not None:
+        where.append("c.party_id = ?")
+        params.append(party_id)
+    if unit_code is not None:
+        where.append("c.unit_id = ?")
+        params.append(_unit_id(conn, unit_code))
+    if contact_id is not None:
+        where.append("c.id = ?")
+        params.append(contact_id)
+    if since is not None:
+        where.append("c.at >= ?")
+        params.append(since.isoformat())
+    sql = (
+        "SELECT c.id, u.code, c.at, c.channel, c.outcome, c.reason, c.promise_on, c.tier, "
+        "c.notice_no, c.deadline_on, c.amount_fen, c.addressee, c.phone, c.content, c.staff, "
+        "c.note, c.source FROM contact c JOIN unit u ON u.id = c.unit_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY c.at, c.id"
+    )
+    entries = [ContactEntry(*row) for row in conn.execute(sql, params)]
+    if entries:
+        ids = {e.id: e for e in entries}
+        for cid, day, proof, staff in conn.execute(
+            "SELECT contact_id, delivered_on, proof, staff FROM contact_delivery "
+            f"WHERE contact_id IN ({','.join('?' * len(ids))}) ORDER BY id",
+            list(ids),
+        ):
+            ids[cid].deliveries.append((day, proof, staff))
+    return entries
+
+
+def contact_text(last) -> str:
+    """「2026-11-09 16:00 电话 承诺缴费」 for lists and tables."""
+    if last is None:
+        return ""
+    outcome = OUTCOME_LABELS.get(last.outcome, last.outcome)
+    if getattr(last, "delivered", None):
+        outcome = f"已送达（{last.delivered}）"
+    return f"{last.at[:16]} {CHANNEL_LABELS.get(last.channel, last.channel)} {outcome}"
+
+
+def _unit_id(conn: sqlite3.Connection, unit_code: str) -> int:
+    from propfee.payments.ledger import unit_id_of
+
+    return unit_id_of(conn, unit_code)
+
+
+# ---------------------------------------------------------------- reminders
+
+
+@dataclass
+class RemindReport:
+    as_of: str
+    produced: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("gentle", "call", "notice", "legal", "thanks"), 0)
+    )
+    skipped: dict[str, int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # notice numbers made
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def _next_notice(conn: sqlite3.Connection, year: int, prefix: str) -> str:
+    last = conn.execute(
+        "INSERT INTO notice_counter (year, last) VALUES (?, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+        (year,),
+    ).fetchone()[0]
+    return f"{prefix}{year}-{last:04d}"
+
+
+def _context(settings, as_of: date) -> dict:
+    """What every reminder shows: who the company is and how to pay (as plain dicts, which
+    templates read fastest)."""
+    return {
+        "estate": dataclasses.asdict(settings.estate),
+        "payment": dataclasses.asdict(settings.payment),
+        "as_of": as_of.isoformat(),
+    }
+
+
+_HISTORY_RANK = {"none": 0, "good": 1, "occasional": 2, "chronic": 3}
+
+
+@dataclass
+class PartyDue:
+    """One responsible party's overdue units that a reminder run takes up together: one
+    message, one call, one letter per party, however many units it holds."""
+
+    tier: str
+    rows: list[OverdueRow]
+
+    @property
+    def first(self) -> OverdueRow:
+        return self.rows[0]
+
+    @property
+    def unit_ids(self) -> list[int]:
+        return [r.unit_id for r in self.rows]
+
+    @property
+    def units(self) -> str:
+        from propfee.roster.units import natural_key
+
+        return "、".join(sorted((r.unit for r in self.rows), key=natural_key))
+
+    @property
+    def outstanding_fen(self) -> int:
+        return sum(r.outstanding_fen for r in self.rows)
+
+    @property
+    def days(self) -> int:
+        return max(r.days_overdue for r in self.rows)
+
+    @property
+    def history(self) -> str:
+        return max((r.history for r in self.rows), key=_HISTORY_RANK.__getitem__)
+
+    @property
+    def reason(self) -> str:
+        return next((r.reason for r in self.rows if r.reason), "")
+
+    def context(self, *, letter: bool = False) -> dict:
+        """What the templates see; ``letter`` adds the letter's table rows."""
+        rows = self.rows
+        bills = [
+            {
+                "unit": row.unit,
+                "period": b.period,
+                "item": b.item,
+                "covers_from": b.covers_from,
+                "covers_to": b.covers_to,
+                "due_on": b.due_on,
+                "owed_fen": b.owed_fen,
+                "basis": b.basis,
+                "periods": 1,
+                "each_fen": b.owed_fen,
+                "last_due": b.due_on,
+            }
+            for row in rows
+            for b in row.bills
+        ]
+        if len(rows) > 1:
+            bills.sort(key=lambda b: (b["due_on"], b["unit"]))
+        units = self.units
+        context = {
+            "unit": units,
+            "units": units.split("、"),
+            "payer": rows[0].payer,
+            "business": any(r.business for r in rows),
+            "history": self.history,
+            "late_periods": max(r.late_periods for r in rows),
+            "outstanding_fen": sum(r.outstanding_fen for r in rows),
+            "oldest_due": min(r.oldest_due for r in rows),
+            "days": max(r.days_overdue for r in rows),
+            "tier": self.tier,
+            "reason": self.reason,
+            "bills": bills,
+        }
+        if letter:
+            lines = context["lines"] = letter_lines(bills)
+            context["summary"] = _summary(lines) if len(lines) > LETTER_LINES else None
+        return context
+
+
+LETTER_LINES = 18  # more rows than this: the letter sums per item and an annex lists them
+
+
+def _summary(lines: list[dict]) -> list[dict]:
+    """Per fee item: the units, the first and last day, the periods and the amount."""
+    items: dict[str, dict] = {}
+    for line in lines:
+        entry = items.setdefault(
+            line["item"],
+            {
+                "item": line["item"],
+                "units": set(),
+                "covers_from": line["covers_from"],
+                "covers_to": line["covers_to"],
+                "periods": 0,
+                "owed_fen": 0,
+            },
+        )
+        entry["units"].add(line["unit"])
+        entry["covers_from"] = min(entry["covers_from"], line["covers_from"])
+        entry["covers_to"] = max(entry["covers_to"], line["covers_to"])
+        entry["periods"] += line["periods"]
+        entry["owed_fen"] += line["owed_fen"]
+    for entry in items.values():
+        entry["units"] = len(entry["units"])
+    return list(items.values())
+
+
+def letter_lines(bills: list[dict], limit: int = LETTER_LINES) -> list[dict]:
+    """The rows of a letter's table: one per bill, or — when there are more than ``limit`` —
+    runs of back-to-back periods of the same unit, item and amount in one row that still
+    states the amount of each period (LEGAL rule 2) and keeps a letter on one page."""
+    if len(bills) <= limit:
+        return bills
+    lines = bills
+    merged: list[dict] = []
+    for line in sorted(lines, key=lambda b: (b["unit"], b["item"], b["covers_from"])):
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and (last["unit"], last["item"], last["each_fen"], last["basis"])
+            == (line["unit"], line["item"], line["each_fen"], line["basis"])
+            and date.fromisoformat(line["covers_from"])
+            == date.fromisoformat(last["covers_to"]) + timedelta(days=1)
+        ):
+            last["covers_to"] = line["covers_to"]
+            last["last_due"] = line["due_on"]
+            last["periods"] += 1
+            last["owed_fen"] += line["owed_fen"]
+        else:
+            merged.append(dict(line))
+    return sorted(merged, key=lambda b: (b["due_on"], b["unit"], b["item"]))
+
+
+def _by_party(rows: list[OverdueRow], tiers: list[str] | None, report) -> list[PartyDue]:
+    """Group the overdue rows by responsible party; a party is reminded at the highest tier
+    among its units. Units on hold (a dispute, a promise not yet due) are left out."""
+    from propfee.collection.arrears import TIERS
+
+    groups: dict[object, list[OverdueRow]] = {}
+    for row in rows:
+        if row.tier not in TIERS:
+            report.skip(f"held: {row.tier}")
+            continue
+        key = row.party_id if row.party_id is not None else ("unit", row.unit_id)
+        groups.setdefault(key, []).append(row)
+    parties = []
+    for members in groups.values():
+        members.sort(key=lambda r: (-r.days_overdue, r.unit))
+        tier = max((r.tier for r in members), key=TIERS.index)
+        if tiers and tier not in tiers:
+            continue
+        parties.append(PartyDue(tier, members))
+    parties.sort(key=lambda p: (-p.days, p.first.unit))
+    return parties
+
+
+def remind(
+    conn: sqlite3.Connection,
+    *,
+    as_of: date,
+    at: time,
+    now: datetime,
+    settings,
+    out_dir: Path | None,
+    tiers: list[str] | None = None,
+    force: bool = False,
+    send_cmd: str | None = None,
+    language: str = "zh",
+    dry_run: bool = False,
+    thanks: bool = False,
+    staff: str = "",
+) -> RemindReport:
+    """Produce and log the reminders due as of ``as_of`` (inside the caller's transaction)."""
+    rules = settings.dunning
+    report = RemindReport(as_of.isoformat(), dry_run=dry_run)
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    at_text = datetime.combine(as_of, at).isoformat(sep=" ", timespec="seconds")
+    quiet = rules.quiet(at)
+    common = _context(settings, as_of)
+    last_message = _last_messages(conn)
+    done_keys = {
+        tuple(r)
+        for r in conn.execute("SELECT unit_id, tier, bill_id FROM contact WHERE source = 'remind'")
+    }
+
+    last_listed = _last_listed(conn)
+    limit = (as_of - timedelta(days=rules.min_days_between)).isoformat()
+
+    def may_message(party_id, *, letter: bool = False) -> bool:
+        """No more than one message or letter in min_days_between days; a letter also waits
+        that long after the party was put on the call list (the call comes first)."""
+        last = last_message.get(party_id)
+        if last is not None and last > limit:
+            return False
+        listed = last_listed.get(party_id)
+        return not (letter and listed is not None and listed > limit and listed < as_of.isoformat())
+
+    def log(
+        unit_ids: list[int],
+        party_id,
+        *,
+        channel: str,
+        outcome: str,
+        tier: str,
+        content: str,
+        bill_ids: list | None = None,
+        notice_no=None,
+        deadline=None,
+        amounts: list | None = None,
+        addressee="",
+        phone="",
+    ) -> None:
+        """One contact per unit, each with the full text that went out (LEGAL rule 3)."""
+        conn.executemany(
+            "INSERT INTO contact (unit_id, party_id, at, channel, outcome, tier, bill_id, "
+            "notice_no, deadline_on, amount_fen, addressee, phone, content, staff, source, "
+            "forced, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'remind', ?, ?)",
+            [
+                (
+                    unit_id,
+                    party_id,
+                    at_text,
+                    channel,
+                    outcome,
+                    tier,
+                    bill_ids[index] if bill_ids else None,
+                    notice_no,
+                    deadline,
+                    amounts[index] if amounts else None,
+                    addressee,
+                    phone,
+                    content,
+                    staff,
+                    int(force),
+                    stamp,
+                )
+                for index, unit_id in enumerate(unit_ids)
+            ],
+        )
+
+    # messages are sent last, once everything else is rendered, logged and written: a run
+    # that fails never leaves a message sent and unlogged
+    pending: list[tuple[str, str, dict]] = []  # (phone, text, log entry)
+    if thanks:
+        _thanks(conn, as_of, settings, report, pending, quiet, language, common)
+    else:
+        rows = overdue(conn, as_of=as_of, settings=settings)
+        _limitation_first(conn, rows, as_of, settings, report)
+        parties = _by_party(rows, tiers, report)
+        calls, letters, legal = [], [], []
+        bases: dict[tuple, dict] = {}
+        late: dict[int, int] | None = None
+        no_phone: list[str] = []
+        for party in parties:
+            first, tier = party.first, party.tier
+            if first.developer and tier in ("gentle", "call"):
+                report.skip("the developer (reminded by letter)")
+                continue
+            # at most one reminder per (unit, tier, oldest unpaid bill); when any unit of the
+            # party is due one, the reminder covers all of the party's arrears
+            if (
+                not force
+                and not any(r.limitation for r in party.rows)
+                and all((r.unit_id, tier, r.oldest_bill_id) in done_keys for r in party.rows)
+            ):
+                report.skip("already reminded at this tier")
+                continue
+            if tier in ("gentle", "notice") and not may_message(
+                first.party_id, letter=tier == "notice"
+            ):  # --force does not lift this
+                report.skip("messaged too recently")
+                continue
+            if tier == "gentle":
+                if quiet:
+                    report.skip("quiet hours")
+                    continue
+                if not first.phone:
+                    report.skip("no phone")
+                    no_phone.append(party.units)
+                    continue
+            r = party.context(letter=tier == "notice")
+            context = {**common, "r": r}
+            entry = {
+                "unit_ids": party.unit_ids,
+                "party_id": first.party_id,
+                "tier": tier,
+                "bill_ids": [row.oldest_bill_id for row in party.rows],
+                "amounts": [row.outstanding_fen for row in party.rows],
+                "addressee": first.payer,
+                "phone": first.phone,
+            }
+            if tier == "gentle":
+                text = " ".join(render(settings, f"{language}/remind_sms.txt", context).split())
+                pending.append((first.phone, text, entry))
+                last_message[first.party_id] = as_of.isoformat()
+            elif tier == "call":
+                script = render(settings, f"{language}/call_script.txt", context)
+                calls.append((party, script, r))
+                log(**entry, channel="call-list", outcome="listed", content=script)
+            elif tier == "notice":
+                number = _next_notice(conn, as_of.year, rules.notice_prefix)
+                deadline = (as_of + timedelta(days=rules.deadline_days)).isoformat()
+                if late is None:
+                    late = _late_fees_by_bill(conn, rows, as_of, settings)
+                letter = {
+                    **context,
+                    "notice_no": number,
+                    "deadline": deadline,
+                    "basis": _fee_basis(conn, party, as_of, bases),
+                    "late_fee_fen": sum(late.get(b.id, 0) for row in party.rows for b in row.bills),
+                    "late_fee_rule": _late_fee_rule(settings),
+                }
+                letters.append(letter)
+                text = render(settings, f"{language}/notice_letter.txt", letter)
+                log(
+                    **entry,
+                    channel="letter",
+                    outcome="awaiting-delivery",
+                    content=text,
+                    notice_no=number,
+                    deadline=deadline,
+                )
+                last_message[first.party_id] = as_of.isoformat()
+                report.notices.append(number)
+                if first.developer and first.payer == "开发建设单位":
+                    report.warnings.append(
+                        "a letter to the developer has no name: set estate.developer in the "
+                        "settings"
+                    )
+            else:
+                legal.append(party)
+                text = (
+                    f"{party.units} {first.payer} {format_money(party.outstanding_fen)}"
+                    f" 逾期{party.days}天"
+                )
+                log(**entry, channel="legal-review", outcome="listed", content=text)
+            if tier != "gentle":
+                report.produced[tier] += 1
+        if no_phone:
+            shown = "、".join(no_phone[:10]) + ("…" if len(no_phone) > 10 else "")
+            report.warnings.append(f"no phone on record, no message: {shown}")
+        if out_dir is not None and not dry_run:
+            _write_outputs(
+                out_dir, settings, as_of, language, common, calls, letters, legal, report
+            )
+    sms_rows = []
+    for phone, text, entry in pending:
+        if send_cmd and not dry_run and not _send(send_cmd, phone, text, report):
+            continue  # not logged: the next run tries again
+        sms_rows.append((phone, text))
+        log(
+            **entry,
+            channel="sms",
+            outcome=("thanked" if thanks else "sent")
+            if send_cmd
+            else ("thanked" if thanks else "prepared"),
+            content=text,
+        )
+        report.produced["thanks" if thanks else "gentle"] += 1
+    if out_dir is not None and not dry_run and sms_rows:
+        name = "thanks.csv" if thanks else "sms.csv"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["phone", "message"])
+        writer.writerows(sms_rows)
+        _private(out_dir / name, buffer.getvalue())
+        report.files.append(out_dir / name)
+    return report
+
+
+def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> dict[int, int]:
+    """Each overdue bill's late fee by the contract's clause, not yet posted (none without a
+    clause: LEGAL rule 7)."""
+    if not settings.late_fee.has_clause:
+        return {}
+    from propfee.collection.latefee import late_fees
+
+    ids = [b.id for row in rows for b in row.bills]
+    return {
+        line.bill_id: line.unposted_fen
+        for line in late_fees(conn, as_of=as_of, settings=settings, bill_ids=ids)
+    }
+
+
+def _late_fee_rule(settings) -> str:
+    if not settings.late_fee.has_clause:
+        return ""
+    from propfee.collection.latefee import _rate_text
+
+    return f"按合同约定{_rate_text(settings.late_fee.rate)}计"
+
+
+def _limitation_first(conn, rows: list[OverdueRow], as_of: date, settings, report) -> None:
+    """A debt whose 3-year clock ends within the warning days gets a written notice first —
+    only its proved delivery restarts the clock (民法典 第195条) — whatever its tier, a
+    dispute aside (warned of). Periods already time-barred are left out of every reminder."""
+    from propfee.collection.limitation import clocks
+
+    found = clocks(
+        conn,
+        as_of=as_of,
+        settings=settings,
+        within=settings.dunning.limitation_warn_days,
+        rows=rows,
+    )
+    if not found:
+        return
+    barred = {c.bill_id for c in found if c.barred}
+    near = {(c.unit_id, c.party_id) for c in found if not c.barred}
+    disputed = lettered = left_out = 0
+    for row in rows:
+        if barred & {b.id for b in row.bills}:
+            kept = [b for b in row.bills if b.id not in barred]
+            left_out += len(row.bills) - len(kept)
+            row.bills = kept
+            if kept:
+                row.outstanding_fen = sum(b.owed_fen for b in kept)
+                row.oldest_due = kept[0].due_on
+                row.days_overdue = kept[0].days
+        if (row.unit_id, row.party_id) not in near or not row.bills:
+            continue
+        if row.tier in ("gentle", "call", "notice", "legal"):
+            row.tier = "notice"
+            row.limitation = True
+            lettered += 1
+        elif row.tier == "dispute":
+            disputed += 1
+    rows[:] = [r for r in rows if r.bills]
+    if lettered:
+        report.warnings.append(
+            f"{lettered} debt(s) near the end of their limitation clock get a letter: deliver "
+            "it with proof (signature, EMS, registered mail) and record it with propfee contact "
+            "deliver — only a proved delivery restarts the clock"
+        )
+    if disputed:
+        report.warnings.append(
+            f"{disputed} disputed unit(s) have bills whose limitation clock ends within "
+            f"{settings.dunning.limitation_warn_days} days; a written notice keeps the claim "
+            "(propfee overdue --limitation)"
+        )
+    if left_out:
+        report.warnings.append(
+            f"{left_out} time-barred period(s) left out of the reminders (propfee overdue "
+            "--limitation lists them)"
+        )
+
+
+def _last_messages(conn: sqlite3.Connection) -> dict:
+    """The last day each party was sent a message or a letter, by a reminder run or by staff
+    (a thank-you does not count)."""
+    return dict(
+        conn.execute(
+            "SELECT party_id, max(substr(at, 1, 10)) FROM contact WHERE channel IN "
+            "('sms', 'wechat', 'letter', 'registered-mail', 'email') AND tier <> 'thanks' "
+            "GROUP BY party_id"
+        )
+    )
+
+
+def _last_listed(conn: sqlite3.Connection) -> dict:
+    """The last day each party was put on the call list."""
+    return dict(
+        conn.execute(
+            "SELECT party_id, max(substr(at, 1, 10)) FROM contact WHERE channel = 'call-list' "
+            "GROUP BY party_id"
+        )
+    )
+
+
+def _send(command: str, phone: str, text: str, report: RemindReport) -> bool:
+    """Run the estate's SMS gateway script: phone and text as arguments, the text on stdin."""
+    try:
+        result = subprocess.run(
+            [*shlex.split(command), phone, text],
+            input=text,
+            text=True,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        report.failed.append(f"{phone}: {exc}")
+        return False
+    if result.returncode != 0:
+        report.failed.append(f"{phone}: exit {result.returncode} {result.stderr.strip()[:100]}")
+        return False
+    report.sent += 1
+    return True
+
+
+def _fee_basis(conn: sqlite3.Connection, party: PartyDue, as_of: date, cache: dict) -> dict:
+    """The fee standard the bills rest on (明码标价): every published price that applied to
+    some of the letter's billing periods, with the day it took effect and the day it was
+    published; bills carried over from an earlier system are said to be so."""
+    if "prices" not in cache:
+        cache["prices"] = _published_prices(conn, as_of)
+    prices = cache["prices"]
+    items, carried = [], False
+    for name in sorted({b.item for row in party.rows for b in row.bills}):
+        spans = [
+            (b.covers_from, b.covers_to)
+            for row in party.rows
+            for b in row.bills
+            if b.item == name and not b.basis.startswith("期初")
+        ]
+        carried = carried or any(
+            b.basis.startswith("期初") for row in party.rows for b in row.bills if b.item == name
+        )
+        for since, until, price, published in prices.get(name, ()):
+            if any(frm <= until and to >= since for frm, to in spans):
+                items.append(
+                    {"name": name, "price": price, "since": since, "published_on": published}
+                )
+    names = sorted({b.item for row in party.rows for b in row.bills})
+    return {
+        "published_on": max((i["published_on"] for i in items), default=""),
+        "item_names": names,
+        "items": items,
+        "carried_over": carried,
+    }
+
+
+def _published_prices(conn: sqlite3.Connection, as_of: date) -> dict[str, list[tuple]]:
+    """Each fee item's published prices: (from, until, "2.50元/㎡·月", published on)."""
+    found: dict[str, list[tuple]] = {}
+    rows = conn.execute(
+        "SELECT f.name, p.price_x10000, f.unit_label, p.effective_from, p.published_on "
+        "FROM fee_item f JOIN fee_price p ON p.fee_item_id = f.id "
+        "WHERE p.published_on IS NOT NULL AND p.published_on <= ? "
+        "ORDER BY f.position, f.id, p.effective_from",
+        (as_of.isoformat(),),
+    ).fetchall()
+    for index, (name, price, label, since, published) in enumerate(rows):
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        until = (
+            (date.fromisoformat(following[3]) - timedelta(days=1)).isoformat()
+            if following and following[0] == name
+            else "9999-12-31"
+        )
+        billable = max(since, published)  # a price is billed only once published
+        found.setdefault(name, []).append(
+            (billable, until, price_str(price) + (label or ""), published)
+        )
+    return found
+
+
+def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> None:
+    """A thank-you to every party that cleared its arrears since its last reminder: one
+    message per party, once."""
+    still = {r.party_id for r in overdue(conn, as_of=as_of, settings=settings)}
+    end = f"{as_of.isoformat()} 23:59:59"
+    candidates = conn.execute(
+        "SELECT c.party_id, max(c.at), p.name, p.phones, p.kind, p.is_developer, "
+        "json_group_array(DISTINCT c.unit_id) FROM contact c JOIN party p ON p.id = c.party_id "
+        "WHERE c.source = 'remind' AND c.tier <> 'thanks' AND c.at <= ? GROUP BY c.party_id",
+        (end,),
+    ).fetchall()
+    for party_id, last, name, phones, party_kind, developer, unit_ids in candidates:
+        if party_id in still or developer:
+            continue
+        thanked = conn.execute(
+            "SELECT 1 FROM contact WHERE party_id = ? AND tier = 'thanks' AND at >= ?",
+            (party_id, last),
+        ).fetchone()
+        if thanked:
+            continue
+        phone = (phones or "").split("/")[0]
+        if quiet:
+            report.skip("quiet hours")
+            continue
+        if not phone:
+            report.skip("no phone")
+            continue
+        unit_ids = sorted(json.loads(unit_ids))
+        codes = [
+            code
+            for (code,) in conn.execute(
+                "SELECT code FROM unit WHERE id IN (SELECT value FROM json_each(?)) ORDER BY code",
+                (json.dumps(unit_ids),),
+            )
+        ]
+        text = " ".join(
+            render(
+                settings,
+                f"{language}/thanks_sms.txt",
+                {
+                    **common,
+                    "payer": name,
+                    "unit": "、".join(codes),
+                    "business": party_kind == "company",
+                },
+            ).split()
+        )
+        entry = {
+            "unit_ids": unit_ids,
+            "party_id": party_id,
+            "tier": "thanks",
+            "addressee": name,
+            "phone": phone,
+        }
+        pending.append((phone, text, entry))
+
+
+def _private(path: Path, text: str) -> None:
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(
+        fd, "w", encoding="utf-8-sig" if path.suffix == ".csv" else "utf-8", newline=""
+    ) as handle:
+        handle.write(text)
+
+
+def _write_outputs(
+    out_dir: Path,
+    settings,
+    as_of: date,
+    language: str,
+    common: dict,
+    calls: list[tuple[PartyDue, str, dict]],
+    letters: list[dict],
+    legal: list[PartyDue],
+    report: RemindReport,
+) -> None:
+    from decimal import Decimal
+
+    from propfee.collection.arrears import HISTORY_LABELS
+    from propfee.core.money import decimal_str
+    from propfee.files.writers import write_table
+
+    if calls or letters or legal:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    if calls:
+        headers = [
+            "房号",
+            "缴费人",
+            "电话",
+            "欠费金额",
+            "最早欠费",
+            "逾期天数",
+            "欠费明细",
+            "缴费记录",
+            "最近联系",
+            "原因",
+        ]
+        rows = []
+        for party, _script, r in calls:
+            detail = "；".join(
+                f"{b['unit']} {b['period']} {b['item']} {decimal_str(b['owed_fen'])}"
+                for b in r["bills"]
+            )
+            last = max(
+                (row.last_contact for row in party.rows if row.last_contact),
+                key=lambda c: c.at,
+                default=None,
+            )
+            rows.append(
+                [
+                    party.units,
+                    party.first.payer,
+                    party.first.phone,
+                    Decimal(decimal_str(party.outstanding_fen)),
+                    r["oldest_due"],
+                    party.days,
+                    detail,
+                    f"{HISTORY_LABELS[party.history]}（12个月内逾期{r['late_periods']}期）",
+                    contact_text(last),
+                    REASON_LABELS.get(party.reason, party.reason),
+                ]
+            )
+        for suffix in (".xlsx", ".csv"):
+            path = out_dir / f"call-list{suffix}"
+            write_table(path, headers, rows, sheet="电话回访", text_columns=("房号", "电话"))
+            report.files.append(path)
+        scripts = "\n\n".join(script.strip() for _party, script, _r in calls) + "\n"
+        _private(out_dir / "call-scripts.txt", scripts)
+        report.files.append(out_dir / "call-scripts.txt")
+    if letters:
+        html = render(settings, f"{language}/notice_letter.html", {**common, "letters": letters})
+        path = out_dir / f"催缴通知书-{as_of.isoformat()}.html"
+        _private(path, html)
+        report.files.append(path)
+    if legal:
+        headers = [
+            "房号",
+            "缴费人",
+            "电话",
+            "欠费金额",
+            "最早欠费",
+            "逾期天数",
+            "催缴通知书已送达且逾期",
+            "拒绝缴费",
+        ]
+        rows = [
+            [
+                p.units,
+                p.first.payer,
+                p.first.phone,
+                Decimal(decimal_str(p.outstanding_fen)),
+                min(r.oldest_due for r in p.rows),
+                p.days,
+                "是" if any(r.notice_deadline_passed for r in p.rows) else "",
+                "是" if p.reason == "refusal" else "",
+            ]
+            for p in legal
+        ]
+        path = out_dir / "legal-review.xlsx"
+        write_table(path, headers, rows, sheet="法律程序审核", text_columns=("房号", "电话"))
+        report.files.append(path)
+
+
+__all__ = ["PropfeeError", "add_contact", "deliver", "list_contacts", "remind"]

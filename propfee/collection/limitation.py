@@ -1,0 +1,174 @@
+"""The 3-year limitation clock of every unpaid bill (诉讼时效, LEGAL rule 4).
+
+Each billing period is its own debt, its clock running three years from its due day (民法典
+第188条). The clock restarts (第195条; 时效规定 第8、9、14条) on:
+
+- a demand whose delivery is proved (``contact deliver``: a signature, an EMS number …);
+- a payment by the party on the unit's debt (partial performance);
+- an installment plan signed (an acknowledgement of the debt);
+- a logged promise to pay or request for more time (``contact add --outcome promised``).
+
+A demand or acknowledgement about part of a party's debt at a unit interrupts the clock of
+the whole of it (时效规定 第9条), so each event restarts every bill of that party at that unit
+that was already due. An event after a clock has run out does not revive it: the bill is shown
+as time-barred, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+YEARS = 3
+EVENT_LABELS = {
+    "due": "缴费期限（起算）",
+    "delivered": "催缴送达",
+    "payment": "部分缴费",
+    "plan": "签订分期协议",
+    "promise": "承诺缴费/请求延期",
+}
+
+
+@dataclass
+class Clock:
+    bill_id: int
+    unit_id: int
+    unit: str
+    party_id: int | None
+    payer: str
+    period: str
+    item: str
+    owed_fen: int
+    due_on: str
+    ends_on: str
+    last_event: str  # due | delivered | payment | plan | promise
+    last_event_on: str
+    days_left: int  # to the end of the clock; negative once it has run out
+
+    @property
+    def barred(self) -> bool:
+        return self.days_left < 0
+
+
+def clocks(
+    conn: sqlite3.Connection,
+    *,
+    as_of: date,
+    settings,
+    within: int | None = None,
+    unit_ids: set[int] | None = None,
+    rows: list | None = None,
+) -> list[Clock]:
+    """The clock of every bill still owing as of ``as_of`` (due before it); with ``within``
+    only those ending within that many days, or already ended. ``rows`` are the overdue rows
+    as of that day when the caller has them already."""
+    from propfee.collection.arrears import overdue
+
+    if rows is None:
+        rows = overdue(conn, as_of=as_of, settings=settings)
+    if unit_ids is not None:
+        rows = [r for r in rows if r.unit_id in unit_ids]
+    if not rows:
+        return []
+    events = _events(conn, {r.unit_id for r in rows}, as_of)
+    found = []
+    dues: dict[str, tuple[date, date]] = {}
+    for row in rows:
+        mine = events.get((row.unit_id, row.party_id), ())
+        for bill in row.bills:
+            if bill.due_on not in dues:
+                due = date.fromisoformat(bill.due_on)
+                dues[bill.due_on] = (due, later(due))
+            due, ends = dues[bill.due_on]
+            last, last_on = "due", due
+            for on, kind in mine:
+                if due < on <= ends:
+                    ends = later(on)
+                    last, last_on = kind, on
+            left = (ends - as_of).days
+            if within is not None and left > within:
+                continue
+            found.append(
+                Clock(
+                    bill.id,
+                    row.unit_id,
+                    row.unit,
+                    row.party_id,
+                    row.payer,
+                    bill.period,
+                    bill.item,
+                    bill.owed_fen,
+                    bill.due_on,
+                    ends.isoformat(),
+                    last,
+                    last_on.isoformat(),
+                    left,
+                )
+            )
+    found.sort(key=lambda c: (c.ends_on, c.unit, c.due_on))
+    return found
+
+
+def later(day: date) -> date:
+    """Three years on: the same day, or 28 February for a 29 February."""
+    try:
+        return day.replace(year=day.year + YEARS)
+    except ValueError:
+        return day + relativedelta(years=YEARS)
+
+
+def _events(conn: sqlite3.Connection, unit_ids: set[int], as_of: date) -> dict:
+    """(unit, party) -> [(day, kind)] of every event that restarts a clock, oldest first."""
+    units = json.dumps(sorted(unit_ids))
+    day = as_of.isoformat()
+    found: dict[tuple, list[tuple[date, str]]] = {}
+    queries = (
+        (
+            "delivered",
+            "SELECT c.unit_id, c.party_id, min(d.delivered_on) FROM contact_delivery d "
+            "JOIN contact c ON c.id = d.contact_id WHERE c.unit_id IN "
+            "(SELECT value FROM json_each(?1)) AND d.delivered_on <= ?2 GROUP BY d.contact_id",
+        ),
+        (
+            "payment",
+            "SELECT p.unit_id, p.party_id, p.paid_on FROM payment p WHERE p.unit_id IN "
+            "(SELECT value FROM json_each(?1)) AND p.paid_on <= ?2 AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id "
+            "AND r.reversed_on <= ?2)",
+        ),
+        (
+            "plan",
+            "SELECT unit_id, party_id, signed_on FROM plan WHERE unit_id IN "
+            "(SELECT value FROM json_each(?1)) AND signed_on <= ?2",
+        ),
+        (
+            "promise",
+            "SELECT unit_id, party_id, substr(at, 1, 10) FROM contact WHERE unit_id IN "
+            "(SELECT value FROM json_each(?1)) AND outcome = 'promised' "
+            "AND substr(at, 1, 10) <= ?2",
+        ),
+    )
+    for kind, sql in queries:
+        for unit_id, party_id, on in conn.execute(sql, (units, day)):
+            found.setdefault((unit_id, party_id), []).append((date.fromisoformat(on), kind))
+    for events in found.values():
+        events.sort()
+    return found
+
+
+def near_end(conn: sqlite3.Connection, *, as_of: date, settings, rows=None) -> set[tuple]:
+    """(unit, party) of every debt with a bill whose clock ends within the warning days (or
+    has ended): the ones a written notice should go to first."""
+    return {
+        (c.unit_id, c.party_id)
+        for c in clocks(
+            conn,
+            as_of=as_of,
+            settings=settings,
+            within=settings.dunning.limitation_warn_days,
+            rows=rows,
+        )
+    }

@@ -1,0 +1,1 @@
+"""Files people hand us and files we hand them: reading spreadsheets and CSVs, writing xlsx/CSV, rendering templates."""

@@ -1,0 +1,436 @@
+"""Reading the cells real files contain: text, codes, phones, ID numbers, dates.
+
+Every function takes one raw cell (``str``, ``float``, ``int``, ``bool``, ``date``, ``datetime``
+or ``None`` as the readers deliver them) and returns a clean value, or raises
+:class:`~propfee.errors.InvalidValue` with a message fit to show the user.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+from propfee.core.errors import InvalidValue
+from propfee.core.money import excel_float_text
+
+_SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+_UNTIDY = re.compile(
+    r"^[\s\u3000\u00a0\u200b\ufeff]|[\s\u3000\u00a0\u200b\ufeff]$|"
+    r"[\s\u3000\u00a0\u200b\ufeff]{2}|[\t\r\n\u3000\u00a0\u200b\ufeff]"
+)
+_FORMULA_GUARD = re.compile(r"^'(?=[=+\-@\t\r])")
+
+
+#: what people type in a cell that has nothing to say
+PLACEHOLDERS = frozenset(
+    (
+        "无",
+        "暂无",
+        "没有",
+        "空",
+        "-",
+        "--",
+        "—",
+        "——",
+        "－",
+        "/",
+        "／",
+        "\\",
+        "null",
+        "none",
+        "n/a",
+        "na",
+        "nil",
+        "待定",
+        "不详",
+        "未知",
+        "未填",
+        "未提供",
+        "未交付",
+        "未收房",
+        "未入住",
+        "?",
+        "？",
+    )
+)
+
+
+def is_blank(value: object) -> bool:
+    """An empty cell, or one holding only a placeholder such as 无, -, 暂无, N/A."""
+    if value is None or value == "":
+        return True
+    if type(value) is str and len(value) <= 4:
+        return value.strip().lower() in PLACEHOLDERS
+    return False
+
+
+def text(value: object) -> str:
+    """Any cell as trimmed text; inner runs of whitespace become one space.
+
+    Names keep their own characters (full-width brackets in a company name stay as written);
+    a leading apostrophe that an export added to neutralise a formula is removed.
+    """
+    if value is None:
+        return ""
+    if type(value) is str:
+        if _UNTIDY.search(value):
+            value = _SPACES.sub(" ", value).strip()
+        return _FORMULA_GUARD.sub("", value) if value[:1] == "'" else value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return excel_float_text(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def ascii_text(value: object) -> str:
+    """Text with full-width letters, digits and punctuation folded to ASCII (NFKC)."""
+    raw = text(value)
+    if raw.isascii():
+        return raw
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", raw)).strip()
+
+
+def number_text(value: object) -> str:
+    """A code-like cell: ``1001.0`` or ``'1001.0'`` -> ``'1001'``, ``'１００１'`` -> ``'1001'``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    raw = ascii_text(value)
+    if raw[-2:] == ".0" and _WHOLE_FLOAT_TEXT.match(raw):
+        return raw.split(".")[0]
+    return raw
+
+
+_WHOLE_FLOAT_TEXT = re.compile(r"^\d+\.0+$")
+
+
+# ---------------------------------------------------------------- building / entrance / room
+
+_BUILDING_SUFFIX = re.compile(
+    r"^(?:第)?([0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)\s*(?:#楼|#|号楼|号|栋楼|栋|幢|座|楼)$"
+)
+_ENTRANCE_SUFFIX = re.compile(r"^(?:第)?([0-9A-Za-z]+)\s*(?:单元|门|号)$")
+_ROOM_SUFFIX = re.compile(r"^([0-9A-Za-z-]+)\s*(?:室|号|房)$")
+_CN_DIGITS = dict(zip("一二三四五六七八九十", range(1, 11), strict=True))
+
+
+def _cn_small_number(word: str) -> str | None:
+    """一..九十九 as Arabic digits (二十三 -> 23); None if it is not such a number."""
+    if not word or any(ch not in _CN_DIGITS for ch in word):
+        return None
+    if len(word) == 1:
+        return str(_CN_DIGITS[word])
+    if len(word) == 2 and word[0] == "十":
+        return str(10 + _CN_DIGITS[word[1]])
+    if len(word) == 2 and word[1] == "十":
+        return str(_CN_DIGITS[word[0]] * 10)
+    if len(word) == 3 and word[1] == "十":
+        return str(_CN_DIGITS[word[0]] * 10 + _CN_DIGITS[word[2]])
+    return None
+
+
+def building_part(value: object) -> str:
+    """``'1号楼'``, ``'1栋'``, ``'1#'``, ``'A座'``, ``1.0`` -> ``'1'`` / ``'A'``; other text as is."""
+    raw = number_text(value)
+    match = _BUILDING_SUFFIX.match(raw)
+    if match:
+        return match.group(1)
+    cn = re.match(r"^(?:第)?([一二三四五六七八九十]+)\s*(?:号楼|栋|幢|座|号)$", raw)
+    if cn and (number := _cn_small_number(cn.group(1))):
+        return number
+    return raw
+
+
+def entrance_part(value: object) -> str:
+    """``'1单元'``, ``'一单元'``, ``1.0`` -> ``'1'``."""
+    raw = number_text(value)
+    match = _ENTRANCE_SUFFIX.match(raw)
+    if match:
+        return match.group(1)
+    cn = re.match(r"^(?:第)?([一二三四五六七八九十]+)\s*(?:单元|门)$", raw)
+    if cn and (number := _cn_small_number(cn.group(1))):
+        return number
+    return raw
+
+
+def room_part(value: object) -> str:
+    """``1001.0`` -> ``'1001'``, ``'1001室'`` -> ``'1001'``."""
+    raw = number_text(value)
+    match = _ROOM_SUFFIX.match(raw)
+    return match.group(1) if match else raw
+
+
+def unit_code(value: object) -> str:
+    """A unit code as written, with full-width characters folded and floats made whole."""
+    if type(value) is str and value.isascii() and " " not in value and value[:1] != "'":
+        return value
+    return number_text(value).replace(" ", "")
+
+
+# ---------------------------------------------------------------- phones
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_FLOAT_TEXT = re.compile(r"^\d{7,}\.0+$")
+_PHONE_NOTE = re.compile(r"[(（][^)）\d]*[)）]|[\u4e00-\u9fff]+|[:：]")
+_PHONE_SPLIT = re.compile(r"[/,;|、，；\n]+|\s*或\s*|\s*及\s*")
+
+
+def is_masked(value: str) -> bool:
+    """True when a phone or ID shows a mask (``138****1234``) rather than the real value."""
+    return "*" in value or "＊" in value
+
+
+def phones(value: object) -> list[str]:
+    """All phone numbers in a cell, first one primary.
+
+    Accepts numbers stored as numbers (``18909711443.0``), ``+86``, dashes and spaces inside
+    a number, landlines with area code (``0931-8123456``) or without (``8123456``), 400/800
+    numbers, and several numbers in one cell separated by ``/ , ; 、`` or spaces.
+    """
+    if type(value) is float and 1.3e10 <= value < 2e10 and value.is_integer():
+        return [str(int(value))]  # a mobile number stored as a number: the common case
+    if type(value) is str and len(value) == 11 and _MOBILE.match(value):
+        return [value]
+    if is_blank(value):
+        return []
+    if isinstance(value, float):
+        raw = excel_float_text(value)
+    else:
+        raw = ascii_text(value)
+        if _FLOAT_TEXT.match(raw):  # "18909711443.0": a number that became text
+            raw = raw.split(".")[0]
+    if not raw:
+        return []
+    found: list[str] = []
+    raw = _PHONE_NOTE.sub(" ", raw.replace("转", "x"))  # "13800138000(本人)", "张三:138…"
+    for piece in _PHONE_SPLIT.split(raw):
+        piece = piece.strip()
+        if not piece:
+            continue
+        one = _one_phone(piece)
+        if one is not None:
+            found.append(one)
+            continue
+        words = piece.split()
+        several = [_one_phone(word) for word in words] if len(words) > 1 else [None]
+        if all(several):
+            found.extend(p for p in several if p)
+            continue
+        raise InvalidValue(f"'{piece}' is not a mainland mobile or landline number")
+    unique: list[str] = []
+    for phone in found:
+        if phone not in unique:
+            unique.append(phone)
+    return unique
+
+
+def _one_phone(piece: str) -> str | None:
+    piece = re.sub(r"^(?:\+|00)\s*86[\s-]*", "", piece)
+    piece = re.sub(r"^\(?(0\d{2,3})\)\s*", r"\1-", piece)  # (0931)8123456
+    extension = ""
+    ext = re.search(r"(?:转|ext\.?|x)\s*(\d{1,6})$", piece, flags=re.I)
+    if ext:
+        extension = "转" + ext.group(1)
+        piece = piece[: ext.start()].strip()
+    if not re.fullmatch(r"[\d\s-]+", piece):
+        return None
+    digits = re.sub(r"\D", "", piece)
+    if _MOBILE.match(digits):
+        return digits
+    if re.fullmatch(r"[48]00\d{7}", digits):
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}{extension}"
+    if digits.startswith("0") and 10 <= len(digits) <= 12:
+        area_len = 3 if digits[1] in "12" else 4
+        subscriber = digits[area_len:]
+        if 7 <= len(subscriber) <= 8 and subscriber[0] != "0":
+            return f"{digits[:area_len]}-{subscriber}{extension}"
+        return None
+    if 7 <= len(digits) <= 8 and digits[0] not in "01":
+        return digits + extension
+    return None
+
+
+def mask_phone(phone: str) -> str:
+    """``13812341234`` -> ``138****1234``; landlines keep area code and last three digits."""
+    if not phone or is_masked(phone):
+        return phone
+    digits = re.sub(r"[\s\-－.．()（）]", "", phone)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if _MOBILE.match(digits):  # a mobile written with dashes or spaces is still a mobile
+        return f"{digits[:3]}****{digits[-4:]}"
+    if _MOBILE.match(phone):
+        return f"{phone[:3]}****{phone[-4:]}"
+    phone, _, extension = phone.partition("转")
+    extension = f"转{extension}" if extension else ""
+    if _MOBILE.match(phone):
+        return f"{phone[:3]}****{phone[-4:]}{extension}"
+    if "-" in phone:
+        head, _, tail = phone.rpartition("-")
+        return f"{head}-{'*' * max(len(tail) - 3, 1)}{tail[-3:]}{extension}"
+    return f"{'*' * max(len(phone) - 3, 1)}{phone[-3:]}"
+
+
+def mask_phones(value: str) -> str:
+    return "/".join(mask_phone(p) for p in value.split("/")) if value else ""
+
+
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－．（）\u3000", "0123456789+-.() ")
+_SEP = r"[ \-.]?"
+_MOBILE_IN_TEXT = re.compile(
+    r"(?<![\d+])((?:\+|00)?86[ -]?)?\(?(1[3-9]\d)\)?" + _SEP + r"(\d{4})" + _SEP + r"(\d{4})(?!\d)"
+)
+# 1381-234-5678 and the like: eleven digits in other groupings
+_MOBILE_GROUPED = re.compile(r"(?<![\d+])(1[3-9]\d)(\d)[ \-.](\d{3})[ \-.](\d{4})(?!\d)")
+_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})[ \-]?(\d{4} ?\d{4})[ \-]?(\d{3}[\dXx])(?!\d)")
+_OLD_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{3})(?!\d)")
+
+
+def mask_in_text(value: object) -> object:
+    """Mobile numbers (with or without +86, spaces or dashes, in full-width digits too) and
+    18- or 15-digit ID numbers inside free text, masked as the columns are."""
+    if not isinstance(value, str) or not value:
+        return value
+    if any(c in value for c in "０１２３４５６７８９－．（）\u3000"):
+        value = value.translate(_FULL_WIDTH_DIGITS)
+    value = _MOBILE_IN_TEXT.sub(lambda m: f"{m[1] or ''}{m[2]}****{m[4]}", value)
+    value = _MOBILE_GROUPED.sub(lambda m: f"{m[1]}****{m[4]}", value)
+    value = _ID_IN_TEXT.sub(lambda m: f"{m[1]}********{m[3][-4:]}", value)
+    return _OLD_ID_IN_TEXT.sub(lambda m: f"{m[1]}******{m[3]}", value)
+
+
+# ---------------------------------------------------------------- ID numbers
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+_ID_CHECK = "10X98765432"
+_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def id_number(value: object) -> str:
+    """A mainland resident ID (18 digits with a valid check digit, or the old 15 digits),
+    a company's unified social credit code, or another document number (passport,
+    HK/Macau permit) kept as written."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value >= 1e15:
+        raise InvalidValue(
+            "the ID number was stored as a number and its last digits are lost; format the "
+            "column as text and enter it again"
+        )
+    raw = number_text(value).upper().replace(" ", "")
+    if re.fullmatch(r"\d(?:\.\d+)?E\+\d+", raw):
+        raise InvalidValue(
+            f"'{raw}' was saved in scientific notation and its digits are lost; format the "
+            "column as text and export again"
+        )
+    if not raw or is_masked(raw):
+        return raw
+    if _RESIDENT_ID.match(raw):
+        total = sum(map(operator.mul, map(int, raw[:17]), _ID_WEIGHTS))
+        if _ID_CHECK[total % 11] != raw[17]:
+            raise InvalidValue(f"'{raw}' is not a valid ID number (check digit does not match)")
+        if not _real_day(raw[6:14]):
+            raise InvalidValue(f"'{raw}' is not a valid ID number (no such birth date)")
+        return raw
+    if re.fullmatch(r"\d{15}", raw) or _USCC.match(raw):
+        return raw
+    if re.fullmatch(r"\d+", raw):
+        raise InvalidValue(f"'{raw}' is not a valid ID number ({len(raw)} digits; expected 18)")
+    if re.fullmatch(r"[A-Z0-9()\-]{5,20}", raw):
+        return raw  # passport, 港澳通行证 and other documents
+    raise InvalidValue(f"'{raw}' is not an ID or document number")
+
+
+@functools.lru_cache(maxsize=65536)
+def _real_day(yyyymmdd: str) -> bool:
+    try:
+        date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
+def mask_id(value: str) -> str:
+    """Keep the first 6 and last 4 characters of an 18-digit ID (``620102********1234``); a
+    shorter document keeps about a third in front and a quarter at the end. Always masked."""
+    if not value or is_masked(value):
+        return value
+    if len(value) <= 2:
+        return "*" * len(value)
+    front = min(6, len(value) // 3)
+    back = min(4, len(value) // 4)
+    return value[:front] + "*" * (len(value) - front - back) + value[len(value) - back :]
+
+
+def birthday_from_id(value: str) -> date | None:
+    """The birth date a mainland 18- or 15-digit ID number carries, if any."""
+    try:
+        if re.fullmatch(r"\d{17}[\dX]", value):
+            return datetime.strptime(value[6:14], "%Y%m%d").date()
+        if re.fullmatch(r"\d{15}", value):
+            return datetime.strptime("19" + value[6:12], "%Y%m%d").date()
+    except ValueError:
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- dates
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_TIME_TAIL = re.compile(r"^(?:[T\s]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$")
+
+
+def parse_date(value: object) -> date | None:
+    """A date cell: an Excel date, an Excel serial number, or text such as ``2020-6-10``,
+    ``2020/06/10``, ``2020.6.10``, ``2020年6月10日``, ``20200610`` (a time after it is
+    ignored). Blank gives None. Day-first or month-first forms (``10/06/2020``) are refused
+    as ambiguous."""
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise InvalidValue(f"{value!r} is not a date")
+    if isinstance(value, (int, float)):
+        if not float(value).is_integer() and isinstance(value, float):
+            value = int(value)  # a date-time serial: keep the day
+        serial = int(value)
+        if 20000 <= serial <= 80000:  # 1954 .. 2119: what a delivery or payment date can be
+            return _EXCEL_EPOCH + timedelta(days=serial)
+        if 19000101 <= serial <= 21001231:
+            return _date_from_text(str(serial), str(value))
+        raise InvalidValue(f"{excel_float_text(float(value))} is not a date")
+    raw = ascii_text(value)
+    if not raw:
+        return None
+    if len(raw) == 5 and raw.isdigit() and 20000 <= int(raw) <= 80000:
+        return _EXCEL_EPOCH + timedelta(days=int(raw))  # a serial number that became text
+    return _date_from_text(raw, raw)
+
+
+def _date_from_text(raw: str, shown: str) -> date:
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(raw)
+        if match and _TIME_TAIL.match(raw[match.end() :]):
+            year, month, day = (int(g) for g in match.groups())
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise InvalidValue(f"'{shown}' is not a real date") from None
+    if re.fullmatch(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", raw):
+        raise InvalidValue(f"'{shown}' is ambiguous; write the date as YYYY-MM-DD")
+    raise InvalidValue(f"'{shown}' is not a date (expected YYYY-MM-DD)")

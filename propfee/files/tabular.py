@@ -1,0 +1,307 @@
+"""Read any table a user hands us — xlsx, xls, ods, csv/tsv in any common encoding, or the
+HTML table many Chinese property systems save with an ``.xls`` name — as rows of cells
+numbered the way the user sees them in Excel.
+
+The kind of file is decided by its first bytes, not its name. Heavy readers are imported
+inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from propfee.core.errors import FileFormatError
+
+Cells = list[object]
+
+
+@dataclass
+class Sheet:
+    """One sheet: ``rows()`` yields ``(excel_row_number, cells)``; ``first_column`` is the
+    zero-based column of ``cells[0]`` (so column letters can be shown)."""
+
+    name: str
+    nrows: int
+    first_column: int
+    rows: Callable[[], Iterator[tuple[int, Cells]]]
+    hidden: bool = False
+
+
+def column_letter(index: int) -> str:
+    """Zero-based column index to Excel letters: 0 -> A, 27 -> AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def read_sheets(path: Path) -> list[Sheet]:
+    """The worksheets of a file, hidden ones marked (a CSV or HTML file gives one or more
+    pseudo-sheets)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except FileNotFoundError:
+        raise FileFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FileFormatError(f"{path}: is a directory, not a file") from None
+    except OSError as exc:
+        raise FileFormatError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not head:
+        raise FileFormatError(f"{path}: the file is empty")
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        return _workbook_sheets(path)
+    if head.startswith(b"PK"):
+        raise FileFormatError(f"{path}: damaged or truncated spreadsheet (not a complete zip)")
+    data = path.read_bytes()
+    text = decode_text(data, path)
+    stripped = text.lstrip()[:2000].lower()
+    if stripped.startswith("<") and ("<table" in text.lower() or "<html" in stripped):
+        return _html_sheets(text, path)
+    if stripped.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in stripped:
+        raise FileFormatError(
+            f"{path}: an Excel 2003 XML spreadsheet; open it in Excel and save it as .xlsx"
+        )
+    if "\x00" in text[:4096]:
+        raise FileFormatError(f"{path}: not a spreadsheet or CSV file (binary data)")
+    return [_csv_sheet(text, path)]
+
+
+# ---------------------------------------------------------------- workbooks (calamine)
+
+
+def _workbook_sheets(path: Path) -> list[Sheet]:
+    import python_calamine as calamine
+
+    try:
+        with path.open("rb") as handle:
+            workbook = calamine.CalamineWorkbook.from_filelike(handle)
+    except calamine.PasswordError:
+        raise FileFormatError(f"{path}: the workbook is password-protected") from None
+    except (calamine.CalamineError, ValueError) as exc:
+        raise FileFormatError(f"{path}: damaged or truncated spreadsheet ({exc})") from None
+    sheets = []
+    for meta in workbook.sheets_metadata:
+        if str(meta.typ).rsplit(".", 1)[-1].lower() != "worksheet":
+            continue
+        hidden = str(meta.visible).rsplit(".", 1)[-1].lower() != "visible"
+        try:
+            sheet = workbook.get_sheet_by_name(meta.name)
+        except (calamine.CalamineError, ValueError) as exc:
+            raise FileFormatError(f"{path} [{meta.name}]: cannot be read ({exc})") from None
+        if sheet.start is None:
+            continue  # an empty sheet
+        one = _calamine_sheet(sheet)
+        one.hidden = hidden
+        sheets.append(one)
+    if not sheets:
+        raise FileFormatError(f"{path}: the workbook has no data")
+    return sheets
+
+
+def _calamine_sheet(sheet) -> Sheet:
+    first_row, first_col = sheet.start
+    merged = _merged_cells(sheet, first_col)
+
+    def rows() -> Iterator[tuple[int, Cells]]:
+        anchors: dict[tuple[int, int], object] = {}
+        for index, cells in enumerate(sheet.iter_rows()):
+            if index < first_row:
+                continue
+            for column, anchor in merged.get(index, ()):
+                if column >= len(cells):
+                    continue
+                if anchor == (index, column):
+                    anchors[anchor] = cells[column]
+                elif cells[column] == "":
+                    cells[column] = anchors.get(anchor, "")
+            yield index + 1, cells
+
+    return Sheet(sheet.name, sheet.end[0] + 1, first_col, rows)
+
+
+def _merged_cells(sheet, first_col: int) -> dict[int, list[tuple[int, tuple[int, int]]]]:
+    """Per row, the cells inside merged ranges and the anchor cell each takes its value from
+    (columns relative to the sheet's first column): a merged "1栋" spanning 50 rows reads as
+    "1栋" in each of them, as the user sees it."""
+    ranges = getattr(sheet, "merged_cell_ranges", None) or []
+    by_row: dict[int, list[tuple[int, tuple[int, int]]]] = {}
+    for (r0, c0), (r1, c1) in ranges:
+        if (r1 - r0 + 1) * (c1 - c0 + 1) > 1_000_000:
+            continue
+        anchor = (r0, c0 - first_col)
+        for r in range(r0, r1 + 1):
+            by_row.setdefault(r, []).extend((c - first_col, anchor) for c in range(c0, c1 + 1))
+    return by_row
+
+
+# ---------------------------------------------------------------- text files
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, GBK/GB18030, or
+    whatever charset-normalizer recognises."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise FileFormatError(f"{path}: not a spreadsheet or a text file in a known encoding")
+    return str(best)
+
+
+def _csv_sheet(text: str, path: Path) -> Sheet:
+    if not text.strip():
+        raise FileFormatError(f"{path}: the file is empty")
+    delimiter = _sniff_delimiter(text)
+    lines = text.count("\n") + 1
+
+    def rows() -> Iterator[tuple[int, Cells]]:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            for number, cells in enumerate(reader, start=1):
+                yield number, list(cells)
+        except csv.Error as exc:
+            raise FileFormatError(
+                f"{path}: malformed CSV near line {reader.line_num} ({exc})"
+            ) from None
+
+    return Sheet(path.name, lines, 0, rows)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the most lines into the same number of fields (preamble
+    lines of one field, as payment apps write above the header, do not count)."""
+    sample = [line for line in text.splitlines()[:80] if line.strip()]
+    best, best_score = ",", -1
+    for delimiter in (",", "\t", ";", "|"):
+        counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        counts = [n for n in counts if n >= 2]
+        if not counts:
+            continue
+        typical = max(set(counts), key=counts.count)
+        score = counts.count(typical) * typical
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+# ---------------------------------------------------------------- HTML tables saved as .xls
+
+
+def _html_sheets(text: str, path: Path) -> list[Sheet]:
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        """Collects every <table> as rows of cell texts. A colspan leaves the cells after the
+        first blank (as a spreadsheet shows a merged header); a rowspan repeats the value
+        down (as propfee reads a merged cell)."""
+
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.tables: list[list[list[str]]] = []
+            self.stack: list[dict] = []
+            self.cell: list[str] | None = None
+            self.spans = (1, 1)
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.stack.append({"rows": [], "pending": {}})
+            elif not self.stack:
+                return
+            elif tag == "tr":
+                self._new_row()
+            elif tag in ("td", "th"):
+                if not self.stack[-1]["rows"]:
+                    self._new_row()
+                self.cell = []
+                found = dict(attrs)
+                self.spans = (_span(found.get("colspan")), _span(found.get("rowspan")))
+            elif tag == "br" and self.cell is not None:
+                self.cell.append("\n")
+
+        def _new_row(self):
+            table = self.stack[-1]
+            table["rows"].append([])
+            self._fill_pending()
+
+        def _fill_pending(self):
+            table = self.stack[-1]
+            row = table["rows"][-1]
+            while len(row) in table["pending"]:
+                value, left = table["pending"].pop(len(row))
+                row.append(value)
+                if left > 1:
+                    table["pending"][len(row) - 1] = (value, left - 1)
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.stack and self.cell is not None:
+                table = self.stack[-1]
+                row = table["rows"][-1]
+                value = "".join(self.cell).strip()
+                colspan, rowspan = self.spans
+                for offset in range(colspan):
+                    if rowspan > 1:
+                        table["pending"][len(row)] = (value if offset == 0 else "", rowspan - 1)
+                    row.append(value if offset == 0 else "")
+                self.cell = None
+                self._fill_pending()
+            elif tag == "table" and self.stack:
+                self.tables.append(self.stack.pop()["rows"])
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Tables()
+    parser.feed(text)
+    parser.close()
+    tables = [t for t in parser.tables if any(any(c for c in row) for row in t)]
+    if not tables:
+        raise FileFormatError(f"{path}: an HTML page without a data table")
+    sheets = []
+    for number, table in enumerate(tables, start=1):
+
+        def rows(table=table) -> Iterator[tuple[int, Cells]]:
+            for index, cells in enumerate(table, start=1):
+                yield index, list(cells)
+
+        name = path.name if len(tables) == 1 else f"table {number}"
+        sheets.append(Sheet(name, len(table), 0, rows))
+    return sheets
+
+
+def _span(value: str | None) -> int:
+    return max(1, min(int(value), 10000)) if value and value.strip().isdigit() else 1
+
+
+_SCI = re.compile(r"^\d(?:\.\d+)?[eE]\+\d+$")
+
+
+def lost_digits(value: object) -> bool:
+    """True for text such as ``1.89097E+10``: a long number saved in scientific notation by a
+    spreadsheet, whose digits are gone."""
+    return isinstance(value, str) and _SCI.match(value.strip()) is not None

@@ -1,0 +1,255 @@
+"""Writing tables to .xlsx or .csv for people: Chinese headers, dates as dates, nothing that a
+spreadsheet could run as a formula. Files are written to a temporary name and renamed, so a
+crash never leaves half a file under the real name."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from propfee.core.errors import PropfeeError
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def check_output(path: Path, option: str) -> None:
+    """An output file can be written: its folder exists and it is not itself a folder. Checked
+    before a command writes anything, so a mistyped path never costs a half-done command."""
+    if path.is_dir():
+        raise PropfeeError(f"{option} {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise PropfeeError(f"{option} {path}: folder {path.parent} does not exist")
+
+
+def write_text(path: Path, text: str, *, option: str, encoding: str = "utf-8") -> None:
+    """Write a text file under a temporary name and rename it; a failure is a user error
+    naming the file (and, inside a command's transaction, rolls the command back)."""
+    check_output(path, option)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=path.suffix, dir=path.parent)
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise PropfeeError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
+
+
+def write_table(
+    path: Path,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    sheet: str = "Sheet1",
+    text_columns: Sequence[str] = (),
+) -> None:
+    """Write ``rows`` under ``headers`` to ``path`` (.xlsx or .csv, by its suffix)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise PropfeeError(f"{path}: write .xlsx or .csv")
+    if not path.parent.is_dir():
+        raise PropfeeError(f"{path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            _write_csv(Path(tmp), headers, rows)
+        else:
+            _write_xlsx(Path(tmp), headers, rows, sheet, set(text_columns))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    # UTF-8 with BOM: Excel on a Chinese Windows opens it with the right characters.
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow(["" if v is None else neutralise(_text(v)) for v in row])
+
+
+def _text(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _write_xlsx(
+    path: Path,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    sheet: str,
+    text_columns: set[str],
+) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    add_sheet(workbook, sheet, headers, rows, text_columns)
+    workbook.save(path)
+
+
+def add_sheet(
+    workbook,
+    sheet: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    text_columns: set[str] = frozenset(),
+    *,
+    limit: int | None = None,
+) -> int:
+    """Append a sheet to a write-only workbook: bold frozen headers, dates as dates, money
+    with two places, formula-looking text neutralised. Stops after ``limit`` rows (Excel's
+    sheet size) and returns how many it wrote."""
+    return _fill_sheet(workbook.create_sheet(sheet), headers, rows, text_columns, {}, limit)
+
+
+def _fill_sheet(
+    ws,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    text_columns: set[str],
+    formats: dict[str, str],
+    limit: int | None = None,
+) -> int:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    widths = [max(8, len(h) * 2 + 2) for h in headers]
+    for i, width in enumerate(widths):
+        ws.column_dimensions[_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header_cells = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=h)
+        cell.font = bold
+        header_cells.append(cell)
+    ws.append(header_cells)
+    text_index = {i for i, h in enumerate(headers) if h in text_columns}
+    format_of = {i: formats[h] for i, h in enumerate(headers) if h in formats}
+    written = 0
+    for row in rows:
+        out = []
+        for i, value in enumerate(row):
+            if value is None or value == "":
+                out.append(None)
+            elif isinstance(value, date):
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = "yyyy-mm-dd"
+                out.append(cell)
+            elif isinstance(value, Decimal):
+                cell = WriteOnlyCell(ws, value=value)
+                if i in format_of:
+                    cell.number_format = format_of[i]
+                elif value.as_tuple().exponent == -2:  # money: always two places
+                    cell.number_format = "#,##0.00"
+                out.append(cell)
+            elif isinstance(value, str):
+                if i in text_index:
+                    cell = WriteOnlyCell(ws, value=neutralise(value))
+                    cell.number_format = "@"
+                    out.append(cell)
+                else:
+                    out.append(neutralise(value))
+            else:
+                out.append(value)
+        ws.append(out)
+        written += 1
+        if limit is not None and written >= limit:
+            break
+    return written
+
+
+@dataclass
+class Sheet:
+    """One sheet of a workbook; with ``chart``, a line chart of some columns over the rows."""
+
+    name: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    formats: dict[str, str] = field(default_factory=dict)  # header -> Excel number format
+    chart: LineChartSpec | None = None
+
+
+@dataclass
+class LineChartSpec:
+    title: str
+    categories: str  # the header of the column along the x axis
+    series: Sequence[str]  # the headers of the columns drawn as lines
+    y_title: str = ""
+    y_format: str = "General"
+    anchor: str = "H2"
+
+
+def write_workbook(path: Path, sheets: Sequence[Sheet], *, option: str = "--out") -> None:
+    """Several sheets (with charts) in one .xlsx, written under a temporary name and renamed."""
+    from openpyxl import Workbook
+    from openpyxl.chart import LineChart, Reference
+
+    if path.suffix.lower() != ".xlsx":
+        raise PropfeeError(f"{option} {path}: write .xlsx")
+    check_output(path, option)
+    workbook = Workbook(write_only=True)
+    for spec in sheets:
+        ws = workbook.create_sheet(spec.name)
+        _fill_sheet(ws, spec.headers, spec.rows, set(), dict(spec.formats))
+        chart_spec = spec.chart
+        if chart_spec is None or not spec.rows:
+            continue
+        chart = LineChart()
+        chart.title = chart_spec.title
+        chart.y_axis.title = chart_spec.y_title
+        chart.y_axis.number_format = chart_spec.y_format
+        chart.y_axis.delete = False
+        chart.x_axis.delete = False
+        chart.width, chart.height = 22, 11
+        last_row = len(spec.rows) + 1
+        for header in chart_spec.series:
+            column = list(spec.headers).index(header) + 1
+            chart.add_data(
+                Reference(ws, min_col=column, min_row=1, max_row=last_row), titles_from_data=True
+            )
+        category = list(spec.headers).index(chart_spec.categories) + 1
+        chart.set_categories(Reference(ws, min_col=category, min_row=2, max_row=last_row))
+        ws.add_chart(chart, chart_spec.anchor)
+    save_workbook(workbook, path, option=option)
+
+
+def save_workbook(workbook, path: Path, *, option: str = "--out") -> None:
+    """Save an openpyxl workbook under a temporary name and rename it into place; a failure
+    is a user error naming the file, and leaves nothing behind."""
+    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        workbook.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise PropfeeError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _letter(index: int) -> str:
+    from propfee.files.tabular import column_letter
+
+    return column_letter(index)

@@ -1,0 +1,1 @@
+"""Reading the estate: surveys, the collection and daily reports, the full export."""

@@ -1,0 +1,556 @@
+"""The collection report (收缴率): how much of what was billed has been collected, how much of
+the arrears carried in was cleared, who has not paid and why, and the trend.
+
+For a range of periods P1…P2 (one month when P1 = P2), its first day S, its last day E, the
+as-of day D and the window's end C = min(E, D):
+
+    current bills   the bills of periods P1…P2 whose cycle has begun by D (covers_from <= D):
+                    a bill of a later cycle, billed ahead, is not due as of D
+    billed          their amounts                                       应收（原始）
+    adjusted        their adjustments made on or before D               减免/调整
+    due             billed + adjusted                                   当期应收
+    collected       allocations to them dated on or before D            当期实收
+    当期收缴率       collected ÷ due
+
+    arrears bills   bills of periods before P1 that still owed something on S, or that a
+                    reversal dated from S to C re-opened
+    arrears         what they owed at the start of S (adjustments and allocations before S)
+    re-opened       allocations to them dated before S that a reversal dated from S to C
+                    took back (money collected before the period, un-collected in it)
+    arrears due     arrears + re-opened + their adjustments made from S to C     往期欠费
+    cleared         allocations to them dated from S to C, less reversals of those
+                    (a reversal of money collected before S is re-opened, not cleared) 清欠实收
+    清欠率           cleared ÷ arrears due
+
+    综合收缴率       (collected + cleared) ÷ (due + arrears due)
+
+When D is before S the arrears window is empty (there are no arrears yet) and no bill of
+P1…P2 whose cycle starts in its period is due: the rates are None, as for a month with nothing
+billed. Every figure depends only on
+business dates (covers_from, made_on, allocated_on, reversed_on), never on when a row was
+written, so a report as of D reads the same whenever it is run.
+
+"Collected" is money allocated to a bill: an allocation is dated the day the payment was
+received (or, for credit applied later, the day it was applied), and a reversal adds negative
+allocations dated the reversal day — so a payment reversed on or before the day counts for
+nothing, one reversed later still counts. Credit not yet applied to a bill is not collection,
+and a waiver or discount is not collection either: it lowers what is due. Late fees (违约金,
+fee item LATEFEE) are left out unless ``late_fees`` is set.
+
+Everything is summed in SQL over integer fen; a rate is kept as its two integers and rounded
+(half up, two places) only when shown; a rate over nothing is None ("—").
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from propfee.core.errors import InvalidValue
+from propfee.core.periods import add_months, month_end, parse_period, period_label
+
+GROUPINGS = ("building", "fee", "kind")
+TREND_PERIODS = 12
+NO_REASON = "none"
+REASON_LABELS = {
+    "forgot": "忘记缴费",
+    "dispute": "服务争议",
+    "hardship": "经济困难",
+    "refusal": "拒绝缴费",
+    "other": "其他",
+    NO_REASON: "未记录原因",
+}
+
+
+def percent(numerator: int, denominator: int) -> Decimal | None:
+    """numerator ÷ denominator as a percentage rounded half up to two places, exactly (integer
+    arithmetic); None when the denominator is zero."""
+    if not denominator:
+        return None
+    sign = -1 if (numerator < 0) != (denominator < 0) else 1
+    quotient, remainder = divmod(abs(numerator) * 10000, abs(denominator))
+    if 2 * remainder >= abs(denominator):
+        quotient += 1
+    return Decimal(sign * quotient).scaleb(-2).quantize(Decimal("0.01"))
+
+
+@dataclass
+class Figures:
+    """The figures of one group (a building, a fee item, a kind of unit) or of the total."""
+
+    key: str
+    label: str
+    billed_fen: int = 0
+    adjusted_fen: int = 0
+    collected_fen: int = 0
+    households: int = 0  # units with a current bill
+    unpaid_households: int = 0  # units still owing on a current bill as of D
+    unpaid_fen: int = 0
+    arrears_fen: int = 0
+    arrears_adjusted_fen: int = 0
+    reopened_fen: int = 0  # taken back from arrears bills by reversals in the window
+    cleared_fen: int = 0
+
+    @property
+    def due_fen(self) -> int:
+        return self.billed_fen + self.adjusted_fen
+
+    @property
+    def arrears_due_fen(self) -> int:
+        return self.arrears_fen + self.arrears_adjusted_fen + self.reopened_fen
+
+    @property
+    def all_due_fen(self) -> int:
+        return self.due_fen + self.arrears_due_fen
+
+    @property
+    def all_collected_fen(self) -> int:
+        return self.collected_fen + self.cleared_fen
+
+    @property
+    def current_rate(self) -> Decimal | None:
+        return percent(self.collected_fen, self.due_fen)
+
+    @property
+    def clearance_rate(self) -> Decimal | None:
+        return percent(self.cleared_fen, self.arrears_due_fen)
+
+    @property
+    def overall_rate(self) -> Decimal | None:
+        return percent(self.all_collected_fen, self.all_due_fen)
+
+    def add(self, other: Figures) -> None:
+        for name in (
+            "billed_fen",
+            "adjusted_fen",
+            "collected_fen",
+            "unpaid_fen",
+            "arrears_fen",
+            "arrears_adjusted_fen",
+            "reopened_fen",
+            "cleared_fen",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class ReasonLine:
+    reason: str
+    label: str
+    households: int
+    unpaid_fen: int
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One period's own bills: 当期收缴率 as of D, and as it stood on the period's last day
+    (or D, if earlier) — adjustments and allocations up to that day."""
+
+    period: str
+    due_fen: int
+    collected_fen: int
+    due_at_end_fen: int
+    collected_at_end_fen: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return percent(self.collected_fen, self.due_fen)
+
+    @property
+    def rate_at_end(self) -> Decimal | None:
+        return percent(self.collected_at_end_fen, self.due_at_end_fen)
+
+
+@dataclass
+class Collection:
+    first_period: str
+    last_period: str
+    as_of: str
+    window_end: str  # C = min(last day of the range, as-of): the end of the arrears window
+    by: str | None
+    late_fees: bool
+    total: Figures
+    groups: list[Figures] = field(default_factory=list)
+    reasons: list[ReasonLine] = field(default_factory=list)
+    trend: list[TrendPoint] = field(default_factory=list)
+
+    @property
+    def period(self) -> str:
+        if self.first_period == self.last_period:
+            return self.first_period
+        return f"{self.first_period}～{self.last_period}"
+
+
+def collection(
+    conn: sqlite3.Connection,
+    *,
+    first: date,
+    last: date,
+    as_of: date,
+    by: str | None = None,
+    late_fees: bool = False,
+    trend: int = TREND_PERIODS,
+) -> Collection:
+    """The collection report for the periods from ``first`` to ``last`` (month starts) as of
+    ``as_of``, grouped ``by`` building, fee or kind (or not), with the trend of the ``trend``
+    periods ending at ``last``."""
+    if by is not None and by not in GROUPINGS:
+        raise InvalidValue(f"--by must be one of {', '.join(GROUPINGS)}")
+    first, last = first.replace(day=1), last.replace(day=1)
+    if last < first:
+        raise InvalidValue(f"--to {period_label(last)} is before --from {period_label(first)}")
+    start = first.isoformat()
+    window_end = min(month_end(last), as_of).isoformat()
+    day = as_of.isoformat()
+    p1, p2 = period_label(first), period_label(last)
+    late_id = -1
+    if not late_fees:
+        row = conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'").fetchone()
+        late_id = row[0] if row else -1
+    key_sql, label_of, order_of = _grouping(conn, by)
+    fast = conn.cursor()
+    fast.row_factory = None
+
+    groups: dict[str, Figures] = {}
+    total = Figures("", "合计")
+    billed_units: dict[str, set[int]] = defaultdict(set)
+    unpaid_units: dict[str, set[int]] = defaultdict(set)
+    all_billed: set[int] = set()
+    all_unpaid: set[int] = set()
+    owing: dict[tuple[int, int | None], int] = defaultdict(int)  # (unit, party) -> unpaid
+    lapse: dict[tuple[int, int | None], str] = {}  # (unit, party) -> oldest unpaid due day
+
+    def group(key: object) -> Figures:
+        text = "" if key is None else str(key)
+        found = groups.get(text)
+        if found is None:
+            found = groups[text] = Figures(text, label_of(text))
+        return found
+
+    # the current bills, summed per unit, party and group: those whose cycle has begun by D
+    # (covers_from <= D) — a bill of a later cycle, billed ahead, is not due yet, and money
+    # paid on it is paid in advance, not collected
+    for unit_id, party_id, key, billed, adjusted, paid, unpaid, oldest in fast.execute(
+        "SELECT unit_id, party_id, k, sum(amount_fen), sum(adj), sum(paid), "
+        "sum(max(amount_fen + adj - paid, 0)), min(CASE WHEN amount_fen + adj - paid > 0 "
+        "THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, amount_fen, adj, "
+        + _paid("?3")
+        + " AS paid FROM (SELECT b.id AS bid, b.unit_id, b.party_id, "
+        + key_sql
+        + " AS k, b.due_on, b.amount_fen, b.settled_on, "
+        + _adjusted("<= ?3", "b.id")
+        + " AS adj FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 AND b.covers_from <= ?3)) "
+        "GROUP BY unit_id, party_id, k",
+        (p1, p2, day, late_id),
+    ):
+        figures = group(key)
+        figures.billed_fen += billed
+        figures.adjusted_fen += adjusted
+        figures.collected_fen += paid
+        figures.unpaid_fen += unpaid
+        billed_units[figures.key].add(unit_id)
+        all_billed.add(unit_id)
+        if unpaid > 0:
+            unpaid_units[figures.key].add(unit_id)
+            all_unpaid.add(unit_id)
+            pair = (unit_id, party_id)
+            owing[pair] += unpaid
+            lapse[pair] = min(lapse.get(pair, oldest), oldest)
+
+    # the arrears bills: only a bill still open on S can have owed anything then (a bill
+    # settled before S has had no movement since: see ledger.SETTLE_SQL), or one a reversal
+    # in the window has re-opened (it is open again). What each owed on the day before S, what
+    # was adjusted and allocated from S to C, what reversals in the window took back of
+    # allocations made before S (re-opened arrears: added to what is due, not taken from what
+    # was cleared), and what it owes on D. The open bills are found by the settled-on index,
+    # or for an old period (when fewer bills are older than it than have been open since) by
+    # the period index. When D is before S the window is empty: there are no arrears yet.
+    if as_of >= first:
+        _arrears(conn, fast, group, lapse, key_sql, start, window_end, day, p1, late_id)
+
+    ordered = sorted(groups.values(), key=lambda g: order_of(g.key))
+    for figures in ordered:
+        figures.households = len(billed_units.get(figures.key, ()))
+        figures.unpaid_households = len(unpaid_units.get(figures.key, ()))
+        total.add(figures)
+    total.households = len(all_billed)
+    total.unpaid_households = len(all_unpaid)
+    return Collection(
+        p1,
+        p2,
+        day,
+        window_end,
+        by,
+        late_fees,
+        total,
+        ordered if by else [],
+        _reasons(conn, owing, lapse, as_of),
+        _trend(conn, last, as_of, late_id, trend) if trend else [],
+    )
+
+
+def _arrears(conn, fast, group, lapse, key_sql, start, window_end, day, p1, late_id) -> None:
+    """Add the arrears bills' figures to their groups (see ``collection``)."""
+    open_on_start = (
+        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
+        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "WHERE b.period < ?4 AND b.fee_item_id <> ?5 AND "
+    )
+    (still_open,) = conn.execute(
+        "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
+        "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
+        (start,),
+    ).fetchone()
+    (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
+    if still_open <= older:
+        open_bills = (
+            open_on_start + "b.settled_on IS NULL UNION ALL " + open_on_start + "b.settled_on >= ?1"
+        )
+    else:
+        open_bills = open_on_start + "(b.settled_on IS NULL OR b.settled_on >= ?1)"
+    # the allocations made before S that a reversal dated from S to C took back
+    (reversals,) = conn.execute(
+        "SELECT count(*) FROM reversal WHERE reversed_on BETWEEN ? AND ?", (start, window_end)
+    ).fetchone()
+    reopened = (
+        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = bid "
+        "AND l.reversal_id IS NULL AND l.allocated_on < ?1 AND l.payment_id IN "
+        "(SELECT payment_id FROM reversal WHERE reversed_on BETWEEN ?1 AND ?2)), 0)"
+        if reversals
+        else "0"
+    )
+    counted = "(owed_before > 0 OR reopened > 0)"
+    for unit_id, party_id, key, opening, adjusted, back, cleared, oldest in fast.execute(
+        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
+        f"sum(CASE WHEN {counted} THEN adj_window END), "
+        f"sum(CASE WHEN {counted} THEN reopened END), "
+        f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
+        "min(CASE WHEN owed_day > 0 THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, "
+        "amount_fen + "
+        + _adjusted("< ?1")
+        + " - "
+        + _allocated("< ?1")
+        + " AS owed_before, "
+        + _adjusted("BETWEEN ?1 AND ?2")
+        + " AS adj_window, "
+        + _allocated("BETWEEN ?1 AND ?2")
+        + " AS paid_window, "
+        + reopened
+        + " AS reopened, amount_fen + adj_day - "
+        + _paid("?3", adjusted="adj_day")
+        + " AS owed_day FROM (SELECT o.*, "
+        + _adjusted("<= ?3", "o.bid")
+        + " AS adj_day FROM ("
+        + open_bills
+        + ") o)) GROUP BY unit_id, party_id, k",
+        (start, window_end, day, p1, late_id),
+    ):
+        if opening > 0 or (back or 0) > 0:
+            figures = group(key)
+            figures.arrears_fen += opening
+            figures.arrears_adjusted_fen += adjusted or 0
+            figures.reopened_fen += back or 0
+            figures.cleared_fen += cleared or 0
+        pair = (unit_id, party_id)
+        if oldest and pair in lapse:
+            lapse[pair] = min(lapse[pair], oldest)
+
+
+def _adjusted(condition: str, bill: str = "bid") -> str:
+    """SQL: the adjustments of bill ``bill`` made on days meeting ``condition``."""
+    return (
+        "coalesce((SELECT sum(a.amount_fen) FROM adjustment a WHERE a.bill_id = "
+        f"{bill} AND a.made_on {condition}), 0)"
+    )
+
+
+def _allocated(condition: str, bill: str = "bid") -> str:
+    """SQL: the allocations of bill ``bill`` (a reversal adds negative ones) dated on days
+    meeting ``condition``."""
+    return (
+        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = "
+        f"{bill} AND l.allocated_on {condition}), 0)"
+    )
+
+
+def _paid(day: str, *, adjusted: str = "adj") -> str:
+    """SQL: a bill's allocations up to ``day``. A bill settled by then was paid in full (its
+    amount and adjustments, all made by its settled-on day), so only the bills still open
+    then are looked up in the allocations — most bills of a month that has been collected."""
+    return (
+        f"(CASE WHEN settled_on <= {day} THEN amount_fen + {adjusted} "
+        f"ELSE {_allocated('<= ' + day)} END)"
+    )
+
+
+def _grouping(conn: sqlite3.Connection, by: str | None):
+    """(SQL for a bill's group key, key -> label, key -> sort key)."""
+    if by == "building":
+        from propfee.roster.units import natural_key
+
+        # a "building" of parking spaces only (the demo's P-036 is in building P) is not a 栋
+        parking = {
+            building
+            for (building,) in conn.execute(
+                "SELECT building FROM unit GROUP BY building HAVING min(kind) = 'parking' "
+                "AND max(kind) = 'parking'"
+            )
+        }
+
+        def label(key: str) -> str:
+            if not key:
+                return "（未分楼）"
+            return f"{key}（车位）" if key in parking else f"{key}栋"
+
+        return "u.building", label, lambda key: (key == "", key in parking, natural_key(key))
+    if by == "kind":
+        from propfee.roster.units import KINDS, kind_label
+
+        return "u.kind", kind_label, lambda key: (list(KINDS).index(key) if key in KINDS else 99,)
+    if by == "fee":
+        items = {
+            code: (position, f"{code} {name}")
+            for code, name, position in conn.execute("SELECT code, name, position FROM fee_item")
+        }
+        return (
+            "(SELECT f.code FROM fee_item f WHERE f.id = b.fee_item_id)",
+            lambda key: items.get(key, (0, key))[1],
+            lambda key: (items.get(key, (0, key))[0], key),
+        )
+    return "''", lambda key: "合计", lambda key: (0,)
+
+
+def _reasons(
+    conn: sqlite3.Connection,
+    owing: dict[tuple[int, int | None], int],
+    lapse: dict[tuple[int, int | None], str],
+    as_of: date,
+) -> list[ReasonLine]:
+    """The reason recorded for each household still owing on a current bill, read as
+    ``propfee overdue`` reads it (see ``_reason``; an open fee-dispute complaint makes it a
+    dispute). A unit owed by two parties (a sold unit, a tenant) counts once, under the party
+    that owes more — or, when they owe the same, under one with a reason recorded."""
+    if not owing:
+        return []
+    from propfee.collection.arrears import _contacts
+    from propfee.service.complaints import fee_disputes
+
+    units = {unit for unit, _ in owing}
+    contacts = _contacts(conn, units, as_of)
+    disputes = fee_disputes(conn, units, as_of)
+    per_unit: dict[int, tuple[int, str]] = {}
+    fen_of_unit: dict[int, int] = defaultdict(int)
+    for pair, fen in owing.items():
+        reason = _reason(contacts.get(pair, []), lapse.get(pair, ""))
+        if pair in disputes:
+            reason = "dispute"
+        unit = pair[0]
+        fen_of_unit[unit] += fen
+        rank = (fen, reason != "")  # on a tie, the party with a recorded reason
+        if unit not in per_unit or rank > per_unit[unit][0]:
+            per_unit[unit] = (rank, reason or NO_REASON)
+    households: dict[str, int] = defaultdict(int)
+    amounts: dict[str, int] = defaultdict(int)
+    for unit, (_rank, reason) in per_unit.items():
+        households[reason] += 1
+        amounts[reason] += fen_of_unit[unit]
+    order = list(REASON_LABELS)
+    return [
+        ReasonLine(r, REASON_LABELS.get(r, r), households[r], amounts[r])
+        for r in sorted(households, key=lambda r: (-households[r], order.index(r)))
+    ]
+
+
+def _reason(contacts: list[tuple], lapse: str) -> str:
+    """The reason ``arrears.overdue`` gives a (unit, party): a service dispute counts from
+    whenever it was recorded until it is resolved; any other reason only if recorded since
+    ``lapse``, the day the oldest bill they still owe fell due; the latest one wins."""
+    reason = ""
+    for at, _channel, outcome, said, *_rest in contacts:
+        if outcome == "dispute" or said == "dispute":
+            reason = "dispute"
+        if outcome == "resolved" and reason == "dispute":
+            reason = ""
+        if at[:10] < lapse:
+            continue
+        if said and said != "dispute":
+            reason = said
+    return reason
+
+
+def _trend(
+    conn: sqlite3.Connection, last: date, as_of: date, late_id: int, count: int
+) -> list[TrendPoint]:
+    first = add_months(last, -(count - 1))
+    params = (period_label(first), period_label(last), as_of.isoformat(), late_id)
+    # the bills whose cycle has begun by the day (see ``collection``): amounts, and what was
+    # allocated to them (a bill settled by the day was paid its amount and adjustments in
+    # full, so only the others are looked up). One query a period, with its last day (or D
+    # if earlier) as a constant: an indexed range, no date arithmetic per bill.
+    found = {}
+    for i in range(count):
+        month = add_months(first, i)
+        period = period_label(month)
+        end = min(as_of, month_end(month)).isoformat()
+        found[period] = list(
+            conn.execute(
+                "SELECT coalesce(sum(CASE WHEN covers_from <= ?2 THEN amount_fen END), 0), "
+                "coalesce(sum(CASE WHEN covers_from <= ?3 THEN amount_fen END), 0), "
+                "coalesce(sum(CASE WHEN covers_from > ?2 THEN 0 WHEN settled_on <= ?2 "
+                "THEN amount_fen ELSE " + _allocated("<= ?2", "b.id") + " END), 0), "
+                "coalesce(sum(CASE WHEN covers_from > ?3 THEN 0 WHEN settled_on <= ?3 "
+                "THEN amount_fen ELSE " + _allocated("<= ?3", "b.id") + " END), 0) "
+                "FROM bill b WHERE period = ?1 AND fee_item_id <> ?4",
+                (period, as_of.isoformat(), end, late_id),
+            ).fetchone()
+        )
+    end = "min(?3, period || '-31')"
+    # the adjustments, few: what is due, and the part of it that settled bills paid
+    adjusted = {
+        period: (adj, adj_end, settled, settled_end)
+        for period, adj, adj_end, settled, settled_end in conn.execute(
+            "SELECT b.period, "
+            "sum(CASE WHEN a.made_on <= ?3 AND b.covers_from <= ?3 THEN a.amount_fen ELSE 0 END), "
+            f"sum(CASE WHEN a.made_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
+            "ELSE 0 END), "
+            "sum(CASE WHEN b.settled_on <= ?3 AND b.covers_from <= ?3 THEN a.amount_fen "
+            "ELSE 0 END), "
+            f"sum(CASE WHEN b.settled_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
+            "ELSE 0 END) "
+            "FROM adjustment a JOIN bill b ON b.id = a.bill_id "
+            "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 GROUP BY b.period",
+            params,
+        )
+    }
+    points = []
+    for i in range(count):
+        period = period_label(add_months(first, i))
+        billed, billed_end, paid, paid_end = found.get(period, (0, 0, 0, 0))
+        adj, adj_end, settled, settled_end = adjusted.get(period, (0, 0, 0, 0))
+        points.append(
+            TrendPoint(
+                period, billed + adj, paid + settled, billed_end + adj_end, paid_end + settled_end
+            )
+        )
+    return points
+
+
+def parse_range(
+    period: str | None, first: str | None, last: str | None, *, as_of: date
+) -> tuple[date, date]:
+    """--period, or --from/--to (either alone means that one month), else the as-of month."""
+    if period and (first or last):
+        raise InvalidValue("give --period or --from/--to, not both")
+    if period:
+        month = parse_period(period)
+        return month, month
+    if first or last:
+        start = parse_period(first or last, option="--from" if first else "--to")
+        end = parse_period(last or first, option="--to" if last else "--from")
+        return start, end
+    month = as_of.replace(day=1)
+    return month, month

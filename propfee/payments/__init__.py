@@ -1,0 +1,1 @@
+"""Money received: payments, allocation, credit, receipts, reversals, reconciliation of payment files."""

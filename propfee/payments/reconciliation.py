@@ -1,0 +1,1031 @@
+"""Reconciliation (对账): turn what WeChat Pay, Alipay and banks export into payments.
+
+A statement is read by its headers through a profile: the built-in ``wechat`` (the personal
+bill and the merchant-platform export), ``alipay`` (the old and new personal exports and the
+merchant 账务明细) and ``bank`` (common Chinese bank headers), or a TOML profile of the user's
+that maps a bank's columns. ``auto`` recognises the two payment apps by their headers.
+
+Only incoming money counts. A line whose memo, remark or product text names exactly one unit
+code becomes a payment with the transaction number as its reference. A line without one is
+never guessed into a payment: it is listed for review with candidate units (payer name or
+phone matching an owner, amount equal to an outstanding total) and recorded only when the
+user confirms it (``--confirm LINE=UNIT`` or a review file). A line whose reference is
+already recorded for the same amount and unit is skipped, so overlapping statements are safe;
+the same reference with another amount or unit is listed for review, never skipped (see
+``_held_elsewhere``). A reversed payment gives its reference back: a line with that
+reference and another amount or unit is recorded, but the reversed line itself (a refund, a
+payment taken back on purpose) is recorded again only when confirmed, so re-reading an
+overlapping statement never undoes a reversal. A refund in a statement whose payment is
+recorded is listed with the receipt to reverse; nothing is reversed by itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import re
+import sqlite3
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors
+from propfee.core.money import decimal_str, format_money, parse_money
+from propfee.files import cells
+from propfee.files.headers import alias_index, find_header, norm_header
+from propfee.files.tabular import read_sheets
+
+#: statement fields -> header aliases (what the three kinds of export call them)
+FIELDS: dict[str, tuple[str, ...]] = {
+    # a date column beats a time column: a bank's 交易时间 beside 交易日期 holds only the time
+    # of day (the payment apps' 交易时间 holds date and time, and they have no 交易日期)
+    "date": (
+        "交易日期",
+        "记账日期",
+        "入账日期",
+        "日期",
+        "date",
+        "交易时间",
+        "交易创建时间",
+        "付款时间",
+        "发生时间",
+        "入账时间",
+        "time",
+    ),
+    "amount": ("金额(元)", "金额（元）", "订单金额", "应结订单金额", "交易金额", "金额", "amount"),
+    "amount_in": (
+        "收入金额（+元）",
+        "收入金额",
+        "贷方发生额",
+        "贷方金额",
+        "贷方",
+        "收入",
+        "存入",
+        "credit",
+    ),
+    "amount_out": (
+        "支出金额（-元）",
+        "支出金额",
+        "借方发生额",
+        "借方金额",
+        "借方",
+        "支出",
+        "支取",
+        "debit",
+    ),
+    "direction": ("收/支", "收支", "收/付", "借贷标志", "借贷", "资金流向", "方向", "direction"),
+    "counterparty": (
+        "交易对方",
+        "对方户名",
+        "对方名称",
+        "对方账户名",
+        "付款人",
+        "付款方",
+        "用户标识",
+        "对方账号",
+        "counterparty",
+        "payer",
+    ),
+    "memo": (
+        "商品",
+        "商品名称",
+        "商品说明",
+        "商户数据包",
+        "备注",
+        "附言",
+        "交易附言",
+        "摘要",
+        "用途",
+        "交易备注",
+        "memo",
+        "remark",
+    ),
+    "ref": (
+        "交易单号",
+        "微信订单号",
+        "交易号",
+        "交易订单号",
+        "业务流水号",
+        "账务流水号",
+        "交易流水号",
+        "柜员流水号",
+        "流水号",
+        "凭证号",
+        "交易参考号",
+        "transaction id",
+        "reference",
+    ),
+    "status": ("当前状态", "交易状态", "状态", "status"),
+    "refunded": ("退款金额", "成功退款", "refund"),
+    "kind": ("交易类型", "类型", "交易分类", "业务类型"),
+}
+MULTI = frozenset({"memo"})
+INCOMING = {norm_header(w) for w in ("收入", "收", "贷", "入", "income", "credit", "in", "已收入")}
+OUTGOING = {norm_header(w) for w in ("支出", "支", "借", "出", "expense", "debit", "out")}
+REFUND = re.compile(r"退款|退还|REFUND", re.IGNORECASE)
+BAD_STATUS = re.compile(r"退款|关闭|失败|撤销|已退还|REFUND|REVOKED|CLOSED|FAIL", re.IGNORECASE)
+SUMMARY = re.compile(r"^(总交易单数|总计|合计|小计|本页|共\d+笔|#|-{3,}|导出时间|注[:：])")
+
+
+@dataclass
+class Profile:
+    name: str
+    channel: str  # the payment channel the lines become: wechat, alipay or bank
+    columns: dict[str, str | list[str]] = field(default_factory=dict)  # field -> header(s)
+    date_format: str = ""  # strptime format when dates are not ISO-like
+    skip: list[str] = field(default_factory=list)  # regexes of lines to skip
+
+
+BUILT_IN = {
+    "wechat": Profile("wechat", "wechat"),
+    "alipay": Profile("alipay", "alipay"),
+    "bank": Profile("bank", "bank"),
+}
+
+
+def load_profile(name: str, *, beside: Path | None = None) -> Profile | None:
+    """``auto`` (None), a built-in profile, a TOML file, or ``profiles/NAME.toml`` beside the
+    database."""
+    if name == "auto":
+        return None
+    if name in BUILT_IN:
+        return BUILT_IN[name]
+    path = Path(name)
+    if not path.suffix and beside is not None:
+        path = beside / "profiles" / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(["auto", *BUILT_IN])
+        raise FileFormatError(f"no statement profile {name!r} (built in: {known}; or a .toml file)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise FileFormatError(f"profile {path}: not valid TOML ({exc})") from None
+    unknown = set(data) - {"name", "channel", "columns", "format"}
+    if unknown:
+        raise FileFormatError(f"profile {path}: unknown key {sorted(unknown)[0]}")
+    columns = data.get("columns") or {}
+    bad = set(columns) - set(FIELDS)
+    if bad:
+        raise FileFormatError(
+            f"profile {path}: unknown field {sorted(bad)[0]!r} (fields: {', '.join(FIELDS)})"
+        )
+    fmt = data.get("format") or {}
+    channel = data.get("channel", "bank")
+    if channel not in ("wechat", "alipay", "bank", "pos", "autodebit", "other"):
+        raise FileFormatError(f"profile {path}: channel {channel!r} is not a payment channel")
+    return Profile(
+        data.get("name", path.stem),
+        channel,
+        columns,
+        fmt.get("date", ""),
+        list(fmt.get("skip", [])),
+    )
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(slots=True)
+class Line:
+    row: int
+    sheet: str
+    day: date
+    amount_fen: int  # positive: money in
+    counterparty: str
+    memo: str
+    ref: str
+    status: str
+    flag: str = ""  # "refund": money paid back; "failed": closed, revoked or failed
+
+
+@dataclass
+class Parsed:
+    file: str
+    channel: str
+    lines: list[Line]  # incoming lines
+    ignored: dict[str, int]  # reason -> count
+    refunds: list[Line] = field(default_factory=list)  # refunded, closed or failed lines
+    skipped: dict[int, str] = field(default_factory=dict)  # row -> why it is not a payment
+
+
+def _clean(value: object) -> str:
+    """Statement cells: tab-padded ids, backtick-prefixed merchant fields, stray spaces."""
+    text = cells.text(value)
+    return text.strip().strip("`").strip("\t").strip()
+
+
+def read_statement(path: Path, profile: Profile | None) -> Parsed:
+    sheets = read_sheets(path)
+    explicit = {}
+    if profile is not None:
+        for name, headers in profile.columns.items():
+            for header in [headers] if isinstance(headers, str) else headers:
+                explicit[norm_header(header)] = name
+    index = alias_index(FIELDS)
+    errors: list[RowError] = []
+    lines: list[Line] = []
+    refunds: list[Line] = []
+    ignored: dict[str, int] = {}
+    skipped: dict[int, str] = {}
+    channel = profile.channel if profile is not None else None
+    found = False
+    seen: list[str] = []  # the likeliest header row, for the error when none is found
+    for sheet in sheets:
+        import itertools
+
+        stream = sheet.rows()
+        head = list(itertools.islice(stream, 40))
+        rows = itertools.chain(head, stream)
+        match = find_header(
+            head,
+            index,
+            explicit,
+            first_column=sheet.first_column,
+            multi=MULTI,
+            is_identity=_has_money,
+        )
+        if match is None:
+            texts = max(
+                ([_clean(c) for c in row if _clean(c)] for _, row in head), key=len, default=[]
+            )
+            if len(texts) > len(seen):
+                seen = texts
+            continue
+        found = True
+        if "ref" not in match.columns:
+            raise FileFormatError(
+                f"{path.name}: no transaction-number column (such as 交易单号, 交易流水号, "
+                f"流水号, 凭证号); headers found: {', '.join(_headers(match))}. Name it in a "
+                'profile file: [columns] ref = "…"'
+            )
+        signature = _signature(head, match)
+        if profile is not None and signature is not None and signature != profile.channel:
+            raise FileFormatError(
+                f"{path.name}: this is a {_APP[signature]} export (by its title and headers); "
+                f"--profile {profile.name} would record its money as {profile.channel} and "
+                f"again when it is read as {signature}. Use --profile auto (or {signature})"
+            )
+        if channel is None:
+            channel = signature or _detect(head, match)
+        cols = {name: c.index for name, c in match.columns.items()}
+        memos = [match.columns["memo"].index] if "memo" in match.columns else []
+        memos += [c.index for c in match.extra.get("memo", [])]
+        labels = {name: c.label for name, c in match.columns.items()}
+        skips = [re.compile(p) for p in (profile.skip if profile else [])]
+        for number, row in rows:
+            if number <= match.row:
+                continue
+            got = {name: (_clean(row[i]) if i < len(row) else "") for name, i in cols.items()}
+            first = next((c for c in (_clean(v) for v in row) if c), "")
+            if first.startswith(("总交易单数", "共", "-----")) and not got.get("date"):
+                break  # the summary block under a payment-app export
+            if not first or SUMMARY.match(first) or any(p.search(first) for p in skips):
+                continue
+            if all(not v for v in got.values()):
+                continue
+            try:
+                line = _line(got, row, memos, number, sheet.name, profile, "direction" in cols)
+            except InvalidValue as exc:
+                field_ = str(exc).split(":")[0]
+                errors.append(
+                    RowError(
+                        path.name, sheet.name, number, labels.get(field_, field_), "", str(exc)
+                    )
+                )
+                continue
+            if line is None:
+                continue
+            if isinstance(line, str):
+                ignored[line] = ignored.get(line, 0) + 1
+                skipped[number] = line
+                continue
+            if line.flag:
+                refunds.append(line)
+                skipped[number] = "refunded or failed"
+                continue
+            lines.append(line)
+    if not found:
+        missing = _missing(seen, index, explicit)
+        where = f"headers found: {', '.join(seen[:20])}" if seen else "no header row"
+        hint = (
+            f'name the columns in a profile file ([columns] {missing[0]} = "…")'
+            if profile is not None
+            else "for a bank statement give --profile bank or a profile file"
+        )
+        raise FileFormatError(
+            f"{path.name}: no statement header found"
+            + (f" with --profile {profile.name}" if profile is not None else "")
+            + f": no {' or '.join(_FIELD_NAMES[m] for m in missing)} column ({where}); {hint}"
+        )
+    if errors:
+        raise RowErrors(errors)
+    if channel is None:
+        raise FileFormatError(
+            f"{path.name}: not recognisably a WeChat Pay or Alipay export; give --profile "
+            "bank (or wechat, alipay, or a profile file)"
+        )
+    return Parsed(path.name, channel, lines, ignored, refunds, skipped)
+
+
+_FIELD_NAMES = {
+    "date": "date (交易日期, 交易时间, 记账日期)",
+    "amount": "amount (金额, 交易金额, 贷方/收入)",
+    "amount_in": "amount (金额, 交易金额, 贷方/收入)",
+}
+
+
+def _missing(headers: list[str], index, explicit) -> list[str]:
+    """The required fields (date, amount) that a header row lacks."""
+    from propfee.files.headers import lookup
+
+    fields = {hit[0] for h in headers if (hit := lookup(h, index, explicit))}
+    missing = [] if "date" in fields else ["date"]
+    if not fields & {"amount", "amount_in"}:
+        missing.append("amount")
+    return missing or ["date"]
+
+
+def _headers(match) -> list[str]:
+    columns = sorted(match.columns.values(), key=lambda c: c.index)
+    return [c.header for c in columns] + list(match.ignored)
+
+
+def _has_money(fields: set[str]) -> bool:
+    return bool(fields & {"amount", "amount_in"}) and "date" in fields
+
+
+_APP = {"wechat": "WeChat Pay", "alipay": "Alipay"}
+
+
+def _signature(head: list, match) -> str | None:
+    """WeChat or Alipay by what only their exports carry: the title above the header
+    (微信支付账单, 支付宝…) or their own header sets. Data lines are not read: a bank memo
+    that says 微信转账 does not make a bank statement a WeChat export."""
+    above = " ".join(_clean(c) for number, row in head if number < match.row for c in row)
+    header_row = next((row for number, row in head if number == match.row), [])
+    headers = {norm_header(_clean(c)) for c in header_row if _clean(c)}
+
+    def has(*names: str) -> bool:
+        return {norm_header(n) for n in names} <= headers
+
+    wechat = "微信支付" in above or has("微信订单号") or has("交易单号", "商户单号")
+    alipay = (
+        "支付宝" in above
+        or "alipay" in above.lower()
+        or has("交易号", "商户订单号")
+        or has("交易订单号", "商家订单号")
+        or has("账务流水号", "业务流水号")
+    )
+    if wechat == alipay:
+        return None
+    return "wechat" if wechat else "alipay"
+
+
+def _detect(head: list, match) -> str | None:
+    """WeChat or Alipay, by the export's preamble and headers."""
+    text = " ".join(_clean(c) for _, row in head for c in row)
+    headers = {norm_header(c.header) for c in match.columns.values()}
+    if (
+        "微信" in text
+        or {"微信订单号"} & headers
+        or {"交易单号", "商户单号"} <= set(norm_header(_clean(c)) for _, row in head for c in row)
+    ):
+        return "wechat"
+    if (
+        "支付宝" in text
+        or "alipay" in text.lower()
+        or headers & {norm_header(h) for h in ("交易号", "交易订单号", "账务流水号", "业务流水号")}
+    ):
+        return "alipay"
+    return None
+
+
+def _line(
+    got: dict,
+    row: list,
+    memos: list[int],
+    number: int,
+    sheet: str,
+    profile: Profile | None,
+    has_direction: bool,
+) -> Line | str | None:
+    """One statement line: an incoming Line, a flagged Line (a refund, or a payment that
+    was closed or failed: reconcile matches it with what was recorded), or why it is ignored."""
+    direction = norm_header(got.get("direction", ""))
+    status = got.get("status", "")
+    refund = bool(REFUND.search(status) or REFUND.search(got.get("kind", "")))
+    amount_text = got.get("amount", "")
+    fen = 0
+    flag = ""
+    if got.get("amount_in") or got.get("amount_out"):
+        incoming = got.get("amount_in", "")
+        if incoming and not cells.is_blank(incoming):
+            fen = parse_money(incoming, what="amount_in", allow_zero=True, allow_negative=True)
+        if fen <= 0:
+            outgoing = got.get("amount_out", "")
+            if outgoing in ("", "0", "0.00"):
+                return "zero"
+            if not refund:
+                return "outgoing"
+            fen = abs(
+                parse_money(outgoing, what="amount_out", allow_zero=True, allow_negative=True)
+            )
+            flag = "refund"
+    elif amount_text:
+        fen = parse_money(amount_text, what="amount", allow_zero=True, allow_negative=True)
+        if direction in OUTGOING or fen < 0:
+            if not refund:
+                return "outgoing"
+            fen, flag = abs(fen), "refund"
+        elif has_direction and direction not in INCOMING:
+            if not refund:
+                return "not income"
+            flag = "refund"
+    else:
+        return None
+    if fen == 0:
+        return "zero"
+    if not flag and status and BAD_STATUS.search(status):
+        flag = "refund" if refund else "failed"
+    if flag == "refund":
+        back = got.get("refunded", "")
+        if back and not cells.is_blank(back):
+            with contextlib.suppress(InvalidValue):  # a broken refund cell: the line's amount
+                fen = abs(parse_money(back, allow_zero=True, allow_negative=True)) or fen
+    raw_day = got.get("date", "")
+    try:
+        if profile is not None and profile.date_format:
+            day = datetime.strptime(raw_day.strip(), profile.date_format).date()
+        else:
+            day = cells.parse_date(raw_day)
+    except (ValueError, InvalidValue) as exc:
+        if flag:
+            return "refunded or failed"
+        raise InvalidValue(f"date: {exc}") from None
+    if day is None:
+        if flag:
+            return "refunded or failed"
+        raise InvalidValue("date: the line has no date")
+    memo = " ".join(_clean(row[i]) for i in memos if i < len(row) and _clean(row[i]))
+    return Line(
+        number,
+        sheet,
+        day,
+        fen,
+        got.get("counterparty", ""),
+        memo,
+        got.get("ref", ""),
+        status,
+        flag,
+    )
+
+
+# ---------------------------------------------------------------- matching
+
+_CODE_TOKEN = re.compile(r"[0-9A-Za-z]+(?:\s*[-_#/]\s*[0-9A-Za-z]+)+|[0-9A-Za-z]*\d[0-9A-Za-z]*")
+_CN_PLACE = re.compile(
+    r"([0-9A-Za-z]+)\s*(?:#楼|#|号楼|栋|幢|座)\s*(?:([0-9A-Za-z]+)\s*单元)?\s*([0-9A-Za-z]+)\s*(?:室|号)?"
+)
+
+
+class CodeFinder:
+    """Finds the unit codes a memo names: ``1-1-1001``, ``1－1－1001``, ``1栋1单元1001``,
+    ``A座-1201``, ``1-1-b01`` for ``1-1-B01`` … A code found inside a longer one (1-1-10 in
+    1-1-1001) does not count."""
+
+    def __init__(self, known: set[str]):
+        self.known = known
+        folded: dict[str, str | None] = {}
+        for code in known:  # letter case tells no two units apart: such codes never fold
+            key = code.lower()
+            folded[key] = None if key in folded else code
+        self.folded = {k: v for k, v in folded.items() if v is not None and k != v}
+
+        self.by_token: dict[str, list[str]] = {}  # codes with Chinese characters, by a token
+        for code in known:
+            if not code.isascii():
+                tokens = re.findall(r"[0-9A-Za-z]+", code)
+                key = max(tokens, key=len) if tokens else code
+                self.by_token.setdefault(key, []).append(code)
+
+    def canonical(self, candidate: str) -> str | None:
+        """The roster's code for a candidate, in any letter case; None if it is none."""
+        if candidate in self.known:
+            return candidate
+        return self.folded.get(candidate.lower())
+
+    def __call__(self, text: str) -> list[str]:
+        text = unicodedata.normalize("NFKC", text)
+        found: list[str] = []
+        for match in _CN_PLACE.finditer(text):
+            parts = [p for p in match.groups() if p]
+            for candidate in ("-".join(parts), match.group(0).replace(" ", "")):
+                code = self.canonical(candidate)
+                if code is not None and code not in found:
+                    found.append(code)
+        for token in _CODE_TOKEN.findall(text):
+            plain = re.sub(r"\s+", "", token)
+            for candidate in (plain, re.sub(r"[_#/]", "-", plain)):
+                code = self.canonical(candidate)
+                if code is not None and code not in found:
+                    found.append(code)
+                    break
+        if self.by_token:
+            for token in re.findall(r"[0-9A-Za-z]+", text):
+                for code in self.by_token.get(token, ()):
+                    if code in text and code not in found:
+                        found.append(code)
+        return [c for c in found if not any(c != o and c in o for o in found)]
+
+
+def codes_in(text: str, known: set[str]) -> list[str]:
+    """The unit codes a memo names (see CodeFinder)."""
+    return CodeFinder(known)(text)
+
+
+@dataclass
+class Review:
+    line: Line
+    reason: str
+    candidates: list[str]
+    conflict: bool = False  # its reference is held by a payment that does not agree with it
+
+
+@dataclass
+class Refund:
+    """A refund (or a closed / failed transaction) whose payment is recorded: the receipt to
+    reverse. Never reversed automatically: the reversal is the user's act, with a reason."""
+
+    line: Line
+    receipt: str
+    unit: str
+    paid_fen: int  # what the receipt holds; line.amount_fen is what was paid back
+
+    @property
+    def action(self) -> str:
+        what = "refund" if self.line.flag == "refund" else "not completed"
+        text = f"{what}: reverse receipt {self.receipt}"
+        if self.line.flag == "refund" and self.line.amount_fen < self.paid_fen:
+            text += (
+                f" and record the {format_money(self.paid_fen - self.line.amount_fen)} kept "
+                "again (a partial refund)"
+            )
+        return text
+
+
+@dataclass
+class ReconcileReport:
+    file: str
+    channel: str
+    recorded: list[tuple[Line, str, str]] = field(default_factory=list)  # line, unit, receipt
+    already: int = 0
+    review: list[Review] = field(default_factory=list)
+    ignored: dict[str, int] = field(default_factory=dict)
+    refunds: list[Refund] = field(default_factory=list)  # recorded payments paid back
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def recorded_fen(self) -> int:
+        return sum(line.amount_fen for line, _, _ in self.recorded)
+
+
+def reconcile(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    profile: Profile | None,
+    as_of: date,
+    now: datetime,
+    settings,
+    confirm: dict[str, str] | None = None,
+    review_in: Path | None = None,
+    review_out: Path | None = None,
+    dry_run: bool = False,
+    progress=None,
+) -> ReconcileReport:
+    """Read a statement and record its incoming lines as payments, as one transaction. The
+    review file (``review_out``) is written before the commit, so when it cannot be written
+    nothing is recorded."""
+    from propfee.files.writers import check_output
+    from propfee.payments.ledger import MAX_PAYMENT_FEN, HeldRef, PaymentBatch, held_refs
+    from propfee.store.db import transaction
+
+    if review_out is not None:
+        check_output(review_out, "--review-out")
+    parsed = read_statement(path, profile)
+    report = ReconcileReport(
+        parsed.file, parsed.channel, ignored=dict(parsed.ignored), dry_run=dry_run
+    )
+    confirmed = dict(confirm or {})
+    _check_confirm(confirmed, parsed)
+    from_review: dict[int, str] = {}
+    if review_in is not None:
+        from_review, report.warnings = _match_review(read_review(review_in), parsed, review_in.name)
+    with transaction(conn, dry_run=dry_run):
+        known = {r[0] for r in conn.execute("SELECT code FROM unit")}
+        find_codes = CodeFinder(known)
+        batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of, size=len(parsed.lines))
+        held = held_refs(conn)  # ref -> payments holding it (not reversed), every channel
+        gone = held_refs(conn, reversed_=True)  # ref -> reversed payments
+        finder = _Candidates(conn)
+        errors: list[RowError] = []
+
+        def error(line: Line, column: str, value: str, message: str) -> None:
+            errors.append(RowError(parsed.file, line.sheet, line.row, column, value, message))
+
+        for done, line in enumerate(parsed.lines, start=1):
+            if progress is not None and done % 2000 == 0:
+                progress(done, len(parsed.lines))
+            if not line.ref:
+                error(line, "交易单号", "", "an incoming line without a transaction number")
+                continue
+            chosen = (
+                confirmed.get(str(line.row)) or confirmed.get(line.ref) or from_review.get(line.row)
+            )
+            found: list[str] = []
+            unit: str | None = None
+            if chosen is not None:
+                unit = find_codes.canonical(cells.unit_code(chosen)) or cells.unit_code(chosen)
+                if unit not in known:
+                    error(line, "", chosen, f"confirmed as unit {chosen!r}, which is not on record")
+                    continue
+            else:
+                found = find_codes(line.memo)
+                unit = found[0] if len(found) == 1 else None
+            clash = _held_elsewhere(line, unit, parsed.channel, held.get(line.ref, []))
+            if clash == "already":
+                report.already += 1
+                continue
+            if line.day > as_of:
+                error(line, "交易时间", line.day.isoformat(), f"after {as_of} (--as-of)")
+                continue
+            if clash is None and chosen is None and _same(line, unit, parsed.channel, gone):
+                # the user reversed this very line (a refund, a wrong payment): recording it
+                # again would undo that; a --confirm records it again on purpose
+                why = "reversed earlier (confirm to record again)"
+                report.ignored[why] = report.ignored.get(why, 0) + 1
+                continue
+            if clash is not None:
+                reason, confirmable, holder = clash
+                if chosen is None or not confirmable:
+                    if chosen is not None:
+                        error(line, "交易单号", line.ref, f"cannot be confirmed: {reason}")
+                    else:
+                        report.review.append(Review(line, reason, [holder], conflict=True))
+                    continue
+            if line.amount_fen > MAX_PAYMENT_FEN:
+                if chosen is not None:
+                    error(line, "金额", decimal_str(line.amount_fen), "too large for one payment")
+                else:
+                    why = f"more than {format_money(MAX_PAYMENT_FEN)}: record it with pay --large"
+                    report.review.append(Review(line, why, [unit] if unit else []))
+                continue
+            if unit is None:
+                reason = (
+                    "no unit code in the memo"
+                    if not found
+                    else f"the memo names {len(found)} units ({', '.join(found)})"
+                )
+                report.review.append(Review(line, reason, found or finder.find(line)))
+                continue
+            receipt = batch.record(
+                unit,
+                line.amount_fen,
+                channel=parsed.channel,
+                ref=line.ref,
+                paid_on=line.day,
+                note=line.memo[:200],
+                payer=line.counterparty,
+                source=f"reconcile {parsed.file}",
+            )
+            held.setdefault(line.ref, []).append(
+                HeldRef(
+                    0,
+                    receipt,
+                    parsed.channel,
+                    batch.units[unit].id,
+                    unit,
+                    line.amount_fen,
+                    line.day.isoformat(),
+                )
+            )
+            report.recorded.append((line, unit, receipt))
+        _match_refunds(conn, parsed, held, report)
+        if errors:
+            raise RowErrors(errors)
+        batch.flush()
+        if review_out is not None:
+            write_review(report, review_out)
+    if progress is not None:
+        progress(len(parsed.lines), len(parsed.lines))
+    return report
+
+
+#: channels whose transaction numbers are unique for ever (a bank's serial numbers repeat)
+UNIQUE_REFS = frozenset({"wechat", "alipay"})
+
+
+def _same(line: Line, unit: str | None, channel: str, held: dict) -> bool:
+    """A payment of ``held`` is this very line: its channel, reference, amount and unit (for
+    a bank, its day too)."""
+    day = line.day.isoformat()
+    return any(
+        h.channel == channel
+        and h.amount_fen == line.amount_fen
+        and (unit is None or h.unit == unit)
+        and (channel in UNIQUE_REFS or h.paid_on == day)
+        for h in held.get(line.ref, [])
+    )
+
+
+def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> object:
+    """How a line's reference stands against the payments that already hold it.
+
+    ``None``: nobody holds it. ``"already"``: a payment of the same channel holds it for the
+    same amount and unit (for a bank, on the same day too) — the line is recorded, skip it.
+    Otherwise ``(reason, confirmable, unit holding it)``: the line goes to review, never
+    silently skipped and never silently recorded.
+
+    - WeChat Pay and Alipay transaction numbers are unique for ever: the same number with
+      another amount or unit means one of the two is wrong. It cannot be confirmed; reverse
+      the wrong receipt and reconcile again.
+    - A bank's serial number (柜员流水号, 交易流水号) can repeat for another payment on
+      another day or by another teller: the same serial with another day, amount or unit is
+      listed for review and, when confirmed, recorded as a payment of its own.
+    - A payment-app transaction number (16 characters or more) recorded under another
+      channel (a statement read earlier with another profile) is the same money: review,
+      not confirmable.
+    """
+    from propfee.payments.ledger import CHANNELS
+
+    mine = [h for h in held if h.channel == channel]
+    day = line.day.isoformat()
+    if _same(line, unit, channel, {line.ref: mine}):
+        return "already"
+    this = f"{unit or 'no unit'} {format_money(line.amount_fen)} on {day}"
+    if mine:
+        h = mine[0]
+        that = f"receipt {h.receipt_no} ({h.unit} {format_money(h.amount_fen)} on {h.paid_on})"
+        if channel in UNIQUE_REFS:
+            return (
+                f"{CHANNELS.get(channel, channel)} {line.ref} is already {that}, not {this}; "
+                f"if {h.receipt_no} is wrong, reverse it and reconcile again",
+                False,
+                h.unit,
+            )
+        return (
+            f"serial {line.ref} is also {that}; a bank serial can repeat: if this is "
+            f"another payment ({this}), confirm it",
+            True,
+            h.unit,
+        )
+    others = [h for h in held if h.channel != channel]
+    if others and len(line.ref) >= 16:
+        h = others[0]
+        return (
+            f"{line.ref} is already receipt {h.receipt_no} via {CHANNELS.get(h.channel, h.channel)} "
+            f"({h.unit} {format_money(h.amount_fen)} on {h.paid_on}); the same transaction "
+            "number is the same money: check the statement's --profile",
+            False,
+            h.unit,
+        )
+    return None
+
+
+def _match_refunds(conn: sqlite3.Connection, parsed: Parsed, held: dict, report) -> None:
+    """Refunds (and closed or failed transactions) in the statement against the payments
+    recorded for their reference, before this run or in it: each is listed with the receipt
+    to reverse. An Alipay refund's number may be the original's with a ``_suffix``."""
+    for line in parsed.refunds:
+        refs = list(dict.fromkeys([line.ref, line.ref.split("_")[0]])) if line.ref else []
+        holders = [h for r in refs for h in held.get(r, []) if h.channel == parsed.channel]
+        if holders:
+            for h in holders:
+                report.refunds.append(Refund(line, h.receipt_no, h.unit, h.amount_fen))
+            continue
+        reversed_ = (
+            refs
+            and conn.execute(
+                f"SELECT 1 FROM payment p JOIN reversal r ON r.payment_id = p.id WHERE p.channel = ? "
+                f"AND p.ref IN ({','.join('?' * len(refs))})",
+                (parsed.channel, *refs),
+            ).fetchone()
+        )
+        reason = "refund, receipt already reversed" if reversed_ else "refunded or failed"
+        report.ignored[reason] = report.ignored.get(reason, 0) + 1
+
+
+class _Candidates:
+    """Units a line might be for: owner's name, a phone in the memo, or the amount owed."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._names: dict[str, list[str]] | None = None
+        self._phones: dict[str, list[str]] | None = None
+        self._owed: dict[int, list[str]] | None = None
+
+    def _load(self) -> None:
+        self._names, self._phones, self._owed = {}, {}, {}
+        for code, name, phones in self.conn.execute(
+            "SELECT u.code, p.name, p.phones FROM occupancy o JOIN unit u ON u.id = o.unit_id "
+            "JOIN party p ON p.id = o.party_id WHERE o.end_on IS NULL"
+        ):
+            self._names.setdefault(name, []).append(code)
+            for phone in (phones or "").split("/"):
+                if phone:
+                    self._phones.setdefault(phone, []).append(code)
+        for code, owed in self.conn.execute(
+            "SELECT u.code, sum(b.amount_fen + coalesce((SELECT sum(amount_fen) FROM adjustment "
+            "WHERE bill_id = b.id), 0) - coalesce((SELECT sum(amount_fen) FROM allocation "
+            "WHERE bill_id = b.id), 0)) FROM bill b JOIN unit u ON u.id = b.unit_id "
+            "WHERE b.settled_on IS NULL GROUP BY u.id"
+        ):
+            self._owed.setdefault(owed, []).append(code)
+
+    def find(self, line: Line) -> list[str]:
+        if self._names is None:
+            self._load()
+        found: list[str] = []
+        for code in self._names.get(line.counterparty, []):
+            found.append(code)
+        for phone in re.findall(r"1[3-9]\d{9}", unicodedata.normalize("NFKC", line.memo)):
+            found.extend(self._phones.get(phone, []))
+        owed = self._owed.get(line.amount_fen, [])
+        if len(owed) <= 5:
+            found.extend(owed)
+        return list(dict.fromkeys(found))[:8]
+
+
+# ---------------------------------------------------------------- the review file
+
+REVIEW_HEADER = ["行号", "交易单号", "日期", "金额", "付款方", "备注", "原因", "候选房号", "房号"]
+
+
+def write_review(report: ReconcileReport, path: Path) -> None:
+    """Lines needing review as CSV; fill in 房号 and reconcile again with --review-in."""
+    import io
+
+    from propfee.files.writers import write_text
+
+    handle = io.StringIO()
+    writer = csv.writer(handle)
+    writer.writerow(REVIEW_HEADER)
+    for item in report.review:
+        line = item.line
+        writer.writerow(
+            [
+                line.row,
+                f"{line.ref}\t",  # a tab keeps Excel from turning a long number into 1.0E+32
+                line.day.isoformat(),
+                decimal_str(line.amount_fen),
+                line.counterparty,
+                line.memo,
+                item.reason,
+                " ".join(item.candidates),
+                "",
+            ]
+        )
+    write_text(path, handle.getvalue(), option="--review-out", encoding="utf-8-sig")
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """A filled-in line of a review file."""
+
+    row: int  # the review file's own row, for messages
+    line: int | None  # 行号: the statement line it is about
+    ref: str  # 交易单号 as the file holds it (Excel may have mangled it)
+    amount_fen: int | None
+    unit: str
+
+
+_MANGLED = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
+
+
+def usable_ref(ref: str) -> bool:
+    """A reference Excel did not turn into a number such as ``1.00004E+32``."""
+    return bool(ref) and not _MANGLED.fullmatch(ref)
+
+
+def read_review(path: Path) -> list[ReviewEntry]:
+    """The filled-in lines (房号 given) of a review file, CSV (any encoding Excel saves) or
+    .xlsx."""
+    sheets = read_sheets(path)
+    rows = sheets[0].rows() if sheets else iter(())
+    _, header = next(rows, (0, []))
+    names = [_clean(c) for c in header]
+    try:
+        at_line, at_ref, at_unit = (
+            names.index("行号"),
+            names.index("交易单号"),
+            names.index("房号"),
+        )
+    except ValueError:
+        raise FileFormatError(
+            f"{path}: not a review file (columns {', '.join(REVIEW_HEADER)})"
+        ) from None
+    at_amount = names.index("金额") if "金额" in names else None
+
+    def cell(row: list, i: int | None) -> str:
+        return _clean(row[i]) if i is not None and i < len(row) else ""
+
+    entries = []
+    for number, row in rows:
+        unit = cell(row, at_unit)
+        if not unit:
+            continue
+        line_text = cells.number_text(cell(row, at_line))
+        amount = None
+        if cell(row, at_amount):
+            with contextlib.suppress(InvalidValue):
+                amount = parse_money(cell(row, at_amount), allow_zero=True, allow_negative=True)
+        entries.append(
+            ReviewEntry(
+                number,
+                int(line_text) if line_text.isdigit() else None,
+                cells.number_text(cell(row, at_ref)),
+                amount,
+                unit,
+            )
+        )
+    return entries
+
+
+def _match_review(
+    entries: list[ReviewEntry], parsed: Parsed, review_file: str
+) -> tuple[dict[int, str], list[str]]:
+    """{statement line: unit} for the review entries that match a line by 行号 and amount
+    (and by reference when Excel left it intact), and a warning for every filled-in entry
+    that matches nothing: it is never applied to a line it might not be about."""
+    by_row = {line.row: line for line in parsed.lines}
+    by_ref = {line.ref: line for line in parsed.lines}
+    chosen: dict[int, str] = {}
+    warnings = []
+    for entry in entries:
+
+        def fits(line: Line | None, entry: ReviewEntry = entry) -> bool:
+            if line is None:
+                return False
+            if entry.amount_fen is not None and entry.amount_fen != line.amount_fen:
+                return False
+            return not usable_ref(entry.ref) or entry.ref.lstrip("0") == line.ref.lstrip("0")
+
+        line = by_row.get(entry.line) if entry.line is not None else None
+        if not fits(line) and usable_ref(entry.ref):
+            line = by_ref.get(entry.ref)
+        if fits(line):
+            chosen[line.row] = entry.unit
+            continue
+        what = f"line {entry.line}" if entry.line is not None else "a line"
+        if entry.amount_fen is not None:
+            what += f" {format_money(entry.amount_fen)}"
+        if entry.line in parsed.skipped:
+            why = f"that line is not incoming money ({parsed.skipped[entry.line]})"
+        else:
+            why = (
+                f"it matches no line of {parsed.file} (is the review file from another statement?)"
+            )
+        warnings.append(
+            f"{review_file} row {entry.row}: {what} for {entry.unit} was not applied: {why}"
+        )
+    return chosen, warnings
+
+
+def _check_confirm(confirmed: dict[str, str], parsed: Parsed) -> None:
+    """Every --confirm names an incoming line of the statement, by line number or reference:
+    a confirmation that would silently do nothing is an error."""
+    rows = {str(line.row) for line in parsed.lines}
+    refs = {line.ref for line in parsed.lines}
+    bad = []
+    for key, unit in confirmed.items():
+        if key in rows or key in refs:
+            continue
+        if key.isdigit() and int(key) in parsed.skipped:
+            bad.append(
+                f"--confirm {key}={unit}: line {key} of {parsed.file} is not incoming money "
+                f"({parsed.skipped[int(key)]}); only incoming lines can be recorded"
+            )
+        else:
+            bad.append(
+                f"--confirm {key}={unit}: {parsed.file} has no incoming line {key} "
+                "(give the 行号 or the 交易单号 of a line needing review)"
+            )
+    if bad:
+        raise InvalidValue("; ".join(bad))
+
+
+def parse_confirm(values: list[str]) -> dict[str, str]:
+    """``--confirm 12=1-1-1001`` (a line number or a transaction number = a unit)."""
+    chosen = {}
+    for value in values:
+        key, sep, unit = value.partition("=")
+        if not sep or not key.strip() or not unit.strip():
+            raise InvalidValue(f"--confirm {value!r}: write LINE=UNIT, e.g. 12=1-1-1001")
+        chosen[key.strip()] = unit.strip()
+    return chosen
+
+
+__all__ = ["format_money", "reconcile"]

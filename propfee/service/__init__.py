@@ -1,0 +1,1 @@
+"""Owner relations: profiles' tags and care, complaints and service requests."""

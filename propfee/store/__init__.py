@@ -1,0 +1,1 @@
+"""The database: connection and transactions, migrations, the audit trail, backup and restore."""

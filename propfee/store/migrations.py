@@ -1,0 +1,607 @@
+"""Append-only schema steps.
+
+Each step is a function ``mNNN_name(conn)``; ``MIGRATIONS`` lists them in order and the
+database's ``PRAGMA user_version`` counts how many have run. All pending steps run inside one
+``BEGIN IMMEDIATE`` transaction, so two processes opening a new database at once never both
+migrate it. Never edit a step that has landed: add a new one.
+
+Conventions: money is INTEGER fen (``*_fen``); areas are INTEGER hundredths of ㎡
+(``*_x100``); dates are ISO ``YYYY-MM-DD`` text; timestamps ``YYYY-MM-DD HH:MM:SS`` text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from propfee.core.errors import DatabaseError
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run several statements inside the current transaction (``executescript`` would commit
+    it first)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement: {statement.strip()[:60]}")
+
+
+def m001_roster(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+
+        CREATE TABLE unit (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            building TEXT NOT NULL DEFAULT '',
+            entrance TEXT NOT NULL DEFAULT '',
+            room TEXT NOT NULL DEFAULT '',
+            floor TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL
+                CHECK (kind IN ('residential', 'commercial', 'office', 'parking', 'storage')),
+            area_x100 INTEGER CHECK (area_x100 IS NULL OR area_x100 > 0),
+            area_basis TEXT NOT NULL DEFAULT '',
+            inner_area_x100 INTEGER CHECK (inner_area_x100 IS NULL OR inner_area_x100 > 0),
+            delivered_on TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX unit_building ON unit (building, entrance, room);
+
+        CREATE TABLE party (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('person', 'company')),
+            name TEXT NOT NULL,
+            phones TEXT NOT NULL DEFAULT '',
+            id_number TEXT NOT NULL DEFAULT '',
+            birthday TEXT,
+            is_developer INTEGER NOT NULL DEFAULT 0 CHECK (is_developer IN (0, 1)),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX party_name ON party (name);
+        CREATE UNIQUE INDEX party_one_developer ON party (is_developer) WHERE is_developer = 1;
+
+        CREATE TABLE occupancy (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            party_id INTEGER NOT NULL REFERENCES party (id),
+            role TEXT NOT NULL CHECK (role IN ('owner', 'tenant')),
+            start_on TEXT,
+            end_on TEXT,
+            pays INTEGER NOT NULL DEFAULT 0 CHECK (pays IN (0, 1)),
+            source TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            CHECK (start_on IS NULL OR end_on IS NULL OR end_on >= start_on)
+        );
+        CREATE INDEX occupancy_unit ON occupancy (unit_id, role, start_on);
+        CREATE INDEX occupancy_party ON occupancy (party_id);
+        CREATE UNIQUE INDEX occupancy_current ON occupancy (unit_id, role) WHERE end_on IS NULL;
+        """,
+    )
+
+
+def m002_billing(conn: sqlite3.Connection) -> None:
+    """Fee standards and their publication, bills, adjustments, meter readings, and the
+    ledger (payments, allocations, reversals) that opening balances already need."""
+    run_script(
+        conn,
+        """
+        ALTER TABLE unit ADD COLUMN vacant INTEGER NOT NULL DEFAULT 0 CHECK (vacant IN (0, 1));
+
+        CREATE TABLE fee_item (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            basis TEXT NOT NULL CHECK (basis IN ('area', 'fixed', 'metered', 'one_off')),
+            cycle TEXT NOT NULL CHECK (cycle IN ('monthly', 'quarterly', 'yearly')),
+            kinds TEXT NOT NULL,
+            buildings TEXT NOT NULL DEFAULT '',
+            units TEXT NOT NULL DEFAULT '',
+            due_day INTEGER NOT NULL DEFAULT 15 CHECK (due_day BETWEEN 1 AND 31),
+            meter TEXT NOT NULL DEFAULT '',
+            unit_label TEXT NOT NULL DEFAULT '',
+            price_type TEXT NOT NULL DEFAULT '',
+            services TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE publication (
+            id INTEGER PRIMARY KEY,
+            published_on TEXT NOT NULL,
+            html_path TEXT NOT NULL DEFAULT '',
+            text_path TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE fee_price (
+            id INTEGER PRIMARY KEY,
+            fee_item_id INTEGER NOT NULL REFERENCES fee_item (id),
+            price_x10000 INTEGER NOT NULL CHECK (price_x10000 >= 0),
+            effective_from TEXT NOT NULL,
+            publication_id INTEGER REFERENCES publication (id),
+            published_on TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (fee_item_id, effective_from)
+        );
+
+        CREATE TABLE bill (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            fee_item_id INTEGER NOT NULL REFERENCES fee_item (id),
+            party_id INTEGER REFERENCES party (id),
+            period TEXT NOT NULL,
+            seq INTEGER NOT NULL DEFAULT 0,
+            covers_from TEXT NOT NULL,
+            covers_to TEXT NOT NULL,
+            due_on TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+            quantity TEXT NOT NULL DEFAULT '',
+            price_x10000 INTEGER,
+            basis TEXT NOT NULL DEFAULT '',
+            opening INTEGER NOT NULL DEFAULT 0 CHECK (opening IN (0, 1)),
+            settled_on TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (unit_id, fee_item_id, period, seq),
+            CHECK (covers_to >= covers_from)
+        );
+        CREATE INDEX bill_period ON bill (period, fee_item_id);
+        CREATE INDEX bill_item_cover ON bill (fee_item_id, covers_to, covers_from);
+        CREATE INDEX bill_party ON bill (party_id);
+        CREATE INDEX bill_open ON bill (due_on) WHERE settled_on IS NULL;
+
+        CREATE TABLE adjustment (
+            id INTEGER PRIMARY KEY,
+            bill_id INTEGER NOT NULL REFERENCES bill (id),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen <> 0),
+            kind TEXT NOT NULL CHECK (kind IN ('waiver', 'discount', 'correction')),
+            reason TEXT NOT NULL,
+            approved_by TEXT NOT NULL DEFAULT '',
+            approval_ref TEXT NOT NULL DEFAULT '',
+            made_on TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX adjustment_bill ON adjustment (bill_id);
+
+        CREATE TABLE meter_reading (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            meter TEXT NOT NULL,
+            read_on TEXT NOT NULL,
+            reading TEXT NOT NULL,
+            usage_x1000 INTEGER NOT NULL CHECK (usage_x1000 >= 0),
+            replaced INTEGER NOT NULL DEFAULT 0 CHECK (replaced IN (0, 1)),
+            bill_id INTEGER REFERENCES bill (id),
+            source TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (unit_id, meter, read_on)
+        );
+        CREATE INDEX meter_reading_unbilled ON meter_reading (meter, read_on) WHERE bill_id IS NULL;
+
+        CREATE TABLE payment (
+            id INTEGER PRIMARY KEY,
+            receipt_no TEXT UNIQUE,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            party_id INTEGER REFERENCES party (id),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            channel TEXT NOT NULL CHECK (channel IN
+                ('wechat', 'alipay', 'bank', 'cash', 'pos', 'autodebit', 'other', 'opening')),
+            ref TEXT,
+            paid_on TEXT NOT NULL,
+            cashier TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            payer TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT '',
+            invoice TEXT NOT NULL DEFAULT '',
+            recorded_on TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX payment_ref ON payment (channel, ref) WHERE ref IS NOT NULL;
+        CREATE INDEX payment_unit ON payment (unit_id, paid_on);
+        CREATE INDEX payment_day ON payment (paid_on);
+
+        CREATE TABLE reversal (
+            id INTEGER PRIMARY KEY,
+            payment_id INTEGER NOT NULL UNIQUE REFERENCES payment (id),
+            reason TEXT NOT NULL,
+            reversed_on TEXT NOT NULL,
+            operator TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE allocation (
+            id INTEGER PRIMARY KEY,
+            payment_id INTEGER NOT NULL REFERENCES payment (id),
+            bill_id INTEGER NOT NULL REFERENCES bill (id),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen <> 0),
+            reversal_id INTEGER REFERENCES reversal (id),
+            allocated_on TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX allocation_bill ON allocation (bill_id);
+        CREATE INDEX allocation_payment ON allocation (payment_id);
+
+        CREATE TABLE receipt_counter (
+            year INTEGER PRIMARY KEY,
+            last INTEGER NOT NULL
+        );
+        """,
+    )
+
+
+def m003_dunning(conn: sqlite3.Connection) -> None:
+    """The contact log (every reminder, call, visit and letter, with its full text) and the
+    proofs of delivery that make a demand count (民法典 第195条)."""
+    run_script(
+        conn,
+        """
+        CREATE INDEX bill_settled ON bill (settled_on);
+
+        CREATE TABLE contact (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            party_id INTEGER REFERENCES party (id),
+            at TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('phone', 'visit', 'sms', 'wechat', 'letter',
+                'registered-mail', 'email', 'call-list', 'legal-review')),
+            outcome TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            promise_on TEXT,
+            tier TEXT NOT NULL DEFAULT '',
+            bill_id INTEGER REFERENCES bill (id),
+            notice_no TEXT,
+            deadline_on TEXT,
+            amount_fen INTEGER,
+            addressee TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL DEFAULT '',
+            staff TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT 'staff',
+            forced INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1)),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX contact_unit ON contact (unit_id, at);
+        CREATE INDEX contact_party ON contact (party_id, at);
+        CREATE INDEX contact_notice ON contact (notice_no) WHERE notice_no IS NOT NULL;
+        CREATE INDEX contact_reminder ON contact (unit_id, tier, bill_id)
+            WHERE source = 'remind';
+
+        CREATE TABLE contact_delivery (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contact (id),
+            delivered_on TEXT NOT NULL,
+            proof TEXT NOT NULL,
+            staff TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX contact_delivery_contact ON contact_delivery (contact_id);
+
+        CREATE TABLE notice_counter (
+            year INTEGER PRIMARY KEY,
+            last INTEGER NOT NULL
+        );
+        """,
+    )
+
+
+def m004_payment_ref_after_reversal(conn: sqlite3.Connection) -> None:
+    """A reversed payment no longer holds its channel + reference, so the same money can be
+    recorded again correctly; and a bank's serial number, which repeats, may belong to two
+    payments. The one-payment-per-reference rule moves into the code that records payments
+    (inside its write transaction, over payments that are not reversed); the index that stays
+    is for looking references up."""
+    run_script(
+        conn,
+        """
+        DROP INDEX payment_ref;
+        CREATE INDEX payment_by_ref ON payment (ref) WHERE ref IS NOT NULL;
+        """,
+    )
+
+
+def m005_late_fees_and_plans(conn: sqlite3.Connection) -> None:
+    """Late fees posted as bills (违约金, once per source bill and as-of day), installment
+    plans with their covered bills and schedule (LEGAL rules 5 and 7)."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE late_fee (
+            id INTEGER PRIMARY KEY,
+            source_bill_id INTEGER NOT NULL REFERENCES bill (id),
+            bill_id INTEGER NOT NULL REFERENCES bill (id),
+            as_of TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            created_at TEXT NOT NULL,
+            UNIQUE (source_bill_id, as_of)
+        );
+        CREATE INDEX late_fee_bill ON late_fee (bill_id);
+
+        CREATE TABLE plan (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            party_id INTEGER REFERENCES party (id),
+            signed_on TEXT NOT NULL,
+            first_due TEXT NOT NULL,
+            every TEXT NOT NULL CHECK (every IN ('month', 'week')),
+            installments INTEGER NOT NULL CHECK (installments >= 1),
+            total_fen INTEGER NOT NULL CHECK (total_fen > 0),
+            note TEXT NOT NULL DEFAULT '',
+            staff TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX plan_unit ON plan (unit_id);
+
+        CREATE TABLE plan_bill (
+            plan_id INTEGER NOT NULL REFERENCES plan (id),
+            bill_id INTEGER NOT NULL REFERENCES bill (id),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            PRIMARY KEY (plan_id, bill_id)
+        );
+        CREATE INDEX plan_bill_bill ON plan_bill (bill_id);
+
+        CREATE TABLE plan_installment (
+            plan_id INTEGER NOT NULL REFERENCES plan (id),
+            seq INTEGER NOT NULL,
+            due_on TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+            PRIMARY KEY (plan_id, seq)
+        );
+        """,
+    )
+
+
+def m006_owner_relations(conn: sqlite3.Connection) -> None:
+    """Owner tags (kept as events), complaints and service requests, and every change to a
+    case as an event with its time and actor — nothing is overwritten."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE party_tag (
+            id INTEGER PRIMARY KEY,
+            party_id INTEGER NOT NULL REFERENCES party (id),
+            tag TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('add', 'remove')),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX party_tag_party ON party_tag (party_id, tag, id);
+
+        CREATE TABLE complaint (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            unit_id INTEGER REFERENCES unit (id),
+            party_id INTEGER REFERENCES party (id),
+            kind TEXT NOT NULL CHECK (kind IN ('complaint', 'request')),
+            category TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            priority TEXT NOT NULL CHECK (priority IN ('urgent', 'normal', 'low')),
+            fee_dispute INTEGER NOT NULL DEFAULT 0 CHECK (fee_dispute IN (0, 1)),
+            description TEXT NOT NULL,
+            contact_name TEXT NOT NULL DEFAULT '',
+            contact_phone TEXT NOT NULL DEFAULT '',
+            opened_at TEXT NOT NULL,
+            deadline_at TEXT NOT NULL,
+            deadline_rule TEXT NOT NULL,
+            calendar TEXT NOT NULL DEFAULT 'mainland',
+            created_by TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT 'cli',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX complaint_unit ON complaint (unit_id, opened_at);
+        CREATE INDEX complaint_opened ON complaint (opened_at);
+
+        CREATE TABLE complaint_event (
+            id INTEGER PRIMARY KEY,
+            complaint_id INTEGER NOT NULL REFERENCES complaint (id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            action TEXT NOT NULL CHECK (action IN ('open', 'assign', 'progress', 'resolve',
+                'visit', 'reopen', 'merge', 'flag', 'fee-dispute')),
+            assignee TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            score INTEGER CHECK (score IS NULL OR score BETWEEN 1 AND 5),
+            other_id INTEGER REFERENCES complaint (id),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX complaint_event_case ON complaint_event (complaint_id, id);
+
+        CREATE TABLE complaint_counter (
+            year INTEGER PRIMARY KEY,
+            last INTEGER NOT NULL
+        );
+        """,
+    )
+
+
+def m007_surveys(conn: sqlite3.Connection) -> None:
+    """Satisfaction surveys: each imported file once (its name and content hash), a row per
+    respondent (the unit, or none when anonymous) and an integer score per question answered."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE survey (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            held_on TEXT NOT NULL,
+            scale INTEGER NOT NULL CHECK (scale IN (5, 10)),
+            dimensions TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            sha256 TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        CREATE INDEX survey_sha ON survey (sha256);
+
+        CREATE TABLE survey_response (
+            id INTEGER PRIMARY KEY,
+            survey_id INTEGER NOT NULL REFERENCES survey (id),
+            sheet TEXT NOT NULL DEFAULT '',
+            row INTEGER NOT NULL,
+            unit_id INTEGER REFERENCES unit (id),
+            recommend INTEGER CHECK (recommend IS NULL OR recommend BETWEEN 0 AND 10),
+            comment TEXT NOT NULL DEFAULT '',
+            UNIQUE (survey_id, sheet, row)
+        );
+        CREATE INDEX survey_response_unit ON survey_response (unit_id);
+
+        CREATE TABLE survey_score (
+            response_id INTEGER NOT NULL REFERENCES survey_response (id),
+            dimension TEXT NOT NULL,
+            score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 10),
+            PRIMARY KEY (response_id, dimension)
+        );
+        """,
+    )
+
+
+def m008_audit_trail(conn: sqlite3.Connection) -> None:
+    """Who ran which write command, when, and what it changed (see propfee/audit.py).
+    Append-only: the triggers refuse any UPDATE or DELETE."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            command TEXT NOT NULL,
+            args TEXT NOT NULL DEFAULT '{}',
+            changes TEXT NOT NULL DEFAULT '{}',
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_at ON audit (at);
+        CREATE INDEX audit_operator ON audit (operator, at);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only');
+        END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only');
+        END;
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    m001_roster,
+    m002_billing,
+    m003_dunning,
+    m004_payment_ref_after_reversal,
+    m005_late_fees_and_plans,
+    m006_owner_relations,
+    m007_surveys,
+    m008_audit_trail,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+AUDIT_SCHEMA = MIGRATIONS.index(m008_audit_trail) + 1  # the first version with the trail
+
+
+def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
+    """Bring the schema up to date; return the number of steps applied."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    _refuse_foreign(conn, version, path)
+    if version == SCHEMA_VERSION:
+        return 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # re-read under the lock
+        _refuse_foreign(conn, version, path)
+        applied = 0
+        if version < SCHEMA_VERSION:
+            if version == 0:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS _migrations ("
+                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+            from propfee.store import audit
+
+            now = audit.stamp(audit.now())  # the running command's clock
+            for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+                step(conn)
+                conn.execute(
+                    "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (number, step.__name__, now),
+                )
+                applied += 1
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            _stamp_version(conn, version, now)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
+    return applied
+
+
+def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:
+    """Name the propfee that last migrated the file (so an older propfee can say which
+    version to install), give a new file its id, and put its creation or upgrade in the
+    audit trail."""
+    from propfee import __version__
+    from propfee.store import audit
+
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('propfee_version', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (__version__,),
+    )
+    # a random id, so backups of two estates' propfee.db in one folder are told apart
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16)))) "
+        "ON CONFLICT (key) DO NOTHING"
+    )
+    if audit.has_trail(conn):  # the trail starts with the database: never empty
+        during = audit.current()
+        call = audit.Invocation(
+            "upgrade" if version else "create",
+            {"during": during.command} if during else {},
+            during.operator if during else audit.default_operator(),
+        )
+        changes = {"schema": [version, SCHEMA_VERSION], "propfee": __version__}
+        audit.append(conn, call, changes, at=now)
+
+
+def _refuse_foreign(conn: sqlite3.Connection, version: int, path: Path | str) -> None:
+    from propfee import __version__
+
+    if version > SCHEMA_VERSION:
+        made_by = None
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'propfee_version'").fetchone()
+            made_by = row[0] if row else None
+        except sqlite3.Error:
+            pass
+        newer = f"propfee {made_by}, schema {version}" if made_by else f"schema {version}"
+        install = f"propfee {made_by} or later" if made_by else "a newer propfee"
+        raise DatabaseError(
+            f"{path}: made by a newer propfee ({newer}); this is propfee {__version__} "
+            f"(schema {SCHEMA_VERSION}) — install {install} to open it"
+        )
+    if version == 0:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        if tables and tables != ["_migrations"]:
+            raise DatabaseError(
+                f"{path}: an SQLite database that propfee did not make (tables: "
+                f"{', '.join(tables[:5])}); point --db at a new or a propfee file"
+            )
