@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from propfee.core.errors import ConfigError
+from propfee.core.money import parse_money
+from propfee.core.workdays import RULE
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,6 @@ class LateFee:
 
     @property
     def minimum_fen(self) -> int:
-        from propfee.core.money import parse_money
 
         try:
             return parse_money(self.minimum) if self.minimum.strip() not in ("", "0") else 0
@@ -204,7 +205,6 @@ class LateFee:
         if text.endswith("%"):
             share = _decimal(text[:-1], "late_fee.cap", "30%") / 100
             return int((principal_fen * share).quantize(1, rounding=ROUND_HALF_UP))
-        from propfee.core.money import parse_money
 
         try:
             return parse_money(text)
@@ -276,7 +276,6 @@ class Complaints:
     def check(self, file: str) -> None:
         import re
 
-        from propfee.core.workdays import RULE
 
         for key, value in self.deadlines.items():
             if not RULE.fullmatch(value.strip()):

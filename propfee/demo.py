@@ -9,8 +9,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 from propfee import roster
+from propfee.billing import fees, notices
+from propfee.collection import arrears, dunning, plans
+from propfee.config import load_settings
+from propfee.core import periods
 from propfee.core.errors import PropfeeError
 from propfee.files.shipped import shipped_dir
+from propfee.insight import surveys
+from propfee.payments import ledger, reconciliation
+from propfee.service import complaints
 from propfee.store import db
 
 DEMO_SETTINGS = """\
@@ -123,7 +130,6 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
     roster_file = folder / "roster.xlsx"
     shutil.copyfile(sample_file("roster.xlsx"), roster_file)
 
-    from propfee.config import load_settings
 
     settings_loaded = load_settings(settings)
     conn = db.connect(db_path)
@@ -141,9 +147,6 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
 
 def _bill_a_year(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:
     """Publish the demo's fee standards and bill the twelve months up to ``as_of``."""
-    from propfee import billing
-    from propfee.billing import fees, notices
-    from propfee.core import periods
 
     this_month = periods.month_start(as_of)
     first = periods.add_months(this_month, -11)
@@ -171,7 +174,7 @@ def _bill_a_year(conn, result: DemoReport, settings, *, as_of: date, now: dateti
             out_dir=result.folder / "公示",
         )
         result.fees = len(DEMO_FEES)
-        result.bills = billing.run_bills(
+        result.bills = ledger.run_bills_and_apply_credit(
             conn,
             months=periods.months_in_range(first, this_month),
             as_of=as_of,
@@ -191,8 +194,6 @@ def _collect(conn, result: DemoReport, settings, *, as_of: date, now: datetime) 
     import random
     from datetime import timedelta
 
-    from propfee.core import periods
-    from propfee.payments import ledger, reconciliation
 
     rng = random.Random(as_of.toordinal())
     habits = _pay_the_year(conn, settings, as_of=as_of, now=now, rng=rng)
@@ -261,7 +262,6 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
     """Staff log a service dispute and a promise to pay, then the day's reminders go out."""
     from datetime import time, timedelta
 
-    from propfee.collection import arrears, dunning
 
     # last month's run: some of its letters were signed for three days later
     now = max(now, datetime.combine(as_of, time(23, 59)))
@@ -307,7 +307,6 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
                 staff="王强",
             )
         if len(long_overdue) > 1:  # hardship: the owner signs a plan to pay in three
-            from propfee.collection import plans
 
             plans.create(
                 conn,
@@ -370,7 +369,6 @@ def _calls_with_reasons(conn, settings, rows, *, as_of: date, now: datetime) -> 
     paid: the reasons the collection report and the overdue list break arrears down by."""
     from datetime import time, timedelta
 
-    from propfee.collection import dunning
 
     for row, (outcome, reason, note) in zip(rows[1::3], _CALLS * 3, strict=False):
         dunning.add_contact(
@@ -393,7 +391,6 @@ def _complaints(conn, settings, rows, *, as_of: date, now: datetime) -> list[str
     arrears out of the letters."""
     from datetime import time, timedelta
 
-    from propfee.service import complaints
 
     units = [
         r[0] for r in conn.execute("SELECT code FROM unit WHERE kind = 'residential' ORDER BY id")
@@ -466,8 +463,6 @@ def _pay_the_year(conn, settings, *, as_of: date, now: datetime, rng) -> dict[st
     this year. Returns each unit's habit."""
     from datetime import timedelta
 
-    from propfee.core import periods
-    from propfee.payments import ledger
 
     this_month = periods.month_start(as_of).strftime("%Y-%m")
     by_unit: dict[str, list[tuple[str, int, str]]] = {}
@@ -525,8 +520,6 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
 
     from openpyxl import load_workbook
 
-    from propfee.collection import arrears
-    from propfee.insight import surveys
 
     held_on = as_of - timedelta(days=5)
     now = max(now, datetime.combine(as_of, time(23, 59)))

@@ -256,7 +256,7 @@ def run(conn, *months, settings=None, as_of=date(2026, 11, 1), items=None, dry_r
     from propfee.config import DEFAULTS
 
     with db.transaction(conn, dry_run=dry_run):
-        return billing.run_bills(
+        return ledger.run_bills_and_apply_credit(
             conn,
             months=[date.fromisoformat(m + "-01") for m in months],
             as_of=as_of,
@@ -295,7 +295,7 @@ def bills(conn, code=None):
 
 @pytest.fixture
 def estate3(conn, tmp_path):
-    """Three homes billed for October and November 2026, for reconciling reconciliation."""
+    """Three homes billed for October and November 2026, for reconciling statements."""
     estate(
         conn,
         tmp_path,

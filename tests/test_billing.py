@@ -453,7 +453,7 @@ def test_dates_are_iso_and_the_clock_is_passed_in(conn, tmp_path):
     estate(conn, tmp_path, [home("1-1-101")])
     add_fee(conn)
     with transaction(conn):
-        billing.run_bills(
+        ledger.run_bills_and_apply_credit(
             conn,
             months=[date(2026, 11, 1)],
             as_of=date(2026, 11, 1),

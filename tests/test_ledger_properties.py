@@ -77,7 +77,7 @@ class Ledger(RuleBasedStateMachine):
     @rule()
     def bill_a_month(self):
         with db.transaction(self.conn):
-            billing.run_bills(
+            ledger.run_bills_and_apply_credit(
                 self.conn, months=[self.month], as_of=self.today, now=NOW, settings=DEFAULTS
             )
         self.month = periods.add_months(self.month, 1)

@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 from test_billing import add_fee, bills, estate, home, run
 
-from propfee.billing import history, meters
+from propfee.billing import meters
+from propfee.payments import opening as history
 from propfee.config import DEFAULTS
 from propfee.core.errors import FileFormatError, RowErrors
 from propfee.payments.ledger import unit_bills

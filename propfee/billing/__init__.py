@@ -3,6 +3,7 @@ readings, opening balances and bill notices."""
 
 from propfee.billing.bills import (
     ADJUSTMENT_KINDS,
+    BillRunReport,
     adjust,
     all_billed,
     months_to_bill,
@@ -10,4 +11,6 @@ from propfee.billing.bills import (
     run_bills,
 )
 
-__all__ = ["ADJUSTMENT_KINDS", "adjust", "all_billed", "months_to_bill", "rebill", "run_bills"]
+__all__ = [
+    "ADJUSTMENT_KINDS",
+    "BillRunReport", "adjust", "all_billed", "months_to_bill", "rebill", "run_bills"]

@@ -19,12 +19,15 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
 
+from propfee.billing.balances import bill_balance, refresh_settled
 from propfee.billing.fees import FeeItem, Price, load_items, short_notice_warning
 from propfee.core import periods
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import format_money, hundredths_str, price_str, round_div
+from propfee.files import cells
+from propfee.roster.payers import Payers, Unit
+from propfee.roster.units import resolve_code
 
 ONE = 100  # a fixed fee is "1.00 unit" in hundredths
 
@@ -56,24 +59,6 @@ class BillRunReport:
         for skip in self.skipped:
             counts[skip.reason] += 1
         return dict(counts)
-
-
-class _Unit(NamedTuple):
-    id: int
-    code: str
-    building: str
-    kind: str
-    area_x100: int | None
-    start: date | None  # the owner pays from this day (delivery, or the month after)
-    vacant: bool
-
-
-class _Holding(NamedTuple):
-    role: str
-    party_id: int
-    start: date | None
-    end: date | None  # exclusive
-    pays: bool
 
 
 def months_to_bill(
@@ -126,7 +111,6 @@ def run_bills(
     progress=None,
 ) -> BillRunReport:
     """Bill the cycles containing ``months``, inside the caller's transaction."""
-    from propfee.files import cells
 
     report = BillRunReport([periods.period_label(m) for m in months])
     items = load_items(conn, item_codes or None)
@@ -134,7 +118,7 @@ def run_bills(
         raise PropfeeError("no fee items yet; add one with: propfee fees add CODE …")
     if not item_codes:
         items = [i for i in items if i.basis != "one_off"]  # a one-off charge is named with --item
-    run = _Run(conn, settings, now, as_of)
+    run = BillRun(conn, settings, now, as_of)
     place = cells.building_part(building) if building else None
     work = [(item, periods.cycle_of(m, item.cycle)) for item in items for m in months]
     work = list(dict.fromkeys(work))  # a quarterly item is one cycle however many months
@@ -159,23 +143,7 @@ def run_bills(
             run.flush(report)
         if progress is not None:
             progress(done, len(work))
-    if report.units:  # credit (money paid ahead) pays the new bills at once
-        from propfee.payments.ledger import apply_credit
-
-        report.credit_applied = apply_credit(
-            conn, on=as_of, now=now, unit_ids=_with_credit(conn, report.units)
-        )
     return report
-
-
-def _with_credit(conn: sqlite3.Connection, units: set[int]) -> list[int]:
-    """Of these units, those holding money not yet allocated."""
-    rows = conn.execute(
-        "SELECT p.unit_id FROM payment p WHERE NOT EXISTS (SELECT 1 FROM reversal r "
-        "WHERE r.payment_id = p.id) AND p.amount_fen > coalesce((SELECT sum(amount_fen) "
-        "FROM allocation WHERE payment_id = p.id), 0)"
-    ).fetchall()
-    return sorted({r[0] for r in rows} & units)
 
 
 def _pending(
@@ -252,120 +220,24 @@ def _prices_in(item: FeeItem, start: date, end: date) -> list[Price]:
     ]
 
 
-class _Run:
-    """What a bill run reads once: units, who held them when, the developer."""
+class BillRun(Payers):
+    """What a bill run reads once (units, who held them when, the developer) and what it
+    writes (new bills, vacancy discounts, metered readings billed)."""
 
     def __init__(
         self, conn: sqlite3.Connection, settings, now: datetime, as_of: date | None = None
     ):
-        self.conn = conn
-        self.settings = settings
-        self.as_of = (as_of or now.date()).isoformat()
-        self.stamp = now.isoformat(sep=" ", timespec="seconds")
-        self._units: list[_Unit] | None = None
-        self._holdings: dict[int, list[_Holding]] | None = None
-        self._developer: int | None = None
+        super().__init__(conn, settings, now, as_of)
         self.new_bills: list[tuple] = []
         self.discounts: list[tuple] = []  # (bill id, amount_fen)
         self.metered: list[tuple[int, int]] = []  # (bill id, reading id) billed
         self.next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM bill").fetchone()[0]
         self.vacancy_share = settings.billing.vacancy_discount_share
 
-    @property
-    def units(self) -> list[_Unit]:
-        """Every unit, with the day its owner starts paying (read when first needed)."""
-        if self._units is None:
-            settings = self.settings
-            next_month = settings.billing.owner_pays_from == "next_month"
-            fast = self.conn.cursor()
-            fast.row_factory = None
-            self._units = []
-            starts: dict[str | None, date | None] = {None: None}
-            for uid, code, building, kind, area, delivered, vacant in fast.execute(
-                "SELECT id, code, building, kind, area_x100, delivered_on, vacant FROM unit"
-            ):
-                start = starts.get(delivered, False)
-                if start is False:
-                    start = date.fromisoformat(delivered)
-                    if next_month:  # 自交付次月起: from the first day of the next month
-                        start = periods.add_months(periods.month_start(start), 1)
-                    starts[delivered] = start
-                self._units.append(_Unit(uid, code, building, kind, area, start, bool(vacant)))
-        return self._units
-
-    @property
-    def holdings(self) -> dict[int, list[_Holding]]:
-        """Who held each unit when: read the first time a bill needs it (a re-run that finds
-        everything billed never does)."""
-        if self._holdings is None:
-            self._holdings = defaultdict(list)
-            fast = self.conn.cursor()
-            fast.row_factory = None
-            for uid, role, pid, start, end, pays in fast.execute(
-                "SELECT unit_id, role, party_id, start_on, end_on, pays FROM occupancy "
-                "WHERE end_on IS NULL OR start_on IS NULL OR end_on > start_on ORDER BY id"
-            ):
-                self._holdings[uid].append(
-                    _Holding(
-                        role,
-                        pid,
-                        date.fromisoformat(start) if start else None,
-                        date.fromisoformat(end) if end else None,
-                        bool(pays),
-                    )
-                )
-        return self._holdings
-
-    @property
-    def developer(self) -> int:
-        """The developer's party, created the first time a bill needs it."""
-        if self._developer is None:
-            self._developer = developer_party(self.conn, self.settings, self.stamp)
-        return self._developer
-
-    # -- who pays which days
-
-    def payer_segments(self, unit: _Unit, start: date, end: date) -> list[tuple[date, date, int]]:
-        """(first day, last day, party) runs covering ``start``..``end``."""
-        cuts = {start, end + timedelta(days=1)}
-        if unit.start is not None and start < unit.start <= end:
-            cuts.add(unit.start)
-        holdings = self.holdings.get(unit.id, ())
-        for h in holdings:
-            for day in (h.start, h.end):
-                if day is not None and start < day <= end:
-                    cuts.add(day)
-        ordered = sorted(cuts)
-        runs: list[list] = []
-        for first, after in itertools.pairwise(ordered):
-            party = self.payer_on(unit, holdings, first)
-            last = after - timedelta(days=1)
-            if runs and runs[-1][2] == party:
-                runs[-1][1] = last
-            else:
-                runs.append([first, last, party])
-        return [tuple(r) for r in runs]
-
-    def payer_on(self, unit: _Unit, holdings, day: date) -> int:
-        party = _payer(unit.start, holdings, day)
-        return self.developer if party is None else party
-
-    def simple_owner(self, unit: _Unit, start: date, end: date) -> int | None:
-        """The one owner who pays a whole cycle in the common case, else None."""
-        if unit.start is not None and unit.start > start:
-            return None
-        holdings = self.holdings.get(unit.id)
-        if not holdings or len(holdings) != 1:
-            return None
-        h = holdings[0]
-        if h.role != "owner" or (h.start is not None and h.start > start) or h.end is not None:
-            return None
-        return h.party_id
-
     # -- one item, one cycle
 
     def bill_cycle(
-        self, item: FeeItem, cycle: tuple[date, date], units: list[_Unit], report: BillRunReport
+        self, item: FeeItem, cycle: tuple[date, date], units: list[Unit], report: BillRunReport
     ) -> None:
         start, end = cycle
         period = periods.period_label(start)
@@ -695,25 +567,6 @@ class _Run:
         self.new_bills, self.discounts, self.metered = [], [], []
 
 
-def _payer(start: date | None, holdings, day: date) -> int | None:
-    """Who pays for ``day``: nobody but the developer before the owner's start (None), then
-    the tenant who pays, else the owner, else the developer (None)."""
-    if start is not None and day < start:
-        return None
-    owner = tenant = None
-    for h in holdings:
-        if (h.start is None or h.start <= day) and (h.end is None or day < h.end):
-            if h.role == "owner":
-                owner = h
-            elif h.pays:
-                tenant = h
-    if tenant is not None:
-        return tenant.party_id
-    if owner is not None:
-        return owner.party_id
-    return None
-
-
 def bills_between(conn: sqlite3.Connection, first: int, last: int) -> list[tuple]:
     """(id, unit, item, period, from, to, fen, party, due) of the bills first..last by id: what
     a run made."""
@@ -724,60 +577,6 @@ def bills_between(conn: sqlite3.Connection, first: int, last: int) -> list[tuple
         "WHERE b.id BETWEEN ? AND ? ORDER BY b.id",
         (first, last),
     ).fetchall()
-
-
-def payer_of(conn: sqlite3.Connection, unit_id: int, day: date, settings) -> int | None:
-    """The party responsible for a unit on a day, without writing anything: None when it is
-    the developer and the developer has no party row yet."""
-    delivered = conn.execute("SELECT delivered_on FROM unit WHERE id = ?", (unit_id,)).fetchone()[0]
-    start = date.fromisoformat(delivered) if delivered else None
-    if start is not None and settings.billing.owner_pays_from == "next_month":
-        start = periods.add_months(periods.month_start(start), 1)
-    holdings = [
-        _Holding(
-            role,
-            pid,
-            date.fromisoformat(a) if a else None,
-            date.fromisoformat(b) if b else None,
-            bool(pays),
-        )
-        for role, pid, a, b, pays in conn.execute(
-            "SELECT role, party_id, start_on, end_on, pays FROM occupancy WHERE unit_id = ? "
-            "ORDER BY id",
-            (unit_id,),
-        )
-    ]
-    party = _payer(start, holdings, day)
-    if party is None:
-        row = conn.execute("SELECT id FROM party WHERE is_developer = 1").fetchone()
-        return row[0] if row else None
-    return party
-
-
-def responsible_party(
-    conn: sqlite3.Connection, unit_id: int, day: date, settings, stamp: str
-) -> int:
-    """The party responsible for a unit on a day (the developer when nobody else is)."""
-    delivered = conn.execute("SELECT delivered_on FROM unit WHERE id = ?", (unit_id,)).fetchone()[0]
-    start = date.fromisoformat(delivered) if delivered else None
-    if start is not None and settings.billing.owner_pays_from == "next_month":
-        start = periods.add_months(periods.month_start(start), 1)
-    holdings = [
-        _Holding(
-            role,
-            pid,
-            date.fromisoformat(a) if a else None,
-            date.fromisoformat(b) if b else None,
-            bool(pays),
-        )
-        for role, pid, a, b, pays in conn.execute(
-            "SELECT role, party_id, start_on, end_on, pays FROM occupancy WHERE unit_id = ? "
-            "ORDER BY id",
-            (unit_id,),
-        )
-    ]
-    party = _payer(start, holdings, day)
-    return developer_party(conn, settings, stamp) if party is None else party
 
 
 def _price_runs(item: FeeItem, start: date, end: date) -> list[tuple[date, date, Price]]:
@@ -822,22 +621,6 @@ def _usage_text(usage_x1000: int) -> str:
     return f"{whole}.{part:03d}".rstrip("0").rstrip(".") if part else str(whole)
 
 
-def developer_party(conn: sqlite3.Connection, settings, stamp: str) -> int:
-    """The developer (开发建设单位), who pays for unsold and undelivered units."""
-    row = conn.execute("SELECT id, name FROM party WHERE is_developer = 1").fetchone()
-    name = settings.estate.developer
-    if row is not None:
-        if row[1] != name:
-            conn.execute(
-                "UPDATE party SET name = ?, updated_at = ? WHERE id = ?", (name, stamp, row[0])
-            )
-        return row[0]
-    cursor = conn.execute(
-        "INSERT INTO party (kind, name, is_developer, created_at, updated_at) "
-        "VALUES ('company', ?, 1, ?, ?)",
-        (name, stamp, stamp),
-    )
-    return cursor.lastrowid
 
 
 # ---------------------------------------------------------------- adjustments
@@ -875,7 +658,6 @@ def adjust(
     been paid on it; a correction may go either way. Every adjustment records its reason and
     who approved it; under 酬金制 a waiver also needs the owners' approval reference (业委会
     决议), because the money belongs to the owners (LEGAL rule 11)."""
-    from propfee.payments.ledger import bill_balance, refresh_settled
 
     if kind not in ADJUSTMENT_KINDS:
         raise InvalidValue(f"--kind must be one of {', '.join(ADJUSTMENT_KINDS)}")
@@ -965,12 +747,9 @@ def rebill(
     sale or a delivery recorded once those days were already billed. Each day billed to the
     wrong party is taken off its bill by a correction adjustment and billed to the right one
     on a new bill of the same period; nothing is edited or deleted."""
-    from propfee.billing.fees import load_items
-    from propfee.payments.ledger import bill_balance
-    from propfee.roster.units import resolve_code
 
     code = resolve_code(conn, unit_code)
-    run = _Run(conn, settings, now, as_of)
+    run = BillRun(conn, settings, now, as_of)
     unit = next((u for u in run.units if u.code == code), None)
     if unit is None:
         raise NotFound(f"no unit {code!r}")
@@ -1104,7 +883,6 @@ def rebill(
             )
     run.flush(BillRunReport([]))
     if moves:
-        from propfee.payments.ledger import refresh_settled
 
         refresh_settled(conn, sorted({m.bill_id for m in moves}), as_of)
     return moves

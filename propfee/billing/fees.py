@@ -17,6 +17,9 @@ from pathlib import Path
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import parse_price, price_str
 from propfee.core.periods import CYCLE_MONTHS, add_months
+from propfee.files import cells
+from propfee.files.render import render
+from propfee.roster.units import kind_label, resolve_kind
 
 BASES = {"area": "按建筑面积", "fixed": "按户/个定额", "metered": "按用量", "one_off": "一次性"}
 DEFAULT_UNIT_LABELS = {
@@ -163,7 +166,6 @@ def add_item(
     services: str = "",
 ) -> FeeItem:
     """Define a fee item with its first price (not yet published)."""
-    from propfee.roster.units import resolve_kind
 
     code = code.strip()
     if not code or any(c.isspace() for c in code):
@@ -188,7 +190,6 @@ def add_item(
             f"fee item {code} exists; change its price with: propfee fees "
             f"set-price {code} --price P --from YYYY-MM-DD"
         )
-    from propfee.files import cells
 
     position = conn.execute("SELECT coalesce(max(position), 0) + 1 FROM fee_item").fetchone()[0]
     stamp = now.isoformat(sep=" ", timespec="seconds")
@@ -273,7 +274,6 @@ class Publication:
 
 def notice_context(items: list[FeeItem], settings, as_of: date) -> dict:
     """What the fee-publication notice shows: every item with its current and coming prices."""
-    from propfee.roster.units import kind_label
 
     rows = []
     for item in items:
@@ -322,7 +322,6 @@ def publish(
 ) -> Publication:
     """Render the fee-publication notice (HTML and text) and record every price it shows as
     published on ``as_of``."""
-    from propfee.files.render import render
 
     items = load_items(conn)
     if not items:

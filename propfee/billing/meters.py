@@ -19,6 +19,7 @@ from propfee.core.money import parse_decimal
 from propfee.files import cells
 from propfee.files.headers import norm_header
 from propfee.files.records import read_records
+from propfee.store.db import transaction
 
 FIELDS = {
     "unit": ("房号", "房屋编号", "房间号", "户号", "房屋编码", "unit", "unit code"),
@@ -60,7 +61,6 @@ def import_readings(
     dry_run: bool = False,
 ) -> ReadingsReport:
     """Read a readings file and record new readings, as one transaction."""
-    from propfee.store.db import transaction
 
     rows, errors = _read(path, meter)
     report = ReadingsReport()

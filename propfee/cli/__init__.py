@@ -13,14 +13,28 @@ import sys
 import typer
 from typer.core import TyperGroup
 
+from propfee import __version__
+from propfee.cli import (
+    admin,
+    arrears,
+    billing,
+    demo,
+    fees,
+    ledger,
+    legal,
+    relations,
+    roster,
+    surveys,
+)
+from propfee.cli.common import audit_wrapper, debug_enabled, fail
 from propfee.core.errors import PropfeeError
+from propfee.store.db import last_opened, translate
 
 
 class PropfeeGroup(TyperGroup):
     """Turns exceptions into one clear line and an exit code, for every subcommand."""
 
     def invoke(self, ctx):
-        from propfee.cli.common import debug_enabled, fail
 
         try:
             return super().invoke(ctx)
@@ -36,7 +50,6 @@ class PropfeeGroup(TyperGroup):
         except sqlite3.Error as exc:
             if debug_enabled():
                 raise
-            from propfee.store.db import last_opened, translate
 
             error = translate(exc, last_opened())
             if not isinstance(error, PropfeeError):
@@ -74,7 +87,6 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from propfee import __version__
 
         typer.echo(f"propfee {__version__}")
         raise typer.Exit()
@@ -110,7 +122,6 @@ def audited(typer_app: typer.Typer, prefix: str = "") -> None:
     """Wrap every command so the transactions it commits are recorded in the audit trail
     under its name, arguments and operator; write commands (the ones with --quiet) gain
     --operator unless they have their own."""
-    from propfee.cli.common import audit_wrapper
 
     for info in typer_app.registered_commands:
         name = f"{prefix}{info.name or info.callback.__name__.replace('_', '-')}"
@@ -119,18 +130,6 @@ def audited(typer_app: typer.Typer, prefix: str = "") -> None:
         audited(group.typer_instance, f"{prefix}{group.name} ")
 
 
-from propfee.cli import (  # noqa: E402
-    admin,
-    arrears,
-    billing,
-    demo,
-    fees,
-    ledger,
-    legal,
-    relations,
-    roster,
-    surveys,
-)
 
 roster.register(app)
 fees.register(app)

@@ -21,6 +21,12 @@ from propfee.cli.common import (
     open_env,
     parse_day,
 )
+from propfee.core.errors import PropfeeError
+from propfee.insight import fullexport
+from propfee.payments import ledger
+from propfee.store import audit
+from propfee.store import backup as backups
+from propfee.store import restore as restores
 
 
 def register(app: typer.Typer) -> None:
@@ -57,8 +63,6 @@ def backup(
 
     Example: propfee backup --keep 14
     """
-    from propfee.core.errors import PropfeeError
-    from propfee.store import backup as backups
 
     env = open_env(db, config, quiet)
     rules = env.settings.backup
@@ -90,10 +94,11 @@ def restore(
 
     Example: propfee restore backups/propfee-20261123-020000.db
     """
-    from propfee.store import backup as backups
 
     env = open_env(db, config, quiet)
-    done = backups.restore(env.db_path, file, at=now(), folder=env.settings.backup.folder)
+    done = restores.restore(
+        env.db_path, file, at=now(), check=ledger.check, folder=env.settings.backup.folder
+    )
     if done.safety_copy is not None:
         env.info(f"the database as it was is kept in {done.safety_copy}")
     if done.other_database:
@@ -139,7 +144,6 @@ def audit_log(
     """
     import json
 
-    from propfee.store import audit
 
     env = open_env(db, config)
     found = audit.entries(
@@ -194,7 +198,6 @@ def export_all(
 
     Example: propfee export-all 全量导出 --mask
     """
-    from propfee.insight import fullexport
 
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)

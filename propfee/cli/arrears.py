@@ -24,10 +24,12 @@ from propfee.cli.common import (
     parse_day,
     write_json,
 )
-from propfee.collection import arrears, dunning
+from propfee.collection import arrears, dunning, limitation
 from propfee.core.errors import InvalidValue
 from propfee.core.money import decimal_str, format_money
 from propfee.files import cells
+from propfee.files.render import render
+from propfee.files.writers import check_output, write_table, write_text
 from propfee.store.db import transaction
 
 contact_app = typer.Typer(
@@ -235,12 +237,10 @@ def overdue(
 
 
 def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
-    from propfee.files.writers import check_output
 
     check_output(out, "--out")
     from decimal import Decimal
 
-    from propfee.files.writers import write_table
 
     headers = [
         "房号",
@@ -302,7 +302,6 @@ def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
 
 
 def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask: bool) -> None:
-    from propfee.collection import limitation
 
     if within < 0:
         raise InvalidValue("--within must not be negative")
@@ -333,7 +332,6 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
     if out is not None:
         from decimal import Decimal
 
-        from propfee.files.writers import write_table
 
         write_table(
             out,
@@ -399,7 +397,6 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
 
 
 def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
-    from propfee.files.writers import check_output
 
     if out is not None:
         check_output(out, "--out")
@@ -410,8 +407,6 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
     ]
     if out is not None:
         if out.suffix.lower() == ".html":
-            from propfee.files.render import render
-            from propfee.files.writers import write_text
 
             write_text(
                 out,
@@ -425,7 +420,6 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
         else:
             from decimal import Decimal
 
-            from propfee.files.writers import write_table
 
             write_table(
                 out,
@@ -476,7 +470,6 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
     if out is not None:
         from decimal import Decimal
 
-        from propfee.files.writers import write_table
 
         write_table(
             out,

@@ -8,6 +8,9 @@ from typing import Annotated
 import typer
 
 from propfee import billing
+from propfee.billing.bills import bills_between
+from propfee.billing.meters import import_readings
+from propfee.billing.notices import write_notices
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -26,6 +29,8 @@ from propfee.cli.common import (
 )
 from propfee.core import periods
 from propfee.core.money import decimal_str, format_money, parse_money
+from propfee.payments import ledger
+from propfee.payments.opening import import_history as run
 from propfee.store.db import transaction
 
 readings_app = typer.Typer(help="Meter readings for metered fee items.", no_args_is_help=True)
@@ -93,7 +98,7 @@ def bill(
     if not billing.all_billed(conn, months):
         env.backup_first("bill", dry_run=dry_run)
     with env.progress("billing") as tick, transaction(conn, dry_run=dry_run):
-        report = billing.run_bills(
+        report = ledger.run_bills_and_apply_credit(
             conn,
             months=months,
             as_of=day,
@@ -106,7 +111,6 @@ def bill(
         report.dry_run = dry_run
         written = None
         if notices_dir is not None and report.bill_ids and not dry_run:
-            from propfee.billing.notices import write_notices
 
             written = write_notices(
                 conn,
@@ -193,7 +197,6 @@ def bill(
 def _created_bills(conn, bill_ids: list[int]) -> list[dict]:
     if not bill_ids:
         return []
-    from propfee.billing.bills import bills_between
 
     rows = bills_between(conn, min(bill_ids), max(bill_ids))
     return [
@@ -281,7 +284,6 @@ def notices(
 
     Example: propfee notices --period 2026-11 --out 通知单
     """
-    from propfee.billing.notices import write_notices
 
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
@@ -322,7 +324,6 @@ def readings_import(
 
     Example: propfee readings import 2026-11抄表.xlsx
     """
-    from propfee.billing.meters import import_readings
 
     env = open_env(db, config, quiet)
     report = import_readings(
@@ -351,7 +352,6 @@ def import_history(
 
     Example: propfee import-history 历史欠费.xlsx --dry-run
     """
-    from propfee.billing.history import import_history as run
 
     env = open_env(db, config, quiet)
     report = run(

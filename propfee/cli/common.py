@@ -18,7 +18,12 @@ from typing import Annotated, Any
 
 import typer
 
-from propfee.core.errors import InvalidValue, PropfeeError, RowErrors
+from propfee.config import load_settings, settings_path
+from propfee.core.errors import ConfigError, DatabaseError, InvalidValue, PropfeeError, RowErrors
+from propfee.core.periods import parse_period
+from propfee.store import audit
+from propfee.store.backup import backup
+from propfee.store.db import connect, connect_scratch
 
 
 class Format(StrEnum):
@@ -67,7 +72,6 @@ def _check_day(value: str | None) -> str | None:
 def check_month(value: str | None) -> str | None:
     """Typer callback: a malformed month is a usage error (exit 2), like a malformed date."""
     if value:
-        from propfee.core.periods import parse_period
 
         try:
             parse_period(value)
@@ -145,8 +149,6 @@ class Env:
         needs units to exist, passes ``create=False``: a mistyped --db is then an error, not
         a new empty database."""
         if self._conn is None:
-            from propfee.core.errors import DatabaseError
-            from propfee.store.db import connect, connect_scratch
 
             if not create and not self.db_path.exists():
                 raise DatabaseError(
@@ -164,7 +166,6 @@ class Env:
     def _backup_folder(self) -> str:
         """Where an upgrade's backup goes: [backup] folder (a broken settings file is
         reported by the command that needs it, not here)."""
-        from propfee.core.errors import ConfigError
 
         try:
             return self.settings.backup.folder
@@ -174,7 +175,6 @@ class Env:
     @property
     def settings(self):
         if self._settings is None:
-            from propfee.config import load_settings, settings_path
 
             self._settings = load_settings(settings_path(self.config, self.db_path))
         return self._settings
@@ -184,7 +184,6 @@ class Env:
         rules = self.settings.backup
         if dry_run or not rules.auto or not self.db_path.is_file():
             return
-        from propfee.store.backup import backup
 
         made = backup(
             self.db_path, at=now(), tag=f"before-{reason}", folder=rules.folder, keep=rules.keep
@@ -372,7 +371,6 @@ def audit_wrapper(func: Callable, command: str, *, writes: bool = True) -> Calla
     import functools
     import inspect
 
-    from propfee.store import audit
 
     signature = inspect.signature(func, eval_str=True)
     adds_operator = (

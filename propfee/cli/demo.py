@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 
 from propfee.cli.common import AsOfOpt, QuietOpt, now, open_env, parse_day
+from propfee.cli.reports import month_summary
 from propfee.core.money import format_money
+from propfee.demo import build_demo
+from propfee.insight.surveys import fmt, percent
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +31,6 @@ def demo(
 
     Example: propfee demo --dir /tmp/demo
     """
-    from propfee.demo import build_demo
 
     env = open_env(folder / "propfee.db", None, quiet)
     day = parse_day(as_of)
@@ -69,7 +71,6 @@ def demo(
             f"  service: {len(report.cases)} complaints and requests ({report.cases[0]}…), "
             "one past its deadline, one a fee dispute"
         )
-    from propfee.cli.reports import month_summary
 
     for line in month_summary(env.connect(create=False), bills.months[-1], day):
         env.result(f"  {line}")
@@ -112,7 +113,6 @@ def demo(
 
 def _survey_lines(env, survey, folder: Path) -> None:
     """A few lines on the year's satisfaction survey."""
-    from propfee.insight.surveys import fmt, percent
 
     s = survey.survey
     weakest = survey.dimensions[0]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+import propfee.cli.reports as reports
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -23,7 +24,9 @@ from propfee.cli.common import (
 )
 from propfee.core.errors import InvalidValue
 from propfee.core.money import chinese_amount, decimal_str, format_money, parse_money
-from propfee.payments import ledger
+from propfee.files.render import render, require
+from propfee.files.writers import check_output, write_table, write_text
+from propfee.payments import ledger, reconciliation
 from propfee.store.db import transaction
 
 report_app = typer.Typer(
@@ -39,7 +42,6 @@ def register(app: typer.Typer) -> None:
     app.command("check")(check)
     app.command("reconcile")(reconcile)
     app.add_typer(report_app, name="report")
-    from propfee.cli import reports
 
     reports.register(report_app)
 
@@ -116,8 +118,6 @@ def pay(
 
     Example: propfee pay 1-1-1001 450.00 --channel wechat --ref 4200001234202611150001 --cashier 李娜
     """
-    from propfee.files.render import render, require
-    from propfee.files.writers import check_output, write_text
 
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
@@ -265,7 +265,6 @@ def statement(
 
     Example: propfee statement 1-1-1001 --from 2026-01-01 --out 对账单.xlsx
     """
-    from propfee.files.writers import check_output
 
     env = open_env(db, config)
     if out is not None:
@@ -354,8 +353,6 @@ def statement(
 def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:
     from decimal import Decimal
 
-    from propfee.files.render import render
-    from propfee.files.writers import write_table, write_text
 
     if out.suffix.lower() == ".html":
         write_text(
@@ -570,7 +567,6 @@ def reconcile(
 
     Example: propfee reconcile 微信支付账单(20261101-20261130).csv --review-out 待确认.csv
     """
-    from propfee.payments import reconciliation
 
     env = open_env(db, config, quiet)
     chosen = reconciliation.parse_confirm(confirm or [])

@@ -22,8 +22,13 @@ from propfee.cli.common import (
     parse_day,
     write_json,
 )
+from propfee.collection import latefee as core
+from propfee.collection import plans
+from propfee.collection.legalpack import build
 from propfee.core.errors import InvalidValue
 from propfee.core.money import decimal_str, format_money
+from propfee.files.writers import write_table
+from propfee.payments.ledger import unit_id_of
 from propfee.store.db import transaction
 
 plan_app = typer.Typer(help="Installment plans (分期缴费协议).", no_args_is_help=True)
@@ -65,7 +70,6 @@ def latefee(
 
     Example: propfee latefee 1-1-1001 --as-of 2026-11-30
     """
-    from propfee.collection import latefee as core
 
     words = list(words or [])
     env = open_env(db, config, quiet)
@@ -104,7 +108,6 @@ def latefee(
     conn = env.connect(create=False)
     unit_ids = None
     if words:
-        from propfee.payments.ledger import unit_id_of
 
         unit_ids = [unit_id_of(conn, words[0])]
     rules = env.settings.late_fee
@@ -148,7 +151,6 @@ def latefee(
     if out is not None:
         from decimal import Decimal
 
-        from propfee.files.writers import write_table
 
         write_table(
             out,
@@ -262,7 +264,6 @@ def plan_create(
 
     Example: propfee plan create 1-1-1001 --installments 3 --first-due 2026-12-15 --signed 2026-11-25
     """
-    from propfee.collection import plans
 
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
@@ -297,7 +298,6 @@ def plan_list(
 
     Example: propfee plan list --as-of 2026-12-31
     """
-    from propfee.collection import plans
 
     env = open_env(db, config)
     day = parse_day(as_of)
@@ -349,7 +349,6 @@ def plan_show(
 
     Example: propfee plan show 3 --as-of 2026-12-31
     """
-    from propfee.collection import plans
 
     env = open_env(db, config)
     plan = plans.plan_status(
@@ -439,7 +438,6 @@ def legal_pack(
 
     Example: propfee legal-pack 1-1-1001 --out 证据/1-1-1001 --as-of 2026-11-30
     """
-    from propfee.collection.legalpack import build
 
     env = open_env(db, config, quiet)
     pack = build(

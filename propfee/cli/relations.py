@@ -22,11 +22,17 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    today,
     write_json,
 )
+from propfee.collection import arrears, dunning
 from propfee.core.errors import InvalidValue
 from propfee.core.money import decimal_str, format_money
 from propfee.files import cells
+from propfee.files.writers import write_table
+from propfee.insight import profile
+from propfee.service import complaints, owners
+from propfee.service.complaints import CATEGORIES, KINDS, STATES
 from propfee.store.db import transaction
 
 owners_app = typer.Typer(help="Owner profiles, tags and the care list.", no_args_is_help=True)
@@ -74,18 +80,15 @@ def owners_show(
 
     Example: propfee owners show 1-1-1001
     """
-    from propfee.collection import arrears, dunning
-    from propfee.service import owners
-    from propfee.service.complaints import STATES
 
     env = open_env(db, config)
     conn = env.connect(create=False)
-    found = owners.find(conn, query)
+    found = profile.find(conn, query)
     if not found:
         raise InvalidValue(f"nobody matches {query!r} (a name, a phone number or a unit code)")
     day = parse_day(as_of)
     mask = not no_mask
-    profiles = [owners.profile(conn, pid, as_of=day, settings=env.settings) for pid in found]
+    profiles = [profile.profile(conn, pid, as_of=day, settings=env.settings) for pid in found]
     if fmt is Format.json:
         write_json(
             [
@@ -188,7 +191,6 @@ def owners_tag(
 
     Example: propfee owners tag 1-1-1001 --add elderly --add 独居
     """
-    from propfee.service import owners
 
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
@@ -215,7 +217,6 @@ def owners_care(
 
     Example: propfee owners care --month 2026-12
     """
-    from propfee.service import owners
 
     env = open_env(db, config)
     year, number = _month(month)
@@ -234,7 +235,6 @@ def owners_care(
         for line in lines
     ]
     if out is not None:
-        from propfee.files.writers import write_table
 
         write_table(
             out,
@@ -266,7 +266,6 @@ def owners_care(
 
 
 def _month(value: str | None) -> tuple[int, int]:
-    from propfee.cli.common import today
 
     if not value:
         day = today()
@@ -288,7 +287,6 @@ def _month(value: str | None) -> tuple[int, int]:
 
 
 def _show_case(env, case, fmt: Format, *, approximate: bool = False) -> None:
-    from propfee.service.complaints import CATEGORIES, KINDS, STATES
 
     if fmt is Format.json:
         write_json(_case_json(case))
@@ -426,7 +424,6 @@ def complain_add(
 
     Example: propfee complain add 1-1-1001 --kind request --category 维修 --priority normal --description "卫生间漏水"
     """
-    from propfee.service import complaints
 
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
@@ -484,8 +481,6 @@ def complain_list(
 
     Example: propfee complain list --overdue --out 超期工单.xlsx
     """
-    from propfee.service import complaints
-    from propfee.service.complaints import STATES
 
     env = open_env(db, config)
     when = _when(at)
@@ -499,7 +494,6 @@ def complain_list(
         awaiting_visit=awaiting_visit,
     )
     if out is not None:
-        from propfee.files.writers import write_table
 
         write_table(
             out,
@@ -593,14 +587,12 @@ def complain_show(
 
     Example: propfee complain show TS2026-0001
     """
-    from propfee.service import complaints
 
     env = open_env(db, config)
     _show_case(env, complaints.load(env.connect(create=False), number), fmt)
 
 
 def _change(action: str, number: str, fmt: Format, db, config, quiet, **values) -> None:
-    from propfee.service import complaints
 
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
@@ -612,7 +604,6 @@ def _change(action: str, number: str, fmt: Format, db, config, quiet, **values) 
     if fmt is Format.json:
         write_json(_case_json(case))
         return
-    from propfee.service.complaints import STATES
 
     env.result(
         f"{case.number}: {STATES[case.state]}"
@@ -770,7 +761,6 @@ def complain_report(
 
     Example: propfee complain report --from 2026-01-01 --to 2026-12-31
     """
-    from propfee.service import complaints
 
     env = open_env(db, config)
     result = complaints.report(

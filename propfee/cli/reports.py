@@ -23,7 +23,10 @@ from propfee.cli.common import (
     parse_day,
     write_json,
 )
+from propfee.core.errors import InvalidValue
 from propfee.core.money import decimal_str, format_money
+from propfee.core.periods import parse_period
+from propfee.files.writers import LineChartSpec, Sheet, check_output, write_workbook
 from propfee.insight import reports
 
 GROUP_HEADERS = {None: "范围", "building": "楼栋", "fee": "收费项目", "kind": "房屋类型"}
@@ -238,8 +241,6 @@ def collection(
 
     Example: propfee report collection --period 2026-11 --by building --out 收缴率.xlsx
     """
-    from propfee.core.errors import InvalidValue
-    from propfee.files.writers import check_output
 
     if quiet and out is None:
         raise typer.BadParameter(
@@ -339,7 +340,6 @@ def _money(fen: int) -> Decimal:
 
 
 def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
-    from propfee.files.writers import LineChartSpec, Sheet, write_workbook
 
     pct = "0.00%"
     main_headers = [
@@ -445,7 +445,6 @@ def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
 
 def month_summary(conn, month: str, as_of) -> list[str]:
     """The collection report of one month (``YYYY-MM``) in a few lines, for the demo."""
-    from propfee.core.periods import parse_period
 
     start = parse_period(month)
     return summary_lines(reports.collection(conn, first=start, last=start, as_of=as_of))

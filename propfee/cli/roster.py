@@ -28,6 +28,7 @@ from propfee.cli.common import (
 from propfee.core.errors import PropfeeError, RowError, RowErrors
 from propfee.core.money import decimal_str, format_money, hundredths_str
 from propfee.files import cells
+from propfee.payments.ledger import credit_of, unit_bills, unit_id_of
 
 _EMPTY_REPORT = {"added": 0, "updated": 0, "unchanged": 0}
 
@@ -263,7 +264,6 @@ def units_show(
         }
         for h in detail.history
     ]
-    from propfee.payments.ledger import unit_bills, unit_id_of
 
     unit_id = unit_id_of(env.connect(), detail.unit.code)
     bills = [
@@ -286,7 +286,6 @@ def units_show(
         }
         for b in unit_bills(env.connect(), unit_id)
     ]
-    from propfee.payments.ledger import credit_of
 
     day = parse_day(as_of).isoformat()
     lines = unit_bills(env.connect(), unit_id)

@@ -25,6 +25,9 @@ from propfee.cli.common import (
 )
 from propfee.core.errors import PropfeeError, RowError, RowErrors
 from propfee.core.money import decimal_str, format_money
+from propfee.insight import surveys
+from propfee.insight.surveys import fmt as f
+from propfee.insight.surveys import percent
 from propfee.store.db import transaction
 
 survey_app = typer.Typer(help="Satisfaction surveys (满意度调查).", no_args_is_help=True)
@@ -87,7 +90,6 @@ def survey_import(
     """
     if scale not in (None, 5, 10):
         raise typer.BadParameter("--scale must be 5 or 10")
-    from propfee.insight import surveys
 
     env = open_env(db, config, quiet)
     try:
@@ -144,7 +146,6 @@ def survey_list(
 
     Example: propfee survey list
     """
-    from propfee.insight import surveys
 
     env = open_env(db, config)
     conn = env.connect(create=False)
@@ -206,7 +207,6 @@ def survey_report(
 
     Example: propfee survey-report --compare 2025年度 --out 满意度分析.xlsx
     """
-    from propfee.insight import surveys
 
     if by not in (None, "building"):
         raise typer.BadParameter("--by takes building")
@@ -230,8 +230,6 @@ def survey_report(
 
 
 def _dimension_rows(report) -> list[dict[str, Any]]:
-    from propfee.insight.surveys import fmt as f
-    from propfee.insight.surveys import percent
 
     rows = []
     for d in report.dimensions:
@@ -274,7 +272,6 @@ def _dimension_cols(report) -> list[Col]:
 
 
 def _signed(value) -> str:
-    from propfee.insight.surveys import fmt as f
 
     if value is None:
         return "—"
@@ -282,8 +279,6 @@ def _signed(value) -> str:
 
 
 def _document(report) -> dict[str, Any]:
-    from propfee.insight.surveys import fmt as f
-    from propfee.insight.surveys import percent
 
     s = report.survey
     return {
@@ -358,8 +353,6 @@ def _show(env, report, *, by_building: bool) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from propfee.insight.surveys import fmt as f
-    from propfee.insight.surveys import percent
 
     s = report.survey
     out = env.out

@@ -23,7 +23,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from propfee.collection.plans import honoured_units
 from propfee.files import cells
+from propfee.roster.units import natural_key
+from propfee.service.complaints import fee_disputes
 
 TIERS = ("gentle", "call", "notice", "legal")
 HOLDS = ("dispute", "promised", "plan")
@@ -177,10 +180,8 @@ def overdue(
     )
     history = _history(conn, {k[0] for k in groups if k[0] is not None}, as_of)
     contacts = _contacts(conn, {k[1] for k in groups}, as_of)
-    from propfee.collection.plans import honoured_units
 
     planned = honoured_units(conn, {k[1] for k in groups}, as_of=as_of, settings=settings)
-    from propfee.service.complaints import fee_disputes
 
     complained = fee_disputes(conn, {k[1] for k in groups}, as_of)
     rows = []
@@ -403,7 +404,6 @@ def by_building(rows: list[OverdueRow], edges: tuple[int, ...]) -> list[Building
         for index, fen in enumerate(row.buckets):
             entry.buckets[index] += fen
         entry.tiers[row.tier] += 1
-    from propfee.roster.units import natural_key
 
     return sorted(summary.values(), key=lambda s: natural_key(s.building or "~"))
 
@@ -419,7 +419,6 @@ def notice_board(rows: list[OverdueRow]) -> list[BoardLine]:
     """Room, periods and amount only: what may be posted inside the estate — no names, no
     phones (个人信息保护法 第25条; LEGAL rule 10). A unit whose service is in dispute, or whose
     plan is being honoured, is not posted."""
-    from propfee.roster.units import natural_key
 
     lines = []
     for row in sorted(rows, key=lambda r: natural_key(r.unit)):

@@ -22,10 +22,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from propfee.collection.arrears import OverdueRow, overdue
+from propfee.collection.arrears import HISTORY_LABELS, TIERS, OverdueRow, overdue
+from propfee.collection.latefee import _rate_text, late_fees
+from propfee.collection.limitation import clocks
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
-from propfee.core.money import format_money, price_str
+from propfee.core.money import decimal_str, format_money, price_str
 from propfee.files.render import render
+from propfee.files.writers import write_table
+from propfee.payments.ledger import unit_id_of
+from propfee.roster.payers import responsible_party
+from propfee.roster.units import natural_key
 
 CHANNELS = ("phone", "visit", "sms", "wechat", "letter", "registered-mail", "email")
 OUTCOMES = ("reached", "promised", "dispute", "hardship", "refused", "unreachable", "resolved")
@@ -106,7 +112,6 @@ def add_contact(
     content: str = "",
 ) -> ContactEntry:
     """Log a call, visit or message by staff. Append-only."""
-    from propfee.billing.bills import responsible_party
 
     if channel not in CHANNELS:
         raise InvalidValue(f"--channel must be one of {', '.join(CHANNELS)}")
@@ -270,7 +275,6 @@ def contact_text(last) -> str:
 
 
 def _unit_id(conn: sqlite3.Connection, unit_code: str) -> int:
-    from propfee.payments.ledger import unit_id_of
 
     return unit_id_of(conn, unit_code)
 
@@ -336,7 +340,6 @@ class PartyDue:
 
     @property
     def units(self) -> str:
-        from propfee.roster.units import natural_key
 
         return "、".join(sorted((r.unit for r in self.rows), key=natural_key))
 
@@ -456,7 +459,6 @@ def letter_lines(bills: list[dict], limit: int = LETTER_LINES) -> list[dict]:
 def _by_party(rows: list[OverdueRow], tiers: list[str] | None, report) -> list[PartyDue]:
     """Group the overdue rows by responsible party; a party is reminded at the highest tier
     among its units. Units on hold (a dispute, a promise not yet due) are left out."""
-    from propfee.collection.arrears import TIERS
 
     groups: dict[object, list[OverdueRow]] = {}
     for row in rows:
@@ -697,7 +699,6 @@ def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> d
     clause: LEGAL rule 7)."""
     if not settings.late_fee.has_clause:
         return {}
-    from propfee.collection.latefee import late_fees
 
     ids = [b.id for row in rows for b in row.bills]
     return {
@@ -709,7 +710,6 @@ def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> d
 def _late_fee_rule(settings) -> str:
     if not settings.late_fee.has_clause:
         return ""
-    from propfee.collection.latefee import _rate_text
 
     return f"按合同约定{_rate_text(settings.late_fee.rate)}计"
 
@@ -718,7 +718,6 @@ def _limitation_first(conn, rows: list[OverdueRow], as_of: date, settings, repor
     """A debt whose 3-year clock ends within the warning days gets a written notice first —
     only its proved delivery restarts the clock (民法典 第195条) — whatever its tier, a
     dispute aside (warned of). Periods already time-barred are left out of every reminder."""
-    from propfee.collection.limitation import clocks
 
     found = clocks(
         conn,
@@ -948,9 +947,6 @@ def _write_outputs(
 ) -> None:
     from decimal import Decimal
 
-    from propfee.collection.arrears import HISTORY_LABELS
-    from propfee.core.money import decimal_str
-    from propfee.files.writers import write_table
 
     if calls or letters or legal:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from propfee.core.errors import PropfeeError
 from propfee.core.money import round_div
+from propfee.payments.ledger import unit_id_of
+from propfee.roster.units import resolve_code
 
 LATE_FEE_CODE = "LATEFEE"
 LATE_FEE_NAME = "违约金"
@@ -217,9 +220,6 @@ def post(
 ) -> PostReport:
     """Post what has accrued by the clause and is not yet posted as 违约金 bills (inside the
     caller's transaction). The same as-of day again posts nothing."""
-    from propfee.core.errors import PropfeeError
-    from propfee.payments.ledger import unit_id_of
-    from propfee.roster.units import resolve_code
 
     if not settings.late_fee.has_clause:
         raise PropfeeError(

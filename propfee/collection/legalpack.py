@@ -15,8 +15,16 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from propfee.collection import latefee, limitation
+from propfee.collection.dunning import CHANNEL_LABELS, OUTCOME_LABELS, REASON_LABELS, list_contacts
+from propfee.collection.latefee import _rate_text
 from propfee.core.errors import NotFound, PropfeeError
-from propfee.core.money import decimal_str
+from propfee.core.money import decimal_str, price_str
+from propfee.files.render import render
+from propfee.files.writers import write_table, write_text
+from propfee.payments import ledger
+from propfee.roster.units import KINDS, resolve_code
+from propfee.service.complaints import _CASE_SQL, STATES, _cases
 
 
 @dataclass
@@ -38,17 +46,6 @@ def build(
 ) -> LegalPack:
     """Write the pack for ``unit_code`` into ``out_dir`` (made if missing; refused if it holds
     other files) and zip it beside the folder."""
-    from propfee.collection import latefee, limitation
-    from propfee.collection.dunning import (
-        CHANNEL_LABELS,
-        OUTCOME_LABELS,
-        REASON_LABELS,
-        list_contacts,
-    )
-    from propfee.files.render import render
-    from propfee.files.writers import write_table, write_text
-    from propfee.payments import ledger
-    from propfee.roster.units import KINDS, resolve_code
 
     code = resolve_code(conn, unit_code)
     unit = conn.execute(
@@ -168,7 +165,6 @@ def build(
         "p.published_on FROM fee_price p JOIN fee_item f ON f.id = p.fee_item_id "
         "ORDER BY f.position, p.effective_from"
     ).fetchall()
-    from propfee.core.money import price_str
 
     text = "\n\n".join(
         [
@@ -367,7 +363,6 @@ def build(
         if c.outcome in ("dispute", "resolved")
     ]
     if complaints:
-        from propfee.service.complaints import _CASE_SQL, _cases
 
         cases = conn.execute(
             _CASE_SQL + " WHERE c.unit_id = ? ORDER BY c.opened_at", (unit_id,)
@@ -477,7 +472,6 @@ def build(
 
 def _complaints(conn: sqlite3.Connection, unit_id: int) -> list[dict]:
     """The unit's complaints and service requests, with what became of them."""
-    from propfee.service.complaints import _CASE_SQL, STATES, _cases
 
     rows = conn.execute(
         _CASE_SQL + " WHERE c.unit_id = ? ORDER BY c.opened_at", (unit_id,)
@@ -497,7 +491,6 @@ def _complaints(conn: sqlite3.Connection, unit_id: int) -> list[dict]:
 def _rule_text(rules) -> str:
     if not rules.has_clause:
         return ""
-    from propfee.collection.latefee import _rate_text
 
     text = _rate_text(rules.rate)
     if rules.grace_days:

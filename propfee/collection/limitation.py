@@ -23,6 +23,8 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from propfee.collection.arrears import overdue
+
 YEARS = 3
 EVENT_LABELS = {
     "due": "缴费期限（起算）",
@@ -66,7 +68,6 @@ def clocks(
     """The clock of every bill still owing as of ``as_of`` (due before it); with ``within``
     only those ending within that many days, or already ended. ``rows`` are the overdue rows
     as of that day when the caller has them already."""
-    from propfee.collection.arrears import overdue
 
     if rows is None:
         rows = overdue(conn, as_of=as_of, settings=settings)

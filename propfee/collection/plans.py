@@ -18,8 +18,13 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from propfee.billing.balances import bill_balance
 from propfee.core import periods
 from propfee.core.errors import InvalidValue, NotFound
+from propfee.core.money import format_money
+from propfee.payments.ledger import unit_id_of
+from propfee.roster.payers import payer_of
+from propfee.roster.units import resolve_code
 
 
 def schedule(total_fen: int, count: int, first_due: date, every: str) -> list[tuple[date, int]]:
@@ -95,8 +100,6 @@ def create(
     staff: str = "",
 ) -> Plan:
     """Record a signed plan (inside the caller's transaction) and log the signing."""
-    from propfee.payments.ledger import bill_balance, unit_id_of
-    from propfee.roster.units import resolve_code
 
     code = resolve_code(conn, unit_code)
     unit_id = unit_id_of(conn, code)
@@ -120,7 +123,6 @@ def create(
         (party_id,) = parties
         chosen = list(dict.fromkeys(bill_ids))
     else:
-        from propfee.billing.bills import payer_of
 
         party_id = payer_of(conn, unit_id, signed_on, settings)
         chosen = [
@@ -176,7 +178,6 @@ def create(
         [(plan_id, seq, due.isoformat(), fen) for seq, (due, fen) in enumerate(days, start=1)],
     )
     plan = plan_status(conn, plan_id, as_of=signed_on, settings=settings)
-    from propfee.core.money import format_money
 
     text = (
         f"分期缴费协议 第{plan_id}号：{plan.party}确认{code}欠费{format_money(total)}"
@@ -275,7 +276,6 @@ def plans(
 ) -> list[Plan]:
     where, params = "", ()
     if unit_code is not None:
-        from propfee.roster.units import resolve_code
 
         code = resolve_code(conn, unit_code)
         where, params = " WHERE unit_id = (SELECT id FROM unit WHERE code = ?)", (code,)

@@ -16,6 +16,15 @@ from datetime import date, datetime, timedelta
 from propfee.core.errors import InvalidValue
 from propfee.core.money import excel_float_text
 
+# masking lives in core (the audit trail masks too); cells.mask_… is what callers use
+from propfee.core.privacy import (  # noqa: F401
+    is_masked,
+    mask_id,
+    mask_in_text,
+    mask_phone,
+    mask_phones,
+)
+
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 _UNTIDY = re.compile(
     r"^[\s\u3000\u00a0\u200b\ufeff]|[\s\u3000\u00a0\u200b\ufeff]$|"
@@ -182,11 +191,6 @@ _PHONE_NOTE = re.compile(r"[(（][^)）\d]*[)）]|[\u4e00-\u9fff]+|[:：]")
 _PHONE_SPLIT = re.compile(r"[/,;|、，；\n]+|\s*或\s*|\s*及\s*")
 
 
-def is_masked(value: str) -> bool:
-    """True when a phone or ID shows a mask (``138****1234``) rather than the real value."""
-    return "*" in value or "＊" in value
-
-
 def phones(value: object) -> list[str]:
     """All phone numbers in a cell, first one primary.
 
@@ -257,55 +261,6 @@ def _one_phone(piece: str) -> str | None:
     return None
 
 
-def mask_phone(phone: str) -> str:
-    """``13812341234`` -> ``138****1234``; landlines keep area code and last three digits."""
-    if not phone or is_masked(phone):
-        return phone
-    digits = re.sub(r"[\s\-－.．()（）]", "", phone)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if _MOBILE.match(digits):  # a mobile written with dashes or spaces is still a mobile
-        return f"{digits[:3]}****{digits[-4:]}"
-    if _MOBILE.match(phone):
-        return f"{phone[:3]}****{phone[-4:]}"
-    phone, _, extension = phone.partition("转")
-    extension = f"转{extension}" if extension else ""
-    if _MOBILE.match(phone):
-        return f"{phone[:3]}****{phone[-4:]}{extension}"
-    if "-" in phone:
-        head, _, tail = phone.rpartition("-")
-        return f"{head}-{'*' * max(len(tail) - 3, 1)}{tail[-3:]}{extension}"
-    return f"{'*' * max(len(phone) - 3, 1)}{phone[-3:]}"
-
-
-def mask_phones(value: str) -> str:
-    return "/".join(mask_phone(p) for p in value.split("/")) if value else ""
-
-
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－．（）\u3000", "0123456789+-.() ")
-_SEP = r"[ \-.]?"
-_MOBILE_IN_TEXT = re.compile(
-    r"(?<![\d+])((?:\+|00)?86[ -]?)?\(?(1[3-9]\d)\)?" + _SEP + r"(\d{4})" + _SEP + r"(\d{4})(?!\d)"
-)
-# 1381-234-5678 and the like: eleven digits in other groupings
-_MOBILE_GROUPED = re.compile(r"(?<![\d+])(1[3-9]\d)(\d)[ \-.](\d{3})[ \-.](\d{4})(?!\d)")
-_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})[ \-]?(\d{4} ?\d{4})[ \-]?(\d{3}[\dXx])(?!\d)")
-_OLD_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{3})(?!\d)")
-
-
-def mask_in_text(value: object) -> object:
-    """Mobile numbers (with or without +86, spaces or dashes, in full-width digits too) and
-    18- or 15-digit ID numbers inside free text, masked as the columns are."""
-    if not isinstance(value, str) or not value:
-        return value
-    if any(c in value for c in "０１２３４５６７８９－．（）\u3000"):
-        value = value.translate(_FULL_WIDTH_DIGITS)
-    value = _MOBILE_IN_TEXT.sub(lambda m: f"{m[1] or ''}{m[2]}****{m[4]}", value)
-    value = _MOBILE_GROUPED.sub(lambda m: f"{m[1]}****{m[4]}", value)
-    value = _ID_IN_TEXT.sub(lambda m: f"{m[1]}********{m[3][-4:]}", value)
-    return _OLD_ID_IN_TEXT.sub(lambda m: f"{m[1]}******{m[3]}", value)
-
-
 # ---------------------------------------------------------------- ID numbers
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -356,18 +311,6 @@ def _real_day(yyyymmdd: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def mask_id(value: str) -> str:
-    """Keep the first 6 and last 4 characters of an 18-digit ID (``620102********1234``); a
-    shorter document keeps about a third in front and a quarter at the end. Always masked."""
-    if not value or is_masked(value):
-        return value
-    if len(value) <= 2:
-        return "*" * len(value)
-    front = min(6, len(value) // 3)
-    back = min(4, len(value) // 4)
-    return value[:front] + "*" * (len(value) - front - back) + value[len(value) - back :]
 
 
 def birthday_from_id(value: str) -> date | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from propfee.core.errors import FileFormatError, RowError, RowErrors
+from propfee.files.cells import text
 from propfee.files.headers import alias_index, ambiguous_columns, find_header, norm_header
 from propfee.files.tabular import read_sheets
 
@@ -23,7 +24,6 @@ class Record:
         return self.labels.get(field, field)
 
     def error(self, file: str, field: str, message: str) -> RowError:
-        from propfee.files.cells import text
 
         return RowError(
             file, self.sheet, self.row, self.label(field), text(self.values.get(field)), message

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from propfee.core.errors import PropfeeError
+from propfee.files.tabular import column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -250,6 +251,5 @@ def save_workbook(workbook, path: Path, *, option: str = "--out") -> None:
 
 
 def _letter(index: int) -> str:
-    from propfee.files.tabular import column_letter
 
     return column_letter(index)

@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from propfee.core.errors import PropfeeError
+from propfee.files import writers, xlsxstream
+from propfee.files.cells import mask_id, mask_in_text, mask_phones
 
 SHEET_ROWS = 1_048_575  # an Excel sheet's rows, less the header
 
@@ -118,7 +120,6 @@ def _scaled(places: int, divisor: int) -> Callable[[object], object]:
 
 
 def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
-    from propfee.files.cells import mask_id, mask_in_text, mask_phones
 
     labels = LABELS.get(table, {})
     columns = []
@@ -162,12 +163,11 @@ def export_all(
     at: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> ExportResult:
-    """Write ``propfee-writers.xlsx`` and ``csv/<table>.csv`` into ``folder``."""
+    """Write ``propfee-export.xlsx`` and ``csv/<table>.csv`` into ``folder``."""
     import os
     import shutil
     import tempfile
 
-    from propfee.files import writers, xlsxstream
 
     if folder.exists() and not folder.is_dir():
         raise PropfeeError(f"{folder}: is a file; give a folder for the export")
@@ -178,7 +178,7 @@ def export_all(
         staging = Path(tempfile.mkdtemp(prefix=".propfee-export-", dir=folder))
     except OSError as exc:
         raise PropfeeError(f"{folder}: cannot make the folder ({exc.strerror})") from None
-    result = ExportResult(folder, folder / "propfee-writers.xlsx", folder / "csv")
+    result = ExportResult(folder, folder / "propfee-export.xlsx", folder / "csv")
     tmp = staging / result.workbook.name
     staged_csv = staging / "csv"
     staged_csv.mkdir()

@@ -49,8 +49,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from propfee.collection.arrears import _contacts
 from propfee.core.errors import InvalidValue
 from propfee.core.periods import add_months, month_end, parse_period, period_label
+from propfee.roster.units import KINDS, kind_label, natural_key
+from propfee.service.complaints import fee_disputes
 
 GROUPINGS = ("building", "fee", "kind")
 TREND_PERIODS = 12
@@ -390,7 +393,6 @@ def _paid(day: str, *, adjusted: str = "adj") -> str:
 def _grouping(conn: sqlite3.Connection, by: str | None):
     """(SQL for a bill's group key, key -> label, key -> sort key)."""
     if by == "building":
-        from propfee.roster.units import natural_key
 
         # a "building" of parking spaces only (the demo's P-036 is in building P) is not a 栋
         parking = {
@@ -408,7 +410,6 @@ def _grouping(conn: sqlite3.Connection, by: str | None):
 
         return "u.building", label, lambda key: (key == "", key in parking, natural_key(key))
     if by == "kind":
-        from propfee.roster.units import KINDS, kind_label
 
         return "u.kind", kind_label, lambda key: (list(KINDS).index(key) if key in KINDS else 99,)
     if by == "fee":
@@ -436,8 +437,6 @@ def _reasons(
     that owes more — or, when they owe the same, under one with a reason recorded."""
     if not owing:
         return []
-    from propfee.collection.arrears import _contacts
-    from propfee.service.complaints import fee_disputes
 
     units = {unit for unit, _ in owing}
     contacts = _contacts(conn, units, as_of)

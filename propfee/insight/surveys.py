@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
+from propfee.collection.arrears import overdue
 from propfee.core.errors import (
     FileFormatError,
     InvalidValue,
@@ -36,9 +37,13 @@ from propfee.core.errors import (
     RowError,
     RowErrors,
 )
+from propfee.core.money import fen_to_decimal
 from propfee.files import cells
 from propfee.files.headers import alias_index, lookup, norm_header
 from propfee.files.tabular import column_letter, read_sheets
+from propfee.files.writers import check_output, neutralise, save_workbook
+from propfee.roster.units import natural_key, resolve_code
+from propfee.service import complaints
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -824,7 +829,6 @@ def _unit_of(conn, units: _Units, row, known, cell) -> tuple[int | None, str, tu
     else by building/entrance/room columns. A row naming no unit at all is anonymous."""
     import unicodedata
 
-    from propfee.roster.units import resolve_code
 
     raw_code = cell(row, known.get("code"))
     building = cells.building_part(cell(row, known.get("building")))
@@ -962,7 +966,6 @@ def import_survey(
         raise InvalidValue(f"{path.name} has no date column: give the survey's day with --date")
     if day > now.date():
         raise InvalidValue(f"--date {day} is in the future")
-    from propfee.roster.units import natural_key
 
     notices = list(parsed.notices)
     occupied = occupied_units(conn, day)
@@ -1439,7 +1442,6 @@ def survey_report(
             for d, s in scores[rid].items():
                 building_scores[building][d].append(s)
     buildings = []
-    from propfee.roster.units import natural_key
 
     for building in sorted(set(per_building) | set(building_scores), key=natural_key):
         units = per_building.get(building, [])
@@ -1509,8 +1511,6 @@ def survey_report(
 def _follow_up(conn, responses, scores, scale, at, occupied) -> tuple[list[FollowUp], int, int]:
     """Respondents who gave any low score, with their unit's open complaints: a return visit.
     Anonymous answers and answers from units outside the households are only counted."""
-    from propfee.roster.units import natural_key
-    from propfee.service import complaints
 
     owners = dict(
         conn.execute(
@@ -1566,7 +1566,6 @@ BANDS = ("满意", "一般", "不满意")
 def _by_payment(conn, unit_means, held_on: date, settings) -> list[PaymentGroup]:
     """Mean satisfaction of answering units by how overdue they were on the survey's day
     (their oldest bill unpaid on that day)."""
-    from propfee.collection.arrears import overdue
 
     days: dict[int, int] = {}
     for row in overdue(conn, as_of=held_on, settings=settings):
@@ -1706,8 +1705,6 @@ def write_workbook(path: Path, report: SurveyReport) -> None:
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Font
 
-    from propfee.core.money import fen_to_decimal
-    from propfee.files.writers import check_output, neutralise
 
     if path.suffix.lower() != ".xlsx":
         raise PropfeeError(f"--out {path}: write an .xlsx file")
@@ -1851,6 +1848,5 @@ def write_workbook(path: Path, report: SurveyReport) -> None:
         ],
     )
     sheet(wb, "意见关键词", ["词语", "提及条数"], [list(p) for p in report.phrases])
-    from propfee.files.writers import save_workbook
 
     save_workbook(wb, path)

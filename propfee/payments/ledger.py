@@ -16,58 +16,16 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from propfee.core.money import format_money
-
-
-@dataclass(frozen=True)
-class BillBalance:
-    bill_id: int
-    amount_fen: int
-    adjusted_fen: int
-    paid_fen: int
-
-    @property
-    def net_fen(self) -> int:
-        return self.amount_fen + self.adjusted_fen
-
-    @property
-    def outstanding_fen(self) -> int:
-        return self.net_fen - self.paid_fen
-
-
-_BALANCE_SQL = """
-SELECT b.id, b.amount_fen,
-       coalesce((SELECT sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0),
-       coalesce((SELECT sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0)
-FROM bill b
-"""
-
-
-def bill_balance(conn: sqlite3.Connection, bill_id: int) -> BillBalance | None:
-    row = conn.execute(_BALANCE_SQL + " WHERE b.id = ?", (bill_id,)).fetchone()
-    return BillBalance(*row) if row else None
-
-
-# A bill's settled-on day is the day it became paid as of every later day: the latest day of
-# anything that moved it (an allocation, an adjustment). A payment recorded late with an
-# earlier date therefore never makes a bill look paid on a day it was not.
-SETTLE_SQL = (
-    "UPDATE bill SET settled_on = max(?1, coalesce((SELECT max(allocated_on) FROM allocation "
-    "WHERE bill_id = ?2), ''), coalesce((SELECT max(made_on) FROM adjustment "
-    "WHERE bill_id = ?2), '')) WHERE id = ?2"
+from propfee.billing import BillRunReport, run_bills
+from propfee.billing.balances import (
+    SETTLE_SQL,
+    bill_balance,
 )
-
-
-def refresh_settled(conn: sqlite3.Connection, bill_ids: list[int], on: date) -> None:
-    """Keep the settled-on cache true for these bills after something changed them."""
-    for bill_id in bill_ids:
-        balance = bill_balance(conn, bill_id)
-        if balance is None:
-            continue
-        if balance.outstanding_fen <= 0:
-            conn.execute(SETTLE_SQL, (on.isoformat(), bill_id))
-        else:
-            conn.execute("UPDATE bill SET settled_on = NULL WHERE id = ?", (bill_id,))
+from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.money import format_money, round_div
+from propfee.roster.payers import Payers, payer_of, responsible_party
+from propfee.roster.units import resolve_code
+from propfee.store import audit
 
 
 @dataclass(frozen=True)
@@ -248,7 +206,6 @@ MAX_LARGE_PAYMENT_FEN = 1_000_000_000_00  # ¥1,000,000,000
 
 def check_amount(amount_fen: int, *, large: bool = False) -> None:
     """Refuse an absurd amount for one payment."""
-    from propfee.core.errors import InvalidValue
 
     if amount_fen > MAX_LARGE_PAYMENT_FEN:
         raise InvalidValue(
@@ -264,8 +221,6 @@ def check_amount(amount_fen: int, *, large: bool = False) -> None:
 
 def unit_id_of(conn: sqlite3.Connection, unit_code: str) -> int:
     """A unit's id by its code as typed (letter case as the roster has it)."""
-    from propfee.core.errors import NotFound
-    from propfee.roster.units import resolve_code
 
     code = resolve_code(conn, unit_code)
     row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
@@ -367,9 +322,6 @@ def record_payment(
     """Record a payment inside the caller's transaction: a gapless receipt number, the money
     allocated to the payer's choice of bills or else oldest due first, and the rest kept as
     credit. The same channel + reference again records nothing and returns the first one."""
-    from propfee.billing.bills import responsible_party
-    from propfee.core.errors import InvalidValue, PropfeeError
-    from propfee.roster.units import resolve_code
 
     if channel not in CHANNELS or channel == "opening":
         raise InvalidValue(
@@ -481,7 +433,6 @@ def _prepay_discount(conn, plan, money: int, paid_on: date, settings, stamp: str
     """Paying ``billing.prepay_months`` or more months ahead in full earns
     ``billing.prepay_discount`` off those months, booked as discount adjustments. The payer
     pays the discounted amount, so the months are counted at their discounted price."""
-    from propfee.core.money import round_div
 
     months = settings.billing.prepay_months
     share = settings.billing.prepay_discount_share
@@ -562,7 +513,6 @@ def payment_detail(conn: sqlite3.Connection, payment_id: int) -> Payment:
 
 def find_payment(conn: sqlite3.Connection, receipt: str) -> int:
     """A payment by its receipt number (``2026-000123``; ``123`` means this year's)."""
-    from propfee.core.errors import NotFound
 
     text = receipt.strip()
     row = conn.execute("SELECT id FROM payment WHERE receipt_no = ?", (text,)).fetchone()
@@ -594,7 +544,6 @@ def reverse_payment(
 ) -> Reversal:
     """Reverse a payment: a reversal row linked to it, and negative allocations that undo each
     of its allocations; the bills re-open and its credit is gone. Nothing is deleted."""
-    from propfee.core.errors import InvalidValue, PropfeeError
 
     if not reason.strip():
         raise InvalidValue("--reason is required: say why the payment is reversed")
@@ -660,6 +609,27 @@ def reverse_payment(
 
 
 # ---------------------------------------------------------------- credit
+
+
+def run_bills_and_apply_credit(conn: sqlite3.Connection, **run) -> BillRunReport:
+    """The bill run (``billing.run_bills``, same arguments), then credit — money paid ahead —
+    pays the new bills at once."""
+    report = run_bills(conn, **run)
+    if report.units:
+        report.credit_applied = apply_credit(
+            conn, on=run["as_of"], now=run["now"], unit_ids=_with_credit(conn, report.units)
+        )
+    return report
+
+
+def _with_credit(conn: sqlite3.Connection, units: set[int]) -> list[int]:
+    """Of these units, those holding money not yet allocated."""
+    rows = conn.execute(
+        "SELECT p.unit_id FROM payment p WHERE NOT EXISTS (SELECT 1 FROM reversal r "
+        "WHERE r.payment_id = p.id) AND p.amount_fen > coalesce((SELECT sum(amount_fen) "
+        "FROM allocation WHERE payment_id = p.id), 0)"
+    ).fetchall()
+    return sorted({r[0] for r in rows} & units)
 
 
 def apply_credit(
@@ -756,9 +726,6 @@ def statement_party(
     conn: sqlite3.Connection, unit_code: str, *, name: str | None, day: date, settings
 ) -> int | None:
     """The party whose statement it is: the one named, else who pays for the unit on ``day``."""
-    from propfee.billing.bills import payer_of
-    from propfee.core.errors import InvalidValue, NotFound
-    from propfee.roster.units import resolve_code
 
     code = resolve_code(conn, unit_code)
     unit_id = unit_id_of(conn, code)
@@ -792,8 +759,6 @@ def statement(
     With ``party_id`` only that party's bills and payments: what may be handed to an owner,
     who never sees what a previous owner or a tenant owed or paid (个人信息保护法; LEGAL rule
     10). Without it, the whole unit's ledger, for staff."""
-    from propfee.core.errors import NotFound
-    from propfee.roster.units import resolve_code
 
     code = resolve_code(conn, unit_code)
     row = conn.execute(
@@ -1091,7 +1056,6 @@ def check(conn: sqlite3.Connection) -> list[Problem]:
         "GROUP BY unit_id, role HAVING count(*) > 1"
     ):
         add("occupancy", f"unit {unit} has {count} current {role}s")
-    from propfee.store import audit
 
     for detail in audit.verify(conn):
         add("audit", detail)
@@ -1104,14 +1068,13 @@ class PaymentBatch:
     with what they read loaded once and what they write written in bulk by ``flush``."""
 
     def __init__(self, conn: sqlite3.Connection, *, settings, now, as_of: date, size: int = 0):
-        from propfee.billing.bills import _Run
 
         self.bulk = size > 2000  # then read every open bill at once
         self.complete = False
         self.conn = conn
         self.as_of = as_of
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
-        self.run = _Run(conn, settings, now, as_of)
+        self.run = Payers(conn, settings, now, as_of)
         self.units = {u.code: u for u in self.run.units}
         self.next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM payment").fetchone()[0]
         row = conn.execute(

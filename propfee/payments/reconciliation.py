@@ -34,8 +34,11 @@ from pathlib import Path
 from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors
 from propfee.core.money import decimal_str, format_money, parse_money
 from propfee.files import cells
-from propfee.files.headers import alias_index, find_header, norm_header
+from propfee.files.headers import alias_index, find_header, lookup, norm_header
 from propfee.files.tabular import read_sheets
+from propfee.files.writers import check_output, write_text
+from propfee.payments.ledger import CHANNELS, MAX_PAYMENT_FEN, HeldRef, PaymentBatch, held_refs
+from propfee.store.db import transaction
 
 #: statement fields -> header aliases (what the three kinds of export call them)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -338,7 +341,6 @@ _FIELD_NAMES = {
 
 def _missing(headers: list[str], index, explicit) -> list[str]:
     """The required fields (date, amount) that a header row lacks."""
-    from propfee.files.headers import lookup
 
     fields = {hit[0] for h in headers if (hit := lookup(h, index, explicit))}
     missing = [] if "date" in fields else ["date"]
@@ -609,9 +611,6 @@ def reconcile(
     """Read a statement and record its incoming lines as payments, as one transaction. The
     review file (``review_out``) is written before the commit, so when it cannot be written
     nothing is recorded."""
-    from propfee.files.writers import check_output
-    from propfee.payments.ledger import MAX_PAYMENT_FEN, HeldRef, PaymentBatch, held_refs
-    from propfee.store.db import transaction
 
     if review_out is not None:
         check_output(review_out, "--review-out")
@@ -759,7 +758,6 @@ def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> o
       channel (a statement read earlier with another profile) is the same money: review,
       not confirmable.
     """
-    from propfee.payments.ledger import CHANNELS
 
     mine = [h for h in held if h.channel == channel]
     day = line.day.isoformat()
@@ -868,7 +866,6 @@ def write_review(report: ReconcileReport, path: Path) -> None:
     """Lines needing review as CSV; fill in 房号 and reconcile again with --review-in."""
     import io
 
-    from propfee.files.writers import write_text
 
     handle = io.StringIO()
     writer = csv.writer(handle)

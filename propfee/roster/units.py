@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
-from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors
+from propfee.core.errors import FileFormatError, InvalidValue, NotFound, RowError, RowErrors
 from propfee.core.money import hundredths_to_decimal, parse_area
 from propfee.files import cells
 from propfee.files.headers import (
@@ -32,6 +32,8 @@ from propfee.files.headers import (
     norm_header,
 )
 from propfee.files.tabular import Sheet, lost_digits, read_sheets
+from propfee.files.writers import write_table
+from propfee.store.db import transaction
 
 Progress = Callable[[int, int], None]
 
@@ -1716,7 +1718,6 @@ def resolve_code(conn: sqlite3.Connection, value: object) -> str:
 
 
 def unit_detail(conn: sqlite3.Connection, code: str) -> UnitDetail:
-    from propfee.core.errors import NotFound
 
     code = resolve_code(conn, code)
     row = conn.execute(_ROSTER_SQL + " WHERE u.code = ?", (code,)).fetchone()
@@ -1812,7 +1813,6 @@ def export_units(
     kind: str | None = None,
 ) -> int:
     """Write the current roster to ``path`` (.xlsx or .csv); return the number of units."""
-    from propfee.files.writers import write_table
 
     units = list_units(conn, building=building, kind=kind)
     write_table(
@@ -1854,7 +1854,6 @@ def import_roster(
     """Read, validate and merge a roster file as one transaction: committed whole, or rolled
     back on any bad row (and at the end of a dry run). Rows are merged in batches as they
     are read, so a 100k-unit roster is never held in memory twice."""
-    from propfee.store.db import transaction
 
     merge: _Merge | None = None
 

@@ -15,7 +15,12 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from propfee.core import workdays
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.workdays import working_hours_between
+from propfee.payments.ledger import unit_id_of
+from propfee.roster.payers import payer_of
+from propfee.roster.units import resolve_code
 
 KINDS = {"complaint": "投诉", "request": "报修/服务请求"}
 CATEGORIES = {
@@ -201,9 +206,6 @@ def add(
 ) -> tuple[Case, bool]:
     """Register a case (inside the caller's transaction); returns it and whether its deadline
     was counted on weekends alone (a year the holiday calendar does not cover)."""
-    from propfee.billing.bills import payer_of
-    from propfee.core import workdays
-    from propfee.payments.ledger import unit_id_of
 
     if kind not in KINDS:
         raise InvalidValue(f"--kind must be one of {', '.join(KINDS)}")
@@ -421,7 +423,6 @@ def cases(
         where.append("c.category = ?")
         params.append(category_of(category))
     if unit_code:
-        from propfee.roster.units import resolve_code
 
         where.append("u.code = ?")
         params.append(resolve_code(conn, unit_code))
@@ -515,7 +516,6 @@ def report(
 ) -> Report:
     from collections import Counter
 
-    from propfee.core.workdays import working_hours_between
 
     found = [c for c in cases(conn, at=at, since=since, until=until) if c.state != "merged"]
     rules = settings.complaints

@@ -32,7 +32,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from propfee.core.privacy import mask_in_text
+
 GENESIS = "0" * 64
+AUDIT_SCHEMA = 8  # the schema version that added the trail (migration m008_audit_trail)
 
 
 @dataclass(frozen=True)
@@ -221,8 +224,6 @@ def chain_hash(previous: str, number: int, *fields: str) -> str:
 def verify(conn: sqlite3.Connection) -> list[str]:
     """Every way the trail is broken (empty: unbroken)."""
     if not has_trail(conn):
-        from propfee.store.migrations import AUDIT_SCHEMA
-
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         return ["the audit trail (table audit) is missing"] if version >= AUDIT_SCHEMA else []
     problems = []
@@ -334,7 +335,6 @@ def entries(
 
 
 def _masked(args: dict[str, Any]) -> dict[str, Any]:
-    from propfee.files.cells import mask_in_text
 
     return {
         k: [mask_in_text(x) for x in v] if isinstance(v, list) else mask_in_text(v)

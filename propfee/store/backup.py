@@ -1,4 +1,4 @@
-"""Backups and restores of the database file.
+"""Backups of the database file (restores: store/restore.py).
 
 A backup goes through SQLite's online backup API in one step: the copy is one consistent
 snapshot even while another propfee process is writing (a plain file copy of a WAL database
@@ -6,22 +6,12 @@ is not). It is written beside its final name, turned into a self-contained file 
 checked with ``PRAGMA integrity_check`` and only then renamed into place, so a backup that
 exists is a good one. Names carry the time, ``propfee-20261123-020000.db``, and an automatic
 backup says why: ``propfee-20261123-020000-before-reconcile.db``.
-
-A restore checks the candidate on a private copy first (SQLite header, integrity, schema
-version, every ``propfee check`` invariant; an older schema is upgraded on the copy). Then,
-holding the database's write lock from before the safety copy until the commit, it copies the
-current database to the backups folder and replaces every table's rows with the candidate's in
-that one transaction: other processes see the old database or the new one, never a mixture, no
-write can slip in between the safety copy and the replacement, and a failure half-way leaves
-the old one. A current database that fails its integrity check is kept as it is beside the
-backups (its WAL folded in, once every other process has let go of it) and replaced as a file.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
@@ -29,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from propfee.core.errors import DatabaseError, NotFound, PropfeeError
+from propfee.store.connection import busy_timeout, translate
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -39,16 +30,6 @@ class BackupResult:
     size: int
     schema: int
     pruned: list[Path] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class RestoreResult:
-    source: Path
-    safety_copy: Path | None
-    schema_from: int
-    schema: int
-    counts: dict[str, int]
-    other_database: bool = False  # the backup was made from another database (estate)
 
 
 def folder_for(db_path: Path, folder: str = "backups") -> Path:
@@ -122,7 +103,6 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
     before it takes its name: ``target``, or with ``numbered`` the first free of ``target``,
     ``….2.db``, ``….3.db`` (two backups in the same second each get their own). Returns the
     file made and its schema version."""
-    from propfee.store.db import busy_timeout
 
     src = dst = None
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
@@ -147,7 +127,7 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
         dst.close()
         dst = None
         _fsync(partial)
-        made = _link_free(partial, target, numbered)
+        made = link_free(partial, target, numbered)
         _fsync(made.parent)
         return made, schema
     except sqlite3.Error as exc:
@@ -158,7 +138,6 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
                 "restore an earlier backup"
             ) from None
         if "locked" in message or "busy" in message:
-            from propfee.store.db import translate
 
             raise translate(exc, source) from None
         raise DatabaseError(f"{target}: cannot write the backup ({message})") from None
@@ -179,7 +158,7 @@ def first_problem(problems: list[str]) -> str:
     return (lines[0] if lines else "damaged") + more
 
 
-def _link_free(partial: Path, target: Path, numbered: bool) -> Path:
+def link_free(partial: Path, target: Path, numbered: bool) -> Path:
     """Give the finished copy its name without ever replacing a file (a hard link fails if
     the name is taken, even by a backup another process finished a moment ago)."""
     candidate, counter = target, 2
@@ -250,311 +229,3 @@ def prune(db_path: Path, folder: Path, keep: int, *, spare: Path | None = None) 
         path.unlink(missing_ok=True)
         removed.append(path)
     return removed
-
-
-# ---------------------------------------------------------------- restore
-
-
-def restore(db_path: Path, source: Path, *, at: datetime, folder: str = "backups") -> RestoreResult:
-    """Replace the database with ``source`` after checking it; see the module notes."""
-    from propfee.store import migrations
-
-    db_path, source = Path(db_path), Path(source)
-    if not source.is_file():
-        beside = folder_for(db_path, folder) / source.name
-        hint = f" — did you mean {beside}?" if beside.is_file() else ""
-        raise NotFound(f"{source}: no such file to restore{hint}")
-    if db_path.exists() and source.resolve() == db_path.resolve():
-        raise PropfeeError(f"{source} is the database itself")
-    if not db_path.parent.is_dir():
-        raise DatabaseError(f"{db_path}: folder {db_path.parent} does not exist")
-    with source.open("rb") as handle:
-        if handle.read(16) != SQLITE_HEADER:
-            raise DatabaseError(f"{source}: not an SQLite database; nothing was restored")
-
-    _remove_stale_scratch(db_path)
-    scratch = db_path.with_name(f".{db_path.name}.restore-{os.getpid()}")
-    try:
-        theirs, schema_from, counts = _prepare(source, scratch)
-        if not db_path.exists() or db_path.stat().st_size == 0:
-            safety = None
-            _move_into_place(scratch, db_path)
-            _record(db_path, source, safety, at)
-        elif not _healthy(db_path):
-            safety = _replace_damaged(db_path, scratch, source, at, folder)
-        else:
-            safety = _replace_live(db_path, scratch, source, at, folder)
-        ours = database_id(safety) if safety is not None else None
-        other = bool(theirs and ours and theirs != ours)
-        return RestoreResult(source, safety, schema_from, migrations.SCHEMA_VERSION, counts, other)
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"{source}: cannot be restored ({exc}); nothing was changed") from None
-    except OSError as exc:
-        raise DatabaseError(
-            f"{db_path}: cannot restore ({exc.strerror or exc}); nothing was changed"
-        ) from None
-    finally:
-        for leftover in (
-            scratch,
-            Path(f"{scratch}-wal"),
-            Path(f"{scratch}-shm"),
-            Path(f"{scratch}-journal"),
-        ):
-            leftover.unlink(missing_ok=True)
-
-
-def _prepare(source: Path, scratch: Path) -> tuple[str | None, int, dict[str, int]]:
-    """Copy the candidate to ``scratch`` and vet it there (upgrading an older one). Returns
-    the id it was made with (None for a backup older than ids), its schema version and a
-    few counts."""
-    fd = os.open(scratch, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    os.close(fd)
-    shutil.copyfile(source, scratch)
-    wal = Path(f"{source}-wal")
-    if wal.is_file():
-        shutil.copyfile(wal, f"{scratch}-wal")
-    candidate = sqlite3.connect(scratch, isolation_level=None)
-    try:
-        try:
-            row = candidate.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
-        except sqlite3.DatabaseError:
-            row = None
-        schema_from, counts = _vet(candidate, source)
-        candidate.execute("PRAGMA journal_mode = DELETE").fetchone()
-    finally:
-        candidate.close()
-    return (row[0] if row else None), schema_from, counts
-
-
-def _replace_damaged(db_path: Path, scratch: Path, source: Path, at: datetime, folder: str):
-    """Keep a damaged current database as it is and put the candidate in its place."""
-    with db_path.open("rb") as handle:
-        if handle.read(16) != SQLITE_HEADER:
-            raise DatabaseError(
-                f"{db_path}: not an SQLite database — is --db right? Nothing was restored "
-                "(move the file away to restore into its place)"
-            )
-    identity = database_id(db_path)
-    holder = _hold_damaged(db_path)
-    try:
-        safety = _keep_as_it_is(db_path, folder, at)
-        _move_into_place(scratch, db_path)
-    finally:
-        if holder is not None:
-            holder.close()
-    _record(db_path, source, safety, at, identity)
-    return safety
-
-
-def _record(
-    db_path: Path, source: Path, safety: Path | None, at: datetime, identity: str | None = None
-) -> None:
-    """The restore in the restored database's own trail, after the rows it came with; the
-    file keeps the id it had (its backups stay its own)."""
-    from propfee.store import audit, db
-
-    conn = db.connect(db_path)
-    try:
-        with db.transaction(conn):
-            if identity is not None:
-                db.set_meta(conn, "database_id", identity)
-            call = audit.current() or audit.Invocation("restore", {}, audit.default_operator())
-            changes = {"restored_from": str(source), "safety_copy": str(safety or "")}
-            audit.append(conn, call, changes, at=audit.stamp(at))
-    finally:
-        conn.close()
-
-
-def _remove_stale_scratch(db_path: Path) -> None:
-    """A restore killed half-way leaves its private copy beside the database: remove those
-    whose process is gone."""
-    for leftover in db_path.parent.glob(f".{db_path.name}.restore-*"):
-        match = re.match(r"\d+", leftover.name.rsplit(".restore-", 1)[-1])
-        if match is None:
-            continue
-        pid = match.group(0)
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            leftover.unlink(missing_ok=True)
-        except OSError:
-            pass  # alive, or not ours to ask about
-
-
-def _vet(candidate: sqlite3.Connection, source: Path) -> tuple[int, dict[str, int]]:
-    """Refuse a candidate that is damaged, foreign, too new or inconsistent; upgrade an
-    older one (on the private copy). Returns its schema version and a few counts."""
-    from propfee.payments import ledger
-    from propfee.store import migrations
-
-    refuse = f"{source}: refused, nothing was restored"
-    try:
-        problems = [row[0] for row in candidate.execute("PRAGMA integrity_check")]
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{refuse} — the file is damaged ({exc})") from None
-    if problems != ["ok"]:
-        raise DatabaseError(f"{refuse} — it fails its integrity check: {first_problem(problems)}")
-    schema_from = candidate.execute("PRAGMA user_version").fetchone()[0]
-    if schema_from == 0:
-        raise DatabaseError(f"{refuse} — it is not a propfee database (no propfee schema)")
-    candidate.row_factory = sqlite3.Row
-    try:
-        migrations.migrate(candidate, source)
-    except DatabaseError as exc:
-        raise DatabaseError(f"{refuse} — {exc}") from None
-    candidate.execute("PRAGMA foreign_keys = ON")
-    found = ledger.check(candidate)
-    if found:
-        first = found[0]
-        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-        raise DatabaseError(
-            f"{refuse} — propfee check fails on it: {first.what}: {first.detail}{more}"
-        )
-    counts = {
-        table: candidate.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("unit", "bill", "payment")
-    }
-    return schema_from, counts
-
-
-def _healthy(db_path: Path) -> bool:
-    """Whether the current database opens and passes its integrity check (a damaged one is
-    kept as it is and replaced as a file)."""
-    from propfee.store.db import busy_timeout
-
-    try:
-        conn = sqlite3.connect(db_path, timeout=busy_timeout())
-        try:
-            # integrity_check, not quick_check: a damaged index passes the quick one, and
-            # then the safety copy would fail and leave no way to restore
-            return conn.execute("PRAGMA integrity_check(1)").fetchone()[0] == "ok"
-        finally:
-            conn.close()
-    except sqlite3.OperationalError as exc:
-        return "locked" in str(exc) or "busy" in str(exc)  # busy is not damaged
-    except sqlite3.DatabaseError:
-        return False
-
-
-def _hold_damaged(db_path: Path) -> sqlite3.Connection | None:
-    """Keep every other process out of a damaged database while it is copied and replaced:
-    wait (up to the busy timeout, then exit 75) for a command still writing to it, so what
-    it commits is in the copy; then hold it exclusively, its WAL folded in and the file out
-    of WAL mode, so closing this connection afterwards touches nothing of the new file. A
-    command that was waiting fails on its next write (the file has moved) rather than write
-    where nobody will look. None when the file is too damaged for SQLite to lock at all
-    (then nothing else can use it either)."""
-    from propfee.store.db import busy_timeout, translate
-
-    holder = sqlite3.connect(db_path, timeout=busy_timeout(), isolation_level=None)
-    try:
-        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
-        holder.execute("BEGIN EXCLUSIVE")
-        holder.execute("COMMIT")  # the exclusive lock stays: locking_mode is EXCLUSIVE
-        holder.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        holder.execute("PRAGMA journal_mode = DELETE").fetchall()
-    except sqlite3.OperationalError as exc:
-        holder.close()
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise translate(exc, db_path) from None
-        return None
-    except sqlite3.DatabaseError:
-        holder.close()
-        return None
-    return holder
-
-
-def _keep_as_it_is(db_path: Path, folder: str, at: datetime) -> Path:
-    """A raw copy of a damaged database (and its -wal), for whoever wants to look at it."""
-    target_dir = folder_for(db_path, folder)
-    target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    name = backup_name(db_path, at, "before-restore-damaged")
-    fd, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=target_dir)
-    os.close(fd)
-    try:
-        shutil.copyfile(db_path, partial)
-        wal = Path(f"{db_path}-wal")
-        made = _link_free(Path(partial), target_dir / name, numbered=True)
-        if wal.is_file():
-            shutil.copyfile(wal, f"{made}-wal")
-        return made
-    finally:
-        Path(partial).unlink(missing_ok=True)
-
-
-def _move_into_place(scratch: Path, db_path: Path) -> None:
-    target = db_path.resolve()  # through a symlink: replace the file it points at
-    for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
-        stale.unlink(missing_ok=True)
-    os.replace(scratch, target)
-
-
-def _replace_live(db_path: Path, scratch: Path, source: Path, at: datetime, folder: str) -> Path:
-    """Under one write lock, held from before the safety copy to the commit: copy the current
-    database to the backups folder, then replace every table's rows with the checked
-    candidate's and record the restore in the trail. A writer that comes first is waited for
-    (up to the busy timeout, then exit 75); one that comes later waits for the restore."""
-    from propfee.store import audit, db
-    from propfee.store.db import busy_timeout, translate
-
-    db.connect(db_path).close()  # an older current database is upgraded (and backed up) first
-    live = sqlite3.connect(db_path, timeout=busy_timeout(), isolation_level=None)
-    try:
-        live.execute("PRAGMA foreign_keys = OFF")  # the candidate passed propfee check
-        live.execute("ATTACH DATABASE ? AS incoming", (str(scratch),))
-        try:
-            live.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise translate(exc, db_path) from None
-        try:
-            safety = backup(db_path, at=at, tag="before-restore", folder=folder).path
-            _swap_contents(live)
-            call = audit.current() or audit.Invocation("restore", {}, audit.default_operator())
-            changes = {"restored_from": str(source), "safety_copy": str(safety)}
-            audit.append(live, call, changes, at=audit.stamp(at))
-            live.execute("COMMIT")
-        except BaseException:
-            live.rollback()
-            raise
-    finally:
-        live.close()
-    return safety
-
-
-def _swap_contents(live: sqlite3.Connection) -> None:
-    """Every table of ``main`` emptied and refilled from ``incoming`` (same schema)."""
-
-    def tables(schema: str) -> list[str]:
-        return [
-            row[0]
-            for row in live.execute(
-                f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-            )
-        ]
-
-    identity = live.execute("SELECT value FROM main.meta WHERE key = 'database_id'").fetchone()
-    names = tables("main")
-    if names != tables("incoming"):
-        raise DatabaseError("the backup's tables differ from the database's; nothing was changed")
-    triggers = live.execute(
-        "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'"
-    ).fetchall()
-    for name, _ in triggers:
-        live.execute(f'DROP TRIGGER main."{name}"')
-    for table in names:
-        columns = ", ".join(
-            f'"{row[1]}"' for row in live.execute(f'PRAGMA main.table_info("{table}")')
-        )
-        live.execute(f'DELETE FROM main."{table}"')
-        live.execute(
-            f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM incoming."{table}"'
-        )
-    for _, sql in triggers:
-        live.execute(sql)
-    if identity is not None:  # the file keeps its id: its backups are still its own
-        live.execute(
-            "INSERT INTO main.meta (key, value) VALUES ('database_id', ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (identity[0],),
-        )

@@ -15,7 +15,9 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from propfee import __version__
 from propfee.core.errors import DatabaseError
+from propfee.store import audit
 
 
 def run_script(conn: sqlite3.Connection, script: str) -> None:
@@ -510,7 +512,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
-AUDIT_SCHEMA = MIGRATIONS.index(m008_audit_trail) + 1  # the first version with the trail
 
 
 def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
@@ -530,7 +531,6 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
                     "CREATE TABLE IF NOT EXISTS _migrations ("
                     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
                 )
-            from propfee.store import audit
 
             now = audit.stamp(audit.now())  # the running command's clock
             for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
@@ -553,8 +553,6 @@ def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:
     """Name the propfee that last migrated the file (so an older propfee can say which
     version to install), give a new file its id, and put its creation or upgrade in the
     audit trail."""
-    from propfee import __version__
-    from propfee.store import audit
 
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('propfee_version', ?) "
@@ -578,7 +576,6 @@ def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:
 
 
 def _refuse_foreign(conn: sqlite3.Connection, version: int, path: Path | str) -> None:
-    from propfee import __version__
 
     if version > SCHEMA_VERSION:
         made_by = None

@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from propfee.billing.bills import BillRun
+from propfee.billing.fees import load_items
 from propfee.core import periods
 from propfee.core.errors import InvalidValue, RowErrors
 from propfee.core.money import format_money, parse_money
 from propfee.files import cells
 from propfee.files.records import read_records
+from propfee.payments.ledger import apply_credit
+from propfee.store.db import transaction
 
 FIELDS = {
     "unit": ("房号", "房屋编号", "房间号", "户号", "房屋编码", "unit", "unit code"),
@@ -61,9 +65,6 @@ def _period_range(value: object) -> tuple[date, date]:
 def import_history(
     conn: sqlite3.Connection, path: Path, *, now: datetime, settings, dry_run: bool = False
 ) -> HistoryReport:
-    from propfee.billing.bills import _Run
-    from propfee.billing.fees import load_items
-    from propfee.store.db import transaction
 
     report = HistoryReport()
     errors = []
@@ -74,7 +75,7 @@ def import_history(
             by_name[item.code.lower()] = item
             by_name.setdefault(item.name, item)
         units = dict(conn.execute("SELECT code, id FROM unit"))
-        run = _Run(conn, settings, now)
+        run = BillRun(conn, settings, now)
         unit_rows = {u.id: u for u in run.units}
         stamp = now.isoformat(sep=" ", timespec="seconds")
         spans: dict[tuple, int] = {}  # (unit, item, first day, last day) -> row
@@ -249,7 +250,6 @@ def import_history(
         if errors:
             raise RowErrors(errors)
         if touched:  # an overpayment from the old system pays the oldest open bills
-            from propfee.payments.ledger import apply_credit
 
             report.credit_fen -= apply_credit(
                 conn, on=now.date(), now=now, unit_ids=sorted(touched)

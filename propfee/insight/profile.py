@@ -1,0 +1,142 @@
+"""The owner's profile (客户档案): what staff need before they call or visit — the party's units
+and roles, what it owes and its credit, how it pays, its recent contacts, complaints and requests,
+and its tags (elderly, hardship, vip …). A read model over every domain."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+
+from propfee.collection import arrears, dunning
+from propfee.core.errors import InvalidValue, NotFound
+from propfee.payments import ledger
+from propfee.roster.units import resolve_code
+from propfee.service import complaints
+from propfee.service.owners import tags_of
+
+
+@dataclass
+class Holding:
+    unit: str
+    unit_id: int
+    role: str
+    start: str | None
+    end: str | None
+    pays: bool
+    owed_fen: int = 0
+    credit_fen: int = 0
+
+
+@dataclass
+class Profile:
+    id: int
+    name: str
+    kind: str
+    phones: str
+    id_number: str
+    birthday: str | None
+    developer: bool
+    holdings: list[Holding] = field(default_factory=list)
+    history: str = "none"
+    late_periods: int = 0
+    contacts: list = field(default_factory=list)
+    cases: list = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def owed_fen(self) -> int:
+        return sum(h.owed_fen for h in self.holdings)
+
+    @property
+    def credit_fen(self) -> int:
+        return sum(h.credit_fen for h in self.holdings)
+
+
+def find(conn: sqlite3.Connection, query: str) -> list[int]:
+    """Parties by unit code, phone number or name (exact first, then part of it)."""
+
+    text = query.strip()
+    if not text:
+        raise InvalidValue("give a name, a phone number or a unit code")
+    code = resolve_code(conn, text)
+    unit = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
+    if unit is not None:
+        found = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT party_id FROM occupancy WHERE unit_id = ? AND end_on IS NULL "
+                "ORDER BY role, id",
+                (unit[0],),
+            )
+        ]
+        if found:
+            return found
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= 7 and len(digits) >= len(text) - 3:
+        found = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM party WHERE replace(replace(phones, '-', ''), ' ', '') LIKE ?",
+                (f"%{digits}%",),
+            )
+        ]
+        if found:
+            return found
+    exact = [r[0] for r in conn.execute("SELECT id FROM party WHERE name = ?", (text,))]
+    if exact:
+        return exact
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM party WHERE name LIKE ? ORDER BY name LIMIT 20", (f"%{text}%",)
+        )
+    ]
+
+
+def profile(conn: sqlite3.Connection, party_id: int, *, as_of: date, settings) -> Profile:
+
+    row = conn.execute(
+        "SELECT id, name, kind, phones, id_number, birthday, is_developer FROM party WHERE id = ?",
+        (party_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no party {party_id}")
+    found = Profile(*row[:6], bool(row[6]))
+    for code, unit_id, role, start, end, pays in conn.execute(
+        "SELECT u.code, u.id, o.role, o.start_on, o.end_on, o.pays FROM occupancy o "
+        "JOIN unit u ON u.id = o.unit_id WHERE o.party_id = ? ORDER BY o.end_on IS NOT NULL, "
+        "u.code, o.start_on",
+        (party_id,),
+    ):
+        holding = Holding(code, unit_id, role, start, end, bool(pays))
+        holding.owed_fen = conn.execute(
+            "SELECT coalesce(sum(b.amount_fen + coalesce((SELECT sum(a.amount_fen) FROM "
+            "adjustment a WHERE a.bill_id = b.id), 0) - coalesce((SELECT sum(l.amount_fen) "
+            "FROM allocation l WHERE l.bill_id = b.id), 0)), 0) FROM bill b "
+            "WHERE b.unit_id = ? AND b.party_id = ? AND b.settled_on IS NULL",
+            (unit_id, party_id),
+        ).fetchone()[0]
+        if end is None:
+            holding.credit_fen = ledger.credit_of(conn, unit_id, as_of)
+        found.holdings.append(holding)
+    history = arrears._history(conn, {party_id}, as_of)
+    on_time, found.late_periods = history.get(party_id, (0, 0))
+    rules = settings.dunning
+    found.history = (
+        "chronic"
+        if found.late_periods >= rules.chronic_periods
+        else "occasional"
+        if found.late_periods
+        else "good"
+        if on_time
+        else "none"
+    )
+    found.contacts = dunning.list_contacts(conn, party_id=party_id)[-10:]
+    rows = conn.execute(
+        complaints._CASE_SQL + " WHERE c.party_id = ? ORDER BY c.opened_at", (party_id,)
+    ).fetchall()
+    found.cases = complaints._cases(conn, rows, None)
+    found.tags = tags_of(conn, party_id)
+    return found

@@ -1,0 +1,228 @@
+"""Who answers for a unit on a day (LEGAL rule 9): the developer (开发建设单位) before delivery
+and for unsold units; from delivery (or the month after, by the settings) the owner; a tenant
+instead of the owner while a lease says the tenant pays."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+from propfee.core import periods
+
+
+class Unit(NamedTuple):
+    id: int
+    code: str
+    building: str
+    kind: str
+    area_x100: int | None
+    start: date | None  # the owner pays from this day (delivery, or the month after)
+    vacant: bool
+
+
+class Holding(NamedTuple):
+    role: str
+    party_id: int
+    start: date | None
+    end: date | None  # exclusive
+    pays: bool
+
+
+def payer(start: date | None, holdings, day: date) -> int | None:
+    """Who pays for ``day``: nobody but the developer before the owner's start (None), then
+    the tenant who pays, else the owner, else the developer (None)."""
+    if start is not None and day < start:
+        return None
+    owner = tenant = None
+    for h in holdings:
+        if (h.start is None or h.start <= day) and (h.end is None or day < h.end):
+            if h.role == "owner":
+                owner = h
+            elif h.pays:
+                tenant = h
+    if tenant is not None:
+        return tenant.party_id
+    if owner is not None:
+        return owner.party_id
+    return None
+
+
+def payer_of(conn: sqlite3.Connection, unit_id: int, day: date, settings) -> int | None:
+    """The party responsible for a unit on a day, without writing anything: None when it is
+    the developer and the developer has no party row yet."""
+    delivered = conn.execute("SELECT delivered_on FROM unit WHERE id = ?", (unit_id,)).fetchone()[0]
+    start = date.fromisoformat(delivered) if delivered else None
+    if start is not None and settings.billing.owner_pays_from == "next_month":
+        start = periods.add_months(periods.month_start(start), 1)
+    holdings = [
+        Holding(
+            role,
+            pid,
+            date.fromisoformat(a) if a else None,
+            date.fromisoformat(b) if b else None,
+            bool(pays),
+        )
+        for role, pid, a, b, pays in conn.execute(
+            "SELECT role, party_id, start_on, end_on, pays FROM occupancy WHERE unit_id = ? "
+            "ORDER BY id",
+            (unit_id,),
+        )
+    ]
+    party = payer(start, holdings, day)
+    if party is None:
+        row = conn.execute("SELECT id FROM party WHERE is_developer = 1").fetchone()
+        return row[0] if row else None
+    return party
+
+
+def responsible_party(
+    conn: sqlite3.Connection, unit_id: int, day: date, settings, stamp: str
+) -> int:
+    """The party responsible for a unit on a day (the developer when nobody else is)."""
+    delivered = conn.execute("SELECT delivered_on FROM unit WHERE id = ?", (unit_id,)).fetchone()[0]
+    start = date.fromisoformat(delivered) if delivered else None
+    if start is not None and settings.billing.owner_pays_from == "next_month":
+        start = periods.add_months(periods.month_start(start), 1)
+    holdings = [
+        Holding(
+            role,
+            pid,
+            date.fromisoformat(a) if a else None,
+            date.fromisoformat(b) if b else None,
+            bool(pays),
+        )
+        for role, pid, a, b, pays in conn.execute(
+            "SELECT role, party_id, start_on, end_on, pays FROM occupancy WHERE unit_id = ? "
+            "ORDER BY id",
+            (unit_id,),
+        )
+    ]
+    party = payer(start, holdings, day)
+    return developer_party(conn, settings, stamp) if party is None else party
+
+
+def developer_party(conn: sqlite3.Connection, settings, stamp: str) -> int:
+    """The developer (开发建设单位), who pays for unsold and undelivered units."""
+    row = conn.execute("SELECT id, name FROM party WHERE is_developer = 1").fetchone()
+    name = settings.estate.developer
+    if row is not None:
+        if row[1] != name:
+            conn.execute(
+                "UPDATE party SET name = ?, updated_at = ? WHERE id = ?", (name, stamp, row[0])
+            )
+        return row[0]
+    cursor = conn.execute(
+        "INSERT INTO party (kind, name, is_developer, created_at, updated_at) "
+        "VALUES ('company', ?, 1, ?, ?)",
+        (name, stamp, stamp),
+    )
+    return cursor.lastrowid
+
+
+class Payers:
+    """Who pays for every unit on any day, read once for many units: the units with the day
+    each owner starts paying, who held them when, and the developer."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, settings, now: datetime, as_of: date | None = None
+    ):
+        self.conn = conn
+        self.settings = settings
+        self.as_of = (as_of or now.date()).isoformat()
+        self.stamp = now.isoformat(sep=" ", timespec="seconds")
+        self._units: list[Unit] | None = None
+        self._holdings: dict[int, list[Holding]] | None = None
+        self._developer: int | None = None
+
+    @property
+    def units(self) -> list[Unit]:
+        """Every unit, with the day its owner starts paying (read when first needed)."""
+        if self._units is None:
+            settings = self.settings
+            next_month = settings.billing.owner_pays_from == "next_month"
+            fast = self.conn.cursor()
+            fast.row_factory = None
+            self._units = []
+            starts: dict[str | None, date | None] = {None: None}
+            for uid, code, building, kind, area, delivered, vacant in fast.execute(
+                "SELECT id, code, building, kind, area_x100, delivered_on, vacant FROM unit"
+            ):
+                start = starts.get(delivered, False)
+                if start is False:
+                    start = date.fromisoformat(delivered)
+                    if next_month:  # 自交付次月起: from the first day of the next month
+                        start = periods.add_months(periods.month_start(start), 1)
+                    starts[delivered] = start
+                self._units.append(Unit(uid, code, building, kind, area, start, bool(vacant)))
+        return self._units
+
+    @property
+    def holdings(self) -> dict[int, list[Holding]]:
+        """Who held each unit when: read the first time a bill needs it (a re-run that finds
+        everything billed never does)."""
+        if self._holdings is None:
+            self._holdings = defaultdict(list)
+            fast = self.conn.cursor()
+            fast.row_factory = None
+            for uid, role, pid, start, end, pays in fast.execute(
+                "SELECT unit_id, role, party_id, start_on, end_on, pays FROM occupancy "
+                "WHERE end_on IS NULL OR start_on IS NULL OR end_on > start_on ORDER BY id"
+            ):
+                self._holdings[uid].append(
+                    Holding(
+                        role,
+                        pid,
+                        date.fromisoformat(start) if start else None,
+                        date.fromisoformat(end) if end else None,
+                        bool(pays),
+                    )
+                )
+        return self._holdings
+
+    @property
+    def developer(self) -> int:
+        """The developer's party, created the first time a bill needs it."""
+        if self._developer is None:
+            self._developer = developer_party(self.conn, self.settings, self.stamp)
+        return self._developer
+
+
+    def payer_segments(self, unit: Unit, start: date, end: date) -> list[tuple[date, date, int]]:
+        """(first day, last day, party) runs covering ``start``..``end``."""
+        cuts = {start, end + timedelta(days=1)}
+        if unit.start is not None and start < unit.start <= end:
+            cuts.add(unit.start)
+        holdings = self.holdings.get(unit.id, ())
+        for h in holdings:
+            for day in (h.start, h.end):
+                if day is not None and start < day <= end:
+                    cuts.add(day)
+        ordered = sorted(cuts)
+        runs: list[list] = []
+        for first, after in itertools.pairwise(ordered):
+            party = self.payer_on(unit, holdings, first)
+            last = after - timedelta(days=1)
+            if runs and runs[-1][2] == party:
+                runs[-1][1] = last
+            else:
+                runs.append([first, last, party])
+        return [tuple(r) for r in runs]
+
+    def payer_on(self, unit: Unit, holdings, day: date) -> int:
+        party = payer(unit.start, holdings, day)
+        return self.developer if party is None else party
+
+    def simple_owner(self, unit: Unit, start: date, end: date) -> int | None:
+        """The one owner who pays a whole cycle in the common case, else None."""
+        if unit.start is not None and unit.start > start:
+            return None
+        holdings = self.holdings.get(unit.id)
+        if not holdings or len(holdings) != 1:
+            return None
+        h = holdings[0]
+        if h.role != "owner" or (h.start is not None and h.start > start) or h.end is not None:
+            return None
+        return h.party_id
