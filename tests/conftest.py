@@ -252,7 +252,6 @@ def add_fee(
 
 def run(conn, *months, settings=None, as_of=date(2026, 11, 1), items=None, dry_run=False):
     """A bill run for months given as "YYYY-MM"."""
-    from propfee import billing
     from propfee.config import DEFAULTS
 
     with db.transaction(conn, dry_run=dry_run):

@@ -9,6 +9,7 @@ from propfee import billing, roster
 from propfee.billing import fees
 from propfee.config import DEFAULTS, Billing
 from propfee.core.errors import InvalidValue, PropfeeError
+from propfee.payments import ledger
 from propfee.payments.ledger import unit_bills
 from propfee.store.db import transaction
 

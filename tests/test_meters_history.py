@@ -6,9 +6,9 @@ import pytest
 from test_billing import add_fee, bills, estate, home, run
 
 from propfee.billing import meters
-from propfee.payments import opening as history
 from propfee.config import DEFAULTS
 from propfee.core.errors import FileFormatError, RowErrors
+from propfee.payments import opening as history
 from propfee.payments.ledger import unit_bills
 
 from conftest import NOW, dump, write_csv, write_xlsx

@@ -178,8 +178,8 @@ def overdue(
         "SELECT id, name, kind, phones, is_developer FROM party",
         {k[0] for k in groups if k[0] is not None},
     )
-    history = _history(conn, {k[0] for k in groups if k[0] is not None}, as_of)
-    contacts = _contacts(conn, {k[1] for k in groups}, as_of)
+    history = payment_history(conn, {k[0] for k in groups if k[0] is not None}, as_of)
+    contacts = contacts_as_of(conn, {k[1] for k in groups}, as_of)
 
     planned = honoured_units(conn, {k[1] for k in groups}, as_of=as_of, settings=settings)
 
@@ -248,7 +248,7 @@ def _by_id(conn: sqlite3.Connection, sql: str, ids: set) -> dict:
     return found
 
 
-def _history(conn: sqlite3.Connection, parties: set, as_of: date) -> dict[int, tuple]:
+def payment_history(conn: sqlite3.Connection, parties: set, as_of: date) -> dict[int, tuple]:
     """Each party's (periods paid on time, periods paid late) among the periods due in the
     12 months before ``as_of`` and paid by then."""
     since = (as_of - timedelta(days=365)).isoformat()
@@ -265,7 +265,7 @@ def _history(conn: sqlite3.Connection, parties: set, as_of: date) -> dict[int, t
     }
 
 
-def _contacts(conn: sqlite3.Connection, units: set, as_of: date) -> dict[tuple, list[tuple]]:
+def contacts_as_of(conn: sqlite3.Connection, units: set, as_of: date) -> dict[tuple, list[tuple]]:
     """Each (unit, party)'s contacts up to the end of ``as_of``, oldest first, with the day a
     letter's delivery was proved. Per party: a buyer never inherits the seller's record."""
     end = f"{as_of.isoformat()} 23:59:59"

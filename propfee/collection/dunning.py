@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from propfee.collection.arrears import HISTORY_LABELS, TIERS, OverdueRow, overdue
-from propfee.collection.latefee import _rate_text, late_fees
+from propfee.collection.latefee import late_fees, rate_text
 from propfee.collection.limitation import clocks
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import decimal_str, format_money, price_str
@@ -711,7 +711,7 @@ def _late_fee_rule(settings) -> str:
     if not settings.late_fee.has_clause:
         return ""
 
-    return f"按合同约定{_rate_text(settings.late_fee.rate)}计"
+    return f"按合同约定{rate_text(settings.late_fee.rate)}计"
 
 
 def _limitation_first(conn, rows: list[OverdueRow], as_of: date, settings, report) -> None:

@@ -241,7 +241,7 @@ def post(
             f"{code}'s late fees are posted up to {latest} already; post for that day or later"
         )
     item_id = _late_fee_item(conn, stamp)
-    rate_text = _rate_text(settings.late_fee.rate)
+    clause = rate_text(settings.late_fee.rate)
     period = day[:7]
     for line in late_fees(conn, as_of=as_of, settings=settings, unit_ids=[unit_id]):
         if conn.execute(
@@ -266,7 +266,7 @@ def post(
             else date.fromisoformat(line.due_on) + timedelta(days=1)
         )
         basis = (
-            f"{line.item} {line.period} 逾期违约金（按合同约定{rate_text}，"
+            f"{line.item} {line.period} 逾期违约金（按合同约定{clause}，"
             f"{min(start, as_of).isoformat()}至{day}）"
         )
         cursor = conn.execute(
@@ -310,7 +310,7 @@ def _late_fee_item(conn: sqlite3.Connection, stamp: str) -> int:
     ).lastrowid
 
 
-def _rate_text(rate: Decimal) -> str:
+def rate_text(rate: Decimal) -> str:
     """0.0005 -> 每日万分之五; 0.003 -> 每日千分之三; else 每日0.0005."""
     for unit, word in ((Decimal("0.0001"), "万分之"), (Decimal("0.001"), "千分之")):
         count = rate / unit

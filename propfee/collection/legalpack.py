@@ -17,14 +17,14 @@ from pathlib import Path
 
 from propfee.collection import latefee, limitation
 from propfee.collection.dunning import CHANNEL_LABELS, OUTCOME_LABELS, REASON_LABELS, list_contacts
-from propfee.collection.latefee import _rate_text
+from propfee.collection.latefee import rate_text
 from propfee.core.errors import NotFound, PropfeeError
 from propfee.core.money import decimal_str, price_str
 from propfee.files.render import render
 from propfee.files.writers import write_table, write_text
 from propfee.payments import ledger
 from propfee.roster.units import KINDS, resolve_code
-from propfee.service.complaints import _CASE_SQL, STATES, _cases
+from propfee.service.complaints import STATES, cases_of_unit
 
 
 @dataclass
@@ -364,9 +364,6 @@ def build(
     ]
     if complaints:
 
-        cases = conn.execute(
-            _CASE_SQL + " WHERE c.unit_id = ? ORDER BY c.opened_at", (unit_id,)
-        ).fetchall()
         path = out_dir / "07-投诉及服务记录.xlsx"
         write_table(
             path,
@@ -384,7 +381,7 @@ def build(
                     event.score if event.score is not None else "",
                     event.note,
                 ]
-                for case in _cases(conn, cases, None)
+                for case in cases_of_unit(conn, unit_id)
                 for event in case.events
             ],
             sheet="服务记录",
@@ -473,9 +470,6 @@ def build(
 def _complaints(conn: sqlite3.Connection, unit_id: int) -> list[dict]:
     """The unit's complaints and service requests, with what became of them."""
 
-    rows = conn.execute(
-        _CASE_SQL + " WHERE c.unit_id = ? ORDER BY c.opened_at", (unit_id,)
-    ).fetchall()
     return [
         {
             "at": case.opened_at[:16],
@@ -484,7 +478,7 @@ def _complaints(conn: sqlite3.Connection, unit_id: int) -> list[dict]:
             "status": STATES[case.state]
             + (f"（回访 {case.score} 分）" if case.score is not None else ""),
         }
-        for case in _cases(conn, rows, None)
+        for case in cases_of_unit(conn, unit_id)
     ]
 
 
@@ -492,7 +486,7 @@ def _rule_text(rules) -> str:
     if not rules.has_clause:
         return ""
 
-    text = _rate_text(rules.rate)
+    text = rate_text(rules.rate)
     if rules.grace_days:
         text += f"，宽限{rules.grace_days}天"
     if rules.cap.strip():

@@ -121,7 +121,7 @@ def profile(conn: sqlite3.Connection, party_id: int, *, as_of: date, settings) -
         if end is None:
             holding.credit_fen = ledger.credit_of(conn, unit_id, as_of)
         found.holdings.append(holding)
-    history = arrears._history(conn, {party_id}, as_of)
+    history = arrears.payment_history(conn, {party_id}, as_of)
     on_time, found.late_periods = history.get(party_id, (0, 0))
     rules = settings.dunning
     found.history = (
@@ -134,9 +134,6 @@ def profile(conn: sqlite3.Connection, party_id: int, *, as_of: date, settings) -
         else "none"
     )
     found.contacts = dunning.list_contacts(conn, party_id=party_id)[-10:]
-    rows = conn.execute(
-        complaints._CASE_SQL + " WHERE c.party_id = ? ORDER BY c.opened_at", (party_id,)
-    ).fetchall()
-    found.cases = complaints._cases(conn, rows, None)
+    found.cases = complaints.cases_of_party(conn, party_id)
     found.tags = tags_of(conn, party_id)
     return found

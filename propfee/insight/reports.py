@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from propfee.collection.arrears import _contacts
+from propfee.collection.arrears import contacts_as_of
 from propfee.core.errors import InvalidValue
 from propfee.core.periods import add_months, month_end, parse_period, period_label
 from propfee.roster.units import KINDS, kind_label, natural_key
@@ -439,7 +439,7 @@ def _reasons(
         return []
 
     units = {unit for unit, _ in owing}
-    contacts = _contacts(conn, units, as_of)
+    contacts = contacts_as_of(conn, units, as_of)
     disputes = fee_disputes(conn, units, as_of)
     per_unit: dict[int, tuple[int, str]] = {}
     fen_of_unit: dict[int, int] = defaultdict(int)

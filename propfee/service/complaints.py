@@ -155,6 +155,18 @@ def load(conn: sqlite3.Connection, number: str, *, until: datetime | None = None
     return _cases(conn, [row], until)[0]
 
 
+def cases_of_unit(conn: sqlite3.Connection, unit_id: int) -> list[Case]:
+    """Every complaint and service request about a unit, oldest first."""
+    rows = conn.execute(_CASE_SQL + " WHERE c.unit_id = ? ORDER BY c.opened_at", (unit_id,))
+    return _cases(conn, rows.fetchall(), None)
+
+
+def cases_of_party(conn: sqlite3.Connection, party_id: int) -> list[Case]:
+    """Every complaint and service request a party made, oldest first."""
+    rows = conn.execute(_CASE_SQL + " WHERE c.party_id = ? ORDER BY c.opened_at", (party_id,))
+    return _cases(conn, rows.fetchall(), None)
+
+
 def _cases(conn: sqlite3.Connection, rows: list, until: datetime | None) -> list[Case]:
     import json
 
