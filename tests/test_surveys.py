@@ -362,7 +362,7 @@ def test_the_commands(surveyed, cli, tmp_path):
 
 
 def test_the_demo_survey(tmp_path):
-    from propfee.demo import build_demo
+    from propfee.demo.estate import build_demo
 
     built = build_demo(tmp_path / "demo", as_of=date(2026, 11, 15), now=NOW)
     r = built.survey

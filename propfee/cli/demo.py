@@ -10,7 +10,7 @@ import typer
 from propfee.cli.common import AsOfOpt, QuietOpt, now, open_env, parse_day
 from propfee.cli.reports import month_summary
 from propfee.core.money import format_money
-from propfee.demo import build_demo
+from propfee.demo.estate import build_demo
 from propfee.insight.surveys import fmt, percent
 
 

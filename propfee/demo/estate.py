@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import sqlite3
+from copy import copy
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from propfee import roster
@@ -14,6 +16,7 @@ from propfee.collection import arrears, dunning, plans
 from propfee.config import load_settings
 from propfee.core import periods
 from propfee.core.errors import PropfeeError
+from propfee.demo import store
 from propfee.files.shipped import shipped_dir
 from propfee.insight import surveys
 from propfee.payments import ledger, reconciliation
@@ -147,7 +150,6 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
 
 def _bill_a_year(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:
     """Publish the demo's fee standards and bill the twelve months up to ``as_of``."""
-
     this_month = periods.month_start(as_of)
     first = periods.add_months(this_month, -11)
     with db.transaction(conn):
@@ -191,22 +193,9 @@ def _bill_a_year(conn, result: DemoReport, settings, *, as_of: date, now: dateti
 def _collect(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:
     """Most owners pay: a WeChat Pay export of their transfers is reconciled (a few memos name
     no unit and wait for review), and a few pay cash at the counter."""
-    import random
-    from datetime import timedelta
-
-
     rng = random.Random(as_of.toordinal())
     habits = _pay_the_year(conn, settings, as_of=as_of, now=now, rng=rng)
-    owed = [
-        row
-        for row in conn.execute(
-            "SELECT u.code, p.name, sum(b.amount_fen) FROM bill b "
-            "JOIN unit u ON u.id = b.unit_id JOIN party p ON p.id = b.party_id "
-            "WHERE b.settled_on IS NULL AND p.is_developer = 0 GROUP BY u.code, p.name "
-            "ORDER BY u.code"
-        )
-        if habits.get(row[0]) in ("good", "late")
-    ]
+    owed = [row for row in store.owed_by_owners(conn) if habits.get(row[0]) in ("good", "late")]
     first = periods.month_start(as_of)
     lines = []
     for number, (code, name, fen) in enumerate(owed):
@@ -259,12 +248,39 @@ def _collect(conn, result: DemoReport, settings, *, as_of: date, now: datetime) 
 
 
 def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:
-    """Staff log a service dispute and a promise to pay, then the day's reminders go out."""
-    from datetime import time, timedelta
-
-
-    # last month's run: some of its letters were signed for three days later
+    """Last month's letters, some signed for; then staff log a service dispute, a plan and a
+    promise to pay, and the day's reminders go out."""
+    # the demo may be built for a day ahead of the calendar: its staff work on that day
     now = max(now, datetime.combine(as_of, time(23, 59)))
+    _last_months_letters(conn, settings, as_of=as_of, now=now)
+    rows = arrears.overdue(conn, as_of=as_of, settings=settings)
+    long_overdue = [r for r in rows if r.days_overdue > 60 and not r.developer]
+    recent = [r for r in rows if 16 <= r.days_overdue <= 40 and not r.developer]
+    with db.transaction(conn):
+        _dispute_plan_and_promise(conn, settings, long_overdue, recent, as_of=as_of, now=now)
+        result.legal_unit = long_overdue[-2].unit if len(long_overdue) > 2 else ""
+        taken = {r.unit for r in (*long_overdue[:1], *long_overdue[-1:], *recent[:1])}
+        _calls_with_reasons(
+            conn, settings, [r for r in long_overdue if r.unit not in taken], as_of=as_of, now=now
+        )
+        result.cases = _complaints(
+            conn, settings, [r for r in rows if r.unit not in taken], as_of=as_of, now=now
+        )
+        result.reminder_dir = result.folder / f"催缴-{as_of.isoformat()}"
+        result.reminders = dunning.remind(
+            conn,
+            as_of=as_of,
+            at=time(10, 0),
+            now=now,
+            settings=settings,
+            out_dir=result.reminder_dir,
+            staff="王强",
+        )
+
+
+def _last_months_letters(conn, settings, *, as_of: date, now: datetime) -> None:
+    """Last month's run of formal notices: some of its letters were signed for three days
+    later."""
     earlier = as_of - timedelta(days=40)
     with db.transaction(conn):
         last_month = dunning.remind(
@@ -288,67 +304,49 @@ def _remind(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
                 now=now,
                 staff="王强",
             )
-    # the demo may be built for a day ahead of the calendar: its staff work on that day
-    now = max(now, datetime.combine(as_of, time(23, 59)))
-    rows = arrears.overdue(conn, as_of=as_of, settings=settings)
-    long_overdue = [r for r in rows if r.days_overdue > 60 and not r.developer]
-    recent = [r for r in rows if 16 <= r.days_overdue <= 40 and not r.developer]
-    with db.transaction(conn):
-        if long_overdue:
-            dunning.add_contact(
-                conn,
-                long_overdue[-1].unit,
-                channel="visit",
-                outcome="dispute",
-                at=datetime.combine(as_of - timedelta(days=3), time(15, 30)),
-                now=now,
-                settings=settings,
-                note="楼道照明坏了两个月未修，修好再缴费",
-                staff="王强",
-            )
-        if len(long_overdue) > 1:  # hardship: the owner signs a plan to pay in three
 
-            plans.create(
-                conn,
-                long_overdue[0].unit,
-                installments=3,
-                first_due=as_of + timedelta(days=20),
-                every="month",
-                signed_on=as_of - timedelta(days=2),
-                now=now,
-                settings=settings,
-                note="失业，申请分期缴纳",
-                staff="王强",
-            )
-        if recent:
-            dunning.add_contact(
-                conn,
-                recent[0].unit,
-                channel="phone",
-                outcome="promised",
-                at=datetime.combine(as_of - timedelta(days=1), time(10, 0)),
-                now=now,
-                settings=settings,
-                promise_on=as_of + timedelta(days=7),
-                note="出差在外，回来就缴",
-                staff="王强",
-            )
-        result.legal_unit = long_overdue[-2].unit if len(long_overdue) > 2 else ""
-        taken = {r.unit for r in (*long_overdue[:1], *long_overdue[-1:], *recent[:1])}
-        _calls_with_reasons(
-            conn, settings, [r for r in long_overdue if r.unit not in taken], as_of=as_of, now=now
-        )
-        result.cases = _complaints(
-            conn, settings, [r for r in rows if r.unit not in taken], as_of=as_of, now=now
-        )
-        result.reminder_dir = result.folder / f"催缴-{as_of.isoformat()}"
-        result.reminders = dunning.remind(
+
+def _dispute_plan_and_promise(
+    conn, settings, long_overdue: list, recent: list, *, as_of: date, now: datetime
+) -> None:
+    """A long-overdue owner disputes the service, another signs a plan to pay in three, and a
+    recent one promises to pay next week."""
+    if long_overdue:
+        dunning.add_contact(
             conn,
-            as_of=as_of,
-            at=time(10, 0),
+            long_overdue[-1].unit,
+            channel="visit",
+            outcome="dispute",
+            at=datetime.combine(as_of - timedelta(days=3), time(15, 30)),
             now=now,
             settings=settings,
-            out_dir=result.reminder_dir,
+            note="楼道照明坏了两个月未修，修好再缴费",
+            staff="王强",
+        )
+    if len(long_overdue) > 1:  # hardship: the owner signs a plan to pay in three
+        plans.create(
+            conn,
+            long_overdue[0].unit,
+            installments=3,
+            first_due=as_of + timedelta(days=20),
+            every="month",
+            signed_on=as_of - timedelta(days=2),
+            now=now,
+            settings=settings,
+            note="失业，申请分期缴纳",
+            staff="王强",
+        )
+    if recent:
+        dunning.add_contact(
+            conn,
+            recent[0].unit,
+            channel="phone",
+            outcome="promised",
+            at=datetime.combine(as_of - timedelta(days=1), time(10, 0)),
+            now=now,
+            settings=settings,
+            promise_on=as_of + timedelta(days=7),
+            note="出差在外，回来就缴",
             staff="王强",
         )
 
@@ -367,9 +365,6 @@ _CALLS = (
 def _calls_with_reasons(conn, settings, rows, *, as_of: date, now: datetime) -> None:
     """Staff called some of the long-overdue owners three weeks ago and noted why they had not
     paid: the reasons the collection report and the overdue list break arrears down by."""
-    from datetime import time, timedelta
-
-
     for row, (outcome, reason, note) in zip(rows[1::3], _CALLS * 3, strict=False):
         dunning.add_contact(
             conn,
@@ -389,12 +384,7 @@ def _complaints(conn, settings, rows, *, as_of: date, now: datetime) -> list[str
     """A few cases at the service centre: a repair done and visited, a cleaning complaint
     past its deadline, a noise complaint in hand, and a fee dispute that holds a unit's
     arrears out of the letters."""
-    from datetime import time, timedelta
-
-
-    units = [
-        r[0] for r in conn.execute("SELECT code FROM unit WHERE kind = 'residential' ORDER BY id")
-    ]
+    units = store.home_codes(conn)
     disputed = next((r.unit for r in rows if 16 <= r.days_overdue <= 60 and not r.developer), None)
 
     def at(days: int, hour: int = 10) -> datetime:
@@ -461,16 +451,9 @@ def _pay_the_year(conn, settings, *, as_of: date, now: datetime, rng) -> dict[st
     """The months before this one, paid the way an estate's owners pay: most around the due
     day, some habitually a month or so late, some stopped a few months ago, a few not at all
     this year. Returns each unit's habit."""
-    from datetime import timedelta
-
-
     this_month = periods.month_start(as_of).strftime("%Y-%m")
     by_unit: dict[str, list[tuple[str, int, str]]] = {}
-    for code, period, fen, due_on in conn.execute(
-        "SELECT u.code, b.period, sum(b.amount_fen), min(b.due_on) FROM bill b "
-        "JOIN unit u ON u.id = b.unit_id JOIN party p ON p.id = b.party_id "
-        "WHERE p.is_developer = 0 GROUP BY u.code, b.period ORDER BY u.code, b.period"
-    ):
+    for code, period, fen, due_on in store.owners_bills_by_period(conn):
         by_unit.setdefault(code, []).append((period, fen, due_on))
     habits, planned = {}, []
     for code, months in by_unit.items():
@@ -515,9 +498,6 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
     """The year's satisfaction survey, held five days ago: the shipped questionnaire answers
     (survey_2026.xlsx), handed to the homes that answered so that the least satisfied answers
     come more often from homes in arrears — as at a real estate — then imported and read."""
-    import random
-    from datetime import time, timedelta
-
     from openpyxl import load_workbook
 
 
@@ -569,8 +549,6 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
 def _last_years_survey(workbook, held_on: date, rng):
     """Last year's answers: the same homes, repairs (维修) and cleaning (保洁) a point worse
     for about half of them — what the year's work on those improved — and the rest as now."""
-    from copy import copy
-
     ws = workbook.active
     ws.cell(1, 1).value = str(ws.cell(1, 1).value).replace(str(held_on.year), str(held_on.year - 1))
     worse = {col for col in range(3, 11) if str(ws.cell(2, col).value).endswith(("维修", "保洁"))}
