@@ -1,3 +1,5 @@
+"""``python -m propfee``: the command line."""
+
 from propfee.cli import main
 
 main()

@@ -94,12 +94,7 @@ def m001_roster(conn: sqlite3.Connection) -> None:
     )
 
 
-def m002_billing(conn: sqlite3.Connection) -> None:
-    """Fee standards and their publication, bills, adjustments, meter readings, and the
-    ledger (payments, allocations, reversals) that opening balances already need."""
-    run_script(
-        conn,
-        """
+_M002_BILLING = """
         ALTER TABLE unit ADD COLUMN vacant INTEGER NOT NULL DEFAULT 0 CHECK (vacant IN (0, 1));
 
         CREATE TABLE fee_item (
@@ -240,8 +235,13 @@ def m002_billing(conn: sqlite3.Connection) -> None:
             year INTEGER PRIMARY KEY,
             last INTEGER NOT NULL
         );
-        """,
-    )
+        """
+
+
+def m002_billing(conn: sqlite3.Connection) -> None:
+    """Fee standards and their publication, bills, adjustments, meter readings, and the
+    ledger (payments, allocations, reversals) that opening balances already need."""
+    run_script(conn, _M002_BILLING)
 
 
 def m003_dunning(conn: sqlite3.Connection) -> None:
