@@ -12,11 +12,12 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from propfee.core.errors import ConfigError
 from propfee.core.money import parse_money
-from propfee.core.workdays import RULE
+from propfee.core.workdays import RULE, Calendar
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,53 @@ class Complaints:
 
 
 @dataclass(frozen=True)
+class CalendarTable:
+    """The official holidays and make-up working days (调休) of a year, as the State Council's
+    notice publishes them each November or December: consulted before the installed calendars,
+    so a new year's deadlines are right before a library release knows it. A day not listed
+    follows the installed calendars (the statutory holidays are computed for any year)."""
+
+    holidays: list = field(default_factory=list)  # "2027-02-05", … (or TOML dates)
+    workdays: list = field(default_factory=list)  # the make-up Saturdays and Sundays
+
+    def days(self) -> Calendar:
+        return Calendar(frozenset(_days(self.holidays)), frozenset(_days(self.workdays)))
+
+    def check(self, file: str) -> None:
+        for key in ("holidays", "workdays"):
+            values = getattr(self, key)
+            if not isinstance(values, list):
+                raise ConfigError(f'{file}: calendar.{key} must be a list of days, e.g. ["2027-02-05"]')
+            for value in values:
+                if _day(value) is None:
+                    raise ConfigError(
+                        f"{file}: calendar.{key}: {value!r} is not a day (write 2027-02-05)"
+                    )
+        both = sorted(set(_days(self.holidays)) & set(_days(self.workdays)))
+        if both:
+            raise ConfigError(
+                f"{file}: calendar: {both[0].isoformat()} is both a holiday and a working day"
+            )
+
+
+def _day(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _days(values: list) -> list[date]:
+    return [d for d in (_day(v) for v in values) if d is not None]
+
+
+@dataclass(frozen=True)
 class Backup:
     """Copies of the database: where ``propfee backup`` writes them, how many it keeps, and
     whether risky writes (a roster re-import, a reconcile, the first bill run of a period)
@@ -334,6 +382,7 @@ class Settings:
     complaints: Complaints = field(default_factory=Complaints)
     backup: Backup = field(default_factory=Backup)
     survey: Survey = field(default_factory=Survey)
+    calendar: CalendarTable = field(default_factory=CalendarTable)
     language: str = "zh"
     template_dir: str = ""
     source: str = ""  # the file these came from, "" for built-in defaults
@@ -377,6 +426,7 @@ def load_settings(path: Path | None) -> Settings:
     settings.complaints.check(str(path))
     settings.backup.check(str(path))
     settings.survey.check(str(path))
+    settings.calendar.check(str(path))
     return settings
 
 

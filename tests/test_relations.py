@@ -38,10 +38,10 @@ def test_working_hours_run_within_the_working_day():
     )
 
 
-def test_a_year_the_calendar_does_not_cover_counts_weekends_only_and_says_so():
+def test_a_year_the_published_calendar_does_not_cover_counts_statutory_holidays_and_says_so():
     far = workdays.deadline(datetime(2031, 4, 30, 10, 0), "3d", "09:00", "18:00")
-    assert far.calendar == workdays.WEEKENDS and far.approximate
-    assert far.at == datetime(2031, 5, 5, 23, 59, 59)  # Thu May 1, Fri 2, Mon 5 (no holidays known)
+    assert far.calendar == workdays.STATUTORY and far.approximate
+    assert far.at == datetime(2031, 5, 7, 23, 59, 59)  # 劳动节 May 1–5 computed; Tue 6, Wed 7
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from propfee.cli import (
     admin,
     arrears,
     billing,
+    calendar,
     demo,
     fees,
     ledger,
@@ -107,6 +108,7 @@ def _root(
 
 # commands with --quiet that write files but never the database: no --operator for them
 READS_ONLY = {
+    "calendar",
     "check",
     "backup",
     "export-all",
@@ -141,6 +143,7 @@ relations.register(app)
 admin.register(app)
 surveys.register(app)
 demo.register(app)
+calendar.register(app)
 audited(app)
 
 
