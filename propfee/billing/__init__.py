@@ -13,4 +13,10 @@ from propfee.billing.bills import (
 
 __all__ = [
     "ADJUSTMENT_KINDS",
-    "BillRunReport", "adjust", "all_billed", "months_to_bill", "rebill", "run_bills"]
+    "BillRunReport",
+    "adjust",
+    "all_billed",
+    "months_to_bill",
+    "rebill",
+    "run_bills",
+]
