@@ -1,11 +1,12 @@
-"""Billing: fee standards and their publication (明码标价), the bill run, adjustments, meter
-readings, opening balances and bill notices."""
+"""Billing: fee standards and their publication (明码标价), the bill run, adjustments, bill
+balances, meter readings and bill notices."""
 
 from propfee.billing.bills import (
     ADJUSTMENT_KINDS,
     BillRunReport,
     adjust,
     all_billed,
+    created_bills,
     months_to_bill,
     rebill,
     run_bills,
@@ -16,6 +17,7 @@ __all__ = [
     "BillRunReport",
     "adjust",
     "all_billed",
+    "created_bills",
     "months_to_bill",
     "rebill",
     "run_bills",

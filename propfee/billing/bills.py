@@ -56,6 +56,13 @@ class BillRunReport:
     bill_ids: list[int] = field(default_factory=list)
     credit_applied: int = 0
 
+    @property
+    def months_text(self) -> str:
+        """``2026-11``, or ``2026-11…2027-01`` for a range."""
+        if len(self.months) == 1:
+            return self.months[0]
+        return f"{self.months[0]}…{self.months[-1]}"
+
     def skip_counts(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
         for skip in self.skipped:
@@ -512,6 +519,13 @@ class BillRun(Payers):
         self.new_bills, self.discounts, self.metered = [], [], []
 
 
+def created_bills(conn: sqlite3.Connection, bill_ids: list[int]) -> list[tuple]:
+    """(id, unit, item, period, from, to, fen, party, due) of the bills a run made."""
+    if not bill_ids:
+        return []
+    return bills_between(conn, min(bill_ids), max(bill_ids))
+
+
 def _price_runs(item: FeeItem, start: date, end: date) -> list[tuple[date, date, Price]]:
     """(first day, last day, price) runs of the billable prices inside start..end: each price
     from the later of its effective and publication dates (see FeeItem.billable_on)."""
@@ -674,7 +688,7 @@ def adjust(
     return Adjustment(adjustment_id, bill_id, amount_fen, kind, new_net, new_net - balance.paid_fen)
 
 
-__all__ = ["adjust", "bills_between", "months_to_bill", "price_str", "run_bills"]
+__all__ = ["adjust", "bills_between", "created_bills", "months_to_bill", "price_str", "run_bills"]
 
 
 # ---------------------------------------------------------------- re-billing after a late change

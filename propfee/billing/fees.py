@@ -136,6 +136,59 @@ def load_items(conn: sqlite3.Connection, codes: list[str] | None = None) -> list
     return items
 
 
+def option_list(values: list[str] | None) -> list[str]:
+    """Values given as repeated options and/or comma lists (``,`` or ``，``), blanks dropped."""
+    out: list[str] = []
+    for value in values or []:
+        out.extend(v.strip() for v in value.replace("，", ",").split(",") if v.strip())
+    return out
+
+
+def item_summary(item: FeeItem, as_of: date) -> dict:
+    """An item as plain data: what it is, the price in effect on ``as_of`` and the next one."""
+    current = item.price_on(as_of)
+    coming = [p for p in item.prices if p.effective_from > as_of]
+    return {
+        "code": item.code,
+        "name": item.name,
+        "basis": item.basis,
+        "cycle": item.cycle,
+        "kinds": ",".join(item.kinds),
+        "buildings": ",".join(item.buildings),
+        "units": ",".join(item.units),
+        "due_day": item.due_day,
+        "meter": item.meter,
+        "unit_label": item.unit_label,
+        "price": current.text if current else None,
+        "price_from": current.effective_from.isoformat() if current else None,
+        "published_on": (
+            current.published_on.isoformat() if current and current.published_on else None
+        ),
+        "next_price": coming[0].text if coming else None,
+        "next_from": coming[0].effective_from.isoformat() if coming else None,
+    }
+
+
+def price_rows(item: FeeItem) -> list[dict]:
+    """The item's prices as plain data, oldest first, each with its publication date."""
+    return [
+        {
+            "price": p.text,
+            "unit_label": item.unit_label,
+            "from": p.effective_from.isoformat(),
+            "published_on": p.published_on.isoformat() if p.published_on else None,
+        }
+        for p in item.prices
+    ]
+
+
+def scope_text(item: FeeItem) -> str:
+    """Where the item applies: its buildings (``1、2栋``), else its units, else ``全部``."""
+    return ("、".join(item.buildings) + "栋" if item.buildings else "") or (
+        "、".join(item.units) if item.units else "全部"
+    )
+
+
 def get_item(conn: sqlite3.Connection, code: str) -> FeeItem:
     return load_items(conn, [code])[0]
 
