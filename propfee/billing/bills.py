@@ -1,4 +1,4 @@
-"""The bill run and adjustments.
+"""The bill run, adjustments and re-billing after a late change of responsible party.
 
 ``run_bills`` bills, for every unit and every fee item that applies to it, the cycle that
 contains each requested month — unless that (unit, item, cycle) is billed already, so a
