@@ -1,11 +1,12 @@
-"""Billing: fee standards and their publication (明码标价), the bill run, adjustments, meter
-readings, opening balances and bill notices."""
+"""Billing: fee standards and their publication (明码标价), the bill run, adjustments, bill
+balances, meter readings and bill notices."""
 
 from propfee.billing.bills import (
     ADJUSTMENT_KINDS,
     BillRunReport,
     adjust,
     all_billed,
+    created_bills,
     months_to_bill,
     rebill,
     run_bills,
@@ -13,4 +14,11 @@ from propfee.billing.bills import (
 
 __all__ = [
     "ADJUSTMENT_KINDS",
-    "BillRunReport", "adjust", "all_billed", "months_to_bill", "rebill", "run_bills"]
+    "BillRunReport",
+    "adjust",
+    "all_billed",
+    "created_bills",
+    "months_to_bill",
+    "rebill",
+    "run_bills",
+]

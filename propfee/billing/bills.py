@@ -1,4 +1,4 @@
-"""The bill run and adjustments.
+"""The bill run, adjustments and re-billing after a late change of responsible party.
 
 ``run_bills`` bills, for every unit and every fee item that applies to it, the cycle that
 contains each requested month — unless that (unit, item, cycle) is billed already, so a
@@ -20,8 +20,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import propfee.billing.store as store
 from propfee.billing.balances import bill_balance, refresh_settled
 from propfee.billing.fees import FeeItem, Price, load_items, short_notice_warning
+from propfee.billing.store import bills_between
 from propfee.core import periods
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import format_money, hundredths_str, price_str, round_div
@@ -53,6 +55,13 @@ class BillRunReport:
     dry_run: bool = False
     bill_ids: list[int] = field(default_factory=list)
     credit_applied: int = 0
+
+    @property
+    def months_text(self) -> str:
+        """``2026-11``, or ``2026-11…2027-01`` for a range."""
+        if len(self.months) == 1:
+            return self.months[0]
+        return f"{self.months[0]}…{self.months[-1]}"
 
     def skip_counts(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
@@ -91,12 +100,7 @@ def months_to_bill(
 
 def all_billed(conn: sqlite3.Connection, months: list[date]) -> bool:
     """Whether every one of ``months`` already has bills (a re-run, not a new period)."""
-    return all(
-        conn.execute(
-            "SELECT 1 FROM bill WHERE period = ? LIMIT 1", (periods.period_label(month),)
-        ).fetchone()
-        for month in months
-    )
+    return all(store.period_has_bills(conn, periods.period_label(month)) for month in months)
 
 
 def run_bills(
@@ -150,36 +154,18 @@ def _pending(
     conn: sqlite3.Connection, item: FeeItem, cycle: tuple[date, date], building: str | None
 ) -> tuple[int, int]:
     """(units the item applies to, those without one bill covering the whole cycle)."""
-    where = [f"u.kind IN ({','.join('?' * len(item.kinds))})"]
-    params: list[object] = list(item.kinds)
-    for column, values in (("u.building", item.buildings), ("u.code", item.units)):
-        if values:
-            where.append(f"{column} IN ({','.join('?' * len(values))})")
-            params.extend(values)
-    if building is not None:
-        where.append("u.building = ?")
-        params.append(building)
-    # "+b.fee_item_id": find bills by unit (the unique index), never scan them by fee item
-    covered = (
-        "EXISTS (SELECT 1 FROM bill b WHERE b.unit_id = u.id AND +b.fee_item_id = ? "
-        + (
-            "AND b.period = ?"
-            if item.basis == "one_off"
-            else "AND b.covers_from <= ? AND b.covers_to >= ?"
-        )
-        + ")"
+    return store.pending_cycle_count(
+        conn,
+        item_id=item.id,
+        one_off=item.basis == "one_off",
+        kinds=item.kinds,
+        buildings=item.buildings,
+        units=item.units,
+        building=building,
+        period=periods.period_label(cycle[0]),
+        start=cycle[0].isoformat(),
+        end=cycle[1].isoformat(),
     )
-    cover_params = (
-        [item.id, periods.period_label(cycle[0])]
-        if item.basis == "one_off"
-        else [item.id, cycle[0].isoformat(), cycle[1].isoformat()]
-    )
-    row = conn.execute(
-        f"SELECT count(*), count(*) - coalesce(sum({covered}), 0) FROM unit u "
-        f"WHERE {' AND '.join(where)}",
-        [*cover_params, *params],
-    ).fetchone()
-    return row[0], row[1]
 
 
 def _check_prices(
@@ -231,7 +217,7 @@ class BillRun(Payers):
         self.new_bills: list[tuple] = []
         self.discounts: list[tuple] = []  # (bill id, amount_fen)
         self.metered: list[tuple[int, int]] = []  # (bill id, reading id) billed
-        self.next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM bill").fetchone()[0]
+        self.next_id = store.next_bill_id(conn)
         self.vacancy_share = settings.billing.vacancy_discount_share
 
     # -- one item, one cycle
@@ -239,6 +225,10 @@ class BillRun(Payers):
     def bill_cycle(
         self, item: FeeItem, cycle: tuple[date, date], units: list[Unit], report: BillRunReport
     ) -> None:
+        """Queue the bills of one item's cycle for each unit it applies to: skip what is billed
+        already or cannot be billed; bill a metered or one-off item by its own rule; bill the
+        common case — one owner, one price, the whole cycle — from an amount worked out once
+        per area; bill anything else day by day, per party and price."""
         start, end = cycle
         period = periods.period_label(start)
         covered = self.covered(item, start, end, period)
@@ -248,12 +238,7 @@ class BillRun(Payers):
         whole_price = prices[0][2] if len(prices) == 1 and prices[0][:2] == (start, end) else None
         fast: dict[int, tuple[int, str, str]] = {}  # base -> (amount, quantity, basis)
         start_iso, end_iso, due_iso = start.isoformat(), end.isoformat(), due.isoformat()
-        in_effect = item.price_on(end)
-        not_billable = (
-            "fee not in effect yet"
-            if in_effect is None
-            else f"price published only on {in_effect.published_on}"
-        )
+        not_billable = _not_billable(item, end)
         for unit in units:
             if not item.applies_to(unit.kind, unit.building, unit.code):
                 continue
@@ -271,23 +256,7 @@ class BillRun(Payers):
                 self._bill_metered(item, unit, period, due, readings.get(unit.id), report)
                 continue
             if item.basis == "one_off":
-                party = self.payer_on(unit, self.holdings.get(unit.id, ()), start)
-                price = prices[0][2]
-                self._add(
-                    item,
-                    unit,
-                    party,
-                    period,
-                    0,
-                    start_iso,
-                    start_iso,
-                    due_iso,
-                    round_div(price.price_x10000 * ONE, 10000),
-                    "1",
-                    price.price_x10000,
-                    f"{price.text}{item.unit_label}",
-                    report,
-                )
+                self._bill_one_off(item, unit, period, start, due_iso, prices[0][2], report)
                 continue
             base = unit.area_x100 if item.basis == "area" else ONE
             owner = (
@@ -298,11 +267,7 @@ class BillRun(Payers):
             if owner is not None:  # the common case: one owner, one price, the whole cycle
                 known = fast.get(base)
                 if known is None:
-                    known = fast[base] = (
-                        round_div(whole_price.price_x10000 * base * item.months, 10000),
-                        hundredths_str(base),
-                        _basis_text(item, base, [(whole_price, 1, 1)], item.months),
-                    )
+                    known = fast[base] = _whole_cycle(item, base, whole_price)
                 self._add(
                     item,
                     unit,
@@ -319,23 +284,36 @@ class BillRun(Payers):
                     report,
                 )
                 continue
-            for span_from, span_to in spans:
-                for first, last, party in self.payer_segments(unit, span_from, span_to):
-                    if self._add_segment(
-                        item,
-                        unit,
-                        party,
-                        period,
-                        seq,
-                        first,
-                        last,
-                        cycle,
-                        prices,
-                        base,
-                        due,
-                        report,
-                    ):
-                        seq += 1
+            self._bill_days(item, unit, period, seq, spans, cycle, prices, base, due, report)
+
+    def _bill_one_off(self, item, unit, period, start, due_iso, price, report) -> None:
+        """A one-off charge: one bill on the cycle's first day, to whoever is responsible then."""
+        party = self.payer_on(unit, self.holdings.get(unit.id, ()), start)
+        start_iso = start.isoformat()
+        self._add(
+            item,
+            unit,
+            party,
+            period,
+            0,
+            start_iso,
+            start_iso,
+            due_iso,
+            round_div(price.price_x10000 * ONE, 10000),
+            "1",
+            price.price_x10000,
+            f"{price.text}{item.unit_label}",
+            report,
+        )
+
+    def _bill_days(self, item, unit, period, seq, spans, cycle, prices, base, due, report) -> None:
+        """Bill the days still unbilled, one bill per party responsible for some of them."""
+        for span_from, span_to in spans:
+            for first, last, party in self.payer_segments(unit, span_from, span_to):
+                if self._add_segment(
+                    item, unit, party, period, seq, first, last, cycle, prices, base, due, report
+                ):
+                    seq += 1
 
     def _add_segment(
         self, item, unit, party, period, seq, first, last, cycle, prices, base, due, report
@@ -379,22 +357,14 @@ class BillRun(Payers):
         and the next free bill number in this period. A one-off item is billed once a period."""
         if item.basis == "one_off":
             return {
-                uid: ([], 0)
-                for (uid,) in self.conn.execute(
-                    "SELECT DISTINCT unit_id FROM bill WHERE fee_item_id = ? AND period = ?",
-                    (item.id, period),
-                )
+                uid: ([], 0) for (uid,) in store.units_billed_in_period(self.conn, item.id, period)
             }
         start_iso, end_iso = start.isoformat(), end.isoformat()
         full: set[int] = set()
         partial: dict[int, list[tuple[str, str]]] = defaultdict(list)
         next_seq: dict[int, int] = defaultdict(int)
-        fast = self.conn.cursor()
-        fast.row_factory = None
-        for uid, first, last, bill_period, seq in fast.execute(
-            "SELECT unit_id, covers_from, covers_to, period, seq FROM bill "
-            "WHERE fee_item_id = ? AND covers_to >= ? AND covers_from <= ?",
-            (item.id, start_iso, end_iso),
+        for uid, first, last, bill_period, seq in store.bills_touching(
+            self.conn, item.id, start_iso, end_iso
         ):  # ISO dates compare as text
             if first <= start_iso and last >= end_iso:
                 full.add(uid)
@@ -409,15 +379,7 @@ class BillRun(Payers):
             if item.basis == "metered":
                 spans[uid] = []  # a metered cycle is billed once, from its readings
                 continue
-            free, cursor = [], start
-            for first, last in sorted(taken):
-                first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
-                if first_day > cursor:
-                    free.append((cursor, min(first_day - timedelta(days=1), end)))
-                cursor = max(cursor, last_day + timedelta(days=1))
-            if cursor <= end:
-                free.append((cursor, end))
-            spans[uid] = free
+            spans[uid] = _free_days(_date_spans(taken), start, end)
         return {uid: (free, next_seq[uid]) for uid, free in spans.items()}
 
     def readings(self, item: FeeItem, end: date) -> dict[int, list[tuple]]:
@@ -425,12 +387,8 @@ class BillRun(Payers):
         month was billed is billed with the next cycle): (id, date, usage, reading, the date
         of the reading before it)."""
         found: dict[int, list[tuple]] = defaultdict(list)
-        for rid, uid, read_on, usage, reading, before in self.conn.execute(
-            "SELECT m.id, m.unit_id, m.read_on, m.usage_x1000, m.reading, (SELECT max(p.read_on) "
-            "FROM meter_reading p WHERE p.unit_id = m.unit_id AND p.meter = m.meter "
-            "AND p.read_on < m.read_on) FROM meter_reading m "
-            "WHERE m.meter = ? AND m.bill_id IS NULL AND m.read_on <= ? ORDER BY m.read_on",
-            (item.meter, end.isoformat()),
+        for rid, uid, read_on, usage, reading, before in store.unbilled_readings(
+            self.conn, item.meter, end.isoformat()
         ):
             found[uid].append(
                 (
@@ -544,18 +502,12 @@ class BillRun(Payers):
     def flush(self, report: BillRunReport) -> None:
         """Write the queued bills (and their vacancy discounts)."""
         if self.new_bills:
-            self.conn.executemany(
-                "INSERT INTO bill (id, unit_id, fee_item_id, party_id, period, seq, covers_from, "
-                "covers_to, due_on, amount_fen, quantity, price_x10000, basis, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                self.new_bills,
-            )
+            store.insert_bills(self.conn, self.new_bills)
             report.bill_ids.extend(bill[0] for bill in self.new_bills)
         if self.discounts:
             percent = self.settings.billing.vacancy_discount_percent
-            self.conn.executemany(
-                "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, "
-                "made_on, created_at) VALUES (?, ?, 'discount', ?, 'settings', ?, ?)",
+            store.insert_vacancy_discounts(
+                self.conn,
                 [
                     (bill_id, -fen, f"空置房优惠 {percent}%", self.as_of, self.stamp)
                     for bill_id, fen in self.discounts
@@ -563,20 +515,15 @@ class BillRun(Payers):
             )
             report.discounts += len(self.discounts)
         if self.metered:
-            self.conn.executemany("UPDATE meter_reading SET bill_id = ? WHERE id = ?", self.metered)
+            store.mark_readings_billed(self.conn, self.metered)
         self.new_bills, self.discounts, self.metered = [], [], []
 
 
-def bills_between(conn: sqlite3.Connection, first: int, last: int) -> list[tuple]:
-    """(id, unit, item, period, from, to, fen, party, due) of the bills first..last by id: what
-    a run made."""
-    return conn.execute(
-        "SELECT b.id, u.code, f.code, b.period, b.covers_from, b.covers_to, b.amount_fen, "
-        "coalesce(p.name, ''), b.due_on FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "JOIN fee_item f ON f.id = b.fee_item_id LEFT JOIN party p ON p.id = b.party_id "
-        "WHERE b.id BETWEEN ? AND ? ORDER BY b.id",
-        (first, last),
-    ).fetchall()
+def created_bills(conn: sqlite3.Connection, bill_ids: list[int]) -> list[tuple]:
+    """(id, unit, item, period, from, to, fen, party, due) of the bills a run made."""
+    if not bill_ids:
+        return []
+    return bills_between(conn, min(bill_ids), max(bill_ids))
 
 
 def _price_runs(item: FeeItem, start: date, end: date) -> list[tuple[date, date, Price]]:
@@ -621,6 +568,38 @@ def _usage_text(usage_x1000: int) -> str:
     return f"{whole}.{part:03d}".rstrip("0").rstrip(".") if part else str(whole)
 
 
+def _not_billable(item: FeeItem, end: date) -> str:
+    """Why a cycle ending on ``end`` has no billable price."""
+    in_effect = item.price_on(end)
+    if in_effect is None:
+        return "fee not in effect yet"
+    return f"price published only on {in_effect.published_on}"
+
+
+def _whole_cycle(item: FeeItem, base: int, price: Price) -> tuple[int, str, str]:
+    """(amount, quantity, basis) of a bill for a whole cycle at one price."""
+    return (
+        round_div(price.price_x10000 * base * item.months, 10000),
+        hundredths_str(base),
+        _basis_text(item, base, [(price, 1, 1)], item.months),
+    )
+
+
+def _date_spans(spans) -> list[tuple[date, date]]:
+    """(first, last) ISO text pairs as dates, in order."""
+    return sorted((date.fromisoformat(a), date.fromisoformat(b)) for a, b in spans)
+
+
+def _free_days(taken: list[tuple[date, date]], start: date, end: date) -> list[tuple[date, date]]:
+    """The runs of start..end that no span of ``taken`` (in order) covers."""
+    free, cursor = [], start
+    for first, last in taken:
+        if first > cursor:
+            free.append((cursor, min(first - timedelta(days=1), end)))
+        cursor = max(cursor, last + timedelta(days=1))
+    if cursor <= end:
+        free.append((cursor, end))
+    return free
 
 
 # ---------------------------------------------------------------- adjustments
@@ -694,27 +673,22 @@ def adjust(
             f"{format_money(balance.net_fen - balance.paid_fen)}); reverse the payment first"
         )
     stamp = now.isoformat(sep=" ", timespec="seconds")
-    cursor = conn.execute(
-        "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, approval_ref, "
-        "made_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            bill_id,
-            amount_fen,
-            kind,
-            reason.strip(),
-            approved_by.strip(),
-            approval_ref.strip(),
-            on.isoformat(),
-            stamp,
-        ),
+    adjustment_id = store.insert_adjustment(
+        conn,
+        bill_id,
+        amount_fen,
+        kind,
+        reason.strip(),
+        approved_by.strip(),
+        approval_ref.strip(),
+        on.isoformat(),
+        stamp,
     )
     refresh_settled(conn, [bill_id], on)
-    return Adjustment(
-        cursor.lastrowid, bill_id, amount_fen, kind, new_net, new_net - balance.paid_fen
-    )
+    return Adjustment(adjustment_id, bill_id, amount_fen, kind, new_net, new_net - balance.paid_fen)
 
 
-__all__ = ["adjust", "months_to_bill", "price_str", "run_bills"]
+__all__ = ["adjust", "bills_between", "created_bills", "months_to_bill", "price_str", "run_bills"]
 
 
 # ---------------------------------------------------------------- re-billing after a late change
@@ -748,95 +722,115 @@ def rebill(
     wrong party is taken off its bill by a correction adjustment and billed to the right one
     on a new bill of the same period; nothing is edited or deleted."""
 
-    code = resolve_code(conn, unit_code)
-    run = BillRun(conn, settings, now, as_of)
-    unit = next((u for u in run.units if u.code == code), None)
-    if unit is None:
-        raise NotFound(f"no unit {code!r}")
-    items = {item.id: item for item in load_items(conn)}
-    stamp = now.isoformat(sep=" ", timespec="seconds")
-    names = dict(conn.execute("SELECT id, name FROM party"))
-    moves: list[Move] = []
-    for bill_id, item_id, party, period, seq_of_bill, frm, to, opening in conn.execute(
-        "SELECT id, fee_item_id, party_id, period, seq, covers_from, covers_to, opening FROM bill "
-        "WHERE unit_id = ? AND covers_to >= ? ORDER BY covers_from, id",
-        (unit.id, first_day.isoformat()),
-    ).fetchall():
-        item = items[item_id]
+    rebilling = _Rebilling(conn, unit_code, first_day, as_of, now, settings, operator)
+    for bill in store.unit_bills_from(conn, rebilling.unit.id, first_day.isoformat()):
+        rebilling.correct(*bill)
+    return rebilling.finish()
+
+
+class _Rebilling:
+    """One unit's re-billing: what it reads once (the unit, fee items, party names) and the
+    moves made so far; the new bills wait in the bill run's queue until ``finish``."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        unit_code: str,
+        first_day: date,
+        as_of: date,
+        now,
+        settings,
+        operator: str,
+    ):
+        code = resolve_code(conn, unit_code)
+        self.run = run = BillRun(conn, settings, now, as_of)
+        unit = next((u for u in run.units if u.code == code), None)
+        if unit is None:
+            raise NotFound(f"no unit {code!r}")
+        self.conn, self.unit, self.settings = conn, unit, settings
+        self.first_day, self.as_of, self.operator = first_day, as_of, operator
+        self.items = {item.id: item for item in load_items(conn)}
+        self.stamp = now.isoformat(sep=" ", timespec="seconds")
+        self.names = store.party_names(conn)
+        self.moves: list[Move] = []
+
+    def correct(self, bill_id, item_id, party, period, seq, frm, to, opening) -> None:
+        """Move the days of one bill that are now another party's onto new bills."""
+        item = self.items[item_id]
         if opening or item.basis in ("metered", "one_off"):
-            continue
-        start = max(date.fromisoformat(frm), first_day)
-        end = date.fromisoformat(to)
-        taken = sorted(  # days a later bill of this period already took over (an earlier rebill)
-            (date.fromisoformat(a), date.fromisoformat(b))
-            for a, b in conn.execute(
-                "SELECT covers_from, covers_to FROM bill WHERE unit_id = ? AND fee_item_id = ? "
-                "AND period = ? AND seq > ?",
-                (unit.id, item_id, period, seq_of_bill),
-            )
+            return
+        segments = self.wrong_days(item, party, period, seq, frm, to)
+        if not segments:
+            return
+        base = self.unit.area_x100 if item.basis == "area" else ONE
+        if base is None:
+            return
+        queued = self.queue_new_bills(item, period, base, segments)
+        moved = sum(bill[9] for bill, _party in queued)
+        if not moved:
+            self.run.new_bills = [b for b in self.run.new_bills if b not in {q[0] for q in queued}]
+            return
+        self.check_movable(bill_id, item, period, moved)
+        store.insert_correction(
+            self.conn,
+            bill_id,
+            -moved,
+            f"{self.first_day}起责任方变更，改由新账单收取",
+            self.operator or "rebill",
+            self.as_of.isoformat(),
+            self.stamp,
         )
-        spans, cursor = [], start
-        for a, b in taken:
-            if a > cursor:
-                spans.append((cursor, min(a - timedelta(days=1), end)))
-            cursor = max(cursor, b + timedelta(days=1))
-        if cursor <= end:
-            spans.append((cursor, end))
-        segments = [
+        for bill, new_party in queued:
+            self.moves.append(
+                Move(
+                    bill_id,
+                    period,
+                    item.code,
+                    bill[6],
+                    bill[7],
+                    self.names.get(party, ""),
+                    self.names.get(new_party, "") or self.settings.estate.developer,
+                    bill[9],
+                    bill[0],
+                )
+            )
+
+    def wrong_days(self, item, party, period, seq, frm: str, to: str):
+        """(first, last, party) runs of the bill's days from ``first_day`` that another party
+        is responsible for now — apart from days a later bill of the period already took over
+        (an earlier re-bill)."""
+        taken = _date_spans(store.later_bill_spans(self.conn, self.unit.id, item.id, period, seq))
+        start, end = max(date.fromisoformat(frm), self.first_day), date.fromisoformat(to)
+        return [
             (a, b, p)
-            for lo, hi in spans
+            for lo, hi in _free_days(taken, start, end)
             if lo <= hi
-            for a, b, p in run.payer_segments(unit, lo, hi)
+            for a, b, p in self.run.payer_segments(self.unit, lo, hi)
             if p != party
         ]
-        if not segments:
-            continue
+
+    def queue_new_bills(self, item, period, base, segments) -> list[tuple[tuple, int]]:
+        """Queue a new bill of the period for each segment; (bill, party) of those queued."""
         cycle = periods.cycle_of(date.fromisoformat(period + "-01"), item.cycle)
         prices = _price_runs(item, *cycle)
-        base = unit.area_x100 if item.basis == "area" else ONE
-        if base is None:
-            continue
-        seq = conn.execute(
-            "SELECT max(seq) + 1 FROM bill WHERE unit_id = ? AND fee_item_id = ? AND period = ?",
-            (unit.id, item.id, period),
-        ).fetchone()[0]
+        due = periods.due_date(cycle[0], item.due_day)
+        seq = store.next_seq(self.conn, self.unit.id, item.id, period)
         report = BillRunReport([period])
-        moved = 0
         queued = []
         for a, b, new_party in segments:
-            before = len(run.new_bills)
-            if run._add_segment(
-                item,
-                unit,
-                new_party,
-                period,
-                seq,
-                a,
-                b,
-                cycle,
-                prices,
-                base,
-                periods.due_date(cycle[0], item.due_day),
-                report,
+            before = len(self.run.new_bills)
+            if self.run._add_segment(
+                item, self.unit, new_party, period, seq, a, b, cycle, prices, base, due, report
             ):
-                bill = run.new_bills[before]
-                moved += bill[9]
-                queued.append((bill, new_party))
+                queued.append((self.run.new_bills[before], new_party))
                 seq += 1
-        if not moved:
-            run.new_bills = [b for b in run.new_bills if b not in {q[0] for q in queued}]
-            continue
-        balance = bill_balance(conn, bill_id)
+        return queued
+
+    def check_movable(self, bill_id: int, item: FeeItem, period: str, moved: int) -> None:
+        """Refuse to move money off a bill that has it paid, or more than the bill holds."""
+        balance = bill_balance(self.conn, bill_id)
         if balance.net_fen - moved < balance.paid_fen:
-            receipts = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT p.receipt_no FROM allocation a JOIN payment p ON p.id = a.payment_id "
-                    "WHERE a.bill_id = ? AND p.receipt_no IS NOT NULL GROUP BY p.id "
-                    "HAVING sum(a.amount_fen) > 0 ORDER BY p.id",
-                    (bill_id,),
-                )
-            ]
+            receipts = store.receipts_paying(self.conn, bill_id)
             how = (
                 " ".join(f"propfee reverse {r} --reason 责任方变更" for r in receipts)
                 if receipts
@@ -855,34 +849,10 @@ def rebill(
                 f"bill {bill_id}: {moved_text} cannot be moved off a bill of "
                 f"{format_money(balance.net_fen)}"
             )
-        conn.execute(
-            "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, made_on, "
-            "created_at) VALUES (?, ?, 'correction', ?, ?, ?, ?)",
-            (
-                bill_id,
-                -moved,
-                f"{first_day}起责任方变更，改由新账单收取",
-                operator or "rebill",
-                as_of.isoformat(),
-                stamp,
-            ),
-        )
-        for bill, new_party in queued:
-            moves.append(
-                Move(
-                    bill_id,
-                    period,
-                    item.code,
-                    bill[6],
-                    bill[7],
-                    names.get(party, ""),
-                    names.get(new_party, "") or settings.estate.developer,
-                    bill[9],
-                    bill[0],
-                )
-            )
-    run.flush(BillRunReport([]))
-    if moves:
 
-        refresh_settled(conn, sorted({m.bill_id for m in moves}), as_of)
-    return moves
+    def finish(self) -> list[Move]:
+        """Write the new bills and keep the corrected bills' settled-on days true."""
+        self.run.flush(BillRunReport([]))
+        if self.moves:
+            refresh_settled(self.conn, sorted({m.bill_id for m in self.moves}), self.as_of)
+        return self.moves

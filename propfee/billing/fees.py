@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import propfee.billing.store as store
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import parse_price, price_str
 from propfee.core.periods import CYCLE_MONTHS, add_months
@@ -100,21 +101,14 @@ def _split(value: str) -> tuple[str, ...]:
 def load_items(conn: sqlite3.Connection, codes: list[str] | None = None) -> list[FeeItem]:
     """Fee items in their order, each with its price history."""
     prices: dict[int, list[Price]] = {}
-    for row in conn.execute(
-        "SELECT fee_item_id, price_x10000, effective_from, published_on FROM fee_price "
-        "ORDER BY fee_item_id, effective_from"
-    ):
+    for row in store.price_history(conn):
         prices.setdefault(row[0], []).append(
             Price(
                 row[1], date.fromisoformat(row[2]), date.fromisoformat(row[3]) if row[3] else None
             )
         )
     items = []
-    for row in conn.execute(
-        "SELECT id, code, name, basis, cycle, kinds, buildings, units, due_day, meter, "
-        "unit_label, price_type, services, position FROM fee_item WHERE code <> 'LATEFEE' "
-        "ORDER BY position, id"
-    ):  # the late-fee item is the contract's, never a posted fee standard
+    for row in store.fee_item_rows(conn):  # never the contract's late-fee item
         item = FeeItem(
             row[0],
             row[1],
@@ -140,6 +134,59 @@ def load_items(conn: sqlite3.Connection, codes: list[str] | None = None) -> list
             raise NotFound(f"no fee item {missing[0]!r} (see: propfee fees list)")
         return [known[c] for c in codes]
     return items
+
+
+def option_list(values: list[str] | None) -> list[str]:
+    """Values given as repeated options and/or comma lists (``,`` or ``，``), blanks dropped."""
+    out: list[str] = []
+    for value in values or []:
+        out.extend(v.strip() for v in value.replace("，", ",").split(",") if v.strip())
+    return out
+
+
+def item_summary(item: FeeItem, as_of: date) -> dict:
+    """An item as plain data: what it is, the price in effect on ``as_of`` and the next one."""
+    current = item.price_on(as_of)
+    coming = [p for p in item.prices if p.effective_from > as_of]
+    return {
+        "code": item.code,
+        "name": item.name,
+        "basis": item.basis,
+        "cycle": item.cycle,
+        "kinds": ",".join(item.kinds),
+        "buildings": ",".join(item.buildings),
+        "units": ",".join(item.units),
+        "due_day": item.due_day,
+        "meter": item.meter,
+        "unit_label": item.unit_label,
+        "price": current.text if current else None,
+        "price_from": current.effective_from.isoformat() if current else None,
+        "published_on": (
+            current.published_on.isoformat() if current and current.published_on else None
+        ),
+        "next_price": coming[0].text if coming else None,
+        "next_from": coming[0].effective_from.isoformat() if coming else None,
+    }
+
+
+def price_rows(item: FeeItem) -> list[dict]:
+    """The item's prices as plain data, oldest first, each with its publication date."""
+    return [
+        {
+            "price": p.text,
+            "unit_label": item.unit_label,
+            "from": p.effective_from.isoformat(),
+            "published_on": p.published_on.isoformat() if p.published_on else None,
+        }
+        for p in item.prices
+    ]
+
+
+def scope_text(item: FeeItem) -> str:
+    """Where the item applies: its buildings (``1、2栋``), else its units, else ``全部``."""
+    return ("、".join(item.buildings) + "栋" if item.buildings else "") or (
+        "、".join(item.units) if item.units else "全部"
+    )
 
 
 def get_item(conn: sqlite3.Connection, code: str) -> FeeItem:
@@ -185,18 +232,16 @@ def add_item(
     kind_list = [resolve_kind(k) for k in kinds]
     if not kind_list:
         raise InvalidValue("--kinds names the kinds of unit the fee applies to")
-    if conn.execute("SELECT 1 FROM fee_item WHERE code = ?", (code,)).fetchone():
+    if store.fee_item_exists(conn, code):
         raise PropfeeError(
             f"fee item {code} exists; change its price with: propfee fees "
             f"set-price {code} --price P --from YYYY-MM-DD"
         )
 
-    position = conn.execute("SELECT coalesce(max(position), 0) + 1 FROM fee_item").fetchone()[0]
+    position = store.next_item_position(conn)
     stamp = now.isoformat(sep=" ", timespec="seconds")
-    cursor = conn.execute(
-        "INSERT INTO fee_item (code, name, basis, cycle, kinds, buildings, units, due_day, meter, "
-        "unit_label, price_type, services, position, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    item_id = store.insert_fee_item(
+        conn,
         (
             code,
             name.strip(),
@@ -214,11 +259,7 @@ def add_item(
             stamp,
         ),
     )
-    conn.execute(
-        "INSERT INTO fee_price (fee_item_id, price_x10000, effective_from, created_at) "
-        "VALUES (?, ?, ?, ?)",
-        (cursor.lastrowid, parse_price(price), effective_from.isoformat(), stamp),
-    )
+    store.insert_price(conn, item_id, parse_price(price), effective_from.isoformat(), stamp)
     return get_item(conn, code)
 
 
@@ -237,24 +278,15 @@ def set_price(
                 f"{code} already has a published price from {effective_from} "
                 f"(¥{existing.text}); a change needs a new date and a new publication"
             )
-        conn.execute(
-            "UPDATE fee_price SET price_x10000 = ? WHERE fee_item_id = ? AND effective_from = ?",
-            (value, item.id, effective_from.isoformat()),
-        )
+        store.change_price(conn, item.id, effective_from.isoformat(), value)
     else:
-        billed = conn.execute(
-            "SELECT max(covers_to) FROM bill WHERE fee_item_id = ? AND opening = 0", (item.id,)
-        ).fetchone()[0]
+        billed = store.billed_through(conn, item.id)
         if billed and effective_from.isoformat() <= billed:
             raise PropfeeError(
                 f"{code} is already billed up to {billed}; a new price can take effect only "
                 "after that (bills keep their price; use propfee adjust for corrections)"
             )
-        conn.execute(
-            "INSERT INTO fee_price (fee_item_id, price_x10000, effective_from, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (item.id, value, effective_from.isoformat(), stamp),
-        )
+        store.insert_price(conn, item.id, value, effective_from.isoformat(), stamp)
     item = get_item(conn, code)
     return item, next(p for p in item.prices if p.effective_from == effective_from)
 
@@ -339,10 +371,8 @@ def publish(
         html_path.write_text(html, encoding="utf-8")
         text_path.write_text(text, encoding="utf-8")
     stamp = now.isoformat(sep=" ", timespec="seconds")
-    cursor = conn.execute(
-        "INSERT INTO publication (published_on, html_path, text_path, content, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (as_of.isoformat(), str(html_path or ""), str(text_path or ""), text, stamp),
+    publication_id = store.insert_publication(
+        conn, as_of.isoformat(), str(html_path or ""), str(text_path or ""), text, stamp
     )
     shown = {(r["code"], r["effective_from"]) for r in context["rows"]}
     marked = 0
@@ -352,21 +382,18 @@ def publish(
             if (item.code, price.effective_from.isoformat()) not in shown:
                 continue
             if price.published_on is None:
-                conn.execute(
-                    "UPDATE fee_price SET published_on = ?, publication_id = ? "
-                    "WHERE fee_item_id = ? AND effective_from = ?",
-                    (
-                        as_of.isoformat(),
-                        cursor.lastrowid,
-                        item.id,
-                        price.effective_from.isoformat(),
-                    ),
+                store.mark_published(
+                    conn,
+                    item.id,
+                    price.effective_from.isoformat(),
+                    as_of.isoformat(),
+                    publication_id,
                 )
                 marked += 1
                 warning = short_notice_warning(item, price, as_of)
                 if warning:
                     warnings.append(warning)
-    return Publication(cursor.lastrowid, as_of, marked, html_path, text_path, warnings)
+    return Publication(publication_id, as_of, marked, html_path, text_path, warnings)
 
 
 def short_notice_warning(item: FeeItem, price: Price, published_on: date) -> str:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import propfee.billing.store as store
 from propfee.core.errors import InvalidValue, RowError, RowErrors
 from propfee.core.money import parse_decimal
 from propfee.files import cells
@@ -65,14 +66,8 @@ def import_readings(
     rows, errors = _read(path, meter)
     report = ReadingsReport()
     with transaction(conn, dry_run=dry_run):
-        codes = dict(conn.execute("SELECT code, id FROM unit"))
-        last: dict[tuple[int, str], tuple[date, Decimal]] = {}
-        recorded: dict[tuple[int, str, str], str] = {}
-        for uid, kind, read_on, reading in conn.execute(
-            "SELECT unit_id, meter, read_on, reading FROM meter_reading ORDER BY read_on"
-        ):
-            last[(uid, kind)] = (date.fromisoformat(read_on), Decimal(reading))
-            recorded[(uid, kind, read_on)] = reading
+        codes = store.unit_ids_by_code(conn)
+        history = _History(conn)
         stamp = now.isoformat(sep=" ", timespec="seconds")
         new = []
         for record, code, kind, read_on, reading, previous, replaced, start in sorted(
@@ -82,52 +77,13 @@ def import_readings(
             if uid is None:
                 errors.append(record.error(path.name, "unit", f"no unit {code!r} on record"))
                 continue
-            same_day = recorded.get((uid, kind, read_on.isoformat()))
-            if same_day is not None:
-                if Decimal(same_day) == reading:
-                    report.unchanged += 1
-                else:
-                    errors.append(
-                        record.error(
-                            path.name,
-                            "reading",
-                            f"a reading of {same_day} is already recorded for {read_on}",
-                        )
-                    )
+            try:
+                usage = history.usage(uid, kind, read_on, reading, previous, replaced, start)
+            except _Refused as refused:
+                errors.append(record.error(path.name, refused.field, refused.message))
                 continue
-            before = last.get((uid, kind))
-            if before is not None and before[0] > read_on:
-                errors.append(
-                    record.error(
-                        path.name,
-                        "read_on",
-                        f"a later reading ({before[0]}) "
-                        "is already recorded; import readings in date order",
-                    )
-                )
-                continue
-            base = before[1] if before is not None else previous
-            if replaced:
-                usage = reading - (start or Decimal(0))
-            elif base is None:
-                usage = Decimal(0)  # the meter's first reading: its baseline
-            elif reading < base:
-                errors.append(
-                    record.error(
-                        path.name,
-                        "reading",
-                        f"lower than the previous "
-                        f"reading {base}; mark the row 换表 if the meter was "
-                        "replaced",
-                    )
-                )
-                continue
-            else:
-                usage = reading - base
-            if usage < 0:
-                errors.append(
-                    record.error(path.name, "reading", "lower than the new meter's start reading")
-                )
+            if usage is None:
+                report.unchanged += 1
                 continue
             usage_x1000 = int(usage * 1000)
             new.append(
@@ -142,19 +98,79 @@ def import_readings(
                     stamp,
                 )
             )
-            last[(uid, kind)] = (read_on, reading)
-            recorded[(uid, kind, read_on.isoformat())] = str(reading)
+            history.record(uid, kind, read_on, reading)
             report.added += 1
             report.replaced += int(replaced)
             report.usage_x1000[kind] = report.usage_x1000.get(kind, 0) + usage_x1000
         if errors:
             raise RowErrors(errors)
-        conn.executemany(
-            "INSERT INTO meter_reading (unit_id, meter, read_on, reading, usage_x1000, replaced, "
-            "source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            new,
-        )
+        store.insert_readings(conn, new)
     return report
+
+
+class _Refused(Exception):
+    """A reading that cannot be recorded: the column to blame and why."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+class _History:
+    """Each meter's readings so far — on record, then as imported: the last one of each meter
+    and every (unit, meter, day) read."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.last: dict[tuple[int, str], tuple[date, Decimal]] = {}
+        self.recorded: dict[tuple[int, str, str], str] = {}
+        for uid, kind, read_on, reading in store.recorded_readings(conn):
+            self.last[(uid, kind)] = (date.fromisoformat(read_on), Decimal(reading))
+            self.recorded[(uid, kind, read_on)] = reading
+
+    def usage(
+        self,
+        uid: int,
+        kind: str,
+        read_on: date,
+        reading: Decimal,
+        previous: Decimal | None,
+        replaced: bool,
+        start: Decimal | None,
+    ) -> Decimal | None:
+        """The usage a new reading adds; None if the same reading is on record already.
+        Raises ``_Refused`` for a different reading of the same day, a reading older than the
+        meter's last one, or one lower than the previous reading of an unreplaced meter."""
+        same_day = self.recorded.get((uid, kind, read_on.isoformat()))
+        if same_day is not None:
+            if Decimal(same_day) == reading:
+                return None
+            raise _Refused("reading", f"a reading of {same_day} is already recorded for {read_on}")
+        before = self.last.get((uid, kind))
+        if before is not None and before[0] > read_on:
+            raise _Refused(
+                "read_on",
+                f"a later reading ({before[0]}) is already recorded; import readings in date order",
+            )
+        base = before[1] if before is not None else previous
+        if replaced:
+            usage = reading - (start or Decimal(0))
+        elif base is None:
+            usage = Decimal(0)  # the meter's first reading: its baseline
+        elif reading < base:
+            raise _Refused(
+                "reading",
+                f"lower than the previous reading {base}; mark the row 换表 if the meter was "
+                "replaced",
+            )
+        else:
+            usage = reading - base
+        if usage < 0:
+            raise _Refused("reading", "lower than the new meter's start reading")
+        return usage
+
+    def record(self, uid: int, kind: str, read_on: date, reading: Decimal) -> None:
+        self.last[(uid, kind)] = (read_on, reading)
+        self.recorded[(uid, kind, read_on.isoformat())] = str(reading)
 
 
 def _read(path: Path, meter: str | None):

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import propfee.billing.store as store
 from propfee.core import periods
 from propfee.files.render import render
 
@@ -46,21 +48,28 @@ def notice_data(
 ) -> list[dict]:
     """One dict per responsible party: its bills for the period (or for ``bill_ids``), its
     earlier arrears grouped by unit and item, and its credit."""
-    where, params = (
-        ("b.id IN (SELECT value FROM json_each(?))", [_json(bill_ids)])
-        if bill_ids is not None
-        else ("b.period = ?", [periods.period_label(month)])
+    parties = _bills_by_party(conn, month, bill_ids)
+    ids = _json(line["bill_id"] for n in parties.values() for line in n["lines"])
+    first_due = min(
+        (line["due_on"] for n in parties.values() for line in n["lines"]), default=month.isoformat()
     )
-    parties: dict[int, dict] = {}
-    for row in conn.execute(
-        "SELECT b.id, b.party_id, u.code, u.kind, f.name, b.covers_from, b.covers_to, b.due_on, "
-        "b.basis, b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment "
-        "WHERE bill_id = b.id), 0), coalesce((SELECT sum(amount_fen) FROM allocation "
-        "WHERE bill_id = b.id), 0), p.name, p.kind, p.phones, p.is_developer, b.period "
-        "FROM bill b JOIN unit u ON u.id = b.unit_id JOIN fee_item f ON f.id = b.fee_item_id "
-        f"LEFT JOIN party p ON p.id = b.party_id WHERE {where} "
-        "ORDER BY p.name, u.code, f.position, b.covers_from",
-        params,
+    result = []
+    for number, (party_id, notice) in enumerate(parties.items(), start=1):
+        notice["arrears"] = _arrears(conn, party_id, first_due, ids)
+        result.append(_summary(notice, number, store.unallocated_credit(conn, party_id), as_of))
+    return result
+
+
+def _bills_by_party(
+    conn: sqlite3.Connection, month: date, bill_ids: list[int] | None
+) -> dict[int | None, dict]:
+    """The bills the notices show, gathered per party: who it is, its units, item names, unit
+    kinds, periods and one line per bill."""
+    parties: dict[int | None, dict] = {}
+    for row in store.notice_bills(
+        conn,
+        bill_ids_json=_json(bill_ids) if bill_ids is not None else None,
+        period=periods.period_label(month),
     ):
         notice = parties.setdefault(
             row[1],
@@ -85,93 +94,78 @@ def notice_data(
             notice["item_names"].append(row[4])
         notice["kinds"].add(row[3])
         notice["periods"].add(row[16])
-        net = row[9] + row[10]
-        notice["lines"].append(
+        notice["lines"].append(_line(row))
+    return parties
+
+
+def _line(row: tuple) -> dict:
+    """One bill of a notice: what it covers, how it was reached and what is due on it."""
+    net = row[9] + row[10]
+    return {
+        "bill_id": row[0],
+        "unit": row[2],
+        "item": row[4],
+        "covers_from": row[5],
+        "covers_to": row[6],
+        "due_on": row[7],
+        "basis": row[8],
+        "amount_fen": row[9],
+        "adjusted_fen": row[10],
+        "net_fen": net,
+        "paid_fen": row[11],
+        "due_fen": net - row[11],
+    }
+
+
+def _arrears(conn: sqlite3.Connection, party_id: int | None, first_due: str, ids: str) -> list:
+    """The party's earlier bills still owing, one entry per unit and item."""
+    grouped: dict[tuple[str, str], dict] = {}
+    for code, item, frm, to, due_on, owed in store.earlier_open_bills(
+        conn, party_id, first_due, ids
+    ):
+        if owed <= 0:
+            continue
+        entry = grouped.setdefault(
+            (code, item),
             {
-                "bill_id": row[0],
-                "unit": row[2],
-                "item": row[4],
-                "covers_from": row[5],
-                "covers_to": row[6],
-                "due_on": row[7],
-                "basis": row[8],
-                "amount_fen": row[9],
-                "adjusted_fen": row[10],
-                "net_fen": net,
-                "paid_fen": row[11],
-                "due_fen": net - row[11],
-            }
-        )
-    ids = _json(line["bill_id"] for n in parties.values() for line in n["lines"])
-    first_due = min(
-        (line["due_on"] for n in parties.values() for line in n["lines"]), default=month.isoformat()
-    )
-    result = []
-    for number, (party_id, notice) in enumerate(parties.items(), start=1):
-        grouped: dict[tuple[str, str], dict] = {}
-        for code, item, frm, to, due_on, owed in conn.execute(
-            "SELECT u.code, f.name, b.covers_from, b.covers_to, b.due_on, "
-            "b.amount_fen + coalesce((SELECT sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0)"
-            " - coalesce((SELECT sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0) "
-            "FROM bill b JOIN unit u ON u.id = b.unit_id JOIN fee_item f ON f.id = b.fee_item_id "
-            "WHERE b.party_id IS ? AND b.settled_on IS NULL AND b.due_on < ? "
-            "AND b.id NOT IN (SELECT value FROM json_each(?)) ORDER BY b.due_on, f.position",
-            (party_id, first_due, ids),
-        ):
-            if owed <= 0:
-                continue
-            entry = grouped.setdefault(
-                (code, item),
-                {
-                    "unit": code,
-                    "item": item,
-                    "covers_from": frm,
-                    "covers_to": to,
-                    "due_on": due_on,
-                    "bills": 0,
-                    "due_fen": 0,
-                },
-            )
-            entry["covers_to"] = max(entry["covers_to"], to)
-            entry["bills"] += 1
-            entry["due_fen"] += owed
-        notice["arrears"] = list(grouped.values())
-        credit = _credit(conn, party_id)
-        current = sum(line["due_fen"] for line in notice["lines"])
-        arrears = sum(a["due_fen"] for a in notice["arrears"])
-        due_on = min(line["due_on"] for line in notice["lines"])
-        labels = sorted(notice["periods"])
-        business = notice["party"]["kind"] == "company" or bool(
-            notice["kinds"] & {"commercial", "office"}
-        )
-        result.append(
-            {
-                **notice,
-                "number": number,
-                "kinds": sorted(notice["kinds"]),
-                "periods": labels,
-                "period_text": _period_text(labels[0], labels[-1]),
-                "business": business,
-                "current_fen": current,
-                "arrears_fen": arrears,
-                "credit_fen": credit,
-                "total_fen": max(current + arrears - credit, 0),
+                "unit": code,
+                "item": item,
+                "covers_from": frm,
+                "covers_to": to,
                 "due_on": due_on,
-                "overdue": due_on < as_of.isoformat(),
-            }
+                "bills": 0,
+                "due_fen": 0,
+            },
         )
-    return result
+        entry["covers_to"] = max(entry["covers_to"], to)
+        entry["bills"] += 1
+        entry["due_fen"] += owed
+    return list(grouped.values())
 
 
-def _credit(conn: sqlite3.Connection, party_id: int | None) -> int:
-    """Money this party paid and that no bill has taken yet."""
-    row = conn.execute(
-        "SELECT coalesce(sum(p.amount_fen - coalesce((SELECT sum(amount_fen) FROM allocation "
-        "WHERE payment_id = p.id), 0)), 0) FROM payment p WHERE p.party_id IS ? "
-        "AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id)",
-        (party_id,),
-    ).fetchone()
-    return row[0]
+def _summary(notice: dict, number: int, credit: int, as_of: date) -> dict:
+    """A party's notice with its totals: this period, arrears, credit, what to pay and when."""
+    current = sum(line["due_fen"] for line in notice["lines"])
+    arrears = sum(a["due_fen"] for a in notice["arrears"])
+    due_on = min(line["due_on"] for line in notice["lines"])
+    labels = sorted(notice["periods"])
+    business = notice["party"]["kind"] == "company" or bool(
+        notice["kinds"] & {"commercial", "office"}
+    )
+    return {
+        **notice,
+        "number": number,
+        "kinds": sorted(notice["kinds"]),
+        "periods": labels,
+        "period_text": _period_text(labels[0], labels[-1]),
+        "business": business,
+        "current_fen": current,
+        "arrears_fen": arrears,
+        "credit_fen": credit,
+        "total_fen": max(current + arrears - credit, 0),
+        "due_on": due_on,
+        "overdue": due_on < as_of.isoformat(),
+    }
 
 
 def _period_text(first: str, last: str) -> str:
@@ -186,8 +180,6 @@ def _period_text(first: str, last: str) -> str:
 
 
 def _json(values) -> str:
-    import json
-
     return json.dumps(list(values or []))
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from propfee import billing
-from propfee.billing.bills import bills_between
 from propfee.billing.meters import import_readings
 from propfee.billing.notices import write_notices
 from propfee.cli.common import (
@@ -111,7 +110,6 @@ def bill(
         report.dry_run = dry_run
         written = None
         if notices_dir is not None and report.bill_ids and not dry_run:
-
             written = write_notices(
                 conn,
                 month=months[0],
@@ -122,53 +120,54 @@ def bill(
             )
     for warning in report.warnings:
         env.warn(warning)
-    skipped = [{"unit": s.unit, "item": s.item, "reason": s.reason} for s in report.skipped]
     if fmt is Format.json:
-        write_json(
-            {
-                "months": report.months,
-                "created": report.created,
-                "total": decimal_str(report.total_fen),
-                "units": len(report.units),
-                "already_billed": report.already,
-                "vacancy_discounts": report.discounts,
-                "credit_applied": decimal_str(report.credit_applied),
-                "by_item": {
-                    code: {"bills": n, "total": decimal_str(fen)}
-                    for code, (n, fen) in report.by_item.items()
-                },
-                "skipped": skipped,
-                "warnings": report.warnings,
-                "dry_run": dry_run,
-            }
-        )
-        return
-    if fmt is Format.csv:
-        emit(
-            env,
-            _created_bills(conn, report.bill_ids) if not dry_run else [],
-            [
-                Col(k, k)
-                for k in (
-                    "bill",
-                    "unit",
-                    "item",
-                    "period",
-                    "covers_from",
-                    "covers_to",
-                    "amount",
-                    "party",
-                    "due_on",
-                )
-            ],
-            fmt,
-        )
-        return
-    months_text = (
-        report.months[0] if len(report.months) == 1 else f"{report.months[0]}…{report.months[-1]}"
-    )
+        write_json(_run_document(report, dry_run))
+    elif fmt is Format.csv:
+        rows = [] if dry_run else billing.created_bills(conn, report.bill_ids)
+        emit(env, [_created_row(r) for r in rows], [Col(k, k) for k in CREATED_COLUMNS], fmt)
+    else:
+        _show_run(env, report, written, dry_run)
+
+
+CREATED_COLUMNS = (
+    "bill",
+    "unit",
+    "item",
+    "period",
+    "covers_from",
+    "covers_to",
+    "amount",
+    "party",
+    "due_on",
+)
+
+
+def _run_document(report: billing.BillRunReport, dry_run: bool) -> dict:
+    return {
+        "months": report.months,
+        "created": report.created,
+        "total": decimal_str(report.total_fen),
+        "units": len(report.units),
+        "already_billed": report.already,
+        "vacancy_discounts": report.discounts,
+        "credit_applied": decimal_str(report.credit_applied),
+        "by_item": {
+            code: {"bills": n, "total": decimal_str(fen)}
+            for code, (n, fen) in report.by_item.items()
+        },
+        "skipped": [{"unit": s.unit, "item": s.item, "reason": s.reason} for s in report.skipped],
+        "warnings": report.warnings,
+        "dry_run": dry_run,
+    }
+
+
+def _created_row(row: tuple) -> dict:
+    return {**dict(zip(CREATED_COLUMNS, row, strict=True)), "amount": decimal_str(row[6])}
+
+
+def _show_run(env, report: billing.BillRunReport, written, dry_run: bool) -> None:
     env.result(
-        f"{months_text}: {report.created} bill lines for {len(report.units)} units, "
+        f"{report.months_text}: {report.created} bill lines for {len(report.units)} units, "
         f"total {format_money(report.total_fen)}"
         + (f"; {report.already} already billed" if report.already else "")
     )
@@ -192,27 +191,6 @@ def bill(
         )
     if dry_run:
         env.result("dry run: nothing was written")
-
-
-def _created_bills(conn, bill_ids: list[int]) -> list[dict]:
-    if not bill_ids:
-        return []
-
-    rows = bills_between(conn, min(bill_ids), max(bill_ids))
-    return [
-        {
-            "bill": r[0],
-            "unit": r[1],
-            "item": r[2],
-            "period": r[3],
-            "covers_from": r[4],
-            "covers_to": r[5],
-            "amount": decimal_str(r[6]),
-            "party": r[7],
-            "due_on": r[8],
-        }
-        for r in rows
-    ]
 
 
 def adjust(

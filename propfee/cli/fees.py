@@ -34,13 +34,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(fees_app, name="fees")
 
 
-def _csv(values: list[str] | None) -> list[str]:
-    out: list[str] = []
-    for value in values or []:
-        out.extend(v.strip() for v in value.replace("，", ",").split(",") if v.strip())
-    return out
-
-
 @fees_app.command("add")
 def fees_add(
     code: Annotated[str, typer.Argument(help="A short code, e.g. PROP, PARK, WATER.")],
@@ -94,13 +87,13 @@ def fees_add(
             name=name,
             basis=basis,
             price=price,
-            kinds=_csv(kinds),
+            kinds=fees.option_list(kinds),
             cycle=cycle,
             effective_from=parse_day(effective_from, option="--from"),
             now=now(),
             due_day=due_day,
-            buildings=_csv(buildings),
-            units=_csv(units),
+            buildings=fees.option_list(buildings),
+            units=fees.option_list(units),
             meter=meter,
             unit_label=unit_label,
             price_type=price_type,
@@ -146,30 +139,6 @@ def fees_set_price(
     )
 
 
-def _item_row(item: fees.FeeItem, as_of) -> dict:
-    current = item.price_on(as_of)
-    coming = [p for p in item.prices if p.effective_from > as_of]
-    return {
-        "code": item.code,
-        "name": item.name,
-        "basis": item.basis,
-        "cycle": item.cycle,
-        "kinds": ",".join(item.kinds),
-        "buildings": ",".join(item.buildings),
-        "units": ",".join(item.units),
-        "due_day": item.due_day,
-        "meter": item.meter,
-        "unit_label": item.unit_label,
-        "price": current.text if current else None,
-        "price_from": current.effective_from.isoformat() if current else None,
-        "published_on": (
-            current.published_on.isoformat() if current and current.published_on else None
-        ),
-        "next_price": coming[0].text if coming else None,
-        "next_from": coming[0].effective_from.isoformat() if coming else None,
-    }
-
-
 @fees_app.command("list")
 def fees_list(
     as_of: AsOfOpt = None,
@@ -183,7 +152,7 @@ def fees_list(
     """
     env = open_env(db, config)
     day = parse_day(as_of)
-    rows = [_item_row(item, day) for item in fees.load_items(env.connect(create=False))]
+    rows = [fees.item_summary(item, day) for item in fees.load_items(env.connect(create=False))]
     if fmt is Format.table:
         for row in rows:
             row["basis"] = fees.BASES[row["basis"]]
@@ -224,17 +193,9 @@ def fees_show(
     """
     env = open_env(db, config)
     item = fees.get_item(env.connect(create=False), code)
-    history = [
-        {
-            "price": p.text,
-            "unit_label": item.unit_label,
-            "from": p.effective_from.isoformat(),
-            "published_on": p.published_on.isoformat() if p.published_on else None,
-        }
-        for p in item.prices
-    ]
+    history = fees.price_rows(item)
     if fmt is not Format.table:
-        document = {**_item_row(item, item.prices[-1].effective_from), "prices": history}
+        document = {**fees.item_summary(item, item.prices[-1].effective_from), "prices": history}
         emit(
             env,
             history,
@@ -243,15 +204,12 @@ def fees_show(
             document=document,
         )
         return
-    scope = ("、".join(item.buildings) + "栋" if item.buildings else "") or (
-        "、".join(item.units) if item.units else "全部"
-    )
     env.out.print(
         f"[bold]{item.code} {item.name}[/bold]  {fees.BASES[item.basis]}，"
         f"{CYCLE_LABELS[item.cycle]}，每期首月{item.due_day}日前缴纳"
     )
     env.out.print(
-        f"适用：{'、'.join(kind_label(k) for k in item.kinds)}（{scope}）  "
+        f"适用：{'、'.join(kind_label(k) for k in item.kinds)}（{fees.scope_text(item)}）  "
         f"价格形式：{item.price_type}" + (f"  表计：{item.meter}" if item.meter else "")
     )
     if item.services:
