@@ -602,7 +602,7 @@ class _RosterReader:
         self._tick(ticks)
 
     def _read_row(self, plan: _Plan, sheet: str, number: int, row: list) -> None:
-        convert = self.convert
+        """Convert and check one row: a RosterRow for the batch, or its errors."""
         errors: list[RowError] = []
 
         def bad(field_: str, value: object, message: str) -> None:
@@ -610,7 +610,57 @@ class _RosterReader:
                 RowError(self.file, sheet, number, plan.label(field_), cells.text(value), message)
             )
 
-        # where the unit is
+        code, building, entrance, room = self._place(plan, row, bad)
+        floor = self.convert.floor(row[plan.floor])
+        kind, area, basis, inner = self._what(plan, row, bad)
+        dates = dict.fromkeys(_DATE_FIELDS)  # when
+        for field_, index in plan.dates:
+            raw = row[index]
+            try:
+                dates[field_] = self.convert.date(raw)
+            except InvalidValue as exc:
+                bad(field_, raw, str(exc))
+        owner, tenant, tenant_pays = self._who(plan, row, bad, dates["birthday"])
+        notes = cells.text(row[plan.notes])
+        raw = row[plan.vacant]
+        try:
+            vacant = self.convert.vacant(raw)
+        except InvalidValue as exc:
+            bad("vacant", raw, str(exc))
+            vacant = None
+        if code:
+            self._once(plan, sheet, number, code, bad)
+        if errors:
+            self.errors.extend(errors)
+            return
+        self.roster.count += 1
+        self.batch.append(
+            RosterRow(
+                sheet,
+                number,
+                code,
+                building,
+                entrance,
+                room,
+                floor,
+                kind,
+                area,
+                basis,
+                inner,
+                dates["delivered_on"],
+                notes,
+                owner,
+                tenant,
+                tenant_pays,
+                dates["tenant_from"],
+                dates["changed_on"],
+                vacant,
+            )
+        )
+
+    def _place(self, plan: _Plan, row: list, bad) -> tuple[str, str, str, str]:
+        """Where the unit is: its code, building, entrance and room."""
+        convert = self.convert
         building = convert.building(row[plan.building]) or plan.sheet_building
         entrance = convert.entrance(row[plan.entrance])
         room = convert.room(row[plan.room])
@@ -626,8 +676,11 @@ class _RosterReader:
                 bad(plan.identity, "", "no unit code or room number")
         elif not building and not room:
             building, entrance, room = _split_code(code)
-        floor = convert.floor(row[plan.floor])
-        # what it is
+        return code, building, entrance, room
+
+    def _what(self, plan: _Plan, row: list, bad) -> tuple[str, int | None, str, int | None]:
+        """What the unit is: its kind, area, what the area is measured on, and inner area."""
+        convert = self.convert
         raw = row[plan.kind]
         try:
             kind = convert.kind(raw)
@@ -656,16 +709,13 @@ class _RosterReader:
             inner = None
         if area is not None and inner is not None and inner > area and basis == "建筑面积":
             bad("inner_area", raw, "套内面积 is larger than 建筑面积")
-        # when
-        dates = dict.fromkeys(_DATE_FIELDS)
-        for field_, index in plan.dates:
-            raw = row[index]
-            try:
-                dates[field_] = convert.date(raw)
-            except InvalidValue as exc:
-                bad(field_, raw, str(exc))
-        # who
-        owner = self._party(plan, row, "owner", bad, dates["birthday"])
+        return kind, area, basis, inner
+
+    def _who(
+        self, plan: _Plan, row: list, bad, birthday: str | None
+    ) -> tuple[PartyIn | None, PartyIn | None, bool]:
+        """Who: the owner, the tenant, and whether the tenant pays."""
+        owner = self._party(plan, row, "owner", bad, birthday)
         tenant = self._party(plan, row, "tenant", bad, None) if plan.tenants else None
         tenant_pays = False
         raw = row[plan.payer]
@@ -677,50 +727,16 @@ class _RosterReader:
                 bad("payer", raw, "payer must be 业主 (owner) or 租户 (tenant)")
             if tenant_pays and tenant is None:
                 bad("payer", raw, "the tenant pays, but no tenant is named")
-        notes = cells.text(row[plan.notes])
-        raw = row[plan.vacant]
-        try:
-            vacant = convert.vacant(raw)
-        except InvalidValue as exc:
-            bad("vacant", raw, str(exc))
-            vacant = None
-        # one row per unit
-        if code:
-            first = self.seen.get(code)
-            if first is None:
-                self.seen[code] = (sheet, number)
-            else:
-                where = (
-                    f"row {first[1]}" if first[0] == sheet else f"sheet {first[0]} row {first[1]}"
-                )
-                bad(plan.identity, code, f"duplicate unit code (first on {where})")
-        if errors:
-            self.errors.extend(errors)
-            return
-        self.roster.count += 1
-        self.batch.append(
-            RosterRow(
-                sheet,
-                number,
-                code,
-                building,
-                entrance,
-                room,
-                floor,
-                kind,
-                area,
-                basis,
-                inner,
-                dates["delivered_on"],
-                notes,
-                owner,
-                tenant,
-                tenant_pays,
-                dates["tenant_from"],
-                dates["changed_on"],
-                vacant,
-            )
-        )
+        return owner, tenant, tenant_pays
+
+    def _once(self, plan: _Plan, sheet: str, number: int, code: str, bad) -> None:
+        """One row per unit: a code seen before is a duplicate."""
+        first = self.seen.get(code)
+        if first is None:
+            self.seen[code] = (sheet, number)
+        else:
+            where = f"row {first[1]}" if first[0] == sheet else f"sheet {first[0]} row {first[1]}"
+            bad(plan.identity, code, f"duplicate unit code (first on {where})")
 
     def flush(self) -> None:
         """Hand the rows read so far to the sink (or keep them)."""
