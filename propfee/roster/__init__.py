@@ -4,6 +4,8 @@ and exported — and who answers for a unit on a day."""
 from propfee.roster.merge import ImportReport, apply_roster, import_roster
 from propfee.roster.reading import load_map, read_roster
 from propfee.roster.units import (
+    Occupancy,
+    UnitDetail,
     UnitView,
     export_units,
     has_units,
@@ -16,6 +18,8 @@ from propfee.roster.units import (
 
 __all__ = [
     "ImportReport",
+    "Occupancy",
+    "UnitDetail",
     "UnitView",
     "apply_roster",
     "export_units",
