@@ -479,22 +479,7 @@ class _RosterReader:
         if missing:
             self.errors.append(RowError(self.file, sheet.name, match.row, "", "", missing))
             return
-        self.roster.sheets.append(sheet.name)
-        self.roster.presence[sheet.name] = frozenset(match.columns)
-        self.roster.labels[sheet.name] = {f: c.label for f, c in match.columns.items()}
-        if "phone" not in match.columns:
-            self.roster.notices.append(
-                f"sheet {sheet.name!r} has no 手机号/联系电话 column: owners are read without phones"
-            )
-        if "kind" not in match.columns:
-            self.roster.notices.append(
-                f"sheet {sheet.name!r} has no 房屋类型 column: its units are read as 住宅 (residential)"
-            )
-        if match.ignored:
-            shown = [h if len(h) <= 16 else h[:15] + "…" for h in match.ignored]
-            self.roster.notices.append(
-                f"sheet {sheet.name!r}: columns not used: {', '.join(shown)}"
-            )
+        self._take_sheet(sheet.name, match)
         position = 0
         for position, (number, cells_) in enumerate(head):  # noqa: B007
             if number == match.row:
@@ -507,6 +492,23 @@ class _RosterReader:
                 plan.sheet_building = named
                 self.roster.notices.append(f"sheet {sheet.name!r}: building {named} from its name")
         self._read_rows(sheet, plan, match, head[position + 1 :], rows)
+
+    def _take_sheet(self, name: str, match: HeaderMatch) -> None:
+        """Record a sheet's columns, with a note for each thing it lacks or does not use."""
+        self.roster.sheets.append(name)
+        self.roster.presence[name] = frozenset(match.columns)
+        self.roster.labels[name] = {f: c.label for f, c in match.columns.items()}
+        if "phone" not in match.columns:
+            self.roster.notices.append(
+                f"sheet {name!r} has no 手机号/联系电话 column: owners are read without phones"
+            )
+        if "kind" not in match.columns:
+            self.roster.notices.append(
+                f"sheet {name!r} has no 房屋类型 column: its units are read as 住宅 (residential)"
+            )
+        if match.ignored:
+            shown = [h if len(h) <= 16 else h[:15] + "…" for h in match.ignored]
+            self.roster.notices.append(f"sheet {name!r}: columns not used: {', '.join(shown)}")
 
     def _resolve_code_column(self, match: HeaderMatch, head: list, sheet: Sheet) -> None:
         """``楼号 | 单元 | 房号``: here 房号 is the room, not the whole code. Decide by the
