@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +30,7 @@ from propfee.cli.common import (
 from propfee.core.errors import PropfeeError, RowError, RowErrors
 from propfee.core.money import decimal_str, format_money, hundredths_str
 from propfee.files import cells
-from propfee.payments.ledger import credit_of, unit_bills, unit_id_of
+from propfee.payments.ledger import BillLine, credit_of, unit_bills, unit_id_of
 
 _EMPTY_REPORT = {"added": 0, "updated": 0, "unchanged": 0}
 
@@ -72,21 +74,7 @@ def import_units(
     """
     env = open_env(db, config, quiet)
     try:
-        column_map = roster.load_map(map_file)
-        conn = env.connect(dry_run=dry_run)
-        if roster.has_units(conn):
-            env.backup_first("import-units", dry_run=dry_run)  # a re-import may update rows
-        with env.progress(f"reading {file.name}") as tick:
-            report = roster.import_roster(
-                conn,
-                file,
-                as_of=parse_day(as_of),
-                now=now(),
-                column_map=column_map,
-                sheet=sheet,
-                dry_run=dry_run,
-                progress=tick,
-            )
+        report = _run_import(env, file, map_file, as_of, sheet, dry_run)
     except RowErrors as exc:
         show_row_errors(env, exc, fmt, _EMPTY_REPORT)
         raise typer.Exit(1) from None
@@ -95,6 +83,31 @@ def import_units(
             error = RowError(file.name, "", 0, "", "", str(exc)).as_dict()
             write_json({**_EMPTY_REPORT, "errors": [error]})
         raise
+    _show_import(env, report, file, fmt, dry_run=dry_run)
+
+
+def _run_import(
+    env, file: Path, map_file: Path | None, as_of: str | None, sheet: str | None, dry_run: bool
+) -> roster.ImportReport:
+    """Read the map, back up a roster about to be updated, and import the file."""
+    column_map = roster.load_map(map_file)
+    conn = env.connect(dry_run=dry_run)
+    if roster.has_units(conn):
+        env.backup_first("import-units", dry_run=dry_run)  # a re-import may update rows
+    with env.progress(f"reading {file.name}") as tick:
+        return roster.import_roster(
+            conn,
+            file,
+            as_of=parse_day(as_of),
+            now=now(),
+            column_map=column_map,
+            sheet=sheet,
+            dry_run=dry_run,
+            progress=tick,
+        )
+
+
+def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, dry_run: bool):
     for notice in report.notices:
         env.info(f"note: {notice}")
     if fmt is Format.json:
@@ -248,50 +261,13 @@ def units_show(
     Example: propfee units show 1-1-1001
     """
     env = open_env(db, config)
-    detail = roster.unit_detail(env.connect(create=False), code)
+    conn = env.connect(create=False)
+    detail = roster.unit_detail(conn, code)
     mask = not no_mask
     unit = _unit_json(detail.unit, mask=mask)
-    history = [
-        {
-            "role": h.role,
-            "name": h.name,
-            "kind": h.kind,
-            "phones": cells.mask_phones(h.phones) if mask else h.phones,
-            "from": h.start_on,
-            "to": h.end_on,
-            "pays": h.pays,
-            "source": h.source,
-        }
-        for h in detail.history
-    ]
-
-    unit_id = unit_id_of(env.connect(), detail.unit.code)
-    bills = [
-        {
-            "id": b.id,
-            "period": b.period,
-            "item": b.item,
-            "item_name": b.item_name,
-            "covers_from": b.covers_from,
-            "covers_to": b.covers_to,
-            "due_on": b.due_on,
-            "amount": decimal_str(b.amount_fen),
-            "adjusted": decimal_str(b.adjusted_fen),
-            "paid": decimal_str(b.paid_fen),
-            "outstanding": decimal_str(b.outstanding_fen),
-            "settled_on": b.settled_on,
-            "party": b.party,
-            "basis": b.basis,
-            "opening": b.opening,
-        }
-        for b in unit_bills(env.connect(), unit_id)
-    ]
-
-    day = parse_day(as_of).isoformat()
-    lines = unit_bills(env.connect(), unit_id)
-    owed = sum(b.outstanding_fen for b in lines)
-    overdue = sum(b.outstanding_fen for b in lines if b.due_on < day)
-    credit = credit_of(env.connect(), unit_id)
+    history = [_occupancy_json(h, mask=mask) for h in detail.history]
+    account = _account(conn, detail.unit.code, as_of)
+    bills = [_bill_json(b) for b in account.bills]
     if fmt is not Format.table:
         emit(
             env,
@@ -302,13 +278,71 @@ def units_show(
                 **unit,
                 "occupancy": history,
                 "bills": bills,
-                "owed": decimal_str(owed),
-                "overdue": decimal_str(overdue),
-                "credit": decimal_str(credit),
+                "owed": decimal_str(account.owed),
+                "overdue": decimal_str(account.overdue),
+                "credit": decimal_str(account.credit),
             },
         )
         return
-    u = detail.unit
+    _print_unit(env, detail.unit)
+    _print_history(env, history, fmt)
+    if bills:
+        _print_bills(env, bills, account, fmt)
+
+
+@dataclass
+class _Account:
+    """A unit's bills, what it owes (and of that what is past due) and its unallocated credit."""
+
+    bills: list[BillLine]
+    owed: int
+    overdue: int
+    credit: int
+
+
+def _account(conn: sqlite3.Connection, code: str, as_of: str | None) -> _Account:
+    unit_id = unit_id_of(conn, code)
+    bills = unit_bills(conn, unit_id)
+    day = parse_day(as_of).isoformat()
+    owed = sum(b.outstanding_fen for b in bills)
+    overdue = sum(b.outstanding_fen for b in bills if b.due_on < day)
+    return _Account(bills, owed, overdue, credit_of(conn, unit_id))
+
+
+def _occupancy_json(h: roster.Occupancy, *, mask: bool) -> dict[str, object]:
+    return {
+        "role": h.role,
+        "name": h.name,
+        "kind": h.kind,
+        "phones": cells.mask_phones(h.phones) if mask else h.phones,
+        "from": h.start_on,
+        "to": h.end_on,
+        "pays": h.pays,
+        "source": h.source,
+    }
+
+
+def _bill_json(b: BillLine) -> dict[str, object]:
+    return {
+        "id": b.id,
+        "period": b.period,
+        "item": b.item,
+        "item_name": b.item_name,
+        "covers_from": b.covers_from,
+        "covers_to": b.covers_to,
+        "due_on": b.due_on,
+        "amount": decimal_str(b.amount_fen),
+        "adjusted": decimal_str(b.adjusted_fen),
+        "paid": decimal_str(b.paid_fen),
+        "outstanding": decimal_str(b.outstanding_fen),
+        "settled_on": b.settled_on,
+        "party": b.party,
+        "basis": b.basis,
+        "opening": b.opening,
+    }
+
+
+def _print_unit(env, u: roster.UnitView) -> None:
     lines = [
         f"[bold]{u.code}[/bold]  {roster.kind_label(u.kind)}"
         + (f"  楼栋 {u.building}" if u.building else "")
@@ -324,6 +358,9 @@ def units_show(
         lines.append(f"备注 {u.notes}")
     for line in lines:
         env.out.print(line, highlight=False)
+
+
+def _print_history(env, history: list[dict[str, object]], fmt: Format) -> None:
     rows = [
         {
             **h,
@@ -348,35 +385,34 @@ def units_show(
         fmt,
         title="业主/租户记录",
     )
-    if bills:
-        shown = bills[-24:]
-        for b in shown:
-            b["covers"] = f"{b['covers_from']}～{b['covers_to']}"
-            b["state"] = (
-                "已结清" if b["settled_on"] else ("未缴" if b["paid"] == "0.00" else "部分缴")
-            )
-        emit(
-            env,
-            shown,
-            (
-                Col("id", "账单号", "right"),
-                Col("item_name", "收费项目"),
-                Col("covers", "计费期间"),
-                Col("amount", "金额", "right"),
-                Col("adjusted", "调整", "right"),
-                Col("paid", "已缴", "right"),
-                Col("outstanding", "未缴", "right"),
-                Col("due_on", "缴费期限"),
-                Col("party", "缴费人"),
-                Col("state", "状态"),
-            ),
-            fmt,
-            title=f"账单（最近 {len(shown)} 条，共 {len(bills)} 条）"
-            if len(bills) > 24
-            else "账单",
-        )
-        env.out.print(
-            f"未缴合计 {format_money(owed)}（已到期 {format_money(overdue)}）"
-            + (f"  预存 {format_money(credit)}" if credit else ""),
-            highlight=False,
-        )
+
+
+def _print_bills(env, bills: list[dict[str, object]], account: _Account, fmt: Format) -> None:
+    shown = bills[-24:]
+    for b in shown:
+        b["covers"] = f"{b['covers_from']}～{b['covers_to']}"
+        b["state"] = "已结清" if b["settled_on"] else ("未缴" if b["paid"] == "0.00" else "部分缴")
+    emit(
+        env,
+        shown,
+        (
+            Col("id", "账单号", "right"),
+            Col("item_name", "收费项目"),
+            Col("covers", "计费期间"),
+            Col("amount", "金额", "right"),
+            Col("adjusted", "调整", "right"),
+            Col("paid", "已缴", "right"),
+            Col("outstanding", "未缴", "right"),
+            Col("due_on", "缴费期限"),
+            Col("party", "缴费人"),
+            Col("state", "状态"),
+        ),
+        fmt,
+        title=f"账单（最近 {len(shown)} 条，共 {len(bills)} 条）" if len(bills) > 24 else "账单",
+    )
+    credit = account.credit
+    env.out.print(
+        f"未缴合计 {format_money(account.owed)}（已到期 {format_money(account.overdue)}）"
+        + (f"  预存 {format_money(credit)}" if credit else ""),
+        highlight=False,
+    )

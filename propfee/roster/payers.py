@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+import propfee.roster.store as store
 from propfee.core import periods
 
 
@@ -50,10 +51,11 @@ def payer(start: date | None, holdings, day: date) -> int | None:
     return None
 
 
-def payer_of(conn: sqlite3.Connection, unit_id: int, day: date, settings) -> int | None:
-    """The party responsible for a unit on a day, without writing anything: None when it is
-    the developer and the developer has no party row yet."""
-    delivered = conn.execute("SELECT delivered_on FROM unit WHERE id = ?", (unit_id,)).fetchone()[0]
+def _start_and_holdings(
+    conn: sqlite3.Connection, unit_id: int, settings
+) -> tuple[date | None, list[Holding]]:
+    """The day a unit's owner starts paying, and who held it when."""
+    delivered = store.delivered_on(conn, unit_id)
     start = date.fromisoformat(delivered) if delivered else None
     if start is not None and settings.billing.owner_pays_from == "next_month":
         start = periods.add_months(periods.month_start(start), 1)
@@ -65,16 +67,17 @@ def payer_of(conn: sqlite3.Connection, unit_id: int, day: date, settings) -> int
             date.fromisoformat(b) if b else None,
             bool(pays),
         )
-        for role, pid, a, b, pays in conn.execute(
-            "SELECT role, party_id, start_on, end_on, pays FROM occupancy WHERE unit_id = ? "
-            "ORDER BY id",
-            (unit_id,),
-        )
+        for role, pid, a, b, pays in store.unit_occupancies(conn, unit_id)
     ]
-    party = payer(start, holdings, day)
+    return start, holdings
+
+
+def payer_of(conn: sqlite3.Connection, unit_id: int, day: date, settings) -> int | None:
+    """The party responsible for a unit on a day, without writing anything: None when it is
+    the developer and the developer has no party row yet."""
+    party = payer(*_start_and_holdings(conn, unit_id, settings), day)
     if party is None:
-        row = conn.execute("SELECT id FROM party WHERE is_developer = 1").fetchone()
-        return row[0] if row else None
+        return store.developer_id(conn)
     return party
 
 
@@ -82,44 +85,19 @@ def responsible_party(
     conn: sqlite3.Connection, unit_id: int, day: date, settings, stamp: str
 ) -> int:
     """The party responsible for a unit on a day (the developer when nobody else is)."""
-    delivered = conn.execute("SELECT delivered_on FROM unit WHERE id = ?", (unit_id,)).fetchone()[0]
-    start = date.fromisoformat(delivered) if delivered else None
-    if start is not None and settings.billing.owner_pays_from == "next_month":
-        start = periods.add_months(periods.month_start(start), 1)
-    holdings = [
-        Holding(
-            role,
-            pid,
-            date.fromisoformat(a) if a else None,
-            date.fromisoformat(b) if b else None,
-            bool(pays),
-        )
-        for role, pid, a, b, pays in conn.execute(
-            "SELECT role, party_id, start_on, end_on, pays FROM occupancy WHERE unit_id = ? "
-            "ORDER BY id",
-            (unit_id,),
-        )
-    ]
-    party = payer(start, holdings, day)
+    party = payer(*_start_and_holdings(conn, unit_id, settings), day)
     return developer_party(conn, settings, stamp) if party is None else party
 
 
 def developer_party(conn: sqlite3.Connection, settings, stamp: str) -> int:
     """The developer (开发建设单位), who pays for unsold and undelivered units."""
-    row = conn.execute("SELECT id, name FROM party WHERE is_developer = 1").fetchone()
+    row = store.developer(conn)
     name = settings.estate.developer
     if row is not None:
         if row[1] != name:
-            conn.execute(
-                "UPDATE party SET name = ?, updated_at = ? WHERE id = ?", (name, stamp, row[0])
-            )
+            store.rename_party(conn, row[0], name, stamp)
         return row[0]
-    cursor = conn.execute(
-        "INSERT INTO party (kind, name, is_developer, created_at, updated_at) "
-        "VALUES ('company', ?, 1, ?, ?)",
-        (name, stamp, stamp),
-    )
-    return cursor.lastrowid
+    return store.insert_developer(conn, name, stamp)
 
 
 class Payers:
@@ -143,12 +121,10 @@ class Payers:
         if self._units is None:
             settings = self.settings
             next_month = settings.billing.owner_pays_from == "next_month"
-            fast = self.conn.cursor()
-            fast.row_factory = None
             self._units = []
             starts: dict[str | None, date | None] = {None: None}
-            for uid, code, building, kind, area, delivered, vacant in fast.execute(
-                "SELECT id, code, building, kind, area_x100, delivered_on, vacant FROM unit"
+            for uid, code, building, kind, area, delivered, vacant in store.units_for_billing(
+                self.conn
             ):
                 start = starts.get(delivered, False)
                 if start is False:
@@ -165,12 +141,7 @@ class Payers:
         everything billed never does)."""
         if self._holdings is None:
             self._holdings = defaultdict(list)
-            fast = self.conn.cursor()
-            fast.row_factory = None
-            for uid, role, pid, start, end, pays in fast.execute(
-                "SELECT unit_id, role, party_id, start_on, end_on, pays FROM occupancy "
-                "WHERE end_on IS NULL OR start_on IS NULL OR end_on > start_on ORDER BY id"
-            ):
+            for uid, role, pid, start, end, pays in store.live_occupancies(self.conn):
                 self._holdings[uid].append(
                     Holding(
                         role,

@@ -1,0 +1,1049 @@
+"""Reading a roster file other systems export: which header names which field (and a
+``--map`` file for unusual ones), the sheets and rows of a file, and each cell converted and
+validated into a ``RosterRow``. No database: ``read_roster`` returns the rows, or hands them in
+batches to a sink, or raises RowErrors listing every bad row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors
+from propfee.core.money import parse_area
+from propfee.files import cells
+from propfee.files.headers import (
+    HeaderMatch,
+    alias_index,
+    ambiguous_columns,
+    find_header,
+    norm_header,
+)
+from propfee.files.tabular import Sheet, lost_digits, read_sheets
+from propfee.roster.units import KIND_ALIASES, KINDS, NEEDS_AREA, kind_label
+
+Progress = Callable[[int, int], None]
+
+# ---------------------------------------------------------------- vocabulary
+
+#: fields of a roster row -> header aliases, most specific first
+FIELDS: dict[str, tuple[str, ...]] = {
+    "code": (
+        "房屋编号",
+        "房屋编码",
+        "房产编号",
+        "房产编码",
+        "房屋代码",
+        "资源编号",
+        "资源编码",
+        "房号",
+        "房间号",
+        "户号",
+        "房屋号",
+        "unit code",
+        "unit id",
+        "unit no",
+        "unit number",
+        "unit",
+        "code",
+    ),
+    "building": (
+        "楼栋",
+        "楼号",
+        "楼栋号",
+        "栋号",
+        "楼栋名称",
+        "楼栋编号",
+        "楼宇",
+        "楼宇名称",
+        "楼座",
+        "幢号",
+        "栋",
+        "幢",
+        "building",
+        "building no",
+        "building number",
+        "bldg",
+        "block",
+        "tower",
+    ),
+    "entrance": ("单元", "单元号", "单元名称", "entrance", "stairwell"),
+    "room": ("房间", "室号", "门牌号", "室", "房间编号", "room", "room no", "room number"),
+    "floor": ("楼层", "所在楼层", "层", "floor", "storey"),
+    "area": (
+        "计费面积",
+        "收费面积",
+        "建筑面积",
+        "产权面积",
+        "面积",
+        "房屋面积",
+        "建面",
+        "billing area",
+        "gross area",
+        "floor area",
+        "area",
+    ),
+    "area_basis": ("面积依据", "计费面积依据", "area basis"),
+    "inner_area": ("套内面积", "套内建筑面积", "室内面积", "使用面积", "inner area", "net area"),
+    "kind": (
+        "房屋类型",
+        "房产类型",
+        "物业类型",
+        "房屋性质",
+        "房屋用途",
+        "房屋类别",
+        "资源类型",
+        "用途",
+        "类型",
+        "类别",
+        "unit type",
+        "property type",
+        "kind",
+        "type",
+    ),
+    "owner": (
+        "业主",
+        "业主姓名",
+        "业主名称",
+        "产权人",
+        "产权人姓名",
+        "业主单位",
+        "客户名称",
+        "客户姓名",
+        "户主",
+        "户主姓名",
+        "住户姓名",
+        "姓名",
+        "名称",
+        "owner",
+        "owner name",
+        "name",
+    ),
+    "owner_kind": ("业主类型", "客户类型", "客户性质", "业主性质", "owner type"),
+    "phone": (
+        "手机号",
+        "手机号码",
+        "手机",
+        "联系电话",
+        "电话",
+        "电话号码",
+        "联系方式",
+        "业主电话",
+        "业主手机",
+        "业主手机号",
+        "业主联系电话",
+        "联系手机",
+        "移动电话",
+        "备用电话",
+        "固定电话",
+        "办公电话",
+        "phone",
+        "phone number",
+        "phone no",
+        "mobile",
+        "mobile number",
+        "mobile phone",
+        "cell phone",
+        "tel",
+        "tel no",
+        "telephone",
+        "contact number",
+    ),
+    "id_number": (
+        "身份证号",
+        "身份证",
+        "身份证号码",
+        "证件号码",
+        "证件号",
+        "证件编号",
+        "业主身份证号",
+        "id number",
+        "id no",
+        "id card",
+    ),
+    "birthday": ("出生日期", "生日", "birthday", "date of birth"),
+    "delivered_on": (
+        "交付日期",
+        "收房日期",
+        "计费开始日期",
+        "开始计费日期",
+        "起始计费日期",
+        "计费起始日期",
+        "计费日期",
+        "交房日期",
+        "入伙日期",
+        "接房日期",
+        "收楼日期",
+        "delivery date",
+        "delivered on",
+        "billing start",
+    ),
+    "changed_on": ("过户日期", "变更日期", "产权变更日期", "transfer date"),
+    "tenant": ("租户", "租户姓名", "租户名称", "承租人", "承租方", "租客", "tenant", "tenant name"),
+    "tenant_phone": (
+        "租户电话",
+        "租户手机",
+        "租户手机号",
+        "租户联系电话",
+        "承租人电话",
+        "租客电话",
+        "tenant phone",
+    ),
+    "tenant_id_number": ("租户身份证号", "租户证件号码", "承租人身份证号", "tenant id number"),
+    "tenant_from": ("起租日期", "租赁开始日期", "租赁起始日期", "租期开始", "lease start"),
+    "payer": ("缴费方", "缴费人", "付款方", "付费方", "缴费主体", "费用承担方", "payer"),
+    "notes": ("备注", "备注信息", "notes", "note", "remark", "remarks"),
+    "vacant": (
+        "入住状态",
+        "是否空置",
+        "空置",
+        "居住状态",
+        "使用状态",
+        "房屋状态",
+        "vacant",
+        "occupancy",
+    ),
+    "ignore": ("序号", "说明", "填表说明", "no", "seq"),
+}
+FIELD_LABELS = {
+    "code": "房号",
+    "building": "楼栋",
+    "entrance": "单元",
+    "room": "房间",
+    "floor": "楼层",
+    "area": "建筑面积",
+    "area_basis": "面积依据",
+    "inner_area": "套内面积",
+    "kind": "房屋类型",
+    "owner": "业主",
+    "owner_kind": "业主类型",
+    "phone": "手机号",
+    "id_number": "身份证号",
+    "birthday": "出生日期",
+    "delivered_on": "交付日期",
+    "changed_on": "过户日期",
+    "tenant": "租户",
+    "tenant_phone": "租户电话",
+    "tenant_id_number": "租户身份证号",
+    "tenant_from": "起租日期",
+    "payer": "缴费方",
+    "notes": "备注",
+    "vacant": "入住状态",
+}
+_ALIASES = alias_index(FIELDS)
+_ROOMISH_CODE_HEADERS = {norm_header(h) for h in ("房号", "房间号", "户号", "房屋号")}
+_MULTI = frozenset({"phone", "tenant_phone"})
+_NO_OWNER = frozenset(
+    ("未售", "待售", "未出售", "开发商", "开发商持有", "无", "空", "-", "—", "/", "－")
+)
+_COMPANY_WORDS = re.compile(
+    r"公司|有限|集团|企业|银行|支行|分行|商行|超市|商店|店$|中心$|工作室|事务所|医院|诊所|药房|学校|"
+    r"幼儿园|酒店|宾馆|会所|协会|委员会|政府|局$|厂$|合作社|经营部|门市部|co\.|ltd|inc\.?$|llc",
+    re.IGNORECASE,
+)
+_FOOTER = re.compile(
+    r"^(合计|总计|小计|共计|共\s*\d|总户数|户数[:：]|经办|负责人|复核|审批|审核|制表|打印|填表|"
+    r"注[:：]|注意|说明|备注[:：]|第\s*\d+\s*页|page\s*\d)",
+    re.IGNORECASE,
+)
+_PAYER_OWNER = {norm_header(w) for w in ("业主", "owner", "产权人", "业主方", "房东", "业主本人")}
+_PAYER_TENANT = {
+    norm_header(w) for w in ("租户", "tenant", "承租人", "承租方", "租赁方", "租客", "使用人")
+}
+_OWNER_KIND = {
+    **{norm_header(w): "person" for w in ("个人", "自然人", "person", "individual", "私人")},
+    **{
+        norm_header(w): "company"
+        for w in ("企业", "公司", "单位", "法人", "机构", "company", "organisation")
+    },
+}
+
+
+# ---------------------------------------------------------------- parsed rows
+
+
+class PartyIn(NamedTuple):
+    name: str
+    kind: str
+    phones: str  # "/"-joined, primary first; or the masked text as written
+    id_number: str
+    birthday: str | None
+    phones_masked: bool
+    id_masked: bool
+
+
+class RosterRow(NamedTuple):
+    sheet: str
+    row: int
+    code: str
+    building: str
+    entrance: str
+    room: str
+    floor: str
+    kind: str
+    area_x100: int | None
+    area_basis: str
+    inner_area_x100: int | None
+    delivered_on: str | None
+    notes: str
+    owner: PartyIn | None
+    tenant: PartyIn | None
+    tenant_pays: bool
+    tenant_from: str | None
+    changed_on: str | None
+    vacant: int | None = None  # 1 vacant (空置), 0 lived in, None not given
+
+
+@dataclass
+class Roster:
+    """A validated roster file: its rows (unless they were streamed to a sink), and for each
+    sheet which fields its columns give and under which headers."""
+
+    file: str
+    rows: list[RosterRow] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)
+    presence: dict[str, frozenset[str]] = field(default_factory=dict)  # sheet -> fields
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> field -> header
+    notices: list[str] = field(default_factory=list)
+    count: int = 0  # unit rows read
+    codes: set[str] = field(default_factory=set)
+    skipped_blank: int = 0
+    skipped_footer: int = 0
+
+    def label(self, sheet: str, field_: str) -> str:
+        """The column header (with its letter) a field came from, for messages."""
+        return self.labels.get(sheet, {}).get(field_) or FIELD_LABELS.get(field_, field_)
+
+
+
+# ---------------------------------------------------------------- the --map file
+
+
+@dataclass
+class ColumnMap:
+    columns: dict[str, str] = field(default_factory=dict)  # normalised header -> field
+    kinds: dict[str, str] = field(default_factory=dict)  # normalised value -> kind
+    sheet: str | None = None
+    header_row: int | None = None
+
+
+def load_map(path: Path | None) -> ColumnMap:
+    """Read a TOML map: ``[columns]`` header = field (or "ignore"), ``[kinds]`` value = kind,
+    optional ``sheet`` and ``header_row``."""
+    if path is None:
+        return ColumnMap()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise FileFormatError(f"map file {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"map file {path}: not valid TOML ({exc})") from None
+    unknown = set(data) - {"columns", "kinds", "sheet", "header_row"}
+    if unknown:
+        raise FileFormatError(
+            f"map file {path}: unknown key {sorted(unknown)[0]} (use columns, kinds, sheet, header_row)"
+        )
+    result = ColumnMap(sheet=data.get("sheet"), header_row=data.get("header_row"))
+    for header, target in (data.get("columns") or {}).items():
+        if target not in FIELDS:
+            known = ", ".join(f for f in FIELDS if f != "ignore")
+            raise FileFormatError(
+                f"map file {path}: column {header!r} maps to unknown field {target!r} "
+                f"(fields: {known}, or ignore)"
+            )
+        result.columns[norm_header(header)] = target
+    for value, kind in (data.get("kinds") or {}).items():
+        if kind not in KINDS:
+            raise FileFormatError(
+                f"map file {path}: kind {value!r} maps to {kind!r}; use one of {', '.join(KINDS)}"
+            )
+        result.kinds[norm_header(value)] = kind
+    return result
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_roster(
+    path: Path,
+    *,
+    column_map: ColumnMap | None = None,
+    sheet: str | None = None,
+    progress: Progress | None = None,
+    sink: Callable[[Roster, list[RosterRow]], None] | None = None,
+) -> Roster:
+    """Read and validate a roster file. Raises RowErrors listing every bad row.
+
+    With a ``sink``, good rows are handed to it in batches as they are read (and not kept in
+    ``Roster.rows``), so a writer can merge them while the rest of the file is still read."""
+    column_map = column_map or ColumnMap()
+    sheet = sheet or column_map.sheet
+    sheets = read_sheets(path)
+    notices = []
+    if sheet is not None:
+        chosen = [s for s in sheets if s.name == sheet]
+        if not chosen:
+            names = ", ".join(s.name for s in sheets)
+            raise FileFormatError(f"{path.name}: no sheet named {sheet!r} (sheets: {names})")
+        sheets = chosen
+    else:
+        notices = [
+            f"hidden sheet {s.name!r} skipped (name it with --sheet to read it)"
+            for s in sheets
+            if s.hidden
+        ]
+        sheets = [s for s in sheets if not s.hidden] or sheets
+    total = sum(s.nrows for s in sheets)
+    reader = _RosterReader(path.name, column_map, total, progress, sink)
+    reader.roster.notices.extend(notices)
+    for one in sheets:
+        reader.read_sheet(one, required=sheet is not None or len(sheets) == 1)
+    reader.flush()
+    if reader.errors:
+        raise RowErrors(reader.errors)
+    if not reader.roster.sheets:
+        names = ", ".join(s.name for s in sheets)
+        raise FileFormatError(
+            f"{path.name}: no roster header found in {names}; expected a header row naming the "
+            "unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the first 30 rows "
+            "(use --map to name unusual headers)"
+        )
+    reader.roster.codes = set(reader.seen)
+    if not reader.roster.count:
+        reader.roster.notices.append("no data rows below the header")
+    return reader.roster
+
+
+class _RosterReader:
+    def __init__(
+        self,
+        file: str,
+        column_map: ColumnMap,
+        total: int,
+        progress: Progress | None,
+        sink: Callable[[Roster, list[RosterRow]], None] | None,
+    ):
+        self.file = file
+        self.map = column_map
+        self.errors: list[RowError] = []
+        self.roster = Roster(file)
+        self.sink = sink
+        self.batch: list[RosterRow] = []
+        self.seen: dict[str, tuple[str, int]] = {}
+        self.total = total
+        self.done = 0
+        self.progress = progress
+        self.convert = _Converters(column_map.kinds)
+
+    # -- one sheet
+
+    def read_sheet(self, sheet: Sheet, *, required: bool) -> None:
+        rows = sheet.rows()
+        head: list[tuple[int, list]] = []
+        wanted = max(30, (self.map.header_row or 0) + 2)
+        for item in rows:
+            head.append(item)
+            if item[0] >= wanted:
+                break
+        match = find_header(
+            head,
+            _ALIASES,
+            self.map.columns,
+            first_column=sheet.first_column,
+            header_row=self.map.header_row,
+            multi=_MULTI,
+            is_identity=_has_identity,
+        )
+        if match is None:
+            if required:
+                raise FileFormatError(
+                    f"{self.file} [{sheet.name}]: no roster header found; expected a header row "
+                    "naming the unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the first "
+                    "30 rows (use --map to name unusual headers)"
+                )
+            self.roster.notices.append(f"sheet {sheet.name!r} skipped: no roster header")
+            self._tick(sheet.nrows)
+            return
+        errors = ambiguous_columns(match, self.file, sheet.name)
+        if errors:
+            self.errors.extend(errors)
+            return
+        self._resolve_code_column(match, head, sheet)
+        missing = self._missing_required(match)
+        if missing:
+            self.errors.append(RowError(self.file, sheet.name, match.row, "", "", missing))
+            return
+        self._take_sheet(sheet.name, match)
+        position = 0
+        for position, (number, cells_) in enumerate(head):  # noqa: B007
+            if number == match.row:
+                break
+        self._tick(position + 1)
+        plan = _Plan(match)
+        if "building" not in match.columns and "code" not in match.columns:
+            named = _sheet_building(sheet.name)
+            if named:  # a sheet called 1栋, 2号楼, A座: its building
+                plan.sheet_building = named
+                self.roster.notices.append(f"sheet {sheet.name!r}: building {named} from its name")
+        self._read_rows(sheet, plan, match, head[position + 1 :], rows)
+
+    def _take_sheet(self, name: str, match: HeaderMatch) -> None:
+        """Record a sheet's columns, with a note for each thing it lacks or does not use."""
+        self.roster.sheets.append(name)
+        self.roster.presence[name] = frozenset(match.columns)
+        self.roster.labels[name] = {f: c.label for f, c in match.columns.items()}
+        if "phone" not in match.columns:
+            self.roster.notices.append(
+                f"sheet {name!r} has no 手机号/联系电话 column: owners are read without phones"
+            )
+        if "kind" not in match.columns:
+            self.roster.notices.append(
+                f"sheet {name!r} has no 房屋类型 column: its units are read as 住宅 (residential)"
+            )
+        if match.ignored:
+            shown = [h if len(h) <= 16 else h[:15] + "…" for h in match.ignored]
+            self.roster.notices.append(f"sheet {name!r}: columns not used: {', '.join(shown)}")
+
+    def _resolve_code_column(self, match: HeaderMatch, head: list, sheet: Sheet) -> None:
+        """``楼号 | 单元 | 房号``: here 房号 is the room, not the whole code. Decide by the
+        values: plain room numbers under a building column (or in a sheet named after its
+        building, such as 1栋) are rooms; codes such as ``1-101`` that repeat from building to
+        building are local to their building."""
+        code = match.columns.get("code")
+        if code is None or "room" in match.columns:
+            return
+        if norm_header(code.header) not in _ROOMISH_CODE_HEADERS:
+            return
+        if "building" not in match.columns and not _sheet_building(sheet.name):
+            return
+        values = [
+            cells.number_text(row[code.index])
+            for number, row in head
+            if number > match.row and code.index < len(row) and row[code.index] not in ("", None)
+        ]
+        plain = [v for v in values if re.fullmatch(r"[A-Za-z]?\d{1,5}[A-Za-z]?", v)]
+        if values and len(plain) >= 0.8 * len(values):
+            match.columns["room"] = dataclasses.replace(code, field="room")
+            del match.columns["code"]
+            return
+        if "building" in match.columns:
+            match.local_code = _codes_repeat_across_buildings(
+                sheet, match.row, code.index, match.columns["building"].index
+            )
+
+    def _missing_required(self, match: HeaderMatch) -> str:
+        found = set(match.columns)
+        wanted = []
+        if "code" not in found and "room" not in found:
+            wanted.append("房号 (unit code) or 房间 (room)")
+        if "owner" not in found and not found & {
+            "phone",
+            "id_number",
+            "tenant",
+            "tenant_phone",
+            "changed_on",
+            "payer",
+            "notes",
+            "vacant",
+            "area",
+            "delivered_on",
+        }:
+            wanted.append("业主 (owner)")
+        if not wanted:
+            return ""
+        headers = ", ".join(c.header for c in match.columns.values())
+        return f"missing required column {' and '.join(wanted)}; the header row has: {headers}"
+
+    def _tick(self, rows: int) -> None:
+        self.done += rows
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total)
+
+    # -- the rows
+
+    def _read_rows(
+        self, sheet: Sheet, plan: _Plan, match: HeaderMatch, head_rest: list, rows
+    ) -> None:
+        identity = match.columns.get("code") or match.columns["room"]
+        identity_index, identity_header = identity.index, norm_header(identity.header)
+        mapped = plan.mapped
+        need, pad = plan.width, plan.width * [""]
+        skipped_blank = skipped_footer = ticks = 0
+        for number, row in itertools.chain(head_rest, rows):
+            ticks += 1
+            if ticks == 5000:
+                self._tick(ticks)
+                self.flush()
+                ticks = 0
+            if len(row) < need:
+                row.extend(pad[: need - len(row)])
+            row.append("")
+            first, lead = row[identity_index], row[0]
+            if (type(first) is not float and not (type(first) is str and first[:1].isdigit())) or (
+                type(lead) is str and lead and not lead[:1].isdigit()
+            ):
+                # not a plain data row at a glance: blank, a repeated header, a footer or title?
+                skip = _not_data(row, mapped, first, identity_header)
+                if skip == "blank":
+                    skipped_blank += 1
+                    continue
+                if skip == "footer":
+                    skipped_footer += 1
+                    continue
+                if skip == "header":
+                    continue
+            self._read_row(plan, sheet.name, number, row)
+        self.roster.skipped_blank += skipped_blank
+        self.roster.skipped_footer += skipped_footer
+        self._tick(ticks)
+
+    def _read_row(self, plan: _Plan, sheet: str, number: int, row: list) -> None:
+        """Convert and check one row: a RosterRow for the batch, or its errors."""
+        errors: list[RowError] = []
+
+        def bad(field_: str, value: object, message: str) -> None:
+            errors.append(
+                RowError(self.file, sheet, number, plan.label(field_), cells.text(value), message)
+            )
+
+        code, building, entrance, room = self._place(plan, row, bad)
+        floor = self.convert.floor(row[plan.floor])
+        kind, area, basis, inner = self._what(plan, row, bad)
+        dates = dict.fromkeys(_DATE_FIELDS)  # when
+        for field_, index in plan.dates:
+            raw = row[index]
+            try:
+                dates[field_] = self.convert.date(raw)
+            except InvalidValue as exc:
+                bad(field_, raw, str(exc))
+        owner, tenant, tenant_pays = self._who(plan, row, bad, dates["birthday"])
+        notes = cells.text(row[plan.notes])
+        raw = row[plan.vacant]
+        try:
+            vacant = self.convert.vacant(raw)
+        except InvalidValue as exc:
+            bad("vacant", raw, str(exc))
+            vacant = None
+        if code:
+            self._once(plan, sheet, number, code, bad)
+        if errors:
+            self.errors.extend(errors)
+            return
+        self.roster.count += 1
+        self.batch.append(
+            RosterRow(
+                sheet,
+                number,
+                code,
+                building,
+                entrance,
+                room,
+                floor,
+                kind,
+                area,
+                basis,
+                inner,
+                dates["delivered_on"],
+                notes,
+                owner,
+                tenant,
+                tenant_pays,
+                dates["tenant_from"],
+                dates["changed_on"],
+                vacant,
+            )
+        )
+
+    def _place(self, plan: _Plan, row: list, bad) -> tuple[str, str, str, str]:
+        """Where the unit is: its code, building, entrance and room."""
+        convert = self.convert
+        building = convert.building(row[plan.building]) or plan.sheet_building
+        entrance = convert.entrance(row[plan.entrance])
+        room = convert.room(row[plan.room])
+        code = cells.unit_code(row[plan.code])
+        if code and plan.local_code and building:
+            local = code  # 楼栋 1 | 房号 1-101: the code is local to its building
+            code = f"{building}-{local}"
+            _, entrance, room = _split_code(code)
+        if not code:
+            if room:
+                code = "-".join(p for p in (building, entrance, room) if p)
+            else:
+                bad(plan.identity, "", "no unit code or room number")
+        elif not building and not room:
+            building, entrance, room = _split_code(code)
+        return code, building, entrance, room
+
+    def _what(self, plan: _Plan, row: list, bad) -> tuple[str, int | None, str, int | None]:
+        """What the unit is: its kind, area, what the area is measured on, and inner area."""
+        convert = self.convert
+        raw = row[plan.kind]
+        try:
+            kind = convert.kind(raw)
+        except InvalidValue as exc:
+            bad("kind", raw, str(exc))
+            kind = "residential"
+        raw = row[plan.area]
+        try:
+            area = convert.area(raw)
+        except InvalidValue as exc:
+            bad("area", raw, str(exc))
+            area = None
+        else:
+            if area == 0:  # 0 means "no area" for a parking space, and is wrong for a home
+                area = None
+                if kind in NEEDS_AREA:
+                    bad("area", raw, "must be greater than zero")
+            elif area is None and kind in NEEDS_AREA and plan.has("area"):
+                bad("area", "", f"area is required for a {kind_label(kind)} unit")
+        basis = cells.text(row[plan.area_basis]) or plan.basis
+        raw = row[plan.inner_area]
+        try:
+            inner = convert.area(raw) or None
+        except InvalidValue as exc:
+            bad("inner_area", raw, str(exc))
+            inner = None
+        if area is not None and inner is not None and inner > area and basis == "建筑面积":
+            bad("inner_area", raw, "套内面积 is larger than 建筑面积")
+        return kind, area, basis, inner
+
+    def _who(
+        self, plan: _Plan, row: list, bad, birthday: str | None
+    ) -> tuple[PartyIn | None, PartyIn | None, bool]:
+        """Who: the owner, the tenant, and whether the tenant pays."""
+        owner = self._party(plan, row, "owner", bad, birthday)
+        tenant = self._party(plan, row, "tenant", bad, None) if plan.tenants else None
+        tenant_pays = False
+        raw = row[plan.payer]
+        if raw != "" and raw is not None:
+            payer = norm_header(cells.text(raw))
+            if payer in _PAYER_TENANT or (tenant and payer == norm_header(tenant.name)):
+                tenant_pays = True
+            elif payer not in _PAYER_OWNER and not (owner and payer == norm_header(owner.name)):
+                bad("payer", raw, "payer must be 业主 (owner) or 租户 (tenant)")
+            if tenant_pays and tenant is None:
+                bad("payer", raw, "the tenant pays, but no tenant is named")
+        return owner, tenant, tenant_pays
+
+    def _once(self, plan: _Plan, sheet: str, number: int, code: str, bad) -> None:
+        """One row per unit: a code seen before is a duplicate."""
+        first = self.seen.get(code)
+        if first is None:
+            self.seen[code] = (sheet, number)
+        else:
+            where = f"row {first[1]}" if first[0] == sheet else f"sheet {first[0]} row {first[1]}"
+            bad(plan.identity, code, f"duplicate unit code (first on {where})")
+
+    def flush(self) -> None:
+        """Hand the rows read so far to the sink (or keep them)."""
+        if self.sink is None:
+            self.roster.rows.extend(self.batch)
+        elif self.batch and not self.errors:
+            self.sink(self.roster, self.batch)
+        self.batch = []
+
+    def _party(
+        self, plan: _Plan, row: list, role: str, bad, birthday: str | None
+    ) -> PartyIn | None:
+        phone_field = "phone" if role == "owner" else "tenant_phone"
+        name = cells.text(row[getattr(plan, role)])
+        phone_cells = [c for i in plan.phone_columns(role) if (c := row[i]) != "" and c is not None]
+        if not name or name in _NO_OWNER:
+            if phone_cells:
+                bad(phone_field, phone_cells[0], f"a phone number but no {FIELD_LABELS[role]} name")
+            return None
+        phones: list[str] = []
+        masked = False
+        for value in phone_cells:
+            if type(value) is str:
+                if "*" in value or "＊" in value:
+                    masked = True
+                    phones.append(cells.text(value))
+                    continue
+                if lost_digits(value):
+                    bad(
+                        phone_field,
+                        value,
+                        "the number was saved in scientific notation and its "
+                        "digits are lost; format the column as text and export again",
+                    )
+                    continue
+            try:
+                found = cells.phones(value)
+            except InvalidValue as exc:
+                bad(phone_field, value, str(exc))
+                continue
+            if phones:
+                phones.extend(p for p in found if p not in phones)
+            else:
+                phones = found
+        id_field = "id_number" if role == "owner" else "tenant_id_number"
+        raw = row[getattr(plan, id_field)]
+        id_number = ""
+        try:
+            id_number = cells.id_number(raw)
+        except InvalidValue as exc:
+            bad(id_field, raw, str(exc))
+        id_masked = cells.is_masked(id_number)
+        kind = ""
+        if role == "owner":
+            raw = row[plan.owner_kind]
+            if raw != "" and raw is not None:
+                kind = _OWNER_KIND.get(norm_header(cells.text(raw)), "")
+                if not kind:
+                    bad("owner_kind", raw, "owner type must be 个人 (person) or 企业 (company)")
+        return PartyIn(
+            name,
+            kind or party_kind(name, id_number),
+            "/".join(phones),
+            id_number,
+            birthday,
+            masked,
+            id_masked,
+        )
+
+
+_DATE_FIELDS = ("delivered_on", "changed_on", "tenant_from", "birthday")
+
+
+class _Plan:
+    """Where each field sits in a row of one sheet. A row is padded to ``width`` cells and
+    gets one blank cell at its end; a field the sheet does not have points at that cell."""
+
+    def __init__(self, match: HeaderMatch):
+        self.columns = match.columns
+        self.extra = {f: [c.index for c in match.extra.get(f, [])] for f in _MULTI}
+        used = [c.index for c in match.columns.values()] + [
+            i for v in self.extra.values() for i in v
+        ]
+        self.width = max(used) + 1
+        for name in FIELDS:
+            column = match.columns.get(name)
+            setattr(self, name, column.index if column else -1)  # -1: the blank cell at the end
+        self.mapped = sorted(
+            {c.index for c in match.columns.values()} | {i for v in self.extra.values() for i in v}
+        )
+        self.identity = "code" if "code" in match.columns else "room"
+        area = match.columns.get("area")
+        self.basis = _basis_name(area.header) if area else ""
+        self.local_code = match.local_code
+        self.sheet_building = ""
+        self.dates = [(f, getattr(self, f)) for f in _DATE_FIELDS if f in match.columns]
+        self.tenants = any(f in match.columns for f in ("tenant", "tenant_phone"))
+
+    def has(self, field_: str) -> bool:
+        return field_ in self.columns
+
+    def label(self, field_: str) -> str:
+        column = self.columns.get(field_)
+        return column.label if column else FIELD_LABELS.get(field_, field_)
+
+    def phone_columns(self, role: str) -> list[int]:
+        field_ = "phone" if role == "owner" else "tenant_phone"
+        return [getattr(self, field_), *self.extra[field_]]
+
+
+class _Failed:
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _memo(convert):
+    """Convert each distinct cell value once: buildings, kinds, areas and dates repeat."""
+    cache: dict = {}
+
+    def cached(value):
+        try:
+            hit = cache[value]
+        except KeyError:
+            try:
+                hit = convert(value)
+            except InvalidValue as exc:
+                hit = _Failed(str(exc))
+            cache[value] = hit
+        except TypeError:  # an unhashable cell
+            return convert(value)
+        if type(hit) is _Failed:
+            raise InvalidValue(hit.message)
+        return hit
+
+    return cached
+
+
+class _Converters:
+    """The cell conversions of one import, memoised."""
+
+    def __init__(self, kinds: dict[str, str]):
+        self.building = _memo(cells.building_part)
+        self.entrance = _memo(cells.entrance_part)
+        self.room = _memo(cells.room_part)
+        self.floor = _memo(cells.number_text)
+        self.kind = _memo(lambda value: _kind_of(value, kinds))
+        self.area = _memo(_area_of)
+        self.date = _memo(_date_of)
+        self.vacant = _memo(_vacant_of)
+
+
+def _kind_of(value: object, kinds: dict[str, str]) -> str:
+    if value == "" or value is None:
+        return "residential"
+    normal = norm_header(cells.text(value))
+    kind = kinds.get(normal) or KIND_ALIASES.get(normal)
+    if kind is None:
+        raise InvalidValue(
+            f"unknown kind (use one of {', '.join(KINDS.values())}, or map it in --map [kinds])"
+        )
+    return kind
+
+
+def _area_of(value: object) -> int | None:
+    """Hundredths of ㎡; None for a blank cell, 0 for a zero (the caller decides)."""
+    if cells.is_blank(value):
+        return None
+    if value == 0 or (type(value) is str and re.fullmatch(r"\s*0+(\.0*)?\s*", value)):
+        return 0
+    try:
+        return parse_area(value, what="area")
+    except InvalidValue as exc:
+        raise InvalidValue(str(exc).removeprefix("area: ")) from None
+
+
+_VACANT = {
+    norm_header(w): 1 for w in ("空置", "是", "y", "yes", "vacant", "未入住", "空房", "闲置")
+}
+_LIVED_IN = {
+    norm_header(w): 0
+    for w in (
+        "已入住",
+        "入住",
+        "否",
+        "n",
+        "no",
+        "自住",
+        "出租",
+        "在住",
+        "居住",
+        "occupied",
+        "使用中",
+    )
+}
+
+
+def _vacant_of(value: object) -> int | None:
+    if value == "" or value is None:
+        return None
+    key = norm_header(cells.text(value))
+    state = _VACANT.get(key, _LIVED_IN.get(key))
+    if state is None:
+        raise InvalidValue("入住状态 must be 空置 (vacant) or 已入住 (lived in)")
+    return state
+
+
+def _date_of(value: object) -> str | None:
+    parsed = cells.parse_date(value)
+    if parsed is None:
+        return None
+    if not 1900 <= parsed.year <= 2100:
+        raise InvalidValue("date out of range")
+    return parsed.isoformat()
+
+
+def _not_data(row: list, mapped: list[int], first: object, identity_header: str) -> str:
+    """Why a row is not a unit: "blank", "header" (repeated per printed page), "footer"
+    (合计, 制表人：…, a page number) or a merged "footer"-like title; "" if it is a unit."""
+    if all(row[i] == "" or row[i] is None for i in mapped):
+        return "blank"
+    if type(first) is str and first and norm_header(first) == identity_header:
+        return "header"
+    filled = [c for c in row if c != "" and c is not None]
+    lead = filled[0]
+    if type(lead) is str and (
+        _FOOTER.match(lead.strip())
+        or (len(filled) == 1 and (":" in lead or "：" in lead))
+        or (len(filled) > 1 and filled.count(lead) == len(filled))  # a merged title
+    ):
+        return "footer"
+    return ""
+
+
+def _sheet_building(name: str) -> str:
+    """The building a sheet's name gives (1栋 -> 1, A座 -> A), or ""."""
+    named = cells.building_part(name)
+    return named if named != name.strip() else ""
+
+
+def _codes_repeat_across_buildings(sheet: Sheet, header_row: int, code: int, building: int) -> bool:
+    """True when the codes repeat but building + code does not: the codes are local to their
+    building (楼栋 1号楼 | 房号 1-101 means unit 1-1-101)."""
+    codes: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    repeats = False
+    for number, row in sheet.rows():
+        if number <= header_row or code >= len(row) or building >= len(row):
+            continue
+        value = cells.unit_code(row[code])
+        if not value:
+            continue
+        place = cells.building_part(row[building])
+        if value in codes:
+            repeats = True
+            if (place, value) in pairs:
+                return False  # repeats within a building too: plain duplicates, reported as such
+        codes.add(value)
+        pairs.add((place, value))
+    return repeats
+
+
+def _has_identity(fields: set[str]) -> bool:
+    return "code" in fields or "room" in fields
+
+
+def _basis_name(header: str) -> str:
+    normal = norm_header(header)
+    for basis in ("建筑面积", "套内面积", "计费面积", "收费面积", "产权面积", "使用面积"):
+        if normal.startswith(norm_header(basis)):
+            return basis
+    return "建筑面积" if normal in ("面积", "area", "建面", "房屋面积") else header
+
+
+_CN_CODE = re.compile(
+    r"^(?P<b>[0-9A-Za-z一二三四五六七八九十]+)\s*(?:#楼|#|号楼|栋|幢|座)\s*"
+    r"(?:(?P<e>[0-9A-Za-z一二三四五六七八九十]+)\s*单元)?\s*(?P<r>[0-9A-Za-z]+)\s*(?:室|号)?$"
+)
+
+
+def _split_code(code: str) -> tuple[str, str, str]:
+    """Building, entrance and room from a code: ``1-1-1001``, ``A座-1201``, ``1栋1单元1001``."""
+    parts = code.split("-")
+    if len(parts) == 3:
+        return (
+            cells.building_part(parts[0]),
+            cells.entrance_part(parts[1]),
+            cells.room_part(parts[2]),
+        )
+    if len(parts) == 2:
+        return cells.building_part(parts[0]), "", cells.room_part(parts[1])
+    match = _CN_CODE.match(code)
+    if match:
+        return (
+            cells.building_part(match["b"] + "栋"),
+            cells.entrance_part(match["e"] + "单元") if match["e"] else "",
+            match["r"],
+        )
+    return "", "", ""
+
+
+def party_kind(name: str, id_number: str = "") -> str:
+    """A company when the ID is a credit code or the name reads like one (有限公司, 超市 …)."""
+    if len(id_number) == 18 and not id_number[:17].isdigit():
+        return "company"
+    return "company" if _COMPANY_WORDS.search(name) else "person"
+

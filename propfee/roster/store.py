@@ -1,0 +1,266 @@
+"""The roster's SQL: reads and writes units, parties and occupancies (who held a unit when),
+and the developer's party; asks the bills only whether days are billed already."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+
+
+def _plain(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor yielding plain tuples, whatever the connection's row factory: the fastest way
+    to read every unit of a 100k-unit estate."""
+    fast = conn.cursor()
+    fast.row_factory = None
+    return fast
+
+
+# ---------------------------------------------------------------- units
+
+
+def has_units(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM unit LIMIT 1").fetchone() is not None
+
+
+def code_exists(conn: sqlite3.Connection, code: str) -> bool:
+    return conn.execute("SELECT 1 FROM unit WHERE code = ?", (code,)).fetchone() is not None
+
+
+def codes_ignoring_case(conn: sqlite3.Connection, code: str) -> list[str]:
+    """Up to two codes equal to ``code`` when letter case is ignored."""
+    rows = conn.execute(
+        "SELECT code FROM unit WHERE code = ? COLLATE NOCASE LIMIT 2", (code,)
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def codes_containing(conn: sqlite3.Connection, text: str) -> list[str]:
+    """Up to three codes that contain ``text``, for a "did you mean" hint."""
+    rows = conn.execute(
+        "SELECT code FROM unit WHERE code LIKE ? ORDER BY code LIMIT 3", (f"%{text}%",)
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def delivered_on(conn: sqlite3.Connection, unit_id: int) -> str | None:
+    return conn.execute("SELECT delivered_on FROM unit WHERE id = ?", (unit_id,)).fetchone()[0]
+
+
+def units_for_billing(conn: sqlite3.Connection) -> Iterator[tuple]:
+    """(id, code, building, kind, area_x100, delivered_on, vacant) of every unit."""
+    return _plain(conn).execute(
+        "SELECT id, code, building, kind, area_x100, delivered_on, vacant FROM unit"
+    )
+
+
+# ---------------------------------------------------------------- the current roster
+
+_ROSTER_SQL = """
+SELECT u.code, u.building, u.entrance, u.room, u.floor, u.kind, u.area_x100, u.area_basis,
+       u.inner_area_x100, u.delivered_on, u.notes,
+       coalesce(po.name, ''), coalesce(po.kind, ''), coalesce(po.phones, ''),
+       coalesce(po.id_number, ''), po.birthday,
+       coalesce(pt.name, ''), coalesce(pt.phones, ''),
+       CASE WHEN t.pays = 1 THEN 'tenant' WHEN o.id IS NULL THEN 'developer' ELSE 'owner' END,
+       u.vacant
+FROM unit u
+LEFT JOIN occupancy o ON o.unit_id = u.id AND o.role = 'owner' AND o.end_on IS NULL
+LEFT JOIN party po ON po.id = o.party_id
+LEFT JOIN occupancy t ON t.unit_id = u.id AND t.role = 'tenant' AND t.end_on IS NULL
+LEFT JOIN party pt ON pt.id = t.party_id
+"""
+
+
+def roster_rows(
+    conn: sqlite3.Connection,
+    *,
+    building: str | None = None,
+    kind: str | None = None,
+    owner_contains: str | None = None,
+) -> sqlite3.Cursor:
+    """Units with their current owner, tenant and payer (the columns of ``UnitView``), in no
+    particular order; only those in a building, of a kind, or whose owner's name contains a
+    text when given."""
+    where, params = [], []
+    if building is not None:
+        where.append("u.building = ?")
+        params.append(building)
+    if kind is not None:
+        where.append("u.kind = ?")
+        params.append(kind)
+    if owner_contains is not None:
+        where.append("po.name LIKE ?")
+        params.append(f"%{owner_contains}%")
+    sql = _ROSTER_SQL + (" WHERE " + " AND ".join(where) if where else "")
+    return conn.execute(sql, params)
+
+
+def roster_row(conn: sqlite3.Connection, code: str) -> tuple | None:
+    """One unit with its current owner, tenant and payer, by its exact code."""
+    return conn.execute(_ROSTER_SQL + " WHERE u.code = ?", (code,)).fetchone()
+
+
+def occupancy_history(conn: sqlite3.Connection, code: str) -> sqlite3.Cursor:
+    """(role, name, kind, phones, id_number, start_on, end_on, pays, source) of everyone who
+    held a unit, by role and then in order of time."""
+    return conn.execute(
+        "SELECT o.role, p.name, p.kind, p.phones, p.id_number, o.start_on, o.end_on, o.pays, "
+        "o.source FROM occupancy o JOIN party p ON p.id = o.party_id "
+        "JOIN unit u ON u.id = o.unit_id WHERE u.code = ? "
+        "ORDER BY o.role, coalesce(o.start_on, ''), o.id",
+        (code,),
+    )
+
+
+# ---------------------------------------------------------------- who held a unit when
+
+
+def unit_occupancies(conn: sqlite3.Connection, unit_id: int) -> sqlite3.Cursor:
+    """(role, party_id, start_on, end_on, pays) of a unit's occupancies, oldest first."""
+    return conn.execute(
+        "SELECT role, party_id, start_on, end_on, pays FROM occupancy WHERE unit_id = ? "
+        "ORDER BY id",
+        (unit_id,),
+    )
+
+
+def live_occupancies(conn: sqlite3.Connection) -> Iterator[tuple]:
+    """(unit_id, role, party_id, start_on, end_on, pays) of every occupancy that lasts at
+    least a day, oldest first."""
+    return _plain(conn).execute(
+        "SELECT unit_id, role, party_id, start_on, end_on, pays FROM occupancy "
+        "WHERE end_on IS NULL OR start_on IS NULL OR end_on > start_on ORDER BY id"
+    )
+
+
+def developer(conn: sqlite3.Connection) -> tuple | None:
+    """(id, name) of the developer's party, or None before it is made."""
+    return conn.execute("SELECT id, name FROM party WHERE is_developer = 1").fetchone()
+
+
+def developer_id(conn: sqlite3.Connection) -> int | None:
+    row = conn.execute("SELECT id FROM party WHERE is_developer = 1").fetchone()
+    return row[0] if row else None
+
+
+def rename_party(conn: sqlite3.Connection, party_id: int, name: str, stamp: str) -> None:
+    conn.execute("UPDATE party SET name = ?, updated_at = ? WHERE id = ?", (name, stamp, party_id))
+
+
+def insert_developer(conn: sqlite3.Connection, name: str, stamp: str) -> int:
+    cursor = conn.execute(
+        "INSERT INTO party (kind, name, is_developer, created_at, updated_at) "
+        "VALUES ('company', ?, 1, ?, ?)",
+        (name, stamp, stamp),
+    )
+    return cursor.lastrowid
+
+
+# ---------------------------------------------------------------- a roster merge: reads
+
+
+def units_on_record(conn: sqlite3.Connection) -> Iterator[tuple]:
+    """(id, code, vacant, building, entrance, room, floor, kind, area_x100, area_basis,
+    inner_area_x100, delivered_on, notes) of every unit, as plain tuples."""
+    return _plain(conn).execute(
+        "SELECT id, code, vacant, building, entrance, room, floor, kind, area_x100, "
+        "area_basis, inner_area_x100, delivered_on, notes FROM unit"
+    )
+
+
+def current_holders(conn: sqlite3.Connection) -> Iterator[tuple]:
+    """(unit_id, role, occupancy id, party_id, start_on, pays, name, kind, phones, id_number,
+    birthday) of every occupancy not ended, as plain tuples."""
+    return _plain(conn).execute(
+        "SELECT o.unit_id, o.role, o.id, o.party_id, o.start_on, o.pays, p.name, p.kind, "
+        "p.phones, p.id_number, p.birthday FROM occupancy o "
+        "JOIN party p ON p.id = o.party_id WHERE o.end_on IS NULL"
+    )
+
+
+def next_unit_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) + 1 FROM unit").fetchone()[0]
+
+
+def next_party_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) + 1 FROM party").fetchone()[0]
+
+
+def people(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """(id, name, phones, id_number) of every party but the developer, oldest first."""
+    return conn.execute(
+        "SELECT id, name, phones, id_number FROM party WHERE is_developer = 0 ORDER BY id"
+    )
+
+
+def billed_from(conn: sqlite3.Connection, unit_id: int, day: str) -> bool:
+    """Whether a unit has a bill (not an opening balance) covering ``day`` or later."""
+    return (
+        conn.execute(
+            "SELECT 1 FROM bill WHERE unit_id = ? AND covers_to >= ? AND opening = 0 LIMIT 1",
+            (unit_id, day),
+        ).fetchone()
+        is not None
+    )
+
+
+# ---------------------------------------------------------------- a roster merge: writes
+
+
+def insert_units(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """(id, code, vacant, building, entrance, room, floor, kind, area_x100, area_basis,
+    inner_area_x100, delivered_on, notes, created_at, updated_at); a None vacant is 0."""
+    conn.executemany(
+        "INSERT INTO unit (id, code, vacant, building, entrance, room, floor, kind, area_x100, "
+        "area_basis, inner_area_x100, delivered_on, notes, created_at, updated_at) "
+        "VALUES (?, ?, coalesce(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def update_units(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """(vacant, building, entrance, room, floor, kind, area_x100, area_basis, inner_area_x100,
+    delivered_on, notes, updated_at, id); a None vacant keeps the one on record."""
+    conn.executemany(
+        "UPDATE unit SET vacant = coalesce(?, vacant), building = ?, entrance = ?, room = ?, "
+        "floor = ?, kind = ?, "
+        "area_x100 = ?, area_basis = ?, inner_area_x100 = ?, delivered_on = ?, notes = ?, "
+        "updated_at = ? WHERE id = ?",
+        rows,
+    )
+
+
+def insert_parties(conn: sqlite3.Connection, rows: Iterable) -> None:
+    """(id, kind, name, phones, id_number, birthday, created_at, updated_at)."""
+    conn.executemany(
+        "INSERT INTO party (id, kind, name, phones, id_number, birthday, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def end_occupancies(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """(end_on, id)."""
+    conn.executemany("UPDATE occupancy SET end_on = ? WHERE id = ?", rows)
+
+
+def insert_occupancies(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """(unit_id, party_id, role, start_on, end_on, pays, source, created_at)."""
+    conn.executemany(
+        "INSERT INTO occupancy (unit_id, party_id, role, start_on, end_on, pays, source, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def update_party_details(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """(kind, id_number, birthday, updated_at, id)."""
+    conn.executemany(
+        "UPDATE party SET kind = ?, id_number = ?, birthday = ?, updated_at = ? WHERE id = ?",
+        rows,
+    )
+
+
+def update_party_phones(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """(phones, updated_at, id)."""
+    conn.executemany("UPDATE party SET phones = ?, updated_at = ? WHERE id = ?", rows)
