@@ -468,6 +468,24 @@ class Report:
     def visit_rate(self) -> float | None:
         return self.visited / self.resolved if self.resolved else None
 
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "from": self.first,
+            "to": self.last,
+            "cases": self.cases,
+            "by_category": self.by_category,
+            "by_channel": self.by_channel,
+            "resolved": self.resolved,
+            "on_time": self.on_time,
+            "on_time_rate": self.on_time_rate,
+            "mean_hours_to_resolve": self.mean_hours,
+            "median_hours_to_resolve": self.median_hours,
+            "visited": self.visited,
+            "visit_rate": self.visit_rate,
+            "mean_score": self.mean_score,
+            "overdue_now": self.overdue_now,
+        }
+
 
 def report(
     conn: sqlite3.Connection,
