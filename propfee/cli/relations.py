@@ -90,86 +90,89 @@ def owners_show(
     mask = not no_mask
     profiles = [profile.profile(conn, pid, as_of=day, settings=env.settings) for pid in found]
     if fmt is Format.json:
-        write_json(
-            [
-                {
-                    "name": p.name,
-                    "kind": p.kind,
-                    "phones": cells.mask_phones(p.phones) if mask else p.phones,
-                    "id_number": cells.mask_id(p.id_number) if mask else p.id_number,
-                    "units": [
-                        {
-                            "unit": h.unit,
-                            "role": h.role,
-                            "from": h.start,
-                            "to": h.end,
-                            "pays": h.pays,
-                            "owed": decimal_str(h.owed_fen),
-                            "credit": decimal_str(h.credit_fen),
-                        }
-                        for h in p.holdings
-                    ],
-                    "owed": decimal_str(p.owed_fen),
-                    "credit": decimal_str(p.credit_fen),
-                    "history": p.history,
-                    "late_periods": p.late_periods,
-                    "tags": p.tags,
-                    "contacts": [
-                        {"at": c.at, "unit": c.unit, "channel": c.channel, "outcome": c.outcome}
-                        for c in p.contacts
-                    ],
-                    "cases": [
-                        {
-                            "number": c.number,
-                            "unit": c.unit,
-                            "category": c.category,
-                            "state": c.state,
-                            "opened_at": c.opened_at,
-                        }
-                        for c in p.cases
-                    ],
-                }
-                for p in profiles
-            ]
-        )
+        write_json([_profile_json(p, mask) for p in profiles])
         return
     for p in profiles[:5]:
-        env.out.print(
-            f"[bold]{p.name}[/bold]  {'单位' if p.kind == 'company' else '个人'}  "
-            f"电话 {cells.mask_phones(p.phones) if mask else p.phones or '—'}  "
-            f"缴费习惯 {arrears.HISTORY_LABELS[p.history]}  "
-            f"欠费 {format_money(p.owed_fen)}  预存 {format_money(p.credit_fen)}"
-            + (f"  标签 {'、'.join(p.tags)}" if p.tags else "")
-        )
-        role = {"owner": "业主", "tenant": "租户"}
-        emit(
-            env,
-            [
-                {
-                    "unit": h.unit,
-                    "role": role.get(h.role, h.role) + ("（缴费）" if h.pays else ""),
-                    "period": f"{h.start or '—'} 至 {h.end or '今'}",
-                    "owed": decimal_str(h.owed_fen),
-                }
-                for h in p.holdings
-            ],
-            [
-                Col("unit", "房号"),
-                Col("role", "身份"),
-                Col("period", "期间"),
-                Col("owed", "欠费", "right"),
-            ],
-            fmt,
-        )
-        for c in p.contacts[-5:]:
-            env.out.print(f"  联系 {dunning.contact_text(c)}（{c.unit}）")
-        for case in p.cases[-5:]:
-            env.out.print(
-                f"  {case.number} {case.unit} {case.category} {STATES[case.state]}  "
-                f"{case.description[:30]}"
-            )
+        _print_profile(env, p, mask, fmt)
     if len(profiles) > 5:
         env.warn(f"{len(profiles)} parties match {query!r}; the first 5 are shown")
+
+
+def _profile_json(p: profile.Profile, mask: bool) -> dict:
+    return {
+        "name": p.name,
+        "kind": p.kind,
+        "phones": cells.mask_phones(p.phones) if mask else p.phones,
+        "id_number": cells.mask_id(p.id_number) if mask else p.id_number,
+        "units": [
+            {
+                "unit": h.unit,
+                "role": h.role,
+                "from": h.start,
+                "to": h.end,
+                "pays": h.pays,
+                "owed": decimal_str(h.owed_fen),
+                "credit": decimal_str(h.credit_fen),
+            }
+            for h in p.holdings
+        ],
+        "owed": decimal_str(p.owed_fen),
+        "credit": decimal_str(p.credit_fen),
+        "history": p.history,
+        "late_periods": p.late_periods,
+        "tags": p.tags,
+        "contacts": [
+            {"at": c.at, "unit": c.unit, "channel": c.channel, "outcome": c.outcome}
+            for c in p.contacts
+        ],
+        "cases": [
+            {
+                "number": c.number,
+                "unit": c.unit,
+                "category": c.category,
+                "state": c.state,
+                "opened_at": c.opened_at,
+            }
+            for c in p.cases
+        ],
+    }
+
+
+def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
+    env.out.print(
+        f"[bold]{p.name}[/bold]  {'单位' if p.kind == 'company' else '个人'}  "
+        f"电话 {cells.mask_phones(p.phones) if mask else p.phones or '—'}  "
+        f"缴费习惯 {arrears.HISTORY_LABELS[p.history]}  "
+        f"欠费 {format_money(p.owed_fen)}  预存 {format_money(p.credit_fen)}"
+        + (f"  标签 {'、'.join(p.tags)}" if p.tags else "")
+    )
+    role = {"owner": "业主", "tenant": "租户"}
+    emit(
+        env,
+        [
+            {
+                "unit": h.unit,
+                "role": role.get(h.role, h.role) + ("（缴费）" if h.pays else ""),
+                "period": f"{h.start or '—'} 至 {h.end or '今'}",
+                "owed": decimal_str(h.owed_fen),
+            }
+            for h in p.holdings
+        ],
+        [
+            Col("unit", "房号"),
+            Col("role", "身份"),
+            Col("period", "期间"),
+            Col("owed", "欠费", "right"),
+        ],
+        fmt,
+    )
+    for c in p.contacts[-5:]:
+        env.out.print(f"  联系 {dunning.contact_text(c)}（{c.unit}）")
+    for case in p.cases[-5:]:
+        env.out.print(
+            f"  {case.number} {case.unit} {case.category} {STATES[case.state]}  "
+            f"{case.description[:30]}"
+        )
 
 
 @owners_app.command("tag")
@@ -235,17 +238,7 @@ def owners_care(
         for line in lines
     ]
     if out is not None:
-
-        write_table(
-            out,
-            ["姓名", "房号", "电话", "生日", "年龄", "关怀原因"],
-            [
-                [d["name"], d["units"], d["phone"], d["birthday"], d["age"] or "", d["why"]]
-                for d in data
-            ],
-            sheet="关怀名单",
-            text_columns=("房号", "电话"),
-        )
+        _write_care(out, data)
     if fmt is Format.json:
         write_json({"year": year, "month": number, "people": data})
         return
@@ -262,6 +255,16 @@ def owners_care(
         ],
         fmt,
         title=f"{year}年{number}月 关怀名单",
+    )
+
+
+def _write_care(out: Path, data: list[dict]) -> None:
+    write_table(
+        out,
+        ["姓名", "房号", "电话", "生日", "年龄", "关怀原因"],
+        [[d["name"], d["units"], d["phone"], d["birthday"], d["age"] or "", d["why"]] for d in data],
+        sheet="关怀名单",
+        text_columns=("房号", "电话"),
     )
 
 
@@ -286,11 +289,39 @@ def _month(value: str | None) -> tuple[int, int]:
 # ---------------------------------------------------------------- complaints
 
 
-def _show_case(env, case, fmt: Format, *, approximate: bool = False) -> None:
+EVENT_LABELS = {
+    "open": "受理",
+    "assign": "派单",
+    "progress": "进展",
+    "resolve": "办结",
+    "visit": "回访",
+    "reopen": "重开",
+    "merge": "合并",
+    "flag": "提请经理",
+    "fee-dispute": "列为收费争议",
+}
 
+
+def _show_case(env, case, fmt: Format, *, approximate: bool = False) -> None:
     if fmt is Format.json:
         write_json(_case_json(case))
         return
+    _print_case_head(env, case)
+    emit(
+        env,
+        [_event_line(e) for e in case.events],
+        [Col("at", "时间"), Col("action", "事项"), Col("who", "经办人"), Col("what", "内容")],
+        fmt,
+    )
+    if approximate:
+        _warn_weekends_only(env)
+
+
+def _warn_weekends_only(env) -> None:
+    env.warn("the holiday calendar does not cover this year yet: the deadline skips weekends only")
+
+
+def _print_case_head(env, case) -> None:
     env.out.print(
         f"[bold]{case.number}[/bold]  {KINDS[case.kind]}  {case.category}"
         f"（{CATEGORIES.get(case.category, '')}）  {case.unit or '—'} {case.party}  "
@@ -307,44 +338,24 @@ def _show_case(env, case, fmt: Format, *, approximate: bool = False) -> None:
         + (f"  重开 {case.reopened} 次" if case.reopened else "")
     )
     env.out.print(f"  {case.description}")
-    labels = {
-        "open": "受理",
-        "assign": "派单",
-        "progress": "进展",
-        "resolve": "办结",
-        "visit": "回访",
-        "reopen": "重开",
-        "merge": "合并",
-        "flag": "提请经理",
-        "fee-dispute": "列为收费争议",
+
+
+def _event_line(e) -> dict:
+    return {
+        "at": e.at[:16],
+        "action": EVENT_LABELS.get(e.action, e.action),
+        "who": e.actor,
+        "what": " ".join(
+            x
+            for x in (
+                e.assignee and f"→ {e.assignee}",
+                (e.score is not None and f"{e.score}分") or "",
+                e.note,
+                (e.other and f"（{e.other}）") or "",
+            )
+            if x
+        ),
     }
-    emit(
-        env,
-        [
-            {
-                "at": e.at[:16],
-                "action": labels.get(e.action, e.action),
-                "who": e.actor,
-                "what": " ".join(
-                    x
-                    for x in (
-                        e.assignee and f"→ {e.assignee}",
-                        (e.score is not None and f"{e.score}分") or "",
-                        e.note,
-                        (e.other and f"（{e.other}）") or "",
-                    )
-                    if x
-                ),
-            }
-            for e in case.events
-        ],
-        [Col("at", "时间"), Col("action", "事项"), Col("who", "经办人"), Col("what", "内容")],
-        fmt,
-    )
-    if approximate:
-        env.warn(
-            "the holiday calendar does not cover this year yet: the deadline skips weekends only"
-        )
 
 
 def _case_json(case) -> dict:
@@ -453,9 +464,7 @@ def complain_add(
             + ("; unit's arrears held as a fee dispute" if case.fee_dispute else "")
         )
     if approximate:
-        env.warn(
-            "the holiday calendar does not cover this year yet: the deadline skips weekends only"
-        )
+        _warn_weekends_only(env)
 
 
 @complain_app.command("list")
@@ -494,73 +503,13 @@ def complain_list(
         awaiting_visit=awaiting_visit,
     )
     if out is not None:
-
-        write_table(
-            out,
-            [
-                "编号",
-                "房号",
-                "姓名",
-                "类型",
-                "类别",
-                "渠道",
-                "优先级",
-                "受理时间",
-                "时限",
-                "状态",
-                "承办",
-                "办结时间",
-                "按时",
-                "回访评分",
-                "重开次数",
-                "收费争议",
-                "内容",
-            ],
-            [
-                [
-                    c.number,
-                    c.unit,
-                    c.party,
-                    c.kind,
-                    c.category,
-                    c.channel,
-                    c.priority,
-                    c.opened_at[:16],
-                    c.deadline_at[:16],
-                    STATES[c.state],
-                    c.assignee,
-                    (c.resolved_at or "")[:16],
-                    "" if c.on_time is None else ("是" if c.on_time else "否"),
-                    c.score if c.score is not None else "",
-                    c.reopened,
-                    "是" if c.fee_dispute else "",
-                    c.description,
-                ]
-                for c in found
-            ],
-            sheet="投诉报修",
-            text_columns=("编号", "房号"),
-        )
+        _write_cases(out, found)
     if fmt is Format.json:
         write_json([_case_json(c) for c in found])
         return
     emit(
         env,
-        [
-            {
-                "number": c.number,
-                "unit": c.unit,
-                "category": c.category,
-                "opened": c.opened_at[:16],
-                "due": c.deadline_at[:16],
-                "state": STATES[c.state]
-                + (" 超期" if c.overdue(when) else "")
-                + (" 待经理" if c.flagged else ""),
-                "who": c.assignee,
-                "what": c.description[:24],
-            }
-            for c in found
-        ],
+        [_case_line(c, when) for c in found],
         [
             Col("number", "编号"),
             Col("unit", "房号"),
@@ -573,6 +522,73 @@ def complain_list(
         ],
         fmt,
         title=f"投诉与报修（{when:%Y-%m-%d %H:%M}）",
+    )
+
+
+def _case_line(c, when: datetime) -> dict:
+    return {
+        "number": c.number,
+        "unit": c.unit,
+        "category": c.category,
+        "opened": c.opened_at[:16],
+        "due": c.deadline_at[:16],
+        "state": STATES[c.state]
+        + (" 超期" if c.overdue(when) else "")
+        + (" 待经理" if c.flagged else ""),
+        "who": c.assignee,
+        "what": c.description[:24],
+    }
+
+
+CASE_HEADERS = [
+    "编号",
+    "房号",
+    "姓名",
+    "类型",
+    "类别",
+    "渠道",
+    "优先级",
+    "受理时间",
+    "时限",
+    "状态",
+    "承办",
+    "办结时间",
+    "按时",
+    "回访评分",
+    "重开次数",
+    "收费争议",
+    "内容",
+]
+
+
+def _write_cases(out: Path, found: list) -> None:
+    write_table(
+        out,
+        CASE_HEADERS,
+        [
+            [
+                c.number,
+                c.unit,
+                c.party,
+                c.kind,
+                c.category,
+                c.channel,
+                c.priority,
+                c.opened_at[:16],
+                c.deadline_at[:16],
+                STATES[c.state],
+                c.assignee,
+                (c.resolved_at or "")[:16],
+                "" if c.on_time is None else ("是" if c.on_time else "否"),
+                c.score if c.score is not None else "",
+                c.reopened,
+                "是" if c.fee_dispute else "",
+                c.description,
+            ]
+            for c in found
+        ],
+        sheet="投诉报修",
+        text_columns=("编号", "房号"),
     )
 
 
@@ -770,42 +786,30 @@ def complain_report(
         since=parse_day(first, option="--from") if first else None,
         until=parse_day(last, option="--to") if last else None,
     )
-    document = {
-        "from": result.first,
-        "to": result.last,
-        "cases": result.cases,
-        "by_category": result.by_category,
-        "by_channel": result.by_channel,
-        "resolved": result.resolved,
-        "on_time": result.on_time,
-        "on_time_rate": result.on_time_rate,
-        "mean_hours_to_resolve": result.mean_hours,
-        "median_hours_to_resolve": result.median_hours,
-        "visited": result.visited,
-        "visit_rate": result.visit_rate,
-        "mean_score": result.mean_score,
-        "overdue_now": result.overdue_now,
-    }
     if fmt is Format.json:
-        write_json(document)
+        write_json(result.as_dict())
         return
-
-    def percent(value):
-        return "—" if value is None else f"{value:.0%}"
-
-    env.out.print(
-        f"[bold]投诉与报修统计[/bold] {result.first or '建档起'} 至 {result.last or '今'}：共 "
-        f"{result.cases} 件，办结 {result.resolved} 件，按时办结率 {percent(result.on_time_rate)}，"
-        f"平均办结 {result.mean_hours if result.mean_hours is not None else '—'} 工作小时"
-        f"（中位数 {result.median_hours if result.median_hours is not None else '—'}），"
-        f"回访率 {percent(result.visit_rate)}，平均满意度 "
-        f"{result.mean_score if result.mean_score is not None else '—'}，当前超期 "
-        f"{result.overdue_now} 件"
-    )
+    env.out.print(_report_line(result))
     emit(
         env,
         [{"what": f"类别 {k}", "count": v} for k, v in result.by_category.items()]
         + [{"what": f"渠道 {k}", "count": v} for k, v in result.by_channel.items()],
         [Col("what", "分类"), Col("count", "件数", "right")],
         fmt,
+    )
+
+
+def _share(value) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _report_line(result: complaints.Report) -> str:
+    return (
+        f"[bold]投诉与报修统计[/bold] {result.first or '建档起'} 至 {result.last or '今'}：共 "
+        f"{result.cases} 件，办结 {result.resolved} 件，按时办结率 {_share(result.on_time_rate)}，"
+        f"平均办结 {result.mean_hours if result.mean_hours is not None else '—'} 工作小时"
+        f"（中位数 {result.median_hours if result.median_hours is not None else '—'}），"
+        f"回访率 {_share(result.visit_rate)}，平均满意度 "
+        f"{result.mean_score if result.mean_score is not None else '—'}，当前超期 "
+        f"{result.overdue_now} 件"
     )

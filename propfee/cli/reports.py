@@ -242,14 +242,7 @@ def collection(
     Example: propfee report collection --period 2026-11 --by building --out 收缴率.xlsx
     """
 
-    if quiet and out is None:
-        raise typer.BadParameter(
-            "prints nothing: give --out FILE.xlsx for the report", param_hint="--quiet"
-        )
-    if out is not None:
-        if out.suffix.lower() != ".xlsx":
-            raise InvalidValue(f"--out {out}: write .xlsx")
-        check_output(out, "--out")
+    _check_out(out, quiet=quiet)
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
     start, end = reports.parse_range(period, first, last, as_of=day)
@@ -276,11 +269,30 @@ def collection(
             fmt,
         )
         return
+    _show(env, result, fmt)
+    if out is not None:
+        env.info(f"wrote {out}")
+
+
+def _check_out(out: Path | None, *, quiet: bool) -> None:
+    """--quiet needs --out; --out is a new .xlsx."""
+    if quiet and out is None:
+        raise typer.BadParameter(
+            "prints nothing: give --out FILE.xlsx for the report", param_hint="--quiet"
+        )
+    if out is not None:
+        if out.suffix.lower() != ".xlsx":
+            raise InvalidValue(f"--out {out}: write .xlsx")
+        check_output(out, "--out")
+
+
+def _show(env, result: reports.Collection, fmt: Format) -> None:
+    """The figures, the reasons recorded for what is unpaid, and the trend, as tables."""
     emit(
         env,
         [_line(f) for f in _main_rows(result)],
         [
-            Col(key, GROUP_HEADERS[by] if key == "label" else header, justify)
+            Col(key, GROUP_HEADERS[result.by] if key == "label" else header, justify)
             for key, header, justify in MAIN_COLUMNS
         ],
         fmt,
@@ -325,8 +337,6 @@ def collection(
     )
     if not result.late_fees:
         env.out.print("违约金（LATEFEE）不计入收缴率；--late-fees 计入。", markup=False)
-    if out is not None:
-        env.info(f"wrote {out}")
 
 
 def _rate_cell(rate: Decimal | None, *, nothing: str | None = "—") -> Decimal | str | None:
@@ -339,30 +349,46 @@ def _money(fen: int) -> Decimal:
     return Decimal(decimal_str(fen))
 
 
-def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
+PCT = "0.00%"
+XLSX_MAIN_HEADERS = [
+    "户数",
+    "应收（原始）",
+    "减免/调整",
+    "当期应收",
+    "当期实收",
+    "当期收缴率",
+    "欠费户数",
+    "当期欠费",
+    "期初往期欠费",
+    "往期减免/调整",
+    "冲正重开",
+    "往期欠费",
+    "清欠实收",
+    "清欠率",
+    "综合应收",
+    "综合实收",
+    "综合收缴率",
+]
 
-    pct = "0.00%"
-    main_headers = [
-        GROUP_HEADERS[result.by],
-        "户数",
-        "应收（原始）",
-        "减免/调整",
-        "当期应收",
-        "当期实收",
-        "当期收缴率",
-        "欠费户数",
-        "当期欠费",
-        "期初往期欠费",
-        "往期减免/调整",
-        "冲正重开",
-        "往期欠费",
-        "清欠实收",
-        "清欠率",
-        "综合应收",
-        "综合实收",
-        "综合收缴率",
-    ]
-    main_rows = [
+
+def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
+    """The report as an .xlsx: the figures, the reasons, and the trend with its chart."""
+    write_workbook(
+        path,
+        [
+            _main_sheet(result),
+            Sheet(
+                "欠费原因",
+                ["欠费原因", "户数", "当期欠费"],
+                [[r.label, r.households, _money(r.unpaid_fen)] for r in result.reasons],
+            ),
+            _trend_sheet(result),
+        ],
+    )
+
+
+def _main_sheet(result: reports.Collection) -> Sheet:
+    rows = [
         [
             f.label,
             f.households,
@@ -385,66 +411,47 @@ def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
         ]
         for f in _main_rows(result)
     ]
-    main_rows.append([])
-    main_rows.append([f"期间 {result.period}，截至 {result.as_of}"])
-    main_rows.append([f"清欠窗口 {window_text(result)}"])
-    main_rows.append(
-        ["违约金（LATEFEE）计入" if result.late_fees else "违约金（LATEFEE）不计入收缴率"]
+    rows.append([])
+    rows.append([f"期间 {result.period}，截至 {result.as_of}"])
+    rows.append([f"清欠窗口 {window_text(result)}"])
+    rows.append(["违约金（LATEFEE）计入" if result.late_fees else "违约金（LATEFEE）不计入收缴率"])
+    return Sheet(
+        "收缴率",
+        [GROUP_HEADERS[result.by], *XLSX_MAIN_HEADERS],
+        rows,
+        formats={"当期收缴率": PCT, "清欠率": PCT, "综合收缴率": PCT},
     )
-    trend_headers = [
-        "期间",
-        "期末应收",
-        "期末实收",
-        "期末收缴率",
-        "应收",
-        "实收",
-        f"截至 {result.as_of}",
-    ]
-    trend_rows = [
+
+
+def _trend_sheet(result: reports.Collection) -> Sheet:
+    as_of = f"截至 {result.as_of}"
+    return Sheet(
+        "趋势",
+        ["期间", "期末应收", "期末实收", "期末收缴率", "应收", "实收", as_of],
         [
-            p.period,
-            _money(p.due_at_end_fen),
-            _money(p.collected_at_end_fen),
-            _rate_cell(p.rate_at_end, nothing=None),  # blank: a gap in the chart, not 0%
-            _money(p.due_fen),
-            _money(p.collected_fen),
-            _rate_cell(p.rate, nothing=None),
-        ]
-        for p in result.trend
-    ]
-    write_workbook(
-        path,
-        [
-            Sheet(
-                "收缴率",
-                main_headers,
-                main_rows,
-                formats={"当期收缴率": pct, "清欠率": pct, "综合收缴率": pct},
-            ),
-            Sheet(
-                "欠费原因",
-                ["欠费原因", "户数", "当期欠费"],
-                [[r.label, r.households, _money(r.unpaid_fen)] for r in result.reasons],
-            ),
-            Sheet(
-                "趋势",
-                trend_headers,
-                trend_rows,
-                formats={"期末收缴率": pct, f"截至 {result.as_of}": pct},
-                chart=LineChartSpec(
-                    title="近 12 期当期收缴率",
-                    categories="期间",
-                    series=["期末收缴率", f"截至 {result.as_of}"],
-                    y_title="收缴率",
-                    y_format="0%",
-                ),
-            ),
+            [
+                p.period,
+                _money(p.due_at_end_fen),
+                _money(p.collected_at_end_fen),
+                _rate_cell(p.rate_at_end, nothing=None),  # blank: a gap in the chart, not 0%
+                _money(p.due_fen),
+                _money(p.collected_fen),
+                _rate_cell(p.rate, nothing=None),
+            ]
+            for p in result.trend
         ],
+        formats={"期末收缴率": PCT, as_of: PCT},
+        chart=LineChartSpec(
+            title="近 12 期当期收缴率",
+            categories="期间",
+            series=["期末收缴率", as_of],
+            y_title="收缴率",
+            y_format="0%",
+        ),
     )
 
 
 def month_summary(conn, month: str, as_of) -> list[str]:
     """The collection report of one month (``YYYY-MM``) in a few lines, for the demo."""
-
     start = parse_period(month)
     return summary_lines(reports.collection(conn, first=start, last=start, as_of=as_of))

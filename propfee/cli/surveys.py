@@ -113,6 +113,10 @@ def survey_import(
             write_json({**_EMPTY, "errors": [error]})
         raise
     result.dry_run = dry_run
+    _print_import(env, result, file, fmt)
+
+
+def _print_import(env, result: surveys.ImportResult, file: Path, fmt: Format) -> None:
     for notice in result.notices:
         env.info(f"note: {notice}")
     if fmt is not Format.table:
@@ -132,7 +136,7 @@ def survey_import(
         + (f", {result.anonymous} anonymous" if result.anonymous else "")
         + f"; questions: {'、'.join(result.dimensions)}"
     )
-    if dry_run:
+    if result.dry_run:
         env.result("dry run: nothing was written")
 
 
@@ -296,28 +300,8 @@ def _document(report) -> dict[str, Any]:
         "passives": report.passives,
         "detractors": report.detractors,
         "dimensions": _dimension_rows(report),
-        "buildings": [
-            {
-                "building": b.building,
-                "respondents": b.respondents,
-                "occupied": b.occupied,
-                "rate": percent(b.rate),
-                "mean": f(b.mean),
-                "means": {k: f(v) for k, v in b.dimension_means.items()},
-            }
-            for b in [*report.buildings, report.total]
-        ],
-        "follow_up": [
-            {
-                "unit": x.unit,
-                "owner": x.owner,
-                "low_scores": x.low_scores,
-                "mean": f(x.mean),
-                "comment": x.comment,
-                "open_complaints": x.complaints,
-            }
-            for x in report.follow_up
-        ],
+        "buildings": [_building_json(b) for b in [*report.buildings, report.total]],
+        "follow_up": [_follow_up_json(x) for x in report.follow_up],
         "anonymous_low": report.anonymous_low,
         "outside_low": report.outside_low,
         "by_payment": [
@@ -337,6 +321,28 @@ def _document(report) -> dict[str, Any]:
     }
 
 
+def _building_json(b) -> dict[str, Any]:
+    return {
+        "building": b.building,
+        "respondents": b.respondents,
+        "occupied": b.occupied,
+        "rate": percent(b.rate),
+        "mean": f(b.mean),
+        "means": {k: f(v) for k, v in b.dimension_means.items()},
+    }
+
+
+def _follow_up_json(x) -> dict[str, Any]:
+    return {
+        "unit": x.unit,
+        "owner": x.owner,
+        "low_scores": x.low_scores,
+        "mean": f(x.mean),
+        "comment": x.comment,
+        "open_complaints": x.complaints,
+    }
+
+
 def _distribution(counts: dict[int, int]) -> str:
     """Answers per score, compact: ``1:2 2:5 3:10 4:30 5:20`` (scores nobody gave left out)."""
     return " ".join(f"{k}:{v}" for k, v in sorted(counts.items()) if v) or "—"
@@ -350,12 +356,28 @@ def _bar(value, top: int, width: int = 20) -> str:
 
 
 def _show(env, report, *, by_building: bool) -> None:
-    from rich.markup import escape
+    out = env.out
+    _print_head(out, report)
+    out.print(_dimension_table(report))
+    out.print(_building_table(report, by_building=by_building))
+    out.print(_payment_table(report))
+    out.print(_band_table(report))
+    _print_follow_up(out, report)
+
+
+def _table(title: str, columns) -> Any:
     from rich.table import Table
 
+    table = Table(title=title, header_style="bold")
+    for header, justify in columns:
+        table.add_column(header, justify=justify)
+    return table
+
+
+def _print_head(out, report) -> None:
+    from rich.markup import escape
 
     s = report.survey
-    out = env.out
     out.print(
         f"[bold]{escape(s.name)}[/bold]  {s.held_on}  {s.scale}分制  有效问卷 {report.responses}"
         + (f"（匿名 {report.anonymous}）" if report.anonymous else "")
@@ -370,17 +392,23 @@ def _show(env, report, *, by_building: bool) -> None:
         f"贬损 {report.detractors}）"
     )
     out.print(line)
-    table = Table(title="各项满意度（弱项在前）", header_style="bold")
-    for header, justify in (
-        ("项目", "left"),
-        ("回答", "right"),
-        ("平均分", "right"),
-        ("", "left"),
-        ("满意率", "right"),
-        ("95%置信区间", "right"),
-        ("分布（分:份）", "left"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+
+
+def _dimension_table(report) -> Any:
+    from rich.markup import escape
+
+    table = _table(
+        "各项满意度（弱项在前）",
+        (
+            ("项目", "left"),
+            ("回答", "right"),
+            ("平均分", "right"),
+            ("", "left"),
+            ("满意率", "right"),
+            ("95%置信区间", "right"),
+            ("分布（分:份）", "left"),
+        ),
+    )
     if report.compare is not None:
         table.add_column("变化", justify="right")
         table.add_column("判断")
@@ -389,7 +417,7 @@ def _show(env, report, *, by_building: bool) -> None:
             escape(d.name),
             str(d.answers),
             f(d.mean),
-            _bar(d.mean, s.scale),
+            _bar(d.mean, report.survey.scale),
             percent(d.satisfied),
             f"{f(d.ci[0])}–{f(d.ci[1])}" if d.ci else "—",
             _distribution(d.distribution),
@@ -397,16 +425,22 @@ def _show(env, report, *, by_building: bool) -> None:
         if report.compare is not None:
             cells += [_signed(d.change.delta), d.change.statement]
         table.add_row(*cells)
-    out.print(table)
-    rates = Table(title="楼栋参与率", header_style="bold")
-    for header, justify in (
-        ("楼栋", "left"),
-        ("参与/在住", "right"),
-        ("参与率", "right"),
-        ("", "left"),
-        ("平均分", "right"),
-    ):
-        rates.add_column(header, justify=justify)  # type: ignore[arg-type]
+    return table
+
+
+def _building_table(report, *, by_building: bool) -> Any:
+    from rich.markup import escape
+
+    rates = _table(
+        "楼栋参与率",
+        (
+            ("楼栋", "left"),
+            ("参与/在住", "right"),
+            ("参与率", "right"),
+            ("", "left"),
+            ("平均分", "right"),
+        ),
+    )
     names = [d.name for d in report.dimensions] if by_building else []
     for n in names:
         rates.add_column(escape(n), justify="right")
@@ -419,27 +453,30 @@ def _show(env, report, *, by_building: bool) -> None:
             f(b.mean),
             *(f(b.dimension_means.get(n)) for n in names),
         )
-    out.print(rates)
-    pay = Table(title="满意度与缴费（截至调查日）", header_style="bold")
-    for header, justify in (
-        ("缴费状态", "left"),
-        ("户数", "right"),
-        ("平均分", "right"),
-        ("", "left"),
-    ):
-        pay.add_column(header, justify=justify)  # type: ignore[arg-type]
+    return rates
+
+
+def _payment_table(report) -> Any:
+    pay = _table(
+        "满意度与缴费（截至调查日）",
+        (("缴费状态", "left"), ("户数", "right"), ("平均分", "right"), ("", "left")),
+    )
     for g in report.by_payment:
-        pay.add_row(g.label, str(g.units), f(g.mean), _bar(g.mean, s.scale))
-    out.print(pay)
-    bands = Table(title="各满意度分档的收缴率（截至调查日）", header_style="bold")
-    for header, justify in (
-        ("分档", "left"),
-        ("户数", "right"),
-        ("应收", "right"),
-        ("实收", "right"),
-        ("收缴率", "right"),
-    ):
-        bands.add_column(header, justify=justify)  # type: ignore[arg-type]
+        pay.add_row(g.label, str(g.units), f(g.mean), _bar(g.mean, report.survey.scale))
+    return pay
+
+
+def _band_table(report) -> Any:
+    bands = _table(
+        "各满意度分档的收缴率（截至调查日）",
+        (
+            ("分档", "left"),
+            ("户数", "right"),
+            ("应收", "right"),
+            ("实收", "right"),
+            ("收缴率", "right"),
+        ),
+    )
     for b in report.by_band:
         bands.add_row(
             b.label,
@@ -448,7 +485,14 @@ def _show(env, report, *, by_building: bool) -> None:
             format_money(b.collected_fen),
             percent(b.rate),
         )
-    out.print(bands)
+    return bands
+
+
+def _print_follow_up(out, report) -> None:
+    """The return-visit list, and the low answers that cannot be visited; the phrases."""
+    from rich.markup import escape
+    from rich.table import Table
+
     if report.follow_up:
         visit = Table(title=f"回访名单（{len(report.follow_up)}户，有低分项）", header_style="bold")
         for header in ("房号", "业主", "低分项", "平均分", "意见建议", "未办结投诉"):

@@ -11,7 +11,10 @@ A table longer than an Excel sheet continues on the next sheet; its CSV is alway
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +24,7 @@ from pathlib import Path
 from propfee.core.errors import PropfeeError
 from propfee.files import writers, xlsxstream
 from propfee.files.cells import mask_id, mask_in_text, mask_phones
+from propfee.insight import store
 
 SHEET_ROWS = 1_048_575  # an Excel sheet's rows, less the header
 
@@ -99,13 +103,7 @@ class _Column:
 
 def tables(conn: sqlite3.Connection) -> list[str]:
     """Every table, in the order the schema made them."""
-    return [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY rowid"
-        )
-    ]
+    return store.table_names(conn)
 
 
 def _scaled(places: int, divisor: int) -> Callable[[object], object]:
@@ -120,11 +118,10 @@ def _scaled(places: int, divisor: int) -> Callable[[object], object]:
 
 
 def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
-
+    """How each column of ``table`` is headed and converted."""
     labels = LABELS.get(table, {})
     columns = []
-    for row in conn.execute(f'PRAGMA table_info("{table}")'):
-        name, kind = row[1], row[2]
+    for name, kind in store.table_columns(conn, table):
         convert = None
         header = name
         if name.endswith("_fen"):
@@ -146,9 +143,8 @@ def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
 
 
 def _rows(conn: sqlite3.Connection, table: str, columns: list[_Column]) -> Iterator[list]:
-    names = ", ".join(f'"{c.name}"' for c in columns)
     converters = [(i, c.convert) for i, c in enumerate(columns) if c.convert is not None]
-    for raw in conn.execute(f'SELECT {names} FROM "{table}" ORDER BY rowid'):
+    for raw in store.table_rows(conn, table, [c.name for c in columns]):
         row = list(raw)
         for i, convert in converters:
             row[i] = convert(row[i])
@@ -164,11 +160,6 @@ def export_all(
     progress: Callable[[int, int], None] | None = None,
 ) -> ExportResult:
     """Write ``propfee-export.xlsx`` and ``csv/<table>.csv`` into ``folder``."""
-    import os
-    import shutil
-    import tempfile
-
-
     if folder.exists() and not folder.is_dir():
         raise PropfeeError(f"{folder}: is a file; give a folder for the export")
     try:
@@ -185,9 +176,7 @@ def export_all(
     conn.execute("BEGIN")  # one snapshot for every file
     try:
         names = tables(conn)
-        counts = {
-            name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names
-        }
+        counts = {name: store.row_count(conn, name) for name in names}
         summary = [[name, TITLES.get(name, ""), counts[name], f"csv/{name}.csv"] for name in names]
         summary.append(["", "", None, ""])
         summary.append(["导出时间", at.isoformat(sep=" ", timespec="seconds"), None, ""])

@@ -11,6 +11,7 @@ from datetime import date
 
 from propfee.collection import arrears, dunning
 from propfee.core.errors import InvalidValue, NotFound
+from propfee.insight import store
 from propfee.payments import ledger
 from propfee.roster.units import resolve_code
 from propfee.service import complaints
@@ -61,63 +62,31 @@ def find(conn: sqlite3.Connection, query: str) -> list[int]:
     if not text:
         raise InvalidValue("give a name, a phone number or a unit code")
     code = resolve_code(conn, text)
-    unit = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
-    if unit is not None:
-        found = [
-            r[0]
-            for r in conn.execute(
-                "SELECT DISTINCT party_id FROM occupancy WHERE unit_id = ? AND end_on IS NULL "
-                "ORDER BY role, id",
-                (unit[0],),
-            )
-        ]
+    unit_id = store.unit_id_by_code(conn, code)
+    if unit_id is not None:
+        found = store.current_parties_of_unit(conn, unit_id)
         if found:
             return found
     digits = re.sub(r"\D", "", text)
     if len(digits) >= 7 and len(digits) >= len(text) - 3:
-        found = [
-            r[0]
-            for r in conn.execute(
-                "SELECT id FROM party WHERE replace(replace(phones, '-', ''), ' ', '') LIKE ?",
-                (f"%{digits}%",),
-            )
-        ]
+        found = store.parties_by_phone(conn, digits)
         if found:
             return found
-    exact = [r[0] for r in conn.execute("SELECT id FROM party WHERE name = ?", (text,))]
+    exact = store.parties_named(conn, text)
     if exact:
         return exact
-    return [
-        r[0]
-        for r in conn.execute(
-            "SELECT id FROM party WHERE name LIKE ? ORDER BY name LIMIT 20", (f"%{text}%",)
-        )
-    ]
+    return store.parties_name_like(conn, text)
 
 
 def profile(conn: sqlite3.Connection, party_id: int, *, as_of: date, settings) -> Profile:
-
-    row = conn.execute(
-        "SELECT id, name, kind, phones, id_number, birthday, is_developer FROM party WHERE id = ?",
-        (party_id,),
-    ).fetchone()
+    """The party's profile as of ``as_of``."""
+    row = store.party_row(conn, party_id)
     if row is None:
         raise NotFound(f"no party {party_id}")
     found = Profile(*row[:6], bool(row[6]))
-    for code, unit_id, role, start, end, pays in conn.execute(
-        "SELECT u.code, u.id, o.role, o.start_on, o.end_on, o.pays FROM occupancy o "
-        "JOIN unit u ON u.id = o.unit_id WHERE o.party_id = ? ORDER BY o.end_on IS NOT NULL, "
-        "u.code, o.start_on",
-        (party_id,),
-    ):
+    for code, unit_id, role, start, end, pays in store.party_holdings(conn, party_id):
         holding = Holding(code, unit_id, role, start, end, bool(pays))
-        holding.owed_fen = conn.execute(
-            "SELECT coalesce(sum(b.amount_fen + coalesce((SELECT sum(a.amount_fen) FROM "
-            "adjustment a WHERE a.bill_id = b.id), 0) - coalesce((SELECT sum(l.amount_fen) "
-            "FROM allocation l WHERE l.bill_id = b.id), 0)), 0) FROM bill b "
-            "WHERE b.unit_id = ? AND b.party_id = ? AND b.settled_on IS NULL",
-            (unit_id, party_id),
-        ).fetchone()[0]
+        holding.owed_fen = store.unsettled_owed(conn, unit_id, party_id)
         if end is None:
             holding.credit_fen = ledger.credit_of(conn, unit_id, as_of)
         found.holdings.append(holding)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -52,6 +53,7 @@ from decimal import Decimal
 from propfee.collection.arrears import contacts_as_of
 from propfee.core.errors import InvalidValue
 from propfee.core.periods import add_months, month_end, parse_period, period_label
+from propfee.insight import report_store
 from propfee.roster.units import KINDS, kind_label, natural_key
 from propfee.service.complaints import fee_disputes
 
@@ -187,6 +189,82 @@ class Collection:
         return f"{self.first_period}～{self.last_period}"
 
 
+class _Tally:
+    """The figures as the sums come in: each group's, the units billed and still unpaid, and
+    what each (unit, party) owes on a current bill and the oldest day it fell due."""
+
+    def __init__(self, label_of: Callable[[str], str]):
+        self.label_of = label_of
+        self.groups: dict[str, Figures] = {}
+        self.billed_units: dict[str, set[int]] = defaultdict(set)
+        self.unpaid_units: dict[str, set[int]] = defaultdict(set)
+        self.all_billed: set[int] = set()
+        self.all_unpaid: set[int] = set()
+        self.owing: dict[tuple[int, int | None], int] = defaultdict(int)  # (unit, party) -> unpaid
+        self.lapse: dict[tuple[int, int | None], str] = {}  # (unit, party) -> oldest unpaid due day
+
+    def group(self, key: object) -> Figures:
+        text = "" if key is None else str(key)
+        found = self.groups.get(text)
+        if found is None:
+            found = self.groups[text] = Figures(text, self.label_of(text))
+        return found
+
+    def add_current(self, sums: Iterable[tuple]) -> None:
+        """The current bills, summed per unit, party and group."""
+        for unit_id, party_id, key, billed, adjusted, paid, unpaid, oldest in sums:
+            figures = self.group(key)
+            figures.billed_fen += billed
+            figures.adjusted_fen += adjusted
+            figures.collected_fen += paid
+            figures.unpaid_fen += unpaid
+            self.billed_units[figures.key].add(unit_id)
+            self.all_billed.add(unit_id)
+            if unpaid > 0:
+                self.unpaid_units[figures.key].add(unit_id)
+                self.all_unpaid.add(unit_id)
+                pair = (unit_id, party_id)
+                self.owing[pair] += unpaid
+                self.lapse[pair] = min(self.lapse.get(pair, oldest), oldest)
+
+    def add_arrears(self, sums: Iterable[tuple]) -> None:
+        """The arrears bills, summed per unit, party and group: a group counts those that owed
+        something on S or were re-opened; the oldest day still unpaid moves back for a
+        (unit, party) already owing on a current bill."""
+        for unit_id, party_id, key, opening, adjusted, back, cleared, oldest in sums:
+            if opening > 0 or (back or 0) > 0:
+                figures = self.group(key)
+                figures.arrears_fen += opening
+                figures.arrears_adjusted_fen += adjusted or 0
+                figures.reopened_fen += back or 0
+                figures.cleared_fen += cleared or 0
+            pair = (unit_id, party_id)
+            if oldest and pair in self.lapse:
+                self.lapse[pair] = min(self.lapse[pair], oldest)
+
+    def totals(self, order_of: Callable[[str], tuple]) -> tuple[list[Figures], Figures]:
+        """The groups in order, with their households, and their total."""
+        total = Figures("", "合计")
+        ordered = sorted(self.groups.values(), key=lambda g: order_of(g.key))
+        for figures in ordered:
+            figures.households = len(self.billed_units.get(figures.key, ()))
+            figures.unpaid_households = len(self.unpaid_units.get(figures.key, ()))
+            total.add(figures)
+        total.households = len(self.all_billed)
+        total.unpaid_households = len(self.all_unpaid)
+        return ordered, total
+
+
+def _months(first: date, last: date, by: str | None) -> tuple[date, date]:
+    """The range's first and last month starts, checked with the grouping."""
+    if by is not None and by not in GROUPINGS:
+        raise InvalidValue(f"--by must be one of {', '.join(GROUPINGS)}")
+    first, last = first.replace(day=1), last.replace(day=1)
+    if last < first:
+        raise InvalidValue(f"--to {period_label(last)} is before --from {period_label(first)}")
+    return first, last
+
+
 def collection(
     conn: sqlite3.Connection,
     *,
@@ -200,88 +278,30 @@ def collection(
     """The collection report for the periods from ``first`` to ``last`` (month starts) as of
     ``as_of``, grouped ``by`` building, fee or kind (or not), with the trend of the ``trend``
     periods ending at ``last``."""
-    if by is not None and by not in GROUPINGS:
-        raise InvalidValue(f"--by must be one of {', '.join(GROUPINGS)}")
-    first, last = first.replace(day=1), last.replace(day=1)
-    if last < first:
-        raise InvalidValue(f"--to {period_label(last)} is before --from {period_label(first)}")
+    first, last = _months(first, last, by)
     start = first.isoformat()
     window_end = min(month_end(last), as_of).isoformat()
     day = as_of.isoformat()
     p1, p2 = period_label(first), period_label(last)
-    late_id = -1
-    if not late_fees:
-        row = conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'").fetchone()
-        late_id = row[0] if row else -1
-    key_sql, label_of, order_of = _grouping(conn, by)
-    fast = conn.cursor()
-    fast.row_factory = None
-
-    groups: dict[str, Figures] = {}
-    total = Figures("", "合计")
-    billed_units: dict[str, set[int]] = defaultdict(set)
-    unpaid_units: dict[str, set[int]] = defaultdict(set)
-    all_billed: set[int] = set()
-    all_unpaid: set[int] = set()
-    owing: dict[tuple[int, int | None], int] = defaultdict(int)  # (unit, party) -> unpaid
-    lapse: dict[tuple[int, int | None], str] = {}  # (unit, party) -> oldest unpaid due day
-
-    def group(key: object) -> Figures:
-        text = "" if key is None else str(key)
-        found = groups.get(text)
-        if found is None:
-            found = groups[text] = Figures(text, label_of(text))
-        return found
-
-    # the current bills, summed per unit, party and group: those whose cycle has begun by D
-    # (covers_from <= D) — a bill of a later cycle, billed ahead, is not due yet, and money
-    # paid on it is paid in advance, not collected
-    for unit_id, party_id, key, billed, adjusted, paid, unpaid, oldest in fast.execute(
-        "SELECT unit_id, party_id, k, sum(amount_fen), sum(adj), sum(paid), "
-        "sum(max(amount_fen + adj - paid, 0)), min(CASE WHEN amount_fen + adj - paid > 0 "
-        "THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, amount_fen, adj, "
-        + _paid("?3")
-        + " AS paid FROM (SELECT b.id AS bid, b.unit_id, b.party_id, "
-        + key_sql
-        + " AS k, b.due_on, b.amount_fen, b.settled_on, "
-        + _adjusted("<= ?3", "b.id")
-        + " AS adj FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 AND b.covers_from <= ?3)) "
-        "GROUP BY unit_id, party_id, k",
-        (p1, p2, day, late_id),
-    ):
-        figures = group(key)
-        figures.billed_fen += billed
-        figures.adjusted_fen += adjusted
-        figures.collected_fen += paid
-        figures.unpaid_fen += unpaid
-        billed_units[figures.key].add(unit_id)
-        all_billed.add(unit_id)
-        if unpaid > 0:
-            unpaid_units[figures.key].add(unit_id)
-            all_unpaid.add(unit_id)
-            pair = (unit_id, party_id)
-            owing[pair] += unpaid
-            lapse[pair] = min(lapse.get(pair, oldest), oldest)
-
+    late_id = -1 if late_fees else report_store.late_fee_item_id(conn)
+    label_of, order_of = _grouping(conn, by)
+    tally = _Tally(label_of)
+    # the current bills: those whose cycle has begun by D (covers_from <= D) — a bill of a
+    # later cycle, billed ahead, is not due yet, and money paid on it is paid in advance, not
+    # collected
+    tally.add_current(report_store.current_bill_sums(conn, by, p1, p2, day, late_id))
     # the arrears bills: only a bill still open on S can have owed anything then (a bill
     # settled before S has had no movement since: see ledger.SETTLE_SQL), or one a reversal
     # in the window has re-opened (it is open again). What each owed on the day before S, what
     # was adjusted and allocated from S to C, what reversals in the window took back of
     # allocations made before S (re-opened arrears: added to what is due, not taken from what
-    # was cleared), and what it owes on D. The open bills are found by the settled-on index,
-    # or for an old period (when fewer bills are older than it than have been open since) by
-    # the period index. When D is before S the window is empty: there are no arrears yet.
+    # was cleared), and what it owes on D. When D is before S the window is empty: there are
+    # no arrears yet.
     if as_of >= first:
-        _arrears(conn, fast, group, lapse, key_sql, start, window_end, day, p1, late_id)
-
-    ordered = sorted(groups.values(), key=lambda g: order_of(g.key))
-    for figures in ordered:
-        figures.households = len(billed_units.get(figures.key, ()))
-        figures.unpaid_households = len(unpaid_units.get(figures.key, ()))
-        total.add(figures)
-    total.households = len(all_billed)
-    total.unpaid_households = len(all_unpaid)
+        tally.add_arrears(
+            report_store.arrears_bill_sums(conn, by, start, window_end, day, p1, late_id)
+        )
+    ordered, total = tally.totals(order_of)
     return Collection(
         p1,
         p2,
@@ -291,138 +311,35 @@ def collection(
         late_fees,
         total,
         ordered if by else [],
-        _reasons(conn, owing, lapse, as_of),
+        _reasons(conn, tally.owing, tally.lapse, as_of),
         _trend(conn, last, as_of, late_id, trend) if trend else [],
     )
 
 
-def _arrears(conn, fast, group, lapse, key_sql, start, window_end, day, p1, late_id) -> None:
-    """Add the arrears bills' figures to their groups (see ``collection``)."""
-    open_on_start = (
-        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
-        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "WHERE b.period < ?4 AND b.fee_item_id <> ?5 AND "
-    )
-    (still_open,) = conn.execute(
-        "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
-        "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
-        (start,),
-    ).fetchone()
-    (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
-    if still_open <= older:
-        open_bills = (
-            open_on_start + "b.settled_on IS NULL UNION ALL " + open_on_start + "b.settled_on >= ?1"
-        )
-    else:
-        open_bills = open_on_start + "(b.settled_on IS NULL OR b.settled_on >= ?1)"
-    # the allocations made before S that a reversal dated from S to C took back
-    (reversals,) = conn.execute(
-        "SELECT count(*) FROM reversal WHERE reversed_on BETWEEN ? AND ?", (start, window_end)
-    ).fetchone()
-    reopened = (
-        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = bid "
-        "AND l.reversal_id IS NULL AND l.allocated_on < ?1 AND l.payment_id IN "
-        "(SELECT payment_id FROM reversal WHERE reversed_on BETWEEN ?1 AND ?2)), 0)"
-        if reversals
-        else "0"
-    )
-    counted = "(owed_before > 0 OR reopened > 0)"
-    for unit_id, party_id, key, opening, adjusted, back, cleared, oldest in fast.execute(
-        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
-        f"sum(CASE WHEN {counted} THEN adj_window END), "
-        f"sum(CASE WHEN {counted} THEN reopened END), "
-        f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
-        "min(CASE WHEN owed_day > 0 THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, "
-        "amount_fen + "
-        + _adjusted("< ?1")
-        + " - "
-        + _allocated("< ?1")
-        + " AS owed_before, "
-        + _adjusted("BETWEEN ?1 AND ?2")
-        + " AS adj_window, "
-        + _allocated("BETWEEN ?1 AND ?2")
-        + " AS paid_window, "
-        + reopened
-        + " AS reopened, amount_fen + adj_day - "
-        + _paid("?3", adjusted="adj_day")
-        + " AS owed_day FROM (SELECT o.*, "
-        + _adjusted("<= ?3", "o.bid")
-        + " AS adj_day FROM ("
-        + open_bills
-        + ") o)) GROUP BY unit_id, party_id, k",
-        (start, window_end, day, p1, late_id),
-    ):
-        if opening > 0 or (back or 0) > 0:
-            figures = group(key)
-            figures.arrears_fen += opening
-            figures.arrears_adjusted_fen += adjusted or 0
-            figures.reopened_fen += back or 0
-            figures.cleared_fen += cleared or 0
-        pair = (unit_id, party_id)
-        if oldest and pair in lapse:
-            lapse[pair] = min(lapse[pair], oldest)
-
-
-def _adjusted(condition: str, bill: str = "bid") -> str:
-    """SQL: the adjustments of bill ``bill`` made on days meeting ``condition``."""
-    return (
-        "coalesce((SELECT sum(a.amount_fen) FROM adjustment a WHERE a.bill_id = "
-        f"{bill} AND a.made_on {condition}), 0)"
-    )
-
-
-def _allocated(condition: str, bill: str = "bid") -> str:
-    """SQL: the allocations of bill ``bill`` (a reversal adds negative ones) dated on days
-    meeting ``condition``."""
-    return (
-        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = "
-        f"{bill} AND l.allocated_on {condition}), 0)"
-    )
-
-
-def _paid(day: str, *, adjusted: str = "adj") -> str:
-    """SQL: a bill's allocations up to ``day``. A bill settled by then was paid in full (its
-    amount and adjustments, all made by its settled-on day), so only the bills still open
-    then are looked up in the allocations — most bills of a month that has been collected."""
-    return (
-        f"(CASE WHEN settled_on <= {day} THEN amount_fen + {adjusted} "
-        f"ELSE {_allocated('<= ' + day)} END)"
-    )
-
-
 def _grouping(conn: sqlite3.Connection, by: str | None):
-    """(SQL for a bill's group key, key -> label, key -> sort key)."""
+    """(key -> label, key -> sort key) of a bill's group (its key: report_store.GROUP_KEYS)."""
     if by == "building":
-
         # a "building" of parking spaces only (the demo's P-036 is in building P) is not a 栋
-        parking = {
-            building
-            for (building,) in conn.execute(
-                "SELECT building FROM unit GROUP BY building HAVING min(kind) = 'parking' "
-                "AND max(kind) = 'parking'"
-            )
-        }
+        parking = report_store.parking_buildings(conn)
 
         def label(key: str) -> str:
             if not key:
                 return "（未分楼）"
             return f"{key}（车位）" if key in parking else f"{key}栋"
 
-        return "u.building", label, lambda key: (key == "", key in parking, natural_key(key))
+        return label, lambda key: (key == "", key in parking, natural_key(key))
     if by == "kind":
-
-        return "u.kind", kind_label, lambda key: (list(KINDS).index(key) if key in KINDS else 99,)
+        return kind_label, lambda key: (list(KINDS).index(key) if key in KINDS else 99,)
     if by == "fee":
         items = {
             code: (position, f"{code} {name}")
-            for code, name, position in conn.execute("SELECT code, name, position FROM fee_item")
+            for code, name, position in report_store.fee_items(conn)
         }
         return (
-            "(SELECT f.code FROM fee_item f WHERE f.id = b.fee_item_id)",
             lambda key: items.get(key, (0, key))[1],
             lambda key: (items.get(key, (0, key))[0], key),
         )
-    return "''", lambda key: "合计", lambda key: (0,)
+    return lambda key: "合计", lambda key: (0,)
 
 
 def _reasons(
@@ -485,7 +402,7 @@ def _trend(
     conn: sqlite3.Connection, last: date, as_of: date, late_id: int, count: int
 ) -> list[TrendPoint]:
     first = add_months(last, -(count - 1))
-    params = (period_label(first), period_label(last), as_of.isoformat(), late_id)
+    day = as_of.isoformat()
     # the bills whose cycle has begun by the day (see ``collection``): amounts, and what was
     # allocated to them (a bill settled by the day was paid its amount and adjustments in
     # full, so only the others are looked up). One query a period, with its last day (or D
@@ -495,34 +412,12 @@ def _trend(
         month = add_months(first, i)
         period = period_label(month)
         end = min(as_of, month_end(month)).isoformat()
-        found[period] = list(
-            conn.execute(
-                "SELECT coalesce(sum(CASE WHEN covers_from <= ?2 THEN amount_fen END), 0), "
-                "coalesce(sum(CASE WHEN covers_from <= ?3 THEN amount_fen END), 0), "
-                "coalesce(sum(CASE WHEN covers_from > ?2 THEN 0 WHEN settled_on <= ?2 "
-                "THEN amount_fen ELSE " + _allocated("<= ?2", "b.id") + " END), 0), "
-                "coalesce(sum(CASE WHEN covers_from > ?3 THEN 0 WHEN settled_on <= ?3 "
-                "THEN amount_fen ELSE " + _allocated("<= ?3", "b.id") + " END), 0) "
-                "FROM bill b WHERE period = ?1 AND fee_item_id <> ?4",
-                (period, as_of.isoformat(), end, late_id),
-            ).fetchone()
-        )
-    end = "min(?3, period || '-31')"
+        found[period] = report_store.trend_period_sums(conn, period, day, end, late_id)
     # the adjustments, few: what is due, and the part of it that settled bills paid
     adjusted = {
         period: (adj, adj_end, settled, settled_end)
-        for period, adj, adj_end, settled, settled_end in conn.execute(
-            "SELECT b.period, "
-            "sum(CASE WHEN a.made_on <= ?3 AND b.covers_from <= ?3 THEN a.amount_fen ELSE 0 END), "
-            f"sum(CASE WHEN a.made_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
-            "ELSE 0 END), "
-            "sum(CASE WHEN b.settled_on <= ?3 AND b.covers_from <= ?3 THEN a.amount_fen "
-            "ELSE 0 END), "
-            f"sum(CASE WHEN b.settled_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
-            "ELSE 0 END) "
-            "FROM adjustment a JOIN bill b ON b.id = a.bill_id "
-            "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 GROUP BY b.period",
-            params,
+        for period, adj, adj_end, settled, settled_end in report_store.trend_adjustment_sums(
+            conn, period_label(first), period_label(last), day, late_id
         )
     }
     points = []

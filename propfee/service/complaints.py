@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -21,6 +22,7 @@ from propfee.core.workdays import working_hours_between
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import payer_of
 from propfee.roster.units import resolve_code
+from propfee.service import store
 
 KINDS = {"complaint": "投诉", "request": "报修/服务请求"}
 CATEGORIES = {
@@ -140,16 +142,8 @@ def _replay(case: Case, events: list[Event]) -> Case:
     return case
 
 
-_CASE_SQL = (
-    "SELECT c.id, c.number, coalesce(u.code, ''), coalesce(p.name, c.contact_name), c.kind, "
-    "c.category, c.channel, c.priority, c.fee_dispute, c.description, c.opened_at, "
-    "c.deadline_at, c.deadline_rule, c.calendar FROM complaint c "
-    "LEFT JOIN unit u ON u.id = c.unit_id LEFT JOIN party p ON p.id = c.party_id"
-)
-
-
 def load(conn: sqlite3.Connection, number: str, *, until: datetime | None = None) -> Case:
-    row = conn.execute(_CASE_SQL + " WHERE c.number = ?", (number.strip().upper(),)).fetchone()
+    row = store.case_by_number(conn, number.strip().upper())
     if row is None:
         raise NotFound(f"no case {number!r}")
     return _cases(conn, [row], until)[0]
@@ -157,30 +151,22 @@ def load(conn: sqlite3.Connection, number: str, *, until: datetime | None = None
 
 def cases_of_unit(conn: sqlite3.Connection, unit_id: int) -> list[Case]:
     """Every complaint and service request about a unit, oldest first."""
-    rows = conn.execute(_CASE_SQL + " WHERE c.unit_id = ? ORDER BY c.opened_at", (unit_id,))
-    return _cases(conn, rows.fetchall(), None)
+    return _cases(conn, store.case_rows_of_unit(conn, unit_id), None)
 
 
 def cases_of_party(conn: sqlite3.Connection, party_id: int) -> list[Case]:
     """Every complaint and service request a party made, oldest first."""
-    rows = conn.execute(_CASE_SQL + " WHERE c.party_id = ? ORDER BY c.opened_at", (party_id,))
-    return _cases(conn, rows.fetchall(), None)
+    return _cases(conn, store.case_rows_of_party(conn, party_id), None)
 
 
 def _cases(conn: sqlite3.Connection, rows: list, until: datetime | None) -> list[Case]:
-    import json
-
     cases = {row[0]: Case(*row[:8], bool(row[8]), *row[9:]) for row in rows}
     if not cases:
         return []
     events: dict[int, list[Event]] = {cid: [] for cid in cases}
     limit = until.isoformat(sep=" ") if until else "9999"
-    for cid, at, actor, action, assignee, note, score, other in conn.execute(
-        "SELECT e.complaint_id, e.at, e.actor, e.action, e.assignee, e.note, e.score, "
-        "o.number FROM complaint_event e LEFT JOIN complaint o ON o.id = e.other_id "
-        "WHERE e.complaint_id IN (SELECT value FROM json_each(?)) AND e.at <= ? "
-        "ORDER BY e.complaint_id, e.at, e.id",
-        (json.dumps(list(cases)), limit),
+    for cid, at, actor, action, assignee, note, score, other in store.case_events(
+        conn, list(cases), limit
     ):
         events[cid].append(Event(at, actor, action, assignee, note, score, other))
     return [_replay(case, events[cid]) for cid, case in cases.items()]
@@ -191,11 +177,7 @@ def _stamp(moment: datetime) -> str:
 
 
 def _next_number(conn: sqlite3.Connection, year: int, prefix: str) -> str:
-    last = conn.execute(
-        "INSERT INTO complaint_counter (year, last) VALUES (?, 1) "
-        "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
-        (year,),
-    ).fetchone()[0]
+    last = store.next_case_count(conn, year)
     return f"{prefix}{year}-{last:04d}"
 
 
@@ -243,11 +225,8 @@ def add(
     due = workdays.deadline(at, rule, rules.work_start, rules.work_end)
     number = _next_number(conn, at.year, rules.number_prefix)
     stamp = _stamp(now)
-    case_id = conn.execute(
-        "INSERT INTO complaint (number, unit_id, party_id, kind, category, channel, priority, "
-        "fee_dispute, description, contact_name, contact_phone, opened_at, deadline_at, "
-        "deadline_rule, calendar, created_by, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    case_id = store.insert_case(
+        conn,
         (
             number,
             unit_id,
@@ -267,7 +246,7 @@ def add(
             actor,
             stamp,
         ),
-    ).lastrowid
+    )
     _event(conn, case_id, "open", at, now, actor, note=description.strip())
     return load(conn, number), due.approximate
 
@@ -285,10 +264,8 @@ def _event(
     score: int | None = None,
     other_id: int | None = None,
 ) -> None:
-    conn.execute(
-        "INSERT INTO complaint_event (complaint_id, at, actor, action, assignee, note, score, "
-        "other_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (case_id, _stamp(at), actor, action, assignee, note, score, other_id, _stamp(now)),
+    store.insert_event(
+        conn, (case_id, _stamp(at), actor, action, assignee, note, score, other_id, _stamp(now))
     )
 
 
@@ -430,23 +407,14 @@ def cases(
     until: date | None = None,
 ) -> list[Case]:
     """Cases opened by ``at`` with their state as of ``at``, filtered."""
-    where, params = ["c.opened_at <= ?"], [_stamp(at)]
-    if category:
-        where.append("c.category = ?")
-        params.append(category_of(category))
-    if unit_code:
-
-        where.append("u.code = ?")
-        params.append(resolve_code(conn, unit_code))
-    if since:
-        where.append("c.opened_at >= ?")
-        params.append(since.isoformat())
-    if until:
-        where.append("c.opened_at <= ?")
-        params.append(f"{until.isoformat()} 23:59:59")
-    rows = conn.execute(
-        _CASE_SQL + " WHERE " + " AND ".join(where) + " ORDER BY c.opened_at, c.id", params
-    ).fetchall()
+    rows = store.case_rows(
+        conn,
+        opened_by=_stamp(at),
+        category=category_of(category) if category else None,
+        unit_code=resolve_code(conn, unit_code) if unit_code else None,
+        since=since.isoformat() if since else None,
+        until=f"{until.isoformat()} 23:59:59" if until else None,
+    )
     found = _cases(conn, rows, at)
     if state:
         if state not in STATES:
@@ -462,31 +430,14 @@ def cases(
 def fee_disputes(conn: sqlite3.Connection, unit_ids: set[int], as_of: date) -> set[tuple]:
     """(unit, party) of every fee-dispute complaint open as of the end of ``as_of``: not yet
     resolved and visited."""
-    import json
-
     if not unit_ids:
         return set()
     end = datetime.combine(as_of, datetime.max.time()).replace(microsecond=0)
-    rows = conn.execute(
-        _CASE_SQL + " WHERE c.unit_id IN (SELECT value FROM json_each(?)) AND c.opened_at <= ? "
-        "AND (c.fee_dispute = 1 OR EXISTS (SELECT 1 FROM complaint_event e WHERE "
-        "e.complaint_id = c.id AND e.action = 'fee-dispute'))",
-        (json.dumps(sorted(unit_ids)), _stamp(end)),
-    ).fetchall()
+    rows = store.fee_dispute_rows(conn, unit_ids, _stamp(end))
     if not rows:
         return set()
-    parties = dict(
-        conn.execute(
-            "SELECT id, party_id FROM complaint WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps([r[0] for r in rows]),),
-        )
-    )
-    units = dict(
-        conn.execute(
-            "SELECT id, unit_id FROM complaint WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps([r[0] for r in rows]),),
-        )
-    )
+    parties = store.case_parties(conn, [r[0] for r in rows])
+    units = store.case_units(conn, [r[0] for r in rows])
     return {
         (units[case.id], parties[case.id])
         for case in _cases(conn, rows, end)
@@ -517,6 +468,24 @@ class Report:
     def visit_rate(self) -> float | None:
         return self.visited / self.resolved if self.resolved else None
 
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "from": self.first,
+            "to": self.last,
+            "cases": self.cases,
+            "by_category": self.by_category,
+            "by_channel": self.by_channel,
+            "resolved": self.resolved,
+            "on_time": self.on_time,
+            "on_time_rate": self.on_time_rate,
+            "mean_hours_to_resolve": self.mean_hours,
+            "median_hours_to_resolve": self.median_hours,
+            "visited": self.visited,
+            "visit_rate": self.visit_rate,
+            "mean_score": self.mean_score,
+            "overdue_now": self.overdue_now,
+        }
+
 
 def report(
     conn: sqlite3.Connection,
@@ -526,9 +495,6 @@ def report(
     since: date | None = None,
     until: date | None = None,
 ) -> Report:
-    from collections import Counter
-
-
     found = [c for c in cases(conn, at=at, since=since, until=until) if c.state != "merged"]
     rules = settings.complaints
     resolved = [c for c in found if c.resolved_at is not None]

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from propfee.core.errors import InvalidValue, NotFound
 from propfee.files import cells
 from propfee.roster.units import resolve_code
+from propfee.service import store
 
 CARE_TAGS = {
     "elderly": "高龄/独居老人",
@@ -29,9 +30,7 @@ TAG_PATTERN = re.compile(r"[\w\-\u4e00-\u9fff]{1,20}")
 
 def tags_of(conn: sqlite3.Connection, party_id: int) -> list[str]:
     current: dict[str, bool] = {}
-    for tag, action in conn.execute(
-        "SELECT tag, action FROM party_tag WHERE party_id = ? ORDER BY id", (party_id,)
-    ):
+    for tag, action in store.tag_events(conn, party_id):
         current[tag] = action == "add"
     return sorted(t for t, on in current.items() if on)
 
@@ -54,12 +53,7 @@ def tag(
         if not TAG_PATTERN.fullmatch(value):
             raise InvalidValue(f"tag {value!r}: one word, e.g. elderly, hardship, vip, 独居")
     code = resolve_code(conn, unit_code)
-    row = conn.execute(
-        "SELECT o.party_id, p.name FROM unit u JOIN occupancy o ON o.unit_id = u.id "
-        "AND o.role = 'owner' AND o.end_on IS NULL JOIN party p ON p.id = o.party_id "
-        "WHERE u.code = ?",
-        (code,),
-    ).fetchone()
+    row = store.current_owner(conn, code)
     if row is None:
         raise NotFound(f"no unit {code!r} with a current owner")
     party_id, name = row
@@ -68,19 +62,11 @@ def tag(
     when = at.isoformat(sep=" ", timespec="seconds")
     for value in add:
         if value not in current:
-            conn.execute(
-                "INSERT INTO party_tag (party_id, tag, action, at, actor, created_at) "
-                "VALUES (?, ?, 'add', ?, ?, ?)",
-                (party_id, value, when, actor, stamp),
-            )
+            store.add_tag(conn, party_id, value, when, actor, stamp)
             current.add(value)
     for value in remove:
         if value in current:
-            conn.execute(
-                "INSERT INTO party_tag (party_id, tag, action, at, actor, created_at) "
-                "VALUES (?, ?, 'remove', ?, ?, ?)",
-                (party_id, value, when, actor, stamp),
-            )
+            store.remove_tag(conn, party_id, value, when, actor, stamp)
             current.discard(value)
     return name, sorted(current)
 
@@ -102,12 +88,7 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
     if not 1 <= month <= 12:
         raise InvalidValue("--month must be 1 to 12 (or YYYY-MM)")
     lines = []
-    for party_id, name, phones, id_number, birthday, units in conn.execute(
-        "SELECT p.id, p.name, p.phones, p.id_number, p.birthday, group_concat(u.code, '、') "
-        "FROM party p JOIN occupancy o ON o.party_id = p.id AND o.end_on IS NULL "
-        "JOIN unit u ON u.id = o.unit_id WHERE p.is_developer = 0 AND p.kind = 'person' "
-        "GROUP BY p.id ORDER BY p.name"
-    ):
+    for party_id, name, phones, id_number, birthday, units in store.current_people(conn):
         born = None
         if birthday:
             try:

@@ -1,0 +1,222 @@
+"""Reads the collection report's sums over bills, adjustments, allocations and reversals (the
+current bills, the arrears bills, the trend) and what its groupings are labelled by; writes
+nothing. Every figure is summed in SQL over integer fen (see insight/reports.py for what each
+one means).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+#: SQL for a bill's group key (the bill is ``b``, its unit ``u``), by grouping
+GROUP_KEYS = {
+    None: "''",
+    "building": "u.building",
+    "kind": "u.kind",
+    "fee": "(SELECT f.code FROM fee_item f WHERE f.id = b.fee_item_id)",
+}
+
+
+def _fast(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor returning plain tuples, for the sums over every bill."""
+    fast = conn.cursor()
+    fast.row_factory = None
+    return fast
+
+
+def _adjusted(condition: str, bill: str = "bid") -> str:
+    """SQL: the adjustments of bill ``bill`` made on days meeting ``condition``."""
+    return (
+        "coalesce((SELECT sum(a.amount_fen) FROM adjustment a WHERE a.bill_id = "
+        f"{bill} AND a.made_on {condition}), 0)"
+    )
+
+
+def _allocated(condition: str, bill: str = "bid") -> str:
+    """SQL: the allocations of bill ``bill`` (a reversal adds negative ones) dated on days
+    meeting ``condition``."""
+    return (
+        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = "
+        f"{bill} AND l.allocated_on {condition}), 0)"
+    )
+
+
+def _paid(day: str, *, adjusted: str = "adj") -> str:
+    """SQL: a bill's allocations up to ``day``. A bill settled by then was paid in full (its
+    amount and adjustments, all made by its settled-on day), so only the bills still open
+    then are looked up in the allocations — most bills of a month that has been collected."""
+    return (
+        f"(CASE WHEN settled_on <= {day} THEN amount_fen + {adjusted} "
+        f"ELSE {_allocated('<= ' + day)} END)"
+    )
+
+
+# ---------------------------------------------------------------- groupings
+
+
+def late_fee_item_id(conn: sqlite3.Connection) -> int:
+    """The id of the late-fee item (LATEFEE); -1 when there is none."""
+    row = conn.execute("SELECT id FROM fee_item WHERE code = 'LATEFEE'").fetchone()
+    return row[0] if row else -1
+
+
+def parking_buildings(conn: sqlite3.Connection) -> set[str]:
+    """The buildings holding parking spaces only."""
+    return {
+        building
+        for (building,) in conn.execute(
+            "SELECT building FROM unit GROUP BY building HAVING min(kind) = 'parking' "
+            "AND max(kind) = 'parking'"
+        )
+    }
+
+
+def fee_items(conn: sqlite3.Connection) -> Iterator[tuple[str, str, int]]:
+    """(code, name, position) of every fee item."""
+    return conn.execute("SELECT code, name, position FROM fee_item")
+
+
+# ---------------------------------------------------------------- the sums
+
+
+def current_bill_sums(
+    conn: sqlite3.Connection, by: str | None, p1: str, p2: str, day: str, late_id: int
+) -> Iterator[tuple]:
+    """Per (unit, party, group key) of the bills of periods ``p1``…``p2`` whose cycle has
+    begun by ``day`` (late fees ``late_id`` left out): (unit, party, key, billed, adjusted by
+    the day, paid by the day, unpaid on the day, the oldest unpaid due day)."""
+    return _fast(conn).execute(
+        "SELECT unit_id, party_id, k, sum(amount_fen), sum(adj), sum(paid), "
+        "sum(max(amount_fen + adj - paid, 0)), min(CASE WHEN amount_fen + adj - paid > 0 "
+        "THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, amount_fen, adj, "
+        + _paid("?3")
+        + " AS paid FROM (SELECT b.id AS bid, b.unit_id, b.party_id, "
+        + GROUP_KEYS[by]
+        + " AS k, b.due_on, b.amount_fen, b.settled_on, "
+        + _adjusted("<= ?3", "b.id")
+        + " AS adj FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 AND b.covers_from <= ?3)) "
+        "GROUP BY unit_id, party_id, k",
+        (p1, p2, day, late_id),
+    )
+
+
+def _open_bills(conn: sqlite3.Connection, key_sql: str, start: str, p1: str) -> str:
+    """SQL: the bills of periods before ``p1`` still open on ``start`` — found by the
+    settled-on index, or for an old period (when fewer bills are older than it than have been
+    open since) by the period index."""
+    open_on_start = (
+        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
+        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "WHERE b.period < ?4 AND b.fee_item_id <> ?5 AND "
+    )
+    (still_open,) = conn.execute(
+        "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
+        "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
+        (start,),
+    ).fetchone()
+    (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
+    if still_open <= older:
+        return (
+            open_on_start + "b.settled_on IS NULL UNION ALL " + open_on_start + "b.settled_on >= ?1"
+        )
+    return open_on_start + "(b.settled_on IS NULL OR b.settled_on >= ?1)"
+
+
+def _reopened(conn: sqlite3.Connection, start: str, window_end: str) -> str:
+    """SQL: the allocations made before S that a reversal dated from S to C took back (0 when
+    no reversal is dated in the window)."""
+    (reversals,) = conn.execute(
+        "SELECT count(*) FROM reversal WHERE reversed_on BETWEEN ? AND ?", (start, window_end)
+    ).fetchone()
+    return (
+        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = bid "
+        "AND l.reversal_id IS NULL AND l.allocated_on < ?1 AND l.payment_id IN "
+        "(SELECT payment_id FROM reversal WHERE reversed_on BETWEEN ?1 AND ?2)), 0)"
+        if reversals
+        else "0"
+    )
+
+
+def arrears_bill_sums(
+    conn: sqlite3.Connection,
+    by: str | None,
+    start: str,
+    window_end: str,
+    day: str,
+    p1: str,
+    late_id: int,
+) -> Iterator[tuple]:
+    """Per (unit, party, group key) of the arrears bills (periods before ``p1``, open on
+    ``start`` or re-opened in the window ``start``…``window_end``): (unit, party, key, owed
+    before the window, adjusted in it, re-opened in it, cleared in it, the oldest due day
+    still unpaid on ``day``)."""
+    open_bills = _open_bills(conn, GROUP_KEYS[by], start, p1)
+    reopened = _reopened(conn, start, window_end)
+    counted = "(owed_before > 0 OR reopened > 0)"
+    return _fast(conn).execute(
+        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
+        f"sum(CASE WHEN {counted} THEN adj_window END), "
+        f"sum(CASE WHEN {counted} THEN reopened END), "
+        f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
+        "min(CASE WHEN owed_day > 0 THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, "
+        "amount_fen + "
+        + _adjusted("< ?1")
+        + " - "
+        + _allocated("< ?1")
+        + " AS owed_before, "
+        + _adjusted("BETWEEN ?1 AND ?2")
+        + " AS adj_window, "
+        + _allocated("BETWEEN ?1 AND ?2")
+        + " AS paid_window, "
+        + reopened
+        + " AS reopened, amount_fen + adj_day - "
+        + _paid("?3", adjusted="adj_day")
+        + " AS owed_day FROM (SELECT o.*, "
+        + _adjusted("<= ?3", "o.bid")
+        + " AS adj_day FROM ("
+        + open_bills
+        + ") o)) GROUP BY unit_id, party_id, k",
+        (start, window_end, day, p1, late_id),
+    )
+
+
+def trend_period_sums(
+    conn: sqlite3.Connection, period: str, day: str, end: str, late_id: int
+) -> list[int]:
+    """A period's own bills (late fees ``late_id`` left out): [billed, as of ``day``; billed,
+    as of ``end``; paid by ``day``; paid by ``end``] — a bill counts once its cycle has begun."""
+    return list(
+        conn.execute(
+            "SELECT coalesce(sum(CASE WHEN covers_from <= ?2 THEN amount_fen END), 0), "
+            "coalesce(sum(CASE WHEN covers_from <= ?3 THEN amount_fen END), 0), "
+            "coalesce(sum(CASE WHEN covers_from > ?2 THEN 0 WHEN settled_on <= ?2 "
+            "THEN amount_fen ELSE " + _allocated("<= ?2", "b.id") + " END), 0), "
+            "coalesce(sum(CASE WHEN covers_from > ?3 THEN 0 WHEN settled_on <= ?3 "
+            "THEN amount_fen ELSE " + _allocated("<= ?3", "b.id") + " END), 0) "
+            "FROM bill b WHERE period = ?1 AND fee_item_id <> ?4",
+            (period, day, end, late_id),
+        ).fetchone()
+    )
+
+
+def trend_adjustment_sums(
+    conn: sqlite3.Connection, first: str, last: str, day: str, late_id: int
+) -> Iterator[tuple]:
+    """Per period ``first``…``last``: (period, adjusted by ``day``, adjusted by the period's
+    end or ``day``, settled bills' adjustments by ``day``, and by the period's end or ``day``)."""
+    end = "min(?3, period || '-31')"
+    return conn.execute(
+        "SELECT b.period, "
+        "sum(CASE WHEN a.made_on <= ?3 AND b.covers_from <= ?3 THEN a.amount_fen ELSE 0 END), "
+        f"sum(CASE WHEN a.made_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
+        "ELSE 0 END), "
+        "sum(CASE WHEN b.settled_on <= ?3 AND b.covers_from <= ?3 THEN a.amount_fen "
+        "ELSE 0 END), "
+        f"sum(CASE WHEN b.settled_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
+        "ELSE 0 END) "
+        "FROM adjustment a JOIN bill b ON b.id = a.bill_id "
+        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 GROUP BY b.period",
+        (first, last, day, late_id),
+    )
