@@ -12,6 +12,8 @@ from propfee.config import ConfigError, load_settings
 from propfee.core import workdays
 from propfee.service.deadlines import warn_once_a_day
 
+from conftest import estate, home
+
 OFFICIAL_2027 = """
 [calendar]
 holidays = ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09",
@@ -145,3 +147,22 @@ def test_calendar_command_lists_each_holiday_with_its_source(cli, tmp_path):
     table = cli("calendar", "--year", "2026", "--as-of", "2026-06-01")
     assert table.exit_code == 0 and "国庆节" in table.stdout and "调休上班" in table.stdout
     assert table.stderr == ""
+
+
+def test_complain_add_counts_on_the_layered_calendar_and_says_which(cli, conn, tmp_path):
+    estate(conn, tmp_path, [home("1-101", area="100")])
+    args = ("complain", "add", "1-101", "--category", "维修", "--description", "卫生间漏水")
+    first = cli(*args, "--at", "2027-02-03 10:00", "--format", "json")
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["deadline_at"].startswith("2027-02-12 23:59")
+    assert "按法定节假日推算" in first.stderr  # this deadline may miss a make-up day
+    assert first.stderr.count("[calendar]") == 2  # … and, once today, the year's table is asked for
+    again = cli(*args, "--at", "2027-02-03 11:00")
+    assert again.stderr.count("[calendar]") == 1  # the once-a-day warning is not repeated
+    shown = cli("complain", "show", json.loads(first.stdout)["number"])
+    assert "按法定节假日推算，调休未知" in shown.stdout
+
+    (tmp_path / "propfee.toml").write_text(OFFICIAL_2027, encoding="utf-8")
+    exact = cli(*args, "--at", "2027-02-03 10:00", "--format", "json")
+    assert json.loads(exact.stdout)["deadline_at"].startswith("2027-02-14 23:59")
+    assert exact.stderr == ""

@@ -28,10 +28,11 @@ from propfee.cli.common import (
 from propfee.collection import arrears, dunning
 from propfee.core.errors import InvalidValue
 from propfee.core.money import decimal_str, format_money
+from propfee.core.workdays import SOURCE_NOTES
 from propfee.files import cells
 from propfee.files.writers import write_table
 from propfee.insight import profile
-from propfee.service import complaints, owners
+from propfee.service import complaints, deadlines, owners
 from propfee.service.complaints import CATEGORIES, KINDS, STATES
 from propfee.store.db import transaction
 
@@ -314,11 +315,14 @@ def _show_case(env, case, fmt: Format, *, approximate: bool = False) -> None:
         fmt,
     )
     if approximate:
-        _warn_weekends_only(env)
+        _warn_approximate(env, case)
 
 
-def _warn_weekends_only(env) -> None:
-    env.warn("the holiday calendar does not cover this year yet: the deadline skips weekends only")
+def _warn_approximate(env, case) -> None:
+    env.warn(
+        f"{case.number} 的时限{SOURCE_NOTES.get(case.calendar, case.calendar)}，可能差一两天："
+        "国务院办公厅公布节假日安排后，填入设置文件的 [calendar] 表（propfee calendar 可核对）"
+    )
 
 
 def _print_case_head(env, case) -> None:
@@ -332,7 +336,7 @@ def _print_case_head(env, case) -> None:
     env.out.print(
         f"  受理 {case.opened_at[:16]}（{case.channel}，{case.priority}）  "
         f"时限 {case.deadline_at[:16]}（{case.deadline_rule}"
-        + ("，仅按周末计算" if case.calendar != "mainland" else "")
+        + (f"，{SOURCE_NOTES[case.calendar]}" if case.calendar in SOURCE_NOTES else "")
         + "）"
         + (f"  承办 {case.assignee}" if case.assignee else "")
         + (f"  重开 {case.reopened} 次" if case.reopened else "")
@@ -455,6 +459,7 @@ def complain_add(
             contact_name=name,
             contact_phone=phone,
         )
+        warning = deadlines.warn_once_a_day(conn, env.settings.calendar.days(), now().date())
     if fmt is Format.json:
         write_json(_case_json(case))
     else:
@@ -464,7 +469,9 @@ def complain_add(
             + ("; unit's arrears held as a fee dispute" if case.fee_dispute else "")
         )
     if approximate:
-        _warn_weekends_only(env)
+        _warn_approximate(env, case)
+    if warning:
+        env.warn(warning)
 
 
 @complain_app.command("list")

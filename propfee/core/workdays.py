@@ -31,6 +31,8 @@ SOURCE_LABELS = {
     STATUTORY: "法定节假日推算（holidays，调休未公布）",
     WEEKENDS: "仅按周末计算",
 }
+# what a case's deadline says of the source that decided it, where it may be off by a day
+SOURCE_NOTES = {STATUTORY: "按法定节假日推算，调休未知", WEEKENDS: "仅按周末计算"}
 _MAKE_UP = re.compile(r"(\d{4}-\d{2}-\d{2})\s*调休")
 
 

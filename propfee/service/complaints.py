@@ -199,7 +199,8 @@ def add(
     contact_phone: str = "",
 ) -> tuple[Case, bool]:
     """Register a case (inside the caller's transaction); returns it and whether its deadline
-    was counted on weekends alone (a year the holiday calendar does not cover)."""
+    is approximate: counted where no published calendar covers the year (the statutory
+    holidays computed, or weekends alone; ``case.calendar`` says which)."""
 
     if kind not in KINDS:
         raise InvalidValue(f"--kind must be one of {', '.join(KINDS)}")
@@ -222,7 +223,7 @@ def add(
         raise InvalidValue("give the unit, or --name for a case from outside the estate's units")
     rules = settings.complaints
     rule = rules.deadline_for(category, priority)
-    due = workdays.deadline(at, rule, rules.work_start, rules.work_end)
+    due = workdays.deadline(at, rule, rules.work_start, rules.work_end, settings.calendar.days())
     number = _next_number(conn, at.year, rules.number_prefix)
     stamp = _stamp(now)
     case_id = store.insert_case(
@@ -504,6 +505,7 @@ def report(
             datetime.fromisoformat(c.resolved_at),
             rules.work_start,
             rules.work_end,
+            settings.calendar.days(),
         )
         for c in resolved
     ]
