@@ -629,6 +629,11 @@ class ReconcileReport:
     def recorded_fen(self) -> int:
         return sum(line.amount_fen for line, _, _ in self.recorded)
 
+    @property
+    def conflicts(self) -> int:
+        """Lines for review whose reference a payment that does not agree with them holds."""
+        return sum(1 for r in self.review if r.conflict)
+
 
 def reconcile(
     conn: sqlite3.Connection,
