@@ -148,20 +148,7 @@ def pay(
                 invoice="requested" if invoice else "",
                 large=large,
             )
-            context = {
-                "estate": env.settings.estate,
-                "p": payment,
-                "channel": ledger.CHANNELS.get(payment.channel, payment.channel),
-                "amount_words": chinese_amount(payment.amount_fen),
-            }
-            text = render(env.settings, f"{language}/receipt.txt", context)
-            if receipt is not None:  # written before the commit: a failure records nothing
-                write_text(
-                    receipt,
-                    render(env.settings, f"{language}/receipt.html", context),
-                    option="--receipt",
-                )
-                written = True
+            text, written = _render_receipt(env, payment, language, receipt)
     except BaseException:
         if written and receipt is not None:  # the commit failed: no receipt for no payment
             receipt.unlink(missing_ok=True)
@@ -173,6 +160,28 @@ def pay(
         env.info(f"already recorded as receipt {payment.receipt_no}; nothing new was recorded")
     if not quiet:
         env.out.print(text, markup=False, end="")
+
+
+def _render_receipt(
+    env, payment: ledger.Payment, language: str, receipt: Path | None
+) -> tuple[str, bool]:
+    """The receipt's text, and whether its HTML file was written (before the commit, so
+    that a failure records nothing)."""
+    context = {
+        "estate": env.settings.estate,
+        "p": payment,
+        "channel": ledger.CHANNELS.get(payment.channel, payment.channel),
+        "amount_words": chinese_amount(payment.amount_fen),
+    }
+    text = render(env.settings, f"{language}/receipt.txt", context)
+    if receipt is None:
+        return text, False
+    write_text(
+        receipt,
+        render(env.settings, f"{language}/receipt.html", context),
+        option="--receipt",
+    )
+    return text, True
 
 
 def reverse(
@@ -272,19 +281,33 @@ def statement(
     if party and all_parties:
         raise InvalidValue("give --party or --all-parties, not both")
     conn = env.connect(create=False)
-    first_day = parse_day(first, option="--from") if first else None
-    last_day = parse_day(last, option="--to") if last else None
-    if first_day and last_day and first_day > last_day:
-        raise InvalidValue(f"--from {first_day} is after --to {last_day}")
-    party_id = (
-        None
-        if all_parties
-        else ledger.statement_party(
-            conn, unit, name=party, day=last_day or parse_day(None), settings=env.settings
-        )
+    result = ledger.account_statement(
+        conn,
+        unit,
+        first=parse_day(first, option="--from") if first else None,
+        last=parse_day(last, option="--to") if last else None,
+        party=party,
+        all_parties=all_parties,
+        today=parse_day(None),
+        settings=env.settings,
     )
-    result = ledger.statement(conn, unit, first=first_day, last=last_day, party_id=party_id)
-    rows = [
+    rows = _statement_rows(result)
+    if out is not None:
+        _write_statement(env, result, rows, out)
+    if fmt is not Format.table:
+        emit(
+            env,
+            rows,
+            [Col(k, k) for k in ("date", "kind", "ref", "text", "debit", "credit", "balance")],
+            fmt,
+            document=_statement_document(result, rows),
+        )
+        return
+    _print_statement(env, result, rows)
+
+
+def _statement_rows(result: ledger.Statement) -> list[dict]:
+    return [
         {
             "date": line.day,
             "kind": line.kind,
@@ -296,7 +319,10 @@ def statement(
         }
         for line in result.lines
     ]
-    document = {
+
+
+def _statement_document(result: ledger.Statement, rows: list[dict]) -> dict:
+    return {
         "unit": result.unit,
         "owner": result.owner,
         "party": result.party,
@@ -307,17 +333,9 @@ def statement(
         "closing_balance": decimal_str(result.owed_fen),
         "credit": decimal_str(result.credit_fen),
     }
-    if out is not None:
-        _write_statement(env, result, rows, out)
-    if fmt is not Format.table:
-        emit(
-            env,
-            rows,
-            [Col(k, k) for k in ("date", "kind", "ref", "text", "debit", "credit", "balance")],
-            fmt,
-            document=document,
-        )
-        return
+
+
+def _print_statement(env, result: ledger.Statement, rows: list[dict]) -> None:
     env.out.print(
         f"[bold]{result.unit} 对账单[/bold]  "
         + (f"缴费人 {result.party}  " if result.party is not None else "全部缴费人（内部）  ")
@@ -343,7 +361,7 @@ def statement(
             Col("credit", "实收", "right"),
             Col("balance", "余额", "right"),
         ),
-        fmt,
+        Format.table,
     )
     env.out.print(
         f"期末欠费 {format_money(result.owed_fen)}  预存 {format_money(result.credit_fen)}"
@@ -352,7 +370,6 @@ def statement(
 
 def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:
     from decimal import Decimal
-
 
     if out.suffix.lower() == ".html":
         write_text(
@@ -424,22 +441,7 @@ def report_daily(
         for c, (n, f) in sorted(close.by_cashier.items())
     ]
     if fmt is Format.json:
-        write_json(
-            {
-                "date": close.day,
-                "received": decimal_str(close.received_fen),
-                "reversed": decimal_str(close.reversed_fen),
-                "net": decimal_str(close.net_fen),
-                "by_channel": channels,
-                "by_cashier": cashiers,
-                "payments": [
-                    {**p, "amount": decimal_str(p.pop("amount_fen"))} for p in close.payments
-                ],
-                "reversals": [
-                    {**r, "amount": decimal_str(r.pop("amount_fen"))} for r in close.reversals
-                ],
-            }
-        )
+        write_json(_daily_json(close, channels, cashiers))
         return
     if fmt is Format.csv:
         emit(
@@ -452,6 +454,24 @@ def report_daily(
             fmt,
         )
         return
+    _print_daily(env, close, channels, cashiers)
+
+
+def _daily_json(close: ledger.DailyClose, channels: list[dict], cashiers: list[dict]) -> dict:
+    return {
+        "date": close.day,
+        "received": decimal_str(close.received_fen),
+        "reversed": decimal_str(close.reversed_fen),
+        "net": decimal_str(close.net_fen),
+        "by_channel": channels,
+        "by_cashier": cashiers,
+        "payments": [{**p, "amount": decimal_str(p.pop("amount_fen"))} for p in close.payments],
+        "reversals": [{**r, "amount": decimal_str(r.pop("amount_fen"))} for r in close.reversals],
+    }
+
+
+def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: list[dict]) -> None:
+    fmt = Format.table
     emit(
         env,
         channels,
@@ -471,7 +491,7 @@ def report_daily(
         f"冲正 {len(close.reversals)} 笔 {format_money(close.reversed_fen)}，"
         f"净额 {format_money(close.net_fen)}"
     )
-    earlier = [p for p in close.payments if p["paid_on"] < close.day]
+    earlier = close.paid_earlier
     if earlier:
         env.out.print(
             f"按入账日统计：其中 {len(earlier)} 笔 "
@@ -587,7 +607,30 @@ def reconcile(
             dry_run=dry_run,
             progress=tick,
         )
-    review = [
+    review = _review_rows(report)
+    refunds = _refund_rows(report)
+    for warning in report.warnings:
+        env.warn(warning)
+    for r in report.refunds:  # on stderr whatever the format: someone has to act on it
+        env.warn(
+            f"line {r.line.row}: {format_money(r.line.amount_fen)} of {r.line.ref} "
+            f"({r.unit}) was "
+            + ("refunded" if r.line.flag == "refund" else "not completed")
+            + f" on {r.line.day} — {r.action}: "
+            f'propfee reverse {r.receipt} --reason "退款"'
+        )
+    if fmt is Format.json:
+        write_json(_reconcile_json(report, review, refunds, dry_run))
+        return
+    env.result(_reconcile_summary(report, refunds))
+    if review and not quiet:
+        _print_review(env, review)
+    if dry_run:
+        env.result("dry run: nothing was written")
+
+
+def _review_rows(report: reconciliation.ReconcileReport) -> list[dict]:
+    return [
         {
             "line": r.line.row,
             "ref": r.line.ref,
@@ -601,8 +644,10 @@ def reconcile(
         }
         for r in report.review
     ]
-    conflicts = sum(1 for r in report.review if r.conflict)
-    refunds = [
+
+
+def _refund_rows(report: reconciliation.ReconcileReport) -> list[dict]:
+    return [
         {
             "line": r.line.row,
             "ref": r.line.ref,
@@ -614,44 +659,39 @@ def reconcile(
         }
         for r in report.refunds
     ]
-    for warning in report.warnings:
-        env.warn(warning)
-    for r in report.refunds:  # on stderr whatever the format: someone has to act on it
-        env.warn(
-            f"line {r.line.row}: {format_money(r.line.amount_fen)} of {r.line.ref} "
-            f"({r.unit}) was "
-            + ("refunded" if r.line.flag == "refund" else "not completed")
-            + f" on {r.line.day} — {r.action}: "
-            f'propfee reverse {r.receipt} --reason "退款"'
-        )
-    if fmt is Format.json:
-        write_json(
+
+
+def _reconcile_json(
+    report: reconciliation.ReconcileReport, review: list[dict], refunds: list[dict], dry_run: bool
+) -> dict:
+    return {
+        "file": report.file,
+        "channel": report.channel,
+        "recorded": [
             {
-                "file": report.file,
-                "channel": report.channel,
-                "recorded": [
-                    {
-                        "line": line.row,
-                        "ref": line.ref,
-                        "unit": unit,
-                        "receipt": receipt,
-                        "amount": decimal_str(line.amount_fen),
-                    }
-                    for line, unit, receipt in report.recorded
-                ],
-                "recorded_total": decimal_str(report.recorded_fen),
-                "already_recorded": report.already,
-                "needs_review": review,
-                "conflicts": conflicts,
-                "refunds": refunds,
-                "refunds_to_reverse": len(refunds),
-                "warnings": report.warnings,
-                "ignored": report.ignored,
-                "dry_run": dry_run,
+                "line": line.row,
+                "ref": line.ref,
+                "unit": unit,
+                "receipt": receipt,
+                "amount": decimal_str(line.amount_fen),
             }
-        )
-        return
-    env.result(
+            for line, unit, receipt in report.recorded
+        ],
+        "recorded_total": decimal_str(report.recorded_fen),
+        "already_recorded": report.already,
+        "needs_review": review,
+        "conflicts": report.conflicts,
+        "refunds": refunds,
+        "refunds_to_reverse": len(refunds),
+        "warnings": report.warnings,
+        "ignored": report.ignored,
+        "dry_run": dry_run,
+    }
+
+
+def _reconcile_summary(report: reconciliation.ReconcileReport, refunds: list[dict]) -> str:
+    conflicts = report.conflicts
+    return (
         f"{report.file} ({report.channel}): recorded {len(report.recorded)} payments "
         f"{format_money(report.recorded_fen)}, already recorded {report.already}, "
         f"needs review {len(report.review)}"
@@ -665,23 +705,23 @@ def reconcile(
             else ""
         )
     )
-    if review and not quiet:
-        for row in review:
-            row["candidates"] = " ".join(row["candidates"]) or "—"
-        emit(
-            env,
-            review,
-            (
-                Col("line", "行号", "right"),
-                Col("date", "日期"),
-                Col("amount", "金额", "right"),
-                Col("payer", "付款方"),
-                Col("memo", "备注"),
-                Col("reason", "原因"),
-                Col("candidates", "候选房号"),
-            ),
-            Format.table,
-            title="needs review: --confirm LINE=UNIT, or --review-out / --review-in",
-        )
-    if dry_run:
-        env.result("dry run: nothing was written")
+
+
+def _print_review(env, review: list[dict]) -> None:
+    for row in review:
+        row["candidates"] = " ".join(row["candidates"]) or "—"
+    emit(
+        env,
+        review,
+        (
+            Col("line", "行号", "right"),
+            Col("date", "日期"),
+            Col("amount", "金额", "right"),
+            Col("payer", "付款方"),
+            Col("memo", "备注"),
+            Col("reason", "原因"),
+            Col("candidates", "候选房号"),
+        ),
+        Format.table,
+        title="needs review: --confirm LINE=UNIT, or --review-out / --review-in",
+    )

@@ -13,16 +13,15 @@ bills; it is written in the same transaction as what settles it and re-derived b
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
 from propfee.billing import BillRunReport, run_bills
-from propfee.billing.balances import (
-    SETTLE_SQL,
-    bill_balance,
-)
+from propfee.billing.balances import bill_balance
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import format_money, round_div
+from propfee.payments import check_store, statement_store, store
 from propfee.roster.payers import Payers, payer_of, responsible_party
 from propfee.roster.units import resolve_code
 from propfee.store import audit
@@ -49,23 +48,9 @@ def open_bills(
     conn: sqlite3.Connection, *, unit_ids: list[int] | None = None, due_before: date | None = None
 ) -> list[OpenBill]:
     """Bills not yet fully paid, oldest due first, optionally for some units / due before a day."""
-    where = ["b.settled_on IS NULL"]
-    params: list[object] = []
-    if unit_ids is not None:
-        where.append(f"b.unit_id IN ({','.join('?' * len(unit_ids))})")
-        params.extend(unit_ids)
-    if due_before is not None:
-        where.append("b.due_on < ?")
-        params.append(due_before.isoformat())
-    rows = conn.execute(
-        "SELECT b.id, b.unit_id, u.code, f.code, f.name, b.party_id, b.period, b.covers_from, "
-        "b.covers_to, b.due_on, b.amount_fen, "
-        "b.amount_fen + coalesce((SELECT sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0)"
-        " - coalesce((SELECT sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0), b.basis "
-        "FROM bill b JOIN unit u ON u.id = b.unit_id JOIN fee_item f ON f.id = b.fee_item_id "
-        f"WHERE {' AND '.join(where)} ORDER BY b.due_on, f.position, b.id",
-        params,
-    ).fetchall()
+    rows = store.open_bill_rows(
+        conn, unit_ids, due_before.isoformat() if due_before is not None else None
+    )
     return [OpenBill(*row) for row in rows if row[11] > 0]
 
 
@@ -93,15 +78,7 @@ class BillLine:
 
 def unit_bills(conn: sqlite3.Connection, unit_id: int) -> list[BillLine]:
     """A unit's bills, oldest first, with adjustments and payments applied."""
-    rows = conn.execute(
-        "SELECT b.id, b.period, f.code, f.name, b.covers_from, b.covers_to, b.due_on, "
-        "b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0), "
-        "coalesce((SELECT sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0), "
-        "b.settled_on, coalesce(p.name, ''), b.basis, b.opening "
-        "FROM bill b JOIN fee_item f ON f.id = b.fee_item_id LEFT JOIN party p ON p.id = b.party_id "
-        "WHERE b.unit_id = ? ORDER BY b.covers_from, f.position, b.id",
-        (unit_id,),
-    ).fetchall()
+    rows = store.unit_bill_rows(conn, unit_id)
     return [BillLine(*row[:13], bool(row[13])) for row in rows]
 
 
@@ -174,22 +151,7 @@ def held_refs(
     when ``refs`` is None. One payment per channel + reference is enforced here, by the code
     that records payments inside its write transaction (see migration m004). With
     ``reversed_``: the reversed payments instead."""
-    sql = (
-        "SELECT p.ref, p.id, p.receipt_no, p.channel, p.unit_id, u.code, p.amount_fen, "
-        "p.paid_on FROM payment p JOIN unit u ON u.id = p.unit_id WHERE p.ref IS NOT NULL "
-        "AND p.channel <> 'opening' AND " + ("" if reversed_ else "NOT ") + "EXISTS (SELECT 1 "
-        "FROM reversal r WHERE r.payment_id = p.id)"
-    )
-    rows: list = []
-    if refs is None:
-        rows = conn.execute(sql + " ORDER BY p.id").fetchall()
-    else:
-        wanted = list(dict.fromkeys(refs))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows += conn.execute(
-                sql + f" AND p.ref IN ({','.join('?' * len(chunk))}) ORDER BY p.id", chunk
-            ).fetchall()
+    rows = store.held_ref_rows(conn, refs, reversed_)
     held: dict[str, list[HeldRef]] = {}
     for ref, *rest in rows:
         held.setdefault(ref, []).append(HeldRef(*rest))
@@ -223,19 +185,15 @@ def unit_id_of(conn: sqlite3.Connection, unit_code: str) -> int:
     """A unit's id by its code as typed (letter case as the roster has it)."""
 
     code = resolve_code(conn, unit_code)
-    row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
-    if row is None:
+    unit_id = store.unit_id_by_code(conn, code)
+    if unit_id is None:
         raise NotFound(f"no unit {code!r}")
-    return row[0]
+    return unit_id
 
 
 def _next_receipt(conn: sqlite3.Connection, year: int) -> str:
     """The next receipt number of the year, gapless: taken inside the payment's transaction."""
-    last = conn.execute(
-        "INSERT INTO receipt_counter (year, last) VALUES (?, 1) "
-        "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
-        (year,),
-    ).fetchone()[0]
+    last = store.next_receipt_number(conn, year)
     return f"{year}-{last:06d}"
 
 
@@ -244,22 +202,10 @@ def _open_bills_of(
 ) -> list[tuple[int, int]]:
     """(bill id, outstanding) of a unit's open bills: the payer's choice in its order, else
     the party's bills oldest due first, then by fee item order (民法典 第560条)."""
-    base = (
-        "SELECT b.id, b.amount_fen + coalesce((SELECT sum(amount_fen) FROM adjustment "
-        "WHERE bill_id = b.id), 0) - coalesce((SELECT sum(amount_fen) FROM allocation "
-        "WHERE bill_id = b.id), 0) FROM bill b JOIN fee_item f ON f.id = b.fee_item_id "
-        "WHERE b.unit_id = ? AND b.settled_on IS NULL"
-    )
     if bill_ids is not None:
-        rows = dict(
-            conn.execute(
-                base + f" AND b.id IN ({','.join('?' * len(bill_ids))})", (unit_id, *bill_ids)
-            ).fetchall()
-        )
-        return [(bid, rows[bid]) for bid in bill_ids if rows.get(bid, 0) > 0]
-    rows = conn.execute(
-        base + " AND b.party_id IS ? ORDER BY b.due_on, f.position, b.id", (unit_id, party_id)
-    ).fetchall()
+        owed = store.owed_on_bills(conn, unit_id, bill_ids)
+        return [(bid, owed[bid]) for bid in bill_ids if owed.get(bid, 0) > 0]
+    rows = store.open_bills_of_party(conn, unit_id, party_id)
     return [(bid, left) for bid, left in rows if left > 0]
 
 
@@ -277,27 +223,12 @@ def _allocate(
         if money <= 0:
             break
         amount = min(money, left)
-        conn.execute(
-            "INSERT INTO allocation (payment_id, bill_id, amount_fen, allocated_on, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (payment_id, bill_id, amount, on, stamp),
-        )
+        store.insert_allocation(conn, payment_id, bill_id, amount, on, stamp)
         if amount == left:
-            conn.execute(SETTLE_SQL, (on, bill_id))
+            store.settle_bill(conn, on, bill_id)
         done.append((bill_id, amount, left - amount))
         money -= amount
     return done, money
-
-
-def _bill_labels(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple]:
-    if not ids:
-        return {}
-    rows = conn.execute(
-        "SELECT b.id, f.name, b.period, b.covers_from, b.covers_to FROM bill b "
-        f"JOIN fee_item f ON f.id = b.fee_item_id WHERE b.id IN ({','.join('?' * len(ids))})",
-        ids,
-    ).fetchall()
-    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def record_payment(
@@ -323,76 +254,24 @@ def record_payment(
     allocated to the payer's choice of bills or else oldest due first, and the rest kept as
     credit. The same channel + reference again records nothing and returns the first one."""
 
-    if channel not in CHANNELS or channel == "opening":
-        raise InvalidValue(
-            f"--channel must be one of {', '.join(c for c in CHANNELS if c != 'opening')}"
-        )
-    if amount_fen <= 0:
-        raise InvalidValue("the amount must be greater than zero")
-    check_amount(amount_fen, large=large)
-    ref = (ref or "").strip() or None
-    if ref is None and channel != "cash":
-        raise InvalidValue(f"--ref is required for {channel}: the channel's transaction number")
-    if paid_on > as_of:
-        raise InvalidValue(f"--date {paid_on} is in the future (today is {as_of})")
+    ref = _checked_payment(
+        amount_fen, channel=channel, ref=ref, paid_on=paid_on, as_of=as_of, large=large
+    )
     code = resolve_code(conn, unit_code)
     unit_id = unit_id_of(conn, code)
     if ref is not None:
-        held = [h for h in held_refs(conn, [ref]).get(ref, []) if h.channel == channel]
-        same = [h for h in held if h.unit_id == unit_id and h.amount_fen == amount_fen]
-        if same:
-            found = payment_detail(conn, same[0].id)
-            found.already = True
+        found = _held_for(conn, ref, channel, code, unit_id, amount_fen)
+        if found is not None:
             return found
-        if held:
-            raise PropfeeError(
-                f"{CHANNELS[channel]} {ref} is already recorded as receipt {held[0].receipt_no} "
-                f"for {held[0].unit} {format_money(held[0].amount_fen)}; not "
-                f"{code} {format_money(amount_fen)} (if that receipt is wrong, reverse it and "
-                "record the payment again)"
-            )
     stamp = now.isoformat(sep=" ", timespec="seconds")
     party = responsible_party(conn, unit_id, paid_on, settings, stamp)
     if bill_ids:
-        owned = {
-            r[0]
-            for r in conn.execute(
-                f"SELECT id FROM bill WHERE unit_id = ? AND id IN ({','.join('?' * len(bill_ids))})",
-                (unit_id, *bill_ids),
-            )
-        }
-        strangers = [b for b in bill_ids if b not in owned]
-        if strangers:
-            raise InvalidValue(f"bill {strangers[0]} is not a bill of {code}")
-        for bill_id in dict.fromkeys(bill_ids):
-            if _outstanding(conn, bill_id) <= 0:
-                name, period, *_ = _bill_labels(conn, [bill_id])[bill_id]
-                raise InvalidValue(
-                    f"--bill {bill_id} ({name} {period} of {code}) is already paid; name an "
-                    "open bill, or leave --bill out to pay the oldest open bills first"
-                )
-        # bills of an earlier owner or a tenant are that party's debt: the payment goes on
-        # their account (and their receipt), never on whoever holds the unit now
-        debtors = {
-            r[0]
-            for r in conn.execute(
-                f"SELECT party_id FROM bill WHERE id IN ({','.join('?' * len(bill_ids))})",
-                bill_ids,
-            )
-        }
-        if len(debtors) > 1:
-            raise InvalidValue(
-                "--bill names bills of different parties (an earlier owner and a later one); "
-                "pay each party's bills separately"
-            )
-        (debtor,) = debtors
+        debtor = _debtor_of_chosen(conn, code, unit_id, bill_ids)
         if debtor is not None:
             party = debtor
     receipt = _next_receipt(conn, as_of.year)
-    cursor = conn.execute(
-        "INSERT INTO payment (receipt_no, unit_id, party_id, amount_fen, channel, ref, paid_on, "
-        "cashier, note, payer, source, invoice, recorded_on, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    payment_id = store.insert_payment(
+        conn,
         (
             receipt,
             unit_id,
@@ -410,11 +289,7 @@ def record_payment(
             stamp,
         ),
     )
-    payment_id = cursor.lastrowid
-    plan = _open_bills_of(conn, unit_id, party, list(dict.fromkeys(bill_ids)) if bill_ids else None)
-    if bill_ids:  # then the rest, oldest first
-        chosen = {b for b, _ in plan}
-        plan += [p for p in _open_bills_of(conn, unit_id, party) if p[0] not in chosen]
+    plan = _payment_plan(conn, unit_id, party, bill_ids)
     discount = _prepay_discount(conn, plan, amount_fen, paid_on, settings, stamp)
     if discount:
         plan = [(b, _outstanding(conn, b)) for b, _ in plan]
@@ -422,6 +297,87 @@ def record_payment(
     result = payment_detail(conn, payment_id)
     result.discount_fen = discount
     return result
+
+
+def _checked_payment(
+    amount_fen: int, *, channel: str, ref: str | None, paid_on: date, as_of: date, large: bool
+) -> str | None:
+    """Refuse a payment whose channel, amount, reference or day cannot be; its reference,
+    stripped (None when blank)."""
+    if channel not in CHANNELS or channel == "opening":
+        raise InvalidValue(
+            f"--channel must be one of {', '.join(c for c in CHANNELS if c != 'opening')}"
+        )
+    if amount_fen <= 0:
+        raise InvalidValue("the amount must be greater than zero")
+    check_amount(amount_fen, large=large)
+    ref = (ref or "").strip() or None
+    if ref is None and channel != "cash":
+        raise InvalidValue(f"--ref is required for {channel}: the channel's transaction number")
+    if paid_on > as_of:
+        raise InvalidValue(f"--date {paid_on} is in the future (today is {as_of})")
+    return ref
+
+
+def _held_for(
+    conn: sqlite3.Connection, ref: str, channel: str, code: str, unit_id: int, amount_fen: int
+) -> Payment | None:
+    """The payment already recorded for this channel + reference, unit and amount (marked
+    ``already``); None when nobody holds it; an error when another payment does."""
+    held = [h for h in held_refs(conn, [ref]).get(ref, []) if h.channel == channel]
+    same = [h for h in held if h.unit_id == unit_id and h.amount_fen == amount_fen]
+    if same:
+        found = payment_detail(conn, same[0].id)
+        found.already = True
+        return found
+    if held:
+        raise PropfeeError(
+            f"{CHANNELS[channel]} {ref} is already recorded as receipt {held[0].receipt_no} "
+            f"for {held[0].unit} {format_money(held[0].amount_fen)}; not "
+            f"{code} {format_money(amount_fen)} (if that receipt is wrong, reverse it and "
+            "record the payment again)"
+        )
+    return None
+
+
+def _debtor_of_chosen(
+    conn: sqlite3.Connection, code: str, unit_id: int, bill_ids: list[int]
+) -> int | None:
+    """The party whose debt the payer's chosen bills are, after checking each is an open
+    bill of the unit and all are one party's."""
+    owned = store.bills_of_unit_among(conn, unit_id, bill_ids)
+    strangers = [b for b in bill_ids if b not in owned]
+    if strangers:
+        raise InvalidValue(f"bill {strangers[0]} is not a bill of {code}")
+    for bill_id in dict.fromkeys(bill_ids):
+        if _outstanding(conn, bill_id) <= 0:
+            name, period, *_ = store.bill_labels(conn, [bill_id])[bill_id]
+            raise InvalidValue(
+                f"--bill {bill_id} ({name} {period} of {code}) is already paid; name an "
+                "open bill, or leave --bill out to pay the oldest open bills first"
+            )
+    # bills of an earlier owner or a tenant are that party's debt: the payment goes on
+    # their account (and their receipt), never on whoever holds the unit now
+    debtors = store.parties_of_bills(conn, bill_ids)
+    if len(debtors) > 1:
+        raise InvalidValue(
+            "--bill names bills of different parties (an earlier owner and a later one); "
+            "pay each party's bills separately"
+        )
+    (debtor,) = debtors
+    return debtor
+
+
+def _payment_plan(
+    conn: sqlite3.Connection, unit_id: int, party: int | None, bill_ids: list[int] | None
+) -> list[tuple[int, int]]:
+    """The bills a payment pays, in order: the payer's choice first, then the rest oldest
+    due first."""
+    plan = _open_bills_of(conn, unit_id, party, list(dict.fromkeys(bill_ids)) if bill_ids else None)
+    if bill_ids:  # then the rest, oldest first
+        chosen = {b for b, _ in plan}
+        plan += [p for p in _open_bills_of(conn, unit_id, party) if p[0] not in chosen]
+    return plan
 
 
 def _outstanding(conn: sqlite3.Connection, bill_id: int) -> int:
@@ -439,13 +395,7 @@ def _prepay_discount(conn, plan, money: int, paid_on: date, settings, stamp: str
     if not months or not share or not plan:
         return 0
     rate = int(share * 10000)
-    marks = ",".join("?" * len(plan))
-    info = {
-        r[0]: (r[1], r[2])
-        for r in conn.execute(
-            f"SELECT id, due_on, period FROM bill WHERE id IN ({marks})", [b for b, _ in plan]
-        )
-    }
+    info = store.bill_due_and_period(conn, [b for b, _ in plan])
     covered, left = [], money
     for bill_id, owed in plan:
         due_on, _period = info[bill_id]
@@ -462,37 +412,24 @@ def _prepay_discount(conn, plan, money: int, paid_on: date, settings, stamp: str
     for bill_id, owed in covered:
         fen = round_div(owed * rate, 10000)
         if fen:
-            conn.execute(
-                "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, made_on, "
-                "created_at) VALUES (?, ?, 'discount', ?, 'settings', ?, ?)",
-                (bill_id, -fen, f"预缴{len(covered)}期优惠", paid_on.isoformat(), stamp),
+            store.insert_discount(
+                conn, bill_id, fen, f"预缴{len(covered)}期优惠", paid_on.isoformat(), stamp
             )
             total += fen
     return total
 
 
 def payment_detail(conn: sqlite3.Connection, payment_id: int) -> Payment:
-    row = conn.execute(
-        "SELECT p.id, p.receipt_no, u.code, u.id, coalesce(pa.name, ''), p.amount_fen, p.channel, "
-        "p.ref, p.paid_on, p.cashier, p.note FROM payment p JOIN unit u ON u.id = p.unit_id "
-        "LEFT JOIN party pa ON pa.id = p.party_id WHERE p.id = ?",
-        (payment_id,),
-    ).fetchone()
+    row = store.payment_row(conn, payment_id)
     allocations = []
-    for bill_id, amount in conn.execute(
-        "SELECT bill_id, sum(amount_fen) FROM allocation WHERE payment_id = ? GROUP BY bill_id "
-        "HAVING sum(amount_fen) <> 0 ORDER BY min(id)",
-        (payment_id,),
-    ):
-        label = _bill_labels(conn, [bill_id])[bill_id]
+    for bill_id, amount in store.payment_allocations(conn, payment_id):
+        label = store.bill_labels(conn, [bill_id])[bill_id]
         allocations.append(
             Allocation(
                 bill_id, label[0], label[1], label[2], label[3], amount, _outstanding(conn, bill_id)
             )
         )
-    reversed_ = conn.execute(
-        "SELECT 1 FROM reversal WHERE payment_id = ?", (payment_id,)
-    ).fetchone()
+    reversed_ = store.is_reversed(conn, payment_id)
     credit = 0 if reversed_ else row[5] - sum(a.amount_fen for a in allocations)
     return Payment(
         row[0],
@@ -515,15 +452,12 @@ def find_payment(conn: sqlite3.Connection, receipt: str) -> int:
     """A payment by its receipt number (``2026-000123``; ``123`` means this year's)."""
 
     text = receipt.strip()
-    row = conn.execute("SELECT id FROM payment WHERE receipt_no = ?", (text,)).fetchone()
-    if row is None and text.isdigit():
-        row = conn.execute(
-            "SELECT id FROM payment WHERE receipt_no LIKE ? ORDER BY receipt_no DESC LIMIT 1",
-            (f"%-{int(text):06d}",),
-        ).fetchone()
-    if row is None:
+    payment_id = store.payment_id_by_receipt(conn, text)
+    if payment_id is None and text.isdigit():
+        payment_id = store.latest_payment_id_numbered(conn, int(text))
+    if payment_id is None:
         raise NotFound(f"no receipt {receipt!r}")
-    return row[0]
+    return payment_id
 
 
 # ---------------------------------------------------------------- reversals
@@ -549,18 +483,12 @@ def reverse_payment(
         raise InvalidValue("--reason is required: say why the payment is reversed")
     payment_id = find_payment(conn, receipt)
     held = payment_detail(conn, payment_id)
-    done = conn.execute(
-        "SELECT reversed_on FROM reversal WHERE payment_id = ?", (payment_id,)
-    ).fetchone()
+    done = store.reversal_day(conn, payment_id)
     if done is not None:
-        raise PropfeeError(f"receipt {held.receipt_no} was already reversed on {done[0]}")
+        raise PropfeeError(f"receipt {held.receipt_no} was already reversed on {done}")
     if held.channel == "opening":
         raise PropfeeError("an opening balance is not a receipt; correct it with propfee adjust")
-    recorded_on, last_allocated = conn.execute(
-        "SELECT p.recorded_on, (SELECT max(allocated_on) FROM allocation WHERE payment_id = p.id) "
-        "FROM payment p WHERE p.id = ?",
-        (payment_id,),
-    ).fetchone()
+    recorded_on, last_allocated = store.recorded_and_last_allocated(conn, payment_id)
     earliest = max(held.paid_on, recorded_on or "", last_allocated or "")
     if on.isoformat() < earliest:
         raise InvalidValue(
@@ -578,25 +506,20 @@ def reverse_payment(
             + f"; a reversal cannot come before it (reverse it on {earliest} or later)"
         )
     stamp = now.isoformat(sep=" ", timespec="seconds")
-    cursor = conn.execute(
-        "INSERT INTO reversal (payment_id, reason, reversed_on, operator, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (payment_id, reason.strip(), on.isoformat(), operator, stamp),
+    reversal_id = store.insert_reversal(
+        conn, payment_id, reason.strip(), on.isoformat(), operator, stamp
     )
     for allocation in held.allocations:
-        conn.execute(
-            "INSERT INTO allocation (payment_id, bill_id, amount_fen, reversal_id, allocated_on, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                payment_id,
-                allocation.bill_id,
-                -allocation.amount_fen,
-                cursor.lastrowid,
-                on.isoformat(),
-                stamp,
-            ),
+        store.insert_reversing_allocation(
+            conn,
+            payment_id,
+            allocation.bill_id,
+            allocation.amount_fen,
+            reversal_id,
+            on.isoformat(),
+            stamp,
         )
-        conn.execute("UPDATE bill SET settled_on = NULL WHERE id = ?", (allocation.bill_id,))
+        store.unsettle_bill(conn, allocation.bill_id)
     left = credit_of(conn, held.unit_id) if held.allocations else 0
     return Reversal(
         held.receipt_no,
@@ -624,12 +547,7 @@ def run_bills_and_apply_credit(conn: sqlite3.Connection, **run) -> BillRunReport
 
 def _with_credit(conn: sqlite3.Connection, units: set[int]) -> list[int]:
     """Of these units, those holding money not yet allocated."""
-    rows = conn.execute(
-        "SELECT p.unit_id FROM payment p WHERE NOT EXISTS (SELECT 1 FROM reversal r "
-        "WHERE r.payment_id = p.id) AND p.amount_fen > coalesce((SELECT sum(amount_fen) "
-        "FROM allocation WHERE payment_id = p.id), 0)"
-    ).fetchall()
-    return sorted({r[0] for r in rows} & units)
+    return sorted(store.units_with_credit(conn) & units)
 
 
 def apply_credit(
@@ -638,22 +556,9 @@ def apply_credit(
     """Spend unallocated payments on open bills of the same unit and party, oldest payment
     and oldest due bill first. Returns the fen applied."""
     stamp = now.isoformat(sep=" ", timespec="seconds")
-    where = ""
-    params: list[object] = []
-    if unit_ids is not None:
-        if not unit_ids:
-            return 0
-        where = f" AND p.unit_id IN ({','.join('?' * len(unit_ids))})"
-        params = list(unit_ids)
-    credits = conn.execute(
-        "SELECT p.id, p.unit_id, p.party_id, p.amount_fen - coalesce((SELECT sum(amount_fen) "
-        "FROM allocation WHERE payment_id = p.id), 0) AS left FROM payment p "
-        "WHERE NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id)"
-        + where
-        + " AND p.amount_fen > coalesce((SELECT sum(amount_fen) FROM allocation "
-        "WHERE payment_id = p.id), 0) ORDER BY p.paid_on, p.id",
-        params,
-    ).fetchall()
+    if unit_ids is not None and not unit_ids:
+        return 0
+    credits = store.unspent_payments(conn, unit_ids)
     applied = 0
     for payment_id, unit_id, party_id, left in credits:
         plan = _open_bills_of(conn, unit_id, party_id)
@@ -667,19 +572,8 @@ def apply_credit(
 def credit_of(conn: sqlite3.Connection, unit_id: int, as_of: date | None = None) -> int:
     """Money paid for a unit and not yet allocated to any bill (as of a day)."""
     day = (as_of or date.max).isoformat()
-    row = conn.execute(
-        "SELECT coalesce(sum(p.amount_fen), 0) FROM payment p WHERE p.unit_id = ? "
-        "AND p.paid_on <= ? AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id "
-        "AND r.reversed_on <= ?)",
-        (unit_id, day, day),
-    ).fetchone()[0]
-    allocated = conn.execute(
-        "SELECT coalesce(sum(a.amount_fen), 0) FROM allocation a JOIN payment p "
-        "ON p.id = a.payment_id WHERE p.unit_id = ? AND a.allocated_on <= ? "
-        "AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id AND r.reversed_on <= ?)",
-        (unit_id, day, day),
-    ).fetchone()[0]
-    return row - allocated
+    paid, allocated = store.paid_and_allocated(conn, unit_id, day)
+    return paid - allocated
 
 
 def owed_by_unit(conn: sqlite3.Connection, unit_id: int) -> int:
@@ -731,17 +625,41 @@ def statement_party(
     unit_id = unit_id_of(conn, code)
     if name is None:
         return payer_of(conn, unit_id, day, settings)
-    found = conn.execute(
-        "SELECT DISTINCT p.id FROM party p WHERE p.name = ?1 AND p.id IN ("
-        "SELECT party_id FROM bill WHERE unit_id = ?2 UNION SELECT party_id FROM payment "
-        "WHERE unit_id = ?2 UNION SELECT party_id FROM occupancy WHERE unit_id = ?2)",
-        (name.strip(), unit_id),
-    ).fetchall()
+    found = statement_store.parties_named_at_unit(conn, name.strip(), unit_id)
     if not found:
         raise NotFound(f"{name!r} has no account at {code} (see: propfee units show {code})")
     if len(found) > 1:
         raise InvalidValue(f"{name!r} names {len(found)} parties at {code}; use --all-parties")
     return found[0][0]
+
+
+def account_statement(
+    conn: sqlite3.Connection,
+    unit_code: str,
+    *,
+    first: date | None,
+    last: date | None,
+    party: str | None,
+    all_parties: bool,
+    today: date,
+    settings,
+) -> Statement:
+    """The statement of account a user asks for: of the party named, else of who pays for
+    the unit on ``last`` (or today), or with ``all_parties`` the whole unit's ledger."""
+    if first and last and first > last:
+        raise InvalidValue(f"--from {first} is after --to {last}")
+    party_id = (
+        None
+        if all_parties
+        else statement_party(conn, unit_code, name=party, day=last or today, settings=settings)
+    )
+    return statement(conn, unit_code, first=first, last=last, party_id=party_id)
+
+
+#: a statement's entries: (day, order within the day, kind, ref, text, fen)
+_Entry = tuple[str, int, str, str, str, int]
+
+_ADJUSTMENT_KINDS = {"waiver": "减免", "discount": "优惠", "correction": "更正"}
 
 
 def statement(
@@ -761,88 +679,20 @@ def statement(
     10). Without it, the whole unit's ledger, for staff."""
 
     code = resolve_code(conn, unit_code)
-    row = conn.execute(
-        "SELECT u.id, coalesce(p.name, '') FROM unit u LEFT JOIN occupancy o ON o.unit_id = u.id "
-        "AND o.role = 'owner' AND o.end_on IS NULL LEFT JOIN party p ON p.id = o.party_id "
-        "WHERE u.code = ?",
-        (code,),
-    ).fetchone()
+    row = statement_store.unit_and_owner(conn, code)
     if row is None:
         raise NotFound(f"no unit {code!r}")
     unit_id, owner = row
-    only = ""
     others = 0
     if party_id is not None:
-        only = f" AND {{}}party_id = {int(party_id)}"
-        owner = conn.execute("SELECT name FROM party WHERE id = ?", (party_id,)).fetchone()[0]
-        others = conn.execute(
-            "SELECT count(DISTINCT party_id) FROM (SELECT party_id FROM bill WHERE unit_id = ?1 "
-            "UNION SELECT party_id FROM payment WHERE unit_id = ?1) WHERE party_id IS NOT ?2",
-            (unit_id, party_id),
-        ).fetchone()[0]
+        owner = statement_store.party_name(conn, party_id)
+        others = statement_store.other_parties(conn, unit_id, party_id)
     end = (last or date.max).isoformat()
-    entries: list[tuple[str, int, str, str, str, int]] = []  # day, order, kind, ref, text, fen
-    bill_days = {}
-    for bid, day, name, frm, to, fen, basis in conn.execute(
-        "SELECT b.id, b.covers_from, f.name, b.covers_from, b.covers_to, b.amount_fen, "
-        "b.basis FROM bill b JOIN fee_item f ON f.id = b.fee_item_id WHERE b.unit_id = ?"
-        + only.format("b."),
-        (unit_id,),
-    ):
-        if day > end:
-            continue
-        bill_days[bid] = day
-        entries.append((day, 0, "bill", str(bid), f"{name} {frm}～{to} {basis}".strip(), fen))
-    for bid, day, fen, kind, reason in conn.execute(
-        "SELECT a.bill_id, a.made_on, a.amount_fen, a.kind, a.reason FROM adjustment a "
-        "JOIN bill b ON b.id = a.bill_id WHERE b.unit_id = ?",
-        (unit_id,),
-    ):
-        if bid in bill_days and day <= end:
-            label = {"waiver": "减免", "discount": "优惠", "correction": "更正"}[kind]
-            entries.append(
-                (day, 1, "adjustment", str(bid), f"{label}：{reason}（账单 {bid}）", fen)
-            )
-    for pid, receipt, day, fen, channel, ref in conn.execute(
-        "SELECT id, receipt_no, paid_on, amount_fen, channel, ref FROM payment WHERE unit_id = ?"
-        + only.format(""),
-        (unit_id,),
-    ):
-        if day <= end:
-            via = CHANNELS.get(channel, channel) + (
-                f" {ref}" if ref and channel != "opening" else ""
-            )
-            entries.append((day, 2, "payment", receipt or f"期初-{pid}", f"缴费（{via}）", -fen))
-    for receipt, day, fen, reason in conn.execute(
-        "SELECT p.receipt_no, r.reversed_on, p.amount_fen, r.reason FROM reversal r "
-        "JOIN payment p ON p.id = r.payment_id WHERE p.unit_id = ?" + only.format("p."),
-        (unit_id,),
-    ):
-        if day <= end:
-            entries.append((day, 3, "reversal", receipt or "", f"冲正：{reason}", fen))
-    entries.sort(key=lambda e: (e[0], e[1], e[3]))
-    start = first.isoformat() if first else ""
-    balance = sum(e[5] for e in entries if e[0] < start)
-    opening = balance
-    lines = []
-    for day, _order, kind, ref, text, fen in entries:
-        if day < start:
-            continue
-        balance += fen
-        lines.append(StatementLine(day, kind, ref, text, max(fen, 0), max(-fen, 0), balance))
-    owed = 0
-    for bid in bill_days:
-        amount, adjusted = conn.execute(
-            "SELECT b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment WHERE "
-            "bill_id = b.id AND made_on <= ?), 0) FROM bill b WHERE b.id = ?",
-            (end, bid),
-        ).fetchone()
-        paid = conn.execute(
-            "SELECT coalesce(sum(amount_fen), 0) FROM allocation WHERE bill_id = ? "
-            "AND allocated_on <= ?",
-            (bid, end),
-        ).fetchone()[0]
-        owed += amount + adjusted - paid
+    bill_days: dict[int, str] = {}
+    entries = _statement_entries(conn, unit_id, party_id, end, bill_days)
+    opening, lines = _running_balance(entries, first.isoformat() if first else "")
+    balance = lines[-1].balance_fen if lines else opening
+    owed = sum(statement_store.bill_owed_as_of(conn, bid, end) for bid in bill_days)
     credit = owed - balance
     return Statement(
         code,
@@ -856,6 +706,53 @@ def statement(
         owner if party_id is not None else None,
         others,
     )
+
+
+def _statement_entries(
+    conn: sqlite3.Connection, unit_id: int, party_id: int | None, end: str, bill_days: dict
+) -> list[_Entry]:
+    """A unit's bills, adjustments, payments and reversals up to ``end`` in date order;
+    ``bill_days`` gets {bill id: day} of the bills among them."""
+    entries: list[_Entry] = []
+    for bid, day, name, frm, to, fen, basis in statement_store.statement_bills(
+        conn, unit_id, party_id
+    ):
+        if day > end:
+            continue
+        bill_days[bid] = day
+        entries.append((day, 0, "bill", str(bid), f"{name} {frm}～{to} {basis}".strip(), fen))
+    for bid, day, fen, kind, reason in statement_store.statement_adjustments(conn, unit_id):
+        if bid in bill_days and day <= end:
+            label = _ADJUSTMENT_KINDS[kind]
+            entries.append(
+                (day, 1, "adjustment", str(bid), f"{label}：{reason}（账单 {bid}）", fen)
+            )
+    for pid, receipt, day, fen, channel, ref in statement_store.statement_payments(
+        conn, unit_id, party_id
+    ):
+        if day <= end:
+            via = CHANNELS.get(channel, channel) + (
+                f" {ref}" if ref and channel != "opening" else ""
+            )
+            entries.append((day, 2, "payment", receipt or f"期初-{pid}", f"缴费（{via}）", -fen))
+    for receipt, day, fen, reason in statement_store.statement_reversals(conn, unit_id, party_id):
+        if day <= end:
+            entries.append((day, 3, "reversal", receipt or "", f"冲正：{reason}", fen))
+    entries.sort(key=lambda e: (e[0], e[1], e[3]))
+    return entries
+
+
+def _running_balance(entries: list[_Entry], start: str) -> tuple[int, list[StatementLine]]:
+    """The balance before ``start`` and the lines from it on, each with the balance after it."""
+    balance = sum(e[5] for e in entries if e[0] < start)
+    opening = balance
+    lines = []
+    for day, _order, kind, ref, text, fen in entries:
+        if day < start:
+            continue
+        balance += fen
+        lines.append(StatementLine(day, kind, ref, text, max(fen, 0), max(-fen, 0), balance))
+    return opening, lines
 
 
 # ---------------------------------------------------------------- the daily close
@@ -875,6 +772,11 @@ class DailyClose:
     def net_fen(self) -> int:
         return self.received_fen - self.reversed_fen
 
+    @property
+    def paid_earlier(self) -> list[dict]:
+        """The day's payments whose money was paid on an earlier day (a statement read late)."""
+        return [p for p in self.payments if p["paid_on"] < self.day]
+
 
 def daily_close(conn: sqlite3.Connection, day: date) -> DailyClose:
     """日结: the payments recorded on a day by channel and by cashier, and its reversals."""
@@ -889,12 +791,7 @@ def daily_close(conn: sqlite3.Connection, day: date) -> DailyClose:
             "paid_on": r[5],
             "cashier": r[6] or "—",
         }
-        for r in conn.execute(
-            "SELECT p.receipt_no, u.code, p.amount_fen, p.channel, p.ref, p.paid_on, p.cashier "
-            "FROM payment p JOIN unit u ON u.id = p.unit_id WHERE p.recorded_on = ? "
-            "AND p.channel <> 'opening' ORDER BY p.receipt_no",
-            (iso,),
-        )
+        for r in statement_store.payments_recorded_on(conn, iso)
     ]
     reversals = [
         {
@@ -905,12 +802,7 @@ def daily_close(conn: sqlite3.Connection, day: date) -> DailyClose:
             "reason": r[4],
             "cashier": r[5] or "—",
         }
-        for r in conn.execute(
-            "SELECT p.receipt_no, u.code, p.amount_fen, p.channel, r.reason, p.cashier "
-            "FROM reversal r JOIN payment p ON p.id = r.payment_id JOIN unit u ON u.id = p.unit_id "
-            "WHERE r.reversed_on = ? ORDER BY p.receipt_no",
-            (iso,),
-        )
+        for r in statement_store.reversals_on(conn, iso)
     ]
     by_channel: dict[str, list[int]] = {}
     by_cashier: dict[str, list[int]] = {}
@@ -946,120 +838,132 @@ class Problem:
 def check(conn: sqlite3.Connection) -> list[Problem]:
     """Verify every ledger invariant and the file itself; an empty list means all is well."""
     problems: list[Problem] = []
-
-    def add(what: str, detail: str) -> None:
-        problems.append(Problem(what, detail))
-
-    for (result,) in conn.execute("PRAGMA integrity_check"):
-        if result != "ok":
-            add("integrity", result)
-    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
-        add("orphan", f"{table} row {rowid} points at a missing {parent}")
-    for bid, amount, adjusted, paid, settled, last_move in conn.execute(
-        "SELECT b.id, b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment "
-        "WHERE bill_id = b.id), 0), coalesce((SELECT sum(amount_fen) FROM allocation "
-        "WHERE bill_id = b.id), 0), b.settled_on, max(coalesce((SELECT max(allocated_on) "
-        "FROM allocation WHERE bill_id = b.id), ''), coalesce((SELECT max(made_on) "
-        "FROM adjustment WHERE bill_id = b.id), '')) FROM bill b"
+    for step in (
+        _file_problems,
+        _bill_problems,
+        _plan_problems,
+        _late_fee_problems,
+        _payment_problems,
+        _receipt_problems,
+        _ref_problems,
+        _allocation_problems,
+        _occupancy_problems,
     ):
+        problems.extend(Problem(what, detail) for what, detail in step(conn))
+    problems.extend(Problem("audit", detail) for detail in audit.verify(conn))
+    return problems
+
+
+def _file_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """The database file: SQLite's integrity check and rows pointing at missing rows."""
+    for (result,) in check_store.integrity_results(conn):
+        if result != "ok":
+            yield "integrity", result
+    for table, rowid, parent, _ in check_store.foreign_key_faults(conn):
+        yield "orphan", f"{table} row {rowid} points at a missing {parent}"
+
+
+def _bill_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """Each bill: never adjusted below zero nor paid beyond what it is, and its settled-on
+    cache true."""
+    for bid, amount, adjusted, paid, settled, last_move in check_store.bill_totals(conn):
         if settled is not None and settled < last_move:
-            add(
+            yield (
                 "settled",
                 f"bill {bid}: settled_on {settled} is before its last payment or adjustment "
                 f"({last_move})",
             )
         net = amount + adjusted
         if net < 0:
-            add("bill", f"bill {bid}: adjustments take it below zero ({format_money(net)})")
+            yield "bill", f"bill {bid}: adjustments take it below zero ({format_money(net)})"
         if paid < 0:
-            add("bill", f"bill {bid}: allocations are negative ({format_money(paid)})")
+            yield "bill", f"bill {bid}: allocations are negative ({format_money(paid)})"
         if paid > net:
-            add(
+            yield (
                 "bill",
                 f"bill {bid}: {format_money(paid)} allocated to a bill of {format_money(net)}",
             )
         if (settled is None) != (net - paid > 0):
-            add(
+            yield (
                 "settled",
                 f"bill {bid}: settled_on is {settled or 'empty'} but it owes "
                 f"{format_money(net - paid)}",
             )
-    for plan_id, total, scheduled, covered in conn.execute(
-        "SELECT p.id, p.total_fen, (SELECT sum(amount_fen) FROM plan_installment WHERE "
-        "plan_id = p.id), (SELECT sum(amount_fen) FROM plan_bill WHERE plan_id = p.id) FROM plan p"
-    ):
+
+
+def _plan_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """Each payment plan: its installments and its bills both sum to its total."""
+    for plan_id, total, scheduled, covered in check_store.plan_totals(conn):
         if scheduled != total or covered != total:
-            add(
+            yield (
                 "plan",
                 f"plan {plan_id}: {format_money(total)} but its installments sum to "
                 f"{format_money(scheduled or 0)} and its bills to {format_money(covered or 0)}",
             )
-    for late_id, fen, billed, code in conn.execute(
-        "SELECT l.id, l.amount_fen, b.amount_fen, f.code FROM late_fee l JOIN bill b "
-        "ON b.id = l.bill_id JOIN fee_item f ON f.id = b.fee_item_id"
-    ):
+
+
+def _late_fee_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """Each late fee: its bill is a LATEFEE bill of the same amount."""
+    for late_id, fen, billed, code in check_store.late_fee_bills(conn):
         if fen != billed or code != "LATEFEE":
-            add("late fee", f"late fee {late_id}: its bill is {code} {format_money(billed)}")
-    for pid, receipt, amount, allocated, reversed_ in conn.execute(
-        "SELECT p.id, p.receipt_no, p.amount_fen, coalesce((SELECT sum(amount_fen) FROM "
-        "allocation WHERE payment_id = p.id), 0), EXISTS (SELECT 1 FROM reversal r "
-        "WHERE r.payment_id = p.id) FROM payment p"
-    ):
+            yield "late fee", f"late fee {late_id}: its bill is {code} {format_money(billed)}"
+
+
+def _payment_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """Each payment: allocations between nothing and its amount, nothing when reversed."""
+    for pid, receipt, amount, allocated, reversed_ in check_store.payment_totals(conn):
         name = receipt or f"payment {pid}"
         if allocated < 0:
-            add("payment", f"{name}: allocations are negative")
+            yield "payment", f"{name}: allocations are negative"
         if allocated > amount:
-            add("payment", f"{name}: {format_money(allocated)} allocated of {format_money(amount)}")
-        if reversed_ and allocated != 0:
-            add("payment", f"{name}: reversed but {format_money(allocated)} is still allocated")
-    for (year,) in conn.execute(
-        "SELECT DISTINCT substr(receipt_no, 1, 4) FROM payment WHERE receipt_no IS NOT NULL"
-    ):
-        numbers = sorted(
-            int(r[0][5:])
-            for r in conn.execute(
-                "SELECT receipt_no FROM payment WHERE receipt_no LIKE ?", (f"{year}-%",)
+            yield (
+                "payment",
+                f"{name}: {format_money(allocated)} allocated of {format_money(amount)}",
             )
-        )
+        if reversed_ and allocated != 0:
+            yield "payment", f"{name}: reversed but {format_money(allocated)} is still allocated"
+
+
+def _receipt_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """Each year's receipts: numbered without gaps, and its counter at the last."""
+    for (year,) in check_store.receipt_years(conn):
+        numbers = sorted(int(r[0][5:]) for r in check_store.receipt_numbers(conn, year))
         missing = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
         if missing:
-            add(
+            yield (
                 "receipts",
                 f"{year}: receipt numbers missing: "
                 + ", ".join(f"{year}-{n:06d}" for n in missing[:10]),
             )
-        counter = conn.execute(
-            "SELECT last FROM receipt_counter WHERE year = ?", (int(year),)
-        ).fetchone()
+        counter = check_store.receipt_counter(conn, int(year))
         if counter is None or counter[0] != numbers[-1]:
-            add(
+            yield (
                 "receipts",
                 f"{year}: the counter says {counter[0] if counter else 'nothing'}, "
                 f"the last receipt is {numbers[-1]}",
             )
-    for channel, ref, count in conn.execute(
-        "SELECT channel, ref, count(*) FROM payment p WHERE ref IS NOT NULL "
-        "AND channel IN ('wechat', 'alipay') AND NOT EXISTS (SELECT 1 FROM reversal r "
-        "WHERE r.payment_id = p.id) GROUP BY channel, ref HAVING count(*) > 1"
-    ):
-        add(
+
+
+def _ref_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """A WeChat or Alipay transaction number held by one payment not reversed at most."""
+    for channel, ref, count in check_store.app_refs_held_twice(conn):
+        yield (
             "payment",
             f"{CHANNELS[channel]} {ref} is held by {count} payments that are not reversed",
         )
-    for aid, reversal in conn.execute(
-        "SELECT id, reversal_id FROM allocation WHERE amount_fen < 0"
-    ):
-        if reversal is None:
-            add("allocation", f"allocation {aid} is negative without a reversal")
-    for unit, role, count in conn.execute(
-        "SELECT unit_id, role, count(*) FROM occupancy WHERE end_on IS NULL "
-        "GROUP BY unit_id, role HAVING count(*) > 1"
-    ):
-        add("occupancy", f"unit {unit} has {count} current {role}s")
 
-    for detail in audit.verify(conn):
-        add("audit", detail)
-    return problems
+
+def _allocation_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """A negative allocation is always a reversal's."""
+    for aid, reversal in check_store.negative_allocations(conn):
+        if reversal is None:
+            yield "allocation", f"allocation {aid} is negative without a reversal"
+
+
+def _occupancy_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """One current holder of each role at a unit."""
+    for unit, role, count in check_store.occupancies_held_twice(conn):
+        yield "occupancy", f"unit {unit} has {count} current {role}s"
 
 
 class PaymentBatch:
@@ -1076,11 +980,8 @@ class PaymentBatch:
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
         self.run = Payers(conn, settings, now, as_of)
         self.units = {u.code: u for u in self.run.units}
-        self.next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM payment").fetchone()[0]
-        row = conn.execute(
-            "SELECT last FROM receipt_counter WHERE year = ?", (as_of.year,)
-        ).fetchone()
-        self.receipt = row[0] if row else 0
+        self.next_id = store.next_payment_id(conn)
+        self.receipt = store.last_receipt_number(conn, as_of.year) or 0
         self.first_receipt = self.receipt
         self._open: dict[int, list[list]] = {}
         self.payments: list[tuple] = []
@@ -1092,15 +993,7 @@ class PaymentBatch:
         a big statement every open bill of the estate is read in one go)."""
         if self.bulk:
             self.bulk = False
-            fast = self.conn.cursor()
-            fast.row_factory = None
-            for bill_id, unit, party_id, owed in fast.execute(
-                "SELECT b.id, b.unit_id, b.party_id, b.amount_fen + coalesce((SELECT "
-                "sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0) - coalesce((SELECT "
-                "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0) FROM bill b "
-                "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.settled_on IS NULL "
-                "ORDER BY b.due_on, f.position, b.id"
-            ):
+            for bill_id, unit, party_id, owed in store.every_open_bill(self.conn):
                 if owed > 0:
                     self._open.setdefault(unit, []).append([bill_id, party_id, owed])
             self.complete = True
@@ -1110,14 +1003,7 @@ class PaymentBatch:
         if bills is None:
             bills = self._open[unit_id] = [
                 [bill_id, party_id, owed]
-                for bill_id, party_id, owed in self.conn.execute(
-                    "SELECT b.id, b.party_id, b.amount_fen + coalesce((SELECT sum(amount_fen) "
-                    "FROM adjustment WHERE bill_id = b.id), 0) - coalesce((SELECT "
-                    "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0) FROM bill b "
-                    "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.unit_id = ? "
-                    "AND b.settled_on IS NULL ORDER BY b.due_on, f.position, b.id",
-                    (unit_id,),
-                )
+                for bill_id, party_id, owed in store.open_bills_of_unit(self.conn, unit_id)
                 if owed > 0
             ]
         return bills
@@ -1178,22 +1064,9 @@ class PaymentBatch:
 
     def flush(self) -> None:
         conn = self.conn
-        conn.executemany(
-            "INSERT INTO payment (id, receipt_no, unit_id, party_id, amount_fen, channel, ref, "
-            "paid_on, cashier, note, payer, source, invoice, recorded_on, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self.payments,
-        )
-        conn.executemany(
-            "INSERT INTO allocation (payment_id, bill_id, amount_fen, allocated_on, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            self.allocations,
-        )
-        conn.executemany(SETTLE_SQL, self.settled)
+        store.insert_payments(conn, self.payments)
+        store.insert_allocations(conn, self.allocations)
+        store.settle_bills(conn, self.settled)
         if self.receipt != self.first_receipt:
-            conn.execute(
-                "INSERT INTO receipt_counter (year, last) VALUES (?, ?) "
-                "ON CONFLICT (year) DO UPDATE SET last = excluded.last",
-                (self.as_of.year, self.receipt),
-            )
+            store.set_receipt_counter(conn, self.as_of.year, self.receipt)
         self.payments, self.allocations, self.settled = [], [], []

@@ -12,12 +12,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from propfee.billing.bills import BillRun
-from propfee.billing.fees import load_items
+from propfee.billing.fees import FeeItem, load_items
 from propfee.core import periods
-from propfee.core.errors import InvalidValue, RowErrors
+from propfee.core.errors import InvalidValue, RowError, RowErrors
 from propfee.core.money import format_money, parse_money
 from propfee.files import cells
-from propfee.files.records import read_records
+from propfee.files.records import Record, read_records
+from propfee.payments import store
 from propfee.payments.ledger import apply_credit
 from propfee.store.db import transaction
 
@@ -62,196 +63,245 @@ def _period_range(value: object) -> tuple[date, date]:
     return first, periods.month_end(last)
 
 
+@dataclass
+class _Row:
+    """One row of the old system's export, read and checked."""
+
+    record: Record
+    code: str
+    unit_id: int
+    item: FeeItem
+    start: date
+    end: date
+    due: int
+    paid: int
+    paid_on: date | None
+    due_on: date | None
+
+    @property
+    def period(self) -> str:
+        return periods.period_label(periods.month_start(self.start))
+
+    def text(self, name: str) -> str:
+        return cells.text(self.record.values.get(name, ""))
+
+
 def import_history(
     conn: sqlite3.Connection, path: Path, *, now: datetime, settings, dry_run: bool = False
 ) -> HistoryReport:
+    """Import an estate's opening balances: each row an opening bill and, for what was paid,
+    an opening payment allocated to it; an overpayment then pays the oldest open bills. Rows
+    already imported alike change nothing; any bad row and nothing is written."""
 
-    report = HistoryReport()
-    errors = []
     with transaction(conn, dry_run=dry_run):
-        items = load_items(conn)
-        by_name = {}
-        for item in items:
-            by_name[item.code.lower()] = item
-            by_name.setdefault(item.name, item)
-        units = dict(conn.execute("SELECT code, id FROM unit"))
-        run = BillRun(conn, settings, now)
-        unit_rows = {u.id: u for u in run.units}
-        stamp = now.isoformat(sep=" ", timespec="seconds")
-        spans: dict[tuple, int] = {}  # (unit, item, first day, last day) -> row
-        touched: set[int] = set()
+        run = _HistoryImport(conn, path, now=now, settings=settings)
         for record in read_records(
             path,
             FIELDS,
             required=[("unit",), ("item",), ("start", "period"), ("due",)],
             what="opening balance",
         ):
-            v = record.values
-            bad = []
-            code = cells.unit_code(v.get("unit", ""))
-            uid = units.get(code)
-            if uid is None:
-                bad.append(record.error(path.name, "unit", f"no unit {code!r} on record"))
-            item_name = cells.text(v.get("item", ""))
-            item = by_name.get(item_name) or by_name.get(item_name.lower())
-            if item is None:
-                known = ", ".join(f"{i.code} ({i.name})" for i in items) or "none yet"
-                bad.append(record.error(path.name, "item", f"unknown fee item; known: {known}"))
-            try:
-                if not cells.is_blank(v.get("start", "")):
-                    start = cells.parse_date(v["start"])
-                    end = cells.parse_date(v.get("end", "")) or periods.month_end(start)
-                else:
-                    start, end = _period_range(v.get("period", ""))
-                if end < start:
-                    raise InvalidValue(f"ends ({end}) before it starts ({start})")
-            except InvalidValue as exc:
-                bad.append(
-                    record.error(
-                        path.name, "start" if "start" in record.labels else "period", str(exc)
-                    )
-                )
-                start = end = None
-            try:
-                due = parse_money(v.get("due", ""), what="amount due", allow_zero=True)
-                raw_paid = v.get("paid", "")
-                paid = (
-                    0
-                    if cells.is_blank(raw_paid)
-                    else parse_money(raw_paid, what="amount paid", allow_zero=True)
-                )
-            except InvalidValue as exc:
-                bad.append(record.error(path.name, "due", str(exc)))
-                due = paid = 0
-            paid_on = due_on = None
-            try:
-                paid_on = cells.parse_date(v.get("paid_on", ""))
-                due_on = cells.parse_date(v.get("due_on", ""))
-            except InvalidValue as exc:
-                bad.append(record.error(path.name, "paid_on", str(exc)))
-            if paid and paid_on is None and end is not None:
-                paid_on = end
-            if bad:
-                errors.extend(bad)
-                continue
-            period = periods.period_label(periods.month_start(start))
-            key = (uid, item.id, period)
-            clash = next(
-                (
-                    row
-                    for (u, i, lo, hi), row in spans.items()
-                    if (u, i) == (uid, item.id) and lo <= end and start <= hi
-                ),
-                None,
-            )
-            if clash is not None:
-                errors.append(
-                    record.error(
-                        path.name,
-                        "unit",
-                        f"overlaps row {clash} (the same unit and item for some of the same days)",
-                    )
-                )
-                continue
-            spans[(uid, item.id, start, end)] = record.row
-            existing = conn.execute(
-                "SELECT b.id, b.opening, b.amount_fen, coalesce((SELECT sum(a.amount_fen) FROM "
-                "allocation a WHERE a.bill_id = b.id), 0) FROM bill b WHERE b.unit_id = ? AND "
-                "b.fee_item_id = ? AND b.period = ? AND b.seq = 0",
-                key,
-            ).fetchone()
-            if existing is not None:
-                if existing[1] and existing[2] == due and existing[3] == min(paid, due):
-                    report.unchanged += 1
-                else:
-                    errors.append(
-                        record.error(
-                            path.name,
-                            "due",
-                            f"{code} {item.code} {period} is "
-                            f"already billed ({format_money(existing[2])})",
-                        )
-                    )
-                continue
-            overlap = conn.execute(
-                "SELECT covers_from, covers_to FROM bill WHERE unit_id = ? AND fee_item_id = ? "
-                "AND covers_from <= ? AND covers_to >= ? LIMIT 1",
-                (uid, item.id, end.isoformat(), start.isoformat()),
-            ).fetchone()
-            if overlap is not None:
-                errors.append(
-                    record.error(
-                        path.name,
-                        "start" if "start" in record.labels else "period",
-                        f"{code} {item.code} is already billed for {overlap[0]}～{overlap[1]}, "
-                        "which overlaps this row",
-                    )
-                )
-                continue
-            touched.add(uid)
-            unit = unit_rows[uid]
-            party = run.payer_on(unit, run.holdings.get(uid, ()), start)
-            due_on = due_on or max(
-                periods.due_date(periods.month_start(start), item.due_day), start
-            )
-            cursor = conn.execute(
-                "INSERT INTO bill (unit_id, fee_item_id, party_id, period, seq, covers_from, "
-                "covers_to, due_on, amount_fen, basis, opening, settled_on, created_at) "
-                "VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, 1, ?, ?)",
-                (
-                    uid,
-                    item.id,
-                    party,
-                    period,
-                    start.isoformat(),
-                    end.isoformat(),
-                    due_on.isoformat(),
-                    due,
-                    f"期初数据 {cells.text(v.get('note', ''))}".strip(),
-                    paid_on.isoformat()
-                    if paid >= due and paid_on
-                    else (due_on.isoformat() if due == 0 else None),
-                    stamp,
-                ),
-            )
-            report.bills += 1
-            report.due_fen += due
-            if paid:
-                payment = conn.execute(
-                    "INSERT INTO payment (unit_id, party_id, amount_fen, channel, ref, paid_on, "
-                    "cashier, note, created_at) VALUES (?, ?, ?, 'opening', ?, ?, ?, ?, ?)",
-                    (
-                        uid,
-                        party,
-                        paid,
-                        f"opening:{code}:{item.code}:{period}",
-                        paid_on.isoformat(),
-                        cells.text(v.get("cashier", "")),
-                        cells.text(v.get("note", "")),
-                        stamp,
-                    ),
-                )
-                allocated = min(paid, due)
-                if allocated:
-                    conn.execute(
-                        "INSERT INTO allocation (payment_id, bill_id, amount_fen, allocated_on, "
-                        "created_at) VALUES (?, ?, ?, ?, ?)",
-                        (
-                            payment.lastrowid,
-                            cursor.lastrowid,
-                            allocated,
-                            paid_on.isoformat(),
-                            stamp,
-                        ),
-                    )
-                report.payments += 1
-                report.paid_fen += paid
-                report.credit_fen += paid - allocated
-        if errors:
-            raise RowErrors(errors)
-        if touched:  # an overpayment from the old system pays the oldest open bills
+            row = run.read(record)
+            if row is not None and run.resolve(row):
+                run.write(row)
+        if run.errors:
+            raise RowErrors(run.errors)
+        run.apply_credit()
+    return run.report
 
-            report.credit_fen -= apply_credit(
-                conn, on=now.date(), now=now, unit_ids=sorted(touched)
+
+class _HistoryImport:
+    """The steps of an opening-balance import: read a row, resolve it against what is on
+    record, write its bill and its payment, and at the end apply what was overpaid."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, now: datetime, settings):
+        self.conn = conn
+        self.path = path
+        self.now = now
+        self.report = HistoryReport()
+        self.errors: list[RowError] = []
+        self.items = load_items(conn)
+        self.by_name = {}
+        for item in self.items:
+            self.by_name[item.code.lower()] = item
+            self.by_name.setdefault(item.name, item)
+        self.units = store.unit_ids_by_code(conn)
+        self.run = BillRun(conn, settings, now)
+        self.unit_rows = {u.id: u for u in self.run.units}
+        self.stamp = now.isoformat(sep=" ", timespec="seconds")
+        self.spans: dict[tuple, int] = {}  # (unit, item, first day, last day) -> row
+        self.touched: set[int] = set()
+
+    def _error(self, record: Record, field: str, message: str) -> None:
+        self.errors.append(record.error(self.path.name, field, message))
+
+    def read(self, record: Record) -> _Row | None:
+        """A row's unit, fee item, days and amounts; None (its errors noted) when bad."""
+        v = record.values
+        name = self.path.name
+        bad = []
+        code = cells.unit_code(v.get("unit", ""))
+        uid = self.units.get(code)
+        if uid is None:
+            bad.append(record.error(name, "unit", f"no unit {code!r} on record"))
+        item_name = cells.text(v.get("item", ""))
+        item = self.by_name.get(item_name) or self.by_name.get(item_name.lower())
+        if item is None:
+            known = ", ".join(f"{i.code} ({i.name})" for i in self.items) or "none yet"
+            bad.append(record.error(name, "item", f"unknown fee item; known: {known}"))
+        try:
+            start, end = _days_of(v)
+        except InvalidValue as exc:
+            bad.append(record.error(name, _days_field(record), str(exc)))
+            start = end = None
+        try:
+            due = parse_money(v.get("due", ""), what="amount due", allow_zero=True)
+            raw_paid = v.get("paid", "")
+            paid = (
+                0
+                if cells.is_blank(raw_paid)
+                else parse_money(raw_paid, what="amount paid", allow_zero=True)
             )
-    return report
+        except InvalidValue as exc:
+            bad.append(record.error(name, "due", str(exc)))
+            due = paid = 0
+        paid_on = due_on = None
+        try:
+            paid_on = cells.parse_date(v.get("paid_on", ""))
+            due_on = cells.parse_date(v.get("due_on", ""))
+        except InvalidValue as exc:
+            bad.append(record.error(name, "paid_on", str(exc)))
+        if paid and paid_on is None and end is not None:
+            paid_on = end
+        if bad:
+            self.errors.extend(bad)
+            return None
+        return _Row(record, code, uid, item, start, end, due, paid, paid_on, due_on)
+
+    def resolve(self, row: _Row) -> bool:
+        """Whether the row is new: not overlapping another row of the file, not imported
+        before (alike: unchanged; else an error), not overlapping a bill on record."""
+        record, uid, item, start, end = row.record, row.unit_id, row.item, row.start, row.end
+        clash = next(
+            (
+                at
+                for (u, i, lo, hi), at in self.spans.items()
+                if (u, i) == (uid, item.id) and lo <= end and start <= hi
+            ),
+            None,
+        )
+        if clash is not None:
+            self._error(
+                record,
+                "unit",
+                f"overlaps row {clash} (the same unit and item for some of the same days)",
+            )
+            return False
+        self.spans[(uid, item.id, start, end)] = record.row
+        existing = store.opening_bill(self.conn, uid, item.id, row.period)
+        if existing is not None:
+            if existing[1] and existing[2] == row.due and existing[3] == min(row.paid, row.due):
+                self.report.unchanged += 1
+            else:
+                self._error(
+                    record,
+                    "due",
+                    f"{row.code} {item.code} {row.period} is "
+                    f"already billed ({format_money(existing[2])})",
+                )
+            return False
+        overlap = store.overlapping_bill(
+            self.conn, uid, item.id, start.isoformat(), end.isoformat()
+        )
+        if overlap is not None:
+            self._error(
+                record,
+                _days_field(record),
+                f"{row.code} {item.code} is already billed for {overlap[0]}～{overlap[1]}, "
+                "which overlaps this row",
+            )
+            return False
+        return True
+
+    def write(self, row: _Row) -> None:
+        """The row's opening bill and, for what was paid, its opening payment."""
+        self.touched.add(row.unit_id)
+        unit = self.unit_rows[row.unit_id]
+        party = self.run.payer_on(unit, self.run.holdings.get(row.unit_id, ()), row.start)
+        bill_id = self._write_bill(row, party)
+        if row.paid:
+            self._write_payment(row, party, bill_id)
+
+    def _write_bill(self, row: _Row, party: int | None) -> int:
+        due, paid, paid_on, start = row.due, row.paid, row.paid_on, row.start
+        due_on = row.due_on or max(
+            periods.due_date(periods.month_start(start), row.item.due_day), start
+        )
+        bill_id = store.insert_opening_bill(
+            self.conn,
+            (
+                row.unit_id,
+                row.item.id,
+                party,
+                row.period,
+                start.isoformat(),
+                row.end.isoformat(),
+                due_on.isoformat(),
+                due,
+                f"期初数据 {row.text('note')}".strip(),
+                paid_on.isoformat()
+                if paid >= due and paid_on
+                else (due_on.isoformat() if due == 0 else None),
+                self.stamp,
+            ),
+        )
+        self.report.bills += 1
+        self.report.due_fen += due
+        return bill_id
+
+    def _write_payment(self, row: _Row, party: int | None, bill_id: int) -> None:
+        paid, paid_on = row.paid, row.paid_on
+        payment_id = store.insert_opening_payment(
+            self.conn,
+            (
+                row.unit_id,
+                party,
+                paid,
+                f"opening:{row.code}:{row.item.code}:{row.period}",
+                paid_on.isoformat(),
+                row.text("cashier"),
+                row.text("note"),
+                self.stamp,
+            ),
+        )
+        allocated = min(paid, row.due)
+        if allocated:
+            store.insert_allocation(
+                self.conn, payment_id, bill_id, allocated, paid_on.isoformat(), self.stamp
+            )
+        self.report.payments += 1
+        self.report.paid_fen += paid
+        self.report.credit_fen += paid - allocated
+
+    def apply_credit(self) -> None:
+        """An overpayment from the old system pays the oldest open bills."""
+        if self.touched:
+            self.report.credit_fen -= apply_credit(
+                self.conn, on=self.now.date(), now=self.now, unit_ids=sorted(self.touched)
+            )
+
+
+def _days_of(values: dict) -> tuple[date, date]:
+    """A row's first and last day: its start and end dates, else its period."""
+    if not cells.is_blank(values.get("start", "")):
+        start = cells.parse_date(values["start"])
+        end = cells.parse_date(values.get("end", "")) or periods.month_end(start)
+    else:
+        start, end = _period_range(values.get("period", ""))
+    if end < start:
+        raise InvalidValue(f"ends ({end}) before it starts ({start})")
+    return start, end
+
+
+def _days_field(record: Record) -> str:
+    return "start" if "start" in record.labels else "period"

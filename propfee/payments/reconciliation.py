@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
+import itertools
 import re
 import sqlite3
 import tomllib
@@ -37,6 +39,7 @@ from propfee.files import cells
 from propfee.files.headers import alias_index, find_header, lookup, norm_header
 from propfee.files.tabular import read_sheets
 from propfee.files.writers import check_output, write_text
+from propfee.payments import store
 from propfee.payments.ledger import CHANNELS, MAX_PAYMENT_FEN, HeldRef, PaymentBatch, held_refs
 from propfee.store.db import transaction
 
@@ -220,31 +223,45 @@ def _clean(value: object) -> str:
 
 
 def read_statement(path: Path, profile: Profile | None) -> Parsed:
+    """A statement's incoming lines, refunds and what it ignored, sheet by sheet, read by the
+    profile's headers (or recognised by their aliases)."""
     sheets = read_sheets(path)
-    explicit = {}
-    if profile is not None:
-        for name, headers in profile.columns.items():
-            for header in [headers] if isinstance(headers, str) else headers:
-                explicit[norm_header(header)] = name
-    index = alias_index(FIELDS)
-    errors: list[RowError] = []
-    lines: list[Line] = []
-    refunds: list[Line] = []
-    ignored: dict[str, int] = {}
-    skipped: dict[int, str] = {}
-    channel = profile.channel if profile is not None else None
-    found = False
-    seen: list[str] = []  # the likeliest header row, for the error when none is found
+    reader = _StatementReader(path, profile)
     for sheet in sheets:
-        import itertools
+        reader.read_sheet(sheet)
+    return reader.parsed()
 
+
+class _StatementReader:
+    """Reads the sheets of one statement file into its lines."""
+
+    def __init__(self, path: Path, profile: Profile | None):
+        self.path = path
+        self.profile = profile
+        self.explicit = {}
+        if profile is not None:
+            for name, headers in profile.columns.items():
+                for header in [headers] if isinstance(headers, str) else headers:
+                    self.explicit[norm_header(header)] = name
+        self.index = alias_index(FIELDS)
+        self.errors: list[RowError] = []
+        self.lines: list[Line] = []
+        self.refunds: list[Line] = []
+        self.ignored: dict[str, int] = {}
+        self.skipped: dict[int, str] = {}
+        self.channel = profile.channel if profile is not None else None
+        self.found = False
+        self.seen: list[str] = []  # the likeliest header row, for the error when none is found
+
+    def read_sheet(self, sheet) -> None:
+        """One sheet: find its header row, check what kind of export it is, read its lines."""
         stream = sheet.rows()
         head = list(itertools.islice(stream, 40))
         rows = itertools.chain(head, stream)
         match = find_header(
             head,
-            index,
-            explicit,
+            self.index,
+            self.explicit,
             first_column=sheet.first_column,
             multi=MULTI,
             is_identity=_has_money,
@@ -253,10 +270,17 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
             texts = max(
                 ([_clean(c) for c in row if _clean(c)] for _, row in head), key=len, default=[]
             )
-            if len(texts) > len(seen):
-                seen = texts
-            continue
-        found = True
+            if len(texts) > len(self.seen):
+                self.seen = texts
+            return
+        self.found = True
+        self._check_kind(head, match)
+        self._read_rows(rows, match, sheet.name)
+
+    def _check_kind(self, head: list, match) -> None:
+        """The sheet has a transaction-number column and is the kind of export the profile
+        says (the channel comes from it when no profile names one)."""
+        path, profile = self.path, self.profile
         if "ref" not in match.columns:
             raise FileFormatError(
                 f"{path.name}: no transaction-number column (such as 交易单号, 交易流水号, "
@@ -270,13 +294,17 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
                 f"--profile {profile.name} would record its money as {profile.channel} and "
                 f"again when it is read as {signature}. Use --profile auto (or {signature})"
             )
-        if channel is None:
-            channel = signature or _detect(head, match)
+        if self.channel is None:
+            self.channel = signature or _detect(head, match)
+
+    def _read_rows(self, rows, match, sheet: str) -> None:
+        """The lines under the header row, each an incoming line, a refund, ignored or an
+        error, up to the summary block of a payment-app export."""
         cols = {name: c.index for name, c in match.columns.items()}
         memos = [match.columns["memo"].index] if "memo" in match.columns else []
         memos += [c.index for c in match.extra.get("memo", [])]
         labels = {name: c.label for name, c in match.columns.items()}
-        skips = [re.compile(p) for p in (profile.skip if profile else [])]
+        skips = [re.compile(p) for p in (self.profile.skip if self.profile else [])]
         for number, row in rows:
             if number <= match.row:
                 continue
@@ -289,47 +317,55 @@ def read_statement(path: Path, profile: Profile | None) -> Parsed:
             if all(not v for v in got.values()):
                 continue
             try:
-                line = _line(got, row, memos, number, sheet.name, profile, "direction" in cols)
+                line = _line(got, row, memos, number, sheet, self.profile, "direction" in cols)
             except InvalidValue as exc:
                 field_ = str(exc).split(":")[0]
-                errors.append(
+                self.errors.append(
                     RowError(
-                        path.name, sheet.name, number, labels.get(field_, field_), "", str(exc)
+                        self.path.name, sheet, number, labels.get(field_, field_), "", str(exc)
                     )
                 )
                 continue
-            if line is None:
-                continue
-            if isinstance(line, str):
-                ignored[line] = ignored.get(line, 0) + 1
-                skipped[number] = line
-                continue
-            if line.flag:
-                refunds.append(line)
-                skipped[number] = "refunded or failed"
-                continue
-            lines.append(line)
-    if not found:
-        missing = _missing(seen, index, explicit)
-        where = f"headers found: {', '.join(seen[:20])}" if seen else "no header row"
-        hint = (
-            f'name the columns in a profile file ([columns] {missing[0]} = "…")'
-            if profile is not None
-            else "for a bank statement give --profile bank or a profile file"
-        )
-        raise FileFormatError(
-            f"{path.name}: no statement header found"
-            + (f" with --profile {profile.name}" if profile is not None else "")
-            + f": no {' or '.join(_FIELD_NAMES[m] for m in missing)} column ({where}); {hint}"
-        )
-    if errors:
-        raise RowErrors(errors)
-    if channel is None:
-        raise FileFormatError(
-            f"{path.name}: not recognisably a WeChat Pay or Alipay export; give --profile "
-            "bank (or wechat, alipay, or a profile file)"
-        )
-    return Parsed(path.name, channel, lines, ignored, refunds, skipped)
+            self._keep(line, number)
+
+    def _keep(self, line: Line | str | None, number: int) -> None:
+        if line is None:
+            return
+        if isinstance(line, str):
+            self.ignored[line] = self.ignored.get(line, 0) + 1
+            self.skipped[number] = line
+            return
+        if line.flag:
+            self.refunds.append(line)
+            self.skipped[number] = "refunded or failed"
+            return
+        self.lines.append(line)
+
+    def parsed(self) -> Parsed:
+        """What was read; an error when no sheet had a header, a line was bad, or the kind
+        of export is unknown."""
+        path, profile = self.path, self.profile
+        if not self.found:
+            missing = _missing(self.seen, self.index, self.explicit)
+            where = f"headers found: {', '.join(self.seen[:20])}" if self.seen else "no header row"
+            hint = (
+                f'name the columns in a profile file ([columns] {missing[0]} = "…")'
+                if profile is not None
+                else "for a bank statement give --profile bank or a profile file"
+            )
+            raise FileFormatError(
+                f"{path.name}: no statement header found"
+                + (f" with --profile {profile.name}" if profile is not None else "")
+                + f": no {' or '.join(_FIELD_NAMES[m] for m in missing)} column ({where}); {hint}"
+            )
+        if self.errors:
+            raise RowErrors(self.errors)
+        if self.channel is None:
+            raise FileFormatError(
+                f"{path.name}: not recognisably a WeChat Pay or Alipay export; give --profile "
+                "bank (or wechat, alipay, or a profile file)"
+            )
+        return Parsed(path.name, self.channel, self.lines, self.ignored, self.refunds, self.skipped)
 
 
 _FIELD_NAMES = {
@@ -593,6 +629,11 @@ class ReconcileReport:
     def recorded_fen(self) -> int:
         return sum(line.amount_fen for line, _, _ in self.recorded)
 
+    @property
+    def conflicts(self) -> int:
+        """Lines for review whose reference a payment that does not agree with them holds."""
+        return sum(1 for r in self.review if r.conflict)
+
 
 def reconcile(
     conn: sqlite3.Connection,
@@ -624,103 +665,143 @@ def reconcile(
     if review_in is not None:
         from_review, report.warnings = _match_review(read_review(review_in), parsed, review_in.name)
     with transaction(conn, dry_run=dry_run):
-        known = {r[0] for r in conn.execute("SELECT code FROM unit")}
-        find_codes = CodeFinder(known)
-        batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of, size=len(parsed.lines))
-        held = held_refs(conn)  # ref -> payments holding it (not reversed), every channel
-        gone = held_refs(conn, reversed_=True)  # ref -> reversed payments
-        finder = _Candidates(conn)
-        errors: list[RowError] = []
-
-        def error(line: Line, column: str, value: str, message: str) -> None:
-            errors.append(RowError(parsed.file, line.sheet, line.row, column, value, message))
-
+        run = _Recording(conn, parsed, report, settings=settings, now=now, as_of=as_of)
         for done, line in enumerate(parsed.lines, start=1):
             if progress is not None and done % 2000 == 0:
                 progress(done, len(parsed.lines))
-            if not line.ref:
-                error(line, "交易单号", "", "an incoming line without a transaction number")
-                continue
             chosen = (
                 confirmed.get(str(line.row)) or confirmed.get(line.ref) or from_review.get(line.row)
             )
-            found: list[str] = []
-            unit: str | None = None
-            if chosen is not None:
-                unit = find_codes.canonical(cells.unit_code(chosen)) or cells.unit_code(chosen)
-                if unit not in known:
-                    error(line, "", chosen, f"confirmed as unit {chosen!r}, which is not on record")
-                    continue
-            else:
-                found = find_codes(line.memo)
-                unit = found[0] if len(found) == 1 else None
-            clash = _held_elsewhere(line, unit, parsed.channel, held.get(line.ref, []))
-            if clash == "already":
-                report.already += 1
-                continue
-            if line.day > as_of:
-                error(line, "交易时间", line.day.isoformat(), f"after {as_of} (--as-of)")
-                continue
-            if clash is None and chosen is None and _same(line, unit, parsed.channel, gone):
-                # the user reversed this very line (a refund, a wrong payment): recording it
-                # again would undo that; a --confirm records it again on purpose
-                why = "reversed earlier (confirm to record again)"
-                report.ignored[why] = report.ignored.get(why, 0) + 1
-                continue
-            if clash is not None:
-                reason, confirmable, holder = clash
-                if chosen is None or not confirmable:
-                    if chosen is not None:
-                        error(line, "交易单号", line.ref, f"cannot be confirmed: {reason}")
-                    else:
-                        report.review.append(Review(line, reason, [holder], conflict=True))
-                    continue
-            if line.amount_fen > MAX_PAYMENT_FEN:
-                if chosen is not None:
-                    error(line, "金额", decimal_str(line.amount_fen), "too large for one payment")
-                else:
-                    why = f"more than {format_money(MAX_PAYMENT_FEN)}: record it with pay --large"
-                    report.review.append(Review(line, why, [unit] if unit else []))
-                continue
-            if unit is None:
-                reason = (
-                    "no unit code in the memo"
-                    if not found
-                    else f"the memo names {len(found)} units ({', '.join(found)})"
-                )
-                report.review.append(Review(line, reason, found or finder.find(line)))
-                continue
-            receipt = batch.record(
-                unit,
-                line.amount_fen,
-                channel=parsed.channel,
-                ref=line.ref,
-                paid_on=line.day,
-                note=line.memo[:200],
-                payer=line.counterparty,
-                source=f"reconcile {parsed.file}",
-            )
-            held.setdefault(line.ref, []).append(
-                HeldRef(
-                    0,
-                    receipt,
-                    parsed.channel,
-                    batch.units[unit].id,
-                    unit,
-                    line.amount_fen,
-                    line.day.isoformat(),
-                )
-            )
-            report.recorded.append((line, unit, receipt))
-        _match_refunds(conn, parsed, held, report)
-        if errors:
-            raise RowErrors(errors)
-        batch.flush()
+            run.take(line, chosen)
+        _match_refunds(conn, parsed, run.held, report)
+        if run.errors:
+            raise RowErrors(run.errors)
+        run.batch.flush()
         if review_out is not None:
             write_review(report, review_out)
     if progress is not None:
         progress(len(parsed.lines), len(parsed.lines))
     return report
+
+
+class _Recording:
+    """The statement's incoming lines taken one by one, inside the reconcile's transaction:
+    recorded as payments (in one batch), skipped as already recorded, listed for review, or
+    refused as errors."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        parsed: Parsed,
+        report: ReconcileReport,
+        *,
+        settings,
+        now: datetime,
+        as_of: date,
+    ):
+        self.parsed = parsed
+        self.report = report
+        self.as_of = as_of
+        self.known = store.unit_codes(conn)
+        self.find_codes = CodeFinder(self.known)
+        self.batch = PaymentBatch(
+            conn, settings=settings, now=now, as_of=as_of, size=len(parsed.lines)
+        )
+        self.held = held_refs(conn)  # ref -> payments holding it (not reversed), every channel
+        self.gone = held_refs(conn, reversed_=True)  # ref -> reversed payments
+        self.finder = _Candidates(conn)
+        self.errors: list[RowError] = []
+
+    def error(self, line: Line, column: str, value: str, message: str) -> None:
+        self.errors.append(RowError(self.parsed.file, line.sheet, line.row, column, value, message))
+
+    def take(self, line: Line, chosen: str | None) -> None:
+        """One incoming line, with the unit a user confirmed for it (if any)."""
+        report, channel = self.report, self.parsed.channel
+        if not line.ref:
+            self.error(line, "交易单号", "", "an incoming line without a transaction number")
+            return
+        found: list[str] = []
+        unit: str | None = None
+        if chosen is not None:
+            unit = self.find_codes.canonical(cells.unit_code(chosen)) or cells.unit_code(chosen)
+            if unit not in self.known:
+                self.error(
+                    line, "", chosen, f"confirmed as unit {chosen!r}, which is not on record"
+                )
+                return
+        else:
+            found = self.find_codes(line.memo)
+            unit = found[0] if len(found) == 1 else None
+        clash = _held_elsewhere(line, unit, channel, self.held.get(line.ref, []))
+        if clash == "already":
+            report.already += 1
+            return
+        if line.day > self.as_of:
+            self.error(line, "交易时间", line.day.isoformat(), f"after {self.as_of} (--as-of)")
+            return
+        if clash is None and chosen is None and _same(line, unit, channel, self.gone):
+            # the user reversed this very line (a refund, a wrong payment): recording it
+            # again would undo that; a --confirm records it again on purpose
+            why = "reversed earlier (confirm to record again)"
+            report.ignored[why] = report.ignored.get(why, 0) + 1
+            return
+        if clash is not None:
+            reason, confirmable, holder = clash
+            if chosen is None or not confirmable:
+                if chosen is not None:
+                    self.error(line, "交易单号", line.ref, f"cannot be confirmed: {reason}")
+                else:
+                    report.review.append(Review(line, reason, [holder], conflict=True))
+                return
+        if self._held_back(line, unit, chosen, found):
+            return
+        self._record(line, unit)
+
+    def _held_back(self, line: Line, unit: str | None, chosen: str | None, found: list) -> bool:
+        """Whether a line too large for one payment, or naming no single unit, goes to
+        review (or is an error when confirmed) instead of being recorded."""
+        if line.amount_fen > MAX_PAYMENT_FEN:
+            if chosen is not None:
+                self.error(line, "金额", decimal_str(line.amount_fen), "too large for one payment")
+            else:
+                why = f"more than {format_money(MAX_PAYMENT_FEN)}: record it with pay --large"
+                self.report.review.append(Review(line, why, [unit] if unit else []))
+            return True
+        if unit is None:
+            reason = (
+                "no unit code in the memo"
+                if not found
+                else f"the memo names {len(found)} units ({', '.join(found)})"
+            )
+            self.report.review.append(Review(line, reason, found or self.finder.find(line)))
+            return True
+        return False
+
+    def _record(self, line: Line, unit: str) -> None:
+        parsed = self.parsed
+        receipt = self.batch.record(
+            unit,
+            line.amount_fen,
+            channel=parsed.channel,
+            ref=line.ref,
+            paid_on=line.day,
+            note=line.memo[:200],
+            payer=line.counterparty,
+            source=f"reconcile {parsed.file}",
+        )
+        self.held.setdefault(line.ref, []).append(
+            HeldRef(
+                0,
+                receipt,
+                parsed.channel,
+                self.batch.units[unit].id,
+                unit,
+                line.amount_fen,
+                line.day.isoformat(),
+            )
+        )
+        self.report.recorded.append((line, unit, receipt))
 
 
 #: channels whose transaction numbers are unique for ever (a bank's serial numbers repeat)
@@ -804,14 +885,7 @@ def _match_refunds(conn: sqlite3.Connection, parsed: Parsed, held: dict, report)
             for h in holders:
                 report.refunds.append(Refund(line, h.receipt_no, h.unit, h.amount_fen))
             continue
-        reversed_ = (
-            refs
-            and conn.execute(
-                f"SELECT 1 FROM payment p JOIN reversal r ON r.payment_id = p.id WHERE p.channel = ? "
-                f"AND p.ref IN ({','.join('?' * len(refs))})",
-                (parsed.channel, *refs),
-            ).fetchone()
-        )
+        reversed_ = refs and store.reversed_payment_with_ref(conn, parsed.channel, refs)
         reason = "refund, receipt already reversed" if reversed_ else "refunded or failed"
         report.ignored[reason] = report.ignored.get(reason, 0) + 1
 
@@ -827,20 +901,12 @@ class _Candidates:
 
     def _load(self) -> None:
         self._names, self._phones, self._owed = {}, {}, {}
-        for code, name, phones in self.conn.execute(
-            "SELECT u.code, p.name, p.phones FROM occupancy o JOIN unit u ON u.id = o.unit_id "
-            "JOIN party p ON p.id = o.party_id WHERE o.end_on IS NULL"
-        ):
+        for code, name, phones in store.current_contacts(self.conn):
             self._names.setdefault(name, []).append(code)
             for phone in (phones or "").split("/"):
                 if phone:
                     self._phones.setdefault(phone, []).append(code)
-        for code, owed in self.conn.execute(
-            "SELECT u.code, sum(b.amount_fen + coalesce((SELECT sum(amount_fen) FROM adjustment "
-            "WHERE bill_id = b.id), 0) - coalesce((SELECT sum(amount_fen) FROM allocation "
-            "WHERE bill_id = b.id), 0)) FROM bill b JOIN unit u ON u.id = b.unit_id "
-            "WHERE b.settled_on IS NULL GROUP BY u.id"
-        ):
+        for code, owed in store.owed_by_unit_code(self.conn):
             self._owed.setdefault(owed, []).append(code)
 
     def find(self, line: Line) -> list[str]:
@@ -864,9 +930,6 @@ REVIEW_HEADER = ["行号", "交易单号", "日期", "金额", "付款方", "备
 
 def write_review(report: ReconcileReport, path: Path) -> None:
     """Lines needing review as CSV; fill in 房号 and reconcile again with --review-in."""
-    import io
-
-
     handle = io.StringIO()
     writer = csv.writer(handle)
     writer.writerow(REVIEW_HEADER)
