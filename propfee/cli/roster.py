@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +28,8 @@ from propfee.cli.common import (
 from propfee.core.errors import PropfeeError, RowError, RowErrors
 from propfee.core.money import decimal_str, format_money, hundredths_str
 from propfee.files import cells
-from propfee.payments.ledger import BillLine, credit_of, unit_bills, unit_id_of
+from propfee.payments import ledger
+from propfee.payments.ledger import BillLine, UnitAccount
 
 _EMPTY_REPORT = {"added": 0, "updated": 0, "unchanged": 0}
 
@@ -266,7 +265,7 @@ def units_show(
     mask = not no_mask
     unit = _unit_json(detail.unit, mask=mask)
     history = [_occupancy_json(h, mask=mask) for h in detail.history]
-    account = _account(conn, detail.unit.code, as_of)
+    account = ledger.unit_account(conn, detail.unit.code, parse_day(as_of))
     bills = [_bill_json(b) for b in account.bills]
     if fmt is not Format.table:
         emit(
@@ -288,25 +287,6 @@ def units_show(
     _print_history(env, history, fmt)
     if bills:
         _print_bills(env, bills, account, fmt)
-
-
-@dataclass
-class _Account:
-    """A unit's bills, what it owes (and of that what is past due) and its unallocated credit."""
-
-    bills: list[BillLine]
-    owed: int
-    overdue: int
-    credit: int
-
-
-def _account(conn: sqlite3.Connection, code: str, as_of: str | None) -> _Account:
-    unit_id = unit_id_of(conn, code)
-    bills = unit_bills(conn, unit_id)
-    day = parse_day(as_of).isoformat()
-    owed = sum(b.outstanding_fen for b in bills)
-    overdue = sum(b.outstanding_fen for b in bills if b.due_on < day)
-    return _Account(bills, owed, overdue, credit_of(conn, unit_id))
 
 
 def _occupancy_json(h: roster.Occupancy, *, mask: bool) -> dict[str, object]:
@@ -387,7 +367,7 @@ def _print_history(env, history: list[dict[str, object]], fmt: Format) -> None:
     )
 
 
-def _print_bills(env, bills: list[dict[str, object]], account: _Account, fmt: Format) -> None:
+def _print_bills(env, bills: list[dict[str, object]], account: UnitAccount, fmt: Format) -> None:
     shown = bills[-24:]
     for b in shown:
         b["covers"] = f"{b['covers_from']}～{b['covers_to']}"

@@ -569,6 +569,26 @@ def apply_credit(
     return applied
 
 
+@dataclass
+class UnitAccount:
+    """A unit's bills, what it owes (and of that what is past due) and its unallocated credit."""
+
+    bills: list[BillLine]
+    owed: int
+    overdue: int
+    credit: int
+
+
+def unit_account(conn: sqlite3.Connection, code: str, as_of: date) -> UnitAccount:
+    """A unit's account as of a day: every bill, the open balance, the part of it past due."""
+    unit_id = unit_id_of(conn, code)
+    bills = unit_bills(conn, unit_id)
+    day = as_of.isoformat()
+    owed = sum(b.outstanding_fen for b in bills)
+    overdue = sum(b.outstanding_fen for b in bills if b.due_on < day)
+    return UnitAccount(bills, owed, overdue, credit_of(conn, unit_id))
+
+
 def credit_of(conn: sqlite3.Connection, unit_id: int, as_of: date | None = None) -> int:
     """Money paid for a unit and not yet allocated to any bill (as of a day)."""
     day = (as_of or date.max).isoformat()
