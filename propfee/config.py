@@ -188,7 +188,6 @@ class LateFee:
 
     @property
     def minimum_fen(self) -> int:
-
         try:
             return parse_money(self.minimum) if self.minimum.strip() not in ("", "0") else 0
         except Exception:

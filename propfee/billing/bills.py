@@ -115,7 +115,6 @@ def run_bills(
     progress=None,
 ) -> BillRunReport:
     """Bill the cycles containing ``months``, inside the caller's transaction."""
-
     report = BillRunReport([periods.period_label(m) for m in months])
     items = load_items(conn, item_codes or None)
     if not items:
@@ -637,7 +636,6 @@ def adjust(
     been paid on it; a correction may go either way. Every adjustment records its reason and
     who approved it; under 酬金制 a waiver also needs the owners' approval reference (业委会
     决议), because the money belongs to the owners (LEGAL rule 11)."""
-
     if kind not in ADJUSTMENT_KINDS:
         raise InvalidValue(f"--kind must be one of {', '.join(ADJUSTMENT_KINDS)}")
     if amount_fen == 0:
@@ -721,7 +719,6 @@ def rebill(
     sale or a delivery recorded once those days were already billed. Each day billed to the
     wrong party is taken off its bill by a correction adjustment and billed to the right one
     on a new bill of the same period; nothing is edited or deleted."""
-
     rebilling = _Rebilling(conn, unit_code, first_day, as_of, now, settings, operator)
     for bill in store.unit_bills_from(conn, rebilling.unit.id, first_day.isoformat()):
         rebilling.correct(*bill)

@@ -213,7 +213,6 @@ def add_item(
     services: str = "",
 ) -> FeeItem:
     """Define a fee item with its first price (not yet published)."""
-
     code = code.strip()
     if not code or any(c.isspace() for c in code):
         raise InvalidValue(f"fee item code {code!r} must be one word, e.g. PROP or PARK")
@@ -306,7 +305,6 @@ class Publication:
 
 def notice_context(items: list[FeeItem], settings, as_of: date) -> dict:
     """What the fee-publication notice shows: every item with its current and coming prices."""
-
     rows = []
     for item in items:
         current = item.price_on(as_of)
@@ -354,7 +352,6 @@ def publish(
 ) -> Publication:
     """Render the fee-publication notice (HTML and text) and record every price it shows as
     published on ``as_of``."""
-
     items = load_items(conn)
     if not items:
         raise PropfeeError("no fee items yet; add one with: propfee fees add CODE …")

@@ -62,7 +62,6 @@ def import_readings(
     dry_run: bool = False,
 ) -> ReadingsReport:
     """Read a readings file and record new readings, as one transaction."""
-
     rows, errors = _read(path, meter)
     report = ReadingsReport()
     with transaction(conn, dry_run=dry_run):

@@ -36,7 +36,6 @@ class PropfeeGroup(TyperGroup):
     """Turns exceptions into one clear line and an exit code, for every subcommand."""
 
     def invoke(self, ctx):
-
         try:
             return super().invoke(ctx)
         except PropfeeError as exc:
@@ -88,7 +87,6 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-
         typer.echo(f"propfee {__version__}")
         raise typer.Exit()
 
@@ -124,7 +122,6 @@ def audited(typer_app: typer.Typer, prefix: str = "") -> None:
     """Wrap every command so the transactions it commits are recorded in the audit trail
     under its name, arguments and operator; write commands (the ones with --quiet) gain
     --operator unless they have their own."""
-
     for info in typer_app.registered_commands:
         name = f"{prefix}{info.name or info.callback.__name__.replace('_', '-')}"
         info.callback = audit_wrapper(info.callback, name, writes=name not in READS_ONLY)

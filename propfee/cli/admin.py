@@ -63,7 +63,6 @@ def backup(
 
     Example: propfee backup --keep 14
     """
-
     env = open_env(db, config, quiet)
     rules = env.settings.backup
     if file is not None and file.suffix == "" and not file.exists():
@@ -94,7 +93,6 @@ def restore(
 
     Example: propfee restore backups/propfee-20261123-020000.db
     """
-
     env = open_env(db, config, quiet)
     done = restores.restore(
         env.db_path, file, at=now(), check=ledger.check, folder=env.settings.backup.folder
@@ -198,7 +196,6 @@ def export_all(
 
     Example: propfee export-all 全量导出 --mask
     """
-
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with env.progress("exporting") as tick:

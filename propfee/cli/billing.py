@@ -262,7 +262,6 @@ def notices(
 
     Example: propfee notices --period 2026-11 --out 通知单
     """
-
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
     month = periods.parse_period(period) if period else periods.month_start(day)
@@ -302,7 +301,6 @@ def readings_import(
 
     Example: propfee readings import 2026-11抄表.xlsx
     """
-
     env = open_env(db, config, quiet)
     report = import_readings(
         env.connect(dry_run=dry_run), file, now=now(), meter=meter, dry_run=dry_run
@@ -330,7 +328,6 @@ def import_history(
 
     Example: propfee import-history 历史欠费.xlsx --dry-run
     """
-
     env = open_env(db, config, quiet)
     report = run(
         env.connect(dry_run=dry_run), file, now=now(), settings=env.settings, dry_run=dry_run

@@ -72,7 +72,6 @@ def _check_day(value: str | None) -> str | None:
 def check_month(value: str | None) -> str | None:
     """Typer callback: a malformed month is a usage error (exit 2), like a malformed date."""
     if value:
-
         try:
             parse_period(value)
         except InvalidValue:
@@ -149,7 +148,6 @@ class Env:
         needs units to exist, passes ``create=False``: a mistyped --db is then an error, not
         a new empty database."""
         if self._conn is None:
-
             if not create and not self.db_path.exists():
                 raise DatabaseError(
                     f"{self.db_path}: no such database (check --db or $PROPFEE_DB; a new one "
@@ -166,7 +164,6 @@ class Env:
     def _backup_folder(self) -> str:
         """Where an upgrade's backup goes: [backup] folder (a broken settings file is
         reported by the command that needs it, not here)."""
-
         try:
             return self.settings.backup.folder
         except ConfigError:
@@ -175,7 +172,6 @@ class Env:
     @property
     def settings(self):
         if self._settings is None:
-
             self._settings = load_settings(settings_path(self.config, self.db_path))
         return self._settings
 

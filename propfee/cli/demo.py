@@ -31,7 +31,6 @@ def demo(
 
     Example: propfee demo --dir /tmp/demo
     """
-
     env = open_env(folder / "propfee.db", None, quiet)
     day = parse_day(as_of)
     report = build_demo(folder, as_of=day, now=now())
@@ -128,7 +127,6 @@ def _try_next(report, folder: Path, day) -> list[str]:
 
 def _survey_lines(env, survey, folder: Path) -> None:
     """A few lines on the year's satisfaction survey."""
-
     s = survey.survey
     weakest = survey.dimensions[0]
     env.result(

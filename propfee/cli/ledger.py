@@ -118,7 +118,6 @@ def pay(
 
     Example: propfee pay 1-1-1001 450.00 --channel wechat --ref 4200001234202611150001 --cashier 李娜
     """
-
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
     fen = parse_money(amount)
@@ -274,7 +273,6 @@ def statement(
 
     Example: propfee statement 1-1-1001 --from 2026-01-01 --out 对账单.xlsx
     """
-
     env = open_env(db, config)
     if out is not None:
         check_output(out, "--out")
@@ -587,7 +585,6 @@ def reconcile(
 
     Example: propfee reconcile 微信支付账单(20261101-20261130).csv --review-out 待确认.csv
     """
-
     env = open_env(db, config, quiet)
     chosen = reconciliation.parse_confirm(confirm or [])
     selected = reconciliation.load_profile(profile, beside=env.db_path.parent)

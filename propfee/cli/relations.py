@@ -81,7 +81,6 @@ def owners_show(
 
     Example: propfee owners show 1-1-1001
     """
-
     env = open_env(db, config)
     conn = env.connect(create=False)
     found = profile.find(conn, query)
@@ -195,7 +194,6 @@ def owners_tag(
 
     Example: propfee owners tag 1-1-1001 --add elderly --add 独居
     """
-
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
@@ -221,7 +219,6 @@ def owners_care(
 
     Example: propfee owners care --month 2026-12
     """
-
     env = open_env(db, config)
     year, number = _month(month)
     lines = owners.care(env.connect(create=False), month=number, year=year)
@@ -270,7 +267,6 @@ def _write_care(out: Path, data: list[dict]) -> None:
 
 
 def _month(value: str | None) -> tuple[int, int]:
-
     if not value:
         day = today()
         return day.year, day.month
@@ -439,7 +435,6 @@ def complain_add(
 
     Example: propfee complain add 1-1-1001 --kind request --category 维修 --priority normal --description "卫生间漏水"
     """
-
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
@@ -497,7 +492,6 @@ def complain_list(
 
     Example: propfee complain list --overdue --out 超期工单.xlsx
     """
-
     env = open_env(db, config)
     when = _when(at)
     found = complaints.cases(
@@ -610,13 +604,11 @@ def complain_show(
 
     Example: propfee complain show TS2026-0001
     """
-
     env = open_env(db, config)
     _show_case(env, complaints.load(env.connect(create=False), number), fmt)
 
 
 def _change(action: str, number: str, fmt: Format, db, config, quiet, **values) -> None:
-
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
@@ -784,7 +776,6 @@ def complain_report(
 
     Example: propfee complain report --from 2026-01-01 --to 2026-12-31
     """
-
     env = open_env(db, config)
     result = complaints.report(
         env.connect(create=False),

@@ -241,7 +241,6 @@ def collection(
 
     Example: propfee report collection --period 2026-11 --by building --out 收缴率.xlsx
     """
-
     _check_out(out, quiet=quiet)
     env = open_env(db, config, quiet)
     day = parse_day(as_of)

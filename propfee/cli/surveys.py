@@ -150,7 +150,6 @@ def survey_list(
 
     Example: propfee survey list
     """
-
     env = open_env(db, config)
     conn = env.connect(create=False)
     rows = [
@@ -211,7 +210,6 @@ def survey_report(
 
     Example: propfee survey-report --compare 2025年度 --out 满意度分析.xlsx
     """
-
     if by not in (None, "building"):
         raise typer.BadParameter("--by takes building")
     env = open_env(db, config)
@@ -234,7 +232,6 @@ def survey_report(
 
 
 def _dimension_rows(report) -> list[dict[str, Any]]:
-
     rows = []
     for d in report.dimensions:
         row = {
@@ -276,14 +273,12 @@ def _dimension_cols(report) -> list[Col]:
 
 
 def _signed(value) -> str:
-
     if value is None:
         return "—"
     return ("+" if value > 0 else "") + f(value)
 
 
 def _document(report) -> dict[str, Any]:
-
     s = report.survey
     return {
         "survey": {"name": s.name, "held_on": s.held_on, "scale": s.scale, "source": s.source},

@@ -24,7 +24,6 @@ class Record:
         return self.labels.get(field, field)
 
     def error(self, file: str, field: str, message: str) -> RowError:
-
         return RowError(
             file, self.sheet, self.row, self.label(field), text(self.values.get(field)), message
         )

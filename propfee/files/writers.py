@@ -251,5 +251,4 @@ def save_workbook(workbook, path: Path, *, option: str = "--out") -> None:
 
 
 def _letter(index: int) -> str:
-
     return column_letter(index)

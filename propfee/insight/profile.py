@@ -57,7 +57,6 @@ class Profile:
 
 def find(conn: sqlite3.Connection, query: str) -> list[int]:
     """Parties by unit code, phone number or name (exact first, then part of it)."""
-
     text = query.strip()
     if not text:
         raise InvalidValue("give a name, a phone number or a unit code")

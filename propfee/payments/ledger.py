@@ -168,7 +168,6 @@ MAX_LARGE_PAYMENT_FEN = 1_000_000_000_00  # ¥1,000,000,000
 
 def check_amount(amount_fen: int, *, large: bool = False) -> None:
     """Refuse an absurd amount for one payment."""
-
     if amount_fen > MAX_LARGE_PAYMENT_FEN:
         raise InvalidValue(
             f"{format_money(amount_fen)} is more than one payment can be "
@@ -183,7 +182,6 @@ def check_amount(amount_fen: int, *, large: bool = False) -> None:
 
 def unit_id_of(conn: sqlite3.Connection, unit_code: str) -> int:
     """A unit's id by its code as typed (letter case as the roster has it)."""
-
     code = resolve_code(conn, unit_code)
     unit_id = store.unit_id_by_code(conn, code)
     if unit_id is None:
@@ -253,7 +251,6 @@ def record_payment(
     """Record a payment inside the caller's transaction: a gapless receipt number, the money
     allocated to the payer's choice of bills or else oldest due first, and the rest kept as
     credit. The same channel + reference again records nothing and returns the first one."""
-
     ref = _checked_payment(
         amount_fen, channel=channel, ref=ref, paid_on=paid_on, as_of=as_of, large=large
     )
@@ -389,7 +386,6 @@ def _prepay_discount(conn, plan, money: int, paid_on: date, settings, stamp: str
     """Paying ``billing.prepay_months`` or more months ahead in full earns
     ``billing.prepay_discount`` off those months, booked as discount adjustments. The payer
     pays the discounted amount, so the months are counted at their discounted price."""
-
     months = settings.billing.prepay_months
     share = settings.billing.prepay_discount_share
     if not months or not share or not plan:
@@ -450,7 +446,6 @@ def payment_detail(conn: sqlite3.Connection, payment_id: int) -> Payment:
 
 def find_payment(conn: sqlite3.Connection, receipt: str) -> int:
     """A payment by its receipt number (``2026-000123``; ``123`` means this year's)."""
-
     text = receipt.strip()
     payment_id = store.payment_id_by_receipt(conn, text)
     if payment_id is None and text.isdigit():
@@ -478,7 +473,6 @@ def reverse_payment(
 ) -> Reversal:
     """Reverse a payment: a reversal row linked to it, and negative allocations that undo each
     of its allocations; the bills re-open and its credit is gone. Nothing is deleted."""
-
     if not reason.strip():
         raise InvalidValue("--reason is required: say why the payment is reversed")
     payment_id = find_payment(conn, receipt)
@@ -640,7 +634,6 @@ def statement_party(
     conn: sqlite3.Connection, unit_code: str, *, name: str | None, day: date, settings
 ) -> int | None:
     """The party whose statement it is: the one named, else who pays for the unit on ``day``."""
-
     code = resolve_code(conn, unit_code)
     unit_id = unit_id_of(conn, code)
     if name is None:
@@ -697,7 +690,6 @@ def statement(
     With ``party_id`` only that party's bills and payments: what may be handed to an owner,
     who never sees what a previous owner or a tenant owed or paid (个人信息保护法; LEGAL rule
     10). Without it, the whole unit's ledger, for staff."""
-
     code = resolve_code(conn, unit_code)
     row = statement_store.unit_and_owner(conn, code)
     if row is None:
@@ -992,7 +984,6 @@ class PaymentBatch:
     with what they read loaded once and what they write written in bulk by ``flush``."""
 
     def __init__(self, conn: sqlite3.Connection, *, settings, now, as_of: date, size: int = 0):
-
         self.bulk = size > 2000  # then read every open bill at once
         self.complete = False
         self.conn = conn

@@ -92,7 +92,6 @@ def import_history(
     """Import an estate's opening balances: each row an opening bill and, for what was paid,
     an opening payment allocated to it; an overpayment then pays the oldest open bills. Rows
     already imported alike change nothing; any bad row and nothing is written."""
-
     with transaction(conn, dry_run=dry_run):
         run = _HistoryImport(conn, path, now=now, settings=settings)
         for record in read_records(

@@ -377,7 +377,6 @@ _FIELD_NAMES = {
 
 def _missing(headers: list[str], index, explicit) -> list[str]:
     """The required fields (date, amount) that a header row lacks."""
-
     fields = {hit[0] for h in headers if (hit := lookup(h, index, explicit))}
     missing = [] if "date" in fields else ["date"]
     if not fields & {"amount", "amount_in"}:
@@ -652,7 +651,6 @@ def reconcile(
     """Read a statement and record its incoming lines as payments, as one transaction. The
     review file (``review_out``) is written before the commit, so when it cannot be written
     nothing is recorded."""
-
     if review_out is not None:
         check_output(review_out, "--review-out")
     parsed = read_statement(path, profile)
@@ -839,7 +837,6 @@ def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> o
       channel (a statement read earlier with another profile) is the same money: review,
       not confirmable.
     """
-
     mine = [h for h in held if h.channel == channel]
     day = line.day.isoformat()
     if _same(line, unit, channel, {line.ref: mine}):
@@ -1025,7 +1022,6 @@ def _match_review(
     chosen: dict[int, str] = {}
     warnings = []
     for entry in entries:
-
         def fits(line: Line | None, entry: ReviewEntry = entry) -> bool:
             if line is None:
                 return False

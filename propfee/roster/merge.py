@@ -555,7 +555,6 @@ def import_roster(
     """Read, validate and merge a roster file as one transaction: committed whole, or rolled
     back on any bad row (and at the end of a dry run). Rows are merged in batches as they
     are read, so a 100k-unit roster is never held in memory twice."""
-
     merge: _Merge | None = None
 
     def sink(roster: Roster, rows: list[RosterRow]) -> None:

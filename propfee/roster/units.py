@@ -235,7 +235,6 @@ def export_units(
     kind: str | None = None,
 ) -> int:
     """Write the current roster to ``path`` (.xlsx or .csv); return the number of units."""
-
     units = list_units(conn, building=building, kind=kind)
     write_table(
         path,

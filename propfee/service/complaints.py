@@ -201,7 +201,6 @@ def add(
     """Register a case (inside the caller's transaction); returns it and whether its deadline
     is approximate: counted where no published calendar covers the year (the statutory
     holidays computed, or weekends alone; ``case.calendar`` says which)."""
-
     if kind not in KINDS:
         raise InvalidValue(f"--kind must be one of {', '.join(KINDS)}")
     category = category_of(category)

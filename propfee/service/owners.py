@@ -46,7 +46,6 @@ def tag(
     actor: str = "",
 ) -> tuple[str, list[str]]:
     """Add or remove tags of the unit's current owner; returns (owner, tags now)."""
-
     if not add and not remove:
         raise InvalidValue("give --add TAG or --remove TAG")
     for value in (*add, *remove):

@@ -335,7 +335,6 @@ def entries(
 
 
 def _masked(args: dict[str, Any]) -> dict[str, Any]:
-
     return {
         k: [mask_in_text(x) for x in v] if isinstance(v, list) else mask_in_text(v)
         for k, v in args.items()

@@ -103,7 +103,6 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
     before it takes its name: ``target``, or with ``numbered`` the first free of ``target``,
     ``….2.db``, ``….3.db`` (two backups in the same second each get their own). Returns the
     file made and its schema version."""
-
     src = dst = None
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     os.close(fd)
@@ -138,7 +137,6 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
                 "restore an earlier backup"
             ) from None
         if "locked" in message or "busy" in message:
-
             raise translate(exc, source) from None
         raise DatabaseError(f"{target}: cannot write the backup ({message})") from None
     except OSError as exc:

@@ -36,7 +36,6 @@ def connect(
 ) -> sqlite3.Connection:
     """Open (creating and migrating if needed) the propfee database at ``path``; a database
     made by an older propfee is first copied to ``backup_folder`` (beside it if relative)."""
-
     path = Path(path)
     if not path.exists():
         if not create:
@@ -73,7 +72,6 @@ def connect(
 
 def _backup_before_upgrade(conn: sqlite3.Connection, path: Path, folder: str) -> None:
     """A database made by an older propfee is copied to backups/ before it is migrated."""
-
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if 0 < version < migrations.SCHEMA_VERSION:
         try:
@@ -91,7 +89,6 @@ def _backup_before_upgrade(conn: sqlite3.Connection, path: Path, folder: str) ->
 def connect_scratch() -> sqlite3.Connection:
     """A migrated in-memory database: what a dry run against a database that does not exist
     yet compares with (so a dry run never creates the file)."""
-
     conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.row_factory = sqlite3.Row
@@ -103,7 +100,6 @@ def connect_scratch() -> sqlite3.Connection:
 def transaction(conn: sqlite3.Connection, *, dry_run: bool = False) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception (or ``dry_run``) rolls everything back.
     Inside a command, the audit trail's row for the change is written just before COMMIT."""
-
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:

@@ -553,7 +553,6 @@ def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:
     """Name the propfee that last migrated the file (so an older propfee can say which
     version to install), give a new file its id, and put its creation or upgrade in the
     audit trail."""
-
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('propfee_version', ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -576,7 +575,6 @@ def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:
 
 
 def _refuse_foreign(conn: sqlite3.Connection, version: int, path: Path | str) -> None:
-
     if version > SCHEMA_VERSION:
         made_by = None
         try:

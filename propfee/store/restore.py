@@ -57,7 +57,6 @@ def restore(
 ) -> RestoreResult:
     """Replace the database with ``source`` after checking it (``check`` is propfee check's
     list of problems); see the module notes."""
-
     db_path, source = Path(db_path), Path(source)
     if not source.is_file():
         beside = folder_for(db_path, folder) / source.name
@@ -152,7 +151,6 @@ def _record(
 ) -> None:
     """The restore in the restored database's own trail, after the rows it came with; the
     file keeps the id it had (its backups stay its own)."""
-
     conn = db.connect(db_path)
     try:
         with db.transaction(conn):
@@ -186,7 +184,6 @@ def _vet(
 ) -> tuple[int, dict[str, int]]:
     """Refuse a candidate that is damaged, foreign, too new or inconsistent; upgrade an
     older one (on the private copy). Returns its schema version and a few counts."""
-
     refuse = f"{source}: refused, nothing was restored"
     try:
         problems = [row[0] for row in candidate.execute("PRAGMA integrity_check")]
@@ -220,7 +217,6 @@ def _vet(
 def _healthy(db_path: Path) -> bool:
     """Whether the current database opens and passes its integrity check (a damaged one is
     kept as it is and replaced as a file)."""
-
     try:
         conn = sqlite3.connect(db_path, timeout=busy_timeout())
         try:
@@ -243,7 +239,6 @@ def _hold_damaged(db_path: Path) -> sqlite3.Connection | None:
     command that was waiting fails on its next write (the file has moved) rather than write
     where nobody will look. None when the file is too damaged for SQLite to lock at all
     (then nothing else can use it either)."""
-
     holder = sqlite3.connect(db_path, timeout=busy_timeout(), isolation_level=None)
     try:
         holder.execute("PRAGMA locking_mode = EXCLUSIVE")
@@ -292,7 +287,6 @@ def _replace_live(db_path: Path, scratch: Path, source: Path, at: datetime, fold
     database to the backups folder, then replace every table's rows with the checked
     candidate's and record the restore in the trail. A writer that comes first is waited for
     (up to the busy timeout, then exit 75); one that comes later waits for the restore."""
-
     db.connect(db_path).close()  # an older current database is upgraded (and backed up) first
     live = sqlite3.connect(db_path, timeout=busy_timeout(), isolation_level=None)
     try:
@@ -319,7 +313,6 @@ def _replace_live(db_path: Path, scratch: Path, source: Path, at: datetime, fold
 
 def _swap_contents(live: sqlite3.Connection) -> None:
     """Every table of ``main`` emptied and refilled from ``incoming`` (same schema)."""
-
     def tables(schema: str) -> list[str]:
         return [
             row[0]
