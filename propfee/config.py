@@ -8,11 +8,13 @@ wrong type is an error naming the key, so a typo never silently falls back to a 
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from propfee.core.errors import ConfigError
@@ -43,8 +45,6 @@ class Billing:
 
     @property
     def vacancy_discount_share(self):
-        from decimal import Decimal, InvalidOperation
-
         try:
             share = Decimal(self.vacancy_discount)
         except InvalidOperation:
@@ -75,8 +75,6 @@ class Billing:
 
 
 def _share(text: str, key: str):
-    from decimal import Decimal, InvalidOperation
-
     try:
         share = Decimal(text)
     except InvalidOperation:
@@ -197,8 +195,6 @@ class LateFee:
 
     def cap_fen(self, principal_fen: int) -> int | None:
         """The most one bill may carry, or None."""
-        from decimal import ROUND_HALF_UP
-
         text = self.cap.strip()
         if not text:
             return None
@@ -229,8 +225,6 @@ class LateFee:
 
 
 def _decimal(text: str, key: str, example: str):
-    from decimal import Decimal, InvalidOperation
-
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
@@ -274,9 +268,6 @@ class Complaints:
         return self.deadlines.get(priority) or defaults.get(priority, "3d")
 
     def check(self, file: str) -> None:
-        import re
-
-
         for key, value in self.deadlines.items():
             if not RULE.fullmatch(value.strip()):
                 raise ConfigError(

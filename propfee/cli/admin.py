@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -140,7 +141,6 @@ def audit_log(
 
     Example: propfee audit --since 2026-11-01 --command reverse
     """
-    import json
 
 
     env = open_env(db, config)

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import csv
+import functools
+import inspect
 import json
 import os
 import sqlite3
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -209,7 +212,12 @@ class Env:
         if self.quiet or not sys.stderr.isatty():
             yield None
             return
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+        from rich.progress import (  # heavy: loaded when needed
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TimeRemainingColumn,
+        )
 
         with Progress(
             "[progress.description]{task.description}",
@@ -228,7 +236,7 @@ class Env:
 
 
 def _escape(text: str) -> str:
-    from rich.markup import escape
+    from rich.markup import escape  # heavy: loaded when needed
 
     return escape(text)
 
@@ -268,7 +276,7 @@ def emit(
         for row in rows:
             writer.writerow([_plain(row.get(c.key)) for c in columns])
         return
-    from rich.table import Table
+    from rich.table import Table  # heavy: loaded when needed
 
     table = Table(title=title, show_footer=footer is not None, header_style="bold")
     for c in columns:
@@ -286,7 +294,6 @@ def bom_for_excel() -> None:
     """CSV redirected into a file (``> 日结.csv``) starts with a UTF-8 BOM, so Excel on a
     Chinese Windows reads it right; a pipe or a terminal gets none (scripts read plain
     UTF-8)."""
-    import stat
 
     try:
         info = os.fstat(sys.stdout.fileno())
@@ -334,7 +341,7 @@ def show_row_errors(env: Env, exc: RowErrors, fmt: Format, base: dict[str, Any])
 
 def fail(env_or_none: Env | None, exc: PropfeeError, limit: int = 200) -> None:
     """Print a user error on stderr: one line, preceded by each bad row of an import."""
-    from rich.console import Console
+    from rich.console import Console  # heavy: loaded when needed
 
     console = env_or_none.err if env_or_none else Console(stderr=True, highlight=False)
     if isinstance(exc, RowErrors):
@@ -364,8 +371,6 @@ _NOT_ARGUMENTS = {"db", "config", "quiet", "fmt"}
 def audit_wrapper(func: Callable, command: str, *, writes: bool = True) -> Callable:
     """``func`` run inside ``audit.invocation`` (the command, the arguments the user gave,
     the operator); a write command without its own --operator option gains one."""
-    import functools
-    import inspect
 
 
     signature = inspect.signature(func, eval_str=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -367,7 +368,6 @@ def _print_statement(env, result: ledger.Statement, rows: list[dict]) -> None:
 
 
 def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:
-    from decimal import Decimal
 
     if out.suffix.lower() == ".html":
         write_text(

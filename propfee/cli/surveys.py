@@ -361,7 +361,7 @@ def _show(env, report, *, by_building: bool) -> None:
 
 
 def _table(title: str, columns) -> Any:
-    from rich.table import Table
+    from rich.table import Table  # heavy: loaded when needed
 
     table = Table(title=title, header_style="bold")
     for header, justify in columns:
@@ -370,7 +370,7 @@ def _table(title: str, columns) -> Any:
 
 
 def _print_head(out, report) -> None:
-    from rich.markup import escape
+    from rich.markup import escape  # heavy: loaded when needed
 
     s = report.survey
     out.print(
@@ -390,7 +390,7 @@ def _print_head(out, report) -> None:
 
 
 def _dimension_table(report) -> Any:
-    from rich.markup import escape
+    from rich.markup import escape  # heavy: loaded when needed
 
     table = _table(
         "各项满意度（弱项在前）",
@@ -424,7 +424,7 @@ def _dimension_table(report) -> Any:
 
 
 def _building_table(report, *, by_building: bool) -> Any:
-    from rich.markup import escape
+    from rich.markup import escape  # heavy: loaded when needed
 
     rates = _table(
         "楼栋参与率",
@@ -485,7 +485,7 @@ def _band_table(report) -> Any:
 
 def _print_follow_up(out, report) -> None:
     """The return-visit list, and the low answers that cannot be visited; the phrases."""
-    from rich.markup import escape
+    from rich.markup import escape  # heavy: loaded when needed
     from rich.table import Table
 
     if report.follow_up:

@@ -498,7 +498,9 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
     """The year's satisfaction survey, held five days ago: the shipped questionnaire answers
     (survey_2026.xlsx), handed to the homes that answered so that the least satisfied answers
     come more often from homes in arrears — as at a real estate — then imported and read."""
-    from openpyxl import load_workbook
+    from openpyxl import (
+        load_workbook,  # heavy: loaded when needed
+    )
 
 
     held_on = as_of - timedelta(days=5)

@@ -3,6 +3,7 @@ small sibling of the roster reader for files with one row per record."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,6 @@ def read_records(
         columns = {f: c.index for f, c in match.columns.items()}
         header_key = {norm_header(c.header) for c in match.columns.values()}
         start = next(i for i, (n, _) in enumerate(head) if n == match.row) + 1
-        import itertools
 
         for number, cells in itertools.chain(head[start:], rows):
             values = {f: (cells[i] if i < len(cells) else "") for f, i in columns.items()}

@@ -38,7 +38,7 @@ def _yuan(fen: int) -> str:
 
 @lru_cache(maxsize=8)
 def _environment(override: str | None):
-    import jinja2
+    import jinja2  # heavy: loaded when needed
     from jinja2.runtime import LoopContext
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -96,7 +96,7 @@ def _environment(override: str | None):
 
 def render(settings, name: str, context: dict) -> str:
     """Render template ``name`` (e.g. ``zh/bill_notice.html``) with ``context``."""
-    import jinja2
+    import jinja2  # heavy: loaded when needed
 
     override = settings.template_path if settings is not None else None
     env = _environment(str(override) if override else None)
@@ -117,7 +117,7 @@ def render(settings, name: str, context: dict) -> str:
 def require(settings, names: list[str], *, option: str = "--language") -> None:
     """Every template a command will render exists: checked before the command writes
     anything, so a mistyped language never leaves a half-done command behind."""
-    import jinja2
+    import jinja2  # heavy: loaded when needed
 
     override = settings.template_path if settings is not None else None
     env = _environment(str(override) if override else None)

@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from propfee.core.errors import FileFormatError
@@ -78,7 +79,7 @@ def read_sheets(path: Path) -> list[Sheet]:
 
 
 def _workbook_sheets(path: Path) -> list[Sheet]:
-    import python_calamine as calamine
+    import python_calamine as calamine  # heavy: loaded when needed
 
     try:
         with path.open("rb") as handle:
@@ -165,7 +166,7 @@ def decode_text(data: bytes, path: Path) -> str:
         return data.decode("gb18030")
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
+    from charset_normalizer import from_bytes  # heavy: loaded when needed
 
     best = from_bytes(data).best()
     if best is None:
@@ -213,8 +214,6 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _html_sheets(text: str, path: Path) -> list[Sheet]:
-    from html.parser import HTMLParser
-
     class Tables(HTMLParser):
         """Collects every <table> as rows of cell texts. A colspan leaves the cells after the
         first blank (as a spreadsheet shows a merged header); a rowspan repeats the value

@@ -100,7 +100,7 @@ def _write_xlsx(
     sheet: str,
     text_columns: set[str],
 ) -> None:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: loaded when needed
 
     workbook = Workbook(write_only=True)
     add_sheet(workbook, sheet, headers, rows, text_columns)
@@ -130,7 +130,7 @@ def _fill_sheet(
     formats: dict[str, str],
     limit: int | None = None,
 ) -> int:
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import WriteOnlyCell  # heavy: loaded when needed
     from openpyxl.styles import Font
 
     widths = [max(8, len(h) * 2 + 2) for h in headers]
@@ -202,7 +202,7 @@ class LineChartSpec:
 
 def write_workbook(path: Path, sheets: Sequence[Sheet], *, option: str = "--out") -> None:
     """Several sheets (with charts) in one .xlsx, written under a temporary name and renamed."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: loaded when needed
     from openpyxl.chart import LineChart, Reference
 
     if path.suffix.lower() != ".xlsx":

@@ -20,7 +20,7 @@ from propfee.insight.survey_stats import fmt
 def write_workbook(path: Path, report: SurveyReport) -> None:
     """The report as an .xlsx with a bar chart of the dimensions and of satisfaction by
     payment; written under a temporary name and renamed."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: loaded when needed
     from openpyxl.styles import Font
 
     if path.suffix.lower() != ".xlsx":
@@ -82,7 +82,10 @@ def _summary_sheet(book: _Book, report: SurveyReport) -> None:
 
 def _dimension_sheet(book: _Book, report: SurveyReport) -> None:
     """Each question's figures, with a bar chart of the means."""
-    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart import (  # heavy: loaded when needed
+        BarChart,
+        Reference,
+    )
 
     s = report.survey
     scores = list(range(1, s.scale + 1))
@@ -147,7 +150,10 @@ def _building_sheet(book: _Book, report: SurveyReport) -> None:
 
 def _payment_sheet(book: _Book, report: SurveyReport) -> None:
     """Satisfaction by payment, with a chart, and below it collection by satisfaction band."""
-    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart import (  # heavy: loaded when needed
+        BarChart,
+        Reference,
+    )
 
     ws = book.sheet(
         "满意度与缴费",
