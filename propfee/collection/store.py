@@ -172,13 +172,12 @@ def contacts_of_notice(conn: sqlite3.Connection, notice_no: str) -> list:
     ).fetchall()
 
 
-def delivery_day_of_proof(conn: sqlite3.Connection, contact_id: int, proof: str) -> str | None:
-    """The day a delivery with this proof was recorded for the contact, if it was."""
-    row = conn.execute(
+def delivery_of_proof(conn: sqlite3.Connection, contact_id: int, proof: str):
+    """(delivered on,) of a delivery with this proof recorded for the contact, else None."""
+    return conn.execute(
         "SELECT delivered_on FROM contact_delivery WHERE contact_id = ? AND proof = ?",
         (contact_id, proof),
     ).fetchone()
-    return row[0] if row else None
 
 
 def insert_deliveries(conn: sqlite3.Connection, rows: list[tuple]) -> None:
