@@ -26,6 +26,8 @@ from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import payer_of
 from propfee.roster.units import resolve_code
 
+STATE_LABELS = {"honoured": "履行中", "broken": "已违约", "completed": "已履行完毕"}
+
 
 def schedule(total_fen: int, count: int, first_due: date, every: str) -> list[tuple[date, int]]:
     """(due day, amount) of each installment: equal shares, the remainder one fen each to the
