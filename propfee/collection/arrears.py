@@ -378,6 +378,14 @@ def _tier(row: OverdueRow, heard: _Heard, day: str, rules, planned: bool) -> str
 # ---------------------------------------------------------------- summaries
 
 
+def totals(rows: list[OverdueRow], buckets: int) -> tuple[int, list[int]]:
+    """The rows' outstanding total and the total of each of their ``buckets`` buckets."""
+    return (
+        sum(r.outstanding_fen for r in rows),
+        [sum(r.buckets[i] for r in rows) for i in range(buckets)],
+    )
+
+
 @dataclass
 class BuildingSummary:
     building: str

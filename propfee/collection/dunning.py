@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from propfee.collection import store
-from propfee.collection.arrears import HISTORY_LABELS, TIERS, OverdueRow, overdue
+from propfee.collection.arrears import HISTORY_LABELS, HOLDS, TIERS, OverdueRow, overdue
 from propfee.collection.latefee import late_fees, rate_text
 from propfee.collection.limitation import clocks
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
@@ -72,6 +72,24 @@ OUTCOME_LABELS = {
     "thanked": "已致谢",
     "plan-signed": "签订分期协议",
 }
+
+
+
+def check_overdue_filters(tier: str | None, by: str | None, reason: str | None) -> None:
+    """The filters of an overdue list: a tier or hold, a grouping, a recorded reason."""
+    if tier and tier not in (*TIERS, *HOLDS):
+        raise InvalidValue(f"--tier must be one of {', '.join((*TIERS, *HOLDS))}")
+    if by not in (None, "building"):
+        raise InvalidValue("--by takes: building")
+    if reason and reason not in REASONS:
+        raise InvalidValue(f"--reason must be one of {', '.join(REASONS)}")
+
+
+def check_tiers(tiers: list[str]) -> None:
+    """The tiers a reminder run is limited to."""
+    for name in tiers:
+        if name not in TIERS:
+            raise InvalidValue(f"--tier must be one of {', '.join(TIERS)}")
 
 
 # ---------------------------------------------------------------- the contact log

@@ -24,6 +24,7 @@ from dateutil.relativedelta import relativedelta
 
 from propfee.collection import store
 from propfee.collection.arrears import overdue
+from propfee.core.errors import InvalidValue
 
 YEARS = 3
 EVENT_LABELS = {
@@ -112,6 +113,16 @@ def clocks(
             )
     found.sort(key=lambda c: (c.ends_on, c.unit, c.due_on))
     return found
+
+
+def clocks_within(
+    conn: sqlite3.Connection, *, as_of: date, settings, within: int, rows: list | None = None
+) -> list[Clock]:
+    """The clocks that end within ``within`` days of ``as_of``, or ended: a number of days
+    not below zero."""
+    if within < 0:
+        raise InvalidValue("--within must not be negative")
+    return clocks(conn, as_of=as_of, settings=settings, within=within, rows=rows)
 
 
 def later(day: date) -> date:
