@@ -148,28 +148,30 @@ def overdue(
         return
     mask = not no_mask
     data = [_row_json(r, labels, mask) for r in rows]
-    total, buckets = arrears.totals(rows, len(labels))
     if out is not None:
         _write_overdue(out, rows, labels, mask)
     if fmt is Format.json:
-        write_json(
-            {
-                "as_of": day.isoformat(),
-                "rows": data,
-                "total": {
-                    "units": len(rows),
-                    "outstanding": decimal_str(total),
-                    "buckets": {
-                        label: decimal_str(buckets[i]) for i, label in enumerate(labels)
-                    },
-                },
-            }
-        )
+        _overdue_json(rows, data, labels, day)
         return
     if fmt is Format.csv:
         _overdue_csv(env, data, fmt)
         return
     _overdue_table(env, rows, data, labels, day, fmt)
+
+
+def _overdue_json(rows, data: list[dict], labels: list[str], day) -> None:
+    total, buckets = arrears.totals(rows, len(labels))
+    write_json(
+        {
+            "as_of": day.isoformat(),
+            "rows": data,
+            "total": {
+                "units": len(rows),
+                "outstanding": decimal_str(total),
+                "buckets": {label: decimal_str(buckets[i]) for i, label in enumerate(labels)},
+            },
+        }
+    )
 
 
 def _overdue_csv(env, data: list[dict], fmt: Format) -> None:

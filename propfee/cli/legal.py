@@ -104,6 +104,10 @@ def latefee(
             }
         )
         return
+    _late_fee_table(env, data, totals, day, fmt)
+
+
+def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format) -> None:
     for row in data:
         row["above_ceiling"] = "超" if row["above_ceiling"] else ""
     emit(
