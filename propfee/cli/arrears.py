@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -124,12 +125,7 @@ def overdue(
     """
     env = open_env(db, config)
     day = parse_day(as_of)
-    if tier and tier not in (*arrears.TIERS, *arrears.HOLDS):
-        raise InvalidValue(f"--tier must be one of {', '.join((*arrears.TIERS, *arrears.HOLDS))}")
-    if by not in (None, "building"):
-        raise InvalidValue("--by takes: building")
-    if reason and reason not in dunning.REASONS:
-        raise InvalidValue(f"--reason must be one of {', '.join(dunning.REASONS)}")
+    dunning.check_overdue_filters(tier, by, reason)
     settings = env.settings
     rows = arrears.overdue(
         env.connect(create=False),
@@ -152,42 +148,51 @@ def overdue(
         return
     mask = not no_mask
     data = [_row_json(r, labels, mask) for r in rows]
-    total = sum(r.outstanding_fen for r in rows)
     if out is not None:
         _write_overdue(out, rows, labels, mask)
     if fmt is Format.json:
-        write_json(
-            {
-                "as_of": day.isoformat(),
-                "rows": data,
-                "total": {
-                    "units": len(rows),
-                    "outstanding": decimal_str(total),
-                    "buckets": {
-                        label: decimal_str(sum(r.buckets[i] for r in rows))
-                        for i, label in enumerate(labels)
-                    },
-                },
-            }
-        )
+        _overdue_json(rows, data, labels, day)
         return
     if fmt is Format.csv:
-        flat = [
-            {
-                **{k: v for k, v in d.items() if k not in ("buckets", "last_contact", "periods")},
-                **{f"bucket {k}": v for k, v in d["buckets"].items()},
-                "last_contact": (
-                    f"{d['last_contact']['at']} {d['last_contact']['channel']} "
-                    f"{d['last_contact']['outcome']}"
-                    if d["last_contact"]
-                    else ""
-                ),
-            }
-            for d in data
-        ]
-        columns = [Col(k, k) for k in flat[0]] if flat else [Col("unit", "unit")]
-        emit(env, flat, columns, fmt)
+        _overdue_csv(env, data, fmt)
         return
+    _overdue_table(env, rows, data, labels, day, fmt)
+
+
+def _overdue_json(rows, data: list[dict], labels: list[str], day) -> None:
+    total, buckets = arrears.totals(rows, len(labels))
+    write_json(
+        {
+            "as_of": day.isoformat(),
+            "rows": data,
+            "total": {
+                "units": len(rows),
+                "outstanding": decimal_str(total),
+                "buckets": {label: decimal_str(buckets[i]) for i, label in enumerate(labels)},
+            },
+        }
+    )
+
+
+def _overdue_csv(env, data: list[dict], fmt: Format) -> None:
+    flat = [
+        {
+            **{k: v for k, v in d.items() if k not in ("buckets", "last_contact", "periods")},
+            **{f"bucket {k}": v for k, v in d["buckets"].items()},
+            "last_contact": (
+                f"{d['last_contact']['at']} {d['last_contact']['channel']} "
+                f"{d['last_contact']['outcome']}"
+                if d["last_contact"]
+                else ""
+            ),
+        }
+        for d in data
+    ]
+    columns = [Col(k, k) for k in flat[0]] if flat else [Col("unit", "unit")]
+    emit(env, flat, columns, fmt)
+
+
+def _overdue_table(env, rows, data: list[dict], labels: list[str], day, fmt: Format) -> None:
     table = []
     for row, d in zip(rows, data, strict=True):
         last = row.last_contact
@@ -207,11 +212,12 @@ def overdue(
                 "promise": row.promise_on or "",
             }
         )
+    total, buckets = arrears.totals(rows, len(labels))
     footer = {
         "unit": "合计",
         "payer": f"{len(rows)}户",
         "outstanding": decimal_str(total),
-        **{f"b{i}": decimal_str(sum(r.buckets[i] for r in rows)) for i in range(len(labels))},
+        **{f"b{i}": decimal_str(fen) for i, fen in enumerate(buckets)},
     }
     emit(
         env,
@@ -239,9 +245,6 @@ def overdue(
 def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
 
     check_output(out, "--out")
-    from decimal import Decimal
-
-
     headers = [
         "房号",
         "楼栋",
@@ -278,19 +281,17 @@ def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
             ]
         )
     if rows:
+        total, buckets = arrears.totals(rows, len(labels))
         table.append(
             [
                 "合计",
                 "",
                 f"{len(rows)}户",
                 "",
-                Decimal(decimal_str(sum(r.outstanding_fen for r in rows))),
+                Decimal(decimal_str(total)),
                 "",
                 "",
-                *[
-                    Decimal(decimal_str(sum(r.buckets[i] for r in rows)))
-                    for i in range(len(labels))
-                ],
+                *[Decimal(decimal_str(fen)) for fen in buckets],
                 "",
                 "",
                 "",
@@ -302,75 +303,13 @@ def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
 
 
 def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask: bool) -> None:
-
-    if within < 0:
-        raise InvalidValue("--within must not be negative")
-    clocks = limitation.clocks(
+    clocks = limitation.clocks_within(
         env.connect(create=False), as_of=day, settings=env.settings, within=within, rows=rows
     )
     phones = {(r.unit_id, r.party_id): r.phone for r in rows}
-    data = [
-        {
-            "unit": c.unit,
-            "payer": c.payer,
-            "phone": cells.mask_phone(phones.get((c.unit_id, c.party_id), ""))
-            if mask
-            else phones.get((c.unit_id, c.party_id), ""),
-            "bill": c.bill_id,
-            "period": c.period,
-            "item": c.item,
-            "owed": decimal_str(c.owed_fen),
-            "due_on": c.due_on,
-            "ends_on": c.ends_on,
-            "days_left": c.days_left,
-            "time_barred": c.barred,
-            "last_event": c.last_event,
-            "last_event_on": c.last_event_on,
-        }
-        for c in clocks
-    ]
+    data = [_clock_json(c, phones.get((c.unit_id, c.party_id), ""), mask) for c in clocks]
     if out is not None:
-        from decimal import Decimal
-
-
-        write_table(
-            out,
-            [
-                "房号",
-                "缴费人",
-                "电话",
-                "账单号",
-                "期间",
-                "收费项目",
-                "欠费",
-                "缴费期限",
-                "时效届满",
-                "剩余天数",
-                "已过时效",
-                "最近中断事由",
-                "中断日期",
-            ],
-            [
-                [
-                    d["unit"],
-                    d["payer"],
-                    d["phone"],
-                    d["bill"],
-                    d["period"],
-                    d["item"],
-                    Decimal(d["owed"]),
-                    d["due_on"],
-                    d["ends_on"],
-                    d["days_left"],
-                    "是" if d["time_barred"] else "",
-                    limitation.EVENT_LABELS[d["last_event"]],
-                    d["last_event_on"],
-                ]
-                for d in data
-            ],
-            sheet="诉讼时效",
-            text_columns=("房号", "电话"),
-        )
+        _write_clocks(out, data)
     if fmt is Format.json:
         write_json({"as_of": day.isoformat(), "within": within, "bills": data})
         return
@@ -396,6 +335,65 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
     )
 
 
+def _clock_json(c: limitation.Clock, phone: str, mask: bool) -> dict:
+    return {
+        "unit": c.unit,
+        "payer": c.payer,
+        "phone": cells.mask_phone(phone) if mask else phone,
+        "bill": c.bill_id,
+        "period": c.period,
+        "item": c.item,
+        "owed": decimal_str(c.owed_fen),
+        "due_on": c.due_on,
+        "ends_on": c.ends_on,
+        "days_left": c.days_left,
+        "time_barred": c.barred,
+        "last_event": c.last_event,
+        "last_event_on": c.last_event_on,
+    }
+
+
+def _write_clocks(out: Path, data: list[dict]) -> None:
+    write_table(
+        out,
+        [
+            "房号",
+            "缴费人",
+            "电话",
+            "账单号",
+            "期间",
+            "收费项目",
+            "欠费",
+            "缴费期限",
+            "时效届满",
+            "剩余天数",
+            "已过时效",
+            "最近中断事由",
+            "中断日期",
+        ],
+        [
+            [
+                d["unit"],
+                d["payer"],
+                d["phone"],
+                d["bill"],
+                d["period"],
+                d["item"],
+                Decimal(d["owed"]),
+                d["due_on"],
+                d["ends_on"],
+                d["days_left"],
+                "是" if d["time_barred"] else "",
+                limitation.EVENT_LABELS[d["last_event"]],
+                d["last_event_on"],
+            ]
+            for d in data
+        ],
+        sheet="诉讼时效",
+        text_columns=("房号", "电话"),
+    )
+
+
 def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
 
     if out is not None:
@@ -418,9 +416,6 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
                 option="--out",
             )
         else:
-            from decimal import Decimal
-
-
             write_table(
                 out,
                 ["房号", "欠费期间", "金额"],
@@ -468,9 +463,6 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
         for s in summary
     ]
     if out is not None:
-        from decimal import Decimal
-
-
         write_table(
             out,
             [c.header for c in columns],
@@ -555,9 +547,7 @@ def remind(
     Example: propfee remind --as-of 2026-11-30 --out 催缴/2026-11
     """
     env = open_env(db, config, quiet)
-    for name in tier or []:
-        if name not in arrears.TIERS:
-            raise InvalidValue(f"--tier must be one of {', '.join(arrears.TIERS)}")
+    dunning.check_tiers(tier or [])
     day = parse_day(as_of)
     out = out if out is not None else Path("催缴") / day.isoformat()
     if out.exists() and not out.is_dir():
@@ -579,6 +569,11 @@ def remind(
             thanks=thanks,
             staff=staff,
         )
+    _show_remind(env, report, fmt, dry_run, send_cmd)
+
+
+def _show_remind(env, report: dunning.RemindReport, fmt: Format, dry_run: bool, send_cmd) -> None:
+    """What a reminder run produced, skipped, wrote and sent; exit 1 when a message failed."""
     if fmt is Format.json:
         write_json(
             {
@@ -757,29 +752,7 @@ def contact_list(
         unit_code=unit,
         since=parse_day(since, option="--since") if since else None,
     )
-    mask = not no_mask
-    data = [
-        {
-            "unit": e.unit,
-            "at": e.at,
-            "channel": e.channel,
-            "outcome": e.outcome,
-            "reason": e.reason or None,
-            "promise_date": e.promise_on,
-            "tier": e.tier or None,
-            "notice_no": e.notice_no,
-            "deadline": e.deadline_on,
-            "amount": decimal_str(e.amount_fen) if e.amount_fen is not None else None,
-            "addressee": e.addressee,
-            "phone": cells.mask_phone(e.phone) if mask else e.phone,
-            "staff": e.staff,
-            "note": e.note,
-            "content": e.content,
-            "source": e.source,
-            "delivered": [{"date": d, "proof": p, "staff": s} for d, p, s in e.deliveries],
-        }
-        for e in entries
-    ]
+    data = [_contact_json(e, not no_mask) for e in entries]
     if fmt is not Format.table:
         emit(
             env,
@@ -802,25 +775,9 @@ def contact_list(
             document=data,
         )
         return
-    table = [
-        {
-            "unit": d["unit"],
-            "at": d["at"][:16],
-            "channel": dunning.CHANNEL_LABELS.get(d["channel"], d["channel"]),
-            "outcome": f"已送达（{d['delivered'][0]['date']}）"
-            if d["delivered"]
-            else dunning.OUTCOME_LABELS.get(d["outcome"], d["outcome"]),
-            "reason": dunning.REASON_LABELS.get(d["reason"] or "", d["reason"] or ""),
-            "notice": d["notice_no"] or "",
-            "amount": d["amount"] or "",
-            "delivered": "; ".join(f"{x['date']} {x['proof']}" for x in d["delivered"]),
-            "note": (d["content"] if full else d["note"]) or "",
-        }
-        for d in data
-    ]
     emit(
         env,
-        table,
+        [_contact_line(d, full) for d in data],
         (
             Col("unit", "房号"),
             Col("at", "时间"),
@@ -835,6 +792,44 @@ def contact_list(
         fmt,
         title="联系记录",
     )
+
+
+def _contact_json(e: dunning.ContactEntry, mask: bool) -> dict:
+    return {
+        "unit": e.unit,
+        "at": e.at,
+        "channel": e.channel,
+        "outcome": e.outcome,
+        "reason": e.reason or None,
+        "promise_date": e.promise_on,
+        "tier": e.tier or None,
+        "notice_no": e.notice_no,
+        "deadline": e.deadline_on,
+        "amount": decimal_str(e.amount_fen) if e.amount_fen is not None else None,
+        "addressee": e.addressee,
+        "phone": cells.mask_phone(e.phone) if mask else e.phone,
+        "staff": e.staff,
+        "note": e.note,
+        "content": e.content,
+        "source": e.source,
+        "delivered": [{"date": d, "proof": p, "staff": s} for d, p, s in e.deliveries],
+    }
+
+
+def _contact_line(d: dict, full: bool) -> dict:
+    return {
+        "unit": d["unit"],
+        "at": d["at"][:16],
+        "channel": dunning.CHANNEL_LABELS.get(d["channel"], d["channel"]),
+        "outcome": f"已送达（{d['delivered'][0]['date']}）"
+        if d["delivered"]
+        else dunning.OUTCOME_LABELS.get(d["outcome"], d["outcome"]),
+        "reason": dunning.REASON_LABELS.get(d["reason"] or "", d["reason"] or ""),
+        "notice": d["notice_no"] or "",
+        "amount": d["amount"] or "",
+        "delivered": "; ".join(f"{x['date']} {x['proof']}" for x in d["delivered"]),
+        "note": (d["content"] if full else d["note"]) or "",
+    }
 
 
 __all__ = ["format_money"]

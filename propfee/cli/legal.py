@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -25,10 +26,8 @@ from propfee.cli.common import (
 from propfee.collection import latefee as core
 from propfee.collection import plans
 from propfee.collection.legalpack import build
-from propfee.core.errors import InvalidValue
 from propfee.core.money import decimal_str, format_money
 from propfee.files.writers import write_table
-from propfee.payments.ledger import unit_id_of
 from propfee.store.db import transaction
 
 plan_app = typer.Typer(help="Installment plans (分期缴费协议).", no_args_is_help=True)
@@ -71,125 +70,22 @@ def latefee(
     Example: propfee latefee 1-1-1001 --as-of 2026-11-30
     """
 
-    words = list(words or [])
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
-    if words and words[0] == "post":
-        if len(words) != 2:
-            raise InvalidValue("give the unit: propfee latefee post UNIT --as-of YYYY-MM-DD")
-        conn = env.connect(dry_run=dry_run, create=False)
-        with transaction(conn, dry_run=dry_run):
-            report = core.post(conn, words[1], as_of=day, now=now(), settings=env.settings)
-        total = sum(fen for _, _, fen in report.posted)
-        if fmt is Format.json:
-            write_json(
-                {
-                    "unit": report.unit,
-                    "as_of": report.as_of,
-                    "posted": [
-                        {"bill": b, "for_bill": s, "amount": decimal_str(f)}
-                        for b, s, f in report.posted
-                    ],
-                    "total": decimal_str(total),
-                    "already_posted": report.already,
-                    "dry_run": dry_run,
-                }
-            )
-            return
-        env.result(
-            f"{report.unit} {report.as_of}: posted {len(report.posted)} 违约金 bill(s), "
-            f"{format_money(total)}"
-            + (f"; {report.already} already posted for this day" if report.already else "")
-            + ("; dry run: nothing was written" if dry_run else "")
-        )
+    posting, unit = core.command_words(list(words or []))
+    if posting:
+        _post(env, unit, day, dry_run, fmt)
         return
-    if len(words) > 1:
-        raise InvalidValue("give at most one unit (or: propfee latefee post UNIT)")
-    conn = env.connect(create=False)
-    unit_ids = None
-    if words:
-
-        unit_ids = [unit_id_of(conn, words[0])]
+    found = core.late_fee_list(
+        env.connect(create=False), as_of=day, settings=env.settings, unit_code=unit
+    )
     rules = env.settings.late_fee
-    lines = core.late_fees(conn, as_of=day, settings=env.settings, unit_ids=unit_ids)
-    data = [
-        {
-            "unit": line.unit,
-            "payer": line.payer,
-            "bill": line.bill_id,
-            "period": line.period,
-            "item": line.item,
-            "due_on": line.due_on,
-            "owed": decimal_str(line.owed_fen),
-            "days": line.days,
-            "late_fee": decimal_str(line.clause_fen),
-            "loss": decimal_str(line.loss_fen),
-            "ceiling": decimal_str(line.ceiling_fen),
-            "above_ceiling": line.above_ceiling,
-            "posted": decimal_str(line.posted_fen),
-            "over_posted": decimal_str(line.over_posted_fen),
-        }
-        for line in lines
-    ]
-    for line in lines:
-        if line.over_posted_fen:
-            env.warn(
-                f"{line.unit} {line.period} {line.item}: {decimal_str(line.posted_fen)} of late fee "
-                f"posted, {decimal_str(line.clause_fen)} accrued (a payment recorded since with an "
-                "earlier date?): take the difference off its 违约金 bill with propfee adjust "
-                f"BILL --amount -{decimal_str(line.over_posted_fen)} --kind correction"
-            )
-    totals = {
-        key: decimal_str(sum(getattr(line, attr) for line in lines))
-        for key, attr in (
-            ("late_fee", "clause_fen"),
-            ("loss", "loss_fen"),
-            ("ceiling", "ceiling_fen"),
-            ("posted", "posted_fen"),
-        )
-    }
+    data = [_late_fee_json(line) for line in found.lines]
+    for warning in found.warnings:
+        env.warn(warning)
+    totals = {key: decimal_str(fen) for key, fen in found.totals.items()}
     if out is not None:
-        from decimal import Decimal
-
-
-        write_table(
-            out,
-            [
-                "房号",
-                "缴费人",
-                "账单号",
-                "期间",
-                "收费项目",
-                "缴费期限",
-                "尚欠",
-                "计费天数",
-                "合同违约金",
-                "利息损失",
-                "法院可能支持上限",
-                "超过上限",
-                "已入账",
-            ],
-            [
-                [
-                    d["unit"],
-                    d["payer"],
-                    d["bill"],
-                    d["period"],
-                    d["item"],
-                    d["due_on"],
-                    Decimal(d["owed"]),
-                    d["days"],
-                    Decimal(d["late_fee"]),
-                    Decimal(d["loss"]),
-                    Decimal(d["ceiling"]),
-                    "是" if d["above_ceiling"] else "",
-                    Decimal(d["posted"]),
-                ]
-                for d in data
-            ],
-            sheet="违约金",
-            text_columns=("房号",),
-        )
+        _write_late_fees(out, data)
     if not rules.has_clause:
         env.warn(
             "no late-fee clause in the settings ([late_fee] daily_rate): no late fee is charged "
@@ -208,6 +104,10 @@ def latefee(
             }
         )
         return
+    _late_fee_table(env, data, totals, day, fmt)
+
+
+def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format) -> None:
     for row in data:
         row["above_ceiling"] = "超" if row["above_ceiling"] else ""
     emit(
@@ -230,6 +130,95 @@ def latefee(
         fmt,
         title=f"违约金（截至 {day}）",
         footer={"unit": "合计", **totals},
+    )
+
+
+def _post(env, unit: str, day, dry_run: bool, fmt: Format) -> None:
+    """latefee post UNIT: post the unit's late fees as bills, and say what was posted."""
+    conn = env.connect(dry_run=dry_run, create=False)
+    with transaction(conn, dry_run=dry_run):
+        report = core.post(conn, unit, as_of=day, now=now(), settings=env.settings)
+    total = report.total_fen
+    if fmt is Format.json:
+        write_json(
+            {
+                "unit": report.unit,
+                "as_of": report.as_of,
+                "posted": [
+                    {"bill": b, "for_bill": s, "amount": decimal_str(f)}
+                    for b, s, f in report.posted
+                ],
+                "total": decimal_str(total),
+                "already_posted": report.already,
+                "dry_run": dry_run,
+            }
+        )
+        return
+    env.result(
+        f"{report.unit} {report.as_of}: posted {len(report.posted)} 违约金 bill(s), "
+        f"{format_money(total)}"
+        + (f"; {report.already} already posted for this day" if report.already else "")
+        + ("; dry run: nothing was written" if dry_run else "")
+    )
+
+
+def _late_fee_json(line: core.LateFeeLine) -> dict:
+    return {
+        "unit": line.unit,
+        "payer": line.payer,
+        "bill": line.bill_id,
+        "period": line.period,
+        "item": line.item,
+        "due_on": line.due_on,
+        "owed": decimal_str(line.owed_fen),
+        "days": line.days,
+        "late_fee": decimal_str(line.clause_fen),
+        "loss": decimal_str(line.loss_fen),
+        "ceiling": decimal_str(line.ceiling_fen),
+        "above_ceiling": line.above_ceiling,
+        "posted": decimal_str(line.posted_fen),
+        "over_posted": decimal_str(line.over_posted_fen),
+    }
+
+
+def _write_late_fees(out: Path, data: list[dict]) -> None:
+    write_table(
+        out,
+        [
+            "房号",
+            "缴费人",
+            "账单号",
+            "期间",
+            "收费项目",
+            "缴费期限",
+            "尚欠",
+            "计费天数",
+            "合同违约金",
+            "利息损失",
+            "法院可能支持上限",
+            "超过上限",
+            "已入账",
+        ],
+        [
+            [
+                d["unit"],
+                d["payer"],
+                d["bill"],
+                d["period"],
+                d["item"],
+                d["due_on"],
+                Decimal(d["owed"]),
+                d["days"],
+                Decimal(d["late_fee"]),
+                Decimal(d["loss"]),
+                Decimal(d["ceiling"]),
+                "是" if d["above_ceiling"] else "",
+                Decimal(d["posted"]),
+            ]
+            for d in data
+        ],
+        sheet="违约金",
+        text_columns=("房号",),
     )
 
 
@@ -306,22 +295,9 @@ def plan_list(
     if fmt is Format.json:
         write_json(data)
         return
-    state = {"honoured": "履行中", "broken": "已违约", "completed": "已履行完毕"}
     emit(
         env,
-        [
-            {
-                "id": p.id,
-                "unit": p.unit,
-                "party": p.party,
-                "signed": p.signed_on,
-                "installments": len(p.installments),
-                "total": decimal_str(p.total_fen),
-                "paid": decimal_str(p.paid_fen),
-                "state": state[p.state] + (f"（{p.broken_on}）" if p.broken_on else ""),
-            }
-            for p in found
-        ],
+        [_plan_line(p) for p in found],
         [
             Col("id", "协议号", "right"),
             Col("unit", "房号"),
@@ -357,6 +333,20 @@ def plan_show(
     _show_plan(env, plan, fmt)
 
 
+def _plan_line(plan) -> dict:
+    return {
+        "id": plan.id,
+        "unit": plan.unit,
+        "party": plan.party,
+        "signed": plan.signed_on,
+        "installments": len(plan.installments),
+        "total": decimal_str(plan.total_fen),
+        "paid": decimal_str(plan.paid_fen),
+        "state": plans.STATE_LABELS[plan.state]
+        + (f"（{plan.broken_on}）" if plan.broken_on else ""),
+    }
+
+
 def _plan_json(plan) -> dict:
     return {
         "id": plan.id,
@@ -389,7 +379,7 @@ def _show_plan(env, plan, fmt: Format) -> None:
     if fmt is Format.json:
         write_json(_plan_json(plan))
         return
-    state = {"honoured": "履行中", "broken": "已违约", "completed": "已履行完毕"}[plan.state]
+    state = plans.STATE_LABELS[plan.state]
     env.result(
         f"分期缴费协议 第{plan.id}号  {plan.unit} {plan.party}  签订 {plan.signed_on}  "
         f"{format_money(plan.total_fen)}，已缴 {format_money(plan.paid_fen)}  {state}"

@@ -16,13 +16,13 @@ pay holds it at ``promised`` until the promised day, and a broken promise escala
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from propfee.collection import store
 from propfee.collection.plans import honoured_units
 from propfee.files import cells
 from propfee.roster.units import natural_key
@@ -138,96 +138,23 @@ def overdue(
     reason: str | None = None,
 ) -> list[OverdueRow]:
     """Every (party, unit) with bills overdue as of ``as_of``, oldest first within each."""
-    day = as_of.isoformat()
-    edges = settings.dunning.buckets
-    fast = conn.cursor()
-    fast.row_factory = None
-    select = (
-        "SELECT b.id, b.unit_id, b.party_id, b.period, b.fee_item_id, b.covers_from, "
-        "b.covers_to, b.due_on, b.basis, b.amount_fen + coalesce((SELECT sum(a.amount_fen) "
-        "FROM adjustment a WHERE a.bill_id = b.id AND a.made_on <= ?1), 0) - "
-        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = b.id "
-        "AND l.allocated_on <= ?1), 0) FROM bill b "
-    )
-    place = cells.building_part(building) if building else None
-    only = " AND b.unit_id IN (SELECT id FROM unit WHERE building = ?2)" if place else ""
-    params = (day, place) if place else (day,)
-    names = dict(conn.execute("SELECT id, name FROM fee_item"))
-    groups: dict[tuple, list[OverdueBill]] = defaultdict(list)
-    ordinal = as_of.toordinal()
-    days_since: dict[str, int] = {}
-    for part in (
-        "WHERE b.settled_on IS NULL AND b.due_on < ?1",
-        "WHERE b.settled_on > ?1 AND b.due_on < ?1",
-    ):
-        for bid, uid, pid, period, item, frm, to, due_on, basis, owed in fast.execute(
-            select + part + only, params
-        ):
-            if owed > 0:
-                days = days_since.get(due_on)
-                if days is None:
-                    days = days_since[due_on] = ordinal - date.fromisoformat(due_on).toordinal()
-                groups[(pid, uid)].append(
-                    OverdueBill(bid, period, names[item], frm, to, due_on, owed, days, basis)
-                )
+    groups = _open_bills(conn, as_of, building)
     if not groups:
         return []
-    units = _by_id(conn, "SELECT id, code, building, kind FROM unit", {k[1] for k in groups})
-    parties = _by_id(
-        conn,
-        "SELECT id, name, kind, phones, is_developer FROM party",
-        {k[0] for k in groups if k[0] is not None},
+    units = {k[1] for k in groups}
+    parties = {k[0] for k in groups if k[0] is not None}
+    found = _Found(
+        units=store.units_by_id(conn, units),
+        parties=store.parties_by_id(conn, parties),
+        history=payment_history(conn, parties, as_of),
+        contacts=contacts_as_of(conn, units, as_of),
+        planned=honoured_units(conn, units, as_of=as_of, settings=settings),
+        complained=fee_disputes(conn, units, as_of),
     )
-    history = payment_history(conn, {k[0] for k in groups if k[0] is not None}, as_of)
-    contacts = contacts_as_of(conn, {k[1] for k in groups}, as_of)
-
-    planned = honoured_units(conn, {k[1] for k in groups}, as_of=as_of, settings=settings)
-
-    complained = fee_disputes(conn, {k[1] for k in groups}, as_of)
-    rows = []
-    for (pid, uid), bills in groups.items():
-        code, unit_building, kind = units[uid]
-        name, party_kind, phones, developer = parties.get(pid, ("", "company", "", 1))
-        bills.sort(key=lambda b: (b.due_on, b.id))
-        row = OverdueRow(
-            uid,
-            code,
-            unit_building,
-            kind,
-            pid,
-            name,
-            party_kind,
-            phones or "",
-            bool(developer),
-            bills,
-        )
-        row.outstanding_fen = sum(b.owed_fen for b in bills)
-        row.oldest_due = bills[0].due_on
-        row.days_overdue = bills[0].days
-        buckets = row.buckets = [0] * (len(edges) + 1)
-        for bill in bills:
-            buckets[bisect_left(edges, bill.days)] += bill.owed_fen
-        # the history is how the payer paid: periods paid late in the last 12 months; what
-        # is unpaid now is the current lapse, measured by its days, not held against them
-        on_time, row.late_periods = history.get(pid, (0, 0))
-        row.history = (
-            "chronic"
-            if row.late_periods >= settings.dunning.chronic_periods
-            else "occasional"
-            if row.late_periods
-            else "good"
-            if on_time
-            else "none"
-        )
-        _decide(
-            row,
-            contacts.get((uid, pid), []),
-            as_of,
-            settings.dunning,
-            (uid, pid) in planned,
-            (uid, pid) in complained,
-        )
-        rows.append(row)
+    rows = [
+        _row(pid, uid, bills, found, as_of, settings.dunning)
+        for (pid, uid), bills in groups.items()
+    ]
     rows = [
         r
         for r in rows
@@ -239,13 +166,90 @@ def overdue(
     return rows
 
 
-def _by_id(conn: sqlite3.Connection, sql: str, ids: set) -> dict:
-    found = {}
-    for row in conn.execute(
-        sql + " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(ids)),)
+def _open_bills(
+    conn: sqlite3.Connection, as_of: date, building: str | None
+) -> dict[tuple, list[OverdueBill]]:
+    """The bills still owing something at the end of ``as_of``, by (party, unit)."""
+    place = cells.building_part(building) if building else None
+    names = store.fee_item_names(conn)
+    groups: dict[tuple, list[OverdueBill]] = defaultdict(list)
+    ordinal = as_of.toordinal()
+    days_since: dict[str, int] = {}
+    for bid, uid, pid, period, item, frm, to, due_on, basis, owed in store.open_bills_as_of(
+        conn, as_of.isoformat(), place
     ):
-        found[row[0]] = tuple(row[1:])
-    return found
+        if owed > 0:
+            days = days_since.get(due_on)
+            if days is None:
+                days = days_since[due_on] = ordinal - date.fromisoformat(due_on).toordinal()
+            groups[(pid, uid)].append(
+                OverdueBill(bid, period, names[item], frm, to, due_on, owed, days, basis)
+            )
+    return groups
+
+
+@dataclass
+class _Found:
+    """What the rows of an overdue list are made from, read once for every unit."""
+
+    units: dict
+    parties: dict
+    history: dict
+    contacts: dict
+    planned: set
+    complained: set
+
+
+def _row(pid, uid, bills: list[OverdueBill], found: _Found, as_of: date, rules) -> OverdueRow:
+    """One (party, unit)'s row: its bills oldest first, the outstanding total by bucket, the
+    payer's history and the tier."""
+    code, unit_building, kind = found.units[uid]
+    name, party_kind, phones, developer = found.parties.get(pid, ("", "company", "", 1))
+    bills.sort(key=lambda b: (b.due_on, b.id))
+    row = OverdueRow(
+        uid,
+        code,
+        unit_building,
+        kind,
+        pid,
+        name,
+        party_kind,
+        phones or "",
+        bool(developer),
+        bills,
+    )
+    row.outstanding_fen = sum(b.owed_fen for b in bills)
+    row.oldest_due = bills[0].due_on
+    row.days_overdue = bills[0].days
+    edges = rules.buckets
+    buckets = row.buckets = [0] * (len(edges) + 1)
+    for bill in bills:
+        buckets[bisect_left(edges, bill.days)] += bill.owed_fen
+    # the history is how the payer paid: periods paid late in the last 12 months; what
+    # is unpaid now is the current lapse, measured by its days, not held against them
+    on_time, row.late_periods = found.history.get(pid, (0, 0))
+    row.history = _history(on_time, row.late_periods, rules)
+    _decide(
+        row,
+        found.contacts.get((uid, pid), []),
+        as_of,
+        rules,
+        (uid, pid) in found.planned,
+        (uid, pid) in found.complained,
+    )
+    return row
+
+
+def _history(on_time: int, late_periods: int, rules) -> str:
+    return (
+        "chronic"
+        if late_periods >= rules.chronic_periods
+        else "occasional"
+        if late_periods
+        else "good"
+        if on_time
+        else "none"
+    )
 
 
 def payment_history(conn: sqlite3.Connection, parties: set, as_of: date) -> dict[int, tuple]:
@@ -255,13 +259,7 @@ def payment_history(conn: sqlite3.Connection, parties: set, as_of: date) -> dict
     day = as_of.isoformat()
     return {
         pid: (on_time, late)
-        for pid, on_time, late in conn.execute(
-            "SELECT party_id, count(DISTINCT CASE WHEN settled_on <= due_on THEN period END), "
-            "count(DISTINCT CASE WHEN settled_on > due_on THEN period END) FROM bill "
-            "WHERE party_id IN (SELECT value FROM json_each(?)) AND due_on > ? AND due_on < ? "
-            "AND settled_on <= ? GROUP BY party_id",
-            (json.dumps(sorted(parties)), since, day, day),
-        )
+        for pid, on_time, late in store.periods_paid(conn, parties, since, day)
     }
 
 
@@ -271,13 +269,7 @@ def contacts_as_of(conn: sqlite3.Connection, units: set, as_of: date) -> dict[tu
     end = f"{as_of.isoformat()} 23:59:59"
     day = as_of.isoformat()
     found: dict[tuple, list[tuple]] = defaultdict(list)
-    for row in conn.execute(
-        "SELECT c.unit_id, c.party_id, c.at, c.channel, c.outcome, c.reason, c.promise_on, "
-        "c.tier, c.deadline_on, c.bill_id, (SELECT min(d.delivered_on) FROM contact_delivery d "
-        "WHERE d.contact_id = c.id AND d.delivered_on <= ?3) FROM contact c WHERE c.unit_id IN "
-        "(SELECT value FROM json_each(?1)) AND c.at <= ?2 ORDER BY c.at, c.id",
-        (json.dumps(sorted(units)), end, day),
-    ):
+    for row in store.contacts_up_to(conn, units, end, day):
         found[(row[0], row[1])].append(tuple(row[2:]))
     return found
 
@@ -291,6 +283,16 @@ def days_tier(days: int, history: str, rules) -> str:
     return "gentle"
 
 
+@dataclass
+class _Heard:
+    """What the contacts of the current lapse said."""
+
+    dispute: bool = False
+    refused: bool = False
+    promise: tuple | None = None  # (promised day, the tier it was made at)
+    notice_passed: bool = False
+
+
 def _decide(
     row: OverdueRow,
     contacts: list[tuple],
@@ -302,85 +304,86 @@ def _decide(
     """The tier, from the days overdue and the history of contacts."""
     day = as_of.isoformat()
     row.days_tier = days_tier(row.days_overdue, row.history, rules)
-    tier = row.days_tier
-    dispute = refused = False
-    promise: tuple | None = None
-    notice_passed = False
-    lapse = row.oldest_due  # the current arrears began here
-    for (
-        at,
-        channel,
-        outcome,
-        reason,
-        promise_on,
-        contact_tier,
-        deadline,
-        _bill_id,
-        delivered,
-    ) in contacts:
-        if channel not in ("call-list", "legal-review"):
-            row.last_contact = Contact(
-                at, channel, outcome, reason, promise_on, contact_tier, delivered
-            )
-        # a service dispute holds until it is resolved; the rest is about the arrears of its
-        # day, so what was said in an earlier lapse (since paid) no longer counts
-        if outcome == "dispute" or reason == "dispute":
-            dispute = True
-            row.reason = "dispute"
-        if outcome == "resolved":
-            dispute = False
-            if row.reason == "dispute":
-                row.reason = ""
-        if at[:10] < lapse:
-            continue
-        if reason and reason != "dispute":
-            row.reason = reason
-        if outcome == "refused" or reason == "refusal":
-            refused = True
-        if outcome == "promised" and promise_on:
-            promise = (
-                promise_on,
-                contact_tier
-                or days_tier(
-                    (date.fromisoformat(at[:10]) - date.fromisoformat(row.oldest_due)).days,
-                    row.history,
-                    rules,
-                ),
-            )
-            row.promise_on = promise_on
-        if channel == "letter" and delivered and deadline:
-            # the final deadline runs from the delivery when the letter arrived late
-            late_arrival = date.fromisoformat(delivered) + timedelta(days=rules.deadline_days)
-            if max(deadline, late_arrival.isoformat()) < day:
-                notice_passed = True  # a bill the letter demanded is still unpaid
+    heard = _Heard()
+    for contact in contacts:
+        _hear(row, heard, contact, day, rules)
     if complained:  # a fee-dispute complaint not yet resolved and visited
-        dispute = True
+        heard.dispute = True
         row.reason = "dispute"
-    row.dispute = dispute
-    row.notice_deadline_passed = notice_passed
-    if dispute:
-        row.tier = "dispute"  # fix the service first: never escalated to notice or legal
+    row.dispute = heard.dispute
+    row.notice_deadline_passed = heard.notice_passed
+    row.tier = _tier(row, heard, day, rules, planned)
+
+
+def _hear(row: OverdueRow, heard: _Heard, contact: tuple, day: str, rules) -> None:
+    """Take one contact into account, oldest first."""
+    at, channel, outcome, reason, promise_on, contact_tier, deadline, _bill_id, delivered = contact
+    if channel not in ("call-list", "legal-review"):
+        row.last_contact = Contact(at, channel, outcome, reason, promise_on, contact_tier, delivered)
+    # a service dispute holds until it is resolved; the rest is about the arrears of its
+    # day, so what was said in an earlier lapse (since paid) no longer counts
+    if outcome == "dispute" or reason == "dispute":
+        heard.dispute = True
+        row.reason = "dispute"
+    if outcome == "resolved":
+        heard.dispute = False
+        if row.reason == "dispute":
+            row.reason = ""
+    if at[:10] < row.oldest_due:  # the current arrears began at the oldest due day
         return
+    if reason and reason != "dispute":
+        row.reason = reason
+    if outcome == "refused" or reason == "refusal":
+        heard.refused = True
+    if outcome == "promised" and promise_on:
+        heard.promise = (
+            promise_on,
+            contact_tier
+            or days_tier(
+                (date.fromisoformat(at[:10]) - date.fromisoformat(row.oldest_due)).days,
+                row.history,
+                rules,
+            ),
+        )
+        row.promise_on = promise_on
+    if channel == "letter" and delivered and deadline:
+        # the final deadline runs from the delivery when the letter arrived late
+        late_arrival = date.fromisoformat(delivered) + timedelta(days=rules.deadline_days)
+        if max(deadline, late_arrival.isoformat()) < day:
+            heard.notice_passed = True  # a bill the letter demanded is still unpaid
+
+
+def _tier(row: OverdueRow, heard: _Heard, day: str, rules, planned: bool) -> str:
+    """A dispute holds, then a plan being honoured; a notice ignored or a refusal goes to
+    legal; a promise holds until its day and, broken, escalates."""
+    if heard.dispute:
+        return "dispute"  # fix the service first: never escalated to notice or legal
     if planned:
-        row.tier = "plan"  # an installment plan being honoured: not escalated
-        return
-    if (notice_passed and row.days_overdue >= rules.legal_from) or (
-        refused and row.days_overdue >= rules.notice_from
+        return "plan"  # an installment plan being honoured: not escalated
+    if (heard.notice_passed and row.days_overdue >= rules.legal_from) or (
+        heard.refused and row.days_overdue >= rules.notice_from
     ):
-        row.tier = "legal"
-        return
-    if promise is not None:
-        promised_on, held = promise
+        return "legal"
+    tier = row.days_tier
+    if heard.promise is not None:
+        promised_on, held = heard.promise
         if promised_on >= day:
-            row.tier = "promised"
-            return
+            return "promised"
         # a broken promise escalates: at least one step above where it stood
         step = TIERS.index(held) + 1 if held in TIERS else 1
         tier = max(tier, TIERS[min(step, 2)], key=TIERS.index)
-    row.tier = tier
+    return tier
 
 
 # ---------------------------------------------------------------- summaries
+
+
+def totals(rows: list[OverdueRow], buckets: int) -> tuple[int, list[int]]:
+    """The rows' outstanding total and the total of each of their ``buckets`` buckets."""
+    return (
+        sum(r.outstanding_fen for r in rows),
+        [sum(r.buckets[i] for r in rows) for i in range(buckets)],
+    )
 
 
 @dataclass

@@ -15,14 +15,17 @@ import csv
 import dataclasses
 import io
 import json
+import os
 import shlex
 import sqlite3
 import subprocess
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
-from propfee.collection.arrears import HISTORY_LABELS, TIERS, OverdueRow, overdue
+from propfee.collection import store
+from propfee.collection.arrears import HISTORY_LABELS, HOLDS, TIERS, OverdueRow, overdue
 from propfee.collection.latefee import late_fees, rate_text
 from propfee.collection.limitation import clocks
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
@@ -71,6 +74,24 @@ OUTCOME_LABELS = {
 }
 
 
+
+def check_overdue_filters(tier: str | None, by: str | None, reason: str | None) -> None:
+    """The filters of an overdue list: a tier or hold, a grouping, a recorded reason."""
+    if tier and tier not in (*TIERS, *HOLDS):
+        raise InvalidValue(f"--tier must be one of {', '.join((*TIERS, *HOLDS))}")
+    if by not in (None, "building"):
+        raise InvalidValue("--by takes: building")
+    if reason and reason not in REASONS:
+        raise InvalidValue(f"--reason must be one of {', '.join(REASONS)}")
+
+
+def check_tiers(tiers: list[str]) -> None:
+    """The tiers a reminder run is limited to."""
+    for name in tiers:
+        if name not in TIERS:
+            raise InvalidValue(f"--tier must be one of {', '.join(TIERS)}")
+
+
 # ---------------------------------------------------------------- the contact log
 
 
@@ -113,6 +134,53 @@ def add_contact(
 ) -> ContactEntry:
     """Log a call, visit or message by staff. Append-only."""
 
+    reason = _checked_reason(channel, outcome, reason, promise_on, at, now)
+    unit_id = _unit_id(conn, unit_code)
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    party = responsible_party(conn, unit_id, at.date(), settings, stamp)
+    name, phones = store.party_name_phones(conn, party)
+    oldest = store.oldest_open_bill(conn, unit_id)
+    when = at.isoformat(sep=" ", timespec="seconds")
+    promised = promise_on.isoformat() if promise_on else None
+    same = store.same_staff_contact(
+        conn, unit_id, when, channel, outcome, reason, promised, note, content
+    )
+    if same is not None:  # the same contact logged again: nothing new
+        return list_contacts(conn, contact_id=same)[0]
+    contact_id = store.insert_staff_contact(
+        conn,
+        (
+            unit_id,
+            party,
+            when,
+            channel,
+            outcome,
+            reason,
+            promised,
+            oldest,
+            name,
+            (phones or "").split("/")[0],
+            content,
+            staff,
+            note,
+            stamp,
+        ),
+    )
+    return list_contacts(conn, contact_id=contact_id)[0]
+
+
+_IMPLIED_REASONS = {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}
+
+
+def _checked_reason(
+    channel: str,
+    outcome: str,
+    reason: str,
+    promise_on: date | None,
+    at: datetime,
+    now: datetime,
+) -> str:
+    """Check a contact's values; its reason, the one its outcome implies when none is given."""
     if channel not in CHANNELS:
         raise InvalidValue(f"--channel must be one of {', '.join(CHANNELS)}")
     if outcome not in OUTCOMES:
@@ -127,59 +195,10 @@ def add_contact(
         raise InvalidValue(f"--promise-date {promise_on} is before the contact ({at.date()})")
     if at > now + timedelta(minutes=5):
         raise InvalidValue(f"--at {at:%Y-%m-%d %H:%M} is in the future")
-    implied = {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}.get(outcome)
+    implied = _IMPLIED_REASONS.get(outcome)
     if implied and reason and reason != implied:
         raise InvalidValue(f"--outcome {outcome} goes with --reason {implied}, not {reason}")
-    reason = reason or {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}.get(
-        outcome, ""
-    )
-    unit_id = _unit_id(conn, unit_code)
-    stamp = now.isoformat(sep=" ", timespec="seconds")
-    party = responsible_party(conn, unit_id, at.date(), settings, stamp)
-    name, phones = conn.execute("SELECT name, phones FROM party WHERE id = ?", (party,)).fetchone()
-    oldest = conn.execute(
-        "SELECT id FROM bill WHERE unit_id = ? AND settled_on IS NULL ORDER BY due_on, id LIMIT 1",
-        (unit_id,),
-    ).fetchone()
-    when = at.isoformat(sep=" ", timespec="seconds")
-    same = conn.execute(
-        "SELECT id FROM contact WHERE unit_id = ? AND at = ? AND channel = ? AND outcome = ? "
-        "AND reason = ? AND promise_on IS ? AND note = ? AND content = ? AND source = 'staff'",
-        (
-            unit_id,
-            when,
-            channel,
-            outcome,
-            reason,
-            promise_on.isoformat() if promise_on else None,
-            note,
-            content,
-        ),
-    ).fetchone()
-    if same is not None:  # the same contact logged again: nothing new
-        return list_contacts(conn, contact_id=same[0])[0]
-    cursor = conn.execute(
-        "INSERT INTO contact (unit_id, party_id, at, channel, outcome, reason, promise_on, "
-        "bill_id, addressee, phone, content, staff, note, source, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'staff', ?)",
-        (
-            unit_id,
-            party,
-            at.isoformat(sep=" ", timespec="seconds"),
-            channel,
-            outcome,
-            reason,
-            promise_on.isoformat() if promise_on else None,
-            oldest[0] if oldest else None,
-            name,
-            (phones or "").split("/")[0],
-            content,
-            staff,
-            note,
-            stamp,
-        ),
-    )
-    return list_contacts(conn, contact_id=cursor.lastrowid)[0]
+    return reason or _IMPLIED_REASONS.get(outcome, "")
 
 
 def deliver(
@@ -195,9 +214,7 @@ def deliver(
     number, a message receipt): from then the demand counts."""
     if not proof.strip():
         raise InvalidValue("--proof is required: a signature, EMS or registered-mail number …")
-    found = conn.execute(
-        "SELECT id, at FROM contact WHERE notice_no = ? ORDER BY id", (notice_no.strip(),)
-    ).fetchall()
+    found = store.contacts_of_notice(conn, notice_no.strip())
     if not found:
         raise NotFound(f"no notice {notice_no!r}")
     made = found[0][1][:10]
@@ -206,20 +223,15 @@ def deliver(
     if on > now.date():
         raise InvalidValue(f"delivered on {on}, which is in the future")
     stamp = now.isoformat(sep=" ", timespec="seconds")
-    already = conn.execute(
-        "SELECT delivered_on FROM contact_delivery WHERE contact_id = ? AND proof = ?",
-        (found[0][0], proof.strip()),
-    ).fetchone()
+    already = store.delivery_of_proof(conn, found[0][0], proof.strip())
     if already:
         if already[0] == on.isoformat():  # the same proof recorded again: nothing new
             return list_contacts(conn, contact_id=found[0][0])[0]
         raise InvalidValue(
             f"proof {proof.strip()!r} is already recorded for {notice_no} on {already[0]}"
         )
-    conn.executemany(
-        "INSERT INTO contact_delivery (contact_id, delivered_on, proof, staff, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [(cid, on.isoformat(), proof.strip(), staff, stamp) for cid, _at in found],
+    store.insert_deliveries(
+        conn, [(cid, on.isoformat(), proof.strip(), staff, stamp) for cid, _at in found]
     )
     return list_contacts(conn, contact_id=found[0][0])[0]
 
@@ -232,34 +244,19 @@ def list_contacts(
     since: date | None = None,
     party_id: int | None = None,
 ) -> list[ContactEntry]:
-    where, params = [], []
-    if party_id is not None:
-        where.append("c.party_id = ?")
-        params.append(party_id)
-    if unit_code is not None:
-        where.append("c.unit_id = ?")
-        params.append(_unit_id(conn, unit_code))
-    if contact_id is not None:
-        where.append("c.id = ?")
-        params.append(contact_id)
-    if since is not None:
-        where.append("c.at >= ?")
-        params.append(since.isoformat())
-    sql = (
-        "SELECT c.id, u.code, c.at, c.channel, c.outcome, c.reason, c.promise_on, c.tier, "
-        "c.notice_no, c.deadline_on, c.amount_fen, c.addressee, c.phone, c.content, c.staff, "
-        "c.note, c.source FROM contact c JOIN unit u ON u.id = c.unit_id"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY c.at, c.id"
-    )
-    entries = [ContactEntry(*row) for row in conn.execute(sql, params)]
+    entries = [
+        ContactEntry(*row)
+        for row in store.contact_rows(
+            conn,
+            party_id=party_id,
+            unit_id=_unit_id(conn, unit_code) if unit_code is not None else None,
+            contact_id=contact_id,
+            since=since.isoformat() if since is not None else None,
+        )
+    ]
     if entries:
         ids = {e.id: e for e in entries}
-        for cid, day, proof, staff in conn.execute(
-            "SELECT contact_id, delivered_on, proof, staff FROM contact_delivery "
-            f"WHERE contact_id IN ({','.join('?' * len(ids))}) ORDER BY id",
-            list(ids),
-        ):
+        for cid, day, proof, staff in store.deliveries_of(conn, list(ids)):
             ids[cid].deliveries.append((day, proof, staff))
     return entries
 
@@ -301,11 +298,7 @@ class RemindReport:
 
 
 def _next_notice(conn: sqlite3.Connection, year: int, prefix: str) -> str:
-    last = conn.execute(
-        "INSERT INTO notice_counter (year, last) VALUES (?, 1) "
-        "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
-        (year,),
-    ).fetchone()[0]
+    last = store.next_notice_counter(conn, year)
     return f"{prefix}{year}-{last:04d}"
 
 
@@ -495,31 +488,86 @@ def remind(
     staff: str = "",
 ) -> RemindReport:
     """Produce and log the reminders due as of ``as_of`` (inside the caller's transaction)."""
-    rules = settings.dunning
-    report = RemindReport(as_of.isoformat(), dry_run=dry_run)
-    stamp = now.isoformat(sep=" ", timespec="seconds")
-    at_text = datetime.combine(as_of, at).isoformat(sep=" ", timespec="seconds")
-    quiet = rules.quiet(at)
-    common = _context(settings, as_of)
-    last_message = _last_messages(conn)
-    done_keys = {
-        tuple(r)
-        for r in conn.execute("SELECT unit_id, tier, bill_id FROM contact WHERE source = 'remind'")
-    }
+    run = _Reminders(
+        conn,
+        as_of=as_of,
+        at=at,
+        now=now,
+        settings=settings,
+        force=force,
+        language=language,
+        dry_run=dry_run,
+        staff=staff,
+    )
+    # messages are sent last, once everything else is rendered, logged and written: a run
+    # that fails never leaves a message sent and unlogged
+    if thanks:
+        _thanks(conn, as_of, settings, run.report, run.pending, run.quiet, language, run.common)
+    else:
+        run.remind_overdue(tiers, out_dir)
+    run.send_messages(send_cmd, thanks, out_dir)
+    return run.report
 
-    last_listed = _last_listed(conn)
-    limit = (as_of - timedelta(days=rules.min_days_between)).isoformat()
 
-    def may_message(party_id, *, letter: bool = False) -> bool:
+class _Reminders:
+    """One reminder run: what it reads once, what it produces party by party, and the
+    contacts it logs."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        as_of: date,
+        at: time,
+        now: datetime,
+        settings,
+        force: bool,
+        language: str,
+        dry_run: bool,
+        staff: str,
+    ):
+        self.conn = conn
+        self.as_of = as_of
+        self.settings = settings
+        self.rules = rules = settings.dunning
+        self.force = force
+        self.language = language
+        self.dry_run = dry_run
+        self.staff = staff
+        self.report = RemindReport(as_of.isoformat(), dry_run=dry_run)
+        self.stamp = now.isoformat(sep=" ", timespec="seconds")
+        self.at_text = datetime.combine(as_of, at).isoformat(sep=" ", timespec="seconds")
+        self.quiet = rules.quiet(at)
+        self.common = _context(settings, as_of)
+        self.last_message = store.last_message_days(conn)
+        self.done_keys = store.reminded_keys(conn)
+        self.last_listed = store.last_listed_days(conn)
+        self.limit = (as_of - timedelta(days=rules.min_days_between)).isoformat()
+        self.pending: list[tuple[str, str, dict]] = []  # (phone, text, log entry)
+        self.rows: list[OverdueRow] = []
+        self.calls: list[tuple[PartyDue, str, dict]] = []
+        self.letters: list[dict] = []
+        self.legal: list[PartyDue] = []
+        self.bases: dict[tuple, dict] = {}
+        self.late: dict[int, int] | None = None
+        self.no_phone: list[str] = []
+
+    def may_message(self, party_id, *, letter: bool = False) -> bool:
         """No more than one message or letter in min_days_between days; a letter also waits
         that long after the party was put on the call list (the call comes first)."""
-        last = last_message.get(party_id)
-        if last is not None and last > limit:
+        last = self.last_message.get(party_id)
+        if last is not None and last > self.limit:
             return False
-        listed = last_listed.get(party_id)
-        return not (letter and listed is not None and listed > limit and listed < as_of.isoformat())
+        listed = self.last_listed.get(party_id)
+        return not (
+            letter
+            and listed is not None
+            and listed > self.limit
+            and listed < self.as_of.isoformat()
+        )
 
     def log(
+        self,
         unit_ids: list[int],
         party_id,
         *,
@@ -535,16 +583,13 @@ def remind(
         phone="",
     ) -> None:
         """One contact per unit, each with the full text that went out (LEGAL rule 3)."""
-        conn.executemany(
-            "INSERT INTO contact (unit_id, party_id, at, channel, outcome, tier, bill_id, "
-            "notice_no, deadline_on, amount_fen, addressee, phone, content, staff, source, "
-            "forced, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'remind', ?, ?)",
+        store.insert_remind_contacts(
+            self.conn,
             [
                 (
                     unit_id,
                     party_id,
-                    at_text,
+                    self.at_text,
                     channel,
                     outcome,
                     tier,
@@ -555,143 +600,178 @@ def remind(
                     addressee,
                     phone,
                     content,
-                    staff,
-                    int(force),
-                    stamp,
+                    self.staff,
+                    int(self.force),
+                    self.stamp,
                 )
                 for index, unit_id in enumerate(unit_ids)
             ],
         )
 
-    # messages are sent last, once everything else is rendered, logged and written: a run
-    # that fails never leaves a message sent and unlogged
-    pending: list[tuple[str, str, dict]] = []  # (phone, text, log entry)
-    if thanks:
-        _thanks(conn, as_of, settings, report, pending, quiet, language, common)
-    else:
-        rows = overdue(conn, as_of=as_of, settings=settings)
+    def remind_overdue(self, tiers: list[str] | None, out_dir: Path | None) -> None:
+        """Every overdue party at its tier: a message, a call, a letter or a legal review."""
+        conn, as_of, settings, report = self.conn, self.as_of, self.settings, self.report
+        self.rows = rows = overdue(conn, as_of=as_of, settings=settings)
         _limitation_first(conn, rows, as_of, settings, report)
-        parties = _by_party(rows, tiers, report)
-        calls, letters, legal = [], [], []
-        bases: dict[tuple, dict] = {}
-        late: dict[int, int] | None = None
-        no_phone: list[str] = []
-        for party in parties:
-            first, tier = party.first, party.tier
-            if first.developer and tier in ("gentle", "call"):
-                report.skip("the developer (reminded by letter)")
-                continue
-            # at most one reminder per (unit, tier, oldest unpaid bill); when any unit of the
-            # party is due one, the reminder covers all of the party's arrears
-            if (
-                not force
-                and not any(r.limitation for r in party.rows)
-                and all((r.unit_id, tier, r.oldest_bill_id) in done_keys for r in party.rows)
-            ):
-                report.skip("already reminded at this tier")
-                continue
-            if tier in ("gentle", "notice") and not may_message(
-                first.party_id, letter=tier == "notice"
-            ):  # --force does not lift this
-                report.skip("messaged too recently")
-                continue
-            if tier == "gentle":
-                if quiet:
-                    report.skip("quiet hours")
-                    continue
-                if not first.phone:
-                    report.skip("no phone")
-                    no_phone.append(party.units)
-                    continue
-            r = party.context(letter=tier == "notice")
-            context = {**common, "r": r}
-            entry = {
-                "unit_ids": party.unit_ids,
-                "party_id": first.party_id,
-                "tier": tier,
-                "bill_ids": [row.oldest_bill_id for row in party.rows],
-                "amounts": [row.outstanding_fen for row in party.rows],
-                "addressee": first.payer,
-                "phone": first.phone,
-            }
-            if tier == "gentle":
-                text = " ".join(render(settings, f"{language}/remind_sms.txt", context).split())
-                pending.append((first.phone, text, entry))
-                last_message[first.party_id] = as_of.isoformat()
-            elif tier == "call":
-                script = render(settings, f"{language}/call_script.txt", context)
-                calls.append((party, script, r))
-                log(**entry, channel="call-list", outcome="listed", content=script)
-            elif tier == "notice":
-                number = _next_notice(conn, as_of.year, rules.notice_prefix)
-                deadline = (as_of + timedelta(days=rules.deadline_days)).isoformat()
-                if late is None:
-                    late = _late_fees_by_bill(conn, rows, as_of, settings)
-                letter = {
-                    **context,
-                    "notice_no": number,
-                    "deadline": deadline,
-                    "basis": _fee_basis(conn, party, as_of, bases),
-                    "late_fee_fen": sum(late.get(b.id, 0) for row in party.rows for b in row.bills),
-                    "late_fee_rule": _late_fee_rule(settings),
-                }
-                letters.append(letter)
-                text = render(settings, f"{language}/notice_letter.txt", letter)
-                log(
-                    **entry,
-                    channel="letter",
-                    outcome="awaiting-delivery",
-                    content=text,
-                    notice_no=number,
-                    deadline=deadline,
-                )
-                last_message[first.party_id] = as_of.isoformat()
-                report.notices.append(number)
-                if first.developer and first.payer == "开发建设单位":
-                    report.warnings.append(
-                        "a letter to the developer has no name: set estate.developer in the "
-                        "settings"
-                    )
-            else:
-                legal.append(party)
-                text = (
-                    f"{party.units} {first.payer} {format_money(party.outstanding_fen)}"
-                    f" 逾期{party.days}天"
-                )
-                log(**entry, channel="legal-review", outcome="listed", content=text)
-            if tier != "gentle":
-                report.produced[tier] += 1
-        if no_phone:
+        for party in _by_party(rows, tiers, report):
+            self.remind_party(party)
+        if self.no_phone:
+            no_phone = self.no_phone
             shown = "、".join(no_phone[:10]) + ("…" if len(no_phone) > 10 else "")
             report.warnings.append(f"no phone on record, no message: {shown}")
-        if out_dir is not None and not dry_run:
+        if out_dir is not None and not self.dry_run:
             _write_outputs(
-                out_dir, settings, as_of, language, common, calls, letters, legal, report
+                out_dir,
+                settings,
+                as_of,
+                self.language,
+                self.common,
+                self.calls,
+                self.letters,
+                self.legal,
+                report,
             )
-    sms_rows = []
-    for phone, text, entry in pending:
-        if send_cmd and not dry_run and not _send(send_cmd, phone, text, report):
-            continue  # not logged: the next run tries again
-        sms_rows.append((phone, text))
-        log(
-            **entry,
-            channel="sms",
-            outcome=("thanked" if thanks else "sent")
-            if send_cmd
-            else ("thanked" if thanks else "prepared"),
-            content=text,
+
+    def held_back(self, party: PartyDue) -> str | None:
+        """Why the party gets nothing this run, if it does not."""
+        first, tier = party.first, party.tier
+        if first.developer and tier in ("gentle", "call"):
+            return "the developer (reminded by letter)"
+        # at most one reminder per (unit, tier, oldest unpaid bill); when any unit of the
+        # party is due one, the reminder covers all of the party's arrears
+        if (
+            not self.force
+            and not any(r.limitation for r in party.rows)
+            and all((r.unit_id, tier, r.oldest_bill_id) in self.done_keys for r in party.rows)
+        ):
+            return "already reminded at this tier"
+        if tier in ("gentle", "notice") and not self.may_message(
+            first.party_id, letter=tier == "notice"
+        ):  # --force does not lift this
+            return "messaged too recently"
+        if tier == "gentle":
+            if self.quiet:
+                return "quiet hours"
+            if not first.phone:
+                return "no phone"
+        return None
+
+    def remind_party(self, party: PartyDue) -> None:
+        """What the party's tier asks for, logged."""
+        reason = self.held_back(party)
+        if reason is not None:
+            self.report.skip(reason)
+            if reason == "no phone":
+                self.no_phone.append(party.units)
+            return
+        first, tier = party.first, party.tier
+        r = party.context(letter=tier == "notice")
+        context = {**self.common, "r": r}
+        entry = {
+            "unit_ids": party.unit_ids,
+            "party_id": first.party_id,
+            "tier": tier,
+            "bill_ids": [row.oldest_bill_id for row in party.rows],
+            "amounts": [row.outstanding_fen for row in party.rows],
+            "addressee": first.payer,
+            "phone": first.phone,
+        }
+        if tier == "gentle":
+            self.message(party, context, entry)
+        elif tier == "call":
+            self.call(party, context, entry, r)
+        elif tier == "notice":
+            self.letter(party, context, entry)
+        else:
+            self.legal_review(party, entry)
+        if tier != "gentle":
+            self.report.produced[tier] += 1
+
+    def message(self, party: PartyDue, context: dict, entry: dict) -> None:
+        """A message, sent at the end of the run."""
+        first = party.first
+        text = " ".join(
+            render(self.settings, f"{self.language}/remind_sms.txt", context).split()
         )
-        report.produced["thanks" if thanks else "gentle"] += 1
-    if out_dir is not None and not dry_run and sms_rows:
-        name = "thanks.csv" if thanks else "sms.csv"
-        out_dir.mkdir(parents=True, exist_ok=True)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["phone", "message"])
-        writer.writerows(sms_rows)
-        _private(out_dir / name, buffer.getvalue())
-        report.files.append(out_dir / name)
-    return report
+        self.pending.append((first.phone, text, entry))
+        self.last_message[first.party_id] = self.as_of.isoformat()
+
+    def call(self, party: PartyDue, context: dict, entry: dict, r: dict) -> None:
+        """A line on the call list, with its script."""
+        script = render(self.settings, f"{self.language}/call_script.txt", context)
+        self.calls.append((party, script, r))
+        self.log(**entry, channel="call-list", outcome="listed", content=script)
+
+    def letter(self, party: PartyDue, context: dict, entry: dict) -> None:
+        """A numbered 催缴通知书, awaiting proof of delivery."""
+        conn, as_of, settings, rules = self.conn, self.as_of, self.settings, self.rules
+        first = party.first
+        number = _next_notice(conn, as_of.year, rules.notice_prefix)
+        deadline = (as_of + timedelta(days=rules.deadline_days)).isoformat()
+        if self.late is None:
+            self.late = _late_fees_by_bill(conn, self.rows, as_of, settings)
+        late = self.late
+        letter = {
+            **context,
+            "notice_no": number,
+            "deadline": deadline,
+            "basis": _fee_basis(conn, party, as_of, self.bases),
+            "late_fee_fen": sum(late.get(b.id, 0) for row in party.rows for b in row.bills),
+            "late_fee_rule": _late_fee_rule(settings),
+        }
+        self.letters.append(letter)
+        text = render(settings, f"{self.language}/notice_letter.txt", letter)
+        self.log(
+            **entry,
+            channel="letter",
+            outcome="awaiting-delivery",
+            content=text,
+            notice_no=number,
+            deadline=deadline,
+        )
+        self.last_message[first.party_id] = as_of.isoformat()
+        self.report.notices.append(number)
+        if first.developer and first.payer == "开发建设单位":
+            self.report.warnings.append(
+                "a letter to the developer has no name: set estate.developer in the settings"
+            )
+
+    def legal_review(self, party: PartyDue, entry: dict) -> None:
+        """A line on the list for legal review."""
+        first = party.first
+        self.legal.append(party)
+        text = (
+            f"{party.units} {first.payer} {format_money(party.outstanding_fen)}"
+            f" 逾期{party.days}天"
+        )
+        self.log(**entry, channel="legal-review", outcome="listed", content=text)
+
+    def send_messages(self, send_cmd: str | None, thanks: bool, out_dir: Path | None) -> None:
+        """Send (or prepare) the messages, log each one sent, and write them to a CSV."""
+        report, dry_run = self.report, self.dry_run
+        sms_rows = []
+        for phone, text, entry in self.pending:
+            if send_cmd and not dry_run and not _send(send_cmd, phone, text, report):
+                continue  # not logged: the next run tries again
+            sms_rows.append((phone, text))
+            self.log(
+                **entry,
+                channel="sms",
+                outcome=("thanked" if thanks else "sent")
+                if send_cmd
+                else ("thanked" if thanks else "prepared"),
+                content=text,
+            )
+            report.produced["thanks" if thanks else "gentle"] += 1
+        if out_dir is not None and not dry_run and sms_rows:
+            name = "thanks.csv" if thanks else "sms.csv"
+            out_dir.mkdir(parents=True, exist_ok=True)
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(["phone", "message"])
+            writer.writerows(sms_rows)
+            _private(out_dir / name, buffer.getvalue())
+            report.files.append(out_dir / name)
 
 
 def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> dict[int, int]:
@@ -768,28 +848,6 @@ def _limitation_first(conn, rows: list[OverdueRow], as_of: date, settings, repor
         )
 
 
-def _last_messages(conn: sqlite3.Connection) -> dict:
-    """The last day each party was sent a message or a letter, by a reminder run or by staff
-    (a thank-you does not count)."""
-    return dict(
-        conn.execute(
-            "SELECT party_id, max(substr(at, 1, 10)) FROM contact WHERE channel IN "
-            "('sms', 'wechat', 'letter', 'registered-mail', 'email') AND tier <> 'thanks' "
-            "GROUP BY party_id"
-        )
-    )
-
-
-def _last_listed(conn: sqlite3.Connection) -> dict:
-    """The last day each party was put on the call list."""
-    return dict(
-        conn.execute(
-            "SELECT party_id, max(substr(at, 1, 10)) FROM contact WHERE channel = 'call-list' "
-            "GROUP BY party_id"
-        )
-    )
-
-
 def _send(command: str, phone: str, text: str, report: RemindReport) -> bool:
     """Run the estate's SMS gateway script: phone and text as arguments, the text on stdin."""
     try:
@@ -846,13 +904,7 @@ def _fee_basis(conn: sqlite3.Connection, party: PartyDue, as_of: date, cache: di
 def _published_prices(conn: sqlite3.Connection, as_of: date) -> dict[str, list[tuple]]:
     """Each fee item's published prices: (from, until, "2.50元/㎡·月", published on)."""
     found: dict[str, list[tuple]] = {}
-    rows = conn.execute(
-        "SELECT f.name, p.price_x10000, f.unit_label, p.effective_from, p.published_on "
-        "FROM fee_item f JOIN fee_price p ON p.fee_item_id = f.id "
-        "WHERE p.published_on IS NOT NULL AND p.published_on <= ? "
-        "ORDER BY f.position, f.id, p.effective_from",
-        (as_of.isoformat(),),
-    ).fetchall()
+    rows = store.published_price_rows(conn, as_of.isoformat())
     for index, (name, price, label, since, published) in enumerate(rows):
         following = rows[index + 1] if index + 1 < len(rows) else None
         until = (
@@ -872,19 +924,11 @@ def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> 
     message per party, once."""
     still = {r.party_id for r in overdue(conn, as_of=as_of, settings=settings)}
     end = f"{as_of.isoformat()} 23:59:59"
-    candidates = conn.execute(
-        "SELECT c.party_id, max(c.at), p.name, p.phones, p.kind, p.is_developer, "
-        "json_group_array(DISTINCT c.unit_id) FROM contact c JOIN party p ON p.id = c.party_id "
-        "WHERE c.source = 'remind' AND c.tier <> 'thanks' AND c.at <= ? GROUP BY c.party_id",
-        (end,),
-    ).fetchall()
+    candidates = store.reminded_parties(conn, end)
     for party_id, last, name, phones, party_kind, developer, unit_ids in candidates:
         if party_id in still or developer:
             continue
-        thanked = conn.execute(
-            "SELECT 1 FROM contact WHERE party_id = ? AND tier = 'thanks' AND at >= ?",
-            (party_id, last),
-        ).fetchone()
+        thanked = store.thanked_since(conn, party_id, last)
         if thanked:
             continue
         phone = (phones or "").split("/")[0]
@@ -895,13 +939,7 @@ def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> 
             report.skip("no phone")
             continue
         unit_ids = sorted(json.loads(unit_ids))
-        codes = [
-            code
-            for (code,) in conn.execute(
-                "SELECT code FROM unit WHERE id IN (SELECT value FROM json_each(?)) ORDER BY code",
-                (json.dumps(unit_ids),),
-            )
-        ]
+        codes = store.unit_codes(conn, unit_ids)
         text = " ".join(
             render(
                 settings,
@@ -925,8 +963,6 @@ def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> 
 
 
 def _private(path: Path, text: str) -> None:
-    import os
-
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(
         fd, "w", encoding="utf-8-sig" if path.suffix == ".csv" else "utf-8", newline=""
@@ -945,88 +981,102 @@ def _write_outputs(
     legal: list[PartyDue],
     report: RemindReport,
 ) -> None:
-    from decimal import Decimal
-
-
+    """The run's files: the call list and its scripts, the letters, the legal review list."""
     if calls or letters or legal:
         out_dir.mkdir(parents=True, exist_ok=True)
     if calls:
-        headers = [
-            "房号",
-            "缴费人",
-            "电话",
-            "欠费金额",
-            "最早欠费",
-            "逾期天数",
-            "欠费明细",
-            "缴费记录",
-            "最近联系",
-            "原因",
-        ]
-        rows = []
-        for party, _script, r in calls:
-            detail = "；".join(
-                f"{b['unit']} {b['period']} {b['item']} {decimal_str(b['owed_fen'])}"
-                for b in r["bills"]
-            )
-            last = max(
-                (row.last_contact for row in party.rows if row.last_contact),
-                key=lambda c: c.at,
-                default=None,
-            )
-            rows.append(
-                [
-                    party.units,
-                    party.first.payer,
-                    party.first.phone,
-                    Decimal(decimal_str(party.outstanding_fen)),
-                    r["oldest_due"],
-                    party.days,
-                    detail,
-                    f"{HISTORY_LABELS[party.history]}（12个月内逾期{r['late_periods']}期）",
-                    contact_text(last),
-                    REASON_LABELS.get(party.reason, party.reason),
-                ]
-            )
-        for suffix in (".xlsx", ".csv"):
-            path = out_dir / f"call-list{suffix}"
-            write_table(path, headers, rows, sheet="电话回访", text_columns=("房号", "电话"))
-            report.files.append(path)
-        scripts = "\n\n".join(script.strip() for _party, script, _r in calls) + "\n"
-        _private(out_dir / "call-scripts.txt", scripts)
-        report.files.append(out_dir / "call-scripts.txt")
+        _write_call_list(out_dir, calls, report)
     if letters:
         html = render(settings, f"{language}/notice_letter.html", {**common, "letters": letters})
         path = out_dir / f"催缴通知书-{as_of.isoformat()}.html"
         _private(path, html)
         report.files.append(path)
     if legal:
-        headers = [
-            "房号",
-            "缴费人",
-            "电话",
-            "欠费金额",
-            "最早欠费",
-            "逾期天数",
-            "催缴通知书已送达且逾期",
-            "拒绝缴费",
-        ]
-        rows = [
+        _write_legal_review(out_dir, legal, report)
+
+
+_CALL_LIST_HEADERS = [
+    "房号",
+    "缴费人",
+    "电话",
+    "欠费金额",
+    "最早欠费",
+    "逾期天数",
+    "欠费明细",
+    "缴费记录",
+    "最近联系",
+    "原因",
+]
+
+
+def _write_call_list(
+    out_dir: Path, calls: list[tuple[PartyDue, str, dict]], report: RemindReport
+) -> None:
+    """call-list.xlsx and .csv, one line per party, and the call scripts."""
+    rows = []
+    for party, _script, r in calls:
+        detail = "；".join(
+            f"{b['unit']} {b['period']} {b['item']} {decimal_str(b['owed_fen'])}"
+            for b in r["bills"]
+        )
+        last = max(
+            (row.last_contact for row in party.rows if row.last_contact),
+            key=lambda c: c.at,
+            default=None,
+        )
+        rows.append(
             [
-                p.units,
-                p.first.payer,
-                p.first.phone,
-                Decimal(decimal_str(p.outstanding_fen)),
-                min(r.oldest_due for r in p.rows),
-                p.days,
-                "是" if any(r.notice_deadline_passed for r in p.rows) else "",
-                "是" if p.reason == "refusal" else "",
+                party.units,
+                party.first.payer,
+                party.first.phone,
+                Decimal(decimal_str(party.outstanding_fen)),
+                r["oldest_due"],
+                party.days,
+                detail,
+                f"{HISTORY_LABELS[party.history]}（12个月内逾期{r['late_periods']}期）",
+                contact_text(last),
+                REASON_LABELS.get(party.reason, party.reason),
             ]
-            for p in legal
-        ]
-        path = out_dir / "legal-review.xlsx"
-        write_table(path, headers, rows, sheet="法律程序审核", text_columns=("房号", "电话"))
+        )
+    for suffix in (".xlsx", ".csv"):
+        path = out_dir / f"call-list{suffix}"
+        write_table(
+            path, _CALL_LIST_HEADERS, rows, sheet="电话回访", text_columns=("房号", "电话")
+        )
         report.files.append(path)
+    scripts = "\n\n".join(script.strip() for _party, script, _r in calls) + "\n"
+    _private(out_dir / "call-scripts.txt", scripts)
+    report.files.append(out_dir / "call-scripts.txt")
+
+
+def _write_legal_review(out_dir: Path, legal: list[PartyDue], report: RemindReport) -> None:
+    """legal-review.xlsx: the parties whose arrears go to legal review."""
+    headers = [
+        "房号",
+        "缴费人",
+        "电话",
+        "欠费金额",
+        "最早欠费",
+        "逾期天数",
+        "催缴通知书已送达且逾期",
+        "拒绝缴费",
+    ]
+    rows = [
+        [
+            p.units,
+            p.first.payer,
+            p.first.phone,
+            Decimal(decimal_str(p.outstanding_fen)),
+            min(r.oldest_due for r in p.rows),
+            p.days,
+            "是" if any(r.notice_deadline_passed for r in p.rows) else "",
+            "是" if p.reason == "refusal" else "",
+        ]
+        for p in legal
+    ]
+    path = out_dir / "legal-review.xlsx"
+    write_table(path, headers, rows, sheet="法律程序审核", text_columns=("房号", "电话"))
+    report.files.append(path)
 
 
 __all__ = ["PropfeeError", "add_contact", "deliver", "list_contacts", "remind"]

@@ -17,13 +17,15 @@ waived like any bill.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from propfee.core.errors import PropfeeError
-from propfee.core.money import round_div
+from propfee.collection import latefeestore
+from propfee.core.errors import InvalidValue, PropfeeError
+from propfee.core.money import decimal_str, round_div
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.units import resolve_code
 
@@ -89,89 +91,121 @@ def late_fees(
 ) -> list[LateFeeLine]:
     """The late fee of every bill that was overdue for some day up to ``as_of`` (also those
     paid late since): by the clause, the loss and the ceiling."""
-    import json
-
-    rules = settings.late_fee
     day = as_of.isoformat()
-    where = [
-        "b.due_on < ?",
-        "((b.settled_on IS NULL OR b.settled_on > b.due_on) "
-        "OR b.id IN (SELECT source_bill_id FROM late_fee))",
-        "f.code <> ?",
-    ]
-    params: list = [day, LATE_FEE_CODE]
-    if unit_ids is not None:
-        where.append("b.unit_id IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(sorted(unit_ids)))
-    if bill_ids is not None:
-        where.append("b.id IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(sorted(bill_ids)))
-    bills = conn.execute(
-        "SELECT b.id, b.unit_id, u.code, b.party_id, coalesce(p.name, ''), b.period, f.name, "
-        "b.due_on, b.amount_fen FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "JOIN fee_item f ON f.id = b.fee_item_id LEFT JOIN party p ON p.id = b.party_id "
-        f"WHERE {' AND '.join(where)} ORDER BY u.code, b.due_on, b.id",
-        params,
-    ).fetchall()
+    bills = latefeestore.bills_overdue_by(conn, day, LATE_FEE_CODE, unit_ids, bill_ids)
     if not bills:
         return []
     ids = json.dumps([b[0] for b in bills])
     moves: dict[int, list[tuple[str, int, int]]] = {}
-    for bill_id, on, fen, adjusting in conn.execute(
-        "SELECT bill_id, made_on, amount_fen, 1 FROM adjustment WHERE bill_id IN "
-        "(SELECT value FROM json_each(?1)) AND made_on <= ?2 UNION ALL "
-        "SELECT bill_id, allocated_on, -amount_fen, 0 FROM allocation WHERE bill_id IN "
-        "(SELECT value FROM json_each(?1)) AND allocated_on <= ?2",
-        (ids, day),
-    ):
+    for bill_id, on, fen, adjusting in latefeestore.balance_moves(conn, ids, day):
         moves.setdefault(bill_id, []).append((on, fen, adjusting))
-    posted = dict(
-        conn.execute(
-            "SELECT source_bill_id, sum(amount_fen) FROM late_fee WHERE source_bill_id IN "
-            "(SELECT value FROM json_each(?)) GROUP BY source_bill_id",
-            (ids,),
-        )
-    )
-    rate = _scaled(rules.rate) if rules.has_clause else 0
-    reference = _scaled(rules.annual_reference)
-    factor = int(rules.factor * FACTOR_SCALE)
-    minimum = rules.minimum_fen
-    lines = []
-    for bill_id, unit_id, code, party_id, payer, period, item, due_on, amount in bills:
+    posted = latefeestore.posted_by_source(conn, ids)
+    rates = _Rates(settings.late_fee)
+    lines = [
+        rates.line(bill, moves.get(bill[0], []), posted.get(bill[0], 0), as_of) for bill in bills
+    ]
+    return [line for line in lines if line.days > 0 or line.posted_fen > 0]
+
+
+class _Rates:
+    """The clause's rate, cap, minimum and grace days, the reference rate and court factor,
+    as exact integers."""
+
+    def __init__(self, rules):
+        self.rules = rules
+        self.rate = _scaled(rules.rate) if rules.has_clause else 0
+        self.reference = _scaled(rules.annual_reference)
+        self.factor = int(rules.factor * FACTOR_SCALE)
+        self.minimum = rules.minimum_fen
+
+    def line(
+        self, bill: tuple, moves: list[tuple[str, int, int]], posted: int, as_of: date
+    ) -> LateFeeLine:
+        """One bill's late fee: by the clause, the loss and the ceiling."""
+        bill_id, unit_id, code, party_id, payer, period, item, due_on, amount = bill
+        rules, rate, reference = self.rules, self.rate, self.reference
         due = date.fromisoformat(due_on)
         first = due + timedelta(days=rules.grace_days + 1)
         # (balance × days) summed over the stretches of days the balance stayed the same
         balance_days, charged, principal, owed = _stretches(
-            amount, moves.get(bill_id, []), first, as_of, minimum
+            amount, moves, first, as_of, self.minimum
         )
         clause = round_div(balance_days * rate, SCALE) if rate else 0
         cap = rules.cap_fen(principal) if rate else None
         if cap is not None:
             clause = min(clause, cap)
         # the loss runs from the day after the due day, grace or not, with no minimum
-        lost_days = _stretches(amount, moves.get(bill_id, []), due + timedelta(days=1), as_of, 0)[0]
+        lost_days = _stretches(amount, moves, due + timedelta(days=1), as_of, 0)[0]
         loss = round_div(lost_days * reference, 365 * SCALE)
-        ceiling = round_div(lost_days * reference * factor, 365 * SCALE * FACTOR_SCALE)
-        lines.append(
-            LateFeeLine(
-                bill_id,
-                unit_id,
-                code,
-                party_id,
-                payer,
-                period,
-                item,
-                due_on,
-                principal,
-                owed,
-                charged,
-                clause,
-                loss,
-                ceiling,
-                posted.get(bill_id, 0),
-            )
+        ceiling = round_div(lost_days * reference * self.factor, 365 * SCALE * FACTOR_SCALE)
+        return LateFeeLine(
+            bill_id,
+            unit_id,
+            code,
+            party_id,
+            payer,
+            period,
+            item,
+            due_on,
+            principal,
+            owed,
+            charged,
+            clause,
+            loss,
+            ceiling,
+            posted,
         )
-    return [line for line in lines if line.days > 0 or line.posted_fen > 0]
+
+
+def command_words(words: list[str]) -> tuple[bool, str | None]:
+    """``[post] [UNIT]`` of the latefee command: whether to post, and the unit."""
+    if words and words[0] == "post":
+        if len(words) != 2:
+            raise InvalidValue("give the unit: propfee latefee post UNIT --as-of YYYY-MM-DD")
+        return True, words[1]
+    if len(words) > 1:
+        raise InvalidValue("give at most one unit (or: propfee latefee post UNIT)")
+    return False, words[0] if words else None
+
+
+@dataclass
+class LateFeeList:
+    """Every bill's late fee as of a day, their totals, and what to warn of."""
+
+    lines: list[LateFeeLine]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """Σ by the clause, the loss, the ceiling and what was posted."""
+        return {
+            key: sum(getattr(line, attr) for line in self.lines)
+            for key, attr in (
+                ("late_fee", "clause_fen"),
+                ("loss", "loss_fen"),
+                ("ceiling", "ceiling_fen"),
+                ("posted", "posted_fen"),
+            )
+        }
+
+    @property
+    def warnings(self) -> list[str]:
+        """A late fee posted beyond what accrued: how to take the difference off."""
+        return [
+            f"{line.unit} {line.period} {line.item}: {decimal_str(line.posted_fen)} of late fee "
+            f"posted, {decimal_str(line.clause_fen)} accrued (a payment recorded since with an "
+            "earlier date?): take the difference off its 违约金 bill with propfee adjust "
+            f"BILL --amount -{decimal_str(line.over_posted_fen)} --kind correction"
+            for line in self.lines
+            if line.over_posted_fen
+        ]
+
+
+def late_fee_list(
+    conn: sqlite3.Connection, *, as_of: date, settings, unit_code: str | None = None
+) -> LateFeeList:
+    """The late fees as of a day, of one unit or of all."""
+    unit_ids = [unit_id_of(conn, unit_code)] if unit_code is not None else None
+    return LateFeeList(late_fees(conn, as_of=as_of, settings=settings, unit_ids=unit_ids))
 
 
 def _stretches(
@@ -214,6 +248,10 @@ class PostReport:
     posted: list[tuple[int, int, int]]  # (new bill, source bill, fen)
     already: int = 0
 
+    @property
+    def total_fen(self) -> int:
+        return sum(fen for _, _, fen in self.posted)
+
 
 def post(
     conn: sqlite3.Connection, unit_code: str, *, as_of: date, now: datetime, settings
@@ -231,83 +269,78 @@ def post(
     day = as_of.isoformat()
     stamp = now.isoformat(sep=" ", timespec="seconds")
     report = PostReport(code, day, [])
-    latest = conn.execute(
-        "SELECT max(l.as_of) FROM late_fee l JOIN bill b ON b.id = l.source_bill_id "
-        "WHERE b.unit_id = ?",
-        (unit_id,),
-    ).fetchone()[0]
+    latest = latefeestore.latest_posting_of_unit(conn, unit_id)
     if latest is not None and day < latest:
         raise PropfeeError(
             f"{code}'s late fees are posted up to {latest} already; post for that day or later"
         )
     item_id = _late_fee_item(conn, stamp)
     clause = rate_text(settings.late_fee.rate)
-    period = day[:7]
     for line in late_fees(conn, as_of=as_of, settings=settings, unit_ids=[unit_id]):
-        if conn.execute(
-            "SELECT 1 FROM late_fee WHERE source_bill_id = ? AND as_of = ?", (line.bill_id, day)
-        ).fetchone():
+        if latefeestore.posted_on(conn, line.bill_id, day):
             report.already += 1
             continue
         fen = line.unposted_fen
         if fen <= 0:
             continue
-        seq = conn.execute(
-            "SELECT coalesce(max(seq), -1) + 1 FROM bill WHERE unit_id = ? AND fee_item_id = ? "
-            "AND period = ?",
-            (unit_id, item_id, period),
-        ).fetchone()[0]
-        last = conn.execute(
-            "SELECT max(as_of) FROM late_fee WHERE source_bill_id = ?", (line.bill_id,)
-        ).fetchone()[0]
-        start = (
-            date.fromisoformat(last) + timedelta(days=1)
-            if last
-            else date.fromisoformat(line.due_on) + timedelta(days=1)
-        )
-        basis = (
-            f"{line.item} {line.period} 逾期违约金（按合同约定{clause}，"
-            f"{min(start, as_of).isoformat()}至{day}）"
-        )
-        cursor = conn.execute(
-            "INSERT INTO bill (unit_id, fee_item_id, party_id, period, seq, covers_from, "
-            "covers_to, due_on, amount_fen, basis, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                unit_id,
-                item_id,
-                line.party_id,
-                period,
-                seq,
-                day,  # a late fee is a debt from the day it is posted
-                day,
-                day,
-                fen,
-                basis,
-                stamp,
-            ),
-        )
-        conn.execute(
-            "INSERT INTO late_fee (source_bill_id, bill_id, as_of, amount_fen, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (line.bill_id, cursor.lastrowid, day, fen, stamp),
-        )
-        report.posted.append((cursor.lastrowid, line.bill_id, fen))
+        bill_id = _post_line(conn, line, unit_id, item_id, clause, as_of, fen, stamp)
+        report.posted.append((bill_id, line.bill_id, fen))
     return report
+
+
+def _post_line(
+    conn: sqlite3.Connection,
+    line: LateFeeLine,
+    unit_id: int,
+    item_id: int,
+    clause: str,
+    as_of: date,
+    fen: int,
+    stamp: str,
+) -> int:
+    """One 违约金 bill for what a bill's late fee accrued since it was last posted."""
+    day = as_of.isoformat()
+    period = day[:7]
+    seq = latefeestore.next_bill_seq(conn, unit_id, item_id, period)
+    last = latefeestore.last_posting_of_bill(conn, line.bill_id)
+    start = (
+        date.fromisoformat(last) + timedelta(days=1)
+        if last
+        else date.fromisoformat(line.due_on) + timedelta(days=1)
+    )
+    basis = (
+        f"{line.item} {line.period} 逾期违约金（按合同约定{clause}，"
+        f"{min(start, as_of).isoformat()}至{day}）"
+    )
+    return latefeestore.insert_late_fee_bill(
+        conn,
+        (
+            unit_id,
+            item_id,
+            line.party_id,
+            period,
+            seq,
+            day,  # a late fee is a debt from the day it is posted
+            day,
+            day,
+            fen,
+            basis,
+            stamp,
+        ),
+        source_bill_id=line.bill_id,
+        day=day,
+        fen=fen,
+        stamp=stamp,
+    )
 
 
 def _late_fee_item(conn: sqlite3.Connection, stamp: str) -> int:
     """The fee item late-fee bills belong to (made on first use; never published, never part
     of a bill run)."""
-    row = conn.execute("SELECT id FROM fee_item WHERE code = ?", (LATE_FEE_CODE,)).fetchone()
-    if row:
-        return row[0]
-    position = conn.execute("SELECT coalesce(max(position), 0) + 1 FROM fee_item").fetchone()[0]
-    return conn.execute(
-        "INSERT INTO fee_item (code, name, basis, cycle, kinds, position, price_type, services, "
-        "created_at) VALUES (?, ?, 'one_off', 'monthly', '', ?, '合同约定', '', ?)",
-        (LATE_FEE_CODE, LATE_FEE_NAME, position, stamp),
-    ).lastrowid
+    found = latefeestore.fee_item_id(conn, LATE_FEE_CODE)
+    if found is not None:
+        return found
+    return latefeestore.insert_contract_fee_item(conn, LATE_FEE_CODE, LATE_FEE_NAME, stamp)
 
 
 def rate_text(rate: Decimal) -> str:

@@ -8,14 +8,16 @@ never for posting anywhere.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
-from propfee.collection import latefee, limitation
+from propfee.collection import latefee, limitation, packstore
 from propfee.collection.dunning import CHANNEL_LABELS, OUTCOME_LABELS, REASON_LABELS, list_contacts
 from propfee.collection.latefee import rate_text
 from propfee.core.errors import NotFound, PropfeeError
@@ -41,6 +43,29 @@ class LegalPack:
     delivered: int = 0
 
 
+class _Unit(NamedTuple):
+    id: int
+    code: str
+    building: str
+    kind: str
+    area_x100: int | None
+    inner_area_x100: int | None
+    delivered_on: str | None
+    area_basis: str | None
+
+    @property
+    def area(self):
+        return Decimal(self.area_x100) / 100 if self.area_x100 is not None else ""
+
+    @property
+    def inner_area(self):
+        return Decimal(self.inner_area_x100) / 100 if self.inner_area_x100 is not None else ""
+
+
+def _money(fen: int) -> Decimal:
+    return Decimal(decimal_str(fen))
+
+
 def build(
     conn: sqlite3.Connection, unit_code: str, *, out_dir: Path, as_of: date, settings
 ) -> LegalPack:
@@ -48,14 +73,43 @@ def build(
     other files) and zip it beside the folder."""
 
     code = resolve_code(conn, unit_code)
-    unit = conn.execute(
-        "SELECT id, code, building, kind, area_x100, inner_area_x100, delivered_on, area_basis "
-        "FROM unit WHERE code = ?",
-        (code,),
-    ).fetchone()
-    if unit is None:
+    found = packstore.unit_by_code(conn, code)
+    if found is None:
         raise NotFound(f"no unit {code!r}")
-    unit_id = unit[0]
+    unit = _Unit(*found)
+    pack = LegalPack(code, out_dir, _new_folder(out_dir))
+    day = as_of.isoformat()
+    statement = ledger.statement(conn, code, last=as_of)
+    clocks = {
+        c.bill_id: c
+        for c in limitation.clocks(conn, as_of=as_of, settings=settings, unit_ids={unit.id})
+    }
+    fees = {
+        line.bill_id: line
+        for line in latefee.late_fees(conn, as_of=as_of, settings=settings, unit_ids=[unit.id])
+    }
+    rows = _bill_ledger(conn, pack, unit, day, clocks)  # 01
+    _statement_of_account(pack, statement)  # 02
+    publications = _fee_standard(conn, pack, day)  # 03
+    history = _area_and_ownership(conn, pack, unit)  # 04
+    contacts = _contact_record(conn, pack, day)  # 05
+    _late_fee(pack, fees, clocks)  # 06
+    complaints = _service_record(conn, pack, unit, contacts)  # 07
+    _cover(
+        conn,
+        pack,
+        settings,
+        unit,
+        day,
+        _CoverFacts(rows, history, fees, contacts, complaints, publications),
+    )  # 00
+    _zip(pack)
+    return pack
+
+
+def _new_folder(out_dir: Path) -> Path:
+    """Make the pack's folder, refusing a file, a folder with files, or a zip there already;
+    the path of the zip."""
     if out_dir.exists() and not out_dir.is_dir():
         raise PropfeeError(f"--out {out_dir}: is a file; give a new folder for the pack")
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -64,31 +118,17 @@ def build(
     if zip_path.exists():
         raise PropfeeError(f"{zip_path} exists already: give a new folder for the pack")
     out_dir.mkdir(parents=True, exist_ok=True)
-    pack = LegalPack(code, out_dir, zip_path)
-    day = as_of.isoformat()
+    return zip_path
 
-    # 1. the bill ledger per period, with what each still owes and its limitation status
-    statement = ledger.statement(conn, code, last=as_of)
-    clocks = {
-        c.bill_id: c
-        for c in limitation.clocks(conn, as_of=as_of, settings=settings, unit_ids={unit_id})
-    }
-    fees = {
-        line.bill_id: line
-        for line in latefee.late_fees(conn, as_of=as_of, settings=settings, unit_ids=[unit_id])
-    }
-    bills = conn.execute(
-        "SELECT b.id, b.period, f.name, b.covers_from, b.covers_to, b.due_on, b.basis, "
-        "coalesce(p.name, ''), b.amount_fen, coalesce((SELECT sum(a.amount_fen) FROM adjustment a "
-        "WHERE a.bill_id = b.id AND a.made_on <= ?2), 0), coalesce((SELECT sum(l.amount_fen) "
-        "FROM allocation l WHERE l.bill_id = b.id AND l.allocated_on <= ?2), 0) FROM bill b "
-        "JOIN fee_item f ON f.id = b.fee_item_id LEFT JOIN party p ON p.id = b.party_id "
-        "WHERE b.unit_id = ?1 AND b.covers_from <= ?2 ORDER BY b.due_on, b.id",
-        (unit_id, day),
-    ).fetchall()
-    money = lambda fen: Decimal(decimal_str(fen))  # noqa: E731
+
+def _bill_ledger(
+    conn: sqlite3.Connection, pack: LegalPack, unit: _Unit, day: str, clocks: dict
+) -> list[list]:
+    """01: the bill ledger per period, with what each still owes and its limitation status."""
     rows = []
-    for bid, period, item, frm, to, due, basis, payer, amount, adjusted, paid in bills:
+    for bid, period, item, frm, to, due, basis, payer, amount, adjusted, paid in (
+        packstore.bills_as_of(conn, unit.id, day)
+    ):
         owed = amount + adjusted - paid
         clock = clocks.get(bid)
         rows.append(
@@ -101,16 +141,16 @@ def build(
                 due,
                 basis,
                 payer,
-                money(amount),
-                money(adjusted),
-                money(paid),
-                money(owed),
+                _money(amount),
+                _money(adjusted),
+                _money(paid),
+                _money(owed),
                 clock.ends_on if clock else "",
                 ("已过诉讼时效" if clock.barred else f"剩余{clock.days_left}天") if clock else "",
             ]
         )
         pack.owed_fen += max(owed, 0)
-    path = out_dir / "01-各期账单明细.xlsx"
+    path = pack.folder / "01-各期账单明细.xlsx"
     write_table(
         path,
         [
@@ -133,7 +173,12 @@ def build(
         sheet="账单明细",
     )
     pack.files.append(path)
-    path = out_dir / "02-对账单.xlsx"
+    return rows
+
+
+def _statement_of_account(pack: LegalPack, statement) -> None:
+    """02: the statement of account."""
+    path = pack.folder / "02-对账单.xlsx"
     write_table(
         path,
         ["日期", "类别", "单号", "摘要", "应收", "实收", "余额"],
@@ -145,9 +190,9 @@ def build(
                 ],
                 line.ref,
                 line.text,
-                money(line.debit_fen),
-                money(line.credit_fen),
-                money(line.balance_fen),
+                _money(line.debit_fen),
+                _money(line.credit_fen),
+                _money(line.balance_fen),
             ]
             for line in statement.lines
         ],
@@ -155,17 +200,11 @@ def build(
     )
     pack.files.append(path)
 
-    # 2. the fee standard and its publication record
-    publications = conn.execute(
-        "SELECT published_on, content FROM publication WHERE published_on <= ? ORDER BY id",
-        (day,),
-    ).fetchall()
-    prices = conn.execute(
-        "SELECT f.code, f.name, f.basis, f.unit_label, p.price_x10000, p.effective_from, "
-        "p.published_on FROM fee_price p JOIN fee_item f ON f.id = p.fee_item_id "
-        "ORDER BY f.position, p.effective_from"
-    ).fetchall()
 
+def _fee_standard(conn: sqlite3.Connection, pack: LegalPack, day: str) -> list:
+    """03: the fee standard and its publication record; the publications."""
+    publications = packstore.publications_by(conn, day)
+    prices = packstore.price_history(conn)
     text = "\n\n".join(
         [
             "收费标准（价格历史）",
@@ -177,20 +216,25 @@ def build(
             *[f"—— 公示记录 {on} ——\n{content}" for on, content in publications],
         ]
     )
-    path = out_dir / "03-收费标准及公示.txt"
+    path = pack.folder / "03-收费标准及公示.txt"
     write_text(path, text + "\n", option="--out")
     pack.files.append(path)
+    return publications
 
-    # 3. the unit's area basis and ownership history
-    history = conn.execute(
-        "SELECT o.role, p.name, p.kind, p.phones, p.id_number, o.start_on, o.end_on, o.pays "
-        "FROM occupancy o JOIN party p ON p.id = o.party_id WHERE o.unit_id = ? "
-        "ORDER BY o.start_on, o.id",
-        (unit_id,),
-    ).fetchall()
-    area = Decimal(unit[4]) / 100 if unit[4] is not None else ""
-    inner = Decimal(unit[5]) / 100 if unit[5] is not None else ""
-    path = out_dir / "04-房屋面积及产权.xlsx"
+
+def _area_and_ownership(conn: sqlite3.Connection, pack: LegalPack, unit: _Unit) -> list:
+    """04: the unit's area basis and ownership history; the history."""
+    history = packstore.occupancy_history(conn, unit.id)
+    place = [
+        unit.code,
+        unit.building,
+        KINDS.get(unit.kind, unit.kind),
+        unit.area,
+        unit.inner_area,
+        unit.area_basis or "房产证/购房合同建筑面积",
+        unit.delivered_on or "",
+    ]
+    path = pack.folder / "04-房屋面积及产权.xlsx"
     write_table(
         path,
         [
@@ -212,13 +256,7 @@ def build(
         ],
         [
             [
-                code,
-                unit[2],
-                KINDS.get(unit[3], unit[3]),
-                area,
-                inner,
-                unit[7] or "房产证/购房合同建筑面积",
-                unit[6] or "",
+                *place,
                 {"owner": "业主", "tenant": "租户"}.get(role, role),
                 name,
                 {"person": "个人", "company": "单位"}.get(kind, kind),
@@ -231,39 +269,23 @@ def build(
             for role, name, kind, phones, id_number, start, end, pays in history
         ]
         + [
-            [
-                code,
-                unit[2],
-                KINDS.get(unit[3], unit[3]),
-                area,
-                inner,
-                unit[7] or "房产证/购房合同建筑面积",
-                unit[6] or "",
-                "开发建设单位",
-                name,
-                "单位",
-                phones or "",
-                "",
-                "",
-                "",
-                "是",
-            ]
-            for name, phones in conn.execute(
-                "SELECT DISTINCT p.name, p.phones FROM bill b JOIN party p ON p.id = b.party_id "
-                "WHERE b.unit_id = ? AND p.is_developer = 1",
-                (unit_id,),
-            )
+            [*place, "开发建设单位", name, "单位", phones or "", "", "", "", "是"]
+            for name, phones in packstore.developers_billed(conn, unit.id)
         ],
         sheet="产权",
         text_columns=("房号", "电话", "证件号"),
     )
     pack.files.append(path)
+    return history
 
-    # 4. every demand, call and letter, with its full text and proof of delivery
-    contacts = [c for c in list_contacts(conn, unit_code=code) if c.at[:10] <= day]
+
+def _contact_record(conn: sqlite3.Connection, pack: LegalPack, day: str) -> list:
+    """05: every demand, call and letter, with its full text and proof of delivery; the
+    contacts."""
+    contacts = [c for c in list_contacts(conn, unit_code=pack.unit) if c.at[:10] <= day]
     pack.contacts = len(contacts)
     pack.delivered = sum(1 for c in contacts if c.deliveries)
-    path = out_dir / "05-催缴及联系记录.xlsx"
+    path = pack.folder / "05-催缴及联系记录.xlsx"
     write_table(
         path,
         [
@@ -291,7 +313,7 @@ def build(
                 c.promise_on or "",
                 c.notice_no or "",
                 c.deadline_on or "",
-                money(c.amount_fen) if c.amount_fen is not None else "",
+                _money(c.amount_fen) if c.amount_fen is not None else "",
                 c.addressee,
                 c.phone,
                 c.staff,
@@ -305,10 +327,12 @@ def build(
         text_columns=("电话", "通知书编号"),
     )
     pack.files.append(path)
+    return contacts
 
-    # 5. the late fee by the contract and by the court-ceiling method
-    rules = settings.late_fee
-    path = out_dir / "06-违约金计算.xlsx"
+
+def _late_fee(pack: LegalPack, fees: dict, clocks: dict) -> None:
+    """06: the late fee by the contract and by the court-ceiling method."""
+    path = pack.folder / "06-违约金计算.xlsx"
     write_table(
         path,
         [
@@ -331,14 +355,14 @@ def build(
                 f.period,
                 f.item,
                 f.due_on,
-                money(f.principal_fen),
-                money(f.owed_fen),
+                _money(f.principal_fen),
+                _money(f.owed_fen),
                 f.days,
-                money(f.clause_fen),
-                money(f.loss_fen),
-                money(f.ceiling_fen),
+                _money(f.clause_fen),
+                _money(f.loss_fen),
+                _money(f.ceiling_fen),
                 "是" if f.above_ceiling else "",
-                money(f.posted_fen),
+                _money(f.posted_fen),
             ]
             for f in fees.values()
         ],
@@ -349,9 +373,13 @@ def build(
     pack.ceiling_fen = sum(f.ceiling_fen for f in fees.values())
     pack.barred = sum(1 for c in clocks.values() if c.barred)
 
-    # 6. the service record: every complaint and request with its history, and the service
-    # disputes staff logged while collecting
-    complaints = _complaints(conn, unit_id)
+
+def _service_record(
+    conn: sqlite3.Connection, pack: LegalPack, unit: _Unit, contacts: list
+) -> list[dict]:
+    """07: the service record — every complaint and request with its history — when there
+    is one; the complaints and the service disputes staff logged while collecting."""
+    complaints = _complaints(conn, unit.id)
     disputes = [
         {
             "at": c.at[:16],
@@ -363,8 +391,7 @@ def build(
         if c.outcome in ("dispute", "resolved")
     ]
     if complaints:
-
-        path = out_dir / "07-投诉及服务记录.xlsx"
+        path = pack.folder / "07-投诉及服务记录.xlsx"
         write_table(
             path,
             ["编号", "类别", "受理时间", "时限", "时间", "事项", "经办人", "承办", "评分", "内容"],
@@ -381,44 +408,54 @@ def build(
                     event.score if event.score is not None else "",
                     event.note,
                 ]
-                for case in cases_of_unit(conn, unit_id)
+                for case in cases_of_unit(conn, unit.id)
                 for event in case.events
             ],
             sheet="服务记录",
             text_columns=("编号",),
         )
         pack.files.append(path)
+    return complaints + disputes
 
-    # 7. the cover summary
+
+class _CoverFacts(NamedTuple):
+    """What the cover summarises, from the pack's other files."""
+
+    rows: list[list]  # the bill ledger's rows
+    history: list  # who held the unit
+    fees: dict  # late-fee lines by bill
+    contacts: list
+    complaints: list[dict]  # complaints, then service disputes
+    publications: list
+
+
+def _cover(
+    conn: sqlite3.Connection,
+    pack: LegalPack,
+    settings,
+    unit: _Unit,
+    day: str,
+    facts: _CoverFacts,
+) -> None:
+    """00: the cover summary, first in the pack."""
     language = "en" if settings.language == "en" else "zh"
-    owners = [h for h in history if h[0] == "owner"]
-    debtors: dict[str, int] = {}
-    for row in rows:
-        if row[11] > 0:
-            debtors[row[7] or settings.estate.developer] = debtors.get(
-                row[7] or settings.estate.developer, 0
-            ) + int(row[11] * 100)
-    posted = sum(f.posted_fen for f in fees.values())
-    waived = -sum(
-        fen
-        for (fen,) in conn.execute(
-            "SELECT a.amount_fen FROM adjustment a JOIN late_fee l ON l.bill_id = a.bill_id "
-            "JOIN bill b ON b.id = l.bill_id WHERE b.unit_id = ? AND a.made_on <= ?",
-            (unit_id, day),
-        )
-    )
+    rules = settings.late_fee
+    fees = facts.fees.values()
+    posted = sum(f.posted_fen for f in fees)
+    waived = -sum(fen for (fen,) in packstore.late_fee_adjustments(conn, unit.id, day))
     context = {
         "estate": settings.estate,
         "as_of": day,
-        "unit": code,
-        "kind": KINDS.get(unit[3], unit[3]) if language == "zh" else unit[3],
-        "area": str(area),
-        "inner_area": str(inner),
-        "area_basis": unit[7] or "",
-        "delivered_on": unit[6] or "",
+        "unit": pack.unit,
+        "kind": KINDS.get(unit.kind, unit.kind) if language == "zh" else unit.kind,
+        "area": str(unit.area),
+        "inner_area": str(unit.inner_area),
+        "area_basis": unit.area_basis or "",
+        "delivered_on": unit.delivered_on or "",
         "owners": [
             {"name": h[1], "start": h[5] or "", "end": h[6] or "", "id_number": h[4] or ""}
-            for h in owners
+            for h in facts.history
+            if h[0] == "owner"
         ],
         "owed_fen": pack.owed_fen,
         "open_bills": [
@@ -430,7 +467,7 @@ def build(
                 "ends": r[12],
                 "status": r[13],
             }
-            for r in rows
+            for r in facts.rows
             if r[11] > 0
         ],
         "clause": rules.has_clause,
@@ -439,32 +476,43 @@ def build(
         "late_fee_posted_fen": posted,
         "late_fee_waived_fen": waived,
         "late_fee_unposted_fen": max(pack.late_fee_fen - posted, 0),
-        "debtors": [{"name": n, "owed_fen": fen} for n, fen in debtors.items()],
-        "loss_fen": sum(f.loss_fen for f in fees.values()),
+        "debtors": _debtors(facts.rows, settings.estate.developer),
+        "loss_fen": sum(f.loss_fen for f in fees),
         "ceiling_fen": pack.ceiling_fen,
-        "above_ceiling": sum(1 for f in fees.values() if f.above_ceiling),
+        "above_ceiling": sum(1 for f in fees if f.above_ceiling),
         "contacts": pack.contacts,
         "delivered": pack.delivered,
-        "letters": sum(1 for c in contacts if c.channel == "letter"),
+        "letters": sum(1 for c in facts.contacts if c.channel == "letter"),
         "barred": pack.barred,
-        "complaints": complaints + disputes,
-        "publications": sorted({on for on, _ in publications}),
+        "complaints": facts.complaints,
+        "publications": sorted({on for on, _ in facts.publications}),
         "files": [p.name for p in pack.files],
     }
-    path = out_dir / "00-摘要.html"
+    path = pack.folder / "00-摘要.html"
     write_text(path, render(settings, f"{language}/legal_pack.html", context), option="--out")
     pack.files.insert(0, path)
 
-    import os
 
+def _debtors(rows: list[list], developer: str) -> list[dict]:
+    """Who owes what of the open bills: the payer of each, the developer for a bill without."""
+    debtors: dict[str, int] = {}
+    for row in rows:
+        if row[11] > 0:
+            debtors[row[7] or developer] = debtors.get(row[7] or developer, 0) + int(
+                row[11] * 100
+            )
+    return [{"name": n, "owed_fen": fen} for n, fen in debtors.items()]
+
+
+def _zip(pack: LegalPack) -> None:
+    """The zip of the folder beside it: it holds names, phones and ID numbers, owner-only."""
     descriptor = os.open(pack.zip_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with (
         os.fdopen(descriptor, "wb") as handle,
         zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive,
-    ):  # it holds names, phones and ID numbers: owner-only
+    ):
         for file in pack.files:
-            archive.write(file, f"{out_dir.name}/{file.name}")
-    return pack
+            archive.write(file, f"{pack.folder.name}/{file.name}")
 
 
 def _complaints(conn: sqlite3.Connection, unit_id: int) -> list[dict]:

@@ -16,14 +16,15 @@ as time-barred, never silently dropped.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from propfee.collection import store
 from propfee.collection.arrears import overdue
+from propfee.core.errors import InvalidValue
 
 YEARS = 3
 EVENT_LABELS = {
@@ -114,6 +115,16 @@ def clocks(
     return found
 
 
+def clocks_within(
+    conn: sqlite3.Connection, *, as_of: date, settings, within: int, rows: list | None = None
+) -> list[Clock]:
+    """The clocks that end within ``within`` days of ``as_of``, or ended: a number of days
+    not below zero."""
+    if within < 0:
+        raise InvalidValue("--within must not be negative")
+    return clocks(conn, as_of=as_of, settings=settings, within=within, rows=rows)
+
+
 def later(day: date) -> date:
     """Three years on: the same day, or 28 February for a 29 February."""
     try:
@@ -124,37 +135,9 @@ def later(day: date) -> date:
 
 def _events(conn: sqlite3.Connection, unit_ids: set[int], as_of: date) -> dict:
     """(unit, party) -> [(day, kind)] of every event that restarts a clock, oldest first."""
-    units = json.dumps(sorted(unit_ids))
-    day = as_of.isoformat()
     found: dict[tuple, list[tuple[date, str]]] = {}
-    queries = (
-        (
-            "delivered",
-            "SELECT c.unit_id, c.party_id, min(d.delivered_on) FROM contact_delivery d "
-            "JOIN contact c ON c.id = d.contact_id WHERE c.unit_id IN "
-            "(SELECT value FROM json_each(?1)) AND d.delivered_on <= ?2 GROUP BY d.contact_id",
-        ),
-        (
-            "payment",
-            "SELECT p.unit_id, p.party_id, p.paid_on FROM payment p WHERE p.unit_id IN "
-            "(SELECT value FROM json_each(?1)) AND p.paid_on <= ?2 AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id "
-            "AND r.reversed_on <= ?2)",
-        ),
-        (
-            "plan",
-            "SELECT unit_id, party_id, signed_on FROM plan WHERE unit_id IN "
-            "(SELECT value FROM json_each(?1)) AND signed_on <= ?2",
-        ),
-        (
-            "promise",
-            "SELECT unit_id, party_id, substr(at, 1, 10) FROM contact WHERE unit_id IN "
-            "(SELECT value FROM json_each(?1)) AND outcome = 'promised' "
-            "AND substr(at, 1, 10) <= ?2",
-        ),
-    )
-    for kind, sql in queries:
-        for unit_id, party_id, on in conn.execute(sql, (units, day)):
-            found.setdefault((unit_id, party_id), []).append((date.fromisoformat(on), kind))
+    for kind, unit_id, party_id, on in store.clock_events(conn, unit_ids, as_of.isoformat()):
+        found.setdefault((unit_id, party_id), []).append((date.fromisoformat(on), kind))
     for events in found.values():
         events.sort()
     return found

@@ -13,18 +13,20 @@ then dunning resumes. While a plan is honoured the unit is held at tier ``plan``
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from propfee.billing.balances import bill_balance
+from propfee.collection import store
 from propfee.core import periods
 from propfee.core.errors import InvalidValue, NotFound
 from propfee.core.money import format_money
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import payer_of
 from propfee.roster.units import resolve_code
+
+STATE_LABELS = {"honoured": "履行中", "broken": "已违约", "completed": "已履行完毕"}
 
 
 def schedule(total_fen: int, count: int, first_due: date, every: str) -> list[tuple[date, int]]:
@@ -106,56 +108,17 @@ def create(
     if first_due < signed_on:
         raise InvalidValue(f"--first-due {first_due} is before the signing ({signed_on})")
     if bill_ids:
-        found = {
-            r[0]: r[1]
-            for r in conn.execute(
-                "SELECT id, party_id FROM bill WHERE unit_id = ? AND id IN "
-                "(SELECT value FROM json_each(?))",
-                (unit_id, json.dumps(bill_ids)),
-            )
-        }
-        missing = [b for b in bill_ids if b not in found]
-        if missing:
-            raise InvalidValue(f"bill {missing[0]} is not a bill of {code}")
-        parties = set(found.values())
-        if len(parties) > 1:
-            raise InvalidValue("--bill names bills of different parties: one plan per party")
-        (party_id,) = parties
-        chosen = list(dict.fromkeys(bill_ids))
+        party_id, chosen = _named_bills(conn, unit_id, code, bill_ids)
     else:
-
         party_id = payer_of(conn, unit_id, signed_on, settings)
-        chosen = [
-            r[0]
-            for r in conn.execute(
-                "SELECT id FROM bill WHERE unit_id = ? AND party_id IS ? AND settled_on IS NULL "
-                "AND due_on <= ? ORDER BY due_on, id",
-                (unit_id, party_id, signed_on.isoformat()),
-            )
-        ]
-    covered = []
-    for bill_id in chosen:
-        balance = bill_balance(conn, bill_id)
-        if balance is None or balance.outstanding_fen <= 0:
-            raise InvalidValue(f"bill {bill_id} owes nothing: a plan covers open bills")
-        covered.append((bill_id, balance.outstanding_fen))
-    if not covered:
-        raise InvalidValue(f"{code} has no open bills due by {signed_on} for a plan to cover")
-    taken = conn.execute(
-        "SELECT pb.bill_id, pb.plan_id FROM plan_bill pb WHERE pb.bill_id IN "
-        "(SELECT value FROM json_each(?))",
-        (json.dumps([b for b, _ in covered]),),
-    ).fetchall()
-    for bill_id, plan_id in taken:
-        existing = plan_status(conn, plan_id, as_of=signed_on, settings=settings)
-        if existing.state == "honoured":
-            raise InvalidValue(f"bill {bill_id} is already in plan {plan_id}, which is honoured")
+        chosen = store.open_bills_of_party(conn, unit_id, party_id, signed_on.isoformat())
+    covered = _covered(conn, chosen, code, signed_on)
+    _refuse_bills_in_honoured_plans(conn, covered, signed_on, settings)
     total = sum(fen for _, fen in covered)
     days = schedule(total, installments, first_due, every)
     stamp = now.isoformat(sep=" ", timespec="seconds")
-    plan_id = conn.execute(
-        "INSERT INTO plan (unit_id, party_id, signed_on, first_due, every, installments, "
-        "total_fen, note, staff, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    plan_id = store.insert_plan(
+        conn,
         (
             unit_id,
             party_id,
@@ -168,35 +131,78 @@ def create(
             staff,
             stamp,
         ),
-    ).lastrowid
-    conn.executemany(
-        "INSERT INTO plan_bill (plan_id, bill_id, amount_fen) VALUES (?, ?, ?)",
-        [(plan_id, b, fen) for b, fen in covered],
-    )
-    conn.executemany(
-        "INSERT INTO plan_installment (plan_id, seq, due_on, amount_fen) VALUES (?, ?, ?, ?)",
-        [(plan_id, seq, due.isoformat(), fen) for seq, (due, fen) in enumerate(days, start=1)],
+        covered,
+        [(due.isoformat(), fen) for due, fen in days],
     )
     plan = plan_status(conn, plan_id, as_of=signed_on, settings=settings)
+    _log_signing(conn, plan, code, covered, signed_on, note, staff, stamp)
+    return plan
 
+
+def _named_bills(
+    conn: sqlite3.Connection, unit_id: int, code: str, bill_ids: list[int]
+) -> tuple[int | None, list[int]]:
+    """The party of the bills named, which must all be the unit's and that one party's."""
+    found = store.bill_parties(conn, unit_id, bill_ids)
+    missing = [b for b in bill_ids if b not in found]
+    if missing:
+        raise InvalidValue(f"bill {missing[0]} is not a bill of {code}")
+    parties = set(found.values())
+    if len(parties) > 1:
+        raise InvalidValue("--bill names bills of different parties: one plan per party")
+    (party_id,) = parties
+    return party_id, list(dict.fromkeys(bill_ids))
+
+
+def _covered(
+    conn: sqlite3.Connection, chosen: list[int], code: str, signed_on: date
+) -> list[tuple[int, int]]:
+    """(bill, what it owes) of each bill chosen: every one must still owe something."""
+    covered = []
+    for bill_id in chosen:
+        balance = bill_balance(conn, bill_id)
+        if balance is None or balance.outstanding_fen <= 0:
+            raise InvalidValue(f"bill {bill_id} owes nothing: a plan covers open bills")
+        covered.append((bill_id, balance.outstanding_fen))
+    if not covered:
+        raise InvalidValue(f"{code} has no open bills due by {signed_on} for a plan to cover")
+    return covered
+
+
+def _refuse_bills_in_honoured_plans(
+    conn: sqlite3.Connection, covered: list[tuple[int, int]], signed_on: date, settings
+) -> None:
+    for bill_id, plan_id in store.plans_of_bills(conn, [b for b, _ in covered]):
+        existing = plan_status(conn, plan_id, as_of=signed_on, settings=settings)
+        if existing.state == "honoured":
+            raise InvalidValue(f"bill {bill_id} is already in plan {plan_id}, which is honoured")
+
+
+def _log_signing(
+    conn: sqlite3.Connection,
+    plan: Plan,
+    code: str,
+    covered: list[tuple[int, int]],
+    signed_on: date,
+    note: str,
+    staff: str,
+    stamp: str,
+) -> None:
+    """The signing as a contact: the debtor's acknowledgement of the debt, in full."""
     text = (
-        f"分期缴费协议 第{plan_id}号：{plan.party}确认{code}欠费{format_money(total)}"
-        f"（{len(covered)}笔账单），分{installments}期缴纳："
+        f"分期缴费协议 第{plan.id}号：{plan.party}确认{code}欠费{format_money(plan.total_fen)}"
+        f"（{len(covered)}笔账单），分{len(plan.installments)}期缴纳："
         + "；".join(f"{i.due_on} {format_money(i.amount_fen)}" for i in plan.installments)
     )
-    name, phones = conn.execute(
-        "SELECT name, phones FROM party WHERE id = ?", (party_id,)
-    ).fetchone() or ("", "")
-    conn.execute(
-        "INSERT INTO contact (unit_id, party_id, at, channel, outcome, tier, bill_id, "
-        "amount_fen, addressee, phone, content, staff, note, source, created_at) "
-        "VALUES (?, ?, ?, 'visit', 'plan-signed', 'plan', ?, ?, ?, ?, ?, ?, ?, 'plan', ?)",
+    name, phones = store.party_name_phones(conn, plan.party_id) or ("", "")
+    store.insert_plan_contact(
+        conn,
         (
-            unit_id,
-            party_id,
+            plan.unit_id,
+            plan.party_id,
             f"{signed_on.isoformat()} 12:00:00",
             covered[0][0],
-            total,
+            plan.total_fen,
             name,
             (phones or "").split("/")[0],
             text,
@@ -205,36 +211,18 @@ def create(
             stamp,
         ),
     )
-    return plan
 
 
 def plan_status(conn: sqlite3.Connection, plan_id: int, *, as_of: date, settings) -> Plan:
     """A plan as of a day: what has been paid toward it, each installment's share of that,
     and whether (and when) it was broken."""
-    row = conn.execute(
-        "SELECT p.id, u.code, p.unit_id, coalesce(pa.name, ''), p.party_id, p.signed_on, "
-        "p.first_due, p.every, p.total_fen FROM plan p JOIN unit u ON u.id = p.unit_id "
-        "LEFT JOIN party pa ON pa.id = p.party_id WHERE p.id = ?",
-        (plan_id,),
-    ).fetchone()
+    row = store.plan_row(conn, plan_id)
     if row is None:
         raise NotFound(f"no plan {plan_id}")
     plan = Plan(*row, bills=[], as_of=as_of.isoformat())
-    plan.bills = [
-        tuple(r)
-        for r in conn.execute(
-            "SELECT pb.bill_id, f.name, b.period, pb.amount_fen FROM plan_bill pb "
-            "JOIN bill b ON b.id = pb.bill_id JOIN fee_item f ON f.id = b.fee_item_id "
-            "WHERE pb.plan_id = ? ORDER BY b.due_on, b.id",
-            (plan_id,),
-        )
-    ]
+    plan.bills = store.plan_bills(conn, plan_id)
     plan.installments = [
-        Installment(seq, due, fen)
-        for seq, due, fen in conn.execute(
-            "SELECT seq, due_on, amount_fen FROM plan_installment WHERE plan_id = ? ORDER BY seq",
-            (plan_id,),
-        )
+        Installment(seq, due, fen) for seq, due, fen in store.plan_installments(conn, plan_id)
     ]
     grace = settings.dunning.plan_grace_days
     plan.paid_fen = _paid_toward(conn, plan_id, as_of)
@@ -258,13 +246,8 @@ def _paid_toward(conn: sqlite3.Connection, plan_id: int, day: date) -> int:
     """What the covered bills have been paid (or reduced) since the plan was made, up to the
     end of ``day``: each bill's covered amount less what it still owed that day."""
     paid = 0
-    for covered, amount, adjusted, allocated in conn.execute(
-        "SELECT pb.amount_fen, b.amount_fen, coalesce((SELECT sum(a.amount_fen) "
-        "FROM adjustment a WHERE a.bill_id = b.id AND a.made_on <= ?2), 0), "
-        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = b.id "
-        "AND l.allocated_on <= ?2), 0) FROM plan_bill pb JOIN bill b ON b.id = pb.bill_id "
-        "WHERE pb.plan_id = ?1",
-        (plan_id, day.isoformat()),
+    for covered, amount, adjusted, allocated in store.plan_bill_balances(
+        conn, plan_id, day.isoformat()
     ):
         owed = amount + adjusted - allocated
         paid += min(max(covered - owed, 0), covered)
@@ -274,14 +257,8 @@ def _paid_toward(conn: sqlite3.Connection, plan_id: int, day: date) -> int:
 def plans(
     conn: sqlite3.Connection, *, as_of: date, settings, unit_code: str | None = None
 ) -> list[Plan]:
-    where, params = "", ()
-    if unit_code is not None:
-
-        code = resolve_code(conn, unit_code)
-        where, params = " WHERE unit_id = (SELECT id FROM unit WHERE code = ?)", (code,)
-    where = (where + " AND" if where else " WHERE") + " signed_on <= ?"
-    params = (*params, as_of.isoformat())
-    ids = [r[0] for r in conn.execute(f"SELECT id FROM plan{where} ORDER BY id", params)]
+    code = resolve_code(conn, unit_code) if unit_code is not None else None
+    ids = store.plan_ids(conn, as_of.isoformat(), code)
     return [plan_status(conn, plan_id, as_of=as_of, settings=settings) for plan_id in ids]
 
 
@@ -291,11 +268,7 @@ def honoured_units(conn: sqlite3.Connection, unit_ids: set[int], *, as_of: date,
     if not unit_ids:
         return set()
     found = set()
-    for plan_id, unit_id, party_id in conn.execute(
-        "SELECT id, unit_id, party_id FROM plan WHERE signed_on <= ? AND unit_id IN "
-        "(SELECT value FROM json_each(?))",
-        (as_of.isoformat(), json.dumps(sorted(unit_ids))),
-    ):
+    for plan_id, unit_id, party_id in store.plans_of_units(conn, as_of.isoformat(), unit_ids):
         if plan_status(conn, plan_id, as_of=as_of, settings=settings).state == "honoured":
             found.add((unit_id, party_id))
     return found
