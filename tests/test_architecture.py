@@ -30,7 +30,13 @@ RANKS = {
     "cli": 9,
     "__main__": 10,
 }
-SQL_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|REPLACE|DROP|ALTER)\s", re.I)
+# a statement starts with its keyword in capitals (the house style), or a lower-case
+# select/insert/update/delete followed by what such a statement holds; prose that begins
+# "Replace …" or "with …" is not SQL
+SQL_START = re.compile(
+    r"^\s*(?:(?:SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|REPLACE|DROP|ALTER)\s"
+    r"|(?:select|insert|update|delete)\s+(?:\S+\s+)?(?:from|into|set|\*|distinct)\b)"
+)
 MAX_LINES = 80
 
 
