@@ -8,6 +8,7 @@ inside the functions that use them.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -31,6 +32,7 @@ class Sheet:
     first_column: int
     rows: Callable[[], Iterator[tuple[int, Cells]]]
     hidden: bool = False
+    cut: bool = False  # a text file whose last line has no line break: it may be truncated
 
 
 def column_letter(index: int) -> str:
@@ -158,14 +160,15 @@ def decode_text(data: bytes, path: Path) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        pass
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            if exc.end >= len(data) and exc.start >= len(data) - 3 and exc.start > 0:
+                # a file cut inside its last character: the text before it (the cut line is
+                # then judged by whoever reads the rows)
+                with contextlib.suppress(UnicodeDecodeError):
+                    return data[: exc.start].decode(encoding)
     from charset_normalizer import from_bytes  # heavy: loaded when needed
 
     best = from_bytes(data).best()
@@ -190,7 +193,7 @@ def _csv_sheet(text: str, path: Path) -> Sheet:
                 f"{path}: malformed CSV near line {reader.line_num} ({exc})"
             ) from None
 
-    return Sheet(path.name, lines, 0, rows)
+    return Sheet(path.name, lines, 0, rows, cut=not text.endswith(("\n", "\r")))
 
 
 def _sniff_delimiter(text: str) -> str:
