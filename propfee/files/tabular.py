@@ -159,22 +159,29 @@ def decode_text(data: bytes, path: Path) -> str:
     whatever charset-normalizer recognises."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
+            return _decode_cut(data, encoding) or data.decode(encoding, errors="replace")
     for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            if exc.end >= len(data) and exc.start >= len(data) - 3 and exc.start > 0:
-                # a file cut inside its last character: the text before it (the cut line is
-                # then judged by whoever reads the rows)
-                with contextlib.suppress(UnicodeDecodeError):
-                    return data[: exc.start].decode(encoding)
+        text = _decode_cut(data, encoding)
+        if text is not None:
+            return text
     from charset_normalizer import from_bytes  # heavy: loaded when needed
 
     best = from_bytes(data).best()
     if best is None:
         raise FileFormatError(f"{path}: not a spreadsheet or a text file in a known encoding")
     return str(best)
+
+
+def _decode_cut(data: bytes, encoding: str) -> str | None:
+    """The text, or None when it is not in this encoding. A file cut inside its last
+    character gives the text before it (the cut line is then judged by whoever reads it)."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.end >= len(data) - 1 and exc.start >= len(data) - 4 and exc.start > 0:
+            with contextlib.suppress(UnicodeDecodeError):
+                return data[: exc.start].decode(encoding)
+    return None
 
 
 def _csv_sheet(text: str, path: Path) -> Sheet:

@@ -62,14 +62,15 @@ class BankIdentity:
 
     def __call__(
         self, day: date, clock: str, amount_fen: int, balance: str, who: str, memo: str
-    ) -> str:
+    ) -> tuple[str, int]:
+        """The line's identity and its occurrence among identical lines so far (1: first)."""
         key = "|".join(
             [self.account, day.isoformat(), clock, str(amount_fen), balance, _fold(who), _fold(memo)]
         )
         count = self.seen.get(key, 0) + 1
         self.seen[key] = count
         digest = hashlib.sha256(f"{key}#{count}".encode()).hexdigest()[:20].upper()
-        return f"BK{digest}"
+        return f"BK{digest}", count
 
 
 _ACCOUNT = re.compile(r"(?:账号|帐号|账户|帐户|卡号)\s*[:：]?\s*\[?\s*([0-9][0-9 *]{5,}[0-9])")

@@ -213,6 +213,7 @@ class Line:
     ref: str
     status: str
     flag: str = ""  # "refund": money paid back; "failed": closed, revoked or failed
+    doubt: str = ""  # why the line goes to review whatever its memo says
 
 
 @dataclass
@@ -328,8 +329,11 @@ class _StatementReader:
         width = max(cols.values()) + 1
         shapes = _Shapes()
         last = None
+        headers = 0
         for number, row in rows:
             if number <= match.row:
+                if number == match.row:
+                    headers = max((i + 1 for i, c in enumerate(row) if _clean(c)), default=0)
                 continue
             got = {name: (_clean(row[i]) if i < len(row) else "") for name, i in cols.items()}
             first = next((c for c in (_clean(v) for v in row) if c), "")
@@ -343,14 +347,24 @@ class _StatementReader:
             if all(not v for v in got.values()):
                 last = None
                 continue
-            last = (number, got)
+            last = (number, got, len(row))
             if len(row) < width:
                 self._row_error(sheet.name, number, _first_missing(cols, len(row)), "", _SHORT)
                 continue
             self._take_row(got, row, memos, number, sheet.name, shapes)
         if sheet.cut and last is not None:
-            for name, value, usual in shapes.odd(*last):
-                self._row_error(sheet.name, last[0], name, value, _cut_message(value, usual))
+            self._check_cut(sheet.name, last, headers, shapes)
+
+    def _check_cut(self, sheet: str, last: tuple, headers: int, shapes) -> None:
+        """The last line of a file without a final line break: every column there, and no
+        value unlike the same column on every other line (a value cut short)."""
+        number, got, cells_ = last
+        if cells_ < headers:
+            if not any(e.row == number for e in self.errors):
+                self._row_error(sheet, number, "", "", _SHORT)
+            return
+        for name, value, usual in shapes.odd(number, got):
+            self._row_error(sheet, number, name, value, _cut_message(value, usual))
 
     def _take_row(self, got, row, memos, number: int, sheet: str, shapes) -> None:
         try:
@@ -362,14 +376,20 @@ class _StatementReader:
         if isinstance(line, Line):
             shapes.add(number, got)
             if self.identity is not None:
-                line.ref = self.identity(
+                balance = _balance(got.get("balance", ""))
+                line.ref, count = self.identity(
                     line.day,
                     lineid.clock_in(got.get("date", "")),
                     line.amount_fen,
-                    _balance(got.get("balance", "")),
+                    balance,
                     line.counterparty,
                     line.memo,
                 )
+                if count > 1 and balance:
+                    line.doubt = (
+                        f"与本文件前面一行完全相同（连余额 {got['balance']} 也相同）：两笔真实的收款"
+                        "余额不会相同，这多半是重复的行；若确是另一笔，请确认"
+                    )
         self._keep(line, number)
 
     def _row_error(self, sheet: str, number: int, field_: str, value: str, message: str) -> None:
@@ -897,6 +917,9 @@ class _Recording:
         if line.day > self.as_of:
             self.error(line, "交易时间", line.day.isoformat(), f"after {self.as_of} (--as-of)")
             return
+        if line.day < EARLIEST:
+            self.error(line, "交易时间", line.day.isoformat(), f"早于 {EARLIEST}：日期不可能")
+            return
         if clash is None and chosen is None and _same(line, unit, channel, self.gone):
             # the user reversed this very line (a refund, a wrong payment): recording it
             # again would undo that; a --confirm records it again on purpose
@@ -911,6 +934,9 @@ class _Recording:
                 else:
                     report.review.append(Review(line, reason, [holder], conflict=True))
                 return
+        if line.doubt and chosen is None:
+            report.review.append(Review(line, line.doubt, [unit] if unit else []))
+            return
         twin = self.lookalikes.twin(line) if chosen is None else None
         if twin is not None:
             report.review.append(Review(line, twin[0], [twin[1]], conflict=True))
@@ -966,6 +992,9 @@ class _Recording:
         )
         self.report.recorded.append((line, unit, receipt))
 
+
+#: no statement line is older than this: an earlier date is a damaged cell
+EARLIEST = date(2000, 1, 1)
 
 #: channels whose transaction numbers are unique for ever (a bank's serial numbers repeat)
 UNIQUE_REFS = frozenset({"wechat", "alipay"})
