@@ -605,6 +605,14 @@ def _detect(head: list, match) -> str | None:
     return None
 
 
+def _no_amount(got: dict) -> InvalidValue:
+    where = "amount" if "amount" in got else "amount_in"
+    return InvalidValue(
+        f"{where}: 金额为空（公式没有保存计算结果，或这一行不完整）：请在 Excel 里打开并另存，"
+        "或重新导出"
+    )
+
+
 def _line(
     got: dict,
     row: list,
@@ -647,11 +655,7 @@ def _line(
                 return "not income"
             flag = "refund"
     else:
-        where = "amount" if "amount" in got else "amount_in"
-        raise InvalidValue(
-            f"{where}: 金额为空（公式没有保存计算结果，或这一行不完整）：请在 Excel 里打开并另存，"
-            "或重新导出"
-        )
+        raise _no_amount(got)
     if fen == 0:
         return "zero"
     if not flag and status and BAD_STATUS.search(status):
