@@ -313,8 +313,7 @@ class _StatementReader:
         raise FileFormatError(
             f"{path.name}: no transaction-number column (such as 交易单号, 交易流水号, "
             f"流水号, 凭证号); headers found: {', '.join(_headers(match))}. Name it in a "
-            'profile file: [columns] ref = "…" (a bank statement without serial numbers: '
-            "--profile bank)"
+            'profile file: [columns] ref = "…"（没有流水号的银行对账单请用 --profile bank）'
         )
 
     def _read_rows(self, rows, match, sheet) -> None:
