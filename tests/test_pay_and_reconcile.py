@@ -336,7 +336,10 @@ def test_a_statement_without_a_usable_header_names_what_is_missing(estate3, tmp_
     assert "give --profile bank" not in message
     path.write_text("日期,金额,摘要\n2026-11-01,1.00,x\n", encoding="utf-8")
     with pytest.raises(FileFormatError, match=r"no transaction-number column.*日期, 金额, 摘要"):
-        reconcile(conn, path, reconciliation.load_profile("bank"))
+        reconcile(conn, path, reconciliation.load_profile("wechat"))
+    # a bank statement without serial numbers: each line gets an identity from its fields
+    report = reconcile(conn, path, reconciliation.load_profile("bank"))
+    assert [r.line.ref[:2] for r in report.review] == ["BK"]
 
 
 # ---------------------------------------------------------------- B7: a forced profile that does not fit

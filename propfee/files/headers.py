@@ -1,7 +1,8 @@
 """Finding columns by their headers, Chinese or English, as other systems name them.
 
 A header is normalised (full-width folded, lower-cased, spaces, ``*`` markers and bracketed
-units such as ``(㎡)`` removed) and looked up among each field's aliases. Aliases are listed
+units such as ``(㎡)`` removed; a bracketed direction such as ``(收入)`` or ``(借)`` is kept, so
+``记账金额(收入)`` and ``记账金额(支出)`` stay two columns) and looked up among each field's aliases. Aliases are listed
 most specific first: when two columns could be the billing area, ``计费面积`` beats
 ``建筑面积`` beats ``面积``.
 """
@@ -16,6 +17,8 @@ from propfee.core.errors import RowError
 from propfee.files.tabular import Cells, column_letter
 
 _BRACKETS = re.compile(r"[(\[【{<（][^)\]】}>）]*[)\]】}>）]")
+#: a bracketed qualifier that tells two columns apart (记账金额(收入) / 记账金额(支出)): kept
+_QUALIFIER = re.compile(r"[(\[【（]\s*(收入|支出|收|支|借|贷|借方|贷方)\s*[)\]】）]")
 _NOISE = re.compile(r"[\s*★☆:：_\-.。、/\\|'\"“”‘’#]+")
 _TRAILING_DIGITS = re.compile(r"\d+$")
 _ALTERNATIVES = re.compile(r"[/／、|或]")
@@ -43,6 +46,7 @@ OTHER_PEOPLE = (
 
 def norm_header(value: object) -> str:
     text = unicodedata.normalize("NFKC", str(value or "")).lower()
+    text = _QUALIFIER.sub(r"\1", text)
     text = _BRACKETS.sub("", text)
     text = _NOISE.sub("", text)
     stripped = _UNIT_SUFFIX.sub("", text)

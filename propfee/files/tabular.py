@@ -8,6 +8,7 @@ inside the functions that use them.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -31,6 +32,7 @@ class Sheet:
     first_column: int
     rows: Callable[[], Iterator[tuple[int, Cells]]]
     hidden: bool = False
+    cut: bool = False  # a text file whose last line has no line break: it may be truncated
 
 
 def column_letter(index: int) -> str:
@@ -157,21 +159,29 @@ def decode_text(data: bytes, path: Path) -> str:
     whatever charset-normalizer recognises."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        pass
+            return _decode_cut(data, encoding) or data.decode(encoding, errors="replace")
+    for encoding in ("utf-8", "gb18030"):
+        text = _decode_cut(data, encoding)
+        if text is not None:
+            return text
     from charset_normalizer import from_bytes  # heavy: loaded when needed
 
     best = from_bytes(data).best()
     if best is None:
         raise FileFormatError(f"{path}: not a spreadsheet or a text file in a known encoding")
     return str(best)
+
+
+def _decode_cut(data: bytes, encoding: str) -> str | None:
+    """The text, or None when it is not in this encoding. A file cut inside its last
+    character gives the text before it (the cut line is then judged by whoever reads it)."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.end >= len(data) - 1 and exc.start >= len(data) - 4 and exc.start > 0:
+            with contextlib.suppress(UnicodeDecodeError):
+                return data[: exc.start].decode(encoding)
+    return None
 
 
 def _csv_sheet(text: str, path: Path) -> Sheet:
@@ -190,7 +200,7 @@ def _csv_sheet(text: str, path: Path) -> Sheet:
                 f"{path}: malformed CSV near line {reader.line_num} ({exc})"
             ) from None
 
-    return Sheet(path.name, lines, 0, rows)
+    return Sheet(path.name, lines, 0, rows, cut=not text.endswith(("\n", "\r")))
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -978,6 +978,27 @@ def _occupancy_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
         yield "occupancy", f"unit {unit} has {count} current {role}s"
 
 
+def _payer_first(bills: list[list], months: list[str], words: str) -> list[list]:
+    """Open bills with those of the months the payer named first (and of them, the fee
+    items the memo names, when it names any); otherwise as they are."""
+    if not months:
+        return bills
+
+    def covers(bill: list) -> bool:
+        return any(bill[3][:7] <= month <= bill[4][:7] for month in months)
+
+    chosen = [b for b in bills if covers(b)]
+    named = [b for b in chosen if _item_named(b[5], words)]
+    first = named or chosen
+    return first + [b for b in bills if b not in first]
+
+
+def _item_named(name: str, words: str) -> bool:
+    """Whether a memo names a fee item: 停车费 in "2026年3月停车费" (物业服务费 by 物业费 too)."""
+    short = name.replace("服务", "").replace("管理", "")
+    return bool(name) and (name in words or (len(short) >= 2 and short in words))
+
+
 class PaymentBatch:
     """Many payments in one transaction (a reconciled statement): the same rules as
     ``record_payment`` — gapless receipts, the responsible party, oldest due first, credit —
@@ -1000,21 +1021,22 @@ class PaymentBatch:
         self.settled: list[tuple[str, int]] = []
 
     def open_bills(self, unit_id: int) -> list[list]:
-        """A unit's open bills as [bill id, party id, owed], oldest due first (read once; for
-        a big statement every open bill of the estate is read in one go)."""
+        """A unit's open bills as [bill id, party id, owed, covers from, covers to, fee item
+        name], oldest due first (read once; for a big statement every open bill of the
+        estate is read in one go)."""
         if self.bulk:
             self.bulk = False
-            for bill_id, unit, party_id, owed in store.every_open_bill(self.conn):
+            for bill_id, unit, party_id, owed, *rest in store.every_open_bill(self.conn):
                 if owed > 0:
-                    self._open.setdefault(unit, []).append([bill_id, party_id, owed])
+                    self._open.setdefault(unit, []).append([bill_id, party_id, owed, *rest])
             self.complete = True
         bills = self._open.get(unit_id)
         if bills is None and self.complete:
             return []
         if bills is None:
             bills = self._open[unit_id] = [
-                [bill_id, party_id, owed]
-                for bill_id, party_id, owed in store.open_bills_of_unit(self.conn, unit_id)
+                [bill_id, party_id, owed, *rest]
+                for bill_id, party_id, owed, *rest in store.open_bills_of_unit(self.conn, unit_id)
                 if owed > 0
             ]
         return bills
@@ -1031,8 +1053,12 @@ class PaymentBatch:
         payer: str = "",
         source: str = "",
         cashier: str = "",
+        months: list[str] | None = None,
+        words: str = "",
     ) -> str:
-        """Queue one payment; return its receipt number."""
+        """Queue one payment; return its receipt number. The money goes first to the bills of
+        the ``months`` the payer named (``2026-03``; of the fee items ``words`` names, when it
+        names any), then oldest due first (民法典 第560条: the payer's choice comes first)."""
         unit = self.units[code]
         party = self.run.payer_on(unit, self.run.holdings.get(unit.id, ()), paid_on)
         self.receipt += 1
@@ -1060,7 +1086,7 @@ class PaymentBatch:
         )
         money = amount_fen
         day = paid_on.isoformat()
-        for bill in self.open_bills(unit.id):
+        for bill in _payer_first(self.open_bills(unit.id), months or [], words):
             if money <= 0:
                 break
             if bill[1] != party or bill[2] <= 0:

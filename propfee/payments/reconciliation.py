@@ -39,7 +39,7 @@ from propfee.files import cells
 from propfee.files.headers import alias_index, find_header, lookup, norm_header
 from propfee.files.tabular import read_sheets
 from propfee.files.writers import check_output, write_text
-from propfee.payments import store
+from propfee.payments import lineid, store
 from propfee.payments.ledger import CHANNELS, MAX_PAYMENT_FEN, HeldRef, PaymentBatch, held_refs
 from propfee.store.db import transaction
 
@@ -62,6 +62,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "amount": ("金额(元)", "金额（元）", "订单金额", "应结订单金额", "交易金额", "金额", "amount"),
     "amount_in": (
+        "记账金额(收入)",
         "收入金额（+元）",
         "收入金额",
         "贷方发生额",
@@ -72,6 +73,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "credit",
     ),
     "amount_out": (
+        "记账金额(支出)",
         "支出金额（-元）",
         "支出金额",
         "借方发生额",
@@ -87,6 +89,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "对方户名",
         "对方名称",
         "对方账户名",
+        "对手信息",
         "付款人",
         "付款方",
         "用户标识",
@@ -102,6 +105,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "备注",
         "附言",
         "交易附言",
+        "交易摘要",
+        "客户摘要",
         "摘要",
         "用途",
         "交易备注",
@@ -126,13 +131,17 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "status": ("当前状态", "交易状态", "状态", "status"),
     "refunded": ("退款金额", "成功退款", "refund"),
     "kind": ("交易类型", "类型", "交易分类", "业务类型"),
+    "balance": ("联机余额", "账户余额", "余额", "balance"),
 }
 MULTI = frozenset({"memo"})
 INCOMING = {norm_header(w) for w in ("收入", "收", "贷", "入", "income", "credit", "in", "已收入")}
 OUTGOING = {norm_header(w) for w in ("支出", "支", "借", "出", "expense", "debit", "out")}
 REFUND = re.compile(r"退款|退还|REFUND", re.IGNORECASE)
 BAD_STATUS = re.compile(r"退款|关闭|失败|撤销|已退还|REFUND|REVOKED|CLOSED|FAIL", re.IGNORECASE)
-SUMMARY = re.compile(r"^(总交易单数|总计|合计|小计|本页|共\d+笔|#|-{3,}|导出时间|注[:：])")
+SUMMARY = re.compile(
+    r"^(总交易单数|总计|(?:人民币|本币|外币|本页|本期|借方|贷方)?合计|小计|本页|共\s*\d+\s*笔|#|-{3,}"
+    r"|导出时间|注[:：])"
+)
 
 
 @dataclass
@@ -204,6 +213,7 @@ class Line:
     ref: str
     status: str
     flag: str = ""  # "refund": money paid back; "failed": closed, revoked or failed
+    doubt: str = ""  # why the line goes to review whatever its memo says
 
 
 @dataclass
@@ -252,6 +262,8 @@ class _StatementReader:
         self.channel = profile.channel if profile is not None else None
         self.found = False
         self.seen: list[str] = []  # the likeliest header row, for the error when none is found
+        self.identity: lineid.BankIdentity | None = None  # a bank statement without serials
+        self.labels: dict[str, str] = {}
 
     def read_sheet(self, sheet) -> None:
         """One sheet: find its header row, check what kind of export it is, read its lines."""
@@ -274,19 +286,15 @@ class _StatementReader:
                 self.seen = texts
             return
         self.found = True
+        _refuse_one_column_read_twice(self.path, match)
         self._check_kind(head, match)
-        self._read_rows(rows, match, sheet.name)
+        self._read_rows(rows, match, sheet)
 
     def _check_kind(self, head: list, match) -> None:
-        """The sheet has a transaction-number column and is the kind of export the profile
-        says (the channel comes from it when no profile names one)."""
+        """The sheet has a transaction-number column (or is a bank statement whose lines get
+        an identity from their own fields) and is the kind of export the profile says (the
+        channel comes from it when no profile names one)."""
         path, profile = self.path, self.profile
-        if "ref" not in match.columns:
-            raise FileFormatError(
-                f"{path.name}: no transaction-number column (such as 交易单号, 交易流水号, "
-                f"流水号, 凭证号); headers found: {', '.join(_headers(match))}. Name it in a "
-                'profile file: [columns] ref = "…"'
-            )
         signature = _signature(head, match)
         if profile is not None and signature is not None and signature != profile.channel:
             raise FileFormatError(
@@ -296,37 +304,96 @@ class _StatementReader:
             )
         if self.channel is None:
             self.channel = signature or _detect(head, match)
+        if "ref" in match.columns:
+            return
+        if self.channel is not None and self.channel not in UNIQUE_REFS:
+            above = " ".join(_clean(c) for number, row in head if number < match.row for c in row)
+            self.identity = lineid.BankIdentity(lineid.account_in(above))
+            return
+        raise FileFormatError(
+            f"{path.name}: no transaction-number column (such as 交易单号, 交易流水号, "
+            f"流水号, 凭证号); headers found: {', '.join(_headers(match))}. Name it in a "
+            'profile file: [columns] ref = "…"（没有流水号的银行对账单请用 --profile bank）'
+        )
 
-    def _read_rows(self, rows, match, sheet: str) -> None:
+    def _read_rows(self, rows, match, sheet) -> None:
         """The lines under the header row, each an incoming line, a refund, ignored or an
-        error, up to the summary block of a payment-app export."""
+        error, up to the summary block of a payment-app export. A line missing a column it
+        needs is an error (a file cut short), and so is a last line cut inside a value."""
         cols = {name: c.index for name, c in match.columns.items()}
         memos = [match.columns["memo"].index] if "memo" in match.columns else []
         memos += [c.index for c in match.extra.get("memo", [])]
-        labels = {name: c.label for name, c in match.columns.items()}
+        self.labels = {name: c.label for name, c in match.columns.items()}
         skips = [re.compile(p) for p in (self.profile.skip if self.profile else [])]
+        width = max(cols.values()) + 1
+        shapes = _Shapes()
+        last = None
+        headers = 0
         for number, row in rows:
             if number <= match.row:
+                if number == match.row:
+                    headers = max((i + 1 for i, c in enumerate(row) if _clean(c)), default=0)
                 continue
             got = {name: (_clean(row[i]) if i < len(row) else "") for name, i in cols.items()}
             first = next((c for c in (_clean(v) for v in row) if c), "")
-            if first.startswith(("总交易单数", "共", "-----")) and not got.get("date"):
+            if first.startswith("总交易单数") or (
+                first.startswith(("共", "-----")) and not got.get("date")
+            ):
                 break  # the summary block under a payment-app export
             if not first or SUMMARY.match(first) or any(p.search(first) for p in skips):
+                last = None
                 continue
             if all(not v for v in got.values()):
+                last = None
                 continue
-            try:
-                line = _line(got, row, memos, number, sheet, self.profile, "direction" in cols)
-            except InvalidValue as exc:
-                field_ = str(exc).split(":")[0]
-                self.errors.append(
-                    RowError(
-                        self.path.name, sheet, number, labels.get(field_, field_), "", str(exc)
-                    )
+            last = (number, got, len(row))
+            if len(row) < width:
+                self._row_error(sheet.name, number, _first_missing(cols, len(row)), "", _SHORT)
+                continue
+            self._take_row(got, row, memos, number, sheet.name, shapes)
+        if sheet.cut and last is not None:
+            self._check_cut(sheet.name, last, headers, shapes)
+
+    def _check_cut(self, sheet: str, last: tuple, headers: int, shapes) -> None:
+        """The last line of a file without a final line break: every column there, and no
+        value unlike the same column on every other line (a value cut short)."""
+        number, got, cells_ = last
+        if cells_ < headers:
+            if not any(e.row == number for e in self.errors):
+                self._row_error(sheet, number, "", "", _SHORT)
+            return
+        for name, value, usual in shapes.odd(number, got):
+            self._row_error(sheet, number, name, value, _cut_message(value, usual))
+
+    def _take_row(self, got, row, memos, number: int, sheet: str, shapes) -> None:
+        try:
+            line = _line(got, row, memos, number, sheet, self.profile, "direction" in got)
+        except InvalidValue as exc:
+            field_ = str(exc).split(":")[0]
+            self._row_error(sheet, number, field_, "", str(exc))
+            return
+        if isinstance(line, Line):
+            shapes.add(number, got)
+            if self.identity is not None:
+                balance = _balance(got.get("balance", ""))
+                line.ref, count = self.identity(
+                    line.day,
+                    lineid.clock_in(got.get("date", "")),
+                    line.amount_fen,
+                    balance,
+                    line.counterparty,
+                    line.memo,
                 )
-                continue
-            self._keep(line, number)
+                if count > 1 and balance:
+                    line.doubt = (
+                        f"与本文件前面一行完全相同（连余额 {got['balance']} 也相同）：两笔真实的收款"
+                        "余额不会相同，这多半是重复的行；若确是另一笔，请确认"
+                    )
+        self._keep(line, number)
+
+    def _row_error(self, sheet: str, number: int, field_: str, value: str, message: str) -> None:
+        column = self.labels.get(field_, field_)
+        self.errors.append(RowError(self.path.name, sheet, number, column, value, message))
 
     def _keep(self, line: Line | str | None, number: int) -> None:
         if line is None:
@@ -389,6 +456,104 @@ def _headers(match) -> list[str]:
     return [c.header for c in columns] + list(match.ignored)
 
 
+_SHORT = "这一行缺少后面的字段：文件在这里被截断了？请重新导出完整的文件（本次没有记录任何款项）"
+
+
+def _first_missing(cols: dict[str, int], have: int) -> str:
+    """The first column a short row lacks."""
+    return min((i, name) for name, i in cols.items() if i >= have)[1]
+
+
+def _cut_message(value: str, usual: str) -> str:
+    return (
+        f"文件最后一行没有换行，这个值 “{value}” 与其他各行（{usual}）不同：文件在这里被截断了？"
+        "请重新导出完整的文件（本次没有记录任何款项）"
+    )
+
+
+_DECIMALS = re.compile(r"\.(\d+)\s*$")
+
+
+class _Shapes:
+    """What the values of the money, reference and date columns look like on the lines read,
+    to tell a last line cut inside a value (``1234.56`` cut to ``123``) from a whole one."""
+
+    FIELDS = ("amount", "amount_in", "amount_out", "ref", "date")
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dict[str, int]] = {}
+        self.rows: set[int] = set()
+
+    @staticmethod
+    def shape(name: str, value: str) -> str:
+        if name == "ref" or name == "date":
+            return f"{len(value)} 个字符"
+        found = _DECIMALS.search(value)
+        return f"{len(found.group(1))} 位小数" if found else "没有小数"
+
+    def add(self, number: int, got: dict) -> None:
+        self.rows.add(number)
+        for name in self.FIELDS:
+            value = got.get(name, "")
+            if value and not cells.is_blank(value):
+                shapes = self.seen.setdefault(name, {})
+                key = self.shape(name, value)
+                shapes[key] = shapes.get(key, 0) + 1
+
+    def odd(self, number: int, got: dict) -> list[tuple[str, str, str]]:
+        """(field, value, what every other line has) for each value of the last line unlike
+        the same column on every other line."""
+        mine = self.seen
+        if number in self.rows:  # take the last line out of the counts
+            mine = {k: dict(v) for k, v in self.seen.items()}
+            for name in self.FIELDS:
+                value = got.get(name, "")
+                if value and not cells.is_blank(value):
+                    mine[name][self.shape(name, value)] -= 1
+        odd = []
+        for name in self.FIELDS:
+            value = got.get(name, "")
+            usual = [k for k, n in mine.get(name, {}).items() if n > 0]
+            blank = not value or cells.is_blank(value)
+            if not blank and len(usual) == 1 and self.shape(name, value) != usual[0]:
+                odd.append((name, value, f"都是{usual[0]}"))
+        return odd
+
+
+def _refuse_one_column_read_twice(path: Path, match) -> None:
+    """Two headers that read as one column (记账金额(收入) and 记账金额(支出) named alike):
+    an error naming both, never one of them read for the other."""
+    for name, column in match.columns.items():
+        if column.index < 0:
+            raise FileFormatError(
+                f"{path.name}: 表头 {column.header} 会被读成同一列（{_FIELD_LABELS.get(name, name)}）："
+                "请在 profile 文件的 [columns] 里分别写明，或删掉其中一列"
+            )
+
+
+_FIELD_LABELS = {
+    "date": "日期",
+    "amount": "金额",
+    "amount_in": "收入金额",
+    "amount_out": "支出金额",
+    "ref": "交易单号",
+    "counterparty": "付款方",
+    "direction": "收/支",
+    "status": "状态",
+    "balance": "余额",
+}
+
+
+def _balance(text: str) -> str:
+    """A balance cell as fen (as text), however a spreadsheet wrote it; else as written."""
+    if not text or cells.is_blank(text):
+        return ""
+    try:
+        return str(parse_money(text, allow_zero=True, allow_negative=True))
+    except InvalidValue:
+        return text
+
+
 def _has_money(fields: set[str]) -> bool:
     return bool(fields & {"amount", "amount_in"}) and "date" in fields
 
@@ -439,6 +604,14 @@ def _detect(head: list, match) -> str | None:
     return None
 
 
+def _no_amount(got: dict) -> InvalidValue:
+    where = "amount" if "amount" in got else "amount_in"
+    return InvalidValue(
+        f"{where}: 金额为空（公式没有保存计算结果，或这一行不完整）：请在 Excel 里打开并另存，"
+        "或重新导出"
+    )
+
+
 def _line(
     got: dict,
     row: list,
@@ -481,7 +654,7 @@ def _line(
                 return "not income"
             flag = "refund"
     else:
-        return None
+        raise _no_amount(got)
     if fen == 0:
         return "zero"
     if not flag and status and BAD_STATUS.search(status):
@@ -709,6 +882,7 @@ class _Recording:
         self.gone = held_refs(conn, reversed_=True)  # ref -> reversed payments
         self.finder = _Candidates(conn)
         self.errors: list[RowError] = []
+        self.lookalikes = _Lookalikes(conn, parsed)
 
     def error(self, line: Line, column: str, value: str, message: str) -> None:
         self.errors.append(RowError(self.parsed.file, line.sheet, line.row, column, value, message))
@@ -718,6 +892,14 @@ class _Recording:
         report, channel = self.report, self.parsed.channel
         if not line.ref:
             self.error(line, "交易单号", "", "an incoming line without a transaction number")
+            return
+        damage = lineid.ref_damage(line.ref, channel)
+        if damage is not None:
+            if chosen is not None:
+                self.error(line, "交易单号", line.ref, f"不能确认：{damage}；请用原始导出文件")
+            else:
+                why = f"{damage}；请用原始导出文件对账（本行未记录）"
+                report.review.append(Review(line, why, self.find_codes(line.memo)))
             return
         found: list[str] = []
         unit: str | None = None
@@ -738,6 +920,9 @@ class _Recording:
         if line.day > self.as_of:
             self.error(line, "交易时间", line.day.isoformat(), f"after {self.as_of} (--as-of)")
             return
+        if line.day < EARLIEST:
+            self.error(line, "交易时间", line.day.isoformat(), f"早于 {EARLIEST}：日期不可能")
+            return
         if clash is None and chosen is None and _same(line, unit, channel, self.gone):
             # the user reversed this very line (a refund, a wrong payment): recording it
             # again would undo that; a --confirm records it again on purpose
@@ -752,6 +937,13 @@ class _Recording:
                 else:
                     report.review.append(Review(line, reason, [holder], conflict=True))
                 return
+        if line.doubt and chosen is None:
+            report.review.append(Review(line, line.doubt, [unit] if unit else []))
+            return
+        twin = self.lookalikes.twin(line) if chosen is None else None
+        if twin is not None:
+            report.review.append(Review(line, twin[0], [twin[1]], conflict=True))
+            return
         if self._held_back(line, unit, chosen, found):
             return
         self._record(line, unit)
@@ -787,6 +979,8 @@ class _Recording:
             note=line.memo[:200],
             payer=line.counterparty,
             source=f"reconcile {parsed.file}",
+            months=lineid.months_named(line.memo),
+            words=line.memo,
         )
         self.held.setdefault(line.ref, []).append(
             HeldRef(
@@ -802,8 +996,41 @@ class _Recording:
         self.report.recorded.append((line, unit, receipt))
 
 
+#: no statement line is older than this: an earlier date is a damaged cell
+EARLIEST = date(2000, 1, 1)
+
 #: channels whose transaction numbers are unique for ever (a bank's serial numbers repeat)
 UNIQUE_REFS = frozenset({"wechat", "alipay"})
+
+
+class _Lookalikes:
+    """Payments recorded before this run on the statement's days through its channel, by
+    day, amount and payer: a line under another transaction number that matches one is
+    possibly that payment (its number damaged, or recorded by hand) and goes to review."""
+
+    def __init__(self, conn: sqlite3.Connection, parsed: Parsed):
+        self.by_key: dict[tuple[str, int, str], list[tuple[str, str, str]]] = {}
+        if not parsed.lines:
+            return
+        refs = {line.ref for line in parsed.lines}
+        days = [line.day for line in parsed.lines]
+        rows = store.payments_on_days(conn, parsed.channel, min(days), max(days))
+        for receipt, ref, paid_on, amount, payer, unit in rows:
+            if ref not in refs:  # a payment holding a number of this file is another line
+                key = (paid_on, amount, payer or "")
+                self.by_key.setdefault(key, []).append((receipt, ref or "", unit))
+
+    def twin(self, line: Line) -> tuple[str, str] | None:
+        """(why, unit) when a recorded payment looks like this line; else None."""
+        found = self.by_key.get((line.day.isoformat(), line.amount_fen, line.counterparty))
+        if not found:
+            return None
+        receipt, ref, unit = found[0]
+        return (
+            f"可能就是收据 {receipt}（{unit}，同一渠道、日期、金额和付款方，交易单号 {ref or '无'}）："
+            "若确是另一笔款项，请用 --confirm 确认",
+            unit,
+        )
 
 
 def _same(line: Line, unit: str | None, channel: str, held: dict) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import date
 
 from propfee.billing.balances import SETTLE_SQL
 
@@ -387,25 +388,28 @@ def paid_and_allocated(conn: sqlite3.Connection, unit_id: int, day: str) -> tupl
 
 
 def every_open_bill(conn: sqlite3.Connection) -> Iterator[tuple]:
-    """(bill id, unit id, party id, owed) of every bill not settled, oldest due first, as
-    plain tuples streamed from the database."""
+    """(bill id, unit id, party id, owed, covers from, covers to, fee item name) of every
+    bill not settled, oldest due first, as plain tuples streamed from the database."""
     fast = conn.cursor()
     fast.row_factory = None
     return fast.execute(
         "SELECT b.id, b.unit_id, b.party_id, b.amount_fen + coalesce((SELECT "
         "sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0) - coalesce((SELECT "
-        "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0) FROM bill b "
+        "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0), b.covers_from, "
+        "b.covers_to, f.name FROM bill b "
         "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.settled_on IS NULL "
         "ORDER BY b.due_on, f.position, b.id"
     )
 
 
 def open_bills_of_unit(conn: sqlite3.Connection, unit_id: int) -> Iterator:
-    """(bill id, party id, owed) of a unit's bills not settled, oldest due first."""
+    """(bill id, party id, owed, covers from, covers to, fee item name) of a unit's bills not
+    settled, oldest due first."""
     return conn.execute(
         "SELECT b.id, b.party_id, b.amount_fen + coalesce((SELECT sum(amount_fen) "
         "FROM adjustment WHERE bill_id = b.id), 0) - coalesce((SELECT "
-        "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0) FROM bill b "
+        "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0), b.covers_from, "
+        "b.covers_to, f.name FROM bill b "
         "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.unit_id = ? "
         "AND b.settled_on IS NULL ORDER BY b.due_on, f.position, b.id",
         (unit_id,),
@@ -499,3 +503,14 @@ def owed_by_unit_code(conn: sqlite3.Connection) -> Iterator:
         "WHERE bill_id = b.id), 0)) FROM bill b JOIN unit u ON u.id = b.unit_id "
         "WHERE b.settled_on IS NULL GROUP BY u.id"
     )
+
+
+def payments_on_days(conn: sqlite3.Connection, channel: str, first: date, last: date) -> list:
+    """(receipt, ref, paid on, amount, payer, unit) of the payments through a channel paid
+    between two days, not reversed."""
+    return conn.execute(
+        "SELECT p.receipt_no, p.ref, p.paid_on, p.amount_fen, p.payer, u.code FROM payment p "
+        "JOIN unit u ON u.id = p.unit_id WHERE p.channel = ? AND p.paid_on BETWEEN ? AND ? "
+        "AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id) ORDER BY p.id",
+        (channel, first.isoformat(), last.isoformat()),
+    ).fetchall()
