@@ -28,7 +28,7 @@ def billed(cli, tmp_path):
     steps = [
         ("import-units", str(write_csv(tmp_path / "roster.csv", ROSTER)), "--operator", "小王"),
         (*PROP_FEE, "--operator", "小王"),
-        ("fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01"),
+        ("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg"),
         ("bill", "--period", "2026-11", "--as-of", "2026-11-01", "--operator", "会计老李"),
         (
             "pay",

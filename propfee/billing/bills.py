@@ -22,7 +22,13 @@ from datetime import date, datetime, timedelta
 
 import propfee.billing.store as store
 from propfee.billing.balances import bill_balance, refresh_settled
-from propfee.billing.fees import FeeItem, Price, load_items, short_notice_warning
+from propfee.billing.fees import (
+    RECORD_LATER_HINT,
+    FeeItem,
+    Price,
+    load_items,
+    too_early_message,
+)
 from propfee.billing.store import bills_between
 from propfee.core import periods
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
@@ -170,8 +176,8 @@ def _pending(
 def _check_prices(
     work: list[tuple[FeeItem, tuple[date, date]]], report: BillRunReport, as_of: date
 ) -> None:
-    """Refuse a price that was never published; warn of a change posted late or less than a
-    month before it applies (LEGAL rule 8)."""
+    """Refuse a price that was never published, and a period billed at a price change before
+    one month after its publication (LEGAL rule 8)."""
     for item, (start, end) in work:
         for price in _prices_in(item, start, end):
             if price.published_on is None:
@@ -180,20 +186,15 @@ def _check_prices(
                     for p in item.prices
                     if p.effective_from > price.effective_from
                 )
-                how = (
-                    f"propfee fees publish --as-of {price.effective_from} (the date it was "
-                    "really published, if it was)"
-                    if superseded
-                    else "propfee fees publish"
-                )
+                how = RECORD_LATER_HINT if superseded else "propfee fees publish"
                 raise PropfeeError(
                     f"{item.code} {item.name}: the price ¥{price.text} from "
                     f"{price.effective_from} was never published; publish the fee standard "
                     f"first with: {how}"
                 )
-            warning = short_notice_warning(item, price, price.published_on)
-            if warning and warning not in report.warnings:
-                report.warnings.append(warning)
+            lawful = item.lawful_from(price)
+            if lawful > max(price.effective_from, start) and lawful > price.published_on:
+                raise PropfeeError(too_early_message(item, price, periods.period_label(start)))
 
 
 def _prices_in(item: FeeItem, start: date, end: date) -> list[Price]:
@@ -572,7 +573,7 @@ def _not_billable(item: FeeItem, end: date) -> str:
     in_effect = item.price_on(end)
     if in_effect is None:
         return "fee not in effect yet"
-    return f"price published only on {in_effect.published_on}"
+    return f"price published only on {in_effect.published_on}（{RECORD_LATER_HINT}）"
 
 
 def _whole_cycle(item: FeeItem, base: int, price: Price) -> tuple[int, str, str]:

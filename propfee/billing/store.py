@@ -87,13 +87,37 @@ def insert_publication(
     text_path: str,
     content: str,
     stamp: str,
+    *,
+    recorded_later: bool = False,
+    evidence: str = "",
 ) -> int:
     cursor = conn.execute(
-        "INSERT INTO publication (published_on, html_path, text_path, content, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (published_on, html_path, text_path, content, stamp),
+        "INSERT INTO publication (published_on, html_path, text_path, content, created_at, "
+        "recorded_later, evidence) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (published_on, html_path, text_path, content, stamp, int(recorded_later), evidence),
     )
     return cursor.lastrowid
+
+
+def move_price(
+    conn: sqlite3.Connection, item_id: int, old: str, new: str, value: int, keep_published: bool
+) -> None:
+    """Give the item's price from ``old`` a later first day (and maybe another value); unless
+    kept, its publication is cleared."""
+    conn.execute(
+        "UPDATE fee_price SET effective_from = ?, price_x10000 = ?, "
+        "published_on = CASE WHEN ? THEN published_on END, "
+        "publication_id = CASE WHEN ? THEN publication_id END "
+        "WHERE fee_item_id = ? AND effective_from = ?",
+        (new, value, keep_published, keep_published, item_id, old),
+    )
+
+
+def first_live_publication(conn: sqlite3.Connection) -> str | None:
+    """The day of the first publication propfee made on the day it ran (not recorded later)."""
+    return conn.execute(
+        "SELECT min(published_on) FROM publication WHERE recorded_later = 0"
+    ).fetchone()[0]
 
 
 def mark_published(

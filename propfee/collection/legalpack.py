@@ -157,12 +157,15 @@ def build(
 
     # 2. the fee standard and its publication record
     publications = conn.execute(
-        "SELECT published_on, content FROM publication WHERE published_on <= ? ORDER BY id",
+        "SELECT published_on, content, recorded_later, evidence FROM publication "
+        "WHERE published_on <= ? ORDER BY id",
         (day,),
     ).fetchall()
     prices = conn.execute(
         "SELECT f.code, f.name, f.basis, f.unit_label, p.price_x10000, p.effective_from, "
-        "p.published_on FROM fee_price p JOIN fee_item f ON f.id = p.fee_item_id "
+        "p.published_on, coalesce(pb.recorded_later, 0) FROM fee_price p "
+        "JOIN fee_item f ON f.id = p.fee_item_id "
+        "LEFT JOIN publication pb ON pb.id = p.publication_id "
         "ORDER BY f.position, p.effective_from"
     ).fetchall()
 
@@ -171,10 +174,13 @@ def build(
             "收费标准（价格历史）",
             "\n".join(
                 f"{c} {n}（{b}）{price_str(x)}{label}  执行自 {frm}  "
-                f"{'公示于 ' + pub if pub else '未公示'}"
-                for c, n, b, label, x, frm, pub in prices
+                f"{'公示于 ' + pub if pub else '未公示'}{'（补录）' if later else ''}"
+                for c, n, b, label, x, frm, pub, later in prices
             ),
-            *[f"—— 公示记录 {on} ——\n{content}" for on, content in publications],
+            *[
+                f"—— 公示记录 {on}{f'（补录，凭证：{proof}）' if later else ''} ——\n{content}"
+                for on, content, later, proof in publications
+            ],
         ]
     )
     path = out_dir / "03-收费标准及公示.txt"
@@ -448,7 +454,8 @@ def build(
         "letters": sum(1 for c in contacts if c.channel == "letter"),
         "barred": pack.barred,
         "complaints": complaints + disputes,
-        "publications": sorted({on for on, _ in publications}),
+        "publications": sorted({row[0] for row in publications}),
+        "publications_later": sorted({row[0] for row in publications if row[2]}),
         "files": [p.name for p in pack.files],
     }
     path = out_dir / "00-摘要.html"
