@@ -360,7 +360,10 @@ def test_adjustments_are_rows_and_the_bill_never_changes(conn, tmp_path):
     result = adjust(conn, 1, -5000)
     assert (result.net_fen, result.outstanding_fen) == (20000, 20000)
     assert conn.execute("SELECT amount_fen FROM bill").fetchone()[0] == 25000
-    adjust(conn, 1, 1000, kind="correction")
+    adjust(conn, 1, 1000, kind="correction", basis_ref="PROP")  # issue 15: upward needs a basis
+    assert tuple(conn.execute("SELECT basis_ref FROM adjustment WHERE amount_fen > 0").fetchone()) == (
+        "PROP 物业服务费 ¥2.50元/㎡·月，2020-01-01 公示",
+    )
     (line,) = unit_bills(conn, 1)
     assert (line.amount_fen, line.adjusted_fen, line.outstanding_fen) == (25000, -4000, 21000)
 

@@ -37,6 +37,7 @@ class Price:
     price_x10000: int
     effective_from: date
     published_on: date | None
+    recorded_later: bool = False  # its publication was recorded after the fact (补录)
 
     @property
     def text(self) -> str:
@@ -113,7 +114,10 @@ def load_items(conn: sqlite3.Connection, codes: list[str] | None = None) -> list
     for row in store.price_history(conn):
         prices.setdefault(row[0], []).append(
             Price(
-                row[1], date.fromisoformat(row[2]), date.fromisoformat(row[3]) if row[3] else None
+                row[1],
+                date.fromisoformat(row[2]),
+                date.fromisoformat(row[3]) if row[3] else None,
+                bool(row[4]),
             )
         )
     items = []
@@ -186,6 +190,7 @@ def price_rows(item: FeeItem) -> list[dict]:
             "unit_label": item.unit_label,
             "from": p.effective_from.isoformat(),
             "published_on": p.published_on.isoformat() if p.published_on else None,
+            "recorded_later": p.recorded_later,
         }
         for p in item.prices
     ]

@@ -16,10 +16,13 @@ from collections.abc import Iterable, Iterator, Sequence
 
 
 def price_history(conn: sqlite3.Connection) -> Iterator[tuple]:
-    """(fee item id, price_x10000, effective_from, published_on) of every price, in order."""
+    """(fee item id, price_x10000, effective_from, published_on, recorded later) of every
+    price, in order."""
     return conn.execute(
-        "SELECT fee_item_id, price_x10000, effective_from, published_on FROM fee_price "
-        "ORDER BY fee_item_id, effective_from"
+        "SELECT p.fee_item_id, p.price_x10000, p.effective_from, p.published_on, "
+        "coalesce(pb.recorded_later, 0) FROM fee_price p "
+        "LEFT JOIN publication pb ON pb.id = p.publication_id "
+        "ORDER BY p.fee_item_id, p.effective_from"
     )
 
 
@@ -231,11 +234,12 @@ def insert_bills(conn: sqlite3.Connection, bills: list[tuple]) -> None:
 
 
 def insert_vacancy_discounts(conn: sqlite3.Connection, discounts: Iterable[tuple]) -> None:
-    """Insert (bill_id, amount_fen, reason, made_on, created_at) discount adjustments approved
-    by the settings, in one batch."""
+    """Insert (bill_id, amount_fen, reason, approval_ref, made_on, created_at) discount
+    adjustments approved by the settings, in one batch."""
     conn.executemany(
-        "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, "
-        "made_on, created_at) VALUES (?, ?, 'discount', ?, 'settings', ?, ?)",
+        "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, approval_ref, "
+        "made_on, approved_on, created_at) "
+        "VALUES (?1, ?2, 'discount', ?3, 'settings', ?4, ?5, ?5, ?6)",
         discounts,
     )
 
@@ -270,12 +274,26 @@ def insert_adjustment(
     approval_ref: str,
     made_on: str,
     stamp: str,
+    *,
+    approved_on: str = "",
+    basis_ref: str = "",
 ) -> int:
     """Insert an adjustment row; its id."""
     cursor = conn.execute(
         "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, approval_ref, "
-        "made_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (bill_id, amount_fen, kind, reason, approved_by, approval_ref, made_on, stamp),
+        "made_on, created_at, approved_on, basis_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            bill_id,
+            amount_fen,
+            kind,
+            reason,
+            approved_by,
+            approval_ref,
+            made_on,
+            stamp,
+            approved_on or made_on,
+            basis_ref,
+        ),
     )
     return cursor.lastrowid
 

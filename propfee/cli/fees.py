@@ -228,7 +228,8 @@ def fees_show(
     if item.services:
         env.out.print(f"服务内容：{item.services}", markup=False)
     for row in history:
-        row["published_on"] = row["published_on"] or "未公示"
+        later = "（补录）" if row["recorded_later"] else ""
+        row["published_on"] = (row["published_on"] or "未公示") + later
     emit(
         env,
         history,
