@@ -248,3 +248,48 @@ def test_settings_discounts_under_the_commission_model_need_the_owners_reference
     rows = conn.execute("SELECT approved_by, approval_ref, approved_on FROM adjustment").fetchall()
     assert [tuple(r) for r in rows] == [("settings", "业委会决议〔2026〕3号", "2026-11-01")]
     conn.close()
+
+
+# ---------------------------------------------------------------- rule 10: privacy by default
+
+PERSON = ["房号", "房屋类型", "建筑面积", "业主", "手机号", "身份证号", "交付日期"]
+
+
+def test_export_units_masks_by_default_and_an_export_in_full_is_on_the_trail(
+    cli, tmp_path, db_path
+):
+    from conftest import valid_id
+
+    person = valid_id()
+    roster = [PERSON, ["1-1-101", "住宅", "100", "张三", "13812341234", person, "2020-01-01"]]
+    assert cli("import-units", str(write_csv(tmp_path / "r.csv", roster))).exit_code == 0
+    masked = tmp_path / "masked.csv"
+    assert cli("export-units", str(masked)).exit_code == 0
+    text = masked.read_text(encoding="utf-8-sig")
+    assert "138****1234" in text and "13812341234" not in text and person not in text
+    assert oct(masked.stat().st_mode & 0o777) == "0o600"
+    # the masked file imported back leaves the stored phone and ID as they were
+    before = dump(db_path)
+    again = json.loads(cli("import-units", str(masked), "--format", "json").stdout)
+    assert again["unchanged"] == 1 and dump(db_path) == before
+    shown = json.loads(cli("units", "show", "1-1-101", "--no-mask", "--format", "json").stdout)
+    assert (shown["phone"], shown["id_number"]) == ("13812341234", person)
+    full = tmp_path / "full.csv"
+    done = cli("export-units", str(full), "--no-mask", "--operator", "李会计")
+    assert done.exit_code == 0 and "13812341234" in full.read_text(encoding="utf-8-sig")
+    (entry,) = json.loads(cli("audit", "--command", "export-units", "-f", "json").stdout)
+    assert (entry["operator"], entry["args"]["mask"]) == ("李会计", False)
+    assert entry["changes"]["unmasked"]["rows"] == 1
+
+
+def test_the_demo_writes_its_personal_data_files_for_the_owner_only(runner, tmp_path):
+    from propfee.cli import app
+
+    folder = tmp_path / "demo"
+    assert runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-20"]).exit_code == 0
+    files = {p.name: p.stat().st_mode & 0o777 for p in folder.rglob("*") if p.is_file()}
+    for name in ("roster.xlsx", "微信支付账单-202611.csv", "满意度调查-2026.xlsx", "propfee.db"):
+        assert files.pop(name) == 0o600, name
+    assert files.pop("满意度调查-2025.xlsx") == 0o600
+    public = {n for n in files if n.startswith("收费公示") or n == "propfee.toml"}
+    assert {n: m for n, m in files.items() if n not in public and m != 0o600} == {}

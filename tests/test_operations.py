@@ -392,10 +392,19 @@ def test_export_all_writes_every_table_readably(billed, tmp_path):
 
 
 def test_export_all_unmasked_keeps_phones(billed, tmp_path):
-    assert billed("export-all", str(tmp_path / "out")).exit_code == 0
+    # issue 15 (LEGAL rule 10): masked by default; in full only with --no-mask, on the trail
+    assert billed("export-all", str(tmp_path / "masked")).exit_code == 0
+    with (tmp_path / "masked" / "csv" / "party.csv").open(encoding="utf-8-sig") as handle:
+        phones = {row["手机号"] for row in csv.DictReader(handle)}
+    assert phones == {"138****1111", "139****2222"}
+    full = billed("export-all", str(tmp_path / "out"), "--no-mask", "--operator", "李会计")
+    assert full.exit_code == 0
     with (tmp_path / "out" / "csv" / "party.csv").open(encoding="utf-8-sig") as handle:
         phones = {row["手机号"] for row in csv.DictReader(handle)}
     assert phones == {"13800001111", "13900002222"}
+    (entry,) = json.loads(billed("audit", "--command", "export-all", "-f", "json").stdout)
+    assert (entry["operator"], entry["args"]["mask"]) == ("李会计", False)
+    assert entry["changes"]["unmasked"]["command"] == "export-all"
 
 
 def test_export_all_into_a_file_is_an_error(billed, tmp_path):

@@ -22,6 +22,7 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    record_unmasked,
     show_row_errors,
     write_json,
 )
@@ -138,8 +139,13 @@ def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, d
 def export_units(
     file: Annotated[Path, typer.Argument(help="Where to write: .xlsx or .csv.")],
     mask: Annotated[
-        bool, typer.Option("--mask", help="Mask phone and ID numbers (138****1234).")
-    ] = False,
+        bool,
+        typer.Option(
+            "--mask/--no-mask",
+            help="Phone and ID numbers masked (138****1234, the default); --no-mask writes "
+            "them in full and is recorded in the audit trail with the operator.",
+        ),
+    ] = True,
     building: Annotated[str | None, typer.Option(help="Only this building.")] = None,
     kind: Annotated[
         str | None, typer.Option(help="Only this kind (residential, 住宅, 车位 …).")
@@ -153,16 +159,19 @@ def export_units(
     The file imports back unchanged (export → import-units reports no change). Text that a
     spreadsheet could run as a formula is neutralised.
 
-    Example: propfee export-units 业主信息.xlsx --mask
+    Example: propfee export-units 业主信息.xlsx
     """
     env = open_env(db, config, quiet)
+    conn = env.connect(create=False)
     count = roster.export_units(
-        env.connect(create=False),
+        conn,
         file,
         mask=mask,
         building=building,
         kind=roster.resolve_kind(kind) if kind else None,
     )
+    if not mask:
+        record_unmasked(conn, "export-units", file, count)
     env.result(f"wrote {count} units to {file}")
 
 
