@@ -293,3 +293,82 @@ def test_the_demo_writes_its_personal_data_files_for_the_owner_only(runner, tmp_
     assert files.pop("满意度调查-2025.xlsx") == 0o600
     public = {n for n in files if n.startswith("收费公示") or n == "propfee.toml"}
     assert {n: m for n, m in files.items() if n not in public and m != 0o600} == {}
+
+
+# ---------------------------------------------------------------- rule 9: who pays
+
+
+NO_DELIVERY = [["房号", "房屋类型", "建筑面积", "业主", "手机号"], ["1-1-101", "住宅", "100", "张三", ""]]
+
+
+def parties_billed(db_path):
+    conn = db.connect(db_path)
+    rows = conn.execute(
+        "SELECT b.covers_from, b.covers_to, p.name FROM bill b JOIN party p ON p.id = b.party_id "
+        "ORDER BY b.id"
+    ).fetchall()
+    conn.close()
+    return [tuple(r) for r in rows]
+
+
+def test_a_home_without_a_delivery_date_is_the_developers_until_the_user_says_so(
+    cli, tmp_path, db_path
+):
+    # the case: an owner imported without 交付日期 was billed from the first period
+    imported = cli("import-units", str(write_csv(tmp_path / "r.csv", NO_DELIVERY)))
+    assert imported.exit_code == 0
+    assert "无交付日期、由开发建设单位缴费：1 套" in imported.stdout
+    assert "--owner-pays-from-import" in imported.stderr
+    cli(*PROP_FEE)
+    cli("fees", "publish", "--recorded-later", "--published-on", "2020-01-01", *EVIDENCE)
+    assert cli("bill", "--period", "2026-10", "--as-of", "2026-10-01").exit_code == 0
+    assert parties_billed(db_path) == [("2026-10-01", "2026-10-31", "开发建设单位")]
+    told = cli(
+        "import-units",
+        str(write_csv(tmp_path / "r.csv", NO_DELIVERY)),
+        "--owner-pays-from-import",
+        "--as-of",
+        "2026-11-10",
+        "--format",
+        "json",
+    )
+    report = json.loads(told.stdout)
+    assert (report["owner_pays_from_import"], report["billed_to_developer"]) == (1, 0)
+    assert cli("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
+    assert parties_billed(db_path)[1:] == [
+        ("2026-11-01", "2026-11-09", "开发建设单位"),
+        ("2026-11-10", "2026-11-30", "张三"),
+    ]
+
+
+def test_a_corrected_delivery_date_rebills_the_developers_days_in_the_same_command(
+    cli, tmp_path, db_path
+):
+    # the case: after the delivery date was corrected, remind kept asking the buyer
+    # for the developer's months until someone ran rebill by hand
+    first = [ROSTER[0], ["1-1-101", "住宅", "100", "张三", "13812341234", "2026-09-01"]]
+    cli("import-units", str(write_csv(tmp_path / "r.csv", first)))
+    cli(*PROP_FEE)
+    cli("fees", "publish", "--recorded-later", "--published-on", "2020-01-01", *EVIDENCE)
+    cli("bill", "--from", "2026-09", "--through", "2026-11", "--as-of", "2026-11-01")
+    assert {p for _, _, p in parties_billed(db_path)} == {"张三"}
+    corrected = [ROSTER[0], ["1-1-101", "住宅", "100", "张三", "13812341234", "2026-11-16"]]
+    result = cli(
+        "import-units", str(write_csv(tmp_path / "r2.csv", corrected)), "--as-of", "2026-11-20"
+    )
+    assert result.exit_code == 0, result.output
+    assert "改开" in result.stdout and "rebill" not in result.stderr
+    shown = json.loads(cli("units", "show", "1-1-101", "--format", "json").stdout)
+    owed_by = {}
+    for bill in shown["bills"]:
+        owed_by.setdefault(bill["party"], []).append((bill["covers_from"], bill["outstanding"]))
+    # the buyer owes only from delivery: half of November (bills are never edited: the
+    # November bill keeps its amount, less a correction of the developer's 15 days)
+    assert [(f, fen) for f, fen in owed_by["张三"] if fen != "0.00"] == [("2026-11-01", "125.00")]
+    assert {f for f, _ in owed_by["开发建设单位"]} == {"2026-09-01", "2026-10-01", "2026-11-01"}
+    reminded = cli("remind", "--as-of", "2026-12-20", "--out", str(tmp_path / "催缴"))
+    assert reminded.exit_code == 0, reminded.output
+    letters = (tmp_path / "催缴" / "催缴通知书-2026-12-20.html").read_text(encoding="utf-8")
+    developer, buyer = letters.split("张三（1-1-101")
+    assert "2026-09-01 至 2026-09-30" in developer and "2026-10-01 至 2026-10-31" in developer
+    assert "2026-09" not in buyer and "2026-10" not in buyer and "125.00" in buyer

@@ -781,6 +781,34 @@ def rebill(
     return rebilling.finish()
 
 
+def rebill_after_import(
+    conn: sqlite3.Connection, report, *, as_of: date, now, settings, operator: str = ""
+) -> None:
+    """Re-bill, in the roster import's own transaction, the days a changed delivery date or
+    owner moved to another party (LEGAL rule 9): dunning never reaches a buyer for the
+    developer's days. A unit whose bills cannot be moved (money paid on them) is left as it
+    is, and the report says what to do."""
+    for code, day in report.rebill_from:
+        try:
+            with store.savepoint(conn, "rebill_unit"):
+                report.rebilled.extend(
+                    rebill(
+                        conn,
+                        code,
+                        first_day=date.fromisoformat(day),
+                        as_of=as_of,
+                        now=now,
+                        settings=settings,
+                        operator=operator,
+                    )
+                )
+        except PropfeeError as exc:
+            report.notices.append(
+                f"{code}：自 {day} 起的账单已开给此前的缴费方，未能改开（{exc}）；处理后运行 "
+                f"propfee rebill {code} --from {day}"
+            )
+
+
 class _Rebilling:
     """One unit's re-billing: what it reads once (the unit, fee items, party names) and the
     moves made so far; the new bills wait in the bill run's queue until ``finish``."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 # ---------------------------------------------------------------- fee items and prices
 
@@ -469,3 +470,16 @@ def unallocated_credit(conn: sqlite3.Connection, party_id: int | None) -> int:
         (party_id,),
     ).fetchone()
     return row[0]
+
+
+@contextmanager
+def savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    """A part of the command's transaction that is undone alone if it raises."""
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+        raise
+    conn.execute(f"RELEASE {name}")
