@@ -258,11 +258,11 @@ def fees_publish(
     ] = False,
     published_on: Annotated[
         str | None,
-        typer.Option(metavar="YYYY-MM-DD", help="With --recorded-later: the day it was posted."),
+        typer.Option(metavar="YYYY-MM-DD", help="The day it was posted (for --recorded-later)."),
     ] = None,
     evidence: Annotated[
         str,
-        typer.Option(help="With --recorded-later: a notice number or photo file name."),
+        typer.Option(help="A notice number or photo file name (for --recorded-later)."),
     ] = "",
     as_of: AsOfOpt = None,
     db: DbOpt = None,
