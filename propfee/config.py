@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
+from propfee.core.approvals import REFERENCE_RULE, reference_ok
 from propfee.core.errors import ConfigError
 from propfee.core.money import parse_money
 from propfee.core.workdays import RULE, Calendar
@@ -42,6 +43,7 @@ class Billing:
     fee_model: str = "包干制"  # or "酬金制": a waiver then needs the owners' approval reference
     prepay_months: int = 0  # paying this many months ahead in full earns prepay_discount
     prepay_discount: str = "0"  # e.g. "0.05": 5% off the months paid ahead
+    discount_approval_ref: str = ""  # the owners' decision approving the discounts above
 
     @property
     def vacancy_discount_share(self):
@@ -72,6 +74,30 @@ class Billing:
         self.prepay_discount_share  # noqa: B018 - validates
         if not 0 <= self.prepay_months <= 12:
             raise ConfigError(f"{file}: billing.prepay_months must be 0 (off) to 12")
+        self._check_discount_approval(file)
+
+    @property
+    def has_discounts(self) -> bool:
+        """Whether the settings give discounts: vacancy, or prepayment."""
+        return self.vacancy_discount_share > 0 or (
+            self.prepay_months > 0 and self.prepay_discount_share > 0
+        )
+
+    def _check_discount_approval(self, file: str) -> None:
+        """Under 酬金制 the fees are the owners' money: discounts set here need the owners'
+        approval reference, of the shape every approval has (LEGAL rule 11)."""
+        ref = self.discount_approval_ref
+        if self.fee_model == "酬金制" and self.has_discounts and not ref.strip():
+            raise ConfigError(
+                f"{file}: billing.discount_approval_ref 必填：酬金制下物业费属于全体业主，"
+                "vacancy_discount / prepay_discount 的优惠要写明业主大会或业委会的批准文号"
+                f"（LEGAL 第11条）；{REFERENCE_RULE}"
+            )
+        if ref.strip() and not reference_ok(ref):
+            raise ConfigError(
+                f"{file}: billing.discount_approval_ref {ref!r} 不像批准文号（LEGAL 第11条）："
+                f"{REFERENCE_RULE}"
+            )
 
 
 def _share(text: str, key: str):

@@ -154,7 +154,10 @@ def test_a_price_changing_inside_a_cycle_is_split_by_days(conn, tmp_path):
     )
 
 
-def test_a_change_published_late_is_billed_with_a_warning(conn, tmp_path):
+def test_a_change_posted_less_than_a_month_ahead_is_refused_until_a_month_has_passed(
+    conn, tmp_path, db_path
+):
+    # LEGAL rule 8 (issue 15): this was billed with only a warning; now it is refused
     estate(conn, tmp_path, [home("1-1-101", area="100")])
     add_fee(conn)
     with transaction(conn):
@@ -162,9 +165,25 @@ def test_a_change_published_late_is_billed_with_a_warning(conn, tmp_path):
         publication = fees.publish(
             conn, as_of=date(2026, 12, 20), now=NOW, settings=DEFAULTS, out_dir=None
         )
-    assert "less than a month" in publication.warnings[0]
-    report = run(conn, "2027-01", as_of=date(2027, 1, 2))
-    assert report.created == 1 and "less than a month" in report.warnings[0]
+    assert "不足一个月" in publication.warnings[0] and "2027-01-20" in publication.warnings[0]
+    before = dump(db_path)
+    with pytest.raises(PropfeeError, match=r"最早 2027-01-20 起才能按新价收费.*--instead-of"):
+        run(conn, "2027-01", as_of=date(2027, 1, 2))
+    assert dump(db_path) == before
+    run(conn, "2026-12", as_of=date(2026, 12, 2))  # the month before, at the old price
+    assert [b[6] for b in bills(conn)] == [25000]
+    with transaction(conn):
+        fees.set_price(
+            conn,
+            "PROP",
+            price="2.80",
+            effective_from=date(2027, 1, 20),
+            instead_of=date(2027, 1, 1),
+            now=NOW,
+        )
+    run(conn, "2027-01", as_of=date(2027, 1, 2))
+    # 250.00 × 19/31 + 280.00 × 12/31, the publication kept for the later start
+    assert bills(conn)[-1][6] == 26161
 
 
 def test_a_published_price_cannot_be_rewritten(conn, tmp_path):
@@ -282,7 +301,7 @@ def test_a_vacancy_discount_is_for_homes_only(conn, tmp_path):
     assert conn.execute("SELECT count(*) FROM adjustment").fetchone()[0] == 0
 
 
-def test_a_price_change_published_late_applies_from_its_publication(conn, tmp_path):
+def test_a_price_change_published_after_its_date_is_refused_for_that_month(conn, tmp_path):
     estate(conn, tmp_path, [home("1-1-101", area="100")])
     add_fee(conn, price="2.00")
     with transaction(conn):
@@ -290,10 +309,12 @@ def test_a_price_change_published_late_applies_from_its_publication(conn, tmp_pa
         publication = fees.publish(
             conn, as_of=date(2026, 6, 16), now=NOW, settings=DEFAULTS, out_dir=None
         )
-    assert "published only on 2026-06-16" in publication.warnings[0]
-    run(conn, "2026-06", as_of=date(2026, 7, 1))
-    # 200.00 × 15/30 (the old price until publication) + 300.00 × 15/30
-    assert bills(conn)[0][6] == 25000
+    assert "2026-06-16 才公示" in publication.warnings[0]
+    # issue 15: a change takes effect no earlier than a month after it is posted; billing
+    # June (once split at the publication day) is refused
+    with pytest.raises(PropfeeError, match="最早 2026-07-16 起"):
+        run(conn, "2026-06", as_of=date(2026, 7, 1))
+    assert bills(conn) == []
 
 
 def test_a_superseded_price_never_published_names_the_fix(conn, tmp_path):
@@ -302,7 +323,7 @@ def test_a_superseded_price_never_published_names_the_fix(conn, tmp_path):
     with transaction(conn):
         fees.set_price(conn, "PROP", price="3.00", effective_from=date(2026, 6, 1), now=NOW)
         fees.publish(conn, as_of=date(2026, 7, 1), now=NOW, settings=DEFAULTS, out_dir=None)
-    with pytest.raises(PropfeeError, match="publish --as-of 2026-01-01"):
+    with pytest.raises(PropfeeError, match="publish --recorded-later --published-on"):
         run(conn, "2026-03", as_of=date(2026, 11, 1))
 
 
@@ -339,7 +360,10 @@ def test_adjustments_are_rows_and_the_bill_never_changes(conn, tmp_path):
     result = adjust(conn, 1, -5000)
     assert (result.net_fen, result.outstanding_fen) == (20000, 20000)
     assert conn.execute("SELECT amount_fen FROM bill").fetchone()[0] == 25000
-    adjust(conn, 1, 1000, kind="correction")
+    adjust(conn, 1, 1000, kind="correction", basis_ref="PROP")  # issue 15: upward needs a basis
+    assert tuple(conn.execute("SELECT basis_ref FROM adjustment WHERE amount_fen > 0").fetchone()) == (
+        "PROP 物业服务费 ¥2.50元/㎡·月，2020-01-01 公示",
+    )
     (line,) = unit_bills(conn, 1)
     assert (line.amount_fen, line.adjusted_fen, line.outstanding_fen) == (25000, -4000, 21000)
 

@@ -43,7 +43,7 @@ def template(tmp_path_factory):
     for args in (
         ["import-units", str(write_csv(folder / "roster.csv", rows)), "--as-of", "2026-10-01"],
         PROP_FEE,
-        ["fees", "publish", "--out", str(folder), "--as-of", "2020-01-01"],
+        ["fees", "publish", "--out", str(folder), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg"],
         ["bill", "--period", "2026-11", "--as-of", "2026-11-01"],
     ):
         result = propfee(*args, db_path=path, cwd=folder)

@@ -37,7 +37,7 @@ def estate(tmp_path):
     for args in (
         ["import-units", str(write_csv(tmp_path / "roster.csv", rows)), "--as-of", "2026-10-01"],
         PROP_FEE,
-        ["fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01"],
+        ["fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg"],
         ["bill", "--period", "2026-11", "--as-of", "2026-11-01"],
         ["pay", "2-1-0001", "225.00", "--channel", "cash", "--as-of", "2026-11-10"],
     ):

@@ -164,6 +164,7 @@ class Ledger(RuleBasedStateMachine):
                 kind=kind,
                 reason="测试",
                 approved_by="测试",
+                basis_ref="PROP" if amount > 0 else "",
                 on=self.today,
                 now=NOW,
                 settings=DEFAULTS,

@@ -16,9 +16,9 @@ from propfee.store import audit, backup, db, migrations
 from conftest import CLI_NOW, PROP_FEE, dump, estate, home, write_csv
 
 ROSTER = [
-    ["房号", "建筑面积", "业主", "手机号", "身份证号", "备注"],
-    ["1-1-101", "100.00", "张三", "13800001111", "", '=HYPERLINK("x")'],
-    ["1-1-102", "88.50", "李四", "13900002222", "", ""],
+    ["房号", "建筑面积", "业主", "手机号", "身份证号", "备注", "交付日期"],
+    ["1-1-101", "100.00", "张三", "13800001111", "", '=HYPERLINK("x")', "2020-01-01"],
+    ["1-1-102", "88.50", "李四", "13900002222", "", "", "2020-01-01"],
 ]
 
 
@@ -28,7 +28,7 @@ def billed(cli, tmp_path):
     steps = [
         ("import-units", str(write_csv(tmp_path / "roster.csv", ROSTER)), "--operator", "小王"),
         (*PROP_FEE, "--operator", "小王"),
-        ("fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01"),
+        ("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg"),
         ("bill", "--period", "2026-11", "--as-of", "2026-11-01", "--operator", "会计老李"),
         (
             "pay",
@@ -392,10 +392,19 @@ def test_export_all_writes_every_table_readably(billed, tmp_path):
 
 
 def test_export_all_unmasked_keeps_phones(billed, tmp_path):
-    assert billed("export-all", str(tmp_path / "out")).exit_code == 0
+    # issue 15 (LEGAL rule 10): masked by default; in full only with --no-mask, on the trail
+    assert billed("export-all", str(tmp_path / "masked")).exit_code == 0
+    with (tmp_path / "masked" / "csv" / "party.csv").open(encoding="utf-8-sig") as handle:
+        phones = {row["手机号"] for row in csv.DictReader(handle)}
+    assert phones == {"138****1111", "139****2222"}
+    full = billed("export-all", str(tmp_path / "out"), "--no-mask", "--operator", "李会计")
+    assert full.exit_code == 0
     with (tmp_path / "out" / "csv" / "party.csv").open(encoding="utf-8-sig") as handle:
         phones = {row["手机号"] for row in csv.DictReader(handle)}
     assert phones == {"13800001111", "13900002222"}
+    (entry,) = json.loads(billed("audit", "--command", "export-all", "-f", "json").stdout)
+    assert (entry["operator"], entry["args"]["mask"]) == ("李会计", False)
+    assert entry["changes"]["unmasked"]["command"] == "export-all"
 
 
 def test_export_all_into_a_file_is_an_error(billed, tmp_path):

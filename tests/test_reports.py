@@ -718,6 +718,7 @@ def stir(conn) -> None:
                 kind="waiver" if number % 2 else "correction",
                 reason="测试",
                 approved_by="王经理",
+                basis_ref="" if number % 2 else "PROP",
                 on=date(2026, 10, 25) + timedelta(days=number % 20),
                 now=NOW,
                 settings=DEFAULTS,

@@ -22,9 +22,16 @@ from datetime import date, datetime, timedelta
 
 import propfee.billing.store as store
 from propfee.billing.balances import bill_balance, refresh_settled
-from propfee.billing.fees import FeeItem, Price, load_items, short_notice_warning
+from propfee.billing.fees import (
+    RECORD_LATER_HINT,
+    FeeItem,
+    Price,
+    load_items,
+    too_early_message,
+)
 from propfee.billing.store import bills_between
 from propfee.core import periods
+from propfee.core.approvals import APPROVER_RULE, REFERENCE_RULE, approver_ok, reference_ok
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import format_money, hundredths_str, price_str, round_div
 from propfee.files import cells
@@ -170,8 +177,8 @@ def _pending(
 def _check_prices(
     work: list[tuple[FeeItem, tuple[date, date]]], report: BillRunReport, as_of: date
 ) -> None:
-    """Refuse a price that was never published; warn of a change posted late or less than a
-    month before it applies (LEGAL rule 8)."""
+    """Refuse a price that was never published, and a period billed at a price change before
+    one month after its publication (LEGAL rule 8)."""
     for item, (start, end) in work:
         for price in _prices_in(item, start, end):
             if price.published_on is None:
@@ -180,20 +187,22 @@ def _check_prices(
                     for p in item.prices
                     if p.effective_from > price.effective_from
                 )
-                how = (
-                    f"propfee fees publish --as-of {price.effective_from} (the date it was "
-                    "really published, if it was)"
-                    if superseded
-                    else "propfee fees publish"
-                )
+                how = RECORD_LATER_HINT if superseded else "propfee fees publish"
                 raise PropfeeError(
                     f"{item.code} {item.name}: the price ¥{price.text} from "
                     f"{price.effective_from} was never published; publish the fee standard "
                     f"first with: {how}"
                 )
-            warning = short_notice_warning(item, price, price.published_on)
-            if warning and warning not in report.warnings:
-                report.warnings.append(warning)
+            lawful = item.lawful_from(price)
+            first = max(price.effective_from, start)
+            if lawful > first and lawful > price.published_on:
+                raise PropfeeError(too_early_message(item, price, periods.period_label(start)))
+            if first < lawful <= end:
+                report.warnings.append(
+                    f"{item.code} {item.name} {periods.period_label(start)}：价格 "
+                    f"{price.published_on} 才公示，此前的 {(lawful - first).days} 天不计费"
+                    f"（{RECORD_LATER_HINT}）"
+                )
 
 
 def _prices_in(item: FeeItem, start: date, end: date) -> list[Price]:
@@ -505,10 +514,11 @@ class BillRun(Payers):
             report.bill_ids.extend(bill[0] for bill in self.new_bills)
         if self.discounts:
             percent = self.settings.billing.vacancy_discount_percent
+            approval = self.settings.billing.discount_approval_ref.strip()
             store.insert_vacancy_discounts(
                 self.conn,
                 [
-                    (bill_id, -fen, f"空置房优惠 {percent}%", self.as_of, self.stamp)
+                    (bill_id, -fen, f"空置房优惠 {percent}%", approval, self.as_of, self.stamp)
                     for bill_id, fen in self.discounts
                 ],
             )
@@ -572,7 +582,7 @@ def _not_billable(item: FeeItem, end: date) -> str:
     in_effect = item.price_on(end)
     if in_effect is None:
         return "fee not in effect yet"
-    return f"price published only on {in_effect.published_on}"
+    return f"price published only on {in_effect.published_on}（{RECORD_LATER_HINT}）"
 
 
 def _whole_cycle(item: FeeItem, base: int, price: Price) -> tuple[int, str, str]:
@@ -626,6 +636,8 @@ def adjust(
     reason: str,
     approved_by: str,
     approval_ref: str = "",
+    approved_on: date | None = None,
+    basis_ref: str = "",
     on: date,
     now: datetime,
     settings,
@@ -634,8 +646,9 @@ def adjust(
 
     A waiver or discount lowers the bill and never takes it below zero, nor below what has
     been paid on it; a correction may go either way. Every adjustment records its reason and
-    who approved it; under 酬金制 a waiver also needs the owners' approval reference (业委会
-    决议), because the money belongs to the owners (LEGAL rule 11)."""
+    who approved it. A correction upward rests on a published fee (``basis_ref``, LEGAL rule
+    8); under 酬金制 every reduction — waiver, discount, correction down — carries the owners'
+    approval: who, the decision's reference and its date (LEGAL rule 11)."""
     if kind not in ADJUSTMENT_KINDS:
         raise InvalidValue(f"--kind must be one of {', '.join(ADJUSTMENT_KINDS)}")
     if amount_fen == 0:
@@ -646,15 +659,12 @@ def adjust(
         raise InvalidValue("--reason is required: say why")
     if not approved_by.strip():
         raise InvalidValue("--approved-by is required: who approved it")
-    if (
-        kind in ("waiver", "discount")
-        and settings.billing.fee_model == "酬金制"
-        and not approval_ref.strip()
-    ):
-        raise InvalidValue(
-            f"under 酬金制 the fees belong to the owners: a {kind} needs --approval-ref naming "
-            "the owners' committee (业委会) decision"
-        )
+    approved_on = approved_on or on
+    if approved_on > on:
+        raise InvalidValue(f"--approved-on {approved_on} 晚于调整日期 {on}：先批准，后调整")
+    basis = _upward_basis(conn, basis_ref, on) if amount_fen > 0 else ""
+    if amount_fen > 0 or settings.billing.fee_model == "酬金制":
+        _check_approval(kind, amount_fen, approved_by, approval_ref, settings)
     balance = bill_balance(conn, bill_id)
     if balance is None:
         raise NotFound(f"no bill {bill_id}")
@@ -670,7 +680,6 @@ def adjust(
             f"lowered to {format_money(new_net)} (the most it can be lowered by now is "
             f"{format_money(balance.net_fen - balance.paid_fen)}); reverse the payment first"
         )
-    stamp = now.isoformat(sep=" ", timespec="seconds")
     adjustment_id = store.insert_adjustment(
         conn,
         bill_id,
@@ -680,10 +689,57 @@ def adjust(
         approved_by.strip(),
         approval_ref.strip(),
         on.isoformat(),
-        stamp,
+        now.isoformat(sep=" ", timespec="seconds"),
+        approved_on=approved_on.isoformat(),
+        basis_ref=basis,
     )
     refresh_settled(conn, [bill_id], on)
     return Adjustment(adjustment_id, bill_id, amount_fen, kind, new_net, new_net - balance.paid_fen)
+
+
+def _upward_basis(conn: sqlite3.Connection, basis_ref: str, on: date) -> str:
+    """What an upward correction rests on: a fee item with a price published by ``on``, as
+    the record shows it (``PROP 物业服务费 ¥2.50元/㎡·月，2026-10-01 公示``). Refused without one:
+    nothing beyond the posted fees is charged (LEGAL rule 8)."""
+    code = basis_ref.strip()
+    if not code:
+        raise InvalidValue(
+            "向上更正（--kind correction 且金额为正）要写明依据的已公示收费项目：--basis-ref "
+            "收费项目代码（如 PROP），以及批准人 --approved-by（LEGAL 第8条：不得收取未公示的费用）"
+        )
+    known = {item.code: item for item in load_items(conn)}
+    item = known.get(code) or known.get(code.upper())
+    published = [
+        p for p in (item.prices if item else ()) if p.published_on and p.published_on <= on
+    ]
+    if not published:
+        raise InvalidValue(
+            f"--basis-ref {code}：{'没有这个收费项目' if item is None else '该项目尚无已公示的价格'}"
+            "；向上更正只能依据已公示的收费项目和标准（见 propfee fees list）"
+        )
+    price = item.price_on(on) if item.price_on(on) in published else published[-1]
+    return (
+        f"{item.code} {item.name} ¥{price.text}{item.unit_label}，{price.published_on} 公示"
+    )
+
+
+def _check_approval(kind: str, amount_fen: int, approved_by: str, ref: str, settings) -> None:
+    """An approval record has a shape: someone named, and a reference to find again. Under
+    酬金制 every reduction needs the owners' decision; an upward correction needs an
+    approver everywhere."""
+    label = "向上更正" if amount_fen > 0 else f"{ADJUSTMENT_KINDS[kind]}（减少应收）"
+    if not approver_ok(approved_by):
+        raise InvalidValue(f"--approved-by {approved_by.strip()!r}：{APPROVER_RULE}")
+    if amount_fen > 0:
+        return
+    if not ref.strip():
+        raise InvalidValue(
+            f"under 酬金制 the fees belong to the owners: 酬金制下物业费属于全体业主，{label}"
+            "要写明业主大会或业委会（业委会）的批准文号 --approval-ref 和批准日期 --approved-on"
+            "（LEGAL 第11条）"
+        )
+    if not reference_ok(ref):
+        raise InvalidValue(f"--approval-ref {ref.strip()!r} 不像批准文号：{REFERENCE_RULE}")
 
 
 __all__ = ["adjust", "bills_between", "created_bills", "months_to_bill", "price_str", "run_bills"]
@@ -723,6 +779,34 @@ def rebill(
     for bill in store.unit_bills_from(conn, rebilling.unit.id, first_day.isoformat()):
         rebilling.correct(*bill)
     return rebilling.finish()
+
+
+def rebill_after_import(
+    conn: sqlite3.Connection, report, *, as_of: date, now, settings, operator: str = ""
+) -> None:
+    """Re-bill, in the roster import's own transaction, the days a changed delivery date or
+    owner moved to another party (LEGAL rule 9): dunning never reaches a buyer for the
+    developer's days. A unit whose bills cannot be moved (money paid on them) is left as it
+    is, and the report says what to do."""
+    for code, day in report.rebill_from:
+        try:
+            with store.savepoint(conn, "rebill_unit"):
+                report.rebilled.extend(
+                    rebill(
+                        conn,
+                        code,
+                        first_day=date.fromisoformat(day),
+                        as_of=as_of,
+                        now=now,
+                        settings=settings,
+                        operator=operator,
+                    )
+                )
+        except PropfeeError as exc:
+            report.notices.append(
+                f"{code}：自 {day} 起的账单已开给此前的缴费方，未能改开（{exc}）；处理后运行 "
+                f"propfee rebill {code} --from {day}"
+            )
 
 
 class _Rebilling:

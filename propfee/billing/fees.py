@@ -37,6 +37,7 @@ class Price:
     price_x10000: int
     effective_from: date
     published_on: date | None
+    recorded_later: bool = False  # its publication was recorded after the fact (补录)
 
     @property
     def text(self) -> str:
@@ -86,6 +87,15 @@ class FeeItem:
                 found = price
         return found
 
+    def lawful_from(self, price: Price) -> date | None:
+        """The first day ``price`` may be charged: a first price from its publication, a change
+        of price no earlier than one month after its publication (LEGAL rule 8)."""
+        if price.published_on is None:
+            return None
+        if not any(p.effective_from < price.effective_from for p in self.prices):
+            return max(price.effective_from, price.published_on)
+        return max(price.effective_from, add_months(price.published_on, 1))
+
     def applies_to(self, kind: str, building: str, code: str) -> bool:
         return (
             kind in self.kinds
@@ -104,7 +114,10 @@ def load_items(conn: sqlite3.Connection, codes: list[str] | None = None) -> list
     for row in store.price_history(conn):
         prices.setdefault(row[0], []).append(
             Price(
-                row[1], date.fromisoformat(row[2]), date.fromisoformat(row[3]) if row[3] else None
+                row[1],
+                date.fromisoformat(row[2]),
+                date.fromisoformat(row[3]) if row[3] else None,
+                bool(row[4]),
             )
         )
     items = []
@@ -177,6 +190,7 @@ def price_rows(item: FeeItem) -> list[dict]:
             "unit_label": item.unit_label,
             "from": p.effective_from.isoformat(),
             "published_on": p.published_on.isoformat() if p.published_on else None,
+            "recorded_later": p.recorded_later,
         }
         for p in item.prices
     ]
@@ -263,12 +277,21 @@ def add_item(
 
 
 def set_price(
-    conn: sqlite3.Connection, code: str, *, price: str, effective_from: date, now: datetime
+    conn: sqlite3.Connection,
+    code: str,
+    *,
+    price: str,
+    effective_from: date,
+    now: datetime,
+    instead_of: date | None = None,
 ) -> tuple[FeeItem, Price]:
     """A new price from a date. Bills already made keep their price; an unpublished price for
-    the same date may be corrected, a published one may not."""
+    the same date may be corrected, a published one may not — only put off to a later date
+    (``instead_of``) while nothing is billed at it."""
     item = get_item(conn, code)
     value = parse_price(price)
+    if instead_of is not None:
+        return _postpone(conn, item, value, instead_of, effective_from)
     existing = next((p for p in item.prices if p.effective_from == effective_from), None)
     stamp = now.isoformat(sep=" ", timespec="seconds")
     if existing is not None:
@@ -288,6 +311,31 @@ def set_price(
         store.insert_price(conn, item.id, value, effective_from.isoformat(), stamp)
     item = get_item(conn, code)
     return item, next(p for p in item.prices if p.effective_from == effective_from)
+
+
+def _postpone(
+    conn: sqlite3.Connection, item: FeeItem, value: int, old: date, new: date
+) -> tuple[FeeItem, Price]:
+    """Move a price not yet billed to a later first day. The same price keeps its publication
+    (starting later than posted is in the owners' favour); another price must be published."""
+    moved = next((p for p in item.prices if p.effective_from == old), None)
+    if moved is None:
+        raise NotFound(f"{item.code} 没有自 {old} 执行的价格（见 propfee fees show {item.code}）")
+    later = [p.effective_from for p in item.prices if p.effective_from > old]
+    if new <= old or (later and new >= later[0]):
+        raise InvalidValue(
+            f"--from {new}：只能推后到 {old} 之后"
+            + (f"、{later[0]} 之前（那天起是下一个价格）" if later else "")
+        )
+    billed = store.billed_through(conn, item.id)
+    if billed and old.isoformat() <= billed:
+        raise PropfeeError(
+            f"{item.code} 已开票到 {billed}，自 {old} 的价格已经用过，不能再改执行日期"
+        )
+    keep = value == moved.price_x10000
+    store.move_price(conn, item.id, old.isoformat(), new.isoformat(), value, keep)
+    item = get_item(conn, item.code)
+    return item, next(p for p in item.prices if p.effective_from == new)
 
 
 # ---------------------------------------------------------------- publication (明码标价)
@@ -334,11 +382,61 @@ def notice_context(items: list[FeeItem], settings, as_of: date) -> dict:
     return {
         "estate": settings.estate,
         "published_on": as_of.isoformat(),
+        "recorded_later": False,
+        "recorded_on": "",
+        "evidence": "",
         "rows": rows,
         "owner_pays_from": billing.owner_pays_from,
         "vacancy_percent": billing.vacancy_discount_percent,
         "complaint_line": "12358",
     }
+
+
+RECORD_LATER_HINT = (
+    "已在小区张贴过的公示（启用 propfee 之前），用 propfee fees publish --recorded-later "
+    "--published-on YYYY-MM-DD --evidence \"公示照片 IMG_0231.jpg\" 补录"
+)
+
+
+def publication_day(
+    *, today: date, as_of: date | None, recorded_later: bool, published_on: date | None
+) -> date:
+    """The day a publication is recorded on: the day the command runs; only a publication
+    recorded later (补录) names another day, with --published-on."""
+    if as_of is not None and as_of != today:
+        raise InvalidValue(
+            f"fees publish 记录的是运行当天（{today}），不能用 --as-of {as_of} 改日期；"
+            + RECORD_LATER_HINT
+        )
+    if recorded_later != (published_on is not None):
+        raise InvalidValue(
+            "--recorded-later 与 --published-on 要一起用：补录启用 propfee 之前张贴的公示"
+        )
+    return published_on or today
+
+
+def check_recorded_later(
+    conn: sqlite3.Connection, published_on: date, evidence: str, today: date
+) -> None:
+    """A publication recorded after the fact (补录) is one that happened before propfee was
+    used to publish: dated before today and before the first publication propfee made, and
+    backed by evidence (a notice number, a photo file name)."""
+    if published_on >= today:
+        raise InvalidValue(
+            f"--published-on {published_on}：补录的公示必须早于今天（{today}）；"
+            "今天的公示直接运行 propfee fees publish"
+        )
+    if len(evidence.strip()) < 4:
+        raise InvalidValue(
+            "--evidence 必填（至少 4 个字）：写明公示凭证，例如公示编号或照片文件名"
+            "（\"公示照片 IMG_0231.jpg\"）"
+        )
+    first_live = store.first_live_publication(conn)
+    if first_live and published_on.isoformat() >= first_live:
+        raise PropfeeError(
+            f"propfee 自 {first_live} 起已用于公示收费标准；之后的公示不能补录，"
+            "只能在公示当天运行 propfee fees publish"
+        )
 
 
 def publish(
@@ -349,28 +447,53 @@ def publish(
     settings,
     out_dir: Path | None,
     language: str = "zh",
+    recorded_later: bool = False,
+    evidence: str = "",
 ) -> Publication:
     """Render the fee-publication notice (HTML and text) and record every price it shows as
-    published on ``as_of``."""
+    published on ``as_of`` — the day the command runs, or, for a publication recorded later
+    (补录), the day it was really posted, with its evidence."""
+    if recorded_later:
+        check_recorded_later(conn, as_of, evidence, now.date())
     items = load_items(conn)
     if not items:
         raise PropfeeError("no fee items yet; add one with: propfee fees add CODE …")
     context = notice_context(items, settings, as_of)
     if not context["rows"]:
         raise PropfeeError(f"no price is in effect on or after {as_of}")
+    if recorded_later:
+        context.update(
+            recorded_later=True, recorded_on=now.date().isoformat(), evidence=evidence.strip()
+        )
     text = render(settings, f"{language}/fee_notice.txt", context)
     html = render(settings, f"{language}/fee_notice.html", context)
     html_path = text_path = None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        html_path = out_dir / f"收费公示-{as_of.isoformat()}.html"
-        text_path = out_dir / f"收费公示-{as_of.isoformat()}.txt"
+        suffix = "-补录" if recorded_later else ""
+        html_path = out_dir / f"收费公示-{as_of.isoformat()}{suffix}.html"
+        text_path = out_dir / f"收费公示-{as_of.isoformat()}{suffix}.txt"
         html_path.write_text(html, encoding="utf-8")
         text_path.write_text(text, encoding="utf-8")
     stamp = now.isoformat(sep=" ", timespec="seconds")
     publication_id = store.insert_publication(
-        conn, as_of.isoformat(), str(html_path or ""), str(text_path or ""), text, stamp
+        conn,
+        as_of.isoformat(),
+        str(html_path or ""),
+        str(text_path or ""),
+        text,
+        stamp,
+        recorded_later=recorded_later,
+        evidence=evidence.strip(),
     )
+    marked, warnings = _mark_shown(conn, items, context, as_of, publication_id)
+    return Publication(publication_id, as_of, marked, html_path, text_path, warnings)
+
+
+def _mark_shown(
+    conn: sqlite3.Connection, items: list[FeeItem], context: dict, as_of: date, publication_id: int
+) -> tuple[int, list[str]]:
+    """Mark each unpublished price the notice shows as published; (how many, warnings)."""
     shown = {(r["code"], r["effective_from"]) for r in context["rows"]}
     marked = 0
     warnings = []
@@ -390,24 +513,30 @@ def publish(
                 warning = short_notice_warning(item, price, as_of)
                 if warning:
                     warnings.append(warning)
-    return Publication(publication_id, as_of, marked, html_path, text_path, warnings)
+    return marked, warnings
 
 
 def short_notice_warning(item: FeeItem, price: Price, published_on: date) -> str:
-    """A change of price should be posted at least a month before it applies (LEGAL 8)."""
+    """A change of price takes effect no earlier than one month after it is posted (LEGAL 8):
+    said when it is published, refused when a period before then is billed."""
     earlier = [p for p in item.prices if p.effective_from < price.effective_from]
-    if not earlier:
-        return ""  # the item's first price
-    if published_on > price.effective_from:
-        return (
-            f"{item.code} {item.name}: the new price ¥{price.text} from {price.effective_from} "
-            f"was published only on {published_on}; until then the previous price is billed "
-            "(a price change must be posted one month ahead)"
-        )
-    if price.effective_from < add_months(published_on, 1):
-        return (
-            f"{item.code} {item.name}: the new price ¥{price.text} from "
-            f"{price.effective_from} was published on {published_on}, less than a month "
-            "before it applies (a price change must be posted one month ahead)"
-        )
-    return ""
+    lawful = add_months(published_on, 1)
+    if not earlier or price.effective_from >= lawful:
+        return ""
+    return (
+        f"{item.code} {item.name}：新价格 ¥{price.text} 定于 {price.effective_from} 执行，"
+        f"{published_on} 才公示，不足一个月；最早 {lawful} 起才能按新价收费，"
+        f"此前的账期按新价开票会被拒绝（可用 propfee fees set-price {item.code} --price "
+        f"{price.text} --from {lawful} --instead-of {price.effective_from} 改定执行日期）"
+    )
+
+
+def too_early_message(item: FeeItem, price: Price, period: str) -> str:
+    """Why ``period`` cannot be billed at a price change posted less than a month ahead."""
+    lawful = item.lawful_from(price)
+    return (
+        f"{item.code} {item.name}：新价格 ¥{price.text} 定于 {price.effective_from} 执行，但 "
+        f"{price.published_on} 才公示，不足一个月，最早 {lawful} 起才能按新价收费；"
+        f"{period} 不能按新价开票。把执行日期改到 {lawful} 或之后：propfee fees set-price "
+        f"{item.code} --price {price.text} --from {lawful} --instead-of {price.effective_from}"
+    )

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 # ---------------------------------------------------------------- fee items and prices
 
 
 def price_history(conn: sqlite3.Connection) -> Iterator[tuple]:
-    """(fee item id, price_x10000, effective_from, published_on) of every price, in order."""
+    """(fee item id, price_x10000, effective_from, published_on, recorded later) of every
+    price, in order."""
     return conn.execute(
-        "SELECT fee_item_id, price_x10000, effective_from, published_on FROM fee_price "
-        "ORDER BY fee_item_id, effective_from"
+        "SELECT p.fee_item_id, p.price_x10000, p.effective_from, p.published_on, "
+        "coalesce(pb.recorded_later, 0) FROM fee_price p "
+        "LEFT JOIN publication pb ON pb.id = p.publication_id "
+        "ORDER BY p.fee_item_id, p.effective_from"
     )
 
 
@@ -87,13 +91,37 @@ def insert_publication(
     text_path: str,
     content: str,
     stamp: str,
+    *,
+    recorded_later: bool = False,
+    evidence: str = "",
 ) -> int:
     cursor = conn.execute(
-        "INSERT INTO publication (published_on, html_path, text_path, content, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (published_on, html_path, text_path, content, stamp),
+        "INSERT INTO publication (published_on, html_path, text_path, content, created_at, "
+        "recorded_later, evidence) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (published_on, html_path, text_path, content, stamp, int(recorded_later), evidence),
     )
     return cursor.lastrowid
+
+
+def move_price(
+    conn: sqlite3.Connection, item_id: int, old: str, new: str, value: int, keep_published: bool
+) -> None:
+    """Give the item's price from ``old`` a later first day (and maybe another value); unless
+    kept, its publication is cleared."""
+    conn.execute(
+        "UPDATE fee_price SET effective_from = ?, price_x10000 = ?, "
+        "published_on = CASE WHEN ? THEN published_on END, "
+        "publication_id = CASE WHEN ? THEN publication_id END "
+        "WHERE fee_item_id = ? AND effective_from = ?",
+        (new, value, keep_published, keep_published, item_id, old),
+    )
+
+
+def first_live_publication(conn: sqlite3.Connection) -> str | None:
+    """The day of the first publication propfee made on the day it ran (not recorded later)."""
+    return conn.execute(
+        "SELECT min(published_on) FROM publication WHERE recorded_later = 0"
+    ).fetchone()[0]
 
 
 def mark_published(
@@ -207,11 +235,12 @@ def insert_bills(conn: sqlite3.Connection, bills: list[tuple]) -> None:
 
 
 def insert_vacancy_discounts(conn: sqlite3.Connection, discounts: Iterable[tuple]) -> None:
-    """Insert (bill_id, amount_fen, reason, made_on, created_at) discount adjustments approved
-    by the settings, in one batch."""
+    """Insert (bill_id, amount_fen, reason, approval_ref, made_on, created_at) discount
+    adjustments approved by the settings, in one batch."""
     conn.executemany(
-        "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, "
-        "made_on, created_at) VALUES (?, ?, 'discount', ?, 'settings', ?, ?)",
+        "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, approval_ref, "
+        "made_on, approved_on, created_at) "
+        "VALUES (?1, ?2, 'discount', ?3, 'settings', ?4, ?5, ?5, ?6)",
         discounts,
     )
 
@@ -246,12 +275,26 @@ def insert_adjustment(
     approval_ref: str,
     made_on: str,
     stamp: str,
+    *,
+    approved_on: str = "",
+    basis_ref: str = "",
 ) -> int:
     """Insert an adjustment row; its id."""
     cursor = conn.execute(
         "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, approval_ref, "
-        "made_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (bill_id, amount_fen, kind, reason, approved_by, approval_ref, made_on, stamp),
+        "made_on, created_at, approved_on, basis_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            bill_id,
+            amount_fen,
+            kind,
+            reason,
+            approved_by,
+            approval_ref,
+            made_on,
+            stamp,
+            approved_on or made_on,
+            basis_ref,
+        ),
     )
     return cursor.lastrowid
 
@@ -427,3 +470,16 @@ def unallocated_credit(conn: sqlite3.Connection, party_id: int | None) -> int:
         (party_id,),
     ).fetchone()
     return row[0]
+
+
+@contextmanager
+def savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    """A part of the command's transaction that is undone alone if it raises."""
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+        raise
+    conn.execute(f"RELEASE {name}")

@@ -105,12 +105,11 @@ def _root(
 
 
 # commands with --quiet that write files but never the database: no --operator for them
+# (export-units and export-all have one: an export in full is on the trail with its operator)
 READS_ONLY = {
     "calendar",
     "check",
     "backup",
-    "export-all",
-    "export-units",
     "notices",
     "legal-pack",
     "report collection",

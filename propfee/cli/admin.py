@@ -21,6 +21,7 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    record_unmasked,
 )
 from propfee.core.errors import PropfeeError
 from propfee.insight import fullexport
@@ -183,8 +184,13 @@ def audit_log(
 def export_all(
     folder: Annotated[Path, typer.Argument(help="Folder for the workbook and the CSV files.")],
     mask: Annotated[
-        bool, typer.Option("--mask", help="Mask phone and ID numbers (for the committee).")
-    ] = False,
+        bool,
+        typer.Option(
+            "--mask/--no-mask",
+            help="Phone and ID numbers masked (the default); --no-mask writes them in full and "
+            "is recorded in the audit trail with the operator.",
+        ),
+    ] = True,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
@@ -194,13 +200,15 @@ def export_all(
     One sheet per table after a 说明 sheet: money in exact yuan, the roster's Chinese column
     names, nothing a spreadsheet would run as a formula. One consistent snapshot.
 
-    Example: propfee export-all 全量导出 --mask
+    Example: propfee export-all 全量导出
     """
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with env.progress("exporting") as tick:
         done = fullexport.export_all(conn, folder, mask=mask, at=now(), progress=tick)
     total = sum(done.rows.values())
+    if not mask:
+        record_unmasked(conn, "export-all", folder, total)
     env.result(
         f"exported {len(done.rows)} tables ({total:,} rows) to {done.workbook} and "
         f"{done.csv_folder}/"

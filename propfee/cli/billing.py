@@ -201,7 +201,18 @@ def adjust(
     approved_by: Annotated[str, typer.Option(help="Who approved it.")],
     approval_ref: Annotated[
         str,
-        typer.Option(help="The owners' committee decision, required for a waiver under 酬金制."),
+        typer.Option(
+            help="The owners' decision (业委会决议〔2026〕3号), required under 酬金制 for every "
+            "reduction: waiver, discount, correction down."
+        ),
+    ] = "",
+    approved_on: Annotated[
+        str | None,
+        typer.Option(metavar="YYYY-MM-DD", help="The day it was approved (default: --as-of)."),
+    ] = None,
+    basis_ref: Annotated[
+        str,
+        typer.Option(help="For a correction upward: the published fee item it rests on (PROP)."),
     ] = "",
     as_of: AsOfOpt = None,
     db: DbOpt = None,
@@ -227,6 +238,8 @@ def adjust(
             reason=reason,
             approved_by=approved_by,
             approval_ref=approval_ref,
+            approved_on=parse_day(approved_on, option="--approved-on") if approved_on else None,
+            basis_ref=basis_ref,
             on=parse_day(as_of),
             now=now(),
             settings=env.settings,

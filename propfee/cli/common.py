@@ -26,7 +26,7 @@ from propfee.core.errors import ConfigError, DatabaseError, InvalidValue, Propfe
 from propfee.core.periods import parse_period
 from propfee.store import audit
 from propfee.store.backup import backup
-from propfee.store.db import connect, connect_scratch
+from propfee.store.db import connect, connect_scratch, transaction
 
 
 class Format(StrEnum):
@@ -409,6 +409,12 @@ def audit_wrapper(func: Callable, command: str, *, writes: bool = True) -> Calla
         )
         wrapper.__annotations__ = {**func.__annotations__, "operator": OperatorOpt}
     return wrapper
+
+
+def record_unmasked(conn, command: str, where: Path, rows: int) -> None:
+    """Personal data written in full goes on the audit trail with its operator (LEGAL 10)."""
+    with transaction(conn):
+        audit.note(conn, {"unmasked": {"command": command, "path": str(where), "rows": rows}})
 
 
 def debug_enabled() -> bool:

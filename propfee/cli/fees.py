@@ -113,6 +113,13 @@ def fees_set_price(
         str,
         typer.Option("--from", metavar="YYYY-MM-DD", help="The first day the new price applies."),
     ],
+    instead_of: Annotated[
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM-DD",
+            help="Put off the price from this day (published, not billed yet) to --from.",
+        ),
+    ] = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
@@ -132,10 +139,16 @@ def fees_set_price(
             price=price,
             effective_from=parse_day(effective_from, option="--from"),
             now=now(),
+            instead_of=parse_day(instead_of, option="--instead-of") if instead_of else None,
         )
+    state = (
+        f"published on {new.published_on}"
+        if new.published_on
+        else "not yet published: propfee fees publish"
+    )
     env.result(
         f"{item.code} {item.name}: ¥{new.text} {item.unit_label} from "
-        f"{new.effective_from} (not yet published: propfee fees publish)"
+        f"{new.effective_from} ({state})"
     )
 
 
@@ -215,7 +228,8 @@ def fees_show(
     if item.services:
         env.out.print(f"服务内容：{item.services}", markup=False)
     for row in history:
-        row["published_on"] = row["published_on"] or "未公示"
+        later = "（补录）" if row["recorded_later"] else ""
+        row["published_on"] = (row["published_on"] or "未公示") + later
     emit(
         env,
         history,
@@ -234,6 +248,22 @@ def fees_show(
 def fees_publish(
     out: Annotated[Path, typer.Option(help="Folder for the notice (HTML and text).")] = Path("."),
     language: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    recorded_later: Annotated[
+        bool,
+        typer.Option(
+            "--recorded-later",
+            help="Record a publication posted before propfee was in use (补录), "
+            "with --published-on and --evidence.",
+        ),
+    ] = False,
+    published_on: Annotated[
+        str | None,
+        typer.Option(metavar="YYYY-MM-DD", help="The day it was posted (for --recorded-later)."),
+    ] = None,
+    evidence: Annotated[
+        str,
+        typer.Option(help="A notice number or photo file name (for --recorded-later)."),
+    ] = "",
     as_of: AsOfOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -243,24 +273,38 @@ def fees_publish(
 
     The notice lists the company, each item's services, rate, billing basis, cycle, the
     billing start rule, price type and the 12358 price-complaint line. Every price it shows
-    is recorded as published on --as-of; only published prices are billed.
+    is recorded as published today, the day the command runs (never another day); only
+    published prices are billed, and a change of price no earlier than one month after it.
+    A publication posted before propfee was in use is recorded with --recorded-later, its
+    day and its evidence, and is marked 补录 wherever it is printed.
 
-    Example: propfee fees publish --out 公示 --as-of 2026-11-01
+    Example: propfee fees publish --out 公示
+    Example: propfee fees publish --recorded-later --published-on 2025-12-20 --evidence "公示照片 IMG_0231.jpg"
     """
     env = open_env(db, config, quiet)
+    clock = now()
+    day = fees.publication_day(
+        today=clock.date(),
+        as_of=parse_day(as_of) if as_of else None,
+        recorded_later=recorded_later,
+        published_on=parse_day(published_on, option="--published-on") if published_on else None,
+    )
     conn = env.connect()
     with transaction(conn):
         publication = fees.publish(
             conn,
-            as_of=parse_day(as_of),
-            now=now(),
+            as_of=day,
+            now=clock,
             settings=env.settings,
             out_dir=out,
             language=language,
+            recorded_later=recorded_later,
+            evidence=evidence,
         )
     for warning in publication.warnings:
         env.warn(warning)
+    later = "（补录）" if recorded_later else ""
     env.result(
-        f"published on {publication.published_on}: {publication.prices} new price(s); "
+        f"published on {publication.published_on}{later}: {publication.prices} new price(s); "
         f"notice in {publication.html_path} and {publication.text_path}"
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from propfee import roster
+from propfee import billing, roster
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -22,6 +23,7 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    record_unmasked,
     show_row_errors,
     write_json,
 )
@@ -30,6 +32,7 @@ from propfee.core.money import decimal_str, format_money, hundredths_str
 from propfee.files import cells
 from propfee.payments import ledger
 from propfee.payments.ledger import BillLine, UnitAccount
+from propfee.store import audit
 
 _EMPTY_REPORT = {"added": 0, "updated": 0, "unchanged": 0}
 
@@ -54,6 +57,14 @@ def import_units(
         str | None,
         typer.Option(help="Read only this sheet (default: every sheet with a roster header)."),
     ] = None,
+    owner_pays_from_import: Annotated[
+        bool,
+        typer.Option(
+            "--owner-pays-from-import",
+            help="Units with no 交付日期: the owner pays from --as-of (recorded as the delivery "
+            "date). Without it the developer pays for them.",
+        ),
+    ] = False,
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = Format.table,
@@ -67,13 +78,17 @@ def import_units(
     Chinese or English headers (房号 or 楼号/单元/房间, 建筑面积, 房屋类型, 业主, 手机号, 身份证号,
     交付日期, 租户, 缴费方, 备注 …). Every bad row is reported with its Excel row number and
     nothing is written. Re-importing updates units by code; a new owner is recorded from the
-    row's 过户日期, else --as-of.
+    row's 过户日期, else --as-of. A unit with no 交付日期 is billed to the developer unless
+    --owner-pays-from-import; days already billed to the party that paid before a changed
+    交付日期 or owner are re-billed to the right one in the same command.
 
     Example: propfee import-units 业主信息.xlsx --dry-run
     """
     env = open_env(db, config, quiet)
     try:
-        report = _run_import(env, file, map_file, as_of, sheet, dry_run)
+        report = _run_import(
+            env, file, map_file, as_of, sheet, dry_run, owner_pays=owner_pays_from_import
+        )
     except RowErrors as exc:
         show_row_errors(env, exc, fmt, _EMPTY_REPORT)
         raise typer.Exit(1) from None
@@ -86,23 +101,42 @@ def import_units(
 
 
 def _run_import(
-    env, file: Path, map_file: Path | None, as_of: str | None, sheet: str | None, dry_run: bool
+    env,
+    file: Path,
+    map_file: Path | None,
+    as_of: str | None,
+    sheet: str | None,
+    dry_run: bool,
+    *,
+    owner_pays: bool,
 ) -> roster.ImportReport:
-    """Read the map, back up a roster about to be updated, and import the file."""
+    """Read the map, back up a roster about to be updated, and import the file; days that
+    now belong to another party are re-billed in the same transaction."""
     column_map = roster.load_map(map_file)
     conn = env.connect(dry_run=dry_run)
     if roster.has_units(conn):
         env.backup_first("import-units", dry_run=dry_run)  # a re-import may update rows
+    day, clock = parse_day(as_of), now()
+    call = audit.current()
+    rebill = functools.partial(
+        billing.rebill_after_import,
+        as_of=day,
+        now=clock,
+        settings=env.settings,
+        operator=call.operator if call else "",
+    )
     with env.progress(f"reading {file.name}") as tick:
         return roster.import_roster(
             conn,
             file,
-            as_of=parse_day(as_of),
-            now=now(),
+            as_of=day,
+            now=clock,
             column_map=column_map,
             sheet=sheet,
             dry_run=dry_run,
             progress=tick,
+            owner_pays_from_import=owner_pays,
+            rebill=rebill,
         )
 
 
@@ -131,6 +165,14 @@ def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, d
     if report.owner_changes or report.tenant_changes:
         line += f" (owner changes {report.owner_changes}, tenant changes {report.tenant_changes})"
     env.result(line)
+    if report.undelivered and not report.owner_pays_from:
+        env.result(f"  无交付日期、由开发建设单位缴费：{report.undelivered} 套")
+    for m in report.rebilled:
+        env.result(
+            f"  改开 bill {m.bill_id} {m.item} {m.period}: {m.first}～{m.last} "
+            f"{format_money(m.amount_fen)} 由 {m.from_party or '—'} 改为 {m.to_party}"
+            f"（新账单 {m.new_bill_id}）"
+        )
     if dry_run:
         env.result("dry run: nothing was written")
 
@@ -138,8 +180,13 @@ def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, d
 def export_units(
     file: Annotated[Path, typer.Argument(help="Where to write: .xlsx or .csv.")],
     mask: Annotated[
-        bool, typer.Option("--mask", help="Mask phone and ID numbers (138****1234).")
-    ] = False,
+        bool,
+        typer.Option(
+            "--mask/--no-mask",
+            help="Phone and ID numbers masked (138****1234, the default); --no-mask writes "
+            "them in full and is recorded in the audit trail with the operator.",
+        ),
+    ] = True,
     building: Annotated[str | None, typer.Option(help="Only this building.")] = None,
     kind: Annotated[
         str | None, typer.Option(help="Only this kind (residential, 住宅, 车位 …).")
@@ -153,16 +200,19 @@ def export_units(
     The file imports back unchanged (export → import-units reports no change). Text that a
     spreadsheet could run as a formula is neutralised.
 
-    Example: propfee export-units 业主信息.xlsx --mask
+    Example: propfee export-units 业主信息.xlsx
     """
     env = open_env(db, config, quiet)
+    conn = env.connect(create=False)
     count = roster.export_units(
-        env.connect(create=False),
+        conn,
         file,
         mask=mask,
         building=building,
         kind=roster.resolve_kind(kind) if kind else None,
     )
+    if not mask:
+        record_unmasked(conn, "export-units", file, count)
     env.result(f"wrote {count} units to {file}")
 
 

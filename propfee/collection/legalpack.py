@@ -210,10 +210,13 @@ def _fee_standard(conn: sqlite3.Connection, pack: LegalPack, day: str) -> list:
             "收费标准（价格历史）",
             "\n".join(
                 f"{c} {n}（{b}）{price_str(x)}{label}  执行自 {frm}  "
-                f"{'公示于 ' + pub if pub else '未公示'}"
-                for c, n, b, label, x, frm, pub in prices
+                f"{'公示于 ' + pub if pub else '未公示'}{'（补录）' if later else ''}"
+                for c, n, b, label, x, frm, pub, later in prices
             ),
-            *[f"—— 公示记录 {on} ——\n{content}" for on, content in publications],
+            *[
+                f"—— 公示记录 {on}{f'（补录，凭证：{proof}）' if later else ''} ——\n{content}"
+                for on, content, later, proof in publications
+            ],
         ]
     )
     path = pack.folder / "03-收费标准及公示.txt"
@@ -485,7 +488,8 @@ def _cover(
         "letters": sum(1 for c in facts.contacts if c.channel == "letter"),
         "barred": pack.barred,
         "complaints": facts.complaints,
-        "publications": sorted({on for on, _ in facts.publications}),
+        "publications": sorted({row[0] for row in facts.publications}),
+        "publications_later": sorted({row[0] for row in facts.publications if row[2]}),
         "files": [p.name for p in pack.files],
     }
     path = pack.folder / "00-摘要.html"

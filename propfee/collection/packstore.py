@@ -33,19 +33,23 @@ def bills_as_of(conn: sqlite3.Connection, unit_id: int, day: str) -> list:
 
 
 def publications_by(conn: sqlite3.Connection, day: str) -> list:
-    """(published on, content) of every publication of the fee standard by ``day``."""
+    """(published on, content, recorded later, evidence) of every publication of the fee
+    standard by ``day``."""
     return conn.execute(
-        "SELECT published_on, content FROM publication WHERE published_on <= ? ORDER BY id",
+        "SELECT published_on, content, recorded_later, evidence FROM publication "
+        "WHERE published_on <= ? ORDER BY id",
         (day,),
     ).fetchall()
 
 
 def price_history(conn: sqlite3.Connection) -> list:
-    """(item code, name, basis, unit label, price ×10000, effective from, published on) of
-    every price, per item in order."""
+    """(item code, name, basis, unit label, price ×10000, effective from, published on,
+    recorded later) of every price, per item in order."""
     return conn.execute(
         "SELECT f.code, f.name, f.basis, f.unit_label, p.price_x10000, p.effective_from, "
-        "p.published_on FROM fee_price p JOIN fee_item f ON f.id = p.fee_item_id "
+        "p.published_on, coalesce(pb.recorded_later, 0) FROM fee_price p "
+        "JOIN fee_item f ON f.id = p.fee_item_id "
+        "LEFT JOIN publication pb ON pb.id = p.publication_id "
         "ORDER BY f.position, p.effective_from"
     ).fetchall()
 

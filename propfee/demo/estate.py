@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 import sqlite3
 from copy import copy
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from propfee.core import periods
 from propfee.core.errors import PropfeeError
 from propfee.demo import store
 from propfee.files.shipped import shipped_dir
+from propfee.files.writers import copy_private, save_workbook, write_text
 from propfee.insight import surveys
 from propfee.payments import ledger, reconciliation
 from propfee.service import complaints
@@ -131,7 +131,7 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
     settings = folder / "propfee.toml"
     settings.write_text(DEMO_SETTINGS, encoding="utf-8")
     roster_file = folder / "roster.xlsx"
-    shutil.copyfile(sample_file("roster.xlsx"), roster_file)
+    copy_private(sample_file("roster.xlsx"), roster_file, option="--dir")
 
 
     settings_loaded = load_settings(settings)
@@ -226,7 +226,7 @@ def _collect(conn, result: DemoReport, settings, *, as_of: date, now: datetime) 
         "----------------------微信支付账单明细列表--------------------",
         "交易时间,交易类型,交易对方,商品,收/支,金额(元),支付方式,当前状态,交易单号,商户单号,备注",
     ]
-    path.write_text("\ufeff" + "\n".join(header + lines) + "\n", encoding="utf-8")
+    write_text(path, "\ufeff" + "\n".join(header + lines) + "\n", option="--dir")
     result.statement = path
     result.reconciled = reconciliation.reconcile(
         conn, path, profile=None, as_of=as_of, now=now, settings=settings
@@ -525,11 +525,11 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
     for (row, _), code in zip(sorted(answered, key=lambda a: a[1]), codes, strict=True):
         ws.cell(row, 2).value = code
     path = result.folder / f"满意度调查-{held_on.year}.xlsx"
-    workbook.save(path)
+    save_workbook(workbook, path, option="--dir")
     result.files.append(path)
     last_year = _last_years_survey(workbook, held_on, rng)
     before = result.folder / f"满意度调查-{held_on.year - 1}.xlsx"
-    last_year.save(before)
+    save_workbook(last_year, before, option="--dir")
     result.files.append(before)
     with db.transaction(conn):
         surveys.import_survey(

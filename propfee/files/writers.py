@@ -1,11 +1,13 @@
 """Writing tables to .xlsx or .csv for people: Chinese headers, dates as dates, nothing that a
 spreadsheet could run as a formula. Files are written to a temporary name and renamed, so a
-crash never leaves half a file under the real name."""
+crash never leaves half a file under the real name; the temporary name is made private (mode
+0600), so every file written here — they hold owners' personal data — stays the owner's."""
 
 from __future__ import annotations
 
 import csv
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -232,6 +234,20 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], *, option: str = "--out"
         chart.set_categories(Reference(ws, min_col=category, min_row=2, max_row=last_row))
         ws.add_chart(chart, chart_spec.anchor)
     save_workbook(workbook, path, option=option)
+
+
+def copy_private(source: Path, path: Path, *, option: str = "--out") -> None:
+    """Copy a file that holds personal data: under a temporary name (mode 0600, the owner
+    only) renamed into place."""
+    check_output(path, option)
+    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise PropfeeError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def save_workbook(workbook, path: Path, *, option: str = "--out") -> None:

@@ -409,7 +409,13 @@ def _prepay_discount(conn, plan, money: int, paid_on: date, settings, stamp: str
         fen = round_div(owed * rate, 10000)
         if fen:
             store.insert_discount(
-                conn, bill_id, fen, f"预缴{len(covered)}期优惠", paid_on.isoformat(), stamp
+                conn,
+                bill_id,
+                fen,
+                f"预缴{len(covered)}期优惠",
+                paid_on.isoformat(),
+                stamp,
+                settings.billing.discount_approval_ref.strip(),
             )
             total += fen
     return total

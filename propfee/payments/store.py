@@ -141,13 +141,20 @@ def bill_due_and_period(conn: sqlite3.Connection, bill_ids: list[int]) -> dict[i
 
 
 def insert_discount(
-    conn: sqlite3.Connection, bill_id: int, fen: int, reason: str, on: str, stamp: str
+    conn: sqlite3.Connection,
+    bill_id: int,
+    fen: int,
+    reason: str,
+    on: str,
+    stamp: str,
+    approval_ref: str = "",
 ) -> None:
-    """A prepayment discount: a negative adjustment approved by the settings."""
+    """A prepayment discount: a negative adjustment approved by the settings (and, under
+    酬金制, the owners' decision the settings name)."""
     conn.execute(
-        "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, made_on, "
-        "created_at) VALUES (?, ?, 'discount', ?, 'settings', ?, ?)",
-        (bill_id, -fen, reason, on, stamp),
+        "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, approval_ref, "
+        "made_on, approved_on, created_at) VALUES (?, ?, 'discount', ?, 'settings', ?, ?, ?, ?)",
+        (bill_id, -fen, reason, approval_ref, on, on, stamp),
     )
 
 

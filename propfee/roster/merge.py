@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import sqlite3
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -45,6 +46,10 @@ class ImportReport:
     notices: list[str] = field(default_factory=list)
     changed_codes: list[str] = field(default_factory=list)
     dry_run: bool = False
+    undelivered: int = 0  # units of this file with no delivery date: the developer pays
+    owner_pays_from: str = ""  # the day the owner pays from for those, when the user said so
+    rebill_from: list[tuple[str, str]] = field(default_factory=list)  # (unit, day) to re-bill
+    rebilled: list = field(default_factory=list)  # what the re-billing moved (billing's Move)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -58,6 +63,9 @@ class ImportReport:
             "sheets": self.sheets,
             "notices": self.notices,
             "dry_run": self.dry_run,
+            "billed_to_developer": 0 if self.owner_pays_from else self.undelivered,
+            "owner_pays_from_import": self.undelivered if self.owner_pays_from else 0,
+            "rebilled": len(self.rebilled),
             "errors": [],
         }
 
@@ -109,8 +117,17 @@ _FIELD_OF_COLUMN = {
 class _Merge:
     """The state of one roster merge: what is on record, and what this file changes."""
 
-    def __init__(self, conn: sqlite3.Connection, roster: Roster, *, as_of: date, now: datetime):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        roster: Roster,
+        *,
+        as_of: date,
+        now: datetime,
+        owner_pays_from_import: bool = False,
+    ):
         self.conn = conn
+        self.owner_pays_from_import = owner_pays_from_import
         self.roster = roster  # its sheets, columns and labels; rows arrive through merge()
         self.report = ImportReport()
         self.present: frozenset[str] = frozenset()  # the fields of the row being merged
@@ -483,14 +500,44 @@ class _Merge:
             )
         if roster.skipped_footer:
             report.notices.append(f"{roster.skipped_footer} total/footnote row(s) skipped")
+        self.note_undelivered(codes)
         for uid, code, day in self.changed_on:
             if store.billed_from(conn, uid, day):
-                report.notices.append(
-                    f"{code}: days from {day} are already billed to whoever was responsible "
-                    f"before this change; bill them to the right party with: propfee rebill "
-                    f"{code} --from {day}"
-                )
+                report.rebill_from.append((code, day))
         return report
+
+    def note_undelivered(self, codes) -> None:
+        """Units of this file without a delivery date are the developer's to pay (LEGAL rule
+        9) — unless the user said the owner pays from the import's day, which is then recorded
+        as their delivery date."""
+        report = self.report
+        units = [(uid, code) for uid, code in store.undelivered_units(self.conn) if code in codes]
+        report.undelivered = len(units)
+        if not units:
+            return
+        if self.owner_pays_from_import:
+            store.set_delivered(self.conn, [uid for uid, _ in units], self.effective, self.stamp)
+            report.owner_pays_from = self.effective
+            report.notices.append(
+                f"{len(units)} 套房屋没有交付日期：按 --owner-pays-from-import，自 "
+                f"{self.effective} 起由业主缴费（交付日期记为 {self.effective}）"
+            )
+            return
+        report.notices.append(
+            f"{len(units)} 套房屋没有交付日期，物业费由开发建设单位缴纳（LEGAL 第9条）；业主已收房的，"
+            "请在名册中补上交付日期后重新导入，或加 --owner-pays-from-import 自导入日起由业主缴费"
+            f"（如 {', '.join(code for _, code in units[:5])}）"
+        )
+
+
+def rebill_notices(report: ImportReport) -> None:
+    """Name the re-billing a change of who pays needs, when it is not run in the command."""
+    for code, day in report.rebill_from:
+        report.notices.append(
+            f"{code}: days from {day} are already billed to whoever was responsible "
+            f"before this change; bill them to the right party with: propfee rebill "
+            f"{code} --from {day}"
+        )
 
 
 _KEEP = frozenset(
@@ -527,7 +574,9 @@ def apply_roster(
     """
     state = _Merge(conn, roster, as_of=as_of, now=now)
     state.merge(roster.rows)
-    return state.finish()
+    report = state.finish()
+    rebill_notices(report)
+    return report
 
 
 @contextmanager
@@ -551,16 +600,26 @@ def import_roster(
     sheet: str | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    owner_pays_from_import: bool = False,
+    rebill: Callable[[sqlite3.Connection, ImportReport], None] | None = None,
 ) -> ImportReport:
     """Read, validate and merge a roster file as one transaction: committed whole, or rolled
     back on any bad row (and at the end of a dry run). Rows are merged in batches as they
-    are read, so a 100k-unit roster is never held in memory twice."""
+    are read, so a 100k-unit roster is never held in memory twice. Days already billed to
+    whoever paid before a change (a corrected delivery date, a sale) are handed to
+    ``rebill`` in the same transaction; without it the report names the command to run."""
     merge: _Merge | None = None
 
     def sink(roster: Roster, rows: list[RosterRow]) -> None:
         nonlocal merge
         if merge is None:
-            merge = _Merge(conn, roster, as_of=as_of, now=now)
+            merge = _Merge(
+                conn,
+                roster,
+                as_of=as_of,
+                now=now,
+                owner_pays_from_import=owner_pays_from_import,
+            )
         merge.merge(rows)
 
     with _no_gc(), transaction(conn, dry_run=dry_run):
@@ -571,6 +630,10 @@ def import_roster(
         except RowErrors as exc:  # bad cells, and what the rows read before them revealed
             raise RowErrors(exc.errors + (merge.errors if merge else [])) from None
         report = (merge or _Merge(conn, roster, as_of=as_of, now=now)).finish()
+        if rebill is not None and report.rebill_from:
+            rebill(conn, report)
+        else:
+            rebill_notices(report)
     report.dry_run = dry_run
     return report
 

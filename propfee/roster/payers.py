@@ -33,9 +33,10 @@ class Holding(NamedTuple):
 
 
 def payer(start: date | None, holdings, day: date) -> int | None:
-    """Who pays for ``day``: nobody but the developer before the owner's start (None), then
-    the tenant who pays, else the owner, else the developer (None)."""
-    if start is not None and day < start:
+    """Who pays for ``day``: nobody but the developer before the owner's start (None) — and
+    for a unit with no delivery date on record, which is not yet the owner's — then the
+    tenant who pays, else the owner, else the developer (None)."""
+    if start is None or day < start:
         return None
     owner = tenant = None
     for h in holdings:
@@ -188,8 +189,8 @@ class Payers:
 
     def simple_owner(self, unit: Unit, start: date, end: date) -> int | None:
         """The one owner who pays a whole cycle in the common case, else None."""
-        if unit.start is not None and unit.start > start:
-            return None
+        if unit.start is None or unit.start > start:
+            return None  # not delivered (the developer's), or delivered inside the cycle
         holdings = self.holdings.get(unit.id)
         if not holdings or len(holdings) != 1:
             return None

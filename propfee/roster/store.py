@@ -46,6 +46,19 @@ def delivered_on(conn: sqlite3.Connection, unit_id: int) -> str | None:
     return conn.execute("SELECT delivered_on FROM unit WHERE id = ?", (unit_id,)).fetchone()[0]
 
 
+def undelivered_units(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(id, code) of the units with no delivery date on record."""
+    return conn.execute("SELECT id, code FROM unit WHERE delivered_on IS NULL").fetchall()
+
+
+def set_delivered(conn: sqlite3.Connection, unit_ids: list[int], day: str, stamp: str) -> None:
+    """Record ``day`` as the delivery date of units that have none."""
+    conn.executemany(
+        "UPDATE unit SET delivered_on = ?, updated_at = ? WHERE id = ? AND delivered_on IS NULL",
+        [(day, stamp, uid) for uid in unit_ids],
+    )
+
+
 def units_for_billing(conn: sqlite3.Connection) -> Iterator[tuple]:
     """(id, code, building, kind, area_x100, delivered_on, vacant) of every unit."""
     return _plain(conn).execute(

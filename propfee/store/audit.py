@@ -191,6 +191,15 @@ def record(conn: sqlite3.Connection, snapshot: Snapshot | None) -> int | None:
     return append(conn, snapshot.invocation, changes, at=snapshot.at)
 
 
+def note(conn: sqlite3.Connection, changes: dict[str, Any]) -> int | None:
+    """Record, for the running command, an act that changed no row but belongs on the trail:
+    personal data written out in full (LEGAL rule 10). None outside a command."""
+    call = _current.get()
+    if call is None or not has_trail(conn):
+        return None
+    return append(conn, call, changes, at=stamp(now()))
+
+
 def append(conn: sqlite3.Connection, call: Invocation, changes: dict[str, Any], *, at: str) -> int:
     """Write one row of the trail, chained to the one before it."""
     last = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()

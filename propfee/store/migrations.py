@@ -500,6 +500,21 @@ def m008_audit_trail(conn: sqlite3.Connection) -> None:
     )
 
 
+def m009_publication_facts_and_approvals(conn: sqlite3.Connection) -> None:
+    """A publication recorded after the fact (补录) says so and names its evidence; an
+    adjustment records the day it was approved and, for an upward correction, the published
+    fee it rests on (LEGAL rules 8 and 11)."""
+    run_script(
+        conn,
+        """
+        ALTER TABLE publication ADD COLUMN recorded_later INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE publication ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
+        ALTER TABLE adjustment ADD COLUMN approved_on TEXT NOT NULL DEFAULT '';
+        ALTER TABLE adjustment ADD COLUMN basis_ref TEXT NOT NULL DEFAULT '';
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
@@ -509,6 +524,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m006_owner_relations,
     m007_surveys,
     m008_audit_trail,
+    m009_publication_facts_and_approvals,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
