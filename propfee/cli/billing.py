@@ -28,7 +28,9 @@ from propfee.cli.common import (
 )
 from propfee.core import periods
 from propfee.core.money import decimal_str, format_money, parse_money
+from propfee.files.headers import load_column_map
 from propfee.payments import ledger
+from propfee.payments.opening import FIELDS
 from propfee.payments.opening import import_history as run
 from propfee.store.db import transaction
 
@@ -316,6 +318,14 @@ def readings_import(
 
 def import_history(
     file: Annotated[Path, typer.Argument(help="Opening balances (xlsx/csv).")],
+    map_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--map",
+            metavar="FILE",
+            help="TOML file naming headers propfee does not know ([columns] header = field).",
+        ),
+    ] = None,
     dry_run: DryRunOpt = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -324,14 +334,26 @@ def import_history(
     """Import opening balances from the previous system: bills and what was paid on them.
 
     One row per unit, fee item and period: 房号, 收费项目, 开始日期/结束日期 (or 所属期间),
-    应收金额, 实收金额, 缴费日期, 收款人, 备注. Fee items must exist (propfee fees add).
+    应收金额, 实收金额, 缴费日期, 收款人, 备注. Fee items must exist (propfee fees add). End
+    dates written as the day after each period (2025-01-01 → 2026-01-01) are recognised.
 
-    Example: propfee import-history 历史欠费.xlsx --dry-run
+    Example: propfee import-history 缴费历史.xlsx --map 历史.toml --dry-run
     """
     env = open_env(db, config, quiet)
+    column_map = load_column_map(map_file, FIELDS)
     report = run(
-        env.connect(dry_run=dry_run), file, now=now(), settings=env.settings, dry_run=dry_run
+        env.connect(dry_run=dry_run),
+        file,
+        now=now(),
+        settings=env.settings,
+        column_map=column_map,
+        dry_run=dry_run,
     )
+    env.info("读取的列：" + "，".join(report.used))
+    if report.left_out:
+        env.info("未使用的列：" + "，".join(report.left_out))
+    if report.exclusive_ends:
+        env.info("结束日期是各期的次日（不含当天）：按前一天读取")
     env.result(
         f"{file.name}: {report.bills} opening bills ({format_money(report.due_fen)}), "
         f"{report.payments} payments ({format_money(report.paid_fen)}), "
