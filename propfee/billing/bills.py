@@ -26,7 +26,7 @@ from propfee.billing.fees import FeeItem, Price, load_items, short_notice_warnin
 from propfee.billing.store import bills_between
 from propfee.core import periods
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
-from propfee.core.money import format_money, hundredths_str, price_str, round_div
+from propfee.core.money import check_line, format_money, hundredths_str, price_str, round_div
 from propfee.files import cells
 from propfee.roster.payers import Payers, Unit
 from propfee.roster.units import resolve_code
@@ -460,6 +460,11 @@ class BillRun(Payers):
         report: BillRunReport,
     ) -> None:
         """Queue one bill (dates as ISO text); ``flush`` writes the queue."""
+        check_line(
+            amount,
+            what=f"{unit.code} {item.code} {period} 的账单",
+            hint="请检查面积、单价或读数",
+        )
         bill_id = self.next_id
         self.next_id += 1
         self.new_bills.append(
@@ -640,6 +645,7 @@ def adjust(
         raise InvalidValue(f"--kind must be one of {', '.join(ADJUSTMENT_KINDS)}")
     if amount_fen == 0:
         raise InvalidValue("--amount must not be zero")
+    check_line(amount_fen, what="--amount")
     if kind in ("waiver", "discount") and amount_fen > 0:
         raise InvalidValue(f"a {kind} lowers the bill: give a negative --amount such as -50.00")
     if not reason.strip():

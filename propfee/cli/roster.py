@@ -72,17 +72,32 @@ def import_units(
     Example: propfee import-units 业主信息.xlsx --dry-run
     """
     env = open_env(db, config, quiet)
+    fresh = not env.db_path.exists()
     try:
         report = _run_import(env, file, map_file, as_of, sheet, dry_run)
     except RowErrors as exc:
+        _forget_new_database(env, fresh)
         show_row_errors(env, exc, fmt, _EMPTY_REPORT)
         raise typer.Exit(1) from None
     except PropfeeError as exc:
+        _forget_new_database(env, fresh)
         if fmt is Format.json:  # scripts read the document, whatever went wrong
             error = RowError(file.name, "", 0, "", "", str(exc)).as_dict()
             write_json({**_EMPTY_REPORT, "errors": [error]})
         raise
     _show_import(env, report, file, fmt, dry_run=dry_run)
+
+
+def _forget_new_database(env, fresh: bool) -> None:
+    """A first import that failed leaves no database behind: an empty one would later read
+    as an estate of 0 units."""
+    if not fresh or not env.db_path.exists():
+        return
+    if roster.has_units(env.connect(create=False)):
+        return  # another process filled it meanwhile
+    env.close()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{env.db_path}{suffix}").unlink(missing_ok=True)
 
 
 def _run_import(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from propfee.core.errors import FileFormatError
+from propfee.core.errors import FileFormatError, RowError, RowErrors
 
 Cells = list[object]
 
@@ -78,9 +79,30 @@ def read_sheets(path: Path) -> list[Sheet]:
 # ---------------------------------------------------------------- workbooks (calamine)
 
 
+#: a workbook whose parts inflate past this is refused before it is read (a 1.5 MB file can
+#: hold 1.5 GB of XML)
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+
+
+def _check_inflated_size(path: Path) -> None:
+    """Refuse an xlsx/ods whose zip parts, as the zip's directory declares them, inflate
+    past the limit, before any part is inflated."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip (an .xls) or damaged: the reader says what is wrong
+    if total > MAX_UNZIPPED_BYTES:
+        raise FileFormatError(
+            f"{path}: 解压后 {total / 1024 / 1024:,.0f} MB，超过上限 "
+            f"{MAX_UNZIPPED_BYTES // 1024 // 1024} MB：不像是一份正常的表格，未读取"
+        )
+
+
 def _workbook_sheets(path: Path) -> list[Sheet]:
     import python_calamine as calamine  # heavy: loaded when needed
 
+    _check_inflated_size(path)
     try:
         with path.open("rb") as handle:
             workbook = calamine.CalamineWorkbook.from_filelike(handle)
@@ -180,10 +202,16 @@ def _csv_sheet(text: str, path: Path) -> Sheet:
     delimiter = _sniff_delimiter(text)
     lines = text.count("\n") + 1
 
+    unterminated = _unterminated_quote(text, delimiter)
+
     def rows() -> Iterator[tuple[int, Cells]]:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             for number, cells in enumerate(reader, start=1):
+                if number == unterminated or any(
+                    ("\n" in c or "\r" in c) and delimiter in c for c in cells
+                ):
+                    raise _quote_error(path, number)
                 yield number, list(cells)
         except csv.Error as exc:
             raise FileFormatError(
@@ -191,6 +219,38 @@ def _csv_sheet(text: str, path: Path) -> Sheet:
             ) from None
 
     return Sheet(path.name, lines, 0, rows)
+
+
+def _unterminated_quote(text: str, delimiter: str) -> int:
+    """The row whose opening quote is never closed (it swallows the rest of the file), or 0.
+    Only a file with an odd number of quotes is parsed a second time to find it."""
+    if text.count('"') % 2 == 0:
+        return 0
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    number = 0
+    try:
+        for number, _ in enumerate(reader, start=1):  # noqa: B007
+            pass
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            return number + 1
+    return 0
+
+
+def _quote_error(path: Path, number: int) -> RowErrors:
+    return RowErrors(
+        [
+            RowError(
+                path.name,
+                path.name,
+                number,
+                "",
+                "",
+                "引号不成对：一个以 \" 开头的单元格没有结束引号，吞掉了后面的内容；"
+                "请在 Excel 中打开并另存为 CSV",
+            )
+        ]
+    )
 
 
 def _sniff_delimiter(text: str) -> str:
