@@ -111,10 +111,11 @@ def run_bills(
     now: datetime,
     settings,
     item_codes: list[str] | None = None,
-    building: str | None = None,
+    building: str | list[str] | None = None,
     progress=None,
 ) -> BillRunReport:
-    """Bill the cycles containing ``months``, inside the caller's transaction."""
+    """Bill the cycles containing ``months``, inside the caller's transaction; ``building``
+    names one building or several (every one of them is billed)."""
     report = BillRunReport([periods.period_label(m) for m in months])
     items = load_items(conn, item_codes or None)
     if not items:
@@ -122,7 +123,8 @@ def run_bills(
     if not item_codes:
         items = [i for i in items if i.basis != "one_off"]  # a one-off charge is named with --item
     run = BillRun(conn, settings, now, as_of)
-    place = cells.building_part(building) if building else None
+    named = [building] if isinstance(building, str) else list(building or [])
+    place = tuple(dict.fromkeys(cells.building_part(b) for b in named if b)) or None
     work = [(item, periods.cycle_of(m, item.cycle)) for item in items for m in months]
     work = list(dict.fromkeys(work))  # a quarterly item is one cycle however many months
     limit = periods.month_end(periods.add_months(periods.month_start(as_of), 12))
@@ -141,7 +143,7 @@ def run_bills(
             report.already += applicable
         else:
             if units is None:
-                units = [u for u in run.units if place is None or u.building == place]
+                units = [u for u in run.units if place is None or u.building in place]
             run.bill_cycle(item, cycle, units, report)
             run.flush(report)
         if progress is not None:
@@ -150,7 +152,10 @@ def run_bills(
 
 
 def _pending(
-    conn: sqlite3.Connection, item: FeeItem, cycle: tuple[date, date], building: str | None
+    conn: sqlite3.Connection,
+    item: FeeItem,
+    cycle: tuple[date, date],
+    building: tuple[str, ...] | None,
 ) -> tuple[int, int]:
     """(units the item applies to, those without one bill covering the whole cycle)."""
     return store.pending_cycle_count(

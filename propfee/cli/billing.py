@@ -71,7 +71,9 @@ def bill(
             help="Only this fee item (repeatable); a one-off item is billed only when named."
         ),
     ] = None,
-    building: Annotated[str | None, typer.Option(help="Only this building.")] = None,
+    building: Annotated[
+        list[str] | None, typer.Option(help="Only this building (repeatable).")
+    ] = None,
     notices_dir: Annotated[
         Path | None,
         typer.Option(
@@ -106,7 +108,7 @@ def bill(
             now=now(),
             settings=env.settings,
             item_codes=item or None,
-            building=building,
+            building=building or None,
             progress=tick,
         )
         report.dry_run = dry_run

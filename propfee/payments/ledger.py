@@ -899,7 +899,7 @@ def _bill_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
                 "bill",
                 f"bill {bid}: {format_money(paid)} allocated to a bill of {format_money(net)}",
             )
-        if (settled is None) != (net - paid > 0):
+        if (settled is None) != (net - paid > 0) and not net == paid == 0:  # ¥0.00 owes nothing
             yield (
                 "settled",
                 f"bill {bid}: settled_on is {settled or 'empty'} but it owes "
