@@ -124,6 +124,8 @@ def _run_import(
 def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, dry_run: bool):
     for notice in report.notices:
         env.info(f"note: {notice}")
+    for warning in report.warnings:
+        env.warn(warning)
     if fmt is Format.json:
         write_json(report.as_dict())
         return

@@ -145,6 +145,8 @@ def lookup(
     if key in index:
         return index[key]
     stripped = _TRAILING_DIGITS.sub("", key)
+    if stripped != key and stripped in explicit:  # "联系电话2" of a column the map ignores
+        return (explicit[stripped], 999)
     if stripped != key and stripped in index:
         field, priority = index[stripped]
         return field, priority + 1000  # "联系电话2": a further column of the same kind
