@@ -273,7 +273,8 @@ def test_a_damaged_file_then_the_good_file(estates, cli, db_path, tmp_path, name
     else:
         assert again.exit_code == 0, again.output
     assert fingerprint(db_path, intake) == expected  # nothing twice, nothing at a wrong amount
-    assert cli("check").exit_code == 0
+    if name in ("history", "readings"):  # the intakes that move money
+        assert cli("check").exit_code == 0
 
 
 def test_the_corpus_is_large_enough():
