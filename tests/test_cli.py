@@ -135,6 +135,9 @@ def test_user_errors_are_one_line_with_exit_1(cli, tmp_path):
     assert missing.exit_code == 1
     assert missing.stderr.strip().count("\n") == 0
     assert "no such file" in missing.stderr
+    # the failed first import left no empty database behind
+    assert "no such database" in cli("units", "list").stderr
+    cli("import-units", str(small_roster(tmp_path)))
     unknown = cli("units", "show", "9-9-999")
     assert unknown.exit_code == 1
     assert "no unit '9-9-999'" in unknown.stderr

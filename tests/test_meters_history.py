@@ -244,7 +244,7 @@ def test_opening_balance_errors(conn, tmp_path, db_path):
         )
     errors = caught.value.errors
     assert [e.row for e in errors] == [2, 3, 4, 5]
-    assert "unknown fee item; known: PROP (物业服务费)" in errors[1].message
+    assert "不是收费项目；已有：PROP 物业服务费" in errors[1].message
     assert dump(db_path) == before
 
 

@@ -33,7 +33,7 @@ from propfee.billing.store import bills_between
 from propfee.core import periods
 from propfee.core.approvals import APPROVER_RULE, REFERENCE_RULE, approver_ok, reference_ok
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
-from propfee.core.money import format_money, hundredths_str, price_str, round_div
+from propfee.core.money import check_line, format_money, hundredths_str, price_str, round_div
 from propfee.files import cells
 from propfee.roster.payers import Payers, Unit
 from propfee.roster.units import resolve_code
@@ -118,10 +118,11 @@ def run_bills(
     now: datetime,
     settings,
     item_codes: list[str] | None = None,
-    building: str | None = None,
+    building: str | list[str] | None = None,
     progress=None,
 ) -> BillRunReport:
-    """Bill the cycles containing ``months``, inside the caller's transaction."""
+    """Bill the cycles containing ``months``, inside the caller's transaction; ``building``
+    names one building or several (every one of them is billed)."""
     report = BillRunReport([periods.period_label(m) for m in months])
     items = load_items(conn, item_codes or None)
     if not items:
@@ -129,7 +130,8 @@ def run_bills(
     if not item_codes:
         items = [i for i in items if i.basis != "one_off"]  # a one-off charge is named with --item
     run = BillRun(conn, settings, now, as_of)
-    place = cells.building_part(building) if building else None
+    named = [building] if isinstance(building, str) else list(building or [])
+    place = tuple(dict.fromkeys(cells.building_part(b) for b in named if b)) or None
     work = [(item, periods.cycle_of(m, item.cycle)) for item in items for m in months]
     work = list(dict.fromkeys(work))  # a quarterly item is one cycle however many months
     limit = periods.month_end(periods.add_months(periods.month_start(as_of), 12))
@@ -148,7 +150,7 @@ def run_bills(
             report.already += applicable
         else:
             if units is None:
-                units = [u for u in run.units if place is None or u.building == place]
+                units = [u for u in run.units if place is None or u.building in place]
             run.bill_cycle(item, cycle, units, report)
             run.flush(report)
         if progress is not None:
@@ -157,7 +159,10 @@ def run_bills(
 
 
 def _pending(
-    conn: sqlite3.Connection, item: FeeItem, cycle: tuple[date, date], building: str | None
+    conn: sqlite3.Connection,
+    item: FeeItem,
+    cycle: tuple[date, date],
+    building: tuple[str, ...] | None,
 ) -> tuple[int, int]:
     """(units the item applies to, those without one bill covering the whole cycle)."""
     return store.pending_cycle_count(
@@ -469,6 +474,11 @@ class BillRun(Payers):
         report: BillRunReport,
     ) -> None:
         """Queue one bill (dates as ISO text); ``flush`` writes the queue."""
+        check_line(
+            amount,
+            what=f"{unit.code} {item.code} {period} 的账单",
+            hint="请检查面积、单价或读数",
+        )
         bill_id = self.next_id
         self.next_id += 1
         self.new_bills.append(
@@ -653,6 +663,7 @@ def adjust(
         raise InvalidValue(f"--kind must be one of {', '.join(ADJUSTMENT_KINDS)}")
     if amount_fen == 0:
         raise InvalidValue("--amount must not be zero")
+    check_line(amount_fen, what="--amount")
     if kind in ("waiver", "discount") and amount_fen > 0:
         raise InvalidValue(f"a {kind} lowers the bill: give a negative --amount such as -50.00")
     if not reason.strip():

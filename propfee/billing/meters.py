@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,6 +40,12 @@ METER_WORDS = {
 YES = {norm_header(w) for w in ("是", "y", "yes", "换表", "已换", "1", "true", "√", "✓")}
 
 
+#: a meter shows at most this many units (a reference read as a reading is refused)
+MAX_READING = 100_000_000
+#: no reading is older than this
+EARLIEST_READ_ON = date(2000, 1, 1)
+
+
 @dataclass
 class ReadingsReport:
     added: int = 0
@@ -50,6 +56,8 @@ class ReadingsReport:
 
 def _reading(value: object, what: str) -> Decimal:
     number = parse_decimal(value, places=3, what=what, marks=("吨", "度", "kwh", "kWh", "m³", "m3"))
+    if abs(number) > MAX_READING:
+        raise InvalidValue(f"{what}: {number} 超过读数上限 {MAX_READING:,}：请检查读数")
     return Decimal(format(number.normalize(), "f"))  # 112.750 -> 112.75, as written
 
 
@@ -62,7 +70,7 @@ def import_readings(
     dry_run: bool = False,
 ) -> ReadingsReport:
     """Read a readings file and record new readings, as one transaction."""
-    rows, errors = _read(path, meter)
+    rows, errors = _read(path, meter, now.date() + timedelta(days=366))
     report = ReadingsReport()
     with transaction(conn, dry_run=dry_run):
         codes = store.unit_ids_by_code(conn)
@@ -172,7 +180,7 @@ class _History:
         self.recorded[(uid, kind, read_on.isoformat())] = str(reading)
 
 
-def _read(path: Path, meter: str | None):
+def _read(path: Path, meter: str | None, latest: date):
     rows, errors = [], []
     required = [("unit",), ("read_on",), ("reading",)] + ([] if meter else [("meter",)])
     for record in read_records(path, FIELDS, required=required, what="meter readings"):
@@ -196,6 +204,14 @@ def _read(path: Path, meter: str | None):
             read_on = cells.parse_date(values.get("read_on", ""))
             if read_on is None:
                 bad.append(record.error(path.name, "read_on", "no reading date"))
+            elif not EARLIEST_READ_ON <= read_on <= latest:
+                bad.append(
+                    record.error(
+                        path.name,
+                        "read_on",
+                        f"抄表日期须在 {EARLIEST_READ_ON} 至 {latest} 之间：请检查日期",
+                    )
+                )
         except InvalidValue as exc:
             bad.append(record.error(path.name, "read_on", str(exc)))
         try:

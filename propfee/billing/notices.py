@@ -50,8 +50,13 @@ def notice_data(
     earlier arrears grouped by unit and item, and its credit."""
     parties = _bills_by_party(conn, month, bill_ids)
     ids = _json(line["bill_id"] for n in parties.values() for line in n["lines"])
+    # arrears are what fell due before this month's bills: a quarterly bill billed in the same
+    # run (due at its cycle's start) must not hide the month before it
+    label = periods.period_label(month)
+    lines = [line for n in parties.values() for line in n["lines"]]
     first_due = min(
-        (line["due_on"] for n in parties.values() for line in n["lines"]), default=month.isoformat()
+        (line["due_on"] for line in lines if line["period"] == label),
+        default=min((line["due_on"] for line in lines), default=month.isoformat()),
     )
     result = []
     for number, (party_id, notice) in enumerate(parties.items(), start=1):
@@ -108,6 +113,7 @@ def _line(row: tuple) -> dict:
         "covers_from": row[5],
         "covers_to": row[6],
         "due_on": row[7],
+        "period": row[16],
         "basis": row[8],
         "amount_fen": row[9],
         "adjusted_fen": row[10],

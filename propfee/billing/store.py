@@ -156,12 +156,12 @@ def pending_cycle_count(
     kinds: Sequence[str],
     buildings: Sequence[str],
     units: Sequence[str],
-    building: str | None,
+    building: Sequence[str] | None,
     period: str,
     start: str,
     end: str,
 ) -> tuple[int, int]:
-    """(units of these kinds, buildings, codes and ``building``, those of them without one bill
+    """(units of these kinds, buildings, codes and in ``building``, those of them without one bill
     of the item covering start..end — or, for a one-off item, without one in ``period``)."""
     where = [f"u.kind IN ({','.join('?' * len(kinds))})"]
     params: list[object] = list(kinds)
@@ -170,8 +170,8 @@ def pending_cycle_count(
             where.append(f"{column} IN ({','.join('?' * len(values))})")
             params.extend(values)
     if building is not None:
-        where.append("u.building = ?")
-        params.append(building)
+        where.append(f"u.building IN ({','.join('?' * len(building))})")
+        params.extend(building)
     # "+b.fee_item_id": find bills by unit (the unique index), never scan them by fee item
     covered = (
         "EXISTS (SELECT 1 FROM bill b WHERE b.unit_id = u.id AND +b.fee_item_id = ? "
@@ -225,11 +225,13 @@ def unbilled_readings(conn: sqlite3.Connection, meter: str, through: str) -> Ite
 
 def insert_bills(conn: sqlite3.Connection, bills: list[tuple]) -> None:
     """Insert (id, unit_id, fee_item_id, party_id, period, seq, covers_from, covers_to, due_on,
-    amount_fen, quantity, price_x10000, basis, created_at) rows in one batch."""
+    amount_fen, quantity, price_x10000, basis, created_at) rows in one batch. A ¥0.00 bill
+    (a day of a storage room at ¥0.10/㎡) owes nothing: it is settled on its due day."""
     conn.executemany(
         "INSERT INTO bill (id, unit_id, fee_item_id, party_id, period, seq, covers_from, "
-        "covers_to, due_on, amount_fen, quantity, price_x10000, basis, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "covers_to, due_on, amount_fen, quantity, price_x10000, basis, created_at, settled_on) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+        "CASE WHEN ?10 = 0 THEN ?9 END)",
         bills,
     )
 

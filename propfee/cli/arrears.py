@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -481,8 +481,12 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
     emit(env, data, columns, fmt, title="按楼栋汇总", document=document)
 
 
-def _clock(value: str | None) -> time:
+def _clock(value: str | None, day: date | None = None, settings=None) -> time:
+    """--at; without it, the time now — or, for a run as of another day, the end of that
+    day's quiet hours (the wall clock says nothing about a day already past)."""
     if not value:
+        if day is not None and settings is not None and day != now().date():
+            return time.fromisoformat(settings.dunning.quiet_end)
         return now().time()
     try:
         return time.fromisoformat(value)
@@ -557,7 +561,7 @@ def remind(
         report = dunning.remind(
             conn,
             as_of=day,
-            at=_clock(at),
+            at=_clock(at, day, env.settings),
             now=now(),
             settings=env.settings,
             out_dir=out,

@@ -28,7 +28,9 @@ from propfee.cli.common import (
 )
 from propfee.core import periods
 from propfee.core.money import decimal_str, format_money, parse_money
+from propfee.files.headers import load_column_map
 from propfee.payments import ledger
+from propfee.payments.opening import FIELDS
 from propfee.payments.opening import import_history as run
 from propfee.store.db import transaction
 
@@ -69,7 +71,9 @@ def bill(
             help="Only this fee item (repeatable); a one-off item is billed only when named."
         ),
     ] = None,
-    building: Annotated[str | None, typer.Option(help="Only this building.")] = None,
+    building: Annotated[
+        list[str] | None, typer.Option(help="Only this building (repeatable).")
+    ] = None,
     notices_dir: Annotated[
         Path | None,
         typer.Option(
@@ -104,7 +108,7 @@ def bill(
             now=now(),
             settings=env.settings,
             item_codes=item or None,
-            building=building,
+            building=building or None,
             progress=tick,
         )
         report.dry_run = dry_run
@@ -329,6 +333,14 @@ def readings_import(
 
 def import_history(
     file: Annotated[Path, typer.Argument(help="Opening balances (xlsx/csv).")],
+    map_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--map",
+            metavar="FILE",
+            help="TOML file naming headers propfee does not know ([columns] header = field).",
+        ),
+    ] = None,
     dry_run: DryRunOpt = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -337,14 +349,26 @@ def import_history(
     """Import opening balances from the previous system: bills and what was paid on them.
 
     One row per unit, fee item and period: 房号, 收费项目, 开始日期/结束日期 (or 所属期间),
-    应收金额, 实收金额, 缴费日期, 收款人, 备注. Fee items must exist (propfee fees add).
+    应收金额, 实收金额, 缴费日期, 收款人, 备注. Fee items must exist (propfee fees add). End
+    dates written as the day after each period (2025-01-01 → 2026-01-01) are recognised.
 
-    Example: propfee import-history 历史欠费.xlsx --dry-run
+    Example: propfee import-history 缴费历史.xlsx --map 历史.toml --dry-run
     """
     env = open_env(db, config, quiet)
+    column_map = load_column_map(map_file, FIELDS)
     report = run(
-        env.connect(dry_run=dry_run), file, now=now(), settings=env.settings, dry_run=dry_run
+        env.connect(dry_run=dry_run),
+        file,
+        now=now(),
+        settings=env.settings,
+        column_map=column_map,
+        dry_run=dry_run,
     )
+    env.info("读取的列：" + "，".join(report.used))
+    if report.left_out:
+        env.info("未使用的列：" + "，".join(report.left_out))
+    if report.exclusive_ends:
+        env.info("结束日期是各期的次日（不含当天）：按前一天读取")
     env.result(
         f"{file.name}: {report.bills} opening bills ({format_money(report.due_fen)}), "
         f"{report.payments} payments ({format_money(report.paid_fen)}), "

@@ -115,6 +115,22 @@ def parse_day(value: str | None, *, option: str = "--as-of") -> date:
         raise InvalidValue(f"{option}: {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
+#: no day a payment or reversal is booked on is before this
+EARLIEST_DAY = date(2000, 1, 1)
+
+
+def parse_past_day(value: str | None, *, option: str = "--as-of") -> date:
+    """A day money is booked on: not before 2000, not after today (a year 9999 would number
+    receipts 9999-000001)."""
+    day = parse_day(value, option=option)
+    today_ = now().date()
+    if day < EARLIEST_DAY:
+        raise InvalidValue(f"{option} {day} 早于 {EARLIEST_DAY}：请检查日期")
+    if day > today_:
+        raise InvalidValue(f"{option} {day} 晚于今天（{today_}）：请检查日期")
+    return day
+
+
 @dataclass
 class Env:
     """One command's view of the world: where the database is, the settings, the consoles."""

@@ -21,6 +21,7 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    parse_past_day,
     write_json,
 )
 from propfee.core.errors import InvalidValue
@@ -120,7 +121,7 @@ def pay(
     Example: propfee pay 1-1-1001 450.00 --channel wechat --ref 4200001234202611150001 --cashier 李娜
     """
     env = open_env(db, config, quiet)
-    day = parse_day(as_of)
+    day = parse_past_day(as_of)
     fen = parse_money(amount)
     # everything that could fail after the payment is checked before it is recorded
     require(
@@ -138,7 +139,7 @@ def pay(
                 fen,
                 channel=channel,
                 ref=ref,
-                paid_on=parse_day(paid_on, option="--date") if paid_on else day,
+                paid_on=parse_past_day(paid_on, option="--date") if paid_on else day,
                 as_of=day,
                 now=now(),
                 settings=env.settings,
@@ -201,7 +202,7 @@ def reverse(
     conn = env.connect(create=False)
     with transaction(conn):
         result = ledger.reverse_payment(
-            conn, receipt, reason=reason, on=parse_day(as_of), now=now(), operator=operator
+            conn, receipt, reason=reason, on=parse_past_day(as_of), now=now(), operator=operator
         )
     env.result(
         f"reversed receipt {result.receipt_no} ({result.unit}, "

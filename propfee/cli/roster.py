@@ -85,19 +85,34 @@ def import_units(
     Example: propfee import-units 业主信息.xlsx --dry-run
     """
     env = open_env(db, config, quiet)
+    fresh = not env.db_path.exists()
     try:
         report = _run_import(
             env, file, map_file, as_of, sheet, dry_run, owner_pays=owner_pays_from_import
         )
     except RowErrors as exc:
+        _forget_new_database(env, fresh)
         show_row_errors(env, exc, fmt, _EMPTY_REPORT)
         raise typer.Exit(1) from None
     except PropfeeError as exc:
+        _forget_new_database(env, fresh)
         if fmt is Format.json:  # scripts read the document, whatever went wrong
             error = RowError(file.name, "", 0, "", "", str(exc)).as_dict()
             write_json({**_EMPTY_REPORT, "errors": [error]})
         raise
     _show_import(env, report, file, fmt, dry_run=dry_run)
+
+
+def _forget_new_database(env, fresh: bool) -> None:
+    """A first import that failed leaves no database behind: an empty one would later read
+    as an estate of 0 units."""
+    if not fresh or not env.db_path.exists():
+        return
+    if roster.has_units(env.connect(create=False)):
+        return  # another process filled it meanwhile
+    env.close()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{env.db_path}{suffix}").unlink(missing_ok=True)
 
 
 def _run_import(
@@ -143,6 +158,8 @@ def _run_import(
 def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, dry_run: bool):
     for notice in report.notices:
         env.info(f"note: {notice}")
+    for warning in report.warnings:
+        env.warn(warning)
     if fmt is Format.json:
         write_json(report.as_dict())
         return

@@ -47,11 +47,14 @@ class RowError:
     column: str
     value: str
     message: str
+    rows: str = ""  # every row with this same error, as ranges ("2–3001, 3005"), when grouped
 
     def __str__(self) -> str:
         where = f"{self.file}"
         if self.sheet:
             where += f" [{self.sheet}]"
+        if self.rows:
+            return f"{where} 第 {self.rows} 行：{self.message}"
         where += f" row {self.row}"
         if self.column:
             where += f", column {self.column}"
@@ -66,7 +69,46 @@ class RowError:
             "column": self.column,
             "value": self.value,
             "message": self.message,
+            **({"rows": self.rows} if self.rows else {}),
         }
+
+
+def row_ranges(rows: list[int]) -> str:
+    """Row numbers as ranges: [2, 3, 4, 7] -> "2–4, 7"."""
+    spans: list[list[int]] = []
+    for row in sorted(set(rows)):
+        if spans and row == spans[-1][1] + 1:
+            spans[-1][1] = row
+        else:
+            spans.append([row, row])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+
+
+def grouped(errors: list[RowError]) -> list[RowError]:
+    """One error per cause: rows with the same column, value and message become one error
+    naming their row ranges (3,000 rows with one unknown item are one line)."""
+    by_cause: dict[tuple, list[RowError]] = {}
+    for error in errors:
+        by_cause.setdefault((error.sheet, error.column, error.value, error.message), []).append(
+            error
+        )
+    result = []
+    for (sheet, column, value, message), same in by_cause.items():
+        if len(same) == 1:
+            result.append(same[0])
+            continue
+        result.append(
+            RowError(
+                same[0].file,
+                sheet,
+                same[0].row,
+                column,
+                value,
+                f"{message}（共 {len(same)} 行）",
+                row_ranges([e.row for e in same]),
+            )
+        )
+    return sorted(result, key=lambda e: e.row)
 
 
 class RowErrors(PropfeeError):

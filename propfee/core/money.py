@@ -174,9 +174,31 @@ def format_money(fen: int) -> str:
 # Areas (and other two-place quantities) are stored as integers in hundredths.
 
 
+#: bounds that keep every product and sum far inside SQLite's signed 64-bit integers: a bill
+#: is at most ¥10,000,000 (so ten million bills still sum below 2**63 fen), an area at most
+#: 100,000 ㎡, a unit price at most ¥1,000,000
+MAX_LINE_FEN = 10_000_000_00
+MAX_AREA_HUNDREDTHS = 100_000_00
+MAX_PRICE_X10000 = 1_000_000_0000
+
+
+def check_line(fen: int, *, what: str = "金额", hint: str = "") -> None:
+    """Refuse one amount (a bill, an adjustment, a row of a file) beyond the per-line ceiling."""
+    if abs(fen) > MAX_LINE_FEN:
+        raise InvalidValue(
+            f"{what} {format_money(fen)} 超过单笔上限 {format_money(MAX_LINE_FEN)}"
+            + (f"：{hint}" if hint else "：请检查金额")
+        )
+
+
 def parse_area(value: object, *, what: str = "area") -> int:
-    """Read an area in ㎡ (at most two places, greater than zero); return hundredths of ㎡."""
+    """Read an area in ㎡ (at most two places, greater than zero, at most 100,000 ㎡); return
+    hundredths of ㎡."""
     area = parse_decimal(value, places=2, what=what, allow_zero=False, marks=_AREA_MARKS)
+    if area * HUNDRED > MAX_AREA_HUNDREDTHS:
+        raise InvalidValue(
+            f"{what}: {_show(value)} ㎡ 超过上限 {MAX_AREA_HUNDREDTHS // HUNDRED:,} ㎡：请检查面积"
+        )
     return int(area * HUNDRED)
 
 
@@ -205,6 +227,10 @@ def parse_price(value: object, *, what: str = "price") -> int:
     price = parse_decimal(value, places=PRICE_PLACES, what=what, marks=("/㎡", "/月"))
     if price < 0:
         raise InvalidValue(f"{what}: {price} must not be negative")
+    if price.scaleb(PRICE_PLACES) > MAX_PRICE_X10000:
+        raise InvalidValue(
+            f"{what}: {price} 超过单价上限 ¥{MAX_PRICE_X10000 // 10000:,}：请检查单价"
+        )
     return int(price.scaleb(PRICE_PLACES))
 
 

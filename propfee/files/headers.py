@@ -9,11 +9,14 @@ most specific first: when two columns could be the billing area, ``计费面积`
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
-from propfee.core.errors import RowError
+from propfee.core.errors import FileFormatError, RowError
 from propfee.files.tabular import Cells, column_letter
 
 _BRACKETS = re.compile(r"[(\[【{<（][^)\]】}>）]*[)\]】}>）]")
@@ -75,6 +78,53 @@ class HeaderMatch:
     local_code: bool = False  # the code column holds codes within each building (1-101)
 
 
+@dataclass
+class ColumnMap:
+    """A ``--map`` file: headers named to fields (or "ignore"), values named to kinds."""
+
+    columns: dict[str, str] = dataclasses.field(default_factory=dict)  # normalised header -> field
+    kinds: dict[str, str] = dataclasses.field(default_factory=dict)  # normalised value -> kind
+    sheet: str | None = None
+    header_row: int | None = None
+
+
+def load_column_map(
+    path: Path | None, fields: dict[str, object], kinds: dict[str, object] | None = None
+) -> ColumnMap:
+    """Read a TOML map: ``[columns]`` header = field (or "ignore"), ``[kinds]`` value = kind
+    (when the file has kinds), optional ``sheet`` and ``header_row``."""
+    if path is None:
+        return ColumnMap()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise FileFormatError(f"map file {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"map file {path}: not valid TOML ({exc})") from None
+    keys = {"columns", "sheet", "header_row"} | ({"kinds"} if kinds is not None else set())
+    unknown = set(data) - keys
+    if unknown:
+        raise FileFormatError(
+            f"map file {path}: unknown key {sorted(unknown)[0]} (use {', '.join(sorted(keys))})"
+        )
+    result = ColumnMap(sheet=data.get("sheet"), header_row=data.get("header_row"))
+    for header, target in (data.get("columns") or {}).items():
+        if target != "ignore" and target not in fields:
+            known = ", ".join(f for f in fields if f != "ignore")
+            raise FileFormatError(
+                f"map file {path}: column {header!r} maps to unknown field {target!r} "
+                f"(fields: {known}, or ignore)"
+            )
+        result.columns[norm_header(header)] = target
+    for value, kind in (data.get("kinds") or {}).items():
+        if kind not in (kinds or {}):
+            raise FileFormatError(
+                f"map file {path}: kind {value!r} maps to {kind!r}; use one of {', '.join(kinds)}"
+            )
+        result.kinds[norm_header(value)] = kind
+    return result
+
+
 def alias_index(fields: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, int]]:
     index: dict[str, tuple[str, int]] = {}
     for field, aliases in fields.items():
@@ -99,6 +149,8 @@ def lookup(
     if key in index:
         return index[key]
     stripped = _TRAILING_DIGITS.sub("", key)
+    if stripped != key and stripped in explicit:  # "联系电话2" of a column the map ignores
+        return (explicit[stripped], 999)
     if stripped != key and stripped in index:
         field, priority = index[stripped]
         return field, priority + 1000  # "联系电话2": a further column of the same kind

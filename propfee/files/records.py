@@ -10,7 +10,14 @@ from pathlib import Path
 
 from propfee.core.errors import FileFormatError, RowError, RowErrors
 from propfee.files.cells import text
-from propfee.files.headers import alias_index, ambiguous_columns, find_header, norm_header
+from propfee.files.headers import (
+    ColumnMap,
+    HeaderMatch,
+    alias_index,
+    ambiguous_columns,
+    find_header,
+    norm_header,
+)
 from propfee.files.tabular import read_sheets
 
 
@@ -37,10 +44,16 @@ def read_records(
     required: list[tuple[str, ...]],
     what: str,
     sheet: str | None = None,
+    column_map: ColumnMap | None = None,
+    found_headers: list[tuple[str, HeaderMatch]] | None = None,
 ) -> Iterator[Record]:
     """Yield one Record per non-blank row under the header. ``required`` lists groups of
-    fields of which at least one must have a column (e.g. ``[("unit",), ("amount",)]``)."""
+    fields of which at least one must have a column (e.g. ``[("unit",), ("amount",)]``).
+    ``column_map`` names unusual headers (a ``--map`` file); each sheet's header, as found,
+    is appended to ``found_headers``."""
     index = alias_index(fields)
+    column_map = column_map or ColumnMap()
+    sheet = sheet or column_map.sheet
     sheets = read_sheets(path)
     if sheet is not None:
         sheets = [s for s in sheets if s.name == sheet]
@@ -52,13 +65,22 @@ def read_records(
     for one in sheets:
         rows = one.rows()
         head = []
+        wanted = max(30, (column_map.header_row or 0) + 1)
         for item in rows:
             head.append(item)
-            if len(head) >= 30:
+            if len(head) >= wanted:
                 break
-        match = find_header(head, index, {}, first_column=one.first_column)
+        match = find_header(
+            head,
+            index,
+            column_map.columns,
+            first_column=one.first_column,
+            header_row=column_map.header_row,
+        )
         if match is None:
             continue
+        if found_headers is not None:
+            found_headers.append((one.name, match))
         errors = ambiguous_columns(match, path.name, one.name)
         missing = [group for group in required if not any(f in match.columns for f in group)]
         if missing:

@@ -12,12 +12,13 @@ import contextlib
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from propfee.core.errors import FileFormatError
+from propfee.core.errors import FileFormatError, RowError, RowErrors
 
 Cells = list[object]
 
@@ -80,9 +81,67 @@ def read_sheets(path: Path) -> list[Sheet]:
 # ---------------------------------------------------------------- workbooks (calamine)
 
 
+#: a workbook whose parts inflate past this is refused before it is read (a 1.5 MB file can
+#: hold 1.5 GB of XML)
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+
+
+def _check_inflated_size(path: Path) -> None:
+    """Refuse an xlsx/ods whose zip parts, as the zip's directory declares them, inflate
+    past the limit, before any part is inflated."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip (an .xls) or damaged: the reader says what is wrong
+    if total > MAX_UNZIPPED_BYTES:
+        raise FileFormatError(
+            f"{path}: 解压后 {total / 1024 / 1024:,.0f} MB，超过上限 "
+            f"{MAX_UNZIPPED_BYTES // 1024 // 1024} MB：不像是一份正常的表格，未读取"
+        )
+
+
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb"<f\b[^>]*(?:/>|>[^<]*</f>)\s*(<v\s*/>|<v>\s*</v>)?\s*</c>"
+)
+_CELL_REF = re.compile(rb'<c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*>')
+
+
+def _uncalculated(data: bytes):
+    """The (column, row) of the first formula cell with no calculated value, or None. An
+    empty value of a text formula (=IF(…,"",…) as Excel saves it) is a value."""
+    for found in _FORMULA_WITHOUT_VALUE.finditer(data):
+        cell = _CELL_REF.search(data, data.rfind(b"<c ", 0, found.start()))
+        text_result = cell is not None and b't="str"' in cell[0]
+        if found[1] is not None and text_result:
+            continue
+        return (cell[1].decode(), int(cell[2])) if cell else ("?", 0)
+    return None
+
+
+def _check_formulas_have_values(path: Path) -> None:
+    """Refuse a workbook holding a formula that was never calculated (a file made by a
+    program, not saved by Excel): it would read as an empty cell, an amount as nothing."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+            for name in parts:
+                cell = _uncalculated(archive.read(name))
+                if cell is None:
+                    continue
+                where = f"第 {cell[1]} 行 {cell[0]} 列"
+                raise FileFormatError(
+                    f"{path}: {where}是没有计算结果的公式：请在 Excel 中打开、保存后再导入"
+                )
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip (an .xls) or damaged: the reader says what is wrong
+
+
 def _workbook_sheets(path: Path) -> list[Sheet]:
     import python_calamine as calamine  # heavy: loaded when needed
 
+    _check_inflated_size(path)
+    _check_formulas_have_values(path)
     try:
         with path.open("rb") as handle:
             workbook = calamine.CalamineWorkbook.from_filelike(handle)
@@ -190,17 +249,86 @@ def _csv_sheet(text: str, path: Path) -> Sheet:
     delimiter = _sniff_delimiter(text)
     lines = text.count("\n") + 1
 
+    unterminated = _unterminated_quote(text, delimiter)
+    cut = not text.endswith(("\n", "\r"))
+
     def rows() -> Iterator[tuple[int, Cells]]:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        widest, last = 0, None
         try:
             for number, cells in enumerate(reader, start=1):
-                yield number, list(cells)
+                if number == unterminated or any(
+                    ("\n" in c or "\r" in c) and delimiter in c for c in cells
+                ):
+                    raise _quote_error(path, number)
+                if last is not None:
+                    yield last
+                widest = max(widest, len(cells))
+                last = (number, list(cells))
+            if last is not None:
+                if cut and _maybe_cut(last[1], widest):
+                    raise _cut_error(path, last[0])
+                yield last
         except csv.Error as exc:
             raise FileFormatError(
                 f"{path}: malformed CSV near line {reader.line_num} ({exc})"
             ) from None
 
     return Sheet(path.name, lines, 0, rows, cut=not text.endswith(("\n", "\r")))
+
+
+def _unterminated_quote(text: str, delimiter: str) -> int:
+    """The row whose opening quote is never closed (it swallows the rest of the file), or 0.
+    Only a file with an odd number of quotes is parsed a second time to find it."""
+    if text.count('"') % 2 == 0:
+        return 0
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    number = 0
+    try:
+        for number, _ in enumerate(reader, start=1):  # noqa: B007
+            pass
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            return number + 1
+    return 0
+
+
+def _quote_error(path: Path, number: int) -> RowErrors:
+    return RowErrors(
+        [
+            RowError(
+                path.name,
+                path.name,
+                number,
+                "",
+                "",
+                "引号不成对：一个以 \" 开头的单元格没有结束引号，吞掉了后面的内容；"
+                "请在 Excel 中打开并另存为 CSV",
+            )
+        ]
+    )
+
+
+def _maybe_cut(cells: Cells, widest: int) -> bool:
+    """Whether a last line with no line break after it may have been cut: any line with data
+    may have lost the end of a value or its last fields (a one-column file is left alone)."""
+    return widest >= 2 and any(str(c).strip() for c in cells)
+
+
+def _cut_error(path: Path, number: int) -> RowErrors:
+    return RowErrors(
+        [
+            RowError(
+                path.name,
+                path.name,
+                number,
+                "",
+                "",
+                "最后一行后面没有换行，可能被截断（字段缺失或数值被截短）：请用完整的原文件；"
+                "确认完整的话，在文件末尾加一个换行再导入",
+            )
+        ]
+    )
 
 
 def _sniff_delimiter(text: str) -> str:

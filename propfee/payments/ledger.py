@@ -158,6 +158,8 @@ def held_refs(
     return held
 
 
+#: no payment is older than this
+EARLIEST_PAID_ON = date(2000, 1, 1)
 #: one payment above this is refused unless --large: an amount typed into the wrong field
 #: (a transaction number as the amount) must not become a receipt
 MAX_PAYMENT_FEN = 10_000_000_00  # ¥10,000,000
@@ -313,6 +315,8 @@ def _checked_payment(
         raise InvalidValue(f"--ref is required for {channel}: the channel's transaction number")
     if paid_on > as_of:
         raise InvalidValue(f"--date {paid_on} is in the future (today is {as_of})")
+    if paid_on < EARLIEST_PAID_ON:
+        raise InvalidValue(f"--date {paid_on} 早于 {EARLIEST_PAID_ON}：请检查日期")
     return ref
 
 
@@ -901,7 +905,7 @@ def _bill_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
                 "bill",
                 f"bill {bid}: {format_money(paid)} allocated to a bill of {format_money(net)}",
             )
-        if (settled is None) != (net - paid > 0):
+        if (settled is None) != (net - paid > 0) and not net == paid == 0:  # ¥0.00 owes nothing
             yield (
                 "settled",
                 f"bill {bid}: settled_on is {settled or 'empty'} but it owes "

@@ -5,36 +5,96 @@ allocated to it. Re-importing the same file changes nothing."""
 
 from __future__ import annotations
 
+import difflib
 import re
 import sqlite3
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from propfee.billing.bills import BillRun
 from propfee.billing.fees import FeeItem, load_items
 from propfee.core import periods
-from propfee.core.errors import InvalidValue, RowError, RowErrors
+from propfee.core.errors import InvalidValue, RowError, RowErrors, grouped
 from propfee.core.money import format_money, parse_money
 from propfee.files import cells
+from propfee.files.headers import ColumnMap, HeaderMatch, norm_header
 from propfee.files.records import Record, read_records
 from propfee.payments import store
-from propfee.payments.ledger import apply_credit
+from propfee.payments.ledger import MAX_PAYMENT_FEN, apply_credit
 from propfee.store.db import transaction
 
 FIELDS = {
-    "unit": ("房号", "房屋编号", "房间号", "户号", "房屋编码", "unit", "unit code"),
+    "unit": ("房号", "房屋编号", "房间号", "户号", "房屋编码", "房屋", "房间", "unit", "unit code"),
     "item": ("收费项目", "费用名称", "费用项目", "收费科目", "项目", "费项", "item", "fee"),
-    "start": ("开始日期", "计费开始日期", "费用开始日期", "起始日期", "账期开始", "起", "from"),
-    "end": ("结束日期", "计费结束日期", "费用结束日期", "截止日期", "账期结束", "止", "to"),
+    "start": (
+        "开始日期",
+        "计费开始日期",
+        "费用开始日期",
+        "起始日期",
+        "开始时间",
+        "计费开始时间",
+        "起始时间",
+        "账期开始",
+        "起",
+        "from",
+    ),
+    "end": (
+        "结束日期",
+        "计费结束日期",
+        "费用结束日期",
+        "截止日期",
+        "结束时间",
+        "计费结束时间",
+        "截止时间",
+        "账期结束",
+        "止",
+        "to",
+    ),
     "period": ("所属期间", "账期", "费用期间", "所属月份", "月份", "期间", "period"),
     "due": ("应收金额", "应缴金额", "应收", "应缴", "金额", "amount due", "due"),
-    "paid": ("实收金额", "已缴金额", "实收", "已收金额", "已缴", "amount paid", "paid"),
-    "paid_on": ("缴费日期", "收款日期", "实收日期", "付款日期", "paid on"),
+    "paid": (
+        "实收金额",
+        "实缴金额",
+        "已缴金额",
+        "实收",
+        "实缴",
+        "已收金额",
+        "已缴",
+        "amount paid",
+        "paid",
+    ),
+    "paid_on": ("缴费日期", "收款日期", "实收日期", "付款日期", "缴费时间", "收款时间", "paid on"),
     "due_on": ("应缴日期", "缴费期限", "到期日", "due on"),
-    "cashier": ("收款人", "收费员", "经办人", "操作员", "cashier"),
+    "cashier": ("收款人", "收费员", "收银员", "收款员", "经办人", "操作员", "cashier"),
     "note": ("备注", "说明", "note", "notes"),
 }
+
+#: what each field is called in the summary
+FIELD_NAMES = {
+    "unit": "房号",
+    "item": "收费项目",
+    "start": "开始日期",
+    "end": "结束日期",
+    "period": "所属期间",
+    "due": "应收金额",
+    "paid": "实收金额",
+    "paid_on": "缴费日期",
+    "due_on": "应缴日期",
+    "cashier": "收款人",
+    "note": "备注",
+}
+
+#: a header propfee does not know that names money: refused unless mapped or ignored
+_MONEY_HEADER = re.compile(
+    r"金额|款$|元$|余额|欠费|欠款|滞纳金|违约金|减免|优惠|折扣|实收|实缴|应收|应缴|已缴|已收|未缴|"
+    r"未收|预收|预缴|实付|应付|付款|收款额|amount|paid|due",
+    re.IGNORECASE,
+)
+#: no opening balance is older than this
+EARLIEST = date(2000, 1, 1)
+#: one row of the old system's export above this is refused: a reference read as an amount
+MAX_ROW_FEN = MAX_PAYMENT_FEN
 
 
 @dataclass
@@ -45,6 +105,9 @@ class HistoryReport:
     due_fen: int = 0
     paid_fen: int = 0
     credit_fen: int = 0
+    used: list[str] = field(default_factory=list)  # "结束时间 (D) → 结束日期"
+    left_out: list[str] = field(default_factory=list)  # headers not read
+    exclusive_ends: bool = False  # the file's end dates are the day after each period
 
 
 def _period_range(value: object) -> tuple[date, date]:
@@ -77,6 +140,7 @@ class _Row:
     paid: int
     paid_on: date | None
     due_on: date | None
+    end_given: bool = False
 
     @property
     def period(self) -> str:
@@ -87,26 +151,56 @@ class _Row:
 
 
 def import_history(
-    conn: sqlite3.Connection, path: Path, *, now: datetime, settings, dry_run: bool = False
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    now: datetime,
+    settings,
+    column_map: ColumnMap | None = None,
+    dry_run: bool = False,
 ) -> HistoryReport:
     """Import an estate's opening balances: each row an opening bill and, for what was paid,
     an opening payment allocated to it; an overpayment then pays the oldest open bills. Rows
-    already imported alike change nothing; any bad row and nothing is written."""
+    already imported alike change nothing; any bad row and nothing is written (every cause
+    reported once, with the rows it touches)."""
+    column_map = column_map or ColumnMap()
     with transaction(conn, dry_run=dry_run):
         run = _HistoryImport(conn, path, now=now, settings=settings)
-        for record in read_records(
-            path,
-            FIELDS,
-            required=[("unit",), ("item",), ("start", "period"), ("due",)],
-            what="opening balance",
-        ):
-            row = run.read(record)
-            if row is not None and run.resolve(row):
+        headers: list[tuple[str, HeaderMatch]] = []
+        records = list(
+            read_records(
+                path,
+                FIELDS,
+                required=[("unit",), ("item",), ("start", "period"), ("due",)],
+                what="opening balance",
+                column_map=column_map,
+                found_headers=headers,
+            )
+        )
+        run.take_headers(headers, column_map)
+        rows = [row for row in map(run.read, records) if row is not None]
+        run.report.exclusive_ends = _ends_are_exclusive(rows)
+        for row in rows:
+            if run.report.exclusive_ends:
+                row.end -= timedelta(days=1)
+            if run.resolve(row):
                 run.write(row)
         if run.errors:
-            raise RowErrors(run.errors)
+            raise RowErrors(grouped(run.errors))
         run.apply_credit()
     return run.report
+
+
+def _ends_are_exclusive(rows: list[_Row]) -> bool:
+    """Whether the file writes each period's end as the day after it (2025-01-01 →
+    2026-01-01 for a year): a row ends on the day the next row of the same unit and item
+    starts, or every row ends on the same day of the month it starts."""
+    if not rows:
+        return False
+    starts = {(r.unit_id, r.item.id, r.start) for r in rows}
+    if any((r.unit_id, r.item.id, r.end) in starts for r in rows):
+        return True
+    return all(r.end_given and r.end > r.start and r.end.day == r.start.day for r in rows)
 
 
 class _HistoryImport:
@@ -134,48 +228,96 @@ class _HistoryImport:
     def _error(self, record: Record, field: str, message: str) -> None:
         self.errors.append(record.error(self.path.name, field, message))
 
+    def take_headers(self, headers: list[tuple[str, HeaderMatch]], column_map: ColumnMap) -> None:
+        """Note the columns read and those left out; a column left out that holds money is
+        an error unless the map names it or sets it to ignore."""
+        for sheet, match in headers:
+            for name, column in match.columns.items():
+                self.report.used.append(f"{column.label} → {FIELD_NAMES[name]}")
+            for header in match.ignored:
+                self.report.left_out.append(header)
+                if norm_header(header) in column_map.columns or not _MONEY_HEADER.search(header):
+                    continue
+                self.errors.append(
+                    RowError(
+                        self.path.name,
+                        sheet,
+                        match.row,
+                        header,
+                        "",
+                        f"列 {header!r} 像是金额，但不知道它是应收还是实收：用 --map 在 [columns] "
+                        f'中把它设为 due 或 paid，或设为 "ignore"',
+                    )
+                )
+        if self.errors:
+            raise RowErrors(self.errors)
+
     def read(self, record: Record) -> _Row | None:
         """A row's unit, fee item, days and amounts; None (its errors noted) when bad."""
         v = record.values
-        name = self.path.name
-        bad = []
+        bad: list[tuple[str, str]] = []
         code = cells.unit_code(v.get("unit", ""))
         uid = self.units.get(code)
         if uid is None:
-            bad.append(record.error(name, "unit", f"no unit {code!r} on record"))
-        item_name = cells.text(v.get("item", ""))
-        item = self.by_name.get(item_name) or self.by_name.get(item_name.lower())
-        if item is None:
-            known = ", ".join(f"{i.code} ({i.name})" for i in self.items) or "none yet"
-            bad.append(record.error(name, "item", f"unknown fee item; known: {known}"))
+            bad.append(("unit", f"房号 {code!r} 不在名册中"))
+        item = self._item(cells.text(v.get("item", "")), bad)
+        start = end = None
         try:
             start, end = _days_of(v)
+            self._check_day(start, "开始日期", latest=self.now.date() + timedelta(days=366))
         except InvalidValue as exc:
-            bad.append(record.error(name, _days_field(record), str(exc)))
-            start = end = None
-        try:
-            due = parse_money(v.get("due", ""), what="amount due", allow_zero=True)
-            raw_paid = v.get("paid", "")
-            paid = (
-                0
-                if cells.is_blank(raw_paid)
-                else parse_money(raw_paid, what="amount paid", allow_zero=True)
-            )
-        except InvalidValue as exc:
-            bad.append(record.error(name, "due", str(exc)))
-            due = paid = 0
+            bad.append((_days_field(record), str(exc)))
+        due, paid = self._amounts(v, bad)
         paid_on = due_on = None
         try:
             paid_on = cells.parse_date(v.get("paid_on", ""))
             due_on = cells.parse_date(v.get("due_on", ""))
+            if paid_on is not None:
+                self._check_day(paid_on, "缴费日期", latest=self.now.date())
         except InvalidValue as exc:
-            bad.append(record.error(name, "paid_on", str(exc)))
+            bad.append(("paid_on", str(exc)))
         if paid and paid_on is None and end is not None:
-            paid_on = end
+            paid_on = min(end, self.now.date())
         if bad:
-            self.errors.extend(bad)
+            self.errors.extend(record.error(self.path.name, f, m) for f, m in bad)
             return None
-        return _Row(record, code, uid, item, start, end, due, paid, paid_on, due_on)
+        end_given = not cells.is_blank(v.get("end", "")) and not cells.is_blank(v.get("start", ""))
+        return _Row(record, code, uid, item, start, end, due, paid, paid_on, due_on, end_given)
+
+    def _item(self, name: str, bad: list) -> FeeItem | None:
+        item = self.by_name.get(name) or self.by_name.get(name.lower())
+        if item is None:
+            bad.append(("item", _unknown_item(name, self.items)))
+        return item
+
+    def _amounts(self, values: dict, bad: list) -> tuple[int, int]:
+        due = paid = 0
+        for field_, what in (("due", "应收金额"), ("paid", "实收金额")):
+            raw = values.get(field_, "")
+            if field_ == "paid" and cells.is_blank(raw):
+                continue
+            try:
+                fen = parse_money(raw, what=what, allow_zero=True)
+            except InvalidValue as exc:
+                bad.append((field_, str(exc)))
+                continue
+            if fen > MAX_ROW_FEN:
+                bad.append(
+                    (field_, f"{what} 超过单行上限 {format_money(MAX_ROW_FEN)}：请检查（是否把单号当成了金额？）")
+                )
+                continue
+            if field_ == "due":
+                due = fen
+            else:
+                paid = fen
+        return due, paid
+
+    @staticmethod
+    def _check_day(day: date, what: str, *, latest: date) -> None:
+        if day < EARLIEST:
+            raise InvalidValue(f"{what} {day} 早于 {EARLIEST}：请检查日期")
+        if day > latest:
+            raise InvalidValue(f"{what} {day} 晚于 {latest}：请检查日期")
 
     def resolve(self, row: _Row) -> bool:
         """Whether the row is new: not overlapping another row of the file, not imported
@@ -288,6 +430,17 @@ class _HistoryImport:
             self.report.credit_fen -= apply_credit(
                 self.conn, on=self.now.date(), now=self.now, unit_ids=sorted(self.touched)
             )
+
+
+def _unknown_item(name: str, items: list[FeeItem]) -> str:
+    """An unknown fee item, with the item it most likely means."""
+    names = {i.name: i for i in items} | {i.code: i for i in items}
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.5)
+    if close:
+        guess = names[close[0]]
+        return f"收费项目 {name!r} 不是收费项目 — 是否指 {guess.code} {guess.name}？"
+    known = "、".join(f"{i.code} {i.name}" for i in items) or "（还没有；用 propfee fees add 添加）"
+    return f"收费项目 {name!r} 不是收费项目；已有：{known}"
 
 
 def _days_of(values: dict) -> tuple[date, date]:

@@ -41,9 +41,11 @@ class ImportReport:
     owner_changes: int = 0
     tenant_changes: int = 0
     not_in_file: int = 0
+    developer_paid: int = 0  # units of this file left with no owner: the developer pays
     rows: int = 0
     sheets: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     changed_codes: list[str] = field(default_factory=list)
     dry_run: bool = False
     undelivered: int = 0  # units of this file with no delivery date: the developer pays
@@ -59,9 +61,11 @@ class ImportReport:
             "owner_changes": self.owner_changes,
             "tenant_changes": self.tenant_changes,
             "not_in_file": self.not_in_file,
+            "developer_paid": self.developer_paid,
             "rows": self.rows,
             "sheets": self.sheets,
             "notices": self.notices,
+            "warnings": self.warnings,
             "dry_run": self.dry_run,
             "billed_to_developer": 0 if self.owner_pays_from else self.undelivered,
             "owner_pays_from_import": self.undelivered if self.owner_pays_from else 0,
@@ -469,6 +473,17 @@ class _Merge:
         self.new_units, self.unit_updates, self.ended, self.new_occupancies = [], [], [], []
         self.new_parties = {}
 
+    def note_developer_paid(self, codes: set[str]) -> None:
+        """Count the file's units left with no owner: the developer pays for them, which is
+        right for unsold units and wrong when an owner column was not read."""
+        left = [c for c in store.codes_without_owner(self.conn) if c in codes]
+        self.report.developer_paid = len(left)
+        if left:
+            shown = "、".join(left[:5]) + ("…" if len(left) > 5 else "")
+            self.report.warnings.append(
+                f"{len(left)} 户没有业主，按开发建设单位缴费（{shown}）；若不是未售房，请检查业主列"
+            )
+
     def finish(self) -> ImportReport:
         """The last writes (contact details settle only once every row is seen) and the
         report; RowErrors if anything could not be merged."""
@@ -498,6 +513,7 @@ class _Merge:
                 f"{report.not_in_file} unit(s) on record are not in this file; they are kept "
                 "as they are"
             )
+        self.note_developer_paid(codes)
         if roster.skipped_footer:
             report.notices.append(f"{roster.skipped_footer} total/footnote row(s) skipped")
         self.note_undelivered(codes)

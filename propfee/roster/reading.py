@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +18,12 @@ from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErro
 from propfee.core.money import parse_area
 from propfee.files import cells
 from propfee.files.headers import (
+    ColumnMap,
     HeaderMatch,
     alias_index,
     ambiguous_columns,
     find_header,
+    load_column_map,
     norm_header,
 )
 from propfee.files.tabular import Sheet, lost_digits, read_sheets
@@ -325,46 +326,10 @@ class Roster:
 # ---------------------------------------------------------------- the --map file
 
 
-@dataclass
-class ColumnMap:
-    columns: dict[str, str] = field(default_factory=dict)  # normalised header -> field
-    kinds: dict[str, str] = field(default_factory=dict)  # normalised value -> kind
-    sheet: str | None = None
-    header_row: int | None = None
-
-
 def load_map(path: Path | None) -> ColumnMap:
-    """Read a TOML map: ``[columns]`` header = field (or "ignore"), ``[kinds]`` value = kind,
-    optional ``sheet`` and ``header_row``."""
-    if path is None:
-        return ColumnMap()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise FileFormatError(f"map file {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"map file {path}: not valid TOML ({exc})") from None
-    unknown = set(data) - {"columns", "kinds", "sheet", "header_row"}
-    if unknown:
-        raise FileFormatError(
-            f"map file {path}: unknown key {sorted(unknown)[0]} (use columns, kinds, sheet, header_row)"
-        )
-    result = ColumnMap(sheet=data.get("sheet"), header_row=data.get("header_row"))
-    for header, target in (data.get("columns") or {}).items():
-        if target not in FIELDS:
-            known = ", ".join(f for f in FIELDS if f != "ignore")
-            raise FileFormatError(
-                f"map file {path}: column {header!r} maps to unknown field {target!r} "
-                f"(fields: {known}, or ignore)"
-            )
-        result.columns[norm_header(header)] = target
-    for value, kind in (data.get("kinds") or {}).items():
-        if kind not in KINDS:
-            raise FileFormatError(
-                f"map file {path}: kind {value!r} maps to {kind!r}; use one of {', '.join(KINDS)}"
-            )
-        result.kinds[norm_header(value)] = kind
-    return result
+    """Read a roster's TOML map: ``[columns]`` header = field (or "ignore"), ``[kinds]``
+    value = kind, optional ``sheet`` and ``header_row``."""
+    return load_column_map(path, FIELDS, KINDS)
 
 
 # ---------------------------------------------------------------- reading

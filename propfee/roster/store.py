@@ -277,3 +277,14 @@ def update_party_details(conn: sqlite3.Connection, rows: Iterable[tuple]) -> Non
 def update_party_phones(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     """(phones, updated_at, id)."""
     conn.executemany("UPDATE party SET phones = ?, updated_at = ? WHERE id = ?", rows)
+
+
+def codes_without_owner(conn: sqlite3.Connection) -> list[str]:
+    """Codes of the units with no current owner (the developer pays for them), by code."""
+    return [
+        code
+        for (code,) in conn.execute(
+            "SELECT u.code FROM unit u WHERE NOT EXISTS (SELECT 1 FROM occupancy o "
+            "WHERE o.unit_id = u.id AND o.role = 'owner' AND o.end_on IS NULL) ORDER BY u.code"
+        )
+    ]
