@@ -27,7 +27,7 @@ ROSTER = [
 def priced(cli, tmp_path):
     assert cli("import-units", str(write_csv(tmp_path / "roster.csv", ROSTER))).exit_code == 0
     assert cli(*PROP_FEE).exit_code == 0
-    cli("fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01")
+    cli("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")
     return cli
 
 
@@ -135,7 +135,7 @@ def test_a_bill_past_the_ceiling_is_refused_before_sqlite(cli, tmp_path, db_path
         "fees", "add", "SHOP", "--name", "商业物业服务费", "--basis", "area", "--price",
         "999999", "--kinds", "商铺", "--from", "2020-01-01",
     )  # fmt: skip
-    cli("fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01")
+    cli("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")
     before = dump(db_path)
     result = cli("bill", "--period", "2026-11", "--as-of", "2026-11-01")
     assert result.exit_code == 1 and "9-1-901 SHOP 2026-11" in result.stderr
@@ -168,7 +168,7 @@ def test_a_zero_bill_is_settled_and_check_passes(cli, tmp_path, db_path):
         "fees", "add", "STOR", "--name", "储藏室管理费", "--basis", "area", "--price", "0.10",
         "--kinds", "储藏室", "--from", "2020-01-01",
     )  # fmt: skip
-    cli("fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01")
+    cli("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")
     assert cli("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
     # the developer's 29 days are ¥0.10, the owner's one day rounds to ¥0.00
     assert _count(db_path, "SELECT count(*) FROM bill WHERE amount_fen = 0") == 1
@@ -202,7 +202,7 @@ def test_bill_notices_show_the_arrears_notices_show(priced, tmp_path):
         "fees", "add", "QTR", "--name", "垃圾清运费", "--basis", "fixed", "--price", "30",
         "--cycle", "quarterly", "--kinds", "residential", "--from", "2020-01-01",
     )  # fmt: skip
-    priced("fees", "publish", "--out", str(tmp_path), "--as-of", "2020-01-01")
+    priced("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")
     priced("bill", "--period", "2026-10", "--item", "PROP", "--as-of", "2026-10-01")
     billed = priced(
         "bill", "--period", "2026-11", "--building", "1", "--notices", str(tmp_path / "a"),

@@ -216,7 +216,7 @@ def estates(tmp_path_factory) -> dict[str, Path]:
     roster.write_bytes(csv_bytes(ROSTER))
     assert run(ready, "import-units", str(roster), "--as-of", "2024-01-01").exit_code == 0
     assert run(ready, *PROP_FEE).exit_code == 0
-    run(ready, "fees", "publish", "--out", str(base), "--as-of", "2020-01-01")
+    run(ready, "fees", "publish", "--out", str(base), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")
     found = {}
     for name, intake in INTAKES.items():
         start = base / f"{name}-start.db"
