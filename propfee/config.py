@@ -193,6 +193,9 @@ class LateFee:
     minimum: str = "0"  # no late fee accrues while a bill owes less than this (yuan)
     reference_rate: str = "0.030"  # a year, for the court's view of the loss (1-year LPR)
     court_factor: str = "1.3"  # courts cut a 违约金 above loss × this (通则解释 第65条)
+    # demand no more than that ceiling (letters, notices, posting); false: demand the clause
+    # amount and show the ceiling beside it (法院可能依法调减至…)
+    cap_at_ceiling: bool = True
 
     @property
     def has_clause(self) -> bool:

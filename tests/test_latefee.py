@@ -22,6 +22,10 @@ AS_OF = date(2026, 11, 14)
 
 
 def clause(**values) -> object:
+    """A 万分之五 clause, demanded as the clause says (these tests follow the clause's own
+    arithmetic; the cut to the court ceiling, on by default, is tested in
+    test_lawful_collection.py)."""
+    values.setdefault("cap_at_ceiling", False)
     return dataclasses.replace(
         DEFAULTS, late_fee=dataclasses.replace(LateFee(daily_rate="0.0005"), **values)
     )

@@ -23,10 +23,12 @@ from datetime import date, datetime, timedelta
 import propfee.billing.store as store
 from propfee.billing.balances import bill_balance, refresh_settled
 from propfee.billing.fees import (
+    PENALTY_RULE,
     RECORD_LATER_HINT,
     FeeItem,
     Price,
     load_items,
+    reads_as_penalty,
     too_early_message,
 )
 from propfee.billing.store import bills_between
@@ -668,6 +670,10 @@ def adjust(
         raise InvalidValue(f"a {kind} lowers the bill: give a negative --amount such as -50.00")
     if not reason.strip():
         raise InvalidValue("--reason is required: say why")
+    if amount_fen > 0 and reads_as_penalty(reason):
+        raise InvalidValue(
+            f"--reason {reason.strip()!r}：以更正加收违约金或罚款不允许。{PENALTY_RULE}"
+        )
     if not approved_by.strip():
         raise InvalidValue("--approved-by is required: who approved it")
     approved_on = approved_on or on

@@ -9,7 +9,9 @@ published (LEGAL rule 8); a change should be published at least a month before i
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +32,49 @@ DEFAULT_UNIT_LABELS = {
     "one_off": "元/次",
 }
 METERS = {"water": "水表", "electricity": "电表", "gas": "燃气表", "heat": "热表"}
+
+# what reads as a penalty for paying late (LEGAL rule 7): such a charge comes only from the
+# contract's late-fee clause, through ``propfee latefee`` — never as a fee item or a correction
+_PENALTY_WORDS = (
+    "滞纳",
+    "违约",
+    "罚",
+    "迟缴",
+    "逾期费",
+    "逾期金",
+    "逾期缴费",
+    "延迟缴费",
+    "延期缴费",
+)
+_PENALTY_ENGLISH = re.compile(
+    r"late[\s_-]*(fee|charge|payment|penalt)|penalt(y|ies)|\bfines?\b|\bfined\b|"
+    r"overdue[\s_-]*(fee|charge)"
+)
+_PENALTY_CODES = ("ZNJ", "WYJ", "FAKUAN", "LATE", "PENALTY", "FINE")
+PENALTY_RULE = (
+    "违约金只能依据物业服务合同的违约金条款、通过 propfee latefee 计算和入账"
+    "（设置 [late_fee] daily_rate；LEGAL 第7条，民法典第585条），不得另设收费项目或以更正加收"
+)
+
+
+def reads_as_penalty(text: str, *, code: bool = False) -> bool:
+    """Whether a fee item's name or code, or a reason, reads as a charge for paying late:
+    滞纳金, 违约金, 罚款, late fee, penalty, fine … (a code also by ZNJ, WYJ and the like)."""
+    folded = unicodedata.normalize("NFKC", text or "").lower()
+    if any(word in folded for word in _PENALTY_WORDS) or _PENALTY_ENGLISH.search(folded):
+        return True
+    if code:
+        upper = re.sub(r"[^A-Z]", "", folded.upper())
+        return any(upper.startswith(c) for c in _PENALTY_CODES) or "PENALT" in upper
+    return False
+
+
+def check_not_penalty(code: str, name: str) -> None:
+    """Refuse a fee item that reads as a penalty for paying late, naming what gave it away."""
+    if reads_as_penalty(name):
+        raise InvalidValue(f"收费项目名称 {name.strip()!r} 是罚款/滞纳金性质的收费：{PENALTY_RULE}")
+    if reads_as_penalty(code, code=True):
+        raise InvalidValue(f"收费项目代码 {code.strip()!r} 看起来是违约金或罚款：{PENALTY_RULE}")
 
 
 @dataclass(frozen=True)
@@ -234,6 +279,7 @@ def add_item(
         raise InvalidValue(
             "LATEFEE is kept for late fees (propfee latefee post); choose another code"
         )
+    check_not_penalty(code, name)
     if basis not in BASES:
         raise InvalidValue(f"basis must be one of {', '.join(BASES)}")
     if cycle not in CYCLE_MONTHS:

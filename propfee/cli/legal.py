@@ -99,6 +99,7 @@ def latefee(
                 "daily_rate": rules.daily_rate or None,
                 "reference_rate": rules.reference_rate,
                 "court_factor": rules.court_factor,
+                "cap_at_ceiling": rules.cap_at_ceiling,
                 "lines": data,
                 "total": totals,
             }
@@ -125,6 +126,7 @@ def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format) -> No
             Col("loss", "利息损失", "right"),
             Col("ceiling", "法院上限", "right"),
             Col("above_ceiling", "超上限"),
+            Col("demanded", "可主张", "right"),
             Col("posted", "已入账", "right"),
         ],
         fmt,
@@ -176,6 +178,7 @@ def _late_fee_json(line: core.LateFeeLine) -> dict:
         "loss": decimal_str(line.loss_fen),
         "ceiling": decimal_str(line.ceiling_fen),
         "above_ceiling": line.above_ceiling,
+        "demanded": decimal_str(line.demanded_fen),
         "posted": decimal_str(line.posted_fen),
         "over_posted": decimal_str(line.over_posted_fen),
     }
@@ -197,6 +200,7 @@ def _write_late_fees(out: Path, data: list[dict]) -> None:
             "利息损失",
             "法院可能支持上限",
             "超过上限",
+            "可主张",
             "已入账",
         ],
         [
@@ -213,6 +217,7 @@ def _write_late_fees(out: Path, data: list[dict]) -> None:
                 Decimal(d["loss"]),
                 Decimal(d["ceiling"]),
                 "是" if d["above_ceiling"] else "",
+                Decimal(d["demanded"]),
                 Decimal(d["posted"]),
             ]
             for d in data

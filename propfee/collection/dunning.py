@@ -26,7 +26,7 @@ from pathlib import Path
 
 from propfee.collection import store
 from propfee.collection.arrears import HISTORY_LABELS, HOLDS, TIERS, OverdueRow, overdue
-from propfee.collection.latefee import late_fees, rate_text
+from propfee.collection.latefee import demand_of, late_fees, rate_text
 from propfee.collection.limitation import clocks
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import decimal_str, format_money, price_str
@@ -549,7 +549,7 @@ class _Reminders:
         self.letters: list[dict] = []
         self.legal: list[PartyDue] = []
         self.bases: dict[tuple, dict] = {}
-        self.late: dict[int, int] | None = None
+        self.late: dict | None = None
         self.no_phone: list[str] = []
 
     def may_message(self, party_id, *, letter: bool = False) -> bool:
@@ -711,12 +711,19 @@ class _Reminders:
         if self.late is None:
             self.late = _late_fees_by_bill(conn, self.rows, as_of, settings)
         late = self.late
+        fee = demand_of(
+            [late[b.id] for row in party.rows for b in row.bills if b.id in late],
+            settings.late_fee,
+        )
         letter = {
             **context,
             "notice_no": number,
             "deadline": deadline,
             "basis": _fee_basis(conn, party, as_of, self.bases),
-            "late_fee_fen": sum(late.get(b.id, 0) for row in party.rows for b in row.bills),
+            "late_fee_fen": fee.demanded_fen,
+            "late_fee_clause_fen": fee.clause_fen,
+            "late_fee_capped_fen": fee.capped_fen,
+            "late_fee_cap": fee.cap_at_ceiling,
             "late_fee_rule": _late_fee_rule(settings),
         }
         self.letters.append(letter)
@@ -774,15 +781,14 @@ class _Reminders:
             report.files.append(out_dir / name)
 
 
-def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> dict[int, int]:
-    """Each overdue bill's late fee by the contract's clause, not yet posted (none without a
-    clause: LEGAL rule 7)."""
+def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> dict:
+    """Each overdue bill's late fee line (none without a clause: LEGAL rule 7)."""
     if not settings.late_fee.has_clause:
         return {}
 
     ids = [b.id for row in rows for b in row.bills]
     return {
-        line.bill_id: line.unposted_fen
+        line.bill_id: line
         for line in late_fees(conn, as_of=as_of, settings=settings, bill_ids=ids)
     }
 

@@ -65,20 +65,60 @@ class LateFeeLine:
     loss_fen: int  # interest loss at the reference rate
     ceiling_fen: int  # loss × court factor
     posted_fen: int  # already posted as bills
+    demanded_fen: int = 0  # what may be demanded: see ``demanded``
 
     @property
     def above_ceiling(self) -> bool:
         return self.clause_fen > self.ceiling_fen
 
     @property
+    def capped_fen(self) -> int:
+        """The clause amount cut to the court ceiling."""
+        return min(self.clause_fen, self.ceiling_fen)
+
+    @property
     def unposted_fen(self) -> int:
-        return max(self.clause_fen - self.posted_fen, 0)
+        return max(self.demanded_fen - self.posted_fen, 0)
 
     @property
     def over_posted_fen(self) -> int:
-        """Posted beyond what accrued — a payment recorded since with an earlier date, say:
-        to be taken off with an adjustment of the late-fee bill."""
-        return max(self.posted_fen - self.clause_fen, 0)
+        """Posted beyond what may be demanded — a payment recorded since with an earlier date,
+        say: to be taken off with an adjustment of the late-fee bill."""
+        return max(self.posted_fen - self.demanded_fen, 0)
+
+
+def demanded(clause_fen: int, ceiling_fen: int, rules) -> int:
+    """What a late fee demands — the one rule every list, letter, pack and posting follows:
+    the clause amount, cut to the court ceiling unless ``[late_fee] cap_at_ceiling = false``
+    (民法典 第585条; 合同编通则解释 第65条; LEGAL rule 7)."""
+    return min(clause_fen, ceiling_fen) if rules.cap_at_ceiling else clause_fen
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A late fee as a letter or a pack states it: by the clause, cut to the ceiling, and
+    what is demanded (one of the two, by ``cap_at_ceiling``)."""
+
+    clause_fen: int
+    capped_fen: int
+    demanded_fen: int
+    cap_at_ceiling: bool
+
+    @property
+    def above_ceiling(self) -> bool:
+        return self.clause_fen > self.capped_fen
+
+
+def demand_of(lines: list[LateFeeLine], rules, *, unposted: bool = True) -> Demand:
+    """The late fee of these lines as one demand: what is not yet posted as bills (a letter
+    lists posted ones among the bills), or everything (``unposted=False``, the pack)."""
+    posted = (lambda line: line.posted_fen) if unposted else (lambda line: 0)
+    clause = sum(max(line.clause_fen - posted(line), 0) for line in lines)
+    capped = sum(max(line.capped_fen - posted(line), 0) for line in lines)
+    asked = sum(
+        max(demanded(line.clause_fen, line.ceiling_fen, rules) - posted(line), 0) for line in lines
+    )
+    return Demand(clause, capped, asked, rules.cap_at_ceiling)
 
 
 def late_fees(
@@ -154,6 +194,7 @@ class _Rates:
             loss,
             ceiling,
             posted,
+            demanded(clause, ceiling, rules),
         )
 
 
@@ -176,25 +217,26 @@ class LateFeeList:
 
     @property
     def totals(self) -> dict[str, int]:
-        """Σ by the clause, the loss, the ceiling and what was posted."""
+        """Σ by the clause, the loss, the ceiling, what is demanded and what was posted."""
         return {
             key: sum(getattr(line, attr) for line in self.lines)
             for key, attr in (
                 ("late_fee", "clause_fen"),
                 ("loss", "loss_fen"),
                 ("ceiling", "ceiling_fen"),
+                ("demanded", "demanded_fen"),
                 ("posted", "posted_fen"),
             )
         }
 
     @property
     def warnings(self) -> list[str]:
-        """A late fee posted beyond what accrued: how to take the difference off."""
+        """A late fee posted beyond what may be demanded: how to take the difference off."""
         return [
-            f"{line.unit} {line.period} {line.item}: {decimal_str(line.posted_fen)} of late fee "
-            f"posted, {decimal_str(line.clause_fen)} accrued (a payment recorded since with an "
-            "earlier date?): take the difference off its 违约金 bill with propfee adjust "
-            f"BILL --amount -{decimal_str(line.over_posted_fen)} --kind correction"
+            f"{line.unit} {line.period} {line.item}：违约金已入账 {decimal_str(line.posted_fen)}，"
+            f"现在计算可主张 {decimal_str(line.demanded_fen)}（此后补录了更早日期的付款，"
+            "或超过法院可能支持的上限）：在其违约金账单上冲减差额 propfee adjust "
+            f"账单号 --amount -{decimal_str(line.over_posted_fen)} --kind correction"
             for line in self.lines
             if line.over_posted_fen
         ]
@@ -256,8 +298,9 @@ class PostReport:
 def post(
     conn: sqlite3.Connection, unit_code: str, *, as_of: date, now: datetime, settings
 ) -> PostReport:
-    """Post what has accrued by the clause and is not yet posted as 违约金 bills (inside the
-    caller's transaction). The same as-of day again posts nothing."""
+    """Post what has accrued by the clause — cut to the court ceiling unless the settings say
+    otherwise (``demanded``) — and is not yet posted as 违约金 bills (inside the caller's
+    transaction). The same as-of day again posts nothing."""
 
     if not settings.late_fee.has_clause:
         raise PropfeeError(
@@ -310,7 +353,8 @@ def _post_line(
     )
     basis = (
         f"{line.item} {line.period} 逾期违约金（按合同约定{clause}，"
-        f"{min(start, as_of).isoformat()}至{day}）"
+        f"{min(start, as_of).isoformat()}至{day}"
+        f"{'，超过法院可能支持的上限，按上限计' if line.demanded_fen < line.clause_fen else ''}）"
     )
     return latefeestore.insert_late_fee_bill(
         conn,

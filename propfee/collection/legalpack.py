@@ -38,6 +38,7 @@ class LegalPack:
     owed_fen: int = 0
     late_fee_fen: int = 0
     ceiling_fen: int = 0
+    demanded_fen: int = 0  # what the pack claims: see latefee.demanded
     barred: int = 0
     contacts: int = 0
     delivered: int = 0
@@ -93,7 +94,7 @@ def build(
     publications = _fee_standard(conn, pack, day)  # 03
     history = _area_and_ownership(conn, pack, unit)  # 04
     contacts = _contact_record(conn, pack, day)  # 05
-    _late_fee(pack, fees, clocks)  # 06
+    _late_fee(pack, fees, clocks, settings.late_fee)  # 06
     complaints = _service_record(conn, pack, unit, contacts)  # 07
     _cover(
         conn,
@@ -333,7 +334,7 @@ def _contact_record(conn: sqlite3.Connection, pack: LegalPack, day: str) -> list
     return contacts
 
 
-def _late_fee(pack: LegalPack, fees: dict, clocks: dict) -> None:
+def _late_fee(pack: LegalPack, fees: dict, clocks: dict, rules) -> None:
     """06: the late fee by the contract and by the court-ceiling method."""
     path = pack.folder / "06-违约金计算.xlsx"
     write_table(
@@ -350,6 +351,7 @@ def _late_fee(pack: LegalPack, fees: dict, clocks: dict) -> None:
             "利息损失",
             "法院可能支持上限",
             "超过上限",
+            "主张金额",
             "已入账",
         ],
         [
@@ -365,6 +367,7 @@ def _late_fee(pack: LegalPack, fees: dict, clocks: dict) -> None:
                 _money(f.loss_fen),
                 _money(f.ceiling_fen),
                 "是" if f.above_ceiling else "",
+                _money(f.demanded_fen),
                 _money(f.posted_fen),
             ]
             for f in fees.values()
@@ -374,6 +377,7 @@ def _late_fee(pack: LegalPack, fees: dict, clocks: dict) -> None:
     pack.files.append(path)
     pack.late_fee_fen = sum(f.clause_fen for f in fees.values())
     pack.ceiling_fen = sum(f.ceiling_fen for f in fees.values())
+    pack.demanded_fen = latefee.demand_of(list(fees.values()), rules, unposted=False).demanded_fen
     pack.barred = sum(1 for c in clocks.values() if c.barred)
 
 
@@ -478,11 +482,12 @@ def _cover(
         "late_fee_fen": pack.late_fee_fen,
         "late_fee_posted_fen": posted,
         "late_fee_waived_fen": waived,
-        "late_fee_unposted_fen": max(pack.late_fee_fen - posted, 0),
+        "late_fee_unposted_fen": max(pack.demanded_fen - posted, 0),
         "debtors": _debtors(facts.rows, settings.estate.developer),
         "loss_fen": sum(f.loss_fen for f in fees),
         "ceiling_fen": pack.ceiling_fen,
         "above_ceiling": sum(1 for f in fees if f.above_ceiling),
+        "late_fee_demanded_fen": pack.demanded_fen,
         "contacts": pack.contacts,
         "delivered": pack.delivered,
         "letters": sum(1 for c in facts.contacts if c.channel == "letter"),
