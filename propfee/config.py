@@ -136,6 +136,18 @@ class Dunning:
     notice_prefix: str = "催"  # notice numbers read 催2026-0001
     plan_grace_days: int = 10  # an installment this many days unpaid breaks its plan
     limitation_warn_days: int = 180  # a bill's 3-year clock this close to its end: a notice
+    # a party owing less than this (yuan) is never put up for legal review, however long
+    # overdue (seed 001: 根据欠费金额、欠费时间); "0" = no threshold
+    legal_min: str = "0"
+
+    @property
+    def legal_min_fen(self) -> int:
+        try:
+            return parse_money(self.legal_min, what="dunning.legal_min", allow_zero=True)
+        except Exception:
+            raise ConfigError(
+                f'dunning.legal_min {self.legal_min!r} 不是金额，应写成元，例如 "200" 或 "200.00"'
+            ) from None
 
     def check(self, file: str) -> None:
         edges = list(self.buckets)
@@ -153,6 +165,10 @@ class Dunning:
             raise ConfigError(
                 f"{file}: dunning.chronic_shift must be at least 0 and below call_from"
             )
+        try:
+            self.legal_min_fen  # noqa: B018 - validates
+        except ConfigError as exc:
+            raise ConfigError(f"{file}: {exc}") from None
         if not self.notice_prefix.strip():
             raise ConfigError(f'{file}: dunning.notice_prefix must not be empty, e.g. "催"')
         if self.chronic_periods < 1:

@@ -211,9 +211,13 @@ def test_a_delivered_notice_shows_its_proof_and_counts(history, cli):
     assert "诉讼" in letter["content"]
     text = cli("contact", "list", "1-101").output
     assert "EMS 1234567890123" in text
-    # Past the deadline, 90+ days, delivered, unpaid: legal. The shop's notice was never
-    # delivered, so it stays at notice however long it runs.
-    # 1-101 paid September on 11-12; October, in the letter, is still open
+    # Past the deadline, 90+ days, delivered, unpaid: legal once the follow-up call after the
+    # delivery is made (seed 002). The shop's notice was never delivered, so it stays at
+    # notice however long it runs. 1-101 paid September on 11-12; October, in the letter, is
+    # still open
+    rows = {r.unit: r for r in arrears.overdue(history, as_of=date(2027, 1, 14), settings=DEFAULTS)}
+    assert (rows["1-101"].tier, rows["1-101"].follow_up) == ("call", True)
+    contact(history, "1-101", "reached", datetime(2026, 11, 20, 10))
     rows = {r.unit: r for r in arrears.overdue(history, as_of=date(2027, 1, 14), settings=DEFAULTS)}
     assert rows["1-101"].days_overdue == 91
     assert rows["1-101"].tier == "legal"
@@ -241,6 +245,9 @@ def test_legal_review_list_and_a_dispute_never_reaches_it(history, tmp_path):
         for number in notice:
             with transaction(history):
                 dunning.deliver(history, number, proof="本人签收", on=date(2026, 11, 11), now=NOW)
+    # each delivered letter is followed up by a call first (seed 002), the dispute aside
+    followed = remind(history, date(2026, 11, 12))
+    assert followed.produced["call"] == 2
     out = tmp_path / "legal"
     report = remind(history, date(2027, 3, 1), out=out)
     assert report.produced["legal"] == 2

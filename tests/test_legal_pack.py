@@ -116,7 +116,10 @@ def test_the_pack_splits_the_late_fee_and_keeps_the_zip_private(conn, tmp_path):
     estate(conn, tmp_path, [home("1-101", area="100", owner="张三", phone="13800000001")])
     add_fee(conn, "MGMT", price="1000", basis="fixed")
     run(conn, "2026-10", as_of=date(2026, 10, 1))
-    settings = dataclasses.replace(DEFAULTS, late_fee=LateFee(daily_rate="0.0005"))
+    # the clause as demanded (the cut to the court ceiling: test_lawful_collection.py)
+    settings = dataclasses.replace(
+        DEFAULTS, late_fee=LateFee(daily_rate="0.0005", cap_at_ceiling=False)
+    )
     with transaction(conn):
         latefee.post(conn, "1-101", as_of=date(2026, 11, 14), now=NOW, settings=settings)
     pack = build(conn, "1-101", out_dir=tmp_path / "p", as_of=date(2026, 11, 24), settings=settings)

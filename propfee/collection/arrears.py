@@ -112,6 +112,12 @@ class OverdueRow:
     dispute: bool = False
     notice_deadline_passed: bool = False
     limitation: bool = False  # a bill's 3-year clock is near its end: a letter first
+    follow_up: bool = False  # a delivered letter awaits its follow-up call (seed 002)
+    delivered_on: str | None = None  # the day the lapse's last letter was delivered
+    once_more: bool = False  # said they forgot: one more gentle reminder before escalating
+    reasons: list[str] = field(default_factory=list)  # every reason recorded, first first
+    # every contact but the lists (call list, legal review): (at, channel, outcome, delivered)
+    contacts: list[tuple] = field(default_factory=list)
 
     @property
     def oldest_bill_id(self) -> int:
@@ -155,6 +161,7 @@ def overdue(
         _row(pid, uid, bills, found, as_of, settings.dunning)
         for (pid, uid), bills in groups.items()
     ]
+    _below_legal_min(rows, settings.dunning.legal_min_fen)
     rows = [
         r
         for r in rows
@@ -164,6 +171,22 @@ def overdue(
     ]
     rows.sort(key=lambda r: (-r.days_overdue, r.unit))
     return rows
+
+
+def _below_legal_min(rows: list[OverdueRow], legal_min_fen: int) -> None:
+    """A party owing less than ``legal_min`` in all is never put up for legal review: its
+    rows stop at ``notice`` (seed 001: 根据欠费金额、欠费时间)."""
+    if legal_min_fen <= 0:
+        return
+    owed: dict = defaultdict(int)
+    for row in rows:
+        owed[row.party_id if row.party_id is not None else ("unit", row.unit_id)] += (
+            row.outstanding_fen
+        )
+    for row in rows:
+        key = row.party_id if row.party_id is not None else ("unit", row.unit_id)
+        if row.tier == "legal" and owed[key] < legal_min_fen:
+            row.tier = "notice"
 
 
 def _open_bills(
@@ -291,6 +314,9 @@ class _Heard:
     refused: bool = False
     promise: tuple | None = None  # (promised day, the tier it was made at)
     notice_passed: bool = False
+    forgot_pending: bool = False  # "forgot" recorded and no gentle message since
+    delivered: str | None = None  # the last day a letter of this lapse was delivered
+    calls: list[str] = field(default_factory=list)  # days of calls, visits, call listings
 
 
 def _decide(
@@ -312,6 +338,7 @@ def _decide(
         row.reason = "dispute"
     row.dispute = heard.dispute
     row.notice_deadline_passed = heard.notice_passed
+    row.delivered_on = heard.delivered
     row.tier = _tier(row, heard, day, rules, planned)
 
 
@@ -320,6 +347,9 @@ def _hear(row: OverdueRow, heard: _Heard, contact: tuple, day: str, rules) -> No
     at, channel, outcome, reason, promise_on, contact_tier, deadline, _bill_id, delivered = contact
     if channel not in ("call-list", "legal-review"):
         row.last_contact = Contact(at, channel, outcome, reason, promise_on, contact_tier, delivered)
+        row.contacts.append((at, channel, outcome, delivered))
+    if reason and reason not in row.reasons:
+        row.reasons.append(reason)
     # a service dispute holds until it is resolved; the rest is about the arrears of its
     # day, so what was said in an earlier lapse (since paid) no longer counts
     if outcome == "dispute" or reason == "dispute":
@@ -335,6 +365,7 @@ def _hear(row: OverdueRow, heard: _Heard, contact: tuple, day: str, rules) -> No
         row.reason = reason
     if outcome == "refused" or reason == "refusal":
         heard.refused = True
+    _hear_differences(heard, at, channel, reason, contact_tier, delivered)
     if outcome == "promised" and promise_on:
         heard.promise = (
             promise_on,
@@ -353,13 +384,58 @@ def _hear(row: OverdueRow, heard: _Heard, contact: tuple, day: str, rules) -> No
             heard.notice_passed = True  # a bill the letter demanded is still unpaid
 
 
+def _hear_differences(
+    heard: _Heard, at: str, channel: str, reason: str, contact_tier: str, delivered
+) -> None:
+    """What differentiates the collection (seeds 000–002): a "forgot" awaiting its gentle
+    reminder, a delivered letter awaiting its follow-up call."""
+    if reason == "forgot":
+        heard.forgot_pending = True
+    elif channel == "sms" and contact_tier == "gentle":
+        heard.forgot_pending = False
+    if channel == "letter" and delivered and delivered > (heard.delivered or ""):
+        heard.delivered = delivered
+    if channel in ("phone", "visit", "call-list"):
+        heard.calls.append(at[:10])
+
+
 def _tier(row: OverdueRow, heard: _Heard, day: str, rules, planned: bool) -> str:
-    """A dispute holds, then a plan being honoured; a notice ignored or a refusal goes to
-    legal; a promise holds until its day and, broken, escalates."""
+    """A dispute holds, then a plan being honoured; hardship holds at a call (with a plan
+    offered); a delivered letter is followed by a call before anything else; a notice
+    ignored or a refusal goes to legal; a promise holds until its day and, broken,
+    escalates; who forgot gets one more gentle reminder before any escalation."""
     if heard.dispute:
         return "dispute"  # fix the service first: never escalated to notice or legal
     if planned:
         return "plan"  # an installment plan being honoured: not escalated
+    pending = heard.promise is not None and heard.promise[0] >= day
+    if row.reason == "hardship":
+        return "promised" if pending else "call"  # 经济困难: a call offering a plan, no more
+    if (
+        heard.delivered
+        and not row.developer  # the developer is written to, not called
+        and not any(d >= heard.delivered for d in heard.calls)
+    ):
+        if pending:
+            return "promised"
+        row.follow_up = True  # 發送書面通知後，再次進行電話溝通 (seed 002)
+        return "call"
+    tier = _escalated(row, heard, day, rules)
+    if (
+        tier != "gentle"
+        and tier in TIERS
+        and row.reason == "forgot"
+        and heard.forgot_pending
+        and row.phone
+        and not row.developer
+    ):
+        row.once_more = True
+        return "gentle"
+    return tier
+
+
+def _escalated(row: OverdueRow, heard: _Heard, day: str, rules) -> str:
+    """The tier by the days overdue, a notice ignored, a refusal and a promise."""
     if (heard.notice_passed and row.days_overdue >= rules.legal_from) or (
         heard.refused and row.days_overdue >= rules.notice_from
     ):

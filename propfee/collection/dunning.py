@@ -387,6 +387,8 @@ class PartyDue:
             "days": max(r.days_overdue for r in rows),
             "tier": self.tier,
             "reason": self.reason,
+            "follow_up": any(r.follow_up for r in rows),
+            "delivered_on": max((r.delivered_on or "" for r in rows), default=""),
             "bills": bills,
         }
         if letter:
@@ -639,9 +641,12 @@ class _Reminders:
             return "the developer (reminded by letter)"
         # at most one reminder per (unit, tier, oldest unpaid bill); when any unit of the
         # party is due one, the reminder covers all of the party's arrears
+        # a follow-up call after a delivered letter, and the gentle reminder once more after
+        # "forgot", are due once each whatever came before at that tier (the contact log says
+        # when they are done)
         if (
             not self.force
-            and not any(r.limitation for r in party.rows)
+            and not any(r.limitation or r.follow_up or r.once_more for r in party.rows)
             and all((r.unit_id, tier, r.oldest_bill_id) in self.done_keys for r in party.rows)
         ):
             return "already reminded at this tier"
@@ -1012,6 +1017,7 @@ _CALL_LIST_HEADERS = [
     "缴费记录",
     "最近联系",
     "原因",
+    "跟进事项",
 ]
 
 
@@ -1042,6 +1048,7 @@ def _write_call_list(
                 f"{HISTORY_LABELS[party.history]}（12个月内逾期{r['late_periods']}期）",
                 contact_text(last),
                 REASON_LABELS.get(party.reason, party.reason),
+                _call_purpose(party, r),
             ]
         )
     for suffix in (".xlsx", ".csv"):
@@ -1055,18 +1062,57 @@ def _write_call_list(
     report.files.append(out_dir / "call-scripts.txt")
 
 
-def _write_legal_review(out_dir: Path, legal: list[PartyDue], report: RemindReport) -> None:
-    """legal-review.xlsx: the parties whose arrears go to legal review."""
-    headers = [
-        "房号",
-        "缴费人",
-        "电话",
-        "欠费金额",
-        "最早欠费",
-        "逾期天数",
-        "催缴通知书已送达且逾期",
-        "拒绝缴费",
+def _call_purpose(party: PartyDue, r: dict) -> str:
+    """What the call is for, beyond the arrears: the follow-up of a delivered letter, a plan
+    offered to who is in hardship."""
+    purposes = []
+    if r["follow_up"]:
+        purposes.append(f"催缴通知书送达后回访（{r['delivered_on']}送达）")
+    if party.reason == "hardship":
+        purposes.append("经济困难：协商分期缴费")
+    return "；".join(purposes)
+
+
+_LEGAL_REVIEW_HEADERS = [
+    "房号",
+    "缴费人",
+    "电话",
+    "欠费金额",
+    "最早欠费",
+    "逾期天数",
+    "催缴通知书已送达且逾期",
+    "拒绝缴费",
+    "记录的原因",
+    "联系次数",
+    "最近联系",
+    "最近结果",
+    "已发催缴通知书",
+]
+
+
+def legal_review_history(party: PartyDue) -> list:
+    """The reasons recorded, the contact history (count, last contact, its outcome) and the
+    letters sent (and delivered) of a party put up for legal review, over all its units."""
+    reasons = list(dict.fromkeys(reason for row in party.rows for reason in row.reasons))
+    # a reminder to a party with several units is logged once per unit: count it once
+    contacts = sorted({c[:3]: c for row in party.rows for c in row.contacts}.values())
+    letters = {c[0]: c[3] for c in contacts if c[1] == "letter"}
+    last = contacts[-1] if contacts else None
+    return [
+        "、".join(REASON_LABELS.get(reason, reason) for reason in reasons),
+        len(contacts),
+        f"{last[0][:16]} {CHANNEL_LABELS.get(last[1], last[1])}" if last else "",
+        (f"已送达（{last[3]}）" if last[3] else OUTCOME_LABELS.get(last[2], last[2]))
+        if last
+        else "",
+        f"{len(letters)}份（已送达{sum(1 for d in letters.values() if d)}份）" if letters else "",
     ]
+
+
+def _write_legal_review(out_dir: Path, legal: list[PartyDue], report: RemindReport) -> None:
+    """legal-review.xlsx: the parties whose arrears go to legal review, with what was heard
+    from them and how they were contacted."""
+    headers = _LEGAL_REVIEW_HEADERS
     rows = [
         [
             p.units,
@@ -1077,6 +1123,7 @@ def _write_legal_review(out_dir: Path, legal: list[PartyDue], report: RemindRepo
             p.days,
             "是" if any(r.notice_deadline_passed for r in p.rows) else "",
             "是" if p.reason == "refusal" else "",
+            *legal_review_history(p),
         ]
         for p in legal
     ]
