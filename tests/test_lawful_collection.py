@@ -313,11 +313,13 @@ def test_who_forgot_gets_one_gentle_reminder_more_then_escalates(four, tmp_path)
     out = remind(four, tmp_path, "2026-11-20")
     sms = (out / "sms.csv").read_text(encoding="utf-8-sig")
     assert "13800000004" in sms and sms.count("\n") == 2  # the header and 赵六's message
-    # once reminded, the escalation by the days resumes; the letter waits the usual 7 days
-    assert tiers(four, "2026-11-21")["1-1-104"] == "notice"
+    # the reminder gets the usual 7 days between messages to work, and is not sent again
+    assert tiers(four, "2026-11-26")["1-1-104"] == "gentle"
     again = remind(four, tmp_path, "2026-11-21")
     assert not (again / "sms.csv").exists()
-    later = remind(four, tmp_path, "2026-11-28")
+    # then the escalation by the days resumes
+    assert tiers(four, "2026-11-27")["1-1-104"] == "notice"
+    later = remind(four, tmp_path, "2026-11-27")
     letters = next(later.glob("催缴通知书-*.html")).read_text(encoding="utf-8")
     assert "赵六" in letters
 

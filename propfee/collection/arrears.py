@@ -315,8 +315,10 @@ class _Heard:
     promise: tuple | None = None  # (promised day, the tier it was made at)
     notice_passed: bool = False
     forgot_pending: bool = False  # "forgot" recorded and no gentle message since
+    forgot_reminded: str = ""  # the day of the gentle message that followed it
     delivered: str | None = None  # the last day a letter of this lapse was delivered
-    calls: list[str] = field(default_factory=list)  # days of calls, visits, call listings
+    calls: list[str] = field(default_factory=list)  # days staff called or visited
+    listed: list[str] = field(default_factory=list)  # days put on the call list
 
 
 def _decide(
@@ -390,13 +392,15 @@ def _hear_differences(
     """What differentiates the collection (seeds 000–002): a "forgot" awaiting its gentle
     reminder, a delivered letter awaiting its follow-up call."""
     if reason == "forgot":
-        heard.forgot_pending = True
-    elif channel == "sms" and contact_tier == "gentle":
-        heard.forgot_pending = False
+        heard.forgot_pending, heard.forgot_reminded = True, ""
+    elif channel == "sms" and contact_tier == "gentle" and heard.forgot_pending:
+        heard.forgot_pending, heard.forgot_reminded = False, at[:10]
     if channel == "letter" and delivered and delivered > (heard.delivered or ""):
         heard.delivered = delivered
-    if channel in ("phone", "visit", "call-list"):
+    if channel in ("phone", "visit"):
         heard.calls.append(at[:10])
+    elif channel == "call-list":
+        heard.listed.append(at[:10])
 
 
 def _tier(row: OverdueRow, heard: _Heard, day: str, rules, planned: bool) -> str:
@@ -411,27 +415,43 @@ def _tier(row: OverdueRow, heard: _Heard, day: str, rules, planned: bool) -> str
     pending = heard.promise is not None and heard.promise[0] >= day
     if row.reason == "hardship":
         return "promised" if pending else "call"  # 经济困难: a call offering a plan, no more
-    if (
-        heard.delivered
-        and not row.developer  # the developer is written to, not called
-        and not any(d >= heard.delivered for d in heard.calls)
-    ):
+    if _follow_up_due(row, heard, day):
         if pending:
             return "promised"
-        row.follow_up = True  # 發送書面通知後，再次進行電話溝通 (seed 002)
+        # 發送書面通知後，再次進行電話溝通 (seed 002): listed once, then a day for the call
+        row.follow_up = not any(d >= heard.delivered for d in heard.listed)
         return "call"
     tier = _escalated(row, heard, day, rules)
-    if (
-        tier != "gentle"
-        and tier in TIERS
-        and row.reason == "forgot"
-        and heard.forgot_pending
-        and row.phone
-        and not row.developer
-    ):
-        row.once_more = True
+    if tier in TIERS[1:] and _gentle_once_more(row, heard, day, rules):
+        row.once_more = heard.forgot_pending  # else sent: the usual days between messages
         return "gentle"
     return tier
+
+
+def _gentle_once_more(row: OverdueRow, heard: _Heard, day: str, rules) -> bool:
+    """Who said they forgot gets one more gentle reminder before any escalation, and the
+    usual days between messages to act on it (seed 001: 保持耐心并持续提醒) — when it can be
+    sent at all (a phone on record, not the developer)."""
+    if row.reason != "forgot" or not row.phone or row.developer:
+        return False
+    if heard.forgot_pending:
+        return True
+    if not heard.forgot_reminded:
+        return False
+    waited = date.fromisoformat(day) - date.fromisoformat(heard.forgot_reminded)
+    return waited.days < rules.min_days_between
+
+
+def _follow_up_due(row: OverdueRow, heard: _Heard, day: str) -> bool:
+    """A letter was delivered and no call has followed it: none logged by staff since the
+    delivery, and no listing on the call list on an earlier day than this (the developer is
+    written to, not called)."""
+    if not heard.delivered or row.developer:
+        return False
+    since = heard.delivered
+    return not any(d >= since for d in heard.calls) and not any(
+        since <= d < day for d in heard.listed
+    )
 
 
 def _escalated(row: OverdueRow, heard: _Heard, day: str, rules) -> str:
