@@ -129,7 +129,9 @@ class _Merge:
         as_of: date,
         now: datetime,
         owner_pays_from_import: bool = False,
+        only: str | None = None,
     ):
+        """``only``: the code of the one unit an edit is about (read just that unit)."""
         self.conn = conn
         self.owner_pays_from_import = owner_pays_from_import
         self.roster = roster  # its sheets, columns and labels; rows arrive through merge()
@@ -144,7 +146,7 @@ class _Merge:
         share = pool.setdefault
         self.units = {
             row[1]: tuple(share(v, v) if i not in (0, 1) else v for i, v in enumerate(row))
-            for row in store.units_on_record(conn)
+            for row in store.units_on_record(conn, only)
         }
         self.current: dict[tuple[int, str], _Current] = {
             (row[0], row[1]): _Current(
@@ -158,7 +160,7 @@ class _Merge:
                 row[9],
                 share(row[10], row[10]),
             )
-            for row in store.current_holders(conn)
+            for row in store.current_holders(conn, only)
         }
         self._keys: dict[tuple[str, str], int] | None = None  # read when first needed
         self.phones: dict[int, str] = {}
@@ -473,6 +475,18 @@ class _Merge:
         self.new_units, self.unit_updates, self.ended, self.new_occupancies = [], [], [], []
         self.new_parties = {}
 
+    def write_details(self) -> None:
+        """Write the contact details merged (they settle only once every row is seen)."""
+        store.update_party_details(
+            self.conn,
+            [(*wanted, self.stamp, pid) for pid, (wanted, _row) in self.party_updates.items()],
+        )
+        for pid in self.phone_changes:
+            self.more_phones[pid] = "/".join(self.file_phones[pid])
+        store.update_party_phones(
+            self.conn, [(phones, self.stamp, pid) for pid, phones in self.more_phones.items()]
+        )
+
     def note_developer_paid(self, codes: set[str]) -> None:
         """Count the file's units left with no owner: the developer pays for them, which is
         right for unsold units and wrong when an owner column was not read."""
@@ -491,16 +505,8 @@ class _Merge:
         if self.errors:
             raise RowErrors(self.errors)
         self.flush()
+        self.write_details()
         conn = self.conn
-        store.update_party_details(
-            conn,
-            [(*wanted, self.stamp, pid) for pid, (wanted, _row) in self.party_updates.items()],
-        )
-        for pid in self.phone_changes:
-            self.more_phones[pid] = "/".join(self.file_phones[pid])
-        store.update_party_phones(
-            conn, [(phones, self.stamp, pid) for pid, phones in self.more_phones.items()]
-        )
         report = self.report
         roster = self.roster
         report.rows = roster.count
