@@ -171,29 +171,22 @@ def test_units_set_checks_its_values(estate, db_path):
     assert "--area" in refused(estate, db_path, "units", "set", "1-1-101")
 
 
-def test_kind_and_floor_are_recorded_and_issued_bills_named(estate, db_path):
-    out = ok(
-        estate,
-        "units",
-        "set",
-        "1-1-101",
-        "--floor",
-        "1",
-        "--kind",
-        "商铺",
-        "--from",
-        "2026-12-01",
-        "--as-of",
-        "2026-11-20",
-    )
-    assert "已开出的账单按原类型" in out.output
+def test_a_new_kind_is_refused_while_issued_bills_charge_the_old_kinds_fee(estate, db_path):
+    early = ("--kind", "商铺", "--from", "2026-12-01", "--as-of", "2026-11-20")
+    message = refused(estate, db_path, "units", "set", "1-1-101", *early)
+    december = bills(db_path, "1-1-101")[-1][0]
+    assert f"账单 {december}（物业服务费 2026-12）" in message and "--from" in message
+    later = ("--floor", "1", "--kind", "商铺", "--from", "2027-01-01", "--as-of", "2026-11-20")
+    ok(estate, "units", "set", "1-1-101", *later)
     unit = show(estate, "1-1-101")
     assert (unit["kind"], unit["floor"]) == ("commercial", "1")
-    assert {(c["field"], c["old"], c["new"]) for c in unit["changes"]} == {
-        ("floor", "", "1"),
-        ("kind", "residential", "commercial"),
+    assert {(c["field"], c["old"], c["new"], c["on"]) for c in unit["changes"]} == {
+        ("floor", "", "1", "2027-01-01"),
+        ("kind", "residential", "commercial", "2027-01-01"),
     }
     assert all(b[7] == 0 for b in bills(db_path, "1-1-101"))  # bills are never edited
+    ok(estate, "bill", "--period", "2027-01", "--as-of", "2026-12-01")
+    assert bills(db_path, "1-1-101")[-1][1] == "2026-12"  # the homes' fee no longer applies
 
 
 # ---------------------------------------------------------------- owners set

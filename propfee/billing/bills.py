@@ -37,7 +37,7 @@ from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import check_line, format_money, hundredths_str, price_str, round_div
 from propfee.files import cells
 from propfee.roster.payers import Payers, Unit
-from propfee.roster.units import resolve_code
+from propfee.roster.units import kind_label, resolve_code
 
 ONE = 100  # a fixed fee is "1.00 unit" in hundredths
 
@@ -846,16 +846,23 @@ def rebill_after_edit(
     unit_code: str,
     first_day: date,
     *,
-    area: bool,
+    change: str,
     as_of: date,
     now,
     settings,
     operator: str = "",
+    kind_was: str = "",
 ) -> tuple[list[Move], list[Kept]]:
-    """Re-bill after an edit of one unit (``propfee units set`` / ``units sell``), inside the
-    edit's transaction: an area corrected from ``first_day`` refuses to touch a paid bill; a
-    sale leaves a paid bill with the seller and names it."""
-    kept: list[Kept] | None = None if area else []
+    """Bring a unit's bills in line after an edit (``propfee units set`` / ``units sell``),
+    inside the edit's transaction. ``change`` says which: ``area`` (corrected from
+    ``first_day``: re-billed at the new area, a paid bill refused), ``sale`` (the days from
+    ``first_day`` re-billed to the buyer, a paid bill kept with the seller and named), or
+    ``kind`` (from ``kind_was``: refused while a bill from ``first_day`` is of a fee item the
+    change would add or take away — re-billing a kind is not done for the user)."""
+    if change == "kind":
+        _refuse_kind_change(conn, unit_code, first_day, kind_was, as_of, now, settings)
+        return [], []
+    kept: list[Kept] | None = None if change == "area" else []
     moves = rebill(
         conn,
         unit_code,
@@ -864,10 +871,35 @@ def rebill_after_edit(
         now=now,
         settings=settings,
         operator=operator,
-        area=area,
+        area=change == "area",
         kept=kept,
     )
     return moves, kept or []
+
+
+def _refuse_kind_change(conn, unit_code, first_day: date, kind_was: str, as_of, now, settings):
+    """Refuse a new kind while bills from ``first_day`` still charge a fee item that applies
+    to one kind and not the other (the bill run would otherwise charge both)."""
+    rebilling = _Rebilling(conn, unit_code, first_day, as_of, now, settings, "")
+    unit, items = rebilling.unit, rebilling.items
+    affected = []
+    for bill_id, item_id, _, period, _, _, _, opening, _ in store.unit_bills_from(
+        conn, unit.id, first_day.isoformat()
+    ):
+        item = items[item_id]
+        before = item.applies_to(kind_was, unit.building, unit.code)
+        if opening or before == item.applies_to(unit.kind, unit.building, unit.code):
+            continue
+        if bill_balance(conn, bill_id).net_fen > 0:
+            affected.append(f"账单 {bill_id}（{item.name} {period}）")
+    if affected:
+        raise PropfeeError(
+            f"{unit.code} 改为{kind_label(unit.kind)}会改变适用的收费项目，而自 {first_day} 起已开出 "
+            + "、".join(affected[:5])
+            + ("等" if len(affected) > 5 else "")
+            + "：请把 --from 定在这些账单之后，或先用 propfee adjust 账单号 --kind correction "
+            "更正这些账单，再更正房屋类型"
+        )
 
 
 class _Rebilling:

@@ -22,11 +22,11 @@ from propfee.core.money import hundredths_str, parse_area
 from propfee.files import cells
 from propfee.roster.merge import _Current, _Merge
 from propfee.roster.reading import PartyIn, Roster, RosterRow, party_kind
-from propfee.roster.units import kind_label, resolve_code, resolve_kind
+from propfee.roster.units import resolve_code, resolve_kind
 from propfee.store.db import transaction
 
-#: billing's re-billing, as the command hands it in: (conn, unit code, first day, area=…)
-#: → (moves, bills kept with whom they were issued to)
+#: billing's re-billing, as the command hands it in: (conn, unit code, first day, change=
+#: "area" | "sale" | "kind", kind_was=…) → (moves, bills kept with whom they were issued to)
 Rebill = Callable[..., tuple[list, list]]
 
 
@@ -166,10 +166,10 @@ class _Edit:
     def billed_from_day(self) -> bool:
         return store.billed_from(self.conn, self.uid, self.on.isoformat())
 
-    def rebill(self, rebill: Rebill | None, *, area: bool) -> None:
+    def rebill(self, rebill: Rebill | None, change: str, **more) -> None:
         if rebill is None or not self.billed_from_day():
             return
-        moves, kept = rebill(self.conn, self.code, self.on, area=area)
+        moves, kept = rebill(self.conn, self.code, self.on, change=change, **more)
         self.result.rebilled.extend(moves)
         self.result.kept.extend(kept)
 
@@ -191,8 +191,8 @@ def set_unit(
     rebill: Rebill | None = None,
 ) -> EditResult:
     """Correct a unit's area, kind or floor from ``on``. A new area re-bills, as new events,
-    the days from ``on`` billed at the old one (refused where a bill has money paid on it);
-    bills already issued under another kind stay as they are and are named."""
+    the days from ``on`` billed at the old one (refused where a bill has money paid on it); a
+    new kind is refused while bills from ``on`` charge a fee item it adds or takes away."""
     if area is None and kind is None and floor is None:
         raise InvalidValue("请至少给出一项要更正的内容：--area、--kind 或 --floor")
     values: dict[str, object] = {}
@@ -216,13 +216,10 @@ def set_unit(
             if old[name] != value
         ]
         edit.record(changes)
+        if "kind" in values and old["kind"] != values["kind"]:
+            edit.rebill(rebill, "kind", kind_was=old["kind"])
         if area is not None:
-            edit.rebill(rebill, area=True)
-        if "kind" in values and old["kind"] != values["kind"] and edit.billed_from_day():
-            edit.result.notices.append(
-                f"{edit.code} 自 {on} 起改为{kind_label(values['kind'])}；已开出的账单按原类型"
-                "收取，未自动改开，之后的账单按新类型开具"
-            )
+            edit.rebill(rebill, "area")
     return edit.result
 
 
@@ -288,7 +285,7 @@ def sell(
         buyer_id = store.current_holder_id(conn, edit.code, "owner")
         seller = held.name if held is not None else "开发建设单位"
         edit.record([Change("owner", seller, name)], buyer_id)
-        edit.rebill(rebill, area=False)
+        edit.rebill(rebill, "sale")
         _sale_notices(edit, seller)
     return edit.result
 
