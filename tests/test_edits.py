@@ -435,3 +435,38 @@ def test_the_change_history_is_append_only(estate, db_path):
     ok(estate, "units", "set", "1-1-101", "--floor", "1")
     with sqlite3.connect(db_path) as conn, pytest.raises(sqlite3.DatabaseError, match="append"):
         conn.execute("UPDATE unit_event SET new_value = '9'")
+
+
+def test_units_show_tells_the_story_of_a_month(estate, db_path):
+    """A month at the front desk on one home: its area re-surveyed, its tenant gone, the home
+    sold and the buyer's phone corrected — each step checked, and the story in units show."""
+    steps = [
+        ("units", "set", "1-1-102", "--area", "101.50", "--from", "2026-11-01",
+         "--as-of", "2026-11-05", "--operator", "小王", "--reason", "复测"),
+        ("units", "move-out", "1-1-102", "--date", "2026-11-10", "--operator", "小李"),
+        ("units", "sell", "1-1-102", "--to", "钱八", "--phone", "13600009999",
+         "--date", "2026-11-20", "--as-of", "2026-11-25", "--operator", "小王"),
+        ("owners", "set", "钱八", "--phone", "13600008888", "--as-of", "2026-11-26"),
+    ]  # fmt: skip
+    for args in steps:
+        ok(estate, *args)
+    changes = show(estate, "1-1-102")["changes"]
+    assert [(c["on"], c["field"], c["old"], c["new"]) for c in changes] == [
+        ("2026-11-01", "area", "100", "101.5"),
+        ("2026-11-10", "tenant", "赵六", ""),
+        ("2026-11-10", "payer", "租户", "业主"),
+        ("2026-11-20", "owner", "李四", "钱八"),
+        ("2026-11-26", "phones", "136****9999", "136****8888"),
+    ]
+    # the tenant's November bill stayed his; the buyer is billed from the sale at the new area
+    billed = bills(db_path, "1-1-102")
+    assert [b[6] for b in billed if b[1] == "2026-11" and b[4] + b[7]] == ["赵六", "钱八"]
+    assert {b[5] for b in billed if b[6] == "钱八"} == {"101.5"}
+    document = json.loads(
+        ok(estate, "units", "sell", "1-1-102", "--to", "孙七", "--phone", "13500005555",
+           "--date", "2026-12-16", "--as-of", "2026-11-25", "--format", "json").stdout
+    )  # fmt: skip
+    assert document["changes"] == [{"field": "owner", "old": "钱八", "new": "孙七"}]
+    assert [(m["from"], m["to"], m["party"]) for m in document["rebilled"]] == [
+        ("2026-12-16", "2026-12-31", "孙七")
+    ]
