@@ -20,7 +20,7 @@ import propfee.roster.store as store
 from propfee.core.errors import InvalidValue, NotFound, RowErrors
 from propfee.core.money import hundredths_str, parse_area
 from propfee.files import cells
-from propfee.roster.merge import _Current, _Merge
+from propfee.roster.merge import Holder, RosterMerge
 from propfee.roster.reading import PartyIn, Roster, RosterRow, party_kind
 from propfee.roster.units import resolve_code, resolve_kind
 from propfee.store.db import transaction
@@ -86,7 +86,7 @@ class _Edit:
 
     def __init__(self, conn, code, *, action, on: date, now: datetime, operator, reason):
         code = resolve_code(conn, code)
-        self.merge = _Merge(conn, Roster(file=f"units {action}"), as_of=on, now=now, only=code)
+        self.merge = RosterMerge(conn, Roster(file=f"units {action}"), as_of=on, now=now, only=code)
         self.existing = self.merge.units.get(code)
         if self.existing is None:
             raise NotFound(f"没有房号为 {code} 的房屋（用 propfee units list 查看房号）")
@@ -95,7 +95,7 @@ class _Edit:
         self.action, self.on, self.operator, self.reason = action, on, operator, reason.strip()
         self.result = EditResult(code, "", on.isoformat())
 
-    def holder(self, role: str) -> _Current | None:
+    def holder(self, role: str) -> Holder | None:
         return self.merge.current.get((self.uid, role))
 
     def row(self, **values) -> RosterRow:
@@ -156,7 +156,7 @@ class _Edit:
             ],
         )
 
-    def refuse_before(self, held: _Current | None, option: str) -> None:
+    def refuse_before(self, held: Holder | None, option: str) -> None:
         if held is not None and held.start_on and self.on.isoformat() < held.start_on:
             raise InvalidValue(
                 f"{option} {self.on} 早于 {held.name} 的起始日期 {held.start_on}："

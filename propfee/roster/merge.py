@@ -77,7 +77,9 @@ class ImportReport:
 # ---------------------------------------------------------------- writing
 
 
-class _Current(NamedTuple):
+class Holder(NamedTuple):
+    """Who holds a unit now in a role (owner, tenant), as a merge compares with."""
+
     occupancy_id: int
     party_id: int
     start_on: str | None
@@ -118,8 +120,9 @@ _FIELD_OF_COLUMN = {
 }
 
 
-class _Merge:
-    """The state of one roster merge: what is on record, and what this file changes."""
+class RosterMerge:
+    """The state of one roster merge: what is on record, and what this file changes. An edit
+    of one unit (roster/edits.py) goes through it too, reading only that unit."""
 
     def __init__(
         self,
@@ -148,8 +151,8 @@ class _Merge:
             row[1]: tuple(share(v, v) if i not in (0, 1) else v for i, v in enumerate(row))
             for row in store.units_on_record(conn, only)
         }
-        self.current: dict[tuple[int, str], _Current] = {
-            (row[0], row[1]): _Current(
+        self.current: dict[tuple[int, str], Holder] = {
+            (row[0], row[1]): Holder(
                 row[2],
                 row[3],
                 share(row[4], row[4]),
@@ -373,7 +376,7 @@ class _Merge:
             changed = True
         return changed
 
-    def _details(self, person: PartyIn, held: _Current, row: RosterRow, role: str) -> bool:
+    def _details(self, person: PartyIn, held: Holder, row: RosterRow, role: str) -> bool:
         """Contact details of a party on record: phones, ID number, kind, birthday. A blank
         cell keeps what is on record and a masked one must match it. A person on several
         rows keeps every phone the rows give; the phones change only when a row brings a
@@ -594,7 +597,7 @@ def apply_roster(
     a new one on the row's 过户日期, else ``as_of``. Raises RowErrors (and the caller rolls
     back) for conflicts only the database reveals.
     """
-    state = _Merge(conn, roster, as_of=as_of, now=now)
+    state = RosterMerge(conn, roster, as_of=as_of, now=now)
     state.merge(roster.rows)
     report = state.finish()
     rebill_notices(report)
@@ -630,12 +633,12 @@ def import_roster(
     are read, so a 100k-unit roster is never held in memory twice. Days already billed to
     whoever paid before a change (a corrected delivery date, a sale) are handed to
     ``rebill`` in the same transaction; without it the report names the command to run."""
-    merge: _Merge | None = None
+    merge: RosterMerge | None = None
 
     def sink(roster: Roster, rows: list[RosterRow]) -> None:
         nonlocal merge
         if merge is None:
-            merge = _Merge(
+            merge = RosterMerge(
                 conn,
                 roster,
                 as_of=as_of,
@@ -651,7 +654,7 @@ def import_roster(
             )
         except RowErrors as exc:  # bad cells, and what the rows read before them revealed
             raise RowErrors(exc.errors + (merge.errors if merge else [])) from None
-        report = (merge or _Merge(conn, roster, as_of=as_of, now=now)).finish()
+        report = (merge or RosterMerge(conn, roster, as_of=as_of, now=now)).finish()
         if rebill is not None and report.rebill_from:
             rebill(conn, report)
         else:
