@@ -99,32 +99,11 @@ class _Edit:
         return self.merge.current.get((self.uid, role))
 
     def row(self, **values) -> RosterRow:
-        """The unit as on record, with ``values`` changed (room left blank: its place is kept)."""
-        (_, code, _, building, entrance, _, floor, kind, area, basis, inner, delivered, notes) = (
-            self.existing
-        )
-        row = RosterRow(
-            "",
-            0,
-            code,
-            building,
-            entrance,
-            "",
-            floor,
-            kind,
-            area,
-            basis,
-            inner,
-            delivered,
-            notes,
-            None,
-            None,
-            False,
-            None,
-            None,
-            None,
-        )
-        return row._replace(**values)
+        """The unit as on record (its floor, kind, areas, delivery date and notes), with
+        ``values`` changed; the room is left blank, so its place is kept."""
+        _, code, _, building, entrance, _, *details = self.existing
+        nobody = (None, None, False, None, None)  # owner, tenant, tenant pays, from, changed on
+        return RosterRow("", 0, code, building, entrance, "", *details, *nobody)._replace(**values)
 
     def apply(self, row: RosterRow, present: set[str]) -> None:
         merge = self.merge
@@ -135,13 +114,13 @@ class _Edit:
         merge.flush()
         merge.write_details()
 
-    def record(self, changes: list[Change], party_id: int | None = None, *, unit: bool = True):
+    def record(self, changes: list[Change], party_id: int | None = None) -> None:
         self.result.changes.extend(changes)
         store.insert_unit_events(
             self.conn,
             [
                 (
-                    self.uid if unit else None,
+                    self.uid,
                     party_id,
                     self.action,
                     c.field,
