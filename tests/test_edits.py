@@ -226,7 +226,17 @@ def test_owners_set_checks_the_phone_and_id_and_keeps_the_old_value(estate, db_p
     assert masked[0]["old"] == "138****1111" and masked[1]["new"].startswith("620102****")
     assert "没有变化" in same_again(estate, db_path, *args)
     # found by the new phone as well; a name change keeps the old name in the history
-    ok(estate, "owners", "set", "13912345678", "--name", "张叁", "--company")
+    ok(
+        estate,
+        "owners",
+        "set",
+        "13912345678",
+        "--name",
+        "张叁",
+        "--company",
+        "--as-of",
+        "2026-11-21",
+    )
     changes = show(estate, "1-1-101")["changes"]
     assert {(c["field"], c["old"], c["new"]) for c in changes[2:]} == {
         ("name", "张三", "张叁"),
@@ -432,7 +442,7 @@ def test_a_sale_before_the_sellers_ownership_is_refused(estate, db_path):
 
 
 def test_the_change_history_is_append_only(estate, db_path):
-    ok(estate, "units", "set", "1-1-101", "--floor", "1")
+    ok(estate, "units", "set", "1-1-101", "--floor", "1", "--as-of", "2026-11-20")
     with sqlite3.connect(db_path) as conn, pytest.raises(sqlite3.DatabaseError, match="append"):
         conn.execute("UPDATE unit_event SET new_value = '9'")
 
