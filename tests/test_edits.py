@@ -480,3 +480,26 @@ def test_units_show_tells_the_story_of_a_month(estate, db_path):
     assert [(m["from"], m["to"], m["party"]) for m in document["rebilled"]] == [
         ("2026-12-16", "2026-12-31", "孙七")
     ]
+
+
+def test_a_vacant_homes_area_is_rebilled_with_its_discount(cli, db_path, tmp_path):
+    (tmp_path / "propfee.toml").write_text('[billing]\nvacancy_discount = "0.3"\n', "utf-8")
+    roster = [
+        ["房号", "建筑面积", "业主", "手机号", "交付日期", "入住状态"],
+        ["1-1-101", "89.37", "张三", "13800001111", "2020-01-01", "空置"],
+    ]
+    for args in (
+        ("import-units", str(write_csv(tmp_path / "vacant.csv", roster))),
+        PROP_FEE,
+        ("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on",
+         "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg"),
+        ("bill", "--period", "2026-11", "--as-of", "2026-11-01"),
+        ("units", "set", "1-1-101", "--area", "95.20", "--from", "2026-11-01",
+         "--as-of", "2026-11-20"),
+    ):  # fmt: skip
+        ok(cli, *args)
+    # the old bill nets to nothing (its discount stays with it); the new one has its own
+    assert [(b[4], b[5], b[7]) for b in bills(db_path, "1-1-101")] == [
+        (22343, "89.37", -6703 - 15640),
+        (23800, "95.2", -7140),
+    ]

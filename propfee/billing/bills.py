@@ -945,7 +945,12 @@ class _Rebilling:
             return
         queued = self.queue_new_bills(item, period, base, segments)
         moved = sum(bill[9] for bill, _party in queued)
-        credit = moved if old_base is None else self.amount_at(item, period, old_base, segments)
+        credit = moved
+        if old_base is not None:  # what those days came to at the old area, and never more
+            credit = min(  # than the bill holds (a vacancy discount took some off)
+                self.amount_at(item, period, old_base, segments),
+                bill_balance(self.conn, bill_id).net_fen,
+            )
         if (not moved and not credit) or not self.movable(bill_id, item, period, party, credit):
             self.run.new_bills = [b for b in self.run.new_bills if b not in {q[0] for q in queued}]
             return
