@@ -9,6 +9,7 @@ from propfee.billing.bills import (
     created_bills,
     months_to_bill,
     rebill,
+    rebill_after_edit,
     rebill_after_import,
     run_bills,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "created_bills",
     "months_to_bill",
     "rebill",
+    "rebill_after_edit",
     "rebill_after_import",
     "run_bills",
 ]

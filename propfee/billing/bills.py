@@ -19,6 +19,7 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 import propfee.billing.store as store
 from propfee.billing.balances import bill_balance, refresh_settled
@@ -38,7 +39,7 @@ from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import check_line, format_money, hundredths_str, price_str, round_div
 from propfee.files import cells
 from propfee.roster.payers import Payers, Unit
-from propfee.roster.units import resolve_code
+from propfee.roster.units import kind_label, resolve_code
 
 ONE = 100  # a fixed fee is "1.00 unit" in hundredths
 
@@ -776,6 +777,18 @@ class Move:
     to_party: str
     amount_fen: int
     new_bill_id: int
+    credited_fen: int = 0  # taken off the old bill (differs from amount_fen for a new area)
+    area: str = ""  # the area the new bill is at, when an area correction moved it
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A bill left with whom it was issued to, because money is paid on it."""
+
+    bill_id: int
+    item: str
+    period: str
+    party: str
 
 
 def rebill(
@@ -787,12 +800,20 @@ def rebill(
     now,
     settings,
     operator: str = "",
+    area: bool = False,
+    kept: list[Kept] | None = None,
 ) -> list[Move]:
     """Bring a unit's bills from ``first_day`` in line with who is responsible now — after a
     sale or a delivery recorded once those days were already billed. Each day billed to the
     wrong party is taken off its bill by a correction adjustment and billed to the right one
-    on a new bill of the same period; nothing is edited or deleted."""
+    on a new bill of the same period; nothing is edited or deleted.
+
+    With ``area``, days billed at an area other than the unit's (an area corrected from
+    ``first_day``) are re-billed the same way at its area. A bill with money paid on it is
+    refused (the message names it and the reversal to make first) — unless ``kept`` is a
+    list: then it stays with whom it was issued to and is named there."""
     rebilling = _Rebilling(conn, unit_code, first_day, as_of, now, settings, operator)
+    rebilling.area, rebilling.kept = area, kept
     for bill in store.unit_bills_from(conn, rebilling.unit.id, first_day.isoformat()):
         rebilling.correct(*bill)
     return rebilling.finish()
@@ -826,6 +847,67 @@ def rebill_after_import(
             )
 
 
+def rebill_after_edit(
+    conn: sqlite3.Connection,
+    unit_code: str,
+    first_day: date,
+    *,
+    change: str,
+    as_of: date,
+    now,
+    settings,
+    operator: str = "",
+    kind_was: str = "",
+) -> tuple[list[Move], list[Kept]]:
+    """Bring a unit's bills in line after an edit (``propfee units set`` / ``units sell``),
+    inside the edit's transaction. ``change`` says which: ``area`` (corrected from
+    ``first_day``: re-billed at the new area, a paid bill refused), ``sale`` (the days from
+    ``first_day`` re-billed to the buyer, a paid bill kept with the seller and named), or
+    ``kind`` (from ``kind_was``: refused while a bill from ``first_day`` is of a fee item the
+    change would add or take away — re-billing a kind is not done for the user)."""
+    if change == "kind":
+        _refuse_kind_change(conn, unit_code, first_day, kind_was, as_of, now, settings)
+        return [], []
+    kept: list[Kept] | None = None if change == "area" else []
+    moves = rebill(
+        conn,
+        unit_code,
+        first_day=first_day,
+        as_of=as_of,
+        now=now,
+        settings=settings,
+        operator=operator,
+        area=change == "area",
+        kept=kept,
+    )
+    return moves, kept or []
+
+
+def _refuse_kind_change(conn, unit_code, first_day: date, kind_was: str, as_of, now, settings):
+    """Refuse a new kind while bills from ``first_day`` still charge a fee item that applies
+    to one kind and not the other (the bill run would otherwise charge both)."""
+    rebilling = _Rebilling(conn, unit_code, first_day, as_of, now, settings, "")
+    unit, items = rebilling.unit, rebilling.items
+    affected = []
+    for bill_id, item_id, _, period, _, _, _, opening, _ in store.unit_bills_from(
+        conn, unit.id, first_day.isoformat()
+    ):
+        item = items[item_id]
+        before = item.applies_to(kind_was, unit.building, unit.code)
+        if opening or before == item.applies_to(unit.kind, unit.building, unit.code):
+            continue
+        if bill_balance(conn, bill_id).net_fen > 0:
+            affected.append(f"账单 {bill_id}（{item.name} {period}）")
+    if affected:
+        raise PropfeeError(
+            f"{unit.code} 改为{kind_label(unit.kind)}会改变适用的收费项目，而自 {first_day} 起已开出 "
+            + "、".join(affected[:5])
+            + ("等" if len(affected) > 5 else "")
+            + "：请把 --from 定在这些账单之后，或先用 propfee adjust 账单号 --kind correction "
+            "更正这些账单，再更正房屋类型"
+        )
+
+
 class _Rebilling:
     """One unit's re-billing: what it reads once (the unit, fee items, party names) and the
     moves made so far; the new bills wait in the bill run's queue until ``finish``."""
@@ -851,13 +933,17 @@ class _Rebilling:
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
         self.names = store.party_names(conn)
         self.moves: list[Move] = []
+        self.area = False  # re-bill days billed at another area too
+        self.kept: list[Kept] | None = None  # where paid bills go instead of a refusal
 
-    def correct(self, bill_id, item_id, party, period, seq, frm, to, opening) -> None:
-        """Move the days of one bill that are now another party's onto new bills."""
+    def correct(self, bill_id, item_id, party, period, seq, frm, to, opening, quantity) -> None:
+        """Move the days of one bill that are now another party's, or (with ``area``) billed
+        at another area, onto new bills."""
         item = self.items[item_id]
         if opening or item.basis in ("metered", "one_off"):
             return
-        segments = self.wrong_days(item, party, period, seq, frm, to)
+        old_base = self.wrong_area(item, quantity)
+        segments = self.wrong_days(item, party, period, seq, frm, to, every=old_base is not None)
         if not segments:
             return
         base = self.unit.area_x100 if item.basis == "area" else ONE
@@ -865,20 +951,31 @@ class _Rebilling:
             return
         queued = self.queue_new_bills(item, period, base, segments)
         moved = sum(bill[9] for bill, _party in queued)
-        if not moved:
+        credit = moved
+        if old_base is not None:  # what those days came to at the old area, and never more
+            credit = min(  # than the bill holds (a vacancy discount took some off)
+                self.amount_at(item, period, old_base, segments),
+                bill_balance(self.conn, bill_id).net_fen,
+            )
+        if (not moved and not credit) or not self.movable(bill_id, item, period, party, credit):
             self.run.new_bills = [b for b in self.run.new_bills if b not in {q[0] for q in queued}]
             return
-        self.check_movable(bill_id, item, period, moved)
-        store.insert_correction(
-            self.conn,
-            bill_id,
-            -moved,
-            f"{self.first_day}起责任方变更，改由新账单收取",
-            self.operator or "rebill",
-            self.as_of.isoformat(),
-            self.stamp,
+        reason = (
+            f"{self.first_day}起面积更正，按新面积改开"
+            if old_base is not None
+            else f"{self.first_day}起责任方变更，改由新账单收取"
         )
-        for bill, new_party in queued:
+        if credit:
+            store.insert_correction(
+                self.conn,
+                bill_id,
+                -credit,
+                reason,
+                self.operator or "rebill",
+                self.as_of.isoformat(),
+                self.stamp,
+            )
+        for number, (bill, new_party) in enumerate(queued):
             self.moves.append(
                 Move(
                     bill_id,
@@ -890,13 +987,61 @@ class _Rebilling:
                     self.names.get(new_party, "") or self.settings.estate.developer,
                     bill[9],
                     bill[0],
+                    credit if number == 0 else 0,
+                    bill[10] if old_base is not None else "",
                 )
             )
 
-    def wrong_days(self, item, party, period, seq, frm: str, to: str):
+    def wrong_area(self, item: FeeItem, quantity: str) -> int | None:
+        """The area (hundredths) a bill was made at, when re-billing by area and it is not
+        the unit's area now; else None."""
+        if not self.area or item.basis != "area" or self.unit.area_x100 is None:
+            return None
+        if not quantity or quantity == hundredths_str(self.unit.area_x100):
+            return None
+        try:
+            return int(Decimal(quantity) * 100)
+        except (InvalidOperation, ValueError):
+            return None
+
+    def amount_at(self, item: FeeItem, period: str, base: int, segments) -> int:
+        """What the days of ``segments`` came to at ``base``: the credit that takes them off a
+        bill made at that area (rounded once per run of days, as the bill was)."""
+        cycle = periods.cycle_of(date.fromisoformat(period + "-01"), item.cycle)
+        prices = _price_runs(item, *cycle)
+        cycle_days = periods.days(*cycle)
+        runs: list[list[date]] = []
+        for first, last, _party in segments:
+            if runs and runs[-1][1] + timedelta(days=1) == first:
+                runs[-1][1] = last
+            else:
+                runs.append([first, last])
+        total = 0
+        for first, last in runs:
+            numerator = 0
+            for p_first, p_last, price in prices:
+                lo, hi = max(first, p_first), min(last, p_last)
+                if lo <= hi:
+                    numerator += price.price_x10000 * base * item.months * periods.days(lo, hi)
+            total += round_div(numerator, 10000 * cycle_days)
+        return total
+
+    def movable(self, bill_id: int, item: FeeItem, period: str, party, moved: int) -> bool:
+        """Whether ``moved`` may come off the bill; a paid bill is refused, or kept (and
+        named) when the caller asked for that."""
+        try:
+            self.check_movable(bill_id, item, period, moved)
+        except PropfeeError:
+            if self.kept is None:
+                raise
+            self.kept.append(Kept(bill_id, item.name, period, self.names.get(party, "")))
+            return False
+        return True
+
+    def wrong_days(self, item, party, period, seq, frm: str, to: str, *, every: bool = False):
         """(first, last, party) runs of the bill's days from ``first_day`` that another party
-        is responsible for now — apart from days a later bill of the period already took over
-        (an earlier re-bill)."""
+        is responsible for now (``every``: all of them, billed at another area) — apart from
+        days a later bill of the period already took over (an earlier re-bill)."""
         taken = _date_spans(store.later_bill_spans(self.conn, self.unit.id, item.id, period, seq))
         start, end = max(date.fromisoformat(frm), self.first_day), date.fromisoformat(to)
         return [
@@ -904,7 +1049,7 @@ class _Rebilling:
             for lo, hi in _free_days(taken, start, end)
             if lo <= hi
             for a, b, p in self.run.payer_segments(self.unit, lo, hi)
-            if p != party
+            if every or p != party
         ]
 
     def queue_new_bills(self, item, period, base, segments) -> list[tuple[tuple, int]]:
@@ -934,6 +1079,14 @@ class _Rebilling:
                 if receipts
                 else "propfee reverse RECEIPT"
             )
+            if self.area:
+                raise PropfeeError(
+                    f"账单 {bill_id}（{item.name} {period}）已缴 {format_money(balance.paid_fen)}"
+                    + (f"（收据 {'、'.join(receipts)}）" if receipts else "")
+                    + f"，按新面积改开要从这张已缴账单上冲减 {format_money(moved)}：请先冲正该笔"
+                    f"缴费（{how.replace('责任方变更', '面积更正')}），再重新更正面积；"
+                    "冲正后的款项可重新收取或留作预存"
+                )
             raise PropfeeError(
                 f"bill {bill_id} ({item.name} {period}) has {format_money(balance.paid_fen)} "
                 f"paid on it"

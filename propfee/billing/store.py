@@ -322,11 +322,11 @@ def party_names(conn: sqlite3.Connection) -> dict[int, str]:
 
 
 def unit_bills_from(conn: sqlite3.Connection, unit_id: int, first_day: str) -> list[tuple]:
-    """(id, fee item id, party id, period, seq, covers_from, covers_to, opening) of the unit's
-    bills covering ``first_day`` or later, in order."""
+    """(id, fee item id, party id, period, seq, covers_from, covers_to, opening, quantity) of
+    the unit's bills covering ``first_day`` or later, in order."""
     return conn.execute(
-        "SELECT id, fee_item_id, party_id, period, seq, covers_from, covers_to, opening FROM bill "
-        "WHERE unit_id = ? AND covers_to >= ? ORDER BY covers_from, id",
+        "SELECT id, fee_item_id, party_id, period, seq, covers_from, covers_to, opening, "
+        "quantity FROM bill WHERE unit_id = ? AND covers_to >= ? ORDER BY covers_from, id",
         (unit_id, first_day),
     ).fetchall()
 

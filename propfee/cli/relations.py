@@ -1,4 +1,4 @@
-"""Owner relations: owners show | tag | care, and complain add | list | show | assign |
+"""Owner relations: owners show | set | tag | care, and complain add | list | show | assign |
 progress | resolve | visit | reopen | merge | report."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from propfee import roster
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -25,6 +26,7 @@ from propfee.cli.common import (
     today,
     write_json,
 )
+from propfee.cli.roster import event_json, print_events, show_edit
 from propfee.collection import arrears, dunning
 from propfee.core.errors import InvalidValue
 from propfee.core.money import decimal_str, format_money
@@ -34,6 +36,7 @@ from propfee.files.writers import write_table
 from propfee.insight import profile
 from propfee.service import complaints, deadlines, owners
 from propfee.service.complaints import CATEGORIES, KINDS, STATES
+from propfee.store import audit
 from propfee.store.db import transaction
 
 owners_app = typer.Typer(help="Owner profiles, tags and the care list.", no_args_is_help=True)
@@ -121,6 +124,7 @@ def _profile_json(p: profile.Profile, mask: bool) -> dict:
         "history": p.history,
         "late_periods": p.late_periods,
         "tags": p.tags,
+        "changes": [event_json(e, mask=mask) for e in p.changes],
         "contacts": [
             {"at": c.at, "unit": c.unit, "channel": c.channel, "outcome": c.outcome}
             for c in p.contacts
@@ -166,6 +170,8 @@ def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
         ],
         fmt,
     )
+    if p.changes:
+        print_events(env, p.changes, fmt, mask=mask)
     for c in p.contacts[-5:]:
         env.out.print(f"  联系 {dunning.contact_text(c)}（{c.unit}）")
     for case in p.cases[-5:]:
@@ -201,6 +207,53 @@ def owners_tag(
             conn, unit, add=add or [], remove=remove or [], at=_when(at), now=now(), actor=by
         )
     env.result(f"{name}: {'、'.join(tags) if tags else 'no tags'}")
+
+
+@owners_app.command("set")
+def owners_set(
+    who: Annotated[
+        str,
+        typer.Argument(metavar="OWNER_OR_UNIT", help="房号（其现业主）、业主姓名或电话。"),
+    ],
+    name: Annotated[str | None, typer.Option("--name", help="新的姓名或名称。")] = None,
+    phone: Annotated[
+        str | None, typer.Option("--phone", help="新的电话（多个用 / 分开，替换原有号码）。")
+    ] = None,
+    id_number: Annotated[
+        str | None, typer.Option("--id-number", help="新的身份证号或证件号码（校验位须正确）。")
+    ] = None,
+    company: Annotated[
+        bool | None, typer.Option("--company/--person", help="企业（单位）或个人。")
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="变更原因（记入变更记录）。")] = "",
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """更正业主信息（姓名、电话、证件号码、个人/企业），原值保留在变更记录中。
+
+    电话和证件号码按导入名册的规则校验（手机号位数、身份证校验位），不合格时拒绝并指明
+    选项。同一更正再运行一次不会有任何改动。
+
+    Example: propfee owners set 1-1-1001 --phone 13912345678 --reason 业主来电更换号码
+    """
+    env = open_env(db, config, quiet)
+    call = audit.current()
+    result = roster.set_owner(
+        env.connect(create=False),
+        who,
+        name=name,
+        phone=phone,
+        id_number=id_number,
+        company=company,
+        on=parse_day(as_of),
+        now=now(),
+        operator=call.operator if call else "",
+        reason=reason,
+    )
+    show_edit(env, result, fmt)
 
 
 @owners_app.command("care")

@@ -1,4 +1,5 @@
-"""Roster commands: import-units, export-units, units list, units show."""
+"""Roster commands: import-units, export-units, units list | show, and the edits kept as
+history: units set | sell | move-out | move-in."""
 
 from __future__ import annotations
 
@@ -324,6 +325,8 @@ def units_show(
 ) -> None:
     """Show one unit: area, kind, owner and tenant history.
 
+    变更记录列出每次更正、过户和租户迁入迁出：日期、经办人、变更内容、原值 → 新值。
+
     Example: propfee units show 1-1-1001
     """
     env = open_env(db, config)
@@ -343,6 +346,7 @@ def units_show(
             document={
                 **unit,
                 "occupancy": history,
+                "changes": [event_json(e, mask=mask) for e in detail.events],
                 "bills": bills,
                 "owed": decimal_str(account.owed),
                 "overdue": decimal_str(account.overdue),
@@ -352,6 +356,8 @@ def units_show(
         return
     _print_unit(env, detail.unit)
     _print_history(env, history, fmt)
+    if detail.events:
+        print_events(env, detail.events, fmt, mask=mask)
     if bills:
         _print_bills(env, bills, account, fmt)
 
@@ -463,3 +469,259 @@ def _print_bills(env, bills: list[dict[str, object]], account: UnitAccount, fmt:
         + (f"  预存 {format_money(credit)}" if credit else ""),
         highlight=False,
     )
+
+
+def print_events(env, events: list[roster.Event], fmt: Format, *, mask: bool) -> None:
+    emit(
+        env,
+        [event_json(e, mask=mask, shown=True) for e in events],
+        (
+            Col("on", "日期"),
+            Col("operator", "经办人"),
+            Col("what", "变更内容"),
+            Col("change", "原值 → 新值"),
+            Col("reason", "原因"),
+        ),
+        fmt,
+        title="变更记录",
+    )
+
+
+def event_json(e: roster.Event, *, mask: bool, shown: bool = False) -> dict[str, object]:
+    old, new = masked(e.field, e.old, mask), masked(e.field, e.new, mask)
+    row: dict[str, object] = {
+        "on": e.on,
+        "operator": e.operator,
+        "action": e.action,
+        "field": e.field,
+        "old": old,
+        "new": new,
+        "reason": e.reason,
+        "recorded_at": e.at,
+        "unit": e.unit,
+        "party": e.party,
+    }
+    if shown:
+        row["what"] = e.what + (f"（{e.party}）" if e.action == "owner-set" and e.party else "")
+        row["change"] = f"{roster.value_text(e.field, old)} → {roster.value_text(e.field, new)}"
+    return row
+
+
+def masked(field: str, value: str, mask: bool) -> str:
+    if not mask or not value:
+        return value
+    if field == "phones":
+        return cells.mask_phones(value)
+    if field == "id_number":
+        return cells.mask_id(value)
+    return value
+
+
+# ---------------------------------------------------------------- edits kept as history
+
+FromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        metavar="YYYY-MM-DD",
+        help="自哪天起生效（默认 --as-of）；此后已开出的账单按新面积冲减并改开。",
+    ),
+]
+DateOpt = Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="生效日期。")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="变更原因（记入变更记录）。")]
+IdOpt = Annotated[str, typer.Option("--id-number", help="身份证号或其他证件号码（校验后保存）。")]
+
+
+def _operator() -> str:
+    call = audit.current()
+    return call.operator if call else ""
+
+
+def _rebill_for(env, day, clock, operator: str):
+    """Billing's re-billing, for an edit's own transaction."""
+    return functools.partial(
+        billing.rebill_after_edit, as_of=day, now=clock, settings=env.settings, operator=operator
+    )
+
+
+def show_edit(env, result: roster.EditResult, fmt: Format) -> None:
+    """What an edit changed (phones and ID numbers masked), what billing re-did, and notes."""
+    for notice in result.notices:
+        env.info(f"注意：{notice}")
+    if fmt is Format.json:
+        document = result.as_dict()
+        for change in document["changes"]:
+            change["old"] = masked(change["field"], change["old"], True)
+            change["new"] = masked(change["field"], change["new"], True)
+        write_json(document)
+        return
+    who = result.unit or result.party
+    if not result.changed:
+        env.result(f"{who}：没有变化，无需记录")
+        return
+    for c in result.changes:
+        old, new = masked(c.field, c.old, True), masked(c.field, c.new, True)
+        env.result(
+            f"{who} {roster.FIELDS.get(c.field, c.field)}：{roster.value_text(c.field, old)} → "
+            f"{roster.value_text(c.field, new)}（自 {result.on} 起）"
+        )
+    for m in result.rebilled:
+        env.result(
+            f"  改开 账单 {m.bill_id} {m.item} {m.period}：{m.first}～{m.last} 冲减 "
+            f"{format_money(m.credited_fen)}，新账单 {m.new_bill_id} {format_money(m.amount_fen)}"
+            f"（{m.to_party}" + (f"，{m.area} ㎡" if m.area else "") + "）"
+        )
+
+
+@units_app.command("set")
+def units_set(
+    code: Annotated[str, typer.Argument(help="房号，如 1-1-1001。")],
+    area: Annotated[
+        str | None, typer.Option("--area", metavar="㎡", help="新的计费面积（㎡，不超过 100,000）。")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="新的房屋类型（住宅、商铺、写字楼、车位、储藏室）。")
+    ] = None,
+    floor: Annotated[str | None, typer.Option("--floor", help="新的楼层。")] = None,
+    first: FromOpt = None,
+    reason: ReasonOpt = "",
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """更正房屋信息（面积、类型、楼层），作为变更记录保存，不覆盖历史。
+
+    面积自 --from 起更正：此后按原面积开出的账单以更正调整冲减，并按新面积另开新账单；
+    账单本身从不修改。涉及已缴款的账单时拒绝执行，并指明账单号和需先冲正的收据。
+    同一更正再运行一次不会有任何改动。
+
+    Example: propfee units set 1-1-1001 --area 95.20 --from 2026-10-01 --reason 复测
+    """
+    env = open_env(db, config, quiet)
+    day, clock, operator = parse_day(as_of), now(), _operator()
+    result = roster.set_unit(
+        env.connect(create=False),
+        code,
+        area=area,
+        kind=kind,
+        floor=floor,
+        on=parse_day(first, option="--from") if first else day,
+        now=clock,
+        operator=operator,
+        reason=reason,
+        rebill=_rebill_for(env, day, clock, operator),
+    )
+    show_edit(env, result, fmt)
+
+
+@units_app.command("sell")
+def units_sell(
+    code: Annotated[str, typer.Argument(help="房号，如 1-1-1001。")],
+    buyer: Annotated[str, typer.Option("--to", help="买方姓名或名称。")],
+    phone: Annotated[str, typer.Option("--phone", help="买方电话（多个用 / 分开）。")],
+    date_: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="过户日期。")],
+    id_number: IdOpt = "",
+    reason: ReasonOpt = "",
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """记录过户：--date 起房屋归买方。
+
+    过户日之前的账单仍归原业主，欠费不随房屋转给买方，催缴也只找原业主；过户日起已开出
+    且未缴的账单冲减后改开给买方（新账单，原账单不修改），已缴款的账单仍归原业主并列出。
+
+    Example: propfee units sell 1-1-1001 --to 李四 --phone 13912345678 --date 2026-12-10
+    """
+    env = open_env(db, config, quiet)
+    day, clock, operator = parse_day(as_of), now(), _operator()
+    result = roster.sell(
+        env.connect(create=False),
+        code,
+        buyer=buyer,
+        phone=phone,
+        id_number=id_number,
+        on=parse_day(date_, option="--date"),
+        now=clock,
+        operator=operator,
+        reason=reason,
+        rebill=_rebill_for(env, day, clock, operator),
+    )
+    show_edit(env, result, fmt)
+
+
+@units_app.command("move-out")
+def units_move_out(
+    code: Annotated[str, typer.Argument(help="房号，如 1-1-1001。")],
+    tenant: Annotated[
+        bool, typer.Option("--tenant", help="迁出的是租户（目前只记录租户迁出，可省略）。")
+    ] = True,
+    date_: Annotated[
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="迁出日期（默认 --as-of）。"),
+    ] = None,
+    reason: ReasonOpt = "",
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """租户迁出：租约在 --date 结束，此后由业主（无业主时由开发建设单位）缴费。
+
+    已开出的账单仍由开具时的缴费人负责。没有在租租户时不做任何改动。
+
+    Example: propfee units move-out 1-1-1001 --tenant --date 2026-11-30
+    """
+    env = open_env(db, config, quiet)
+    result = roster.move_out(
+        env.connect(create=False),
+        code,
+        on=parse_day(date_, option="--date") if date_ else parse_day(as_of),
+        now=now(),
+        operator=_operator(),
+        reason=reason,
+    )
+    show_edit(env, result, fmt)
+
+
+@units_app.command("move-in")
+def units_move_in(
+    code: Annotated[str, typer.Argument(help="房号，如 1-1-1001。")],
+    tenant: Annotated[str, typer.Option("--tenant", help="租户姓名或名称。")],
+    phone: Annotated[str, typer.Option("--phone", help="租户电话（多个用 / 分开）。")],
+    date_: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="入住日期。")],
+    pays: Annotated[
+        bool, typer.Option("--pays", help="租约约定由租户缴费：自入住日起账单开给租户。")
+    ] = False,
+    id_number: IdOpt = "",
+    reason: ReasonOpt = "",
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """租户入住：自 --date 起租住（原租户当天迁出）；加 --pays 则由租户缴费。
+
+    已开出的账单仍由开具时的缴费人负责。
+
+    Example: propfee units move-in 1-1-1001 --tenant 王五 --phone 13700001111 --date 2026-12-01 --pays
+    """
+    env = open_env(db, config, quiet)
+    result = roster.move_in(
+        env.connect(create=False),
+        code,
+        tenant=tenant,
+        phone=phone,
+        id_number=id_number,
+        pays=pays,
+        on=parse_day(date_, option="--date"),
+        now=now(),
+        operator=_operator(),
+        reason=reason,
+    )
+    show_edit(env, result, fmt)

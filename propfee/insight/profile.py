@@ -13,7 +13,7 @@ from propfee.collection import arrears, dunning
 from propfee.core.errors import InvalidValue, NotFound
 from propfee.insight import store
 from propfee.payments import ledger
-from propfee.roster.units import resolve_code
+from propfee.roster.units import party_events, resolve_code
 from propfee.service import complaints
 from propfee.service.owners import tags_of
 
@@ -45,6 +45,7 @@ class Profile:
     contacts: list = field(default_factory=list)
     cases: list = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    changes: list = field(default_factory=list)  # roster's Event: the party's 变更记录
 
     @property
     def owed_fen(self) -> int:
@@ -89,6 +90,7 @@ def profile(conn: sqlite3.Connection, party_id: int, *, as_of: date, settings) -
         if end is None:
             holding.credit_fen = ledger.credit_of(conn, unit_id, as_of)
         found.holdings.append(holding)
+    found.changes = party_events(conn, party_id)
     history = arrears.payment_history(conn, {party_id}, as_of)
     on_time, found.late_periods = history.get(party_id, (0, 0))
     rules = settings.dunning

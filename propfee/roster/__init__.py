@@ -1,9 +1,12 @@
 """The owner roster: units, owners and tenants — read from other systems' files, kept, listed
 and exported — and who answers for a unit on a day."""
 
+from propfee.roster.edits import EditResult, move_in, move_out, sell, set_owner, set_unit
 from propfee.roster.merge import ImportReport, apply_roster, import_roster
 from propfee.roster.reading import load_map, read_roster
 from propfee.roster.units import (
+    FIELDS,
+    Event,
     Occupancy,
     UnitDetail,
     UnitView,
@@ -12,11 +15,16 @@ from propfee.roster.units import (
     kind_label,
     list_units,
     natural_key,
+    party_events,
     resolve_kind,
     unit_detail,
+    value_text,
 )
 
 __all__ = [
+    "FIELDS",
+    "EditResult",
+    "Event",
     "ImportReport",
     "Occupancy",
     "UnitDetail",
@@ -28,8 +36,15 @@ __all__ = [
     "kind_label",
     "list_units",
     "load_map",
+    "move_in",
+    "move_out",
     "natural_key",
+    "party_events",
     "read_roster",
     "resolve_kind",
+    "sell",
+    "set_owner",
+    "set_unit",
     "unit_detail",
+    "value_text",
 ]

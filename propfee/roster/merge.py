@@ -77,7 +77,9 @@ class ImportReport:
 # ---------------------------------------------------------------- writing
 
 
-class _Current(NamedTuple):
+class Holder(NamedTuple):
+    """Who holds a unit now in a role (owner, tenant), as a merge compares with."""
+
     occupancy_id: int
     party_id: int
     start_on: str | None
@@ -118,8 +120,9 @@ _FIELD_OF_COLUMN = {
 }
 
 
-class _Merge:
-    """The state of one roster merge: what is on record, and what this file changes."""
+class RosterMerge:
+    """The state of one roster merge: what is on record, and what this file changes. An edit
+    of one unit (roster/edits.py) goes through it too, reading only that unit."""
 
     def __init__(
         self,
@@ -129,7 +132,9 @@ class _Merge:
         as_of: date,
         now: datetime,
         owner_pays_from_import: bool = False,
+        only: str | None = None,
     ):
+        """``only``: the code of the one unit an edit is about (read just that unit)."""
         self.conn = conn
         self.owner_pays_from_import = owner_pays_from_import
         self.roster = roster  # its sheets, columns and labels; rows arrive through merge()
@@ -144,10 +149,10 @@ class _Merge:
         share = pool.setdefault
         self.units = {
             row[1]: tuple(share(v, v) if i not in (0, 1) else v for i, v in enumerate(row))
-            for row in store.units_on_record(conn)
+            for row in store.units_on_record(conn, only)
         }
-        self.current: dict[tuple[int, str], _Current] = {
-            (row[0], row[1]): _Current(
+        self.current: dict[tuple[int, str], Holder] = {
+            (row[0], row[1]): Holder(
                 row[2],
                 row[3],
                 share(row[4], row[4]),
@@ -158,7 +163,7 @@ class _Merge:
                 row[9],
                 share(row[10], row[10]),
             )
-            for row in store.current_holders(conn)
+            for row in store.current_holders(conn, only)
         }
         self._keys: dict[tuple[str, str], int] | None = None  # read when first needed
         self.phones: dict[int, str] = {}
@@ -371,7 +376,7 @@ class _Merge:
             changed = True
         return changed
 
-    def _details(self, person: PartyIn, held: _Current, row: RosterRow, role: str) -> bool:
+    def _details(self, person: PartyIn, held: Holder, row: RosterRow, role: str) -> bool:
         """Contact details of a party on record: phones, ID number, kind, birthday. A blank
         cell keeps what is on record and a masked one must match it. A person on several
         rows keeps every phone the rows give; the phones change only when a row brings a
@@ -473,6 +478,18 @@ class _Merge:
         self.new_units, self.unit_updates, self.ended, self.new_occupancies = [], [], [], []
         self.new_parties = {}
 
+    def write_details(self) -> None:
+        """Write the contact details merged (they settle only once every row is seen)."""
+        store.update_party_details(
+            self.conn,
+            [(*wanted, self.stamp, pid) for pid, (wanted, _row) in self.party_updates.items()],
+        )
+        for pid in self.phone_changes:
+            self.more_phones[pid] = "/".join(self.file_phones[pid])
+        store.update_party_phones(
+            self.conn, [(phones, self.stamp, pid) for pid, phones in self.more_phones.items()]
+        )
+
     def note_developer_paid(self, codes: set[str]) -> None:
         """Count the file's units left with no owner: the developer pays for them, which is
         right for unsold units and wrong when an owner column was not read."""
@@ -491,16 +508,8 @@ class _Merge:
         if self.errors:
             raise RowErrors(self.errors)
         self.flush()
+        self.write_details()
         conn = self.conn
-        store.update_party_details(
-            conn,
-            [(*wanted, self.stamp, pid) for pid, (wanted, _row) in self.party_updates.items()],
-        )
-        for pid in self.phone_changes:
-            self.more_phones[pid] = "/".join(self.file_phones[pid])
-        store.update_party_phones(
-            conn, [(phones, self.stamp, pid) for pid, phones in self.more_phones.items()]
-        )
         report = self.report
         roster = self.roster
         report.rows = roster.count
@@ -588,7 +597,7 @@ def apply_roster(
     a new one on the row's 过户日期, else ``as_of``. Raises RowErrors (and the caller rolls
     back) for conflicts only the database reveals.
     """
-    state = _Merge(conn, roster, as_of=as_of, now=now)
+    state = RosterMerge(conn, roster, as_of=as_of, now=now)
     state.merge(roster.rows)
     report = state.finish()
     rebill_notices(report)
@@ -624,12 +633,12 @@ def import_roster(
     are read, so a 100k-unit roster is never held in memory twice. Days already billed to
     whoever paid before a change (a corrected delivery date, a sale) are handed to
     ``rebill`` in the same transaction; without it the report names the command to run."""
-    merge: _Merge | None = None
+    merge: RosterMerge | None = None
 
     def sink(roster: Roster, rows: list[RosterRow]) -> None:
         nonlocal merge
         if merge is None:
-            merge = _Merge(
+            merge = RosterMerge(
                 conn,
                 roster,
                 as_of=as_of,
@@ -645,7 +654,7 @@ def import_roster(
             )
         except RowErrors as exc:  # bad cells, and what the rows read before them revealed
             raise RowErrors(exc.errors + (merge.errors if merge else [])) from None
-        report = (merge or _Merge(conn, roster, as_of=as_of, now=now)).finish()
+        report = (merge or RosterMerge(conn, roster, as_of=as_of, now=now)).finish()
         if rebill is not None and report.rebill_from:
             rebill(conn, report)
         else:

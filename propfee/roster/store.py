@@ -172,22 +172,31 @@ def insert_developer(conn: sqlite3.Connection, name: str, stamp: str) -> int:
 # ---------------------------------------------------------------- a roster merge: reads
 
 
-def units_on_record(conn: sqlite3.Connection) -> Iterator[tuple]:
+def units_on_record(conn: sqlite3.Connection, code: str | None = None) -> Iterator[tuple]:
     """(id, code, vacant, building, entrance, room, floor, kind, area_x100, area_basis,
-    inner_area_x100, delivered_on, notes) of every unit, as plain tuples."""
-    return _plain(conn).execute(
+    inner_area_x100, delivered_on, notes) of every unit (or the one with ``code``), as plain
+    tuples."""
+    sql = (
         "SELECT id, code, vacant, building, entrance, room, floor, kind, area_x100, "
         "area_basis, inner_area_x100, delivered_on, notes FROM unit"
     )
+    if code is None:
+        return _plain(conn).execute(sql)
+    return _plain(conn).execute(sql + " WHERE code = ?", (code,))
 
 
-def current_holders(conn: sqlite3.Connection) -> Iterator[tuple]:
+def current_holders(conn: sqlite3.Connection, code: str | None = None) -> Iterator[tuple]:
     """(unit_id, role, occupancy id, party_id, start_on, pays, name, kind, phones, id_number,
-    birthday) of every occupancy not ended, as plain tuples."""
-    return _plain(conn).execute(
+    birthday) of every occupancy not ended (of the unit with ``code``), as plain tuples."""
+    sql = (
         "SELECT o.unit_id, o.role, o.id, o.party_id, o.start_on, o.pays, p.name, p.kind, "
         "p.phones, p.id_number, p.birthday FROM occupancy o "
         "JOIN party p ON p.id = o.party_id WHERE o.end_on IS NULL"
+    )
+    if code is None:
+        return _plain(conn).execute(sql)
+    return _plain(conn).execute(
+        sql + " AND o.unit_id = (SELECT id FROM unit WHERE code = ?)", (code,)
     )
 
 
@@ -288,3 +297,101 @@ def codes_without_owner(conn: sqlite3.Connection) -> list[str]:
             "WHERE o.unit_id = u.id AND o.role = 'owner' AND o.end_on IS NULL) ORDER BY u.code"
         )
     ]
+
+
+# ---------------------------------------------------------------- edits kept as events
+
+
+def party_row(conn: sqlite3.Connection, party_id: int) -> tuple | None:
+    """(id, kind, name, phones, id_number, is_developer) of one party."""
+    return conn.execute(
+        "SELECT id, kind, name, phones, id_number, is_developer FROM party WHERE id = ?",
+        (party_id,),
+    ).fetchone()
+
+
+def current_holder_id(conn: sqlite3.Connection, code: str, role: str) -> int | None:
+    """The party holding the unit with ``code`` now as ``role`` (owner, tenant), if any."""
+    row = conn.execute(
+        "SELECT o.party_id FROM occupancy o JOIN unit u ON u.id = o.unit_id "
+        "WHERE u.code = ? AND o.role = ? AND o.end_on IS NULL",
+        (code, role),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def unit_id_of(conn: sqlite3.Connection, code: str) -> int | None:
+    row = conn.execute("SELECT id FROM unit WHERE code = ?", (code,)).fetchone()
+    return row[0] if row else None
+
+
+def parties_named(conn: sqlite3.Connection, name: str) -> list[int]:
+    """Ids of the parties (not the developer) with exactly this name."""
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM party WHERE name = ? AND is_developer = 0 ORDER BY id", (name,)
+        )
+    ]
+
+
+def parties_with_phone(conn: sqlite3.Connection, phone: str) -> list[int]:
+    """Ids of the parties (not the developer) with this phone among their phones."""
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM party WHERE is_developer = 0 AND ('/' || phones || '/') LIKE ? "
+            "ORDER BY id",
+            (f"%/{phone}/%",),
+        )
+    ]
+
+
+def update_party(
+    conn: sqlite3.Connection,
+    party_id: int,
+    *,
+    kind: str,
+    name: str,
+    phones: str,
+    id_number: str,
+    stamp: str,
+) -> None:
+    conn.execute(
+        "UPDATE party SET kind = ?, name = ?, phones = ?, id_number = ?, updated_at = ? "
+        "WHERE id = ?",
+        (kind, name, phones, id_number, stamp, party_id),
+    )
+
+
+def insert_unit_events(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """(unit_id, party_id, action, field, old_value, new_value, effective_on, reason,
+    operator, created_at)."""
+    conn.executemany(
+        "INSERT INTO unit_event (unit_id, party_id, action, field, old_value, new_value, "
+        "effective_on, reason, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+_EVENT_SQL = (
+    "SELECT e.effective_on, e.operator, e.action, e.field, e.old_value, e.new_value, e.reason, "
+    "e.created_at, coalesce(u.code, ''), coalesce(p.name, '') FROM unit_event e "
+    "LEFT JOIN unit u ON u.id = e.unit_id LEFT JOIN party p ON p.id = e.party_id "
+)
+
+
+def unit_events(conn: sqlite3.Connection, unit_id: int) -> list[tuple]:
+    """(effective_on, operator, action, field, old, new, reason, created_at, unit code, party
+    name) of a unit's events and of the edits of anyone who held it, oldest first."""
+    return conn.execute(
+        _EVENT_SQL + "WHERE e.unit_id = ? OR (e.unit_id IS NULL AND e.party_id IN "
+        "(SELECT party_id FROM occupancy WHERE unit_id = ?)) ORDER BY e.id",
+        (unit_id, unit_id),
+    ).fetchall()
+
+
+def party_events(conn: sqlite3.Connection, party_id: int) -> list[tuple]:
+    """The events naming a party (its edits, its sales and moves), oldest first; the columns
+    of ``unit_events``."""
+    return conn.execute(_EVENT_SQL + "WHERE e.party_id = ? ORDER BY e.id", (party_id,)).fetchall()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -127,10 +127,80 @@ class Occupancy:
     source: str
 
 
+# ---------------------------------------------------------------- the change history
+
+ACTIONS = {
+    "unit-set": "房屋信息更正",
+    "owner-set": "业主信息更正",
+    "move-out": "租户迁出",
+    "move-in": "租户入住",
+    "sell": "过户",
+}
+FIELDS = {
+    "area": "计费面积",
+    "kind": "房屋类型",
+    "floor": "楼层",
+    "name": "姓名/名称",
+    "phones": "电话",
+    "id_number": "证件号码",
+    "party_kind": "个人/企业",
+    "owner": "业主",
+    "tenant": "租户",
+    "payer": "缴费方",
+}
+PARTY_KINDS = {"person": "个人", "company": "企业"}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of a unit's or a party's change history."""
+
+    on: str
+    operator: str
+    action: str
+    field: str
+    old: str
+    new: str
+    reason: str
+    at: str
+    unit: str
+    party: str
+
+    @property
+    def what(self) -> str:
+        return f"{ACTIONS.get(self.action, self.action)}：{FIELDS.get(self.field, self.field)}"
+
+
+def value_text(field_: str, value: str) -> str:
+    """A recorded value as staff read it: ``89.37 ㎡``, 住宅, 企业, — for none."""
+    if not value:
+        return "—"
+    if field_ == "area":
+        return f"{value} ㎡"
+    if field_ == "kind":
+        return kind_label(value)
+    if field_ == "party_kind":
+        return PARTY_KINDS.get(value, value)
+    return value
+
+
+def unit_events(conn: sqlite3.Connection, code: str) -> list[Event]:
+    """A unit's change history, oldest first: its own edits and the edits of its holders."""
+    unit_id = store.unit_id_of(conn, code)
+    return [] if unit_id is None else [Event(*row) for row in store.unit_events(conn, unit_id)]
+
+
+def party_events(conn: sqlite3.Connection, party_id: int) -> list[Event]:
+    """A party's change history, oldest first."""
+    return [Event(*row) for row in store.party_events(conn, party_id)]
+
+
+
 @dataclass
 class UnitDetail:
     unit: UnitView
     history: list[Occupancy]
+    events: list[Event] = field(default_factory=list)
 
 
 def resolve_code(conn: sqlite3.Connection, value: object) -> str:
@@ -161,7 +231,7 @@ def unit_detail(conn: sqlite3.Connection, code: str) -> UnitDetail:
         Occupancy(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8])
         for r in store.occupancy_history(conn, code)
     ]
-    return UnitDetail(UnitView(*row), history)
+    return UnitDetail(UnitView(*row), history, unit_events(conn, code))
 
 
 EXPORT_HEADERS = (

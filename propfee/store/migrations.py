@@ -515,6 +515,42 @@ def m009_publication_facts_and_approvals(conn: sqlite3.Connection) -> None:
     )
 
 
+def m015_unit_events(conn: sqlite3.Connection) -> None:
+    """Edits of a unit or a party kept as events (变更记录): what changed, from which day, the
+    value before and after, who made the change and why. The unit and party rows hold the
+    present; these rows hold the history and are never updated or deleted."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE unit_event (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER REFERENCES unit (id),
+            party_id INTEGER REFERENCES party (id),
+            action TEXT NOT NULL
+                CHECK (action IN ('unit-set', 'owner-set', 'move-out', 'move-in', 'sell')),
+            field TEXT NOT NULL,
+            old_value TEXT NOT NULL DEFAULT '',
+            new_value TEXT NOT NULL DEFAULT '',
+            effective_on TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            CHECK (unit_id IS NOT NULL OR party_id IS NOT NULL)
+        );
+        CREATE INDEX unit_event_unit ON unit_event (unit_id, id);
+        CREATE INDEX unit_event_party ON unit_event (party_id, id);
+        CREATE TRIGGER unit_event_no_update BEFORE UPDATE ON unit_event
+        BEGIN
+            SELECT RAISE(ABORT, 'the change history is append-only');
+        END;
+        CREATE TRIGGER unit_event_no_delete BEFORE DELETE ON unit_event
+        BEGIN
+            SELECT RAISE(ABORT, 'the change history is append-only');
+        END;
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
@@ -525,6 +561,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m007_surveys,
     m008_audit_trail,
     m009_publication_facts_and_approvals,
+    m015_unit_events,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
