@@ -101,4 +101,3 @@ def remove_item(conn: sqlite3.Connection, code: str, *, reason: str, now: dateti
     )
     store.free_item_code(conn, item.id)
     return Change(item.code, item.name, None, True)
-

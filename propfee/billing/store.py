@@ -477,7 +477,7 @@ def notice_bills(
     """The bills a notice run shows — those of ``bill_ids_json`` (a JSON list) when given,
     else the period's — by party name, unit, item and date: (id, party id, unit code, unit
     kind, item name, covers_from, covers_to, due_on, basis, amount_fen, adjusted_fen,
-    paid_fen, party name, party kind, phones, is_developer, period)."""
+    paid_fen, party name, party kind, phones, is_developer, period, unit building)."""
     where, params = (
         ("b.id IN (SELECT value FROM json_each(?))", [bill_ids_json])
         if bill_ids_json is not None
@@ -487,7 +487,8 @@ def notice_bills(
         "SELECT b.id, b.party_id, u.code, u.kind, f.name, b.covers_from, b.covers_to, b.due_on, "
         "b.basis, b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment "
         "WHERE bill_id = b.id), 0), coalesce((SELECT sum(amount_fen) FROM allocation "
-        "WHERE bill_id = b.id), 0), p.name, p.kind, p.phones, p.is_developer, b.period "
+        "WHERE bill_id = b.id), 0), p.name, p.kind, p.phones, p.is_developer, b.period, "
+        "u.building "
         "FROM bill b JOIN unit u ON u.id = b.unit_id JOIN fee_item f ON f.id = b.fee_item_id "
         f"LEFT JOIN party p ON p.id = b.party_id WHERE {where} "
         "ORDER BY p.name, u.code, f.position, b.covers_from",

@@ -250,6 +250,8 @@ def fees_show(
     )
     if item.services:
         env.out.print(f"服务内容：{item.services}", markup=False)
+    if item.ends_on:
+        env.out.print(f"停止收费：{item.ends_on} 之后不再开票", markup=False)
     for row in history:
         later = "（补录）" if row["recorded_later"] else ""
         row["published_on"] = (row["published_on"] or "未公示") + later

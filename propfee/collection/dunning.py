@@ -34,7 +34,7 @@ from propfee.files.render import render
 from propfee.files.writers import write_table
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import responsible_party
-from propfee.roster.units import natural_key
+from propfee.roster.units import natural_key, print_key
 
 CHANNELS = ("phone", "visit", "sms", "wechat", "letter", "registered-mail", "email")
 OUTCOMES = ("reached", "promised", "dispute", "hardship", "refused", "unreachable", "resolved")
@@ -66,6 +66,7 @@ OUTCOME_LABELS = {
     "unreachable": "未联系上",
     "resolved": "争议已解决",
     "sent": "已发送",
+    "failed": "发送失败",
     "prepared": "待发送",
     "awaiting-delivery": "待送达",
     "listed": "已列入",
@@ -467,7 +468,7 @@ def _by_party(rows: list[OverdueRow], tiers: list[str] | None, report) -> list[P
         if tiers and tier not in tiers:
             continue
         parties.append(PartyDue(tier, members))
-    parties.sort(key=lambda p: (-p.days, p.first.unit))
+    parties.sort(key=lambda p: print_key(r.unit for r in p.rows))  # letters, calls: print order
     return parties
 
 
@@ -985,7 +986,7 @@ def _write_outputs(
     if calls or letters or legal:
         out_dir.mkdir(parents=True, exist_ok=True)
     if calls:
-        _write_call_list(out_dir, calls, report)
+        _write_call_list(out_dir, calls, as_of, report)
     if letters:
         html = render(settings, f"{language}/notice_letter.html", {**common, "letters": letters})
         path = out_dir / f"催缴通知书-{as_of.isoformat()}.html"
@@ -1005,14 +1006,22 @@ _CALL_LIST_HEADERS = [
     "欠费明细",
     "缴费记录",
     "最近联系",
-    "原因",
+    "已记录原因",
+    "名单日期",
+    # filled in by staff after the calls, read back by propfee contact import
+    "联系结果",
+    "未缴原因",
+    "承诺缴费日期",
+    "联系时间",
+    "备注",
 ]
 
 
 def _write_call_list(
-    out_dir: Path, calls: list[tuple[PartyDue, str, dict]], report: RemindReport
+    out_dir: Path, calls: list[tuple[PartyDue, str, dict]], as_of: date, report: RemindReport
 ) -> None:
-    """call-list.xlsx and .csv, one line per party, and the call scripts."""
+    """call-list.xlsx and .csv, one line per party in print order, with blank columns for the
+    result of each call (read back by ``propfee contact import``), and the call scripts."""
     rows = []
     for party, _script, r in calls:
         detail = "；".join(
@@ -1036,6 +1045,12 @@ def _write_call_list(
                 f"{HISTORY_LABELS[party.history]}（12个月内逾期{r['late_periods']}期）",
                 contact_text(last),
                 REASON_LABELS.get(party.reason, party.reason),
+                as_of.isoformat(),
+                "",
+                "",
+                "",
+                "",
+                "",
             ]
         )
     for suffix in (".xlsx", ".csv"):
