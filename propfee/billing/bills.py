@@ -347,6 +347,7 @@ class BillRun(Payers):
         if not parts:
             return False
         covers_from = max(first, prices[0][0])
+        covers_to = min(last, prices[-1][1])  # an item ended inside the cycle stops there
         single = parts[0][0].price_x10000 if len(parts) == 1 else None
         self._add(
             item,
@@ -355,7 +356,7 @@ class BillRun(Payers):
             period,
             seq,
             covers_from.isoformat(),
-            last.isoformat(),
+            covers_to.isoformat(),
             max(due, covers_from).isoformat(),
             round_div(numerator, 10000 * cycle_days),
             hundredths_str(base),
@@ -553,6 +554,8 @@ def _price_runs(item: FeeItem, start: date, end: date) -> list[tuple[date, date,
         for day in (price.effective_from, price.published_on):
             if day is not None and start < day <= end:
                 cuts.add(day)
+    if item.ends_on is not None and start <= item.ends_on < end:
+        cuts.add(item.ends_on + timedelta(days=1))  # ended: nothing billed after its last day
     ordered = sorted(cuts)
     runs: list[tuple[date, date, Price]] = []
     for first, after in itertools.zip_longest(ordered, ordered[1:]):

@@ -532,7 +532,9 @@ def publish(
 def _mark_shown(
     conn: sqlite3.Connection, items: list[FeeItem], context: dict, as_of: date, publication_id: int
 ) -> tuple[int, list[str]]:
-    """Mark each unpublished price the notice shows as published; (how many, warnings)."""
+    """Mark each unpublished price the notice shows as published — and, for a publication
+    recorded later, each price it shows that is on record only from a later publication (the
+    price was posted earlier than known); (how many, warnings)."""
     shown = {(r["code"], r["effective_from"]) for r in context["rows"]}
     marked = 0
     warnings = []
@@ -540,7 +542,7 @@ def _mark_shown(
         for price in item.prices:
             if (item.code, price.effective_from.isoformat()) not in shown:
                 continue
-            if price.published_on is None:
+            if price.published_on is None or price.published_on > as_of:
                 store.mark_published(
                     conn,
                     item.id,
