@@ -181,3 +181,25 @@ def test_a_bad_call_list_cell_is_named_and_nothing_is_written(billed, tmp_path, 
     assert "row 2" in refused.stderr and "承诺缴费日期" in refused.stderr
     assert "row 3" in refused.stderr and "联系结果" in refused.stderr
     assert dump(db_path) == before
+
+
+def test_letters_come_in_print_order_one_file_per_building(billed, tmp_path):
+    out = tmp_path / "信"
+    wrong = billed("remind", "--as-of", "2027-01-05", "--out", str(out), "--by", "floor")
+    assert wrong.exit_code == 1 and "--by floor" in wrong.stderr and not out.exists()
+    sent = billed(
+        "remind", "--as-of", "2027-01-05", "--at", "10:00", "--out", str(out), "--by", "building"
+    )
+    assert sent.exit_code == 0, sent.output
+    files = {p.name for p in out.glob("催缴通知书-*.html")}
+    assert files == {f"催缴通知书-2027-01-05-{b}号楼.html" for b in ("1", "2", "10")}
+    first = (out / "催缴通知书-2027-01-05-1号楼.html").read_text(encoding="utf-8")
+    assert first.index("催2027-0001") < first.index("催2027-0002")  # numbered in print order
+    assert "催2027-0004" in (out / "催缴通知书-2027-01-05-10号楼.html").read_text(encoding="utf-8")
+    letters = {c["unit"]: c["notice_no"] for c in contacts(billed, "letter")}
+    assert letters == {
+        "1-1-101": "催2027-0001",
+        "1-1-102": "催2027-0002",
+        "2-1-201": "催2027-0003",
+        "10-1-101": "催2027-0004",
+    }

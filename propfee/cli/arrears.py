@@ -534,6 +534,14 @@ def remind(
             help="Who runs the reminders, kept with each one as evidence.",
         ),
     ] = "",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="building",
+            help="building：催缴通知书每栋楼一个文件（催缴通知书-DATE-1号楼.html）。",
+        ),
+    ] = None,
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = Format.table,
@@ -548,10 +556,14 @@ def remind(
     legal: legal-review.xlsx. A re-run produces nothing new; no message in quiet hours or more
     often than the settings allow.
 
+    信件和电话回访名单按楼栋、单元、楼层、房号排列；--by building 每栋楼一个催缴通知书文件。
+
     Example: propfee remind --as-of 2026-11-30 --out 催缴/2026-11
     """
     env = open_env(db, config, quiet)
     dunning.check_tiers(tier or [])
+    if by not in (None, "building"):
+        raise InvalidValue(f"--by {by}：只能是 building（每栋楼一个催缴通知书文件）")
     day = parse_day(as_of)
     out = out if out is not None else Path("催缴") / day.isoformat()
     if out.exists() and not out.is_dir():
@@ -572,6 +584,7 @@ def remind(
             dry_run=dry_run,
             thanks=thanks,
             staff=staff,
+            by_building=by == "building",
         )
     _show_remind(env, report, fmt, dry_run, send_cmd)
 

@@ -34,7 +34,7 @@ from propfee.files.render import render
 from propfee.files.writers import write_table
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import responsible_party
-from propfee.roster.units import natural_key, print_key
+from propfee.roster.units import building_label, natural_key, print_key
 
 CHANNELS = ("phone", "visit", "sms", "wechat", "letter", "registered-mail", "email")
 OUTCOMES = ("reached", "promised", "dispute", "hardship", "refused", "unreachable", "resolved")
@@ -487,8 +487,10 @@ def remind(
     dry_run: bool = False,
     thanks: bool = False,
     staff: str = "",
+    by_building: bool = False,
 ) -> RemindReport:
-    """Produce and log the reminders due as of ``as_of`` (inside the caller's transaction)."""
+    """Produce and log the reminders due as of ``as_of`` (inside the caller's transaction);
+    ``by_building`` writes the letters one file per building."""
     run = _Reminders(
         conn,
         as_of=as_of,
@@ -505,7 +507,7 @@ def remind(
     if thanks:
         _thanks(conn, as_of, settings, run.report, run.pending, run.quiet, language, run.common)
     else:
-        run.remind_overdue(tiers, out_dir)
+        run.remind_overdue(tiers, out_dir, by_building)
     run.send_messages(send_cmd, thanks, out_dir)
     return run.report
 
@@ -609,7 +611,9 @@ class _Reminders:
             ],
         )
 
-    def remind_overdue(self, tiers: list[str] | None, out_dir: Path | None) -> None:
+    def remind_overdue(
+        self, tiers: list[str] | None, out_dir: Path | None, by_building: bool = False
+    ) -> None:
         """Every overdue party at its tier: a message, a call, a letter or a legal review."""
         conn, as_of, settings, report = self.conn, self.as_of, self.settings, self.report
         self.rows = rows = overdue(conn, as_of=as_of, settings=settings)
@@ -631,6 +635,7 @@ class _Reminders:
                 self.letters,
                 self.legal,
                 report,
+                by_building,
             )
 
     def held_back(self, party: PartyDue) -> str | None:
@@ -719,6 +724,7 @@ class _Reminders:
             "basis": _fee_basis(conn, party, as_of, self.bases),
             "late_fee_fen": sum(late.get(b.id, 0) for row in party.rows for b in row.bills),
             "late_fee_rule": _late_fee_rule(settings),
+            "building": min(party.rows, key=lambda r: natural_key(r.unit)).building,
         }
         self.letters.append(letter)
         text = render(settings, f"{self.language}/notice_letter.txt", letter)
@@ -981,15 +987,22 @@ def _write_outputs(
     letters: list[dict],
     legal: list[PartyDue],
     report: RemindReport,
+    by_building: bool = False,
 ) -> None:
-    """The run's files: the call list and its scripts, the letters, the legal review list."""
+    """The run's files: the call list and its scripts, the letters (one file per building
+    with ``by_building``), the legal review list."""
     if calls or letters or legal:
         out_dir.mkdir(parents=True, exist_ok=True)
     if calls:
         _write_call_list(out_dir, calls, as_of, report)
-    if letters:
-        html = render(settings, f"{language}/notice_letter.html", {**common, "letters": letters})
-        path = out_dir / f"催缴通知书-{as_of.isoformat()}.html"
+    groups: dict[str, list[dict]] = {}
+    for letter in letters:  # in print order
+        groups.setdefault(building_label(letter["building"]) if by_building else "", []).append(
+            letter
+        )
+    for building, group in groups.items():
+        html = render(settings, f"{language}/notice_letter.html", {**common, "letters": group})
+        path = out_dir / f"催缴通知书-{as_of.isoformat()}{'-' + building if building else ''}.html"
         _private(path, html)
         report.files.append(path)
     if legal:
