@@ -24,101 +24,26 @@ from propfee.files.headers import norm_header
 from propfee.files.records import Record, read_records
 from propfee.roster.payers import Payers
 
+
+def _words(text: str) -> tuple[str, ...]:
+    """The words of a list written as one line: the spellings a column or a status goes by."""
+    return tuple(text.split())
+
+
 # ---------------------------------------------------------------- the SMS delivery report
 
 SMS_FIELDS = {
-    "phone": (
-        "手机号",
-        "手机号码",
-        "号码",
-        "接收号码",
-        "接收手机",
-        "被叫号码",
-        "电话",
-        "phone",
-        "mobile",
-        "msisdn",
-    ),
-    "status": (
-        "状态",
-        "发送状态",
-        "回执状态",
-        "状态报告",
-        "回执",
-        "发送结果",
-        "status",
-        "report",
-        "result",
-    ),
-    "at": (
-        "时间",
-        "发送时间",
-        "回执时间",
-        "报告时间",
-        "送达时间",
-        "提交时间",
-        "time",
-        "send time",
-        "report time",
-    ),
-    "detail": (
-        "状态说明",
-        "状态码",
-        "错误码",
-        "失败原因",
-        "说明",
-        "描述",
-        "备注",
-        "error",
-        "description",
-    ),
+    "phone": _words("手机号 手机号码 号码 接收号码 接收手机 被叫号码 电话 phone mobile msisdn"),
+    "status": _words("状态 发送状态 回执状态 状态报告 回执 发送结果 status report result"),
+    "at": ("时间", "发送时间", "回执时间", "报告时间", "送达时间", "提交时间", "time", "send time"),
+    "detail": _words("状态说明 状态码 错误码 失败原因 说明 描述 备注 error description"),
 }
-_SENT = (
-    "成功",
-    "发送成功",
-    "已送达",
-    "送达",
-    "成功送达",
-    "接收成功",
-    "已接收",
-    "delivrd",
-    "delivered",
-    "success",
-    "ok",
+_SENT = _words("成功 发送成功 已送达 送达 成功送达 接收成功 已接收 delivrd delivered success ok")
+_FAILED = _words(
+    "失败 发送失败 未送达 送达失败 接收失败 空号 停机 关机 拒收 黑名单 超时 undeliv undelivered "
+    "expired rejectd rejected failed fail error"
 )
-_FAILED = (
-    "失败",
-    "发送失败",
-    "未送达",
-    "送达失败",
-    "接收失败",
-    "空号",
-    "停机",
-    "关机",
-    "拒收",
-    "黑名单",
-    "超时",
-    "undeliv",
-    "undelivered",
-    "expired",
-    "rejectd",
-    "rejected",
-    "failed",
-    "fail",
-    "error",
-)
-_WAITING = (
-    "发送中",
-    "等待回执",
-    "待发送",
-    "已提交",
-    "提交成功",
-    "未知",
-    "pending",
-    "accepted",
-    "acceptd",
-    "unknown",
-)
+_WAITING = _words("发送中 等待回执 待发送 已提交 提交成功 未知 pending accepted acceptd unknown")
 SMS_STATUS = {
     **{norm_header(w): "sent" for w in _SENT},
     **{norm_header(w): "failed" for w in _FAILED},
@@ -280,34 +205,23 @@ CALL_FIELDS = {
     "listed_on": ("名单日期", "listed on"),
 }
 _OUTCOME_WORDS = {
-    "reached": ("已接通", "接通", "已联系", "联系上", "已沟通", "reached"),
-    "promised": ("承诺缴费", "承诺", "答应缴费", "同意缴费", "promised"),
-    "refused": ("拒绝", "拒绝缴费", "拒缴", "拒交", "refused"),
-    "dispute": ("有异议", "服务争议", "争议", "dispute"),
-    "hardship": ("经济困难", "困难", "hardship"),
-    "unreachable": (
-        "无人接听",
-        "未接通",
-        "未接",
-        "空号",
-        "停机",
-        "关机",
-        "拒接",
-        "错号",
-        "号码错误",
-        "打错",
-        "未联系上",
-        "unreachable",
+    "reached": _words("已接通 接通 已联系 联系上 已沟通 reached"),
+    "promised": _words("承诺缴费 承诺 答应缴费 同意缴费 promised"),
+    "refused": _words("拒绝 拒绝缴费 拒缴 拒交 refused"),
+    "dispute": _words("有异议 服务争议 争议 dispute"),
+    "hardship": _words("经济困难 困难 hardship"),
+    "unreachable": _words(
+        "无人接听 未接通 未接 空号 停机 关机 拒接 错号 号码错误 打错 未联系上 unreachable"
     ),
-    "resolved": ("已解决", "争议已解决", "resolved"),
+    "resolved": _words("已解决 争议已解决 resolved"),
 }
 CALL_OUTCOMES = {norm_header(w): key for key, words in _OUTCOME_WORDS.items() for w in words}
 _REASON_WORDS = {
-    "forgot": ("忘记", "忘记缴费", "忘了", "forgot"),
-    "dispute": ("服务争议", "争议", "对服务不满", "dispute"),
-    "hardship": ("经济困难", "困难", "hardship"),
-    "refusal": ("拒绝缴费", "拒缴", "拒绝", "refusal"),
-    "other": ("其他", "other"),
+    "forgot": _words("忘记 忘记缴费 忘了 forgot"),
+    "dispute": _words("服务争议 争议 对服务不满 dispute"),
+    "hardship": _words("经济困难 困难 hardship"),
+    "refusal": _words("拒绝缴费 拒缴 拒绝 refusal"),
+    "other": _words("其他 other"),
 }
 CALL_REASONS = {norm_header(w): key for key, words in _REASON_WORDS.items() for w in words}
 _IMPLIED = {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}
