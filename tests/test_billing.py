@@ -120,7 +120,7 @@ def test_no_reaching_more_than_12_months_ahead():
 def test_an_unpublished_price_is_refused(conn, tmp_path):
     estate(conn, tmp_path, [home("1-1-101")])
     add_fee(conn, publish_on=None)
-    with pytest.raises(PropfeeError, match=r"never published.*propfee fees publish"):
+    with pytest.raises(PropfeeError, match=r"从未公示.*propfee fees publish.*--recorded-later"):
         run(conn, "2026-11")
     assert bills(conn) == []
 

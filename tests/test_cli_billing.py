@@ -49,7 +49,7 @@ def priced(cli, tmp_path):
 def test_the_monthly_loop_from_the_command_line(priced, tmp_path, db_path):
     refused = priced("bill", "--period", "2026-11", "--as-of", "2026-11-01")
     assert refused.exit_code == 1
-    assert "never published" in refused.stderr and "propfee fees publish" in refused.stderr
+    assert "从未公示" in refused.stderr and "propfee fees publish" in refused.stderr
     published = priced("fees", "publish", "--out", str(tmp_path / "pub"), "--recorded-later", "--published-on", "2026-10-01", "--evidence", "公示照片 IMG_0231.jpg")
     assert published.exit_code == 0 and "2 new price(s)" in published.stdout
     listing = json.loads(priced("fees", "list", "--format", "json", "--as-of", "2026-11-01").stdout)

@@ -120,8 +120,10 @@ def test_a_first_price_published_today_skips_earlier_days_and_names_recording_la
     assert "价格 2027-06-30 才公示，此前的 29 天不计费" in result.stderr
     assert "--recorded-later --published-on" in result.stderr
     may = priced("bill", "--period", "2027-05", "--as-of", "2027-06-01")
-    assert "price published only on 2027-06-30" in may.stdout
-    assert "--recorded-later --published-on" in may.stdout
+    assert "价格 2027-06-30 才公示，此前不计费" in may.stdout
+    assert "2027-05 在公示之前，不能开票" in may.stderr  # both lawful ways are named
+    assert "propfee fees publish --out" in may.stderr
+    assert "--recorded-later --published-on" in may.stderr
 
 
 def test_a_price_change_posted_less_than_a_month_ahead_is_refused(priced, tmp_path, db_path):

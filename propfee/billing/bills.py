@@ -28,7 +28,9 @@ from propfee.billing.fees import (
     RECORD_LATER_HINT,
     FeeItem,
     Price,
+    before_publication_message,
     load_items,
+    never_published_message,
     reads_as_penalty,
     too_early_message,
 )
@@ -145,7 +147,8 @@ def run_bills(
             f"more than 12 months ahead of {as_of}; not billed (prepayment limit)"
         )
     work = [w for w in work if w not in ahead]
-    _check_prices(work, report, as_of)
+    work = [(item, c) for item, c in work if item.ends_on is None or c[0] <= item.ends_on]
+    _check_prices(work, report)
     units = None
     for done, (item, cycle) in enumerate(work, start=1):
         applicable, pending = _pending(conn, item, cycle, place)
@@ -182,25 +185,17 @@ def _pending(
     )
 
 
-def _check_prices(
-    work: list[tuple[FeeItem, tuple[date, date]]], report: BillRunReport, as_of: date
-) -> None:
+def _check_prices(work: list[tuple[FeeItem, tuple[date, date]]], report: BillRunReport) -> None:
     """Refuse a price that was never published, and a period billed at a price change before
-    one month after its publication (LEGAL rule 8)."""
+    one month after its publication (LEGAL rule 8); say how a period before a price's
+    publication can lawfully be billed."""
+    before: set[tuple[str, str]] = set()
     for item, (start, end) in work:
+        if item.ends_on is not None:
+            end = min(end, item.ends_on)
         for price in _prices_in(item, start, end):
             if price.published_on is None:
-                superseded = any(
-                    start < p.effective_from <= as_of
-                    for p in item.prices
-                    if p.effective_from > price.effective_from
-                )
-                how = RECORD_LATER_HINT if superseded else "propfee fees publish"
-                raise PropfeeError(
-                    f"{item.code} {item.name}: the price ¥{price.text} from "
-                    f"{price.effective_from} was never published; publish the fee standard "
-                    f"first with: {how}"
-                )
+                raise PropfeeError(never_published_message(item, price))
             lawful = item.lawful_from(price)
             first = max(price.effective_from, start)
             if lawful > first and lawful > price.published_on:
@@ -210,6 +205,11 @@ def _check_prices(
                     f"{item.code} {item.name} {periods.period_label(start)}：价格 "
                     f"{price.published_on} 才公示，此前的 {(lawful - first).days} 天不计费"
                     f"（{RECORD_LATER_HINT}）"
+                )
+            elif lawful > end and (item.code, str(price.published_on)) not in before:
+                before.add((item.code, str(price.published_on)))
+                report.warnings.append(
+                    before_publication_message(item, price, periods.period_label(start))
                 )
 
 
@@ -350,6 +350,7 @@ class BillRun(Payers):
         if not parts:
             return False
         covers_from = max(first, prices[0][0])
+        covers_to = min(last, prices[-1][1])  # an item ended inside the cycle stops there
         single = parts[0][0].price_x10000 if len(parts) == 1 else None
         self._add(
             item,
@@ -358,7 +359,7 @@ class BillRun(Payers):
             period,
             seq,
             covers_from.isoformat(),
-            last.isoformat(),
+            covers_to.isoformat(),
             max(due, covers_from).isoformat(),
             round_div(numerator, 10000 * cycle_days),
             hundredths_str(base),
@@ -556,6 +557,8 @@ def _price_runs(item: FeeItem, start: date, end: date) -> list[tuple[date, date,
         for day in (price.effective_from, price.published_on):
             if day is not None and start < day <= end:
                 cuts.add(day)
+    if item.ends_on is not None and start <= item.ends_on < end:
+        cuts.add(item.ends_on + timedelta(days=1))  # ended: nothing billed after its last day
     ordered = sorted(cuts)
     runs: list[tuple[date, date, Price]] = []
     for first, after in itertools.zip_longest(ordered, ordered[1:]):
@@ -595,7 +598,7 @@ def _not_billable(item: FeeItem, end: date) -> str:
     in_effect = item.price_on(end)
     if in_effect is None:
         return "fee not in effect yet"
-    return f"price published only on {in_effect.published_on}（{RECORD_LATER_HINT}）"
+    return f"价格 {in_effect.published_on} 才公示，此前不计费"
 
 
 def _whole_cycle(item: FeeItem, base: int, price: Price) -> tuple[int, str, str]:

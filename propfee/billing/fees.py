@@ -106,6 +106,7 @@ class FeeItem:
     services: str
     position: int
     prices: tuple[Price, ...] = field(default=())
+    ends_on: date | None = None  # ended (fees end): nothing billed after this day
 
     @property
     def months(self) -> int:
@@ -121,7 +122,10 @@ class FeeItem:
 
     def billable_on(self, day: date) -> Price | None:
         """The price that may be charged for ``day``: the latest one in effect that had been
-        published by then. Until a change is published, the old price goes on (LEGAL 8)."""
+        published by then. Until a change is published, the old price goes on (LEGAL 8).
+        Nothing is charged after the day the item ended."""
+        if self.ends_on is not None and day > self.ends_on:
+            return None
         found = None
         for price in self.prices:
             if (
@@ -183,6 +187,7 @@ def load_items(conn: sqlite3.Connection, codes: list[str] | None = None) -> list
             row[12],
             row[13],
             tuple(prices.get(row[0], ())),
+            date.fromisoformat(row[14]) if row[14] else None,
         )
         items.append(item)
     if codes:
@@ -224,6 +229,7 @@ def item_summary(item: FeeItem, as_of: date) -> dict:
         ),
         "next_price": coming[0].text if coming else None,
         "next_from": coming[0].effective_from.isoformat() if coming else None,
+        "ends_on": item.ends_on.isoformat() if item.ends_on else None,
     }
 
 
@@ -401,9 +407,15 @@ def notice_context(items: list[FeeItem], settings, as_of: date) -> dict:
     """What the fee-publication notice shows: every item with its current and coming prices."""
     rows = []
     for item in items:
+        if item.ends_on is not None and item.ends_on < as_of:
+            continue  # ended: no longer part of the standard
         current = item.price_on(as_of)
         coming = [p for p in item.prices if p.effective_from > as_of]
-        shown = ([current] if current else []) + coming
+        shown = [
+            p
+            for p in ([current] if current else []) + coming
+            if item.ends_on is None or p.effective_from <= item.ends_on
+        ]
         for price in shown:
             rows.append(
                 {
@@ -442,6 +454,33 @@ RECORD_LATER_HINT = (
     "已在小区张贴过的公示（启用 propfee 之前），用 propfee fees publish --recorded-later "
     "--published-on YYYY-MM-DD --evidence \"公示照片 IMG_0231.jpg\" 补录"
 )
+
+
+def lawful_ways(item: FeeItem) -> str:
+    """The two lawful ways forward for periods before a price's recorded publication, and the
+    way out for an item added by mistake."""
+    return (
+        "两种合法做法：① 现在公示：propfee fees publish --out 公示，自公示当天起计费"
+        "（调价的新价格公示满一个月后才执行）；② 启用 propfee 之前已在小区张贴过公示的，"
+        "补录那次公示：propfee fees publish --recorded-later --published-on YYYY-MM-DD "
+        '--evidence "公示照片 IMG_0231.jpg"，之后重新开票。收费项目是加错的：'
+        f"propfee fees remove {item.code}（从未开票、从未公示），或 propfee fees end "
+        f"{item.code} --to YYYY-MM-DD（停止收费，历史保留）"
+    )
+
+
+def never_published_message(item: FeeItem, price: Price) -> str:
+    return (
+        f"{item.code} {item.name}：自 {price.effective_from} 执行的价格 ¥{price.text} 从未公示，"
+        f"不能开票。{lawful_ways(item)}"
+    )
+
+
+def before_publication_message(item: FeeItem, price: Price, period: str) -> str:
+    return (
+        f"{item.code} {item.name} {period}：价格 {price.published_on} 才公示，{period} 在公示"
+        f"之前，不能开票。{lawful_ways(item)}"
+    )
 
 
 def publication_day(
@@ -539,7 +578,9 @@ def publish(
 def _mark_shown(
     conn: sqlite3.Connection, items: list[FeeItem], context: dict, as_of: date, publication_id: int
 ) -> tuple[int, list[str]]:
-    """Mark each unpublished price the notice shows as published; (how many, warnings)."""
+    """Mark each unpublished price the notice shows as published — and, for a publication
+    recorded later, each price it shows that is on record only from a later publication (the
+    price was posted earlier than known); (how many, warnings)."""
     shown = {(r["code"], r["effective_from"]) for r in context["rows"]}
     marked = 0
     warnings = []
@@ -547,7 +588,7 @@ def _mark_shown(
         for price in item.prices:
             if (item.code, price.effective_from.isoformat()) not in shown:
                 continue
-            if price.published_on is None:
+            if price.published_on is None or price.published_on > as_of:
                 store.mark_published(
                     conn,
                     item.id,

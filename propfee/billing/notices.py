@@ -16,6 +16,7 @@ from pathlib import Path
 import propfee.billing.store as store
 from propfee.core import periods
 from propfee.files.render import render
+from propfee.roster.units import building_label, natural_key, print_key
 
 
 @dataclass
@@ -26,6 +27,7 @@ class NoticeReport:
     no_phone: list[str] = field(default_factory=list)
     html_path: Path | None = None
     sms_path: Path | None = None
+    by_building: list[tuple[str, Path, int]] = field(default_factory=list)  # label, file, notices
     total_fen: int = 0
 
 
@@ -59,7 +61,8 @@ def notice_data(
         default=min((line["due_on"] for line in lines), default=month.isoformat()),
     )
     result = []
-    for number, (party_id, notice) in enumerate(parties.items(), start=1):
+    ordered = sorted(parties.items(), key=lambda pair: print_key(pair[1]["units"]))
+    for number, (party_id, notice) in enumerate(ordered, start=1):
         notice["arrears"] = _arrears(conn, party_id, first_due, ids)
         result.append(_summary(notice, number, store.unallocated_credit(conn, party_id), as_of))
     return result
@@ -71,6 +74,7 @@ def _bills_by_party(
     """The bills the notices show, gathered per party: who it is, its units, item names, unit
     kinds, periods and one line per bill."""
     parties: dict[int | None, dict] = {}
+    buildings: dict[str, str] = {}
     for row in store.notice_bills(
         conn,
         bill_ids_json=_json(bill_ids) if bill_ids is not None else None,
@@ -86,6 +90,7 @@ def _bills_by_party(
                     "developer": bool(row[15]),
                 },
                 "units": [],
+                "building": "",
                 "lines": [],
                 "arrears": [],
                 "kinds": set(),
@@ -95,11 +100,16 @@ def _bills_by_party(
         )
         if row[2] not in notice["units"]:
             notice["units"].append(row[2])
+            buildings[row[2]] = row[17]
         if row[4] not in notice["item_names"]:
             notice["item_names"].append(row[4])
         notice["kinds"].add(row[3])
         notice["periods"].add(row[16])
         notice["lines"].append(_line(row))
+    for notice in parties.values():  # print order: building, entrance, floor, room
+        notice["units"].sort(key=natural_key)
+        notice["lines"].sort(key=lambda line: natural_key(line["unit"]))  # stable: item order
+        notice["building"] = buildings[notice["units"][0]]
     return parties
 
 
@@ -198,8 +208,11 @@ def write_notices(
     out_dir: Path,
     language: str = "zh",
     bill_ids: list[int] | None = None,
+    by_building: bool = False,
 ) -> NoticeReport:
-    """Write ``缴费通知单-YYYY-MM.html`` (one A4 page per party) and ``sms-YYYY-MM.csv``."""
+    """Write ``缴费通知单-YYYY-MM.html`` (one A4 page per party, in print order: building,
+    entrance, floor, room) and ``sms-YYYY-MM.csv``; ``by_building`` writes one HTML file per
+    building instead (``缴费通知单-YYYY-MM-1号楼.html``)."""
     label = periods.period_label(month)
     notices = notice_data(conn, month=month, settings=settings, as_of=as_of, bill_ids=bill_ids)
     report = NoticeReport(label, notices=len(notices))
@@ -211,7 +224,6 @@ def write_notices(
         "month": month,
         "as_of": as_of.isoformat(),
     }
-    html = render(settings, f"{language}/bill_notice.html", {**common, "notices": notices})
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["phone", "message"])
@@ -224,8 +236,22 @@ def write_notices(
         message = render(settings, f"{language}/bill_notice_sms.txt", {**common, "n": notice})
         writer.writerow([phone, " ".join(message.split())])
         report.sms += 1
-    report.html_path = out_dir / f"缴费通知单-{label}.html"
+    groups = _building_groups(notices) if by_building else [("", notices)]
+    for building, group in groups:
+        html = render(settings, f"{language}/bill_notice.html", {**common, "notices": group})
+        suffix = f"-{building}" if by_building else ""
+        path = out_dir / f"缴费通知单-{label}{suffix}.html"
+        _write_private(path, html)
+        report.by_building.append((building, path, len(group)))
+    report.html_path = report.by_building[0][1] if report.by_building else None
     report.sms_path = out_dir / f"sms-{label}.csv"
-    _write_private(report.html_path, html)
     _write_private(report.sms_path, buffer.getvalue())
     return report
+
+
+def _building_groups(notices: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The notices (in print order) by the building of each one's first unit."""
+    groups: dict[str, list[dict]] = {}
+    for notice in notices:
+        groups.setdefault(building_label(notice["building"]), []).append(notice)
+    return list(groups.items())

@@ -28,13 +28,15 @@ def price_history(conn: sqlite3.Connection) -> Iterator[tuple]:
 
 
 def fee_item_rows(conn: sqlite3.Connection) -> Iterator[tuple]:
-    """Every posted fee item in its order (never the contract's late-fee item):
-    (id, code, name, basis, cycle, kinds, buildings, units, due_day, meter, unit_label,
-    price_type, services, position)."""
+    """Every posted fee item in its order (never the contract's late-fee item, never one
+    removed): (id, code, name, basis, cycle, kinds, buildings, units, due_day, meter,
+    unit_label, price_type, services, position, the last day it is billed if ended)."""
     return conn.execute(
         "SELECT id, code, name, basis, cycle, kinds, buildings, units, due_day, meter, "
-        "unit_label, price_type, services, position FROM fee_item WHERE code <> 'LATEFEE' "
-        "ORDER BY position, id"
+        "unit_label, price_type, services, position, (SELECT e.ends_on FROM fee_item_event e "
+        "WHERE e.fee_item_id = fee_item.id AND e.action = 'end' ORDER BY e.id DESC LIMIT 1) "
+        "FROM fee_item WHERE code <> 'LATEFEE' AND NOT EXISTS (SELECT 1 FROM fee_item_event e "
+        "WHERE e.fee_item_id = fee_item.id AND e.action = 'remove') ORDER BY position, id"
     )
 
 
@@ -82,6 +84,53 @@ def billed_through(conn: sqlite3.Connection, item_id: int) -> str | None:
     return conn.execute(
         "SELECT max(covers_to) FROM bill WHERE fee_item_id = ? AND opening = 0", (item_id,)
     ).fetchone()[0]
+
+
+def bills_of_item_after(conn: sqlite3.Connection, item_id: int, day: str) -> list[tuple]:
+    """(bill id, unit code, period, covers_from, covers_to, net fen) of the item's bills
+    covering some day after ``day`` whose amount with its adjustments is not zero."""
+    return conn.execute(
+        "SELECT b.id, u.code, b.period, b.covers_from, b.covers_to, b.amount_fen + "
+        "coalesce((SELECT sum(a.amount_fen) FROM adjustment a WHERE a.bill_id = b.id), 0) AS net "
+        "FROM bill b JOIN unit u ON u.id = b.unit_id WHERE b.fee_item_id = ? AND b.covers_to > ? "
+        "AND net <> 0 ORDER BY b.covers_from, u.code",
+        (item_id, day),
+    ).fetchall()
+
+
+def item_has_bills(conn: sqlite3.Connection, item_id: int) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM bill WHERE fee_item_id = ? LIMIT 1", (item_id,)).fetchone()
+        is not None
+    )
+
+
+def insert_fee_item_event(conn: sqlite3.Connection, row: tuple) -> None:
+    """Record (fee item, action, code, ends on, reason, at, created at): an item ended or
+    removed."""
+    conn.execute(
+        "INSERT INTO fee_item_event (fee_item_id, action, code, ends_on, reason, at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        row,
+    )
+
+
+def removed_item_name(conn: sqlite3.Connection, code: str) -> str | None:
+    """The name of the item last removed under ``code``, None when none was."""
+    row = conn.execute(
+        "SELECT f.name FROM fee_item_event e JOIN fee_item f ON f.id = e.fee_item_id "
+        "WHERE e.action = 'remove' AND e.code = ? ORDER BY e.id DESC LIMIT 1",
+        (code,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def free_item_code(conn: sqlite3.Connection, item_id: int) -> None:
+    """Give a removed item's code back (its row keeps ``CODE~removed-ID``; the removal event
+    keeps the code it had), so the same code can be added again correctly."""
+    conn.execute(
+        "UPDATE fee_item SET code = code || '~removed-' || id WHERE id = ?", (item_id,)
+    )
 
 
 def insert_publication(
@@ -428,7 +477,7 @@ def notice_bills(
     """The bills a notice run shows — those of ``bill_ids_json`` (a JSON list) when given,
     else the period's — by party name, unit, item and date: (id, party id, unit code, unit
     kind, item name, covers_from, covers_to, due_on, basis, amount_fen, adjusted_fen,
-    paid_fen, party name, party kind, phones, is_developer, period)."""
+    paid_fen, party name, party kind, phones, is_developer, period, unit building)."""
     where, params = (
         ("b.id IN (SELECT value FROM json_each(?))", [bill_ids_json])
         if bill_ids_json is not None
@@ -438,7 +487,8 @@ def notice_bills(
         "SELECT b.id, b.party_id, u.code, u.kind, f.name, b.covers_from, b.covers_to, b.due_on, "
         "b.basis, b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment "
         "WHERE bill_id = b.id), 0), coalesce((SELECT sum(amount_fen) FROM allocation "
-        "WHERE bill_id = b.id), 0), p.name, p.kind, p.phones, p.is_developer, b.period "
+        "WHERE bill_id = b.id), 0), p.name, p.kind, p.phones, p.is_developer, b.period, "
+        "u.building "
         "FROM bill b JOIN unit u ON u.id = b.unit_id JOIN fee_item f ON f.id = b.fee_item_id "
         f"LEFT JOIN party p ON p.id = b.party_id WHERE {where} "
         "ORDER BY p.name, u.code, f.position, b.covers_from",

@@ -1,4 +1,4 @@
-"""Arrears and dunning: overdue, remind, contact add | deliver | list."""
+"""Arrears and dunning: overdue, remind, contact add | deliver | mark-sms | import | list."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from propfee.cli.common import (
     parse_day,
     write_json,
 )
-from propfee.collection import arrears, dunning, limitation
+from propfee.collection import arrears, dunning, limitation, loops
 from propfee.core.errors import InvalidValue
 from propfee.core.money import decimal_str, format_money
 from propfee.files import cells
@@ -534,6 +534,14 @@ def remind(
             help="Who runs the reminders, kept with each one as evidence.",
         ),
     ] = "",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="building",
+            help="building：催缴通知书每栋楼一个文件（催缴通知书-DATE-1号楼.html）。",
+        ),
+    ] = None,
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = Format.table,
@@ -548,10 +556,14 @@ def remind(
     legal: legal-review.xlsx. A re-run produces nothing new; no message in quiet hours or more
     often than the settings allow.
 
+    信件和电话回访名单按楼栋、单元、楼层、房号排列；--by building 每栋楼一个催缴通知书文件。
+
     Example: propfee remind --as-of 2026-11-30 --out 催缴/2026-11
     """
     env = open_env(db, config, quiet)
     dunning.check_tiers(tier or [])
+    if by not in (None, "building"):
+        raise InvalidValue(f"--by {by}：只能是 building（每栋楼一个催缴通知书文件）")
     day = parse_day(as_of)
     out = out if out is not None else Path("催缴") / day.isoformat()
     if out.exists() and not out.is_dir():
@@ -572,6 +584,7 @@ def remind(
             dry_run=dry_run,
             thanks=thanks,
             staff=staff,
+            by_building=by == "building",
         )
     _show_remind(env, report, fmt, dry_run, send_cmd)
 
@@ -733,6 +746,92 @@ def contact_deliver(
     env.result(
         f"{notice_no} ({entry.unit}): delivered {entry.deliveries[-1][0]}, proof "
         f"{entry.deliveries[-1][1]}"
+    )
+
+
+@contact_app.command("mark-sms")
+def contact_mark_sms(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="短信平台的发送回执（CSV 或 Excel）：手机号、状态、时间。",
+        ),
+    ],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """按短信平台的回执，把待发送的短信标为已发送或发送失败。
+
+    识别常见列名：手机号/号码/接收号码/phone/mobile，状态/发送状态/回执状态/status
+    （成功/失败/DELIVRD/UNDELIV/已送达/发送失败 …），时间/发送时间/回执时间。每个号码标记
+    回执时间之前最近一次催缴短信；标记是另加的一条记录，短信记录本身不改。看不懂的单元格
+    按行、列指出，整份不写入；重复导入同一份回执不会再改动。
+
+    Example: propfee contact mark-sms 短信回执-2026-11-10.csv
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect(create=False)
+    with transaction(conn):
+        marks = loops.mark_sms(conn, file, now=now())
+    if marks.unknown:
+        shown = "、".join(marks.unknown[:10]) + ("…" if len(marks.unknown) > 10 else "")
+        env.warn(f"{len(marks.unknown)} 个号码没有发过短信的记录，未标记：{shown}")
+    env.result(
+        f"{file.name}：已发送 {marks.sent} 条，发送失败 {marks.failed} 条"
+        + (f"；{marks.already} 个号码此前已标记" if marks.already else "")
+        + (f"；{marks.waiting} 行尚无最终状态" if marks.waiting else "")
+    )
+
+
+@contact_app.command("import")
+def contact_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="remind 写出的电话回访名单（call-list.xlsx / .csv），已填好联系结果。",
+        ),
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM-DD HH:MM",
+            help="没填联系时间的行按这个时间记录（默认：名单日期）。",
+        ),
+    ] = None,
+    staff: Annotated[str, typer.Option(envvar="PROPFEE_OPERATOR", help="打电话的人。")] = "",
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """读回填好的电话回访名单：每个填了联系结果的行记为一次电话联系（名单上的每个房号一条）。
+
+    联系结果：已接通、承诺缴费、拒绝、有异议、经济困难、无人接听、空号 …；未缴原因：忘记缴费、
+    服务争议、经济困难、拒绝缴费、其他；承诺缴费要填承诺缴费日期。有错的单元格按行、列指出，
+    整份不写入；重复导入同一份名单不会重复记录。
+
+    Example: propfee contact import 催缴/2026-11-10/call-list.xlsx --staff 王会计
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect(create=False)
+    with transaction(conn):
+        read = loops.import_calls(
+            conn,
+            file,
+            now=now(),
+            settings=env.settings,
+            at=_when(at) if at else None,
+            staff=staff,
+        )
+    counts = "，".join(f"{label} {n}" for label, n in read.outcomes.items())
+    env.result(
+        f"{file.name}：{read.lines} 行已填结果（{counts or '无'}），记录联系 {read.logged} 条"
+        + (f"；{read.unchanged} 行此前已导入" if read.unchanged else "")
+        + (f"；{read.blank} 行未填结果" if read.blank else "")
     )
 
 

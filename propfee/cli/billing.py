@@ -27,6 +27,7 @@ from propfee.cli.common import (
     write_json,
 )
 from propfee.core import periods
+from propfee.core.errors import InvalidValue
 from propfee.core.money import decimal_str, format_money, parse_money
 from propfee.files.headers import load_column_map
 from propfee.payments import ledger
@@ -35,6 +36,15 @@ from propfee.payments.opening import import_history as run
 from propfee.store.db import transaction
 
 readings_app = typer.Typer(help="Meter readings for metered fee items.", no_args_is_help=True)
+
+ByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        metavar="building",
+        help="building：通知单每栋楼一个文件（缴费通知单-YYYY-MM-1号楼.html）。",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -80,6 +90,7 @@ def bill(
             "--notices", metavar="DIR", help="Also write bill notices for what was billed."
         ),
     ] = None,
+    by: ByOpt = None,
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = Format.table,
@@ -95,6 +106,7 @@ def bill(
     Example: propfee bill --period 2026-11 --notices 通知单
     """
     env = open_env(db, config, quiet)
+    by_building = _by_building(by, notices_dir is not None)
     day = parse_day(as_of)
     months = billing.months_to_bill(period, first, through, as_of=day)
     conn = env.connect(dry_run=dry_run)
@@ -121,6 +133,7 @@ def bill(
                 as_of=day,
                 out_dir=notices_dir,
                 bill_ids=report.bill_ids,
+                by_building=by_building,
             )
     for warning in report.warnings:
         env.warn(warning)
@@ -144,6 +157,24 @@ CREATED_COLUMNS = (
     "party",
     "due_on",
 )
+
+
+def _by_building(by: str | None, writes_notices: bool) -> bool:
+    """Whether notices go one file per building; anything but ``building`` is refused."""
+    if by is None:
+        return False
+    if by != "building":
+        raise InvalidValue(f"--by {by}：只能是 building（每栋楼一个通知单文件）")
+    if not writes_notices:
+        raise InvalidValue("--by building 要与 --notices 目录一起用")
+    return True
+
+
+def _notice_files(report) -> str:
+    """The notice file, or each building's file with its count."""
+    if len(report.by_building) <= 1:
+        return str(report.html_path)
+    return "、".join(f"{path.name}（{count}）" for _label, path, count in report.by_building)
 
 
 def _run_document(report: billing.BillRunReport, dry_run: bool) -> dict:
@@ -190,7 +221,7 @@ def _show_run(env, report: billing.BillRunReport, written, dry_run: bool) -> Non
         )
     if written is not None:
         env.result(
-            f"notices: {written.html_path} ({written.notices} parties), "
+            f"notices: {_notice_files(written)} ({written.notices} parties), "
             f"{written.sms_path} ({written.sms} messages)"
         )
     if dry_run:
@@ -266,6 +297,7 @@ def notices(
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the notices.")] = Path("."),
     language: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    by: ByOpt = None,
     as_of: AsOfOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -277,13 +309,24 @@ def notices(
     arrears, how to pay and the contact phone; sms-YYYY-MM.csv holds phone,message rows
     ready for a bulk-SMS upload.
 
+    通知单按楼栋、单元、楼层、房号排列（2 号楼在 10 号楼之前）；--by building 每栋楼一个文件
+    （缴费通知单-2026-11-1号楼.html）。
+
     Example: propfee notices --period 2026-11 --out 通知单
+    Example: propfee notices --period 2026-11 --out 通知单 --by building
     """
     env = open_env(db, config, quiet)
+    by_building = _by_building(by, True)
     day = parse_day(as_of)
     month = periods.parse_period(period) if period else periods.month_start(day)
     report = write_notices(
-        env.connect(), month=month, settings=env.settings, as_of=day, out_dir=out, language=language
+        env.connect(),
+        month=month,
+        settings=env.settings,
+        as_of=day,
+        out_dir=out,
+        language=language,
+        by_building=by_building,
     )
     if report.no_phone:
         env.warn(
@@ -291,7 +334,7 @@ def notices(
             f" no phone (print their notice): {', '.join(report.no_phone[:5])}"
         )
     env.result(
-        f"{report.period}: {report.notices} notices in {report.html_path}, "
+        f"{report.period}: {report.notices} notices in {_notice_files(report)}, "
         f"{report.sms} messages in {report.sms_path}, total {format_money(report.total_fen)}"
     )
 

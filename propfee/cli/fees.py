@@ -1,4 +1,4 @@
-"""Fee standards: propfee fees add | set-price | list | show | publish."""
+"""Fee standards: propfee init | fees add | set-price | list | show | publish | end | remove."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from propfee.billing import fees
+from propfee.billing import fees, setup
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -31,7 +31,24 @@ fees_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    app.command("init")(init)
     app.add_typer(fees_app, name="fees")
+
+
+def init(db: DbOpt = None, config: ConfigOpt = None, quiet: QuietOpt = False) -> None:
+    """新建（或打开）数据库，并列出新小区的设置顺序。
+
+    重复运行不会改动已有数据。
+
+    Example: propfee init --db 翠湖花园.db
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect()
+    with transaction(conn):
+        pass  # the file exists and is migrated: nothing else to write
+    env.result(f"数据库：{env.db_path}")
+    for line in setup.SETUP_STEPS:
+        env.result(line)
 
 
 @fees_app.command("add")
@@ -99,10 +116,14 @@ def fees_add(
             price_type=price_type,
             services=services,
         )
+        first = len(fees.load_items(conn)) == 1
     env.result(
         f"added {item.code} {item.name}: ¥{item.prices[0].text} {item.unit_label} from "
         f"{item.prices[0].effective_from} (not yet published: propfee fees publish)"
     )
+    if first:  # the first fee item of an estate: say what comes next
+        for line in setup.SETUP_STEPS:
+            env.info(line)
 
 
 @fees_app.command("set-price")
@@ -176,6 +197,7 @@ def fees_list(
             row["next_price"] = (
                 f"{row['next_price']} ({row['next_from']}起)" if row["next_price"] else ""
             )
+            row["ends_on"] = f"{row['ends_on']}后停止" if row["ends_on"] else ""
     emit(
         env,
         rows,
@@ -188,6 +210,7 @@ def fees_list(
             Col("price", "现行标准", "right"),
             Col("published_on", "公示日期"),
             Col("next_price", "调整"),
+            Col("ends_on", "停止收费"),
         ),
         fmt,
     )
@@ -227,6 +250,8 @@ def fees_show(
     )
     if item.services:
         env.out.print(f"服务内容：{item.services}", markup=False)
+    if item.ends_on:
+        env.out.print(f"停止收费：{item.ends_on} 之后不再开票", markup=False)
     for row in history:
         later = "（补录）" if row["recorded_later"] else ""
         row["published_on"] = (row["published_on"] or "未公示") + later
@@ -308,3 +333,54 @@ def fees_publish(
         f"published on {publication.published_on}{later}: {publication.prices} new price(s); "
         f"notice in {publication.html_path} and {publication.text_path}"
     )
+
+
+@fees_app.command("end")
+def fees_end(
+    code: Annotated[str, typer.Argument(help="收费项目代码。")],
+    to: Annotated[
+        str,
+        typer.Option("--to", metavar="YYYY-MM-DD", help="最后一个收费日；此后不再开票。"),
+    ],
+    reason: Annotated[str, typer.Option(help="停止收费的原因。")] = "",
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """停止一个收费项目：--to 之后不再开票，已有账单和价格记录全部保留。
+
+    --to 之后已有账单（且未冲减为零）时拒绝，并列出这些账单。再次运行同一日期不会重复记录；
+    换一个日期则以新的为准。
+
+    Example: propfee fees end PARK --to 2026-12-31 --reason "车位改由业委会管理"
+    """
+    env = open_env(db, config, quiet)
+    day = parse_day(to, option="--to")
+    conn = env.connect()
+    with transaction(conn):
+        change = setup.end_item(conn, code, to=day, reason=reason, now=now())
+    state = "已记录" if change.changed else "此前已记录，未改动"
+    env.result(f"{change.code} {change.name}：{change.ends_on} 之后停止收费（{state}）")
+
+
+@fees_app.command("remove")
+def fees_remove(
+    code: Annotated[str, typer.Argument(help="收费项目代码。")],
+    reason: Annotated[str, typer.Option(help="删除的原因，例如“录入错误”。")] = "",
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """删除加错的收费项目：仅限从未开票、从未公示的项目。
+
+    删除作为一条记录保留（操作日志可查），代码可以重新添加。开过票或公示过的项目不能删除，
+    改用 propfee fees end CODE --to YYYY-MM-DD 停止收费。
+
+    Example: propfee fees remove PARK --reason "录入错误"
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect()
+    with transaction(conn):
+        change = setup.remove_item(conn, code, reason=reason, now=now())
+    state = "已删除" if change.changed else "此前已删除，未改动"
+    env.result(f"{change.code} {change.name}：{state}")

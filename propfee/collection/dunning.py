@@ -34,7 +34,7 @@ from propfee.files.render import render
 from propfee.files.writers import write_table
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import responsible_party
-from propfee.roster.units import natural_key
+from propfee.roster.units import building_label, natural_key, print_key
 
 CHANNELS = ("phone", "visit", "sms", "wechat", "letter", "registered-mail", "email")
 OUTCOMES = ("reached", "promised", "dispute", "hardship", "refused", "unreachable", "resolved")
@@ -66,6 +66,7 @@ OUTCOME_LABELS = {
     "unreachable": "未联系上",
     "resolved": "争议已解决",
     "sent": "已发送",
+    "failed": "发送失败",
     "prepared": "待发送",
     "awaiting-delivery": "待送达",
     "listed": "已列入",
@@ -469,7 +470,7 @@ def _by_party(rows: list[OverdueRow], tiers: list[str] | None, report) -> list[P
         if tiers and tier not in tiers:
             continue
         parties.append(PartyDue(tier, members))
-    parties.sort(key=lambda p: (-p.days, p.first.unit))
+    parties.sort(key=lambda p: print_key(r.unit for r in p.rows))  # letters, calls: print order
     return parties
 
 
@@ -488,8 +489,10 @@ def remind(
     dry_run: bool = False,
     thanks: bool = False,
     staff: str = "",
+    by_building: bool = False,
 ) -> RemindReport:
-    """Produce and log the reminders due as of ``as_of`` (inside the caller's transaction)."""
+    """Produce and log the reminders due as of ``as_of`` (inside the caller's transaction);
+    ``by_building`` writes the letters one file per building."""
     run = _Reminders(
         conn,
         as_of=as_of,
@@ -506,7 +509,7 @@ def remind(
     if thanks:
         _thanks(conn, as_of, settings, run.report, run.pending, run.quiet, language, run.common)
     else:
-        run.remind_overdue(tiers, out_dir)
+        run.remind_overdue(tiers, out_dir, by_building)
     run.send_messages(send_cmd, thanks, out_dir)
     return run.report
 
@@ -610,7 +613,9 @@ class _Reminders:
             ],
         )
 
-    def remind_overdue(self, tiers: list[str] | None, out_dir: Path | None) -> None:
+    def remind_overdue(
+        self, tiers: list[str] | None, out_dir: Path | None, by_building: bool = False
+    ) -> None:
         """Every overdue party at its tier: a message, a call, a letter or a legal review."""
         conn, as_of, settings, report = self.conn, self.as_of, self.settings, self.report
         self.rows = rows = overdue(conn, as_of=as_of, settings=settings)
@@ -632,6 +637,7 @@ class _Reminders:
                 self.letters,
                 self.legal,
                 report,
+                by_building,
             )
 
     def held_back(self, party: PartyDue) -> str | None:
@@ -730,6 +736,7 @@ class _Reminders:
             "late_fee_capped_fen": fee.capped_fen,
             "late_fee_cap": fee.cap_at_ceiling,
             "late_fee_rule": _late_fee_rule(settings),
+            "building": min(party.rows, key=lambda r: natural_key(r.unit)).building,
         }
         self.letters.append(letter)
         text = render(settings, f"{self.language}/notice_letter.txt", letter)
@@ -991,15 +998,22 @@ def _write_outputs(
     letters: list[dict],
     legal: list[PartyDue],
     report: RemindReport,
+    by_building: bool = False,
 ) -> None:
-    """The run's files: the call list and its scripts, the letters, the legal review list."""
+    """The run's files: the call list and its scripts, the letters (one file per building
+    with ``by_building``), the legal review list."""
     if calls or letters or legal:
         out_dir.mkdir(parents=True, exist_ok=True)
     if calls:
-        _write_call_list(out_dir, calls, report)
-    if letters:
-        html = render(settings, f"{language}/notice_letter.html", {**common, "letters": letters})
-        path = out_dir / f"催缴通知书-{as_of.isoformat()}.html"
+        _write_call_list(out_dir, calls, as_of, report)
+    groups: dict[str, list[dict]] = {}
+    for letter in letters:  # in print order
+        groups.setdefault(building_label(letter["building"]) if by_building else "", []).append(
+            letter
+        )
+    for building, group in groups.items():
+        html = render(settings, f"{language}/notice_letter.html", {**common, "letters": group})
+        path = out_dir / f"催缴通知书-{as_of.isoformat()}{'-' + building if building else ''}.html"
         _private(path, html)
         report.files.append(path)
     if legal:
@@ -1016,15 +1030,23 @@ _CALL_LIST_HEADERS = [
     "欠费明细",
     "缴费记录",
     "最近联系",
-    "原因",
+    "已记录原因",
     "跟进事项",
+    "名单日期",
+    # filled in by staff after the calls, read back by propfee contact import
+    "联系结果",
+    "未缴原因",
+    "承诺缴费日期",
+    "联系时间",
+    "备注",
 ]
 
 
 def _write_call_list(
-    out_dir: Path, calls: list[tuple[PartyDue, str, dict]], report: RemindReport
+    out_dir: Path, calls: list[tuple[PartyDue, str, dict]], as_of: date, report: RemindReport
 ) -> None:
-    """call-list.xlsx and .csv, one line per party, and the call scripts."""
+    """call-list.xlsx and .csv, one line per party in print order, with blank columns for the
+    result of each call (read back by ``propfee contact import``), and the call scripts."""
     rows = []
     for party, _script, r in calls:
         detail = "；".join(
@@ -1049,6 +1071,12 @@ def _write_call_list(
                 contact_text(last),
                 REASON_LABELS.get(party.reason, party.reason),
                 _call_purpose(party, r),
+                as_of.isoformat(),
+                "",
+                "",
+                "",
+                "",
+                "",
             ]
         )
     for suffix in (".xlsx", ".csv"):

@@ -76,11 +76,18 @@ def periods_paid(conn: sqlite3.Connection, parties: set, since: str, day: str) -
     )
 
 
+# an SMS marked sent or failed from a delivery report shows its latest status as its outcome
+_OUTCOME = (
+    "coalesce((SELECT s.status FROM contact_status s WHERE s.contact_id = c.id "
+    "ORDER BY s.id DESC LIMIT 1), c.outcome)"
+)
+
+
 def contacts_up_to(conn: sqlite3.Connection, units: set, end: str, day: str) -> Iterator:
     """(unit, party, at, channel, outcome, reason, promise on, tier, deadline, bill, first
     proved delivery by ``day``) of the units' contacts up to ``end``, oldest first."""
     return conn.execute(
-        "SELECT c.unit_id, c.party_id, c.at, c.channel, c.outcome, c.reason, c.promise_on, "
+        f"SELECT c.unit_id, c.party_id, c.at, c.channel, {_OUTCOME}, c.reason, c.promise_on, "
         "c.tier, c.deadline_on, c.bill_id, (SELECT min(d.delivered_on) FROM contact_delivery d "
         "WHERE d.contact_id = c.id AND d.delivered_on <= ?3) FROM contact c WHERE c.unit_id IN "
         "(SELECT value FROM json_each(?1)) AND c.at <= ?2 ORDER BY c.at, c.id",
@@ -91,7 +98,7 @@ def contacts_up_to(conn: sqlite3.Connection, units: set, end: str, day: str) -> 
 # ---------------------------------------------------------------- the contact log
 
 _CONTACT_COLUMNS = (
-    "SELECT c.id, u.code, c.at, c.channel, c.outcome, c.reason, c.promise_on, c.tier, "
+    f"SELECT c.id, u.code, c.at, c.channel, {_OUTCOME}, c.reason, c.promise_on, c.tier, "
     "c.notice_no, c.deadline_on, c.amount_fen, c.addressee, c.phone, c.content, c.staff, "
     "c.note, c.source FROM contact c JOIN unit u ON u.id = c.unit_id"
 )

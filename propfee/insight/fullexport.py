@@ -58,6 +58,8 @@ TITLES = {
     "survey": "满意度调查",
     "survey_response": "问卷",
     "survey_score": "问卷评分",
+    "fee_item_event": "收费项目停止与删除",
+    "contact_status": "短信发送状态",
     "audit": "操作日志",
     "_migrations": "数据库升级记录",
 }

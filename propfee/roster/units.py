@@ -75,10 +75,25 @@ class UnitView(NamedTuple):
 
 
 def natural_key(code: str) -> tuple:
-    """Sort ``1-1-902`` before ``1-1-1001`` and ``2-…`` after ``1-…``."""
+    """Sort ``1-1-902`` before ``1-1-1001`` and ``2-…`` after ``1-…``: the print order of
+    units (building, entrance, floor, room; 2 before 10) used by every list and document."""
     return tuple(
         (0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", code) if p
     )
+
+
+def print_key(codes) -> tuple:
+    """Where a document for these units goes in a printed pile: after every document whose
+    first unit comes earlier by building, entrance, floor and room (``natural_key``)."""
+    return min((natural_key(code) for code in codes), default=())
+
+
+def building_label(building: str) -> str:
+    """``1`` -> ``1号楼``, for file names and headings; no building -> ``未分楼栋``."""
+    if not building:
+        return "未分楼栋"
+    label = building if re.search(r"[楼栋幢座]$", building) else f"{building}号楼"
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", label)
 
 
 def list_units(

@@ -551,6 +551,41 @@ def m015_unit_events(conn: sqlite3.Connection) -> None:
     )
 
 
+def m013_office_loops(conn: sqlite3.Connection) -> None:
+    """A fee item ended (no bills after a day) or removed (added by mistake, never billed nor
+    published) as events that keep its history; an SMS marked sent or failed from the
+    gateway's delivery report as an event beside the contact, which itself never changes."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE fee_item_event (
+            id INTEGER PRIMARY KEY,
+            fee_item_id INTEGER NOT NULL REFERENCES fee_item (id),
+            action TEXT NOT NULL CHECK (action IN ('end', 'remove')),
+            code TEXT NOT NULL,
+            ends_on TEXT,
+            reason TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            CHECK ((action = 'end') = (ends_on IS NOT NULL))
+        );
+        CREATE INDEX fee_item_event_item ON fee_item_event (fee_item_id, id);
+
+        CREATE TABLE contact_status (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contact (id),
+            status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
+            at TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX contact_status_contact ON contact_status (contact_id, id);
+        CREATE INDEX contact_sms_phone ON contact (phone) WHERE channel = 'sms';
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
@@ -562,6 +597,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m008_audit_trail,
     m009_publication_facts_and_approvals,
     m015_unit_events,
+    m013_office_loops,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
