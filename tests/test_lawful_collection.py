@@ -303,7 +303,7 @@ def test_a_party_in_hardship_is_called_and_offered_a_plan(four, tmp_path):
     header = [c.value for c in sheet[1]]
     (row,) = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
     assert row[0] == "1-1-101"
-    assert row[header.index("原因")] == "经济困难"
+    assert row[header.index("已记录原因")] == "经济困难"
     assert row[header.index("跟进事项")] == "经济困难：协商分期缴费"
     letters = next(out.glob("催缴通知书-*.html")).read_text(encoding="utf-8")
     assert "王五" in letters and "张三" not in letters
