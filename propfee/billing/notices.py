@@ -203,7 +203,6 @@ def write_notices(
     label = periods.period_label(month)
     notices = notice_data(conn, month=month, settings=settings, as_of=as_of, bill_ids=bill_ids)
     report = NoticeReport(label, notices=len(notices))
-    out_dir.mkdir(parents=True, exist_ok=True)
     common = {
         "estate": settings.estate,
         "payment": settings.payment,
@@ -224,6 +223,7 @@ def write_notices(
         message = render(settings, f"{language}/bill_notice_sms.txt", {**common, "n": notice})
         writer.writerow([phone, " ".join(message.split())])
         report.sms += 1
+    out_dir.mkdir(parents=True, exist_ok=True)  # everything rendered and past the gate
     report.html_path = out_dir / f"缴费通知单-{label}.html"
     report.sms_path = out_dir / f"sms-{label}.csv"
     _write_private(report.html_path, html)

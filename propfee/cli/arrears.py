@@ -685,6 +685,9 @@ def contact_add(
             )
             for unit in units
         ]
+    warning = dunning.quiet_hours_warning(env.settings, channel, when)
+    if warning:
+        env.warn(warning)
     for entry in entries:
         env.result(
             f"logged: {entry.unit} {entry.at} {entry.channel} {entry.outcome}"

@@ -28,6 +28,7 @@ from propfee.collection import store
 from propfee.collection.arrears import HISTORY_LABELS, HOLDS, TIERS, OverdueRow, overdue
 from propfee.collection.latefee import late_fees, rate_text
 from propfee.collection.limitation import clocks
+from propfee.core import lawful
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import decimal_str, format_money, price_str
 from propfee.files.render import render
@@ -167,6 +168,22 @@ def add_contact(
         ),
     )
     return list_contacts(conn, contact_id=contact_id)[0]
+
+
+#: contacts that reach a person at the moment they are made: warned of in the quiet hours
+_IN_PERSON = ("phone", "visit", "sms", "wechat")
+
+
+def quiet_hours_warning(settings, channel: str, at: datetime) -> str | None:
+    """A call, visit or message logged in the quiet hours is recorded (staff record what
+    happened) with a warning: no reminders at night (LEGAL rule 10)."""
+    rules = settings.dunning
+    if channel not in _IN_PERSON or not rules.quiet(at.time()):
+        return None
+    return (
+        f"{at:%Y-%m-%d %H:%M} 在免打扰时段（{rules.quiet_start}–{rules.quiet_end}）内："
+        "夜间不得催缴（LEGAL 第10条）；已如实记录"
+    )
 
 
 _IMPLIED_REASONS = {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}
@@ -488,6 +505,7 @@ def remind(
     staff: str = "",
 ) -> RemindReport:
     """Produce and log the reminders due as of ``as_of`` (inside the caller's transaction)."""
+    settings.dunning.check_floors(settings.source or "内置设置")
     run = _Reminders(
         conn,
         as_of=as_of,
@@ -720,7 +738,9 @@ class _Reminders:
             "late_fee_rule": _late_fee_rule(settings),
         }
         self.letters.append(letter)
-        text = render(settings, f"{self.language}/notice_letter.txt", letter)
+        text = render(
+            settings, f"{self.language}/notice_letter.txt", letter, notices=[formal(letter)]
+        )
         self.log(
             **entry,
             channel="letter",
@@ -772,6 +792,18 @@ class _Reminders:
             writer.writerows(sms_rows)
             _private(out_dir / name, buffer.getvalue())
             report.files.append(out_dir / name)
+
+
+def formal(letter: dict) -> lawful.FormalNotice:
+    """What the gate checks a letter's text for (LEGAL rule 2): its deadline, and every row's
+    period and amount per period."""
+    return lawful.FormalNotice(
+        letter["deadline"],
+        tuple(
+            lawful.NoticeLine((b["period"], b["covers_from"], b["covers_to"]), b["each_fen"])
+            for b in letter["r"]["lines"]
+        ),
+    )
 
 
 def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> dict[int, int]:
@@ -981,13 +1013,23 @@ def _write_outputs(
     legal: list[PartyDue],
     report: RemindReport,
 ) -> None:
-    """The run's files: the call list and its scripts, the letters, the legal review list."""
+    """The run's files: the call list and its scripts, the letters, the legal review list.
+    The letters are rendered (and pass the gate) before any file is written."""
+    html = (
+        render(
+            settings,
+            f"{language}/notice_letter.html",
+            {**common, "letters": letters},
+            notices=[formal(letter) for letter in letters],
+        )
+        if letters
+        else ""
+    )
     if calls or letters or legal:
         out_dir.mkdir(parents=True, exist_ok=True)
     if calls:
         _write_call_list(out_dir, calls, report)
     if letters:
-        html = render(settings, f"{language}/notice_letter.html", {**common, "letters": letters})
         path = out_dir / f"催缴通知书-{as_of.isoformat()}.html"
         _private(path, html)
         report.files.append(path)
