@@ -494,6 +494,7 @@ def load_settings(path: Path | None) -> Settings:
     settings.survey.check(str(path))
     settings.calendar.check(str(path))
     check_wording(settings, str(path))
+    check_templates(settings, str(path))
     return settings
 
 
@@ -510,6 +511,31 @@ def check_wording(settings: Settings, file: str) -> None:
                         f"{file}: {section}.{key} 写有“{phrase}”：{lawful.RULE_1}"
                         f"（{lawful.RULE_1_TEXT}）；这段文字会印在通知、短信和信函上"
                     )
+
+
+TEMPLATE_SUFFIXES = (".txt", ".html", ".htm")
+
+
+def check_templates(settings: Settings, file: str) -> None:
+    """The estate's own templates (``template_dir``) never say what LEGAL rule 1 forbids:
+    refused as the settings are read, whether or not this run renders them (the text each
+    one renders is checked again, with what it interpolates, before anything is sent)."""
+    folder = settings.template_path
+    if folder is None or not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.suffix.lower() not in TEMPLATE_SUFFIXES or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: template_dir: 模板 {path} 读不出来（{exc}）") from None
+        phrase = lawful.threat(text)
+        if phrase is not None:
+            raise ConfigError(
+                f"{file}: template_dir: 模板 {path} 写有“{phrase}”：{lawful.RULE_1}"
+                f"（{lawful.RULE_1_TEXT}）"
+            )
 
 
 def _build(cls, data: dict, file: str, prefix: str):

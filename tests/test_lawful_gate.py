@@ -64,6 +64,13 @@ def test_a_user_message_template_that_threatens_is_refused_before_anything_is_se
     assert not (out / "sms.csv").exists() and not out.exists()
     assert dump(db_path) == before  # nothing logged
     assert [c for c in dunning.list_contacts(history) if c.channel == "sms"] == []
+    # refused as the settings are read: also by a run that would render no message at all
+    letters_only = cli(
+        "remind", "--as-of", "2026-11-10", "--at", "10:00", "--tier", "notice",
+        "--out", str(out), "--config", config,
+    )  # fmt: skip
+    assert letters_only.exit_code == 1 and "remind_sms.txt" in letters_only.stderr
+    assert dump(db_path) == before and not out.exists()
 
 
 def test_a_threat_from_the_payment_methods_is_a_settings_error(history, cli, tmp_path, db_path):
