@@ -37,6 +37,7 @@ THREATENING = (
     "公布欠费业主姓名",
     "在电梯口张贴欠费名单",
     "我们不得不停水",  # "have no choice but to": a threat, not a negation
+    "如不缴费，我们不得不采取停水措施",
     "如不缴费将停电",
     "we will cut off your water",
     "your access card will be deactivated",
