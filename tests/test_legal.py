@@ -93,6 +93,8 @@ def test_the_gate_reads_html_as_its_reader_does():
         check("<p>逾期将停<b>水</b></p>", "mine/zh/bill_notice.html", html=True)
     with pytest.raises(Unlawful, match="停电"):
         check("<p>逾期将&#20572;电</p>", "mine/zh/bill_notice.html", html=True)
+    # two cells of a table are two texts: an item 暂停 beside 水费 is not 停水
+    check("<tr><td>暂停</td><td>水费</td></tr>", "zh/bill_notice.html", html=True)
 
 
 @pytest.mark.parametrize("text", LAWFUL)

@@ -134,6 +134,10 @@ def render(
 #: templates that reproduce records for a lawyer or a court rather than speak to an owner
 EVIDENCE_ONLY = frozenset({"legal_pack.html"})
 _TAG = re.compile(r"<[^>]*>")
+_BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(?:td|th|tr|p|div|br|li|ul|ol|table|thead|tbody|section|h[1-6]|hr)\b[^>]*>",
+    re.IGNORECASE,
+)
 
 
 def _is_html(name: str) -> bool:
@@ -149,8 +153,7 @@ def check(
 ) -> None:
     """The gate: refuse ``text`` (made from template file ``source``) when it says what
     LEGAL rule 1 forbids, or, holding formal notices, leaves out what rule 2 asks."""
-    plain = html_text(text) if html else text
-    phrase = lawful.threat(plain)
+    phrase = lawful.threat(html_text(text) if html else text)
     if phrase is not None:
         raise Unlawful(
             f"模板 {source}：{lawful.RULE_1}（{lawful.RULE_1_TEXT}）不允许“{phrase}”"
@@ -164,9 +167,12 @@ def check(
         )
 
 
-def html_text(html: str, between: str = "") -> str:
-    """What a reader of the HTML sees: the tags taken out — joined up, so a phrase split by
-    a tag is still one phrase, or ``between`` them, so two table cells stay two values."""
+def html_text(html: str, between: str | None = None) -> str:
+    """What a reader of the HTML sees: each cell, paragraph or line on a line of its own and
+    the inline tags taken out (a phrase split by <b> is still one phrase); or, given
+    ``between``, every tag replaced by it."""
+    if between is None:
+        return _entities.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", html)))
     return _entities.unescape(_TAG.sub(between, html))
 
 
@@ -174,7 +180,7 @@ def _origin(source: str, phrase: str) -> str:
     """Where the phrase came from, when not from the template file itself."""
     try:
         with open(source, encoding="utf-8") as handle:
-            if phrase in handle.read():
+            if phrase.lower() in handle.read().lower():
                 return ""
     except OSError:
         return ""
