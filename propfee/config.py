@@ -499,8 +499,8 @@ def load_settings(path: Path | None) -> Settings:
 
 
 def check_wording(settings: Settings, file: str) -> None:
-    """Settings text printed on notices, messages and letters (the estate, the ways to pay, the
-    notice prefix) never says what LEGAL rule 1 forbids: refused as the file is read."""
+    """Settings text printed on notices, messages and letters (the estate, the ways to pay)
+    never says what LEGAL rule 1 forbids: refused as the file is read."""
     for section in ("estate", "payment"):
         for key, value in dataclasses.asdict(getattr(settings, section)).items():
             texts = value if isinstance(value, (list, tuple)) else [value]
