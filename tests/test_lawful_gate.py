@@ -255,3 +255,16 @@ def test_a_call_logged_in_the_quiet_hours_warns_and_is_recorded(history, cli):
         "--at", "2026-11-09 23:50",
     )  # fmt: skip
     assert letter.exit_code == 0 and "免打扰" not in letter.stderr  # a letter disturbs no one
+
+
+def test_a_threat_staff_record_as_sent_is_kept_as_evidence_with_a_warning(history, cli):
+    """The log keeps what really went out (LEGAL rule 3); staff are told it breaks rule 1."""
+    result = cli(
+        "contact", "add", "1-101", "--channel", "sms", "--outcome", "reached",
+        "--at", "2026-11-09 10:00", "--content", "逾期将停水停电",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warning = " ".join(result.stderr.split())
+    assert "LEGAL 第1条" in warning and "停水" in warning
+    logged = dunning.list_contacts(history, unit_code="1-101")
+    assert logged[-1].content == "逾期将停水停电"

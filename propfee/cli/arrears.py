@@ -685,8 +685,7 @@ def contact_add(
             )
             for unit in units
         ]
-    warning = dunning.quiet_hours_warning(env.settings, channel, when)
-    if warning:
+    for warning in dunning.contact_warnings(env.settings, channel, when, content):
         env.warn(warning)
     for entry in entries:
         env.result(

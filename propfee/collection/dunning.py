@@ -174,16 +174,23 @@ def add_contact(
 _IN_PERSON = ("phone", "visit", "sms", "wechat")
 
 
-def quiet_hours_warning(settings, channel: str, at: datetime) -> str | None:
-    """A call, visit or message logged in the quiet hours is recorded (staff record what
-    happened) with a warning: no reminders at night (LEGAL rule 10)."""
+def contact_warnings(settings, channel: str, at: datetime, content: str = "") -> list[str]:
+    """What staff are told about a contact they log — which is recorded all the same, as it
+    happened: made in the quiet hours (LEGAL rule 10), or a text sent that says what rule 1
+    forbids."""
+    warnings = []
     rules = settings.dunning
-    if channel not in _IN_PERSON or not rules.quiet(at.time()):
-        return None
-    return (
-        f"{at:%Y-%m-%d %H:%M} 在免打扰时段（{rules.quiet_start}–{rules.quiet_end}）内："
-        "夜间不得催缴（LEGAL 第10条）；已如实记录"
-    )
+    if channel in _IN_PERSON and rules.quiet(at.time()):
+        warnings.append(
+            f"{at:%Y-%m-%d %H:%M} 在免打扰时段（{rules.quiet_start}–{rules.quiet_end}）内："
+            "夜间不得催缴（LEGAL 第10条）；已如实记录"
+        )
+    phrase = lawful.threat(content)
+    if phrase is not None:
+        warnings.append(
+            f"--content 写有“{phrase}”：{lawful.RULE_1}（{lawful.RULE_1_TEXT}）；已如实记录"
+        )
+    return warnings
 
 
 _IMPLIED_REASONS = {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}
