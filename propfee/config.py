@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
+from propfee.core import lawful
 from propfee.core.approvals import REFERENCE_RULE, reference_ok
 from propfee.core.errors import ConfigError
 from propfee.core.money import parse_money
@@ -119,6 +120,18 @@ class Payment:
     instructions: str = "转账或扫码付款时请在备注中写明房号，例如 1-1-1001 物业费。"
 
 
+#: lawful floors of the dunning settings (LEGAL rules 2 and 10)
+MIN_DEADLINE_DAYS = 7  # a notice's deadline, at the least (15 is the usual example)
+MIN_DAYS_BETWEEN = 3  # days between two messages or letters to one party, at the least
+NIGHT = ("22:00", "06:00")  # the quiet hours hold at least the night
+MIN_OPEN_HOURS = 6  # and leave at least this many hours of the day
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = (int(x) for x in text.split(":"))
+    return hours * 60 + minutes
+
+
 @dataclass(frozen=True)
 class Dunning:
     """Tiered, differentiated collection (分阶段、差异化催收), with the seeds' defaults."""
@@ -157,10 +170,6 @@ class Dunning:
             )
         if not 1 <= self.call_from <= self.notice_from <= self.legal_from:
             raise ConfigError(f"{file}: dunning needs 1 ≤ call_from ≤ notice_from ≤ legal_from")
-        if self.deadline_days < 1:
-            raise ConfigError(f"{file}: dunning.deadline_days must be at least 1")
-        if self.min_days_between < 0:
-            raise ConfigError(f"{file}: dunning.min_days_between must not be negative")
         if not 0 <= self.chronic_shift < self.call_from:
             raise ConfigError(
                 f"{file}: dunning.chronic_shift must be at least 0 and below call_from"
@@ -185,6 +194,47 @@ class Dunning:
                     raise ValueError
             except ValueError:
                 raise ConfigError(f'{file}: dunning.{key} must be a time such as "21:00"') from None
+        self.check_floors(file)
+
+    def check_floors(self, file: str) -> None:
+        """The lawful floors no setting goes below: a reasonable deadline (LEGAL rule 2), quiet
+        nights and no flood of messages (LEGAL rule 10)."""
+        if self.deadline_days < MIN_DEADLINE_DAYS:
+            raise ConfigError(
+                f"{file}: dunning.deadline_days = {self.deadline_days} 太短：催缴通知书要给出合理的"
+                f"最后缴费期限，至少 {MIN_DEADLINE_DAYS} 天（通常 15 天）（LEGAL 第2条）"
+            )
+        if self.min_days_between < MIN_DAYS_BETWEEN:
+            raise ConfigError(
+                f"{file}: dunning.min_days_between = {self.min_days_between} 太小：同一缴费人"
+                f"两次短信或通知书之间至少隔 {MIN_DAYS_BETWEEN} 天，不得频繁催缴（LEGAL 第10条）"
+            )
+        start, end = _minutes(self.quiet_start), _minutes(self.quiet_end)
+        if start == end:
+            raise ConfigError(
+                f"{file}: dunning.quiet_start 与 quiet_end 相同（{self.quiet_start}）：免打扰时段"
+                "不能为空，也不能是全天（LEGAL 第10条：夜间不得催缴）"
+            )
+        length = (end - start) % (24 * 60)
+        if not self._covers_night():
+            raise ConfigError(
+                f"{file}: dunning.quiet_start = {self.quiet_start!r}、quiet_end = "
+                f"{self.quiet_end!r}：免打扰时段至少要包含夜间 {NIGHT[0]}–{NIGHT[1]}"
+                "（LEGAL 第10条：夜间不得催缴）"
+            )
+        if length > 24 * 60 - MIN_OPEN_HOURS * 60:
+            raise ConfigError(
+                f"{file}: dunning.quiet_start = {self.quiet_start!r}、quiet_end = "
+                f"{self.quiet_end!r}：免打扰时段几乎覆盖全天，白天至少要留出 {MIN_OPEN_HOURS} "
+                "小时（LEGAL 第10条）"
+            )
+
+    def _covers_night(self) -> bool:
+        """Whether every minute of the night falls in the quiet hours."""
+        start, end = _minutes(self.quiet_start), _minutes(self.quiet_end)
+        first, last = _minutes(NIGHT[0]), _minutes(NIGHT[1])
+        length = (end - start) % (24 * 60)
+        return (first - start) % (24 * 60) + (last - first) % (24 * 60) <= length
 
     def quiet(self, at) -> bool:
         """True when ``at`` (a time) falls in the quiet hours."""
@@ -462,7 +512,49 @@ def load_settings(path: Path | None) -> Settings:
     settings.backup.check(str(path))
     settings.survey.check(str(path))
     settings.calendar.check(str(path))
+    check_wording(settings, str(path))
+    check_templates(settings, str(path))
     return settings
+
+
+def check_wording(settings: Settings, file: str) -> None:
+    """Settings text printed on notices, messages and letters (the estate, the ways to pay)
+    never says what LEGAL rule 1 forbids: refused as the file is read."""
+    for section in ("estate", "payment"):
+        for key, value in dataclasses.asdict(getattr(settings, section)).items():
+            texts = value if isinstance(value, (list, tuple)) else [value]
+            for text in texts:
+                phrase = lawful.threat(text) if isinstance(text, str) else None
+                if phrase is not None:
+                    raise ConfigError(
+                        f"{file}: {section}.{key} 写有“{phrase}”：{lawful.RULE_1}"
+                        f"（{lawful.RULE_1_TEXT}）；这段文字会印在通知、短信和信函上"
+                    )
+
+
+TEMPLATE_SUFFIXES = (".txt", ".html", ".htm")
+
+
+def check_templates(settings: Settings, file: str) -> None:
+    """The estate's own templates (``template_dir``) never say what LEGAL rule 1 forbids:
+    refused as the settings are read, whether or not this run renders them (the text each
+    one renders is checked again, with what it interpolates, before anything is sent)."""
+    folder = settings.template_path
+    if folder is None or not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.suffix.lower() not in TEMPLATE_SUFFIXES or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: template_dir: 模板 {path} 读不出来（{exc}）") from None
+        phrase = lawful.threat(text)
+        if phrase is not None:
+            raise ConfigError(
+                f"{file}: template_dir: 模板 {path} 写有“{phrase}”：{lawful.RULE_1}"
+                f"（{lawful.RULE_1_TEXT}）"
+            )
 
 
 def _build(cls, data: dict, file: str, prefix: str):

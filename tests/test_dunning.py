@@ -80,13 +80,13 @@ def test_a_second_run_the_same_or_next_day_produces_nothing_new(history, tmp_pat
         assert report.files == []
     assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
     count = len(contacts(history))
-    forced = remind(history, date(2026, 11, 11), force=True, settings=_allow_daily())
+    # --force repeats the letters once the lawful minimum between two letters has passed
+    forced = remind(history, date(2026, 11, 13), force=True, settings=_dunning(min_days_between=3))
     assert forced.produced["notice"] == 3
     assert len(contacts(history)) > count
 
 
-def _allow_daily(**values):
-    values = {"min_days_between": 0, **values}
+def _dunning(**values):
     return dataclasses.replace(DEFAULTS, dunning=dataclasses.replace(DEFAULTS.dunning, **values))
 
 
@@ -128,7 +128,7 @@ def test_no_message_in_the_quiet_hours(history, tmp_path):
 
 
 def test_no_more_often_than_the_settings_allow(history):
-    monthly = _allow_daily(min_days_between=30)
+    monthly = _dunning(min_days_between=30)
     assert remind(history, date(2026, 10, 20), settings=monthly).produced["gentle"] == 2
     report = remind(history, date(2026, 11, 10), settings=monthly)
     assert report.skipped["messaged too recently"] == 1  # 赵六 had a message 21 days ago

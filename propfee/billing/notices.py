@@ -216,7 +216,6 @@ def write_notices(
     label = periods.period_label(month)
     notices = notice_data(conn, month=month, settings=settings, as_of=as_of, bill_ids=bill_ids)
     report = NoticeReport(label, notices=len(notices))
-    out_dir.mkdir(parents=True, exist_ok=True)
     common = {
         "estate": settings.estate,
         "payment": settings.payment,
@@ -237,8 +236,12 @@ def write_notices(
         writer.writerow([phone, " ".join(message.split())])
         report.sms += 1
     groups = _building_groups(notices) if by_building else [("", notices)]
-    for building, group in groups:
-        html = render(settings, f"{language}/bill_notice.html", {**common, "notices": group})
+    pages = [
+        (building, render(settings, f"{language}/bill_notice.html", {**common, "notices": group}))
+        for building, group in groups
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)  # everything rendered and past the gate
+    for (building, html), (_, group) in zip(pages, groups, strict=True):
         suffix = f"-{building}" if by_building else ""
         path = out_dir / f"缴费通知单-{label}{suffix}.html"
         _write_private(path, html)

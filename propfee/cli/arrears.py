@@ -698,6 +698,8 @@ def contact_add(
             )
             for unit in units
         ]
+    for warning in dunning.contact_warnings(env.settings, channel, when, content):
+        env.warn(warning)
     for entry in entries:
         env.result(
             f"logged: {entry.unit} {entry.at} {entry.channel} {entry.outcome}"

@@ -28,6 +28,7 @@ from propfee.collection import store
 from propfee.collection.arrears import HISTORY_LABELS, HOLDS, TIERS, OverdueRow, overdue
 from propfee.collection.latefee import demand_of, late_fees, rate_text
 from propfee.collection.limitation import clocks
+from propfee.core import lawful
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import decimal_str, format_money, price_str
 from propfee.files.render import render
@@ -168,6 +169,29 @@ def add_contact(
         ),
     )
     return list_contacts(conn, contact_id=contact_id)[0]
+
+
+#: contacts that reach a person at the moment they are made: warned of in the quiet hours
+_IN_PERSON = ("phone", "visit", "sms", "wechat")
+
+
+def contact_warnings(settings, channel: str, at: datetime, content: str = "") -> list[str]:
+    """What staff are told about a contact they log — which is recorded all the same, as it
+    happened: made in the quiet hours (LEGAL rule 10), or a text sent that says what rule 1
+    forbids."""
+    warnings = []
+    rules = settings.dunning
+    if channel in _IN_PERSON and rules.quiet(at.time()):
+        warnings.append(
+            f"{at:%Y-%m-%d %H:%M} 在免打扰时段（{rules.quiet_start}–{rules.quiet_end}）内："
+            "夜间不得催缴（LEGAL 第10条）；已如实记录"
+        )
+    phrase = lawful.threat(content)
+    if phrase is not None:
+        warnings.append(
+            f"--content 写有“{phrase}”：{lawful.RULE_1}（{lawful.RULE_1_TEXT}）；已如实记录"
+        )
+    return warnings
 
 
 _IMPLIED_REASONS = {"dispute": "dispute", "hardship": "hardship", "refused": "refusal"}
@@ -493,6 +517,7 @@ def remind(
 ) -> RemindReport:
     """Produce and log the reminders due as of ``as_of`` (inside the caller's transaction);
     ``by_building`` writes the letters one file per building."""
+    settings.dunning.check_floors(settings.source or "内置设置")
     run = _Reminders(
         conn,
         as_of=as_of,
@@ -739,7 +764,9 @@ class _Reminders:
             "building": min(party.rows, key=lambda r: natural_key(r.unit)).building,
         }
         self.letters.append(letter)
-        text = render(settings, f"{self.language}/notice_letter.txt", letter)
+        text = render(
+            settings, f"{self.language}/notice_letter.txt", letter, notices=[formal(letter)]
+        )
         self.log(
             **entry,
             channel="letter",
@@ -791,6 +818,18 @@ class _Reminders:
             writer.writerows(sms_rows)
             _private(out_dir / name, buffer.getvalue())
             report.files.append(out_dir / name)
+
+
+def formal(letter: dict) -> lawful.FormalNotice:
+    """What the gate checks a letter's text for (LEGAL rule 2): its deadline, and every row's
+    period and amount per period."""
+    return lawful.FormalNotice(
+        letter["deadline"],
+        tuple(
+            lawful.NoticeLine((b["period"], b["covers_from"], b["covers_to"]), b["each_fen"])
+            for b in letter["r"]["lines"]
+        ),
+    )
 
 
 def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> dict:
@@ -1001,18 +1040,30 @@ def _write_outputs(
     by_building: bool = False,
 ) -> None:
     """The run's files: the call list and its scripts, the letters (one file per building
-    with ``by_building``), the legal review list."""
-    if calls or letters or legal:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    if calls:
-        _write_call_list(out_dir, calls, as_of, report)
+    with ``by_building``), the legal review list. The letters are rendered (and pass the gate)
+    before any file is written."""
     groups: dict[str, list[dict]] = {}
     for letter in letters:  # in print order
         groups.setdefault(building_label(letter["building"]) if by_building else "", []).append(
             letter
         )
-    for building, group in groups.items():
-        html = render(settings, f"{language}/notice_letter.html", {**common, "letters": group})
+    pages = [
+        (
+            building,
+            render(
+                settings,
+                f"{language}/notice_letter.html",
+                {**common, "letters": group},
+                notices=[formal(letter) for letter in group],
+            ),
+        )
+        for building, group in groups.items()
+    ]
+    if calls or letters or legal:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    if calls:
+        _write_call_list(out_dir, calls, as_of, report)
+    for building, html in pages:
         path = out_dir / f"催缴通知书-{as_of.isoformat()}{'-' + building if building else ''}.html"
         _private(path, html)
         report.files.append(path)

@@ -33,6 +33,10 @@ class ConfigError(PropfeeError):
     """The settings file is unreadable or holds an unknown or ill-typed key."""
 
 
+class Unlawful(PropfeeError):
+    """A text propfee would send or print breaks a rule of LEGAL.md (core/lawful.py)."""
+
+
 class FileFormatError(PropfeeError):
     """An input file is not a spreadsheet/CSV, is empty, truncated or has no usable header."""
 

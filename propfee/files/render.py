@@ -5,14 +5,24 @@ alternative; see files/shipped.py). An estate may point ``template_dir`` in its 
 at a folder of its own: a template found there wins over the shipped one of the same name.
 Rendering is sandboxed, an undefined variable is an error (never a silent blank in a legal
 letter), and HTML output is autoescaped.
+
+Every text rendered here passes one gate before the caller can write, send or log it
+(``check``): the wording LEGAL rule 1 forbids is refused in every template — shipped or the
+estate's own, with the settings and data it interpolates — and a formal 催缴通知书 must state
+what rule 2 asks (core/lawful.py). A refusal names the template file, the rule and the phrase.
+The legal evidence pack alone is not checked: it reproduces records, it is not sent.
 """
 
 from __future__ import annotations
 
+import html as _entities
+import re
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 
-from propfee.core.errors import PropfeeError
+from propfee.core import lawful
+from propfee.core.errors import PropfeeError, Unlawful
 from propfee.core.money import decimal_str, format_money
 from propfee.files.shipped import shipped_dir
 
@@ -94,14 +104,18 @@ def _environment(override: str | None):
     return env
 
 
-def render(settings, name: str, context: dict) -> str:
-    """Render template ``name`` (e.g. ``zh/bill_notice.html``) with ``context``."""
+def render(
+    settings, name: str, context: dict, *, notices: Sequence[lawful.FormalNotice] = ()
+) -> str:
+    """Render template ``name`` (e.g. ``zh/bill_notice.html``) with ``context``, through the
+    gate; ``notices`` are the 催缴通知书 the text holds, checked for what rule 2 asks."""
     import jinja2  # heavy: loaded when needed
 
     override = settings.template_path if settings is not None else None
     env = _environment(str(override) if override else None)
     try:
-        return env.get_template(name).render(**context)
+        template = env.get_template(name)
+        text = template.render(**context)
     except jinja2.TemplateNotFound:
         raise PropfeeError(f"template {name} not found") from None
     except jinja2.UndefinedError as exc:
@@ -112,6 +126,65 @@ def render(settings, name: str, context: dict) -> str:
         ) from None
     except jinja2.exceptions.SecurityError as exc:
         raise PropfeeError(f"template {name}: not allowed ({exc})") from None
+    if name.rsplit("/", 1)[-1] not in EVIDENCE_ONLY:
+        check(text, template.filename or name, notices=notices, html=_is_html(name))
+    return text
+
+
+#: templates that reproduce records for a lawyer or a court rather than speak to an owner
+EVIDENCE_ONLY = frozenset({"legal_pack.html"})
+_TAG = re.compile(r"<[^>]*>")
+_BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(?:td|th|tr|p|div|br|li|ul|ol|table|thead|tbody|section|h[1-6]|hr)\b[^>]*>",
+    re.IGNORECASE,
+)
+
+
+def _is_html(name: str) -> bool:
+    return name.lower().endswith((".html", ".htm"))
+
+
+def check(
+    text: str,
+    source: str,
+    *,
+    notices: Sequence[lawful.FormalNotice] = (),
+    html: bool = False,
+) -> None:
+    """The gate: refuse ``text`` (made from template file ``source``) when it says what
+    LEGAL rule 1 forbids, or, holding formal notices, leaves out what rule 2 asks."""
+    phrase = lawful.threat(html_text(text) if html else text)
+    if phrase is not None:
+        raise Unlawful(
+            f"模板 {source}：{lawful.RULE_1}（{lawful.RULE_1_TEXT}）不允许“{phrase}”"
+            f"{_origin(source, phrase)}；什么都没有发送、写入或记录"
+        )
+    gaps = lawful.notice_gaps(html_text(text, " ") if html else text, notices)
+    if gaps:
+        raise Unlawful(
+            f"模板 {source}：按 {lawful.RULE_2}（{lawful.RULE_2_TEXT}），生成的催缴通知书缺少："
+            f"{'；'.join(gaps)}；什么都没有发送、写入或记录"
+        )
+
+
+def html_text(html: str, between: str | None = None) -> str:
+    """What a reader of the HTML sees: each cell, paragraph or line on a line of its own and
+    the inline tags taken out (a phrase split by <b> is still one phrase); or, given
+    ``between``, every tag replaced by it."""
+    if between is None:
+        return _entities.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", html)))
+    return _entities.unescape(_TAG.sub(between, html))
+
+
+def _origin(source: str, phrase: str) -> str:
+    """Where the phrase came from, when not from the template file itself."""
+    try:
+        with open(source, encoding="utf-8") as handle:
+            if phrase.lower() in handle.read().lower():
+                return ""
+    except OSError:
+        return ""
+    return "（这段文字不在模板里，来自设置文件的文字或数据）"
 
 
 def require(settings, names: list[str], *, option: str = "--language") -> None:

@@ -1,0 +1,199 @@
+"""What LEGAL.md rules 1 and 2 ask of every text propfee sends or prints.
+
+Rule 1 (民法典 第944条 第3款): no text threatens — and the program never models — cutting
+water, power, heating or gas, restricting lifts, access cards or parking, or exposing a
+defaulter's name, to force payment. ``THREATS`` is the one word list: the template gate
+(files/render.py), the settings check (config.py) and the tests all use it. A phrase that is
+negated right before it ("我们不会因欠费停水停电", "严禁以停水停电方式催费") is lawful text, not a
+threat.
+
+Rule 2 (第944条 第2款): a 催缴通知书 states the amount of every billing period, the basis (the
+contract and the published fee standard), a dated final deadline, and that the company may
+sue or apply for arbitration. ``notice_gaps`` checks the rendered text — what the owner
+reads — for each of these, whatever template made it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+RULE_1 = "LEGAL 第1条"
+RULE_2 = "LEGAL 第2条"
+RULE_1_TEXT = "不得以停水、停电、停暖、停气、限制电梯门禁或车辆出入、公开欠费人姓名等方式催缴"
+RULE_2_TEXT = "催缴通知书须载明每期欠费金额、收费依据、确定的最后缴费日期和逾期将起诉或申请仲裁"
+
+# LEGAL rule 1: cutting a utility, restricting lifts, access cards or parking, exposing names.
+# Each phrase begins with a plain character, so the scan jumps from one candidate to the next
+# (a reminder run checks tens of thousands of texts).
+CHINESE = (
+    r"停水|停电|断水|断电|停暖|断暖|停气|断气|停热|断热|停燃气",
+    r"停止供(应)?(水|电|暖|热|气|燃气)|中断供(应)?(水|电|暖|热|气)",
+    r"限制.{0,4}(电梯|梯控|门禁|停车|车位|进出|出入|车辆|供暖|供热|燃气|用水|用电|供水|供电|入户)",
+    r"停(用)?梯|停用.{0,4}(电梯|梯控|门禁|车辆|停车|车位|燃气|暖气)",
+    r"门禁卡?.{0,4}(停用|禁用|限制|注销|失效|冻结|停|禁|限)",
+    r"梯控卡?.{0,4}(停用|禁用|限制|注销|失效|冻结|停|禁|限)",
+    r"禁止.{0,4}(停车|进入|进出|出入|车辆|使用电梯)",
+    r"车辆.{0,4}(不得|不准|不予|不能|禁止|限制).{0,2}(进出|出入|进入|驶入)|锁车",
+    r"不(准|得|予).{0,4}(停车|进入|使用电梯)",
+    r"曝光|黑名单|欠费名单|失信名单|老赖名单|公示.{0,6}(姓名|名字)|公布.{0,6}(姓名|名字|名单)",
+    r"张贴.{0,6}(名单|姓名)",
+)
+ENGLISH = (  # matched against the lower-cased text
+    r"cut\s*off|shut\s*off|disconnect",
+    r"suspend\w*\s+(the\s+|your\s+)?(water|power|electricity|heating|gas|lift|elevator)",
+    r"deactivat\w*\s+(the\s+|your\s+)?(access|card|lift|elevator|parking)",
+    r"disabl\w*\s+(the\s+|your\s+)?(access|card|lift|elevator|parking)",
+    r"block\w*\s+(the\s+|your\s+)?(access|card|lift|elevator|parking)",
+    r"access\b.{0,30}\b(deactivated|disabled|blocked|suspended)",
+    r"card\b.{0,30}\b(deactivated|disabled|blocked|suspended)",
+    r"lift\b.{0,30}\b(deactivated|disabled|blocked|suspended)",
+    r"elevator\b.{0,30}\b(deactivated|disabled|blocked|suspended)",
+    r"parking\b.{0,30}\b(deactivated|disabled|blocked|suspended)",
+    r"publish\w*\s+(the\s+|your\s+)?names?\b|post\w*\s+(the\s+|your\s+)?names?\b",
+    r"display\w*\s+(the\s+|your\s+)?names?\b|name\s+and\s+shame",
+)
+#: the whole word list as one pattern, for anyone who wants to search with it
+THREATS = re.compile("|".join((*CHINESE, *ENGLISH)), re.IGNORECASE)
+_CHINESE = re.compile("|".join(CHINESE))
+_ENGLISH = re.compile("|".join(ENGLISH))
+# a negation right before the phrase, with a few words between and no clause break or
+# "then/will" in them: "我们不会因欠费停水停电", "严禁以停水停电方式催费", "we will never cut off"
+_NEGATED = re.compile(
+    r"(?<!不得)(?<!不能)(?<!只能)"  # 不得不采取停水: "have no choice but to" is no negation
+    r"(?:不会|不得(?!不)|不能(?!不)|不应|不可|不以|不采取|不因|绝不|决不|从不|从未|严禁|无权|"
+    r"\bnot\b|\bnever\b|\bno\b|n't\b)"
+    r"[^，。；！？、,.;!?\n将则就便会]{0,8}$",
+    re.IGNORECASE,
+)
+
+
+def threat(text: str) -> str | None:
+    """The first phrase of ``text`` that rule 1 forbids, or None."""
+    lowered = text.lower()
+    hits = [
+        (span, source)
+        for span, source in (
+            (_first(_CHINESE, text), text),
+            (_first(_ENGLISH, lowered), lowered),
+        )
+        if span is not None
+    ]
+    if not hits:
+        return None
+    (start, end), source = min(hits)
+    return source[start:end]
+
+
+def _first(pattern: re.Pattern, text: str) -> tuple[int, int] | None:
+    """Where the first phrase of ``pattern`` not negated right before it is."""
+    for found in pattern.finditer(text):
+        before = text[max(0, found.start() - 12) : found.start()]
+        if not _NEGATED.search(before):
+            return found.span()
+    return None
+
+
+# ---------------------------------------------------------------- rule 2: the formal notice
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    """One row of a notice: how its period may be named, and the amount of each period."""
+
+    labels: tuple[str, ...]  # "2026-03", "2026-03-01", "2026-03-31" …
+    each_fen: int
+
+
+@dataclass(frozen=True)
+class FormalNotice:
+    """What one 催缴通知书 must show: its deadline and every period with its amount."""
+
+    deadline: str  # ISO day
+    lines: tuple[NoticeLine, ...]
+
+
+# the days and amounts the text names, taken as written (one scan, no work per match) …
+_TOKENS = re.compile(
+    r"[0-9][0-9][0-9][0-9](?:年[0-9]{1,2}月(?:[0-9]{1,2}日)?|[-/.][0-9]{1,2}(?:[-/.][0-9]{1,2})?)"
+    r"|[0-9][0-9,]*\.[0-9][0-9]"
+)
+# … and the sentences that give the basis or say the company may sue or apply for
+# arbitration (in the lower-cased text: one scan, each sentence counted once)
+_BASIS_WORDS = ("合同", "收费标准", "明码标价", "contract", "fee standard")
+_SUIT_WORDS = ("诉讼", "起诉", "仲裁", "court", "arbitrat", "lawsuit", "legal action")
+_MARKS = re.compile("|".join((*_BASIS_WORDS, *_SUIT_WORDS, "。", "！", "？", "!", r"\?", "\n")))
+_BASIS, _SUIT = frozenset(_BASIS_WORDS), frozenset(_SUIT_WORDS)
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?")
+
+
+def _sentences(lowered: str) -> tuple[int, int]:
+    """How many sentences give the basis, and how many say the company may sue."""
+    basis = suit = 0
+    said_basis = said_suit = False
+    for word in _MARKS.findall(lowered):
+        if word in _BASIS:
+            basis += not said_basis
+            said_basis = True
+        elif word in _SUIT:
+            suit += not said_suit
+            said_suit = True
+        else:  # a sentence ends
+            said_basis = said_suit = False
+    return basis, suit
+
+
+def _day_forms(iso: str) -> tuple[str, ...]:
+    """The ways a text may write a day (``2026-03-01``) or a month (``2026-03``)."""
+    if not _ISO.fullmatch(iso):
+        return (iso,)
+    parts = iso.split("-")
+    if len(parts) == 2:
+        year, month = parts
+        return (iso, f"{year}/{month}", f"{year}年{int(month)}月", f"{year}年{month}月")
+    year, month, day = parts
+    return (
+        iso,
+        f"{year}/{month}/{day}",
+        f"{year}.{month}.{day}",
+        f"{year}/{int(month)}/{int(day)}",
+        f"{year}年{int(month)}月{int(day)}日",
+        f"{year}年{month}月{day}日",
+    )
+
+
+def _names_day(days: set[str], iso: str) -> bool:
+    return any(form in days for form in _day_forms(iso))
+
+
+def notice_gaps(text: str, notices: Sequence[FormalNotice], *, limit: int = 4) -> list[str]:
+    """What the rendered ``text`` of these notices fails to state (LEGAL rule 2), in words
+    for the user; empty when it states everything. Linear in the text and the lines."""
+    if not notices:
+        return []
+    tokens = set(_TOKENS.findall(text))
+    basis, suit = _sentences(text.lower())
+    gaps: list[str] = []
+    if basis < len(notices):
+        gaps.append("收费依据（物业服务合同、公示的收费标准）")
+    if suit < len(notices):
+        gaps.append("逾期将依法起诉或申请仲裁的说明")
+    for notice in notices:
+        if not _names_day(tokens, notice.deadline):
+            gaps.append(f"最后缴费日期 {notice.deadline}")
+        for line in notice.lines:
+            plain, grouped = _fen_texts(line.each_fen)
+            if plain not in tokens and grouped not in tokens:
+                gaps.append(f"{line.labels[0]} 的欠费金额 {plain}")
+            elif not any(_names_day(tokens, label) for label in line.labels if label):
+                gaps.append(f"计费期间 {line.labels[0]}")
+        if len(gaps) > limit:
+            break
+    return gaps[:limit]
+
+
+def _fen_texts(fen: int) -> tuple[str, str]:
+    """``1234.50`` and ``1,234.50``."""
+    whole, cents = divmod(fen, 100)
+    return f"{whole}.{cents:02d}", f"{whole:,}.{cents:02d}"
