@@ -22,6 +22,8 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    print_csv,
+    safe_markup,
     today,
     write_json,
 )
@@ -33,7 +35,13 @@ from propfee.files import cells
 from propfee.files.writers import write_table
 from propfee.insight import profile
 from propfee.service import complaints, deadlines, owners
-from propfee.service.complaints import CATEGORIES, KINDS, STATES
+from propfee.service.complaints import (
+    CATEGORIES,
+    CHANNEL_LABELS,
+    KINDS,
+    PRIORITY_LABELS,
+    STATES,
+)
 from propfee.store.db import transaction
 
 owners_app = typer.Typer(help="Owner profiles, tags and the care list.", no_args_is_help=True)
@@ -140,11 +148,11 @@ def _profile_json(p: profile.Profile, mask: bool) -> dict:
 
 def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
     env.out.print(
-        f"[bold]{p.name}[/bold]  {'单位' if p.kind == 'company' else '个人'}  "
-        f"电话 {cells.mask_phones(p.phones) if mask else p.phones or '—'}  "
+        f"[bold]{safe_markup(p.name)}[/bold]  {'单位' if p.kind == 'company' else '个人'}  "
+        f"电话 {safe_markup(cells.mask_phones(p.phones) if mask else p.phones or '—')}  "
         f"缴费习惯 {arrears.HISTORY_LABELS[p.history]}  "
         f"欠费 {format_money(p.owed_fen)}  预存 {format_money(p.credit_fen)}"
-        + (f"  标签 {'、'.join(p.tags)}" if p.tags else "")
+        + (f"  标签 {safe_markup('、'.join(p.tags))}" if p.tags else "")
     )
     role = {"owner": "业主", "tenant": "租户"}
     emit(
@@ -167,11 +175,11 @@ def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
         fmt,
     )
     for c in p.contacts[-5:]:
-        env.out.print(f"  联系 {dunning.contact_text(c)}（{c.unit}）")
+        env.out.print(f"  联系 {safe_markup(dunning.contact_text(c))}（{safe_markup(c.unit)}）")
     for case in p.cases[-5:]:
         env.out.print(
-            f"  {case.number} {case.unit} {case.category} {STATES[case.state]}  "
-            f"{case.description[:30]}"
+            f"  {case.number} {safe_markup(case.unit)} {safe_markup(case.category)} "
+            f"{STATES[case.state]}  {safe_markup(case.description[:30])}"
         )
 
 
@@ -323,21 +331,24 @@ def _warn_approximate(env, case) -> None:
 
 def _print_case_head(env, case) -> None:
     env.out.print(
-        f"[bold]{case.number}[/bold]  {KINDS[case.kind]}  {case.category}"
-        f"（{CATEGORIES.get(case.category, '')}）  {case.unit or '—'} {case.party}  "
+        f"[bold]{case.number}[/bold]  {KINDS[case.kind]}  {safe_markup(case.category)}"
+        f"（{CATEGORIES.get(case.category, '')}）  {safe_markup(case.unit or '—')} "
+        f"{safe_markup(case.party)}  "
         f"{STATES[case.state]}"
         + ("  [red]收费争议[/red]" if case.fee_dispute else "")
         + ("  [red]待经理跟进[/red]" if case.flagged else "")
     )
     env.out.print(
-        f"  受理 {case.opened_at[:16]}（{case.channel}，{case.priority}）  "
+        f"  受理 {case.opened_at[:16]}"
+        f"（{CHANNEL_LABELS.get(case.channel, case.channel)}，"
+        f"{PRIORITY_LABELS.get(case.priority, case.priority)}）  "
         f"时限 {case.deadline_at[:16]}（{case.deadline_rule}"
         + (f"，{SOURCE_NOTES[case.calendar]}" if case.calendar in SOURCE_NOTES else "")
         + "）"
-        + (f"  承办 {case.assignee}" if case.assignee else "")
+        + (f"  承办 {safe_markup(case.assignee)}" if case.assignee else "")
         + (f"  重开 {case.reopened} 次" if case.reopened else "")
     )
-    env.out.print(f"  {case.description}")
+    env.out.print(f"  {safe_markup(case.description, newlines=True)}")
 
 
 def _event_line(e) -> dict:
@@ -504,9 +515,14 @@ def complain_list(
         awaiting_visit=awaiting_visit,
     )
     if out is not None:
-        _write_cases(out, found)
+        write_table(
+            out, CASE_HEADERS, _case_sheet(found), sheet="投诉报修", text_columns=("编号", "房号")
+        )
     if fmt is Format.json:
         write_json([_case_json(c) for c in found])
+        return
+    if fmt is Format.csv:
+        print_csv(CASE_HEADERS, _case_sheet(found))  # the same as --out FILE.csv
         return
     emit(
         env,
@@ -562,35 +578,30 @@ CASE_HEADERS = [
 ]
 
 
-def _write_cases(out: Path, found: list) -> None:
-    write_table(
-        out,
-        CASE_HEADERS,
+def _case_sheet(found: list) -> list[list]:
+    """The cases as ``--out`` and ``--format csv`` write them, with Chinese labels."""
+    return [
         [
-            [
-                c.number,
-                c.unit,
-                c.party,
-                c.kind,
-                c.category,
-                c.channel,
-                c.priority,
-                c.opened_at[:16],
-                c.deadline_at[:16],
-                STATES[c.state],
-                c.assignee,
-                (c.resolved_at or "")[:16],
-                "" if c.on_time is None else ("是" if c.on_time else "否"),
-                c.score if c.score is not None else "",
-                c.reopened,
-                "是" if c.fee_dispute else "",
-                c.description,
-            ]
-            for c in found
-        ],
-        sheet="投诉报修",
-        text_columns=("编号", "房号"),
-    )
+            c.number,
+            c.unit,
+            c.party,
+            KINDS.get(c.kind, c.kind),
+            c.category,
+            CHANNEL_LABELS.get(c.channel, c.channel),
+            PRIORITY_LABELS.get(c.priority, c.priority),
+            c.opened_at[:16],
+            c.deadline_at[:16],
+            STATES[c.state],
+            c.assignee,
+            (c.resolved_at or "")[:16],
+            "" if c.on_time is None else ("是" if c.on_time else "否"),
+            c.score if c.score is not None else "",
+            c.reopened,
+            "是" if c.fee_dispute else "",
+            c.description,
+        ]
+        for c in found
+    ]
 
 
 @complain_app.command("show")
@@ -791,7 +802,10 @@ def complain_report(
     emit(
         env,
         [{"what": f"类别 {k}", "count": v} for k, v in result.by_category.items()]
-        + [{"what": f"渠道 {k}", "count": v} for k, v in result.by_channel.items()],
+        + [
+            {"what": f"渠道 {CHANNEL_LABELS.get(k, k)}", "count": v}
+            for k, v in result.by_channel.items()
+        ],
         [Col("what", "分类"), Col("count", "件数", "right")],
         fmt,
     )

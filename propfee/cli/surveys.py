@@ -123,7 +123,12 @@ def _print_import(env, result: surveys.ImportResult, file: Path, fmt: Format) ->
         if fmt is Format.json:
             write_json(result.as_dict())
         else:
-            emit(env, [result.as_dict()], [Col(k, k) for k in ("name", "responses", "units")], fmt)
+            emit(
+                env,
+                [result.as_dict()],
+                [Col("name", "调查"), Col("responses", "问卷", "right"), Col("units", "户数", "right")],
+                fmt,
+            )
         return
     if result.unchanged:
         env.result(f"survey {result.name}: {file.name} is already imported; nothing changed")
