@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -339,8 +340,12 @@ def print_csv(
     headers: Sequence[str], rows: Sequence[Sequence[Any]], *, number_columns: Sequence[int] = ()
 ) -> None:
     """CSV on stdout: the same bytes ``--out FILE.csv`` writes (``writers.csv_text``) — UTF-8
-    with a BOM so Excel reads it right, formula-looking text neutralised."""
+    with a BOM so Excel reads it right, formula-looking text neutralised — into a terminal, a
+    pipe or a new file alike. Appended to a file that already holds something (``>>``), it
+    leaves the BOM out: a second one mid-file would be read as part of a cell."""
     text = csv_text(headers, rows, number_columns=number_columns)
+    if _appending():
+        text = text.removeprefix("\ufeff")
     stream = getattr(sys.stdout, "buffer", None)
     if stream is not None and getattr(sys.stdout, "encoding", "").lower() not in ("utf-8", "utf8"):
         sys.stdout.flush()
@@ -348,6 +353,14 @@ def print_csv(
         stream.flush()
         return
     sys.stdout.write(text)
+
+
+def _appending() -> bool:
+    try:
+        info = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False  # not a real file (a test's captured output)
+    return stat.S_ISREG(info.st_mode) and info.st_size > 0
 
 
 def _plain(value: Any) -> str:
