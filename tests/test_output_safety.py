@@ -87,16 +87,19 @@ def test_a_payer_name_that_is_a_formula_lands_inert_in_the_review_csv(estate3, t
              "100003990120261120010020022331144", "/"),
             ("2026-11-21 10:00:00", "-1+1", "@SUM(1)", "收入", "45.00", "已存入零钱",
              "100003990120261121010020022331145", "=1+1"),
+            ("2026-11-22 10:00:00", f"王{ESCAPE}", "/", "收入", "9.99", "已存入零钱",
+             "100003990120261122010020022331146", "/"),
         ],
     )  # fmt: skip
     out = tmp_path / "待确认.csv"
     result = cli("reconcile", str(path), "--as-of", "2026-12-01", "--review-out", str(out))
     assert result.exit_code == 0, result.output
+    assert "王␛[2J" in result.stdout and "\x1b" not in result.output  # the review table
     rows = rows_of(out.read_text(encoding="utf-8"))
     assert rows[0][:5] == ["行号", "交易单号", "日期", "金额", "付款方"]
-    assert column(rows, "付款方") == ["'" + FORMULA, "'-1+1"]
-    assert column(rows, "备注") == ["/ /", "'@SUM(1) =1+1"]  # goods and note
-    assert column(rows, "金额") == ["300.00", "45.00"]
+    assert column(rows, "付款方") == ["'" + FORMULA, "'-1+1", "王␛[2J"]
+    assert column(rows, "备注")[:2] == ["/ /", "'@SUM(1) =1+1"]  # goods and note
+    assert column(rows, "金额") == ["300.00", "45.00", "9.99"]
     # the file still reads back: 房号 filled in, the line is recorded for its unit
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     lines[1] += "1-1-1001"
