@@ -539,13 +539,15 @@ def check(
         emit(
             env,
             rows,
-            (Col("what", "what"), Col("detail", "detail")),
+            (Col("what", "检查项"), Col("detail", "详情")),
             fmt,
             document={"ok": not problems, "problems": rows},
         )
     elif problems:
         for p in problems:
-            env.err.print(f"[red]✗[/red] {p.what}: {p.detail}", markup=True, highlight=False)
+            env.err.print(
+                f"[red]✗[/red] {safe_markup(p.what)}: {safe_markup(p.detail)}", highlight=False
+            )
     else:
         env.result("ok: every check passed")
     if problems:

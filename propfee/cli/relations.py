@@ -34,6 +34,7 @@ from propfee.core.workdays import SOURCE_NOTES
 from propfee.files import cells
 from propfee.files.writers import write_table
 from propfee.insight import profile
+from propfee.roster.payers import ROLE_LABELS
 from propfee.service import complaints, deadlines, owners
 from propfee.service.complaints import (
     CATEGORIES,
@@ -154,13 +155,12 @@ def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
         f"欠费 {format_money(p.owed_fen)}  预存 {format_money(p.credit_fen)}"
         + (f"  标签 {safe_markup('、'.join(p.tags))}" if p.tags else "")
     )
-    role = {"owner": "业主", "tenant": "租户"}
     emit(
         env,
         [
             {
                 "unit": h.unit,
-                "role": role.get(h.role, h.role) + ("（缴费）" if h.pays else ""),
+                "role": ROLE_LABELS.get(h.role, h.role) + ("（缴费）" if h.pays else ""),
                 "period": f"{h.start or '—'} 至 {h.end or '今'}",
                 "owed": decimal_str(h.owed_fen),
             }

@@ -33,6 +33,7 @@ from propfee.core.money import decimal_str, format_money, hundredths_str
 from propfee.files import cells
 from propfee.payments import ledger
 from propfee.payments.ledger import BillLine, UnitAccount
+from propfee.roster.payers import PAYER_LABELS, ROLE_LABELS
 from propfee.store import audit
 
 _EMPTY_REPORT = {"added": 0, "updated": 0, "unchanged": 0}
@@ -278,11 +279,8 @@ def units_list(
     if fmt is not Format.json:  # a table and CSV show the Chinese labels
         for row in rows:
             row["kind"] = roster.kind_label(row["kind"])
-            row["payer"] = _PAYER_LABELS.get(row["payer"], row["payer"])
+            row["payer"] = PAYER_LABELS.get(row["payer"], row["payer"])
     emit(env, rows, _LIST_COLUMNS, fmt, title=f"{len(rows)} units" if fmt is Format.table else None)
-
-
-_PAYER_LABELS = {"owner": "业主", "tenant": "租户", "developer": "开发建设单位"}
 
 
 def _unit_json(u: roster.UnitView, *, mask: bool) -> dict[str, object]:
@@ -402,7 +400,7 @@ def _print_unit(env, u: roster.UnitView) -> None:
         f"计费面积 {hundredths_str(u.area_x100) or '—'} ㎡"
         + (f" ({safe_markup(u.area_basis)})" if u.area_basis else "")
         + (f"  套内面积 {hundredths_str(u.inner_area_x100)} ㎡" if u.inner_area_x100 else ""),
-        f"交付日期 {u.delivered_on or '—'}  缴费方 {_PAYER_LABELS.get(u.payer, u.payer)}",
+        f"交付日期 {u.delivered_on or '—'}  缴费方 {PAYER_LABELS.get(u.payer, u.payer)}",
     ]
     if u.notes:
         lines.append(f"备注 {safe_markup(u.notes, newlines=True)}")
@@ -414,7 +412,7 @@ def _print_history(env, history: list[dict[str, object]], fmt: Format) -> None:
     rows = [
         {
             **h,
-            "role": {"owner": "业主", "tenant": "租户"}[h["role"]],
+            "role": ROLE_LABELS[h["role"]],
             "pays": "✓" if h["pays"] else "",
             "from": h["from"] or "(建档前)",
             "to": h["to"] or "至今",
