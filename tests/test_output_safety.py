@@ -221,3 +221,15 @@ def test_an_escape_sequence_in_a_complaint_is_never_printed(hostile, cli):
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
         assert "漏水␛[2J" in result.stdout
+
+
+def test_a_control_character_in_a_name_never_breaks_an_xlsx(hostile, cli, tmp_path):
+    from openpyxl import load_workbook
+
+    for args in (("export-units",), ("overdue", "--as-of", "2026-11-30", "--out")):
+        out = tmp_path / f"{args[0]}.xlsx"
+        result = cli(*args, str(out))
+        assert result.exit_code == 0, result.output  # not IllegalCharacterError
+        cells = [c for row in load_workbook(out).active.iter_rows(values_only=True) for c in row]
+        assert any(isinstance(c, str) and c.startswith("王␛[2J五") for c in cells)
+        assert "'" + FORMULA in cells

@@ -237,12 +237,14 @@ def _fill_sheet(
                     cell.number_format = "#,##0.00"
                 out.append(cell)
             elif isinstance(value, str):
+                # a control character cannot be stored in a worksheet: shown as a symbol
+                text = visible(str(neutralise(value)))
                 if i in text_index:
-                    cell = WriteOnlyCell(ws, value=neutralise(value))
+                    cell = WriteOnlyCell(ws, value=text)
                     cell.number_format = "@"
                     out.append(cell)
                 else:
-                    out.append(neutralise(value))
+                    out.append(text)
             else:
                 out.append(value)
         ws.append(out)
