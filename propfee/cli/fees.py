@@ -168,7 +168,7 @@ def fees_list(
     env = open_env(db, config)
     day = parse_day(as_of)
     rows = [fees.item_summary(item, day) for item in fees.load_items(env.connect(create=False))]
-    if fmt is Format.table:
+    if fmt is not Format.json:  # a table and CSV show the Chinese labels
         for row in rows:
             row["basis"] = fees.BASES[row["basis"]]
             row["cycle"] = CYCLE_LABELS[row["cycle"]]

@@ -280,7 +280,7 @@ def units_list(
         for row in rows:
             row["kind"] = roster.kind_label(row["kind"])
             row["payer"] = PAYER_LABELS.get(row["payer"], row["payer"])
-    emit(env, rows, _LIST_COLUMNS, fmt, title=f"{len(rows)} units" if fmt is Format.table else None)
+    emit(env, rows, _LIST_COLUMNS, fmt, title=f"共 {len(rows)} 套" if fmt is Format.table else None)
 
 
 def _unit_json(u: roster.UnitView, *, mask: bool) -> dict[str, object]:
