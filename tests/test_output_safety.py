@@ -233,3 +233,14 @@ def test_a_control_character_in_a_name_never_breaks_an_xlsx(hostile, cli, tmp_pa
         cells = [c for row in load_workbook(out).active.iter_rows(values_only=True) for c in row]
         assert any(isinstance(c, str) and c.startswith("王␛[2J五") for c in cells)
         assert "'" + FORMULA in cells
+
+
+def test_csv_on_stdout_is_only_the_csv(hostile, cli):
+    """--format csv prints the CSV alone: no summary line before it, one header row."""
+    added = cli("complain", "add", "1-101", "--description", "x", "--at", "2026-11-02 09:00")
+    assert added.exit_code == 0, added.output
+    owners = rows_of(cli("owners", "show", "1-101", "--as-of", "2026-11-30", "-f", "csv").stdout)
+    assert owners == [["姓名/名称", "房号", "身份", "期间", "欠费"], ["'" + FORMULA, "1-101",
+                      "业主（缴费）", "2020-01-01 至 今", "250.00"]]  # fmt: skip
+    report = rows_of(cli("complain", "report", "--at", "2026-11-20 10:00", "-f", "csv").stdout)
+    assert report[0] == ["分类", "件数"] and ["类别 其他", "1"] in report[1:]

@@ -101,6 +101,9 @@ def owners_show(
     if fmt is Format.json:
         write_json([_profile_json(p, mask) for p in profiles])
         return
+    if fmt is Format.csv:  # one table: every match's units
+        emit(env, [r for p in profiles for r in _holding_rows(p)], HOLDING_COLUMNS, fmt)
+        return
     for p in profiles[:5]:
         _print_profile(env, p, mask, fmt)
     if len(profiles) > 5:
@@ -147,33 +150,31 @@ def _profile_json(p: profile.Profile, mask: bool) -> dict:
     }
 
 
+HOLDING_COLUMNS = (
+    Col("name", "姓名/名称"),
+    Col("unit", "房号"),
+    Col("role", "身份"),
+    Col("period", "期间"),
+    Col("owed", "欠费", "right"),
+)
+
+
+def _holding_rows(p: profile.Profile) -> list[dict]:
+    return [
+        {
+            "name": p.name,
+            "unit": h.unit,
+            "role": ROLE_LABELS.get(h.role, h.role) + ("（缴费）" if h.pays else ""),
+            "period": f"{h.start or '—'} 至 {h.end or '今'}",
+            "owed": decimal_str(h.owed_fen),
+        }
+        for h in p.holdings
+    ]
+
+
 def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
-    env.out.print(
-        f"[bold]{safe_markup(p.name)}[/bold]  {'单位' if p.kind == 'company' else '个人'}  "
-        f"电话 {safe_markup(cells.mask_phones(p.phones) if mask else p.phones or '—')}  "
-        f"缴费习惯 {arrears.HISTORY_LABELS[p.history]}  "
-        f"欠费 {format_money(p.owed_fen)}  预存 {format_money(p.credit_fen)}"
-        + (f"  标签 {safe_markup('、'.join(p.tags))}" if p.tags else "")
-    )
-    emit(
-        env,
-        [
-            {
-                "unit": h.unit,
-                "role": ROLE_LABELS.get(h.role, h.role) + ("（缴费）" if h.pays else ""),
-                "period": f"{h.start or '—'} 至 {h.end or '今'}",
-                "owed": decimal_str(h.owed_fen),
-            }
-            for h in p.holdings
-        ],
-        [
-            Col("unit", "房号"),
-            Col("role", "身份"),
-            Col("period", "期间"),
-            Col("owed", "欠费", "right"),
-        ],
-        fmt,
-    )
+    _print_profile_head(env, p, mask)
+    emit(env, _holding_rows(p), HOLDING_COLUMNS[1:], fmt)
     for c in p.contacts[-5:]:
         env.out.print(f"  联系 {safe_markup(dunning.contact_text(c))}（{safe_markup(c.unit)}）")
     for case in p.cases[-5:]:
@@ -181,6 +182,16 @@ def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
             f"  {case.number} {safe_markup(case.unit)} {safe_markup(case.category)} "
             f"{STATES[case.state]}  {safe_markup(case.description[:30])}"
         )
+
+
+def _print_profile_head(env, p: profile.Profile, mask: bool) -> None:
+    env.out.print(
+        f"[bold]{safe_markup(p.name)}[/bold]  {'单位' if p.kind == 'company' else '个人'}  "
+        f"电话 {safe_markup(cells.mask_phones(p.phones) if mask else p.phones or '—')}  "
+        f"缴费习惯 {arrears.HISTORY_LABELS[p.history]}  "
+        f"欠费 {format_money(p.owed_fen)}  预存 {format_money(p.credit_fen)}"
+        + (f"  标签 {safe_markup('、'.join(p.tags))}" if p.tags else "")
+    )
 
 
 @owners_app.command("tag")
@@ -798,7 +809,8 @@ def complain_report(
     if fmt is Format.json:
         write_json(result.as_dict())
         return
-    env.out.print(_report_line(result))
+    if fmt is Format.table:
+        env.out.print(_report_line(result))
     emit(
         env,
         [{"what": f"类别 {k}", "count": v} for k, v in result.by_category.items()]
