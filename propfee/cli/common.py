@@ -347,7 +347,8 @@ def print_csv(
     if _appending():
         text = text.removeprefix("\ufeff")
     stream = getattr(sys.stdout, "buffer", None)
-    if stream is not None and getattr(sys.stdout, "encoding", "").lower() not in ("utf-8", "utf8"):
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("_", "-")
+    if stream is not None and encoding not in ("utf-8", "utf8"):  # a GBK console: still UTF-8
         sys.stdout.flush()
         stream.write(text.encode("utf-8"))
         stream.flush()
