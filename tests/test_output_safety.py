@@ -182,7 +182,7 @@ def test_report_daily_csv_has_chinese_headers_labels_and_inert_cells(hostile, cl
 
 def test_a_negative_amount_in_a_csv_stays_a_number(hostile, cli):
     assert cli("pay", "1-101", "300", "--channel", "cash", "--as-of", "2026-11-15").exit_code == 0
-    result = cli("statement", "1-101", "--format", "csv")
+    result = cli("statement", "1-101", "--to", "2026-11-30", "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = rows_of(result.stdout)
     assert rows[0] == ["日期", "类别", "单号", "摘要", "应收", "实收", "余额"]
