@@ -79,7 +79,7 @@ def test_import_then_list_and_show(cli, tmp_path, db_path):
     assert "P-001" in table.stdout and "1-1-101" not in table.stdout
     assert "138****1234" in table.stdout
     csv_out = cli("units", "list", "--format", "csv", "--building", "1号楼")
-    assert csv_out.stdout.splitlines()[0].startswith("code,kind,area")
+    assert csv_out.stdout.splitlines()[0].startswith("\ufeff房号,类型,面积㎡")
     assert len(csv_out.stdout.splitlines()) == 3
     shown = cli("units", "show", "1-1-101", "--format", "json")
     detail = json.loads(shown.stdout)

@@ -464,8 +464,9 @@ def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
         )
         assert (done.returncode, done.stdout, done.stderr) == (0, "", ""), command
     assert list((tmp_path / "backups").glob("propfee-*.db"))
-    # redirected into a file for Excel, the CSV starts with a BOM; piped, it does not
-    assert (tmp_path / "日结" / "2026-12-01.csv").read_bytes().startswith(b"\xef\xbb\xbfreceipt")
+    # redirected into a file for Excel, the CSV starts with a BOM; piped, it is the same bytes
+    daily_header = "\ufeff收据号,房号,金额".encode()
+    assert (tmp_path / "日结" / "2026-12-01.csv").read_bytes().startswith(daily_header)
     piped = subprocess.run(
         f"{sys.executable} -m propfee units list --format csv | cat",
         shell=True,
@@ -474,7 +475,7 @@ def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
         text=True,
         cwd=tmp_path,
     )
-    assert piped.returncode == 0 and piped.stdout.startswith("code,")
+    assert piped.returncode == 0 and piped.stdout.startswith("\ufeff房号,")
     daily = tmp_path / "日结" / "2026-12-01.csv"
     size = daily.stat().st_size
     subprocess.run(
@@ -484,7 +485,7 @@ def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
         check=True,
         cwd=tmp_path,
     )
-    assert daily.read_bytes()[size:].startswith(b"receipt")  # appended: no second BOM
+    assert daily.read_bytes()[size:].startswith(daily_header[3:])  # appended: no second BOM
     assert {op for op, *_ in trail(db_path)[before:]} == {"cron"}
     assert {cmd for _, cmd, *_ in trail(db_path)[before:]} >= {"bill", "remind"}
 

@@ -314,9 +314,9 @@ def test_cli_csv_by_fee(month, cli):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[0].startswith("key,label,billed")
+    assert lines[0].startswith("\ufeff收费项目,户数,应收（原始）")
     assert len(lines) == 4  # header, PROP, PARK, totals
-    assert lines[-1].split(",")[1] == "合计"
+    assert lines[-1].split(",")[0] == "合计"
 
 
 def test_cli_nothing_billed_shows_a_dash_and_null(conn, tmp_path, cli):
@@ -336,8 +336,8 @@ def test_cli_nothing_billed_shows_a_dash_and_null(conn, tmp_path, cli):
         "report", "collection", "--period", "2026-11", "--as-of", "2026-11-20", "--format", "csv",
     ).output.strip().splitlines()  # fmt: skip
     header, total = (line.split(",") for line in rows)
-    assert [total[header.index(k)] for k in ("current_rate", "clearance_rate")] == ["—", "—"]
-    assert total[header.index("overall_rate")] == "—"
+    assert [total[header.index(k)] for k in ("当期收缴率", "清欠率")] == ["—", "—"]
+    assert total[header.index("综合收缴率")] == "—"
     from openpyxl import load_workbook
 
     out = tmp_path / "收缴率.xlsx"

@@ -350,7 +350,7 @@ def test_the_commands(surveyed, cli, tmp_path):
     assert table.exit_code == 0, table.output
     assert "回访名单" in table.stdout and "1-102" in table.stdout and "72.7" in table.stdout
     csv_out = cli("survey-report", "--format", "csv")
-    assert csv_out.stdout.splitlines()[0].startswith("dimension,answers,mean")
+    assert csv_out.stdout.splitlines()[0].startswith("\ufeff项目,回答,平均分")
     bad = write_csv(tmp_path / "bad.csv", [["房号", "保洁"], ["9-9", 4]])
     refused = cli("survey", "import", str(bad), "--name", "x", "--date", "2026-10-01")
     assert refused.exit_code == 1

@@ -23,6 +23,7 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    print_csv,
     write_json,
 )
 from propfee.collection import arrears, dunning, limitation, loops
@@ -149,12 +150,13 @@ def overdue(
     mask = not no_mask
     data = [_row_json(r, labels, mask) for r in rows]
     if out is not None:
-        _write_overdue(out, rows, labels, mask)
+        check_output(out, "--out")
+        write_table(out, *_overdue_sheet(rows, labels, mask), **_OVERDUE_SHEET)
     if fmt is Format.json:
         _overdue_json(rows, data, labels, day)
         return
     if fmt is Format.csv:
-        _overdue_csv(env, data, fmt)
+        print_csv(*_overdue_sheet(rows, labels, mask))  # the same as --out FILE.csv
         return
     _overdue_table(env, rows, data, labels, day, fmt)
 
@@ -172,24 +174,6 @@ def _overdue_json(rows, data: list[dict], labels: list[str], day) -> None:
             },
         }
     )
-
-
-def _overdue_csv(env, data: list[dict], fmt: Format) -> None:
-    flat = [
-        {
-            **{k: v for k, v in d.items() if k not in ("buckets", "last_contact", "periods")},
-            **{f"bucket {k}": v for k, v in d["buckets"].items()},
-            "last_contact": (
-                f"{d['last_contact']['at']} {d['last_contact']['channel']} "
-                f"{d['last_contact']['outcome']}"
-                if d["last_contact"]
-                else ""
-            ),
-        }
-        for d in data
-    ]
-    columns = [Col(k, k) for k in flat[0]] if flat else [Col("unit", "unit")]
-    emit(env, flat, columns, fmt)
 
 
 def _overdue_table(env, rows, data: list[dict], labels: list[str], day, fmt: Format) -> None:
@@ -242,9 +226,12 @@ def _overdue_table(env, rows, data: list[dict], labels: list[str], day, fmt: For
     )
 
 
-def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
+_OVERDUE_SHEET = {"sheet": "逾期欠费", "text_columns": ("房号", "楼栋", "电话")}
 
-    check_output(out, "--out")
+
+def _overdue_sheet(rows, labels, mask: bool) -> tuple[list[str], list[list]]:
+    """The overdue list as ``--out`` and ``--format csv`` write it: Chinese headers and
+    labels, money as amounts, a 合计 line."""
     headers = [
         "房号",
         "楼栋",
@@ -299,7 +286,7 @@ def _write_overdue(out: Path, rows, labels, mask: bool) -> None:
                 "",
             ]
         )
-    write_table(out, headers, table, sheet="逾期欠费", text_columns=("房号", "楼栋", "电话"))
+    return headers, table
 
 
 def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask: bool) -> None:
@@ -858,27 +845,8 @@ def contact_list(
         since=parse_day(since, option="--since") if since else None,
     )
     data = [_contact_json(e, not no_mask) for e in entries]
-    if fmt is not Format.table:
-        emit(
-            env,
-            data,
-            [
-                Col(k, k)
-                for k in (
-                    "unit",
-                    "at",
-                    "channel",
-                    "outcome",
-                    "reason",
-                    "notice_no",
-                    "amount",
-                    "addressee",
-                    "phone",
-                )
-            ],
-            fmt,
-            document=data,
-        )
+    if fmt is Format.json:
+        write_json(data)
         return
     emit(
         env,

@@ -141,7 +141,7 @@ def bill(
         write_json(_run_document(report, dry_run))
     elif fmt is Format.csv:
         rows = [] if dry_run else billing.created_bills(conn, report.bill_ids)
-        emit(env, [_created_row(r) for r in rows], [Col(k, k) for k in CREATED_COLUMNS], fmt)
+        emit(env, [_created_row(r) for r in rows], CREATED_HEADERS, fmt)
     else:
         _show_run(env, report, written, dry_run)
 
@@ -156,6 +156,18 @@ CREATED_COLUMNS = (
     "amount",
     "party",
     "due_on",
+)
+
+CREATED_HEADERS = (
+    Col("bill", "账单号", "right"),
+    Col("unit", "房号"),
+    Col("item", "收费项目"),
+    Col("period", "期间"),
+    Col("covers_from", "计费起"),
+    Col("covers_to", "计费止"),
+    Col("amount", "金额", "right"),
+    Col("party", "缴费人"),
+    Col("due_on", "缴费期限"),
 )
 
 

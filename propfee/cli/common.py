@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 import inspect
 import json
 import os
+import re
 import sqlite3
 import stat
 import sys
@@ -24,6 +24,7 @@ import typer
 from propfee.config import load_settings, settings_path
 from propfee.core.errors import ConfigError, DatabaseError, InvalidValue, PropfeeError, RowErrors
 from propfee.core.periods import parse_period
+from propfee.files.writers import csv_text, visible
 from propfee.store import audit
 from propfee.store.backup import backup
 from propfee.store.db import connect, connect_scratch, transaction
@@ -207,15 +208,15 @@ class Env:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            self.err.print(message, markup=False)
+            self.err.print(terminal_text(message, newlines=True), markup=False)
 
     def warn(self, message: str) -> None:
-        self.err.print(f"[yellow]warning:[/yellow] {_escape(message)}")
+        self.err.print(f"[yellow]warning:[/yellow] {safe_markup(message, newlines=True)}")
 
     def result(self, message: str) -> None:
         """A write command's summary: stdout, suppressed by --quiet."""
         if not self.quiet:
-            self.out.print(message, markup=False, soft_wrap=True)
+            self.out.print(terminal_text(message, newlines=True), markup=False, soft_wrap=True)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -257,6 +258,25 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+_LINE_BREAKS = re.compile("[\t\n]")
+
+
+def terminal_text(value: Any, *, newlines: bool = False) -> str:
+    """Text from the database or a file, made safe to print to a terminal: escape sequences
+    (``\\x1b[2J`` clears the screen), carriage returns and every other control character are
+    shown as visible symbols (␛, ␍) instead of being obeyed. A newline is kept where a text
+    runs over lines (``newlines``, in messages and notes) and is a space in a table cell."""
+    text = visible(_plain(value))
+    if not newlines:
+        text = _LINE_BREAKS.sub(" ", text)
+    return text
+
+
+def safe_markup(value: Any, *, newlines: bool = False) -> str:
+    """A value to put inside a rich markup string: terminal-safe and markup-escaped."""
+    return _escape(terminal_text(value, newlines=newlines))
+
+
 def open_env(db: Path | None, config: Path | None, quiet: bool = False) -> Env:
     return Env(db_path=db or Path("propfee.db"), config=config, quiet=quiet)
 
@@ -266,6 +286,10 @@ def open_env(db: Path | None, config: Path | None, quiet: bool = False) -> Env:
 
 @dataclass(frozen=True)
 class Col:
+    """A column of a listing: its row key, its Chinese header (table and CSV alike), and its
+    alignment; a right-aligned column is numeric, so CSV leaves its plain numbers (``-12.50``)
+    as they are while neutralising anything else."""
+
     key: str
     header: str
     justify: str = "left"
@@ -281,49 +305,70 @@ def emit(
     footer: dict[str, Any] | None = None,
     document: dict[str, Any] | None = None,
 ) -> None:
-    """Print rows as a rich table, JSON (``document`` if given, else the list) or CSV."""
+    """Print rows as a rich table, JSON (``document`` if given, else the list) or CSV. CSV has
+    the table's Chinese headers and cells (``print_csv``); every table cell is made
+    terminal-safe (``terminal_text``)."""
     if fmt is Format.json:
         write_json(document if document is not None else list(rows))
         return
     if fmt is Format.csv:
-        bom_for_excel()
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow([c.key for c in columns])
-        for row in rows:
-            writer.writerow([_plain(row.get(c.key)) for c in columns])
+        print_csv(
+            [c.header for c in columns],
+            [[row.get(c.key) for c in columns] for row in rows],
+            number_columns=[i for i, c in enumerate(columns) if c.justify == "right"],
+        )
         return
     from rich.table import Table  # heavy: loaded when needed
 
-    table = Table(title=title, show_footer=footer is not None, header_style="bold")
+    table = Table(
+        title=terminal_text(title) if title else title,
+        show_footer=footer is not None,
+        header_style="bold",
+    )
     for c in columns:
         table.add_column(
             c.header,
             justify=c.justify,  # type: ignore[arg-type]
-            footer=_plain((footer or {}).get(c.key, "")),
+            footer=terminal_text((footer or {}).get(c.key, "")),
         )
     for row in rows:
-        table.add_row(*(_escape(_plain(row.get(c.key))) for c in columns))
+        table.add_row(*(safe_markup(row.get(c.key)) for c in columns))
     env.out.print(table)
 
 
-def bom_for_excel() -> None:
-    """CSV redirected into a file (``> 日结.csv``) starts with a UTF-8 BOM, so Excel on a
-    Chinese Windows reads it right; a pipe or a terminal gets none (scripts read plain
-    UTF-8)."""
+def print_csv(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, number_columns: Sequence[int] = ()
+) -> None:
+    """CSV on stdout: the same bytes ``--out FILE.csv`` writes (``writers.csv_text``) — UTF-8
+    with a BOM so Excel reads it right, formula-looking text neutralised — into a terminal, a
+    pipe or a new file alike. Appended to a file that already holds something (``>>``), it
+    leaves the BOM out: a second one mid-file would be read as part of a cell."""
+    text = csv_text(headers, rows, number_columns=number_columns)
+    if _appending():
+        text = text.removeprefix("\ufeff")
+    stream = getattr(sys.stdout, "buffer", None)
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("_", "-")
+    if stream is not None and encoding not in ("utf-8", "utf8"):  # a GBK console: still UTF-8
+        sys.stdout.flush()
+        stream.write(text.encode("utf-8"))
+        stream.flush()
+        return
+    sys.stdout.write(text)
 
+
+def _appending() -> bool:
     try:
         info = os.fstat(sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
-        return  # not a real file (a test's captured output)
-    if stat.S_ISREG(info.st_mode) and info.st_size == 0 and sys.stdout.tell() == 0:
-        sys.stdout.write("\ufeff")
+        return False  # not a real file (a test's captured output)
+    return stat.S_ISREG(info.st_mode) and info.st_size > 0
 
 
 def _plain(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else ""
+        return "是" if value else ""
     return str(value)
 
 
@@ -350,7 +395,7 @@ def show_row_errors(env: Env, exc: RowErrors, fmt: Format, base: dict[str, Any])
     stderr), else every bad row and the summary on stderr."""
     if fmt is Format.json:
         write_json({**base, "errors": [e.as_dict() for e in exc.errors]})
-        env.err.print(f"[red]error:[/red] {_escape(str(exc))}", soft_wrap=True)
+        env.err.print(f"[red]error:[/red] {safe_markup(exc, newlines=True)}", soft_wrap=True)
     else:
         fail(env, exc)
 
@@ -362,10 +407,10 @@ def fail(env_or_none: Env | None, exc: PropfeeError, limit: int = 200) -> None:
     console = env_or_none.err if env_or_none else Console(stderr=True, highlight=False)
     if isinstance(exc, RowErrors):
         for error in exc.errors[:limit]:
-            console.print(f"[red]✗[/red] {_escape(str(error))}", soft_wrap=True)
+            console.print(f"[red]✗[/red] {safe_markup(error, newlines=True)}", soft_wrap=True)
         if len(exc.errors) > limit:
             console.print(f"… and {len(exc.errors) - limit} more (--format json lists them all)")
-    console.print(f"[red]error:[/red] {_escape(str(exc))}", soft_wrap=True)
+    console.print(f"[red]error:[/red] {safe_markup(exc, newlines=True)}", soft_wrap=True)
 
 
 # ---------------------------------------------------------------- the audit trail

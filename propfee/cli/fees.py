@@ -20,6 +20,8 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    safe_markup,
+    write_json,
 )
 from propfee.core.periods import CYCLE_LABELS
 from propfee.roster.units import kind_label
@@ -187,7 +189,7 @@ def fees_list(
     env = open_env(db, config)
     day = parse_day(as_of)
     rows = [fees.item_summary(item, day) for item in fees.load_items(env.connect(create=False))]
-    if fmt is Format.table:
+    if fmt is not Format.json:  # a table and CSV show the Chinese labels
         for row in rows:
             row["basis"] = fees.BASES[row["basis"]]
             row["cycle"] = CYCLE_LABELS[row["cycle"]]
@@ -230,28 +232,13 @@ def fees_show(
     env = open_env(db, config)
     item = fees.get_item(env.connect(create=False), code)
     history = fees.price_rows(item)
-    if fmt is not Format.table:
-        document = {**fees.item_summary(item, item.prices[-1].effective_from), "prices": history}
-        emit(
-            env,
-            history,
-            [Col(k, k) for k in ("price", "from", "published_on")],
-            fmt,
-            document=document,
+    if fmt is Format.json:
+        write_json(
+            {**fees.item_summary(item, item.prices[-1].effective_from), "prices": history}
         )
         return
-    env.out.print(
-        f"[bold]{item.code} {item.name}[/bold]  {fees.BASES[item.basis]}，"
-        f"{CYCLE_LABELS[item.cycle]}，每期首月{item.due_day}日前缴纳"
-    )
-    env.out.print(
-        f"适用：{'、'.join(kind_label(k) for k in item.kinds)}（{fees.scope_text(item)}）  "
-        f"价格形式：{item.price_type}" + (f"  表计：{item.meter}" if item.meter else "")
-    )
-    if item.services:
-        env.out.print(f"服务内容：{item.services}", markup=False)
-    if item.ends_on:
-        env.out.print(f"停止收费：{item.ends_on} 之后不再开票", markup=False)
+    if fmt is Format.table:
+        _print_item_head(env, item)
     for row in history:
         later = "（补录）" if row["recorded_later"] else ""
         row["published_on"] = (row["published_on"] or "未公示") + later
@@ -267,6 +254,22 @@ def fees_show(
         fmt,
         title="价格记录",
     )
+
+
+def _print_item_head(env, item) -> None:
+    env.out.print(
+        f"[bold]{safe_markup(item.code)} {safe_markup(item.name)}[/bold]  "
+        f"{fees.BASES[item.basis]}，{CYCLE_LABELS[item.cycle]}，每期首月{item.due_day}日前缴纳"
+    )
+    env.out.print(
+        f"适用：{'、'.join(kind_label(k) for k in item.kinds)}（{safe_markup(fees.scope_text(item))}）  "
+        f"价格形式：{safe_markup(item.price_type)}"
+        + (f"  表计：{safe_markup(item.meter)}" if item.meter else "")
+    )
+    if item.services:
+        env.out.print(f"服务内容：{safe_markup(item.services, newlines=True)}")
+    if item.ends_on:
+        env.out.print(f"停止收费：{item.ends_on} 之后不再开票", markup=False)
 
 
 @fees_app.command("publish")

@@ -22,6 +22,8 @@ from propfee.cli.common import (
     open_env,
     parse_day,
     parse_past_day,
+    print_csv,
+    safe_markup,
     write_json,
 )
 from propfee.core.errors import InvalidValue
@@ -294,14 +296,11 @@ def statement(
     rows = _statement_rows(result)
     if out is not None:
         _write_statement(env, result, rows, out)
-    if fmt is not Format.table:
-        emit(
-            env,
-            rows,
-            [Col(k, k) for k in ("date", "kind", "ref", "text", "debit", "credit", "balance")],
-            fmt,
-            document=_statement_document(result, rows),
-        )
+    if fmt is Format.json:
+        write_json(_statement_document(result, rows))
+        return
+    if fmt is Format.csv:
+        print_csv(*_statement_sheet(result, rows))  # the same as --out FILE.csv
         return
     _print_statement(env, result, rows)
 
@@ -337,8 +336,12 @@ def _statement_document(result: ledger.Statement, rows: list[dict]) -> dict:
 
 def _print_statement(env, result: ledger.Statement, rows: list[dict]) -> None:
     env.out.print(
-        f"[bold]{result.unit} 对账单[/bold]  "
-        + (f"缴费人 {result.party}  " if result.party is not None else "全部缴费人（内部）  ")
+        f"[bold]{safe_markup(result.unit)} 对账单[/bold]  "
+        + (
+            f"缴费人 {safe_markup(result.party)}  "
+            if result.party is not None
+            else "全部缴费人（内部）  "
+        )
         + f"期初余额 {format_money(result.opening_balance_fen)}"
     )
     if result.others:
@@ -346,12 +349,9 @@ def _print_statement(env, result: ledger.Statement, rows: list[dict]) -> None:
             f"{result.unit} also holds the account of {result.others} other party(ies), "
             "not shown: --party NAME or --all-parties (staff only)"
         )
-    kinds = {"bill": "应收", "adjustment": "调整", "payment": "实收", "reversal": "冲正"}
-    for row in rows:
-        row["kind"] = kinds[row["kind"]]
     emit(
         env,
-        rows,
+        [{**row, "kind": STATEMENT_KINDS[row["kind"]]} for row in rows],
         (
             Col("date", "日期"),
             Col("kind", "类别"),
@@ -368,6 +368,9 @@ def _print_statement(env, result: ledger.Statement, rows: list[dict]) -> None:
     )
 
 
+STATEMENT_KINDS = {"bill": "应收", "adjustment": "调整", "payment": "实收", "reversal": "冲正"}
+
+
 def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:
 
     if out.suffix.lower() == ".html":
@@ -377,10 +380,16 @@ def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path)
             option="--out",
         )
         return
+    write_table(out, *_statement_sheet(result, rows), sheet=f"{result.unit} 对账单")
+
+
+def _statement_sheet(result: ledger.Statement, rows: list[dict]) -> tuple[list[str], list[list]]:
+    """The statement as ``--out`` and ``--format csv`` write it: opening line, one line per
+    entry with its Chinese kind, closing line."""
     table = [
         [
             r["date"],
-            r["kind"],
+            STATEMENT_KINDS[r["kind"]],
             r["ref"],
             r["text"],
             Decimal(r["debit"]),
@@ -404,12 +413,7 @@ def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path)
             None,
         ]
     )
-    write_table(
-        out,
-        ["日期", "类别", "单号", "摘要", "应收", "实收", "余额"],
-        table,
-        sheet=f"{result.unit} 对账单",
-    )
+    return ["日期", "类别", "单号", "摘要", "应收", "实收", "余额"], table
 
 
 @report_app.command("daily")
@@ -445,15 +449,30 @@ def report_daily(
     if fmt is Format.csv:
         emit(
             env,
-            [{**p, "amount": decimal_str(p["amount_fen"])} for p in close.payments],
             [
-                Col(k, k)
-                for k in ("receipt", "unit", "amount", "channel", "ref", "paid_on", "cashier")
+                {
+                    **p,
+                    "amount": decimal_str(p["amount_fen"]),
+                    "channel": ledger.CHANNELS.get(p["channel"], p["channel"]),
+                }
+                for p in close.payments
             ],
+            DAILY_PAYMENT_COLUMNS,
             fmt,
         )
         return
     _print_daily(env, close, channels, cashiers)
+
+
+DAILY_PAYMENT_COLUMNS = (
+    Col("receipt", "收据号"),
+    Col("unit", "房号"),
+    Col("amount", "金额", "right"),
+    Col("channel", "缴费方式"),
+    Col("ref", "交易单号"),
+    Col("paid_on", "付款日期"),
+    Col("cashier", "收款人"),
+)
 
 
 def _daily_json(close: ledger.DailyClose, channels: list[dict], cashiers: list[dict]) -> dict:
@@ -495,7 +514,7 @@ def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: 
         env.out.print(
             f"按入账日统计：其中 {len(earlier)} 笔 "
             f"{format_money(sum(p['amount_fen'] for p in earlier))} 付款日期早于当天"
-            "（对账单导入的以往付款）；--format csv 列出每笔的付款日期 paid_on"
+            "（对账单导入的以往付款）；--format csv 列出每笔的付款日期"
         )
 
 
@@ -520,13 +539,15 @@ def check(
         emit(
             env,
             rows,
-            (Col("what", "what"), Col("detail", "detail")),
+            (Col("what", "检查项"), Col("detail", "详情")),
             fmt,
             document={"ok": not problems, "problems": rows},
         )
     elif problems:
         for p in problems:
-            env.err.print(f"[red]✗[/red] {p.what}: {p.detail}", markup=True, highlight=False)
+            env.err.print(
+                f"[red]✗[/red] {safe_markup(p.what)}: {safe_markup(p.detail)}", highlight=False
+            )
     else:
         env.result("ok: every check passed")
     if problems:

@@ -23,6 +23,8 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    print_csv,
+    safe_markup,
     today,
     write_json,
 )
@@ -34,8 +36,15 @@ from propfee.core.workdays import SOURCE_NOTES
 from propfee.files import cells
 from propfee.files.writers import write_table
 from propfee.insight import profile
+from propfee.roster.payers import ROLE_LABELS
 from propfee.service import complaints, deadlines, owners
-from propfee.service.complaints import CATEGORIES, KINDS, STATES
+from propfee.service.complaints import (
+    CATEGORIES,
+    CHANNEL_LABELS,
+    KINDS,
+    PRIORITY_LABELS,
+    STATES,
+)
 from propfee.store import audit
 from propfee.store.db import transaction
 
@@ -95,6 +104,9 @@ def owners_show(
     if fmt is Format.json:
         write_json([_profile_json(p, mask) for p in profiles])
         return
+    if fmt is Format.csv:  # one table: every match's units
+        emit(env, [r for p in profiles for r in _holding_rows(p)], HOLDING_COLUMNS, fmt)
+        return
     for p in profiles[:5]:
         _print_profile(env, p, mask, fmt)
     if len(profiles) > 5:
@@ -142,43 +154,50 @@ def _profile_json(p: profile.Profile, mask: bool) -> dict:
     }
 
 
+HOLDING_COLUMNS = (
+    Col("name", "姓名/名称"),
+    Col("unit", "房号"),
+    Col("role", "身份"),
+    Col("period", "期间"),
+    Col("owed", "欠费", "right"),
+)
+
+
+def _holding_rows(p: profile.Profile) -> list[dict]:
+    return [
+        {
+            "name": p.name,
+            "unit": h.unit,
+            "role": ROLE_LABELS.get(h.role, h.role) + ("（缴费）" if h.pays else ""),
+            "period": f"{h.start or '—'} 至 {h.end or '今'}",
+            "owed": decimal_str(h.owed_fen),
+        }
+        for h in p.holdings
+    ]
+
+
 def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
-    env.out.print(
-        f"[bold]{p.name}[/bold]  {'单位' if p.kind == 'company' else '个人'}  "
-        f"电话 {cells.mask_phones(p.phones) if mask else p.phones or '—'}  "
-        f"缴费习惯 {arrears.HISTORY_LABELS[p.history]}  "
-        f"欠费 {format_money(p.owed_fen)}  预存 {format_money(p.credit_fen)}"
-        + (f"  标签 {'、'.join(p.tags)}" if p.tags else "")
-    )
-    role = {"owner": "业主", "tenant": "租户"}
-    emit(
-        env,
-        [
-            {
-                "unit": h.unit,
-                "role": role.get(h.role, h.role) + ("（缴费）" if h.pays else ""),
-                "period": f"{h.start or '—'} 至 {h.end or '今'}",
-                "owed": decimal_str(h.owed_fen),
-            }
-            for h in p.holdings
-        ],
-        [
-            Col("unit", "房号"),
-            Col("role", "身份"),
-            Col("period", "期间"),
-            Col("owed", "欠费", "right"),
-        ],
-        fmt,
-    )
+    _print_profile_head(env, p, mask)
+    emit(env, _holding_rows(p), HOLDING_COLUMNS[1:], fmt)
     if p.changes:
         print_events(env, p.changes, fmt, mask=mask)
     for c in p.contacts[-5:]:
-        env.out.print(f"  联系 {dunning.contact_text(c)}（{c.unit}）")
+        env.out.print(f"  联系 {safe_markup(dunning.contact_text(c))}（{safe_markup(c.unit)}）")
     for case in p.cases[-5:]:
         env.out.print(
-            f"  {case.number} {case.unit} {case.category} {STATES[case.state]}  "
-            f"{case.description[:30]}"
+            f"  {case.number} {safe_markup(case.unit)} {safe_markup(case.category)} "
+            f"{STATES[case.state]}  {safe_markup(case.description[:30])}"
         )
+
+
+def _print_profile_head(env, p: profile.Profile, mask: bool) -> None:
+    env.out.print(
+        f"[bold]{safe_markup(p.name)}[/bold]  {'单位' if p.kind == 'company' else '个人'}  "
+        f"电话 {safe_markup(cells.mask_phones(p.phones) if mask else p.phones or '—')}  "
+        f"缴费习惯 {arrears.HISTORY_LABELS[p.history]}  "
+        f"欠费 {format_money(p.owed_fen)}  预存 {format_money(p.credit_fen)}"
+        + (f"  标签 {safe_markup('、'.join(p.tags))}" if p.tags else "")
+    )
 
 
 @owners_app.command("tag")
@@ -376,21 +395,24 @@ def _warn_approximate(env, case) -> None:
 
 def _print_case_head(env, case) -> None:
     env.out.print(
-        f"[bold]{case.number}[/bold]  {KINDS[case.kind]}  {case.category}"
-        f"（{CATEGORIES.get(case.category, '')}）  {case.unit or '—'} {case.party}  "
+        f"[bold]{case.number}[/bold]  {KINDS[case.kind]}  {safe_markup(case.category)}"
+        f"（{CATEGORIES.get(case.category, '')}）  {safe_markup(case.unit or '—')} "
+        f"{safe_markup(case.party)}  "
         f"{STATES[case.state]}"
         + ("  [red]收费争议[/red]" if case.fee_dispute else "")
         + ("  [red]待经理跟进[/red]" if case.flagged else "")
     )
     env.out.print(
-        f"  受理 {case.opened_at[:16]}（{case.channel}，{case.priority}）  "
+        f"  受理 {case.opened_at[:16]}"
+        f"（{CHANNEL_LABELS.get(case.channel, case.channel)}，"
+        f"{PRIORITY_LABELS.get(case.priority, case.priority)}）  "
         f"时限 {case.deadline_at[:16]}（{case.deadline_rule}"
         + (f"，{SOURCE_NOTES[case.calendar]}" if case.calendar in SOURCE_NOTES else "")
         + "）"
-        + (f"  承办 {case.assignee}" if case.assignee else "")
+        + (f"  承办 {safe_markup(case.assignee)}" if case.assignee else "")
         + (f"  重开 {case.reopened} 次" if case.reopened else "")
     )
-    env.out.print(f"  {case.description}")
+    env.out.print(f"  {safe_markup(case.description, newlines=True)}")
 
 
 def _event_line(e) -> dict:
@@ -557,9 +579,14 @@ def complain_list(
         awaiting_visit=awaiting_visit,
     )
     if out is not None:
-        _write_cases(out, found)
+        write_table(
+            out, CASE_HEADERS, _case_sheet(found), sheet="投诉报修", text_columns=("编号", "房号")
+        )
     if fmt is Format.json:
         write_json([_case_json(c) for c in found])
+        return
+    if fmt is Format.csv:
+        print_csv(CASE_HEADERS, _case_sheet(found))  # the same as --out FILE.csv
         return
     emit(
         env,
@@ -615,35 +642,30 @@ CASE_HEADERS = [
 ]
 
 
-def _write_cases(out: Path, found: list) -> None:
-    write_table(
-        out,
-        CASE_HEADERS,
+def _case_sheet(found: list) -> list[list]:
+    """The cases as ``--out`` and ``--format csv`` write them, with Chinese labels."""
+    return [
         [
-            [
-                c.number,
-                c.unit,
-                c.party,
-                c.kind,
-                c.category,
-                c.channel,
-                c.priority,
-                c.opened_at[:16],
-                c.deadline_at[:16],
-                STATES[c.state],
-                c.assignee,
-                (c.resolved_at or "")[:16],
-                "" if c.on_time is None else ("是" if c.on_time else "否"),
-                c.score if c.score is not None else "",
-                c.reopened,
-                "是" if c.fee_dispute else "",
-                c.description,
-            ]
-            for c in found
-        ],
-        sheet="投诉报修",
-        text_columns=("编号", "房号"),
-    )
+            c.number,
+            c.unit,
+            c.party,
+            KINDS.get(c.kind, c.kind),
+            c.category,
+            CHANNEL_LABELS.get(c.channel, c.channel),
+            PRIORITY_LABELS.get(c.priority, c.priority),
+            c.opened_at[:16],
+            c.deadline_at[:16],
+            STATES[c.state],
+            c.assignee,
+            (c.resolved_at or "")[:16],
+            "" if c.on_time is None else ("是" if c.on_time else "否"),
+            c.score if c.score is not None else "",
+            c.reopened,
+            "是" if c.fee_dispute else "",
+            c.description,
+        ]
+        for c in found
+    ]
 
 
 @complain_app.command("show")
@@ -840,11 +862,15 @@ def complain_report(
     if fmt is Format.json:
         write_json(result.as_dict())
         return
-    env.out.print(_report_line(result))
+    if fmt is Format.table:
+        env.out.print(_report_line(result))
     emit(
         env,
         [{"what": f"类别 {k}", "count": v} for k, v in result.by_category.items()]
-        + [{"what": f"渠道 {k}", "count": v} for k, v in result.by_channel.items()],
+        + [
+            {"what": f"渠道 {CHANNEL_LABELS.get(k, k)}", "count": v}
+            for k, v in result.by_channel.items()
+        ],
         [Col("what", "分类"), Col("count", "件数", "right")],
         fmt,
     )

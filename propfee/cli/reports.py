@@ -21,6 +21,7 @@ from propfee.cli.common import (
     emit,
     open_env,
     parse_day,
+    print_csv,
     write_json,
 )
 from propfee.core.errors import InvalidValue
@@ -122,16 +123,20 @@ def collection_json(result: reports.Collection) -> dict:
     }
 
 
-RATE_KEYS = ("current_rate", "clearance_rate", "overall_rate")
+def _csv_rows(result: reports.Collection) -> tuple[list[str], list[list]]:
+    """The figures as ``--format csv`` prints them: the workbook's Chinese headers, money as
+    amounts, a rate as ``52.38%`` (``—`` for a rate over nothing, as in the table)."""
+    headers = [GROUP_HEADERS[result.by], *XLSX_MAIN_HEADERS]
+    rates = {i for i, header in enumerate(headers) if header.endswith("收缴率") or header == "清欠率"}
+    rows = [
+        [_csv_rate(v) if i in rates else v for i, v in enumerate(row)]
+        for row in _main_sheet(result).rows[: len(_main_rows(result))]
+    ]
+    return headers, rows
 
 
-def _csv_row(f: reports.Figures) -> dict:
-    """The JSON figures with a rate over nothing as ``—``, as in the table."""
-    row = figures_json(f)
-    for key in RATE_KEYS:
-        if row[key] is None:
-            row[key] = "—"
-    return row
+def _csv_rate(cell: Decimal | str | None) -> str:
+    return cell if isinstance(cell, str) or cell is None else f"{cell.scaleb(2):.2f}%"
 
 
 MAIN_COLUMNS = (
@@ -261,12 +266,8 @@ def collection(
         write_json(collection_json(result))
         return
     if fmt is Format.csv:
-        emit(
-            env,
-            [_csv_row(f) for f in _main_rows(result)],
-            [Col(k, k) for k in figures_json(result.total)],
-            fmt,
-        )
+        headers, rows = _csv_rows(result)
+        print_csv(headers, rows, number_columns=range(1, len(headers)))
         return
     _show(env, result, fmt)
     if out is not None:

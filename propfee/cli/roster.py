@@ -25,6 +25,7 @@ from propfee.cli.common import (
     open_env,
     parse_day,
     record_unmasked,
+    safe_markup,
     show_row_errors,
     write_json,
 )
@@ -33,6 +34,7 @@ from propfee.core.money import decimal_str, format_money, hundredths_str
 from propfee.files import cells
 from propfee.payments import ledger
 from propfee.payments.ledger import BillLine, UnitAccount
+from propfee.roster.payers import PAYER_LABELS, ROLE_LABELS
 from propfee.store import audit
 
 _EMPTY_REPORT = {"added": 0, "updated": 0, "unchanged": 0}
@@ -169,8 +171,11 @@ def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, d
             env,
             [report.as_dict()],
             [
-                Col(k, k)
-                for k in ("added", "updated", "unchanged", "owner_changes", "tenant_changes")
+                Col("added", "新增", "right"),
+                Col("updated", "更新", "right"),
+                Col("unchanged", "未变", "right"),
+                Col("owner_changes", "业主变更", "right"),
+                Col("tenant_changes", "租户变更", "right"),
             ],
             fmt,
         )
@@ -272,14 +277,11 @@ def units_list(
         owner=owner,
     )
     rows = [_unit_json(u, mask=not no_mask) for u in units]
-    if fmt is Format.table:
+    if fmt is not Format.json:  # a table and CSV show the Chinese labels
         for row in rows:
             row["kind"] = roster.kind_label(row["kind"])
-            row["payer"] = _PAYER_LABELS.get(row["payer"], row["payer"])
-    emit(env, rows, _LIST_COLUMNS, fmt, title=f"{len(rows)} units" if fmt is Format.table else None)
-
-
-_PAYER_LABELS = {"owner": "业主", "tenant": "租户", "developer": "开发建设单位"}
+            row["payer"] = PAYER_LABELS.get(row["payer"], row["payer"])
+    emit(env, rows, _LIST_COLUMNS, fmt, title=f"共 {len(rows)} 套" if fmt is Format.table else None)
 
 
 def _unit_json(u: roster.UnitView, *, mask: bool) -> dict[str, object]:
@@ -337,13 +339,12 @@ def units_show(
     history = [_occupancy_json(h, mask=mask) for h in detail.history]
     account = ledger.unit_account(conn, detail.unit.code, parse_day(as_of))
     bills = [_bill_json(b) for b in account.bills]
-    if fmt is not Format.table:
-        emit(
-            env,
-            history,
-            [Col(k, k) for k in ("role", "name", "phones", "from", "to", "pays")],
-            fmt,
-            document={
+    if fmt is Format.csv:
+        _print_history(env, history, fmt)
+        return
+    if fmt is Format.json:
+        write_json(
+            {
                 **unit,
                 "occupancy": history,
                 "changes": [event_json(e, mask=mask) for e in detail.events],
@@ -397,18 +398,18 @@ def _bill_json(b: BillLine) -> dict[str, object]:
 
 def _print_unit(env, u: roster.UnitView) -> None:
     lines = [
-        f"[bold]{u.code}[/bold]  {roster.kind_label(u.kind)}"
-        + (f"  楼栋 {u.building}" if u.building else "")
-        + (f"  单元 {u.entrance}" if u.entrance else "")
-        + (f"  房间 {u.room}" if u.room else "")
-        + (f"  楼层 {u.floor}" if u.floor else ""),
+        f"[bold]{safe_markup(u.code)}[/bold]  {roster.kind_label(u.kind)}"
+        + (f"  楼栋 {safe_markup(u.building)}" if u.building else "")
+        + (f"  单元 {safe_markup(u.entrance)}" if u.entrance else "")
+        + (f"  房间 {safe_markup(u.room)}" if u.room else "")
+        + (f"  楼层 {safe_markup(u.floor)}" if u.floor else ""),
         f"计费面积 {hundredths_str(u.area_x100) or '—'} ㎡"
-        + (f" ({u.area_basis})" if u.area_basis else "")
+        + (f" ({safe_markup(u.area_basis)})" if u.area_basis else "")
         + (f"  套内面积 {hundredths_str(u.inner_area_x100)} ㎡" if u.inner_area_x100 else ""),
-        f"交付日期 {u.delivered_on or '—'}  缴费方 {_PAYER_LABELS.get(u.payer, u.payer)}",
+        f"交付日期 {u.delivered_on or '—'}  缴费方 {PAYER_LABELS.get(u.payer, u.payer)}",
     ]
     if u.notes:
-        lines.append(f"备注 {u.notes}")
+        lines.append(f"备注 {safe_markup(u.notes, newlines=True)}")
     for line in lines:
         env.out.print(line, highlight=False)
 
@@ -417,7 +418,7 @@ def _print_history(env, history: list[dict[str, object]], fmt: Format) -> None:
     rows = [
         {
             **h,
-            "role": {"owner": "业主", "tenant": "租户"}[h["role"]],
+            "role": ROLE_LABELS[h["role"]],
             "pays": "✓" if h["pays"] else "",
             "from": h["from"] or "(建档前)",
             "to": h["to"] or "至今",

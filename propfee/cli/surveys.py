@@ -20,6 +20,7 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    safe_markup,
     show_row_errors,
     write_json,
 )
@@ -123,7 +124,12 @@ def _print_import(env, result: surveys.ImportResult, file: Path, fmt: Format) ->
         if fmt is Format.json:
             write_json(result.as_dict())
         else:
-            emit(env, [result.as_dict()], [Col(k, k) for k in ("name", "responses", "units")], fmt)
+            emit(
+                env,
+                [result.as_dict()],
+                [Col("name", "调查"), Col("responses", "问卷", "right"), Col("units", "户数", "right")],
+                fmt,
+            )
         return
     if result.unchanged:
         env.result(f"survey {result.name}: {file.name} is already imported; nothing changed")
@@ -370,18 +376,17 @@ def _table(title: str, columns) -> Any:
 
 
 def _print_head(out, report) -> None:
-    from rich.markup import escape  # heavy: loaded when needed
 
     s = report.survey
     out.print(
-        f"[bold]{escape(s.name)}[/bold]  {s.held_on}  {s.scale}分制  有效问卷 {report.responses}"
+        f"[bold]{safe_markup(s.name)}[/bold]  {s.held_on}  {s.scale}分制  有效问卷 {report.responses}"
         + (f"（匿名 {report.anonymous}）" if report.anonymous else "")
         + (f"（非住户单元 {report.outside}，不计参与率）" if report.outside else "")
         + f"  参与率 {percent(report.total.rate)}"
     )
     line = f"满意度指数 {f(report.index, 1)}"
     if report.compare is not None:
-        line += f"（上期 {escape(report.compare.name)} {f(report.previous_index, 1)}）"
+        line += f"（上期 {safe_markup(report.compare.name)} {f(report.previous_index, 1)}）"
     line += (
         f"  NPS {f(report.nps, 1)}（推荐 {report.promoters} · 中立 {report.passives} · "
         f"贬损 {report.detractors}）"
@@ -390,7 +395,6 @@ def _print_head(out, report) -> None:
 
 
 def _dimension_table(report) -> Any:
-    from rich.markup import escape  # heavy: loaded when needed
 
     table = _table(
         "各项满意度（弱项在前）",
@@ -409,7 +413,7 @@ def _dimension_table(report) -> Any:
         table.add_column("判断")
     for d in report.dimensions:
         cells = [
-            escape(d.name),
+            safe_markup(d.name),
             str(d.answers),
             f(d.mean),
             _bar(d.mean, report.survey.scale),
@@ -424,7 +428,6 @@ def _dimension_table(report) -> Any:
 
 
 def _building_table(report, *, by_building: bool) -> Any:
-    from rich.markup import escape  # heavy: loaded when needed
 
     rates = _table(
         "楼栋参与率",
@@ -438,10 +441,10 @@ def _building_table(report, *, by_building: bool) -> Any:
     )
     names = [d.name for d in report.dimensions] if by_building else []
     for n in names:
-        rates.add_column(escape(n), justify="right")
+        rates.add_column(safe_markup(n), justify="right")
     for b in [*report.buildings, report.total]:
         rates.add_row(
-            escape(b.building),
+            safe_markup(b.building),
             f"{b.respondents}/{b.occupied}",
             percent(b.rate),
             _bar(b.rate, 1, 10),
@@ -485,7 +488,6 @@ def _band_table(report) -> Any:
 
 def _print_follow_up(out, report) -> None:
     """The return-visit list, and the low answers that cannot be visited; the phrases."""
-    from rich.markup import escape  # heavy: loaded when needed
     from rich.table import Table
 
     if report.follow_up:
@@ -494,12 +496,12 @@ def _print_follow_up(out, report) -> None:
             visit.add_column(header)
         for x in report.follow_up:
             visit.add_row(
-                escape(x.unit),
-                escape(x.owner),
-                escape("、".join(f"{d}{v}分" for d, v in x.low_scores.items())),
+                safe_markup(x.unit),
+                safe_markup(x.owner),
+                safe_markup("、".join(f"{d}{v}分" for d, v in x.low_scores.items())),
                 f(x.mean),
-                escape(x.comment),
-                escape("；".join(x.complaints)) or "—",
+                safe_markup(x.comment),
+                safe_markup("；".join(x.complaints)) or "—",
             )
         out.print(visit)
     else:
@@ -511,4 +513,4 @@ def _print_follow_up(out, report) -> None:
             f"另有 {report.outside_low} 份来自非住户单元（车位、储藏室、未售等）的问卷有低分项"
         )
     if report.phrases:
-        out.print("意见建议高频词：" + "、".join(f"{escape(p)}（{c}）" for p, c in report.phrases))
+        out.print("意见建议高频词：" + "、".join(f"{safe_markup(p)}（{c}）" for p, c in report.phrases))

@@ -25,6 +25,7 @@ from propfee.core.money import decimal_str, price_str
 from propfee.files.render import render
 from propfee.files.writers import write_table, write_text
 from propfee.payments import ledger
+from propfee.roster.payers import ROLE_LABELS
 from propfee.roster.units import KINDS, resolve_code
 from propfee.service.complaints import STATES, cases_of_unit
 
@@ -261,7 +262,7 @@ def _area_and_ownership(conn: sqlite3.Connection, pack: LegalPack, unit: _Unit) 
         [
             [
                 *place,
-                {"owner": "业主", "tenant": "租户"}.get(role, role),
+                ROLE_LABELS.get(role, role),
                 name,
                 {"person": "个人", "company": "单位"}.get(kind, kind),
                 phones or "",

@@ -149,6 +149,10 @@ def _workbook_sheets(path: Path) -> list[Sheet]:
         raise FileFormatError(f"{path}: the workbook is password-protected") from None
     except (calamine.CalamineError, ValueError) as exc:
         raise FileFormatError(f"{path}: damaged or truncated spreadsheet ({exc})") from None
+    except BaseException as exc:
+        if not _panicked(exc):
+            raise
+        raise FileFormatError(f"{path}: damaged or truncated spreadsheet") from None
     sheets = []
     for meta in workbook.sheets_metadata:
         if str(meta.typ).rsplit(".", 1)[-1].lower() != "worksheet":
@@ -158,6 +162,10 @@ def _workbook_sheets(path: Path) -> list[Sheet]:
             sheet = workbook.get_sheet_by_name(meta.name)
         except (calamine.CalamineError, ValueError) as exc:
             raise FileFormatError(f"{path} [{meta.name}]: cannot be read ({exc})") from None
+        except BaseException as exc:
+            if not _panicked(exc):
+                raise
+            raise FileFormatError(f"{path} [{meta.name}]: damaged or truncated sheet") from None
         if sheet.start is None:
             continue  # an empty sheet
         one = _calamine_sheet(sheet)
@@ -166,6 +174,12 @@ def _workbook_sheets(path: Path) -> list[Sheet]:
     if not sheets:
         raise FileFormatError(f"{path}: the workbook has no data")
     return sheets
+
+
+def _panicked(exc: BaseException) -> bool:
+    """python-calamine meets some damaged files (a truncated .xls) with a Rust panic, raised
+    as ``PanicException``, a BaseException: a damaged file, not a crash."""
+    return type(exc).__name__ == "PanicException"
 
 
 def _calamine_sheet(sheet) -> Sheet:

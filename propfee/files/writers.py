@@ -1,12 +1,23 @@
 """Writing tables to .xlsx or .csv for people: Chinese headers, dates as dates, nothing that a
 spreadsheet could run as a formula. Files are written to a temporary name and renamed, so a
 crash never leaves half a file under the real name; the temporary name is made private (mode
-0600), so every file written here — they hold owners' personal data — stays the owner's."""
+0600), so every file written here — they hold owners' personal data — stays the owner's.
+
+Every CSV propfee writes, to a file or to stdout, is made by ``csv_text``: UTF-8 with a BOM
+(Excel on a Chinese Windows reads it right), CRLF line ends, every text cell that starts
+with ``= + - @``, a tab or a CR prefixed with an apostrophe, and control characters shown as
+visible symbols (``visible``: CSV on stdout often lands on a terminal). Numbers stay numbers: a value
+that is a number (``int``, ``Decimal``) is never touched, and in a column declared numeric a
+text cell that is only a number (``-12.50``, ``1,234``, ``-¥3.00``, ``12.5%``) is left as it
+is, so a refund or a negative balance still reads as a negative amount. Anything else in a
+numeric column (``-1+1``) is neutralised like text."""
 
 from __future__ import annotations
 
 import csv
+import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -19,6 +30,29 @@ from propfee.core.errors import PropfeeError
 from propfee.files.tabular import column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: a text cell that is only a number: a spreadsheet reads it as that number, never a formula
+PLAIN_NUMBER = re.compile(r"-?¥?\d[\d,]*(?:\.\d+)?%?")
+
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides that can
+# make a name read backwards
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _picture(match: re.Match) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␛ for ESC, ␍ for CR: visible, and inert
+    if code == 0x7F:
+        return "\u2421"
+    return "\ufffd"
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character (an escape sequence's ESC, a CR, a bell) shown
+    as a visible symbol (␛, ␍, ␇) instead of being obeyed by a terminal; a CR-LF line end
+    becomes a newline. Tabs and newlines are kept."""
+    return CONTROLS.sub(_picture, text.replace("\r\n", "\n"))
 
 
 def neutralise(value: object) -> object:
@@ -26,6 +60,53 @@ def neutralise(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def csv_cell(value: object, *, number: bool = False) -> str:
+    """One CSV cell: dates in ISO form, ``None`` empty, text neutralised; in a numeric column
+    (``number``) a cell that is only a number is kept as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int | Decimal | float):
+        return str(value)
+    text = str(value)
+    if number and PLAIN_NUMBER.fullmatch(text):
+        return text
+    return visible(str(neutralise(text)))
+
+
+def csv_text(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    number_columns: Iterable[int] = (),
+) -> str:
+    """The one CSV propfee writes, to a file or to stdout: a BOM, the headers, the rows
+    (``csv_cell``), CRLF line ends. ``number_columns`` are the indexes of numeric columns."""
+    numeric = set(number_columns)
+    handle = io.StringIO()
+    handle.write("\ufeff")
+    writer = csv.writer(handle, lineterminator="\r\n")
+    writer.writerow([csv_cell(h) for h in headers])
+    for row in rows:
+        writer.writerow([csv_cell(v, number=i in numeric) for i, v in enumerate(row)])
+    return handle.getvalue()
+
+
+def write_csv(
+    path: Path,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    option: str = "--out",
+    number_columns: Iterable[int] = (),
+) -> None:
+    """``csv_text`` written to ``path`` under a temporary name and renamed into place."""
+    write_text(path, csv_text(headers, rows, number_columns=number_columns), option=option)
 
 
 def check_output(path: Path, option: str) -> None:
@@ -81,18 +162,8 @@ def write_table(
 
 
 def _write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    # UTF-8 with BOM: Excel on a Chinese Windows opens it with the right characters.
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(headers)
-        for row in rows:
-            writer.writerow(["" if v is None else neutralise(_text(v)) for v in row])
-
-
-def _text(value: object) -> object:
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(csv_text(headers, rows))
 
 
 def _write_xlsx(
@@ -166,12 +237,14 @@ def _fill_sheet(
                     cell.number_format = "#,##0.00"
                 out.append(cell)
             elif isinstance(value, str):
+                # a control character cannot be stored in a worksheet: shown as a symbol
+                text = visible(str(neutralise(value)))
                 if i in text_index:
-                    cell = WriteOnlyCell(ws, value=neutralise(value))
+                    cell = WriteOnlyCell(ws, value=text)
                     cell.number_format = "@"
                     out.append(cell)
                 else:
-                    out.append(neutralise(value))
+                    out.append(text)
             else:
                 out.append(value)
         ws.append(out)

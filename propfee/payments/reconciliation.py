@@ -22,8 +22,6 @@ recorded is listed with the receipt to reverse; nothing is reversed by itself.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import itertools
 import re
 import sqlite3
@@ -38,7 +36,7 @@ from propfee.core.money import decimal_str, format_money, parse_money
 from propfee.files import cells
 from propfee.files.headers import alias_index, find_header, lookup, norm_header
 from propfee.files.tabular import read_sheets
-from propfee.files.writers import check_output, write_text
+from propfee.files.writers import check_output, write_csv
 from propfee.payments import lineid, store
 from propfee.payments.ledger import CHANNELS, MAX_PAYMENT_FEN, HeldRef, PaymentBatch, held_refs
 from propfee.store.db import transaction
@@ -1153,26 +1151,23 @@ REVIEW_HEADER = ["行号", "交易单号", "日期", "金额", "付款方", "备
 
 
 def write_review(report: ReconcileReport, path: Path) -> None:
-    """Lines needing review as CSV; fill in 房号 and reconcile again with --review-in."""
-    handle = io.StringIO()
-    writer = csv.writer(handle)
-    writer.writerow(REVIEW_HEADER)
-    for item in report.review:
-        line = item.line
-        writer.writerow(
-            [
-                line.row,
-                f"{line.ref}\t",  # a tab keeps Excel from turning a long number into 1.0E+32
-                line.day.isoformat(),
-                decimal_str(line.amount_fen),
-                line.counterparty,
-                line.memo,
-                item.reason,
-                " ".join(item.candidates),
-                "",
-            ]
-        )
-    write_text(path, handle.getvalue(), option="--review-out", encoding="utf-8-sig")
+    """Lines needing review as CSV (``writers.write_csv``: a payer name or memo that looks
+    like a formula is written inert); fill in 房号 and reconcile again with --review-in."""
+    rows = [
+        [
+            item.line.row,
+            f"{item.line.ref}\t",  # a tab keeps Excel from turning a long number into 1.0E+32
+            item.line.day,
+            decimal_str(item.line.amount_fen),
+            item.line.counterparty,
+            item.line.memo,
+            item.reason,
+            " ".join(item.candidates),
+            "",
+        ]
+        for item in report.review
+    ]
+    write_csv(path, REVIEW_HEADER, rows, option="--review-out", number_columns=(3,))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ from typing import NamedTuple
 import propfee.roster.store as store
 from propfee.core import periods
 
+# how a role and a payer read to people (tables, CSV, xlsx); JSON keeps the codes
+ROLE_LABELS = {"owner": "业主", "tenant": "租户"}
+PAYER_LABELS = {**ROLE_LABELS, "developer": "开发建设单位"}
+
 
 class Unit(NamedTuple):
     id: int

@@ -43,6 +43,16 @@ CATEGORY_ALIASES = {english: chinese for chinese, english in CATEGORIES.items()}
 }
 CHANNELS = ("phone", "counter", "wechat", "app", "hotline-12345", "letter")
 PRIORITIES = ("urgent", "normal", "low")
+# how a channel and a priority read to people (tables, CSV, xlsx); JSON keeps the codes
+CHANNEL_LABELS = {
+    "phone": "电话",
+    "counter": "前台",
+    "wechat": "微信",
+    "app": "App",
+    "hotline-12345": "12345热线",
+    "letter": "信函",
+}
+PRIORITY_LABELS = {"urgent": "紧急", "normal": "普通", "low": "低"}
 STATES = {
     "open": "待处理",
     "assigned": "处理中",
