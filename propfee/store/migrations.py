@@ -515,6 +515,48 @@ def m009_publication_facts_and_approvals(conn: sqlite3.Connection) -> None:
     )
 
 
+# What the search index covers: each table and its text columns. The index of a table is the
+# FTS5 table ``<table>_fts`` (sqlite-utils' naming) over those columns, with external content
+# and triggers that keep it current on every insert, update and delete.
+SEARCH_INDEX: dict[str, tuple[str, ...]] = {
+    "party": ("name", "phones"),
+    "unit": ("code", "notes"),
+    "complaint": ("description", "contact_name", "contact_phone", "category"),
+    "complaint_event": ("note", "assignee"),
+    "contact": ("note", "reason"),
+    "payment": ("note",),
+    "plan": ("note",),
+}
+
+
+def trigram_available(conn: sqlite3.Connection) -> bool:
+    """FTS5 with the trigram tokenizer (SQLite 3.34 or later, built with FTS5)."""
+    if sqlite3.sqlite_version_info < (3, 34, 0):
+        return False
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp._trigram_probe USING fts5(x, tokenize='trigram')")
+        conn.execute("DROP TABLE temp._trigram_probe")
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+def m014_search_index(conn: sqlite3.Connection) -> None:
+    """The search index (propfee search): FTS5 with the trigram tokenizer, so 漏水 is found
+    inside 卫生间漏水严重, over the text of owners, units, complaints and their events,
+    contacts and notes. Existing rows are indexed now; triggers keep it current. An SQLite
+    without trigram (before 3.34) gets no index and search reads the tables directly."""
+    if not trigram_available(conn):
+        return
+    import sqlite_utils  # heavy: loaded when a database is made or upgraded
+
+    database = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+    for table, columns in SEARCH_INDEX.items():
+        database.table(table).enable_fts(
+            list(columns), fts_version="FTS5", create_triggers=True, tokenize="trigram"
+        )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
@@ -525,6 +567,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m007_surveys,
     m008_audit_trail,
     m009_publication_facts_and_approvals,
+    m014_search_index,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
