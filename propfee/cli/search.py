@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
 
 def search(
     text: Annotated[
-        str, typer.Argument(metavar="TEXT", help="要找的字词、姓名、房号或电话尾号（多个词须都出现）。")
+        str,
+        typer.Argument(metavar="TEXT", help="要找的字词、姓名、房号或电话尾号（多个词须都出现）。"),
     ],
     kind: Annotated[
         list[str] | None,
@@ -40,9 +41,7 @@ def search(
     limit: Annotated[int, typer.Option(metavar="N", help="最多显示几条（1–1000）。")] = 50,
     no_mask: Annotated[
         bool,
-        typer.Option(
-            "--no-mask", help="电话、证件号完整显示；此操作连同操作人记入审计日志。"
-        ),
+        typer.Option("--no-mask", help="电话、证件号完整显示；此操作连同操作人记入审计日志。"),
     ] = False,
     operator: Annotated[
         str, typer.Option(metavar="NAME", help="操作人，记入审计日志（--no-mask 时）。")

@@ -35,7 +35,7 @@ TABLES = {
     "note": ("unit", "payment", "plan"),
 }
 MAX_LIMIT = 1000
-SNIPPET_AROUND = 14  # characters shown on each side of the match
+SNIPPET_BEFORE, SNIPPET_AFTER = 12, 24  # characters shown around the match
 
 
 @dataclass
@@ -127,8 +127,8 @@ def snippet(value: str, words: list[str]) -> str:
     at = min((i for i in (lower.find(w.lower()) for w in words) if i >= 0), default=-1)
     if at < 0:
         at = 0
-    start = max(at - SNIPPET_AROUND, 0)
-    end = min(at + SNIPPET_AROUND + max(len(w) for w in words), len(flat))
+    start = max(at - SNIPPET_BEFORE, 0)
+    end = min(at + SNIPPET_AFTER + max(len(w) for w in words), len(flat))
     return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")
 
 
@@ -189,9 +189,17 @@ def _units(conn, ids, words, mask) -> list[Hit]:
 def _complaints(conn, ids, words, mask) -> list[Hit]:
     show = _shown(mask)
     hits = []
-    for _id, number, code, opened, kind, description, name, phone, category in (
-        searchstore.complaints(conn, ids)
-    ):
+    for (
+        _id,
+        number,
+        code,
+        opened,
+        kind,
+        description,
+        name,
+        phone,
+        category,
+    ) in searchstore.complaints(conn, ids):
         reporter = f"{name} {mask_phones(phone) if mask else phone}".strip()
         text = _first_holding([description, reporter, category], words)
         label = "投诉" if kind == "complaint" else "报修"
