@@ -47,7 +47,7 @@ def signed(conn, tmp_path, cli):
 
 def schedule(html: str) -> list[tuple[str, int]]:
     rows = re.findall(
-        r'<td>第(\d+)期</td><td class="when">(\d+年\d+月\d+日)前</td>'
+        r'<td class="when">第(\d+)期</td><td class="when">(\d+年\d+月\d+日)前</td>'
         r'<td class="money">([\d,]+\.\d\d)</td>',
         html,
     )
@@ -165,3 +165,27 @@ def test_the_work_order_in_english_unmasked_and_refused(repair, cli, db_path, tm
     missing = cli("complain", "work-order", "TS2026-0099", "--out", str(tmp_path / "y.html"))
     assert missing.exit_code == 1 and "TS2026-0099" in missing.output
     assert dump(db_path) == before
+
+
+def test_a_long_debt_is_summed_up_by_item_with_every_bill_in_an_annex(conn, tmp_path, cli):
+    estate(conn, tmp_path, [home("1-101", owner="张三", phone="13800000001")])
+    add_fee(conn)
+    months = [f"{2025 + (m // 12)}-{m % 12 + 1:02d}" for m in range(9, 23)]  # 14 months
+    run(conn, *months, as_of=date(2026, 11, 1))
+    made = cli(
+        "plan", "create", "1-101", "--installments", "6", "--first-due", "2026-12-15",
+        "--signed", "2026-11-20", "-f", "json",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    out = tmp_path / "协议.html"
+    assert cli("plan", "agreement", "1", "--out", str(out)).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    total = 14 * 22343
+    assert "按项目汇总，共14笔" in html
+    assert f'<td>物业服务费</td><td>14</td><td class="money">{total / 100:,.2f}</td>' in html
+    annex = html[html.index('<section class="annex">') :]
+    assert annex.count("<td>物业服务费</td>") == 14  # every period, one line each
+    assert "2025-10-01 至 2025-10-31" in annex and "2026-11-01 至 2026-11-30" in annex
+    assert sum(fen for _, fen in schedule(html)) == total
+    assert "本协议（含附表）一式两份" in html
+    lawful(html)

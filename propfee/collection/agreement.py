@@ -22,6 +22,8 @@ from propfee.core.privacy import mask_id, mask_phones
 from propfee.files.render import render
 from propfee.files.writers import write_text
 
+SUMMARY_OVER = 12  # more bills than this: a summary by item, every bill in an annex
+
 
 @dataclass
 class Agreement:
@@ -84,6 +86,27 @@ def write_agreement(
             for i in plan.installments
         ],
     }
+    # a long debt is summed up by item (every bill in an annex), so the page still holds the
+    # schedule and the signatures
+    over = SUMMARY_OVER if len(plan.installments) <= SUMMARY_OVER else SUMMARY_OVER // 2
+    context["summary"] = _summary(context["bills"]) if len(context["bills"]) > over else []
     name_of_template = f"{language or settings.language}/plan_agreement.html"
     write_text(out, render(settings, name_of_template, context), option="--out")
     return Agreement(plan.id, plan.unit, plan.party, plan.total_fen, len(plan.installments), out)
+
+
+def _summary(bills: list[dict]) -> list[dict]:
+    """The bills by item: first and last day covered, how many periods, what they owe."""
+    items: dict[str, dict] = {}
+    for bill in bills:
+        line = items.setdefault(
+            bill["item"],
+            {"item": bill["item"], "covers_from": "", "covers_to": "", "periods": 0,
+             "amount_fen": 0},
+        )  # fmt: skip
+        start, end = bill["covers_from"] or bill["period"], bill["covers_to"] or bill["period"]
+        line["covers_from"] = min(line["covers_from"] or start, start)
+        line["covers_to"] = max(line["covers_to"], end)
+        line["periods"] += 1
+        line["amount_fen"] += bill["amount_fen"]
+    return list(items.values())
