@@ -3,9 +3,10 @@ complaints and their events, contacts (notes, reasons) and the notes kept with p
 installment plans.
 
 Words of three characters or more go through the FTS5 trigram index, which finds 漏水严重
-inside 卫生间漏水严重 and a phone tail 1234 inside 13812341234. Trigrams cannot see a word of one
-or two characters (王, 漏水): then every searched column is read with LIKE, newest rows first,
-stopping at the limit. Every word must appear (in any of a row's columns). What is shown is
+inside 卫生间漏水严重. Trigrams cannot see a word of one or two characters (王, 漏水): then every
+searched column is read with LIKE, newest rows first, stopping at the limit. The roster (names,
+phones — a tail 1234 inside 13812341234 — and unit codes) is always read that way: it is as
+large as the estate and has no index (see migration m014_search_index). Every word must appear (in any of a row's columns). What is shown is
 masked (phones, ID numbers) unless the caller asks otherwise.
 """
 
@@ -26,13 +27,24 @@ KINDS = {
     "contact": "联系记录",
     "note": "备注",
 }
-# the tables searched for each kind (a unit's notes are a note, its code the unit)
-TABLES = {
+# where each kind is looked for: (table, columns read directly, or None for the table's
+# columns in the search index); the roster is read directly, everything else has an index
+SOURCES: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "party": ("party", ("name", "phones")),
+    "unit": ("unit", ("code",)),
+    "unit_notes": ("unit", None),
+    "complaint": ("complaint", None),
+    "complaint_event": ("complaint_event", None),
+    "contact": ("contact", None),
+    "payment": ("payment", None),
+    "plan": ("plan", None),
+}
+SOURCES_OF = {
     "owner": ("party",),
     "unit": ("unit",),
     "complaint": ("complaint", "complaint_event"),
     "contact": ("contact",),
-    "note": ("unit", "payment", "plan"),
+    "note": ("unit_notes", "payment", "plan"),
 }
 MAX_LIMIT = 1000
 SNIPPET_BEFORE, SNIPPET_AFTER = 12, 24  # characters shown around the match
@@ -73,14 +85,15 @@ def search(
         raise InvalidValue(f"--limit {limit}：须在 1 到 {MAX_LIMIT} 之间")
     use_index = all(len(w) >= 3 for w in words) and searchstore.index_ready(conn)
     found = Found(text=text, words=words, method="fts" if use_index else "like")
-    for table in dict.fromkeys(t for kind in chosen for t in TABLES[kind]):
-        if use_index:
+    for source in (s for kind in chosen for s in SOURCES_OF[kind]):
+        table, scanned = SOURCES[source]
+        if scanned is None and use_index:
             ids = searchstore.fts_ids(conn, table, words, limit + 1)
         else:
-            ids = searchstore.like_ids(conn, table, words, limit + 1)
+            columns = scanned or searchstore.indexed_columns(table)
+            ids = searchstore.like_ids(conn, table, columns, words, limit + 1)
         found.more = found.more or len(ids) > limit
-        hits = READERS[table](conn, ids[:limit], words, mask)
-        found.hits.extend(h for h in hits if h.kind in chosen)
+        found.hits.extend(READERS[source](conn, ids[:limit], words, mask))
     # a case's opening event repeats its description: one line for the two
     found.hits = list({(h.kind, h.ref, h.snippet): h for h in found.hits}.values())
     order = list(KINDS)
@@ -173,17 +186,26 @@ def _owners(conn, ids, words, mask) -> list[Hit]:
 
 
 def _units(conn, ids, words, mask) -> list[Hit]:
+    return [
+        Hit("unit", "房屋", code, delivered, code, f"propfee units show {code}", code)
+        for _id, code, _notes, delivered in searchstore.units(conn, ids)
+    ]
+
+
+def _unit_notes(conn, ids, words, mask) -> list[Hit]:
     show = _shown(mask)
-    hits = []
-    for _id, code, notes, delivered in searchstore.units(conn, ids):
-        command = f"propfee units show {code}"
-        if _holds(code, words) or not _holds(notes, words):
-            hits.append(Hit("unit", "房屋", code, delivered, code, command, code))
-        if notes and _holds(notes, words):
-            hits.append(
-                Hit("note", "备注", code, delivered, snippet(show(notes), words), command, code)
-            )
-    return hits
+    return [
+        Hit(
+            "note",
+            "备注",
+            code,
+            delivered,
+            snippet(show(notes), words),
+            f"propfee units show {code}",
+            code,
+        )
+        for _id, code, notes, delivered in searchstore.units(conn, ids)
+    ]
 
 
 def _complaints(conn, ids, words, mask) -> list[Hit]:
@@ -293,6 +315,7 @@ def _plans(conn, ids, words, mask) -> list[Hit]:
 READERS = {
     "party": _owners,
     "unit": _units,
+    "unit_notes": _unit_notes,
     "complaint": _complaints,
     "complaint_event": _events,
     "contact": _contacts,

@@ -1,5 +1,6 @@
-"""The SQL of search: the FTS5 trigram index (made by migration m014_search_index through
-sqlite-utils) and the LIKE scan for words too short for trigrams, then the details of what
+"""The SQL of search: the FTS5 trigram index (made by migration m014_search_index, read
+through sqlite-utils' ``search()``) and the LIKE scan of the roster and of words too short for
+trigrams, then the details of what
 was found, fetched in one query per kind."""
 
 from __future__ import annotations
@@ -36,10 +37,15 @@ def fts_ids(conn: sqlite3.Connection, table: str, words: list[str], limit: int) 
     return [row["id"] for row in found]
 
 
-def like_ids(conn: sqlite3.Connection, table: str, words: list[str], limit: int) -> list[int]:
-    """The same as :func:`fts_ids` by reading the table (words of one or two characters, or
-    no index): newest first, the scan stops at ``limit`` rows found."""
-    columns = SEARCH_INDEX[table]
+def indexed_columns(table: str) -> tuple[str, ...]:
+    return SEARCH_INDEX[table]
+
+
+def like_ids(
+    conn: sqlite3.Connection, table: str, columns: tuple[str, ...], words: list[str], limit: int
+) -> list[int]:
+    """Ids of ``table`` rows whose ``columns`` hold every word (in any of them), by reading
+    the table: newest first, the scan stops at ``limit`` rows found."""
     each = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns)
     where = " AND ".join(f"({each})" for _ in words)
     params: list[object] = []
