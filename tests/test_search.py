@@ -175,3 +175,27 @@ def test_an_old_database_has_its_rows_indexed_when_upgraded(db_path, monkeypatch
     raw = sqlite3.connect(db_path)
     assert raw.execute("SELECT count(*) FROM unit_fts WHERE unit_fts MATCH '渗水待'").fetchone()
     raw.close()
+
+
+def test_a_restored_database_searches_what_the_backup_held(office, db_path, tmp_path):
+    copy = tmp_path / "before.db"
+    assert office("backup", str(copy)).exit_code == 0
+    added = office(
+        "complain", "add", "1-101", "--category", "绿化",
+        "--description", "草坪灌溉喷头损坏", "--at", "2026-11-12 08:00",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert found(office, "灌溉喷头")["results"]
+    restored = office("restore", str(copy))
+    assert restored.exit_code == 0, restored.output
+    assert found(office, "灌溉喷头")["results"] == []
+    assert [h["unit"] for h in found(office, "漏水严重")["results"]] == ["1-101"]
+    raw = sqlite3.connect(db_path)
+    for table, columns in migrations.SEARCH_INDEX.items():  # each index holds what it should
+        raw.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('integrity-check')")
+        has_text = " OR ".join(f"{c} <> ''" for c in columns)
+        rows = {r[0] for r in raw.execute(f"SELECT id FROM {table} WHERE {has_text}")}
+        assert {r[0] for r in raw.execute(f"SELECT id FROM {table}_fts_docsize")} == rows
+    assert raw.execute("SELECT count(*) FROM complaint_fts_docsize").fetchone()[0] == 2
+    raw.close()
+    assert office("check").exit_code == 0
