@@ -199,3 +199,9 @@ def test_a_restored_database_searches_what_the_backup_held(office, db_path, tmp_
     assert raw.execute("SELECT count(*) FROM complaint_fts_docsize").fetchone()[0] == 2
     raw.close()
     assert office("check").exit_code == 0
+
+
+def test_search_syntax_and_wildcards_are_taken_as_plain_text(office):
+    for text in ('漏"水严', "a*b(c)", "NEAR(x", "%%%", "___", "AND OR NOT"):
+        assert found(office, text)["results"] == [], text
+    assert found(office, "5678")["results"][0]["unit"] == "1-102"  # digits, not a pattern
