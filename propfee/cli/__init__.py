@@ -25,6 +25,7 @@ from propfee.cli import (
     legal,
     relations,
     roster,
+    search,
     surveys,
 )
 from propfee.cli.common import audit_wrapper, debug_enabled, fail
@@ -140,6 +141,7 @@ admin.register(app)
 surveys.register(app)
 demo.register(app)
 calendar.register(app)
+search.register(app)
 audited(app)
 
 

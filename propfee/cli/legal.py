@@ -21,10 +21,12 @@ from propfee.cli.common import (
     now,
     open_env,
     parse_day,
+    record_unmasked,
     write_json,
 )
 from propfee.collection import latefee as core
 from propfee.collection import plans
+from propfee.collection.agreement import write_agreement
 from propfee.collection.legalpack import build
 from propfee.core.money import decimal_str, format_money
 from propfee.files.writers import write_table
@@ -336,6 +338,44 @@ def plan_show(
         env.connect(create=False), plan_id, as_of=parse_day(as_of), settings=env.settings
     )
     _show_plan(env, plan, fmt)
+
+
+@plan_app.command("agreement")
+def plan_agreement(
+    plan_id: Annotated[
+        int, typer.Argument(metavar="ID", help="协议号（propfee plan list 可查）。")
+    ],
+    out: Annotated[Path, typer.Option(metavar="FILE.html", help="协议写入的 HTML 文件（A4）。")],
+    language: Annotated[str | None, typer.Option(help="zh 或 en（默认：设置中的语言）。")] = None,
+    no_mask: Annotated[
+        bool,
+        typer.Option("--no-mask", help="电话、证件号完整印出；此操作连同操作人记入审计日志。"),
+    ] = False,
+    operator: Annotated[
+        str, typer.Option(metavar="NAME", help="操作人，记入审计日志（--no-mask 时）。")
+    ] = "",
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """打印分期缴费协议（A4 HTML），供双方签字：双方信息、房屋、乙方确认的各期欠费、
+    分期计划（各期之和等于欠费总额）、缴费方式，以及双方签字和日期栏。
+
+    电话、证件号默认打码；--no-mask 完整印出并记入审计日志。
+
+    Example: propfee plan agreement 3 --out 分期协议-3.html
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect(create=False)
+    made = write_agreement(
+        conn, plan_id, out, settings=env.settings, mask=not no_mask, language=language
+    )
+    if no_mask:
+        record_unmasked(conn, "plan agreement", out, 1)
+    env.result(
+        f"分期缴费协议 第{made.plan_id}号  {made.unit} {made.party}  "
+        f"{format_money(made.total_fen)}，分{made.installments}期 → {made.path}"
+    )
 
 
 def _plan_line(plan) -> dict:

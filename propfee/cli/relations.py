@@ -24,6 +24,7 @@ from propfee.cli.common import (
     open_env,
     parse_day,
     print_csv,
+    record_unmasked,
     safe_markup,
     today,
     write_json,
@@ -45,6 +46,7 @@ from propfee.service.complaints import (
     PRIORITY_LABELS,
     STATES,
 )
+from propfee.service.workorder import write_work_order
 from propfee.store import audit
 from propfee.store.db import transaction
 
@@ -681,6 +683,41 @@ def complain_show(
     """
     env = open_env(db, config)
     _show_case(env, complaints.load(env.connect(create=False), number), fmt)
+
+
+@complain_app.command("work-order")
+def complain_work_order(
+    number: Annotated[str, typer.Argument(help="案件编号，例如 TS2026-0001。")],
+    out: Annotated[Path, typer.Option(metavar="FILE.html", help="派工单写入的 HTML 文件（A4）。")],
+    language: Annotated[str | None, typer.Option(help="zh 或 en（默认：设置中的语言）。")] = None,
+    no_mask: Annotated[
+        bool,
+        typer.Option("--no-mask", help="报修人电话完整印出；此操作连同操作人记入审计日志。"),
+    ] = False,
+    operator: Annotated[
+        str, typer.Option(metavar="NAME", help="操作人，记入审计日志（--no-mask 时）。")
+    ] = "",
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """打印维修派工单（A4 HTML）：编号、房号、报修人（电话默认打码）、报修内容、类别、时限、
+    承办人，并留出到场时间、处理情况、使用材料、业主签字和满意度评价栏。
+
+    Example: propfee complain work-order TS2026-0001 --out 派工单-TS2026-0001.html
+    """
+    env = open_env(db, config, quiet)
+    conn = env.connect(create=False)
+    made = write_work_order(
+        conn, number, out, settings=env.settings, mask=not no_mask, language=language
+    )
+    if no_mask:
+        record_unmasked(conn, "complain work-order", out, 1)
+    env.result(
+        f"派工单 {made.number}  {made.unit or '—'}"
+        + (f"  承办 {made.assignee}" if made.assignee else "")
+        + f" → {made.path}"
+    )
 
 
 def _change(action: str, number: str, fmt: Format, db, config, quiet, **values) -> None:

@@ -484,3 +484,29 @@ def clock_events(conn: sqlite3.Connection, unit_ids: set[int], day: str) -> Iter
     for kind, sql in _CLOCK_EVENTS:
         for unit_id, party_id, on in conn.execute(sql, (units, day)):
             yield kind, unit_id, party_id, on
+
+
+# ---------------------------------------------------------------- the printed agreement
+
+
+def agreement_facts(conn: sqlite3.Connection, plan_id: int) -> tuple | None:
+    """(name, phones, id number, kind of the party; the unit's area in hundredths of ㎡;
+    the day it was signed) of a plan, for its printed agreement."""
+    return conn.execute(
+        "SELECT coalesce(pa.name, ''), coalesce(pa.phones, ''), coalesce(pa.id_number, ''), "
+        "coalesce(pa.kind, 'person'), u.area_x100, p.signed_on FROM plan p JOIN unit u ON u.id = p.unit_id "
+        "LEFT JOIN party pa ON pa.id = p.party_id WHERE p.id = ?",
+        (plan_id,),
+    ).fetchone()
+
+
+def bill_spans(conn: sqlite3.Connection, bill_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """(covers from, covers to) of each bill."""
+    return {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(
+            "SELECT id, covers_from, covers_to FROM bill WHERE id IN "
+            "(SELECT value FROM json_each(?))",
+            (json.dumps(sorted(bill_ids)),),
+        )
+    }

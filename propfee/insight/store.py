@@ -91,6 +91,7 @@ def table_names(conn: sqlite3.Connection) -> list[str]:
         row[0]
         for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT GLOB '*_fts' AND name NOT GLOB '*_fts_*' "  # the search index
             "ORDER BY rowid"
         )
     ]

@@ -188,3 +188,12 @@ def current_people(conn: sqlite3.Connection) -> Iterator[tuple]:
         "JOIN unit u ON u.id = o.unit_id WHERE p.is_developer = 0 AND p.kind = 'person' "
         "GROUP BY p.id ORDER BY p.name"
     )
+
+
+def reporter_of(conn: sqlite3.Connection, case_id: int) -> tuple:
+    """(contact name, contact phone, the party's name, the party's phones) of a case."""
+    return conn.execute(
+        "SELECT c.contact_name, c.contact_phone, coalesce(p.name, ''), coalesce(p.phones, '') "
+        "FROM complaint c LEFT JOIN party p ON p.id = c.party_id WHERE c.id = ?",
+        (case_id,),
+    ).fetchone()

@@ -5,7 +5,8 @@ A command's transaction (``db.transaction``) asks :func:`begin` for a snapshot w
 and hands it to :func:`record` just before it commits. The snapshot is the connection's change
 counter and the highest rowid of every table; since propfee never deletes a row, the rowid
 deltas are exactly the rows each table gained, and the rest of the change counter is rows
-updated. Nothing is recorded outside a command (a library call has no invocation), for a
+updated. The counter is of the rows the command's statements changed themselves: the search
+index, kept by triggers, is neither counted nor listed. Nothing is recorded outside a command (a library call has no invocation), for a
 transaction that changed nothing (a re-run stays a no-op), or for a dry run.
 
 A command is named by :func:`invocation`; the CLI wraps every command in one (see
@@ -123,7 +124,8 @@ def _tables(conn: sqlite3.Connection) -> list[str]:
     tables = []
     for name, sql in conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
-        "AND name NOT LIKE 'sqlite_%' AND name NOT IN ('audit', '_migrations')"
+        "AND name NOT LIKE 'sqlite_%' AND name NOT IN ('audit', '_migrations') "
+        "AND name NOT GLOB '*_fts' AND name NOT GLOB '*_fts_*'"  # the search index
     ):
         if "WITHOUT ROWID" in (sql or "").upper():
             continue
@@ -157,7 +159,14 @@ def begin(conn: sqlite3.Connection) -> Snapshot | None:
         for table in _tables(conn)
     }
     rowids["audit"] = _last_id(conn)
-    return Snapshot(conn.total_changes, rowids, call, stamp(now()))
+    return Snapshot(_changes(conn), rowids, call, stamp(now()))
+
+
+def _changes(conn: sqlite3.Connection) -> int:
+    """Rows changed so far by the connection's own statements: propfee's connection counts
+    them without what triggers did (the search index's upkeep); any other, all changes."""
+    direct = getattr(conn, "direct_changes", None)
+    return conn.total_changes if direct is None else direct
 
 
 def now() -> datetime:
@@ -182,7 +191,7 @@ def record(conn: sqlite3.Connection, snapshot: Snapshot | None) -> int | None:
         if grown > 0:
             added[table] = grown
     own = _last_id(conn) - snapshot.rowids["audit"]  # rows a command appended itself
-    updated = conn.total_changes - snapshot.changes - sum(added.values()) - own
+    updated = _changes(conn) - snapshot.changes - sum(added.values()) - own
     if (not added and updated <= 0) or own:
         return None  # a re-run that changed nothing leaves no trace, not even here
     changes: dict[str, Any] = {"added": added}

@@ -38,6 +38,62 @@ def empty_and_old(path: Path) -> bool:
 _last_opened = "database"
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class CountingCursor(sqlite3.Cursor):
+    """A cursor that adds the rows each statement itself inserted, updated or deleted to its
+    connection's ``direct_changes`` (``rowcount``, which leaves out what triggers did)."""
+
+    def execute(self, sql, parameters=(), /):
+        connection = self.connection
+        connection.settle()
+        super().execute(sql, parameters)
+        if self.rowcount > 0:
+            connection.counted += self.rowcount
+        elif self.description is not None and sql.lstrip()[:7].upper().startswith(_WRITES):
+            connection.returning.append(self)  # RETURNING: counted once its rows are read
+        return self
+
+    def executemany(self, sql, seq_of_parameters, /):
+        super().executemany(sql, seq_of_parameters)
+        if self.rowcount > 0:
+            self.connection.counted += self.rowcount
+        return self
+
+
+class Connection(sqlite3.Connection):
+    """propfee's connection: counts the rows its statements change directly, so the audit
+    trail tells rows a command changed from the search index's upkeep (done by triggers,
+    which ``total_changes`` counts too)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.counted = 0
+        self.returning: list[sqlite3.Cursor] = []
+
+    @property
+    def direct_changes(self) -> int:
+        self.settle()
+        return self.counted + sum(max(c.rowcount, 0) for c in self.returning)
+
+    def settle(self) -> None:
+        """Count the RETURNING statements whose rows have all been read."""
+        if self.returning:
+            done = [c for c in self.returning if c.rowcount > 0]
+            self.counted += sum(c.rowcount for c in done)
+            self.returning = [c for c in self.returning if c.rowcount <= 0]
+
+    def cursor(self, factory=CountingCursor):
+        return super().cursor(factory)
+
+    def execute(self, sql, parameters=(), /):
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters, /):
+        return self.cursor().executemany(sql, seq_of_parameters)
+
+
 def last_opened() -> str:
     """The database file this process opened last (for naming it in an error)."""
     return _last_opened
@@ -57,7 +113,11 @@ def open_file(path: Path, timeout: float) -> sqlite3.Connection:
             # check_same_thread=False: a command may hand its connection to a writer thread
             # (never to two threads at once)
             conn = sqlite3.connect(
-                path, timeout=timeout, isolation_level=None, check_same_thread=False
+                path,
+                timeout=timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                factory=Connection,
             )
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")

@@ -312,13 +312,16 @@ def _replace_live(db_path: Path, scratch: Path, source: Path, at: datetime, fold
 
 
 def _swap_contents(live: sqlite3.Connection) -> None:
-    """Every table of ``main`` emptied and refilled from ``incoming`` (same schema)."""
+    """Every table of ``main`` emptied and refilled from ``incoming`` (same schema). The
+    search index's virtual tables are skipped: their shadow tables, copied like any other,
+    carry the backup's index, which matches the backup's rows."""
     def tables(schema: str) -> list[str]:
         return [
             row[0]
             for row in live.execute(
                 f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                "AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' "
+                "ORDER BY name"
             )
         ]
 
