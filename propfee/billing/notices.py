@@ -51,7 +51,7 @@ def notice_data(
     """One dict per responsible party: its bills for the period (or for ``bill_ids``), its
     earlier arrears grouped by unit and item, and its credit."""
     parties = _bills_by_party(conn, month, bill_ids)
-    ids = _json(line["bill_id"] for n in parties.values() for line in n["lines"])
+    ids = {line["bill_id"] for n in parties.values() for line in n["lines"]}
     # arrears are what fell due before this month's bills: a quarterly bill billed in the same
     # run (due at its cycle's start) must not hide the month before it
     label = periods.period_label(month)
@@ -60,11 +60,16 @@ def notice_data(
         (line["due_on"] for line in lines if line["period"] == label),
         default=min((line["due_on"] for line in lines), default=month.isoformat()),
     )
+    # one query each for the whole run, not one per party (that made notices quadratic)
+    party_ids = _json(p for p in parties if p is not None)
+    with_no_party = None in parties
+    arrears = _arrears(conn, party_ids, with_no_party, first_due, ids)
+    credits = store.unallocated_credits(conn, party_ids, with_no_party)
     result = []
     ordered = sorted(parties.items(), key=lambda pair: print_key(pair[1]["units"]))
     for number, (party_id, notice) in enumerate(ordered, start=1):
-        notice["arrears"] = _arrears(conn, party_id, first_due, ids)
-        result.append(_summary(notice, number, store.unallocated_credit(conn, party_id), as_of))
+        notice["arrears"] = arrears.get(party_id, [])
+        result.append(_summary(notice, number, credits.get(party_id, 0), as_of))
     return result
 
 
@@ -133,15 +138,18 @@ def _line(row: tuple) -> dict:
     }
 
 
-def _arrears(conn: sqlite3.Connection, party_id: int | None, first_due: str, ids: str) -> list:
-    """The party's earlier bills still owing, one entry per unit and item."""
-    grouped: dict[tuple[str, str], dict] = {}
-    for code, item, frm, to, due_on, owed in store.earlier_open_bills(
-        conn, party_id, first_due, ids
+def _arrears(
+    conn: sqlite3.Connection, party_ids: str, with_no_party: bool, first_due: str, shown: set[int]
+) -> dict[int | None, list]:
+    """Each party's earlier bills still owing (apart from those the notices show), one entry
+    per unit and item."""
+    grouped: dict[int | None, dict[tuple[str, str], dict]] = {}
+    for party_id, bill_id, code, item, frm, to, due_on, owed in store.earlier_open_bills_of(
+        conn, party_ids, with_no_party, first_due
     ):
-        if owed <= 0:
+        if owed <= 0 or bill_id in shown:
             continue
-        entry = grouped.setdefault(
+        entry = grouped.setdefault(party_id, {}).setdefault(
             (code, item),
             {
                 "unit": code,
@@ -156,7 +164,7 @@ def _arrears(conn: sqlite3.Connection, party_id: int | None, first_due: str, ids
         entry["covers_to"] = max(entry["covers_to"], to)
         entry["bills"] += 1
         entry["due_fen"] += owed
-    return list(grouped.values())
+    return {party_id: list(entries.values()) for party_id, entries in grouped.items()}
 
 
 def _summary(notice: dict, number: int, credit: int, as_of: date) -> dict:

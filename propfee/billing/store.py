@@ -496,32 +496,42 @@ def notice_bills(
     )
 
 
-def earlier_open_bills(
-    conn: sqlite3.Connection, party_id: int | None, due_before: str, except_json: str
+def earlier_open_bills_of(
+    conn: sqlite3.Connection, party_ids_json: str, with_no_party: bool, due_before: str
 ) -> Iterator[tuple]:
-    """(unit code, item name, covers_from, covers_to, due_on, owed fen) of the party's
-    unsettled bills due before ``due_before``, apart from ``except_json`` (a JSON list of
-    bill ids), by due date and item."""
+    """(party id, bill id, unit code, item name, covers_from, covers_to, due_on, owed fen) of
+    the unsettled bills due before ``due_before`` of the parties in ``party_ids_json`` (a JSON
+    list), and of bills with no party when ``with_no_party``; by party, due date and item. One
+    query for a whole notice run."""
     return conn.execute(
-        "SELECT u.code, f.name, b.covers_from, b.covers_to, b.due_on, "
+        "SELECT b.party_id, b.id, u.code, f.name, b.covers_from, b.covers_to, b.due_on, "
         "b.amount_fen + coalesce((SELECT sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0)"
         " - coalesce((SELECT sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0) "
         "FROM bill b JOIN unit u ON u.id = b.unit_id JOIN fee_item f ON f.id = b.fee_item_id "
-        "WHERE b.party_id IS ? AND b.settled_on IS NULL AND b.due_on < ? "
-        "AND b.id NOT IN (SELECT value FROM json_each(?)) ORDER BY b.due_on, f.position",
-        (party_id, due_before, except_json),
+        "WHERE b.settled_on IS NULL AND b.due_on < ?1 "
+        "AND (b.party_id IN (SELECT value FROM json_each(?2)) OR (?3 AND b.party_id IS NULL)) "
+        "ORDER BY b.party_id, b.due_on, f.position, b.id",
+        (due_before, party_ids_json, with_no_party),
     )
 
 
-def unallocated_credit(conn: sqlite3.Connection, party_id: int | None) -> int:
-    """Money this party paid (never reversed) that no bill has taken yet."""
-    row = conn.execute(
-        "SELECT coalesce(sum(p.amount_fen - coalesce((SELECT sum(amount_fen) FROM allocation "
-        "WHERE payment_id = p.id), 0)), 0) FROM payment p WHERE p.party_id IS ? "
-        "AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id)",
-        (party_id,),
-    ).fetchone()
-    return row[0]
+def unallocated_credits(
+    conn: sqlite3.Connection, party_ids_json: str, with_no_party: bool
+) -> dict[int | None, int]:
+    """Money each party of ``party_ids_json`` (a JSON list; and no party when
+    ``with_no_party``) paid, never reversed, that no bill has taken yet; parties with no
+    payment are absent."""
+    return dict(
+        conn.execute(
+            "SELECT p.party_id, sum(p.amount_fen - coalesce((SELECT sum(amount_fen) "
+            "FROM allocation WHERE payment_id = p.id), 0)) FROM payment p "
+            "WHERE (p.party_id IN (SELECT value FROM json_each(?1)) "
+            "OR (?2 AND p.party_id IS NULL)) "
+            "AND NOT EXISTS (SELECT 1 FROM reversal r WHERE r.payment_id = p.id) "
+            "GROUP BY p.party_id",
+            (party_ids_json, with_no_party),
+        )
+    )
 
 
 @contextmanager
