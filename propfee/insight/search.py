@@ -6,7 +6,7 @@ Words of three characters or more go through the FTS5 trigram index, which finds
 inside 卫生间漏水严重. Trigrams cannot see a word of one or two characters (王, 漏水): then every
 searched column is read with LIKE, newest rows first, stopping at the limit. The roster (names,
 phones — a tail 1234 inside 13812341234 — and unit codes) is always read that way: it is as
-large as the estate and has no index (see migration m014_search_index). Every word must appear
+large as the estate and has no index (see migration m012_search_index). Every word must appear
 (in any of a row's columns). What is shown is masked (phones, ID numbers) unless the caller
 asks otherwise.
 """

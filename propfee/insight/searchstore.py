@@ -1,4 +1,4 @@
-"""The SQL of search: the FTS5 trigram index (made by migration m014_search_index, read
+"""The SQL of search: the FTS5 trigram index (made by migration m012_search_index, read
 through sqlite-utils' ``search()``) and the LIKE scan of the roster and of words too short for
 trigrams, then the details of what
 was found, fetched in one query per kind."""

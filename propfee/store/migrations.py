@@ -515,7 +515,7 @@ def m009_publication_facts_and_approvals(conn: sqlite3.Connection) -> None:
     )
 
 
-def m015_unit_events(conn: sqlite3.Connection) -> None:
+def m010_unit_events(conn: sqlite3.Connection) -> None:
     """Edits of a unit or a party kept as events (变更记录): what changed, from which day, the
     value before and after, who made the change and why. The unit and party rows hold the
     present; these rows hold the history and are never updated or deleted."""
@@ -551,7 +551,7 @@ def m015_unit_events(conn: sqlite3.Connection) -> None:
     )
 
 
-def m013_office_loops(conn: sqlite3.Connection) -> None:
+def m011_office_loops(conn: sqlite3.Connection) -> None:
     """A fee item ended (no bills after a day) or removed (added by mistake, never billed nor
     published) as events that keep its history; an SMS marked sent or failed from the
     gateway's delivery report as an event beside the contact, which itself never changes."""
@@ -652,7 +652,7 @@ def search_index_sql(table: str, columns: tuple[str, ...]) -> str:
         """
 
 
-def m014_search_index(conn: sqlite3.Connection) -> None:
+def m012_search_index(conn: sqlite3.Connection) -> None:
     """The search index (propfee search): FTS5 with the trigram tokenizer, so 漏水 is found
     inside 卫生间漏水严重, over complaints and their events, contacts and the notes kept with
     units, payments and plans. Existing rows are indexed now; triggers keep it current. An
@@ -673,9 +673,9 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m007_surveys,
     m008_audit_trail,
     m009_publication_facts_and_approvals,
-    m015_unit_events,
-    m013_office_loops,
-    m014_search_index,
+    m010_unit_events,
+    m011_office_loops,
+    m012_search_index,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
