@@ -3,6 +3,8 @@
     python bench/run.py                 # 100,000 units
     python bench/run.py --units 20000   # smaller
     python bench/run.py --repeat 3      # best of three
+    python bench/run.py --scale         # seconds per 1,000 units at 10k, 30k, 100k, 300k
+    python bench/run.py --scale 10000,30000
 
 Each measurement runs in its own process, so its peak memory (ru_maxrss from wait4) is its
 own. The synthetic roster is cached in bench/.cache/. This is a benchmark, not a test: it
@@ -440,11 +442,67 @@ def backup_during_bill(propfee: list[str], db_path: str, work: Path, units: int)
     )
 
 
+FEES = (
+    ["PROP", "--name", "物业服务费", "--basis", "area", "--price", "2.50"],
+    ["CLEAN", "--name", "垃圾清运费", "--basis", "fixed", "--price", "10"],
+    ["LIFT", "--name", "电梯运行费", "--basis", "area", "--price", "0.35"],
+)
+
+
+def add_fees(propfee: list[str], db_path: str, work: Path) -> None:
+    """The three fee items every bench estate is billed for, published in 2020 (recorded
+    later: a publication is otherwise dated the day the command runs)."""
+    for item in FEES:
+        command = ["fees", "add", *item, "--kinds", "residential,commercial"]
+        command += ["--from", "2020-01-01"]
+        subprocess.run([*propfee, *command, "--db", db_path, "--quiet"], check=True)
+    subprocess.run(
+        [
+            *propfee,
+            "fees",
+            "publish",
+            "--out",
+            str(work),
+            "--recorded-later",
+            "--published-on",
+            "2020-01-01",
+            "--evidence",
+            "bench",
+            "--db",
+            db_path,
+            "--quiet",
+        ],
+        check=True,
+    )
+
+
+def history_for(me: list[str], template: str, work: Path, units: int) -> Path:
+    """24 months of history over the priced estate of ``units`` units (cached)."""
+    from propfee.store.migrations import SCHEMA_VERSION
+
+    history_db = CACHE / f"history-{units}-schema{SCHEMA_VERSION}.db"
+    if not history_db.exists():
+        t0 = time.perf_counter()
+        staging = work / f"history-{units}.db"
+        shutil.copyfile(template, staging)
+        subprocess.run([*me, "--child", "history", str(staging)], check=True)
+        shutil.move(staging, history_db)
+        print(f"history: {history_db} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    return history_db
+
+
 # ---------------------------------------------------------------- the harness
 
 
 def measure(argv: list[str]) -> tuple[float, float]:
     """Run a command; return (seconds, peak RSS in MB) of that process alone."""
+    seconds, _cpu, rss = measure_cpu(argv)
+    return seconds, rss
+
+
+def measure_cpu(argv: list[str]) -> tuple[float, float, float]:
+    """Run a command; return (seconds, CPU seconds — user + system —, peak RSS in MB) of that
+    process alone. On a machine shared with other work the CPU seconds move least."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -453,7 +511,7 @@ def measure(argv: list[str]) -> tuple[float, float]:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def best_of(repeat: int, make_argv) -> tuple[float, float]:
@@ -461,14 +519,235 @@ def best_of(repeat: int, make_argv) -> tuple[float, float]:
     return min(r[0] for r in results), max(r[1] for r in results)
 
 
+def best_cpu_of(repeat: int, make_argv) -> tuple[float, float, float]:
+    """(least seconds, least CPU seconds, most peak MB) of ``repeat`` runs."""
+    results = [measure_cpu(make_argv()) for _ in range(repeat)]
+    return (
+        min(r[0] for r in results),
+        min(r[1] for r in results),
+        max(r[2] for r in results),
+    )
+
+
+# ---------------------------------------------------------------- scaling
+
+SCALE_SIZES = "10000,30000,100000,300000"
+SCALE_FLAG = 1.5  # a per-unit cost growing more than this from the smallest size is flagged
+
+
+def scale(sizes: list[int], repeat: int) -> None:
+    """Every command at each size, in seconds per 1,000 units: linear work keeps its line
+    flat; a line whose per-unit cost grows more than SCALE_FLAG× from the smallest size to
+    the largest is flagged."""
+    me = [sys.executable, str(Path(__file__).resolve())]
+    propfee = [sys.executable, "-m", "propfee"]
+    root = Path(tempfile.mkdtemp(prefix="propfee-scale-"))
+    table: dict[str, dict[int, tuple[float, float, float]]] = {}
+    for units in sizes:
+        t0 = time.perf_counter()
+        for name, figures in scale_one(me, propfee, root / str(units), units, repeat):
+            table.setdefault(name, {})[units] = figures
+            seconds, cpu, rss = figures
+            print(
+                f"  {units:>9,} {name:<34}{seconds:>8.2f} s{cpu:>8.2f} s CPU{rss:>7.0f} MB",
+                file=sys.stderr,
+            )
+        shutil.rmtree(root / str(units), ignore_errors=True)  # large databases
+        print(f"{units:,} units done in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    print_scale(table, sizes, repeat, 0, "seconds")
+    print_scale(
+        table, sizes, repeat, 1, "CPU seconds (user + system: moves least on a shared machine)"
+    )
+
+
+def print_scale(table: dict, sizes: list[int], repeat: int, column: int, what: str) -> None:
+    """One table: ``what`` per 1,000 units at each size, the growth from the smallest size
+    to the largest, the peak memory at the largest; a line growing more than SCALE_FLAG×
+    is flagged."""
+    print(f"\n{what} per 1,000 units, best of {repeat}")
+    head = "".join(f"{units:>10,}" for units in sizes)
+    print(f"{'command':<34}{head}{'growth':>9}{'peak MB':>9}")
+    flagged = 0
+    for name, by_size in table.items():
+        per = [by_size[units][column] * 1000 / units for units in sizes]
+        growth = per[-1] / per[0] if per[0] else 1.0
+        flag = growth > SCALE_FLAG
+        flagged += flag
+        cells = "".join(f"{p:>10.3f}" for p in per)
+        peak = by_size[sizes[-1]][2]
+        mark = f"  <- per-unit cost grows {growth:.1f}x" if flag else ""
+        print(f"{name:<34}{cells}{growth:>8.2f}x{peak:>9.0f}{mark}")
+    if len(sizes) > 1:
+        print(
+            f"{flagged} line(s) flagged (per-unit cost up more than {SCALE_FLAG}x from "
+            f"{sizes[0]:,} to {sizes[-1]:,} units)"
+        )
+
+
+def scale_one(me: list[str], propfee: list[str], work: Path, units: int, repeat: int):
+    """(command, (seconds, peak MB)) of each command over an estate of ``units`` units."""
+    work.mkdir(parents=True)
+    roster = make_roster(units)
+    counter = iter(range(10**6))
+
+    def fresh() -> str:
+        return str(work / f"s{next(counter)}.db")
+
+    def copy_of(source: str) -> str:
+        target = fresh()
+        shutil.copyfile(source, target)
+        return target
+
+    made: list[str] = []
+
+    def imported() -> list[str]:
+        made.append(fresh())
+        return [*propfee, "import-units", str(roster), "--db", made[-1], "--quiet"]
+
+    yield "import-units", best_cpu_of(repeat, imported)
+    template = made[-1]
+    add_fees(propfee, template, work)
+    billed: list[str] = []
+
+    def bill() -> list[str]:
+        billed.append(copy_of(template))
+        return [
+            *propfee,
+            "bill",
+            "--period",
+            "2026-11",
+            "--as-of",
+            "2026-11-15",
+            "--db",
+            billed[-1],
+            "--quiet",
+        ]
+
+    yield "bill (one month, 3 items)", best_cpu_of(repeat, bill)
+    yield (
+        "notices (one month)",
+        best_cpu_of(
+            repeat,
+            lambda: (
+                [
+                    *propfee,
+                    "notices",
+                    "--period",
+                    "2026-11",
+                    "--as-of",
+                    "2026-11-20",
+                    "--out",
+                    str(work / f"n{next(counter)}"),
+                    "--db",
+                    copy_of(billed[-1]),
+                    "-q",
+                ]
+            ),
+        ),
+    )
+    statement = make_statement(billed[-1], units)
+    yield (
+        "reconcile (WeChat, a line a unit)",
+        best_cpu_of(
+            repeat,
+            lambda: (
+                [
+                    *propfee,
+                    "reconcile",
+                    str(statement),
+                    "--as-of",
+                    "2026-12-01",
+                    "--db",
+                    copy_of(billed[-1]),
+                    "--quiet",
+                ]
+            ),
+        ),
+    )
+    for path in billed:
+        Path(path).unlink(missing_ok=True)
+    yield from scale_arrears(me, propfee, work, template, units, repeat, copy_of, counter)
+
+
+def scale_arrears(
+    me, propfee, work: Path, template: str, units: int, repeat: int, copy_of, counter
+):
+    """overdue, remind and the collection report over 24 months of history."""
+    history = str(history_for(me, template, work, units))
+    yield (
+        "overdue --format json",
+        best_cpu_of(
+            repeat,
+            lambda: (
+                [*propfee, "overdue", "--as-of", "2026-11-20", "--format", "json", "--db", history]
+            ),
+        ),
+    )
+    yield (
+        "remind (every overdue party)",
+        best_cpu_of(
+            repeat,
+            lambda: (
+                [
+                    *propfee,
+                    "remind",
+                    "--as-of",
+                    "2026-11-20",
+                    "--at",
+                    "10:00",
+                    "--out",
+                    str(work / f"r{next(counter)}"),
+                    "--db",
+                    copy_of(history),
+                    "-q",
+                ]
+            ),
+        ),
+    )
+    yield (
+        "report collection --by building",
+        best_cpu_of(
+            repeat,
+            lambda: (
+                [
+                    *propfee,
+                    "report",
+                    "collection",
+                    "--period",
+                    "2026-11",
+                    "--as-of",
+                    "2026-11-20",
+                    "--by",
+                    "building",
+                    "--format",
+                    "json",
+                    "--db",
+                    history,
+                ]
+            ),
+        ),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--units", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs")
+    parser.add_argument(
+        "--scale",
+        nargs="?",
+        const=SCALE_SIZES,
+        metavar="SIZES",
+        help=f"seconds per 1,000 units of each command at each size (default {SCALE_SIZES})",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         JOBS[args.child[0]](*args.child[1:])
+        return
+    if args.scale:
+        sizes = sorted({int(size.replace("_", "")) for size in args.scale.split(",")})
+        scale(sizes, args.repeat)
         return
 
     print(f"propfee bench: {args.units:,} units, best of {args.repeat}", file=sys.stderr)
@@ -541,55 +820,7 @@ def main() -> None:
 
     template = Path(reimport_db)
     propfee = [sys.executable, "-m", "propfee"]
-    for command in (
-        [
-            "fees",
-            "add",
-            "PROP",
-            "--name",
-            "物业服务费",
-            "--basis",
-            "area",
-            "--price",
-            "2.50",
-            "--kinds",
-            "residential,commercial",
-            "--from",
-            "2020-01-01",
-        ],
-        [
-            "fees",
-            "add",
-            "CLEAN",
-            "--name",
-            "垃圾清运费",
-            "--basis",
-            "fixed",
-            "--price",
-            "10",
-            "--kinds",
-            "residential,commercial",
-            "--from",
-            "2020-01-01",
-        ],
-        [
-            "fees",
-            "add",
-            "LIFT",
-            "--name",
-            "电梯运行费",
-            "--basis",
-            "area",
-            "--price",
-            "0.35",
-            "--kinds",
-            "residential,commercial",
-            "--from",
-            "2020-01-01",
-        ],
-        ["fees", "publish", "--out", str(work), "--as-of", "2020-01-01"],
-    ):
-        subprocess.run([*propfee, *command, "--db", str(template), "--quiet"], check=True)
+    add_fees(propfee, str(template), work)
 
     def copy() -> str:
         target = fresh_db()
@@ -688,16 +919,7 @@ def main() -> None:
     during = backup_during_bill(propfee, copy(), work, args.units)
 
     # arrears: 24 months of history over every unit, about a fifth of them behind
-    from propfee.store.migrations import SCHEMA_VERSION
-
-    history_db = CACHE / f"history-{args.units}-schema{SCHEMA_VERSION}.db"
-    if not history_db.exists():
-        t0 = time.perf_counter()
-        staging = fresh_db()
-        shutil.copyfile(template, staging)
-        subprocess.run([*me, "--child", "history", staging], check=True)
-        shutil.move(staging, history_db)
-        print(f"history: {history_db} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    history_db = history_for(me, str(template), work, args.units)
     dun_rows: dict[str, tuple[float, float]] = {}
     dun_rows["raw SQL over the bills open as of D"] = best_of(
         args.repeat, lambda: [*me, "--child", "rawopen", str(history_db), "2026-11-20"]
