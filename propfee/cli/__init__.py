@@ -27,6 +27,7 @@ from propfee.cli import (
     roster,
     search,
     surveys,
+    today,
 )
 from propfee.cli.common import audit_wrapper, debug_enabled, fail
 from propfee.core.errors import PropfeeError
@@ -115,6 +116,7 @@ READS_ONLY = {
     "legal-pack",
     "report collection",
     "survey-report",
+    "today",
 }
 
 
@@ -142,6 +144,7 @@ surveys.register(app)
 demo.register(app)
 calendar.register(app)
 search.register(app)
+today.register(app)
 audited(app)
 
 

@@ -1,0 +1,156 @@
+"""The day's work on one screen (propfee today): money received by channel, promises falling
+due, letters waiting for proof of delivery, calls due, complaints past or near their deadline,
+return visits due, limitation clocks ending soon, plans with an installment due, birthdays and
+the care list. Each line counts what the command that acts on it would show, through that
+command's own domain function, so the two never disagree."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from propfee.collection import arrears, dunning, limitation, plans
+from propfee.core.workdays import workday
+from propfee.payments import ledger
+from propfee.service import complaints, owners
+
+LIMITATION_DAYS = 90  # a clock ending within this many days is work for today
+INSTALLMENT_DAYS = 7  # an installment falling due within this many days (or missed)
+OPEN_STATES = ("open", "assigned")
+
+
+@dataclass
+class Line:
+    """One kind of work: a stable key, a Chinese label, how many, how much, and the command."""
+
+    key: str
+    label: str
+    count: int
+    command: str
+    amount_fen: int | None = None
+
+
+@dataclass
+class Today:
+    as_of: str
+    lines: list[Line] = field(default_factory=list)
+
+
+def today(conn: sqlite3.Connection, *, as_of: date, settings) -> Today:
+    """The day's work as of ``as_of`` (the end of that day)."""
+    day = as_of.isoformat()
+    result = Today(day)
+    result.lines += _received(conn, as_of)
+    rows = arrears.overdue(conn, as_of=as_of, settings=settings)
+    result.lines += _collection(conn, rows, as_of, settings)
+    result.lines += _service(conn, as_of)
+    result.lines += _people(conn, as_of)
+    return result
+
+
+def _received(conn: sqlite3.Connection, as_of: date) -> list[Line]:
+    close = ledger.daily_close(conn, as_of)
+    day = as_of.isoformat()
+    lines = [
+        Line(
+            f"received_{channel}",
+            f"今日实收（{ledger.CHANNELS.get(channel, channel)}）",
+            count,
+            f"propfee report daily --date {day}",
+            fen,
+        )
+        for channel, (count, fen) in sorted(close.by_channel.items())
+    ]
+    count = sum(n for n, _ in close.by_channel.values())
+    lines.append(
+        Line("received", "今日实收合计", count, f"propfee report daily --date {day}", close.net_fen)
+    )
+    return lines
+
+
+def _collection(conn, rows: list, as_of: date, settings) -> list[Line]:
+    day = as_of.isoformat()
+    promised = [r for r in rows if r.promise_on and str(r.promise_on) <= day]
+    calls = [r for r in rows if r.tier == "call"]
+    letters = [
+        c
+        for c in dunning.list_contacts(conn)
+        if c.notice_no and not c.deliveries and c.at[:10] <= day
+    ]
+    clocks = limitation.clocks_within(
+        conn, as_of=as_of, settings=settings, within=LIMITATION_DAYS, rows=rows
+    )
+    horizon = (as_of + timedelta(days=INSTALLMENT_DAYS)).isoformat()
+    due_plans = [
+        p
+        for p in plans.plans(conn, as_of=as_of, settings=settings)
+        if p.state != "completed"
+        and any(not i.paid and i.due_on <= horizon for i in p.installments)
+    ]
+    return [
+        Line(
+            "promises_due",
+            "承诺缴费到期（今日或已过）",
+            len(promised),
+            f"propfee overdue --as-of {day}",
+            sum(r.outstanding_fen for r in promised),
+        ),
+        Line(
+            "calls_due",
+            "电话催缴阶段欠费",
+            len(calls),
+            f"propfee remind --tier call --as-of {day}",
+            sum(r.outstanding_fen for r in calls),
+        ),
+        Line("letters_undelivered", "催缴通知书待登记送达", len(letters), "propfee contact deliver"),
+        Line(
+            "limitation_ending",
+            f"诉讼时效{LIMITATION_DAYS}天内届满",
+            len(clocks),
+            f"propfee overdue --limitation --within {LIMITATION_DAYS} --as-of {day}",
+            sum(c.owed_fen for c in clocks),
+        ),
+        Line(
+            "installments_due",
+            f"分期付款{INSTALLMENT_DAYS}天内到期或逾期",
+            len(due_plans),
+            f"propfee plan list --as-of {day}",
+        ),
+    ]
+
+
+def _next_workday(day: date) -> date:
+    following = day + timedelta(days=1)
+    while not workday(following)[0]:
+        following += timedelta(days=1)
+    return following
+
+
+def _service(conn: sqlite3.Connection, as_of: date) -> list[Line]:
+    at = datetime.combine(as_of, time(23, 59, 59))
+    near = _next_workday(as_of).isoformat()
+    pending = [c for c in complaints.cases(conn, at=at) if c.state in OPEN_STATES]
+    late = complaints.cases(conn, at=at, overdue=True)
+    soon = [c for c in pending if not c.overdue(at) and c.deadline_at[:10] <= near]
+    visits = complaints.cases(conn, at=at, awaiting_visit=True)
+    return [
+        Line("complaints_overdue", "投诉报修已超时限", len(late), "propfee complain list --overdue"),
+        Line(
+            "complaints_near",
+            "投诉报修1个工作日内到期",
+            len(soon),
+            "propfee complain list --status open",
+        ),
+        Line("visits_due", "待回访", len(visits), "propfee complain list --awaiting-visit"),
+    ]
+
+
+def _people(conn: sqlite3.Connection, as_of: date) -> list[Line]:
+    care = owners.care(conn, month=as_of.month, year=as_of.year)
+    birthdays = [c for c in care if c.birthday == f"{as_of:%m-%d}"]
+    month = f"{as_of:%Y-%m}"
+    return [
+        Line("birthdays", "今日生日", len(birthdays), f"propfee owners care --month {month}"),
+        Line("care_list", "本月关怀名单", len(care), f"propfee owners care --month {month}"),
+    ]

@@ -1,0 +1,112 @@
+"""propfee today on the demo estate: each kind of work the demo holds is listed, and each count
+equals what the command named on its line shows (through that command's JSON)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from propfee.cli import app
+
+AS_OF = "2026-11-15"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("today") / "demo"
+    result = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    return folder / "propfee.db"
+
+
+def _json(db: Path, *args: str):
+    result = CliRunner().invoke(
+        app, [*args, "--format", "json", "--db", str(db)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def lines(demo) -> dict[str, dict]:
+    document = _json(demo, "today", "--as-of", AS_OF)
+    assert document["as_of"] == AS_OF
+    return {line["key"]: line for line in document["lines"]}
+
+
+def test_money_received_today_matches_the_daily_close(demo, lines):
+    close = _json(demo, "report", "daily", "--date", AS_OF)
+    assert lines["received"]["amount"] == close["net"]
+    assert Decimal(lines["received"]["amount"]) > 0
+    assert lines["received"]["count"] == sum(c["count"] for c in close["by_channel"])
+    by_channel = {c["channel"]: c["amount"] for c in close["by_channel"]}
+    shown = {
+        line["label"].removeprefix("今日实收（").removesuffix("）"): line["amount"]
+        for key, line in lines.items()
+        if key.startswith("received_")
+    }
+    assert shown == by_channel and len(shown) >= 2
+    assert lines["received"]["command"] == f"propfee report daily --date {AS_OF}"
+
+
+def test_collection_work_matches_overdue_and_contacts(demo, lines):
+    rows = _json(demo, "overdue", "--as-of", AS_OF)["rows"]
+    calls = _json(demo, "overdue", "--as-of", AS_OF, "--tier", "call")["rows"]
+    assert lines["calls_due"]["count"] == len(calls) > 0
+    assert Decimal(lines["calls_due"]["amount"]) == sum(Decimal(r["outstanding"]) for r in calls)
+    promised = [r for r in rows if r.get("promise_date") and r["promise_date"] <= AS_OF]
+    assert lines["promises_due"]["count"] == len(promised)
+    contacts = _json(demo, "contact", "list")
+    waiting = [
+        c
+        for c in contacts
+        if c["notice_no"] and not c["delivered"] and c["at"] <= AS_OF + " 23:59:59"
+    ]
+    assert lines["letters_undelivered"]["count"] == len(waiting) > 0
+    clocks = _json(demo, "overdue", "--as-of", AS_OF, "--limitation", "--within", "90")["bills"]
+    assert lines["limitation_ending"]["count"] == len(clocks)
+    horizon = (date.fromisoformat(AS_OF) + timedelta(days=7)).isoformat()
+    due = [
+        p
+        for p in _json(demo, "plan", "list", "--as-of", AS_OF)
+        if p["state"] != "completed"
+        and any(
+            Decimal(i["paid"]) < Decimal(i["amount"]) and i["due_on"] <= horizon
+            for i in p["installments"]
+        )
+    ]
+    assert lines["installments_due"]["count"] == len(due)
+
+
+def test_service_and_people_match_complaints_and_care(demo, lines):
+    at = f"{AS_OF} 23:59:59"
+    late = _json(demo, "complain", "list", "--overdue", "--at", at)
+    assert lines["complaints_overdue"]["count"] == len(late) > 0
+    visits = _json(demo, "complain", "list", "--awaiting-visit", "--at", at)
+    assert lines["visits_due"]["count"] == len(visits)
+    care = _json(demo, "owners", "care", "--month", AS_OF[:7])["people"]
+    assert lines["care_list"]["count"] == len(care) > 0
+    assert lines["birthdays"]["count"] == sum(1 for p in care if p["birthday"] == AS_OF[5:])
+
+
+def test_every_line_is_chinese_and_names_its_command(lines):
+    keys = list(lines)
+    assert keys[-1] == "care_list" and "complaints_near" in keys
+    for key, line in lines.items():
+        assert key.isascii() and line["command"].startswith("propfee ")
+        assert not line["label"].isascii()
+        assert line["count"] >= 0
+
+
+def test_the_table_shows_each_line_and_a_bad_day_is_refused(demo):
+    result = CliRunner().invoke(app, ["today", "--as-of", AS_OF, "--db", str(demo)])
+    assert result.exit_code == 0, result.output
+    for words in ("今日实收合计", "电话催缴", "催缴通知书待登记送达", "propfee remind --tier call"):
+        assert words in result.stdout
+    bad = CliRunner().invoke(app, ["today", "--as-of", "2026-13-01", "--db", str(demo)])
+    assert bad.exit_code != 0 and "--as-of" in bad.output
