@@ -14,16 +14,6 @@ from propfee.files.render import render
 from propfee.files.writers import write_text
 from propfee.service import complaints, store
 
-PRIORITIES = {"urgent": "紧急", "normal": "一般", "low": "低"}
-CHANNELS = {
-    "phone": "电话",
-    "counter": "前台",
-    "wechat": "微信",
-    "app": "App",
-    "hotline-12345": "12345热线",
-    "letter": "信函",
-}
-
 
 @dataclass
 class WorkOrder:
@@ -55,8 +45,8 @@ def write_work_order(
             "kind": complaints.KINDS[case.kind],
             "request": case.kind == "request",
             "category": case.category,
-            "channel": CHANNELS.get(case.channel, case.channel),
-            "priority": PRIORITIES.get(case.priority, case.priority),
+            "channel": complaints.CHANNEL_LABELS.get(case.channel, case.channel),
+            "priority": complaints.PRIORITY_LABELS.get(case.priority, case.priority),
             "description": mask_in_text(case.description) if mask else case.description,
             "opened_at": case.opened_at[:16],
             "deadline_at": case.deadline_at[:16],
