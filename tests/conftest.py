@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+# the suite reads Chinese output whatever the machine's locale; English is tested on purpose
+os.environ["PROPFEE_LANG"] = "zh"
+
 from propfee.cli import app
 from propfee.collection import dunning
 from propfee.config import DEFAULTS

@@ -30,7 +30,9 @@ from propfee.cli import (
     today,
 )
 from propfee.cli.common import audit_wrapper, debug_enabled, fail
+from propfee.cli.lang import speak, without_lang
 from propfee.core.errors import PropfeeError
+from propfee.core.i18n import _, choose, normalise
 from propfee.store.db import last_opened, translate
 
 
@@ -44,7 +46,7 @@ class PropfeeGroup(TyperGroup):
             fail(None, exc)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            fail(None, PropfeeError("interrupted; the command's changes were rolled back"))
+            fail(None, PropfeeError(_("interrupted; the command's changes were rolled back")))
             raise typer.Exit(130) from None
         except BrokenPipeError:
             sys.stderr.close()
@@ -55,7 +57,7 @@ class PropfeeGroup(TyperGroup):
 
             error = translate(exc, last_opened())
             if not isinstance(error, PropfeeError):
-                error = PropfeeError(f"database error: {exc}")
+                error = PropfeeError(_("database error: {error}").format(error=exc))
             fail(None, error)
             raise typer.Exit(error.exit_code) from None
         except Exception as exc:
@@ -64,7 +66,9 @@ class PropfeeGroup(TyperGroup):
             fail(
                 None,
                 PropfeeError(
-                    f"internal error: {type(exc).__name__}: {exc} (PROPFEE_DEBUG=1 shows the traceback)"
+                    _(
+                        "internal error: {kind}: {error} (PROPFEE_DEBUG=1 shows the traceback)"
+                    ).format(kind=type(exc).__name__, error=exc)
                 ),
             )
             raise typer.Exit(1) from None
@@ -78,7 +82,7 @@ def _from_framework(exc: Exception) -> bool:
 app = typer.Typer(
     cls=PropfeeGroup,
     name="propfee",
-    help="Property-fee collection and owner relations for an estate, over one SQLite file.",
+    help=_("Property-fee collection and owner relations for an estate, over one SQLite file."),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -93,17 +97,42 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+def _lang(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if normalise(value) is None:
+        raise typer.BadParameter(_("{value!r} is not a language (use zh or en)").format(value=value))
+    speak(choose(value))
+    return value
+
+
+@app.callback(
+    help=_(
+        "Property-fee collection and owner relations for an estate, over one SQLite file."
+    )
+    + "\n\n"
+    + _(
+        "Every command takes --db (or $PROPFEE_DB, else ./propfee.db) and --config (or "
+        "$PROPFEE_CONFIG, else propfee.toml beside the database). Start with: propfee demo"
+    )
+)
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        False, "--version", callback=_version, is_eager=True, help=_("Show the version and exit.")
+    ),
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        metavar="zh|en",
+        callback=_lang,
+        is_eager=True,
+        help=_(
+            "Language of messages and help: zh (default) or en; also $PROPFEE_LANG. "
+            "Documents for owners are always Chinese."
+        ),
     ),
 ) -> None:
-    """Property-fee collection and owner relations for an estate, over one SQLite file.
-
-    Every command takes --db (or $PROPFEE_DB, else ./propfee.db) and --config (or
-    $PROPFEE_CONFIG, else propfee.toml beside the database). Start with: propfee demo
-    """
+    pass
 
 
 # commands with --quiet that write files but never the database: no --operator for them
@@ -149,4 +178,4 @@ audited(app)
 
 
 def main() -> None:
-    app(prog_name="propfee")
+    app(args=without_lang(sys.argv[1:]), prog_name="propfee")
