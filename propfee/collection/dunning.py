@@ -31,7 +31,7 @@ from propfee.collection.limitation import clocks
 from propfee.core import lawful
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.money import decimal_str, format_money, price_str
-from propfee.files.render import render
+from propfee.files.render import documents, render
 from propfee.files.writers import write_table
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import responsible_party
@@ -74,7 +74,6 @@ OUTCOME_LABELS = {
     "thanked": "已致谢",
     "plan-signed": "签订分期协议",
 }
-
 
 
 def check_overdue_filters(tier: str | None, by: str | None, reason: str | None) -> None:
@@ -322,11 +321,6 @@ class RemindReport:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
-def _next_notice(conn: sqlite3.Connection, year: int, prefix: str) -> str:
-    last = store.next_notice_counter(conn, year)
-    return f"{prefix}{year}-{last:04d}"
-
-
 def _context(settings, as_of: date) -> dict:
     """What every reminder shows: who the company is and how to pay (as plain dicts, which
     templates read fastest)."""
@@ -536,6 +530,7 @@ def remind(
     else:
         run.remind_overdue(tiers, out_dir, by_building)
     run.send_messages(send_cmd, thanks, out_dir)
+    run.finish()
     return run.report
 
 
@@ -581,6 +576,31 @@ class _Reminders:
         self.bases: dict[tuple, dict] = {}
         self.late: dict | None = None
         self.no_phone: list[str] = []
+        self.contacts: list[tuple] = []  # logged, not yet inserted: see flush
+        self.last_notice: int | None = None  # the year's last notice number, once read
+
+    CONTACT_BATCH = 5000
+
+    def flush(self) -> None:
+        """Insert the contacts logged so far, in the order they were logged."""
+        if self.contacts:
+            store.insert_remind_contacts(self.conn, self.contacts)
+            self.contacts = []
+
+    def next_notice(self) -> str:
+        """The next notice number of the year, taken in memory (the run holds the write
+        transaction) and recorded by finish."""
+        year = self.as_of.year
+        if self.last_notice is None:
+            self.last_notice = store.notice_counter(self.conn, year)
+        self.last_notice += 1
+        return f"{self.rules.notice_prefix}{year}-{self.last_notice:04d}"
+
+    def finish(self) -> None:
+        """Insert the contacts still pending and record the last notice number taken."""
+        self.flush()
+        if self.last_notice is not None:
+            store.set_notice_counter(self.conn, self.as_of.year, self.last_notice)
 
     def may_message(self, party_id, *, letter: bool = False) -> bool:
         """No more than one message or letter in min_days_between days; a letter also waits
@@ -612,9 +632,9 @@ class _Reminders:
         addressee="",
         phone="",
     ) -> None:
-        """One contact per unit, each with the full text that went out (LEGAL rule 3)."""
-        store.insert_remind_contacts(
-            self.conn,
+        """One contact per unit, each with the full text that went out (LEGAL rule 3);
+        inserted in batches (see flush)."""
+        self.contacts.extend(
             [
                 (
                     unit_id,
@@ -635,8 +655,10 @@ class _Reminders:
                     self.stamp,
                 )
                 for index, unit_id in enumerate(unit_ids)
-            ],
+            ]
         )
+        if len(self.contacts) >= self.CONTACT_BATCH:
+            self.flush()
 
     def remind_overdue(
         self, tiers: list[str] | None, out_dir: Path | None, by_building: bool = False
@@ -726,9 +748,7 @@ class _Reminders:
     def message(self, party: PartyDue, context: dict, entry: dict) -> None:
         """A message, sent at the end of the run."""
         first = party.first
-        text = " ".join(
-            render(self.settings, f"{self.language}/remind_sms.txt", context).split()
-        )
+        text = " ".join(render(self.settings, f"{self.language}/remind_sms.txt", context).split())
         self.pending.append((first.phone, text, entry))
         self.last_message[first.party_id] = self.as_of.isoformat()
 
@@ -742,7 +762,7 @@ class _Reminders:
         """A numbered 催缴通知书, awaiting proof of delivery."""
         conn, as_of, settings, rules = self.conn, self.as_of, self.settings, self.rules
         first = party.first
-        number = _next_notice(conn, as_of.year, rules.notice_prefix)
+        number = self.next_notice()
         deadline = (as_of + timedelta(days=rules.deadline_days)).isoformat()
         if self.late is None:
             self.late = _late_fees_by_bill(conn, self.rows, as_of, settings)
@@ -787,8 +807,7 @@ class _Reminders:
         first = party.first
         self.legal.append(party)
         text = (
-            f"{party.units} {first.payer} {format_money(party.outstanding_fen)}"
-            f" 逾期{party.days}天"
+            f"{party.units} {first.payer} {format_money(party.outstanding_fen)} 逾期{party.days}天"
         )
         self.log(**entry, channel="legal-review", outcome="listed", content=text)
 
@@ -839,8 +858,7 @@ def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> d
 
     ids = [b.id for row in rows for b in row.bills]
     return {
-        line.bill_id: line
-        for line in late_fees(conn, as_of=as_of, settings=settings, bill_ids=ids)
+        line.bill_id: line for line in late_fees(conn, as_of=as_of, settings=settings, bill_ids=ids)
     }
 
 
@@ -981,12 +999,14 @@ def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> 
     message per party, once."""
     still = {r.party_id for r in overdue(conn, as_of=as_of, settings=settings)}
     end = f"{as_of.isoformat()} 23:59:59"
-    candidates = store.reminded_parties(conn, end)
-    for party_id, last, name, phones, party_kind, developer, unit_ids in candidates:
+    thanked = store.last_thanks(conn)
+    due = []
+    for party_id, last, name, phones, party_kind, developer, unit_ids in store.reminded_parties(
+        conn, end
+    ):
         if party_id in still or developer:
             continue
-        thanked = store.thanked_since(conn, party_id, last)
-        if thanked:
+        if thanked.get(party_id) is not None and thanked[party_id] >= last:
             continue
         phone = (phones or "").split("/")[0]
         if quiet:
@@ -995,8 +1015,9 @@ def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> 
         if not phone:
             report.skip("no phone")
             continue
-        unit_ids = sorted(json.loads(unit_ids))
-        codes = store.unit_codes(conn, unit_ids)
+        due.append((party_id, name, phone, party_kind, sorted(json.loads(unit_ids))))
+    codes = store.unit_codes_by_id(conn, {u for *_, unit_ids in due for u in unit_ids})
+    for party_id, name, phone, party_kind, unit_ids in due:
         text = " ".join(
             render(
                 settings,
@@ -1004,7 +1025,7 @@ def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> 
                 {
                     **common,
                     "payer": name,
-                    "unit": "、".join(codes),
+                    "unit": "、".join(sorted(codes[u] for u in unit_ids)),
                     "business": party_kind == "company",
                 },
             ).split()
@@ -1040,35 +1061,33 @@ def _write_outputs(
     by_building: bool = False,
 ) -> None:
     """The run's files: the call list and its scripts, the letters (one file per building
-    with ``by_building``), the legal review list. The letters are rendered (and pass the gate)
-    before any file is written."""
+    with ``by_building``), the legal review list. Each letter passes the gate on its way into
+    its file; a refusal leaves no file of the run."""
+    if not (calls or letters or legal):
+        return
     groups: dict[str, list[dict]] = {}
     for letter in letters:  # in print order
         groups.setdefault(building_label(letter["building"]) if by_building else "", []).append(
             letter
         )
-    pages = [
-        (
-            building,
-            render(
+    with documents(out_dir) as files:
+        paths = []
+        for building, group in groups.items():
+            name = f"催缴通知书-{as_of.isoformat()}{'-' + building if building else ''}.html"
+            files.write(
                 settings,
                 f"{language}/notice_letter.html",
                 {**common, "letters": group},
-                notices=[formal(letter) for letter in group],
-            ),
-        )
-        for building, group in groups.items()
-    ]
-    if calls or letters or legal:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    if calls:
-        _write_call_list(out_dir, calls, as_of, report)
-    for building, html in pages:
-        path = out_dir / f"催缴通知书-{as_of.isoformat()}{'-' + building if building else ''}.html"
-        _private(path, html)
-        report.files.append(path)
-    if legal:
-        _write_legal_review(out_dir, legal, report)
+                out_dir / name,
+                each="letters",
+                notices=formal,
+            )
+            paths.append(out_dir / name)
+        if calls:
+            _write_call_list(out_dir, calls, as_of, report)
+        report.files.extend(paths)
+        if legal:
+            _write_legal_review(out_dir, legal, report)
 
 
 _CALL_LIST_HEADERS = [
@@ -1132,9 +1151,7 @@ def _write_call_list(
         )
     for suffix in (".xlsx", ".csv"):
         path = out_dir / f"call-list{suffix}"
-        write_table(
-            path, _CALL_LIST_HEADERS, rows, sheet="电话回访", text_columns=("房号", "电话")
-        )
+        write_table(path, _CALL_LIST_HEADERS, rows, sheet="电话回访", text_columns=("房号", "电话"))
         report.files.append(path)
     scripts = "\n\n".join(script.strip() for _party, script, _r in calls) + "\n"
     _private(out_dir / "call-scripts.txt", scripts)

@@ -69,14 +69,16 @@ _NEGATED = re.compile(
 )
 
 
-def threat(text: str) -> str | None:
-    """The first phrase of ``text`` that rule 1 forbids, or None."""
+def threat(text: str, *, after: int = 0) -> str | None:
+    """The first phrase of ``text`` that rule 1 forbids, or None; with ``after``, only a
+    phrase that ends past that offset counts (the text before it is context, checked
+    already: a document checked piece by piece still finds a phrase cut in two)."""
     lowered = text.lower()
     hits = [
         (span, source)
         for span, source in (
-            (_first(_CHINESE, text), text),
-            (_first(_ENGLISH, lowered), lowered),
+            (_first(_CHINESE, text, after), text),
+            (_first(_ENGLISH, lowered, after), lowered),
         )
         if span is not None
     ]
@@ -86,9 +88,12 @@ def threat(text: str) -> str | None:
     return source[start:end]
 
 
-def _first(pattern: re.Pattern, text: str) -> tuple[int, int] | None:
-    """Where the first phrase of ``pattern`` not negated right before it is."""
+def _first(pattern: re.Pattern, text: str, after: int = 0) -> tuple[int, int] | None:
+    """Where the first phrase of ``pattern`` not negated right before it (and ending past
+    ``after``) is."""
     for found in pattern.finditer(text):
+        if found.end() <= after:
+            continue
         before = text[max(0, found.start() - 12) : found.start()]
         if not _NEGATED.search(before):
             return found.span()
