@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 RULE_1 = "LEGAL 第1条"
 RULE_2 = "LEGAL 第2条"
@@ -149,6 +150,7 @@ def _sentences(lowered: str) -> tuple[int, int]:
     return basis, suit
 
 
+@lru_cache(maxsize=4096)  # a run's letters name the same few days and months
 def _day_forms(iso: str) -> tuple[str, ...]:
     """The ways a text may write a day (``2026-03-01``) or a month (``2026-03``)."""
     if not _ISO.fullmatch(iso):
