@@ -35,6 +35,18 @@ def tags_of(conn: sqlite3.Connection, party_id: int) -> list[str]:
     return sorted(t for t, on in current.items() if on)
 
 
+def tags_by_party(conn: sqlite3.Connection) -> dict[int, list[str]]:
+    """``tags_of`` every party that has a tag now, read in one query."""
+    current: dict[int, dict[str, bool]] = {}
+    for party_id, tag, action in store.all_tag_events(conn):
+        current.setdefault(party_id, {})[tag] = action == "add"
+    return {
+        party_id: sorted(t for t, on in tags.items() if on)
+        for party_id, tags in current.items()
+        if any(tags.values())
+    }
+
+
 def tag(
     conn: sqlite3.Connection,
     unit_code: str,
@@ -87,6 +99,7 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
     if not 1 <= month <= 12:
         raise InvalidValue("--month must be 1 to 12 (or YYYY-MM)")
     lines = []
+    tags = tags_by_party(conn)  # one query, not one per party
     for party_id, name, phones, id_number, birthday, units in store.current_people(conn):
         born = None
         if birthday:
@@ -96,7 +109,7 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
                 born = None
         if born is None and id_number:
             born = cells.birthday_from_id(id_number)
-        marks = [t for t in tags_of(conn, party_id) if t in CARE_TAGS]
+        marks = [t for t in tags.get(party_id, ()) if t in CARE_TAGS]
         reasons = []
         if born is not None and born.month == month:
             reasons.append(f"{born.month}月{born.day}日生日")
