@@ -19,9 +19,12 @@ import os
 import shlex
 import sqlite3
 import subprocess
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 
 from propfee.collection import store
@@ -571,7 +574,7 @@ class _Reminders:
         self.pending: list[tuple[str, str, dict]] = []  # (phone, text, log entry)
         self.rows: list[OverdueRow] = []
         self.calls: list[tuple[PartyDue, str, dict]] = []
-        self.letters: list[dict] = []
+        self.letters: deque[dict] = deque()  # made, not yet handed on
         self.legal: list[PartyDue] = []
         self.bases: dict[tuple, dict] = {}
         self.late: dict | None = None
@@ -663,16 +666,12 @@ class _Reminders:
     def remind_overdue(
         self, tiers: list[str] | None, out_dir: Path | None, by_building: bool = False
     ) -> None:
-        """Every overdue party at its tier: a message, a call, a letter or a legal review."""
+        """Every overdue party at its tier: a message, a call, a letter or a legal review.
+        The letters go into their file as they are made (see letters_as_made)."""
         conn, as_of, settings, report = self.conn, self.as_of, self.settings, self.report
         self.rows = rows = overdue(conn, as_of=as_of, settings=settings)
         _limitation_first(conn, rows, as_of, settings, report)
-        for party in _by_party(rows, tiers, report):
-            self.remind_party(party)
-        if self.no_phone:
-            no_phone = self.no_phone
-            shown = "、".join(no_phone[:10]) + ("…" if len(no_phone) > 10 else "")
-            report.warnings.append(f"no phone on record, no message: {shown}")
+        letters = self.letters_as_made(_by_party(rows, tiers, report))
         if out_dir is not None and not self.dry_run:
             _write_outputs(
                 out_dir,
@@ -681,11 +680,25 @@ class _Reminders:
                 self.language,
                 self.common,
                 self.calls,
-                self.letters,
+                letters,
                 self.legal,
                 report,
                 by_building,
             )
+        else:
+            deque(letters, maxlen=0)  # every party reminded, nothing written
+
+    def letters_as_made(self, parties: list[PartyDue]) -> Iterator[dict]:
+        """Remind each party in turn, handing on each letter as it is made: the letters'
+        file is written while the run goes on, and a letter is let go once it is written."""
+        for party in parties:
+            self.remind_party(party)
+            while self.letters:
+                yield self.letters.popleft()
+        if self.no_phone:
+            no_phone = self.no_phone
+            shown = "、".join(no_phone[:10]) + ("…" if len(no_phone) > 10 else "")
+            self.report.warnings.append(f"no phone on record, no message: {shown}")
 
     def held_back(self, party: PartyDue) -> str | None:
         """Why the party gets nothing this run, if it does not."""
@@ -1055,24 +1068,21 @@ def _write_outputs(
     language: str,
     common: dict,
     calls: list[tuple[PartyDue, str, dict]],
-    letters: list[dict],
+    letters: Iterator[dict],
     legal: list[PartyDue],
     report: RemindReport,
     by_building: bool = False,
 ) -> None:
-    """The run's files: the call list and its scripts, the letters (one file per building
-    with ``by_building``), the legal review list. Each letter passes the gate on its way into
-    its file; a refusal leaves no file of the run."""
-    if not (calls or letters or legal):
+    """The run's files: the letters (one file per building with ``by_building``), the call
+    list and its scripts, the legal review list. ``letters`` come as the run makes them (the
+    calls and the legal review are complete once they are all made). Each letter passes the
+    gate on its way into its file; a refusal leaves no file of the run."""
+    groups = _letter_groups(letters, by_building)
+    if not (groups or calls or legal):
         return
-    groups: dict[str, list[dict]] = {}
-    for letter in letters:  # in print order
-        groups.setdefault(building_label(letter["building"]) if by_building else "", []).append(
-            letter
-        )
     with documents(out_dir) as files:
         paths = []
-        for building, group in groups.items():
+        for building, group in groups:
             name = f"催缴通知书-{as_of.isoformat()}{'-' + building if building else ''}.html"
             files.write(
                 settings,
@@ -1083,11 +1093,24 @@ def _write_outputs(
                 notices=formal,
             )
             paths.append(out_dir / name)
+        deque(letters, maxlen=0)  # a template that stops early: the rest are still reminded
         if calls:
             _write_call_list(out_dir, calls, as_of, report)
         report.files.extend(paths)
         if legal:
             _write_legal_review(out_dir, legal, report)
+
+
+def _letter_groups(letters: Iterator[dict], by_building: bool) -> list[tuple[str, Iterable]]:
+    """The letters' files: by building (each letter in print order, so all are made first),
+    or one file read from ``letters`` as they come — none when no letter is made."""
+    if by_building:
+        groups: dict[str, list[dict]] = {}
+        for letter in letters:
+            groups.setdefault(building_label(letter["building"]), []).append(letter)
+        return list(groups.items())
+    first = next(letters, None)
+    return [] if first is None else [("", chain([first], letters))]
 
 
 _CALL_LIST_HEADERS = [
