@@ -234,9 +234,10 @@ class Documents:
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             pieces = _Pieces(handle, template.filename or name, name, notices)
+            add = pieces.texts.append
             with _template_errors(name):
                 for text in template.generate(**{**context, each: pieces.parts(context[each])}):
-                    pieces.add(text)
+                    add(text)
             pieces.flush(final=True)
 
     def commit(self) -> None:
@@ -284,8 +285,8 @@ class _Pieces:
         self.notices = notices
         self.texts: list[str] = []
         self.pending: list[lawful.FormalNotice] = []
-        self.size = 0
-        self.retry_at = 0
+        self.retry_at = 0  # a piece that waits: its size when it is checked again
+        self.counted = self.size = 0  # how many of the texts are measured, and their size
         self.before = ""  # the end of what was written, as a reader sees it
 
     def parts(self, parts: Iterable) -> Iterator:
@@ -295,27 +296,27 @@ class _Pieces:
                 self.pending.append(self.notices(part))
             yield part
 
-    def add(self, text: str) -> None:
-        self.texts.append(text)
-        self.size += len(text)
-
     def flush(self, *, final: bool) -> None:
         """Check what waits and write it; not final, a piece missing what rule 2 asks waits
         (and is tried again once it has doubled: the work stays linear)."""
-        if self.pending and not final and self.size < self.retry_at:
-            return
+        if self.retry_at and not final:
+            self.size += sum(map(len, self.texts[self.counted :]))
+            self.counted = len(self.texts)
+            if self.size < self.retry_at:
+                return
         text = "".join(self.texts)
         if self.checked:
             if self.pending and not final:
                 shown = html_text(text, " ") if self.html else text
                 if lawful.notice_gaps(shown, self.pending, limit=1):
-                    self.retry_at = 2 * self.size
+                    self.retry_at = 2 * len(text)
                     return
             notices = self.pending if final else ()
             seen = check(text, self.source, notices=notices, html=self.html, before=self.before)
             self.before = seen[seen.rfind("\n") + 1 :][-200:]
         self.handle.write(text)
-        self.texts, self.pending, self.size, self.retry_at = [], [], 0, 0
+        self.texts.clear()  # the same list: Documents.write appends to it
+        self.pending, self.retry_at, self.counted, self.size = [], 0, 0, 0
 
 
 def require(settings, names: list[str], *, option: str = "--language") -> None:
