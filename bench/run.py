@@ -661,7 +661,7 @@ def scale_one(me: list[str], propfee: list[str], work: Path, units: int, repeat:
 def scale_arrears(
     me, propfee, work: Path, template: str, units: int, repeat: int, copy_of, counter
 ):
-    """overdue, remind and the collection report over 24 months of history."""
+    """overdue, remind, the collection report and today over 24 months of history."""
     history = str(history_for(me, template, work, units))
     yield (
         "overdue --format json",
@@ -714,6 +714,23 @@ def scale_arrears(
                     history,
                 ]
             ),
+        ),
+    )
+
+    yield (
+        "today --format json",
+        best_cpu_of(
+            repeat,
+            lambda: [
+                *propfee,
+                "today",
+                "--as-of",
+                "2026-11-20",
+                "--format",
+                "json",
+                "--db",
+                history,
+            ],
         ),
     )
 
@@ -955,6 +972,20 @@ def main() -> None:
             "2026-11-20",
             "--by",
             "building",
+            "--format",
+            "json",
+            "--db",
+            str(history_db),
+        ],
+    )
+
+    dun_rows["propfee today --format json"] = best_cpu_of(
+        args.repeat,
+        lambda: [
+            *propfee,
+            "today",
+            "--as-of",
+            "2026-11-20",
             "--format",
             "json",
             "--db",
