@@ -82,6 +82,18 @@ def tag(
     return name, sorted(current)
 
 
+def _id_month(id_number: str | None) -> str | None:
+    """The month digits where an 18- or 15-digit ID number carries its birth date (a quick
+    look before ``cells.birthday_from_id`` reads the date)."""
+    if not id_number:
+        return None
+    if len(id_number) == 18:
+        return id_number[10:12]
+    if len(id_number) == 15:
+        return id_number[8:10]
+    return None
+
+
 @dataclass
 class CareLine:
     party: str
@@ -100,7 +112,11 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
         raise InvalidValue("--month must be 1 to 12 (or YYYY-MM)")
     lines = []
     tags = tags_by_party(conn)  # one query, not one per party
+    month_digits = f"{month:02d}"
     for party_id, name, phones, id_number, birthday, units in store.current_people(conn):
+        marks = [t for t in tags.get(party_id, ()) if t in CARE_TAGS]
+        if not (marks or birthday or _id_month(id_number) == month_digits):
+            continue  # born in another month, by the ID number: not on the list
         born = None
         if birthday:
             try:
@@ -109,7 +125,6 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
                 born = None
         if born is None and id_number:
             born = cells.birthday_from_id(id_number)
-        marks = [t for t in tags.get(party_id, ()) if t in CARE_TAGS]
         reasons = []
         if born is not None and born.month == month:
             reasons.append(f"{born.month}月{born.day}日生日")
