@@ -217,3 +217,25 @@ def test_a_template_that_names_each_letter_after_the_next_is_asked_for(cli, tmp_
     html = (out / "催缴通知书-2026-12-20.html").read_text(encoding="utf-8")
     assert html.count('<section class="letter') == 3 and html.count("<!-- last -->") == 1
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_phrase_cut_between_two_notices_is_still_refused(cli, tmp_path):
+    """Each notice passes the gate on its way into the file; what a reader sees across the
+    end of one and the start of the next is checked too."""
+    db = billed_estate(cli, tmp_path / "estate", 3)
+    mine = tmp_path / "mine" / "zh"
+    mine.mkdir(parents=True)
+    (mine / "bill_notice.html").write_text(
+        "{% for n in notices %}<span>{% if loop.index == 2 %}停{% elif loop.index == 3 %}水"
+        "{% else %}{{ n.party.name }}{% endif %}</span>{% endfor %}",
+        encoding="utf-8",
+    )
+    toml = tmp_path / "propfee.toml"
+    toml.write_text(f'template_dir = "{tmp_path / "mine"}"\n', encoding="utf-8")
+    out = tmp_path / "notices"
+    result = cli(
+        "notices", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out),
+        "--config", str(toml), db=db,
+    )  # fmt: skip
+    assert result.exit_code == 1 and "停水" in result.output
+    assert not out.exists()
