@@ -738,9 +738,9 @@ def complain_list(
 def _case_line(c, when: datetime) -> dict:
     state = _(STATES[c.state])
     if c.overdue(when):
-        state += " " + _("overdue")
+        state += _(", overdue")
     if c.flagged:
-        state += " " + _("for a manager")
+        state += _(", for a manager")
     return {
         "number": c.number,
         "unit": c.unit,
@@ -1112,12 +1112,12 @@ def _or_dash(value) -> str:
 
 def _report_line(result: complaints.Report) -> str:
     return _(
-        "{title} {first} to {last}: {cases} cases, {resolved} resolved, on-time rate "
+        "{title}, {first} to {last}: {cases} cases, {resolved} resolved, on-time rate "
         "{on_time}, {mean} working hours to resolve on average (median {median}), visit rate "
         "{visits}, mean satisfaction {score}, {overdue} overdue now"
     ).format(
         title="[bold]" + _("Complaint and request statistics") + "[/bold]",
-        first=result.first or _("the first record"),
+        first=result.first or _("first record"),
         last=result.last or _("the present"),
         cases=result.cases,
         resolved=result.resolved,
