@@ -165,9 +165,9 @@ def test_the_sample_speaks_english_on_request(office, cli):
     assert "elderly or living alone" in out["tag"] and "financial hardship" in out["care"]
     assert "no case 'TS2026-0099'" in out["no-case"]
     rows = list(csv.reader(io.StringIO(out["list-csv"].lstrip("\ufeff"))))
-    assert rows[0][:6] == ["Number", "Unit", "Name", "Type", "Category", "Channel"]
+    assert rows[0][:6] == ["Number", "Unit no.", "Full name", "Type", "Category", "Intake channel"]
     assert {r[5] for r in rows[1:]} == {"front desk", "phone"}
-    assert {r[4] for r in rows[1:]} == {"repair", "noise"}
+    assert {r[4] for r in rows[1:]} == {"repairs", "noise"}
 
 
 def test_json_keeps_the_codes_in_either_language(office, cli):

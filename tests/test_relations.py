@@ -214,7 +214,7 @@ def test_case_input_is_checked_and_nothing_is_written(estate_with_cases, cli):
         (["1-101"], "--description"),
         (["9-999", "--description", "x"], "9-999"),
         (["1-101", "--kind", "request", "--fee-dispute", "--description", "x"], "--fee-dispute"),
-        (["1-101", "--description", "x", "--at", "2028-01-01 10:00"], "晚于当前时间"),
+        (["1-101", "--description", "x", "--at", "2028-01-01 10:00"], "2028-01-01 10:00"),
     ):
         at = [] if "--at" in args else ["--at", AT]
         result = cli("complain", "add", *args, *at)

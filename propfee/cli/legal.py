@@ -147,7 +147,7 @@ def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format) -> No
         env,
         data,
         [
-            Col("unit", _("Unit")),
+            Col("unit", _("Unit no.")),
             Col("payer", _("Payer")),
             Col("period", _("Period")),
             Col("item", _("Item")),
@@ -221,7 +221,7 @@ def _late_fee_json(line: core.LateFeeLine) -> dict:
 
 
 def _write_late_fees(out: Path, data: list[dict]) -> None:
-    unit = _("Unit")
+    unit = _("Unit no.")
     write_table(
         out,
         [
@@ -352,12 +352,12 @@ def plan_list(
         [_plan_line(p) for p in found],
         [
             Col("id", _("Plan no."), "right"),
-            Col("unit", _("Unit")),
+            Col("unit", _("Unit no.")),
             Col("party", _("Payer")),
             Col("signed", _("Signed on")),
             Col("installments", _("Installments"), "right"),
             Col("total", _("Amount"), "right"),
-            Col("paid", _("Paid"), "right"),
+            Col("paid", _("Paid so far"), "right"),
             Col("state", _("State")),
         ],
         fmt,
@@ -523,9 +523,9 @@ def _show_plan(env, plan, fmt: Format) -> None:
         ],
         [
             Col("seq", _("No."), "right"),
-            Col("due_on", _("Due on")),
+            Col("due_on", _("Installment due")),
             Col("amount", _("Amount"), "right"),
-            Col("paid", _("Paid"), "right"),
+            Col("paid", _("Paid so far"), "right"),
             Col("state", _("State")),
         ],
         fmt,

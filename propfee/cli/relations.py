@@ -190,7 +190,7 @@ def _profile_json(p: profile.Profile, mask: bool) -> dict:
 def _holding_columns() -> tuple[Col, ...]:
     return (
         Col("name", _("Name/company")),
-        Col("unit", _("Unit")),
+        Col("unit", _("Unit no.")),
         Col("role", _("Role")),
         Col("period", _("Period")),
         Col("owed", _("Arrears"), "right"),
@@ -398,8 +398,8 @@ def owners_care(
         env,
         [{**d, "tags": tag_list(d["tags"])} for d in data],
         [
-            Col("name", _("Name")),
-            Col("units", _("Unit")),
+            Col("name", _("Full name")),
+            Col("units", _("Unit no.")),
             Col("phone", _("Phone")),
             Col("birthday", _("Birthday")),
             Col("age", _("Age"), "right"),
@@ -411,10 +411,10 @@ def owners_care(
 
 
 def _write_care(out: Path, data: list[dict]) -> None:
-    unit, phone = _("Unit"), _("Phone")
+    unit, phone = _("Unit no."), _("Phone")
     write_table(
         out,
-        [_("Name"), unit, phone, _("Birthday"), _("Age"), _("Why")],
+        [_("Full name"), unit, phone, _("Birthday"), _("Age"), _("Why")],
         [
             [d["name"], d["units"], d["phone"], d["birthday"], d["age"] or "", d["why"]]
             for d in data
@@ -471,7 +471,7 @@ def _show_case(env, case, fmt: Format, *, approximate: bool = False) -> None:
             Col("at", _("Time")),
             Col("action", _("Action")),
             Col("who", _("By")),
-            Col("what", _("Details")),
+            Col("what", _("Content")),
         ],
         fmt,
     )
@@ -722,13 +722,13 @@ def complain_list(
         [_case_line(c, when) for c in found],
         [
             Col("number", _("Number")),
-            Col("unit", _("Unit")),
+            Col("unit", _("Unit no.")),
             Col("category", _("Category")),
             Col("opened", _("Opened")),
             Col("due", _("Due")),
             Col("state", _("State")),
             Col("who", _("Assigned to")),
-            Col("what", _("Details")),
+            Col("what", _("Content")),
         ],
         fmt,
         title=_("Complaints and requests ({when})").format(when=f"{when:%Y-%m-%d %H:%M}"),
@@ -755,11 +755,11 @@ def _case_line(c, when: datetime) -> dict:
 
 CASE_HEADERS = (
     N_("Number"),
-    N_("Unit"),
-    N_("Name"),
+    N_("Unit no."),
+    N_("Full name"),
     N_("Type"),
     N_("Category"),
-    N_("Channel"),
+    N_("Intake channel"),
     N_("Priority"),
     N_("Opened at"),
     N_("Due"),
@@ -770,7 +770,7 @@ CASE_HEADERS = (
     N_("Visit score"),
     N_("Times reopened"),
     N_("Fee dispute"),
-    N_("Details"),
+    N_("Content"),
 )
 
 

@@ -33,7 +33,7 @@ KINDS = {"complaint": N_("complaint"), "request": N_("repair/service request")}
 CATEGORIES = {
     "保洁": N_("cleaning"),
     "安保": N_("security"),
-    "维修": N_("repair"),
+    "维修": N_("repairs"),
     "绿化": N_("greenery"),
     "噪音": N_("noise"),
     "停车": N_("parking"),
@@ -43,6 +43,7 @@ CATEGORIES = {
     "其他": N_("other"),
 }
 CATEGORY_ALIASES = {english: chinese for chinese, english in CATEGORIES.items()} | {
+    "repair": "维修",
     "staff": "服务态度",
     "attitude": "服务态度",
 }
@@ -54,7 +55,7 @@ CHANNEL_LABELS = {
     "wechat": N_("WeChat"),
     "app": N_("App"),
     "hotline-12345": N_("12345 hotline"),
-    "letter": N_("letter"),
+    "letter": N_("by letter"),
 }
 PRIORITY_LABELS = {"urgent": N_("urgent"), "normal": N_("normal"), "low": N_("low")}
 STATES = {

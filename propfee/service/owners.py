@@ -66,7 +66,9 @@ def tag(
     for value in (*add, *remove):
         if not TAG_PATTERN.fullmatch(value):
             raise InvalidValue(
-                _("tag {value!r}: one word, e.g. elderly, hardship, vip, lives-alone").format(value=value)
+                _("tag {value!r}: one word, e.g. elderly, hardship, vip, lives-alone").format(
+                    value=value
+                )
             )
     code = resolve_code(conn, unit_code)
     row = store.current_owner(conn, code)
