@@ -15,6 +15,7 @@ from datetime import date
 import pytest
 from i18n_scan import CJK, NOISE
 
+from propfee.cli import app
 from propfee.cli.lang import speak
 from propfee.collection import arrears, dunning, plans
 from propfee.core import workdays
@@ -202,3 +203,25 @@ def test_the_work_order_stays_chinese_for_english_staff(office, cli):
     assert "work order TS2026-0001" in made.output
     page = (office / "wo.html").read_text(encoding="utf-8")
     assert "前台" in page and "报修/服务请求" in page and "front desk" not in page
+
+
+COMMANDS = (
+    *(f"complain {c}" for c in ("add", "list", "show", "work-order", "assign", "progress")),
+    *(f"complain {c}" for c in ("resolve", "visit", "reopen", "merge", "report")),
+    *(f"owners {c}" for c in ("show", "tag", "set", "care")),
+    *(f"plan {c}" for c in ("create", "list", "show", "agreement")),
+    "latefee",
+    "legal-pack",
+)
+
+
+@pytest.mark.parametrize("width", ["80", "120"])
+def test_help_pages_are_chinese_and_whole_at_80_and_120_columns(runner, width):
+    for command in COMMANDS:
+        result = runner.invoke(app, [*command.split(), "--help"], env={"COLUMNS": width})
+        assert result.exit_code == 0, (command, result.output)
+        assert "…" not in result.output, (command, width, result.output)
+        assert max(len(line) for line in result.output.splitlines()) <= int(width), command
+        assert "示例：" in result.output, command
+    listing = runner.invoke(app, ["complain", "--help"], env={"COLUMNS": width}).output
+    assert "统计：件数、按时办结率、回访、满意度。" in listing

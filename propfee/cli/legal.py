@@ -269,7 +269,10 @@ def _write_late_fees(out: Path, data: list[dict]) -> None:
 
 @plan_app.command(
     "create",
-    help=_("Record a signed installment plan: the schedule sums exactly to the debt covered.")
+    help=_(
+        "Record a signed installment plan: the schedule sums exactly to the debt covered "
+        "(every open bill, or the bills given with --bill)."
+    )
     + "\n\n"
     + _(
         "Signing is logged as the debtor's acknowledgement of the debt (it restarts the "
