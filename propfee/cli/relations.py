@@ -32,7 +32,7 @@ from propfee.cli.common import (
 from propfee.cli.roster import event_json, print_events, show_edit
 from propfee.collection import arrears, dunning
 from propfee.core.errors import InvalidValue
-from propfee.core.i18n import N_, _, ngettext
+from propfee.core.i18n import N_, _, current, ngettext
 from propfee.core.money import decimal_str, format_money
 from propfee.core.workdays import SOURCE_NOTES
 from propfee.files import cells
@@ -598,8 +598,10 @@ def complain_add(
     category: Annotated[
         str,
         typer.Option(
-            help=_("One of: {categories} (or the English word).").format(
-                categories=" ".join(CATEGORIES)
+            help=_("One of: {categories} (in Chinese or English).").format(
+                categories=("、" if current() == "zh" else ", ").join(
+                    category_label(c) for c in CATEGORIES
+                )
             )
         ),
     ] = "其他",
