@@ -890,7 +890,7 @@ def _change(action: str, number: str, fmt: Format, db, config, quiet, **values) 
     if fmt is Format.json:
         write_json(_case_json(case))
         return
-    text = f"{case.number}: {_(STATES[case.state])}"
+    text = _("{number}: {state}").format(number=case.number, state=_(STATES[case.state]))
     if case.reopened:
         text += _(", reopened {n}×").format(n=case.reopened)
     if case.flagged:
