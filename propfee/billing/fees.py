@@ -21,6 +21,7 @@ from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.i18n import N_, _
 from propfee.core.money import parse_price, price_str
 from propfee.core.periods import CYCLE_MONTHS, add_months
+from propfee.core.said import Said
 from propfee.files import cells
 from propfee.files.render import render
 from propfee.roster.units import kind_label, resolve_kind
@@ -65,27 +66,7 @@ _PENALTY_ENGLISH = re.compile(
 _PENALTY_CODES = ("ZNJ", "WYJ", "FAKUAN", "LATE", "PENALTY", "FINE")
 
 
-class _Said:
-    """A sentence kept in a constant and said in the reader's language each time it is
-    formatted (``f"{PENALTY_RULE}"``, ``str(PENALTY_RULE)``)."""
-
-    def __init__(self, msgid: str) -> None:
-        self.msgid = msgid
-
-    def __str__(self) -> str:
-        return _(self.msgid)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
-
-    def __add__(self, other: str) -> str:
-        return str(self) + other
-
-    def __radd__(self, other: str) -> str:
-        return other + str(self)
-
-
-PENALTY_RULE = _Said(
+PENALTY_RULE = Said(
     N_(
         "a late fee comes only from the late-fee clause of the property service contract, "
         "worked out and posted by propfee latefee (set [late_fee] daily_rate; LEGAL rule 7, "
@@ -523,7 +504,7 @@ def notice_context(items: list[FeeItem], settings, as_of: date) -> dict:
     }
 
 
-RECORD_LATER_HINT = _Said(
+RECORD_LATER_HINT = Said(
     N_(
         "a publication posted at the estate before propfee was in use is recorded with "
         "propfee fees publish --recorded-later --published-on YYYY-MM-DD "

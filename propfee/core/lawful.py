@@ -19,12 +19,23 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from propfee.core.i18n import _
+from propfee.core.i18n import N_, _
+from propfee.core.said import Said
 
-RULE_1 = "LEGAL 第1条"
-RULE_2 = "LEGAL 第2条"
-RULE_1_TEXT = "不得以停水、停电、停暖、停气、限制电梯门禁或车辆出入、公开欠费人姓名等方式催缴"
-RULE_2_TEXT = "催缴通知书须载明每期欠费金额、收费依据、确定的最后缴费日期和逾期将起诉或申请仲裁"
+RULE_1 = Said(N_("LEGAL rule 1"))
+RULE_2 = Said(N_("LEGAL rule 2"))
+RULE_1_TEXT = Said(
+    N_(
+        "no collection by cutting water, power, heating or gas, by restricting lifts, access "
+        "cards or parking, or by making a debtor's name public"
+    )
+)
+RULE_2_TEXT = Said(
+    N_(
+        "a formal demand states each period's amount owed, the basis of the charge, a fixed "
+        "last day to pay, and that unpaid fees will go to court or arbitration"
+    )
+)
 
 # LEGAL rule 1: cutting a utility, restricting lifts, access cards or parking, exposing names.
 # Each phrase begins with a plain character, so the scan jumps from one candidate to the next
