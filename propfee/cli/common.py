@@ -233,9 +233,7 @@ class Env:
             self.err.print(terminal_text(message, newlines=True), markup=False)
 
     def warn(self, message: str) -> None:
-        self.err.print(
-            "[yellow]" + _escape(_("warning:")) + "[/yellow] " + safe_markup(message, newlines=True)
-        )
+        self.err.print(_prefix(_("warning:"), "yellow") + safe_markup(message, newlines=True))
 
     def result(self, message: str) -> None:
         """A write command's summary: stdout, suppressed by --quiet."""
@@ -432,7 +430,13 @@ def show_row_errors(env: Env, exc: RowErrors, fmt: Format, base: dict[str, Any])
 
 
 def _error_prefix() -> str:
-    return "[red]" + _escape(_("error:")) + "[/red] "
+    return _prefix(_("error:"), "red")
+
+
+def _prefix(word: str, colour: str) -> str:
+    """``error:`` / ``错误：`` in colour, then a space unless a full-width colon ends it."""
+    space = "" if word.endswith("：") else " "
+    return f"[{colour}]{_escape(word)}[/{colour}]{space}"
 
 
 def fail(env_or_none: Env | None, exc: PropfeeError, limit: int = 200) -> None:
