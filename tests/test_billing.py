@@ -196,7 +196,7 @@ def test_a_price_cannot_change_where_bills_exist(conn, tmp_path):
     estate(conn, tmp_path, [home("1-1-101")])
     add_fee(conn)
     run(conn, "2026-11")
-    with pytest.raises(PropfeeError, match="already billed up to 2026-11-30"), transaction(conn):
+    with pytest.raises(PropfeeError, match="已开票到 2026-11-30"), transaction(conn):
         fees.set_price(conn, "PROP", price="2.80", effective_from=date(2026, 11, 15), now=NOW)
 
 

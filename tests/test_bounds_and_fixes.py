@@ -52,7 +52,7 @@ def test_a_failed_first_import_leaves_no_estate_of_zero_units(cli, tmp_path, db_
     assert cli("import-units", str(bad)).exit_code == 1
     assert not db_path.exists()
     listed = cli("units", "list")
-    assert listed.exit_code == 1 and "no such database" in listed.stderr
+    assert listed.exit_code == 1 and "数据库不存在" in listed.stderr
 
 
 def test_an_unterminated_quote_is_a_row_error(cli, tmp_path, db_path):

@@ -270,7 +270,7 @@ def test_settings_file_with_a_typo_is_an_error(tmp_path):
     try:
         load_settings(wrong)
     except ConfigError as exc:
-        assert "estate.company must be text" in str(exc)
+        assert "estate.company 必须是文字" in str(exc)
 
 
 def test_database_file_mode(cli, tmp_path, db_path):

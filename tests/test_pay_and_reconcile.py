@@ -474,7 +474,7 @@ def test_paying_a_bill_that_is_already_paid_is_an_error(estate3, cli, conn, db_p
 def test_an_absurd_amount_is_refused(estate3, cli, db_path, amount):
     before = dump(db_path)
     result = cli("pay", "1-1-1001", amount, "--channel", "cash", "--as-of", "2026-11-20")
-    assert result.exit_code == 1 and "check the amount" in result.stderr
+    assert result.exit_code == 1 and "请检查金额" in result.stderr
     assert "internal error" not in result.stderr
     assert dump(db_path) == before
 
@@ -526,7 +526,7 @@ def test_a_mistyped_database_is_never_created(cli, tmp_path, command):
     missing = tmp_path / "propfe.db"
     result = cli(*command, db=missing)
     assert result.exit_code == 1
-    assert "no such database" in result.stderr and "import-units" in result.stderr
+    assert "数据库不存在" in result.stderr and "import-units" in result.stderr
     assert not missing.exists()
 
 
