@@ -276,10 +276,11 @@ def price_rows(item: FeeItem) -> list[dict]:
 
 
 def scope_text(item: FeeItem) -> str:
-    """Where the item applies: its buildings (``1、2栋``), else its units, else ``全部``."""
-    return ("、".join(item.buildings) + "栋" if item.buildings else "") or (
-        "、".join(item.units) if item.units else "全部"
-    )
+    """Where the item applies, in the reader's language: its buildings (``1、2栋``), else its
+    units, else ``全部``."""
+    if item.buildings:
+        return _("buildings {list}").format(list=_(", ").join(item.buildings))
+    return _(", ").join(item.units) if item.units else _("all")
 
 
 def get_item(conn: sqlite3.Connection, code: str) -> FeeItem:
