@@ -298,7 +298,7 @@ def fees_show(
         history,
         (
             Col("price", _("Price"), "right"),
-            Col("unit_label", _("Unit")),
+            Col("unit_label", _("Price unit")),
             Col("from", _("From")),
             Col("published_on", _("Published")),
         ),
