@@ -236,7 +236,7 @@ def test_demo_builds_and_rebuilds(runner, tmp_path):
         app,
         ["remind", "--db", str(folder / "propfee.db"), "--as-of", "2026-11-15", "--at", "11:00"],
     )
-    assert "nothing new" in again.stdout
+    assert "没有新的催缴" in again.stdout
     second = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
     assert second.exit_code == 0 and "重建演示小区" in second.stdout
 

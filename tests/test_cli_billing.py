@@ -148,7 +148,7 @@ def test_readings_and_history_commands(priced, tmp_path):
         [["房号", "收费项目", "所属期间", "应收金额"], ["1-1-101", "暖气费", "2026-01", "10"]],
     )
     failed = priced("import-history", str(bad))
-    assert failed.exit_code == 1 and "row 2" in failed.stderr
+    assert failed.exit_code == 1 and "第 2 行" in failed.stderr
 
 
 @pytest.mark.slow

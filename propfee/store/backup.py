@@ -178,7 +178,7 @@ def first_problem(problems: list[str]) -> str:
     """One line of what integrity_check found (it can run to hundreds)."""
     lines = [line.strip() for p in problems for line in str(p).splitlines() if "***" not in line]
     more = _(" and {value} more").format(value=len(lines) - 1) if len(lines) > 1 else ""
-    return (lines[0] if lines else "damaged") + more
+    return (lines[0] if lines else _("damaged")) + more
 
 
 def link_free(partial: Path, target: Path, numbered: bool) -> Path:
