@@ -474,7 +474,7 @@ def test_paying_a_bill_that_is_already_paid_is_an_error(estate3, cli, conn, db_p
 def test_an_absurd_amount_is_refused(estate3, cli, db_path, amount):
     before = dump(db_path)
     result = cli("pay", "1-1-1001", amount, "--channel", "cash", "--as-of", "2026-11-20")
-    assert result.exit_code == 1 and "请检查金额" in result.stderr
+    assert result.exit_code == 1 and "check the amount" in result.stderr
     assert "internal error" not in result.stderr
     assert dump(db_path) == before
 
