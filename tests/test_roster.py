@@ -214,7 +214,7 @@ def test_five_bad_rows_are_all_reported_and_nothing_is_written(conn, tmp_path, d
 @pytest.mark.parametrize(
     ("area", "message"),
     [
-        (0, "必须大于零"),
+        (0, "greater than zero"),
         (-3, "不能是负数"),
         ("89.375", "超过 2 位小数"),
         ("大约90", "不是数字"),
