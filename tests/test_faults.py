@@ -97,7 +97,7 @@ def test_a_read_only_database_is_refused_cleanly(estate, tmp_path):
             preexec_fn=without_override,
         )
         assert result.returncode == 1
-        assert "read-only" in one_line(result.stderr)
+        assert "数据库只读" in one_line(result.stderr)
         # reading still works
         listed = propfee(
             "units",
@@ -237,7 +237,7 @@ def test_a_restore_waits_for_a_writer_then_gives_up_with_75(estate, tmp_path):
             "restore", str(copy), db_path=estate, cwd=tmp_path, env={"PROPFEE_BUSY_TIMEOUT": "1"}
         )
         assert result.returncode == 75, result.stderr
-        assert "still writing" in result.stderr
+        assert "仍在写入" in result.stderr
     intact(estate, before)
 
 
