@@ -188,7 +188,7 @@ def test_a_change_posted_less_than_a_month_ahead_is_refused_until_a_month_has_pa
 
 def test_a_published_price_cannot_be_rewritten(conn, tmp_path):
     add_fee(conn)
-    with pytest.raises(PropfeeError, match="的价格（¥2.50）已公示"), transaction(conn):
+    with pytest.raises(PropfeeError, match=r"的价格（¥2\.50）已公示"), transaction(conn):
         fees.set_price(conn, "PROP", price="9.99", effective_from=date(2020, 1, 1), now=NOW)
 
 

@@ -28,8 +28,6 @@ PENDING: set[str] = {
     "propfee/billing/meters.py",
     "propfee/cli/billing.py",
     "propfee/cli/ledger.py",
-    "propfee/cli/legal.py",
-    "propfee/cli/relations.py",
     "propfee/cli/reports.py",
     "propfee/cli/roster.py",
     "propfee/cli/surveys.py",
@@ -54,8 +52,6 @@ PENDING: set[str] = {
     "propfee/roster/edits.py",
     "propfee/roster/reading.py",
     "propfee/roster/units.py",
-    "propfee/service/complaints.py",
-    "propfee/service/owners.py",
 }
 
 
