@@ -3,6 +3,9 @@ runs does not grow with the number of units or parties (timings belong in bench/
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 import propfee.cli.common
@@ -80,3 +83,159 @@ def test_notices_run_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path
     assert html.count("预存余额") == 1  # …whose ¥500 paid October and November (¥223.43 each)
     assert "预存余额 ¥53.14" in html
     assert "9-1-101、9-1-102" in html  # the developer's two units on one notice
+
+
+def remind_statements(cli, traced, tmp_path, homes: int) -> tuple[int, Path, Path]:
+    db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+    traced.clear()
+    out = tmp_path / f"remind-{homes}"
+    result = cli("remind", "--as-of", "2026-12-20", "--at", "10:00", "--out", str(out), db=db)
+    assert result.exit_code == 0, result.output
+    # executemany traces each row it inserts: the contact rows are counted apart
+    return len([s for s in traced if not s.startswith("INSERT INTO contact ")]), db, out
+
+
+def test_remind_runs_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path):
+    small, _, _ = remind_statements(cli, traced, tmp_path, 4)
+    large, db, out = remind_statements(cli, traced, tmp_path, 24)
+    # the notice counter is read and written once, not once per letter
+    assert large == small
+    with sqlite3.connect(db) as conn:
+        letters = conn.execute(
+            "SELECT notice_no FROM contact WHERE channel = 'letter' ORDER BY id"
+        ).fetchall()
+        (counter,) = conn.execute("SELECT last FROM notice_counter WHERE year = 2026").fetchone()
+    # 23 owners with October and November unpaid, and the developer's two units in one letter
+    assert len(letters) == 25 and len({n for (n,) in letters}) == 24
+    assert counter == 24  # the next run goes on from 催2026-0025
+    numbers = sorted({n for (n,) in letters})
+    assert numbers == [f"催2026-{k:04d}" for k in range(1, 25)]
+    html = (out / "催缴通知书-2026-12-20.html").read_text(encoding="utf-8")
+    assert html.count('<section class="letter') == 24
+    assert all(n in html for n in numbers)
+
+
+def test_a_template_that_fails_half_way_leaves_no_file(cli, tmp_path):
+    db = billed_estate(cli, tmp_path / "estate", 3)
+    mine = tmp_path / "mine" / "zh"
+    mine.mkdir(parents=True)
+    # the notices are written piece by piece: the first notice is out before the error
+    (mine / "bill_notice.html").write_text(
+        "{% for n in notices %}<p>{{ n.party.name }}</p>{% if loop.last %}{{ no_such_thing }}"
+        "{% endif %}{% endfor %}",
+        encoding="utf-8",
+    )
+    toml = tmp_path / "propfee.toml"
+    toml.write_text(f'template_dir = "{tmp_path / "mine"}"\n', encoding="utf-8")
+    out = tmp_path / "notices"
+    result = cli(
+        "notices", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out),
+        "--config", str(toml), db=db,
+    )  # fmt: skip
+    assert result.exit_code == 1 and "no_such_thing" in result.output
+    assert not out.exists()  # no half a document, no .part file
+
+
+def thanks_statements(cli, traced, tmp_path, homes: int) -> tuple[int, str]:
+    _, db, _ = remind_statements(cli, traced, tmp_path, homes)
+    for n in range(1, homes):  # every owner clears October and November (1-1-101 had paid)
+        paid = cli(
+            "pay", f"1-1-{101 + n}", "446.86", "--channel", "cash", "--date", "2026-12-21",
+            "--as-of", "2026-12-21", db=db,
+        )  # fmt: skip
+        assert paid.exit_code == 0, paid.output
+    traced.clear()
+    out = tmp_path / f"thanks-{homes}"
+    result = cli(
+        "remind", "--thanks", "--as-of", "2026-12-22", "--at", "10:00", "--out", str(out),
+        db=db,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    statements = len([s for s in traced if not s.startswith("INSERT INTO contact ")])
+    return statements, (out / "thanks.csv").read_text(encoding="utf-8-sig")
+
+
+def test_thanks_run_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path):
+    small, _ = thanks_statements(cli, traced, tmp_path, 4)
+    large, sent = thanks_statements(cli, traced, tmp_path, 24)
+    # whether a party was thanked already and its units' codes: read once, not per party
+    assert large == small
+    lines = sent.splitlines()
+    # every owner reminded and now paid up, but the one with no phone (1-1-102); never the
+    # developer (still owing), nor 1-1-101 (never reminded)
+    assert len(lines) == 1 + 22
+    assert "1-1-103" in sent and "1-1-124" in sent
+    assert "1-1-102" not in sent and "9-1-101" not in sent and "1-1-101" not in sent
+
+
+def test_a_letter_refused_by_the_gate_half_way_leaves_no_file(cli, tmp_path):
+    db = billed_estate(cli, tmp_path / "estate", 3)
+    mine = tmp_path / "mine" / "zh"
+    mine.mkdir(parents=True)
+    shipped = Path(propfee.cli.common.__file__).parents[2] / "templates" / "zh"
+    letter = (shipped / "notice_letter.html").read_text(encoding="utf-8")
+    # the second letter (and only it) says what LEGAL rule 1 forbids, after the first went out
+    threat = "{% if loop.index == 2 %}<p>逾期将停水停电。</p>{% endif %}"
+    (mine / "notice_letter.html").write_text(
+        letter.replace("{% for l in letters %}", "{% for l in letters %}" + threat),
+        encoding="utf-8",
+    )
+    toml = tmp_path / "propfee.toml"
+    toml.write_text(f'template_dir = "{tmp_path / "mine"}"\n', encoding="utf-8")
+    out = tmp_path / "remind"
+    result = cli(
+        "remind", "--as-of", "2026-12-20", "--at", "10:00", "--out", str(out),
+        "--config", str(toml), db=db,
+    )  # fmt: skip
+    assert result.exit_code == 1 and "停水" in result.output
+    assert not out.exists()  # no letters, no call list, no .part file
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM contact").fetchone() == (0,)
+
+
+def test_a_template_that_names_each_letter_after_the_next_is_asked_for(cli, tmp_path):
+    """A template may look one letter ahead (loop.last): its text is checked with the letters
+    it speaks of, and the file is the same as a whole render would make."""
+    db = billed_estate(cli, tmp_path / "estate", 3)
+    mine = tmp_path / "mine" / "zh"
+    mine.mkdir(parents=True)
+    shipped = Path(propfee.cli.common.__file__).parents[2] / "templates" / "zh"
+    letter = (shipped / "notice_letter.html").read_text(encoding="utf-8")
+    ahead = "{% if loop.last %}<!-- last -->{% endif %}"
+    (mine / "notice_letter.html").write_text(
+        letter.replace("<h1>物业服务费催缴通知书</h1>", "<h1>物业服务费催缴通知书</h1>" + ahead),
+        encoding="utf-8",
+    )
+    toml = tmp_path / "propfee.toml"
+    toml.write_text(f'template_dir = "{tmp_path / "mine"}"\n', encoding="utf-8")
+    out = tmp_path / "remind"
+    result = cli(
+        "remind", "--as-of", "2026-12-20", "--at", "10:00", "--out", str(out),
+        "--config", str(toml), db=db,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    html = (out / "催缴通知书-2026-12-20.html").read_text(encoding="utf-8")
+    assert html.count('<section class="letter') == 3 and html.count("<!-- last -->") == 1
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_phrase_cut_between_two_notices_is_still_refused(cli, tmp_path):
+    """Each notice passes the gate on its way into the file; what a reader sees across the
+    end of one and the start of the next is checked too."""
+    db = billed_estate(cli, tmp_path / "estate", 3)
+    mine = tmp_path / "mine" / "zh"
+    mine.mkdir(parents=True)
+    (mine / "bill_notice.html").write_text(
+        "{% for n in notices %}<span>{% if loop.index == 2 %}停{% elif loop.index == 3 %}水"
+        "{% else %}{{ n.party.name }}{% endif %}</span>{% endfor %}",
+        encoding="utf-8",
+    )
+    toml = tmp_path / "propfee.toml"
+    toml.write_text(f'template_dir = "{tmp_path / "mine"}"\n', encoding="utf-8")
+    out = tmp_path / "notices"
+    result = cli(
+        "notices", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out),
+        "--config", str(toml), db=db,
+    )  # fmt: skip
+    assert result.exit_code == 1 and "停水" in result.output
+    assert not out.exists()

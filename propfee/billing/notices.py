@@ -9,14 +9,15 @@ import io
 import json
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import propfee.billing.store as store
 from propfee.core import periods
-from propfee.files.render import render
-from propfee.roster.units import building_label, natural_key, print_key
+from propfee.files.render import documents, render
+from propfee.roster.units import building_label, natural_key
 
 
 @dataclass
@@ -50,72 +51,104 @@ def notice_data(
 ) -> list[dict]:
     """One dict per responsible party: its bills for the period (or for ``bill_ids``), its
     earlier arrears grouped by unit and item, and its credit."""
-    parties = _bills_by_party(conn, month, bill_ids)
-    ids = {line["bill_id"] for n in parties.values() for line in n["lines"]}
+    return list(iter_notices(conn, month=month, as_of=as_of, bill_ids=bill_ids))
+
+
+def iter_notices(
+    conn: sqlite3.Connection, *, month: date, as_of: date, bill_ids: list[int] | None = None
+) -> Iterator[dict]:
+    """The notices of ``notice_data`` one by one, in print order (building, entrance, floor,
+    room of each party's first unit): the rows are read in three queries for the whole run
+    and kept as plain tuples; each party's notice is made when it is reached and its rows
+    let go, so a run of 100,000 homes never holds every notice at once."""
+    parties, first_units = _bills_by_party(conn, month, bill_ids)
+    shown = {row[0] for rows in parties.values() for row in rows}
     # arrears are what fell due before this month's bills: a quarterly bill billed in the same
     # run (due at its cycle's start) must not hide the month before it
     label = periods.period_label(month)
-    lines = [line for n in parties.values() for line in n["lines"]]
     first_due = min(
-        (line["due_on"] for line in lines if line["period"] == label),
-        default=min((line["due_on"] for line in lines), default=month.isoformat()),
+        (row[7] for rows in parties.values() for row in rows if row[16] == label),
+        default=min(
+            (row[7] for rows in parties.values() for row in rows), default=month.isoformat()
+        ),
     )
     # one query each for the whole run, not one per party (that made notices quadratic)
     party_ids = _json(p for p in parties if p is not None)
     with_no_party = None in parties
-    arrears = _arrears(conn, party_ids, with_no_party, first_due, ids)
+    arrears = _arrears(conn, party_ids, with_no_party, first_due, shown)
     credits = store.unallocated_credits(conn, party_ids, with_no_party)
-    result = []
-    ordered = sorted(parties.items(), key=lambda pair: print_key(pair[1]["units"]))
-    for number, (party_id, notice) in enumerate(ordered, start=1):
-        notice["arrears"] = arrears.get(party_id, [])
-        result.append(_summary(notice, number, credits.get(party_id, 0), as_of))
-    return result
+    ordered = sorted(parties, key=first_units.__getitem__)
+    del first_units
+    for number, party_id in enumerate(ordered, start=1):
+        notice = _notice(parties.pop(party_id))
+        notice["arrears"] = _grouped(arrears.pop(party_id, ()))
+        yield _summary(notice, number, credits.get(party_id, 0), as_of)
 
 
 def _bills_by_party(
     conn: sqlite3.Connection, month: date, bill_ids: list[int] | None
-) -> dict[int | None, dict]:
-    """The bills the notices show, gathered per party: who it is, its units, item names, unit
-    kinds, periods and one line per bill."""
-    parties: dict[int | None, dict] = {}
-    buildings: dict[str, str] = {}
+) -> tuple[dict[int | None, list[tuple]], dict[int | None, tuple]]:
+    """The rows of the bills the notices show (see store.notice_bills) gathered per party,
+    and where each party's notice goes in the printed pile (``print_key`` of its units).
+    Kept small, a run holding them all: the party's name, kind and phones only in its first
+    row, and the texts many rows repeat (unit kind, item, days, period, building) held once."""
+    parties: dict[int | None, list[tuple]] = {}
+    first_units: dict[int | None, tuple] = {}
+    keys: dict[str, tuple] = {}
+    same = _Same()
     for row in store.notice_bills(
         conn,
         bill_ids_json=_json(bill_ids) if bill_ids is not None else None,
         period=periods.period_label(month),
     ):
-        notice = parties.setdefault(
-            row[1],
-            {
-                "party": {
-                    "name": row[12] or "",
-                    "kind": row[13] or "person",
-                    "phone": (row[14] or "").split("/")[0],
-                    "developer": bool(row[15]),
-                },
-                "units": [],
-                "building": "",
-                "lines": [],
-                "arrears": [],
-                "kinds": set(),
-                "item_names": [],
-                "periods": set(),
-            },
+        code = row[2]
+        key = keys.get(code)
+        if key is None:
+            key = keys[code] = natural_key(code)
+        rows = parties.get(row[1])
+        if rows is None:
+            rows = parties[row[1]] = []
+            first_units[row[1]] = key
+            who = row[12:16]
+        else:
+            who = (None, None, None, None)
+            if key < first_units[row[1]]:
+                first_units[row[1]] = key
+        rows.append(
+            (*row[:3], *map(same, row[3:8]), *row[8:12], *who, same(row[16]), same(row[17]))
         )
-        if row[2] not in notice["units"]:
-            notice["units"].append(row[2])
-            buildings[row[2]] = row[17]
-        if row[4] not in notice["item_names"]:
-            notice["item_names"].append(row[4])
-        notice["kinds"].add(row[3])
-        notice["periods"].add(row[16])
-        notice["lines"].append(_line(row))
-    for notice in parties.values():  # print order: building, entrance, floor, room
-        notice["units"].sort(key=natural_key)
-        notice["lines"].sort(key=lambda line: natural_key(line["unit"]))  # stable: item order
-        notice["building"] = buildings[notice["units"][0]]
-    return parties
+    return parties, first_units
+
+
+class _Same(dict):
+    """One string object for equal texts: ``same(text)`` is the first one seen."""
+
+    def __call__(self, value):
+        return self.setdefault(value, value)
+
+
+def _notice(rows: list[tuple]) -> dict:
+    """A party's notice from its bill rows: who it is, its units and their building, item
+    names, unit kinds, periods and one line per bill, in print order."""
+    first = rows[0]
+    # dicts as ordered sets: a developer may hold thousands of units
+    units = sorted(dict.fromkeys(row[2] for row in rows), key=natural_key)
+    lines = sorted((_line(row) for row in rows), key=lambda line: natural_key(line["unit"]))
+    return {
+        "party": {
+            "name": first[12] or "",
+            "kind": first[13] or "person",
+            "phone": (first[14] or "").split("/")[0],
+            "developer": bool(first[15]),
+        },
+        "units": units,
+        "building": next(row[17] for row in rows if row[2] == units[0]),
+        "lines": lines,  # stable: item order within a unit
+        "arrears": [],
+        "kinds": {row[3] for row in rows},
+        "item_names": list(dict.fromkeys(row[4] for row in rows)),
+        "periods": {row[16] for row in rows},
+    }
 
 
 def _line(row: tuple) -> dict:
@@ -140,16 +173,26 @@ def _line(row: tuple) -> dict:
 
 def _arrears(
     conn: sqlite3.Connection, party_ids: str, with_no_party: bool, first_due: str, shown: set[int]
-) -> dict[int | None, list]:
-    """Each party's earlier bills still owing (apart from those the notices show), one entry
-    per unit and item."""
-    grouped: dict[int | None, dict[tuple[str, str], dict]] = {}
+) -> dict[int | None, list[tuple]]:
+    """Each party's earlier bills still owing (not among the ``shown`` ones), oldest first:
+    (unit, item, covers_from, covers_to, due_on, owed fen); read in one query for the run."""
+    found: dict[int | None, list[tuple]] = {}
+    same = _Same()
     for party_id, bill_id, code, item, frm, to, due_on, owed in store.earlier_open_bills_of(
         conn, party_ids, with_no_party, first_due
     ):
-        if owed <= 0 or bill_id in shown:
-            continue
-        entry = grouped.setdefault(party_id, {}).setdefault(
+        if owed > 0 and bill_id not in shown:
+            found.setdefault(party_id, []).append(
+                (code, same(item), same(frm), same(to), same(due_on), owed)
+            )
+    return found
+
+
+def _grouped(bills) -> list[dict]:
+    """A party's earlier bills still owing, one entry per unit and item."""
+    grouped: dict[tuple[str, str], dict] = {}
+    for code, item, frm, to, due_on, owed in bills:
+        entry = grouped.setdefault(
             (code, item),
             {
                 "unit": code,
@@ -164,7 +207,7 @@ def _arrears(
         entry["covers_to"] = max(entry["covers_to"], to)
         entry["bills"] += 1
         entry["due_fen"] += owed
-    return {party_id: list(entries.values()) for party_id, entries in grouped.items()}
+    return list(grouped.values())
 
 
 def _summary(notice: dict, number: int, credit: int, as_of: date) -> dict:
@@ -220,10 +263,10 @@ def write_notices(
 ) -> NoticeReport:
     """Write ``缴费通知单-YYYY-MM.html`` (one A4 page per party, in print order: building,
     entrance, floor, room) and ``sms-YYYY-MM.csv``; ``by_building`` writes one HTML file per
-    building instead (``缴费通知单-YYYY-MM-1号楼.html``)."""
+    building instead (``缴费通知单-YYYY-MM-1号楼.html``). Each notice passes the gate on its way
+    into the file; a refusal leaves no file."""
     label = periods.period_label(month)
-    notices = notice_data(conn, month=month, settings=settings, as_of=as_of, bill_ids=bill_ids)
-    report = NoticeReport(label, notices=len(notices))
+    report = NoticeReport(label)
     common = {
         "estate": settings.estate,
         "payment": settings.payment,
@@ -234,33 +277,44 @@ def write_notices(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["phone", "message"])
-    for notice in notices:
-        report.total_fen += notice["total_fen"]
-        phone = notice["party"]["phone"]
-        if not phone:
-            report.no_phone.append(notice["party"]["name"] or "?")
-            continue
-        message = render(settings, f"{language}/bill_notice_sms.txt", {**common, "n": notice})
-        writer.writerow([phone, " ".join(message.split())])
-        report.sms += 1
+    sms = f"{language}/bill_notice_sms.txt"
+
+    def with_messages(notices: Iterable[dict]) -> Iterator[dict]:
+        """Each notice on its way into the HTML, its message made and counted."""
+        for notice in notices:
+            report.notices += 1
+            report.total_fen += notice["total_fen"]
+            phone = notice["party"]["phone"]
+            if not phone:
+                report.no_phone.append(notice["party"]["name"] or "?")
+            else:
+                message = render(settings, sms, {**common, "n": notice})
+                writer.writerow([phone, " ".join(message.split())])
+                report.sms += 1
+            yield notice
+
+    notices: Iterable[dict] = iter_notices(conn, month=month, as_of=as_of, bill_ids=bill_ids)
     groups = _building_groups(notices) if by_building else [("", notices)]
-    pages = [
-        (building, render(settings, f"{language}/bill_notice.html", {**common, "notices": group}))
-        for building, group in groups
-    ]
-    out_dir.mkdir(parents=True, exist_ok=True)  # everything rendered and past the gate
-    for (building, html), (_, group) in zip(pages, groups, strict=True):
-        suffix = f"-{building}" if by_building else ""
-        path = out_dir / f"缴费通知单-{label}{suffix}.html"
-        _write_private(path, html)
-        report.by_building.append((building, path, len(group)))
-    report.html_path = report.by_building[0][1] if report.by_building else None
-    report.sms_path = out_dir / f"sms-{label}.csv"
-    _write_private(report.sms_path, buffer.getvalue())
+    with documents(out_dir) as files:
+        for building, group in groups:
+            suffix = f"-{building}" if by_building else ""
+            path = out_dir / f"缴费通知单-{label}{suffix}.html"
+            before = report.notices
+            files.write(
+                settings,
+                f"{language}/bill_notice.html",
+                {**common, "notices": with_messages(group)},
+                path,
+                each="notices",
+            )
+            report.by_building.append((building, path, report.notices - before))
+        report.html_path = report.by_building[0][1] if report.by_building else None
+        report.sms_path = out_dir / f"sms-{label}.csv"
+        _write_private(report.sms_path, buffer.getvalue())
     return report
 
 
-def _building_groups(notices: list[dict]) -> list[tuple[str, list[dict]]]:
+def _building_groups(notices: Iterable[dict]) -> list[tuple[str, list[dict]]]:
     """The notices (in print order) by the building of each one's first unit."""
     groups: dict[str, list[dict]] = {}
     for notice in notices:

@@ -19,9 +19,12 @@ import os
 import shlex
 import sqlite3
 import subprocess
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 
 from propfee.collection import store
@@ -32,7 +35,7 @@ from propfee.core import lawful
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.i18n import N_, _, zh
 from propfee.core.money import decimal_str, format_money, price_str
-from propfee.files.render import render
+from propfee.files.render import documents, render
 from propfee.files.writers import write_table
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import responsible_party
@@ -358,11 +361,6 @@ class RemindReport:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
-def _next_notice(conn: sqlite3.Connection, year: int, prefix: str) -> str:
-    last = store.next_notice_counter(conn, year)
-    return f"{prefix}{year}-{last:04d}"
-
-
 def _context(settings, as_of: date) -> dict:
     """What every reminder shows: who the company is and how to pay (as plain dicts, which
     templates read fastest)."""
@@ -572,6 +570,7 @@ def remind(
     else:
         run.remind_overdue(tiers, out_dir, by_building)
     run.send_messages(send_cmd, thanks, out_dir)
+    run.finish()
     return run.report
 
 
@@ -612,11 +611,36 @@ class _Reminders:
         self.pending: list[tuple[str, str, dict]] = []  # (phone, text, log entry)
         self.rows: list[OverdueRow] = []
         self.calls: list[tuple[PartyDue, str, dict]] = []
-        self.letters: list[dict] = []
+        self.letters: deque[dict] = deque()  # made, not yet handed on
         self.legal: list[PartyDue] = []
         self.bases: dict[tuple, dict] = {}
         self.late: dict | None = None
         self.no_phone: list[str] = []
+        self.contacts: list[tuple] = []  # logged, not yet inserted: see flush
+        self.last_notice: int | None = None  # the year's last notice number, once read
+
+    CONTACT_BATCH = 5000
+
+    def flush(self) -> None:
+        """Insert the contacts logged so far, in the order they were logged."""
+        if self.contacts:
+            store.insert_remind_contacts(self.conn, self.contacts)
+            self.contacts = []
+
+    def next_notice(self) -> str:
+        """The next notice number of the year, taken in memory (the run holds the write
+        transaction) and recorded by finish."""
+        year = self.as_of.year
+        if self.last_notice is None:
+            self.last_notice = store.notice_counter(self.conn, year)
+        self.last_notice += 1
+        return f"{self.rules.notice_prefix}{year}-{self.last_notice:04d}"
+
+    def finish(self) -> None:
+        """Insert the contacts still pending and record the last notice number taken."""
+        self.flush()
+        if self.last_notice is not None:
+            store.set_notice_counter(self.conn, self.as_of.year, self.last_notice)
 
     def may_message(self, party_id, *, letter: bool = False) -> bool:
         """No more than one message or letter in min_days_between days; a letter also waits
@@ -648,9 +672,9 @@ class _Reminders:
         addressee="",
         phone="",
     ) -> None:
-        """One contact per unit, each with the full text that went out (LEGAL rule 3)."""
-        store.insert_remind_contacts(
-            self.conn,
+        """One contact per unit, each with the full text that went out (LEGAL rule 3);
+        inserted in batches (see flush)."""
+        self.contacts.extend(
             [
                 (
                     unit_id,
@@ -671,22 +695,20 @@ class _Reminders:
                     self.stamp,
                 )
                 for index, unit_id in enumerate(unit_ids)
-            ],
+            ]
         )
+        if len(self.contacts) >= self.CONTACT_BATCH:
+            self.flush()
 
     def remind_overdue(
         self, tiers: list[str] | None, out_dir: Path | None, by_building: bool = False
     ) -> None:
-        """Every overdue party at its tier: a message, a call, a letter or a legal review."""
+        """Every overdue party at its tier: a message, a call, a letter or a legal review.
+        The letters go into their file as they are made (see letters_as_made)."""
         conn, as_of, settings, report = self.conn, self.as_of, self.settings, self.report
         self.rows = rows = overdue(conn, as_of=as_of, settings=settings)
         _limitation_first(conn, rows, as_of, settings, report)
-        for party in _by_party(rows, tiers, report):
-            self.remind_party(party)
-        if self.no_phone:
-            no_phone = self.no_phone
-            shown = "、".join(no_phone[:10]) + ("…" if len(no_phone) > 10 else "")
-            report.warnings.append(_("no phone on record, no message: {units}").format(units=shown))
+        letters = self.letters_as_made(_by_party(rows, tiers, report))
         if out_dir is not None and not self.dry_run:
             _write_outputs(
                 out_dir,
@@ -695,10 +717,26 @@ class _Reminders:
                 self.language,
                 self.common,
                 self.calls,
-                self.letters,
+                letters,
                 self.legal,
                 report,
                 by_building,
+            )
+        else:
+            deque(letters, maxlen=0)  # every party reminded, nothing written
+
+    def letters_as_made(self, parties: list[PartyDue]) -> Iterator[dict]:
+        """Remind each party in turn, handing on each letter as it is made: the letters'
+        file is written while the run goes on, and a letter is let go once it is written."""
+        for party in parties:
+            self.remind_party(party)
+            while self.letters:
+                yield self.letters.popleft()
+        if self.no_phone:
+            no_phone = self.no_phone
+            shown = "、".join(no_phone[:10]) + ("…" if len(no_phone) > 10 else "")
+            self.report.warnings.append(
+                _("no phone on record, no message: {units}").format(units=shown)
             )
 
     def held_back(self, party: PartyDue) -> str | None:
@@ -778,7 +816,7 @@ class _Reminders:
         """A numbered 催缴通知书, awaiting proof of delivery."""
         conn, as_of, settings, rules = self.conn, self.as_of, self.settings, self.rules
         first = party.first
-        number = _next_notice(conn, as_of.year, rules.notice_prefix)
+        number = self.next_notice()
         deadline = (as_of + timedelta(days=rules.deadline_days)).isoformat()
         if self.late is None:
             self.late = _late_fees_by_bill(conn, self.rows, as_of, settings)
@@ -1022,12 +1060,14 @@ def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> 
     message per party, once."""
     still = {r.party_id for r in overdue(conn, as_of=as_of, settings=settings)}
     end = f"{as_of.isoformat()} 23:59:59"
-    candidates = store.reminded_parties(conn, end)
-    for party_id, last, name, phones, party_kind, developer, unit_ids in candidates:
+    thanked = store.last_thanks(conn)
+    due = []
+    for party_id, last, name, phones, party_kind, developer, unit_ids in store.reminded_parties(
+        conn, end
+    ):
         if party_id in still or developer:
             continue
-        thanked = store.thanked_since(conn, party_id, last)
-        if thanked:
+        if thanked.get(party_id) is not None and thanked[party_id] >= last:
             continue
         phone = (phones or "").split("/")[0]
         if quiet:
@@ -1036,8 +1076,9 @@ def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> 
         if not phone:
             report.skip("no phone")
             continue
-        unit_ids = sorted(json.loads(unit_ids))
-        codes = store.unit_codes(conn, unit_ids)
+        due.append((party_id, name, phone, party_kind, sorted(json.loads(unit_ids))))
+    codes = store.unit_codes_by_id(conn, {u for *_, unit_ids in due for u in unit_ids})
+    for party_id, name, phone, party_kind, unit_ids in due:
         text = " ".join(
             render(
                 settings,
@@ -1045,7 +1086,7 @@ def _thanks(conn, as_of, settings, report, pending, quiet, language, common) -> 
                 {
                     **common,
                     "payer": name,
-                    "unit": "、".join(codes),
+                    "unit": "、".join(sorted(codes[u] for u in unit_ids)),
                     "business": party_kind == "company",
                 },
             ).split()
@@ -1075,41 +1116,49 @@ def _write_outputs(
     language: str,
     common: dict,
     calls: list[tuple[PartyDue, str, dict]],
-    letters: list[dict],
+    letters: Iterator[dict],
     legal: list[PartyDue],
     report: RemindReport,
     by_building: bool = False,
 ) -> None:
-    """The run's files: the call list and its scripts, the letters (one file per building
-    with ``by_building``), the legal review list. The letters are rendered (and pass the gate)
-    before any file is written."""
-    groups: dict[str, list[dict]] = {}
-    for letter in letters:  # in print order
-        groups.setdefault(building_label(letter["building"]) if by_building else "", []).append(
-            letter
-        )
-    pages = [
-        (
-            building,
-            render(
+    """The run's files: the letters (one file per building with ``by_building``), the call
+    list and its scripts, the legal review list. ``letters`` come as the run makes them (the
+    calls and the legal review are complete once they are all made). Each letter passes the
+    gate on its way into its file; a refusal leaves no file of the run."""
+    groups = _letter_groups(letters, by_building)
+    if not (groups or calls or legal):
+        return
+    with documents(out_dir) as files:
+        paths = []
+        for building, group in groups:
+            name = f"催缴通知书-{as_of.isoformat()}{'-' + building if building else ''}.html"
+            files.write(
                 settings,
                 f"{language}/notice_letter.html",
                 {**common, "letters": group},
-                notices=[formal(letter) for letter in group],
-            ),
-        )
-        for building, group in groups.items()
-    ]
-    if calls or letters or legal:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    if calls:
-        _write_call_list(out_dir, calls, as_of, report)
-    for building, html in pages:
-        path = out_dir / f"催缴通知书-{as_of.isoformat()}{'-' + building if building else ''}.html"
-        _private(path, html)
-        report.files.append(path)
-    if legal:
-        _write_legal_review(out_dir, legal, report)
+                out_dir / name,
+                each="letters",
+                notices=formal,
+            )
+            paths.append(out_dir / name)
+        deque(letters, maxlen=0)  # a template that stops early: the rest are still reminded
+        if calls:
+            _write_call_list(out_dir, calls, as_of, report)
+        report.files.extend(paths)
+        if legal:
+            _write_legal_review(out_dir, legal, report)
+
+
+def _letter_groups(letters: Iterator[dict], by_building: bool) -> list[tuple[str, Iterable]]:
+    """The letters' files: by building (each letter in print order, so all are made first),
+    or one file read from ``letters`` as they come — none when no letter is made."""
+    if by_building:
+        groups: dict[str, list[dict]] = {}
+        for letter in letters:
+            groups.setdefault(building_label(letter["building"]), []).append(letter)
+        return list(groups.items())
+    first = next(letters, None)
+    return [] if first is None else [("", chain([first], letters))]
 
 
 _CALL_LIST_HEADERS = [
@@ -1173,9 +1222,7 @@ def _write_call_list(
         )
     for suffix in (".xlsx", ".csv"):
         path = out_dir / f"call-list{suffix}"
-        write_table(
-            path, _CALL_LIST_HEADERS, rows, sheet="电话回访", text_columns=("房号", "电话")
-        )
+        write_table(path, _CALL_LIST_HEADERS, rows, sheet="电话回访", text_columns=("房号", "电话"))
         report.files.append(path)
     scripts = "\n\n".join(script.strip() for _party, script, _r in calls) + "\n"
     _private(out_dir / "call-scripts.txt", scripts)
@@ -1222,9 +1269,7 @@ def legal_review_history(party: PartyDue) -> list:
         "、".join(label(REASON_LABELS, reason, zh) for reason in reasons),
         len(contacts),
         f"{last[0][:16]} {label(CHANNEL_LABELS, last[1], zh)}" if last else "",
-        (f"已送达（{last[3]}）" if last[3] else label(OUTCOME_LABELS, last[2], zh))
-        if last
-        else "",
+        (f"已送达（{last[3]}）" if last[3] else label(OUTCOME_LABELS, last[2], zh)) if last else "",
         f"{len(letters)}份（已送达{sum(1 for d in letters.values() if d)}份）" if letters else "",
     ]
 

@@ -239,13 +239,20 @@ def deliveries_of(conn: sqlite3.Connection, contact_ids: list[int]) -> Iterator:
 # ---------------------------------------------------------------- reminders
 
 
-def next_notice_counter(conn: sqlite3.Connection, year: int) -> int:
-    """Take the next notice number of the year."""
-    return conn.execute(
-        "INSERT INTO notice_counter (year, last) VALUES (?, 1) "
-        "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
-        (year,),
-    ).fetchone()[0]
+def notice_counter(conn: sqlite3.Connection, year: int) -> int:
+    """The last notice number taken in ``year`` (0 before the first)."""
+    row = conn.execute("SELECT last FROM notice_counter WHERE year = ?", (year,)).fetchone()
+    return row[0] if row else 0
+
+
+def set_notice_counter(conn: sqlite3.Connection, year: int, last: int) -> None:
+    """Record ``last`` as the last notice number taken in ``year`` (a run takes its numbers
+    in memory, inside its write transaction, and records the last one once)."""
+    conn.execute(
+        "INSERT INTO notice_counter (year, last) VALUES (?, ?) "
+        "ON CONFLICT (year) DO UPDATE SET last = excluded.last",
+        (year, last),
+    )
 
 
 def reminded_keys(conn: sqlite3.Connection) -> set[tuple]:
@@ -300,26 +307,23 @@ def reminded_parties(conn: sqlite3.Connection, end: str) -> list:
     ).fetchall()
 
 
-def thanked_since(conn: sqlite3.Connection, party_id: int, at: str) -> bool:
-    """Whether the party was thanked at or after ``at``."""
-    return (
+def last_thanks(conn: sqlite3.Connection) -> dict:
+    """When each party was last thanked (one query for a run)."""
+    return dict(
         conn.execute(
-            "SELECT 1 FROM contact WHERE party_id = ? AND tier = 'thanks' AND at >= ?",
-            (party_id, at),
-        ).fetchone()
-        is not None
+            "SELECT party_id, max(at) FROM contact WHERE tier = 'thanks' GROUP BY party_id"
+        )
     )
 
 
-def unit_codes(conn: sqlite3.Connection, unit_ids: list[int]) -> list[str]:
-    """The units' codes, in order of code."""
-    return [
-        code
-        for (code,) in conn.execute(
-            "SELECT code FROM unit WHERE id IN (SELECT value FROM json_each(?)) ORDER BY code",
-            (json.dumps(unit_ids),),
+def unit_codes_by_id(conn: sqlite3.Connection, unit_ids: set[int]) -> dict[int, str]:
+    """Each unit's code by its id (one query for a run)."""
+    return dict(
+        conn.execute(
+            "SELECT id, code FROM unit WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(unit_ids)),),
         )
-    ]
+    )
 
 
 # ---------------------------------------------------------------- installment plans

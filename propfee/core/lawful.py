@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from propfee.core.i18n import N_, _
 from propfee.core.said import Said
@@ -82,14 +83,16 @@ _NEGATED = re.compile(
 )
 
 
-def threat(text: str) -> str | None:
-    """The first phrase of ``text`` that rule 1 forbids, or None."""
+def threat(text: str, *, after: int = 0) -> str | None:
+    """The first phrase of ``text`` that rule 1 forbids, or None; with ``after``, only a
+    phrase that ends past that offset counts (the text before it is context, checked
+    already: a document checked piece by piece still finds a phrase cut in two)."""
     lowered = text.lower()
     hits = [
         (span, source)
         for span, source in (
-            (_first(_CHINESE, text), text),
-            (_first(_ENGLISH, lowered), lowered),
+            (_first(_CHINESE, text, after), text),
+            (_first(_ENGLISH, lowered, after), lowered),
         )
         if span is not None
     ]
@@ -99,9 +102,12 @@ def threat(text: str) -> str | None:
     return source[start:end]
 
 
-def _first(pattern: re.Pattern, text: str) -> tuple[int, int] | None:
-    """Where the first phrase of ``pattern`` not negated right before it is."""
+def _first(pattern: re.Pattern, text: str, after: int = 0) -> tuple[int, int] | None:
+    """Where the first phrase of ``pattern`` not negated right before it (and ending past
+    ``after``) is."""
     for found in pattern.finditer(text):
+        if found.end() <= after:
+            continue
         before = text[max(0, found.start() - 12) : found.start()]
         if not _NEGATED.search(before):
             return found.span()
@@ -157,6 +163,7 @@ def _sentences(lowered: str) -> tuple[int, int]:
     return basis, suit
 
 
+@lru_cache(maxsize=4096)  # a run's letters name the same few days and months
 def _day_forms(iso: str) -> tuple[str, ...]:
     """The ways a text may write a day (``2026-03-01``) or a month (``2026-03``)."""
     if not _ISO.fullmatch(iso):

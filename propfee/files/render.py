@@ -16,10 +16,13 @@ The legal evidence pack alone is not checked: it reproduces records, it is not s
 from __future__ import annotations
 
 import html as _entities
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 from propfee.core import lawful
 from propfee.core.errors import PropfeeError, Unlawful
@@ -109,13 +112,27 @@ def render(
 ) -> str:
     """Render template ``name`` (e.g. ``zh/bill_notice.html``) with ``context``, through the
     gate; ``notices`` are the 催缴通知书 the text holds, checked for what rule 2 asks."""
+    with _template_errors(name):
+        template = _compiled(settings, name)
+        text = template.render(**context)
+    if name.rsplit("/", 1)[-1] not in EVIDENCE_ONLY:
+        check(text, template.filename or name, notices=notices, html=_is_html(name))
+    return text
+
+
+def _compiled(settings, name: str):
+    """The template, compiled once per run (the environment keeps it)."""
+    override = settings.template_path if settings is not None else None
+    return _environment(str(override) if override else None).get_template(name)
+
+
+@contextmanager
+def _template_errors(name: str) -> Iterator[None]:
+    """What a template's failure means, said as a PropfeeError."""
     import jinja2  # heavy: loaded when needed
 
-    override = settings.template_path if settings is not None else None
-    env = _environment(str(override) if override else None)
     try:
-        template = env.get_template(name)
-        text = template.render(**context)
+        yield
     except jinja2.TemplateNotFound:
         raise PropfeeError(f"template {name} not found") from None
     except jinja2.UndefinedError as exc:
@@ -126,9 +143,6 @@ def render(
         ) from None
     except jinja2.exceptions.SecurityError as exc:
         raise PropfeeError(f"template {name}: not allowed ({exc})") from None
-    if name.rsplit("/", 1)[-1] not in EVIDENCE_ONLY:
-        check(text, template.filename or name, notices=notices, html=_is_html(name))
-    return text
 
 
 #: templates that reproduce records for a lawyer or a court rather than speak to an owner
@@ -150,10 +164,14 @@ def check(
     *,
     notices: Sequence[lawful.FormalNotice] = (),
     html: bool = False,
-) -> None:
+    before: str = "",
+) -> str:
     """The gate: refuse ``text`` (made from template file ``source``) when it says what
-    LEGAL rule 1 forbids, or, holding formal notices, leaves out what rule 2 asks."""
-    phrase = lawful.threat(html_text(text) if html else text)
+    LEGAL rule 1 forbids, or, holding formal notices, leaves out what rule 2 asks. ``before``
+    is what a reader sees just before ``text`` (a document checked piece by piece: a phrase
+    cut between two pieces is still found). Returns what a reader sees of ``text``."""
+    seen = html_text(text) if html else text
+    phrase = lawful.threat(before + seen, after=len(before))
     if phrase is not None:
         raise Unlawful(
             f"模板 {source}：{lawful.RULE_1}（{lawful.RULE_1_TEXT}）不允许“{phrase}”"
@@ -165,6 +183,7 @@ def check(
             f"模板 {source}：按 {lawful.RULE_2}（{lawful.RULE_2_TEXT}），生成的催缴通知书缺少："
             f"{'；'.join(gaps)}；什么都没有发送、写入或记录"
         )
+    return seen
 
 
 def html_text(html: str, between: str | None = None) -> str:
@@ -185,6 +204,119 @@ def _origin(source: str, phrase: str) -> str:
     except OSError:
         return ""
     return "（这段文字不在模板里，来自设置文件的文字或数据）"
+
+
+class Documents:
+    """Documents written piece by piece as their template produces them — 20,000 letters are
+    never one string in memory — that appear together or not at all (see ``documents``)."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[Path, Path]] = []  # (being written, its final name)
+
+    def write(
+        self,
+        settings,
+        name: str,
+        context: dict,
+        path: Path,
+        *,
+        each: str,
+        notices: Callable[[object], lawful.FormalNotice] | None = None,
+    ) -> None:
+        """Render template ``name`` into ``path`` (UTF-8, readable by its owner only: letters
+        hold owners' names and phones). ``context[each]`` is the iterable of the document's
+        parts (its letters or notices): each part's text passes the gate before it reaches
+        the file, with ``notices(part)``, the 催缴通知书 it is, checked for what rule 2 asks."""
+        with _template_errors(name):
+            template = _compiled(settings, name)
+        part = path.with_name(f".{path.name}.part")
+        self.parts.append((part, path))
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            pieces = _Pieces(handle, template.filename or name, name, notices)
+            add = pieces.texts.append
+            with _template_errors(name):
+                for text in template.generate(**{**context, each: pieces.parts(context[each])}):
+                    add(text)
+            pieces.flush(final=True)
+
+    def commit(self) -> None:
+        for part, path in self.parts:
+            os.replace(part, path)
+        self.parts = []
+
+    def discard(self) -> None:
+        for part, _ in self.parts:
+            part.unlink(missing_ok=True)
+        self.parts = []
+
+
+@contextmanager
+def documents(folder: Path) -> Iterator[Documents]:
+    """Write documents into ``folder`` with ``Documents.write``: when the block ends well
+    they take their names together; when anything in it fails (a part refused by the gate,
+    a template error) none of them is left behind, nor the folder if the block made it."""
+    made = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = Documents()
+    try:
+        yield written
+    except BaseException:
+        written.discard()
+        if made:
+            with suppress(OSError):  # the folder holds something else after all
+                folder.rmdir()
+        raise
+    written.commit()
+
+
+class _Pieces:
+    """A document's text on its way to the file, in pieces: a piece is what the template
+    produced before it asked for the next part. A piece is written once it passes the gate
+    on its own; one that does not (a template that speaks of a part after the next one was
+    asked for) waits and is checked again with what follows, so every word is checked with
+    the notices it belongs to and the whole text, in the end, as one."""
+
+    def __init__(self, handle, source: str, name: str, notices) -> None:
+        self.handle = handle
+        self.source = source
+        self.html = _is_html(name)
+        self.checked = name.rsplit("/", 1)[-1] not in EVIDENCE_ONLY
+        self.notices = notices
+        self.texts: list[str] = []
+        self.pending: list[lawful.FormalNotice] = []
+        self.retry_at = 0  # a piece that waits: its size when it is checked again
+        self.counted = self.size = 0  # how many of the texts are measured, and their size
+        self.before = ""  # the end of what was written, as a reader sees it
+
+    def parts(self, parts: Iterable) -> Iterator:
+        for part in parts:
+            self.flush(final=False)
+            if self.notices is not None:
+                self.pending.append(self.notices(part))
+            yield part
+
+    def flush(self, *, final: bool) -> None:
+        """Check what waits and write it; not final, a piece missing what rule 2 asks waits
+        (and is tried again once it has doubled: the work stays linear)."""
+        if self.retry_at and not final:
+            self.size += sum(map(len, self.texts[self.counted :]))
+            self.counted = len(self.texts)
+            if self.size < self.retry_at:
+                return
+        text = "".join(self.texts)
+        if self.checked:
+            if self.pending and not final:
+                shown = html_text(text, " ") if self.html else text
+                if lawful.notice_gaps(shown, self.pending, limit=1):
+                    self.retry_at = 2 * len(text)
+                    return
+            notices = self.pending if final else ()
+            seen = check(text, self.source, notices=notices, html=self.html, before=self.before)
+            self.before = seen[seen.rfind("\n") + 1 :][-200:]
+        self.handle.write(text)
+        self.texts.clear()  # the same list: Documents.write appends to it
+        self.pending, self.retry_at, self.counted, self.size = [], 0, 0, 0
 
 
 def require(settings, names: list[str], *, option: str = "--language") -> None:

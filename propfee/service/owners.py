@@ -50,6 +50,18 @@ def tags_of(conn: sqlite3.Connection, party_id: int) -> list[str]:
     return sorted(t for t, on in current.items() if on)
 
 
+def tags_by_party(conn: sqlite3.Connection) -> dict[int, list[str]]:
+    """``tags_of`` every party that has a tag now, read in one query."""
+    current: dict[int, dict[str, bool]] = {}
+    for party_id, tag, action in store.all_tag_events(conn):
+        current.setdefault(party_id, {})[tag] = action == "add"
+    return {
+        party_id: sorted(t for t, on in tags.items() if on)
+        for party_id, tags in current.items()
+        if any(tags.values())
+    }
+
+
 def tag(
     conn: sqlite3.Connection,
     unit_code: str,
@@ -89,6 +101,18 @@ def tag(
     return name, sorted(current)
 
 
+def _id_month(id_number: str | None) -> str | None:
+    """The month digits where an 18- or 15-digit ID number carries its birth date (a quick
+    look before ``cells.birthday_from_id`` reads the date)."""
+    if not id_number:
+        return None
+    if len(id_number) == 18:
+        return id_number[10:12]
+    if len(id_number) == 15:
+        return id_number[8:10]
+    return None
+
+
 @dataclass
 class CareLine:
     party: str
@@ -106,7 +130,12 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
     if not 1 <= month <= 12:
         raise InvalidValue(_("--month must be 1 to 12 (or YYYY-MM)"))
     lines = []
+    tags = tags_by_party(conn)  # one query, not one per party
+    month_digits = f"{month:02d}"
     for party_id, name, phones, id_number, birthday, units in store.current_people(conn):
+        marks = [t for t in tags.get(party_id, ()) if t in CARE_TAGS]
+        if not (marks or birthday or _id_month(id_number) == month_digits):
+            continue  # born in another month, by the ID number: not on the list
         born = None
         if birthday:
             try:
@@ -115,7 +144,6 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
                 born = None
         if born is None and id_number:
             born = cells.birthday_from_id(id_number)
-        marks = [t for t in tags_of(conn, party_id) if t in CARE_TAGS]
         reasons = []
         if born is not None and born.month == month:
             reasons.append(_("birthday {month}/{day}").format(month=born.month, day=born.day))

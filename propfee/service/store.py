@@ -149,6 +149,12 @@ def tag_events(conn: sqlite3.Connection, party_id: int) -> Iterator[tuple[str, s
     )
 
 
+def all_tag_events(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str]]:
+    """(party, tag, add|remove) of every tag event, in order (one query for a list of all
+    parties)."""
+    return conn.execute("SELECT party_id, tag, action FROM party_tag ORDER BY id")
+
+
 def current_owner(conn: sqlite3.Connection, code: str) -> tuple[int, str] | None:
     """(party id, name) of the unit's current owner, or None."""
     return conn.execute(
