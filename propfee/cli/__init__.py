@@ -29,7 +29,7 @@ from propfee.cli import (
     surveys,
     today,
 )
-from propfee.cli.common import audit_wrapper, debug_enabled, fail
+from propfee.cli.common import audit_wrapper, choose_estate, debug_enabled, fail
 from propfee.cli.lang import speak, without_lang
 from propfee.core.errors import PropfeeError
 from propfee.core.i18n import _, choose, normalise
@@ -129,6 +129,17 @@ def _root(
         help=_(
             "Language of messages and help: zh (default) or en; also $PROPFEE_LANG. "
             "Documents for owners are always Chinese."
+        ),
+    ),
+    estate: str | None = typer.Option(
+        None,
+        "--estate",
+        envvar="PROPFEE_ESTATE",
+        metavar="NAME",
+        callback=choose_estate,
+        help=_(
+            "With --db postgresql://…: the estate, whose tables are the schema NAME on that "
+            "server (default: public)."
         ),
     ),
 ) -> None:

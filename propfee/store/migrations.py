@@ -22,7 +22,10 @@ from propfee.store import audit
 
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run several statements inside the current transaction (``executescript`` would commit
-    it first)."""
+    it first). On PostgreSQL the script is translated whole (see store/pgsql.py)."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        conn.run_script(script)
+        return
     statement = ""
     for line in script.splitlines(keepends=True):
         statement += line
@@ -603,7 +606,10 @@ SEARCH_INDEX: dict[str, tuple[str, ...]] = {
 
 
 def trigram_available(conn: sqlite3.Connection) -> bool:
-    """FTS5 with the trigram tokenizer (SQLite 3.34 or later, built with FTS5)."""
+    """FTS5 with the trigram tokenizer (SQLite 3.34 or later, built with FTS5). PostgreSQL
+    has no FTS5: search reads the tables there."""
+    if getattr(conn, "dialect", "sqlite") != "sqlite":
+        return False
     if sqlite3.sqlite_version_info < (3, 34, 0):
         return False
     try:

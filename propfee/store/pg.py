@@ -1,0 +1,355 @@
+"""An estate in a schema of a PostgreSQL server, behind the same connection surface as SQLite.
+
+``--db postgresql://user@host/dbname`` (or ``$PROPFEE_DB``) with ``--estate NAME`` (or
+``$PROPFEE_ESTATE``, or ``?estate=NAME`` in the address) opens the estate's schema through
+psycopg 3. :class:`Connection` answers what propfee's store modules ask of an
+``sqlite3.Connection`` — ``execute``/``executemany`` returning a cursor with ``fetchone``,
+``fetchall``, iteration, ``lastrowid`` and ``rowcount``; rows read by position and by name;
+``row_factory = None`` for plain tuples; ``BEGIN IMMEDIATE``/``COMMIT``/``rollback`` — and
+runs each statement as :mod:`propfee.store.pgsql` translates it. ``BEGIN IMMEDIATE`` takes
+the estate's advisory lock, so one bill run or reconcile at a time per estate, as on SQLite.
+Errors come out as the ``sqlite3`` exception that means the same (a UNIQUE or append-only
+refusal is an ``IntegrityError``), so every caller's handling holds on both engines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import ClientCursor
+from psycopg.adapt import Dumper, Loader
+from psycopg.pq import TransactionStatus
+
+from propfee.core.errors import DatabaseBusy, DatabaseError
+from propfee.store import pgsql
+
+SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_ESTATE = "public"
+_ESTATE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def is_server(target: object) -> bool:
+    """Whether a --db value names a PostgreSQL server rather than an SQLite file."""
+    return str(target).startswith(SCHEMES)
+
+
+def split_target(url: str, estate: str | None = None) -> tuple[str, str]:
+    """The server address (without propfee's own ``estate`` parameter) and the estate's
+    schema: ``estate``, else ``?estate=`` in the address, else $PROPFEE_ESTATE, else public."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    named = [v for k, v in query if k == "estate"]
+    rest = [(k, v) for k, v in query if k != "estate"]
+    name = (estate or (named[-1] if named else "") or os.environ.get("PROPFEE_ESTATE", "")).strip()
+    name = name or DEFAULT_ESTATE
+    if not _ESTATE.fullmatch(name):
+        raise DatabaseError(
+            f"estate {name!r}: an estate's name is its schema: lowercase letters, digits and _, "
+            "starting with a letter (at most 63)"
+        )
+    return urlunsplit(parts._replace(query=urlencode(rest))), name
+
+
+def display(url: str, estate: str) -> str:
+    """The server and estate as an error names them (never the password)."""
+    parts = urlsplit(url)
+    host = parts.hostname or dict(parse_qsl(parts.query)).get("host", "localhost")
+    return f"postgresql://{host}{parts.path} estate {estate}"
+
+
+class Row:
+    """A row read by position or by name (names without case, as sqlite3.Row reads them)."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: Sequence[Any], index: dict[str, int]):
+        self._values = tuple(values)
+        self._index = index
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            try:
+                return self._values[self._index[key.lower()]]
+            except KeyError:
+                raise IndexError(f"No item with that key: {key}") from None
+        return self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Row):
+            return self._values == other._values
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+    def __repr__(self) -> str:
+        return f"Row{self._values!r}"
+
+
+class _BoolAsInteger(Dumper):
+    """True and False as 1 and 0: propfee's flags are integer columns, as on SQLite."""
+
+    oid = psycopg.postgres.types["int8"].oid
+
+    def dump(self, obj: bool) -> bytes:
+        return b"1" if obj else b"0"
+
+    def quote(self, obj: bool) -> bytes:
+        return self.dump(obj)
+
+
+class _Number(Loader):
+    """``sum`` of integers is an integer, as on SQLite (PostgreSQL's numeric); a fraction a
+    float, as SQLite's REAL."""
+
+    def load(self, data) -> int | float:
+        text = bytes(data).decode()
+        return float(text) if "." in text or "e" in text.lower() else int(text)
+
+
+class _Text(Loader):
+    """JSON built in a query arrives as its text, as SQLite's json functions return it."""
+
+    def load(self, data) -> str:
+        return bytes(data).decode()
+
+
+def error(exc: psycopg.Error) -> sqlite3.Error:
+    """A psycopg error as the sqlite3 error that means the same."""
+    message = (exc.diag.message_primary if exc.diag else None) or str(exc)
+    if isinstance(exc, (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)):
+        return sqlite3.IntegrityError(message)
+    if isinstance(exc, (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled)):
+        return sqlite3.OperationalError(f"database is locked ({message})")
+    if isinstance(exc, psycopg.OperationalError):
+        return sqlite3.OperationalError(message)
+    return sqlite3.DatabaseError(message)
+
+
+class Cursor:
+    """What a store module reads back from ``execute``: rows, ``lastrowid``, ``rowcount``."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.row_factory: Any = connection.row_factory
+        self._rows: list[Any] = []
+        self._at = 0
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.description: Any = None
+
+    def _run(self, statement: pgsql.Statement, params: Sequence[Any] | None) -> None:
+        raw = self.connection.raw
+        if statement.kind == "noop":
+            self._rows, self.rowcount, self.description = [], -1, None
+            return
+        if statement.kind == "begin-immediate":
+            raw.execute("BEGIN")
+            raw.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('propfee ' || current_schema()))"
+            )
+            return
+        args = [params[i - 1] for i in statement.order] if statement.order else None
+        with raw.cursor() as cur:
+            try:
+                cur.execute(statement.text, args)
+            except psycopg.Error as exc:
+                raise error(exc) from None
+            self.description = cur.description
+            self.rowcount = cur.rowcount
+            rows = cur.fetchall() if cur.description is not None else []
+        if statement.returns_id:
+            self.lastrowid = rows[-1][0] if rows else None
+            self.description, rows = None, []
+        self._rows, self._at = rows, 0
+        if statement.writes and self.rowcount > 0:
+            self.connection.direct_changes += self.rowcount
+
+    def execute(self, sql: str, parameters: Sequence[Any] | dict = (), /) -> Cursor:
+        statement = pgsql.translate(sql)
+        self._run(statement, parameters)
+        if statement.sets_id:
+            self.connection.raw.execute(pgsql.follow_ids(statement.sets_id))
+        return self
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]], /) -> Cursor:
+        statement = pgsql.translate(sql)
+        if statement.returns_id:  # no id is read back from a batch
+            statement = pgsql.Statement(
+                statement.text.removesuffix(" RETURNING id"),
+                statement.order,
+                writes=statement.writes,
+                sets_id=statement.sets_id,
+            )
+        total = 0
+        for parameters in seq_of_parameters:
+            self._run(statement, parameters)
+            total += max(self.rowcount, 0)
+        self.rowcount, self._rows = total, []
+        if statement.sets_id:
+            self.connection.raw.execute(pgsql.follow_ids(statement.sets_id))
+        return self
+
+    def _shape(self, values: Sequence[Any]) -> Any:
+        if self.row_factory is None:
+            return tuple(values)
+        if self.description is None:
+            return tuple(values)
+        index = {column.name.lower(): i for i, column in enumerate(self.description)}
+        return Row(values, index)
+
+    def fetchone(self) -> Any:
+        if self._at >= len(self._rows):
+            return None
+        self._at += 1
+        return self._shape(self._rows[self._at - 1])
+
+    def fetchall(self) -> list[Any]:
+        rest = [self._shape(r) for r in self._rows[self._at :]]
+        self._at = len(self._rows)
+        return rest
+
+    def fetchmany(self, size: int = 1000) -> list[Any]:
+        part = [self._shape(r) for r in self._rows[self._at : self._at + size]]
+        self._at += len(part)
+        return part
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            row = self.fetchone()
+            if row is None:
+                return
+            yield row
+
+    def close(self) -> None:
+        self._rows = []
+
+
+class Connection:
+    """An estate's schema on a PostgreSQL server, used as propfee uses an SQLite file."""
+
+    dialect = "postgres"
+
+    def __init__(self, raw: psycopg.Connection, url: str, estate: str):
+        self.raw = raw
+        self.url = url
+        self.estate = estate
+        self.row_factory: Any = Row
+        self.direct_changes = 0
+
+    @property
+    def name(self) -> str:
+        return display(self.url, self.estate)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    @property
+    def total_changes(self) -> int:
+        return self.direct_changes
+
+    def cursor(self) -> Cursor:
+        return Cursor(self)
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor:
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]], /) -> Cursor:
+        return self.cursor().executemany(sql, seq_of_parameters)
+
+    def run_script(self, script: str) -> None:
+        """A schema step's DDL, translated, inside the current transaction."""
+        try:
+            self.raw.execute(pgsql.ddl(script).encode())
+        except psycopg.Error as exc:
+            raise error(exc) from None
+
+    def drop_schema(self) -> None:
+        """Drop the estate's schema and everything in it."""
+        self.rollback()
+        self.raw.execute(f'DROP SCHEMA "{self.estate}" CASCADE')
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            self.raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.raw.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_server(url: str, estate: str | None = None, timeout: float = 60.0) -> Connection:
+    """Connect to the server and to the estate's schema (made if it is new)."""
+    address, schema = split_target(url, estate)
+    try:
+        raw = psycopg.connect(
+            address, autocommit=True, cursor_factory=ClientCursor, connect_timeout=10
+        )
+    except psycopg.Error as exc:
+        raise DatabaseError(
+            f"{display(address, schema)}: cannot connect to the server ({str(exc).strip()})"
+        ) from None
+    raw.adapters.register_dumper(bool, _BoolAsInteger)
+    for name in ("numeric",):
+        raw.adapters.register_loader(name, _Number)
+    for name in ("json", "jsonb"):
+        raw.adapters.register_loader(name, _Text)
+    try:
+        raw.execute(f"SET lock_timeout = '{int(timeout * 1000)}ms'")
+        raw.execute("SET client_min_messages = warning")
+        with raw.transaction():
+            raw.execute("SELECT pg_advisory_xact_lock(hashtext('propfee schema'))")
+            raw.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            raw.execute(f'SET search_path TO "{schema}"')
+            raw.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations (version BIGINT PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raw.close()
+        raise DatabaseError(
+            f"{display(address, schema)}: may not create or use the estate's schema ({exc})"
+        ) from None
+    except psycopg.errors.LockNotAvailable:
+        raw.close()
+        raise DatabaseBusy(
+            f"{display(address, schema)}: another propfee command is still setting the "
+            "estate up; try again when it has finished"
+        ) from None
+    return Connection(raw, address, schema)
+
+
+def estates(url: str) -> list[str]:
+    """The estates on a server: every schema holding propfee's tables."""
+    address, _ = split_target(url, DEFAULT_ESTATE)
+    with psycopg.connect(address, autocommit=True) as raw:
+        rows = raw.execute(
+            "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
+            "WHERE c.relname = 'audit' AND c.relkind = 'r' ORDER BY n.nspname"
+        ).fetchall()
+    return [row[0] for row in rows]
