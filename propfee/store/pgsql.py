@@ -229,6 +229,13 @@ def _rewrite_calls(text: str) -> str:
         position = match.start() + len(replacement)
 
 
+def _after_between(match: re.Match) -> bool:
+    """Whether the AND before a parameter is BETWEEN's (``x BETWEEN ? AND ?``)."""
+    before = match.string[: match.start()].upper()
+    between = before.rfind("BETWEEN")
+    return between >= 0 and not re.search(r"\b(AND|OR|WHERE)\b", before[between:])
+
+
 def _glob(match: re.Match) -> str:
     pattern = match.group(3).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = pattern.replace("*", "%").replace("?", "_")
@@ -257,6 +264,21 @@ _REWRITES: list[tuple[re.Pattern, object]] = [
         r"lower(\1) = lower(\2)",
     ),
     (_JSON_LIST, _json_list),
+    (re.compile(r"\bIS\s+NOT\s+(\x00\d+\x00)", re.I), r"IS DISTINCT FROM \1"),
+    (re.compile(r"\bIS\s+(\x00\d+\x00)", re.I), r"IS NOT DISTINCT FROM \1"),
+    # a flag passed as a parameter and used as a condition: SQLite's 0/1 as a boolean
+    (
+        re.compile(r"(\(\s*)(\x00\d+\x00)(?=\s+(?:AND|OR)\b)", re.I),
+        r"\1(\2 <> 0)",
+    ),
+    (
+        re.compile(
+            r"(\bAND|\bOR|\bNOT|\bWHERE|\bWHEN)(\s+)(\x00\d+\x00)"
+            r"(?=\s*(?:\)|AND\b|OR\b|THEN\b|$))",
+            re.I,
+        ),
+        lambda m: m.group(0) if _after_between(m) else f"{m.group(1)}{m.group(2)}({m.group(3)} <> 0)",
+    ),
     (re.compile(r"lower\(hex\(randomblob\(16\)\)\)", re.I), "md5(random()::text || clock_timestamp()::text)"),
 ]
 
@@ -287,6 +309,13 @@ def translate(sql: str) -> Statement:
     text = _rewrite_calls(text)
     text = _max_rowid(text)
     insert = _INSERT.match(text)
+    if insert:  # an upsert's "SET n = n + 1": PostgreSQL names the row's own n
+        text = re.sub(
+            r"(DO\s+UPDATE\s+SET\s+)(\w+)(\s*=\s*)\2\b",
+            lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}{insert.group(1)}.{m.group(2)}",
+            text,
+            flags=re.I,
+        )
     if insert and re.match(r"^\s*INSERT\s+OR\s+IGNORE", text, re.I):
         text = re.sub(r"\s+OR\s+IGNORE", "", text, count=1, flags=re.I)
         if "ON CONFLICT" not in text.upper():
