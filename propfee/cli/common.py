@@ -75,6 +75,7 @@ def server_target(db: Path | str | None) -> str | None:
     value = db if db is not None else os.environ.get("PROPFEE_DB")
     return str(value) if value is not None and pg.is_server(value) else None
 
+
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -467,7 +468,6 @@ _NOT_ARGUMENTS = {"db", "config", "quiet", "fmt"}
 def audit_wrapper(func: Callable, command: str, *, writes: bool = True) -> Callable:
     """``func`` run inside ``audit.invocation`` (the command, the arguments the user gave,
     the operator); a write command without its own --operator option gains one."""
-
 
     signature = inspect.signature(func, eval_str=True)
     adds_operator = (

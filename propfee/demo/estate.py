@@ -21,7 +21,7 @@ from propfee.files.writers import copy_private, save_workbook, write_text
 from propfee.insight import surveys
 from propfee.payments import ledger, reconciliation
 from propfee.service import complaints
-from propfee.store import db
+from propfee.store import db, pg
 
 DEMO_SETTINGS = """\
 # Settings for the demo estate. Every key is optional; see the README.
@@ -134,9 +134,10 @@ def build_demo(
     roster_file = folder / "roster.xlsx"
     copy_private(sample_file("roster.xlsx"), roster_file, option="--dir")
 
-
     settings_loaded = load_settings(settings)
     conn = db.connect_server(server, estate=estate) if server else db.connect(db_path)
+    if server:
+        db_path = pg.shareable(conn.url, conn.estate)
     try:
         with db.transaction(conn):
             db.set_meta(conn, "demo", "1")
@@ -534,7 +535,6 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
     from openpyxl import (
         load_workbook,  # heavy: loaded when needed
     )
-
 
     held_on = as_of - timedelta(days=5)
     now = max(now, datetime.combine(as_of, time(23, 59)))

@@ -21,11 +21,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import psycopg
-from psycopg import ClientCursor
-from psycopg.adapt import Dumper, Loader
-from psycopg.pq import TransactionStatus
-
 from propfee.core.errors import DatabaseBusy, DatabaseError
 from propfee.store import pgsql
 
@@ -54,6 +49,19 @@ def split_target(url: str, estate: str | None = None) -> tuple[str, str]:
             "starting with a letter (at most 63)"
         )
     return urlunsplit(parts._replace(query=urlencode(rest))), name
+
+
+def shareable(url: str, estate: str) -> str:
+    """The address to give to $PROPFEE_DB for this estate, without the password (psycopg
+    reads it from $PGPASSWORD or ~/.pgpass)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, host = netloc.rsplit("@", 1)
+        netloc = f"{user.split(':', 1)[0]}@{host}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "estate"]
+    query.append(("estate", estate))
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="/")))
 
 
 def display(url: str, estate: str) -> str:
@@ -101,36 +109,51 @@ class Row:
         return f"Row{self._values!r}"
 
 
-class _BoolAsInteger(Dumper):
-    """True and False as 1 and 0: propfee's flags are integer columns, as on SQLite."""
-
-    oid = psycopg.postgres.types["int8"].oid
-
-    def dump(self, obj: bool) -> bytes:
-        return b"1" if obj else b"0"
-
-    def quote(self, obj: bool) -> bytes:
-        return self.dump(obj)
-
-
-class _Number(Loader):
-    """``sum`` of integers is an integer, as on SQLite (PostgreSQL's numeric); a fraction a
-    float, as SQLite's REAL."""
-
-    def load(self, data) -> int | float:
-        text = bytes(data).decode()
-        return float(text) if "." in text or "e" in text.lower() else int(text)
+def _psycopg():
+    """psycopg 3, loaded when a server is opened (``pip install 'propfee[pg]'``): an SQLite
+    estate never pays for importing it."""
+    try:
+        import psycopg  # heavy: loaded when needed
+    except ImportError:
+        raise DatabaseError(
+            "PostgreSQL needs psycopg 3: pip install 'propfee[pg]' (or psycopg[binary])"
+        ) from None
+    return psycopg
 
 
-class _Text(Loader):
-    """JSON built in a query arrives as its text, as SQLite's json functions return it."""
+def _adapt(raw) -> None:
+    """True and False as 1 and 0 (propfee's flags are integer columns, as on SQLite); a
+    ``sum`` of integers an integer as on SQLite (PostgreSQL's numeric), a fraction a float
+    as SQLite's REAL; JSON built in a query its text, as SQLite's json functions return it."""
+    psycopg = _psycopg()
 
-    def load(self, data) -> str:
-        return bytes(data).decode()
+    class BoolAsInteger(psycopg.adapt.Dumper):
+        oid = psycopg.postgres.types["int8"].oid
+
+        def dump(self, obj: bool) -> bytes:
+            return b"1" if obj else b"0"
+
+        def quote(self, obj: bool) -> bytes:
+            return self.dump(obj)
+
+    class Number(psycopg.adapt.Loader):
+        def load(self, data) -> int | float:
+            text = bytes(data).decode()
+            return float(text) if "." in text or "e" in text.lower() else int(text)
+
+    class Text(psycopg.adapt.Loader):
+        def load(self, data) -> str:
+            return bytes(data).decode()
+
+    raw.adapters.register_dumper(bool, BoolAsInteger)
+    raw.adapters.register_loader("numeric", Number)
+    for name in ("json", "jsonb"):
+        raw.adapters.register_loader(name, Text)
 
 
-def error(exc: psycopg.Error) -> sqlite3.Error:
+def error(exc) -> sqlite3.Error:
     """A psycopg error as the sqlite3 error that means the same."""
+    psycopg = _psycopg()
     message = (exc.diag.message_primary if exc.diag else None) or str(exc)
     if isinstance(exc, (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)):
         return sqlite3.IntegrityError(message)
@@ -160,15 +183,13 @@ class Cursor:
             return
         if statement.kind == "begin-immediate":
             raw.execute("BEGIN")
-            raw.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('propfee ' || current_schema()))"
-            )
+            raw.execute("SELECT pg_advisory_xact_lock(hashtext('propfee ' || current_schema()))")
             return
         args = [params[i - 1] for i in statement.order] if statement.order else None
         with raw.cursor() as cur:
             try:
                 cur.execute(statement.text, args)
-            except psycopg.Error as exc:
+            except self.connection.failure as exc:
                 raise error(exc) from None
             self.description = cur.description
             self.rowcount = cur.rowcount
@@ -245,8 +266,9 @@ class Connection:
 
     dialect = "postgres"
 
-    def __init__(self, raw: psycopg.Connection, url: str, estate: str):
+    def __init__(self, raw, url: str, estate: str):
         self.raw = raw
+        self.failure = _psycopg().Error
         self.url = url
         self.estate = estate
         self.row_factory: Any = Row
@@ -258,7 +280,7 @@ class Connection:
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        return self.raw.info.transaction_status != _psycopg().pq.TransactionStatus.IDLE
 
     @property
     def total_changes(self) -> int:
@@ -277,7 +299,7 @@ class Connection:
         """A schema step's DDL, translated, inside the current transaction."""
         try:
             self.raw.execute(pgsql.ddl(script).encode())
-        except psycopg.Error as exc:
+        except self.failure as exc:
             raise error(exc) from None
 
     def drop_schema(self) -> None:
@@ -306,19 +328,16 @@ class Connection:
 def open_server(url: str, estate: str | None = None, timeout: float = 60.0) -> Connection:
     """Connect to the server and to the estate's schema (made if it is new)."""
     address, schema = split_target(url, estate)
+    psycopg = _psycopg()
     try:
         raw = psycopg.connect(
-            address, autocommit=True, cursor_factory=ClientCursor, connect_timeout=10
+            address, autocommit=True, cursor_factory=psycopg.ClientCursor, connect_timeout=10
         )
     except psycopg.Error as exc:
         raise DatabaseError(
             f"{display(address, schema)}: cannot connect to the server ({str(exc).strip()})"
         ) from None
-    raw.adapters.register_dumper(bool, _BoolAsInteger)
-    for name in ("numeric",):
-        raw.adapters.register_loader(name, _Number)
-    for name in ("json", "jsonb"):
-        raw.adapters.register_loader(name, _Text)
+    _adapt(raw)
     try:
         raw.execute(f"SET lock_timeout = '{int(timeout * 1000)}ms'")
         raw.execute("SET client_min_messages = warning")
@@ -347,7 +366,7 @@ def open_server(url: str, estate: str | None = None, timeout: float = 60.0) -> C
 def estates(url: str) -> list[str]:
     """The estates on a server: every schema holding propfee's tables."""
     address, _ = split_target(url, DEFAULT_ESTATE)
-    with psycopg.connect(address, autocommit=True) as raw:
+    with _psycopg().connect(address, autocommit=True) as raw:
         rows = raw.execute(
             "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
             "WHERE c.relname = 'audit' AND c.relkind = 'r' ORDER BY n.nspname"

@@ -277,9 +277,14 @@ _REWRITES: list[tuple[re.Pattern, object]] = [
             r"(?=\s*(?:\)|AND\b|OR\b|THEN\b|$))",
             re.I,
         ),
-        lambda m: m.group(0) if _after_between(m) else f"{m.group(1)}{m.group(2)}({m.group(3)} <> 0)",
+        lambda m: (
+            m.group(0) if _after_between(m) else f"{m.group(1)}{m.group(2)}({m.group(3)} <> 0)"
+        ),
     ),
-    (re.compile(r"lower\(hex\(randomblob\(16\)\)\)", re.I), "md5(random()::text || clock_timestamp()::text)"),
+    (
+        re.compile(r"lower\(hex\(randomblob\(16\)\)\)", re.I),
+        "md5(random()::text || clock_timestamp()::text)",
+    ),
 ]
 
 
@@ -340,7 +345,7 @@ def follow_ids(table: str) -> str:
     the highest, as SQLite's next rowid does."""
     return (
         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-        f"(SELECT coalesce(max(id), 0) + 1 FROM \"{table}\"), false)"
+        f'(SELECT coalesce(max(id), 0) + 1 FROM "{table}"), false)'
     )
 
 
@@ -348,9 +353,7 @@ def _pragma(statement: str) -> Statement:
     body = statement[len("PRAGMA") :].strip()
     name = re.split(r"[\s=(]", body, maxsplit=1)[0].lower().removeprefix("main.")
     if name == "user_version" and "=" not in body:
-        return Statement(
-            "SELECT coalesce(max(version), 0) FROM _migrations", kind="user-version"
-        )
+        return Statement("SELECT coalesce(max(version), 0) FROM _migrations", kind="user-version")
     if name == "table_info":
         table = re.search(r"\(\s*[\"']?(\w+)[\"']?\s*\)", body)
         return Statement(
