@@ -16,7 +16,7 @@ from propfee.cli import app
 from propfee.collection import dunning
 from propfee.config import DEFAULTS
 from propfee.payments import ledger
-from propfee.store import db
+from propfee.store import db, pg
 from propfee.store.db import transaction
 
 AS_OF = date(2026, 11, 15)
@@ -82,6 +82,7 @@ def isolated(monkeypatch, tmp_path):
         "PROPFEE_OPERATOR",
         "PROPFEE_DEBUG",
         "PROPFEE_BUSY_TIMEOUT",
+        "PROPFEE_ESTATE",
     ):
         monkeypatch.delenv(var, raising=False)
     # the commands' clock (stamps, "not in the future" checks) is pinned: no test depends on
@@ -96,6 +97,26 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory):
+    """A PostgreSQL server for the whole session (pgserver: a server in a wheel, started
+    without network); tests that need it are skipped where pgserver or psycopg is missing."""
+    pgserver = pytest.importorskip("pgserver")
+    pytest.importorskip("psycopg")
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_estate(pg_url, request) -> str:
+    """A server address naming an estate of its own for this test (a fresh schema)."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    with pg.open_server(pg_url, name) as connection:
+        connection.drop_schema()
+    return pg.shareable(pg_url, name)
 
 
 @pytest.fixture

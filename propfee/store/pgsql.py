@@ -257,8 +257,8 @@ def _json_list(match: re.Match) -> str:
 _INSERT = re.compile(r"^\s*INSERT\s+(?:OR\s+IGNORE\s+)?INTO\s+\"?(\w+)\"?", re.I)
 _REWRITES: list[tuple[re.Pattern, object]] = [
     (re.compile(r"\b(?:main\.)?sqlite_master\b", re.I), CATALOG),
-    (re.compile(r"([\w.]+)\s+(NOT\s+)?GLOB\s+'([^']*)'", re.I), _glob),
     (re.compile(r"\bLIKE\b", re.I), "ILIKE"),
+    (re.compile(r"([\w.]+)\s+(NOT\s+)?GLOB\s+'([^']*)'", re.I), _glob),
     (
         re.compile(r"([\w.]+)\s*=\s*(\x00\d+\x00|'[^']*')\s+COLLATE\s+NOCASE", re.I),
         r"lower(\1) = lower(\2)",
