@@ -26,6 +26,7 @@ from propfee.cli import (
     relations,
     roster,
     search,
+    server,
     surveys,
     today,
 )
@@ -183,6 +184,7 @@ surveys.register(app)
 demo.register(app)
 calendar.register(app)
 search.register(app)
+server.register(app)
 today.register(app)
 audited(app)
 

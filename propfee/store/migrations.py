@@ -706,20 +706,38 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
                 )
 
             now = audit.stamp(audit.now())  # the running command's clock
-            for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-                step(conn)
-                conn.execute(
-                    "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (number, step.__name__, now),
-                )
-                applied += 1
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            applied = _apply(conn, version, now)
             _stamp_version(conn, version, now)
         conn.execute("COMMIT")
     except BaseException:
         conn.rollback()
         raise
     return applied
+
+
+def _apply(conn: sqlite3.Connection, version: int, now: str) -> int:
+    """Run the steps after ``version`` and note each in _migrations."""
+    applied = 0
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        step(conn)
+        conn.execute(
+            "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            (number, step.__name__, now),
+        )
+        applied += 1
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return applied
+
+
+def migrate_tables(conn: sqlite3.Connection) -> int:
+    """Make a new database's tables inside the caller's transaction, without the first
+    entry of an audit trail or a database id: for an estate whose rows, trail and id are
+    about to be copied in (propfee migrate-to)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    return _apply(conn, 0, audit.stamp(audit.now()))
 
 
 def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:
