@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from propfee.cli.common import Format, FormatOpt, chosen_estate, open_env, write_json
+from propfee.cli.common import Format, chosen_estate, open_env, write_json
 from propfee.core.errors import DatabaseError
 from propfee.core.i18n import _
 from propfee.payments import ledger
@@ -48,7 +48,10 @@ def migrate_to(
             "--db", metavar="PATH", help=_("The estate's SQLite file (default: ./propfee.db).")
         ),
     ] = None,
-    fmt: FormatOpt = Format.table,
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", "-f", help=_("Output format."), case_sensitive=False),
+    ] = Format.table,
 ) -> None:
     env = open_env(db or Path("propfee.db"), None)
     if not pg.is_server(server):

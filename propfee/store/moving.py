@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from propfee.core.errors import DatabaseError
+from propfee.core.i18n import _
 from propfee.store import db, migrations, pg
 
 Check = Callable[[Any], list]  # propfee check: problems with .what and .detail
@@ -74,7 +75,11 @@ def _copy_table(source: sqlite3.Connection, target: pg.Connection, table: str) -
     wanted = set(_columns(target, table))
     missing = [c for c in columns if c not in wanted]
     if missing:
-        raise DatabaseError(f"{table}: the server's table has no column {', '.join(missing)}")
+        raise DatabaseError(
+            _("{table}: the server's table has no column {columns}").format(
+                table=table, columns=", ".join(missing)
+            )
+        )
     names = ", ".join(f'"{c}"' for c in columns)
     cursor = source.execute(f'SELECT {names} FROM "{table}" ORDER BY rowid')
     cursor.row_factory = None
@@ -90,8 +95,10 @@ def _copy_table(source: sqlite3.Connection, target: pg.Connection, table: str) -
 def _refuse_occupied(target: pg.Connection) -> None:
     if db.has_tables(target):
         raise DatabaseError(
-            f"{target.name}: the estate already has its tables; migrate-to copies into a new "
-            "estate only (choose another --estate, or drop that schema first)"
+            _(
+                "{server}: the estate already has its tables; migrate-to copies into a new "
+                "estate only (choose another --estate, or drop that schema first)"
+            ).format(server=target.name)
         )
 
 
@@ -100,14 +107,16 @@ def _problems(label: str, conn, check: Check) -> None:
     if found:
         first = found[0]
         raise DatabaseError(
-            f"{label}: propfee check fails ({len(found)} problems): {first.what}: {first.detail}"
+            _("{database}: propfee check fails ({n} problems): {what}: {detail}").format(
+                database=label, n=len(found), what=first.what, detail=first.detail
+            )
         )
 
 
 def migrate_to(source_path: Path, url: str, estate: str | None, *, check: Check) -> Moved:
     """Copy the estate in the SQLite file ``source_path`` into its schema on ``url``."""
     if not Path(source_path).is_file():
-        raise DatabaseError(f"{source_path}: no such database")
+        raise DatabaseError(_("{path}: no such database").format(path=source_path))
     source = db.connect(source_path, create=False)
     target = pg.open_server(url, estate)
     try:
@@ -125,8 +134,9 @@ def migrate_to(source_path: Path, url: str, estate: str | None, *, check: Check)
             if theirs != moved.tally:
                 differ = sorted(k for k in moved.tally if moved.tally[k] != theirs.get(k))
                 raise DatabaseError(
-                    f"{target.name}: the copy does not match {source_path} in "
-                    f"{', '.join(differ)}; nothing was written"
+                    _(
+                        "{server}: the copy does not match {path} in {differ}; nothing was written"
+                    ).format(server=target.name, path=source_path, differ=", ".join(differ))
                 )
             target.execute("COMMIT")
         except BaseException:

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from propfee.core.errors import DatabaseBusy, DatabaseError
+from propfee.core.i18n import _
 from propfee.store import pgsql
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -45,8 +46,10 @@ def split_target(url: str, estate: str | None = None) -> tuple[str, str]:
     name = name or DEFAULT_ESTATE
     if not _ESTATE.fullmatch(name):
         raise DatabaseError(
-            f"estate {name!r}: an estate's name is its schema: lowercase letters, digits and _, "
-            "starting with a letter (at most 63)"
+            _(
+                "estate {name!r}: an estate's name is its schema: lowercase letters, digits "
+                "and _, starting with a letter (at most 63)"
+            ).format(name=name)
         )
     return urlunsplit(parts._replace(query=urlencode(rest))), name
 
@@ -85,7 +88,7 @@ class Row:
             try:
                 return self._values[self._index[key.lower()]]
             except KeyError:
-                raise IndexError(f"No item with that key: {key}") from None
+                raise IndexError(key) from None
         return self._values[key]
 
     def __len__(self) -> int:
@@ -116,7 +119,7 @@ def _psycopg():
         import psycopg  # heavy: loaded when needed
     except ImportError:
         raise DatabaseError(
-            "PostgreSQL needs psycopg 3: pip install 'propfee[pg]' (or psycopg[binary])"
+            _("PostgreSQL needs psycopg 3: pip install 'propfee[pg]' (or psycopg[binary])")
         ) from None
     return psycopg
 
@@ -158,7 +161,7 @@ def error(exc) -> sqlite3.Error:
     if isinstance(exc, (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)):
         return sqlite3.IntegrityError(message)
     if isinstance(exc, (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled)):
-        return sqlite3.OperationalError(f"database is locked ({message})")
+        return sqlite3.OperationalError(f"locked: {message}")  # what translate() reads
     if isinstance(exc, psycopg.OperationalError):
         return sqlite3.OperationalError(message)
     return sqlite3.DatabaseError(message)
@@ -345,7 +348,9 @@ def open_server(url: str, estate: str | None = None, timeout: float = 60.0) -> C
         )
     except psycopg.Error as exc:
         raise DatabaseError(
-            f"{display(address, schema)}: cannot connect to the server ({str(exc).strip()})"
+            _("{server}: cannot connect to the server ({error})").format(
+                server=display(address, schema), error=str(exc).strip()
+            )
         ) from None
     _adapt(raw)
     try:
@@ -362,13 +367,17 @@ def open_server(url: str, estate: str | None = None, timeout: float = 60.0) -> C
     except psycopg.errors.InsufficientPrivilege as exc:
         raw.close()
         raise DatabaseError(
-            f"{display(address, schema)}: may not create or use the estate's schema ({exc})"
+            _("{server}: may not create or use the estate's schema ({error})").format(
+                server=display(address, schema), error=exc
+            )
         ) from None
     except psycopg.errors.LockNotAvailable:
         raw.close()
         raise DatabaseBusy(
-            f"{display(address, schema)}: another propfee command is still setting the "
-            "estate up; try again when it has finished"
+            _(
+                "{server}: another propfee command is still setting the estate up; try again "
+                "when it has finished"
+            ).format(server=display(address, schema))
         ) from None
     return Connection(raw, address, schema)
 
