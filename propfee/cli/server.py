@@ -25,7 +25,9 @@ def register(app: typer.Typer) -> None:
             "otherwise nothing is written. The file is never changed."
         )
         + "\n\n"
-        + _("Example: propfee migrate-to postgresql://fees@db.example/propfee --estate cuihu"),
+        + _("Example:")
+        + "\n\n"
+        + _("propfee migrate-to postgresql://fees@db.example/propfee --estate cuihu"),
         short_help=_("Move an estate from its SQLite file to a PostgreSQL server"),
     )(migrate_to)
 
