@@ -85,7 +85,7 @@ def test_an_estate_name_must_be_a_schema_name():
         "postgresql://h/db?sslmode=disable",
         "north",
     )
-    with pytest.raises(db.DatabaseError, match="estate"):
+    with pytest.raises(db.DatabaseError, match="schema"):
         pg.split_target("postgresql://h/db", "North; DROP")
 
 
@@ -168,3 +168,48 @@ def test_the_demo_estate_gives_the_same_figures_on_both_engines(
         assert server.exit_code == lite.exit_code == 0, (command, server.output, lite.output)
         assert json.loads(server.output) == json.loads(lite.output), command
     assert json.loads(runner.invoke(app, ["check", "--format", "json"]).output)["ok"] is True
+
+
+def test_migrate_to_copies_the_estate_and_proves_it(runner, tmp_path, pg_url, monkeypatch):
+    built = runner.invoke(app, ["demo", "--dir", str(tmp_path), "--as-of", str(AS_OF)])
+    assert built.exit_code == 0, built.output
+    lite = tmp_path / "propfee.db"
+    with pg.open_server(pg_url, "t_moved") as connection:
+        connection.drop_schema()
+    before = lite.read_bytes()
+    moved = runner.invoke(app, ["migrate-to", pg_url, "--estate", "t_moved", "--db", str(lite)])
+    assert moved.exit_code == 0, moved.output
+    assert "2460" in moved.output  # the demo's bills, counted on both sides
+    assert lite.read_bytes() == before  # the file is never changed
+    monkeypatch.setenv("PROPFEE_DB", pg_url)
+    monkeypatch.setenv("PROPFEE_ESTATE", "t_moved")
+    for command in (*READMES_MONTH, ("audit",)):
+        server = runner.invoke(app, [*command, "--format", "json"])
+        here = runner.invoke(app, [*command, "--format", "json", "--db", str(lite)])
+        assert server.exit_code == here.exit_code == 0, (command, server.output)
+        assert json.loads(server.output) == json.loads(here.output), command
+    # the moved estate goes on: the next bill run numbers its bills after the copied ones
+    billed = runner.invoke(app, ["bill", "--period", "2026-12"])
+    assert billed.exit_code == 0, billed.output
+    on_file = runner.invoke(app, ["bill", "--period", "2026-12", "--db", str(lite)])
+    assert billed.output == on_file.output
+    statement = ("statement", "1-1-101", "--format", "json")
+    assert json.loads(runner.invoke(app, [*statement]).output) == json.loads(
+        runner.invoke(app, [*statement, "--db", str(lite)]).output
+    )
+    again = runner.invoke(app, ["migrate-to", pg_url, "--estate", "t_moved", "--db", str(lite)])
+    assert again.exit_code == 1
+    assert "已有数据表" in again.output
+
+
+def test_a_file_that_fails_check_is_not_moved(runner, tmp_path, pg_url, conn, db_path):
+    conn.execute("UPDATE meta SET value = 'x' WHERE key = 'audit_head'")
+    with pg.open_server(pg_url, "t_refused") as connection:
+        connection.drop_schema()
+    refused = runner.invoke(
+        app, ["migrate-to", pg_url, "--estate", "t_refused", "--db", str(db_path)]
+    )
+    assert refused.exit_code == 1
+    assert "propfee check" in refused.output
+    with pg.open_server(pg_url, "t_refused") as connection:
+        assert not db.has_tables(connection)
