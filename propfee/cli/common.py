@@ -313,7 +313,8 @@ def safe_markup(value: Any, *, newlines: bool = False) -> str:
 def open_env(db: Path | str | None, config: Path | None, quiet: bool = False) -> Env:
     server = server_target(db) if not isinstance(db, Path) else None
     if server is not None:  # settings: --config, else propfee.toml in the working folder
-        return Env(db_path=Path("propfee.db"), config=config, quiet=quiet, server=server)
+        estate = pg.split_target(server, _estate)[1]
+        return Env(db_path=pg.estate_path(estate), config=config, quiet=quiet, server=server)
     return Env(db_path=Path(db) if db else Path("propfee.db"), config=config, quiet=quiet)
 
 

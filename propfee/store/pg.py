@@ -18,6 +18,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -33,6 +34,24 @@ _ESTATE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 def is_server(target: object) -> bool:
     """Whether a --db value names a PostgreSQL server rather than an SQLite file."""
     return str(target).startswith(SCHEMES)
+
+
+def estate_path(estate: str) -> Path:
+    """What stands for a server's estate where a command names its database file: never a
+    file, so nothing that copies, replaces or removes the file can touch another."""
+    return Path(f"postgresql:{estate}")
+
+
+def refuse_file_work(path: Path | str, work: str) -> None:
+    """Refuse work that only an SQLite file allows (a backup, a restore) for an estate on a
+    server, saying what to use there instead."""
+    if str(path).startswith("postgresql:"):
+        raise DatabaseError(
+            _(
+                "{work} of an estate on a PostgreSQL server is not built yet: use the "
+                "server's own tools (pg_dump --schema {estate}, pg_restore)"
+            ).format(work=work, estate=str(path).removeprefix("postgresql:"))
+        )
 
 
 def split_target(url: str, estate: str | None = None) -> tuple[str, str]:
