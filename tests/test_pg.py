@@ -6,12 +6,16 @@ the session's PostgreSQL (pgserver) and is skipped only where pgserver is not in
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
-from conftest import AS_OF
+from conftest import AS_OF, ESTATE_HEADER, PROP_FEE, home, propfee_process, write_csv
 from propfee.cli import app
+from propfee.payments import ledger
 from propfee.store import db, pg, pgsql
 
 # ---------------------------------------------------------------- translation (no server)
@@ -213,3 +217,65 @@ def test_a_file_that_fails_check_is_not_moved(runner, tmp_path, pg_url, conn, db
     assert "propfee check" in refused.output
     with pg.open_server(pg_url, "t_refused") as connection:
         assert not db.has_tables(connection)
+
+
+@pytest.mark.slow
+def test_eight_writers_on_two_estates_lose_nothing_and_repeat_nothing(tmp_path, pg_url):
+    """Per estate: two bill runs of the same month at once and two cashiers recording the
+    same payments (by their bank reference) at once — 8 processes on one server."""
+    rows = [ESTATE_HEADER, *[home(f"1-1-{101 + i}", phone=f"1380000{i:04d}") for i in range(6)]]
+    roster_file = write_csv(tmp_path / "roster.csv", rows)
+    estates = ("t_north", "t_south")
+    for name in estates:
+        with pg.open_server(pg_url, name) as connection:
+            connection.drop_schema()
+        env = {"PROPFEE_ESTATE": name}
+        publish = (
+            "fees", "publish", "--out", str(tmp_path / name), "--recorded-later",
+            "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg",
+        )  # fmt: skip
+        for command in (("import-units", str(roster_file)), PROP_FEE, publish):
+            done = propfee_process(*command, db_path=pg_url, cwd=tmp_path, env=env)
+            assert done.returncode == 0, done.stderr
+    script = tmp_path / "pay.sh"
+    script.write_text(
+        "".join(
+            f"{sys.executable} -m propfee pay 1-1-{101 + i} 100 --channel bank "
+            f"--ref REF{i:04d} --date 2026-11-20 --db \"$1\" -q || exit 1\n"
+            for i in range(6)
+        )
+    )
+    procs = []
+    for name in estates:
+        env = {"PROPFEE_ESTATE": name}
+        for _ in range(2):
+            procs.append(
+                propfee_process(
+                    "bill", "--period", "2026-11", db_path=pg_url, cwd=tmp_path, env=env, wait=False
+                )
+            )
+            procs.append(
+                subprocess.Popen(
+                    ["sh", str(script), pg_url],
+                    cwd=tmp_path,
+                    env={**os.environ, **env},
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    for name in estates:
+        conn = db.connect_server(pg_url, estate=name)
+        try:
+            assert conn.execute("SELECT count(*) FROM bill").fetchone()[0] == 6
+            payments = conn.execute(
+                "SELECT count(*), sum(amount_fen), count(DISTINCT receipt_no), max(receipt_no) "
+                "FROM payment"
+            ).fetchone()
+            assert tuple(payments) == (6, 6 * 10000, 6, "2026-000006")
+            assert ledger.check(conn) == []
+        finally:
+            conn.close()
