@@ -199,7 +199,7 @@ class Env:
         needs units to exist, passes ``create=False``: a mistyped --db is then an error, not
         a new empty database."""
         if self._conn is None and self.server is not None:
-            self._conn = connect_server(self.server, estate=_estate)
+            self._conn = connect_server(self.server, estate=_estate, create=create)
         if self._conn is None:
             if not create and not self.db_path.exists():
                 raise DatabaseError(

@@ -39,7 +39,7 @@ def connect(
     made by an older propfee is first copied to ``backup_folder`` (beside it if relative).
     A ``postgresql://`` address opens an estate's schema on that server instead."""
     if pg.is_server(path):
-        return connect_server(str(path), migrate=migrate)
+        return connect_server(str(path), migrate=migrate, create=create)
     path = Path(path)
     if not path.exists():
         if not create:
@@ -74,9 +74,11 @@ def connect(
     return conn
 
 
-def connect_server(url: str, *, estate: str | None = None, migrate: bool = True) -> pg.Connection:
+def connect_server(
+    url: str, *, estate: str | None = None, migrate: bool = True, create: bool = True
+) -> pg.Connection:
     """An estate's schema on a PostgreSQL server, migrated like a file."""
-    conn = pg.open_server(url, estate, busy_timeout())
+    conn = pg.open_server(url, estate, busy_timeout(), create=create)
     if migrate:
         try:
             migrations.migrate(conn, conn.name)

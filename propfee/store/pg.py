@@ -203,9 +203,15 @@ class Cursor:
         if statement.kind == "noop":
             self._rows, self.rowcount, self.description = [], -1, None
             return
-        if statement.kind == "begin-immediate":
+        if statement.kind == "begin-immediate":  # one writer at a time per estate
             raw.execute("BEGIN")
-            raw.execute("SELECT pg_advisory_xact_lock(hashtext('propfee ' || current_schema()))")
+            try:
+                raw.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext('propfee ' || current_schema()))"
+                )
+            except self.connection.failure as exc:
+                raw.execute("ROLLBACK")
+                raise error(exc) from None
             return
         args = [params[i - 1] for i in statement.order] if statement.order else None
         with raw.cursor() as cur:
@@ -357,8 +363,11 @@ class Connection:
         self.close()
 
 
-def open_server(url: str, estate: str | None = None, timeout: float = 60.0) -> Connection:
-    """Connect to the server and to the estate's schema (made if it is new)."""
+def open_server(
+    url: str, estate: str | None = None, timeout: float = 60.0, *, create: bool = True
+) -> Connection:
+    """Connect to the server and to the estate's schema (made if it is new; with
+    ``create=False`` an estate that is not there is an error, as a missing file is)."""
     address, schema = split_target(url, estate)
     psycopg = _psycopg()
     try:
@@ -372,6 +381,17 @@ def open_server(url: str, estate: str | None = None, timeout: float = 60.0) -> C
             )
         ) from None
     _adapt(raw)
+    if (
+        not create
+        and raw.execute("SELECT to_regclass(%s)", (f'"{schema}".meta',)).fetchone()[0] is None
+    ):
+        raw.close()
+        raise DatabaseError(
+            _(
+                "{server}: no such estate on the server (check --estate or $PROPFEE_ESTATE; a "
+                "new one is made by propfee import-units or propfee migrate-to)"
+            ).format(server=display(address, schema))
+        )
     try:
         raw.execute(f"SET lock_timeout = '{int(timeout * 1000)}ms'")
         raw.execute("SET client_min_messages = warning")
