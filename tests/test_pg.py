@@ -13,10 +13,11 @@ import sys
 
 import pytest
 
-from conftest import AS_OF, ESTATE_HEADER, PROP_FEE, home, propfee_process, write_csv
 from propfee.cli import app
 from propfee.payments import ledger
 from propfee.store import db, pg, pgsql
+
+from conftest import AS_OF, ESTATE_HEADER, PROP_FEE, home, propfee_process, write_csv
 
 # ---------------------------------------------------------------- translation (no server)
 
@@ -150,9 +151,7 @@ READMES_MONTH = (
 def test_the_demo_estate_gives_the_same_figures_on_both_engines(
     runner, tmp_path, pg_estate, monkeypatch
 ):
-    built = runner.invoke(
-        app, ["demo", "--dir", str(tmp_path / "lite"), "--as-of", str(AS_OF)]
-    )
+    built = runner.invoke(app, ["demo", "--dir", str(tmp_path / "lite"), "--as-of", str(AS_OF)])
     assert built.exit_code == 0, built.output
     monkeypatch.setenv("PROPFEE_DB", pg_estate)
     on_server = runner.invoke(
@@ -241,7 +240,7 @@ def test_eight_writers_on_two_estates_lose_nothing_and_repeat_nothing(tmp_path, 
     script.write_text(
         "".join(
             f"{sys.executable} -m propfee pay 1-1-{101 + i} 100 --channel bank "
-            f"--ref REF{i:04d} --date 2026-11-20 --db \"$1\" -q || exit 1\n"
+            f'--ref REF{i:04d} --date 2026-11-20 --db "$1" -q || exit 1\n'
             for i in range(6)
         )
     )
@@ -265,7 +264,7 @@ def test_eight_writers_on_two_estates_lose_nothing_and_repeat_nothing(tmp_path, 
                 )
             )
     for proc in procs:
-        out, err = proc.communicate(timeout=600)
+        _out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
     for name in estates:
         conn = db.connect_server(pg_url, estate=name)

@@ -37,13 +37,14 @@ NO_ID_TABLES = frozenset(
 # what sqlite_master and PRAGMA table_info answer, read from PostgreSQL's catalogue
 CATALOG = (
     "(SELECT 'table'::text AS type, c.relname::text AS name, c.relname::text AS tbl_name, "
-    "''::text AS sql FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
+    "''::text AS sql, c.oid::bigint AS id FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
     "AND c.relkind = 'r' UNION ALL "
     "SELECT 'trigger', t.tgname::text, c.relname::text, "
-    "pg_get_triggerdef(t.oid) || ' ' || p.prosrc FROM pg_trigger t "
+    "pg_get_triggerdef(t.oid) || ' ' || p.prosrc, t.oid::bigint FROM pg_trigger t "
     "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
     "WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal UNION ALL "
-    "SELECT 'index', c.relname::text, t.relname::text, pg_get_indexdef(c.oid) FROM pg_index i "
+    "SELECT 'index', c.relname::text, t.relname::text, pg_get_indexdef(c.oid), c.oid::bigint "
+    "FROM pg_index i "
     "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
     "WHERE c.relnamespace = current_schema()::regnamespace) AS sqlite_master"
 )
@@ -294,6 +295,9 @@ def _max_rowid(text: str) -> str:
     match = re.search(r"max\(rowid\),\s*0\)\s+FROM\s+\"?(\w+)\"?", text, re.I)
     if match and match.group(1) in NO_ID_TABLES:
         text = text.replace("max(rowid)", "count(*)")
+    table = re.search(r"\bFROM\s+\"?(\w+)\"?", text, re.I)
+    if table and table.group(1) in NO_ID_TABLES:  # in the order the rows were written
+        return re.sub(r"\browid\b", "ctid", text)
     return re.sub(r"\browid\b", "id", text)
 
 
