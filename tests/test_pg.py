@@ -186,7 +186,16 @@ def test_migrate_to_copies_the_estate_and_proves_it(runner, tmp_path, pg_url, mo
     assert lite.read_bytes() == before  # the file is never changed
     monkeypatch.setenv("PROPFEE_DB", pg_url)
     monkeypatch.setenv("PROPFEE_ESTATE", "t_moved")
-    for command in (*READMES_MONTH, ("audit",)):
+    more = (
+        ("audit",),
+        ("owners", "show", "1-1-101"),
+        ("units", "list", "--building", "1"),
+        ("search", "漏水"),
+        ("today", "--as-of", str(AS_OF)),
+        ("plan", "list", "--as-of", str(AS_OF)),
+        ("complain", "list", "--at", f"{AS_OF}T18:00"),
+    )
+    for command in (*READMES_MONTH, *more):
         server = runner.invoke(app, [*command, "--format", "json"])
         here = runner.invoke(app, [*command, "--format", "json", "--db", str(lite)])
         assert server.exit_code == here.exit_code == 0, (command, server.output)
