@@ -245,11 +245,19 @@ class Cursor:
                 writes=statement.writes,
                 sets_id=statement.sets_id,
             )
-        total = 0
-        for parameters in seq_of_parameters:
-            self._run(statement, parameters)
-            total += max(self.rowcount, 0)
-        self.rowcount, self._rows = total, []
+        batch = [[p[i - 1] for i in statement.order] for p in seq_of_parameters]
+        if batch:  # one round of the server for the batch (psycopg's pipeline)
+            with self.connection.raw.cursor() as cur:
+                try:
+                    cur.executemany(statement.text, batch)
+                except self.connection.failure as exc:
+                    raise error(exc) from None
+                self.rowcount = max(cur.rowcount, 0)
+        else:
+            self.rowcount = 0
+        self._rows = []
+        if statement.writes:
+            self.connection.direct_changes += self.rowcount
         if statement.sets_id:
             self.connection.raw.execute(pgsql.follow_ids(statement.sets_id))
         return self
