@@ -15,6 +15,7 @@ from propfee.collection import arrears, dunning, plans
 from propfee.config import load_settings
 from propfee.core import periods
 from propfee.core.errors import PropfeeError
+from propfee.core.i18n import _
 from propfee.demo import store
 from propfee.files.shipped import shipped_dir
 from propfee.files.writers import copy_private, save_workbook, write_text
@@ -104,7 +105,9 @@ def sample_file(name: str) -> Path:
     """A file shipped in sample_data/ (works from a wheel install too)."""
     path = shipped_dir("sample_data") / name
     if not path.is_file():
-        raise PropfeeError(f"sample data {name} is missing from this installation")
+        raise PropfeeError(
+            _("sample data {name} is missing from this installation").format(name=name)
+        )
     return path
 
 
@@ -160,7 +163,11 @@ def _clear_demo_file(db_path: Path) -> bool:
     finally:
         conn.close()
     if not is_demo:
-        raise PropfeeError(f"{db_path} exists and is not a demo database; choose another --dir")
+        raise PropfeeError(
+            _("{db_path} exists and is not a demo database; choose another --dir").format(
+                db_path=db_path
+            )
+        )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     return True
@@ -174,7 +181,9 @@ def _clear_demo_estate(server: str, estate: str | None) -> bool:
             return False
         if not _is_demo(conn):
             raise PropfeeError(
-                f"{conn.name} holds an estate that is not the demo; choose another --estate"
+                _("{server} holds an estate that is not the demo; choose another --estate").format(
+                    server=conn.name
+                )
             )
         db.drop_estate(conn)
         return True
@@ -555,7 +564,7 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
         (ws.cell(row, 2).value for row, _ in answered),
         key=lambda code: -(late.get(code, 0) + rng.uniform(0, 25)),
     )
-    for (row, _), code in zip(sorted(answered, key=lambda a: a[1]), codes, strict=True):
+    for (row, _score), code in zip(sorted(answered, key=lambda a: a[1]), codes, strict=True):
         ws.cell(row, 2).value = code
     path = result.folder / f"满意度调查-{held_on.year}.xlsx"
     save_workbook(workbook, path, option="--dir")
