@@ -578,12 +578,10 @@ def show_edit(env, result: roster.EditResult, fmt: Format) -> None:
 def units_set(
     code: Annotated[str, typer.Argument(help="房号，如 1-1-1001。")],
     area: Annotated[
-        str | None,
-        typer.Option("--area", metavar="㎡", help="新的计费面积（㎡，不超过 100,000）。"),
+        str | None, typer.Option("--area", metavar="㎡", help="新的计费面积（㎡，不超过 100,000）。")
     ] = None,
     kind: Annotated[
-        str | None,
-        typer.Option("--kind", help="新的房屋类型（住宅、商铺、写字楼、车位、储藏室）。"),
+        str | None, typer.Option("--kind", help="新的房屋类型（住宅、商铺、写字楼、车位、储藏室）。")
     ] = None,
     floor: Annotated[str | None, typer.Option("--floor", help="新的楼层。")] = None,
     first: FromOpt = None,
