@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import sqlite3
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from propfee.cli import app
 from propfee.collection import dunning
 from propfee.config import DEFAULTS
 from propfee.payments import ledger
-from propfee.store import db
+from propfee.store import db, pg
 from propfee.store.db import transaction
 
 AS_OF = date(2026, 11, 15)
@@ -82,6 +84,7 @@ def isolated(monkeypatch, tmp_path):
         "PROPFEE_OPERATOR",
         "PROPFEE_DEBUG",
         "PROPFEE_BUSY_TIMEOUT",
+        "PROPFEE_ESTATE",
     ):
         monkeypatch.delenv(var, raising=False)
     # the commands' clock (stamps, "not in the future" checks) is pinned: no test depends on
@@ -96,6 +99,35 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A PostgreSQL server for the whole session (pgserver: a server in a wheel, started
+    without network); tests that need it are skipped where pgserver or psycopg is missing."""
+    if os.environ.get("PROPFEE_TEST_PG") == "required":  # CI: never skipped there
+        import pgserver
+    else:
+        pgserver = pytest.importorskip("pgserver")
+        pytest.importorskip("psycopg")
+    # its own folder under the system's temporary one: run as root, pgserver starts the
+    # server as another user, who may not enter pytest's private folders
+    data = Path(tempfile.mkdtemp(prefix="propfee-pg-"))
+    server = pgserver.get_server(data, cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_estate(pg_url, request) -> str:
+    """A server address naming an estate of its own for this test (a fresh schema)."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    with pg.open_server(pg_url, name) as connection:
+        connection.drop_schema()
+    return pg.shareable(pg_url, name)
 
 
 @pytest.fixture

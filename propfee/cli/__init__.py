@@ -26,10 +26,11 @@ from propfee.cli import (
     relations,
     roster,
     search,
+    server,
     surveys,
     today,
 )
-from propfee.cli.common import audit_wrapper, debug_enabled, fail
+from propfee.cli.common import audit_wrapper, choose_estate, debug_enabled, fail
 from propfee.cli.lang import speak, without_lang
 from propfee.core.errors import PropfeeError
 from propfee.core.i18n import _, choose, normalise
@@ -101,15 +102,15 @@ def _lang(value: str | None) -> str | None:
     if value is None:
         return None
     if normalise(value) is None:
-        raise typer.BadParameter(_("{value!r} is not a language (use zh or en)").format(value=value))
+        raise typer.BadParameter(
+            _("{value!r} is not a language (use zh or en)").format(value=value)
+        )
     speak(choose(value))
     return value
 
 
 @app.callback(
-    help=_(
-        "Property-fee collection and owner relations for an estate, over one SQLite file."
-    )
+    help=_("Property-fee collection and owner relations for an estate, over one SQLite file.")
     + "\n\n"
     + _(
         "Every command takes --db (or $PROPFEE_DB, else ./propfee.db) and --config (or "
@@ -129,6 +130,17 @@ def _root(
         help=_(
             "Language of messages and help: zh (default) or en; also $PROPFEE_LANG. "
             "Documents for owners are always Chinese."
+        ),
+    ),
+    estate: str | None = typer.Option(
+        None,
+        "--estate",
+        envvar="PROPFEE_ESTATE",
+        metavar="NAME",
+        callback=choose_estate,
+        help=_(
+            "With --db postgresql://…: the estate, whose tables are the schema NAME on that "
+            "server (default: public)."
         ),
     ),
 ) -> None:
@@ -160,7 +172,6 @@ def audited(typer_app: typer.Typer, prefix: str = "") -> None:
         audited(group.typer_instance, f"{prefix}{group.name} ")
 
 
-
 roster.register(app)
 fees.register(app)
 billing.register(app)
@@ -173,6 +184,7 @@ surveys.register(app)
 demo.register(app)
 calendar.register(app)
 search.register(app)
+server.register(app)
 today.register(app)
 audited(app)
 

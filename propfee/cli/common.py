@@ -26,15 +26,22 @@ from propfee.core.errors import ConfigError, DatabaseError, InvalidValue, Propfe
 from propfee.core.i18n import _
 from propfee.core.periods import parse_period
 from propfee.files.writers import csv_text, visible
-from propfee.store import audit
+from propfee.store import audit, pg
 from propfee.store.backup import backup
-from propfee.store.db import connect, connect_scratch, transaction
+from propfee.store.db import connect, connect_scratch, connect_server, transaction
 
 
 class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+def db_target(value: str | Path | None) -> Path | str | None:
+    """--db: an SQLite file's path, or a PostgreSQL server's address kept as it was typed."""
+    if value is None or isinstance(value, Path):
+        return value
+    return value if pg.is_server(value) else Path(value)
 
 
 DbOpt = Annotated[
@@ -44,9 +51,32 @@ DbOpt = Annotated[
         envvar="PROPFEE_DB",
         show_envvar=True,
         metavar="PATH",
+        parser=db_target,
         help=_("Database file (default: ./propfee.db)."),
     ),
 ]
+
+#: the estate (its schema) on a PostgreSQL server: the root's --estate, else $PROPFEE_ESTATE
+_estate: str | None = None
+
+
+def choose_estate(value: str | None) -> str | None:
+    """The root option --estate: which estate's schema a server address opens."""
+    global _estate
+    _estate = value.strip() if value else None
+    return value
+
+
+def chosen_estate() -> str | None:
+    return _estate
+
+
+def server_target(db: Path | str | None) -> str | None:
+    """The server address --db or $PROPFEE_DB names, if it names one."""
+    value = db if db is not None else os.environ.get("PROPFEE_DB")
+    return str(value) if value is not None and pg.is_server(value) else None
+
+
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -159,6 +189,7 @@ class Env:
     db_path: Path
     config: Path | None
     quiet: bool
+    server: str | None = None  # a PostgreSQL server's address: the estate is a schema there
     _conn: sqlite3.Connection | None = None
     _settings: Any = None
     _err: Any = field(default=None, repr=False)
@@ -187,6 +218,8 @@ class Env:
         database in memory, so it never creates the file. A command that only reads, or that
         needs units to exist, passes ``create=False``: a mistyped --db is then an error, not
         a new empty database."""
+        if self._conn is None and self.server is not None:
+            self._conn = connect_server(self.server, estate=_estate, create=create)
         if self._conn is None:
             if not create and not self.db_path.exists():
                 raise DatabaseError(
@@ -299,8 +332,12 @@ def safe_markup(value: Any, *, newlines: bool = False) -> str:
     return _escape(terminal_text(value, newlines=newlines))
 
 
-def open_env(db: Path | None, config: Path | None, quiet: bool = False) -> Env:
-    return Env(db_path=db or Path("propfee.db"), config=config, quiet=quiet)
+def open_env(db: Path | str | None, config: Path | None, quiet: bool = False) -> Env:
+    server = server_target(db) if not isinstance(db, Path) else None
+    if server is not None:  # settings: --config, else propfee.toml in the working folder
+        estate = pg.split_target(server, _estate)[1]
+        return Env(db_path=pg.estate_path(estate), config=config, quiet=quiet, server=server)
+    return Env(db_path=Path(db) if db else Path("propfee.db"), config=config, quiet=quiet)
 
 
 # ---------------------------------------------------------------- listings

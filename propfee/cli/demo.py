@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from propfee.cli.common import AsOfOpt, QuietOpt, now, open_env, parse_day
+from propfee.cli.common import (
+    AsOfOpt,
+    QuietOpt,
+    chosen_estate,
+    now,
+    open_env,
+    parse_day,
+    server_target,
+)
 from propfee.cli.reports import month_summary
 from propfee.core.i18n import _
 from propfee.core.money import format_money
@@ -37,9 +45,10 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """Build a demo estate."""
-    env = open_env(folder / "propfee.db", None, quiet)
+    server = server_target(None)  # PROPFEE_DB=postgresql://…: the demo estate goes there
+    env = open_env(server or folder / "propfee.db", None, quiet)
     day = parse_day(as_of)
-    report = build_demo(folder, as_of=day, now=now())
+    report = build_demo(folder, as_of=day, now=now(), server=server, estate=chosen_estate())
     for line in _built(report, folder):
         env.result(line)
     for line in month_summary(env.connect(create=False), report.bills.months[-1], day):

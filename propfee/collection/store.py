@@ -458,7 +458,7 @@ _CLOCK_EVENTS = (
         "delivered",
         "SELECT c.unit_id, c.party_id, min(d.delivered_on) FROM contact_delivery d "
         "JOIN contact c ON c.id = d.contact_id WHERE c.unit_id IN "
-        "(SELECT value FROM json_each(?1)) AND d.delivered_on <= ?2 GROUP BY d.contact_id",
+        "(SELECT value FROM json_each(?1)) AND d.delivered_on <= ?2 GROUP BY c.id",
     ),
     (
         "payment",

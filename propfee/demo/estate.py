@@ -22,7 +22,7 @@ from propfee.files.writers import copy_private, save_workbook, write_text
 from propfee.insight import surveys
 from propfee.payments import ledger, reconciliation
 from propfee.service import complaints
-from propfee.store import db
+from propfee.store import db, pg
 
 DEMO_SETTINGS = """\
 # Settings for the demo estate. Every key is optional; see the README.
@@ -85,7 +85,7 @@ DEMO_DUE_DAYS = {"SHOP": 10, "OFFICE": 25, "PARK": 1, "STORE": 5}
 @dataclass
 class DemoReport:
     folder: Path
-    db_path: Path
+    db_path: Path | str  # a file, or a PostgreSQL server's address
     roster: roster.ImportReport
     files: list[Path] = field(default_factory=list)
     replaced: bool = False
@@ -111,37 +111,36 @@ def sample_file(name: str) -> Path:
     return path
 
 
-def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
-    """Create ``folder`` with a demo database, its settings and the sample files.
+def build_demo(
+    folder: Path,
+    *,
+    as_of: date,
+    now: datetime,
+    server: str | None = None,
+    estate: str | None = None,
+) -> DemoReport:
+    """Create ``folder`` with a demo database, its settings and the sample files; with
+    ``server`` (a PostgreSQL address) the database is the schema ``estate`` there.
 
-    An existing demo database in the folder is rebuilt; any other database there is left
-    alone and the demo refuses to run.
+    An existing demo database in the folder (or demo estate on the server) is rebuilt; any
+    other database there is left alone and the demo refuses to run.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    db_path = folder / "propfee.db"
-    replaced = False
-    if db_path.exists():
-        conn = db.connect(db_path, migrate=False)
-        try:
-            is_demo = _is_demo(conn)
-        finally:
-            conn.close()
-        if not is_demo:
-            raise PropfeeError(
-                _("{db_path} exists and is not a demo database; choose another --dir").format(
-                    db_path=db_path
-                )
-            )
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-        replaced = True
+    db_path: Path | str = folder / "propfee.db"
+    if server is not None:
+        replaced = _clear_demo_estate(server, estate)
+        db_path = server
+    else:
+        replaced = _clear_demo_file(folder / "propfee.db")
     settings = folder / "propfee.toml"
     settings.write_text(DEMO_SETTINGS, encoding="utf-8")
     roster_file = folder / "roster.xlsx"
     copy_private(sample_file("roster.xlsx"), roster_file, option="--dir")
 
     settings_loaded = load_settings(settings)
-    conn = db.connect(db_path)
+    conn = db.connect_server(server, estate=estate) if server else db.connect(db_path)
+    if server:
+        db_path = pg.shareable(conn.url, conn.estate)
     try:
         with db.transaction(conn):
             db.set_meta(conn, "demo", "1")
@@ -152,6 +151,44 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
     finally:
         conn.close()
     return result
+
+
+def _clear_demo_file(db_path: Path) -> bool:
+    """Remove an earlier demo database (True); refuse any other database."""
+    if not db_path.exists():
+        return False
+    conn = db.connect(db_path, migrate=False)
+    try:
+        is_demo = _is_demo(conn)
+    finally:
+        conn.close()
+    if not is_demo:
+        raise PropfeeError(
+            _("{db_path} exists and is not a demo database; choose another --dir").format(
+                db_path=db_path
+            )
+        )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    return True
+
+
+def _clear_demo_estate(server: str, estate: str | None) -> bool:
+    """Empty an earlier demo estate's schema (True); refuse an estate that is not the demo."""
+    conn = db.connect_server(server, estate=estate, migrate=False)
+    try:
+        if not db.has_tables(conn):
+            return False
+        if not _is_demo(conn):
+            raise PropfeeError(
+                _("{server} holds an estate that is not the demo; choose another --estate").format(
+                    server=conn.name
+                )
+            )
+        db.drop_estate(conn)
+        return True
+    finally:
+        conn.close()
 
 
 def _bill_a_year(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -> None:

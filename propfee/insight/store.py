@@ -21,8 +21,8 @@ def current_parties_of_unit(conn: sqlite3.Connection, unit_id: int) -> list[int]
     return [
         r[0]
         for r in conn.execute(
-            "SELECT DISTINCT party_id FROM occupancy WHERE unit_id = ? AND end_on IS NULL "
-            "ORDER BY role, id",
+            "SELECT party_id FROM occupancy WHERE unit_id = ? AND end_on IS NULL "
+            "GROUP BY party_id ORDER BY min(role), min(id)",
             (unit_id,),
         )
     ]

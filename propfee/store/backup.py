@@ -20,6 +20,7 @@ from pathlib import Path
 
 from propfee.core.errors import DatabaseError, NotFound, PropfeeError
 from propfee.core.i18n import _
+from propfee.store import pg
 from propfee.store.connection import busy_timeout, translate
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -66,6 +67,7 @@ def backup(
     """Copy the database to ``dest`` (a file, or a folder for a timestamped name; default the
     backups folder beside it), verify the copy, and prune the folder to the newest ``keep``
     backups of this database (0 keeps all)."""
+    pg.refuse_file_work(db_path, "propfee backup")
     db_path = Path(db_path)
     if not db_path.is_file():
         raise NotFound(_("{db_path}: no such database to back up").format(db_path=db_path))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from propfee.core.errors import DatabaseError, PropfeeError
 from propfee.core.i18n import _
-from propfee.store import audit, backup, migrations
+from propfee.store import audit, backup, migrations, pg
 from propfee.store.connection import (
     busy_timeout,
     db_name,
@@ -37,7 +37,10 @@ def connect(
     backup_folder: str = "backups",
 ) -> sqlite3.Connection:
     """Open (creating and migrating if needed) the propfee database at ``path``; a database
-    made by an older propfee is first copied to ``backup_folder`` (beside it if relative)."""
+    made by an older propfee is first copied to ``backup_folder`` (beside it if relative).
+    A ``postgresql://`` address opens an estate's schema on that server instead."""
+    if pg.is_server(path):
+        return connect_server(str(path), migrate=migrate, create=create)
     path = Path(path)
     if not path.exists():
         if not create:
@@ -78,6 +81,33 @@ def connect(
             conn.close()
             raise translate(exc, path) from None
     return conn
+
+
+def connect_server(
+    url: str, *, estate: str | None = None, migrate: bool = True, create: bool = True
+) -> pg.Connection:
+    """An estate's schema on a PostgreSQL server, migrated like a file."""
+    conn = pg.open_server(url, estate, busy_timeout(), create=create)
+    if migrate:
+        try:
+            migrations.migrate(conn, conn.name)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise translate(exc, conn.name) from None
+    return conn
+
+
+def has_tables(conn) -> bool:
+    """Whether the database holds any of propfee's tables (a migrated estate)."""
+    row = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    return bool(row[0])
+
+
+def drop_estate(conn: pg.Connection) -> None:
+    """Remove an estate's schema from its server, tables and all (the demo's rebuild)."""
+    conn.drop_schema()
 
 
 def _backup_before_upgrade(conn: sqlite3.Connection, path: Path, folder: str) -> None:

@@ -23,7 +23,10 @@ from propfee.store import audit
 
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run several statements inside the current transaction (``executescript`` would commit
-    it first)."""
+    it first). On PostgreSQL the script is translated whole (see store/pgsql.py)."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        conn.run_script(script)
+        return
     statement = ""
     for line in script.splitlines(keepends=True):
         statement += line
@@ -604,7 +607,10 @@ SEARCH_INDEX: dict[str, tuple[str, ...]] = {
 
 
 def trigram_available(conn: sqlite3.Connection) -> bool:
-    """FTS5 with the trigram tokenizer (SQLite 3.34 or later, built with FTS5)."""
+    """FTS5 with the trigram tokenizer (SQLite 3.34 or later, built with FTS5). PostgreSQL
+    has no FTS5: search reads the tables there."""
+    if getattr(conn, "dialect", "sqlite") != "sqlite":
+        return False
     if sqlite3.sqlite_version_info < (3, 34, 0):
         return False
     try:
@@ -701,20 +707,38 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
                 )
 
             now = audit.stamp(audit.now())  # the running command's clock
-            for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-                step(conn)
-                conn.execute(
-                    "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (number, step.__name__, now),
-                )
-                applied += 1
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            applied = _apply(conn, version, now)
             _stamp_version(conn, version, now)
         conn.execute("COMMIT")
     except BaseException:
         conn.rollback()
         raise
     return applied
+
+
+def _apply(conn: sqlite3.Connection, version: int, now: str) -> int:
+    """Run the steps after ``version`` and note each in _migrations."""
+    applied = 0
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        step(conn)
+        conn.execute(
+            "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            (number, step.__name__, now),
+        )
+        applied += 1
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return applied
+
+
+def migrate_tables(conn: sqlite3.Connection) -> int:
+    """Make a new database's tables inside the caller's transaction, without the first
+    entry of an audit trail or a database id: for an estate whose rows, trail and id are
+    about to be copied in (propfee migrate-to)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    return _apply(conn, 0, audit.stamp(audit.now()))
 
 
 def _stamp_version(conn: sqlite3.Connection, version: int, now: str) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from propfee.core.errors import DatabaseError, NotFound, PropfeeError
 from propfee.core.i18n import _
-from propfee.store import audit, db, migrations
+from propfee.store import audit, db, migrations, pg
 from propfee.store.backup import (
     SQLITE_HEADER,
     backup,
@@ -58,6 +58,7 @@ def restore(
 ) -> RestoreResult:
     """Replace the database with ``source`` after checking it (``check`` is propfee check's
     list of problems); see the module notes."""
+    pg.refuse_file_work(db_path, "propfee restore")
     db_path, source = Path(db_path), Path(source)
     if not source.is_file():
         beside = folder_for(db_path, folder) / source.name
