@@ -645,13 +645,17 @@ def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: 
         title=_("By cashier"),
     )
     env.out.print(
-        _("received {n} payments {received}, reversed {m} payments {reversed}, net {net}").format(
-            n=len(close.payments),
-            received=format_money(close.received_fen),
-            m=len(close.reversals),
-            reversed=format_money(close.reversed_fen),
-            net=format_money(close.net_fen),
-        )
+        ngettext(
+            "received {n} payment {received}",
+            "received {n} payments {received}",
+            len(close.payments),
+        ).format(n=len(close.payments), received=format_money(close.received_fen))
+        + ngettext(
+            ", reversed {n} payment {amount}",
+            ", reversed {n} payments {amount}",
+            len(close.reversals),
+        ).format(n=len(close.reversals), amount=format_money(close.reversed_fen))
+        + _(", net {net}").format(net=format_money(close.net_fen))
     )
     earlier = close.paid_earlier
     if earlier:
@@ -866,9 +870,12 @@ def _reconcile_json(
 
 def _reconcile_summary(report: reconciliation.ReconcileReport, refunds: list[dict]) -> str:
     conflicts = report.conflicts
-    line = _(
+    line = ngettext(
+        "{file} ({channel}): recorded {n} payment {amount}, already recorded {already}, "
+        "needs review {review}",
         "{file} ({channel}): recorded {n} payments {amount}, already recorded {already}, "
-        "needs review {review}"
+        "needs review {review}",
+        len(report.recorded),
     ).format(
         file=report.file,
         channel=ledger.channel_label(report.channel),

@@ -333,7 +333,7 @@ def _checked_payment(
     if ref is None and channel != "cash":
         raise InvalidValue(
             _("--ref is required for {channel}: the channel's transaction number").format(
-                channel=channel
+                channel=channel_label(channel)
             )
         )
     if paid_on > as_of:
