@@ -106,7 +106,7 @@ def test_reversing_reopens_exactly_the_bills_it_paid(owing):
     assert result.reopened == [bill_id(owing, "1-1-101", p) for p in ("2026-10", "2026-11")]
     assert owed(owing) == [("2026-09", 0), ("2026-10", 20000), ("2026-11", 20000)]
     assert owing.execute("SELECT count(*) FROM payment").fetchone()[0] == 2  # nothing deleted
-    with pytest.raises(PropfeeError, match="已于 .* 冲正"), transaction(owing):
+    with pytest.raises(PropfeeError, match=r"已于 .* 冲正"), transaction(owing):
         ledger.reverse_payment(
             owing, second.receipt_no, reason="again", on=date(2026, 11, 21), now=NOW
         )

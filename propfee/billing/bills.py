@@ -701,30 +701,7 @@ def adjust(
     who approved it. A correction upward rests on a published fee (``basis_ref``, LEGAL rule
     8); under 酬金制 every reduction — waiver, discount, correction down — carries the owners'
     approval: who, the decision's reference and its date (LEGAL rule 11)."""
-    if kind not in ADJUSTMENT_KINDS:
-        raise InvalidValue(
-            _("--kind must be one of {choices}").format(choices=", ".join(ADJUSTMENT_KINDS))
-        )
-    if amount_fen == 0:
-        raise InvalidValue(_("--amount must not be zero"))
-    check_line(amount_fen, what="--amount")
-    if kind in ("waiver", "discount") and amount_fen > 0:
-        raise InvalidValue(
-            _("a {kind} lowers the bill: give a negative --amount such as -50.00").format(
-                kind=_(ADJUSTMENT_KINDS[kind])
-            )
-        )
-    if not reason.strip():
-        raise InvalidValue(_("--reason is required: say why"))
-    if amount_fen > 0 and reads_as_penalty(reason):
-        raise InvalidValue(
-            _(
-                "--reason {reason}: charging a late fee or a penalty by a correction is not "
-                "allowed. {rule}"
-            ).format(reason=repr(reason.strip()), rule=PENALTY_RULE)
-        )
-    if not approved_by.strip():
-        raise InvalidValue(_("--approved-by is required: who approved it"))
+    _check_request(kind, amount_fen, reason, approved_by)
     approved_on = approved_on or on
     if approved_on > on:
         raise InvalidValue(
@@ -773,6 +750,34 @@ def adjust(
     )
     refresh_settled(conn, [bill_id], on)
     return Adjustment(adjustment_id, bill_id, amount_fen, kind, new_net, new_net - balance.paid_fen)
+
+
+def _check_request(kind: str, amount_fen: int, reason: str, approved_by: str) -> None:
+    """An adjustment's kind, sign, reason and approver, before anything is read."""
+    if kind not in ADJUSTMENT_KINDS:
+        raise InvalidValue(
+            _("--kind must be one of {choices}").format(choices=", ".join(ADJUSTMENT_KINDS))
+        )
+    if amount_fen == 0:
+        raise InvalidValue(_("--amount must not be zero"))
+    check_line(amount_fen, what="--amount")
+    if kind in ("waiver", "discount") and amount_fen > 0:
+        raise InvalidValue(
+            _("a {kind} lowers the bill: give a negative --amount such as -50.00").format(
+                kind=_(ADJUSTMENT_KINDS[kind])
+            )
+        )
+    if not reason.strip():
+        raise InvalidValue(_("--reason is required: say why"))
+    if amount_fen > 0 and reads_as_penalty(reason):
+        raise InvalidValue(
+            _(
+                "--reason {reason}: charging a late fee or a penalty by a correction is not "
+                "allowed. {rule}"
+            ).format(reason=repr(reason.strip()), rule=PENALTY_RULE)
+        )
+    if not approved_by.strip():
+        raise InvalidValue(_("--approved-by is required: who approved it"))
 
 
 def _upward_basis(conn: sqlite3.Connection, basis_ref: str, on: date) -> str:

@@ -189,7 +189,7 @@ def bill(
     conn = env.connect(dry_run=dry_run)
     if not billing.all_billed(conn, months):
         env.backup_first("bill", dry_run=dry_run)
-    with env.progress("billing") as tick, transaction(conn, dry_run=dry_run):
+    with env.progress(_("billing")) as tick, transaction(conn, dry_run=dry_run):
         report = ledger.run_bills_and_apply_credit(
             conn,
             months=months,

@@ -960,22 +960,7 @@ class _Recording:
                 line, _("Transaction no."), "", _("an incoming line without a transaction number")
             )
             return
-        damage = lineid.ref_damage(line.ref, channel)
-        if damage is not None:
-            if chosen is not None:
-                self.error(
-                    line,
-                    _("Transaction no."),
-                    line.ref,
-                    _("cannot be confirmed: {damage}; use the original export").format(
-                        damage=damage
-                    ),
-                )
-            else:
-                why = _(
-                    "{damage}; reconcile with the original export (this line was not recorded)"
-                ).format(damage=damage)
-                report.review.append(Review(line, why, self.find_codes(line.memo)))
+        if self._damaged(line, chosen):
             return
         found: list[str] = []
         unit: str | None = None
@@ -996,21 +981,7 @@ class _Recording:
         if clash == "already":
             report.already += 1
             return
-        if line.day > self.as_of:
-            self.error(
-                line,
-                _("Transaction time"),
-                line.day.isoformat(),
-                _("after {day} (--as-of)").format(day=self.as_of),
-            )
-            return
-        if line.day < EARLIEST:
-            self.error(
-                line,
-                _("Transaction time"),
-                line.day.isoformat(),
-                _("before {day}: not a possible date").format(day=EARLIEST),
-            )
+        if self._impossible_day(line):
             return
         if clash is None and chosen is None and _same(line, unit, channel, self.gone):
             # the user reversed this very line (a refund, a wrong payment): recording it
@@ -1041,6 +1012,38 @@ class _Recording:
         if self._held_back(line, unit, chosen, found):
             return
         self._record(line, unit)
+
+    def _damaged(self, line: Line, chosen: str | None) -> bool:
+        """Whether the line's transaction number is not what the channel issued (a spreadsheet
+        rewrote it): an error when confirmed, else a line for review."""
+        damage = lineid.ref_damage(line.ref, self.parsed.channel)
+        if damage is None:
+            return False
+        if chosen is not None:
+            self.error(
+                line,
+                _("Transaction no."),
+                line.ref,
+                _("cannot be confirmed: {damage}; use the original export").format(damage=damage),
+            )
+        else:
+            why = _(
+                "{damage}; reconcile with the original export (this line was not recorded)"
+            ).format(damage=damage)
+            self.report.review.append(Review(line, why, self.find_codes(line.memo)))
+        return True
+
+    def _impossible_day(self, line: Line) -> bool:
+        """Whether the line's day is after --as-of or before any statement could be (an
+        error either way)."""
+        if line.day > self.as_of:
+            why = _("after {day} (--as-of)").format(day=self.as_of)
+        elif line.day < EARLIEST:
+            why = _("before {day}: not a possible date").format(day=EARLIEST)
+        else:
+            return False
+        self.error(line, _("Transaction time"), line.day.isoformat(), why)
+        return True
 
     def _held_back(self, line: Line, unit: str | None, chosen: str | None, found: list) -> bool:
         """Whether a line too large for one payment, or naming no single unit, goes to
