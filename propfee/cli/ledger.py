@@ -491,7 +491,7 @@ def statement_columns() -> list[tuple[str, str]]:
         ("ref", _("Ref. no.")),
         ("text", _("Description")),
         ("debit", _("Charged")),
-        ("credit", _("Paid")),
+        ("credit", _("Received")),
         ("balance", _("Balance")),
     ]
 
@@ -600,7 +600,7 @@ def daily_payment_columns() -> tuple[Col, ...]:
         Col("receipt", _("Receipt no.")),
         Col("unit", _("Unit")),
         Col("amount", _("Amount"), "right"),
-        Col("channel", _("Channel")),
+        Col("channel", _("Payment channel")),
         Col("ref", _("Transaction no.")),
         Col("paid_on", _("Paid on")),
         Col("cashier", _("Cashier")),
@@ -626,8 +626,8 @@ def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: 
         env,
         channels,
         (
-            Col("channel", _("Channel")),
-            Col("count", _("Count"), "right"),
+            Col("channel", _("Payment channel")),
+            Col("count", _("Payments"), "right"),
             Col("amount", _("Amount"), "right"),
         ),
         fmt,
@@ -638,7 +638,7 @@ def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: 
         cashiers,
         (
             Col("cashier", _("Cashier")),
-            Col("count", _("Count"), "right"),
+            Col("count", _("Payments"), "right"),
             Col("amount", _("Amount"), "right"),
         ),
         fmt,

@@ -81,7 +81,7 @@ FIELD_NAMES = {
     "due": N_("Amount due"),
     "paid": N_("Amount paid"),
     "paid_on": N_("Payment date"),
-    "due_on": N_("Due date"),
+    "due_on": N_("Date due"),
     "cashier": N_("Cashier"),
     "note": N_("Note"),
 }
