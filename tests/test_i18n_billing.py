@@ -151,3 +151,18 @@ def test_english_on_request(billed, tmp_path):
     for what, text in outputs:
         left = CJK.findall(_without_data(text))
         assert left == [], f"{what}: {''.join(left)!r} in {text!r}"
+
+
+def test_the_statement_handed_to_the_owner_stays_chinese_in_english(billed, tmp_path):
+    billed("pay", "1-1-1001", "200", "--channel", "cash", "--as-of", "2026-11-20")
+    page, sheet = tmp_path / "对账单.html", tmp_path / "statement.csv"
+    try:
+        speak("en")
+        shown = billed("statement", "1-1-1001", "--out", str(page))
+        billed("statement", "1-1-1001", "--out", str(sheet))
+    finally:
+        speak("zh")
+    assert "Payment (cash)" in shown.stdout  # the operator reads English
+    html = page.read_text(encoding="utf-8")
+    assert "缴费（现金）" in html and "Payment" not in html  # the owner reads Chinese
+    assert "Payment (cash)" in sheet.read_text(encoding="utf-8-sig")  # a file for staff

@@ -383,19 +383,23 @@ def statement(
     if party and all_parties:
         raise InvalidValue(_("give --party or --all-parties, not both"))
     conn = env.connect(create=False)
-    result = ledger.account_statement(
-        conn,
-        unit,
-        first=parse_day(first, option="--from") if first else None,
-        last=parse_day(last, option="--to") if last else None,
-        party=party,
-        all_parties=all_parties,
-        today=parse_day(None),
-        settings=env.settings,
-    )
+    query = {
+        "first": parse_day(first, option="--from") if first else None,
+        "last": parse_day(last, option="--to") if last else None,
+        "party": party,
+        "all_parties": all_parties,
+        "today": parse_day(None),
+        "settings": env.settings,
+    }
+    # the reader's language at the terminal and in files for staff; Chinese in the page
+    # handed to the owner
+    result = ledger.account_statement(conn, unit, words=_, **query)
     rows = _statement_rows(result)
     if out is not None:
-        _write_statement(env, result, rows, out)
+        page = out.suffix.lower() == ".html"
+        _write_statement(
+            env, ledger.account_statement(conn, unit, **query) if page else result, rows, out
+        )
     if fmt is Format.json:
         write_json(_statement_document(result, rows))
         return

@@ -13,7 +13,7 @@ bills; it is written in the same transaction as what settles it and re-derived b
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -726,9 +726,11 @@ def account_statement(
     all_parties: bool,
     today: date,
     settings,
+    words: Callable[[str], str] = zh,
 ) -> Statement:
     """The statement of account a user asks for: of the party named, else of who pays for
-    the unit on ``last`` (or today), or with ``all_parties`` the whole unit's ledger."""
+    the unit on ``last`` (or today), or with ``all_parties`` the whole unit's ledger. Its
+    lines are worded by ``words`` (Chinese, for documents; ``_`` for the reader's language)."""
     if first and last and first > last:
         raise InvalidValue(_("--from {first} is after --to {last}").format(first=first, last=last))
     party_id = (
@@ -736,11 +738,19 @@ def account_statement(
         if all_parties
         else statement_party(conn, unit_code, name=party, day=last or today, settings=settings)
     )
-    return statement(conn, unit_code, first=first, last=last, party_id=party_id)
+    return statement(conn, unit_code, first=first, last=last, party_id=party_id, words=words)
 
 
 #: a statement's entries: (day, order within the day, kind, ref, text, fen)
 _Entry = tuple[str, int, str, str, str, int]
+
+#: how a statement words its lines (English msgids, worded by the statement's ``words``)
+STATEMENT_WORDS = (
+    N_("{kind}: {reason} (bill {bill})"),
+    OPENING_RECEIPT := N_("opening-{id}"),
+    PAYMENT_TEXT := N_("Payment ({via})"),
+    REVERSAL_TEXT := N_("Reversal: {reason}"),
+)
 
 _ADJUSTMENT_KINDS = {
     "waiver": N_("waiver"),
@@ -756,6 +766,7 @@ def statement(
     first: date | None = None,
     last: date | None = None,
     party_id: int | None = None,
+    words: Callable[[str], str] = zh,
 ) -> Statement:
     """The statement of account (对账单) of a unit: bills, adjustments, payments and reversals
     in date order with a running balance, the opening balance before ``first`` and the
@@ -775,7 +786,7 @@ def statement(
         others = statement_store.other_parties(conn, unit_id, party_id)
     end = (last or date.max).isoformat()
     bill_days: dict[int, str] = {}
-    entries = _statement_entries(conn, unit_id, party_id, end, bill_days)
+    entries = _statement_entries(conn, unit_id, party_id, end, bill_days, words)
     opening, lines = _running_balance(entries, first.isoformat() if first else "")
     balance = lines[-1].balance_fen if lines else opening
     owed = sum(statement_store.bill_owed_as_of(conn, bid, end) for bid in bill_days)
@@ -795,7 +806,12 @@ def statement(
 
 
 def _statement_entries(
-    conn: sqlite3.Connection, unit_id: int, party_id: int | None, end: str, bill_days: dict
+    conn: sqlite3.Connection,
+    unit_id: int,
+    party_id: int | None,
+    end: str,
+    bill_days: dict,
+    words: Callable[[str], str],
 ) -> list[_Entry]:
     """A unit's bills, adjustments, payments and reversals up to ``end`` in date order;
     ``bill_days`` gets {bill id: day} of the bills among them."""
@@ -809,20 +825,22 @@ def _statement_entries(
         entries.append((day, 0, "bill", str(bid), f"{name} {frm}～{to} {basis}".strip(), fen))
     for bid, day, fen, kind, reason in statement_store.statement_adjustments(conn, unit_id):
         if bid in bill_days and day <= end:
-            text = _("{kind}: {reason} (bill {bill})").format(
-                kind=_(_ADJUSTMENT_KINDS[kind]), reason=reason, bill=bid
+            text = words("{kind}: {reason} (bill {bill})").format(
+                kind=words(_ADJUSTMENT_KINDS[kind]), reason=reason, bill=bid
             )
             entries.append((day, 1, "adjustment", str(bid), text, fen))
     for pid, receipt, day, fen, channel, ref in statement_store.statement_payments(
         conn, unit_id, party_id
     ):
         if day <= end:
-            via = channel_label(channel) + (f" {ref}" if ref and channel != "opening" else "")
-            number = receipt or _("opening-{id}").format(id=pid)
-            entries.append((day, 2, "payment", number, _("Payment ({via})").format(via=via), -fen))
+            via = words(CHANNEL_NAMES.get(channel, channel))
+            via += f" {ref}" if ref and channel != "opening" else ""
+            number = receipt or words(OPENING_RECEIPT).format(id=pid)
+            text = words(PAYMENT_TEXT).format(via=via)
+            entries.append((day, 2, "payment", number, text, -fen))
     for receipt, day, fen, reason in statement_store.statement_reversals(conn, unit_id, party_id):
         if day <= end:
-            text = _("Reversal: {reason}").format(reason=reason)
+            text = words(REVERSAL_TEXT).format(reason=reason)
             entries.append((day, 3, "reversal", receipt or "", text, fen))
     entries.sort(key=lambda e: (e[0], e[1], e[3]))
     return entries
