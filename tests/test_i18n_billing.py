@@ -166,3 +166,23 @@ def test_the_statement_handed_to_the_owner_stays_chinese_in_english(billed, tmp_
     html = page.read_text(encoding="utf-8")
     assert "缴费（现金）" in html and "Payment" not in html  # the owner reads Chinese
     assert "Payment (cash)" in sheet.read_text(encoding="utf-8-sig")  # a file for staff
+
+
+HELP = ["bill", "adjust", "rebill", "notices", "import-history", "readings import", "pay",
+        "reverse", "apply-credit", "statement", "check", "reconcile", "report daily"]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_help_pages_are_chinese_and_whole_at_80_and_120_columns(runner, width):
+    from rich.cells import cell_len
+
+    from propfee.cli import app
+
+    for command in HELP:
+        result = runner.invoke(app, [*command.split(), "--help"], env={"COLUMNS": str(width)})
+        assert result.exit_code == 0, (command, result.output)
+        assert "…" not in result.output, (command, width, result.output)
+        assert max(cell_len(line) for line in result.output.splitlines()) <= width, command
+        assert "示例：" in result.output and "Example" not in result.output, command
+    listing = runner.invoke(app, ["--help"], env={"COLUMNS": str(width)}).output
+    assert "记录一笔缴费并打印收据" in listing and "导入收款对账单并记录其中的缴费" in listing

@@ -362,8 +362,8 @@ def adjust(
         str,
         typer.Option(
             help=_(
-                "The owners' decision (业委会决议〔2026〕3号), required under the commission "
-                "system for every reduction: waiver, discount, correction down."
+                "The reference of the owners' decision, required under the commission system "
+                "for every reduction: waiver, discount, correction down."
             )
         ),
     ] = "",

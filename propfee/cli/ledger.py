@@ -740,7 +740,8 @@ def reconcile(
         typer.Option(
             metavar="FILE.csv",
             help=_(
-                "Write the lines needing review; fill in 房号 and pass it back with --review-in."
+                "Write the lines needing review; fill in their unit column and pass the file "
+                "back with --review-in."
             ),
         ),
     ] = None,
