@@ -169,5 +169,5 @@ def test_absurd_history_rows_are_refused(estate, tmp_path, db_path, row, words):
     path = write_csv(tmp_path / "h.csv", [LAYOUT, row])
     before = dump(db_path)
     result = estate("import-history", str(path))
-    assert result.exit_code == 1 and words in result.stderr and "row 2" in result.stderr
+    assert result.exit_code == 1 and words in result.stderr and "第 2 行" in result.stderr
     assert dump(db_path) == before
