@@ -270,7 +270,7 @@ class Documents:
         self.parts = []
 
     def discard(self) -> None:
-        for part, _ in self.parts:
+        for part, _final in self.parts:
             part.unlink(missing_ok=True)
         self.parts = []
 
