@@ -189,3 +189,14 @@ def test_chinese_help_wraps_between_characters_never_inside_an_option():
     assert max(cell_len(line) for line in done.stdout.splitlines()) <= 64
     assert not [line for line in lines if line.endswith(("--", "-"))], done.stdout
     assert not [line for line in lines if line.startswith(("，", "。", "：", "；", "）"))]
+
+
+@pytest.mark.parametrize("columns", ["80", "97", "120"])
+def test_option_help_is_never_cut_short(columns):
+    env = {**os.environ, "PROPFEE_LANG": "zh", "COLUMNS": columns}
+    for command in (["overdue"], ["pay"], ["reconcile"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "propfee", *command, "--help"],
+            capture_output=True, text=True, env=env, check=False, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0 and "…" not in done.stdout, done.stdout
