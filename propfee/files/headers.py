@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from propfee.core.errors import FileFormatError, RowError
+from propfee.core.i18n import _
 from propfee.files.tabular import Cells, column_letter
 
 _BRACKETS = re.compile(r"[(\[【{<（][^)\]】}>）]*[)\]】}>）]")
@@ -98,28 +99,36 @@ def load_column_map(
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise FileFormatError(f"map file {path} does not exist") from None
+        raise FileFormatError(_("map file {path} does not exist").format(path=path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"map file {path}: not valid TOML ({exc})") from None
+        raise FileFormatError(
+            _("map file {path}: not valid TOML ({error})").format(path=path, error=exc)
+        ) from None
     keys = {"columns", "sheet", "header_row"} | ({"kinds"} if kinds is not None else set())
     unknown = set(data) - keys
     if unknown:
         raise FileFormatError(
-            f"map file {path}: unknown key {sorted(unknown)[0]} (use {', '.join(sorted(keys))})"
+            _("map file {path}: unknown key {key} (use {keys})").format(
+                path=path, key=sorted(unknown)[0], keys=", ".join(sorted(keys))
+            )
         )
     result = ColumnMap(sheet=data.get("sheet"), header_row=data.get("header_row"))
     for header, target in (data.get("columns") or {}).items():
         if target != "ignore" and target not in fields:
             known = ", ".join(f for f in fields if f != "ignore")
             raise FileFormatError(
-                f"map file {path}: column {header!r} maps to unknown field {target!r} "
-                f"(fields: {known}, or ignore)"
+                _(
+                    "map file {path}: column {header} maps to unknown field {field} "
+                    "(fields: {known}, or ignore)"
+                ).format(path=path, header=repr(header), field=repr(target), known=known)
             )
         result.columns[norm_header(header)] = target
     for value, kind in (data.get("kinds") or {}).items():
         if kind not in (kinds or {}):
             raise FileFormatError(
-                f"map file {path}: kind {value!r} maps to {kind!r}; use one of {', '.join(kinds)}"
+                _("map file {path}: kind {value} maps to {kind}; use one of {kinds}").format(
+                    path=path, value=repr(value), kind=repr(kind), kinds=", ".join(kinds or {})
+                )
             )
         result.kinds[norm_header(value)] = kind
     return result
@@ -192,7 +201,7 @@ def find_header(
                 best = (score, position, texts)
     if best is None:
         return None
-    _, position, texts = best
+    _score, position, texts = best
     number = head[position][0]
     columns: dict[str, Column] = {}
     extra: dict[str, list[Column]] = {}
@@ -266,7 +275,9 @@ def ambiguous_columns(match: HeaderMatch, file: str, sheet: str) -> list[RowErro
             match.row,
             column.header,
             "",
-            f"two columns could be the {field}; keep one or name them in --map",
+            _("two columns could be the {field}; keep one or name them in --map").format(
+                field=field
+            ),
         )
         for field, column in match.columns.items()
         if column.index < 0

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors
+from propfee.core.i18n import N_, _
 from propfee.core.money import parse_area
 from propfee.files import cells
 from propfee.files.headers import (
@@ -213,29 +214,29 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "ignore": ("序号", "说明", "填表说明", "no", "seq"),
 }
 FIELD_LABELS = {
-    "code": "房号",
-    "building": "楼栋",
-    "entrance": "单元",
-    "room": "房间",
-    "floor": "楼层",
-    "area": "建筑面积",
-    "area_basis": "面积依据",
-    "inner_area": "套内面积",
-    "kind": "房屋类型",
-    "owner": "业主",
-    "owner_kind": "业主类型",
-    "phone": "手机号",
-    "id_number": "身份证号",
-    "birthday": "出生日期",
-    "delivered_on": "交付日期",
-    "changed_on": "过户日期",
-    "tenant": "租户",
-    "tenant_phone": "租户电话",
-    "tenant_id_number": "租户身份证号",
-    "tenant_from": "起租日期",
-    "payer": "缴费方",
-    "notes": "备注",
-    "vacant": "入住状态",
+    "code": N_("Unit code"),
+    "building": N_("Building"),
+    "entrance": N_("Entrance"),
+    "room": N_("Room"),
+    "floor": N_("Floor"),
+    "area": N_("Gross area"),
+    "area_basis": N_("Area basis"),
+    "inner_area": N_("Inner area"),
+    "kind": N_("Unit type"),
+    "owner": N_("Owner"),
+    "owner_kind": N_("Owner type"),
+    "phone": N_("Mobile"),
+    "id_number": N_("ID number"),
+    "birthday": N_("Birthday"),
+    "delivered_on": N_("Delivery date"),
+    "changed_on": N_("Transfer date"),
+    "tenant": N_("Tenant"),
+    "tenant_phone": N_("Tenant phone"),
+    "tenant_id_number": N_("Tenant ID number"),
+    "tenant_from": N_("Lease start"),
+    "payer": N_("Payer"),
+    "notes": N_("Notes"),
+    "vacant": N_("Occupancy"),
 }
 _ALIASES = alias_index(FIELDS)
 _ROOMISH_CODE_HEADERS = {norm_header(h) for h in ("房号", "房间号", "户号", "房屋号")}
@@ -319,8 +320,7 @@ class Roster:
 
     def label(self, sheet: str, field_: str) -> str:
         """The column header (with its letter) a field came from, for messages."""
-        return self.labels.get(sheet, {}).get(field_) or FIELD_LABELS.get(field_, field_)
-
+        return self.labels.get(sheet, {}).get(field_) or _(FIELD_LABELS.get(field_, field_))
 
 
 # ---------------------------------------------------------------- the --map file
@@ -355,11 +355,17 @@ def read_roster(
         chosen = [s for s in sheets if s.name == sheet]
         if not chosen:
             names = ", ".join(s.name for s in sheets)
-            raise FileFormatError(f"{path.name}: no sheet named {sheet!r} (sheets: {names})")
+            raise FileFormatError(
+                _("{file}: no sheet named {sheet} (sheets: {names})").format(
+                    file=path.name, sheet=repr(sheet), names=names
+                )
+            )
         sheets = chosen
     else:
         notices = [
-            f"hidden sheet {s.name!r} skipped (name it with --sheet to read it)"
+            _("hidden sheet {sheet} skipped (name it with --sheet to read it)").format(
+                sheet=repr(s.name)
+            )
             for s in sheets
             if s.hidden
         ]
@@ -375,13 +381,15 @@ def read_roster(
     if not reader.roster.sheets:
         names = ", ".join(s.name for s in sheets)
         raise FileFormatError(
-            f"{path.name}: no roster header found in {names}; expected a header row naming the "
-            "unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the first 30 rows "
-            "(use --map to name unusual headers)"
+            _(
+                "{file}: no roster header found in {names}; expected a header row naming the "
+                "unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the first 30 rows "
+                "(use --map to name unusual headers)"
+            ).format(file=path.name, names=names)
         )
     reader.roster.codes = set(reader.seen)
     if not reader.roster.count:
-        reader.roster.notices.append("no data rows below the header")
+        reader.roster.notices.append(_("no data rows below the header"))
     return reader.roster
 
 
@@ -428,11 +436,15 @@ class _RosterReader:
         if match is None:
             if required:
                 raise FileFormatError(
-                    f"{self.file} [{sheet.name}]: no roster header found; expected a header row "
-                    "naming the unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the first "
-                    "30 rows (use --map to name unusual headers)"
+                    _(
+                        "{file} [{sheet}]: no roster header found; expected a header row "
+                        "naming the unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the "
+                        "first 30 rows (use --map to name unusual headers)"
+                    ).format(file=self.file, sheet=sheet.name)
                 )
-            self.roster.notices.append(f"sheet {sheet.name!r} skipped: no roster header")
+            self.roster.notices.append(
+                _("sheet {sheet} skipped: no roster header").format(sheet=repr(sheet.name))
+            )
             self._tick(sheet.nrows)
             return
         errors = ambiguous_columns(match, self.file, sheet.name)
@@ -455,7 +467,11 @@ class _RosterReader:
             named = _sheet_building(sheet.name)
             if named:  # a sheet called 1栋, 2号楼, A座: its building
                 plan.sheet_building = named
-                self.roster.notices.append(f"sheet {sheet.name!r}: building {named} from its name")
+                self.roster.notices.append(
+                    _("sheet {sheet}: building {building} from its name").format(
+                        sheet=repr(sheet.name), building=named
+                    )
+                )
         self._read_rows(sheet, plan, match, head[position + 1 :], rows)
 
     def _take_sheet(self, name: str, match: HeaderMatch) -> None:
@@ -465,15 +481,23 @@ class _RosterReader:
         self.roster.labels[name] = {f: c.label for f, c in match.columns.items()}
         if "phone" not in match.columns:
             self.roster.notices.append(
-                f"sheet {name!r} has no 手机号/联系电话 column: owners are read without phones"
+                _(
+                    "sheet {sheet} has no 手机号/联系电话 column: owners are read without phones"
+                ).format(sheet=repr(name))
             )
         if "kind" not in match.columns:
             self.roster.notices.append(
-                f"sheet {name!r} has no 房屋类型 column: its units are read as 住宅 (residential)"
+                _(
+                    "sheet {sheet} has no 房屋类型 column: its units are read as 住宅 (residential)"
+                ).format(sheet=repr(name))
             )
         if match.ignored:
             shown = [h if len(h) <= 16 else h[:15] + "…" for h in match.ignored]
-            self.roster.notices.append(f"sheet {name!r}: columns not used: {', '.join(shown)}")
+            self.roster.notices.append(
+                _("sheet {sheet}: columns not used: {columns}").format(
+                    sheet=repr(name), columns=", ".join(shown)
+                )
+            )
 
     def _resolve_code_column(self, match: HeaderMatch, head: list, sheet: Sheet) -> None:
         """``楼号 | 单元 | 房号``: here 房号 is the room, not the whole code. Decide by the
@@ -506,7 +530,7 @@ class _RosterReader:
         found = set(match.columns)
         wanted = []
         if "code" not in found and "room" not in found:
-            wanted.append("房号 (unit code) or 房间 (room)")
+            wanted.append(_("房号 (unit code) or 房间 (room)"))
         if "owner" not in found and not found & {
             "phone",
             "id_number",
@@ -519,11 +543,13 @@ class _RosterReader:
             "area",
             "delivered_on",
         }:
-            wanted.append("业主 (owner)")
+            wanted.append(_("业主 (owner)"))
         if not wanted:
             return ""
         headers = ", ".join(c.header for c in match.columns.values())
-        return f"missing required column {' and '.join(wanted)}; the header row has: {headers}"
+        return _("missing required column {columns}; the header row has: {headers}").format(
+            columns=_(" and ").join(wanted), headers=headers
+        )
 
     def _tick(self, rows: int) -> None:
         self.done += rows
@@ -640,7 +666,7 @@ class _RosterReader:
             if room:
                 code = "-".join(p for p in (building, entrance, room) if p)
             else:
-                bad(plan.identity, "", "no unit code or room number")
+                bad(plan.identity, "", _("no unit code or room number"))
         elif not building and not room:
             building, entrance, room = _split_code(code)
         return code, building, entrance, room
@@ -664,9 +690,13 @@ class _RosterReader:
             if area == 0:  # 0 means "no area" for a parking space, and is wrong for a home
                 area = None
                 if kind in NEEDS_AREA:
-                    bad("area", raw, "must be greater than zero")
+                    bad("area", raw, _("must be greater than zero"))
             elif area is None and kind in NEEDS_AREA and plan.has("area"):
-                bad("area", "", f"area is required for a {kind_label(kind)} unit")
+                bad(
+                    "area",
+                    "",
+                    _("area is required for a {kind} unit").format(kind=kind_label(kind)),
+                )
         basis = cells.text(row[plan.area_basis]) or plan.basis
         raw = row[plan.inner_area]
         try:
@@ -675,7 +705,7 @@ class _RosterReader:
             bad("inner_area", raw, str(exc))
             inner = None
         if area is not None and inner is not None and inner > area and basis == "建筑面积":
-            bad("inner_area", raw, "套内面积 is larger than 建筑面积")
+            bad("inner_area", raw, _("套内面积 is larger than 建筑面积"))
         return kind, area, basis, inner
 
     def _who(
@@ -691,9 +721,9 @@ class _RosterReader:
             if payer in _PAYER_TENANT or (tenant and payer == norm_header(tenant.name)):
                 tenant_pays = True
             elif payer not in _PAYER_OWNER and not (owner and payer == norm_header(owner.name)):
-                bad("payer", raw, "payer must be 业主 (owner) or 租户 (tenant)")
+                bad("payer", raw, _("payer must be 业主 (owner) or 租户 (tenant)"))
             if tenant_pays and tenant is None:
-                bad("payer", raw, "the tenant pays, but no tenant is named")
+                bad("payer", raw, _("the tenant pays, but no tenant is named"))
         return owner, tenant, tenant_pays
 
     def _once(self, plan: _Plan, sheet: str, number: int, code: str, bad) -> None:
@@ -702,8 +732,14 @@ class _RosterReader:
         if first is None:
             self.seen[code] = (sheet, number)
         else:
-            where = f"row {first[1]}" if first[0] == sheet else f"sheet {first[0]} row {first[1]}"
-            bad(plan.identity, code, f"duplicate unit code (first on {where})")
+            where = (
+                _("row {row}").format(row=first[1])
+                if first[0] == sheet
+                else _("sheet {sheet} row {row}").format(sheet=first[0], row=first[1])
+            )
+            bad(
+                plan.identity, code, _("duplicate unit code (first on {where})").format(where=where)
+            )
 
     def flush(self) -> None:
         """Hand the rows read so far to the sink (or keep them)."""
@@ -721,7 +757,11 @@ class _RosterReader:
         phone_cells = [c for i in plan.phone_columns(role) if (c := row[i]) != "" and c is not None]
         if not name or name in _NO_OWNER:
             if phone_cells:
-                bad(phone_field, phone_cells[0], f"a phone number but no {FIELD_LABELS[role]} name")
+                bad(
+                    phone_field,
+                    phone_cells[0],
+                    _("a phone number but no {role} name").format(role=_(FIELD_LABELS[role])),
+                )
             return None
         phones: list[str] = []
         masked = False
@@ -735,8 +775,10 @@ class _RosterReader:
                     bad(
                         phone_field,
                         value,
-                        "the number was saved in scientific notation and its "
-                        "digits are lost; format the column as text and export again",
+                        _(
+                            "the number was saved in scientific notation and its "
+                            "digits are lost; format the column as text and export again"
+                        ),
                     )
                     continue
             try:
@@ -762,7 +804,7 @@ class _RosterReader:
             if raw != "" and raw is not None:
                 kind = _OWNER_KIND.get(norm_header(cells.text(raw)), "")
                 if not kind:
-                    bad("owner_kind", raw, "owner type must be 个人 (person) or 企业 (company)")
+                    bad("owner_kind", raw, _("owner type must be 个人 (person) or 企业 (company)"))
         return PartyIn(
             name,
             kind or party_kind(name, id_number),
@@ -807,7 +849,7 @@ class _Plan:
 
     def label(self, field_: str) -> str:
         column = self.columns.get(field_)
-        return column.label if column else FIELD_LABELS.get(field_, field_)
+        return column.label if column else _(FIELD_LABELS.get(field_, field_))
 
     def phone_columns(self, role: str) -> list[int]:
         field_ = "phone" if role == "owner" else "tenant_phone"
@@ -864,7 +906,9 @@ def _kind_of(value: object, kinds: dict[str, str]) -> str:
     kind = kinds.get(normal) or KIND_ALIASES.get(normal)
     if kind is None:
         raise InvalidValue(
-            f"unknown kind (use one of {', '.join(KINDS.values())}, or map it in --map [kinds])"
+            _("unknown kind (use one of {kinds}, or map it in --map [kinds])").format(
+                kinds=", ".join(kind_label(k) for k in KINDS)
+            )
         )
     return kind
 
@@ -897,6 +941,7 @@ _LIVED_IN = {
         "在住",
         "居住",
         "occupied",
+        "lived in",
         "使用中",
     )
 }
@@ -908,7 +953,7 @@ def _vacant_of(value: object) -> int | None:
     key = norm_header(cells.text(value))
     state = _VACANT.get(key, _LIVED_IN.get(key))
     if state is None:
-        raise InvalidValue("入住状态 must be 空置 (vacant) or 已入住 (lived in)")
+        raise InvalidValue(_("入住状态 must be 空置 (vacant) or 已入住 (lived in)"))
     return state
 
 
@@ -917,7 +962,7 @@ def _date_of(value: object) -> str | None:
     if parsed is None:
         return None
     if not 1900 <= parsed.year <= 2100:
-        raise InvalidValue("date out of range")
+        raise InvalidValue(_("date out of range"))
     return parsed.isoformat()
 
 
@@ -1011,4 +1056,3 @@ def party_kind(name: str, id_number: str = "") -> str:
     if len(id_number) == 18 and not id_number[:17].isdigit():
         return "company"
     return "company" if _COMPANY_WORDS.search(name) else "person"
-
