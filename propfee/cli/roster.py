@@ -30,7 +30,7 @@ from propfee.cli.common import (
     write_json,
 )
 from propfee.core.errors import PropfeeError, RowError, RowErrors
-from propfee.core.i18n import _
+from propfee.core.i18n import _, ngettext
 from propfee.core.money import decimal_str, format_money, hundredths_str
 from propfee.files import cells
 from propfee.payments import ledger
@@ -218,7 +218,11 @@ def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, d
     env.result(line)
     if report.undelivered and not report.owner_pays_from:
         env.result(
-            _("  no delivery date, the developer pays: {n} units").format(n=report.undelivered)
+            ngettext(
+                "  no delivery date, the developer pays: {n} unit",
+                "  no delivery date, the developer pays: {n} units",
+                report.undelivered,
+            ).format(n=report.undelivered)
         )
     for m in report.rebilled:
         env.result(
@@ -284,7 +288,7 @@ _LIST_COLUMNS = (
     Col("phone", _("Phone")),
     Col("delivered_on", _("Delivery date")),
     Col("tenant", _("Tenant")),
-    Col("payer", _("Payer")),
+    Col("payer", _("Paying party")),
 )
 
 

@@ -199,7 +199,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "tenant_id_number": ("租户身份证号", "租户证件号码", "承租人身份证号", "tenant id number"),
     "tenant_from": ("起租日期", "租赁开始日期", "租赁起始日期", "租期开始", "lease start"),
-    "payer": ("缴费方", "缴费人", "付款方", "付费方", "缴费主体", "费用承担方", "payer"),
+    "payer": (
+        "缴费方",
+        "缴费人",
+        "付款方",
+        "付费方",
+        "缴费主体",
+        "费用承担方",
+        "payer",
+        "paying party",
+    ),
     "notes": ("备注", "备注信息", "notes", "note", "remark", "remarks"),
     "vacant": (
         "入住状态",
@@ -234,7 +243,7 @@ FIELD_LABELS = {
     "tenant_phone": N_("Tenant phone"),
     "tenant_id_number": N_("Tenant ID number"),
     "tenant_from": N_("Lease start"),
-    "payer": N_("Payer"),
+    "payer": N_("Paying party"),
     "notes": N_("Notes"),
     "vacant": N_("Occupancy"),
 }

@@ -285,7 +285,7 @@ EXPORT_HEADERS = (
     N_("Birthday"),
     N_("Tenant"),
     N_("Tenant phone"),
-    N_("Payer"),
+    N_("Paying party"),
     N_("Occupancy"),
     N_("Notes"),
 )
