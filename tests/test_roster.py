@@ -239,9 +239,16 @@ def test_bad_id_number(conn, tmp_path):
             [*home(1, 1, 102, "李四", ""), bad],
         ],
     )
+    strict = roster.load_map(None)
+    strict.strict = True  # --strict: a wrong check digit refuses the file
     with pytest.raises(RowErrors) as caught:
-        import_file(conn, path)
+        import_file(conn, path, column_map=strict)
     assert [(e.row, e.column) for e in caught.value.errors] == [(3, "身份证号 (I)")]
+    report = import_file(conn, path)  # by default: the unit imports, the number is left out
+    assert report.added == 2
+    assert any(bad in w and "第 3 行" in w and "不保存" in w for w in report.warnings)
+    ids = dict(conn.execute("SELECT name, id_number FROM party").fetchall())
+    assert ids == {"张三": good, "李四": ""}
 
 
 def test_a_phone_saved_in_scientific_notation_is_refused(conn, tmp_path):

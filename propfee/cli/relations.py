@@ -334,7 +334,10 @@ def _write_care(out: Path, data: list[dict]) -> None:
     write_table(
         out,
         ["姓名", "房号", "电话", "生日", "年龄", "关怀原因"],
-        [[d["name"], d["units"], d["phone"], d["birthday"], d["age"] or "", d["why"]] for d in data],
+        [
+            [d["name"], d["units"], d["phone"], d["birthday"], d["age"] or "", d["why"]]
+            for d in data
+        ],
         sheet="关怀名单",
         text_columns=("房号", "电话"),
     )

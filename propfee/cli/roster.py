@@ -99,6 +99,16 @@ def import_units(
             ),
         ),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help=_(
+                "Refuse the file on an ID number with a wrong check digit or birth date "
+                "(without it such a number is left out with a warning and the unit imports)."
+            ),
+        ),
+    ] = False,
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = Format.table,
@@ -111,7 +121,14 @@ def import_units(
     fresh = not env.db_path.exists()
     try:
         report = _run_import(
-            env, file, map_file, as_of, sheet, dry_run, owner_pays=owner_pays_from_import
+            env,
+            file,
+            map_file,
+            as_of,
+            sheet,
+            dry_run,
+            owner_pays=owner_pays_from_import,
+            strict=strict,
         )
     except RowErrors as exc:
         _forget_new_database(env, fresh)
@@ -147,10 +164,12 @@ def _run_import(
     dry_run: bool,
     *,
     owner_pays: bool,
+    strict: bool = False,
 ) -> roster.ImportReport:
     """Read the map, back up a roster about to be updated, and import the file; days that
     now belong to another party are re-billed in the same transaction."""
     column_map = roster.load_map(map_file)
+    column_map.strict = strict
     conn = env.connect(dry_run=dry_run)
     if roster.has_units(conn):
         env.backup_first("import-units", dry_run=dry_run)  # a re-import may update rows

@@ -87,13 +87,20 @@ class ColumnMap:
     kinds: dict[str, str] = dataclasses.field(default_factory=dict)  # normalised value -> kind
     sheet: str | None = None
     header_row: int | None = None
+    #: ``[values.FIELD]`` tables: field -> normalised value -> what it means
+    values: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    strict: bool = False  # refuse soft faults (a bad ID check digit) instead of warning
 
 
 def load_column_map(
-    path: Path | None, fields: dict[str, object], kinds: dict[str, object] | None = None
+    path: Path | None,
+    fields: dict[str, object],
+    kinds: dict[str, object] | None = None,
+    values: dict[str, tuple[str, ...]] | None = None,
 ) -> ColumnMap:
     """Read a TOML map: ``[columns]`` header = field (or "ignore"), ``[kinds]`` value = kind
-    (when the file has kinds), optional ``sheet`` and ``header_row``."""
+    (when the file has kinds), ``[values.FIELD]`` value = meaning (for the coded fields in
+    ``values``), optional ``sheet`` and ``header_row``."""
     if path is None:
         return ColumnMap()
     try:
@@ -105,6 +112,7 @@ def load_column_map(
             _("map file {path}: not valid TOML ({error})").format(path=path, error=exc)
         ) from None
     keys = {"columns", "sheet", "header_row"} | ({"kinds"} if kinds is not None else set())
+    keys |= {"values"} if values else set()
     unknown = set(data) - keys
     if unknown:
         raise FileFormatError(
@@ -131,7 +139,40 @@ def load_column_map(
                 )
             )
         result.kinds[norm_header(value)] = kind
+    result.values = _value_tables(path, data.get("values") or {}, values or {}, kinds or {})
     return result
+
+
+def _value_tables(
+    path: Path, given: dict, allowed: dict[str, tuple[str, ...]], kinds: dict[str, object]
+) -> dict[str, dict[str, str]]:
+    """``[values.kind]``, ``[values.vacant]`` …: each value a coded column holds, named to
+    what it means; a field or a meaning propfee does not know is an error."""
+    tables: dict[str, dict[str, str]] = {}
+    for field, table in given.items():
+        targets = tuple(kinds) if field == "kind" else allowed.get(field)
+        if targets is None or not isinstance(table, dict):
+            raise FileFormatError(
+                _("map file {path}: [values.{field}] is not a coded column (use {fields})").format(
+                    path=path, field=field, fields=", ".join(["kind", *allowed])
+                )
+            )
+        for value, meaning in table.items():
+            if meaning not in targets:
+                raise FileFormatError(
+                    _(
+                        "map file {path}: [values.{field}] {value} = {meaning}; use one of "
+                        "{targets}"
+                    ).format(
+                        path=path,
+                        field=field,
+                        value=repr(value),
+                        meaning=repr(meaning),
+                        targets=", ".join(targets),
+                    )
+                )
+            tables.setdefault(field, {})[norm_header(value)] = meaning
+    return tables
 
 
 def alias_index(fields: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, int]]:

@@ -88,16 +88,8 @@ def read_records(
         missing = [group for group in required if not any(f in match.columns for f in group)]
         if missing:
             wanted = _(" and ").join("/".join(fields[f][0] for f in group) for group in missing)
-            errors.append(
-                RowError(
-                    path.name,
-                    one.name,
-                    match.row,
-                    "",
-                    "",
-                    _("missing required column {columns}").format(columns=wanted),
-                )
-            )
+            message = _("missing required column {columns}").format(columns=wanted)
+            errors.append(RowError(path.name, one.name, match.row, "", "", message))
         if errors:
             raise RowErrors(errors)
         found = True
@@ -120,10 +112,9 @@ def read_records(
                 continue
             yield Record(one.name, number, values, labels)
     if not found:
+        columns = ", ".join(fields[group[0]][0] for group in required)
         raise FileFormatError(
             _("{file}: no {what} header found; expected columns such as {columns}").format(
-                file=path.name,
-                what=what,
-                columns=", ".join(fields[group[0]][0] for group in required),
+                file=path.name, what=what, columns=columns
             )
         )

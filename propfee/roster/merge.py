@@ -534,6 +534,7 @@ class RosterMerge:
         report.rows = roster.count
         report.sheets = list(roster.sheets)
         report.notices = list(roster.notices)
+        report.warnings.extend(roster.warnings)
         codes = roster.codes or {row.code for row in roster.rows}
         report.not_in_file = sum(1 for code in self.units if code not in codes)
         if report.not_in_file:

@@ -1,0 +1,333 @@
+"""Moving in: the rosters other property systems give an estate go in as shipped (issue 16) —
+HC小区管理系统's room import and full workbook built in their own layouts and codes, and the
+public templates in ../shared/corpus/rosters used as they are."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import valid_id, write_xlsx
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "rosters"
+if not CORPUS.exists():
+    CORPUS = Path("/work/shared/corpus/rosters")
+
+HC_ROOM_HEADER = [
+    "楼号",
+    "单元",
+    "房间",
+    "楼层",
+    "总层数",
+    "是否有电梯",
+    "房屋类型",
+    "房屋户型",
+    "建筑面积",
+    "室内面积",
+    "租金",
+    "房屋状态",
+    "业主名称",
+    "性别",
+    "手机号",
+    "身份证号",
+    "业主类型",
+]
+OWNER_ID = valid_id()
+BAD_CHECK = OWNER_ID[:-1] + ("0" if OWNER_ID[-1] != "0" else "1")
+
+
+def _hc_rooms(tmp_path: Path, *, kind_of_second: object = 110) -> Path:
+    rows = [
+        HC_ROOM_HEADER,
+        [
+            1,
+            1,
+            1001,
+            10,
+            18,
+            "有",
+            110,
+            10102,
+            89.5,
+            75,
+            0,
+            2001,
+            "张三",
+            "男",
+            13800138000,
+            OWNER_ID,
+            1001,
+        ],
+        # the same house again: a family member (with HC's "no ID" placeholder) and a tenant
+        [
+            1,
+            1,
+            1001,
+            10,
+            18,
+            "有",
+            110,
+            10102,
+            89.5,
+            75,
+            0,
+            2001,
+            "李梅",
+            "女",
+            13900139000,
+            "111111111111111111",
+            1002,
+        ],
+        [
+            1,
+            1,
+            1001,
+            10,
+            18,
+            "有",
+            110,
+            10102,
+            89.5,
+            75,
+            0,
+            2001,
+            "王租",
+            "男",
+            13700137000,
+            "",
+            1003,
+        ],
+        [1, 1, 1002, 10, 18, "有", kind_of_second, 10102, 92, 80, 0, 2002, "", "", "", "", ""],
+        [
+            1,
+            2,
+            1101,
+            11,
+            18,
+            "有",
+            119,
+            10102,
+            120,
+            100,
+            0,
+            2008,
+            "赵六",
+            "男",
+            13600136000,
+            BAD_CHECK,
+            1001,
+        ],
+    ]
+    return write_xlsx(tmp_path / "房屋导入.xlsx", rows, sheet="资产信息")
+
+
+def _units(cli) -> dict[str, dict]:
+    listed = cli("units", "list", "--format", "json", "--no-mask")
+    return {u["code"]: u for u in json.loads(listed.stdout)}
+
+
+def test_an_hc_room_import_goes_in_as_shipped(cli, tmp_path):
+    path = _hc_rooms(tmp_path)
+    result = cli("import-units", str(path), "--as-of", "2026-01-01")
+    assert result.exit_code == 0, result.output
+    units = _units(cli)
+    assert set(units) == {"1-1-1001", "1-1-1002", "1-2-1101"}  # HC's own 楼栋-单元-房屋 codes
+    first = units["1-1-1001"]
+    assert (first["owner"], first["phone"], first["area"], first["kind"]) == (
+        "张三",
+        "13800138000",
+        "89.50",
+        "residential",
+    )
+    assert first["tenant"] == "王租"  # the 1003 row is the unit's tenant, not a duplicate
+    assert "李梅" in first["notes"]  # the 1002 row: a family member of the unit
+    assert first["inner_area"] == "75.00" and first["floor"] == "10"
+    assert units["1-1-1002"]["owner"] == "" and units["1-1-1002"]["vacant"]  # 2002 未销售
+    office = units["1-2-1101"]
+    assert office["kind"] == "office" and office["owner"] == "赵六"  # 119
+    assert office["id_number"] == ""  # a wrong check digit is left out, the unit imports
+    assert BAD_CHECK in result.stderr and "身份证号" in result.stderr
+    again = cli("import-units", str(path), "--as-of", "2026-02-01", "--format", "json")
+    report = json.loads(again.stdout)
+    assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 3)
+
+
+def test_strict_refuses_a_wrong_check_digit_and_writes_nothing(cli, tmp_path, db_path):
+    result = cli("import-units", str(_hc_rooms(tmp_path)), "--strict")
+    assert result.exit_code == 1
+    assert "校验位不符" in result.stderr and "第 6 行" not in result.stdout
+    assert not db_path.exists()
+
+
+def test_an_unknown_code_names_the_cell_and_the_map_that_fixes_it(cli, tmp_path, db_path):
+    path = _hc_rooms(tmp_path, kind_of_second=131)
+    result = cli("import-units", str(path))
+    assert result.exit_code == 1
+    error = result.stderr
+    assert "房屋导入.xlsx [资产信息]" in error and "row 5" in error and "房屋类型 (G)" in error
+    assert "'131'" in error and '[values.kind] "131"' in error
+    assert not db_path.exists()
+    fix = tmp_path / "map.toml"
+    fix.write_text('[values.kind]\n"131" = "storage"\n', encoding="utf-8")
+    fixed = cli("import-units", str(path), "--map", str(fix))
+    assert fixed.exit_code == 0, fixed.output
+    assert _units(cli)["1-1-1002"]["kind"] == "storage"
+
+
+def test_a_map_value_table_for_a_field_without_codes_is_refused(cli, tmp_path):
+    fix = tmp_path / "map.toml"
+    fix.write_text('[values.colour]\n"1" = "red"\n', encoding="utf-8")
+    result = cli("import-units", str(_hc_rooms(tmp_path)), "--map", str(fix))
+    assert result.exit_code != 0 and "[values.colour]" in result.output + result.stderr
+
+
+def _hc_workbook(tmp_path: Path) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    sheets = {
+        "楼栋单元": [
+            ["楼栋号", "单元编号", "总层数", "是否有电梯"],
+            [1, 1, 18, "有"],
+            [1, 2, 18, "有"],
+        ],
+        "业主信息": [
+            ["编号", "业主名称", "性别", "年龄", "手机号", "身份证号", "业主类型", "业主编号"],
+            [1, "张三", "男", 40, 13800138000, OWNER_ID, 1001, 7701],
+            [2, "李四", "女", 35, 13900139000, "111111111111111111", 1001, 7702],
+        ],
+        "房屋信息": [
+            [
+                "房屋编号",
+                "楼栋编号",
+                "单元编号",
+                "房屋楼层",
+                "房屋户型",
+                "建筑面积",
+                "业主编号",
+                "房屋费用",
+                "费用开始时间",
+                "房屋类型",
+                "室内面积",
+                "租金",
+            ],
+            [1001, 1, 1, 10, 10102, 89.5, 7701, 2.5, datetime(2021, 1, 1), 110, 75, 0],
+            [1002, 1, 1, 10, 10102, 92, 7702, 2.5, datetime(2021, 1, 1), 110, 80, 0],
+            [1101, 1, 2, 11, 10102, 95, 7799, 2.5, datetime(2021, 1, 1), 110, 80, 0],
+        ],
+        "费用设置": [
+            [
+                "费用编号",
+                "费用类型",
+                "收费项目",
+                "费用标识",
+                "付费类型",
+                "缴费周期",
+                "出账类型",
+                "计费起始时间",
+                "计费结束时间",
+                "计算公式",
+                "计费单价",
+                "固定费用",
+            ],
+            [
+                1,
+                "物业费",
+                "物业费",
+                "周期性费用",
+                "预付费",
+                1,
+                "按月",
+                "2021-01-01",
+                "2050-12-31",
+                "单价*面积",
+                2.5,
+                0,
+            ],
+        ],
+        "车位信息": [
+            [
+                "停车场编号",
+                "车位编码",
+                "停车场类型",
+                "面积",
+                "业主编号",
+                "车牌号",
+                "出租还是出售（H出租S出售）",
+                "开始时间",
+                "结束时间",
+            ],
+            [1, "A001", 1, 12, 7701, "粤B12345", "S", datetime(2021, 1, 1), datetime(2050, 12, 31)],
+            [1, "A002", 1, 12, 7702, "粤B54321", "H", datetime(2024, 1, 1), datetime(2025, 12, 31)],
+        ],
+    }
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    path = tmp_path / "HC导入.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_an_hc_full_workbook_joins_owners_by_number(cli, tmp_path):
+    path = _hc_workbook(tmp_path)
+    result = cli("import-units", str(path), "--as-of", "2026-01-01")
+    assert result.exit_code == 0, result.output
+    units = _units(cli)
+    assert {"1-1-1001", "1-1-1002", "1-2-1101", "1-A001", "1-A002"} == set(units)
+    assert units["1-1-1001"]["owner"] == "张三" and units["1-1-1001"]["phone"] == "13800138000"
+    assert units["1-1-1001"]["delivered_on"] == "2021-01-01"  # 费用开始时间
+    assert units["1-1-1002"]["owner"] == "李四" and units["1-1-1002"]["id_number"] == ""
+    assert units["1-2-1101"]["owner"] == ""  # 业主编号 7799 is nowhere: warned, not silent
+    assert "7799" in result.stderr
+    sold, rented = units["1-A001"], units["1-A002"]
+    assert sold["kind"] == rented["kind"] == "parking"
+    assert sold["owner"] == "张三" and "粤B12345" in sold["notes"]
+    assert rented["tenant"] == "李四" and rented["payer"] == "tenant"
+    assert "粤B54321" in rented["notes"] and "2025-12-31" in rented["notes"]
+    again = cli("import-units", str(path), "--as-of", "2026-02-01", "--format", "json")
+    report = json.loads(again.stdout)
+    assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 5)
+
+
+def test_pigcms_owners_go_in_with_their_floor_and_area(cli):
+    result = cli("import-units", str(CORPUS / "pigcms-user_sample.xls"), "--as-of", "2026-01-01")
+    assert result.exit_code == 0, result.output
+    unit = _units(cli)["30-3-1102"]  # 楼号 30栋, 单元名称 三单元, 门牌号 1102
+    assert (unit["owner"], unit["floor"], unit["area"]) == ("小黑", "12", "100.00")
+    assert unit["delivered_on"] == "2017-07-24"  # 物业开始时间
+    assert "水费总欠费" in result.stderr  # the arrears columns are named as left out
+    again = cli("import-units", str(CORPUS / "pigcms-user_sample.xls"), "--format", "json")
+    assert json.loads(again.stdout)["unchanged"] == 1
+
+
+def test_an_address_in_one_cell_is_split(cli):
+    path = CORPUS / "tiankuiJ-owner-业主导入模板.xlsx"
+    result = cli("import-units", str(path), "--as-of", "2026-01-01")
+    assert result.exit_code == 0, result.output
+    listed = cli("units", "list", "--building", "2", "--format", "json", "--no-mask")
+    (unit,) = json.loads(listed.stdout)
+    assert (unit["code"], unit["building"], unit["floor"], unit["room"]) == ("2-5", "2", "3", "5")
+    assert unit["owner"] == "张三" and unit["area"] == "120.00"
+    assert "李四" in unit["notes"] and "王五" in unit["notes"]  # the same 位置 on later rows
+    again = cli("import-units", str(path), "--format", "json")
+    assert json.loads(again.stdout)["unchanged"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("2栋3楼5号", ("", "2", "", "3", "5")),
+        ("北二区30栋三单元1102", ("北二区", "30", "3", "", "1102")),
+        ("5号楼一单元1102", ("", "5", "1", "", "1102")),
+    ],
+)
+def test_address_parts(text, parts):
+    from propfee.roster.sources import split_address
+
+    assert split_address(text) == parts
