@@ -331,3 +331,45 @@ def test_address_parts(text, parts):
     from propfee.roster.sources import split_address
 
     assert split_address(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "kind", "area"),
+    [
+        ("pigcms-village_import_sample.xls", "5-1-1102", "residential", "150.00"),
+        ("pigcms-village_import_parking_add.xls", "东一区-1111", "parking", "10.00"),
+    ],
+)
+def test_a_unit_list_without_owners_goes_in_with_units_only(cli, db_path, name, code, kind, area):
+    path = CORPUS / name
+    refused = cli("import-units", str(path))
+    assert refused.exit_code == 1 and "--units-only" in refused.stderr
+    assert not db_path.exists()
+    result = cli("import-units", str(path), "--units-only", "--as-of", "2026-01-01")
+    assert result.exit_code == 0, result.output
+    unit = _units(cli)[code]  # the template's "(必须是已录入的车库)" note is not part of it
+    assert (unit["kind"], unit["area"], unit["owner"], unit["payer"]) == (
+        kind,
+        area,
+        "",
+        "developer",
+    )
+    again = cli("import-units", str(path), "--units-only", "--format", "json")
+    assert json.loads(again.stdout)["unchanged"] == 1
+
+
+def test_an_unknown_state_code_is_one_error_for_all_its_rows(cli, tmp_path):
+    rows = [HC_ROOM_HEADER] + [
+        [1, 1, 1000 + i, 10, 18, "有", 110, 10102, 90, 75, 0, 2010, f"业主{i}", "男", "", "", 1001]
+        for i in range(1, 6)
+    ]
+    path = write_xlsx(tmp_path / "states.xlsx", rows, sheet="资产信息")
+    result = cli("import-units", str(path), "--format", "json")
+    assert result.exit_code == 1
+    errors = json.loads(result.stdout)["errors"]
+    assert len(errors) == 1 and errors[0]["rows"] == "2–6"
+    assert '[values.vacant] "2010"' in errors[0]["message"]
+    fix = tmp_path / "map.toml"
+    fix.write_text('[values.vacant]\n"2010" = "lived-in"\n', encoding="utf-8")
+    assert cli("import-units", str(path), "--map", str(fix)).exit_code == 0
+    assert not any(u["vacant"] for u in _units(cli).values())

@@ -109,6 +109,16 @@ def import_units(
             ),
         ),
     ] = False,
+    units_only: Annotated[
+        bool,
+        typer.Option(
+            "--units-only",
+            help=_(
+                "The file lists units without owners (a unit or parking-space list): they are "
+                "added with the developer paying until the owner roster is imported."
+            ),
+        ),
+    ] = False,
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = Format.table,
@@ -129,6 +139,7 @@ def import_units(
             dry_run,
             owner_pays=owner_pays_from_import,
             strict=strict,
+            units_only=units_only,
         )
     except RowErrors as exc:
         _forget_new_database(env, fresh)
@@ -165,11 +176,12 @@ def _run_import(
     *,
     owner_pays: bool,
     strict: bool = False,
+    units_only: bool = False,
 ) -> roster.ImportReport:
     """Read the map, back up a roster about to be updated, and import the file; days that
     now belong to another party are re-billed in the same transaction."""
     column_map = roster.load_map(map_file)
-    column_map.strict = strict
+    column_map.strict, column_map.units_only = strict, units_only
     conn = env.connect(dry_run=dry_run)
     if roster.has_units(conn):
         env.backup_first("import-units", dry_run=dry_run)  # a re-import may update rows

@@ -146,9 +146,19 @@ def _cn_small_number(word: str) -> str | None:
     return None
 
 
+#: a note a template writes after a value: "东一区(必须是已录入的车库)", "1(必须是已录入的车位编号)"
+_TEMPLATE_NOTE = re.compile(r"^(.+?)\s*[(（][^()（）]*(?:必须|必填|选填|请|如|例)[^()（）]*[)）]$")
+
+
+def without_note(raw: str) -> str:
+    """A value with a template's bracketed instruction after it, without the instruction."""
+    match = _TEMPLATE_NOTE.match(raw)
+    return match.group(1) if match else raw
+
+
 def building_part(value: object) -> str:
     """``'1号楼'``, ``'1栋'``, ``'1#'``, ``'A座'``, ``1.0`` -> ``'1'`` / ``'A'``; other text as is."""
-    raw = number_text(value)
+    raw = without_note(number_text(value))
     match = _BUILDING_SUFFIX.match(raw)
     if match:
         return match.group(1)
@@ -172,7 +182,7 @@ def entrance_part(value: object) -> str:
 
 def room_part(value: object) -> str:
     """``1001.0`` -> ``'1001'``, ``'1001室'`` -> ``'1001'``."""
-    raw = number_text(value)
+    raw = without_note(number_text(value))
     match = _ROOM_SUFFIX.match(raw)
     return match.group(1) if match else raw
 

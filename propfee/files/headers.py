@@ -90,6 +90,7 @@ class ColumnMap:
     #: ``[values.FIELD]`` tables: field -> normalised value -> what it means
     values: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     strict: bool = False  # refuse soft faults (a bad ID check digit) instead of warning
+    units_only: bool = False  # the file lists units only: their owners come from another file
 
 
 def load_column_map(

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import propfee.roster.store as store
 from propfee.core.errors import RowError, RowErrors
-from propfee.core.i18n import _, ngettext
+from propfee.core.i18n import N_, _, ngettext
 from propfee.files import cells
 from propfee.roster.reading import (
     FIELD_LABELS,
@@ -198,7 +198,7 @@ class RosterMerge:
     def add(self, row: RosterRow) -> None:
         if row.area_x100 is None and row.kind in NEEDS_AREA:
             self.needs_area.append(row)
-        if "owner" not in self.present:
+        if "owner" not in self.present and not self.roster.units_only:
             self.needs_owner.append(row)
         uid = self.next_unit
         self.next_unit += 1
@@ -460,7 +460,8 @@ class RosterMerge:
                         "the file has no {column} column, and {n} new unit needs one ({codes})",
                         "the file has no {column} column, and {n} new units need one ({codes})",
                         len(rows),
-                    ).format(column=_(FIELD_LABELS[column]), n=len(rows), codes=codes),
+                    ).format(column=_(FIELD_LABELS[column]), n=len(rows), codes=codes)
+                    + (_(UNITS_ONLY_HINT) if column == "owner" else ""),
                 )
 
     def merge(self, rows: list[RosterRow]) -> None:
@@ -602,6 +603,11 @@ def rebill_notices(report: ImportReport) -> None:
             ).format(code=code, day=day)
         )
 
+
+UNITS_ONLY_HINT = N_(
+    "; a list of units without owners (unsold units, parking spaces) imports with --units-only: "
+    "the developer pays for them until their owners are imported"
+)
 
 _KEEP = frozenset(
     {"vacant", "floor", "area_x100", "area_basis", "inner_area_x100", "delivered_on", "notes"}

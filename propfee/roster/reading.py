@@ -361,6 +361,7 @@ class Roster:
     skipped_blank: int = 0
     skipped_footer: int = 0
     warnings: list[str] = field(default_factory=list)
+    units_only: bool = False  # --units-only: no owner column is needed
 
     def label(self, sheet: str, field_: str) -> str:
         """The column header (with its letter) a field came from, for messages."""
@@ -417,6 +418,7 @@ def read_roster(
     total = sum(s.nrows for s in sheets)
     reader = _RosterReader(path.name, column_map, total, progress, sink)
     reader.roster.notices.extend(notices)
+    reader.roster.units_only = column_map.units_only
     owner_sheets = {one.name for one in sheets if reader.read_owners(one)}
     rest = [one for one in sheets if one.name not in owner_sheets]
     for one in rest:
@@ -596,7 +598,7 @@ class _RosterReader:
                 break
         self._tick(position + 1)
         plan = _Plan(match)
-        if plan.people or plan.has("owner_kind") or plan.has("owner_ref"):
+        if plan.people or plan.has("owner_ref") or _names_roles(head, match, plan):
             self.hold = True  # later rows may add people to a unit read earlier
         if "building" not in match.columns and "code" not in match.columns:
             named = _sheet_building(sheet.name)
@@ -1389,6 +1391,16 @@ def _codes_repeat_across_buildings(sheet: Sheet, header_row: int, code: int, bui
         codes.add(value)
         pairs.add((place, value))
     return repeats
+
+
+def _names_roles(head: list, match: HeaderMatch, plan: _Plan) -> bool:
+    """Whether the 业主类型 column holds roles (HC's 1001 业主本人 / 1002 家庭成员 / 1003 租客)
+    rather than 个人/企业: then a unit's family and tenants follow on rows of their own."""
+    index = plan.owner_kind
+    if index < 0:
+        return False
+    values = [row[index] for n, row in head if n > match.row and index < len(row)]
+    return any(sources.code_key(v) in sources.ROLES for v in values if not cells.is_blank(v))
 
 
 def _is_owner_list(fields: set[str]) -> bool:
