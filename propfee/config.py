@@ -397,9 +397,7 @@ class CalendarTable:
         for key in ("holidays", "workdays"):
             values = getattr(self, key)
             if not isinstance(values, list):
-                raise ConfigError(
-                    f'{file}: calendar.{key} must be a list of days, e.g. ["2027-02-05"]'
-                )
+                raise ConfigError(f'{file}: calendar.{key} must be a list of days, e.g. ["2027-02-05"]')
             for value in values:
                 if _day(value) is None:
                     raise ConfigError(

@@ -739,7 +739,9 @@ def _upward_basis(conn: sqlite3.Connection, basis_ref: str, on: date) -> str:
             "；向上更正只能依据已公示的收费项目和标准（见 propfee fees list）"
         )
     price = item.price_on(on) if item.price_on(on) in published else published[-1]
-    return f"{item.code} {item.name} ¥{price.text}{item.unit_label}，{price.published_on} 公示"
+    return (
+        f"{item.code} {item.name} ¥{price.text}{item.unit_label}，{price.published_on} 公示"
+    )
 
 
 def _check_approval(kind: str, amount_fen: int, approved_by: str, ref: str, settings) -> None:

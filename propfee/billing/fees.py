@@ -452,7 +452,7 @@ def notice_context(items: list[FeeItem], settings, as_of: date) -> dict:
 
 RECORD_LATER_HINT = (
     "已在小区张贴过的公示（启用 propfee 之前），用 propfee fees publish --recorded-later "
-    '--published-on YYYY-MM-DD --evidence "公示照片 IMG_0231.jpg" 补录'
+    "--published-on YYYY-MM-DD --evidence \"公示照片 IMG_0231.jpg\" 补录"
 )
 
 
@@ -514,7 +514,7 @@ def check_recorded_later(
     if len(evidence.strip()) < 4:
         raise InvalidValue(
             "--evidence 必填（至少 4 个字）：写明公示凭证，例如公示编号或照片文件名"
-            '（"公示照片 IMG_0231.jpg"）'
+            "（\"公示照片 IMG_0231.jpg\"）"
         )
     first_live = store.first_live_publication(conn)
     if first_live and published_on.isoformat() >= first_live:

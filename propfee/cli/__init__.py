@@ -101,15 +101,15 @@ def _lang(value: str | None) -> str | None:
     if value is None:
         return None
     if normalise(value) is None:
-        raise typer.BadParameter(
-            _("{value!r} is not a language (use zh or en)").format(value=value)
-        )
+        raise typer.BadParameter(_("{value!r} is not a language (use zh or en)").format(value=value))
     speak(choose(value))
     return value
 
 
 @app.callback(
-    help=_("Property-fee collection and owner relations for an estate, over one SQLite file.")
+    help=_(
+        "Property-fee collection and owner relations for an estate, over one SQLite file."
+    )
     + "\n\n"
     + _(
         "Every command takes --db (or $PROPFEE_DB, else ./propfee.db) and --config (or "
@@ -158,6 +158,7 @@ def audited(typer_app: typer.Typer, prefix: str = "") -> None:
         info.callback = audit_wrapper(info.callback, name, writes=name not in READS_ONLY)
     for group in typer_app.registered_groups:
         audited(group.typer_instance, f"{prefix}{group.name} ")
+
 
 
 roster.register(app)

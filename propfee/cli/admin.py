@@ -143,6 +143,7 @@ def audit_log(
     Example: propfee audit --since 2026-11-01 --command reverse
     """
 
+
     env = open_env(db, config)
     found = audit.entries(
         env.connect(create=False),

@@ -80,11 +80,7 @@ def calendar(
         ),
         fmt,
         title=f"{shown} 年节假日与调休（{len(rows)} 天）",
-        document={
-            "year": shown,
-            "days": rows,
-            "make_up_days_unknown": unknown_make_up_years(days, [shown]),
-        },
+        document={"year": shown, "days": rows, "make_up_days_unknown": unknown_make_up_years(days, [shown])},
     )
     warning = unknown_years_warning(days, sorted({shown, *years_ahead(day)}))
     if warning:

@@ -433,6 +433,7 @@ def audit_wrapper(func: Callable, command: str, *, writes: bool = True) -> Calla
     """``func`` run inside ``audit.invocation`` (the command, the arguments the user gave,
     the operator); a write command without its own --operator option gains one."""
 
+
     signature = inspect.signature(func, eval_str=True)
     adds_operator = (
         writes and "quiet" in signature.parameters and "operator" not in signature.parameters

@@ -110,17 +110,13 @@ def _try_next(report, folder: Path, day) -> list[str]:
     if report.cases:
         lines.append(f"  propfee complain show {report.cases[0]}")
     lines.append(f"  propfee owners care --month {day:%Y-%m}")
-    lines.append(
-        f"  propfee latefee --as-of {day}        # none: the demo's contract has no clause"
-    )
+    lines.append(f"  propfee latefee --as-of {day}        # none: the demo's contract has no clause")
     lines.append(f"  propfee legal-pack {report.legal_unit} --as-of {day} --out {folder / '证据'}")
     if made.notices:
         lines.append(
             f"  propfee contact deliver {made.notices[0]} --proof 'EMS 1234567890123' --date {day}"
         )
-    lines.append(
-        f"  propfee remind --as-of {day} --at 10:30 --dry-run   # nothing new: already sent"
-    )
+    lines.append(f"  propfee remind --as-of {day} --at 10:30 --dry-run   # nothing new: already sent")
     lines.append(f"  propfee bill --period {bills.months[-1]}      # nothing new: already billed")
     lines.append(f"  propfee export-units {folder / 'export.xlsx'} --mask")
     if report.survey is not None:

@@ -233,7 +233,9 @@ def fees_show(
     item = fees.get_item(env.connect(create=False), code)
     history = fees.price_rows(item)
     if fmt is Format.json:
-        write_json({**fees.item_summary(item, item.prices[-1].effective_from), "prices": history})
+        write_json(
+            {**fees.item_summary(item, item.prices[-1].effective_from), "prices": history}
+        )
         return
     if fmt is Format.table:
         _print_item_head(env, item)

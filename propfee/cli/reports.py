@@ -127,9 +127,7 @@ def _csv_rows(result: reports.Collection) -> tuple[list[str], list[list]]:
     """The figures as ``--format csv`` prints them: the workbook's Chinese headers, money as
     amounts, a rate as ``52.38%`` (``—`` for a rate over nothing, as in the table)."""
     headers = [GROUP_HEADERS[result.by], *XLSX_MAIN_HEADERS]
-    rates = {
-        i for i, header in enumerate(headers) if header.endswith("收缴率") or header == "清欠率"
-    }
+    rates = {i for i, header in enumerate(headers) if header.endswith("收缴率") or header == "清欠率"}
     rows = [
         [_csv_rate(v) if i in rates else v for i, v in enumerate(row)]
         for row in _main_sheet(result).rows[: len(_main_rows(result))]

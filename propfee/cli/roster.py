@@ -523,7 +523,7 @@ def _print_history(env, history: list[dict[str, object]], fmt: Format) -> None:
         env,
         rows,
         (
-            Col("role", _("Role")),
+            Col("role", _("Role on unit")),
             Col("name", _("Name")),
             Col("phones", _("Phone")),
             Col("from", _("From")),
@@ -542,7 +542,7 @@ def _print_bills(env, bills: list[dict[str, object]], account: UnitAccount, fmt:
         b["state"] = (
             _("settled")
             if b["settled_on"]
-            else (_("unpaid") if b["paid"] == "0.00" else _("part paid"))
+            else (_("unpaid") if b["paid"] == "0.00" else _("partly paid"))
         )
     emit(
         env,

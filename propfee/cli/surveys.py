@@ -127,11 +127,7 @@ def _print_import(env, result: surveys.ImportResult, file: Path, fmt: Format) ->
             emit(
                 env,
                 [result.as_dict()],
-                [
-                    Col("name", "调查"),
-                    Col("responses", "问卷", "right"),
-                    Col("units", "户数", "right"),
-                ],
+                [Col("name", "调查"), Col("responses", "问卷", "right"), Col("units", "户数", "right")],
                 fmt,
             )
         return
@@ -517,6 +513,4 @@ def _print_follow_up(out, report) -> None:
             f"另有 {report.outside_low} 份来自非住户单元（车位、储藏室、未售等）的问卷有低分项"
         )
     if report.phrases:
-        out.print(
-            "意见建议高频词：" + "、".join(f"{safe_markup(p)}（{c}）" for p, c in report.phrases)
-        )
+        out.print("意见建议高频词：" + "、".join(f"{safe_markup(p)}（{c}）" for p, c in report.phrases))

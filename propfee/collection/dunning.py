@@ -762,7 +762,9 @@ class _Reminders:
     def message(self, party: PartyDue, context: dict, entry: dict) -> None:
         """A message, sent at the end of the run."""
         first = party.first
-        text = " ".join(render(self.settings, f"{self.language}/remind_sms.txt", context).split())
+        text = " ".join(
+            render(self.settings, f"{self.language}/remind_sms.txt", context).split()
+        )
         self.pending.append((first.phone, text, entry))
         self.last_message[first.party_id] = self.as_of.isoformat()
 
@@ -821,7 +823,8 @@ class _Reminders:
         first = party.first
         self.legal.append(party)
         text = (
-            f"{party.units} {first.payer} {format_money(party.outstanding_fen)} 逾期{party.days}天"
+            f"{party.units} {first.payer} {format_money(party.outstanding_fen)}"
+            f" 逾期{party.days}天"
         )
         self.log(**entry, channel="legal-review", outcome="listed", content=text)
 
@@ -872,7 +875,8 @@ def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> d
 
     ids = [b.id for row in rows for b in row.bills]
     return {
-        line.bill_id: line for line in late_fees(conn, as_of=as_of, settings=settings, bill_ids=ids)
+        line.bill_id: line
+        for line in late_fees(conn, as_of=as_of, settings=settings, bill_ids=ids)
     }
 
 
@@ -1169,7 +1173,9 @@ def _write_call_list(
         )
     for suffix in (".xlsx", ".csv"):
         path = out_dir / f"call-list{suffix}"
-        write_table(path, _CALL_LIST_HEADERS, rows, sheet="电话回访", text_columns=("房号", "电话"))
+        write_table(
+            path, _CALL_LIST_HEADERS, rows, sheet="电话回访", text_columns=("房号", "电话")
+        )
         report.files.append(path)
     scripts = "\n\n".join(script.strip() for _party, script, _r in calls) + "\n"
     _private(out_dir / "call-scripts.txt", scripts)
@@ -1216,7 +1222,9 @@ def legal_review_history(party: PartyDue) -> list:
         "、".join(label(REASON_LABELS, reason, zh) for reason in reasons),
         len(contacts),
         f"{last[0][:16]} {label(CHANNEL_LABELS, last[1], zh)}" if last else "",
-        (f"已送达（{last[3]}）" if last[3] else label(OUTCOME_LABELS, last[2], zh)) if last else "",
+        (f"已送达（{last[3]}）" if last[3] else label(OUTCOME_LABELS, last[2], zh))
+        if last
+        else "",
         f"{len(letters)}份（已送达{sum(1 for d in letters.values() if d)}份）" if letters else "",
     ]
 

@@ -133,6 +133,7 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
     roster_file = folder / "roster.xlsx"
     copy_private(sample_file("roster.xlsx"), roster_file, option="--dir")
 
+
     settings_loaded = load_settings(settings)
     conn = db.connect(db_path)
     try:
@@ -500,6 +501,7 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
     from openpyxl import (
         load_workbook,  # heavy: loaded when needed
     )
+
 
     held_on = as_of - timedelta(days=5)
     now = max(now, datetime.combine(as_of, time(23, 59)))

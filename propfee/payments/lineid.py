@@ -32,7 +32,10 @@ def ref_damage(ref: str, channel: str) -> str | None:
     if _DECIMAL.fullmatch(text) or _SEPARATED.fullmatch(text):
         return f"交易单号 {text} 带小数点或千分位：表格软件把它当成数字改写过"
     if text.isdigit() and len(text) > 15 and len(text) - 15 >= 5 and set(text[15:]) == {"0"}:
-        return f"交易单号 {text} 第 15 位以后全是 0：表格软件只保留 15 位有效数字，后面的数字已丢失"
+        return (
+            f"交易单号 {text} 第 15 位以后全是 0：表格软件只保留 15 位有效数字，"
+            "后面的数字已丢失"
+        )
     if channel in MIN_DIGITS:
         name = CHANNEL_NAMES[channel]
         if not _APP_REF.fullmatch(text):
@@ -62,15 +65,7 @@ class BankIdentity:
     ) -> tuple[str, int]:
         """The line's identity and its occurrence among identical lines so far (1: first)."""
         key = "|".join(
-            [
-                self.account,
-                day.isoformat(),
-                clock,
-                str(amount_fen),
-                balance,
-                _fold(who),
-                _fold(memo),
-            ]
+            [self.account, day.isoformat(), clock, str(amount_fen), balance, _fold(who), _fold(memo)]
         )
         count = self.seen.get(key, 0) + 1
         self.seen[key] = count

@@ -303,10 +303,7 @@ class _HistoryImport:
                 continue
             if fen > MAX_ROW_FEN:
                 bad.append(
-                    (
-                        field_,
-                        f"{what} 超过单行上限 {format_money(MAX_ROW_FEN)}：请检查（是否把单号当成了金额？）",
-                    )
+                    (field_, f"{what} 超过单行上限 {format_money(MAX_ROW_FEN)}：请检查（是否把单号当成了金额？）")
                 )
                 continue
             if field_ == "due":

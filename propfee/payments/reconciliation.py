@@ -1244,7 +1244,6 @@ def _match_review(
     chosen: dict[int, str] = {}
     warnings = []
     for entry in entries:
-
         def fits(line: Line | None, entry: ReviewEntry = entry) -> bool:
             if line is None:
                 return False

@@ -262,7 +262,7 @@ FIELD_LABELS = {
     "owner_kind": N_("Owner type"),
     "phone": N_("Mobile"),
     "id_number": N_("ID number"),
-    "birthday": N_("Birthday"),
+    "birthday": N_("Date of birth"),
     "delivered_on": N_("Delivery date"),
     "changed_on": N_("Transfer date"),
     "tenant": N_("Tenant"),

@@ -35,8 +35,8 @@ for _kind, _words in {
     "平层 住宅楼 商品房 安置房 回迁房 经适房 residential home house apartment flat",
     "commercial": "商铺 商业 门面 门市 底商 商铺房 商业用房 店面 店铺 商场 商服 shop store commercial retail",
     "office": "写字楼 办公 办公楼 办公用房 写字间 office",
-    "parking": "车位 停车位 地下车位 地上车位 机械车位 产权车位 人防车位 车库 parking carpark garage",
-    "storage": "储藏室 储藏间 储物间 地下室 杂物间 仓库 储物室 storage",
+    "parking": "车位 停车位 地下车位 地上车位 机械车位 产权车位 人防车位 车库 parking carpark garage parkingspace",
+    "storage": "储藏室 储藏间 储物间 地下室 杂物间 仓库 储物室 storage storageroom",
 }.items():
     for _word in _words.split():
         KIND_ALIASES[norm_header(_word)] = _kind
@@ -48,8 +48,8 @@ KIND_NAMES = {
     "residential": N_("residential"),
     "commercial": N_("commercial"),
     "office": N_("office"),
-    "parking": N_("parking"),
-    "storage": N_("storage"),
+    "parking": N_("parking space"),
+    "storage": N_("storage room"),
 }
 
 NEEDS_AREA = frozenset({"residential", "commercial", "office"})
@@ -175,7 +175,7 @@ FIELDS = {
     "tenant": N_("tenant"),
     "payer": N_("payer"),
 }
-PARTY_KINDS = {"person": N_("person"), "company": N_("company")}
+PARTY_KINDS = {"person": N_("person"), "company": N_("organisation")}
 
 
 def field_label(field_: str) -> str:
@@ -282,7 +282,7 @@ EXPORT_HEADERS = (
     N_("Owner type"),
     N_("Mobile"),
     N_("ID number"),
-    N_("Birthday"),
+    N_("Date of birth"),
     N_("Tenant"),
     N_("Tenant phone"),
     N_("Paying party"),

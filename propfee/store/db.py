@@ -27,7 +27,6 @@ from propfee.store.connection import (
 
 __all__ = ["busy_timeout", "connect", "last_opened", "transaction", "translate"]
 
-
 def connect(
     path: str | Path,
     *,

@@ -101,7 +101,9 @@ def restore(
             leftover.unlink(missing_ok=True)
 
 
-def _prepare(source: Path, scratch: Path, check: Check) -> tuple[str | None, int, dict[str, int]]:
+def _prepare(
+    source: Path, scratch: Path, check: Check
+) -> tuple[str | None, int, dict[str, int]]:
     """Copy the candidate to ``scratch`` and vet it there (upgrading an older one). Returns
     the id it was made with (None for a backup older than ids), its schema version and a
     few counts."""
@@ -177,7 +179,9 @@ def _remove_stale_scratch(db_path: Path) -> None:
             pass  # alive, or not ours to ask about
 
 
-def _vet(candidate: sqlite3.Connection, source: Path, check: Check) -> tuple[int, dict[str, int]]:
+def _vet(
+    candidate: sqlite3.Connection, source: Path, check: Check
+) -> tuple[int, dict[str, int]]:
     """Refuse a candidate that is damaged, foreign, too new or inconsistent; upgrade an
     older one (on the private copy). Returns its schema version and a few counts."""
     refuse = f"{source}: refused, nothing was restored"
@@ -311,7 +315,6 @@ def _swap_contents(live: sqlite3.Connection) -> None:
     """Every table of ``main`` emptied and refilled from ``incoming`` (same schema). The
     search index's virtual tables are skipped: their shadow tables, copied like any other,
     carry the backup's index, which matches the backup's rows."""
-
     def tables(schema: str) -> list[str]:
         return [
             row[0]
