@@ -373,3 +373,20 @@ def test_an_unknown_state_code_is_one_error_for_all_its_rows(cli, tmp_path):
     fix.write_text('[values.vacant]\n"2010" = "lived-in"\n', encoding="utf-8")
     assert cli("import-units", str(path), "--map", str(fix)).exit_code == 0
     assert not any(u["vacant"] for u in _units(cli).values())
+
+
+def test_a_move_in_date_column_is_asked_about_not_dropped(cli, tmp_path, db_path):
+    from conftest import write_csv
+
+    path = write_csv(
+        tmp_path / "r.csv",
+        [["房号", "建筑面积", "业主", "入住日期"], ["1-1-101", "90", "王伟", "2021-05-01"]],
+    )
+    asked = cli("import-units", str(path))
+    assert asked.exit_code == 1 and not db_path.exists()
+    assert '"入住日期" = "delivered_on"' in asked.stderr and "交付" in asked.stderr
+    answer = tmp_path / "map.toml"
+    answer.write_text('[columns]\n"入住日期" = "delivered_on"\n', encoding="utf-8")
+    result = cli("import-units", str(path), "--map", str(answer))
+    assert result.exit_code == 0, result.output
+    assert _units(cli)["1-1-101"]["delivered_on"] == "2021-05-01"

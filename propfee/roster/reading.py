@@ -99,6 +99,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "start": ("开始时间", "起始时间", "start"),
     "end": ("结束时间", "到期时间", "截止时间", "end"),
     "plate": ("车牌号", "车牌号码", "车牌", "plate"),
+    "moved_in": ("入住日期", "入住时间", "move-in date", "moved in"),
     "area": (
         "计费面积",
         "收费面积",
@@ -278,6 +279,7 @@ FIELD_LABELS = {
     "start": N_("Start"),
     "end": N_("End"),
     "plate": N_("Plate"),
+    "moved_in": N_("Move-in date"),
 }
 _ALIASES = alias_index(FIELDS)
 _ROOMISH_CODE_HEADERS = {
@@ -587,6 +589,10 @@ class _RosterReader:
             self.errors.extend(errors)
             return
         self._resolve_code_column(match, head, sheet)
+        moved_in = match.columns.get("moved_in")
+        if moved_in is not None and "delivered_on" not in match.columns:
+            self.errors.append(_ask_moved_in(self.file, sheet.name, match.row, moved_in))
+            return
         missing = self._missing_required(match)
         if missing:
             self.errors.append(RowError(self.file, sheet.name, match.row, "", "", missing))
@@ -1401,6 +1407,23 @@ def _names_roles(head: list, match: HeaderMatch, plan: _Plan) -> bool:
         return False
     values = [row[index] for n, row in head if n > match.row and index < len(row)]
     return any(sources.code_key(v) in sources.ROLES for v in values if not cells.is_blank(v))
+
+
+def _ask_moved_in(file: str, sheet: str, row: int, column) -> RowError:
+    """入住日期 is the delivery (交付/收房) date in most offices and the day people moved in at
+    others; who pays follows the first, so propfee asks rather than guess or drop it."""
+    return RowError(
+        file,
+        sheet,
+        row,
+        column.label,
+        column.header,
+        _(
+            "is this the delivery date (交付/收房: the owner pays from it) or the day people "
+            'moved in? Say which in a --map file: [columns] "{header}" = "delivered_on", or '
+            '"{header}" = "ignore"'
+        ).format(header=column.header),
+    )
 
 
 def _is_owner_list(fields: set[str]) -> bool:
