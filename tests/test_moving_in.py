@@ -150,6 +150,7 @@ def test_an_hc_room_import_goes_in_as_shipped(cli, tmp_path):
     assert office["kind"] == "office" and office["owner"] == "赵六"  # 119
     assert office["id_number"] == ""  # a wrong check digit is left out, the unit imports
     assert BAD_CHECK in result.stderr and "身份证号" in result.stderr
+    assert "已识别：HC 房屋导入模板 (资产信息)" in result.stderr
     again = cli("import-units", str(path), "--as-of", "2026-02-01", "--format", "json")
     report = json.loads(again.stdout)
     assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 3)
@@ -285,6 +286,8 @@ def test_an_hc_full_workbook_joins_owners_by_number(cli, tmp_path):
     assert units["1-1-1002"]["owner"] == "李四" and units["1-1-1002"]["id_number"] == ""
     assert units["1-2-1101"]["owner"] == ""  # 业主编号 7799 is nowhere: warned, not silent
     assert "7799" in result.stderr
+    for sheet in ("业主信息", "房屋信息", "车位信息"):
+        assert f"已识别：HC 导入工作簿 ({sheet})" in result.stderr
     sold, rented = units["1-A001"], units["1-A002"]
     assert sold["kind"] == rented["kind"] == "parking"
     assert sold["owner"] == "张三" and "粤B12345" in sold["notes"]
@@ -390,3 +393,22 @@ def test_a_move_in_date_column_is_asked_about_not_dropped(cli, tmp_path, db_path
     result = cli("import-units", str(path), "--map", str(answer))
     assert result.exit_code == 0, result.output
     assert _units(cli)["1-1-101"]["delivered_on"] == "2021-05-01"
+
+
+def test_the_shipped_profiles_are_listed(cli):
+    listed = cli("import-units", "--list-profiles", "--format", "json")
+    assert listed.exit_code == 0
+    profiles = {p["name"]: p for p in json.loads(listed.stdout)}
+    assert (
+        "HC 房屋导入模板 (资产信息)" in profiles and "pigcms 业主导入模板 (user_sample)" in profiles
+    )
+    assert "房屋状态" in profiles["HC 房屋导入模板 (资产信息)"]["signature"]
+
+
+def test_hc_codes_are_read_only_in_an_hc_file(cli, tmp_path):
+    """110 means 住宅 because HC says so; in a file of unknown origin it is an unknown kind."""
+    path = write_xlsx(
+        tmp_path / "r.xlsx", [["房号", "建筑面积", "业主", "房屋类型"], ["1-101", 90, "王伟", 110]]
+    )
+    result = cli("import-units", str(path))
+    assert result.exit_code == 1 and '[values.kind] "110"' in result.stderr

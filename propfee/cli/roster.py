@@ -76,7 +76,20 @@ def register(app: typer.Typer) -> None:
 
 
 def import_units(
-    file: Annotated[Path, typer.Argument(help=_("Roster file: .xlsx, .xls, .csv (UTF-8 or GBK)."))],
+    file: Annotated[
+        Path | None,
+        typer.Argument(help=_("Roster file: .xlsx, .xls, .csv (UTF-8 or GBK).")),
+    ] = None,
+    list_profiles: Annotated[
+        bool,
+        typer.Option(
+            "--list-profiles",
+            help=_(
+                "List the other systems whose files propfee recognises (HC, pigcms …) and the "
+                "headers that tell them apart, then stop."
+            ),
+        ),
+    ] = False,
     map_file: Annotated[
         Path | None,
         typer.Option(
@@ -127,6 +140,11 @@ def import_units(
     quiet: QuietOpt = False,
 ) -> None:
     """Import or update the owner roster from a spreadsheet."""
+    if list_profiles:
+        _show_profiles(fmt)
+        return
+    if file is None:
+        raise typer.BadParameter(_("give the roster file to import"), param_hint="FILE")
     env = open_env(db, config, quiet)
     fresh = not env.db_path.exists()
     try:
@@ -152,6 +170,22 @@ def import_units(
             write_json({**_EMPTY_REPORT, "errors": [error]})
         raise
     _show_import(env, report, file, fmt, dry_run=dry_run)
+
+
+def _show_profiles(fmt: Format) -> None:
+    rows = [
+        {"name": p.name, "system": p.system, "signature": "、".join(p.signature)}
+        for p in roster.shipped_profiles()
+    ]
+    if fmt is Format.json:
+        write_json(rows)
+        return
+    columns = (
+        Col("name", _("Source profile")),
+        Col("system", _("Source system")),
+        Col("signature", _("Recognising headers")),
+    )
+    emit(open_env(None, None, False), rows, columns, fmt)
 
 
 def _forget_new_database(env, fresh: bool) -> None:

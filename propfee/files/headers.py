@@ -91,6 +91,10 @@ class ColumnMap:
     values: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     strict: bool = False  # refuse soft faults (a bad ID check digit) instead of warning
     units_only: bool = False  # the file lists units only: their owners come from another file
+    #: a source profile: the system's name and the headers that recognise its files
+    name: str = ""
+    system: str = ""
+    signature: tuple[str, ...] = ()  # headers as the system writes them
 
 
 def load_column_map(
@@ -113,7 +117,7 @@ def load_column_map(
             _("map file {path}: not valid TOML ({error})").format(path=path, error=exc)
         ) from None
     keys = {"columns", "sheet", "header_row"} | ({"kinds"} if kinds is not None else set())
-    keys |= {"values"} if values else set()
+    keys |= {"values", "name", "system", "signature"} if values else set()
     unknown = set(data) - keys
     if unknown:
         raise FileFormatError(
@@ -121,7 +125,13 @@ def load_column_map(
                 path=path, key=sorted(unknown)[0], keys=", ".join(sorted(keys))
             )
         )
-    result = ColumnMap(sheet=data.get("sheet"), header_row=data.get("header_row"))
+    result = ColumnMap(
+        sheet=data.get("sheet"),
+        header_row=data.get("header_row"),
+        name=str(data.get("name") or ""),
+        system=str(data.get("system") or ""),
+        signature=tuple(str(h) for h in data.get("signature") or ()),
+    )
     for header, target in (data.get("columns") or {}).items():
         if target != "ignore" and target not in fields:
             known = ", ".join(f for f in fields if f != "ignore")

@@ -7,6 +7,7 @@ batches to a sink, or raises RowErrors listing every bad row.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import re
 from collections.abc import Callable
@@ -364,6 +365,7 @@ class Roster:
     skipped_footer: int = 0
     warnings: list[str] = field(default_factory=list)
     units_only: bool = False  # --units-only: no owner column is needed
+    profiles: list[str] = field(default_factory=list)  # the source profiles recognised
 
     def label(self, sheet: str, field_: str) -> str:
         """The column header (with its letter) a field came from, for messages."""
@@ -371,6 +373,13 @@ class Roster:
 
 
 # ---------------------------------------------------------------- the --map file
+
+
+@functools.cache
+def shipped_profiles() -> tuple[ColumnMap, ...]:
+    """The source profiles shipped with propfee (HC, pigcms, …): each a --map file with a
+    name and the headers that recognise its system's files."""
+    return tuple(load_map(p) for p in sorted(sources.PROFILE_DIR.glob("*.toml")))
 
 
 def load_map(path: Path | None) -> ColumnMap:
@@ -467,6 +476,7 @@ class _RosterReader:
         self.owners: dict[str, tuple[PartyIn, str]] = {}  # 业主编号 -> person, role
         self.extras: list[tuple[RosterRow, str]] = []  # family and tenant rows of a unit
         self.hold = False  # keep every row to the end: later rows add people to earlier ones
+        self.profile_values: dict[str, dict[str, str]] = {}
         self.placeholders = 0
         self.missing_refs = 0
         self.contacts = 0
@@ -490,6 +500,7 @@ class _RosterReader:
         )
         if match is None:
             return False
+        self._recognise(head, match)
         plan = _Plan(match)
         start = next(i for i, (n, _c) in enumerate(head) if n == match.row) + 1
         for number, row in itertools.chain(head[start:], rows):
@@ -524,6 +535,48 @@ class _RosterReader:
         )
         self._tick(sheet.nrows)
         return True
+
+    def _recognise(self, head: list, match: HeaderMatch) -> None:
+        """Say which system's file this is (by its profile's header signature) and read its
+        codes by that system's tables; the --map file's own tables win."""
+        texts = {
+            norm_header(c) for n, row in head if n == match.row for c in row if isinstance(c, str)
+        }
+        for profile in shipped_profiles():
+            if not profile.signature or not {norm_header(h) for h in profile.signature} <= texts:
+                continue
+            if profile.name not in self.roster.profiles:
+                self.roster.profiles.append(profile.name)
+                self.roster.notices.append(
+                    _("recognised: {name} — {system}").format(
+                        name=profile.name, system=profile.system
+                    )
+                )
+                for field_, table in profile.values.items():
+                    self.profile_values.setdefault(field_, {}).update(table)
+                values = {
+                    f: {**self.profile_values.get(f, {}), **self.map.values.get(f, {})}
+                    for f in {*self.profile_values, *self.map.values}
+                }
+                self.convert = _Converters(dataclasses.replace(self.map, values=values))
+            return
+
+    def _names_roles(self, head: list, match: HeaderMatch, plan: _Plan) -> bool:
+        """Whether the 业主类型 column holds roles (HC's 1001 业主本人 / 1002 家庭成员 / 1003
+        租客) rather than 个人/企业: then a unit's family and tenants follow on rows of their
+        own."""
+        index = plan.owner_kind
+        if index < 0:
+            return False
+        for n, row in head:
+            if n <= match.row or index >= len(row) or cells.is_blank(row[index]):
+                continue
+            try:
+                if self.convert.role(row[index]) in sources.ROLE_LABELS:
+                    return True
+            except InvalidValue:
+                continue
+        return False
 
     def summarise(self) -> None:
         """What the import did with what propfee has no place for, said in the summary."""
@@ -584,6 +637,7 @@ class _RosterReader:
             )
             self._tick(sheet.nrows)
             return
+        self._recognise(head, match)
         errors = ambiguous_columns(match, self.file, sheet.name)
         if errors:
             self.errors.extend(errors)
@@ -604,7 +658,7 @@ class _RosterReader:
                 break
         self._tick(position + 1)
         plan = _Plan(match)
-        if plan.people or plan.has("owner_ref") or _names_roles(head, match, plan):
+        if plan.people or plan.has("owner_ref") or self._names_roles(head, match, plan):
             self.hold = True  # later rows may add people to a unit read earlier
         if "building" not in match.columns and "code" not in match.columns:
             named = _sheet_building(sheet.name)
@@ -1205,12 +1259,7 @@ def _kind_of(value: object, kinds: dict[str, str]) -> str:
         return "residential"
     normal = norm_header(cells.text(value))
     code = sources.code_key(value)
-    kind = (
-        kinds.get(normal)
-        or kinds.get(code)
-        or KIND_ALIASES.get(normal)
-        or sources.CODE_KINDS.get(code)
-    )
+    kind = kinds.get(normal) or kinds.get(code) or KIND_ALIASES.get(normal)
     if kind is None:
         raise InvalidValue(
             _(
@@ -1397,16 +1446,6 @@ def _codes_repeat_across_buildings(sheet: Sheet, header_row: int, code: int, bui
         codes.add(value)
         pairs.add((place, value))
     return repeats
-
-
-def _names_roles(head: list, match: HeaderMatch, plan: _Plan) -> bool:
-    """Whether the 业主类型 column holds roles (HC's 1001 业主本人 / 1002 家庭成员 / 1003 租客)
-    rather than 个人/企业: then a unit's family and tenants follow on rows of their own."""
-    index = plan.owner_kind
-    if index < 0:
-        return False
-    values = [row[index] for n, row in head if n > match.row and index < len(row)]
-    return any(sources.code_key(v) in sources.ROLES for v in values if not cells.is_blank(v))
 
 
 def _ask_moved_in(file: str, sheet: str, row: int, column) -> RowError:

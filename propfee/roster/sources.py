@@ -1,61 +1,31 @@
-"""What other property systems write in their rosters: the codes they store for a unit's type,
-its state and a person's role, addresses kept in one cell, and people on repeated rows.
+"""What other property systems write in their rosters: the words they use for a unit's state
+and a person's role, addresses kept in one cell, and people on repeated rows.
 
-HC小区管理系统 (java110/MicroCommunity) stores codes from its own dictionaries; the tables below
-are taken from its source (github.com/java110/MicroCommunity):
-
-- 房屋类型 (room sub type) and room type: ``java110-bean/src/main/java/com/java110/dto/RoomDto.java``
-  at commit c518d447ae377f9e41b76a613ae0237b014edf6d — ``ROOM_SUB_TYPE_PERSON = "110"``,
-  ``ROOM_SUB_TYPE_WORK = "119"``, ``ROOM_SUB_TYPE_HOUSE = "120"``, ``ROOM_TYPE_ROOM =
-  "1010301"`` (普通房屋), ``ROOM_TYPE_SHOPS = "2020602"`` (商铺).
-- 房屋状态 (room state): the same file — 2001 已入住, 2002 未销售, 2003 已交房, 2004 未入住,
-  2005 已装修, 2006 已出租, 2007 已售, 2008 空闲, 2009 装修中.
-- 业主类型 (owner type): ``java110-bean/src/main/java/com/java110/dto/owner/OwnerDto.java`` —
-  1001 业主, 1002 家庭成员, 1003 租客, 1004 临时人员, 1005 其他.
+The codes a system stores (HC小区管理系统's 房屋类型 110, 房屋状态 2001, 业主类型 1001 …) are data:
+one source profile per system in ``profiles/*.toml`` (each citing where its codes come from),
+recognised by its header signature and in the same format as a ``--map`` file.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from propfee.core.i18n import N_
 from propfee.files import cells
 from propfee.files.headers import norm_header
 
-#: 房屋类型 codes -> kind (HC RoomDto; 110 住宅, 119 办公, 120 住房)
-CODE_KINDS = {
-    "110": "residential",
-    "119": "office",
-    "120": "residential",
-    "1010301": "residential",
-    "2020602": "commercial",
-}
-
 VACANT, LIVED_IN, UNKNOWN = "vacant", "lived-in", "unknown"
-#: 房屋状态 codes and words -> vacant / lived in / not said (HC RoomDto states)
+#: 房屋状态 words -> vacant / lived in / not said
 STATES = {
-    "2001": LIVED_IN,  # 已入住
-    "2002": VACANT,  # 未销售: unsold, the developer pays
-    "2003": VACANT,  # 已交房: keys handed over, nobody living there yet
-    "2004": VACANT,  # 未入住
-    "2005": VACANT,  # 已装修
-    "2006": LIVED_IN,  # 已出租
-    "2007": UNKNOWN,  # 已售: sold says nothing of who lives there
-    "2008": VACANT,  # 空闲
-    "2009": VACANT,  # 装修中
     **{norm_header(w): VACANT for w in ("未销售", "已交房", "已装修", "空闲", "装修中", "未售")},
     **{norm_header(w): LIVED_IN for w in ("已出租", "已租")},
     **{norm_header(w): UNKNOWN for w in ("已售", "已出售", "已销售")},
 }
 
 OWNER, FAMILY, TENANT = "owner", "family", "tenant"
-#: 业主类型 codes and words -> the person's role on the unit (HC OwnerDto)
+#: 业主类型 words -> the person's role on the unit
 ROLES = {
-    "1001": OWNER,
-    "1002": FAMILY,
-    "1003": TENANT,
-    "1004": FAMILY,  # 临时人员: kept as a contact
-    "1005": FAMILY,  # 其他
     **{norm_header(w): OWNER for w in ("业主本人", "本人", "业主", "产权人", "owner")},
     **{
         norm_header(w): FAMILY
@@ -115,3 +85,7 @@ def split_address(value: object) -> tuple[str, str, str, str, str] | None:
     entrance = cells.entrance_part(match["e"] + "单元") if match["e"] else ""
     floor = cells.building_part(match["f"] + "栋") if match["f"] else ""
     return zone, building, entrance, floor, match["r"]
+
+
+#: the source profiles shipped with propfee (HC, pigcms, a small owner system)
+PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
