@@ -288,6 +288,7 @@ def test_an_hc_full_workbook_joins_owners_by_number(cli, tmp_path):
     assert "7799" in result.stderr
     for sheet in ("业主信息", "房屋信息", "车位信息"):
         assert f"已识别：HC 导入工作簿 ({sheet})" in result.stderr
+    assert "propfee fees add" in result.stderr  # 费用设置 is named, not dropped
     sold, rented = units["1-A001"], units["1-A002"]
     assert sold["kind"] == rented["kind"] == "parking"
     assert sold["owner"] == "张三" and "粤B12345" in sold["notes"]
@@ -304,7 +305,8 @@ def test_pigcms_owners_go_in_with_their_floor_and_area(cli):
     unit = _units(cli)["30-3-1102"]  # 楼号 30栋, 单元名称 三单元, 门牌号 1102
     assert (unit["owner"], unit["floor"], unit["area"]) == ("小黑", "12", "100.00")
     assert unit["delivered_on"] == "2017-07-24"  # 物业开始时间
-    assert "水费总欠费" in result.stderr  # the arrears columns are named as left out
+    assert "水费总欠费" in result.stderr  # the arrears columns are named as left out …
+    assert "propfee import-history" in result.stderr  # … with the command that takes them
     again = cli("import-units", str(CORPUS / "pigcms-user_sample.xls"), "--format", "json")
     assert json.loads(again.stdout)["unchanged"] == 1
 

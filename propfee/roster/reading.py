@@ -635,6 +635,13 @@ class _RosterReader:
             self.roster.notices.append(
                 _("sheet {sheet} skipped: no roster header").format(sheet=repr(sheet.name))
             )
+            if _FEE_SHEET.search(sheet.name):
+                self.roster.notices.append(
+                    _(
+                        "sheet {sheet} holds fee settings: enter them with propfee fees add and "
+                        "publish them with propfee fees publish"
+                    ).format(sheet=repr(sheet.name))
+                )
             self._tick(sheet.nrows)
             return
         self._recognise(head, match)
@@ -698,6 +705,7 @@ class _RosterReader:
                     sheet=repr(name), columns=", ".join(shown)
                 )
             )
+            self.roster.notices.extend(_where_it_goes(match.ignored))
 
     def _resolve_code_column(self, match: HeaderMatch, head: list, sheet: Sheet) -> None:
         """``楼号 | 单元 | 房号``: here 房号 is the room, not the whole code. Decide by the
@@ -1446,6 +1454,32 @@ def _codes_repeat_across_buildings(sheet: Sheet, header_row: int, code: int, bui
         codes.add(value)
         pairs.add((place, value))
     return repeats
+
+
+_FEE_SHEET = re.compile(r"费用|收费|费项")
+_ARREARS = re.compile(r"欠费|欠缴|应收|未缴|arrears")
+_METERS = re.compile(r"用水|用电|燃气|读数|表底|立方米|千瓦时")
+
+
+def _where_it_goes(ignored: list[str]) -> list[str]:
+    """For columns left out that propfee keeps elsewhere, the command that takes them."""
+    notes = []
+    arrears = [h for h in ignored if _ARREARS.search(h)]
+    if arrears:
+        notes.append(
+            _(
+                "{columns}: opening arrears go in with propfee import-history (the previous "
+                "system's bills and what was paid on them)"
+            ).format(columns=", ".join(arrears))
+        )
+    meters = [h for h in ignored if _METERS.search(h)]
+    if meters:
+        notes.append(
+            _("{columns}: meter readings go in with propfee readings import").format(
+                columns=", ".join(meters)
+            )
+        )
+    return notes
 
 
 def _ask_moved_in(file: str, sheet: str, row: int, column) -> RowError:
