@@ -583,11 +583,16 @@ class RosterMerge:
             )
             return
         report.notices.append(
-            _(
+            ngettext(
+                "{n} unit has no delivery date, so the developer pays its property fee (LEGAL "
+                "rule 9); where the owner has taken the keys, add the delivery date to the "
+                "roster and import again, or add --owner-pays-from-import for the owner to pay "
+                "from the day of the import (e.g. {codes})",
                 "{n} units have no delivery date, so the developer pays their property fee "
                 "(LEGAL rule 9); where the owner has taken the keys, add the delivery date to "
                 "the roster and import again, or add --owner-pays-from-import for the owner to "
-                "pay from the day of the import (e.g. {codes})"
+                "pay from the day of the import (e.g. {codes})",
+                len(units),
             ).format(n=len(units), codes=", ".join(code for _uid, code in units[:5]))
         )
 

@@ -583,9 +583,11 @@ class _RosterReader:
         notices = self.roster.notices
         if self.placeholders:
             notices.append(
-                _("{n} placeholder ID numbers (such as 111111111111111111) read as no ID").format(
-                    n=self.placeholders
-                )
+                ngettext(
+                    "{n} placeholder ID number (such as 111111111111111111) read as no ID",
+                    "{n} placeholder ID numbers (such as 111111111111111111) read as no ID",
+                    self.placeholders,
+                ).format(n=self.placeholders)
             )
         if self.contacts:
             notices.append(
@@ -686,13 +688,14 @@ class _RosterReader:
         )
         self.roster.presence[name] = frozenset(match.columns) | joined  # owners by 业主编号
         self.roster.labels[name] = {f: c.label for f, c in match.columns.items()}
-        if "phone" not in match.columns:
+        if "phone" not in match.columns and "owner_ref" not in match.columns:
             self.roster.notices.append(
                 _(
                     "sheet {sheet} has no 手机号/联系电话 column: owners are read without phones"
                 ).format(sheet=repr(name))
             )
-        if "kind" not in match.columns:
+        room = match.columns.get("room")
+        if "kind" not in match.columns and not (room and "车位" in room.header):
             self.roster.notices.append(
                 _(
                     "sheet {sheet} has no 房屋类型 column: its units are read as 住宅 (residential)"
