@@ -414,3 +414,18 @@ def test_hc_codes_are_read_only_in_an_hc_file(cli, tmp_path):
     )
     result = cli("import-units", str(path))
     assert result.exit_code == 1 and '[values.kind] "110"' in result.stderr
+
+
+def test_the_migration_report_says_what_each_sheet_gave(cli, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "迁移报告.xlsx"
+    result = cli("import-units", str(_hc_workbook(tmp_path)), "--report", str(out))
+    assert result.exit_code == 0, result.output
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("类别", "工作表", "读取行数", "新增房屋")
+    by_sheet = {r[1]: r for r in rows if r[0] == "工作表"}
+    assert by_sheet["房屋信息"][2:4] == (3, 3) and by_sheet["车位信息"][2:4] == (2, 2)
+    assert by_sheet["业主信息"][2] == 2 and "HC" in by_sheet["房屋信息"][6]
+    assert "房屋户型" in by_sheet["房屋信息"][8]  # left out, and said so
+    assert any(r[0] == "警告" and "7799" in r[9] for r in rows)

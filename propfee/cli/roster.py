@@ -122,6 +122,17 @@ def import_units(
             ),
         ),
     ] = False,
+    report_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE",
+            help=_(
+                "Also write a migration report (.xlsx or .csv): per sheet the rows read, units "
+                "added and updated, the columns used and left out, then every warning and note."
+            ),
+        ),
+    ] = None,
     units_only: Annotated[
         bool,
         typer.Option(
@@ -169,6 +180,8 @@ def import_units(
             error = RowError(file.name, "", 0, "", "", str(exc)).as_dict()
             write_json({**_EMPTY_REPORT, "errors": [error]})
         raise
+    if report_file is not None:
+        roster.write_report(report_file, report)
     _show_import(env, report, file, fmt, dry_run=dry_run)
 
 

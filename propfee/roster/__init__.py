@@ -3,6 +3,7 @@ and exported — and who answers for a unit on a day."""
 
 from propfee.roster.edits import EditResult, move_in, move_out, sell, set_owner, set_unit
 from propfee.roster.merge import ImportReport, apply_roster, import_roster
+from propfee.roster.migration import write_report
 from propfee.roster.reading import load_map, read_roster, shipped_profiles
 from propfee.roster.units import (
     FIELDS,
@@ -54,4 +55,5 @@ __all__ = [
     "shipped_profiles",
     "unit_detail",
     "value_text",
+    "write_report",
 ]

@@ -53,6 +53,9 @@ class ImportReport:
     owner_pays_from: str = ""  # the day the owner pays from for those, when the user said so
     rebill_from: list[tuple[str, str]] = field(default_factory=list)  # (unit, day) to re-bill
     rebilled: list = field(default_factory=list)  # what the re-billing moved (billing's Move)
+    by_sheet: dict[str, list[int]] = field(default_factory=dict)  # sheet -> added, updated, same
+    #: per sheet: rows read, the columns used and left out, the profile recognised
+    sheet_facts: dict[str, tuple[int, list[str], list[str], str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -471,14 +474,18 @@ class RosterMerge:
         for row in rows:
             self.present = presence[row.sheet]
             existing = self.units.get(row.code)
+            counts = report.by_sheet.setdefault(row.sheet, [0, 0, 0])  # added, updated, same
             if existing is None:
                 self.add(row)
                 report.added += 1
+                counts[0] += 1
             elif self.update(row, existing, report):
                 report.updated += 1
                 report.changed_codes.append(row.code)
+                counts[1] += 1
             else:
                 report.unchanged += 1
+                counts[2] += 1
         if not self.errors:
             self.flush()
 
@@ -536,6 +543,7 @@ class RosterMerge:
         report.sheets = list(roster.sheets)
         report.notices = list(roster.notices)
         report.warnings.extend(roster.warnings)
+        report.sheet_facts = dict(roster.facts)
         codes = roster.codes or {row.code for row in roster.rows}
         report.not_in_file = sum(1 for code in self.units if code not in codes)
         if report.not_in_file:

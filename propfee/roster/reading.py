@@ -366,6 +366,8 @@ class Roster:
     warnings: list[str] = field(default_factory=list)
     units_only: bool = False  # --units-only: no owner column is needed
     profiles: list[str] = field(default_factory=list)  # the source profiles recognised
+    #: sheet -> rows read, columns used, columns left out, profile (for the migration report)
+    facts: dict[str, tuple[int, list[str], list[str], str]] = field(default_factory=dict)
 
     def label(self, sheet: str, field_: str) -> str:
         """The column header (with its letter) a field came from, for messages."""
@@ -477,6 +479,7 @@ class _RosterReader:
         self.extras: list[tuple[RosterRow, str]] = []  # family and tenant rows of a unit
         self.hold = False  # keep every row to the end: later rows add people to earlier ones
         self.profile_values: dict[str, dict[str, str]] = {}
+        self.profile_here = ""  # the profile the sheet being read was recognised as
         self.placeholders = 0
         self.missing_refs = 0
         self.contacts = 0
@@ -503,11 +506,13 @@ class _RosterReader:
         self._recognise(head, match)
         plan = _Plan(match)
         start = next(i for i, (n, _c) in enumerate(head) if n == match.row) + 1
+        read = 0
         for number, row in itertools.chain(head[start:], rows):
             row.extend([""] * (plan.width - len(row)) + [""])
             ref = cells.number_text(row[plan.owner_ref]).strip()
             if not ref:
                 continue
+            read += 1
             errors: list[RowError] = []
 
             def bad(field_: str, value: object, message: str, number=number, errors=errors):
@@ -533,6 +538,8 @@ class _RosterReader:
                 sheet=repr(sheet.name), n=len(self.owners)
             )
         )
+        used = [c.label for c in match.columns.values()]
+        self.roster.facts[sheet.name] = (read, used, list(match.ignored), self.profile_here)
         self._tick(sheet.nrows)
         return True
 
@@ -542,9 +549,11 @@ class _RosterReader:
         texts = {
             norm_header(c) for n, row in head if n == match.row for c in row if isinstance(c, str)
         }
+        self.profile_here = ""
         for profile in shipped_profiles():
             if not profile.signature or not {norm_header(h) for h in profile.signature} <= texts:
                 continue
+            self.profile_here = profile.name
             if profile.name not in self.roster.profiles:
                 self.roster.profiles.append(profile.name)
                 self.roster.notices.append(
@@ -688,6 +697,8 @@ class _RosterReader:
         )
         self.roster.presence[name] = frozenset(match.columns) | joined  # owners by 业主编号
         self.roster.labels[name] = {f: c.label for f, c in match.columns.items()}
+        used = [c.label for c in match.columns.values()]
+        self.roster.facts[name] = (0, used, list(match.ignored), self.profile_here)
         if "phone" not in match.columns and "owner_ref" not in match.columns:
             self.roster.notices.append(
                 _(
@@ -778,7 +789,7 @@ class _RosterReader:
         identity_index, identity_header = identity.index, norm_header(identity.header)
         mapped = plan.mapped
         need, pad = plan.width, plan.width * [""]
-        skipped_blank = skipped_footer = ticks = 0
+        skipped_blank = skipped_footer = ticks = read = 0
         for number, row in itertools.chain(head_rest, rows):
             ticks += 1
             if ticks == 5000:
@@ -803,9 +814,12 @@ class _RosterReader:
                 if skip == "header":
                     continue
             self._read_row(plan, sheet.name, number, row)
+            read += 1
         self.roster.skipped_blank += skipped_blank
         self.roster.skipped_footer += skipped_footer
         self._tick(ticks)
+        _read, used, left, profile = self.roster.facts[sheet.name]
+        self.roster.facts[sheet.name] = (read, used, left, profile)
 
     def _read_row(self, plan: _Plan, sheet: str, number: int, row: list) -> None:
         """Convert and check one row: a RosterRow for the batch, or its errors."""
