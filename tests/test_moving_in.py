@@ -168,7 +168,7 @@ def test_an_unknown_code_names_the_cell_and_the_map_that_fixes_it(cli, tmp_path,
     result = cli("import-units", str(path))
     assert result.exit_code == 1
     error = result.stderr
-    assert "房屋导入.xlsx [资产信息]" in error and "row 5" in error and "房屋类型 (G)" in error
+    assert "房屋导入.xlsx [资产信息] 第 5 行" in error and "房屋类型 (G)" in error
     assert "'131'" in error and '[values.kind] "131"' in error
     assert not db_path.exists()
     fix = tmp_path / "map.toml"
