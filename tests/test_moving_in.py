@@ -294,6 +294,8 @@ def test_an_hc_full_workbook_joins_owners_by_number(cli, tmp_path):
     assert sold["owner"] == "张三" and "粤B12345" in sold["notes"]
     assert rented["tenant"] == "李四" and rented["payer"] == "tenant"
     assert "粤B54321" in rented["notes"] and "2025-12-31" in rented["notes"]
+    # 1-2-1101 (owner number missing) is the developer's to pay; the rented space is not
+    assert "1 户没有业主，按开发建设单位缴费（1-2-1101）" in result.stderr
     again = cli("import-units", str(path), "--as-of", "2026-02-01", "--format", "json")
     report = json.loads(again.stdout)
     assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 5)

@@ -185,6 +185,7 @@ class RosterMerge:
         self.errors: list[RowError] = []
         self.needs_area: list[RosterRow] = []
         self.needs_owner: list[RosterRow] = []
+        self.tenant_paid: set[str] = set()
         self.changed_on: list[tuple[int, str, str]] = []  # (unit, code, day) who pays changed
 
     def error(self, row: RosterRow, field_: str, value: str, message: str) -> None:
@@ -473,6 +474,8 @@ class RosterMerge:
         presence = self.roster.presence
         for row in rows:
             self.present = presence[row.sheet]
+            if row.owner is None and row.tenant_pays:
+                self.tenant_paid.add(row.code)  # a space the developer lets: its tenant pays
             existing = self.units.get(row.code)
             counts = report.by_sheet.setdefault(row.sheet, [0, 0, 0])  # added, updated, same
             if existing is None:
@@ -517,7 +520,11 @@ class RosterMerge:
     def note_developer_paid(self, codes: set[str]) -> None:
         """Count the file's units left with no owner: the developer pays for them, which is
         right for unsold units and wrong when an owner column was not read."""
-        left = [c for c in store.codes_without_owner(self.conn) if c in codes]
+        left = [
+            c
+            for c in store.codes_without_owner(self.conn)
+            if c in codes and c not in self.tenant_paid
+        ]
         self.report.developer_paid = len(left)
         if left:
             shown = "、".join(left[:5]) + ("…" if len(left) > 5 else "")
