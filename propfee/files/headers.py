@@ -160,6 +160,8 @@ def _value_tables(
     """``[values.kind]``, ``[values.vacant]`` …: each value a coded column holds, named to
     what it means; a field or a meaning propfee does not know is an error."""
     tables: dict[str, dict[str, str]] = {}
+    if not isinstance(given, dict):
+        given = {"values": None}  # reported below as a table that is not one
     for field, table in given.items():
         targets = tuple(kinds) if field == "kind" else allowed.get(field)
         if targets is None or not isinstance(table, dict):
