@@ -457,7 +457,7 @@ def test_fee_item_validation(conn):
             effective_from=date(2026, 1, 1),
             now=NOW,
         )
-    with pytest.raises(InvalidValue, match="unknown kind"), transaction(conn):
+    with pytest.raises(InvalidValue, match="不认识的房屋类型"), transaction(conn):
         fees.add_item(
             conn,
             code="X",
