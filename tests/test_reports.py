@@ -270,11 +270,11 @@ def test_percent_rounds_half_up_exactly():
 def test_bad_requests(month):
     from propfee.core.errors import InvalidValue
 
-    with pytest.raises(InvalidValue, match="before --from"):
+    with pytest.raises(InvalidValue, match="早于 --from"):
         reports.collection(month, first=NOV, last=date(2026, 10, 1), as_of=AS_OF)
     with pytest.raises(InvalidValue, match="--by"):
         reports.collection(month, first=NOV, last=NOV, as_of=AS_OF, by="floor")
-    with pytest.raises(InvalidValue, match="not both"):
+    with pytest.raises(InvalidValue, match="只能给一种"):
         reports.parse_range("2026-11", "2026-10", None, as_of=AS_OF)
     assert reports.parse_range(None, None, None, as_of=AS_OF) == (NOV, NOV)
     assert reports.parse_range(None, "2026-10", None, as_of=AS_OF) == (date(2026, 10, 1),) * 2
@@ -378,7 +378,7 @@ def test_cli_xlsx_has_the_tables_and_a_chart(month, cli, tmp_path):
 
 def test_cli_refuses_bad_options(month, cli, tmp_path):
     both = cli("report", "collection", "--period", "2026-11", "--from", "2026-10")
-    assert both.exit_code == 1 and "not both" in both.output
+    assert both.exit_code == 1 and "只能给一种" in both.output
     bad_by = cli("report", "collection", "--by", "floor", "--as-of", "2026-11-20")
     assert bad_by.exit_code == 2 and "--by" in bad_by.output  # a usage error, as --format xml
     bad_format = cli("report", "collection", "--format", "xml", "--as-of", "2026-11-20")

@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from propfee.core.errors import PropfeeError
+from propfee.core.i18n import _
 from propfee.files import writers, xlsxstream
 from propfee.files.cells import mask_id, mask_in_text, mask_phones
 from propfee.insight import store
@@ -164,14 +165,20 @@ def export_all(
 ) -> ExportResult:
     """Write ``propfee-export.xlsx`` and ``csv/<table>.csv`` into ``folder``."""
     if folder.exists() and not folder.is_dir():
-        raise PropfeeError(f"{folder}: is a file; give a folder for the export")
+        raise PropfeeError(
+            _("{folder}: is a file; give a folder for the export").format(folder=folder)
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # everything is written into a staging folder and moved into place at the end: a
         # failure half-way (a full disk) leaves no half an export that looks whole
         staging = Path(tempfile.mkdtemp(prefix=".propfee-export-", dir=folder))
     except OSError as exc:
-        raise PropfeeError(f"{folder}: cannot make the folder ({exc.strerror})") from None
+        raise PropfeeError(
+            _("{folder}: cannot make the folder ({reason})").format(
+                folder=folder, reason=exc.strerror
+            )
+        ) from None
     result = ExportResult(folder, folder / "propfee-export.xlsx", folder / "csv")
     tmp = staging / result.workbook.name
     staged_csv = staging / "csv"
@@ -215,7 +222,9 @@ def export_all(
         os.replace(tmp, result.workbook)
     except OSError as exc:
         raise PropfeeError(
-            f"{folder}: cannot write the export ({exc.strerror or exc}); nothing was exported"
+            _("{folder}: cannot write the export ({reason}); nothing was exported").format(
+                folder=folder, reason=exc.strerror or exc
+            )
         ) from None
     finally:
         conn.rollback()

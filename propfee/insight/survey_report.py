@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from propfee.collection.arrears import overdue
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import N_, _
 from propfee.insight import survey_store
 from propfee.insight.survey_records import SurveyInfo, find_survey, occupied_units
 from propfee.insight.survey_stats import (
@@ -203,11 +204,18 @@ def _pair(
     survey = find_survey(conn, name)
     previous = find_survey(conn, compare) if compare else None
     if previous is not None and previous.id == survey.id:
-        raise InvalidValue("--compare names the survey itself; name an earlier one")
+        raise InvalidValue(_("--compare names the survey itself; name an earlier one"))
     if previous is not None and previous.scale != survey.scale:
         raise InvalidValue(
-            f"{survey.name} is on a {survey.scale}-point scale and {previous.name} on a "
-            f"{previous.scale}-point one; their means cannot be compared"
+            _(
+                "{name} is on a {scale}-point scale and {previous} on a {previous_scale}-point "
+                "one; their means cannot be compared"
+            ).format(
+                name=survey.name,
+                scale=survey.scale,
+                previous=previous.name,
+                previous_scale=previous.scale,
+            )
         )
     return survey, previous
 
@@ -217,17 +225,36 @@ def _comparison_notes(survey: SurveyInfo, previous: SurveyInfo | None) -> list[s
     notes: list[str] = []
     if previous is not None and previous.held_on > survey.held_on:
         notes.append(
-            f"--compare {previous.name} ({previous.held_on}) is later than {survey.name} "
-            f"({survey.held_on}): the changes shown run backwards in time"
+            _(
+                "--compare {previous} ({previous_day}) is later than {name} ({day}): the changes "
+                "shown run backwards in time"
+            ).format(
+                previous=previous.name,
+                previous_day=previous.held_on,
+                name=survey.name,
+                day=survey.held_on,
+            )
         )
     if previous is not None and set(previous.dimensions) != set(survey.dimensions):
         only_now = [d for d in survey.dimensions if d not in previous.dimensions]
         only_then = [d for d in previous.dimensions if d not in survey.dimensions]
         notes.append(
-            "the two surveys ask different questions"
-            + (f"; only in {survey.name}: {'、'.join(only_now)}" if only_now else "")
-            + (f"; only in {previous.name}: {'、'.join(only_then)}" if only_then else "")
-            + " (the indexes are over different questions)"
+            _("the two surveys ask different questions")
+            + (
+                _("; only in {name}: {questions}").format(
+                    name=survey.name, questions="、".join(only_now)
+                )
+                if only_now
+                else ""
+            )
+            + (
+                _("; only in {name}: {questions}").format(
+                    name=previous.name, questions="、".join(only_then)
+                )
+                if only_then
+                else ""
+            )
+            + _(" (the indexes are over different questions)")
         )
     return notes
 
@@ -244,8 +271,11 @@ def _weight_notes(
     if not unknown:
         return []
     return [
-        f"[survey] weights name no question of {survey.name}: {'、'.join(unknown)} "
-        f"(its questions: {'、'.join(survey.dimensions)})"
+        _(
+            "[survey] weights name no question of {name}: {unknown} (its questions: {questions})"
+        ).format(
+            name=survey.name, unknown="、".join(unknown), questions="、".join(survey.dimensions)
+        )
     ]
 
 
@@ -335,7 +365,7 @@ def _building_rates(
         for d, v in per_dimension.items():
             household[d].extend(v)
     total = BuildingRate(
-        "合计",
+        _("Total"),
         answered_total,
         len(occupied),
         ratio(answered_total, len(occupied)) if named else None,
@@ -390,8 +420,8 @@ def _unit_means(responses, scores, occupied) -> dict[int, Fraction]:
     return {uid: Fraction(sum(v), len(v)) for uid, v in pooled.items() if v}
 
 
-PAYMENT_GROUPS = ("按时缴费", "逾期1–30天", "逾期31天以上")
-BANDS = ("满意", "一般", "不满意")
+PAYMENT_GROUPS = (N_("paid on time"), N_("1–30 days overdue"), N_("over 30 days overdue"))
+BANDS = (N_("satisfied"), N_("neutral"), N_("dissatisfied"))
 
 
 def _by_payment(conn, unit_means, held_on: date, settings) -> list[PaymentGroup]:
@@ -406,7 +436,7 @@ def _by_payment(conn, unit_means, held_on: date, settings) -> list[PaymentGroup]
         label = PAYMENT_GROUPS[0 if late <= 0 else 1 if late <= 30 else 2]
         groups[label].append(mean)
     return [
-        PaymentGroup(g, len(v), sum(v, Fraction(0)) / len(v) if v else None)
+        PaymentGroup(_(g), len(v), sum(v, Fraction(0)) / len(v) if v else None)
         for g, v in groups.items()
     ]
 
@@ -432,7 +462,7 @@ def _by_band(conn, unit_means, held_on: date, scale: int) -> list[BandCollection
     for band, units in bands.items():
         owed = sum(due.get(u, (0, 0))[0] for u in units)
         paid = sum(due.get(u, (0, 0))[1] for u in units)
-        out.append(BandCollection(band, len(units), owed, paid, ratio(paid, owed)))
+        out.append(BandCollection(_(band), len(units), owed, paid, ratio(paid, owed)))
     return out
 
 
