@@ -410,7 +410,7 @@ def test_export_all_unmasked_keeps_phones(billed, tmp_path):
 def test_export_all_into_a_file_is_an_error(billed, tmp_path):
     (tmp_path / "taken").write_text("x")
     result = billed("export-all", str(tmp_path / "taken"))
-    assert result.exit_code == 1 and "is a file" in result.stderr
+    assert result.exit_code == 1 and "这是一个文件" in result.stderr
 
 
 # ---------------------------------------------------------------- core

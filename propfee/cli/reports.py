@@ -19,6 +19,7 @@ from propfee.cli.common import (
     QuietOpt,
     check_month,
     emit,
+    now,
     open_env,
     parse_day,
     print_csv,
@@ -28,7 +29,9 @@ from propfee.core.errors import InvalidValue
 from propfee.core.i18n import N_, _
 from propfee.core.money import decimal_str, format_money
 from propfee.core.periods import parse_period
-from propfee.files.writers import LineChartSpec, Sheet, check_output, write_workbook
+from propfee.files import workbook
+from propfee.files.workbook import MONEY, RATE, TALLY, Chart, Table, Title
+from propfee.files.writers import check_output
 from propfee.insight import reports
 
 GROUP_HEADERS = {
@@ -302,7 +305,8 @@ def collection(
         late_fees=late_fees,
     )
     if out is not None:
-        write_collection_xlsx(result, out)
+        title = Title(env.settings.estate.name, _("Collection report"), result.period, day, now())
+        write_collection_xlsx(result, out, title)
     if quiet:
         return
     if fmt is Format.json:
@@ -334,10 +338,7 @@ def _show(env, result: reports.Collection, fmt: Format) -> None:
     emit(
         env,
         [_line(f) for f in _main_rows(result)],
-        [
-            Col(key, _(header), justify)
-            for key, header, justify in _main_columns(result.by)
-        ],
+        [Col(key, _(header), justify) for key, header, justify in _main_columns(result.by)],
         fmt,
         title=_("{period} collection rate (as of {day}; arrears {window})").format(
             period=result.period, day=result.as_of, window=window_text(result)
@@ -394,7 +395,6 @@ def _money(fen: int) -> Decimal:
     return Decimal(decimal_str(fen))
 
 
-PCT = "0.00%"
 XLSX_MAIN_HEADERS = [
     N_("Households"),
     N_("Billed (original)"),
@@ -421,23 +421,26 @@ RATE_HEADERS = (
 )
 
 
-def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
+def write_collection_xlsx(result: reports.Collection, path: Path, title: Title) -> None:
     """The report as an .xlsx: the figures, the reasons, and the trend with its chart."""
-    write_workbook(
+    households, unpaid = _("Households"), _("Unpaid this period")
+    workbook.write_book(
         path,
+        title,
         [
             _main_sheet(result),
-            Sheet(
+            Table(
                 _("Reason unpaid"),
-                [_("Reason unpaid"), _("Households"), _("Unpaid this period")],
+                [_("Reason unpaid"), households, unpaid],
                 [[r.label, r.households, _money(r.unpaid_fen)] for r in result.reasons],
+                kinds={households: TALLY, unpaid: MONEY},
             ),
             _trend_sheet(result),
         ],
     )
 
 
-def _main_sheet(result: reports.Collection) -> Sheet:
+def _main_sheet(result: reports.Collection) -> Table:
     rows = [
         [
             f.label,
@@ -461,28 +464,25 @@ def _main_sheet(result: reports.Collection) -> Sheet:
         ]
         for f in _main_rows(result)
     ]
-    rows.append([])
-    rows.append([_("Period {period}, as of {day}").format(period=result.period, day=result.as_of)])
-    rows.append([_("Arrears window {window}").format(window=window_text(result))])
-    rows.append(
-        [
-            _("Late fees (LATEFEE) counted")
-            if result.late_fees
-            else _("Late fees (LATEFEE) are left out of the rates")
-        ]
-    )
-    return Sheet(
+    return Table(
         _("Collection rate"),
         [_(GROUP_HEADERS[result.by]), *(_(h) for h in XLSX_MAIN_HEADERS)],
         rows,
-        formats={_(h): PCT for h in RATE_HEADERS},
+        kinds={_(h): RATE for h in RATE_HEADERS},
+        totals=False,  # the last line is the whole estate's already
+        notes=[
+            _("Arrears window {window}").format(window=window_text(result)),
+            _("Late fees are counted in the rates")
+            if result.late_fees
+            else _("Late fees are left out of the rates"),
+        ],
     )
 
 
-def _trend_sheet(result: reports.Collection) -> Sheet:
+def _trend_sheet(result: reports.Collection) -> Table:
     as_of = _("As of {day}").format(day=result.as_of)
     at_end = _("Rate at period end")
-    return Sheet(
+    return Table(
         _("Trend"),
         [
             _("Period"),
@@ -505,14 +505,18 @@ def _trend_sheet(result: reports.Collection) -> Sheet:
             ]
             for p in result.trend
         ],
-        formats={at_end: PCT, as_of: PCT},
-        chart=LineChartSpec(
-            title=_("Current collection rate, last 12 periods"),
-            categories=_("Period"),
-            series=[at_end, as_of],
-            y_title=_("Collection rate"),
-            y_format="0%",
-        ),
+        kinds={at_end: RATE, as_of: RATE},
+        totals=False,  # balances at different days add up to nothing
+        charts=[
+            Chart(
+                "line",
+                title=_("Current collection rate, last 12 periods"),
+                categories=_("Period"),
+                series=[at_end, as_of],
+                y_title=_("Collection rate"),
+                y_format="0%",
+            )
+        ],
     )
 
 

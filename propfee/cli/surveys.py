@@ -27,6 +27,7 @@ from propfee.cli.common import (
 from propfee.core.errors import PropfeeError, RowError, RowErrors
 from propfee.core.i18n import _
 from propfee.core.money import decimal_str, format_money
+from propfee.files.workbook import Title
 from propfee.insight import surveys
 from propfee.insight.surveys import fmt as f
 from propfee.insight.surveys import percent
@@ -270,7 +271,7 @@ def survey_report(
         conn, name=name, compare=compare, settings=env.settings, at=now()
     )
     if out is not None:
-        surveys.write_workbook(out, report)
+        surveys.write_workbook(out, report, Title(env.settings.estate.name, "", produced_at=now()))
     for note in report.notes:
         env.warn(note)
     if fmt is Format.json:

@@ -103,7 +103,9 @@ def _collection(conn, rows: list, as_of: date, settings) -> list[Line]:
             f"propfee remind --tier call --as-of {day}",
             sum(r.outstanding_fen for r in calls),
         ),
-        Line("letters_undelivered", "催缴通知书待登记送达", len(letters), "propfee contact deliver"),
+        Line(
+            "letters_undelivered", "催缴通知书待登记送达", len(letters), "propfee contact deliver"
+        ),
         Line(
             "limitation_ending",
             f"诉讼时效{LIMITATION_DAYS}天内届满",
@@ -135,7 +137,9 @@ def _service(conn: sqlite3.Connection, as_of: date) -> list[Line]:
     soon = [c for c in pending if not c.overdue(at) and c.deadline_at[:10] <= near]
     visits = complaints.cases(conn, at=at, awaiting_visit=True)
     return [
-        Line("complaints_overdue", "投诉报修已超时限", len(late), "propfee complain list --overdue"),
+        Line(
+            "complaints_overdue", "投诉报修已超时限", len(late), "propfee complain list --overdue"
+        ),
         Line(
             "complaints_near",
             "投诉报修1个工作日内到期",
