@@ -229,11 +229,11 @@ def test_delivery_proof_is_required_and_dated_after_the_notice(history, cli):
     remind(history, date(2026, 11, 10))
     (number,) = [c.notice_no for c in contacts(history, unit_code="S-101") if c.notice_no]
     before = cli("contact", "deliver", number, "--proof", "签收", "--date", "2026-11-09")
-    assert before.exit_code != 0 and "before the notice" in before.output
+    assert before.exit_code != 0 and "早于通知书制作日期" in before.output
     empty = cli("contact", "deliver", number, "--proof", " ", "--date", "2026-11-11")
     assert empty.exit_code != 0 and "--proof" in empty.output
     unknown = cli("contact", "deliver", "催2026-9999", "--proof", "x", "--date", "2026-11-11")
-    assert unknown.exit_code != 0 and "no notice" in unknown.output
+    assert unknown.exit_code != 0 and "没有催缴通知书" in unknown.output
 
 
 def test_legal_review_list_and_a_dispute_never_reaches_it(history, tmp_path):
@@ -357,7 +357,7 @@ def test_dry_run_writes_nothing(history, tmp_path, cli):
         "--dry-run",
     )
     assert result.exit_code == 0, result.output
-    assert "notice 3" in result.output
+    assert "催缴通知书 3" in result.output
     assert not (tmp_path / "x").exists()
     assert [c for c in contacts(history) if c.source == "remind"] == []
 

@@ -144,13 +144,13 @@ def test_a_delivery_cannot_be_in_the_future_and_a_late_one_moves_the_deadline(hi
         c.notice_no for c in dunning.list_contacts(history, unit_code="S-101") if c.notice_no
     ]
     future = cli("contact", "deliver", number, "--proof", "EMS 9", "--date", "2027-07-01")
-    assert future.exit_code == 1 and "future" in future.output
+    assert future.exit_code == 1 and "在将来" in future.output
     # the letter's deadline is 11-25; it arrives on 11-24, so the owner has until 12-09
     assert (
         cli("contact", "deliver", number, "--proof", "EMS 9", "--date", "2026-11-24").exit_code == 0
     )
     again = cli("contact", "deliver", number, "--proof", "EMS 9", "--date", "2026-11-26")
-    assert again.exit_code == 1 and "already recorded" in again.output
+    assert again.exit_code == 1 and "已在 2026-11-24 记录" in again.output
     rows = {r.unit: r for r in arrears.overdue(history, as_of=date(2026, 12, 9), settings=DEFAULTS)}
     assert not rows["S-101"].notice_deadline_passed
     rows = {
@@ -183,7 +183,7 @@ def test_contact_add_refuses_contradictions(history, cli):
     for args, message in (
         (["--outcome", "reached", "--promise-date", "2026-12-01"], "--promise-date"),
         (["--outcome", "dispute", "--reason", "forgot"], "--reason dispute"),
-        (["--outcome", "reached", "--at", "2027-08-01 10:00"], "future"),
+        (["--outcome", "reached", "--at", "2027-08-01 10:00"], "在将来"),
     ):
         at = [] if "--at" in args else ["--at", "2026-11-09 10:00"]
         result = cli("contact", "add", "1-101", "--channel", "phone", *args, *at)
@@ -216,7 +216,7 @@ def test_the_board_leaves_out_disputes_and_sorts_like_people_do(history, cli):
     assert "3-301" not in units  # in dispute: not posted
     assert units == sorted(units, key=roster.natural_key)
     bad = cli("overdue", "--as-of", "2026-11-10", "--reason", "忘记缴费")
-    assert bad.exit_code == 1 and "--reason must be one of" in bad.output
+    assert bad.exit_code == 1 and "--reason 只能是" in bad.output
 
 
 def test_the_default_folder_is_dated(history, cli, tmp_path):
@@ -243,7 +243,7 @@ def test_pending_errors_are_user_errors(history, cli, tmp_path):
     result = cli(
         "remind", "--as-of", "2026-11-10", "--at", "10:00", "--out", str(tmp_path / "afile")
     )
-    assert result.exit_code == 1 and "is a file" in result.output
+    assert result.exit_code == 1 and "这是一个文件" in result.output
     board = cli(
         "overdue",
         "--as-of",

@@ -15,6 +15,7 @@ import click
 import pytest
 import typer
 from i18n_scan import CJK, is_text, scan, scan_source
+from rich.cells import cell_len
 
 from propfee.cli import app
 from propfee.core import i18n
@@ -28,7 +29,6 @@ PENDING: set[str] = {
     "propfee/billing/meters.py",
     "propfee/billing/setup.py",
     "propfee/cli/admin.py",
-    "propfee/cli/arrears.py",
     "propfee/cli/billing.py",
     "propfee/cli/calendar.py",
     "propfee/cli/common.py",
@@ -40,13 +40,6 @@ PENDING: set[str] = {
     "propfee/cli/roster.py",
     "propfee/cli/search.py",
     "propfee/cli/today.py",
-    "propfee/collection/agreement.py",
-    "propfee/collection/dunning.py",
-    "propfee/collection/latefee.py",
-    "propfee/collection/legalpack.py",
-    "propfee/collection/limitation.py",
-    "propfee/collection/loops.py",
-    "propfee/collection/plans.py",
     "propfee/config.py",
     "propfee/core/errors.py",
     "propfee/core/money.py",
@@ -208,3 +201,16 @@ def test_help_is_chinese_by_default_and_english_on_request():
     assert "选项" in zh.stdout and "命令" in zh.stdout
     assert "Options" in en.stdout and "Commands" in en.stdout
     assert not CJK.search(en.stdout.split("Commands")[0])
+
+
+def test_chinese_help_wraps_between_characters_never_inside_an_option():
+    env = {**os.environ, "PROPFEE_LANG": "zh", "COLUMNS": "64"}
+    done = subprocess.run(
+        [sys.executable, "-m", "propfee", "overdue", "--help"],
+        capture_output=True, text=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [line.strip("│ ") for line in done.stdout.splitlines()]
+    assert max(cell_len(line) for line in done.stdout.splitlines()) <= 64
+    assert not [line for line in lines if line.endswith(("--", "-"))], done.stdout
+    assert not [line for line in lines if line.startswith(("，", "。", "：", "；", "）"))]

@@ -65,7 +65,7 @@ def test_no_clause_no_late_fee_anywhere(owing, cli, tmp_path):
     assert doc["clause"] is False and doc["total"]["late_fee"] == "0.00"
     assert "no late-fee clause" in result.stderr
     refused = cli("latefee", "post", "1-101", "--as-of", "2026-11-14")
-    assert refused.exit_code == 1 and "no late-fee clause" in refused.stderr
+    assert refused.exit_code == 1 and "没有违约金条款" in refused.stderr
     from datetime import time
 
     from propfee.collection import dunning
@@ -230,7 +230,7 @@ def test_a_bad_clause_setting_names_the_key(tmp_path, key, value, message):
 
 
 def test_posting_without_a_clause_is_refused(owing):
-    with pytest.raises(PropfeeError, match="no late-fee clause"), transaction(owing):
+    with pytest.raises(PropfeeError, match="没有违约金条款"), transaction(owing):
         latefee.post(owing, "1-101", as_of=AS_OF, now=NOW, settings=DEFAULTS)
 
 
@@ -238,7 +238,7 @@ def test_posting_for_an_earlier_day_is_refused(owing):
     settings = clause()
     with transaction(owing):
         latefee.post(owing, "1-101", as_of=date(2026, 11, 24), now=NOW, settings=settings)
-    with pytest.raises(PropfeeError, match="posted up to 2026-11-24"), transaction(owing):
+    with pytest.raises(PropfeeError, match="已入账到 2026-11-24"), transaction(owing):
         latefee.post(owing, "1-101", as_of=AS_OF, now=NOW, settings=settings)
     assert owing.execute("SELECT sum(amount_fen) FROM late_fee").fetchone()[0] == 2000
 

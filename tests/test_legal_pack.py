@@ -102,7 +102,7 @@ def test_the_pack_refuses_a_folder_with_other_files(conn, tmp_path, cli):
     busy.mkdir()
     (busy / "x.txt").write_text("x", encoding="utf-8")
     result = cli("legal-pack", "1-101", "--out", str(busy), "--as-of", "2026-11-30")
-    assert result.exit_code == 1 and "not empty" in result.output
+    assert result.exit_code == 1 and "不是空文件夹" in result.output
     missing = cli("legal-pack", "9-999", "--out", str(tmp_path / "p"), "--as-of", "2026-11-30")
     assert missing.exit_code == 1 and "9-999" in missing.output
 
@@ -134,5 +134,5 @@ def test_the_pack_splits_the_late_fee_and_keeps_the_zip_private(conn, tmp_path):
 
     (tmp_path / "q").mkdir()
     (tmp_path / "q.zip").write_bytes(b"x")
-    with pytest.raises(PropfeeError, match="exists already"):
+    with pytest.raises(PropfeeError, match="已存在"):
         build(conn, "1-101", out_dir=tmp_path / "q", as_of=date(2026, 11, 24), settings=settings)

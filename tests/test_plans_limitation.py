@@ -107,10 +107,10 @@ def test_signing_is_logged_as_an_acknowledgement(debtor):
 
 def test_a_plan_checks_its_input(debtor, cli):
     for args, message in (
-        (["--installments", "0", "--first-due", "2026-12-15"], "1 to 120"),
-        (["--installments", "3", "--first-due", "2026-11-01", "--signed", "2026-11-20"], "before"),
+        (["--installments", "0", "--first-due", "2026-12-15"], "1 到 120"),
+        (["--installments", "3", "--first-due", "2026-11-01", "--signed", "2026-11-20"], "早于"),
         (["--installments", "3", "--first-due", "2026-12-15", "--every", "year"], "--every"),
-        (["--installments", "3", "--first-due", "2026-12-15", "--bill", "999"], "not a bill"),
+        (["--installments", "3", "--first-due", "2026-12-15", "--bill", "999"], "不是"),
     ):
         signed = [] if "--signed" in args else ["--signed", "2026-11-20"]
         result = cli("plan", "create", "1-101", *args, *signed)
@@ -139,7 +139,7 @@ def test_a_plan_checks_its_input(debtor, cli):
         "--signed",
         "2026-11-21",
     )
-    assert twice.exit_code == 1 and "honoured" in twice.output
+    assert twice.exit_code == 1 and "正在履行" in twice.output
 
 
 # ---------------------------------------------------------------- limitation
@@ -280,7 +280,7 @@ def test_a_debt_near_its_limitation_end_gets_a_letter_whatever_its_tier(old_debt
             out_dir=None,
         )  # fmt: skip
     assert report.produced["notice"] == 1
-    assert any("only a proved delivery restarts the clock" in w for w in report.warnings)
+    assert any("只有能证明的送达才使时效重新起算" in w for w in report.warnings)
     # the letter was not delivered: ten days on, still near the end, it is made again
     with transaction(old_debt):
         again = dunning.remind(
@@ -298,4 +298,4 @@ def test_time_barred_periods_stay_out_of_letters(old_debt):
         )  # fmt: skip
     (letter,) = [c for c in dunning.list_contacts(old_debt) if c.channel == "letter"]
     assert "2023-12-01" in letter.content and "2022-06-01" not in letter.content
-    assert any("time-barred" in w for w in report.warnings)
+    assert any("已过诉讼时效" in w for w in report.warnings)

@@ -28,6 +28,7 @@ from propfee.cli.common import (
 )
 from propfee.collection import arrears, dunning, limitation, loops
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import N_, _, ngettext
 from propfee.core.money import decimal_str, format_money
 from propfee.files import cells
 from propfee.files.render import render
@@ -35,14 +36,54 @@ from propfee.files.writers import check_output, write_table, write_text
 from propfee.store.db import transaction
 
 contact_app = typer.Typer(
-    help="The contact log: calls, visits, messages, letters.", no_args_is_help=True
+    help=_("The contact log: calls, visits, messages, letters."), no_args_is_help=True
 )
 
 
 def register(app: typer.Typer) -> None:
-    app.command("overdue")(overdue)
-    app.command("remind")(remind)
+    app.command(
+        "overdue",
+        help=_("Who owes what as of a day: aging buckets, tier, last contact, reason, promise.")
+        + "\n\n"
+        + _(
+            "Exact as of --as-of: payments after it do not count and bills due on or after it "
+            "are not overdue. The table shows the main columns; --wide adds phone, aging "
+            "buckets, payment habit, reason and promise (--format csv/json and --out always "
+            "have them all). --notice-board prints only room, period and amount (never names "
+            "or phones)."
+        )
+        + "\n\n"
+        + _("Example:")
+        + "\n\n"
+        + _("propfee overdue --as-of 2026-11-30 --min-days 31 --format json"),
+        short_help=_("Who owes what: aging, tier, last contact."),
+    )(overdue)
+    app.command(
+        "remind",
+        help=_("Produce the reminders due, by tier, and log each one as a contact.")
+        + "\n\n"
+        + _(
+            "gentle: one message per party in sms.csv; call: call-list.xlsx/.csv and call "
+            "scripts; notice: numbered 催缴通知书 letters (HTML, one A4 page each), awaiting "
+            "proof of delivery; legal: legal-review.xlsx. A re-run produces nothing new; no "
+            "message in quiet hours or more often than the settings allow."
+        )
+        + "\n\n"
+        + _(
+            "Letters and the call list are in building, entrance, floor and room order; "
+            "--by building writes one 催缴通知书 file per building."
+        )
+        + "\n\n"
+        + _("Example:")
+        + "\n\n"
+        + _("propfee remind --as-of 2026-11-30 --out 催缴/2026-11"),
+        short_help=_("Produce the reminders due, by tier, and log them."),
+    )(remind)
     app.add_typer(contact_app, name="contact")
+
+
+#: the overdue table's columns without --wide: what fits a terminal
+_NARROW = ("unit", "payer", "outstanding", "oldest_due", "days", "tier", "last")
 
 
 def _row_json(row: arrears.OverdueRow, labels: list[str], mask: bool) -> dict:
@@ -77,53 +118,61 @@ def _row_json(row: arrears.OverdueRow, labels: list[str], mask: bool) -> dict:
 
 
 def overdue(
-    building: Annotated[str | None, typer.Option(help="Only this building.")] = None,
+    building: Annotated[str | None, typer.Option(help=_("Only this building."))] = None,
     min_days: Annotated[
-        int | None, typer.Option(help="Only rows at least this many days overdue.")
+        int | None, typer.Option(help=_("Only rows at least this many days overdue."))
     ] = None,
     tier: Annotated[
         str | None,
-        typer.Option(help="Only this tier: gentle, call, notice, legal, dispute, promised."),
+        typer.Option(
+            help=_("Only this tier: gentle, call, notice, legal, dispute, promised, plan.")
+        ),
     ] = None,
     reason: Annotated[
         str | None,
-        typer.Option(help="Only this recorded reason: forgot, dispute, hardship, refusal, other."),
+        typer.Option(
+            help=_("Only this recorded reason: forgot, dispute, hardship, refusal, other.")
+        ),
     ] = None,
-    by: Annotated[str | None, typer.Option(help="building: a summary per building.")] = None,
+    by: Annotated[str | None, typer.Option(help=_("building: a summary per building."))] = None,
     notice_board: Annotated[
         bool,
         typer.Option(
-            "--notice-board", help="Room, period and amount only, for a notice inside the estate."
+            "--notice-board",
+            help=_("Room, period and amount only, for a notice inside the estate."),
         ),
     ] = False,
     out: Annotated[
         Path | None,
         typer.Option(
             metavar="FILE",
-            help="Also write the list: .xlsx or .csv (the notice board also .html).",
+            help=_("Also write the list: .xlsx or .csv (the notice board also .html)."),
         ),
     ] = None,
     limitation: Annotated[
         bool,
         typer.Option(
             "--limitation",
-            help="The bills whose 3-year limitation clock ends within --within days, or ended.",
+            help=_("The bills whose 3-year limitation clock ends within --within days, or ended."),
         ),
     ] = False,
-    within: Annotated[int, typer.Option(help="Days, for --limitation.")] = 180,
+    within: Annotated[int, typer.Option(help=_("Days, for --limitation."))] = 180,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            help=_(
+                "All columns in the table: phone, aging buckets, payment habit, reason, promise."
+            ),
+        ),
+    ] = False,
     no_mask: NoMaskOpt = False,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Who owes what as of a day: aging buckets, tier, last contact, reason, promise.
-
-    Exact as of --as-of: payments after it do not count and bills due on or after it are not
-    overdue. --notice-board prints only room, period and amount (never names or phones).
-
-    Example: propfee overdue --as-of 2026-11-30 --min-days 31 --format json
-    """
+    """Who owes what as of a day (help: ``register``)."""
     env = open_env(db, config)
     day = parse_day(as_of)
     dunning.check_overdue_filters(tier, by, reason)
@@ -151,14 +200,14 @@ def overdue(
     data = [_row_json(r, labels, mask) for r in rows]
     if out is not None:
         check_output(out, "--out")
-        write_table(out, *_overdue_sheet(rows, labels, mask), **_OVERDUE_SHEET)
+        write_table(out, *_overdue_sheet(rows, labels, mask), **_overdue_sheet_options())
     if fmt is Format.json:
         _overdue_json(rows, data, labels, day)
         return
     if fmt is Format.csv:
         print_csv(*_overdue_sheet(rows, labels, mask))  # the same as --out FILE.csv
         return
-    _overdue_table(env, rows, data, labels, day, fmt)
+    _overdue_table(env, rows, data, labels, day, fmt, wide)
 
 
 def _overdue_json(rows, data: list[dict], labels: list[str], day) -> None:
@@ -176,7 +225,9 @@ def _overdue_json(rows, data: list[dict], labels: list[str], day) -> None:
     )
 
 
-def _overdue_table(env, rows, data: list[dict], labels: list[str], day, fmt: Format) -> None:
+def _overdue_table(
+    env, rows, data: list[dict], labels: list[str], day, fmt: Format, wide: bool = False
+) -> None:
     table = []
     for row, d in zip(rows, data, strict=True):
         last = row.last_contact
@@ -189,63 +240,75 @@ def _overdue_table(env, rows, data: list[dict], labels: list[str], day, fmt: For
                 "oldest_due": row.oldest_due,
                 "days": row.days_overdue,
                 **{f"b{i}": decimal_str(f) if f else "" for i, f in enumerate(row.buckets)},
-                "tier": arrears.TIER_LABELS[row.tier],
-                "history": arrears.HISTORY_LABELS[row.history],
+                "tier": dunning.label(arrears.TIER_LABELS, row.tier),
+                "history": dunning.label(arrears.HISTORY_LABELS, row.history),
                 "last": dunning.contact_text(last)[5:10] + dunning.contact_text(last)[16:],
-                "reason": dunning.REASON_LABELS.get(row.reason, row.reason),
+                "reason": dunning.label(dunning.REASON_LABELS, row.reason),
                 "promise": row.promise_on or "",
             }
         )
     total, buckets = arrears.totals(rows, len(labels))
     footer = {
-        "unit": "合计",
-        "payer": f"{len(rows)}户",
+        "unit": _("Total"),
+        "payer": ngettext("{n} unit", "{n} units", len(rows)).format(n=len(rows)),
         "outstanding": decimal_str(total),
         **{f"b{i}": decimal_str(fen) for i, fen in enumerate(buckets)},
     }
+    columns = [
+        Col("unit", _("Unit")),
+        Col("payer", _("Payer")),
+        Col("phone", _("Phone")),
+        Col("outstanding", _("Owed"), "right"),
+        Col("oldest_due", _("Oldest due")),
+        Col("days", _("Days overdue"), "right"),
+        *[Col(f"b{i}", _bucket(label), "right") for i, label in enumerate(labels)],
+        Col("tier", _("Tier")),
+        Col("history", _("Payment habit")),
+        Col("last", _("Last contact")),
+        Col("reason", _("Reason")),
+        Col("promise", _("Promised date")),
+    ]
+    if not wide:
+        columns = [c for c in columns if c.key in _NARROW]
     emit(
         env,
         table,
-        [
-            Col("unit", "房号"),
-            Col("payer", "缴费人"),
-            Col("phone", "电话"),
-            Col("outstanding", "欠费", "right"),
-            Col("oldest_due", "最早到期"),
-            Col("days", "逾期天数", "right"),
-            *[Col(f"b{i}", f"{label}天", "right") for i, label in enumerate(labels)],
-            Col("tier", "催缴阶段"),
-            Col("history", "缴费习惯"),
-            Col("last", "最近联系"),
-            Col("reason", "原因"),
-            Col("promise", "承诺日期"),
-        ],
+        columns,
         fmt,
-        title=f"截至 {day} 逾期欠费",
+        title=_("Overdue as of {day}").format(day=day),
         footer=footer,
     )
 
 
-_OVERDUE_SHEET = {"sheet": "逾期欠费", "text_columns": ("房号", "楼栋", "电话")}
+def _bucket(label: str) -> str:
+    """An aging bucket's header: 「1-15天」."""
+    return _("{days} days").format(days=label)
+
+
+def _overdue_sheet_options() -> dict:
+    return {
+        "sheet": _("Overdue"),
+        "text_columns": (_("Unit"), _("Building"), _("Phone")),
+    }
 
 
 def _overdue_sheet(rows, labels, mask: bool) -> tuple[list[str], list[list]]:
-    """The overdue list as ``--out`` and ``--format csv`` write it: Chinese headers and
-    labels, money as amounts, a 合计 line."""
+    """The overdue list as ``--out`` and ``--format csv`` write it: headers and labels in
+    the reader's language, money as amounts, a total line."""
     headers = [
-        "房号",
-        "楼栋",
-        "缴费人",
-        "电话",
-        "欠费",
-        "最早到期",
-        "逾期天数",
-        *[f"{label}天" for label in labels],
-        "催缴阶段",
-        "缴费习惯",
-        "最近联系",
-        "原因",
-        "承诺日期",
+        _("Unit"),
+        _("Building"),
+        _("Payer"),
+        _("Phone"),
+        _("Owed"),
+        _("Oldest due"),
+        _("Days overdue"),
+        *[_bucket(label) for label in labels],
+        _("Tier"),
+        _("Payment habit"),
+        _("Last contact"),
+        _("Reason"),
+        _("Promised date"),
     ]
     table = []
     for r in rows:
@@ -260,10 +323,10 @@ def _overdue_sheet(rows, labels, mask: bool) -> tuple[list[str], list[list]]:
                 r.oldest_due,
                 r.days_overdue,
                 *[Decimal(decimal_str(f)) for f in r.buckets],
-                arrears.TIER_LABELS[r.tier],
-                arrears.HISTORY_LABELS[r.history],
+                dunning.label(arrears.TIER_LABELS, r.tier),
+                dunning.label(arrears.HISTORY_LABELS, r.history),
                 dunning.contact_text(last),
-                dunning.REASON_LABELS.get(r.reason, r.reason),
+                dunning.label(dunning.REASON_LABELS, r.reason),
                 r.promise_on or "",
             ]
         )
@@ -271,9 +334,9 @@ def _overdue_sheet(rows, labels, mask: bool) -> tuple[list[str], list[list]]:
         total, buckets = arrears.totals(rows, len(labels))
         table.append(
             [
-                "合计",
+                _("Total"),
                 "",
-                f"{len(rows)}户",
+                ngettext("{n} unit", "{n} units", len(rows)).format(n=len(rows)),
                 "",
                 Decimal(decimal_str(total)),
                 "",
@@ -301,24 +364,33 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
         write_json({"as_of": day.isoformat(), "within": within, "bills": data})
         return
     for d in data:
-        d["state"] = "已过时效" if d.pop("time_barred") else f"{d['days_left']}天"
-        d["event"] = f"{limitation.EVENT_LABELS[d['last_event']]} {d['last_event_on']}"
+        d["state"] = (
+            _("time-barred")
+            if d.pop("time_barred")
+            else _("{days} days").format(days=d["days_left"])
+        )
+        d["event"] = (
+            f"{dunning.label(limitation.EVENT_LABELS, d['last_event'])} {d['last_event_on']}"
+        )
     emit(
         env,
         data,
         [
-            Col("unit", "房号"),
-            Col("payer", "缴费人"),
-            Col("period", "期间"),
-            Col("item", "项目"),
-            Col("owed", "欠费", "right"),
-            Col("due_on", "缴费期限"),
-            Col("ends_on", "时效届满"),
-            Col("state", "剩余"),
-            Col("event", "起算/最近中断"),
+            Col("unit", _("Unit")),
+            Col("payer", _("Payer")),
+            Col("period", _("Period")),
+            Col("item", _("Item")),
+            Col("owed", _("Owed"), "right"),
+            Col("due_on", _("Payment deadline")),
+            Col("ends_on", _("Limitation ends")),
+            Col("state", _("Left")),
+            Col("event", _("Start / last interruption")),
         ],
         fmt,
-        title=f"诉讼时效将届满或已届满的欠费（截至 {day}，{within}天内）",
+        title=_(
+            "Arrears whose limitation period ends soon or has ended (as of {day}, within "
+            "{within} days)"
+        ).format(day=day, within=within),
     )
 
 
@@ -344,19 +416,19 @@ def _write_clocks(out: Path, data: list[dict]) -> None:
     write_table(
         out,
         [
-            "房号",
-            "缴费人",
-            "电话",
-            "账单号",
-            "期间",
-            "收费项目",
-            "欠费",
-            "缴费期限",
-            "时效届满",
-            "剩余天数",
-            "已过时效",
-            "最近中断事由",
-            "中断日期",
+            _("Unit"),
+            _("Payer"),
+            _("Phone"),
+            _("Bill no."),
+            _("Period"),
+            _("Fee item"),
+            _("Owed"),
+            _("Payment deadline"),
+            _("Limitation ends"),
+            _("Days left"),
+            _("Time-barred"),
+            _("Last interruption"),
+            _("Interrupted on"),
         ],
         [
             [
@@ -370,14 +442,14 @@ def _write_clocks(out: Path, data: list[dict]) -> None:
                 d["due_on"],
                 d["ends_on"],
                 d["days_left"],
-                "是" if d["time_barred"] else "",
-                limitation.EVENT_LABELS[d["last_event"]],
+                _("yes") if d["time_barred"] else "",
+                dunning.label(limitation.EVENT_LABELS, d["last_event"]),
                 d["last_event_on"],
             ]
             for d in data
         ],
-        sheet="诉讼时效",
-        text_columns=("房号", "电话"),
+        sheet=_("Limitation"),
+        text_columns=(_("Unit"), _("Phone")),
     )
 
 
@@ -392,7 +464,6 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
     ]
     if out is not None:
         if out.suffix.lower() == ".html":
-
             write_text(
                 out,
                 render(
@@ -405,17 +476,21 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
         else:
             write_table(
                 out,
-                ["房号", "欠费期间", "金额"],
+                [_("Unit"), _("Periods owed"), _("Amount")],
                 [[d["unit"], d["periods"], Decimal(d["amount"])] for d in data],
-                sheet="欠费公示",
-                text_columns=("房号",),
+                sheet=_("Arrears notice"),
+                text_columns=(_("Unit"),),
             )
     emit(
         env,
         data,
-        (Col("unit", "房号"), Col("periods", "欠费期间"), Col("amount", "金额", "right")),
+        (
+            Col("unit", _("Unit")),
+            Col("periods", _("Periods owed")),
+            Col("amount", _("Amount"), "right"),
+        ),
         fmt,
-        title=f"物业费缴纳情况公示（截至 {day}）",
+        title=_("Property fee payment notice (as of {day})").format(day=day),
     )
 
 
@@ -423,11 +498,11 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
     summary = arrears.by_building(rows, env.settings.dunning.buckets)
     tiers = (*arrears.TIERS, *arrears.HOLDS)
     columns = [
-        Col("building", "楼栋"),
-        Col("units", "欠费户数", "right"),
-        Col("outstanding", "欠费", "right"),
-        *[Col(f"bucket:{label}", f"{label}天", "right") for label in labels],
-        *[Col(f"tier:{t}", arrears.TIER_LABELS[t], "right") for t in tiers],
+        Col("building", _("Building")),
+        Col("units", _("Units owing"), "right"),
+        Col("outstanding", _("Owed"), "right"),
+        *[Col(f"bucket:{label}", _bucket(label), "right") for label in labels],
+        *[Col(f"tier:{t}", _(arrears.TIER_LABELS[t]), "right") for t in tiers],
     ]
     data = [
         {
@@ -462,10 +537,10 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
                 ]
                 for d in data
             ],
-            sheet="按楼栋汇总",
-            text_columns=("楼栋",),
+            sheet=_("By building"),
+            text_columns=(_("Building"),),
         )
-    emit(env, data, columns, fmt, title="按楼栋汇总", document=document)
+    emit(env, data, columns, fmt, title=_("By building"), document=document)
 
 
 def _clock(value: str | None, day: date | None = None, settings=None) -> time:
@@ -478,47 +553,58 @@ def _clock(value: str | None, day: date | None = None, settings=None) -> time:
     try:
         return time.fromisoformat(value)
     except ValueError:
-        raise InvalidValue(f"--at {value!r} is not a time (use HH:MM)") from None
+        raise InvalidValue(
+            _("--at {value!r} is not a time (use HH:MM)").format(value=value)
+        ) from None
 
 
 def remind(
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the messages, call list and letters (default: 催缴/DATE)."),
+        typer.Option(
+            help=_("Folder for the messages, call list and letters (default: 催缴/DATE).")
+        ),
     ] = None,
     tier: Annotated[
         list[str] | None,
-        typer.Option(help="Only these tiers (repeatable): gentle, call, notice, legal."),
+        typer.Option(help=_("Only these tiers (repeatable): gentle, call, notice, legal.")),
     ] = None,
     thanks: Annotated[
         bool,
         typer.Option(
-            "--thanks", help="Thank every party that cleared its arrears since its last reminder."
+            "--thanks",
+            help=_("Thank every party that cleared its arrears since its last reminder."),
         ),
     ] = False,
     force: Annotated[
-        bool, typer.Option(help="Remind again at a tier already reminded for the same oldest bill.")
+        bool,
+        typer.Option(help=_("Remind again at a tier already reminded for the same oldest bill.")),
     ] = False,
     send_cmd: Annotated[
         str | None,
         typer.Option(
             metavar="CMD",
-            help="Run CMD PHONE TEXT per message (text also on stdin); a message "
-            "is logged as sent only if CMD exits 0.",
+            help=_(
+                "Run CMD PHONE TEXT per message (text also on stdin); a message is logged as "
+                "sent only if CMD exits 0."
+            ),
         ),
     ] = None,
     at: Annotated[
         str | None,
         typer.Option(
-            metavar="HH:MM", help="The time of day (default: now); no message in quiet hours."
+            metavar="HH:MM",
+            help=_("The time of day (default: now); no message in quiet hours."),
         ),
     ] = None,
-    language: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    language: Annotated[
+        str, typer.Option(help=_("Language of the messages and letters: zh or en."))
+    ] = "zh",
     staff: Annotated[
         str,
         typer.Option(
             envvar="PROPFEE_OPERATOR",
-            help="Who runs the reminders, kept with each one as evidence.",
+            help=_("Who runs the reminders, kept with each one as evidence."),
         ),
     ] = "",
     by: Annotated[
@@ -526,7 +612,7 @@ def remind(
         typer.Option(
             "--by",
             metavar="building",
-            help="building：催缴通知书每栋楼一个文件（催缴通知书-DATE-1号楼.html）。",
+            help=_("building: one 催缴通知书 file per building (催缴通知书-DATE-1号楼.html)."),
         ),
     ] = None,
     as_of: AsOfOpt = None,
@@ -536,25 +622,17 @@ def remind(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Produce the reminders due, by tier, and log each one as a contact.
-
-    gentle: one message per party in sms.csv; call: call-list.xlsx/.csv and call scripts;
-    notice: numbered 催缴通知书 letters (HTML, one A4 page each), awaiting proof of delivery;
-    legal: legal-review.xlsx. A re-run produces nothing new; no message in quiet hours or more
-    often than the settings allow.
-
-    信件和电话回访名单按楼栋、单元、楼层、房号排列；--by building 每栋楼一个催缴通知书文件。
-
-    Example: propfee remind --as-of 2026-11-30 --out 催缴/2026-11
-    """
+    """Produce the reminders due, by tier (help: ``register``)."""
     env = open_env(db, config, quiet)
     dunning.check_tiers(tier or [])
     if by not in (None, "building"):
-        raise InvalidValue(f"--by {by}：只能是 building（每栋楼一个催缴通知书文件）")
+        raise InvalidValue(
+            _("--by {by}: only building (one 催缴通知书 file per building)").format(by=by)
+        )
     day = parse_day(as_of)
     out = out if out is not None else Path("催缴") / day.isoformat()
     if out.exists() and not out.is_dir():
-        raise InvalidValue(f"--out {out}: is a file; give a folder")
+        raise InvalidValue(_("--out {out}: is a file; give a folder").format(out=out))
     conn = env.connect(dry_run=dry_run, create=False)
     with transaction(conn, dry_run=dry_run):
         report = dunning.remind(
@@ -595,73 +673,112 @@ def _show_remind(env, report: dunning.RemindReport, fmt: Format, dry_run: bool, 
         if report.failed:
             raise typer.Exit(1)
         return
-    made = ", ".join(f"{k} {v}" for k, v in report.produced.items() if v) or "nothing new"
+    sep = _(", ")
+    made = sep.join(f"{_produced_label(k)} {v}" for k, v in report.produced.items() if v) or _(
+        "nothing new"
+    )
+    skipped = sep.join(f"{_skip_label(k)} {v}" for k, v in report.skipped.items())
     env.result(
-        f"{report.as_of}: {made}"
-        + (
-            f"; skipped: {', '.join(f'{k} {v}' for k, v in report.skipped.items())}"
-            if report.skipped
-            else ""
-        )
+        _("{day}: {made}").format(day=report.as_of, made=made)
+        + (_("; skipped: {skipped}").format(skipped=skipped) if report.skipped else "")
     )
     for path in report.files:
         env.result(f"  {path}")
     if send_cmd:
         env.result(
-            f"  sent {report.sent} message(s)"
-            + (f", {len(report.failed)} failed" if report.failed else "")
+            "  "
+            + ngettext("sent {n} message", "sent {n} messages", report.sent).format(n=report.sent)
+            + (_(", {n} failed").format(n=len(report.failed)) if report.failed else "")
         )
     for failure in report.failed[:10]:
-        env.warn(f"not sent: {failure}")
+        env.warn(_("not sent: {failure}").format(failure=failure))
     for warning in report.warnings:
         env.warn(warning)
     if report.failed:
         raise typer.Exit(1)  # some messages were not sent: the next run tries them again
     if dry_run:
-        env.result("dry run: nothing was written")
+        env.result(_("dry run: nothing was written"))
 
 
-@contact_app.command("add")
+#: what a reminder run produced, by tier (the keys of ``RemindReport.produced``)
+_PRODUCED = {**arrears.TIER_LABELS, "thanks": N_("thanks")}
+
+
+def _produced_label(key: str) -> str:
+    return dunning.label(_PRODUCED, key)
+
+
+def _skip_label(key: str) -> str:
+    """A skip reason: 「held: dispute」 → 「暂缓：服务争议」."""
+    if key.startswith("held: "):
+        tier = key.removeprefix("held: ")
+        return _("held: {tier}").format(tier=dunning.label(arrears.TIER_LABELS, tier))
+    return dunning.label(dunning.SKIP_LABELS, key)
+
+
+@contact_app.command(
+    "add",
+    help=_("Log a call, visit or message: its outcome, the reason and any promise. Append-only.")
+    + "\n\n"
+    + _(
+        "A dispute (服务争议) holds the unit out of the notice and legal tiers until a contact "
+        "with --outcome resolved; a promise holds its tier until the promised day."
+    )
+    + "\n\n"
+    + _("Example:")
+    + "\n\n"
+    + _(
+        'propfee contact add 1-1-1001 --channel phone --outcome promised --promise-date 2026-12-05 --note "出差，月初缴"'
+    ),
+    short_help=_("Log a call, visit or message and its outcome."),
+)
 def contact_add(
     units: Annotated[
         list[str],
         typer.Argument(
-            help="The unit(s) the contact was about, e.g. 1-1-1001 (several: one call about all of a party's units).",
+            help=_(
+                "The unit(s) the contact was about, e.g. 1-1-1001 (several: one call about all "
+                "of a party's units)."
+            ),
             metavar="UNIT...",
         ),
     ],
     channel: Annotated[
-        str, typer.Option(help="phone | visit | sms | wechat | letter | registered-mail | email")
+        str,
+        typer.Option(
+            help=_("How: phone | visit | sms | wechat | letter | registered-mail | email")
+        ),
     ],
     outcome: Annotated[
         str,
         typer.Option(
-            help="reached | promised | dispute | hardship | refused | unreachable | resolved"
+            help=_(
+                "The result: reached | promised | dispute | hardship | refused | unreachable | "
+                "resolved"
+            )
         ),
     ],
-    reason: Annotated[str, typer.Option(help="forgot | dispute | hardship | refusal | other")] = "",
+    reason: Annotated[
+        str, typer.Option(help=_("Why unpaid: forgot | dispute | hardship | refusal | other"))
+    ] = "",
     promise_date: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM-DD", help="When they promised to pay.")
+        str | None, typer.Option(metavar="YYYY-MM-DD", help=_("When they promised to pay."))
     ] = None,
-    note: Annotated[str, typer.Option(help="What was said or done.")] = "",
-    content: Annotated[str, typer.Option(help="The full text sent, for a message or letter.")] = "",
+    note: Annotated[str, typer.Option(help=_("What was said or done."))] = "",
+    content: Annotated[
+        str, typer.Option(help=_("The full text sent, for a message or letter."))
+    ] = "",
     staff: Annotated[
-        str, typer.Option(envvar="PROPFEE_OPERATOR", help="Who made the contact.")
+        str, typer.Option(envvar="PROPFEE_OPERATOR", help=_("Who made the contact."))
     ] = "",
     at: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM-DD HH:MM", help="When (default: now).")
+        str | None, typer.Option(metavar="YYYY-MM-DD HH:MM", help=_("When (default: now)."))
     ] = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Log a call, visit or message: its outcome, the reason and any promise. Append-only.
-
-    A dispute (服务争议) holds the unit out of notice and legal tiers until a contact with
-    --outcome resolved; a promise holds its tier until the promised day.
-
-    Example: propfee contact add 1-1-1001 --channel phone --outcome promised --promise-date 2026-12-05 --note "出差，月初缴"
-    """
+    """Log a contact (help: the decorator)."""
     env = open_env(db, config, quiet)
     when = now() if not at else _when(at)
     conn = env.connect(create=False)
@@ -689,9 +806,18 @@ def contact_add(
         env.warn(warning)
     for entry in entries:
         env.result(
-            f"logged: {entry.unit} {entry.at} {entry.channel} {entry.outcome}"
-            + (f" ({entry.reason})" if entry.reason else "")
-            + (f", promised {entry.promise_on}" if entry.promise_on else "")
+            _("logged: {unit} {at} {channel} {outcome}").format(
+                unit=entry.unit,
+                at=entry.at,
+                channel=dunning.label(dunning.CHANNEL_LABELS, entry.channel),
+                outcome=dunning.label(dunning.OUTCOME_LABELS, entry.outcome),
+            )
+            + (
+                _(" ({reason})").format(reason=dunning.label(dunning.REASON_LABELS, entry.reason))
+                if entry.reason
+                else ""
+            )
+            + (_(", promised {day}").format(day=entry.promise_on) if entry.promise_on else "")
         )
 
 
@@ -699,33 +825,40 @@ def _when(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidValue(f"--at {value!r} is not a date and time (YYYY-MM-DD HH:MM)") from None
+        raise InvalidValue(
+            _("--at {value!r} is not a date and time (YYYY-MM-DD HH:MM)").format(value=value)
+        ) from None
 
 
-@contact_app.command("deliver")
+@contact_app.command(
+    "deliver",
+    help=_("Record the proof that a 催缴通知书 was delivered; from then the demand counts.")
+    + "\n\n"
+    + _("Example:")
+    + "\n\n"
+    + _('propfee contact deliver 催2026-0001 --proof "EMS 1234567890123" --date 2026-12-03'),
+    short_help=_("Record the proof a notice was delivered."),
+)
 def contact_deliver(
-    notice_no: Annotated[str, typer.Argument(help="The notice number, e.g. 催2026-0001.")],
+    notice_no: Annotated[str, typer.Argument(help=_("The notice number, e.g. 催2026-0001."))],
     proof: Annotated[
         str,
         typer.Option(
-            help="The proof: a signature, an EMS or registered-mail number, a message receipt."
+            help=_("The proof: a signature, an EMS or registered-mail number, a message receipt.")
         ),
     ],
     day: Annotated[
         str | None,
         typer.Option(
-            "--date", metavar="YYYY-MM-DD", help="When it was delivered (default: today)."
+            "--date", metavar="YYYY-MM-DD", help=_("When it was delivered (default: today).")
         ),
     ] = None,
-    staff: Annotated[str, typer.Option(envvar="PROPFEE_OPERATOR", help="Who recorded it.")] = "",
+    staff: Annotated[str, typer.Option(envvar="PROPFEE_OPERATOR", help=_("Who recorded it."))] = "",
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Record the proof that a 催缴通知书 was delivered; from then the demand counts.
-
-    Example: propfee contact deliver 催2026-0001 --proof "EMS 1234567890123" --date 2026-12-03
-    """
+    """Record a notice's proof of delivery (help: the decorator)."""
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
@@ -733,78 +866,124 @@ def contact_deliver(
             conn, notice_no, proof=proof, on=parse_day(day, option="--date"), now=now(), staff=staff
         )
     env.result(
-        f"{notice_no} ({entry.unit}): delivered {entry.deliveries[-1][0]}, proof "
-        f"{entry.deliveries[-1][1]}"
+        _("{notice} ({unit}): delivered {day}, proof {proof}").format(
+            notice=notice_no,
+            unit=entry.unit,
+            day=entry.deliveries[-1][0],
+            proof=entry.deliveries[-1][1],
+        )
     )
 
 
-@contact_app.command("mark-sms")
+@contact_app.command(
+    "mark-sms",
+    help=_(
+        "Mark the messages waiting to be sent as sent or failed, from the SMS gateway's "
+        "delivery report."
+    )
+    + "\n\n"
+    + _(
+        "Common column names are recognised: 手机号/号码/接收号码/phone/mobile, "
+        "状态/发送状态/回执状态/status (成功/失败/DELIVRD/UNDELIV/已送达/发送失败 …), "
+        "时间/发送时间/回执时间. Each number marks its latest reminder SMS before the report's "
+        "time; a mark is a record added beside the message, which itself is never changed. A "
+        "cell not understood is named by row and column and nothing is written; importing the "
+        "same report again changes nothing."
+    )
+    + "\n\n"
+    + _("Example:")
+    + "\n\n"
+    + _("propfee contact mark-sms 短信回执-2026-11-10.csv"),
+    short_help=_("Mark SMS sent or failed from the gateway's report."),
+)
 def contact_mark_sms(
     file: Annotated[
         Path,
         typer.Argument(
             exists=True,
             dir_okay=False,
-            help="短信平台的发送回执（CSV 或 Excel）：手机号、状态、时间。",
+            help=_("The SMS gateway's delivery report (CSV or Excel): phone, status, time."),
         ),
     ],
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """按短信平台的回执，把待发送的短信标为已发送或发送失败。
-
-    识别常见列名：手机号/号码/接收号码/phone/mobile，状态/发送状态/回执状态/status
-    （成功/失败/DELIVRD/UNDELIV/已送达/发送失败 …），时间/发送时间/回执时间。每个号码标记
-    回执时间之前最近一次催缴短信；标记是另加的一条记录，短信记录本身不改。看不懂的单元格
-    按行、列指出，整份不写入；重复导入同一份回执不会再改动。
-
-    Example: propfee contact mark-sms 短信回执-2026-11-10.csv
-    """
+    """Mark SMS sent or failed from a delivery report (help: the decorator)."""
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
         marks = loops.mark_sms(conn, file, now=now())
     if marks.unknown:
-        shown = "、".join(marks.unknown[:10]) + ("…" if len(marks.unknown) > 10 else "")
-        env.warn(f"{len(marks.unknown)} 个号码没有发过短信的记录，未标记：{shown}")
+        shown = _(", ").join(marks.unknown[:10]) + ("…" if len(marks.unknown) > 10 else "")
+        env.warn(
+            ngettext(
+                "{n} number has no SMS on record, not marked: {phones}",
+                "{n} numbers have no SMS on record, not marked: {phones}",
+                len(marks.unknown),
+            ).format(n=len(marks.unknown), phones=shown)
+        )
     env.result(
-        f"{file.name}：已发送 {marks.sent} 条，发送失败 {marks.failed} 条"
-        + (f"；{marks.already} 个号码此前已标记" if marks.already else "")
-        + (f"；{marks.waiting} 行尚无最终状态" if marks.waiting else "")
+        _("{file}: {sent} sent, {failed} failed").format(
+            file=file.name, sent=marks.sent, failed=marks.failed
+        )
+        + (_("; {n} number(s) marked before").format(n=marks.already) if marks.already else "")
+        + (
+            _("; {n} line(s) with no final status yet").format(n=marks.waiting)
+            if marks.waiting
+            else ""
+        )
     )
 
 
-@contact_app.command("import")
+@contact_app.command(
+    "import",
+    help=_(
+        "Read back a filled-in call list: each line with a contact result is logged as a "
+        "phone contact (one per unit on the line)."
+    )
+    + "\n\n"
+    + _(
+        "Contact results: 已接通, 承诺缴费, 拒绝, 有异议, 经济困难, 无人接听, 空号 …; reasons "
+        "unpaid: 忘记缴费, 服务争议, 经济困难, 拒绝缴费, 其他; a promise to pay needs the promised "
+        "date. A wrong cell is named by row and column and nothing is written; importing the "
+        "same list again logs nothing twice."
+    )
+    + "\n\n"
+    + _("Example:")
+    + "\n\n"
+    + _("propfee contact import 催缴/2026-11-10/call-list.xlsx --staff 王会计"),
+    short_help=_("Read back a filled-in call list and log the calls."),
+)
 def contact_import(
     file: Annotated[
         Path,
         typer.Argument(
             exists=True,
             dir_okay=False,
-            help="remind 写出的电话回访名单（call-list.xlsx / .csv），已填好联系结果。",
+            help=_(
+                "The call list remind wrote (call-list.xlsx / .csv), with the contact results "
+                "filled in."
+            ),
         ),
     ],
     at: Annotated[
         str | None,
         typer.Option(
             metavar="YYYY-MM-DD HH:MM",
-            help="没填联系时间的行按这个时间记录（默认：名单日期）。",
+            help=_(
+                "Lines with no contact time are logged at this time (default: the list's date)."
+            ),
         ),
     ] = None,
-    staff: Annotated[str, typer.Option(envvar="PROPFEE_OPERATOR", help="打电话的人。")] = "",
+    staff: Annotated[
+        str, typer.Option(envvar="PROPFEE_OPERATOR", help=_("Who made the calls."))
+    ] = "",
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """读回填好的电话回访名单：每个填了联系结果的行记为一次电话联系（名单上的每个房号一条）。
-
-    联系结果：已接通、承诺缴费、拒绝、有异议、经济困难、无人接听、空号 …；未缴原因：忘记缴费、
-    服务争议、经济困难、拒绝缴费、其他；承诺缴费要填承诺缴费日期。有错的单元格按行、列指出，
-    整份不写入；重复导入同一份名单不会重复记录。
-
-    Example: propfee contact import 催缴/2026-11-10/call-list.xlsx --staff 王会计
-    """
+    """Read back a filled-in call list (help: the decorator)."""
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
@@ -816,28 +995,40 @@ def contact_import(
             at=_when(at) if at else None,
             staff=staff,
         )
-    counts = "，".join(f"{label} {n}" for label, n in read.outcomes.items())
+    counts = _(", ").join(
+        f"{dunning.label(dunning.OUTCOME_LABELS, outcome)} {n}"
+        for outcome, n in read.outcomes.items()
+    )
     env.result(
-        f"{file.name}：{read.lines} 行已填结果（{counts or '无'}），记录联系 {read.logged} 条"
-        + (f"；{read.unchanged} 行此前已导入" if read.unchanged else "")
-        + (f"；{read.blank} 行未填结果" if read.blank else "")
+        _("{file}: {lines} line(s) with a result ({counts}), {logged} contact(s) logged").format(
+            file=file.name, lines=read.lines, counts=counts or _("none"), logged=read.logged
+        )
+        + (_("; {n} line(s) imported before").format(n=read.unchanged) if read.unchanged else "")
+        + (_("; {n} line(s) with no result").format(n=read.blank) if read.blank else "")
     )
 
 
-@contact_app.command("list")
+@contact_app.command(
+    "list",
+    help=_("The contact log: every reminder, call, visit and letter with its proof of delivery.")
+    + "\n\n"
+    + _("Example:")
+    + "\n\n"
+    + _("propfee contact list 1-1-1001 --full"),
+    short_help=_("The contact log, with proof of delivery."),
+)
 def contact_list(
-    unit: Annotated[str | None, typer.Argument(help="Only this unit.")] = None,
-    since: Annotated[str | None, typer.Option(metavar="YYYY-MM-DD")] = None,
-    full: Annotated[bool, typer.Option("--full", help="Show the full text sent.")] = False,
+    unit: Annotated[str | None, typer.Argument(help=_("Only this unit."))] = None,
+    since: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help=_("Only contacts from this day."))
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help=_("Show the full text sent."))] = False,
     no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The contact log: every reminder, call, visit and letter with its proof of delivery.
-
-    Example: propfee contact list 1-1-1001 --full
-    """
+    """The contact log (help: the decorator)."""
     env = open_env(db, config)
     entries = dunning.list_contacts(
         env.connect(create=False),
@@ -852,18 +1043,18 @@ def contact_list(
         env,
         [_contact_line(d, full) for d in data],
         (
-            Col("unit", "房号"),
-            Col("at", "时间"),
-            Col("channel", "方式"),
-            Col("outcome", "结果"),
-            Col("reason", "原因"),
-            Col("notice", "通知书编号"),
-            Col("amount", "金额", "right"),
-            Col("delivered", "送达"),
-            Col("note", "内容" if full else "备注"),
+            Col("unit", _("Unit")),
+            Col("at", _("Time")),
+            Col("channel", _("Channel")),
+            Col("outcome", _("Result")),
+            Col("reason", _("Reason")),
+            Col("notice", _("Notice no.")),
+            Col("amount", _("Amount"), "right"),
+            Col("delivered", _("Delivered")),
+            Col("note", _("Text sent") if full else _("Note")),
         ),
         fmt,
-        title="联系记录",
+        title=_("Contact log"),
     )
 
 
@@ -893,11 +1084,11 @@ def _contact_line(d: dict, full: bool) -> dict:
     return {
         "unit": d["unit"],
         "at": d["at"][:16],
-        "channel": dunning.CHANNEL_LABELS.get(d["channel"], d["channel"]),
-        "outcome": f"已送达（{d['delivered'][0]['date']}）"
+        "channel": dunning.label(dunning.CHANNEL_LABELS, d["channel"]),
+        "outcome": _("delivered ({day})").format(day=d["delivered"][0]["date"])
         if d["delivered"]
-        else dunning.OUTCOME_LABELS.get(d["outcome"], d["outcome"]),
-        "reason": dunning.REASON_LABELS.get(d["reason"] or "", d["reason"] or ""),
+        else dunning.label(dunning.OUTCOME_LABELS, d["outcome"]),
+        "reason": dunning.label(dunning.REASON_LABELS, d["reason"]),
         "notice": d["notice_no"] or "",
         "amount": d["amount"] or "",
         "delivered": "; ".join(f"{x['date']} {x['proof']}" for x in d["delivered"]),

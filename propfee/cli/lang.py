@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+import rich._wrap
 import typer.core
 import typer.rich_utils
 from typer._click import core as click_core
@@ -145,9 +147,25 @@ def _help_option(original):
     return get_help_option
 
 
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_OPENING = "（「『《【“‘"
+_CLOSING = "，。、；：！？）」』》】”’…"
+#: a "word" for line wrapping: one Chinese character with the punctuation that may not start
+#: or end a line kept beside it, or a run of anything else up to a space or a Chinese character
+_WRAP_WORD = re.compile(
+    rf"\s*(?:[{_OPENING}]*[{_CJK}][{_CLOSING}]*"
+    rf"|[{_OPENING}]*[^\s{_CJK}{_OPENING}{_CLOSING}]+[{_CLOSING}]*"
+    rf"|\S)\s*"
+)
+
+
 def _patch_framework() -> None:
     """Click as Typer ships it prints a few fixed English phrases; route them through the
-    catalogue (each patch is skipped if a later Typer moves the thing it patches)."""
+    catalogue (each patch is skipped if a later Typer moves the thing it patches). Rich wraps
+    lines at spaces only, so a Chinese paragraph (no spaces) would be cut mid-option; let it
+    break between Chinese characters, never before a closing mark."""
+    if isinstance(getattr(rich._wrap, "re_word", None), re.Pattern):
+        rich._wrap.re_word = _WRAP_WORD
     exc = click_exceptions
     for cls, name, func in (
         (getattr(exc, "BadParameter", None), "format_message", _bad_parameter),

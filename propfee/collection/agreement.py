@@ -17,6 +17,7 @@ from pathlib import Path
 
 from propfee.collection import plans, store
 from propfee.core.errors import NotFound
+from propfee.core.i18n import _
 from propfee.core.money import chinese_amount
 from propfee.core.privacy import mask_id, mask_phones
 from propfee.files.render import render
@@ -47,7 +48,11 @@ def write_agreement(
     """Render plan ``plan_id``'s agreement as A4 HTML into ``out``."""
     facts = store.agreement_facts(conn, plan_id)
     if facts is None:
-        raise NotFound(f"没有第 {plan_id} 号分期缴费协议（propfee plan list 列出全部）")
+        raise NotFound(
+            _("no installment agreement no. {plan} (propfee plan list lists them all)").format(
+                plan=plan_id
+            )
+        )
     name, phones, id_number, kind, area_x100, signed_on = facts
     # what it covers and owes, read as of the signing
     plan = plans.plan_status(conn, plan_id, as_of=date.fromisoformat(signed_on), settings=settings)

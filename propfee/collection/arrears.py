@@ -24,26 +24,28 @@ from datetime import date, timedelta
 
 from propfee.collection import store
 from propfee.collection.plans import honoured_units
+from propfee.core.i18n import N_
 from propfee.files import cells
 from propfee.roster.units import natural_key
 from propfee.service.complaints import fee_disputes
 
 TIERS = ("gentle", "call", "notice", "legal")
 HOLDS = ("dispute", "promised", "plan")
+# labels: _() where shown to staff, zh() in lists and documents that stay Chinese
 TIER_LABELS = {
-    "gentle": "温馨提醒",
-    "call": "电话/上门",
-    "notice": "催缴通知书",
-    "legal": "法律程序",
-    "dispute": "服务争议",
-    "promised": "承诺缴费",
-    "plan": "分期协议",
+    "gentle": N_("reminder"),
+    "call": N_("call/visit"),
+    "notice": N_("demand notice"),
+    "legal": N_("legal action"),
+    "dispute": N_("service dispute"),
+    "promised": N_("promised"),
+    "plan": N_("installment plan"),
 }
 HISTORY_LABELS = {
-    "good": "按时缴费",
-    "occasional": "偶有逾期",
-    "chronic": "经常逾期",
-    "none": "暂无缴费记录",
+    "good": N_("pays on time"),
+    "occasional": N_("sometimes late"),
+    "chronic": N_("often late"),
+    "none": N_("no payment record yet"),
 }
 
 
@@ -281,8 +283,7 @@ def payment_history(conn: sqlite3.Connection, parties: set, as_of: date) -> dict
     since = (as_of - timedelta(days=365)).isoformat()
     day = as_of.isoformat()
     return {
-        pid: (on_time, late)
-        for pid, on_time, late in store.periods_paid(conn, parties, since, day)
+        pid: (on_time, late) for pid, on_time, late in store.periods_paid(conn, parties, since, day)
     }
 
 
@@ -348,7 +349,9 @@ def _hear(row: OverdueRow, heard: _Heard, contact: tuple, day: str, rules) -> No
     """Take one contact into account, oldest first."""
     at, channel, outcome, reason, promise_on, contact_tier, deadline, _bill_id, delivered = contact
     if channel not in ("call-list", "legal-review"):
-        row.last_contact = Contact(at, channel, outcome, reason, promise_on, contact_tier, delivered)
+        row.last_contact = Contact(
+            at, channel, outcome, reason, promise_on, contact_tier, delivered
+        )
         row.contacts.append((at, channel, outcome, delivered))
     if reason and reason not in row.reasons:
         row.reasons.append(reason)

@@ -30,6 +30,7 @@ from propfee.collection.latefee import demand_of, late_fees, rate_text
 from propfee.collection.limitation import clocks
 from propfee.core import lawful
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.i18n import N_, _, zh
 from propfee.core.money import decimal_str, format_money, price_str
 from propfee.files.render import render
 from propfee.files.writers import write_table
@@ -40,58 +41,76 @@ from propfee.roster.units import building_label, natural_key, print_key
 CHANNELS = ("phone", "visit", "sms", "wechat", "letter", "registered-mail", "email")
 OUTCOMES = ("reached", "promised", "dispute", "hardship", "refused", "unreachable", "resolved")
 REASONS = ("forgot", "dispute", "hardship", "refusal", "other")
+# labels: _() where shown to staff, zh() in the lists and documents that stay Chinese
 REASON_LABELS = {
-    "forgot": "忘记缴费",
-    "dispute": "服务争议",
-    "hardship": "经济困难",
-    "refusal": "拒绝缴费",
-    "other": "其他",
+    "forgot": N_("forgot to pay"),
+    "dispute": N_("service dispute"),
+    "hardship": N_("financial hardship"),
+    "refusal": N_("refuses to pay"),
+    "other": N_("other reason"),
 }
 CHANNEL_LABELS = {
-    "phone": "电话",
-    "visit": "上门",
-    "sms": "短信",
-    "wechat": "微信",
-    "letter": "通知书",
-    "registered-mail": "挂号信",
-    "email": "邮件",
-    "call-list": "电话回访名单",
-    "legal-review": "法律审核名单",
+    "phone": N_("phone"),
+    "visit": N_("visit"),
+    "sms": N_("SMS"),
+    "wechat": N_("WeChat"),
+    "letter": N_("letter"),
+    "registered-mail": N_("registered mail"),
+    "email": N_("email"),
+    "call-list": N_("call list"),
+    "legal-review": N_("legal review list"),
 }
 OUTCOME_LABELS = {
-    "reached": "已联系",
-    "promised": "承诺缴费",
-    "dispute": "服务争议",
-    "hardship": "经济困难",
-    "refused": "拒绝缴费",
-    "unreachable": "未联系上",
-    "resolved": "争议已解决",
-    "sent": "已发送",
-    "failed": "发送失败",
-    "prepared": "待发送",
-    "awaiting-delivery": "待送达",
-    "listed": "已列入",
-    "thanked": "已致谢",
-    "plan-signed": "签订分期协议",
+    "reached": N_("reached"),
+    "promised": N_("promised"),
+    "dispute": N_("service dispute"),
+    "hardship": N_("financial hardship"),
+    "refused": N_("refused to pay"),
+    "unreachable": N_("not reached"),
+    "resolved": N_("dispute resolved"),
+    "sent": N_("sent"),
+    "failed": N_("send failed"),
+    "prepared": N_("to be sent"),
+    "awaiting-delivery": N_("awaiting delivery"),
+    "listed": N_("listed"),
+    "thanked": N_("thanked"),
+    "plan-signed": N_("installment agreement signed"),
 }
 
+
+def label(labels: dict[str, str], key: str | None, tr=_) -> str:
+    """The label of ``key`` in ``labels`` in the reader's language (``tr=zh``: in Chinese);
+    an unknown or empty key as it is."""
+    return tr(labels[key]) if key in labels else (key or "")
+
+
+#: why a reminder run skipped a party (the keys of ``RemindReport.skipped``), for display
+SKIP_LABELS = {
+    "the developer (reminded by letter)": N_("the developer (reminded by letter)"),
+    "already reminded at this tier": N_("already reminded at this tier"),
+    "messaged too recently": N_("messaged too recently"),
+    "quiet hours": N_("quiet hours"),
+    "no phone": N_("no phone"),
+}
 
 
 def check_overdue_filters(tier: str | None, by: str | None, reason: str | None) -> None:
     """The filters of an overdue list: a tier or hold, a grouping, a recorded reason."""
     if tier and tier not in (*TIERS, *HOLDS):
-        raise InvalidValue(f"--tier must be one of {', '.join((*TIERS, *HOLDS))}")
+        raise InvalidValue(
+            _("--tier must be one of {names}").format(names=", ".join((*TIERS, *HOLDS)))
+        )
     if by not in (None, "building"):
-        raise InvalidValue("--by takes: building")
+        raise InvalidValue(_("--by takes: building"))
     if reason and reason not in REASONS:
-        raise InvalidValue(f"--reason must be one of {', '.join(REASONS)}")
+        raise InvalidValue(_("--reason must be one of {names}").format(names=", ".join(REASONS)))
 
 
 def check_tiers(tiers: list[str]) -> None:
     """The tiers a reminder run is limited to."""
     for name in tiers:
         if name not in TIERS:
-            raise InvalidValue(f"--tier must be one of {', '.join(TIERS)}")
+            raise InvalidValue(_("--tier must be one of {names}").format(names=", ".join(TIERS)))
 
 
 # ---------------------------------------------------------------- the contact log
@@ -183,13 +202,17 @@ def contact_warnings(settings, channel: str, at: datetime, content: str = "") ->
     rules = settings.dunning
     if channel in _IN_PERSON and rules.quiet(at.time()):
         warnings.append(
-            f"{at:%Y-%m-%d %H:%M} 在免打扰时段（{rules.quiet_start}–{rules.quiet_end}）内："
-            "夜间不得催缴（LEGAL 第10条）；已如实记录"
+            _(
+                "{at} is in the quiet hours ({start}–{end}): no dunning at night "
+                "(LEGAL rule 10); recorded as it happened"
+            ).format(at=f"{at:%Y-%m-%d %H:%M}", start=rules.quiet_start, end=rules.quiet_end)
         )
     phrase = lawful.threat(content)
     if phrase is not None:
         warnings.append(
-            f"--content 写有“{phrase}”：{lawful.RULE_1}（{lawful.RULE_1_TEXT}）；已如实记录"
+            _("--content says “{phrase}”: {rule} ({text}); recorded as it happened").format(
+                phrase=phrase, rule=lawful.RULE_1, text=lawful.RULE_1_TEXT
+            )
         )
     return warnings
 
@@ -207,22 +230,30 @@ def _checked_reason(
 ) -> str:
     """Check a contact's values; its reason, the one its outcome implies when none is given."""
     if channel not in CHANNELS:
-        raise InvalidValue(f"--channel must be one of {', '.join(CHANNELS)}")
+        raise InvalidValue(_("--channel must be one of {names}").format(names=", ".join(CHANNELS)))
     if outcome not in OUTCOMES:
-        raise InvalidValue(f"--outcome must be one of {', '.join(OUTCOMES)}")
+        raise InvalidValue(_("--outcome must be one of {names}").format(names=", ".join(OUTCOMES)))
     if reason and reason not in REASONS:
-        raise InvalidValue(f"--reason must be one of {', '.join(REASONS)}")
+        raise InvalidValue(_("--reason must be one of {names}").format(names=", ".join(REASONS)))
     if outcome == "promised" and promise_on is None:
-        raise InvalidValue("a promise to pay needs --promise-date")
+        raise InvalidValue(_("a promise to pay needs --promise-date"))
     if promise_on is not None and outcome != "promised":
-        raise InvalidValue("--promise-date goes with --outcome promised")
+        raise InvalidValue(_("--promise-date goes with --outcome promised"))
     if promise_on is not None and promise_on < at.date():
-        raise InvalidValue(f"--promise-date {promise_on} is before the contact ({at.date()})")
+        raise InvalidValue(
+            _("--promise-date {day} is before the contact ({contact})").format(
+                day=promise_on, contact=at.date()
+            )
+        )
     if at > now + timedelta(minutes=5):
-        raise InvalidValue(f"--at {at:%Y-%m-%d %H:%M} is in the future")
+        raise InvalidValue(_("--at {at} is in the future").format(at=f"{at:%Y-%m-%d %H:%M}"))
     implied = _IMPLIED_REASONS.get(outcome)
     if implied and reason and reason != implied:
-        raise InvalidValue(f"--outcome {outcome} goes with --reason {implied}, not {reason}")
+        raise InvalidValue(
+            _("--outcome {outcome} goes with --reason {implied}, not {reason}").format(
+                outcome=outcome, implied=implied, reason=reason
+            )
+        )
     return reason or _IMPLIED_REASONS.get(outcome, "")
 
 
@@ -238,22 +269,26 @@ def deliver(
     """Record the proof that a notice was delivered (a signature, an EMS or registered-mail
     number, a message receipt): from then the demand counts."""
     if not proof.strip():
-        raise InvalidValue("--proof is required: a signature, EMS or registered-mail number …")
+        raise InvalidValue(_("--proof is required: a signature, EMS or registered-mail number …"))
     found = store.contacts_of_notice(conn, notice_no.strip())
     if not found:
-        raise NotFound(f"no notice {notice_no!r}")
+        raise NotFound(_("no notice {notice!r}").format(notice=notice_no))
     made = found[0][1][:10]
     if on.isoformat() < made:
-        raise InvalidValue(f"delivered on {on}, before the notice was made ({made})")
+        raise InvalidValue(
+            _("delivered on {day}, before the notice was made ({made})").format(day=on, made=made)
+        )
     if on > now.date():
-        raise InvalidValue(f"delivered on {on}, which is in the future")
+        raise InvalidValue(_("delivered on {day}, which is in the future").format(day=on))
     stamp = now.isoformat(sep=" ", timespec="seconds")
     already = store.delivery_of_proof(conn, found[0][0], proof.strip())
     if already:
         if already[0] == on.isoformat():  # the same proof recorded again: nothing new
             return list_contacts(conn, contact_id=found[0][0])[0]
         raise InvalidValue(
-            f"proof {proof.strip()!r} is already recorded for {notice_no} on {already[0]}"
+            _("proof {proof!r} is already recorded for {notice} on {day}").format(
+                proof=proof.strip(), notice=notice_no, day=already[0]
+            )
         )
     store.insert_deliveries(
         conn, [(cid, on.isoformat(), proof.strip(), staff, stamp) for cid, _at in found]
@@ -286,14 +321,15 @@ def list_contacts(
     return entries
 
 
-def contact_text(last) -> str:
-    """「2026-11-09 16:00 电话 承诺缴费」 for lists and tables."""
+def contact_text(last, tr=_) -> str:
+    """「2026-11-09 16:00 电话 承诺缴费」 for lists and tables: ``tr`` is ``_`` for staff at
+    the terminal, ``zh`` for a list that stays Chinese."""
     if last is None:
         return ""
-    outcome = OUTCOME_LABELS.get(last.outcome, last.outcome)
+    outcome = label(OUTCOME_LABELS, last.outcome, tr)
     if getattr(last, "delivered", None):
-        outcome = f"已送达（{last.delivered}）"
-    return f"{last.at[:16]} {CHANNEL_LABELS.get(last.channel, last.channel)} {outcome}"
+        outcome = tr(N_("delivered ({day})")).format(day=last.delivered)
+    return f"{last.at[:16]} {label(CHANNEL_LABELS, last.channel, tr)} {outcome}"
 
 
 def _unit_id(conn: sqlite3.Connection, unit_code: str) -> int:
@@ -650,7 +686,7 @@ class _Reminders:
         if self.no_phone:
             no_phone = self.no_phone
             shown = "、".join(no_phone[:10]) + ("…" if len(no_phone) > 10 else "")
-            report.warnings.append(f"no phone on record, no message: {shown}")
+            report.warnings.append(_("no phone on record, no message: {units}").format(units=shown))
         if out_dir is not None and not self.dry_run:
             _write_outputs(
                 out_dir,
@@ -779,7 +815,7 @@ class _Reminders:
         self.report.notices.append(number)
         if first.developer and first.payer == "开发建设单位":
             self.report.warnings.append(
-                "a letter to the developer has no name: set estate.developer in the settings"
+                _("a letter to the developer has no name: set estate.developer in the settings")
             )
 
     def legal_review(self, party: PartyDue, entry: dict) -> None:
@@ -888,20 +924,25 @@ def _limitation_first(conn, rows: list[OverdueRow], as_of: date, settings, repor
     rows[:] = [r for r in rows if r.bills]
     if lettered:
         report.warnings.append(
-            f"{lettered} debt(s) near the end of their limitation clock get a letter: deliver "
-            "it with proof (signature, EMS, registered mail) and record it with propfee contact "
-            "deliver — only a proved delivery restarts the clock"
+            _(
+                "{n} debt(s) near the end of their limitation clock get a letter: deliver it "
+                "with proof (signature, EMS, registered mail) and record it with propfee "
+                "contact deliver — only a proved delivery restarts the clock"
+            ).format(n=lettered)
         )
     if disputed:
         report.warnings.append(
-            f"{disputed} disputed unit(s) have bills whose limitation clock ends within "
-            f"{settings.dunning.limitation_warn_days} days; a written notice keeps the claim "
-            "(propfee overdue --limitation)"
+            _(
+                "{n} disputed unit(s) have bills whose limitation clock ends within {days} "
+                "days; a written notice keeps the claim (propfee overdue --limitation)"
+            ).format(n=disputed, days=settings.dunning.limitation_warn_days)
         )
     if left_out:
         report.warnings.append(
-            f"{left_out} time-barred period(s) left out of the reminders (propfee overdue "
-            "--limitation lists them)"
+            _(
+                "{n} time-barred period(s) left out of the reminders (propfee overdue "
+                "--limitation lists them)"
+            ).format(n=left_out)
         )
 
 
@@ -1118,9 +1159,9 @@ def _write_call_list(
                 r["oldest_due"],
                 party.days,
                 detail,
-                f"{HISTORY_LABELS[party.history]}（12个月内逾期{r['late_periods']}期）",
-                contact_text(last),
-                REASON_LABELS.get(party.reason, party.reason),
+                f"{label(HISTORY_LABELS, party.history, zh)}（12个月内逾期{r['late_periods']}期）",
+                contact_text(last, zh),
+                label(REASON_LABELS, party.reason, zh),
                 _call_purpose(party, r),
                 as_of.isoformat(),
                 "",
@@ -1178,10 +1219,10 @@ def legal_review_history(party: PartyDue) -> list:
     letters = {c[0]: c[3] for c in contacts if c[1] == "letter"}
     last = contacts[-1] if contacts else None
     return [
-        "、".join(REASON_LABELS.get(reason, reason) for reason in reasons),
+        "、".join(label(REASON_LABELS, reason, zh) for reason in reasons),
         len(contacts),
-        f"{last[0][:16]} {CHANNEL_LABELS.get(last[1], last[1])}" if last else "",
-        (f"已送达（{last[3]}）" if last[3] else OUTCOME_LABELS.get(last[2], last[2]))
+        f"{last[0][:16]} {label(CHANNEL_LABELS, last[1], zh)}" if last else "",
+        (f"已送达（{last[3]}）" if last[3] else label(OUTCOME_LABELS, last[2], zh))
         if last
         else "",
         f"{len(letters)}份（已送达{sum(1 for d in letters.values() if d)}份）" if letters else "",

@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from propfee.collection import latefeestore
 from propfee.core.errors import InvalidValue, PropfeeError
+from propfee.core.i18n import _
 from propfee.core.money import decimal_str, round_div
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.units import resolve_code
@@ -202,10 +203,10 @@ def command_words(words: list[str]) -> tuple[bool, str | None]:
     """``[post] [UNIT]`` of the latefee command: whether to post, and the unit."""
     if words and words[0] == "post":
         if len(words) != 2:
-            raise InvalidValue("give the unit: propfee latefee post UNIT --as-of YYYY-MM-DD")
+            raise InvalidValue(_("give the unit: propfee latefee post UNIT --as-of YYYY-MM-DD"))
         return True, words[1]
     if len(words) > 1:
-        raise InvalidValue("give at most one unit (or: propfee latefee post UNIT)")
+        raise InvalidValue(_("give at most one unit (or: propfee latefee post UNIT)"))
     return False, words[0] if words else None
 
 
@@ -233,10 +234,19 @@ class LateFeeList:
     def warnings(self) -> list[str]:
         """A late fee posted beyond what may be demanded: how to take the difference off."""
         return [
-            f"{line.unit} {line.period} {line.item}：违约金已入账 {decimal_str(line.posted_fen)}，"
-            f"现在计算可主张 {decimal_str(line.demanded_fen)}（此后补录了更早日期的付款，"
-            "或超过法院可能支持的上限）：在其违约金账单上冲减差额 propfee adjust "
-            f"账单号 --amount -{decimal_str(line.over_posted_fen)} --kind correction"
+            _(
+                "{unit} {period} {item}: late fee posted {posted}, now {demanded} may be "
+                "demanded (an earlier payment was entered since, or the court ceiling is "
+                "exceeded): take the difference off its late-fee bill with propfee adjust "
+                "BILL --amount -{over} --kind correction"
+            ).format(
+                unit=line.unit,
+                period=line.period,
+                item=line.item,
+                posted=decimal_str(line.posted_fen),
+                demanded=decimal_str(line.demanded_fen),
+                over=decimal_str(line.over_posted_fen),
+            )
             for line in self.lines
             if line.over_posted_fen
         ]
@@ -304,8 +314,10 @@ def post(
 
     if not settings.late_fee.has_clause:
         raise PropfeeError(
-            "the settings hold no late-fee clause ([late_fee] daily_rate): without one in the "
-            "contract no late fee is charged (民法典 第585条; LEGAL rule 7)"
+            _(
+                "the settings hold no late-fee clause ([late_fee] daily_rate): without one in "
+                "the contract no late fee is charged (Civil Code art. 585; LEGAL rule 7)"
+            )
         )
     code = resolve_code(conn, unit_code)
     unit_id = unit_id_of(conn, code)
@@ -315,7 +327,9 @@ def post(
     latest = latefeestore.latest_posting_of_unit(conn, unit_id)
     if latest is not None and day < latest:
         raise PropfeeError(
-            f"{code}'s late fees are posted up to {latest} already; post for that day or later"
+            _(
+                "{unit}'s late fees are posted up to {day} already; post for that day or later"
+            ).format(unit=code, day=latest)
         )
     item_id = _late_fee_item(conn, stamp)
     clause = rate_text(settings.late_fee.rate)

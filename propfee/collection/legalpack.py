@@ -18,9 +18,16 @@ from pathlib import Path
 from typing import NamedTuple
 
 from propfee.collection import latefee, limitation, packstore
-from propfee.collection.dunning import CHANNEL_LABELS, OUTCOME_LABELS, REASON_LABELS, list_contacts
+from propfee.collection.dunning import (
+    CHANNEL_LABELS,
+    OUTCOME_LABELS,
+    REASON_LABELS,
+    label,
+    list_contacts,
+)
 from propfee.collection.latefee import rate_text
 from propfee.core.errors import NotFound, PropfeeError
+from propfee.core.i18n import _, zh
 from propfee.core.money import decimal_str, price_str
 from propfee.files.render import render
 from propfee.files.writers import write_table, write_text
@@ -77,7 +84,7 @@ def build(
     code = resolve_code(conn, unit_code)
     found = packstore.unit_by_code(conn, code)
     if found is None:
-        raise NotFound(f"no unit {code!r}")
+        raise NotFound(_("no unit {unit!r}").format(unit=code))
     unit = _Unit(*found)
     pack = LegalPack(code, out_dir, _new_folder(out_dir))
     day = as_of.isoformat()
@@ -113,12 +120,18 @@ def _new_folder(out_dir: Path) -> Path:
     """Make the pack's folder, refusing a file, a folder with files, or a zip there already;
     the path of the zip."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise PropfeeError(f"--out {out_dir}: is a file; give a new folder for the pack")
+        raise PropfeeError(
+            _("--out {out}: is a file; give a new folder for the pack").format(out=out_dir)
+        )
     if out_dir.exists() and any(out_dir.iterdir()):
-        raise PropfeeError(f"{out_dir} is not empty: give a new folder for the pack")
+        raise PropfeeError(
+            _("{out} is not empty: give a new folder for the pack").format(out=out_dir)
+        )
     zip_path = out_dir.with_suffix(".zip")
     if zip_path.exists():
-        raise PropfeeError(f"{zip_path} exists already: give a new folder for the pack")
+        raise PropfeeError(
+            _("{path} exists already: give a new folder for the pack").format(path=zip_path)
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     return zip_path
 
@@ -128,9 +141,19 @@ def _bill_ledger(
 ) -> list[list]:
     """01: the bill ledger per period, with what each still owes and its limitation status."""
     rows = []
-    for bid, period, item, frm, to, due, basis, payer, amount, adjusted, paid in (
-        packstore.bills_as_of(conn, unit.id, day)
-    ):
+    for (
+        bid,
+        period,
+        item,
+        frm,
+        to,
+        due,
+        basis,
+        payer,
+        amount,
+        adjusted,
+        paid,
+    ) in packstore.bills_as_of(conn, unit.id, day):
         owed = amount + adjusted - paid
         clock = clocks.get(bid)
         rows.append(
@@ -312,9 +335,9 @@ def _contact_record(conn: sqlite3.Connection, pack: LegalPack, day: str) -> list
         [
             [
                 c.at,
-                CHANNEL_LABELS.get(c.channel, c.channel),
-                "已送达" if c.deliveries else OUTCOME_LABELS.get(c.outcome, c.outcome),
-                REASON_LABELS.get(c.reason, c.reason),
+                label(CHANNEL_LABELS, c.channel, zh),
+                "已送达" if c.deliveries else label(OUTCOME_LABELS, c.outcome, zh),
+                label(REASON_LABELS, c.reason, zh),
                 c.promise_on or "",
                 c.notice_no or "",
                 c.deadline_on or "",
@@ -393,7 +416,7 @@ def _service_record(
             "at": c.at[:16],
             "number": "",
             "text": f"服务争议：{c.note or c.content[:60]}",
-            "status": OUTCOME_LABELS.get(c.outcome, c.outcome),
+            "status": label(OUTCOME_LABELS, c.outcome, zh),
         }
         for c in contacts
         if c.outcome in ("dispute", "resolved")
@@ -508,9 +531,7 @@ def _debtors(rows: list[list], developer: str) -> list[dict]:
     debtors: dict[str, int] = {}
     for row in rows:
         if row[11] > 0:
-            debtors[row[7] or developer] = debtors.get(row[7] or developer, 0) + int(
-                row[11] * 100
-            )
+            debtors[row[7] or developer] = debtors.get(row[7] or developer, 0) + int(row[11] * 100)
     return [{"name": n, "owed_fen": fen} for n, fen in debtors.items()]
 
 

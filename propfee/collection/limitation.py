@@ -25,14 +25,15 @@ from dateutil.relativedelta import relativedelta
 from propfee.collection import store
 from propfee.collection.arrears import overdue
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import N_, _
 
 YEARS = 3
 EVENT_LABELS = {
-    "due": "缴费期限（起算）",
-    "delivered": "催缴送达",
-    "payment": "部分缴费",
-    "plan": "签订分期协议",
-    "promise": "承诺缴费/请求延期",
+    "due": N_("payment deadline (start)"),
+    "delivered": N_("demand delivered"),
+    "payment": N_("part payment"),
+    "plan": N_("installment agreement signed"),
+    "promise": N_("promise to pay / request for time"),
 }
 
 
@@ -121,7 +122,7 @@ def clocks_within(
     """The clocks that end within ``within`` days of ``as_of``, or ended: a number of days
     not below zero."""
     if within < 0:
-        raise InvalidValue("--within must not be negative")
+        raise InvalidValue(_("--within must not be negative"))
     return clocks(conn, as_of=as_of, settings=settings, within=within, rows=rows)
 
 

@@ -16,8 +16,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from propfee.collection import loopstore, store
-from propfee.collection.dunning import OUTCOME_LABELS, REASON_LABELS
+from propfee.collection.dunning import OUTCOME_LABELS, REASON_LABELS, label
 from propfee.core.errors import InvalidValue, RowError, RowErrors
+from propfee.core.i18n import _, zh
 from propfee.core.privacy import mask_phone
 from propfee.files import cells
 from propfee.files.headers import norm_header
@@ -141,11 +142,15 @@ def _receipt(record: Record, now: datetime) -> tuple[str, _Receipt | None]:
     except InvalidValue:
         phones = []
     if len(phones) != 1:
-        raise _CellError("phone", "不是一个手机号")
+        raise _CellError("phone", _("not one mobile number"))
     word = norm_header(cells.text(record.values.get("status")))
     if word not in SMS_STATUS:
         raise _CellError(
-            "status", "看不懂的状态（应为 成功/失败/DELIVRD/UNDELIV/已送达/发送失败 等）"
+            "status",
+            _(
+                "a status not understood (expected 成功/失败/DELIVRD/UNDELIV/已送达/发送失败 "
+                "or the like)"
+            ),
         )
     at = _when(record, "at", now)
     status = SMS_STATUS[word]
@@ -177,10 +182,10 @@ def _when(record: Record, name: str, now: datetime) -> datetime | None:
         try:
             day = cells.parse_date(value)
         except InvalidValue:
-            raise _CellError(name, "不是日期时间（应为 YYYY-MM-DD HH:MM）") from None
+            raise _CellError(name, _("not a date and time (YYYY-MM-DD HH:MM)")) from None
         found = datetime.combine(day, _time_of(cells.text(value)))
     if found > now + timedelta(minutes=5):
-        raise _CellError(name, "时间在将来")
+        raise _CellError(name, _("the time is in the future"))
     return found
 
 
@@ -190,7 +195,7 @@ def _time_of(text: str) -> time:
     try:
         return time.fromisoformat(tail) if tail else time(0, 0)
     except ValueError:
-        raise _CellError("at", "时间看不懂（应为 HH:MM）") from None
+        raise _CellError("at", _("a time not understood (HH:MM)")) from None
 
 
 # ---------------------------------------------------------------- the call list read back
@@ -233,7 +238,7 @@ class CallsRead:
     lines: int = 0  # filled lines
     unchanged: int = 0  # filled lines read back already
     blank: int = 0  # lines with no result yet
-    outcomes: dict[str, int] = field(default_factory=dict)  # label -> lines
+    outcomes: dict[str, int] = field(default_factory=dict)  # outcome -> lines
 
 
 @dataclass(frozen=True)
@@ -353,8 +358,7 @@ def _read_calls(path: Path, now: datetime, at: datetime | None) -> tuple[list[_C
             continue
         calls.append(call)
         read.lines += 1
-        label = OUTCOME_LABELS.get(call.outcome, call.outcome)
-        read.outcomes[label] = read.outcomes.get(label, 0) + 1
+        read.outcomes[call.outcome] = read.outcomes.get(call.outcome, 0) + 1
     if errors:
         raise RowErrors(errors)
     return calls, read
@@ -367,24 +371,27 @@ def _call(record: Record, now: datetime, at: datetime | None) -> _Call | None:
     if not word:
         filled = [f for f in ("reason", "promise_on", "at") if not cells.is_blank(values.get(f))]
         if filled:
-            raise _CellError("outcome", "填了其他栏却没有填联系结果")
+            raise _CellError("outcome", _("other columns are filled but the contact result is not"))
         return None
     outcome = CALL_OUTCOMES.get(norm_header(word))
     if outcome is None:
         raise _CellError(
             "outcome",
-            "看不懂的联系结果（应为 已接通/承诺缴费/拒绝/有异议/经济困难/无人接听/空号 等）",
+            _(
+                "a contact result not understood (expected 已接通/承诺缴费/拒绝/有异议/经济困难/"
+                "无人接听/空号 or the like)"
+            ),
         )
     codes = tuple(c for c in (cells.unit_code(p) for p in _split_units(values.get("unit"))) if c)
     if not codes:
-        raise _CellError("unit", "没有房号")
+        raise _CellError("unit", _("no unit code"))
     when = _when(record, "at", now) or at or _listed(record)
     if when is None:
-        raise _CellError("at", "没有联系时间：填写联系时间，或用 --at 给出")
+        raise _CellError("at", _("no contact time: fill it in, or give --at"))
     reason = _reason(record, outcome)
     promise_on = _promise(record, outcome, when)
     note = cells.text(values.get("note"))
-    if norm_header(word) not in {norm_header(OUTCOME_LABELS.get(outcome, "")), outcome}:
+    if norm_header(word) not in {norm_header(label(OUTCOME_LABELS, outcome, zh)), outcome}:
         note = f"{word}；{note}" if note else word  # 空号, 无人接听 … kept as written
     return _Call(record, codes, when, outcome, reason, promise_on, note)
 
@@ -398,7 +405,7 @@ def _listed(record: Record) -> datetime | None:
     try:
         day = cells.parse_date(value)
     except InvalidValue:
-        raise _CellError("listed_on", "不是日期") from None
+        raise _CellError("listed_on", _("not a date")) from None
     return datetime.combine(day, time(0, 0)) if day else None
 
 
@@ -409,10 +416,17 @@ def _reason(record: Record, outcome: str) -> str:
         return implied
     reason = CALL_REASONS.get(norm_header(word))
     if reason is None:
-        known = "/".join(REASON_LABELS.values())
-        raise _CellError("reason", f"看不懂的未缴原因（应为 {known}）")
+        known = "/".join(zh(label) for label in REASON_LABELS.values())
+        raise _CellError(
+            "reason", _("a reason not understood (expected {known})").format(known=known)
+        )
     if implied and reason != implied:
-        raise _CellError("reason", f"与联系结果不符（应为 {REASON_LABELS[implied]}）")
+        raise _CellError(
+            "reason",
+            _("does not go with the contact result (expected {reason})").format(
+                reason=zh(REASON_LABELS[implied])
+            ),
+        )
     return reason
 
 
@@ -421,11 +435,13 @@ def _promise(record: Record, outcome: str, when: datetime) -> date | None:
     try:
         day = cells.parse_date(value)
     except InvalidValue:
-        raise _CellError("promise_on", "不是日期（应为 YYYY-MM-DD）") from None
+        raise _CellError("promise_on", _("not a date (YYYY-MM-DD)")) from None
     if outcome == "promised" and day is None:
-        raise _CellError("promise_on", "承诺缴费要填承诺缴费日期")
+        raise _CellError("promise_on", _("a promise to pay needs the promised date"))
     if day is not None and outcome != "promised":
-        raise _CellError("promise_on", "只有联系结果为承诺缴费时才填承诺缴费日期")
+        raise _CellError(
+            "promise_on", _("a promised date goes only with the contact result 承诺缴费")
+        )
     if day is not None and day < when.date():
-        raise _CellError("promise_on", f"早于联系时间 {when.date()}")
+        raise _CellError("promise_on", _("before the contact time {day}").format(day=when.date()))
     return day

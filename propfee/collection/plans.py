@@ -21,6 +21,7 @@ from propfee.billing.balances import bill_balance
 from propfee.collection import store
 from propfee.core import periods
 from propfee.core.errors import InvalidValue, NotFound
+from propfee.core.i18n import _
 from propfee.core.money import format_money
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import payer_of
@@ -33,9 +34,13 @@ def schedule(total_fen: int, count: int, first_due: date, every: str) -> list[tu
     """(due day, amount) of each installment: equal shares, the remainder one fen each to the
     first ones, so they sum to ``total_fen`` exactly."""
     if not 1 <= count <= 120:
-        raise InvalidValue("--installments must be 1 to 120")
+        raise InvalidValue(_("--installments must be 1 to 120"))
     if total_fen < count:
-        raise InvalidValue(f"{count} installments for {total_fen} fen: fewer fen than installments")
+        raise InvalidValue(
+            _("{count} installments for {fen} fen: fewer fen than installments").format(
+                count=count, fen=total_fen
+            )
+        )
     share, rest = divmod(total_fen, count)
     days = []
     for index in range(count):
@@ -44,7 +49,7 @@ def schedule(total_fen: int, count: int, first_due: date, every: str) -> list[tu
         elif every == "week":
             due = first_due + timedelta(weeks=index)
         else:
-            raise InvalidValue("--every must be month or week")
+            raise InvalidValue(_("--every must be month or week"))
         days.append((due, share + (1 if index < rest else 0)))
     return days
 
@@ -106,7 +111,11 @@ def create(
     code = resolve_code(conn, unit_code)
     unit_id = unit_id_of(conn, code)
     if first_due < signed_on:
-        raise InvalidValue(f"--first-due {first_due} is before the signing ({signed_on})")
+        raise InvalidValue(
+            _("--first-due {first_due} is before the signing ({signed_on})").format(
+                first_due=first_due, signed_on=signed_on
+            )
+        )
     if bill_ids:
         party_id, chosen = _named_bills(conn, unit_id, code, bill_ids)
     else:
@@ -146,10 +155,12 @@ def _named_bills(
     found = store.bill_parties(conn, unit_id, bill_ids)
     missing = [b for b in bill_ids if b not in found]
     if missing:
-        raise InvalidValue(f"bill {missing[0]} is not a bill of {code}")
+        raise InvalidValue(
+            _("bill {bill} is not a bill of {unit}").format(bill=missing[0], unit=code)
+        )
     parties = set(found.values())
     if len(parties) > 1:
-        raise InvalidValue("--bill names bills of different parties: one plan per party")
+        raise InvalidValue(_("--bill names bills of different parties: one plan per party"))
     (party_id,) = parties
     return party_id, list(dict.fromkeys(bill_ids))
 
@@ -162,20 +173,30 @@ def _covered(
     for bill_id in chosen:
         balance = bill_balance(conn, bill_id)
         if balance is None or balance.outstanding_fen <= 0:
-            raise InvalidValue(f"bill {bill_id} owes nothing: a plan covers open bills")
+            raise InvalidValue(
+                _("bill {bill} owes nothing: a plan covers open bills").format(bill=bill_id)
+            )
         covered.append((bill_id, balance.outstanding_fen))
     if not covered:
-        raise InvalidValue(f"{code} has no open bills due by {signed_on} for a plan to cover")
+        raise InvalidValue(
+            _("{unit} has no open bills due by {day} for a plan to cover").format(
+                unit=code, day=signed_on
+            )
+        )
     return covered
 
 
 def _refuse_bills_in_honoured_plans(
     conn: sqlite3.Connection, covered: list[tuple[int, int]], signed_on: date, settings
 ) -> None:
-    for bill_id, plan_id in store.plans_of_bills(conn, [b for b, _ in covered]):
+    for bill_id, plan_id in store.plans_of_bills(conn, [b for b, _fen in covered]):
         existing = plan_status(conn, plan_id, as_of=signed_on, settings=settings)
         if existing.state == "honoured":
-            raise InvalidValue(f"bill {bill_id} is already in plan {plan_id}, which is honoured")
+            raise InvalidValue(
+                _("bill {bill} is already in plan {plan}, which is honoured").format(
+                    bill=bill_id, plan=plan_id
+                )
+            )
 
 
 def _log_signing(
@@ -218,7 +239,7 @@ def plan_status(conn: sqlite3.Connection, plan_id: int, *, as_of: date, settings
     and whether (and when) it was broken."""
     row = store.plan_row(conn, plan_id)
     if row is None:
-        raise NotFound(f"no plan {plan_id}")
+        raise NotFound(_("no plan {plan}").format(plan=plan_id))
     plan = Plan(*row, bills=[], as_of=as_of.isoformat())
     plan.bills = store.plan_bills(conn, plan_id)
     plan.installments = [
