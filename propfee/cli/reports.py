@@ -32,7 +32,7 @@ from propfee.core.periods import parse_period
 from propfee.files import workbook
 from propfee.files.workbook import MONEY, RATE, TALLY, Chart, Table, Title
 from propfee.files.writers import check_output
-from propfee.insight import reports
+from propfee.insight import pages, reports
 
 GROUP_HEADERS = {
     None: N_("Scope"),
@@ -296,21 +296,32 @@ def collection(
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
     start, end = reports.parse_range(period, first, last, as_of=day)
+    conn = env.connect(create=False)
+    grouping = by.value if by else None
     result = reports.collection(
-        env.connect(create=False),
-        first=start,
-        last=end,
-        as_of=day,
-        by=by.value if by else None,
-        late_fees=late_fees,
+        conn, first=start, last=end, as_of=day, by=grouping, late_fees=late_fees
     )
-    if out is not None:
+    html = out is not None and out.suffix.lower() in HTML
+    aging = None
+    if html or (fmt is Format.json and not quiet):
+        aging = reports.aging(conn, as_of=day, settings=env.settings)
+    if html:
+        by_building = result
+        if grouping != "building":
+            by_building = reports.collection(
+                conn, first=start, last=end, as_of=day, by="building", late_fees=late_fees
+            )
+        context = pages.collection_context(
+            result, by_building, aging, estate=env.settings.estate, produced_at=now()
+        )
+        pages.write_page(env.settings, pages.COLLECTION_TEMPLATE, context, out)
+    elif out is not None:
         title = Title(env.settings.estate.name, _("Collection report"), result.period, day, now())
         write_collection_xlsx(result, out, title)
     if quiet:
         return
     if fmt is Format.json:
-        write_json(collection_json(result))
+        write_json({**collection_json(result), "aging": [aging_json(a) for a in aging]})
         return
     if fmt is Format.csv:
         headers, rows = _csv_rows(result)
@@ -321,15 +332,22 @@ def collection(
         env.info(_("wrote {path}").format(path=out))
 
 
+HTML = (".html", ".htm")
+
+
+def aging_json(line: reports.AgingLine) -> dict:
+    return {"days": line.days, "households": line.households, "overdue": decimal_str(line.owed_fen)}
+
+
 def _check_out(out: Path | None, *, quiet: bool) -> None:
-    """--quiet needs --out; --out is a new .xlsx."""
+    """--quiet needs --out; --out is a new .xlsx or .html."""
     if quiet and out is None:
         raise typer.BadParameter(
             _("prints nothing: give --out FILE.xlsx for the report"), param_hint="--quiet"
         )
     if out is not None:
-        if out.suffix.lower() != ".xlsx":
-            raise InvalidValue(_("--out {path}: write .xlsx").format(path=out))
+        if out.suffix.lower() not in (".xlsx", *HTML):
+            raise InvalidValue(_("--out {path}: write .xlsx or .html").format(path=out))
         check_output(out, "--out")
 
 

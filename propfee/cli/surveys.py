@@ -28,7 +28,7 @@ from propfee.core.errors import PropfeeError, RowError, RowErrors
 from propfee.core.i18n import _
 from propfee.core.money import decimal_str, format_money
 from propfee.files.workbook import Title
-from propfee.insight import surveys
+from propfee.insight import pages, surveys
 from propfee.insight.surveys import fmt as f
 from propfee.insight.surveys import percent
 from propfee.store.db import transaction
@@ -254,7 +254,7 @@ def survey_report(
         Path | None,
         typer.Option(
             "--out",
-            metavar="FILE.xlsx",
+            metavar="FILE.xlsx|FILE.html",
             help=_("Also write the report: .xlsx with charts, or .html with pictures."),
         ),
     ] = None,
@@ -271,7 +271,12 @@ def survey_report(
         conn, name=name, compare=compare, settings=env.settings, at=now()
     )
     if out is not None:
-        surveys.write_workbook(out, report, Title(env.settings.estate.name, "", produced_at=now()))
+        if out.suffix.lower() in (".html", ".htm"):
+            context = pages.survey_context(report, estate=env.settings.estate, produced_at=now())
+            pages.write_page(env.settings, pages.SURVEY_TEMPLATE, context, out)
+        else:
+            title = Title(env.settings.estate.name, "", produced_at=now())
+            surveys.write_workbook(out, report, title)
     for note in report.notes:
         env.warn(note)
     if fmt is Format.json:

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from propfee.collection.arrears import contacts_as_of
+from propfee.collection.arrears import bucket_labels, contacts_as_of, overdue
 from propfee.core.errors import InvalidValue
 from propfee.core.i18n import N_, _
 from propfee.core.periods import add_months, month_end, parse_period, period_label
@@ -148,6 +148,16 @@ class ReasonLine:
     label: str
     households: int
     unpaid_fen: int
+
+
+@dataclass(frozen=True)
+class AgingLine:
+    """One aging bucket of what is overdue as of the day: its days (``1-15``, ``366+``), the
+    households with money in it, and the money."""
+
+    days: str
+    households: int
+    owed_fen: int
 
 
 @dataclass(frozen=True)
@@ -455,3 +465,20 @@ def parse_range(
         return start, end
     month = as_of.replace(day=1)
     return month, month
+
+
+def aging(conn: sqlite3.Connection, *, as_of: date, settings) -> list[AgingLine]:
+    """What is overdue as of ``as_of`` by how long it has been overdue, in the buckets of the
+    settings (``propfee overdue`` reads the same bills: its bucket totals are these)."""
+    edges = settings.dunning.buckets
+    rows = overdue(conn, as_of=as_of, settings=settings)
+    units: list[set[int]] = [set() for _edge in range(len(edges) + 1)]
+    owed = [0] * (len(edges) + 1)
+    for row in rows:
+        for i, fen in enumerate(row.buckets):
+            if fen:
+                units[i].add(row.unit_id)
+                owed[i] += fen
+    return [
+        AgingLine(label, len(units[i]), owed[i]) for i, label in enumerate(bucket_labels(edges))
+    ]
