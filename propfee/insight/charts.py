@@ -64,14 +64,14 @@ def _legend(series: Sequence[Series], y: float) -> list[str]:
 
 
 def nice_top(value: float) -> float:
-    """The top of a value axis of four steps: the least of 1, 2, 2.5, 5 × 10ⁿ per step that
-    reaches ``value`` (56,745 → 60,000; 87 → 100)."""
+    """The top of a value axis of four steps: the least step of 1, 1.5, 2, 2.5, 3, 4 or 5 × 10ⁿ
+    that reaches ``value`` (56,745 → 60,000; 87 → 100)."""
     if value <= 0:
         return 1.0
     unit = 10 ** math.floor(math.log10(value / 4))
-    for factor in (1, 2, 2.5, 5, 10):
+    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 10):
         if factor * unit * 4 >= value:
-            return factor * unit * 4
+            return round(factor * unit * 4, 12)
     return value
 
 
