@@ -53,7 +53,6 @@ PENDING: set[str] = {
     "propfee/files/tabular.py",
     "propfee/files/writers.py",
     "propfee/insight/search.py",
-    "propfee/insight/survey_workbook.py",
     "propfee/payments/ledger.py",
     "propfee/payments/opening.py",
     "propfee/payments/reconciliation.py",
