@@ -43,7 +43,7 @@ def surveyed(conn, tmp_path):
         tmp_path,
         [
             home("1-101", area="80", owner="张三"),
-            home("1-102", area="80", owner="李四"),
+            home("1-102", area="80", owner="李四", phone="13912345678"),
             home("1-201", area="80", owner="王五"),
             home("2-101", area="80", owner="赵六"),
             home("2-102", area="80", owner="钱七"),
@@ -346,6 +346,17 @@ def test_the_commands(surveyed, cli, tmp_path):
     workbook = load_workbook(out)
     assert sum(len(ws._charts) for ws in workbook.worksheets) == 2
     assert len(workbook["各项满意度"]._charts) == 1
+    # the return-visit list carries the owner's phone, masked unless --no-mask
+    (visit,) = [x for x in document["follow_up"] if x["unit"] == "1-102"]
+    assert visit["phone"] == "139****5678"
+    visits = workbook["回访名单"]
+    headers = [c.value for c in visits[4]]
+    assert headers[:4] == ["房号", "楼栋", "业主", "电话"]
+    phones = {row[0]: row[3] for row in visits.iter_rows(min_row=5, values_only=True)}
+    assert phones["1-102"] == "139****5678"
+    full = cli("survey-report", "--format", "json", "--no-mask")
+    (visit,) = [x for x in json.loads(full.stdout)["follow_up"] if x["unit"] == "1-102"]
+    assert visit["phone"] == "13912345678"
     table = cli("survey-report", "--by", "building")
     assert table.exit_code == 0, table.output
     assert "回访名单" in table.stdout and "1-102" in table.stdout and "72.7" in table.stdout

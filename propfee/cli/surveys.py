@@ -14,6 +14,7 @@ from propfee.cli.common import (
     DryRunOpt,
     Format,
     FormatOpt,
+    NoMaskOpt,
     QuietOpt,
     _check_day,
     emit,
@@ -27,6 +28,7 @@ from propfee.cli.common import (
 from propfee.core.errors import PropfeeError, RowError, RowErrors
 from propfee.core.i18n import _
 from propfee.core.money import decimal_str, format_money
+from propfee.core.privacy import mask_phones
 from propfee.files.workbook import Title
 from propfee.insight import pages, surveys
 from propfee.insight.surveys import fmt as f
@@ -258,6 +260,7 @@ def survey_report(
             help=_("Also write the report: .xlsx with charts, or .html with pictures."),
         ),
     ] = None,
+    no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -276,15 +279,15 @@ def survey_report(
             pages.write_page(env.settings, pages.SURVEY_TEMPLATE, context, out)
         else:
             title = Title(env.settings.estate.name, "", produced_at=now())
-            surveys.write_workbook(out, report, title)
+            surveys.write_workbook(out, report, title, mask=not no_mask)
     for note in report.notes:
         env.warn(note)
     if fmt is Format.json:
-        write_json(_document(report))
+        write_json(_document(report, mask=not no_mask))
     elif fmt is Format.csv:
         emit(env, _dimension_rows(report), _dimension_cols(report), fmt)
     else:
-        _show(env, report, by_building=by == "building")
+        _show(env, report, by_building=by == "building", mask=not no_mask)
     if out is not None:
         env.info(_("wrote {path}").format(path=out))
 
@@ -336,7 +339,7 @@ def _signed(value) -> str:
     return ("+" if value > 0 else "") + f(value)
 
 
-def _document(report) -> dict[str, Any]:
+def _document(report, *, mask: bool = True) -> dict[str, Any]:
     s = report.survey
     return {
         "survey": {"name": s.name, "held_on": s.held_on, "scale": s.scale, "source": s.source},
@@ -354,7 +357,7 @@ def _document(report) -> dict[str, Any]:
         "detractors": report.detractors,
         "dimensions": _dimension_rows(report),
         "buildings": [_building_json(b) for b in [*report.buildings, report.total]],
-        "follow_up": [_follow_up_json(x) for x in report.follow_up],
+        "follow_up": [_follow_up_json(x, mask=mask) for x in report.follow_up],
         "anonymous_low": report.anonymous_low,
         "outside_low": report.outside_low,
         "by_payment": [
@@ -385,10 +388,16 @@ def _building_json(b) -> dict[str, Any]:
     }
 
 
-def _follow_up_json(x) -> dict[str, Any]:
+def phone_shown(phone: str, *, mask: bool) -> str:
+    """The owner's phone numbers as shown: masked (``138****1234``) unless --no-mask."""
+    return mask_phones(phone) if mask else phone
+
+
+def _follow_up_json(x, *, mask: bool) -> dict[str, Any]:
     return {
         "unit": x.unit,
         "owner": x.owner,
+        "phone": phone_shown(x.phone, mask=mask),
         "low_scores": x.low_scores,
         "mean": f(x.mean),
         "comment": x.comment,
@@ -408,14 +417,14 @@ def _bar(value, top: int, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def _show(env, report, *, by_building: bool) -> None:
+def _show(env, report, *, by_building: bool, mask: bool) -> None:
     out = env.out
     _print_head(out, report)
     out.print(_dimension_table(report))
     out.print(_building_table(report, by_building=by_building))
     out.print(_payment_table(report))
     out.print(_band_table(report))
-    _print_follow_up(out, report)
+    _print_follow_up(out, report, mask=mask)
 
 
 def _table(title: str, columns) -> Any:
@@ -556,7 +565,7 @@ def _band_table(report) -> Any:
     return bands
 
 
-def _print_follow_up(out, report) -> None:
+def _print_follow_up(out, report, *, mask: bool) -> None:
     """The return-visit list, and the low answers that cannot be visited; the phrases."""
     from rich.table import Table
 
@@ -570,6 +579,7 @@ def _print_follow_up(out, report) -> None:
         for header in (
             _("Unit"),
             _("Owner"),
+            _("Phone"),
             _("Low scores"),
             _("Mean score"),
             _("Comments"),
@@ -580,6 +590,7 @@ def _print_follow_up(out, report) -> None:
             visit.add_row(
                 safe_markup(x.unit),
                 safe_markup(x.owner),
+                safe_markup(phone_shown(x.phone, mask=mask)) or "—",
                 safe_markup(
                     "、".join(
                         _("{question} {score} points").format(question=d, score=v)

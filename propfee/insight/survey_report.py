@@ -64,6 +64,7 @@ class FollowUp:
     mean: Fraction | None
     comment: str
     complaints: list[str]  # "TS2026-0003 保洁 处理中"
+    phone: str = ""  # the owner's phone numbers in full: mask them where shown
 
 
 @dataclass
@@ -378,7 +379,7 @@ def _building_rates(
 def _follow_up(conn, responses, scores, scale, at, occupied) -> tuple[list[FollowUp], int, int]:
     """Respondents who gave any low score, with their unit's open complaints: a return visit.
     Anonymous answers and answers from units outside the households are only counted."""
-    owners = survey_store.current_owner_names(conn)
+    owners = survey_store.current_owners(conn)
     open_cases: dict[str, list[str]] = defaultdict(list)
     for case in complaints.cases(conn, at=at):
         if case.unit and case.state in ("open", "assigned", "resolved"):
@@ -400,11 +401,12 @@ def _follow_up(conn, responses, scores, scale, at, occupied) -> tuple[list[Follo
             FollowUp(
                 code,
                 building,
-                owners.get(uid, ""),
+                owners.get(uid, ("", ""))[0],
                 lows,
                 _mean(list(scores[rid].values())),
                 comment,
                 open_cases.get(code, []),
+                owners.get(uid, ("", ""))[1],
             )
         )
     found.sort(key=lambda f: (f.mean if f.mean is not None else 0, natural_key(f.unit)))

@@ -12,15 +12,18 @@ from pathlib import Path
 
 from propfee.core.i18n import _
 from propfee.core.money import fen_to_decimal
+from propfee.core.privacy import mask_phones
 from propfee.files import workbook
 from propfee.files.workbook import COUNT, MONEY, NUMBER, RATE, TALLY, Chart, Table, Title, Typed
 from propfee.insight.survey_report import SurveyReport
 from propfee.insight.survey_stats import fmt
 
 
-def write_workbook(path: Path, report: SurveyReport, title: Title | None = None) -> None:
+def write_workbook(
+    path: Path, report: SurveyReport, title: Title | None = None, *, mask: bool = True
+) -> None:
     """The report as an .xlsx with a bar chart of the questions and of satisfaction by
-    payment; written under a temporary name and renamed."""
+    payment; written under a temporary name and renamed. Phones masked unless not ``mask``."""
     s = report.survey
     title = title or Title("", "")
     title = Title(
@@ -40,7 +43,7 @@ def write_workbook(path: Path, report: SurveyReport, title: Title | None = None)
             _building_sheet(report),
             _payment_sheet(report),
             _band_sheet(report),
-            _follow_up_sheet(report),
+            _follow_up_sheet(report, mask=mask),
             Table(
                 _("Comment keywords"),
                 [_("Word"), comments],
@@ -194,14 +197,15 @@ def _band_sheet(report: SurveyReport) -> Table:
     )
 
 
-def _follow_up_sheet(report: SurveyReport) -> Table:
-    unit, mean = _("Unit"), _("Mean score")
+def _follow_up_sheet(report: SurveyReport, *, mask: bool) -> Table:
+    unit, mean, phone = _("Unit"), _("Mean score"), _("Phone")
     return Table(
         _("Return visits"),
         [
             unit,
             _("Building"),
             _("Owner"),
+            phone,
             _("Low scores"),
             mean,
             _("Comments"),
@@ -212,6 +216,7 @@ def _follow_up_sheet(report: SurveyReport) -> Table:
                 f.unit,
                 f.building,
                 f.owner,
+                mask_phones(f.phone) if mask else f.phone,
                 "、".join(
                     _("{question} {score} points").format(question=d, score=v)
                     for d, v in f.low_scores.items()
@@ -222,6 +227,6 @@ def _follow_up_sheet(report: SurveyReport) -> Table:
             ]
             for f in report.follow_up
         ],
-        kinds={unit: workbook.CODE, mean: NUMBER},
+        kinds={unit: workbook.CODE, phone: workbook.CODE, mean: NUMBER},
         totals=False,
     )
