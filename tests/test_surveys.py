@@ -673,6 +673,15 @@ def test_comment_phrases_leave_out_fragments():
     assert surveys.common_phrases(comments) == [("垃圾", 2), ("没人管", 2)]
 
 
+def test_comment_words_are_whole_words_never_pieces_of_one():
+    comments = ["地下车库太黑了", "地下车库漏水，没人管", "晚上地下车库没灯", "蚊子很多", "蚊子太多了"]
+    ranked = surveys.common_phrases(comments)
+    assert ranked == [("地下车库", 3), ("蚊子", 2)]
+    words = {w for c in comments for w in surveys.comment_words(c)}
+    assert not words & {"下车", "车库", "地下"}
+    assert surveys.comment_words("希望加强巡逻，电梯经常坏") == ["希望", "加强", "巡逻", "电梯", "经常"]
+
+
 def test_answers_as_questionnaire_sites_export_them(block, tmp_path):
     # 问卷星 with option letters, points written beside the words, the scale in the header
     # and a matrix question's shared stem

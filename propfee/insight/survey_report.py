@@ -522,29 +522,82 @@ _FRAGMENTS = frozenset(
     ("人管", "希望", "一下", "一些", "非常", "比较", "感觉", "觉得", "可以", "什么", "时候", "经常")
 )
 _SPLIT = re.compile(r"[^\u4e00-\u9fff]+")
+#: words that hold other words or read as other words when cut in pairs: counted whole
+COMPOUNDS = (
+    "地下车库",
+    "地下室",
+    "车库",
+    "停车场",
+    "下水道",
+    "化粪池",
+    "物业公司",
+    "物业管理",
+    "业主群",
+    "小区",
+    "门口",
+    "大门",
+    "垃圾桶",
+    "电动车",
+    "充电",
+    "水电",
+    "单元门",
+    "外墙",
+    "楼顶",
+    "漏雨",
+    "巡逻",
+    "安全",
+    "设施",
+    "环境",
+    "健身器材",
+    "儿童",
+    "老人",
+    "业主",
+    "物业",
+    "工作人员",
+)
+_LEXICON = frozenset((*PHRASES, *COMPOUNDS, *_FRAGMENTS))
+_LENGTHS = sorted({len(w) for w in _LEXICON}, reverse=True)
 
 
 def common_phrases(comments: list[str], limit: int = 10) -> list[tuple[str, int]]:
-    """The phrases most comments mention: each counted once per comment, the named phrases
-    whole and the rest of the text in pairs of characters; said in at least two comments."""
+    """The words most comments use: each counted once per comment, said in at least two.
+    A comment is cut into words at the boundaries it shows (``comment_words``), never into
+    overlapping pairs of characters: 地下车库 gives 地下车库, not 下车."""
     counts: Counter[str] = Counter()
     for comment in comments:
-        if not comment:
-            continue
-        found: set[str] = set()
-        rest = comment
-        for phrase in PHRASES:
-            if phrase in rest:
-                found.add(phrase)
-                rest = rest.replace(phrase, " ")
-        for run in _SPLIT.split(rest):
-            for i in range(len(run) - 1):
-                pair = run[i : i + 2]
-                if not (set(pair) & _STOP) and pair not in _FRAGMENTS:
-                    found.add(pair)
-        counts.update(found)
+        if comment:
+            counts.update({w for w in comment_words(comment) if w not in _FRAGMENTS})
     ranked = sorted(
         ((p, c) for p, c in counts.items() if c >= 2),
         key=lambda pc: (-pc[1], pc[0] not in PHRASES, pc[0]),
     )
     return ranked[:limit]
+
+
+def comment_words(comment: str) -> list[str]:
+    """The words of a comment: in each run of Chinese characters, the known words (``PHRASES``,
+    ``COMPOUNDS``, the fragments), longest first from the left; and the text between two
+    known words, stop characters (的, 了, 很, 不 …) or punctuation, taken whole when it is two
+    to four characters long (a longer stretch is a clause, not a word)."""
+    words: list[str] = []
+    for run in _SPLIT.split(comment):
+        pending, i = "", 0
+        while i < len(run):
+            known = next((run[i : i + n] for n in _LENGTHS if run[i : i + n] in _LEXICON), None)
+            if known is None and run[i] not in _STOP:
+                pending += run[i]
+                i += 1
+                continue
+            words += _whole(pending)
+            pending = ""
+            if known is not None:
+                words.append(known)
+                i += len(known)
+            else:
+                i += 1
+        words += _whole(pending)
+    return words
+
+
+def _whole(stretch: str) -> list[str]:
+    return [stretch] if 2 <= len(stretch) <= 4 else []
