@@ -4,6 +4,7 @@ landscape A4 page one page wide, and no internal English codes in any cell."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -83,13 +84,21 @@ def books(demo: Path) -> list[Path]:
     """Every workbook the commands write, from the demo estate."""
     out = demo / "books"
     out.mkdir()
+    rows = json.loads(_run(demo, "overdue", "--as-of", AS_OF, "--format", "json"))["rows"]
+    unit = max(rows, key=lambda r: Decimal(r["outstanding"]))["unit"]
+    _run(demo, "statement", unit, "--out", str(out / "对账单.xlsx"))
     _run(demo, "report", "collection", "--period", "2026-11", "--as-of", AS_OF,
          "--out", str(out / "收缴率.xlsx"))  # fmt: skip
     _run(demo, "report", "collection", "--period", "2026-11", "--as-of", AS_OF, "--by",
          "building", "--out", str(out / "收缴率-楼栋.xlsx"))  # fmt: skip
     _run(demo, "survey-report", "--compare", "2025年度", "--out", str(out / "满意度.xlsx"))
     found = sorted(out.rglob("*.xlsx"))
-    assert {p.name for p in found} >= {"收缴率.xlsx", "收缴率-楼栋.xlsx", "满意度.xlsx"}
+    assert {p.name for p in found} >= {
+        "对账单.xlsx",
+        "收缴率.xlsx",
+        "收缴率-楼栋.xlsx",
+        "满意度.xlsx",
+    }
     return found
 
 
@@ -134,6 +143,25 @@ def _check_cells(ws, top: int, where: str) -> None:
             money = ("应收", "实收", "欠费", "金额", "欠费金额", "当期欠费", "尚欠")
             if header in money and isinstance(value, int | float):
                 assert cell.number_format == workbook.MONEY_FORMAT, f"{where}!{cell.coordinate}"
+
+
+def test_statement_has_a_totals_row_that_adds_up(books):
+    path = next(p for p in books if p.name == "对账单.xlsx")
+    ws = load_workbook(path).active
+    top = header_row(ws)
+    headers = [c.value for c in ws[top]]
+    debit, credit = headers.index("应收"), headers.index("实收")
+    lines = [row for row in ws.iter_rows(min_row=top + 1) if any(c.value for c in row)]
+    total = next(row for row in lines if row[0].value == "合计")
+    above = [row for row in lines if row[0].row < total[0].row]
+    for column in (debit, credit):
+        assert total[column].value == pytest.approx(sum(r[column].value or 0 for r in above))
+        assert total[column].number_format == workbook.MONEY_FORMAT
+    assert total[debit].value > 0
+    kinds = {row[1].value for row in above}
+    assert "应收" in kinds and "bill" not in kinds and "期初" in kinds
+    closing = [row[0].value for row in lines if row[0].row > total[0].row]
+    assert closing and str(closing[-1]).startswith("期末欠费 ¥")
 
 
 def test_collection_keeps_its_chart_and_rates_as_fractions(books):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +29,9 @@ from propfee.cli.common import (
 )
 from propfee.core.errors import InvalidValue
 from propfee.core.money import chinese_amount, decimal_str, format_money, parse_money
+from propfee.files import workbook
 from propfee.files.render import render, require
+from propfee.files.workbook import Title
 from propfee.files.writers import check_output, write_table, write_text
 from propfee.payments import ledger, reconciliation
 from propfee.store.db import transaction
@@ -380,7 +383,34 @@ def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path)
             option="--out",
         )
         return
-    write_table(out, *_statement_sheet(result, rows), sheet=f"{result.unit} 对账单")
+    headers, table = _statement_sheet(result, rows)
+    if out.suffix.lower() != ".xlsx":
+        write_table(out, headers, table, sheet=f"{result.unit} 对账单")
+        return
+    # the workbook: the closing line under the table, and a 合计 row of 应收 and 实收
+    payer = f"缴费人 {result.party}" if result.party is not None else "全部缴费人（内部）"
+    workbook.write_table(
+        out,
+        headers,
+        table[:-1],
+        title=Title(
+            env.settings.estate.name,
+            f"{result.unit} 对账单（{payer}）",
+            f"{result.first or '开户'} 至 {result.last or '今'}",
+            _day_or_none(result.last),
+            now(),
+        ),
+        sheet=f"{result.unit} 对账单",
+        kinds={"日期": workbook.DATE, "单号": workbook.CODE, "余额": workbook.BALANCE},
+        notes=[f"期末欠费 {format_money(result.owed_fen)}　预存 {format_money(result.credit_fen)}"],
+    )
+
+
+def _day_or_none(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _statement_sheet(result: ledger.Statement, rows: list[dict]) -> tuple[list[str], list[list]]:
