@@ -51,6 +51,8 @@ CODES = {
     "area",
     "LATEFEE",
 }
+#: columns that reproduce a text as it was sent (a call script naming its commands)
+VERBATIM = {"发送内容全文"}
 WORD = re.compile(r"[A-Za-z_]+")
 
 
@@ -87,6 +89,7 @@ def books(demo: Path) -> list[Path]:
     rows = json.loads(_run(demo, "overdue", "--as-of", AS_OF, "--format", "json"))["rows"]
     unit = max(rows, key=lambda r: Decimal(r["outstanding"]))["unit"]
     _run(demo, "statement", unit, "--out", str(out / "对账单.xlsx"))
+    _run(demo, "legal-pack", unit, "--as-of", AS_OF, "--out", str(out / "pack"))
     _run(demo, "report", "collection", "--period", "2026-11", "--as-of", AS_OF,
          "--out", str(out / "收缴率.xlsx"))  # fmt: skip
     _run(demo, "report", "collection", "--period", "2026-11", "--as-of", AS_OF, "--by",
@@ -124,7 +127,8 @@ def _check_cells(ws, top: int, where: str) -> None:
     for row in ws.iter_rows(min_row=1):
         for cell in row:
             value = cell.value
-            if isinstance(value, str):
+            verbatim = cell.column <= len(headers) and headers[cell.column - 1] in VERBATIM
+            if isinstance(value, str) and not (cell.row > top and verbatim):
                 assert not (set(WORD.findall(value)) & CODES), f"{where}!{cell.coordinate}: {value}"
             if cell.row <= top or value is None or cell.column > len(headers):
                 continue

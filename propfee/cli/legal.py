@@ -481,6 +481,7 @@ def legal_pack(
         out_dir=out,
         as_of=parse_day(as_of),
         settings=env.settings,
+        now=now(),
     )
     env.result(
         f"{pack.unit}: owed {format_money(pack.owed_fen)}, {pack.contacts} contact(s) "
