@@ -63,7 +63,7 @@ def test_no_clause_no_late_fee_anywhere(owing, cli, tmp_path):
     result = cli("latefee", "--as-of", "2026-11-14", "--format", "json")
     doc = json.loads(result.stdout)
     assert doc["clause"] is False and doc["total"]["late_fee"] == "0.00"
-    assert "no late-fee clause" in result.stderr
+    assert "没有违约金条款" in result.stderr
     refused = cli("latefee", "post", "1-101", "--as-of", "2026-11-14")
     assert refused.exit_code == 1 and "没有违约金条款" in refused.stderr
     from datetime import time

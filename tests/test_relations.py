@@ -214,7 +214,7 @@ def test_case_input_is_checked_and_nothing_is_written(estate_with_cases, cli):
         (["1-101"], "--description"),
         (["9-999", "--description", "x"], "9-999"),
         (["1-101", "--kind", "request", "--fee-dispute", "--description", "x"], "--fee-dispute"),
-        (["1-101", "--description", "x", "--at", "2028-01-01 10:00"], "future"),
+        (["1-101", "--description", "x", "--at", "2028-01-01 10:00"], "2028-01-01 10:00"),
     ):
         at = [] if "--at" in args else ["--at", AT]
         result = cli("complain", "add", *args, *at)
@@ -222,11 +222,11 @@ def test_case_input_is_checked_and_nothing_is_written(estate_with_cases, cli):
     assert estate_with_cases.execute("SELECT count(*) FROM complaint").fetchone()[0] == 0
     assert cli("complain", "add", "1-101", "--description", "x", "--at", AT).exit_code == 0
     for args, message in (
-        (["visit", "TS2026-0001", "--score", "4", "--at", "2026-10-01 10:00"], "follows resolve"),
-        (["resolve", "TS2026-0001", "--note", "x", "--at", "2026-09-29 10:00"], "before"),
-        (["reopen", "TS2026-0001", "--reason", "x", "--at", "2026-10-01 10:00"], "only a resolved"),
-        (["merge", "TS2026-0001", "--into", "TS2026-0001", "--at", "2026-10-01 10:00"], "itself"),
-        (["show", "TS2026-0099"], "no case"),
+        (["visit", "TS2026-0001", "--score", "4", "--at", "2026-10-01 10:00"], "须先办结再回访"),
+        (["resolve", "TS2026-0001", "--note", "x", "--at", "2026-09-29 10:00"], "早于"),
+        (["reopen", "TS2026-0001", "--reason", "x", "--at", "2026-10-01 10:00"], "只有已办结"),
+        (["merge", "TS2026-0001", "--into", "TS2026-0001", "--at", "2026-10-01 10:00"], "它自己"),
+        (["show", "TS2026-0099"], "没有案件"),
     ):
         result = cli("complain", *args)
         assert result.exit_code == 1 and message in result.output, (args, result.output)
@@ -268,7 +268,7 @@ def test_owner_profile_tags_and_care_list(conn, tmp_path, cli):
     assert people["王奶奶"]["phone"] == "138****0002"
     assert "经济困难" in people["张三"]["why"]  # tagged: on every month's list
     nobody = cli("owners", "show", "赵六六", "-f", "json")
-    assert nobody.exit_code == 1 and "nobody matches" in nobody.output
+    assert nobody.exit_code == 1 and "没有与" in nobody.output
 
 
 def test_the_legal_pack_lists_the_unit_s_cases(estate_with_cases, tmp_path):

@@ -28,17 +28,53 @@ from propfee.collection import latefee as core
 from propfee.collection import plans
 from propfee.collection.agreement import write_agreement
 from propfee.collection.legalpack import build
+from propfee.core.i18n import _, ngettext
 from propfee.core.money import decimal_str, format_money
 from propfee.files.writers import write_table
 from propfee.store.db import transaction
 
-plan_app = typer.Typer(help="Installment plans (分期缴费协议).", no_args_is_help=True)
+plan_app = typer.Typer(
+    help=_("Installment plans: record, list, show, print the agreement."), no_args_is_help=True
+)
+
+
+def _example(text: str) -> str:
+    """An example command line as the last paragraph of a help page."""
+    return "\n\n" + text
 
 
 def register(app: typer.Typer) -> None:
-    app.command("latefee")(latefee)
+    app.command(
+        "latefee",
+        help=_("Late fees by the contract's clause, beside the likely court ceiling.")
+        + "\n\n"
+        + _(
+            "Per bill per overdue day after the grace days, on what the bill still owed that "
+            "day. No clause in the settings ([late_fee] daily_rate) means no late fee anywhere. "
+            "`post UNIT` makes what has accrued and is not yet posted into late-fee bills (the "
+            "same --as-of again posts nothing); they can be waived with `propfee adjust` like "
+            "any bill."
+        )
+        + _example(_("Example: propfee latefee 1-1-1001 --as-of 2026-11-30")),
+        short_help=_("Late fees by the contract, beside the court ceiling."),
+    )(latefee)
     app.add_typer(plan_app, name="plan")
-    app.command("legal-pack")(legal_pack)
+    app.command(
+        "legal-pack",
+        help=_("The evidence pack for court or arbitration: one folder and a zip of it.")
+        + "\n\n"
+        + _(
+            "A cover summary, the bills per period with their limitation status, the statement "
+            "of account, the fee standard and its publication, the area basis and ownership "
+            "history, every contact with its full text and proof of delivery, the late fee by "
+            "the contract and by the court-ceiling method. Owner data appears in full: keep it "
+            "private."
+        )
+        + _example(
+            _("Example: propfee legal-pack 1-1-1001 --out evidence/1-1-1001 --as-of 2026-11-30")
+        ),
+        short_help=_("The evidence pack for court or arbitration."),
+    )(legal_pack)
 
 
 # ---------------------------------------------------------------- latefee
@@ -49,11 +85,12 @@ def latefee(
         list[str] | None,
         typer.Argument(
             metavar="[post] [UNIT]",
-            help="UNIT to show one unit; post UNIT to post its late fees as bills.",
+            help=_("UNIT to show one unit; post UNIT to post its late fees as bills."),
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(metavar="FILE.xlsx", help="Also write the table (.xlsx/.csv).")
+        Path | None,
+        typer.Option(metavar="FILE.xlsx", help=_("Also write the table (.xlsx or .csv).")),
     ] = None,
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,
@@ -62,16 +99,7 @@ def latefee(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Late fees (违约金) by the contract's clause, beside the likely court ceiling.
-
-    Per bill per overdue day after the grace days, on what the bill still owed that day. No
-    clause in the settings ([late_fee] daily_rate) means no late fee anywhere. `post UNIT`
-    makes what has accrued and is not yet posted into 违约金 bills (the same --as-of again
-    posts nothing); they can be waived with `propfee adjust` like any bill.
-
-    Example: propfee latefee 1-1-1001 --as-of 2026-11-30
-    """
-
+    """Late fees: a table, or ``post UNIT``."""
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
     posting, unit = core.command_words(list(words or []))
@@ -90,8 +118,10 @@ def latefee(
         _write_late_fees(out, data)
     if not rules.has_clause:
         env.warn(
-            "no late-fee clause in the settings ([late_fee] daily_rate): no late fee is charged "
-            "(LEGAL rule 7); the loss is shown for reference"
+            _(
+                "no late-fee clause in the settings ([late_fee] daily_rate): no late fee is "
+                "charged (LEGAL rule 7); the loss is shown for reference"
+            )
         )
     if fmt is Format.json:
         write_json(
@@ -112,28 +142,28 @@ def latefee(
 
 def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format) -> None:
     for row in data:
-        row["above_ceiling"] = "超" if row["above_ceiling"] else ""
+        row["above_ceiling"] = _("over") if row["above_ceiling"] else ""
     emit(
         env,
         data,
         [
-            Col("unit", "房号"),
-            Col("payer", "缴费人"),
-            Col("period", "期间"),
-            Col("item", "项目"),
-            Col("due_on", "缴费期限"),
-            Col("owed", "尚欠", "right"),
-            Col("days", "天数", "right"),
-            Col("late_fee", "合同违约金", "right"),
-            Col("loss", "利息损失", "right"),
-            Col("ceiling", "法院上限", "right"),
-            Col("above_ceiling", "超上限"),
-            Col("demanded", "可主张", "right"),
-            Col("posted", "已入账", "right"),
+            Col("unit", _("Unit no.")),
+            Col("payer", _("Payer")),
+            Col("period", _("Period")),
+            Col("item", _("Item")),
+            Col("due_on", _("Due by")),
+            Col("owed", _("Still owed"), "right"),
+            Col("days", _("Days"), "right"),
+            Col("late_fee", _("By the contract"), "right"),
+            Col("loss", _("Interest loss"), "right"),
+            Col("ceiling", _("Court ceiling"), "right"),
+            Col("above_ceiling", _("Over ceiling")),
+            Col("demanded", _("Claimable"), "right"),
+            Col("posted", _("Posted"), "right"),
         ],
         fmt,
-        title=f"违约金（截至 {day}）",
-        footer={"unit": "合计", **totals},
+        title=_("Late fees (as of {day})").format(day=day),
+        footer={"unit": _("Total"), **totals},
     )
 
 
@@ -158,12 +188,16 @@ def _post(env, unit: str, day, dry_run: bool, fmt: Format) -> None:
             }
         )
         return
-    env.result(
-        f"{report.unit} {report.as_of}: posted {len(report.posted)} 违约金 bill(s), "
-        f"{format_money(total)}"
-        + (f"; {report.already} already posted for this day" if report.already else "")
-        + ("; dry run: nothing was written" if dry_run else "")
-    )
+    text = ngettext(
+        "{unit} {day}: posted {n} late-fee bill, {amount}",
+        "{unit} {day}: posted {n} late-fee bills, {amount}",
+        len(report.posted),
+    ).format(unit=report.unit, day=report.as_of, n=len(report.posted), amount=format_money(total))
+    if report.already:
+        text += _("; {n} already posted for this day").format(n=report.already)
+    if dry_run:
+        text += _("; dry run: nothing was written")
+    env.result(text)
 
 
 def _late_fee_json(line: core.LateFeeLine) -> dict:
@@ -187,23 +221,24 @@ def _late_fee_json(line: core.LateFeeLine) -> dict:
 
 
 def _write_late_fees(out: Path, data: list[dict]) -> None:
+    unit = _("Unit no.")
     write_table(
         out,
         [
-            "房号",
-            "缴费人",
-            "账单号",
-            "期间",
-            "收费项目",
-            "缴费期限",
-            "尚欠",
-            "计费天数",
-            "合同违约金",
-            "利息损失",
-            "法院可能支持上限",
-            "超过上限",
-            "可主张",
-            "已入账",
+            unit,
+            _("Payer"),
+            _("Bill"),
+            _("Period"),
+            _("Fee item"),
+            _("Due by"),
+            _("Still owed"),
+            _("Days charged"),
+            _("By the contract"),
+            _("Interest loss"),
+            _("Likely court ceiling"),
+            _("Over the ceiling"),
+            _("Claimable"),
+            _("Posted"),
         ],
         [
             [
@@ -218,49 +253,62 @@ def _write_late_fees(out: Path, data: list[dict]) -> None:
                 Decimal(d["late_fee"]),
                 Decimal(d["loss"]),
                 Decimal(d["ceiling"]),
-                "是" if d["above_ceiling"] else "",
+                _("yes") if d["above_ceiling"] else "",
                 Decimal(d["demanded"]),
                 Decimal(d["posted"]),
             ]
             for d in data
         ],
-        sheet="违约金",
-        text_columns=("房号",),
+        sheet=_("Late fees"),
+        text_columns=(unit,),
     )
 
 
 # ---------------------------------------------------------------- plans
 
 
-@plan_app.command("create")
+@plan_app.command(
+    "create",
+    help=_(
+        "Record a signed installment plan: the schedule sums exactly to the debt covered "
+        "(every open bill, or the bills given with --bill)."
+    )
+    + "\n\n"
+    + _(
+        "Signing is logged as the debtor's acknowledgement of the debt (it restarts the "
+        "limitation clock). While the plan is honoured the unit is held at tier plan; an "
+        "installment unpaid dunning.plan_grace_days after its due day breaks it and dunning "
+        "resumes."
+    )
+    + _example(
+        _(
+            "Example: propfee plan create 1-1-1001 --installments 3 --first-due 2026-12-15 --signed 2026-11-25"
+        )
+    ),
+    short_help=_("Record a signed installment plan."),
+)
 def plan_create(
-    unit: Annotated[str, typer.Argument(help="The unit, e.g. 1-1-1001.")],
-    installments: Annotated[int, typer.Option(help="How many installments.")],
-    first_due: Annotated[str, typer.Option(metavar="YYYY-MM-DD", help="The first one's due day.")],
-    every: Annotated[str, typer.Option(help="month or week.")] = "month",
+    unit: Annotated[str, typer.Argument(help=_("The unit, e.g. 1-1-1001."))],
+    installments: Annotated[int, typer.Option(help=_("How many installments."))],
+    first_due: Annotated[
+        str, typer.Option(metavar="YYYY-MM-DD", help=_("The first one's due day."))
+    ],
+    every: Annotated[str, typer.Option(help=_("month or week."))] = "month",
     signed: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM-DD", help="When it was signed (default: today).")
+        str | None,
+        typer.Option(metavar="YYYY-MM-DD", help=_("When it was signed (default: today).")),
     ] = None,
     bill: Annotated[
         list[int] | None,
-        typer.Option(help="Cover only these bills (repeatable) (default: every open bill)."),
+        typer.Option(help=_("Cover only these bills (repeatable; default: every open bill).")),
     ] = None,
-    note: Annotated[str, typer.Option(help="Anything to keep with it.")] = "",
-    staff: Annotated[str, typer.Option(envvar="PROPFEE_OPERATOR", help="Who recorded it.")] = "",
+    note: Annotated[str, typer.Option(help=_("Anything to keep with it."))] = "",
+    staff: Annotated[str, typer.Option(envvar="PROPFEE_OPERATOR", help=_("Who recorded it."))] = "",
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Record a signed installment plan: the schedule sums exactly to the debt covered.
-
-    Signing is logged as the debtor's acknowledgement of the debt (it restarts the limitation
-    clock). While the plan is honoured the unit is held at tier plan; an installment unpaid
-    dunning.plan_grace_days after its due day breaks it and dunning resumes.
-
-    Example: propfee plan create 1-1-1001 --installments 3 --first-due 2026-12-15 --signed 2026-11-25
-    """
-
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
@@ -282,19 +330,19 @@ def plan_create(
     _show_plan(env, plan, fmt)
 
 
-@plan_app.command("list")
+@plan_app.command(
+    "list",
+    help=_("Every plan with its state as of a day: honoured, broken or completed.")
+    + _example(_("Example: propfee plan list --as-of 2026-12-31")),
+    short_help=_("Every plan and its state."),
+)
 def plan_list(
-    unit: Annotated[str | None, typer.Argument(help="Only this unit.")] = None,
+    unit: Annotated[str | None, typer.Argument(help=_("Only this unit."))] = None,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Every plan with its state as of a day: honoured, broken or completed.
-
-    Example: propfee plan list --as-of 2026-12-31
-    """
-
     env = open_env(db, config)
     day = parse_day(as_of)
     found = plans.plans(env.connect(create=False), as_of=day, settings=env.settings, unit_code=unit)
@@ -306,33 +354,33 @@ def plan_list(
         env,
         [_plan_line(p) for p in found],
         [
-            Col("id", "协议号", "right"),
-            Col("unit", "房号"),
-            Col("party", "缴费人"),
-            Col("signed", "签订日期"),
-            Col("installments", "期数", "right"),
-            Col("total", "金额", "right"),
-            Col("paid", "已缴", "right"),
-            Col("state", "状态"),
+            Col("id", _("Plan no."), "right"),
+            Col("unit", _("Unit no.")),
+            Col("party", _("Payer")),
+            Col("signed", _("Signed on")),
+            Col("installments", _("Installments"), "right"),
+            Col("total", _("Amount"), "right"),
+            Col("paid", _("Paid so far"), "right"),
+            Col("state", _("State")),
         ],
         fmt,
-        title=f"分期缴费协议（截至 {day}）",
+        title=_("Installment plans (as of {day})").format(day=day),
     )
 
 
-@plan_app.command("show")
+@plan_app.command(
+    "show",
+    help=_("One plan: the bills it covers and each installment, paid or not, as of a day.")
+    + _example(_("Example: propfee plan show 3 --as-of 2026-12-31")),
+    short_help=_("One plan: its bills and installments."),
+)
 def plan_show(
-    plan_id: Annotated[int, typer.Argument(metavar="ID", help="The plan number.")],
+    plan_id: Annotated[int, typer.Argument(metavar="ID", help=_("The plan number."))],
     as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """One plan: the bills it covers and each installment, paid or not, as of a day.
-
-    Example: propfee plan show 3 --as-of 2026-12-31
-    """
-
     env = open_env(db, config)
     plan = plans.plan_status(
         env.connect(create=False), plan_id, as_of=parse_day(as_of), settings=env.settings
@@ -340,31 +388,50 @@ def plan_show(
     _show_plan(env, plan, fmt)
 
 
-@plan_app.command("agreement")
+@plan_app.command(
+    "agreement",
+    help=_(
+        "Print the installment agreement (A4 HTML) for both sides to sign: both parties, the "
+        "home, the arrears the payer acknowledges, the schedule (its installments sum to the "
+        "arrears), how to pay, and signature and date fields."
+    )
+    + "\n\n"
+    + _("Phones and ID numbers are masked; --no-mask prints them in full and logs it.")
+    + _example(_("Example: propfee plan agreement 3 --out agreement-3.html")),
+    short_help=_("Print the installment agreement (A4 HTML) to sign."),
+)
 def plan_agreement(
     plan_id: Annotated[
-        int, typer.Argument(metavar="ID", help="协议号（propfee plan list 可查）。")
+        int, typer.Argument(metavar="ID", help=_("The plan number (see propfee plan list)."))
     ],
-    out: Annotated[Path, typer.Option(metavar="FILE.html", help="协议写入的 HTML 文件（A4）。")],
-    language: Annotated[str | None, typer.Option(help="zh 或 en（默认：设置中的语言）。")] = None,
+    out: Annotated[
+        Path,
+        typer.Option(metavar="FILE.html", help=_("The HTML file to write the agreement to (A4).")),
+    ],
+    language: Annotated[
+        str | None,
+        typer.Option(help=_("zh or en (default: the language in the settings).")),
+    ] = None,
     no_mask: Annotated[
         bool,
-        typer.Option("--no-mask", help="电话、证件号完整印出；此操作连同操作人记入审计日志。"),
+        typer.Option(
+            "--no-mask",
+            help=_(
+                "Print phones and ID numbers in full; this is kept in the audit log with the "
+                "operator."
+            ),
+        ),
     ] = False,
     operator: Annotated[
-        str, typer.Option(metavar="NAME", help="操作人，记入审计日志（--no-mask 时）。")
+        str,
+        typer.Option(
+            metavar="NAME", help=_("The operator, kept in the audit log (with --no-mask).")
+        ),
     ] = "",
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """打印分期缴费协议（A4 HTML），供双方签字：双方信息、房屋、乙方确认的各期欠费、
-    分期计划（各期之和等于欠费总额）、缴费方式，以及双方签字和日期栏。
-
-    电话、证件号默认打码；--no-mask 完整印出并记入审计日志。
-
-    Example: propfee plan agreement 3 --out 分期协议-3.html
-    """
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     made = write_agreement(
@@ -372,10 +439,14 @@ def plan_agreement(
     )
     if no_mask:
         record_unmasked(conn, "plan agreement", out, 1)
-    env.result(
-        f"分期缴费协议 第{made.plan_id}号  {made.unit} {made.party}  "
-        f"{format_money(made.total_fen)}，分{made.installments}期 → {made.path}"
+    text = _("installment agreement no. {id}  {unit} {party}  {amount} in {n} installments").format(
+        id=made.plan_id,
+        unit=made.unit,
+        party=made.party,
+        amount=format_money(made.total_fen),
+        n=made.installments,
     )
+    env.result(f"{text} → {made.path}")
 
 
 def _plan_line(plan) -> dict:
@@ -387,8 +458,8 @@ def _plan_line(plan) -> dict:
         "installments": len(plan.installments),
         "total": decimal_str(plan.total_fen),
         "paid": decimal_str(plan.paid_fen),
-        "state": plans.STATE_LABELS[plan.state]
-        + (f"（{plan.broken_on}）" if plan.broken_on else ""),
+        "state": _(plans.STATE_LABELS[plan.state])
+        + (_(" ({day})").format(day=plan.broken_on) if plan.broken_on else ""),
     }
 
 
@@ -424,11 +495,22 @@ def _show_plan(env, plan, fmt: Format) -> None:
     if fmt is Format.json:
         write_json(_plan_json(plan))
         return
-    state = plans.STATE_LABELS[plan.state]
+    state = _(plans.STATE_LABELS[plan.state])
+    if plan.broken_on:
+        state += _(" (since {day})").format(day=plan.broken_on)
     env.result(
-        f"分期缴费协议 第{plan.id}号  {plan.unit} {plan.party}  签订 {plan.signed_on}  "
-        f"{format_money(plan.total_fen)}，已缴 {format_money(plan.paid_fen)}  {state}"
-        + (f"（{plan.broken_on} 起）" if plan.broken_on else "")
+        _(
+            "installment agreement no. {id}  {unit} {party}  signed {signed}  {amount}, "
+            "paid {paid}  {state}"
+        ).format(
+            id=plan.id,
+            unit=plan.unit,
+            party=plan.party,
+            signed=plan.signed_on,
+            amount=format_money(plan.total_fen),
+            paid=format_money(plan.paid_fen),
+            state=state,
+        )
     )
     emit(
         env,
@@ -438,16 +520,16 @@ def _show_plan(env, plan, fmt: Format) -> None:
                 "due_on": i.due_on,
                 "amount": decimal_str(i.amount_fen),
                 "paid": decimal_str(i.paid_fen),
-                "state": "已缴" if i.paid else ("部分" if i.paid_fen else ""),
+                "state": _("paid") if i.paid else (_("part paid") if i.paid_fen else ""),
             }
             for i in plan.installments
         ],
         [
-            Col("seq", "期", "right"),
-            Col("due_on", "到期日"),
-            Col("amount", "金额", "right"),
-            Col("paid", "已缴", "right"),
-            Col("state", "状态"),
+            Col("seq", _("No."), "right"),
+            Col("due_on", _("Installment due")),
+            Col("amount", _("Amount"), "right"),
+            Col("paid", _("Paid so far"), "right"),
+            Col("state", _("State")),
         ],
         fmt,
     )
@@ -457,23 +539,14 @@ def _show_plan(env, plan, fmt: Format) -> None:
 
 
 def legal_pack(
-    unit: Annotated[str, typer.Argument(help="The unit, e.g. 1-1-1001.")],
-    out: Annotated[Path, typer.Option(metavar="DIR", help="A new folder for the pack.")],
+    unit: Annotated[str, typer.Argument(help=_("The unit, e.g. 1-1-1001."))],
+    out: Annotated[Path, typer.Option(metavar="DIR", help=_("A new folder for the pack."))],
     as_of: AsOfOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """The evidence pack for court or arbitration: one folder and a zip of it.
-
-    A cover summary, the bills per period with their limitation status, the statement of
-    account, the fee standard and its publication, the area basis and ownership history,
-    every contact with its full text and proof of delivery, the late fee by the contract and
-    by the court-ceiling method. Owner data appears in full: keep it private.
-
-    Example: propfee legal-pack 1-1-1001 --out 证据/1-1-1001 --as-of 2026-11-30
-    """
-
+    """The evidence pack for one unit."""
     env = open_env(db, config, quiet)
     pack = build(
         env.connect(create=False),
@@ -484,8 +557,16 @@ def legal_pack(
         now=now(),
     )
     env.result(
-        f"{pack.unit}: owed {format_money(pack.owed_fen)}, {pack.contacts} contact(s) "
-        f"({pack.delivered} with proof of delivery), {pack.barred} period(s) time-barred"
+        _(
+            "{unit}: owed {owed}, {contacts} contacts ({delivered} with proof of delivery), "
+            "{barred} periods time-barred"
+        ).format(
+            unit=pack.unit,
+            owed=format_money(pack.owed_fen),
+            contacts=pack.contacts,
+            delivered=pack.delivered,
+            barred=pack.barred,
+        )
     )
     for path in pack.files:
         env.result(f"  {path}")

@@ -32,6 +32,7 @@ from propfee.cli.common import (
 from propfee.cli.roster import event_json, print_events, show_edit
 from propfee.collection import arrears, dunning
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import N_, _, current, ngettext
 from propfee.core.money import decimal_str, format_money
 from propfee.core.workdays import SOURCE_NOTES
 from propfee.files import cells
@@ -41,27 +42,39 @@ from propfee.roster.payers import ROLE_LABELS
 from propfee.service import complaints, deadlines, owners
 from propfee.service.complaints import (
     CATEGORIES,
-    CHANNEL_LABELS,
+    CHANNELS,
     KINDS,
-    PRIORITY_LABELS,
     STATES,
+    category_label,
+    channel_label,
+    priority_label,
 )
+from propfee.service.owners import tag_list
 from propfee.service.workorder import write_work_order
 from propfee.store import audit
 from propfee.store.db import transaction
 
-owners_app = typer.Typer(help="Owner profiles, tags and the care list.", no_args_is_help=True)
+owners_app = typer.Typer(help=_("Owner profiles, tags and the care list."), no_args_is_help=True)
 complain_app = typer.Typer(
-    help="Complaints and service requests (投诉与报修).", no_args_is_help=True
+    help=_("Complaints and service requests: register, assign, resolve, visit, report."),
+    no_args_is_help=True,
 )
+
+
+def _example(text: str) -> str:
+    """An example command line as the last paragraph of a help page."""
+    return "\n\n" + text
+
 
 AtOpt = Annotated[
     str | None,
-    typer.Option("--at", metavar="YYYY-MM-DD HH:MM", help="When it happened (default: now)."),
+    typer.Option("--at", metavar="YYYY-MM-DD HH:MM", help=_("When it happened (default: now).")),
 ]
 ByOpt = Annotated[
-    str, typer.Option("--by", envvar="PROPFEE_OPERATOR", help="Who did it (kept with the event).")
+    str,
+    typer.Option("--by", envvar="PROPFEE_OPERATOR", help=_("Who did it (kept with the event).")),
 ]
+NumberArg = Annotated[str, typer.Argument(help=_("The case number, e.g. TS2026-0001."))]
 
 
 def register(app: typer.Typer) -> None:
@@ -75,31 +88,45 @@ def _when(value: str | None) -> datetime:
     try:
         return datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidValue(f"--at {value!r} is not a date and time (YYYY-MM-DD HH:MM)") from None
+        raise InvalidValue(
+            _("--at {value!r} is not a date and time (YYYY-MM-DD HH:MM)").format(value=value)
+        ) from None
 
 
 # ---------------------------------------------------------------- owners
 
 
-@owners_app.command("show")
+@owners_app.command(
+    "show",
+    help=_(
+        "An owner's profile: units and roles, what they owe, how they pay, recent contacts, "
+        "complaints and requests, tags."
+    )
+    + _example(_("Example: propfee owners show 1-1-1001")),
+    short_help=_("An owner's profile: units, arrears, contacts, cases, tags."),
+)
 def owners_show(
-    query: Annotated[str, typer.Argument(metavar="NAME|PHONE|UNIT", help="Who to look up.")],
+    query: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME|PHONE|UNIT", help=_("Who to look up: a name, a phone or a unit.")
+        ),
+    ],
     as_of: AsOfOpt = None,
     no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """An owner's profile: units and roles, what they owe, how they pay, recent contacts,
-    complaints and requests, tags.
-
-    Example: propfee owners show 1-1-1001
-    """
     env = open_env(db, config)
     conn = env.connect(create=False)
     found = profile.find(conn, query)
     if not found:
-        raise InvalidValue(f"nobody matches {query!r} (a name, a phone number or a unit code)")
+        raise InvalidValue(
+            _("nobody matches {query!r} (a name, a phone number or a unit code)").format(
+                query=query
+            )
+        )
     day = parse_day(as_of)
     mask = not no_mask
     profiles = [profile.profile(conn, pid, as_of=day, settings=env.settings) for pid in found]
@@ -107,12 +134,16 @@ def owners_show(
         write_json([_profile_json(p, mask) for p in profiles])
         return
     if fmt is Format.csv:  # one table: every match's units
-        emit(env, [r for p in profiles for r in _holding_rows(p)], HOLDING_COLUMNS, fmt)
+        emit(env, [r for p in profiles for r in _holding_rows(p)], _holding_columns(), fmt)
         return
     for p in profiles[:5]:
         _print_profile(env, p, mask, fmt)
     if len(profiles) > 5:
-        env.warn(f"{len(profiles)} parties match {query!r}; the first 5 are shown")
+        env.warn(
+            _("{n} parties match {query!r}; the first 5 are shown").format(
+                n=len(profiles), query=query
+            )
+        )
 
 
 def _profile_json(p: profile.Profile, mask: bool) -> dict:
@@ -156,13 +187,14 @@ def _profile_json(p: profile.Profile, mask: bool) -> dict:
     }
 
 
-HOLDING_COLUMNS = (
-    Col("name", "姓名/名称"),
-    Col("unit", "房号"),
-    Col("role", "身份"),
-    Col("period", "期间"),
-    Col("owed", "欠费", "right"),
-)
+def _holding_columns() -> tuple[Col, ...]:
+    return (
+        Col("name", _("Name/company")),
+        Col("unit", _("Unit no.")),
+        Col("role", _("Role")),
+        Col("period", _("Period")),
+        Col("owed", _("Arrears"), "right"),
+    )
 
 
 def _holding_rows(p: profile.Profile) -> list[dict]:
@@ -170,8 +202,10 @@ def _holding_rows(p: profile.Profile) -> list[dict]:
         {
             "name": p.name,
             "unit": h.unit,
-            "role": ROLE_LABELS.get(h.role, h.role) + ("（缴费）" if h.pays else ""),
-            "period": f"{h.start or '—'} 至 {h.end or '今'}",
+            "role": _(ROLE_LABELS.get(h.role, h.role)) + (_(" (pays)") if h.pays else ""),
+            "period": _("{start} to {end}").format(
+                start=h.start or "—", end=h.end or _("the present")
+            ),
             "owed": decimal_str(h.owed_fen),
         }
         for h in p.holdings
@@ -180,36 +214,56 @@ def _holding_rows(p: profile.Profile) -> list[dict]:
 
 def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
     _print_profile_head(env, p, mask)
-    emit(env, _holding_rows(p), HOLDING_COLUMNS[1:], fmt)
+    emit(env, _holding_rows(p), _holding_columns()[1:], fmt)
     if p.changes:
         print_events(env, p.changes, fmt, mask=mask)
     for c in p.contacts[-5:]:
-        env.out.print(f"  联系 {safe_markup(dunning.contact_text(c))}（{safe_markup(c.unit)}）")
+        env.out.print(
+            "  "
+            + _("contact {text} ({unit})").format(
+                text=safe_markup(dunning.contact_text(c)), unit=safe_markup(c.unit)
+            )
+        )
     for case in p.cases[-5:]:
         env.out.print(
-            f"  {case.number} {safe_markup(case.unit)} {safe_markup(case.category)} "
-            f"{STATES[case.state]}  {safe_markup(case.description[:30])}"
+            f"  {case.number} {safe_markup(case.unit)} {category_label(case.category)} "
+            f"{_(STATES[case.state])}  {safe_markup(case.description[:30])}"
         )
 
 
 def _print_profile_head(env, p: profile.Profile, mask: bool) -> None:
-    env.out.print(
-        f"[bold]{safe_markup(p.name)}[/bold]  {'单位' if p.kind == 'company' else '个人'}  "
-        f"电话 {safe_markup(cells.mask_phones(p.phones) if mask else p.phones or '—')}  "
-        f"缴费习惯 {arrears.HISTORY_LABELS[p.history]}  "
-        f"欠费 {format_money(p.owed_fen)}  预存 {format_money(p.credit_fen)}"
-        + (f"  标签 {safe_markup('、'.join(p.tags))}" if p.tags else "")
+    phones = cells.mask_phones(p.phones) if mask else p.phones
+    line = _(
+        "{name}  {kind}  phone {phones}  payment record {history}  arrears {owed}  credit {credit}"
+    ).format(
+        name=f"[bold]{safe_markup(p.name)}[/bold]",
+        kind=_("company") if p.kind == "company" else _("person"),
+        phones=safe_markup(phones or "—"),
+        history=_(arrears.HISTORY_LABELS[p.history]),
+        owed=format_money(p.owed_fen),
+        credit=format_money(p.credit_fen),
     )
+    if p.tags:
+        line += "  " + _("tags {tags}").format(tags=safe_markup(tag_list(p.tags)))
+    env.out.print(line)
 
 
-@owners_app.command("tag")
+@owners_app.command(
+    "tag",
+    help=_(
+        "Tag the unit's owner: elderly, hardship, disabled, vip, sick, new, or any one word. "
+        "The six known tags put the owner on the care list."
+    )
+    + _example(_("Example: propfee owners tag 1-1-1001 --add elderly --add lives-alone")),
+    short_help=_("Add or remove tags of a unit's owner."),
+)
 def owners_tag(
-    unit: Annotated[str, typer.Argument(help="A unit of the owner, e.g. 1-1-1001.")],
+    unit: Annotated[str, typer.Argument(help=_("A unit of the owner, e.g. 1-1-1001."))],
     add: Annotated[
-        list[str] | None, typer.Option("--add", help="A tag to add (repeatable).")
+        list[str] | None, typer.Option("--add", help=_("A tag to add (repeatable)."))
     ] = None,
     remove: Annotated[
-        list[str] | None, typer.Option("--remove", help="A tag to remove (repeatable).")
+        list[str] | None, typer.Option("--remove", help=_("A tag to remove (repeatable)."))
     ] = None,
     at: AtOpt = None,
     by: ByOpt = "",
@@ -217,49 +271,69 @@ def owners_tag(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Tag the unit's owner: elderly, hardship, disabled, vip, sick, new, or any one word.
-
-    Example: propfee owners tag 1-1-1001 --add elderly --add 独居
-    """
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
         name, tags = owners.tag(
             conn, unit, add=add or [], remove=remove or [], at=_when(at), now=now(), actor=by
         )
-    env.result(f"{name}: {'、'.join(tags) if tags else 'no tags'}")
+    env.result(_("{name}: {tags}").format(name=name, tags=tag_list(tags) if tags else _("no tags")))
 
 
-@owners_app.command("set")
+@owners_app.command(
+    "set",
+    help=_(
+        "Correct an owner's details (name, phone, ID number, person or company); the old "
+        "values stay in the change record."
+    )
+    + "\n\n"
+    + _(
+        "Phones and ID numbers are checked as a roster import checks them (mobile number "
+        "length, ID check digit); a bad one is refused, naming the option. Running the same "
+        "correction again changes nothing."
+    )
+    + _example(
+        _(
+            "Example: propfee owners set 1-1-1001 --phone 13912345678 --reason owner-called-with-a-new-number"
+        )
+    ),
+    short_help=_("Correct an owner's name, phone or ID number."),
+)
 def owners_set(
     who: Annotated[
         str,
-        typer.Argument(metavar="OWNER_OR_UNIT", help="房号（其现业主）、业主姓名或电话。"),
+        typer.Argument(
+            metavar="OWNER_OR_UNIT",
+            help=_("A unit (its current owner), an owner's name or phone."),
+        ),
     ],
-    name: Annotated[str | None, typer.Option("--name", help="新的姓名或名称。")] = None,
+    name: Annotated[str | None, typer.Option("--name", help=_("The new name."))] = None,
     phone: Annotated[
-        str | None, typer.Option("--phone", help="新的电话（多个用 / 分开，替换原有号码）。")
+        str | None,
+        typer.Option(
+            "--phone", help=_("The new phone (several separated by /; replaces the old ones).")
+        ),
     ] = None,
     id_number: Annotated[
-        str | None, typer.Option("--id-number", help="新的身份证号或证件号码（校验位须正确）。")
+        str | None,
+        typer.Option(
+            "--id-number",
+            help=_("The new ID card or document number (the check digit must be right)."),
+        ),
     ] = None,
     company: Annotated[
-        bool | None, typer.Option("--company/--person", help="企业（单位）或个人。")
+        bool | None,
+        typer.Option("--company/--person", help=_("A company (organisation) or a person.")),
     ] = None,
-    reason: Annotated[str, typer.Option("--reason", help="变更原因（记入变更记录）。")] = "",
+    reason: Annotated[
+        str, typer.Option("--reason", help=_("Why it changed (kept in the change record)."))
+    ] = "",
     as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """更正业主信息（姓名、电话、证件号码、个人/企业），原值保留在变更记录中。
-
-    电话和证件号码按导入名册的规则校验（手机号位数、身份证校验位），不合格时拒绝并指明
-    选项。同一更正再运行一次不会有任何改动。
-
-    Example: propfee owners set 1-1-1001 --phone 13912345678 --reason 业主来电更换号码
-    """
     env = open_env(db, config, quiet)
     call = audit.current()
     result = roster.set_owner(
@@ -277,22 +351,28 @@ def owners_set(
     show_edit(env, result, fmt)
 
 
-@owners_app.command("care")
+@owners_app.command(
+    "care",
+    help=_(
+        "The care list: the month's birthdays (on record or from an ID number) and the owners "
+        "whose tags ask for attention. Phones masked unless --no-mask."
+    )
+    + _example(_("Example: propfee owners care --month 2026-12")),
+    short_help=_("The care list: the month's birthdays and tagged owners."),
+)
 def owners_care(
     month: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM|M", help="The month (default: this month).")
+        str | None,
+        typer.Option(metavar="YYYY-MM|M", help=_("The month (default: this month).")),
     ] = None,
-    out: Annotated[Path | None, typer.Option(metavar="FILE.xlsx", help="Also write it.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE.xlsx", help=_("Also write it to this file."))
+    ] = None,
     no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The care list: the month's birthdays (on record or from an ID number) and the owners
-    whose tags ask for attention. Phones masked unless --no-mask.
-
-    Example: propfee owners care --month 2026-12
-    """
     env = open_env(db, config)
     year, number = _month(month)
     lines = owners.care(env.connect(create=False), month=number, year=year)
@@ -316,27 +396,31 @@ def owners_care(
         return
     emit(
         env,
-        [{**d, "tags": "、".join(d["tags"])} for d in data],
+        [{**d, "tags": tag_list(d["tags"])} for d in data],
         [
-            Col("name", "姓名"),
-            Col("units", "房号"),
-            Col("phone", "电话"),
-            Col("birthday", "生日"),
-            Col("age", "年龄", "right"),
-            Col("why", "关怀原因"),
+            Col("name", _("Full name")),
+            Col("units", _("Unit no.")),
+            Col("phone", _("Phone")),
+            Col("birthday", _("Birthday")),
+            Col("age", _("Age"), "right"),
+            Col("why", _("Why")),
         ],
         fmt,
-        title=f"{year}年{number}月 关怀名单",
+        title=_("Care list, {year}-{month:02d}").format(year=year, month=number),
     )
 
 
 def _write_care(out: Path, data: list[dict]) -> None:
+    unit, phone = _("Unit no."), _("Phone")
     write_table(
         out,
-        ["姓名", "房号", "电话", "生日", "年龄", "关怀原因"],
-        [[d["name"], d["units"], d["phone"], d["birthday"], d["age"] or "", d["why"]] for d in data],
-        sheet="关怀名单",
-        text_columns=("房号", "电话"),
+        [_("Full name"), unit, phone, _("Birthday"), _("Age"), _("Why")],
+        [
+            [d["name"], d["units"], d["phone"], d["birthday"], d["age"] or "", d["why"]]
+            for d in data
+        ],
+        sheet=_("Care list"),
+        text_columns=(unit, phone),
     )
 
 
@@ -351,9 +435,11 @@ def _month(value: str | None) -> tuple[int, int]:
         else:
             year, month = today().year, int(text)
     except ValueError:
-        raise InvalidValue(f"--month {value!r}: give YYYY-MM or a month number") from None
+        raise InvalidValue(
+            _("--month {value!r}: give YYYY-MM or a month number").format(value=value)
+        ) from None
     if not 1 <= month <= 12:
-        raise InvalidValue(f"--month {value!r}: the month must be 1 to 12")
+        raise InvalidValue(_("--month {value!r}: the month must be 1 to 12").format(value=value))
     return year, month
 
 
@@ -361,15 +447,15 @@ def _month(value: str | None) -> tuple[int, int]:
 
 
 EVENT_LABELS = {
-    "open": "受理",
-    "assign": "派单",
-    "progress": "进展",
-    "resolve": "办结",
-    "visit": "回访",
-    "reopen": "重开",
-    "merge": "合并",
-    "flag": "提请经理",
-    "fee-dispute": "列为收费争议",
+    "open": N_("registered"),
+    "assign": N_("assigned"),
+    "progress": N_("progress note"),
+    "resolve": N_("resolved"),
+    "visit": N_("return visit"),
+    "reopen": N_("reopened"),
+    "merge": N_("merged into another"),
+    "flag": N_("referred to a manager"),
+    "fee-dispute": N_("marked a fee dispute"),
 }
 
 
@@ -381,7 +467,12 @@ def _show_case(env, case, fmt: Format, *, approximate: bool = False) -> None:
     emit(
         env,
         [_event_line(e) for e in case.events],
-        [Col("at", "时间"), Col("action", "事项"), Col("who", "经办人"), Col("what", "内容")],
+        [
+            Col("at", _("Time")),
+            Col("action", _("Action")),
+            Col("who", _("By")),
+            Col("what", _("Content")),
+        ],
         fmt,
     )
     if approximate:
@@ -390,45 +481,57 @@ def _show_case(env, case, fmt: Format, *, approximate: bool = False) -> None:
 
 def _warn_approximate(env, case) -> None:
     env.warn(
-        f"{case.number} 的时限{SOURCE_NOTES.get(case.calendar, case.calendar)}，可能差一两天："
-        "国务院办公厅公布节假日安排后，填入设置文件的 [calendar] 表（propfee calendar 可核对）"
+        _(
+            "{number}'s deadline is {how}, and may be a day or two off: once the State "
+            "Council's General Office publishes the holiday schedule, fill it into the "
+            "settings file's [calendar] table (propfee calendar checks it)"
+        ).format(number=case.number, how=_(SOURCE_NOTES.get(case.calendar, case.calendar)))
     )
 
 
 def _print_case_head(env, case) -> None:
+    marks = ""
+    if case.fee_dispute:
+        marks += "  [red]" + _("fee dispute") + "[/red]"
+    if case.flagged:
+        marks += "  [red]" + _("awaiting a manager") + "[/red]"
     env.out.print(
-        f"[bold]{case.number}[/bold]  {KINDS[case.kind]}  {safe_markup(case.category)}"
-        f"（{CATEGORIES.get(case.category, '')}）  {safe_markup(case.unit or '—')} "
-        f"{safe_markup(case.party)}  "
-        f"{STATES[case.state]}"
-        + ("  [red]收费争议[/red]" if case.fee_dispute else "")
-        + ("  [red]待经理跟进[/red]" if case.flagged else "")
+        f"[bold]{case.number}[/bold]  {_(KINDS[case.kind])}  {category_label(case.category)}  "
+        f"{safe_markup(case.unit or '—')} {safe_markup(case.party)}  {_(STATES[case.state])}"
+        + marks
     )
-    env.out.print(
-        f"  受理 {case.opened_at[:16]}"
-        f"（{CHANNEL_LABELS.get(case.channel, case.channel)}，"
-        f"{PRIORITY_LABELS.get(case.priority, case.priority)}）  "
-        f"时限 {case.deadline_at[:16]}（{case.deadline_rule}"
-        + (f"，{SOURCE_NOTES[case.calendar]}" if case.calendar in SOURCE_NOTES else "")
-        + "）"
-        + (f"  承办 {safe_markup(case.assignee)}" if case.assignee else "")
-        + (f"  重开 {case.reopened} 次" if case.reopened else "")
+    rule = case.deadline_rule
+    if case.calendar in SOURCE_NOTES:
+        rule = _("{rule}, {note}").format(rule=rule, note=_(SOURCE_NOTES[case.calendar]))
+    line = _("opened {opened} ({channel}, {priority})  due {due} ({rule})").format(
+        opened=case.opened_at[:16],
+        channel=channel_label(case.channel),
+        priority=priority_label(case.priority),
+        due=case.deadline_at[:16],
+        rule=rule,
     )
+    if case.assignee:
+        line += "  " + _("assigned to {who}").format(who=safe_markup(case.assignee))
+    if case.reopened:
+        line += "  " + ngettext("reopened {n} time", "reopened {n} times", case.reopened).format(
+            n=case.reopened
+        )
+    env.out.print("  " + line)
     env.out.print(f"  {safe_markup(case.description, newlines=True)}")
 
 
 def _event_line(e) -> dict:
     return {
         "at": e.at[:16],
-        "action": EVENT_LABELS.get(e.action, e.action),
+        "action": _(EVENT_LABELS.get(e.action, e.action)),
         "who": e.actor,
         "what": " ".join(
             x
             for x in (
                 e.assignee and f"→ {e.assignee}",
-                (e.score is not None and f"{e.score}分") or "",
+                (e.score is not None and _("score {score}").format(score=e.score)) or "",
                 e.note,
-                (e.other and f"（{e.other}）") or "",
+                (e.other and _("({number})").format(number=e.other)) or "",
             )
             if x
         ),
@@ -474,32 +577,49 @@ def _case_json(case) -> dict:
     }
 
 
-@complain_app.command("add")
+@complain_app.command(
+    "add",
+    help=_(
+        "Register a complaint or service request; it gets a number and a deadline in working "
+        "hours or days on the mainland calendar (public holidays and make-up working days)."
+    )
+    + _example(
+        _(
+            'Example: propfee complain add 1-1-1001 --kind request --category repair --priority normal --description "bathroom leaking"'
+        )
+    ),
+    short_help=_("Register a complaint or service request."),
+)
 def complain_add(
     unit: Annotated[
-        str | None, typer.Argument(help="The unit, e.g. 1-1-1001 (omit with --name).")
+        str | None, typer.Argument(help=_("The unit, e.g. 1-1-1001 (omit with --name)."))
     ] = None,
-    kind: Annotated[str, typer.Option(help="complaint | request")] = "complaint",
+    kind: Annotated[str, typer.Option(help=_("complaint or request."))] = "complaint",
     category: Annotated[
         str,
         typer.Option(
-            help="保洁 维修 安保 绿化 噪音 停车 收费 服务态度 公共设施 其他 (or in English)."
+            help=_("One of: {categories} (in Chinese or English).").format(
+                categories=("、" if current() == "zh" else ", ").join(
+                    category_label(c) for c in CATEGORIES
+                )
+            )
         ),
     ] = "其他",
     channel: Annotated[
-        str, typer.Option(help="phone | counter | wechat | app | hotline-12345 | letter")
+        str,
+        typer.Option(help=_("How it came in: {channels}.").format(channels=" | ".join(CHANNELS))),
     ] = "phone",
-    priority: Annotated[str, typer.Option(help="urgent | normal | low")] = "normal",
-    description: Annotated[str, typer.Option(help="What was reported.")] = "",
+    priority: Annotated[str, typer.Option(help=_("urgent, normal or low."))] = "normal",
+    description: Annotated[str, typer.Option(help=_("What was reported."))] = "",
     fee_dispute: Annotated[
         bool,
         typer.Option(
             "--fee-dispute",
-            help="A dispute about fees: holds the unit's arrears out of notice and legal tiers.",
+            help=_("A dispute about fees: holds the unit's arrears out of notice and legal tiers."),
         ),
     ] = False,
-    name: Annotated[str, typer.Option(help="Who reported it, without a unit.")] = "",
-    phone: Annotated[str, typer.Option(help="Their phone, without a unit.")] = "",
+    name: Annotated[str, typer.Option(help=_("Who reported it, without a unit."))] = "",
+    phone: Annotated[str, typer.Option(help=_("Their phone, without a unit."))] = "",
     at: AtOpt = None,
     by: ByOpt = "",
     fmt: FormatOpt = Format.table,
@@ -507,11 +627,6 @@ def complain_add(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Register a complaint or service request; it gets a number and a deadline in working
-    hours or days on the mainland calendar (holidays and 调休 make-up days).
-
-    Example: propfee complain add 1-1-1001 --kind request --category 维修 --priority normal --description "卫生间漏水"
-    """
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
@@ -535,40 +650,49 @@ def complain_add(
     if fmt is Format.json:
         write_json(_case_json(case))
     else:
-        env.result(
-            f"{case.number}: {case.category} {case.unit or case.party}, due {case.deadline_at[:16]}"
-            f" ({case.deadline_rule})"
-            + ("; unit's arrears held as a fee dispute" if case.fee_dispute else "")
+        text = _("{number}: {category} {who}, due {due} ({rule})").format(
+            number=case.number,
+            category=category_label(case.category),
+            who=case.unit or case.party,
+            due=case.deadline_at[:16],
+            rule=case.deadline_rule,
         )
+        if case.fee_dispute:
+            text += _("; the unit's arrears are held as a fee dispute")
+        env.result(text)
     if approximate:
         _warn_approximate(env, case)
     if warning:
         env.warn(warning)
 
 
-@complain_app.command("list")
+@complain_app.command(
+    "list",
+    help=_("Cases with their state as of now (or --at), filtered.")
+    + _example(_("Example: propfee complain list --overdue --out overdue-cases.xlsx")),
+    short_help=_("List cases: by state, category, unit, overdue."),
+)
 def complain_list(
     status: Annotated[
-        str | None, typer.Option(help="open | assigned | resolved | closed | merged")
+        str | None,
+        typer.Option(help=_("Only this state: {states}.").format(states=" | ".join(STATES))),
     ] = None,
-    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
-    unit: Annotated[str | None, typer.Option(help="Only this unit.")] = None,
+    category: Annotated[str | None, typer.Option(help=_("Only this category."))] = None,
+    unit: Annotated[str | None, typer.Option(help=_("Only this unit."))] = None,
     overdue: Annotated[
-        bool, typer.Option("--overdue", help="Past the deadline and not resolved.")
+        bool, typer.Option("--overdue", help=_("Past the deadline and not resolved."))
     ] = False,
     awaiting_visit: Annotated[
-        bool, typer.Option("--awaiting-visit", help="Resolved, not yet visited.")
+        bool, typer.Option("--awaiting-visit", help=_("Resolved, not yet visited."))
     ] = False,
-    out: Annotated[Path | None, typer.Option(metavar="FILE.xlsx", help="Also write it.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE.xlsx", help=_("Also write it to this file."))
+    ] = None,
     at: AtOpt = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Cases with their state as of now (or --at), filtered.
-
-    Example: propfee complain list --overdue --out 超期工单.xlsx
-    """
     env = open_env(db, config)
     when = _when(at)
     found = complaints.cases(
@@ -580,132 +704,168 @@ def complain_list(
         overdue=overdue,
         awaiting_visit=awaiting_visit,
     )
+    headers = case_headers()
     if out is not None:
         write_table(
-            out, CASE_HEADERS, _case_sheet(found), sheet="投诉报修", text_columns=("编号", "房号")
+            out,
+            headers,
+            _case_sheet(found),
+            sheet=_("Complaints and requests"),
+            text_columns=(headers[0], headers[1]),
         )
     if fmt is Format.json:
         write_json([_case_json(c) for c in found])
         return
     if fmt is Format.csv:
-        print_csv(CASE_HEADERS, _case_sheet(found))  # the same as --out FILE.csv
+        print_csv(headers, _case_sheet(found))  # the same as --out FILE.csv
         return
     emit(
         env,
         [_case_line(c, when) for c in found],
         [
-            Col("number", "编号"),
-            Col("unit", "房号"),
-            Col("category", "类别"),
-            Col("opened", "受理"),
-            Col("due", "时限"),
-            Col("state", "状态"),
-            Col("who", "承办"),
-            Col("what", "内容"),
+            Col("number", _("Number")),
+            Col("unit", _("Unit no.")),
+            Col("category", _("Category")),
+            Col("opened", _("Opened")),
+            Col("due", _("Due")),
+            Col("state", _("State")),
+            Col("who", _("Assigned to")),
+            Col("what", _("Content")),
         ],
         fmt,
-        title=f"投诉与报修（{when:%Y-%m-%d %H:%M}）",
+        title=_("Complaints and requests ({when})").format(when=f"{when:%Y-%m-%d %H:%M}"),
     )
 
 
 def _case_line(c, when: datetime) -> dict:
+    state = _(STATES[c.state])
+    if c.overdue(when):
+        state += _(", overdue")
+    if c.flagged:
+        state += _(", for a manager")
     return {
         "number": c.number,
         "unit": c.unit,
-        "category": c.category,
+        "category": category_label(c.category),
         "opened": c.opened_at[:16],
         "due": c.deadline_at[:16],
-        "state": STATES[c.state]
-        + (" 超期" if c.overdue(when) else "")
-        + (" 待经理" if c.flagged else ""),
+        "state": state,
         "who": c.assignee,
         "what": c.description[:24],
     }
 
 
-CASE_HEADERS = [
-    "编号",
-    "房号",
-    "姓名",
-    "类型",
-    "类别",
-    "渠道",
-    "优先级",
-    "受理时间",
-    "时限",
-    "状态",
-    "承办",
-    "办结时间",
-    "按时",
-    "回访评分",
-    "重开次数",
-    "收费争议",
-    "内容",
-]
+CASE_HEADERS = (
+    N_("Number"),
+    N_("Unit no."),
+    N_("Full name"),
+    N_("Type"),
+    N_("Category"),
+    N_("Intake channel"),
+    N_("Priority"),
+    N_("Opened at"),
+    N_("Due"),
+    N_("State"),
+    N_("Assigned to"),
+    N_("Resolved at"),
+    N_("On time"),
+    N_("Visit score"),
+    N_("Times reopened"),
+    N_("Fee dispute"),
+    N_("Content"),
+)
+
+
+def case_headers() -> list[str]:
+    """The headers of ``--out`` and ``--format csv``, in the reader's language."""
+    return [_(h) for h in CASE_HEADERS]
 
 
 def _case_sheet(found: list) -> list[list]:
-    """The cases as ``--out`` and ``--format csv`` write them, with Chinese labels."""
+    """The cases as ``--out`` and ``--format csv`` write them, with labels for people."""
+    yes, no = _("yes"), _("no")
     return [
         [
             c.number,
             c.unit,
             c.party,
-            KINDS.get(c.kind, c.kind),
-            c.category,
-            CHANNEL_LABELS.get(c.channel, c.channel),
-            PRIORITY_LABELS.get(c.priority, c.priority),
+            _(KINDS.get(c.kind, c.kind)),
+            category_label(c.category),
+            channel_label(c.channel),
+            priority_label(c.priority),
             c.opened_at[:16],
             c.deadline_at[:16],
-            STATES[c.state],
+            _(STATES[c.state]),
             c.assignee,
             (c.resolved_at or "")[:16],
-            "" if c.on_time is None else ("是" if c.on_time else "否"),
+            "" if c.on_time is None else (yes if c.on_time else no),
             c.score if c.score is not None else "",
             c.reopened,
-            "是" if c.fee_dispute else "",
+            yes if c.fee_dispute else "",
             c.description,
         ]
         for c in found
     ]
 
 
-@complain_app.command("show")
+@complain_app.command(
+    "show",
+    help=_("One case and its full history.")
+    + _example(_("Example: propfee complain show TS2026-0001")),
+    short_help=_("One case and its full history."),
+)
 def complain_show(
-    number: Annotated[str, typer.Argument(help="The case number, e.g. TS2026-0001.")],
+    number: NumberArg,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """One case and its full history.
-
-    Example: propfee complain show TS2026-0001
-    """
     env = open_env(db, config)
     _show_case(env, complaints.load(env.connect(create=False), number), fmt)
 
 
-@complain_app.command("work-order")
+@complain_app.command(
+    "work-order",
+    help=_(
+        "Print a repair work order (A4 HTML): number, unit, who reported it (phone masked by "
+        "default), what was reported, category, deadline and assignee, with fields for the "
+        "arrival time, the work done, materials used, the owner's signature and satisfaction."
+    )
+    + _example(
+        _("Example: propfee complain work-order TS2026-0001 --out work-order-TS2026-0001.html")
+    ),
+    short_help=_("Print a repair work order (A4 HTML)."),
+)
 def complain_work_order(
-    number: Annotated[str, typer.Argument(help="案件编号，例如 TS2026-0001。")],
-    out: Annotated[Path, typer.Option(metavar="FILE.html", help="派工单写入的 HTML 文件（A4）。")],
-    language: Annotated[str | None, typer.Option(help="zh 或 en（默认：设置中的语言）。")] = None,
+    number: NumberArg,
+    out: Annotated[
+        Path,
+        typer.Option(metavar="FILE.html", help=_("The HTML file to write the work order to (A4).")),
+    ],
+    language: Annotated[
+        str | None,
+        typer.Option(help=_("zh or en (default: the language in the settings).")),
+    ] = None,
     no_mask: Annotated[
         bool,
-        typer.Option("--no-mask", help="报修人电话完整印出；此操作连同操作人记入审计日志。"),
+        typer.Option(
+            "--no-mask",
+            help=_(
+                "Print the reporter's phone in full; this is kept in the audit log with the "
+                "operator."
+            ),
+        ),
     ] = False,
     operator: Annotated[
-        str, typer.Option(metavar="NAME", help="操作人，记入审计日志（--no-mask 时）。")
+        str,
+        typer.Option(
+            metavar="NAME", help=_("The operator, kept in the audit log (with --no-mask).")
+        ),
     ] = "",
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """打印维修派工单（A4 HTML）：编号、房号、报修人（电话默认打码）、报修内容、类别、时限、
-    承办人，并留出到场时间、处理情况、使用材料、业主签字和满意度评价栏。
-
-    Example: propfee complain work-order TS2026-0001 --out 派工单-TS2026-0001.html
-    """
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     made = write_work_order(
@@ -713,11 +873,10 @@ def complain_work_order(
     )
     if no_mask:
         record_unmasked(conn, "complain work-order", out, 1)
-    env.result(
-        f"派工单 {made.number}  {made.unit or '—'}"
-        + (f"  承办 {made.assignee}" if made.assignee else "")
-        + f" → {made.path}"
-    )
+    text = _("work order {number}  {unit}").format(number=made.number, unit=made.unit or "—")
+    if made.assignee:
+        text += "  " + _("assigned to {who}").format(who=made.assignee)
+    env.result(f"{text} → {made.path}")
 
 
 def _change(action: str, number: str, fmt: Format, db, config, quiet, **values) -> None:
@@ -731,18 +890,23 @@ def _change(action: str, number: str, fmt: Format, db, config, quiet, **values) 
     if fmt is Format.json:
         write_json(_case_json(case))
         return
+    text = _("{number}: {state}").format(number=case.number, state=_(STATES[case.state]))
+    if case.reopened:
+        text += _(", reopened {n}×").format(n=case.reopened)
+    if case.flagged:
+        text += _(", referred to a manager")
+    env.result(text)
 
-    env.result(
-        f"{case.number}: {STATES[case.state]}"
-        + (f", reopened {case.reopened}×" if case.reopened else "")
-        + (", flagged for a manager" if case.flagged else "")
-    )
 
-
-@complain_app.command("assign")
+@complain_app.command(
+    "assign",
+    help=_("Assign a case to a department or a person.")
+    + _example(_('Example: propfee complain assign TS2026-0001 --to "Wang, maintenance"')),
+    short_help=_("Assign a case to a department or a person."),
+)
 def complain_assign(
-    number: Annotated[str, typer.Argument(help="The case number.")],
-    to: Annotated[str, typer.Option(help="A department or a person.")],
+    number: NumberArg,
+    to: Annotated[str, typer.Option(help=_("A department or a person."))],
     at: AtOpt = None,
     by: ByOpt = "",
     fmt: FormatOpt = Format.table,
@@ -750,19 +914,24 @@ def complain_assign(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Assign a case to a department or a person.
-
-    Example: propfee complain assign TS2026-0001 --to 工程部王师傅
-    """
     _change("assign", number, fmt, db, config, quiet, to=to, at=_when(at), actor=by)
 
 
-@complain_app.command("progress")
+@complain_app.command(
+    "progress",
+    help=_("Add a progress note (or mark a complaint a fee dispute).")
+    + _example(
+        _(
+            'Example: propfee complain progress TS2026-0001 --note "visited; the pipe fitting needs replacing"'
+        )
+    ),
+    short_help=_("Add a progress note to a case."),
+)
 def complain_progress(
-    number: Annotated[str, typer.Argument(help="The case number.")],
-    note: Annotated[str, typer.Option(help="What was done or found.")] = "",
+    number: NumberArg,
+    note: Annotated[str, typer.Option(help=_("What was done or found."))] = "",
     fee_dispute: Annotated[
-        bool, typer.Option("--fee-dispute", help="Mark the complaint a fee dispute.")
+        bool, typer.Option("--fee-dispute", help=_("Mark the complaint a fee dispute."))
     ] = False,
     at: AtOpt = None,
     by: ByOpt = "",
@@ -771,10 +940,6 @@ def complain_progress(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Add a progress note (or mark a complaint a fee dispute).
-
-    Example: propfee complain progress TS2026-0001 --note "已上门查看，需更换管件"
-    """
     _change(
         "progress",
         number,
@@ -789,10 +954,19 @@ def complain_progress(
     )
 
 
-@complain_app.command("resolve")
+@complain_app.command(
+    "resolve",
+    help=_("Resolve a case, saying what was done; a return visit follows.")
+    + _example(
+        _(
+            'Example: propfee complain resolve TS2026-0001 --note "fitting replaced, no leak on testing"'
+        )
+    ),
+    short_help=_("Resolve a case, saying what was done."),
+)
 def complain_resolve(
-    number: Annotated[str, typer.Argument(help="The case number.")],
-    note: Annotated[str, typer.Option(help="What was done.")],
+    number: NumberArg,
+    note: Annotated[str, typer.Option(help=_("What was done."))],
     at: AtOpt = None,
     by: ByOpt = "",
     fmt: FormatOpt = Format.table,
@@ -800,18 +974,24 @@ def complain_resolve(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Resolve a case, saying what was done; a return visit follows.
-
-    Example: propfee complain resolve TS2026-0001 --note "已更换管件，试水无渗漏"
-    """
     _change("resolve", number, fmt, db, config, quiet, note=note, at=_when(at), actor=by)
 
 
-@complain_app.command("visit")
+@complain_app.command(
+    "visit",
+    help=_(
+        "Record the return visit. A low score reopens the case or refers it to a manager, as "
+        "the settings say."
+    )
+    + _example(
+        _('Example: propfee complain visit TS2026-0001 --score 5 --comment "very satisfied"')
+    ),
+    short_help=_("Record the return visit and its score."),
+)
 def complain_visit(
-    number: Annotated[str, typer.Argument(help="The case number.")],
-    score: Annotated[int, typer.Option(help="Satisfaction, 1 (very poor) to 5 (very good).")],
-    comment: Annotated[str, typer.Option(help="What the owner said.")] = "",
+    number: NumberArg,
+    score: Annotated[int, typer.Option(help=_("Satisfaction, 1 (very poor) to 5 (very good)."))],
+    comment: Annotated[str, typer.Option(help=_("What the owner said."))] = "",
     at: AtOpt = None,
     by: ByOpt = "",
     fmt: FormatOpt = Format.table,
@@ -819,11 +999,6 @@ def complain_visit(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Record the return visit (回访). A low score re-opens the case or flags it for a
-    manager, as the settings say.
-
-    Example: propfee complain visit TS2026-0001 --score 5 --comment "很满意"
-    """
     _change(
         "visit",
         number,
@@ -838,10 +1013,17 @@ def complain_visit(
     )
 
 
-@complain_app.command("reopen")
+@complain_app.command(
+    "reopen",
+    help=_("Reopen a resolved case (counted).")
+    + _example(
+        _('Example: propfee complain reopen TS2026-0001 --reason "owner says it still leaks"')
+    ),
+    short_help=_("Reopen a resolved case."),
+)
 def complain_reopen(
-    number: Annotated[str, typer.Argument(help="The case number.")],
-    reason: Annotated[str, typer.Option(help="Why it is reopened.")],
+    number: NumberArg,
+    reason: Annotated[str, typer.Option(help=_("Why it is reopened."))],
     at: AtOpt = None,
     by: ByOpt = "",
     fmt: FormatOpt = Format.table,
@@ -849,17 +1031,18 @@ def complain_reopen(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Reopen a resolved case (counted).
-
-    Example: propfee complain reopen TS2026-0001 --reason "业主反映仍有渗水"
-    """
     _change("reopen", number, fmt, db, config, quiet, reason=reason, at=_when(at), actor=by)
 
 
-@complain_app.command("merge")
+@complain_app.command(
+    "merge",
+    help=_("Fold a duplicate into another case; both keep their history.")
+    + _example(_("Example: propfee complain merge TS2026-0007 --into TS2026-0005")),
+    short_help=_("Fold a duplicate case into another."),
+)
 def complain_merge(
-    number: Annotated[str, typer.Argument(help="The duplicate case.")],
-    into: Annotated[str, typer.Option(help="The case it duplicates.")],
+    number: Annotated[str, typer.Argument(help=_("The duplicate case."))],
+    into: Annotated[str, typer.Option(help=_("The case it duplicates."))],
     at: AtOpt = None,
     by: ByOpt = "",
     fmt: FormatOpt = Format.table,
@@ -867,27 +1050,32 @@ def complain_merge(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Fold a duplicate into another case; both keep their history.
-
-    Example: propfee complain merge TS2026-0007 --into TS2026-0005
-    """
     _change("merge", number, fmt, db, config, quiet, into=into, at=_when(at), actor=by)
 
 
-@complain_app.command("report")
+@complain_app.command(
+    "report",
+    help=_(
+        "Counts by category and channel, on-time resolution, time to resolve (working hours), "
+        "return-visit rate and mean satisfaction, for cases opened in the range."
+    )
+    + _example(_("Example: propfee complain report --from 2026-01-01 --to 2026-12-31")),
+    short_help=_("Statistics: counts, on-time rate, visits, satisfaction."),
+)
 def complain_report(
-    first: Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD")] = None,
-    last: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD")] = None,
+    first: Annotated[
+        str | None,
+        typer.Option("--from", metavar="YYYY-MM-DD", help=_("Cases opened on or after this day.")),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option("--to", metavar="YYYY-MM-DD", help=_("Cases opened on or before this day.")),
+    ] = None,
     at: AtOpt = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Counts by category and channel, on-time resolution, time to resolve (working hours),
-    return-visit rate and mean satisfaction, for cases opened in the range.
-
-    Example: propfee complain report --from 2026-01-01 --to 2026-12-31
-    """
     env = open_env(db, config)
     result = complaints.report(
         env.connect(create=False),
@@ -903,12 +1091,15 @@ def complain_report(
         env.out.print(_report_line(result))
     emit(
         env,
-        [{"what": f"类别 {k}", "count": v} for k, v in result.by_category.items()]
+        [
+            {"what": _("category {name}").format(name=category_label(k)), "count": v}
+            for k, v in result.by_category.items()
+        ]
         + [
-            {"what": f"渠道 {CHANNEL_LABELS.get(k, k)}", "count": v}
+            {"what": _("channel {name}").format(name=channel_label(k)), "count": v}
             for k, v in result.by_channel.items()
         ],
-        [Col("what", "分类"), Col("count", "件数", "right")],
+        [Col("what", _("Breakdown")), Col("count", _("Cases"), "right")],
         fmt,
     )
 
@@ -917,13 +1108,25 @@ def _share(value) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+def _or_dash(value) -> str:
+    return "—" if value is None else str(value)
+
+
 def _report_line(result: complaints.Report) -> str:
-    return (
-        f"[bold]投诉与报修统计[/bold] {result.first or '建档起'} 至 {result.last or '今'}：共 "
-        f"{result.cases} 件，办结 {result.resolved} 件，按时办结率 {_share(result.on_time_rate)}，"
-        f"平均办结 {result.mean_hours if result.mean_hours is not None else '—'} 工作小时"
-        f"（中位数 {result.median_hours if result.median_hours is not None else '—'}），"
-        f"回访率 {_share(result.visit_rate)}，平均满意度 "
-        f"{result.mean_score if result.mean_score is not None else '—'}，当前超期 "
-        f"{result.overdue_now} 件"
+    return _(
+        "{title}, {first} to {last}: {cases} cases, {resolved} resolved, on-time rate "
+        "{on_time}, {mean} working hours to resolve on average (median {median}), visit rate "
+        "{visits}, mean satisfaction {score}, {overdue} overdue now"
+    ).format(
+        title="[bold]" + _("Complaint and request statistics") + "[/bold]",
+        first=result.first or _("first record"),
+        last=result.last or _("the present"),
+        cases=result.cases,
+        resolved=result.resolved,
+        on_time=_share(result.on_time_rate),
+        mean=_or_dash(result.mean_hours),
+        median=_or_dash(result.median_hours),
+        visits=_share(result.visit_rate),
+        score=_or_dash(result.mean_score),
+        overdue=result.overdue_now,
     )

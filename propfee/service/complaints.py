@@ -18,48 +18,66 @@ from datetime import date, datetime
 
 from propfee.core import workdays
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.i18n import N_, _, zh
 from propfee.core.workdays import working_hours_between
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import payer_of
 from propfee.roster.units import resolve_code
 from propfee.service import store
 
-KINDS = {"complaint": "投诉", "request": "报修/服务请求"}
+# labels are English msgids: ``_()`` where shown to staff, ``zh()`` on documents; JSON and the
+# database keep the codes
+KINDS = {"complaint": N_("complaint"), "request": N_("repair/service request")}
+# a category is stored as its Chinese name; the English word is accepted on input and shown to
+# an English reader
 CATEGORIES = {
-    "保洁": "cleaning",
-    "安保": "security",
-    "维修": "repair",
-    "绿化": "greenery",
-    "噪音": "noise",
-    "停车": "parking",
-    "收费": "fees",
-    "服务态度": "staff attitude",
-    "公共设施": "facilities",
-    "其他": "other",
+    "保洁": N_("cleaning"),
+    "安保": N_("security"),
+    "维修": N_("repairs"),
+    "绿化": N_("greenery"),
+    "噪音": N_("noise"),
+    "停车": N_("parking"),
+    "收费": N_("fees"),
+    "服务态度": N_("staff attitude"),
+    "公共设施": N_("facilities"),
+    "其他": N_("other"),
 }
 CATEGORY_ALIASES = {english: chinese for chinese, english in CATEGORIES.items()} | {
+    "repair": "维修",
     "staff": "服务态度",
     "attitude": "服务态度",
 }
 CHANNELS = ("phone", "counter", "wechat", "app", "hotline-12345", "letter")
 PRIORITIES = ("urgent", "normal", "low")
-# how a channel and a priority read to people (tables, CSV, xlsx); JSON keeps the codes
 CHANNEL_LABELS = {
-    "phone": "电话",
-    "counter": "前台",
-    "wechat": "微信",
-    "app": "App",
-    "hotline-12345": "12345热线",
-    "letter": "信函",
+    "phone": N_("phone"),
+    "counter": N_("front desk"),
+    "wechat": N_("WeChat"),
+    "app": N_("App"),
+    "hotline-12345": N_("12345 hotline"),
+    "letter": N_("by letter"),
 }
-PRIORITY_LABELS = {"urgent": "紧急", "normal": "普通", "low": "低"}
+PRIORITY_LABELS = {"urgent": N_("urgent"), "normal": N_("normal"), "low": N_("low")}
 STATES = {
-    "open": "待处理",
-    "assigned": "处理中",
-    "resolved": "已办结待回访",
-    "closed": "已回访关闭",
-    "merged": "已合并",
+    "open": N_("awaiting action"),
+    "assigned": N_("in hand"),
+    "resolved": N_("resolved, awaiting visit"),
+    "closed": N_("visited and closed"),
+    "merged": N_("merged"),
 }
+
+
+def category_label(code: str) -> str:
+    """A stored category as the reader reads it (an unknown one as it was stored)."""
+    return _(CATEGORIES[code]) if code in CATEGORIES else code
+
+
+def channel_label(code: str) -> str:
+    return _(CHANNEL_LABELS[code]) if code in CHANNEL_LABELS else code
+
+
+def priority_label(code: str) -> str:
+    return _(PRIORITY_LABELS[code]) if code in PRIORITY_LABELS else code
 
 
 def category_of(value: str) -> str:
@@ -69,7 +87,9 @@ def category_of(value: str) -> str:
     found = CATEGORY_ALIASES.get(text.lower())
     if found is None:
         raise InvalidValue(
-            "--category must be one of " + ", ".join(f"{c} ({e})" for c, e in CATEGORIES.items())
+            _("--category must be one of {choices}").format(
+                choices=", ".join(f"{c} ({e})" for c, e in CATEGORIES.items())
+            )
         )
     return found
 
@@ -155,7 +175,7 @@ def _replay(case: Case, events: list[Event]) -> Case:
 def load(conn: sqlite3.Connection, number: str, *, until: datetime | None = None) -> Case:
     row = store.case_by_number(conn, number.strip().upper())
     if row is None:
-        raise NotFound(f"no case {number!r}")
+        raise NotFound(_("no case {number!r}").format(number=number))
     return _cases(conn, [row], until)[0]
 
 
@@ -212,24 +232,28 @@ def add(
     is approximate: counted where no published calendar covers the year (the statutory
     holidays computed, or weekends alone; ``case.calendar`` says which)."""
     if kind not in KINDS:
-        raise InvalidValue(f"--kind must be one of {', '.join(KINDS)}")
+        raise InvalidValue(_("--kind must be one of {choices}").format(choices=", ".join(KINDS)))
     category = category_of(category)
     if channel not in CHANNELS:
-        raise InvalidValue(f"--channel must be one of {', '.join(CHANNELS)}")
+        raise InvalidValue(
+            _("--channel must be one of {choices}").format(choices=", ".join(CHANNELS))
+        )
     if priority not in PRIORITIES:
-        raise InvalidValue(f"--priority must be one of {', '.join(PRIORITIES)}")
+        raise InvalidValue(
+            _("--priority must be one of {choices}").format(choices=", ".join(PRIORITIES))
+        )
     if not description.strip():
-        raise InvalidValue("--description is required: what the owner reported")
+        raise InvalidValue(_("--description is required: what the owner reported"))
     if fee_dispute and kind != "complaint":
-        raise InvalidValue("--fee-dispute goes with --kind complaint")
+        raise InvalidValue(_("--fee-dispute goes with --kind complaint"))
     if at > now:
-        raise InvalidValue(f"--at {at:%Y-%m-%d %H:%M} is in the future")
+        raise InvalidValue(_("--at {at} is in the future").format(at=f"{at:%Y-%m-%d %H:%M}"))
     unit_id = party_id = None
     if unit_code:
         unit_id = unit_id_of(conn, unit_code)
         party_id = payer_of(conn, unit_id, at.date(), settings)
     elif not contact_name.strip():
-        raise InvalidValue("give the unit, or --name for a case from outside the estate's units")
+        raise InvalidValue(_("give the unit, or --name for a case from outside the estate's units"))
     rules = settings.complaints
     rule = rules.deadline_for(category, priority)
     due = workdays.deadline(at, rule, rules.work_start, rules.work_end, settings.calendar.days())
@@ -282,23 +306,33 @@ def _event(
 def _ready(conn: sqlite3.Connection, number: str, at: datetime, now: datetime) -> Case:
     case = load(conn, number)
     if at > now:
-        raise InvalidValue(f"--at {at:%Y-%m-%d %H:%M} is in the future")
+        raise InvalidValue(_("--at {at} is in the future").format(at=f"{at:%Y-%m-%d %H:%M}"))
     last = case.events[-1].at if case.events else case.opened_at
     if _stamp(at) < last:
         raise InvalidValue(
-            f"--at {at:%Y-%m-%d %H:%M} is before the case's last change ({last[:16]})"
+            _("--at {at} is before the case's last change ({last})").format(
+                at=f"{at:%Y-%m-%d %H:%M}", last=last[:16]
+            )
         )
     if case.state == "merged":
-        raise PropfeeError(f"{case.number} was merged into {case.merged_into}: work on that case")
+        raise PropfeeError(
+            _("{number} was merged into {other}: work on that case").format(
+                number=case.number, other=case.merged_into
+            )
+        )
     return case
 
 
 def assign(conn, number: str, *, to: str, at: datetime, now: datetime, actor: str = "") -> Case:
     case = _ready(conn, number, at, now)
     if not to.strip():
-        raise InvalidValue("--to is required: a department or a person")
+        raise InvalidValue(_("--to is required: a department or a person"))
     if case.state in ("resolved", "closed"):
-        raise PropfeeError(f"{case.number} is {STATES[case.state]}: reopen it first")
+        raise PropfeeError(
+            _("{number} is {state}: reopen it first").format(
+                number=case.number, state=_(STATES[case.state])
+            )
+        )
     _event(conn, case.id, "assign", at, now, actor, assignee=to.strip())
     return load(conn, case.number)
 
@@ -315,10 +349,10 @@ def progress(
 ) -> Case:
     case = _ready(conn, number, at, now)
     if not note.strip() and not fee_dispute:
-        raise InvalidValue("--note is required: what was done or found")
+        raise InvalidValue(_("--note is required: what was done or found"))
     if fee_dispute:
         if case.kind != "complaint":
-            raise InvalidValue("only a complaint can be a fee dispute")
+            raise InvalidValue(_("only a complaint can be a fee dispute"))
         _event(conn, case.id, "fee-dispute", at, now, actor, note=note.strip())
     else:
         _event(conn, case.id, "progress", at, now, actor, note=note.strip())
@@ -328,9 +362,11 @@ def progress(
 def resolve(conn, number: str, *, note: str, at: datetime, now: datetime, actor: str = "") -> Case:
     case = _ready(conn, number, at, now)
     if not note.strip():
-        raise InvalidValue("--note is required: what was done to resolve it")
+        raise InvalidValue(_("--note is required: what was done to resolve it"))
     if case.state in ("resolved", "closed"):
-        raise PropfeeError(f"{case.number} is already {STATES[case.state]}")
+        raise PropfeeError(
+            _("{number} is already {state}").format(number=case.number, state=_(STATES[case.state]))
+        )
     _event(conn, case.id, "resolve", at, now, actor, note=note.strip())
     return load(conn, case.number)
 
@@ -350,11 +386,13 @@ def visit(
     re-opened, or flagged for a manager."""
     case = _ready(conn, number, at, now)
     if not 1 <= score <= 5:
-        raise InvalidValue("--score must be 1 to 5")
+        raise InvalidValue(_("--score must be 1 to 5"))
     if case.state != "resolved":
         raise PropfeeError(
-            f"{case.number} is {STATES[case.state]}: a return visit follows resolve "
-            f"(propfee complain resolve {case.number} --note …)"
+            _(
+                "{number} is {state}: a return visit follows resolve "
+                "(propfee complain resolve {number} --note …)"
+            ).format(number=case.number, state=_(STATES[case.state]))
         )
     _event(conn, case.id, "visit", at, now, actor, note=comment.strip(), score=score)
     rules = settings.complaints
@@ -367,8 +405,11 @@ def visit(
             at,
             now,
             actor,
-            note=f"回访评分 {score} 分（不满意），"
-            + ("重新处理" if action == "reopen" else "提请经理跟进"),
+            note=(
+                zh("return-visit score {score} (dissatisfied), reopened")
+                if action == "reopen"
+                else zh("return-visit score {score} (dissatisfied), referred to a manager")
+            ).format(score=score),
         )
     return load(conn, case.number)
 
@@ -376,9 +417,13 @@ def visit(
 def reopen(conn, number: str, *, reason: str, at: datetime, now: datetime, actor: str = "") -> Case:
     case = _ready(conn, number, at, now)
     if case.state not in ("resolved", "closed"):
-        raise PropfeeError(f"{case.number} is {STATES[case.state]}: only a resolved case reopens")
+        raise PropfeeError(
+            _("{number} is {state}: only a resolved case reopens").format(
+                number=case.number, state=_(STATES[case.state])
+            )
+        )
     if not reason.strip():
-        raise InvalidValue("--reason is required")
+        raise InvalidValue(_("--reason is required: why it is reopened"))
     _event(conn, case.id, "reopen", at, now, actor, note=reason.strip())
     return load(conn, case.number)
 
@@ -388,10 +433,23 @@ def merge(conn, number: str, *, into: str, at: datetime, now: datetime, actor: s
     case = _ready(conn, number, at, now)
     target = load(conn, into)
     if target.id == case.id:
-        raise InvalidValue("a case cannot be merged into itself")
+        raise InvalidValue(_("a case cannot be merged into itself"))
     if target.state == "merged":
-        raise PropfeeError(f"{target.number} was itself merged into {target.merged_into}")
-    _event(conn, case.id, "merge", at, now, actor, note=f"并入 {target.number}", other_id=target.id)
+        raise PropfeeError(
+            _("{number} was itself merged into {other}").format(
+                number=target.number, other=target.merged_into
+            )
+        )
+    _event(
+        conn,
+        case.id,
+        "merge",
+        at,
+        now,
+        actor,
+        note=zh("merged into {number}").format(number=target.number),
+        other_id=target.id,
+    )
     _event(
         conn,
         target.id,
@@ -399,7 +457,9 @@ def merge(conn, number: str, *, into: str, at: datetime, now: datetime, actor: s
         at,
         now,
         actor,
-        note=f"{case.number} 并入本件（{case.description[:40]}）",
+        note=zh("{number} merged into this case ({description})").format(
+            number=case.number, description=case.description[:40]
+        ),
     )
     return load(conn, case.number)
 
@@ -428,7 +488,9 @@ def cases(
     found = _cases(conn, rows, at)
     if state:
         if state not in STATES:
-            raise InvalidValue(f"--status must be one of {', '.join(STATES)}")
+            raise InvalidValue(
+                _("--status must be one of {choices}").format(choices=", ".join(STATES))
+            )
         found = [c for c in found if c.state == state]
     if overdue:
         found = [c for c in found if c.overdue(at)]

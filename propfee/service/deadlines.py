@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
+from propfee.core.i18n import _, current
 from propfee.core.workdays import Calendar, make_up_days_known
 from propfee.store.db import get_meta, set_meta
 
@@ -27,13 +28,14 @@ def unknown_years_warning(calendar: Calendar, years: list[int]) -> str | None:
     unknown = unknown_make_up_years(calendar, years)
     if not unknown:
         return None
-    named = "、".join(f"{y} 年" for y in unknown)
-    return (
-        f"{named}的调休上班日尚未知（只按法定节假日推算，投诉时限可能差一两天）：国务院办公厅"
-        "公布当年节假日安排后，请把放假日期和调休上班日填入设置文件的 [calendar] 表"
-        '（holidays = ["2027-02-05", …]，workdays = ["2027-02-14", …]），'
-        "用 propfee calendar --year 年份 核对"
-    )
+    return _(
+        "The make-up working days of {years} are not known yet (counted by the statutory "
+        "holidays alone, complaint deadlines may be a day or two off): once the State Council's "
+        "General Office publishes the year's holiday schedule, fill the days off and the make-up "
+        "working days into the settings file's [calendar] table "
+        '(holidays = ["2027-02-05", …], workdays = ["2027-02-14", …]) and check them with '
+        "propfee calendar --year YEAR"
+    ).format(years=("、" if current() == "zh" else ", ").join(str(y) for y in unknown))
 
 
 def warn_once_a_day(conn: sqlite3.Connection, calendar: Calendar, day: date) -> str | None:

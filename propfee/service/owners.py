@@ -13,19 +13,34 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from propfee.core.errors import InvalidValue, NotFound
+from propfee.core.i18n import N_, _, current
 from propfee.files import cells
 from propfee.roster.units import resolve_code
 from propfee.service import store
 
 CARE_TAGS = {
-    "elderly": "高龄/独居老人",
-    "hardship": "经济困难",
-    "disabled": "残障",
-    "vip": "重要客户",
-    "sick": "患病",
-    "new": "新入住",
+    "elderly": N_("elderly or living alone"),
+    "hardship": N_("financial hardship"),
+    "disabled": N_("disability"),
+    "vip": N_("important client"),
+    "sick": N_("ill"),
+    "new": N_("newly moved in"),
 }
 TAG_PATTERN = re.compile(r"[\w\-\u4e00-\u9fff]{1,20}")
+
+
+def _join(items: list[str], chinese: str, english: str) -> str:
+    return (chinese if current() == "zh" else english).join(items)
+
+
+def tag_label(tag: str) -> str:
+    """A tag as the reader reads it: a known tag's label, any other word as it was given."""
+    return _(CARE_TAGS[tag]) if tag in CARE_TAGS else tag
+
+
+def tag_list(tags: list[str]) -> str:
+    """Tags for people: 高龄/独居老人、独居 (or, in English, "elderly or living alone, 独居")."""
+    return _join([tag_label(t) for t in tags], "、", ", ")
 
 
 def tags_of(conn: sqlite3.Connection, party_id: int) -> list[str]:
@@ -47,14 +62,18 @@ def tag(
 ) -> tuple[str, list[str]]:
     """Add or remove tags of the unit's current owner; returns (owner, tags now)."""
     if not add and not remove:
-        raise InvalidValue("give --add TAG or --remove TAG")
+        raise InvalidValue(_("give --add TAG or --remove TAG"))
     for value in (*add, *remove):
         if not TAG_PATTERN.fullmatch(value):
-            raise InvalidValue(f"tag {value!r}: one word, e.g. elderly, hardship, vip, 独居")
+            raise InvalidValue(
+                _("tag {value!r}: one word, e.g. elderly, hardship, vip, lives-alone").format(
+                    value=value
+                )
+            )
     code = resolve_code(conn, unit_code)
     row = store.current_owner(conn, code)
     if row is None:
-        raise NotFound(f"no unit {code!r} with a current owner")
+        raise NotFound(_("no unit {code!r} with a current owner").format(code=code))
     party_id, name = row
     current = set(tags_of(conn, party_id))
     stamp = now.isoformat(sep=" ", timespec="seconds")
@@ -85,7 +104,7 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
     """The month's birthdays (on record, or from a mainland ID number) and every party whose
     tags ask for attention — current owners and tenants only."""
     if not 1 <= month <= 12:
-        raise InvalidValue("--month must be 1 to 12 (or YYYY-MM)")
+        raise InvalidValue(_("--month must be 1 to 12 (or YYYY-MM)"))
     lines = []
     for party_id, name, phones, id_number, birthday, units in store.current_people(conn):
         born = None
@@ -99,9 +118,9 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
         marks = [t for t in tags_of(conn, party_id) if t in CARE_TAGS]
         reasons = []
         if born is not None and born.month == month:
-            reasons.append(f"{born.month}月{born.day}日生日")
+            reasons.append(_("birthday {month}/{day}").format(month=born.month, day=born.day))
         if marks:
-            reasons.append("、".join(CARE_TAGS[t] for t in marks))
+            reasons.append(tag_list(marks))
         if not reasons:
             continue
         age = None
@@ -115,7 +134,7 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
                 f"{born.month:02d}-{born.day:02d}" if born is not None else "",
                 age,
                 marks,
-                "；".join(reasons),
+                _join(reasons, "；", "; "),
             )
         )
     lines.sort(key=lambda line: (line.birthday or "99", line.party))

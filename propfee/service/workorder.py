@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from propfee.core.i18n import zh
 from propfee.core.privacy import mask_in_text, mask_phones
 from propfee.files.render import render
 from propfee.files.writers import write_text
@@ -42,17 +43,17 @@ def write_work_order(
         "case": {
             "number": case.number,
             "unit": case.unit,
-            "kind": complaints.KINDS[case.kind],
+            "kind": zh(complaints.KINDS[case.kind]),
             "request": case.kind == "request",
             "category": case.category,
-            "channel": complaints.CHANNEL_LABELS.get(case.channel, case.channel),
-            "priority": complaints.PRIORITY_LABELS.get(case.priority, case.priority),
+            "channel": zh(complaints.CHANNEL_LABELS.get(case.channel, case.channel)),
+            "priority": zh(complaints.PRIORITY_LABELS.get(case.priority, case.priority)),
             "description": mask_in_text(case.description) if mask else case.description,
             "opened_at": case.opened_at[:16],
             "deadline_at": case.deadline_at[:16],
             "deadline_rule": case.deadline_rule,
             "assignee": case.assignee,
-            "state": complaints.STATES[case.state],
+            "state": zh(complaints.STATES[case.state]),
             "reopened": case.reopened,
         },
         "reporter": {
