@@ -507,7 +507,7 @@ def _trend_sheet(result: reports.Collection) -> Table:
             _("Due at period end"),
             _("Collected at period end"),
             at_end,
-            _("Due"),
+            _("Amount due"),
             _("Collected"),
             as_of,
         ],

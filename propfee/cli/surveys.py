@@ -549,7 +549,7 @@ def _band_table(report) -> Any:
         (
             (_("Band"), "left"),
             (_("Households"), "right"),
-            (_("Due"), "right"),
+            (_("Amount due"), "right"),
             (_("Collected"), "right"),
             (_("Collection rate"), "right"),
         ),
