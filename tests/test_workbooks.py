@@ -90,6 +90,7 @@ def books(demo: Path) -> list[Path]:
     unit = max(rows, key=lambda r: Decimal(r["outstanding"]))["unit"]
     _run(demo, "statement", unit, "--out", str(out / "对账单.xlsx"))
     _run(demo, "legal-pack", unit, "--as-of", AS_OF, "--out", str(out / "pack"))
+    _run(demo, "export-all", str(out / "export"))
     _run(demo, "report", "collection", "--period", "2026-11", "--as-of", AS_OF,
          "--out", str(out / "收缴率.xlsx"))  # fmt: skip
     _run(demo, "report", "collection", "--period", "2026-11", "--as-of", AS_OF, "--by",
@@ -239,3 +240,27 @@ def test_a_rate_column_of_percent_figures_is_stored_as_fractions(books):
     assert body[-1][0].value == "合计" and len(body) >= 3
     col = headers.index("综合收缴率")
     assert all(isinstance(r[col].value, float | int) for r in body[:-1] if r[col].value != "—")
+
+
+def test_the_export_for_an_owners_committee_names_units_and_people_not_ids(books):
+    wb = load_workbook(next(p for p in books if p.name == "全量导出.xlsx"))
+    assert wb.sheetnames == ["说明", "房屋", "收费项目", "账单", "收款", "投诉与报修"]
+    units = wb["房屋"]
+    top = header_row(units)
+    headers = [c.value for c in units[top]]
+    assert not any(re.search(r"id|_", str(h)) for h in headers)
+    first = dict(zip(headers, [c.value for c in units[top + 1]], strict=True))
+    assert re.fullmatch(r"\d+-\d+-\w+", first["房号"]) and first["类型"] in ("住宅", "储藏室")
+    phones = [
+        row[headers.index("业主电话")] for row in units.iter_rows(min_row=top + 1, values_only=True)
+    ]
+    assert all("****" in p for p in phones if p)
+    bills = wb["账单"]
+    top = header_row(bills)
+    head = [c.value for c in bills[top]]
+    total = next(r for r in bills.iter_rows(min_row=top + 1, values_only=True) if r[0] == "合计")
+    body = [
+        r for r in bills.iter_rows(min_row=top + 1, values_only=True) if r[0] not in (None, "合计")
+    ]
+    owed = head.index("欠费")
+    assert total[owed] == pytest.approx(sum(r[owed] for r in body))

@@ -24,7 +24,7 @@ from propfee.cli.common import (
     record_unmasked,
 )
 from propfee.core.errors import PropfeeError
-from propfee.insight import fullexport
+from propfee.insight import fullexport, readable
 from propfee.payments import ledger
 from propfee.store import audit
 from propfee.store import backup as backups
@@ -191,21 +191,36 @@ def export_all(
             "is recorded in the audit trail with the operator.",
         ),
     ] = True,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="Every database table as it is (internal ids and codes), for an auditor or "
+            "for leaving propfee; without it, the sheets an owners' committee reads.",
+        ),
+    ] = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Every table as one readable workbook and a CSV each (全量导出).
+    """Everything as one readable workbook and a CSV each (全量导出).
 
-    One sheet per table after a 说明 sheet: money in exact yuan, the roster's Chinese column
-    names, nothing a spreadsheet would run as a formula. One consistent snapshot.
+    Without --raw: 全量导出.xlsx for an owners' committee — 说明, 房屋, 收费项目, 账单, 收款,
+    投诉与报修 — Chinese headers, 房号 and names (no internal ids), labels (no codes), money in
+    yuan, phones masked. With --raw: propfee-export.xlsx, one sheet per database table after a
+    说明 sheet. Nothing a spreadsheet would run as a formula; one consistent snapshot.
 
     Example: propfee export-all 全量导出
     """
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
-    with env.progress("exporting") as tick:
-        done = fullexport.export_all(conn, folder, mask=mask, at=now(), progress=tick)
+    if raw:
+        with env.progress("exporting") as tick:
+            done = fullexport.export_all(conn, folder, mask=mask, at=now(), progress=tick)
+    else:
+        done = readable.export_readable(
+            conn, folder, mask=mask, at=now(), estate=env.settings.estate.name
+        )
     total = sum(done.rows.values())
     if not mask:
         record_unmasked(conn, "export-all", folder, total)
