@@ -91,6 +91,10 @@ def books(demo: Path) -> list[Path]:
     _run(demo, "statement", unit, "--out", str(out / "对账单.xlsx"))
     _run(demo, "legal-pack", unit, "--as-of", AS_OF, "--out", str(out / "pack"))
     _run(demo, "export-all", str(out / "export"))
+    _run(demo, "overdue", "--as-of", AS_OF, "--out", str(out / "欠费.xlsx"))
+    _run(demo, "overdue", "--as-of", AS_OF, "--by", "building", "--out", str(out / "楼栋.xlsx"))
+    _run(demo, "overdue", "--as-of", AS_OF, "--notice-board", "--out", str(out / "公示.xlsx"))
+    _run(demo, "overdue", "--as-of", AS_OF, "--limitation", "--out", str(out / "时效.xlsx"))
     _run(demo, "report", "collection", "--period", "2026-11", "--as-of", AS_OF,
          "--out", str(out / "收缴率.xlsx"))  # fmt: skip
     _run(demo, "report", "collection", "--period", "2026-11", "--as-of", AS_OF, "--by",
