@@ -255,7 +255,7 @@ class _Tally:
 
     def totals(self, order_of: Callable[[str], tuple]) -> tuple[list[Figures], Figures]:
         """The groups in order, with their households, and their total."""
-        total = Figures("", "合计")
+        total = Figures("", _("Total"))
         ordered = sorted(self.groups.values(), key=lambda g: order_of(g.key))
         for figures in ordered:
             figures.households = len(self.billed_units.get(figures.key, ()))
