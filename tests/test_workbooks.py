@@ -103,7 +103,8 @@ def books(demo: Path) -> list[Path]:
     _run(demo, "report", "collection", "--period", "2026-11", "--as-of", AS_OF, "--by",
          "building", "--out", str(out / "收缴率-楼栋.xlsx"))  # fmt: skip
     _run(demo, "survey-report", "--compare", "2025年度", "--out", str(out / "满意度.xlsx"))
-    found = sorted(out.rglob("*.xlsx"))
+    reminders = demo / f"催缴-{AS_OF}"
+    found = sorted(out.rglob("*.xlsx")) + sorted(reminders.glob("*.xlsx"))
     assert {p.name for p in found} >= {
         "对账单.xlsx",
         "收缴率.xlsx",

@@ -32,8 +32,8 @@ from propfee.core import lawful
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.i18n import N_, _, zh
 from propfee.core.money import decimal_str, format_money, price_str
+from propfee.files import workbook
 from propfee.files.render import render
-from propfee.files.writers import write_table
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import responsible_party
 from propfee.roster.units import building_label, natural_key, print_key
@@ -699,6 +699,7 @@ class _Reminders:
                 self.legal,
                 report,
                 by_building,
+                made_at=datetime.fromisoformat(self.stamp),
             )
 
     def held_back(self, party: PartyDue) -> str | None:
@@ -1079,6 +1080,7 @@ def _write_outputs(
     legal: list[PartyDue],
     report: RemindReport,
     by_building: bool = False,
+    made_at: datetime | None = None,
 ) -> None:
     """The run's files: the call list and its scripts, the letters (one file per building
     with ``by_building``), the legal review list. The letters are rendered (and pass the gate)
@@ -1102,14 +1104,15 @@ def _write_outputs(
     ]
     if calls or letters or legal:
         out_dir.mkdir(parents=True, exist_ok=True)
+    title = workbook.Title(settings.estate.name, "", as_of=as_of, produced_at=made_at)
     if calls:
-        _write_call_list(out_dir, calls, as_of, report)
+        _write_call_list(out_dir, calls, as_of, report, title)
     for building, html in pages:
         path = out_dir / f"催缴通知书-{as_of.isoformat()}{'-' + building if building else ''}.html"
         _private(path, html)
         report.files.append(path)
     if legal:
-        _write_legal_review(out_dir, legal, report)
+        _write_legal_review(out_dir, legal, report, title)
 
 
 _CALL_LIST_HEADERS = [
@@ -1135,7 +1138,11 @@ _CALL_LIST_HEADERS = [
 
 
 def _write_call_list(
-    out_dir: Path, calls: list[tuple[PartyDue, str, dict]], as_of: date, report: RemindReport
+    out_dir: Path,
+    calls: list[tuple[PartyDue, str, dict]],
+    as_of: date,
+    report: RemindReport,
+    title: workbook.Title,
 ) -> None:
     """call-list.xlsx and .csv, one line per party in print order, with blank columns for the
     result of each call (read back by ``propfee contact import``), and the call scripts."""
@@ -1173,8 +1180,15 @@ def _write_call_list(
         )
     for suffix in (".xlsx", ".csv"):
         path = out_dir / f"call-list{suffix}"
-        write_table(
-            path, _CALL_LIST_HEADERS, rows, sheet="电话回访", text_columns=("房号", "电话")
+        workbook.write_table(
+            path,
+            _CALL_LIST_HEADERS,
+            rows,
+            title=workbook.Title(title.estate, "电话回访名单", "", title.as_of, title.produced_at),
+            sheet="电话回访",
+            text_columns=("房号", "电话"),
+            kinds={"最早欠费": workbook.DATE, "名单日期": workbook.DATE},
+            totals=False,  # read back by propfee contact import: no line that is not a call
         )
         report.files.append(path)
     scripts = "\n\n".join(script.strip() for _party, script, _r in calls) + "\n"
@@ -1229,7 +1243,9 @@ def legal_review_history(party: PartyDue) -> list:
     ]
 
 
-def _write_legal_review(out_dir: Path, legal: list[PartyDue], report: RemindReport) -> None:
+def _write_legal_review(
+    out_dir: Path, legal: list[PartyDue], report: RemindReport, title: workbook.Title
+) -> None:
     """legal-review.xlsx: the parties whose arrears go to legal review, with what was heard
     from them and how they were contacted."""
     headers = _LEGAL_REVIEW_HEADERS
@@ -1248,7 +1264,15 @@ def _write_legal_review(out_dir: Path, legal: list[PartyDue], report: RemindRepo
         for p in legal
     ]
     path = out_dir / "legal-review.xlsx"
-    write_table(path, headers, rows, sheet="法律程序审核", text_columns=("房号", "电话"))
+    workbook.write_table(
+        path,
+        headers,
+        rows,
+        title=workbook.Title(title.estate, "法律程序审核", "", title.as_of, title.produced_at),
+        sheet="法律程序审核",
+        text_columns=("房号", "电话"),
+        kinds={"最早欠费": workbook.DATE},
+    )
     report.files.append(path)
 
 
