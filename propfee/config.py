@@ -20,6 +20,7 @@ from pathlib import Path
 from propfee.core import lawful
 from propfee.core.approvals import REFERENCE_RULE, reference_ok
 from propfee.core.errors import ConfigError
+from propfee.core.i18n import _
 from propfee.core.money import parse_money
 from propfee.core.workdays import RULE, Calendar
 
@@ -52,10 +53,12 @@ class Billing:
             share = Decimal(self.vacancy_discount)
         except InvalidOperation:
             raise ConfigError(
-                f'billing.vacancy_discount {self.vacancy_discount!r} is not a number such as "0.3"'
+                _(
+                    'billing.vacancy_discount {vacancy_discount!r} is not a number such as "0.3"'
+                ).format(vacancy_discount=self.vacancy_discount)
             ) from None
         if not 0 <= share < 1:
-            raise ConfigError("billing.vacancy_discount must be at least 0 and below 1")
+            raise ConfigError(_("billing.vacancy_discount must be at least 0 and below 1"))
         return share
 
     @property
@@ -68,13 +71,21 @@ class Billing:
 
     def check(self, file: str) -> None:
         if self.owner_pays_from not in ("delivery", "next_month"):
-            raise ConfigError(f'{file}: billing.owner_pays_from must be "delivery" or "next_month"')
+            raise ConfigError(
+                _('{file}: billing.owner_pays_from must be "delivery" or "next_month"').format(
+                    file=file
+                )
+            )
         if self.fee_model not in ("包干制", "酬金制"):
-            raise ConfigError(f'{file}: billing.fee_model must be "包干制" or "酬金制"')
+            raise ConfigError(
+                _('{file}: billing.fee_model must be "包干制" or "酬金制"').format(file=file)
+            )
         self.vacancy_discount_share  # noqa: B018 - validates
         self.prepay_discount_share  # noqa: B018 - validates
         if not 0 <= self.prepay_months <= 12:
-            raise ConfigError(f"{file}: billing.prepay_months must be 0 (off) to 12")
+            raise ConfigError(
+                _("{file}: billing.prepay_months must be 0 (off) to 12").format(file=file)
+            )
         self._check_discount_approval(file)
 
     @property
@@ -90,14 +101,19 @@ class Billing:
         ref = self.discount_approval_ref
         if self.fee_model == "酬金制" and self.has_discounts and not ref.strip():
             raise ConfigError(
-                f"{file}: billing.discount_approval_ref 必填：酬金制下物业费属于全体业主，"
-                "vacancy_discount / prepay_discount 的优惠要写明业主大会或业委会的批准文号"
-                f"（LEGAL 第11条）；{REFERENCE_RULE}"
+                _(
+                    "{file}: billing.discount_approval_ref is required: under 酬金制 the fees "
+                    "belong to the owners, and a vacancy_discount / prepay_discount needs the "
+                    "reference of the owners' assembly's or committee's approval (LEGAL rule "
+                    "11); {rule}"
+                ).format(file=file, rule=REFERENCE_RULE)
             )
         if ref.strip() and not reference_ok(ref):
             raise ConfigError(
-                f"{file}: billing.discount_approval_ref {ref!r} 不像批准文号（LEGAL 第11条）："
-                f"{REFERENCE_RULE}"
+                _(
+                    "{file}: billing.discount_approval_ref {ref!r} does not look like an "
+                    "approval reference (LEGAL rule 11): {rule}"
+                ).format(file=file, ref=ref, rule=REFERENCE_RULE)
             )
 
 
@@ -105,9 +121,11 @@ def _share(text: str, key: str):
     try:
         share = Decimal(text)
     except InvalidOperation:
-        raise ConfigError(f'{key} {text!r} is not a number such as "0.05"') from None
+        raise ConfigError(
+            _('{key} {text!r} is not a number such as "0.05"').format(key=key, text=text)
+        ) from None
     if not 0 <= share < 1:
-        raise ConfigError(f"{key} must be at least 0 and below 1")
+        raise ConfigError(_("{key} must be at least 0 and below 1").format(key=key))
     return share
 
 
@@ -159,32 +177,49 @@ class Dunning:
             return parse_money(self.legal_min, what="dunning.legal_min", allow_zero=True)
         except Exception:
             raise ConfigError(
-                f'dunning.legal_min {self.legal_min!r} 不是金额，应写成元，例如 "200" 或 "200.00"'
+                _(
+                    'dunning.legal_min {value!r} is not an amount; write yuan, e.g. "200" or '
+                    '"200.00"'
+                ).format(value=self.legal_min)
             ) from None
 
     def check(self, file: str) -> None:
         edges = list(self.buckets)
         if not edges or edges != sorted(edges) or edges[0] < 1 or len(set(edges)) != len(edges):
             raise ConfigError(
-                f"{file}: dunning.buckets must be rising day counts, e.g. [15, 30, 90, 365]"
+                _(
+                    "{file}: dunning.buckets must be rising day counts, e.g. [15, 30, 90, 365]"
+                ).format(file=file)
             )
         if not 1 <= self.call_from <= self.notice_from <= self.legal_from:
-            raise ConfigError(f"{file}: dunning needs 1 ≤ call_from ≤ notice_from ≤ legal_from")
+            raise ConfigError(
+                _("{file}: dunning needs 1 ≤ call_from ≤ notice_from ≤ legal_from").format(
+                    file=file
+                )
+            )
         if not 0 <= self.chronic_shift < self.call_from:
             raise ConfigError(
-                f"{file}: dunning.chronic_shift must be at least 0 and below call_from"
+                _("{file}: dunning.chronic_shift must be at least 0 and below call_from").format(
+                    file=file
+                )
             )
         try:
             self.legal_min_fen  # noqa: B018 - validates
         except ConfigError as exc:
             raise ConfigError(f"{file}: {exc}") from None
         if not self.notice_prefix.strip():
-            raise ConfigError(f'{file}: dunning.notice_prefix must not be empty, e.g. "催"')
+            raise ConfigError(
+                _('{file}: dunning.notice_prefix must not be empty, e.g. "催"').format(file=file)
+            )
         if self.chronic_periods < 1:
-            raise ConfigError(f"{file}: dunning.chronic_periods must be at least 1")
+            raise ConfigError(
+                _("{file}: dunning.chronic_periods must be at least 1").format(file=file)
+            )
         if self.plan_grace_days < 0 or self.limitation_warn_days < 0:
             raise ConfigError(
-                f"{file}: dunning.plan_grace_days and limitation_warn_days must not be negative"
+                _(
+                    "{file}: dunning.plan_grace_days and limitation_warn_days must not be negative"
+                ).format(file=file)
             )
         for key in ("quiet_start", "quiet_end"):
             value = getattr(self, key)
@@ -193,7 +228,11 @@ class Dunning:
                 if not (0 <= hours < 24 and 0 <= minutes < 60):
                     raise ValueError
             except ValueError:
-                raise ConfigError(f'{file}: dunning.{key} must be a time such as "21:00"') from None
+                raise ConfigError(
+                    _('{file}: dunning.{key} must be a time such as "21:00"').format(
+                        file=file, key=key
+                    )
+                ) from None
         self.check_floors(file)
 
     def check_floors(self, file: str) -> None:
@@ -201,32 +240,53 @@ class Dunning:
         nights and no flood of messages (LEGAL rule 10)."""
         if self.deadline_days < MIN_DEADLINE_DAYS:
             raise ConfigError(
-                f"{file}: dunning.deadline_days = {self.deadline_days} 太短：催缴通知书要给出合理的"
-                f"最后缴费期限，至少 {MIN_DEADLINE_DAYS} 天（通常 15 天）（LEGAL 第2条）"
+                _(
+                    "{file}: dunning.deadline_days = {days} is too short: a formal demand gives "
+                    "a reasonable last day to pay, at least {least} days (usually 15) (LEGAL "
+                    "rule 2)"
+                ).format(file=file, days=self.deadline_days, least=MIN_DEADLINE_DAYS)
             )
         if self.min_days_between < MIN_DAYS_BETWEEN:
             raise ConfigError(
-                f"{file}: dunning.min_days_between = {self.min_days_between} 太小：同一缴费人"
-                f"两次短信或通知书之间至少隔 {MIN_DAYS_BETWEEN} 天，不得频繁催缴（LEGAL 第10条）"
+                _(
+                    "{file}: dunning.min_days_between = {days} is too small: two messages or "
+                    "notices to the same payer are at least {least} days apart, never a flood "
+                    "(LEGAL rule 10)"
+                ).format(file=file, days=self.min_days_between, least=MIN_DAYS_BETWEEN)
             )
         start, end = _minutes(self.quiet_start), _minutes(self.quiet_end)
         if start == end:
             raise ConfigError(
-                f"{file}: dunning.quiet_start 与 quiet_end 相同（{self.quiet_start}）：免打扰时段"
-                "不能为空，也不能是全天（LEGAL 第10条：夜间不得催缴）"
+                _(
+                    "{file}: dunning.quiet_start and quiet_end are the same ({start}): the quiet "
+                    "hours can be neither empty nor the whole day (LEGAL rule 10: no collection "
+                    "at night)"
+                ).format(file=file, start=self.quiet_start)
             )
         length = (end - start) % (24 * 60)
         if not self._covers_night():
             raise ConfigError(
-                f"{file}: dunning.quiet_start = {self.quiet_start!r}、quiet_end = "
-                f"{self.quiet_end!r}：免打扰时段至少要包含夜间 {NIGHT[0]}–{NIGHT[1]}"
-                "（LEGAL 第10条：夜间不得催缴）"
+                _(
+                    "{file}: dunning.quiet_start = {start!r}, quiet_end = {end!r}: the quiet "
+                    "hours must hold at least the night, {night_start}–{night_end} (LEGAL rule "
+                    "10: no collection at night)"
+                ).format(
+                    file=file,
+                    start=self.quiet_start,
+                    end=self.quiet_end,
+                    night_start=NIGHT[0],
+                    night_end=NIGHT[1],
+                )
             )
         if length > 24 * 60 - MIN_OPEN_HOURS * 60:
             raise ConfigError(
-                f"{file}: dunning.quiet_start = {self.quiet_start!r}、quiet_end = "
-                f"{self.quiet_end!r}：免打扰时段几乎覆盖全天，白天至少要留出 {MIN_OPEN_HOURS} "
-                "小时（LEGAL 第10条）"
+                _(
+                    "{file}: dunning.quiet_start = {start!r}, quiet_end = {end!r}: the quiet "
+                    "hours cover almost the whole day; leave at least {hours} hours in the day "
+                    "(LEGAL rule 10)"
+                ).format(
+                    file=file, start=self.quiet_start, end=self.quiet_end, hours=MIN_OPEN_HOURS
+                )
             )
 
     def _covers_night(self) -> bool:
@@ -285,7 +345,9 @@ class LateFee:
             return parse_money(self.minimum) if self.minimum.strip() not in ("", "0") else 0
         except Exception:
             raise ConfigError(
-                f'late_fee.minimum {self.minimum!r} is not an amount such as "10.00"'
+                _('late_fee.minimum {minimum!r} is not an amount such as "10.00"').format(
+                    minimum=self.minimum
+                )
             ) from None
 
     def cap_fen(self, principal_fen: int) -> int | None:
@@ -301,20 +363,33 @@ class LateFee:
             return parse_money(text)
         except Exception:
             raise ConfigError(
-                f'late_fee.cap {self.cap!r} is not an amount such as "500.00" or a share such as "30%"'
+                _(
+                    'late_fee.cap {cap!r} is not an amount such as "500.00" or a '
+                    'share such as "30%"'
+                ).format(cap=self.cap)
             ) from None
 
     def check(self, file: str) -> None:
         if self.daily_rate.strip() and not 0 <= self.rate < 1:
             raise ConfigError(
-                f"{file}: late_fee.daily_rate must be a daily share below 1, e.g. 0.0005"
+                _("{file}: late_fee.daily_rate must be a daily share below 1, e.g. 0.0005").format(
+                    file=file
+                )
             )
         if self.grace_days < 0:
-            raise ConfigError(f"{file}: late_fee.grace_days must not be negative")
+            raise ConfigError(
+                _("{file}: late_fee.grace_days must not be negative").format(file=file)
+            )
         if not 0 <= self.annual_reference < 1:
-            raise ConfigError(f"{file}: late_fee.reference_rate must be a yearly share, e.g. 0.030")
+            raise ConfigError(
+                _("{file}: late_fee.reference_rate must be a yearly share, e.g. 0.030").format(
+                    file=file
+                )
+            )
         if self.factor < 1:
-            raise ConfigError(f"{file}: late_fee.court_factor must be at least 1, e.g. 1.3")
+            raise ConfigError(
+                _("{file}: late_fee.court_factor must be at least 1, e.g. 1.3").format(file=file)
+            )
         self.minimum_fen  # noqa: B018 - validates
         self.cap_fen(100)
 
@@ -323,9 +398,17 @@ def _decimal(text: str, key: str, example: str):
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise ConfigError(f'{key} {text!r} is not a number such as "{example}"') from None
+        raise ConfigError(
+            _('{key} {text!r} is not a number such as "{example}"').format(
+                key=key, text=text, example=example
+            )
+        ) from None
     if not value.is_finite() or value < 0:
-        raise ConfigError(f'{key} {text!r} is not a number such as "{example}"')
+        raise ConfigError(
+            _('{key} {text!r} is not a number such as "{example}"').format(
+                key=key, text=text, example=example
+            )
+        )
     return value
 
 
@@ -366,18 +449,30 @@ class Complaints:
         for key, value in self.deadlines.items():
             if not RULE.fullmatch(value.strip()):
                 raise ConfigError(
-                    f'{file}: complaints.deadlines."{key}" = {value!r}: give working hours or '
-                    'days, e.g. "4h" or "3d"'
+                    _(
+                        '{file}: complaints.deadlines."{key}" = {value!r}: give '
+                        'working hours or days, e.g. "4h" or "3d"'
+                    ).format(file=file, key=key, value=value)
                 )
         for key in ("work_start", "work_end"):
             if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(self, key)):
-                raise ConfigError(f'{file}: complaints.{key} must be a time such as "09:00"')
+                raise ConfigError(
+                    _('{file}: complaints.{key} must be a time such as "09:00"').format(
+                        file=file, key=key
+                    )
+                )
         if self.work_start >= self.work_end:
-            raise ConfigError(f"{file}: complaints.work_start must be before work_end")
+            raise ConfigError(
+                _("{file}: complaints.work_start must be before work_end").format(file=file)
+            )
         if not 1 <= self.low_score <= 5:
-            raise ConfigError(f"{file}: complaints.low_score must be 1 to 5")
+            raise ConfigError(_("{file}: complaints.low_score must be 1 to 5").format(file=file))
         if self.low_score_action not in ("reopen", "flag"):
-            raise ConfigError(f'{file}: complaints.low_score_action must be "reopen" or "flag"')
+            raise ConfigError(
+                _('{file}: complaints.low_score_action must be "reopen" or "flag"').format(
+                    file=file
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -397,16 +492,24 @@ class CalendarTable:
         for key in ("holidays", "workdays"):
             values = getattr(self, key)
             if not isinstance(values, list):
-                raise ConfigError(f'{file}: calendar.{key} must be a list of days, e.g. ["2027-02-05"]')
+                raise ConfigError(
+                    _('{file}: calendar.{key} must be a list of days, e.g. ["2027-02-05"]').format(
+                        file=file, key=key
+                    )
+                )
             for value in values:
                 if _day(value) is None:
                     raise ConfigError(
-                        f"{file}: calendar.{key}: {value!r} is not a day (write 2027-02-05)"
+                        _(
+                            "{file}: calendar.{key}: {value!r} is not a day (write 2027-02-05)"
+                        ).format(file=file, key=key, value=value)
                     )
         both = sorted(set(_days(self.holidays)) & set(_days(self.workdays)))
         if both:
             raise ConfigError(
-                f"{file}: calendar: {both[0].isoformat()} is both a holiday and a working day"
+                _("{file}: calendar: {isoformat} is both a holiday and a working day").format(
+                    file=file, isoformat=both[0].isoformat()
+                )
             )
 
 
@@ -439,9 +542,11 @@ class Backup:
 
     def check(self, file: str) -> None:
         if self.keep < 0:
-            raise ConfigError(f"{file}: backup.keep must be 0 (keep all) or more")
+            raise ConfigError(
+                _("{file}: backup.keep must be 0 (keep all) or more").format(file=file)
+            )
         if not self.folder.strip():
-            raise ConfigError(f"{file}: backup.folder must name a folder")
+            raise ConfigError(_("{file}: backup.folder must name a folder").format(file=file))
 
 
 @dataclass(frozen=True)
@@ -454,7 +559,11 @@ class Survey:
     def check(self, file: str) -> None:
         for name, weight in self.weights.items():
             if weight < 0:
-                raise ConfigError(f'{file}: survey.weights."{name}" must be 0 or more')
+                raise ConfigError(
+                    _('{file}: survey.weights."{name}" must be 0 or more').format(
+                        file=file, name=name
+                    )
+                )
 
 
 @dataclass(frozen=True)
@@ -488,7 +597,7 @@ def settings_path(config: str | Path | None, db_path: Path) -> Path | None:
     if config:
         path = Path(config)
         if not path.is_file():
-            raise ConfigError(f"settings file {path} does not exist")
+            raise ConfigError(_("settings file {path} does not exist").format(path=path))
         return path
     beside = db_path.parent / "propfee.toml"
     return beside if beside.is_file() else None
@@ -500,9 +609,9 @@ def load_settings(path: Path | None) -> Settings:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError(_("{path}: not valid TOML ({exc})").format(path=path, exc=exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc})") from None
+        raise ConfigError(_("{path}: cannot be read ({exc})").format(path=path, exc=exc)) from None
     data["source"] = str(path)
     settings = _build(Settings, data, str(path), "")
     settings.billing.check(str(path))
@@ -527,8 +636,17 @@ def check_wording(settings: Settings, file: str) -> None:
                 phrase = lawful.threat(text) if isinstance(text, str) else None
                 if phrase is not None:
                     raise ConfigError(
-                        f"{file}: {section}.{key} 写有“{phrase}”：{lawful.RULE_1}"
-                        f"（{lawful.RULE_1_TEXT}）；这段文字会印在通知、短信和信函上"
+                        _(
+                            "{file}: {section}.{key} says “{phrase}”: {rule} ({rule_text}); "
+                            "this text is printed on notices, messages and letters"
+                        ).format(
+                            file=file,
+                            section=section,
+                            key=key,
+                            phrase=phrase,
+                            rule=lawful.RULE_1,
+                            rule_text=lawful.RULE_1_TEXT,
+                        )
                     )
 
 
@@ -548,24 +666,42 @@ def check_templates(settings: Settings, file: str) -> None:
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: template_dir: 模板 {path} 读不出来（{exc}）") from None
+            raise ConfigError(
+                _("{file}: template_dir: the template {path} cannot be read ({error})").format(
+                    file=file, path=path, error=exc
+                )
+            ) from None
         phrase = lawful.threat(text)
         if phrase is not None:
             raise ConfigError(
-                f"{file}: template_dir: 模板 {path} 写有“{phrase}”：{lawful.RULE_1}"
-                f"（{lawful.RULE_1_TEXT}）"
+                _(
+                    "{file}: template_dir: the template {path} says “{phrase}”: {rule} "
+                    "({rule_text})"
+                ).format(
+                    file=file,
+                    path=path,
+                    phrase=phrase,
+                    rule=lawful.RULE_1,
+                    rule_text=lawful.RULE_1_TEXT,
+                )
             )
 
 
 def _build(cls, data: dict, file: str, prefix: str):
     if not isinstance(data, dict):
-        raise ConfigError(f"{file}: [{prefix.rstrip('.')}] must be a table")
+        raise ConfigError(
+            _("{file}: [{rstrip}] must be a table").format(file=file, rstrip=prefix.rstrip("."))
+        )
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
         known = ", ".join(sorted(n for n in fields if n != "source"))
-        raise ConfigError(f"{file}: unknown setting {prefix}{unknown[0]} (known here: {known})")
+        raise ConfigError(
+            _("{file}: unknown setting {prefix}{unknown} (known here: {known})").format(
+                file=file, prefix=prefix, unknown=unknown[0], known=known
+            )
+        )
     values = {}
     for name, value in data.items():
         values[name] = _coerce(hints[name], value, file, f"{prefix}{name}")
@@ -582,24 +718,26 @@ def _coerce(hint, value, file: str, key: str):
     if origin in (list, tuple):
         (item,) = typing.get_args(hint)[:1]
         if not isinstance(value, list):
-            raise ConfigError(f"{file}: {key} must be a list")
+            raise ConfigError(_("{file}: {key} must be a list").format(file=file, key=key))
         items = [_coerce(item, v, file, key) for v in value]
         return tuple(items) if origin is tuple else items
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{file}: {key} must be a table")
-        _, item = typing.get_args(hint)
+            raise ConfigError(_("{file}: {key} must be a table").format(file=file, key=key))
+        _key, item = typing.get_args(hint)
         return {str(k): _coerce(item, v, file, f"{key}.{k}") for k, v in value.items()}
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{file}: {key} must be true or false")
+            raise ConfigError(_("{file}: {key} must be true or false").format(file=file, key=key))
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{file}: {key} must be a whole number")
+            raise ConfigError(_("{file}: {key} must be a whole number").format(file=file, key=key))
         return value
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{file}: {key} must be text (in quotes)")
+            raise ConfigError(
+                _("{file}: {key} must be text (in quotes)").format(file=file, key=key)
+            )
         return value
     return value

@@ -188,7 +188,7 @@ def test_a_change_posted_less_than_a_month_ahead_is_refused_until_a_month_has_pa
 
 def test_a_published_price_cannot_be_rewritten(conn, tmp_path):
     add_fee(conn)
-    with pytest.raises(PropfeeError, match="already has a published price"), transaction(conn):
+    with pytest.raises(PropfeeError, match=r"的价格（¥2\.50）已公示"), transaction(conn):
         fees.set_price(conn, "PROP", price="9.99", effective_from=date(2020, 1, 1), now=NOW)
 
 
@@ -196,7 +196,7 @@ def test_a_price_cannot_change_where_bills_exist(conn, tmp_path):
     estate(conn, tmp_path, [home("1-1-101")])
     add_fee(conn)
     run(conn, "2026-11")
-    with pytest.raises(PropfeeError, match="already billed up to 2026-11-30"), transaction(conn):
+    with pytest.raises(PropfeeError, match="已开票到 2026-11-30"), transaction(conn):
         fees.set_price(conn, "PROP", price="2.80", effective_from=date(2026, 11, 15), now=NOW)
 
 
@@ -470,7 +470,7 @@ def test_fee_item_validation(conn):
             now=NOW,
         )
     add_fee(conn)
-    with pytest.raises(PropfeeError, match="exists"):
+    with pytest.raises(PropfeeError, match="已存在"):
         add_fee(conn)
 
 

@@ -43,7 +43,7 @@ def test_an_absurd_area_is_refused_with_the_limit(cli, tmp_path, db_path):
     rows = [ROSTER[0], ["1-1-101", "住宅", "13912345678", "张三", "", "2020-01-01"]]
     result = cli("import-units", str(write_csv(tmp_path / "r.csv", rows)))
     assert result.exit_code == 1
-    assert "row 2" in result.stderr and "100,000 ㎡" in result.stderr
+    assert "第 2 行" in result.stderr and "100,000 ㎡" in result.stderr
     assert not db_path.exists()  # a failed first import leaves no database
 
 
@@ -52,7 +52,7 @@ def test_a_failed_first_import_leaves_no_estate_of_zero_units(cli, tmp_path, db_
     assert cli("import-units", str(bad)).exit_code == 1
     assert not db_path.exists()
     listed = cli("units", "list")
-    assert listed.exit_code == 1 and "no such database" in listed.stderr
+    assert listed.exit_code == 1 and "数据库不存在" in listed.stderr
 
 
 def test_an_unterminated_quote_is_a_row_error(cli, tmp_path, db_path):
@@ -65,7 +65,7 @@ def test_an_unterminated_quote_is_a_row_error(cli, tmp_path, db_path):
         encoding="utf-8",
     )
     result = cli("import-units", str(path))
-    assert result.exit_code == 1 and "row 3" in result.stderr and "引号" in result.stderr
+    assert result.exit_code == 1 and "第 3 行" in result.stderr and "引号" in result.stderr
     assert not db_path.exists()
 
 
@@ -79,7 +79,7 @@ def test_a_quote_closed_rows_later_is_a_row_error(priced, tmp_path, db_path):
     )
     before = dump(db_path)
     result = priced("import-units", str(path))
-    assert result.exit_code == 1 and "row 2" in result.stderr and "引号" in result.stderr
+    assert result.exit_code == 1 and "第 2 行" in result.stderr and "引号" in result.stderr
     assert dump(db_path) == before
 
 
@@ -154,7 +154,7 @@ def test_absurd_readings_are_refused(priced, tmp_path, db_path, cells, words):
     path = write_csv(tmp_path / "r.csv", [["房号", "抄表日期", "本次读数"], cells])
     before = dump(db_path)
     result = priced("readings", "import", str(path), "--meter", "water")
-    assert result.exit_code == 1 and words in result.stderr and "row 2" in result.stderr
+    assert result.exit_code == 1 and words in result.stderr and "第 2 行" in result.stderr
     assert dump(db_path) == before
 
 

@@ -100,14 +100,14 @@ def test_a_year_no_source_knows_counts_weekends_only_and_says_so():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[calendar]\nholidays = ["2027-02-30"]\n', "calendar.holidays: '2027-02-30' is not a day"),
-        ("[calendar]\nworkdays = [14]\n", "calendar.workdays: 14 is not a day"),
-        ('[calendar]\nholidays = "2027-02-05"\n', "calendar.holidays must be a list"),
+        ('[calendar]\nholidays = ["2027-02-30"]\n', "calendar.holidays：'2027-02-30' 不是日期"),
+        ("[calendar]\nworkdays = [14]\n", "calendar.workdays：14 不是日期"),
+        ('[calendar]\nholidays = "2027-02-05"\n', "calendar.holidays 必须是日期列表"),
         (
             '[calendar]\nholidays = ["2027-02-14"]\nworkdays = ["2027-02-14"]\n',
-            "2027-02-14 is both a holiday and a working day",
+            "2027-02-14 既是假日又是工作日",
         ),
-        ('[calendar]\nholiday = ["2027-02-14"]\n', "unknown setting calendar.holiday"),
+        ('[calendar]\nholiday = ["2027-02-14"]\n', "未知的设置 calendar.holiday"),
     ],
 )
 def test_a_bad_calendar_table_is_refused_with_its_key(tmp_path, text, message):

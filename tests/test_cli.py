@@ -109,9 +109,9 @@ def test_bad_rows_exit_1_with_every_row_and_no_traceback(cli, tmp_path, db_path)
     )
     result = cli("import-units", str(path))
     assert result.exit_code == 1
-    assert "bad.xlsx [Sheet1] row 2, column 建筑面积 (E): '0'" in result.stderr
-    assert "row 3, column 联系电话 (G): '123'" in result.stderr
-    assert "2 bad rows; nothing was written" in result.stderr
+    assert "bad.xlsx [Sheet1] 第 2 行，建筑面积 (E) 列： '0'" in result.stderr
+    assert "第 3 行，联系电话 (G) 列： '123'" in result.stderr
+    assert "2 行有误；未写入任何数据" in result.stderr
     assert "Traceback" not in result.output
     assert dump(db_path) == before
     as_json = cli("import-units", str(path), "--format", "json")
@@ -136,7 +136,7 @@ def test_user_errors_are_one_line_with_exit_1(cli, tmp_path):
     assert missing.stderr.strip().count("\n") == 0
     assert "no such file" in missing.stderr
     # the failed first import left no empty database behind
-    assert "no such database" in cli("units", "list").stderr
+    assert "数据库不存在" in cli("units", "list").stderr
     cli("import-units", str(small_roster(tmp_path)))
     unknown = cli("units", "show", "9-9-999")
     assert unknown.exit_code == 1
@@ -150,7 +150,7 @@ def test_usage_errors_exit_2(runner):
     assert runner.invoke(app, ["units", "list", "--format", "yaml"]).exit_code == 2
     assert runner.invoke(app, ["no-such-command"]).exit_code == 2
     bad_date = runner.invoke(app, ["import-units", "x.xlsx", "--as-of", "15/11/2026"])
-    assert bad_date.exit_code == 2 and "not a date" in bad_date.output
+    assert bad_date.exit_code == 2 and "不是日期" in bad_date.output
 
 
 def test_db_from_the_environment(runner, tmp_path, monkeypatch):
@@ -174,7 +174,7 @@ def test_a_database_that_is_not_ours(runner, tmp_path):
     garbage.write_bytes(b"x" * 4096)
     result = runner.invoke(app, ["units", "list", "--db", str(garbage)])
     assert result.exit_code == 1
-    assert "not a propfee database" in result.stderr
+    assert "不是 propfee 数据库" in result.stderr
 
 
 def test_quiet_prints_nothing_on_success(cli, tmp_path):
@@ -205,7 +205,7 @@ def test_demo_builds_and_rebuilds(runner, tmp_path):
     folder = tmp_path / "demo"
     first = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
     assert first.exit_code == 0, first.output
-    assert "Built the demo estate" in first.stdout
+    assert "建立演示小区" in first.stdout
     conn = db.connect(folder / "propfee.db")
     units = roster.list_units(conn)
     conn.close()
@@ -236,9 +236,9 @@ def test_demo_builds_and_rebuilds(runner, tmp_path):
         app,
         ["remind", "--db", str(folder / "propfee.db"), "--as-of", "2026-11-15", "--at", "11:00"],
     )
-    assert "nothing new" in again.stdout
+    assert "没有新的催缴" in again.stdout
     second = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
-    assert second.exit_code == 0 and "Rebuilt" in second.stdout
+    assert second.exit_code == 0 and "重建演示小区" in second.stdout
 
 
 def test_demo_refuses_a_real_database(runner, tmp_path):
@@ -247,7 +247,7 @@ def test_demo_refuses_a_real_database(runner, tmp_path):
     db.connect(folder / "propfee.db").close()
     result = runner.invoke(app, ["demo", "--dir", str(folder)])
     assert result.exit_code == 1
-    assert "not a demo database" in result.stderr
+    assert "不是演示数据库" in result.stderr
 
 
 def test_settings_file_with_a_typo_is_an_error(tmp_path):
@@ -262,7 +262,7 @@ def test_settings_file_with_a_typo_is_an_error(tmp_path):
     try:
         load_settings(typo)
     except ConfigError as exc:
-        assert "unknown setting estate.compnay" in str(exc)
+        assert "未知的设置 estate.compnay" in str(exc)
     else:
         raise AssertionError("a typo must not pass silently")
     wrong = tmp_path / "wrong.toml"
@@ -270,7 +270,7 @@ def test_settings_file_with_a_typo_is_an_error(tmp_path):
     try:
         load_settings(wrong)
     except ConfigError as exc:
-        assert "estate.company must be text" in str(exc)
+        assert "estate.company 必须是文字" in str(exc)
 
 
 def test_database_file_mode(cli, tmp_path, db_path):

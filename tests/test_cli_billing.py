@@ -51,7 +51,7 @@ def test_the_monthly_loop_from_the_command_line(priced, tmp_path, db_path):
     assert refused.exit_code == 1
     assert "从未公示" in refused.stderr and "propfee fees publish" in refused.stderr
     published = priced("fees", "publish", "--out", str(tmp_path / "pub"), "--recorded-later", "--published-on", "2026-10-01", "--evidence", "公示照片 IMG_0231.jpg")
-    assert published.exit_code == 0 and "2 new price(s)" in published.stdout
+    assert published.exit_code == 0 and "新公示价格 2 个" in published.stdout
     listing = json.loads(priced("fees", "list", "--format", "json", "--as-of", "2026-11-01").stdout)
     assert [(i["code"], i["price"], i["published_on"]) for i in listing] == [
         ("PROP", "2.50", "2026-10-01"),
@@ -108,7 +108,7 @@ def test_the_monthly_loop_from_the_command_line(priced, tmp_path, db_path):
 def test_fees_show_and_set_price(priced, tmp_path):
     priced("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2026-10-01", "--evidence", "公示照片 IMG_0231.jpg")
     changed = priced("fees", "set-price", "PROP", "--price", "2.80", "--from", "2027-01-01")
-    assert changed.exit_code == 0 and "not yet published" in changed.stdout
+    assert changed.exit_code == 0 and "尚未公示" in changed.stdout
     shown = json.loads(priced("fees", "show", "PROP", "--format", "json").stdout)
     assert [(p["price"], p["from"], p["published_on"]) for p in shown["prices"]] == [
         ("2.50", "2020-01-01", "2026-10-01"),
@@ -118,7 +118,7 @@ def test_fees_show_and_set_price(priced, tmp_path):
     assert "不足一个月" in late.stderr
     assert "PROP" in priced("fees", "show", "PROP").stdout
     unknown = priced("fees", "show", "NOPE")
-    assert unknown.exit_code == 1 and "no fee item 'NOPE'" in unknown.stderr
+    assert unknown.exit_code == 1 and "没有收费项目 'NOPE'" in unknown.stderr
 
 
 def test_bill_refuses_more_than_a_year_ahead(priced):
@@ -148,7 +148,7 @@ def test_readings_and_history_commands(priced, tmp_path):
         [["房号", "收费项目", "所属期间", "应收金额"], ["1-1-101", "暖气费", "2026-01", "10"]],
     )
     failed = priced("import-history", str(bad))
-    assert failed.exit_code == 1 and "row 2" in failed.stderr
+    assert failed.exit_code == 1 and "第 2 行" in failed.stderr
 
 
 @pytest.mark.slow
@@ -208,7 +208,7 @@ def test_adjust_errors_are_one_line(priced, tmp_path):
     bad_amount = priced(
         "adjust", "1", "--amount", "abc", "--kind", "waiver", "--reason", "x", "--approved-by", "y"
     )
-    assert bad_amount.exit_code == 1 and "not a number" in bad_amount.stderr
+    assert bad_amount.exit_code == 1 and "不是数字" in bad_amount.stderr
 
 
 def test_unit_bills_through_the_api(priced, tmp_path, db_path):

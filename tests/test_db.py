@@ -82,7 +82,7 @@ def test_a_newer_database_is_refused(db_path):
     raw = sqlite3.connect(db_path)
     raw.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 5}")
     raw.close()
-    with pytest.raises(DatabaseError, match="newer propfee"):
+    with pytest.raises(DatabaseError, match="由较新的 propfee 建立"):
         db.connect(db_path)
 
 
@@ -91,19 +91,19 @@ def test_a_foreign_sqlite_file_is_refused(tmp_path):
     raw = sqlite3.connect(path)
     raw.execute("CREATE TABLE customers (id INTEGER)")
     raw.close()
-    with pytest.raises(DatabaseError, match="did not make"):
+    with pytest.raises(DatabaseError, match="不是由 propfee 建立"):
         db.connect(path)
 
 
 def test_garbage_is_refused(tmp_path):
     path = tmp_path / "garbage.db"
     path.write_bytes(b"this is not a database at all" * 100)
-    with pytest.raises(DatabaseError, match="not a propfee database"):
+    with pytest.raises(DatabaseError, match="不是 propfee 数据库"):
         db.connect(path)
 
 
 def test_a_missing_folder_is_an_error(tmp_path):
-    with pytest.raises(DatabaseError, match="does not exist"):
+    with pytest.raises(DatabaseError, match="不存在"):
         db.connect(tmp_path / "nowhere" / "propfee.db")
 
 

@@ -1,5 +1,6 @@
 """Every command has help text with an example and appears in the README."""
 
+import re
 from pathlib import Path
 
 import typer.main
@@ -31,7 +32,7 @@ def test_there_are_commands():
 def test_every_command_has_help_with_an_example():
     for name, command in all_commands():
         assert command.help and len(command.help) > 40, name
-        assert "Example: propfee" in command.help, name
+        assert re.search(r"(Example|示例)[:：]\s*propfee", command.help), name
 
 
 def test_every_command_is_in_the_readme():

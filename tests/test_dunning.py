@@ -460,7 +460,7 @@ def test_a_mistyped_database_is_never_created(runner, tmp_path, command):
     missing = tmp_path / "typo.db"
     result = runner.invoke(app, [*command, "--db", str(missing)])
     assert result.exit_code == 1
-    assert "no such database" in result.output
+    assert "数据库不存在" in result.output
     assert not missing.exists()
 
 

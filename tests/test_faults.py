@@ -97,7 +97,7 @@ def test_a_read_only_database_is_refused_cleanly(estate, tmp_path):
             preexec_fn=without_override,
         )
         assert result.returncode == 1
-        assert "read-only" in one_line(result.stderr)
+        assert "数据库只读" in one_line(result.stderr)
         # reading still works
         listed = propfee(
             "units",
@@ -140,7 +140,7 @@ def test_the_file_size_limit_hit_mid_bill_run_leaves_the_database_as_it_was(esta
         preexec_fn=file_limit(48 * 1024),
     )
     assert result.returncode == 1
-    assert "cannot write the database" in one_line(result.stderr)
+    assert "无法写入数据库" in one_line(result.stderr)
     intact(estate, before)
     # the same run with room to write succeeds
     again = propfee(
@@ -161,7 +161,7 @@ def test_the_file_size_limit_hit_mid_backup_leaves_no_backup(estate, tmp_path):
     before = dump(estate)
     result = propfee("backup", db_path=estate, cwd=tmp_path, preexec_fn=file_limit(32 * 1024))
     assert result.returncode == 1
-    assert "cannot write the backup" in one_line(result.stderr)
+    assert "无法写入备份" in one_line(result.stderr)
     assert list((tmp_path / "backups").iterdir()) == []
     intact(estate, before)
 
@@ -212,7 +212,7 @@ def test_a_database_held_past_the_busy_timeout_exits_75(estate, tmp_path):
         )
         assert time.monotonic() - started < 7
         assert result.returncode == 75
-        assert "another propfee command is still writing" in one_line(result.stderr)
+        assert "另一个 propfee 命令仍在写入" in one_line(result.stderr)
     intact(estate, before)
 
 
@@ -237,7 +237,7 @@ def test_a_restore_waits_for_a_writer_then_gives_up_with_75(estate, tmp_path):
             "restore", str(copy), db_path=estate, cwd=tmp_path, env={"PROPFEE_BUSY_TIMEOUT": "1"}
         )
         assert result.returncode == 75, result.stderr
-        assert "still writing" in result.stderr
+        assert "仍在写入" in result.stderr
     intact(estate, before)
 
 
@@ -439,7 +439,7 @@ def test_a_restore_never_replaces_a_file_that_is_not_a_database(estate, tmp_path
     notes = tmp_path / "notes.txt"
     notes.write_text("不是数据库\n", encoding="utf-8")
     result = propfee("restore", str(copy), db_path=notes, cwd=tmp_path)
-    assert result.returncode == 1 and "not an SQLite database" in result.stderr
+    assert result.returncode == 1 and "不是 SQLite 数据库" in result.stderr
     assert notes.read_text(encoding="utf-8") == "不是数据库\n"
 
 

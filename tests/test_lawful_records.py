@@ -46,7 +46,7 @@ def test_publish_records_the_day_it_runs_and_refuses_a_backdate(priced, tmp_path
     assert "--recorded-later" in backdated.stderr  # the day-one path is named
     assert dump(db_path) == before
     published = priced("fees", "publish", "--out", str(tmp_path))
-    assert published.exit_code == 0 and "published on 2027-06-30:" in published.stdout
+    assert published.exit_code == 0 and "已于 2027-06-30 公示：" in published.stdout
     shown = json.loads(priced("fees", "show", "PROP", "--format", "json").stdout)
     assert [p["published_on"] for p in shown["prices"]] == ["2027-06-30"]  # the command's clock
 
@@ -145,7 +145,7 @@ def test_a_price_change_posted_less_than_a_month_ahead_is_refused(priced, tmp_pa
         "fees", "set-price", "PROP", "--price", "2.80", "--from", "2026-05-01",
         "--instead-of", "2026-04-01",
     )
-    assert moved.exit_code == 0 and "published on 2026-03-25" in moved.stdout
+    assert moved.exit_code == 0 and "已于 2026-03-25 公示" in moved.stdout
     billed = json.loads(
         priced("bill", "--period", "2026-04", "--as-of", "2026-04-01", "--format", "json").stdout
     )

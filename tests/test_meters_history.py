@@ -81,7 +81,7 @@ def test_reimporting_readings_changes_nothing(conn, tmp_path, db_path):
     report = readings(conn, tmp_path, rows, "again.csv")
     assert (report.added, report.unchanged) == (0, 2)
     assert dump(db_path) == before
-    with pytest.raises(RowErrors, match="bad row") as caught:
+    with pytest.raises(RowErrors, match="行有误") as caught:
         readings(conn, tmp_path, [["1-1-101", "水表", "2026-11-30", "111", ""]], "c.csv")
     assert "already recorded" in caught.value.errors[0].message
 

@@ -151,7 +151,7 @@ def test_the_trail_is_append_only_and_check_notices_tampering(billed, db_path):
     raw.close()
     result = billed("check")
     assert result.exit_code == 1
-    assert "audit_no_update" in result.stderr and "row 4 was changed" in result.stderr
+    assert "audit_no_update" in result.stderr and "第 4 行写入后被改动过" in result.stderr
 
 
 def test_check_notices_a_removed_row(billed, db_path):
@@ -161,7 +161,7 @@ def test_check_notices_a_removed_row(billed, db_path):
     raw.commit()
     raw.close()
     problems = ledger.check(db.connect(db_path))
-    assert any("rows 2–2 are missing" in p.detail for p in problems)
+    assert any("第 2–2 行缺失" in p.detail for p in problems)
 
 
 # ---------------------------------------------------------------- backup and restore
@@ -189,7 +189,7 @@ def test_backup_to_a_named_file_never_overwrites(billed, tmp_path):
     target = tmp_path / "copy.db"
     assert billed("backup", str(target)).exit_code == 0
     again = billed("backup", str(target))
-    assert again.exit_code == 1 and "never overwrites" in again.stderr
+    assert again.exit_code == 1 and "备份从不覆盖已有文件" in again.stderr
     missing = billed("backup", str(tmp_path / "nowhere" / "x.db"))
     assert missing.exit_code == 1
 
@@ -216,9 +216,9 @@ def test_restore_round_trip_keeps_a_safety_copy(billed, db_path, tmp_path):
 @pytest.mark.parametrize(
     "damage, reason",
     [
-        (lambda p: p.write_bytes(b"this is not a database at all" * 100), "not an SQLite"),
-        (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 3]), "refused"),
-        (lambda p: _corrupt_pages(p), "refused"),
+        (lambda p: p.write_bytes(b"this is not a database at all" * 100), "不是 SQLite 数据库"),
+        (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 3]), "已拒绝"),
+        (lambda p: _corrupt_pages(p), "已拒绝"),
     ],
     ids=["garbage", "truncated", "corrupted"],
 )
@@ -229,7 +229,7 @@ def test_restore_refuses_a_bad_file_and_changes_nothing(billed, db_path, tmp_pat
     before = dump(db_path)
     result = billed("restore", str(bad))
     assert result.exit_code == 1
-    assert reason in result.stderr and "nothing" in result.stderr
+    assert reason in result.stderr and "未恢复任何数据" in result.stderr
     assert dump(db_path) == before
     assert not list((tmp_path / "backups").glob("*before-restore*"))
 
@@ -260,7 +260,7 @@ def test_restore_refuses_a_newer_propfee_file(billed, db_path, tmp_path):
         raw.execute("UPDATE meta SET value = '9.9.0' WHERE key = 'propfee_version'")
     result = billed("restore", str(newer))
     assert result.exit_code == 1
-    assert "propfee 9.9.0" in result.stderr and "this is propfee" in result.stderr
+    assert "propfee 9.9.0" in result.stderr and "当前是 propfee" in result.stderr
 
 
 def test_restore_into_a_new_place(billed, tmp_path):
@@ -331,7 +331,7 @@ def test_restore_upgrades_an_older_backup(cli, db_path, tmp_path):
     first_schema_database(old)
     result = cli("restore", str(old))
     assert result.exit_code == 0, result.output
-    assert "upgraded from schema 1" in result.stdout
+    assert "已从结构版本 1 升级" in result.stdout
     assert db.connect(db_path).execute("SELECT code FROM unit").fetchall()[0][0] == "1-1-101"
 
 
@@ -345,13 +345,13 @@ def test_a_newer_database_is_refused_naming_both_versions(db_path):
     message = str(caught.value)
     from propfee import __version__
 
-    assert "propfee 3.1.0" in message and f"this is propfee {__version__}" in message
+    assert "propfee 3.1.0" in message and f"当前是 propfee {__version__}" in message
 
 
 def test_an_upgrade_that_cannot_back_up_is_refused(db_path, tmp_path):
     first_schema_database(db_path)
     (tmp_path / "backups").write_text("a file where the folder should be")
-    with pytest.raises(DatabaseError, match="backup failed"):
+    with pytest.raises(DatabaseError, match="备份失败"):
         db.connect(db_path)
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
@@ -417,7 +417,7 @@ def test_export_all_into_a_file_is_an_error(billed, tmp_path):
 
 
 def test_backup_of_a_missing_database_is_an_error(tmp_path):
-    with pytest.raises(PropfeeError, match="no such database"):
+    with pytest.raises(PropfeeError, match="没有可备份的数据库"):
         backup.backup(tmp_path / "none.db", at=datetime(2026, 1, 1))
 
 
@@ -549,7 +549,7 @@ def test_check_notices_the_newest_entries_removed_behind_its_back(billed, db_pat
             raw.execute(sql)
     result = billed("check")
     assert result.exit_code == 1
-    assert "the trail ends at row 3, its last recorded entry is row 6" in result.stderr
+    assert "日志止于第 3 行，而最后登记的记录是第 6 行" in result.stderr
 
 
 def test_the_cashier_beats_the_environment(billed, db_path, monkeypatch):
@@ -620,7 +620,7 @@ def test_an_empty_file_is_not_a_new_estate(cli, db_path):
     os.utime(db_path, (0, 1_700_000_000))  # there for a while: not another process's new file
     for args in (["check"], ["units", "list"], ["bill", "--period", "2026-11"], ["backup"]):
         result = cli(*args)
-        assert result.exit_code == 1 and "empty (0 bytes)" in result.stderr
+        assert result.exit_code == 1 and "文件是空的（0 字节）" in result.stderr
     assert db_path.stat().st_size == 0
 
 
@@ -700,7 +700,7 @@ def test_check_notices_an_emptied_trail_and_odd_values(billed, db_path):
         raw.execute("DROP TRIGGER audit_no_update")
         raw.execute("UPDATE audit SET args = x'00ff' WHERE id = 2")
     result = billed("check")
-    assert result.exit_code == 1 and "row 2 was changed" in result.stderr
+    assert result.exit_code == 1 and "第 2 行写入后被改动过" in result.stderr
     with sqlite3.connect(db_path) as raw:
         raw.execute("DELETE FROM audit")
         raw.execute("DELETE FROM meta WHERE key = 'audit_head'")
@@ -759,9 +759,9 @@ def test_restoring_another_estates_backup_warns(cli, tmp_path):
     assert cli("backup", str(tmp_path / "b.db"), db=paths[1]).exit_code == 0
     assert cli("backup", str(tmp_path / "a.db"), db=paths[0]).exit_code == 0
     own = cli("restore", str(tmp_path / "a.db"), db=paths[0])
-    assert own.exit_code == 0 and "another database" not in own.stderr
+    assert own.exit_code == 0 and "备份自另一个数据库" not in own.stderr
     other = cli("restore", str(tmp_path / "b.db"), db=paths[0])
-    assert other.exit_code == 0 and "another database" in other.stderr
+    assert other.exit_code == 0 and "备份自另一个数据库" in other.stderr
 
 
 def test_check_notices_a_disarmed_trigger(billed, db_path):
@@ -772,5 +772,5 @@ def test_check_notices_a_disarmed_trigger(billed, db_path):
     raw.commit()
     raw.close()
     result = billed("check")
-    assert result.exit_code == 1 and "no longer refuses" in result.stderr
+    assert result.exit_code == 1 and "不再阻止改动日志" in result.stderr
     assert "internal error" not in result.stderr

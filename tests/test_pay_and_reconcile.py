@@ -526,7 +526,7 @@ def test_a_mistyped_database_is_never_created(cli, tmp_path, command):
     missing = tmp_path / "propfe.db"
     result = cli(*command, db=missing)
     assert result.exit_code == 1
-    assert "no such database" in result.stderr and "import-units" in result.stderr
+    assert "数据库不存在" in result.stderr and "import-units" in result.stderr
     assert not missing.exists()
 
 

@@ -151,7 +151,7 @@ def test_confirming_lines_and_the_review_file_round_trip(estate3, tmp_path):
     assert second.already == 2
     assert [(unit, line.amount_fen) for line, unit, _ in second.recorded] == [("2-1-502", 30000)]
     assert second.review == []
-    with pytest.raises(RowErrors, match="bad row"):
+    with pytest.raises(RowErrors, match="行有误"):
         reconcile(
             estate3,
             wechat_bill(

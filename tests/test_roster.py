@@ -149,7 +149,7 @@ def test_masked_export_does_not_import_as_new_data(conn, messy, tmp_path):
     from propfee.store import db
 
     other_conn = db.connect(other)
-    with pytest.raises(RowErrors, match="bad row") as caught:
+    with pytest.raises(RowErrors, match="行有误") as caught:
         from propfee.store.db import transaction
 
         with transaction(other_conn):
@@ -215,9 +215,9 @@ def test_five_bad_rows_are_all_reported_and_nothing_is_written(conn, tmp_path, d
     ("area", "message"),
     [
         (0, "greater than zero"),
-        (-3, "negative"),
-        ("89.375", "more than 2 decimal places"),
-        ("大约90", "not a number"),
+        (-3, "不能是负数"),
+        ("89.375", "超过 2 位小数"),
+        ("大约90", "不是数字"),
         (None, "required"),
     ],
 )
@@ -246,7 +246,7 @@ def test_bad_id_number(conn, tmp_path):
 
 def test_a_phone_saved_in_scientific_notation_is_refused(conn, tmp_path):
     path = write_csv(tmp_path / "sci.csv", [HEADER, home(1, 1, 101, "张三", "1.89097E+10")])
-    with pytest.raises(RowErrors, match="bad row") as caught:
+    with pytest.raises(RowErrors, match="行有误") as caught:
         import_file(conn, path)
     assert "scientific notation" in caught.value.errors[0].message
 
@@ -516,7 +516,7 @@ def test_an_owner_change_uses_the_transfer_date_column(conn, tmp_path):
             [*home(1, 1, 101, "赵六", ""), "2024-01-01"],
         ],
     )
-    with pytest.raises(RowErrors, match="bad row") as caught:
+    with pytest.raises(RowErrors, match="行有误") as caught:
         import_file(conn, too_early)
     assert "before the current owner" in caught.value.errors[0].message
 

@@ -273,7 +273,7 @@ def test_ten_points_building_room_columns_and_a_date_column(surveyed, tmp_path):
     assert [b.units for b in r.by_band] == [1, 0, 1]
     with pytest.raises(InvalidValue, match="平均分无法比较"):
         report(surveyed, name="十分制", compare="2026秋")
-    with pytest.raises(RowErrors, match="1 bad row"), transaction(surveyed):
+    with pytest.raises(RowErrors, match="1 行有误"), transaction(surveyed):
         words = write_csv(tmp_path / "words.csv", [["房号", "保洁"], ["1-101", "满意"]])
         surveys.import_survey(surveyed, words, name="词", held_on=DAY, scale=10, now=NOW)
 
@@ -365,7 +365,7 @@ def test_the_commands(surveyed, cli, tmp_path):
     bad = write_csv(tmp_path / "bad.csv", [["房号", "保洁"], ["9-9", 4]])
     refused = cli("survey", "import", str(bad), "--name", "x", "--date", "2026-10-01")
     assert refused.exit_code == 1
-    assert "bad.csv row 2, column 房号 (A)" in refused.stderr
+    assert "bad.csv 第 2 行，房号 (A) 列" in refused.stderr
     again = cli("survey", "import", str(tmp_path / "survey.csv"), "--name", "2026秋")
     assert again.exit_code == 0 and "已导入过，未做改动" in again.stdout
     missing = cli("survey-report", "--survey", "nope")
@@ -436,7 +436,7 @@ def test_weights_in_the_settings_file(tmp_path):
     with pytest.raises(ConfigError, match=r"survey\.weights\.保洁"):
         load_settings(path)
     path.write_text("[survey]\nweights = { '保洁' = -1 }\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="0 or more"):
+    with pytest.raises(ConfigError, match="必须大于等于 0"):
         load_settings(path)
 
 

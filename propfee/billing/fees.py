@@ -18,20 +18,33 @@ from pathlib import Path
 
 import propfee.billing.store as store
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.i18n import N_, _
 from propfee.core.money import parse_price, price_str
 from propfee.core.periods import CYCLE_MONTHS, add_months
+from propfee.core.said import Said
 from propfee.files import cells
 from propfee.files.render import render
 from propfee.roster.units import kind_label, resolve_kind
 
-BASES = {"area": "按建筑面积", "fixed": "按户/个定额", "metered": "按用量", "one_off": "一次性"}
+#: how an item is billed, as staff read it (``_()`` where shown)
+BASES = {
+    "area": N_("by floor area"),
+    "fixed": N_("fixed per unit"),
+    "metered": N_("by use"),
+    "one_off": N_("one-off"),
+}
 DEFAULT_UNIT_LABELS = {
     "area": "元/㎡·月",
     "fixed": "元/户·月",
     "metered": "元/单位用量",
     "one_off": "元/次",
 }
-METERS = {"water": "水表", "electricity": "电表", "gas": "燃气表", "heat": "热表"}
+METERS = {
+    "water": N_("water meter"),
+    "electricity": N_("electricity meter"),
+    "gas": N_("gas meter"),
+    "heat": N_("heat meter"),
+}
 
 # what reads as a penalty for paying late (LEGAL rule 7): such a charge comes only from the
 # contract's late-fee clause, through ``propfee latefee`` — never as a fee item or a correction
@@ -51,9 +64,14 @@ _PENALTY_ENGLISH = re.compile(
     r"overdue[\s_-]*(fee|charge)"
 )
 _PENALTY_CODES = ("ZNJ", "WYJ", "FAKUAN", "LATE", "PENALTY", "FINE")
-PENALTY_RULE = (
-    "违约金只能依据物业服务合同的违约金条款、通过 propfee latefee 计算和入账"
-    "（设置 [late_fee] daily_rate；LEGAL 第7条，民法典第585条），不得另设收费项目或以更正加收"
+
+
+PENALTY_RULE = Said(
+    N_(
+        "a late fee comes only from the late-fee clause of the property service contract, "
+        "worked out and posted by propfee latefee (set [late_fee] daily_rate; LEGAL rule 7, "
+        "Civil Code art. 585), never as a fee item of its own or added by a correction"
+    )
 )
 
 
@@ -72,9 +90,17 @@ def reads_as_penalty(text: str, *, code: bool = False) -> bool:
 def check_not_penalty(code: str, name: str) -> None:
     """Refuse a fee item that reads as a penalty for paying late, naming what gave it away."""
     if reads_as_penalty(name):
-        raise InvalidValue(f"收费项目名称 {name.strip()!r} 是罚款/滞纳金性质的收费：{PENALTY_RULE}")
+        raise InvalidValue(
+            _("fee item name {name!r} is a fine or late fee: {rule}").format(
+                name=name.strip(), rule=PENALTY_RULE
+            )
+        )
     if reads_as_penalty(code, code=True):
-        raise InvalidValue(f"收费项目代码 {code.strip()!r} 看起来是违约金或罚款：{PENALTY_RULE}")
+        raise InvalidValue(
+            _("fee item code {code!r} looks like a late fee or a fine: {rule}").format(
+                code=code.strip(), rule=PENALTY_RULE
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -194,7 +220,9 @@ def load_items(conn: sqlite3.Connection, codes: list[str] | None = None) -> list
         known = {item.code: item for item in items}
         missing = [c for c in codes if c not in known]
         if missing:
-            raise NotFound(f"no fee item {missing[0]!r} (see: propfee fees list)")
+            raise NotFound(
+                _("no fee item {code!r} (see: propfee fees list)").format(code=missing[0])
+            )
         return [known[c] for c in codes]
     return items
 
@@ -248,10 +276,11 @@ def price_rows(item: FeeItem) -> list[dict]:
 
 
 def scope_text(item: FeeItem) -> str:
-    """Where the item applies: its buildings (``1、2栋``), else its units, else ``全部``."""
-    return ("、".join(item.buildings) + "栋" if item.buildings else "") or (
-        "、".join(item.units) if item.units else "全部"
-    )
+    """Where the item applies, in the reader's language: its buildings (``1、2栋``), else its
+    units, else ``全部``."""
+    if item.buildings:
+        return _("buildings {list}").format(list=_(", ").join(item.buildings))
+    return _(", ").join(item.units) if item.units else _("all")
 
 
 def get_item(conn: sqlite3.Connection, code: str) -> FeeItem:
@@ -280,27 +309,35 @@ def add_item(
     """Define a fee item with its first price (not yet published)."""
     code = code.strip()
     if not code or any(c.isspace() for c in code):
-        raise InvalidValue(f"fee item code {code!r} must be one word, e.g. PROP or PARK")
+        raise InvalidValue(
+            _("fee item code {code!r} must be one word, e.g. PROP or PARK").format(code=code)
+        )
     if code.upper() == "LATEFEE":
         raise InvalidValue(
-            "LATEFEE is kept for late fees (propfee latefee post); choose another code"
+            _("LATEFEE is kept for late fees (propfee latefee post); choose another code")
         )
     check_not_penalty(code, name)
     if basis not in BASES:
-        raise InvalidValue(f"basis must be one of {', '.join(BASES)}")
+        raise InvalidValue(_("--basis must be one of {values}").format(values=", ".join(BASES)))
     if cycle not in CYCLE_MONTHS:
-        raise InvalidValue(f"cycle must be one of {', '.join(CYCLE_MONTHS)}")
+        raise InvalidValue(
+            _("--cycle must be one of {values}").format(values=", ".join(CYCLE_MONTHS))
+        )
     if not 1 <= due_day <= 31:
-        raise InvalidValue("--due-day must be between 1 and 31")
+        raise InvalidValue(_("--due-day must be between 1 and 31"))
     if basis == "metered" and meter not in METERS:
-        raise InvalidValue(f"a metered item needs --meter ({', '.join(METERS)})")
+        raise InvalidValue(
+            _("a metered item needs --meter ({values})").format(values=", ".join(METERS))
+        )
     kind_list = [resolve_kind(k) for k in kinds]
     if not kind_list:
-        raise InvalidValue("--kinds names the kinds of unit the fee applies to")
+        raise InvalidValue(_("--kinds names the kinds of unit the fee applies to"))
     if store.fee_item_exists(conn, code):
         raise PropfeeError(
-            f"fee item {code} exists; change its price with: propfee fees "
-            f"set-price {code} --price P --from YYYY-MM-DD"
+            _(
+                "fee item {code} exists; change its price with: propfee fees "
+                "set-price {code} --price P --from YYYY-MM-DD"
+            ).format(code=code)
         )
 
     position = store.next_item_position(conn)
@@ -349,16 +386,21 @@ def set_price(
     if existing is not None:
         if existing.published_on is not None:
             raise PropfeeError(
-                f"{code} already has a published price from {effective_from} "
-                f"(¥{existing.text}); a change needs a new date and a new publication"
+                _(
+                    "{code} already has a published price from {day} (¥{price}); "
+                    "a change needs a new date and a new publication"
+                ).format(code=code, day=effective_from, price=existing.text)
             )
         store.change_price(conn, item.id, effective_from.isoformat(), value)
     else:
         billed = store.billed_through(conn, item.id)
         if billed and effective_from.isoformat() <= billed:
             raise PropfeeError(
-                f"{code} is already billed up to {billed}; a new price can take effect only "
-                "after that (bills keep their price; use propfee adjust for corrections)"
+                _(
+                    "{code} is already billed up to {billed}; a new price can take effect "
+                    "only after that (bills keep their price; use propfee adjust for "
+                    "corrections)"
+                ).format(code=code, billed=billed)
             )
         store.insert_price(conn, item.id, value, effective_from.isoformat(), stamp)
     item = get_item(conn, code)
@@ -372,17 +414,30 @@ def _postpone(
     (starting later than posted is in the owners' favour); another price must be published."""
     moved = next((p for p in item.prices if p.effective_from == old), None)
     if moved is None:
-        raise NotFound(f"{item.code} 没有自 {old} 执行的价格（见 propfee fees show {item.code}）")
+        raise NotFound(
+            _("{code} has no price from {day} (see propfee fees show {code})").format(
+                code=item.code, day=old
+            )
+        )
     later = [p.effective_from for p in item.prices if p.effective_from > old]
     if new <= old or (later and new >= later[0]):
         raise InvalidValue(
-            f"--from {new}：只能推后到 {old} 之后"
-            + (f"、{later[0]} 之前（那天起是下一个价格）" if later else "")
+            (
+                _(
+                    "--from {new}: the price can only be put off to after {old} and before "
+                    "{next} (the next price starts that day)"
+                )
+                if later
+                else _("--from {new}: the price can only be put off to after {old}")
+            ).format(new=new, old=old, next=later[0] if later else "")
         )
     billed = store.billed_through(conn, item.id)
     if billed and old.isoformat() <= billed:
         raise PropfeeError(
-            f"{item.code} 已开票到 {billed}，自 {old} 的价格已经用过，不能再改执行日期"
+            _(
+                "{code} is billed up to {billed}: the price from {old} is in use and its "
+                "first day can no longer change"
+            ).format(code=item.code, billed=billed, old=old)
         )
     keep = value == moved.price_x10000
     store.move_price(conn, item.id, old.isoformat(), new.isoformat(), value, keep)
@@ -450,36 +505,52 @@ def notice_context(items: list[FeeItem], settings, as_of: date) -> dict:
     }
 
 
-RECORD_LATER_HINT = (
-    "已在小区张贴过的公示（启用 propfee 之前），用 propfee fees publish --recorded-later "
-    "--published-on YYYY-MM-DD --evidence \"公示照片 IMG_0231.jpg\" 补录"
+RECORD_LATER_HINT = Said(
+    N_(
+        "a publication posted at the estate before propfee was in use is recorded with "
+        "propfee fees publish --recorded-later --published-on YYYY-MM-DD "
+        '--evidence "notice photo IMG_0231.jpg"'
+    )
 )
 
 
 def lawful_ways(item: FeeItem) -> str:
     """The two lawful ways forward for periods before a price's recorded publication, and the
     way out for an item added by mistake."""
-    return (
-        "两种合法做法：① 现在公示：propfee fees publish --out 公示，自公示当天起计费"
-        "（调价的新价格公示满一个月后才执行）；② 启用 propfee 之前已在小区张贴过公示的，"
-        "补录那次公示：propfee fees publish --recorded-later --published-on YYYY-MM-DD "
-        '--evidence "公示照片 IMG_0231.jpg"，之后重新开票。收费项目是加错的：'
-        f"propfee fees remove {item.code}（从未开票、从未公示），或 propfee fees end "
-        f"{item.code} --to YYYY-MM-DD（停止收费，历史保留）"
-    )
+    return _(
+        "Two lawful ways: (1) publish now: propfee fees publish --out notices, billing from "
+        "the day of publication (a new price takes effect a month after it is published); "
+        "(2) if a notice was posted at the estate before propfee was in use, record that "
+        "publication: propfee fees publish --recorded-later --published-on YYYY-MM-DD "
+        '--evidence "notice photo IMG_0231.jpg", then bill again. If the fee item was added '
+        "by mistake: propfee fees remove {code} (never billed, never published), or propfee "
+        "fees end {code} --to YYYY-MM-DD (stop billing, history kept)"
+    ).format(code=item.code)
 
 
 def never_published_message(item: FeeItem, price: Price) -> str:
-    return (
-        f"{item.code} {item.name}：自 {price.effective_from} 执行的价格 ¥{price.text} 从未公示，"
-        f"不能开票。{lawful_ways(item)}"
+    return _(
+        "{code} {name}: the price ¥{price} from {day} was never published and cannot be "
+        "billed. {ways}"
+    ).format(
+        code=item.code,
+        name=item.name,
+        price=price.text,
+        day=price.effective_from,
+        ways=lawful_ways(item),
     )
 
 
 def before_publication_message(item: FeeItem, price: Price, period: str) -> str:
-    return (
-        f"{item.code} {item.name} {period}：价格 {price.published_on} 才公示，{period} 在公示"
-        f"之前，不能开票。{lawful_ways(item)}"
+    return _(
+        "{code} {name} {period}: the price was published only on {published}; {period} is "
+        "before the publication and cannot be billed. {ways}"
+    ).format(
+        code=item.code,
+        name=item.name,
+        period=period,
+        published=price.published_on,
+        ways=lawful_ways(item),
     )
 
 
@@ -490,12 +561,17 @@ def publication_day(
     recorded later (补录) names another day, with --published-on."""
     if as_of is not None and as_of != today:
         raise InvalidValue(
-            f"fees publish 记录的是运行当天（{today}），不能用 --as-of {as_of} 改日期；"
-            + RECORD_LATER_HINT
+            _(
+                "fees publish records the day it runs ({today}); --as-of {as_of} cannot "
+                "change it; {hint}"
+            ).format(today=today, as_of=as_of, hint=RECORD_LATER_HINT)
         )
     if recorded_later != (published_on is not None):
         raise InvalidValue(
-            "--recorded-later 与 --published-on 要一起用：补录启用 propfee 之前张贴的公示"
+            _(
+                "--recorded-later and --published-on go together: they record a publication "
+                "posted before propfee was in use"
+            )
         )
     return published_on or today
 
@@ -508,19 +584,25 @@ def check_recorded_later(
     backed by evidence (a notice number, a photo file name)."""
     if published_on >= today:
         raise InvalidValue(
-            f"--published-on {published_on}：补录的公示必须早于今天（{today}）；"
-            "今天的公示直接运行 propfee fees publish"
+            _(
+                "--published-on {day}: a publication recorded later must be before today "
+                "({today}); for today's publication run propfee fees publish"
+            ).format(day=published_on, today=today)
         )
     if len(evidence.strip()) < 4:
         raise InvalidValue(
-            "--evidence 必填（至少 4 个字）：写明公示凭证，例如公示编号或照片文件名"
-            "（\"公示照片 IMG_0231.jpg\"）"
+            _(
+                "--evidence is required (at least 4 characters): the notice's number or the "
+                'file name of its photo ("notice photo IMG_0231.jpg")'
+            )
         )
     first_live = store.first_live_publication(conn)
     if first_live and published_on.isoformat() >= first_live:
         raise PropfeeError(
-            f"propfee 自 {first_live} 起已用于公示收费标准；之后的公示不能补录，"
-            "只能在公示当天运行 propfee fees publish"
+            _(
+                "propfee has published the fee standard since {day}; a later publication "
+                "cannot be recorded later, only run propfee fees publish on its day"
+            ).format(day=first_live)
         )
 
 
@@ -542,10 +624,10 @@ def publish(
         check_recorded_later(conn, as_of, evidence, now.date())
     items = load_items(conn)
     if not items:
-        raise PropfeeError("no fee items yet; add one with: propfee fees add CODE …")
+        raise PropfeeError(_("no fee items yet; add one with: propfee fees add CODE …"))
     context = notice_context(items, settings, as_of)
     if not context["rows"]:
-        raise PropfeeError(f"no price is in effect on or after {as_of}")
+        raise PropfeeError(_("no price is in effect on or after {day}").format(day=as_of))
     if recorded_later:
         context.update(
             recorded_later=True, recorded_on=now.date().isoformat(), evidence=evidence.strip()
@@ -610,20 +692,35 @@ def short_notice_warning(item: FeeItem, price: Price, published_on: date) -> str
     lawful = add_months(published_on, 1)
     if not earlier or price.effective_from >= lawful:
         return ""
-    return (
-        f"{item.code} {item.name}：新价格 ¥{price.text} 定于 {price.effective_from} 执行，"
-        f"{published_on} 才公示，不足一个月；最早 {lawful} 起才能按新价收费，"
-        f"此前的账期按新价开票会被拒绝（可用 propfee fees set-price {item.code} --price "
-        f"{price.text} --from {lawful} --instead-of {price.effective_from} 改定执行日期）"
+    return _(
+        "{code} {name}: the new price ¥{price} starts on {day} but is published only on "
+        "{published}, less than a month ahead; it can be billed from {lawful} at the "
+        "earliest, and billing an earlier period at it will be refused (move its first day "
+        "with propfee fees set-price {code} --price {price} --from {lawful} --instead-of {day})"
+    ).format(
+        code=item.code,
+        name=item.name,
+        price=price.text,
+        day=price.effective_from,
+        published=published_on,
+        lawful=lawful,
     )
 
 
 def too_early_message(item: FeeItem, price: Price, period: str) -> str:
     """Why ``period`` cannot be billed at a price change posted less than a month ahead."""
     lawful = item.lawful_from(price)
-    return (
-        f"{item.code} {item.name}：新价格 ¥{price.text} 定于 {price.effective_from} 执行，但 "
-        f"{price.published_on} 才公示，不足一个月，最早 {lawful} 起才能按新价收费；"
-        f"{period} 不能按新价开票。把执行日期改到 {lawful} 或之后：propfee fees set-price "
-        f"{item.code} --price {price.text} --from {lawful} --instead-of {price.effective_from}"
+    return _(
+        "{code} {name}: the new price ¥{price} starts on {day} but was published only on "
+        "{published}, less than a month ahead; it can be billed from {lawful} at the "
+        "earliest, so {period} cannot be billed at it. Move its first day to {lawful} or "
+        "later: propfee fees set-price {code} --price {price} --from {lawful} --instead-of {day}"
+    ).format(
+        code=item.code,
+        name=item.name,
+        price=price.text,
+        day=price.effective_from,
+        published=price.published_on,
+        lawful=lawful,
+        period=period,
     )

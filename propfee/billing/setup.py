@@ -16,21 +16,33 @@ from datetime import date, datetime
 import propfee.billing.store as store
 from propfee.billing.fees import FeeItem, get_item
 from propfee.core.errors import PropfeeError
+from propfee.core.i18n import N_, _
 from propfee.core.money import format_money
 
+#: the lines of the setup path (English msgids: ``_()`` each where printed)
 SETUP_STEPS = (
-    "新小区的设置顺序：",
-    "  1. 导入房屋与业主：propfee import-units 业主信息.xlsx",
-    "  2. 添加收费项目：propfee fees add PROP --name 物业服务费 --basis area --price 2.50 "
-    "--kinds residential --from YYYY-MM-DD",
-    "  3. 公示收费标准：propfee fees publish --out 公示（自公示当天起可计费）；"
-    "启用 propfee 之前已在小区张贴过的公示，用 propfee fees publish --recorded-later "
-    '--published-on YYYY-MM-DD --evidence "公示照片 IMG_0231.jpg" 补录，此前的账期才能开票',
-    "  4. 导入以前系统的欠费（如有）：propfee import-history 期初欠费.xlsx",
-    "  5. 开票并打印通知单：propfee bill --period YYYY-MM --notices 通知单",
-    "  6. 收款：propfee pay / propfee reconcile；催缴：propfee remind",
-    "加错的收费项目：从未开票、从未公示的，用 propfee fees remove CODE 删除；"
-    "已经用过的，用 propfee fees end CODE --to YYYY-MM-DD 停止收费（历史保留）。",
+    N_("Setting up a new estate, in this order:"),
+    N_("  1. Import units and owners: propfee import-units owners.xlsx"),
+    N_(
+        "  2. Add fee items: propfee fees add PROP --name 物业服务费 --basis area --price 2.50 "
+        "--kinds residential --from YYYY-MM-DD"
+    ),
+    N_(
+        "  3. Publish the fee standard: propfee fees publish --out notices (billing from the "
+        "day of publication); a notice posted at the estate before propfee was in use is "
+        "recorded with propfee fees publish --recorded-later --published-on YYYY-MM-DD "
+        '--evidence "notice photo IMG_0231.jpg", and then earlier periods can be billed'
+    ),
+    N_(
+        "  4. Import arrears from the previous system (if any): propfee import-history opening.xlsx"
+    ),
+    N_("  5. Bill and print the notices: propfee bill --period YYYY-MM --notices notices"),
+    N_("  6. Take payments: propfee pay / propfee reconcile; reminders: propfee remind"),
+    N_(
+        "A fee item added by mistake: never billed and never published, remove it with "
+        "propfee fees remove CODE; once used, stop it with propfee fees end CODE --to "
+        "YYYY-MM-DD (history kept)."
+    ),
 )
 
 #: bills named in a refusal at most (the rest are counted)
@@ -64,16 +76,19 @@ def end_item(
 
 
 def _bills_after_message(item: FeeItem, to: date, later: list[tuple]) -> str:
-    named = "；".join(
-        f"账单 {bill_id}（{unit} {period}，{frm}至{upto}，{format_money(net)}）"
+    named = _("; ").join(
+        _("bill {id} ({unit} {period}, {start} to {end}, {amount})").format(
+            id=bill_id, unit=unit, period=period, start=frm, end=upto, amount=format_money(net)
+        )
         for bill_id, unit, period, frm, upto, net in later[:NAMED_BILLS]
     )
-    more = f" 等共 {len(later)} 张" if len(later) > NAMED_BILLS else ""
-    return (
-        f"{item.code} {item.name}：{to} 之后已有账单，不能在这天停止收费：{named}{more}。"
-        f"先逐张冲减为零（propfee adjust 账单号 --amount -金额 --kind correction "
-        f'--reason "收费项目停止" --approved-by 审批人），或把停止日期改到这些账单之后'
-    )
+    more = _(" and more, {n} in all").format(n=len(later)) if len(later) > NAMED_BILLS else ""
+    return _(
+        "{code} {name}: there are bills after {to}, so billing cannot stop on that day: "
+        "{bills}{more}. First bring each to zero (propfee adjust BILL --amount -AMOUNT --kind "
+        'correction --reason "fee item ended" --approved-by APPROVER), or stop after these '
+        "bills"
+    ).format(code=item.code, name=item.name, to=to, bills=named, more=more)
 
 
 def remove_item(conn: sqlite3.Connection, code: str, *, reason: str, now: datetime) -> Change:
@@ -87,13 +102,17 @@ def remove_item(conn: sqlite3.Connection, code: str, *, reason: str, now: dateti
     published = [p for p in item.prices if p.published_on is not None]
     if published:
         raise PropfeeError(
-            f"{item.code} {item.name} 已于 {published[0].published_on} 公示，公示过的收费项目"
-            f"不能删除；用 propfee fees end {item.code} --to YYYY-MM-DD 停止收费（历史保留）"
+            _(
+                "{code} {name} was published on {day}; a published fee item cannot be "
+                "removed: stop it with propfee fees end {code} --to YYYY-MM-DD (history kept)"
+            ).format(code=item.code, name=item.name, day=published[0].published_on)
         )
     if store.item_has_bills(conn, item.id):
         raise PropfeeError(
-            f"{item.code} {item.name} 已经开过票，不能删除；用 propfee fees end {item.code} "
-            "--to YYYY-MM-DD 停止收费（账单保留，之后不再开票）"
+            _(
+                "{code} {name} has been billed and cannot be removed: stop it with propfee "
+                "fees end {code} --to YYYY-MM-DD (its bills stay; nothing is billed after)"
+            ).format(code=item.code, name=item.name)
         )
     stamp = now.isoformat(sep=" ", timespec="seconds")
     store.insert_fee_item_event(

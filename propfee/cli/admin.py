@@ -24,6 +24,7 @@ from propfee.cli.common import (
     record_unmasked,
 )
 from propfee.core.errors import PropfeeError
+from propfee.core.i18n import _
 from propfee.insight import fullexport, readable
 from propfee.payments import ledger
 from propfee.store import audit
@@ -32,43 +33,96 @@ from propfee.store import restore as restores
 
 
 def register(app: typer.Typer) -> None:
-    app.command("backup")(backup)
-    app.command("restore")(restore)
-    app.command("audit")(audit_log)
-    app.command("export-all")(export_all)
+    app.command(
+        "backup",
+        help=_("Copy the database safely, even while another command writes, and check the copy.")
+        + "\n\n"
+        + _(
+            "The copy is made with SQLite's online backup API and verified with PRAGMA "
+            "integrity_check before it takes its name. Never overwrites a file."
+        )
+        + "\n\n"
+        + _("Example: propfee backup --keep 14"),
+        short_help=_("Back up the database and check the copy."),
+    )(backup)
+    app.command(
+        "restore",
+        help=_("Replace the database with a checked backup; the current one is kept in backups/.")
+        + "\n\n"
+        + _(
+            "The backup is checked first: SQLite integrity, the schema version (an older one is "
+            "upgraded, a newer one refused) and every propfee check invariant. A file that fails "
+            "a check is refused with the reason and nothing changes."
+        )
+        + "\n\n"
+        + _("Example: propfee restore backups/propfee-20261123-020000.db"),
+        short_help=_("Restore the database from a checked backup."),
+    )(restore)
+    app.command(
+        "audit",
+        help=_("The audit trail: who changed what, when, with which command.")
+        + "\n\n"
+        + _(
+            "Each entry: when, who, the command and its arguments, and what it changed (rows "
+            "added per table, rows updated). Append-only; propfee check verifies it. Phone and "
+            "ID numbers in the arguments are masked unless --no-mask."
+        )
+        + "\n\n"
+        + _("Example: propfee audit --since 2026-11-01 --command reverse"),
+        short_help=_("The audit trail: who changed what, when."),
+    )(audit_log)
+    app.command(
+        "export-all",
+        help=_("Everything as one workbook a person can read, and a CSV per sheet (full export).")
+        + "\n\n"
+        + _(
+            "Without --raw: 全量导出.xlsx for an owners' committee (说明, 房屋, 收费项目, 账单, 收款, "
+            "投诉与报修): Chinese sheets and headers, 房号 and names instead of internal ids, labels "
+            "instead of codes, money in yuan with totals, phones masked."
+        )
+        + "\n\n"
+        + _(
+            "With --raw: propfee-export.xlsx, one sheet per database table after an explanation "
+            "sheet: money in exact yuan, the roster's Chinese column names. Either way nothing a "
+            "spreadsheet would run as a formula, and one consistent snapshot."
+        )
+        + "\n\n"
+        + _("Example: propfee export-all full-export"),
+        short_help=_("Export everything: readable for a committee, or --raw"),
+    )(export_all)
 
 
 def backup(
     file: Annotated[
         Path | None,
         typer.Argument(
-            help="Where to write the copy: a file, or a folder (default: backups/ beside the "
-            "database, with a timestamped name)."
+            help=_(
+                "Where to write the copy: a file, or a folder (default: backups/ beside the "
+                "database, with a timestamped name)."
+            )
         ),
     ] = None,
     keep: Annotated[
         int | None,
         typer.Option(
             min=0,
-            help="Then keep only the newest N backups in that folder (0 keeps all) "
-            "(default: keep in the settings, 30).",
+            help=_(
+                "Then keep only the newest N backups in that folder (0 keeps all) "
+                "(default: keep in the settings, 30)."
+            ),
         ),
     ] = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Copy the database safely, even while another command writes, and check the copy.
-
-    The copy is made with SQLite's online backup API and verified with PRAGMA
-    integrity_check before it takes its name. Never overwrites a file.
-
-    Example: propfee backup --keep 14
-    """
+    """Back up the database and check the copy."""
     env = open_env(db, config, quiet)
     rules = env.settings.backup
     if file is not None and file.suffix == "" and not file.exists():
-        raise PropfeeError(f"{file}: no such folder (a backup file name ends in .db)")
+        raise PropfeeError(
+            _("{path}: no such folder (a backup file name ends in .db)").format(path=file)
+        )
     made = backups.backup(
         env.db_path,
         file,
@@ -76,74 +130,72 @@ def backup(
         folder=rules.folder,
         keep=rules.keep if keep is None else keep,
     )
-    env.result(f"backed up to {made.path} ({made.size:,} bytes, schema {made.schema}, checked)")
+    env.result(
+        _("backed up to {path} ({size} bytes, schema {schema}, checked)").format(
+            path=made.path, size=f"{made.size:,}", schema=made.schema
+        )
+    )
     for old in made.pruned:
-        env.info(f"removed old backup {old.name}")
+        env.info(_("removed old backup {name}").format(name=old.name))
 
 
 def restore(
-    file: Annotated[Path, typer.Argument(help="A backup made by propfee backup.")],
+    file: Annotated[Path, typer.Argument(help=_("A backup made by propfee backup."))],
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Replace the database with a checked backup; the current one is kept in backups/.
-
-    The backup is checked first: SQLite integrity, the schema version (an older one is
-    upgraded, a newer one refused) and every propfee check invariant. A file that fails a
-    check is refused with the reason and nothing changes.
-
-    Example: propfee restore backups/propfee-20261123-020000.db
-    """
+    """Restore the database from a checked backup."""
     env = open_env(db, config, quiet)
     done = restores.restore(
         env.db_path, file, at=now(), check=ledger.check, folder=env.settings.backup.folder
     )
     if done.safety_copy is not None:
-        env.info(f"the database as it was is kept in {done.safety_copy}")
+        env.info(_("the database as it was is kept in {path}").format(path=done.safety_copy))
     if done.other_database:
         env.warn(
-            f"{file} was backed up from another database (another estate?); it replaced "
-            f"{env.db_path} all the same — restore {done.safety_copy} to undo"
+            _(
+                "{file} was backed up from another database (another estate?); it replaced "
+                "{db} all the same — restore {copy} to undo"
+            ).format(file=file, db=env.db_path, copy=done.safety_copy)
         )
     upgraded = (
-        f", upgraded from schema {done.schema_from}" if done.schema_from < done.schema else ""
+        _(", upgraded from schema {schema}").format(schema=done.schema_from)
+        if done.schema_from < done.schema
+        else ""
     )
-    counts = ", ".join(f"{n:,} {table}s" for table, n in done.counts.items())
-    env.result(f"restored {env.db_path} from {file}{upgraded}: {counts}")
+    counts = _(", ").join(
+        _("{table}: {n} rows").format(table=table, n=f"{n:,}") for table, n in done.counts.items()
+    )
+    env.result(
+        _("restored {db} from {file}{upgraded}: {counts}").format(
+            db=env.db_path, file=file, upgraded=upgraded, counts=counts
+        )
+    )
 
 
 def audit_log(
     since: Annotated[
         str | None,
-        typer.Option(metavar="YYYY-MM-DD", callback=_check_day, help="From this day on."),
+        typer.Option(metavar="YYYY-MM-DD", callback=_check_day, help=_("From this day on.")),
     ] = None,
     until: Annotated[
         str | None,
         typer.Option(
-            metavar="YYYY-MM-DD", callback=_check_day, help="Up to and including this day."
+            metavar="YYYY-MM-DD", callback=_check_day, help=_("Up to and including this day.")
         ),
     ] = None,
-    operator: Annotated[str | None, typer.Option(help="Only what this person did.")] = None,
+    operator: Annotated[str | None, typer.Option(help=_("Only what this person did."))] = None,
     command: Annotated[
         str | None,
-        typer.Option(help="Only this command (e.g. pay, reverse; fees covers fees add …)."),
+        typer.Option(help=_("Only this command (e.g. pay, reverse; fees covers fees add …).")),
     ] = None,
     no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The audit trail (操作日志): who changed what, when, with which command.
-
-    Each entry: when, who, the command and its arguments, and what it changed (rows added
-    per table, rows updated). Append-only; propfee check verifies it. Phone and ID numbers
-    in the arguments are masked unless --no-mask.
-
-    Example: propfee audit --since 2026-11-01 --command reverse
-    """
-
-
+    """The audit trail."""
     env = open_env(db, config)
     found = audit.entries(
         env.connect(create=False),
@@ -170,52 +222,48 @@ def audit_log(
         rows,
         (
             Col("id", "#", "right"),
-            Col("at", "时间"),
-            Col("operator", "操作人"),
-            Col("command", "命令"),
-            Col("args", "参数"),
-            Col("changes", "变更"),
+            Col("at", _("Time")),
+            Col("operator", _("Operator")),
+            Col("command", _("Command")),
+            Col("args", _("Arguments")),
+            Col("changes", _("Changes")),
         ),
         fmt,
-        title=f"操作日志（{len(rows)} 条）",
+        title=_("Audit trail ({n} entries)").format(n=len(rows)),
     )
 
 
 def export_all(
-    folder: Annotated[Path, typer.Argument(help="Folder for the workbook and the CSV files.")],
+    folder: Annotated[Path, typer.Argument(help=_("Folder for the workbook and the CSV files."))],
     mask: Annotated[
         bool,
         typer.Option(
             "--mask/--no-mask",
-            help="Phone and ID numbers masked (the default); --no-mask writes them in full and "
-            "is recorded in the audit trail with the operator.",
+            help=_(
+                "Phone and ID numbers masked (the default); --no-mask writes them in full and "
+                "is recorded in the audit trail with the operator."
+            ),
         ),
     ] = True,
     raw: Annotated[
         bool,
         typer.Option(
             "--raw",
-            help="Every database table as it is (internal ids and codes), for an auditor or "
-            "for leaving propfee; without it, the sheets an owners' committee reads.",
+            help=_(
+                "Every database table as it is (internal ids and codes), for an auditor or "
+                "for leaving propfee; without it, the sheets an owners' committee reads."
+            ),
         ),
     ] = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Everything as one readable workbook and a CSV each (全量导出).
-
-    Without --raw: 全量导出.xlsx for an owners' committee — 说明, 房屋, 收费项目, 账单, 收款,
-    投诉与报修 — Chinese headers, 房号 and names (no internal ids), labels (no codes), money in
-    yuan, phones masked. With --raw: propfee-export.xlsx, one sheet per database table after a
-    说明 sheet. Nothing a spreadsheet would run as a formula; one consistent snapshot.
-
-    Example: propfee export-all 全量导出
-    """
+    """Export everything: for an owners' committee, or every table with --raw."""
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     if raw:
-        with env.progress("exporting") as tick:
+        with env.progress(_("exporting")) as tick:
             done = fullexport.export_all(conn, folder, mask=mask, at=now(), progress=tick)
     else:
         done = readable.export_readable(
@@ -225,6 +273,7 @@ def export_all(
     if not mask:
         record_unmasked(conn, "export-all", folder, total)
     env.result(
-        f"exported {len(done.rows)} tables ({total:,} rows) to {done.workbook} and "
-        f"{done.csv_folder}/"
+        _("exported {tables} tables ({rows} rows) to {workbook} and {folder}/").format(
+            tables=len(done.rows), rows=f"{total:,}", workbook=done.workbook, folder=done.csv_folder
+        )
     )

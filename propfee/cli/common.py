@@ -23,6 +23,7 @@ import typer
 
 from propfee.config import load_settings, settings_path
 from propfee.core.errors import ConfigError, DatabaseError, InvalidValue, PropfeeError, RowErrors
+from propfee.core.i18n import _
 from propfee.core.periods import parse_period
 from propfee.files.writers import csv_text, visible
 from propfee.store import audit
@@ -43,7 +44,7 @@ DbOpt = Annotated[
         envvar="PROPFEE_DB",
         show_envvar=True,
         metavar="PATH",
-        help="Database file (default: ./propfee.db).",
+        help=_("Database file (default: ./propfee.db)."),
     ),
 ]
 ConfigOpt = Annotated[
@@ -53,14 +54,17 @@ ConfigOpt = Annotated[
         envvar="PROPFEE_CONFIG",
         show_envvar=True,
         metavar="FILE",
-        help="Settings file (TOML) (default: propfee.toml beside the database).",
+        help=_("Settings file (TOML) (default: propfee.toml beside the database)."),
     ),
 ]
 QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Print nothing on success (for cron).")
+    bool, typer.Option("--quiet", "-q", help=_("Print nothing on success (for cron)."))
 ]
 FormatOpt = Annotated[
-    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    Format,
+    typer.Option(
+        "--format", "-f", help=_("Output format: table, json or csv."), case_sensitive=False
+    ),
 ]
 
 
@@ -69,7 +73,9 @@ def _check_day(value: str | None) -> str | None:
         try:
             date.fromisoformat(value.strip())
         except ValueError:
-            raise typer.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+            raise typer.BadParameter(
+                _("{value!r} is not a date (use YYYY-MM-DD)").format(value=value)
+            ) from None
     return value
 
 
@@ -79,7 +85,9 @@ def check_month(value: str | None) -> str | None:
         try:
             parse_period(value)
         except InvalidValue:
-            raise typer.BadParameter(f"{value!r} is not a month (use YYYY-MM)") from None
+            raise typer.BadParameter(
+                _("{value!r} is not a month (use YYYY-MM)").format(value=value)
+            ) from None
     return value
 
 
@@ -89,13 +97,13 @@ AsOfOpt = Annotated[
         "--as-of",
         metavar="YYYY-MM-DD",
         callback=_check_day,
-        help="The day to act as of (default: today).",
+        help=_("The day to act as of (default: today)."),
     ),
 ]
 DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help="Do everything, report it, then roll back.")
+    bool, typer.Option("--dry-run", help=_("Do everything, report it, then roll back."))
 ]
-NoMaskOpt = Annotated[bool, typer.Option("--no-mask", help="Show phone and ID numbers in full.")]
+NoMaskOpt = Annotated[bool, typer.Option("--no-mask", help=_("Show phone and ID numbers in full."))]
 
 
 def today() -> date:
@@ -113,7 +121,11 @@ def parse_day(value: str | None, *, option: str = "--as-of") -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidValue(f"{option}: {value!r} is not a date (use YYYY-MM-DD)") from None
+        raise InvalidValue(
+            _("{option}: {value!r} is not a date (use YYYY-MM-DD)").format(
+                option=option, value=value
+            )
+        ) from None
 
 
 #: no day a payment or reversal is booked on is before this
@@ -126,9 +138,17 @@ def parse_past_day(value: str | None, *, option: str = "--as-of") -> date:
     day = parse_day(value, option=option)
     today_ = now().date()
     if day < EARLIEST_DAY:
-        raise InvalidValue(f"{option} {day} 早于 {EARLIEST_DAY}：请检查日期")
+        raise InvalidValue(
+            _("{option} {day} is before {earliest}: check the date").format(
+                option=option, day=day, earliest=EARLIEST_DAY
+            )
+        )
     if day > today_:
-        raise InvalidValue(f"{option} {day} 晚于今天（{today_}）：请检查日期")
+        raise InvalidValue(
+            _("{option} {day} is after today ({today}): check the date").format(
+                option=option, day=day, today=today_
+            )
+        )
     return day
 
 
@@ -170,8 +190,10 @@ class Env:
         if self._conn is None:
             if not create and not self.db_path.exists():
                 raise DatabaseError(
-                    f"{self.db_path}: no such database (check --db or $PROPFEE_DB; a new one "
-                    "is made by propfee import-units)"
+                    _(
+                        "{path}: no such database (check --db or $PROPFEE_DB; a new one "
+                        "is made by propfee import-units)"
+                    ).format(path=self.db_path)
                 )
             if dry_run and not self.db_path.exists():
                 self._conn = connect_scratch()
@@ -204,14 +226,14 @@ class Env:
         made = backup(
             self.db_path, at=now(), tag=f"before-{reason}", folder=rules.folder, keep=rules.keep
         )
-        self.info(f"backed up to {made.path}")
+        self.info(_("backed up to {path}").format(path=made.path))
 
     def info(self, message: str) -> None:
         if not self.quiet:
             self.err.print(terminal_text(message, newlines=True), markup=False)
 
     def warn(self, message: str) -> None:
-        self.err.print(f"[yellow]warning:[/yellow] {safe_markup(message, newlines=True)}")
+        self.err.print(_prefix(_("warning:"), "yellow") + safe_markup(message, newlines=True))
 
     def result(self, message: str) -> None:
         """A write command's summary: stdout, suppressed by --quiet."""
@@ -286,8 +308,8 @@ def open_env(db: Path | None, config: Path | None, quiet: bool = False) -> Env:
 
 @dataclass(frozen=True)
 class Col:
-    """A column of a listing: its row key, its Chinese header (table and CSV alike), and its
-    alignment; a right-aligned column is numeric, so CSV leaves its plain numbers (``-12.50``)
+    """A column of a listing: its row key, its header (an English msgid, ``_()`` or ``N_()``;
+    shown in the reader's language in the table and the CSV alike), and its alignment; a right-aligned column is numeric, so CSV leaves its plain numbers (``-12.50``)
     as they are while neutralising anything else."""
 
     key: str
@@ -306,15 +328,15 @@ def emit(
     document: dict[str, Any] | None = None,
 ) -> None:
     """Print rows as a rich table, JSON (``document`` if given, else the list) or CSV. CSV has
-    the table's Chinese headers and cells (``print_csv``); every table cell is made
-    terminal-safe (``terminal_text``)."""
+    the table's headers and cells in the reader's language (``print_csv``: the bytes --out
+    writes, with a BOM); every table cell is made terminal-safe (``terminal_text``)."""
     if fmt is Format.json:
         write_json(document if document is not None else list(rows))
         return
     if fmt is Format.csv:
         print_csv(
-            [c.header for c in columns],
-            [[row.get(c.key) for c in columns] for row in rows],
+            [_(c.header) for c in columns],
+            [[_csv_value(row.get(c.key)) for c in columns] for row in rows],
             number_columns=[i for i, c in enumerate(columns) if c.justify == "right"],
         )
         return
@@ -327,7 +349,7 @@ def emit(
     )
     for c in columns:
         table.add_column(
-            c.header,
+            _(c.header),
             justify=c.justify,  # type: ignore[arg-type]
             footer=terminal_text((footer or {}).get(c.key, "")),
         )
@@ -356,6 +378,13 @@ def print_csv(
     sys.stdout.write(text)
 
 
+def _csv_value(value: Any) -> Any:
+    """A cell for a CSV: a flag as the word a person reads (是 / yes), anything else as is."""
+    if isinstance(value, bool):
+        return _plain(value)
+    return value
+
+
 def _appending() -> bool:
     try:
         info = os.fstat(sys.stdout.fileno())
@@ -368,7 +397,7 @@ def _plain(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "是" if value else ""
+        return _("yes") if value else ""
     return str(value)
 
 
@@ -395,9 +424,19 @@ def show_row_errors(env: Env, exc: RowErrors, fmt: Format, base: dict[str, Any])
     stderr), else every bad row and the summary on stderr."""
     if fmt is Format.json:
         write_json({**base, "errors": [e.as_dict() for e in exc.errors]})
-        env.err.print(f"[red]error:[/red] {safe_markup(exc, newlines=True)}", soft_wrap=True)
+        env.err.print(_error_prefix() + safe_markup(exc, newlines=True), soft_wrap=True)
     else:
         fail(env, exc)
+
+
+def _error_prefix() -> str:
+    return _prefix(_("error:"), "red")
+
+
+def _prefix(word: str, colour: str) -> str:
+    """``error:`` / ``错误：`` in colour, then a space unless a full-width colon ends it."""
+    space = "" if word.endswith("：") else " "
+    return f"[{colour}]{_escape(word)}[/{colour}]{space}"
 
 
 def fail(env_or_none: Env | None, exc: PropfeeError, limit: int = 200) -> None:
@@ -409,8 +448,13 @@ def fail(env_or_none: Env | None, exc: PropfeeError, limit: int = 200) -> None:
         for error in exc.errors[:limit]:
             console.print(f"[red]✗[/red] {safe_markup(error, newlines=True)}", soft_wrap=True)
         if len(exc.errors) > limit:
-            console.print(f"… and {len(exc.errors) - limit} more (--format json lists them all)")
-    console.print(f"[red]error:[/red] {safe_markup(exc, newlines=True)}", soft_wrap=True)
+            console.print(
+                _("… and {n} more (--format json lists them all)").format(
+                    n=len(exc.errors) - limit
+                ),
+                markup=False,
+            )
+    console.print(_error_prefix() + safe_markup(exc, newlines=True), soft_wrap=True)
 
 
 # ---------------------------------------------------------------- the audit trail
@@ -420,8 +464,10 @@ OperatorOpt = Annotated[
     typer.Option(
         "--operator",
         metavar="NAME",
-        help="Who is doing this, for the audit trail (default: the command's own staff option, "
-        "else $PROPFEE_OPERATOR, else the login name).",
+        help=_(
+            "Who is doing this, for the audit trail (default: the command's own staff option, "
+            "else $PROPFEE_OPERATOR, else the login name)."
+        ),
     ),
 ]
 
@@ -432,7 +478,6 @@ _NOT_ARGUMENTS = {"db", "config", "quiet", "fmt"}
 def audit_wrapper(func: Callable, command: str, *, writes: bool = True) -> Callable:
     """``func`` run inside ``audit.invocation`` (the command, the arguments the user gave,
     the operator); a write command without its own --operator option gains one."""
-
 
     signature = inspect.signature(func, eval_str=True)
     adds_operator = (

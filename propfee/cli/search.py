@@ -17,47 +17,76 @@ from propfee.cli.common import (
     record_unmasked,
     write_json,
 )
+from propfee.core.i18n import _
 from propfee.insight import search as core
 
 
 def register(app: typer.Typer) -> None:
-    app.command("search")(search)
+    app.command(
+        "search",
+        help=_(
+            "Search owners, units, complaints and repairs (with their follow-ups), contact "
+            "records and notes."
+        )
+        + "\n\n"
+        + _(
+            "Words of three characters or more use the full-text index (“漏水严重” is found in "
+            "“卫生间漏水严重”, a phone number's last digits “1234” find the owner); words of one "
+            "or two characters (“王”, “漏水”) are compared row by row. Each result gives the kind, "
+            "unit, date, a snippet holding the match and the command that shows it. Phone and ID "
+            "numbers are masked by default."
+        )
+        + "\n\n"
+        + _("Example: propfee search 漏水 --kind complaint"),
+        short_help=_("Search owners, units, complaints, contacts and notes."),
+    )(search)
 
 
 def search(
     text: Annotated[
         str,
-        typer.Argument(metavar="TEXT", help="要找的字词、姓名、房号或电话尾号（多个词须都出现）。"),
+        typer.Argument(
+            metavar="TEXT",
+            help=_(
+                "Words, a name, a unit code or a phone number's last digits to find (every word "
+                "must appear)."
+            ),
+        ),
     ],
     kind: Annotated[
         list[str] | None,
         typer.Option(
             "--kind",
             metavar="owner|unit|complaint|contact|note",
-            help="只找这一类（可重复）：owner 业主、unit 房屋、complaint 投诉报修、"
-            "contact 联系记录、note 备注。默认全部。",
+            help=_(
+                "Only this kind (may repeat): owner, unit, complaint (complaints and repairs), "
+                "contact (contact records), note. Default: all."
+            ),
         ),
     ] = None,
-    limit: Annotated[int, typer.Option(metavar="N", help="最多显示几条（1–1000）。")] = 50,
+    limit: Annotated[
+        int, typer.Option(metavar="N", help=_("Show at most this many (1–1000)."))
+    ] = 50,
     no_mask: Annotated[
         bool,
-        typer.Option("--no-mask", help="电话、证件号完整显示；此操作连同操作人记入审计日志。"),
+        typer.Option(
+            "--no-mask",
+            help=_(
+                "Show phone and ID numbers in full; recorded in the audit trail with the operator."
+            ),
+        ),
     ] = False,
     operator: Annotated[
-        str, typer.Option(metavar="NAME", help="操作人，记入审计日志（--no-mask 时）。")
+        str,
+        typer.Option(
+            metavar="NAME", help=_("Who is searching, for the audit trail (with --no-mask).")
+        ),
     ] = "",
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """搜索业主、房屋、投诉报修（含处理记录）、联系记录和备注。
-
-    三个字以上的词走全文索引（“漏水严重”可在“卫生间漏水严重”中找到，电话尾号“1234”找到业主）；
-    一两个字的词（“王”“漏水”）逐行比对。每条结果给出类别、房号、日期、含匹配内容的摘要和查看它的命令。
-    电话、证件号默认打码。
-
-    Example: propfee search 漏水 --kind complaint
-    """
+    """Search owners, units, complaints, contacts and notes."""
     env = open_env(db, config)
     conn = env.connect(create=False)
     found = core.search(conn, text, kinds=kind, limit=limit, mask=not no_mask)
@@ -73,19 +102,24 @@ def search(
         env,
         rows,
         [
-            Col("label", "类别"),
-            Col("unit", "房号"),
-            Col("date", "日期"),
-            Col("snippet", "摘要"),
-            Col("command", "查看"),
+            Col("label", _("Kind")),
+            Col("unit", _("Unit code")),
+            Col("date", _("Date")),
+            Col("snippet", _("Snippet")),
+            Col("command", _("To see it")),
         ],
         fmt,
-        title=f"搜索“{found.text}”：{len(rows)} 条",
+        title=_("Search “{text}”: {n} found").format(text=found.text, n=len(rows)),
     )
     if found.more:
-        env.warn(f"结果多于 {limit} 条，只显示前 {limit} 条：用 --kind 或更具体的词缩小范围")
+        env.warn(
+            _(
+                "more than {n} results, only the first {n} shown: narrow it with --kind or "
+                "more specific words"
+            ).format(n=limit)
+        )
     if not rows:
-        env.info(f"没有找到“{found.text}”")
+        env.info(_("nothing found for “{text}”").format(text=found.text))
 
 
 def _hit_json(hit: core.Hit) -> dict:

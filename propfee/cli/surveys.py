@@ -327,7 +327,7 @@ def _dimension_cols(report) -> list[Col]:
     if report.compare is not None:
         cols += [
             Col("previous", _("Previous"), "right"),
-            Col("change", _("Change"), "right"),
+            Col("change", _("Change since last time"), "right"),
             Col("verdict", _("Verdict")),
         ]
     return cols
@@ -483,7 +483,7 @@ def _dimension_table(report) -> Any:
         ),
     )
     if report.compare is not None:
-        table.add_column(_("Change"), justify="right")
+        table.add_column(_("Change since last time"), justify="right")
         table.add_column(_("Verdict"))
     for d in report.dimensions:
         cells = [

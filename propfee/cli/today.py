@@ -16,12 +16,25 @@ from propfee.cli.common import (
     parse_day,
     write_json,
 )
+from propfee.core.i18n import _
 from propfee.core.money import decimal_str, format_money
 from propfee.insight import today as work
 
 
 def register(app: typer.Typer) -> None:
-    app.command("today")(today)
+    app.command(
+        "today",
+        help=_(
+            "The day's work (today by default; --as-of names a day): money received today by "
+            "channel, promises to pay that are due, formal demands awaiting proof of delivery, "
+            "phone reminders, complaints and repairs past or near their deadline, return visits "
+            "due, limitation periods ending within 90 days, instalments due, birthdays and the "
+            "care list. Each line gives the command that acts on it."
+        )
+        + "\n\n"
+        + _("Example: propfee today --as-of 2026-11-15 --format json"),
+        short_help=_("The day's work on one screen."),
+    )(today)
 
 
 def today(
@@ -30,12 +43,7 @@ def today(
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """今日工作（默认今天；--as-of 指定日期）：今日实收分渠道、到期的缴费承诺、待登记送达的催缴通知书、
-    电话催缴、超时或临近时限的投诉报修、待回访、90天内届满的诉讼时效、到期的分期、生日与关怀名单。
-    每行给出处理它的命令。
-
-    Example: propfee today --as-of 2026-11-15 --format json
-    """
+    """The day's work."""
     env = open_env(db, config)
     day = parse_day(as_of)
     found = work.today(env.connect(create=False), as_of=day, settings=env.settings)
@@ -68,11 +76,11 @@ def today(
             for line in found.lines
         ],
         (
-            Col("label", "事项"),
-            Col("count", "数量", "right"),
-            Col("amount", "金额", "right"),
-            Col("command", "处理命令"),
+            Col("label", _("Work")),
+            Col("count", _("Count"), "right"),
+            Col("amount", _("Amount"), "right"),
+            Col("command", _("Command to act")),
         ),
         fmt,
-        title=f"今日工作（{found.as_of}）",
+        title=_("Today's work ({day})").format(day=found.as_of),
     )

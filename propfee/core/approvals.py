@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import re
 
+from propfee.core.i18n import N_
+from propfee.core.said import Said
+
 DOCUMENT_NUMBER = re.compile(
     r"[〔\[【（(]\s*[〇零一二三四五六七八九\d０-９]{4}\s*[〕\]】）)]\s*"
     r"[〇零一二三四五六七八九十百千\d０-９]+\s*号"
 )
-REFERENCE_RULE = (
-    "至少 4 个字且含数字（如 业委会决议2026-03），或写成公文编号（如 业委发〔2026〕3号）"
+REFERENCE_RULE = Said(
+    N_(
+        "at least 4 characters holding a digit (e.g. 业委会决议2026-03), or a document number "
+        "(e.g. 业委发〔2026〕3号)"
+    )
 )
-APPROVER_RULE = "写明批准人的姓名或职务（至少 2 个字，如 王经理、业委会）"
+APPROVER_RULE = Said(
+    N_("name the approver or their post (at least 2 characters, e.g. 王经理, 业委会)")
+)
 
 
 def reference_ok(text: str) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from propfee.core.i18n import _, ngettext
+
 
 class PropfeeError(Exception):
     """A problem the user can fix; shown as one line, exit 1."""
@@ -58,12 +60,16 @@ class RowError:
         if self.sheet:
             where += f" [{self.sheet}]"
         if self.rows:
-            return f"{where} 第 {self.rows} 行：{self.message}"
-        where += f" row {self.row}"
+            return _("{where} rows {rows}: {message}").format(
+                where=where, rows=self.rows, message=self.message
+            )
+        where = _("{where} row {row}").format(where=where, row=self.row)
         if self.column:
-            where += f", column {self.column}"
+            where = _("{where}, column {column}").format(where=where, column=self.column)
         shown = f" '{self.value}'" if self.value != "" else ""
-        return f"{where}:{shown} — {self.message}"
+        return _("{where}:{value} — {message}").format(
+            where=where, value=shown, message=self.message
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -108,7 +114,7 @@ def grouped(errors: list[RowError]) -> list[RowError]:
                 same[0].row,
                 column,
                 value,
-                f"{message}（共 {len(same)} 行）",
+                _("{message} ({n} rows)").format(message=message, n=len(same)),
                 row_ranges([e.row for e in same]),
             )
         )
@@ -122,5 +128,8 @@ class RowErrors(PropfeeError):
         self.errors = errors
         count = len(errors)
         super().__init__(
-            summary or f"{count} bad row{'s' if count != 1 else ''}; nothing was written"
+            summary
+            or ngettext(
+                "{n} bad row; nothing was written", "{n} bad rows; nothing was written", count
+            ).format(n=count)
         )

@@ -19,10 +19,23 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-RULE_1 = "LEGAL 第1条"
-RULE_2 = "LEGAL 第2条"
-RULE_1_TEXT = "不得以停水、停电、停暖、停气、限制电梯门禁或车辆出入、公开欠费人姓名等方式催缴"
-RULE_2_TEXT = "催缴通知书须载明每期欠费金额、收费依据、确定的最后缴费日期和逾期将起诉或申请仲裁"
+from propfee.core.i18n import N_, _
+from propfee.core.said import Said
+
+RULE_1 = Said(N_("LEGAL rule 1"))
+RULE_2 = Said(N_("LEGAL rule 2"))
+RULE_1_TEXT = Said(
+    N_(
+        "no collection by cutting water, power, heating or gas, by restricting lifts, access "
+        "cards or parking, or by making a debtor's name public"
+    )
+)
+RULE_2_TEXT = Said(
+    N_(
+        "a formal demand states each period's amount owed, the basis of the charge, a fixed "
+        "last day to pay, and that unpaid fees will go to court or arbitration"
+    )
+)
 
 # LEGAL rule 1: cutting a utility, restricting lifts, access cards or parking, exposing names.
 # Each phrase begins with a plain character, so the scan jumps from one candidate to the next
@@ -176,18 +189,24 @@ def notice_gaps(text: str, notices: Sequence[FormalNotice], *, limit: int = 4) -
     basis, suit = _sentences(text.lower())
     gaps: list[str] = []
     if basis < len(notices):
-        gaps.append("收费依据（物业服务合同、公示的收费标准）")
+        gaps.append(
+            _("the basis of the charge (the property service contract, the published fees)")
+        )
     if suit < len(notices):
-        gaps.append("逾期将依法起诉或申请仲裁的说明")
+        gaps.append(_("that unpaid fees will go to court or arbitration as the law provides"))
     for notice in notices:
         if not _names_day(tokens, notice.deadline):
-            gaps.append(f"最后缴费日期 {notice.deadline}")
+            gaps.append(_("the last day to pay, {day}").format(day=notice.deadline))
         for line in notice.lines:
             plain, grouped = _fen_texts(line.each_fen)
             if plain not in tokens and grouped not in tokens:
-                gaps.append(f"{line.labels[0]} 的欠费金额 {plain}")
+                gaps.append(
+                    _("the amount owed for {label}, {amount}").format(
+                        label=line.labels[0], amount=plain
+                    )
+                )
             elif not any(_names_day(tokens, label) for label in line.labels if label):
-                gaps.append(f"计费期间 {line.labels[0]}")
+                gaps.append(_("the period billed, {label}").format(label=line.labels[0]))
         if len(gaps) > limit:
             break
     return gaps[:limit]

@@ -18,6 +18,7 @@ import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import _, ngettext
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -39,7 +40,7 @@ def D(value: str | int | Decimal) -> Decimal:
 def excel_float_text(value: float) -> str:
     """The number as Excel shows it: at most 15 significant digits, no float noise."""
     if math.isnan(value) or math.isinf(value):
-        raise InvalidValue(f"not a number: {value}")
+        raise InvalidValue(_("not a number: {value}").format(value=value))
     text = format(value, ".15g")
     if "e" in text or "E" in text:
         text = format(Decimal(text), "f")
@@ -50,7 +51,7 @@ def parse_decimal(
     value: object,
     *,
     places: int,
-    what: str = "amount",
+    what: str = "",
     allow_negative: bool = False,
     allow_zero: bool = True,
     marks: tuple[str, ...] = (),
@@ -60,9 +61,11 @@ def parse_decimal(
     Accepts ``Decimal``, ``int``, Excel floats and text such as ``"1,234.5"``, ``"¥1234.50"``,
     ``"１２３４.５０"`` (full-width) or ``"(12.50)"`` (a negative, as banks print it).
     Trailing zeros beyond ``places`` are fine (``"1.230"``); real extra digits are refused.
+    ``what`` names the value in a refusal (default: "amount" in the reader's language).
     """
+    what = what or _("amount")
     if isinstance(value, bool):
-        raise InvalidValue(f"{what}: {value!r} is not a number")
+        raise InvalidValue(_("{what}: {value!r} is not a number").format(what=what, value=value))
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):
@@ -72,22 +75,34 @@ def parse_decimal(
     elif isinstance(value, str):
         number = _parse_text(value, what=what, marks=marks)
     else:
-        raise InvalidValue(f"{what}: {value!r} is not a number")
+        raise InvalidValue(_("{what}: {value!r} is not a number").format(what=what, value=value))
     if not number.is_finite():
-        raise InvalidValue(f"{what}: {value!r} is not a finite number")
+        raise InvalidValue(
+            _("{what}: {value!r} is not a finite number").format(what=what, value=value)
+        )
     quantum = Decimal(1).scaleb(-places)
     try:
         exact = number.quantize(quantum)
     except InvalidOperation:
-        raise InvalidValue(f"{what}: {value!r} is too large") from None
+        raise InvalidValue(
+            _("{what}: {value!r} is too large").format(what=what, value=value)
+        ) from None
     if exact != number:
         raise InvalidValue(
-            f"{what}: {_show(value)} has more than {places} decimal place{'s' if places != 1 else ''}"
+            ngettext(
+                "{what}: {value} has more than {places} decimal place",
+                "{what}: {value} has more than {places} decimal places",
+                places,
+            ).format(what=what, value=_show(value), places=places)
         )
     if exact < 0 and not allow_negative:
-        raise InvalidValue(f"{what}: {_show(value)} must not be negative")
+        raise InvalidValue(
+            _("{what}: {value} must not be negative").format(what=what, value=_show(value))
+        )
     if exact == 0 and not allow_zero:
-        raise InvalidValue(f"{what}: {_show(value)} must be greater than zero")
+        raise InvalidValue(
+            _("{what}: {value} must be greater than zero").format(what=what, value=_show(value))
+        )
     return exact + ZERO  # normalises -0 to 0
 
 
@@ -107,17 +122,23 @@ def _parse_text(text: str, *, what: str, marks: tuple[str, ...]) -> Decimal:
         text = text.replace(mark, "")
     text = text.replace(" ", "").replace("\u00a0", "").replace("'", "")
     if text.startswith("-") and negative:
-        raise InvalidValue(f"{what}: '{raw}' is not a number")
+        raise InvalidValue(_("{what}: '{value}' is not a number").format(what=what, value=raw))
     if text.upper() in {"NAN", "INF", "+INF", "-INF", "INFINITY", "-INFINITY"}:
-        raise InvalidValue(f"{what}: '{raw}' is not a finite number")
+        raise InvalidValue(
+            _("{what}: '{value}' is not a finite number").format(what=what, value=raw)
+        )
     match = _NUMBER.match(text)
     if not match or not (match["int"] or match["frac"]):
         if text and _looks_like_decimal_comma(text):
             raise InvalidValue(
-                f"{what}: '{raw}' uses a comma as the decimal point; write it with '.'"
+                _("{what}: '{value}' uses a comma as the decimal point; write it with '.'").format(
+                    what=what, value=raw
+                )
             )
         raise InvalidValue(
-            f"{what}: '{raw}' is not a number" if raw.strip() else f"{what} is empty"
+            _("{what}: '{value}' is not a number").format(what=what, value=raw)
+            if raw.strip()
+            else _("{what} is empty").format(what=what)
         )
     sign = "-" if (match["sign"] == "-") != negative else ""
     digits = (match["int"] or "0").replace(",", "")
@@ -133,7 +154,7 @@ def to_fen(amount: Decimal) -> int:
     """Exact yuan (at most two places) to integer fen."""
     fen = amount * HUNDRED
     if fen != fen.to_integral_value():
-        raise InvalidValue(f"{amount} has more than 2 decimal places")
+        raise InvalidValue(_("{amount} has more than 2 decimal places").format(amount=amount))
     return int(fen)
 
 
@@ -143,7 +164,7 @@ def round_fen(amount: Decimal) -> int:
 
 
 def parse_money(
-    value: object, *, what: str = "amount", allow_negative: bool = False, allow_zero: bool = False
+    value: object, *, what: str = "", allow_negative: bool = False, allow_zero: bool = False
 ) -> int:
     """Read a money amount and return integer fen; zero is refused unless allowed."""
     return to_fen(
@@ -165,7 +186,8 @@ def decimal_str(fen: int) -> str:
 
 
 def format_money(fen: int) -> str:
-    """Fen for people: ``¥1,234.50``, ``-¥20.00``."""
+    """Fen for people, the one money format of the terminal (tables, messages, summaries):
+    ``¥1,234.50``, ``-¥20.00``. JSON and CSV carry ``decimal_str`` (``"1234.50"``)."""
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), HUNDRED)
     return f"{sign}¥{whole:,}.{cents:02d}"
@@ -182,22 +204,29 @@ MAX_AREA_HUNDREDTHS = 100_000_00
 MAX_PRICE_X10000 = 1_000_000_0000
 
 
-def check_line(fen: int, *, what: str = "金额", hint: str = "") -> None:
+def check_line(fen: int, *, what: str = "", hint: str = "") -> None:
     """Refuse one amount (a bill, an adjustment, a row of a file) beyond the per-line ceiling."""
     if abs(fen) > MAX_LINE_FEN:
         raise InvalidValue(
-            f"{what} {format_money(fen)} 超过单笔上限 {format_money(MAX_LINE_FEN)}"
-            + (f"：{hint}" if hint else "：请检查金额")
+            _("{what} {amount} is above the ceiling of one line, {ceiling}: {hint}").format(
+                what=what or _("amount"),
+                amount=format_money(fen),
+                ceiling=format_money(MAX_LINE_FEN),
+                hint=hint or _("check the amount"),
+            )
         )
 
 
-def parse_area(value: object, *, what: str = "area") -> int:
+def parse_area(value: object, *, what: str = "") -> int:
     """Read an area in ㎡ (at most two places, greater than zero, at most 100,000 ㎡); return
     hundredths of ㎡."""
+    what = what or _("area")
     area = parse_decimal(value, places=2, what=what, allow_zero=False, marks=_AREA_MARKS)
     if area * HUNDRED > MAX_AREA_HUNDREDTHS:
         raise InvalidValue(
-            f"{what}: {_show(value)} ㎡ 超过上限 {MAX_AREA_HUNDREDTHS // HUNDRED:,} ㎡：请检查面积"
+            _("{what}: {value} ㎡ is above the ceiling of {ceiling} ㎡: check the area").format(
+                what=what, value=_show(value), ceiling=f"{MAX_AREA_HUNDREDTHS // HUNDRED:,}"
+            )
         )
     return int(area * HUNDRED)
 
@@ -222,14 +251,17 @@ def hundredths_str(value: int | None) -> str:
 PRICE_PLACES = 4
 
 
-def parse_price(value: object, *, what: str = "price") -> int:
+def parse_price(value: object, *, what: str = "") -> int:
     """A unit price (at most four decimal places, not negative) in ten-thousandths of a yuan."""
+    what = what or _("price")
     price = parse_decimal(value, places=PRICE_PLACES, what=what, marks=("/㎡", "/月"))
     if price < 0:
-        raise InvalidValue(f"{what}: {price} must not be negative")
+        raise InvalidValue(_("{what}: {value} must not be negative").format(what=what, value=price))
     if price.scaleb(PRICE_PLACES) > MAX_PRICE_X10000:
         raise InvalidValue(
-            f"{what}: {price} 超过单价上限 ¥{MAX_PRICE_X10000 // 10000:,}：请检查单价"
+            _(
+                "{what}: {value} is above the ceiling of a unit price, {ceiling}: check the price"
+            ).format(what=what, value=price, ceiling=f"¥{MAX_PRICE_X10000 // 10000:,}")
         )
     return int(price.scaleb(PRICE_PLACES))
 

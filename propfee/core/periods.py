@@ -14,9 +14,11 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import N_, _
 
 CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
-CYCLE_LABELS = {"monthly": "按月", "quarterly": "按季", "yearly": "按年"}
+#: a cycle as staff read it (``_()`` where shown)
+CYCLE_LABELS = {"monthly": N_("monthly"), "quarterly": N_("quarterly"), "yearly": N_("yearly")}
 
 
 def parse_period(text: str, *, option: str = "--period") -> date:
@@ -24,7 +26,9 @@ def parse_period(text: str, *, option: str = "--period") -> date:
     raw = (text or "").strip()
     match = re.fullmatch(r"(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?", raw)
     if not match or not 1 <= int(match[2]) <= 12:
-        raise InvalidValue(f"{option}: {text!r} is not a month (use YYYY-MM)")
+        raise InvalidValue(
+            _("{option}: {value!r} is not a month (use YYYY-MM)").format(option=option, value=text)
+        )
     return date(int(match[1]), int(match[2]), 1)
 
 

@@ -20,19 +20,25 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
+from propfee.core.i18n import N_
+from propfee.core.said import Said
+
 SETTINGS = "settings"
 MAINLAND = "mainland"
 STATUTORY = "statutory"
 WEEKENDS = "weekends-only"
 SOURCES = (SETTINGS, MAINLAND, STATUTORY, WEEKENDS)  # most certain first
 SOURCE_LABELS = {
-    SETTINGS: "设置文件 [calendar]",
-    MAINLAND: "国务院办公厅节假日安排（chinesecalendar）",
-    STATUTORY: "法定节假日推算（holidays，调休未公布）",
-    WEEKENDS: "仅按周末计算",
+    SETTINGS: Said(N_("the settings file's [calendar]")),
+    MAINLAND: Said(N_("the State Council's holiday notice (chinesecalendar)")),
+    STATUTORY: Said(N_("statutory holidays computed (holidays; make-up days not published)")),
+    WEEKENDS: Said(N_("weekends only")),
 }
 # what a case's deadline says of the source that decided it, where it may be off by a day
-SOURCE_NOTES = {STATUTORY: "按法定节假日推算，调休未知", WEEKENDS: "仅按周末计算"}
+SOURCE_NOTES = {
+    STATUTORY: Said(N_("statutory holidays computed, make-up days unknown")),
+    WEEKENDS: Said(N_("weekends only")),
+}
 _MAKE_UP = re.compile(r"(\d{4}-\d{2}-\d{2})\s*调休")
 
 

@@ -15,6 +15,7 @@ from propfee.collection import arrears, dunning, plans
 from propfee.config import load_settings
 from propfee.core import periods
 from propfee.core.errors import PropfeeError
+from propfee.core.i18n import _
 from propfee.demo import store
 from propfee.files.shipped import shipped_dir
 from propfee.files.writers import copy_private, save_workbook, write_text
@@ -104,7 +105,9 @@ def sample_file(name: str) -> Path:
     """A file shipped in sample_data/ (works from a wheel install too)."""
     path = shipped_dir("sample_data") / name
     if not path.is_file():
-        raise PropfeeError(f"sample data {name} is missing from this installation")
+        raise PropfeeError(
+            _("sample data {name} is missing from this installation").format(name=name)
+        )
     return path
 
 
@@ -124,7 +127,11 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
         finally:
             conn.close()
         if not is_demo:
-            raise PropfeeError(f"{db_path} exists and is not a demo database; choose another --dir")
+            raise PropfeeError(
+                _("{db_path} exists and is not a demo database; choose another --dir").format(
+                    db_path=db_path
+                )
+            )
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
         replaced = True
@@ -132,7 +139,6 @@ def build_demo(folder: Path, *, as_of: date, now: datetime) -> DemoReport:
     settings.write_text(DEMO_SETTINGS, encoding="utf-8")
     roster_file = folder / "roster.xlsx"
     copy_private(sample_file("roster.xlsx"), roster_file, option="--dir")
-
 
     settings_loaded = load_settings(settings)
     conn = db.connect(db_path)
@@ -502,7 +508,6 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
         load_workbook,  # heavy: loaded when needed
     )
 
-
     held_on = as_of - timedelta(days=5)
     now = max(now, datetime.combine(as_of, time(23, 59)))
     workbook = load_workbook(sample_file("survey_2026.xlsx"))
@@ -522,7 +527,7 @@ def _survey(conn, result: DemoReport, settings, *, as_of: date, now: datetime) -
         (ws.cell(row, 2).value for row, _ in answered),
         key=lambda code: -(late.get(code, 0) + rng.uniform(0, 25)),
     )
-    for (row, _), code in zip(sorted(answered, key=lambda a: a[1]), codes, strict=True):
+    for (row, _score), code in zip(sorted(answered, key=lambda a: a[1]), codes, strict=True):
         ws.cell(row, 2).value = code
     path = result.folder / f"满意度调查-{held_on.year}.xlsx"
     save_workbook(workbook, path, option="--dir")

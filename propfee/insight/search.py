@@ -18,15 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import N_, _
 from propfee.core.privacy import mask_in_text, mask_phones
 from propfee.insight import searchstore
 
+#: the kinds searched, with their labels (``_()`` where shown)
 KINDS = {
-    "owner": "业主",
-    "unit": "房屋",
-    "complaint": "投诉",
-    "contact": "联系记录",
-    "note": "备注",
+    "owner": N_("owner"),
+    "unit": N_("unit"),
+    "complaint": N_("complaint"),
+    "contact": N_("contact record"),
+    "note": N_("note"),
 }
 # where each kind is looked for: (table, columns read directly, or None for the table's
 # columns in the search index); the roster is read directly, everything else has an index
@@ -54,7 +56,7 @@ SNIPPET_BEFORE, SNIPPET_AFTER = 12, 24  # characters shown around the match
 @dataclass
 class Hit:
     kind: str  # owner | unit | complaint | contact | note
-    label: str  # 业主 / 租户 / 房屋 / 投诉 / 报修 / 联系记录 / 备注
+    label: str  # in the reader's language: owner, tenant, unit, complaint, repair, contact, note
     unit: str
     day: str
     snippet: str
@@ -83,7 +85,9 @@ def search(
     words = _words(text)
     chosen = _kinds(kinds)
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidValue(f"--limit {limit}：须在 1 到 {MAX_LIMIT} 之间")
+        raise InvalidValue(
+            _("--limit {n}: must be between 1 and {most}").format(n=limit, most=MAX_LIMIT)
+        )
     use_index = all(len(w) >= 3 for w in words) and searchstore.index_ready(conn)
     found = Found(text=text, words=words, method="fts" if use_index else "like")
     for source in (s for kind in chosen for s in SOURCES_OF[kind]):
@@ -108,9 +112,13 @@ def search(
 def _words(text: str) -> list[str]:
     words = list(dict.fromkeys(text.split()))
     if not words:
-        raise InvalidValue("搜索内容为空：请给出要找的字词、姓名、房号或电话尾号")
+        raise InvalidValue(
+            _(
+                "nothing to search for: give words, a name, a unit code or a phone number's last digits"
+            )
+        )
     if any(len(w) > 100 for w in words):
-        raise InvalidValue("搜索内容过长：每个词不超过 100 个字符")
+        raise InvalidValue(_("the search is too long: at most 100 characters a word"))
     return words
 
 
@@ -120,9 +128,11 @@ def _kinds(kinds: list[str] | None) -> list[str]:
     wrong = [k for k in kinds if k not in KINDS]
     if wrong:
         raise InvalidValue(
-            f"--kind {wrong[0]}：应为 {' | '.join(KINDS)}（"
-            + "、".join(f"{k} {label}" for k, label in KINDS.items())
-            + "）"
+            _("--kind {kind}: use {kinds} ({labels})").format(
+                kind=wrong[0],
+                kinds=" | ".join(KINDS),
+                labels=_(", ").join(f"{k} {_(label)}" for k, label in KINDS.items()),
+            )
         )
     return list(dict.fromkeys(kinds))
 
@@ -171,11 +181,13 @@ def _owners(conn, ids, words, mask) -> list[Hit]:
         owner = any(role == "owner" for _, role, _ in holdings) or not holdings
         phones_shown = mask_phones(phones) if mask else phones
         text = f"{name} {phones_shown}".strip()
-        unit = "、".join(codes[:3]) + (f" 等{len(codes)}处" if len(codes) > 3 else "")
+        unit = _(", ").join(codes[:3]) + (
+            _(" ({n} units in all)").format(n=len(codes)) if len(codes) > 3 else ""
+        )
         hits.append(
             Hit(
                 "owner",
-                "业主" if owner else "租户",
+                _("owner") if owner else _("tenant"),
                 unit,
                 min((start for _, _, start in holdings if start), default=""),
                 snippet(text, words),
@@ -188,7 +200,7 @@ def _owners(conn, ids, words, mask) -> list[Hit]:
 
 def _units(conn, ids, words, mask) -> list[Hit]:
     return [
-        Hit("unit", "房屋", code, delivered, code, f"propfee units show {code}", code)
+        Hit("unit", _("unit"), code, delivered, code, f"propfee units show {code}", code)
         for _id, code, _notes, delivered in searchstore.units(conn, ids)
     ]
 
@@ -198,7 +210,7 @@ def _unit_notes(conn, ids, words, mask) -> list[Hit]:
     return [
         Hit(
             "note",
-            "备注",
+            _("note"),
             code,
             delivered,
             snippet(show(notes), words),
@@ -225,7 +237,7 @@ def _complaints(conn, ids, words, mask) -> list[Hit]:
     ) in searchstore.complaints(conn, ids):
         reporter = f"{name} {mask_phones(phone) if mask else phone}".strip()
         text = _first_holding([description, reporter, category], words)
-        label = "投诉" if kind == "complaint" else "报修"
+        label = _("complaint") if kind == "complaint" else _("repair")
         hits.append(
             Hit(
                 "complaint",
@@ -245,7 +257,7 @@ def _events(conn, ids, words, mask) -> list[Hit]:
     hits = []
     for _id, number, code, at, kind, note, assignee in searchstore.complaint_events(conn, ids):
         text = _first_holding([note, assignee], words)
-        label = "投诉" if kind == "complaint" else "报修"
+        label = _("complaint") if kind == "complaint" else _("repair")
         hits.append(
             Hit(
                 "complaint",
@@ -268,7 +280,7 @@ def _contacts(conn, ids, words, mask) -> list[Hit]:
         hits.append(
             Hit(
                 "contact",
-                "联系记录",
+                _("contact record"),
                 code,
                 at[:10],
                 snippet(show(text), words),
@@ -286,10 +298,11 @@ def _payments(conn, ids, words, mask) -> list[Hit]:
         hits.append(
             Hit(
                 "note",
-                "备注",
+                _("note"),
                 code,
                 paid_on,
-                (f"收据 {receipt} " if receipt else "") + snippet(show(note), words),
+                (_("receipt {number} ").format(number=receipt) if receipt else "")
+                + snippet(show(note), words),
                 f"propfee statement {code} --from {paid_on}",
                 receipt or code,
             )
@@ -302,10 +315,10 @@ def _plans(conn, ids, words, mask) -> list[Hit]:
     return [
         Hit(
             "note",
-            "备注",
+            _("note"),
             code,
             signed_on,
-            f"分期缴费协议 第{plan_id}号 " + snippet(show(note), words),
+            _("instalment plan no. {number} ").format(number=plan_id) + snippet(show(note), words),
             f"propfee plan show {plan_id}",
             str(plan_id),
         )

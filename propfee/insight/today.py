@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from propfee.collection import arrears, dunning, limitation, plans
+from propfee.core.i18n import _
 from propfee.core.workdays import workday
 from propfee.payments import ledger
 from propfee.service import complaints, owners
@@ -22,7 +23,7 @@ OPEN_STATES = ("open", "assigned")
 
 @dataclass
 class Line:
-    """One kind of work: a stable key, a Chinese label, how many, how much, and the command."""
+    """One kind of work: a stable key, a label in the reader's language, how many, how much, and the command."""
 
     key: str
     label: str
@@ -55,7 +56,9 @@ def _received(conn: sqlite3.Connection, as_of: date) -> list[Line]:
     lines = [
         Line(
             f"received_{channel}",
-            f"今日实收（{ledger.CHANNELS.get(channel, channel)}）",
+            _("received today ({channel})").format(
+                channel=_(ledger.CHANNELS.get(channel, channel))
+            ),
             count,
             f"propfee report daily --date {day}",
             fen,
@@ -64,7 +67,13 @@ def _received(conn: sqlite3.Connection, as_of: date) -> list[Line]:
     ]
     count = sum(n for n, _ in close.by_channel.values())
     lines.append(
-        Line("received", "今日实收合计", count, f"propfee report daily --date {day}", close.net_fen)
+        Line(
+            "received",
+            _("received today, in all"),
+            count,
+            f"propfee report daily --date {day}",
+            close.net_fen,
+        )
     )
     return lines
 
@@ -91,31 +100,34 @@ def _collection(conn, rows: list, as_of: date, settings) -> list[Line]:
     return [
         Line(
             "promises_due",
-            "承诺缴费到期（今日或已过）",
+            _("promises to pay due (today or past)"),
             len(promised),
             f"propfee overdue --as-of {day}",
             sum(r.outstanding_fen for r in promised),
         ),
         Line(
             "calls_due",
-            "电话催缴阶段欠费",
+            _("arrears at the phone-call stage"),
             len(calls),
             f"propfee remind --tier call --as-of {day}",
             sum(r.outstanding_fen for r in calls),
         ),
         Line(
-            "letters_undelivered", "催缴通知书待登记送达", len(letters), "propfee contact deliver"
+            "letters_undelivered",
+            _("formal demands awaiting proof of delivery"),
+            len(letters),
+            "propfee contact deliver",
         ),
         Line(
             "limitation_ending",
-            f"诉讼时效{LIMITATION_DAYS}天内届满",
+            _("limitation periods ending within {n} days").format(n=LIMITATION_DAYS),
             len(clocks),
             f"propfee overdue --limitation --within {LIMITATION_DAYS} --as-of {day}",
             sum(c.owed_fen for c in clocks),
         ),
         Line(
             "installments_due",
-            f"分期付款{INSTALLMENT_DAYS}天内到期或逾期",
+            _("instalments due within {n} days or late").format(n=INSTALLMENT_DAYS),
             len(due_plans),
             f"propfee plan list --as-of {day}",
         ),
@@ -138,15 +150,23 @@ def _service(conn: sqlite3.Connection, as_of: date) -> list[Line]:
     visits = complaints.cases(conn, at=at, awaiting_visit=True)
     return [
         Line(
-            "complaints_overdue", "投诉报修已超时限", len(late), "propfee complain list --overdue"
+            "complaints_overdue",
+            _("complaints and repairs past their deadline"),
+            len(late),
+            "propfee complain list --overdue",
         ),
         Line(
             "complaints_near",
-            "投诉报修1个工作日内到期",
+            _("complaints and repairs due within 1 working day"),
             len(soon),
             "propfee complain list --status open",
         ),
-        Line("visits_due", "待回访", len(visits), "propfee complain list --awaiting-visit"),
+        Line(
+            "visits_due",
+            _("return visits due"),
+            len(visits),
+            "propfee complain list --awaiting-visit",
+        ),
     ]
 
 
@@ -155,6 +175,16 @@ def _people(conn: sqlite3.Connection, as_of: date) -> list[Line]:
     birthdays = [c for c in care if c.birthday == f"{as_of:%m-%d}"]
     month = f"{as_of:%Y-%m}"
     return [
-        Line("birthdays", "今日生日", len(birthdays), f"propfee owners care --month {month}"),
-        Line("care_list", "本月关怀名单", len(care), f"propfee owners care --month {month}"),
+        Line(
+            "birthdays",
+            _("birthdays today"),
+            len(birthdays),
+            f"propfee owners care --month {month}",
+        ),
+        Line(
+            "care_list",
+            _("this month's care list"),
+            len(care),
+            f"propfee owners care --month {month}",
+        ),
     ]

@@ -33,6 +33,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from propfee.core.i18n import _
 from propfee.core.privacy import mask_in_text
 
 GENESIS = "0" * 64
@@ -252,9 +253,17 @@ def verify(conn: sqlite3.Connection) -> list[str]:
     )
     for trigger in ("audit_no_update", "audit_no_delete"):
         if trigger not in triggers:
-            problems.append(f"the trigger {trigger} that keeps the trail append-only is missing")
+            problems.append(
+                _("the trigger {trigger} that keeps the trail append-only is missing").format(
+                    trigger=trigger
+                )
+            )
         elif "RAISE" not in str(triggers[trigger]).upper():
-            problems.append(f"the trigger {trigger} no longer refuses changes to the trail")
+            problems.append(
+                _("the trigger {trigger} no longer refuses changes to the trail").format(
+                    trigger=trigger
+                )
+            )
     expected_id, previous = 1, GENESIS
     for row in conn.execute(
         "SELECT id, at, operator, command, args, changes, prev_hash, hash FROM audit ORDER BY id"
@@ -265,11 +274,19 @@ def verify(conn: sqlite3.Connection) -> list[str]:
             v if isinstance(v, str) else repr(v) for v in row[1:]
         )
         if number != expected_id:
-            problems.append(f"rows {expected_id}–{number - 1} are missing")
+            problems.append(
+                _("rows {expected_id}–{value} are missing").format(
+                    expected_id=expected_id, value=number - 1
+                )
+            )
         if prev_hash != previous:
-            problems.append(f"row {number} does not follow the row before it")
+            problems.append(
+                _("row {number} does not follow the row before it").format(number=number)
+            )
         if chain_hash(prev_hash, number, at, operator, command, args, changes) != digest:
-            problems.append(f"row {number} was changed after it was written")
+            problems.append(
+                _("row {number} was changed after it was written").format(number=number)
+            )
         expected_id, previous = number + 1, digest
         if len(problems) > 20:
             break
@@ -278,8 +295,10 @@ def verify(conn: sqlite3.Connection) -> list[str]:
     if head is not None and head[0] != last:
         newest = str(head[0]).split(" ")[0]
         problems.append(
-            f"the newest entries are missing or changed: the trail ends at row "
-            f"{expected_id - 1}, its last recorded entry is row {newest}"
+            _(
+                "the newest entries are missing or changed: the trail ends at "
+                "row {value}, its last recorded entry is row {newest}"
+            ).format(value=expected_id - 1, newest=newest)
         )
     elif head is None and expected_id > 1:
         problems.append("the record of the trail's newest entry (meta audit_head) is missing")
@@ -305,13 +324,13 @@ class Entry:
         added = self.changes.get("added", {})
         parts = [f"{t} +{n}" for t, n in added.items()] if isinstance(added, dict) else []
         if self.changes.get("updated"):
-            parts.append(f"{self.changes['updated']} updated")
+            parts.append(_("{changes} updated").format(changes=self.changes["updated"]))
         parts += [
             f"{key} {value}"
             for key, value in self.changes.items()
             if key not in ("added", "updated")
         ]
-        return ", ".join(parts) or "nothing changed"
+        return ", ".join(parts) or _("nothing changed")
 
 
 def entries(

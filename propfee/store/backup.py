@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from propfee.core.errors import DatabaseError, NotFound, PropfeeError
+from propfee.core.i18n import _
 from propfee.store.connection import busy_timeout, translate
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -67,11 +68,13 @@ def backup(
     backups of this database (0 keeps all)."""
     db_path = Path(db_path)
     if not db_path.is_file():
-        raise NotFound(f"{db_path}: no such database to back up")
+        raise NotFound(_("{db_path}: no such database to back up").format(db_path=db_path))
     if db_path.stat().st_size == 0:
         raise DatabaseError(
-            f"{db_path}: the file is empty (0 bytes); no backup was made — if it was the "
-            "database, it was truncated: restore a backup"
+            _(
+                "{db_path}: the file is empty (0 bytes); no backup was made — "
+                "if it was the database, it was truncated: restore a backup"
+            ).format(db_path=db_path)
         )
     if dest is None:
         target_dir, target = folder_for(db_path, folder), None
@@ -80,16 +83,24 @@ def backup(
     else:
         target_dir, target = dest.parent, dest
         if not target_dir.is_dir():
-            raise PropfeeError(f"{dest}: folder {target_dir} does not exist")
+            raise PropfeeError(
+                _("{dest}: folder {target_dir} does not exist").format(
+                    dest=dest, target_dir=target_dir
+                )
+            )
         if target.exists():
-            raise PropfeeError(f"{target} already exists; a backup never overwrites a file")
+            raise PropfeeError(
+                _("{target} already exists; a backup never overwrites a file").format(target=target)
+            )
         if target.resolve() == db_path.resolve():
-            raise PropfeeError(f"{target} is the database itself")
+            raise PropfeeError(_("{target} is the database itself").format(target=target))
     try:
         target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseError(
-            f"{target_dir}: cannot make the backup folder ({exc.strerror})"
+            _("{target_dir}: cannot make the backup folder ({error})").format(
+                target_dir=target_dir, error=exc.strerror
+            )
         ) from None
     made, schema = copy_database(
         db_path, target or target_dir / backup_name(db_path, at, tag), numbered=target is None
@@ -117,12 +128,16 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
         problems = [row[0] for row in dst.execute("PRAGMA integrity_check")]
         if problems != ["ok"]:
             raise DatabaseError(
-                f"{source}: the database is damaged ({first_problem(problems)}); no backup "
-                "was made — restore an earlier backup"
+                _(
+                    "{source}: the database is damaged ({first_problem}); no "
+                    "backup was made — restore an earlier backup"
+                ).format(source=source, first_problem=first_problem(problems))
             )
         schema = dst.execute("PRAGMA user_version").fetchone()[0]
         if schema == 0:
-            raise DatabaseError(f"{source}: not a propfee database; no backup was made")
+            raise DatabaseError(
+                _("{source}: not a propfee database; no backup was made").format(source=source)
+            )
         dst.close()
         dst = None
         _fsync(partial)
@@ -133,14 +148,24 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
         message = str(exc)
         if "malformed" in message or (stage == "read" and "not a database" in message):
             raise DatabaseError(
-                f"{source}: the database is damaged ({message}); no backup was made — "
-                "restore an earlier backup"
+                _(
+                    "{source}: the database is damaged ({message}); no backup was "
+                    "made — restore an earlier backup"
+                ).format(source=source, message=message)
             ) from None
         if "locked" in message or "busy" in message:
             raise translate(exc, source) from None
-        raise DatabaseError(f"{target}: cannot write the backup ({message})") from None
+        raise DatabaseError(
+            _("{target}: cannot write the backup ({message})").format(
+                target=target, message=message
+            )
+        ) from None
     except OSError as exc:
-        raise DatabaseError(f"{target}: cannot write the backup ({exc.strerror})") from None
+        raise DatabaseError(
+            _("{target}: cannot write the backup ({error})").format(
+                target=target, error=exc.strerror
+            )
+        ) from None
     finally:
         for conn in (src, dst):
             if conn is not None:
@@ -152,8 +177,8 @@ def copy_database(source: Path, target: Path, *, numbered: bool = False) -> tupl
 def first_problem(problems: list[str]) -> str:
     """One line of what integrity_check found (it can run to hundreds)."""
     lines = [line.strip() for p in problems for line in str(p).splitlines() if "***" not in line]
-    more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
-    return (lines[0] if lines else "damaged") + more
+    more = _(" and {value} more").format(value=len(lines) - 1) if len(lines) > 1 else ""
+    return (lines[0] if lines else _("damaged")) + more
 
 
 def link_free(partial: Path, target: Path, numbered: bool) -> Path:
@@ -167,7 +192,9 @@ def link_free(partial: Path, target: Path, numbered: bool) -> Path:
         except FileExistsError:
             if not numbered:
                 raise PropfeeError(
-                    f"{target} already exists; a backup never overwrites a file"
+                    _("{target} already exists; a backup never overwrites a file").format(
+                        target=target
+                    )
                 ) from None
             candidate = target.with_name(f"{target.name[:-3]}.{counter}.db")
             counter += 1

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from propfee.core.errors import DatabaseBusy, DatabaseError
+from propfee.core.i18n import _
 
 DEFAULT_BUSY_TIMEOUT = 60.0  # seconds; a 100k-unit import holds the lock for a few seconds
 
@@ -22,7 +23,9 @@ def busy_timeout() -> float:
     try:
         return float(raw) if raw else DEFAULT_BUSY_TIMEOUT
     except ValueError:
-        raise DatabaseError(f"PROPFEE_BUSY_TIMEOUT={raw!r} is not a number of seconds") from None
+        raise DatabaseError(
+            _("PROPFEE_BUSY_TIMEOUT={raw!r} is not a number of seconds").format(raw=raw)
+        ) from None
 
 
 def empty_and_old(path: Path) -> bool:
@@ -148,20 +151,33 @@ def translate(exc: sqlite3.Error, path: Path | str) -> Exception:
     message = str(exc)
     if "locked" in message or "busy" in message:
         return DatabaseBusy(
-            f"{path}: another propfee command is still writing (waited {busy_timeout():g}s); "
-            "try again when it has finished"
+            _(
+                "{path}: another propfee command is still writing (waited "
+                "{busy_timeout:g}s); try again when it has finished"
+            ).format(path=path, busy_timeout=busy_timeout())
         )
     if "file is not a database" in message or "malformed" in message:
-        return DatabaseError(f"{path}: not a propfee database, or the file is damaged ({message})")
+        return DatabaseError(
+            _("{path}: not a propfee database, or the file is damaged ({message})").format(
+                path=path, message=message
+            )
+        )
     if "readonly" in message or "read-only" in message:
         return DatabaseError(
-            f"{path}: the database is read-only ({message}); check that you may write the "
-            "file, its -wal and -shm files beside it, and its folder"
+            _(
+                "{path}: the database is read-only ({message}); check that "
+                "you may write the file, its -wal and -shm files beside it, "
+                "and its folder"
+            ).format(path=path, message=message)
         )
     if "disk" in message and ("full" in message or "I/O" in message):
-        return DatabaseError(f"{path}: cannot write the database ({message})")
+        return DatabaseError(
+            _("{path}: cannot write the database ({message})").format(path=path, message=message)
+        )
     if "unable to open" in message:
-        return DatabaseError(f"{path}: cannot open the database ({message})")
+        return DatabaseError(
+            _("{path}: cannot open the database ({message})").format(path=path, message=message)
+        )
     return exc
 
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from propfee.core.errors import DatabaseError, PropfeeError
+from propfee.core.i18n import _
 from propfee.store import audit, backup, migrations
 from propfee.store.connection import (
     busy_timeout,
@@ -26,6 +27,7 @@ from propfee.store.connection import (
 )
 
 __all__ = ["busy_timeout", "connect", "last_opened", "transaction", "translate"]
+
 
 def connect(
     path: str | Path,
@@ -39,23 +41,31 @@ def connect(
     path = Path(path)
     if not path.exists():
         if not create:
-            raise DatabaseError(f"{path}: no such database")
+            raise DatabaseError(_("{path}: no such database").format(path=path))
         if not path.parent.is_dir():
-            raise DatabaseError(f"{path}: folder {path.parent} does not exist")
+            raise DatabaseError(
+                _("{path}: folder {parent} does not exist").format(path=path, parent=path.parent)
+            )
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             os.close(fd)
         except FileExistsError:
             pass  # another process created it a moment ago
         except OSError as exc:
-            raise DatabaseError(f"{path}: cannot create the database ({exc.strerror})") from None
+            raise DatabaseError(
+                _("{path}: cannot create the database ({error})").format(
+                    path=path, error=exc.strerror
+                )
+            ) from None
     elif path.is_dir():
-        raise DatabaseError(f"{path}: is a directory, not a database file")
+        raise DatabaseError(_("{path}: is a directory, not a database file").format(path=path))
     elif empty_and_old(path):
         raise DatabaseError(
-            f"{path}: the file is empty (0 bytes), not a propfee database; if it was one, it "
-            "was truncated — restore a backup (propfee restore), or remove the file to start "
-            "a new estate"
+            _(
+                "{path}: the file is empty (0 bytes), not a propfee database; "
+                "if it was one, it was truncated — restore a backup (propfee "
+                "restore), or remove the file to start a new estate"
+            ).format(path=path)
         )
     timeout = busy_timeout()
     conn = open_file(path, timeout)
@@ -81,8 +91,10 @@ def _backup_before_upgrade(conn: sqlite3.Connection, path: Path, folder: str) ->
         except PropfeeError as exc:
             conn.close()
             raise DatabaseError(
-                f"{path}: made by an older propfee (schema {version}); it is backed up before "
-                f"the upgrade, and the backup failed: {exc}"
+                _(
+                    "{path}: made by an older propfee (schema {version}); it is "
+                    "backed up before the upgrade, and the backup failed: {exc}"
+                ).format(path=path, version=version, exc=exc)
             ) from None
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from propfee import __version__
 from propfee.core.errors import DatabaseError
+from propfee.core.i18n import _
 from propfee.store import audit
 
 
@@ -749,11 +750,28 @@ def _refuse_foreign(conn: sqlite3.Connection, version: int, path: Path | str) ->
             made_by = row[0] if row else None
         except sqlite3.Error:
             pass
-        newer = f"propfee {made_by}, schema {version}" if made_by else f"schema {version}"
-        install = f"propfee {made_by} or later" if made_by else "a newer propfee"
+        newer = (
+            _("propfee {made_by}, schema {version}").format(made_by=made_by, version=version)
+            if made_by
+            else _("schema {version}").format(version=version)
+        )
+        install = (
+            _("propfee {made_by} or later").format(made_by=made_by)
+            if made_by
+            else _("a newer propfee")
+        )
         raise DatabaseError(
-            f"{path}: made by a newer propfee ({newer}); this is propfee {__version__} "
-            f"(schema {SCHEMA_VERSION}) — install {install} to open it"
+            _(
+                "{path}: made by a newer propfee ({newer}); this is propfee "
+                "{__version__} (schema {SCHEMA_VERSION}) — install {install} "
+                "to open it"
+            ).format(
+                path=path,
+                newer=newer,
+                __version__=__version__,
+                SCHEMA_VERSION=SCHEMA_VERSION,
+                install=install,
+            )
         )
     if version == 0:
         tables = [
@@ -764,6 +782,8 @@ def _refuse_foreign(conn: sqlite3.Connection, version: int, path: Path | str) ->
         ]
         if tables and tables != ["_migrations"]:
             raise DatabaseError(
-                f"{path}: an SQLite database that propfee did not make (tables: "
-                f"{', '.join(tables[:5])}); point --db at a new or a propfee file"
+                _(
+                    "{path}: an SQLite database that propfee did not make "
+                    "(tables: {values}); point --db at a new or a propfee file"
+                ).format(path=path, values=", ".join(tables[:5]))
             )

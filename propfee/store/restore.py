@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from propfee.core.errors import DatabaseError, NotFound, PropfeeError
+from propfee.core.i18n import _
 from propfee.store import audit, db, migrations
 from propfee.store.backup import (
     SQLITE_HEADER,
@@ -60,15 +61,23 @@ def restore(
     db_path, source = Path(db_path), Path(source)
     if not source.is_file():
         beside = folder_for(db_path, folder) / source.name
-        hint = f" — did you mean {beside}?" if beside.is_file() else ""
-        raise NotFound(f"{source}: no such file to restore{hint}")
+        hint = _(" — did you mean {path}?").format(path=beside) if beside.is_file() else ""
+        raise NotFound(
+            _("{source}: no such file to restore{hint}").format(source=source, hint=hint)
+        )
     if db_path.exists() and source.resolve() == db_path.resolve():
-        raise PropfeeError(f"{source} is the database itself")
+        raise PropfeeError(_("{source} is the database itself").format(source=source))
     if not db_path.parent.is_dir():
-        raise DatabaseError(f"{db_path}: folder {db_path.parent} does not exist")
+        raise DatabaseError(
+            _("{db_path}: folder {parent} does not exist").format(
+                db_path=db_path, parent=db_path.parent
+            )
+        )
     with source.open("rb") as handle:
         if handle.read(16) != SQLITE_HEADER:
-            raise DatabaseError(f"{source}: not an SQLite database; nothing was restored")
+            raise DatabaseError(
+                _("{source}: not an SQLite database; nothing was restored").format(source=source)
+            )
 
     _remove_stale_scratch(db_path)
     scratch = db_path.with_name(f".{db_path.name}.restore-{os.getpid()}")
@@ -86,10 +95,16 @@ def restore(
         other = bool(theirs and ours and theirs != ours)
         return RestoreResult(source, safety, schema_from, migrations.SCHEMA_VERSION, counts, other)
     except sqlite3.Error as exc:
-        raise DatabaseError(f"{source}: cannot be restored ({exc}); nothing was changed") from None
+        raise DatabaseError(
+            _("{source}: cannot be restored ({exc}); nothing was changed").format(
+                source=source, exc=exc
+            )
+        ) from None
     except OSError as exc:
         raise DatabaseError(
-            f"{db_path}: cannot restore ({exc.strerror or exc}); nothing was changed"
+            _("{db_path}: cannot restore ({value}); nothing was changed").format(
+                db_path=db_path, value=exc.strerror or exc
+            )
         ) from None
     finally:
         for leftover in (
@@ -101,9 +116,7 @@ def restore(
             leftover.unlink(missing_ok=True)
 
 
-def _prepare(
-    source: Path, scratch: Path, check: Check
-) -> tuple[str | None, int, dict[str, int]]:
+def _prepare(source: Path, scratch: Path, check: Check) -> tuple[str | None, int, dict[str, int]]:
     """Copy the candidate to ``scratch`` and vet it there (upgrading an older one). Returns
     the id it was made with (None for a backup older than ids), its schema version and a
     few counts."""
@@ -131,8 +144,10 @@ def _replace_damaged(db_path: Path, scratch: Path, source: Path, at: datetime, f
     with db_path.open("rb") as handle:
         if handle.read(16) != SQLITE_HEADER:
             raise DatabaseError(
-                f"{db_path}: not an SQLite database — is --db right? Nothing was restored "
-                "(move the file away to restore into its place)"
+                _(
+                    "{db_path}: not an SQLite database — is --db right? Nothing "
+                    "was restored (move the file away to restore into its place)"
+                ).format(db_path=db_path)
             )
     identity = database_id(db_path)
     holder = _hold_damaged(db_path)
@@ -179,21 +194,27 @@ def _remove_stale_scratch(db_path: Path) -> None:
             pass  # alive, or not ours to ask about
 
 
-def _vet(
-    candidate: sqlite3.Connection, source: Path, check: Check
-) -> tuple[int, dict[str, int]]:
+def _vet(candidate: sqlite3.Connection, source: Path, check: Check) -> tuple[int, dict[str, int]]:
     """Refuse a candidate that is damaged, foreign, too new or inconsistent; upgrade an
     older one (on the private copy). Returns its schema version and a few counts."""
-    refuse = f"{source}: refused, nothing was restored"
+    refuse = _("{path}: refused, nothing was restored").format(path=source)
     try:
         problems = [row[0] for row in candidate.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{refuse} — the file is damaged ({exc})") from None
+        raise DatabaseError(
+            _("{refuse} — the file is damaged ({exc})").format(refuse=refuse, exc=exc)
+        ) from None
     if problems != ["ok"]:
-        raise DatabaseError(f"{refuse} — it fails its integrity check: {first_problem(problems)}")
+        raise DatabaseError(
+            _("{refuse} — it fails its integrity check: {first_problem}").format(
+                refuse=refuse, first_problem=first_problem(problems)
+            )
+        )
     schema_from = candidate.execute("PRAGMA user_version").fetchone()[0]
     if schema_from == 0:
-        raise DatabaseError(f"{refuse} — it is not a propfee database (no propfee schema)")
+        raise DatabaseError(
+            _("{refuse} — it is not a propfee database (no propfee schema)").format(refuse=refuse)
+        )
     candidate.row_factory = sqlite3.Row
     try:
         migrations.migrate(candidate, source)
@@ -315,6 +336,7 @@ def _swap_contents(live: sqlite3.Connection) -> None:
     """Every table of ``main`` emptied and refilled from ``incoming`` (same schema). The
     search index's virtual tables are skipped: their shadow tables, copied like any other,
     carry the backup's index, which matches the backup's rows."""
+
     def tables(schema: str) -> list[str]:
         return [
             row[0]
@@ -328,11 +350,13 @@ def _swap_contents(live: sqlite3.Connection) -> None:
     identity = live.execute("SELECT value FROM main.meta WHERE key = 'database_id'").fetchone()
     names = tables("main")
     if names != tables("incoming"):
-        raise DatabaseError("the backup's tables differ from the database's; nothing was changed")
+        raise DatabaseError(
+            _("the backup's tables differ from the database's; nothing was changed")
+        )
     triggers = live.execute(
         "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'"
     ).fetchall()
-    for name, _ in triggers:
+    for name, _sql in triggers:
         live.execute(f'DROP TRIGGER main."{name}"')
     for table in names:
         columns = ", ".join(
@@ -342,7 +366,7 @@ def _swap_contents(live: sqlite3.Connection) -> None:
         live.execute(
             f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM incoming."{table}"'
         )
-    for _, sql in triggers:
+    for _name, sql in triggers:
         live.execute(sql)
     if identity is not None:  # the file keeps its id: its backups are still its own
         live.execute(

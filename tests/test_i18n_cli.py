@@ -1,0 +1,152 @@
+"""Chinese first, through the command line: a sample of commands prints every message, header
+and label in Chinese by default and in English with the language switched, each in one
+language; CSV on stdout has a BOM and the headers of the reader's language."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from i18n_scan import CJK, NOISE
+
+from propfee.cli import lang
+from propfee.core import i18n
+
+from conftest import add_fee, estate, home, run
+
+#: data the estate holds, printed as it is in either language
+DATA = ("张三", "李四", "物业服务费", "滞纳金", "元/㎡·月", "住宅", "市场调节价")
+#: text that is not prose: unit codes, dates, paths, amounts, table rules
+NOT_PROSE = re.compile(r"[\w./-]*[/\\][\w./\\-]*|\b\d[\d,.:-]*\b|[─━│┃┏┓┗┛┡┩└┘┌┐├┤┬┴┼╇╈╋┳┻]")
+ENGLISH_PHRASE = re.compile(r"\b[A-Za-z]{2,}[,;]? [A-Za-z]{2,}\b")
+
+
+@pytest.fixture
+def sample(conn, tmp_path):
+    estate(conn, tmp_path, [home("1-1-101", owner="张三"), home("1-1-102", owner="李四")])
+    add_fee(conn)
+    run(conn, "2026-10", as_of=date(2026, 10, 1))
+    return conn
+
+
+COMMANDS = (
+    ("init",),
+    ("fees", "list", "--as-of", "2026-10-15"),
+    ("fees", "show", "PROP"),
+    ("fees", "show", "NOPE"),
+    (
+        "fees",
+        "add",
+        "LATE",
+        "--name",
+        "滞纳金",
+        "--basis",
+        "area",
+        "--price",
+        "1",
+        "--kinds",
+        "residential",
+        "--from",
+        "2026-01-01",
+    ),
+    ("fees", "set-price", "PROP", "--price", "2.80", "--from", "2027-01-01"),
+    ("fees", "end", "PROP", "--to", "2026-09-30"),
+    ("search", "张三"),
+    ("search", "--kind", "nothing", "王"),
+    ("today", "--as-of", "2026-10-15"),
+    ("backup", "--keep", "2"),
+)
+
+
+def _outputs(cli, language: str, commands=COMMANDS) -> str:
+    lang.speak(language)
+    try:
+        texts = []
+        for args in commands:
+            result = cli(*args)
+            texts.append(result.stdout + result.stderr)
+        texts.append(cli("fees", "list", db=Path("missing.db")).stderr)
+        return "\n".join(texts)
+    finally:
+        lang.speak("zh")
+
+
+def _prose(text: str) -> str:
+    for word in DATA:
+        text = text.replace(word, " ")
+    return NOT_PROSE.sub(" ", NOISE.sub(" ", text))
+
+
+def test_a_sample_of_commands_speaks_chinese_by_default(sample, cli):
+    assert i18n.current() == "zh"
+    out = _outputs(cli, "zh")
+    assert "数据库：" in out and "收费项目" in out and "价格记录" in out
+    assert "没有收费项目 'NOPE'" in out and "错误：" in out
+    assert "数据库不存在" in out and "已备份到" in out
+    english = ENGLISH_PHRASE.findall(_prose(out))
+    assert english == [], english
+
+
+def test_the_same_commands_speak_english_when_asked(sample, cli):
+    out = _outputs(cli, "en")
+    assert "Database:" in out and "Fee item" in out and "Price history" in out
+    assert "no fee item 'NOPE'" in out and "error:" in out
+    assert "is a fine or late fee" in out and "late-fee clause" in out
+    assert "no such database" in out and "backed up to" in out
+    leftover = [line for line in out.splitlines() if CJK.search(_prose(line))]
+    assert leftover == [], leftover
+    assert i18n.current() == "zh"  # switched back for the rest of the suite
+
+
+def test_the_calendar_reads_in_either_language(sample, cli):
+    args = ("calendar", "--year", "2027", "--as-of", "2027-01-01")
+    zh = _outputs(cli, "zh", [args])
+    assert "2027 年节假日与调休" in zh and "星期" in zh and "周五" in zh and "休息" in zh
+    assert ENGLISH_PHRASE.findall(_prose(zh)) == []
+    en = _outputs(cli, "en", [args])
+    assert "Holidays and make-up working days of 2027" in en and "Weekday" in en
+    assert "Fri" in en and "day off" in en and "statutory holidays computed" in en
+
+
+def test_csv_on_stdout_has_a_bom_and_the_readers_headers(sample, cli):
+    zh = cli("fees", "list", "--format", "csv", "--as-of", "2026-10-15").stdout
+    assert zh.startswith("\ufeff代码,收费项目,计费方式,周期,适用,现行标准,公示日期,调整,停止收费")
+    assert "按建筑面积,按月" in zh and "area" not in zh and "monthly" not in zh
+    lang.speak("en")
+    try:
+        en = cli("fees", "list", "--format", "csv", "--as-of", "2026-10-15").stdout
+    finally:
+        lang.speak("zh")
+    assert en.startswith("\ufeffCode,Fee item,Basis,Cycle,Applies to,Current price,Published")
+    assert "by floor area,monthly" in en
+
+
+def test_money_at_the_terminal_is_one_format(sample, cli):
+    out = cli("fees", "end", "PROP", "--to", "2026-09-30").stderr
+    assert re.search(r"¥\d{1,3}(,\d{3})*\.\d\d", out), out  # ¥223.43, ¥1,234.50
+
+
+def _help(args: list[str], language: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LANG", "LC_"))}
+    env.update(PROPFEE_LANG=language, COLUMNS="80")
+    return subprocess.run(
+        [sys.executable, "-m", "propfee", *args, "-h"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    ).stdout
+
+
+def test_help_of_fee_commands_is_in_one_language():
+    zh = _help(["fees"], "zh")
+    assert "收费标准" in zh and "添加收费项目及首个价格。" in zh
+    en = _help(["fees"], "en")
+    assert "Add a fee item with its first price." in en
+    assert not CJK.search(en), en
