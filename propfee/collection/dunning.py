@@ -1184,7 +1184,9 @@ def _write_call_list(
             path,
             _CALL_LIST_HEADERS,
             rows,
-            title=workbook.Title(title.estate, "电话回访名单", "", title.as_of, title.produced_at),
+            title=workbook.Title(
+                title.estate, zh("Call list"), "", title.as_of, title.produced_at
+            ),
             sheet="电话回访",
             text_columns=("房号", "电话"),
             kinds={"最早欠费": workbook.DATE, "名单日期": workbook.DATE},
@@ -1268,7 +1270,9 @@ def _write_legal_review(
         path,
         headers,
         rows,
-        title=workbook.Title(title.estate, "法律程序审核", "", title.as_of, title.produced_at),
+        title=workbook.Title(
+            title.estate, zh("Legal review"), "", title.as_of, title.produced_at
+        ),
         sheet="法律程序审核",
         text_columns=("房号", "电话"),
         kinds={"最早欠费": workbook.DATE},

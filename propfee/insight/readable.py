@@ -53,32 +53,55 @@ def _area(x100: int | None) -> Decimal | None:
 
 
 def _units(conn: sqlite3.Connection, mask: bool) -> Table:
-    headers = ["房号", "楼栋", "单元", "房间", "楼层", "类型", "建筑面积（㎡）", "套内面积（㎡）"]
-    headers += ["交付日期", "空置", "业主", "业主电话", "租户"]
+    headers = [
+        zh("Unit"),
+        zh("Building"),
+        zh("Entrance"),
+        zh("Room"),
+        zh("Floor"),
+        zh("Case kind"),
+        zh("Floor area (㎡)"),
+        zh("Inner area (㎡)"),
+    ]
+    headers += [zh("Delivered on"), zh("Vacant"), zh("Owners"), zh("Owners' phones"), zh("Tenants")]
     rows = [
         [
-            code, building, entrance, room, floor, kind_label(kind), _area(area), _area(inner),
-            delivered, "是" if vacant else "", owners or "",
+            code, building, entrance, room, floor, zh(kind_label(kind)), _area(area), _area(inner),
+            delivered, zh("yes") if vacant else "", owners or "",
             (mask_phones(phones) if mask else phones) if phones else "", tenants or "",
         ]
         for code, building, entrance, room, floor, kind, area, inner, delivered, vacant, owners,
         phones, tenants in export_store.units(conn)
     ]  # fmt: skip
-    kinds = {h: CODE for h in ("房号", "楼栋", "单元", "房间", "楼层", "业主电话")}
-    kinds |= {"建筑面积（㎡）": NUMBER, "套内面积（㎡）": NUMBER, "交付日期": DATE}
-    return Table("房屋", headers, rows, kinds=kinds, totals=False)
+    kinds = {
+        h: CODE
+        for h in (
+            zh("Unit"),
+            zh("Building"),
+            zh("Entrance"),
+            zh("Room"),
+            zh("Floor"),
+            zh("Owners' phones"),
+        )
+    }
+    kinds |= {
+        zh("Floor area (㎡)"): NUMBER,
+        zh("Inner area (㎡)"): NUMBER,
+        zh("Delivered on"): DATE,
+    }
+    return Table(zh("Units"), headers, rows, kinds=kinds, totals=False)
 
 
 def _fee_items(conn: sqlite3.Connection) -> Table:
     rows = [
-        [code, name, BASES.get(basis, basis), CYCLE_LABELS.get(cycle, cycle), due_day]
+        [code, name, zh(BASES.get(basis, basis)), zh(CYCLE_LABELS.get(cycle, cycle)), due_day]
         for code, name, basis, cycle, due_day in export_store.fee_items(conn)
     ]
     return Table(
-        "收费项目",
-        ["代码", "名称", "计费方式", "周期", "缴费日"],
+        zh("Fee items"),
+        [zh("Code"), zh("Name"), zh("Charged by"), zh("Billing cycle"), zh("Due day of the month")],
         rows,
-        kinds={"代码": CODE},
+        kinds={zh("Code"): CODE},
         totals=False,
     )
 
@@ -92,24 +115,70 @@ def _bills(conn: sqlite3.Connection) -> Table:
         for code, period, item, frm, to, due, basis, payer, amount, adjusted, paid
         in export_store.bills(conn)
     ]  # fmt: skip
-    headers = ["房号", "期间", "收费项目", "计费起", "计费止", "缴费期限", "计费依据", "缴费人"]
-    headers += ["应收", "调整", "已收", "欠费"]
-    kinds = {"房号": CODE, "期间": CODE, "计费起": DATE, "计费止": DATE, "缴费期限": DATE}
-    kinds |= {h: MONEY for h in ("应收", "调整", "已收", "欠费")}
-    return Table("账单", headers, rows, kinds=kinds)
+    headers = [
+        zh("Unit"),
+        zh("Period"),
+        zh("Fee items"),
+        zh("Billed from"),
+        zh("Billed to"),
+        zh("Payment deadline"),
+        zh("Billing basis"),
+        zh("Payer"),
+    ]
+    headers += [
+        zh("Amount due"),
+        zh("Adjusted"),
+        zh("Received on the bill"),
+        zh("Owed on the bill"),
+    ]
+    kinds = {
+        zh("Unit"): CODE,
+        zh("Period"): CODE,
+        zh("Billed from"): DATE,
+        zh("Billed to"): DATE,
+        zh("Payment deadline"): DATE,
+    }
+    kinds |= {
+        h: MONEY
+        for h in (
+            zh("Amount due"),
+            zh("Adjusted"),
+            zh("Received on the bill"),
+            zh("Owed on the bill"),
+        )
+    }
+    return Table(zh("Bills"), headers, rows, kinds=kinds)
 
 
 def _payments(conn: sqlite3.Connection) -> Table:
     rows = [
-        [receipt, paid_on, code, payer, _yuan(fen), CHANNELS.get(channel, channel), reversed_on]
+        [receipt, paid_on, code, payer, _yuan(fen), zh(CHANNELS.get(channel, channel)), reversed_on]
         for receipt, paid_on, code, payer, fen, channel, reversed_on in export_store.payments(conn)
     ]
     return Table(
-        "收款",
-        ["收据号", "收款日期", "房号", "缴费人", "金额", "方式", "冲正日期"],
+        zh("Payments"),
+        [
+            zh("Receipt no."),
+            zh("Paid on"),
+            zh("Unit"),
+            zh("Payer"),
+            zh("Amount"),
+            zh("Paid by"),
+            zh("Reversed on"),
+        ],
         rows,
-        kinds={"收据号": CODE, "收款日期": DATE, "房号": CODE, "金额": MONEY, "冲正日期": DATE},
-        notes=["冲正的收款仍列出并计入合计，冲正日期一栏注明"],
+        kinds={
+            zh("Receipt no."): CODE,
+            zh("Paid on"): DATE,
+            zh("Unit"): CODE,
+            zh("Amount"): MONEY,
+            zh("Reversed on"): DATE,
+        },
+        notes=[
+            zh(
+                "Reversed payments are listed and counted in the total, with the day of the reversal"
+            )
+        ],
     )
 
 
@@ -123,10 +192,20 @@ def _complaints(conn: sqlite3.Connection, at: datetime) -> Table:
         for c in complaints.cases(conn, at=at)
     ]  # fmt: skip
     return Table(
-        "投诉与报修",
-        ["编号", "房号", "类型", "类别", "受理时间", "时限", "状态", "办结时间", "回访评分"],
+        zh("Complaints and repairs"),
+        [
+            zh("Case no."),
+            zh("Unit"),
+            zh("Case kind"),
+            zh("Category"),
+            zh("Received at"),
+            zh("Deadline"),
+            zh("State"),
+            zh("Resolved at"),
+            zh("Visit score"),
+        ],
         rows,
-        kinds={"编号": CODE, "房号": CODE},
+        kinds={zh("Case no."): CODE, zh("Unit"): CODE},
         totals=False,
     )
 
@@ -145,21 +224,32 @@ def _split(table: Table) -> list[Table]:
 
 def _about(tables: list[Table], estate: str, at: datetime, mask: bool) -> Table:
     contents = {
-        "房屋": "每套房屋：房号、类型、面积、交付日期、现业主和租户",
-        "收费项目": "收费项目及计费方式",
-        "账单": "每期账单：应收、调整（减免）、已收和欠费",
-        "收款": "每笔收款：收据号、日期、金额、方式，冲正的注明冲正日期",
-        "投诉与报修": "投诉与报修的受理、时限、状态和回访评分",
+        zh("Units"): zh("Every unit: 房号, kind, area, delivery, its owners and tenants now"),
+        zh("Fee items"): zh("The fee items and how each is charged"),
+        zh("Bills"): zh("Every bill: due, adjusted (waived), collected and still owed"),
+        zh("Payments"): zh(
+            "Every payment: receipt no., day, amount, how paid, and the day of any reversal"
+        ),
+        zh("Complaints and repairs"): zh(
+            "Complaints and repairs: received, deadline, state and visit score"
+        ),
     }
     rows = [[t.name, contents[t.name], len(t.rows), f"csv/{t.name}.csv"] for t in tables]
-    notes = [f"导出时间：{at:%Y-%m-%d %H:%M}", "金额单位：元（精确到分）"]
-    notes.append("手机号已打码" if mask else "手机号完整导出（已记入操作日志）")
-    notes.append("原始数据表（含内部编号）请用 propfee export-all --raw 导出")
+    notes = [
+        zh("Exported at {at}").format(at=f"{at:%Y-%m-%d %H:%M}"),
+        zh("Money in yuan, to the fen"),
+    ]
+    notes.append(
+        zh("Phone numbers masked")
+        if mask
+        else zh("Phone numbers in full (recorded in the audit trail)")
+    )
+    notes.append(zh("For the raw database tables (with internal ids): propfee export-all --raw"))
     return Table(
-        "说明",
-        ["表", "内容", "行数", "CSV 文件"],
+        zh("About this export"),
+        [zh("Sheet"), zh("What it holds"), zh("Rows"), zh("CSV file")],
         rows,
-        kinds={"行数": NUMBER},
+        kinds={zh("Rows"): NUMBER},
         totals=False,
         notes=[estate, *notes] if estate else notes,
     )
@@ -183,7 +273,7 @@ def export_readable(
             numbers = [i for i, h in enumerate(table.headers) if table.kinds.get(h) == MONEY]
             write_csv(staging / "csv" / f"{table.name}.csv", table.headers, table.rows,
                       number_columns=numbers)  # fmt: skip
-        title = Title(estate, "全量导出", "", at.date(), at)
+        title = Title(estate, zh("Full export"), "", at.date(), at)
         sheets = [_about(tables, estate, at, mask)] + [p for t in tables for p in _split(t)]
         workbook.write_book(staging / BOOK, title, sheets)
         _move_into_place(staging, result)
