@@ -91,6 +91,7 @@ def books(demo: Path) -> list[Path]:
     _run(demo, "statement", unit, "--out", str(out / "对账单.xlsx"))
     _run(demo, "legal-pack", unit, "--as-of", AS_OF, "--out", str(out / "pack"))
     _run(demo, "export-all", str(out / "export"))
+    _run(demo, "export-units", str(out / "业主信息.xlsx"))
     _run(demo, "owners", "care", "--month", "2026-11", "--out", str(out / "关怀.xlsx"))
     _run(demo, "complain", "list", "--at", f"{AS_OF} 18:00", "--out", str(out / "投诉.xlsx"))
     _run(demo, "latefee", "--as-of", AS_OF, "--out", str(out / "违约金.xlsx"))

@@ -32,6 +32,7 @@ from propfee.cli.common import (
 from propfee.core.errors import PropfeeError, RowError, RowErrors
 from propfee.core.money import decimal_str, format_money, hundredths_str
 from propfee.files import cells
+from propfee.files.workbook import Title
 from propfee.payments import ledger
 from propfee.payments.ledger import BillLine, UnitAccount
 from propfee.roster.payers import PAYER_LABELS, ROLE_LABELS
@@ -233,6 +234,7 @@ def export_units(
         mask=mask,
         building=building,
         kind=roster.resolve_kind(kind) if kind else None,
+        title=Title(env.settings.estate.name, "业主信息", "", None, now()),
     )
     if not mask:
         record_unmasked(conn, "export-units", file, count)

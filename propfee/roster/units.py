@@ -14,9 +14,8 @@ from typing import NamedTuple
 import propfee.roster.store as store
 from propfee.core.errors import InvalidValue, NotFound
 from propfee.core.money import hundredths_to_decimal
-from propfee.files import cells
+from propfee.files import cells, workbook
 from propfee.files.headers import norm_header
-from propfee.files.writers import write_table
 
 # ---------------------------------------------------------------- kinds
 
@@ -318,15 +317,25 @@ def export_units(
     mask: bool,
     building: str | None = None,
     kind: str | None = None,
+    title: workbook.Title | None = None,
 ) -> int:
-    """Write the current roster to ``path`` (.xlsx or .csv); return the number of units."""
+    """Write the current roster to ``path`` (.xlsx or .csv); return the number of units. The
+    workbook opens with ``title``; it has no 合计 row, so it imports back as it is."""
     units = list_units(conn, building=building, kind=kind)
-    write_table(
+    workbook.write_table(
         path,
         EXPORT_HEADERS,
         export_rows(units, mask=mask),
+        title=title or workbook.Title("", ""),
         sheet="业主信息",
         text_columns=("房号", "楼栋", "单元", "房间", "楼层", "手机号", "身份证号", "租户电话"),
+        kinds={
+            "计费面积": workbook.NUMBER,
+            "套内面积": workbook.NUMBER,
+            "交付日期": workbook.DATE,
+            "出生日期": workbook.DATE,
+        },
+        totals=False,
     )
     return len(units)
 
