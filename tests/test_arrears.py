@@ -164,9 +164,11 @@ def test_the_overdue_list_for_the_boss_masks_phones(history, cli, tmp_path):
     assert result.exit_code == 0, result.output
     sheet = load_workbook(tmp_path / "boss.xlsx").active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    header = values[0]
+    assert values[0][0] == "本小区　欠费清单" and "截至：2026-11-10" in values[1][0]
+    header = values[3]  # under the title block
     assert header[:4] == ["房号", "楼栋", "缴费人", "电话"]
-    phones = [row[3] for row in values[1:]]
+    phones = [row[3] for row in values[4:]]
+    assert values[-1][0] == "合计" and sheet.freeze_panes == "A5"
     assert "138****0001" in phones and "13800000001" not in phones
 
 

@@ -191,10 +191,11 @@ def test_export_units(cli, tmp_path):
     from openpyxl import load_workbook
 
     ws = load_workbook(out).active
-    header = [c.value for c in ws[1]]
+    assert ws["A1"].value == "本小区　业主信息"  # the title block, then the header in row 4
+    header = [c.value for c in ws[4]]
     assert header[:3] == ["房号", "楼栋", "单元"]
     phone = header.index("手机号")
-    assert ws.cell(row=2, column=phone + 1).value == "138****1234"
+    assert ws.cell(row=5, column=phone + 1).value == "138****1234"
     again = cli("import-units", str(out), "--format", "json")
     assert json.loads(again.stdout)["unchanged"] == 3
     refused = cli("export-units", str(tmp_path / "out.pdf"))

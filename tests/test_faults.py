@@ -383,10 +383,15 @@ def test_the_file_size_limit_hit_mid_export_leaves_no_half_export(estate, tmp_pa
     before = dump(estate)
     out = tmp_path / "export"
     result = propfee(
-        "export-all", str(out), db_path=estate, cwd=tmp_path, preexec_fn=file_limit(34 * 1024)
+        "export-all",
+        str(out),
+        "--raw",
+        db_path=estate,
+        cwd=tmp_path,
+        preexec_fn=file_limit(34 * 1024),
     )
     assert result.returncode == 1
-    assert "nothing was exported" in one_line(result.stderr)
+    assert "未导出任何内容" in one_line(result.stderr)
     assert [p.name for p in out.iterdir()] == []
     intact(estate, before)
 

@@ -294,7 +294,7 @@ def test_a_damaged_file_then_the_good_file(estates, cli, db_path, tmp_path, name
         # here), and another file under that name is refused, never added to it
         assert again.exit_code in (0, 1) and dump(db_path) == before_good, again.output
         if again.exit_code == 1:
-            assert "already holds the answers" in again.stderr
+            assert "已保存了另一个文件的答卷" in again.stderr
     else:
         assert again.exit_code == 0, again.output
     assert fingerprint(db_path, intake) == expected  # nothing twice, nothing at a wrong amount

@@ -300,8 +300,8 @@ def test_a_party_in_hardship_is_called_and_offered_a_plan(four, tmp_path):
     from openpyxl import load_workbook
 
     sheet = load_workbook(out / "call-list.xlsx").active
-    header = [c.value for c in sheet[1]]
-    (row,) = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
+    header = [c.value for c in sheet[4]]  # under the title block
+    (row,) = [[c.value for c in r] for r in sheet.iter_rows(min_row=5)]
     assert row[0] == "1-1-101"
     assert row[header.index("已记录原因")] == "经济困难"
     assert row[header.index("跟进事项")] == "经济困难：协商分期缴费"
@@ -342,8 +342,8 @@ def test_a_delivered_letter_is_followed_by_a_call_before_legal_review(cli, tmp_p
     from openpyxl import load_workbook
 
     sheet = load_workbook(out / "call-list.xlsx").active
-    header = [c.value for c in sheet[1]]
-    (row,) = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
+    header = [c.value for c in sheet[4]]  # under the title block
+    (row,) = [[c.value for c in r] for r in sheet.iter_rows(min_row=5)]
     assert row[header.index("跟进事项")] == "催缴通知书送达后回访（2026-11-22送达）"
     # the call listed, the letter ignored: now legal review
     assert tiers(cli, "2027-01-11") == {"1-1-101": "legal"}
@@ -390,11 +390,13 @@ def test_legal_review_shows_the_reasons_the_contacts_and_the_letters(cli, tmp_pa
     log(cli, "1-1-102", "refused", "2026-11-01 10:00", "--note", "不认可物业费")
     out = remind(cli, tmp_path, "2026-11-20")
     sheet = load_workbook(out / "legal-review.xlsx").active
-    header = [c.value for c in sheet[1]]
+    header = [c.value for c in sheet[4]]  # under the title block
     for column in ("记录的原因", "联系次数", "最近联系", "最近结果", "已发催缴通知书"):
         assert column in header
     (row,) = [
-        dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(min_row=2)
+        dict(zip(header, (c.value for c in r), strict=True))
+        for r in sheet.iter_rows(min_row=5)
+        if r[0].value != "合计"
     ]
     assert row["房号"] == "1-1-102" and row["拒绝缴费"] == "是"
     assert row["记录的原因"] == "忘记缴费、拒绝缴费"

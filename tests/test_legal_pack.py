@@ -14,8 +14,11 @@ from conftest import NOW, add_fee, contact, estate, home, pay, run, valid_id
 
 
 def sheet(path):
+    """The header and the body of a pack workbook: under its title block, without the 合计
+    row."""
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
-    return rows[0], rows[1:]
+    assert "本小区" in rows[0][0] and "截至" in rows[1][0]  # the title block
+    return rows[3], [r for r in rows[4:] if r[0] not in (None, "合计")]
 
 
 def test_the_pack_holds_every_item_for_a_unit_with_history(conn, tmp_path, cli):
@@ -69,7 +72,7 @@ def test_the_pack_holds_every_item_for_a_unit_with_history(conn, tmp_path, cli):
     owed = {row[1]: row[header.index("欠费")] for row in bills}
     assert owed["2026-06"] == 0 and owed["2026-09"] == 223.43
     ends = {row[1]: row[header.index("诉讼时效届满")] for row in bills}
-    assert ends["2026-07"] == "2029-09-23"  # the delivered notice restarted it
+    assert ends["2026-07"] == datetime(2029, 9, 23)  # the delivered notice restarted it
 
     header, lines = sheet(out / "02-对账单.xlsx")
     assert [line[1] for line in lines].count("实收") == 1

@@ -361,7 +361,7 @@ def test_an_upgrade_that_cannot_back_up_is_refused(db_path, tmp_path):
 
 
 def test_export_all_writes_every_table_readably(billed, tmp_path):
-    result = billed("export-all", str(tmp_path / "out"), "--mask")
+    result = billed("export-all", str(tmp_path / "out"), "--mask", "--raw")
     assert result.exit_code == 0, result.output
     from openpyxl import load_workbook
 
@@ -393,11 +393,11 @@ def test_export_all_writes_every_table_readably(billed, tmp_path):
 
 def test_export_all_unmasked_keeps_phones(billed, tmp_path):
     # issue 15 (LEGAL rule 10): masked by default; in full only with --no-mask, on the trail
-    assert billed("export-all", str(tmp_path / "masked")).exit_code == 0
+    assert billed("export-all", str(tmp_path / "masked"), "--raw").exit_code == 0
     with (tmp_path / "masked" / "csv" / "party.csv").open(encoding="utf-8-sig") as handle:
         phones = {row["手机号"] for row in csv.DictReader(handle)}
     assert phones == {"138****1111", "139****2222"}
-    full = billed("export-all", str(tmp_path / "out"), "--no-mask", "--operator", "李会计")
+    full = billed("export-all", str(tmp_path / "out"), "--no-mask", "--raw", "--operator", "李会计")
     assert full.exit_code == 0
     with (tmp_path / "out" / "csv" / "party.csv").open(encoding="utf-8-sig") as handle:
         phones = {row["手机号"] for row in csv.DictReader(handle)}
@@ -410,7 +410,7 @@ def test_export_all_unmasked_keeps_phones(billed, tmp_path):
 def test_export_all_into_a_file_is_an_error(billed, tmp_path):
     (tmp_path / "taken").write_text("x")
     result = billed("export-all", str(tmp_path / "taken"))
-    assert result.exit_code == 1 and "is a file" in result.stderr
+    assert result.exit_code == 1 and "这是一个文件" in result.stderr
 
 
 # ---------------------------------------------------------------- core
@@ -595,7 +595,7 @@ def test_export_all_mask_covers_free_text(billed, tmp_path):
         "--at",
         "2026-11-20 10:00",
     )
-    assert billed("export-all", str(tmp_path / "out"), "--mask").exit_code == 0
+    assert billed("export-all", str(tmp_path / "out"), "--mask", "--raw").exit_code == 0
     text = "".join(p.read_text(encoding="utf-8-sig") for p in (tmp_path / "out" / "csv").iterdir())
     assert "13812345678" not in text and "620102198001011234" not in text
     assert "138****5678" in text and "620102********1234" in text

@@ -203,7 +203,8 @@ def test_merge_list_filters_report_and_excel(estate_with_cases, cli, tmp_path):
     out = tmp_path / "cases.xlsx"
     assert cli("complain", "list", "--at", "2026-11-20 10:00", "--out", str(out)).exit_code == 0
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
-    assert rows[0][:3] == ("编号", "房号", "姓名") and len(rows) == 4
+    assert rows[0][0] == "本小区　投诉报修" and "截至：2026-11-20" in rows[1][0]
+    assert rows[3][:3] == ("编号", "房号", "姓名") and len(rows) == 7  # under the title block
 
 
 def test_case_input_is_checked_and_nothing_is_written(estate_with_cases, cli):

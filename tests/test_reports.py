@@ -270,11 +270,11 @@ def test_percent_rounds_half_up_exactly():
 def test_bad_requests(month):
     from propfee.core.errors import InvalidValue
 
-    with pytest.raises(InvalidValue, match="before --from"):
+    with pytest.raises(InvalidValue, match="早于 --from"):
         reports.collection(month, first=NOV, last=date(2026, 10, 1), as_of=AS_OF)
     with pytest.raises(InvalidValue, match="--by"):
         reports.collection(month, first=NOV, last=NOV, as_of=AS_OF, by="floor")
-    with pytest.raises(InvalidValue, match="not both"):
+    with pytest.raises(InvalidValue, match="只能给一种"):
         reports.parse_range("2026-11", "2026-10", None, as_of=AS_OF)
     assert reports.parse_range(None, None, None, as_of=AS_OF) == (NOV, NOV)
     assert reports.parse_range(None, "2026-10", None, as_of=AS_OF) == (date(2026, 10, 1),) * 2
@@ -345,8 +345,8 @@ def test_cli_nothing_billed_shows_a_dash_and_null(conn, tmp_path, cli):
         "report", "collection", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out),
     ).exit_code == 0  # fmt: skip
     main = load_workbook(out)["收缴率"]
-    headers = [c.value for c in main[1]]
-    total_row = [c.value for c in main[2]]
+    headers = [c.value for c in main[4]]
+    total_row = [c.value for c in main[5]]
     assert total_row[0] == "合计"
     for name in ("当期收缴率", "清欠率", "综合收缴率"):
         assert total_row[headers.index(name)] == "—"
@@ -365,12 +365,14 @@ def test_cli_xlsx_has_the_tables_and_a_chart(month, cli, tmp_path):
     wb = load_workbook(out)
     assert wb.sheetnames == ["收缴率", "欠费原因", "趋势"]
     main = wb["收缴率"]
-    assert [c.value for c in main[1]][:2] == ["楼栋", "户数"]
-    total = [c.value for c in main[4]]
+    assert main["A1"].value == "本小区　收缴率报表" and "截至：2026-11-20" in main["A2"].value
+    assert [c.value for c in main[4]][:2] == ["楼栋", "户数"]
+    total = [c.value for c in main[7]]
     assert total[0] == "合计"
-    assert total[6] == pytest.approx(0.5238) and main.cell(4, 7).number_format == "0.00%"
+    assert total[6] == pytest.approx(0.5238) and main.cell(7, 7).number_format == "0.0%"
+    assert main.freeze_panes == "A5" and main.page_setup.orientation == "landscape"
     trend = wb["趋势"]
-    assert trend.max_row == 13
+    assert trend.max_row == 16
     charts = trend._charts
     assert len(charts) == 1 and isinstance(charts[0], LineChart)
     assert len(charts[0].series) == 2
@@ -378,7 +380,7 @@ def test_cli_xlsx_has_the_tables_and_a_chart(month, cli, tmp_path):
 
 def test_cli_refuses_bad_options(month, cli, tmp_path):
     both = cli("report", "collection", "--period", "2026-11", "--from", "2026-10")
-    assert both.exit_code == 1 and "not both" in both.output
+    assert both.exit_code == 1 and "只能给一种" in both.output
     bad_by = cli("report", "collection", "--by", "floor", "--as-of", "2026-11-20")
     assert bad_by.exit_code == 2 and "--by" in bad_by.output  # a usage error, as --format xml
     bad_format = cli("report", "collection", "--format", "xml", "--as-of", "2026-11-20")
@@ -605,7 +607,7 @@ def test_the_trend_shows_what_was_due_at_each_period_end(month, cli, tmp_path):
     cells = [cell.strip() for cell in october.split("│") if cell.strip()]
     assert cells == ["2026-10", "¥450.00", "55.56%", "¥430.00", "93.02%"]
     trend = load_workbook(out)["趋势"]
-    assert [c.value for c in trend[1]][:2] == ["期间", "期末应收"]
+    assert [c.value for c in trend[4]][:2] == ["期间", "期末应收"]
     row = next(r for r in trend.iter_rows(values_only=True) if r[0] == "2026-10")
     assert (row[1], row[4]) == (450, 430)
 

@@ -172,7 +172,7 @@ def test_export_neutralises_formulas(conn, tmp_path):
     from openpyxl import load_workbook
 
     ws = load_workbook(out_xlsx).active
-    owner = next(c for c in ws[2] if isinstance(c.value, str) and "HYPERLINK" in c.value)
+    owner = next(c for c in ws[5] if isinstance(c.value, str) and "HYPERLINK" in c.value)
     assert owner.data_type == "s" and owner.value.startswith("'=")
 
 

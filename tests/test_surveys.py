@@ -43,7 +43,7 @@ def surveyed(conn, tmp_path):
         tmp_path,
         [
             home("1-101", area="80", owner="张三"),
-            home("1-102", area="80", owner="李四"),
+            home("1-102", area="80", owner="李四", phone="13912345678"),
             home("1-201", area="80", owner="王五"),
             home("2-101", area="80", owner="赵六"),
             home("2-102", area="80", owner="钱七"),
@@ -234,9 +234,9 @@ def test_a_survey_is_a_record(surveyed, tmp_path, db_path):
     assert again.unchanged and again.responses == 5
     assert dump(db_path) == before
     other = write_csv(tmp_path / "other.csv", SURVEY[:3])
-    with pytest.raises(surveys.SurveyExists, match="not replaced"), transaction(surveyed):
+    with pytest.raises(surveys.SurveyExists, match="不会被替换"), transaction(surveyed):
         surveys.import_survey(surveyed, other, name="2026秋", held_on=DAY, scale=None, now=NOW)
-    with pytest.raises(surveys.SurveyExists, match="already imported as"), transaction(surveyed):
+    with pytest.raises(surveys.SurveyExists, match="已作为调查"), transaction(surveyed):
         surveys.import_survey(surveyed, path, name="别名", held_on=DAY, scale=None, now=NOW)
     assert dump(db_path) == before
 
@@ -271,7 +271,7 @@ def test_ten_points_building_room_columns_and_a_date_column(surveyed, tmp_path):
     # 2-101 5.5 → 2.75 不满意
     assert surveys.fmt(r.index, 1) == "72.5"
     assert [b.units for b in r.by_band] == [1, 0, 1]
-    with pytest.raises(InvalidValue, match="cannot be compared"):
+    with pytest.raises(InvalidValue, match="平均分无法比较"):
         report(surveyed, name="十分制", compare="2026秋")
     with pytest.raises(RowErrors, match="1 行有误"), transaction(surveyed):
         words = write_csv(tmp_path / "words.csv", [["房号", "保洁"], ["1-101", "满意"]])
@@ -314,7 +314,7 @@ def test_the_zero_cases(conn, tmp_path):
 def test_no_header_and_no_date(conn, tmp_path):
     estate(conn, tmp_path, [home("1-101")])
     nothing = write_csv(tmp_path / "n.csv", [["说明"], ["这是一份说明"]])
-    with pytest.raises(FileFormatError, match="no survey header"):
+    with pytest.raises(FileFormatError, match="找不到调查表头"):
         surveys.read_survey(conn, nothing)
     undated = write_csv(tmp_path / "u.csv", [["房号", "保洁"], ["1-101", 4]])
     with pytest.raises(InvalidValue, match="--date"), transaction(conn):
@@ -346,6 +346,17 @@ def test_the_commands(surveyed, cli, tmp_path):
     workbook = load_workbook(out)
     assert sum(len(ws._charts) for ws in workbook.worksheets) == 2
     assert len(workbook["各项满意度"]._charts) == 1
+    # the return-visit list carries the owner's phone, masked unless --no-mask
+    (visit,) = [x for x in document["follow_up"] if x["unit"] == "1-102"]
+    assert visit["phone"] == "139****5678"
+    visits = workbook["回访名单"]
+    headers = [c.value for c in visits[4]]
+    assert headers[:4] == ["房号", "楼栋", "业主", "电话"]
+    phones = {row[0]: row[3] for row in visits.iter_rows(min_row=5, values_only=True)}
+    assert phones["1-102"] == "139****5678"
+    full = cli("survey-report", "--format", "json", "--no-mask")
+    (visit,) = [x for x in json.loads(full.stdout)["follow_up"] if x["unit"] == "1-102"]
+    assert visit["phone"] == "13912345678"
     table = cli("survey-report", "--by", "building")
     assert table.exit_code == 0, table.output
     assert "回访名单" in table.stdout and "1-102" in table.stdout and "72.7" in table.stdout
@@ -356,9 +367,9 @@ def test_the_commands(surveyed, cli, tmp_path):
     assert refused.exit_code == 1
     assert "bad.csv 第 2 行，房号 (A) 列" in refused.stderr
     again = cli("survey", "import", str(tmp_path / "survey.csv"), "--name", "2026秋")
-    assert again.exit_code == 0 and "nothing changed" in again.stdout
+    assert again.exit_code == 0 and "已导入过，未做改动" in again.stdout
     missing = cli("survey-report", "--survey", "nope")
-    assert missing.exit_code == 1 and "no survey" in missing.stderr
+    assert missing.exit_code == 1 and "没有名为 nope 的调查" in missing.stderr
 
 
 def test_the_demo_survey(tmp_path):
@@ -453,7 +464,7 @@ def test_one_stray_score_above_five_is_a_bad_cell_not_a_ten_point_survey(block, 
         read(block, path)
     [error] = caught.value.errors
     assert (error.row, error.column, error.value) == (4, "保洁 (D)", "6")
-    assert "outside this survey's 1–5 scale" in error.message
+    assert "超出本次调查 1–5 分的范围" in error.message
     # a 0–10 recommend question, however it is worded, is not a scored question
     for question in ("Q7.您有多大可能向亲友推荐我们的物业服务？", "第6题 NPS", "推荐给朋友"):
         ok = [[*r[:2], *(min(s, 5) for s in r[2:5]), r[5], r[6]] for r in rows]
@@ -467,7 +478,7 @@ def test_one_stray_score_above_five_is_a_bad_cell_not_a_ten_point_survey(block, 
     # one question answered up to 10, others only 1–5: which scale? ask
     mixed = [[*r[:2], 10 - i, r[3], r[4], r[5], r[6]] for i, r in enumerate(ok)]
     path = write_xlsx(tmp_path / "mixed.xlsx", [header, *mixed])
-    with pytest.raises(FileFormatError, match=r"服务态度 are answered up to 10.*--scale"):
+    with pytest.raises(FileFormatError, match=r"服务态度 最高答到 10 分.*--scale"):
         read(block, path)
     assert read(block, path, scale=10).scale == 10
 
@@ -513,7 +524,7 @@ def test_split_unit_columns_with_question_numbers_and_no_unit_column(block, tmp_
     assert [r.unit for r in parsed.rows] == ["1-1-101", "1-1-102"]
     # no unit column at all: not silently anonymous
     path = write_csv(tmp_path / "anon.csv", [["序号", "服务态度", "保洁"], [1, 4, 5], [2, 3, 3]])
-    with pytest.raises(FileFormatError, match=r"headers seen: 序号、服务态度、保洁.*--anonymous"):
+    with pytest.raises(FileFormatError, match=r"表头为：序号、服务态度、保洁.*--anonymous"):
         read(block, path)
     parsed = read(block, path, anonymous=True)
     assert [r.unit_id for r in parsed.rows] == [None, None]
@@ -560,7 +571,7 @@ def test_not_answered_markers_and_footer_rows(block, tmp_path):
     parsed = read(block, write_xlsx(tmp_path / "na.xlsx", rows))
     assert len(parsed.rows) == 10 and all(r.scores["保洁"] == 4 for r in parsed.rows)
     assert [len(r.scores) for r in parsed.rows] == [1] * 9 + [2]
-    assert any("9 answers" in n and "not answered" in n for n in parsed.notices), parsed.notices
+    assert any("9 个" in n and "未作答" in n for n in parsed.notices), parsed.notices
 
 
 def test_unit_codes_as_people_write_them(block, tmp_path):
@@ -593,8 +604,8 @@ def test_answers_from_units_that_are_not_households(surveyed, tmp_path):
         result = surveys.import_survey(
             surveyed, path, name="非住户", held_on=DAY, scale=None, now=NOW
         )
-    [notice] = [n for n in result.notices if "not an occupied home" in n]
-    assert "2 answers" in notice and "2-201、P-1" in notice
+    [notice] = [n for n in result.notices if "无人居住或使用" in n]
+    assert "2 份答卷" in notice and "2-201、P-1" in notice
     r = report(surveyed, name="非住户")
     assert r.responses == 4 and r.outside == 2 and r.outside_low == 2
     assert surveys.fmt(r.dimensions[0].mean) == "3.00"  # (5 + 1 + 2 + 4) / 4
@@ -618,11 +629,11 @@ def test_the_terminal_report_shows_each_score_count_and_notes(surveyed, cli, tmp
         )
     settings = dataclasses.replace(DEFAULTS, survey=Survey(weights={"服务太度": 2}))
     r = report(surveyed, name="2026秋", compare="2026冬", settings=settings)
-    assert any("later than 2026秋" in n for n in r.notes)
-    assert any("only in 2026冬: 维修" in n for n in r.notes)
+    assert any("晚于 2026秋" in n for n in r.notes)
+    assert any("只在 2026冬 中：维修" in n for n in r.notes)
     assert any("服务太度" in n for n in r.notes)
     shown = cli("survey-report", "--survey", "2026秋", "--compare", "2026冬")
-    assert shown.exit_code == 0 and "later than" in shown.stderr
+    assert shown.exit_code == 0 and "晚于" in shown.stderr
 
 
 def test_interval_bounds_are_rounded_once():
@@ -648,10 +659,10 @@ def test_reimport_notes_ignored_options_and_damaged_files(surveyed, tmp_path, cl
             surveyed, path, name="2026秋", held_on=date(2026, 10, 1), scale=None, now=NOW
         )
     assert again.unchanged
-    assert any("--date 2026-10-01 ignored" in n and "2026-10-20" in n for n in again.notices)
+    assert any("--date 2026-10-01 未采用" in n and "2026-10-20" in n for n in again.notices)
     junk = tmp_path / "junk.xlsx"
     junk.write_bytes(b"junk\n")
-    with pytest.raises(FileFormatError, match=r"damaged, or not an \.xlsx"):
+    with pytest.raises(FileFormatError, match=r"文件已损坏，或不是 \.xlsx"):
         surveys.read_survey(surveyed, junk)
     shown = cli("survey", "import", "--help")
     assert "day ." not in shown.stdout and "--anonymous" in shown.stdout
@@ -660,6 +671,15 @@ def test_reimport_notes_ignored_options_and_damaged_files(surveyed, tmp_path, cl
 def test_comment_phrases_leave_out_fragments():
     comments = ["楼道垃圾没人管", "垃圾没人管啊"]
     assert surveys.common_phrases(comments) == [("垃圾", 2), ("没人管", 2)]
+
+
+def test_comment_words_are_whole_words_never_pieces_of_one():
+    comments = ["地下车库太黑了", "地下车库漏水，没人管", "晚上地下车库没灯", "蚊子很多", "蚊子太多了"]
+    ranked = surveys.common_phrases(comments)
+    assert ranked == [("地下车库", 3), ("蚊子", 2)]
+    words = {w for c in comments for w in surveys.comment_words(c)}
+    assert not words & {"下车", "车库", "地下"}
+    assert surveys.comment_words("希望加强巡逻，电梯经常坏") == ["希望", "加强", "巡逻", "电梯", "经常"]
 
 
 def test_answers_as_questionnaire_sites_export_them(block, tmp_path):
@@ -689,7 +709,7 @@ def test_recommend_questions_that_are_not_nps(block, tmp_path):
     rows = [["房号", "服务态度", "是否愿意推荐"], ["1-1-101", 5, "愿意"], ["1-1-102", 2, "不愿意"]]
     parsed = read(block, write_xlsx(tmp_path / "yn.xlsx", rows))
     assert [r.recommend for r in parsed.rows] == [None, None]
-    assert any("yes/no question" in n for n in parsed.notices)
+    assert any("是/否" in n for n in parsed.notices)
     # answered on 1–5 under a recommend header: as NPS everyone would be a detractor
     rows = [
         ["房号", "服务态度", "推荐意愿"],
@@ -699,7 +719,7 @@ def test_recommend_questions_that_are_not_nps(block, tmp_path):
     ]
     parsed = read(block, write_xlsx(tmp_path / "r5.xlsx", rows))
     assert [r.recommend for r in parsed.rows] == [None, None, None]
-    assert any("answered only 0–5" in n for n in parsed.notices)
+    assert any("只有 0–5 分" in n for n in parsed.notices)
 
 
 def test_the_building_total_counts_households_like_its_rows(surveyed, tmp_path):
@@ -723,7 +743,7 @@ def test_an_unlabelled_average_row_at_the_bottom_is_left_out(block, tmp_path):
     ]
     parsed = read(block, write_xlsx(tmp_path / "avg.xlsx", rows))
     assert [r.unit for r in parsed.rows] == ["1-1-101", "1-1-102", "1-1-201"]
-    assert any("row 5" in n and "average row" in n for n in parsed.notices)
+    assert any("第 5 行" in n and "平均行" in n for n in parsed.notices)
 
 
 def test_an_anonymous_survey_has_no_response_rate(surveyed, tmp_path):

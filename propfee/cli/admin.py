@@ -25,7 +25,7 @@ from propfee.cli.common import (
 )
 from propfee.core.errors import PropfeeError
 from propfee.core.i18n import _
-from propfee.insight import fullexport
+from propfee.insight import fullexport, readable
 from propfee.payments import ledger
 from propfee.store import audit
 from propfee.store import backup as backups
@@ -73,16 +73,22 @@ def register(app: typer.Typer) -> None:
     )(audit_log)
     app.command(
         "export-all",
-        help=_("Every table as one readable workbook and a CSV each (full export).")
+        help=_("Everything as one workbook a person can read, and a CSV per sheet (full export).")
         + "\n\n"
         + _(
-            "One sheet per table after an explanation sheet: money in exact yuan, the roster's "
-            "Chinese column names, nothing a spreadsheet would run as a formula. One consistent "
-            "snapshot."
+            "Without --raw: 全量导出.xlsx for an owners' committee (说明, 房屋, 收费项目, 账单, 收款, "
+            "投诉与报修): Chinese sheets and headers, 房号 and names instead of internal ids, labels "
+            "instead of codes, money in yuan with totals, phones masked."
+        )
+        + "\n\n"
+        + _(
+            "With --raw: propfee-export.xlsx, one sheet per database table after an explanation "
+            "sheet: money in exact yuan, the roster's Chinese column names. Either way nothing a "
+            "spreadsheet would run as a formula, and one consistent snapshot."
         )
         + "\n\n"
         + _("Example: propfee export-all full-export"),
-        short_help=_("Export every table to a workbook and CSV files."),
+        short_help=_("Export everything: readable for a committee, or --raw"),
     )(export_all)
 
 
@@ -239,15 +245,30 @@ def export_all(
             ),
         ),
     ] = True,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help=_(
+                "Every database table as it is (internal ids and codes), for an auditor or "
+                "for leaving propfee; without it, the sheets an owners' committee reads."
+            ),
+        ),
+    ] = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Export every table to a workbook and CSV files."""
+    """Export everything: for an owners' committee, or every table with --raw."""
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
-    with env.progress(_("exporting")) as tick:
-        done = fullexport.export_all(conn, folder, mask=mask, at=now(), progress=tick)
+    if raw:
+        with env.progress(_("exporting")) as tick:
+            done = fullexport.export_all(conn, folder, mask=mask, at=now(), progress=tick)
+    else:
+        done = readable.export_readable(
+            conn, folder, mask=mask, at=now(), estate=env.settings.estate.name
+        )
     total = sum(done.rows.values())
     if not mask:
         record_unmasked(conn, "export-all", folder, total)

@@ -30,9 +30,10 @@ from propfee.collection import arrears, dunning, limitation, loops
 from propfee.core.errors import InvalidValue
 from propfee.core.i18n import N_, _, ngettext
 from propfee.core.money import decimal_str, format_money
-from propfee.files import cells
+from propfee.files import cells, workbook
 from propfee.files.render import render
-from propfee.files.writers import check_output, write_table, write_text
+from propfee.files.workbook import DATE, TALLY
+from propfee.files.writers import check_output, write_text
 from propfee.store.db import transaction
 
 contact_app = typer.Typer(
@@ -194,13 +195,25 @@ def overdue(
         _board(env, rows, day, fmt, out)
         return
     if by == "building":
-        _by_building(env, rows, labels, fmt, out)
+        _by_building(env, rows, labels, fmt, out, day)
         return
     mask = not no_mask
     data = [_row_json(r, labels, mask) for r in rows]
     if out is not None:
         check_output(out, "--out")
-        write_table(out, *_overdue_sheet(rows, labels, mask), **_overdue_sheet_options())
+        headers, table = _overdue_sheet(rows, labels, mask)
+        if out.suffix.lower() == ".xlsx":
+            table = table[:-1]  # the workbook adds its own 合计 row
+        _write_list(
+            env,
+            out,
+            _("Overdue list"),
+            day,
+            headers,
+            table,
+            kinds={_("Oldest due"): DATE, _("Promised date"): DATE},
+            **_overdue_sheet_options(),
+        )
     if fmt is Format.json:
         _overdue_json(rows, data, labels, day)
         return
@@ -285,6 +298,14 @@ def _bucket(label: str) -> str:
     return _("{days} days").format(days=label)
 
 
+def _write_list(env, out: Path, report: str, day: date, headers, rows, **options) -> None:
+    """A list to ``--out``: an .xlsx through the workbook writer (a title block naming the
+    estate, the list and the day, fitted widths, typed cells, 合计, A4 print setup), a .csv as
+    plain rows."""
+    title = workbook.Title(env.settings.estate.name, report, "", day, now())
+    workbook.write_table(out, headers, rows, title=title, **options)
+
+
 def _overdue_sheet_options() -> dict:
     return {
         "sheet": _("Overdue"),
@@ -359,7 +380,7 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
     phones = {(r.unit_id, r.party_id): r.phone for r in rows}
     data = [_clock_json(c, phones.get((c.unit_id, c.party_id), ""), mask) for c in clocks]
     if out is not None:
-        _write_clocks(out, data)
+        _write_clocks(env, out, data, day)
     if fmt is Format.json:
         write_json({"as_of": day.isoformat(), "within": within, "bills": data})
         return
@@ -412,9 +433,12 @@ def _clock_json(c: limitation.Clock, phone: str, mask: bool) -> dict:
     }
 
 
-def _write_clocks(out: Path, data: list[dict]) -> None:
-    write_table(
+def _write_clocks(env, out: Path, data: list[dict], day: date) -> None:
+    _write_list(
+        env,
         out,
+        _("Limitation clocks"),
+        day,
         [
             _("Unit"),
             _("Payer"),
@@ -449,7 +473,8 @@ def _write_clocks(out: Path, data: list[dict]) -> None:
             for d in data
         ],
         sheet=_("Limitation"),
-        text_columns=(_("Unit"), _("Phone")),
+        text_columns=(_("Unit"), _("Phone"), _("Bill no.")),
+        kinds={_("Payment deadline"): DATE, _("Limitation ends"): DATE, _("Interrupted on"): DATE},
     )
 
 
@@ -474,8 +499,11 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
                 option="--out",
             )
         else:
-            write_table(
+            _write_list(
+                env,
                 out,
+                _("Property fee payment notice"),
+                day,
                 [_("Unit"), _("Periods owed"), _("Amount")],
                 [[d["unit"], d["periods"], Decimal(d["amount"])] for d in data],
                 sheet=_("Arrears notice"),
@@ -494,7 +522,7 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
     )
 
 
-def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
+def _by_building(env, rows, labels, fmt: Format, out: Path | None, day: date) -> None:
     summary = arrears.by_building(rows, env.settings.dunning.buckets)
     tiers = (*arrears.TIERS, *arrears.HOLDS)
     columns = [
@@ -525,8 +553,11 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
         for s in summary
     ]
     if out is not None:
-        write_table(
+        _write_list(
+            env,
             out,
+            _("Overdue by building"),
+            day,
             [c.header for c in columns],
             [
                 [
@@ -539,6 +570,7 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
             ],
             sheet=_("By building"),
             text_columns=(_("Building"),),
+            kinds={c.header: TALLY for c in columns if c.key == "units" or c.key[:5] == "tier:"},
         )
     emit(env, data, columns, fmt, title=_("By building"), document=document)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -29,7 +30,9 @@ from propfee.cli.common import (
 from propfee.core.errors import InvalidValue
 from propfee.core.i18n import N_, _, ngettext
 from propfee.core.money import chinese_amount, decimal_str, format_money, parse_money
+from propfee.files import workbook
 from propfee.files.render import render, require
+from propfee.files.workbook import Title
 from propfee.files.writers import check_output, write_table, write_text
 from propfee.payments import ledger, reconciliation
 from propfee.store.db import transaction
@@ -509,11 +512,49 @@ def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path)
             option="--out",
         )
         return
-    write_table(
+    headers, table = _statement_sheet(result, rows)
+    sheet = _("{unit} statement of account").format(unit=result.unit)
+    if out.suffix.lower() != ".xlsx":
+        write_table(out, headers, table, sheet=sheet)
+        return
+    # the workbook: the closing line under the table, and a total row of charged and received
+    if result.party is not None:
+        payer = _("payer {name}").format(name=result.party)
+    else:
+        payer = _("every payer (internal)")
+    columns = dict(statement_columns())
+    workbook.write_table(
         out,
-        *_statement_sheet(result, rows),
-        sheet=_("{unit} statement of account").format(unit=result.unit),
+        headers,
+        table[:-1],
+        title=Title(
+            env.settings.estate.name,
+            _("{unit} statement of account ({payer})").format(unit=result.unit, payer=payer),
+            _("{first} to {last}").format(
+                first=result.first or _("account opened"), last=result.last or _("today")
+            ),
+            _day_or_none(result.last),
+            now(),
+        ),
+        sheet=sheet,
+        kinds={
+            columns["date"]: workbook.DATE,
+            columns["ref"]: workbook.CODE,
+            columns["balance"]: workbook.BALANCE,
+        },
+        notes=[
+            _("Arrears at the end {owed}　credit {credit}").format(
+                owed=format_money(result.owed_fen), credit=format_money(result.credit_fen)
+            )
+        ],
     )
+
+
+def _day_or_none(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _statement_sheet(result: ledger.Statement, rows: list[dict]) -> tuple[list[str], list[list]]:

@@ -30,7 +30,7 @@ from propfee.collection.agreement import write_agreement
 from propfee.collection.legalpack import build
 from propfee.core.i18n import _, ngettext
 from propfee.core.money import decimal_str, format_money
-from propfee.files.writers import write_table
+from propfee.files import workbook
 from propfee.store.db import transaction
 
 plan_app = typer.Typer(
@@ -115,7 +115,8 @@ def latefee(
         env.warn(warning)
     totals = {key: decimal_str(fen) for key, fen in found.totals.items()}
     if out is not None:
-        _write_late_fees(out, data)
+        title = workbook.Title(env.settings.estate.name, _("Late fee calculation"), "", day, now())
+        _write_late_fees(out, data, title)
     if not rules.has_clause:
         env.warn(
             _(
@@ -220,9 +221,9 @@ def _late_fee_json(line: core.LateFeeLine) -> dict:
     }
 
 
-def _write_late_fees(out: Path, data: list[dict]) -> None:
+def _write_late_fees(out: Path, data: list[dict], title: workbook.Title) -> None:
     unit = _("Unit no.")
-    write_table(
+    workbook.write_table(
         out,
         [
             unit,
@@ -259,8 +260,10 @@ def _write_late_fees(out: Path, data: list[dict]) -> None:
             ]
             for d in data
         ],
+        title=title,
         sheet=_("Late fees"),
-        text_columns=(unit,),
+        text_columns=(unit, _("Bill")),
+        kinds={_("Due by"): workbook.DATE, _("Days charged"): workbook.COUNT},
     )
 
 
@@ -554,6 +557,7 @@ def legal_pack(
         out_dir=out,
         as_of=parse_day(as_of),
         settings=env.settings,
+        now=now(),
     )
     env.result(
         _(

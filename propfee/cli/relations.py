@@ -35,8 +35,7 @@ from propfee.core.errors import InvalidValue
 from propfee.core.i18n import N_, _, current, ngettext
 from propfee.core.money import decimal_str, format_money
 from propfee.core.workdays import SOURCE_NOTES
-from propfee.files import cells
-from propfee.files.writers import write_table
+from propfee.files import cells, workbook
 from propfee.insight import profile
 from propfee.roster.payers import ROLE_LABELS
 from propfee.service import complaints, deadlines, owners
@@ -390,7 +389,10 @@ def owners_care(
         for line in lines
     ]
     if out is not None:
-        _write_care(out, data)
+        title = workbook.Title(
+            env.settings.estate.name, _("Care list"), f"{year}-{number:02d}", None, now()
+        )
+        _write_care(out, data, title)
     if fmt is Format.json:
         write_json({"year": year, "month": number, "people": data})
         return
@@ -410,17 +412,19 @@ def owners_care(
     )
 
 
-def _write_care(out: Path, data: list[dict]) -> None:
+def _write_care(out: Path, data: list[dict], title: workbook.Title) -> None:
     unit, phone = _("Unit no."), _("Phone")
-    write_table(
+    workbook.write_table(
         out,
         [_("Full name"), unit, phone, _("Birthday"), _("Age"), _("Why")],
         [
             [d["name"], d["units"], d["phone"], d["birthday"], d["age"] or "", d["why"]]
             for d in data
         ],
+        title=title,
         sheet=_("Care list"),
         text_columns=(unit, phone),
+        kinds={_("Birthday"): workbook.DATE},
     )
 
 
@@ -706,10 +710,13 @@ def complain_list(
     )
     headers = case_headers()
     if out is not None:
-        write_table(
+        workbook.write_table(
             out,
             headers,
             _case_sheet(found),
+            title=workbook.Title(
+                env.settings.estate.name, _("Complaints and requests"), "", when.date(), now()
+            ),
             sheet=_("Complaints and requests"),
             text_columns=(headers[0], headers[1]),
         )

@@ -19,18 +19,27 @@ from propfee.cli.common import (
     QuietOpt,
     check_month,
     emit,
+    now,
     open_env,
     parse_day,
     print_csv,
     write_json,
 )
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import N_, _
 from propfee.core.money import decimal_str, format_money
 from propfee.core.periods import parse_period
-from propfee.files.writers import LineChartSpec, Sheet, check_output, write_workbook
-from propfee.insight import reports
+from propfee.files import workbook
+from propfee.files.workbook import MONEY, RATE, TALLY, Chart, Table, Title
+from propfee.files.writers import check_output
+from propfee.insight import pages, reports
 
-GROUP_HEADERS = {None: "范围", "building": "楼栋", "fee": "收费项目", "kind": "房屋类型"}
+GROUP_HEADERS = {
+    None: N_("Scope"),
+    "building": N_("Building"),
+    "fee": N_("Fee item"),
+    "kind": N_("Unit kind"),
+}
 
 
 class Grouping(StrEnum):
@@ -40,7 +49,18 @@ class Grouping(StrEnum):
 
 
 def register(report_app: typer.Typer) -> None:
-    report_app.command("collection")(collection)
+    report_app.command(
+        "collection",
+        help=_(
+            "The collection report (收缴率): how much of what was due has come in. 当期收缴率, "
+            "清欠率 and 综合收缴率 for a month or a range of months as of a day, households still "
+            "unpaid and the reasons recorded for them, and the 12-month trend. Late fees are left "
+            "out unless --late-fees. See the README for each rate."
+        )
+        + "\n\n"
+        + _("Example: propfee report collection --period 2026-11 --by building --out 收缴率.xlsx"),
+        short_help=_("Collection rate (收缴率) by month, building, fee or kind"),
+    )(collection)
 
 
 def rate_text(rate: Decimal | None) -> str:
@@ -52,7 +72,7 @@ def window_text(result: reports.Collection) -> str:
     """The arrears window S～C, or a note that the period has not begun by the as-of day."""
     start = f"{result.first_period}-01"
     if result.window_end < start:
-        return "期间尚未开始"
+        return _("the period has not begun")
     return f"{start}～{result.window_end}"
 
 
@@ -126,8 +146,8 @@ def collection_json(result: reports.Collection) -> dict:
 def _csv_rows(result: reports.Collection) -> tuple[list[str], list[list]]:
     """The figures as ``--format csv`` prints them: the workbook's Chinese headers, money as
     amounts, a rate as ``52.38%`` (``—`` for a rate over nothing, as in the table)."""
-    headers = [GROUP_HEADERS[result.by], *XLSX_MAIN_HEADERS]
-    rates = {i for i, header in enumerate(headers) if header.endswith("收缴率") or header == "清欠率"}
+    headers = [_(GROUP_HEADERS[result.by]), *(_(h) for h in XLSX_MAIN_HEADERS)]
+    rates = {i + 1 for i, header in enumerate(XLSX_MAIN_HEADERS) if header in RATE_HEADERS}
     rows = [
         [_csv_rate(v) if i in rates else v for i, v in enumerate(row)]
         for row in _main_sheet(result).rows[: len(_main_rows(result))]
@@ -140,18 +160,23 @@ def _csv_rate(cell: Decimal | str | None) -> str:
 
 
 MAIN_COLUMNS = (
-    ("label", "范围", "left"),
-    ("households", "户数", "right"),
-    ("due", "当期应收", "right"),
-    ("collected", "当期实收", "right"),
-    ("current_rate", "当期收缴率", "right"),
-    ("unpaid_households", "欠费户数", "right"),
-    ("unpaid", "当期欠费", "right"),
-    ("arrears_due", "往期欠费", "right"),
-    ("cleared", "清欠实收", "right"),
-    ("clearance_rate", "清欠率", "right"),
-    ("overall_rate", "综合收缴率", "right"),
+    ("label", N_("Scope"), "left"),
+    ("households", N_("Households"), "right"),
+    ("due", N_("Due this period"), "right"),
+    ("collected", N_("Collected this period"), "right"),
+    ("current_rate", N_("Current collection rate"), "right"),
+    ("unpaid_households", N_("Households unpaid"), "right"),
+    ("unpaid", N_("Unpaid this period"), "right"),
+    ("arrears_due", N_("Arrears due"), "right"),
+    ("cleared", N_("Arrears collected"), "right"),
+    ("clearance_rate", N_("Arrears clearance rate"), "right"),
+    ("overall_rate", N_("Overall collection rate"), "right"),
 )
+
+
+def _main_columns(by: str | None) -> list[tuple[str, str, str]]:
+    """The table's columns, the first named for the grouping."""
+    return [(MAIN_COLUMNS[0][0], GROUP_HEADERS[by], "left"), *MAIN_COLUMNS[1:]]
 
 
 def _main_rows(result: reports.Collection) -> list[reports.Figures]:
@@ -178,23 +203,41 @@ def summary_lines(result: reports.Collection) -> list[str]:
     """The report in a few lines (what the demo prints)."""
     t = result.total
     lines = [
-        f"{result.period} 收缴率（截至 {result.as_of}）：当期 {rate_text(t.current_rate)} "
-        f"({format_money(t.collected_fen)} / {format_money(t.due_fen)})，"
-        f"清欠 {rate_text(t.clearance_rate)} "
-        f"({format_money(t.cleared_fen)} / {format_money(t.arrears_due_fen)})，"
-        f"综合 {rate_text(t.overall_rate)}",
-        f"欠费 {t.unpaid_households} 户 / {t.households} 户，{format_money(t.unpaid_fen)}",
+        _(
+            "{period} collection rate (as of {day}): current {current} ({collected} / {due}), "
+            "arrears {clearance} ({cleared} / {arrears}), overall {overall}"
+        ).format(
+            period=result.period,
+            day=result.as_of,
+            current=rate_text(t.current_rate),
+            collected=format_money(t.collected_fen),
+            due=format_money(t.due_fen),
+            clearance=rate_text(t.clearance_rate),
+            cleared=format_money(t.cleared_fen),
+            arrears=format_money(t.arrears_due_fen),
+            overall=rate_text(t.overall_rate),
+        ),
+        _("Unpaid: {unpaid} of {households} households, {amount}").format(
+            unpaid=t.unpaid_households, households=t.households, amount=format_money(t.unpaid_fen)
+        ),
     ]
     if result.reasons:
         lines.append(
-            "原因："
-            + "，".join(
-                f"{r.label} {r.households} 户 {format_money(r.unpaid_fen)}" for r in result.reasons
+            _("Reasons: ")
+            + _(", ").join(
+                _("{reason} {n} households {amount}").format(
+                    reason=r.label, n=r.households, amount=format_money(r.unpaid_fen)
+                )
+                for r in result.reasons
             )
         )
     if not result.late_fees:
-        lines.append("违约金（LATEFEE）不计入收缴率；--late-fees 计入")
+        lines.append(late_fees_left_out())
     return lines
+
+
+def late_fees_left_out() -> str:
+    return _("Late fees (LATEFEE) are left out of the rates; --late-fees counts them")
 
 
 def collection(
@@ -204,66 +247,81 @@ def collection(
             "--period",
             metavar="YYYY-MM",
             callback=check_month,
-            help="One month (default: the as-of month).",
+            help=_("One month (default: the as-of month)."),
         ),
     ] = None,
     first: Annotated[
         str | None,
         typer.Option(
-            "--from", metavar="YYYY-MM", callback=check_month, help="First month of a range."
+            "--from",
+            metavar="YYYY-MM",
+            callback=check_month,
+            help=_("First month of a range."),
         ),
     ] = None,
     last: Annotated[
         str | None,
         typer.Option(
-            "--to", metavar="YYYY-MM", callback=check_month, help="Last month of a range."
+            "--to", metavar="YYYY-MM", callback=check_month, help=_("Last month of a range.")
         ),
     ] = None,
     by: Annotated[
         Grouping | None,
         typer.Option(
             case_sensitive=False,
-            help="Group by building, fee (fee item) or kind (unit kind); totals last.",
+            help=_("Group by building, fee (fee item) or kind (unit kind); totals last."),
         ),
     ] = None,
     as_of: AsOfOpt = None,
     late_fees: Annotated[
-        bool, typer.Option("--late-fees", help="Count 违约金 (LATEFEE bills) in the rates.")
+        bool, typer.Option("--late-fees", help=_("Count 违约金 (LATEFEE bills) in the rates."))
     ] = False,
     fmt: FormatOpt = Format.table,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Also write an .xlsx: the tables and the trend as a chart."),
+        typer.Option(
+            "--out",
+            help=_(
+                "Also write the report: .xlsx (the tables, the trend as a chart) or .html (a "
+                "page with pictures)."
+            ),
+        ),
     ] = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """The collection report (收缴率): how much of what was due has come in.
-
-    当期收缴率, 清欠率 and 综合收缴率 for a month or a range of months as of a day, households still unpaid and the reasons recorded for them, and the
-    12-month trend. Late fees are left out unless --late-fees. See the README for each rate.
-
-    Example: propfee report collection --period 2026-11 --by building --out 收缴率.xlsx
-    """
+    """The collection report."""
     _check_out(out, quiet=quiet)
     env = open_env(db, config, quiet)
     day = parse_day(as_of)
     start, end = reports.parse_range(period, first, last, as_of=day)
+    conn = env.connect(create=False)
+    grouping = by.value if by else None
     result = reports.collection(
-        env.connect(create=False),
-        first=start,
-        last=end,
-        as_of=day,
-        by=by.value if by else None,
-        late_fees=late_fees,
+        conn, first=start, last=end, as_of=day, by=grouping, late_fees=late_fees
     )
-    if out is not None:
-        write_collection_xlsx(result, out)
+    html = out is not None and out.suffix.lower() in HTML
+    aging = None
+    if html or (fmt is Format.json and not quiet):
+        aging = reports.aging(conn, as_of=day, settings=env.settings)
+    if html:
+        by_building = result
+        if grouping != "building":
+            by_building = reports.collection(
+                conn, first=start, last=end, as_of=day, by="building", late_fees=late_fees
+            )
+        context = pages.collection_context(
+            result, by_building, aging, estate=env.settings.estate, produced_at=now()
+        )
+        pages.write_page(env.settings, pages.COLLECTION_TEMPLATE, context, out)
+    elif out is not None:
+        title = Title(env.settings.estate.name, _("Collection report"), result.period, day, now())
+        write_collection_xlsx(result, out, title)
     if quiet:
         return
     if fmt is Format.json:
-        write_json(collection_json(result))
+        write_json({**collection_json(result), "aging": [aging_json(a) for a in aging]})
         return
     if fmt is Format.csv:
         headers, rows = _csv_rows(result)
@@ -271,18 +329,25 @@ def collection(
         return
     _show(env, result, fmt)
     if out is not None:
-        env.info(f"wrote {out}")
+        env.info(_("wrote {path}").format(path=out))
+
+
+HTML = (".html", ".htm")
+
+
+def aging_json(line: reports.AgingLine) -> dict:
+    return {"days": line.days, "households": line.households, "overdue": decimal_str(line.owed_fen)}
 
 
 def _check_out(out: Path | None, *, quiet: bool) -> None:
-    """--quiet needs --out; --out is a new .xlsx."""
+    """--quiet needs --out; --out is a new .xlsx or .html."""
     if quiet and out is None:
         raise typer.BadParameter(
-            "prints nothing: give --out FILE.xlsx for the report", param_hint="--quiet"
+            _("prints nothing: give --out FILE.xlsx for the report"), param_hint="--quiet"
         )
     if out is not None:
-        if out.suffix.lower() != ".xlsx":
-            raise InvalidValue(f"--out {out}: write .xlsx")
+        if out.suffix.lower() not in (".xlsx", *HTML):
+            raise InvalidValue(_("--out {path}: write .xlsx or .html").format(path=out))
         check_output(out, "--out")
 
 
@@ -291,12 +356,11 @@ def _show(env, result: reports.Collection, fmt: Format) -> None:
     emit(
         env,
         [_line(f) for f in _main_rows(result)],
-        [
-            Col(key, GROUP_HEADERS[result.by] if key == "label" else header, justify)
-            for key, header, justify in MAIN_COLUMNS
-        ],
+        [Col(key, _(header), justify) for key, header, justify in _main_columns(result.by)],
         fmt,
-        title=f"{result.period} 收缴率（截至 {result.as_of}；清欠 {window_text(result)}）",
+        title=_("{period} collection rate (as of {day}; arrears {window})").format(
+            period=result.period, day=result.as_of, window=window_text(result)
+        ),
     )
     if result.reasons:
         emit(
@@ -306,12 +370,12 @@ def _show(env, result: reports.Collection, fmt: Format) -> None:
                 for r in result.reasons
             ],
             (
-                Col("label", "欠费原因"),
-                Col("households", "户数", "right"),
-                Col("unpaid", "当期欠费", "right"),
+                Col("label", _("Reason unpaid")),
+                Col("households", _("Households"), "right"),
+                Col("unpaid", _("Unpaid this period"), "right"),
             ),
             fmt,
-            title="欠费原因（催缴记录）",
+            title=_("Reasons unpaid (from the collection record)"),
         )
     emit(
         env,
@@ -326,17 +390,17 @@ def _show(env, result: reports.Collection, fmt: Format) -> None:
             for p in result.trend
         ],
         (
-            Col("period", "期间"),
-            Col("due_at_end", "期末应收", "right"),
-            Col("rate_at_end", "期末收缴率", "right"),
-            Col("due", f"应收（截至 {result.as_of}）", "right"),
-            Col("rate", f"截至 {result.as_of}", "right"),
+            Col("period", _("Period")),
+            Col("due_at_end", _("Due at period end"), "right"),
+            Col("rate_at_end", _("Rate at period end"), "right"),
+            Col("due", _("Due (as of {day})").format(day=result.as_of), "right"),
+            Col("rate", _("As of {day}").format(day=result.as_of), "right"),
         ),
         fmt,
-        title="近 12 期当期收缴率",
+        title=_("Current collection rate, last 12 periods"),
     )
     if not result.late_fees:
-        env.out.print("违约金（LATEFEE）不计入收缴率；--late-fees 计入。", markup=False)
+        env.out.print(late_fees_left_out() + _("."), markup=False)
 
 
 def _rate_cell(rate: Decimal | None, *, nothing: str | None = "—") -> Decimal | str | None:
@@ -349,45 +413,52 @@ def _money(fen: int) -> Decimal:
     return Decimal(decimal_str(fen))
 
 
-PCT = "0.00%"
 XLSX_MAIN_HEADERS = [
-    "户数",
-    "应收（原始）",
-    "减免/调整",
-    "当期应收",
-    "当期实收",
-    "当期收缴率",
-    "欠费户数",
-    "当期欠费",
-    "期初往期欠费",
-    "往期减免/调整",
-    "冲正重开",
-    "往期欠费",
-    "清欠实收",
-    "清欠率",
-    "综合应收",
-    "综合实收",
-    "综合收缴率",
+    N_("Households"),
+    N_("Billed (original)"),
+    N_("Waivers/adjustments"),
+    N_("Due this period"),
+    N_("Collected this period"),
+    N_("Current collection rate"),
+    N_("Households unpaid"),
+    N_("Unpaid this period"),
+    N_("Opening arrears"),
+    N_("Arrears waivers/adjustments"),
+    N_("Reopened by reversals"),
+    N_("Arrears due"),
+    N_("Arrears collected"),
+    N_("Arrears clearance rate"),
+    N_("Overall due"),
+    N_("Overall collected"),
+    N_("Overall collection rate"),
 ]
+RATE_HEADERS = (
+    N_("Current collection rate"),
+    N_("Arrears clearance rate"),
+    N_("Overall collection rate"),
+)
 
 
-def write_collection_xlsx(result: reports.Collection, path: Path) -> None:
+def write_collection_xlsx(result: reports.Collection, path: Path, title: Title) -> None:
     """The report as an .xlsx: the figures, the reasons, and the trend with its chart."""
-    write_workbook(
+    households, unpaid = _("Households"), _("Unpaid this period")
+    workbook.write_book(
         path,
+        title,
         [
             _main_sheet(result),
-            Sheet(
-                "欠费原因",
-                ["欠费原因", "户数", "当期欠费"],
+            Table(
+                _("Reason unpaid"),
+                [_("Reason unpaid"), households, unpaid],
                 [[r.label, r.households, _money(r.unpaid_fen)] for r in result.reasons],
+                kinds={households: TALLY, unpaid: MONEY},
             ),
             _trend_sheet(result),
         ],
     )
 
 
-def _main_sheet(result: reports.Collection) -> Sheet:
+def _main_sheet(result: reports.Collection) -> Table:
     rows = [
         [
             f.label,
@@ -411,23 +482,35 @@ def _main_sheet(result: reports.Collection) -> Sheet:
         ]
         for f in _main_rows(result)
     ]
-    rows.append([])
-    rows.append([f"期间 {result.period}，截至 {result.as_of}"])
-    rows.append([f"清欠窗口 {window_text(result)}"])
-    rows.append(["违约金（LATEFEE）计入" if result.late_fees else "违约金（LATEFEE）不计入收缴率"])
-    return Sheet(
-        "收缴率",
-        [GROUP_HEADERS[result.by], *XLSX_MAIN_HEADERS],
+    return Table(
+        _("Collection rate"),
+        [_(GROUP_HEADERS[result.by]), *(_(h) for h in XLSX_MAIN_HEADERS)],
         rows,
-        formats={"当期收缴率": PCT, "清欠率": PCT, "综合收缴率": PCT},
+        kinds={_(h): RATE for h in RATE_HEADERS},
+        totals=False,  # the last line is the whole estate's already
+        notes=[
+            _("Arrears window {window}").format(window=window_text(result)),
+            _("Late fees are counted in the rates")
+            if result.late_fees
+            else _("Late fees are left out of the rates"),
+        ],
     )
 
 
-def _trend_sheet(result: reports.Collection) -> Sheet:
-    as_of = f"截至 {result.as_of}"
-    return Sheet(
-        "趋势",
-        ["期间", "期末应收", "期末实收", "期末收缴率", "应收", "实收", as_of],
+def _trend_sheet(result: reports.Collection) -> Table:
+    as_of = _("As of {day}").format(day=result.as_of)
+    at_end = _("Rate at period end")
+    return Table(
+        _("Trend"),
+        [
+            _("Period"),
+            _("Due at period end"),
+            _("Collected at period end"),
+            at_end,
+            _("Amount due"),
+            _("Collected"),
+            as_of,
+        ],
         [
             [
                 p.period,
@@ -440,14 +523,18 @@ def _trend_sheet(result: reports.Collection) -> Sheet:
             ]
             for p in result.trend
         ],
-        formats={"期末收缴率": PCT, as_of: PCT},
-        chart=LineChartSpec(
-            title="近 12 期当期收缴率",
-            categories="期间",
-            series=["期末收缴率", as_of],
-            y_title="收缴率",
-            y_format="0%",
-        ),
+        kinds={at_end: RATE, as_of: RATE},
+        totals=False,  # balances at different days add up to nothing
+        charts=[
+            Chart(
+                "line",
+                title=_("Current collection rate, last 12 periods"),
+                categories=_("Period"),
+                series=[at_end, as_of],
+                y_title=_("Collection rate"),
+                y_format="0%",
+            )
+        ],
     )
 
 

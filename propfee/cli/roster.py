@@ -33,6 +33,7 @@ from propfee.core.errors import PropfeeError, RowError, RowErrors
 from propfee.core.i18n import _, ngettext
 from propfee.core.money import decimal_str, format_money, hundredths_str
 from propfee.files import cells
+from propfee.files.workbook import Title
 from propfee.payments import ledger
 from propfee.payments.ledger import BillLine, UnitAccount
 from propfee.roster.payers import payer_label
@@ -352,6 +353,7 @@ def export_units(
         mask=mask,
         building=building,
         kind=roster.resolve_kind(kind) if kind else None,
+        title=Title(env.settings.estate.name, "业主信息", "", None, now()),
     )
     if not mask:
         record_unmasked(conn, "export-units", file, count)

@@ -14,6 +14,7 @@ from propfee.cli.common import (
     DryRunOpt,
     Format,
     FormatOpt,
+    NoMaskOpt,
     QuietOpt,
     _check_day,
     emit,
@@ -25,49 +26,94 @@ from propfee.cli.common import (
     write_json,
 )
 from propfee.core.errors import PropfeeError, RowError, RowErrors
+from propfee.core.i18n import _
 from propfee.core.money import decimal_str, format_money
-from propfee.insight import surveys
+from propfee.core.privacy import mask_phones
+from propfee.files.workbook import Title
+from propfee.insight import pages, surveys
 from propfee.insight.surveys import fmt as f
 from propfee.insight.surveys import percent
 from propfee.store.db import transaction
 
-survey_app = typer.Typer(help="Satisfaction surveys (满意度调查).", no_args_is_help=True)
+survey_app = typer.Typer(
+    help=_("Satisfaction surveys: import the answers, list them, analyse them."),
+    short_help=_("Satisfaction surveys"),
+    no_args_is_help=True,
+)
 
 _EMPTY = {"name": "", "responses": 0, "unchanged": False}
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(survey_app, name="survey")
-    app.command("survey-report")(survey_report)
+    app.command(
+        "survey-report",
+        help=_(
+            "Analyse a satisfaction survey: what owners think, and who to visit. "
+            "Response rate per building, each question's mean, share satisfied, 95% confidence "
+            "interval and answers per score (weakest first), the satisfaction index (0–100) and "
+            "NPS, the change since --compare and whether it is beyond the noise, who to visit "
+            "again with their open complaints, satisfaction by payment and collection by "
+            "satisfaction, and the words the comments use most."
+        )
+        + "\n\n"
+        + _("Example: propfee survey-report --compare 2025年度 --out 满意度分析.xlsx"),
+        short_help=_("Analyse a survey: scores, trends and who to visit"),
+    )(survey_report)
 
 
-@survey_app.command("import")
+@survey_app.command(
+    "import",
+    help=_(
+        "Import a satisfaction survey: one row per respondent. The unit is its code (房号, "
+        "1-1-101, 1栋1单元101室) or 楼栋/单元/房间, as in the roster; a row naming no unit is an "
+        "anonymous answer (a file with no unit column needs --anonymous). Every other column "
+        "holding numbers is a question (服务态度, 保洁, 安保 …), scored 1–5 or 1–10; "
+        "非常满意/满意/一般/不满意/非常不满意 read as 5–1. A blank score, (跳过), 不适用, 不清楚, -, 无 … "
+        "is not answered. Optional: 推荐意愿 (0–10), 意见建议 (free text), a date column."
+    )
+    + "\n\n"
+    + _(
+        "Question numbering (1、 Q3. 第7题) is left off every header. Every bad cell is "
+        "reported with its row and column and nothing is written. The same file again under its "
+        "name changes nothing; another file under a used name is refused."
+    )
+    + "\n\n"
+    + _("Example: propfee survey import 满意度调查.xlsx --name 2026年度 --date 2026-11-10"),
+    short_help=_("Import a survey's answers (.xlsx/.xls/.csv)"),
+)
 def survey_import(
-    file: Annotated[Path, typer.Argument(help="Survey answers: .xlsx, .xls, .csv (UTF-8 or GBK).")],
-    name: Annotated[str, typer.Option("--name", help="The survey's name, e.g. 2026年度.")],
+    file: Annotated[
+        Path, typer.Argument(help=_("Survey answers: .xlsx, .xls, .csv (UTF-8 or GBK)."))
+    ],
+    name: Annotated[str, typer.Option("--name", help=_("The survey's name, e.g. 2026年度."))],
     held_on: Annotated[
         str | None,
         typer.Option(
             "--date",
             metavar="YYYY-MM-DD",
             callback=_check_day,
-            help="The survey's day (default: the latest date in the file's date column, "
-            "such as 提交答卷时间).",
+            help=_(
+                "The survey's day (default: the latest date in the file's date column, "
+                "such as 提交答卷时间)."
+            ),
         ),
     ] = None,
     scale: Annotated[
         int | None,
         typer.Option(
             "--scale",
-            help="Points on the scale: 5 or 10 (default: read from how the answers run).",
+            help=_("Points on the scale: 5 or 10 (default: read from how the answers run)."),
         ),
     ] = None,
     anonymous: Annotated[
         bool,
         typer.Option(
             "--anonymous",
-            help="An anonymous survey: the file names no unit (without it, a file without a "
-            "房号 or 楼栋/单元/房间 column is refused).",
+            help=_(
+                "An anonymous survey: the file names no unit (without it, a file without a "
+                "房号 or 楼栋/单元/房间 column is refused)."
+            ),
         ),
     ] = False,
     dry_run: DryRunOpt = False,
@@ -76,21 +122,9 @@ def survey_import(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import a satisfaction survey: one row per respondent.
-
-    The unit is its code (房号, 1-1-101, 1栋1单元101室) or 楼栋/单元/房间, as in the roster; a
-    row naming no unit is an anonymous answer (a file with no unit column needs --anonymous).
-    Every other column holding numbers is a question (服务态度, 保洁, 安保 …), scored 1–5 or
-    1–10; 非常满意/满意/一般/不满意/非常不满意 read as 5–1. A blank score, (跳过), 不适用, 不清楚,
-    -, 无 … is not answered. Optional: 推荐意愿 (0–10), 意见建议 (free text), a date column.
-    Question numbering (1、 Q3. 第7题) is left off every header. Every bad cell is reported with
-    its row and column and nothing is written. The same file again under its name changes
-    nothing; another file under a used name is refused.
-
-    Example: propfee survey import 满意度调查.xlsx --name 2026年度 --date 2026-11-10
-    """
+    """Import a satisfaction survey."""
     if scale not in (None, 5, 10):
-        raise typer.BadParameter("--scale must be 5 or 10")
+        raise typer.BadParameter(_("--scale must be 5 or 10"))
 
     env = open_env(db, config, quiet)
     try:
@@ -119,7 +153,7 @@ def survey_import(
 
 def _print_import(env, result: surveys.ImportResult, file: Path, fmt: Format) -> None:
     for notice in result.notices:
-        env.info(f"note: {notice}")
+        env.info(_("note: {notice}").format(notice=notice))
     if fmt is not Format.table:
         if fmt is Format.json:
             write_json(result.as_dict())
@@ -127,35 +161,53 @@ def _print_import(env, result: surveys.ImportResult, file: Path, fmt: Format) ->
             emit(
                 env,
                 [result.as_dict()],
-                [Col("name", "调查"), Col("responses", "问卷", "right"), Col("units", "户数", "right")],
+                [
+                    Col("name", _("Survey")),
+                    Col("responses", _("Responses"), "right"),
+                    Col("units", _("Households"), "right"),
+                ],
                 fmt,
             )
         return
     if result.unchanged:
-        env.result(f"survey {result.name}: {file.name} is already imported; nothing changed")
+        env.result(
+            _("survey {name}: {file} is already imported; nothing changed").format(
+                name=result.name, file=file.name
+            )
+        )
         return
-    env.result(
-        f"survey {result.name} ({result.held_on}, {result.scale}-point scale"
-        + (" read from the answers" if result.scale_detected else "")
-        + "): "
-        f"{result.responses} responses from {result.units} units"
-        + (f", {result.anonymous} anonymous" if result.anonymous else "")
-        + f"; questions: {'、'.join(result.dimensions)}"
+    scale = (
+        _("{scale}-point scale read from the answers")
+        if result.scale_detected
+        else _("{scale}-point scale")
+    ).format(scale=result.scale)
+    line = _("survey {name} ({day}, {scale}): {responses} responses from {units} units").format(
+        name=result.name,
+        day=result.held_on,
+        scale=scale,
+        responses=result.responses,
+        units=result.units,
     )
+    if result.anonymous:
+        line += _(", {n} anonymous").format(n=result.anonymous)
+    env.result(line + _("; questions: {names}").format(names="、".join(result.dimensions)))
     if result.dry_run:
-        env.result("dry run: nothing was written")
+        env.result(_("dry run: nothing was written"))
 
 
-@survey_app.command("list")
+@survey_app.command(
+    "list",
+    help=_("The surveys imported, latest first: name, day, scale, responses and source file.")
+    + "\n\n"
+    + _("Example: propfee survey list"),
+    short_help=_("The surveys imported"),
+)
 def survey_list(
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The surveys imported, latest first: name, day, scale, responses and source file.
-
-    Example: propfee survey list
-    """
+    """The surveys imported."""
     env = open_env(db, config)
     conn = env.connect(create=False)
     rows = [
@@ -174,67 +226,70 @@ def survey_list(
         env,
         rows,
         [
-            Col("name", "调查"),
-            Col("held_on", "日期"),
-            Col("scale", "分制", "right"),
-            Col("responses", "问卷数", "right"),
-            Col("questions", "题数", "right"),
-            Col("source", "文件"),
-            Col("imported_at", "导入时间"),
+            Col("name", _("Survey")),
+            Col("held_on", _("Date")),
+            Col("scale", _("Scale"), "right"),
+            Col("responses", _("Number of responses"), "right"),
+            Col("questions", _("Questions"), "right"),
+            Col("source", _("File")),
+            Col("imported_at", _("Imported at")),
         ],
         fmt,
-        title="满意度调查",
+        title=_("Satisfaction surveys"),
     )
 
 
 def survey_report(
     name: Annotated[
-        str | None, typer.Option("--survey", help="Which survey (default: the latest by date).")
+        str | None,
+        typer.Option("--survey", help=_("Which survey (default: the latest by date).")),
     ] = None,
     compare: Annotated[
         str | None,
-        typer.Option("--compare", metavar="PREV", help="An earlier survey to compare with."),
+        typer.Option("--compare", metavar="PREV", help=_("An earlier survey to compare with.")),
     ] = None,
     by: Annotated[
         str | None,
-        typer.Option("--by", metavar="building", help="Also each building's mean per question."),
+        typer.Option("--by", metavar="building", help=_("Also each building's mean per question.")),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", metavar="FILE.xlsx", help="Also write the report with charts."),
+        typer.Option(
+            "--out",
+            metavar="FILE.xlsx|FILE.html",
+            help=_("Also write the report: .xlsx with charts, or .html with pictures."),
+        ),
     ] = None,
+    no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Analyse a satisfaction survey (满意度分析): what owners think, and who to visit.
-
-    Response rate per building, each question's mean, share satisfied, 95% confidence interval and answers per score (weakest first), the
-    satisfaction index (0–100) and NPS, the change since --compare and whether it is beyond
-    the noise, who to visit again (回访) with their open complaints, satisfaction by payment
-    and collection by satisfaction, and the words the comments use most.
-
-    Example: propfee survey-report --compare 2025年度 --out 满意度分析.xlsx
-    """
+    """Analyse a satisfaction survey."""
     if by not in (None, "building"):
-        raise typer.BadParameter("--by takes building")
+        raise typer.BadParameter(_("--by takes building"))
     env = open_env(db, config)
     conn = env.connect(create=False)
     report = surveys.survey_report(
         conn, name=name, compare=compare, settings=env.settings, at=now()
     )
     if out is not None:
-        surveys.write_workbook(out, report)
+        if out.suffix.lower() in (".html", ".htm"):
+            context = pages.survey_context(report, estate=env.settings.estate, produced_at=now())
+            pages.write_page(env.settings, pages.SURVEY_TEMPLATE, context, out)
+        else:
+            title = Title(env.settings.estate.name, "", produced_at=now())
+            surveys.write_workbook(out, report, title, mask=not no_mask)
     for note in report.notes:
         env.warn(note)
     if fmt is Format.json:
-        write_json(_document(report))
+        write_json(_document(report, mask=not no_mask))
     elif fmt is Format.csv:
         emit(env, _dimension_rows(report), _dimension_cols(report), fmt)
     else:
-        _show(env, report, by_building=by == "building")
+        _show(env, report, by_building=by == "building", mask=not no_mask)
     if out is not None:
-        env.info(f"wrote {out}")
+        env.info(_("wrote {path}").format(path=out))
 
 
 def _dimension_rows(report) -> list[dict[str, Any]]:
@@ -260,20 +315,20 @@ def _dimension_rows(report) -> list[dict[str, Any]]:
 
 def _dimension_cols(report) -> list[Col]:
     cols = [
-        Col("dimension", "项目"),
-        Col("answers", "回答", "right"),
-        Col("mean", "平均分", "right"),
-        Col("satisfied", "满意率", "right"),
-        Col("ci_low", "95%下限", "right"),
-        Col("ci_high", "95%上限", "right"),
-        Col("weight", "权重", "right"),
-        Col("distribution", "分布"),
+        Col("dimension", _("Question")),
+        Col("answers", _("Answers"), "right"),
+        Col("mean", _("Mean score"), "right"),
+        Col("satisfied", _("Share satisfied"), "right"),
+        Col("ci_low", _("95% lower bound"), "right"),
+        Col("ci_high", _("95% upper bound"), "right"),
+        Col("weight", _("Weight"), "right"),
+        Col("distribution", _("Distribution")),
     ]
     if report.compare is not None:
         cols += [
-            Col("previous", "上期", "right"),
-            Col("change", "变化", "right"),
-            Col("verdict", "判断"),
+            Col("previous", _("Previous"), "right"),
+            Col("change", _("Change since last time"), "right"),
+            Col("verdict", _("Verdict")),
         ]
     return cols
 
@@ -284,7 +339,7 @@ def _signed(value) -> str:
     return ("+" if value > 0 else "") + f(value)
 
 
-def _document(report) -> dict[str, Any]:
+def _document(report, *, mask: bool = True) -> dict[str, Any]:
     s = report.survey
     return {
         "survey": {"name": s.name, "held_on": s.held_on, "scale": s.scale, "source": s.source},
@@ -302,7 +357,7 @@ def _document(report) -> dict[str, Any]:
         "detractors": report.detractors,
         "dimensions": _dimension_rows(report),
         "buildings": [_building_json(b) for b in [*report.buildings, report.total]],
-        "follow_up": [_follow_up_json(x) for x in report.follow_up],
+        "follow_up": [_follow_up_json(x, mask=mask) for x in report.follow_up],
         "anonymous_low": report.anonymous_low,
         "outside_low": report.outside_low,
         "by_payment": [
@@ -333,10 +388,16 @@ def _building_json(b) -> dict[str, Any]:
     }
 
 
-def _follow_up_json(x) -> dict[str, Any]:
+def phone_shown(phone: str, *, mask: bool) -> str:
+    """The owner's phone numbers as shown: masked (``138****1234``) unless --no-mask."""
+    return mask_phones(phone) if mask else phone
+
+
+def _follow_up_json(x, *, mask: bool) -> dict[str, Any]:
     return {
         "unit": x.unit,
         "owner": x.owner,
+        "phone": phone_shown(x.phone, mask=mask),
         "low_scores": x.low_scores,
         "mean": f(x.mean),
         "comment": x.comment,
@@ -356,14 +417,14 @@ def _bar(value, top: int, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def _show(env, report, *, by_building: bool) -> None:
+def _show(env, report, *, by_building: bool, mask: bool) -> None:
     out = env.out
     _print_head(out, report)
     out.print(_dimension_table(report))
     out.print(_building_table(report, by_building=by_building))
     out.print(_payment_table(report))
     out.print(_band_table(report))
-    _print_follow_up(out, report)
+    _print_follow_up(out, report, mask=mask)
 
 
 def _table(title: str, columns) -> Any:
@@ -378,18 +439,31 @@ def _table(title: str, columns) -> Any:
 def _print_head(out, report) -> None:
 
     s = report.survey
-    out.print(
-        f"[bold]{safe_markup(s.name)}[/bold]  {s.held_on}  {s.scale}分制  有效问卷 {report.responses}"
-        + (f"（匿名 {report.anonymous}）" if report.anonymous else "")
-        + (f"（非住户单元 {report.outside}，不计参与率）" if report.outside else "")
-        + f"  参与率 {percent(report.total.rate)}"
+    head = _("{name}  {day}  {scale}-point scale  {n} valid responses").format(
+        name=f"[bold]{safe_markup(s.name)}[/bold]",
+        day=s.held_on,
+        scale=s.scale,
+        n=report.responses,
     )
-    line = f"满意度指数 {f(report.index, 1)}"
+    if report.anonymous:
+        head += _(" ({n} anonymous)").format(n=report.anonymous)
+    if report.outside:
+        head += _(" ({n} from units no household lives in, left out of the response rate)").format(
+            n=report.outside
+        )
+    out.print(head + _("  response rate {rate}").format(rate=percent(report.total.rate)))
+    line = _("Satisfaction index {index}").format(index=f(report.index, 1))
     if report.compare is not None:
-        line += f"（上期 {safe_markup(report.compare.name)} {f(report.previous_index, 1)}）"
-    line += (
-        f"  NPS {f(report.nps, 1)}（推荐 {report.promoters} · 中立 {report.passives} · "
-        f"贬损 {report.detractors}）"
+        line += _(" (previous {name} {index})").format(
+            name=safe_markup(report.compare.name), index=f(report.previous_index, 1)
+        )
+    line += _(
+        "  NPS {nps} (promoters {promoters} · passives {passives} · detractors {detractors})"
+    ).format(
+        nps=f(report.nps, 1),
+        promoters=report.promoters,
+        passives=report.passives,
+        detractors=report.detractors,
     )
     out.print(line)
 
@@ -397,20 +471,20 @@ def _print_head(out, report) -> None:
 def _dimension_table(report) -> Any:
 
     table = _table(
-        "各项满意度（弱项在前）",
+        _("Satisfaction by question (weakest first)"),
         (
-            ("项目", "left"),
-            ("回答", "right"),
-            ("平均分", "right"),
+            (_("Question"), "left"),
+            (_("Answers"), "right"),
+            (_("Mean score"), "right"),
             ("", "left"),
-            ("满意率", "right"),
-            ("95%置信区间", "right"),
-            ("分布（分:份）", "left"),
+            (_("Share satisfied"), "right"),
+            (_("95% confidence interval"), "right"),
+            (_("Distribution (score:answers)"), "left"),
         ),
     )
     if report.compare is not None:
-        table.add_column("变化", justify="right")
-        table.add_column("判断")
+        table.add_column(_("Change since last time"), justify="right")
+        table.add_column(_("Verdict"))
     for d in report.dimensions:
         cells = [
             safe_markup(d.name),
@@ -430,13 +504,13 @@ def _dimension_table(report) -> Any:
 def _building_table(report, *, by_building: bool) -> Any:
 
     rates = _table(
-        "楼栋参与率",
+        _("Response rate by building"),
         (
-            ("楼栋", "left"),
-            ("参与/在住", "right"),
-            ("参与率", "right"),
+            (_("Building"), "left"),
+            (_("Responded/occupied"), "right"),
+            (_("Response rate"), "right"),
             ("", "left"),
-            ("平均分", "right"),
+            (_("Mean score"), "right"),
         ),
     )
     names = [d.name for d in report.dimensions] if by_building else []
@@ -456,8 +530,13 @@ def _building_table(report, *, by_building: bool) -> Any:
 
 def _payment_table(report) -> Any:
     pay = _table(
-        "满意度与缴费（截至调查日）",
-        (("缴费状态", "left"), ("户数", "right"), ("平均分", "right"), ("", "left")),
+        _("Satisfaction and payment (as of the survey day)"),
+        (
+            (_("Payment status"), "left"),
+            (_("Households"), "right"),
+            (_("Mean score"), "right"),
+            ("", "left"),
+        ),
     )
     for g in report.by_payment:
         pay.add_row(g.label, str(g.units), f(g.mean), _bar(g.mean, report.survey.scale))
@@ -466,13 +545,13 @@ def _payment_table(report) -> Any:
 
 def _band_table(report) -> Any:
     bands = _table(
-        "各满意度分档的收缴率（截至调查日）",
+        _("Collection rate by satisfaction band (as of the survey day)"),
         (
-            ("分档", "left"),
-            ("户数", "right"),
-            ("应收", "right"),
-            ("实收", "right"),
-            ("收缴率", "right"),
+            (_("Band"), "left"),
+            (_("Households"), "right"),
+            (_("Amount due"), "right"),
+            (_("Collected"), "right"),
+            (_("Collection rate"), "right"),
         ),
     )
     for b in report.by_band:
@@ -486,31 +565,62 @@ def _band_table(report) -> Any:
     return bands
 
 
-def _print_follow_up(out, report) -> None:
+def _print_follow_up(out, report, *, mask: bool) -> None:
     """The return-visit list, and the low answers that cannot be visited; the phrases."""
     from rich.table import Table
 
     if report.follow_up:
-        visit = Table(title=f"回访名单（{len(report.follow_up)}户，有低分项）", header_style="bold")
-        for header in ("房号", "业主", "低分项", "平均分", "意见建议", "未办结投诉"):
+        visit = Table(
+            title=_("Return visits ({n} households with a low score)").format(
+                n=len(report.follow_up)
+            ),
+            header_style="bold",
+        )
+        for header in (
+            _("Unit"),
+            _("Owner"),
+            _("Phone"),
+            _("Low scores"),
+            _("Mean score"),
+            _("Comments"),
+            _("Open complaints"),
+        ):
             visit.add_column(header)
         for x in report.follow_up:
             visit.add_row(
                 safe_markup(x.unit),
                 safe_markup(x.owner),
-                safe_markup("、".join(f"{d}{v}分" for d, v in x.low_scores.items())),
+                safe_markup(phone_shown(x.phone, mask=mask)) or "—",
+                safe_markup(
+                    "、".join(
+                        _("{question} {score} points").format(question=d, score=v)
+                        for d, v in x.low_scores.items()
+                    )
+                ),
                 f(x.mean),
                 safe_markup(x.comment),
                 safe_markup("；".join(x.complaints)) or "—",
             )
         out.print(visit)
     else:
-        out.print("回访名单：没有低分问卷")
+        out.print(_("Return visits: no response has a low score"))
     if report.anonymous_low:
-        out.print(f"另有 {report.anonymous_low} 份匿名问卷有低分项（无法回访）")
+        out.print(
+            _("{n} more anonymous responses have a low score (no one to visit)").format(
+                n=report.anonymous_low
+            )
+        )
     if report.outside_low:
         out.print(
-            f"另有 {report.outside_low} 份来自非住户单元（车位、储藏室、未售等）的问卷有低分项"
+            _(
+                "{n} more responses from units no household lives in (parking spaces, store "
+                "rooms, unsold units …) have a low score"
+            ).format(n=report.outside_low)
         )
     if report.phrases:
-        out.print("意见建议高频词：" + "、".join(f"{safe_markup(p)}（{c}）" for p, c in report.phrases))
+        out.print(
+            _("Words the comments use most: ")
+            + "、".join(
+                _("{phrase} ({n})").format(phrase=safe_markup(p), n=c) for p, c in report.phrases
+            )
+        )

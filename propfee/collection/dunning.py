@@ -35,8 +35,8 @@ from propfee.core import lawful
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.i18n import N_, _, zh
 from propfee.core.money import decimal_str, format_money, price_str
+from propfee.files import workbook
 from propfee.files.render import documents, render
-from propfee.files.writers import write_table
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import responsible_party
 from propfee.roster.units import building_label, natural_key, print_key
@@ -721,6 +721,7 @@ class _Reminders:
                 self.legal,
                 report,
                 by_building,
+                made_at=datetime.fromisoformat(self.stamp),
             )
         else:
             deque(letters, maxlen=0)  # every party reminded, nothing written
@@ -1120,6 +1121,7 @@ def _write_outputs(
     legal: list[PartyDue],
     report: RemindReport,
     by_building: bool = False,
+    made_at: datetime | None = None,
 ) -> None:
     """The run's files: the letters (one file per building with ``by_building``), the call
     list and its scripts, the legal review list. ``letters`` come as the run makes them (the
@@ -1142,11 +1144,12 @@ def _write_outputs(
             )
             paths.append(out_dir / name)
         deque(letters, maxlen=0)  # a template that stops early: the rest are still reminded
+        title = workbook.Title(settings.estate.name, "", as_of=as_of, produced_at=made_at)
         if calls:
-            _write_call_list(out_dir, calls, as_of, report)
+            _write_call_list(out_dir, calls, as_of, report, title)
         report.files.extend(paths)
         if legal:
-            _write_legal_review(out_dir, legal, report)
+            _write_legal_review(out_dir, legal, report, title)
 
 
 def _letter_groups(letters: Iterator[dict], by_building: bool) -> list[tuple[str, Iterable]]:
@@ -1184,7 +1187,11 @@ _CALL_LIST_HEADERS = [
 
 
 def _write_call_list(
-    out_dir: Path, calls: list[tuple[PartyDue, str, dict]], as_of: date, report: RemindReport
+    out_dir: Path,
+    calls: list[tuple[PartyDue, str, dict]],
+    as_of: date,
+    report: RemindReport,
+    title: workbook.Title,
 ) -> None:
     """call-list.xlsx and .csv, one line per party in print order, with blank columns for the
     result of each call (read back by ``propfee contact import``), and the call scripts."""
@@ -1222,7 +1229,18 @@ def _write_call_list(
         )
     for suffix in (".xlsx", ".csv"):
         path = out_dir / f"call-list{suffix}"
-        write_table(path, _CALL_LIST_HEADERS, rows, sheet="电话回访", text_columns=("房号", "电话"))
+        workbook.write_table(
+            path,
+            _CALL_LIST_HEADERS,
+            rows,
+            title=workbook.Title(
+                title.estate, zh("Call list"), "", title.as_of, title.produced_at
+            ),
+            sheet="电话回访",
+            text_columns=("房号", "电话"),
+            kinds={"最早欠费": workbook.DATE, "名单日期": workbook.DATE},
+            totals=False,  # read back by propfee contact import: no line that is not a call
+        )
         report.files.append(path)
     scripts = "\n\n".join(script.strip() for _party, script, _r in calls) + "\n"
     _private(out_dir / "call-scripts.txt", scripts)
@@ -1274,7 +1292,9 @@ def legal_review_history(party: PartyDue) -> list:
     ]
 
 
-def _write_legal_review(out_dir: Path, legal: list[PartyDue], report: RemindReport) -> None:
+def _write_legal_review(
+    out_dir: Path, legal: list[PartyDue], report: RemindReport, title: workbook.Title
+) -> None:
     """legal-review.xlsx: the parties whose arrears go to legal review, with what was heard
     from them and how they were contacted."""
     headers = _LEGAL_REVIEW_HEADERS
@@ -1293,7 +1313,17 @@ def _write_legal_review(out_dir: Path, legal: list[PartyDue], report: RemindRepo
         for p in legal
     ]
     path = out_dir / "legal-review.xlsx"
-    write_table(path, headers, rows, sheet="法律程序审核", text_columns=("房号", "电话"))
+    workbook.write_table(
+        path,
+        headers,
+        rows,
+        title=workbook.Title(
+            title.estate, zh("Legal review"), "", title.as_of, title.produced_at
+        ),
+        sheet="法律程序审核",
+        text_columns=("房号", "电话"),
+        kinds={"最早欠费": workbook.DATE},
+    )
     report.files.append(path)
 
 

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
@@ -29,8 +29,10 @@ from propfee.collection.latefee import rate_text
 from propfee.core.errors import NotFound, PropfeeError
 from propfee.core.i18n import _, zh
 from propfee.core.money import decimal_str, price_str
+from propfee.files import workbook
 from propfee.files.render import render
-from propfee.files.writers import write_table, write_text
+from propfee.files.workbook import BALANCE, CODE, COUNT, DATE, NUMBER
+from propfee.files.writers import write_text
 from propfee.payments import ledger
 from propfee.roster.payers import ROLE_LABELS
 from propfee.roster.units import KINDS, resolve_code
@@ -50,6 +52,18 @@ class LegalPack:
     barred: int = 0
     contacts: int = 0
     delivered: int = 0
+    title: workbook.Title | None = None  # what heads each workbook of the pack
+
+
+def _write(pack: LegalPack, path: Path, report: str, headers, rows, **options) -> None:
+    """One workbook of the pack through the workbook writer, headed by the estate, the unit
+    and the report's name."""
+    title = pack.title or workbook.Title("", "")
+    title = workbook.Title(
+        title.estate, f"{pack.unit} {report}", as_of=title.as_of, produced_at=title.produced_at
+    )
+    workbook.write_table(path, headers, rows, title=title, **options)
+    pack.files.append(path)
 
 
 class _Unit(NamedTuple):
@@ -76,7 +90,13 @@ def _money(fen: int) -> Decimal:
 
 
 def build(
-    conn: sqlite3.Connection, unit_code: str, *, out_dir: Path, as_of: date, settings
+    conn: sqlite3.Connection,
+    unit_code: str,
+    *,
+    out_dir: Path,
+    as_of: date,
+    settings,
+    now: datetime | None = None,
 ) -> LegalPack:
     """Write the pack for ``unit_code`` into ``out_dir`` (made if missing; refused if it holds
     other files) and zip it beside the folder."""
@@ -87,6 +107,7 @@ def build(
         raise NotFound(_("no unit {unit!r}").format(unit=code))
     unit = _Unit(*found)
     pack = LegalPack(code, out_dir, _new_folder(out_dir))
+    pack.title = workbook.Title(settings.estate.name, "", as_of=as_of, produced_at=now)
     day = as_of.isoformat()
     statement = ledger.statement(conn, code, last=as_of)
     clocks = {
@@ -176,8 +197,10 @@ def _bill_ledger(
         )
         pack.owed_fen += max(owed, 0)
     path = pack.folder / "01-各期账单明细.xlsx"
-    write_table(
+    _write(
+        pack,
         path,
+        "各期账单明细",
         [
             "账单号",
             "期间",
@@ -196,16 +219,24 @@ def _bill_ledger(
         ],
         rows,
         sheet="账单明细",
+        kinds={
+            "账单号": CODE,
+            "计费起": DATE,
+            "计费止": DATE,
+            "缴费期限": DATE,
+            "诉讼时效届满": DATE,
+        },
     )
-    pack.files.append(path)
     return rows
 
 
 def _statement_of_account(pack: LegalPack, statement) -> None:
     """02: the statement of account."""
     path = pack.folder / "02-对账单.xlsx"
-    write_table(
+    _write(
+        pack,
         path,
+        "对账单",
         ["日期", "类别", "单号", "摘要", "应收", "实收", "余额"],
         [
             [
@@ -222,8 +253,8 @@ def _statement_of_account(pack: LegalPack, statement) -> None:
             for line in statement.lines
         ],
         sheet="对账单",
+        kinds={"日期": DATE, "单号": CODE, "余额": BALANCE},
     )
-    pack.files.append(path)
 
 
 def _fee_standard(conn: sqlite3.Connection, pack: LegalPack, day: str) -> list:
@@ -263,8 +294,10 @@ def _area_and_ownership(conn: sqlite3.Connection, pack: LegalPack, unit: _Unit) 
         unit.delivered_on or "",
     ]
     path = pack.folder / "04-房屋面积及产权.xlsx"
-    write_table(
+    _write(
+        pack,
         path,
+        "房屋面积及产权",
         [
             "房号",
             "楼栋",
@@ -302,8 +335,9 @@ def _area_and_ownership(conn: sqlite3.Connection, pack: LegalPack, unit: _Unit) 
         ],
         sheet="产权",
         text_columns=("房号", "电话", "证件号"),
+        kinds={"建筑面积": NUMBER, "套内面积": NUMBER, "交付日期": DATE, "起": DATE, "止": DATE},
+        totals=False,  # one unit's area on every line: nothing adds up
     )
-    pack.files.append(path)
     return history
 
 
@@ -314,8 +348,10 @@ def _contact_record(conn: sqlite3.Connection, pack: LegalPack, day: str) -> list
     pack.contacts = len(contacts)
     pack.delivered = sum(1 for c in contacts if c.deliveries)
     path = pack.folder / "05-催缴及联系记录.xlsx"
-    write_table(
+    _write(
+        pack,
         path,
+        "催缴及联系记录",
         [
             "时间",
             "方式",
@@ -353,16 +389,19 @@ def _contact_record(conn: sqlite3.Connection, pack: LegalPack, day: str) -> list
         ],
         sheet="催缴记录",
         text_columns=("电话", "通知书编号"),
+        kinds={"承诺日期": DATE, "缴费期限": DATE},
+        totals=False,  # each demand states what was owed then: the amounts do not add up
     )
-    pack.files.append(path)
     return contacts
 
 
 def _late_fee(pack: LegalPack, fees: dict, clocks: dict, rules) -> None:
     """06: the late fee by the contract and by the court-ceiling method."""
     path = pack.folder / "06-违约金计算.xlsx"
-    write_table(
+    _write(
+        pack,
         path,
+        "违约金计算",
         [
             "账单号",
             "期间",
@@ -397,8 +436,8 @@ def _late_fee(pack: LegalPack, fees: dict, clocks: dict, rules) -> None:
             for f in fees.values()
         ],
         sheet="违约金",
+        kinds={"账单号": CODE, "缴费期限": DATE, "计费天数": COUNT},
     )
-    pack.files.append(path)
     pack.late_fee_fen = sum(f.clause_fen for f in fees.values())
     pack.ceiling_fen = sum(f.ceiling_fen for f in fees.values())
     pack.demanded_fen = latefee.demand_of(list(fees.values()), rules, unposted=False).demanded_fen
@@ -423,8 +462,10 @@ def _service_record(
     ]
     if complaints:
         path = pack.folder / "07-投诉及服务记录.xlsx"
-        write_table(
+        _write(
+            pack,
             path,
+            "投诉及服务记录",
             ["编号", "类别", "受理时间", "时限", "时间", "事项", "经办人", "承办", "评分", "内容"],
             [
                 [
@@ -444,8 +485,8 @@ def _service_record(
             ],
             sheet="服务记录",
             text_columns=("编号",),
+            totals=False,
         )
-        pack.files.append(path)
     return complaints + disputes
 
 

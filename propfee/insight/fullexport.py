@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from propfee.core.errors import PropfeeError
+from propfee.core.i18n import _
 from propfee.files import writers, xlsxstream
 from propfee.files.cells import mask_id, mask_in_text, mask_phones
 from propfee.insight import store
@@ -163,15 +164,7 @@ def export_all(
     progress: Callable[[int, int], None] | None = None,
 ) -> ExportResult:
     """Write ``propfee-export.xlsx`` and ``csv/<table>.csv`` into ``folder``."""
-    if folder.exists() and not folder.is_dir():
-        raise PropfeeError(f"{folder}: is a file; give a folder for the export")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        # everything is written into a staging folder and moved into place at the end: a
-        # failure half-way (a full disk) leaves no half an export that looks whole
-        staging = Path(tempfile.mkdtemp(prefix=".propfee-export-", dir=folder))
-    except OSError as exc:
-        raise PropfeeError(f"{folder}: cannot make the folder ({exc.strerror})") from None
+    staging = prepare_folder(folder)
     result = ExportResult(folder, folder / "propfee-export.xlsx", folder / "csv")
     tmp = staging / result.workbook.name
     staged_csv = staging / "csv"
@@ -214,10 +207,35 @@ def export_all(
         os.chmod(tmp, 0o600)  # like the CSVs: personal data, for its owner only
         os.replace(tmp, result.workbook)
     except OSError as exc:
-        raise PropfeeError(
-            f"{folder}: cannot write the export ({exc.strerror or exc}); nothing was exported"
-        ) from None
+        raise cannot_write(folder, exc) from None
     finally:
         conn.rollback()
         shutil.rmtree(staging, ignore_errors=True)
     return result
+
+
+def prepare_folder(folder: Path) -> Path:
+    """Make the export's folder (a file there is refused) and a staging folder inside it:
+    everything is written there and moved into place at the end, so a failure half-way (a
+    full disk) leaves no half an export that looks whole."""
+    if folder.exists() and not folder.is_dir():
+        raise PropfeeError(
+            _("{folder}: is a file; give a folder for the export").format(folder=folder)
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=".propfee-export-", dir=folder))
+    except OSError as exc:
+        raise PropfeeError(
+            _("{folder}: cannot make the folder ({reason})").format(
+                folder=folder, reason=exc.strerror
+            )
+        ) from None
+
+
+def cannot_write(folder: Path, exc: OSError) -> PropfeeError:
+    return PropfeeError(
+        _("{folder}: cannot write the export ({reason}); nothing was exported").format(
+            folder=folder, reason=exc.strerror or exc
+        )
+    )

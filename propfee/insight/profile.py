@@ -11,6 +11,7 @@ from datetime import date
 
 from propfee.collection import arrears, dunning
 from propfee.core.errors import InvalidValue, NotFound
+from propfee.core.i18n import _
 from propfee.insight import store
 from propfee.payments import ledger
 from propfee.roster.units import party_events, resolve_code
@@ -60,7 +61,7 @@ def find(conn: sqlite3.Connection, query: str) -> list[int]:
     """Parties by unit code, phone number or name (exact first, then part of it)."""
     text = query.strip()
     if not text:
-        raise InvalidValue("give a name, a phone number or a unit code")
+        raise InvalidValue(_("give a name, a phone number or a unit code"))
     code = resolve_code(conn, text)
     unit_id = store.unit_id_by_code(conn, code)
     if unit_id is not None:
@@ -82,7 +83,7 @@ def profile(conn: sqlite3.Connection, party_id: int, *, as_of: date, settings) -
     """The party's profile as of ``as_of``."""
     row = store.party_row(conn, party_id)
     if row is None:
-        raise NotFound(f"no party {party_id}")
+        raise NotFound(_("no party {id}").format(id=party_id))
     found = Profile(*row[:6], bool(row[6]))
     for code, unit_id, role, start, end, pays in store.party_holdings(conn, party_id):
         holding = Holding(code, unit_id, role, start, end, bool(pays))

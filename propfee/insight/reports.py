@@ -50,8 +50,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from propfee.collection.arrears import contacts_as_of
+from propfee.collection.arrears import bucket_labels, contacts_as_of, overdue
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import N_, _
 from propfee.core.periods import add_months, month_end, parse_period, period_label
 from propfee.insight import report_store
 from propfee.roster.units import KINDS, kind_label, natural_key
@@ -61,12 +62,12 @@ GROUPINGS = ("building", "fee", "kind")
 TREND_PERIODS = 12
 NO_REASON = "none"
 REASON_LABELS = {
-    "forgot": "忘记缴费",
-    "dispute": "服务争议",
-    "hardship": "经济困难",
-    "refusal": "拒绝缴费",
-    "other": "其他",
-    NO_REASON: "未记录原因",
+    "forgot": N_("forgot to pay"),
+    "dispute": N_("service dispute"),
+    "hardship": N_("financial hardship"),
+    "refusal": N_("refuses to pay"),
+    "other": N_("other reason"),
+    NO_REASON: N_("no reason recorded"),
 }
 
 
@@ -147,6 +148,16 @@ class ReasonLine:
     label: str
     households: int
     unpaid_fen: int
+
+
+@dataclass(frozen=True)
+class AgingLine:
+    """One aging bucket of what is overdue as of the day: its days (``1-15``, ``366+``), the
+    households with money in it, and the money."""
+
+    days: str
+    households: int
+    owed_fen: int
 
 
 @dataclass(frozen=True)
@@ -244,7 +255,7 @@ class _Tally:
 
     def totals(self, order_of: Callable[[str], tuple]) -> tuple[list[Figures], Figures]:
         """The groups in order, with their households, and their total."""
-        total = Figures("", "合计")
+        total = Figures("", _("Total"))
         ordered = sorted(self.groups.values(), key=lambda g: order_of(g.key))
         for figures in ordered:
             figures.households = len(self.billed_units.get(figures.key, ()))
@@ -258,10 +269,14 @@ class _Tally:
 def _months(first: date, last: date, by: str | None) -> tuple[date, date]:
     """The range's first and last month starts, checked with the grouping."""
     if by is not None and by not in GROUPINGS:
-        raise InvalidValue(f"--by must be one of {', '.join(GROUPINGS)}")
+        raise InvalidValue(_("--by must be one of {values}").format(values=", ".join(GROUPINGS)))
     first, last = first.replace(day=1), last.replace(day=1)
     if last < first:
-        raise InvalidValue(f"--to {period_label(last)} is before --from {period_label(first)}")
+        raise InvalidValue(
+            _("--to {last} is before --from {first}").format(
+                last=period_label(last), first=period_label(first)
+            )
+        )
     return first, last
 
 
@@ -324,8 +339,10 @@ def _grouping(conn: sqlite3.Connection, by: str | None):
 
         def label(key: str) -> str:
             if not key:
-                return "（未分楼）"
-            return f"{key}（车位）" if key in parking else f"{key}栋"
+                return _("(no building)")
+            if key in parking:
+                return _("{building} (parking)").format(building=key)
+            return _("Building {building}").format(building=key)
 
         return label, lambda key: (key == "", key in parking, natural_key(key))
     if by == "kind":
@@ -339,7 +356,7 @@ def _grouping(conn: sqlite3.Connection, by: str | None):
             lambda key: items.get(key, (0, key))[1],
             lambda key: (items.get(key, (0, key))[0], key),
         )
-    return lambda key: "合计", lambda key: (0,)
+    return lambda key: _("Total"), lambda key: (0,)
 
 
 def _reasons(
@@ -376,7 +393,7 @@ def _reasons(
         amounts[reason] += fen_of_unit[unit]
     order = list(REASON_LABELS)
     return [
-        ReasonLine(r, REASON_LABELS.get(r, r), households[r], amounts[r])
+        ReasonLine(r, _(REASON_LABELS.get(r, r)), households[r], amounts[r])
         for r in sorted(households, key=lambda r: (-households[r], order.index(r)))
     ]
 
@@ -438,7 +455,7 @@ def parse_range(
 ) -> tuple[date, date]:
     """--period, or --from/--to (either alone means that one month), else the as-of month."""
     if period and (first or last):
-        raise InvalidValue("give --period or --from/--to, not both")
+        raise InvalidValue(_("give --period or --from/--to, not both"))
     if period:
         month = parse_period(period)
         return month, month
@@ -448,3 +465,20 @@ def parse_range(
         return start, end
     month = as_of.replace(day=1)
     return month, month
+
+
+def aging(conn: sqlite3.Connection, *, as_of: date, settings) -> list[AgingLine]:
+    """What is overdue as of ``as_of`` by how long it has been overdue, in the buckets of the
+    settings (``propfee overdue`` reads the same bills: its bucket totals are these)."""
+    edges = settings.dunning.buckets
+    rows = overdue(conn, as_of=as_of, settings=settings)
+    units: list[set[int]] = [set() for _edge in range(len(edges) + 1)]
+    owed = [0] * (len(edges) + 1)
+    for row in rows:
+        for i, fen in enumerate(row.buckets):
+            if fen:
+                units[i].add(row.unit_id)
+                owed[i] += fen
+    return [
+        AgingLine(label, len(units[i]), owed[i]) for i, label in enumerate(bucket_labels(edges))
+    ]

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors
+from propfee.core.i18n import _
 from propfee.files import cells
 from propfee.files.headers import alias_index, lookup, norm_header
 from propfee.files.tabular import column_letter, read_sheets
@@ -317,12 +318,12 @@ def _score_of(value: object) -> tuple[int | None, bool]:
     if _not_answered(value):
         return None, False
     if isinstance(value, bool):
-        raise InvalidValue("not a score")
+        raise InvalidValue(_("not a score"))
     if isinstance(value, int):
         return value, False
     if isinstance(value, float):
         if not value.is_integer():
-            raise InvalidValue("a score is a whole number")
+            raise InvalidValue(_("a score is a whole number"))
         return int(value), False
     text = cells.ascii_text(value)
     if text in SCORE_WORDS:
@@ -334,9 +335,9 @@ def _score_of(value: object) -> tuple[int | None, bool]:
     if spelled is not None:
         return spelled
     if re.fullmatch(r"\d+\.\d+", text):
-        raise InvalidValue("a score is a whole number")
+        raise InvalidValue(_("a score is a whole number"))
     raise InvalidValue(
-        "not a score: give a number, or 非常满意/满意/一般/不满意/非常不满意 on a 5-point scale"
+        _("not a score: give a number, or 非常满意/满意/一般/不满意/非常不满意 on a 5-point scale")
     )
 
 
@@ -402,12 +403,14 @@ def read_survey(
     cell (file, row, column); writes nothing. A file naming no unit is refused unless
     ``anonymous`` (then every answer is anonymous)."""
     if scale not in (None, 5, 10):
-        raise InvalidValue("--scale must be 5 or 10")
+        raise InvalidValue(_("--scale must be 5 or 10"))
     data = _file_bytes(path)
     if path.suffix.lower() in (".xlsx", ".xlsm") and data and not data.startswith(b"PK"):
         raise FileFormatError(
-            f"{path.name}: damaged, or not an .xlsx workbook (another kind of file renamed); "
-            "open it in Excel and save it again as .xlsx"
+            _(
+                "{file}: damaged, or not an .xlsx workbook (another kind of file renamed); "
+                "open it in Excel and save it again as .xlsx"
+            ).format(file=path.name)
         )
     sheets = [s for s in read_sheets(path) if not s.hidden] or read_sheets(path)
     for sheet in sheets:
@@ -417,8 +420,10 @@ def read_survey(
         notices = _settle_columns(table, anonymous=anonymous)
         return _read_body(conn, table, data, scale, notices)
     raise FileFormatError(
-        f"{path.name}: no survey header found; expected a header row naming the unit (房号, or "
-        "楼栋/单元/房间) or the questions (服务态度, 保洁 …) within the first 30 rows"
+        _(
+            "{file}: no survey header found; expected a header row naming the unit (房号, or "
+            "楼栋/单元/房间) or the questions (服务态度, 保洁 …) within the first 30 rows"
+        ).format(file=path.name)
     )
 
 
@@ -461,8 +466,10 @@ def _settle_columns(table: _Table, *, anonymous: bool) -> list[str]:
     elif table.body and not any(f in table.known for f in _UNIT_FIELDS):
         seen = "、".join(t for t in table.texts if t)
         raise FileFormatError(
-            f"{table.file}: no column names the unit (房号, or 楼栋/单元/房间); headers seen: "
-            f"{seen}. Name the unit column so, or give --anonymous for an anonymous survey"
+            _(
+                "{file}: no column names the unit (房号, or 楼栋/单元/房间); headers seen: "
+                "{seen}. Name the unit column so, or give --anonymous for an anonymous survey"
+            ).format(file=table.file, seen=seen)
         )
     table.labels = {
         f: f"{table.texts[i]} ({column_letter(i + table.first_column)})"
@@ -502,8 +509,10 @@ def _drop_yes_no_recommend(table: _Table) -> list[str]:
     if values and all(isinstance(v, str) and cells.ascii_text(v).lower() in YES_NO for v in values):
         del table.known["recommend"]
         return [
-            f"column {table.texts[i]} is a yes/no question, not the 0–10 recommend question: "
-            "left out (no NPS)"
+            _(
+                "column {header} is a yes/no question, not the 0–10 recommend question: left out "
+                "(no NPS)"
+            ).format(header=table.texts[i])
         ]
     return []
 
@@ -512,11 +521,13 @@ def _file_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise FileFormatError(f"{path}: no such file") from None
+        raise FileFormatError(_("{path}: no such file").format(path=path)) from None
     except IsADirectoryError:
-        raise FileFormatError(f"{path}: is a directory, not a file") from None
+        raise FileFormatError(_("{path}: is a folder, not a file").format(path=path)) from None
     except OSError as exc:
-        raise FileFormatError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise FileFormatError(
+            _("{path}: cannot be read ({reason})").format(path=path, reason=exc.strerror)
+        ) from None
 
 
 def _texts(row: list) -> list[str]:
@@ -547,7 +558,7 @@ def _find_header(rows: list) -> tuple[int, list[str], dict, dict, dict] | None:
     questions whose answers below read as scores. A title row (one text merged across the
     table) or a preamble names none and is passed over."""
     best = None
-    for position, (_, row) in enumerate(rows[:30]):
+    for position, (_row_number, row) in enumerate(rows[:30]):
         options = [_texts(row)]
         if position > 0:
             upper = _texts(rows[position - 1][1])
@@ -612,9 +623,11 @@ def _scale_of(per_column: dict[str, list[int]], file: str) -> int:
         return 5
     if fives:
         raise FileFormatError(
-            f"{file}: the questions do not share one scale: {'、'.join(tens)} are answered "
-            f"up to 10 but {'、'.join(fives)} only 1–5; give --scale 5 (answers above 5 are "
-            "then listed as bad cells) or --scale 10"
+            _(
+                "{file}: the questions do not share one scale: {tens} are answered up to 10 but "
+                "{fives} only 1–5; give --scale 5 (answers above 5 are then listed as bad cells) "
+                "or --scale 10"
+            ).format(file=file, tens="、".join(tens), fives="、".join(fives))
         )
     return 10
 
@@ -634,7 +647,7 @@ def _read_body(
     per_column, words = _plain_scores(table, dimensions)
     chosen = scale or _scale_of(per_column, table.file)
     if words and chosen == 10:
-        notices.append("answers in words (满意 …) read on the 5-point scale")
+        notices.append(_("answers in words (满意 …) read on the 5-point scale"))
     answers = _Answers(conn, table, dimensions, chosen, errors)
     rows = answers.read()
     if errors:
@@ -642,15 +655,18 @@ def _read_body(
     rows = _tidy(rows, table, notices)
     if answers.unanswered:
         notices.append(
-            f"{answers.unanswered} answers such as (跳过), 不适用, 不清楚, -, 无 read as not "
-            "answered"
+            _("{n} answers such as (跳过), 不适用, 不清楚, -, 无 read as not answered").format(
+                n=answers.unanswered
+            )
         )
     if answers.skipped:
         notices.append(
-            f"{answers.skipped} rows without answers skipped (questionnaires not returned)"
+            _("{n} rows without answers skipped (questionnaires not returned)").format(
+                n=answers.skipped
+            )
         )
     if not rows:
-        notices.append("no answers below the header")
+        notices.append(_("no answers below the header"))
     return SurveyFile(
         table.file,
         hashlib.sha256(data).hexdigest(),
@@ -673,10 +689,16 @@ def _dimensions(table: _Table, notices: list[str], errors: list[RowError]) -> di
         if values and sum(1 for v in values if _is_scoreish(v)) * 2 >= len(values):
             dimensions[i] = table.column(i, dimension_name(header))
         elif values:
-            notices.append(f"column {header} ({table.column(i, header).letter}) ignored: no scores")
+            notices.append(
+                _("column {header} ({letter}) ignored: no scores").format(
+                    header=header, letter=table.column(i, header).letter
+                )
+            )
         else:
             notices.append(
-                f"column {header} ({table.column(i, header).letter}) ignored: no answers"
+                _("column {header} ({letter}) ignored: no answers").format(
+                    header=header, letter=table.column(i, header).letter
+                )
             )
     names = [c.header for c in dimensions.values()]
     doubled = {n for n in names if names.count(n) > 1}
@@ -689,12 +711,14 @@ def _dimensions(table: _Table, notices: list[str], errors: list[RowError]) -> di
                     table.header_row,
                     c.label,
                     "",
-                    "two questions with this name",
+                    _("two questions with this name"),
                 )
             )
     if not dimensions:
         raise FileFormatError(
-            f"{table.file}: no score columns found (a column of numbers 1–5 or 1–10, or 满意/一般 …)"
+            _(
+                "{file}: no score columns found (a column of numbers 1–5 or 1–10, or 满意/一般 …)"
+            ).format(file=table.file)
         )
     return dimensions
 
@@ -705,7 +729,7 @@ def _plain_scores(
     """(question -> the scores given as numbers, whether any answer was given in words)."""
     per_column: dict[str, list[int]] = {}
     words = False
-    for _, row in table.body:
+    for _row_number, row in table.body:
         for i, col in dimensions.items():
             try:
                 score, said = _score_of(_cell(row, i))
@@ -791,11 +815,16 @@ class _Answers:
                 continue
             if said and chosen != 5:
                 self._bad(
-                    number, col.label, raw, "answers in words need a 5-point scale (--scale 5)"
+                    number, col.label, raw, _("answers in words need a 5-point scale (--scale 5)")
                 )
             elif not 1 <= score <= chosen:
                 self._bad(
-                    number, col.label, raw, f"{score} is outside this survey's 1–{chosen} scale"
+                    number,
+                    col.label,
+                    raw,
+                    _("{score} is outside this survey's 1–{top} scale").format(
+                        score=score, top=chosen
+                    ),
                 )
             else:
                 scores[col.header] = score
@@ -828,24 +857,30 @@ def _tidy(rows: list[SurveyRow], table: _Table, notices: list[str]) -> list[Surv
     if trailing:
         rows = rows[: -len(trailing)]
         notices.append(
-            "row " + ", ".join(str(r.row) for r in trailing) + ": no unit below answers that "
-            "all name one — read as a total or average row and left out"
+            _(
+                "row {rows}: no unit below answers that all name one — read as a total or "
+                "average row and left out"
+            ).format(rows=", ".join(str(r.row) for r in trailing))
         )
     recommended = [r.recommend for r in rows if r.recommend is not None]
     if len(recommended) >= 3 and max(recommended) <= 5:
         # every answer 0–5: a 5-point question under a recommend header; as NPS it would
         # make every respondent a detractor
         notices.append(
-            f"{table.labels['recommend']} is answered only 0–5: it reads as a 5-point question, "
-            "not the 0–10 recommend question, so no NPS is given (ask it on 0–10)"
+            _(
+                "{header} is answered only 0–5: it reads as a 5-point question, not the 0–10 "
+                "recommend question, so no NPS is given (ask it on 0–10)"
+            ).format(header=table.labels["recommend"])
         )
         for r in rows:
             r.recommend = None
     rows, repeated = _drop_repeats(rows)
     if repeated:
         notices.append(
-            f"{len(repeated)} repeated submissions (the same unit, the same answers) counted "
-            "once: rows " + ", ".join(str(r) for r in repeated[:10])
+            _(
+                "{n} repeated submissions (the same unit, the same answers) counted once: rows "
+                "{rows}"
+            ).format(n=len(repeated), rows=", ".join(str(r) for r in repeated[:10]))
         )
     return rows
 
@@ -941,17 +976,33 @@ def _unit_of(conn, units: _Units, row, known, cell) -> tuple[int | None, str, tu
         if len(found) == 1:
             return found[0][0], found[0][1], None
         if len(found) > 1:
-            return None, "", ("code", raw_code, f"{code} names several units; give the full code")
-        return None, "", ("code", raw_code, f"no unit {code} in the roster")
+            return (
+                None,
+                "",
+                (
+                    "code",
+                    raw_code,
+                    _("{code} names several units; give the full code").format(code=code),
+                ),
+            )
+        return None, "", ("code", raw_code, _("no unit {code} in the roster").format(code=code))
     if not room:
         if building or entrance:
             field_ = "building" if building else "entrance"
-            return None, "", (field_, building or entrance, "no room number: which unit?")
+            return None, "", (field_, building or entrance, _("no room number: which unit?"))
         return None, "", None  # anonymous
     found = units.find(building, entrance, room)
     place = "-".join(p for p in (building, entrance, room) if p)
     if not found:
-        return None, "", ("room", room, f"no unit {place} in the roster")
+        return None, "", ("room", room, _("no unit {code} in the roster").format(code=place))
     if len(found) > 1:
-        return None, "", ("room", room, f"{place} names several units; give 楼栋 and 单元")
+        return (
+            None,
+            "",
+            (
+                "room",
+                room,
+                _("{place} names several units; give 楼栋 and 单元").format(place=place),
+            ),
+        )
     return found[0][0], found[0][1], None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from propfee.core.errors import NotFound
+from propfee.core.i18n import _
 from propfee.insight import survey_store
 
 
@@ -37,13 +38,17 @@ def find_survey(conn: sqlite3.Connection, name: str | None) -> SurveyInfo:
     """The survey named, else the latest by its date."""
     found = surveys(conn)
     if not found:
-        raise NotFound("no survey yet (import one with propfee survey import)")
+        raise NotFound(_("no survey yet (import one with propfee survey import)"))
     if name is None:
         return found[0]
     for one in found:
         if one.name == name.strip():
             return one
-    raise NotFound(f"no survey {name!r} (surveys: {', '.join(s.name for s in found[:8])})")
+    raise NotFound(
+        _("no survey {name} (surveys: {names})").format(
+            name=name, names=", ".join(s.name for s in found[:8])
+        )
+    )
 
 
 def occupied_units(conn: sqlite3.Connection, on: date) -> dict[int, str]:

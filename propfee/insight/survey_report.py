@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from propfee.collection.arrears import overdue
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import N_, _
 from propfee.insight import survey_store
 from propfee.insight.survey_records import SurveyInfo, find_survey, occupied_units
 from propfee.insight.survey_stats import (
@@ -63,6 +64,7 @@ class FollowUp:
     mean: Fraction | None
     comment: str
     complaints: list[str]  # "TS2026-0003 保洁 处理中"
+    phone: str = ""  # the owner's phone numbers in full: mask them where shown
 
 
 @dataclass
@@ -203,11 +205,18 @@ def _pair(
     survey = find_survey(conn, name)
     previous = find_survey(conn, compare) if compare else None
     if previous is not None and previous.id == survey.id:
-        raise InvalidValue("--compare names the survey itself; name an earlier one")
+        raise InvalidValue(_("--compare names the survey itself; name an earlier one"))
     if previous is not None and previous.scale != survey.scale:
         raise InvalidValue(
-            f"{survey.name} is on a {survey.scale}-point scale and {previous.name} on a "
-            f"{previous.scale}-point one; their means cannot be compared"
+            _(
+                "{name} is on a {scale}-point scale and {previous} on a {previous_scale}-point "
+                "one; their means cannot be compared"
+            ).format(
+                name=survey.name,
+                scale=survey.scale,
+                previous=previous.name,
+                previous_scale=previous.scale,
+            )
         )
     return survey, previous
 
@@ -217,17 +226,36 @@ def _comparison_notes(survey: SurveyInfo, previous: SurveyInfo | None) -> list[s
     notes: list[str] = []
     if previous is not None and previous.held_on > survey.held_on:
         notes.append(
-            f"--compare {previous.name} ({previous.held_on}) is later than {survey.name} "
-            f"({survey.held_on}): the changes shown run backwards in time"
+            _(
+                "--compare {previous} ({previous_day}) is later than {name} ({day}): the changes "
+                "shown run backwards in time"
+            ).format(
+                previous=previous.name,
+                previous_day=previous.held_on,
+                name=survey.name,
+                day=survey.held_on,
+            )
         )
     if previous is not None and set(previous.dimensions) != set(survey.dimensions):
         only_now = [d for d in survey.dimensions if d not in previous.dimensions]
         only_then = [d for d in previous.dimensions if d not in survey.dimensions]
         notes.append(
-            "the two surveys ask different questions"
-            + (f"; only in {survey.name}: {'、'.join(only_now)}" if only_now else "")
-            + (f"; only in {previous.name}: {'、'.join(only_then)}" if only_then else "")
-            + " (the indexes are over different questions)"
+            _("the two surveys ask different questions")
+            + (
+                _("; only in {name}: {questions}").format(
+                    name=survey.name, questions="、".join(only_now)
+                )
+                if only_now
+                else ""
+            )
+            + (
+                _("; only in {name}: {questions}").format(
+                    name=previous.name, questions="、".join(only_then)
+                )
+                if only_then
+                else ""
+            )
+            + _(" (the indexes are over different questions)")
         )
     return notes
 
@@ -244,8 +272,11 @@ def _weight_notes(
     if not unknown:
         return []
     return [
-        f"[survey] weights name no question of {survey.name}: {'、'.join(unknown)} "
-        f"(its questions: {'、'.join(survey.dimensions)})"
+        _(
+            "[survey] weights name no question of {name}: {unknown} (its questions: {questions})"
+        ).format(
+            name=survey.name, unknown="、".join(unknown), questions="、".join(survey.dimensions)
+        )
     ]
 
 
@@ -335,7 +366,7 @@ def _building_rates(
         for d, v in per_dimension.items():
             household[d].extend(v)
     total = BuildingRate(
-        "合计",
+        _("Total"),
         answered_total,
         len(occupied),
         ratio(answered_total, len(occupied)) if named else None,
@@ -348,7 +379,7 @@ def _building_rates(
 def _follow_up(conn, responses, scores, scale, at, occupied) -> tuple[list[FollowUp], int, int]:
     """Respondents who gave any low score, with their unit's open complaints: a return visit.
     Anonymous answers and answers from units outside the households are only counted."""
-    owners = survey_store.current_owner_names(conn)
+    owners = survey_store.current_owners(conn)
     open_cases: dict[str, list[str]] = defaultdict(list)
     for case in complaints.cases(conn, at=at):
         if case.unit and case.state in ("open", "assigned", "resolved"):
@@ -370,11 +401,12 @@ def _follow_up(conn, responses, scores, scale, at, occupied) -> tuple[list[Follo
             FollowUp(
                 code,
                 building,
-                owners.get(uid, ""),
+                owners.get(uid, ("", ""))[0],
                 lows,
                 _mean(list(scores[rid].values())),
                 comment,
                 open_cases.get(code, []),
+                owners.get(uid, ("", ""))[1],
             )
         )
     found.sort(key=lambda f: (f.mean if f.mean is not None else 0, natural_key(f.unit)))
@@ -390,8 +422,8 @@ def _unit_means(responses, scores, occupied) -> dict[int, Fraction]:
     return {uid: Fraction(sum(v), len(v)) for uid, v in pooled.items() if v}
 
 
-PAYMENT_GROUPS = ("按时缴费", "逾期1–30天", "逾期31天以上")
-BANDS = ("满意", "一般", "不满意")
+PAYMENT_GROUPS = (N_("paid on time"), N_("1–30 days overdue"), N_("over 30 days overdue"))
+BANDS = (N_("satisfied"), N_("neutral"), N_("dissatisfied"))
 
 
 def _by_payment(conn, unit_means, held_on: date, settings) -> list[PaymentGroup]:
@@ -406,7 +438,7 @@ def _by_payment(conn, unit_means, held_on: date, settings) -> list[PaymentGroup]
         label = PAYMENT_GROUPS[0 if late <= 0 else 1 if late <= 30 else 2]
         groups[label].append(mean)
     return [
-        PaymentGroup(g, len(v), sum(v, Fraction(0)) / len(v) if v else None)
+        PaymentGroup(_(g), len(v), sum(v, Fraction(0)) / len(v) if v else None)
         for g, v in groups.items()
     ]
 
@@ -432,7 +464,7 @@ def _by_band(conn, unit_means, held_on: date, scale: int) -> list[BandCollection
     for band, units in bands.items():
         owed = sum(due.get(u, (0, 0))[0] for u in units)
         paid = sum(due.get(u, (0, 0))[1] for u in units)
-        out.append(BandCollection(band, len(units), owed, paid, ratio(paid, owed)))
+        out.append(BandCollection(_(band), len(units), owed, paid, ratio(paid, owed)))
     return out
 
 
@@ -490,29 +522,82 @@ _FRAGMENTS = frozenset(
     ("人管", "希望", "一下", "一些", "非常", "比较", "感觉", "觉得", "可以", "什么", "时候", "经常")
 )
 _SPLIT = re.compile(r"[^\u4e00-\u9fff]+")
+#: words that hold other words or read as other words when cut in pairs: counted whole
+COMPOUNDS = (
+    "地下车库",
+    "地下室",
+    "车库",
+    "停车场",
+    "下水道",
+    "化粪池",
+    "物业公司",
+    "物业管理",
+    "业主群",
+    "小区",
+    "门口",
+    "大门",
+    "垃圾桶",
+    "电动车",
+    "充电",
+    "水电",
+    "单元门",
+    "外墙",
+    "楼顶",
+    "漏雨",
+    "巡逻",
+    "安全",
+    "设施",
+    "环境",
+    "健身器材",
+    "儿童",
+    "老人",
+    "业主",
+    "物业",
+    "工作人员",
+)
+_LEXICON = frozenset((*PHRASES, *COMPOUNDS, *_FRAGMENTS))
+_LENGTHS = sorted({len(w) for w in _LEXICON}, reverse=True)
 
 
 def common_phrases(comments: list[str], limit: int = 10) -> list[tuple[str, int]]:
-    """The phrases most comments mention: each counted once per comment, the named phrases
-    whole and the rest of the text in pairs of characters; said in at least two comments."""
+    """The words most comments use: each counted once per comment, said in at least two.
+    A comment is cut into words at the boundaries it shows (``comment_words``), never into
+    overlapping pairs of characters: 地下车库 gives 地下车库, not 下车."""
     counts: Counter[str] = Counter()
     for comment in comments:
-        if not comment:
-            continue
-        found: set[str] = set()
-        rest = comment
-        for phrase in PHRASES:
-            if phrase in rest:
-                found.add(phrase)
-                rest = rest.replace(phrase, " ")
-        for run in _SPLIT.split(rest):
-            for i in range(len(run) - 1):
-                pair = run[i : i + 2]
-                if not (set(pair) & _STOP) and pair not in _FRAGMENTS:
-                    found.add(pair)
-        counts.update(found)
+        if comment:
+            counts.update({w for w in comment_words(comment) if w not in _FRAGMENTS})
     ranked = sorted(
         ((p, c) for p, c in counts.items() if c >= 2),
         key=lambda pc: (-pc[1], pc[0] not in PHRASES, pc[0]),
     )
     return ranked[:limit]
+
+
+def comment_words(comment: str) -> list[str]:
+    """The words of a comment: in each run of Chinese characters, the known words (``PHRASES``,
+    ``COMPOUNDS``, the fragments), longest first from the left; and the text between two
+    known words, stop characters (的, 了, 很, 不 …) or punctuation, taken whole when it is two
+    to four characters long (a longer stretch is a clause, not a word)."""
+    words: list[str] = []
+    for run in _SPLIT.split(comment):
+        pending, i = "", 0
+        while i < len(run):
+            known = next((run[i : i + n] for n in _LENGTHS if run[i : i + n] in _LEXICON), None)
+            if known is None and run[i] not in _STOP:
+                pending += run[i]
+                i += 1
+                continue
+            words += _whole(pending)
+            pending = ""
+            if known is not None:
+                words.append(known)
+                i += len(known)
+            else:
+                i += 1
+        words += _whole(pending)
+    return words
+
+
+def _whole(stretch: str) -> list[str]:
+    return [stretch] if 2 <= len(stretch) <= 4 else []

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from propfee.core.i18n import _
+
 
 def fmt(value: Fraction | None, places: int = 2) -> str:
     """An exact fraction to ``places`` decimals, halves rounded up; None is ``—``."""
@@ -75,7 +77,7 @@ def t_two_sided_p(t: float, df: float) -> float:
 def t_critical(df: float, level: float = 0.95) -> float:
     """The two-sided critical value of Student's t (1.96 as df grows)."""
     low, high = 0.0, 1000.0
-    for _ in range(200):
+    for _step in range(200):
         mid = (low + high) / 2
         if t_two_sided_p(mid, df) > 1 - level:
             low = mid
@@ -116,12 +118,14 @@ class Change:
     @property
     def statement(self) -> str:
         if self.delta is None:
-            return "上期无此项"
+            return _("not asked last time")
         if self.beyond_noise is None:
-            return "样本太少，无法判断"
+            return _("too few answers to tell")
         if not self.beyond_noise:
-            return "变化在误差范围内"
-        return ("上升" if self.delta > 0 else "下降") + "，超出误差范围"
+            return _("within the margin of error")
+        if self.delta > 0:
+            return _("up, beyond the margin of error")
+        return _("down, beyond the margin of error")
 
 
 def welch(current: list[int], previous: list[int]) -> Change:

@@ -108,14 +108,15 @@ def occupied_households(conn: sqlite3.Connection, day: str) -> dict[int, str]:
     )
 
 
-def current_owner_names(conn: sqlite3.Connection) -> dict[int, str]:
-    """Unit id -> the name of its current owner."""
-    return dict(
-        conn.execute(
-            "SELECT o.unit_id, p.name FROM occupancy o JOIN party p ON p.id = o.party_id "
+def current_owners(conn: sqlite3.Connection) -> dict[int, tuple[str, str]]:
+    """Unit id -> (name, phone numbers) of its current owner."""
+    return {
+        unit: (name, phones or "")
+        for unit, name, phones in conn.execute(
+            "SELECT o.unit_id, p.name, p.phones FROM occupancy o JOIN party p ON p.id = o.party_id "
             "WHERE o.role = 'owner' AND o.end_on IS NULL"
-        ).fetchall()
-    )
+        )
+    }
 
 
 def due_and_paid(

@@ -1,204 +1,232 @@
-"""The survey analysis as an .xlsx workbook: the summary, each question with a bar chart of the
-means, response rates by building, satisfaction by payment (with a chart) and collection by
-satisfaction, the return-visit list and the comments' phrases.
+"""The survey analysis as an .xlsx workbook (through ``files.workbook``): the summary, each
+question with a bar chart of the means, response rates by building, satisfaction by payment
+(with a chart) and collection by satisfaction, the return-visit list and the comments' phrases.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from propfee.core.errors import PropfeeError
+from propfee.core.i18n import _
 from propfee.core.money import fen_to_decimal
-from propfee.files.tabular import column_letter
-from propfee.files.writers import check_output, neutralise, save_workbook
+from propfee.core.privacy import mask_phones
+from propfee.files import workbook
+from propfee.files.workbook import COUNT, MONEY, NUMBER, RATE, TALLY, Chart, Table, Title, Typed
 from propfee.insight.survey_report import SurveyReport
 from propfee.insight.survey_stats import fmt
 
 
-def write_workbook(path: Path, report: SurveyReport) -> None:
-    """The report as an .xlsx with a bar chart of the dimensions and of satisfaction by
-    payment; written under a temporary name and renamed."""
-    from openpyxl import Workbook  # heavy: loaded when needed
-    from openpyxl.styles import Font
-
-    if path.suffix.lower() != ".xlsx":
-        raise PropfeeError(f"--out {path}: write an .xlsx file")
-    check_output(path, "--out")
-    book = _Book(Workbook(), Font(bold=True))
-    _summary_sheet(book, report)
-    _dimension_sheet(book, report)
-    _building_sheet(book, report)
-    _payment_sheet(book, report)
-    _follow_up_sheet(book, report)
-    book.sheet("意见关键词", ["词语", "提及条数"], [list(p) for p in report.phrases])
-    save_workbook(book.wb, path)
+def write_workbook(
+    path: Path, report: SurveyReport, title: Title | None = None, *, mask: bool = True
+) -> None:
+    """The report as an .xlsx with a bar chart of the questions and of satisfaction by
+    payment; written under a temporary name and renamed. Phones masked unless not ``mask``."""
+    s = report.survey
+    title = title or Title("", "")
+    title = Title(
+        title.estate,
+        _("{name} satisfaction survey analysis").format(name=s.name),
+        "",
+        date.fromisoformat(s.held_on),
+        title.produced_at,
+    )
+    comments = _("Comments mentioning it")
+    workbook.write_book(
+        path,
+        title,
+        [
+            _summary_sheet(report),
+            _dimension_sheet(report),
+            _building_sheet(report),
+            _payment_sheet(report),
+            _band_sheet(report),
+            _follow_up_sheet(report, mask=mask),
+            Table(
+                _("Comment keywords"),
+                [_("Word"), comments],
+                [list(p) for p in report.phrases],
+                kinds={comments: COUNT},
+                totals=False,
+            ),
+        ],
+    )
 
 
 def _number(value: Fraction | None, places: int = 2):
     return None if value is None else Decimal(fmt(value, places))
 
 
-class _Book:
-    """The workbook being written: sheets with a bold, frozen header row."""
-
-    def __init__(self, wb, bold):
-        self.wb = wb
-        self.bold = bold
-        wb.remove(wb.active)
-
-    def sheet(self, title: str, headers: list[str], rows: list[list]):
-        ws = self.wb.create_sheet(title)
-        ws.append(headers)
-        for cell in ws[1]:
-            cell.font = self.bold
-        for row in rows:
-            ws.append([neutralise(v) if isinstance(v, str) else v for v in row])
-        for i, header in enumerate(headers):
-            ws.column_dimensions[column_letter(i)].width = max(10, len(header) * 2 + 2)
-        ws.freeze_panes = "A2"
-        return ws
+def _rate(value: Fraction | None):
+    """A share as a fraction (0.562), shown as a percentage."""
+    return None if value is None else Decimal(fmt(value, 4))
 
 
-def _summary_sheet(book: _Book, report: SurveyReport) -> None:
+def _summary_sheet(report: SurveyReport) -> Table:
     s = report.survey
     summary = [
-        ["调查", s.name],
-        ["调查日期", s.held_on],
-        ["评分制", f"{s.scale}分制"],
-        ["有效问卷", report.responses],
-        ["匿名问卷", report.anonymous],
-        ["参与率", _number(report.total.rate, 3)],
-        ["满意度指数(0–100)", _number(report.index, 1)],
-        ["净推荐值NPS", _number(report.nps, 1)],
+        [_("Survey"), s.name],
+        [_("Survey day"), Typed(date.fromisoformat(s.held_on), workbook.DATE)],
+        [_("Scale"), _("{scale}-point scale").format(scale=s.scale)],
+        [_("Valid responses"), Typed(report.responses, COUNT)],
+        [_("Anonymous responses"), Typed(report.anonymous, COUNT)],
+        [_("Response rate"), Typed(_rate(report.total.rate), RATE)],
+        [_("Satisfaction index (0–100)"), _number(report.index, 1)],
+        [_("Net promoter score (NPS)"), _number(report.nps, 1)],
     ]
     if report.compare is not None:
-        summary.append([f"上期指数（{report.compare.name}）", _number(report.previous_index, 1)])
-    ws = book.sheet("概况", ["项目", "数值"], summary)
-    rate_row = 2 + [k for k, _ in summary].index("参与率")
-    ws.cell(rate_row, 2).number_format = "0.0%"  # a share, shown as a percentage
+        summary.append(
+            [
+                _("Previous index ({name})").format(name=report.compare.name),
+                _number(report.previous_index, 1),
+            ]
+        )
+    value = _("Value")
+    return Table(_("Summary"), [_("Item"), value], summary, kinds={value: NUMBER}, totals=False)
 
 
-def _dimension_sheet(book: _Book, report: SurveyReport) -> None:
+def _dimension_sheet(report: SurveyReport) -> Table:
     """Each question's figures, with a bar chart of the means."""
-    from openpyxl.chart import (  # heavy: loaded when needed
-        BarChart,
-        Reference,
-    )
-
     s = report.survey
     scores = list(range(1, s.scale + 1))
-    ws = book.sheet(
-        "各项满意度",
-        ["项目", "回答数", "平均分", "满意率%", "95%置信下限", "95%置信上限", "权重"]
-        + (["上期平均分", "变化", "判断"] if report.compare else [])
-        + [f"{n}分" for n in scores],
-        [
-            [
-                d.name,
-                d.answers,
-                _number(d.mean),
-                _number(d.satisfied * 100 if d.satisfied is not None else None, 1),
-                _number(d.ci[0]) if d.ci else None,
-                _number(d.ci[1]) if d.ci else None,
-                d.weight,
-            ]
-            + (
-                [
-                    _number(d.change.previous_mean) if d.change else None,
-                    _number(d.change.delta) if d.change else None,
-                    d.change.statement if d.change else "",
-                ]
-                if report.compare
-                else []
-            )
-            + [d.distribution.get(n, 0) for n in scores]
-            for d in report.dimensions
-        ],
+    question, answers, mean = _("Question"), _("Number of answers"), _("Mean score")
+    low, high = _("95% confidence lower bound"), _("95% confidence upper bound")
+    previous, change, satisfied = _("Previous mean"), _("Change since last time"), _("Share satisfied")
+    score_headers = [_("{n} points").format(n=n) for n in scores]
+    headers = (
+        [question, answers, mean, satisfied, low, high, _("Weight")]
+        + ([previous, change, _("Verdict")] if report.compare else [])
+        + score_headers
     )
-    if report.dimensions:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = "各项平均分"
-        chart.y_axis.title = f"平均分（{s.scale}分制）"
-        chart.y_axis.scaling.min = 0
-        chart.y_axis.scaling.max = s.scale
-        rows = len(report.dimensions) + 1
-        chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=rows), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=rows))
-        chart.legend = None
-        ws.add_chart(chart, f"A{rows + 3}")
-
-
-def _building_sheet(book: _Book, report: SurveyReport) -> None:
-    book.sheet(
-        "楼栋参与率",
-        ["楼栋", "参与户数", "在住户数", "参与率%", "平均分"],
+    rows = [
         [
+            d.name,
+            d.answers,
+            _number(d.mean),
+            _rate(d.satisfied),
+            _number(d.ci[0]) if d.ci else None,
+            _number(d.ci[1]) if d.ci else None,
+            d.weight,
+        ]
+        + (
             [
-                b.building,
-                b.respondents,
-                b.occupied,
-                _number(b.rate * 100 if b.rate else b.rate, 1),
-                _number(b.mean),
+                _number(d.change.previous_mean) if d.change else None,
+                _number(d.change.delta) if d.change else None,
+                d.change.statement if d.change else "",
             ]
+            if report.compare
+            else []
+        )
+        + [d.distribution.get(n, 0) for n in scores]
+        for d in report.dimensions
+    ]
+    kinds = {h: NUMBER for h in (mean, low, high, previous, change, _("Weight"))}
+    kinds |= {answers: COUNT, satisfied: RATE}
+    kinds |= {h: COUNT for h in score_headers}
+    chart = Chart(
+        "barh",
+        title=_("Mean score by question"),
+        categories=question,
+        series=[mean],
+        y_title=_("Mean score ({scale}-point scale)").format(scale=s.scale),
+        y_min=0,
+        y_max=s.scale,
+        legend=False,
+        anchor=f"A{workbook.HEADER_ROW + len(rows) + 3}",
+    )
+    return Table(
+        _("Satisfaction by question"), headers, rows, kinds=kinds, totals=False, charts=[chart]
+    )
+
+
+def _building_sheet(report: SurveyReport) -> Table:
+    responded, occupied = _("Households responding"), _("Households living there")
+    rate, mean = _("Response rate"), _("Mean score")
+    return Table(
+        _("Response rate by building"),
+        [_("Building"), responded, occupied, rate, mean],
+        [
+            [b.building, b.respondents, b.occupied, _rate(b.rate), _number(b.mean)]
             for b in [*report.buildings, report.total]
         ],
+        kinds={responded: COUNT, occupied: COUNT, rate: RATE, mean: NUMBER},
+        totals=False,  # the last line is the estate's already
     )
 
 
-def _payment_sheet(book: _Book, report: SurveyReport) -> None:
-    """Satisfaction by payment, with a chart, and below it collection by satisfaction band."""
-    from openpyxl.chart import (  # heavy: loaded when needed
-        BarChart,
-        Reference,
+def _payment_sheet(report: SurveyReport) -> Table:
+    """Satisfaction by payment, with a chart."""
+    status, households, mean = _("Payment status"), _("Households"), _("Mean satisfaction")
+    chart = Chart(
+        "bar",
+        title=_("Payment status and satisfaction"),
+        categories=status,
+        series=[mean],
+        y_title=_("Mean score"),
+        legend=False,
     )
-
-    ws = book.sheet(
-        "满意度与缴费",
-        ["缴费状态", "户数", "平均满意度"],
+    return Table(
+        _("Satisfaction and payment"),
+        [status, households, mean],
         [[g.label, g.units, _number(g.mean)] for g in report.by_payment],
+        kinds={households: TALLY, mean: NUMBER},
+        charts=[chart],
     )
-    chart = BarChart()
-    chart.title = "缴费状态与满意度"
-    chart.y_axis.title = "平均分"
-    chart.add_data(
-        Reference(ws, min_col=3, min_row=1, max_row=len(report.by_payment) + 1),
-        titles_from_data=True,
-    )
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(report.by_payment) + 1))
-    chart.legend = None
-    ws.add_chart(chart, "E2")
-    start = len(report.by_payment) + 3
-    ws.cell(start, 1, "满意度分档").font = book.bold
-    ws.cell(start, 2, "户数").font = book.bold
-    ws.cell(start, 3, "应收(截至调查日)").font = book.bold
-    ws.cell(start, 4, "实收(截至调查日)").font = book.bold
-    ws.cell(start, 5, "收缴率%").font = book.bold
-    for offset, band in enumerate(report.by_band, start=1):
-        ws.cell(start + offset, 1, band.label)
-        ws.cell(start + offset, 2, band.units)
-        for col, fen in ((3, band.due_fen), (4, band.collected_fen)):
-            cell = ws.cell(start + offset, col, fen_to_decimal(fen))
-            cell.number_format = "#,##0.00"
-        ws.cell(start + offset, 5, _number(band.rate * 100 if band.rate else band.rate, 1))
 
 
-def _follow_up_sheet(book: _Book, report: SurveyReport) -> None:
-    book.sheet(
-        "回访名单",
-        ["房号", "楼栋", "业主", "低分项", "平均分", "意见建议", "未办结投诉"],
+def _band_sheet(report: SurveyReport) -> Table:
+    """Collection by satisfaction band."""
+    households, rate = _("Households"), _("Collection rate")
+    due, collected = _("Due (as of the survey day)"), _("Collected (as of the survey day)")
+    return Table(
+        _("Satisfaction and collection"),
+        [_("Satisfaction band"), households, due, collected, rate],
+        [
+            [
+                band.label,
+                band.units,
+                fen_to_decimal(band.due_fen),
+                fen_to_decimal(band.collected_fen),
+                _rate(band.rate),
+            ]
+            for band in report.by_band
+        ],
+        kinds={households: TALLY, due: MONEY, collected: MONEY, rate: RATE},
+    )
+
+
+def _follow_up_sheet(report: SurveyReport, *, mask: bool) -> Table:
+    unit, mean, phone = _("Unit"), _("Mean score"), _("Phone")
+    return Table(
+        _("Return visits"),
+        [
+            unit,
+            _("Building"),
+            _("Owner"),
+            phone,
+            _("Low scores"),
+            mean,
+            _("Comments"),
+            _("Open complaints"),
+        ],
         [
             [
                 f.unit,
                 f.building,
                 f.owner,
-                "、".join(f"{d}{v}分" for d, v in f.low_scores.items()),
+                mask_phones(f.phone) if mask else f.phone,
+                "、".join(
+                    _("{question} {score} points").format(question=d, score=v)
+                    for d, v in f.low_scores.items()
+                ),
                 _number(f.mean),
                 f.comment,
                 "；".join(f.complaints),
             ]
             for f in report.follow_up
         ],
+        kinds={unit: workbook.CODE, phone: workbook.CODE, mean: NUMBER},
+        totals=False,
     )

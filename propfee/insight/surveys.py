@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from propfee.core.errors import InvalidValue, PropfeeError
+from propfee.core.i18n import _
 from propfee.insight import survey_store
 from propfee.insight.survey_reading import (
     FIELDS,
@@ -42,6 +43,7 @@ from propfee.insight.survey_report import (
     PaymentGroup,
     SurveyReport,
     band_of,
+    comment_words,
     common_phrases,
     satisfaction_index,
     survey_report,
@@ -83,6 +85,7 @@ __all__ = [
     "SurveyReport",
     "SurveyRow",
     "band_of",
+    "comment_words",
     "common_phrases",
     "confidence_interval",
     "dimension_name",
@@ -157,16 +160,18 @@ def import_survey(
     under the same name again is a no-op; another file under a used name is refused."""
     name = name.strip()
     if not name:
-        raise InvalidValue("--name must not be empty")
+        raise InvalidValue(_("--name must not be empty"))
     parsed = read_survey(conn, path, scale=scale, anonymous=anonymous)
     again = _imported_before(conn, path, parsed, name=name, held_on=held_on, scale=scale)
     if again is not None:
         return again
     day = held_on or parsed.held_on
     if day is None:
-        raise InvalidValue(f"{path.name} has no date column: give the survey's day with --date")
+        raise InvalidValue(
+            _("{file} has no date column: give the survey's day with --date").format(file=path.name)
+        )
     if day > now.date():
-        raise InvalidValue(f"--date {day} is in the future")
+        raise InvalidValue(_("--date {day} is in the future").format(day=day))
     notices = list(parsed.notices) + _outside_households(conn, parsed, day)
     _record(conn, parsed, name=name, day=day, now=now)
     count, anonymous, units = _counts(conn, name)
@@ -204,10 +209,16 @@ def _imported_before(
             notices = list(parsed.notices)
             if held_on is not None and held_on.isoformat() != on:
                 notices.append(
-                    f"--date {held_on} ignored: the survey was recorded with the day {on}"
+                    _("--date {day} ignored: the survey was recorded with the day {on}").format(
+                        day=held_on, on=on
+                    )
                 )
             if scale is not None and scale != sc:
-                notices.append(f"--scale {scale} ignored: the survey was recorded on {sc} points")
+                notices.append(
+                    _("--scale {scale} ignored: the survey was recorded on {sc} points").format(
+                        scale=scale, sc=sc
+                    )
+                )
             return ImportResult(
                 name,
                 on,
@@ -221,13 +232,17 @@ def _imported_before(
                 notices,
                 scale_detected=parsed.scale_detected,
             )
-    for other, _sha, *_ in existing:
+    for other, _sha, *_rest in existing:
         if other == name:
             raise SurveyExists(
-                f"survey {name!r} already holds the answers of another file; a survey is a "
-                "record and is not replaced — import this file under a new --name"
+                _(
+                    "survey {name} already holds the answers of another file; a survey is a "
+                    "record and is not replaced — import this file under a new --name"
+                ).format(name=name)
             )
-        raise SurveyExists(f"{path.name} was already imported as survey {other!r}")
+        raise SurveyExists(
+            _("{file} was already imported as survey {name}").format(file=path.name, name=other)
+        )
     return None
 
 
@@ -242,11 +257,14 @@ def _outside_households(conn: sqlite3.Connection, parsed: SurveyFile, day: date)
         return []
     answers = sum(1 for r in parsed.rows if r.unit_id is not None and r.unit_id not in occupied)
     return [
-        f"{answers} answers come from units that are not an occupied home, shop or office "
-        f"on {day} (parking, storage, unsold or empty: {'、'.join(outside[:8])}"
-        + (" …" if len(outside) > 8 else "")
-        + "); their scores count in the question means, but not in the response rates, "
-        "building means, the payment tables or the return-visit list"
+        _(
+            "{n} answers come from units that are not an occupied home, shop or office on {day} "
+            "(parking, storage, unsold or empty: {units}); their scores count in the question "
+            "means, but not in the response rates, building means, the payment tables or the "
+            "return-visit list"
+        ).format(
+            n=answers, day=day, units="、".join(outside[:8]) + (" …" if len(outside) > 8 else "")
+        )
     ]
 
 

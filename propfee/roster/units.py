@@ -15,9 +15,8 @@ import propfee.roster.store as store
 from propfee.core.errors import InvalidValue, NotFound
 from propfee.core.i18n import N_, _
 from propfee.core.money import hundredths_to_decimal
-from propfee.files import cells
+from propfee.files import cells, workbook
 from propfee.files.headers import norm_header
-from propfee.files.writers import write_table
 
 # ---------------------------------------------------------------- kinds
 
@@ -338,16 +337,26 @@ def export_units(
     mask: bool,
     building: str | None = None,
     kind: str | None = None,
+    title: workbook.Title | None = None,
 ) -> int:
-    """Write the current roster to ``path`` (.xlsx or .csv); return the number of units."""
+    """Write the current roster to ``path`` (.xlsx or .csv); return the number of units. The
+    workbook opens with ``title``; it has no 合计 row, so it imports back as it is."""
     units = list_units(conn, building=building, kind=kind)
     text = ("Unit code", "Building", "Entrance", "Room", "Floor", "Mobile", "ID number")
-    write_table(
+    workbook.write_table(
         path,
         [_(h) for h in EXPORT_HEADERS],
         export_rows(units, mask=mask),
+        title=title or workbook.Title("", ""),
         sheet=_("Owner roster"),
         text_columns=tuple(_(h) for h in (*text, "Tenant phone")),
+        kinds={
+            _("Billing area"): workbook.NUMBER,
+            _("Inner area"): workbook.NUMBER,
+            _("Delivery date"): workbook.DATE,
+            _("Date of birth"): workbook.DATE,
+        },
+        totals=False,
     )
     return len(units)
 
