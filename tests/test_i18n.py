@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # files whose user-facing text is still being moved into the catalogue; the list only shrinks
 PENDING: set[str] = {
-    "propfee/cli/roster.py",
 }
 
 

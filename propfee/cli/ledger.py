@@ -531,7 +531,7 @@ def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path)
             env.settings.estate.name,
             _("{unit} statement of account ({payer})").format(unit=result.unit, payer=payer),
             _("{first} to {last}").format(
-                first=result.first or _("account opened"), last=result.last or _("today")
+                first=result.first or _("account opened"), last=result.last or _("up to now")
             ),
             _day_or_none(result.last),
             now(),

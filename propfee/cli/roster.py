@@ -353,7 +353,7 @@ def export_units(
         mask=mask,
         building=building,
         kind=roster.resolve_kind(kind) if kind else None,
-        title=Title(env.settings.estate.name, "业主信息", "", None, now()),
+        title=Title(env.settings.estate.name, _("Owner roster"), "", None, now()),
     )
     if not mask:
         record_unmasked(conn, "export-units", file, count)
