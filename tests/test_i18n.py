@@ -22,9 +22,9 @@ from propfee.core import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# files whose user-facing text is still being moved into the catalogue; the list only shrinks
-PENDING: set[str] = {
-}
+# files whose user-facing text is still being moved into the catalogue (none left); a file
+# may be listed here only while it is being converted
+PENDING: set[str] = set()
 
 
 def _tool():
