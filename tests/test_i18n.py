@@ -17,7 +17,7 @@ import typer
 from i18n_scan import CJK, is_text, scan, scan_source
 from rich.cells import cell_len
 
-from propfee.cli import app
+from propfee.cli import app, hoist_common_options
 from propfee.core import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,3 +182,13 @@ def test_option_help_is_never_cut_short(columns):
             capture_output=True, text=True, env=env, check=False, timeout=120,
         )  # fmt: skip
         assert done.returncode == 0 and "…" not in done.stdout, done.stdout
+
+
+def test_db_and_config_may_stand_before_the_command():
+    environ: dict[str, str] = {}
+    args = hoist_common_options(
+        ["--estate", "a", "--db", "x.db", "--config=s.toml", "overdue", "--db", "y.db"], environ
+    )
+    assert args == ["--estate", "a", "overdue", "--db", "y.db"]
+    assert environ == {"PROPFEE_DB": "x.db", "PROPFEE_CONFIG": "s.toml"}
+    assert hoist_common_options(["pay", "--db", "x.db"], environ) == ["pay", "--db", "x.db"]

@@ -7,6 +7,7 @@ user can fix arrive as PropfeeError and leave as one red line on stderr with exi
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 
@@ -189,5 +190,31 @@ today.register(app)
 audited(app)
 
 
+#: options every command takes, also accepted before the command (``propfee --db x.db bill``)
+_HOISTED = {"--db": "PROPFEE_DB", "--config": "PROPFEE_CONFIG"}
+_ROOT_WITH_VALUE = {"--estate"}
+
+
+def hoist_common_options(argv: list[str], environ: dict[str, str]) -> list[str]:
+    """``--db``/``--config`` given before the command become what ``$PROPFEE_DB`` and
+    ``$PROPFEE_CONFIG`` would say (the command's own ``--db`` still wins)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
+        arg = argv[i]
+        name, eq, value = arg.partition("=")
+        if name in _HOISTED and (eq or i + 1 < len(argv)):
+            environ[_HOISTED[name]] = value if eq else argv[i + 1]
+            i += 1 if eq else 2
+            continue
+        out.append(arg)
+        if name in _ROOT_WITH_VALUE and not eq and i + 1 < len(argv):
+            out.append(argv[i + 1])
+            i += 1
+        i += 1
+    return out + argv[i:]
+
+
 def main() -> None:
-    app(args=without_lang(sys.argv[1:]), prog_name="propfee")
+    args = hoist_common_options(without_lang(sys.argv[1:]), os.environ)
+    app(args=args, prog_name="propfee")
