@@ -320,9 +320,9 @@ def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, d
             )
         )
     if report.kept:
-        which = "、".join(
-            f"{k.unit} {roster.field_label(k.field)}" for k in report.kept[:3]
-        ) + ("…" if len(report.kept) > 3 else "")
+        which = "、".join(f"{k.unit} {roster.field_label(k.field)}" for k in report.kept[:3]) + (
+            "…" if len(report.kept) > 3 else ""
+        )
         env.result(
             ngettext(
                 "  {n} value is what an edit replaced: the edit is kept ({which}; see propfee "

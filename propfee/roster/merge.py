@@ -347,7 +347,10 @@ class RosterMerge:
         else:
             tenant_pays = bool(held_tenant and held_tenant.pays)
         on = row.changed_on or self.effective
-        if self._owner(uid, row, held_owner, on, not tenant_pays, report):
+        owner_pays = not tenant_pays
+        if tenant_kept and held_owner is not None:  # who pays stays as the edit left it
+            owner_pays = bool(held_owner.pays)
+        if self._owner(uid, row, held_owner, on, owner_pays, report):
             changed = True
         if (
             "tenant" in self.present
