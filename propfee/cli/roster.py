@@ -320,6 +320,19 @@ def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, d
                 new_bill=m.new_bill_id,
             )
         )
+    if report.kept:
+        which = "、".join(f"{k.unit} {roster.field_label(k.field)}" for k in report.kept[:3]) + (
+            "…" if len(report.kept) > 3 else ""
+        )
+        env.result(
+            ngettext(
+                "  {n} value is what an edit replaced: the edit is kept ({which}; see propfee "
+                "units show)",
+                "  {n} values are what edits replaced: the edits are kept ({which}; see propfee "
+                "units show)",
+                len(report.kept),
+            ).format(n=len(report.kept), which=which)
+        )
     if dry_run:
         env.result(_("dry run: nothing was written"))
 
@@ -635,6 +648,7 @@ def print_events(env, events: list[roster.Event], fmt: Format, *, mask: bool) ->
             Col("what", _("What changed")),
             Col("change", _("Old → new")),
             Col("reason", _("Reason")),
+            Col("source", _("Source")),
         ),
         fmt,
         title=_("Change history"),
@@ -654,6 +668,7 @@ def event_json(e: roster.Event, *, mask: bool, shown: bool = False) -> dict[str,
         "recorded_at": e.at,
         "unit": e.unit,
         "party": e.party,
+        "source": e.source,
     }
     if shown:
         party = _(" ({party})").format(party=e.party) if e.action == "owner-set" and e.party else ""

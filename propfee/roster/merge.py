@@ -20,7 +20,9 @@ from typing import NamedTuple
 import propfee.roster.store as store
 from propfee.core.errors import RowError, RowErrors
 from propfee.core.i18n import N_, _, ngettext
+from propfee.core.money import hundredths_str
 from propfee.files import cells
+from propfee.roster.history import Edits, KeptEdit
 from propfee.roster.reading import (
     FIELD_LABELS,
     ColumnMap,
@@ -31,6 +33,7 @@ from propfee.roster.reading import (
     read_roster,
 )
 from propfee.roster.units import NEEDS_AREA
+from propfee.store import audit
 from propfee.store.db import transaction
 
 
@@ -54,6 +57,7 @@ class ImportReport:
     rebill_from: list[tuple[str, str]] = field(default_factory=list)  # (unit, day) to re-bill
     rebilled: list = field(default_factory=list)  # what the re-billing moved (billing's Move)
     by_sheet: dict[str, list[int]] = field(default_factory=dict)  # sheet -> added, updated, same
+    kept: list[KeptEdit] = field(default_factory=list)  # the file's values an edit replaced
     #: per sheet: rows read, the columns used and left out, the profile recognised
     sheet_facts: dict[str, tuple[int, list[str], list[str], str]] = field(default_factory=dict)
 
@@ -74,6 +78,7 @@ class ImportReport:
             "billed_to_developer": 0 if self.owner_pays_from else self.undelivered,
             "owner_pays_from_import": self.undelivered if self.owner_pays_from else 0,
             "rebilled": len(self.rebilled),
+            "kept_edits": [k.as_dict() for k in self.kept],
             "errors": [],
         }
 
@@ -137,8 +142,10 @@ class RosterMerge:
         now: datetime,
         owner_pays_from_import: bool = False,
         only: str | None = None,
+        operator: str | None = None,
     ):
-        """``only``: the code of the one unit an edit is about (read just that unit)."""
+        """``only``: the code of the one unit an edit is about (read just that unit).
+        ``operator``: who runs the import, for the change history (else the command's)."""
         self.conn = conn
         self.owner_pays_from_import = owner_pays_from_import
         self.roster = roster  # its sheets, columns and labels; rows arrive through merge()
@@ -187,6 +194,15 @@ class RosterMerge:
         self.needs_owner: list[RosterRow] = []
         self.tenant_paid: set[str] = set()
         self.changed_on: list[tuple[int, str, str]] = []  # (unit, code, day) who pays changed
+        # An import (not one edit) keeps the edits a stale file would undo, and records
+        # what it changes as history; the edits of the estate are read once, here.
+        self.history = only is None
+        self.edits = Edits(conn) if self.history else Edits()
+        call = audit.current()
+        self.operator = operator if operator is not None else (call.operator if call else "")
+        self.events: list[tuple] = []  # unit_event rows of what this import changed
+        self.details_was: dict[int, Holder] = {}  # parties whose details change, as on record
+        self._kept_seen: set[tuple[str, str]] = set()
 
     def error(self, row: RosterRow, field_: str, value: str, message: str) -> None:
         label = self.roster.label(row.sheet, field_)
@@ -290,6 +306,8 @@ class RosterMerge:
     def update(self, row: RosterRow, existing: tuple, report: ImportReport) -> bool:
         uid = existing[0]
         changed = False
+        if self.history and uid in self.edits.units:
+            row = self._keep_unit_edits(row, existing)
         old = tuple(existing[2:])
         given = self.present if not row.room else self.present | _PLACE_FIELDS
         merged = tuple(
@@ -301,6 +319,8 @@ class RosterMerge:
         if merged != old:
             self.unit_updates.append((*merged, self.stamp, uid))
             changed = True
+            if self.history:
+                self._unit_events(uid, old, merged)
             delivered_was, delivered_now = old[-2], merged[-2]
             if delivered_now != delivered_was:
                 day = (
@@ -312,17 +332,30 @@ class RosterMerge:
                     self.changed_on.append((uid, row.code, day))
         held_owner = self.current.get((uid, "owner"))
         held_tenant = self.current.get((uid, "tenant"))
-        if "payer" in self.present:
+        tenant_kept = (
+            self.history
+            and "tenant" in self.present
+            and uid in self.edits.units
+            and self._tenant_kept(uid, row, held_tenant)
+        )
+        if tenant_kept:
+            tenant_pays = bool(held_tenant and held_tenant.pays)
+        elif "payer" in self.present:
             tenant_pays = row.tenant is not None and row.tenant_pays
         elif "tenant" in self.present:  # a new tenant takes over the old one's arrangement
             tenant_pays = row.tenant is not None and bool(held_tenant and held_tenant.pays)
         else:
             tenant_pays = bool(held_tenant and held_tenant.pays)
         on = row.changed_on or self.effective
-        if self._owner(uid, row, held_owner, on, not tenant_pays, report):
+        owner_pays = not tenant_pays
+        if tenant_kept and held_owner is not None:  # who pays stays as the edit left it
+            owner_pays = bool(held_owner.pays)
+        if self._owner(uid, row, held_owner, on, owner_pays, report):
             changed = True
-        if "tenant" in self.present and self._tenant(
-            uid, row, held_tenant, on, tenant_pays, report
+        if (
+            "tenant" in self.present
+            and not tenant_kept
+            and self._tenant(uid, row, held_tenant, on, tenant_pays, report)
         ):
             changed = True
         return changed
@@ -340,7 +373,14 @@ class RosterMerge:
                     ).format(name=held.name),
                 )
             return False
-        if held is None or row.owner.name != held.name:
+        person = row.owner
+        if held is not None and person.name != held.name and self.history:
+            kept = self._owner_kept(uid, row, held)
+            if kept == "sale":  # the row is the seller's: nothing of it is the buyer's
+                return self._pays(uid, held, on, pays, "owner")
+            if kept == "name":
+                person = person._replace(name=held.name)
+        if held is None or person.name != held.name:
             start = on if held is not None else (row.changed_on or row.delivered_on or on)
             if held is not None:
                 if held.start_on and start < held.start_on:
@@ -354,17 +394,25 @@ class RosterMerge:
                         ).format(day=start, name=held.name, start=held.start_on),
                     )
                 self.ended.append((start, held.occupancy_id))
-            self.occupy(uid, self.party_for(row.owner, row, "owner"), "owner", start, pays)
+            pid = self.party_for(row.owner, row, "owner")
+            self.occupy(uid, pid, "owner", start, pays)
             report.owner_changes += 1
             if start:
                 self.changed_on.append((uid, row.code, start))
+            if self.history:
+                seller = held.name if held is not None else ""
+                self.event(uid, pid, "sell", "owner", seller, person.name, start or on)
             return True
-        changed = self._details(row.owner, held, row, "owner")
-        if held.pays != pays:
-            self.ended.append((on, held.occupancy_id))
-            self.occupy(uid, held.party_id, "owner", on, pays)
-            changed = True
-        return changed
+        changed = self._details(person, held, row, "owner")
+        return self._pays(uid, held, on, pays, "owner") or changed
+
+    def _pays(self, uid: int, held: Holder, on: str, pays: bool, role: str) -> bool:
+        """Whether the holder pays for the unit changes: the occupancy is renewed from ``on``."""
+        if held.pays == pays:
+            return False
+        self.ended.append((on, held.occupancy_id))
+        self.occupy(uid, held.party_id, role, on, pays)
+        return True
 
     def _tenant(self, uid, row, held, on, pays, report) -> bool:
         if row.tenant is None:
@@ -372,20 +420,81 @@ class RosterMerge:
                 return False
             self.ended.append((on, held.occupancy_id))
             report.tenant_changes += 1
+            if self.history:
+                self.event(uid, held.party_id, "move-out", "tenant", held.name, "", on)
             return True
         if held is None or row.tenant.name != held.name:
             start = row.tenant_from or self.effective
             if held is not None:
                 self.ended.append((start, held.occupancy_id))
-            self.occupy(uid, self.party_for(row.tenant, row, "tenant"), "tenant", start, pays)
+            pid = self.party_for(row.tenant, row, "tenant")
+            self.occupy(uid, pid, "tenant", start, pays)
             report.tenant_changes += 1
+            if self.history:
+                was = held.name if held is not None else ""
+                self.event(uid, pid, "move-in", "tenant", was, row.tenant.name, start)
             return True
         changed = self._details(row.tenant, held, row, "tenant")
-        if held.pays != pays:
-            self.ended.append((on, held.occupancy_id))
-            self.occupy(uid, held.party_id, "tenant", on, pays)
-            changed = True
-        return changed
+        return self._pays(uid, held, on, pays, "tenant") or changed
+
+    # -- edits a stale file would undo, and the history of what an import changes
+
+    def keep(self, code: str, field_: str, file_value: str, kept: str) -> None:
+        """Note a value of the file that an edit replaced: the edit's value stays."""
+        if (code, field_) not in self._kept_seen:
+            self._kept_seen.add((code, field_))
+            self.report.kept.append(KeptEdit(code, field_, file_value, kept))
+
+    def event(self, uid, pid, action: str, field_: str, old: str, new: str, on: str) -> None:
+        """A change this import makes, for the unit's change history."""
+        self.events.append(
+            (uid, pid, action, field_, old, new, on, "", self.operator, self.stamp, self.source)
+        )
+
+    def _keep_unit_edits(self, row: RosterRow, existing: tuple) -> RosterRow:
+        """The row with the floor, kind and area an edit set kept where the file still
+        gives the value the edit replaced."""
+        uid, values = existing[0], {}
+        for name, field_ in _TRACKED:
+            index = 2 + _UNIT_FIELDS.index(name)
+            new, was = getattr(row, name), existing[index]
+            if field_ not in self.present or new in (None, ""):
+                continue
+            given, held = _stored(name, new), _stored(name, was)
+            if self.edits.stale(("unit", uid, field_), given, held):
+                values[name] = was
+                if name == "area_x100":
+                    values["area_basis"] = existing[index + 1]
+                self.keep(row.code, field_, given, held)
+        return row._replace(**values) if values else row
+
+    def _unit_events(self, uid: int, old: tuple, merged: tuple) -> None:
+        for name, field_ in _TRACKED:
+            index = _UNIT_FIELDS.index(name)
+            if old[index] != merged[index]:
+                was, now = _stored(name, old[index]), _stored(name, merged[index])
+                self.event(uid, None, "unit-set", field_, was, now, self.effective)
+
+    def _owner_kept(self, uid: int, row: RosterRow, held: Holder) -> str:
+        """ "sale" where the file names the owner a recorded sale replaced, "name" where it
+        gives the name an owner's correction replaced; else ""."""
+        name = row.owner.name
+        if self.edits.stale(("unit", uid, "owner"), name, held.name):
+            self.keep(row.code, "owner", name, held.name)
+            return "sale"
+        if self.edits.stale(("party", held.party_id, "name"), name, held.name):
+            self.keep(row.code, "name", name, held.name)
+            return "name"
+        return ""
+
+    def _tenant_kept(self, uid: int, row: RosterRow, held: Holder | None) -> bool:
+        """Whether the file names the tenant a recorded move-in or move-out replaced."""
+        given = row.tenant.name if row.tenant is not None else ""
+        on_record = held.name if held is not None else ""
+        if not self.edits.stale(("unit", uid, "tenant"), given, on_record):
+            return False
+        self.keep(row.code, "tenant", given, on_record)
+        return True
 
     def _details(self, person: PartyIn, held: Holder, row: RosterRow, role: str) -> bool:
         """Contact details of a party on record: phones, ID number, kind, birthday. A blank
@@ -410,15 +519,23 @@ class RosterMerge:
                     )
             else:
                 given = person.phones.split("/")
-                union = self.file_phones.setdefault(pid, [])
-                union.extend(p for p in given if p not in union)
-                if not set(given) <= set(held.phones.split("/")):
-                    self.phone_changes.add(pid)
-                    changed = True
+                new_phone = not set(given) <= set(held.phones.split("/"))
+                if new_phone and self._stale(pid, "phones", given, held.phones):
+                    self.keep(row.code, "phones", person.phones, held.phones)
+                else:
+                    union = self.file_phones.setdefault(pid, [])
+                    union.extend(p for p in given if p not in union)
+                    if new_phone:
+                        self.phone_changes.add(pid)
+                        self.details_was.setdefault(pid, held)
+                        changed = True
         id_number = held.id_number
         if id_field in self.present and person.id_number:
             if not person.id_masked:
                 id_number = person.id_number
+                if self._stale(pid, "id_number", id_number, held.id_number):
+                    self.keep(row.code, "id_number", id_number, held.id_number)
+                    id_number = held.id_number
             elif cells.mask_id(held.id_number) != person.id_number:
                 self.error(
                     row,
@@ -430,6 +547,9 @@ class RosterMerge:
                     ),
                 )
         kind = person.kind if (role == "tenant" or "owner_kind" in self.present) else held.kind
+        if self._stale(pid, "party_kind", kind, held.kind):
+            self.keep(row.code, "party_kind", kind, held.kind)
+            kind = held.kind
         birthday = held.birthday
         if role == "owner" and "birthday" in self.present and person.birthday:
             birthday = person.birthday
@@ -448,7 +568,16 @@ class RosterMerge:
                 ).format(name=held.name, row=earlier[1].row),
             )
         self.party_updates[pid] = (wanted, row)
+        self.details_was.setdefault(pid, held)
         return True
+
+    def _stale(self, pid: int, field_: str, given, on_record: str) -> bool:
+        """Whether a party's detail in the file is one an edit replaced."""
+        if not self.history or pid not in self.edits.parties or not given:
+            return False
+        if field_ == "phones":
+            return self.edits.stale_phones(pid, given, on_record)
+        return given != on_record and self.edits.stale(("party", pid, field_), given, on_record)
 
     # -- finishing
 
@@ -500,6 +629,8 @@ class RosterMerge:
         store.insert_parties(conn, self.new_parties.values())
         store.end_occupancies(conn, self.ended)
         store.insert_occupancies(conn, self.new_occupancies)
+        store.insert_unit_events(conn, self.events)
+        self.events = []
         for pid, party in self.new_parties.items():
             self.phones[pid] = party[3]  # a later row may add phones: then it is an update
         self.new_units, self.unit_updates, self.ended, self.new_occupancies = [], [], [], []
@@ -516,6 +647,25 @@ class RosterMerge:
         store.update_party_phones(
             self.conn, [(phones, self.stamp, pid) for pid, phones in self.more_phones.items()]
         )
+        if self.history:
+            self._detail_events()
+            store.insert_unit_events(self.conn, self.events)
+            self.events = []
+
+    def _detail_events(self) -> None:
+        """The owners' and tenants' phones, ID numbers and kinds this import changed."""
+        day = self.effective
+        for pid, held in self.details_was.items():
+            wanted = self.party_updates.get(pid)
+            if wanted is not None:
+                kind, id_number, _birthday = wanted[0]
+                if kind != held.kind:
+                    self.event(None, pid, "owner-set", "party_kind", held.kind, kind, day)
+                if id_number != held.id_number:
+                    self.event(None, pid, "owner-set", "id_number", held.id_number, id_number, day)
+            phones = self.more_phones.get(pid)
+            if pid in self.phone_changes and phones and phones != held.phones:
+                self.event(None, pid, "owner-set", "phones", held.phones, phones, day)
 
     def note_developer_paid(self, codes: set[str]) -> None:
         """Count the file's units left with no owner: the developer pays for them, which is
@@ -628,6 +778,16 @@ UNITS_ONLY_HINT = N_(
     "; a list of units without owners (unsold units, parking spaces) imports with --units-only: "
     "the developer pays for them until their owners are imported"
 )
+
+_TRACKED = (("floor", "floor"), ("kind", "kind"), ("area_x100", "area"))
+
+
+def _stored(name: str, value: object) -> str:
+    """A unit's value as its change history keeps it (an area as 89.37)."""
+    if name == "area_x100":
+        return hundredths_str(value)  # type: ignore[arg-type]
+    return "" if value is None else str(value)
+
 
 _KEEP = frozenset(
     {"vacant", "floor", "area_x100", "area_basis", "inner_area_x100", "delivered_on", "notes"}

@@ -366,17 +366,28 @@ def update_party(
 
 def insert_unit_events(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     """(unit_id, party_id, action, field, old_value, new_value, effective_on, reason,
-    operator, created_at)."""
+    operator, created_at[, source]); without a source, an edit made with a command."""
+    rows = [row if len(row) == 11 else (*row, "") for row in rows]
     conn.executemany(
         "INSERT INTO unit_event (unit_id, party_id, action, field, old_value, new_value, "
-        "effective_on, reason, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "effective_on, reason, operator, created_at, source) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
+    )
+
+
+def edit_events(conn: sqlite3.Connection) -> Iterator[tuple]:
+    """(unit_id, party_id, action, field, old_value, new_value) of every edit made with a
+    command (not by an import), oldest first: what a re-import compares with, read once."""
+    return _plain(conn).execute(
+        "SELECT unit_id, party_id, action, field, old_value, new_value FROM unit_event "
+        "WHERE source = '' ORDER BY id"
     )
 
 
 _EVENT_SQL = (
     "SELECT e.effective_on, e.operator, e.action, e.field, e.old_value, e.new_value, e.reason, "
-    "e.created_at, coalesce(u.code, ''), coalesce(p.name, '') FROM unit_event e "
+    "e.created_at, coalesce(u.code, ''), coalesce(p.name, ''), e.source FROM unit_event e "
     "LEFT JOIN unit u ON u.id = e.unit_id LEFT JOIN party p ON p.id = e.party_id "
 )
 

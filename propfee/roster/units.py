@@ -196,6 +196,7 @@ class Event:
     at: str
     unit: str
     party: str
+    source: str = ""  # "import FILE" for a change a roster import made; blank for an edit
 
     @property
     def what(self) -> str:

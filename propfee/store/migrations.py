@@ -670,6 +670,19 @@ def m012_search_index(conn: sqlite3.Connection) -> None:
         run_script(conn, search_index_sql(table, columns))
 
 
+def m013_import_events(conn: sqlite3.Connection) -> None:
+    """Where a change in the history came from: blank for an edit made with a command
+    (units set, owners set, units sell …), ``import FILE`` for a change a roster import made.
+    A re-imported file that still holds the value an edit replaced keeps the edit, and tells
+    the two apart by this."""
+    run_script(
+        conn,
+        """
+        ALTER TABLE unit_event ADD COLUMN source TEXT NOT NULL DEFAULT '';
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
@@ -683,6 +696,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m010_unit_events,
     m011_office_loops,
     m012_search_index,
+    m013_import_events,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
