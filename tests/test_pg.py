@@ -16,6 +16,7 @@ import pytest
 from propfee.cli import app
 from propfee.payments import ledger
 from propfee.store import db, pg, pgsql
+from propfee.store.migrations import SCHEMA_VERSION
 
 from conftest import AS_OF, ESTATE_HEADER, PROP_FEE, home, propfee_process, write_csv
 
@@ -106,7 +107,7 @@ def test_the_shared_address_never_carries_the_password():
 def test_every_schema_step_runs_and_the_trail_is_append_only(pg_estate):
     conn = db.connect(pg_estate)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 12
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.get_meta(conn, "database_id")
         from propfee.store import audit
 
