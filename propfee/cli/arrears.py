@@ -20,6 +20,7 @@ from propfee.cli.common import (
     NoMaskOpt,
     QuietOpt,
     emit,
+    listing,
     now,
     open_env,
     parse_day,
@@ -194,7 +195,7 @@ def overdue(
         _board(env, rows, day, fmt, out)
         return
     if by == "building":
-        _by_building(env, rows, labels, fmt, out)
+        _by_building(env, rows, labels, day, fmt, out)
         return
     mask = not no_mask
     data = [_row_json(r, labels, mask) for r in rows]
@@ -213,15 +214,15 @@ def overdue(
 def _overdue_json(rows, data: list[dict], labels: list[str], day) -> None:
     total, buckets = arrears.totals(rows, len(labels))
     write_json(
-        {
-            "as_of": day.isoformat(),
-            "rows": data,
-            "total": {
+        listing(
+            data,
+            day,
+            total={
                 "units": len(rows),
                 "outstanding": decimal_str(total),
                 "buckets": {label: decimal_str(buckets[i]) for i, label in enumerate(labels)},
             },
-        }
+        )
     )
 
 
@@ -258,10 +259,10 @@ def _overdue_table(
         Col("unit", _("Unit")),
         Col("payer", _("Payer")),
         Col("phone", _("Phone")),
-        Col("outstanding", _("Owed"), "right"),
+        Col("outstanding", _("Owed"), "right", money=True),
         Col("oldest_due", _("Oldest due")),
         Col("days", _("Days overdue"), "right"),
-        *[Col(f"b{i}", _bucket(label), "right") for i, label in enumerate(labels)],
+        *[Col(f"b{i}", _bucket(label), "right", money=True) for i, label in enumerate(labels)],
         Col("tier", _("Tier")),
         Col("history", _("Payment habit")),
         Col("last", _("Last contact")),
@@ -361,7 +362,7 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
     if out is not None:
         _write_clocks(out, data)
     if fmt is Format.json:
-        write_json({"as_of": day.isoformat(), "within": within, "bills": data})
+        write_json(listing(data, day, within=within))
         return
     for d in data:
         d["state"] = (
@@ -380,7 +381,7 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
             Col("payer", _("Payer")),
             Col("period", _("Period")),
             Col("item", _("Item")),
-            Col("owed", _("Owed"), "right"),
+            Col("owed", _("Owed"), "right", money=True),
             Col("due_on", _("Payment deadline")),
             Col("ends_on", _("Limitation ends")),
             Col("state", _("Left")),
@@ -487,21 +488,22 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
         (
             Col("unit", _("Unit")),
             Col("periods", _("Periods owed")),
-            Col("amount", _("Amount"), "right"),
+            Col("amount", _("Amount"), "right", money=True),
         ),
         fmt,
         title=_("Property fee payment notice (as of {day})").format(day=day),
+        as_of=day,
     )
 
 
-def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
+def _by_building(env, rows, labels, day: date, fmt: Format, out: Path | None) -> None:
     summary = arrears.by_building(rows, env.settings.dunning.buckets)
     tiers = (*arrears.TIERS, *arrears.HOLDS)
     columns = [
         Col("building", _("Building")),
         Col("units", _("Units owing"), "right"),
-        Col("outstanding", _("Owed"), "right"),
-        *[Col(f"bucket:{label}", _bucket(label), "right") for label in labels],
+        Col("outstanding", _("Owed"), "right", money=True),
+        *[Col(f"bucket:{label}", _bucket(label), "right", money=True) for label in labels],
         *[Col(f"tier:{t}", _(arrears.TIER_LABELS[t]), "right") for t in tiers],
     ]
     data = [
@@ -540,7 +542,24 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None) -> None:
             sheet=_("By building"),
             text_columns=(_("Building"),),
         )
-    emit(env, data, columns, fmt, title=_("By building"), document=document)
+    total, buckets = arrears.totals(rows, len(labels))
+    emit(
+        env,
+        data,
+        columns,
+        fmt,
+        title=_("By building"),
+        as_of=day,
+        json_rows=document,
+        extra={
+            "by": "building",
+            "total": {
+                "units": len(rows),
+                "outstanding": decimal_str(total),
+                "buckets": {label: decimal_str(buckets[i]) for i, label in enumerate(labels)},
+            },
+        },
+    )
 
 
 def _clock(value: str | None, day: date | None = None, settings=None) -> time:
@@ -1036,9 +1055,6 @@ def contact_list(
         since=parse_day(since, option="--since") if since else None,
     )
     data = [_contact_json(e, not no_mask) for e in entries]
-    if fmt is Format.json:
-        write_json(data)
-        return
     emit(
         env,
         [_contact_line(d, full) for d in data],
@@ -1049,12 +1065,13 @@ def contact_list(
             Col("outcome", _("Result")),
             Col("reason", _("Reason")),
             Col("notice", _("Notice no.")),
-            Col("amount", _("Amount"), "right"),
+            Col("amount", _("Amount"), "right", money=True),
             Col("delivered", _("Delivered")),
             Col("note", _("Text sent") if full else _("Note")),
         ),
         fmt,
         title=_("Contact log"),
+        json_rows=data,
     )
 
 

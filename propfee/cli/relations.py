@@ -20,6 +20,7 @@ from propfee.cli.common import (
     NoMaskOpt,
     QuietOpt,
     emit,
+    listing,
     now,
     open_env,
     parse_day,
@@ -131,7 +132,7 @@ def owners_show(
     mask = not no_mask
     profiles = [profile.profile(conn, pid, as_of=day, settings=env.settings) for pid in found]
     if fmt is Format.json:
-        write_json([_profile_json(p, mask) for p in profiles])
+        write_json(listing([_profile_json(p, mask) for p in profiles], day))
         return
     if fmt is Format.csv:  # one table: every match's units
         emit(env, [r for p in profiles for r in _holding_rows(p)], _holding_columns(), fmt)
@@ -392,7 +393,7 @@ def owners_care(
     if out is not None:
         _write_care(out, data)
     if fmt is Format.json:
-        write_json({"year": year, "month": number, "people": data})
+        write_json(listing(data, year=year, month=number))
         return
     emit(
         env,
@@ -714,7 +715,7 @@ def complain_list(
             text_columns=(headers[0], headers[1]),
         )
     if fmt is Format.json:
-        write_json([_case_json(c) for c in found])
+        write_json(listing([_case_json(c) for c in found], when.date()))
         return
     if fmt is Format.csv:
         print_csv(headers, _case_sheet(found))  # the same as --out FILE.csv
