@@ -36,7 +36,7 @@ def _json(db: Path, *args: str):
 def lines(demo) -> dict[str, dict]:
     document = _json(demo, "today", "--as-of", AS_OF)
     assert document["as_of"] == AS_OF
-    return {line["key"]: line for line in document["lines"]}
+    return {line["key"]: line for line in document["rows"]}
 
 
 def test_money_received_today_matches_the_daily_close(demo, lines):
@@ -68,7 +68,7 @@ def test_collection_work_matches_overdue_and_contacts(demo, lines):
         if c["notice_no"] and not c["delivered"] and c["at"] <= AS_OF + " 23:59:59"
     ]
     assert lines["letters_undelivered"]["count"] == len(waiting) > 0
-    clocks = _json(demo, "overdue", "--as-of", AS_OF, "--limitation", "--within", "90")["bills"]
+    clocks = _json(demo, "overdue", "--as-of", AS_OF, "--limitation", "--within", "90")["rows"]
     assert lines["limitation_ending"]["count"] == len(clocks)
     horizon = (date.fromisoformat(AS_OF) + timedelta(days=7)).isoformat()
     due = [
@@ -89,7 +89,7 @@ def test_service_and_people_match_complaints_and_care(demo, lines):
     assert lines["complaints_overdue"]["count"] == len(late) > 0
     visits = _json(demo, "complain", "list", "--awaiting-visit", "--at", at)
     assert lines["visits_due"]["count"] == len(visits)
-    care = _json(demo, "owners", "care", "--month", AS_OF[:7])["people"]
+    care = _json(demo, "owners", "care", "--month", AS_OF[:7])["rows"]
     assert lines["care_list"]["count"] == len(care) > 0
     assert lines["birthdays"]["count"] == sum(1 for p in care if p["birthday"] == AS_OF[5:])
 
