@@ -61,7 +61,7 @@ def test_collection_work_matches_overdue_and_contacts(demo, lines):
     assert Decimal(lines["calls_due"]["amount"]) == sum(Decimal(r["outstanding"]) for r in calls)
     promised = [r for r in rows if r.get("promise_date") and r["promise_date"] <= AS_OF]
     assert lines["promises_due"]["count"] == len(promised)
-    contacts = _json(demo, "contact", "list")
+    contacts = _json(demo, "contact", "list")["rows"]
     waiting = [
         c
         for c in contacts
@@ -73,7 +73,7 @@ def test_collection_work_matches_overdue_and_contacts(demo, lines):
     horizon = (date.fromisoformat(AS_OF) + timedelta(days=7)).isoformat()
     due = [
         p
-        for p in _json(demo, "plan", "list", "--as-of", AS_OF)
+        for p in _json(demo, "plan", "list", "--as-of", AS_OF)["rows"]
         if p["state"] != "completed"
         and any(
             Decimal(i["paid"]) < Decimal(i["amount"]) and i["due_on"] <= horizon
@@ -85,9 +85,9 @@ def test_collection_work_matches_overdue_and_contacts(demo, lines):
 
 def test_service_and_people_match_complaints_and_care(demo, lines):
     at = f"{AS_OF} 23:59:59"
-    late = _json(demo, "complain", "list", "--overdue", "--at", at)
+    late = _json(demo, "complain", "list", "--overdue", "--at", at)["rows"]
     assert lines["complaints_overdue"]["count"] == len(late) > 0
-    visits = _json(demo, "complain", "list", "--awaiting-visit", "--at", at)
+    visits = _json(demo, "complain", "list", "--awaiting-visit", "--at", at)["rows"]
     assert lines["visits_due"]["count"] == len(visits)
     care = _json(demo, "owners", "care", "--month", AS_OF[:7])["rows"]
     assert lines["care_list"]["count"] == len(care) > 0
