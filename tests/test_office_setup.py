@@ -110,7 +110,8 @@ def test_a_fee_item_added_by_mistake_is_removed_and_billing_goes_on(published, d
     assert removed.exit_code == 0 and "已删除" in removed.stdout
     again = cli("fees", "remove", "PARK")
     assert again.exit_code == 0 and "此前已删除" in again.stdout
-    listed = json.loads(cli("fees", "list", "--format", "json", "--as-of", "2026-11-01").stdout)["rows"]
+    listed = cli("fees", "list", "--format", "json", "--as-of", "2026-11-01")
+    listed = json.loads(listed.stdout)["rows"]
     assert [item["code"] for item in listed] == ["PROP"]
     billed = cli("bill", "--period", "2026-11", "--as-of", "2026-11-01")
     assert billed.exit_code == 0 and "2 bill lines" in billed.stdout

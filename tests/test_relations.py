@@ -181,7 +181,8 @@ def test_merge_list_filters_report_and_excel(estate_with_cases, cli, tmp_path):
                "2026-11-02 10:00").exit_code == 0  # fmt: skip
     assert cli("complain", "resolve", "TS2026-0001", "--note", "已劝导", "--at",
                "2026-11-03 10:00").exit_code == 0  # fmt: skip
-    listed = json.loads(cli("complain", "list", "--at", "2026-11-20 10:00", "-f", "json").stdout)["rows"]
+    listed = cli("complain", "list", "--at", "2026-11-20 10:00", "-f", "json")
+    listed = json.loads(listed.stdout)["rows"]
     states = {c["number"]: c["state"] for c in listed}
     assert states == {"TS2026-0001": "resolved", "TS2026-0002": "merged", "TS2026-0003": "open"}
     overdue = json.loads(
