@@ -107,9 +107,9 @@ def test_dry_run_writes_nothing(conn, tmp_path, db_path):
 
 def test_no_reaching_more_than_12_months_ahead():
     assert len(billing.months_to_bill(None, "2026-11", "2027-11", as_of=date(2026, 11, 5))) == 13
-    with pytest.raises(InvalidValue, match="more than 12 months ahead"):
+    with pytest.raises(InvalidValue, match="之后 12 个月"):
         billing.months_to_bill(None, "2026-11", "2027-12", as_of=date(2026, 11, 5))
-    with pytest.raises(InvalidValue, match="before"):
+    with pytest.raises(InvalidValue, match="早于"):
         billing.months_to_bill(None, "2026-11", "2026-10", as_of=date(2026, 11, 5))
     assert billing.months_to_bill(None, None, None, as_of=date(2026, 11, 5)) == [date(2026, 11, 1)]
 
@@ -283,7 +283,7 @@ def test_a_cycle_ending_more_than_12_months_ahead_is_not_billed(conn, tmp_path):
     add_fee(conn, "PARK", price="960", basis="fixed", kinds=("parking",), cycle="yearly")
     report = run(conn, "2028-02", as_of=date(2027, 4, 2))
     assert report.created == 0
-    assert "more than 12 months ahead" in report.warnings[0]
+    assert "之后 12 个月" in report.warnings[0]
     assert run(conn, "2027-05", as_of=date(2027, 4, 2)).created == 1
 
 
@@ -372,11 +372,11 @@ def test_a_waiver_never_takes_a_bill_below_zero(conn, tmp_path):
     estate(conn, tmp_path, [home("1-1-101", area="100")])
     add_fee(conn)
     run(conn, "2026-11")
-    with pytest.raises(PropfeeError, match="below zero"):
+    with pytest.raises(PropfeeError, match="低于零"):
         adjust(conn, 1, -25001)
     adjust(conn, 1, -25000)
     assert conn.execute("SELECT settled_on FROM bill").fetchone()[0] == "2026-11-20"
-    with pytest.raises(InvalidValue, match="negative"):
+    with pytest.raises(InvalidValue, match="请写负数"):
         adjust(conn, 1, 100)
 
 
@@ -392,7 +392,7 @@ def test_adjustments_need_a_reason_and_an_approver(conn, tmp_path):
     with pytest.raises(InvalidValue, match="业委会"):
         adjust(conn, 1, -100, settings=commission)
     adjust(conn, 1, -100, settings=commission, approval_ref="业委会决议〔2026〕3号")
-    with pytest.raises(PropfeeError, match="no bill 99"):
+    with pytest.raises(PropfeeError, match="没有账单 99"):
         adjust(conn, 99, -100)
 
 
@@ -457,7 +457,7 @@ def test_fee_item_validation(conn):
             effective_from=date(2026, 1, 1),
             now=NOW,
         )
-    with pytest.raises(InvalidValue, match="unknown kind"), transaction(conn):
+    with pytest.raises(InvalidValue, match="不认识的房屋类型"), transaction(conn):
         fees.add_item(
             conn,
             code="X",
@@ -561,7 +561,7 @@ def test_rebilling_refuses_to_take_paid_days_off_a_bill(conn, tmp_path):
         as_of=date(2026, 12, 20),
         now=NOW,
     )
-    with pytest.raises(PropfeeError, match="Reverse that payment first"), transaction(conn):
+    with pytest.raises(PropfeeError, match="请先冲正该笔缴费"), transaction(conn):
         billing.rebill(
             conn,
             "1-1-103",

@@ -97,7 +97,7 @@ def test_a_workbook_that_inflates_past_the_limit_is_refused(cli, tmp_path, monke
     [
         (("pay", "1-1-101", "100", "--channel", "cash", "--as-of", "9999-12-31"), "晚于今天"),
         (("pay", "1-1-101", "100", "--channel", "cash", "--date", "1900-01-01"), "早于 2000"),
-        (("pay", "1-1-101", "99999999999999", "--channel", "cash"), "is more than"),
+        (("pay", "1-1-101", "99999999999999", "--channel", "cash"), "超过单笔缴费的上限"),
         (("reverse", "2027-000001", "--reason", "x", "--as-of", "9999-12-31"), "晚于今天"),
     ],
 )

@@ -4,10 +4,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from propfee.core import i18n
 from propfee.core.errors import InvalidValue
 from propfee.files import cells
 
 from conftest import valid_id
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The cell readers' English messages (the Chinese is asserted through the CLI)."""
+    i18n.activate("en")
+    yield
+    i18n.activate("zh")
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ def test_python_dash_m_works(tmp_path):
 def test_import_then_list_and_show(cli, tmp_path, db_path):
     result = cli("import-units", str(small_roster(tmp_path)), "--as-of", "2026-11-15")
     assert result.exit_code == 0, result.output
-    assert "added 3" in result.stdout
+    assert "新增 3" in result.stdout
     listing = cli("units", "list", "--format", "json")
     units = json.loads(listing.stdout)["rows"]
     assert [u["code"] for u in units] == ["1-1-101", "1-1-102", "P-001"]
@@ -126,7 +126,7 @@ def test_dry_run(cli, tmp_path, db_path):
     before = dump(db_path)
     result = cli("import-units", str(small_roster(tmp_path)), "--dry-run")
     assert result.exit_code == 0
-    assert "added 3" in result.stdout and "dry run" in result.stdout
+    assert "新增 3" in result.stdout and "试运行" in result.stdout
     assert dump(db_path) == before
 
 
@@ -134,15 +134,15 @@ def test_user_errors_are_one_line_with_exit_1(cli, tmp_path):
     missing = cli("import-units", str(tmp_path / "nope.xlsx"))
     assert missing.exit_code == 1
     assert missing.stderr.strip().count("\n") == 0
-    assert "no such file" in missing.stderr
+    assert "文件不存在" in missing.stderr
     # the failed first import left no empty database behind
     assert "数据库不存在" in cli("units", "list").stderr
     cli("import-units", str(small_roster(tmp_path)))
     unknown = cli("units", "show", "9-9-999")
     assert unknown.exit_code == 1
-    assert "no unit '9-9-999'" in unknown.stderr
+    assert "没有房号 '9-9-999'" in unknown.stderr
     bad_kind = cli("units", "list", "--kind", "castle")
-    assert bad_kind.exit_code == 1 and "unknown kind" in bad_kind.stderr
+    assert bad_kind.exit_code == 1 and "不认识的房屋类型" in bad_kind.stderr
 
 
 def test_usage_errors_exit_2(runner):
@@ -283,7 +283,7 @@ def test_dry_run_never_creates_the_database(runner, tmp_path):
     result = runner.invoke(
         app, ["import-units", str(small_roster(tmp_path)), "--db", str(target), "--dry-run"]
     )
-    assert result.exit_code == 0 and "added 3" in result.stdout
+    assert result.exit_code == 0 and "新增 3" in result.stdout
     assert not target.exists()
 
 
@@ -294,4 +294,4 @@ def test_json_reports_file_errors_too(cli, tmp_path):
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["added"] == 0
-    assert "damaged or truncated" in document["errors"][0]["message"]
+    assert "已损坏或不完整" in document["errors"][0]["message"]

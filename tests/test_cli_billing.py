@@ -59,7 +59,7 @@ def test_the_monthly_loop_from_the_command_line(priced, tmp_path, db_path):
         ("PARK", "80.00", "2026-10-01"),
     ]
     dry = priced("bill", "--period", "2026-11", "--as-of", "2026-11-01", "--dry-run")
-    assert dry.exit_code == 0 and "dry run" in dry.stdout
+    assert dry.exit_code == 0 and "试运行" in dry.stdout
     result = priced(
         "bill",
         "--period",
@@ -98,12 +98,12 @@ def test_the_monthly_loop_from_the_command_line(priced, tmp_path, db_path):
         "--as-of",
         "2026-11-20",
     )
-    assert adjusted.exit_code == 0 and "outstanding ¥200.00" in adjusted.stdout
+    assert adjusted.exit_code == 0 and "未缴 ¥200.00" in adjusted.stdout
     notices = priced(
         "notices", "--period", "2026-11", "--out", str(tmp_path / "n2"), "--as-of", "2026-11-01"
     )
-    assert notices.exit_code == 0 and "3 notices" in notices.stdout
-    assert "no phone" in notices.stderr  # the developer's notice is for print
+    assert notices.exit_code == 0 and "通知单 3 张" in notices.stdout
+    assert "没有电话" in notices.stderr  # the developer's notice is for print
 
 
 def test_fees_show_and_set_price(priced, tmp_path):
@@ -124,7 +124,7 @@ def test_fees_show_and_set_price(priced, tmp_path):
 
 def test_bill_refuses_more_than_a_year_ahead(priced):
     result = priced("bill", "--from", "2026-11", "--through", "2027-12", "--as-of", "2026-11-01")
-    assert result.exit_code == 1 and "12 months ahead" in result.stderr
+    assert result.exit_code == 1 and "之后 12 个月" in result.stderr
 
 
 def test_readings_and_history_commands(priced, tmp_path):
@@ -132,7 +132,7 @@ def test_readings_and_history_commands(priced, tmp_path):
         tmp_path / "r.csv", [["房号", "抄表日期", "本次读数"], ["1-1-101", "2026-10-31", "100"]]
     )
     result = priced("readings", "import", str(readings), "--meter", "water")
-    assert result.exit_code == 0 and "1 readings added" in result.stdout
+    assert result.exit_code == 0 and "新增读数 1 条" in result.stdout
     history = write_csv(
         tmp_path / "h.csv",
         [
@@ -141,9 +141,9 @@ def test_readings_and_history_commands(priced, tmp_path):
         ],
     )
     result = priced("import-history", str(history))
-    assert result.exit_code == 0 and "1 opening bills" in result.stdout
+    assert result.exit_code == 0 and "期初账单 1 条" in result.stdout
     again = priced("import-history", str(history))
-    assert "1 unchanged" in again.stdout
+    assert "未变 1 条" in again.stdout
     bad = write_csv(
         tmp_path / "bad.csv",
         [["房号", "收费项目", "所属期间", "应收金额"], ["1-1-101", "暖气费", "2026-01", "10"]],
@@ -205,7 +205,7 @@ def test_adjust_errors_are_one_line(priced, tmp_path):
     positive = priced(
         "adjust", "1", "--amount", "50", "--kind", "waiver", "--reason", "x", "--approved-by", "y"
     )
-    assert positive.exit_code == 1 and "negative" in positive.stderr
+    assert positive.exit_code == 1 and "请写负数" in positive.stderr
     bad_amount = priced(
         "adjust", "1", "--amount", "abc", "--kind", "waiver", "--reason", "x", "--approved-by", "y"
     )

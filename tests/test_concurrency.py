@@ -46,7 +46,7 @@ def test_two_imports_at_once_both_finish(tmp_path):
     for code, out, err in results:
         assert code == 0, err
         assert "locked" not in err
-        assert "added 4000" in out
+        assert "新增 4000" in out
     conn = db.connect(target)
     assert len(roster.list_units(conn)) == 8000
     assert conn.execute("SELECT count(*) FROM occupancy").fetchone()[0] == 8000

@@ -252,7 +252,7 @@ def test_pending_errors_are_user_errors(history, cli, tmp_path):
         "--out",
         str(tmp_path / "no" / "b.html"),
     )
-    assert board.exit_code == 1 and "does not exist" in board.output
+    assert board.exit_code == 1 and "不存在" in board.output
     assert "internal error" not in result.output + board.output
 
 

@@ -291,7 +291,7 @@ def test_the_three_money_examples_through_the_command_line(template, tmp_path, c
     path, conn = _fresh(template, tmp_path, "one")
     mangled = next(c for c in CASES if c.name == "wechat-excel-ref-sci")
     result = cli("reconcile", str(write(mangled, tmp_path)), *args, db=path)
-    assert result.exit_code == 0 and "recorded 0 payments" in result.stdout
+    assert result.exit_code == 0 and "记录缴费 0 笔" in result.stdout
     assert "科学计数法" in result.stdout and recorded(conn) == []
     assert cli("reconcile", str(good_wechat), *args, db=path).exit_code == 0
     assert recorded(conn) == expected()

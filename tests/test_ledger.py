@@ -81,7 +81,7 @@ def test_the_payers_choice_of_bills_is_honoured(owing):
     payment = pay(owing, "1-1-101", 20000, bills=[bill_id(owing, "1-1-101", "2026-11")])
     assert [(a.period, a.amount_fen) for a in payment.allocations] == [("2026-11", 20000)]
     assert owed(owing) == [("2026-09", 20000), ("2026-10", 20000), ("2026-11", 0)]
-    with pytest.raises(InvalidValue, match="not a bill of 1-1-101"):
+    with pytest.raises(InvalidValue, match="不是 1-1-101 的账单"):
         pay(owing, "1-1-101", 100, bills=[bill_id(owing, "1-1-102", "2026-09")])
 
 
@@ -90,9 +90,9 @@ def test_the_same_transaction_twice_is_one_payment(owing):
     again = pay(owing, "1-1-101", 45000, channel="wechat", ref="4200001")
     assert again.already and again.receipt_no == first.receipt_no
     assert owing.execute("SELECT count(*) FROM payment").fetchone()[0] == 1
-    with pytest.raises(PropfeeError, match="already recorded as receipt 2026-000001"):
+    with pytest.raises(PropfeeError, match="已记录为收据 2026-000001"):
         pay(owing, "1-1-101", 45001, channel="wechat", ref="4200001")
-    with pytest.raises(PropfeeError, match="already recorded"):
+    with pytest.raises(PropfeeError, match="已记录为收据"):
         pay(owing, "1-1-102", 45000, channel="wechat", ref="4200001")
 
 
@@ -106,7 +106,7 @@ def test_reversing_reopens_exactly_the_bills_it_paid(owing):
     assert result.reopened == [bill_id(owing, "1-1-101", p) for p in ("2026-10", "2026-11")]
     assert owed(owing) == [("2026-09", 0), ("2026-10", 20000), ("2026-11", 20000)]
     assert owing.execute("SELECT count(*) FROM payment").fetchone()[0] == 2  # nothing deleted
-    with pytest.raises(PropfeeError, match="already reversed"), transaction(owing):
+    with pytest.raises(PropfeeError, match=r"已于 .* 冲正"), transaction(owing):
         ledger.reverse_payment(
             owing, second.receipt_no, reason="again", on=date(2026, 11, 21), now=NOW
         )
@@ -126,10 +126,10 @@ def test_receipt_numbers_are_gapless_per_year(owing):
 @pytest.mark.parametrize(
     ("unit", "fen", "kwargs", "error", "message"),
     [
-        ("1-1-101", 0, {}, InvalidValue, "greater than zero"),
-        ("1-1-101", -100, {}, InvalidValue, "greater than zero"),
-        ("9-9-999", 100, {}, NotFound, "no unit"),
-        ("1-1-101", 100, {"channel": "wechat"}, InvalidValue, "--ref is required"),
+        ("1-1-101", 0, {}, InvalidValue, "金额必须大于零"),
+        ("1-1-101", -100, {}, InvalidValue, "金额必须大于零"),
+        ("9-9-999", 100, {}, NotFound, "没有房号"),
+        ("1-1-101", 100, {"channel": "wechat"}, InvalidValue, "必须给出 --ref"),
         ("1-1-101", 100, {"channel": "bitcoin"}, InvalidValue, "--channel"),
     ],
 )
@@ -139,7 +139,7 @@ def test_bad_payments(owing, unit, fen, kwargs, error, message):
 
 
 def test_a_future_date_is_refused(owing):
-    with pytest.raises(InvalidValue, match="in the future"), transaction(owing):
+    with pytest.raises(InvalidValue, match="将来的日期"), transaction(owing):
         ledger.record_payment(
             owing,
             "1-1-101",

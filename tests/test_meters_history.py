@@ -63,7 +63,7 @@ def test_a_lower_reading_needs_a_replaced_meter(conn, tmp_path, db_path):
     before = dump(db_path)
     with pytest.raises(RowErrors) as caught:
         readings(conn, tmp_path, [["1-1-101", "水表", "2026-11-30", "12", ""]], "b.csv")
-    assert "lower than the previous reading 500" in caught.value.errors[0].message
+    assert "低于上次读数 500" in caught.value.errors[0].message
     assert caught.value.errors[0].row == 2
     assert dump(db_path) == before
     readings(conn, tmp_path, [["1-1-101", "水表", "2026-11-30", "12", "是"]], "c.csv")
@@ -83,7 +83,7 @@ def test_reimporting_readings_changes_nothing(conn, tmp_path, db_path):
     assert dump(db_path) == before
     with pytest.raises(RowErrors, match="行有误") as caught:
         readings(conn, tmp_path, [["1-1-101", "水表", "2026-11-30", "111", ""]], "c.csv")
-    assert "already recorded" in caught.value.errors[0].message
+    assert "已记录读数" in caught.value.errors[0].message
 
 
 def test_bad_reading_rows(conn, tmp_path):
@@ -100,7 +100,7 @@ def test_bad_reading_rows(conn, tmp_path):
             ],
         )
     assert [e.row for e in caught.value.errors] == [3, 4, 5, 2]
-    with pytest.raises(FileFormatError, match="no meter readings header"):
+    with pytest.raises(FileFormatError, match="抄表读数"):
         readings(conn, tmp_path, [], "empty.csv") if False else meters.import_readings(
             conn, write_csv(tmp_path / "x.csv", [["a", "b"], ["1", "2"]]), now=NOW
         )
@@ -304,8 +304,8 @@ def test_opening_balances_that_overlap_are_refused(conn, tmp_path, db_path):
             "more.csv",
         )
     assert [(e.row, e.message[:20]) for e in caught.value.errors] == [
-        (2, "1-1-101 PROP is alre"),
-        (4, "overlaps row 3 (the "),
+        (2, "1-1-101 PROP 在 2026-"),
+        (4, "与第 3 行重叠（同一房号和收费项目，有"),
     ]
     assert dump(db_path) == before
 

@@ -91,7 +91,7 @@ def test_the_day_one_trap_names_both_lawful_ways(cli, tmp_path, db_path):
     recorded = cli("fees", "publish", "--recorded-later", "--published-on", "2025-12-20", *EVIDENCE)
     assert recorded.exit_code == 0, recorded.output
     billed = cli("bill", "--period", "2026-11", "--as-of", "2027-06-30")
-    assert billed.exit_code == 0 and "2 bill lines" in billed.stdout
+    assert billed.exit_code == 0 and "开出账单 2 条" in billed.stdout
     assert "不能开票" not in billed.stderr
     checked(cli)
 
@@ -114,7 +114,7 @@ def test_a_fee_item_added_by_mistake_is_removed_and_billing_goes_on(published, d
     listed = json.loads(listed.stdout)["rows"]
     assert [item["code"] for item in listed] == ["PROP"]
     billed = cli("bill", "--period", "2026-11", "--as-of", "2026-11-01")
-    assert billed.exit_code == 0 and "2 bill lines" in billed.stdout
+    assert billed.exit_code == 0 and "开出账单 2 条" in billed.stdout
     trail = json.loads(cli("audit", "--format", "json").stdout)["rows"]
     assert any(row["command"] == "fees remove" for row in trail)
     # the code is free again for the item meant
@@ -185,7 +185,7 @@ def test_an_item_ended_inside_a_cycle_bills_up_to_its_last_day(published, db_pat
     assert cli("bill", "--period", "2027-01", "--as-of", "2026-12-20").exit_code == 0
     assert dump(db_path) == before  # a re-run adds nothing
     february = cli("bill", "--period", "2027-02", "--as-of", "2026-12-20")
-    assert february.exit_code == 0 and "PROP: 2 bills" in february.stdout
+    assert february.exit_code == 0 and "PROP：2 张账单" in february.stdout
     assert "PARK" not in february.stdout and bills_of(db_path, "PARK") == january
     checked(cli)
 

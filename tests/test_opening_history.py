@@ -51,7 +51,7 @@ def test_a_paid_history_with_exclusive_ends_stays_paid(estate, tmp_path, db_path
     path = write_xlsx(tmp_path / "缴费历史.xlsx", [LAYOUT, *PAID])
     result = estate("import-history", str(path))
     assert result.exit_code == 0, result.stderr
-    assert "3 opening bills (¥9,000.00), 3 payments (¥9,000.00)" in result.stdout
+    assert "期初账单 3 条（¥9,000.00），缴费 3 笔（¥9,000.00）" in result.stdout
     assert "实缴金额 (G) → 实收金额" in result.stderr and "收银员 (H) → 收款人" in result.stderr
     assert "次日" in result.stderr  # the exclusive ends were noticed
     assert _bills(db_path) == [
@@ -62,7 +62,7 @@ def test_a_paid_history_with_exclusive_ends_stays_paid(estate, tmp_path, db_path
     assert _overdue(estate) == []
     assert estate("check").exit_code == 0
     again = estate("import-history", str(path))
-    assert again.exit_code == 0 and "3 unchanged" in again.stdout
+    assert again.exit_code == 0 and "未变 3 条" in again.stdout
 
 
 def test_a_single_exclusive_year_is_twelve_months(estate, tmp_path, db_path):
@@ -169,5 +169,5 @@ def test_absurd_history_rows_are_refused(estate, tmp_path, db_path, row, words):
     path = write_csv(tmp_path / "h.csv", [LAYOUT, row])
     before = dump(db_path)
     result = estate("import-history", str(path))
-    assert result.exit_code == 1 and words in result.stderr and "row 2" in result.stderr
+    assert result.exit_code == 1 and words in result.stderr and "第 2 行" in result.stderr
     assert dump(db_path) == before

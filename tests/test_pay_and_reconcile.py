@@ -40,7 +40,7 @@ def test_pay_with_an_unwritable_receipt_records_nothing(estate3, cli, db_path, t
         "--receipt", str(tmp_path / "nodir" / "r.html"),
     )  # fmt: skip
     assert result.exit_code == 1
-    assert "--receipt" in result.stderr and "does not exist" in result.stderr
+    assert "--receipt" in result.stderr and "不存在" in result.stderr
     assert "internal error" not in result.stderr
     assert dump(db_path) == before
 
@@ -67,7 +67,7 @@ def test_a_receipt_that_cannot_be_written_rolls_the_payment_back(
         "pay", "1-1-1001", "100", "--channel", "cash", "--as-of", "2026-12-01",
         "--receipt", str(tmp_path / "r.html"),
     )  # fmt: skip
-    assert result.exit_code == 1 and "cannot write" in result.stderr
+    assert result.exit_code == 1 and "无法写入" in result.stderr
     assert "internal error" not in result.stderr
     assert dump(db_path) == before
     assert not (tmp_path / "r.html").exists()
@@ -184,11 +184,11 @@ def test_a_known_wechat_ref_with_another_unit_or_amount_goes_to_review(estate3, 
     report = reconcile(conn, path)
     assert report.already == 0 and report.recorded == []
     [item] = report.review
-    assert item.conflict and "2026-000001" in item.reason and "reverse it" in item.reason
+    assert item.conflict and "2026-000001" in item.reason and "请冲正后重新对账" in item.reason
     assert item.candidates == ["1-1-1002"]
     with pytest.raises(RowErrors) as caught:
         reconcile(conn, path, confirm={"18": "1-1-1001"})
-    assert "cannot be confirmed" in str(caught.value.errors[0])
+    assert "不能确认" in str(caught.value.errors[0])
     assert len(payments(conn)) == 1
 
 
@@ -222,7 +222,7 @@ def test_a_bank_serial_that_repeats_is_never_dropped(estate3, tmp_path, conn):
     report = reconcile(conn, later, bank)
     assert report.already == 0 and report.recorded == []
     [item] = report.review
-    assert item.conflict and "can repeat" in item.reason
+    assert item.conflict and "银行流水号可能重复" in item.reason
     confirmed = reconcile(conn, later, bank, confirm={"3": "2-1-502"})
     assert [(u, line.amount_fen) for line, u, _ in confirmed.recorded] == [("2-1-502", 316500)]
     assert reconcile(conn, later, bank).already == 1  # re-running it changes nothing
@@ -242,7 +242,7 @@ def test_a_transaction_number_recorded_under_another_channel_is_the_same_money(
         )  # fmt: skip
     report = reconcile(conn, path)
     assert report.recorded == [] and report.review[0].conflict
-    assert "via 支付宝" in report.review[0].reason
+    assert "已是支付宝收据" in report.review[0].reason
 
 
 # ---------------------------------------------------------------- B4: refunds are flagged
@@ -265,7 +265,7 @@ def test_a_refund_in_the_same_merchant_export_names_the_receipt_to_reverse(
     document = json.loads(result.stdout)
     assert [r["receipt"] for r in document["recorded"]] == ["2026-000001"]
     assert document["refunds_to_reverse"] == 1
-    assert document["refunds"][0]["action"] == "refund: reverse receipt 2026-000001"
+    assert document["refunds"][0]["action"] == "退款：请冲正收据 2026-000001"
     assert "propfee reverse 2026-000001" in result.stderr
     again = json.loads(cli("reconcile", str(path), "--as-of", "2026-12-01", "-f", "json").stdout)
     assert again["already_recorded"] == 1 and again["refunds_to_reverse"] == 1  # still to do
@@ -294,8 +294,8 @@ def test_an_alipay_refund_of_a_payment_recorded_earlier_is_flagged(estate3, tmp_
     report = reconcile(conn, second)
     [refund] = report.refunds
     assert (refund.receipt, refund.line.amount_fen) == ("2026-000001", 40000)
-    assert refund.action.startswith("refund: reverse receipt 2026-000001")
-    assert "¥600.00 kept" in refund.action
+    assert refund.action.startswith("退款：请冲正收据 2026-000001")
+    assert "未退的 ¥600.00" in refund.action
     assert len(payments(conn)) == 1  # never reversed by itself
 
 
@@ -332,10 +332,10 @@ def test_a_statement_without_a_usable_header_names_what_is_missing(estate3, tmp_
     with pytest.raises(FileFormatError) as caught:
         reconcile(conn, path, reconciliation.load_profile("bank"))
     message = str(caught.value)
-    assert "no amount" in message and "日期, 摘要, 流水号" in message
-    assert "give --profile bank" not in message
+    assert "没有金额" in message and "日期, 摘要, 流水号" in message
+    assert "银行对账单请用" not in message
     path.write_text("日期,金额,摘要\n2026-11-01,1.00,x\n", encoding="utf-8")
-    with pytest.raises(FileFormatError, match=r"no transaction-number column.*日期, 金额, 摘要"):
+    with pytest.raises(FileFormatError, match=r"没有交易单号列.*日期, 金额, 摘要"):
         reconcile(conn, path, reconciliation.load_profile("wechat"))
     # a bank statement without serial numbers: each line gets an identity from its fields
     report = reconcile(conn, path, reconciliation.load_profile("bank"))
@@ -352,7 +352,7 @@ def test_a_forced_profile_that_contradicts_the_export_is_refused(estate3, tmp_pa
     path = wechat_bill(tmp_path / "w.csv", [line("2026-11-15", "张三", "1-1-1001", "400.00", "T1")])
     reconcile(conn, path)
     before = payments(conn)
-    with pytest.raises(FileFormatError, match=r"WeChat Pay export.*--profile auto"):
+    with pytest.raises(FileFormatError, match=r"微信支付导出的账单.*--profile auto"):
         reconcile(conn, path, reconciliation.load_profile(forced))
     assert payments(conn) == before
     assert reconcile(conn, path, reconciliation.load_profile("wechat")).already == 1
@@ -393,8 +393,8 @@ def test_a_review_file_saved_by_excel_is_matched_by_line_and_amount(estate3, tmp
     assert [(u, line.row) for line, u, _ in report.recorded] == [("1-1-1001", 18)]
     assert [r.line.row for r in report.review] == [19, 21]
     assert len(report.warnings) == 2
-    assert "row 4: line 21 ¥9.99 for 1-1-1002 was not applied" in report.warnings[0]
-    assert "not incoming money" in report.warnings[1]
+    assert "第 4 行：第 21 行 ¥9.99（1-1-1002）未采用" in report.warnings[0]
+    assert "那一行不是收入" in report.warnings[1]
 
 
 def test_a_review_file_keeps_its_refs_as_text_for_excel(estate3, tmp_path, conn, cli):
@@ -413,7 +413,7 @@ def test_a_review_file_keeps_its_refs_as_text_for_excel(estate3, tmp_path, conn,
 
 @pytest.mark.parametrize(
     "key, message",
-    [("99", "has no incoming line 99"), ("20", "line 20 of w.csv is not incoming money")],
+    [("99", "没有第 99 行收入"), ("20", "w.csv 第 20 行不是收入")],
 )
 def test_a_confirmation_that_names_no_incoming_line_is_an_error(
     estate3, tmp_path, cli, db_path, key, message
@@ -433,7 +433,7 @@ def test_a_reversal_cannot_be_dated_before_its_payment(estate3, cli, db_path):
     before = dump(db_path)
     early = cli("reverse", "2026-000001", "--reason", "x", "--as-of", "2026-11-19")
     assert early.exit_code == 1
-    assert "paid on 2026-11-20" in early.stderr and "on 2026-11-20 or later" in early.stderr
+    assert "付款日期是 2026-11-20" in early.stderr and "请在 2026-11-20 或之后冲正" in early.stderr
     assert dump(db_path) == before
     # recorded late for an earlier day: not before the day it was recorded either
     cli(
@@ -448,7 +448,7 @@ def test_a_reversal_cannot_be_dated_before_its_payment(estate3, cli, db_path):
         "2026-11-20",
     )
     late = cli("reverse", "2026-000002", "--reason", "x", "--as-of", "2026-11-15")
-    assert late.exit_code == 1 and "recorded on 2026-11-20" in late.stderr
+    assert late.exit_code == 1 and "2026-11-20 入账" in late.stderr
     assert cli("reverse", "2026-000002", "--reason", "x", "--as-of", "2026-11-20").exit_code == 0
 
 
@@ -466,7 +466,7 @@ def test_paying_a_bill_that_is_already_paid_is_an_error(estate3, cli, conn, db_p
     before = dump(db_path)
     again = cli("pay", "1-1-1001", "100", *args)
     assert again.exit_code == 1 and f"--bill {bill_id}" in again.stderr
-    assert "already paid" in again.stderr
+    assert "已缴清" in again.stderr
     assert dump(db_path) == before
 
 
@@ -474,7 +474,7 @@ def test_paying_a_bill_that_is_already_paid_is_an_error(estate3, cli, conn, db_p
 def test_an_absurd_amount_is_refused(estate3, cli, db_path, amount):
     before = dump(db_path)
     result = cli("pay", "1-1-1001", amount, "--channel", "cash", "--as-of", "2026-11-20")
-    assert result.exit_code == 1 and "check the amount" in result.stderr
+    assert result.exit_code == 1 and "请检查金额" in result.stderr
     assert "internal error" not in result.stderr
     assert dump(db_path) == before
 
@@ -561,7 +561,7 @@ def test_rebill_names_the_receipt_to_reverse(conn, tmp_path):
             conn, "1-1-103", first_day=date(2026, 12, 10), as_of=date(2026, 12, 20), now=NOW,
             settings=DEFAULTS,
         )  # fmt: skip
-    assert "(receipt 2026-000001)" in str(caught.value)
+    assert "（收据 2026-000001）" in str(caught.value)
     assert "propfee reverse 2026-000001" in str(caught.value)
 
 
@@ -602,7 +602,7 @@ def test_after_a_sale_the_statement_is_the_buyer_s_own(conn, tmp_path, cli):
     everyone = doc("--all-parties")
     assert everyone["party"] is None and everyone["closing_balance"] == "500.00"
     table = cli("statement", "1-1-103", "--to", "2026-12-31")
-    assert "1 other party" in table.stderr and "雷伟杰" not in table.stdout
+    assert "另外 1 个缴费方" in table.stderr and "雷伟杰" not in table.stdout
     assert cli("statement", "1-1-103", "--party", "王五").exit_code == 1
 
 
@@ -634,7 +634,7 @@ def test_paying_an_earlier_owner_s_bill_is_booked_to_that_owner(conn, tmp_path):
     assert [a.bill_id for a in paid.allocations] == [november]
     with transaction(conn):
         ledger.reverse_payment(conn, paid.receipt_no, reason="重开", on=date(2026, 12, 5), now=NOW)
-    with pytest.raises(PropfeeError, match="different parties"), transaction(conn):
+    with pytest.raises(PropfeeError, match="不同的缴费方"), transaction(conn):
         ledger.record_payment(
             conn, "1-1-103", 50000, channel="cash", ref=None, paid_on=date(2026, 12, 5),
             as_of=date(2026, 12, 5), now=NOW, settings=DEFAULTS, bill_ids=[november, december],

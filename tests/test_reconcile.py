@@ -94,7 +94,7 @@ def test_a_wechat_bill_export(estate3, tmp_path):
         "2026-11-15",
         "张三",
     )
-    assert [(r.line.row, r.reason) for r in report.review] == [(21, "no unit code in the memo")]
+    assert [(r.line.row, r.reason) for r in report.review] == [(21, "备注里没有房号")]
     assert report.ignored == {"outgoing": 1, "refunded or failed": 1}
     assert ledger.check(estate3) == []
 
@@ -133,7 +133,7 @@ def test_an_unmatched_line_is_listed_with_candidates_never_guessed(estate3, tmp_
         ("T2", ["1-1-1001"]),
         ("T3", ["1-1-1001", "1-1-1002"]),
     ]
-    assert "names 2 units" in report.review[2].reason
+    assert "备注里有 2 个房号" in report.review[2].reason
     assert payments(estate3) == []
 
 
@@ -305,7 +305,7 @@ def test_dry_run_and_json_from_the_command_line(estate3, cli, tmp_path, db_path)
     path = wechat_bill(tmp_path / "w.csv", WECHAT_LINES)
     before = dump(db_path)
     dry = cli("reconcile", str(path), "--as-of", "2026-12-01", "--dry-run")
-    assert dry.exit_code == 0 and "recorded 2 payments" in dry.stdout and "dry run" in dry.stdout
+    assert dry.exit_code == 0 and "记录缴费 2 笔" in dry.stdout and "试运行" in dry.stdout
     assert dump(db_path) == before
     result = cli(
         "reconcile",
@@ -324,7 +324,7 @@ def test_dry_run_and_json_from_the_command_line(estate3, cli, tmp_path, db_path)
     not_a_statement = tmp_path / "roster.csv"
     not_a_statement.write_text("房号,业主\n1-1-1001,张三\n", encoding="utf-8")
     refused = cli("reconcile", str(not_a_statement))
-    assert refused.exit_code == 1 and "no statement header" in refused.stderr
+    assert refused.exit_code == 1 and "找不到对账单表头" in refused.stderr
 
 
 def test_malformed_lines_are_row_errors(estate3, tmp_path, db_path):

@@ -154,7 +154,7 @@ def test_masked_export_does_not_import_as_new_data(conn, messy, tmp_path):
 
         with transaction(other_conn):
             roster.apply_roster(other_conn, fresh, as_of=AS_OF, now=NOW)
-    assert all("masked" in e.message for e in caught.value.errors)
+    assert all("打了码" in e.message for e in caught.value.errors)
 
 
 def test_export_neutralises_formulas(conn, tmp_path):
@@ -206,7 +206,7 @@ def test_five_bad_rows_are_all_reported_and_nothing_is_written(conn, tmp_path, d
         (9, "交付日期"),
     ]
     assert all(e.sheet == "业主" and e.file == "bad.xlsx" for e in errors)
-    assert "duplicate unit code (first on row 3)" in errors[3].message
+    assert "房号重复（首次出现在第 3 行）" in errors[3].message
     assert errors[0].column == "建筑面积 (E)"
     assert dump(db_path) == before
 
@@ -214,11 +214,11 @@ def test_five_bad_rows_are_all_reported_and_nothing_is_written(conn, tmp_path, d
 @pytest.mark.parametrize(
     ("area", "message"),
     [
-        (0, "greater than zero"),
+        (0, "必须大于 0"),
         (-3, "不能是负数"),
         ("89.375", "超过 2 位小数"),
         ("大约90", "不是数字"),
-        (None, "required"),
+        (None, "必须填写面积"),
     ],
 )
 def test_area_errors(conn, tmp_path, area, message):
@@ -239,16 +239,23 @@ def test_bad_id_number(conn, tmp_path):
             [*home(1, 1, 102, "李四", ""), bad],
         ],
     )
+    strict = roster.load_map(None)
+    strict.strict = True  # --strict: a wrong check digit refuses the file
     with pytest.raises(RowErrors) as caught:
-        import_file(conn, path)
+        import_file(conn, path, column_map=strict)
     assert [(e.row, e.column) for e in caught.value.errors] == [(3, "身份证号 (I)")]
+    report = import_file(conn, path)  # by default: the unit imports, the number is left out
+    assert report.added == 2
+    assert any(bad in w and "第 3 行" in w and "不保存" in w for w in report.warnings)
+    ids = dict(conn.execute("SELECT name, id_number FROM party").fetchall())
+    assert ids == {"张三": good, "李四": ""}
 
 
 def test_a_phone_saved_in_scientific_notation_is_refused(conn, tmp_path):
     path = write_csv(tmp_path / "sci.csv", [HEADER, home(1, 1, 101, "张三", "1.89097E+10")])
     with pytest.raises(RowErrors, match="行有误") as caught:
         import_file(conn, path)
-    assert "scientific notation" in caught.value.errors[0].message
+    assert "科学计数法" in caught.value.errors[0].message
 
 
 @pytest.mark.parametrize(
@@ -275,7 +282,7 @@ def test_unreadable_files(conn, tmp_path):
     good = write_xlsx(tmp_path / "g.xlsx", [HEADER, home(1, 1, 101, "张三", "")])
     truncated = tmp_path / "truncated.xlsx"
     truncated.write_bytes(good.read_bytes()[:1500])
-    with pytest.raises(FileFormatError, match="damaged or truncated"):
+    with pytest.raises(FileFormatError, match="已损坏或不完整"):
         import_file(conn, truncated)
     png = tmp_path / "picture.xlsx"
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20)
@@ -283,9 +290,9 @@ def test_unreadable_files(conn, tmp_path):
         import_file(conn, png)
     words = tmp_path / "words.csv"
     words.write_text("hello\nthis is a letter, not a roster\n", encoding="utf-8")
-    with pytest.raises(FileFormatError, match="no roster header"):
+    with pytest.raises(FileFormatError, match="没有找到名册表头"):
         import_file(conn, words)
-    with pytest.raises(FileFormatError, match="no such file"):
+    with pytest.raises(FileFormatError, match="文件不存在"):
         import_file(conn, tmp_path / "missing.xlsx")
 
 
@@ -399,7 +406,7 @@ def test_one_sheet_per_building_and_hidden_sheets(conn, tmp_path):
     report = import_file(conn, path)
     assert report.sheets == ["1栋", "2栋"]
     assert [u.code for u in roster.list_units(conn)] == ["1-1-101", "2-1-101"]
-    with pytest.raises(FileFormatError, match="no sheet named"):
+    with pytest.raises(FileFormatError, match="没有名为"):
         import_file(conn, path, sheet="3栋")
 
 
@@ -457,7 +464,7 @@ def test_the_map_file(conn, tmp_path):
     )
     bad = tmp_path / "bad.toml"
     bad.write_text('[columns]\n"x" = "colour"\n', encoding="utf-8")
-    with pytest.raises(FileFormatError, match="unknown field 'colour'"):
+    with pytest.raises(FileFormatError, match="字段 'colour' 不存在"):
         roster.load_map(bad)
 
 
@@ -518,7 +525,7 @@ def test_an_owner_change_uses_the_transfer_date_column(conn, tmp_path):
     )
     with pytest.raises(RowErrors, match="行有误") as caught:
         import_file(conn, too_early)
-    assert "before the current owner" in caught.value.errors[0].message
+    assert "早于现业主" in caught.value.errors[0].message
 
 
 def test_a_unit_sold_by_the_developer_starts_at_delivery(conn, tmp_path):
@@ -644,7 +651,7 @@ def test_conflicting_id_numbers_for_one_owner_are_an_error(conn, tmp_path):
                 ],
             ),
         )
-    assert "different details" in caught.value.errors[0].message
+    assert "信息不同" in caught.value.errors[0].message
 
 
 def test_dry_run_writes_nothing(conn, messy, db_path):

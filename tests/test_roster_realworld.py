@@ -198,14 +198,14 @@ def test_a_missing_owner_column_is_named(conn, tmp_path):
         tmp_path / "r.csv", [["房号", "建筑面积", "房屋类型"], ["1-101", "90", "住宅"]]
     )
     errors = errors_of(conn, path)
-    assert "no 业主 column, and 1 new unit(s) need one" in errors[0].message
+    assert "文件中没有业主列，而 1 套新房屋需要它" in errors[0].message
 
 
 def test_a_missing_area_column_is_one_error(conn, tmp_path):
     rows = [["房号", "业主"]] + [[f"1-{i}", f"业主{i}"] for i in range(101, 125)]
     errors = errors_of(conn, write_xlsx(tmp_path / "r.xlsx", rows))
     assert len(errors) == 1
-    assert "no 建筑面积 column, and 24 new unit(s) need one" in errors[0].message
+    assert "文件中没有建筑面积列，而 24 套新房屋需要它" in errors[0].message
 
 
 def test_page_titles_and_footers(conn, tmp_path):
@@ -250,7 +250,7 @@ def test_an_id_number_stored_as_a_number_is_refused(conn, tmp_path):
         ],
     )
     (error,) = errors_of(conn, path)
-    assert "stored as a number and its last digits are lost" in error.message
+    assert "被存成了数字，后几位已丢失" in error.message
 
 
 def test_messages_show_numbers_as_written(conn, tmp_path):
@@ -306,7 +306,7 @@ def test_a_hidden_sheet_can_be_chosen(conn, tmp_path):
         more_sheets={"旧数据": ([header, ["9-999", 90, "旧"]], "hidden")},
     )
     report = load(conn, path)
-    assert any("hidden sheet '旧数据' skipped" in n for n in report.notices)
+    assert any("隐藏的工作表 '旧数据' 已跳过" in n for n in report.notices)
     load(conn, path, sheet="旧数据")
     assert sorted(units(conn)) == ["1-101", "9-999"]
 

@@ -123,7 +123,7 @@ def test_templates_are_sandboxed_and_strict(tmp_path):
     mine = dataclasses.replace(SETTINGS, template_dir=str(tmp_path / "mine"))
     with pytest.raises(PropfeeError, match="nothing_here"):
         render(mine, "zh/fee_notice.txt", {})
-    with pytest.raises(PropfeeError, match=r"not allowed|__mro__"):
+    with pytest.raises(PropfeeError, match=r"不允许|__mro__"):
         render(mine, "zh/bill_notice.html", {})
     (folder / "fee_notice.html").write_text("<p>{{ estate.name }}</p>", encoding="utf-8")
     assert (

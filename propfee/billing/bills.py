@@ -38,6 +38,7 @@ from propfee.billing.store import bills_between
 from propfee.core import periods
 from propfee.core.approvals import APPROVER_RULE, REFERENCE_RULE, approver_ok, reference_ok
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.i18n import N_, _
 from propfee.core.money import check_line, format_money, hundredths_str, price_str, round_div
 from propfee.files import cells
 from propfee.roster.payers import Payers, Unit
@@ -88,24 +89,30 @@ def months_to_bill(
     """The months a run covers: ``--period`` or ``--from``…``--through``; never more than
     12 months ahead of ``as_of`` (the prepayment limit)."""
     if period and (first or through):
-        raise InvalidValue("give --period, or --from and --through, not both")
+        raise InvalidValue(_("give --period, or --from and --through, not both"))
     if period:
         months = [periods.parse_period(period)]
     elif first and through:
         start = periods.parse_period(first, option="--from")
         end = periods.parse_period(through, option="--through")
         if end < start:
-            raise InvalidValue(f"--through {through} is before --from {first}")
+            raise InvalidValue(
+                _("--through {through} is before --from {first}").format(
+                    through=through, first=first
+                )
+            )
         months = periods.months_in_range(start, end)
     elif first or through:
-        raise InvalidValue("give both --from and --through")
+        raise InvalidValue(_("give both --from and --through"))
     else:
         months = [periods.month_start(as_of)]
     limit = periods.add_months(periods.month_start(as_of), 12)
     if months[-1] > limit:
         raise InvalidValue(
-            f"{periods.period_label(months[-1])} is more than 12 months ahead of {as_of}; "
-            "bills may be made at most 12 months ahead (prepayment limit)"
+            _(
+                "{month} is more than 12 months ahead of {day}; bills may be made at most 12 "
+                "months ahead (prepayment limit)"
+            ).format(month=periods.period_label(months[-1]), day=as_of)
         )
     return months
 
@@ -131,7 +138,7 @@ def run_bills(
     report = BillRunReport([periods.period_label(m) for m in months])
     items = load_items(conn, item_codes or None)
     if not items:
-        raise PropfeeError("no fee items yet; add one with: propfee fees add CODE …")
+        raise PropfeeError(_("no fee items yet; add one with: propfee fees add CODE …"))
     if not item_codes:
         items = [i for i in items if i.basis != "one_off"]  # a one-off charge is named with --item
     run = BillRun(conn, settings, now, as_of)
@@ -143,8 +150,16 @@ def run_bills(
     ahead = [(item, cycle) for item, cycle in work if cycle[1] > limit]
     for item, (start, end) in ahead:
         report.warnings.append(
-            f"{item.code} {item.name} {periods.period_label(start)}: the cycle ends on {end}, "
-            f"more than 12 months ahead of {as_of}; not billed (prepayment limit)"
+            _(
+                "{item} {name} {period}: the cycle ends on {end}, more than 12 months ahead of "
+                "{day}; not billed (prepayment limit)"
+            ).format(
+                item=item.code,
+                name=item.name,
+                period=periods.period_label(start),
+                end=end,
+                day=as_of,
+            )
         )
     work = [w for w in work if w not in ahead]
     work = [(item, c) for item, c in work if item.ends_on is None or c[0] <= item.ends_on]
@@ -202,9 +217,17 @@ def _check_prices(work: list[tuple[FeeItem, tuple[date, date]]], report: BillRun
                 raise PropfeeError(too_early_message(item, price, periods.period_label(start)))
             if first < lawful <= end:
                 report.warnings.append(
-                    f"{item.code} {item.name} {periods.period_label(start)}：价格 "
-                    f"{price.published_on} 才公示，此前的 {(lawful - first).days} 天不计费"
-                    f"（{RECORD_LATER_HINT}）"
+                    _(
+                        "{item} {name} {period}: the price was published only on {day}; the "
+                        "{n} days before are not billed ({hint})"
+                    ).format(
+                        item=item.code,
+                        name=item.name,
+                        period=periods.period_label(start),
+                        day=price.published_on,
+                        n=(lawful - first).days,
+                        hint=RECORD_LATER_HINT,
+                    )
                 )
             elif lawful > end and (item.code, str(price.published_on)) not in before:
                 before.add((item.code, str(price.published_on)))
@@ -266,7 +289,7 @@ class BillRun(Payers):
                 report.skipped.append(Skip(unit.code, item.code, not_billable))
                 continue
             if item.basis == "area" and unit.area_x100 is None:
-                report.skipped.append(Skip(unit.code, item.code, "no area"))
+                report.skipped.append(Skip(unit.code, item.code, N_("no area")))
                 continue
             if item.basis == "metered":
                 self._bill_metered(item, unit, period, due, readings.get(unit.id), report)
@@ -420,7 +443,7 @@ class BillRun(Payers):
 
     def _bill_metered(self, item, unit, period, due, readings, report) -> None:
         if not readings:
-            report.skipped.append(Skip(unit.code, item.code, "no meter reading"))
+            report.skipped.append(Skip(unit.code, item.code, N_("no meter reading")))
             return
         numerator = usage_total = 0
         prices = []
@@ -432,12 +455,12 @@ class BillRun(Payers):
             usage_total += usage
             prices.append(price)
         if not prices:
-            report.skipped.append(Skip(unit.code, item.code, "fee not in effect yet"))
+            report.skipped.append(Skip(unit.code, item.code, NOT_IN_EFFECT))
             return
         if usage_total == 0:
-            report.skipped.append(Skip(unit.code, item.code, "no usage (a first reading)"))
+            report.skipped.append(Skip(unit.code, item.code, N_("no usage (a first reading)")))
             return
-        _, last_read, _, last_reading, _ = readings[-1]
+        _u, last_read, _m, last_reading, _x = readings[-1]
         after_previous = [r[4] + timedelta(days=1) for r in readings if r[4] is not None]
         first = min(after_previous) if after_previous else readings[0][1]
         party = self.payer_on(unit, self.holdings.get(unit.id, ()), last_read)
@@ -480,8 +503,10 @@ class BillRun(Payers):
         """Queue one bill (dates as ISO text); ``flush`` writes the queue."""
         check_line(
             amount,
-            what=f"{unit.code} {item.code} {period} 的账单",
-            hint="请检查面积、单价或读数",
+            what=_("the bill of {unit} {item} {period}").format(
+                unit=unit.code, item=item.code, period=period
+            ),
+            hint=_("check the area, the price or the readings"),
         )
         bill_id = self.next_id
         self.next_id += 1
@@ -597,8 +622,14 @@ def _not_billable(item: FeeItem, end: date) -> str:
     """Why a cycle ending on ``end`` has no billable price."""
     in_effect = item.price_on(end)
     if in_effect is None:
-        return "fee not in effect yet"
-    return f"价格 {in_effect.published_on} 才公示，此前不计费"
+        return NOT_IN_EFFECT
+    return _("the price was published only on {day}; not billed before").format(
+        day=in_effect.published_on
+    )
+
+
+#: why a cycle was not billed (the JSON keeps the English)
+NOT_IN_EFFECT = N_("fee not in effect yet")
 
 
 def _whole_cycle(item: FeeItem, base: int, price: Price) -> tuple[int, str, str]:
@@ -630,7 +661,12 @@ def _free_days(taken: list[tuple[date, date]], start: date, end: date) -> list[t
 # ---------------------------------------------------------------- adjustments
 
 
-ADJUSTMENT_KINDS = {"waiver": "减免", "discount": "优惠", "correction": "更正"}
+#: each kind of adjustment (English msgid; shown through ``_()``)
+ADJUSTMENT_KINDS = {
+    "waiver": N_("waiver"),
+    "discount": N_("discount"),
+    "correction": N_("correction"),
+}
 
 
 @dataclass
@@ -665,41 +701,39 @@ def adjust(
     who approved it. A correction upward rests on a published fee (``basis_ref``, LEGAL rule
     8); under 酬金制 every reduction — waiver, discount, correction down — carries the owners'
     approval: who, the decision's reference and its date (LEGAL rule 11)."""
-    if kind not in ADJUSTMENT_KINDS:
-        raise InvalidValue(f"--kind must be one of {', '.join(ADJUSTMENT_KINDS)}")
-    if amount_fen == 0:
-        raise InvalidValue("--amount must not be zero")
-    check_line(amount_fen, what="--amount")
-    if kind in ("waiver", "discount") and amount_fen > 0:
-        raise InvalidValue(f"a {kind} lowers the bill: give a negative --amount such as -50.00")
-    if not reason.strip():
-        raise InvalidValue("--reason is required: say why")
-    if amount_fen > 0 and reads_as_penalty(reason):
-        raise InvalidValue(
-            f"--reason {reason.strip()!r}：以更正加收违约金或罚款不允许。{PENALTY_RULE}"
-        )
-    if not approved_by.strip():
-        raise InvalidValue("--approved-by is required: who approved it")
+    _check_request(kind, amount_fen, reason, approved_by)
     approved_on = approved_on or on
     if approved_on > on:
-        raise InvalidValue(f"--approved-on {approved_on} 晚于调整日期 {on}：先批准，后调整")
+        raise InvalidValue(
+            _(
+                "--approved-on {approved} is after the adjustment's day {day}: approve first, "
+                "then adjust"
+            ).format(approved=approved_on, day=on)
+        )
     basis = _upward_basis(conn, basis_ref, on) if amount_fen > 0 else ""
     if amount_fen > 0 or settings.billing.fee_model == "酬金制":
         _check_approval(kind, amount_fen, approved_by, approval_ref, settings)
     balance = bill_balance(conn, bill_id)
     if balance is None:
-        raise NotFound(f"no bill {bill_id}")
+        raise NotFound(_("no bill {bill}").format(bill=bill_id))
     new_net = balance.net_fen + amount_fen
     if new_net < 0:
         raise PropfeeError(
-            f"bill {bill_id} is {format_money(balance.net_fen)} after adjustments; "
-            f"{format_money(amount_fen)} would take it below zero"
+            _("bill {bill} is {net} after adjustments; {amount} would take it below zero").format(
+                bill=bill_id, net=format_money(balance.net_fen), amount=format_money(amount_fen)
+            )
         )
     if new_net < balance.paid_fen:
         raise PropfeeError(
-            f"bill {bill_id} has {format_money(balance.paid_fen)} paid on it; it cannot be "
-            f"lowered to {format_money(new_net)} (the most it can be lowered by now is "
-            f"{format_money(balance.net_fen - balance.paid_fen)}); reverse the payment first"
+            _(
+                "bill {bill} has {paid} paid on it; it cannot be lowered to {net} (the most it "
+                "can be lowered by now is {most}); reverse the payment first"
+            ).format(
+                bill=bill_id,
+                paid=format_money(balance.paid_fen),
+                net=format_money(new_net),
+                most=format_money(balance.net_fen - balance.paid_fen),
+            )
         )
     adjustment_id = store.insert_adjustment(
         conn,
@@ -718,6 +752,34 @@ def adjust(
     return Adjustment(adjustment_id, bill_id, amount_fen, kind, new_net, new_net - balance.paid_fen)
 
 
+def _check_request(kind: str, amount_fen: int, reason: str, approved_by: str) -> None:
+    """An adjustment's kind, sign, reason and approver, before anything is read."""
+    if kind not in ADJUSTMENT_KINDS:
+        raise InvalidValue(
+            _("--kind must be one of {choices}").format(choices=", ".join(ADJUSTMENT_KINDS))
+        )
+    if amount_fen == 0:
+        raise InvalidValue(_("--amount must not be zero"))
+    check_line(amount_fen, what="--amount")
+    if kind in ("waiver", "discount") and amount_fen > 0:
+        raise InvalidValue(
+            _("a {kind} lowers the bill: give a negative --amount such as -50.00").format(
+                kind=_(ADJUSTMENT_KINDS[kind])
+            )
+        )
+    if not reason.strip():
+        raise InvalidValue(_("--reason is required: say why"))
+    if amount_fen > 0 and reads_as_penalty(reason):
+        raise InvalidValue(
+            _(
+                "--reason {reason}: charging a late fee or a penalty by a correction is not "
+                "allowed. {rule}"
+            ).format(reason=repr(reason.strip()), rule=PENALTY_RULE)
+        )
+    if not approved_by.strip():
+        raise InvalidValue(_("--approved-by is required: who approved it"))
+
+
 def _upward_basis(conn: sqlite3.Connection, basis_ref: str, on: date) -> str:
     """What an upward correction rests on: a fee item with a price published by ``on``, as
     the record shows it (``PROP 物业服务费 ¥2.50元/㎡·月，2026-10-01 公示``). Refused without one:
@@ -725,8 +787,11 @@ def _upward_basis(conn: sqlite3.Connection, basis_ref: str, on: date) -> str:
     code = basis_ref.strip()
     if not code:
         raise InvalidValue(
-            "向上更正（--kind correction 且金额为正）要写明依据的已公示收费项目：--basis-ref "
-            "收费项目代码（如 PROP），以及批准人 --approved-by（LEGAL 第8条：不得收取未公示的费用）"
+            _(
+                "an upward correction (--kind correction with a positive amount) names the "
+                "published fee item it rests on: --basis-ref and the item's code (such as PROP), "
+                "and who approved it, --approved-by (LEGAL rule 8: no fee that is not published)"
+            )
         )
     known = {item.code: item for item in load_items(conn)}
     item = known.get(code) or known.get(code.upper())
@@ -735,32 +800,51 @@ def _upward_basis(conn: sqlite3.Connection, basis_ref: str, on: date) -> str:
     ]
     if not published:
         raise InvalidValue(
-            f"--basis-ref {code}：{'没有这个收费项目' if item is None else '该项目尚无已公示的价格'}"
-            "；向上更正只能依据已公示的收费项目和标准（见 propfee fees list）"
+            _(
+                "--basis-ref {code}: {why}; an upward correction rests only on a published fee "
+                "item and price (see propfee fees list)"
+            ).format(
+                code=code,
+                why=_("no such fee item")
+                if item is None
+                else _("the item has no published price yet"),
+            )
         )
     price = item.price_on(on) if item.price_on(on) in published else published[-1]
-    return (
-        f"{item.code} {item.name} ¥{price.text}{item.unit_label}，{price.published_on} 公示"
-    )
+    return f"{item.code} {item.name} ¥{price.text}{item.unit_label}，{price.published_on} 公示"
 
 
 def _check_approval(kind: str, amount_fen: int, approved_by: str, ref: str, settings) -> None:
     """An approval record has a shape: someone named, and a reference to find again. Under
     酬金制 every reduction needs the owners' decision; an upward correction needs an
     approver everywhere."""
-    label = "向上更正" if amount_fen > 0 else f"{ADJUSTMENT_KINDS[kind]}（减少应收）"
+    label = (
+        _("an upward correction")
+        if amount_fen > 0
+        else _("a {kind} (lowering what is due)").format(kind=_(ADJUSTMENT_KINDS[kind]))
+    )
     if not approver_ok(approved_by):
-        raise InvalidValue(f"--approved-by {approved_by.strip()!r}：{APPROVER_RULE}")
+        raise InvalidValue(
+            _("--approved-by {name}: {rule}").format(
+                name=repr(approved_by.strip()), rule=APPROVER_RULE
+            )
+        )
     if amount_fen > 0:
         return
     if not ref.strip():
         raise InvalidValue(
-            f"under 酬金制 the fees belong to the owners: 酬金制下物业费属于全体业主，{label}"
-            "要写明业主大会或业委会（业委会）的批准文号 --approval-ref 和批准日期 --approved-on"
-            "（LEGAL 第11条）"
+            _(
+                "under the commission system (酬金制) the fees belong to the owners: {what} "
+                "names the owners' assembly's or committee's decision, --approval-ref, and its "
+                "date, --approved-on (LEGAL rule 11)"
+            ).format(what=label)
         )
     if not reference_ok(ref):
-        raise InvalidValue(f"--approval-ref {ref.strip()!r} 不像批准文号：{REFERENCE_RULE}")
+        raise InvalidValue(
+            _("--approval-ref {ref} does not look like a decision's reference: {rule}").format(
+                ref=repr(ref.strip()), rule=REFERENCE_RULE
+            )
+        )
 
 
 __all__ = ["adjust", "bills_between", "created_bills", "months_to_bill", "price_str", "run_bills"]
@@ -845,8 +929,12 @@ def rebill_after_import(
                 )
         except PropfeeError as exc:
             report.notices.append(
-                f"{code}：自 {day} 起的账单已开给此前的缴费方，未能改开（{exc}）；处理后运行 "
-                f"propfee rebill {code} --from {day}"
+                _(
+                    "{unit}: the bills from {day} went to the earlier payer and could not be "
+                    "re-billed ({error}); once that is dealt with, run {command}"
+                ).format(
+                    unit=code, day=day, error=exc, command=f"propfee rebill {code} --from {day}"
+                )
             )
 
 
@@ -892,7 +980,7 @@ def _refuse_kind_change(conn, unit_code, first_day: date, kind_was: str, as_of, 
     rebilling = _Rebilling(conn, unit_code, first_day, as_of, now, settings, "")
     unit, items = rebilling.unit, rebilling.items
     affected = []
-    for bill_id, item_id, _, period, _, _, _, opening, _ in store.unit_bills_from(
+    for bill_id, item_id, _u, period, _a, _b, _c, opening, _d in store.unit_bills_from(
         conn, unit.id, first_day.isoformat()
     ):
         item = items[item_id]
@@ -900,14 +988,24 @@ def _refuse_kind_change(conn, unit_code, first_day: date, kind_was: str, as_of, 
         if opening or before == item.applies_to(unit.kind, unit.building, unit.code):
             continue
         if bill_balance(conn, bill_id).net_fen > 0:
-            affected.append(f"账单 {bill_id}（{item.name} {period}）")
+            affected.append(
+                _("bill {bill} ({item} {period})").format(
+                    bill=bill_id, item=item.name, period=period
+                )
+            )
     if affected:
         raise PropfeeError(
-            f"{unit.code} 改为{kind_label(unit.kind)}会改变适用的收费项目，而自 {first_day} 起已开出 "
-            + "、".join(affected[:5])
-            + ("等" if len(affected) > 5 else "")
-            + "：请把 --from 定在这些账单之后，或先用 propfee adjust 账单号 --kind correction "
-            "更正这些账单，再更正房屋类型"
+            _(
+                "making {unit} {kind} changes the fee items that apply, and {bills}{more} have "
+                "been billed from {day}: set --from after those bills, or first correct them with "
+                "propfee adjust BILL --kind correction, then correct the unit's kind"
+            ).format(
+                unit=unit.code,
+                kind=kind_label(unit.kind),
+                bills=_(", ").join(affected[:5]),
+                more=_(" and more") if len(affected) > 5 else "",
+                day=first_day,
+            )
         )
 
 
@@ -929,7 +1027,7 @@ class _Rebilling:
         self.run = run = BillRun(conn, settings, now, as_of)
         unit = next((u for u in run.units if u.code == code), None)
         if unit is None:
-            raise NotFound(f"no unit {code!r}")
+            raise NotFound(_("no unit {code}").format(code=repr(code)))
         self.conn, self.unit, self.settings = conn, unit, settings
         self.first_day, self.as_of, self.operator = first_day, as_of, operator
         self.items = {item.id: item for item in load_items(conn)}
@@ -1077,31 +1175,46 @@ class _Rebilling:
         balance = bill_balance(self.conn, bill_id)
         if balance.net_fen - moved < balance.paid_fen:
             receipts = store.receipts_paying(self.conn, bill_id)
+            why = _("area correction") if self.area else _("change of payer")
             how = (
-                " ".join(f"propfee reverse {r} --reason 责任方变更" for r in receipts)
+                " ".join(f"propfee reverse {r} --reason {why}" for r in receipts)
                 if receipts
                 else "propfee reverse RECEIPT"
             )
+            paid = format_money(balance.paid_fen)
+            held_by = (
+                _(" (receipt {receipts})").format(receipts=_(", ").join(receipts))
+                if receipts
+                else ""
+            )
             if self.area:
                 raise PropfeeError(
-                    f"账单 {bill_id}（{item.name} {period}）已缴 {format_money(balance.paid_fen)}"
-                    + (f"（收据 {'、'.join(receipts)}）" if receipts else "")
-                    + f"，按新面积改开要从这张已缴账单上冲减 {format_money(moved)}：请先冲正该笔"
-                    f"缴费（{how.replace('责任方变更', '面积更正')}），再重新更正面积；"
-                    "冲正后的款项可重新收取或留作预存"
+                    _("bill {bill} ({item} {period}) has {paid} paid on it").format(
+                        bill=bill_id, item=item.name, period=period, paid=paid
+                    )
+                    + held_by
+                    + _(
+                        "; re-billing by the new area takes {amount} off this paid bill: first "
+                        "reverse that payment ({how}), then correct the area again; the money "
+                        "reversed can be taken again or kept as credit"
+                    ).format(amount=format_money(moved), how=how)
                 )
             raise PropfeeError(
-                f"bill {bill_id} ({item.name} {period}) has {format_money(balance.paid_fen)} "
-                f"paid on it"
-                + (f" (receipt {', '.join(receipts)})" if receipts else "")
-                + f"; {format_money(moved)} of it belongs to another party now. Reverse "
-                f"that payment first ({how}), then re-bill"
+                _("bill {bill} ({item} {period}) has {paid} paid on it").format(
+                    bill=bill_id, item=item.name, period=period, paid=paid
+                )
+                + held_by
+                + _(
+                    "; {amount} of it belongs to another party now. Reverse that payment first "
+                    "({how}), then re-bill"
+                ).format(amount=format_money(moved), how=how)
             )
         if moved > balance.net_fen:
             moved_text = format_money(moved)
             raise PropfeeError(
-                f"bill {bill_id}: {moved_text} cannot be moved off a bill of "
-                f"{format_money(balance.net_fen)}"
+                _("bill {bill}: {amount} cannot be moved off a bill of {net}").format(
+                    bill=bill_id, amount=moved_text, net=format_money(balance.net_fen)
+                )
             )
 
     def finish(self) -> list[Move]:

@@ -8,6 +8,7 @@ reading of a meter is its baseline (usage 0) unless the row gives the previous r
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,11 +17,20 @@ from pathlib import Path
 
 import propfee.billing.store as store
 from propfee.core.errors import InvalidValue, RowError, RowErrors
+from propfee.core.i18n import N_, _
 from propfee.core.money import parse_decimal
 from propfee.files import cells
 from propfee.files.headers import norm_header
 from propfee.files.records import read_records
 from propfee.store.db import transaction
+
+#: each meter's name as shown to staff
+METER_NAMES = {
+    "water": N_("water"),
+    "electricity": N_("electricity"),
+    "gas": N_("gas"),
+    "heat": N_("heat"),
+}
 
 FIELDS = {
     "unit": ("房号", "房屋编号", "房间号", "户号", "房屋编码", "unit", "unit code"),
@@ -57,7 +67,11 @@ class ReadingsReport:
 def _reading(value: object, what: str) -> Decimal:
     number = parse_decimal(value, places=3, what=what, marks=("吨", "度", "kwh", "kWh", "m³", "m3"))
     if abs(number) > MAX_READING:
-        raise InvalidValue(f"{what}: {number} 超过读数上限 {MAX_READING:,}：请检查读数")
+        raise InvalidValue(
+            _("{what}: {number} is above the reading limit {limit}: check the reading").format(
+                what=what, number=number, limit=f"{MAX_READING:,}"
+            )
+        )
     return Decimal(format(number.normalize(), "f"))  # 112.750 -> 112.75, as written
 
 
@@ -82,7 +96,11 @@ def import_readings(
         ):
             uid = codes.get(code)
             if uid is None:
-                errors.append(record.error(path.name, "unit", f"no unit {code!r} on record"))
+                errors.append(
+                    record.error(
+                        path.name, "unit", _("no unit {code} on record").format(code=repr(code))
+                    )
+                )
                 continue
             try:
                 usage = history.usage(uid, kind, read_on, reading, previous, replaced, start)
@@ -151,12 +169,19 @@ class _History:
         if same_day is not None:
             if Decimal(same_day) == reading:
                 return None
-            raise _Refused("reading", f"a reading of {same_day} is already recorded for {read_on}")
+            raise _Refused(
+                "reading",
+                _("a reading of {reading} is already recorded for {day}").format(
+                    reading=same_day, day=read_on
+                ),
+            )
         before = self.last.get((uid, kind))
         if before is not None and before[0] > read_on:
             raise _Refused(
                 "read_on",
-                f"a later reading ({before[0]}) is already recorded; import readings in date order",
+                _(
+                    "a later reading ({day}) is already recorded; import readings in date order"
+                ).format(day=before[0]),
             )
         base = before[1] if before is not None else previous
         if replaced:
@@ -166,13 +191,15 @@ class _History:
         elif reading < base:
             raise _Refused(
                 "reading",
-                f"lower than the previous reading {base}; mark the row 换表 if the meter was "
-                "replaced",
+                _(
+                    "lower than the previous reading {reading}; mark the row 换表 if the meter "
+                    "was replaced"
+                ).format(reading=base),
             )
         else:
             usage = reading - base
         if usage < 0:
-            raise _Refused("reading", "lower than the new meter's start reading")
+            raise _Refused("reading", _("lower than the new meter's start reading"))
         return usage
 
     def record(self, uid: int, kind: str, read_on: date, reading: Decimal) -> None:
@@ -183,33 +210,35 @@ class _History:
 def _read(path: Path, meter: str | None, latest: date):
     rows, errors = [], []
     required = [("unit",), ("read_on",), ("reading",)] + ([] if meter else [("meter",)])
-    for record in read_records(path, FIELDS, required=required, what="meter readings"):
+    for record in read_records(path, FIELDS, required=required, what=_("meter readings")):
         values = record.values
         bad = []
         code = cells.unit_code(values.get("unit", ""))
         if not code:
-            bad.append(record.error(path.name, "unit", "no unit code"))
+            bad.append(record.error(path.name, "unit", _("no unit code")))
         kind = meter
         raw_kind = values.get("meter", "")
         if raw_kind not in ("", None):
             kind = METER_WORDS.get(norm_header(cells.text(raw_kind)))
             if kind is None:
                 bad.append(
-                    record.error(path.name, "meter", "unknown meter (水表, 电表, 燃气表, 热表)")
+                    record.error(path.name, "meter", _("unknown meter (水表, 电表, 燃气表, 热表)"))
                 )
         elif not kind:
-            bad.append(record.error(path.name, "meter", "no meter type (or give --meter)"))
+            bad.append(record.error(path.name, "meter", _("no meter type (or give --meter)")))
         read_on = reading = previous = start = None
         try:
             read_on = cells.parse_date(values.get("read_on", ""))
             if read_on is None:
-                bad.append(record.error(path.name, "read_on", "no reading date"))
+                bad.append(record.error(path.name, "read_on", _("no reading date")))
             elif not EARLIEST_READ_ON <= read_on <= latest:
                 bad.append(
                     record.error(
                         path.name,
                         "read_on",
-                        f"抄表日期须在 {EARLIEST_READ_ON} 至 {latest} 之间：请检查日期",
+                        _(
+                            "the reading date must be between {first} and {last}: check the date"
+                        ).format(first=EARLIEST_READ_ON, last=latest),
                     )
                 )
         except InvalidValue as exc:
@@ -217,9 +246,9 @@ def _read(path: Path, meter: str | None, latest: date):
         try:
             reading = _reading(values.get("reading", ""), "reading")
             if reading < 0:
-                raise InvalidValue("a reading cannot be negative")
+                raise InvalidValue(_("a reading cannot be negative"))
         except InvalidValue as exc:
-            bad.append(record.error(path.name, "reading", str(exc).removeprefix("reading: ")))
+            bad.append(record.error(path.name, "reading", re.sub(r"^reading\s*[:：]\s*", "", str(exc))))
         for name in ("previous", "start"):
             raw = values.get(name, "")
             if not cells.is_blank(raw):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from propfee import billing
-from propfee.billing.meters import import_readings
+from propfee.billing.meters import METER_NAMES, import_readings
 from propfee.billing.notices import write_notices
 from propfee.cli.common import (
     AsOfOpt,
@@ -28,6 +28,7 @@ from propfee.cli.common import (
 )
 from propfee.core import periods
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import _, ngettext
 from propfee.core.money import decimal_str, format_money, parse_money
 from propfee.files.headers import load_column_map
 from propfee.payments import ledger
@@ -35,24 +36,106 @@ from propfee.payments.opening import FIELDS
 from propfee.payments.opening import import_history as run
 from propfee.store.db import transaction
 
-readings_app = typer.Typer(help="Meter readings for metered fee items.", no_args_is_help=True)
+readings_app = typer.Typer(help=_("Meter readings for metered fee items."), no_args_is_help=True)
 
 ByOpt = Annotated[
     str | None,
     typer.Option(
         "--by",
         metavar="building",
-        help="building：通知单每栋楼一个文件（缴费通知单-YYYY-MM-1号楼.html）。",
+        help=_("building: one notice file per building (缴费通知单-YYYY-MM-1号楼.html)."),
     ),
 ]
 
 
+def _example(*lines: str) -> str:
+    return "\n\n".join(_("Example: {example}").format(example=line) for line in lines)
+
+
+BILL_HELP = (
+    _("Bill every unit for every applicable fee item, for a month or a range of months.")
+    + "\n\n"
+    + _(
+        "A cycle already billed is skipped, so re-running creates nothing (safe from cron). "
+        "Bills more than 12 months ahead are refused. Only published prices are billed."
+    )
+    + "\n\n"
+    + _example("propfee bill --period 2026-11 --notices 通知单")
+)
+ADJUST_HELP = (
+    _("Adjust a bill: a waiver, discount or correction, recorded as its own row.")
+    + "\n\n"
+    + _(
+        "The bill itself never changes. A waiver never takes a bill below zero or below what "
+        "has been paid on it."
+    )
+    + "\n\n"
+    + _example(
+        'propfee adjust 1024 --amount -50.00 --kind waiver --reason "电梯停运两周" '
+        "--approved-by 王经理"
+    )
+)
+NOTICES_HELP = (
+    _("Write bill notices for a period: an A4 page per party and an SMS file.")
+    + "\n\n"
+    + _(
+        "The HTML has one notice per page, each bill with its basis (area × price), earlier "
+        "arrears, how to pay and the contact phone; sms-YYYY-MM.csv holds phone,message rows "
+        "ready for a bulk-SMS upload."
+    )
+    + "\n\n"
+    + _(
+        "Notices are ordered by building, entrance, floor and room (building 2 before building "
+        "10); --by building writes one file per building (缴费通知单-2026-11-1号楼.html)."
+    )
+    + "\n\n"
+    + _example(
+        "propfee notices --period 2026-11 --out 通知单",
+        "propfee notices --period 2026-11 --out 通知单 --by building",
+    )
+)
+IMPORT_HISTORY_HELP = (
+    _("Import opening balances from the previous system: bills and what was paid on them.")
+    + "\n\n"
+    + _(
+        "One row per unit, fee item and period: 房号, 收费项目, 开始日期/结束日期 (or 所属期间), "
+        "应收金额, 实收金额, 缴费日期, 收款人, 备注. Fee items must exist (propfee fees add). End "
+        "dates written as the day after each period (2025-01-01 → 2026-01-01) are recognised."
+    )
+    + "\n\n"
+    + _example("propfee import-history 缴费历史.xlsx --map 历史.toml --dry-run")
+)
+REBILL_HELP = (
+    _("Re-bill a unit's days from a date to the party now responsible for them.")
+    + "\n\n"
+    + _(
+        "For a sale or a delivery recorded after those days were billed: each day billed to "
+        "the previous owner or the developer is taken off its bill by a correction and billed "
+        "to the new party on a new bill. Nothing is edited or deleted."
+    )
+    + "\n\n"
+    + _example("propfee rebill 1-1-1003 --from 2026-12-10")
+)
+
+
 def register(app: typer.Typer) -> None:
-    app.command("bill")(bill)
-    app.command("adjust")(adjust)
-    app.command("rebill")(rebill)
-    app.command("notices")(notices)
-    app.command("import-history")(import_history)
+    app.command("bill", help=BILL_HELP, short_help=_("Bill every unit for a month or a range"))(
+        bill
+    )
+    app.command(
+        "adjust", help=ADJUST_HELP, short_help=_("Adjust a bill: waiver, discount or correction")
+    )(adjust)
+    app.command(
+        "rebill", help=REBILL_HELP, short_help=_("Re-bill a unit's days to the party now liable")
+    )(rebill)
+    app.command("notices", help=NOTICES_HELP, short_help=_("Write bill notices and an SMS file"))(
+        notices
+    )
+    app.command(
+        "import-history",
+        help=IMPORT_HISTORY_HELP,
+        short_help=_("Import opening balances from the previous system"),
+    )(import_history)
     app.add_typer(readings_app, name="readings")
 
 
@@ -62,32 +145,32 @@ def bill(
         typer.Option(
             metavar="YYYY-MM",
             callback=check_month,
-            help="Bill the cycles containing this month (default: this month).",
+            help=_("Bill the cycles containing this month (default: this month)."),
         ),
     ] = None,
     first: Annotated[
         str | None,
         typer.Option(
-            "--from", metavar="YYYY-MM", callback=check_month, help="First month of a range."
+            "--from", metavar="YYYY-MM", callback=check_month, help=_("First month of a range.")
         ),
     ] = None,
     through: Annotated[
         str | None,
-        typer.Option(metavar="YYYY-MM", callback=check_month, help="Last month of a range."),
+        typer.Option(metavar="YYYY-MM", callback=check_month, help=_("Last month of a range.")),
     ] = None,
     item: Annotated[
         list[str] | None,
         typer.Option(
-            help="Only this fee item (repeatable); a one-off item is billed only when named."
+            help=_("Only this fee item (repeatable); a one-off item is billed only when named.")
         ),
     ] = None,
     building: Annotated[
-        list[str] | None, typer.Option(help="Only this building (repeatable).")
+        list[str] | None, typer.Option(help=_("Only this building (repeatable)."))
     ] = None,
     notices_dir: Annotated[
         Path | None,
         typer.Option(
-            "--notices", metavar="DIR", help="Also write bill notices for what was billed."
+            "--notices", metavar="DIR", help=_("Also write bill notices for what was billed.")
         ),
     ] = None,
     by: ByOpt = None,
@@ -98,13 +181,7 @@ def bill(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Bill every unit for every applicable fee item, for a month or a range of months.
-
-    A cycle already billed is skipped, so re-running creates nothing (safe from cron). Bills
-    more than 12 months ahead are refused. Only published prices are billed.
-
-    Example: propfee bill --period 2026-11 --notices 通知单
-    """
+    """Bill every unit for a month or a range of months."""
     env = open_env(db, config, quiet)
     by_building = _by_building(by, notices_dir is not None)
     day = parse_day(as_of)
@@ -112,7 +189,7 @@ def bill(
     conn = env.connect(dry_run=dry_run)
     if not billing.all_billed(conn, months):
         env.backup_first("bill", dry_run=dry_run)
-    with env.progress("billing") as tick, transaction(conn, dry_run=dry_run):
+    with env.progress(_("billing")) as tick, transaction(conn, dry_run=dry_run):
         report = ledger.run_bills_and_apply_credit(
             conn,
             months=months,
@@ -141,7 +218,7 @@ def bill(
         write_json(_run_document(report, dry_run))
     elif fmt is Format.csv:
         rows = [] if dry_run else billing.created_bills(conn, report.bill_ids)
-        emit(env, [_created_row(r) for r in rows], CREATED_HEADERS, fmt)
+        emit(env, [_created_row(r) for r in rows], created_headers(), fmt)
     else:
         _show_run(env, report, written, dry_run)
 
@@ -158,17 +235,20 @@ CREATED_COLUMNS = (
     "due_on",
 )
 
-CREATED_HEADERS = (
-    Col("bill", "账单号", "right"),
-    Col("unit", "房号"),
-    Col("item", "收费项目"),
-    Col("period", "期间"),
-    Col("covers_from", "计费起"),
-    Col("covers_to", "计费止"),
-    Col("amount", "金额", "right"),
-    Col("party", "缴费人"),
-    Col("due_on", "缴费期限"),
-)
+
+def created_headers() -> tuple[Col, ...]:
+    """The columns of the bills a run created, in the active language."""
+    return (
+        Col("bill", _("Bill no."), "right"),
+        Col("unit", _("Unit")),
+        Col("item", _("Fee item")),
+        Col("period", _("Period")),
+        Col("covers_from", _("Covers from")),
+        Col("covers_to", _("Covers to")),
+        Col("amount", _("Amount"), "right"),
+        Col("party", _("Payer")),
+        Col("due_on", _("Due on")),
+    )
 
 
 def _by_building(by: str | None, writes_notices: bool) -> bool:
@@ -176,9 +256,11 @@ def _by_building(by: str | None, writes_notices: bool) -> bool:
     if by is None:
         return False
     if by != "building":
-        raise InvalidValue(f"--by {by}：只能是 building（每栋楼一个通知单文件）")
+        raise InvalidValue(
+            _("--by {by}: only building (one notice file per building)").format(by=by)
+        )
     if not writes_notices:
-        raise InvalidValue("--by building 要与 --notices 目录一起用")
+        raise InvalidValue(_("--by building goes with a --notices folder"))
     return True
 
 
@@ -186,7 +268,10 @@ def _notice_files(report) -> str:
     """The notice file, or each building's file with its count."""
     if len(report.by_building) <= 1:
         return str(report.html_path)
-    return "、".join(f"{path.name}（{count}）" for _label, path, count in report.by_building)
+    return _(", ").join(
+        _("{file} ({count})").format(file=path.name, count=count)
+        for _label, path, count in report.by_building
+    )
 
 
 def _run_document(report: billing.BillRunReport, dry_run: bool) -> dict:
@@ -213,66 +298,89 @@ def _created_row(row: tuple) -> dict:
 
 
 def _show_run(env, report: billing.BillRunReport, written, dry_run: bool) -> None:
-    env.result(
-        f"{report.months_text}: {report.created} bill lines for {len(report.units)} units, "
-        f"total {format_money(report.total_fen)}"
-        + (f"; {report.already} already billed" if report.already else "")
+    line = ngettext(
+        "{months}: {n} bill line for {units} units, total {total}",
+        "{months}: {n} bill lines for {units} units, total {total}",
+        report.created,
+    ).format(
+        months=report.months_text,
+        n=report.created,
+        units=len(report.units),
+        total=format_money(report.total_fen),
     )
+    if report.already:
+        line += _("; {n} already billed").format(n=report.already)
+    env.result(line)
     for code, (count, fen) in report.by_item.items():
-        env.result(f"  {code}: {count} bills, {format_money(fen)}")
+        env.result(
+            "  "
+            + ngettext("{item}: {n} bill, {amount}", "{item}: {n} bills, {amount}", count).format(
+                item=code, n=count, amount=format_money(fen)
+            )
+        )
     if report.discounts:
-        env.result(f"  vacancy discounts: {report.discounts}")
+        env.result("  " + _("vacancy discounts: {n}").format(n=report.discounts))
     if report.credit_applied:
-        env.result(f"  credit applied to the new bills: {format_money(report.credit_applied)}")
+        env.result(
+            "  "
+            + _("credit applied to the new bills: {amount}").format(
+                amount=format_money(report.credit_applied)
+            )
+        )
     for reason, count in report.skip_counts().items():
-        env.result(f"  skipped ({reason}): {count}")
+        env.result("  " + _("skipped ({reason}): {n}").format(reason=_(reason), n=count))
     if written is not None and written.no_phone:
         env.warn(
-            f"{len(written.no_phone)} notice(s) have no phone to send to (print them): "
-            f"{', '.join(written.no_phone[:5])}"
+            ngettext(
+                "{n} notice has no phone to send to (print it): {names}",
+                "{n} notices have no phone to send to (print them): {names}",
+                len(written.no_phone),
+            ).format(n=len(written.no_phone), names=_(", ").join(written.no_phone[:5]))
         )
     if written is not None:
         env.result(
-            f"notices: {_notice_files(written)} ({written.notices} parties), "
-            f"{written.sms_path} ({written.sms} messages)"
+            _("notices: {files} ({parties} parties), {sms} ({messages} messages)").format(
+                files=_notice_files(written),
+                parties=written.notices,
+                sms=written.sms_path,
+                messages=written.sms,
+            )
         )
     if dry_run:
-        env.result("dry run: nothing was written")
+        env.result(_("dry run: nothing was written"))
 
 
 def adjust(
-    bill_id: Annotated[int, typer.Argument(metavar="BILL", help="The bill's number (units show).")],
-    amount: Annotated[str, typer.Option(help="Change in yuan; negative lowers the bill.")],
-    kind: Annotated[str, typer.Option(help="waiver (减免) | discount (优惠) | correction (更正)")],
-    reason: Annotated[str, typer.Option(help="Why.")],
-    approved_by: Annotated[str, typer.Option(help="Who approved it.")],
+    bill_id: Annotated[
+        int, typer.Argument(metavar="BILL", help=_("The bill's number (units show)."))
+    ],
+    amount: Annotated[str, typer.Option(help=_("Change in yuan; negative lowers the bill."))],
+    kind: Annotated[str, typer.Option(help=_("waiver | discount | correction"))],
+    reason: Annotated[str, typer.Option(help=_("Why."))],
+    approved_by: Annotated[str, typer.Option(help=_("Who approved it."))],
     approval_ref: Annotated[
         str,
         typer.Option(
-            help="The owners' decision (业委会决议〔2026〕3号), required under 酬金制 for every "
-            "reduction: waiver, discount, correction down."
+            help=_(
+                "The reference of the owners' decision, required under the commission system "
+                "for every reduction: waiver, discount, correction down."
+            )
         ),
     ] = "",
     approved_on: Annotated[
         str | None,
-        typer.Option(metavar="YYYY-MM-DD", help="The day it was approved (default: --as-of)."),
+        typer.Option(metavar="YYYY-MM-DD", help=_("The day it was approved (default: --as-of).")),
     ] = None,
     basis_ref: Annotated[
         str,
-        typer.Option(help="For a correction upward: the published fee item it rests on (PROP)."),
+        typer.Option(help=_("For a correction upward: the published fee item it rests on (PROP).")),
     ] = "",
     as_of: AsOfOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Adjust a bill: a waiver, discount or correction, recorded as its own row.
-
-    The bill itself never changes. A waiver never takes a bill below zero or below what has
-    been paid on it.
-
-    Example: propfee adjust 1024 --amount -50.00 --kind waiver --reason "电梯停运两周" --approved-by 王经理
-    """
+    """Adjust a bill: a waiver, discount or correction, recorded as its own row."""
     env = open_env(db, config, quiet)
     fen = parse_money(amount, allow_negative=True, allow_zero=True)
     conn = env.connect()
@@ -292,9 +400,13 @@ def adjust(
             settings=env.settings,
         )
     env.result(
-        f"bill {bill_id}: {billing.ADJUSTMENT_KINDS[kind]} {format_money(fen)}; "
-        f"now {format_money(result.net_fen)}, outstanding "
-        f"{format_money(result.outstanding_fen)}"
+        _("bill {bill}: {kind} {amount}; now {net}, outstanding {outstanding}").format(
+            bill=bill_id,
+            kind=_(billing.ADJUSTMENT_KINDS[kind]),
+            amount=format_money(fen),
+            net=format_money(result.net_fen),
+            outstanding=format_money(result.outstanding_fen),
+        )
     )
 
 
@@ -304,29 +416,18 @@ def notices(
         typer.Option(
             metavar="YYYY-MM",
             callback=check_month,
-            help="The bills of cycles starting in this month (default: this month).",
+            help=_("The bills of cycles starting in this month (default: this month)."),
         ),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Folder for the notices.")] = Path("."),
-    language: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    out: Annotated[Path, typer.Option(help=_("Folder for the notices."))] = Path("."),
+    language: Annotated[str, typer.Option(help=_("zh or en."))] = "zh",
     by: ByOpt = None,
     as_of: AsOfOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Write bill notices (缴费通知单) for a period: an A4 page per party and an SMS file.
-
-    The HTML has one notice per page, each bill with its basis (area × price), earlier
-    arrears, how to pay and the contact phone; sms-YYYY-MM.csv holds phone,message rows
-    ready for a bulk-SMS upload.
-
-    通知单按楼栋、单元、楼层、房号排列（2 号楼在 10 号楼之前）；--by building 每栋楼一个文件
-    （缴费通知单-2026-11-1号楼.html）。
-
-    Example: propfee notices --period 2026-11 --out 通知单
-    Example: propfee notices --period 2026-11 --out 通知单 --by building
-    """
+    """Write bill notices for a period: an A4 page per party and an SMS file."""
     env = open_env(db, config, quiet)
     by_building = _by_building(by, True)
     day = parse_day(as_of)
@@ -342,23 +443,49 @@ def notices(
     )
     if report.no_phone:
         env.warn(
-            f"{len(report.no_phone)} part{'y has' if len(report.no_phone) == 1 else 'ies have'}"
-            f" no phone (print their notice): {', '.join(report.no_phone[:5])}"
+            ngettext(
+                "{n} party has no phone (print their notice): {names}",
+                "{n} parties have no phone (print their notice): {names}",
+                len(report.no_phone),
+            ).format(n=len(report.no_phone), names=_(", ").join(report.no_phone[:5]))
         )
     env.result(
-        f"{report.period}: {report.notices} notices in {_notice_files(report)}, "
-        f"{report.sms} messages in {report.sms_path}, total {format_money(report.total_fen)}"
+        _(
+            "{period}: {notices} notices in {files}, {sms} messages in {sms_file}, total {total}"
+        ).format(
+            period=report.period,
+            notices=report.notices,
+            files=_notice_files(report),
+            sms=report.sms,
+            sms_file=report.sms_path,
+            total=format_money(report.total_fen),
+        )
     )
 
 
-@readings_app.command("import")
+READINGS_HELP = (
+    _(
+        "Import meter readings; usage is this reading minus the previous one. "
+        "A reading lower than the previous one is an error unless the row marks 换表 (a "
+        "replaced meter). Re-importing the same readings changes nothing."
+    )
+    + "\n\n"
+    + _example("propfee readings import 2026-11抄表.xlsx")
+)
+
+
+@readings_app.command("import", help=READINGS_HELP, short_help=_("Import meter readings"))
 def readings_import(
-    file: Annotated[Path, typer.Argument(help="Readings: unit, meter, date, reading (xlsx/csv).")],
+    file: Annotated[
+        Path, typer.Argument(help=_("Readings: unit, meter, date, reading (xlsx/csv)."))
+    ],
     meter: Annotated[
         str | None,
         typer.Option(
-            help="The meter of every row when the file has no meter column: water, electricity, "
-            "gas, heat."
+            help=_(
+                "The meter of every row when the file has no meter column: water, electricity, "
+                "gas, heat."
+            )
         ),
     ] = None,
     dry_run: DryRunOpt = False,
@@ -366,34 +493,35 @@ def readings_import(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import meter readings (抄表); usage is this reading minus the previous one.
-
-    A reading lower than the previous one is an error unless the row marks 换表 (a replaced
-    meter). Re-importing the same readings changes nothing.
-
-    Example: propfee readings import 2026-11抄表.xlsx
-    """
+    """Import meter readings."""
     env = open_env(db, config, quiet)
     report = import_readings(
         env.connect(dry_run=dry_run), file, now=now(), meter=meter, dry_run=dry_run
     )
-    usage = ", ".join(f"{kind} {fen / 1000:g}" for kind, fen in report.usage_x1000.items())
-    env.result(
-        f"{file.name}: {report.added} readings added, {report.unchanged} unchanged"
-        + (f", {report.replaced} replaced meters" if report.replaced else "")
-        + (f"; usage {usage}" if usage else "")
-        + ("; dry run: nothing was written" if dry_run else "")
+    usage = _(", ").join(
+        f"{_(METER_NAMES.get(kind, kind))} {fen / 1000:g}"
+        for kind, fen in report.usage_x1000.items()
     )
+    line = _("{file}: {added} readings added, {unchanged} unchanged").format(
+        file=file.name, added=report.added, unchanged=report.unchanged
+    )
+    if report.replaced:
+        line += _(", {n} replaced meters").format(n=report.replaced)
+    if usage:
+        line += _("; usage {usage}").format(usage=usage)
+    if dry_run:
+        line += _("; dry run: nothing was written")
+    env.result(line)
 
 
 def import_history(
-    file: Annotated[Path, typer.Argument(help="Opening balances (xlsx/csv).")],
+    file: Annotated[Path, typer.Argument(help=_("Opening balances (xlsx/csv)."))],
     map_file: Annotated[
         Path | None,
         typer.Option(
             "--map",
             metavar="FILE",
-            help="TOML file naming headers propfee does not know ([columns] header = field).",
+            help=_("TOML file naming headers propfee does not know ([columns] header = field)."),
         ),
     ] = None,
     dry_run: DryRunOpt = False,
@@ -401,14 +529,7 @@ def import_history(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import opening balances from the previous system: bills and what was paid on them.
-
-    One row per unit, fee item and period: 房号, 收费项目, 开始日期/结束日期 (or 所属期间),
-    应收金额, 实收金额, 缴费日期, 收款人, 备注. Fee items must exist (propfee fees add). End
-    dates written as the day after each period (2025-01-01 → 2026-01-01) are recognised.
-
-    Example: propfee import-history 缴费历史.xlsx --map 历史.toml --dry-run
-    """
+    """Import opening balances from the previous system."""
     env = open_env(db, config, quiet)
     column_map = load_column_map(map_file, FIELDS)
     report = run(
@@ -419,43 +540,44 @@ def import_history(
         column_map=column_map,
         dry_run=dry_run,
     )
-    env.info("读取的列：" + "，".join(report.used))
+    env.info(_("Columns read: {columns}").format(columns=_(", ").join(report.used)))
     if report.left_out:
-        env.info("未使用的列：" + "，".join(report.left_out))
+        env.info(_("Columns not used: {columns}").format(columns=_(", ").join(report.left_out)))
     if report.exclusive_ends:
-        env.info("结束日期是各期的次日（不含当天）：按前一天读取")
-    env.result(
-        f"{file.name}: {report.bills} opening bills ({format_money(report.due_fen)}), "
-        f"{report.payments} payments ({format_money(report.paid_fen)}), "
-        f"{report.unchanged} unchanged"
-        + (f", {format_money(report.credit_fen)} left as credit" if report.credit_fen else "")
-        + ("; dry run: nothing was written" if dry_run else "")
+        env.info(_("End dates are the day after each period (exclusive): read as the day before"))
+    line = _(
+        "{file}: {bills} opening bills ({due}), {payments} payments ({paid}), {unchanged} unchanged"
+    ).format(
+        file=file.name,
+        bills=report.bills,
+        due=format_money(report.due_fen),
+        payments=report.payments,
+        paid=format_money(report.paid_fen),
+        unchanged=report.unchanged,
     )
+    if report.credit_fen:
+        line += _(", {amount} left as credit").format(amount=format_money(report.credit_fen))
+    if dry_run:
+        line += _("; dry run: nothing was written")
+    env.result(line)
 
 
 def rebill(
-    unit: Annotated[str, typer.Argument(help="The unit, e.g. 1-1-1001.")],
+    unit: Annotated[str, typer.Argument(help=_("The unit, e.g. 1-1-1001."))],
     first: Annotated[
         str,
         typer.Option(
-            "--from", metavar="YYYY-MM-DD", help="The day the sale or delivery took effect."
+            "--from", metavar="YYYY-MM-DD", help=_("The day the sale or delivery took effect.")
         ),
     ],
-    operator: Annotated[str, typer.Option(help="Who made the correction.")] = "",
+    operator: Annotated[str, typer.Option(help=_("Who made the correction."))] = "",
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Re-bill a unit's days from a date to the party now responsible for them.
-
-    For a sale (过户) or a delivery recorded after those days were billed: each day billed to
-    the previous owner or the developer is taken off its bill by a correction and billed to
-    the new party on a new bill. Nothing is edited or deleted.
-
-    Example: propfee rebill 1-1-1003 --from 2026-12-10
-    """
+    """Re-bill a unit's days from a date to the party now responsible for them."""
     env = open_env(db, config, quiet)
     conn = env.connect()
     with transaction(conn, dry_run=dry_run):
@@ -469,13 +591,28 @@ def rebill(
             operator=operator,
         )
     if not moves:
-        env.result(f"{unit}: every bill from {first} already names the right party")
+        env.result(
+            _("{unit}: every bill from {day} already names the right party").format(
+                unit=unit, day=first
+            )
+        )
         return
     for m in moves:
         env.result(
-            f"bill {m.bill_id} {m.item} {m.period}: {m.first}～{m.last} "
-            f"{format_money(m.amount_fen)} moved from {m.from_party or '—'} to "
-            f"{m.to_party} (new bill {m.new_bill_id})"
+            _(
+                "bill {bill} {item} {period}: {first}～{last} {amount} moved from {old} to "
+                "{new} (new bill {new_bill})"
+            ).format(
+                bill=m.bill_id,
+                item=m.item,
+                period=m.period,
+                first=m.first,
+                last=m.last,
+                amount=format_money(m.amount_fen),
+                old=m.from_party or "—",
+                new=m.to_party,
+                new_bill=m.new_bill_id,
+            )
         )
     if dry_run:
-        env.result("dry run: nothing was written")
+        env.result(_("dry run: nothing was written"))

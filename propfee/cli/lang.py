@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import rich._wrap
 import typer.core
 import typer.rich_utils
+from rich.text import Text
 from typer._click import core as click_core
 from typer._click import exceptions as click_exceptions
 from typer._click import formatting as click_formatting
@@ -159,6 +160,20 @@ _WRAP_WORD = re.compile(
 )
 
 
+def _help_as_one_text(original):
+    """Typer lays an option's help, default and env var out as rich Columns, which cut a
+    Chinese help text with "…" at some widths; one Text wraps instead."""
+
+    def get_parameter_help(*args, **kwargs):
+        help_columns = original(*args, **kwargs)
+        items = getattr(help_columns, "renderables", None)
+        if items and all(isinstance(item, Text) for item in items):
+            return Text(" ", overflow="fold").join(items)
+        return help_columns
+
+    return get_parameter_help
+
+
 def _patch_framework() -> None:
     """Click as Typer ships it prints a few fixed English phrases; route them through the
     catalogue (each patch is skipped if a later Typer moves the thing it patches). Rich wraps
@@ -166,6 +181,10 @@ def _patch_framework() -> None:
     break between Chinese characters, never before a closing mark."""
     if isinstance(getattr(rich._wrap, "re_word", None), re.Pattern):
         rich._wrap.re_word = _WRAP_WORD
+    if callable(getattr(typer.rich_utils, "_get_parameter_help", None)):
+        typer.rich_utils._get_parameter_help = _help_as_one_text(
+            typer.rich_utils._get_parameter_help
+        )
     exc = click_exceptions
     for cls, name, func in (
         (getattr(exc, "BadParameter", None), "format_message", _bad_parameter),

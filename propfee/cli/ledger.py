@@ -27,6 +27,7 @@ from propfee.cli.common import (
     write_json,
 )
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import N_, _, ngettext
 from propfee.core.money import chinese_amount, decimal_str, format_money, parse_money
 from propfee.files.render import render, require
 from propfee.files.writers import check_output, write_table, write_text
@@ -34,17 +35,108 @@ from propfee.payments import ledger, reconciliation
 from propfee.store.db import transaction
 
 report_app = typer.Typer(
-    help="Reports: the daily close, the collection rate.", no_args_is_help=True
+    help=_("Reports: the daily close, the collection rate."), no_args_is_help=True
+)
+
+
+def _example(*lines: str) -> str:
+    return "\n\n".join(_("Example: {example}").format(example=line) for line in lines)
+
+
+PAY_HELP = (
+    _("Record a payment and print its receipt.")
+    + "\n\n"
+    + _(
+        "The money goes to the bills the payer names, else to the oldest due bills first; what "
+        "is left stays as credit and pays the next bills. Recording the same channel and --ref "
+        "again records nothing and names the receipt that holds it."
+    )
+    + "\n\n"
+    + _example(
+        "propfee pay 1-1-1001 450.00 --channel wechat --ref 4200001234202611150001 --cashier 李娜"
+    )
+)
+REVERSE_HELP = (
+    _("Reverse a payment: a linked reversal entry; its bills re-open. Nothing is deleted.")
+    + "\n\n"
+    + _example('propfee reverse 2026-000123 --reason "重复收款"')
+)
+APPLY_CREDIT_HELP = (
+    _("Apply credit (money paid ahead) to open bills, oldest due first.")
+    + "\n\n"
+    + _("The bill run does this by itself for the bills it makes.")
+    + "\n\n"
+    + _example("propfee apply-credit 1-1-1001")
+)
+STATEMENT_HELP = (
+    _("The statement of account of a unit: bills, adjustments, payments, reversals.")
+    + "\n\n"
+    + _(
+        "It is the account of the party who pays for the unit now (or --party NAME): a new "
+        "owner never sees what an earlier owner or a tenant owed or paid. --all-parties gives "
+        "staff the whole unit's ledger."
+    )
+    + "\n\n"
+    + _example("propfee statement 1-1-1001 --from 2026-01-01 --out 对账单.xlsx")
+)
+DAILY_HELP = (
+    _("The daily close: the day's payments by channel and cashier.")
+    + "\n\n"
+    + _(
+        "The payments recorded that day (the booking day: a statement reconciled today counts "
+        "today, whatever day its money was paid) by channel and by cashier, reversals, and "
+        "totals that equal the day's ledger."
+    )
+    + "\n\n"
+    + _example("propfee report daily --date 2026-11-15")
+)
+CHECK_HELP = (
+    _("Verify every ledger invariant and the database file; exit 1 with details if any fails.")
+    + "\n\n"
+    + _(
+        "Allocations never exceed a bill after adjustments, each payment equals its allocations "
+        "plus credit, credit is never negative, receipts are gapless, no orphan rows, the "
+        "settled-on cache is true, the audit trail is unbroken, and PRAGMA integrity_check "
+        "passes."
+    )
+    + "\n\n"
+    + _example("propfee check")
+)
+RECONCILE_HELP = (
+    _("Import a payment statement and record the incoming money as payments.")
+    + "\n\n"
+    + _(
+        'A line whose memo names a unit code (e.g. "1-1-1001 物业费") becomes a payment with its '
+        "transaction number as reference; a line without one is listed for review with "
+        "candidate units and never guessed. Lines already recorded (same reference, amount and "
+        "unit) are skipped, so overlapping statements are safe; a reference already recorded "
+        "with another amount or unit is listed for review. A bank serial number can repeat: "
+        "such a line is recorded as a payment of its own only when confirmed."
+    )
+    + "\n\n"
+    + _example("propfee reconcile 微信支付账单(20261101-20261130).csv --review-out 待确认.csv")
 )
 
 
 def register(app: typer.Typer) -> None:
-    app.command("pay")(pay)
-    app.command("reverse")(reverse)
-    app.command("apply-credit")(apply_credit)
-    app.command("statement")(statement)
-    app.command("check")(check)
-    app.command("reconcile")(reconcile)
+    app.command("pay", help=PAY_HELP, short_help=_("Record a payment and print its receipt"))(pay)
+    app.command("reverse", help=REVERSE_HELP, short_help=_("Reverse a payment; its bills re-open"))(
+        reverse
+    )
+    app.command("apply-credit", help=APPLY_CREDIT_HELP, short_help=_("Apply credit to open bills"))(
+        apply_credit
+    )
+    app.command("statement", help=STATEMENT_HELP, short_help=_("A unit's statement of account"))(
+        statement
+    )
+    app.command("check", help=CHECK_HELP, short_help=_("Verify the ledger and the database file"))(
+        check
+    )
+    app.command(
+        "reconcile",
+        help=RECONCILE_HELP,
+        short_help=_("Import a payment statement and record its payments"),
+    )(reconcile)
     app.add_typer(report_app, name="report")
 
     reports.register(report_app)
@@ -78,35 +170,45 @@ def _payment_json(p: ledger.Payment) -> dict:
 
 
 def pay(
-    unit: Annotated[str, typer.Argument(help="The unit paid for, e.g. 1-1-1001.")],
-    amount: Annotated[str, typer.Argument(help="The amount in yuan, e.g. 450.00.")],
+    unit: Annotated[str, typer.Argument(help=_("The unit paid for, e.g. 1-1-1001."))],
+    amount: Annotated[str, typer.Argument(help=_("The amount in yuan, e.g. 450.00."))],
     channel: Annotated[
-        str, typer.Option(help="wechat | alipay | bank | cash | pos | autodebit | other")
+        str,
+        typer.Option(
+            help=_(
+                "wechat (WeChat Pay) | alipay (Alipay) | bank (bank transfer) | cash | pos (card) "
+                "| autodebit (direct debit) | other"
+            )
+        ),
     ],
     ref: Annotated[
         str | None,
-        typer.Option(help="The channel's transaction number (required except for cash)."),
+        typer.Option(help=_("The channel's transaction number (required except for cash).")),
     ] = None,
     paid_on: Annotated[
         str | None,
-        typer.Option("--date", metavar="YYYY-MM-DD", help="When it was paid (default: --as-of)."),
+        typer.Option(
+            "--date", metavar="YYYY-MM-DD", help=_("When it was paid (default: --as-of).")
+        ),
     ] = None,
-    cashier: Annotated[str, typer.Option(help="Who took the money.")] = "",
-    note: Annotated[str, typer.Option(help="A note on the receipt.")] = "",
+    cashier: Annotated[str, typer.Option(help=_("Who took the money."))] = "",
+    note: Annotated[str, typer.Option(help=_("A note on the receipt."))] = "",
     bill: Annotated[
         list[int] | None,
-        typer.Option(help="The payer's choice of bill (repeatable); else oldest due first."),
+        typer.Option(help=_("The payer's choice of bill (repeatable); else oldest due first.")),
     ] = None,
     invoice: Annotated[
-        bool, typer.Option(help="The payer asks for an official invoice (发票).")
+        bool, typer.Option(help=_("The payer asks for an official invoice."))
     ] = False,
     receipt: Annotated[
-        Path | None, typer.Option(metavar="FILE.html", help="Also write a print-ready receipt.")
+        Path | None, typer.Option(metavar="FILE.html", help=_("Also write a print-ready receipt."))
     ] = None,
-    language: Annotated[str, typer.Option(help="zh or en, for the receipt.")] = "zh",
+    language: Annotated[str, typer.Option(help=_("zh or en, for the receipt."))] = "zh",
     large: Annotated[
         bool,
-        typer.Option("--large", help="Allow one payment over ¥10,000,000 (up to ¥1,000,000,000)."),
+        typer.Option(
+            "--large", help=_("Allow one payment over ¥10,000,000 (up to ¥1,000,000,000).")
+        ),
     ] = False,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
@@ -114,14 +216,7 @@ def pay(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Record a payment and print its receipt.
-
-    The money goes to the bills the payer names, else to the oldest due bills first; what is
-    left stays as credit and pays the next bills. Recording the same channel and --ref again
-    records nothing and names the receipt that holds it.
-
-    Example: propfee pay 1-1-1001 450.00 --channel wechat --ref 4200001234202611150001 --cashier 李娜
-    """
+    """Record a payment and print its receipt."""
     env = open_env(db, config, quiet)
     day = parse_past_day(as_of)
     fen = parse_money(amount)
@@ -160,7 +255,11 @@ def pay(
         write_json(_payment_json(payment))
         return
     if payment.already:
-        env.info(f"already recorded as receipt {payment.receipt_no}; nothing new was recorded")
+        env.info(
+            _("already recorded as receipt {receipt}; nothing new was recorded").format(
+                receipt=payment.receipt_no
+            )
+        )
     if not quiet:
         env.out.print(text, markup=False, end="")
 
@@ -173,7 +272,7 @@ def _render_receipt(
     context = {
         "estate": env.settings.estate,
         "p": payment,
-        "channel": ledger.CHANNELS.get(payment.channel, payment.channel),
+        "channel": ledger.channel_label(payment.channel, language),
         "amount_words": chinese_amount(payment.amount_fen),
     }
     text = render(env.settings, f"{language}/receipt.txt", context)
@@ -188,114 +287,119 @@ def _render_receipt(
 
 
 def reverse(
-    receipt: Annotated[str, typer.Argument(help="The receipt number, e.g. 2026-000123.")],
-    reason: Annotated[str, typer.Option(help="Why it is reversed.")],
-    operator: Annotated[str, typer.Option(help="Who reverses it.")] = "",
+    receipt: Annotated[str, typer.Argument(help=_("The receipt number, e.g. 2026-000123."))],
+    reason: Annotated[str, typer.Option(help=_("Why it is reversed."))],
+    operator: Annotated[str, typer.Option(help=_("Who reverses it."))] = "",
     as_of: AsOfOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Reverse a payment (冲正): a linked reversal entry; its bills re-open. Nothing is deleted.
-
-    Example: propfee reverse 2026-000123 --reason "重复收款"
-    """
+    """Reverse a payment: a linked reversal entry; its bills re-open."""
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
         result = ledger.reverse_payment(
             conn, receipt, reason=reason, on=parse_past_day(as_of), now=now(), operator=operator
         )
-    env.result(
-        f"reversed receipt {result.receipt_no} ({result.unit}, "
-        f"{format_money(result.amount_fen)}): {len(result.reopened)} bill(s) re-opened"
-        + (
-            f", {format_money(result.credit_removed_fen)} credit removed"
-            if result.credit_removed_fen
-            else ""
-        )
+    line = ngettext(
+        "reversed receipt {receipt} ({unit}, {amount}): {n} bill re-opened",
+        "reversed receipt {receipt} ({unit}, {amount}): {n} bills re-opened",
+        len(result.reopened),
+    ).format(
+        receipt=result.receipt_no,
+        unit=result.unit,
+        amount=format_money(result.amount_fen),
+        n=len(result.reopened),
     )
+    if result.credit_removed_fen:
+        line += _(", {amount} credit removed").format(
+            amount=format_money(result.credit_removed_fen)
+        )
+    env.result(line)
     if result.credit_left_fen:
         env.result(
-            f"{result.unit} still has {format_money(result.credit_left_fen)} of credit: "
-            f"propfee apply-credit {result.unit} applies it to the re-opened bills"
+            _(
+                "{unit} still has {amount} of credit: {command} applies it to the re-opened bills"
+            ).format(
+                unit=result.unit,
+                amount=format_money(result.credit_left_fen),
+                command=f"propfee apply-credit {result.unit}",
+            )
         )
 
 
 def apply_credit(
     unit: Annotated[
-        str | None, typer.Argument(help="Only this unit (default: every unit).")
+        str | None, typer.Argument(help=_("Only this unit (default: every unit)."))
     ] = None,
     as_of: AsOfOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Apply credit (money paid ahead) to open bills, oldest due first.
-
-    The bill run does this by itself for the bills it makes.
-
-    Example: propfee apply-credit 1-1-1001
-    """
+    """Apply credit (money paid ahead) to open bills, oldest due first."""
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     with transaction(conn):
         ids = [ledger.unit_id_of(conn, unit)] if unit else None
         applied = ledger.apply_credit(conn, on=parse_day(as_of), now=now(), unit_ids=ids)
-    env.result(f"applied {format_money(applied)} of credit to open bills")
+    env.result(_("applied {amount} of credit to open bills").format(amount=format_money(applied)))
 
 
 def statement(
-    unit: Annotated[str, typer.Argument(help="The unit, e.g. 1-1-1001.")],
-    first: Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD")] = None,
-    last: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD")] = None,
+    unit: Annotated[str, typer.Argument(help=_("The unit, e.g. 1-1-1001."))],
+    first: Annotated[
+        str | None,
+        typer.Option("--from", metavar="YYYY-MM-DD", help=_("First day (default: the start).")),
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option("--to", metavar="YYYY-MM-DD", help=_("Last day (default: today)."))
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option(metavar="FILE.xlsx|.html", help="Also write it as a file.")
+        Path | None, typer.Option(metavar="FILE.xlsx|.html", help=_("Also write it as a file."))
     ] = None,
     party: Annotated[
         str | None,
         typer.Option(
             metavar="NAME",
-            help="Whose account: an earlier owner or a tenant who paid (default: who pays now).",
+            help=_("Whose account: an earlier owner or a tenant who paid (default: who pays now)."),
         ),
     ] = None,
     all_parties: Annotated[
         bool,
         typer.Option(
-            "--all-parties", help="The whole unit's ledger, every party's (for staff only)."
+            "--all-parties", help=_("The whole unit's ledger, every party's (for staff only).")
         ),
     ] = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The statement of account (对账单) of a unit: bills, adjustments, payments, reversals.
-
-    It is the account of the party who pays for the unit now (or --party NAME): a new owner
-    never sees what an earlier owner or a tenant owed or paid. --all-parties gives staff the
-    whole unit's ledger.
-
-    Example: propfee statement 1-1-1001 --from 2026-01-01 --out 对账单.xlsx
-    """
+    """The statement of account of a unit: bills, adjustments, payments, reversals."""
     env = open_env(db, config)
     if out is not None:
         check_output(out, "--out")
     if party and all_parties:
-        raise InvalidValue("give --party or --all-parties, not both")
+        raise InvalidValue(_("give --party or --all-parties, not both"))
     conn = env.connect(create=False)
-    result = ledger.account_statement(
-        conn,
-        unit,
-        first=parse_day(first, option="--from") if first else None,
-        last=parse_day(last, option="--to") if last else None,
-        party=party,
-        all_parties=all_parties,
-        today=parse_day(None),
-        settings=env.settings,
-    )
+    query = {
+        "first": parse_day(first, option="--from") if first else None,
+        "last": parse_day(last, option="--to") if last else None,
+        "party": party,
+        "all_parties": all_parties,
+        "today": parse_day(None),
+        "settings": env.settings,
+    }
+    # the reader's language at the terminal and in files for staff; Chinese in the page
+    # handed to the owner
+    result = ledger.account_statement(conn, unit, words=_, **query)
     rows = _statement_rows(result)
     if out is not None:
-        _write_statement(env, result, rows, out)
+        page = out.suffix.lower() == ".html"
+        _write_statement(
+            env, ledger.account_statement(conn, unit, **query) if page else result, rows, out
+        )
     if fmt is Format.json:
         write_json(_statement_document(result, rows))
         return
@@ -336,39 +440,64 @@ def _statement_document(result: ledger.Statement, rows: list[dict]) -> dict:
 
 def _print_statement(env, result: ledger.Statement, rows: list[dict]) -> None:
     env.out.print(
-        f"[bold]{safe_markup(result.unit)} 对账单[/bold]  "
+        "[bold]"
+        + _("{unit} statement of account").format(unit=safe_markup(result.unit))
+        + "[/bold]  "
         + (
-            f"缴费人 {safe_markup(result.party)}  "
+            _("Payer {name}").format(name=safe_markup(result.party))
             if result.party is not None
-            else "全部缴费人（内部）  "
+            else _("Every payer (internal)")
         )
-        + f"期初余额 {format_money(result.opening_balance_fen)}"
+        + "  "
+        + _("Opening balance {amount}").format(amount=format_money(result.opening_balance_fen))
     )
     if result.others:
         env.warn(
-            f"{result.unit} also holds the account of {result.others} other party(ies), "
-            "not shown: --party NAME or --all-parties (staff only)"
+            ngettext(
+                "{unit} also holds the account of {n} other party, not shown: "
+                "--party NAME or --all-parties (staff only)",
+                "{unit} also holds the accounts of {n} other parties, not shown: "
+                "--party NAME or --all-parties (staff only)",
+                result.others,
+            ).format(unit=result.unit, n=result.others)
         )
+    columns = statement_columns()
     emit(
         env,
-        [{**row, "kind": STATEMENT_KINDS[row["kind"]]} for row in rows],
-        (
-            Col("date", "日期"),
-            Col("kind", "类别"),
-            Col("ref", "单号"),
-            Col("text", "摘要"),
-            Col("debit", "应收", "right"),
-            Col("credit", "实收", "right"),
-            Col("balance", "余额", "right"),
+        [{**row, "kind": _(STATEMENT_KINDS[row["kind"]])} for row in rows],
+        tuple(
+            Col(key, header, "right" if key in ("debit", "credit", "balance") else "left")
+            for key, header in columns
         ),
         Format.table,
     )
     env.out.print(
-        f"期末欠费 {format_money(result.owed_fen)}  预存 {format_money(result.credit_fen)}"
+        _("Closing arrears {owed}  credit {credit}").format(
+            owed=format_money(result.owed_fen), credit=format_money(result.credit_fen)
+        )
     )
 
 
-STATEMENT_KINDS = {"bill": "应收", "adjustment": "调整", "payment": "实收", "reversal": "冲正"}
+#: a statement line's kind as staff read it (the JSON keeps the English key)
+STATEMENT_KINDS = {
+    "bill": N_("Charge"),
+    "adjustment": N_("Adjustment"),
+    "payment": N_("Payment"),
+    "reversal": N_("Reversal"),
+}
+
+
+def statement_columns() -> list[tuple[str, str]]:
+    """The statement's columns (row key, header) in the active language."""
+    return [
+        ("date", _("Date")),
+        ("kind", _("Kind")),
+        ("ref", _("Ref. no.")),
+        ("text", _("Description")),
+        ("debit", _("Charged")),
+        ("credit", _("Received")),
+        ("balance", _("Balance")),
+    ]
 
 
 def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path) -> None:
@@ -380,7 +509,11 @@ def _write_statement(env, result: ledger.Statement, rows: list[dict], out: Path)
             option="--out",
         )
         return
-    write_table(out, *_statement_sheet(result, rows), sheet=f"{result.unit} 对账单")
+    write_table(
+        out,
+        *_statement_sheet(result, rows),
+        sheet=_("{unit} statement of account").format(unit=result.unit),
+    )
 
 
 def _statement_sheet(result: ledger.Statement, rows: list[dict]) -> tuple[list[str], list[list]]:
@@ -389,7 +522,7 @@ def _statement_sheet(result: ledger.Statement, rows: list[dict]) -> tuple[list[s
     table = [
         [
             r["date"],
-            STATEMENT_KINDS[r["kind"]],
+            _(STATEMENT_KINDS[r["kind"]]),
             r["ref"],
             r["text"],
             Decimal(r["debit"]),
@@ -400,43 +533,45 @@ def _statement_sheet(result: ledger.Statement, rows: list[dict]) -> tuple[list[s
     ]
     table.insert(
         0,
-        ["", "期初", "", "期初余额", None, None, Decimal(decimal_str(result.opening_balance_fen))],
+        [
+            "",
+            _("Opening"),
+            "",
+            _("Opening balance"),
+            None,
+            None,
+            Decimal(decimal_str(result.opening_balance_fen)),
+        ],
     )
     table.append(
         [
             "",
-            "期末",
+            _("Closing"),
             "",
-            "期末欠费 / 预存",
+            _("Closing arrears / credit"),
             Decimal(decimal_str(result.owed_fen)),
             Decimal(decimal_str(result.credit_fen)),
             None,
         ]
     )
-    return ["日期", "类别", "单号", "摘要", "应收", "实收", "余额"], table
+    return [header for _key, header in statement_columns()], table
 
 
-@report_app.command("daily")
+@report_app.command("daily", help=DAILY_HELP, short_help=_("The daily close"))
 def report_daily(
     day: Annotated[
-        str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="The day (default: today).")
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help=_("The day (default: today).")),
     ] = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The daily close (日结): the day's payments by channel and cashier.
-
-    The payments recorded that day (入账日: a statement reconciled today counts today, whatever
-    day its money was paid) by channel and by cashier, reversals, and totals that equal the
-    day's ledger.
-
-    Example: propfee report daily --date 2026-11-15
-    """
+    """The daily close: the day's payments by channel and cashier."""
     env = open_env(db, config)
     close = ledger.daily_close(env.connect(create=False), parse_day(day, option="--date"))
     channels = [
-        {"channel": ledger.CHANNELS.get(c, c), "count": n, "amount": decimal_str(f)}
+        {"channel": ledger.channel_label(c), "count": n, "amount": decimal_str(f)}
         for c, (n, f) in sorted(close.by_channel.items())
     ]
     cashiers = [
@@ -453,26 +588,27 @@ def report_daily(
                 {
                     **p,
                     "amount": decimal_str(p["amount_fen"]),
-                    "channel": ledger.CHANNELS.get(p["channel"], p["channel"]),
+                    "channel": ledger.channel_label(p["channel"]),
                 }
                 for p in close.payments
             ],
-            DAILY_PAYMENT_COLUMNS,
+            daily_payment_columns(),
             fmt,
         )
         return
     _print_daily(env, close, channels, cashiers)
 
 
-DAILY_PAYMENT_COLUMNS = (
-    Col("receipt", "收据号"),
-    Col("unit", "房号"),
-    Col("amount", "金额", "right"),
-    Col("channel", "缴费方式"),
-    Col("ref", "交易单号"),
-    Col("paid_on", "付款日期"),
-    Col("cashier", "收款人"),
-)
+def daily_payment_columns() -> tuple[Col, ...]:
+    return (
+        Col("receipt", _("Receipt no.")),
+        Col("unit", _("Unit")),
+        Col("amount", _("Amount"), "right"),
+        Col("channel", _("Payment channel")),
+        Col("ref", _("Transaction no.")),
+        Col("paid_on", _("Paid on")),
+        Col("cashier", _("Cashier")),
+    )
 
 
 def _daily_json(close: ledger.DailyClose, channels: list[dict], cashiers: list[dict]) -> dict:
@@ -493,28 +629,46 @@ def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: 
     emit(
         env,
         channels,
-        (Col("channel", "缴费方式"), Col("count", "笔数", "right"), Col("amount", "金额", "right")),
+        (
+            Col("channel", _("Payment channel")),
+            Col("count", _("Payments"), "right"),
+            Col("amount", _("Amount"), "right"),
+        ),
         fmt,
-        title=f"{close.day} 日结：按缴费方式",
+        title=_("{day} daily close: by channel").format(day=close.day),
     )
     emit(
         env,
         cashiers,
-        (Col("cashier", "收款人"), Col("count", "笔数", "right"), Col("amount", "金额", "right")),
+        (
+            Col("cashier", _("Cashier")),
+            Col("count", _("Payments"), "right"),
+            Col("amount", _("Amount"), "right"),
+        ),
         fmt,
-        title="按收款人",
+        title=_("By cashier"),
     )
     env.out.print(
-        f"收款 {len(close.payments)} 笔 {format_money(close.received_fen)}，"
-        f"冲正 {len(close.reversals)} 笔 {format_money(close.reversed_fen)}，"
-        f"净额 {format_money(close.net_fen)}"
+        ngettext(
+            "received {n} payment {received}",
+            "received {n} payments {received}",
+            len(close.payments),
+        ).format(n=len(close.payments), received=format_money(close.received_fen))
+        + ngettext(
+            ", reversed {n} payment {amount}",
+            ", reversed {n} payments {amount}",
+            len(close.reversals),
+        ).format(n=len(close.reversals), amount=format_money(close.reversed_fen))
+        + _(", net {net}").format(net=format_money(close.net_fen))
     )
     earlier = close.paid_earlier
     if earlier:
         env.out.print(
-            f"按入账日统计：其中 {len(earlier)} 笔 "
-            f"{format_money(sum(p['amount_fen'] for p in earlier))} 付款日期早于当天"
-            "（对账单导入的以往付款）；--format csv 列出每笔的付款日期"
+            _(
+                "counted by booking day: {n} of them, {amount}, were paid before the day "
+                "(earlier payments imported from a statement); --format csv lists each "
+                "payment's paid-on day"
+            ).format(n=len(earlier), amount=format_money(sum(p["amount_fen"] for p in earlier)))
         )
 
 
@@ -524,95 +678,95 @@ def check(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Verify every ledger invariant and the database file; exit 1 with details if any fails.
-
-    Allocations never exceed a bill after adjustments, each payment equals its allocations
-    plus credit, credit is never negative, receipts are gapless, no orphan rows, the
-    settled-on cache is true, the audit trail is unbroken, and PRAGMA integrity_check passes.
-
-    Example: propfee check
-    """
+    """Verify every ledger invariant and the database file."""
     env = open_env(db, config, quiet)
     problems = ledger.check(env.connect(create=False))
     rows = [{"what": p.what, "detail": p.detail} for p in problems]
     if fmt is not Format.table:
         emit(
             env,
-            rows,
-            (Col("what", "检查项"), Col("detail", "详情")),
+            [{**row, "what": ledger.problem_label(row["what"])} for row in rows],
+            (Col("what", _("Check")), Col("detail", _("Details"))),
             fmt,
             document={"ok": not problems, "problems": rows},
         )
     elif problems:
         for p in problems:
             env.err.print(
-                f"[red]✗[/red] {safe_markup(p.what)}: {safe_markup(p.detail)}", highlight=False
+                f"[red]✗[/red] {safe_markup(ledger.problem_label(p.what))}"
+                + _(": ")
+                + safe_markup(p.detail),
+                highlight=False,
             )
     else:
-        env.result("ok: every check passed")
+        env.result(_("ok: every check passed"))
     if problems:
-        env.err.print(f"[red]error:[/red] {len(problems)} problem(s) found")
+        env.err.print(
+            "[red]"
+            + _("error:")
+            + "[/red] "
+            + ngettext("{n} problem found", "{n} problems found", len(problems)).format(
+                n=len(problems)
+            )
+        )
         raise typer.Exit(1)
 
 
 def reconcile(
     file: Annotated[
-        Path, typer.Argument(help="A WeChat Pay or Alipay export, or a bank statement.")
+        Path, typer.Argument(help=_("A WeChat Pay or Alipay export, or a bank statement."))
     ],
     profile: Annotated[
         str,
         typer.Option(
-            help="auto | wechat | alipay | bank | a profile .toml (or its name in profiles/ beside "
-            "the database)."
+            help=_(
+                "auto | wechat | alipay | bank | a profile .toml (or its name in profiles/ "
+                "beside the database)."
+            )
         ),
     ] = "auto",
     confirm: Annotated[
         list[str] | None,
         typer.Option(
             metavar="LINE=UNIT",
-            help="Record a line needing review for this unit (repeatable); "
-            "LINE is its row number or transaction number.",
+            help=_(
+                "Record a line needing review for this unit (repeatable); "
+                "LINE is its row number or transaction number."
+            ),
         ),
     ] = None,
     review_out: Annotated[
         Path | None,
         typer.Option(
             metavar="FILE.csv",
-            help="Write the lines needing review; fill in 房号 and pass it back with --review-in.",
+            help=_(
+                "Write the lines needing review; fill in their unit column and pass the file "
+                "back with --review-in."
+            ),
         ),
     ] = None,
     review_in: Annotated[
         Path | None,
         typer.Option(
-            metavar="FILE.csv", help="A filled-in review file: record its lines for their units."
+            metavar="FILE.csv", help=_("A filled-in review file: record its lines for their units.")
         ),
     ] = None,
     as_of: AsOfOpt = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Do everything, report it, roll back.")
+        bool, typer.Option("--dry-run", help=_("Do everything, report it, roll back."))
     ] = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import a payment statement and record the incoming money as payments.
-
-    A line whose memo names a unit code (e.g. "1-1-1001 物业费") becomes a payment with its
-    transaction number as reference; a line without one is listed for review with candidate
-    units and never guessed. Lines already recorded (same reference, amount and unit) are
-    skipped, so overlapping statements are safe; a reference already recorded with another
-    amount or unit is listed for review. A bank serial number can repeat: such a line is
-    recorded as a payment of its own only when confirmed.
-
-    Example: propfee reconcile 微信支付账单(20261101-20261130).csv --review-out 待确认.csv
-    """
+    """Import a payment statement and record the incoming money as payments."""
     env = open_env(db, config, quiet)
     chosen = reconciliation.parse_confirm(confirm or [])
     selected = reconciliation.load_profile(profile, beside=env.db_path.parent)
     conn = env.connect(dry_run=dry_run, create=False)
     env.backup_first("reconcile", dry_run=dry_run)
-    with env.progress(f"reconciling {file.name}") as tick:
+    with env.progress(_("reconciling {file}").format(file=file.name)) as tick:
         report = reconciliation.reconcile(
             conn,
             file,
@@ -631,12 +785,23 @@ def reconcile(
     for warning in report.warnings:
         env.warn(warning)
     for r in report.refunds:  # on stderr whatever the format: someone has to act on it
+        what = (
+            _("line {line}: {amount} of {ref} ({unit}) was refunded on {day}")
+            if r.line.flag == "refund"
+            else _("line {line}: {amount} of {ref} ({unit}) was not completed on {day}")
+        )
         env.warn(
-            f"line {r.line.row}: {format_money(r.line.amount_fen)} of {r.line.ref} "
-            f"({r.unit}) was "
-            + ("refunded" if r.line.flag == "refund" else "not completed")
-            + f" on {r.line.day} — {r.action}: "
-            f'propfee reverse {r.receipt} --reason "退款"'
+            what.format(
+                line=r.line.row,
+                amount=format_money(r.line.amount_fen),
+                ref=r.line.ref,
+                unit=r.unit,
+                day=r.line.day,
+            )
+            + _(" — {action}: {command}").format(
+                action=r.action,
+                command=f'propfee reverse {r.receipt} --reason "{_("refund")}"',
+            )
         )
     if fmt is Format.json:
         write_json(_reconcile_json(report, review, refunds, dry_run))
@@ -645,7 +810,7 @@ def reconcile(
     if review and not quiet:
         _print_review(env, review)
     if dry_run:
-        env.result("dry run: nothing was written")
+        env.result(_("dry run: nothing was written"))
 
 
 def _review_rows(report: reconciliation.ReconcileReport) -> list[dict]:
@@ -710,20 +875,30 @@ def _reconcile_json(
 
 def _reconcile_summary(report: reconciliation.ReconcileReport, refunds: list[dict]) -> str:
     conflicts = report.conflicts
-    return (
-        f"{report.file} ({report.channel}): recorded {len(report.recorded)} payments "
-        f"{format_money(report.recorded_fen)}, already recorded {report.already}, "
-        f"needs review {len(report.review)}"
-        + (f" (of them {conflicts} with a reference already recorded)" if conflicts else "")
-        + (f", refunds to reverse {len(refunds)}" if refunds else "")
-        + ", ignored "
-        f"{sum(report.ignored.values())}"
-        + (
-            f" ({', '.join(f'{k} {v}' for k, v in report.ignored.items())})"
-            if report.ignored
-            else ""
-        )
+    line = ngettext(
+        "{file} ({channel}): recorded {n} payment {amount}, already recorded {already}, "
+        "needs review {review}",
+        "{file} ({channel}): recorded {n} payments {amount}, already recorded {already}, "
+        "needs review {review}",
+        len(report.recorded),
+    ).format(
+        file=report.file,
+        channel=ledger.channel_label(report.channel),
+        n=len(report.recorded),
+        amount=format_money(report.recorded_fen),
+        already=report.already,
+        review=len(report.review),
     )
+    if conflicts:
+        line += _(" (of them {n} with a reference already recorded)").format(n=conflicts)
+    if refunds:
+        line += _(", refunds to reverse {n}").format(n=len(refunds))
+    line += _(", ignored {n}").format(n=sum(report.ignored.values()))
+    if report.ignored:
+        line += _(" ({list})").format(
+            list=_(", ").join(f"{_(k)} {v}" for k, v in report.ignored.items())
+        )
+    return line
 
 
 def _print_review(env, review: list[dict]) -> None:
@@ -733,14 +908,14 @@ def _print_review(env, review: list[dict]) -> None:
         env,
         review,
         (
-            Col("line", "行号", "right"),
-            Col("date", "日期"),
-            Col("amount", "金额", "right"),
-            Col("payer", "付款方"),
-            Col("memo", "备注"),
-            Col("reason", "原因"),
-            Col("candidates", "候选房号"),
+            Col("line", _("Line"), "right"),
+            Col("date", _("Date")),
+            Col("amount", _("Amount"), "right"),
+            Col("payer", _("Counterparty")),
+            Col("memo", _("Memo")),
+            Col("reason", _("Reason")),
+            Col("candidates", _("Candidate units")),
         ),
         Format.table,
-        title="needs review: --confirm LINE=UNIT, or --review-out / --review-in",
+        title=_("needs review: --confirm LINE=UNIT, or --review-out / --review-in"),
     )

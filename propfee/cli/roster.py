@@ -30,42 +30,117 @@ from propfee.cli.common import (
     write_json,
 )
 from propfee.core.errors import PropfeeError, RowError, RowErrors
+from propfee.core.i18n import _, ngettext
 from propfee.core.money import decimal_str, format_money, hundredths_str
 from propfee.files import cells
 from propfee.payments import ledger
 from propfee.payments.ledger import BillLine, UnitAccount
-from propfee.roster.payers import PAYER_LABELS, ROLE_LABELS
+from propfee.roster.payers import payer_label
 from propfee.store import audit
 
 _EMPTY_REPORT = {"added": 0, "updated": 0, "unchanged": 0}
 
-units_app = typer.Typer(help="List and look up units.", no_args_is_help=True)
+units_app = typer.Typer(help=_("List and look up units."), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("import-units")(import_units)
-    app.command("export-units")(export_units)
-    app.add_typer(units_app, name="units")
+    app.command(
+        "import-units",
+        help=_(
+            "Import or update the owner roster (业主信息) from a spreadsheet. One row per unit, "
+            "with its owner and optionally a tenant. Columns are found by their Chinese or "
+            "English headers (房号 or 楼号/单元/房间, 建筑面积, 房屋类型, 业主, 手机号, 身份证号, "
+            "交付日期, 租户, 缴费方, 备注 …). Every bad row is reported with its Excel row number "
+            "and nothing is written. Re-importing updates units by code; a new owner is "
+            "recorded from the row's 过户日期, else --as-of. A unit with no 交付日期 is billed to "
+            "the developer unless --owner-pays-from-import; days already billed to the party "
+            "that paid before a changed 交付日期 or owner are re-billed to the right one in the "
+            "same command."
+        )
+        + "\n\n"
+        + _("Example: propfee import-units 业主信息.xlsx --dry-run"),
+        short_help=_("Import or update the owner roster from a spreadsheet."),
+    )(import_units)
+    app.command(
+        "export-units",
+        help=_(
+            "Export the roster with current owners and tenants, under Chinese headers. The "
+            "file imports back unchanged (export → import-units reports no change). Text that "
+            "a spreadsheet could run as a formula is neutralised."
+        )
+        + "\n\n"
+        + _("Example: propfee export-units 业主信息.xlsx"),
+        short_help=_("Export the roster with current owners and tenants."),
+    )(export_units)
+    app.add_typer(units_app, name="units", help=_("List and look up units."))
 
 
 def import_units(
-    file: Annotated[Path, typer.Argument(help="Roster file: .xlsx, .xls, .csv (UTF-8 or GBK).")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(help=_("Roster file: .xlsx, .xls, .csv (UTF-8 or GBK).")),
+    ] = None,
+    list_profiles: Annotated[
+        bool,
+        typer.Option(
+            "--list-profiles",
+            help=_(
+                "List the other systems whose files propfee recognises (HC, pigcms …) and the "
+                "headers that tell them apart, then stop."
+            ),
+        ),
+    ] = False,
     map_file: Annotated[
         Path | None,
         typer.Option(
-            "--map", metavar="FILE", help="TOML file naming headers propfee does not know."
+            "--map",
+            metavar="FILE",
+            help=_("TOML file naming headers propfee does not know."),
         ),
     ] = None,
     sheet: Annotated[
         str | None,
-        typer.Option(help="Read only this sheet (default: every sheet with a roster header)."),
+        typer.Option(help=_("Read only this sheet (default: every sheet with a roster header).")),
     ] = None,
     owner_pays_from_import: Annotated[
         bool,
         typer.Option(
             "--owner-pays-from-import",
-            help="Units with no 交付日期: the owner pays from --as-of (recorded as the delivery "
-            "date). Without it the developer pays for them.",
+            help=_(
+                "Units with no 交付日期: the owner pays from --as-of (recorded as the delivery "
+                "date). Without it the developer pays for them."
+            ),
+        ),
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help=_(
+                "Refuse the file on an ID number with a wrong check digit or birth date "
+                "(without it such a number is left out with a warning and the unit imports)."
+            ),
+        ),
+    ] = False,
+    report_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE",
+            help=_(
+                "Also write a migration report (.xlsx or .csv): per sheet the rows read, units "
+                "added and updated, the columns used and left out, then every warning and note."
+            ),
+        ),
+    ] = None,
+    units_only: Annotated[
+        bool,
+        typer.Option(
+            "--units-only",
+            help=_(
+                "The file lists units without owners (a unit or parking-space list): they are "
+                "added with the developer paying until the owner roster is imported."
+            ),
         ),
     ] = False,
     as_of: AsOfOpt = None,
@@ -75,23 +150,25 @@ def import_units(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import or update the owner roster (业主信息) from a spreadsheet.
-
-    One row per unit, with its owner and optionally a tenant. Columns are found by their
-    Chinese or English headers (房号 or 楼号/单元/房间, 建筑面积, 房屋类型, 业主, 手机号, 身份证号,
-    交付日期, 租户, 缴费方, 备注 …). Every bad row is reported with its Excel row number and
-    nothing is written. Re-importing updates units by code; a new owner is recorded from the
-    row's 过户日期, else --as-of. A unit with no 交付日期 is billed to the developer unless
-    --owner-pays-from-import; days already billed to the party that paid before a changed
-    交付日期 or owner are re-billed to the right one in the same command.
-
-    Example: propfee import-units 业主信息.xlsx --dry-run
-    """
+    """Import or update the owner roster from a spreadsheet."""
+    if list_profiles:
+        _show_profiles(fmt)
+        return
+    if file is None:
+        raise typer.BadParameter(_("give the roster file to import"), param_hint="FILE")
     env = open_env(db, config, quiet)
     fresh = not env.db_path.exists()
     try:
         report = _run_import(
-            env, file, map_file, as_of, sheet, dry_run, owner_pays=owner_pays_from_import
+            env,
+            file,
+            map_file,
+            as_of,
+            sheet,
+            dry_run,
+            owner_pays=owner_pays_from_import,
+            strict=strict,
+            units_only=units_only,
         )
     except RowErrors as exc:
         _forget_new_database(env, fresh)
@@ -103,7 +180,25 @@ def import_units(
             error = RowError(file.name, "", 0, "", "", str(exc)).as_dict()
             write_json({**_EMPTY_REPORT, "errors": [error]})
         raise
+    if report_file is not None:
+        roster.write_report(report_file, report)
     _show_import(env, report, file, fmt, dry_run=dry_run)
+
+
+def _show_profiles(fmt: Format) -> None:
+    rows = [
+        {"name": p.name, "system": p.system, "signature": "、".join(p.signature)}
+        for p in roster.shipped_profiles()
+    ]
+    if fmt is Format.json:
+        write_json(rows)
+        return
+    columns = (
+        Col("name", _("Source profile")),
+        Col("system", _("Source system")),
+        Col("signature", _("Recognising headers")),
+    )
+    emit(open_env(None, None, False), rows, columns, fmt)
 
 
 def _forget_new_database(env, fresh: bool) -> None:
@@ -127,10 +222,13 @@ def _run_import(
     dry_run: bool,
     *,
     owner_pays: bool,
+    strict: bool = False,
+    units_only: bool = False,
 ) -> roster.ImportReport:
     """Read the map, back up a roster about to be updated, and import the file; days that
     now belong to another party are re-billed in the same transaction."""
     column_map = roster.load_map(map_file)
+    column_map.strict, column_map.units_only = strict, units_only
     conn = env.connect(dry_run=dry_run)
     if roster.has_units(conn):
         env.backup_first("import-units", dry_run=dry_run)  # a re-import may update rows
@@ -143,7 +241,7 @@ def _run_import(
         settings=env.settings,
         operator=call.operator if call else "",
     )
-    with env.progress(f"reading {file.name}") as tick:
+    with env.progress(_("reading {file}").format(file=file.name)) as tick:
         return roster.import_roster(
             conn,
             file,
@@ -160,7 +258,7 @@ def _run_import(
 
 def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, dry_run: bool):
     for notice in report.notices:
-        env.info(f"note: {notice}")
+        env.info(_("note: {notice}").format(notice=notice))
     for warning in report.warnings:
         env.warn(warning)
     if fmt is Format.json:
@@ -171,60 +269,81 @@ def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, d
             env,
             [report.as_dict()],
             [
-                Col("added", "新增", "right"),
-                Col("updated", "更新", "right"),
-                Col("unchanged", "未变", "right"),
-                Col("owner_changes", "业主变更", "right"),
-                Col("tenant_changes", "租户变更", "right"),
+                Col("added", _("Added"), "right"),
+                Col("updated", _("Updated"), "right"),
+                Col("unchanged", _("Unchanged"), "right"),
+                Col("owner_changes", _("Owner changes"), "right"),
+                Col("tenant_changes", _("Tenant changes"), "right"),
             ],
             fmt,
         )
         return
     sheets = ", ".join(report.sheets)
-    line = (
-        f"{file.name} [{sheets}]: {report.rows} units — added {report.added}, "
-        f"updated {report.updated}, unchanged {report.unchanged}"
+    line = _(
+        "{file} [{sheets}]: {rows} units — added {added}, updated {updated}, unchanged {unchanged}"
+    ).format(
+        file=file.name,
+        sheets=sheets,
+        rows=report.rows,
+        added=report.added,
+        updated=report.updated,
+        unchanged=report.unchanged,
     )
     if report.owner_changes or report.tenant_changes:
-        line += f" (owner changes {report.owner_changes}, tenant changes {report.tenant_changes})"
+        line += _(" (owner changes {owners}, tenant changes {tenants})").format(
+            owners=report.owner_changes, tenants=report.tenant_changes
+        )
     env.result(line)
     if report.undelivered and not report.owner_pays_from:
-        env.result(f"  无交付日期、由开发建设单位缴费：{report.undelivered} 套")
+        env.result(
+            ngettext(
+                "  no delivery date, the developer pays: {n} unit",
+                "  no delivery date, the developer pays: {n} units",
+                report.undelivered,
+            ).format(n=report.undelivered)
+        )
     for m in report.rebilled:
         env.result(
-            f"  改开 bill {m.bill_id} {m.item} {m.period}: {m.first}～{m.last} "
-            f"{format_money(m.amount_fen)} 由 {m.from_party or '—'} 改为 {m.to_party}"
-            f"（新账单 {m.new_bill_id}）"
+            _(
+                "  re-billed bill {bill} {item} {period}: {first}～{last} {amount} from "
+                "{old} to {new} (new bill {new_bill})"
+            ).format(
+                bill=m.bill_id,
+                item=m.item,
+                period=m.period,
+                first=m.first,
+                last=m.last,
+                amount=format_money(m.amount_fen),
+                old=m.from_party or "—",
+                new=m.to_party,
+                new_bill=m.new_bill_id,
+            )
         )
     if dry_run:
-        env.result("dry run: nothing was written")
+        env.result(_("dry run: nothing was written"))
 
 
 def export_units(
-    file: Annotated[Path, typer.Argument(help="Where to write: .xlsx or .csv.")],
+    file: Annotated[Path, typer.Argument(help=_("Where to write: .xlsx or .csv."))],
     mask: Annotated[
         bool,
         typer.Option(
             "--mask/--no-mask",
-            help="Phone and ID numbers masked (138****1234, the default); --no-mask writes "
-            "them in full and is recorded in the audit trail with the operator.",
+            help=_(
+                "Phone and ID numbers masked (138****1234, the default); --no-mask writes "
+                "them in full and is recorded in the audit trail with the operator."
+            ),
         ),
     ] = True,
-    building: Annotated[str | None, typer.Option(help="Only this building.")] = None,
+    building: Annotated[str | None, typer.Option(help=_("Only this building."))] = None,
     kind: Annotated[
-        str | None, typer.Option(help="Only this kind (residential, 住宅, 车位 …).")
+        str | None, typer.Option(help=_("Only this kind (residential, 住宅, 车位 …)."))
     ] = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Export the roster with current owners and tenants, under Chinese headers.
-
-    The file imports back unchanged (export → import-units reports no change). Text that a
-    spreadsheet could run as a formula is neutralised.
-
-    Example: propfee export-units 业主信息.xlsx
-    """
+    """Export the roster with current owners and tenants."""
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
     count = roster.export_units(
@@ -236,39 +355,42 @@ def export_units(
     )
     if not mask:
         record_unmasked(conn, "export-units", file, count)
-    env.result(f"wrote {count} units to {file}")
+    env.result(_("wrote {n} units to {file}").format(n=count, file=file))
 
 
 _LIST_COLUMNS = (
-    Col("code", "房号"),
-    Col("kind", "类型"),
-    Col("area", "面积㎡", "right"),
-    Col("owner", "业主"),
-    Col("phone", "电话"),
-    Col("delivered_on", "交付日期"),
-    Col("tenant", "租户"),
-    Col("payer", "缴费方"),
+    Col("code", _("Unit code")),
+    Col("kind", _("Type")),
+    Col("area", _("Area ㎡"), "right"),
+    Col("owner", _("Owner")),
+    Col("phone", _("Phone")),
+    Col("delivered_on", _("Delivery date")),
+    Col("tenant", _("Tenant")),
+    Col("payer", _("Paying party")),
 )
 
 
-@units_app.command("list")
+@units_app.command(
+    "list",
+    help=_("List units with their current owner; phones are masked unless --no-mask.")
+    + "\n\n"
+    + _("Example: propfee units list --building 1 --kind 住宅 --format csv"),
+    short_help=_("List units with their current owner."),
+)
 def units_list(
     building: Annotated[
-        str | None, typer.Option(help="Only this building (1, 1栋, 1号楼 …).")
+        str | None, typer.Option(help=_("Only this building (1, 1栋, 1号楼 …)."))
     ] = None,
     kind: Annotated[
-        str | None, typer.Option(help="Only this kind (residential, 住宅, 车位 …).")
+        str | None, typer.Option(help=_("Only this kind (residential, 住宅, 车位 …)."))
     ] = None,
-    owner: Annotated[str | None, typer.Option(help="Owner name contains this text.")] = None,
+    owner: Annotated[str | None, typer.Option(help=_("Owner name contains this text."))] = None,
     no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """List units with their current owner; phones are masked unless --no-mask.
-
-    Example: propfee units list --building 1 --kind 住宅 --format csv
-    """
+    """List units with their current owner."""
     env = open_env(db, config)
     units = roster.list_units(
         env.connect(create=False),
@@ -280,8 +402,9 @@ def units_list(
     if fmt is not Format.json:  # a table and CSV show the Chinese labels
         for row in rows:
             row["kind"] = roster.kind_label(row["kind"])
-            row["payer"] = PAYER_LABELS.get(row["payer"], row["payer"])
-    emit(env, rows, _LIST_COLUMNS, fmt, title=f"共 {len(rows)} 套" if fmt is Format.table else None)
+            row["payer"] = payer_label(row["payer"])
+    title = _("{n} units").format(n=len(rows)) if fmt is Format.table else None
+    emit(env, rows, _LIST_COLUMNS, fmt, title=title)
 
 
 def _unit_json(u: roster.UnitView, *, mask: bool) -> dict[str, object]:
@@ -316,21 +439,27 @@ def hundredths_to_text(value: int | None) -> str | None:
     return f"{whole}.{part:02d}"
 
 
-@units_app.command("show")
+@units_app.command(
+    "show",
+    help=_("Show one unit: area, kind, owner and tenant history.")
+    + "\n\n"
+    + _(
+        "The change history lists every correction, transfer and tenant move: date, operator, "
+        "what changed, old value → new value."
+    )
+    + "\n\n"
+    + _("Example: propfee units show 1-1-1001"),
+    short_help=_("Show one unit: area, kind, owner and tenant history."),
+)
 def units_show(
-    code: Annotated[str, typer.Argument(help="The unit code, e.g. 1-1-1001.")],
+    code: Annotated[str, typer.Argument(help=_("The unit code, e.g. 1-1-1001."))],
     no_mask: NoMaskOpt = False,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Show one unit: area, kind, owner and tenant history.
-
-    变更记录列出每次更正、过户和租户迁入迁出：日期、经办人、变更内容、原值 → 新值。
-
-    Example: propfee units show 1-1-1001
-    """
+    """Show one unit: area, kind, owner and tenant history."""
     env = open_env(db, config)
     conn = env.connect(create=False)
     detail = roster.unit_detail(conn, code)
@@ -397,19 +526,31 @@ def _bill_json(b: BillLine) -> dict[str, object]:
 
 
 def _print_unit(env, u: roster.UnitView) -> None:
+    place = [
+        ("  " + label).format(value=safe_markup(value))
+        for label, value in (
+            (_("Building {value}"), u.building),
+            (_("Entrance {value}"), u.entrance),
+            (_("Room {value}"), u.room),
+            (_("Floor {value}"), u.floor),
+        )
+        if value
+    ]
     lines = [
-        f"[bold]{safe_markup(u.code)}[/bold]  {roster.kind_label(u.kind)}"
-        + (f"  楼栋 {safe_markup(u.building)}" if u.building else "")
-        + (f"  单元 {safe_markup(u.entrance)}" if u.entrance else "")
-        + (f"  房间 {safe_markup(u.room)}" if u.room else "")
-        + (f"  楼层 {safe_markup(u.floor)}" if u.floor else ""),
-        f"计费面积 {hundredths_str(u.area_x100) or '—'} ㎡"
+        f"[bold]{safe_markup(u.code)}[/bold]  {roster.kind_label(u.kind)}" + "".join(place),
+        _("Billing area {area} ㎡").format(area=hundredths_str(u.area_x100) or "—")
         + (f" ({safe_markup(u.area_basis)})" if u.area_basis else "")
-        + (f"  套内面积 {hundredths_str(u.inner_area_x100)} ㎡" if u.inner_area_x100 else ""),
-        f"交付日期 {u.delivered_on or '—'}  缴费方 {PAYER_LABELS.get(u.payer, u.payer)}",
+        + (
+            "  " + _("Inner area {area} ㎡").format(area=hundredths_str(u.inner_area_x100))
+            if u.inner_area_x100
+            else ""
+        ),
+        _("Delivery date {day}  Payer {payer}").format(
+            day=u.delivered_on or "—", payer=payer_label(u.payer)
+        ),
     ]
     if u.notes:
-        lines.append(f"备注 {safe_markup(u.notes, newlines=True)}")
+        lines.append(_("Notes {notes}").format(notes=safe_markup(u.notes, newlines=True)))
     for line in lines:
         env.out.print(line, highlight=False)
 
@@ -418,10 +559,10 @@ def _print_history(env, history: list[dict[str, object]], fmt: Format) -> None:
     rows = [
         {
             **h,
-            "role": ROLE_LABELS[h["role"]],
+            "role": payer_label(h["role"]),
             "pays": "✓" if h["pays"] else "",
-            "from": h["from"] or "(建档前)",
-            "to": h["to"] or "至今",
+            "from": h["from"] or _("(before records)"),
+            "to": h["to"] or _("to date"),
         }
         for h in history
     ]
@@ -429,15 +570,15 @@ def _print_history(env, history: list[dict[str, object]], fmt: Format) -> None:
         env,
         rows,
         (
-            Col("role", "角色"),
-            Col("name", "姓名/名称"),
-            Col("phones", "电话"),
-            Col("from", "起"),
-            Col("to", "止"),
-            Col("pays", "缴费"),
+            Col("role", _("Role on unit")),
+            Col("name", _("Name of person or company")),
+            Col("phones", _("Phone")),
+            Col("from", _("Held from")),
+            Col("to", _("Held until")),
+            Col("pays", _("Pays")),
         ),
         fmt,
-        title="业主/租户记录",
+        title=_("Owners and tenants"),
     )
 
 
@@ -445,29 +586,39 @@ def _print_bills(env, bills: list[dict[str, object]], account: UnitAccount, fmt:
     shown = bills[-24:]
     for b in shown:
         b["covers"] = f"{b['covers_from']}～{b['covers_to']}"
-        b["state"] = "已结清" if b["settled_on"] else ("未缴" if b["paid"] == "0.00" else "部分缴")
+        b["state"] = (
+            _("settled")
+            if b["settled_on"]
+            else (_("unpaid") if b["paid"] == "0.00" else _("partly paid"))
+        )
     emit(
         env,
         shown,
         (
-            Col("id", "账单号", "right"),
-            Col("item_name", "收费项目"),
-            Col("covers", "计费期间"),
-            Col("amount", "金额", "right"),
-            Col("adjusted", "调整", "right"),
-            Col("paid", "已缴", "right"),
-            Col("outstanding", "未缴", "right"),
-            Col("due_on", "缴费期限"),
-            Col("party", "缴费人"),
-            Col("state", "状态"),
+            Col("id", _("Bill no."), "right"),
+            Col("item_name", _("Fee item")),
+            Col("covers", _("Billing period")),
+            Col("amount", _("Amount"), "right"),
+            Col("adjusted", _("Adjusted"), "right"),
+            Col("paid", _("Paid"), "right"),
+            Col("outstanding", _("Unpaid"), "right"),
+            Col("due_on", _("Due date")),
+            Col("party", _("Billed to")),
+            Col("state", _("State")),
         ),
         fmt,
-        title=f"账单（最近 {len(shown)} 条，共 {len(bills)} 条）" if len(bills) > 24 else "账单",
+        title=(
+            _("Bills (last {n} of {total})").format(n=len(shown), total=len(bills))
+            if len(bills) > 24
+            else _("Bills")
+        ),
     )
     credit = account.credit
     env.out.print(
-        f"未缴合计 {format_money(account.owed)}（已到期 {format_money(account.overdue)}）"
-        + (f"  预存 {format_money(credit)}" if credit else ""),
+        _("Unpaid in all {owed} (overdue {overdue})").format(
+            owed=format_money(account.owed), overdue=format_money(account.overdue)
+        )
+        + ("  " + _("Credit {credit}").format(credit=format_money(credit)) if credit else ""),
         highlight=False,
     )
 
@@ -477,14 +628,14 @@ def print_events(env, events: list[roster.Event], fmt: Format, *, mask: bool) ->
         env,
         [event_json(e, mask=mask, shown=True) for e in events],
         (
-            Col("on", "日期"),
-            Col("operator", "经办人"),
-            Col("what", "变更内容"),
-            Col("change", "原值 → 新值"),
-            Col("reason", "原因"),
+            Col("on", _("Date")),
+            Col("operator", _("Recorded by")),
+            Col("what", _("What changed")),
+            Col("change", _("Old → new")),
+            Col("reason", _("Reason")),
         ),
         fmt,
-        title="变更记录",
+        title=_("Change history"),
     )
 
 
@@ -503,7 +654,8 @@ def event_json(e: roster.Event, *, mask: bool, shown: bool = False) -> dict[str,
         "party": e.party,
     }
     if shown:
-        row["what"] = e.what + (f"（{e.party}）" if e.action == "owner-set" and e.party else "")
+        party = _(" ({party})").format(party=e.party) if e.action == "owner-set" and e.party else ""
+        row["what"] = e.what + party
         row["change"] = f"{roster.value_text(e.field, old)} → {roster.value_text(e.field, new)}"
     return row
 
@@ -525,12 +677,20 @@ FromOpt = Annotated[
     typer.Option(
         "--from",
         metavar="YYYY-MM-DD",
-        help="自哪天起生效（默认 --as-of）；此后已开出的账单按新面积冲减并改开。",
+        help=_(
+            "The day the change takes effect (default --as-of); bills already issued from "
+            "then on are credited and re-billed at the new area."
+        ),
     ),
 ]
-DateOpt = Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="生效日期。")]
-ReasonOpt = Annotated[str, typer.Option("--reason", help="变更原因（记入变更记录）。")]
-IdOpt = Annotated[str, typer.Option("--id-number", help="身份证号或其他证件号码（校验后保存）。")]
+DateOpt = Annotated[
+    str, typer.Option("--date", metavar="YYYY-MM-DD", help=_("The day it takes effect."))
+]
+ReasonOpt = Annotated[str, typer.Option("--reason", help=_("Why (kept in the change history)."))]
+IdOpt = Annotated[
+    str,
+    typer.Option("--id-number", help=_("ID card or other document number (checked, then kept).")),
+]
 
 
 def _operator() -> str:
@@ -548,7 +708,7 @@ def _rebill_for(env, day, clock, operator: str):
 def show_edit(env, result: roster.EditResult, fmt: Format) -> None:
     """What an edit changed (phones and ID numbers masked), what billing re-did, and notes."""
     for notice in result.notices:
-        env.info(f"注意：{notice}")
+        env.info(_("Note: {notice}").format(notice=notice))
     if fmt is Format.json:
         document = result.as_dict()
         for change in document["changes"]:
@@ -558,32 +718,73 @@ def show_edit(env, result: roster.EditResult, fmt: Format) -> None:
         return
     who = result.unit or result.party
     if not result.changed:
-        env.result(f"{who}：没有变化，无需记录")
+        env.result(_("{who}: no change, nothing to record").format(who=who))
         return
     for c in result.changes:
         old, new = masked(c.field, c.old, True), masked(c.field, c.new, True)
         env.result(
-            f"{who} {roster.FIELDS.get(c.field, c.field)}：{roster.value_text(c.field, old)} → "
-            f"{roster.value_text(c.field, new)}（自 {result.on} 起）"
+            _("{who} {field}: {old} → {new} (from {day})").format(
+                who=who,
+                field=roster.field_label(c.field),
+                old=roster.value_text(c.field, old),
+                new=roster.value_text(c.field, new),
+                day=result.on,
+            )
         )
     for m in result.rebilled:
+        to = _("{party}, {area} ㎡").format(party=m.to_party, area=m.area) if m.area else m.to_party
         env.result(
-            f"  改开 账单 {m.bill_id} {m.item} {m.period}：{m.first}～{m.last} 冲减 "
-            f"{format_money(m.credited_fen)}，新账单 {m.new_bill_id} {format_money(m.amount_fen)}"
-            f"（{m.to_party}" + (f"，{m.area} ㎡" if m.area else "") + "）"
+            _(
+                "  re-billed bill {bill} {item} {period}: {first}～{last} credited {credited}, "
+                "new bill {new_bill} {amount} ({to})"
+            ).format(
+                bill=m.bill_id,
+                item=m.item,
+                period=m.period,
+                first=m.first,
+                last=m.last,
+                credited=format_money(m.credited_fen),
+                new_bill=m.new_bill_id,
+                amount=format_money(m.amount_fen),
+                to=to,
+            )
         )
 
 
-@units_app.command("set")
+CodeArg = Annotated[str, typer.Argument(help=_("The unit code, e.g. 1-1-1001."))]
+
+
+@units_app.command(
+    "set",
+    help=_(
+        "Correct a unit's details (area, type, floor), kept as a change in the history; "
+        "nothing earlier is overwritten."
+    )
+    + "\n\n"
+    + _(
+        "The area is corrected from --from: bills issued after that at the old area are "
+        "credited by a correcting adjustment and billed again at the new area; a bill itself is "
+        "never changed. Where a bill has money paid on it the command refuses and names the "
+        "bill and the receipt to reverse first. Running the same correction again changes "
+        "nothing."
+    )
+    + "\n\n"
+    + _("Example: propfee units set 1-1-1001 --area 95.20 --from 2026-10-01 --reason 复测"),
+    short_help=_("Correct a unit's area, type or floor (kept as history)."),
+)
 def units_set(
-    code: Annotated[str, typer.Argument(help="房号，如 1-1-1001。")],
+    code: CodeArg,
     area: Annotated[
-        str | None, typer.Option("--area", metavar="㎡", help="新的计费面积（㎡，不超过 100,000）。")
+        str | None,
+        typer.Option(
+            "--area", metavar="㎡", help=_("The new billing area (㎡, no more than 100,000).")
+        ),
     ] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="新的房屋类型（住宅、商铺、写字楼、车位、储藏室）。")
+        str | None,
+        typer.Option("--kind", help=_("The new unit type (住宅, 商铺, 写字楼, 车位, 储藏室).")),
     ] = None,
-    floor: Annotated[str | None, typer.Option("--floor", help="新的楼层。")] = None,
+    floor: Annotated[str | None, typer.Option("--floor", help=_("The new floor."))] = None,
     first: FromOpt = None,
     reason: ReasonOpt = "",
     as_of: AsOfOpt = None,
@@ -592,14 +793,7 @@ def units_set(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """更正房屋信息（面积、类型、楼层），作为变更记录保存，不覆盖历史。
-
-    面积自 --from 起更正：此后按原面积开出的账单以更正调整冲减，并按新面积另开新账单；
-    账单本身从不修改。涉及已缴款的账单时拒绝执行，并指明账单号和需先冲正的收据。
-    同一更正再运行一次不会有任何改动。
-
-    Example: propfee units set 1-1-1001 --area 95.20 --from 2026-10-01 --reason 复测
-    """
+    """Correct a unit's area, kind or floor, kept as history."""
     env = open_env(db, config, quiet)
     day, clock, operator = parse_day(as_of), now(), _operator()
     result = roster.set_unit(
@@ -617,12 +811,30 @@ def units_set(
     show_edit(env, result, fmt)
 
 
-@units_app.command("sell")
+@units_app.command(
+    "sell",
+    help=_("Record a transfer: from --date the unit belongs to the buyer.")
+    + "\n\n"
+    + _(
+        "Bills before the transfer stay with the former owner: arrears do not pass to the "
+        "buyer with the unit, and reminders go only to the former owner. Unpaid bills issued "
+        "from the transfer day are credited and billed again to the buyer (new bills; the old "
+        "ones are not changed); bills with money paid on them stay with the former owner and "
+        "are listed."
+    )
+    + "\n\n"
+    + _("Example: propfee units sell 1-1-1001 --to 李四 --phone 13912345678 --date 2026-12-10"),
+    short_help=_("Record a transfer to a buyer."),
+)
 def units_sell(
-    code: Annotated[str, typer.Argument(help="房号，如 1-1-1001。")],
-    buyer: Annotated[str, typer.Option("--to", help="买方姓名或名称。")],
-    phone: Annotated[str, typer.Option("--phone", help="买方电话（多个用 / 分开）。")],
-    date_: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="过户日期。")],
+    code: CodeArg,
+    buyer: Annotated[str, typer.Option("--to", help=_("The buyer's name."))],
+    phone: Annotated[
+        str, typer.Option("--phone", help=_("The buyer's phone (separate several with /)."))
+    ],
+    date_: Annotated[
+        str, typer.Option("--date", metavar="YYYY-MM-DD", help=_("The day of the transfer."))
+    ],
     id_number: IdOpt = "",
     reason: ReasonOpt = "",
     as_of: AsOfOpt = None,
@@ -631,13 +843,7 @@ def units_sell(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """记录过户：--date 起房屋归买方。
-
-    过户日之前的账单仍归原业主，欠费不随房屋转给买方，催缴也只找原业主；过户日起已开出
-    且未缴的账单冲减后改开给买方（新账单，原账单不修改），已缴款的账单仍归原业主并列出。
-
-    Example: propfee units sell 1-1-1001 --to 李四 --phone 13912345678 --date 2026-12-10
-    """
+    """Record a transfer to a buyer."""
     env = open_env(db, config, quiet)
     day, clock, operator = parse_day(as_of), now(), _operator()
     result = roster.sell(
@@ -655,15 +861,35 @@ def units_sell(
     show_edit(env, result, fmt)
 
 
-@units_app.command("move-out")
+@units_app.command(
+    "move-out",
+    help=_(
+        "A tenant moves out: the lease ends on --date, and from then on the owner (or the "
+        "developer, where there is no owner) pays."
+    )
+    + "\n\n"
+    + _(
+        "Bills already issued stay with the party they were issued to. With no tenant in "
+        "residence nothing changes."
+    )
+    + "\n\n"
+    + _("Example: propfee units move-out 1-1-1001 --tenant --date 2026-11-30"),
+    short_help=_("A tenant moves out."),
+)
 def units_move_out(
-    code: Annotated[str, typer.Argument(help="房号，如 1-1-1001。")],
+    code: CodeArg,
     tenant: Annotated[
-        bool, typer.Option("--tenant", help="迁出的是租户（目前只记录租户迁出，可省略）。")
+        bool,
+        typer.Option(
+            "--tenant",
+            help=_("It is the tenant who moves out (only tenants are recorded; optional)."),
+        ),
     ] = True,
     date_: Annotated[
         str | None,
-        typer.Option("--date", metavar="YYYY-MM-DD", help="迁出日期（默认 --as-of）。"),
+        typer.Option(
+            "--date", metavar="YYYY-MM-DD", help=_("The day of moving out (default --as-of).")
+        ),
     ] = None,
     reason: ReasonOpt = "",
     as_of: AsOfOpt = None,
@@ -672,12 +898,7 @@ def units_move_out(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """租户迁出：租约在 --date 结束，此后由业主（无业主时由开发建设单位）缴费。
-
-    已开出的账单仍由开具时的缴费人负责。没有在租租户时不做任何改动。
-
-    Example: propfee units move-out 1-1-1001 --tenant --date 2026-11-30
-    """
+    """A tenant moves out."""
     env = open_env(db, config, quiet)
     result = roster.move_out(
         env.connect(create=False),
@@ -690,14 +911,36 @@ def units_move_out(
     show_edit(env, result, fmt)
 
 
-@units_app.command("move-in")
+@units_app.command(
+    "move-in",
+    help=_(
+        "A tenant moves in: resident from --date (a tenant before them moves out that day); "
+        "with --pays the tenant pays."
+    )
+    + "\n\n"
+    + _("Bills already issued stay with the party they were issued to.")
+    + "\n\n"
+    + _(
+        "Example: propfee units move-in 1-1-1001 --tenant 王五 --phone 13700001111 "
+        "--date 2026-12-01 --pays"
+    ),
+    short_help=_("A tenant moves in (--pays: the tenant pays)."),
+)
 def units_move_in(
-    code: Annotated[str, typer.Argument(help="房号，如 1-1-1001。")],
-    tenant: Annotated[str, typer.Option("--tenant", help="租户姓名或名称。")],
-    phone: Annotated[str, typer.Option("--phone", help="租户电话（多个用 / 分开）。")],
-    date_: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="入住日期。")],
+    code: CodeArg,
+    tenant: Annotated[str, typer.Option("--tenant", help=_("The tenant's name."))],
+    phone: Annotated[
+        str, typer.Option("--phone", help=_("The tenant's phone (separate several with /)."))
+    ],
+    date_: Annotated[
+        str, typer.Option("--date", metavar="YYYY-MM-DD", help=_("The day of moving in."))
+    ],
     pays: Annotated[
-        bool, typer.Option("--pays", help="租约约定由租户缴费：自入住日起账单开给租户。")
+        bool,
+        typer.Option(
+            "--pays",
+            help=_("The lease says the tenant pays: bills go to the tenant from moving in."),
+        ),
     ] = False,
     id_number: IdOpt = "",
     reason: ReasonOpt = "",
@@ -706,12 +949,7 @@ def units_move_in(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """租户入住：自 --date 起租住（原租户当天迁出）；加 --pays 则由租户缴费。
-
-    已开出的账单仍由开具时的缴费人负责。
-
-    Example: propfee units move-in 1-1-1001 --tenant 王五 --phone 13700001111 --date 2026-12-01 --pays
-    """
+    """A tenant moves in."""
     env = open_env(db, config, quiet)
     result = roster.move_in(
         env.connect(create=False),

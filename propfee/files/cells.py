@@ -14,6 +14,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 
 from propfee.core.errors import InvalidValue
+from propfee.core.i18n import _
 from propfee.core.money import excel_float_text
 
 # masking lives in core (the audit trail masks too); cells.mask_… is what callers use
@@ -145,9 +146,19 @@ def _cn_small_number(word: str) -> str | None:
     return None
 
 
+#: a note a template writes after a value: "东一区(必须是已录入的车库)", "1(必须是已录入的车位编号)"
+_TEMPLATE_NOTE = re.compile(r"^(.+?)\s*[(（][^()（）]*(?:必须|必填|选填|请|如|例)[^()（）]*[)）]$")
+
+
+def without_note(raw: str) -> str:
+    """A value with a template's bracketed instruction after it, without the instruction."""
+    match = _TEMPLATE_NOTE.match(raw)
+    return match.group(1) if match else raw
+
+
 def building_part(value: object) -> str:
     """``'1号楼'``, ``'1栋'``, ``'1#'``, ``'A座'``, ``1.0`` -> ``'1'`` / ``'A'``; other text as is."""
-    raw = number_text(value)
+    raw = without_note(number_text(value))
     match = _BUILDING_SUFFIX.match(raw)
     if match:
         return match.group(1)
@@ -171,7 +182,7 @@ def entrance_part(value: object) -> str:
 
 def room_part(value: object) -> str:
     """``1001.0`` -> ``'1001'``, ``'1001室'`` -> ``'1001'``."""
-    raw = number_text(value)
+    raw = without_note(number_text(value))
     match = _ROOM_SUFFIX.match(raw)
     return match.group(1) if match else raw
 
@@ -227,7 +238,9 @@ def phones(value: object) -> list[str]:
         if all(several):
             found.extend(p for p in several if p)
             continue
-        raise InvalidValue(f"'{piece}' is not a mainland mobile or landline number")
+        raise InvalidValue(
+            _("'{value}' is not a mainland mobile or landline number").format(value=piece)
+        )
     unique: list[str] = []
     for phone in found:
         if phone not in unique:
@@ -277,31 +290,45 @@ def id_number(value: object) -> str:
         return ""
     if isinstance(value, float) and value >= 1e15:
         raise InvalidValue(
-            "the ID number was stored as a number and its last digits are lost; format the "
-            "column as text and enter it again"
+            _(
+                "the ID number was stored as a number and its last digits are lost; format the "
+                "column as text and enter it again"
+            )
         )
     raw = number_text(value).upper().replace(" ", "")
     if re.fullmatch(r"\d(?:\.\d+)?E\+\d+", raw):
         raise InvalidValue(
-            f"'{raw}' was saved in scientific notation and its digits are lost; format the "
-            "column as text and export again"
+            _(
+                "'{value}' was saved in scientific notation and its digits are lost; format the "
+                "column as text and export again"
+            ).format(value=raw)
         )
     if not raw or is_masked(raw):
         return raw
     if _RESIDENT_ID.match(raw):
         total = sum(map(operator.mul, map(int, raw[:17]), _ID_WEIGHTS))
         if _ID_CHECK[total % 11] != raw[17]:
-            raise InvalidValue(f"'{raw}' is not a valid ID number (check digit does not match)")
+            raise InvalidValue(
+                _("'{value}' is not a valid ID number (check digit does not match)").format(
+                    value=raw
+                )
+            )
         if not _real_day(raw[6:14]):
-            raise InvalidValue(f"'{raw}' is not a valid ID number (no such birth date)")
+            raise InvalidValue(
+                _("'{value}' is not a valid ID number (no such birth date)").format(value=raw)
+            )
         return raw
     if re.fullmatch(r"\d{15}", raw) or _USCC.match(raw):
         return raw
     if re.fullmatch(r"\d+", raw):
-        raise InvalidValue(f"'{raw}' is not a valid ID number ({len(raw)} digits; expected 18)")
+        raise InvalidValue(
+            _("'{value}' is not a valid ID number ({n} digits; expected 18)").format(
+                value=raw, n=len(raw)
+            )
+        )
     if re.fullmatch(r"[A-Z0-9()\-]{5,20}", raw):
         return raw  # passport, 港澳通行证 and other documents
-    raise InvalidValue(f"'{raw}' is not an ID or document number")
+    raise InvalidValue(_("'{value}' is not an ID or document number").format(value=raw))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -347,7 +374,7 @@ def parse_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, bool):
-        raise InvalidValue(f"{value!r} is not a date")
+        raise InvalidValue(_("{value} is not a date").format(value=repr(value)))
     if isinstance(value, (int, float)):
         if not float(value).is_integer() and isinstance(value, float):
             value = int(value)  # a date-time serial: keep the day
@@ -356,7 +383,7 @@ def parse_date(value: object) -> date | None:
             return _EXCEL_EPOCH + timedelta(days=serial)
         if 19000101 <= serial <= 21001231:
             return _date_from_text(str(serial), str(value))
-        raise InvalidValue(f"{excel_float_text(float(value))} is not a date")
+        raise InvalidValue(_("{value} is not a date").format(value=excel_float_text(float(value))))
     raw = ascii_text(value)
     if not raw:
         return None
@@ -373,7 +400,9 @@ def _date_from_text(raw: str, shown: str) -> date:
             try:
                 return date(year, month, day)
             except ValueError:
-                raise InvalidValue(f"'{shown}' is not a real date") from None
+                raise InvalidValue(_("'{value}' is not a real date").format(value=shown)) from None
     if re.fullmatch(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", raw):
-        raise InvalidValue(f"'{shown}' is ambiguous; write the date as YYYY-MM-DD")
-    raise InvalidValue(f"'{shown}' is not a date (expected YYYY-MM-DD)")
+        raise InvalidValue(
+            _("'{value}' is ambiguous; write the date as YYYY-MM-DD").format(value=shown)
+        )
+    raise InvalidValue(_("'{value}' is not a date (expected YYYY-MM-DD)").format(value=shown))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from propfee.core.errors import FileFormatError, RowError
+from propfee.core.i18n import _
 from propfee.files.tabular import Cells, column_letter
 
 _BRACKETS = re.compile(r"[(\[【{<（][^)\]】}>）]*[)\]】}>）]")
@@ -86,43 +87,105 @@ class ColumnMap:
     kinds: dict[str, str] = dataclasses.field(default_factory=dict)  # normalised value -> kind
     sheet: str | None = None
     header_row: int | None = None
+    #: ``[values.FIELD]`` tables: field -> normalised value -> what it means
+    values: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    strict: bool = False  # refuse soft faults (a bad ID check digit) instead of warning
+    units_only: bool = False  # the file lists units only: their owners come from another file
+    #: a source profile: the system's name and the headers that recognise its files
+    name: str = ""
+    system: str = ""
+    signature: tuple[str, ...] = ()  # headers as the system writes them
 
 
 def load_column_map(
-    path: Path | None, fields: dict[str, object], kinds: dict[str, object] | None = None
+    path: Path | None,
+    fields: dict[str, object],
+    kinds: dict[str, object] | None = None,
+    values: dict[str, tuple[str, ...]] | None = None,
 ) -> ColumnMap:
     """Read a TOML map: ``[columns]`` header = field (or "ignore"), ``[kinds]`` value = kind
-    (when the file has kinds), optional ``sheet`` and ``header_row``."""
+    (when the file has kinds), ``[values.FIELD]`` value = meaning (for the coded fields in
+    ``values``), optional ``sheet`` and ``header_row``."""
     if path is None:
         return ColumnMap()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise FileFormatError(f"map file {path} does not exist") from None
+        raise FileFormatError(_("map file {path} does not exist").format(path=path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"map file {path}: not valid TOML ({exc})") from None
+        raise FileFormatError(
+            _("map file {path}: not valid TOML ({error})").format(path=path, error=exc)
+        ) from None
     keys = {"columns", "sheet", "header_row"} | ({"kinds"} if kinds is not None else set())
+    keys |= {"values", "name", "system", "signature"} if values else set()
     unknown = set(data) - keys
     if unknown:
         raise FileFormatError(
-            f"map file {path}: unknown key {sorted(unknown)[0]} (use {', '.join(sorted(keys))})"
+            _("map file {path}: unknown key {key} (use {keys})").format(
+                path=path, key=sorted(unknown)[0], keys=", ".join(sorted(keys))
+            )
         )
-    result = ColumnMap(sheet=data.get("sheet"), header_row=data.get("header_row"))
+    result = ColumnMap(
+        sheet=data.get("sheet"),
+        header_row=data.get("header_row"),
+        name=str(data.get("name") or ""),
+        system=str(data.get("system") or ""),
+        signature=tuple(str(h) for h in data.get("signature") or ()),
+    )
     for header, target in (data.get("columns") or {}).items():
         if target != "ignore" and target not in fields:
             known = ", ".join(f for f in fields if f != "ignore")
             raise FileFormatError(
-                f"map file {path}: column {header!r} maps to unknown field {target!r} "
-                f"(fields: {known}, or ignore)"
+                _(
+                    "map file {path}: column {header} maps to unknown field {field} "
+                    "(fields: {known}, or ignore)"
+                ).format(path=path, header=repr(header), field=repr(target), known=known)
             )
         result.columns[norm_header(header)] = target
     for value, kind in (data.get("kinds") or {}).items():
         if kind not in (kinds or {}):
             raise FileFormatError(
-                f"map file {path}: kind {value!r} maps to {kind!r}; use one of {', '.join(kinds)}"
+                _("map file {path}: kind {value} maps to {kind}; use one of {kinds}").format(
+                    path=path, value=repr(value), kind=repr(kind), kinds=", ".join(kinds or {})
+                )
             )
         result.kinds[norm_header(value)] = kind
+    result.values = _value_tables(path, data.get("values") or {}, values or {}, kinds or {})
     return result
+
+
+def _value_tables(
+    path: Path, given: dict, allowed: dict[str, tuple[str, ...]], kinds: dict[str, object]
+) -> dict[str, dict[str, str]]:
+    """``[values.kind]``, ``[values.vacant]`` …: each value a coded column holds, named to
+    what it means; a field or a meaning propfee does not know is an error."""
+    tables: dict[str, dict[str, str]] = {}
+    if not isinstance(given, dict):
+        given = {"values": None}  # reported below as a table that is not one
+    for field, table in given.items():
+        targets = tuple(kinds) if field == "kind" else allowed.get(field)
+        if targets is None or not isinstance(table, dict):
+            raise FileFormatError(
+                _("map file {path}: [values.{field}] is not a coded column (use {fields})").format(
+                    path=path, field=field, fields=", ".join(["kind", *allowed])
+                )
+            )
+        for value, meaning in table.items():
+            if meaning not in targets:
+                raise FileFormatError(
+                    _(
+                        "map file {path}: [values.{field}] {value} = {meaning}; use one of "
+                        "{targets}"
+                    ).format(
+                        path=path,
+                        field=field,
+                        value=repr(value),
+                        meaning=repr(meaning),
+                        targets=", ".join(targets),
+                    )
+                )
+            tables.setdefault(field, {})[norm_header(value)] = meaning
+    return tables
 
 
 def alias_index(fields: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, int]]:
@@ -192,7 +255,7 @@ def find_header(
                 best = (score, position, texts)
     if best is None:
         return None
-    _, position, texts = best
+    _score, position, texts = best
     number = head[position][0]
     columns: dict[str, Column] = {}
     extra: dict[str, list[Column]] = {}
@@ -266,7 +329,9 @@ def ambiguous_columns(match: HeaderMatch, file: str, sheet: str) -> list[RowErro
             match.row,
             column.header,
             "",
-            f"two columns could be the {field}; keep one or name them in --map",
+            _("two columns could be the {field}; keep one or name them in --map").format(
+                field=field
+            ),
         )
         for field, column in match.columns.items()
         if column.index < 0

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from propfee.core.errors import FileFormatError, RowError, RowErrors
+from propfee.core.i18n import _
 from propfee.files.cells import text
 from propfee.files.headers import (
     ColumnMap,
@@ -58,7 +59,9 @@ def read_records(
     if sheet is not None:
         sheets = [s for s in sheets if s.name == sheet]
         if not sheets:
-            raise FileFormatError(f"{path.name}: no sheet named {sheet!r}")
+            raise FileFormatError(
+                _("{file}: no sheet named {sheet}").format(file=path.name, sheet=repr(sheet))
+            )
     else:
         sheets = [s for s in sheets if not s.hidden] or sheets
     found = False
@@ -84,19 +87,16 @@ def read_records(
         errors = ambiguous_columns(match, path.name, one.name)
         missing = [group for group in required if not any(f in match.columns for f in group)]
         if missing:
-            wanted = " and ".join("/".join(fields[f][0] for f in group) for group in missing)
-            errors.append(
-                RowError(
-                    path.name, one.name, match.row, "", "", f"missing required column {wanted}"
-                )
-            )
+            wanted = _(" and ").join("/".join(fields[f][0] for f in group) for group in missing)
+            message = _("missing required column {columns}").format(columns=wanted)
+            errors.append(RowError(path.name, one.name, match.row, "", "", message))
         if errors:
             raise RowErrors(errors)
         found = True
         labels = {f: c.label for f, c in match.columns.items()}
         columns = {f: c.index for f, c in match.columns.items()}
         header_key = {norm_header(c.header) for c in match.columns.values()}
-        start = next(i for i, (n, _) in enumerate(head) if n == match.row) + 1
+        start = next(i for i, (n, _cells) in enumerate(head) if n == match.row) + 1
 
         for number, cells in itertools.chain(head[start:], rows):
             values = {f: (cells[i] if i < len(cells) else "") for f, i in columns.items()}
@@ -112,7 +112,9 @@ def read_records(
                 continue
             yield Record(one.name, number, values, labels)
     if not found:
+        columns = ", ".join(fields[group[0]][0] for group in required)
         raise FileFormatError(
-            f"{path.name}: no {what} header found; expected columns such as "
-            + ", ".join(fields[group[0]][0] for group in required)
+            _("{file}: no {what} header found; expected columns such as {columns}").format(
+                file=path.name, what=what, columns=columns
+            )
         )

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from propfee.core import lawful
 from propfee.core.errors import PropfeeError, Unlawful
+from propfee.core.i18n import _
 from propfee.core.money import decimal_str, format_money
 from propfee.files.shipped import shipped_dir
 
@@ -134,15 +135,17 @@ def _template_errors(name: str) -> Iterator[None]:
     try:
         yield
     except jinja2.TemplateNotFound:
-        raise PropfeeError(f"template {name} not found") from None
+        raise PropfeeError(_("template {name} not found").format(name=name)) from None
     except jinja2.UndefinedError as exc:
-        raise PropfeeError(f"template {name}: {exc.message}") from None
-    except jinja2.TemplateSyntaxError as exc:
         raise PropfeeError(
-            f"template {exc.filename or name} line {exc.lineno}: {exc.message}"
+            _("template {name}: {error}").format(name=name, error=exc.message)
         ) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise PropfeeError(_syntax_error(exc, name)) from None
     except jinja2.exceptions.SecurityError as exc:
-        raise PropfeeError(f"template {name}: not allowed ({exc})") from None
+        raise PropfeeError(
+            _("template {name}: not allowed ({error})").format(name=name, error=exc)
+        ) from None
 
 
 #: templates that reproduce records for a lawyer or a court rather than speak to an owner
@@ -152,6 +155,12 @@ _BLOCK_TAG = re.compile(
     r"<\s*/?\s*(?:td|th|tr|p|div|br|li|ul|ol|table|thead|tbody|section|h[1-6]|hr)\b[^>]*>",
     re.IGNORECASE,
 )
+
+
+def _syntax_error(exc, name: str) -> str:
+    return _("template {name} line {line}: {error}").format(
+        name=exc.filename or name, line=exc.lineno, error=exc.message
+    )
 
 
 def _is_html(name: str) -> bool:
@@ -174,14 +183,29 @@ def check(
     phrase = lawful.threat(before + seen, after=len(before))
     if phrase is not None:
         raise Unlawful(
-            f"模板 {source}：{lawful.RULE_1}（{lawful.RULE_1_TEXT}）不允许“{phrase}”"
-            f"{_origin(source, phrase)}；什么都没有发送、写入或记录"
+            _(
+                "template {source}: {rule} ({text}) does not allow “{phrase}”{origin}; nothing "
+                "was sent, written or recorded"
+            ).format(
+                source=source,
+                rule=lawful.RULE_1,
+                text=lawful.RULE_1_TEXT,
+                phrase=phrase,
+                origin=_origin(source, phrase),
+            )
         )
     gaps = lawful.notice_gaps(html_text(text, " ") if html else text, notices)
     if gaps:
         raise Unlawful(
-            f"模板 {source}：按 {lawful.RULE_2}（{lawful.RULE_2_TEXT}），生成的催缴通知书缺少："
-            f"{'；'.join(gaps)}；什么都没有发送、写入或记录"
+            _(
+                "template {source}: under {rule} ({text}) the formal notice it makes lacks: "
+                "{gaps}; nothing was sent, written or recorded"
+            ).format(
+                source=source,
+                rule=lawful.RULE_2,
+                text=lawful.RULE_2_TEXT,
+                gaps=_("; ").join(gaps),
+            )
         )
     return seen
 
@@ -203,7 +227,7 @@ def _origin(source: str, phrase: str) -> str:
                 return ""
     except OSError:
         return ""
-    return "（这段文字不在模板里，来自设置文件的文字或数据）"
+    return _(" (this text is not in the template: it comes from the settings file or the data)")
 
 
 class Documents:
@@ -246,7 +270,7 @@ class Documents:
         self.parts = []
 
     def discard(self) -> None:
-        for part, _ in self.parts:
+        for part, _final in self.parts:
             part.unlink(missing_ok=True)
         self.parts = []
 
@@ -332,13 +356,18 @@ def require(settings, names: list[str], *, option: str = "--language") -> None:
         except jinja2.TemplateNotFound:
             language = name.split("/", 1)[0]
             raise PropfeeError(
-                f"{option} {language}: template {name} not found (shipped languages: "
-                f"{', '.join(_languages())}; or add {name} to the template_dir of the settings)"
+                _(
+                    "{option} {language}: template {name} not found (shipped languages: "
+                    "{languages}; or add {name} to the template_dir of the settings)"
+                ).format(
+                    option=option,
+                    language=language,
+                    name=name,
+                    languages=", ".join(_languages()),
+                )
             ) from None
         except jinja2.TemplateSyntaxError as exc:
-            raise PropfeeError(
-                f"template {exc.filename or name} line {exc.lineno}: {exc.message}"
-            ) from None
+            raise PropfeeError(_syntax_error(exc, name)) from None
 
 
 def _languages() -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from propfee.core.errors import PropfeeError
+from propfee.core.i18n import _
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -18,4 +19,4 @@ def shipped_dir(name: str) -> Path:
     for folder in (_PACKAGE / name, _PACKAGE.parent / name):
         if folder.is_dir():
             return folder
-    raise PropfeeError(f"{name} is missing from this installation of propfee")
+    raise PropfeeError(_("{name} is missing from this installation of propfee").format(name=name))

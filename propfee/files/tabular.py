@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from propfee.core.errors import FileFormatError, RowError, RowErrors
+from propfee.core.i18n import _
 
 Cells = list[object]
 
@@ -53,17 +54,21 @@ def read_sheets(path: Path) -> list[Sheet]:
         with path.open("rb") as handle:
             head = handle.read(8)
     except FileNotFoundError:
-        raise FileFormatError(f"{path}: no such file") from None
+        raise FileFormatError(_("{path}: no such file").format(path=path)) from None
     except IsADirectoryError:
-        raise FileFormatError(f"{path}: is a directory, not a file") from None
+        raise FileFormatError(_("{path}: is a directory, not a file").format(path=path)) from None
     except OSError as exc:
-        raise FileFormatError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise FileFormatError(
+            _("{path}: cannot be read ({error})").format(path=path, error=exc.strerror)
+        ) from None
     if not head:
-        raise FileFormatError(f"{path}: the file is empty")
+        raise FileFormatError(_("{path}: the file is empty").format(path=path))
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         return _workbook_sheets(path)
     if head.startswith(b"PK"):
-        raise FileFormatError(f"{path}: damaged or truncated spreadsheet (not a complete zip)")
+        raise FileFormatError(
+            _("{path}: damaged or truncated spreadsheet (not a complete zip)").format(path=path)
+        )
     data = path.read_bytes()
     text = decode_text(data, path)
     stripped = text.lstrip()[:2000].lower()
@@ -71,10 +76,14 @@ def read_sheets(path: Path) -> list[Sheet]:
         return _html_sheets(text, path)
     if stripped.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in stripped:
         raise FileFormatError(
-            f"{path}: an Excel 2003 XML spreadsheet; open it in Excel and save it as .xlsx"
+            _(
+                "{path}: an Excel 2003 XML spreadsheet; open it in Excel and save it as .xlsx"
+            ).format(path=path)
         )
     if "\x00" in text[:4096]:
-        raise FileFormatError(f"{path}: not a spreadsheet or CSV file (binary data)")
+        raise FileFormatError(
+            _("{path}: not a spreadsheet or CSV file (binary data)").format(path=path)
+        )
     return [_csv_sheet(text, path)]
 
 
@@ -96,14 +105,18 @@ def _check_inflated_size(path: Path) -> None:
         return  # not a zip (an .xls) or damaged: the reader says what is wrong
     if total > MAX_UNZIPPED_BYTES:
         raise FileFormatError(
-            f"{path}: 解压后 {total / 1024 / 1024:,.0f} MB，超过上限 "
-            f"{MAX_UNZIPPED_BYTES // 1024 // 1024} MB：不像是一份正常的表格，未读取"
+            _(
+                "{path}: {size} MB once unzipped, over the limit of {limit} MB: this does not "
+                "look like a normal spreadsheet and was not read"
+            ).format(
+                path=path,
+                size=f"{total / 1024 / 1024:,.0f}",
+                limit=MAX_UNZIPPED_BYTES // 1024 // 1024,
+            )
         )
 
 
-_FORMULA_WITHOUT_VALUE = re.compile(
-    rb"<f\b[^>]*(?:/>|>[^<]*</f>)\s*(<v\s*/>|<v>\s*</v>)?\s*</c>"
-)
+_FORMULA_WITHOUT_VALUE = re.compile(rb"<f\b[^>]*(?:/>|>[^<]*</f>)\s*(<v\s*/>|<v>\s*</v>)?\s*</c>")
 _CELL_REF = re.compile(rb'<c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*>')
 
 
@@ -129,9 +142,12 @@ def _check_formulas_have_values(path: Path) -> None:
                 cell = _uncalculated(archive.read(name))
                 if cell is None:
                     continue
-                where = f"第 {cell[1]} 行 {cell[0]} 列"
+                where = _("row {row} column {column}").format(row=cell[1], column=cell[0])
                 raise FileFormatError(
-                    f"{path}: {where}是没有计算结果的公式：请在 Excel 中打开、保存后再导入"
+                    _(
+                        "{path}: {where} is a formula with no calculated value: open the file "
+                        "in Excel, save it and import again"
+                    ).format(path=path, where=where)
                 )
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # not a zip (an .xls) or damaged: the reader says what is wrong
@@ -146,13 +162,19 @@ def _workbook_sheets(path: Path) -> list[Sheet]:
         with path.open("rb") as handle:
             workbook = calamine.CalamineWorkbook.from_filelike(handle)
     except calamine.PasswordError:
-        raise FileFormatError(f"{path}: the workbook is password-protected") from None
+        raise FileFormatError(
+            _("{path}: the workbook is password-protected").format(path=path)
+        ) from None
     except (calamine.CalamineError, ValueError) as exc:
-        raise FileFormatError(f"{path}: damaged or truncated spreadsheet ({exc})") from None
+        raise FileFormatError(
+            _("{path}: damaged or truncated spreadsheet ({error})").format(path=path, error=exc)
+        ) from None
     except BaseException as exc:
         if not _panicked(exc):
             raise
-        raise FileFormatError(f"{path}: damaged or truncated spreadsheet") from None
+        raise FileFormatError(
+            _("{path}: damaged or truncated spreadsheet").format(path=path)
+        ) from None
     sheets = []
     for meta in workbook.sheets_metadata:
         if str(meta.typ).rsplit(".", 1)[-1].lower() != "worksheet":
@@ -161,18 +183,24 @@ def _workbook_sheets(path: Path) -> list[Sheet]:
         try:
             sheet = workbook.get_sheet_by_name(meta.name)
         except (calamine.CalamineError, ValueError) as exc:
-            raise FileFormatError(f"{path} [{meta.name}]: cannot be read ({exc})") from None
+            raise FileFormatError(
+                _("{path} [{sheet}]: cannot be read ({error})").format(
+                    path=path, sheet=meta.name, error=exc
+                )
+            ) from None
         except BaseException as exc:
             if not _panicked(exc):
                 raise
-            raise FileFormatError(f"{path} [{meta.name}]: damaged or truncated sheet") from None
+            raise FileFormatError(
+                _("{path} [{sheet}]: damaged or truncated sheet").format(path=path, sheet=meta.name)
+            ) from None
         if sheet.start is None:
             continue  # an empty sheet
         one = _calamine_sheet(sheet)
         one.hidden = hidden
         sheets.append(one)
     if not sheets:
-        raise FileFormatError(f"{path}: the workbook has no data")
+        raise FileFormatError(_("{path}: the workbook has no data").format(path=path))
     return sheets
 
 
@@ -241,7 +269,9 @@ def decode_text(data: bytes, path: Path) -> str:
 
     best = from_bytes(data).best()
     if best is None:
-        raise FileFormatError(f"{path}: not a spreadsheet or a text file in a known encoding")
+        raise FileFormatError(
+            _("{path}: not a spreadsheet or a text file in a known encoding").format(path=path)
+        )
     return str(best)
 
 
@@ -259,7 +289,7 @@ def _decode_cut(data: bytes, encoding: str) -> str | None:
 
 def _csv_sheet(text: str, path: Path) -> Sheet:
     if not text.strip():
-        raise FileFormatError(f"{path}: the file is empty")
+        raise FileFormatError(_("{path}: the file is empty").format(path=path))
     delimiter = _sniff_delimiter(text)
     lines = text.count("\n") + 1
 
@@ -285,7 +315,9 @@ def _csv_sheet(text: str, path: Path) -> Sheet:
                 yield last
         except csv.Error as exc:
             raise FileFormatError(
-                f"{path}: malformed CSV near line {reader.line_num} ({exc})"
+                _("{path}: malformed CSV near line {line} ({error})").format(
+                    path=path, line=reader.line_num, error=exc
+                )
             ) from None
 
     return Sheet(path.name, lines, 0, rows, cut=not text.endswith(("\n", "\r")))
@@ -299,7 +331,7 @@ def _unterminated_quote(text: str, delimiter: str) -> int:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     number = 0
     try:
-        for number, _ in enumerate(reader, start=1):  # noqa: B007
+        for number, _row in enumerate(reader, start=1):  # noqa: B007
             pass
     except csv.Error as exc:
         if "end of data" in str(exc):
@@ -316,8 +348,10 @@ def _quote_error(path: Path, number: int) -> RowErrors:
                 number,
                 "",
                 "",
-                "引号不成对：一个以 \" 开头的单元格没有结束引号，吞掉了后面的内容；"
-                "请在 Excel 中打开并另存为 CSV",
+                _(
+                    'Unbalanced quotes: a cell opening with " has no closing quote and swallows '
+                    "what follows; open the file in Excel and save it as CSV again"
+                ),
             )
         ]
     )
@@ -338,8 +372,11 @@ def _cut_error(path: Path, number: int) -> RowErrors:
                 number,
                 "",
                 "",
-                "最后一行后面没有换行，可能被截断（字段缺失或数值被截短）：请用完整的原文件；"
-                "确认完整的话，在文件末尾加一个换行再导入",
+                _(
+                    "The last line has no line break after it and may have been cut (fields "
+                    "missing or numbers shortened): use the complete original file; if it is "
+                    "complete, add a line break at the end and import again"
+                ),
             )
         ]
     )
@@ -432,7 +469,7 @@ def _html_sheets(text: str, path: Path) -> list[Sheet]:
     parser.close()
     tables = [t for t in parser.tables if any(any(c for c in row) for row in t)]
     if not tables:
-        raise FileFormatError(f"{path}: an HTML page without a data table")
+        raise FileFormatError(_("{path}: an HTML page without a data table").format(path=path))
     sheets = []
     for number, table in enumerate(tables, start=1):
 

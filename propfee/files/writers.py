@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from propfee.core.errors import PropfeeError
+from propfee.core.i18n import _
 from propfee.files.tabular import column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -113,9 +114,21 @@ def check_output(path: Path, option: str) -> None:
     """An output file can be written: its folder exists and it is not itself a folder. Checked
     before a command writes anything, so a mistyped path never costs a half-done command."""
     if path.is_dir():
-        raise PropfeeError(f"{option} {path}: is a folder; give a file name")
+        raise PropfeeError(
+            _("{option} {path}: is a folder; give a file name").format(option=option, path=path)
+        )
     if not path.parent.is_dir():
-        raise PropfeeError(f"{option} {path}: folder {path.parent} does not exist")
+        raise PropfeeError(
+            _("{option} {path}: folder {folder} does not exist").format(
+                option=option, path=path, folder=path.parent
+            )
+        )
+
+
+def _cannot_write(option: str, path: Path, exc: OSError) -> str:
+    return _("{option} {path}: cannot write it ({error})").format(
+        option=option, path=path, error=exc.strerror or exc
+    )
 
 
 def write_text(path: Path, text: str, *, option: str, encoding: str = "utf-8") -> None:
@@ -131,7 +144,7 @@ def write_text(path: Path, text: str, *, option: str, encoding: str = "utf-8") -
     except OSError as exc:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
-        raise PropfeeError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
+        raise PropfeeError(_cannot_write(option, path, exc)) from None
 
 
 def write_table(
@@ -145,9 +158,11 @@ def write_table(
     """Write ``rows`` under ``headers`` to ``path`` (.xlsx or .csv, by its suffix)."""
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        raise PropfeeError(f"{path}: write .xlsx or .csv")
+        raise PropfeeError(_("{path}: write .xlsx or .csv").format(path=path))
     if not path.parent.is_dir():
-        raise PropfeeError(f"{path}: folder {path.parent} does not exist")
+        raise PropfeeError(
+            _("{path}: folder {folder} does not exist").format(path=path, folder=path.parent)
+        )
     fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
@@ -281,7 +296,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], *, option: str = "--out"
     from openpyxl.chart import LineChart, Reference
 
     if path.suffix.lower() != ".xlsx":
-        raise PropfeeError(f"{option} {path}: write .xlsx")
+        raise PropfeeError(_("{option} {path}: write .xlsx").format(option=option, path=path))
     check_output(path, option)
     workbook = Workbook(write_only=True)
     for spec in sheets:
@@ -320,7 +335,7 @@ def copy_private(source: Path, path: Path, *, option: str = "--out") -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise PropfeeError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
+        raise PropfeeError(_cannot_write(option, path, exc)) from None
 
 
 def save_workbook(workbook, path: Path, *, option: str = "--out") -> None:
@@ -333,7 +348,7 @@ def save_workbook(workbook, path: Path, *, option: str = "--out") -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise PropfeeError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
+        raise PropfeeError(_cannot_write(option, path, exc)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -89,7 +89,7 @@ class Workbook:
     def __enter__(self) -> Workbook:
         return self
 
-    def __exit__(self, kind, *_) -> None:
+    def __exit__(self, kind, *_rest) -> None:
         if kind is None:
             self.close()
         else:

@@ -13,13 +13,14 @@ bills; it is written in the same transaction as what settles it and re-derived b
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
 from propfee.billing import BillRunReport, run_bills
 from propfee.billing.balances import bill_balance
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.i18n import N_, _, zh
 from propfee.core.money import format_money, round_div
 from propfee.payments import check_store, statement_store, store
 from propfee.roster.payers import Payers, payer_of, responsible_party
@@ -84,16 +85,29 @@ def unit_bills(conn: sqlite3.Connection, unit_id: int) -> list[BillLine]:
 
 # ---------------------------------------------------------------- payments
 
-CHANNELS = {
-    "wechat": "微信支付",
-    "alipay": "支付宝",
-    "bank": "银行转账",
-    "cash": "现金",
-    "pos": "刷卡",
-    "autodebit": "银行代扣",
-    "other": "其他",
-    "opening": "期初",
+#: each payment channel's name (English msgid; ``channel_label`` gives it in a language)
+CHANNEL_NAMES = {
+    "wechat": N_("WeChat Pay"),
+    "alipay": N_("Alipay"),
+    "bank": N_("bank transfer"),
+    "cash": N_("cash"),
+    "pos": N_("card"),
+    "autodebit": N_("direct debit"),
+    "other": N_("other"),
+    "opening": N_("opening balance"),
 }
+#: the channels' Chinese names, as documents handed to owners print them
+CHANNELS = {code: zh(name) for code, name in CHANNEL_NAMES.items()}
+
+
+def channel_label(code: str, lang: str | None = None) -> str:
+    """A channel's name for people: in the active language, or ``zh``/``en`` for a document."""
+    name = CHANNEL_NAMES.get(code)
+    if name is None:
+        return code
+    if lang == "zh":
+        return zh(name)
+    return name if lang == "en" else _(name)
 
 
 @dataclass
@@ -172,13 +186,16 @@ def check_amount(amount_fen: int, *, large: bool = False) -> None:
     """Refuse an absurd amount for one payment."""
     if amount_fen > MAX_LARGE_PAYMENT_FEN:
         raise InvalidValue(
-            f"{format_money(amount_fen)} is more than one payment can be "
-            f"({format_money(MAX_LARGE_PAYMENT_FEN)}); check the amount"
+            _("{amount} is more than one payment can be ({most}); check the amount").format(
+                amount=format_money(amount_fen), most=format_money(MAX_LARGE_PAYMENT_FEN)
+            )
         )
     if amount_fen > MAX_PAYMENT_FEN and not large:
         raise InvalidValue(
-            f"{format_money(amount_fen)} is more than {format_money(MAX_PAYMENT_FEN)}: check "
-            "the amount (a reference typed as the amount?); give --large if it is right"
+            _(
+                "{amount} is more than {most}: check the amount (a reference typed as the "
+                "amount?); give --large if it is right"
+            ).format(amount=format_money(amount_fen), most=format_money(MAX_PAYMENT_FEN))
         )
 
 
@@ -187,7 +204,7 @@ def unit_id_of(conn: sqlite3.Connection, unit_code: str) -> int:
     code = resolve_code(conn, unit_code)
     unit_id = store.unit_id_by_code(conn, code)
     if unit_id is None:
-        raise NotFound(f"no unit {code!r}")
+        raise NotFound(_("no unit {code}").format(code=repr(code)))
     return unit_id
 
 
@@ -305,18 +322,30 @@ def _checked_payment(
     stripped (None when blank)."""
     if channel not in CHANNELS or channel == "opening":
         raise InvalidValue(
-            f"--channel must be one of {', '.join(c for c in CHANNELS if c != 'opening')}"
+            _("--channel must be one of {choices}").format(
+                choices=", ".join(c for c in CHANNELS if c != "opening")
+            )
         )
     if amount_fen <= 0:
-        raise InvalidValue("the amount must be greater than zero")
+        raise InvalidValue(_("the amount must be greater than zero"))
     check_amount(amount_fen, large=large)
     ref = (ref or "").strip() or None
     if ref is None and channel != "cash":
-        raise InvalidValue(f"--ref is required for {channel}: the channel's transaction number")
+        raise InvalidValue(
+            _("--ref is required for {channel}: the channel's transaction number").format(
+                channel=channel_label(channel)
+            )
+        )
     if paid_on > as_of:
-        raise InvalidValue(f"--date {paid_on} is in the future (today is {as_of})")
+        raise InvalidValue(
+            _("--date {day} is in the future (today is {today})").format(day=paid_on, today=as_of)
+        )
     if paid_on < EARLIEST_PAID_ON:
-        raise InvalidValue(f"--date {paid_on} 早于 {EARLIEST_PAID_ON}：请检查日期")
+        raise InvalidValue(
+            _("--date {day} is before {earliest}: check the date").format(
+                day=paid_on, earliest=EARLIEST_PAID_ON
+            )
+        )
     return ref
 
 
@@ -333,10 +362,19 @@ def _held_for(
         return found
     if held:
         raise PropfeeError(
-            f"{CHANNELS[channel]} {ref} is already recorded as receipt {held[0].receipt_no} "
-            f"for {held[0].unit} {format_money(held[0].amount_fen)}; not "
-            f"{code} {format_money(amount_fen)} (if that receipt is wrong, reverse it and "
-            "record the payment again)"
+            _(
+                "{channel} {ref} is already recorded as receipt {receipt} for {unit} {amount}; "
+                "not {code} {this} (if that receipt is wrong, reverse it and record the payment "
+                "again)"
+            ).format(
+                channel=channel_label(channel),
+                ref=ref,
+                receipt=held[0].receipt_no,
+                unit=held[0].unit,
+                amount=format_money(held[0].amount_fen),
+                code=code,
+                this=format_money(amount_fen),
+            )
         )
     return None
 
@@ -349,21 +387,27 @@ def _debtor_of_chosen(
     owned = store.bills_of_unit_among(conn, unit_id, bill_ids)
     strangers = [b for b in bill_ids if b not in owned]
     if strangers:
-        raise InvalidValue(f"bill {strangers[0]} is not a bill of {code}")
+        raise InvalidValue(
+            _("bill {bill} is not a bill of {unit}").format(bill=strangers[0], unit=code)
+        )
     for bill_id in dict.fromkeys(bill_ids):
         if _outstanding(conn, bill_id) <= 0:
-            name, period, *_ = store.bill_labels(conn, [bill_id])[bill_id]
+            name, period, *_rest = store.bill_labels(conn, [bill_id])[bill_id]
             raise InvalidValue(
-                f"--bill {bill_id} ({name} {period} of {code}) is already paid; name an "
-                "open bill, or leave --bill out to pay the oldest open bills first"
+                _(
+                    "--bill {bill} ({item} {period} of {unit}) is already paid; name an open "
+                    "bill, or leave --bill out to pay the oldest open bills first"
+                ).format(bill=bill_id, item=name, period=period, unit=code)
             )
     # bills of an earlier owner or a tenant are that party's debt: the payment goes on
     # their account (and their receipt), never on whoever holds the unit now
     debtors = store.parties_of_bills(conn, bill_ids)
     if len(debtors) > 1:
         raise InvalidValue(
-            "--bill names bills of different parties (an earlier owner and a later one); "
-            "pay each party's bills separately"
+            _(
+                "--bill names bills of different parties (an earlier owner and a later one); "
+                "pay each party's bills separately"
+            )
         )
     (debtor,) = debtors
     return debtor
@@ -461,7 +505,7 @@ def find_payment(conn: sqlite3.Connection, receipt: str) -> int:
     if payment_id is None and text.isdigit():
         payment_id = store.latest_payment_id_numbered(conn, int(text))
     if payment_id is None:
-        raise NotFound(f"no receipt {receipt!r}")
+        raise NotFound(_("no receipt {receipt}").format(receipt=repr(receipt)))
     return payment_id
 
 
@@ -484,30 +528,38 @@ def reverse_payment(
     """Reverse a payment: a reversal row linked to it, and negative allocations that undo each
     of its allocations; the bills re-open and its credit is gone. Nothing is deleted."""
     if not reason.strip():
-        raise InvalidValue("--reason is required: say why the payment is reversed")
+        raise InvalidValue(_("--reason is required: say why the payment is reversed"))
     payment_id = find_payment(conn, receipt)
     held = payment_detail(conn, payment_id)
     done = store.reversal_day(conn, payment_id)
     if done is not None:
-        raise PropfeeError(f"receipt {held.receipt_no} was already reversed on {done}")
+        raise PropfeeError(
+            _("receipt {receipt} was already reversed on {day}").format(
+                receipt=held.receipt_no, day=done
+            )
+        )
     if held.channel == "opening":
-        raise PropfeeError("an opening balance is not a receipt; correct it with propfee adjust")
+        raise PropfeeError(_("an opening balance is not a receipt; correct it with propfee adjust"))
     recorded_on, last_allocated = store.recorded_and_last_allocated(conn, payment_id)
     earliest = max(held.paid_on, recorded_on or "", last_allocated or "")
     if on.isoformat() < earliest:
         raise InvalidValue(
-            f"--as-of {on}: receipt {held.receipt_no} was paid on {held.paid_on}"
+            _("--as-of {day}: receipt {receipt} was paid on {paid}").format(
+                day=on, receipt=held.receipt_no, paid=held.paid_on
+            )
             + (
-                f" and recorded on {recorded_on}"
+                _(" and recorded on {day}").format(day=recorded_on)
                 if recorded_on and recorded_on != held.paid_on
                 else ""
             )
             + (
-                f" and applied to bills on {last_allocated}"
+                _(" and applied to bills on {day}").format(day=last_allocated)
                 if last_allocated and last_allocated > max(held.paid_on, recorded_on or "")
                 else ""
             )
-            + f"; a reversal cannot come before it (reverse it on {earliest} or later)"
+            + _("; a reversal cannot come before it (reverse it on {day} or later)").format(
+                day=earliest
+            )
         )
     stamp = now.isoformat(sep=" ", timespec="seconds")
     reversal_id = store.insert_reversal(
@@ -650,9 +702,17 @@ def statement_party(
         return payer_of(conn, unit_id, day, settings)
     found = statement_store.parties_named_at_unit(conn, name.strip(), unit_id)
     if not found:
-        raise NotFound(f"{name!r} has no account at {code} (see: propfee units show {code})")
+        raise NotFound(
+            _("{name} has no account at {unit} (see: {command})").format(
+                name=repr(name), unit=code, command=f"propfee units show {code}"
+            )
+        )
     if len(found) > 1:
-        raise InvalidValue(f"{name!r} names {len(found)} parties at {code}; use --all-parties")
+        raise InvalidValue(
+            _("{name} names {n} parties at {unit}; use --all-parties").format(
+                name=repr(name), n=len(found), unit=code
+            )
+        )
     return found[0][0]
 
 
@@ -666,23 +726,37 @@ def account_statement(
     all_parties: bool,
     today: date,
     settings,
+    words: Callable[[str], str] = zh,
 ) -> Statement:
     """The statement of account a user asks for: of the party named, else of who pays for
-    the unit on ``last`` (or today), or with ``all_parties`` the whole unit's ledger."""
+    the unit on ``last`` (or today), or with ``all_parties`` the whole unit's ledger. Its
+    lines are worded by ``words`` (Chinese, for documents; ``_`` for the reader's language)."""
     if first and last and first > last:
-        raise InvalidValue(f"--from {first} is after --to {last}")
+        raise InvalidValue(_("--from {first} is after --to {last}").format(first=first, last=last))
     party_id = (
         None
         if all_parties
         else statement_party(conn, unit_code, name=party, day=last or today, settings=settings)
     )
-    return statement(conn, unit_code, first=first, last=last, party_id=party_id)
+    return statement(conn, unit_code, first=first, last=last, party_id=party_id, words=words)
 
 
 #: a statement's entries: (day, order within the day, kind, ref, text, fen)
 _Entry = tuple[str, int, str, str, str, int]
 
-_ADJUSTMENT_KINDS = {"waiver": "减免", "discount": "优惠", "correction": "更正"}
+#: how a statement words its lines (English msgids, worded by the statement's ``words``)
+STATEMENT_WORDS = (
+    N_("{kind}: {reason} (bill {bill})"),
+    OPENING_RECEIPT := N_("opening-{id}"),
+    PAYMENT_TEXT := N_("Payment ({via})"),
+    REVERSAL_TEXT := N_("Reversal: {reason}"),
+)
+
+_ADJUSTMENT_KINDS = {
+    "waiver": N_("waiver"),
+    "discount": N_("discount"),
+    "correction": N_("correction"),
+}
 
 
 def statement(
@@ -692,6 +766,7 @@ def statement(
     first: date | None = None,
     last: date | None = None,
     party_id: int | None = None,
+    words: Callable[[str], str] = zh,
 ) -> Statement:
     """The statement of account (对账单) of a unit: bills, adjustments, payments and reversals
     in date order with a running balance, the opening balance before ``first`` and the
@@ -703,7 +778,7 @@ def statement(
     code = resolve_code(conn, unit_code)
     row = statement_store.unit_and_owner(conn, code)
     if row is None:
-        raise NotFound(f"no unit {code!r}")
+        raise NotFound(_("no unit {code}").format(code=repr(code)))
     unit_id, owner = row
     others = 0
     if party_id is not None:
@@ -711,7 +786,7 @@ def statement(
         others = statement_store.other_parties(conn, unit_id, party_id)
     end = (last or date.max).isoformat()
     bill_days: dict[int, str] = {}
-    entries = _statement_entries(conn, unit_id, party_id, end, bill_days)
+    entries = _statement_entries(conn, unit_id, party_id, end, bill_days, words)
     opening, lines = _running_balance(entries, first.isoformat() if first else "")
     balance = lines[-1].balance_fen if lines else opening
     owed = sum(statement_store.bill_owed_as_of(conn, bid, end) for bid in bill_days)
@@ -731,7 +806,12 @@ def statement(
 
 
 def _statement_entries(
-    conn: sqlite3.Connection, unit_id: int, party_id: int | None, end: str, bill_days: dict
+    conn: sqlite3.Connection,
+    unit_id: int,
+    party_id: int | None,
+    end: str,
+    bill_days: dict,
+    words: Callable[[str], str],
 ) -> list[_Entry]:
     """A unit's bills, adjustments, payments and reversals up to ``end`` in date order;
     ``bill_days`` gets {bill id: day} of the bills among them."""
@@ -745,21 +825,23 @@ def _statement_entries(
         entries.append((day, 0, "bill", str(bid), f"{name} {frm}～{to} {basis}".strip(), fen))
     for bid, day, fen, kind, reason in statement_store.statement_adjustments(conn, unit_id):
         if bid in bill_days and day <= end:
-            label = _ADJUSTMENT_KINDS[kind]
-            entries.append(
-                (day, 1, "adjustment", str(bid), f"{label}：{reason}（账单 {bid}）", fen)
+            text = words("{kind}: {reason} (bill {bill})").format(
+                kind=words(_ADJUSTMENT_KINDS[kind]), reason=reason, bill=bid
             )
+            entries.append((day, 1, "adjustment", str(bid), text, fen))
     for pid, receipt, day, fen, channel, ref in statement_store.statement_payments(
         conn, unit_id, party_id
     ):
         if day <= end:
-            via = CHANNELS.get(channel, channel) + (
-                f" {ref}" if ref and channel != "opening" else ""
-            )
-            entries.append((day, 2, "payment", receipt or f"期初-{pid}", f"缴费（{via}）", -fen))
+            via = words(CHANNEL_NAMES.get(channel, channel))
+            via += f" {ref}" if ref and channel != "opening" else ""
+            number = receipt or words(OPENING_RECEIPT).format(id=pid)
+            text = words(PAYMENT_TEXT).format(via=via)
+            entries.append((day, 2, "payment", number, text, -fen))
     for receipt, day, fen, reason in statement_store.statement_reversals(conn, unit_id, party_id):
         if day <= end:
-            entries.append((day, 3, "reversal", receipt or "", f"冲正：{reason}", fen))
+            text = words(REVERSAL_TEXT).format(reason=reason)
+            entries.append((day, 3, "reversal", receipt or "", text, fen))
     entries.sort(key=lambda e: (e[0], e[1], e[3]))
     return entries
 
@@ -857,6 +939,26 @@ class Problem:
     detail: str
 
 
+#: what each kind of problem is called where staff read it (``Problem.what`` stays the key)
+PROBLEM_KINDS = {
+    "integrity": N_("file integrity"),
+    "orphan": N_("orphan row"),
+    "settled": N_("settled-on day"),
+    "bill": N_("bill"),
+    "plan": N_("payment plan"),
+    "late fee": N_("late fee"),
+    "payment": N_("payment"),
+    "receipts": N_("receipt numbers"),
+    "allocation": N_("allocation"),
+    "occupancy": N_("occupancy"),
+    "audit": N_("audit trail"),
+}
+
+
+def problem_label(what: str) -> str:
+    return _(PROBLEM_KINDS[what]) if what in PROBLEM_KINDS else what
+
+
 def check(conn: sqlite3.Connection) -> list[Problem]:
     """Verify every ledger invariant and the file itself; an empty list means all is well."""
     problems: list[Problem] = []
@@ -881,8 +983,13 @@ def _file_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
     for (result,) in check_store.integrity_results(conn):
         if result != "ok":
             yield "integrity", result
-    for table, rowid, parent, _ in check_store.foreign_key_faults(conn):
-        yield "orphan", f"{table} row {rowid} points at a missing {parent}"
+    for table, rowid, parent, _key in check_store.foreign_key_faults(conn):
+        yield (
+            "orphan",
+            _("{table} row {row} points at a missing {parent}").format(
+                table=table, row=rowid, parent=parent
+            ),
+        )
 
 
 def _bill_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
@@ -892,24 +999,39 @@ def _bill_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
         if settled is not None and settled < last_move:
             yield (
                 "settled",
-                f"bill {bid}: settled_on {settled} is before its last payment or adjustment "
-                f"({last_move})",
+                _(
+                    "bill {bill}: settled_on {day} is before its last payment or adjustment "
+                    "({last})"
+                ).format(bill=bid, day=settled, last=last_move),
             )
         net = amount + adjusted
         if net < 0:
-            yield "bill", f"bill {bid}: adjustments take it below zero ({format_money(net)})"
+            yield (
+                "bill",
+                _("bill {bill}: adjustments take it below zero ({amount})").format(
+                    bill=bid, amount=format_money(net)
+                ),
+            )
         if paid < 0:
-            yield "bill", f"bill {bid}: allocations are negative ({format_money(paid)})"
+            yield (
+                "bill",
+                _("bill {bill}: allocations are negative ({amount})").format(
+                    bill=bid, amount=format_money(paid)
+                ),
+            )
         if paid > net:
             yield (
                 "bill",
-                f"bill {bid}: {format_money(paid)} allocated to a bill of {format_money(net)}",
+                _("bill {bill}: {paid} allocated to a bill of {net}").format(
+                    bill=bid, paid=format_money(paid), net=format_money(net)
+                ),
             )
         if (settled is None) != (net - paid > 0) and not net == paid == 0:  # ¥0.00 owes nothing
             yield (
                 "settled",
-                f"bill {bid}: settled_on is {settled or 'empty'} but it owes "
-                f"{format_money(net - paid)}",
+                _("bill {bill}: settled_on is {day} but it owes {amount}").format(
+                    bill=bid, day=settled or _("empty"), amount=format_money(net - paid)
+                ),
             )
 
 
@@ -919,8 +1041,15 @@ def _plan_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
         if scheduled != total or covered != total:
             yield (
                 "plan",
-                f"plan {plan_id}: {format_money(total)} but its installments sum to "
-                f"{format_money(scheduled or 0)} and its bills to {format_money(covered or 0)}",
+                _(
+                    "plan {plan}: {total} but its installments sum to {scheduled} and its "
+                    "bills to {covered}"
+                ).format(
+                    plan=plan_id,
+                    total=format_money(total),
+                    scheduled=format_money(scheduled or 0),
+                    covered=format_money(covered or 0),
+                ),
             )
 
 
@@ -928,22 +1057,34 @@ def _late_fee_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
     """Each late fee: its bill is a LATEFEE bill of the same amount."""
     for late_id, fen, billed, code in check_store.late_fee_bills(conn):
         if fen != billed or code != "LATEFEE":
-            yield "late fee", f"late fee {late_id}: its bill is {code} {format_money(billed)}"
+            yield (
+                "late fee",
+                _("late fee {id}: its bill is {code} {amount}").format(
+                    id=late_id, code=code, amount=format_money(billed)
+                ),
+            )
 
 
 def _payment_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
     """Each payment: allocations between nothing and its amount, nothing when reversed."""
     for pid, receipt, amount, allocated, reversed_ in check_store.payment_totals(conn):
-        name = receipt or f"payment {pid}"
+        name = receipt or _("payment {id}").format(id=pid)
         if allocated < 0:
-            yield "payment", f"{name}: allocations are negative"
+            yield "payment", _("{payment}: allocations are negative").format(payment=name)
         if allocated > amount:
             yield (
                 "payment",
-                f"{name}: {format_money(allocated)} allocated of {format_money(amount)}",
+                _("{payment}: {allocated} allocated of {amount}").format(
+                    payment=name, allocated=format_money(allocated), amount=format_money(amount)
+                ),
             )
         if reversed_ and allocated != 0:
-            yield "payment", f"{name}: reversed but {format_money(allocated)} is still allocated"
+            yield (
+                "payment",
+                _("{payment}: reversed but {amount} is still allocated").format(
+                    payment=name, amount=format_money(allocated)
+                ),
+            )
 
 
 def _receipt_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
@@ -954,15 +1095,19 @@ def _receipt_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
         if missing:
             yield (
                 "receipts",
-                f"{year}: receipt numbers missing: "
-                + ", ".join(f"{year}-{n:06d}" for n in missing[:10]),
+                _("{year}: receipt numbers missing: {numbers}").format(
+                    year=year, numbers=", ".join(f"{year}-{n:06d}" for n in missing[:10])
+                ),
             )
         counter = check_store.receipt_counter(conn, int(year))
         if counter is None or counter[0] != numbers[-1]:
             yield (
                 "receipts",
-                f"{year}: the counter says {counter[0] if counter else 'nothing'}, "
-                f"the last receipt is {numbers[-1]}",
+                _("{year}: the counter says {counter}, the last receipt is {last}").format(
+                    year=year,
+                    counter=counter[0] if counter else _("nothing"),
+                    last=numbers[-1],
+                ),
             )
 
 
@@ -971,7 +1116,9 @@ def _ref_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
     for channel, ref, count in check_store.app_refs_held_twice(conn):
         yield (
             "payment",
-            f"{CHANNELS[channel]} {ref} is held by {count} payments that are not reversed",
+            _("{channel} {ref} is held by {n} payments that are not reversed").format(
+                channel=channel_label(channel), ref=ref, n=count
+            ),
         )
 
 
@@ -979,13 +1126,21 @@ def _allocation_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
     """A negative allocation is always a reversal's."""
     for aid, reversal in check_store.negative_allocations(conn):
         if reversal is None:
-            yield "allocation", f"allocation {aid} is negative without a reversal"
+            yield (
+                "allocation",
+                _("allocation {id} is negative without a reversal").format(id=aid),
+            )
 
 
 def _occupancy_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
     """One current holder of each role at a unit."""
     for unit, role, count in check_store.occupancies_held_twice(conn):
-        yield "occupancy", f"unit {unit} has {count} current {role}s"
+        yield (
+            "occupancy",
+            _("unit {unit} has {n} current holders of the role {role}").format(
+                unit=unit, n=count, role=role
+            ),
+        )
 
 
 def _payer_first(bills: list[list], months: list[str], words: str) -> list[list]:

@@ -13,10 +13,12 @@ import re
 import unicodedata
 from datetime import date
 
+from propfee.core.i18n import N_, _
+
 #: the fewest digits a WeChat Pay or Alipay transaction number has (WeChat: 28 for a payment,
 #: about 32 for a transfer or red packet; Alipay: 28 for 交易号, more for 账务流水号)
 MIN_DIGITS = {"wechat": 28, "alipay": 16}
-CHANNEL_NAMES = {"wechat": "微信支付", "alipay": "支付宝", "bank": "银行"}
+CHANNEL_NAMES = {"wechat": N_("WeChat Pay"), "alipay": N_("Alipay"), "bank": N_("bank")}
 
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d*)?[eE][+-]?\d+")
 _DECIMAL = re.compile(r"\d+[.,]\d+")
@@ -28,21 +30,32 @@ def ref_damage(ref: str, channel: str) -> str | None:
     """Why a transaction number cannot be what the channel issued (None when it can)."""
     text = ref.strip()
     if _SCIENTIFIC.fullmatch(text):
-        return f"交易单号 {text} 是科学计数法：表格软件把它当成数字改写过，原号码已丢失"
+        return _(
+            "transaction no. {ref} is in scientific notation: a spreadsheet rewrote it as a "
+            "number and the original number is lost"
+        ).format(ref=text)
     if _DECIMAL.fullmatch(text) or _SEPARATED.fullmatch(text):
-        return f"交易单号 {text} 带小数点或千分位：表格软件把它当成数字改写过"
+        return _(
+            "transaction no. {ref} has a decimal point or thousands separators: a spreadsheet "
+            "rewrote it as a number"
+        ).format(ref=text)
     if text.isdigit() and len(text) > 15 and len(text) - 15 >= 5 and set(text[15:]) == {"0"}:
-        return (
-            f"交易单号 {text} 第 15 位以后全是 0：表格软件只保留 15 位有效数字，"
-            "后面的数字已丢失"
-        )
+        return _(
+            "transaction no. {ref} is all zeros after the 15th digit: a spreadsheet keeps only "
+            "15 significant digits and the rest are lost"
+        ).format(ref=text)
     if channel in MIN_DIGITS:
-        name = CHANNEL_NAMES[channel]
+        name = _(CHANNEL_NAMES[channel])
         if not _APP_REF.fullmatch(text):
-            return f"交易单号 {text} 含有{name}交易单号不会有的字符"
+            return _(
+                "transaction no. {ref} holds characters a {channel} transaction number never has"
+            ).format(ref=text, channel=name)
         least = MIN_DIGITS[channel]
         if text.isdigit() and len(text) < least:
-            return f"交易单号 {text} 只有 {len(text)} 位，{name}交易单号至少 {least} 位：号码不完整"
+            return _(
+                "transaction no. {ref} has only {n} digits; a {channel} transaction number has at "
+                "least {least}: the number is incomplete"
+            ).format(ref=text, n=len(text), channel=name, least=least)
     return None
 
 
@@ -65,7 +78,15 @@ class BankIdentity:
     ) -> tuple[str, int]:
         """The line's identity and its occurrence among identical lines so far (1: first)."""
         key = "|".join(
-            [self.account, day.isoformat(), clock, str(amount_fen), balance, _fold(who), _fold(memo)]
+            [
+                self.account,
+                day.isoformat(),
+                clock,
+                str(amount_fen),
+                balance,
+                _fold(who),
+                _fold(memo),
+            ]
         )
         count = self.seen.get(key, 0) + 1
         self.seen[key] = count

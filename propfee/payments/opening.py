@@ -16,6 +16,7 @@ from propfee.billing.bills import BillRun
 from propfee.billing.fees import FeeItem, load_items
 from propfee.core import periods
 from propfee.core.errors import InvalidValue, RowError, RowErrors, grouped
+from propfee.core.i18n import N_, _
 from propfee.core.money import format_money, parse_money
 from propfee.files import cells
 from propfee.files.headers import ColumnMap, HeaderMatch, norm_header
@@ -72,17 +73,17 @@ FIELDS = {
 
 #: what each field is called in the summary
 FIELD_NAMES = {
-    "unit": "房号",
-    "item": "收费项目",
-    "start": "开始日期",
-    "end": "结束日期",
-    "period": "所属期间",
-    "due": "应收金额",
-    "paid": "实收金额",
-    "paid_on": "缴费日期",
-    "due_on": "应缴日期",
-    "cashier": "收款人",
-    "note": "备注",
+    "unit": N_("Unit"),
+    "item": N_("Fee item"),
+    "start": N_("Start date"),
+    "end": N_("End date"),
+    "period": N_("Period covered"),
+    "due": N_("Amount due"),
+    "paid": N_("Amount paid"),
+    "paid_on": N_("Payment date"),
+    "due_on": N_("Date due"),
+    "cashier": N_("Cashier"),
+    "note": N_("Note"),
 }
 
 #: a header propfee does not know that names money: refused unless mapped or ignored
@@ -115,7 +116,9 @@ def _period_range(value: object) -> tuple[date, date]:
     raw = cells.ascii_text(value)
     parts = [p for p in re.split(r"\s*(?:~|至|到|—|–|--)\s*", raw) if p]
     if not parts or len(parts) > 2:
-        raise InvalidValue(f"'{raw}' is not a period (use YYYY-MM or YYYY-MM~YYYY-MM)")
+        raise InvalidValue(
+            _("'{value}' is not a period (use YYYY-MM or YYYY-MM~YYYY-MM)").format(value=raw)
+        )
     first = periods.parse_period(parts[0], option="period")
     last = first
     if len(parts) == 2:
@@ -172,7 +175,7 @@ def import_history(
                 path,
                 FIELDS,
                 required=[("unit",), ("item",), ("start", "period"), ("due",)],
-                what="opening balance",
+                what=_("opening balances"),
                 column_map=column_map,
                 found_headers=headers,
             )
@@ -233,7 +236,7 @@ class _HistoryImport:
         an error unless the map names it or sets it to ignore."""
         for sheet, match in headers:
             for name, column in match.columns.items():
-                self.report.used.append(f"{column.label} → {FIELD_NAMES[name]}")
+                self.report.used.append(f"{column.label} → {_(FIELD_NAMES[name])}")
             for header in match.ignored:
                 self.report.left_out.append(header)
                 if norm_header(header) in column_map.columns or not _MONEY_HEADER.search(header):
@@ -245,8 +248,10 @@ class _HistoryImport:
                         match.row,
                         header,
                         "",
-                        f"列 {header!r} 像是金额，但不知道它是应收还是实收：用 --map 在 [columns] "
-                        f'中把它设为 due 或 paid，或设为 "ignore"',
+                        _(
+                            "column {header} looks like money, but whether it is due or paid is "
+                            'not known: with --map set it to due or paid in [columns], or to "ignore"'
+                        ).format(header=repr(header)),
                     )
                 )
         if self.errors:
@@ -259,12 +264,14 @@ class _HistoryImport:
         code = cells.unit_code(v.get("unit", ""))
         uid = self.units.get(code)
         if uid is None:
-            bad.append(("unit", f"房号 {code!r} 不在名册中"))
+            bad.append(("unit", _("unit {code} is not on the roster").format(code=repr(code))))
         item = self._item(cells.text(v.get("item", "")), bad)
         start = end = None
         try:
             start, end = _days_of(v)
-            self._check_day(start, "开始日期", latest=self.now.date() + timedelta(days=366))
+            self._check_day(
+                start, _(FIELD_NAMES["start"]), latest=self.now.date() + timedelta(days=366)
+            )
         except InvalidValue as exc:
             bad.append((_days_field(record), str(exc)))
         due, paid = self._amounts(v, bad)
@@ -273,7 +280,7 @@ class _HistoryImport:
             paid_on = cells.parse_date(v.get("paid_on", ""))
             due_on = cells.parse_date(v.get("due_on", ""))
             if paid_on is not None:
-                self._check_day(paid_on, "缴费日期", latest=self.now.date())
+                self._check_day(paid_on, _(FIELD_NAMES["paid_on"]), latest=self.now.date())
         except InvalidValue as exc:
             bad.append(("paid_on", str(exc)))
         if paid and paid_on is None and end is not None:
@@ -292,7 +299,8 @@ class _HistoryImport:
 
     def _amounts(self, values: dict, bad: list) -> tuple[int, int]:
         due = paid = 0
-        for field_, what in (("due", "应收金额"), ("paid", "实收金额")):
+        for field_ in ("due", "paid"):
+            what = _(FIELD_NAMES[field_])
             raw = values.get(field_, "")
             if field_ == "paid" and cells.is_blank(raw):
                 continue
@@ -303,7 +311,13 @@ class _HistoryImport:
                 continue
             if fen > MAX_ROW_FEN:
                 bad.append(
-                    (field_, f"{what} 超过单行上限 {format_money(MAX_ROW_FEN)}：请检查（是否把单号当成了金额？）")
+                    (
+                        field_,
+                        _(
+                            "{what} is above the limit for one row, {most}: check it (a reference "
+                            "typed as the amount?)"
+                        ).format(what=what, most=format_money(MAX_ROW_FEN)),
+                    )
                 )
                 continue
             if field_ == "due":
@@ -315,9 +329,17 @@ class _HistoryImport:
     @staticmethod
     def _check_day(day: date, what: str, *, latest: date) -> None:
         if day < EARLIEST:
-            raise InvalidValue(f"{what} {day} 早于 {EARLIEST}：请检查日期")
+            raise InvalidValue(
+                _("{what} {day} is before {earliest}: check the date").format(
+                    what=what, day=day, earliest=EARLIEST
+                )
+            )
         if day > latest:
-            raise InvalidValue(f"{what} {day} 晚于 {latest}：请检查日期")
+            raise InvalidValue(
+                _("{what} {day} is after {latest}: check the date").format(
+                    what=what, day=day, latest=latest
+                )
+            )
 
     def resolve(self, row: _Row) -> bool:
         """Whether the row is new: not overlapping another row of the file, not imported
@@ -335,7 +357,9 @@ class _HistoryImport:
             self._error(
                 record,
                 "unit",
-                f"overlaps row {clash} (the same unit and item for some of the same days)",
+                _("overlaps row {row} (the same unit and item for some of the same days)").format(
+                    row=clash
+                ),
             )
             return False
         self.spans[(uid, item.id, start, end)] = record.row
@@ -347,8 +371,12 @@ class _HistoryImport:
                 self._error(
                     record,
                     "due",
-                    f"{row.code} {item.code} {row.period} is "
-                    f"already billed ({format_money(existing[2])})",
+                    _("{unit} {item} {period} is already billed ({amount})").format(
+                        unit=row.code,
+                        item=item.code,
+                        period=row.period,
+                        amount=format_money(existing[2]),
+                    ),
                 )
             return False
         overlap = store.overlapping_bill(
@@ -358,8 +386,9 @@ class _HistoryImport:
             self._error(
                 record,
                 _days_field(record),
-                f"{row.code} {item.code} is already billed for {overlap[0]}～{overlap[1]}, "
-                "which overlaps this row",
+                _(
+                    "{unit} {item} is already billed for {first}～{last}, which overlaps this row"
+                ).format(unit=row.code, item=item.code, first=overlap[0], last=overlap[1]),
             )
             return False
         return True
@@ -438,9 +467,13 @@ def _unknown_item(name: str, items: list[FeeItem]) -> str:
     close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.5)
     if close:
         guess = names[close[0]]
-        return f"收费项目 {name!r} 不是收费项目 — 是否指 {guess.code} {guess.name}？"
-    known = "、".join(f"{i.code} {i.name}" for i in items) or "（还没有；用 propfee fees add 添加）"
-    return f"收费项目 {name!r} 不是收费项目；已有：{known}"
+        return _("{name} is not a fee item — did you mean {code} {item}?").format(
+            name=repr(name), code=guess.code, item=guess.name
+        )
+    known = _(", ").join(f"{i.code} {i.name}" for i in items) or _(
+        "(none yet; add one with propfee fees add)"
+    )
+    return _("{name} is not a fee item; there are: {known}").format(name=repr(name), known=known)
 
 
 def _days_of(values: dict) -> tuple[date, date]:
@@ -451,7 +484,9 @@ def _days_of(values: dict) -> tuple[date, date]:
     else:
         start, end = _period_range(values.get("period", ""))
     if end < start:
-        raise InvalidValue(f"ends ({end}) before it starts ({start})")
+        raise InvalidValue(
+            _("ends ({end}) before it starts ({start})").format(end=end, start=start)
+        )
     return start, end
 
 

@@ -32,13 +32,20 @@ from datetime import date, datetime
 from pathlib import Path
 
 from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors
+from propfee.core.i18n import N_, _, zh
 from propfee.core.money import decimal_str, format_money, parse_money
 from propfee.files import cells
 from propfee.files.headers import alias_index, find_header, lookup, norm_header
 from propfee.files.tabular import read_sheets
 from propfee.files.writers import check_output, write_csv
 from propfee.payments import lineid, store
-from propfee.payments.ledger import CHANNELS, MAX_PAYMENT_FEN, HeldRef, PaymentBatch, held_refs
+from propfee.payments.ledger import (
+    MAX_PAYMENT_FEN,
+    HeldRef,
+    PaymentBatch,
+    channel_label,
+    held_refs,
+)
 from propfee.store.db import transaction
 
 #: statement fields -> header aliases (what the three kinds of export call them)
@@ -170,24 +177,38 @@ def load_profile(name: str, *, beside: Path | None = None) -> Profile | None:
         path = beside / "profiles" / f"{name}.toml"
     if not path.is_file():
         known = ", ".join(["auto", *BUILT_IN])
-        raise FileFormatError(f"no statement profile {name!r} (built in: {known}; or a .toml file)")
+        raise FileFormatError(
+            _("no statement profile {name} (built in: {known}; or a .toml file)").format(
+                name=repr(name), known=known
+            )
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
-        raise FileFormatError(f"profile {path}: not valid TOML ({exc})") from None
+        raise FileFormatError(
+            _("profile {path}: not valid TOML ({error})").format(path=path, error=exc)
+        ) from None
     unknown = set(data) - {"name", "channel", "columns", "format"}
     if unknown:
-        raise FileFormatError(f"profile {path}: unknown key {sorted(unknown)[0]}")
+        raise FileFormatError(
+            _("profile {path}: unknown key {key}").format(path=path, key=sorted(unknown)[0])
+        )
     columns = data.get("columns") or {}
     bad = set(columns) - set(FIELDS)
     if bad:
         raise FileFormatError(
-            f"profile {path}: unknown field {sorted(bad)[0]!r} (fields: {', '.join(FIELDS)})"
+            _("profile {path}: unknown field {field} (fields: {fields})").format(
+                path=path, field=repr(sorted(bad)[0]), fields=", ".join(FIELDS)
+            )
         )
     fmt = data.get("format") or {}
     channel = data.get("channel", "bank")
     if channel not in ("wechat", "alipay", "bank", "pos", "autodebit", "other"):
-        raise FileFormatError(f"profile {path}: channel {channel!r} is not a payment channel")
+        raise FileFormatError(
+            _("profile {path}: channel {channel} is not a payment channel").format(
+                path=path, channel=repr(channel)
+            )
+        )
     return Profile(
         data.get("name", path.stem),
         channel,
@@ -296,9 +317,17 @@ class _StatementReader:
         signature = _signature(head, match)
         if profile is not None and signature is not None and signature != profile.channel:
             raise FileFormatError(
-                f"{path.name}: this is a {_APP[signature]} export (by its title and headers); "
-                f"--profile {profile.name} would record its money as {profile.channel} and "
-                f"again when it is read as {signature}. Use --profile auto (or {signature})"
+                _(
+                    "{file}: this is a {app} export (by its title and headers); --profile "
+                    "{profile} would record its money as {channel} and again when it is read as "
+                    "{signature}. Use --profile auto (or {signature})"
+                ).format(
+                    file=path.name,
+                    app=channel_label(signature),
+                    profile=profile.name,
+                    channel=profile.channel,
+                    signature=signature,
+                )
             )
         if self.channel is None:
             self.channel = signature or _detect(head, match)
@@ -309,9 +338,11 @@ class _StatementReader:
             self.identity = lineid.BankIdentity(lineid.account_in(above))
             return
         raise FileFormatError(
-            f"{path.name}: no transaction-number column (such as 交易单号, 交易流水号, "
-            f"流水号, 凭证号); headers found: {', '.join(_headers(match))}. Name it in a "
-            'profile file: [columns] ref = "…"（没有流水号的银行对账单请用 --profile bank）'
+            _(
+                "{file}: no transaction-number column (such as 交易单号, 交易流水号, 流水号, "
+                '凭证号); headers found: {headers}. Name it in a profile file: [columns] ref = "…" '
+                "(for a bank statement without serial numbers use --profile bank)"
+            ).format(file=path.name, headers=", ".join(_headers(match)))
         )
 
     def _read_rows(self, rows, match, sheet) -> None:
@@ -346,7 +377,7 @@ class _StatementReader:
                 continue
             last = (number, got, len(row))
             if len(row) < width:
-                self._row_error(sheet.name, number, _first_missing(cols, len(row)), "", _SHORT)
+                self._row_error(sheet.name, number, _first_missing(cols, len(row)), "", _(_SHORT))
                 continue
             self._take_row(got, row, memos, number, sheet.name, shapes)
         if sheet.cut and last is not None:
@@ -358,7 +389,7 @@ class _StatementReader:
         number, got, cells_ = last
         if cells_ < headers:
             if not any(e.row == number for e in self.errors):
-                self._row_error(sheet, number, "", "", _SHORT)
+                self._row_error(sheet, number, "", "", _(_SHORT))
             return
         for name, value, usual in shapes.odd(number, got):
             self._row_error(sheet, number, name, value, _cut_message(value, usual))
@@ -367,7 +398,7 @@ class _StatementReader:
         try:
             line = _line(got, row, memos, number, sheet, self.profile, "direction" in got)
         except InvalidValue as exc:
-            field_ = str(exc).split(":")[0]
+            field_ = re.split(r"[:：]", str(exc), maxsplit=1)[0].strip()
             self._row_error(sheet, number, field_, "", str(exc))
             return
         if isinstance(line, Line):
@@ -383,10 +414,11 @@ class _StatementReader:
                     line.memo,
                 )
                 if count > 1 and balance:
-                    line.doubt = (
-                        f"与本文件前面一行完全相同（连余额 {got['balance']} 也相同）：两笔真实的收款"
-                        "余额不会相同，这多半是重复的行；若确是另一笔，请确认"
-                    )
+                    line.doubt = _(
+                        "the same as an earlier line of this file (the balance {balance} too): "
+                        "two real payments never leave the same balance, so this is most likely "
+                        "a repeated line; if it is another payment, confirm it"
+                    ).format(balance=got["balance"])
         self._keep(line, number)
 
     def _row_error(self, sheet: str, number: int, field_: str, value: str, message: str) -> None:
@@ -402,7 +434,7 @@ class _StatementReader:
             return
         if line.flag:
             self.refunds.append(line)
-            self.skipped[number] = "refunded or failed"
+            self.skipped[number] = REFUNDED_OR_FAILED
             return
         self.lines.append(line)
 
@@ -412,32 +444,60 @@ class _StatementReader:
         path, profile = self.path, self.profile
         if not self.found:
             missing = _missing(self.seen, self.index, self.explicit)
-            where = f"headers found: {', '.join(self.seen[:20])}" if self.seen else "no header row"
+            where = (
+                _("headers found: {headers}").format(headers=", ".join(self.seen[:20]))
+                if self.seen
+                else _("no header row")
+            )
             hint = (
-                f'name the columns in a profile file ([columns] {missing[0]} = "…")'
+                _('name the columns in a profile file ([columns] {field} = "…")').format(
+                    field=missing[0]
+                )
                 if profile is not None
-                else "for a bank statement give --profile bank or a profile file"
+                else _("for a bank statement give --profile bank or a profile file")
             )
             raise FileFormatError(
-                f"{path.name}: no statement header found"
-                + (f" with --profile {profile.name}" if profile is not None else "")
-                + f": no {' or '.join(_FIELD_NAMES[m] for m in missing)} column ({where}); {hint}"
+                _("{file}: no statement header found").format(file=path.name)
+                + (
+                    _(" with --profile {profile}").format(profile=profile.name)
+                    if profile is not None
+                    else ""
+                )
+                + _(": no {fields} column ({where}); {hint}").format(
+                    fields=_(" or ").join(_(_FIELD_NAMES[m]) for m in missing),
+                    where=where,
+                    hint=hint,
+                )
             )
         if self.errors:
             raise RowErrors(self.errors)
         if self.channel is None:
             raise FileFormatError(
-                f"{path.name}: not recognisably a WeChat Pay or Alipay export; give --profile "
-                "bank (or wechat, alipay, or a profile file)"
+                _(
+                    "{file}: not recognisably a WeChat Pay or Alipay export; give --profile bank "
+                    "(or wechat, alipay, or a profile file)"
+                ).format(file=path.name)
             )
         return Parsed(path.name, self.channel, self.lines, self.ignored, self.refunds, self.skipped)
 
 
 _FIELD_NAMES = {
-    "date": "date (交易日期, 交易时间, 记账日期)",
-    "amount": "amount (金额, 交易金额, 贷方/收入)",
-    "amount_in": "amount (金额, 交易金额, 贷方/收入)",
+    "date": N_("date (交易日期, 交易时间, 记账日期)"),
+    "amount": N_("amount (金额, 交易金额, 贷方/收入)"),
+    "amount_in": N_("amount (金额, 交易金额, 贷方/收入)"),
 }
+
+#: why a statement line is not recorded (keys of ``ignored``, kept in English for JSON;
+#: shown through ``_()``)
+REFUNDED_OR_FAILED = N_("refunded or failed")
+IGNORED_REASONS = (
+    N_("zero"),
+    N_("outgoing"),
+    N_("not income"),
+    REFUNDED_OR_FAILED,
+    N_("refund, receipt already reversed"),
+    N_("reversed earlier (confirm to record again)"),
+)
 
 
 def _missing(headers: list[str], index, explicit) -> list[str]:
@@ -454,7 +514,10 @@ def _headers(match) -> list[str]:
     return [c.header for c in columns] + list(match.ignored)
 
 
-_SHORT = "这一行缺少后面的字段：文件在这里被截断了？请重新导出完整的文件（本次没有记录任何款项）"
+_SHORT = N_(
+    "this line lacks its last fields: was the file cut short here? Export the whole file again "
+    "(nothing was recorded this time)"
+)
 
 
 def _first_missing(cols: dict[str, int], have: int) -> str:
@@ -463,10 +526,11 @@ def _first_missing(cols: dict[str, int], have: int) -> str:
 
 
 def _cut_message(value: str, usual: str) -> str:
-    return (
-        f"文件最后一行没有换行，这个值 “{value}” 与其他各行（{usual}）不同：文件在这里被截断了？"
-        "请重新导出完整的文件（本次没有记录任何款项）"
-    )
+    return _(
+        "the file's last line has no line break and its value “{value}” differs from every other "
+        "line ({usual}): was the file cut short here? Export the whole file again (nothing was "
+        "recorded this time)"
+    ).format(value=value, usual=usual)
 
 
 _DECIMALS = re.compile(r"\.(\d+)\s*$")
@@ -485,9 +549,9 @@ class _Shapes:
     @staticmethod
     def shape(name: str, value: str) -> str:
         if name == "ref" or name == "date":
-            return f"{len(value)} 个字符"
+            return _("{n} characters").format(n=len(value))
         found = _DECIMALS.search(value)
-        return f"{len(found.group(1))} 位小数" if found else "没有小数"
+        return _("{n} decimals").format(n=len(found.group(1))) if found else _("no decimals")
 
     def add(self, number: int, got: dict) -> None:
         self.rows.add(number)
@@ -514,7 +578,7 @@ class _Shapes:
             usual = [k for k, n in mine.get(name, {}).items() if n > 0]
             blank = not value or cells.is_blank(value)
             if not blank and len(usual) == 1 and self.shape(name, value) != usual[0]:
-                odd.append((name, value, f"都是{usual[0]}"))
+                odd.append((name, value, _("all {shape}").format(shape=usual[0])))
         return odd
 
 
@@ -524,21 +588,25 @@ def _refuse_one_column_read_twice(path: Path, match) -> None:
     for name, column in match.columns.items():
         if column.index < 0:
             raise FileFormatError(
-                f"{path.name}: 表头 {column.header} 会被读成同一列（{_FIELD_LABELS.get(name, name)}）："
-                "请在 profile 文件的 [columns] 里分别写明，或删掉其中一列"
+                _(
+                    "{file}: the header {header} would be read as the same column ({field}): "
+                    "name each in the profile file's [columns], or delete one of them"
+                ).format(
+                    file=path.name, header=column.header, field=_(_FIELD_LABELS.get(name, name))
+                )
             )
 
 
 _FIELD_LABELS = {
-    "date": "日期",
-    "amount": "金额",
-    "amount_in": "收入金额",
-    "amount_out": "支出金额",
-    "ref": "交易单号",
-    "counterparty": "付款方",
-    "direction": "收/支",
-    "status": "状态",
-    "balance": "余额",
+    "date": N_("Date"),
+    "amount": N_("Amount"),
+    "amount_in": N_("Amount in"),
+    "amount_out": N_("Amount out"),
+    "ref": N_("Transaction no."),
+    "counterparty": N_("Counterparty"),
+    "direction": N_("In/out"),
+    "status": N_("Status"),
+    "balance": N_("Balance"),
 }
 
 
@@ -554,9 +622,6 @@ def _balance(text: str) -> str:
 
 def _has_money(fields: set[str]) -> bool:
     return bool(fields & {"amount", "amount_in"}) and "date" in fields
-
-
-_APP = {"wechat": "WeChat Pay", "alipay": "Alipay"}
 
 
 def _signature(head: list, match) -> str | None:
@@ -605,8 +670,11 @@ def _detect(head: list, match) -> str | None:
 def _no_amount(got: dict) -> InvalidValue:
     where = "amount" if "amount" in got else "amount_in"
     return InvalidValue(
-        f"{where}: 金额为空（公式没有保存计算结果，或这一行不完整）：请在 Excel 里打开并另存，"
-        "或重新导出"
+        f"{where}: "
+        + _(
+            "the amount is empty (a formula saved without its result, or an incomplete line): "
+            "open the file in Excel and save it again, or export it again"
+        )
     )
 
 
@@ -670,12 +738,12 @@ def _line(
             day = cells.parse_date(raw_day)
     except (ValueError, InvalidValue) as exc:
         if flag:
-            return "refunded or failed"
+            return REFUNDED_OR_FAILED
         raise InvalidValue(f"date: {exc}") from None
     if day is None:
         if flag:
-            return "refunded or failed"
-        raise InvalidValue("date: the line has no date")
+            return REFUNDED_OR_FAILED
+        raise InvalidValue("date: " + _("the line has no date"))
     memo = " ".join(_clean(row[i]) for i in memos if i < len(row) and _clean(row[i]))
     return Line(
         number,
@@ -773,12 +841,11 @@ class Refund:
 
     @property
     def action(self) -> str:
-        what = "refund" if self.line.flag == "refund" else "not completed"
-        text = f"{what}: reverse receipt {self.receipt}"
+        what = _("refund") if self.line.flag == "refund" else _("not completed")
+        text = _("{what}: reverse receipt {receipt}").format(what=what, receipt=self.receipt)
         if self.line.flag == "refund" and self.line.amount_fen < self.paid_fen:
-            text += (
-                f" and record the {format_money(self.paid_fen - self.line.amount_fen)} kept "
-                "again (a partial refund)"
+            text += _(" and record the {amount} kept again (a partial refund)").format(
+                amount=format_money(self.paid_fen - self.line.amount_fen)
             )
         return text
 
@@ -889,15 +956,11 @@ class _Recording:
         """One incoming line, with the unit a user confirmed for it (if any)."""
         report, channel = self.report, self.parsed.channel
         if not line.ref:
-            self.error(line, "交易单号", "", "an incoming line without a transaction number")
+            self.error(
+                line, _("Transaction no."), "", _("an incoming line without a transaction number")
+            )
             return
-        damage = lineid.ref_damage(line.ref, channel)
-        if damage is not None:
-            if chosen is not None:
-                self.error(line, "交易单号", line.ref, f"不能确认：{damage}；请用原始导出文件")
-            else:
-                why = f"{damage}；请用原始导出文件对账（本行未记录）"
-                report.review.append(Review(line, why, self.find_codes(line.memo)))
+        if self._damaged(line, chosen):
             return
         found: list[str] = []
         unit: str | None = None
@@ -905,7 +968,10 @@ class _Recording:
             unit = self.find_codes.canonical(cells.unit_code(chosen)) or cells.unit_code(chosen)
             if unit not in self.known:
                 self.error(
-                    line, "", chosen, f"confirmed as unit {chosen!r}, which is not on record"
+                    line,
+                    "",
+                    chosen,
+                    _("confirmed as unit {unit}, which is not on record").format(unit=repr(chosen)),
                 )
                 return
         else:
@@ -915,23 +981,24 @@ class _Recording:
         if clash == "already":
             report.already += 1
             return
-        if line.day > self.as_of:
-            self.error(line, "交易时间", line.day.isoformat(), f"after {self.as_of} (--as-of)")
-            return
-        if line.day < EARLIEST:
-            self.error(line, "交易时间", line.day.isoformat(), f"早于 {EARLIEST}：日期不可能")
+        if self._impossible_day(line):
             return
         if clash is None and chosen is None and _same(line, unit, channel, self.gone):
             # the user reversed this very line (a refund, a wrong payment): recording it
             # again would undo that; a --confirm records it again on purpose
-            why = "reversed earlier (confirm to record again)"
+            why = IGNORED_REASONS[-1]
             report.ignored[why] = report.ignored.get(why, 0) + 1
             return
         if clash is not None:
             reason, confirmable, holder = clash
             if chosen is None or not confirmable:
                 if chosen is not None:
-                    self.error(line, "交易单号", line.ref, f"cannot be confirmed: {reason}")
+                    self.error(
+                        line,
+                        _("Transaction no."),
+                        line.ref,
+                        _("cannot be confirmed: {reason}").format(reason=reason),
+                    )
                 else:
                     report.review.append(Review(line, reason, [holder], conflict=True))
                 return
@@ -946,21 +1013,62 @@ class _Recording:
             return
         self._record(line, unit)
 
+    def _damaged(self, line: Line, chosen: str | None) -> bool:
+        """Whether the line's transaction number is not what the channel issued (a spreadsheet
+        rewrote it): an error when confirmed, else a line for review."""
+        damage = lineid.ref_damage(line.ref, self.parsed.channel)
+        if damage is None:
+            return False
+        if chosen is not None:
+            self.error(
+                line,
+                _("Transaction no."),
+                line.ref,
+                _("cannot be confirmed: {damage}; use the original export").format(damage=damage),
+            )
+        else:
+            why = _(
+                "{damage}; reconcile with the original export (this line was not recorded)"
+            ).format(damage=damage)
+            self.report.review.append(Review(line, why, self.find_codes(line.memo)))
+        return True
+
+    def _impossible_day(self, line: Line) -> bool:
+        """Whether the line's day is after --as-of or before any statement could be (an
+        error either way)."""
+        if line.day > self.as_of:
+            why = _("after {day} (--as-of)").format(day=self.as_of)
+        elif line.day < EARLIEST:
+            why = _("before {day}: not a possible date").format(day=EARLIEST)
+        else:
+            return False
+        self.error(line, _("Transaction time"), line.day.isoformat(), why)
+        return True
+
     def _held_back(self, line: Line, unit: str | None, chosen: str | None, found: list) -> bool:
         """Whether a line too large for one payment, or naming no single unit, goes to
         review (or is an error when confirmed) instead of being recorded."""
         if line.amount_fen > MAX_PAYMENT_FEN:
             if chosen is not None:
-                self.error(line, "金额", decimal_str(line.amount_fen), "too large for one payment")
+                self.error(
+                    line,
+                    _("Amount"),
+                    decimal_str(line.amount_fen),
+                    _("too large for one payment"),
+                )
             else:
-                why = f"more than {format_money(MAX_PAYMENT_FEN)}: record it with pay --large"
+                why = _("more than {amount}: record it with pay --large").format(
+                    amount=format_money(MAX_PAYMENT_FEN)
+                )
                 self.report.review.append(Review(line, why, [unit] if unit else []))
             return True
         if unit is None:
             reason = (
-                "no unit code in the memo"
+                _("no unit code in the memo")
                 if not found
-                else f"the memo names {len(found)} units ({', '.join(found)})"
+                else _("the memo names {n} units ({units})").format(
+                    n=len(found), units=", ".join(found)
+                )
             )
             self.report.review.append(Review(line, reason, found or self.finder.find(line)))
             return True
@@ -1025,8 +1133,10 @@ class _Lookalikes:
             return None
         receipt, ref, unit = found[0]
         return (
-            f"可能就是收据 {receipt}（{unit}，同一渠道、日期、金额和付款方，交易单号 {ref or '无'}）："
-            "若确是另一笔款项，请用 --confirm 确认",
+            _(
+                "perhaps receipt {receipt} ({unit}: the same channel, day, amount and payer, "
+                "transaction no. {ref}): if it is another payment, confirm it with --confirm"
+            ).format(receipt=receipt, unit=unit, ref=ref or _("none")),
             unit,
         )
 
@@ -1066,20 +1176,34 @@ def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> o
     day = line.day.isoformat()
     if _same(line, unit, channel, {line.ref: mine}):
         return "already"
-    this = f"{unit or 'no unit'} {format_money(line.amount_fen)} on {day}"
+    this = _("{unit} {amount} on {day}").format(
+        unit=unit or _("no unit"), amount=format_money(line.amount_fen), day=day
+    )
     if mine:
         h = mine[0]
-        that = f"receipt {h.receipt_no} ({h.unit} {format_money(h.amount_fen)} on {h.paid_on})"
+        that = _("receipt {receipt} ({unit} {amount} on {day})").format(
+            receipt=h.receipt_no, unit=h.unit, amount=format_money(h.amount_fen), day=h.paid_on
+        )
         if channel in UNIQUE_REFS:
             return (
-                f"{CHANNELS.get(channel, channel)} {line.ref} is already {that}, not {this}; "
-                f"if {h.receipt_no} is wrong, reverse it and reconcile again",
+                _(
+                    "{channel} {ref} is already {that}, not {this}; if {receipt} is wrong, "
+                    "reverse it and reconcile again"
+                ).format(
+                    channel=channel_label(channel),
+                    ref=line.ref,
+                    that=that,
+                    this=this,
+                    receipt=h.receipt_no,
+                ),
                 False,
                 h.unit,
             )
         return (
-            f"serial {line.ref} is also {that}; a bank serial can repeat: if this is "
-            f"another payment ({this}), confirm it",
+            _(
+                "serial {ref} is also {that}; a bank serial can repeat: if this is another "
+                "payment ({this}), confirm it"
+            ).format(ref=line.ref, that=that, this=this),
             True,
             h.unit,
         )
@@ -1087,9 +1211,17 @@ def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> o
     if others and len(line.ref) >= 16:
         h = others[0]
         return (
-            f"{line.ref} is already receipt {h.receipt_no} via {CHANNELS.get(h.channel, h.channel)} "
-            f"({h.unit} {format_money(h.amount_fen)} on {h.paid_on}); the same transaction "
-            "number is the same money: check the statement's --profile",
+            _(
+                "{ref} is already receipt {receipt} via {channel} ({unit} {amount} on {day}); "
+                "the same transaction number is the same money: check the statement's --profile"
+            ).format(
+                ref=line.ref,
+                receipt=h.receipt_no,
+                channel=channel_label(h.channel),
+                unit=h.unit,
+                amount=format_money(h.amount_fen),
+                day=h.paid_on,
+            ),
             False,
             h.unit,
         )
@@ -1108,7 +1240,7 @@ def _match_refunds(conn: sqlite3.Connection, parsed: Parsed, held: dict, report)
                 report.refunds.append(Refund(line, h.receipt_no, h.unit, h.amount_fen))
             continue
         reversed_ = refs and store.reversed_payment_with_ref(conn, parsed.channel, refs)
-        reason = "refund, receipt already reversed" if reversed_ else "refunded or failed"
+        reason = IGNORED_REASONS[4] if reversed_ else REFUNDED_OR_FAILED
         report.ignored[reason] = report.ignored.get(reason, 0) + 1
 
 
@@ -1147,7 +1279,21 @@ class _Candidates:
 
 # ---------------------------------------------------------------- the review file
 
-REVIEW_HEADER = ["行号", "交易单号", "日期", "金额", "付款方", "备注", "原因", "候选房号", "房号"]
+#: the review file's columns (English msgids: the file is written in the reader's language and
+#: read back in either)
+REVIEW_COLUMNS = [
+    N_("Line"),
+    N_("Transaction no."),
+    N_("Date"),
+    N_("Amount"),
+    N_("Counterparty"),
+    N_("Memo"),
+    N_("Reason"),
+    N_("Candidate units"),
+    N_("Unit"),
+]
+#: the review file's Chinese header, as earlier versions wrote it
+REVIEW_HEADER = [zh(c) for c in REVIEW_COLUMNS]
 
 
 def write_review(report: ReconcileReport, path: Path) -> None:
@@ -1167,7 +1313,8 @@ def write_review(report: ReconcileReport, path: Path) -> None:
         ]
         for item in report.review
     ]
-    write_csv(path, REVIEW_HEADER, rows, option="--review-out", number_columns=(3,))
+    header = [_(c) for c in REVIEW_COLUMNS]
+    write_csv(path, header, rows, option="--review-out", number_columns=(3,))
 
 
 @dataclass(frozen=True)
@@ -1194,19 +1341,23 @@ def read_review(path: Path) -> list[ReviewEntry]:
     .xlsx."""
     sheets = read_sheets(path)
     rows = sheets[0].rows() if sheets else iter(())
-    _, header = next(rows, (0, []))
+    _first, header = next(rows, (0, []))
     names = [_clean(c) for c in header]
-    try:
-        at_line, at_ref, at_unit = (
-            names.index("行号"),
-            names.index("交易单号"),
-            names.index("房号"),
-        )
-    except ValueError:
+
+    def at(msgid: str) -> int | None:
+        for name in (zh(msgid), msgid):
+            if name in names:
+                return names.index(name)
+        return None
+
+    at_line, at_ref, at_unit = at("Line"), at("Transaction no."), at("Unit")
+    if at_line is None or at_ref is None or at_unit is None:
         raise FileFormatError(
-            f"{path}: not a review file (columns {', '.join(REVIEW_HEADER)})"
-        ) from None
-    at_amount = names.index("金额") if "金额" in names else None
+            _("{file}: not a review file (columns {columns})").format(
+                file=path, columns=", ".join(_(c) for c in REVIEW_COLUMNS)
+            )
+        )
+    at_amount = at("Amount")
 
     def cell(row: list, i: int | None) -> str:
         return _clean(row[i]) if i is not None and i < len(row) else ""
@@ -1244,6 +1395,7 @@ def _match_review(
     chosen: dict[int, str] = {}
     warnings = []
     for entry in entries:
+
         def fits(line: Line | None, entry: ReviewEntry = entry) -> bool:
             if line is None:
                 return False
@@ -1257,17 +1409,21 @@ def _match_review(
         if fits(line):
             chosen[line.row] = entry.unit
             continue
-        what = f"line {entry.line}" if entry.line is not None else "a line"
+        what = _("line {line}").format(line=entry.line) if entry.line is not None else _("a line")
         if entry.amount_fen is not None:
             what += f" {format_money(entry.amount_fen)}"
         if entry.line in parsed.skipped:
-            why = f"that line is not incoming money ({parsed.skipped[entry.line]})"
-        else:
-            why = (
-                f"it matches no line of {parsed.file} (is the review file from another statement?)"
+            why = _("that line is not incoming money ({why})").format(
+                why=_(parsed.skipped[entry.line])
             )
+        else:
+            why = _(
+                "it matches no line of {file} (is the review file from another statement?)"
+            ).format(file=parsed.file)
         warnings.append(
-            f"{review_file} row {entry.row}: {what} for {entry.unit} was not applied: {why}"
+            _("{file} row {row}: {what} for {unit} was not applied: {why}").format(
+                file=review_file, row=entry.row, what=what, unit=entry.unit, why=why
+            )
         )
     return chosen, warnings
 
@@ -1283,16 +1439,20 @@ def _check_confirm(confirmed: dict[str, str], parsed: Parsed) -> None:
             continue
         if key.isdigit() and int(key) in parsed.skipped:
             bad.append(
-                f"--confirm {key}={unit}: line {key} of {parsed.file} is not incoming money "
-                f"({parsed.skipped[int(key)]}); only incoming lines can be recorded"
+                _(
+                    "--confirm {key}={unit}: line {key} of {file} is not incoming money ({why}); "
+                    "only incoming lines can be recorded"
+                ).format(key=key, unit=unit, file=parsed.file, why=_(parsed.skipped[int(key)]))
             )
         else:
             bad.append(
-                f"--confirm {key}={unit}: {parsed.file} has no incoming line {key} "
-                "(give the 行号 or the 交易单号 of a line needing review)"
+                _(
+                    "--confirm {key}={unit}: {file} has no incoming line {key} (give the line "
+                    "number or the transaction number of a line needing review)"
+                ).format(key=key, unit=unit, file=parsed.file)
             )
     if bad:
-        raise InvalidValue("; ".join(bad))
+        raise InvalidValue(_("; ").join(bad))
 
 
 def parse_confirm(values: list[str]) -> dict[str, str]:
@@ -1301,7 +1461,9 @@ def parse_confirm(values: list[str]) -> dict[str, str]:
     for value in values:
         key, sep, unit = value.partition("=")
         if not sep or not key.strip() or not unit.strip():
-            raise InvalidValue(f"--confirm {value!r}: write LINE=UNIT, e.g. 12=1-1-1001")
+            raise InvalidValue(
+                _("--confirm {value}: write LINE=UNIT, e.g. 12=1-1-1001").format(value=repr(value))
+            )
         chosen[key.strip()] = unit.strip()
     return chosen
 

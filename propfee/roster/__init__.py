@@ -3,7 +3,8 @@ and exported — and who answers for a unit on a day."""
 
 from propfee.roster.edits import EditResult, move_in, move_out, sell, set_owner, set_unit
 from propfee.roster.merge import ImportReport, apply_roster, import_roster
-from propfee.roster.reading import load_map, read_roster
+from propfee.roster.migration import write_report
+from propfee.roster.reading import load_map, read_roster, shipped_profiles
 from propfee.roster.units import (
     FIELDS,
     Event,
@@ -12,6 +13,7 @@ from propfee.roster.units import (
     UnitView,
     building_label,
     export_units,
+    field_label,
     has_units,
     kind_label,
     list_units,
@@ -34,6 +36,7 @@ __all__ = [
     "apply_roster",
     "building_label",
     "export_units",
+    "field_label",
     "has_units",
     "import_roster",
     "kind_label",
@@ -49,6 +52,8 @@ __all__ = [
     "sell",
     "set_owner",
     "set_unit",
+    "shipped_profiles",
     "unit_detail",
     "value_text",
+    "write_report",
 ]

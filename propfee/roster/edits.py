@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 import propfee.roster.store as store
 from propfee.core.errors import InvalidValue, NotFound, RowErrors
+from propfee.core.i18n import _
 from propfee.core.money import hundredths_str, parse_area
 from propfee.files import cells
 from propfee.roster.merge import Holder, RosterMerge
@@ -89,7 +90,9 @@ class _Edit:
         self.merge = RosterMerge(conn, Roster(file=f"units {action}"), as_of=on, now=now, only=code)
         self.existing = self.merge.units.get(code)
         if self.existing is None:
-            raise NotFound(f"没有房号为 {code} 的房屋（用 propfee units list 查看房号）")
+            raise NotFound(
+                _("no unit with code {code} (propfee units list shows the codes)").format(code=code)
+            )
         self.merge.source = f"units {action}"
         self.conn, self.code, self.uid = conn, code, self.existing[0]
         self.action, self.on, self.operator, self.reason = action, on, operator, reason.strip()
@@ -101,7 +104,7 @@ class _Edit:
     def row(self, **values) -> RosterRow:
         """The unit as on record (its floor, kind, areas, delivery date and notes), with
         ``values`` changed; the room is left blank, so its place is kept."""
-        _, code, _, building, entrance, _, *details = self.existing
+        _uid, code, _kind, building, entrance, _room, *details = self.existing
         nobody = (None, None, False, None, None)  # owner, tenant, tenant pays, from, changed on
         return RosterRow("", 0, code, building, entrance, "", *details, *nobody)._replace(**values)
 
@@ -138,8 +141,12 @@ class _Edit:
     def refuse_before(self, held: Holder | None, option: str) -> None:
         if held is not None and held.start_on and self.on.isoformat() < held.start_on:
             raise InvalidValue(
-                f"{option} {self.on} 早于 {held.name} 的起始日期 {held.start_on}："
-                f"{self.code} 的变更日期不能早于它"
+                _(
+                    "{option} {day} is before {name}'s start date {start}: a change to {code} "
+                    "cannot be dated before it"
+                ).format(
+                    option=option, day=self.on, name=held.name, start=held.start_on, code=self.code
+                )
             )
 
     def billed_from_day(self) -> bool:
@@ -173,7 +180,7 @@ def set_unit(
     the days from ``on`` billed at the old one (refused where a bill has money paid on it); a
     new kind is refused while bills from ``on`` charge a fee item it adds or takes away."""
     if area is None and kind is None and floor is None:
-        raise InvalidValue("请至少给出一项要更正的内容：--area、--kind 或 --floor")
+        raise InvalidValue(_("give at least one thing to correct: --area, --kind or --floor"))
     values: dict[str, object] = {}
     if area is not None:
         values["area_x100"] = _area(area)
@@ -182,7 +189,7 @@ def set_unit(
     if floor is not None:
         values["floor"] = floor.strip()
         if not values["floor"]:
-            raise InvalidValue("--floor 不能为空")
+            raise InvalidValue(_("--floor cannot be empty"))
     with transaction(conn):
         edit = _Edit(
             conn, code, action="unit-set", on=on, now=now, operator=operator, reason=reason
@@ -216,7 +223,10 @@ def _area(value: str) -> int:
         return parse_area(value, what="--area")
     except InvalidValue:
         raise InvalidValue(
-            f"--area {value}：面积须大于 0、最多两位小数、不超过 100,000 ㎡"
+            _(
+                "--area {value}: the area must be above 0, with at most two decimals and no "
+                "more than 100,000 ㎡"
+            ).format(value=value)
         ) from None
 
 
@@ -225,7 +235,9 @@ def _kind(value: str) -> str:
         return resolve_kind(value)
     except InvalidValue:
         raise InvalidValue(
-            f"--kind {value}：不认识的房屋类型；可用 住宅、商铺、写字楼、车位、储藏室"
+            _("--kind {value}: unknown unit type; use 住宅, 商铺, 写字楼, 车位 or 储藏室").format(
+                value=value
+            )
         ) from None
 
 
@@ -254,7 +266,11 @@ def sell(
         held = edit.holder("owner")
         edit.result.party = name
         if held is not None and held.name == name:
-            edit.result.notices.append(f"{name} 已是 {edit.code} 的业主，无需过户")
+            edit.result.notices.append(
+                _("{name} already owns {code}: no transfer needed").format(
+                    name=name, code=edit.code
+                )
+            )
             return edit.result
         edit.refuse_before(held, "--date")
         person = PartyIn(name, party_kind(name, ident), phones, ident, None, False, False)
@@ -271,11 +287,26 @@ def sell(
 
 def _sale_notices(edit: _Edit, seller: str) -> None:
     notices = edit.result.notices
-    notices.append(f"{edit.on} 之前的账单仍由 {seller} 负责：欠费不随房屋转给买方，催缴只找原业主")
+    notices.append(
+        _(
+            "bills before {day} stay with {seller}: arrears do not pass to the buyer with the "
+            "unit, and reminders go only to the former owner"
+        ).format(day=edit.on, seller=seller)
+    )
     for k in edit.result.kept:
         notices.append(
-            f"账单 {k.bill_id}（{k.item} {k.period}）已有缴款，仍由 {k.party or seller} 负责；"
-            f"如需改由买方负担，先冲正该笔缴费，再运行 propfee rebill {edit.code} --from {edit.on}"
+            _(
+                "bill {bill} ({item} {period}) has money paid on it and stays with {party}; "
+                "for the buyer to bear it, reverse that payment first, then run propfee rebill "
+                "{code} --from {day}"
+            ).format(
+                bill=k.bill_id,
+                item=k.item,
+                period=k.period,
+                party=k.party or seller,
+                code=edit.code,
+                day=edit.on,
+            )
         )
 
 
@@ -297,7 +328,9 @@ def move_out(
         )
         held = edit.holder("tenant")
         if held is None:
-            edit.result.notices.append(f"{edit.code} 没有在租的租户，无需迁出")
+            edit.result.notices.append(
+                _("{code} has no tenant in residence: nothing to move out").format(code=edit.code)
+            )
             return edit.result
         edit.result.party = held.name
         edit.refuse_before(held, "--date")
@@ -339,7 +372,11 @@ def move_in(
             and bool(held.pays) == pays
             and set(phones.split("/")) <= set(held.phones.split("/"))
         ):
-            edit.result.notices.append(f"{name} 已是 {edit.code} 的租户，无需变更")
+            edit.result.notices.append(
+                _("{name} is already the tenant of {code}: nothing to change").format(
+                    name=name, code=edit.code
+                )
+            )
             return edit.result
         edit.refuse_before(held, "--date")
         person = PartyIn(name, party_kind(name, ident), phones, ident, None, False, False)
@@ -361,8 +398,11 @@ def move_in(
 def _issued_stay(edit: _Edit) -> None:
     if edit.billed_from_day():
         edit.result.notices.append(
-            f"{edit.code} 自 {edit.on} 起已开出的账单仍由原缴费人负责（账单开给谁由谁缴）；"
-            "之后新开的账单按新的缴费方开具"
+            _(
+                "{code}: bills already issued from {day} stay with the party they were issued "
+                "to (whoever a bill is issued to pays it); bills issued from now on go to the "
+                "new payer"
+            ).format(code=edit.code, day=edit.on)
         )
 
 
@@ -384,7 +424,10 @@ def set_owner(
     old values stay in the history."""
     if name is None and phone is None and id_number is None and company is None:
         raise InvalidValue(
-            "请至少给出一项要更正的内容：--name、--phone、--id-number 或 --company/--person"
+            _(
+                "give at least one thing to correct: --name, --phone, --id-number or "
+                "--company/--person"
+            )
         )
     wanted: dict[str, str] = {}
     if name is not None:
@@ -398,7 +441,7 @@ def set_owner(
     stamp = now.isoformat(sep=" ", timespec="seconds")
     with transaction(conn):
         party_id, unit = _find_party(conn, who)
-        _, kind, old_name, old_phones, old_id, _ = store.party_row(conn, party_id)
+        _pid, kind, old_name, old_phones, old_id, _more = store.party_row(conn, party_id)
         old = {"name": old_name, "phones": old_phones, "id_number": old_id, "party_kind": kind}
         changes = [Change(f, old[f], v) for f, v in wanted.items() if old[f] != v]
         new = {**old, **wanted}
@@ -441,16 +484,29 @@ def _find_party(conn: sqlite3.Connection, who: str) -> tuple[int, str]:
     if code and store.code_exists(conn, code):
         party_id = store.current_holder_id(conn, code, "owner")
         if party_id is None:
-            raise NotFound(f"{code} 目前没有业主（由开发建设单位缴费），没有可更正的业主信息")
+            raise NotFound(
+                _(
+                    "{code} has no owner at present (the developer pays): there are no owner "
+                    "details to correct"
+                ).format(code=code)
+            )
         return party_id, code
     found = store.parties_named(conn, text)
     digits = re.sub(r"\D", "", text)
     if not found and len(digits) >= 7:
         found = store.parties_with_phone(conn, digits)
     if len(found) > 1:
-        raise InvalidValue(f"有 {len(found)} 位业主或租户与 {text!r} 相符：请改用房号指定")
+        raise InvalidValue(
+            _("{n} owners or tenants match {text}: name the unit code instead").format(
+                n=len(found), text=repr(text)
+            )
+        )
     if not found:
-        raise NotFound(f"找不到 {text!r}：请给出房号、业主姓名或电话")
+        raise NotFound(
+            _("{text} not found: give a unit code, an owner's name or a phone").format(
+                text=repr(text)
+            )
+        )
     return found[0], ""
 
 
@@ -460,21 +516,27 @@ def _find_party(conn: sqlite3.Connection, who: str) -> tuple[int, str]:
 def _name(value: str, option: str) -> str:
     text = cells.text(value).strip()
     if not text:
-        raise InvalidValue(f"{option}：请写明姓名或名称")
+        raise InvalidValue(_("{option}: write the name").format(option=option))
     return text
 
 
 def _phones(value: str, option: str) -> str:
     if "*" in value or "＊" in value:
-        raise InvalidValue(f"{option} {value}：这是打了码的号码，请给出完整号码")
+        raise InvalidValue(
+            _("{option} {value}: this number is masked; give the full number").format(
+                option=option, value=value
+            )
+        )
     try:
         found = cells.phones(value)
     except InvalidValue:
         found = None
     if not found:
         raise InvalidValue(
-            f"{option} {value}：不是有效的电话号码（11 位手机号，或带区号的固定电话如 "
-            "0931-8123456；多个号码用 / 分开）"
+            _(
+                "{option} {value}: not a valid phone number (an 11-digit mobile, or a landline "
+                "with its area code such as 0931-8123456; separate several with /)"
+            ).format(option=option, value=value)
         )
     return "/".join(found)
 
@@ -483,10 +545,17 @@ def _id_number(value: str, option: str) -> str:
     if not value.strip():
         return ""
     if cells.is_masked(value.strip()):
-        raise InvalidValue(f"{option} {value}：这是打了码的证件号码，请给出完整号码")
+        raise InvalidValue(
+            _("{option} {value}: this ID number is masked; give the full number").format(
+                option=option, value=value
+            )
+        )
     try:
         return cells.id_number(value)
     except InvalidValue:
         raise InvalidValue(
-            f"{option} {value}：不是有效的身份证号（18 位，校验位与出生日期须正确）或证件号码"
+            _(
+                "{option} {value}: not a valid ID number (18 digits with a correct check digit "
+                "and birth date) or document number"
+            ).format(option=option, value=value)
         ) from None

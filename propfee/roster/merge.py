@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import propfee.roster.store as store
 from propfee.core.errors import RowError, RowErrors
+from propfee.core.i18n import N_, _, ngettext
 from propfee.files import cells
 from propfee.roster.reading import (
     FIELD_LABELS,
@@ -52,6 +53,9 @@ class ImportReport:
     owner_pays_from: str = ""  # the day the owner pays from for those, when the user said so
     rebill_from: list[tuple[str, str]] = field(default_factory=list)  # (unit, day) to re-bill
     rebilled: list = field(default_factory=list)  # what the re-billing moved (billing's Move)
+    by_sheet: dict[str, list[int]] = field(default_factory=dict)  # sheet -> added, updated, same
+    #: per sheet: rows read, the columns used and left out, the profile recognised
+    sheet_facts: dict[str, tuple[int, list[str], list[str], str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -181,6 +185,7 @@ class RosterMerge:
         self.errors: list[RowError] = []
         self.needs_area: list[RosterRow] = []
         self.needs_owner: list[RosterRow] = []
+        self.tenant_paid: set[str] = set()
         self.changed_on: list[tuple[int, str, str]] = []  # (unit, code, day) who pays changed
 
     def error(self, row: RosterRow, field_: str, value: str, message: str) -> None:
@@ -197,7 +202,7 @@ class RosterMerge:
     def add(self, row: RosterRow) -> None:
         if row.area_x100 is None and row.kind in NEEDS_AREA:
             self.needs_area.append(row)
-        if "owner" not in self.present:
+        if "owner" not in self.present and not self.roster.units_only:
             self.needs_owner.append(row)
         uid = self.next_unit
         self.next_unit += 1
@@ -221,7 +226,10 @@ class RosterMerge:
                 row,
                 masked_field,
                 person.phones if person.phones_masked else person.id_number,
-                "a masked value cannot be imported for a new owner or tenant; use an unmasked file",
+                _(
+                    "a masked value cannot be imported for a new owner or tenant; use an "
+                    "unmasked file"
+                ),
             )
             return None
         keys = []
@@ -326,8 +334,10 @@ class RosterMerge:
                     row,
                     "owner",
                     "",
-                    f"the owner {held.name} on record is missing; an "
-                    "owner cannot be removed by import",
+                    _(
+                        "the owner {name} on record is missing; an owner cannot be removed "
+                        "by import"
+                    ).format(name=held.name),
                 )
             return False
         if held is None or row.owner.name != held.name:
@@ -338,9 +348,10 @@ class RosterMerge:
                         row,
                         "owner",
                         row.owner.name,
-                        f"owner change dated {start}, before the current owner "
-                        f"{held.name} took over on {held.start_on}; give a 过户日期 or "
-                        "--as-of on or after it",
+                        _(
+                            "owner change dated {day}, before the current owner {name} took "
+                            "over on {start}; give a 过户日期 or --as-of on or after it"
+                        ).format(day=start, name=held.name, start=held.start_on),
                     )
                 self.ended.append((start, held.occupancy_id))
             self.occupy(uid, self.party_for(row.owner, row, "owner"), "owner", start, pays)
@@ -392,8 +403,10 @@ class RosterMerge:
                         row,
                         phone_field,
                         person.phones,
-                        "a masked phone that does not "
-                        "match the phone on record; use an unmasked file",
+                        _(
+                            "a masked phone that does not match the phone on record; use an "
+                            "unmasked file"
+                        ),
                     )
             else:
                 given = person.phones.split("/")
@@ -411,8 +424,10 @@ class RosterMerge:
                     row,
                     id_field,
                     person.id_number,
-                    "a masked ID number that does not "
-                    "match the one on record; use an unmasked file",
+                    _(
+                        "a masked ID number that does not match the one on record; use an "
+                        "unmasked file"
+                    ),
                 )
         kind = person.kind if (role == "tenant" or "owner_kind" in self.present) else held.kind
         birthday = held.birthday
@@ -427,8 +442,10 @@ class RosterMerge:
                 row,
                 id_field if id_number != earlier[0][1] else "owner",
                 held.name,
-                f"{held.name} has different details on row {earlier[1].row}; one "
-                "person's ID number and type must agree",
+                _(
+                    "{name} has different details on row {row}; one person's ID number and "
+                    "type must agree"
+                ).format(name=held.name, row=earlier[1].row),
             )
         self.party_updates[pid] = (wanted, row)
         return True
@@ -443,8 +460,12 @@ class RosterMerge:
                     rows[0],
                     column,
                     "",
-                    f"the file has no {FIELD_LABELS[column]} column, "
-                    f"and {len(rows)} new unit(s) need one ({codes})",
+                    ngettext(
+                        "the file has no {column} column, and {n} new unit needs one ({codes})",
+                        "the file has no {column} column, and {n} new units need one ({codes})",
+                        len(rows),
+                    ).format(column=_(FIELD_LABELS[column]), n=len(rows), codes=codes)
+                    + (_(UNITS_ONLY_HINT) if column == "owner" else ""),
                 )
 
     def merge(self, rows: list[RosterRow]) -> None:
@@ -453,15 +474,21 @@ class RosterMerge:
         presence = self.roster.presence
         for row in rows:
             self.present = presence[row.sheet]
+            if row.owner is None and row.tenant_pays:
+                self.tenant_paid.add(row.code)  # a space the developer lets: its tenant pays
             existing = self.units.get(row.code)
+            counts = report.by_sheet.setdefault(row.sheet, [0, 0, 0])  # added, updated, same
             if existing is None:
                 self.add(row)
                 report.added += 1
+                counts[0] += 1
             elif self.update(row, existing, report):
                 report.updated += 1
                 report.changed_codes.append(row.code)
+                counts[1] += 1
             else:
                 report.unchanged += 1
+                counts[2] += 1
         if not self.errors:
             self.flush()
 
@@ -493,12 +520,19 @@ class RosterMerge:
     def note_developer_paid(self, codes: set[str]) -> None:
         """Count the file's units left with no owner: the developer pays for them, which is
         right for unsold units and wrong when an owner column was not read."""
-        left = [c for c in store.codes_without_owner(self.conn) if c in codes]
+        left = [
+            c
+            for c in store.codes_without_owner(self.conn)
+            if c in codes and c not in self.tenant_paid
+        ]
         self.report.developer_paid = len(left)
         if left:
             shown = "、".join(left[:5]) + ("…" if len(left) > 5 else "")
             self.report.warnings.append(
-                f"{len(left)} 户没有业主，按开发建设单位缴费（{shown}）；若不是未售房，请检查业主列"
+                _(
+                    "{n} units have no owner and the developer pays for them ({codes}); if "
+                    "they are not unsold units, check the owner column"
+                ).format(n=len(left), codes=shown)
             )
 
     def finish(self) -> ImportReport:
@@ -515,16 +549,27 @@ class RosterMerge:
         report.rows = roster.count
         report.sheets = list(roster.sheets)
         report.notices = list(roster.notices)
+        report.warnings.extend(roster.warnings)
+        report.sheet_facts = dict(roster.facts)
         codes = roster.codes or {row.code for row in roster.rows}
         report.not_in_file = sum(1 for code in self.units if code not in codes)
         if report.not_in_file:
             report.notices.append(
-                f"{report.not_in_file} unit(s) on record are not in this file; they are kept "
-                "as they are"
+                ngettext(
+                    "{n} unit on record is not in this file; it is kept as it is",
+                    "{n} units on record are not in this file; they are kept as they are",
+                    report.not_in_file,
+                ).format(n=report.not_in_file)
             )
         self.note_developer_paid(codes)
         if roster.skipped_footer:
-            report.notices.append(f"{roster.skipped_footer} total/footnote row(s) skipped")
+            report.notices.append(
+                ngettext(
+                    "{n} total/footnote row skipped",
+                    "{n} total/footnote rows skipped",
+                    roster.skipped_footer,
+                ).format(n=roster.skipped_footer)
+            )
         self.note_undelivered(codes)
         for uid, code, day in self.changed_on:
             if store.billed_from(conn, uid, day):
@@ -541,17 +586,29 @@ class RosterMerge:
         if not units:
             return
         if self.owner_pays_from_import:
-            store.set_delivered(self.conn, [uid for uid, _ in units], self.effective, self.stamp)
+            store.set_delivered(
+                self.conn, [uid for uid, _code in units], self.effective, self.stamp
+            )
             report.owner_pays_from = self.effective
             report.notices.append(
-                f"{len(units)} 套房屋没有交付日期：按 --owner-pays-from-import，自 "
-                f"{self.effective} 起由业主缴费（交付日期记为 {self.effective}）"
+                _(
+                    "{n} units have no delivery date: as --owner-pays-from-import asks, the "
+                    "owner pays from {day} (recorded as the delivery date {day})"
+                ).format(n=len(units), day=self.effective)
             )
             return
         report.notices.append(
-            f"{len(units)} 套房屋没有交付日期，物业费由开发建设单位缴纳（LEGAL 第9条）；业主已收房的，"
-            "请在名册中补上交付日期后重新导入，或加 --owner-pays-from-import 自导入日起由业主缴费"
-            f"（如 {', '.join(code for _, code in units[:5])}）"
+            ngettext(
+                "{n} unit has no delivery date, so the developer pays its property fee (LEGAL "
+                "rule 9); where the owner has taken the keys, add the delivery date to the "
+                "roster and import again, or add --owner-pays-from-import for the owner to pay "
+                "from the day of the import (e.g. {codes})",
+                "{n} units have no delivery date, so the developer pays their property fee "
+                "(LEGAL rule 9); where the owner has taken the keys, add the delivery date to "
+                "the roster and import again, or add --owner-pays-from-import for the owner to "
+                "pay from the day of the import (e.g. {codes})",
+                len(units),
+            ).format(n=len(units), codes=", ".join(code for _uid, code in units[:5]))
         )
 
 
@@ -559,11 +616,18 @@ def rebill_notices(report: ImportReport) -> None:
     """Name the re-billing a change of who pays needs, when it is not run in the command."""
     for code, day in report.rebill_from:
         report.notices.append(
-            f"{code}: days from {day} are already billed to whoever was responsible "
-            f"before this change; bill them to the right party with: propfee rebill "
-            f"{code} --from {day}"
+            _(
+                "{code}: days from {day} are already billed to whoever was responsible before "
+                "this change; bill them to the right party with: propfee rebill {code} --from "
+                "{day}"
+            ).format(code=code, day=day)
         )
 
+
+UNITS_ONLY_HINT = N_(
+    "; a list of units without owners (unsold units, parking spaces) imports with --units-only: "
+    "the developer pays for them until their owners are imported"
+)
 
 _KEEP = frozenset(
     {"vacant", "floor", "area_x100", "area_basis", "inner_area_x100", "delivered_on", "notes"}
@@ -661,4 +725,3 @@ def import_roster(
             rebill_notices(report)
     report.dry_run = dry_run
     return report
-

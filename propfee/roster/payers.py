@@ -12,10 +12,18 @@ from typing import NamedTuple
 
 import propfee.roster.store as store
 from propfee.core import periods
+from propfee.core.i18n import N_, _
 
 # how a role and a payer read to people (tables, CSV, xlsx); JSON keeps the codes
 ROLE_LABELS = {"owner": "业主", "tenant": "租户"}
 PAYER_LABELS = {**ROLE_LABELS, "developer": "开发建设单位"}
+#: the same, as staff read them at the terminal (the labels above are for documents)
+PAYER_NAMES = {"owner": N_("owner"), "tenant": N_("tenant"), "developer": N_("developer")}
+
+
+def payer_label(payer: str) -> str:
+    """Owner, tenant or developer in the reader's language."""
+    return _(PAYER_NAMES[payer]) if payer in PAYER_NAMES else payer
 
 
 class Unit(NamedTuple):
@@ -164,7 +172,6 @@ class Payers:
         if self._developer is None:
             self._developer = developer_party(self.conn, self.settings, self.stamp)
         return self._developer
-
 
     def payer_segments(self, unit: Unit, start: date, end: date) -> list[tuple[date, date, int]]:
         """(first day, last day, party) runs covering ``start``..``end``."""

@@ -7,6 +7,7 @@ batches to a sink, or raises RowErrors listing every bad row.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import re
 from collections.abc import Callable
@@ -14,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors
+import propfee.roster.sources as sources
+from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors, grouped
+from propfee.core.i18n import N_, _, ngettext, zh
 from propfee.core.money import parse_area
 from propfee.files import cells
 from propfee.files.headers import (
@@ -61,6 +64,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "栋号",
         "楼栋名称",
         "楼栋编号",
+        "停车场编号",
+        "车库名",
         "楼宇",
         "楼宇名称",
         "楼座",
@@ -74,9 +79,28 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "block",
         "tower",
     ),
-    "entrance": ("单元", "单元号", "单元名称", "entrance", "stairwell"),
-    "room": ("房间", "室号", "门牌号", "室", "房间编号", "room", "room no", "room number"),
-    "floor": ("楼层", "所在楼层", "层", "floor", "storey"),
+    "entrance": ("单元", "单元号", "单元名称", "单元编号", "entrance", "stairwell"),
+    "room": (
+        "房间",
+        "室号",
+        "门牌号",
+        "室",
+        "房间编号",
+        "车位编码",
+        "车位号",
+        "车位编号",
+        "room",
+        "room no",
+        "room number",
+    ),
+    "floor": ("楼层", "所在楼层", "层", "层号", "房屋楼层", "floor", "storey"),
+    "address": ("住址", "位置", "地址", "房屋地址", "房屋位置", "房产地址", "address"),
+    "owner_ref": ("业主编号", "业主id", "业主ID", "owner id", "owner ref"),
+    "tenure": ("出租还是出售", "出租或出售", "租售", "租售类型", "销售类型", "tenure"),
+    "start": ("开始时间", "起始时间", "start"),
+    "end": ("结束时间", "到期时间", "截止时间", "end"),
+    "plate": ("车牌号", "车牌号码", "车牌", "plate"),
+    "moved_in": ("入住日期", "入住时间", "move-in date", "moved in"),
     "area": (
         "计费面积",
         "收费面积",
@@ -84,6 +108,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "产权面积",
         "面积",
         "房屋面积",
+        "房子平方",
+        "车位面积",
         "建面",
         "billing area",
         "gross area",
@@ -119,6 +145,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "客户姓名",
         "户主",
         "户主姓名",
+        "业主名",
         "住户姓名",
         "姓名",
         "名称",
@@ -177,6 +204,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "起始计费日期",
         "计费起始日期",
         "计费日期",
+        "物业开始时间",
+        "费用开始时间",
         "交房日期",
         "入伙日期",
         "接房日期",
@@ -198,7 +227,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "tenant_id_number": ("租户身份证号", "租户证件号码", "承租人身份证号", "tenant id number"),
     "tenant_from": ("起租日期", "租赁开始日期", "租赁起始日期", "租期开始", "lease start"),
-    "payer": ("缴费方", "缴费人", "付款方", "付费方", "缴费主体", "费用承担方", "payer"),
+    "payer": (
+        "缴费方",
+        "缴费人",
+        "付款方",
+        "付费方",
+        "缴费主体",
+        "费用承担方",
+        "payer",
+        "paying party",
+    ),
     "notes": ("备注", "备注信息", "notes", "note", "remark", "remarks"),
     "vacant": (
         "入住状态",
@@ -213,32 +251,41 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "ignore": ("序号", "说明", "填表说明", "no", "seq"),
 }
 FIELD_LABELS = {
-    "code": "房号",
-    "building": "楼栋",
-    "entrance": "单元",
-    "room": "房间",
-    "floor": "楼层",
-    "area": "建筑面积",
-    "area_basis": "面积依据",
-    "inner_area": "套内面积",
-    "kind": "房屋类型",
-    "owner": "业主",
-    "owner_kind": "业主类型",
-    "phone": "手机号",
-    "id_number": "身份证号",
-    "birthday": "出生日期",
-    "delivered_on": "交付日期",
-    "changed_on": "过户日期",
-    "tenant": "租户",
-    "tenant_phone": "租户电话",
-    "tenant_id_number": "租户身份证号",
-    "tenant_from": "起租日期",
-    "payer": "缴费方",
-    "notes": "备注",
-    "vacant": "入住状态",
+    "code": N_("Unit code"),
+    "building": N_("Building"),
+    "entrance": N_("Entrance"),
+    "room": N_("Room"),
+    "floor": N_("Floor"),
+    "area": N_("Gross area"),
+    "area_basis": N_("Area basis"),
+    "inner_area": N_("Inner area"),
+    "kind": N_("Unit type"),
+    "owner": N_("Owner"),
+    "owner_kind": N_("Owner type"),
+    "phone": N_("Mobile"),
+    "id_number": N_("ID number"),
+    "birthday": N_("Date of birth"),
+    "delivered_on": N_("Delivery date"),
+    "changed_on": N_("Transfer date"),
+    "tenant": N_("Tenant"),
+    "tenant_phone": N_("Tenant phone"),
+    "tenant_id_number": N_("Tenant ID number"),
+    "tenant_from": N_("Lease start"),
+    "payer": N_("Paying party"),
+    "notes": N_("Notes"),
+    "vacant": N_("Occupancy"),
+    "address": N_("Address"),
+    "owner_ref": N_("Owner no."),
+    "tenure": N_("Sold or rented"),
+    "start": N_("Start"),
+    "end": N_("End"),
+    "plate": N_("Plate"),
+    "moved_in": N_("Move-in date"),
 }
 _ALIASES = alias_index(FIELDS)
-_ROOMISH_CODE_HEADERS = {norm_header(h) for h in ("房号", "房间号", "户号", "房屋号")}
+_ROOMISH_CODE_HEADERS = {
+    norm_header(h) for h in ("房号", "房间号", "户号", "房屋号", "房屋编号", "房间编码")
+}
 _MULTI = frozenset({"phone", "tenant_phone"})
 _NO_OWNER = frozenset(
     ("未售", "待售", "未出售", "开发商", "开发商持有", "无", "空", "-", "—", "/", "－")
@@ -316,20 +363,31 @@ class Roster:
     codes: set[str] = field(default_factory=set)
     skipped_blank: int = 0
     skipped_footer: int = 0
+    warnings: list[str] = field(default_factory=list)
+    units_only: bool = False  # --units-only: no owner column is needed
+    profiles: list[str] = field(default_factory=list)  # the source profiles recognised
+    #: sheet -> rows read, columns used, columns left out, profile (for the migration report)
+    facts: dict[str, tuple[int, list[str], list[str], str]] = field(default_factory=dict)
 
     def label(self, sheet: str, field_: str) -> str:
         """The column header (with its letter) a field came from, for messages."""
-        return self.labels.get(sheet, {}).get(field_) or FIELD_LABELS.get(field_, field_)
-
+        return self.labels.get(sheet, {}).get(field_) or _(FIELD_LABELS.get(field_, field_))
 
 
 # ---------------------------------------------------------------- the --map file
 
 
+@functools.cache
+def shipped_profiles() -> tuple[ColumnMap, ...]:
+    """The source profiles shipped with propfee (HC, pigcms, …): each a --map file with a
+    name and the headers that recognise its system's files."""
+    return tuple(load_map(p) for p in sorted(sources.PROFILE_DIR.glob("*.toml")))
+
+
 def load_map(path: Path | None) -> ColumnMap:
     """Read a roster's TOML map: ``[columns]`` header = field (or "ignore"), ``[kinds]``
     value = kind, optional ``sheet`` and ``header_row``."""
-    return load_column_map(path, FIELDS, KINDS)
+    return load_column_map(path, FIELDS, KINDS, sources.VALUE_TARGETS)
 
 
 # ---------------------------------------------------------------- reading
@@ -355,11 +413,17 @@ def read_roster(
         chosen = [s for s in sheets if s.name == sheet]
         if not chosen:
             names = ", ".join(s.name for s in sheets)
-            raise FileFormatError(f"{path.name}: no sheet named {sheet!r} (sheets: {names})")
+            raise FileFormatError(
+                _("{file}: no sheet named {sheet} (sheets: {names})").format(
+                    file=path.name, sheet=repr(sheet), names=names
+                )
+            )
         sheets = chosen
     else:
         notices = [
-            f"hidden sheet {s.name!r} skipped (name it with --sheet to read it)"
+            _("hidden sheet {sheet} skipped (name it with --sheet to read it)").format(
+                sheet=repr(s.name)
+            )
             for s in sheets
             if s.hidden
         ]
@@ -367,21 +431,27 @@ def read_roster(
     total = sum(s.nrows for s in sheets)
     reader = _RosterReader(path.name, column_map, total, progress, sink)
     reader.roster.notices.extend(notices)
-    for one in sheets:
-        reader.read_sheet(one, required=sheet is not None or len(sheets) == 1)
-    reader.flush()
+    reader.roster.units_only = column_map.units_only
+    owner_sheets = {one.name for one in sheets if reader.read_owners(one)}
+    rest = [one for one in sheets if one.name not in owner_sheets]
+    for one in rest:
+        reader.read_sheet(one, required=sheet is not None or len(rest) == 1)
+    reader.flush(final=True)
     if reader.errors:
-        raise RowErrors(reader.errors)
+        raise RowErrors(grouped(reader.errors))
+    reader.summarise()
     if not reader.roster.sheets:
         names = ", ".join(s.name for s in sheets)
         raise FileFormatError(
-            f"{path.name}: no roster header found in {names}; expected a header row naming the "
-            "unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the first 30 rows "
-            "(use --map to name unusual headers)"
+            _(
+                "{file}: no roster header found in {names}; expected a header row naming the "
+                "unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the first 30 rows "
+                "(use --map to name unusual headers)"
+            ).format(file=path.name, names=names)
         )
     reader.roster.codes = set(reader.seen)
     if not reader.roster.count:
-        reader.roster.notices.append("no data rows below the header")
+        reader.roster.notices.append(_("no data rows below the header"))
     return reader.roster
 
 
@@ -404,9 +474,148 @@ class _RosterReader:
         self.total = total
         self.done = 0
         self.progress = progress
-        self.convert = _Converters(column_map.kinds)
+        self.convert = _Converters(column_map)
+        self.owners: dict[str, tuple[PartyIn, str]] = {}  # 业主编号 -> person, role
+        self.extras: list[tuple[RosterRow, str]] = []  # family and tenant rows of a unit
+        self.hold = False  # keep every row to the end: later rows add people to earlier ones
+        self.profile_values: dict[str, dict[str, str]] = {}
+        self.profile_here = ""  # the profile the sheet being read was recognised as
+        self.placeholders = 0
+        self.missing_refs = 0
+        self.contacts = 0
+        self.where = ""
+        self.address_floor = ""
 
     # -- one sheet
+
+    def read_owners(self, sheet: Sheet) -> bool:
+        """A sheet of owners keyed by 业主编号 and naming no unit (HC's 业主信息): read for the
+        rooms that name their owner by number. False when the sheet is not one."""
+        rows = sheet.rows()
+        head = list(itertools.islice(rows, 30))
+        match = find_header(
+            head,
+            _ALIASES,
+            self.map.columns,
+            first_column=sheet.first_column,
+            multi=_MULTI,
+            is_identity=_is_owner_list,
+        )
+        if match is None:
+            return False
+        self._recognise(head, match)
+        plan = _Plan(match)
+        start = next(i for i, (n, _c) in enumerate(head) if n == match.row) + 1
+        read = 0
+        for number, row in itertools.chain(head[start:], rows):
+            row.extend([""] * (plan.width - len(row)) + [""])
+            ref = cells.number_text(row[plan.owner_ref]).strip()
+            if not ref:
+                continue
+            read += 1
+            errors: list[RowError] = []
+
+            def bad(field_: str, value: object, message: str, number=number, errors=errors):
+                errors.append(
+                    RowError(
+                        self.file,
+                        sheet.name,
+                        number,
+                        plan.label(field_),
+                        cells.text(value),
+                        message,
+                    )
+                )
+
+            self.where = _("sheet {sheet} row {row}").format(sheet=sheet.name, row=number)
+            role = self._role(plan, row, bad)
+            person = self._party(plan, row, "owner", bad, None)
+            self.errors.extend(errors)
+            if person is not None and not errors:
+                self.owners[ref] = (person, role)
+        self.roster.notices.append(
+            _("sheet {sheet}: {n} people read, joined to the rooms by 业主编号").format(
+                sheet=repr(sheet.name), n=len(self.owners)
+            )
+        )
+        used = [c.label for c in match.columns.values()]
+        self.roster.facts[sheet.name] = (read, used, list(match.ignored), self.profile_here)
+        self._tick(sheet.nrows)
+        return True
+
+    def _recognise(self, head: list, match: HeaderMatch) -> None:
+        """Say which system's file this is (by its profile's header signature) and read its
+        codes by that system's tables; the --map file's own tables win."""
+        texts = {
+            norm_header(c) for n, row in head if n == match.row for c in row if isinstance(c, str)
+        }
+        self.profile_here = ""
+        for profile in shipped_profiles():
+            if not profile.signature or not {norm_header(h) for h in profile.signature} <= texts:
+                continue
+            self.profile_here = profile.name
+            if profile.name not in self.roster.profiles:
+                self.roster.profiles.append(profile.name)
+                self.roster.notices.append(
+                    _("recognised: {name} — {system}").format(
+                        name=profile.name, system=profile.system
+                    )
+                )
+                for field_, table in profile.values.items():
+                    self.profile_values.setdefault(field_, {}).update(table)
+                values = {
+                    f: {**self.profile_values.get(f, {}), **self.map.values.get(f, {})}
+                    for f in {*self.profile_values, *self.map.values}
+                }
+                self.convert = _Converters(dataclasses.replace(self.map, values=values))
+            return
+
+    def _names_roles(self, head: list, match: HeaderMatch, plan: _Plan) -> bool:
+        """Whether the 业主类型 column holds roles (HC's 1001 业主本人 / 1002 家庭成员 / 1003
+        租客) rather than 个人/企业: then a unit's family and tenants follow on rows of their
+        own."""
+        index = plan.owner_kind
+        if index < 0:
+            return False
+        for n, row in head:
+            if n <= match.row or index >= len(row) or cells.is_blank(row[index]):
+                continue
+            try:
+                if self.convert.role(row[index]) in sources.ROLE_LABELS:
+                    return True
+            except InvalidValue:
+                continue
+        return False
+
+    def summarise(self) -> None:
+        """What the import did with what propfee has no place for, said in the summary."""
+        notices = self.roster.notices
+        if self.placeholders:
+            notices.append(
+                ngettext(
+                    "{n} placeholder ID number (such as 111111111111111111) read as no ID",
+                    "{n} placeholder ID numbers (such as 111111111111111111) read as no ID",
+                    self.placeholders,
+                ).format(n=self.placeholders)
+            )
+        if self.contacts:
+            notices.append(
+                _(
+                    "{n} family members and further tenants are named in their unit's notes "
+                    "(propfee keeps one owner and one tenant per unit; their phones and ID "
+                    "numbers are not kept)"
+                ).format(n=self.contacts)
+            )
+        if self.missing_refs:
+            notices.append(
+                ngettext(
+                    "{n} room names an owner number the owners sheet does not have (see the "
+                    "warnings)",
+                    "{n} rooms name an owner number the owners sheet does not have (see the "
+                    "warnings)",
+                    self.missing_refs,
+                ).format(n=self.missing_refs)
+            )
 
     def read_sheet(self, sheet: Sheet, *, required: bool) -> None:
         rows = sheet.rows()
@@ -428,18 +637,34 @@ class _RosterReader:
         if match is None:
             if required:
                 raise FileFormatError(
-                    f"{self.file} [{sheet.name}]: no roster header found; expected a header row "
-                    "naming the unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the first "
-                    "30 rows (use --map to name unusual headers)"
+                    _(
+                        "{file} [{sheet}]: no roster header found; expected a header row "
+                        "naming the unit (房号, or 楼号/单元/房间), 建筑面积 and 业主 within the "
+                        "first 30 rows (use --map to name unusual headers)"
+                    ).format(file=self.file, sheet=sheet.name)
                 )
-            self.roster.notices.append(f"sheet {sheet.name!r} skipped: no roster header")
+            self.roster.notices.append(
+                _("sheet {sheet} skipped: no roster header").format(sheet=repr(sheet.name))
+            )
+            if _FEE_SHEET.search(sheet.name):
+                self.roster.notices.append(
+                    _(
+                        "sheet {sheet} holds fee settings: enter them with propfee fees add and "
+                        "publish them with propfee fees publish"
+                    ).format(sheet=repr(sheet.name))
+                )
             self._tick(sheet.nrows)
             return
+        self._recognise(head, match)
         errors = ambiguous_columns(match, self.file, sheet.name)
         if errors:
             self.errors.extend(errors)
             return
         self._resolve_code_column(match, head, sheet)
+        moved_in = match.columns.get("moved_in")
+        if moved_in is not None and "delivered_on" not in match.columns:
+            self.errors.append(_ask_moved_in(self.file, sheet.name, match.row, moved_in))
+            return
         missing = self._missing_required(match)
         if missing:
             self.errors.append(RowError(self.file, sheet.name, match.row, "", "", missing))
@@ -451,29 +676,50 @@ class _RosterReader:
                 break
         self._tick(position + 1)
         plan = _Plan(match)
+        if plan.people or plan.has("owner_ref") or self._names_roles(head, match, plan):
+            self.hold = True  # later rows may add people to a unit read earlier
         if "building" not in match.columns and "code" not in match.columns:
             named = _sheet_building(sheet.name)
             if named:  # a sheet called 1栋, 2号楼, A座: its building
                 plan.sheet_building = named
-                self.roster.notices.append(f"sheet {sheet.name!r}: building {named} from its name")
+                self.roster.notices.append(
+                    _("sheet {sheet}: building {building} from its name").format(
+                        sheet=repr(sheet.name), building=named
+                    )
+                )
         self._read_rows(sheet, plan, match, head[position + 1 :], rows)
 
     def _take_sheet(self, name: str, match: HeaderMatch) -> None:
         """Record a sheet's columns, with a note for each thing it lacks or does not use."""
         self.roster.sheets.append(name)
-        self.roster.presence[name] = frozenset(match.columns)
+        joined = (
+            {"owner", "phone", "id_number", "owner_kind"} if "owner_ref" in match.columns else set()
+        )
+        self.roster.presence[name] = frozenset(match.columns) | joined  # owners by 业主编号
         self.roster.labels[name] = {f: c.label for f, c in match.columns.items()}
-        if "phone" not in match.columns:
+        used = [c.label for c in match.columns.values()]
+        self.roster.facts[name] = (0, used, list(match.ignored), self.profile_here)
+        if "phone" not in match.columns and "owner_ref" not in match.columns:
             self.roster.notices.append(
-                f"sheet {name!r} has no 手机号/联系电话 column: owners are read without phones"
+                _(
+                    "sheet {sheet} has no 手机号/联系电话 column: owners are read without phones"
+                ).format(sheet=repr(name))
             )
-        if "kind" not in match.columns:
+        room = match.columns.get("room")
+        if "kind" not in match.columns and not (room and "车位" in room.header):
             self.roster.notices.append(
-                f"sheet {name!r} has no 房屋类型 column: its units are read as 住宅 (residential)"
+                _(
+                    "sheet {sheet} has no 房屋类型 column: its units are read as 住宅 (residential)"
+                ).format(sheet=repr(name))
             )
         if match.ignored:
             shown = [h if len(h) <= 16 else h[:15] + "…" for h in match.ignored]
-            self.roster.notices.append(f"sheet {name!r}: columns not used: {', '.join(shown)}")
+            self.roster.notices.append(
+                _("sheet {sheet}: columns not used: {columns}").format(
+                    sheet=repr(name), columns=", ".join(shown)
+                )
+            )
+            self.roster.notices.extend(_where_it_goes(match.ignored))
 
     def _resolve_code_column(self, match: HeaderMatch, head: list, sheet: Sheet) -> None:
         """``楼号 | 单元 | 房号``: here 房号 is the room, not the whole code. Decide by the
@@ -505,8 +751,8 @@ class _RosterReader:
     def _missing_required(self, match: HeaderMatch) -> str:
         found = set(match.columns)
         wanted = []
-        if "code" not in found and "room" not in found:
-            wanted.append("房号 (unit code) or 房间 (room)")
+        if "code" not in found and "room" not in found and "address" not in found:
+            wanted.append(_("房号 (unit code) or 房间 (room)"))
         if "owner" not in found and not found & {
             "phone",
             "id_number",
@@ -519,11 +765,13 @@ class _RosterReader:
             "area",
             "delivered_on",
         }:
-            wanted.append("业主 (owner)")
+            wanted.append(_("业主 (owner)"))
         if not wanted:
             return ""
         headers = ", ".join(c.header for c in match.columns.values())
-        return f"missing required column {' and '.join(wanted)}; the header row has: {headers}"
+        return _("missing required column {columns}; the header row has: {headers}").format(
+            columns=_(" and ").join(wanted), headers=headers
+        )
 
     def _tick(self, rows: int) -> None:
         self.done += rows
@@ -535,11 +783,13 @@ class _RosterReader:
     def _read_rows(
         self, sheet: Sheet, plan: _Plan, match: HeaderMatch, head_rest: list, rows
     ) -> None:
-        identity = match.columns.get("code") or match.columns["room"]
+        identity = (
+            match.columns.get("code") or match.columns.get("room") or match.columns["address"]
+        )
         identity_index, identity_header = identity.index, norm_header(identity.header)
         mapped = plan.mapped
         need, pad = plan.width, plan.width * [""]
-        skipped_blank = skipped_footer = ticks = 0
+        skipped_blank = skipped_footer = ticks = read = 0
         for number, row in itertools.chain(head_rest, rows):
             ticks += 1
             if ticks == 5000:
@@ -564,9 +814,12 @@ class _RosterReader:
                 if skip == "header":
                     continue
             self._read_row(plan, sheet.name, number, row)
+            read += 1
         self.roster.skipped_blank += skipped_blank
         self.roster.skipped_footer += skipped_footer
         self._tick(ticks)
+        _read, used, left, profile = self.roster.facts[sheet.name]
+        self.roster.facts[sheet.name] = (read, used, left, profile)
 
     def _read_row(self, plan: _Plan, sheet: str, number: int, row: list) -> None:
         """Convert and check one row: a RosterRow for the batch, or its errors."""
@@ -577,9 +830,11 @@ class _RosterReader:
                 RowError(self.file, sheet, number, plan.label(field_), cells.text(value), message)
             )
 
+        self.where = _("sheet {sheet} row {row}").format(sheet=sheet, row=number)
         code, building, entrance, room = self._place(plan, row, bad)
-        floor = self.convert.floor(row[plan.floor])
-        kind, area, basis, inner = self._what(plan, row, bad)
+        floor = self.convert.floor(row[plan.floor]) or self.address_floor
+        repeat = plan.people and code in self.seen  # another person at a unit already read
+        kind, area, basis, inner = self._what(plan, row, _unheeded if repeat else bad)
         dates = dict.fromkeys(_DATE_FIELDS)  # when
         for field_, index in plan.dates:
             raw = row[index]
@@ -587,43 +842,60 @@ class _RosterReader:
                 dates[field_] = self.convert.date(raw)
             except InvalidValue as exc:
                 bad(field_, raw, str(exc))
+        role = self._role(plan, row, bad)
         owner, tenant, tenant_pays = self._who(plan, row, bad, dates["birthday"])
-        notes = cells.text(row[plan.notes])
+        owner, role = self._joined_owner(plan, row, owner, role)
+        owner, tenant, tenant_pays = _by_role(owner, tenant, tenant_pays, role)
+        owner, tenant, tenant_pays, tenure = self._tenure(
+            plan, row, bad, (owner, tenant, tenant_pays)
+        )
+        if tenure == "sale" and not dates["delivered_on"]:
+            dates["delivered_on"] = dates["start"]
+        if tenant is not None and not dates["tenant_from"]:
+            dates["tenant_from"] = dates["start"]
+        notes = _notes(plan, row, dates, tenure)
         raw = row[plan.vacant]
         try:
             vacant = self.convert.vacant(raw)
         except InvalidValue as exc:
             bad("vacant", raw, str(exc))
             vacant = None
-        if code:
-            self._once(plan, sheet, number, code, bad)
+        extra = role in (sources.FAMILY, sources.TENANT)
+        if code and not extra:
+            if plan.people and code in self.seen:
+                extra, role = True, sources.FAMILY  # one row per person: another at the unit
+            else:
+                self._once(plan, sheet, number, code, bad)
         if errors:
             self.errors.extend(errors)
             return
-        self.roster.count += 1
-        self.batch.append(
-            RosterRow(
-                sheet,
-                number,
-                code,
-                building,
-                entrance,
-                room,
-                floor,
-                kind,
-                area,
-                basis,
-                inner,
-                dates["delivered_on"],
-                notes,
-                owner,
-                tenant,
-                tenant_pays,
-                dates["tenant_from"],
-                dates["changed_on"],
-                vacant,
-            )
+        unit = RosterRow(
+            sheet,
+            number,
+            code,
+            building,
+            entrance,
+            room,
+            floor,
+            kind,
+            area,
+            basis,
+            inner,
+            dates["delivered_on"],
+            notes,
+            owner,
+            tenant,
+            tenant_pays,
+            dates["tenant_from"],
+            dates["changed_on"],
+            vacant,
         )
+        if extra:
+            self.extras.append((unit, role))
+            self.hold = True
+            return
+        self.roster.count += 1
+        self.batch.append(unit)
 
     def _place(self, plan: _Plan, row: list, bad) -> tuple[str, str, str, str]:
         """Where the unit is: its code, building, entrance and room."""
@@ -632,6 +904,9 @@ class _RosterReader:
         entrance = convert.entrance(row[plan.entrance])
         room = convert.room(row[plan.room])
         code = cells.unit_code(row[plan.code])
+        self.address_floor = ""
+        if not code and not room and plan.has("address"):
+            building, entrance, room = self._address(plan, row, bad, (building, entrance))
         if code and plan.local_code and building:
             local = code  # 楼栋 1 | 房号 1-101: the code is local to its building
             code = f"{building}-{local}"
@@ -640,17 +915,86 @@ class _RosterReader:
             if room:
                 code = "-".join(p for p in (building, entrance, room) if p)
             else:
-                bad(plan.identity, "", "no unit code or room number")
+                bad(plan.identity, "", _("no unit code or room number"))
         elif not building and not room:
             building, entrance, room = _split_code(code)
         return code, building, entrance, room
+
+    def _address(self, plan: _Plan, row: list, bad, known: tuple[str, str]) -> tuple[str, str, str]:
+        """Building, entrance and room from an address in one cell (2栋3楼5号, 北二区30栋三单元
+        1102); a zone (北二区) leads the building so two zones' 30栋 stay apart."""
+        raw = row[plan.address]
+        if cells.is_blank(raw):
+            return known[0], known[1], ""
+        parts = sources.split_address(raw)
+        if parts is None:
+            bad(
+                "address",
+                raw,
+                _(
+                    "cannot read the address as building, entrance, floor and room (such as "
+                    "2栋3楼5号 or 北二区30栋三单元1102); name the columns in --map"
+                ),
+            )
+            return known[0], known[1], ""
+        zone, building, entrance, floor, room = parts
+        self.address_floor = floor
+        return known[0] or zone + building, known[1] or entrance, room
+
+    def _role(self, plan: _Plan, row: list, bad) -> str:
+        """The row's person as HC's 业主类型 says: owner, family member or tenant ("" if not
+        said, or when the column holds 个人/企业)."""
+        raw = row[plan.owner_kind]
+        try:
+            role = self.convert.role(raw)
+        except InvalidValue as exc:
+            bad("owner_kind", raw, str(exc))
+            return ""
+        return role if role in sources.ROLE_LABELS else ""
+
+    def _joined_owner(
+        self, plan: _Plan, row: list, owner: PartyIn | None, role: str
+    ) -> tuple[PartyIn | None, str]:
+        """The owner a room names by 业主编号, from the workbook's owners sheet; a number that
+        is not there is a warning (the unit is read without an owner), never silent."""
+        if owner is not None or not plan.has("owner_ref"):
+            return owner, role
+        ref = cells.number_text(row[plan.owner_ref]).strip()
+        if not ref:
+            return owner, role
+        found = self.owners.get(ref)
+        if found is None:
+            self.missing_refs += 1
+            self.roster.warnings.append(
+                _(
+                    "{where}: 业主编号 {ref} is not in the owners sheet; the unit is read "
+                    "without an owner (the developer pays): add the owner or correct the number"
+                ).format(where=self.where, ref=ref)
+            )
+            return owner, role
+        return found[0], role or found[1]
+
+    def _tenure(self, plan: _Plan, row: list, bad, people: tuple) -> tuple:
+        """A parking space sold (S) or rented (H): a renter is the space's paying tenant."""
+        owner, tenant, tenant_pays = people
+        if not plan.has("tenure"):
+            return owner, tenant, tenant_pays, ""
+        raw = row[plan.tenure]
+        try:
+            tenure = self.convert.tenure(raw)
+        except InvalidValue as exc:
+            bad("tenure", raw, str(exc))
+            return owner, tenant, tenant_pays, ""
+        if tenure == "rent" and (owner or tenant):
+            return None, tenant or owner, True, tenure
+        return owner, tenant, tenant_pays, tenure
 
     def _what(self, plan: _Plan, row: list, bad) -> tuple[str, int | None, str, int | None]:
         """What the unit is: its kind, area, what the area is measured on, and inner area."""
         convert = self.convert
         raw = row[plan.kind]
         try:
-            kind = convert.kind(raw)
+            kind = convert.kind(raw) if not cells.is_blank(raw) else plan.default_kind
         except InvalidValue as exc:
             bad("kind", raw, str(exc))
             kind = "residential"
@@ -664,9 +1008,13 @@ class _RosterReader:
             if area == 0:  # 0 means "no area" for a parking space, and is wrong for a home
                 area = None
                 if kind in NEEDS_AREA:
-                    bad("area", raw, "must be greater than zero")
+                    bad("area", raw, _("must be greater than zero"))
             elif area is None and kind in NEEDS_AREA and plan.has("area"):
-                bad("area", "", f"area is required for a {kind_label(kind)} unit")
+                bad(
+                    "area",
+                    "",
+                    _("area is required for a {kind} unit").format(kind=kind_label(kind)),
+                )
         basis = cells.text(row[plan.area_basis]) or plan.basis
         raw = row[plan.inner_area]
         try:
@@ -675,7 +1023,7 @@ class _RosterReader:
             bad("inner_area", raw, str(exc))
             inner = None
         if area is not None and inner is not None and inner > area and basis == "建筑面积":
-            bad("inner_area", raw, "套内面积 is larger than 建筑面积")
+            bad("inner_area", raw, _("套内面积 is larger than 建筑面积"))
         return kind, area, basis, inner
 
     def _who(
@@ -691,10 +1039,31 @@ class _RosterReader:
             if payer in _PAYER_TENANT or (tenant and payer == norm_header(tenant.name)):
                 tenant_pays = True
             elif payer not in _PAYER_OWNER and not (owner and payer == norm_header(owner.name)):
-                bad("payer", raw, "payer must be 业主 (owner) or 租户 (tenant)")
+                bad("payer", raw, _("payer must be 业主 (owner) or 租户 (tenant)"))
             if tenant_pays and tenant is None:
-                bad("payer", raw, "the tenant pays, but no tenant is named")
+                bad("payer", raw, _("the tenant pays, but no tenant is named"))
         return owner, tenant, tenant_pays
+
+    def _id_number(self, plan: _Plan, row: list, id_field: str, bad) -> str:
+        """A checked ID number. HC's "no ID" placeholder (111111111111111111) is no ID; a
+        wrong check digit or birth date is a warning and the number is not kept (refused with
+        --strict): the unit still imports."""
+        raw = row[getattr(plan, id_field)]
+        if sources.placeholder_id(raw):
+            self.placeholders += 1
+            return ""
+        try:
+            return cells.id_number(raw)
+        except InvalidValue as exc:
+            if self.map.strict or isinstance(raw, float) or lost_digits(raw):
+                bad(id_field, raw, str(exc))
+            else:
+                self.roster.warnings.append(
+                    _("{where}, {column}: {message}; the ID number is not kept").format(
+                        where=self.where, column=plan.label(id_field), message=exc
+                    )
+                )
+            return ""
 
     def _once(self, plan: _Plan, sheet: str, number: int, code: str, bad) -> None:
         """One row per unit: a code seen before is a duplicate."""
@@ -702,16 +1071,53 @@ class _RosterReader:
         if first is None:
             self.seen[code] = (sheet, number)
         else:
-            where = f"row {first[1]}" if first[0] == sheet else f"sheet {first[0]} row {first[1]}"
-            bad(plan.identity, code, f"duplicate unit code (first on {where})")
+            where = (
+                _("row {row}").format(row=first[1])
+                if first[0] == sheet
+                else _("sheet {sheet} row {row}").format(sheet=first[0], row=first[1])
+            )
+            bad(
+                plan.identity, code, _("duplicate unit code (first on {where})").format(where=where)
+            )
 
-    def flush(self) -> None:
-        """Hand the rows read so far to the sink (or keep them)."""
+    def flush(self, *, final: bool = False) -> None:
+        """Hand the rows read so far to the sink (or keep them). While later rows may add
+        people to a unit read earlier (HC's family and tenant rows), rows wait for the end."""
+        if self.hold and not final:
+            return
+        if final:
+            self._attach_extras()
         if self.sink is None:
             self.roster.rows.extend(self.batch)
         elif self.batch and not self.errors:
             self.sink(self.roster, self.batch)
         self.batch = []
+
+    def _attach_extras(self) -> None:
+        """Family and tenant rows join their unit: the first tenant becomes its tenant, the
+        others are named in its notes; a unit with no owner row is read from them."""
+        mains = {r.code: i for i, r in enumerate(self.batch)}
+        for unit, role in self.extras:
+            person = unit.owner or unit.tenant
+            i = mains.get(unit.code)
+            if i is None:
+                keep = unit._replace(owner=None) if role == sources.FAMILY else unit
+                if role == sources.FAMILY and person is not None:
+                    keep = keep._replace(notes=_with_contact(keep.notes, role, person))
+                    self.contacts += 1
+                mains[unit.code] = len(self.batch)
+                self.batch.append(keep)
+                self.roster.count += 1
+                continue
+            main = self.batch[i]
+            if role == sources.TENANT and main.tenant is None and unit.tenant is not None:
+                self.batch[i] = main._replace(
+                    tenant=unit.tenant, tenant_pays=unit.tenant_pays, tenant_from=unit.tenant_from
+                )
+            elif person is not None and person.name not in main.notes:
+                self.batch[i] = main._replace(notes=_with_contact(main.notes, role, person))
+                self.contacts += 1
+        self.extras = []
 
     def _party(
         self, plan: _Plan, row: list, role: str, bad, birthday: str | None
@@ -721,7 +1127,11 @@ class _RosterReader:
         phone_cells = [c for i in plan.phone_columns(role) if (c := row[i]) != "" and c is not None]
         if not name or name in _NO_OWNER:
             if phone_cells:
-                bad(phone_field, phone_cells[0], f"a phone number but no {FIELD_LABELS[role]} name")
+                bad(
+                    phone_field,
+                    phone_cells[0],
+                    _("a phone number but no {role} name").format(role=_(FIELD_LABELS[role])),
+                )
             return None
         phones: list[str] = []
         masked = False
@@ -735,8 +1145,10 @@ class _RosterReader:
                     bad(
                         phone_field,
                         value,
-                        "the number was saved in scientific notation and its "
-                        "digits are lost; format the column as text and export again",
+                        _(
+                            "the number was saved in scientific notation and its "
+                            "digits are lost; format the column as text and export again"
+                        ),
                     )
                     continue
             try:
@@ -750,19 +1162,16 @@ class _RosterReader:
                 phones = found
         id_field = "id_number" if role == "owner" else "tenant_id_number"
         raw = row[getattr(plan, id_field)]
-        id_number = ""
-        try:
-            id_number = cells.id_number(raw)
-        except InvalidValue as exc:
-            bad(id_field, raw, str(exc))
+        id_number = self._id_number(plan, row, id_field, bad)
         id_masked = cells.is_masked(id_number)
         kind = ""
         if role == "owner":
             raw = row[plan.owner_kind]
-            if raw != "" and raw is not None:
-                kind = _OWNER_KIND.get(norm_header(cells.text(raw)), "")
-                if not kind:
-                    bad("owner_kind", raw, "owner type must be 个人 (person) or 企业 (company)")
+            try:
+                kind = self.convert.role(raw)
+            except InvalidValue:
+                kind = ""  # reported by _role
+            kind = kind if kind in ("person", "company") else ""
         return PartyIn(
             name,
             kind or party_kind(name, id_number),
@@ -774,7 +1183,7 @@ class _RosterReader:
         )
 
 
-_DATE_FIELDS = ("delivered_on", "changed_on", "tenant_from", "birthday")
+_DATE_FIELDS = ("delivered_on", "changed_on", "tenant_from", "birthday", "start", "end")
 
 
 class _Plan:
@@ -801,13 +1210,20 @@ class _Plan:
         self.sheet_building = ""
         self.dates = [(f, getattr(self, f)) for f in _DATE_FIELDS if f in match.columns]
         self.tenants = any(f in match.columns for f in ("tenant", "tenant_phone"))
+        room = match.columns.get("room")
+        self.default_kind = (
+            "parking" if room is not None and "车位" in norm_header(room.header) else "residential"
+        )
+        #: one row per person (a unit found by an address cell): a unit's later rows are its
+        #: other people, not duplicates
+        self.people = "address" in match.columns and "code" not in match.columns
 
     def has(self, field_: str) -> bool:
         return field_ in self.columns
 
     def label(self, field_: str) -> str:
         column = self.columns.get(field_)
-        return column.label if column else FIELD_LABELS.get(field_, field_)
+        return column.label if column else _(FIELD_LABELS.get(field_, field_))
 
     def phone_columns(self, role: str) -> list[int]:
         field_ = "phone" if role == "owner" else "tenant_phone"
@@ -846,7 +1262,11 @@ def _memo(convert):
 class _Converters:
     """The cell conversions of one import, memoised."""
 
-    def __init__(self, kinds: dict[str, str]):
+    def __init__(self, column_map: ColumnMap):
+        kinds = {**column_map.kinds, **column_map.values.get("kind", {})}
+        states = column_map.values.get("vacant", {})
+        roles = column_map.values.get("owner_kind", {})
+        tenures = column_map.values.get("tenure", {})
         self.building = _memo(cells.building_part)
         self.entrance = _memo(cells.entrance_part)
         self.room = _memo(cells.room_part)
@@ -854,19 +1274,94 @@ class _Converters:
         self.kind = _memo(lambda value: _kind_of(value, kinds))
         self.area = _memo(_area_of)
         self.date = _memo(_date_of)
-        self.vacant = _memo(_vacant_of)
+        self.vacant = _memo(lambda value: _vacant_of(value, states))
+        self.role = _memo(lambda value: _role_of(value, roles))
+        self.tenure = _memo(lambda value: _tenure_of(value, tenures))
 
 
 def _kind_of(value: object, kinds: dict[str, str]) -> str:
     if value == "" or value is None:
         return "residential"
     normal = norm_header(cells.text(value))
-    kind = kinds.get(normal) or KIND_ALIASES.get(normal)
+    code = sources.code_key(value)
+    kind = kinds.get(normal) or kinds.get(code) or KIND_ALIASES.get(normal)
     if kind is None:
         raise InvalidValue(
-            f"unknown kind (use one of {', '.join(KINDS.values())}, or map it in --map [kinds])"
+            _(
+                "unknown kind {value} (use one of {kinds}, or add to the --map file: "
+                '[values.kind] "{value}" = "residential")'
+            ).format(value=cells.text(value), kinds=", ".join(kind_label(k) for k in KINDS))
         )
     return kind
+
+
+def _coded(value: object, table: dict[str, str], own: dict[str, str]) -> str | None:
+    """A coded cell's meaning: the --map table first, then propfee's own."""
+    normal, code = norm_header(cells.text(value)), sources.code_key(value)
+    return own.get(normal) or own.get(code) or table.get(normal) or table.get(code)
+
+
+def _role_of(value: object, roles: dict[str, str]) -> str:
+    """业主类型: owner / family / tenant (HC 1001/1002/1003), or person / company."""
+    if value == "" or value is None:
+        return ""
+    found = _coded(value, {**_OWNER_KIND, **sources.ROLES}, roles)
+    if found is None:
+        raise InvalidValue(
+            _(
+                "unknown owner type {value} (use 个人, 企业, 业主本人, 家庭成员, 租客, or add to "
+                'the --map file: [values.owner_kind] "{value}" = "owner", "family", "tenant", '
+                '"person" or "company")'
+            ).format(value=cells.text(value))
+        )
+    return found
+
+
+def _tenure_of(value: object, tenures: dict[str, str]) -> str:
+    """出租还是出售（H出租S出售）: "rent" or "sale"."""
+    if value == "" or value is None:
+        return ""
+    found = _coded(value, sources.TENURES, tenures)
+    if found is None:
+        raise InvalidValue(
+            _(
+                "{value} is neither sold nor rented (use H/出租 or S/出售, or add to the --map "
+                'file: [values.tenure] "{value}" = "rent" or "sale")'
+            ).format(value=cells.text(value))
+        )
+    return found
+
+
+def _unheeded(field_: str, value: object, message: str) -> None:
+    """The unit's own cells on a later person's row: the unit was read from its first row."""
+
+
+def _by_role(
+    owner: PartyIn | None, tenant: PartyIn | None, tenant_pays: bool, role: str
+) -> tuple[PartyIn | None, PartyIn | None, bool]:
+    """A row whose person is a tenant (HC 业主类型 1003) names the unit's tenant."""
+    if role == sources.TENANT and owner is not None and tenant is None:
+        return None, owner, tenant_pays
+    return owner, tenant, tenant_pays
+
+
+def _with_contact(notes: str, role: str, person: PartyIn) -> str:
+    """A unit's notes naming one more person at it (propfee keeps one owner and one tenant)."""
+    line = zh("{role}: {name}").format(role=zh(sources.ROLE_LABELS[role]), name=person.name)
+    return f"{notes}；{line}" if notes else line
+
+
+def _notes(plan: _Plan, row: list, dates: dict, tenure: str) -> str:
+    """The notes cell, with what a parking row says that has no column of its own: the
+    plate, and when a rental or sale ends."""
+    parts = [cells.text(row[plan.notes])]
+    plate = cells.text(row[plan.plate])
+    if plate:
+        parts.append(zh("plate {plate}").format(plate=plate))
+    if dates.get("end"):
+        label = zh("rented until {day}") if tenure == "rent" else zh("until {day}")
+        parts.append(label.format(day=dates["end"]))
+    return "；".join(p for p in parts if p)
 
 
 def _area_of(value: object) -> int | None:
@@ -897,19 +1392,30 @@ _LIVED_IN = {
         "在住",
         "居住",
         "occupied",
+        "lived in",
         "使用中",
     )
 }
 
 
-def _vacant_of(value: object) -> int | None:
+_STATE_VALUE = {sources.VACANT: 1, sources.LIVED_IN: 0, sources.UNKNOWN: None}
+
+
+def _vacant_of(value: object, states: dict[str, str]) -> int | None:
     if value == "" or value is None:
         return None
     key = norm_header(cells.text(value))
-    state = _VACANT.get(key, _LIVED_IN.get(key))
+    if key in _VACANT or key in _LIVED_IN:
+        return _VACANT.get(key, _LIVED_IN.get(key))
+    state = _coded(value, sources.STATES, states)
     if state is None:
-        raise InvalidValue("入住状态 must be 空置 (vacant) or 已入住 (lived in)")
-    return state
+        raise InvalidValue(
+            _(
+                "unknown state {value} (use 空置 or 已入住, or add to the --map file: "
+                '[values.vacant] "{value}" = "vacant", "lived-in" or "unknown")'
+            ).format(value=cells.text(value))
+        )
+    return _STATE_VALUE[state]
 
 
 def _date_of(value: object) -> str | None:
@@ -917,7 +1423,7 @@ def _date_of(value: object) -> str | None:
     if parsed is None:
         return None
     if not 1900 <= parsed.year <= 2100:
-        raise InvalidValue("date out of range")
+        raise InvalidValue(_("date out of range"))
     return parsed.isoformat()
 
 
@@ -967,8 +1473,55 @@ def _codes_repeat_across_buildings(sheet: Sheet, header_row: int, code: int, bui
     return repeats
 
 
+_FEE_SHEET = re.compile(r"费用|收费|费项")
+_ARREARS = re.compile(r"欠费|欠缴|应收|未缴|arrears")
+_METERS = re.compile(r"用水|用电|燃气|读数|表底|立方米|千瓦时")
+
+
+def _where_it_goes(ignored: list[str]) -> list[str]:
+    """For columns left out that propfee keeps elsewhere, the command that takes them."""
+    notes = []
+    arrears = [h for h in ignored if _ARREARS.search(h)]
+    if arrears:
+        notes.append(
+            _(
+                "{columns}: opening arrears go in with propfee import-history (the previous "
+                "system's bills and what was paid on them)"
+            ).format(columns=", ".join(arrears))
+        )
+    meters = [h for h in ignored if _METERS.search(h)]
+    if meters:
+        notes.append(
+            _("{columns}: meter readings go in with propfee readings import").format(
+                columns=", ".join(meters)
+            )
+        )
+    return notes
+
+
+def _ask_moved_in(file: str, sheet: str, row: int, column) -> RowError:
+    """入住日期 is the delivery (交付/收房) date in most offices and the day people moved in at
+    others; who pays follows the first, so propfee asks rather than guess or drop it."""
+    return RowError(
+        file,
+        sheet,
+        row,
+        column.label,
+        column.header,
+        _(
+            "is this the delivery date (交付/收房: the owner pays from it) or the day people "
+            'moved in? Say which in a --map file: [columns] "{header}" = "delivered_on", or '
+            '"{header}" = "ignore"'
+        ).format(header=column.header),
+    )
+
+
+def _is_owner_list(fields: set[str]) -> bool:
+    return "owner_ref" in fields and "owner" in fields and not _has_identity(fields)
+
+
 def _has_identity(fields: set[str]) -> bool:
-    return "code" in fields or "room" in fields
+    return "code" in fields or "room" in fields or "address" in fields
 
 
 def _basis_name(header: str) -> str:
@@ -1011,4 +1564,3 @@ def party_kind(name: str, id_number: str = "") -> str:
     if len(id_number) == 18 and not id_number[:17].isdigit():
         return "company"
     return "company" if _COMPANY_WORDS.search(name) else "person"
-

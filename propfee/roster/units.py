@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import propfee.roster.store as store
 from propfee.core.errors import InvalidValue, NotFound
+from propfee.core.i18n import N_, _
 from propfee.core.money import hundredths_to_decimal
 from propfee.files import cells
 from propfee.files.headers import norm_header
@@ -34,18 +35,28 @@ for _kind, _words in {
     "平层 住宅楼 商品房 安置房 回迁房 经适房 residential home house apartment flat",
     "commercial": "商铺 商业 门面 门市 底商 商铺房 商业用房 店面 店铺 商场 商服 shop store commercial retail",
     "office": "写字楼 办公 办公楼 办公用房 写字间 office",
-    "parking": "车位 停车位 地下车位 地上车位 机械车位 产权车位 人防车位 车库 parking carpark garage",
-    "storage": "储藏室 储藏间 储物间 地下室 杂物间 仓库 储物室 storage",
+    "parking": "车位 停车位 地下车位 地上车位 机械车位 产权车位 人防车位 车库 parking carpark garage parkingspace",
+    "storage": "储藏室 储藏间 储物间 地下室 杂物间 仓库 储物室 storage storageroom",
 }.items():
     for _word in _words.split():
         KIND_ALIASES[norm_header(_word)] = _kind
 
 
+#: the kinds as staff read them at the terminal and in files for them (KINDS stays the Chinese
+#: of documents handed to owners)
+KIND_NAMES = {
+    "residential": N_("residential"),
+    "commercial": N_("commercial"),
+    "office": N_("office"),
+    "parking": N_("parking space"),
+    "storage": N_("storage room"),
+}
+
 NEEDS_AREA = frozenset({"residential", "commercial", "office"})
 
 
 def kind_label(kind: str) -> str:
-    return KINDS.get(kind, kind)
+    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
 
 
 # ---------------------------------------------------------------- listing and export
@@ -123,8 +134,9 @@ def resolve_kind(value: str) -> str:
     kind = KIND_ALIASES.get(norm_header(value))
     if kind is None:
         raise InvalidValue(
-            f"unknown kind {value!r}; use one of "
-            + ", ".join(f"{k} ({v})" for k, v in KINDS.items())
+            _("unknown kind {value}; use one of {kinds}").format(
+                value=repr(value), kinds=", ".join(f"{k} ({v})" for k, v in KINDS.items())
+            )
         )
     return kind
 
@@ -145,25 +157,30 @@ class Occupancy:
 # ---------------------------------------------------------------- the change history
 
 ACTIONS = {
-    "unit-set": "房屋信息更正",
-    "owner-set": "业主信息更正",
-    "move-out": "租户迁出",
-    "move-in": "租户入住",
-    "sell": "过户",
+    "unit-set": N_("unit details corrected"),
+    "owner-set": N_("owner details corrected"),
+    "move-out": N_("tenant moved out"),
+    "move-in": N_("tenant moved in"),
+    "sell": N_("ownership transferred"),
 }
 FIELDS = {
-    "area": "计费面积",
-    "kind": "房屋类型",
-    "floor": "楼层",
-    "name": "姓名/名称",
-    "phones": "电话",
-    "id_number": "证件号码",
-    "party_kind": "个人/企业",
-    "owner": "业主",
-    "tenant": "租户",
-    "payer": "缴费方",
+    "area": N_("billing area"),
+    "kind": N_("unit type"),
+    "floor": N_("floor"),
+    "name": N_("name"),
+    "phones": N_("phone"),
+    "id_number": N_("ID or document number"),
+    "party_kind": N_("person/company"),
+    "owner": N_("owner"),
+    "tenant": N_("tenant"),
+    "payer": N_("payer"),
 }
-PARTY_KINDS = {"person": "个人", "company": "企业"}
+PARTY_KINDS = {"person": N_("person"), "company": N_("organisation")}
+
+
+def field_label(field_: str) -> str:
+    """A recorded field's name as staff read it."""
+    return _(FIELDS[field_]) if field_ in FIELDS else field_
 
 
 @dataclass(frozen=True)
@@ -183,7 +200,8 @@ class Event:
 
     @property
     def what(self) -> str:
-        return f"{ACTIONS.get(self.action, self.action)}：{FIELDS.get(self.field, self.field)}"
+        action = _(ACTIONS[self.action]) if self.action in ACTIONS else self.action
+        return _("{action}: {field}").format(action=action, field=field_label(self.field))
 
 
 def value_text(field_: str, value: str) -> str:
@@ -191,11 +209,11 @@ def value_text(field_: str, value: str) -> str:
     if not value:
         return "—"
     if field_ == "area":
-        return f"{value} ㎡"
+        return _("{area} ㎡").format(area=value)
     if field_ == "kind":
         return kind_label(value)
     if field_ == "party_kind":
-        return PARTY_KINDS.get(value, value)
+        return _(PARTY_KINDS[value]) if value in PARTY_KINDS else value
     return value
 
 
@@ -208,7 +226,6 @@ def unit_events(conn: sqlite3.Connection, code: str) -> list[Event]:
 def party_events(conn: sqlite3.Connection, party_id: int) -> list[Event]:
     """A party's change history, oldest first."""
     return [Event(*row) for row in store.party_events(conn, party_id)]
-
 
 
 @dataclass
@@ -240,8 +257,8 @@ def unit_detail(conn: sqlite3.Connection, code: str) -> UnitDetail:
         hint = ""
         near = store.codes_containing(conn, code)
         if near:
-            hint = " (did you mean " + ", ".join(near) + "?)"
-        raise NotFound(f"no unit {code!r}{hint}")
+            hint = _(" (did you mean {codes}?)").format(codes=", ".join(near))
+        raise NotFound(_("no unit {code}{hint}").format(code=repr(code), hint=hint))
     history = [
         Occupancy(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8])
         for r in store.occupancy_history(conn, code)
@@ -249,27 +266,28 @@ def unit_detail(conn: sqlite3.Connection, code: str) -> UnitDetail:
     return UnitDetail(UnitView(*row), history, unit_events(conn, code))
 
 
+#: export headers (through _() when written; each also reads back as a roster alias)
 EXPORT_HEADERS = (
-    "房号",
-    "楼栋",
-    "单元",
-    "房间",
-    "楼层",
-    "房屋类型",
-    "计费面积",
-    "面积依据",
-    "套内面积",
-    "交付日期",
-    "业主",
-    "业主类型",
-    "手机号",
-    "身份证号",
-    "出生日期",
-    "租户",
-    "租户电话",
-    "缴费方",
-    "入住状态",
-    "备注",
+    N_("Unit code"),
+    N_("Building"),
+    N_("Entrance"),
+    N_("Room"),
+    N_("Floor"),
+    N_("Unit type"),
+    N_("Billing area"),
+    N_("Area basis"),
+    N_("Inner area"),
+    N_("Delivery date"),
+    N_("Owner"),
+    N_("Owner type"),
+    N_("Mobile"),
+    N_("ID number"),
+    N_("Date of birth"),
+    N_("Tenant"),
+    N_("Tenant phone"),
+    N_("Paying party"),
+    N_("Occupancy"),
+    N_("Notes"),
 )
 
 
@@ -293,14 +311,16 @@ def export_rows(units: list[UnitView], *, mask: bool) -> list[list[object]]:
                 _area(u.inner_area_x100),
                 date.fromisoformat(u.delivered_on) if u.delivered_on else None,
                 u.owner,
-                {"person": "个人", "company": "企业"}.get(u.owner_kind, ""),
+                _(PARTY_KINDS[u.owner_kind]) if u.owner_kind in PARTY_KINDS else "",
                 phones,
                 id_number,
                 date.fromisoformat(u.birthday) if u.birthday else None,
                 u.tenant,
                 tenant_phones,
-                "租户" if u.payer == "tenant" else ("业主" if u.owner else ""),
-                "空置" if u.vacant else "已入住",
+                _(FIELDS["tenant"])
+                if u.payer == "tenant"
+                else (_(FIELDS["owner"]) if u.owner else ""),
+                _("vacant") if u.vacant else _("lived in"),
                 u.notes,
             ]
         )
@@ -321,12 +341,13 @@ def export_units(
 ) -> int:
     """Write the current roster to ``path`` (.xlsx or .csv); return the number of units."""
     units = list_units(conn, building=building, kind=kind)
+    text = ("Unit code", "Building", "Entrance", "Room", "Floor", "Mobile", "ID number")
     write_table(
         path,
-        EXPORT_HEADERS,
+        [_(h) for h in EXPORT_HEADERS],
         export_rows(units, mask=mask),
-        sheet="业主信息",
-        text_columns=("房号", "楼栋", "单元", "房间", "楼层", "手机号", "身份证号", "租户电话"),
+        sheet=_("Owner roster"),
+        text_columns=tuple(_(h) for h in (*text, "Tenant phone")),
     )
     return len(units)
 
@@ -334,5 +355,3 @@ def export_units(
 def has_units(conn: sqlite3.Connection) -> bool:
     """Whether the roster holds any unit yet."""
     return store.has_units(conn)
-
-
