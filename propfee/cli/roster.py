@@ -21,6 +21,7 @@ from propfee.cli.common import (
     NoMaskOpt,
     QuietOpt,
     emit,
+    listing,
     now,
     open_env,
     parse_day,
@@ -191,7 +192,7 @@ def _show_profiles(fmt: Format) -> None:
         for p in roster.shipped_profiles()
     ]
     if fmt is Format.json:
-        write_json(rows)
+        write_json(listing(rows))
         return
     columns = (
         Col("name", _("Source profile")),
