@@ -19,6 +19,7 @@ from propfee.cli.common import (
     FormatOpt,
     NoMaskOpt,
     QuietOpt,
+    WideOpt,
     emit,
     listing,
     now,
@@ -1042,6 +1043,7 @@ def contact_list(
         str | None, typer.Option(metavar="YYYY-MM-DD", help=_("Only contacts from this day."))
     ] = None,
     full: Annotated[bool, typer.Option("--full", help=_("Show the full text sent."))] = False,
+    wide: WideOpt = False,
     no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
@@ -1063,15 +1065,16 @@ def contact_list(
             Col("at", _("Time")),
             Col("channel", _("Channel")),
             Col("outcome", _("Result")),
-            Col("reason", _("Reason")),
-            Col("notice", _("Notice no.")),
+            Col("reason", _("Reason"), optional=2),
+            Col("notice", _("Notice no."), optional=3),
             Col("amount", _("Amount"), "right", money=True),
-            Col("delivered", _("Delivered")),
+            Col("delivered", _("Delivered"), optional=1),
             Col("note", _("Text sent") if full else _("Note")),
         ),
         fmt,
         title=_("Contact log"),
         json_rows=data,
+        wide=wide or full,
     )
 
 

@@ -24,7 +24,7 @@ import typer
 
 from propfee.config import load_settings, settings_path
 from propfee.core.errors import ConfigError, DatabaseError, InvalidValue, PropfeeError, RowErrors
-from propfee.core.i18n import _
+from propfee.core.i18n import _, ngettext
 from propfee.core.money import format_money
 from propfee.core.periods import parse_period
 from propfee.files.writers import csv_text, visible
@@ -134,6 +134,16 @@ AsOfOpt = Annotated[
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help=_("Do everything, report it, then roll back."))
+]
+WideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help=_(
+            "Every column in the table, however wide (without it, the columns that do not fit "
+            "the terminal are left out; JSON and CSV always have them all)."
+        ),
+    ),
 ]
 NoMaskOpt = Annotated[bool, typer.Option("--no-mask", help=_("Show phone and ID numbers in full."))]
 
@@ -351,12 +361,15 @@ class Col:
     shown in the reader's language in the table and the CSV alike), and its alignment; a
     right-aligned column is numeric, so CSV leaves its plain numbers (``-12.50``) as they are
     while neutralising anything else. A ``money`` column holds decimal strings (``"1234.50"``,
-    as JSON and CSV carry them) and is shown in the table as ``¥1,234.50``."""
+    as JSON and CSV carry them) and is shown in the table as ``¥1,234.50``. An ``optional``
+    column (1, 2 …) is left out of a table too wide for the terminal unless --wide: the highest
+    number first, then the next; 0 is always shown."""
 
     key: str
     header: str
     justify: str = "left"
     money: bool = False
+    optional: int = 0
 
 
 def money_cell(value: Any) -> str:
@@ -401,13 +414,15 @@ def emit(
     extra: dict[str, Any] | None = None,
     json_rows: Sequence[dict[str, Any]] | None = None,
     document: dict[str, Any] | None = None,
+    wide: bool = True,
 ) -> None:
     """Print rows as a rich table, a JSON listing (``listing``: ``as_of``, ``rows`` — the
     ``json_rows`` if given, else the rows — and the ``extra`` summary keys; a command whose
     output is one object, not a listing, gives its ``document`` instead) or CSV. CSV has
     the table's headers and cells in the reader's language (``print_csv``: the bytes --out
     writes, with a BOM); every table cell is made terminal-safe (``terminal_text``) and a
-    money column shows ``¥1,234.50``."""
+    money column shows ``¥1,234.50``. Without ``wide``, optional columns are left out (see
+    ``Col``) while the table is wider than the terminal, and its caption says so."""
     if fmt is Format.json:
         if document is not None:
             write_json(document)
@@ -421,6 +436,23 @@ def emit(
             number_columns=[i for i, c in enumerate(columns) if c.justify == "right" or c.money],
         )
         return
+    shown = list(columns)
+    table = _table(rows, shown, title, footer)
+    if not wide:
+        limit = env.out.width
+        while _width(env.out, table) > limit and any(c.optional for c in shown):
+            dropped = max(range(len(shown)), key=lambda i: (shown[i].optional, i))
+            del shown[dropped]
+            table = _table(rows, shown, title, footer)
+        if len(shown) < len(columns):
+            hidden = len(columns) - len(shown)
+            table.caption = ngettext(
+                "{n} more column: --wide shows it", "{n} more columns: --wide shows them", hidden
+            ).format(n=hidden)
+    env.out.print(table)
+
+
+def _table(rows, columns: Sequence[Col], title: str | None, footer: dict[str, Any] | None):
     from rich.table import Table  # heavy: loaded when needed
 
     table = Table(
@@ -442,7 +474,12 @@ def emit(
                 for c in columns
             )
         )
-    env.out.print(table)
+    return table
+
+
+def _width(console, table) -> int:
+    """The columns a table takes unwrapped."""
+    return console.measure(table, options=console.options.update_width(100_000)).maximum
 
 
 def print_csv(

@@ -17,6 +17,7 @@ from propfee.cli.common import (
     Format,
     FormatOpt,
     QuietOpt,
+    WideOpt,
     emit,
     listing,
     now,
@@ -95,6 +96,7 @@ def latefee(
     ] = None,
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,
+    wide: WideOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -138,10 +140,10 @@ def latefee(
             )
         )
         return
-    _late_fee_table(env, data, totals, day, fmt)
+    _late_fee_table(env, data, totals, day, fmt, wide)
 
 
-def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format) -> None:
+def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format, wide: bool) -> None:
     for row in data:
         row["above_ceiling"] = _("over") if row["above_ceiling"] else ""
     emit(
@@ -149,22 +151,23 @@ def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format) -> No
         data,
         [
             Col("unit", _("Unit no.")),
-            Col("payer", _("Payer")),
+            Col("payer", _("Payer"), optional=1),
             Col("period", _("Period")),
             Col("item", _("Item")),
             Col("due_on", _("Due by")),
             Col("owed", _("Still owed"), "right", money=True),
             Col("days", _("Days"), "right"),
             Col("late_fee", _("By the contract"), "right", money=True),
-            Col("loss", _("Interest loss"), "right", money=True),
-            Col("ceiling", _("Court ceiling"), "right", money=True),
-            Col("above_ceiling", _("Over ceiling")),
+            Col("loss", _("Interest loss"), "right", money=True, optional=4),
+            Col("ceiling", _("Court ceiling"), "right", money=True, optional=3),
+            Col("above_ceiling", _("Over ceiling"), optional=3),
             Col("demanded", _("Claimable"), "right", money=True),
-            Col("posted", _("Posted"), "right", money=True),
+            Col("posted", _("Posted"), "right", money=True, optional=2),
         ],
         fmt,
         title=_("Late fees (as of {day})").format(day=day),
         footer={"unit": _("Total"), **totals},
+        wide=wide,
     )
 
 

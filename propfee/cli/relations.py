@@ -19,6 +19,7 @@ from propfee.cli.common import (
     FormatOpt,
     NoMaskOpt,
     QuietOpt,
+    WideOpt,
     emit,
     listing,
     now,
@@ -690,6 +691,7 @@ def complain_list(
         Path | None, typer.Option(metavar="FILE.xlsx", help=_("Also write it to this file."))
     ] = None,
     at: AtOpt = None,
+    wide: WideOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -727,14 +729,15 @@ def complain_list(
             Col("number", _("Number")),
             Col("unit", _("Unit no.")),
             Col("category", _("Category")),
-            Col("opened", _("Opened")),
+            Col("opened", _("Opened"), optional=2),
             Col("due", _("Due")),
             Col("state", _("State")),
-            Col("who", _("Assigned to")),
+            Col("who", _("Assigned to"), optional=1),
             Col("what", _("Content")),
         ],
         fmt,
         title=_("Complaints and requests ({when})").format(when=f"{when:%Y-%m-%d %H:%M}"),
+        wide=wide,
     )
 
 
