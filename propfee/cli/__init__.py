@@ -51,7 +51,7 @@ class PropfeeGroup(TyperGroup):
         except click_exceptions.ClickException as exc:
             _usage_error(exc)
             sys.exit(exc.exit_code)
-        except click_exceptions.Abort:
+        except typer.Abort:
             fail(None, PropfeeError(_("Aborted.")))
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
