@@ -115,7 +115,7 @@ def test_filters_and_the_summary_per_building(history, cli):
         r["unit"] for r in overdue_json(cli, "--as-of", "2026-11-10", "--building", "3")["rows"]
     ] == ["3-301", "3-302"]
     summary = overdue_json(cli, "--as-of", "2026-11-10", "--by", "building")
-    by = {s["building"]: s for s in summary}
+    by = {s["building"]: s for s in summary["rows"]}
     assert by["1"]["units"] == 2
     assert by["1"]["outstanding"] == "546.86"
     assert by["3"]["tiers"]["dispute"] == 1
@@ -144,7 +144,7 @@ def test_a_refusal_after_a_delivered_notice_goes_to_legal(history):
 
 def test_the_notice_board_has_no_names_or_phones(history, cli):
     result = cli("overdue", "--as-of", "2026-11-10", "--notice-board", "--format", "json")
-    lines = json.loads(result.output)
+    lines = json.loads(result.output)["rows"]
     assert {"unit": "1-101", "periods": "2026-09至2026-10", "amount": "446.86"} in lines
     text = result.output + cli("overdue", "--as-of", "2026-11-10", "--notice-board").output
     for private in ("张三", "李四", "陇原", "138", "0931"):

@@ -131,7 +131,7 @@ def test_calendar_command_lists_each_holiday_with_its_source(cli, tmp_path):
     result = cli("calendar", "--year", "2027", "--as-of", "2026-12-04", "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    days = {d["day"]: d for d in document["days"]}
+    days = {d["day"]: d for d in document["rows"]}
     assert days["2027-02-06"]["name"] == "春节" and days["2027-02-06"]["source"] == "statutory"
     assert days["2027-02-10"]["working"] is False
     assert document["make_up_days_unknown"] == [2027]
@@ -139,7 +139,7 @@ def test_calendar_command_lists_each_holiday_with_its_source(cli, tmp_path):
 
     (tmp_path / "propfee.toml").write_text(OFFICIAL_2027, encoding="utf-8")
     result = cli("calendar", "--year", "2027", "--as-of", "2026-12-04", "--format", "json")
-    days = {d["day"]: d for d in json.loads(result.stdout)["days"]}
+    days = {d["day"]: d for d in json.loads(result.stdout)["rows"]}
     assert days["2027-02-14"] == {**days["2027-02-14"], "working": True, "source": "settings"}
     assert days["2027-02-11"]["source"] == "settings"
     assert result.stderr == ""

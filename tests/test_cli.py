@@ -69,11 +69,11 @@ def test_import_then_list_and_show(cli, tmp_path, db_path):
     assert result.exit_code == 0, result.output
     assert "新增 3" in result.stdout
     listing = cli("units", "list", "--format", "json")
-    units = json.loads(listing.stdout)
+    units = json.loads(listing.stdout)["rows"]
     assert [u["code"] for u in units] == ["1-1-101", "1-1-102", "P-001"]
     assert units[0]["phone"] == "138****1234"  # masked by default
     assert units[0]["area"] == "89.37"
-    unmasked = json.loads(cli("units", "list", "--format", "json", "--no-mask").stdout)
+    unmasked = json.loads(cli("units", "list", "--format", "json", "--no-mask").stdout)["rows"]
     assert unmasked[0]["phone"] == "13812341234"
     table = cli("units", "list", "--kind", "车位")
     assert "P-001" in table.stdout and "1-1-101" not in table.stdout

@@ -52,7 +52,8 @@ def test_the_monthly_loop_from_the_command_line(priced, tmp_path, db_path):
     assert "从未公示" in refused.stderr and "propfee fees publish" in refused.stderr
     published = priced("fees", "publish", "--out", str(tmp_path / "pub"), "--recorded-later", "--published-on", "2026-10-01", "--evidence", "公示照片 IMG_0231.jpg")
     assert published.exit_code == 0 and "新公示价格 2 个" in published.stdout
-    listing = json.loads(priced("fees", "list", "--format", "json", "--as-of", "2026-11-01").stdout)
+    listing = priced("fees", "list", "--format", "json", "--as-of", "2026-11-01")
+    listing = json.loads(listing.stdout)["rows"]
     assert [(i["code"], i["price"], i["published_on"]) for i in listing] == [
         ("PROP", "2.50", "2026-10-01"),
         ("PARK", "80.00", "2026-10-01"),

@@ -203,7 +203,7 @@ def test_a_delivered_notice_shows_its_proof_and_counts(history, cli):
         "2026-11-12",
     )
     assert again.exit_code == 0
-    listed = json.loads(cli("contact", "list", "1-101", "--format", "json").output)
+    listed = json.loads(cli("contact", "list", "1-101", "--format", "json").output)["rows"]
     (letter,) = [c for c in listed if c["channel"] == "letter"]
     assert letter["delivered"] == [
         {"date": "2026-11-12", "proof": "EMS 1234567890123", "staff": "前台"}

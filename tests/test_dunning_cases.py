@@ -211,7 +211,7 @@ def test_dunning_settings_are_checked(tmp_path, line, message):
 def test_the_board_leaves_out_disputes_and_sorts_like_people_do(history, cli):
     lines = json.loads(
         cli("overdue", "--as-of", "2026-11-10", "--notice-board", "--format", "json").stdout
-    )
+    )["rows"]
     units = [line["unit"] for line in lines]
     assert "3-301" not in units  # in dispute: not posted
     assert units == sorted(units, key=roster.natural_key)

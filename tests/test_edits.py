@@ -216,7 +216,7 @@ def test_owners_set_checks_the_phone_and_id_and_keeps_the_old_value(estate, db_p
     assert "138****1111 → 139****5678" in out  # masked on screen
     (owner,) = json.loads(
         ok(estate, "owners", "show", "张三", "--format", "json", "--no-mask").stdout
-    )
+    )["rows"]
     assert owner["phones"] == "13912345678"
     assert [(c["field"], c["old"], c["new"], c["operator"]) for c in owner["changes"]] == [
         ("phones", "13800001111", "13912345678", "小王"),

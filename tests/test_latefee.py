@@ -180,7 +180,7 @@ def test_the_latefee_command_shows_clause_loss_and_ceiling(owing, cli, tmp_path)
         "latefee", "1-101", "--as-of", "2026-11-14", "--config", str(toml), "--format", "json"
     )
     assert result.exit_code == 0, result.output
-    (row,) = json.loads(result.stdout)["lines"]
+    (row,) = json.loads(result.stdout)["rows"]
     assert (row["late_fee"], row["loss"], row["ceiling"], row["above_ceiling"]) == (
         "15.00",
         "2.47",

@@ -171,12 +171,12 @@ def owing_1518(cli, tmp_path):
 def late_fee_line(cli, config: str) -> dict:
     result = cli("latefee", "--as-of", "2025-11-05", "--config", config, "--format", "json")
     assert result.exit_code == 0, result.output
-    (line,) = json.loads(result.stdout)["lines"]
+    (line,) = json.loads(result.stdout)["rows"]
     return line
 
 
 def letter_text(cli) -> str:
-    listed = json.loads(cli("contact", "list", "1-1-101", "--format", "json").stdout)
+    listed = json.loads(cli("contact", "list", "1-1-101", "--format", "json").stdout)["rows"]
     (letter,) = [c for c in listed if c["channel"] == "letter"]
     return letter["content"]
 
@@ -327,7 +327,7 @@ def test_who_forgot_gets_one_gentle_reminder_more_then_escalates(four, tmp_path)
 def test_a_delivered_letter_is_followed_by_a_call_before_legal_review(cli, tmp_path):
     homes(cli, tmp_path, FOUR[:1])
     remind(cli, tmp_path, "2026-11-20")
-    listed = json.loads(cli("contact", "list", "1-1-101", "--format", "json").stdout)
+    listed = json.loads(cli("contact", "list", "1-1-101", "--format", "json").stdout)["rows"]
     (number,) = [c["notice_no"] for c in listed if c["notice_no"]]
     delivered = cli(
         "contact", "deliver", number, "--proof", "EMS 1234567890123", "--date", "2026-11-22"
@@ -380,7 +380,7 @@ def test_legal_review_shows_the_reasons_the_contacts_and_the_letters(cli, tmp_pa
 
     homes(cli, tmp_path, FOUR[:2])
     remind(cli, tmp_path, "2026-10-20")  # 1-1-101 and 1-1-102: a letter each (127 days)
-    listed = json.loads(cli("contact", "list", "1-1-102", "--format", "json").stdout)
+    listed = json.loads(cli("contact", "list", "1-1-102", "--format", "json").stdout)["rows"]
     (number,) = [c["notice_no"] for c in listed if c["notice_no"]]
     assert (
         cli("contact", "deliver", number, "--proof", "本人签收", "--date", "2026-10-22").exit_code

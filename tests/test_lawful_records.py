@@ -279,7 +279,7 @@ def test_export_units_masks_by_default_and_an_export_in_full_is_on_the_trail(
     full = tmp_path / "full.csv"
     done = cli("export-units", str(full), "--no-mask", "--operator", "李会计")
     assert done.exit_code == 0 and "13812341234" in full.read_text(encoding="utf-8-sig")
-    (entry,) = json.loads(cli("audit", "--command", "export-units", "-f", "json").stdout)
+    (entry,) = json.loads(cli("audit", "--command", "export-units", "-f", "json").stdout)["rows"]
     assert (entry["operator"], entry["args"]["mask"]) == ("李会计", False)
     assert entry["changes"]["unmasked"]["rows"] == 1
 

@@ -126,7 +126,7 @@ def _hc_rooms(tmp_path: Path, *, kind_of_second: object = 110) -> Path:
 
 def _units(cli) -> dict[str, dict]:
     listed = cli("units", "list", "--format", "json", "--no-mask")
-    return {u["code"]: u for u in json.loads(listed.stdout)}
+    return {u["code"]: u for u in json.loads(listed.stdout)["rows"]}
 
 
 def test_an_hc_room_import_goes_in_as_shipped(cli, tmp_path):
@@ -318,7 +318,7 @@ def test_an_address_in_one_cell_is_split(cli):
     result = cli("import-units", str(path), "--as-of", "2026-01-01")
     assert result.exit_code == 0, result.output
     listed = cli("units", "list", "--building", "2", "--format", "json", "--no-mask")
-    (unit,) = json.loads(listed.stdout)
+    (unit,) = json.loads(listed.stdout)["rows"]
     assert (unit["code"], unit["building"], unit["floor"], unit["room"]) == ("2-5", "2", "3", "5")
     assert unit["owner"] == "张三" and unit["area"] == "120.00"
     assert "李四" in unit["notes"] and "王五" in unit["notes"]  # the same 位置 on later rows
@@ -402,7 +402,7 @@ def test_a_move_in_date_column_is_asked_about_not_dropped(cli, tmp_path, db_path
 def test_the_shipped_profiles_are_listed(cli):
     listed = cli("import-units", "--list-profiles", "--format", "json")
     assert listed.exit_code == 0
-    profiles = {p["name"]: p for p in json.loads(listed.stdout)}
+    profiles = {p["name"]: p for p in json.loads(listed.stdout)["rows"]}
     assert (
         "HC 房屋导入模板 (资产信息)" in profiles and "pigcms 业主导入模板 (user_sample)" in profiles
     )

@@ -34,7 +34,7 @@ def billed(cli, tmp_path):
 
 
 def contacts(cli, channel=None):
-    found = json.loads(cli("contact", "list", "--format", "json", "--no-mask").stdout)
+    found = json.loads(cli("contact", "list", "--format", "json", "--no-mask").stdout)["rows"]
     return [c for c in found if channel is None or c["channel"] == channel]
 
 

@@ -110,11 +110,12 @@ def test_a_fee_item_added_by_mistake_is_removed_and_billing_goes_on(published, d
     assert removed.exit_code == 0 and "已删除" in removed.stdout
     again = cli("fees", "remove", "PARK")
     assert again.exit_code == 0 and "此前已删除" in again.stdout
-    listed = json.loads(cli("fees", "list", "--format", "json", "--as-of", "2026-11-01").stdout)
+    listed = cli("fees", "list", "--format", "json", "--as-of", "2026-11-01")
+    listed = json.loads(listed.stdout)["rows"]
     assert [item["code"] for item in listed] == ["PROP"]
     billed = cli("bill", "--period", "2026-11", "--as-of", "2026-11-01")
     assert billed.exit_code == 0 and "开出账单 2 条" in billed.stdout
-    trail = json.loads(cli("audit", "--format", "json").stdout)
+    trail = json.loads(cli("audit", "--format", "json").stdout)["rows"]
     assert any(row["command"] == "fees remove" for row in trail)
     # the code is free again for the item meant
     assert cli(*PARK, "--kinds", "parking", "--from", "2026-01-01").exit_code == 0

@@ -121,18 +121,18 @@ def test_reversal_and_the_audit_listing(billed, db_path):
         "2026-11-12",
     )
     assert result.exit_code == 0, result.output
-    listed = json.loads(billed("audit", "--command", "reverse", "-f", "json").stdout)
+    listed = json.loads(billed("audit", "--command", "reverse", "-f", "json").stdout)["rows"]
     assert len(listed) == 1
     assert listed[0]["operator"] == "财务主管" and listed[0]["changes"]["added"] == {
         "reversal": 1,
         "allocation": 1,
     }
     assert listed[0]["at"] == CLI_NOW.isoformat(sep=" ")
-    fees = json.loads(billed("audit", "--command", "fees", "-f", "json").stdout)
+    fees = json.loads(billed("audit", "--command", "fees", "-f", "json").stdout)["rows"]
     assert [e["command"] for e in fees] == ["fees add", "fees publish"]
-    mine = json.loads(billed("audit", "--operator", "小王", "-f", "json").stdout)
+    mine = json.loads(billed("audit", "--operator", "小王", "-f", "json").stdout)["rows"]
     assert {e["command"] for e in mine} == {"create", "import-units", "fees add"}
-    assert json.loads(billed("audit", "--since", "2027-07-01", "-f", "json").stdout) == []
+    assert json.loads(billed("audit", "--since", "2027-07-01", "-f", "json").stdout)["rows"] == []
     table = billed("audit").stdout
     assert "会计老李" in table and "bill +2" in table
 
@@ -313,7 +313,7 @@ def test_an_older_database_is_backed_up_then_upgraded(cli, db_path, tmp_path):
     first_schema_database(db_path)
     result = cli("units", "list", "-f", "json")
     assert result.exit_code == 0, result.output
-    assert [u["code"] for u in json.loads(result.stdout)] == ["1-1-101"]
+    assert [u["code"] for u in json.loads(result.stdout)["rows"]] == ["1-1-101"]
     conn = db.connect(db_path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
     assert ledger.check(conn) == []
@@ -402,7 +402,7 @@ def test_export_all_unmasked_keeps_phones(billed, tmp_path):
     with (tmp_path / "out" / "csv" / "party.csv").open(encoding="utf-8-sig") as handle:
         phones = {row["手机号"] for row in csv.DictReader(handle)}
     assert phones == {"13800001111", "13900002222"}
-    (entry,) = json.loads(billed("audit", "--command", "export-all", "-f", "json").stdout)
+    (entry,) = json.loads(billed("audit", "--command", "export-all", "-f", "json").stdout)["rows"]
     assert (entry["operator"], entry["args"]["mask"]) == ("李会计", False)
     assert entry["changes"]["unmasked"]["command"] == "export-all"
 
@@ -612,7 +612,7 @@ def test_a_tampered_entry_still_lists(billed, db_path):
 
 def test_audit_options(billed):
     assert billed("audit", "--since", "2026-13-01").exit_code == 2
-    assert json.loads(billed("audit", "--command", "%", "-f", "json").stdout) == []
+    assert json.loads(billed("audit", "--command", "%", "-f", "json").stdout)["rows"] == []
 
 
 def test_an_empty_file_is_not_a_new_estate(cli, db_path):

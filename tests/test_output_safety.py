@@ -206,7 +206,7 @@ def test_an_escape_sequence_in_a_name_is_never_printed(hostile, cli):
             assert control not in result.stdout, (name, result.stdout)
         assert "王␛[2J五" in result.stdout, (name, result.stdout)
     # JSON keeps the data exactly as it is (escaped by JSON itself)
-    (shown,) = json.loads(cli("owners", "show", "1-104", "-f", "json").stdout)
+    (shown,) = json.loads(cli("owners", "show", "1-104", "-f", "json").stdout)["rows"]
     assert shown["name"].startswith(f"王{ESCAPE}五")
 
 

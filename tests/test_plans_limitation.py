@@ -171,7 +171,7 @@ def test_a_clock_runs_three_years_from_the_due_day(old_debt, cli):
         "overdue", "--limitation", "--within", "180", "--as-of", "2026-11-22", "--format", "json"
     )
     doc = json.loads(result.stdout)
-    ends = {b["due_on"]: (b["ends_on"], b["time_barred"]) for b in doc["bills"]}
+    ends = {b["due_on"]: (b["ends_on"], b["time_barred"]) for b in doc["rows"]}
     assert ends == {"2023-12-15": ("2026-12-15", False), "2022-06-15": ("2025-06-15", True)}
     table = cli("overdue", "--limitation", "--as-of", "2026-11-22")
     assert "已过时效" in table.stdout
@@ -265,9 +265,10 @@ def test_a_buyers_plan_does_not_hold_the_seller(conn, tmp_path):
 
 def test_plan_list_as_of_a_day_shows_only_plans_signed_by_then(debtor, cli):
     sign(debtor)
-    before = json.loads(cli("plan", "list", "--as-of", "2026-11-19", "-f", "json").stdout)
+    before = json.loads(cli("plan", "list", "--as-of", "2026-11-19", "-f", "json").stdout)["rows"]
     assert before == []
-    assert len(json.loads(cli("plan", "list", "--as-of", "2026-11-20", "-f", "json").stdout)) == 1
+    after = json.loads(cli("plan", "list", "--as-of", "2026-11-20", "-f", "json").stdout)
+    assert len(after["rows"]) == 1
 
 
 def test_a_debt_near_its_limitation_end_gets_a_letter_whatever_its_tier(old_debt):

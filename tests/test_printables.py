@@ -88,7 +88,7 @@ def test_the_agreement_in_english_and_unmasked_on_request(signed, cli, tmp_path)
     html = out.read_text(encoding="utf-8")
     assert "13800000001" in html and "Installment Agreement" in html
     lawful(html)
-    (entry,) = json.loads(cli("audit", "--command", "plan agreement", "-f", "json").stdout)
+    (entry,) = json.loads(cli("audit", "--command", "plan agreement", "-f", "json").stdout)["rows"]
     assert entry["operator"] == "前台小刘" and entry["changes"]["unmasked"]["rows"] == 1
     masked = tmp_path / "agreement-masked.html"
     assert cli("plan", "agreement", str(signed), "--out", str(masked), "--language", "en")

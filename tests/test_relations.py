@@ -181,16 +181,17 @@ def test_merge_list_filters_report_and_excel(estate_with_cases, cli, tmp_path):
                "2026-11-02 10:00").exit_code == 0  # fmt: skip
     assert cli("complain", "resolve", "TS2026-0001", "--note", "已劝导", "--at",
                "2026-11-03 10:00").exit_code == 0  # fmt: skip
-    listed = json.loads(cli("complain", "list", "--at", "2026-11-20 10:00", "-f", "json").stdout)
+    listed = cli("complain", "list", "--at", "2026-11-20 10:00", "-f", "json")
+    listed = json.loads(listed.stdout)["rows"]
     states = {c["number"]: c["state"] for c in listed}
     assert states == {"TS2026-0001": "resolved", "TS2026-0002": "merged", "TS2026-0003": "open"}
     overdue = json.loads(
         cli("complain", "list", "--overdue", "--at", "2026-11-20 10:00", "-f", "json").stdout
-    )
+    )["rows"]
     assert [c["number"] for c in overdue] == ["TS2026-0003"]
     waiting = json.loads(
         cli("complain", "list", "--awaiting-visit", "--at", "2026-11-20 10:00", "-f", "json").stdout
-    )
+    )["rows"]
     assert [c["number"] for c in waiting] == ["TS2026-0001"]
     report = json.loads(cli("complain", "report", "--at", "2026-11-20 10:00", "-f", "json").stdout)
     assert (report["cases"], report["resolved"], report["on_time"], report["overdue_now"]) == (
@@ -255,16 +256,16 @@ def test_owner_profile_tags_and_care_list(conn, tmp_path, cli):
     bad = cli("owners", "tag", "1-101", "--add", "two words", "--at", AT)
     assert bad.exit_code == 1
     assert cli("complain", "add", "1-101", "--description", "电梯异响", "--at", AT).exit_code == 0
-    (profile,) = json.loads(cli("owners", "show", "13800000001", "-f", "json").stdout)
+    (profile,) = json.loads(cli("owners", "show", "13800000001", "-f", "json").stdout)["rows"]
     assert profile["name"] == "张三" and profile["tags"] == ["hardship"]
     assert profile["owed"] == "250.00"
     assert profile["phones"] == "138****0001"  # masked unless --no-mask
     assert [c["number"] for c in profile["cases"]] == ["TS2026-0001"]
-    by_unit = json.loads(cli("owners", "show", "1-102", "-f", "json").stdout)
+    by_unit = json.loads(cli("owners", "show", "1-102", "-f", "json").stdout)["rows"]
     assert by_unit[0]["name"] == "王奶奶"
-    assert json.loads(cli("owners", "show", "张", "-f", "json").stdout)[0]["name"] == "张三"
+    assert json.loads(cli("owners", "show", "张", "-f", "json").stdout)["rows"][0]["name"] == "张三"
     care = json.loads(cli("owners", "care", "--month", "2026-12", "-f", "json").stdout)
-    people = {p["name"]: p for p in care["people"]}
+    people = {p["name"]: p for p in care["rows"]}
     assert people["王奶奶"]["birthday"] == "12-05" and people["王奶奶"]["age"] == 70
     assert people["王奶奶"]["phone"] == "138****0002"
     assert "经济困难" in people["张三"]["why"]  # tagged: on every month's list

@@ -88,7 +88,7 @@ def test_a_month_at_a_new_estate(cli, tmp_path):
         sheet.cell(header_row + 1, header.index(name) + 1, value)
     book.save(calls / "call-list.xlsx")
     step("contact", "import", str(calls / "call-list.xlsx"), "--staff", "王会计")
-    promised = json.loads(step("contact", "list", called, "--format", "json").stdout)
+    promised = json.loads(step("contact", "list", called, "--format", "json").stdout)["rows"]
     assert [(c["outcome"], c["promise_date"], c["source"]) for c in promised if c["staff"]] == [
         ("promised", "2026-12-10", "call-list")
     ]
@@ -111,7 +111,7 @@ def test_a_month_at_a_new_estate(cli, tmp_path):
     step("complain", "work-order", "TS2026-0001", "--out", str(order))
     assert "派工单" in order.read_text(encoding="utf-8")
     found = json.loads(step("search", "漏水", "-f", "json").stdout)
-    assert [(hit["kind"], hit["ref"]) for hit in found["results"]] == [("complaint", "TS2026-0001")]
+    assert [(hit["kind"], hit["ref"]) for hit in found["rows"]] == [("complaint", "TS2026-0001")]
 
     # units show tells each home's story
     story = {(c["on"], c["field"], c["new"]) for c in show("2-1-201")["changes"]}

@@ -52,7 +52,7 @@ def found(cli, *args):
 def test_a_word_inside_a_complaint_is_found_through_the_index(office):
     document = found(office, "漏水严重")
     assert document["method"] == "fts"
-    (hit,) = document["results"]
+    (hit,) = document["rows"]
     assert (hit["kind"], hit["label"], hit["unit"], hit["date"]) == (
         "complaint",
         "报修",
@@ -66,13 +66,13 @@ def test_a_word_inside_a_complaint_is_found_through_the_index(office):
 def test_two_characters_are_found_by_reading_the_tables(office):
     document = found(office, "漏水")
     assert document["method"] == "like"
-    assert [(h["label"], h["unit"]) for h in document["results"]] == [("报修", "1-101")]
-    assert found(office, "漏雨")["results"] == []
+    assert [(h["label"], h["unit"]) for h in document["rows"]] == [("报修", "1-101")]
+    assert found(office, "漏雨")["rows"] == []
 
 
 def test_a_surname_finds_the_owner_with_the_phone_masked(office):
     document = found(office, "王")
-    (owner,) = [h for h in document["results"] if h["kind"] == "owner"]
+    (owner,) = [h for h in document["rows"] if h["kind"] == "owner"]
     assert (owner["label"], owner["unit"], owner["command"]) == (
         "业主",
         "1-102",
@@ -85,35 +85,35 @@ def test_a_surname_finds_the_owner_with_the_phone_masked(office):
 def test_a_phone_tail_finds_the_owner(office):
     document = found(office, "1234")
     assert document["method"] == "fts"
-    assert [(h["label"], h["unit"]) for h in document["results"]] == [("业主", "1-101")]
-    assert "138****1234" in document["results"][0]["snippet"]
+    assert [(h["label"], h["unit"]) for h in document["rows"]] == [("业主", "1-101")]
+    assert "138****1234" in document["rows"][0]["snippet"]
     assert "13812341234" not in office("search", "1234").stdout
 
 
 def test_a_company_and_a_contact_note_are_found(office):
-    (company,) = found(office, "陇原商贸", "--kind", "owner")["results"]
+    (company,) = found(office, "陇原商贸", "--kind", "owner")["rows"]
     assert company["unit"] == "2-201" and "0931-" in company["snippet"]
-    (call,) = found(office, "对公转账")["results"]
+    (call,) = found(office, "对公转账")["rows"]
     assert (call["kind"], call["label"], call["unit"]) == ("contact", "联系记录", "2-201")
     assert "月底前对公转账" in call["snippet"]
     assert call["command"] == "propfee contact list 2-201 --since 2026-11-10"
 
 
 def test_numbers_in_free_text_are_masked_unless_asked_and_then_audited(office):
-    masked = found(office, "装修太吵")["results"][0]["snippet"]
+    masked = found(office, "装修太吵")["rows"][0]["snippet"]
     assert "139****6666" in masked and "13977776666" not in masked
     full = office("search", "装修太吵", "--no-mask", "--operator", "前台小刘", "-f", "json")
     assert "13977776666" in full.stdout
-    entries = json.loads(office("audit", "--command", "search", "-f", "json").stdout)
+    entries = json.loads(office("audit", "--command", "search", "-f", "json").stdout)["rows"]
     (entry,) = entries
     assert entry["operator"] == "前台小刘"
     assert entry["changes"]["unmasked"] == {"command": "search", "path": "-", "rows": 1}
     found(office, "装修太吵")  # a masked search leaves no trace
-    assert len(json.loads(office("audit", "--command", "search", "-f", "json").stdout)) == 1
+    assert len(json.loads(office("audit", "--command", "search", "-f", "json").stdout)["rows"]) == 1
 
 
 def test_the_index_follows_new_rows(office):
-    assert found(office, "电梯异响")["results"] == []
+    assert found(office, "电梯异响")["rows"] == []
     added = office(
         "complain", "add", "1-102", "--category", "公共设施",
         "--description", "3号楼电梯异响，夜里更明显", "--at", "2026-11-12 08:00",
@@ -121,7 +121,7 @@ def test_the_index_follows_new_rows(office):
     assert added.exit_code == 0, added.output
     document = found(office, "电梯异响")
     assert document["method"] == "fts"
-    assert [(h["label"], h["unit"], h["date"]) for h in document["results"]] == [
+    assert [(h["label"], h["unit"], h["date"]) for h in document["rows"]] == [
         ("投诉", "1-102", "2026-11-12")
     ]
     progressed = office(
@@ -129,14 +129,14 @@ def test_the_index_follows_new_rows(office):
         "--at", "2026-11-12 10:00",
     )  # fmt: skip
     assert progressed.exit_code == 0, progressed.output
-    (event,) = found(office, "曳引机")["results"]
+    (event,) = found(office, "曳引机")["rows"]
     assert event["command"] == "propfee complain show TS2026-0003"
 
 
 def test_kind_limit_and_the_table(office):
-    assert {h["kind"] for h in found(office, "1", "--kind", "owner")["results"]} == {"owner"}
+    assert {h["kind"] for h in found(office, "1", "--kind", "owner")["rows"]} == {"owner"}
     limited = found(office, "1", "--limit", "1")
-    assert len(limited["results"]) == 1 and limited["more"] is True
+    assert len(limited["rows"]) == 1 and limited["more"] is True
     table = office("search", "漏水严重")
     assert table.exit_code == 0
     for text in ("类别", "房号", "摘要", "报修", "1-101", "propfee complain show TS2026-0001"):
@@ -169,7 +169,7 @@ def test_an_old_database_has_its_rows_indexed_when_upgraded(db_path, monkeypatch
     monkeypatch.undo()
     document = found(cli, "外墙渗水")
     assert document["method"] == "fts"
-    assert [(h["kind"], h["label"], h["unit"]) for h in document["results"]] == [
+    assert [(h["kind"], h["label"], h["unit"]) for h in document["rows"]] == [
         ("note", "备注", "9-901")
     ]
     raw = sqlite3.connect(db_path)
@@ -185,11 +185,11 @@ def test_a_restored_database_searches_what_the_backup_held(office, db_path, tmp_
         "--description", "草坪灌溉喷头损坏", "--at", "2026-11-12 08:00",
     )  # fmt: skip
     assert added.exit_code == 0, added.output
-    assert found(office, "灌溉喷头")["results"]
+    assert found(office, "灌溉喷头")["rows"]
     restored = office("restore", str(copy))
     assert restored.exit_code == 0, restored.output
-    assert found(office, "灌溉喷头")["results"] == []
-    assert [h["unit"] for h in found(office, "漏水严重")["results"]] == ["1-101"]
+    assert found(office, "灌溉喷头")["rows"] == []
+    assert [h["unit"] for h in found(office, "漏水严重")["rows"]] == ["1-101"]
     raw = sqlite3.connect(db_path)
     for table, columns in migrations.SEARCH_INDEX.items():  # each index holds what it should
         raw.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('integrity-check')")
@@ -203,5 +203,5 @@ def test_a_restored_database_searches_what_the_backup_held(office, db_path, tmp_
 
 def test_search_syntax_and_wildcards_are_taken_as_plain_text(office):
     for text in ('漏"水严', "a*b(c)", "NEAR(x", "%%%", "___", "AND OR NOT"):
-        assert found(office, text)["results"] == [], text
-    assert found(office, "5678")["results"][0]["unit"] == "1-102"  # digits, not a pattern
+        assert found(office, text)["rows"] == [], text
+    assert found(office, "5678")["rows"][0]["unit"] == "1-102"  # digits, not a pattern

@@ -333,7 +333,7 @@ def test_statistics_helpers():
 def test_the_commands(surveyed, cli, tmp_path):
     listed = cli("survey", "list", "--format", "json")
     assert listed.exit_code == 0, listed.output
-    assert [s["name"] for s in json.loads(listed.stdout)] == ["2026秋"]
+    assert [s["name"] for s in json.loads(listed.stdout)["rows"]] == ["2026秋"]
     out = tmp_path / "分析.xlsx"
     shown = cli("survey-report", "--format", "json", "--out", str(out))
     assert shown.exit_code == 0, shown.output

@@ -36,7 +36,7 @@ def _json(db: Path, *args: str):
 def lines(demo) -> dict[str, dict]:
     document = _json(demo, "today", "--as-of", AS_OF)
     assert document["as_of"] == AS_OF
-    return {line["key"]: line for line in document["lines"]}
+    return {line["key"]: line for line in document["rows"]}
 
 
 def test_money_received_today_matches_the_daily_close(demo, lines):
@@ -61,19 +61,19 @@ def test_collection_work_matches_overdue_and_contacts(demo, lines):
     assert Decimal(lines["calls_due"]["amount"]) == sum(Decimal(r["outstanding"]) for r in calls)
     promised = [r for r in rows if r.get("promise_date") and r["promise_date"] <= AS_OF]
     assert lines["promises_due"]["count"] == len(promised)
-    contacts = _json(demo, "contact", "list")
+    contacts = _json(demo, "contact", "list")["rows"]
     waiting = [
         c
         for c in contacts
         if c["notice_no"] and not c["delivered"] and c["at"] <= AS_OF + " 23:59:59"
     ]
     assert lines["letters_undelivered"]["count"] == len(waiting) > 0
-    clocks = _json(demo, "overdue", "--as-of", AS_OF, "--limitation", "--within", "90")["bills"]
+    clocks = _json(demo, "overdue", "--as-of", AS_OF, "--limitation", "--within", "90")["rows"]
     assert lines["limitation_ending"]["count"] == len(clocks)
     horizon = (date.fromisoformat(AS_OF) + timedelta(days=7)).isoformat()
     due = [
         p
-        for p in _json(demo, "plan", "list", "--as-of", AS_OF)
+        for p in _json(demo, "plan", "list", "--as-of", AS_OF)["rows"]
         if p["state"] != "completed"
         and any(
             Decimal(i["paid"]) < Decimal(i["amount"]) and i["due_on"] <= horizon
@@ -85,11 +85,11 @@ def test_collection_work_matches_overdue_and_contacts(demo, lines):
 
 def test_service_and_people_match_complaints_and_care(demo, lines):
     at = f"{AS_OF} 23:59:59"
-    late = _json(demo, "complain", "list", "--overdue", "--at", at)
+    late = _json(demo, "complain", "list", "--overdue", "--at", at)["rows"]
     assert lines["complaints_overdue"]["count"] == len(late) > 0
-    visits = _json(demo, "complain", "list", "--awaiting-visit", "--at", at)
+    visits = _json(demo, "complain", "list", "--awaiting-visit", "--at", at)["rows"]
     assert lines["visits_due"]["count"] == len(visits)
-    care = _json(demo, "owners", "care", "--month", AS_OF[:7])["people"]
+    care = _json(demo, "owners", "care", "--month", AS_OF[:7])["rows"]
     assert lines["care_list"]["count"] == len(care) > 0
     assert lines["birthdays"]["count"] == sum(1 for p in care if p["birthday"] == AS_OF[5:])
 

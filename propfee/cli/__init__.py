@@ -12,6 +12,7 @@ import sqlite3
 import sys
 
 import typer
+from typer._click import exceptions as click_exceptions
 from typer.core import TyperGroup
 
 from propfee import __version__
@@ -40,6 +41,21 @@ from propfee.store.db import last_opened, translate
 
 class PropfeeGroup(TyperGroup):
     """Turns exceptions into one clear line and an exit code, for every subcommand."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        """Run the command line; a usage error (exit 2) is one ``错误：…`` line like every other
+        error, then the line that says where the help is."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click_exceptions.ClickException as exc:
+            _usage_error(exc)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            fail(None, PropfeeError(_("Aborted.")))
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
         try:
@@ -74,6 +90,21 @@ class PropfeeGroup(TyperGroup):
                 ),
             )
             raise typer.Exit(1) from None
+
+
+def _usage_error(exc: click_exceptions.ClickException) -> None:
+    """``错误：没有选项 '--bogus'。`` and ``用 'propfee overdue -h' 查看帮助。`` on stderr."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed: nothing to add
+        return
+    fail(None, PropfeeError(exc.format_message()))
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        sys.stderr.write(
+            _("Try '{command} {option}' for help.").format(
+                command=ctx.command_path, option=ctx.help_option_names[0]
+            )
+            + "\n"
+        )
 
 
 def _from_framework(exc: Exception) -> bool:

@@ -16,6 +16,7 @@ from propfee.cli.common import (
     FormatOpt,
     NoMaskOpt,
     QuietOpt,
+    WideOpt,
     _check_day,
     emit,
     now,
@@ -190,6 +191,7 @@ def audit_log(
         str | None,
         typer.Option(help=_("Only this command (e.g. pay, reverse; fees covers fees add …).")),
     ] = None,
+    wide: WideOpt = False,
     no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
@@ -225,11 +227,12 @@ def audit_log(
             Col("at", _("Time")),
             Col("operator", _("Operator")),
             Col("command", _("Command")),
-            Col("args", _("Arguments")),
+            Col("args", _("Arguments"), optional=1),
             Col("changes", _("Changes")),
         ),
         fmt,
         title=_("Audit trail ({n} entries)").format(n=len(rows)),
+        wide=wide,
     )
 
 

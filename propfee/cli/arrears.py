@@ -19,7 +19,9 @@ from propfee.cli.common import (
     FormatOpt,
     NoMaskOpt,
     QuietOpt,
+    WideOpt,
     emit,
+    listing,
     now,
     open_env,
     parse_day,
@@ -226,15 +228,15 @@ def overdue(
 def _overdue_json(rows, data: list[dict], labels: list[str], day) -> None:
     total, buckets = arrears.totals(rows, len(labels))
     write_json(
-        {
-            "as_of": day.isoformat(),
-            "rows": data,
-            "total": {
+        listing(
+            data,
+            day,
+            total={
                 "units": len(rows),
                 "outstanding": decimal_str(total),
                 "buckets": {label: decimal_str(buckets[i]) for i, label in enumerate(labels)},
             },
-        }
+        )
     )
 
 
@@ -271,10 +273,10 @@ def _overdue_table(
         Col("unit", _("Unit")),
         Col("payer", _("Payer")),
         Col("phone", _("Phone")),
-        Col("outstanding", _("Owed"), "right"),
+        Col("outstanding", _("Owed"), "right", money=True),
         Col("oldest_due", _("Oldest due")),
         Col("days", _("Days overdue"), "right"),
-        *[Col(f"b{i}", _bucket(label), "right") for i, label in enumerate(labels)],
+        *[Col(f"b{i}", _bucket(label), "right", money=True) for i, label in enumerate(labels)],
         Col("tier", _("Tier")),
         Col("history", _("Payment habit")),
         Col("last", _("Last contact")),
@@ -382,7 +384,7 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
     if out is not None:
         _write_clocks(env, out, data, day)
     if fmt is Format.json:
-        write_json({"as_of": day.isoformat(), "within": within, "bills": data})
+        write_json(listing(data, day, within=within))
         return
     for d in data:
         d["state"] = (
@@ -401,7 +403,7 @@ def _limitation(env, rows, day, within: int, fmt: Format, out: Path | None, mask
             Col("payer", _("Payer")),
             Col("period", _("Period")),
             Col("item", _("Item")),
-            Col("owed", _("Owed"), "right"),
+            Col("owed", _("Owed"), "right", money=True),
             Col("due_on", _("Payment deadline")),
             Col("ends_on", _("Limitation ends")),
             Col("state", _("Left")),
@@ -515,10 +517,11 @@ def _board(env, rows, day, fmt: Format, out: Path | None) -> None:
         (
             Col("unit", _("Unit")),
             Col("periods", _("Periods owed")),
-            Col("amount", _("Amount"), "right"),
+            Col("amount", _("Amount"), "right", money=True),
         ),
         fmt,
         title=_("Property fee payment notice (as of {day})").format(day=day),
+        as_of=day,
     )
 
 
@@ -528,8 +531,8 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None, day: date) ->
     columns = [
         Col("building", _("Building")),
         Col("units", _("Units owing"), "right"),
-        Col("outstanding", _("Owed"), "right"),
-        *[Col(f"bucket:{label}", _bucket(label), "right") for label in labels],
+        Col("outstanding", _("Owed"), "right", money=True),
+        *[Col(f"bucket:{label}", _bucket(label), "right", money=True) for label in labels],
         *[Col(f"tier:{t}", _(arrears.TIER_LABELS[t]), "right") for t in tiers],
     ]
     data = [
@@ -572,7 +575,24 @@ def _by_building(env, rows, labels, fmt: Format, out: Path | None, day: date) ->
             text_columns=(_("Building"),),
             kinds={c.header: TALLY for c in columns if c.key == "units" or c.key[:5] == "tier:"},
         )
-    emit(env, data, columns, fmt, title=_("By building"), document=document)
+    total, buckets = arrears.totals(rows, len(labels))
+    emit(
+        env,
+        data,
+        columns,
+        fmt,
+        title=_("By building"),
+        as_of=day,
+        json_rows=document,
+        extra={
+            "by": "building",
+            "total": {
+                "units": len(rows),
+                "outstanding": decimal_str(total),
+                "buckets": {label: decimal_str(buckets[i]) for i, label in enumerate(labels)},
+            },
+        },
+    )
 
 
 def _clock(value: str | None, day: date | None = None, settings=None) -> time:
@@ -1055,6 +1075,7 @@ def contact_list(
         str | None, typer.Option(metavar="YYYY-MM-DD", help=_("Only contacts from this day."))
     ] = None,
     full: Annotated[bool, typer.Option("--full", help=_("Show the full text sent."))] = False,
+    wide: WideOpt = False,
     no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
@@ -1068,9 +1089,6 @@ def contact_list(
         since=parse_day(since, option="--since") if since else None,
     )
     data = [_contact_json(e, not no_mask) for e in entries]
-    if fmt is Format.json:
-        write_json(data)
-        return
     emit(
         env,
         [_contact_line(d, full) for d in data],
@@ -1079,14 +1097,16 @@ def contact_list(
             Col("at", _("Time")),
             Col("channel", _("Channel")),
             Col("outcome", _("Result")),
-            Col("reason", _("Reason")),
-            Col("notice", _("Notice no.")),
-            Col("amount", _("Amount"), "right"),
-            Col("delivered", _("Delivered")),
+            Col("reason", _("Reason"), optional=2),
+            Col("notice", _("Notice no."), optional=3),
+            Col("amount", _("Amount"), "right", money=True),
+            Col("delivered", _("Delivered"), optional=1),
             Col("note", _("Text sent") if full else _("Note")),
         ),
         fmt,
         title=_("Contact log"),
+        json_rows=data,
+        wide=wide or full,
     )
 
 

@@ -91,11 +91,8 @@ def calendar(
         title=_("Holidays and make-up working days of {year} ({n} days)").format(
             year=shown, n=len(rows)
         ),
-        document={
-            "year": shown,
-            "days": rows,
-            "make_up_days_unknown": unknown_make_up_years(days, [shown]),
-        },
+        as_of=day,
+        extra={"year": shown, "make_up_days_unknown": unknown_make_up_years(days, [shown])},
     )
     warning = unknown_years_warning(days, sorted({shown, *years_ahead(day)}))
     if warning:

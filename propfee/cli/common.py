@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +24,8 @@ import typer
 
 from propfee.config import load_settings, settings_path
 from propfee.core.errors import ConfigError, DatabaseError, InvalidValue, PropfeeError, RowErrors
-from propfee.core.i18n import _
+from propfee.core.i18n import _, ngettext
+from propfee.core.money import format_money
 from propfee.core.periods import parse_period
 from propfee.files.writers import csv_text, visible
 from propfee.store import audit, pg
@@ -132,6 +134,16 @@ AsOfOpt = Annotated[
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help=_("Do everything, report it, then roll back."))
+]
+WideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help=_(
+            "Every column in the table, however wide (without it, the columns that do not fit "
+            "the terminal are left out; JSON and CSV always have them all)."
+        ),
+    ),
 ]
 NoMaskOpt = Annotated[bool, typer.Option("--no-mask", help=_("Show phone and ID numbers in full."))]
 
@@ -346,12 +358,48 @@ def open_env(db: Path | str | None, config: Path | None, quiet: bool = False) ->
 @dataclass(frozen=True)
 class Col:
     """A column of a listing: its row key, its header (an English msgid, ``_()`` or ``N_()``;
-    shown in the reader's language in the table and the CSV alike), and its alignment; a right-aligned column is numeric, so CSV leaves its plain numbers (``-12.50``)
-    as they are while neutralising anything else."""
+    shown in the reader's language in the table and the CSV alike), and its alignment; a
+    right-aligned column is numeric, so CSV leaves its plain numbers (``-12.50``) as they are
+    while neutralising anything else. A ``money`` column holds decimal strings (``"1234.50"``,
+    as JSON and CSV carry them) and is shown in the table as ``¥1,234.50``. An ``optional``
+    column (1, 2 …) is left out of a table too wide for the terminal unless --wide: the highest
+    number first, then the next; 0 is always shown."""
 
     key: str
     header: str
     justify: str = "left"
+    money: bool = False
+    optional: int = 0
+
+
+def money_cell(value: Any) -> str:
+    """A money value of a row (``"1234.50"``, fen as an int, or empty) as the table shows it."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_money(value)
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        return str(value)
+    return format_money(int(amount * 100))
+
+
+def listing(
+    rows: Sequence[dict[str, Any]], as_of: date | str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The one shape of every JSON listing: ``{"as_of": "YYYY-MM-DD", "rows": [...], ...}``;
+    ``as_of`` is the day the listing is as of (today when the command has no day), ``extra``
+    the summary keys beside the rows (totals, the query, the period …), documented in the
+    README's "JSON output"."""
+    day = as_of if as_of is not None else today()
+    return {
+        "as_of": day.isoformat() if isinstance(day, date) else str(day),
+        "rows": list(rows),
+        **extra,
+    }
 
 
 def emit(
@@ -362,21 +410,49 @@ def emit(
     *,
     title: str | None = None,
     footer: dict[str, Any] | None = None,
+    as_of: date | str | None = None,
+    extra: dict[str, Any] | None = None,
+    json_rows: Sequence[dict[str, Any]] | None = None,
     document: dict[str, Any] | None = None,
+    wide: bool = True,
 ) -> None:
-    """Print rows as a rich table, JSON (``document`` if given, else the list) or CSV. CSV has
+    """Print rows as a rich table, a JSON listing (``listing``: ``as_of``, ``rows`` — the
+    ``json_rows`` if given, else the rows — and the ``extra`` summary keys; a command whose
+    output is one object, not a listing, gives its ``document`` instead) or CSV. CSV has
     the table's headers and cells in the reader's language (``print_csv``: the bytes --out
-    writes, with a BOM); every table cell is made terminal-safe (``terminal_text``)."""
+    writes, with a BOM); every table cell is made terminal-safe (``terminal_text``) and a
+    money column shows ``¥1,234.50``. Without ``wide``, optional columns are left out (see
+    ``Col``) while the table is wider than the terminal, and its caption says so."""
     if fmt is Format.json:
-        write_json(document if document is not None else list(rows))
+        if document is not None:
+            write_json(document)
+            return
+        write_json(listing(rows if json_rows is None else json_rows, as_of, **(extra or {})))
         return
     if fmt is Format.csv:
         print_csv(
             [_(c.header) for c in columns],
             [[_csv_value(row.get(c.key)) for c in columns] for row in rows],
-            number_columns=[i for i, c in enumerate(columns) if c.justify == "right"],
+            number_columns=[i for i, c in enumerate(columns) if c.justify == "right" or c.money],
         )
         return
+    shown = list(columns)
+    table = _table(rows, shown, title, footer)
+    if not wide:
+        limit = env.out.width
+        while _width(env.out, table) > limit and any(c.optional for c in shown):
+            dropped = max(range(len(shown)), key=lambda i: (shown[i].optional, i))
+            del shown[dropped]
+            table = _table(rows, shown, title, footer)
+        if len(shown) < len(columns):
+            hidden = len(columns) - len(shown)
+            table.caption = ngettext(
+                "{n} more column: --wide shows it", "{n} more columns: --wide shows them", hidden
+            ).format(n=hidden)
+    env.out.print(table)
+
+
+def _table(rows, columns: Sequence[Col], title: str | None, footer: dict[str, Any] | None):
     from rich.table import Table  # heavy: loaded when needed
 
     table = Table(
@@ -385,14 +461,25 @@ def emit(
         header_style="bold",
     )
     for c in columns:
+        cell = (footer or {}).get(c.key, "")
         table.add_column(
             _(c.header),
-            justify=c.justify,  # type: ignore[arg-type]
-            footer=terminal_text((footer or {}).get(c.key, "")),
+            justify="right" if c.money else c.justify,  # type: ignore[arg-type]
+            footer=terminal_text(money_cell(cell) if c.money else cell),
         )
     for row in rows:
-        table.add_row(*(safe_markup(row.get(c.key)) for c in columns))
-    env.out.print(table)
+        table.add_row(
+            *(
+                safe_markup(money_cell(row.get(c.key)) if c.money else row.get(c.key))
+                for c in columns
+            )
+        )
+    return table
+
+
+def _width(console, table) -> int:
+    """The columns a table takes unwrapped."""
+    return console.measure(table, options=console.options.update_width(100_000)).maximum
 
 
 def print_csv(
@@ -438,8 +525,12 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def write_json(document: Any) -> None:
-    """Indented at a terminal; compact (and several times faster) into a pipe or a file."""
+def write_json(document: dict[str, Any]) -> None:
+    """One JSON object on stdout: indented at a terminal; compact (and several times faster)
+    into a pipe or a file. A listing is ``listing(...)``, never a bare list: scripts read every
+    command's output the same way (the README's "JSON output")."""
+    if not isinstance(document, dict):
+        raise TypeError("a JSON document is an object; a listing is listing(rows, as_of)")
     pretty = sys.stdout.isatty()
     sys.stdout.write(
         json.dumps(

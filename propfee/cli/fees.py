@@ -265,6 +265,7 @@ def fees_list(
             Col("ends_on", _("Billing stops")),
         ),
         fmt,
+        as_of=day,
     )
 
 

@@ -18,6 +18,7 @@ from propfee.cli.common import (
     Format,
     FormatOpt,
     QuietOpt,
+    WideOpt,
     emit,
     now,
     open_env,
@@ -375,6 +376,7 @@ def statement(
             "--all-parties", help=_("The whole unit's ledger, every party's (for staff only).")
         ),
     ] = False,
+    wide: WideOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -409,7 +411,7 @@ def statement(
     if fmt is Format.csv:
         print_csv(*_statement_sheet(result, rows))  # the same as --out FILE.csv
         return
-    _print_statement(env, result, rows)
+    _print_statement(env, result, rows, wide)
 
 
 def _statement_rows(result: ledger.Statement) -> list[dict]:
@@ -441,7 +443,7 @@ def _statement_document(result: ledger.Statement, rows: list[dict]) -> dict:
     }
 
 
-def _print_statement(env, result: ledger.Statement, rows: list[dict]) -> None:
+def _print_statement(env, result: ledger.Statement, rows: list[dict], wide: bool) -> None:
     env.out.print(
         "[bold]"
         + _("{unit} statement of account").format(unit=safe_markup(result.unit))
@@ -469,10 +471,11 @@ def _print_statement(env, result: ledger.Statement, rows: list[dict]) -> None:
         env,
         [{**row, "kind": _(STATEMENT_KINDS[row["kind"]])} for row in rows],
         tuple(
-            Col(key, header, "right" if key in ("debit", "credit", "balance") else "left")
+            Col(key, header, money=key in ("debit", "credit", "balance"), optional=key == "ref")
             for key, header in columns
         ),
         Format.table,
+        wide=wide,
     )
     env.out.print(
         _("Closing arrears {owed}  credit {credit}").format(
@@ -644,7 +647,7 @@ def daily_payment_columns() -> tuple[Col, ...]:
     return (
         Col("receipt", _("Receipt no.")),
         Col("unit", _("Unit")),
-        Col("amount", _("Amount"), "right"),
+        Col("amount", _("Amount"), "right", money=True),
         Col("channel", _("Payment channel")),
         Col("ref", _("Transaction no.")),
         Col("paid_on", _("Paid on")),
@@ -660,9 +663,15 @@ def _daily_json(close: ledger.DailyClose, channels: list[dict], cashiers: list[d
         "net": decimal_str(close.net_fen),
         "by_channel": channels,
         "by_cashier": cashiers,
-        "payments": [{**p, "amount": decimal_str(p.pop("amount_fen"))} for p in close.payments],
-        "reversals": [{**r, "amount": decimal_str(r.pop("amount_fen"))} for r in close.reversals],
+        "payments": [_in_yuan(p) for p in close.payments],
+        "reversals": [_in_yuan(r) for r in close.reversals],
     }
+
+
+def _in_yuan(row: dict) -> dict:
+    """A payment or reversal of the daily close for JSON: its money as ``"1234.50"``."""
+    shown = {k: v for k, v in row.items() if k != "amount_fen"}
+    return {**shown, "amount": decimal_str(row["amount_fen"])}
 
 
 def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: list[dict]) -> None:
@@ -673,7 +682,7 @@ def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: 
         (
             Col("channel", _("Payment channel")),
             Col("count", _("Payments"), "right"),
-            Col("amount", _("Amount"), "right"),
+            Col("amount", _("Amount"), "right", money=True),
         ),
         fmt,
         title=_("{day} daily close: by channel").format(day=close.day),
@@ -684,7 +693,7 @@ def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: 
         (
             Col("cashier", _("Cashier")),
             Col("count", _("Payments"), "right"),
-            Col("amount", _("Amount"), "right"),
+            Col("amount", _("Amount"), "right", money=True),
         ),
         fmt,
         title=_("By cashier"),
@@ -951,7 +960,7 @@ def _print_review(env, review: list[dict]) -> None:
         (
             Col("line", _("Line"), "right"),
             Col("date", _("Date")),
-            Col("amount", _("Amount"), "right"),
+            Col("amount", _("Amount"), "right", money=True),
             Col("payer", _("Counterparty")),
             Col("memo", _("Memo")),
             Col("reason", _("Reason")),

@@ -17,7 +17,9 @@ from propfee.cli.common import (
     Format,
     FormatOpt,
     QuietOpt,
+    WideOpt,
     emit,
+    listing,
     now,
     open_env,
     parse_day,
@@ -94,6 +96,7 @@ def latefee(
     ] = None,
     as_of: AsOfOpt = None,
     dry_run: DryRunOpt = False,
+    wide: WideOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -126,22 +129,22 @@ def latefee(
         )
     if fmt is Format.json:
         write_json(
-            {
-                "as_of": day.isoformat(),
-                "clause": rules.has_clause,
-                "daily_rate": rules.daily_rate or None,
-                "reference_rate": rules.reference_rate,
-                "court_factor": rules.court_factor,
-                "cap_at_ceiling": rules.cap_at_ceiling,
-                "lines": data,
-                "total": totals,
-            }
+            listing(
+                data,
+                day,
+                total=totals,
+                clause=rules.has_clause,
+                daily_rate=rules.daily_rate or None,
+                reference_rate=rules.reference_rate,
+                court_factor=rules.court_factor,
+                cap_at_ceiling=rules.cap_at_ceiling,
+            )
         )
         return
-    _late_fee_table(env, data, totals, day, fmt)
+    _late_fee_table(env, data, totals, day, fmt, wide)
 
 
-def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format) -> None:
+def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format, wide: bool) -> None:
     for row in data:
         row["above_ceiling"] = _("over") if row["above_ceiling"] else ""
     emit(
@@ -149,22 +152,23 @@ def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format) -> No
         data,
         [
             Col("unit", _("Unit no.")),
-            Col("payer", _("Payer")),
+            Col("payer", _("Payer"), optional=1),
             Col("period", _("Period")),
             Col("item", _("Item")),
             Col("due_on", _("Due by")),
-            Col("owed", _("Still owed"), "right"),
+            Col("owed", _("Still owed"), "right", money=True),
             Col("days", _("Days"), "right"),
-            Col("late_fee", _("By the contract"), "right"),
-            Col("loss", _("Interest loss"), "right"),
-            Col("ceiling", _("Court ceiling"), "right"),
-            Col("above_ceiling", _("Over ceiling")),
-            Col("demanded", _("Claimable"), "right"),
-            Col("posted", _("Posted"), "right"),
+            Col("late_fee", _("By the contract"), "right", money=True),
+            Col("loss", _("Interest loss"), "right", money=True, optional=4),
+            Col("ceiling", _("Court ceiling"), "right", money=True, optional=3),
+            Col("above_ceiling", _("Over ceiling"), optional=3),
+            Col("demanded", _("Claimable"), "right", money=True),
+            Col("posted", _("Posted"), "right", money=True, optional=2),
         ],
         fmt,
         title=_("Late fees (as of {day})").format(day=day),
         footer={"unit": _("Total"), **totals},
+        wide=wide,
     )
 
 
@@ -349,10 +353,6 @@ def plan_list(
     env = open_env(db, config)
     day = parse_day(as_of)
     found = plans.plans(env.connect(create=False), as_of=day, settings=env.settings, unit_code=unit)
-    data = [_plan_json(p) for p in found]
-    if fmt is Format.json:
-        write_json(data)
-        return
     emit(
         env,
         [_plan_line(p) for p in found],
@@ -362,12 +362,14 @@ def plan_list(
             Col("party", _("Payer")),
             Col("signed", _("Signed on")),
             Col("installments", _("Installments"), "right"),
-            Col("total", _("Amount"), "right"),
-            Col("paid", _("Paid so far"), "right"),
+            Col("total", _("Amount"), "right", money=True),
+            Col("paid", _("Paid so far"), "right", money=True),
             Col("state", _("State")),
         ],
         fmt,
         title=_("Installment plans (as of {day})").format(day=day),
+        as_of=day,
+        json_rows=[_plan_json(p) for p in found],
     )
 
 
@@ -530,8 +532,8 @@ def _show_plan(env, plan, fmt: Format) -> None:
         [
             Col("seq", _("No."), "right"),
             Col("due_on", _("Installment due")),
-            Col("amount", _("Amount"), "right"),
-            Col("paid", _("Paid so far"), "right"),
+            Col("amount", _("Amount"), "right", money=True),
+            Col("paid", _("Paid so far"), "right", money=True),
             Col("state", _("State")),
         ],
         fmt,

@@ -19,7 +19,9 @@ from propfee.cli.common import (
     FormatOpt,
     NoMaskOpt,
     QuietOpt,
+    WideOpt,
     emit,
+    listing,
     now,
     open_env,
     parse_day,
@@ -130,7 +132,7 @@ def owners_show(
     mask = not no_mask
     profiles = [profile.profile(conn, pid, as_of=day, settings=env.settings) for pid in found]
     if fmt is Format.json:
-        write_json([_profile_json(p, mask) for p in profiles])
+        write_json(listing([_profile_json(p, mask) for p in profiles], day))
         return
     if fmt is Format.csv:  # one table: every match's units
         emit(env, [r for p in profiles for r in _holding_rows(p)], _holding_columns(), fmt)
@@ -394,7 +396,7 @@ def owners_care(
         )
         _write_care(out, data, title)
     if fmt is Format.json:
-        write_json({"year": year, "month": number, "people": data})
+        write_json(listing(data, year=year, month=number))
         return
     emit(
         env,
@@ -693,6 +695,7 @@ def complain_list(
         Path | None, typer.Option(metavar="FILE.xlsx", help=_("Also write it to this file."))
     ] = None,
     at: AtOpt = None,
+    wide: WideOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -721,7 +724,7 @@ def complain_list(
             text_columns=(headers[0], headers[1]),
         )
     if fmt is Format.json:
-        write_json([_case_json(c) for c in found])
+        write_json(listing([_case_json(c) for c in found], when.date()))
         return
     if fmt is Format.csv:
         print_csv(headers, _case_sheet(found))  # the same as --out FILE.csv
@@ -733,14 +736,15 @@ def complain_list(
             Col("number", _("Number")),
             Col("unit", _("Unit no.")),
             Col("category", _("Category")),
-            Col("opened", _("Opened")),
+            Col("opened", _("Opened"), optional=2),
             Col("due", _("Due")),
             Col("state", _("State")),
-            Col("who", _("Assigned to")),
+            Col("who", _("Assigned to"), optional=1),
             Col("what", _("Content")),
         ],
         fmt,
         title=_("Complaints and requests ({when})").format(when=f"{when:%Y-%m-%d %H:%M}"),
+        wide=wide,
     )
 
 

@@ -20,7 +20,9 @@ from propfee.cli.common import (
     FormatOpt,
     NoMaskOpt,
     QuietOpt,
+    WideOpt,
     emit,
+    listing,
     now,
     open_env,
     parse_day,
@@ -192,7 +194,7 @@ def _show_profiles(fmt: Format) -> None:
         for p in roster.shipped_profiles()
     ]
     if fmt is Format.json:
-        write_json(rows)
+        write_json(listing(rows))
         return
     columns = (
         Col("name", _("Source profile")),
@@ -379,8 +381,8 @@ _LIST_COLUMNS = (
     Col("area", _("Area ㎡"), "right"),
     Col("owner", _("Owner")),
     Col("phone", _("Phone")),
-    Col("delivered_on", _("Delivery date")),
-    Col("tenant", _("Tenant")),
+    Col("delivered_on", _("Delivery date"), optional=2),
+    Col("tenant", _("Tenant"), optional=1),
     Col("payer", _("Paying party")),
 )
 
@@ -400,6 +402,7 @@ def units_list(
         str | None, typer.Option(help=_("Only this kind (residential, 住宅, 车位 …)."))
     ] = None,
     owner: Annotated[str | None, typer.Option(help=_("Owner name contains this text."))] = None,
+    wide: WideOpt = False,
     no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
@@ -419,7 +422,7 @@ def units_list(
             row["kind"] = roster.kind_label(row["kind"])
             row["payer"] = payer_label(row["payer"])
     title = _("{n} units").format(n=len(rows)) if fmt is Format.table else None
-    emit(env, rows, _LIST_COLUMNS, fmt, title=title)
+    emit(env, rows, _LIST_COLUMNS, fmt, title=title, wide=wide)
 
 
 def _unit_json(u: roster.UnitView, *, mask: bool) -> dict[str, object]:
@@ -613,10 +616,10 @@ def _print_bills(env, bills: list[dict[str, object]], account: UnitAccount, fmt:
             Col("id", _("Bill no."), "right"),
             Col("item_name", _("Fee item")),
             Col("covers", _("Billing period")),
-            Col("amount", _("Amount"), "right"),
-            Col("adjusted", _("Adjusted"), "right"),
-            Col("paid", _("Paid"), "right"),
-            Col("outstanding", _("Unpaid"), "right"),
+            Col("amount", _("Amount"), "right", money=True),
+            Col("adjusted", _("Adjusted"), "right", money=True),
+            Col("paid", _("Paid"), "right", money=True),
+            Col("outstanding", _("Unpaid"), "right", money=True),
             Col("due_on", _("Due date")),
             Col("party", _("Billed to")),
             Col("state", _("State")),

@@ -15,7 +15,6 @@ from propfee.cli.common import (
     emit,
     open_env,
     record_unmasked,
-    write_json,
 )
 from propfee.core.i18n import _
 from propfee.insight import search as core
@@ -93,11 +92,6 @@ def search(
     if no_mask:
         record_unmasked(conn, "search", "-", len(found.hits))
     rows = [_hit_json(h) for h in found.hits]
-    if fmt is Format.json:
-        write_json(
-            {"query": found.text, "method": found.method, "more": found.more, "results": rows}
-        )
-        return
     emit(
         env,
         rows,
@@ -110,6 +104,7 @@ def search(
         ],
         fmt,
         title=_("Search “{text}”: {n} found").format(text=found.text, n=len(rows)),
+        extra={"query": found.text, "method": found.method, "more": found.more},
     )
     if found.more:
         env.warn(

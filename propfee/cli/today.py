@@ -14,10 +14,9 @@ from propfee.cli.common import (
     emit,
     open_env,
     parse_day,
-    write_json,
 )
 from propfee.core.i18n import _
-from propfee.core.money import decimal_str, format_money
+from propfee.core.money import decimal_str
 from propfee.insight import today as work
 
 
@@ -47,30 +46,14 @@ def today(
     env = open_env(db, config)
     day = parse_day(as_of)
     found = work.today(env.connect(create=False), as_of=day, settings=env.settings)
-    if fmt is Format.json:
-        write_json(
-            {
-                "as_of": found.as_of,
-                "lines": [
-                    {
-                        "key": line.key,
-                        "label": line.label,
-                        "count": line.count,
-                        "amount": None if line.amount_fen is None else decimal_str(line.amount_fen),
-                        "command": line.command,
-                    }
-                    for line in found.lines
-                ],
-            }
-        )
-        return
     emit(
         env,
         [
             {
+                "key": line.key,
                 "label": line.label,
                 "count": line.count,
-                "amount": "" if line.amount_fen is None else format_money(line.amount_fen),
+                "amount": None if line.amount_fen is None else decimal_str(line.amount_fen),
                 "command": line.command,
             }
             for line in found.lines
@@ -78,9 +61,10 @@ def today(
         (
             Col("label", _("Work")),
             Col("count", _("Count"), "right"),
-            Col("amount", _("Amount"), "right"),
+            Col("amount", _("Amount"), "right", money=True),
             Col("command", _("Command to act")),
         ),
         fmt,
+        as_of=found.as_of,
         title=_("Today's work ({day})").format(day=found.as_of),
     )
