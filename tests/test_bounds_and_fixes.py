@@ -246,7 +246,7 @@ def test_an_ignored_column_never_makes_the_first_data_row_a_header(cli, tmp_path
     column_map = tmp_path / "map.toml"
     column_map.write_text('[columns]\n"联系电话" = "ignore"\n', encoding="utf-8")
     result = cli("import-units", str(path), "--map", str(column_map))
-    assert result.exit_code == 0 and "2 units" in result.stdout
+    assert result.exit_code == 0 and "2 套房屋" in result.stdout
 
 
 def test_remind_as_of_a_past_day_ignores_the_wall_clock(history, cli, monkeypatch):

@@ -46,7 +46,7 @@ def _foreign_labels() -> list[str]:
         dunning.CHANNEL_LABELS,
         dunning.OUTCOME_LABELS,
     )
-    labels = [v for table in tables for v in table.values() if CJK.search(v)]
+    labels = [str(v) for table in tables for v in table.values() if CJK.search(str(v))]
     return sorted(labels, key=len, reverse=True)
 
 

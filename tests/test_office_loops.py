@@ -96,8 +96,8 @@ def test_a_bad_delivery_report_names_the_cell_and_writes_nothing(billed, tmp_pat
     )
     refused = billed("contact", "mark-sms", str(report))
     assert refused.exit_code == 1
-    assert "row 3" in refused.stderr and "状态" in refused.stderr
-    assert "row 4" in refused.stderr and "手机号" in refused.stderr
+    assert "第 3 行" in refused.stderr and "状态" in refused.stderr
+    assert "第 4 行" in refused.stderr and "手机号" in refused.stderr
     assert dump(db_path) == before
     assert {c["outcome"] for c in contacts(billed, "sms")} == {"prepared"}
 
@@ -105,13 +105,19 @@ def test_a_bad_delivery_report_names_the_cell_and_writes_nothing(billed, tmp_pat
 # ---------------------------------------------------------------- the call list read back
 
 
+def _header_row(sheet) -> int:
+    """The call list opens with a title block; its header is the row that starts 房号."""
+    return next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "房号")
+
+
 def _fill(path, answers):
     """Fill the call list's result columns as staff would, by unit code."""
     book = load_workbook(path)
     sheet = book.active
-    header = [c.value for c in sheet[1]]
-    col = {name: header.index(name) + 1 for name in header}
-    for row in range(2, sheet.max_row + 1):
+    first = _header_row(sheet)
+    header = [c.value for c in sheet[first]]
+    col = {name: header.index(name) + 1 for name in header if name}
+    for row in range(first + 1, sheet.max_row + 1):
         unit = sheet.cell(row, col["房号"]).value
         for name, value in answers.get(unit, {}).items():
             sheet.cell(row, col[name], value)
@@ -124,7 +130,8 @@ def test_a_filled_call_list_is_read_back_as_contacts_once(billed, tmp_path, db_p
     reminded = billed("remind", "--as-of", "2026-12-05", "--at", "10:00", "--out", str(out))
     assert reminded.exit_code == 0, reminded.output
     path = out / "call-list.xlsx"
-    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    sheet = load_workbook(path).active
+    rows = list(sheet.iter_rows(min_row=_header_row(sheet), values_only=True))
     assert [r[0] for r in rows[1:]] == ["1-1-101", "1-1-102", "2-1-201", "10-1-101"]  # print order
     header = _fill(
         path,
@@ -178,8 +185,8 @@ def test_a_bad_call_list_cell_is_named_and_nothing_is_written(billed, tmp_path, 
     before = dump(db_path)
     refused = billed("contact", "import", str(path))
     assert refused.exit_code == 1
-    assert "row 2" in refused.stderr and "承诺缴费日期" in refused.stderr
-    assert "row 3" in refused.stderr and "联系结果" in refused.stderr
+    assert "第 5 行" in refused.stderr and "承诺缴费日期" in refused.stderr
+    assert "第 6 行" in refused.stderr and "联系结果" in refused.stderr
     assert dump(db_path) == before
 
 

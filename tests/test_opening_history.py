@@ -124,7 +124,7 @@ def test_a_map_naming_an_unknown_field_is_refused(estate, tmp_path):
     column_map.write_text('[columns]\n"本次实付" = "amount"\n', encoding="utf-8")
     path = write_xlsx(tmp_path / "h.xlsx", [RENAMED, *PAID])
     result = estate("import-history", str(path), "--map", str(column_map))
-    assert result.exit_code == 1 and "unknown field 'amount'" in result.stderr
+    assert result.exit_code == 1 and "字段 'amount' 不存在" in result.stderr
 
 
 def test_one_error_per_cause_with_the_row_ranges(estate, tmp_path, db_path):

@@ -68,7 +68,7 @@ def notice_statements(cli, traced, tmp_path, homes: int) -> tuple[int, str]:
         "notices", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out), db=db
     )
     assert result.exit_code == 0, result.output
-    assert f"{homes + 1} notices" in result.stdout
+    assert f"通知单 {homes + 1} 张" in result.stdout
     return len(traced), (out / "缴费通知单-2026-11.html").read_text(encoding="utf-8")
 
 
