@@ -340,29 +340,74 @@ def test_address_parts(text, parts):
     assert split_address(text) == parts
 
 
+def _place(unit: dict) -> tuple:
+    return (
+        unit["building"],
+        unit["entrance"],
+        unit["floor"],
+        unit["room"],
+        unit["area"],
+        unit["owner"],
+    )
+
+
 @pytest.mark.parametrize(
-    ("name", "code", "kind", "area"),
+    ("name", "code", "kind", "place"),
     [
-        ("pigcms-village_import_sample.xls", "5-1-1102", "residential", "150.00"),
-        ("pigcms-village_import_parking_add.xls", "东一区-1111", "parking", "10.00"),
+        # 物业编号 1-888, 单元名称 一单元, 楼号 5号楼, 层号 12, 房号 1102, 房子平方 150
+        ("pigcms-village_import_sample.xls", "5-1-1102", "residential", ("5", "1", "12", "1102")),
+        # 车库名 东一区(必须是已录入的车库), 车位号 1111, 车位面积 10
+        (
+            "pigcms-village_import_parking_add.xls",
+            "东一区-1111",
+            "parking",
+            ("东一区", "", "", "1111"),
+        ),
     ],
 )
-def test_a_unit_list_without_owners_goes_in_with_units_only(cli, db_path, name, code, kind, area):
+def test_a_unit_list_without_owners_goes_in_as_shipped(cli, name, code, kind, place):
     path = CORPUS / name
-    refused = cli("import-units", str(path))
-    assert refused.exit_code == 1 and "--units-only" in refused.stderr
-    assert not db_path.exists()
-    result = cli("import-units", str(path), "--units-only", "--as-of", "2026-01-01")
+    result = cli("import-units", str(path), "--as-of", "2026-01-01")
     assert result.exit_code == 0, result.output
-    unit = _units(cli)[code]  # the template's "(必须是已录入的车库)" note is not part of it
-    assert (unit["kind"], unit["area"], unit["owner"], unit["payer"]) == (
-        kind,
-        area,
-        "",
-        "developer",
-    )
-    again = cli("import-units", str(path), "--units-only", "--format", "json")
+    units = _units(cli)
+    assert set(units) == {code}  # the template's "(必须是已录入的车库)" note is not part of it
+    unit = units[code]
+    area = "150.00" if kind == "residential" else "10.00"
+    assert _place(unit) == (*place, area, "")
+    assert (unit["kind"], unit["payer"]) == (kind, "developer")
+    warning = result.stderr
+    assert f"文件中没有业主列：1 套房屋已导入，但没有业主（Sheet1 第 2 行 {code}）" in warning
+    assert "开给开发建设单位" in warning and "propfee units sell" in warning
+    again = cli("import-units", str(path), "--format", "json")
     assert json.loads(again.stdout)["unchanged"] == 1
+    assert _units(cli) == units
+
+
+def test_a_column_that_looks_like_the_owner_is_not_dropped(cli, tmp_path, db_path):
+    from conftest import write_csv
+
+    path = write_csv(
+        tmp_path / "r.csv", [["房号", "建筑面积", "户主名字"], ["1-1-101", "90", "王伟"]]
+    )
+    result = cli("import-units", str(path))
+    assert result.exit_code == 1 and "户主名字" in result.stderr and "--map" in result.stderr
+    assert not db_path.exists()
+
+
+def test_an_owner_list_without_area_goes_in_and_names_the_units_to_measure(cli):
+    path = CORPUS / "pigcms-user_detail_sample.xls"
+    result = cli("import-units", str(path), "--as-of", "2026-01-01")
+    assert result.exit_code == 0, result.output
+    units = _units(cli)
+    assert set(units) == {"北二区30-3-1102"}  # 住址 北二区30栋三单元1102: no floor is given
+    unit = units["北二区30-3-1102"]
+    assert _place(unit) == ("北二区30", "3", "", "1102", None, "小黑")
+    assert unit["phone"] == "13212345678" and unit["payer"] == "owner"
+    assert "文件中没有面积列：1 套新房屋没有面积（Sheet1 第 2 行 北二区30-3-1102）" in result.stderr
+    assert "propfee bill 会跳过" in result.stderr and "units set" in result.stderr
+    again = cli("import-units", str(path), "--format", "json")
+    assert json.loads(again.stdout)["unchanged"] == 1
+    assert _units(cli) == units
 
 
 def test_an_unknown_state_code_is_one_error_for_all_its_rows(cli, tmp_path):
