@@ -489,3 +489,71 @@ def test_an_hc_estate_exports_and_imports_back_unchanged(cli, tmp_path):
     report = json.loads(again.stdout)
     assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 5)
     assert _units(cli) == before
+
+
+VEHICLE_HEADER = ["省份", "车牌号码", "车位编号", "停车卡号", "车主姓名", "车主手机号", "车辆排量"]
+
+
+def test_a_vehicle_list_with_nothing_to_attach_to_writes_nothing(cli, db_path):
+    path = CORPUS / "pigcms-village_import_vehicle_add.xls"
+    result = cli("import-units", str(path))
+    assert result.exit_code == 0, result.output
+    assert "是车辆清单：1 行在系统中找不到对应的房屋（车位）或业主（第 2 行）" in result.stderr
+    assert not db_path.exists()  # nothing of it is kept
+    assert cli("import-units", str(CORPUS / "pigcms-user_sample.xls")).exit_code == 0
+    before = _units(cli)
+    again = cli("import-units", str(path), "--format", "json")  # 小叮当 owns nothing here
+    assert again.exit_code == 0 and json.loads(again.stdout)["updated"] == 0
+    assert _units(cli) == before
+
+
+def test_a_vehicle_list_attaches_plates_to_spaces_and_owners(cli, tmp_path):
+    roster = write_xlsx(
+        tmp_path / "roster.xlsx",
+        [["房号", "建筑面积", "业主", "手机号"], ["1-1-101", 90, "王伟", "13800138000"]],
+    )
+    spaces = CORPUS / "pigcms-village_import_parking_add.xls"
+    assert cli("import-units", str(roster), "--as-of", "2026-01-01").exit_code == 0
+    assert cli("import-units", str(spaces), "--as-of", "2026-01-01").exit_code == 0
+    path = write_xlsx(
+        tmp_path / "vehicles.xlsx",
+        [
+            VEHICLE_HEADER,
+            ["粤", "B-12345", "东一区-1111", "1", "李四", "13900139000", "1.5"],
+            ["粤", "B54321", "", "2", "王伟", "13800138000", "2.0"],
+            ["粤", "C11111", "9-9", "3", "无名", "13700137000", "2.0"],
+        ],
+    )
+    result = cli("import-units", str(path))
+    assert result.exit_code == 0, result.output
+    units = _units(cli)
+    assert units["东一区-1111"]["notes"] == "导入车库；车牌 粤B12345"  # by 车位编号
+    assert units["1-1-101"]["notes"] == "车牌 粤B54321"  # by 车主 name and phone
+    assert "（第 4 行）" in result.stderr  # the row nothing matched is named
+    again = cli("import-units", str(path), "--format", "json")
+    assert json.loads(again.stdout)["updated"] == 0 and _units(cli) == units
+
+
+def test_a_bad_plate_on_a_matched_row_is_refused(cli, tmp_path):
+    spaces = CORPUS / "pigcms-village_import_parking_add.xls"
+    assert cli("import-units", str(spaces)).exit_code == 0
+    before = _units(cli)
+    path = write_xlsx(
+        tmp_path / "vehicles.xlsx",
+        [VEHICLE_HEADER, ["皖", "A-xxxxx", "东一区-1111", "1", "小叮当", "13212345678", "1.5"]],
+    )
+    result = cli("import-units", str(path))
+    assert result.exit_code == 1
+    assert "第 2 行" in result.stderr and "车牌号码 (B)" in result.stderr
+    assert _units(cli) == before
+
+
+def test_estate_settings_are_named_and_nothing_is_written(cli, db_path):
+    result = cli("import-units", str(CORPUS / "pigcms-village_sample.xls"))
+    assert result.exit_code == 0, result.output
+    warning = result.stderr
+    assert (
+        "是小区设置表（小区名称、物业公司、各项收费单价），不是业主名册：未导入任何数据" in warning
+    )
+    assert "propfee.toml 的 [estate]" in warning and "propfee fees add" in warning
+    assert not db_path.exists()

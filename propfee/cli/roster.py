@@ -181,6 +181,8 @@ def import_units(
             error = RowError(file.name, "", 0, "", "", str(exc)).as_dict()
             write_json({**_EMPTY_REPORT, "errors": [error]})
         raise
+    if not report.rows:  # a vehicle list or estate settings: nothing of it is kept
+        _forget_new_database(env, fresh)
     if report_file is not None:
         roster.write_report(report_file, report)
     _show_import(env, report, file, fmt, dry_run=dry_run)

@@ -22,6 +22,7 @@ from propfee.core.errors import RowError, RowErrors
 from propfee.core.i18n import _, ngettext
 from propfee.core.money import hundredths_str
 from propfee.files import cells
+from propfee.roster import others
 from propfee.roster.history import Edits, KeptEdit
 from propfee.roster.reading import (
     ColumnMap,
@@ -801,6 +802,25 @@ class RosterMerge:
         )
 
 
+def _no_units(conn, path: Path, other: others.OtherFile, now: datetime) -> ImportReport:
+    """The report of a file that lists no units: plates attached, or what the file is."""
+    report = ImportReport(sheets=[other.sheet.name])
+    if other.kind == others.SETTINGS:
+        report.warnings.append(others.settings_warning(path.name))
+        return report
+    attached, report.warnings = others.attach_plates(conn, path.name, other, now)
+    report.updated = attached
+    if attached:
+        report.notices.append(
+            ngettext(
+                "{file} is a vehicle list: plates added to the notes of {n} unit",
+                "{file} is a vehicle list: plates added to the notes of {n} units",
+                attached,
+            ).format(file=path.name, n=attached)
+        )
+    return report
+
+
 def rebill_notices(report: ImportReport) -> None:
     """Name the re-billing a change of who pays needs, when it is not run in the command."""
     for code, day in report.rebill_from:
@@ -925,6 +945,10 @@ def import_roster(
             )
         except RowErrors as exc:  # bad cells, and what the rows read before them revealed
             raise RowErrors(exc.errors + (merge.errors if merge else [])) from None
+        except others.NotARoster as exc:  # a vehicle list or estate settings
+            report = _no_units(conn, path, exc.other, now)
+            report.dry_run = dry_run
+            return report
         report = (merge or RosterMerge(conn, roster, as_of=as_of, now=now)).finish()
         if rebill is not None and report.rebill_from:
             rebill(conn, report)

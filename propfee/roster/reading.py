@@ -30,6 +30,7 @@ from propfee.files.headers import (
     norm_header,
 )
 from propfee.files.tabular import Sheet, lost_digits, read_sheets
+from propfee.roster import others
 from propfee.roster.units import KIND_ALIASES, KINDS, NEEDS_AREA, kind_label
 
 Progress = Callable[[int, int], None]
@@ -428,6 +429,9 @@ def read_roster(
             if s.hidden
         ]
         sheets = [s for s in sheets if not s.hidden] or sheets
+    other = others.recognise(sheets)
+    if other is not None:
+        raise others.NotARoster(other)
     total = sum(s.nrows for s in sheets)
     reader = _RosterReader(path.name, column_map, total, progress, sink)
     reader.roster.notices.extend(notices)
