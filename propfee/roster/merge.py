@@ -17,12 +17,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+import propfee.roster.others as others
 import propfee.roster.store as store
 from propfee.core.errors import RowError, RowErrors
 from propfee.core.i18n import _, ngettext
 from propfee.core.money import hundredths_str
 from propfee.files import cells
-from propfee.roster import others
 from propfee.roster.history import Edits, KeptEdit
 from propfee.roster.reading import (
     ColumnMap,

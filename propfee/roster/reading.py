@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+import propfee.roster.others as others
 import propfee.roster.sources as sources
 from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors, grouped
 from propfee.core.i18n import N_, _, ngettext, zh
@@ -30,7 +31,6 @@ from propfee.files.headers import (
     norm_header,
 )
 from propfee.files.tabular import Sheet, lost_digits, read_sheets
-from propfee.roster import others
 from propfee.roster.units import KIND_ALIASES, KINDS, NEEDS_AREA, kind_label
 
 Progress = Callable[[int, int], None]
