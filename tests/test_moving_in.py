@@ -304,8 +304,11 @@ def test_an_hc_full_workbook_joins_owners_by_number(cli, tmp_path):
 def test_pigcms_owners_go_in_with_their_floor_and_area(cli):
     result = cli("import-units", str(CORPUS / "pigcms-user_sample.xls"), "--as-of", "2026-01-01")
     assert result.exit_code == 0, result.output
-    unit = _units(cli)["30-3-1102"]  # 楼号 30栋, 单元名称 三单元, 门牌号 1102
-    assert (unit["owner"], unit["floor"], unit["area"]) == ("小黑", "12", "100.00")
+    units = _units(cli)
+    assert set(units) == {"30-3-1102"}  # 楼号 30栋, 单元名称 三单元, 层号 12, 门牌号 1102
+    unit = units["30-3-1102"]
+    assert _place(unit) == ("30", "3", "12", "1102", "100.00", "小黑")  # 房子平方 100
+    assert unit["phone"] == "13212345679" and unit["payer"] == "owner"
     assert unit["delivered_on"] == "2017-07-24"  # 物业开始时间
     assert "水费总欠费" in result.stderr  # the arrears columns are named as left out …
     assert "propfee import-history" in result.stderr  # … with the command that takes them
@@ -320,7 +323,7 @@ def test_an_address_in_one_cell_is_split(cli):
     listed = cli("units", "list", "--building", "2", "--format", "json", "--no-mask")
     (unit,) = json.loads(listed.stdout)
     assert (unit["code"], unit["building"], unit["floor"], unit["room"]) == ("2-5", "2", "3", "5")
-    assert unit["owner"] == "张三" and unit["area"] == "120.00"
+    assert _place(unit) == ("2", "", "3", "5", "120.00", "张三")
     assert "李四" in unit["notes"] and "王五" in unit["notes"]  # the same 位置 on later rows
     again = cli("import-units", str(path), "--format", "json")
     assert json.loads(again.stdout)["unchanged"] == 1
@@ -557,3 +560,14 @@ def test_estate_settings_are_named_and_nothing_is_written(cli, db_path):
     )
     assert "propfee.toml 的 [estate]" in warning and "propfee fees add" in warning
     assert not db_path.exists()
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.xls*")))
+def test_every_corpus_file_imports_as_shipped(cli, name):
+    """No option, no map: exit 0, and what could not be placed is said in a warning."""
+    result = cli("import-units", str(CORPUS / name), "--as-of", "2026-01-01", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["errors"] == []
+    again = cli("import-units", str(CORPUS / name), "--as-of", "2026-02-01", "--format", "json")
+    assert (json.loads(again.stdout)["added"], json.loads(again.stdout)["updated"]) == (0, 0)
