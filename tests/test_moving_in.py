@@ -571,3 +571,12 @@ def test_every_corpus_file_imports_as_shipped(cli, name):
     assert report["errors"] == []
     again = cli("import-units", str(CORPUS / name), "--as-of", "2026-02-01", "--format", "json")
     assert (json.loads(again.stdout)["added"], json.loads(again.stdout)["updated"]) == (0, 0)
+
+
+def test_units_only_says_the_list_is_owner_less_on_purpose(cli):
+    path = CORPUS / "pigcms-village_import_sample.xls"
+    result = cli("import-units", str(path), "--units-only")
+    assert result.exit_code == 0, result.output
+    assert "文件中没有业主列" not in result.stderr
+    assert "开发建设单位" in result.stderr  # still said: the developer pays for 5-1-1102
+    assert _units(cli)["5-1-1102"]["payer"] == "developer"

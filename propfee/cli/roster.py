@@ -139,8 +139,9 @@ def import_units(
         typer.Option(
             "--units-only",
             help=_(
-                "The file lists units without owners (a unit or parking-space list): they are "
-                "added with the developer paying until the owner roster is imported."
+                "The file lists units without owners on purpose (a unit or parking-space "
+                "list): they are added with the developer paying until the owner roster is "
+                "imported, without the no-owner-column warning."
             ),
         ),
     ] = False,
