@@ -304,8 +304,11 @@ def test_an_hc_full_workbook_joins_owners_by_number(cli, tmp_path):
 def test_pigcms_owners_go_in_with_their_floor_and_area(cli):
     result = cli("import-units", str(CORPUS / "pigcms-user_sample.xls"), "--as-of", "2026-01-01")
     assert result.exit_code == 0, result.output
-    unit = _units(cli)["30-3-1102"]  # 楼号 30栋, 单元名称 三单元, 门牌号 1102
-    assert (unit["owner"], unit["floor"], unit["area"]) == ("小黑", "12", "100.00")
+    units = _units(cli)
+    assert set(units) == {"30-3-1102"}  # 楼号 30栋, 单元名称 三单元, 层号 12, 门牌号 1102
+    unit = units["30-3-1102"]
+    assert _place(unit) == ("30", "3", "12", "1102", "100.00", "小黑")  # 房子平方 100
+    assert unit["phone"] == "13212345679" and unit["payer"] == "owner"
     assert unit["delivered_on"] == "2017-07-24"  # 物业开始时间
     assert "水费总欠费" in result.stderr  # the arrears columns are named as left out …
     assert "propfee import-history" in result.stderr  # … with the command that takes them
@@ -320,7 +323,7 @@ def test_an_address_in_one_cell_is_split(cli):
     listed = cli("units", "list", "--building", "2", "--format", "json", "--no-mask")
     (unit,) = json.loads(listed.stdout)["rows"]
     assert (unit["code"], unit["building"], unit["floor"], unit["room"]) == ("2-5", "2", "3", "5")
-    assert unit["owner"] == "张三" and unit["area"] == "120.00"
+    assert _place(unit) == ("2", "", "3", "5", "120.00", "张三")
     assert "李四" in unit["notes"] and "王五" in unit["notes"]  # the same 位置 on later rows
     again = cli("import-units", str(path), "--format", "json")
     assert json.loads(again.stdout)["unchanged"] == 1
@@ -340,29 +343,74 @@ def test_address_parts(text, parts):
     assert split_address(text) == parts
 
 
+def _place(unit: dict) -> tuple:
+    return (
+        unit["building"],
+        unit["entrance"],
+        unit["floor"],
+        unit["room"],
+        unit["area"],
+        unit["owner"],
+    )
+
+
 @pytest.mark.parametrize(
-    ("name", "code", "kind", "area"),
+    ("name", "code", "kind", "place"),
     [
-        ("pigcms-village_import_sample.xls", "5-1-1102", "residential", "150.00"),
-        ("pigcms-village_import_parking_add.xls", "东一区-1111", "parking", "10.00"),
+        # 物业编号 1-888, 单元名称 一单元, 楼号 5号楼, 层号 12, 房号 1102, 房子平方 150
+        ("pigcms-village_import_sample.xls", "5-1-1102", "residential", ("5", "1", "12", "1102")),
+        # 车库名 东一区(必须是已录入的车库), 车位号 1111, 车位面积 10
+        (
+            "pigcms-village_import_parking_add.xls",
+            "东一区-1111",
+            "parking",
+            ("东一区", "", "", "1111"),
+        ),
     ],
 )
-def test_a_unit_list_without_owners_goes_in_with_units_only(cli, db_path, name, code, kind, area):
+def test_a_unit_list_without_owners_goes_in_as_shipped(cli, name, code, kind, place):
     path = CORPUS / name
-    refused = cli("import-units", str(path))
-    assert refused.exit_code == 1 and "--units-only" in refused.stderr
-    assert not db_path.exists()
-    result = cli("import-units", str(path), "--units-only", "--as-of", "2026-01-01")
+    result = cli("import-units", str(path), "--as-of", "2026-01-01")
     assert result.exit_code == 0, result.output
-    unit = _units(cli)[code]  # the template's "(必须是已录入的车库)" note is not part of it
-    assert (unit["kind"], unit["area"], unit["owner"], unit["payer"]) == (
-        kind,
-        area,
-        "",
-        "developer",
-    )
-    again = cli("import-units", str(path), "--units-only", "--format", "json")
+    units = _units(cli)
+    assert set(units) == {code}  # the template's "(必须是已录入的车库)" note is not part of it
+    unit = units[code]
+    area = "150.00" if kind == "residential" else "10.00"
+    assert _place(unit) == (*place, area, "")
+    assert (unit["kind"], unit["payer"]) == (kind, "developer")
+    warning = result.stderr
+    assert f"文件中没有业主列：1 套房屋已导入，但没有业主（Sheet1 第 2 行 {code}）" in warning
+    assert "开给开发建设单位" in warning and "propfee units sell" in warning
+    again = cli("import-units", str(path), "--format", "json")
     assert json.loads(again.stdout)["unchanged"] == 1
+    assert _units(cli) == units
+
+
+def test_a_column_that_looks_like_the_owner_is_not_dropped(cli, tmp_path, db_path):
+    from conftest import write_csv
+
+    path = write_csv(
+        tmp_path / "r.csv", [["房号", "建筑面积", "户主名字"], ["1-1-101", "90", "王伟"]]
+    )
+    result = cli("import-units", str(path))
+    assert result.exit_code == 1 and "户主名字" in result.stderr and "--map" in result.stderr
+    assert not db_path.exists()
+
+
+def test_an_owner_list_without_area_goes_in_and_names_the_units_to_measure(cli):
+    path = CORPUS / "pigcms-user_detail_sample.xls"
+    result = cli("import-units", str(path), "--as-of", "2026-01-01")
+    assert result.exit_code == 0, result.output
+    units = _units(cli)
+    assert set(units) == {"北二区30-3-1102"}  # 住址 北二区30栋三单元1102: no floor is given
+    unit = units["北二区30-3-1102"]
+    assert _place(unit) == ("北二区30", "3", "", "1102", None, "小黑")
+    assert unit["phone"] == "13212345678" and unit["payer"] == "owner"
+    assert "文件中没有面积列：1 套新房屋没有面积（Sheet1 第 2 行 北二区30-3-1102）" in result.stderr
+    assert "propfee bill 会跳过" in result.stderr and "units set" in result.stderr
+    again = cli("import-units", str(path), "--format", "json")
+    assert json.loads(again.stdout)["unchanged"] == 1
+    assert _units(cli) == units
 
 
 def test_an_unknown_state_code_is_one_error_for_all_its_rows(cli, tmp_path):
@@ -444,3 +492,91 @@ def test_an_hc_estate_exports_and_imports_back_unchanged(cli, tmp_path):
     report = json.loads(again.stdout)
     assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 5)
     assert _units(cli) == before
+
+
+VEHICLE_HEADER = ["省份", "车牌号码", "车位编号", "停车卡号", "车主姓名", "车主手机号", "车辆排量"]
+
+
+def test_a_vehicle_list_with_nothing_to_attach_to_writes_nothing(cli, db_path):
+    path = CORPUS / "pigcms-village_import_vehicle_add.xls"
+    result = cli("import-units", str(path))
+    assert result.exit_code == 0, result.output
+    assert "是车辆清单：1 行在系统中找不到对应的房屋（车位）或业主（第 2 行）" in result.stderr
+    assert not db_path.exists()  # nothing of it is kept
+    assert cli("import-units", str(CORPUS / "pigcms-user_sample.xls")).exit_code == 0
+    before = _units(cli)
+    again = cli("import-units", str(path), "--format", "json")  # 小叮当 owns nothing here
+    assert again.exit_code == 0 and json.loads(again.stdout)["updated"] == 0
+    assert _units(cli) == before
+
+
+def test_a_vehicle_list_attaches_plates_to_spaces_and_owners(cli, tmp_path):
+    roster = write_xlsx(
+        tmp_path / "roster.xlsx",
+        [["房号", "建筑面积", "业主", "手机号"], ["1-1-101", 90, "王伟", "13800138000"]],
+    )
+    spaces = CORPUS / "pigcms-village_import_parking_add.xls"
+    assert cli("import-units", str(roster), "--as-of", "2026-01-01").exit_code == 0
+    assert cli("import-units", str(spaces), "--as-of", "2026-01-01").exit_code == 0
+    path = write_xlsx(
+        tmp_path / "vehicles.xlsx",
+        [
+            VEHICLE_HEADER,
+            ["粤", "B-12345", "东一区-1111", "1", "李四", "13900139000", "1.5"],
+            ["粤", "B54321", "", "2", "王伟", "13800138000", "2.0"],
+            ["粤", "C11111", "9-9", "3", "无名", "13700137000", "2.0"],
+        ],
+    )
+    result = cli("import-units", str(path))
+    assert result.exit_code == 0, result.output
+    units = _units(cli)
+    assert units["东一区-1111"]["notes"] == "导入车库；车牌 粤B12345"  # by 车位编号
+    assert units["1-1-101"]["notes"] == "车牌 粤B54321"  # by 车主 name and phone
+    assert "（第 4 行）" in result.stderr  # the row nothing matched is named
+    again = cli("import-units", str(path), "--format", "json")
+    assert json.loads(again.stdout)["updated"] == 0 and _units(cli) == units
+
+
+def test_a_bad_plate_on_a_matched_row_is_refused(cli, tmp_path):
+    spaces = CORPUS / "pigcms-village_import_parking_add.xls"
+    assert cli("import-units", str(spaces)).exit_code == 0
+    before = _units(cli)
+    path = write_xlsx(
+        tmp_path / "vehicles.xlsx",
+        [VEHICLE_HEADER, ["皖", "A-xxxxx", "东一区-1111", "1", "小叮当", "13212345678", "1.5"]],
+    )
+    result = cli("import-units", str(path))
+    assert result.exit_code == 1
+    assert "第 2 行" in result.stderr and "车牌号码 (B)" in result.stderr
+    assert _units(cli) == before
+
+
+def test_estate_settings_are_named_and_nothing_is_written(cli, db_path):
+    result = cli("import-units", str(CORPUS / "pigcms-village_sample.xls"))
+    assert result.exit_code == 0, result.output
+    warning = result.stderr
+    assert (
+        "是小区设置表（小区名称、物业公司、各项收费单价），不是业主名册：未导入任何数据" in warning
+    )
+    assert "propfee.toml 的 [estate]" in warning and "propfee fees add" in warning
+    assert not db_path.exists()
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.xls*")))
+def test_every_corpus_file_imports_as_shipped(cli, name):
+    """No option, no map: exit 0, and what could not be placed is said in a warning."""
+    result = cli("import-units", str(CORPUS / name), "--as-of", "2026-01-01", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["errors"] == []
+    again = cli("import-units", str(CORPUS / name), "--as-of", "2026-02-01", "--format", "json")
+    assert (json.loads(again.stdout)["added"], json.loads(again.stdout)["updated"]) == (0, 0)
+
+
+def test_units_only_says_the_list_is_owner_less_on_purpose(cli):
+    path = CORPUS / "pigcms-village_import_sample.xls"
+    result = cli("import-units", str(path), "--units-only")
+    assert result.exit_code == 0, result.output
+    assert "文件中没有业主列" not in result.stderr
+    assert "开发建设单位" in result.stderr  # still said: the developer pays for 5-1-1102
+    assert _units(cli)["5-1-1102"]["payer"] == "developer"

@@ -197,15 +197,20 @@ def test_a_missing_owner_column_is_named(conn, tmp_path):
     path = write_csv(
         tmp_path / "r.csv", [["房号", "建筑面积", "房屋类型"], ["1-101", "90", "住宅"]]
     )
-    errors = errors_of(conn, path)
-    assert "文件中没有业主列，而 1 套新房屋需要它" in errors[0].message
+    report = load(conn, path)
+    assert (
+        "文件中没有业主列：1 套房屋已导入，但没有业主（r.csv 第 2 行 1-101）" in report.warnings[0]
+    )
+    assert (units(conn)["1-101"].owner, units(conn)["1-101"].payer) == ("", "developer")
 
 
-def test_a_missing_area_column_is_one_error(conn, tmp_path):
+def test_a_missing_area_column_is_one_warning(conn, tmp_path):
     rows = [["房号", "业主"]] + [[f"1-{i}", f"业主{i}"] for i in range(101, 125)]
-    errors = errors_of(conn, write_xlsx(tmp_path / "r.xlsx", rows))
-    assert len(errors) == 1
-    assert "文件中没有建筑面积列，而 24 套新房屋需要它" in errors[0].message
+    report = load(conn, write_xlsx(tmp_path / "r.xlsx", rows))
+    (warning,) = [w for w in report.warnings if "面积" in w]
+    assert "文件中没有面积列：24 套新房屋没有面积（" in warning and "1-101" in warning
+    assert "…" in warning and "1-106" not in warning  # the first five are named
+    assert all(u.area_x100 is None for u in units(conn).values())
 
 
 def test_page_titles_and_footers(conn, tmp_path):

@@ -248,7 +248,9 @@ def _read(path: Path, meter: str | None, latest: date):
             if reading < 0:
                 raise InvalidValue(_("a reading cannot be negative"))
         except InvalidValue as exc:
-            bad.append(record.error(path.name, "reading", re.sub(r"^reading\s*[:：]\s*", "", str(exc))))
+            bad.append(
+                record.error(path.name, "reading", re.sub(r"^reading\s*[:：]\s*", "", str(exc)))
+            )
         for name in ("previous", "start"):
             raw = values.get(name, "")
             if not cells.is_blank(raw):

@@ -128,9 +128,7 @@ def removed_item_name(conn: sqlite3.Connection, code: str) -> str | None:
 def free_item_code(conn: sqlite3.Connection, item_id: int) -> None:
     """Give a removed item's code back (its row keeps ``CODE~removed-ID``; the removal event
     keeps the code it had), so the same code can be added again correctly."""
-    conn.execute(
-        "UPDATE fee_item SET code = code || '~removed-' || id WHERE id = ?", (item_id,)
-    )
+    conn.execute("UPDATE fee_item SET code = code || '~removed-' || id WHERE id = ?", (item_id,))
 
 
 def insert_publication(

@@ -141,8 +141,9 @@ def import_units(
         typer.Option(
             "--units-only",
             help=_(
-                "The file lists units without owners (a unit or parking-space list): they are "
-                "added with the developer paying until the owner roster is imported."
+                "The file lists units without owners on purpose (a unit or parking-space "
+                "list): they are added with the developer paying until the owner roster is "
+                "imported, without the no-owner-column warning."
             ),
         ),
     ] = False,
@@ -183,6 +184,8 @@ def import_units(
             error = RowError(file.name, "", 0, "", "", str(exc)).as_dict()
             write_json({**_EMPTY_REPORT, "errors": [error]})
         raise
+    if not report.rows:  # a vehicle list or estate settings: nothing of it is kept
+        _forget_new_database(env, fresh)
     if report_file is not None:
         roster.write_report(report_file, report)
     _show_import(env, report, file, fmt, dry_run=dry_run)

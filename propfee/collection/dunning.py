@@ -801,9 +801,7 @@ class _Reminders:
     def message(self, party: PartyDue, context: dict, entry: dict) -> None:
         """A message, sent at the end of the run."""
         first = party.first
-        text = " ".join(
-            render(self.settings, f"{self.language}/remind_sms.txt", context).split()
-        )
+        text = " ".join(render(self.settings, f"{self.language}/remind_sms.txt", context).split())
         self.pending.append((first.phone, text, entry))
         self.last_message[first.party_id] = self.as_of.isoformat()
 
@@ -862,8 +860,7 @@ class _Reminders:
         first = party.first
         self.legal.append(party)
         text = (
-            f"{party.units} {first.payer} {format_money(party.outstanding_fen)}"
-            f" 逾期{party.days}天"
+            f"{party.units} {first.payer} {format_money(party.outstanding_fen)} 逾期{party.days}天"
         )
         self.log(**entry, channel="legal-review", outcome="listed", content=text)
 
@@ -914,8 +911,7 @@ def _late_fees_by_bill(conn, rows: list[OverdueRow], as_of: date, settings) -> d
 
     ids = [b.id for row in rows for b in row.bills]
     return {
-        line.bill_id: line
-        for line in late_fees(conn, as_of=as_of, settings=settings, bill_ids=ids)
+        line.bill_id: line for line in late_fees(conn, as_of=as_of, settings=settings, bill_ids=ids)
     }
 
 
@@ -1233,9 +1229,7 @@ def _write_call_list(
             path,
             _CALL_LIST_HEADERS,
             rows,
-            title=workbook.Title(
-                title.estate, zh("Call list"), "", title.as_of, title.produced_at
-            ),
+            title=workbook.Title(title.estate, zh("Call list"), "", title.as_of, title.produced_at),
             sheet="电话回访",
             text_columns=("房号", "电话"),
             kinds={"最早欠费": workbook.DATE, "名单日期": workbook.DATE},
@@ -1317,9 +1311,7 @@ def _write_legal_review(
         path,
         headers,
         rows,
-        title=workbook.Title(
-            title.estate, zh("Legal review"), "", title.as_of, title.produced_at
-        ),
+        title=workbook.Title(title.estate, zh("Legal review"), "", title.as_of, title.produced_at),
         sheet="法律程序审核",
         text_columns=("房号", "电话"),
         kinds={"最早欠费": workbook.DATE},

@@ -93,7 +93,11 @@ def _dimension_sheet(report: SurveyReport) -> Table:
     scores = list(range(1, s.scale + 1))
     question, answers, mean = _("Question"), _("Number of answers"), _("Mean score")
     low, high = _("95% confidence lower bound"), _("95% confidence upper bound")
-    previous, change, satisfied = _("Previous mean"), _("Change since last time"), _("Share satisfied")
+    previous, change, satisfied = (
+        _("Previous mean"),
+        _("Change since last time"),
+        _("Share satisfied"),
+    )
     score_headers = [_("{n} points").format(n=n) for n in scores]
     headers = (
         [question, answers, mean, satisfied, low, high, _("Weight")]

@@ -17,14 +17,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+import propfee.roster.others as others
 import propfee.roster.store as store
 from propfee.core.errors import RowError, RowErrors
-from propfee.core.i18n import N_, _, ngettext
+from propfee.core.i18n import _, ngettext
 from propfee.core.money import hundredths_str
 from propfee.files import cells
 from propfee.roster.history import Edits, KeptEdit
 from propfee.roster.reading import (
-    FIELD_LABELS,
     ColumnMap,
     PartyIn,
     Progress,
@@ -582,20 +582,59 @@ class RosterMerge:
     # -- finishing
 
     def check_missing_area(self) -> None:
-        for rows, column in ((self.needs_area, "area"), (self.needs_owner, "owner")):
-            if rows:
-                codes = ", ".join(r.code for r in rows[:3]) + ("…" if len(rows) > 3 else "")
-                self.error(
-                    rows[0],
-                    column,
-                    "",
-                    ngettext(
-                        "the file has no {column} column, and {n} new unit needs one ({codes})",
-                        "the file has no {column} column, and {n} new units need one ({codes})",
-                        len(rows),
-                    ).format(column=_(FIELD_LABELS[column]), n=len(rows), codes=codes)
-                    + (_(UNITS_ONLY_HINT) if column == "owner" else ""),
-                )
+        """A file without an area or owner column imports what it has and says what is
+        missing: new units without an area are skipped by area-based fees, new units without
+        an owner are billed to the developer."""
+        if self.needs_area:
+            self.report.warnings.append(
+                ngettext(
+                    "the file has no area column: {n} new unit has no area ({where}); `propfee "
+                    "bill` skips it for fees charged by area (reason: no area) until its area "
+                    "is set with `propfee units set CODE --area` or a roster file with an area "
+                    "column",
+                    "the file has no area column: {n} new units have no area ({where}); "
+                    "`propfee bill` skips them for fees charged by area (reason: no area) until "
+                    "their area is set with `propfee units set CODE --area` or a roster file "
+                    "with an area column",
+                    len(self.needs_area),
+                ).format(n=len(self.needs_area), where=_rows_and_codes(self.needs_area))
+            )
+        unread = self._unread_owner_column()
+        if self.needs_owner and unread:
+            self.error(
+                self.needs_owner[0],
+                "owner",
+                unread,
+                _(
+                    "the file has no column read as the owner, and column {column} looks like "
+                    'one; name it with --map ([columns] "{column}" = "owner") so no owner '
+                    "is dropped"
+                ).format(column=unread),
+            )
+        elif self.needs_owner:
+            self.report.warnings.append(
+                ngettext(
+                    "the file has no owner column: {n} unit imported without an owner ({where}); "
+                    "`propfee bill` bills it to the developer (开发建设单位) until an owner is "
+                    "added — import a roster file with owners, or record one with `propfee units "
+                    "sell CODE --to NAME --phone PHONE --date DAY`",
+                    "the file has no owner column: {n} units imported without owners ({where}); "
+                    "`propfee bill` bills them to the developer (开发建设单位) until owners are "
+                    "added — import a roster file with owners, or record each with `propfee "
+                    "units sell CODE --to NAME --phone PHONE --date DAY`",
+                    len(self.needs_owner),
+                ).format(n=len(self.needs_owner), where=_rows_and_codes(self.needs_owner))
+            )
+
+    def _unread_owner_column(self) -> str:
+        """A column left out whose header names a person (业主, 户主, 姓名 …): a file with one
+        is refused rather than imported without owners."""
+        sheets = {row.sheet for row in self.needs_owner}
+        for sheet in sheets:
+            for header in self.roster.facts.get(sheet, (0, [], [], ""))[2]:
+                if any(word in header for word in _OWNER_WORDS):
+                    return header
+        return ""
 
     def merge(self, rows: list[RosterRow]) -> None:
         """Compare a batch of rows with what is on record, then write what is new."""
@@ -670,10 +709,11 @@ class RosterMerge:
     def note_developer_paid(self, codes: set[str]) -> None:
         """Count the file's units left with no owner: the developer pays for them, which is
         right for unsold units and wrong when an owner column was not read."""
+        warned = {row.code for row in self.needs_owner}  # said already: no owner column
         left = [
             c
             for c in store.codes_without_owner(self.conn)
-            if c in codes and c not in self.tenant_paid
+            if c in codes and c not in self.tenant_paid and c not in warned
         ]
         self.report.developer_paid = len(left)
         if left:
@@ -762,6 +802,25 @@ class RosterMerge:
         )
 
 
+def _no_units(conn, path: Path, other: others.OtherFile, now: datetime) -> ImportReport:
+    """The report of a file that lists no units: plates attached, or what the file is."""
+    report = ImportReport(sheets=[other.sheet.name])
+    if other.kind == others.SETTINGS:
+        report.warnings.append(others.settings_warning(path.name))
+        return report
+    attached, report.warnings = others.attach_plates(conn, path.name, other, now)
+    report.updated = attached
+    if attached:
+        report.notices.append(
+            ngettext(
+                "{file} is a vehicle list: plates added to the notes of {n} unit",
+                "{file} is a vehicle list: plates added to the notes of {n} units",
+                attached,
+            ).format(file=path.name, n=attached)
+        )
+    return report
+
+
 def rebill_notices(report: ImportReport) -> None:
     """Name the re-billing a change of who pays needs, when it is not run in the command."""
     for code, day in report.rebill_from:
@@ -774,10 +833,18 @@ def rebill_notices(report: ImportReport) -> None:
         )
 
 
-UNITS_ONLY_HINT = N_(
-    "; a list of units without owners (unsold units, parking spaces) imports with --units-only: "
-    "the developer pays for them until their owners are imported"
-)
+#: words of a header that names the person holding a unit
+_OWNER_WORDS = ("业主", "户主", "姓名", "产权人", "房主", "客户", "owner", "name")
+
+
+def _rows_and_codes(rows: list[RosterRow]) -> str:
+    """Where the rows are, for a warning: ``Sheet1 row 2 5-1-1102, …`` (the first five)."""
+    shown = [
+        _("{sheet} row {row} {code}").format(sheet=r.sheet, row=r.row, code=r.code)
+        for r in rows[:5]
+    ]
+    return "、".join(shown) + ("…" if len(rows) > 5 else "")
+
 
 _TRACKED = (("floor", "floor"), ("kind", "kind"), ("area_x100", "area"))
 
@@ -878,6 +945,10 @@ def import_roster(
             )
         except RowErrors as exc:  # bad cells, and what the rows read before them revealed
             raise RowErrors(exc.errors + (merge.errors if merge else [])) from None
+        except others.NotARoster as exc:  # a vehicle list or estate settings
+            report = _no_units(conn, path, exc.other, now)
+            report.dry_run = dry_run
+            return report
         report = (merge or RosterMerge(conn, roster, as_of=as_of, now=now)).finish()
         if rebill is not None and report.rebill_from:
             rebill(conn, report)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+import propfee.roster.others as others
 import propfee.roster.sources as sources
 from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors, grouped
 from propfee.core.i18n import N_, _, ngettext, zh
@@ -428,6 +429,9 @@ def read_roster(
             if s.hidden
         ]
         sheets = [s for s in sheets if not s.hidden] or sheets
+    other = others.recognise(sheets)
+    if other is not None:
+        raise others.NotARoster(other)
     total = sum(s.nrows for s in sheets)
     reader = _RosterReader(path.name, column_map, total, progress, sink)
     reader.roster.notices.extend(notices)

@@ -406,3 +406,8 @@ def party_events(conn: sqlite3.Connection, party_id: int) -> list[tuple]:
     """The events naming a party (its edits, its sales and moves), oldest first; the columns
     of ``unit_events``."""
     return conn.execute(_EVENT_SQL + "WHERE e.party_id = ? ORDER BY e.id", (party_id,)).fetchall()
+
+
+def set_unit_notes(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """(notes, updated_at, id) of units whose notes gain something (a vehicle's plate)."""
+    conn.executemany("UPDATE unit SET notes = ?, updated_at = ? WHERE id = ?", rows)
