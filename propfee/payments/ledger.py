@@ -1167,11 +1167,11 @@ def _item_named(name: str, words: str) -> bool:
 class PaymentBatch:
     """Many payments in one transaction (a reconciled statement): the same rules as
     ``record_payment`` — gapless receipts, the responsible party, oldest due first, credit —
-    with what they read loaded once and what they write written in bulk by ``flush``."""
+    with what they read loaded once and what they write written in bulk by ``flush``: the
+    open bills of the units paid are read in one statement there, and each payment's money
+    goes to them in the order the payments were recorded."""
 
-    def __init__(self, conn: sqlite3.Connection, *, settings, now, as_of: date, size: int = 0):
-        self.bulk = size > 2000  # then read every open bill at once
-        self.complete = False
+    def __init__(self, conn: sqlite3.Connection, *, settings, now, as_of: date):
         self.conn = conn
         self.as_of = as_of
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
@@ -1180,31 +1180,9 @@ class PaymentBatch:
         self.next_id = store.next_payment_id(conn)
         self.receipt = store.last_receipt_number(conn, as_of.year) or 0
         self.first_receipt = self.receipt
-        self._open: dict[int, list[list]] = {}
         self.payments: list[tuple] = []
-        self.allocations: list[tuple] = []
-        self.settled: list[tuple[str, int]] = []
-
-    def open_bills(self, unit_id: int) -> list[list]:
-        """A unit's open bills as [bill id, party id, owed, covers from, covers to, fee item
-        name], oldest due first (read once; for a big statement every open bill of the
-        estate is read in one go)."""
-        if self.bulk:
-            self.bulk = False
-            for bill_id, unit, party_id, owed, *rest in store.every_open_bill(self.conn):
-                if owed > 0:
-                    self._open.setdefault(unit, []).append([bill_id, party_id, owed, *rest])
-            self.complete = True
-        bills = self._open.get(unit_id)
-        if bills is None and self.complete:
-            return []
-        if bills is None:
-            bills = self._open[unit_id] = [
-                [bill_id, party_id, owed, *rest]
-                for bill_id, party_id, owed, *rest in store.open_bills_of_unit(self.conn, unit_id)
-                if owed > 0
-            ]
-        return bills
+        #: (payment id, unit id, party id, amount, day, months named, memo) to allocate
+        self.pending: list[tuple] = []
 
     def record(
         self,
@@ -1230,6 +1208,7 @@ class PaymentBatch:
         receipt = f"{self.as_of.year}-{self.receipt:06d}"
         payment_id = self.next_id
         self.next_id += 1
+        day = paid_on.isoformat()
         self.payments.append(
             (
                 payment_id,
@@ -1239,7 +1218,7 @@ class PaymentBatch:
                 amount_fen,
                 channel,
                 ref,
-                paid_on.isoformat(),
+                day,
                 cashier,
                 note,
                 payer,
@@ -1249,26 +1228,57 @@ class PaymentBatch:
                 self.stamp,
             )
         )
-        money = amount_fen
-        day = paid_on.isoformat()
-        for bill in _payer_first(self.open_bills(unit.id), months or [], words):
-            if money <= 0:
-                break
-            if bill[1] != party or bill[2] <= 0:
-                continue
-            amount = min(money, bill[2])
-            bill[2] -= amount
-            money -= amount
-            self.allocations.append((payment_id, bill[0], amount, day, self.stamp))
-            if bill[2] == 0:
-                self.settled.append((day, bill[0]))
+        self.pending.append((payment_id, unit.id, party, amount_fen, day, months or (), words))
         return receipt
+
+    def _open_bills(self) -> dict[int, list[list]]:
+        """The open bills of the units paid, by unit, as [bill id, party id, owed, covers
+        from, covers to, fee item name], oldest due first (their repeated texts held once)."""
+        bills: dict[int, list[list]] = {}
+        same: dict[str, str] = {}
+        units = list(dict.fromkeys(p[1] for p in self.pending))
+        for bill_id, unit, party_id, owed, start, end, name in store.open_bills_of_units(
+            self.conn, units
+        ):
+            if owed > 0:
+                bills.setdefault(unit, []).append(
+                    [
+                        bill_id,
+                        party_id,
+                        owed,
+                        same.setdefault(start, start),
+                        same.setdefault(end, end),
+                        same.setdefault(name, name),
+                    ]
+                )
+        return bills
+
+    def _allocate(self) -> tuple[list[tuple], list[tuple[str, int]]]:
+        """(allocations, settled bills) of the queued payments, in the order recorded."""
+        bills = self._open_bills()
+        allocations: list[tuple] = []
+        settled: list[tuple[str, int]] = []
+        stamp = self.stamp
+        for payment_id, unit_id, party, money, day, months, words in self.pending:
+            for bill in _payer_first(bills.get(unit_id, []), months, words):
+                if money <= 0:
+                    break
+                if bill[1] != party or bill[2] <= 0:
+                    continue
+                amount = min(money, bill[2])
+                bill[2] -= amount
+                money -= amount
+                allocations.append((payment_id, bill[0], amount, day, stamp))
+                if bill[2] == 0:
+                    settled.append((day, bill[0]))
+        return allocations, settled
 
     def flush(self) -> None:
         conn = self.conn
+        allocations, settled = self._allocate()
         store.insert_payments(conn, self.payments)
-        store.insert_allocations(conn, self.allocations)
-        store.settle_bills(conn, self.settled)
+        store.insert_allocations(conn, allocations)
+        store.settle_bills(conn, settled)
         if self.receipt != self.first_receipt:
             store.set_receipt_counter(conn, self.as_of.year, self.receipt)
-        self.payments, self.allocations, self.settled = [], [], []
+        self.payments, self.pending = [], []

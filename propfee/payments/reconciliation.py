@@ -363,8 +363,9 @@ class _StatementReader:
                 if number == match.row:
                     headers = max((i + 1 for i, c in enumerate(row) if _clean(c)), default=0)
                 continue
-            got = {name: (_clean(row[i]) if i < len(row) else "") for name, i in cols.items()}
-            first = next((c for c in (_clean(v) for v in row) if c), "")
+            row = [_clean(v) for v in row]  # every cell cleaned once
+            got = {name: (row[i] if i < len(row) else "") for name, i in cols.items()}
+            first = next((c for c in row if c), "")
             if first.startswith("总交易单数") or (
                 first.startswith(("共", "-----")) and not got.get("date")
             ):
@@ -538,47 +539,57 @@ _DECIMALS = re.compile(r"\.(\d+)\s*$")
 
 class _Shapes:
     """What the values of the money, reference and date columns look like on the lines read,
-    to tell a last line cut inside a value (``1234.56`` cut to ``123``) from a whole one."""
+    to tell a last line cut inside a value (``1234.56`` cut to ``123``) from a whole one.
+    A shape is counted as a small key (its length, or its number of decimals) and put into
+    words only for the message."""
 
     FIELDS = ("amount", "amount_in", "amount_out", "ref", "date")
 
     def __init__(self) -> None:
-        self.seen: dict[str, dict[str, int]] = {}
-        self.rows: set[int] = set()
+        self.seen: dict[str, dict[int, int]] = {name: {} for name in self.FIELDS}
+        self.last = -1  # the row counted last
 
     @staticmethod
-    def shape(name: str, value: str) -> str:
+    def key(name: str, value: str) -> int:
+        """A text's length (reference, date) or its number of decimals (money; -1: none)."""
         if name == "ref" or name == "date":
-            return _("{n} characters").format(n=len(value))
+            return len(value)
         found = _DECIMALS.search(value)
-        return _("{n} decimals").format(n=len(found.group(1))) if found else _("no decimals")
+        return len(found.group(1)) if found else -1
+
+    @staticmethod
+    def words(name: str, key: int) -> str:
+        if name == "ref" or name == "date":
+            return _("{n} characters").format(n=key)
+        return _("{n} decimals").format(n=key) if key >= 0 else _("no decimals")
 
     def add(self, number: int, got: dict) -> None:
-        self.rows.add(number)
+        self.last = number
         for name in self.FIELDS:
-            value = got.get(name, "")
+            value = got.get(name)
             if value and not cells.is_blank(value):
-                shapes = self.seen.setdefault(name, {})
-                key = self.shape(name, value)
+                shapes = self.seen[name]
+                key = self.key(name, value)
                 shapes[key] = shapes.get(key, 0) + 1
 
     def odd(self, number: int, got: dict) -> list[tuple[str, str, str]]:
         """(field, value, what every other line has) for each value of the last line unlike
         the same column on every other line."""
         mine = self.seen
-        if number in self.rows:  # take the last line out of the counts
+        if number == self.last:  # take the last line out of the counts
             mine = {k: dict(v) for k, v in self.seen.items()}
             for name in self.FIELDS:
                 value = got.get(name, "")
                 if value and not cells.is_blank(value):
-                    mine[name][self.shape(name, value)] -= 1
+                    mine[name][self.key(name, value)] -= 1
         odd = []
         for name in self.FIELDS:
             value = got.get(name, "")
             usual = [k for k, n in mine.get(name, {}).items() if n > 0]
             blank = not value or cells.is_blank(value)
-            if not blank and len(usual) == 1 and self.shape(name, value) != usual[0]:
-                odd.append((name, value, _("all {shape}").format(shape=usual[0])))
+            if not blank and len(usual) == 1 and self.key(name, value) != usual[0]:
+                shape = self.words(name, usual[0])
+                odd.append((name, value, _("all {shape}").format(shape=shape)))
         return odd
 
 
@@ -744,7 +755,7 @@ def _line(
         if flag:
             return REFUNDED_OR_FAILED
         raise InvalidValue("date: " + _("the line has no date"))
-    memo = " ".join(_clean(row[i]) for i in memos if i < len(row) and _clean(row[i]))
+    memo = " ".join(row[i] for i in memos if i < len(row) and row[i])  # cells cleaned
     return Line(
         number,
         sheet,
@@ -764,6 +775,12 @@ _CODE_TOKEN = re.compile(r"[0-9A-Za-z]+(?:\s*[-_#/]\s*[0-9A-Za-z]+)+|[0-9A-Za-z]
 _CN_PLACE = re.compile(
     r"([0-9A-Za-z]+)\s*(?:#楼|#|号楼|栋|幢|座)\s*(?:([0-9A-Za-z]+)\s*单元)?\s*([0-9A-Za-z]+)\s*(?:室|号)?"
 )
+#: a memo without one of these cannot hold a _CN_PLACE (the pattern is not tried on it)
+_CN_PLACE_MARKS = ("#", "号楼", "栋", "幢", "座")
+_ALNUM = re.compile(r"[0-9A-Za-z]+")
+_SPACE_RUN = re.compile(r"\s+")
+_CODE_SEPARATORS = re.compile(r"[_#/]")
+_PHONE = re.compile(r"1[3-9]\d{9}")
 
 
 class CodeFinder:
@@ -782,7 +799,7 @@ class CodeFinder:
         self.by_token: dict[str, list[str]] = {}  # codes with Chinese characters, by a token
         for code in known:
             if not code.isascii():
-                tokens = re.findall(r"[0-9A-Za-z]+", code)
+                tokens = _ALNUM.findall(code)
                 key = max(tokens, key=len) if tokens else code
                 self.by_token.setdefault(key, []).append(code)
 
@@ -795,21 +812,22 @@ class CodeFinder:
     def __call__(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFKC", text)
         found: list[str] = []
-        for match in _CN_PLACE.finditer(text):
+        places = _CN_PLACE.finditer(text) if any(m in text for m in _CN_PLACE_MARKS) else ()
+        for match in places:
             parts = [p for p in match.groups() if p]
             for candidate in ("-".join(parts), match.group(0).replace(" ", "")):
                 code = self.canonical(candidate)
                 if code is not None and code not in found:
                     found.append(code)
         for token in _CODE_TOKEN.findall(text):
-            plain = re.sub(r"\s+", "", token)
-            for candidate in (plain, re.sub(r"[_#/]", "-", plain)):
+            plain = _SPACE_RUN.sub("", token)
+            for candidate in (plain, _CODE_SEPARATORS.sub("-", plain)):
                 code = self.canonical(candidate)
                 if code is not None and code not in found:
                     found.append(code)
                     break
         if self.by_token:
-            for token in re.findall(r"[0-9A-Za-z]+", text):
+            for token in _ALNUM.findall(text):
                 for code in self.by_token.get(token, ()):
                     if code in text and code not in found:
                         found.append(code)
@@ -940,11 +958,11 @@ class _Recording:
         self.as_of = as_of
         self.known = store.unit_codes(conn)
         self.find_codes = CodeFinder(self.known)
-        self.batch = PaymentBatch(
-            conn, settings=settings, now=now, as_of=as_of, size=len(parsed.lines)
-        )
-        self.held = held_refs(conn)  # ref -> payments holding it (not reversed), every channel
-        self.gone = held_refs(conn, reversed_=True)  # ref -> reversed payments
+        self.batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of)
+        refs = _refs_of(parsed)
+        # ref -> payments holding it (not reversed), every channel; of this file's refs only
+        self.held = held_refs(conn, refs)
+        self.gone = held_refs(conn, refs, reversed_=True)  # ref -> reversed payments
         self.finder = _Candidates(conn)
         self.errors: list[RowError] = []
         self.lookalikes = _Lookalikes(conn, parsed)
@@ -1102,6 +1120,16 @@ class _Recording:
         self.report.recorded.append((line, unit, receipt))
 
 
+def _refs_of(parsed: Parsed) -> list[str]:
+    """The transaction numbers a statement's lines and refunds may be held under (an Alipay
+    refund's number may be its payment's with a ``_suffix``)."""
+    refs = [line.ref for line in parsed.lines if line.ref]
+    for line in parsed.refunds:
+        if line.ref:
+            refs += [line.ref, line.ref.split("_")[0]]
+    return refs
+
+
 #: no statement line is older than this: an earlier date is a damaged cell
 EARLIEST = date(2000, 1, 1)
 
@@ -1144,6 +1172,8 @@ class _Lookalikes:
 def _same(line: Line, unit: str | None, channel: str, held: dict) -> bool:
     """A payment of ``held`` is this very line: its channel, reference, amount and unit (for
     a bank, its day too)."""
+    if line.ref not in held:
+        return False
     day = line.day.isoformat()
     return any(
         h.channel == channel
@@ -1172,6 +1202,8 @@ def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> o
       channel (a statement read earlier with another profile) is the same money: review,
       not confirmable.
     """
+    if not held:
+        return None
     mine = [h for h in held if h.channel == channel]
     day = line.day.isoformat()
     if _same(line, unit, channel, {line.ref: mine}):
@@ -1269,7 +1301,7 @@ class _Candidates:
         found: list[str] = []
         for code in self._names.get(line.counterparty, []):
             found.append(code)
-        for phone in re.findall(r"1[3-9]\d{9}", unicodedata.normalize("NFKC", line.memo)):
+        for phone in _PHONE.findall(unicodedata.normalize("NFKC", line.memo)):
             found.extend(self._phones.get(phone, []))
         owed = self._owed.get(line.amount_fen, [])
         if len(owed) <= 5:
