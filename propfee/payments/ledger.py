@@ -144,7 +144,7 @@ class Payment:
         return sum(a.amount_fen for a in self.allocations)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HeldRef:
     """A payment that holds a channel's reference (one that is not reversed)."""
 
@@ -1180,6 +1180,8 @@ class PaymentBatch:
         self.next_id = store.next_payment_id(conn)
         self.receipt = store.last_receipt_number(conn, as_of.year) or 0
         self.first_receipt = self.receipt
+        self.recorded_on = as_of.isoformat()
+        self.days: dict[date, str] = {}  # a day's ISO text, made once per day
         self.payments: list[tuple] = []
         #: (payment id, unit id, party id, amount, day, months named, memo) to allocate
         self.pending: list[tuple] = []
@@ -1208,7 +1210,7 @@ class PaymentBatch:
         receipt = f"{self.as_of.year}-{self.receipt:06d}"
         payment_id = self.next_id
         self.next_id += 1
-        day = paid_on.isoformat()
+        day = self.day_text(paid_on)
         self.payments.append(
             (
                 payment_id,
@@ -1224,12 +1226,19 @@ class PaymentBatch:
                 payer,
                 source,
                 "",
-                self.as_of.isoformat(),
+                self.recorded_on,
                 self.stamp,
             )
         )
         self.pending.append((payment_id, unit.id, party, amount_fen, day, months or (), words))
         return receipt
+
+    def day_text(self, day: date) -> str:
+        """``day`` as ISO text, one string for every payment of that day."""
+        text = self.days.get(day)
+        if text is None:
+            text = self.days[day] = day.isoformat()
+        return text
 
     def _open_bills(self) -> dict[int, list[list]]:
         """The open bills of the units paid, by unit, as [bill id, party id, owed, covers

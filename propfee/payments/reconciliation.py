@@ -25,6 +25,7 @@ import contextlib
 import itertools
 import re
 import sqlite3
+import sys
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -701,7 +702,7 @@ def _line(
     """One statement line: an incoming Line, a flagged Line (a refund, or a payment that
     was closed or failed: reconcile matches it with what was recorded), or why it is ignored."""
     direction = norm_header(got.get("direction", ""))
-    status = got.get("status", "")
+    status = sys.intern(got.get("status", ""))  # a few texts on many lines: each held once
     refund = bool(REFUND.search(status) or REFUND.search(got.get("kind", "")))
     amount_text = got.get("amount", "")
     fen = 0
@@ -959,6 +960,7 @@ class _Recording:
         self.known = store.unit_codes(conn)
         self.find_codes = CodeFinder(self.known)
         self.batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of)
+        self.source = f"reconcile {parsed.file}"  # one text for every payment
         refs = _refs_of(parsed)
         # ref -> payments holding it (not reversed), every channel; of this file's refs only
         self.held = held_refs(conn, refs)
@@ -1102,7 +1104,7 @@ class _Recording:
             paid_on=line.day,
             note=line.memo[:200],
             payer=line.counterparty,
-            source=f"reconcile {parsed.file}",
+            source=self.source,
             months=lineid.months_named(line.memo),
             words=line.memo,
         )
@@ -1114,7 +1116,7 @@ class _Recording:
                 self.batch.units[unit].id,
                 unit,
                 line.amount_fen,
-                line.day.isoformat(),
+                self.batch.day_text(line.day),
             )
         )
         self.report.recorded.append((line, unit, receipt))
