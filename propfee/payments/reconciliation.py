@@ -22,6 +22,7 @@ recorded is listed with the receipt to reverse; nothing is reversed by itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import re
 import sqlite3
@@ -690,6 +691,17 @@ def _no_amount(got: dict) -> InvalidValue:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _fen(text: str, what: str) -> int:
+    """A statement's money cell as fen (the same few amounts recur on many lines: each text
+    is read once)."""
+    return parse_money(text, what=what, allow_zero=True, allow_negative=True)
+
+
+#: the in/out column's few texts, each normalised once
+_direction = functools.lru_cache(maxsize=256)(norm_header)
+
+
 def _line(
     got: dict,
     row: list,
@@ -701,7 +713,7 @@ def _line(
 ) -> Line | str | None:
     """One statement line: an incoming Line, a flagged Line (a refund, or a payment that
     was closed or failed: reconcile matches it with what was recorded), or why it is ignored."""
-    direction = norm_header(got.get("direction", ""))
+    direction = _direction(got.get("direction", ""))
     status = sys.intern(got.get("status", ""))  # a few texts on many lines: each held once
     refund = bool(REFUND.search(status) or REFUND.search(got.get("kind", "")))
     amount_text = got.get("amount", "")
@@ -710,19 +722,17 @@ def _line(
     if got.get("amount_in") or got.get("amount_out"):
         incoming = got.get("amount_in", "")
         if incoming and not cells.is_blank(incoming):
-            fen = parse_money(incoming, what="amount_in", allow_zero=True, allow_negative=True)
+            fen = _fen(incoming, "amount_in")
         if fen <= 0:
             outgoing = got.get("amount_out", "")
             if outgoing in ("", "0", "0.00"):
                 return "zero"
             if not refund:
                 return "outgoing"
-            fen = abs(
-                parse_money(outgoing, what="amount_out", allow_zero=True, allow_negative=True)
-            )
+            fen = abs(_fen(outgoing, "amount_out"))
             flag = "refund"
     elif amount_text:
-        fen = parse_money(amount_text, what="amount", allow_zero=True, allow_negative=True)
+        fen = _fen(amount_text, "amount")
         if direction in OUTGOING or fen < 0:
             if not refund:
                 return "outgoing"
@@ -832,6 +842,8 @@ class CodeFinder:
                 for code in self.by_token.get(token, ()):
                     if code in text and code not in found:
                         found.append(code)
+        if len(found) < 2:
+            return found
         return [c for c in found if not any(c != o and c in o for o in found)]
 
 
