@@ -253,6 +253,24 @@ def _clean(value: object) -> str:
     return text.strip().strip("`").strip("\t").strip()
 
 
+class _Cleaner(dict):
+    """``_clean`` for the cells of one statement, each text cleaned once: most columns
+    (type, in/out, status, method) hold the same few texts on every line. Up to LIMIT texts
+    are kept."""
+
+    LIMIT = 4096
+
+    def __call__(self, value: object) -> str:
+        if type(value) is not str:
+            return _clean(value)
+        text = self.get(value)
+        if text is None:
+            text = _clean(value)
+            if len(self) < self.LIMIT:
+                self[value] = text
+        return text
+
+
 def read_statement(path: Path, profile: Profile | None) -> Parsed:
     """A statement's incoming lines, refunds and what it ignored, sheet by sheet, read by the
     profile's headers (or recognised by their aliases)."""
@@ -358,6 +376,7 @@ class _StatementReader:
         skips = [re.compile(p) for p in (self.profile.skip if self.profile else [])]
         width = max(cols.values()) + 1
         shapes = _Shapes()
+        clean = _Cleaner()
         last = None
         headers = 0
         for number, row in rows:
@@ -365,7 +384,7 @@ class _StatementReader:
                 if number == match.row:
                     headers = max((i + 1 for i, c in enumerate(row) if _clean(c)), default=0)
                 continue
-            row = [_clean(v) for v in row]  # every cell cleaned once
+            row = [clean(v) for v in row]  # every cell cleaned once
             got = {name: (row[i] if i < len(row) else "") for name, i in cols.items()}
             first = next((c for c in row if c), "")
             if first.startswith("总交易单数") or (
