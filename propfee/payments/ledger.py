@@ -1183,8 +1183,8 @@ class PaymentBatch:
         self.recorded_on = as_of.isoformat()
         self.days: dict[date, str] = {}  # a day's ISO text, made once per day
         self.payments: list[tuple] = []
-        #: (payment id, unit id, party id, amount, day, months named, memo) to allocate
-        self.pending: list[tuple] = []
+        #: payment id -> (months named, memo) of the payments whose memo names a month
+        self.named: dict[int, tuple[list[str], str]] = {}
 
     def record(
         self,
@@ -1230,7 +1230,8 @@ class PaymentBatch:
                 self.stamp,
             )
         )
-        self.pending.append((payment_id, unit.id, party, amount_fen, day, months or (), words))
+        if months:
+            self.named[payment_id] = (months, words)
         return receipt
 
     def day_text(self, day: date) -> str:
@@ -1245,7 +1246,7 @@ class PaymentBatch:
         from, covers to, fee item name], oldest due first (their repeated texts held once)."""
         bills: dict[int, list[list]] = {}
         same: dict[str, str] = {}
-        units = list(dict.fromkeys(p[1] for p in self.pending))
+        units = list(dict.fromkeys(p[2] for p in self.payments))
         for bill_id, unit, party_id, owed, start, end, name in store.open_bills_of_units(
             self.conn, units
         ):
@@ -1267,8 +1268,11 @@ class PaymentBatch:
         bills = self._open_bills()
         allocations: list[tuple] = []
         settled: list[tuple[str, int]] = []
-        stamp = self.stamp
-        for payment_id, unit_id, party, money, day, months, words in self.pending:
+        stamp, named = self.stamp, self.named
+        for payment in self.payments:  # (id, receipt, unit, party, amount, channel, ref, day…)
+            payment_id, unit_id, party, money = payment[0], payment[2], payment[3], payment[4]
+            day = payment[7]
+            months, words = named.get(payment_id, ((), ""))
             for bill in _payer_first(bills.get(unit_id, []), months, words):
                 if money <= 0:
                     break
@@ -1290,4 +1294,4 @@ class PaymentBatch:
         store.settle_bills(conn, settled)
         if self.receipt != self.first_receipt:
             store.set_receipt_counter(conn, self.as_of.year, self.receipt)
-        self.payments, self.pending = [], []
+        self.payments, self.named = [], {}
