@@ -12,6 +12,7 @@ bills; it is written in the same transaction as what settles it and re-derived b
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -1241,39 +1242,39 @@ class PaymentBatch:
             text = self.days[day] = day.isoformat()
         return text
 
-    def _open_bills(self) -> dict[int, list[list]]:
-        """The open bills of the units paid, by unit, as [bill id, party id, owed, covers
-        from, covers to, fee item name], oldest due first (their repeated texts held once)."""
-        bills: dict[int, list[list]] = {}
-        same: dict[str, str] = {}
-        units = list(dict.fromkeys(p[2] for p in self.payments))
-        for bill_id, unit, party_id, owed, start, end, name in store.open_bills_of_units(
-            self.conn, units
-        ):
-            if owed > 0:
-                bills.setdefault(unit, []).append(
-                    [
-                        bill_id,
-                        party_id,
-                        owed,
-                        same.setdefault(start, start),
-                        same.setdefault(end, end),
-                        same.setdefault(name, name),
-                    ]
-                )
-        return bills
+    def _open_bills(self) -> Iterator[tuple[int, list[list]]]:
+        """(unit id, its open bills as [bill id, party id, owed, covers from, covers to, fee
+        item name], oldest due first) of the units paid, unit by unit in the order of their
+        ids, read as they stream from the database (one unit's bills held at a time)."""
+        same: dict[str, str] = {}  # the few covers-from, covers-to and item texts, held once
+        units = sorted({p[2] for p in self.payments})
+        rows = store.open_bills_of_units(self.conn, units)
+        for unit, bills in itertools.groupby(rows, key=lambda row: row[1]):
+            yield (
+                unit,
+                [
+                    [bill_id, party_id, owed, *(same.setdefault(t, t) for t in texts)]
+                    for bill_id, _unit, party_id, owed, *texts in bills
+                    if owed > 0
+                ],
+            )
 
     def _allocate(self) -> tuple[list[tuple], list[tuple[str, int]]]:
-        """(allocations, settled bills) of the queued payments, in the order recorded."""
-        bills = self._open_bills()
+        """(allocations, settled bills) of the queued payments. A unit's payments take its
+        bills in the order they were recorded, unit after unit as the bills are read; the
+        allocations are then put back in the order of the payments."""
         allocations: list[tuple] = []
-        settled: list[tuple[str, int]] = []
+        settled: list[tuple[int, str, int]] = []
         stamp, named = self.stamp, self.named
-        for payment in self.payments:  # (id, receipt, unit, party, amount, channel, ref, day…)
-            payment_id, unit_id, party, money = payment[0], payment[2], payment[3], payment[4]
-            day = payment[7]
+        streamed = self._open_bills()
+        unit, bills = 0, []
+        # (id, receipt, unit, party, amount, channel, ref, day…), by unit then as recorded
+        for payment in sorted(self.payments, key=lambda p: p[2]):
+            payment_id, unit_id, party, money, day = (payment[i] for i in (0, 2, 3, 4, 7))
+            while unit < unit_id:
+                unit, bills = next(streamed, (unit_id + 1, []))
             months, words = named.get(payment_id, ((), ""))
-            for bill in _payer_first(bills.get(unit_id, []), months, words):
+            for bill in _payer_first(bills if unit == unit_id else [], months, words):
                 if money <= 0:
                     break
                 if bill[1] != party or bill[2] <= 0:
@@ -1283,8 +1284,12 @@ class PaymentBatch:
                 money -= amount
                 allocations.append((payment_id, bill[0], amount, day, stamp))
                 if bill[2] == 0:
-                    settled.append((day, bill[0]))
-        return allocations, settled
+                    settled.append((payment_id, day, bill[0]))
+        for _left in streamed:  # read to the end: the statement is done before the writes
+            pass
+        allocations.sort(key=lambda a: a[0])  # stable: a payment's own stay in bill order
+        settled.sort(key=lambda s: s[0])
+        return allocations, [(day, bill) for _p, day, bill in settled]
 
     def flush(self) -> None:
         conn = self.conn

@@ -392,8 +392,9 @@ def paid_and_allocated(conn: sqlite3.Connection, unit_id: int, day: str) -> tupl
 
 def open_bills_of_units(conn: sqlite3.Connection, unit_ids: list[int]) -> Iterator[tuple]:
     """(bill id, unit id, party id, owed, covers from, covers to, fee item name) of the bills
-    not settled of these units, oldest due first, as plain tuples streamed from the database:
-    one statement however many units (their ids go in as one JSON array)."""
+    not settled of these units, unit by unit and oldest due first, as plain tuples streamed
+    from the database: one statement however many units (their ids go in as one JSON
+    array)."""
     fast = conn.cursor()
     fast.row_factory = None
     return fast.execute(
@@ -403,7 +404,7 @@ def open_bills_of_units(conn: sqlite3.Connection, unit_ids: list[int]) -> Iterat
         "b.covers_to, f.name FROM bill b "
         "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.settled_on IS NULL "
         "AND b.unit_id IN (SELECT value FROM json_each(?)) "
-        "ORDER BY b.due_on, f.position, b.id",
+        "ORDER BY b.unit_id, b.due_on, f.position, b.id",
         (json.dumps(unit_ids),),
     )
 
