@@ -959,7 +959,7 @@ def reconcile(
                 confirmed.get(str(line.row)) or confirmed.get(line.ref) or from_review.get(line.row)
             )
             run.take(line, chosen)
-        _match_refunds(conn, parsed, run.held, report)
+        _match_refunds(parsed, run.holders, run.gone, report)
         if run.errors:
             raise RowErrors(run.errors)
         run.batch.flush()
@@ -988,13 +988,14 @@ class _Recording:
         self.parsed = parsed
         self.report = report
         self.as_of = as_of
-        self.known = store.unit_codes(conn)
-        self.find_codes = CodeFinder(self.known)
         self.batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of)
+        self.known = self.batch.units.keys()  # every unit's code, as the batch holds them
+        self.find_codes = CodeFinder(self.known)
         self.source = f"reconcile {parsed.file}"  # one text for every payment
         refs = _refs_of(parsed)
         # ref -> payments holding it (not reversed), every channel; of this file's refs only
         self.held = held_refs(conn, refs)
+        self.fresh: dict[str, HeldRef | list[HeldRef]] = {}  # ref -> recorded in this run
         self.gone = held_refs(conn, refs, reversed_=True)  # ref -> reversed payments
         self.finder = _Candidates(conn)
         self.errors: list[RowError] = []
@@ -1028,7 +1029,7 @@ class _Recording:
         else:
             found = self.find_codes(line.memo)
             unit = found[0] if len(found) == 1 else None
-        clash = _held_elsewhere(line, unit, channel, self.held.get(line.ref, []))
+        clash = _held_elsewhere(line, unit, channel, self.holders(line.ref))
         if clash == "already":
             report.already += 1
             return
@@ -1139,18 +1140,29 @@ class _Recording:
             months=lineid.months_named(line.memo),
             words=line.memo,
         )
-        self.held.setdefault(line.ref, []).append(
-            HeldRef(
-                0,
-                receipt,
-                parsed.channel,
-                self.batch.units[unit].id,
-                unit,
-                line.amount_fen,
-                self.batch.day_text(line.day),
-            )
+        held = HeldRef(
+            0,
+            receipt,
+            parsed.channel,
+            self.batch.units[unit].id,
+            unit,
+            line.amount_fen,
+            self.batch.day_text(line.day),
         )
+        before = self.fresh.get(line.ref)
+        if before is None:
+            self.fresh[line.ref] = held  # the usual case: no list for one
+        else:
+            self.fresh[line.ref] = [*(before if isinstance(before, list) else [before]), held]
         self.report.recorded.append((line, unit, receipt))
+
+    def holders(self, ref: str) -> list[HeldRef]:
+        """The payments holding a reference: those recorded before, then those of this run."""
+        before = self.held.get(ref, [])
+        fresh = self.fresh.get(ref)
+        if fresh is None:
+            return before
+        return [*before, *(fresh if isinstance(fresh, list) else [fresh])]
 
 
 def _refs_of(parsed: Parsed) -> list[str]:
@@ -1293,18 +1305,19 @@ def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> o
     return None
 
 
-def _match_refunds(conn: sqlite3.Connection, parsed: Parsed, held: dict, report) -> None:
+def _match_refunds(parsed: Parsed, holders, gone: dict, report) -> None:
     """Refunds (and closed or failed transactions) in the statement against the payments
     recorded for their reference, before this run or in it: each is listed with the receipt
-    to reverse. An Alipay refund's number may be the original's with a ``_suffix``."""
+    to reverse. An Alipay refund's number may be the original's with a ``_suffix``. Those
+    reversed already (``gone``: read with the file's other references) are counted."""
     for line in parsed.refunds:
         refs = list(dict.fromkeys([line.ref, line.ref.split("_")[0]])) if line.ref else []
-        holders = [h for r in refs for h in held.get(r, []) if h.channel == parsed.channel]
-        if holders:
-            for h in holders:
+        held = [h for r in refs for h in holders(r) if h.channel == parsed.channel]
+        if held:
+            for h in held:
                 report.refunds.append(Refund(line, h.receipt_no, h.unit, h.amount_fen))
             continue
-        reversed_ = refs and store.reversed_payment_with_ref(conn, parsed.channel, refs)
+        reversed_ = any(h.channel == parsed.channel for r in refs for h in gone.get(r, []))
         reason = IGNORED_REASONS[4] if reversed_ else REFUNDED_OR_FAILED
         report.ignored[reason] = report.ignored.get(reason, 0) + 1
 

@@ -325,18 +325,6 @@ def insert_reversing_allocation(
     )
 
 
-def reversed_payment_with_ref(conn: sqlite3.Connection, channel: str, refs: list[str]) -> bool:
-    """Whether a reversed payment of the channel holds one of these references."""
-    return (
-        conn.execute(
-            "SELECT 1 FROM payment p JOIN reversal r ON r.payment_id = p.id WHERE p.channel = ? "
-            f"AND p.ref IN ({_marks(refs)})",
-            (channel, *refs),
-        ).fetchone()
-        is not None
-    )
-
-
 # ---------------------------------------------------------------- credit
 
 
