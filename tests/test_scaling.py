@@ -3,6 +3,8 @@ runs does not grow with the number of units or parties (timings belong in bench/
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -239,3 +241,57 @@ def test_a_phrase_cut_between_two_notices_is_still_refused(cli, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 1 and "停水" in result.output
     assert not out.exists()
+
+
+WECHAT_HEAD = [
+    ["微信支付账单明细"],
+    ["----------------------微信支付账单明细列表--------------------"],
+    ["交易时间", "交易类型", "交易对方", "商品", "收/支", "金额(元)", "支付方式", "当前状态",
+     "交易单号", "商户单号", "备注"],
+]  # fmt: skip
+
+
+def reconcile_statements(cli, traced, tmp_path, lines: int) -> tuple[int, list[str], str]:
+    """Reconcile a WeChat export of ``lines`` payments (each naming its unit, one paying two
+    months ahead), one line naming no unit and one refund, into a billed estate of 24 homes."""
+    db = billed_estate(cli, tmp_path / f"estate-{lines}", 24)
+    rows = [*WECHAT_HEAD]
+    for n in range(lines):
+        memo = f"转账备注:1-1-{101 + n}物业费" + (" 2026年11月" if n == 2 else "")
+        rows.append(
+            [f"2026-11-{3 + n % 20:02d} 10:00:00", "转账", f"业主{n:03d}", memo, "收入",
+             "¥300.00", "/", "已存入零钱", f"10000500{n + 1:022d}\t", "/", "/"]
+        )  # fmt: skip
+    rows.append(
+        ["2026-11-25 10:00:00", "转账", "陌生人", "物业费", "收入", "¥88.00", "/", "已存入零钱",
+         f"10000599{77:022d}\t", "/", "/"]
+    )  # fmt: skip
+    rows.append(
+        ["2026-11-26 10:00:00", "转账", "业主000", "转账备注:1-1-101物业费", "支出", "¥300.00",
+         "/", "已全额退款", f"10000500{1:022d}\t", "/", "/"]
+    )  # fmt: skip
+    statement = write_csv(tmp_path / f"wechat-{lines}.csv", rows)
+    traced.clear()
+    result = cli("reconcile", str(statement), "--as-of", "2026-12-01", "--format", "json", db=db)
+    assert result.exit_code == 0, result.output
+    # the command's own statements (not those SQLite runs inside its full-text index), with
+    # their values taken out: an executemany runs its one statement once per row
+    mine = [_shape(s) for s in traced if not s.startswith("--")]
+    reads = [s for s in mine if s.startswith(("SELECT", "WITH"))]
+    return reads, sorted(set(mine)), result.stdout
+
+
+def _shape(statement: str) -> str:
+    return re.sub(r"\b\d+\b", "?", re.sub(r"'(?:[^']|'')*'", "?", statement)).strip()
+
+
+def test_reconcile_runs_the_same_statements_for_4_or_20_lines(cli, traced, tmp_path):
+    small, small_kinds, _ = reconcile_statements(cli, traced, tmp_path, 4)
+    large, large_kinds, out = reconcile_statements(cli, traced, tmp_path, 20)
+    # no query per line (its unit's open bills, its transaction number): a 100k-line export
+    # reads what a 4-line one does, and writes with the same statements, a row at a time
+    assert large == small
+    assert large_kinds == small_kinds
+    report = json.loads(out)
+    assert len(report["recorded"]) == 20 and len(report["needs_review"]) == 1
+    assert [r["receipt"] for r in report["refunds"]] == ["2026-000002"]

@@ -12,6 +12,7 @@ bills; it is written in the same transaction as what settles it and re-derived b
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -144,7 +145,7 @@ class Payment:
         return sum(a.amount_fen for a in self.allocations)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HeldRef:
     """A payment that holds a channel's reference (one that is not reversed)."""
 
@@ -1167,11 +1168,11 @@ def _item_named(name: str, words: str) -> bool:
 class PaymentBatch:
     """Many payments in one transaction (a reconciled statement): the same rules as
     ``record_payment`` — gapless receipts, the responsible party, oldest due first, credit —
-    with what they read loaded once and what they write written in bulk by ``flush``."""
+    with what they read loaded once and what they write written in bulk by ``flush``: the
+    open bills of the units paid are read in one statement there, and each payment's money
+    goes to them in the order the payments were recorded."""
 
-    def __init__(self, conn: sqlite3.Connection, *, settings, now, as_of: date, size: int = 0):
-        self.bulk = size > 2000  # then read every open bill at once
-        self.complete = False
+    def __init__(self, conn: sqlite3.Connection, *, settings, now, as_of: date):
         self.conn = conn
         self.as_of = as_of
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
@@ -1180,31 +1181,11 @@ class PaymentBatch:
         self.next_id = store.next_payment_id(conn)
         self.receipt = store.last_receipt_number(conn, as_of.year) or 0
         self.first_receipt = self.receipt
-        self._open: dict[int, list[list]] = {}
+        self.recorded_on = as_of.isoformat()
+        self.days: dict[date, str] = {}  # a day's ISO text, made once per day
         self.payments: list[tuple] = []
-        self.allocations: list[tuple] = []
-        self.settled: list[tuple[str, int]] = []
-
-    def open_bills(self, unit_id: int) -> list[list]:
-        """A unit's open bills as [bill id, party id, owed, covers from, covers to, fee item
-        name], oldest due first (read once; for a big statement every open bill of the
-        estate is read in one go)."""
-        if self.bulk:
-            self.bulk = False
-            for bill_id, unit, party_id, owed, *rest in store.every_open_bill(self.conn):
-                if owed > 0:
-                    self._open.setdefault(unit, []).append([bill_id, party_id, owed, *rest])
-            self.complete = True
-        bills = self._open.get(unit_id)
-        if bills is None and self.complete:
-            return []
-        if bills is None:
-            bills = self._open[unit_id] = [
-                [bill_id, party_id, owed, *rest]
-                for bill_id, party_id, owed, *rest in store.open_bills_of_unit(self.conn, unit_id)
-                if owed > 0
-            ]
-        return bills
+        #: payment id -> (months named, memo) of the payments whose memo names a month
+        self.named: dict[int, tuple[list[str], str]] = {}
 
     def record(
         self,
@@ -1230,6 +1211,7 @@ class PaymentBatch:
         receipt = f"{self.as_of.year}-{self.receipt:06d}"
         payment_id = self.next_id
         self.next_id += 1
+        day = self.day_text(paid_on)
         self.payments.append(
             (
                 payment_id,
@@ -1239,36 +1221,82 @@ class PaymentBatch:
                 amount_fen,
                 channel,
                 ref,
-                paid_on.isoformat(),
+                day,
                 cashier,
                 note,
                 payer,
                 source,
                 "",
-                self.as_of.isoformat(),
+                self.recorded_on,
                 self.stamp,
             )
         )
-        money = amount_fen
-        day = paid_on.isoformat()
-        for bill in _payer_first(self.open_bills(unit.id), months or [], words):
-            if money <= 0:
-                break
-            if bill[1] != party or bill[2] <= 0:
-                continue
-            amount = min(money, bill[2])
-            bill[2] -= amount
-            money -= amount
-            self.allocations.append((payment_id, bill[0], amount, day, self.stamp))
-            if bill[2] == 0:
-                self.settled.append((day, bill[0]))
+        if months:
+            self.named[payment_id] = (months, words)
         return receipt
+
+    def day_text(self, day: date) -> str:
+        """``day`` as ISO text, one string for every payment of that day."""
+        text = self.days.get(day)
+        if text is None:
+            text = self.days[day] = day.isoformat()
+        return text
+
+    def _open_bills(self) -> Iterator[tuple[int, list[list]]]:
+        """(unit id, its open bills as [bill id, party id, owed, covers from, covers to, fee
+        item name], oldest due first) of the units paid, unit by unit in the order of their
+        ids, read as they stream from the database (one unit's bills held at a time)."""
+        same: dict[str, str] = {}  # the few covers-from, covers-to and item texts, held once
+        units = sorted({p[2] for p in self.payments})
+        rows = store.open_bills_of_units(self.conn, units)
+        for unit, bills in itertools.groupby(rows, key=lambda row: row[1]):
+            yield (
+                unit,
+                [
+                    [bill_id, party_id, owed, *(same.setdefault(t, t) for t in texts)]
+                    for bill_id, _unit, party_id, owed, *texts in bills
+                    if owed > 0
+                ],
+            )
+
+    def _allocate(self) -> tuple[list[tuple], list[tuple[str, int]]]:
+        """(allocations, settled bills) of the queued payments. A unit's payments take its
+        bills in the order they were recorded, unit after unit as the bills are read; the
+        allocations are then put back in the order of the payments."""
+        allocations: list[tuple] = []
+        settled: list[tuple[int, str, int]] = []
+        stamp, named = self.stamp, self.named
+        streamed = self._open_bills()
+        unit, bills = 0, []
+        # (id, receipt, unit, party, amount, channel, ref, day…), by unit then as recorded
+        for payment in sorted(self.payments, key=lambda p: p[2]):
+            payment_id, unit_id, party, money, day = (payment[i] for i in (0, 2, 3, 4, 7))
+            while unit < unit_id:
+                unit, bills = next(streamed, (unit_id + 1, []))
+            months, words = named.get(payment_id, ((), ""))
+            for bill in _payer_first(bills if unit == unit_id else [], months, words):
+                if money <= 0:
+                    break
+                if bill[1] != party or bill[2] <= 0:
+                    continue
+                amount = min(money, bill[2])
+                bill[2] -= amount
+                money -= amount
+                allocations.append((payment_id, bill[0], amount, day, stamp))
+                if bill[2] == 0:
+                    settled.append((payment_id, day, bill[0]))
+        for _left in streamed:  # read to the end: the statement is done before the writes
+            pass
+        allocations.sort(key=lambda a: a[0])  # stable: a payment's own stay in bill order
+        settled.sort(key=lambda s: s[0])
+        return allocations, [(day, bill) for _p, day, bill in settled]
 
     def flush(self) -> None:
         conn = self.conn
+        allocations, settled = self._allocate()
         store.insert_payments(conn, self.payments)
-        store.insert_allocations(conn, self.allocations)
-        store.settle_bills(conn, self.settled)
+        store.insert_allocations(conn, allocations)
+        store.settle_bills(conn, settled)
         if self.receipt != self.first_receipt:
             store.set_receipt_counter(conn, self.as_of.year, self.receipt)
-        self.payments, self.allocations, self.settled = [], [], []
+        self.payments, self.named = [], {}

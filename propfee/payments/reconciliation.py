@@ -22,9 +22,11 @@ recorded is listed with the receipt to reverse; nothing is reversed by itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import re
 import sqlite3
+import sys
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -251,6 +253,24 @@ def _clean(value: object) -> str:
     return text.strip().strip("`").strip("\t").strip()
 
 
+class _Cleaner(dict):
+    """``_clean`` for the cells of one statement, each text cleaned once: most columns
+    (type, in/out, status, method) hold the same few texts on every line. Up to LIMIT texts
+    are kept."""
+
+    LIMIT = 4096
+
+    def __call__(self, value: object) -> str:
+        if type(value) is not str:
+            return _clean(value)
+        text = self.get(value)
+        if text is None:
+            text = _clean(value)
+            if len(self) < self.LIMIT:
+                self[value] = text
+        return text
+
+
 def read_statement(path: Path, profile: Profile | None) -> Parsed:
     """A statement's incoming lines, refunds and what it ignored, sheet by sheet, read by the
     profile's headers (or recognised by their aliases)."""
@@ -356,6 +376,7 @@ class _StatementReader:
         skips = [re.compile(p) for p in (self.profile.skip if self.profile else [])]
         width = max(cols.values()) + 1
         shapes = _Shapes()
+        clean = _Cleaner()
         last = None
         headers = 0
         for number, row in rows:
@@ -363,8 +384,9 @@ class _StatementReader:
                 if number == match.row:
                     headers = max((i + 1 for i, c in enumerate(row) if _clean(c)), default=0)
                 continue
-            got = {name: (_clean(row[i]) if i < len(row) else "") for name, i in cols.items()}
-            first = next((c for c in (_clean(v) for v in row) if c), "")
+            row = [clean(v) for v in row]  # every cell cleaned once
+            got = {name: (row[i] if i < len(row) else "") for name, i in cols.items()}
+            first = next((c for c in row if c), "")
             if first.startswith("总交易单数") or (
                 first.startswith(("共", "-----")) and not got.get("date")
             ):
@@ -538,47 +560,57 @@ _DECIMALS = re.compile(r"\.(\d+)\s*$")
 
 class _Shapes:
     """What the values of the money, reference and date columns look like on the lines read,
-    to tell a last line cut inside a value (``1234.56`` cut to ``123``) from a whole one."""
+    to tell a last line cut inside a value (``1234.56`` cut to ``123``) from a whole one.
+    A shape is counted as a small key (its length, or its number of decimals) and put into
+    words only for the message."""
 
     FIELDS = ("amount", "amount_in", "amount_out", "ref", "date")
 
     def __init__(self) -> None:
-        self.seen: dict[str, dict[str, int]] = {}
-        self.rows: set[int] = set()
+        self.seen: dict[str, dict[int, int]] = {name: {} for name in self.FIELDS}
+        self.last = -1  # the row counted last
 
     @staticmethod
-    def shape(name: str, value: str) -> str:
+    def key(name: str, value: str) -> int:
+        """A text's length (reference, date) or its number of decimals (money; -1: none)."""
         if name == "ref" or name == "date":
-            return _("{n} characters").format(n=len(value))
+            return len(value)
         found = _DECIMALS.search(value)
-        return _("{n} decimals").format(n=len(found.group(1))) if found else _("no decimals")
+        return len(found.group(1)) if found else -1
+
+    @staticmethod
+    def words(name: str, key: int) -> str:
+        if name == "ref" or name == "date":
+            return _("{n} characters").format(n=key)
+        return _("{n} decimals").format(n=key) if key >= 0 else _("no decimals")
 
     def add(self, number: int, got: dict) -> None:
-        self.rows.add(number)
+        self.last = number
         for name in self.FIELDS:
-            value = got.get(name, "")
+            value = got.get(name)
             if value and not cells.is_blank(value):
-                shapes = self.seen.setdefault(name, {})
-                key = self.shape(name, value)
+                shapes = self.seen[name]
+                key = self.key(name, value)
                 shapes[key] = shapes.get(key, 0) + 1
 
     def odd(self, number: int, got: dict) -> list[tuple[str, str, str]]:
         """(field, value, what every other line has) for each value of the last line unlike
         the same column on every other line."""
         mine = self.seen
-        if number in self.rows:  # take the last line out of the counts
+        if number == self.last:  # take the last line out of the counts
             mine = {k: dict(v) for k, v in self.seen.items()}
             for name in self.FIELDS:
                 value = got.get(name, "")
                 if value and not cells.is_blank(value):
-                    mine[name][self.shape(name, value)] -= 1
+                    mine[name][self.key(name, value)] -= 1
         odd = []
         for name in self.FIELDS:
             value = got.get(name, "")
             usual = [k for k, n in mine.get(name, {}).items() if n > 0]
             blank = not value or cells.is_blank(value)
-            if not blank and len(usual) == 1 and self.shape(name, value) != usual[0]:
-                odd.append((name, value, _("all {shape}").format(shape=usual[0])))
+            if not blank and len(usual) == 1 and self.key(name, value) != usual[0]:
+                shape = self.words(name, usual[0])
+                odd.append((name, value, _("all {shape}").format(shape=shape)))
         return odd
 
 
@@ -678,6 +710,17 @@ def _no_amount(got: dict) -> InvalidValue:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _fen(text: str, what: str) -> int:
+    """A statement's money cell as fen (the same few amounts recur on many lines: each text
+    is read once)."""
+    return parse_money(text, what=what, allow_zero=True, allow_negative=True)
+
+
+#: the in/out column's few texts, each normalised once
+_direction = functools.lru_cache(maxsize=256)(norm_header)
+
+
 def _line(
     got: dict,
     row: list,
@@ -689,8 +732,8 @@ def _line(
 ) -> Line | str | None:
     """One statement line: an incoming Line, a flagged Line (a refund, or a payment that
     was closed or failed: reconcile matches it with what was recorded), or why it is ignored."""
-    direction = norm_header(got.get("direction", ""))
-    status = got.get("status", "")
+    direction = _direction(got.get("direction", ""))
+    status = sys.intern(got.get("status", ""))  # a few texts on many lines: each held once
     refund = bool(REFUND.search(status) or REFUND.search(got.get("kind", "")))
     amount_text = got.get("amount", "")
     fen = 0
@@ -698,19 +741,17 @@ def _line(
     if got.get("amount_in") or got.get("amount_out"):
         incoming = got.get("amount_in", "")
         if incoming and not cells.is_blank(incoming):
-            fen = parse_money(incoming, what="amount_in", allow_zero=True, allow_negative=True)
+            fen = _fen(incoming, "amount_in")
         if fen <= 0:
             outgoing = got.get("amount_out", "")
             if outgoing in ("", "0", "0.00"):
                 return "zero"
             if not refund:
                 return "outgoing"
-            fen = abs(
-                parse_money(outgoing, what="amount_out", allow_zero=True, allow_negative=True)
-            )
+            fen = abs(_fen(outgoing, "amount_out"))
             flag = "refund"
     elif amount_text:
-        fen = parse_money(amount_text, what="amount", allow_zero=True, allow_negative=True)
+        fen = _fen(amount_text, "amount")
         if direction in OUTGOING or fen < 0:
             if not refund:
                 return "outgoing"
@@ -744,7 +785,7 @@ def _line(
         if flag:
             return REFUNDED_OR_FAILED
         raise InvalidValue("date: " + _("the line has no date"))
-    memo = " ".join(_clean(row[i]) for i in memos if i < len(row) and _clean(row[i]))
+    memo = " ".join(row[i] for i in memos if i < len(row) and row[i])  # cells cleaned
     return Line(
         number,
         sheet,
@@ -764,6 +805,12 @@ _CODE_TOKEN = re.compile(r"[0-9A-Za-z]+(?:\s*[-_#/]\s*[0-9A-Za-z]+)+|[0-9A-Za-z]
 _CN_PLACE = re.compile(
     r"([0-9A-Za-z]+)\s*(?:#楼|#|号楼|栋|幢|座)\s*(?:([0-9A-Za-z]+)\s*单元)?\s*([0-9A-Za-z]+)\s*(?:室|号)?"
 )
+#: a memo without one of these cannot hold a _CN_PLACE (the pattern is not tried on it)
+_CN_PLACE_MARKS = ("#", "号楼", "栋", "幢", "座")
+_ALNUM = re.compile(r"[0-9A-Za-z]+")
+_SPACE_RUN = re.compile(r"\s+")
+_CODE_SEPARATORS = re.compile(r"[_#/]")
+_PHONE = re.compile(r"1[3-9]\d{9}")
 
 
 class CodeFinder:
@@ -782,7 +829,7 @@ class CodeFinder:
         self.by_token: dict[str, list[str]] = {}  # codes with Chinese characters, by a token
         for code in known:
             if not code.isascii():
-                tokens = re.findall(r"[0-9A-Za-z]+", code)
+                tokens = _ALNUM.findall(code)
                 key = max(tokens, key=len) if tokens else code
                 self.by_token.setdefault(key, []).append(code)
 
@@ -795,24 +842,27 @@ class CodeFinder:
     def __call__(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFKC", text)
         found: list[str] = []
-        for match in _CN_PLACE.finditer(text):
+        places = _CN_PLACE.finditer(text) if any(m in text for m in _CN_PLACE_MARKS) else ()
+        for match in places:
             parts = [p for p in match.groups() if p]
             for candidate in ("-".join(parts), match.group(0).replace(" ", "")):
                 code = self.canonical(candidate)
                 if code is not None and code not in found:
                     found.append(code)
         for token in _CODE_TOKEN.findall(text):
-            plain = re.sub(r"\s+", "", token)
-            for candidate in (plain, re.sub(r"[_#/]", "-", plain)):
+            plain = _SPACE_RUN.sub("", token)
+            for candidate in (plain, _CODE_SEPARATORS.sub("-", plain)):
                 code = self.canonical(candidate)
                 if code is not None and code not in found:
                     found.append(code)
                     break
         if self.by_token:
-            for token in re.findall(r"[0-9A-Za-z]+", text):
+            for token in _ALNUM.findall(text):
                 for code in self.by_token.get(token, ()):
                     if code in text and code not in found:
                         found.append(code)
+        if len(found) < 2:
+            return found
         return [c for c in found if not any(c != o and c in o for o in found)]
 
 
@@ -909,7 +959,7 @@ def reconcile(
                 confirmed.get(str(line.row)) or confirmed.get(line.ref) or from_review.get(line.row)
             )
             run.take(line, chosen)
-        _match_refunds(conn, parsed, run.held, report)
+        _match_refunds(parsed, run.holders, run.gone, report)
         if run.errors:
             raise RowErrors(run.errors)
         run.batch.flush()
@@ -938,13 +988,15 @@ class _Recording:
         self.parsed = parsed
         self.report = report
         self.as_of = as_of
-        self.known = store.unit_codes(conn)
+        self.batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of)
+        self.known = self.batch.units.keys()  # every unit's code, as the batch holds them
         self.find_codes = CodeFinder(self.known)
-        self.batch = PaymentBatch(
-            conn, settings=settings, now=now, as_of=as_of, size=len(parsed.lines)
-        )
-        self.held = held_refs(conn)  # ref -> payments holding it (not reversed), every channel
-        self.gone = held_refs(conn, reversed_=True)  # ref -> reversed payments
+        self.source = f"reconcile {parsed.file}"  # one text for every payment
+        refs = _refs_of(parsed)
+        # ref -> payments holding it (not reversed), every channel; of this file's refs only
+        self.held = held_refs(conn, refs)
+        self.fresh: dict[str, HeldRef | list[HeldRef]] = {}  # ref -> recorded in this run
+        self.gone = held_refs(conn, refs, reversed_=True)  # ref -> reversed payments
         self.finder = _Candidates(conn)
         self.errors: list[RowError] = []
         self.lookalikes = _Lookalikes(conn, parsed)
@@ -977,7 +1029,7 @@ class _Recording:
         else:
             found = self.find_codes(line.memo)
             unit = found[0] if len(found) == 1 else None
-        clash = _held_elsewhere(line, unit, channel, self.held.get(line.ref, []))
+        clash = _held_elsewhere(line, unit, channel, self.holders(line.ref))
         if clash == "already":
             report.already += 1
             return
@@ -1084,22 +1136,43 @@ class _Recording:
             paid_on=line.day,
             note=line.memo[:200],
             payer=line.counterparty,
-            source=f"reconcile {parsed.file}",
+            source=self.source,
             months=lineid.months_named(line.memo),
             words=line.memo,
         )
-        self.held.setdefault(line.ref, []).append(
-            HeldRef(
-                0,
-                receipt,
-                parsed.channel,
-                self.batch.units[unit].id,
-                unit,
-                line.amount_fen,
-                line.day.isoformat(),
-            )
+        held = HeldRef(
+            0,
+            receipt,
+            parsed.channel,
+            self.batch.units[unit].id,
+            unit,
+            line.amount_fen,
+            self.batch.day_text(line.day),
         )
+        before = self.fresh.get(line.ref)
+        if before is None:
+            self.fresh[line.ref] = held  # the usual case: no list for one
+        else:
+            self.fresh[line.ref] = [*(before if isinstance(before, list) else [before]), held]
         self.report.recorded.append((line, unit, receipt))
+
+    def holders(self, ref: str) -> list[HeldRef]:
+        """The payments holding a reference: those recorded before, then those of this run."""
+        before = self.held.get(ref, [])
+        fresh = self.fresh.get(ref)
+        if fresh is None:
+            return before
+        return [*before, *(fresh if isinstance(fresh, list) else [fresh])]
+
+
+def _refs_of(parsed: Parsed) -> list[str]:
+    """The transaction numbers a statement's lines and refunds may be held under (an Alipay
+    refund's number may be its payment's with a ``_suffix``)."""
+    refs = [line.ref for line in parsed.lines if line.ref]
+    for line in parsed.refunds:
+        if line.ref:
+            refs += [line.ref, line.ref.split("_")[0]]
+    return refs
 
 
 #: no statement line is older than this: an earlier date is a damaged cell
@@ -1144,6 +1217,8 @@ class _Lookalikes:
 def _same(line: Line, unit: str | None, channel: str, held: dict) -> bool:
     """A payment of ``held`` is this very line: its channel, reference, amount and unit (for
     a bank, its day too)."""
+    if line.ref not in held:
+        return False
     day = line.day.isoformat()
     return any(
         h.channel == channel
@@ -1172,6 +1247,8 @@ def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> o
       channel (a statement read earlier with another profile) is the same money: review,
       not confirmable.
     """
+    if not held:
+        return None
     mine = [h for h in held if h.channel == channel]
     day = line.day.isoformat()
     if _same(line, unit, channel, {line.ref: mine}):
@@ -1228,18 +1305,19 @@ def _held_elsewhere(line: Line, unit: str | None, channel: str, held: list) -> o
     return None
 
 
-def _match_refunds(conn: sqlite3.Connection, parsed: Parsed, held: dict, report) -> None:
+def _match_refunds(parsed: Parsed, holders, gone: dict, report) -> None:
     """Refunds (and closed or failed transactions) in the statement against the payments
     recorded for their reference, before this run or in it: each is listed with the receipt
-    to reverse. An Alipay refund's number may be the original's with a ``_suffix``."""
+    to reverse. An Alipay refund's number may be the original's with a ``_suffix``. Those
+    reversed already (``gone``: read with the file's other references) are counted."""
     for line in parsed.refunds:
         refs = list(dict.fromkeys([line.ref, line.ref.split("_")[0]])) if line.ref else []
-        holders = [h for r in refs for h in held.get(r, []) if h.channel == parsed.channel]
-        if holders:
-            for h in holders:
+        held = [h for r in refs for h in holders(r) if h.channel == parsed.channel]
+        if held:
+            for h in held:
                 report.refunds.append(Refund(line, h.receipt_no, h.unit, h.amount_fen))
             continue
-        reversed_ = refs and store.reversed_payment_with_ref(conn, parsed.channel, refs)
+        reversed_ = any(h.channel == parsed.channel for r in refs for h in gone.get(r, []))
         reason = IGNORED_REASONS[4] if reversed_ else REFUNDED_OR_FAILED
         report.ignored[reason] = report.ignored.get(reason, 0) + 1
 
@@ -1269,7 +1347,7 @@ class _Candidates:
         found: list[str] = []
         for code in self._names.get(line.counterparty, []):
             found.append(code)
-        for phone in re.findall(r"1[3-9]\d{9}", unicodedata.normalize("NFKC", line.memo)):
+        for phone in _PHONE.findall(unicodedata.normalize("NFKC", line.memo)):
             found.extend(self._phones.get(phone, []))
         owed = self._owed.get(line.amount_fen, [])
         if len(owed) <= 5:

@@ -4,6 +4,7 @@ reconciliation looks up (unit codes, contacts, what each unit owes)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
@@ -172,24 +173,19 @@ def unsettle_bill(conn: sqlite3.Connection, bill_id: int) -> None:
 def held_ref_rows(conn: sqlite3.Connection, refs: list[str] | None, reversed_: bool) -> list:
     """(ref, payment id, receipt, channel, unit id, unit, amount, paid on) of the payments
     holding a reference (not reversed, or with ``reversed_`` reversed), by payment id; every
-    reference when ``refs`` is None, else those asked for, 500 at a time."""
+    reference when ``refs`` is None, else those asked for (in one statement)."""
     sql = (
         "SELECT p.ref, p.id, p.receipt_no, p.channel, p.unit_id, u.code, p.amount_fen, "
         "p.paid_on FROM payment p JOIN unit u ON u.id = p.unit_id WHERE p.ref IS NOT NULL "
         "AND p.channel <> 'opening' AND " + ("" if reversed_ else "NOT ") + "EXISTS (SELECT 1 "
         "FROM reversal r WHERE r.payment_id = p.id)"
     )
-    rows: list = []
     if refs is None:
-        rows = conn.execute(sql + " ORDER BY p.id").fetchall()
-    else:
-        wanted = list(dict.fromkeys(refs))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows += conn.execute(
-                sql + f" AND p.ref IN ({_marks(chunk)}) ORDER BY p.id", chunk
-            ).fetchall()
-    return rows
+        return conn.execute(sql + " ORDER BY p.id").fetchall()
+    wanted = json.dumps(list(dict.fromkeys(refs)), ensure_ascii=False)
+    return conn.execute(
+        sql + " AND p.ref IN (SELECT value FROM json_each(?)) ORDER BY p.id", (wanted,)
+    ).fetchall()
 
 
 def next_receipt_number(conn: sqlite3.Connection, year: int) -> int:
@@ -329,18 +325,6 @@ def insert_reversing_allocation(
     )
 
 
-def reversed_payment_with_ref(conn: sqlite3.Connection, channel: str, refs: list[str]) -> bool:
-    """Whether a reversed payment of the channel holds one of these references."""
-    return (
-        conn.execute(
-            "SELECT 1 FROM payment p JOIN reversal r ON r.payment_id = p.id WHERE p.channel = ? "
-            f"AND p.ref IN ({_marks(refs)})",
-            (channel, *refs),
-        ).fetchone()
-        is not None
-    )
-
-
 # ---------------------------------------------------------------- credit
 
 
@@ -394,9 +378,11 @@ def paid_and_allocated(conn: sqlite3.Connection, unit_id: int, day: str) -> tupl
 # ---------------------------------------------------------------- many payments at once
 
 
-def every_open_bill(conn: sqlite3.Connection) -> Iterator[tuple]:
-    """(bill id, unit id, party id, owed, covers from, covers to, fee item name) of every
-    bill not settled, oldest due first, as plain tuples streamed from the database."""
+def open_bills_of_units(conn: sqlite3.Connection, unit_ids: list[int]) -> Iterator[tuple]:
+    """(bill id, unit id, party id, owed, covers from, covers to, fee item name) of the bills
+    not settled of these units, unit by unit and oldest due first, as plain tuples streamed
+    from the database: one statement however many units (their ids go in as one JSON
+    array)."""
     fast = conn.cursor()
     fast.row_factory = None
     return fast.execute(
@@ -405,21 +391,9 @@ def every_open_bill(conn: sqlite3.Connection) -> Iterator[tuple]:
         "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0), b.covers_from, "
         "b.covers_to, f.name FROM bill b "
         "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.settled_on IS NULL "
-        "ORDER BY b.due_on, f.position, b.id"
-    )
-
-
-def open_bills_of_unit(conn: sqlite3.Connection, unit_id: int) -> Iterator:
-    """(bill id, party id, owed, covers from, covers to, fee item name) of a unit's bills not
-    settled, oldest due first."""
-    return conn.execute(
-        "SELECT b.id, b.party_id, b.amount_fen + coalesce((SELECT sum(amount_fen) "
-        "FROM adjustment WHERE bill_id = b.id), 0) - coalesce((SELECT "
-        "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0), b.covers_from, "
-        "b.covers_to, f.name FROM bill b "
-        "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.unit_id = ? "
-        "AND b.settled_on IS NULL ORDER BY b.due_on, f.position, b.id",
-        (unit_id,),
+        "AND b.unit_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY b.unit_id, b.due_on, f.position, b.id",
+        (json.dumps(unit_ids),),
     )
 
 
