@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import propfee.cli.common
+from propfee.files.shipped import shipped_dir
 
 from conftest import PROP_FEE, write_csv
 
@@ -174,7 +175,7 @@ def test_a_letter_refused_by_the_gate_half_way_leaves_no_file(cli, tmp_path):
     db = billed_estate(cli, tmp_path / "estate", 3)
     mine = tmp_path / "mine" / "zh"
     mine.mkdir(parents=True)
-    shipped = Path(propfee.cli.common.__file__).parents[2] / "templates" / "zh"
+    shipped = shipped_dir("templates") / "zh"
     letter = (shipped / "notice_letter.html").read_text(encoding="utf-8")
     # the second letter (and only it) says what LEGAL rule 1 forbids, after the first went out
     threat = "{% if loop.index == 2 %}<p>逾期将停水停电。</p>{% endif %}"
@@ -201,7 +202,7 @@ def test_a_template_that_names_each_letter_after_the_next_is_asked_for(cli, tmp_
     db = billed_estate(cli, tmp_path / "estate", 3)
     mine = tmp_path / "mine" / "zh"
     mine.mkdir(parents=True)
-    shipped = Path(propfee.cli.common.__file__).parents[2] / "templates" / "zh"
+    shipped = shipped_dir("templates") / "zh"
     letter = (shipped / "notice_letter.html").read_text(encoding="utf-8")
     ahead = "{% if loop.last %}<!-- last -->{% endif %}"
     (mine / "notice_letter.html").write_text(

@@ -681,7 +681,7 @@ def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: 
         channels,
         (
             Col("channel", _("Payment channel")),
-            Col("count", _("Payments"), "right"),
+            Col("count", _("Number of payments"), "right"),
             Col("amount", _("Amount"), "right", money=True),
         ),
         fmt,
@@ -692,7 +692,7 @@ def _print_daily(env, close: ledger.DailyClose, channels: list[dict], cashiers: 
         cashiers,
         (
             Col("cashier", _("Cashier")),
-            Col("count", _("Payments"), "right"),
+            Col("count", _("Number of payments"), "right"),
             Col("amount", _("Amount"), "right", money=True),
         ),
         fmt,
