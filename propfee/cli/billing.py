@@ -21,6 +21,7 @@ from propfee.cli.common import (
     QuietOpt,
     check_month,
     emit,
+    moved,
     now,
     open_env,
     parse_day,
@@ -602,17 +603,7 @@ def rebill(
             _(
                 "bill {bill} {item} {period}: {first}～{last} {amount} moved from {old} to "
                 "{new} (new bill {new_bill})"
-            ).format(
-                bill=m.bill_id,
-                item=m.item,
-                period=m.period,
-                first=m.first,
-                last=m.last,
-                amount=format_money(m.amount_fen),
-                old=m.from_party or "—",
-                new=m.to_party,
-                new_bill=m.new_bill_id,
-            )
+            ).format(**moved(m))
         )
     if dry_run:
         env.result(_("dry run: nothing was written"))

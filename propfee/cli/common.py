@@ -653,3 +653,18 @@ def record_unmasked(conn, command: str, where: Path, rows: int) -> None:
 
 def debug_enabled() -> bool:
     return os.environ.get("PROPFEE_DEBUG", "") not in ("", "0")
+
+
+def moved(m) -> dict[str, object]:
+    """The fields a message about a re-billed bill names (a ``rebill`` move)."""
+    return {
+        "bill": m.bill_id,
+        "item": m.item,
+        "period": m.period,
+        "first": m.first,
+        "last": m.last,
+        "amount": format_money(m.amount_fen),
+        "old": m.from_party or "—",
+        "new": m.to_party,
+        "new_bill": m.new_bill_id,
+    }

@@ -23,6 +23,7 @@ from propfee.cli.common import (
     WideOpt,
     emit,
     listing,
+    moved,
     now,
     open_env,
     parse_day,
@@ -313,17 +314,7 @@ def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, d
             _(
                 "  re-billed bill {bill} {item} {period}: {first}～{last} {amount} from "
                 "{old} to {new} (new bill {new_bill})"
-            ).format(
-                bill=m.bill_id,
-                item=m.item,
-                period=m.period,
-                first=m.first,
-                last=m.last,
-                amount=format_money(m.amount_fen),
-                old=m.from_party or "—",
-                new=m.to_party,
-                new_bill=m.new_bill_id,
-            )
+            ).format(**moved(m))
         )
     if report.kept:
         which = "、".join(f"{k.unit} {roster.field_label(k.field)}" for k in report.kept[:3]) + (
