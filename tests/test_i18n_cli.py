@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from i18n_scan import CJK, NOISE
 
-from propfee.cli import lang
+from propfee.cli import app, lang
 from propfee.core import i18n
 
 from conftest import add_fee, estate, home, run
@@ -150,3 +150,30 @@ def test_help_of_fee_commands_is_in_one_language():
     en = _help(["fees"], "en")
     assert "Add a fee item with its first price." in en
     assert not CJK.search(en), en
+
+
+# what the demo's estate, files and survey are called: data, in either language
+DEMO_DATA = re.compile(
+    r"propfee-demo/\S*|'[^'\n]*'|\S*\.(?:xlsx|csv|html)\b|\d{4}年度|维修|保洁|催\d{4}-\d{4}"
+    r"|序号|说明：\S*|到期前|[^\s]*…"
+)
+
+
+def test_the_demo_summary_speaks_the_operators_language(runner, tmp_path):
+    outputs = {}
+    for language in ("zh", "en"):
+        lang.speak(language)
+        try:
+            result = runner.invoke(
+                app, ["demo", "--dir", str(tmp_path / language), "--as-of", "2026-11-15"]
+            )
+        finally:
+            lang.speak("zh")
+        assert result.exit_code == 0, result.output
+        summary = (result.stdout + result.stderr).split("propfee units list")[0]
+        outputs[language] = DEMO_DATA.sub(" ", summary)
+    assert "收缴率" in outputs["zh"] and "collection rate" in outputs["en"]
+    english = ENGLISH_PHRASE.findall(_prose(outputs["zh"]))
+    assert english == [], english
+    chinese = [line for line in outputs["en"].splitlines() if CJK.search(_prose(line))]
+    assert chinese == [], chinese
