@@ -1172,11 +1172,13 @@ class PaymentBatch:
     open bills of the units paid are read in one statement there, and each payment's money
     goes to them in the order the payments were recorded."""
 
-    def __init__(self, conn: sqlite3.Connection, *, settings, now, as_of: date):
+    def __init__(
+        self, conn: sqlite3.Connection, *, settings, now, as_of: date, codes: set[str] | None = None
+    ):
         self.conn = conn
         self.as_of = as_of
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
-        self.run = Payers(conn, settings, now, as_of)
+        self.run = Payers(conn, settings, now, as_of, codes=codes)  # codes: the units paid
         self.units = {u.code: u for u in self.run.units}
         self.next_id = store.next_payment_id(conn)
         self.receipt = store.last_receipt_number(conn, as_of.year) or 0

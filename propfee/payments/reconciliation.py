@@ -951,14 +951,15 @@ def reconcile(
     if review_in is not None:
         from_review, report.warnings = _match_review(read_review(review_in), parsed, review_in.name)
     with transaction(conn, dry_run=dry_run):
-        run = _Recording(conn, parsed, report, settings=settings, now=now, as_of=as_of)
+        chosen = [
+            confirmed.get(str(line.row)) or confirmed.get(line.ref) or from_review.get(line.row)
+            for line in parsed.lines
+        ]
+        run = _Recording(conn, parsed, report, chosen, settings=settings, now=now, as_of=as_of)
         for done, line in enumerate(parsed.lines, start=1):
             if progress is not None and done % 2000 == 0:
                 progress(done, len(parsed.lines))
-            chosen = (
-                confirmed.get(str(line.row)) or confirmed.get(line.ref) or from_review.get(line.row)
-            )
-            run.take(line, chosen)
+            run.take(line, chosen[done - 1], run.named[done - 1])
         _match_refunds(parsed, run.holders, run.gone, report)
         if run.errors:
             raise RowErrors(run.errors)
@@ -980,6 +981,7 @@ class _Recording:
         conn: sqlite3.Connection,
         parsed: Parsed,
         report: ReconcileReport,
+        chosen: list[str | None],
         *,
         settings,
         now: datetime,
@@ -988,9 +990,13 @@ class _Recording:
         self.parsed = parsed
         self.report = report
         self.as_of = as_of
-        self.batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of)
-        self.known = self.batch.units.keys()  # every unit's code, as the batch holds them
+        self.known = dict.fromkeys(store.every_unit_code(conn))  # in the order of their ids
         self.find_codes = CodeFinder(self.known)
+        #: the codes each line's memo names: the units paid are read for these alone
+        self.named = [self.find_codes(line.memo) for line in parsed.lines]
+        paid = {found[0] for found in self.named if len(found) == 1}
+        paid.update(self._confirmed(unit) for unit in chosen if unit is not None)
+        self.batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of, codes=paid)
         self.source = f"reconcile {parsed.file}"  # one text for every payment
         refs = _refs_of(parsed)
         # ref -> payments holding it (not reversed), every channel; of this file's refs only
@@ -1004,20 +1010,25 @@ class _Recording:
     def error(self, line: Line, column: str, value: str, message: str) -> None:
         self.errors.append(RowError(self.parsed.file, line.sheet, line.row, column, value, message))
 
-    def take(self, line: Line, chosen: str | None) -> None:
-        """One incoming line, with the unit a user confirmed for it (if any)."""
+    def _confirmed(self, chosen: str) -> str:
+        """The roster's code for a unit a user confirmed, in any letter case (else as given)."""
+        return self.find_codes.canonical(cells.unit_code(chosen)) or cells.unit_code(chosen)
+
+    def take(self, line: Line, chosen: str | None, named: list[str]) -> None:
+        """One incoming line, with the unit a user confirmed for it (if any) and the codes its
+        memo names."""
         report, channel = self.report, self.parsed.channel
         if not line.ref:
             self.error(
                 line, _("Transaction no."), "", _("an incoming line without a transaction number")
             )
             return
-        if self._damaged(line, chosen):
+        if self._damaged(line, chosen, named):
             return
         found: list[str] = []
         unit: str | None = None
         if chosen is not None:
-            unit = self.find_codes.canonical(cells.unit_code(chosen)) or cells.unit_code(chosen)
+            unit = self._confirmed(chosen)
             if unit not in self.known:
                 self.error(
                     line,
@@ -1027,7 +1038,7 @@ class _Recording:
                 )
                 return
         else:
-            found = self.find_codes(line.memo)
+            found = named
             unit = found[0] if len(found) == 1 else None
         clash = _held_elsewhere(line, unit, channel, self.holders(line.ref))
         if clash == "already":
@@ -1065,7 +1076,7 @@ class _Recording:
             return
         self._record(line, unit)
 
-    def _damaged(self, line: Line, chosen: str | None) -> bool:
+    def _damaged(self, line: Line, chosen: str | None, named: list[str]) -> bool:
         """Whether the line's transaction number is not what the channel issued (a spreadsheet
         rewrote it): an error when confirmed, else a line for review."""
         damage = lineid.ref_damage(line.ref, self.parsed.channel)
@@ -1082,7 +1093,7 @@ class _Recording:
             why = _(
                 "{damage}; reconcile with the original export (this line was not recorded)"
             ).format(damage=damage)
-            self.report.review.append(Review(line, why, self.find_codes(line.memo)))
+            self.report.review.append(Review(line, why, list(named)))
         return True
 
     def _impossible_day(self, line: Line) -> bool:

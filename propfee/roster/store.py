@@ -3,6 +3,7 @@ and the developer's party; asks the bills only whether days are billed already."
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 
@@ -63,6 +64,26 @@ def units_for_billing(conn: sqlite3.Connection) -> Iterator[tuple]:
     """(id, code, building, kind, area_x100, delivered_on, vacant) of every unit."""
     return _plain(conn).execute(
         "SELECT id, code, building, kind, area_x100, delivered_on, vacant FROM unit"
+    )
+
+
+def units_for_billing_named(conn: sqlite3.Connection, codes: list[str]) -> Iterator[tuple]:
+    """The same of the units with these codes (one statement, the codes as one JSON array),
+    in the order of their ids."""
+    return _plain(conn).execute(
+        "SELECT id, code, building, kind, area_x100, delivered_on, vacant FROM unit "
+        "WHERE code IN (SELECT value FROM json_each(?)) ORDER BY id",
+        (json.dumps(codes),),
+    )
+
+
+def live_occupancies_of(conn: sqlite3.Connection, unit_ids: list[int]) -> Iterator[tuple]:
+    """``live_occupancies`` of these units only (one statement)."""
+    return _plain(conn).execute(
+        "SELECT unit_id, role, party_id, start_on, end_on, pays FROM occupancy "
+        "WHERE unit_id IN (SELECT value FROM json_each(?)) "
+        "AND (end_on IS NULL OR start_on IS NULL OR end_on > start_on) ORDER BY id",
+        (json.dumps(unit_ids),),
     )
 
 
