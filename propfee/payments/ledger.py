@@ -13,6 +13,7 @@ bills; it is written in the same transaction as what settles it and re-derived b
 from __future__ import annotations
 
 import itertools
+import operator
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -1249,14 +1250,15 @@ class PaymentBatch:
         item name], oldest due first) of the units paid, unit by unit in the order of their
         ids, read as they stream from the database (one unit's bills held at a time)."""
         same: dict[str, str] = {}  # the few covers-from, covers-to and item texts, held once
+        once = same.setdefault
         units = sorted({p[2] for p in self.payments})
         rows = store.open_bills_of_units(self.conn, units)
-        for unit, bills in itertools.groupby(rows, key=lambda row: row[1]):
+        for unit, bills in itertools.groupby(rows, key=operator.itemgetter(1)):
             yield (
                 unit,
                 [
-                    [bill_id, party_id, owed, *(same.setdefault(t, t) for t in texts)]
-                    for bill_id, _unit, party_id, owed, *texts in bills
+                    [bill_id, party_id, owed, once(start, start), once(end, end), once(item, item)]
+                    for bill_id, _unit, party_id, owed, start, end, item in bills
                     if owed > 0
                 ],
             )
@@ -1271,8 +1273,9 @@ class PaymentBatch:
         streamed = self._open_bills()
         unit, bills = 0, []
         # (id, receipt, unit, party, amount, channel, ref, day…), by unit then as recorded
-        for payment in sorted(self.payments, key=lambda p: p[2]):
-            payment_id, unit_id, party, money, day = (payment[i] for i in (0, 2, 3, 4, 7))
+        fields = operator.itemgetter(0, 2, 3, 4, 7)
+        for payment in sorted(self.payments, key=operator.itemgetter(2)):
+            payment_id, unit_id, party, money, day = fields(payment)
             while unit < unit_id:
                 unit, bills = next(streamed, (unit_id + 1, []))
             months, words = named.get(payment_id, ((), ""))

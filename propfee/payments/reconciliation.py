@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import operator
 import re
 import sqlite3
 import sys
@@ -255,20 +256,21 @@ def _clean(value: object) -> str:
 
 class _Cleaner(dict):
     """``_clean`` for the cells of one statement, each text cleaned once: most columns
-    (type, in/out, status, method) hold the same few texts on every line. Up to LIMIT texts
-    are kept."""
+    (type, in/out, status, method) hold the same few texts on every line. ``cleaner[value]``
+    looks a text up (a miss cleans it); up to LIMIT texts are kept. Only texts are kept: a
+    number is never equal to a text, so a number looked up is cleaned each time (1 and 1.0
+    are equal keys but may read differently)."""
 
     LIMIT = 4096
 
-    def __call__(self, value: object) -> str:
-        if type(value) is not str:
-            return _clean(value)
-        text = self.get(value)
-        if text is None:
-            text = _clean(value)
-            if len(self) < self.LIMIT:
-                self[value] = text
+    def __missing__(self, value: object) -> str:
+        text = _clean(value)
+        if type(value) is str and len(self) < self.LIMIT:
+            self[value] = text
         return text
+
+    def __call__(self, value: object) -> str:
+        return self[value]
 
 
 def read_statement(path: Path, profile: Profile | None) -> Parsed:
@@ -375,6 +377,8 @@ class _StatementReader:
         self.labels = {name: c.label for name, c in match.columns.items()}
         skips = [re.compile(p) for p in (self.profile.skip if self.profile else [])]
         width = max(cols.values()) + 1
+        names = list(cols)
+        pick = operator.itemgetter(*cols.values()) if len(cols) > 1 else _one(cols)
         shapes = _Shapes()
         clean = _Cleaner()
         last = None
@@ -384,17 +388,21 @@ class _StatementReader:
                 if number == match.row:
                     headers = max((i + 1 for i, c in enumerate(row) if _clean(c)), default=0)
                 continue
-            row = [clean(v) for v in row]  # every cell cleaned once
-            got = {name: (row[i] if i < len(row) else "") for name, i in cols.items()}
-            first = next((c for c in row if c), "")
+            row = [clean[v] for v in row]  # every cell cleaned once
+            got = (
+                dict(zip(names, pick(row), strict=True))
+                if len(row) >= width
+                else {name: (row[i] if i < len(row) else "") for name, i in cols.items()}
+            )
+            first = row[0] if row and row[0] else next((c for c in row if c), "")
             if first.startswith("总交易单数") or (
                 first.startswith(("共", "-----")) and not got.get("date")
             ):
                 break  # the summary block under a payment-app export
-            if not first or SUMMARY.match(first) or any(p.search(first) for p in skips):
+            if not first or SUMMARY.match(first) or (skips and any(p.search(first) for p in skips)):
                 last = None
                 continue
-            if all(not v for v in got.values()):
+            if not any(got.values()):
                 last = None
                 continue
             last = (number, got, len(row))
@@ -542,6 +550,12 @@ _SHORT = N_(
 )
 
 
+def _one(cols: dict[str, int]):
+    """An itemgetter's tuple for a single column."""
+    (index,) = cols.values()
+    return lambda row: (row[index],)
+
+
 def _first_missing(cols: dict[str, int], have: int) -> str:
     """The first column a short row lacks."""
     return min((i, name) for name, i in cols.items() if i >= have)[1]
@@ -556,6 +570,13 @@ def _cut_message(value: str, usual: str) -> str:
 
 
 _DECIMALS = re.compile(r"\.(\d+)\s*$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimals(value: str) -> int:
+    """A money text's number of decimals (-1: none); the same few amounts recur."""
+    found = _DECIMALS.search(value)
+    return len(found.group(1)) if found else -1
 
 
 class _Shapes:
@@ -575,8 +596,7 @@ class _Shapes:
         """A text's length (reference, date) or its number of decimals (money; -1: none)."""
         if name == "ref" or name == "date":
             return len(value)
-        found = _DECIMALS.search(value)
-        return len(found.group(1)) if found else -1
+        return _decimals(value)
 
     @staticmethod
     def words(name: str, key: int) -> str:
@@ -586,11 +606,10 @@ class _Shapes:
 
     def add(self, number: int, got: dict) -> None:
         self.last = number
-        for name in self.FIELDS:
+        for name, shapes in self.seen.items():
             value = got.get(name)
             if value and not cells.is_blank(value):
-                shapes = self.seen[name]
-                key = self.key(name, value)
+                key = len(value) if name == "ref" or name == "date" else _decimals(value)
                 shapes[key] = shapes.get(key, 0) + 1
 
     def odd(self, number: int, got: dict) -> list[tuple[str, str, str]]:
@@ -717,6 +736,37 @@ def _fen(text: str, what: str) -> int:
     return parse_money(text, what=what, allow_zero=True, allow_negative=True)
 
 
+#: ``2026-11-02 10:00:00`` (or the day alone): what WeChat Pay and Alipay write on every line
+_ISO_STAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[ T]\d\d:\d\d(?::\d\d)?)?", re.ASCII)
+
+
+def _day(text: str) -> date | None:
+    """A statement's date cell, as ``cells.parse_date`` reads it: the usual ISO stamp read at
+    once, anything else (and a date that does not exist) by the general parser."""
+    if _ISO_STAMP.fullmatch(text) is not None:
+        with contextlib.suppress(ValueError):
+            return _iso_day(text[:10])
+    return cells.parse_date(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_day(text: str) -> date:
+    """``2026-11-02`` as a date, one object for the lines of a day."""
+    return date(int(text[:4]), int(text[5:7]), int(text[8:10]))
+
+
+@functools.lru_cache(maxsize=256)
+def _refund_text(text: str) -> bool:
+    """Whether a status or type says refund (a column of a few texts: each read once)."""
+    return bool(REFUND.search(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _bad_status(status: str) -> bool:
+    """Whether a status says closed, revoked, failed or refunded (each text read once)."""
+    return bool(BAD_STATUS.search(status))
+
+
 #: the in/out column's few texts, each normalised once
 _direction = functools.lru_cache(maxsize=256)(norm_header)
 
@@ -734,7 +784,7 @@ def _line(
     was closed or failed: reconcile matches it with what was recorded), or why it is ignored."""
     direction = _direction(got.get("direction", ""))
     status = sys.intern(got.get("status", ""))  # a few texts on many lines: each held once
-    refund = bool(REFUND.search(status) or REFUND.search(got.get("kind", "")))
+    refund = _refund_text(status) or _refund_text(got.get("kind", ""))
     amount_text = got.get("amount", "")
     fen = 0
     flag = ""
@@ -764,7 +814,7 @@ def _line(
         raise _no_amount(got)
     if fen == 0:
         return "zero"
-    if not flag and status and BAD_STATUS.search(status):
+    if not flag and status and _bad_status(status):
         flag = "refund" if refund else "failed"
     if flag == "refund":
         back = got.get("refunded", "")
@@ -776,7 +826,7 @@ def _line(
         if profile is not None and profile.date_format:
             day = datetime.strptime(raw_day.strip(), profile.date_format).date()
         else:
-            day = cells.parse_date(raw_day)
+            day = _day(raw_day)
     except (ValueError, InvalidValue) as exc:
         if flag:
             return REFUNDED_OR_FAILED
@@ -818,8 +868,9 @@ class CodeFinder:
     ``A座-1201``, ``1-1-b01`` for ``1-1-B01`` … A code found inside a longer one (1-1-10 in
     1-1-1001) does not count."""
 
-    def __init__(self, known: set[str]):
-        self.known = known
+    def __init__(self, known: set[str] | dict[str, str]):
+        # code -> the same code: a code found is the roster's own string, not a new one
+        self.known = known if isinstance(known, dict) else dict(zip(known, known, strict=True))
         folded: dict[str, str | None] = {}
         for code in known:  # letter case tells no two units apart: such codes never fold
             key = code.lower()
@@ -835,8 +886,9 @@ class CodeFinder:
 
     def canonical(self, candidate: str) -> str | None:
         """The roster's code for a candidate, in any letter case; None if it is none."""
-        if candidate in self.known:
-            return candidate
+        code = self.known.get(candidate)
+        if code is not None:
+            return code
         return self.folded.get(candidate.lower())
 
     def __call__(self, text: str) -> list[str]:
@@ -990,11 +1042,13 @@ class _Recording:
         self.parsed = parsed
         self.report = report
         self.as_of = as_of
-        self.known = dict.fromkeys(store.every_unit_code(conn))  # in the order of their ids
+        codes = store.every_unit_code(conn)  # in the order of their ids
+        self.known = dict(zip(codes, codes, strict=True))
         self.find_codes = CodeFinder(self.known)
-        #: the codes each line's memo names: the units paid are read for these alone
-        self.named = [self.find_codes(line.memo) for line in parsed.lines]
-        paid = {found[0] for found in self.named if len(found) == 1}
+        #: the codes each line's memo names (one code as itself, held once with the roster's):
+        #: the units paid are read for these alone
+        self.named = [_one_or_all(self.find_codes(line.memo)) for line in parsed.lines]
+        paid = {found for found in self.named if type(found) is str}
         paid.update(self._confirmed(unit) for unit in chosen if unit is not None)
         self.batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of, codes=paid)
         self.source = f"reconcile {parsed.file}"  # one text for every payment
@@ -1014,9 +1068,10 @@ class _Recording:
         """The roster's code for a unit a user confirmed, in any letter case (else as given)."""
         return self.find_codes.canonical(cells.unit_code(chosen)) or cells.unit_code(chosen)
 
-    def take(self, line: Line, chosen: str | None, named: list[str]) -> None:
+    def take(self, line: Line, chosen: str | None, named: str | list[str]) -> None:
         """One incoming line, with the unit a user confirmed for it (if any) and the codes its
         memo names."""
+        named = [named] if type(named) is str else named
         report, channel = self.report, self.parsed.channel
         if not line.ref:
             self.error(
@@ -1174,6 +1229,11 @@ class _Recording:
         if fresh is None:
             return before
         return [*before, *(fresh if isinstance(fresh, list) else [fresh])]
+
+
+def _one_or_all(found: list[str]) -> str | list[str]:
+    """One code as itself, else the list (of none or several)."""
+    return found[0] if len(found) == 1 else found
 
 
 def _refs_of(parsed: Parsed) -> list[str]:

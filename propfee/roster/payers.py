@@ -150,6 +150,7 @@ class Payers:
                 if self.codes is None
                 else store.units_for_billing_named(self.conn, self.codes)
             )
+            once = {}.setdefault  # the few buildings and kinds, each text held once
             for uid, code, building, kind, area, delivered, vacant in rows:
                 start = starts.get(delivered, False)
                 if start is False:
@@ -157,7 +158,17 @@ class Payers:
                     if next_month:  # 自交付次月起: from the first day of the next month
                         start = periods.add_months(periods.month_start(start), 1)
                     starts[delivered] = start
-                self._units.append(Unit(uid, code, building, kind, area, start, bool(vacant)))
+                self._units.append(
+                    Unit(
+                        uid,
+                        code,
+                        once(building, building),
+                        once(kind, kind),
+                        area,
+                        start,
+                        bool(vacant),
+                    )
+                )
         return self._units
 
     @property
@@ -171,15 +182,17 @@ class Payers:
                 if self.codes is None
                 else store.live_occupancies_of(self.conn, [u.id for u in self.units])
             )
+            days: dict[str | None, date | None] = {None: None, "": None}  # each day made once
+            roles: dict[str, str] = {}
             for uid, role, pid, start, end, pays in rows:
+                first = days.get(start, False)
+                if first is False:
+                    first = days[start] = date.fromisoformat(start)
+                last = days.get(end, False)
+                if last is False:
+                    last = days[end] = date.fromisoformat(end)
                 self._holdings[uid].append(
-                    Holding(
-                        role,
-                        pid,
-                        date.fromisoformat(start) if start else None,
-                        date.fromisoformat(end) if end else None,
-                        bool(pays),
-                    )
+                    Holding(roles.setdefault(role, role), pid, first, last, bool(pays))
                 )
         return self._holdings
 

@@ -487,10 +487,17 @@ class _RosterReader:
         self.placeholders = 0
         self.missing_refs = 0
         self.contacts = 0
-        self.where = ""
+        self.at: tuple[str, int] | None = None  # the sheet and row being read
         self.address_floor = ""
 
     # -- one sheet
+
+    @property
+    def where(self) -> str:
+        """The sheet and row being read, for a warning."""
+        if self.at is None:
+            return ""
+        return _("sheet {sheet} row {row}").format(sheet=self.at[0], row=self.at[1])
 
     def read_owners(self, sheet: Sheet) -> bool:
         """A sheet of owners keyed by 业主编号 and naming no unit (HC's 业主信息): read for the
@@ -531,7 +538,7 @@ class _RosterReader:
                     )
                 )
 
-            self.where = _("sheet {sheet} row {row}").format(sheet=sheet.name, row=number)
+            self.at = (sheet.name, number)
             role = self._role(plan, row, bad)
             person = self._party(plan, row, "owner", bad, None)
             self.errors.extend(errors)
@@ -834,7 +841,7 @@ class _RosterReader:
                 RowError(self.file, sheet, number, plan.label(field_), cells.text(value), message)
             )
 
-        self.where = _("sheet {sheet} row {row}").format(sheet=sheet, row=number)
+        self.at = (sheet, number)  # ``where``, put into words only for a warning
         code, building, entrance, room = self._place(plan, row, bad)
         floor = self.convert.floor(row[plan.floor]) or self.address_floor
         repeat = plan.people and code in self.seen  # another person at a unit already read

@@ -7,6 +7,8 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 
+from propfee.store import bulk
+
 
 def _plain(conn: sqlite3.Connection) -> sqlite3.Cursor:
     """A cursor yielding plain tuples, whatever the connection's row factory: the fastest way
@@ -253,12 +255,28 @@ def billed_from(conn: sqlite3.Connection, unit_id: int, day: str) -> bool:
 def insert_units(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     """(id, code, vacant, building, entrance, room, floor, kind, area_x100, area_basis,
     inner_area_x100, delivered_on, notes, created_at, updated_at); a None vacant is 0."""
-    conn.executemany(
-        "INSERT INTO unit (id, code, vacant, building, entrance, room, floor, kind, area_x100, "
-        "area_basis, inner_area_x100, delivered_on, notes, created_at, updated_at) "
-        "VALUES (?, ?, coalesce(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+    bulk.insert_many(  # notes are indexed for search: in one pass
+        conn, "unit", UNIT_COLUMNS, list(rows), values={"vacant": "coalesce({}, 0)"}
     )
+
+
+UNIT_COLUMNS = (
+    "id",
+    "code",
+    "vacant",
+    "building",
+    "entrance",
+    "room",
+    "floor",
+    "kind",
+    "area_x100",
+    "area_basis",
+    "inner_area_x100",
+    "delivered_on",
+    "notes",
+    "created_at",
+    "updated_at",
+)
 
 
 def update_units(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:

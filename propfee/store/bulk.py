@@ -21,18 +21,28 @@ STAGE_FROM = 64
 
 
 def insert_many(
-    conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Sequence[tuple]
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple],
+    *,
+    values: dict[str, str] | None = None,
 ) -> None:
-    """``INSERT INTO table (columns) VALUES …`` for every row, in order."""
+    """``INSERT INTO table (columns) VALUES …`` for every row, in order. ``values`` gives a
+    column an SQL expression of its value instead of the value itself, ``{}`` standing for
+    it: ``{"vacant": "coalesce({}, 0)"}``."""
     names = ", ".join(columns)
-    marks = ", ".join("?" for _ in columns)
+    shapes = [(values or {}).get(c, "{}") for c in columns]
     if len(rows) < STAGE_FROM or getattr(conn, "dialect", "sqlite") != "sqlite":
+        marks = ", ".join(shape.format("?") for shape in shapes)
         conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
         return
-    staged = f"temp._staged_{table}"
+    staged = f"_staged_{table}"
+    picked = ", ".join(shape.format(c) for shape, c in zip(shapes, columns, strict=True))
     quiet = conn.cursor(sqlite3.Cursor)  # not counted: the copy below is the change
-    quiet.execute(f"DROP TABLE IF EXISTS {staged}")  # left by a statement that failed
-    quiet.execute(f"CREATE TEMP TABLE {staged.removeprefix('temp.')} ({names})")
-    quiet.executemany(f"INSERT INTO {staged} ({names}) VALUES ({marks})", rows)
-    conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staged} ORDER BY rowid")
-    quiet.execute(f"DROP TABLE {staged}")
+    quiet.execute(f"DROP TABLE IF EXISTS temp.{staged}")  # left by a statement that failed
+    quiet.execute(f"CREATE TEMP TABLE {staged} ({names})")
+    marks = ", ".join("?" for _ in columns)
+    quiet.executemany(f"INSERT INTO temp.{staged} ({names}) VALUES ({marks})", rows)
+    conn.execute(f"INSERT INTO {table} ({names}) SELECT {picked} FROM temp.{staged} ORDER BY rowid")
+    quiet.execute(f"DROP TABLE temp.{staged}")
