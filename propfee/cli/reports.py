@@ -604,7 +604,7 @@ def service(
     ] = None,
     fmt: Annotated[
         ReportFormat,
-        typer.Option("--format", case_sensitive=False, help=_("table (default) or json.")),
+        typer.Option("--format", "-f", case_sensitive=False, help=_("table (default) or json.")),
     ] = ReportFormat.table,
     out: Annotated[
         Path | None,
