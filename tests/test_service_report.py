@@ -443,8 +443,33 @@ def test_fraction_means_are_shown_to_two_places():
     )
 
 
-def test_the_report_is_one_with_date_as_of(served, cli):
+def test_the_report_as_of_a_day_reads_the_same_when_run_again(served, cli):
     """The same report as of the same day reads the same, whenever it is run."""
     first = _json(cli, *SERVICE)
     again = _json(cli, *SERVICE)
     assert first == again and date.fromisoformat(first["as_of"]) == date(2026, 11, 10)
+
+
+def test_the_report_reads_the_same_on_postgresql(demo, pg_estate, tmp_path, monkeypatch):
+    """The demo built on a PostgreSQL server gives the report the SQLite file gives, under
+    酬金制 too (its income is summed by SQL of its own)."""
+    runner = CliRunner()
+    commission = tmp_path / "commission.toml"
+    commission.write_text(
+        (demo / "propfee.toml")
+        .read_text(encoding="utf-8")
+        .replace('fee_model = "包干制"', 'fee_model = "酬金制"'),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PROPFEE_DB", pg_estate)
+    built = runner.invoke(app, ["demo", "--dir", str(tmp_path / "server"), "--as-of", DEMO_AS_OF])
+    assert built.exit_code == 0, built.output
+    for settings in (demo / "propfee.toml", commission):
+        extra = ("--config", str(settings))
+        server = runner.invoke(app, [*DEMO, *extra, "--format", "json"])
+        lite = runner.invoke(
+            app, [*DEMO, *extra, "--format", "json", "--db", str(demo / "propfee.db")]
+        )
+        assert server.exit_code == lite.exit_code == 0, (server.output, lite.output)
+        assert json.loads(server.stdout) == json.loads(lite.stdout)
+    assert json.loads(lite.stdout)["income"]["total"] != "0.00"
