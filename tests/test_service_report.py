@@ -373,7 +373,8 @@ def test_the_demo_page_is_self_contained_chinese_and_lawful(page):
     assert "<script" not in text and "<link" not in text and "https://" not in text
     assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "size: A4 portrait" in text
-    assert "翠湖花园 物业服务报告" in text and "2026年第四季度" in text
+    assert "<h1>翠湖花园 2026年第四季度物业服务报告</h1>" in text
+    assert "<title>翠湖花园 物业服务报告（2026年第四季度）</title>" in text
     check(text, path.name, html=True)
 
 
