@@ -1263,7 +1263,7 @@ class PaymentBatch:
                 ],
             )
 
-    def _allocate(self) -> tuple[list[tuple], list[tuple[str, int]]]:
+    def _allocate(self) -> tuple[list[tuple], Iterator[tuple[str, int]]]:
         """(allocations, settled bills) of the queued payments. A unit's payments take its
         bills in the order they were recorded, unit after unit as the bills are read; the
         allocations are then put back in the order of the payments."""
@@ -1294,7 +1294,7 @@ class PaymentBatch:
             pass
         allocations.sort(key=lambda a: a[0])  # stable: a payment's own stay in bill order
         settled.sort(key=lambda s: s[0])
-        return allocations, [(day, bill) for _p, day, bill in settled]
+        return allocations, ((day, bill) for _p, day, bill in settled)  # read as written
 
     def flush(self) -> None:
         conn = self.conn

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import itertools
 import operator
 import re
@@ -993,6 +994,50 @@ def reconcile(
     nothing is recorded."""
     if review_out is not None:
         check_output(review_out, "--review-out")
+    with _no_gc():
+        return _reconcile(
+            conn,
+            path,
+            profile=profile,
+            as_of=as_of,
+            now=now,
+            settings=settings,
+            confirm=confirm,
+            review_in=review_in,
+            review_out=review_out,
+            dry_run=dry_run,
+            progress=progress,
+        )
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """No cyclic garbage collection while a statement is read and recorded: its lines and
+    payments make no cycles, and a 100k-line statement would otherwise be traversed again and
+    again as it grows."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _reconcile(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    profile: Profile | None,
+    as_of: date,
+    now: datetime,
+    settings,
+    confirm: dict[str, str] | None,
+    review_in: Path | None,
+    review_out: Path | None,
+    dry_run: bool,
+    progress,
+) -> ReconcileReport:
     parsed = read_statement(path, profile)
     report = ReconcileReport(
         parsed.file, parsed.channel, ignored=dict(parsed.ignored), dry_run=dry_run
@@ -1056,6 +1101,10 @@ class _Recording:
         # ref -> payments holding it (not reversed), every channel; of this file's refs only
         self.held = held_refs(conn, refs)
         self.fresh: dict[str, HeldRef | list[HeldRef]] = {}  # ref -> recorded in this run
+        #: the refs asked about again after a line holding them is recorded: those of two
+        #: lines or more, and those of refunds (a ref on one line only is never looked up
+        #: again, so the run keeps nothing for it)
+        self.asked_again = _asked_again(parsed)
         self.gone = held_refs(conn, refs, reversed_=True)  # ref -> reversed payments
         self.finder = _Candidates(conn)
         self.errors: list[RowError] = []
@@ -1206,6 +1255,9 @@ class _Recording:
             months=lineid.months_named(line.memo),
             words=line.memo,
         )
+        self.report.recorded.append((line, unit, receipt))
+        if line.ref not in self.asked_again:
+            return
         held = HeldRef(
             0,
             receipt,
@@ -1220,7 +1272,6 @@ class _Recording:
             self.fresh[line.ref] = held  # the usual case: no list for one
         else:
             self.fresh[line.ref] = [*(before if isinstance(before, list) else [before]), held]
-        self.report.recorded.append((line, unit, receipt))
 
     def holders(self, ref: str) -> list[HeldRef]:
         """The payments holding a reference: those recorded before, then those of this run."""
@@ -1229,6 +1280,20 @@ class _Recording:
         if fresh is None:
             return before
         return [*before, *(fresh if isinstance(fresh, list) else [fresh])]
+
+
+def _asked_again(parsed: Parsed) -> set[str]:
+    """The references of two lines or more, and of the refunds (with an Alipay refund's
+    ``_suffix`` taken off)."""
+    seen: set[str] = set()
+    again: set[str] = set()
+    for line in parsed.lines:
+        if line.ref in seen:
+            again.add(line.ref)
+        seen.add(line.ref)
+    for line in parsed.refunds:
+        again.update((line.ref, line.ref.split("_")[0]))
+    return again
 
 
 def _one_or_all(found: list[str]) -> str | list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from propfee.billing.balances import SETTLE_SQL
@@ -439,7 +439,7 @@ def insert_allocations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     )
 
 
-def settle_bills(conn: sqlite3.Connection, rows: list[tuple[str, int]]) -> None:
+def settle_bills(conn: sqlite3.Connection, rows: Iterable[tuple[str, int]]) -> None:
     """Settled-on days: (day, bill id)."""
     conn.executemany(SETTLE_SQL, rows)
 

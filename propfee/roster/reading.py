@@ -1060,6 +1060,8 @@ class _RosterReader:
         wrong check digit or birth date is a warning and the number is not kept (refused with
         --strict): the unit still imports."""
         raw = row[getattr(plan, id_field)]
+        if raw is None or raw == "":  # no ID: neither a placeholder nor a number to check
+            return ""
         if sources.placeholder_id(raw):
             self.placeholders += 1
             return ""
@@ -1228,6 +1230,7 @@ class _Plan:
         #: one row per person (a unit found by an address cell): a unit's later rows are its
         #: other people, not duplicates
         self.people = "address" in match.columns and "code" not in match.columns
+        self._phones: dict[str, list[int]] = {}  # role -> its phone columns
 
     def has(self, field_: str) -> bool:
         return field_ in self.columns
@@ -1237,8 +1240,11 @@ class _Plan:
         return column.label if column else _(FIELD_LABELS.get(field_, field_))
 
     def phone_columns(self, role: str) -> list[int]:
-        field_ = "phone" if role == "owner" else "tenant_phone"
-        return [getattr(self, field_), *self.extra[field_]]
+        found = self._phones.get(role)
+        if found is None:  # the same for every row of the sheet: made once
+            field_ = "phone" if role == "owner" else "tenant_phone"
+            found = self._phones[role] = [getattr(self, field_), *self.extra[field_]]
+        return found
 
 
 class _Failed:
@@ -1365,8 +1371,11 @@ def _with_contact(notes: str, role: str, person: PartyIn) -> str:
 def _notes(plan: _Plan, row: list, dates: dict, tenure: str) -> str:
     """The notes cell, with what a parking row says that has no column of its own: the
     plate, and when a rental or sale ends."""
-    parts = [cells.text(row[plan.notes])]
+    notes = cells.text(row[plan.notes])
     plate = cells.text(row[plan.plate])
+    if not plate and not dates.get("end"):  # the usual row: the notes cell alone
+        return notes
+    parts = [notes]
     if plate:
         parts.append(zh("plate {plate}").format(plate=plate))
     if dates.get("end"):
@@ -1574,4 +1583,10 @@ def party_kind(name: str, id_number: str = "") -> str:
     """A company when the ID is a credit code or the name reads like one (有限公司, 超市 …)."""
     if len(id_number) == 18 and not id_number[:17].isdigit():
         return "company"
-    return "company" if _COMPANY_WORDS.search(name) else "person"
+    return "company" if _company_name(name) else "person"
+
+
+@functools.lru_cache(maxsize=4096)
+def _company_name(name: str) -> bool:
+    """Whether a name reads like a company's (names repeat across a roster: each read once)."""
+    return _COMPANY_WORDS.search(name) is not None
