@@ -301,8 +301,10 @@ def _csv_sheet(text: str, path: Path) -> Sheet:
         widest, last = 0, None
         try:
             for number, cells in enumerate(reader, start=1):
-                if number == unterminated or any(
-                    ("\n" in c or "\r" in c) and delimiter in c for c in cells
+                joined = "".join(cells)  # most rows hold no line break: one look at them all
+                if number == unterminated or (
+                    ("\n" in joined or "\r" in joined)
+                    and any(("\n" in c or "\r" in c) and delimiter in c for c in cells)
                 ):
                     raise _quote_error(path, number)
                 if last is not None:
