@@ -23,6 +23,7 @@ from propfee.cli import (
     calendar,
     demo,
     fees,
+    group,
     ledger,
     legal,
     relations,
@@ -188,6 +189,7 @@ READS_ONLY = {
     "notices",
     "legal-pack",
     "report collection",
+    "group report",
     "survey-report",
     "today",
 }
@@ -218,6 +220,7 @@ calendar.register(app)
 search.register(app)
 server.register(app)
 today.register(app)
+group.register(app)
 audited(app)
 
 
