@@ -202,8 +202,8 @@ def audited(typer_app: typer.Typer, prefix: str = "") -> None:
     for info in typer_app.registered_commands:
         name = f"{prefix}{info.name or info.callback.__name__.replace('_', '-')}"
         info.callback = audit_wrapper(info.callback, name, writes=name not in READS_ONLY)
-    for group in typer_app.registered_groups:
-        audited(group.typer_instance, f"{prefix}{group.name} ")
+    for sub in typer_app.registered_groups:
+        audited(sub.typer_instance, f"{prefix}{sub.name} ")
 
 
 roster.register(app)

@@ -324,7 +324,7 @@ def _show(env, result: group.GroupReport, fmt: Format, wide: bool) -> None:
     rows = [_cells(e) for e in result.estates]
     emit(
         env,
-        rows + [company] if fmt is Format.csv else rows,
+        [*rows, company] if fmt is Format.csv else rows,
         [Col(c.key, _(c.header), c.justify, c.money, c.optional) for c in COLUMNS],
         fmt,
         title=_("{period} group report (as of {day}; {n} estates)").format(

@@ -225,8 +225,7 @@ def group_report(
     opened = open_all(found, config)
     try:
         lines = [
-            estate_line(o, first=first, last=last, as_of=as_of, late_fees=late_fees)
-            for o in opened
+            estate_line(o, first=first, last=last, as_of=as_of, late_fees=late_fees) for o in opened
         ]
     finally:
         for one in opened:
@@ -258,9 +257,7 @@ def estate_line(
 ) -> EstateLine:
     """One estate's figures, each from the function its own command uses."""
     conn, settings = opened.conn, opened.settings
-    result = collection(
-        conn, first=first, last=last, as_of=as_of, late_fees=late_fees, trend=0
-    )
+    result = collection(conn, first=first, last=last, as_of=as_of, late_fees=late_fees, trend=0)
     rows = overdue(conn, as_of=as_of, settings=settings)
     owed, _buckets = totals(rows, len(bucket_labels(settings.dunning.buckets)))
     end = datetime.combine(as_of, time(23, 59, 59))
