@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sqlite3
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -382,3 +384,31 @@ def test_the_same_estates_on_a_server_give_the_same_report(runner, estates, pg_u
     assert on_server == on_files
     one = group_json(runner, "--db", f"{server}{'&' if '?' in server else '?'}estate=south")
     assert [r["estate"] for r in one["rows"]] == ["south"]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary")
+def test_chromium_prints_the_page_on_a4_with_its_figures(runner, estates, tmp_path):
+    if shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None:
+        pytest.skip("no poppler-utils (pdftotext, pdfinfo)")
+    out = tmp_path / "集团.html"
+    document = group_json(runner, "--dir", str(estates), "--out", str(out))
+    pdf = tmp_path / "page.pdf"
+    subprocess.run(
+        [
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+            f"--user-data-dir={tmp_path / 'profile'}", f"--print-to-pdf={pdf}", out.as_uri(),
+        ],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    assert "(A4)" in info.stdout, info.stdout
+    assert 1 <= int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1)) <= 3
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    wanted = [f"{r['current_rate']}%" for r in document["rows"]]
+    wanted += [f"{document['company']['current_rate']}%", "各小区收缴率", "全公司"]
+    assert [w for w in wanted if w not in text] == []
