@@ -170,7 +170,7 @@ def open_all(found: list[Source], config: Path | None) -> list[Opened]:
             one.conn.close()
         raise DatabaseError(
             _("the group report needs every estate; cannot read: {problems}").format(
-                problems="; ".join(failures)
+                problems=_("; ").join(failures)
             )
         )
     _name(opened)
