@@ -19,6 +19,7 @@ every such estate named: a company total without one of its estates would be wro
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from fractions import Fraction
@@ -242,6 +243,22 @@ def group_report(
         _company_name(opened),
         notes,
     )
+
+
+def _read(opened: Opened, **period) -> EstateLine:
+    """One estate's line; what goes wrong reading it is said with the estate named."""
+    try:
+        return estate_line(opened, **period)
+    except PropfeeError as exc:
+        raise DatabaseError(
+            _("{path}: {error}").format(path=opened.source.label, error=exc)
+        ) from None
+    except sqlite3.Error as exc:
+        raise DatabaseError(
+            _("{path}: cannot read the database ({message})").format(
+                path=opened.source.label, message=exc
+            )
+        ) from None
 
 
 def _company_name(opened: list[Opened]) -> str:
