@@ -219,6 +219,14 @@ def test_repeated_db_is_the_same_report_and_a_single_db_still_works_everywhere(
     monkeypatch.delenv("PROPFEE_DB")
     after = runner.invoke(app, ["overdue", "--as-of", AS_OF, "-f", "json", "--db", north])
     assert before.exit_code == after.exit_code == 0 and before.stdout == after.stdout
+    # --db more than once before the command: the command gets each (the last wins for one)
+    south = str(estates / "south.db")
+    args = hoist_common_options(["--db", south, "--db", north, "overdue", "-f", "json"], env)
+    assert args == ["overdue", "-f", "json", "--db", south, "--db", north]
+    assert runner.invoke(app, [*args, "--as-of", AS_OF]).stdout == before.stdout
+    every = [a for n in NAMES for a in ("--db", str(estates / f"{n}.db"))]
+    args = hoist_common_options([*every, "group", "report", "--as-of", AS_OF, "-f", "json"], env)
+    assert json.loads(runner.invoke(app, args).stdout) == by_dir
     # and for the group report, a hoisted --db is the one estate
     monkeypatch.setenv("PROPFEE_DB", north)
     one = group_json(runner)
