@@ -1189,6 +1189,7 @@ class PaymentBatch:
         self.payments: list[tuple] = []
         #: payment id -> (months named, memo) of the payments whose memo names a month
         self.named: dict[int, tuple[list[str], str]] = {}
+        self.holdings: dict | None = None  # who held the units paid, when
 
     def record(
         self,
@@ -1209,7 +1210,9 @@ class PaymentBatch:
         the ``months`` the payer named (``2026-03``; of the fee items ``words`` names, when it
         names any), then oldest due first (民法典 第560条: the payer's choice comes first)."""
         unit = self.units[code]
-        party = self.run.payer_on(unit, self.run.holdings.get(unit.id, ()), paid_on)
+        if self.holdings is None:
+            self.holdings = self.run.holdings  # read with the first payment
+        party = self.run.payer_on(unit, self.holdings.get(unit.id, ()), paid_on)
         self.receipt += 1
         receipt = f"{self.as_of.year}-{self.receipt:06d}"
         payment_id = self.next_id
@@ -1249,15 +1252,13 @@ class PaymentBatch:
         """(unit id, its open bills as [bill id, party id, owed, covers from, covers to, fee
         item name], oldest due first) of the units paid, unit by unit in the order of their
         ids, read as they stream from the database (one unit's bills held at a time)."""
-        same: dict[str, str] = {}  # the few covers-from, covers-to and item texts, held once
-        once = same.setdefault
         units = sorted({p[2] for p in self.payments})
         rows = store.open_bills_of_units(self.conn, units)
         for unit, bills in itertools.groupby(rows, key=operator.itemgetter(1)):
             yield (
                 unit,
                 [
-                    [bill_id, party_id, owed, once(start, start), once(end, end), once(item, item)]
+                    [bill_id, party_id, owed, start, end, item]
                     for bill_id, _unit, party_id, owed, start, end, item in bills
                     if owed > 0
                 ],
