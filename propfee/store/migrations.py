@@ -683,6 +683,19 @@ def m013_import_events(conn: sqlite3.Connection) -> None:
     )
 
 
+def m015_period_sums_index(conn: sqlite3.Connection) -> None:
+    """The bills of a period carry, in their period index, what the collection report's
+    trend sums (cycle start, settled-on day, amount): the twelve months of the trend are read
+    from the index alone, never from the bills themselves."""
+    run_script(
+        conn,
+        """
+        DROP INDEX IF EXISTS bill_period;
+        CREATE INDEX bill_period ON bill (period, fee_item_id, covers_from, settled_on, amount_fen);
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
@@ -697,6 +710,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m011_office_loops,
     m012_search_index,
     m013_import_events,
+    m015_period_sums_index,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
