@@ -684,14 +684,17 @@ def m013_import_events(conn: sqlite3.Connection) -> None:
 
 
 def m015_period_sums_index(conn: sqlite3.Connection) -> None:
-    """The bills of a period carry, in their period index, what the collection report's
-    trend sums (cycle start, settled-on day, amount): the twelve months of the trend are read
-    from the index alone, never from the bills themselves."""
+    """The bills' indexes carry what the estate-wide reads sum: the period index the cycle
+    start, settled-on day and amount the collection report's trend adds up, the party index
+    the due and settled-on days and period a payer's history counts (propfee overdue, remind,
+    today) — both read from the index alone, never from the bills themselves."""
     run_script(
         conn,
         """
         DROP INDEX IF EXISTS bill_period;
         CREATE INDEX bill_period ON bill (period, fee_item_id, covers_from, settled_on, amount_fen);
+        DROP INDEX IF EXISTS bill_party;
+        CREATE INDEX bill_party ON bill (party_id, due_on, settled_on, period);
         """,
     )
 
