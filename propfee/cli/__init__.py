@@ -159,6 +159,7 @@ READS_ONLY = {
     "notices",
     "legal-pack",
     "report collection",
+    "group report",
     "survey-report",
     "today",
 }
@@ -171,8 +172,8 @@ def audited(typer_app: typer.Typer, prefix: str = "") -> None:
     for info in typer_app.registered_commands:
         name = f"{prefix}{info.name or info.callback.__name__.replace('_', '-')}"
         info.callback = audit_wrapper(info.callback, name, writes=name not in READS_ONLY)
-    for group in typer_app.registered_groups:
-        audited(group.typer_instance, f"{prefix}{group.name} ")
+    for sub in typer_app.registered_groups:
+        audited(sub.typer_instance, f"{prefix}{sub.name} ")
 
 
 #: the command modules, in the order the help lists their commands, with the names each one
@@ -192,6 +193,7 @@ COMMAND_MODULES = {
     "search": ("search",),
     "server": ("migrate-to",),
     "today": ("today",),
+    "group": ("group",),
 }
 _MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
 
@@ -260,14 +262,19 @@ _ROOT_WITH_VALUE = {"--estate"}
 
 def hoist_common_options(argv: list[str], environ: dict[str, str]) -> list[str]:
     """``--db``/``--config`` given before the command become what ``$PROPFEE_DB`` and
-    ``$PROPFEE_CONFIG`` would say (the command's own ``--db`` still wins)."""
+    ``$PROPFEE_CONFIG`` would say (the command's own ``--db`` still wins). ``--db`` given more
+    than once before the command (``propfee --db A --db B group report``) is handed to the
+    command as it was given: the group report reads each; any other command, the last."""
     out: list[str] = []
+    dbs: list[str] = []
     i = 0
     while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
         arg = argv[i]
         name, eq, value = arg.partition("=")
         if name in _HOISTED and (eq or i + 1 < len(argv)):
             environ[_HOISTED[name]] = value if eq else argv[i + 1]
+            if name == "--db":
+                dbs.append(environ[_HOISTED[name]])
             i += 1 if eq else 2
             continue
         out.append(arg)
@@ -275,7 +282,11 @@ def hoist_common_options(argv: list[str], environ: dict[str, str]) -> list[str]:
             out.append(argv[i + 1])
             i += 1
         i += 1
-    return out + argv[i:]
+    rest = out + argv[i:]
+    if len(dbs) > 1:
+        at = rest.index("--") if "--" in rest else len(rest)
+        rest[at:at] = [part for db in dbs for part in ("--db", db)]
+    return rest
 
 
 def main() -> None:
