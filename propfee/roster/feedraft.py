@@ -11,6 +11,7 @@ constants of java110-bean/src/main/java/com/java110/dto/fee/FeeConfigDto.java): 
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -88,7 +89,7 @@ def draft(settings: list[dict[str, object]], sheet: str) -> FeeDraft:
             result.lines.append(line)
         else:
             name = cells.text(fee.get("name")) or cells.text(fee.get("id"))
-            result.left.append(f"{sheet} {name}: {why}")
+            result.left.append(_("{sheet} {name}: {why}").format(sheet=sheet, name=name, why=why))
     return result
 
 
@@ -116,13 +117,13 @@ def _line(fee: dict[str, object], n: int) -> tuple[str, str]:
     kinds = "parking" if "车" in name + cells.text(fee.get("type")) else "residential"
     parts = [
         "propfee fees add",
-        shlex.quote(code),
+        _quote(code),
         "--name",
-        shlex.quote(name or code),
+        _quote(name or code),
         "--basis",
         basis,
         "--price",
-        str(price.normalize() if price == price.to_integral() else price),
+        format(price.normalize(), "f"),
         "--kinds",
         kinds,
         "--cycle",
@@ -147,6 +148,13 @@ def _line(fee: dict[str, object], n: int) -> tuple[str, str]:
             day=end.isoformat(), code=code
         )
     return line, ""
+
+
+def _quote(text: str) -> str:
+    """A word of the command line: quoted only where a shell would split or expand it."""
+    if re.fullmatch(r"[\w\-.·（）()]+", text):
+        return text
+    return shlex.quote(text)
 
 
 def _decimal(value: object) -> Decimal | None:

@@ -438,7 +438,16 @@ class RosterMerge:
             if self.history:
                 self.event(uid, held.party_id, "move-out", "tenant", held.name, "", on)
             return True
-        if held is None or row.tenant.name != held.name:
+        person = row.tenant
+        if (
+            held is not None
+            and person.name != held.name
+            and self.history
+            and self.edits.stale(("party", held.party_id, "name"), person.name, held.name)
+        ):  # the file gives the name a correction replaced: the same tenant, name kept
+            self.keep(row.code, "name", person.name, held.name)
+            person = person._replace(name=held.name)
+        if held is None or person.name != held.name:
             start = row.tenant_from or self.effective
             if held is not None:
                 self.ended.append((start, held.occupancy_id))
@@ -449,7 +458,7 @@ class RosterMerge:
                 was = held.name if held is not None else ""
                 self.event(uid, pid, "move-in", "tenant", was, row.tenant.name, start)
             return True
-        changed = self._details(row.tenant, held, row, "tenant")
+        changed = self._details(person, held, row, "tenant")
         return self._pays(uid, held, on, pays, "tenant") or changed
 
     # -- a unit's contacts

@@ -503,7 +503,7 @@ class _RosterReader:
         self.done = 0
         self.progress = progress
         self.convert = _Converters(column_map)
-        self.owners: dict[str, tuple[PartyIn, str]] = {}  # 业主编号 -> person, role
+        self.owners: dict[str, tuple[PartyIn, str, str]] = {}  # 业主编号 -> person, role, gender
         #: 业主编号 -> the family members and tenants listed under the owner's number
         self.members: dict[str, list[tuple[PartyIn, str, str]]] = {}
         #: family and tenant rows of a unit: the row, the person's role and gender
@@ -582,15 +582,14 @@ class _RosterReader:
         (a tenant its tenant when it has none) — never its owner, never the payer."""
         held = self.owners.get(ref)
         if held is None:
-            self.owners[ref] = (person, role)
+            self.owners[ref] = (person, role, gender)
             return
         if held[1] in (sources.FAMILY, sources.TENANT) and role not in (
             sources.FAMILY,
             sources.TENANT,
         ):
-            self.owners[ref] = (person, role)
-            person, role = held
-            gender = ""
+            self.owners[ref] = (person, role, gender)
+            person, role, gender = held
         self.members.setdefault(ref, []).append((person, role or sources.FAMILY, gender))
 
     def _recognise(self, head: list, match: HeaderMatch) -> None:
@@ -1210,6 +1209,7 @@ class _RosterReader:
                     keep = _with_contact(keep, role, person, gender)
                     self.contacts += 1
                 mains[unit.code] = len(self.batch)
+                self.seen.setdefault(unit.code, (unit.sheet, unit.row))
                 self.batch.append(keep)
                 self.roster.count += 1
                 continue

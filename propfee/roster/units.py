@@ -177,6 +177,7 @@ FIELDS = {
     "owner": N_("owner"),
     "tenant": N_("tenant"),
     "payer": N_("payer"),
+    "plate": N_("plate"),
 }
 PARTY_KINDS = {"person": N_("person"), "company": N_("organisation")}
 
