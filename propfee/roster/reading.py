@@ -906,9 +906,7 @@ class _RosterReader:
             except InvalidValue as exc:
                 bad(field_, raw, str(exc))
         role = self._role(plan, row, bad)
-        gender = self._gender(plan, row, bad)
-        self._yes_no(plan, row, "lift", bad)
-        contacts = self._contacts(plan, row, bad)
+        gender, contacts = self._people_cells(plan, row, bad)
         owner, tenant, tenant_pays = self._who(plan, row, bad, dates["birthday"])
         owner, role, members = self._joined_owner(plan, row, owner, role)
         owner, tenant, tenant_pays = _by_role(owner, tenant, tenant_pays, role)
@@ -1047,6 +1045,11 @@ class _RosterReader:
             )
             return owner, role, []
         return found[0], role or found[1], self.members.get(ref, [])
+
+    def _people_cells(self, plan: _Plan, row: list, bad) -> tuple[str, tuple[ContactIn, ...]]:
+        """The row's person's gender and the unit's contacts cell; 是否有电梯 checked."""
+        self._yes_no(plan, row, "lift", bad)
+        return self._gender(plan, row, bad), self._contacts(plan, row, bad)
 
     def _gender(self, plan: _Plan, row: list, bad) -> str:
         """性别: "male", "female" or "" (not said), by the profile's or --map's table."""
