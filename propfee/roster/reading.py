@@ -906,7 +906,7 @@ class _RosterReader:
             except InvalidValue as exc:
                 bad(field_, raw, str(exc))
         role = self._role(plan, row, bad)
-        gender, contacts = self._people_cells(plan, row, bad)
+        gender, contacts = self._people_cells(plan, row, bad) if plan.cells_of_people else ("", ())
         owner, tenant, tenant_pays = self._who(plan, row, bad, dates["birthday"])
         owner, role, members = self._joined_owner(plan, row, owner, role)
         owner, tenant, tenant_pays = _by_role(owner, tenant, tenant_pays, role)
@@ -1317,6 +1317,7 @@ class _Plan:
         self.sheet_building = ""
         self.dates = [(f, getattr(self, f)) for f in _DATE_FIELDS if f in match.columns]
         self.tenants = any(f in match.columns for f in ("tenant", "tenant_phone"))
+        self.cells_of_people = any(f in match.columns for f in ("gender", "lift", "contacts"))
         room = match.columns.get("room")
         self.default_kind = (
             "parking" if room is not None and "车位" in norm_header(room.header) else "residential"
