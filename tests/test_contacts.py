@@ -411,3 +411,16 @@ def test_a_corrected_tenant_name_survives_the_old_file(cli, tmp_path, db_path):
     ]
     assert _units(cli)["1-1-1001"]["tenant"] == "王祖"
     assert dump(db_path) == before
+
+
+def test_owners_show_names_the_other_people_at_the_owners_units(cli, tmp_path):
+    assert cli("import-units", str(_household(tmp_path))).exit_code == 0
+    shown = cli("owners", "show", "1-1-1001", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    (owner,) = [p for p in json.loads(shown.stdout)["rows"] if p["name"] == "张三"]
+    assert [(h["unit"], h["name"], h["phones"]) for h in owner["household"]][:2] == [
+        ("1-1-1001", "李梅", "139****9000"),
+        ("1-1-1001", "张小", ""),
+    ]
+    table = cli("owners", "show", "张三").stdout
+    assert "其他联系人 李梅（家庭成员，1-1-1001）139****9000" in table

@@ -63,6 +63,12 @@ def unit_contacts(conn: sqlite3.Connection, unit_id: int) -> list[Contact]:
     return list(now.get(unit_id, {}).values())
 
 
+def contacts_of_units(conn: sqlite3.Connection, unit_ids: list[int]) -> list[tuple[int, Contact]]:
+    """(unit id, contact) of the contacts of these units now (one read)."""
+    now, _removed = fold(store.contact_events_of_units(conn, unit_ids))
+    return [(uid, c) for uid in unit_ids for c in now.get(uid, {}).values()]
+
+
 def contacts_by_code(conn: sqlite3.Connection) -> dict[str, list[Contact]]:
     """Every unit's contacts now, by unit code (one read of the events)."""
     codes = store.unit_ids_by_code(conn)

@@ -432,6 +432,22 @@ def contact_events(conn: sqlite3.Connection, unit_id: int | None = None) -> Iter
     return _plain(conn).execute(sql + " WHERE unit_id = ? ORDER BY id", (unit_id,))
 
 
+def contact_events_of_units(conn: sqlite3.Connection, unit_ids: list[int]) -> list[tuple]:
+    """The contact events of these units (the columns of ``contact_events``), oldest first."""
+    if not unit_ids:
+        return []
+    marks = ", ".join("?" for _ in unit_ids)
+    return (
+        _plain(conn)
+        .execute(
+            "SELECT unit_id, action, relation, name, phones, id_number, gender, source "
+            f"FROM unit_contact WHERE unit_id IN ({marks}) ORDER BY id",
+            unit_ids,
+        )
+        .fetchall()
+    )
+
+
 def insert_contact_events(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     """(unit_id, action, relation, name, phones, id_number, gender, effective_on, reason,
     operator, source, created_at)."""
