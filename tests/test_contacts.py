@@ -47,7 +47,7 @@ def _household(tmp_path: Path, *, gender_of_member: object = "女", lift: object
         HC_ROOM_HEADER,
         _room(1001, "张三", "男", 13800138000, OWNER_ID, 1001, lift=lift),
         _room(1001, "李梅", gender_of_member, 13900139000, MEMBER_ID, 1002),
-        _room(1001, "张小", 1, "", "111111111111111111", 1002),
+        _room(1001, "张小", 0, "", "111111111111111111", 1002),
         _room(1001, "王租", "M", 13700137000, "", 1003),
         _room(1001, "赵租", "F", 13600136000, "", 1003),
         _room(1001, "钱临", "", 13500135000, "", 1004),
@@ -82,7 +82,7 @@ def test_family_members_and_further_tenants_become_contacts(cli, tmp_path):
     assert (home["owner"], home["tenant"], home["payer"]) == ("张三", "王租", "owner")
     assert _people(cli, "1-1-1001") == [
         ("family", "李梅", "female", "13900139000"),
-        ("family", "张小", "male", ""),  # 性别 1 is 男; HC's "no ID" placeholder is no ID
+        ("family", "张小", "male", ""),  # HC's sex 0 is 男; its "no ID" placeholder is no ID
         ("tenant", "赵租", "female", "13600136000"),  # the second tenant: a contact
         ("family", "钱临", "", "13500135000"),  # 1004 临时人员
     ]
@@ -206,7 +206,7 @@ def test_an_unknown_lift_answer_is_one_error_and_a_map_fixes_it(cli, tmp_path):
 
 @pytest.mark.parametrize(
     ("value", "gender"),
-    [("男", "male"), ("女", "female"), (1, "male"), (2, "female"), ("F", "female")],
+    [("男", "male"), ("女", "female"), (0, "male"), (1, "female"), ("F", "female")],
 )
 def test_gender_codes(cli, tmp_path, value, gender):
     path = _household(tmp_path, gender_of_member=value)
@@ -424,3 +424,18 @@ def test_owners_show_names_the_other_people_at_the_owners_units(cli, tmp_path):
     ]
     table = cli("owners", "show", "张三").stdout
     assert "其他联系人 李梅（家庭成员，1-1-1001）139****9000" in table
+
+
+def test_outside_an_hc_file_gender_codes_follow_the_national_standard(cli, tmp_path):
+    """GB/T 2261.1: 1 男, 2 女 — HC's own 0/1 are read only in an HC file."""
+    path = write_xlsx(
+        tmp_path / "owners.xlsx",
+        [
+            ["位置", "姓名", "性别", "电话", "面积"],
+            ["2栋3楼5号", "张三", 1, "13800138000", 120],
+            ["2栋3楼5号", "李四", 2, "13900139000", 120],
+        ],
+    )
+    result = cli("import-units", str(path))
+    assert result.exit_code == 0, result.output
+    assert _people(cli, "2-5") == [("family", "李四", "female", "13900139000")]
