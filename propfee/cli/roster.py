@@ -578,7 +578,7 @@ def _print_contacts(env, contacts: list[dict[str, object]], fmt: Format) -> None
         rows,
         (
             Col("relation", _("Relation")),
-            Col("name", _("Name")),
+            Col("name", _("Full name")),
             Col("gender", _("Gender")),
             Col("phones", _("Phone")),
         ),
