@@ -439,3 +439,67 @@ def test_outside_an_hc_file_gender_codes_follow_the_national_standard(cli, tmp_p
     result = cli("import-units", str(path))
     assert result.exit_code == 0, result.output
     assert _people(cli, "2-5") == [("family", "李四", "female", "13900139000")]
+
+
+def test_the_fee_draft_reads_hcs_codes_and_lists_what_it_cannot():
+    from propfee.roster.feedraft import draft
+
+    settings = [
+        {
+            "id": 21,
+            "type": 888800010008,
+            "name": "月租车",
+            "formula": 2002,
+            "fixed": 150,
+            "cycle": 1,
+            "start": "2024-01-01",
+        },
+        {
+            "id": 22,
+            "type": 888800010015,
+            "name": "水费",
+            "formula": 5005,
+            "price": 3.2,
+            "cycle": 1,
+            "start": "2024-01-01",
+        },
+        {
+            "id": 23,
+            "type": 888800010001,
+            "name": "公摊费",
+            "formula": 5005,
+            "price": 1,
+            "cycle": 1,
+            "start": "2024-01-01",
+        },
+        {
+            "id": 24,
+            "type": 888800010001,
+            "name": "物业费",
+            "formula": 1001,
+            "price": 2,
+            "cycle": 6,
+            "start": "2024-01-01",
+        },
+        {
+            "id": 25,
+            "type": 888800010001,
+            "name": "动态费",
+            "formula": 4004,
+            "price": 2,
+            "cycle": 1,
+            "start": "2024-01-01",
+        },
+    ]
+    result = draft(settings, "费用设置")
+    assert result.lines == [
+        "propfee fees add HC21 --name 月租车 --basis fixed --price 150 --kinds parking "
+        "--cycle monthly --from 2024-01-01",
+        "propfee fees add HC22 --name 水费 --basis metered --price 3.2 --kinds residential "
+        "--cycle monthly --from 2024-01-01 --meter water",
+    ]
+    assert [t.split("：")[0] for t in result.left] == [
+        "费用设置 公摊费",  # metered, but which meter is not said
+        "费用设置 物业费",  # 缴费周期 6 months: no propfee cycle
+        "费用设置 动态费",  # 4004: no propfee basis
+    ]

@@ -28,6 +28,8 @@ FORMULAS = {
     **{norm_header(w): "fixed" for w in ("2002", "固定费用", "固定金额")},
     **{norm_header(w): "metered" for w in ("5005", "用量*单价", "(本期度数-上期度数)*单价")},
 }
+#: HC's 费用类型 code of parking fees (FeeConfigDto.FEE_TYPE_CD_PARKING)
+PARKING_TYPE = "888800010008"
 #: 缴费周期 in months -> propfee cycle
 CYCLES = {"1": "monthly", "3": "quarterly", "12": "yearly"}
 _HEADERS = {
@@ -114,7 +116,8 @@ def _line(fee: dict[str, object], n: int) -> tuple[str, str]:
     if start is None:
         return "", _("no 计费起始时间")
     code = "HC" + (cells.number_text(fee.get("id", "")).strip() or str(n))
-    kinds = "parking" if "车" in name + cells.text(fee.get("type")) else "residential"
+    kind_text = name + cells.number_text(fee.get("type", ""))
+    kinds = "parking" if "车" in kind_text or PARKING_TYPE in kind_text else "residential"
     parts = [
         "propfee fees add",
         _quote(code),
