@@ -366,6 +366,10 @@ def test_hc_fee_settings_become_a_draft_and_nothing_is_published(cli, tmp_path, 
     out.parent.mkdir()
     assert cli("import-units", str(_hc_workbook(tmp_path)), "--report", str(out)).exit_code == 0
     assert (out.parent / "收费标准草稿.sh").read_text(encoding="utf-8") == text
+    from openpyxl import load_workbook
+
+    notes = [r[9] for r in load_workbook(out).active.iter_rows(values_only=True)]
+    assert any("收费标准草稿.sh" in str(n) for n in notes)
 
 
 def test_a_vehicle_lists_plates_are_in_the_change_history(cli, tmp_path):
@@ -503,3 +507,27 @@ def test_the_fee_draft_reads_hcs_codes_and_lists_what_it_cannot():
         "费用设置 物业费",  # 缴费周期 6 months: no propfee cycle
         "费用设置 动态费",  # 4004: no propfee basis
     ]
+
+
+def test_a_room_named_only_by_a_family_members_number_has_no_owner(cli, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    owners = wb.create_sheet("业主信息")
+    owners.append(
+        ["编号", "业主名称", "性别", "年龄", "手机号", "身份证号", "业主类型", "业主编号"]
+    )
+    owners.append([1, "孙家", "女", 35, 13300133000, "", 1002, 7703])
+    rooms = wb.create_sheet("房屋信息")
+    rooms.append(
+        ["房屋编号", "楼栋编号", "单元编号", "房屋楼层", "建筑面积", "业主编号", "房屋类型"]
+    )
+    rooms.append([1002, 1, 1, 10, 92, 7703, 110])
+    path = tmp_path / "HC导入.xlsx"
+    wb.save(path)
+    result = cli("import-units", str(path))
+    assert result.exit_code == 0, result.output
+    unit = _units(cli)["1-1-1002"]
+    assert (unit["owner"], unit["payer"]) == ("", "developer")  # the contact never pays
+    assert _people(cli, "1-1-1002") == [("family", "孙家", "female", "13300133000")]

@@ -199,12 +199,12 @@ def import_units(
         raise
     if not report.rows:  # a vehicle list or estate settings: nothing of it is kept
         _forget_new_database(env, fresh)
-    if report_file is not None:
-        roster.write_report(report_file, report)
-        if fees_draft is None and report.fee_settings:
-            fees_draft = report_file.with_name("收费标准草稿.sh")
+    if report_file is not None and fees_draft is None and report.fee_settings:
+        fees_draft = report_file.with_name("收费标准草稿.sh")
     if fees_draft is not None:
         _write_fees_draft(report, fees_draft, file)
+    if report_file is not None:  # the report names the draft too
+        roster.write_report(report_file, report)
     _show_import(env, report, file, fmt, dry_run=dry_run)
 
 

@@ -517,6 +517,7 @@ class _RosterReader:
         self.where = ""
         self.address_floor = ""
         self.address_zone = ""
+        self.joined_gender = ""  # the gender the owners sheet gives the room's person
 
     # -- one sheet
 
@@ -958,7 +959,7 @@ class _RosterReader:
             contacts,
         )
         if extra:
-            self.extras.append((unit, role, gender))
+            self.extras.append((unit, role, gender or self.joined_gender))
             self.hold = True
             return
         self.roster.count += 1
@@ -1029,6 +1030,7 @@ class _RosterReader:
         """The owner a room names by 业主编号, from the workbook's owners sheet, and the
         family members and tenants listed under that number; a number that is not there is
         a warning (the unit is read without an owner), never silent."""
+        self.joined_gender = ""
         if owner is not None or not plan.has("owner_ref"):
             return owner, role, []
         ref = cells.number_text(row[plan.owner_ref]).strip()
@@ -1044,6 +1046,7 @@ class _RosterReader:
                 ).format(where=self.where, ref=ref)
             )
             return owner, role, []
+        self.joined_gender = found[2]
         return found[0], role or found[1], self.members.get(ref, [])
 
     def _people_cells(self, plan: _Plan, row: list, bad) -> tuple[str, tuple[ContactIn, ...]]:
