@@ -8,8 +8,8 @@ from datetime import date
 
 import typer
 
-from propfee import roster
 from propfee.cli import COMMAND_MODULES, app, build, command_name
+from propfee.roster.units import list_units
 from propfee.store import db
 
 from conftest import dump, write_xlsx
@@ -195,7 +195,7 @@ def test_db_from_the_environment(runner, tmp_path, monkeypatch):
     result = runner.invoke(app, ["import-units", str(small_roster(tmp_path))])
     assert result.exit_code == 0, result.output
     conn = db.connect(target)
-    assert len(roster.list_units(conn)) == 3
+    assert len(list_units(conn)) == 3
     conn.close()
 
 
@@ -244,7 +244,7 @@ def test_demo_builds_and_rebuilds(runner, tmp_path):
     assert first.exit_code == 0, first.output
     assert "建立演示小区" in first.stdout
     conn = db.connect(folder / "propfee.db")
-    units = roster.list_units(conn)
+    units = list_units(conn)
     conn.close()
     assert 180 <= len(units) <= 230
     kinds = {u.kind for u in units}
