@@ -83,9 +83,31 @@ def test_a_command_loads_only_its_own_module(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
     )
     assert "今日" in result.stdout, result.stdout + result.stderr
-    assert "LOADED ['propfee.cli.common', 'propfee.cli.lang', 'propfee.cli.today']" in (
-        result.stderr
+    assert (
+        "LOADED ['propfee.cli.common', 'propfee.cli.helppage', 'propfee.cli.lang', "
+        "'propfee.cli.today']" in result.stderr
     ), result.stderr
+
+
+def test_the_version_loads_no_command_and_no_help_page(tmp_path):
+    """``--version`` and any command that prints no help skip the command modules it does
+    not name and the help page's layout (rich's help formatting)."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['propfee', '--version']\n"
+        "from propfee.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('propfee.cli.'))\n"
+        "print('LOADED', loaded, 'typer.rich_utils' in sys.modules, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert result.stdout.startswith("propfee "), result.stdout + result.stderr
+    assert "LOADED ['propfee.cli.common', 'propfee.cli.lang'] False" in result.stderr, result.stderr
 
 
 def test_python_dash_m_works(tmp_path):
