@@ -177,3 +177,13 @@ def test_the_demo_summary_speaks_the_operators_language(runner, tmp_path):
     assert english == [], english
     chinese = [line for line in outputs["en"].splitlines() if CJK.search(_prose(line))]
     assert chinese == [], chinese
+
+
+def test_a_wrong_choice_is_refused_in_the_operators_language(runner, db_path):
+    """Typer's own check of a choice speaks through the catalogue, without the validator's
+    English "Value error, " in front."""
+    result = runner.invoke(app, ["report", "collection", "--by", "bogus", "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert "'bogus' 不是可选的值；可选：'building', 'fee', 'kind'。" in result.output
+    assert "Value error" not in result.output
+    assert not db_path.exists()

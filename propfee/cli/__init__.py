@@ -23,6 +23,7 @@ from propfee.cli import (
     calendar,
     demo,
     fees,
+    group,
     ledger,
     legal,
     relations,
@@ -188,6 +189,7 @@ READS_ONLY = {
     "notices",
     "legal-pack",
     "report collection",
+    "group report",
     "survey-report",
     "today",
 }
@@ -200,8 +202,8 @@ def audited(typer_app: typer.Typer, prefix: str = "") -> None:
     for info in typer_app.registered_commands:
         name = f"{prefix}{info.name or info.callback.__name__.replace('_', '-')}"
         info.callback = audit_wrapper(info.callback, name, writes=name not in READS_ONLY)
-    for group in typer_app.registered_groups:
-        audited(group.typer_instance, f"{prefix}{group.name} ")
+    for sub in typer_app.registered_groups:
+        audited(sub.typer_instance, f"{prefix}{sub.name} ")
 
 
 roster.register(app)
@@ -218,6 +220,7 @@ calendar.register(app)
 search.register(app)
 server.register(app)
 today.register(app)
+group.register(app)
 audited(app)
 
 
@@ -228,14 +231,19 @@ _ROOT_WITH_VALUE = {"--estate"}
 
 def hoist_common_options(argv: list[str], environ: dict[str, str]) -> list[str]:
     """``--db``/``--config`` given before the command become what ``$PROPFEE_DB`` and
-    ``$PROPFEE_CONFIG`` would say (the command's own ``--db`` still wins)."""
+    ``$PROPFEE_CONFIG`` would say (the command's own ``--db`` still wins). ``--db`` given more
+    than once before the command (``propfee --db A --db B group report``) is handed to the
+    command as it was given: the group report reads each; any other command, the last."""
     out: list[str] = []
+    dbs: list[str] = []
     i = 0
     while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
         arg = argv[i]
         name, eq, value = arg.partition("=")
         if name in _HOISTED and (eq or i + 1 < len(argv)):
             environ[_HOISTED[name]] = value if eq else argv[i + 1]
+            if name == "--db":
+                dbs.append(environ[_HOISTED[name]])
             i += 1 if eq else 2
             continue
         out.append(arg)
@@ -243,7 +251,11 @@ def hoist_common_options(argv: list[str], environ: dict[str, str]) -> list[str]:
             out.append(argv[i + 1])
             i += 1
         i += 1
-    return out + argv[i:]
+    rest = out + argv[i:]
+    if len(dbs) > 1:
+        at = rest.index("--") if "--" in rest else len(rest)
+        rest[at:at] = [part for db in dbs for part in ("--db", db)]
+    return rest
 
 
 def main() -> None:

@@ -92,17 +92,41 @@ _RICH_CONSTANTS = {
 }
 
 
+class _AsWritten(str):
+    """Text already quoted: shown as it is where a message says ``{value!r}``."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+_NOT_ONE_OF = re.compile(r"(?P<value>.+) is not one of (?P<choices>.+)\.")
+
+
+def _plain(message: str) -> str:
+    """A value refused by Typer's own checks: without the validator's "Value error, " and, for
+    a choice, in the catalogue's words."""
+    message = message.removeprefix("Value error, ")
+    found = _NOT_ONE_OF.fullmatch(message)
+    if found is None:
+        return message
+    choices = found["choices"]
+    return i18n.ngettext(
+        "{value!r} is not {choice}.", "{value!r} is not one of {choices}.", choices.count(",") + 1
+    ).format(value=_AsWritten(found["value"]), choice=choices, choices=choices)
+
+
 def _bad_parameter(self) -> str:
+    message = _plain(self.message)
     if self.param_hint is not None:
         hint = self.param_hint
     elif self.param is not None:
         hint = self.param.get_error_hint()
     else:
-        return i18n._("Invalid value: {message}").format(message=self.message)
+        return i18n._("Invalid value: {message}").format(message=message)
     if not isinstance(hint, str):
         hint = " / ".join(repr(x) for x in hint)
     return i18n._("Invalid value for {param_hint}: {message}").format(
-        param_hint=hint, message=self.message
+        param_hint=hint, message=message
     )
 
 

@@ -26,7 +26,7 @@ from propfee.cli.common import (
     write_json,
 )
 from propfee.core.errors import PropfeeError, RowError, RowErrors
-from propfee.core.i18n import _
+from propfee.core.i18n import _, ngettext
 from propfee.core.money import decimal_str, format_money
 from propfee.core.privacy import mask_phones
 from propfee.files.workbook import Title
@@ -571,9 +571,11 @@ def _print_follow_up(out, report, *, mask: bool) -> None:
 
     if report.follow_up:
         visit = Table(
-            title=_("Return visits ({n} households with a low score)").format(
-                n=len(report.follow_up)
-            ),
+            title=ngettext(
+                "Return visits ({n} household with a low score)",
+                "Return visits ({n} households with a low score)",
+                len(report.follow_up),
+            ).format(n=len(report.follow_up)),
             header_style="bold",
         )
         for header in (
