@@ -126,10 +126,14 @@ def render(
 def _compiled(settings, name: str):
     """The template, compiled once per run (the environment keeps it)."""
     override = settings.template_path if settings is not None else None
-    template = _environment(str(override) if override else None).get_template(name)
-    names = template.root_render_func.__globals__  # the compiled template's module
-    if names.get("escape") is not _escape:
-        names["escape"] = _escape
+    return _template(str(override) if override else None, name)
+
+
+@lru_cache(maxsize=256)  # a run renders one template for each of 100,000 notices
+def _template(override: str | None, name: str):
+    template = _environment(override).get_template(name)
+    # the compiled template's module: text that needs no escaping is written as it is
+    template.root_render_func.__globals__["escape"] = _escape
     return template
 
 
