@@ -187,3 +187,14 @@ def test_a_wrong_choice_is_refused_in_the_operators_language(runner, db_path):
     assert "'bogus' 不是可选的值；可选：'building', 'fee', 'kind'。" in result.output
     assert "Value error" not in result.output
     assert not db_path.exists()
+
+
+def test_help_names_value_types_in_chinese_and_shows_none_beside_a_flag(runner):
+    result = runner.invoke(app, ["overdue", "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    line = {ln.split()[1]: ln for ln in result.output.splitlines() if ln.startswith("│ --")}
+    assert "整数" in line["--min-days"]
+    assert "文本" in line["--building"]
+    assert "YYYY-MM-DD" in line["--as-of"]  # a metavar of our own is kept
+    assert not re.search(r"<(bool|str|int|float|path)>", result.output)
+    assert line["--wide"].split("│")[1].split()[1:2] != ["<bool>"]

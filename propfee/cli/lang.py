@@ -220,9 +220,37 @@ def _patch_framework() -> None:
     formatter = getattr(click_formatting, "HelpFormatter", None)
     if formatter is not None and hasattr(formatter, "write_usage"):
         formatter.write_usage = _write_usage(formatter.write_usage)
+    for param in (
+        getattr(typer.core, "TyperOption", None),
+        getattr(typer.core, "TyperArgument", None),
+    ):
+        if param is not None and hasattr(param, "display_type_rich"):
+            param.display_type_rich = _shown_type(param.display_type_rich)
     command = getattr(click_core, "Command", None)
     if command is not None and hasattr(command, "get_help_option"):
         command.get_help_option = _help_option(command.get_help_option)
+
+
+#: the type Typer shows beside an option that has no metavar of its own
+_TYPE_LABELS = {
+    "<str>": N_("TEXT"),
+    "<int>": N_("INTEGER"),
+    "<float>": N_("NUMBER"),
+    "<path>": N_("PATH"),
+}
+
+
+def _shown_type(display_type_rich):
+    """A flag takes no value, so nothing is shown beside it (Typer shows ``<bool>``); the
+    plain types are named in the reader's language."""
+
+    def display(self, ctx):
+        if getattr(self, "is_flag", False):
+            return None
+        label = display_type_rich(self, ctx)
+        return i18n._(_TYPE_LABELS[label]) if label in _TYPE_LABELS else label
+
+    return display
 
 
 _FRAMEWORK_MODULES = (typer.core,)
