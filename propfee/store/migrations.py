@@ -722,6 +722,22 @@ def m014_contacts_and_zones(conn: sqlite3.Connection) -> None:
     )
 
 
+def m015_period_sums_index(conn: sqlite3.Connection) -> None:
+    """The bills' indexes carry what the estate-wide reads sum: the period index the cycle
+    start, settled-on day and amount the collection report's trend adds up, the party index
+    the due and settled-on days and period a payer's history counts (propfee overdue, remind,
+    today) — both read from the index alone, never from the bills themselves."""
+    run_script(
+        conn,
+        """
+        DROP INDEX IF EXISTS bill_period;
+        CREATE INDEX bill_period ON bill (period, fee_item_id, covers_from, settled_on, amount_fen);
+        DROP INDEX IF EXISTS bill_party;
+        CREATE INDEX bill_party ON bill (party_id, due_on, settled_on, period);
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
@@ -737,6 +753,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m012_search_index,
     m013_import_events,
     m014_contacts_and_zones,
+    m015_period_sums_index,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
