@@ -884,6 +884,23 @@ def main() -> None:
         ],
     )
 
+    bill_rows["propfee notices (one month, every party)"] = best_cpu_of(
+        args.repeat,
+        lambda: [
+            *propfee,
+            "notices",
+            "--period",
+            "2026-11",
+            "--as-of",
+            "2026-11-20",
+            "--out",
+            str(work / f"notices-{next(counter)}"),
+            "--db",
+            copy_of(billed[-1]),
+            "--quiet",
+        ],
+    )
+
     # reconcile: a WeChat export with one incoming line per unit, into the billed estate
     statement = make_statement(billed[-1], args.units)
     pay_rows: dict[str, tuple[float, float, float]] = {}
@@ -1033,6 +1050,12 @@ def main() -> None:
     )
     print(
         f"  re-run ≤ 20% of the first run:       {again / first:.0%}, {again_cpu / first_cpu:.0%} CPU"
+    )
+
+    notices, notices_cpu, notices_rss = bill_rows["propfee notices (one month, every party)"]
+    print(
+        f"  notices, linear (see --scale):       {notices:.2f} s, {notices_cpu:.2f} s CPU, "
+        f"{notices_rss:.0f} MB, {notices_cpu * 1000 / args.units:.3f} s CPU per 1,000 units"
     )
 
     table("reconcile", pay_rows, "raw executemany of payments + allocations", "raw")
