@@ -85,7 +85,7 @@ def test_a_command_loads_only_its_own_module(tmp_path):
     assert "今日" in result.stdout, result.stdout + result.stderr
     assert (
         "LOADED ['propfee.cli.common', 'propfee.cli.helppage', 'propfee.cli.lang', "
-        "'propfee.cli.today']" in result.stderr
+        "'propfee.cli.params', 'propfee.cli.today']" in result.stderr
     ), result.stderr
 
 
@@ -107,7 +107,41 @@ def test_the_version_loads_no_command_and_no_help_page(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
     )
     assert result.stdout.startswith("propfee "), result.stdout + result.stderr
-    assert "LOADED ['propfee.cli.common', 'propfee.cli.lang'] False" in result.stderr, result.stderr
+    assert (
+        "LOADED ['propfee.cli.common', 'propfee.cli.lang', 'propfee.cli.params'] False"
+        in result.stderr
+    ), result.stderr
+
+
+def test_option_values_are_read_without_building_validators(tmp_path):
+    """Text, a choice and a path (through --db's own parser) are read as Typer reads them,
+    without loading pydantic; a refused choice still gets Typer's message."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['propfee', 'overdue', '--as-of', '2026-11-15', '--format', 'json',\n"
+        "            '--db', 'missing.db', '--by', 'building']\n"
+        "from propfee.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('PYDANTIC', 'pydantic' in sys.modules, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert "PYDANTIC False" in result.stderr, result.stderr
+    assert "missing.db" in result.stderr, result.stderr
+    refused = subprocess.run(
+        [sys.executable, "-m", "propfee", "overdue", "--format", "nope"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        env={**os.environ, "PROPFEE_LANG": "en"},
+    )
+    assert refused.returncode == 2
+    assert "'nope' is not one of 'table', 'json', 'csv'." in refused.stderr, refused.stderr
 
 
 def test_python_dash_m_works(tmp_path):

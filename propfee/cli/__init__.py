@@ -25,9 +25,12 @@ from typer.core import TyperGroup
 from propfee import __version__
 from propfee.cli.common import audit_wrapper, choose_estate, debug_enabled, fail
 from propfee.cli.lang import speak, without_lang
+from propfee.cli.params import defer_validators
 from propfee.core.errors import PropfeeError
 from propfee.core.i18n import _, choose, normalise
 from propfee.store.db import last_opened, translate
+
+defer_validators()
 
 
 class PropfeeGroup(TyperGroup):
