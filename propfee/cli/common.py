@@ -231,7 +231,10 @@ class Env:
         needs units to exist, passes ``create=False``: a mistyped --db is then an error, not
         a new empty database."""
         if self._conn is None and self.server is not None:
-            self._conn = connect_server(self.server, estate=_estate, create=create)
+            if dry_run and create and not pg.estate_exists(self.server, _estate):
+                self._conn = connect_scratch()  # a dry run never makes the estate's schema
+            else:
+                self._conn = connect_server(self.server, estate=_estate, create=create)
         if self._conn is None:
             if not create and not self.db_path.exists():
                 raise DatabaseError(

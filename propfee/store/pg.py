@@ -429,6 +429,19 @@ def open_server(
     return Connection(raw, address, schema)
 
 
+def estate_exists(url: str, estate: str | None = None) -> bool:
+    """Whether the estate's schema on the server holds propfee's tables (an unreachable
+    server is said so when the command connects)."""
+    address, schema = split_target(url, estate)
+    psycopg = _psycopg()
+    try:
+        with psycopg.connect(address, autocommit=True, connect_timeout=10) as raw:
+            found = raw.execute("SELECT to_regclass(%s)", (f'"{schema}".meta',)).fetchone()
+    except psycopg.Error:
+        return True
+    return found[0] is not None
+
+
 def estates(url: str) -> list[str]:
     """The estates on a server: every schema holding propfee's tables."""
     address, _ = split_target(url, DEFAULT_ESTATE)
