@@ -46,6 +46,12 @@ def register(app: typer.Typer) -> None:
             "integrity_check before it takes its name. Never overwrites a file."
         )
         + "\n\n"
+        + _(
+            "An estate on a PostgreSQL server (--db postgresql://… --estate NAME) is backed up "
+            "with pg_dump of its schema into NAME-YYYYMMDD-HHMMSS.sql, checked by loading it "
+            "into a scratch schema and running propfee check there."
+        )
+        + "\n\n"
         + _("Example: propfee backup --keep 14"),
         short_help=_("Back up the database and check the copy."),
     )(backup)
@@ -57,6 +63,12 @@ def register(app: typer.Typer) -> None:
             "The backup is checked first: SQLite integrity, the schema version (an older one is "
             "upgraded, a newer one refused) and every propfee check invariant. A file that fails "
             "a check is refused with the reason and nothing changes."
+        )
+        + "\n\n"
+        + _(
+            "On a PostgreSQL server the backup is a .sql file made by propfee backup; the "
+            "estate's schema is replaced by it in one transaction, the estate as it was "
+            "dumped to backups/ first."
         )
         + "\n\n"
         + _("Example: propfee restore backups/propfee-20261123-020000.db"),
