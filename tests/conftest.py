@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import os
 import re
 import shutil
@@ -134,14 +135,18 @@ def _uses_the_file(metafunc) -> bool:
     if SQLITE_ONLY_FIXTURES & names:
         return True
     if "db_path" not in names:
-        return False
+        return _names_the_file(metafunc)
     for name, defs in metafunc._arg2fixturedefs.items():
         if name not in ("db_path", "database") and "db_path" in defs[-1].argnames:
             return True
-    import inspect
+    return _names_the_file(metafunc) or "db_path" in _DB_PATH_AS_CLI_ARGUMENT.sub(
+        "", inspect.getsource(metafunc.function)
+    )
 
-    source = inspect.getsource(metafunc.function)
-    return "db_path" in _DB_PATH_AS_CLI_ARGUMENT.sub("", source)
+
+def _names_the_file(metafunc) -> bool:
+    """Whether the test opens ./propfee.db by its name."""
+    return '"propfee.db"' in inspect.getsource(metafunc.function)
 
 
 def pytest_configure(config):

@@ -30,7 +30,7 @@ from propfee.core.periods import parse_period
 from propfee.files.writers import csv_text, visible
 from propfee.store import audit, pg
 from propfee.store.backup import backup
-from propfee.store.db import connect, connect_scratch, connect_server, transaction
+from propfee.store.db import connect, connect_scratch, connect_server, drop_estate, transaction
 
 
 class Format(StrEnum):
@@ -250,6 +250,23 @@ class Env:
                     self.db_path, create=create, backup_folder=self._backup_folder()
                 )
         return self._conn
+
+    def database_exists(self) -> bool:
+        """Whether the estate's database is there: its file, or its schema on the server."""
+        if self.server is not None:
+            return pg.estate_exists(self.server, _estate)
+        return self.db_path.exists()
+
+    def forget_database(self) -> None:
+        """Remove the estate's database (made a moment ago by a command that failed): its
+        file with its journal, or its schema on the server."""
+        if self.server is not None:
+            drop_estate(self.connect(create=False))
+            self.close()
+            return
+        self.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
 
     def _backup_folder(self) -> str:
         """Where an upgrade's backup goes: [backup] folder (a broken settings file is

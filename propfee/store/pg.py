@@ -396,7 +396,8 @@ def open_server(
         raw.close()
         raise DatabaseError(
             _(
-                "{server}: no such estate on the server (check --estate or $PROPFEE_ESTATE; a "
+                "{server}: no such database: the estate is not on the server (check --estate or "
+                "$PROPFEE_ESTATE; a "
                 "new one is made by propfee import-units or propfee migrate-to)"
             ).format(server=display(address, schema))
         )
