@@ -117,36 +117,39 @@ def _pg_wanted() -> bool:
     return all(importlib.util.find_spec(name) for name in ("pgserver", "psycopg"))
 
 
-#: fixtures that hand a test the SQLite file itself: a raw connection to it, or an estate built
-#: through one. A test that asks for one (directly or through another fixture) is about the file
-SQLITE_ONLY_FIXTURES = frozenset({"conn"})
+#: conftest's own fixtures that give the database to a test (on either engine)
+_ENGINE_FIXTURES = frozenset({"engine", "database", "db_path", "conn", "cli", "pg_url"})
 
-#: how a test may use ``db_path`` and still run on both engines: only as the CLI's --db
-_DB_PATH_AS_CLI_ARGUMENT = re.compile(
-    r"\bdump\(db_path\)|\"--db\",\s*(?:str\()?db_path\b\)?|\bdb(?:_path)?=db_path\b|[(,]\s*db_path\s*[,)]\s*(?:->|:)"
+#: how a test may use ``db_path`` and still run on both engines: as the CLI's --db, through
+#: :func:`dump` and through propfee's own ``db.connect``
+_DB_PATH_EITHER_ENGINE = re.compile(
+    r"\bdump\(db_path\)|\bdb\.connect\(db_path\)|\"--db\",\s*(?:str\()?db_path\b\)?"
+    r"|\bdb(?:_path)?=db_path\b|[(,]\s*db_path\s*(?:[,)]|:\s*Path\b)"
+)
+
+#: what only an SQLite file has: sqlite3 itself, its dump, the file by name or as a path
+_THE_FILE = re.compile(
+    r"\bsqlite3\.|\bsqlite_utils\b|iterdump|\"propfee\.db\"|\bdb_path\b|PRAGMA|sqlite_master"
+    r"|_fts\b"
 )
 
 
 def _uses_the_file(metafunc) -> bool:
-    """Whether a test needs the SQLite file itself: it asks for ``conn`` (or a fixture made
-    with it), a fixture of its own takes ``db_path``, or it uses ``db_path`` for anything
-    but the CLI's --db and :func:`dump` (db_path.exists(), sqlite3.connect(db_path) …)."""
-    names = set(metafunc.fixturenames)
-    if SQLITE_ONLY_FIXTURES & names:
-        return True
-    if "db_path" not in names:
-        return _names_the_file(metafunc)
+    """Whether a test needs the SQLite file itself: its code, or the code of a fixture of its
+    test module it asks for, uses sqlite3, the file by its name or its path (anything but
+    the CLI's --db, :func:`dump` and ``db.connect``), a PRAGMA or the FTS5 index."""
+    sources = [metafunc.function]
     for name, defs in metafunc._arg2fixturedefs.items():
-        if name not in ("db_path", "database") and "db_path" in defs[-1].argnames:
+        if name not in _ENGINE_FIXTURES:
+            sources.append(defs[-1].func)
+    for function in sources:
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            continue
+        if _THE_FILE.search(_DB_PATH_EITHER_ENGINE.sub("", source)):
             return True
-    return _names_the_file(metafunc) or "db_path" in _DB_PATH_AS_CLI_ARGUMENT.sub(
-        "", inspect.getsource(metafunc.function)
-    )
-
-
-def _names_the_file(metafunc) -> bool:
-    """Whether the test opens ./propfee.db by its name."""
-    return '"propfee.db"' in inspect.getsource(metafunc.function)
+    return False
 
 
 def pytest_configure(config):
@@ -158,9 +161,9 @@ def pytest_configure(config):
 
 
 def pytest_generate_tests(metafunc):
-    """Every test that reaches the database through the ``cli`` fixture or passes ``db_path``
-    to the CLI runs on both engines (``[lite]`` and ``[pg]``), unless it needs the SQLite
-    file itself (see :func:`_uses_the_file`) or is marked ``sqlite_only``."""
+    """Every test that reaches the database through ``cli``, ``conn`` or ``db_path`` runs on
+    both engines (``[lite]`` and ``[pg]``), unless it needs the SQLite file itself (see
+    :func:`_uses_the_file`) or is marked ``sqlite_only``."""
     if "engine" not in metafunc.fixturenames:
         return
     engines = ["lite"]
@@ -242,6 +245,7 @@ def db_path(engine, database) -> Path:
 
 @pytest.fixture
 def conn(db_path):
+    """propfee's connection to the test's database (on [pg] its estate on the server)."""
     connection = db.connect(db_path)
     yield connection
     connection.close()

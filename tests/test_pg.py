@@ -215,6 +215,7 @@ def test_migrate_to_copies_the_estate_and_proves_it(runner, tmp_path, pg_url, mo
     assert "已有数据表" in again.output
 
 
+@pytest.mark.sqlite_only  # the file is the source here
 def test_a_file_that_fails_check_is_not_moved(runner, tmp_path, pg_url, conn, db_path):
     conn.execute("UPDATE meta SET value = 'x' WHERE key = 'audit_head'")
     with pg.open_server(pg_url, "t_refused") as connection:

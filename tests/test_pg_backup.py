@@ -130,3 +130,16 @@ def dump_schemas(address: str) -> list[str]:
     url, _estate = pg.split_target(address)
     with psycopg.connect(url, autocommit=True) as raw:
         return [row[0] for row in raw.execute("SELECT nspname FROM pg_namespace")]
+
+
+def test_auto_backups_before_risky_writes_on_a_server_are_dumps_kept_to_keep(
+    billed, tmp_path, pg_estate
+):
+    (tmp_path / "propfee.toml").write_text("[backup]\nauto = true\nkeep = 1\n", encoding="utf-8")
+    assert billed("bill", "--period", "2026-12", "--as-of", "2026-11-01").exit_code == 0
+    estate = pg.split_target(pg_estate)[1]
+    made = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert made == [f"{estate}-20270630-120000-before-bill.sql"]
+    assert billed("bill", "--period", "2027-01", "--as-of", "2026-11-01").exit_code == 0
+    made = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert made == [f"{estate}-20270630-120000-before-bill-2.sql"]  # keep = 1

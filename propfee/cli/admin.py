@@ -136,7 +136,7 @@ def backup(
     env = open_env(db, config, quiet)
     rules = env.settings.backup
     if env.server is not None:
-        _backup_server(env, file, rules.folder)
+        _backup_server(env, file, rules.folder, rules.keep if keep is None else keep)
         return
     if file is not None and file.suffix == "" and not file.exists():
         raise PropfeeError(
@@ -196,15 +196,17 @@ def restore(
     )
 
 
-def _backup_server(env, file: Path | None, folder: str) -> None:
+def _backup_server(env, file: Path | None, folder: str, keep: int) -> None:
     """propfee backup of an estate on a server: pg_dump of its schema, checked."""
     conn = env.connect(create=False)
-    made = pgdump.backup(conn, file, at=now(), check=ledger.check, folder=folder)
+    made = pgdump.backup(conn, file, at=now(), check=ledger.check, folder=folder, keep=keep)
     env.result(
         _("backed up to {path} ({size} bytes, schema {schema}, checked)").format(
             path=made.path, size=f"{made.size:,}", schema=made.schema
         )
     )
+    for old in made.pruned:
+        env.info(_("removed old backup {name}").format(name=old.name))
 
 
 def _restore_server(env, file: Path) -> None:

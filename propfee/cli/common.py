@@ -28,7 +28,8 @@ from propfee.core.i18n import _, ngettext
 from propfee.core.money import format_money
 from propfee.core.periods import parse_period
 from propfee.files.writers import csv_text, visible
-from propfee.store import audit, pg
+from propfee.payments import ledger
+from propfee.store import audit, pg, pgdump
 from propfee.store.backup import backup
 from propfee.store.db import connect, connect_scratch, connect_server, drop_estate, transaction
 
@@ -285,6 +286,18 @@ class Env:
     def backup_first(self, reason: str, *, dry_run: bool = False) -> None:
         """With ``[backup] auto = true``, copy the database before a risky write."""
         rules = self.settings.backup
+        if self.server is not None and not dry_run and rules.auto and self.database_exists():
+            made = pgdump.backup(
+                self.connect(create=False),
+                None,
+                at=now(),
+                check=ledger.check,
+                tag=f"before-{reason}",
+                folder=rules.folder,
+                keep=rules.keep,
+            )
+            self.info(_("backed up to {path}").format(path=made.path))
+            return
         if dry_run or not rules.auto or not self.db_path.is_file():
             return
 

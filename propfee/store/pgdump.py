@@ -32,7 +32,7 @@ from pathlib import Path
 from propfee.core.errors import DatabaseError, NotFound, PropfeeError
 from propfee.core.i18n import _
 from propfee.store import audit, db, pg
-from propfee.store.backup import SQLITE_HEADER, BackupResult, folder_for
+from propfee.store.backup import KEPT_TAGS, SQLITE_HEADER, BackupResult, folder_for
 from propfee.store.migrations import SCHEMA_VERSION
 
 DUMP_HEADER = "-- PostgreSQL database dump"
@@ -244,9 +244,11 @@ def backup(
     check: Check,
     tag: str = "",
     folder: str = "backups",
+    keep: int = 0,
 ) -> BackupResult:
     """Dump the estate to ``dest`` (a file, or a folder for a timestamped name; default the
-    backups folder), checked by loading it into a scratch schema before it takes its name."""
+    backups folder), checked by loading it into a scratch schema before it takes its name;
+    then keep only the newest ``keep`` dumps of the estate in that folder (0 keeps all)."""
     estate = conn.estate
     target = _target(estate, dest, at, tag, folder)
     partial = target.with_name(f".{target.name}.partial")
@@ -258,7 +260,27 @@ def backup(
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    return BackupResult(target, target.stat().st_size, version)
+    pruned = prune(estate, target.parent, keep, spare=target) if keep else []
+    return BackupResult(target, target.stat().st_size, version, pruned)
+
+
+def prune(estate: str, folder: Path, keep: int, *, spare: Path) -> list[Path]:
+    """Delete all but the newest ``keep`` dumps of the estate in ``folder`` (never a safety
+    copy taken before a restore)."""
+    pattern = re.compile(rf"{re.escape(estate)}-(\d{{8}}-\d{{6}})(-[\w-]+)?\.sql")
+    found = sorted(  # the same second: the second one made is "-2", the third "-3" …
+        (match.group(1), int((re.search(r"-(\d+)$", match.group(2) or "") or [0, 1])[1]), path)
+        for path in folder.iterdir()
+        if (match := pattern.fullmatch(path.name))
+        and not any(tag in path.name for tag in KEPT_TAGS)
+        and dumped_estate(path) == estate
+    )
+    removed = []
+    for _at, _n, path in found[: max(len(found) - keep, 0)]:
+        if path != spare:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def restore(
