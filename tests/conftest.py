@@ -176,6 +176,20 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("engine", engines, indirect=True)
 
 
+def pytest_collection_modifyitems(config, items):
+    """PROPFEE_TEST_ENGINE=pg (or lite) runs only that engine's half of the database tests."""
+    only = os.environ.get("PROPFEE_TEST_ENGINE")
+    if only not in ("lite", "pg"):
+        return
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        (kept if params.get("engine") == only else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture
 def engine(request) -> str:
     """The database engine a test's ``cli`` runs on: lite (an SQLite file) or pg."""
