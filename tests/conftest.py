@@ -124,8 +124,9 @@ _ENGINE_FIXTURES = frozenset({"engine", "database", "db_path", "conn", "cli", "p
 #: :func:`dump` and through propfee's own ``db.connect``
 _DB_PATH_EITHER_ENGINE = re.compile(
     r"\bdump\(db_path\)|\bdb\.connect\(db_path\)|\"--db\",\s*(?:str\()?db_path\b\)?"
-    r"|\bdb(?:_path)?=db_path\b|[(,]\s*db_path\s*(?:[,)]|:\s*Path\b)"
+    r"|\bdb(?:_path)?=db_path\b"
 )
+_SIGNATURE = re.compile(r"\bdef \w+\(.*?\)\s*(?:->[^:]*)?:", re.S)
 
 #: what only an SQLite file has: sqlite3 itself, its dump, the file by name or as a path
 _THE_FILE = re.compile(
@@ -147,7 +148,8 @@ def _uses_the_file(metafunc) -> bool:
             source = inspect.getsource(function)
         except (OSError, TypeError):
             continue
-        if _THE_FILE.search(_DB_PATH_EITHER_ENGINE.sub("", source)):
+        body = _SIGNATURE.sub("", source, count=1)
+        if _THE_FILE.search(_DB_PATH_EITHER_ENGINE.sub("", body)):
             return True
     return False
 
