@@ -50,17 +50,7 @@ def test_the_monthly_loop_from_the_command_line(priced, tmp_path, db_path):
     refused = priced("bill", "--period", "2026-11", "--as-of", "2026-11-01")
     assert refused.exit_code == 1
     assert "从未公示" in refused.stderr and "propfee fees publish" in refused.stderr
-    published = priced(
-        "fees",
-        "publish",
-        "--out",
-        str(tmp_path / "pub"),
-        "--recorded-later",
-        "--published-on",
-        "2026-10-01",
-        "--evidence",
-        "公示照片 IMG_0231.jpg",
-    )
+    published = priced("fees", "publish", "--out", str(tmp_path / "pub"), "--recorded-later", "--published-on", "2026-10-01", "--evidence", "公示照片 IMG_0231.jpg")
     assert published.exit_code == 0 and "新公示价格 2 个" in published.stdout
     listing = priced("fees", "list", "--format", "json", "--as-of", "2026-11-01")
     listing = json.loads(listing.stdout)["rows"]
@@ -117,17 +107,7 @@ def test_the_monthly_loop_from_the_command_line(priced, tmp_path, db_path):
 
 
 def test_fees_show_and_set_price(priced, tmp_path):
-    priced(
-        "fees",
-        "publish",
-        "--out",
-        str(tmp_path),
-        "--recorded-later",
-        "--published-on",
-        "2026-10-01",
-        "--evidence",
-        "公示照片 IMG_0231.jpg",
-    )
+    priced("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2026-10-01", "--evidence", "公示照片 IMG_0231.jpg")
     changed = priced("fees", "set-price", "PROP", "--price", "2.80", "--from", "2027-01-01")
     assert changed.exit_code == 0 and "尚未公示" in changed.stdout
     shown = json.loads(priced("fees", "show", "PROP", "--format", "json").stdout)
@@ -135,17 +115,7 @@ def test_fees_show_and_set_price(priced, tmp_path):
         ("2.50", "2020-01-01", "2026-10-01"),
         ("2.80", "2027-01-01", None),
     ]
-    late = priced(
-        "fees",
-        "publish",
-        "--out",
-        str(tmp_path),
-        "--recorded-later",
-        "--published-on",
-        "2026-12-15",
-        "--evidence",
-        "公示照片 IMG_0231.jpg",
-    )
+    late = priced("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2026-12-15", "--evidence", "公示照片 IMG_0231.jpg")
     assert "不足一个月" in late.stderr
     assert "PROP" in priced("fees", "show", "PROP").stdout
     unknown = priced("fees", "show", "NOPE")
@@ -184,17 +154,7 @@ def test_readings_and_history_commands(priced, tmp_path):
 
 @pytest.mark.slow
 def test_two_bill_runs_at_once_make_one_set_of_bills(priced, tmp_path, db_path):
-    priced(
-        "fees",
-        "publish",
-        "--out",
-        str(tmp_path),
-        "--recorded-later",
-        "--published-on",
-        "2026-10-01",
-        "--evidence",
-        "公示照片 IMG_0231.jpg",
-    )
+    priced("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2026-10-01", "--evidence", "公示照片 IMG_0231.jpg")
     rows = [ROSTER[0]] + [
         [f"9-1-{i}", "住宅", "90", f"业主{i}", "", "2020-01-01"] for i in range(3000)
     ]
@@ -240,17 +200,7 @@ def test_two_bill_runs_at_once_make_one_set_of_bills(priced, tmp_path, db_path):
 
 
 def test_adjust_errors_are_one_line(priced, tmp_path):
-    priced(
-        "fees",
-        "publish",
-        "--out",
-        str(tmp_path),
-        "--recorded-later",
-        "--published-on",
-        "2026-10-01",
-        "--evidence",
-        "公示照片 IMG_0231.jpg",
-    )
+    priced("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2026-10-01", "--evidence", "公示照片 IMG_0231.jpg")
     priced("bill", "--period", "2026-11", "--as-of", "2026-11-01")
     positive = priced(
         "adjust", "1", "--amount", "50", "--kind", "waiver", "--reason", "x", "--approved-by", "y"
@@ -263,17 +213,7 @@ def test_adjust_errors_are_one_line(priced, tmp_path):
 
 
 def test_unit_bills_through_the_api(priced, tmp_path, db_path):
-    priced(
-        "fees",
-        "publish",
-        "--out",
-        str(tmp_path),
-        "--recorded-later",
-        "--published-on",
-        "2026-10-01",
-        "--evidence",
-        "公示照片 IMG_0231.jpg",
-    )
+    priced("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2026-10-01", "--evidence", "公示照片 IMG_0231.jpg")
     priced("bill", "--period", "2026-11", "--as-of", "2026-11-01")
     conn = db.connect(db_path)
     assert [b.amount_fen for b in unit_bills(conn, 2)] == [15000, 15000]
