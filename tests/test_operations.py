@@ -233,6 +233,7 @@ def test_restore_round_trip_keeps_a_safety_copy(billed, db_path, tmp_path):
     ],
     ids=["garbage", "truncated", "corrupted"],
 )
+@pytest.mark.sqlite_only  # restores an SQLite file (a server's: test_pg_backup.py)
 def test_restore_refuses_a_bad_file_and_changes_nothing(billed, db_path, tmp_path, damage, reason):
     bad = tmp_path / "bad.db"
     assert billed("backup", str(bad)).exit_code == 0
@@ -339,6 +340,7 @@ def test_an_older_database_is_backed_up_then_upgraded(cli, db_path, tmp_path):
     assert json.loads(changes)["schema"] == [1, migrations.SCHEMA_VERSION]
 
 
+@pytest.mark.sqlite_only  # restores an SQLite file (a server's: test_pg_backup.py)
 def test_restore_upgrades_an_older_backup(cli, db_path, tmp_path):
     old = tmp_path / "old.db"
     first_schema_database(old)
