@@ -198,6 +198,10 @@ def restore(
 
 def _backup_server(env, file: Path | None, folder: str, keep: int) -> None:
     """propfee backup of an estate on a server: pg_dump of its schema, checked."""
+    if file is not None and file.suffix == "" and not file.exists():
+        raise PropfeeError(
+            _("{path}: no such folder (a server's backup file name ends in .sql)").format(path=file)
+        )
     conn = env.connect(create=False)
     made = pgdump.backup(conn, file, at=now(), check=ledger.check, folder=folder, keep=keep)
     env.result(
