@@ -1065,6 +1065,10 @@ def main() -> None:
             str(history_db),
         ],
     )
+    # start-up: what a command costs before it reads anything (its module and no other)
+    dun_rows["propfee today --help (start-up)"] = best_cpu_of(
+        args.repeat, lambda: [*propfee, "today", "--help"]
+    )
 
     table("measurement", rows, "calamine read (bare)", "calamine")
     imp, imp_cpu, imp_rss = rows["propfee import-units"]
@@ -1124,7 +1128,11 @@ def main() -> None:
     over, over_cpu, over_rss = dun_rows["propfee overdue --format json"]
     remind, remind_cpu, remind_rss = dun_rows["propfee remind (every overdue party)"]
     collect, collect_cpu, collect_rss = dun_rows["propfee report collection --by building"]
+    day, day_cpu, day_rss = dun_rows["propfee today --format json"]
     print("\ntargets (at 100,000 units: 2.4M bills, 20,001 parties)")
+    print(
+        f"  today ≤ 1 s:                         {day:.2f} s, {day_cpu:.2f} s CPU, {day_rss:.0f} MB"
+    )
     print(
         f"  overdue ≤ 1.5 s:                     {over:.2f} s, {over_cpu:.2f} s CPU, {over_rss:.0f} MB"
     )

@@ -6,8 +6,10 @@ import subprocess
 import sys
 from datetime import date
 
+import typer
+
 from propfee import roster
-from propfee.cli import app
+from propfee.cli import COMMAND_MODULES, app, build, command_name
 from propfee.store import db
 
 from conftest import dump, write_xlsx
@@ -50,6 +52,40 @@ def test_help_starts_without_heavy_imports(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
     )
     assert "HEAVY []" in result.stderr, result.stderr
+
+
+def test_the_command_table_names_what_each_module_registers():
+    """COMMAND_MODULES is how a command line finds the one module to load: each module's
+    names are exactly the top-level commands and groups it registers."""
+    for module, names in COMMAND_MODULES.items():
+        alone = typer.main.get_command(build([module]))
+        assert tuple(alone.commands) == names, module
+    whole = typer.main.get_command(app)
+    every = [n for names in COMMAND_MODULES.values() for n in names]
+    assert sorted(whole.commands) == sorted(every) and len(every) == len(set(every))
+
+
+def test_a_command_loads_only_its_own_module(tmp_path):
+    assert command_name(["--estate", "a", "today", "--as-of", "x"]) == "today"
+    assert command_name(["--version"]) is None
+    code = (
+        "import sys\n"
+        "sys.argv = ['propfee', 'today', '--help']\n"
+        "from propfee.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('propfee.cli.'))\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert "今日" in result.stdout, result.stdout + result.stderr
+    assert "LOADED ['propfee.cli.common', 'propfee.cli.lang', 'propfee.cli.today']" in (
+        result.stderr
+    ), result.stderr
 
 
 def test_python_dash_m_works(tmp_path):

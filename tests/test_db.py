@@ -33,6 +33,7 @@ def test_a_blank_database_is_created_and_migrated(db_path):
         "created_at": str,
         "updated_at": str,
         "vacant": int,
+        "zone": str,
     }
     assert database["party"].columns_dict == {
         "id": int,

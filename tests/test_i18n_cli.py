@@ -177,3 +177,24 @@ def test_the_demo_summary_speaks_the_operators_language(runner, tmp_path):
     assert english == [], english
     chinese = [line for line in outputs["en"].splitlines() if CJK.search(_prose(line))]
     assert chinese == [], chinese
+
+
+def test_a_wrong_choice_is_refused_in_the_operators_language(runner, db_path):
+    """Typer's own check of a choice speaks through the catalogue, without the validator's
+    English "Value error, " in front."""
+    result = runner.invoke(app, ["report", "collection", "--by", "bogus", "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert "'bogus' 不是可选的值；可选：'building', 'fee', 'kind'。" in result.output
+    assert "Value error" not in result.output
+    assert not db_path.exists()
+
+
+def test_help_names_value_types_in_chinese_and_shows_none_beside_a_flag(runner):
+    result = runner.invoke(app, ["overdue", "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    line = {ln.split()[1]: ln for ln in result.output.splitlines() if ln.startswith("│ --")}
+    assert "整数" in line["--min-days"]
+    assert "文本" in line["--building"]
+    assert "YYYY-MM-DD" in line["--as-of"]  # a metavar of our own is kept
+    assert not re.search(r"<(bool|str|int|float|path)>", result.output)
+    assert line["--wide"].split("│")[1].split()[1:2] != ["<bool>"]

@@ -21,6 +21,7 @@ RUN = {
     "complain list": ("--at", "2026-11-10 10:00"),
     "contact list": (),
     "fees list": ("--as-of", "2026-11-10"),
+    "group report": ("--as-of", "2026-11-10"),
     "import-units --list-profiles": (),
     "latefee": ("--as-of", "2026-11-10"),
     "overdue": ("--as-of", "2026-11-10"),

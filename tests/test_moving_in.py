@@ -124,6 +124,14 @@ def _hc_rooms(tmp_path: Path, *, kind_of_second: object = 110) -> Path:
     return write_xlsx(tmp_path / "房屋导入.xlsx", rows, sheet="资产信息")
 
 
+def _contacts(cli, code: str) -> list[tuple]:
+    shown = json.loads(cli("units", "show", code, "--format", "json", "--no-mask").stdout)
+    return [
+        (c["relation"], c["name"], c["gender"], c["phones"], c["id_number"])
+        for c in shown["contacts"]
+    ]
+
+
 def _units(cli) -> dict[str, dict]:
     listed = cli("units", "list", "--format", "json", "--no-mask")
     return {u["code"]: u for u in json.loads(listed.stdout)["rows"]}
@@ -143,7 +151,9 @@ def test_an_hc_room_import_goes_in_as_shipped(cli, tmp_path):
         "residential",
     )
     assert first["tenant"] == "王租"  # the 1003 row is the unit's tenant, not a duplicate
-    assert "李梅" in first["notes"]  # the 1002 row: a family member of the unit
+    # the 1002 row: a family member, kept as the unit's contact (HC's "no ID" is no ID)
+    assert _contacts(cli, "1-1-1001") == [("family", "李梅", "female", "13900139000", "")]
+    assert "李梅" not in first["notes"]
     assert first["inner_area"] == "75.00" and first["floor"] == "10"
     assert units["1-1-1002"]["owner"] == "" and units["1-1-1002"]["vacant"]  # 2002 未销售
     office = units["1-2-1101"]
@@ -324,7 +334,8 @@ def test_an_address_in_one_cell_is_split(cli):
     (unit,) = json.loads(listed.stdout)["rows"]
     assert (unit["code"], unit["building"], unit["floor"], unit["room"]) == ("2-5", "2", "3", "5")
     assert _place(unit) == ("2", "", "3", "5", "120.00", "张三")
-    assert "李四" in unit["notes"] and "王五" in unit["notes"]  # the same 位置 on later rows
+    # the same 位置 on later rows: the unit's other people, kept as its contacts
+    assert [c[1] for c in _contacts(cli, "2-5")] == ["李四", "王五"]
     again = cli("import-units", str(path), "--format", "json")
     assert json.loads(again.stdout)["unchanged"] == 1
 
@@ -404,7 +415,8 @@ def test_an_owner_list_without_area_goes_in_and_names_the_units_to_measure(cli):
     units = _units(cli)
     assert set(units) == {"北二区30-3-1102"}  # 住址 北二区30栋三单元1102: no floor is given
     unit = units["北二区30-3-1102"]
-    assert _place(unit) == ("北二区30", "3", "", "1102", None, "小黑")
+    assert _place(unit) == ("30", "3", "", "1102", None, "小黑")  # the zone kept apart
+    assert unit["zone"] == "北二区"
     assert unit["phone"] == "13212345678" and unit["payer"] == "owner"
     assert "文件中没有面积列：1 套新房屋没有面积（Sheet1 第 2 行 北二区30-3-1102）" in result.stderr
     assert "propfee bill 会跳过" in result.stderr and "units set" in result.stderr

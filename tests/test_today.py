@@ -12,6 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from propfee.cli import app
+from propfee.collection import arrears, limitation
+from propfee.config import load_settings, settings_path
+from propfee.store.db import connect
 
 AS_OF = "2026-11-15"
 
@@ -110,3 +113,42 @@ def test_the_table_shows_each_line_and_a_bad_day_is_refused(demo):
         assert words in result.stdout
     bad = CliRunner().invoke(app, ["today", "--as-of", "2026-13-01", "--db", str(demo)])
     assert bad.exit_code != 0 and "--as-of" in bad.output
+
+
+@pytest.mark.parametrize("days_on", [0, 20, 45, 400, 3 * 365 - 80])
+def test_the_counting_twins_give_what_the_full_lists_give(demo, days_on):
+    """today counts with arrears.overdue_totals, limitation.ending_within and the report's
+    aging with arrears.owed_by_age, which sum in SQL: each equals what the full lists hold, on
+    the demo as of its day and later (tiers moved on, clocks near their end)."""
+    day = date.fromisoformat(AS_OF) + timedelta(days=days_on)
+    settings = load_settings(settings_path(None, demo))
+    conn = connect(demo)
+    full = arrears.overdue(conn, as_of=day, settings=settings)
+    totals = arrears.overdue_totals(conn, as_of=day, settings=settings)
+
+    def seen(row):
+        return (
+            row.unit_id,
+            row.party_id,
+            row.outstanding_fen,
+            row.oldest_due,
+            row.days_overdue,
+            row.history,
+            row.tier,
+            row.reason,
+            row.promise_on,
+            row.follow_up,
+        )
+
+    assert [seen(r) for r in totals] == [seen(r) for r in full] and full
+    assert len({r.tier for r in full}) >= 2  # tiers that could differ
+    edges = settings.dunning.buckets
+    by_age = arrears.owed_by_age(conn, as_of=day, edges=edges)
+    for i, (units, owed) in enumerate(by_age):
+        assert units == len({r.unit_id for r in full if r.buckets[i]})
+        assert owed == sum(r.buckets[i] for r in full)
+    within = limitation.clocks_within(conn, as_of=day, settings=settings, within=90)
+    ending = limitation.ending_within(conn, as_of=day, settings=settings, within=90)
+    assert ending == within
+    if days_on > 1000:
+        assert ending  # the clocks of the demo's oldest debts are near their end

@@ -3,35 +3,26 @@
 Each command parses its options, calls one core function and renders the result. Errors the
 user can fix arrive as PropfeeError and leave as one red line on stderr with exit code 1
 (usage errors: 2); an unexpected failure is one line too, unless PROPFEE_DEBUG=1.
+
+The commands live in modules ``propfee/cli/NAME.py``, each with ``register(app)``, listed
+once in ``COMMAND_MODULES``. A command line that names a command loads only that command's
+module (``propfee today`` never imports the roster reader, the workbook writer or the
+templates); the help, a bare ``propfee`` and ``propfee.cli.app`` load them all.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import sys
+from collections.abc import Iterable
 
 import typer
 from typer._click import exceptions as click_exceptions
 from typer.core import TyperGroup
 
 from propfee import __version__
-from propfee.cli import (
-    admin,
-    arrears,
-    billing,
-    calendar,
-    demo,
-    fees,
-    ledger,
-    legal,
-    relations,
-    roster,
-    search,
-    server,
-    surveys,
-    today,
-)
 from propfee.cli.common import audit_wrapper, choose_estate, debug_enabled, fail
 from propfee.cli.lang import speak, without_lang
 from propfee.core.errors import PropfeeError
@@ -112,18 +103,6 @@ def _from_framework(exc: Exception) -> bool:
     return any(k.__module__.split(".")[0] in ("typer", "click") for k in type(exc).__mro__)
 
 
-app = typer.Typer(
-    cls=PropfeeGroup,
-    name="propfee",
-    help=_("Property-fee collection and owner relations for an estate, over one SQLite file."),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"propfee {__version__}")
@@ -141,14 +120,6 @@ def _lang(value: str | None) -> str | None:
     return value
 
 
-@app.callback(
-    help=_("Property-fee collection and owner relations for an estate, over one SQLite file.")
-    + "\n\n"
-    + _(
-        "Every command takes --db (or $PROPFEE_DB, else ./propfee.db) and --config (or "
-        "$PROPFEE_CONFIG, else propfee.toml beside the database). Start with: propfee demo"
-    )
-)
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help=_("Show the version and exit.")
@@ -188,6 +159,7 @@ READS_ONLY = {
     "notices",
     "legal-pack",
     "report collection",
+    "group report",
     "survey-report",
     "today",
 }
@@ -200,25 +172,87 @@ def audited(typer_app: typer.Typer, prefix: str = "") -> None:
     for info in typer_app.registered_commands:
         name = f"{prefix}{info.name or info.callback.__name__.replace('_', '-')}"
         info.callback = audit_wrapper(info.callback, name, writes=name not in READS_ONLY)
-    for group in typer_app.registered_groups:
-        audited(group.typer_instance, f"{prefix}{group.name} ")
+    for sub in typer_app.registered_groups:
+        audited(sub.typer_instance, f"{prefix}{sub.name} ")
 
 
-roster.register(app)
-fees.register(app)
-billing.register(app)
-ledger.register(app)
-arrears.register(app)
-legal.register(app)
-relations.register(app)
-admin.register(app)
-surveys.register(app)
-demo.register(app)
-calendar.register(app)
-search.register(app)
-server.register(app)
-today.register(app)
-audited(app)
+#: the command modules, in the order the help lists their commands, with the names each one
+#: registers at the top of the command line
+COMMAND_MODULES = {
+    "roster": ("import-units", "export-units", "units"),
+    "fees": ("init", "fees"),
+    "billing": ("bill", "adjust", "rebill", "notices", "import-history", "readings"),
+    "ledger": ("pay", "reverse", "apply-credit", "statement", "check", "reconcile", "report"),
+    "arrears": ("overdue", "remind", "contact"),
+    "legal": ("latefee", "legal-pack", "plan"),
+    "relations": ("owners", "complain"),
+    "admin": ("backup", "restore", "audit", "export-all"),
+    "surveys": ("survey-report", "survey"),
+    "demo": ("demo",),
+    "calendar": ("calendar",),
+    "search": ("search",),
+    "server": ("migrate-to",),
+    "today": ("today",),
+    "group": ("group",),
+}
+_MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
+
+
+def build(modules: Iterable[str] = COMMAND_MODULES) -> typer.Typer:
+    """The command line with the commands of ``modules`` (names in COMMAND_MODULES), each
+    module loaded here — the one place a command module is imported."""
+    app = typer.Typer(
+        cls=PropfeeGroup,
+        name="propfee",
+        help=_("Property-fee collection and owner relations for an estate, over one SQLite file."),
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback(
+        help=_("Property-fee collection and owner relations for an estate, over one SQLite file.")
+        + "\n\n"
+        + _(
+            "Every command takes --db (or $PROPFEE_DB, else ./propfee.db) and --config (or "
+            "$PROPFEE_CONFIG, else propfee.toml beside the database). Start with: propfee demo"
+        )
+    )(_root)
+    for module in modules:
+        importlib.import_module(f"propfee.cli.{module}").register(app)
+    audited(app)
+    return app
+
+
+def __getattr__(name: str):
+    """``propfee.cli.app``: the whole command line, built the first time it is asked for."""
+    if name != "app":
+        raise AttributeError(name)
+    whole = globals()["app"] = build()
+    return whole
+
+
+def command_name(args: list[str]) -> str | None:
+    """The command a command line names (its first word that is not a root option), if any."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return args[i + 1] if i + 1 < len(args) else None
+        if not arg.startswith("-"):
+            return arg
+        if arg in _ROOT_WITH_VALUE:
+            i += 1
+        i += 1
+    return None
+
+
+def for_command_line(args: list[str]) -> typer.Typer:
+    """The command line for ``args``: only the module of the command they name, or every
+    module when they name none or one that is not a command (the help, an error)."""
+    module = _MODULE_OF.get(command_name(args) or "")
+    return build([module]) if module else build()
 
 
 #: options every command takes, also accepted before the command (``propfee --db x.db bill``)
@@ -228,14 +262,19 @@ _ROOT_WITH_VALUE = {"--estate"}
 
 def hoist_common_options(argv: list[str], environ: dict[str, str]) -> list[str]:
     """``--db``/``--config`` given before the command become what ``$PROPFEE_DB`` and
-    ``$PROPFEE_CONFIG`` would say (the command's own ``--db`` still wins)."""
+    ``$PROPFEE_CONFIG`` would say (the command's own ``--db`` still wins). ``--db`` given more
+    than once before the command (``propfee --db A --db B group report``) is handed to the
+    command as it was given: the group report reads each; any other command, the last."""
     out: list[str] = []
+    dbs: list[str] = []
     i = 0
     while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
         arg = argv[i]
         name, eq, value = arg.partition("=")
         if name in _HOISTED and (eq or i + 1 < len(argv)):
             environ[_HOISTED[name]] = value if eq else argv[i + 1]
+            if name == "--db":
+                dbs.append(environ[_HOISTED[name]])
             i += 1 if eq else 2
             continue
         out.append(arg)
@@ -243,9 +282,13 @@ def hoist_common_options(argv: list[str], environ: dict[str, str]) -> list[str]:
             out.append(argv[i + 1])
             i += 1
         i += 1
-    return out + argv[i:]
+    rest = out + argv[i:]
+    if len(dbs) > 1:
+        at = rest.index("--") if "--" in rest else len(rest)
+        rest[at:at] = [part for db in dbs for part in ("--db", db)]
+    return rest
 
 
 def main() -> None:
     args = hoist_common_options(without_lang(sys.argv[1:]), os.environ)
-    app(args=args, prog_name="propfee")
+    for_command_line(args)(args=args, prog_name="propfee")

@@ -92,17 +92,41 @@ _RICH_CONSTANTS = {
 }
 
 
+class _AsWritten(str):
+    """Text already quoted: shown as it is where a message says ``{value!r}``."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+_NOT_ONE_OF = re.compile(r"(?P<value>.+) is not one of (?P<choices>.+)\.")
+
+
+def _plain(message: str) -> str:
+    """A value refused by Typer's own checks: without the validator's "Value error, " and, for
+    a choice, in the catalogue's words."""
+    message = message.removeprefix("Value error, ")
+    found = _NOT_ONE_OF.fullmatch(message)
+    if found is None:
+        return message
+    choices = found["choices"]
+    return i18n.ngettext(
+        "{value!r} is not {choice}.", "{value!r} is not one of {choices}.", choices.count(",") + 1
+    ).format(value=_AsWritten(found["value"]), choice=choices, choices=choices)
+
+
 def _bad_parameter(self) -> str:
+    message = _plain(self.message)
     if self.param_hint is not None:
         hint = self.param_hint
     elif self.param is not None:
         hint = self.param.get_error_hint()
     else:
-        return i18n._("Invalid value: {message}").format(message=self.message)
+        return i18n._("Invalid value: {message}").format(message=message)
     if not isinstance(hint, str):
         hint = " / ".join(repr(x) for x in hint)
     return i18n._("Invalid value for {param_hint}: {message}").format(
-        param_hint=hint, message=self.message
+        param_hint=hint, message=message
     )
 
 
@@ -196,9 +220,37 @@ def _patch_framework() -> None:
     formatter = getattr(click_formatting, "HelpFormatter", None)
     if formatter is not None and hasattr(formatter, "write_usage"):
         formatter.write_usage = _write_usage(formatter.write_usage)
+    for param in (
+        getattr(typer.core, "TyperOption", None),
+        getattr(typer.core, "TyperArgument", None),
+    ):
+        if param is not None and hasattr(param, "display_type_rich"):
+            param.display_type_rich = _shown_type(param.display_type_rich)
     command = getattr(click_core, "Command", None)
     if command is not None and hasattr(command, "get_help_option"):
         command.get_help_option = _help_option(command.get_help_option)
+
+
+#: the type Typer shows beside an option that has no metavar of its own
+_TYPE_LABELS = {
+    "<str>": N_("TEXT"),
+    "<int>": N_("INTEGER"),
+    "<float>": N_("NUMBER"),
+    "<path>": N_("PATH"),
+}
+
+
+def _shown_type(display_type_rich):
+    """A flag takes no value, so nothing is shown beside it (Typer shows ``<bool>``); the
+    plain types are named in the reader's language."""
+
+    def display(self, ctx):
+        if getattr(self, "is_flag", False):
+            return None
+        label = display_type_rich(self, ctx)
+        return i18n._(_TYPE_LABELS[label]) if label in _TYPE_LABELS else label
+
+    return display
 
 
 _FRAMEWORK_MODULES = (typer.core,)

@@ -165,6 +165,16 @@ def _profile_json(p: profile.Profile, mask: bool) -> dict:
             }
             for h in p.holdings
         ],
+        "household": [
+            {
+                "unit": unit,
+                "relation": c.relation,
+                "name": c.name,
+                "gender": c.gender,
+                "phones": cells.mask_phones(c.phones) if mask else c.phones,
+            }
+            for unit, c in p.household
+        ],
         "owed": decimal_str(p.owed_fen),
         "credit": decimal_str(p.credit_fen),
         "history": p.history,
@@ -218,6 +228,16 @@ def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
     emit(env, _holding_rows(p), _holding_columns()[1:], fmt)
     if p.changes:
         print_events(env, p.changes, fmt, mask=mask)
+    for unit, c in p.household:
+        env.out.print(
+            "  "
+            + _("other contact {name} ({relation}, {unit}) {phones}").format(
+                name=safe_markup(c.name),
+                relation=roster.relation_label(c.relation),
+                unit=safe_markup(unit),
+                phones=safe_markup(cells.mask_phones(c.phones) if mask else c.phones),
+            )
+        )
     for c in p.contacts[-5:]:
         env.out.print(
             "  "

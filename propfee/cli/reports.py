@@ -26,13 +26,17 @@ from propfee.cli.common import (
     write_json,
 )
 from propfee.core.errors import InvalidValue
-from propfee.core.i18n import N_, _
+from propfee.core.i18n import N_, _, ngettext
 from propfee.core.money import decimal_str, format_money
 from propfee.core.periods import parse_period
 from propfee.files import workbook
 from propfee.files.workbook import MONEY, RATE, TALLY, Chart, Table, Title
 from propfee.files.writers import check_output
-from propfee.insight import pages, reports
+from propfee.insight import pages, reports, service_report, service_report_page
+from propfee.insight.service_report import mean_text
+from propfee.insight.service_report_works import read_works
+from propfee.insight.survey_stats import fmt as survey_fmt
+from propfee.insight.survey_stats import percent as survey_percent
 
 GROUP_HEADERS = {
     None: N_("Scope"),
@@ -61,6 +65,20 @@ def register(report_app: typer.Typer) -> None:
         + _("Example: propfee report collection --period 2026-11 --by building --out 收缴率.xlsx"),
         short_help=_("Collection rate (收缴率) by month, building, fee or kind"),
     )(collection)
+    report_app.command(
+        "service",
+        help=_(
+            "The owners' service report (物业服务报告) for a quarter, a year or a month: fees "
+            "billed and collected by fee item and 收缴率 (as report collection counts them), "
+            "complaints and repair requests received, resolved, resolved on time and visited "
+            "with their scores, the satisfaction surveys held in the period, the notable works "
+            "the office lists (--works), and under 酬金制 the income by fee item. It names no "
+            "owner: no names, phones, ID numbers or unit numbers (LEGAL rule 10)."
+        )
+        + "\n\n"
+        + _("Example: propfee report service --period 2026Q4 --out 物业服务报告.html"),
+        short_help=_("The owners' service report (物业服务报告), quarterly or yearly"),
+    )(service)
 
 
 def rate_text(rate: Decimal | None) -> str:
@@ -542,3 +560,247 @@ def month_summary(conn, month: str, as_of) -> list[str]:
     """The collection report of one month (``YYYY-MM``) in a few lines, for the demo."""
     start = parse_period(month)
     return summary_lines(reports.collection(conn, first=start, last=start, as_of=as_of))
+
+
+# ---------------------------------------------------------------- the owners' service report
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def check_span(value: str | None) -> str | None:
+    """Typer callback: a malformed report period is a usage error (exit 2)."""
+    if value is not None:
+        try:
+            service_report.parse_span(value)
+        except InvalidValue as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+def service(
+    period: Annotated[
+        str,
+        typer.Option(
+            "--period",
+            metavar="2026Q4|2026|2026-11",
+            callback=check_span,
+            help=_("The period: a quarter (2026Q4), a year (2026) or a month (2026-11)."),
+        ),
+    ],
+    as_of: AsOfOpt = None,
+    works: Annotated[
+        Path | None,
+        typer.Option(
+            "--works",
+            metavar="FILE",
+            help=_(
+                "The period's notable works: an .xlsx or .csv with the columns 日期 and 事项, or "
+                "a .txt of one work a line (2026-10-12 更换3号楼电梯钢丝绳)."
+            ),
+        ),
+    ] = None,
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", case_sensitive=False, help=_("table (default) or json.")),
+    ] = ReportFormat.table,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", metavar="FILE.html", help=_("Also write the report as an A4 page to post.")
+        ),
+    ] = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The owners' service report."""
+    if out is not None:
+        if out.suffix.lower() not in HTML:
+            raise InvalidValue(_("--out {path}: write .html").format(path=out))
+        check_output(out, "--out")
+    env = open_env(db, config)
+    day = parse_day(as_of)
+    span = service_report.parse_span(period)
+    try:
+        service_report.check_span(span, day)
+    except InvalidValue as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from None
+    conn = env.connect(create=False)
+    listed = read_works(conn, works, span) if works is not None else []
+    result = service_report.service_report(
+        conn, span, as_of=day, settings=env.settings, works=listed
+    )
+    if out is not None:
+        context = service_report_page.service_context(
+            result, estate=env.settings.estate, produced_at=now()
+        )
+        pages.write_page(env.settings, service_report_page.SERVICE_TEMPLATE, context, out)
+    if fmt is ReportFormat.json:
+        write_json(service_json(result, env.settings.estate))
+        return
+    _show_service(env, result)
+    if out is not None:
+        env.info(_("wrote {path}").format(path=out))
+
+
+def _rate_str(rate: Decimal | None) -> str | None:
+    return None if rate is None else str(rate)
+
+
+def _case_json(figures: service_report.CaseFigures) -> dict:
+    return {
+        "kind": figures.kind,
+        "received": figures.received,
+        "resolved": figures.resolved,
+        "on_time": figures.on_time,
+        "on_time_rate": _rate_str(figures.on_time_rate),
+        "visited": figures.visited,
+        "visit_rate": _rate_str(figures.visit_rate),
+        "visits": len(figures.scores),
+        "mean_score": None if figures.mean_score is None else mean_text(figures.mean_score),
+        "scores": {str(k): v for k, v in figures.distribution().items()},
+        "open": figures.still_open,
+        "overdue": figures.overdue,
+    }
+
+
+def _survey_json(one) -> dict:
+    r = one.report
+    return {
+        "name": r.survey.name,
+        "held_on": r.survey.held_on,
+        "scale": r.survey.scale,
+        "compare": r.compare.name if r.compare else None,
+        "responses": r.responses,
+        "response_rate": survey_percent(r.total.rate),
+        "index": survey_fmt(r.index, 1),
+        "previous_index": survey_fmt(r.previous_index, 1) if r.compare else None,
+        "nps": survey_fmt(r.nps, 1),
+        "dimensions": [
+            {
+                "dimension": d.name,
+                "answers": d.answers,
+                "mean": survey_fmt(d.mean),
+                "satisfied": survey_percent(d.satisfied),
+                "previous": survey_fmt(d.change.previous_mean) if d.change else None,
+            }
+            for d in r.dimensions
+        ],
+    }
+
+
+def _income_json(income: service_report.Income | None) -> dict | None:
+    if income is None:
+        return None
+    return {
+        "from": income.first,
+        "to": income.last,
+        "payments": income.payments,
+        "rows": [
+            {"fee": line.code, "label": line.name, "received": decimal_str(line.fen)}
+            for line in income.lines
+        ],
+        "unallocated": decimal_str(income.unallocated_fen),
+        "total": decimal_str(income.total_fen),
+        "spending": None,
+    }
+
+
+def service_json(result: service_report.ServiceReport, estate) -> dict:
+    """The report as ``--format json`` prints it: the page's figures."""
+    span, cases = result.span, result.cases
+    collection = collection_json(result.collection)
+    return {
+        "estate": estate.name,
+        "company": estate.company,
+        "period": span.name,
+        "kind": span.kind,
+        "title": span.title,
+        "from": span.first.isoformat(),
+        "to": span.last.isoformat(),
+        "as_of": result.as_of.isoformat(),
+        "complete": result.complete,
+        "fee_model": result.fee_model,
+        "collection": collection,
+        "cases": {
+            "at": cases.at.isoformat(sep=" "),
+            "kinds": [_case_json(k) for k in cases.kinds],
+            "total": _case_json(cases.total),
+            "by_category": [{"category": c, "cases": n} for c, n in cases.by_category],
+            "mean_hours_to_resolve": cases.mean_hours,
+        },
+        "surveys": [_survey_json(one) for one in result.surveys],
+        "works": [{"date": w.day.isoformat(), "item": w.text} for w in result.works],
+        "income": _income_json(result.income),
+    }
+
+
+def _show_service(env, result: service_report.ServiceReport) -> None:
+    """The report's figures as tables at the terminal."""
+    span, c = result.span, result.collection
+    emit(
+        env,
+        [_line(f) for f in _main_rows(c)],
+        [Col(key, _(header), justify) for key, header, justify in _main_columns("fee")],
+        Format.table,
+        title=_("{estate} service report {period} (as of {day})").format(
+            estate=env.settings.estate.name, period=span.name, day=result.as_of
+        ),
+    )
+    emit(
+        env,
+        [
+            {
+                "kind": _(service_report.CASE_KINDS.get(k.kind, N_("Total"))),
+                "received": k.received,
+                "resolved": k.resolved,
+                "on_time": k.on_time,
+                "on_time_rate": rate_text(k.on_time_rate),
+                "visited": k.visited,
+                "score": mean_text(k.mean_score),
+                "open": k.still_open,
+            }
+            for k in [*result.cases.kinds, result.cases.total]
+        ],
+        (
+            Col("kind", _("Type")),
+            Col("received", _("Cases received"), "right"),
+            Col("resolved", _("Resolved"), "right"),
+            Col("on_time", _("Resolved on time"), "right"),
+            Col("on_time_rate", _("On-time rate"), "right"),
+            Col("visited", _("Visited"), "right"),
+            Col("score", _("Mean visit score"), "right"),
+            Col("open", _("Still open"), "right"),
+        ),
+        Format.table,
+        title=_("Complaints and requests opened in the period"),
+    )
+    for one in result.surveys:
+        r = one.report
+        env.out.print(
+            _("Survey {name} ({day}): {n} responses, index {index}, NPS {nps}").format(
+                name=r.survey.name,
+                day=r.survey.held_on,
+                n=r.responses,
+                index=survey_fmt(r.index, 1),
+                nps=survey_fmt(r.nps, 1),
+            ),
+            markup=False,
+        )
+    if result.works:
+        env.out.print(
+            ngettext(
+                "{n} notable work listed", "{n} notable works listed", len(result.works)
+            ).format(n=len(result.works)),
+            markup=False,
+        )
+    if result.income is not None:
+        env.out.print(
+            _("Income in the period (酬金制): {total}, of which advance payments {credit}").format(
+                total=format_money(result.income.total_fen),
+                credit=format_money(result.income.unallocated_fen),
+            ),
+            markup=False,
+        )

@@ -137,6 +137,18 @@ def import_units(
             ),
         ),
     ] = None,
+    fees_draft: Annotated[
+        Path | None,
+        typer.Option(
+            "--fees-draft",
+            metavar="FILE",
+            help=_(
+                "Write the file's fee settings (HC 费用设置) as propfee fees add lines to review "
+                "and run; nothing is added or published. With --report and no --fees-draft, "
+                "the draft goes next to the report as 收费标准草稿.sh."
+            ),
+        ),
+    ] = None,
     units_only: Annotated[
         bool,
         typer.Option(
@@ -187,9 +199,25 @@ def import_units(
         raise
     if not report.rows:  # a vehicle list or estate settings: nothing of it is kept
         _forget_new_database(env, fresh)
-    if report_file is not None:
+    if report_file is not None and fees_draft is None and report.fee_settings:
+        fees_draft = report_file.with_name("收费标准草稿.sh")
+    if fees_draft is not None:
+        _write_fees_draft(report, fees_draft, file)
+    if report_file is not None:  # the report names the draft too
         roster.write_report(report_file, report)
     _show_import(env, report, file, fmt, dry_run=dry_run)
+
+
+def _write_fees_draft(report: roster.ImportReport, path: Path, file: Path) -> None:
+    """The fee settings as fees add lines to review; said in the summary."""
+    fees = roster.FeeDraft()
+    for sheet, settings in report.fee_settings.items():
+        one = roster.draft(settings, sheet)
+        fees.lines.extend(one.lines)
+        fees.left.extend(one.left)
+    roster.write_draft(path, fees, file.name)
+    report.notices.append(roster.summary(fees, path))
+    report.notices.extend(fees.left)
 
 
 def _show_profiles(fmt: Format) -> None:
@@ -394,6 +422,9 @@ def units_list(
         str | None, typer.Option(help=_("Only this kind (residential, 住宅, 车位 …)."))
     ] = None,
     owner: Annotated[str | None, typer.Option(help=_("Owner name contains this text."))] = None,
+    zone: Annotated[
+        str | None, typer.Option(help=_("Only this zone (北二区 …), as the roster names it."))
+    ] = None,
     wide: WideOpt = False,
     no_mask: NoMaskOpt = False,
     fmt: FormatOpt = Format.table,
@@ -407,6 +438,7 @@ def units_list(
         building=building,
         kind=roster.resolve_kind(kind) if kind else None,
         owner=owner,
+        zone=zone,
     )
     rows = [_unit_json(u, mask=not no_mask) for u in units]
     if fmt is not Format.json:  # a table and CSV show the Chinese labels
@@ -421,6 +453,7 @@ def _unit_json(u: roster.UnitView, *, mask: bool) -> dict[str, object]:
     phones = cells.mask_phones(u.phones) if mask else u.phones
     return {
         "code": u.code,
+        "zone": u.zone,
         "building": u.building,
         "entrance": u.entrance,
         "room": u.room,
@@ -486,6 +519,7 @@ def units_show(
             {
                 **unit,
                 "occupancy": history,
+                "contacts": [_contact_json(c, mask=mask) for c in detail.contacts],
                 "changes": [event_json(e, mask=mask) for e in detail.events],
                 "bills": bills,
                 "owed": decimal_str(account.owed),
@@ -496,6 +530,8 @@ def units_show(
         return
     _print_unit(env, detail.unit)
     _print_history(env, history, fmt)
+    if detail.contacts:
+        _print_contacts(env, [_contact_json(c, mask=mask) for c in detail.contacts], fmt)
     if detail.events:
         print_events(env, detail.events, fmt, mask=mask)
     if bills:
@@ -513,6 +549,40 @@ def _occupancy_json(h: roster.Occupancy, *, mask: bool) -> dict[str, object]:
         "pays": h.pays,
         "source": h.source,
     }
+
+
+def _contact_json(c: roster.Contact, *, mask: bool) -> dict[str, object]:
+    return {
+        "relation": c.relation,
+        "name": c.name,
+        "gender": c.gender,
+        "phones": cells.mask_phones(c.phones) if mask else c.phones,
+        "id_number": cells.mask_id(c.id_number) if mask else c.id_number,
+        "source": c.source,
+    }
+
+
+def _print_contacts(env, contacts: list[dict[str, object]], fmt: Format) -> None:
+    rows = [
+        {
+            **c,
+            "relation": roster.relation_label(str(c["relation"])),
+            "gender": roster.gender_label(str(c["gender"])),
+        }
+        for c in contacts
+    ]
+    emit(
+        env,
+        rows,
+        (
+            Col("relation", _("Relation")),
+            Col("name", _("Full name")),
+            Col("gender", _("Gender")),
+            Col("phones", _("Phone")),
+        ),
+        fmt,
+        title=_("Other contacts (not payers)"),
+    )
 
 
 def _bill_json(b: BillLine) -> dict[str, object]:
@@ -539,6 +609,7 @@ def _print_unit(env, u: roster.UnitView) -> None:
     place = [
         ("  " + label).format(value=safe_markup(value))
         for label, value in (
+            (_("Zone {value}"), u.zone),
             (_("Building {value}"), u.building),
             (_("Entrance {value}"), u.entrance),
             (_("Room {value}"), u.room),
@@ -976,3 +1047,60 @@ def units_move_in(
         reason=reason,
     )
     show_edit(env, result, fmt)
+
+
+@units_app.command(
+    "contact",
+    help=_(
+        "Add a contact to a unit (a family member, a further tenant), give one new details, "
+        "or remove one with --remove; each change is kept in the history, nothing is "
+        "overwritten. A contact never pays: bills and reminders go to the owner or the paying "
+        "tenant."
+    )
+    + "\n\n"
+    + _(
+        "Example: propfee units contact 1-1-1001 --name 李梅 --relation 家庭成员 --phone 13900139000"
+    ),
+    short_help=_("Add or remove a unit's contact (family, tenant)."),
+)
+def units_contact(
+    code: CodeArg,
+    name: Annotated[str, typer.Option("--name", help=_("The contact's name."))],
+    relation: Annotated[
+        str, typer.Option("--relation", help=_("family (家庭成员), tenant (租客) or other (其他)."))
+    ] = "family",
+    phone: Annotated[
+        str, typer.Option("--phone", help=_("The contact's phone (separate several with /)."))
+    ] = "",
+    gender: Annotated[str, typer.Option("--gender", help=_("男 or 女."))] = "",
+    remove: Annotated[
+        bool, typer.Option("--remove", help=_("Remove the contact (kept in the history)."))
+    ] = False,
+    reason: ReasonOpt = "",
+    as_of: AsOfOpt = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Add, change or remove a unit's contact."""
+    env = open_env(db, config, quiet)
+    conn = env.connect(create=False)
+    changed = roster.change_contact(
+        conn,
+        roster.resolve_code(conn, code),
+        name,
+        remove=remove,
+        relation=relation,
+        phone=phone,
+        gender=gender,
+        on=parse_day(as_of),
+        now=now(),
+        operator=_operator(),
+        reason=reason,
+    )
+    if not changed:
+        env.result(_("{code}: nothing to change").format(code=code))
+    elif remove:
+        env.result(_("{code}: contact {name} removed").format(code=code, name=name))
+    else:
+        env.result(_("{code}: contact {name} recorded").format(code=code, name=name))

@@ -144,9 +144,54 @@ def overdue(
     min_days: int | None = None,
     tier: str | None = None,
     reason: str | None = None,
+    due_by: date | None = None,
 ) -> list[OverdueRow]:
-    """Every (party, unit) with bills overdue as of ``as_of``, oldest first within each."""
-    groups = _open_bills(conn, as_of, building)
+    """Every (party, unit) with bills overdue as of ``as_of``, oldest first within each.
+    With ``due_by``, only the bills due on or before that day are read (the rows' totals and
+    tiers are then of those bills alone: for the limitation clocks near their end)."""
+    groups = _open_bills(conn, as_of, building, due_by)
+    rows = _rows(conn, groups, as_of, settings)
+    rows = [
+        r
+        for r in rows
+        if (min_days is None or r.days_overdue >= min_days)
+        and (tier is None or r.tier == tier)
+        and (reason is None or r.reason == reason)
+    ]
+    rows.sort(key=lambda r: (-r.days_overdue, r.unit))
+    return rows
+
+
+def overdue_totals(conn: sqlite3.Connection, *, as_of: date, settings) -> list[OverdueRow]:
+    """The rows of ``overdue`` — every (party, unit) owing as of ``as_of`` — with their
+    outstanding total, oldest due day, history, reason, promise and tier, the same as there,
+    but without their bills or buckets: the sums are made in SQL (for counts and sums, as
+    ``propfee today`` shows them)."""
+    ordinal = as_of.toordinal()
+    groups = {
+        (pid, uid): (owed, oldest, ordinal - date.fromisoformat(oldest).toordinal())
+        for pid, uid, owed, oldest in store.owing_totals_as_of(conn, as_of.isoformat())
+    }
+    rows = _rows(conn, groups, as_of, settings)
+    rows.sort(key=lambda r: (-r.days_overdue, r.unit))
+    return rows
+
+
+def owed_by_age(conn: sqlite3.Connection, *, as_of: date, edges: tuple[int, ...]) -> list:
+    """(units, owed) in each aging bucket of ``edges`` (see ``bucket_of``) of what is
+    overdue as of ``as_of`` — the bucket totals of ``overdue``'s rows, summed in SQL; a unit
+    is counted once in each bucket it owes in."""
+    since = [(as_of - timedelta(days=edge)).isoformat() for edge in edges]
+    found = {
+        bucket: (units, owed)
+        for bucket, units, owed in store.owing_by_age(conn, as_of.isoformat(), since)
+    }
+    return [found.get(i, (0, 0)) for i in range(len(edges) + 1)]
+
+
+def _rows(conn: sqlite3.Connection, groups: dict, as_of: date, settings) -> list[OverdueRow]:
+    """The rows of ``groups`` — (party, unit) -> its bills, or (outstanding, oldest due,
+    days) — with what is known of each unit, party and contact, and the tier."""
     if not groups:
         return []
     units = {k[1] for k in groups}
@@ -164,14 +209,6 @@ def overdue(
         for (pid, uid), bills in groups.items()
     ]
     _below_legal_min(rows, settings.dunning.legal_min_fen)
-    rows = [
-        r
-        for r in rows
-        if (min_days is None or r.days_overdue >= min_days)
-        and (tier is None or r.tier == tier)
-        and (reason is None or r.reason == reason)
-    ]
-    rows.sort(key=lambda r: (-r.days_overdue, r.unit))
     return rows
 
 
@@ -192,7 +229,7 @@ def _below_legal_min(rows: list[OverdueRow], legal_min_fen: int) -> None:
 
 
 def _open_bills(
-    conn: sqlite3.Connection, as_of: date, building: str | None
+    conn: sqlite3.Connection, as_of: date, building: str | None, due_by: date | None = None
 ) -> dict[tuple, list[OverdueBill]]:
     """The bills still owing something at the end of ``as_of``, by (party, unit)."""
     place = cells.building_part(building) if building else None
@@ -201,7 +238,7 @@ def _open_bills(
     ordinal = as_of.toordinal()
     days_since: dict[str, int] = {}
     for bid, uid, pid, period, item, frm, to, due_on, basis, owed in store.open_bills_as_of(
-        conn, as_of.isoformat(), place
+        conn, as_of.isoformat(), place, due_by.isoformat() if due_by else None
     ):
         if owed > 0:
             days = days_since.get(due_on)
@@ -225,12 +262,13 @@ class _Found:
     complained: set
 
 
-def _row(pid, uid, bills: list[OverdueBill], found: _Found, as_of: date, rules) -> OverdueRow:
+def _row(pid, uid, bills, found: _Found, as_of: date, rules) -> OverdueRow:
     """One (party, unit)'s row: its bills oldest first, the outstanding total by bucket, the
-    payer's history and the tier."""
+    payer's history and the tier — or, from (outstanding, oldest due day, days), the same
+    row without its bills and buckets."""
     code, unit_building, kind = found.units[uid]
     name, party_kind, phones, developer = found.parties.get(pid, ("", "company", "", 1))
-    bills.sort(key=lambda b: (b.due_on, b.id))
+    totals = bills if isinstance(bills, tuple) else None
     row = OverdueRow(
         uid,
         code,
@@ -241,15 +279,19 @@ def _row(pid, uid, bills: list[OverdueBill], found: _Found, as_of: date, rules) 
         party_kind,
         phones or "",
         bool(developer),
-        bills,
+        [] if totals else bills,
     )
-    row.outstanding_fen = sum(b.owed_fen for b in bills)
-    row.oldest_due = bills[0].due_on
-    row.days_overdue = bills[0].days
-    edges = rules.buckets
-    buckets = row.buckets = [0] * (len(edges) + 1)
-    for bill in bills:
-        buckets[bisect_left(edges, bill.days)] += bill.owed_fen
+    if totals:
+        row.outstanding_fen, row.oldest_due, row.days_overdue = totals
+    else:
+        bills.sort(key=lambda b: (b.due_on, b.id))
+        row.outstanding_fen = sum(b.owed_fen for b in bills)
+        row.oldest_due = bills[0].due_on
+        row.days_overdue = bills[0].days
+        edges = rules.buckets
+        buckets = row.buckets = [0] * (len(edges) + 1)
+        for bill in bills:
+            buckets[bisect_left(edges, bill.days)] += bill.owed_fen
     # the history is how the payer paid: periods paid late in the last 12 months; what
     # is unpaid now is the current lapse, measured by its days, not held against them
     on_time, row.late_periods = found.history.get(pid, (0, 0))

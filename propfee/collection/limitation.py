@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -123,6 +123,18 @@ def clocks_within(
     not below zero."""
     if within < 0:
         raise InvalidValue(_("--within must not be negative"))
+    return clocks(conn, as_of=as_of, settings=settings, within=within, rows=rows)
+
+
+def ending_within(conn: sqlite3.Connection, *, as_of: date, settings, within: int) -> list[Clock]:
+    """``clocks_within``, reading only the bills whose clock can end within ``within`` days:
+    a clock ends three years after its due day or later, so a bill due after the day three
+    years before ``as_of`` + ``within`` (a day's slack for 29 February) cannot."""
+    if within < 0:
+        raise InvalidValue(_("--within must not be negative"))
+    horizon = as_of + timedelta(days=within + 1)
+    due_by = horizon - relativedelta(years=YEARS)
+    rows = overdue(conn, as_of=as_of, settings=settings, due_by=due_by)
     return clocks(conn, as_of=as_of, settings=settings, within=within, rows=rows)
 
 

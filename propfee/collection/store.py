@@ -13,18 +13,22 @@ from collections.abc import Iterator
 
 # ---------------------------------------------------------------- arrears
 
+# what a bill ``b`` owed at the end of day ?1: its amount and adjustments less its allocations
+_OWED_AS_OF = (
+    "b.amount_fen + coalesce((SELECT sum(a.amount_fen) FROM adjustment a WHERE a.bill_id = b.id "
+    "AND a.made_on <= ?1), 0) - coalesce((SELECT sum(l.amount_fen) FROM allocation l "
+    "WHERE l.bill_id = b.id AND l.allocated_on <= ?1), 0)"
+)
 _OPEN_BILLS = (
     "SELECT b.id, b.unit_id, b.party_id, b.period, b.fee_item_id, b.covers_from, "
-    "b.covers_to, b.due_on, b.basis, b.amount_fen + coalesce((SELECT sum(a.amount_fen) "
-    "FROM adjustment a WHERE a.bill_id = b.id AND a.made_on <= ?1), 0) - "
-    "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = b.id "
-    "AND l.allocated_on <= ?1), 0) FROM bill b "
+    "b.covers_to, b.due_on, b.basis, " + _OWED_AS_OF + " FROM bill b "
 )
 _OPEN_PARTS = (
     "WHERE b.settled_on IS NULL AND b.due_on < ?1",
     "WHERE b.settled_on > ?1 AND b.due_on < ?1",
 )
 _IN_BUILDING = " AND b.unit_id IN (SELECT id FROM unit WHERE building = ?2)"
+_DUE_BY = " AND b.due_on <= ?3"
 
 
 def fee_item_names(conn: sqlite3.Connection) -> dict:
@@ -32,17 +36,61 @@ def fee_item_names(conn: sqlite3.Connection) -> dict:
     return dict(conn.execute("SELECT id, name FROM fee_item"))
 
 
-def open_bills_as_of(conn: sqlite3.Connection, day: str, building: str | None) -> Iterator[tuple]:
+def open_bills_as_of(
+    conn: sqlite3.Connection, day: str, building: str | None, due_by: str | None = None
+) -> Iterator[tuple]:
     """(bill, unit, party, period, fee item, covers from, covers to, due on, basis, owed) of
     every bill due before ``day`` and not settled by then — never settled, or settled after —
-    with what it owed at the end of ``day``; only ``building``'s when one is given. Streamed
-    as plain tuples."""
+    with what it owed at the end of ``day``; only ``building``'s when one is given, only
+    those due on or before ``due_by`` when it is given. Streamed as plain tuples."""
     fast = conn.cursor()
     fast.row_factory = None
-    only = _IN_BUILDING if building else ""
-    params = (day, building) if building else (day,)
+    only = (_IN_BUILDING if building else "") + (_DUE_BY if due_by else "")
+    params = (day, building, due_by) if due_by else (day, building) if building else (day,)
     for part in _OPEN_PARTS:
         yield from fast.execute(_OPEN_BILLS + part + only, params)
+
+
+def _owing_as_of(columns: str) -> str:
+    """SQL: ``columns`` of every bill due before ?1 and still owing something at its end
+    (``owed``), the two open parts (never settled, settled after ?1) in one list."""
+    select = f"SELECT {columns}, {_OWED_AS_OF} AS owed FROM bill b "
+    return (
+        "SELECT * FROM ("
+        + " UNION ALL ".join(select + part for part in _OPEN_PARTS)
+        + ") WHERE owed > 0"
+    )
+
+
+def owing_totals_as_of(conn: sqlite3.Connection, day: str) -> Iterator[tuple]:
+    """(party, unit, owed, oldest due day) of every (party, unit) owing on bills due before
+    ``day`` at its end: the sums of ``open_bills_as_of``'s bills that owe something, made
+    in SQL."""
+    fast = conn.cursor()
+    fast.row_factory = None
+    return fast.execute(
+        "SELECT party_id, unit_id, sum(owed), min(due_on) FROM ("
+        + _owing_as_of("b.party_id, b.unit_id, b.due_on")
+        + ") GROUP BY party_id, unit_id",
+        (day,),
+    )
+
+
+def owing_by_age(conn: sqlite3.Connection, day: str, since: list[str]) -> Iterator[tuple]:
+    """(bucket, units, owed) of the bills owing at the end of ``day``, by the bucket of their
+    due day: bucket 0 for those due on or after ``since[0]``, 1 for those due on or after
+    ``since[1]``, … and ``len(since)`` for the older ones; units counted once a bucket."""
+    bucket = (
+        "CASE "
+        + " ".join(f"WHEN due_on >= ?{i} THEN {i - 2}" for i in range(2, len(since) + 2))
+        + f" ELSE {len(since)} END"
+    )
+    return conn.execute(
+        f"SELECT {bucket} AS bucket, count(DISTINCT unit_id), sum(owed) FROM ("
+        + _owing_as_of("b.unit_id, b.due_on")
+        + ") GROUP BY bucket",
+        (day, *since),
+    )
 
 
 def _by_id(conn: sqlite3.Connection, sql: str, ids: set) -> dict:

@@ -113,6 +113,7 @@ class Table:
     totals: bool = True
     notes: Sequence[str] = ()
     charts: Sequence[Chart] = ()
+    total: Sequence[object] | None = None  # a totals row made by the caller (with its rates)
 
 
 def write_book(path: Path, title: Title, tables: Sequence[Table], *, option: str = "--out") -> None:
@@ -193,6 +194,8 @@ def _write_sheet(book, title: Title, table: Table) -> None:
     kinds = column_kinds(table)
     rows = [[_value(v, kinds[i]) for i, v in enumerate(row)] for row in table.rows]
     total = _totals_row(kinds, rows) if table.totals and rows else None
+    if table.total is not None and rows:
+        total = [_value(v, kinds[i]).value for i, v in enumerate(table.total)]
     if total is not None:
         rows.append([Typed(v, kinds[i]) for i, v in enumerate(total)])
     _fit_widths(ws, table.headers, rows)

@@ -56,6 +56,7 @@ TITLES = {
     "complaint_event": "投诉处理过程",
     "complaint_counter": "投诉编号计数",
     "unit_event": "房屋与业主变更记录",
+    "unit_contact": "房屋联系人变更记录",
     "survey": "满意度调查",
     "survey_response": "问卷",
     "survey_score": "问卷评分",

@@ -14,6 +14,7 @@ from propfee.core.errors import InvalidValue, NotFound
 from propfee.core.i18n import _
 from propfee.insight import store
 from propfee.payments import ledger
+from propfee.roster.contacts import contacts_of_units
 from propfee.roster.units import party_events, resolve_code
 from propfee.service import complaints
 from propfee.service.owners import tags_of
@@ -47,6 +48,8 @@ class Profile:
     cases: list = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     changes: list = field(default_factory=list)  # roster's Event: the party's 变更记录
+    #: (unit, roster Contact): the other people at the units the party holds now
+    household: list = field(default_factory=list)
 
     @property
     def owed_fen(self) -> int:
@@ -92,6 +95,8 @@ def profile(conn: sqlite3.Connection, party_id: int, *, as_of: date, settings) -
             holding.credit_fen = ledger.credit_of(conn, unit_id, as_of)
         found.holdings.append(holding)
     found.changes = party_events(conn, party_id)
+    held = {h.unit_id: h.unit for h in found.holdings if h.end is None}
+    found.household = [(held[uid], c) for uid, c in contacts_of_units(conn, list(held))]
     history = arrears.payment_history(conn, {party_id}, as_of)
     on_time, found.late_periods = history.get(party_id, (0, 0))
     rules = settings.dunning

@@ -155,12 +155,10 @@ def arrears_bill_sums(
     open_bills = _open_bills(conn, GROUP_KEYS[by], start, p1)
     reopened = _reopened(conn, start, window_end)
     counted = "(owed_before > 0 OR reopened > 0)"
+    # each bill's sums made once (MATERIALIZED: not flattened into the sums below, which
+    # would look each one up again wherever it is named)
     return _fast(conn).execute(
-        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
-        f"sum(CASE WHEN {counted} THEN adj_window END), "
-        f"sum(CASE WHEN {counted} THEN reopened END), "
-        f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
-        "min(CASE WHEN owed_day > 0 THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, "
+        "WITH owed AS MATERIALIZED (SELECT unit_id, party_id, k, due_on, "
         "amount_fen + "
         + _adjusted("< ?1")
         + " - "
@@ -177,7 +175,11 @@ def arrears_bill_sums(
         + _adjusted("<= ?3", "o.bid")
         + " AS adj_day FROM ("
         + open_bills
-        + ") o)) GROUP BY unit_id, party_id, k",
+        + ") o)) SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
+        f"sum(CASE WHEN {counted} THEN adj_window END), "
+        f"sum(CASE WHEN {counted} THEN reopened END), "
+        f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
+        "min(CASE WHEN owed_day > 0 THEN due_on END) FROM owed GROUP BY unit_id, party_id, k",
         (start, window_end, day, p1, late_id),
     )
 

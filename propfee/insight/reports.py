@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from propfee.collection.arrears import bucket_labels, contacts_as_of, overdue
+from propfee.collection.arrears import bucket_labels, contacts_as_of, owed_by_age
 from propfee.core.errors import InvalidValue
 from propfee.core.i18n import N_, _
 from propfee.core.periods import add_months, month_end, parse_period, period_label
@@ -469,16 +469,11 @@ def parse_range(
 
 def aging(conn: sqlite3.Connection, *, as_of: date, settings) -> list[AgingLine]:
     """What is overdue as of ``as_of`` by how long it has been overdue, in the buckets of the
-    settings (``propfee overdue`` reads the same bills: its bucket totals are these)."""
+    settings (``propfee overdue`` reads the same bills: its bucket totals are these), summed
+    in SQL."""
     edges = settings.dunning.buckets
-    rows = overdue(conn, as_of=as_of, settings=settings)
-    units: list[set[int]] = [set() for _edge in range(len(edges) + 1)]
-    owed = [0] * (len(edges) + 1)
-    for row in rows:
-        for i, fen in enumerate(row.buckets):
-            if fen:
-                units[i].add(row.unit_id)
-                owed[i] += fen
+    totals = owed_by_age(conn, as_of=as_of, edges=edges)
     return [
-        AgingLine(label, len(units[i]), owed[i]) for i, label in enumerate(bucket_labels(edges))
+        AgingLine(label, units, owed)
+        for label, (units, owed) in zip(bucket_labels(edges), totals, strict=True)
     ]

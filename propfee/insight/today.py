@@ -2,7 +2,8 @@
 due, letters waiting for proof of delivery, calls due, complaints past or near their deadline,
 return visits due, limitation clocks ending soon, plans with an installment due, birthdays and
 the care list. Each line counts what the command that acts on it would show, through that
-command's own domain function, so the two never disagree."""
+command's own domain function (or its counting twin, which sums in SQL what the full list
+holds: ``arrears.overdue_totals``, ``limitation.ending_within``), so the two never disagree."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def today(conn: sqlite3.Connection, *, as_of: date, settings) -> Today:
     day = as_of.isoformat()
     result = Today(day)
     result.lines += _received(conn, as_of)
-    rows = arrears.overdue(conn, as_of=as_of, settings=settings)
+    rows = arrears.overdue_totals(conn, as_of=as_of, settings=settings)
     result.lines += _collection(conn, rows, as_of, settings)
     result.lines += _service(conn, as_of)
     result.lines += _people(conn, as_of)
@@ -79,6 +80,8 @@ def _received(conn: sqlite3.Connection, as_of: date) -> list[Line]:
 
 
 def _collection(conn, rows: list, as_of: date, settings) -> list[Line]:
+    """Promises and calls from the overdue rows' totals and tiers (``arrears.overdue_totals``:
+    the rows of ``propfee overdue`` without their bills), letters, clocks and plans."""
     day = as_of.isoformat()
     promised = [r for r in rows if r.promise_on and str(r.promise_on) <= day]
     calls = [r for r in rows if r.tier == "call"]
@@ -87,9 +90,7 @@ def _collection(conn, rows: list, as_of: date, settings) -> list[Line]:
         for c in dunning.list_contacts(conn)
         if c.notice_no and not c.deliveries and c.at[:10] <= day
     ]
-    clocks = limitation.clocks_within(
-        conn, as_of=as_of, settings=settings, within=LIMITATION_DAYS, rows=rows
-    )
+    clocks = limitation.ending_within(conn, as_of=as_of, settings=settings, within=LIMITATION_DAYS)
     horizon = (as_of + timedelta(days=INSTALLMENT_DAYS)).isoformat()
     due_plans = [
         p
@@ -171,7 +172,7 @@ def _service(conn: sqlite3.Connection, as_of: date) -> list[Line]:
 
 
 def _people(conn: sqlite3.Connection, as_of: date) -> list[Line]:
-    care = owners.care(conn, month=as_of.month, year=as_of.year)
+    care = owners.care(conn, month=as_of.month, year=as_of.year)  # the month's people only
     birthdays = [c for c in care if c.birthday == f"{as_of:%m-%d}"]
     month = f"{as_of:%Y-%m}"
     return [

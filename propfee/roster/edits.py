@@ -104,9 +104,10 @@ class _Edit:
     def row(self, **values) -> RosterRow:
         """The unit as on record (its floor, kind, areas, delivery date and notes), with
         ``values`` changed; the room is left blank, so its place is kept."""
-        _uid, code, _kind, building, entrance, _room, *details = self.existing
+        _uid, code, _vacant, building, entrance, _room, *details, zone = self.existing
         nobody = (None, None, False, None, None)  # owner, tenant, tenant pays, from, changed on
-        return RosterRow("", 0, code, building, entrance, "", *details, *nobody)._replace(**values)
+        row = RosterRow("", 0, code, building, entrance, "", *details, *nobody, zone=zone)
+        return row._replace(**values)
 
     def apply(self, row: RosterRow, present: set[str]) -> None:
         merge = self.merge

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+import propfee.roster.contacts as contacts
 import propfee.roster.others as others
 import propfee.roster.store as store
 from propfee.core.errors import RowError, RowErrors
@@ -60,6 +61,8 @@ class ImportReport:
     kept: list[KeptEdit] = field(default_factory=list)  # the file's values an edit replaced
     #: per sheet: rows read, the columns used and left out, the profile recognised
     sheet_facts: dict[str, tuple[int, list[str], list[str], str]] = field(default_factory=dict)
+    #: fee settings sheets (HC 费用设置), for a draft fee list the user reviews
+    fee_settings: dict[str, list[dict[str, object]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -112,7 +115,9 @@ _UNIT_FIELDS = (
     "inner_area_x100",
     "delivered_on",
     "notes",
+    "zone",
 )
+_DELIVERED = _UNIT_FIELDS.index("delivered_on")
 _PLACE_FIELDS = frozenset({"building", "entrance", "room"})
 _FIELD_OF_COLUMN = {
     "vacant": "vacant",
@@ -126,6 +131,7 @@ _FIELD_OF_COLUMN = {
     "inner_area_x100": "inner_area",
     "delivered_on": "delivered_on",
     "notes": "notes",
+    "zone": "zone",
 }
 
 
@@ -203,6 +209,11 @@ class RosterMerge:
         self.events: list[tuple] = []  # unit_event rows of what this import changed
         self.details_was: dict[int, Holder] = {}  # parties whose details change, as on record
         self._kept_seen: set[tuple[str, str]] = set()
+        #: the units' contacts now, and those a command removed (not added back by a file)
+        only_id = next(iter(self.units.values()))[0] if only and self.units else None
+        events = store.contact_events(conn, only_id) if only is None or only_id else ()
+        self.contacts, self.contacts_removed = contacts.fold(events)
+        self.new_contacts: list[tuple] = []
 
     def error(self, row: RosterRow, field_: str, value: str, message: str) -> None:
         label = self.roster.label(row.sheet, field_)
@@ -223,6 +234,8 @@ class RosterMerge:
         uid = self.next_unit
         self.next_unit += 1
         self.new_units.append((uid, row.code, *_unit_values(row), self.stamp, self.stamp))
+        if row.contacts:
+            self.merge_contacts(uid, row)
         tenant_pays = row.tenant is not None and row.tenant_pays
         if row.owner is not None:
             pid = self.party_for(row.owner, row, "owner")
@@ -321,7 +334,7 @@ class RosterMerge:
             changed = True
             if self.history:
                 self._unit_events(uid, old, merged)
-            delivered_was, delivered_now = old[-2], merged[-2]
+            delivered_was, delivered_now = old[_DELIVERED], merged[_DELIVERED]
             if delivered_now != delivered_was:
                 day = (
                     min(d for d in (delivered_was, delivered_now) if d)
@@ -330,6 +343,8 @@ class RosterMerge:
                 )
                 if day:
                     self.changed_on.append((uid, row.code, day))
+        if row.contacts and self.merge_contacts(uid, row):
+            changed = True
         held_owner = self.current.get((uid, "owner"))
         held_tenant = self.current.get((uid, "tenant"))
         tenant_kept = (
@@ -423,7 +438,16 @@ class RosterMerge:
             if self.history:
                 self.event(uid, held.party_id, "move-out", "tenant", held.name, "", on)
             return True
-        if held is None or row.tenant.name != held.name:
+        person = row.tenant
+        if (
+            held is not None
+            and person.name != held.name
+            and self.history
+            and self.edits.stale(("party", held.party_id, "name"), person.name, held.name)
+        ):  # the file gives the name a correction replaced: the same tenant, name kept
+            self.keep(row.code, "name", person.name, held.name)
+            person = person._replace(name=held.name)
+        if held is None or person.name != held.name:
             start = row.tenant_from or self.effective
             if held is not None:
                 self.ended.append((start, held.occupancy_id))
@@ -434,8 +458,47 @@ class RosterMerge:
                 was = held.name if held is not None else ""
                 self.event(uid, pid, "move-in", "tenant", was, row.tenant.name, start)
             return True
-        changed = self._details(row.tenant, held, row, "tenant")
+        changed = self._details(person, held, row, "tenant")
         return self._pays(uid, held, on, pays, "tenant") or changed
+
+    # -- a unit's contacts
+
+    def merge_contacts(self, uid: int, row: RosterRow) -> bool:
+        """Add the row's contacts a unit does not have, or give one on record the details the
+        file brings (a blank or masked cell keeps what is on record); never removes one, and
+        never adds back one a command removed. Whether anything changed."""
+        held = self.contacts.setdefault(uid, {})
+        changed = False
+        for person in row.contacts:
+            was = held.get(person.name)
+            if was is None and (uid, person.name) in self.contacts_removed:
+                self.keep(row.code, "contacts", person.name, "")
+                continue
+            if was is None and person.phones_masked:
+                self.error(
+                    row,
+                    "contacts",
+                    person.phones,
+                    _("a masked value cannot be imported for a new contact; use an unmasked file"),
+                )
+                continue
+            phones = person.phones if person.phones and not person.phones_masked else ""
+            new = contacts.Contact(
+                person.relation,
+                person.name,
+                phones or (was.phones if was else ""),
+                person.id_number or (was.id_number if was else ""),
+                person.gender or (was.gender if was else ""),
+                self.source,
+            )
+            if was is not None and new[:5] == was[:5]:
+                continue
+            held[person.name] = new
+            self.new_contacts.append(
+                (uid, "add", *new[:5], self.effective, "", self.operator, self.source, self.stamp)
+            )
+            changed = True
+        return changed
 
     # -- edits a stale file would undo, and the history of what an import changes
 
@@ -669,7 +732,8 @@ class RosterMerge:
         store.end_occupancies(conn, self.ended)
         store.insert_occupancies(conn, self.new_occupancies)
         store.insert_unit_events(conn, self.events)
-        self.events = []
+        store.insert_contact_events(conn, self.new_contacts)
+        self.events, self.new_contacts = [], []
         for pid, party in self.new_parties.items():
             self.phones[pid] = party[3]  # a later row may add phones: then it is an update
         self.new_units, self.unit_updates, self.ended, self.new_occupancies = [], [], [], []
@@ -741,6 +805,7 @@ class RosterMerge:
         report.notices = list(roster.notices)
         report.warnings.extend(roster.warnings)
         report.sheet_facts = dict(roster.facts)
+        report.fee_settings = dict(roster.fee_settings)
         codes = roster.codes or {row.code for row in roster.rows}
         report.not_in_file = sum(1 for code in self.units if code not in codes)
         if report.not_in_file:
@@ -857,7 +922,16 @@ def _stored(name: str, value: object) -> str:
 
 
 _KEEP = frozenset(
-    {"vacant", "floor", "area_x100", "area_basis", "inner_area_x100", "delivered_on", "notes"}
+    {
+        "vacant",
+        "floor",
+        "area_x100",
+        "area_basis",
+        "inner_area_x100",
+        "delivered_on",
+        "notes",
+        "zone",
+    }
 )
 
 
@@ -874,6 +948,7 @@ def _unit_values(row: RosterRow) -> tuple:
         row.inner_area_x100,
         row.delivered_on,
         row.notes,
+        row.zone,
     )
 
 

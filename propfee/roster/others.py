@@ -20,6 +20,7 @@ from propfee.core.i18n import _, ngettext
 from propfee.files import cells
 from propfee.files.headers import norm_header
 from propfee.files.tabular import Sheet, column_letter
+from propfee.store import audit
 
 VEHICLES, SETTINGS = "vehicles", "settings"
 
@@ -115,6 +116,7 @@ def attach_plates(conn: sqlite3.Connection, file: str, other: OtherFile, now: da
         raise RowErrors(errors)
     notes = {uid: text for uid, text in units.values()}
     changed: dict[int, str] = {}
+    plates: list[tuple[int, str]] = []
     for one in found:
         for uid in one.units:
             text = changed.get(uid, notes[uid])
@@ -122,8 +124,16 @@ def attach_plates(conn: sqlite3.Connection, file: str, other: OtherFile, now: da
                 changed[uid] = (text + "；" if text else "") + _("plate {plate}").format(
                     plate=one.plate
                 )
+                plates.append((uid, one.plate))
     stamp = now.isoformat(sep=" ", timespec="seconds")
     store.set_unit_notes(conn, [(text, stamp, uid) for uid, text in changed.items()])
+    call = audit.current()
+    operator, source = (call.operator if call else ""), f"import {file}"
+    day = now.date().isoformat()
+    events = [(uid, None, "unit-set", "plate", "", plate, day) for uid, plate in plates]
+    store.insert_unit_events(  # each plate in the unit's change history, with its file
+        conn, [(*event, "", operator, stamp, source) for event in events]
+    )
     warnings = []
     if unmatched:
         rows = "、".join(str(n) for n in unmatched[:10]) + ("…" if len(unmatched) > 10 else "")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+import propfee.roster.feedraft as feedraft
 import propfee.roster.others as others
 import propfee.roster.sources as sources
 from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors, grouped
@@ -96,6 +97,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "floor": ("楼层", "所在楼层", "层", "层号", "房屋楼层", "floor", "storey"),
     "address": ("住址", "位置", "地址", "房屋地址", "房屋位置", "房产地址", "address"),
+    "zone": ("分区", "片区", "zone"),
+    "gender": ("性别", "gender", "sex"),
+    "lift": ("是否有电梯", "有无电梯", "电梯", "lift", "elevator"),
+    "contacts": ("其他联系人", "家庭成员", "other contacts", "contacts"),
     "owner_ref": ("业主编号", "业主id", "业主ID", "owner id", "owner ref"),
     "tenure": ("出租还是出售", "出租或出售", "租售", "租售类型", "销售类型", "tenure"),
     "start": ("开始时间", "起始时间", "start"),
@@ -282,6 +287,10 @@ FIELD_LABELS = {
     "end": N_("End"),
     "plate": N_("Plate"),
     "moved_in": N_("Move-in date"),
+    "zone": N_("Zone"),
+    "gender": N_("Gender"),
+    "lift": N_("Lift"),
+    "contacts": N_("Other contacts"),
 }
 _ALIASES = alias_index(FIELDS)
 _ROOMISH_CODE_HEADERS = {
@@ -327,6 +336,17 @@ class PartyIn(NamedTuple):
     id_masked: bool
 
 
+class ContactIn(NamedTuple):
+    """A family member or a further tenant at a unit: a contact, never a paying party."""
+
+    name: str
+    relation: str  # family / tenant / other
+    phones: str  # "/"-joined; or the masked text as written
+    id_number: str
+    gender: str  # male / female / ""
+    phones_masked: bool = False
+
+
 class RosterRow(NamedTuple):
     sheet: str
     row: int
@@ -347,6 +367,8 @@ class RosterRow(NamedTuple):
     tenant_from: str | None
     changed_on: str | None
     vacant: int | None = None  # 1 vacant (空置), 0 lived in, None not given
+    zone: str = ""  # 北二区 of 北二区30栋三单元1102
+    contacts: tuple[ContactIn, ...] = ()  # family members and further tenants
 
 
 @dataclass
@@ -369,6 +391,8 @@ class Roster:
     profiles: list[str] = field(default_factory=list)  # the source profiles recognised
     #: sheet -> rows read, columns used, columns left out, profile (for the migration report)
     facts: dict[str, tuple[int, list[str], list[str], str]] = field(default_factory=dict)
+    #: fee settings sheets (HC 费用设置): sheet -> one dict per fee, for a draft fee list
+    fee_settings: dict[str, list[dict[str, object]]] = field(default_factory=dict)
 
     def label(self, sheet: str, field_: str) -> str:
         """The column header (with its letter) a field came from, for messages."""
@@ -479,8 +503,11 @@ class _RosterReader:
         self.done = 0
         self.progress = progress
         self.convert = _Converters(column_map)
-        self.owners: dict[str, tuple[PartyIn, str]] = {}  # 业主编号 -> person, role
-        self.extras: list[tuple[RosterRow, str]] = []  # family and tenant rows of a unit
+        self.owners: dict[str, tuple[PartyIn, str, str]] = {}  # 业主编号 -> person, role, gender
+        #: 业主编号 -> the family members and tenants listed under the owner's number
+        self.members: dict[str, list[tuple[PartyIn, str, str]]] = {}
+        #: family and tenant rows of a unit: the row, the person's role and gender
+        self.extras: list[tuple[RosterRow, str, str]] = []
         self.hold = False  # keep every row to the end: later rows add people to earlier ones
         self.profile_values: dict[str, dict[str, str]] = {}
         self.profile_here = ""  # the profile the sheet being read was recognised as
@@ -489,6 +516,8 @@ class _RosterReader:
         self.contacts = 0
         self.where = ""
         self.address_floor = ""
+        self.address_zone = ""
+        self.joined_gender = ""  # the gender the owners sheet gives the room's person
 
     # -- one sheet
 
@@ -534,9 +563,10 @@ class _RosterReader:
             self.where = _("sheet {sheet} row {row}").format(sheet=sheet.name, row=number)
             role = self._role(plan, row, bad)
             person = self._party(plan, row, "owner", bad, None)
+            gender = self._gender(plan, row, bad)
             self.errors.extend(errors)
             if person is not None and not errors:
-                self.owners[ref] = (person, role)
+                self._owner_or_member(ref, person, role, gender)
         self.roster.notices.append(
             _("sheet {sheet}: {n} people read, joined to the rooms by 业主编号").format(
                 sheet=repr(sheet.name), n=len(self.owners)
@@ -546,6 +576,22 @@ class _RosterReader:
         self.roster.facts[sheet.name] = (read, used, list(match.ignored), self.profile_here)
         self._tick(sheet.nrows)
         return True
+
+    def _owner_or_member(self, ref: str, person: PartyIn, role: str, gender: str) -> None:
+        """The first person under a 业主编号 who is no family member or tenant is its owner;
+        family members and tenants listed under an owner's number are that unit's contacts
+        (a tenant its tenant when it has none) — never its owner, never the payer."""
+        held = self.owners.get(ref)
+        if held is None:
+            self.owners[ref] = (person, role, gender)
+            return
+        if held[1] in (sources.FAMILY, sources.TENANT) and role not in (
+            sources.FAMILY,
+            sources.TENANT,
+        ):
+            self.owners[ref] = (person, role, gender)
+            person, role, gender = held
+        self.members.setdefault(ref, []).append((person, role or sources.FAMILY, gender))
 
     def _recognise(self, head: list, match: HeaderMatch) -> None:
         """Say which system's file this is (by its profile's header signature) and read its
@@ -605,9 +651,8 @@ class _RosterReader:
         if self.contacts:
             notices.append(
                 _(
-                    "{n} family members and further tenants are named in their unit's notes "
-                    "(propfee keeps one owner and one tenant per unit; their phones and ID "
-                    "numbers are not kept)"
+                    "{n} family members and further tenants are kept as their unit's contacts "
+                    "(shown by propfee units show; a contact never pays and gets no bill)"
                 ).format(n=self.contacts)
             )
         if self.missing_refs:
@@ -650,11 +695,15 @@ class _RosterReader:
             self.roster.notices.append(
                 _("sheet {sheet} skipped: no roster header").format(sheet=repr(sheet.name))
             )
-            if _FEE_SHEET.search(sheet.name):
+            fees = feedraft.read_sheet(sheet)
+            if fees:
+                self.roster.fee_settings[sheet.name] = fees
+            if fees or _FEE_SHEET.search(sheet.name):
                 self.roster.notices.append(
                     _(
                         "sheet {sheet} holds fee settings: enter them with propfee fees add and "
-                        "publish them with propfee fees publish"
+                        "publish them with propfee fees publish (--fees-draft FILE writes them "
+                        "as fees add lines to review)"
                     ).format(sheet=repr(sheet.name))
                 )
             self._tick(sheet.nrows)
@@ -699,10 +748,20 @@ class _RosterReader:
         joined = (
             {"owner", "phone", "id_number", "owner_kind"} if "owner_ref" in match.columns else set()
         )
+        if "address" in match.columns:
+            joined.add("zone")  # 北二区 of 北二区30栋三单元1102
         self.roster.presence[name] = frozenset(match.columns) | joined  # owners by 业主编号
         self.roster.labels[name] = {f: c.label for f, c in match.columns.items()}
-        used = [c.label for c in match.columns.values()]
-        self.roster.facts[name] = (0, used, list(match.ignored), self.profile_here)
+        unkept = [match.columns[f].label for f in ("lift", "gender") if f in match.columns]
+        used = [c.label for c in match.columns.values() if c.label not in unkept]
+        self.roster.facts[name] = (0, used, list(match.ignored) + unkept, self.profile_here)
+        if unkept:
+            self.roster.notices.append(
+                _(
+                    "sheet {sheet}: {columns} checked against their codes; propfee keeps a "
+                    "gender for contacts only, and has no place for an owner's gender or a lift"
+                ).format(sheet=repr(name), columns=", ".join(unkept))
+            )
         if "phone" not in match.columns and "owner_ref" not in match.columns:
             self.roster.notices.append(
                 _(
@@ -837,6 +896,7 @@ class _RosterReader:
         self.where = _("sheet {sheet} row {row}").format(sheet=sheet, row=number)
         code, building, entrance, room = self._place(plan, row, bad)
         floor = self.convert.floor(row[plan.floor]) or self.address_floor
+        zone = cells.text(row[plan.zone]) or self.address_zone
         repeat = plan.people and code in self.seen  # another person at a unit already read
         kind, area, basis, inner = self._what(plan, row, _unheeded if repeat else bad)
         dates = dict.fromkeys(_DATE_FIELDS)  # when
@@ -847,9 +907,11 @@ class _RosterReader:
             except InvalidValue as exc:
                 bad(field_, raw, str(exc))
         role = self._role(plan, row, bad)
+        gender, contacts = self._people_cells(plan, row, bad) if plan.cells_of_people else ("", ())
         owner, tenant, tenant_pays = self._who(plan, row, bad, dates["birthday"])
-        owner, role = self._joined_owner(plan, row, owner, role)
+        owner, role, members = self._joined_owner(plan, row, owner, role)
         owner, tenant, tenant_pays = _by_role(owner, tenant, tenant_pays, role)
+        tenant, contacts = _with_members(tenant, contacts, members)
         owner, tenant, tenant_pays, tenure = self._tenure(
             plan, row, bad, (owner, tenant, tenant_pays)
         )
@@ -893,9 +955,11 @@ class _RosterReader:
             dates["tenant_from"],
             dates["changed_on"],
             vacant,
+            zone,
+            contacts,
         )
         if extra:
-            self.extras.append((unit, role))
+            self.extras.append((unit, role, gender or self.joined_gender))
             self.hold = True
             return
         self.roster.count += 1
@@ -908,7 +972,7 @@ class _RosterReader:
         entrance = convert.entrance(row[plan.entrance])
         room = convert.room(row[plan.room])
         code = cells.unit_code(row[plan.code])
-        self.address_floor = ""
+        self.address_floor = self.address_zone = ""
         if not code and not room and plan.has("address"):
             building, entrance, room = self._address(plan, row, bad, (building, entrance))
         if code and plan.local_code and building:
@@ -916,8 +980,8 @@ class _RosterReader:
             code = f"{building}-{local}"
             _, entrance, room = _split_code(code)
         if not code:
-            if room:
-                code = "-".join(p for p in (building, entrance, room) if p)
+            if room:  # a zone read from an address leads the building in the code
+                code = "-".join(p for p in (self.address_zone + building, entrance, room) if p)
             else:
                 bad(plan.identity, "", _("no unit code or room number"))
         elif not building and not room:
@@ -926,7 +990,8 @@ class _RosterReader:
 
     def _address(self, plan: _Plan, row: list, bad, known: tuple[str, str]) -> tuple[str, str, str]:
         """Building, entrance and room from an address in one cell (2栋3楼5号, 北二区30栋三单元
-        1102); a zone (北二区) leads the building so two zones' 30栋 stay apart."""
+        1102); the zone (北二区) is kept apart, and leads the building in the unit's code so
+        two zones' 30栋 stay apart."""
         raw = row[plan.address]
         if cells.is_blank(raw):
             return known[0], known[1], ""
@@ -943,7 +1008,10 @@ class _RosterReader:
             return known[0], known[1], ""
         zone, building, entrance, floor, room = parts
         self.address_floor = floor
-        return known[0] or zone + building, known[1] or entrance, room
+        if known[0]:
+            return known[0], known[1] or entrance, room
+        self.address_zone = zone
+        return building, known[1] or entrance, room
 
     def _role(self, plan: _Plan, row: list, bad) -> str:
         """The row's person as HC's 业主类型 says: owner, family member or tenant ("" if not
@@ -958,14 +1026,16 @@ class _RosterReader:
 
     def _joined_owner(
         self, plan: _Plan, row: list, owner: PartyIn | None, role: str
-    ) -> tuple[PartyIn | None, str]:
-        """The owner a room names by 业主编号, from the workbook's owners sheet; a number that
-        is not there is a warning (the unit is read without an owner), never silent."""
+    ) -> tuple[PartyIn | None, str, list]:
+        """The owner a room names by 业主编号, from the workbook's owners sheet, and the
+        family members and tenants listed under that number; a number that is not there is
+        a warning (the unit is read without an owner), never silent."""
+        self.joined_gender = ""
         if owner is not None or not plan.has("owner_ref"):
-            return owner, role
+            return owner, role, []
         ref = cells.number_text(row[plan.owner_ref]).strip()
         if not ref:
-            return owner, role
+            return owner, role, []
         found = self.owners.get(ref)
         if found is None:
             self.missing_refs += 1
@@ -975,8 +1045,43 @@ class _RosterReader:
                     "without an owner (the developer pays): add the owner or correct the number"
                 ).format(where=self.where, ref=ref)
             )
-            return owner, role
-        return found[0], role or found[1]
+            return owner, role, []
+        self.joined_gender = found[2]
+        return found[0], role or found[1], self.members.get(ref, [])
+
+    def _people_cells(self, plan: _Plan, row: list, bad) -> tuple[str, tuple[ContactIn, ...]]:
+        """The row's person's gender and the unit's contacts cell; 是否有电梯 checked."""
+        self._yes_no(plan, row, "lift", bad)
+        return self._gender(plan, row, bad), self._contacts(plan, row, bad)
+
+    def _gender(self, plan: _Plan, row: list, bad) -> str:
+        """性别: "male", "female" or "" (not said), by the profile's or --map's table."""
+        raw = row[plan.gender]
+        try:
+            found = self.convert.gender(raw)
+        except InvalidValue as exc:
+            bad("gender", raw, str(exc))
+            return ""
+        return found if found in sources.GENDER_LABELS else ""
+
+    def _yes_no(self, plan: _Plan, row: list, field_: str, bad) -> str:
+        """A yes/no column (是否有电梯): checked against its table; "yes", "no" or ""."""
+        raw = row[getattr(plan, field_)]
+        try:
+            return self.convert.yes_no(raw)
+        except InvalidValue as exc:
+            bad(field_, raw, str(exc))
+            return ""
+
+    def _contacts(self, plan: _Plan, row: list, bad) -> tuple[ContactIn, ...]:
+        """A 其他联系人 cell (as propfee's export writes it): ``家庭成员 李梅（女） 13900139000；
+        租客 王五 13700137000``."""
+        raw = row[plan.contacts]
+        try:
+            return self.convert.contacts(raw)
+        except InvalidValue as exc:
+            bad("contacts", raw, str(exc))
+            return ()
 
     def _tenure(self, plan: _Plan, row: list, bad, people: tuple) -> tuple:
         """A parking space sold (S) or rented (H): a renter is the space's paying tenant."""
@@ -1101,15 +1206,16 @@ class _RosterReader:
         """Family and tenant rows join their unit: the first tenant becomes its tenant, the
         others are named in its notes; a unit with no owner row is read from them."""
         mains = {r.code: i for i, r in enumerate(self.batch)}
-        for unit, role in self.extras:
+        for unit, role, gender in self.extras:
             person = unit.owner or unit.tenant
             i = mains.get(unit.code)
-            if i is None:
+            if i is None:  # no owner row: the unit is read from this one, with no owner
                 keep = unit._replace(owner=None) if role == sources.FAMILY else unit
                 if role == sources.FAMILY and person is not None:
-                    keep = keep._replace(notes=_with_contact(keep.notes, role, person))
+                    keep = _with_contact(keep, role, person, gender)
                     self.contacts += 1
                 mains[unit.code] = len(self.batch)
+                self.seen.setdefault(unit.code, (unit.sheet, unit.row))
                 self.batch.append(keep)
                 self.roster.count += 1
                 continue
@@ -1118,8 +1224,8 @@ class _RosterReader:
                 self.batch[i] = main._replace(
                     tenant=unit.tenant, tenant_pays=unit.tenant_pays, tenant_from=unit.tenant_from
                 )
-            elif person is not None and person.name not in main.notes:
-                self.batch[i] = main._replace(notes=_with_contact(main.notes, role, person))
+            elif person is not None and person.name not in {c.name for c in main.contacts}:
+                self.batch[i] = _with_contact(main, role, person, gender)
                 self.contacts += 1
         self.extras = []
 
@@ -1214,6 +1320,7 @@ class _Plan:
         self.sheet_building = ""
         self.dates = [(f, getattr(self, f)) for f in _DATE_FIELDS if f in match.columns]
         self.tenants = any(f in match.columns for f in ("tenant", "tenant_phone"))
+        self.cells_of_people = any(f in match.columns for f in ("gender", "lift", "contacts"))
         room = match.columns.get("room")
         self.default_kind = (
             "parking" if room is not None and "车位" in norm_header(room.header) else "residential"
@@ -1271,6 +1378,8 @@ class _Converters:
         states = column_map.values.get("vacant", {})
         roles = column_map.values.get("owner_kind", {})
         tenures = column_map.values.get("tenure", {})
+        genders = column_map.values.get("gender", {})
+        answers = column_map.values.get("lift", {})
         self.building = _memo(cells.building_part)
         self.entrance = _memo(cells.entrance_part)
         self.room = _memo(cells.room_part)
@@ -1281,6 +1390,9 @@ class _Converters:
         self.vacant = _memo(lambda value: _vacant_of(value, states))
         self.role = _memo(lambda value: _role_of(value, roles))
         self.tenure = _memo(lambda value: _tenure_of(value, tenures))
+        self.gender = _memo(lambda value: _gender_of(value, genders))
+        self.yes_no = _memo(lambda value: _yes_no_of(value, answers))
+        self.contacts = _memo(_contacts_of)
 
 
 def _kind_of(value: object, kinds: dict[str, str]) -> str:
@@ -1336,6 +1448,84 @@ def _tenure_of(value: object, tenures: dict[str, str]) -> str:
     return found
 
 
+def _gender_of(value: object, genders: dict[str, str]) -> str:
+    """性别: "male", "female", "unknown" (未知, 保密) or "" (blank)."""
+    if cells.is_blank(value):
+        return ""
+    found = _coded(value, sources.GENDERS, genders)
+    if found is None:
+        raise InvalidValue(
+            _(
+                "unknown gender {value} (use 男 or 女, or add to the --map file: "
+                '[values.gender] "{value}" = "male", "female" or "unknown")'
+            ).format(value=cells.text(value))
+        )
+    return found
+
+
+def _yes_no_of(value: object, answers: dict[str, str]) -> str:
+    """是否有电梯 and the like: "yes", "no" or "" (blank)."""
+    if cells.is_blank(value):
+        return ""
+    found = _coded(value, sources.YES_NO, answers)
+    if found is None:
+        raise InvalidValue(
+            _(
+                "{value} is neither yes nor no (use 是/有 or 否/无, or add to the --map file: "
+                '[values.lift] "{value}" = "yes" or "no")'
+            ).format(value=cells.text(value))
+        )
+    return found
+
+
+_RELATIONS = {
+    **{w: sources.FAMILY for w in ("家庭成员", "家属", "成员", "family")},
+    **{w: sources.TENANT for w in ("租客", "租户", "tenant")},
+    **{w: "other" for w in ("其他", "联系人", "other")},
+}
+_CONTACT = re.compile(
+    r"^(?:(?P<relation>家庭成员|家属|成员|租客|租户|其他|联系人|family|tenant|other)\s*[：:]?\s*)?"
+    r"(?P<name>[^\s\d（(：:*/]+?)\s*(?:[（(](?P<gender>[^）)]*)[）)])?\s*"
+    r"(?P<phones>[\d*＊/\s\-]*)$"
+)
+
+
+def _contacts_of(value: object) -> tuple[ContactIn, ...]:
+    """The people of a 其他联系人 cell, separated by ；: relation, name, （gender）, phones."""
+    text = cells.text(value)
+    if not text:
+        return ()
+    found = []
+    for part in re.split(r"[；;\n]+", text):
+        part = part.strip()
+        if not part:
+            continue
+        match = _CONTACT.match(part)
+        if match is None:
+            raise InvalidValue(
+                _(
+                    "cannot read {value} as a contact: write 家庭成员 李梅（女） 13900139000, one "
+                    "person between each ；"
+                ).format(value=part)
+            )
+        phones = re.sub(r"[\s\-]", "", match["phones"] or "")
+        masked = "*" in phones or "＊" in phones
+        if phones and not masked:
+            phones = "/".join(cells.phones(phones))
+        gender = _gender_of(match["gender"] or "", {})
+        found.append(
+            ContactIn(
+                match["name"],
+                _RELATIONS.get(match["relation"] or "", sources.FAMILY),
+                phones,
+                "",
+                gender if gender in sources.GENDER_LABELS else "",
+                masked,
+            )
+        )
+    return tuple(found)
+
+
 def _unheeded(field_: str, value: object, message: str) -> None:
     """The unit's own cells on a later person's row: the unit was read from its first row."""
 
@@ -1349,10 +1539,27 @@ def _by_role(
     return owner, tenant, tenant_pays
 
 
-def _with_contact(notes: str, role: str, person: PartyIn) -> str:
-    """A unit's notes naming one more person at it (propfee keeps one owner and one tenant)."""
-    line = zh("{role}: {name}").format(role=zh(sources.ROLE_LABELS[role]), name=person.name)
-    return f"{notes}；{line}" if notes else line
+def _with_contact(unit: RosterRow, role: str, person: PartyIn, gender: str) -> RosterRow:
+    """The unit with one more contact: a family member or a further tenant."""
+    contact = ContactIn(
+        person.name, role, person.phones, person.id_number, gender, person.phones_masked
+    )
+    return unit._replace(contacts=(*unit.contacts, contact))
+
+
+def _with_members(
+    tenant: PartyIn | None, contacts: tuple[ContactIn, ...], members: list
+) -> tuple[PartyIn | None, tuple[ContactIn, ...]]:
+    """The people an owners sheet lists under the room's owner number: the first tenant is
+    the unit's tenant when it has none, the others its contacts."""
+    for person, role, gender in members:
+        if role == sources.TENANT and tenant is None:
+            tenant = person
+            continue
+        contact = ContactIn(person.name, role, person.phones, person.id_number, gender)
+        if contact.name not in {c.name for c in contacts}:
+            contacts = (*contacts, contact)
+    return tenant, contacts
 
 
 def _notes(plan: _Plan, row: list, dates: dict, tenure: str) -> str:

@@ -39,6 +39,8 @@ VALUE_TARGETS: dict[str, tuple[str, ...]] = {
     "vacant": (VACANT, LIVED_IN, UNKNOWN),
     "owner_kind": (OWNER, FAMILY, TENANT, "person", "company"),
     "tenure": ("sale", "rent"),
+    "gender": ("male", "female", "unknown"),
+    "lift": ("yes", "no"),
 }
 ROLE_LABELS = {OWNER: N_("owner"), FAMILY: N_("family member"), TENANT: N_("tenant")}
 
@@ -46,6 +48,21 @@ ROLE_LABELS = {OWNER: N_("owner"), FAMILY: N_("family member"), TENANT: N_("tena
 TENURES = {
     **{norm_header(w): "rent" for w in ("h", "出租", "租", "租用", "rent", "rented")},
     **{norm_header(w): "sale" for w in ("s", "出售", "售", "已售", "产权", "sale", "sold")},
+}
+
+
+#: 性别 words and codes -> male / female / not said
+GENDERS = {
+    **{norm_header(w): "male" for w in ("男", "男性", "m", "male", "1", "先生")},
+    **{norm_header(w): "female" for w in ("女", "女性", "f", "female", "2", "女士")},
+    **{norm_header(w): "unknown" for w in ("未知", "不详", "保密", "0", "9", "unknown")},
+}
+GENDER_LABELS = {"male": N_("male"), "female": N_("female")}
+
+#: 是否有电梯 and other yes/no columns
+YES_NO = {
+    **{norm_header(w): "yes" for w in ("是", "有", "y", "yes", "1", "true", "√", "✓")},
+    **{norm_header(w): "no" for w in ("否", "无", "没有", "n", "no", "0", "false", "×")},
 }
 
 

@@ -75,7 +75,7 @@ SELECT u.code, u.building, u.entrance, u.room, u.floor, u.kind, u.area_x100, u.a
        coalesce(po.id_number, ''), po.birthday,
        coalesce(pt.name, ''), coalesce(pt.phones, ''),
        CASE WHEN t.pays = 1 THEN 'tenant' WHEN o.id IS NULL THEN 'developer' ELSE 'owner' END,
-       u.vacant
+       u.vacant, u.zone
 FROM unit u
 LEFT JOIN occupancy o ON o.unit_id = u.id AND o.role = 'owner' AND o.end_on IS NULL
 LEFT JOIN party po ON po.id = o.party_id
@@ -90,6 +90,7 @@ def roster_rows(
     building: str | None = None,
     kind: str | None = None,
     owner_contains: str | None = None,
+    zone: str | None = None,
 ) -> sqlite3.Cursor:
     """Units with their current owner, tenant and payer (the columns of ``UnitView``), in no
     particular order; only those in a building, of a kind, or whose owner's name contains a
@@ -98,6 +99,9 @@ def roster_rows(
     if building is not None:
         where.append("u.building = ?")
         params.append(building)
+    if zone is not None:
+        where.append("u.zone = ?")
+        params.append(zone)
     if kind is not None:
         where.append("u.kind = ?")
         params.append(kind)
@@ -174,11 +178,11 @@ def insert_developer(conn: sqlite3.Connection, name: str, stamp: str) -> int:
 
 def units_on_record(conn: sqlite3.Connection, code: str | None = None) -> Iterator[tuple]:
     """(id, code, vacant, building, entrance, room, floor, kind, area_x100, area_basis,
-    inner_area_x100, delivered_on, notes) of every unit (or the one with ``code``), as plain
-    tuples."""
+    inner_area_x100, delivered_on, notes, zone) of every unit (or the one with ``code``), as
+    plain tuples."""
     sql = (
         "SELECT id, code, vacant, building, entrance, room, floor, kind, area_x100, "
-        "area_basis, inner_area_x100, delivered_on, notes FROM unit"
+        "area_basis, inner_area_x100, delivered_on, notes, zone FROM unit"
     )
     if code is None:
         return _plain(conn).execute(sql)
@@ -231,23 +235,23 @@ def billed_from(conn: sqlite3.Connection, unit_id: int, day: str) -> bool:
 
 def insert_units(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     """(id, code, vacant, building, entrance, room, floor, kind, area_x100, area_basis,
-    inner_area_x100, delivered_on, notes, created_at, updated_at); a None vacant is 0."""
+    inner_area_x100, delivered_on, notes, zone, created_at, updated_at); a None vacant is 0."""
     conn.executemany(
         "INSERT INTO unit (id, code, vacant, building, entrance, room, floor, kind, area_x100, "
-        "area_basis, inner_area_x100, delivered_on, notes, created_at, updated_at) "
-        "VALUES (?, ?, coalesce(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "area_basis, inner_area_x100, delivered_on, notes, zone, created_at, updated_at) "
+        "VALUES (?, ?, coalesce(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 
 
 def update_units(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     """(vacant, building, entrance, room, floor, kind, area_x100, area_basis, inner_area_x100,
-    delivered_on, notes, updated_at, id); a None vacant keeps the one on record."""
+    delivered_on, notes, zone, updated_at, id); a None vacant keeps the one on record."""
     conn.executemany(
         "UPDATE unit SET vacant = coalesce(?, vacant), building = ?, entrance = ?, room = ?, "
         "floor = ?, kind = ?, "
         "area_x100 = ?, area_basis = ?, inner_area_x100 = ?, delivered_on = ?, notes = ?, "
-        "updated_at = ? WHERE id = ?",
+        "zone = ?, updated_at = ? WHERE id = ?",
         rows,
     )
 
@@ -411,3 +415,50 @@ def party_events(conn: sqlite3.Connection, party_id: int) -> list[tuple]:
 def set_unit_notes(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     """(notes, updated_at, id) of units whose notes gain something (a vehicle's plate)."""
     conn.executemany("UPDATE unit SET notes = ?, updated_at = ? WHERE id = ?", rows)
+
+
+# ---------------------------------------------------------------- a unit's contacts
+
+
+def contact_events(conn: sqlite3.Connection, unit_id: int | None = None) -> Iterator[tuple]:
+    """(unit_id, action, relation, name, phones, id_number, gender, source) of every contact
+    event (of one unit), oldest first: the contacts now are folded from them."""
+    sql = (
+        "SELECT unit_id, action, relation, name, phones, id_number, gender, source "
+        "FROM unit_contact"
+    )
+    if unit_id is None:
+        return _plain(conn).execute(sql + " ORDER BY id")
+    return _plain(conn).execute(sql + " WHERE unit_id = ? ORDER BY id", (unit_id,))
+
+
+def contact_events_of_units(conn: sqlite3.Connection, unit_ids: list[int]) -> list[tuple]:
+    """The contact events of these units (the columns of ``contact_events``), oldest first."""
+    if not unit_ids:
+        return []
+    marks = ", ".join("?" for _ in unit_ids)
+    return (
+        _plain(conn)
+        .execute(
+            "SELECT unit_id, action, relation, name, phones, id_number, gender, source "
+            f"FROM unit_contact WHERE unit_id IN ({marks}) ORDER BY id",
+            unit_ids,
+        )
+        .fetchall()
+    )
+
+
+def insert_contact_events(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """(unit_id, action, relation, name, phones, id_number, gender, effective_on, reason,
+    operator, source, created_at)."""
+    conn.executemany(
+        "INSERT INTO unit_contact (unit_id, action, relation, name, phones, id_number, gender, "
+        "effective_on, reason, operator, source, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def unit_ids_by_code(conn: sqlite3.Connection) -> dict[int, str]:
+    """unit id -> code of every unit."""
+    return dict(_plain(conn).execute("SELECT id, code FROM unit"))

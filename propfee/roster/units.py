@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
+import propfee.roster.contacts as contacts
 import propfee.roster.store as store
 from propfee.core.errors import InvalidValue, NotFound
 from propfee.core.i18n import N_, _
@@ -82,6 +83,7 @@ class UnitView(NamedTuple):
     tenant_phones: str
     payer: str  # "owner" / "tenant" / "developer"
     vacant: int = 0
+    zone: str = ""  # 北二区 of 北二区30栋三单元1102
 
 
 def natural_key(code: str) -> tuple:
@@ -112,6 +114,7 @@ def list_units(
     building: str | None = None,
     kind: str | None = None,
     owner: str | None = None,
+    zone: str | None = None,
 ) -> list[UnitView]:
     rows = [
         UnitView(*row)
@@ -120,6 +123,7 @@ def list_units(
             building=cells.building_part(building) if building else None,
             kind=resolve_kind(kind) if kind else None,
             owner_contains=owner or None,
+            zone=zone.strip() if zone else None,
         )
     ]
     rows.sort(key=lambda r: natural_key(r.code))
@@ -173,6 +177,7 @@ FIELDS = {
     "owner": N_("owner"),
     "tenant": N_("tenant"),
     "payer": N_("payer"),
+    "plate": N_("plate"),
 }
 PARTY_KINDS = {"person": N_("person"), "company": N_("organisation")}
 
@@ -233,6 +238,7 @@ class UnitDetail:
     unit: UnitView
     history: list[Occupancy]
     events: list[Event] = field(default_factory=list)
+    contacts: list[contacts.Contact] = field(default_factory=list)
 
 
 def resolve_code(conn: sqlite3.Connection, value: object) -> str:
@@ -263,7 +269,9 @@ def unit_detail(conn: sqlite3.Connection, code: str) -> UnitDetail:
         Occupancy(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8])
         for r in store.occupancy_history(conn, code)
     ]
-    return UnitDetail(UnitView(*row), history, unit_events(conn, code))
+    unit_id = store.unit_id_of(conn, code)
+    people = contacts.unit_contacts(conn, unit_id) if unit_id is not None else []
+    return UnitDetail(UnitView(*row), history, unit_events(conn, code), people)
 
 
 #: export headers (through _() when written; each also reads back as a roster alias)
@@ -288,11 +296,17 @@ EXPORT_HEADERS = (
     N_("Paying party"),
     N_("Occupancy"),
     N_("Notes"),
+    N_("Zone"),
+    N_("Other contacts"),
 )
 
 
-def export_rows(units: list[UnitView], *, mask: bool) -> list[list[object]]:
-    """The roster as export rows under EXPORT_HEADERS (cells as text, dates as ``date``)."""
+def export_rows(
+    units: list[UnitView], *, mask: bool, people: dict[str, list] | None = None
+) -> list[list[object]]:
+    """The roster as export rows under EXPORT_HEADERS (cells as text, dates as ``date``);
+    ``people``: each unit's contacts by code."""
+    people = people or {}
     out = []
     for u in units:
         phones = cells.mask_phones(u.phones) if mask else u.phones
@@ -322,6 +336,8 @@ def export_rows(units: list[UnitView], *, mask: bool) -> list[list[object]]:
                 else (_(FIELDS["owner"]) if u.owner else ""),
                 _("vacant") if u.vacant else _("lived in"),
                 u.notes,
+                u.zone,
+                contacts.cell_text(people.get(u.code, []), mask=mask),
             ]
         )
     return out
@@ -347,10 +363,10 @@ def export_units(
     workbook.write_table(
         path,
         [_(h) for h in EXPORT_HEADERS],
-        export_rows(units, mask=mask),
+        export_rows(units, mask=mask, people=contacts.contacts_by_code(conn)),
         title=title or workbook.Title("", ""),
         sheet=_("Owner roster"),
-        text_columns=tuple(_(h) for h in (*text, "Tenant phone")),
+        text_columns=tuple(_(h) for h in (*text, "Tenant phone", "Other contacts")),
         kinds={
             _("Billing area"): workbook.NUMBER,
             _("Inner area"): workbook.NUMBER,

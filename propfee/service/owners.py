@@ -132,10 +132,13 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
     lines = []
     tags = tags_by_party(conn)  # one query, not one per party
     month_digits = f"{month:02d}"
-    for party_id, name, phones, id_number, birthday, units in store.current_people(conn):
+    for party_id, name, phones, id_number, birthday, units in store.current_people(
+        conn, month_digits
+    ):
         marks = [t for t in tags.get(party_id, ()) if t in CARE_TAGS]
         if not (marks or birthday or _id_month(id_number) == month_digits):
-            continue  # born in another month, by the ID number: not on the list
+            continue  # born in another month, by the ID number: not on the list (the
+            # query leaves most of them out already)
         born = None
         if birthday:
             try:

@@ -185,14 +185,21 @@ def remove_tag(
     )
 
 
-def current_people(conn: sqlite3.Connection) -> Iterator[tuple]:
+def current_people(conn: sqlite3.Connection, month_digits: str) -> Iterator[tuple]:
     """(party id, name, phones, ID number, birthday, units joined by 、) of every person who
-    owns or rents a unit now (not the developer), by name."""
+    owns or rents a unit now (not the developer), by name — those who may be on the care
+    list of the month ``month_digits`` (MM) only: a birthday on record, an ID number born in
+    that month, or a tag."""
     return conn.execute(
         "SELECT p.id, p.name, p.phones, p.id_number, p.birthday, group_concat(u.code, '、') "
         "FROM party p JOIN occupancy o ON o.party_id = p.id AND o.end_on IS NULL "
         "JOIN unit u ON u.id = o.unit_id WHERE p.is_developer = 0 AND p.kind = 'person' "
-        "GROUP BY p.id ORDER BY p.name"
+        "AND (coalesce(p.birthday, '') <> '' "
+        "OR (length(p.id_number) = 18 AND substr(p.id_number, 11, 2) = ?1) "
+        "OR (length(p.id_number) = 15 AND substr(p.id_number, 9, 2) = ?1) "
+        "OR p.id IN (SELECT party_id FROM party_tag)) "
+        "GROUP BY p.id ORDER BY p.name",
+        (month_digits,),
     )
 
 

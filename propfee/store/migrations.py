@@ -683,6 +683,61 @@ def m013_import_events(conn: sqlite3.Connection) -> None:
     )
 
 
+def m014_contacts_and_zones(conn: sqlite3.Connection) -> None:
+    """A unit's contacts — family members and further tenants an old system lists beside
+    the owner — kept as events: a contact added, a contact removed; the rows are never
+    updated or deleted, and the contacts now are those added and not removed since. A
+    contact is no party: no bill, payment or payer ever points at one. A unit's zone (北二区
+    of 北二区30栋三单元1102) beside its building."""
+    run_script(
+        conn,
+        """
+        ALTER TABLE unit ADD COLUMN zone TEXT NOT NULL DEFAULT '';
+
+        CREATE TABLE unit_contact (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES unit (id),
+            action TEXT NOT NULL CHECK (action IN ('add', 'remove')),
+            relation TEXT NOT NULL CHECK (relation IN ('family', 'tenant', 'other')),
+            name TEXT NOT NULL,
+            phones TEXT NOT NULL DEFAULT '',
+            id_number TEXT NOT NULL DEFAULT '',
+            gender TEXT NOT NULL DEFAULT '' CHECK (gender IN ('', 'male', 'female')),
+            effective_on TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX unit_contact_unit ON unit_contact (unit_id, id);
+        CREATE TRIGGER unit_contact_no_update BEFORE UPDATE ON unit_contact
+        BEGIN
+            SELECT RAISE(ABORT, 'the contacts history is append-only');
+        END;
+        CREATE TRIGGER unit_contact_no_delete BEFORE DELETE ON unit_contact
+        BEGIN
+            SELECT RAISE(ABORT, 'the contacts history is append-only');
+        END;
+        """,
+    )
+
+
+def m015_period_sums_index(conn: sqlite3.Connection) -> None:
+    """The bills' indexes carry what the estate-wide reads sum: the period index the cycle
+    start, settled-on day and amount the collection report's trend adds up, the party index
+    the due and settled-on days and period a payer's history counts (propfee overdue, remind,
+    today) — both read from the index alone, never from the bills themselves."""
+    run_script(
+        conn,
+        """
+        DROP INDEX IF EXISTS bill_period;
+        CREATE INDEX bill_period ON bill (period, fee_item_id, covers_from, settled_on, amount_fen);
+        DROP INDEX IF EXISTS bill_party;
+        CREATE INDEX bill_party ON bill (party_id, due_on, settled_on, period);
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_roster,
     m002_billing,
@@ -697,6 +752,8 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m011_office_loops,
     m012_search_index,
     m013_import_events,
+    m014_contacts_and_zones,
+    m015_period_sums_index,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
