@@ -198,3 +198,12 @@ def test_help_names_value_types_in_chinese_and_shows_none_beside_a_flag(runner):
     assert "YYYY-MM-DD" in line["--as-of"]  # a metavar of our own is kept
     assert not re.search(r"<(bool|str|int|float|path)>", result.output)
     assert line["--wide"].split("│")[1].split()[1:2] != ["<bool>"]
+
+
+def test_arguments_are_named_as_the_readme_writes_them(runner):
+    usage = runner.invoke(app, ["pay", "--help"], env={"COLUMNS": "120"}).output
+    assert "propfee pay [OPTIONS] UNIT AMOUNT" in usage
+    assert "{unit}" not in usage
+    missing = runner.invoke(app, ["pay"])
+    assert missing.exit_code == 2 and "缺少参数 'UNIT'" in missing.output
+    assert "[FILE]" in runner.invoke(app, ["backup", "--help"], env={"COLUMNS": "120"}).output

@@ -5,9 +5,8 @@ with how it was reached, earlier arrears, how to pay and whom to call."""
 from __future__ import annotations
 
 import csv
-import io
+import dataclasses
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,15 +31,6 @@ class NoticeReport:
     total_fen: int = 0
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Files holding owners' phones are readable by their owner only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(
-        fd, "w", encoding="utf-8-sig" if path.suffix == ".csv" else "utf-8", newline=""
-    ) as handle:
-        handle.write(text)
-
-
 def notice_data(
     conn: sqlite3.Connection,
     *,
@@ -61,7 +51,7 @@ def iter_notices(
     room of each party's first unit): the rows are read in three queries for the whole run
     and kept as plain tuples; each party's notice is made when it is reached and its rows
     let go, so a run of 100,000 homes never holds every notice at once."""
-    parties, first_units = _bills_by_party(conn, month, bill_ids)
+    parties, first_units, keys = _bills_by_party(conn, month, bill_ids)
     shown = {row[0] for rows in parties.values() for row in rows}
     # arrears are what fell due before this month's bills: a quarterly bill billed in the same
     # run (due at its cycle's start) must not hide the month before it
@@ -80,22 +70,23 @@ def iter_notices(
     ordered = sorted(parties, key=first_units.__getitem__)
     del first_units
     for number, party_id in enumerate(ordered, start=1):
-        notice = _notice(parties.pop(party_id))
+        notice = _notice(parties.pop(party_id), keys)
         notice["arrears"] = _grouped(arrears.pop(party_id, ()))
         yield _summary(notice, number, credits.get(party_id, 0), as_of)
 
 
 def _bills_by_party(
     conn: sqlite3.Connection, month: date, bill_ids: list[int] | None
-) -> tuple[dict[int | None, list[tuple]], dict[int | None, tuple]]:
+) -> tuple[dict[int | None, list[tuple]], dict[int | None, tuple], dict[str, tuple]]:
     """The rows of the bills the notices show (see store.notice_bills) gathered per party,
-    and where each party's notice goes in the printed pile (``print_key`` of its units).
-    Kept small, a run holding them all: the party's name, kind and phones only in its first
-    row, and the texts many rows repeat (unit kind, item, days, period, building) held once."""
+    where each party's notice goes in the printed pile (``print_key`` of its units), and the
+    ``natural_key`` of each unit code (made once a unit). Kept small, a run holding them
+    all: the party's name, kind and phones only in its first row, and the texts many rows
+    repeat (unit kind, item, days, period, building) held once."""
     parties: dict[int | None, list[tuple]] = {}
     first_units: dict[int | None, tuple] = {}
     keys: dict[str, tuple] = {}
-    same = _Same()
+    same = {}.setdefault  # same(text, text): the first string object equal to text
     for row in store.notice_bills(
         conn,
         bill_ids_json=_json(bill_ids) if bill_ids is not None else None,
@@ -114,26 +105,35 @@ def _bills_by_party(
             who = (None, None, None, None)
             if key < first_units[row[1]]:
                 first_units[row[1]] = key
+        kind, item, frm, to, due = row[3:8]
         rows.append(
-            (*row[:3], *map(same, row[3:8]), *row[8:12], *who, same(row[16]), same(row[17]))
+            (
+                *row[:3],
+                same(kind, kind),
+                same(item, item),
+                same(frm, frm),
+                same(to, to),
+                same(due, due),
+                *row[8:12],
+                *who,
+                same(row[16], row[16]),
+                same(row[17], row[17]),
+            )
         )
-    return parties, first_units
+    return parties, first_units, keys
 
 
-class _Same(dict):
-    """One string object for equal texts: ``same(text)`` is the first one seen."""
-
-    def __call__(self, value):
-        return self.setdefault(value, value)
-
-
-def _notice(rows: list[tuple]) -> dict:
+def _notice(rows: list[tuple], keys: dict[str, tuple]) -> dict:
     """A party's notice from its bill rows: who it is, its units and their building, item
-    names, unit kinds, periods and one line per bill, in print order."""
+    names, unit kinds, periods and one line per bill, in print order (``keys``: each unit
+    code's ``natural_key``)."""
     first = rows[0]
     # dicts as ordered sets: a developer may hold thousands of units
-    units = sorted(dict.fromkeys(row[2] for row in rows), key=natural_key)
-    lines = sorted((_line(row) for row in rows), key=lambda line: natural_key(line["unit"]))
+    units = list(dict.fromkeys(row[2] for row in rows))
+    lines = [_line(row) for row in rows]
+    if len(units) > 1:  # one unit: already in print order (stable: item order within it)
+        units.sort(key=keys.__getitem__)
+        lines.sort(key=lambda line: keys[line["unit"]])
     return {
         "party": {
             "name": first[12] or "",
@@ -177,13 +177,13 @@ def _arrears(
     """Each party's earlier bills still owing (not among the ``shown`` ones), oldest first:
     (unit, item, covers_from, covers_to, due_on, owed fen); read in one query for the run."""
     found: dict[int | None, list[tuple]] = {}
-    same = _Same()
+    same = {}.setdefault  # same(text, text): the first string object equal to text
     for party_id, bill_id, code, item, frm, to, due_on, owed in store.earlier_open_bills_of(
         conn, party_ids, with_no_party, first_due
     ):
         if owed > 0 and bill_id not in shown:
             found.setdefault(party_id, []).append(
-                (code, same(item), same(frm), same(to), same(due_on), owed)
+                (code, same(item, item), same(frm, frm), same(to, to), same(due_on, due_on), owed)
             )
     return found
 
@@ -267,17 +267,15 @@ def write_notices(
     into the file; a refusal leaves no file."""
     label = periods.period_label(month)
     report = NoticeReport(label)
-    common = {
-        "estate": settings.estate,
-        "payment": settings.payment,
+    common = {  # plain dicts, which templates read fastest
+        "estate": dataclasses.asdict(settings.estate),
+        "payment": dataclasses.asdict(settings.payment),
         "period": label,
         "month": month,
         "as_of": as_of.isoformat(),
     }
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["phone", "message"])
     sms = f"{language}/bill_notice_sms.txt"
+    writer = None  # the messages' CSV, once its file is open
 
     def with_messages(notices: Iterable[dict]) -> Iterator[dict]:
         """Each notice on its way into the HTML, its message made and counted."""
@@ -296,21 +294,25 @@ def write_notices(
     notices: Iterable[dict] = iter_notices(conn, month=month, as_of=as_of, bill_ids=bill_ids)
     groups = _building_groups(notices) if by_building else [("", notices)]
     with documents(out_dir) as files:
-        for building, group in groups:
-            suffix = f"-{building}" if by_building else ""
-            path = out_dir / f"缴费通知单-{label}{suffix}.html"
-            before = report.notices
-            files.write(
-                settings,
-                f"{language}/bill_notice.html",
-                {**common, "notices": with_messages(group)},
-                path,
-                each="notices",
-            )
-            report.by_building.append((building, path, report.notices - before))
-        report.html_path = report.by_building[0][1] if report.by_building else None
         report.sms_path = out_dir / f"sms-{label}.csv"
-        _write_private(report.sms_path, buffer.getvalue())
+        # each message is written as it is made (it passed the gate in render): a run of
+        # 100,000 homes never holds them all
+        with files.open(report.sms_path, encoding="utf-8-sig") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["phone", "message"])
+            for building, group in groups:
+                suffix = f"-{building}" if by_building else ""
+                path = out_dir / f"缴费通知单-{label}{suffix}.html"
+                before = report.notices
+                files.write(
+                    settings,
+                    f"{language}/bill_notice.html",
+                    {**common, "notices": with_messages(group)},
+                    path,
+                    each="notices",
+                )
+                report.by_building.append((building, path, report.notices - before))
+        report.html_path = report.by_building[0][1] if report.by_building else None
     return report
 
 

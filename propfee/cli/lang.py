@@ -226,6 +226,11 @@ def _patch_framework() -> None:
     ):
         if param is not None and hasattr(param, "display_type_rich"):
             param.display_type_rich = _shown_type(param.display_type_rich)
+    argument = getattr(typer.core, "TyperArgument", None)
+    if argument is not None and hasattr(argument, "_usage_display_name"):
+        argument._usage_display_name = _argument_name
+    if isinstance(getattr(argument, "display_name_raw", None), property):
+        argument.display_name_raw = property(_argument_shown)
     command = getattr(click_core, "Command", None)
     if command is not None and hasattr(command, "get_help_option"):
         command.get_help_option = _help_option(command.get_help_option)
@@ -251,6 +256,18 @@ def _shown_type(display_type_rich):
         return i18n._(_TYPE_LABELS[label]) if label in _TYPE_LABELS else label
 
     return display
+
+
+def _argument_name(self) -> str:
+    """An argument as the README writes it: ``UNIT``, ``[FILE]``, ``CODES...``."""
+    name = _argument_shown(self)
+    if not self.required:
+        name = f"[{name}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+def _argument_shown(self) -> str:
+    return self.metavar if self.metavar is not None else self.name.upper()
 
 
 _FRAMEWORK_MODULES = (typer.core,)

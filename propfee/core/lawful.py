@@ -184,7 +184,13 @@ def _day_forms(iso: str) -> tuple[str, ...]:
 
 
 def _names_day(days: set[str], iso: str) -> bool:
-    return any(form in days for form in _day_forms(iso))
+    return not _forms_of((iso,)).isdisjoint(days)
+
+
+@lru_cache(maxsize=4096)  # a run's letters name the same few periods
+def _forms_of(labels: tuple[str, ...]) -> frozenset[str]:
+    """Every way a text may write any of ``labels`` (the empty ones left out)."""
+    return frozenset(form for label in labels if label for form in _day_forms(label))
 
 
 def notice_gaps(text: str, notices: Sequence[FormalNotice], *, limit: int = 4) -> list[str]:
@@ -212,13 +218,14 @@ def notice_gaps(text: str, notices: Sequence[FormalNotice], *, limit: int = 4) -
                         label=line.labels[0], amount=plain
                     )
                 )
-            elif not any(_names_day(tokens, label) for label in line.labels if label):
+            elif _forms_of(line.labels).isdisjoint(tokens):
                 gaps.append(_("the period billed, {label}").format(label=line.labels[0]))
         if len(gaps) > limit:
             break
     return gaps[:limit]
 
 
+@lru_cache(maxsize=4096)  # a run's letters repeat the same few amounts
 def _fen_texts(fen: int) -> tuple[str, str]:
     """``1234.50`` and ``1,234.50``."""
     whole, cents = divmod(fen, 100)

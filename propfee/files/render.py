@@ -24,6 +24,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from markupsafe import escape as _markup_escape
+
 from propfee.core import lawful
 from propfee.core.errors import PropfeeError, Unlawful
 from propfee.core.i18n import _
@@ -124,7 +126,32 @@ def render(
 def _compiled(settings, name: str):
     """The template, compiled once per run (the environment keeps it)."""
     override = settings.template_path if settings is not None else None
-    return _environment(str(override) if override else None).get_template(name)
+    return _template(str(override) if override else None, name)
+
+
+@lru_cache(maxsize=256)  # a run renders one template for each of 100,000 notices
+def _template(override: str | None, name: str):
+    template = _environment(override).get_template(name)
+    # the compiled template's module: text that needs no escaping is written as it is
+    template.root_render_func.__globals__["escape"] = _escape
+    return template
+
+
+_HTML_SPECIAL = ("&", "<", ">", '"', "'")
+
+
+def _escape(value):
+    """markupsafe's escape for the text a template writes into HTML, without making a new
+    string of a text that has nothing to escape (most of what a letter says): a document
+    of 100,000 notices writes millions of them. Everything else goes to markupsafe."""
+    if type(value) is str:
+        for special in _HTML_SPECIAL:
+            if special in value:
+                return _markup_escape(value)
+        return value
+    if type(value) is int:
+        return str(value)
+    return _markup_escape(value)
 
 
 @contextmanager
@@ -194,6 +221,8 @@ def check(
                 origin=_origin(source, phrase),
             )
         )
+    if not notices:  # nothing more to ask of a text that is no formal notice
+        return seen
     gaps = lawful.notice_gaps(html_text(text, " ") if html else text, notices)
     if gaps:
         raise Unlawful(
@@ -264,6 +293,14 @@ class Documents:
                     add(text)
             pieces.flush(final=True)
 
+    def open(self, path: Path, *, encoding: str = "utf-8"):
+        """A text file at ``path`` (readable by its owner only) that takes its name with the
+        documents: the caller writes only what has passed the gate."""
+        part = path.with_name(f".{path.name}.part")
+        self.parts.append((part, path))
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        return os.fdopen(fd, "w", encoding=encoding, newline="")
+
     def commit(self) -> None:
         for part, path in self.parts:
             os.replace(part, path)
@@ -296,10 +333,14 @@ def documents(folder: Path) -> Iterator[Documents]:
 
 class _Pieces:
     """A document's text on its way to the file, in pieces: a piece is what the template
-    produced before it asked for the next part. A piece is written once it passes the gate
-    on its own; one that does not (a template that speaks of a part after the next one was
-    asked for) waits and is checked again with what follows, so every word is checked with
-    the notices it belongs to and the whole text, in the end, as one."""
+    produced before it asked for the next part. A piece holding formal notices is checked
+    for what rule 2 asks on its own; one that does not pass (a template that speaks of a
+    part after the next one was asked for) waits and is checked again with what follows, so
+    every word is checked with the notices it belongs to. What has passed is checked for
+    what rule 1 forbids and written in batches of some ``BATCH`` characters (the text, in
+    the end, checked as one: a phrase cut between two pieces is still found)."""
+
+    BATCH = 1 << 16
 
     def __init__(self, handle, source: str, name: str, notices) -> None:
         self.handle = handle
@@ -311,6 +352,8 @@ class _Pieces:
         self.pending: list[lawful.FormalNotice] = []
         self.retry_at = 0  # a piece that waits: its size when it is checked again
         self.counted = self.size = 0  # how many of the texts are measured, and their size
+        self.ready: list[str] = []  # pieces that passed rule 2, to check for rule 1 and write
+        self.ready_size = 0
         self.before = ""  # the end of what was written, as a reader sees it
 
     def parts(self, parts: Iterable) -> Iterator:
@@ -321,7 +364,7 @@ class _Pieces:
             yield part
 
     def flush(self, *, final: bool) -> None:
-        """Check what waits and write it; not final, a piece missing what rule 2 asks waits
+        """Check what waits and pass it on; not final, a piece missing what rule 2 asks waits
         (and is tried again once it has doubled: the work stays linear)."""
         if self.retry_at and not final:
             self.size += sum(map(len, self.texts[self.counted :]))
@@ -329,18 +372,37 @@ class _Pieces:
             if self.size < self.retry_at:
                 return
         text = "".join(self.texts)
+        self.texts.clear()  # the same list: Documents.write appends to it
+        if self.checked and self.pending and not final:
+            shown = html_text(text, " ") if self.html else text
+            if lawful.notice_gaps(shown, self.pending, limit=1):
+                self.texts.append(text)
+                self.retry_at = 2 * len(text)
+                return
+        notices = self.pending if final else ()
+        self.pending, self.retry_at, self.counted, self.size = [], 0, 0, 0
+        if final:
+            self.write()  # what passed before: rule 1 first, in the order of the text
+            self.ready.append(text)
+            self.write(notices)
+            return
+        self.ready.append(text)
+        self.ready_size += len(text)
+        if self.ready_size >= self.BATCH:
+            self.write()
+
+    def write(self, notices: Sequence[lawful.FormalNotice] = ()) -> None:
+        """Check the pieces that are ready for what rule 1 forbids (and, given ``notices``,
+        for what rule 2 asks of them) and write them."""
+        text = "".join(self.ready)
+        self.ready.clear()
+        self.ready_size = 0
+        if not text and not notices:
+            return
         if self.checked:
-            if self.pending and not final:
-                shown = html_text(text, " ") if self.html else text
-                if lawful.notice_gaps(shown, self.pending, limit=1):
-                    self.retry_at = 2 * len(text)
-                    return
-            notices = self.pending if final else ()
             seen = check(text, self.source, notices=notices, html=self.html, before=self.before)
             self.before = seen[seen.rfind("\n") + 1 :][-200:]
         self.handle.write(text)
-        self.texts.clear()  # the same list: Documents.write appends to it
-        self.pending, self.retry_at, self.counted, self.size = [], 0, 0, 0
 
 
 def require(settings, names: list[str], *, option: str = "--language") -> None:

@@ -297,18 +297,20 @@ def _csv_sheet(text: str, path: Path) -> Sheet:
     cut = not text.endswith(("\n", "\r"))
 
     def rows() -> Iterator[tuple[int, Cells]]:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        reader = csv.reader(_lines(text), delimiter=delimiter)
         widest, last = 0, None
         try:
             for number, cells in enumerate(reader, start=1):
-                if number == unterminated or any(
-                    ("\n" in c or "\r" in c) and delimiter in c for c in cells
+                joined = "".join(cells)  # most rows hold no line break: one look at them all
+                if number == unterminated or (
+                    ("\n" in joined or "\r" in joined)
+                    and any(("\n" in c or "\r" in c) and delimiter in c for c in cells)
                 ):
                     raise _quote_error(path, number)
                 if last is not None:
                     yield last
                 widest = max(widest, len(cells))
-                last = (number, list(cells))
+                last = (number, cells)  # csv.reader gives a new list each row
             if last is not None:
                 if cut and _maybe_cut(last[1], widest):
                     raise _cut_error(path, last[0])
@@ -321,6 +323,16 @@ def _csv_sheet(text: str, path: Path) -> Sheet:
             ) from None
 
     return Sheet(path.name, lines, 0, rows, cut=not text.endswith(("\n", "\r")))
+
+
+#: a line as ``io.StringIO(text, newline="")`` gives it: up to \r\n, \r or \n, kept
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of a text one at a time, as a StringIO with ``newline=""`` reads them,
+    without the StringIO's copy of the whole text (four bytes a character)."""
+    return (match.group() for match in _LINE.finditer(text))
 
 
 def _unterminated_quote(text: str, delimiter: str) -> int:

@@ -13,6 +13,7 @@ bills; it is written in the same transaction as what settles it and re-derived b
 from __future__ import annotations
 
 import itertools
+import operator
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -1172,11 +1173,13 @@ class PaymentBatch:
     open bills of the units paid are read in one statement there, and each payment's money
     goes to them in the order the payments were recorded."""
 
-    def __init__(self, conn: sqlite3.Connection, *, settings, now, as_of: date):
+    def __init__(
+        self, conn: sqlite3.Connection, *, settings, now, as_of: date, codes: set[str] | None = None
+    ):
         self.conn = conn
         self.as_of = as_of
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
-        self.run = Payers(conn, settings, now, as_of)
+        self.run = Payers(conn, settings, now, as_of, codes=codes)  # codes: the units paid
         self.units = {u.code: u for u in self.run.units}
         self.next_id = store.next_payment_id(conn)
         self.receipt = store.last_receipt_number(conn, as_of.year) or 0
@@ -1186,6 +1189,7 @@ class PaymentBatch:
         self.payments: list[tuple] = []
         #: payment id -> (months named, memo) of the payments whose memo names a month
         self.named: dict[int, tuple[list[str], str]] = {}
+        self.holdings: dict | None = None  # who held the units paid, when
 
     def record(
         self,
@@ -1206,7 +1210,9 @@ class PaymentBatch:
         the ``months`` the payer named (``2026-03``; of the fee items ``words`` names, when it
         names any), then oldest due first (民法典 第560条: the payer's choice comes first)."""
         unit = self.units[code]
-        party = self.run.payer_on(unit, self.run.holdings.get(unit.id, ()), paid_on)
+        if self.holdings is None:
+            self.holdings = self.run.holdings  # read with the first payment
+        party = self.run.payer_on(unit, self.holdings.get(unit.id, ()), paid_on)
         self.receipt += 1
         receipt = f"{self.as_of.year}-{self.receipt:06d}"
         payment_id = self.next_id
@@ -1246,20 +1252,19 @@ class PaymentBatch:
         """(unit id, its open bills as [bill id, party id, owed, covers from, covers to, fee
         item name], oldest due first) of the units paid, unit by unit in the order of their
         ids, read as they stream from the database (one unit's bills held at a time)."""
-        same: dict[str, str] = {}  # the few covers-from, covers-to and item texts, held once
         units = sorted({p[2] for p in self.payments})
         rows = store.open_bills_of_units(self.conn, units)
-        for unit, bills in itertools.groupby(rows, key=lambda row: row[1]):
+        for unit, bills in itertools.groupby(rows, key=operator.itemgetter(1)):
             yield (
                 unit,
                 [
-                    [bill_id, party_id, owed, *(same.setdefault(t, t) for t in texts)]
-                    for bill_id, _unit, party_id, owed, *texts in bills
+                    [bill_id, party_id, owed, start, end, item]
+                    for bill_id, _unit, party_id, owed, start, end, item in bills
                     if owed > 0
                 ],
             )
 
-    def _allocate(self) -> tuple[list[tuple], list[tuple[str, int]]]:
+    def _allocate(self) -> tuple[list[tuple], Iterator[tuple[str, int]]]:
         """(allocations, settled bills) of the queued payments. A unit's payments take its
         bills in the order they were recorded, unit after unit as the bills are read; the
         allocations are then put back in the order of the payments."""
@@ -1269,8 +1274,9 @@ class PaymentBatch:
         streamed = self._open_bills()
         unit, bills = 0, []
         # (id, receipt, unit, party, amount, channel, ref, day…), by unit then as recorded
-        for payment in sorted(self.payments, key=lambda p: p[2]):
-            payment_id, unit_id, party, money, day = (payment[i] for i in (0, 2, 3, 4, 7))
+        fields = operator.itemgetter(0, 2, 3, 4, 7)
+        for payment in sorted(self.payments, key=operator.itemgetter(2)):
+            payment_id, unit_id, party, money, day = fields(payment)
             while unit < unit_id:
                 unit, bills = next(streamed, (unit_id + 1, []))
             months, words = named.get(payment_id, ((), ""))
@@ -1289,7 +1295,7 @@ class PaymentBatch:
             pass
         allocations.sort(key=lambda a: a[0])  # stable: a payment's own stay in bill order
         settled.sort(key=lambda s: s[0])
-        return allocations, [(day, bill) for _p, day, bill in settled]
+        return allocations, ((day, bill) for _p, day, bill in settled)  # read as written
 
     def flush(self) -> None:
         conn = self.conn

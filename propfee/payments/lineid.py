@@ -29,6 +29,8 @@ _APP_REF = re.compile(r"[0-9A-Za-z_-]+")
 def ref_damage(ref: str, channel: str) -> str | None:
     """Why a transaction number cannot be what the channel issued (None when it can)."""
     text = ref.strip()
+    if text.isascii() and text.isdigit():  # the usual case, told at once
+        return _digits_damage(text, channel)
     if _SCIENTIFIC.fullmatch(text):
         return _(
             "transaction no. {ref} is in scientific notation: a spreadsheet rewrote it as a "
@@ -56,6 +58,22 @@ def ref_damage(ref: str, channel: str) -> str | None:
                 "transaction no. {ref} has only {n} digits; a {channel} transaction number has at "
                 "least {least}: the number is incomplete"
             ).format(ref=text, n=len(text), channel=name, least=least)
+    return None
+
+
+def _digits_damage(text: str, channel: str) -> str | None:
+    """``ref_damage`` of a number of ASCII digits: cut to 15 digits, or too short."""
+    if len(text) > 15 and len(text) - 15 >= 5 and set(text[15:]) == {"0"}:
+        return _(
+            "transaction no. {ref} is all zeros after the 15th digit: a spreadsheet keeps only "
+            "15 significant digits and the rest are lost"
+        ).format(ref=text)
+    least = MIN_DIGITS.get(channel)
+    if least is not None and len(text) < least:
+        return _(
+            "transaction no. {ref} has only {n} digits; a {channel} transaction number has at "
+            "least {least}: the number is incomplete"
+        ).format(ref=text, n=len(text), channel=_(CHANNEL_NAMES[channel]), least=least)
     return None
 
 

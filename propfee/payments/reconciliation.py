@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import itertools
+import operator
 import re
 import sqlite3
 import sys
@@ -255,20 +257,21 @@ def _clean(value: object) -> str:
 
 class _Cleaner(dict):
     """``_clean`` for the cells of one statement, each text cleaned once: most columns
-    (type, in/out, status, method) hold the same few texts on every line. Up to LIMIT texts
-    are kept."""
+    (type, in/out, status, method) hold the same few texts on every line. ``cleaner[value]``
+    looks a text up (a miss cleans it); up to LIMIT texts are kept. Only texts are kept: a
+    number is never equal to a text, so a number looked up is cleaned each time (1 and 1.0
+    are equal keys but may read differently)."""
 
     LIMIT = 4096
 
-    def __call__(self, value: object) -> str:
-        if type(value) is not str:
-            return _clean(value)
-        text = self.get(value)
-        if text is None:
-            text = _clean(value)
-            if len(self) < self.LIMIT:
-                self[value] = text
+    def __missing__(self, value: object) -> str:
+        text = _clean(value)
+        if type(value) is str and len(self) < self.LIMIT:
+            self[value] = text
         return text
+
+    def __call__(self, value: object) -> str:
+        return self[value]
 
 
 def read_statement(path: Path, profile: Profile | None) -> Parsed:
@@ -375,6 +378,8 @@ class _StatementReader:
         self.labels = {name: c.label for name, c in match.columns.items()}
         skips = [re.compile(p) for p in (self.profile.skip if self.profile else [])]
         width = max(cols.values()) + 1
+        names = list(cols)
+        pick = operator.itemgetter(*cols.values()) if len(cols) > 1 else _one(cols)
         shapes = _Shapes()
         clean = _Cleaner()
         last = None
@@ -384,17 +389,21 @@ class _StatementReader:
                 if number == match.row:
                     headers = max((i + 1 for i, c in enumerate(row) if _clean(c)), default=0)
                 continue
-            row = [clean(v) for v in row]  # every cell cleaned once
-            got = {name: (row[i] if i < len(row) else "") for name, i in cols.items()}
-            first = next((c for c in row if c), "")
+            row = [clean[v] for v in row]  # every cell cleaned once
+            got = (
+                dict(zip(names, pick(row), strict=True))
+                if len(row) >= width
+                else {name: (row[i] if i < len(row) else "") for name, i in cols.items()}
+            )
+            first = row[0] if row and row[0] else next((c for c in row if c), "")
             if first.startswith("总交易单数") or (
                 first.startswith(("共", "-----")) and not got.get("date")
             ):
                 break  # the summary block under a payment-app export
-            if not first or SUMMARY.match(first) or any(p.search(first) for p in skips):
+            if not first or SUMMARY.match(first) or (skips and any(p.search(first) for p in skips)):
                 last = None
                 continue
-            if all(not v for v in got.values()):
+            if not any(got.values()):
                 last = None
                 continue
             last = (number, got, len(row))
@@ -542,6 +551,12 @@ _SHORT = N_(
 )
 
 
+def _one(cols: dict[str, int]):
+    """An itemgetter's tuple for a single column."""
+    (index,) = cols.values()
+    return lambda row: (row[index],)
+
+
 def _first_missing(cols: dict[str, int], have: int) -> str:
     """The first column a short row lacks."""
     return min((i, name) for name, i in cols.items() if i >= have)[1]
@@ -556,6 +571,13 @@ def _cut_message(value: str, usual: str) -> str:
 
 
 _DECIMALS = re.compile(r"\.(\d+)\s*$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimals(value: str) -> int:
+    """A money text's number of decimals (-1: none); the same few amounts recur."""
+    found = _DECIMALS.search(value)
+    return len(found.group(1)) if found else -1
 
 
 class _Shapes:
@@ -575,8 +597,7 @@ class _Shapes:
         """A text's length (reference, date) or its number of decimals (money; -1: none)."""
         if name == "ref" or name == "date":
             return len(value)
-        found = _DECIMALS.search(value)
-        return len(found.group(1)) if found else -1
+        return _decimals(value)
 
     @staticmethod
     def words(name: str, key: int) -> str:
@@ -586,11 +607,10 @@ class _Shapes:
 
     def add(self, number: int, got: dict) -> None:
         self.last = number
-        for name in self.FIELDS:
+        for name, shapes in self.seen.items():
             value = got.get(name)
             if value and not cells.is_blank(value):
-                shapes = self.seen[name]
-                key = self.key(name, value)
+                key = len(value) if name == "ref" or name == "date" else _decimals(value)
                 shapes[key] = shapes.get(key, 0) + 1
 
     def odd(self, number: int, got: dict) -> list[tuple[str, str, str]]:
@@ -717,6 +737,37 @@ def _fen(text: str, what: str) -> int:
     return parse_money(text, what=what, allow_zero=True, allow_negative=True)
 
 
+#: ``2026-11-02 10:00:00`` (or the day alone): what WeChat Pay and Alipay write on every line
+_ISO_STAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[ T]\d\d:\d\d(?::\d\d)?)?", re.ASCII)
+
+
+def _day(text: str) -> date | None:
+    """A statement's date cell, as ``cells.parse_date`` reads it: the usual ISO stamp read at
+    once, anything else (and a date that does not exist) by the general parser."""
+    if _ISO_STAMP.fullmatch(text) is not None:
+        with contextlib.suppress(ValueError):
+            return _iso_day(text[:10])
+    return cells.parse_date(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_day(text: str) -> date:
+    """``2026-11-02`` as a date, one object for the lines of a day."""
+    return date(int(text[:4]), int(text[5:7]), int(text[8:10]))
+
+
+@functools.lru_cache(maxsize=256)
+def _refund_text(text: str) -> bool:
+    """Whether a status or type says refund (a column of a few texts: each read once)."""
+    return bool(REFUND.search(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _bad_status(status: str) -> bool:
+    """Whether a status says closed, revoked, failed or refunded (each text read once)."""
+    return bool(BAD_STATUS.search(status))
+
+
 #: the in/out column's few texts, each normalised once
 _direction = functools.lru_cache(maxsize=256)(norm_header)
 
@@ -734,7 +785,7 @@ def _line(
     was closed or failed: reconcile matches it with what was recorded), or why it is ignored."""
     direction = _direction(got.get("direction", ""))
     status = sys.intern(got.get("status", ""))  # a few texts on many lines: each held once
-    refund = bool(REFUND.search(status) or REFUND.search(got.get("kind", "")))
+    refund = _refund_text(status) or _refund_text(got.get("kind", ""))
     amount_text = got.get("amount", "")
     fen = 0
     flag = ""
@@ -764,7 +815,7 @@ def _line(
         raise _no_amount(got)
     if fen == 0:
         return "zero"
-    if not flag and status and BAD_STATUS.search(status):
+    if not flag and status and _bad_status(status):
         flag = "refund" if refund else "failed"
     if flag == "refund":
         back = got.get("refunded", "")
@@ -776,7 +827,7 @@ def _line(
         if profile is not None and profile.date_format:
             day = datetime.strptime(raw_day.strip(), profile.date_format).date()
         else:
-            day = cells.parse_date(raw_day)
+            day = _day(raw_day)
     except (ValueError, InvalidValue) as exc:
         if flag:
             return REFUNDED_OR_FAILED
@@ -818,8 +869,9 @@ class CodeFinder:
     ``A座-1201``, ``1-1-b01`` for ``1-1-B01`` … A code found inside a longer one (1-1-10 in
     1-1-1001) does not count."""
 
-    def __init__(self, known: set[str]):
-        self.known = known
+    def __init__(self, known: set[str] | dict[str, str]):
+        # code -> the same code: a code found is the roster's own string, not a new one
+        self.known = known if isinstance(known, dict) else dict(zip(known, known, strict=True))
         folded: dict[str, str | None] = {}
         for code in known:  # letter case tells no two units apart: such codes never fold
             key = code.lower()
@@ -835,8 +887,9 @@ class CodeFinder:
 
     def canonical(self, candidate: str) -> str | None:
         """The roster's code for a candidate, in any letter case; None if it is none."""
-        if candidate in self.known:
-            return candidate
+        code = self.known.get(candidate)
+        if code is not None:
+            return code
         return self.folded.get(candidate.lower())
 
     def __call__(self, text: str) -> list[str]:
@@ -941,6 +994,50 @@ def reconcile(
     nothing is recorded."""
     if review_out is not None:
         check_output(review_out, "--review-out")
+    with _no_gc():
+        return _reconcile(
+            conn,
+            path,
+            profile=profile,
+            as_of=as_of,
+            now=now,
+            settings=settings,
+            confirm=confirm,
+            review_in=review_in,
+            review_out=review_out,
+            dry_run=dry_run,
+            progress=progress,
+        )
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """No cyclic garbage collection while a statement is read and recorded: its lines and
+    payments make no cycles, and a 100k-line statement would otherwise be traversed again and
+    again as it grows."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _reconcile(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    profile: Profile | None,
+    as_of: date,
+    now: datetime,
+    settings,
+    confirm: dict[str, str] | None,
+    review_in: Path | None,
+    review_out: Path | None,
+    dry_run: bool,
+    progress,
+) -> ReconcileReport:
     parsed = read_statement(path, profile)
     report = ReconcileReport(
         parsed.file, parsed.channel, ignored=dict(parsed.ignored), dry_run=dry_run
@@ -951,14 +1048,15 @@ def reconcile(
     if review_in is not None:
         from_review, report.warnings = _match_review(read_review(review_in), parsed, review_in.name)
     with transaction(conn, dry_run=dry_run):
-        run = _Recording(conn, parsed, report, settings=settings, now=now, as_of=as_of)
+        chosen = [
+            confirmed.get(str(line.row)) or confirmed.get(line.ref) or from_review.get(line.row)
+            for line in parsed.lines
+        ]
+        run = _Recording(conn, parsed, report, chosen, settings=settings, now=now, as_of=as_of)
         for done, line in enumerate(parsed.lines, start=1):
             if progress is not None and done % 2000 == 0:
                 progress(done, len(parsed.lines))
-            chosen = (
-                confirmed.get(str(line.row)) or confirmed.get(line.ref) or from_review.get(line.row)
-            )
-            run.take(line, chosen)
+            run.take(line, chosen[done - 1], run.named[done - 1])
         _match_refunds(parsed, run.holders, run.gone, report)
         if run.errors:
             raise RowErrors(run.errors)
@@ -980,6 +1078,7 @@ class _Recording:
         conn: sqlite3.Connection,
         parsed: Parsed,
         report: ReconcileReport,
+        chosen: list[str | None],
         *,
         settings,
         now: datetime,
@@ -988,14 +1087,24 @@ class _Recording:
         self.parsed = parsed
         self.report = report
         self.as_of = as_of
-        self.batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of)
-        self.known = self.batch.units.keys()  # every unit's code, as the batch holds them
+        codes = store.every_unit_code(conn)  # in the order of their ids
+        self.known = dict(zip(codes, codes, strict=True))
         self.find_codes = CodeFinder(self.known)
+        #: the codes each line's memo names (one code as itself, held once with the roster's):
+        #: the units paid are read for these alone
+        self.named = [_one_or_all(self.find_codes(line.memo)) for line in parsed.lines]
+        paid = {found for found in self.named if type(found) is str}
+        paid.update(self._confirmed(unit) for unit in chosen if unit is not None)
+        self.batch = PaymentBatch(conn, settings=settings, now=now, as_of=as_of, codes=paid)
         self.source = f"reconcile {parsed.file}"  # one text for every payment
         refs = _refs_of(parsed)
         # ref -> payments holding it (not reversed), every channel; of this file's refs only
         self.held = held_refs(conn, refs)
         self.fresh: dict[str, HeldRef | list[HeldRef]] = {}  # ref -> recorded in this run
+        #: the refs asked about again after a line holding them is recorded: those of two
+        #: lines or more, and those of refunds (a ref on one line only is never looked up
+        #: again, so the run keeps nothing for it)
+        self.asked_again = _asked_again(parsed)
         self.gone = held_refs(conn, refs, reversed_=True)  # ref -> reversed payments
         self.finder = _Candidates(conn)
         self.errors: list[RowError] = []
@@ -1004,20 +1113,26 @@ class _Recording:
     def error(self, line: Line, column: str, value: str, message: str) -> None:
         self.errors.append(RowError(self.parsed.file, line.sheet, line.row, column, value, message))
 
-    def take(self, line: Line, chosen: str | None) -> None:
-        """One incoming line, with the unit a user confirmed for it (if any)."""
+    def _confirmed(self, chosen: str) -> str:
+        """The roster's code for a unit a user confirmed, in any letter case (else as given)."""
+        return self.find_codes.canonical(cells.unit_code(chosen)) or cells.unit_code(chosen)
+
+    def take(self, line: Line, chosen: str | None, named: str | list[str]) -> None:
+        """One incoming line, with the unit a user confirmed for it (if any) and the codes its
+        memo names."""
+        named = [named] if type(named) is str else named
         report, channel = self.report, self.parsed.channel
         if not line.ref:
             self.error(
                 line, _("Transaction no."), "", _("an incoming line without a transaction number")
             )
             return
-        if self._damaged(line, chosen):
+        if self._damaged(line, chosen, named):
             return
         found: list[str] = []
         unit: str | None = None
         if chosen is not None:
-            unit = self.find_codes.canonical(cells.unit_code(chosen)) or cells.unit_code(chosen)
+            unit = self._confirmed(chosen)
             if unit not in self.known:
                 self.error(
                     line,
@@ -1027,7 +1142,7 @@ class _Recording:
                 )
                 return
         else:
-            found = self.find_codes(line.memo)
+            found = named
             unit = found[0] if len(found) == 1 else None
         clash = _held_elsewhere(line, unit, channel, self.holders(line.ref))
         if clash == "already":
@@ -1065,7 +1180,7 @@ class _Recording:
             return
         self._record(line, unit)
 
-    def _damaged(self, line: Line, chosen: str | None) -> bool:
+    def _damaged(self, line: Line, chosen: str | None, named: list[str]) -> bool:
         """Whether the line's transaction number is not what the channel issued (a spreadsheet
         rewrote it): an error when confirmed, else a line for review."""
         damage = lineid.ref_damage(line.ref, self.parsed.channel)
@@ -1082,7 +1197,7 @@ class _Recording:
             why = _(
                 "{damage}; reconcile with the original export (this line was not recorded)"
             ).format(damage=damage)
-            self.report.review.append(Review(line, why, self.find_codes(line.memo)))
+            self.report.review.append(Review(line, why, list(named)))
         return True
 
     def _impossible_day(self, line: Line) -> bool:
@@ -1140,6 +1255,9 @@ class _Recording:
             months=lineid.months_named(line.memo),
             words=line.memo,
         )
+        self.report.recorded.append((line, unit, receipt))
+        if line.ref not in self.asked_again:
+            return
         held = HeldRef(
             0,
             receipt,
@@ -1154,7 +1272,6 @@ class _Recording:
             self.fresh[line.ref] = held  # the usual case: no list for one
         else:
             self.fresh[line.ref] = [*(before if isinstance(before, list) else [before]), held]
-        self.report.recorded.append((line, unit, receipt))
 
     def holders(self, ref: str) -> list[HeldRef]:
         """The payments holding a reference: those recorded before, then those of this run."""
@@ -1163,6 +1280,25 @@ class _Recording:
         if fresh is None:
             return before
         return [*before, *(fresh if isinstance(fresh, list) else [fresh])]
+
+
+def _asked_again(parsed: Parsed) -> set[str]:
+    """The references of two lines or more, and of the refunds (with an Alipay refund's
+    ``_suffix`` taken off)."""
+    seen: set[str] = set()
+    again: set[str] = set()
+    for line in parsed.lines:
+        if line.ref in seen:
+            again.add(line.ref)
+        seen.add(line.ref)
+    for line in parsed.refunds:
+        again.update((line.ref, line.ref.split("_")[0]))
+    return again
+
+
+def _one_or_all(found: list[str]) -> str | list[str]:
+    """One code as itself, else the list (of none or several)."""
+    return found[0] if len(found) == 1 else found
 
 
 def _refs_of(parsed: Parsed) -> list[str]:

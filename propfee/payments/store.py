@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from propfee.billing.balances import SETTLE_SQL
+from propfee.store import bulk
 
 
 def _marks(values: list) -> str:
@@ -27,6 +28,13 @@ def unit_id_by_code(conn: sqlite3.Connection, code: str) -> int | None:
 def unit_ids_by_code(conn: sqlite3.Connection) -> dict[str, int]:
     """{unit code: unit id} of every unit."""
     return dict(conn.execute("SELECT code, id FROM unit"))
+
+
+def every_unit_code(conn: sqlite3.Connection) -> list[str]:
+    """Every unit's code, in the order of the units' ids."""
+    fast = conn.cursor()
+    fast.row_factory = None
+    return [code for (code,) in fast.execute("SELECT code FROM unit ORDER BY id")]
 
 
 def unit_codes(conn: sqlite3.Connection) -> set[str]:
@@ -397,15 +405,29 @@ def open_bills_of_units(conn: sqlite3.Connection, unit_ids: list[int]) -> Iterat
     )
 
 
+PAYMENT_COLUMNS = (
+    "id",
+    "receipt_no",
+    "unit_id",
+    "party_id",
+    "amount_fen",
+    "channel",
+    "ref",
+    "paid_on",
+    "cashier",
+    "note",
+    "payer",
+    "source",
+    "invoice",
+    "recorded_on",
+    "created_at",
+)
+
+
 def insert_payments(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     """Payments with their ids: (id, receipt, unit id, party id, amount, channel, ref, paid
     on, cashier, note, payer, source, invoice, recorded on, created at)."""
-    conn.executemany(
-        "INSERT INTO payment (id, receipt_no, unit_id, party_id, amount_fen, channel, ref, "
-        "paid_on, cashier, note, payer, source, invoice, recorded_on, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    bulk.insert_many(conn, "payment", PAYMENT_COLUMNS, rows)  # indexed in one pass
 
 
 def insert_allocations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
@@ -417,7 +439,7 @@ def insert_allocations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     )
 
 
-def settle_bills(conn: sqlite3.Connection, rows: list[tuple[str, int]]) -> None:
+def settle_bills(conn: sqlite3.Connection, rows: Iterable[tuple[str, int]]) -> None:
     """Settled-on days: (day, bill id)."""
     conn.executemany(SETTLE_SQL, rows)
 

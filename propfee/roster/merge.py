@@ -165,7 +165,7 @@ class RosterMerge:
         pool: dict[object, object] = {}
         share = pool.setdefault
         self.units = {
-            row[1]: tuple(share(v, v) if i not in (0, 1) else v for i, v in enumerate(row))
+            row[1]: (row[0], row[1], *map(share, row[2:], row[2:]))
             for row in store.units_on_record(conn, only)
         }
         self.current: dict[tuple[int, str], Holder] = {
@@ -322,13 +322,17 @@ class RosterMerge:
         if self.history and uid in self.edits.units:
             row = self._keep_unit_edits(row, existing)
         old = tuple(existing[2:])
-        given = self.present if not row.room else self.present | _PLACE_FIELDS
-        merged = tuple(
-            was
-            if _FIELD_OF_COLUMN[name] not in given or (new in (None, "") and name in _KEEP)
-            else new
-            for name, new, was in zip(_UNIT_FIELDS, _unit_values(row), old, strict=True)
-        )
+        values = _unit_values(row)
+        if values == old:  # the usual re-import: every value as on record
+            merged = old
+        else:
+            given = self.present if not row.room else self.present | _PLACE_FIELDS
+            merged = tuple(
+                was
+                if _FIELD_OF_COLUMN[name] not in given or (new in (None, "") and name in _KEEP)
+                else new
+                for name, new, was in zip(_UNIT_FIELDS, values, old, strict=True)
+            )
         if merged != old:
             self.unit_updates.append((*merged, self.stamp, uid))
             changed = True

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
@@ -115,12 +116,20 @@ def developer_party(conn: sqlite3.Connection, settings, stamp: str) -> int:
 
 class Payers:
     """Who pays for every unit on any day, read once for many units: the units with the day
-    each owner starts paying, who held them when, and the developer."""
+    each owner starts paying, who held them when, and the developer. With ``codes``, only
+    the units with those codes (a statement's, read in one statement however many)."""
 
     def __init__(
-        self, conn: sqlite3.Connection, settings, now: datetime, as_of: date | None = None
+        self,
+        conn: sqlite3.Connection,
+        settings,
+        now: datetime,
+        as_of: date | None = None,
+        *,
+        codes: Iterable[str] | None = None,
     ):
         self.conn = conn
+        self.codes = None if codes is None else sorted(set(codes))
         self.settings = settings
         self.as_of = (as_of or now.date()).isoformat()
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
@@ -136,16 +145,30 @@ class Payers:
             next_month = settings.billing.owner_pays_from == "next_month"
             self._units = []
             starts: dict[str | None, date | None] = {None: None}
-            for uid, code, building, kind, area, delivered, vacant in store.units_for_billing(
-                self.conn
-            ):
+            rows = (
+                store.units_for_billing(self.conn)
+                if self.codes is None
+                else store.units_for_billing_named(self.conn, self.codes)
+            )
+            once = {}.setdefault  # the few buildings and kinds, each text held once
+            for uid, code, building, kind, area, delivered, vacant in rows:
                 start = starts.get(delivered, False)
                 if start is False:
                     start = date.fromisoformat(delivered)
                     if next_month:  # 自交付次月起: from the first day of the next month
                         start = periods.add_months(periods.month_start(start), 1)
                     starts[delivered] = start
-                self._units.append(Unit(uid, code, building, kind, area, start, bool(vacant)))
+                self._units.append(
+                    Unit(
+                        uid,
+                        code,
+                        once(building, building),
+                        once(kind, kind),
+                        area,
+                        start,
+                        bool(vacant),
+                    )
+                )
         return self._units
 
     @property
@@ -154,15 +177,22 @@ class Payers:
         everything billed never does)."""
         if self._holdings is None:
             self._holdings = defaultdict(list)
-            for uid, role, pid, start, end, pays in store.live_occupancies(self.conn):
+            rows = (
+                store.live_occupancies(self.conn)
+                if self.codes is None
+                else store.live_occupancies_of(self.conn, [u.id for u in self.units])
+            )
+            days: dict[str | None, date | None] = {None: None, "": None}  # each day made once
+            roles: dict[str, str] = {}
+            for uid, role, pid, start, end, pays in rows:
+                first = days.get(start, False)
+                if first is False:
+                    first = days[start] = date.fromisoformat(start)
+                last = days.get(end, False)
+                if last is False:
+                    last = days[end] = date.fromisoformat(end)
                 self._holdings[uid].append(
-                    Holding(
-                        role,
-                        pid,
-                        date.fromisoformat(start) if start else None,
-                        date.fromisoformat(end) if end else None,
-                        bool(pays),
-                    )
+                    Holding(roles.setdefault(role, role), pid, first, last, bool(pays))
                 )
         return self._holdings
 

@@ -514,12 +514,19 @@ class _RosterReader:
         self.placeholders = 0
         self.missing_refs = 0
         self.contacts = 0
-        self.where = ""
+        self.at: tuple[str, int] | None = None  # the sheet and row being read
         self.address_floor = ""
         self.address_zone = ""
         self.joined_gender = ""  # the gender the owners sheet gives the room's person
 
     # -- one sheet
+
+    @property
+    def where(self) -> str:
+        """The sheet and row being read, for a warning."""
+        if self.at is None:
+            return ""
+        return _("sheet {sheet} row {row}").format(sheet=self.at[0], row=self.at[1])
 
     def read_owners(self, sheet: Sheet) -> bool:
         """A sheet of owners keyed by 业主编号 and naming no unit (HC's 业主信息): read for the
@@ -560,7 +567,7 @@ class _RosterReader:
                     )
                 )
 
-            self.where = _("sheet {sheet} row {row}").format(sheet=sheet.name, row=number)
+            self.at = (sheet.name, number)
             role = self._role(plan, row, bad)
             person = self._party(plan, row, "owner", bad, None)
             gender = self._gender(plan, row, bad)
@@ -893,7 +900,7 @@ class _RosterReader:
                 RowError(self.file, sheet, number, plan.label(field_), cells.text(value), message)
             )
 
-        self.where = _("sheet {sheet} row {row}").format(sheet=sheet, row=number)
+        self.at = (sheet, number)  # ``where``, put into words only for a warning
         code, building, entrance, room = self._place(plan, row, bad)
         floor = self.convert.floor(row[plan.floor]) or self.address_floor
         zone = cells.text(row[plan.zone]) or self.address_zone
@@ -1158,6 +1165,8 @@ class _RosterReader:
         wrong check digit or birth date is a warning and the number is not kept (refused with
         --strict): the unit still imports."""
         raw = row[getattr(plan, id_field)]
+        if raw is None or raw == "":  # no ID: neither a placeholder nor a number to check
+            return ""
         if sources.placeholder_id(raw):
             self.placeholders += 1
             return ""
@@ -1328,6 +1337,7 @@ class _Plan:
         #: one row per person (a unit found by an address cell): a unit's later rows are its
         #: other people, not duplicates
         self.people = "address" in match.columns and "code" not in match.columns
+        self._phones: dict[str, list[int]] = {}  # role -> its phone columns
 
     def has(self, field_: str) -> bool:
         return field_ in self.columns
@@ -1337,8 +1347,11 @@ class _Plan:
         return column.label if column else _(FIELD_LABELS.get(field_, field_))
 
     def phone_columns(self, role: str) -> list[int]:
-        field_ = "phone" if role == "owner" else "tenant_phone"
-        return [getattr(self, field_), *self.extra[field_]]
+        found = self._phones.get(role)
+        if found is None:  # the same for every row of the sheet: made once
+            field_ = "phone" if role == "owner" else "tenant_phone"
+            found = self._phones[role] = [getattr(self, field_), *self.extra[field_]]
+        return found
 
 
 class _Failed:
@@ -1565,8 +1578,11 @@ def _with_members(
 def _notes(plan: _Plan, row: list, dates: dict, tenure: str) -> str:
     """The notes cell, with what a parking row says that has no column of its own: the
     plate, and when a rental or sale ends."""
-    parts = [cells.text(row[plan.notes])]
+    notes = cells.text(row[plan.notes])
     plate = cells.text(row[plan.plate])
+    if not plate and not dates.get("end"):  # the usual row: the notes cell alone
+        return notes
+    parts = [notes]
     if plate:
         parts.append(zh("plate {plate}").format(plate=plate))
     if dates.get("end"):
@@ -1774,4 +1790,10 @@ def party_kind(name: str, id_number: str = "") -> str:
     """A company when the ID is a credit code or the name reads like one (有限公司, 超市 …)."""
     if len(id_number) == 18 and not id_number[:17].isdigit():
         return "company"
-    return "company" if _COMPANY_WORDS.search(name) else "person"
+    return "company" if _company_name(name) else "person"
+
+
+@functools.lru_cache(maxsize=4096)
+def _company_name(name: str) -> bool:
+    """Whether a name reads like a company's (names repeat across a roster: each read once)."""
+    return _COMPANY_WORDS.search(name) is not None

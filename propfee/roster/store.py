@@ -3,8 +3,11 @@ and the developer's party; asks the bills only whether days are billed already."
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+
+from propfee.store import bulk
 
 
 def _plain(conn: sqlite3.Connection) -> sqlite3.Cursor:
@@ -63,6 +66,26 @@ def units_for_billing(conn: sqlite3.Connection) -> Iterator[tuple]:
     """(id, code, building, kind, area_x100, delivered_on, vacant) of every unit."""
     return _plain(conn).execute(
         "SELECT id, code, building, kind, area_x100, delivered_on, vacant FROM unit"
+    )
+
+
+def units_for_billing_named(conn: sqlite3.Connection, codes: list[str]) -> Iterator[tuple]:
+    """The same of the units with these codes (one statement, the codes as one JSON array),
+    in the order of their ids."""
+    return _plain(conn).execute(
+        "SELECT id, code, building, kind, area_x100, delivered_on, vacant FROM unit "
+        "WHERE code IN (SELECT value FROM json_each(?)) ORDER BY id",
+        (json.dumps(codes),),
+    )
+
+
+def live_occupancies_of(conn: sqlite3.Connection, unit_ids: list[int]) -> Iterator[tuple]:
+    """``live_occupancies`` of these units only (one statement)."""
+    return _plain(conn).execute(
+        "SELECT unit_id, role, party_id, start_on, end_on, pays FROM occupancy "
+        "WHERE unit_id IN (SELECT value FROM json_each(?)) "
+        "AND (end_on IS NULL OR start_on IS NULL OR end_on > start_on) ORDER BY id",
+        (json.dumps(unit_ids),),
     )
 
 
@@ -236,12 +259,29 @@ def billed_from(conn: sqlite3.Connection, unit_id: int, day: str) -> bool:
 def insert_units(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     """(id, code, vacant, building, entrance, room, floor, kind, area_x100, area_basis,
     inner_area_x100, delivered_on, notes, zone, created_at, updated_at); a None vacant is 0."""
-    conn.executemany(
-        "INSERT INTO unit (id, code, vacant, building, entrance, room, floor, kind, area_x100, "
-        "area_basis, inner_area_x100, delivered_on, notes, zone, created_at, updated_at) "
-        "VALUES (?, ?, coalesce(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+    bulk.insert_many(  # notes are indexed for search: in one pass
+        conn, "unit", UNIT_COLUMNS, list(rows), values={"vacant": "coalesce({}, 0)"}
     )
+
+
+UNIT_COLUMNS = (
+    "id",
+    "code",
+    "vacant",
+    "building",
+    "entrance",
+    "room",
+    "floor",
+    "kind",
+    "area_x100",
+    "area_basis",
+    "inner_area_x100",
+    "delivered_on",
+    "notes",
+    "zone",
+    "created_at",
+    "updated_at",
+)
 
 
 def update_units(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:

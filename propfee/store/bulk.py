@@ -1,0 +1,48 @@
+"""Many rows into a table with a search index, in one statement.
+
+A table of the search index (migration m012) keeps its FTS5 index current with a trigger. Run
+row by row (``executemany``), each row is a statement of its own, and FTS5 writes its pending
+terms out at every statement's savepoint: tens of thousands of rows make tens of thousands of
+small index segments to merge, four or five times the cost of the rows themselves. The rows
+are put first into a temporary table, then copied with one ``INSERT … SELECT``: the same
+triggers index the same rows with the same text, in one pass.
+
+The staging table's rows are not counted as the command's changes (the audit trail counts
+the rows the command wrote, once). PostgreSQL has no FTS5: it gets a plain ``executemany``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+#: fewer rows than this go in with executemany (a temporary table costs more than it saves)
+STAGE_FROM = 64
+
+
+def insert_many(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple],
+    *,
+    values: dict[str, str] | None = None,
+) -> None:
+    """``INSERT INTO table (columns) VALUES …`` for every row, in order. ``values`` gives a
+    column an SQL expression of its value instead of the value itself, ``{}`` standing for
+    it: ``{"vacant": "coalesce({}, 0)"}``."""
+    names = ", ".join(columns)
+    shapes = [(values or {}).get(c, "{}") for c in columns]
+    if len(rows) < STAGE_FROM or getattr(conn, "dialect", "sqlite") != "sqlite":
+        marks = ", ".join(shape.format("?") for shape in shapes)
+        conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+        return
+    staged = f"_staged_{table}"
+    picked = ", ".join(shape.format(c) for shape, c in zip(shapes, columns, strict=True))
+    quiet = conn.cursor(sqlite3.Cursor)  # not counted: the copy below is the change
+    quiet.execute(f"DROP TABLE IF EXISTS temp.{staged}")  # left by a statement that failed
+    quiet.execute(f"CREATE TEMP TABLE {staged} ({names})")
+    marks = ", ".join("?" for _ in columns)
+    quiet.executemany(f"INSERT INTO temp.{staged} ({names}) VALUES ({marks})", rows)
+    conn.execute(f"INSERT INTO {table} ({names}) SELECT {picked} FROM temp.{staged} ORDER BY rowid")
+    quiet.execute(f"DROP TABLE temp.{staged}")
