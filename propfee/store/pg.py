@@ -410,14 +410,17 @@ def open_server(
     try:
         raw.execute(f"SET lock_timeout = '{int(timeout * 1000)}ms'")
         raw.execute("SET client_min_messages = warning")
-        with raw.transaction():
-            raw.execute("SELECT pg_advisory_xact_lock(hashtext('propfee schema'))")
-            raw.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        if not create:  # an estate that is there: nothing is made, so a read-only login will do
             raw.execute(f'SET search_path TO "{schema}"')
-            raw.execute(
-                "CREATE TABLE IF NOT EXISTS _migrations (version BIGINT PRIMARY KEY, "
-                "name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
+        else:
+            with raw.transaction():
+                raw.execute("SELECT pg_advisory_xact_lock(hashtext('propfee schema'))")
+                raw.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                raw.execute(f'SET search_path TO "{schema}"')
+                raw.execute(
+                    "CREATE TABLE IF NOT EXISTS _migrations (version BIGINT PRIMARY KEY, "
+                    "name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
     except psycopg.errors.InsufficientPrivilege as exc:
         raw.close()
         raise DatabaseError(
