@@ -5,6 +5,7 @@
     python bench/run.py --repeat 3      # best of three
     python bench/run.py --scale         # seconds per 1,000 units at 10k, 30k, 100k, 300k
     python bench/run.py --scale 10000,30000
+    python bench/run.py --engine pg --units 20000   # the main commands on PostgreSQL too
 
 Each measurement runs in its own process, so its peak memory (ru_maxrss from wait4) is its
 own. The synthetic roster is cached in bench/.cache/. This is a benchmark, not a test: it
@@ -745,6 +746,66 @@ def scale_arrears(
     )
 
 
+# ---------------------------------------------------------------- both engines
+
+
+def engines(units: int, repeat: int) -> None:
+    """The main commands on an SQLite file and on a PostgreSQL server, the same estate on the
+    same machine: the server is $PROPFEE_BENCH_PG (postgresql://…), else one started from
+    the pgserver wheel. Each write runs once, on its engine's estate, in the month's order;
+    overdue is the best of ``repeat``."""
+    roster = make_roster(units)
+    work = Path(tempfile.mkdtemp(prefix="propfee-bench-"))
+    url, server = os.environ.get("PROPFEE_BENCH_PG", ""), None
+    if not url:
+        import pgserver
+
+        data = Path(tempfile.mkdtemp(prefix="propfee-bench-pg-"))
+        server = pgserver.get_server(data, cleanup_mode="stop")
+        url = server.get_uri()
+    estate = f"bench_{units}_{os.getpid()}"
+    targets = {
+        "SQLite": str(work / "bench.db"),
+        "PostgreSQL": f"{url}{'&' if '?' in url else '?'}estate={estate}",
+    }
+    propfee = [sys.executable, "-m", "propfee"]
+    figures: dict[str, dict[str, tuple[float, float, float]]] = {}
+    try:
+        for engine, db in targets.items():
+            print(f"{engine}: {units:,} units", file=sys.stderr)
+            run = {}
+            run["import-units"] = measure_cpu(
+                [*propfee, "import-units", str(roster), "--db", db, "--quiet"]
+            )
+            add_fees(propfee, db, work / engine)
+            month = ["--period", "2026-11", "--as-of", "2026-11-15"]
+            run["bill (one month, 3 items)"] = measure_cpu(
+                [*propfee, "bill", *month, "--db", db, "--quiet"]
+            )
+            run["overdue --format json"] = best_cpu_of(
+                repeat,
+                lambda db=db: [*propfee, "overdue", "--as-of", "2026-11-20", "--format", "json",
+                               "--db", db],
+            )  # fmt: skip
+            run["remind (every overdue party)"] = measure_cpu(
+                [*propfee, "remind", "--as-of", "2026-11-20", "--at", "10:00", "--out",
+                 str(work / f"remind-{engine}"), "--db", db, "--quiet"]
+            )  # fmt: skip
+            statement = make_statement(targets["SQLite"], units)
+            run["reconcile (WeChat export)"] = measure_cpu(
+                [*propfee, "reconcile", str(statement), "--as-of", "2026-12-01", "--db", db,
+                 "--quiet"]
+            )  # fmt: skip
+            figures[engine] = run
+    finally:
+        if server is not None:
+            server.cleanup()
+    print(f"\n{'the same estate, two engines':<34}{'SQLite s':>10}{'PostgreSQL s':>14}{'×':>7}")
+    for name, (lite, _cpu, _rss) in figures["SQLite"].items():
+        on_server = figures.get("PostgreSQL", {}).get(name, (float("nan"),))[0]
+        print(f"{name:<34}{lite:>10.2f}{on_server:>14.2f}{on_server / lite:>7.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--units", type=int, default=100_000)
@@ -756,10 +817,16 @@ def main() -> None:
         metavar="SIZES",
         help=f"seconds per 1,000 units of each command at each size (default {SCALE_SIZES})",
     )
+    parser.add_argument(
+        "--engine", choices=("pg",), help="the main commands on SQLite and on PostgreSQL"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         JOBS[args.child[0]](*args.child[1:])
+        return
+    if args.engine == "pg":
+        engines(args.units, args.repeat)
         return
     if args.scale:
         sizes = sorted({int(size.replace("_", "")) for size in args.scale.split(",")})

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -101,42 +103,165 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
+def _pg_wanted() -> bool:
+    """Whether the suite runs its database tests on PostgreSQL too: always in CI
+    (PROPFEE_TEST_PG=required), elsewhere where pgserver and psycopg are installed, never
+    with PROPFEE_TEST_PG=off."""
+    wanted = os.environ.get("PROPFEE_TEST_PG", "")
+    if wanted == "required":
+        return True
+    if wanted == "off":
+        return False
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) for name in ("pgserver", "psycopg"))
+
+
+#: conftest's own fixtures that give the database to a test (on either engine)
+_ENGINE_FIXTURES = frozenset({"engine", "database", "db_path", "conn", "cli", "pg_url"})
+
+#: how a test may use ``db_path`` and still run on both engines: as the CLI's --db, through
+#: :func:`dump` and through propfee's own ``db.connect``
+_DB_PATH_EITHER_ENGINE = re.compile(
+    r"\bdump\(db_path\)|\bdb\.connect\(db_path\)|\"--db\",\s*(?:str\()?db_path\b\)?"
+    r"|\bdb(?:_path)?=db_path\b"
+)
+_SIGNATURE = re.compile(r"\bdef \w+\(.*?\)\s*(?:->[^:]*)?:", re.S)
+
+#: what only an SQLite file has: sqlite3 itself, its dump, the file by name or as a path
+_THE_FILE = re.compile(
+    r"\bsqlite3\.|\bsqlite_utils\b|iterdump|\"propfee\.db\"|\bdb_path\b|PRAGMA|sqlite_master"
+    r"|_fts\b"
+)
+
+
+def _uses_the_file(metafunc) -> bool:
+    """Whether a test needs the SQLite file itself: its code, or the code of a fixture of its
+    test module it asks for, uses sqlite3, the file by its name or its path (anything but
+    the CLI's --db, :func:`dump` and ``db.connect``), a PRAGMA or the FTS5 index."""
+    sources = [metafunc.function]
+    for name, defs in metafunc._arg2fixturedefs.items():
+        if name not in _ENGINE_FIXTURES:
+            sources.append(defs[-1].func)
+    for function in sources:
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            continue
+        body = _SIGNATURE.sub("", source, count=1)
+        if _THE_FILE.search(_DB_PATH_EITHER_ENGINE.sub("", body)):
+            return True
+    return False
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only: the test is about the SQLite file itself (its bytes, its folder, a raw "
+        "sqlite3 connection): the cli fixture runs it on SQLite only",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """Every test that reaches the database through ``cli``, ``conn`` or ``db_path`` runs on
+    both engines (``[lite]`` and ``[pg]``), unless it needs the SQLite file itself (see
+    :func:`_uses_the_file`) or is marked ``sqlite_only``."""
+    if "engine" not in metafunc.fixturenames:
+        return
+    engines = ["lite"]
+    if (
+        _pg_wanted()
+        and not _uses_the_file(metafunc)
+        and metafunc.definition.get_closest_marker("sqlite_only") is None
+    ):
+        engines.append("pg")
+    metafunc.parametrize("engine", engines, indirect=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """PROPFEE_TEST_ENGINE=pg (or lite) runs only that engine's half of the database tests."""
+    only = os.environ.get("PROPFEE_TEST_ENGINE")
+    if only not in ("lite", "pg"):
+        return
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        (kept if params.get("engine") == only else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture
+def engine(request) -> str:
+    """The database engine a test's ``cli`` runs on: lite (an SQLite file) or pg."""
+    return getattr(request, "param", "lite")
+
+
 @pytest.fixture(scope="session")
 def pg_url():
     """A PostgreSQL server for the whole session (pgserver: a server in a wheel, started
-    without network); tests that need it are skipped where pgserver or psycopg is missing."""
+    without network); tests that need it are skipped where pgserver or psycopg is missing.
+    It runs without fsync: a test's data need not survive a power cut, and making an
+    estate's schema takes a tenth of a second instead of half a second."""
     if os.environ.get("PROPFEE_TEST_PG") == "required":  # CI: never skipped there
         import pgserver
     else:
         pgserver = pytest.importorskip("pgserver")
         pytest.importorskip("psycopg")
+    import psycopg
+
     # its own folder under the system's temporary one: run as root, pgserver starts the
     # server as another user, who may not enter pytest's private folders
     data = Path(tempfile.mkdtemp(prefix="propfee-pg-"))
     server = pgserver.get_server(data, cleanup_mode="stop")
     try:
-        yield server.get_uri()
+        url = server.get_uri()
+        with psycopg.connect(url, autocommit=True) as raw:
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                raw.execute(f"ALTER SYSTEM SET {setting} = off")
+            raw.execute("SELECT pg_reload_conf()")
+        yield url
     finally:
         server.cleanup()
         shutil.rmtree(data, ignore_errors=True)
 
 
+_estates = iter(range(1, 1_000_000))
+
+
+def _estate_name(request) -> str:
+    """A schema name of this test's own, never used before in the session (so no test
+    needs to drop one)."""
+    name = "".join(c if c.isalnum() else "_" for c in request.node.name.lower())
+    return f"t{next(_estates):05d}_{name}"[:63].rstrip("_")
+
+
 @pytest.fixture
 def pg_estate(pg_url, request) -> str:
-    """A server address naming an estate of its own for this test (a fresh schema)."""
-    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
-    with pg.open_server(pg_url, name) as connection:
-        connection.drop_schema()
-    return pg.shareable(pg_url, name)
+    """A server address naming an estate of its own for this test (a schema not yet made)."""
+    return pg.shareable(pg_url, _estate_name(request))
 
 
 @pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "propfee.db"
+def database(engine, tmp_path, request) -> str:
+    """Where the test's commands keep the estate: ./propfee.db in the test's folder, or on
+    [pg] a fresh estate on the session's server."""
+    if engine == "pg":
+        return pg.shareable(request.getfixturevalue("pg_url"), _estate_name(request))
+    return str(tmp_path / "propfee.db")
+
+
+@pytest.fixture
+def db_path(engine, database) -> Path:
+    """The test's database: ./propfee.db in the test's folder; on [pg] (a test that only
+    hands it to the CLI's --db) the address of the test's estate on the session's server."""
+    return Path(database) if engine == "lite" else database
 
 
 @pytest.fixture
 def conn(db_path):
+    """propfee's connection to the test's database (on [pg] its estate on the server)."""
     connection = db.connect(db_path)
     yield connection
     connection.close()
@@ -148,11 +273,12 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture
-def cli(runner, db_path):
-    """Run a propfee command against the test database: cli("units", "list")."""
+def cli(runner, database):
+    """Run a propfee command against the test database: cli("units", "list"); on [pg] the
+    test's estate on the session's server."""
 
-    def run(*args: str, db: Path | None = None):
-        return runner.invoke(app, [*args, "--db", str(db or db_path)], catch_exceptions=False)
+    def run(*args: str, db: Path | str | None = None):
+        return runner.invoke(app, [*args, "--db", str(db or database)], catch_exceptions=False)
 
     return run
 
@@ -193,13 +319,36 @@ def write_csv(
     return path
 
 
-def dump(path: Path) -> list[str]:
-    """Every row of every table, to compare a database before and after a command."""
+def dump(path: Path | str) -> list[str]:
+    """Every row of every table, to compare a database before and after a command: an SQLite
+    file, or on [pg] the estate's schema (nothing when the schema is not there)."""
+    if pg.is_server(path):
+        return _dump_schema(str(path))
     connection = sqlite3.connect(path)
     try:
         return list(connection.iterdump())
     finally:
         connection.close()
+
+
+def _dump_schema(address: str) -> list[str]:
+    import psycopg
+
+    url, schema = pg.split_target(address)
+    with psycopg.connect(url, autocommit=True) as raw:
+        tables = [
+            row[0]
+            for row in raw.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY c.relname",
+                (schema,),
+            )
+        ]
+        lines = [f"TABLE {schema}.{table}" for table in tables]
+        for table in tables:
+            rows = raw.execute(f'SELECT * FROM "{schema}"."{table}" ORDER BY 1').fetchall()
+            lines += [f'INSERT INTO "{table}" VALUES{tuple(row)!r}' for row in rows]
+    return lines
 
 
 def valid_id(prefix: str = "620102", born: str = "19800101", seq: str = "123") -> str:

@@ -192,8 +192,8 @@ def test_two_bill_runs_at_once_make_one_set_of_bills(priced, tmp_path, db_path):
     assert total == 6007  # 3000 new homes and the three units above, for two months
     assert sorted(o["created"] for o in outputs) == [0, total]
     duplicates = conn.execute(
-        "SELECT count(*) FROM (SELECT unit_id, fee_item_id, period, count(*) c FROM bill "
-        "GROUP BY unit_id, fee_item_id, period, seq HAVING c > 1)"
+        "SELECT count(*) FROM (SELECT unit_id, fee_item_id, period FROM bill "
+        "GROUP BY unit_id, fee_item_id, period, seq HAVING count(*) > 1) AS twice"
     ).fetchone()[0]
     assert duplicates == 0
     conn.close()

@@ -28,7 +28,17 @@ def billed(cli, tmp_path):
     steps = [
         ("import-units", str(write_csv(tmp_path / "roster.csv", ROSTER)), "--operator", "小王"),
         (*PROP_FEE, "--operator", "小王"),
-        ("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg"),
+        (
+            "fees",
+            "publish",
+            "--out",
+            str(tmp_path),
+            "--recorded-later",
+            "--published-on",
+            "2020-01-01",
+            "--evidence",
+            "公示照片 IMG_0231.jpg",
+        ),
         ("bill", "--period", "2026-11", "--as-of", "2026-11-01", "--operator", "会计老李"),
         (
             "pay",
@@ -185,6 +195,7 @@ def test_backup_writes_a_checked_self_contained_copy_and_prunes(billed, db_path,
     assert names == ["propfee-20270630-120000.2.db", "propfee-20270630-120000.3.db"]
 
 
+@pytest.mark.sqlite_only  # backups of the file (a server's: test_pg_backup.py)
 def test_backup_to_a_named_file_never_overwrites(billed, tmp_path):
     target = tmp_path / "copy.db"
     assert billed("backup", str(target)).exit_code == 0
@@ -222,6 +233,7 @@ def test_restore_round_trip_keeps_a_safety_copy(billed, db_path, tmp_path):
     ],
     ids=["garbage", "truncated", "corrupted"],
 )
+@pytest.mark.sqlite_only  # restores an SQLite file (a server's: test_pg_backup.py)
 def test_restore_refuses_a_bad_file_and_changes_nothing(billed, db_path, tmp_path, damage, reason):
     bad = tmp_path / "bad.db"
     assert billed("backup", str(bad)).exit_code == 0
@@ -263,6 +275,7 @@ def test_restore_refuses_a_newer_propfee_file(billed, db_path, tmp_path):
     assert "propfee 9.9.0" in result.stderr and "当前是 propfee" in result.stderr
 
 
+@pytest.mark.sqlite_only  # backups of the file (a server's: test_pg_backup.py)
 def test_restore_into_a_new_place(billed, tmp_path):
     target = tmp_path / "copy.db"
     assert billed("backup", str(target)).exit_code == 0
@@ -272,6 +285,7 @@ def test_restore_into_a_new_place(billed, tmp_path):
     assert ledger.check(db.connect(fresh)) == []
 
 
+@pytest.mark.sqlite_only  # backups of the file (a server's: test_pg_backup.py)
 def test_auto_backup_before_risky_writes(billed, tmp_path):
     (tmp_path / "propfee.toml").write_text("[backup]\nauto = true\nkeep = 5\n", encoding="utf-8")
     assert billed("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
@@ -326,6 +340,7 @@ def test_an_older_database_is_backed_up_then_upgraded(cli, db_path, tmp_path):
     assert json.loads(changes)["schema"] == [1, migrations.SCHEMA_VERSION]
 
 
+@pytest.mark.sqlite_only  # restores an SQLite file (a server's: test_pg_backup.py)
 def test_restore_upgrades_an_older_backup(cli, db_path, tmp_path):
     old = tmp_path / "old.db"
     first_schema_database(old)
@@ -642,6 +657,7 @@ def test_pruning_leaves_another_estates_backups_alone(cli, tmp_path):
     assert left.count(next(iter(ours))) == 2 and len(left) == 3
 
 
+@pytest.mark.sqlite_only  # backups of the file (a server's: test_pg_backup.py)
 def test_safety_copies_are_never_pruned(billed, tmp_path):
     target = tmp_path / "copy.db"
     assert billed("backup", str(target)).exit_code == 0

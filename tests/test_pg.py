@@ -215,6 +215,7 @@ def test_migrate_to_copies_the_estate_and_proves_it(runner, tmp_path, pg_url, mo
     assert "已有数据表" in again.output
 
 
+@pytest.mark.sqlite_only  # the file is the source here
 def test_a_file_that_fails_check_is_not_moved(runner, tmp_path, pg_url, conn, db_path):
     conn.execute("UPDATE meta SET value = 'x' WHERE key = 'audit_head'")
     with pg.open_server(pg_url, "t_refused") as connection:
@@ -288,3 +289,30 @@ def test_eight_writers_on_two_estates_lose_nothing_and_repeat_nothing(tmp_path, 
             assert ledger.check(conn) == []
         finally:
             conn.close()
+
+
+def test_a_batch_of_plain_rows_goes_in_by_copy_and_keeps_its_constraints(pg_estate):
+    assert pgsql.plain_insert(pgsql.translate("INSERT INTO t (a, b) VALUES (?, ?)").text) == (
+        "t",
+        ["a", "b"],
+    )
+    for upsert in (
+        "INSERT OR IGNORE INTO t (a) VALUES (?)",
+        "INSERT INTO t (a, b) VALUES (?, 1)",
+        "INSERT INTO t (a) SELECT ?",
+    ):
+        assert pgsql.plain_insert(pgsql.translate(upsert).text) is None
+    conn = db.connect(pg_estate)
+    try:
+        rows = [(f"k{i}", f"v{i}\twith\nbreaks") for i in range(pg.COPY_FROM + 5)]
+        with db.transaction(conn):
+            done = conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows)
+        assert done.rowcount == len(rows)
+        assert db.get_meta(conn, "k3") == "v3\twith\nbreaks"
+        with pytest.raises(sqlite3.IntegrityError), db.transaction(conn):
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows)
+        assert conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'k%'").fetchone()[0] == len(
+            rows
+        )
+    finally:
+        conn.close()

@@ -49,6 +49,7 @@ def found(cli, *args):
     return json.loads(result.stdout)
 
 
+@pytest.mark.sqlite_only  # SQLite's FTS5 index (a server searches the tables)
 def test_a_word_inside_a_complaint_is_found_through_the_index(office):
     document = found(office, "漏水严重")
     assert document["method"] == "fts"
@@ -82,6 +83,7 @@ def test_a_surname_finds_the_owner_with_the_phone_masked(office):
     assert "13900005678" not in json.dumps(document, ensure_ascii=False)
 
 
+@pytest.mark.sqlite_only  # SQLite's FTS5 index (a server searches the tables)
 def test_a_phone_tail_finds_the_owner(office):
     document = found(office, "1234")
     assert document["method"] == "fts"
@@ -112,6 +114,7 @@ def test_numbers_in_free_text_are_masked_unless_asked_and_then_audited(office):
     assert len(json.loads(office("audit", "--command", "search", "-f", "json").stdout)["rows"]) == 1
 
 
+@pytest.mark.sqlite_only  # SQLite's FTS5 index (a server searches the tables)
 def test_the_index_follows_new_rows(office):
     assert found(office, "电梯异响")["rows"] == []
     added = office(

@@ -89,11 +89,12 @@ def billed_through(conn: sqlite3.Connection, item_id: int) -> str | None:
 def bills_of_item_after(conn: sqlite3.Connection, item_id: int, day: str) -> list[tuple]:
     """(bill id, unit code, period, covers_from, covers_to, net fen) of the item's bills
     covering some day after ``day`` whose amount with its adjustments is not zero."""
-    return conn.execute(
-        "SELECT b.id, u.code, b.period, b.covers_from, b.covers_to, b.amount_fen + "
-        "coalesce((SELECT sum(a.amount_fen) FROM adjustment a WHERE a.bill_id = b.id), 0) AS net "
-        "FROM bill b JOIN unit u ON u.id = b.unit_id WHERE b.fee_item_id = ? AND b.covers_to > ? "
-        "AND net <> 0 ORDER BY b.covers_from, u.code",
+    return conn.execute(  # the net filtered outside: PostgreSQL reads no alias in WHERE
+        "SELECT * FROM (SELECT b.id, u.code, b.period, b.covers_from, b.covers_to, "
+        "b.amount_fen + coalesce((SELECT sum(a.amount_fen) FROM adjustment a "
+        "WHERE a.bill_id = b.id), 0) AS net "
+        "FROM bill b JOIN unit u ON u.id = b.unit_id WHERE b.fee_item_id = ? AND b.covers_to > ?"
+        ") AS billed WHERE net <> 0 ORDER BY covers_from, code",
         (item_id, day),
     ).fetchall()
 

@@ -18,6 +18,7 @@ from propfee.cli.common import (
     QuietOpt,
     WideOpt,
     _check_day,
+    chosen_estate,
     emit,
     now,
     open_env,
@@ -28,9 +29,11 @@ from propfee.core.errors import PropfeeError
 from propfee.core.i18n import _
 from propfee.insight import fullexport, readable
 from propfee.payments import ledger
-from propfee.store import audit
+from propfee.store import audit, pgdump
 from propfee.store import backup as backups
 from propfee.store import restore as restores
+from propfee.store.db import connect_server
+from propfee.store.migrations import SCHEMA_VERSION
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +44,12 @@ def register(app: typer.Typer) -> None:
         + _(
             "The copy is made with SQLite's online backup API and verified with PRAGMA "
             "integrity_check before it takes its name. Never overwrites a file."
+        )
+        + "\n\n"
+        + _(
+            "An estate on a PostgreSQL server (--db postgresql://… --estate NAME) is backed up "
+            "with pg_dump of its schema into NAME-YYYYMMDD-HHMMSS.sql, checked by loading it "
+            "into a scratch schema and running propfee check there."
         )
         + "\n\n"
         + _("Example: propfee backup --keep 14"),
@@ -54,6 +63,12 @@ def register(app: typer.Typer) -> None:
             "The backup is checked first: SQLite integrity, the schema version (an older one is "
             "upgraded, a newer one refused) and every propfee check invariant. A file that fails "
             "a check is refused with the reason and nothing changes."
+        )
+        + "\n\n"
+        + _(
+            "On a PostgreSQL server the backup is a .sql file made by propfee backup; the "
+            "estate's schema is replaced by it in one transaction, the estate as it was "
+            "dumped to backups/ first."
         )
         + "\n\n"
         + _("Example: propfee restore backups/propfee-20261123-020000.db"),
@@ -120,6 +135,9 @@ def backup(
     """Back up the database and check the copy."""
     env = open_env(db, config, quiet)
     rules = env.settings.backup
+    if env.server is not None:
+        _backup_server(env, file, rules.folder, rules.keep if keep is None else keep)
+        return
     if file is not None and file.suffix == "" and not file.exists():
         raise PropfeeError(
             _("{path}: no such folder (a backup file name ends in .db)").format(path=file)
@@ -148,6 +166,9 @@ def restore(
 ) -> None:
     """Restore the database from a checked backup."""
     env = open_env(db, config, quiet)
+    if env.server is not None:
+        _restore_server(env, file)
+        return
     done = restores.restore(
         env.db_path, file, at=now(), check=ledger.check, folder=env.settings.backup.folder
     )
@@ -171,6 +192,54 @@ def restore(
     env.result(
         _("restored {db} from {file}{upgraded}: {counts}").format(
             db=env.db_path, file=file, upgraded=upgraded, counts=counts
+        )
+    )
+
+
+def _backup_server(env, file: Path | None, folder: str, keep: int) -> None:
+    """propfee backup of an estate on a server: pg_dump of its schema, checked."""
+    if file is not None and file.suffix == "" and not file.exists():
+        raise PropfeeError(
+            _("{path}: no such folder (a server's backup file name ends in .sql)").format(path=file)
+        )
+    conn = env.connect(create=False)
+    made = pgdump.backup(conn, file, at=now(), check=ledger.check, folder=folder, keep=keep)
+    env.result(
+        _("backed up to {path} ({size} bytes, schema {schema}, checked)").format(
+            path=made.path, size=f"{made.size:,}", schema=made.schema
+        )
+    )
+    for old in made.pruned:
+        env.info(_("removed old backup {name}").format(name=old.name))
+
+
+def _restore_server(env, file: Path) -> None:
+    """propfee restore into an estate on a server: its schema replaced by a checked dump."""
+    conn = connect_server(env.server, estate=chosen_estate(), migrate=False)
+    env._conn = conn  # closed with the command
+    safety, schema_from, counts, other = pgdump.restore(
+        conn, file, at=now(), check=ledger.check, folder=env.settings.backup.folder
+    )
+    if safety is not None:
+        env.info(_("the database as it was is kept in {path}").format(path=safety))
+    if other:
+        env.warn(
+            _(
+                "{file} was backed up from another database (another estate?); it replaced "
+                "{db} all the same — restore {copy} to undo"
+            ).format(file=file, db=env.db_path, copy=safety)
+        )
+    upgraded = (
+        _(", upgraded from schema {schema}").format(schema=schema_from)
+        if schema_from < SCHEMA_VERSION
+        else ""
+    )
+    listed = _(", ").join(
+        _("{table}: {n} rows").format(table=table, n=f"{n:,}") for table, n in counts.items()
+    )
+    env.result(
+        _("restored {db} from {file}{upgraded}: {counts}").format(
+            db=conn.name, file=file, upgraded=upgraded, counts=listed
         )
     )
 

@@ -28,9 +28,10 @@ from propfee.core.i18n import _, ngettext
 from propfee.core.money import format_money
 from propfee.core.periods import parse_period
 from propfee.files.writers import csv_text, visible
-from propfee.store import audit, pg
+from propfee.payments import ledger
+from propfee.store import audit, pg, pgdump
 from propfee.store.backup import backup
-from propfee.store.db import connect, connect_scratch, connect_server, transaction
+from propfee.store.db import connect, connect_scratch, connect_server, drop_estate, transaction
 
 
 class Format(StrEnum):
@@ -231,7 +232,10 @@ class Env:
         needs units to exist, passes ``create=False``: a mistyped --db is then an error, not
         a new empty database."""
         if self._conn is None and self.server is not None:
-            self._conn = connect_server(self.server, estate=_estate, create=create)
+            if dry_run and create and not pg.estate_exists(self.server, _estate):
+                self._conn = connect_scratch()  # a dry run never makes the estate's schema
+            else:
+                self._conn = connect_server(self.server, estate=_estate, create=create)
         if self._conn is None:
             if not create and not self.db_path.exists():
                 raise DatabaseError(
@@ -247,6 +251,23 @@ class Env:
                     self.db_path, create=create, backup_folder=self._backup_folder()
                 )
         return self._conn
+
+    def database_exists(self) -> bool:
+        """Whether the estate's database is there: its file, or its schema on the server."""
+        if self.server is not None:
+            return pg.estate_exists(self.server, _estate)
+        return self.db_path.exists()
+
+    def forget_database(self) -> None:
+        """Remove the estate's database (made a moment ago by a command that failed): its
+        file with its journal, or its schema on the server."""
+        if self.server is not None:
+            drop_estate(self.connect(create=False))
+            self.close()
+            return
+        self.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
 
     def _backup_folder(self) -> str:
         """Where an upgrade's backup goes: [backup] folder (a broken settings file is
@@ -265,6 +286,18 @@ class Env:
     def backup_first(self, reason: str, *, dry_run: bool = False) -> None:
         """With ``[backup] auto = true``, copy the database before a risky write."""
         rules = self.settings.backup
+        if self.server is not None and not dry_run and rules.auto and self.database_exists():
+            made = pgdump.backup(
+                self.connect(create=False),
+                None,
+                at=now(),
+                check=ledger.check,
+                tag=f"before-{reason}",
+                folder=rules.folder,
+                keep=rules.keep,
+            )
+            self.info(_("backed up to {path}").format(path=made.path))
+            return
         if dry_run or not rules.auto or not self.db_path.is_file():
             return
 

@@ -175,7 +175,7 @@ def import_units(
     if file is None:
         raise typer.BadParameter(_("give the roster file to import"), param_hint="FILE")
     env = open_env(db, config, quiet)
-    fresh = not env.db_path.exists()
+    fresh = not env.database_exists()
     try:
         report = _run_import(
             env,
@@ -240,13 +240,11 @@ def _show_profiles(fmt: Format) -> None:
 def _forget_new_database(env, fresh: bool) -> None:
     """A first import that failed leaves no database behind: an empty one would later read
     as an estate of 0 units."""
-    if not fresh or not env.db_path.exists():
+    if not fresh or not env.database_exists():
         return
     if units.has_units(env.connect(create=False)):
         return  # another process filled it meanwhile
-    env.close()
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{env.db_path}{suffix}").unlink(missing_ok=True)
+    env.forget_database()
 
 
 def _run_import(

@@ -350,7 +350,7 @@ def reminded_parties(conn: sqlite3.Connection, end: str) -> list:
     return conn.execute(
         "SELECT c.party_id, max(c.at), p.name, p.phones, p.kind, p.is_developer, "
         "json_group_array(DISTINCT c.unit_id) FROM contact c JOIN party p ON p.id = c.party_id "
-        "WHERE c.source = 'remind' AND c.tier <> 'thanks' AND c.at <= ? GROUP BY c.party_id",
+        "WHERE c.source = 'remind' AND c.tier <> 'thanks' AND c.at <= ? GROUP BY c.party_id, p.id",
         (end,),
     ).fetchall()
 

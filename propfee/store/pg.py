@@ -28,6 +28,8 @@ from propfee.store import pgsql
 
 SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_ESTATE = "public"
+#: a batch of at least this many rows of a plain INSERT goes in by COPY
+COPY_FROM = 20
 _ESTATE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -246,7 +248,11 @@ class Cursor:
                 sets_id=statement.sets_id,
             )
         batch = [[p[i - 1] for i in statement.order] for p in seq_of_parameters]
-        if batch:  # one round of the server for the batch (psycopg's pipeline)
+        copy = pgsql.plain_insert(statement.text) if len(batch) >= COPY_FROM else None
+        if copy is not None:  # many plain rows: COPY, the server's fastest way in
+            self.connection.copy_rows(*copy, batch)
+            self.rowcount = len(batch)
+        elif batch:  # one round of the server for the batch (psycopg's pipeline)
             with self.connection.raw.cursor() as cur:
                 try:
                     cur.executemany(statement.text, batch)
@@ -396,21 +402,25 @@ def open_server(
         raw.close()
         raise DatabaseError(
             _(
-                "{server}: no such estate on the server (check --estate or $PROPFEE_ESTATE; a "
+                "{server}: no such database: the estate is not on the server (check --estate or "
+                "$PROPFEE_ESTATE; a "
                 "new one is made by propfee import-units or propfee migrate-to)"
             ).format(server=display(address, schema))
         )
     try:
         raw.execute(f"SET lock_timeout = '{int(timeout * 1000)}ms'")
         raw.execute("SET client_min_messages = warning")
-        with raw.transaction():
-            raw.execute("SELECT pg_advisory_xact_lock(hashtext('propfee schema'))")
-            raw.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        if not create:  # an estate that is there: nothing is made, so a read-only login will do
             raw.execute(f'SET search_path TO "{schema}"')
-            raw.execute(
-                "CREATE TABLE IF NOT EXISTS _migrations (version BIGINT PRIMARY KEY, "
-                "name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
+        else:
+            with raw.transaction():
+                raw.execute("SELECT pg_advisory_xact_lock(hashtext('propfee schema'))")
+                raw.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                raw.execute(f'SET search_path TO "{schema}"')
+                raw.execute(
+                    "CREATE TABLE IF NOT EXISTS _migrations (version BIGINT PRIMARY KEY, "
+                    "name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
     except psycopg.errors.InsufficientPrivilege as exc:
         raw.close()
         raise DatabaseError(
@@ -427,6 +437,19 @@ def open_server(
             ).format(server=display(address, schema))
         ) from None
     return Connection(raw, address, schema)
+
+
+def estate_exists(url: str, estate: str | None = None) -> bool:
+    """Whether the estate's schema on the server holds propfee's tables (an unreachable
+    server is said so when the command connects)."""
+    address, schema = split_target(url, estate)
+    psycopg = _psycopg()
+    try:
+        with psycopg.connect(address, autocommit=True, connect_timeout=10) as raw:
+            found = raw.execute("SELECT to_regclass(%s)", (f'"{schema}".meta',)).fetchone()
+    except psycopg.Error:
+        return True
+    return found[0] is not None
 
 
 def estates(url: str) -> list[str]:

@@ -344,6 +344,26 @@ def translate(sql: str) -> Statement:
     return Statement(text, tuple(order), returns_id=returns_id, writes=writes, sets_id=sets_id)
 
 
+_PLAIN_INSERT = re.compile(
+    r'INSERT\s+INTO\s+"?(\w+)"?\s*\(([^()]*)\)\s*VALUES\s*\(\s*%s(?:\s*,\s*%s)*\s*\)'
+    r"(?:\s+RETURNING\s+id)?",
+    re.I,
+)
+
+
+def plain_insert(text: str) -> tuple[str, list[str]] | None:
+    """The table and columns of a translated INSERT whose values are all parameters (no
+    upsert, no expression): its rows can go in by COPY, with the same constraints and
+    triggers."""
+    match = _PLAIN_INSERT.fullmatch(text.strip())
+    if match is None:
+        return None
+    columns = [c.strip().strip('"') for c in match.group(2).split(",")]
+    if text.count("%s") != len(columns):
+        return None
+    return match.group(1), columns
+
+
 def follow_ids(table: str) -> str:
     """After rows were inserted with ids of their own: the table's id sequence goes on from
     the highest, as SQLite's next rowid does."""
