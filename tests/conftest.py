@@ -374,12 +374,12 @@ ESTATE_HEADER = [
 
 def estate(conn, tmp_path, rows, *, as_of=date(2026, 10, 1)):
     """Import roster rows (see ``home``) into the test database."""
-    from propfee import roster
+    from propfee.roster.merge import import_roster
 
     path = write_csv(
         tmp_path / f"roster-{len(list(tmp_path.iterdir()))}.csv", [ESTATE_HEADER, *rows]
     )
-    roster.import_roster(conn, path, as_of=as_of, now=NOW)
+    import_roster(conn, path, as_of=as_of, now=NOW)
 
 
 def home(

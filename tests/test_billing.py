@@ -5,12 +5,13 @@ from datetime import date, datetime
 
 import pytest
 
-from propfee import billing, roster
+from propfee.billing import bills as bill_run
 from propfee.billing import fees
 from propfee.config import DEFAULTS, Billing
 from propfee.core.errors import InvalidValue, PropfeeError
 from propfee.payments import ledger
 from propfee.payments.ledger import unit_bills
+from propfee.roster import merge
 from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, bills, dump, estate, home, run, write_csv
@@ -106,12 +107,12 @@ def test_dry_run_writes_nothing(conn, tmp_path, db_path):
 
 
 def test_no_reaching_more_than_12_months_ahead():
-    assert len(billing.months_to_bill(None, "2026-11", "2027-11", as_of=date(2026, 11, 5))) == 13
+    assert len(bill_run.months_to_bill(None, "2026-11", "2027-11", as_of=date(2026, 11, 5))) == 13
     with pytest.raises(InvalidValue, match="之后 12 个月"):
-        billing.months_to_bill(None, "2026-11", "2027-12", as_of=date(2026, 11, 5))
+        bill_run.months_to_bill(None, "2026-11", "2027-12", as_of=date(2026, 11, 5))
     with pytest.raises(InvalidValue, match="早于"):
-        billing.months_to_bill(None, "2026-11", "2026-10", as_of=date(2026, 11, 5))
-    assert billing.months_to_bill(None, None, None, as_of=date(2026, 11, 5)) == [date(2026, 11, 1)]
+        bill_run.months_to_bill(None, "2026-11", "2026-10", as_of=date(2026, 11, 5))
+    assert bill_run.months_to_bill(None, None, None, as_of=date(2026, 11, 5)) == [date(2026, 11, 1)]
 
 
 # ---------------------------------------------------------------- prices
@@ -341,7 +342,7 @@ def adjust(conn, bill_id, amount, kind="waiver", settings=DEFAULTS, **extra):
     extra.setdefault("reason", "电梯停运")
     extra.setdefault("approved_by", "王经理")
     with transaction(conn):
-        return billing.adjust(
+        return bill_run.adjust(
             conn,
             bill_id,
             amount_fen=amount,
@@ -497,10 +498,10 @@ def test_a_sale_recorded_after_billing_is_rebilled_to_the_buyer(conn, tmp_path):
     path = write_csv(
         tmp_path / "sale.csv", [["房号", "业主", "过户日期"], ["1-1-103", "钱买", "2026-12-10"]]
     )
-    report = roster.import_roster(conn, path, as_of=date(2027, 1, 5), now=NOW)
+    report = merge.import_roster(conn, path, as_of=date(2027, 1, 5), now=NOW)
     assert any("propfee rebill 1-1-103 --from 2026-12-10" in n for n in report.notices)
     with transaction(conn):
-        moves = billing.rebill(
+        moves = bill_run.rebill(
             conn,
             "1-1-103",
             first_day=date(2026, 12, 10),
@@ -523,7 +524,7 @@ def test_a_sale_recorded_after_billing_is_rebilled_to_the_buyer(conn, tmp_path):
     assert ledger.check(conn) == []
     with transaction(conn):
         assert (
-            billing.rebill(
+            bill_run.rebill(
                 conn,
                 "1-1-103",
                 first_day=date(2026, 12, 10),
@@ -553,7 +554,7 @@ def test_rebilling_refuses_to_take_paid_days_off_a_bill(conn, tmp_path):
             now=NOW,
             settings=DEFAULTS,
         )
-    roster.import_roster(
+    merge.import_roster(
         conn,
         write_csv(
             tmp_path / "s.csv", [["房号", "业主", "过户日期"], ["1-1-103", "钱买", "2026-12-10"]]
@@ -562,7 +563,7 @@ def test_rebilling_refuses_to_take_paid_days_off_a_bill(conn, tmp_path):
         now=NOW,
     )
     with pytest.raises(PropfeeError, match="请先冲正该笔缴费"), transaction(conn):
-        billing.rebill(
+        bill_run.rebill(
             conn,
             "1-1-103",
             first_day=date(2026, 12, 10),

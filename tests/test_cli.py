@@ -8,8 +8,8 @@ from datetime import date
 
 import typer
 
-from propfee import roster
 from propfee.cli import COMMAND_MODULES, app, build, command_name
+from propfee.roster.units import list_units
 from propfee.store import db
 
 from conftest import dump, write_xlsx
@@ -83,9 +83,65 @@ def test_a_command_loads_only_its_own_module(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
     )
     assert "今日" in result.stdout, result.stdout + result.stderr
-    assert "LOADED ['propfee.cli.common', 'propfee.cli.lang', 'propfee.cli.today']" in (
-        result.stderr
+    assert (
+        "LOADED ['propfee.cli.common', 'propfee.cli.helppage', 'propfee.cli.lang', "
+        "'propfee.cli.params', 'propfee.cli.today']" in result.stderr
     ), result.stderr
+
+
+def test_the_version_loads_no_command_and_no_help_page(tmp_path):
+    """``--version`` and any command that prints no help skip the command modules it does
+    not name and the help page's layout (rich's help formatting)."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['propfee', '--version']\n"
+        "from propfee.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('propfee.cli.'))\n"
+        "print('LOADED', loaded, 'typer.rich_utils' in sys.modules, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert result.stdout.startswith("propfee "), result.stdout + result.stderr
+    assert (
+        "LOADED ['propfee.cli.common', 'propfee.cli.lang', 'propfee.cli.params'] False"
+        in result.stderr
+    ), result.stderr
+
+
+def test_option_values_are_read_without_building_validators(tmp_path):
+    """Text, a choice and a path (through --db's own parser) are read as Typer reads them,
+    without loading pydantic; a refused choice still gets Typer's message."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['propfee', 'overdue', '--as-of', '2026-11-15', '--format', 'json',\n"
+        "            '--db', 'missing.db', '--by', 'building']\n"
+        "from propfee.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('PYDANTIC', 'pydantic' in sys.modules, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert "PYDANTIC False" in result.stderr, result.stderr
+    assert "missing.db" in result.stderr, result.stderr
+    refused = subprocess.run(
+        [sys.executable, "-m", "propfee", "overdue", "--format", "nope"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        env={**os.environ, "PROPFEE_LANG": "en"},
+    )
+    assert refused.returncode == 2
+    assert "'nope' is not one of 'table', 'json', 'csv'." in refused.stderr, refused.stderr
 
 
 def test_python_dash_m_works(tmp_path):
@@ -195,7 +251,7 @@ def test_db_from_the_environment(runner, tmp_path, monkeypatch):
     result = runner.invoke(app, ["import-units", str(small_roster(tmp_path))])
     assert result.exit_code == 0, result.output
     conn = db.connect(target)
-    assert len(roster.list_units(conn)) == 3
+    assert len(list_units(conn)) == 3
     conn.close()
 
 
@@ -244,7 +300,7 @@ def test_demo_builds_and_rebuilds(runner, tmp_path):
     assert first.exit_code == 0, first.output
     assert "建立演示小区" in first.stdout
     conn = db.connect(folder / "propfee.db")
-    units = roster.list_units(conn)
+    units = list_units(conn)
     conn.close()
     assert 180 <= len(units) <= 230
     kinds = {u.kind for u in units}

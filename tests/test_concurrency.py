@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from propfee import roster
+from propfee.roster import units
 from propfee.store import db
 
 from conftest import write_csv
@@ -48,7 +48,7 @@ def test_two_imports_at_once_both_finish(tmp_path):
         assert "locked" not in err
         assert "新增 4000" in out
     conn = db.connect(target)
-    assert len(roster.list_units(conn)) == 8000
+    assert len(units.list_units(conn)) == 8000
     assert conn.execute("SELECT count(*) FROM occupancy").fetchone()[0] == 8000
     conn.close()
 

@@ -8,11 +8,12 @@ from datetime import date, datetime, time
 
 import pytest
 
-from propfee import roster
 from propfee.billing import fees
 from propfee.collection import arrears, dunning
 from propfee.config import DEFAULTS
 from propfee.core.errors import InvalidValue, PropfeeError
+from propfee.roster import merge
+from propfee.roster.units import natural_key
 from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, contact, estate, home, pay, run, write_csv
@@ -59,7 +60,7 @@ def test_a_buyer_starts_clean(conn, tmp_path):
     contact(conn, "1-101", "refused", datetime(2026, 11, 1, 10))
     contact(conn, "1-101", "dispute", datetime(2026, 11, 2, 10), note="漏水")
     pay(conn, "1-101", 50000, date(2026, 11, 20))
-    roster.import_roster(
+    merge.import_roster(
         conn,
         write_csv(
             tmp_path / "sale.csv",
@@ -214,7 +215,7 @@ def test_the_board_leaves_out_disputes_and_sorts_like_people_do(history, cli):
     )["rows"]
     units = [line["unit"] for line in lines]
     assert "3-301" not in units  # in dispute: not posted
-    assert units == sorted(units, key=roster.natural_key)
+    assert units == sorted(units, key=natural_key)
     bad = cli("overdue", "--as-of", "2026-11-10", "--reason", "忘记缴费")
     assert bad.exit_code == 1 and "--reason 只能是" in bad.output
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from propfee import billing
+from propfee.billing import bills as bill_run
 from propfee.billing import fees
 from propfee.config import DEFAULTS
 from propfee.core import periods
@@ -157,7 +157,7 @@ class Ledger(RuleBasedStateMachine):
         else:
             amount = -data.draw(st.integers(1, room))
         with db.transaction(self.conn):
-            billing.adjust(
+            bill_run.adjust(
                 self.conn,
                 bill_id,
                 amount_fen=amount,
@@ -180,7 +180,7 @@ class Ledger(RuleBasedStateMachine):
         too_far = -(balance.net_fen - balance.paid_fen) - 1
         try:
             with db.transaction(self.conn):
-                billing.adjust(
+                bill_run.adjust(
                     self.conn,
                     bill_id,
                     amount_fen=too_far,

@@ -539,8 +539,9 @@ def test_reverse_suggests_applying_the_credit_left(estate3, cli):
 
 
 def test_rebill_names_the_receipt_to_reverse(conn, tmp_path):
-    from propfee import billing, roster
+    from propfee.billing import bills
     from propfee.core.errors import PropfeeError
+    from propfee.roster import merge
 
     from conftest import write_csv
 
@@ -555,9 +556,9 @@ def test_rebill_names_the_receipt_to_reverse(conn, tmp_path):
     sale = write_csv(
         tmp_path / "s.csv", [["房号", "业主", "过户日期"], ["1-1-103", "钱买", "2026-12-10"]]
     )
-    roster.import_roster(conn, sale, as_of=date(2026, 12, 20), now=NOW)
+    merge.import_roster(conn, sale, as_of=date(2026, 12, 20), now=NOW)
     with pytest.raises(PropfeeError) as caught, transaction(conn):
-        billing.rebill(
+        bills.rebill(
             conn, "1-1-103", first_day=date(2026, 12, 10), as_of=date(2026, 12, 20), now=NOW,
             settings=DEFAULTS,
         )  # fmt: skip
@@ -568,7 +569,7 @@ def test_rebill_names_the_receipt_to_reverse(conn, tmp_path):
 def test_after_a_sale_the_statement_is_the_buyer_s_own(conn, tmp_path, cli):
     """The buyer's statement never shows what the seller owed or paid (LEGAL rule 10); staff
     see every party with --all-parties, and the seller's account with --party."""
-    from propfee import roster
+    from propfee.roster import merge
 
     from conftest import write_csv
 
@@ -583,7 +584,7 @@ def test_after_a_sale_the_statement_is_the_buyer_s_own(conn, tmp_path, cli):
     sale = write_csv(
         tmp_path / "s.csv", [["房号", "业主", "过户日期"], ["1-1-103", "孙新民", "2026-12-01"]]
     )
-    roster.import_roster(conn, sale, as_of=date(2026, 12, 1), now=NOW)
+    merge.import_roster(conn, sale, as_of=date(2026, 12, 1), now=NOW)
     run(conn, "2026-12", as_of=date(2026, 12, 1))
 
     def doc(*args):
@@ -607,14 +608,14 @@ def test_after_a_sale_the_statement_is_the_buyer_s_own(conn, tmp_path, cli):
 
 
 def test_paying_an_earlier_owner_s_bill_is_booked_to_that_owner(conn, tmp_path):
-    from propfee import roster
+    from propfee.roster import merge
 
     from conftest import write_csv
 
     estate(conn, tmp_path, [home("1-1-103", area="100", owner="雷伟杰")])
     add_fee(conn)
     run(conn, "2026-11", as_of=date(2026, 11, 1))
-    roster.import_roster(
+    merge.import_roster(
         conn,
         write_csv(
             tmp_path / "s.csv", [["房号", "业主", "过户日期"], ["1-1-103", "孙新民", "2026-12-01"]]

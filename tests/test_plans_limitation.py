@@ -241,14 +241,14 @@ def test_a_disputed_debt_near_its_end_is_warned_of(old_debt):
 
 
 def test_a_buyers_plan_does_not_hold_the_seller(conn, tmp_path):
-    from propfee import roster
+    from propfee.roster import merge
 
     from conftest import write_csv
 
     estate(conn, tmp_path, [home("1-101", owner="雷伟杰", phone="13800000001")])
     add_fee(conn, "MGMT", price="1000", basis="fixed")
     run(conn, "2026-08", as_of=date(2026, 8, 1))
-    roster.import_roster(
+    merge.import_roster(
         conn,
         write_csv(
             tmp_path / "s.csv", [["房号", "业主", "过户日期"], ["1-101", "孙新民", "2026-09-01"]]

@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from propfee import billing
+from propfee.billing import bills
 from propfee.config import DEFAULTS
 from propfee.insight import reports
 from propfee.payments import ledger
+from propfee.roster import merge
 from propfee.store.db import transaction
 
 from conftest import NOW, add_fee, contact, estate, home, pay, run
@@ -72,7 +73,7 @@ def month(conn, tmp_path):
     pay(conn, "2-201", 20000, date(2026, 10, 5))
     pay(conn, "1-101", 30000, date(2026, 10, 10))
     with transaction(conn):
-        billing.adjust(
+        bills.adjust(
             conn,
             bill_id(conn, "2-202", "2026-11"),
             amount_fen=-3000,
@@ -418,7 +419,7 @@ def test_the_demo_prints_the_collection_report_of_its_last_month(runner, tmp_pat
 
 def test_arrears_waived_in_the_period_lower_what_is_due(month):
     with transaction(month):
-        billing.adjust(
+        bills.adjust(
             month,
             bill_id(month, "1-102", "2026-10"),
             amount_fen=-2000,
@@ -549,13 +550,12 @@ def test_a_bill_counts_from_the_day_its_cycle_begins(month):
 def test_a_sold_unit_keeps_the_reason_of_the_party_that_gave_one(conn, tmp_path):
     """1-101 is sold on 11-16: November is billed 50.00 to the seller and 50.00 to the buyer.
     Only the buyer gave a reason; with the amounts equal the unit counts under it."""
-    from propfee import roster
 
     from conftest import write_csv
 
     estate(conn, tmp_path, [home("1-101", owner="张三"), home("1-102", owner="李四")])
     add_fee(conn, price="100.00", basis="fixed")
-    roster.import_roster(
+    merge.import_roster(
         conn,
         write_csv(
             tmp_path / "sale.csv", [["房号", "业主", "过户日期"], ["1-101", "钱买", "2026-11-16"]]
@@ -585,7 +585,7 @@ def test_the_trend_shows_what_was_due_at_each_period_end(month, cli, tmp_path):
     from openpyxl import load_workbook
 
     with transaction(month):
-        billing.adjust(
+        bills.adjust(
             month,
             bill_id(month, "1-102", "2026-10"),
             amount_fen=-2000,
@@ -713,7 +713,7 @@ def stir(conn) -> None:
     ).fetchall()
     with transaction(conn):
         for number, (bid, fen) in enumerate(open_bills[::7]):
-            billing.adjust(
+            bills.adjust(
                 conn,
                 bid,
                 amount_fen=-(fen // 3) if number % 2 else 150,

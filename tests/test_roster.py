@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from propfee import roster
 from propfee.core.errors import FileFormatError, RowErrors
+from propfee.roster import merge, reading
+from propfee.roster.units import export_units, list_units, unit_detail
 
 from conftest import AS_OF, NOW, dump, valid_id, write_csv, write_xlsx
 
@@ -22,7 +23,7 @@ def home(
 def import_file(conn, path, **kwargs):
     kwargs.setdefault("as_of", AS_OF)
     kwargs.setdefault("now", NOW)
-    return roster.import_roster(conn, path, **kwargs)
+    return merge.import_roster(conn, path, **kwargs)
 
 
 def owners(conn, code):
@@ -95,7 +96,7 @@ def messy(tmp_path) -> Path:
 def test_a_messy_roster_imports_cleanly(conn, messy):
     report = import_file(conn, messy)
     assert (report.added, report.updated, report.unchanged) == (5, 0, 0)
-    units = {u.code: u for u in roster.list_units(conn)}
+    units = {u.code: u for u in list_units(conn)}
     assert sorted(units) == ["1-1-1001", "1-1-1002", "1-2-1001", "2-1-501", "P-001"]
     first = units["1-1-1001"]
     assert (first.building, first.entrance, first.room) == ("1", "1", "1001")
@@ -133,7 +134,7 @@ def test_reimporting_the_same_file_changes_nothing(conn, messy, db_path):
 def test_export_then_import_is_a_no_op(conn, messy, tmp_path, suffix, mask, db_path):
     import_file(conn, messy)
     out = tmp_path / f"export{suffix}"
-    assert roster.export_units(conn, out, mask=mask) == 5
+    assert export_units(conn, out, mask=mask) == 5
     before = dump(db_path)
     report = import_file(conn, out)
     assert (report.added, report.updated, report.unchanged) == (0, 0, 5)
@@ -143,8 +144,8 @@ def test_export_then_import_is_a_no_op(conn, messy, tmp_path, suffix, mask, db_p
 def test_masked_export_does_not_import_as_new_data(conn, messy, tmp_path):
     import_file(conn, messy)
     out = tmp_path / "masked.csv"
-    roster.export_units(conn, out, mask=True)
-    fresh = roster.read_roster(out)
+    export_units(conn, out, mask=True)
+    fresh = reading.read_roster(out)
     other = tmp_path / "other.db"
     from propfee.store import db
 
@@ -153,7 +154,7 @@ def test_masked_export_does_not_import_as_new_data(conn, messy, tmp_path):
         from propfee.store.db import transaction
 
         with transaction(other_conn):
-            roster.apply_roster(other_conn, fresh, as_of=AS_OF, now=NOW)
+            merge.apply_roster(other_conn, fresh, as_of=AS_OF, now=NOW)
     assert all("打了码" in e.message for e in caught.value.errors)
 
 
@@ -163,12 +164,12 @@ def test_export_neutralises_formulas(conn, tmp_path):
     )
     import_file(conn, path)
     out = tmp_path / "out.csv"
-    roster.export_units(conn, out, mask=False)
+    export_units(conn, out, mask=False)
     text = out.read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text
     assert ",=HYPERLINK" not in text
     out_xlsx = tmp_path / "out.xlsx"
-    roster.export_units(conn, out_xlsx, mask=False)
+    export_units(conn, out_xlsx, mask=False)
     from openpyxl import load_workbook
 
     ws = load_workbook(out_xlsx).active
@@ -239,7 +240,7 @@ def test_bad_id_number(conn, tmp_path):
             [*home(1, 1, 102, "李四", ""), bad],
         ],
     )
-    strict = roster.load_map(None)
+    strict = reading.load_map(None)
     strict.strict = True  # --strict: a wrong check digit refuses the file
     with pytest.raises(RowErrors) as caught:
         import_file(conn, path, column_map=strict)
@@ -307,7 +308,7 @@ def test_csv_encodings(conn, tmp_path, encoding):
         encoding=encoding,
     )
     import_file(conn, path)
-    (unit,) = roster.list_units(conn)
+    (unit,) = list_units(conn)
     assert (unit.code, unit.owner, unit.kind) == ("1-1-101", "张三", "residential")
 
 
@@ -319,7 +320,7 @@ def test_utf16_tab_separated_as_excel_saves_unicode_text(conn, tmp_path):
         delimiter="\t",
     )
     import_file(conn, path)
-    assert roster.list_units(conn)[0].owner == "张三"
+    assert list_units(conn)[0].owner == "张三"
 
 
 def test_an_html_table_saved_as_xls(conn, tmp_path):
@@ -335,7 +336,7 @@ def test_an_html_table_saved_as_xls(conn, tmp_path):
     path = tmp_path / "export.xls"
     path.write_bytes(html.encode("gbk"))
     import_file(conn, path)
-    assert roster.list_units(conn)[0].code == "1-1-101"
+    assert list_units(conn)[0].code == "1-1-101"
 
 
 def test_a_code_column_and_english_headers(conn, tmp_path):
@@ -347,7 +348,7 @@ def test_a_code_column_and_english_headers(conn, tmp_path):
         ],
     )
     import_file(conn, path)
-    (unit,) = roster.list_units(conn)
+    (unit,) = list_units(conn)
     assert (unit.code, unit.kind, unit.area_x100, unit.owner_kind) == (
         "A-1201",
         "office",
@@ -367,7 +368,7 @@ def test_fanghao_under_a_building_column_is_the_room(conn, tmp_path):
         ],
     )
     import_file(conn, path)
-    assert [u.code for u in roster.list_units(conn)] == ["1-1-101", "2-1-101"]
+    assert [u.code for u in list_units(conn)] == ["1-1-101", "2-1-101"]
 
 
 def test_merged_building_cells_and_a_two_row_header(conn, tmp_path):
@@ -380,7 +381,7 @@ def test_merged_building_cells_and_a_two_row_header(conn, tmp_path):
     ]
     path = write_xlsx(tmp_path / "r.xlsx", rows, merges=("A3:A5", "D1:E1", "F1:G1"))
     import_file(conn, path)
-    units = {u.code: u for u in roster.list_units(conn)}
+    units = {u.code: u for u in list_units(conn)}
     assert sorted(units) == ["1-101", "1-102", "1-103"]
     assert units["1-101"].tenant == "李租"
     assert units["1-101"].tenant_phones == "13900139000"
@@ -405,7 +406,7 @@ def test_one_sheet_per_building_and_hidden_sheets(conn, tmp_path):
     )
     report = import_file(conn, path)
     assert report.sheets == ["1栋", "2栋"]
-    assert [u.code for u in roster.list_units(conn)] == ["1-1-101", "2-1-101"]
+    assert [u.code for u in list_units(conn)] == ["1-1-101", "2-1-101"]
     with pytest.raises(FileFormatError, match="没有名为"):
         import_file(conn, path, sheet="3栋")
 
@@ -436,7 +437,7 @@ def test_unsold_units_have_no_owner(conn, tmp_path):
         ],
     )
     import_file(conn, path)
-    assert {u.payer for u in roster.list_units(conn)} == {"developer"}
+    assert {u.payer for u in list_units(conn)} == {"developer"}
     assert owners(conn, "1-1-101") == []
 
 
@@ -454,8 +455,8 @@ def test_the_map_file(conn, tmp_path):
             ["X-1", 100, 80.5, "张三", "商住两用"],
         ],
     )
-    import_file(conn, path, column_map=roster.load_map(mapping))
-    (unit,) = roster.list_units(conn)
+    import_file(conn, path, column_map=reading.load_map(mapping))
+    (unit,) = list_units(conn)
     assert (unit.code, unit.area_x100, unit.area_basis, unit.kind) == (
         "X-1",
         8050,
@@ -465,7 +466,7 @@ def test_the_map_file(conn, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[columns]\n"x" = "colour"\n', encoding="utf-8")
     with pytest.raises(FileFormatError, match="字段 'colour' 不存在"):
-        roster.load_map(bad)
+        reading.load_map(bad)
 
 
 def test_inner_area_is_not_the_billing_area(conn, tmp_path):
@@ -477,7 +478,7 @@ def test_inner_area_is_not_the_billing_area(conn, tmp_path):
         ],
     )
     import_file(conn, path)
-    (unit,) = roster.list_units(conn)
+    (unit,) = list_units(conn)
     assert (unit.area_x100, unit.inner_area_x100, unit.area_basis) == (8937, 7120, "建筑面积")
 
 
@@ -502,7 +503,7 @@ def test_an_owner_change_is_recorded_as_history(conn, tmp_path):
     ]
     # a new phone for the same owner updates the owner, not the history
     assert owners(conn, "1-1-102") == [("owner", "李四", "2020-06-10", None, 1)]
-    assert roster.unit_detail(conn, "1-1-102").unit.phones == "13800138002"
+    assert unit_detail(conn, "1-1-102").unit.phones == "13800138002"
 
 
 def test_an_owner_change_uses_the_transfer_date_column(conn, tmp_path):
@@ -616,7 +617,7 @@ def test_one_owner_on_several_rows_keeps_every_phone(conn, tmp_path, db_path):
     )
     report = import_file(conn, changed)
     assert report.updated == 2
-    assert roster.unit_detail(conn, "P-001").unit.phones == "13800138001/13800138002"
+    assert unit_detail(conn, "P-001").unit.phones == "13800138001/13800138002"
     before = dump(db_path)
     again = import_file(conn, changed)
     assert (again.updated, again.unchanged) == (0, 2)

@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 
-from propfee import roster
 from propfee.core.errors import RowErrors
+from propfee.roster import merge, reading
+from propfee.roster.units import export_units, list_units
 
 from conftest import AS_OF, NOW, dump, valid_id, write_csv, write_xlsx
 
@@ -13,11 +14,11 @@ from conftest import AS_OF, NOW, dump, valid_id, write_csv, write_xlsx
 def load(conn, path, **kwargs):
     kwargs.setdefault("as_of", AS_OF)
     kwargs.setdefault("now", NOW)
-    return roster.import_roster(conn, path, **kwargs)
+    return merge.import_roster(conn, path, **kwargs)
 
 
 def units(conn):
-    return {u.code: u for u in roster.list_units(conn)}
+    return {u.code: u for u in list_units(conn)}
 
 
 def errors_of(conn, path, **kwargs):
@@ -160,10 +161,10 @@ def test_codes_with_the_building_inside_round_trip(conn, tmp_path, db_path):
     got = units(conn)
     assert (got["A座-1201"].building, got["A座-1201"].room) == ("A", "1201")
     assert (got["1栋1单元1001"].building, got["1栋1单元1001"].entrance) == ("1", "1")
-    assert [u.code for u in roster.list_units(conn, building="1栋")] == ["1栋1单元1001"]
+    assert [u.code for u in list_units(conn, building="1栋")] == ["1栋1单元1001"]
     for suffix in (".xlsx", ".csv"):
         out = tmp_path / f"out{suffix}"
-        roster.export_units(conn, out, mask=False)
+        export_units(conn, out, mask=False)
         before = dump(db_path)
         assert load(conn, out).unchanged == 3
         assert dump(db_path) == before
@@ -298,7 +299,7 @@ def test_a_header_far_down_with_header_row_in_the_map(conn, tmp_path):
     path = write_xlsx(tmp_path / "r.xlsx", rows)
     mapping = tmp_path / "map.toml"
     mapping.write_text("header_row = 35\n", encoding="utf-8")
-    load(conn, path, column_map=roster.load_map(mapping))
+    load(conn, path, column_map=reading.load_map(mapping))
     assert list(units(conn)) == ["1-101"]
 
 

@@ -25,9 +25,12 @@ from typer.core import TyperGroup
 from propfee import __version__
 from propfee.cli.common import audit_wrapper, choose_estate, debug_enabled, fail
 from propfee.cli.lang import speak, without_lang
+from propfee.cli.params import defer_validators
 from propfee.core.errors import PropfeeError
 from propfee.core.i18n import _, choose, normalise
 from propfee.store.db import last_opened, translate
+
+defer_validators()
 
 
 class PropfeeGroup(TyperGroup):
@@ -249,10 +252,15 @@ def command_name(args: list[str]) -> str | None:
 
 
 def for_command_line(args: list[str]) -> typer.Typer:
-    """The command line for ``args``: only the module of the command they name, or every
-    module when they name none or one that is not a command (the help, an error)."""
+    """The command line for ``args``: only the module of the command they name; none for
+    ``--version`` alone; every module when they name none or one that is not a command (the
+    help, an error)."""
     module = _MODULE_OF.get(command_name(args) or "")
-    return build([module]) if module else build()
+    if module:
+        return build([module])
+    if "--version" in args and not {"-h", "--help"} & set(args):
+        return build([])
+    return build()
 
 
 #: options every command takes, also accepted before the command (``propfee --db x.db bill``)

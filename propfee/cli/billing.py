@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from propfee import billing
+from propfee.billing import bills
 from propfee.billing.meters import METER_NAMES, import_readings
 from propfee.billing.notices import write_notices
 from propfee.cli.common import (
@@ -186,9 +186,9 @@ def bill(
     env = open_env(db, config, quiet)
     by_building = _by_building(by, notices_dir is not None)
     day = parse_day(as_of)
-    months = billing.months_to_bill(period, first, through, as_of=day)
+    months = bills.months_to_bill(period, first, through, as_of=day)
     conn = env.connect(dry_run=dry_run)
-    if not billing.all_billed(conn, months):
+    if not bills.all_billed(conn, months):
         env.backup_first("bill", dry_run=dry_run)
     with env.progress(_("billing")) as tick, transaction(conn, dry_run=dry_run):
         report = ledger.run_bills_and_apply_credit(
@@ -218,7 +218,7 @@ def bill(
     if fmt is Format.json:
         write_json(_run_document(report, dry_run))
     elif fmt is Format.csv:
-        rows = [] if dry_run else billing.created_bills(conn, report.bill_ids)
+        rows = [] if dry_run else bills.created_bills(conn, report.bill_ids)
         emit(env, [_created_row(r) for r in rows], created_headers(), fmt)
     else:
         _show_run(env, report, written, dry_run)
@@ -275,7 +275,7 @@ def _notice_files(report) -> str:
     )
 
 
-def _run_document(report: billing.BillRunReport, dry_run: bool) -> dict:
+def _run_document(report: bills.BillRunReport, dry_run: bool) -> dict:
     return {
         "months": report.months,
         "created": report.created,
@@ -298,7 +298,7 @@ def _created_row(row: tuple) -> dict:
     return {**dict(zip(CREATED_COLUMNS, row, strict=True)), "amount": decimal_str(row[6])}
 
 
-def _show_run(env, report: billing.BillRunReport, written, dry_run: bool) -> None:
+def _show_run(env, report: bills.BillRunReport, written, dry_run: bool) -> None:
     line = ngettext(
         "{months}: {n} bill line for {units} units, total {total}",
         "{months}: {n} bill lines for {units} units, total {total}",
@@ -386,7 +386,7 @@ def adjust(
     fen = parse_money(amount, allow_negative=True, allow_zero=True)
     conn = env.connect()
     with transaction(conn):
-        result = billing.adjust(
+        result = bills.adjust(
             conn,
             bill_id,
             amount_fen=fen,
@@ -403,7 +403,7 @@ def adjust(
     env.result(
         _("bill {bill}: {kind} {amount}; now {net}, outstanding {outstanding}").format(
             bill=bill_id,
-            kind=_(billing.ADJUSTMENT_KINDS[kind]),
+            kind=_(bills.ADJUSTMENT_KINDS[kind]),
             amount=format_money(fen),
             net=format_money(result.net_fen),
             outstanding=format_money(result.outstanding_fen),
@@ -582,7 +582,7 @@ def rebill(
     env = open_env(db, config, quiet)
     conn = env.connect()
     with transaction(conn, dry_run=dry_run):
-        moves = billing.rebill(
+        moves = bills.rebill(
             conn,
             unit,
             first_day=parse_day(first, option="--from"),

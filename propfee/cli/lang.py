@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
 
 import rich._wrap
 import typer.core
-import typer.rich_utils
-from rich.text import Text
 from typer._click import core as click_core
 from typer._click import exceptions as click_exceptions
 from typer._click import formatting as click_formatting
@@ -78,18 +77,6 @@ FRAMEWORK_PLURALS = (
         "{value!r} does not match the formats {formats}.",
     ),
 )
-_RICH_CONSTANTS = {
-    "DEPRECATED_STRING": "(deprecated) ",
-    "DEFAULT_STRING": "[default: {}]",
-    "ENVVAR_STRING": "[env var: {}]",
-    "REQUIRED_LONG_STRING": "[required]",
-    "ARGUMENTS_PANEL_TITLE": "Arguments",
-    "OPTIONS_PANEL_TITLE": "Options",
-    "COMMANDS_PANEL_TITLE": "Commands",
-    "ERRORS_PANEL_TITLE": "Error",
-    "ABORTED_TEXT": "Aborted.",
-    "RICH_HELP": "Try [blue]'{command_path} {help_option}'[/] for help.",
-}
 
 
 class _AsWritten(str):
@@ -162,6 +149,18 @@ def _write_usage(original):
     return write_usage
 
 
+def _with_help_page(original):
+    """Load the help page's layout (``propfee.cli.helppage``: rich and Typer's help
+    formatting, about a tenth of a second) only when a help page is printed, and give it the
+    active language."""
+
+    def format_help(self, ctx, formatter):
+        importlib.import_module("propfee.cli.helppage").speak()
+        return original(self, ctx, formatter)
+
+    return format_help
+
+
 def _help_option(original):
     def get_help_option(self, ctx):
         option = original(self, ctx)
@@ -184,31 +183,14 @@ _WRAP_WORD = re.compile(
 )
 
 
-def _help_as_one_text(original):
-    """Typer lays an option's help, default and env var out as rich Columns, which cut a
-    Chinese help text with "…" at some widths; one Text wraps instead."""
-
-    def get_parameter_help(*args, **kwargs):
-        help_columns = original(*args, **kwargs)
-        items = getattr(help_columns, "renderables", None)
-        if items and all(isinstance(item, Text) for item in items):
-            return Text(" ", overflow="fold").join(items)
-        return help_columns
-
-    return get_parameter_help
-
-
 def _patch_framework() -> None:
     """Click as Typer ships it prints a few fixed English phrases; route them through the
     catalogue (each patch is skipped if a later Typer moves the thing it patches). Rich wraps
     lines at spaces only, so a Chinese paragraph (no spaces) would be cut mid-option; let it
-    break between Chinese characters, never before a closing mark."""
+    break between Chinese characters, never before a closing mark. The help page's own layout
+    is loaded and set up only when a help page is printed."""
     if isinstance(getattr(rich._wrap, "re_word", None), re.Pattern):
         rich._wrap.re_word = _WRAP_WORD
-    if callable(getattr(typer.rich_utils, "_get_parameter_help", None)):
-        typer.rich_utils._get_parameter_help = _help_as_one_text(
-            typer.rich_utils._get_parameter_help
-        )
     exc = click_exceptions
     for cls, name, func in (
         (getattr(exc, "BadParameter", None), "format_message", _bad_parameter),
@@ -234,6 +216,12 @@ def _patch_framework() -> None:
     command = getattr(click_core, "Command", None)
     if command is not None and hasattr(command, "get_help_option"):
         command.get_help_option = _help_option(command.get_help_option)
+    for command in (
+        getattr(typer.core, "TyperCommand", None),
+        getattr(typer.core, "TyperGroup", None),
+    ):
+        if command is not None and hasattr(command, "format_help"):
+            command.format_help = _with_help_page(command.format_help)
 
 
 #: the type Typer shows beside an option that has no metavar of its own
@@ -281,8 +269,6 @@ def speak(lang: str) -> None:
             module._ = i18n._
         if hasattr(module, "ngettext"):
             module.ngettext = i18n.ngettext
-    for name, text in _RICH_CONSTANTS.items():
-        setattr(typer.rich_utils, name, i18n._(text))
 
 
 def without_lang(argv: Sequence[str]) -> list[str]:

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from propfee import roster
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -39,6 +38,7 @@ from propfee.core.money import decimal_str, format_money
 from propfee.core.workdays import SOURCE_NOTES
 from propfee.files import cells, workbook
 from propfee.insight import profile
+from propfee.roster import contacts, edits
 from propfee.roster.payers import ROLE_LABELS
 from propfee.service import complaints, deadlines, owners
 from propfee.service.complaints import (
@@ -233,7 +233,7 @@ def _print_profile(env, p: profile.Profile, mask: bool, fmt: Format) -> None:
             "  "
             + _("other contact {name} ({relation}, {unit}) {phones}").format(
                 name=safe_markup(c.name),
-                relation=roster.relation_label(c.relation),
+                relation=contacts.relation_label(c.relation),
                 unit=safe_markup(unit),
                 phones=safe_markup(cells.mask_phones(c.phones) if mask else c.phones),
             )
@@ -357,7 +357,7 @@ def owners_set(
 ) -> None:
     env = open_env(db, config, quiet)
     call = audit.current()
-    result = roster.set_owner(
+    result = edits.set_owner(
         env.connect(create=False),
         who,
         name=name,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from propfee import billing, roster
+from propfee.billing.bills import rebill_after_edit, rebill_after_import
 from propfee.cli.common import (
     AsOfOpt,
     Col,
@@ -39,6 +39,7 @@ from propfee.files import cells
 from propfee.files.workbook import Title
 from propfee.payments import ledger
 from propfee.payments.ledger import BillLine, UnitAccount
+from propfee.roster import contacts, edits, feedraft, merge, migration, reading, units
 from propfee.roster.payers import payer_label
 from propfee.store import audit
 
@@ -204,26 +205,26 @@ def import_units(
     if fees_draft is not None:
         _write_fees_draft(report, fees_draft, file)
     if report_file is not None:  # the report names the draft too
-        roster.write_report(report_file, report)
+        migration.write_report(report_file, report)
     _show_import(env, report, file, fmt, dry_run=dry_run)
 
 
-def _write_fees_draft(report: roster.ImportReport, path: Path, file: Path) -> None:
+def _write_fees_draft(report: merge.ImportReport, path: Path, file: Path) -> None:
     """The fee settings as fees add lines to review; said in the summary."""
-    fees = roster.FeeDraft()
+    fees = feedraft.FeeDraft()
     for sheet, settings in report.fee_settings.items():
-        one = roster.draft(settings, sheet)
+        one = feedraft.draft(settings, sheet)
         fees.lines.extend(one.lines)
         fees.left.extend(one.left)
-    roster.write_draft(path, fees, file.name)
-    report.notices.append(roster.summary(fees, path))
+    feedraft.write_draft(path, fees, file.name)
+    report.notices.append(feedraft.summary(fees, path))
     report.notices.extend(fees.left)
 
 
 def _show_profiles(fmt: Format) -> None:
     rows = [
         {"name": p.name, "system": p.system, "signature": "、".join(p.signature)}
-        for p in roster.shipped_profiles()
+        for p in reading.shipped_profiles()
     ]
     if fmt is Format.json:
         write_json(listing(rows))
@@ -241,7 +242,7 @@ def _forget_new_database(env, fresh: bool) -> None:
     as an estate of 0 units."""
     if not fresh or not env.database_exists():
         return
-    if roster.has_units(env.connect(create=False)):
+    if units.has_units(env.connect(create=False)):
         return  # another process filled it meanwhile
     env.forget_database()
 
@@ -257,25 +258,25 @@ def _run_import(
     owner_pays: bool,
     strict: bool = False,
     units_only: bool = False,
-) -> roster.ImportReport:
+) -> merge.ImportReport:
     """Read the map, back up a roster about to be updated, and import the file; days that
     now belong to another party are re-billed in the same transaction."""
-    column_map = roster.load_map(map_file)
+    column_map = reading.load_map(map_file)
     column_map.strict, column_map.units_only = strict, units_only
     conn = env.connect(dry_run=dry_run)
-    if roster.has_units(conn):
+    if units.has_units(conn):
         env.backup_first("import-units", dry_run=dry_run)  # a re-import may update rows
     day, clock = parse_day(as_of), now()
     call = audit.current()
     rebill = functools.partial(
-        billing.rebill_after_import,
+        rebill_after_import,
         as_of=day,
         now=clock,
         settings=env.settings,
         operator=call.operator if call else "",
     )
     with env.progress(_("reading {file}").format(file=file.name)) as tick:
-        return roster.import_roster(
+        return merge.import_roster(
             conn,
             file,
             as_of=day,
@@ -289,7 +290,7 @@ def _run_import(
         )
 
 
-def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, dry_run: bool):
+def _show_import(env, report: merge.ImportReport, file: Path, fmt: Format, *, dry_run: bool):
     for notice in report.notices:
         env.info(_("note: {notice}").format(notice=notice))
     for warning in report.warnings:
@@ -343,7 +344,7 @@ def _show_import(env, report: roster.ImportReport, file: Path, fmt: Format, *, d
             ).format(**moved(m))
         )
     if report.kept:
-        which = "、".join(f"{k.unit} {roster.field_label(k.field)}" for k in report.kept[:3]) + (
+        which = "、".join(f"{k.unit} {units.field_label(k.field)}" for k in report.kept[:3]) + (
             "…" if len(report.kept) > 3 else ""
         )
         env.result(
@@ -382,12 +383,12 @@ def export_units(
     """Export the roster with current owners and tenants."""
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
-    count = roster.export_units(
+    count = units.export_units(
         conn,
         file,
         mask=mask,
         building=building,
-        kind=roster.resolve_kind(kind) if kind else None,
+        kind=units.resolve_kind(kind) if kind else None,
         title=Title(env.settings.estate.name, _("Owner roster"), "", None, now()),
     )
     if not mask:
@@ -433,23 +434,23 @@ def units_list(
 ) -> None:
     """List units with their current owner."""
     env = open_env(db, config)
-    units = roster.list_units(
+    found = units.list_units(
         env.connect(create=False),
         building=building,
-        kind=roster.resolve_kind(kind) if kind else None,
+        kind=units.resolve_kind(kind) if kind else None,
         owner=owner,
         zone=zone,
     )
-    rows = [_unit_json(u, mask=not no_mask) for u in units]
+    rows = [_unit_json(u, mask=not no_mask) for u in found]
     if fmt is not Format.json:  # a table and CSV show the Chinese labels
         for row in rows:
-            row["kind"] = roster.kind_label(row["kind"])
+            row["kind"] = units.kind_label(row["kind"])
             row["payer"] = payer_label(row["payer"])
     title = _("{n} units").format(n=len(rows)) if fmt is Format.table else None
     emit(env, rows, _LIST_COLUMNS, fmt, title=title, wide=wide)
 
 
-def _unit_json(u: roster.UnitView, *, mask: bool) -> dict[str, object]:
+def _unit_json(u: units.UnitView, *, mask: bool) -> dict[str, object]:
     phones = cells.mask_phones(u.phones) if mask else u.phones
     return {
         "code": u.code,
@@ -505,7 +506,7 @@ def units_show(
     """Show one unit: area, kind, owner and tenant history."""
     env = open_env(db, config)
     conn = env.connect(create=False)
-    detail = roster.unit_detail(conn, code)
+    detail = units.unit_detail(conn, code)
     mask = not no_mask
     unit = _unit_json(detail.unit, mask=mask)
     history = [_occupancy_json(h, mask=mask) for h in detail.history]
@@ -538,7 +539,7 @@ def units_show(
         _print_bills(env, bills, account, fmt)
 
 
-def _occupancy_json(h: roster.Occupancy, *, mask: bool) -> dict[str, object]:
+def _occupancy_json(h: units.Occupancy, *, mask: bool) -> dict[str, object]:
     return {
         "role": h.role,
         "name": h.name,
@@ -551,7 +552,7 @@ def _occupancy_json(h: roster.Occupancy, *, mask: bool) -> dict[str, object]:
     }
 
 
-def _contact_json(c: roster.Contact, *, mask: bool) -> dict[str, object]:
+def _contact_json(c: contacts.Contact, *, mask: bool) -> dict[str, object]:
     return {
         "relation": c.relation,
         "name": c.name,
@@ -562,14 +563,14 @@ def _contact_json(c: roster.Contact, *, mask: bool) -> dict[str, object]:
     }
 
 
-def _print_contacts(env, contacts: list[dict[str, object]], fmt: Format) -> None:
+def _print_contacts(env, others: list[dict[str, object]], fmt: Format) -> None:
     rows = [
         {
             **c,
-            "relation": roster.relation_label(str(c["relation"])),
-            "gender": roster.gender_label(str(c["gender"])),
+            "relation": contacts.relation_label(str(c["relation"])),
+            "gender": contacts.gender_label(str(c["gender"])),
         }
-        for c in contacts
+        for c in others
     ]
     emit(
         env,
@@ -605,7 +606,7 @@ def _bill_json(b: BillLine) -> dict[str, object]:
     }
 
 
-def _print_unit(env, u: roster.UnitView) -> None:
+def _print_unit(env, u: units.UnitView) -> None:
     place = [
         ("  " + label).format(value=safe_markup(value))
         for label, value in (
@@ -618,7 +619,7 @@ def _print_unit(env, u: roster.UnitView) -> None:
         if value
     ]
     lines = [
-        f"[bold]{safe_markup(u.code)}[/bold]  {roster.kind_label(u.kind)}" + "".join(place),
+        f"[bold]{safe_markup(u.code)}[/bold]  {units.kind_label(u.kind)}" + "".join(place),
         _("Billing area {area} ㎡").format(area=hundredths_str(u.area_x100) or "—")
         + (f" ({safe_markup(u.area_basis)})" if u.area_basis else "")
         + (
@@ -704,7 +705,7 @@ def _print_bills(env, bills: list[dict[str, object]], account: UnitAccount, fmt:
     )
 
 
-def print_events(env, events: list[roster.Event], fmt: Format, *, mask: bool) -> None:
+def print_events(env, events: list[units.Event], fmt: Format, *, mask: bool) -> None:
     emit(
         env,
         [event_json(e, mask=mask, shown=True) for e in events],
@@ -721,7 +722,7 @@ def print_events(env, events: list[roster.Event], fmt: Format, *, mask: bool) ->
     )
 
 
-def event_json(e: roster.Event, *, mask: bool, shown: bool = False) -> dict[str, object]:
+def event_json(e: units.Event, *, mask: bool, shown: bool = False) -> dict[str, object]:
     old, new = masked(e.field, e.old, mask), masked(e.field, e.new, mask)
     row: dict[str, object] = {
         "on": e.on,
@@ -739,7 +740,7 @@ def event_json(e: roster.Event, *, mask: bool, shown: bool = False) -> dict[str,
     if shown:
         party = _(" ({party})").format(party=e.party) if e.action == "owner-set" and e.party else ""
         row["what"] = e.what + party
-        row["change"] = f"{roster.value_text(e.field, old)} → {roster.value_text(e.field, new)}"
+        row["change"] = f"{units.value_text(e.field, old)} → {units.value_text(e.field, new)}"
     return row
 
 
@@ -784,11 +785,11 @@ def _operator() -> str:
 def _rebill_for(env, day, clock, operator: str):
     """Billing's re-billing, for an edit's own transaction."""
     return functools.partial(
-        billing.rebill_after_edit, as_of=day, now=clock, settings=env.settings, operator=operator
+        rebill_after_edit, as_of=day, now=clock, settings=env.settings, operator=operator
     )
 
 
-def show_edit(env, result: roster.EditResult, fmt: Format) -> None:
+def show_edit(env, result: edits.EditResult, fmt: Format) -> None:
     """What an edit changed (phones and ID numbers masked), what billing re-did, and notes."""
     for notice in result.notices:
         env.info(_("Note: {notice}").format(notice=notice))
@@ -808,9 +809,9 @@ def show_edit(env, result: roster.EditResult, fmt: Format) -> None:
         env.result(
             _("{who} {field}: {old} → {new} (from {day})").format(
                 who=who,
-                field=roster.field_label(c.field),
-                old=roster.value_text(c.field, old),
-                new=roster.value_text(c.field, new),
+                field=units.field_label(c.field),
+                old=units.value_text(c.field, old),
+                new=units.value_text(c.field, new),
                 day=result.on,
             )
         )
@@ -879,7 +880,7 @@ def units_set(
     """Correct a unit's area, kind or floor, kept as history."""
     env = open_env(db, config, quiet)
     day, clock, operator = parse_day(as_of), now(), _operator()
-    result = roster.set_unit(
+    result = edits.set_unit(
         env.connect(create=False),
         code,
         area=area,
@@ -929,7 +930,7 @@ def units_sell(
     """Record a transfer to a buyer."""
     env = open_env(db, config, quiet)
     day, clock, operator = parse_day(as_of), now(), _operator()
-    result = roster.sell(
+    result = edits.sell(
         env.connect(create=False),
         code,
         buyer=buyer,
@@ -983,7 +984,7 @@ def units_move_out(
 ) -> None:
     """A tenant moves out."""
     env = open_env(db, config, quiet)
-    result = roster.move_out(
+    result = edits.move_out(
         env.connect(create=False),
         code,
         on=parse_day(date_, option="--date") if date_ else parse_day(as_of),
@@ -1034,7 +1035,7 @@ def units_move_in(
 ) -> None:
     """A tenant moves in."""
     env = open_env(db, config, quiet)
-    result = roster.move_in(
+    result = edits.move_in(
         env.connect(create=False),
         code,
         tenant=tenant,
@@ -1085,9 +1086,9 @@ def units_contact(
     """Add, change or remove a unit's contact."""
     env = open_env(db, config, quiet)
     conn = env.connect(create=False)
-    changed = roster.change_contact(
+    changed = contacts.change_contact(
         conn,
-        roster.resolve_code(conn, code),
+        units.resolve_code(conn, code),
         name,
         remove=remove,
         relation=relation,

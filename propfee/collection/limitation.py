@@ -20,12 +20,11 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
-
 from propfee.collection import store
 from propfee.collection.arrears import overdue
 from propfee.core.errors import InvalidValue
 from propfee.core.i18n import N_, _
+from propfee.core.periods import add_months
 
 YEARS = 3
 EVENT_LABELS = {
@@ -133,7 +132,7 @@ def ending_within(conn: sqlite3.Connection, *, as_of: date, settings, within: in
     if within < 0:
         raise InvalidValue(_("--within must not be negative"))
     horizon = as_of + timedelta(days=within + 1)
-    due_by = horizon - relativedelta(years=YEARS)
+    due_by = add_months(horizon, -12 * YEARS)
     rows = overdue(conn, as_of=as_of, settings=settings, due_by=due_by)
     return clocks(conn, as_of=as_of, settings=settings, within=within, rows=rows)
 
@@ -143,7 +142,7 @@ def later(day: date) -> date:
     try:
         return day.replace(year=day.year + YEARS)
     except ValueError:
-        return day + relativedelta(years=YEARS)
+        return add_months(day, 12 * YEARS)
 
 
 def _events(conn: sqlite3.Connection, unit_ids: set[int], as_of: date) -> dict:

@@ -11,8 +11,6 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
-
 from propfee.core.errors import InvalidValue
 from propfee.core.i18n import N_, _
 
@@ -45,7 +43,13 @@ def month_end(day: date) -> date:
 
 
 def add_months(day: date, months: int) -> date:
-    return day + relativedelta(months=months)
+    """The same day ``months`` later (earlier if negative), or that month's last day when it
+    is shorter: 31 January + 1 month is 28 (or 29) February."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    month += 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def months_in_range(first: date, last: date) -> list[date]:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from propfee import roster
 from propfee.billing import fees, notices
 from propfee.collection import arrears, dunning, plans
 from propfee.config import load_settings
@@ -21,6 +20,7 @@ from propfee.files.shipped import shipped_dir
 from propfee.files.writers import copy_private, save_workbook, write_text
 from propfee.insight import surveys
 from propfee.payments import ledger, reconciliation
+from propfee.roster import merge
 from propfee.service import complaints
 from propfee.store import db, pg
 
@@ -86,7 +86,7 @@ DEMO_DUE_DAYS = {"SHOP": 10, "OFFICE": 25, "PARK": 1, "STORE": 5}
 class DemoReport:
     folder: Path
     db_path: Path | str  # a file, or a PostgreSQL server's address
-    roster: roster.ImportReport
+    roster: merge.ImportReport
     files: list[Path] = field(default_factory=list)
     replaced: bool = False
     fees: int = 0
@@ -144,7 +144,7 @@ def build_demo(
     try:
         with db.transaction(conn):
             db.set_meta(conn, "demo", "1")
-        report = roster.import_roster(conn, roster_file, as_of=as_of, now=now)
+        report = merge.import_roster(conn, roster_file, as_of=as_of, now=now)
         result = DemoReport(folder, db_path, report, [settings, roster_file], replaced)
         _bill_a_year(conn, result, settings_loaded, as_of=as_of, now=now)
         _survey(conn, result, settings_loaded, as_of=as_of, now=now)

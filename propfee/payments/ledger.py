@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from propfee.billing import BillRunReport, run_bills
 from propfee.billing.balances import bill_balance
+from propfee.billing.bills import BillRunReport, run_bills
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.i18n import N_, _, zh
 from propfee.core.money import format_money, round_div
@@ -593,7 +593,7 @@ def reverse_payment(
 
 
 def run_bills_and_apply_credit(conn: sqlite3.Connection, **run) -> BillRunReport:
-    """The bill run (``billing.run_bills``, same arguments), then credit — money paid ahead —
+    """The bill run (``bills.run_bills``, same arguments), then credit — money paid ahead —
     pays the new bills at once."""
     report = run_bills(conn, **run)
     if report.units:
