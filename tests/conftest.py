@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 os.environ["PROPFEE_LANG"] = "zh"
 
 from propfee.cli import app
+from propfee.cli.lang import speak
 from propfee.collection import dunning
 from propfee.config import DEFAULTS
 from propfee.payments import ledger
@@ -101,6 +102,8 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
+    yield
+    speak("zh")  # a test that asked for English (--lang en in process) leaves none behind
 
 
 def _pg_wanted() -> bool:

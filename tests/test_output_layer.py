@@ -33,7 +33,7 @@ def test_a_usage_error_is_one_error_line_and_the_hint(cli):
     for args, words in (
         (("overdue", "--bogus"), "--bogus"),
         (("overdue", "--as-of", "2026-13-01"), "不是日期"),
-        (("pay",), "unit"),
+        (("pay",), "缺少参数 'UNIT'"),
     ):
         result = cli(*args)
         assert result.exit_code == 2, result.output

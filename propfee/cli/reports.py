@@ -766,7 +766,7 @@ def _show_service(env, result: service_report.ServiceReport) -> None:
         ],
         (
             Col("kind", _("Type")),
-            Col("received", _("Cases received"), "right"),
+            Col("received", _("Cases opened"), "right"),
             Col("resolved", _("Resolved"), "right"),
             Col("on_time", _("Resolved on time"), "right"),
             Col("on_time_rate", _("On-time rate"), "right"),

@@ -81,7 +81,7 @@ def _charts(report: ServiceReport) -> dict[str, str]:
             zh("Complaints and requests in the period"),
             [case_label(k) for k in kinds],
             [
-                Series(zh("Cases received"), [k.received for k in kinds]),
+                Series(zh("Cases opened"), [k.received for k in kinds]),
                 Series(zh("Resolved"), [k.resolved for k in kinds]),
                 Series(zh("Resolved on time"), [k.on_time for k in kinds]),
                 Series(zh("Visited"), [k.visited for k in kinds]),
