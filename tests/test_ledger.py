@@ -210,6 +210,17 @@ def test_check_finds_what_is_wrong(owing):
     assert {"bill", "payment", "receipts", "settled"} <= what
 
 
+def test_check_names_receipts_not_numbered_as_propfee_numbers_them(owing):
+    """A receipt number written by something other than propfee is a problem to name, not a
+    reason for check to stop."""
+    owing.execute(
+        "INSERT INTO payment (receipt_no, unit_id, party_id, amount_fen, channel, paid_on, "
+        "created_at) VALUES ('B000000001', 1, 1, 100, 'bank', '2026-11-01', '2026-11-01 09:00:00')"
+    )
+    receipts = [p.detail for p in ledger.check(owing) if p.what == "receipts"]
+    assert receipts == ["收据编号不是 YYYY-NNNNNN 的格式：B000000001"]
+
+
 def test_credit_is_applied_on_request(owing):
     pay(owing, "1-1-102", 100000)  # 1-1-102 pays far ahead
     assert ledger.credit_of(owing, 2) == 40000

@@ -64,7 +64,9 @@ def receipt_years(conn: sqlite3.Connection) -> Iterator:
 
 def receipt_numbers(conn: sqlite3.Connection, year: str) -> Iterator:
     """(receipt,) of every receipt of a year."""
-    return conn.execute("SELECT receipt_no FROM payment WHERE receipt_no LIKE ?", (f"{year}-%",))
+    return conn.execute(
+        "SELECT receipt_no FROM payment WHERE substr(receipt_no, 1, 4) = ?", (year,)
+    )
 
 
 def receipt_counter(conn: sqlite3.Connection, year: int):

@@ -1092,7 +1092,19 @@ def _payment_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
 def _receipt_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
     """Each year's receipts: numbered without gaps, and its counter at the last."""
     for (year,) in check_store.receipt_years(conn):
-        numbers = sorted(int(r[0][5:]) for r in check_store.receipt_numbers(conn, year))
+        held = [r[0] for r in check_store.receipt_numbers(conn, year)]
+        ours = [n for n in held if year.isdigit() and n[4:5] == "-" and n[5:].isdigit()]
+        numbers = sorted(int(n[5:]) for n in ours)
+        if len(ours) != len(held):  # not numbered as propfee numbers them
+            odd = sorted(set(held) - set(ours))
+            yield (
+                "receipts",
+                _("receipt numbers not in the form YYYY-NNNNNN: {numbers}").format(
+                    numbers=", ".join(odd[:10])
+                ),
+            )
+            if not numbers:
+                continue
         missing = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
         if missing:
             yield (
