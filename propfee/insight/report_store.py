@@ -25,30 +25,12 @@ def _fast(conn: sqlite3.Connection) -> sqlite3.Cursor:
     return fast
 
 
-def _adjusted(condition: str, bill: str = "bid") -> str:
-    """SQL: the adjustments of bill ``bill`` made on days meeting ``condition``."""
-    return (
-        "coalesce((SELECT sum(a.amount_fen) FROM adjustment a WHERE a.bill_id = "
-        f"{bill} AND a.made_on {condition}), 0)"
-    )
-
-
 def _allocated(condition: str, bill: str = "bid") -> str:
     """SQL: the allocations of bill ``bill`` (a reversal adds negative ones) dated on days
     meeting ``condition``."""
     return (
         "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = "
         f"{bill} AND l.allocated_on {condition}), 0)"
-    )
-
-
-def _paid(day: str, *, adjusted: str = "adj") -> str:
-    """SQL: a bill's allocations up to ``day``. A bill settled by then was paid in full (its
-    amount and adjustments, all made by its settled-on day), so only the bills still open
-    then are looked up in the allocations — most bills of a month that has been collected."""
-    return (
-        f"(CASE WHEN settled_on <= {day} THEN amount_fen + {adjusted} "
-        f"ELSE {_allocated('<= ' + day)} END)"
     )
 
 
@@ -85,19 +67,29 @@ def current_bill_sums(
 ) -> Iterator[tuple]:
     """Per (unit, party, group key) of the bills of periods ``p1``…``p2`` whose cycle has
     begun by ``day`` (late fees ``late_id`` left out): (unit, party, key, billed, adjusted by
-    the day, paid by the day, unpaid on the day, the oldest unpaid due day)."""
+    the day, paid by the day, unpaid on the day, the oldest unpaid due day).
+
+    Each bill's adjustments (few) and, for a bill not settled by the day, its allocations are
+    summed once, apart, and joined to it: a bill settled by the day was paid its amount and
+    adjustments in full (all made by its settled-on day), so only the others are looked up in
+    the allocations."""
+    adj = "coalesce(a.fen, 0)"
+    owed = f"b.amount_fen + {adj} - coalesce(p.fen, 0)"
     return _fast(conn).execute(
-        "SELECT unit_id, party_id, k, sum(amount_fen), sum(adj), sum(paid), "
-        "sum(max(amount_fen + adj - paid, 0)), min(CASE WHEN amount_fen + adj - paid > 0 "
-        "THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, amount_fen, adj, "
-        + _paid("?3")
-        + " AS paid FROM (SELECT b.id AS bid, b.unit_id, b.party_id, "
-        + GROUP_KEYS[by]
-        + " AS k, b.due_on, b.amount_fen, b.settled_on, "
-        + _adjusted("<= ?3", "b.id")
-        + " AS adj FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 AND b.covers_from <= ?3)) "
-        "GROUP BY unit_id, party_id, k",
+        "SELECT b.unit_id, b.party_id, " + GROUP_KEYS[by] + " AS k, sum(b.amount_fen), "
+        f"sum({adj}), sum(CASE WHEN b.settled_on <= ?3 THEN b.amount_fen + {adj} "
+        "ELSE coalesce(p.fen, 0) END), "
+        f"sum(CASE WHEN b.settled_on <= ?3 THEN 0 ELSE max({owed}, 0) END), "
+        f"min(CASE WHEN b.settled_on <= ?3 THEN NULL WHEN {owed} > 0 THEN b.due_on END) "
+        "FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "LEFT JOIN (SELECT a.bill_id, sum(a.amount_fen) AS fen FROM adjustment a "
+        "WHERE a.made_on <= ?3 GROUP BY a.bill_id) a ON a.bill_id = b.id "
+        "LEFT JOIN (SELECT l.bill_id, sum(l.amount_fen) AS fen FROM bill o "
+        "JOIN allocation l ON l.bill_id = o.id WHERE o.period BETWEEN ?1 AND ?2 "
+        "AND (o.settled_on IS NULL OR o.settled_on > ?3) AND l.allocated_on <= ?3 "
+        "GROUP BY l.bill_id) p ON p.bill_id = b.id "
+        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 AND b.covers_from <= ?3 "
+        "GROUP BY b.unit_id, b.party_id, k",
         (p1, p2, day, late_id),
     )
 
@@ -125,18 +117,25 @@ def _open_bills(conn: sqlite3.Connection, key_sql: str, start: str, p1: str) -> 
 
 
 def _reopened(conn: sqlite3.Connection, start: str, window_end: str) -> str:
-    """SQL: the allocations made before S that a reversal dated from S to C took back (0 when
-    no reversal is dated in the window)."""
+    """SQL: of an allocation ``l`` to an arrears bill, the part made before S that a reversal
+    dated from S to C took back (0 when no reversal is dated in the window)."""
     (reversals,) = conn.execute(
         "SELECT count(*) FROM reversal WHERE reversed_on BETWEEN ? AND ?", (start, window_end)
     ).fetchone()
     return (
-        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = bid "
-        "AND l.reversal_id IS NULL AND l.allocated_on < ?1 AND l.payment_id IN "
-        "(SELECT payment_id FROM reversal WHERE reversed_on BETWEEN ?1 AND ?2)), 0)"
+        "CASE WHEN l.reversal_id IS NULL AND l.allocated_on < ?1 AND l.payment_id IN "
+        "(SELECT payment_id FROM reversal WHERE reversed_on BETWEEN ?1 AND ?2) "
+        "THEN l.amount_fen ELSE 0 END"
         if reversals
         else "0"
     )
+
+
+def _on(column: str, condition: str) -> str:
+    """SQL: the sum of the amounts of ``column``'s rows (``a.made_on``, ``l.allocated_on``)
+    dated on days meeting ``condition``."""
+    table = column.split(".")[0]
+    return f"sum(CASE WHEN {column} {condition} THEN {table}.amount_fen ELSE 0 END)"
 
 
 def arrears_bill_sums(
@@ -151,31 +150,34 @@ def arrears_bill_sums(
     """Per (unit, party, group key) of the arrears bills (periods before ``p1``, open on
     ``start`` or re-opened in the window ``start``…``window_end``): (unit, party, key, owed
     before the window, adjusted in it, re-opened in it, cleared in it, the oldest due day
-    still unpaid on ``day``)."""
+    still unpaid on ``day``).
+
+    The bills open on S are read once (MATERIALIZED); their allocations, and the
+    adjustments (few), are summed per bill in one pass each — before S, in the window, by
+    D — and joined to them."""
     open_bills = _open_bills(conn, GROUP_KEYS[by], start, p1)
     reopened = _reopened(conn, start, window_end)
+    adj = "SELECT a.bill_id, " + ", ".join(
+        f"{_on('a.made_on', when)} AS {name}"
+        for name, when in (("before", "< ?1"), ("win", "BETWEEN ?1 AND ?2"), ("upto", "<= ?3"))
+    )
+    paid = "SELECT l.bill_id, " + ", ".join(
+        f"{_on('l.allocated_on', when)} AS {name}"
+        for name, when in (("before", "< ?1"), ("win", "BETWEEN ?1 AND ?2"), ("upto", "<= ?3"))
+    )
     counted = "(owed_before > 0 OR reopened > 0)"
-    # each bill's sums made once (MATERIALIZED: not flattened into the sums below, which
-    # would look each one up again wherever it is named)
     return _fast(conn).execute(
-        "WITH owed AS MATERIALIZED (SELECT unit_id, party_id, k, due_on, "
-        "amount_fen + "
-        + _adjusted("< ?1")
-        + " - "
-        + _allocated("< ?1")
-        + " AS owed_before, "
-        + _adjusted("BETWEEN ?1 AND ?2")
-        + " AS adj_window, "
-        + _allocated("BETWEEN ?1 AND ?2")
-        + " AS paid_window, "
-        + reopened
-        + " AS reopened, amount_fen + adj_day - "
-        + _paid("?3", adjusted="adj_day")
-        + " AS owed_day FROM (SELECT o.*, "
-        + _adjusted("<= ?3", "o.bid")
-        + " AS adj_day FROM ("
-        + open_bills
-        + ") o)) SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
+        "WITH o AS MATERIALIZED (" + open_bills + "), "
+        "adj AS (" + adj + " FROM adjustment a GROUP BY a.bill_id), "
+        "paid AS (" + paid + ", sum(" + reopened + ") AS back "
+        "FROM o JOIN allocation l ON l.bill_id = o.bid GROUP BY l.bill_id), "
+        "owed AS (SELECT o.unit_id, o.party_id, o.k, o.due_on, "
+        "o.amount_fen + coalesce(a.before, 0) - coalesce(p.before, 0) AS owed_before, "
+        "coalesce(a.win, 0) AS adj_window, coalesce(p.win, 0) AS paid_window, "
+        "coalesce(p.back, 0) AS reopened, CASE WHEN o.settled_on <= ?3 THEN 0 "
+        "ELSE o.amount_fen + coalesce(a.upto, 0) - coalesce(p.upto, 0) END AS owed_day "
+        "FROM o LEFT JOIN adj a ON a.bill_id = o.bid LEFT JOIN paid p ON p.bill_id = o.bid) "
+        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
         f"sum(CASE WHEN {counted} THEN adj_window END), "
         f"sum(CASE WHEN {counted} THEN reopened END), "
         f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
