@@ -25,6 +25,14 @@ def _fast(conn: sqlite3.Connection) -> sqlite3.Cursor:
     return fast
 
 
+def _adjusted(condition: str) -> str:
+    """SQL: the adjustments of bill ``b`` made on days meeting ``condition``."""
+    return (
+        "coalesce((SELECT sum(a.amount_fen) FROM adjustment a WHERE a.bill_id = b.id "
+        f"AND a.made_on {condition}), 0)"
+    )
+
+
 def _allocated(condition: str, bill: str = "bid") -> str:
     """SQL: the allocations of bill ``bill`` (a reversal adds negative ones) dated on days
     meeting ``condition``."""
@@ -69,40 +77,31 @@ def current_bill_sums(
     begun by ``day`` (late fees ``late_id`` left out): (unit, party, key, billed, adjusted by
     the day, paid by the day, unpaid on the day, the oldest unpaid due day).
 
-    Each bill's adjustments (few) and, for a bill not settled by the day, its allocations are
-    summed once, apart, and joined to it: a bill settled by the day was paid its amount and
-    adjustments in full (all made by its settled-on day), so only the others are looked up in
-    the allocations."""
-    adj = "coalesce(a.fen, 0)"
-    owed = f"b.amount_fen + {adj} - coalesce(p.fen, 0)"
+    The bills are picked from the period index alone, then read in the order they are stored
+    (``id IN``: not jumping about the table in the index's order). A bill settled by the day
+    was paid its amount and adjustments in full (all made by its settled-on day), so only the
+    others are looked up in the allocations, and each sum names a lookup only where it needs
+    it."""
+    adj = _adjusted("<= ?3")
+    paid = _allocated("<= ?3", "b.id")
     return _fast(conn).execute(
         "SELECT b.unit_id, b.party_id, " + GROUP_KEYS[by] + " AS k, sum(b.amount_fen), "
         f"sum({adj}), sum(CASE WHEN b.settled_on <= ?3 THEN b.amount_fen + {adj} "
-        "ELSE coalesce(p.fen, 0) END), "
-        f"sum(CASE WHEN b.settled_on <= ?3 THEN 0 ELSE max({owed}, 0) END), "
-        f"min(CASE WHEN b.settled_on <= ?3 THEN NULL WHEN {owed} > 0 THEN b.due_on END) "
-        "FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "LEFT JOIN (SELECT a.bill_id, sum(a.amount_fen) AS fen FROM adjustment a "
-        "WHERE a.made_on <= ?3 GROUP BY a.bill_id) a ON a.bill_id = b.id "
-        "LEFT JOIN (SELECT l.bill_id, sum(l.amount_fen) AS fen FROM bill o "
-        "JOIN allocation l ON l.bill_id = o.id WHERE o.period BETWEEN ?1 AND ?2 "
-        "AND (o.settled_on IS NULL OR o.settled_on > ?3) AND l.allocated_on <= ?3 "
-        "GROUP BY l.bill_id) p ON p.bill_id = b.id "
-        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 AND b.covers_from <= ?3 "
-        "GROUP BY b.unit_id, b.party_id, k",
+        f"ELSE {paid} END), sum(CASE WHEN b.settled_on <= ?3 THEN 0 "
+        f"ELSE max(b.amount_fen + {adj} - {paid}, 0) END), "
+        f"min(CASE WHEN b.settled_on <= ?3 THEN NULL WHEN b.amount_fen + {adj} - {paid} > 0 "
+        "THEN b.due_on END) FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "WHERE b.id IN (SELECT c.id FROM bill c WHERE c.period BETWEEN ?1 AND ?2 "
+        "AND c.fee_item_id <> ?4 AND c.covers_from <= ?3) GROUP BY b.unit_id, b.party_id, k",
         (p1, p2, day, late_id),
     )
 
 
 def _open_bills(conn: sqlite3.Connection, key_sql: str, start: str, p1: str) -> str:
-    """SQL: the bills of periods before ``p1`` still open on ``start`` — found by the
+    """SQL: the bills of periods before ``p1`` still open on ``start`` — picked by the
     settled-on index, or for an old period (when fewer bills are older than it than have been
-    open since) by the period index."""
-    open_on_start = (
-        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
-        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "WHERE b.period < ?4 AND b.fee_item_id <> ?5 AND "
-    )
+    open since) by the period index alone, then read in the order they are stored (``id IN``:
+    not jumping about the table in an index's order)."""
     (still_open,) = conn.execute(
         "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
         "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
@@ -110,10 +109,20 @@ def _open_bills(conn: sqlite3.Connection, key_sql: str, start: str, p1: str) -> 
     ).fetchone()
     (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
     if still_open <= older:
-        return (
-            open_on_start + "b.settled_on IS NULL UNION ALL " + open_on_start + "b.settled_on >= ?1"
+        picked = (
+            "SELECT c.id FROM bill c WHERE c.settled_on IS NULL UNION ALL "
+            "SELECT c.id FROM bill c WHERE c.settled_on >= ?1"
         )
-    return open_on_start + "(b.settled_on IS NULL OR b.settled_on >= ?1)"
+    else:
+        picked = (
+            "SELECT c.id FROM bill c WHERE c.period < ?4 AND c.fee_item_id <> ?5 "
+            "AND (c.settled_on IS NULL OR c.settled_on >= ?1)"
+        )
+    return (
+        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
+        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
+        f"WHERE b.id IN ({picked}) AND b.period < ?4 AND b.fee_item_id <> ?5"
+    )
 
 
 def _reopened(conn: sqlite3.Connection, start: str, window_end: str) -> str:
@@ -152,9 +161,9 @@ def arrears_bill_sums(
     before the window, adjusted in it, re-opened in it, cleared in it, the oldest due day
     still unpaid on ``day``).
 
-    The bills open on S are read once (MATERIALIZED); their allocations, and the
-    adjustments (few), are summed per bill in one pass each — before S, in the window, by
-    D — and joined to them."""
+    The bills open on S are read once (MATERIALIZED); their allocations (each bill's found
+    by its index: CROSS JOIN keeps the bills the outer loop), and the adjustments (few), are
+    summed per bill in one pass each — before S, in the window, by D — and joined to them."""
     open_bills = _open_bills(conn, GROUP_KEYS[by], start, p1)
     reopened = _reopened(conn, start, window_end)
     adj = "SELECT a.bill_id, " + ", ".join(
@@ -170,7 +179,7 @@ def arrears_bill_sums(
         "WITH o AS MATERIALIZED (" + open_bills + "), "
         "adj AS (" + adj + " FROM adjustment a GROUP BY a.bill_id), "
         "paid AS (" + paid + ", sum(" + reopened + ") AS back "
-        "FROM o JOIN allocation l ON l.bill_id = o.bid GROUP BY l.bill_id), "
+        "FROM o CROSS JOIN allocation l WHERE l.bill_id = o.bid GROUP BY l.bill_id), "
         "owed AS (SELECT o.unit_id, o.party_id, o.k, o.due_on, "
         "o.amount_fen + coalesce(a.before, 0) - coalesce(p.before, 0) AS owed_before, "
         "coalesce(a.win, 0) AS adj_window, coalesce(p.win, 0) AS paid_window, "
@@ -190,26 +199,37 @@ def trend_period_sums(
     conn: sqlite3.Connection, period: str, day: str, end: str, late_id: int
 ) -> list[int]:
     """A period's own bills (late fees ``late_id`` left out): [billed, as of ``day``; billed,
-    as of ``end``; paid by ``day``; paid by ``end``] — a bill counts once its cycle has begun."""
-    return list(
-        conn.execute(
-            "SELECT coalesce(sum(CASE WHEN covers_from <= ?2 THEN amount_fen END), 0), "
-            "coalesce(sum(CASE WHEN covers_from <= ?3 THEN amount_fen END), 0), "
-            "coalesce(sum(CASE WHEN covers_from > ?2 THEN 0 WHEN settled_on <= ?2 "
-            "THEN amount_fen ELSE " + _allocated("<= ?2", "b.id") + " END), 0), "
-            "coalesce(sum(CASE WHEN covers_from > ?3 THEN 0 WHEN settled_on <= ?3 "
-            "THEN amount_fen ELSE " + _allocated("<= ?3", "b.id") + " END), 0) "
-            "FROM bill b WHERE period = ?1 AND fee_item_id <> ?4",
-            (period, day, end, late_id),
-        ).fetchone()
-    )
+    as of ``end``; paid by ``day``; paid by ``end``] — a bill counts once its cycle has begun.
+
+    The period index is read alone, in its order, summed per cycle start and settled-on day
+    (a few dozen groups, no sorting); only a bill not settled by a day is looked up in the
+    allocations."""
+    unsettled = "covers_from <= {d} AND (settled_on IS NULL OR settled_on > {d})"
+    sums = [0, 0, 0, 0]
+    for covers_from, settled_on, billed, paid_day, paid_end in conn.execute(
+        "SELECT covers_from, settled_on, sum(amount_fen), "
+        f"sum(CASE WHEN {unsettled.format(d='?2')} THEN "
+        + _allocated("<= ?2", "b.id")
+        + f" END), sum(CASE WHEN {unsettled.format(d='?3')} THEN "
+        + _allocated("<= ?3", "b.id")
+        + " END) FROM bill b WHERE period = ?1 AND fee_item_id <> ?4 "
+        "GROUP BY fee_item_id, covers_from, settled_on",
+        (period, day, end, late_id),
+    ):
+        for i, (limit, allocated) in enumerate(((day, paid_day), (end, paid_end))):
+            if covers_from <= limit:
+                sums[i] += billed
+                sums[2 + i] += billed if settled_on and settled_on <= limit else allocated or 0
+    return sums
 
 
 def trend_adjustment_sums(
     conn: sqlite3.Connection, first: str, last: str, day: str, late_id: int
 ) -> Iterator[tuple]:
     """Per period ``first``…``last``: (period, adjusted by ``day``, adjusted by the period's
-    end or ``day``, settled bills' adjustments by ``day``, and by the period's end or ``day``)."""
+    end or ``day``, settled bills' adjustments by ``day``, and by the period's end or ``day``).
+    Read from the adjustments (few: CROSS JOIN keeps them the outer loop), each one's bill
+    found by its id, never from every bill of the periods."""
     end = "min(?3, period || '-31')"
     return conn.execute(
         "SELECT b.period, "
@@ -220,7 +240,7 @@ def trend_adjustment_sums(
         "ELSE 0 END), "
         f"sum(CASE WHEN b.settled_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
         "ELSE 0 END) "
-        "FROM adjustment a JOIN bill b ON b.id = a.bill_id "
-        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 GROUP BY b.period",
+        "FROM adjustment a CROSS JOIN bill b WHERE b.id = a.bill_id "
+        "AND b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 GROUP BY b.period",
         (first, last, day, late_id),
     )
