@@ -90,19 +90,30 @@ def register(app: typer.Typer) -> None:
 _NARROW = ("unit", "payer", "outstanding", "oldest_due", "days", "tier", "last")
 
 
-def _row_json(row: arrears.OverdueRow, labels: list[str], mask: bool) -> dict:
+def _rows_json(rows: list[arrears.OverdueRow], labels: list[str], mask: bool) -> list[dict]:
+    """The rows as the JSON listing shows them; an amount seen before is not formatted again."""
+    money: dict[int, str] = {}
+
+    def fen_str(fen: int) -> str:
+        text = money.get(fen)
+        if text is None:
+            text = money[fen] = decimal_str(fen)
+        return text
+
+    return [_row_json(r, labels, mask, fen_str) for r in rows]
+
+
+def _row_json(row: arrears.OverdueRow, labels: list[str], mask: bool, fen_str=decimal_str) -> dict:
     last = row.last_contact
     return {
         "unit": row.unit,
         "building": row.building,
         "payer": row.payer,
         "phone": cells.mask_phone(row.phone) if mask else row.phone,
-        "outstanding": decimal_str(row.outstanding_fen),
+        "outstanding": fen_str(row.outstanding_fen),
         "oldest_due": row.oldest_due,
         "days_overdue": row.days_overdue,
-        "buckets": {
-            label: decimal_str(fen) for label, fen in zip(labels, row.buckets, strict=True)
-        },
+        "buckets": dict(zip(labels, map(fen_str, row.buckets), strict=True)),
         "tier": row.tier,
         "history": row.history,
         "last_contact": (
@@ -202,7 +213,7 @@ def overdue(
             _by_building(env, rows, labels, fmt, out, day)
             return
         mask = not no_mask
-        data = [_row_json(r, labels, mask) for r in rows]
+        data = _rows_json(rows, labels, mask)
         if out is not None:
             check_output(out, "--out")
             headers, table = _overdue_sheet(rows, labels, mask)

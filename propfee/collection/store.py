@@ -20,8 +20,8 @@ _OWED_AS_OF = (
     "WHERE l.bill_id = b.id AND l.allocated_on <= ?1), 0)"
 )
 _OPEN_BILLS = (
-    "SELECT b.id, b.unit_id, b.party_id, b.period, b.fee_item_id, b.covers_from, "
-    "b.covers_to, b.due_on, b.basis, " + _OWED_AS_OF + " FROM bill b "
+    "SELECT b.party_id, b.unit_id, b.due_on, b.id, b.period, b.fee_item_id, b.covers_from, "
+    "b.covers_to, b.basis, " + _OWED_AS_OF + " FROM bill b "
 )
 _OPEN_PARTS = (
     "WHERE b.settled_on IS NULL AND b.due_on < ?1",
@@ -39,7 +39,7 @@ def fee_item_names(conn: sqlite3.Connection) -> dict:
 def open_bills_as_of(
     conn: sqlite3.Connection, day: str, building: str | None, due_by: str | None = None
 ) -> Iterator[tuple]:
-    """(bill, unit, party, period, fee item, covers from, covers to, due on, basis, owed) of
+    """(party, unit, due on, bill, period, fee item, covers from, covers to, basis, owed) of
     every bill due before ``day`` and not settled by then — never settled, or settled after —
     with what it owed at the end of ``day``; only ``building``'s when one is given, only
     those due on or before ``due_by`` when it is given. Streamed as plain tuples."""
@@ -94,12 +94,12 @@ def owing_by_age(conn: sqlite3.Connection, day: str, since: list[str]) -> Iterat
 
 
 def _by_id(conn: sqlite3.Connection, sql: str, ids: set) -> dict:
-    found = {}
-    for row in conn.execute(
+    fast = conn.cursor()
+    fast.row_factory = None  # plain tuples: their tails are the values
+    rows = fast.execute(
         sql + " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(ids)),)
-    ):
-        found[row[0]] = tuple(row[1:])
-    return found
+    )
+    return {row[0]: row[1:] for row in rows}
 
 
 def units_by_id(conn: sqlite3.Connection, ids: set) -> dict:
