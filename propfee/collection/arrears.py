@@ -291,8 +291,8 @@ def _row(pid, uid, bills, found: _Found, as_of: date, rules) -> OverdueRow:
         bills.sort()  # oldest first: by due day, then id (see OverdueBill)
         edges = rules.buckets
         buckets = row.buckets = [0] * (len(edges) + 1)
-        for _due, _id, _period, days, *_, owed in bills:
-            buckets[bisect_left(edges, days)] += owed
+        for bill in bills:
+            buckets[bisect_left(edges, bill[3])] += bill[8]  # days, owed_fen
         row.outstanding_fen = sum(buckets)
         row.oldest_due = bills[0].due_on
         row.days_overdue = bills[0].days

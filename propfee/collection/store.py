@@ -55,10 +55,12 @@ def _owing_as_of(columns: str) -> str:
     """SQL: ``columns`` of every bill due before ?1 and still owing something at its end
     (``owed``), the two open parts (never settled, settled after ?1) in one list."""
     select = f"SELECT {columns}, {_OWED_AS_OF} AS owed FROM bill b "
+    # LIMIT -1 (no limit) keeps the list a subquery of its own: flattened into the outer
+    # query, ``owed``'s two sums would be made twice a bill, for the WHERE and for the sum
     return (
         "SELECT * FROM ("
         + " UNION ALL ".join(select + part for part in _OPEN_PARTS)
-        + ") WHERE owed > 0"
+        + " LIMIT -1) WHERE owed > 0"
     )
 
 
