@@ -91,7 +91,7 @@ class Contact:
     delivered: str | None = None  # a letter's proof of delivery: its day
 
 
-@dataclass
+@dataclass(slots=True)
 class OverdueRow:
     unit_id: int
     unit: str
