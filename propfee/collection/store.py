@@ -52,15 +52,16 @@ def open_bills_as_of(
 
 
 def _owing_as_of(columns: str) -> str:
-    """SQL: ``columns`` of every bill due before ?1 and still owing something at its end
-    (``owed``), the two open parts (never settled, settled after ?1) in one list."""
+    """SQL: a WITH clause naming ``owing``: ``columns`` and ``owed`` (what it owed at the end
+    of ?1) of every bill due before ?1 and not settled by then, the two open parts (never
+    settled, settled after ?1) in one list; the statement keeps those with ``owed > 0``.
+    Materialised, each bill's two sums are made once (a WHERE on the plain subquery would be
+    pushed into it and make them twice, for the test and for the column)."""
     select = f"SELECT {columns}, {_OWED_AS_OF} AS owed FROM bill b "
-    # LIMIT -1 (no limit) keeps the list a subquery of its own: flattened into the outer
-    # query, ``owed``'s two sums would be made twice a bill, for the WHERE and for the sum
     return (
-        "SELECT * FROM ("
+        "WITH owing AS MATERIALIZED ("
         + " UNION ALL ".join(select + part for part in _OPEN_PARTS)
-        + " LIMIT -1) WHERE owed > 0"
+        + ") "
     )
 
 
@@ -71,9 +72,9 @@ def owing_totals_as_of(conn: sqlite3.Connection, day: str) -> Iterator[tuple]:
     fast = conn.cursor()
     fast.row_factory = None
     return fast.execute(
-        "SELECT party_id, unit_id, sum(owed), min(due_on) FROM ("
-        + _owing_as_of("b.party_id, b.unit_id, b.due_on")
-        + ") GROUP BY party_id, unit_id",
+        _owing_as_of("b.party_id, b.unit_id, b.due_on")
+        + "SELECT party_id, unit_id, sum(owed), min(due_on) FROM owing WHERE owed > 0 "
+        "GROUP BY party_id, unit_id",
         (day,),
     )
 
@@ -88,9 +89,9 @@ def owing_by_age(conn: sqlite3.Connection, day: str, since: list[str]) -> Iterat
         + f" ELSE {len(since)} END"
     )
     return conn.execute(
-        f"SELECT {bucket} AS bucket, count(DISTINCT unit_id), sum(owed) FROM ("
-        + _owing_as_of("b.unit_id, b.due_on")
-        + ") GROUP BY bucket",
+        _owing_as_of("b.unit_id, b.due_on")
+        + f"SELECT {bucket} AS bucket, count(DISTINCT unit_id), sum(owed) FROM owing "
+        "WHERE owed > 0 GROUP BY bucket",
         (day, *since),
     )
 
