@@ -328,6 +328,9 @@ def test_an_older_database_is_backed_up_then_upgraded(cli, db_path, tmp_path):
     result = cli("units", "list", "-f", "json")
     assert result.exit_code == 0, result.output
     assert [u["code"] for u in json.loads(result.stdout)["rows"]] == ["1-1-101"]
+    said = f"正在把数据库从第 1 版升级到第 {migrations.SCHEMA_VERSION} 版（先做一份备份"
+    assert said in result.stderr  # a person waiting is told why; the JSON on stdout is untouched
+    assert cli("units", "list", "-f", "json").stderr == ""  # said once, by the upgrade only
     conn = db.connect(db_path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
     assert ledger.check(conn) == []

@@ -248,7 +248,10 @@ class Env:
                 self._conn = connect_scratch()
             else:
                 self._conn = connect(
-                    self.db_path, create=create, backup_folder=self._backup_folder()
+                    self.db_path,
+                    create=create,
+                    backup_folder=self._backup_folder(),
+                    on_upgrade=self._upgrading,
                 )
         return self._conn
 
@@ -305,6 +308,16 @@ class Env:
             self.db_path, at=now(), tag=f"before-{reason}", folder=rules.folder, keep=rules.keep
         )
         self.info(_("backed up to {path}").format(path=made.path))
+
+    def _upgrading(self, old: int, new: int) -> None:
+        """Said before a database made by an older propfee is copied and upgraded, which
+        takes a while on a large estate (stderr, so output for programs is unchanged)."""
+        self.info(
+            _(
+                "upgrading the database from schema {old} to {new} (a backup copy is made "
+                "first; on a large estate this can take a minute)…"
+            ).format(old=old, new=new)
+        )
 
     def info(self, message: str) -> None:
         if not self.quiet:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,9 +35,11 @@ def connect(
     create: bool = True,
     migrate: bool = True,
     backup_folder: str = "backups",
+    on_upgrade: Callable[[int, int], None] | None = None,
 ) -> sqlite3.Connection:
     """Open (creating and migrating if needed) the propfee database at ``path``; a database
-    made by an older propfee is first copied to ``backup_folder`` (beside it if relative).
+    made by an older propfee is first copied to ``backup_folder`` (beside it if relative),
+    ``on_upgrade(from_schema, to_schema)`` told before the copy and the upgrade begin.
     A ``postgresql://`` address opens an estate's schema on that server instead."""
     if pg.is_server(path):
         return connect_server(str(path), migrate=migrate, create=create)
@@ -75,7 +77,7 @@ def connect(
     conn.row_factory = sqlite3.Row
     if migrate:
         try:
-            _backup_before_upgrade(conn, path, backup_folder)
+            _backup_before_upgrade(conn, path, backup_folder, on_upgrade)
             migrations.migrate(conn, path)
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -110,10 +112,17 @@ def drop_estate(conn: pg.Connection) -> None:
     conn.drop_schema()
 
 
-def _backup_before_upgrade(conn: sqlite3.Connection, path: Path, folder: str) -> None:
+def _backup_before_upgrade(
+    conn: sqlite3.Connection,
+    path: Path,
+    folder: str,
+    on_upgrade: Callable[[int, int], None] | None = None,
+) -> None:
     """A database made by an older propfee is copied to backups/ before it is migrated."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if 0 < version < migrations.SCHEMA_VERSION:
+        if on_upgrade is not None:
+            on_upgrade(version, migrations.SCHEMA_VERSION)
         try:
             backup.backup(
                 path, at=audit.now(), tag=f"before-upgrade-from-schema-{version}", folder=folder
