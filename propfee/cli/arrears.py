@@ -240,12 +240,14 @@ def overdue(
 
 def _overdue_json(rows, data: list[dict], labels: list[str], day) -> None:
     total, buckets = arrears.totals(rows, len(labels))
+    units = len(rows)
+    rows.clear()  # the rows and their bills are written from ``data``: freed before it is
     write_json(
         listing(
             data,
             day,
             total={
-                "units": len(rows),
+                "units": units,
                 "outstanding": decimal_str(total),
                 "buckets": {label: decimal_str(buckets[i]) for i, label in enumerate(labels)},
             },
