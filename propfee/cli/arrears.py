@@ -30,6 +30,7 @@ from propfee.cli.common import (
 )
 from propfee.collection import arrears, dunning, limitation, loops
 from propfee.core.errors import InvalidValue
+from propfee.core.gcpause import no_gc
 from propfee.core.i18n import N_, _, ngettext
 from propfee.core.money import decimal_str, format_money
 from propfee.files import cells, workbook
@@ -89,19 +90,30 @@ def register(app: typer.Typer) -> None:
 _NARROW = ("unit", "payer", "outstanding", "oldest_due", "days", "tier", "last")
 
 
-def _row_json(row: arrears.OverdueRow, labels: list[str], mask: bool) -> dict:
+def _rows_json(rows: list[arrears.OverdueRow], labels: list[str], mask: bool) -> list[dict]:
+    """The rows as the JSON listing shows them; an amount seen before is not formatted again."""
+    money: dict[int, str] = {}
+
+    def fen_str(fen: int) -> str:
+        text = money.get(fen)
+        if text is None:
+            text = money[fen] = decimal_str(fen)
+        return text
+
+    return [_row_json(r, labels, mask, fen_str) for r in rows]
+
+
+def _row_json(row: arrears.OverdueRow, labels: list[str], mask: bool, fen_str=decimal_str) -> dict:
     last = row.last_contact
     return {
         "unit": row.unit,
         "building": row.building,
         "payer": row.payer,
         "phone": cells.mask_phone(row.phone) if mask else row.phone,
-        "outstanding": decimal_str(row.outstanding_fen),
+        "outstanding": fen_str(row.outstanding_fen),
         "oldest_due": row.oldest_due,
         "days_overdue": row.days_overdue,
-        "buckets": {
-            label: decimal_str(fen) for label, fen in zip(labels, row.buckets, strict=True)
-        },
+        "buckets": dict(zip(labels, map(fen_str, row.buckets), strict=True)),
         "tier": row.tier,
         "history": row.history,
         "last_contact": (
@@ -176,63 +188,66 @@ def overdue(
     config: ConfigOpt = None,
 ) -> None:
     """Who owes what as of a day (help: ``register``)."""
-    env = open_env(db, config)
-    day = parse_day(as_of)
-    dunning.check_overdue_filters(tier, by, reason)
-    settings = env.settings
-    rows = arrears.overdue(
-        env.connect(create=False),
-        as_of=day,
-        settings=settings,
-        building=building,
-        min_days=min_days,
-        tier=tier,
-        reason=reason,
-    )
-    labels = arrears.bucket_labels(settings.dunning.buckets)
-    if limitation:
-        _limitation(env, rows, day, within, fmt, out, not no_mask)
-        return
-    if notice_board:
-        _board(env, rows, day, fmt, out)
-        return
-    if by == "building":
-        _by_building(env, rows, labels, fmt, out, day)
-        return
-    mask = not no_mask
-    data = [_row_json(r, labels, mask) for r in rows]
-    if out is not None:
-        check_output(out, "--out")
-        headers, table = _overdue_sheet(rows, labels, mask)
-        if out.suffix.lower() == ".xlsx":
-            table = table[:-1]  # the workbook adds its own 合计 row
-        _write_list(
-            env,
-            out,
-            _("Overdue list"),
-            day,
-            headers,
-            table,
-            kinds={_("Oldest due"): DATE, _("Promised date"): DATE},
-            **_overdue_sheet_options(),
+    with no_gc():  # the rows make no cycles (see gcpause)
+        env = open_env(db, config)
+        day = parse_day(as_of)
+        dunning.check_overdue_filters(tier, by, reason)
+        settings = env.settings
+        rows = arrears.overdue(
+            env.connect(create=False),
+            as_of=day,
+            settings=settings,
+            building=building,
+            min_days=min_days,
+            tier=tier,
+            reason=reason,
         )
-    if fmt is Format.json:
-        _overdue_json(rows, data, labels, day)
-        return
-    if fmt is Format.csv:
-        print_csv(*_overdue_sheet(rows, labels, mask))  # the same as --out FILE.csv
-        return
-    _overdue_table(env, rows, data, labels, day, fmt, wide)
+        labels = arrears.bucket_labels(settings.dunning.buckets)
+        if limitation:
+            _limitation(env, rows, day, within, fmt, out, not no_mask)
+            return
+        if notice_board:
+            _board(env, rows, day, fmt, out)
+            return
+        if by == "building":
+            _by_building(env, rows, labels, fmt, out, day)
+            return
+        mask = not no_mask
+        data = _rows_json(rows, labels, mask)
+        if out is not None:
+            check_output(out, "--out")
+            headers, table = _overdue_sheet(rows, labels, mask)
+            if out.suffix.lower() == ".xlsx":
+                table = table[:-1]  # the workbook adds its own 合计 row
+            _write_list(
+                env,
+                out,
+                _("Overdue list"),
+                day,
+                headers,
+                table,
+                kinds={_("Oldest due"): DATE, _("Promised date"): DATE},
+                **_overdue_sheet_options(),
+            )
+        if fmt is Format.json:
+            _overdue_json(rows, data, labels, day)
+            return
+        if fmt is Format.csv:
+            print_csv(*_overdue_sheet(rows, labels, mask))  # the same as --out FILE.csv
+            return
+        _overdue_table(env, rows, data, labels, day, fmt, wide)
 
 
 def _overdue_json(rows, data: list[dict], labels: list[str], day) -> None:
     total, buckets = arrears.totals(rows, len(labels))
+    units = len(rows)
+    rows.clear()  # the rows and their bills are written from ``data``: freed before it is
     write_json(
         listing(
             data,
             day,
             total={
-                "units": len(rows),
+                "units": units,
                 "outstanding": decimal_str(total),
                 "buckets": {label: decimal_str(buckets[i]) for i, label in enumerate(labels)},
             },

@@ -21,6 +21,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from propfee.collection import store
 from propfee.collection.plans import honoured_units
@@ -64,17 +65,19 @@ def bucket_of(days: int, edges: tuple[int, ...]) -> int:
     return bisect_left(edges, days)
 
 
-@dataclass(slots=True)
-class OverdueBill:
+class OverdueBill(NamedTuple):
+    """A bill owing as of the day; its fields in the order its query reads them, so that
+    bills sort oldest first (due day, then id) as plain tuples."""
+
+    due_on: str
     id: int
     period: str
+    days: int
     item: str
     covers_from: str
     covers_to: str
-    due_on: str
-    owed_fen: int
-    days: int
     basis: str
+    owed_fen: int
 
 
 @dataclass
@@ -88,7 +91,7 @@ class Contact:
     delivered: str | None = None  # a letter's proof of delivery: its day
 
 
-@dataclass
+@dataclass(slots=True)
 class OverdueRow:
     unit_id: int
     unit: str
@@ -237,7 +240,8 @@ def _open_bills(
     groups: dict[tuple, list[OverdueBill]] = defaultdict(list)
     ordinal = as_of.toordinal()
     days_since: dict[str, int] = {}
-    for bid, uid, pid, period, item, frm, to, due_on, basis, owed in store.open_bills_as_of(
+    bill = tuple.__new__  # an OverdueBill without its keyword-argument __new__
+    for pid, uid, due_on, bid, period, item, frm, to, basis, owed in store.open_bills_as_of(
         conn, as_of.isoformat(), place, due_by.isoformat() if due_by else None
     ):
         if owed > 0:
@@ -245,7 +249,7 @@ def _open_bills(
             if days is None:
                 days = days_since[due_on] = ordinal - date.fromisoformat(due_on).toordinal()
             groups[(pid, uid)].append(
-                OverdueBill(bid, period, names[item], frm, to, due_on, owed, days, basis)
+                bill(OverdueBill, (due_on, bid, period, days, names[item], frm, to, basis, owed))
             )
     return groups
 
@@ -284,14 +288,14 @@ def _row(pid, uid, bills, found: _Found, as_of: date, rules) -> OverdueRow:
     if totals:
         row.outstanding_fen, row.oldest_due, row.days_overdue = totals
     else:
-        bills.sort(key=lambda b: (b.due_on, b.id))
-        row.outstanding_fen = sum(b.owed_fen for b in bills)
-        row.oldest_due = bills[0].due_on
-        row.days_overdue = bills[0].days
+        bills.sort()  # oldest first: by due day, then id (see OverdueBill)
         edges = rules.buckets
         buckets = row.buckets = [0] * (len(edges) + 1)
         for bill in bills:
-            buckets[bisect_left(edges, bill.days)] += bill.owed_fen
+            buckets[bisect_left(edges, bill[3])] += bill[8]  # days, owed_fen
+        row.outstanding_fen = sum(buckets)
+        row.oldest_due = bills[0].due_on
+        row.days_overdue = bills[0].days
     # the history is how the payer paid: periods paid late in the last 12 months; what
     # is unpaid now is the current lapse, measured by its days, not held against them
     on_time, row.late_periods = found.history.get(pid, (0, 0))
@@ -521,10 +525,8 @@ def _escalated(row: OverdueRow, heard: _Heard, day: str, rules) -> str:
 
 def totals(rows: list[OverdueRow], buckets: int) -> tuple[int, list[int]]:
     """The rows' outstanding total and the total of each of their ``buckets`` buckets."""
-    return (
-        sum(r.outstanding_fen for r in rows),
-        [sum(r.buckets[i] for r in rows) for i in range(buckets)],
-    )
+    sums = [sum(column) for column in zip(*(r.buckets for r in rows), strict=True)]
+    return sum(r.outstanding_fen for r in rows), sums or [0] * buckets
 
 
 @dataclass

@@ -20,8 +20,8 @@ _OWED_AS_OF = (
     "WHERE l.bill_id = b.id AND l.allocated_on <= ?1), 0)"
 )
 _OPEN_BILLS = (
-    "SELECT b.id, b.unit_id, b.party_id, b.period, b.fee_item_id, b.covers_from, "
-    "b.covers_to, b.due_on, b.basis, " + _OWED_AS_OF + " FROM bill b "
+    "SELECT b.party_id, b.unit_id, b.due_on, b.id, b.period, b.fee_item_id, b.covers_from, "
+    "b.covers_to, b.basis, " + _OWED_AS_OF + " FROM bill b "
 )
 _OPEN_PARTS = (
     "WHERE b.settled_on IS NULL AND b.due_on < ?1",
@@ -39,7 +39,7 @@ def fee_item_names(conn: sqlite3.Connection) -> dict:
 def open_bills_as_of(
     conn: sqlite3.Connection, day: str, building: str | None, due_by: str | None = None
 ) -> Iterator[tuple]:
-    """(bill, unit, party, period, fee item, covers from, covers to, due on, basis, owed) of
+    """(party, unit, due on, bill, period, fee item, covers from, covers to, basis, owed) of
     every bill due before ``day`` and not settled by then — never settled, or settled after —
     with what it owed at the end of ``day``; only ``building``'s when one is given, only
     those due on or before ``due_by`` when it is given. Streamed as plain tuples."""
@@ -52,13 +52,16 @@ def open_bills_as_of(
 
 
 def _owing_as_of(columns: str) -> str:
-    """SQL: ``columns`` of every bill due before ?1 and still owing something at its end
-    (``owed``), the two open parts (never settled, settled after ?1) in one list."""
+    """SQL: a WITH clause naming ``owing``: ``columns`` and ``owed`` (what it owed at the end
+    of ?1) of every bill due before ?1 and not settled by then, the two open parts (never
+    settled, settled after ?1) in one list; the statement keeps those with ``owed > 0``.
+    Materialised, each bill's two sums are made once (a WHERE on the plain subquery would be
+    pushed into it and make them twice, for the test and for the column)."""
     select = f"SELECT {columns}, {_OWED_AS_OF} AS owed FROM bill b "
     return (
-        "SELECT * FROM ("
+        "WITH owing AS MATERIALIZED ("
         + " UNION ALL ".join(select + part for part in _OPEN_PARTS)
-        + ") WHERE owed > 0"
+        + ") "
     )
 
 
@@ -69,9 +72,9 @@ def owing_totals_as_of(conn: sqlite3.Connection, day: str) -> Iterator[tuple]:
     fast = conn.cursor()
     fast.row_factory = None
     return fast.execute(
-        "SELECT party_id, unit_id, sum(owed), min(due_on) FROM ("
-        + _owing_as_of("b.party_id, b.unit_id, b.due_on")
-        + ") GROUP BY party_id, unit_id",
+        _owing_as_of("b.party_id, b.unit_id, b.due_on")
+        + "SELECT party_id, unit_id, sum(owed), min(due_on) FROM owing WHERE owed > 0 "
+        "GROUP BY party_id, unit_id",
         (day,),
     )
 
@@ -86,20 +89,20 @@ def owing_by_age(conn: sqlite3.Connection, day: str, since: list[str]) -> Iterat
         + f" ELSE {len(since)} END"
     )
     return conn.execute(
-        f"SELECT {bucket} AS bucket, count(DISTINCT unit_id), sum(owed) FROM ("
-        + _owing_as_of("b.unit_id, b.due_on")
-        + ") GROUP BY bucket",
+        _owing_as_of("b.unit_id, b.due_on")
+        + f"SELECT {bucket} AS bucket, count(DISTINCT unit_id), sum(owed) FROM owing "
+        "WHERE owed > 0 GROUP BY bucket",
         (day, *since),
     )
 
 
 def _by_id(conn: sqlite3.Connection, sql: str, ids: set) -> dict:
-    found = {}
-    for row in conn.execute(
+    fast = conn.cursor()
+    fast.row_factory = None  # plain tuples: their tails are the values
+    rows = fast.execute(
         sql + " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(ids)),)
-    ):
-        found[row[0]] = tuple(row[1:])
-    return found
+    )
+    return {row[0]: row[1:] for row in rows}
 
 
 def units_by_id(conn: sqlite3.Connection, ids: set) -> dict:

@@ -17,6 +17,8 @@ def mask_phone(phone: str) -> str:
     """``13812341234`` -> ``138****1234``; landlines keep area code and last three digits."""
     if not phone or is_masked(phone):
         return phone
+    if _MOBILE.fullmatch(phone):  # the usual case: eleven digits, nothing to strip first
+        return f"{phone[:3]}****{phone[-4:]}"
     digits = re.sub(r"[\s\-－.．()（）]", "", phone)
     if digits.startswith("+86"):
         digits = digits[3:]

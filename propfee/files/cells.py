@@ -342,14 +342,20 @@ def _real_day(yyyymmdd: str) -> bool:
 
 def birthday_from_id(value: str) -> date | None:
     """The birth date a mainland 18- or 15-digit ID number carries, if any."""
+    if _ID18.fullmatch(value):
+        digits = value[6:14]
+    elif _ID15.fullmatch(value):
+        digits = "19" + value[6:12]
+    else:
+        return None
     try:
-        if re.fullmatch(r"\d{17}[\dX]", value):
-            return datetime.strptime(value[6:14], "%Y%m%d").date()
-        if re.fullmatch(r"\d{15}", value):
-            return datetime.strptime("19" + value[6:12], "%Y%m%d").date()
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         return None
-    return None
+
+
+_ID18 = re.compile(r"\d{17}[\dX]")
+_ID15 = re.compile(r"\d{15}")
 
 
 # ---------------------------------------------------------------- dates

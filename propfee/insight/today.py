@@ -173,7 +173,8 @@ def _service(conn: sqlite3.Connection, as_of: date) -> list[Line]:
 
 def _people(conn: sqlite3.Connection, as_of: date) -> list[Line]:
     care = owners.care(conn, month=as_of.month, year=as_of.year)  # the month's people only
-    birthdays = [c for c in care if c.birthday == f"{as_of:%m-%d}"]
+    born_today = f"{as_of:%m-%d}"
+    birthdays = [c for c in care if c.birthday == born_today]
     month = f"{as_of:%Y-%m}"
     return [
         Line(

@@ -132,6 +132,7 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
     lines = []
     tags = tags_by_party(conn)  # one query, not one per party
     month_digits = f"{month:02d}"
+    birthday_text = _("birthday {month}/{day}")  # translated once, not once a person
     for party_id, name, phones, id_number, birthday, units in store.current_people(
         conn, month_digits
     ):
@@ -149,7 +150,7 @@ def care(conn: sqlite3.Connection, *, month: int, year: int) -> list[CareLine]:
             born = cells.birthday_from_id(id_number)
         reasons = []
         if born is not None and born.month == month:
-            reasons.append(_("birthday {month}/{day}").format(month=born.month, day=born.day))
+            reasons.append(birthday_text.format(month=born.month, day=born.day))
         if marks:
             reasons.append(tag_list(marks))
         if not reasons:
