@@ -25,11 +25,11 @@ def _fast(conn: sqlite3.Connection) -> sqlite3.Cursor:
     return fast
 
 
-def _adjusted(condition: str, bill: str = "bid") -> str:
-    """SQL: the adjustments of bill ``bill`` made on days meeting ``condition``."""
+def _adjusted(condition: str) -> str:
+    """SQL: the adjustments of bill ``b`` made on days meeting ``condition``."""
     return (
-        "coalesce((SELECT sum(a.amount_fen) FROM adjustment a WHERE a.bill_id = "
-        f"{bill} AND a.made_on {condition}), 0)"
+        "coalesce((SELECT sum(a.amount_fen) FROM adjustment a WHERE a.bill_id = b.id "
+        f"AND a.made_on {condition}), 0)"
     )
 
 
@@ -39,16 +39,6 @@ def _allocated(condition: str, bill: str = "bid") -> str:
     return (
         "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = "
         f"{bill} AND l.allocated_on {condition}), 0)"
-    )
-
-
-def _paid(day: str, *, adjusted: str = "adj") -> str:
-    """SQL: a bill's allocations up to ``day``. A bill settled by then was paid in full (its
-    amount and adjustments, all made by its settled-on day), so only the bills still open
-    then are looked up in the allocations — most bills of a month that has been collected."""
-    return (
-        f"(CASE WHEN settled_on <= {day} THEN amount_fen + {adjusted} "
-        f"ELSE {_allocated('<= ' + day)} END)"
     )
 
 
@@ -85,32 +75,33 @@ def current_bill_sums(
 ) -> Iterator[tuple]:
     """Per (unit, party, group key) of the bills of periods ``p1``…``p2`` whose cycle has
     begun by ``day`` (late fees ``late_id`` left out): (unit, party, key, billed, adjusted by
-    the day, paid by the day, unpaid on the day, the oldest unpaid due day)."""
+    the day, paid by the day, unpaid on the day, the oldest unpaid due day).
+
+    The bills are picked from the period index alone, then read in the order they are stored
+    (``id IN``: not jumping about the table in the index's order). A bill settled by the day
+    was paid its amount and adjustments in full (all made by its settled-on day), so only the
+    others are looked up in the allocations, and each sum names a lookup only where it needs
+    it."""
+    adj = _adjusted("<= ?3")
+    paid = _allocated("<= ?3", "b.id")
     return _fast(conn).execute(
-        "SELECT unit_id, party_id, k, sum(amount_fen), sum(adj), sum(paid), "
-        "sum(max(amount_fen + adj - paid, 0)), min(CASE WHEN amount_fen + adj - paid > 0 "
-        "THEN due_on END) FROM (SELECT unit_id, party_id, k, due_on, amount_fen, adj, "
-        + _paid("?3")
-        + " AS paid FROM (SELECT b.id AS bid, b.unit_id, b.party_id, "
-        + GROUP_KEYS[by]
-        + " AS k, b.due_on, b.amount_fen, b.settled_on, "
-        + _adjusted("<= ?3", "b.id")
-        + " AS adj FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 AND b.covers_from <= ?3)) "
-        "GROUP BY unit_id, party_id, k",
+        "SELECT b.unit_id, b.party_id, " + GROUP_KEYS[by] + " AS k, sum(b.amount_fen), "
+        f"sum({adj}), sum(CASE WHEN b.settled_on <= ?3 THEN b.amount_fen + {adj} "
+        f"ELSE {paid} END), sum(CASE WHEN b.settled_on <= ?3 THEN 0 "
+        f"ELSE max(b.amount_fen + {adj} - {paid}, 0) END), "
+        f"min(CASE WHEN b.settled_on <= ?3 THEN NULL WHEN b.amount_fen + {adj} - {paid} > 0 "
+        "THEN b.due_on END) FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "WHERE b.id IN (SELECT c.id FROM bill c WHERE c.period BETWEEN ?1 AND ?2 "
+        "AND c.fee_item_id <> ?4 AND c.covers_from <= ?3) GROUP BY b.unit_id, b.party_id, k",
         (p1, p2, day, late_id),
     )
 
 
 def _open_bills(conn: sqlite3.Connection, key_sql: str, start: str, p1: str) -> str:
-    """SQL: the bills of periods before ``p1`` still open on ``start`` — found by the
+    """SQL: the bills of periods before ``p1`` still open on ``start`` — picked by the
     settled-on index, or for an old period (when fewer bills are older than it than have been
-    open since) by the period index."""
-    open_on_start = (
-        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
-        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
-        "WHERE b.period < ?4 AND b.fee_item_id <> ?5 AND "
-    )
+    open since) by the period index alone, then read in the order they are stored (``id IN``:
+    not jumping about the table in an index's order)."""
     (still_open,) = conn.execute(
         "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
         "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
@@ -118,25 +109,42 @@ def _open_bills(conn: sqlite3.Connection, key_sql: str, start: str, p1: str) -> 
     ).fetchone()
     (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
     if still_open <= older:
-        return (
-            open_on_start + "b.settled_on IS NULL UNION ALL " + open_on_start + "b.settled_on >= ?1"
+        picked = (
+            "SELECT c.id FROM bill c WHERE c.settled_on IS NULL UNION ALL "
+            "SELECT c.id FROM bill c WHERE c.settled_on >= ?1"
         )
-    return open_on_start + "(b.settled_on IS NULL OR b.settled_on >= ?1)"
+    else:
+        picked = (
+            "SELECT c.id FROM bill c WHERE c.period < ?4 AND c.fee_item_id <> ?5 "
+            "AND (c.settled_on IS NULL OR c.settled_on >= ?1)"
+        )
+    return (
+        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
+        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
+        f"WHERE b.id IN ({picked}) AND b.period < ?4 AND b.fee_item_id <> ?5"
+    )
 
 
 def _reopened(conn: sqlite3.Connection, start: str, window_end: str) -> str:
-    """SQL: the allocations made before S that a reversal dated from S to C took back (0 when
-    no reversal is dated in the window)."""
+    """SQL: of an allocation ``l`` to an arrears bill, the part made before S that a reversal
+    dated from S to C took back (0 when no reversal is dated in the window)."""
     (reversals,) = conn.execute(
         "SELECT count(*) FROM reversal WHERE reversed_on BETWEEN ? AND ?", (start, window_end)
     ).fetchone()
     return (
-        "coalesce((SELECT sum(l.amount_fen) FROM allocation l WHERE l.bill_id = bid "
-        "AND l.reversal_id IS NULL AND l.allocated_on < ?1 AND l.payment_id IN "
-        "(SELECT payment_id FROM reversal WHERE reversed_on BETWEEN ?1 AND ?2)), 0)"
+        "CASE WHEN l.reversal_id IS NULL AND l.allocated_on < ?1 AND l.payment_id IN "
+        "(SELECT payment_id FROM reversal WHERE reversed_on BETWEEN ?1 AND ?2) "
+        "THEN l.amount_fen ELSE 0 END"
         if reversals
         else "0"
     )
+
+
+def _on(column: str, condition: str) -> str:
+    """SQL: the sum of the amounts of ``column``'s rows (``a.made_on``, ``l.allocated_on``)
+    dated on days meeting ``condition``."""
+    table = column.split(".")[0]
+    return f"sum(CASE WHEN {column} {condition} THEN {table}.amount_fen ELSE 0 END)"
 
 
 def arrears_bill_sums(
@@ -151,31 +159,34 @@ def arrears_bill_sums(
     """Per (unit, party, group key) of the arrears bills (periods before ``p1``, open on
     ``start`` or re-opened in the window ``start``…``window_end``): (unit, party, key, owed
     before the window, adjusted in it, re-opened in it, cleared in it, the oldest due day
-    still unpaid on ``day``)."""
+    still unpaid on ``day``).
+
+    The bills open on S are read once (MATERIALIZED); their allocations (each bill's found
+    by its index: CROSS JOIN keeps the bills the outer loop), and the adjustments (few), are
+    summed per bill in one pass each — before S, in the window, by D — and joined to them."""
     open_bills = _open_bills(conn, GROUP_KEYS[by], start, p1)
     reopened = _reopened(conn, start, window_end)
+    adj = "SELECT a.bill_id, " + ", ".join(
+        f"{_on('a.made_on', when)} AS {name}"
+        for name, when in (("before", "< ?1"), ("win", "BETWEEN ?1 AND ?2"), ("upto", "<= ?3"))
+    )
+    paid = "SELECT l.bill_id, " + ", ".join(
+        f"{_on('l.allocated_on', when)} AS {name}"
+        for name, when in (("before", "< ?1"), ("win", "BETWEEN ?1 AND ?2"), ("upto", "<= ?3"))
+    )
     counted = "(owed_before > 0 OR reopened > 0)"
-    # each bill's sums made once (MATERIALIZED: not flattened into the sums below, which
-    # would look each one up again wherever it is named)
     return _fast(conn).execute(
-        "WITH owed AS MATERIALIZED (SELECT unit_id, party_id, k, due_on, "
-        "amount_fen + "
-        + _adjusted("< ?1")
-        + " - "
-        + _allocated("< ?1")
-        + " AS owed_before, "
-        + _adjusted("BETWEEN ?1 AND ?2")
-        + " AS adj_window, "
-        + _allocated("BETWEEN ?1 AND ?2")
-        + " AS paid_window, "
-        + reopened
-        + " AS reopened, amount_fen + adj_day - "
-        + _paid("?3", adjusted="adj_day")
-        + " AS owed_day FROM (SELECT o.*, "
-        + _adjusted("<= ?3", "o.bid")
-        + " AS adj_day FROM ("
-        + open_bills
-        + ") o)) SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
+        "WITH o AS MATERIALIZED (" + open_bills + "), "
+        "adj AS (" + adj + " FROM adjustment a GROUP BY a.bill_id), "
+        "paid AS (" + paid + ", sum(" + reopened + ") AS back "
+        "FROM o CROSS JOIN allocation l WHERE l.bill_id = o.bid GROUP BY l.bill_id), "
+        "owed AS (SELECT o.unit_id, o.party_id, o.k, o.due_on, "
+        "o.amount_fen + coalesce(a.before, 0) - coalesce(p.before, 0) AS owed_before, "
+        "coalesce(a.win, 0) AS adj_window, coalesce(p.win, 0) AS paid_window, "
+        "coalesce(p.back, 0) AS reopened, CASE WHEN o.settled_on <= ?3 THEN 0 "
+        "ELSE o.amount_fen + coalesce(a.upto, 0) - coalesce(p.upto, 0) END AS owed_day "
+        "FROM o LEFT JOIN adj a ON a.bill_id = o.bid LEFT JOIN paid p ON p.bill_id = o.bid) "
+        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
         f"sum(CASE WHEN {counted} THEN adj_window END), "
         f"sum(CASE WHEN {counted} THEN reopened END), "
         f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
@@ -188,26 +199,37 @@ def trend_period_sums(
     conn: sqlite3.Connection, period: str, day: str, end: str, late_id: int
 ) -> list[int]:
     """A period's own bills (late fees ``late_id`` left out): [billed, as of ``day``; billed,
-    as of ``end``; paid by ``day``; paid by ``end``] — a bill counts once its cycle has begun."""
-    return list(
-        conn.execute(
-            "SELECT coalesce(sum(CASE WHEN covers_from <= ?2 THEN amount_fen END), 0), "
-            "coalesce(sum(CASE WHEN covers_from <= ?3 THEN amount_fen END), 0), "
-            "coalesce(sum(CASE WHEN covers_from > ?2 THEN 0 WHEN settled_on <= ?2 "
-            "THEN amount_fen ELSE " + _allocated("<= ?2", "b.id") + " END), 0), "
-            "coalesce(sum(CASE WHEN covers_from > ?3 THEN 0 WHEN settled_on <= ?3 "
-            "THEN amount_fen ELSE " + _allocated("<= ?3", "b.id") + " END), 0) "
-            "FROM bill b WHERE period = ?1 AND fee_item_id <> ?4",
-            (period, day, end, late_id),
-        ).fetchone()
-    )
+    as of ``end``; paid by ``day``; paid by ``end``] — a bill counts once its cycle has begun.
+
+    The period index is read alone, in its order, summed per cycle start and settled-on day
+    (a few dozen groups, no sorting); only a bill not settled by a day is looked up in the
+    allocations."""
+    unsettled = "covers_from <= {d} AND (settled_on IS NULL OR settled_on > {d})"
+    sums = [0, 0, 0, 0]
+    for covers_from, settled_on, billed, paid_day, paid_end in conn.execute(
+        "SELECT covers_from, settled_on, sum(amount_fen), "
+        f"sum(CASE WHEN {unsettled.format(d='?2')} THEN "
+        + _allocated("<= ?2", "b.id")
+        + f" END), sum(CASE WHEN {unsettled.format(d='?3')} THEN "
+        + _allocated("<= ?3", "b.id")
+        + " END) FROM bill b WHERE period = ?1 AND fee_item_id <> ?4 "
+        "GROUP BY fee_item_id, covers_from, settled_on",
+        (period, day, end, late_id),
+    ):
+        for i, (limit, allocated) in enumerate(((day, paid_day), (end, paid_end))):
+            if covers_from <= limit:
+                sums[i] += billed
+                sums[2 + i] += billed if settled_on and settled_on <= limit else allocated or 0
+    return sums
 
 
 def trend_adjustment_sums(
     conn: sqlite3.Connection, first: str, last: str, day: str, late_id: int
 ) -> Iterator[tuple]:
     """Per period ``first``…``last``: (period, adjusted by ``day``, adjusted by the period's
-    end or ``day``, settled bills' adjustments by ``day``, and by the period's end or ``day``)."""
+    end or ``day``, settled bills' adjustments by ``day``, and by the period's end or ``day``).
+    Read from the adjustments (few: CROSS JOIN keeps them the outer loop), each one's bill
+    found by its id, never from every bill of the periods."""
     end = "min(?3, period || '-31')"
     return conn.execute(
         "SELECT b.period, "
@@ -218,7 +240,7 @@ def trend_adjustment_sums(
         "ELSE 0 END), "
         f"sum(CASE WHEN b.settled_on <= {end} AND b.covers_from <= {end} THEN a.amount_fen "
         "ELSE 0 END) "
-        "FROM adjustment a JOIN bill b ON b.id = a.bill_id "
-        "WHERE b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 GROUP BY b.period",
+        "FROM adjustment a CROSS JOIN bill b WHERE b.id = a.bill_id "
+        "AND b.period BETWEEN ?1 AND ?2 AND b.fee_item_id <> ?4 GROUP BY b.period",
         (first, last, day, late_id),
     )
