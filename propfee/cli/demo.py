@@ -146,6 +146,7 @@ def _try_next(report, folder: Path, day) -> list[str]:
     lines.append("")
     lines.append(_("Try next:"))
     lines.append(f"  export PROPFEE_DB={db}")
+    lines.append(f"  propfee today --as-of {day}")
     lines.append("  propfee units list --building 1")
     lines.append("  propfee units show 1-1-101")
     lines.append("  propfee fees list")
@@ -158,6 +159,11 @@ def _try_next(report, folder: Path, day) -> list[str]:
     lines.append(f"  propfee report daily --date {day}")
     lines.append(
         f"  propfee report collection --period {bills.months[-1]} --as-of {day} --by building"
+    )
+    quarter = f"{day.year}Q{(day.month - 1) // 3 + 1}"
+    lines.append(
+        f"  propfee report service --period {quarter} --as-of {day} --out "
+        + str(folder / _("service-report.html"))
     )
     lines.append("  propfee statement 1-1-101")
     lines.append("  propfee check")
