@@ -18,6 +18,7 @@ from propfee.cli.common import (
     DryRunOpt,
     Format,
     FormatOpt,
+    FromMonthOpt,
     QuietOpt,
     check_month,
     emit,
@@ -149,12 +150,7 @@ def bill(
             help=_("Bill the cycles containing this month (default: this month)."),
         ),
     ] = None,
-    first: Annotated[
-        str | None,
-        typer.Option(
-            "--from", metavar="YYYY-MM", callback=check_month, help=_("First month of a range.")
-        ),
-    ] = None,
+    first: FromMonthOpt = None,
     through: Annotated[
         str | None,
         typer.Option(metavar="YYYY-MM", callback=check_month, help=_("Last month of a range.")),

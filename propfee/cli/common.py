@@ -124,6 +124,26 @@ def check_month(value: str | None) -> str | None:
     return value
 
 
+#: one month, and the first and last month of a range (reports over months)
+MonthOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        metavar="YYYY-MM",
+        callback=check_month,
+        help=_("One month (default: the as-of month)."),
+    ),
+]
+FromMonthOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from", metavar="YYYY-MM", callback=check_month, help=_("First month of a range.")
+    ),
+]
+ToMonthOpt = Annotated[
+    str | None,
+    typer.Option("--to", metavar="YYYY-MM", callback=check_month, help=_("Last month of a range.")),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(

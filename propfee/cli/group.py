@@ -15,8 +15,10 @@ from propfee.cli.common import (
     ConfigOpt,
     Format,
     FormatOpt,
+    FromMonthOpt,
+    MonthOpt,
+    ToMonthOpt,
     WideOpt,
-    check_month,
     emit,
     listing,
     now,
@@ -257,27 +259,9 @@ def report(
         Path | None,
         typer.Option("--dir", metavar="FOLDER", help=_("Every estate database (*.db) in it.")),
     ] = None,
-    period: Annotated[
-        str | None,
-        typer.Option(
-            "--period",
-            metavar="YYYY-MM",
-            callback=check_month,
-            help=_("One month (default: the as-of month)."),
-        ),
-    ] = None,
-    first: Annotated[
-        str | None,
-        typer.Option(
-            "--from", metavar="YYYY-MM", callback=check_month, help=_("First month of a range.")
-        ),
-    ] = None,
-    last: Annotated[
-        str | None,
-        typer.Option(
-            "--to", metavar="YYYY-MM", callback=check_month, help=_("Last month of a range.")
-        ),
-    ] = None,
+    period: MonthOpt = None,
+    first: FromMonthOpt = None,
+    last: ToMonthOpt = None,
     as_of: AsOfOpt = None,
     late_fees: Annotated[
         bool, typer.Option("--late-fees", help=_("Count 违约金 (LATEFEE bills) in the rates."))

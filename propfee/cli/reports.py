@@ -16,8 +16,10 @@ from propfee.cli.common import (
     DbOpt,
     Format,
     FormatOpt,
+    FromMonthOpt,
+    MonthOpt,
     QuietOpt,
-    check_month,
+    ToMonthOpt,
     emit,
     now,
     open_env,
@@ -259,30 +261,9 @@ def late_fees_left_out() -> str:
 
 
 def collection(
-    period: Annotated[
-        str | None,
-        typer.Option(
-            "--period",
-            metavar="YYYY-MM",
-            callback=check_month,
-            help=_("One month (default: the as-of month)."),
-        ),
-    ] = None,
-    first: Annotated[
-        str | None,
-        typer.Option(
-            "--from",
-            metavar="YYYY-MM",
-            callback=check_month,
-            help=_("First month of a range."),
-        ),
-    ] = None,
-    last: Annotated[
-        str | None,
-        typer.Option(
-            "--to", metavar="YYYY-MM", callback=check_month, help=_("Last month of a range.")
-        ),
-    ] = None,
+    period: MonthOpt = None,
+    first: FromMonthOpt = None,
+    last: ToMonthOpt = None,
     by: Annotated[
         Grouping | None,
         typer.Option(
