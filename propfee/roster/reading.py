@@ -1461,34 +1461,38 @@ def _tenure_of(value: object, tenures: dict[str, str]) -> str:
     return found
 
 
-def _gender_of(value: object, genders: dict[str, str]) -> str:
-    """性别: "male", "female", "unknown" (未知, 保密) or "" (blank)."""
+#: what an unknown gender or yes/no code is told (the value, and the --map line that takes it)
+_UNKNOWN_GENDER = N_(
+    "unknown gender {value} (use 男 or 女, or add to the --map file: "
+    '[values.gender] "{value}" = "male", "female" or "unknown")'
+)
+_UNKNOWN_YES_NO = N_(
+    "{value} is neither yes nor no (use 是/有 or 否/无, or add to the --map file: "
+    '[values.lift] "{value}" = "yes" or "no")'
+)
+
+
+def _decoded(
+    value: object, shipped: dict[str, str], overrides: dict[str, str], unknown: str
+) -> str:
+    """A coded cell read through its value table: "" when blank, else refused with
+    ``unknown`` (a catalogue message naming the value) when no table knows it."""
     if cells.is_blank(value):
         return ""
-    found = _coded(value, sources.GENDERS, genders)
+    found = _coded(value, shipped, overrides)
     if found is None:
-        raise InvalidValue(
-            _(
-                "unknown gender {value} (use 男 or 女, or add to the --map file: "
-                '[values.gender] "{value}" = "male", "female" or "unknown")'
-            ).format(value=cells.text(value))
-        )
+        raise InvalidValue(_(unknown).format(value=cells.text(value)))
     return found
+
+
+def _gender_of(value: object, genders: dict[str, str]) -> str:
+    """性别: "male", "female", "unknown" (未知, 保密) or "" (blank)."""
+    return _decoded(value, sources.GENDERS, genders, _UNKNOWN_GENDER)
 
 
 def _yes_no_of(value: object, answers: dict[str, str]) -> str:
     """是否有电梯 and the like: "yes", "no" or "" (blank)."""
-    if cells.is_blank(value):
-        return ""
-    found = _coded(value, sources.YES_NO, answers)
-    if found is None:
-        raise InvalidValue(
-            _(
-                "{value} is neither yes nor no (use 是/有 or 否/无, or add to the --map file: "
-                '[values.lift] "{value}" = "yes" or "no")'
-            ).format(value=cells.text(value))
-        )
-    return found
+    return _decoded(value, sources.YES_NO, answers, _UNKNOWN_YES_NO)
 
 
 _RELATIONS = {
