@@ -586,3 +586,19 @@ settings.register_profile("ci", deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.register_profile("thorough", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+# ---------------------------------------------------------------- either engine, by hand
+
+
+def database_made(database) -> bool:
+    """Whether anything of the test's database is there: the SQLite file, or on [pg] the
+    estate's schema on the server (even one without tables)."""
+    if not pg.is_server(database):
+        return Path(database).exists()
+    import psycopg
+
+    url, schema = pg.split_target(str(database))
+    with psycopg.connect(url, autocommit=True) as raw:
+        found = raw.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+        return found.fetchone() is not None
