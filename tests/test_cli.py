@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import date
 
+import pytest
 import typer
 
 from propfee.cli import COMMAND_MODULES, app, build, command_name
@@ -366,7 +367,9 @@ def test_settings_file_with_a_typo_is_an_error(tmp_path):
         assert "estate.company 必须是文字" in str(exc)
 
 
+@pytest.mark.sqlite_only
 def test_database_file_mode(cli, tmp_path, db_path):
+    """About the SQLite file itself: a new database file is readable by its owner only."""
     cli("import-units", str(small_roster(tmp_path)))
     assert os.stat(db_path).st_mode & 0o777 == 0o600
 
