@@ -9,6 +9,7 @@ import sqlite3
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from typer.testing import CliRunner
@@ -602,3 +603,31 @@ def database_made(database) -> bool:
     with psycopg.connect(url, autocommit=True) as raw:
         found = raw.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
         return found.fetchone() is not None
+
+
+class DemoEstate(NamedTuple):
+    """The demo an estate's tests share: its folder (settings, sample files) and database."""
+
+    folder: Path
+    database: str
+
+    def options(self) -> list[str]:
+        """--db for a command on the demo; on [pg] with the demo's settings as --config (an
+        estate on a server reads propfee.toml from the working folder, not from beside a file)."""
+        if pg.is_server(self.database):
+            return ["--db", self.database, "--config", str(self.folder / "propfee.toml")]
+        return ["--db", self.database]
+
+
+def build_demo(engine: str, folder: Path, request, *args: str) -> DemoEstate:
+    """``propfee demo --dir folder`` on ``engine``: the database in the folder, or on [pg] an
+    estate of its own on the session's server (named by $PROPFEE_DB, as a user would)."""
+    database = str(folder / "propfee.db")
+    with pytest.MonkeyPatch.context() as patch:
+        if engine == "pg":
+            database = pg.shareable(request.getfixturevalue("pg_url"), _estate_name(request))
+            patch.setenv("PROPFEE_DB", database)
+        result = CliRunner().invoke(app, ["demo", "--dir", str(folder), *args])
+    assert result.exit_code == 0, result.output
+    assert (folder / "propfee.db").exists() == (engine == "lite")
+    return DemoEstate(folder, database)
