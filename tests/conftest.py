@@ -631,3 +631,11 @@ def build_demo(engine: str, folder: Path, request, *args: str) -> DemoEstate:
     assert result.exit_code == 0, result.output
     assert (folder / "propfee.db").exists() == (engine == "lite")
     return DemoEstate(folder, database)
+
+
+def new_database(engine: str, folder: Path, request) -> str:
+    """A database of its own, beside the test's (for each example of a property test): a new
+    file in ``folder``, or on [pg] a new estate on the session's server."""
+    if engine == "pg":
+        return pg.shareable(request.getfixturevalue("pg_url"), _estate_name(request))
+    return str(folder / "propfee.db")
