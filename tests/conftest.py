@@ -610,6 +610,7 @@ class DemoEstate(NamedTuple):
 
     folder: Path
     database: str
+    output: str = ""  # what the demo command printed
 
     def options(self) -> list[str]:
         """--db for a command on the demo; on [pg] with the demo's settings as --config (an
@@ -630,7 +631,7 @@ def build_demo(engine: str, folder: Path, request, *args: str) -> DemoEstate:
         result = CliRunner().invoke(app, ["demo", "--dir", str(folder), *args])
     assert result.exit_code == 0, result.output
     assert (folder / "propfee.db").exists() == (engine == "lite")
-    return DemoEstate(folder, database)
+    return DemoEstate(folder, database, result.stdout)
 
 
 def new_database(engine: str, folder: Path, request) -> str:
