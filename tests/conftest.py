@@ -611,6 +611,7 @@ class DemoEstate(NamedTuple):
     folder: Path
     database: str
     output: str = ""  # what the demo command printed
+    errors: str = ""  # and what it said on stderr
 
     def options(self) -> list[str]:
         """--db for a command on the demo; on [pg] with the demo's settings as --config (an
@@ -631,7 +632,7 @@ def build_demo(engine: str, folder: Path, request, *args: str) -> DemoEstate:
         result = CliRunner().invoke(app, ["demo", "--dir", str(folder), *args])
     assert result.exit_code == 0, result.output
     assert (folder / "propfee.db").exists() == (engine == "lite")
-    return DemoEstate(folder, database, result.stdout)
+    return DemoEstate(folder, database, result.stdout, result.stderr)
 
 
 def new_database(engine: str, folder: Path, request) -> str:

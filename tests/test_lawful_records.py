@@ -5,15 +5,16 @@ and personal data stays private by default."""
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
 from propfee.billing import fees
 from propfee.config import DEFAULTS
-from propfee.store import db
+from propfee.store import db, pg
 from propfee.store.db import transaction
 
-from conftest import PROP_FEE, dump, write_csv
+from conftest import PROP_FEE, build_demo, dump, write_csv
 
 ROSTER = [
     ["房号", "房屋类型", "建筑面积", "业主", "手机号", "交付日期"],
@@ -331,15 +332,15 @@ def test_export_units_masks_by_default_and_an_export_in_full_is_on_the_trail(
     assert entry["changes"]["unmasked"]["rows"] == 1
 
 
-def test_the_demo_writes_its_personal_data_files_for_the_owner_only(runner, tmp_path):
-    from propfee.cli import app
-
-    folder = tmp_path / "demo"
-    assert (
-        runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-20"]).exit_code == 0
-    )
-    files = {p.name: p.stat().st_mode & 0o777 for p in folder.rglob("*") if p.is_file()}
-    for name in ("roster.xlsx", "微信支付账单-202611.csv", "满意度调查-2026.xlsx", "propfee.db"):
+def test_the_demo_writes_its_personal_data_files_for_the_owner_only(engine, tmp_path, request):
+    """The demo's files of people's data are its owner's only (and on SQLite the database
+    file too; on a server there is none in the folder)."""
+    demo = build_demo(engine, tmp_path / "demo", request, "--as-of", "2026-11-20")
+    files = {p.name: p.stat().st_mode & 0o777 for p in demo.folder.rglob("*") if p.is_file()}
+    private = ["roster.xlsx", "微信支付账单-202611.csv", "满意度调查-2026.xlsx"]
+    if not pg.is_server(demo.database):
+        private.append(Path(demo.database).name)
+    for name in private:
         assert files.pop(name) == 0o600, name
     assert files.pop("满意度调查-2025.xlsx") == 0o600
     public = {n for n in files if n.startswith("收费公示") or n == "propfee.toml"}
