@@ -621,13 +621,20 @@ class DemoEstate(NamedTuple):
         return ["--db", self.database]
 
 
-def build_demo(engine: str, folder: Path, request, *args: str) -> DemoEstate:
+def build_demo(
+    engine: str, folder: Path, request, *args: str, again: DemoEstate | None = None
+) -> DemoEstate:
     """``propfee demo --dir folder`` on ``engine``: the database in the folder, or on [pg] an
-    estate of its own on the session's server (named by $PROPFEE_DB, as a user would)."""
+    estate of its own on the session's server (named by $PROPFEE_DB, as a user would);
+    ``again``: the demo built before, rebuilt in its place."""
     database = str(folder / "propfee.db")
     with pytest.MonkeyPatch.context() as patch:
         if engine == "pg":
-            database = pg.shareable(request.getfixturevalue("pg_url"), _estate_name(request))
+            database = (
+                again.database
+                if again is not None
+                else pg.shareable(request.getfixturevalue("pg_url"), _estate_name(request))
+            )
             patch.setenv("PROPFEE_DB", database)
         result = CliRunner().invoke(app, ["demo", "--dir", str(folder), *args])
     assert result.exit_code == 0, result.output
