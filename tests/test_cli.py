@@ -257,13 +257,17 @@ def test_db_from_the_environment(runner, engine, tmp_path, request, monkeypatch)
     conn.close()
 
 
+@pytest.mark.sqlite_only
 def test_default_db_is_in_the_working_directory(runner, tmp_path):
+    """About the SQLite file: without --db the estate is ./propfee.db."""
     result = runner.invoke(app, ["import-units", str(small_roster(tmp_path))])
     assert result.exit_code == 0
     assert (tmp_path / "propfee.db").exists()
 
 
+@pytest.mark.sqlite_only
 def test_a_database_that_is_not_ours(runner, tmp_path):
+    """About the SQLite file: a file of garbage named as the database."""
     garbage = tmp_path / "g.db"
     garbage.write_bytes(b"x" * 4096)
     result = runner.invoke(app, ["units", "list", "--db", str(garbage)])
