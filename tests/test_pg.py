@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -161,9 +162,11 @@ def test_the_demo_estate_gives_the_same_figures_on_both_engines(
     assert on_server.exit_code == 0, on_server.output
     lines = [line.replace(str(tmp_path / "server"), "X") for line in on_server.output.splitlines()]
     expected = [line.replace(str(tmp_path / "lite"), "X") for line in built.output.splitlines()]
-    assert [x for x in lines if "PROPFEE_DB" not in x] == [
+    assert [x for x in lines if "export PROPFEE_" not in x] == [
         x for x in expected if "PROPFEE_DB" not in x
     ]
+    assert f"  export PROPFEE_CONFIG={tmp_path / 'server' / 'propfee.toml'}" in on_server.output
+    monkeypatch.setenv("PROPFEE_CONFIG", str(tmp_path / "server" / "propfee.toml"))
     for command in READMES_MONTH:
         server = runner.invoke(app, [*command, "--format", "json"])
         lite = runner.invoke(
@@ -172,6 +175,50 @@ def test_the_demo_estate_gives_the_same_figures_on_both_engines(
         assert server.exit_code == lite.exit_code == 0, (command, server.output, lite.output)
         assert json.loads(server.output) == json.loads(lite.output), command
     assert json.loads(runner.invoke(app, ["check", "--format", "json"]).output)["ok"] is True
+    # the full export, readable and raw: the same files with the same data
+    for raw in ([], ["--raw"]):
+        out = {}
+        for side, db_option in (
+            ("server", []),
+            ("lite", ["--db", str(tmp_path / "lite" / "propfee.db")]),
+        ):
+            folder = tmp_path / f"export-{side}{'-raw' if raw else ''}"
+            done = runner.invoke(app, ["export-all", str(folder), *raw, *db_option])
+            assert done.exit_code == 0, done.output
+            out[side] = (done.output.replace(str(folder), "X"), _exported(folder, side))
+        assert out["server"][0] == out["lite"][0]
+        assert sorted(out["server"][1]) == sorted(out["lite"][1])
+        for name, content in out["lite"][1].items():
+            assert out["server"][1][name] == content, name
+
+
+def _exported(folder, side: str) -> dict[str, list]:
+    """Every file of an export by name: a CSV's lines, a workbook's rows sheet by sheet;
+    what differs between two estates by nature is left out (the database's own id, the
+    hashes of the demo's survey files, made anew each time, and of a trail that names the
+    demo's folder)."""
+    from openpyxl import load_workbook
+
+    def kept(lines: list[str]) -> list[str]:
+        lines = [re.sub(r"\b[0-9a-f*]{64}\b", "HASH", x.replace(side, "SIDE")) for x in lines]
+        return [x for x in lines if not x.startswith("database_id")]
+
+    files: dict[str, list] = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.suffix == ".csv":
+            files[name] = kept(path.read_text(encoding="utf-8-sig").splitlines())
+        elif path.suffix == ".xlsx":
+            book = load_workbook(path, read_only=True)
+            files[name] = [
+                (
+                    sheet.title,
+                    kept(["|".join(map(str, row)) for row in sheet.iter_rows(values_only=True)]),
+                )
+                for sheet in book.worksheets
+            ]
+            book.close()
+    return files
 
 
 def test_migrate_to_copies_the_estate_and_proves_it(runner, tmp_path, pg_url, monkeypatch):

@@ -21,6 +21,7 @@ from propfee.core.i18n import _
 from propfee.core.money import format_money
 from propfee.demo.estate import build_demo
 from propfee.insight.surveys import fmt, percent
+from propfee.store import pg
 
 
 def register(app: typer.Typer) -> None:
@@ -146,6 +147,8 @@ def _try_next(report, folder: Path, day) -> list[str]:
     lines.append("")
     lines.append(_("Try next:"))
     lines.append(f"  export PROPFEE_DB={db}")
+    if pg.is_server(db):  # no file to find propfee.toml beside: name the demo's settings
+        lines.append(f"  export PROPFEE_CONFIG={folder / 'propfee.toml'}")
     lines.append(f"  propfee today --as-of {day}")
     lines.append("  propfee units list --building 1")
     lines.append("  propfee units show 1-1-101")
