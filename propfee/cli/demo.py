@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -146,9 +147,11 @@ def _try_next(report, folder: Path, day) -> list[str]:
     lines: list[str] = []
     lines.append("")
     lines.append(_("Try next:"))
-    lines.append(f"  export PROPFEE_DB={db}")
-    if pg.is_server(db):  # no file to find propfee.toml beside: name the demo's settings
-        lines.append(f"  export PROPFEE_CONFIG={folder / 'propfee.toml'}")
+    if pg.is_server(db):  # quoted: an address holds ? and &; no file to find the settings beside
+        lines.append(f"  export PROPFEE_DB={shlex.quote(str(db))}")
+        lines.append(f"  export PROPFEE_CONFIG={shlex.quote(str(folder / 'propfee.toml'))}")
+    else:
+        lines.append(f"  export PROPFEE_DB={db}")
     lines.append(f"  propfee today --as-of {day}")
     lines.append("  propfee units list --building 1")
     lines.append("  propfee units show 1-1-101")
