@@ -363,3 +363,40 @@ def test_a_batch_of_plain_rows_goes_in_by_copy_and_keeps_its_constraints(pg_esta
         )
     finally:
         conn.close()
+
+
+def test_a_batch_of_statements_is_prepared_once_and_counts_every_row(pg_estate):
+    conn = db.connect(pg_estate)
+    try:
+        rows = [(f"k{i}", "v") for i in range(pg.COPY_FROM + 5)]
+        with db.transaction(conn):
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows)
+        prepared = []
+        plain = conn.raw.execute
+
+        def watched(query, *args, **kwargs):
+            if str(query).startswith("PREPARE"):
+                prepared.append(query)
+            return plain(query, *args, **kwargs)
+
+        conn.raw.execute = watched
+        with db.transaction(conn):
+            before = conn.total_changes
+            done = conn.executemany(
+                "UPDATE meta SET value = ?1 || '%' || ?2 WHERE key = ?2",
+                [("new", key) for key, _value in rows],
+            )
+            assert done.rowcount == len(rows) == conn.total_changes - before
+            # a parameter whose type only its value tells: run as it is, the command goes on
+            unknown = conn.executemany(
+                "UPDATE meta SET value = 'x' WHERE ? IS NULL AND key = 'k0'", [(1,)] * 30
+            )
+            assert unknown.rowcount == 0
+        conn.raw.execute = plain
+        assert len(prepared) == 2
+        assert "$1 || '%' || $2" in prepared[0]
+        assert db.get_meta(conn, "k3") == "new%k3"
+        assert db.get_meta(conn, "k0") == "new%k0"
+        assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
+    finally:
+        conn.close()
