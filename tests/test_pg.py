@@ -383,7 +383,7 @@ def test_a_batch_of_statements_is_prepared_once_and_counts_every_row(pg_estate):
         with db.transaction(conn):
             before = conn.total_changes
             done = conn.executemany(
-                "UPDATE meta SET value = ?1 || '%' || ?2 WHERE key = ?2",
+                "UPDATE meta SET value = ?1 || '%s%' || ?2 WHERE key = ?2",
                 [("new", key) for key, _value in rows],
             )
             assert done.rowcount == len(rows) == conn.total_changes - before
@@ -394,9 +394,9 @@ def test_a_batch_of_statements_is_prepared_once_and_counts_every_row(pg_estate):
             assert unknown.rowcount == 0
         conn.raw.execute = plain
         assert len(prepared) == 2
-        assert "$1 || '%' || $2" in prepared[0]
-        assert db.get_meta(conn, "k3") == "new%k3"
-        assert db.get_meta(conn, "k0") == "new%k0"
+        assert "$1 || '%s%' || $2" in prepared[0]  # a literal %s is no placeholder
+        assert db.get_meta(conn, "k3") == "new%s%k3"
+        assert db.get_meta(conn, "k0") == "new%s%k0"
         assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
     finally:
         conn.close()

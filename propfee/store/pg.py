@@ -14,6 +14,7 @@ refusal is an ``IntegrityError``), so every caller's handling holds on both engi
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sqlite3
@@ -358,13 +359,13 @@ class Connection:
         attempt inside a transaction)."""
         self.prepared += 1
         name = f"propfee_batch_{self.prepared}"
-        parts = text.split("%s")
-        body = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+        numbers = itertools.count(1)
+        body = re.sub(r"%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", text)
         guarded = self.in_transaction
         if guarded:
             self.raw.execute("SAVEPOINT propfee_prepare")
         try:
-            self.raw.execute(f"PREPARE {name} AS {body.replace('%%', '%')}")
+            self.raw.execute(f"PREPARE {name} AS {body}")
         except self.failure:
             if guarded:
                 self.raw.execute("ROLLBACK TO SAVEPOINT propfee_prepare")
