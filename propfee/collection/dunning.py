@@ -393,8 +393,10 @@ class PartyDue:
 
     @property
     def units(self) -> str:
-
-        return "、".join(sorted((r.unit for r in self.rows), key=natural_key))
+        rows = self.rows
+        if len(rows) == 1:  # most parties hold one unit
+            return rows[0].unit
+        return "、".join(sorted((r.unit for r in rows), key=natural_key))
 
     @property
     def outstanding_fen(self) -> int:
@@ -842,7 +844,9 @@ class _Reminders:
             "late_fee_capped_fen": fee.capped_fen,
             "late_fee_cap": fee.cap_at_ceiling,
             "late_fee_rule": _late_fee_rule(settings),
-            "building": min(party.rows, key=lambda r: natural_key(r.unit)).building,
+            "building": min(party.rows, key=lambda r: natural_key(r.unit)).building
+            if len(party.rows) > 1
+            else first.building,
         }
         self.letters.append(letter)
         notice = self.formals[number] = formal(letter)

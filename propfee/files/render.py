@@ -48,7 +48,22 @@ def _cn_date_text(value: str) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def _money(fen: int) -> str:
+    """``format_money``; an amount in fen made once a run (letters repeat the same few)."""
+    return _money_of(fen) if type(fen) is int else format_money(fen)
+
+
 def _yuan(fen: int) -> str:
+    return _yuan_of(fen) if type(fen) is int else format_money(fen).replace("¥", "")
+
+
+@lru_cache(maxsize=8192)
+def _money_of(fen: int) -> str:
+    return format_money(fen)
+
+
+@lru_cache(maxsize=8192)
+def _yuan_of(fen: int) -> str:
     return format_money(fen).replace("¥", "")
 
 
@@ -103,7 +118,7 @@ def _environment(override: str | None):
         keep_trailing_newline=True,
         auto_reload=False,  # a run renders thousands of letters: no stat() per render
     )
-    env.filters["money"] = format_money
+    env.filters["money"] = _money
     env.filters["yuan"] = _yuan
     env.filters["plain"] = decimal_str
     env.filters["cn_date"] = cn_date
