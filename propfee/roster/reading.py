@@ -1354,33 +1354,25 @@ class _Plan:
         return found
 
 
-class _Failed:
-    __slots__ = ("message",)
+class _Memo(dict):
+    """Cell values converted so far: a value seen before is a plain dict lookup (buildings,
+    kinds, areas and dates repeat thousands of times). A value that fails is not kept: it
+    fails again, with the same message, wherever it is met."""
 
-    def __init__(self, message: str):
-        self.message = message
+    __slots__ = ("convert",)
+
+    def __init__(self, convert):
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, value):
+        hit = self[value] = self.convert(value)
+        return hit
 
 
 def _memo(convert):
-    """Convert each distinct cell value once: buildings, kinds, areas and dates repeat."""
-    cache: dict = {}
-
-    def cached(value):
-        try:
-            hit = cache[value]
-        except KeyError:
-            try:
-                hit = convert(value)
-            except InvalidValue as exc:
-                hit = _Failed(str(exc))
-            cache[value] = hit
-        except TypeError:  # an unhashable cell
-            return convert(value)
-        if type(hit) is _Failed:
-            raise InvalidValue(hit.message)
-        return hit
-
-    return cached
+    """Convert each distinct cell value once (cells are str, numbers, dates: hashable)."""
+    return _Memo(convert).__getitem__
 
 
 class _Converters:
