@@ -916,9 +916,13 @@ class _RosterReader:
         role = self._role(plan, row, bad)
         gender, contacts = self._people_cells(plan, row, bad) if plan.cells_of_people else ("", ())
         owner, tenant, tenant_pays = self._who(plan, row, bad, dates["birthday"])
-        owner, role, members = self._joined_owner(plan, row, owner, role)
+        if plan.joins_owners:  # 业主编号 names the owner on the workbook's owners sheet
+            owner, role, members = self._joined_owner(plan, row, owner, role)
+        else:
+            self.joined_gender, members = "", ()
         owner, tenant, tenant_pays = _by_role(owner, tenant, tenant_pays, role)
-        tenant, contacts = _with_members(tenant, contacts, members)
+        if members:
+            tenant, contacts = _with_members(tenant, contacts, members)
         owner, tenant, tenant_pays, tenure = self._tenure(
             plan, row, bad, (owner, tenant, tenant_pays)
         )
@@ -1280,7 +1284,6 @@ class _RosterReader:
             else:
                 phones = found
         id_field = "id_number" if role == "owner" else "tenant_id_number"
-        raw = row[getattr(plan, id_field)]
         id_number = self._id_number(plan, row, id_field, bad)
         id_masked = cells.is_masked(id_number)
         kind = ""
@@ -1337,6 +1340,7 @@ class _Plan:
         #: one row per person (a unit found by an address cell): a unit's later rows are its
         #: other people, not duplicates
         self.people = "address" in match.columns and "code" not in match.columns
+        self.joins_owners = "owner_ref" in match.columns
         self._phones: dict[str, list[int]] = {}  # role -> its phone columns
 
     def has(self, field_: str) -> bool:
@@ -1789,7 +1793,7 @@ def party_kind(name: str, id_number: str = "") -> str:
     return "company" if _company_name(name) else "person"
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1 << 17)
 def _company_name(name: str) -> bool:
     """Whether a name reads like a company's (names repeat across a roster: each read once)."""
     return _COMPANY_WORDS.search(name) is not None
