@@ -931,12 +931,7 @@ class _RosterReader:
         if tenant is not None and not dates["tenant_from"]:
             dates["tenant_from"] = dates["start"]
         notes = _notes(plan, row, dates, tenure)
-        raw = row[plan.vacant]
-        try:
-            vacant = self.convert.vacant(raw)
-        except InvalidValue as exc:
-            bad("vacant", raw, str(exc))
-            vacant = None
+        vacant = self._vacant(plan, row, bad)
         extra = role in (sources.FAMILY, sources.TENANT)
         if code and not extra:
             if plan.people and code in self.seen:
@@ -1023,6 +1018,15 @@ class _RosterReader:
             return known[0], known[1] or entrance, room
         self.address_zone = zone
         return building, known[1] or entrance, room
+
+    def _vacant(self, plan: _Plan, row: list, bad) -> int | None:
+        """空置: 1 vacant, 0 lived in, None not said."""
+        raw = row[plan.vacant]
+        try:
+            return self.convert.vacant(raw)
+        except InvalidValue as exc:
+            bad("vacant", raw, str(exc))
+            return None
 
     def _role(self, plan: _Plan, row: list, bad) -> str:
         """The row's person as HC's 业主类型 says: owner, family member or tenant ("" if not
