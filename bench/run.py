@@ -3,6 +3,7 @@
     python bench/run.py                 # 100,000 units
     python bench/run.py --units 20000   # smaller
     python bench/run.py --repeat 3      # best of three
+    python bench/run.py --only import   # the calamine read, the floor and import-units only
     python bench/run.py --scale         # seconds per 1,000 units at 10k, 30k, 100k, 300k
     python bench/run.py --scale 10000,30000
     python bench/run.py --engine pg --units 20000   # the main commands on PostgreSQL too
