@@ -665,3 +665,20 @@ def backup_prefix(database) -> str:
 #: sqlite3 exception that means the same: see propfee.store.pg)
 StoreError = sqlite3.DatabaseError
 StoreIntegrityError = sqlite3.IntegrityError
+
+
+def pretend_newer(database, schema: int, version: str | None = None) -> None:
+    """Make the test's database look made by a later propfee: its schema ``schema`` (the
+    file's user_version, a server estate's newest _migrations row) and, if given, the
+    propfee ``version`` that made it."""
+    if pg.is_server(database):
+        step = f"INSERT INTO _migrations VALUES ({schema}, 'm{schema:03d}_later', '')"
+    else:
+        step = f"PRAGMA user_version = {schema}"
+    named = (
+        ["DELETE FROM meta WHERE key = 'propfee_version'",
+         f"INSERT INTO meta (key, value) VALUES ('propfee_version', '{version}')"]
+        if version
+        else []
+    )  # fmt: skip
+    behind_its_back(database, step, *named)
