@@ -161,7 +161,7 @@ def test_refusals_name_the_option_and_change_nothing(office, db_path):
     assert dump(db_path) == before
 
 
-@pytest.mark.sqlite_only  # the FTS5 index an upgrade fills (a server: the test above)
+@pytest.mark.sqlite_only  # the FTS5 index an upgrade fills (either engine: the next test)
 def test_an_old_database_has_its_rows_indexed_when_upgraded(db_path, monkeypatch, cli):
     before_index = migrations.MIGRATIONS[:-1]
     monkeypatch.setattr(migrations, "MIGRATIONS", before_index)
