@@ -682,3 +682,13 @@ def pretend_newer(database, schema: int, version: str | None = None) -> None:
         else []
     )  # fmt: skip
     behind_its_back(database, step, *named)
+
+
+def database_in(database, folder: Path) -> Path | str:
+    """Another database beside the test's own: ``folder``/propfee.db, or on [pg] an estate of
+    its own on the same server, named after the folder."""
+    if pg.is_server(database):
+        url, schema = pg.split_target(str(database))
+        suffix = re.sub(r"\W", "_", folder.name.lower())
+        return pg.shareable(url, f"{schema[: 62 - len(suffix)]}_{suffix}")
+    return folder / "propfee.db"
