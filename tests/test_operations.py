@@ -13,7 +13,21 @@ from propfee.core.errors import DatabaseError, PropfeeError
 from propfee.payments import ledger
 from propfee.store import audit, backup, db, migrations
 
-from conftest import CLI_NOW, PROP_FEE, dump, estate, home, write_csv
+from conftest import (
+    CLI_NOW,
+    PROP_FEE,
+    StoreIntegrityError,
+    backup_prefix,
+    backup_suffix,
+    behind_its_back,
+    drop_trigger,
+    dump,
+    estate,
+    home,
+    pretend_newer,
+    query,
+    write_csv,
+)
 
 ROSTER = [
     ["房号", "建筑面积", "业主", "手机号", "身份证号", "备注", "交付日期"],
@@ -58,21 +72,29 @@ def billed(cli, tmp_path):
     return cli
 
 
-def trail(db_path):
-    with sqlite3.connect(db_path) as conn:
-        return [
-            (op, cmd, json.loads(args), json.loads(changes))
-            for op, cmd, args, changes in conn.execute(
-                "SELECT operator, command, args, changes FROM audit ORDER BY id"
-            )
-        ]
+def trail(database):
+    return [
+        (op, cmd, json.loads(args), json.loads(changes))
+        for op, cmd, args, changes in query(
+            database, "SELECT operator, command, args, changes FROM audit ORDER BY id"
+        )
+    ]
+
+
+def nth_backup(database, tag: str, n: int = 1) -> str:
+    """The name of the n-th backup made at CLI_NOW (an SQLite file's copy numbers the
+    later ones .2, .3; a server estate's dump -2, -3)."""
+    stem = f"{backup_prefix(database)}-{CLI_NOW:%Y%m%d-%H%M%S}{tag}"
+    if n == 1:
+        return stem + backup_suffix(database)
+    return f"{stem}-{n}.sql" if backup_suffix(database) == ".sql" else f"{stem}.{n}.db"
 
 
 # ---------------------------------------------------------------- the audit trail
 
 
-def test_every_write_records_who_what_and_how_much(billed, db_path):
-    rows = trail(db_path)
+def test_every_write_records_who_what_and_how_much(billed, database):
+    rows = trail(database)
     by_command = {cmd: (op, args, changes) for op, cmd, args, changes in rows}
     op, args, changes = by_command["import-units"]
     assert op == "小王"
@@ -96,7 +118,7 @@ def test_every_write_records_who_what_and_how_much(billed, db_path):
 
 
 def test_the_operator_comes_from_the_option_then_the_environment_then_the_login(
-    billed, db_path, monkeypatch
+    billed, database, monkeypatch
 ):
     monkeypatch.setenv("PROPFEE_OPERATOR", "夜班小赵")
     assert (
@@ -107,16 +129,16 @@ def test_the_operator_comes_from_the_option_then_the_environment_then_the_login(
     assert (
         billed("pay", "1-1-102", "20", "--channel", "cash", "--as-of", "2026-11-11").exit_code == 0
     )
-    assert [op for op, *_ in trail(db_path)][-2:] == ["夜班小赵", "estate-pc"]
+    assert [op for op, *_ in trail(database)][-2:] == ["夜班小赵", "estate-pc"]
 
 
-def test_a_rerun_or_a_dry_run_adds_nothing_to_the_trail(billed, db_path):
-    before = len(trail(db_path))
+def test_a_rerun_or_a_dry_run_adds_nothing_to_the_trail(billed, database):
+    before = len(trail(database))
     assert billed("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
     assert (
         billed("bill", "--period", "2026-12", "--as-of", "2026-11-01", "--dry-run").exit_code == 0
     )
-    assert len(trail(db_path)) == before
+    assert len(trail(database)) == before
 
 
 def test_reversal_and_the_audit_listing(billed, db_path):
@@ -147,36 +169,49 @@ def test_reversal_and_the_audit_listing(billed, db_path):
     assert "会计老李" in table and "bill +2" in table
 
 
-def test_the_trail_is_append_only_and_check_notices_tampering(billed, db_path):
-    raw = sqlite3.connect(db_path)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        raw.execute("UPDATE audit SET operator = 'nobody' WHERE id = 1")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        raw.execute("DELETE FROM audit WHERE id = 2")
+def test_the_trail_is_append_only_and_check_notices_tampering(billed, database):
+    conn = db.connect(database)
+    with pytest.raises(StoreIntegrityError, match="append-only"):
+        conn.execute("UPDATE audit SET operator = 'nobody' WHERE id = 1")
+    with pytest.raises(StoreIntegrityError, match="append-only"):
+        conn.execute("DELETE FROM audit WHERE id = 2")
+    conn.close()
     assert billed("check").exit_code == 0
     # someone who drops the trigger to edit a row is still caught
-    raw.execute("DROP TRIGGER audit_no_update")
-    raw.execute("UPDATE audit SET operator = 'nobody' WHERE id = 4")
-    raw.commit()
-    raw.close()
+    drop_trigger(database, "audit_no_update")
+    behind_its_back(database, "UPDATE audit SET operator = 'nobody' WHERE id = 4")
     result = billed("check")
     assert result.exit_code == 1
     assert "audit_no_update" in result.stderr and "第 4 行写入后被改动过" in result.stderr
 
 
-def test_check_notices_a_removed_row(billed, db_path):
-    raw = sqlite3.connect(db_path)
-    raw.execute("DROP TRIGGER audit_no_delete")
-    raw.execute("DELETE FROM audit WHERE id = 2")
-    raw.commit()
-    raw.close()
-    problems = ledger.check(db.connect(db_path))
+def test_check_notices_a_removed_row(billed, database):
+    drop_trigger(database, "audit_no_delete")
+    behind_its_back(database, "DELETE FROM audit WHERE id = 2")
+    problems = ledger.check(db.connect(database))
     assert any("第 2–2 行缺失" in p.detail for p in problems)
 
 
 # ---------------------------------------------------------------- backup and restore
 
 
+def test_backup_names_each_copy_and_keep_prunes_the_oldest(billed, database, tmp_path):
+    result = billed("backup")
+    assert result.exit_code == 0, result.output
+    made = sorted((tmp_path / "backups").iterdir())
+    assert [p.name for p in made] == [nth_backup(database, "")]
+    assert oct(made[0].stat().st_mode & 0o777) == "0o600"
+    # the same second again gets its own name; --keep prunes the oldest
+    assert billed("backup").exit_code == 0
+    assert billed("backup", "--keep", "2").exit_code == 0
+    names = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert names == sorted(nth_backup(database, "", n) for n in (2, 3))
+    # each copy holds the estate: restored, its bills are there
+    assert billed("restore", str(tmp_path / "backups" / names[0])).exit_code == 0
+    assert query(database, "SELECT count(*) FROM bill") == [(2,)]
+
+
+@pytest.mark.sqlite_only  # the copy is a file of its own: no WAL beside it, its journal mode
 def test_backup_writes_a_checked_self_contained_copy_and_prunes(billed, db_path, tmp_path):
     result = billed("backup")
     assert result.exit_code == 0, result.output
@@ -195,33 +230,37 @@ def test_backup_writes_a_checked_self_contained_copy_and_prunes(billed, db_path,
     assert names == ["propfee-20270630-120000.2.db", "propfee-20270630-120000.3.db"]
 
 
-@pytest.mark.sqlite_only  # backups of the file (a server's: test_pg_backup.py)
-def test_backup_to_a_named_file_never_overwrites(billed, tmp_path):
-    target = tmp_path / "copy.db"
+def test_backup_to_a_named_file_never_overwrites(billed, database, tmp_path):
+    target = tmp_path / f"copy{backup_suffix(database)}"
     assert billed("backup", str(target)).exit_code == 0
+    before = target.read_bytes()
     again = billed("backup", str(target))
     assert again.exit_code == 1 and "备份从不覆盖已有文件" in again.stderr
-    missing = billed("backup", str(tmp_path / "nowhere" / "x.db"))
+    assert target.read_bytes() == before
+    missing = billed("backup", str(tmp_path / "nowhere" / f"x{backup_suffix(database)}"))
     assert missing.exit_code == 1
 
 
-def test_restore_round_trip_keeps_a_safety_copy(billed, db_path, tmp_path):
-    target = tmp_path / "before-the-mistake.db"
+def test_restore_round_trip_keeps_a_safety_copy(billed, database, tmp_path):
+    target = tmp_path / f"before-the-mistake{backup_suffix(database)}"
     assert billed("backup", str(target)).exit_code == 0
     assert (
         billed("pay", "1-1-102", "50", "--channel", "cash", "--as-of", "2026-11-12").exit_code == 0
     )
     result = billed("restore", str(target))
     assert result.exit_code == 0, result.output
-    conn = db.connect(db_path)
+    conn = db.connect(database)
     assert conn.execute("SELECT count(*) FROM payment").fetchone()[0] == 1
     assert ledger.check(conn) == []
     last = conn.execute("SELECT command, changes FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-    assert last[0] == "restore" and "before-the-mistake.db" in last[1]
-    safety = list((tmp_path / "backups").glob("propfee-*-before-restore.db"))
+    assert last[0] == "restore" and target.name in last[1]
+    conn.close()
+    kept = f"{backup_prefix(database)}-*-before-restore{backup_suffix(database)}"
+    safety = list((tmp_path / "backups").glob(kept))
     assert len(safety) == 1
-    with sqlite3.connect(safety[0]) as kept:
-        assert kept.execute("SELECT count(*) FROM payment").fetchone()[0] == 2
+    # the safety copy holds the estate as it was: restored, both payments are back
+    assert billed("restore", str(safety[0])).exit_code == 0
+    assert query(database, "SELECT count(*) FROM payment") == [(2,)]
 
 
 @pytest.mark.parametrize(
@@ -253,6 +292,7 @@ def _corrupt_pages(path):
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.sqlite_only  # a copy edited with sqlite3 (a server's dump: test_pg_backup.py)
 def test_restore_refuses_a_file_that_fails_check(billed, db_path, tmp_path):
     bad = tmp_path / "inconsistent.db"
     assert billed("backup", str(bad)).exit_code == 0
@@ -285,8 +325,7 @@ def test_restore_into_a_new_place(billed, tmp_path):
     assert ledger.check(db.connect(fresh)) == []
 
 
-@pytest.mark.sqlite_only  # backups of the file (a server's: test_pg_backup.py)
-def test_auto_backup_before_risky_writes(billed, tmp_path):
+def test_auto_backup_before_risky_writes(billed, database, tmp_path):
     (tmp_path / "propfee.toml").write_text("[backup]\nauto = true\nkeep = 5\n", encoding="utf-8")
     assert billed("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
     assert not (tmp_path / "backups").exists()  # a re-run of a billed period is not risky
@@ -294,8 +333,8 @@ def test_auto_backup_before_risky_writes(billed, tmp_path):
     assert billed("import-units", str(tmp_path / "roster.csv")).exit_code == 0
     made = sorted(p.name for p in (tmp_path / "backups").iterdir())
     assert made == [
-        "propfee-20270630-120000-before-bill.db",
-        "propfee-20270630-120000-before-import-units.db",
+        nth_backup(database, "-before-bill"),
+        nth_backup(database, "-before-import-units"),
     ]
 
 
@@ -353,13 +392,11 @@ def test_restore_upgrades_an_older_backup(cli, db_path, tmp_path):
     assert db.connect(db_path).execute("SELECT code FROM unit").fetchall()[0][0] == "1-1-101"
 
 
-def test_a_newer_database_is_refused_naming_both_versions(db_path):
-    db.connect(db_path).close()
-    with sqlite3.connect(db_path) as raw:
-        raw.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 3}")
-        raw.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('propfee_version', '3.1.0')")
+def test_a_newer_database_is_refused_naming_both_versions(database):
+    db.connect(database).close()
+    pretend_newer(database, migrations.SCHEMA_VERSION + 3, "3.1.0")
     with pytest.raises(DatabaseError) as caught:
-        db.connect(db_path)
+        db.connect(database)
     message = str(caught.value)
     from propfee import __version__
 
@@ -449,7 +486,7 @@ def test_core_calls_outside_a_command_are_not_audited(conn, tmp_path):
 # ---------------------------------------------------------------- cron
 
 
-def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
+def test_the_readme_crontab_runs_quietly(billed, database, tmp_path):
     """Every line of the README's crontab, run as cron would (with the day pinned): exit 0 and
     nothing on stdout or stderr."""
     import re
@@ -459,7 +496,7 @@ def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```crontab\n(.*?)```", readme, re.S).group(1)
-    env = {**os.environ, "PROPFEE_OPERATOR": "cron", "PROPFEE_DB": str(db_path)}
+    env = {**os.environ, "PROPFEE_OPERATOR": "cron", "PROPFEE_DB": str(database)}
     jobs = []
     for line in block.splitlines():
         if line.startswith("#") or not line.strip():
@@ -475,13 +512,15 @@ def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
         jobs.append(command)
     assert len(jobs) == 4
     (tmp_path / "日结").mkdir()
-    before = len(trail(db_path))
+    before = len(trail(database))
     for command in jobs:
         done = subprocess.run(
             ["bash", "-c", command], env=env, capture_output=True, text=True, cwd=tmp_path
         )
         assert (done.returncode, done.stdout, done.stderr) == (0, "", ""), command
-    assert list((tmp_path / "backups").glob("propfee-*.db"))
+    assert list(
+        (tmp_path / "backups").glob(f"{backup_prefix(database)}-*{backup_suffix(database)}")
+    )
     # redirected into a file for Excel, the CSV starts with a BOM; piped, it is the same bytes
     daily_header = "\ufeff收据号,房号,金额".encode()
     assert (tmp_path / "日结" / "2026-12-01.csv").read_bytes().startswith(daily_header)
@@ -504,8 +543,8 @@ def test_the_readme_crontab_runs_quietly(billed, db_path, tmp_path):
         cwd=tmp_path,
     )
     assert daily.read_bytes()[size:].startswith(daily_header[3:])  # appended: no second BOM
-    assert {op for op, *_ in trail(db_path)[before:]} == {"cron"}
-    assert {cmd for _, cmd, *_ in trail(db_path)[before:]} >= {"bill", "remind"}
+    assert {op for op, *_ in trail(database)[before:]} == {"cron"}
+    assert {cmd for _, cmd, *_ in trail(database)[before:]} >= {"bill", "remind"}
 
 
 def test_the_streaming_workbook_reads_back_in_openpyxl_and_calamine(tmp_path):
@@ -548,35 +587,27 @@ def test_the_streaming_workbook_reads_back_in_openpyxl_and_calamine(tmp_path):
 # ---------------------------------------------------------------- found in acceptance testing
 
 
-def test_check_notices_a_dropped_trail(billed, db_path):
-    with sqlite3.connect(db_path) as raw:
-        raw.execute("DROP TABLE audit")
+def test_check_notices_a_dropped_trail(billed, database):
+    behind_its_back(database, "DROP TABLE audit")
     result = billed("check")
     assert result.exit_code == 1 and "audit trail (table audit) is missing" in result.stderr
 
 
-def test_check_notices_the_newest_entries_removed_behind_its_back(billed, db_path):
-    with sqlite3.connect(db_path) as raw:
-        triggers = raw.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
-        ).fetchall()
-        raw.execute("DROP TRIGGER audit_no_delete")
-        raw.execute("DROP TRIGGER audit_no_update")
-        raw.execute("DELETE FROM audit WHERE id >= 4")
-        for (sql,) in triggers:
-            raw.execute(sql)
+def test_check_notices_the_newest_entries_removed_behind_its_back(billed, database):
+    # the triggers got past and left as they were
+    behind_its_back(database, "DELETE FROM audit WHERE id >= 4", triggers=False)
     result = billed("check")
     assert result.exit_code == 1
     assert "日志止于第 3 行，而最后登记的记录是第 6 行" in result.stderr
 
 
-def test_the_cashier_beats_the_environment(billed, db_path, monkeypatch):
+def test_the_cashier_beats_the_environment(billed, database, monkeypatch):
     monkeypatch.setenv("PROPFEE_OPERATOR", "cron")
     args = ("pay", "1-1-102", "10", "--channel", "cash", "--as-of", "2026-11-11")
     assert billed(*args, "--cashier", "李娜").exit_code == 0
     assert billed(*args).exit_code == 0
     assert billed(*args, "--cashier", "李娜", "--operator", "主管").exit_code == 0
-    assert [op for op, *_ in trail(db_path)][-3:] == ["李娜", "cron", "主管"]
+    assert [op for op, *_ in trail(database)][-3:] == ["李娜", "cron", "主管"]
 
 
 def test_the_audit_listing_masks_numbers_in_arguments(billed, db_path):
@@ -619,10 +650,9 @@ def test_export_all_mask_covers_free_text(billed, tmp_path):
     assert "138****5678" in text and "620102********1234" in text
 
 
-def test_a_tampered_entry_still_lists(billed, db_path):
-    with sqlite3.connect(db_path) as raw:
-        raw.execute("DROP TRIGGER audit_no_update")
-        raw.execute("UPDATE audit SET args = 'not json', changes = '[1]' WHERE id = 1")
+def test_a_tampered_entry_still_lists(billed, database):
+    drop_trigger(database, "audit_no_update")
+    behind_its_back(database, "UPDATE audit SET args = 'not json', changes = '[1]' WHERE id = 1")
     result = billed("audit")
     assert result.exit_code == 0 and "import-units" in result.stdout
     assert billed("check").exit_code == 1
@@ -660,9 +690,8 @@ def test_pruning_leaves_another_estates_backups_alone(cli, tmp_path):
     assert left.count(next(iter(ours))) == 2 and len(left) == 3
 
 
-@pytest.mark.sqlite_only  # backups of the file (a server's: test_pg_backup.py)
-def test_safety_copies_are_never_pruned(billed, tmp_path):
-    target = tmp_path / "copy.db"
+def test_safety_copies_are_never_pruned(billed, database, tmp_path):
+    target = tmp_path / f"copy{backup_suffix(database)}"
     assert billed("backup", str(target)).exit_code == 0
     assert billed("restore", str(target)).exit_code == 0
     assert billed("backup", "--keep", "1").exit_code == 0
