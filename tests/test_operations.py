@@ -11,7 +11,7 @@ import pytest
 
 from propfee.core.errors import DatabaseError, PropfeeError
 from propfee.payments import ledger
-from propfee.store import audit, backup, db, migrations
+from propfee.store import audit, backup, db, migrations, pg
 
 from conftest import (
     CLI_NOW,
@@ -342,7 +342,21 @@ def test_auto_backup_before_risky_writes(billed, database, tmp_path):
 
 
 def first_schema_database(path):
-    """A database as the first propfee schema made it, with a unit in it."""
+    """A database as the first propfee schema made it, with a unit in it: a file, or on [pg]
+    an estate's schema made by propfee's first schema step alone."""
+    if pg.is_server(path):
+        steps, version = migrations.MIGRATIONS, migrations.SCHEMA_VERSION
+        migrations.MIGRATIONS, migrations.SCHEMA_VERSION = steps[:1], 1
+        try:
+            with db.connect(path) as old:
+                old.execute(
+                    "INSERT INTO unit (code, building, room, kind, area_x100, created_at, "
+                    "updated_at) VALUES ('1-1-101', '1', '101', 'residential', 10000, "
+                    "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+        finally:
+            migrations.MIGRATIONS, migrations.SCHEMA_VERSION = steps, version
+        return
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("BEGIN")
     raw.execute(
@@ -362,21 +376,38 @@ def first_schema_database(path):
     raw.close()
 
 
-def test_an_older_database_is_backed_up_then_upgraded(cli, db_path, tmp_path):
-    first_schema_database(db_path)
+def schema_of(database) -> int:
+    """The schema version of a database (PRAGMA user_version, as propfee reads it on either
+    engine)."""
+    return query(database, "PRAGMA user_version")[0][0]
+
+
+def schema_of_copy(path) -> int:
+    """The schema version of a backup: a file's user_version, or the newest step in a
+    server dump's _migrations rows."""
+    if path.suffix == ".db":
+        with sqlite3.connect(path) as old:
+            return old.execute("PRAGMA user_version").fetchone()[0]
+    text = path.read_text(encoding="utf-8")
+    rows = text.split("._migrations (", 1)[1].split(" FROM stdin;\n", 1)[1].split("\n\\.\n")[0]
+    return max(int(line.split("\t")[0]) for line in rows.splitlines())
+
+
+def test_an_older_database_is_backed_up_then_upgraded(cli, database, tmp_path):
+    first_schema_database(database)
     result = cli("units", "list", "-f", "json")
     assert result.exit_code == 0, result.output
     assert [u["code"] for u in json.loads(result.stdout)["rows"]] == ["1-1-101"]
     said = f"正在把数据库从第 1 版升级到第 {migrations.SCHEMA_VERSION} 版（先做一份备份"
     assert said in result.stderr  # a person waiting is told why; the JSON on stdout is untouched
     assert cli("units", "list", "-f", "json").stderr == ""  # said once, by the upgrade only
-    conn = db.connect(db_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+    assert schema_of(database) == migrations.SCHEMA_VERSION
+    conn = db.connect(database)
     assert ledger.check(conn) == []
-    copies = list((tmp_path / "backups").glob("propfee-*-before-upgrade-from-schema-1.db"))
+    kept = f"{backup_prefix(database)}-*-before-upgrade-from-schema-1{backup_suffix(database)}"
+    copies = list((tmp_path / "backups").glob(kept))
     assert len(copies) == 1
-    with sqlite3.connect(copies[0]) as old:
-        assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert schema_of_copy(copies[0]) == 1
     command, changes = conn.execute("SELECT command, changes FROM audit").fetchone()
     assert command == "upgrade"
     assert json.loads(changes)["schema"] == [1, migrations.SCHEMA_VERSION]
@@ -403,13 +434,15 @@ def test_a_newer_database_is_refused_naming_both_versions(database):
     assert "propfee 3.1.0" in message and f"当前是 propfee {__version__}" in message
 
 
-def test_an_upgrade_that_cannot_back_up_is_refused(db_path, tmp_path):
-    first_schema_database(db_path)
+def test_an_upgrade_that_cannot_back_up_is_refused(cli, database, tmp_path):
+    first_schema_database(database)
     (tmp_path / "backups").write_text("a file where the folder should be")
-    with pytest.raises(DatabaseError, match="备份失败"):
-        db.connect(db_path)
-    with sqlite3.connect(db_path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+    before = dump(database)
+    result = cli("units", "list")
+    assert result.exit_code == 1 and "备份失败" in result.stderr, result.output
+    assert "internal error" not in result.stderr
+    assert dump(database) == before
+    assert schema_of(database) == 1
 
 
 # ---------------------------------------------------------------- the full export
@@ -796,11 +829,12 @@ def test_numbers_in_free_text_are_masked_however_written():
     assert mask_phone("0931-8123456") == "0931-****456"
 
 
-def test_the_upgrade_backup_goes_to_the_settings_folder(cli, db_path, tmp_path):
-    first_schema_database(db_path)
+def test_the_upgrade_backup_goes_to_the_settings_folder(cli, database, tmp_path):
+    first_schema_database(database)
     (tmp_path / "propfee.toml").write_text('[backup]\nfolder = "备份"\n', encoding="utf-8")
     assert cli("units", "list").exit_code == 0
-    assert list((tmp_path / "备份").glob("propfee-*-before-upgrade-from-schema-1.db"))
+    kept = f"{backup_prefix(database)}-*-before-upgrade-from-schema-1{backup_suffix(database)}"
+    assert list((tmp_path / "备份").glob(kept))
 
 
 def test_restoring_another_estates_backup_warns(cli, tmp_path):

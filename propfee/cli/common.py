@@ -32,6 +32,7 @@ from propfee.payments import ledger
 from propfee.store import audit, pg, pgdump
 from propfee.store.backup import backup
 from propfee.store.db import connect, connect_scratch, connect_server, drop_estate, transaction
+from propfee.store.migrations import SCHEMA_VERSION
 
 
 class Format(StrEnum):
@@ -255,7 +256,9 @@ class Env:
             if dry_run and create and not pg.estate_exists(self.server, _estate):
                 self._conn = connect_scratch()  # a dry run never makes the estate's schema
             else:
-                self._conn = connect_server(self.server, estate=_estate, create=create)
+                self._conn = connect_server(
+                    self.server, estate=_estate, create=create, back_up=self._backup_server
+                )
         if self._conn is None:
             if not create and not self.db_path.exists():
                 raise DatabaseError(
@@ -328,6 +331,19 @@ class Env:
             self.db_path, at=now(), tag=f"before-{reason}", folder=rules.folder, keep=rules.keep
         )
         self.info(_("backed up to {path}").format(path=made.path))
+
+    def _backup_server(self, conn: pg.Connection, version: int) -> None:
+        """An estate on a server made by an older propfee: a checked dump before it is
+        upgraded, kept like a file's (never pruned)."""
+        self._upgrading(version, SCHEMA_VERSION)
+        pgdump.backup(
+            conn,
+            None,
+            at=now(),
+            check=ledger.check,
+            tag=f"before-upgrade-from-schema-{version}",
+            folder=self._backup_folder(),
+        )
 
     def _upgrading(self, old: int, new: int) -> None:
         """Said before a database made by an older propfee is copied and upgraded, which

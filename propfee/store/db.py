@@ -86,11 +86,30 @@ def connect(
 
 
 def connect_server(
-    url: str, *, estate: str | None = None, migrate: bool = True, create: bool = True
+    url: str,
+    *,
+    estate: str | None = None,
+    migrate: bool = True,
+    create: bool = True,
+    back_up: Callable[[pg.Connection, int], None] | None = None,
 ) -> pg.Connection:
-    """An estate's schema on a PostgreSQL server, migrated like a file."""
+    """An estate's schema on a PostgreSQL server, migrated like a file: an estate made by an
+    older propfee is first handed to ``back_up(conn, its schema)`` (the command's checked
+    dump; the upgrade is refused if that fails)."""
     conn = pg.open_server(url, estate, busy_timeout(), create=create)
     if migrate:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if back_up is not None and 0 < version < migrations.SCHEMA_VERSION:
+            try:
+                back_up(conn, version)
+            except (PropfeeError, OSError) as exc:
+                conn.close()
+                raise DatabaseError(
+                    _(
+                        "{path}: made by an older propfee (schema {version}); it is "
+                        "backed up before the upgrade, and the backup failed: {exc}"
+                    ).format(path=conn.name, version=version, exc=exc)
+                ) from None
         try:
             migrations.migrate(conn, conn.name)
         except sqlite3.DatabaseError as exc:
