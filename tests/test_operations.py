@@ -11,7 +11,7 @@ import pytest
 
 from propfee.core.errors import DatabaseError, PropfeeError
 from propfee.payments import ledger
-from propfee.store import audit, backup, db, migrations, pg
+from propfee.store import audit, backup, db, migrations, pg, pgdump
 
 from conftest import (
     CLI_NOW,
@@ -20,6 +20,7 @@ from conftest import (
     backup_prefix,
     backup_suffix,
     behind_its_back,
+    database_in,
     drop_trigger,
     dump,
     estate,
@@ -413,14 +414,26 @@ def test_an_older_database_is_backed_up_then_upgraded(cli, database, tmp_path):
     assert json.loads(changes)["schema"] == [1, migrations.SCHEMA_VERSION]
 
 
-@pytest.mark.sqlite_only  # restores an SQLite file (a server's: test_pg_backup.py)
-def test_restore_upgrades_an_older_backup(cli, db_path, tmp_path):
-    old = tmp_path / "old.db"
+def older_backup(cli, database, tmp_path):
+    """A backup of schema 1: the copy an older database's upgrade keeps (another database
+    beside the test's, on its engine)."""
+    (tmp_path / "old").mkdir()
+    old = database_in(database, tmp_path / "old")
     first_schema_database(old)
+    assert cli("units", "list", db=old).exit_code == 0
+    # beside the file; a server's estate has its backups in the working folder
+    folder = tmp_path / "backups" if pg.is_server(old) else tmp_path / "old" / "backups"
+    (copy,) = folder.glob(f"{backup_prefix(old)}-*-before-upgrade-from-schema-1*")
+    return copy
+
+
+def test_restore_upgrades_an_older_backup(cli, database, tmp_path):
+    old = older_backup(cli, database, tmp_path)
+    assert schema_of_copy(old) == 1
     result = cli("restore", str(old))
     assert result.exit_code == 0, result.output
     assert "已从结构版本 1 升级" in result.stdout
-    assert db.connect(db_path).execute("SELECT code FROM unit").fetchall()[0][0] == "1-1-101"
+    assert query(database, "SELECT code FROM unit") == [("1-1-101",)]
 
 
 def test_a_newer_database_is_refused_naming_both_versions(database):
@@ -705,22 +718,27 @@ def test_an_empty_file_is_not_a_new_estate(cli, db_path):
     assert db_path.stat().st_size == 0
 
 
-def test_pruning_leaves_another_estates_backups_alone(cli, tmp_path):
+def whose(copy) -> str | None:
+    """Which database a backup is of: a file's id, or a server dump's estate."""
+    return pgdump.dumped_estate(copy) if copy.suffix == ".sql" else backup.database_id(copy)
+
+
+def test_pruning_leaves_another_estates_backups_alone(cli, database, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
     estates = []
     for name in ("e1", "e2"):
         (tmp_path / name).mkdir()
-        path = tmp_path / name / "propfee.db"
+        path = database_in(database, tmp_path / name)
         db.connect(path).close()
         estates.append(path)
     assert cli("backup", str(shared), db=estates[0]).exit_code == 0
     assert cli("backup", str(shared), db=estates[0]).exit_code == 0
     assert cli("backup", str(shared), db=estates[1]).exit_code == 0
     assert cli("backup", str(shared), "--keep", "1", db=estates[1]).exit_code == 0
-    ours = {backup.database_id(estates[0])}
-    left = [backup.database_id(p) for p in shared.iterdir()]
-    assert left.count(next(iter(ours))) == 2 and len(left) == 3
+    ours = whose(next(shared.iterdir()))
+    left = [whose(p) for p in shared.iterdir()]
+    assert ours and left.count(ours) == 2 and len(left) == 3
 
 
 def test_safety_copies_are_never_pruned(billed, database, tmp_path):
@@ -795,11 +813,16 @@ def test_check_notices_an_emptied_trail_and_odd_values(billed, database, engine)
     assert result.exit_code == 1 and "the audit trail is empty" in result.stderr
 
 
-def test_a_restore_keeps_the_database_id(billed, db_path, tmp_path):
-    first_schema_database(tmp_path / "old.db")  # no id: upgrading it on restore makes one
-    ours = backup.database_id(db_path)
-    assert ours and billed("restore", str(tmp_path / "old.db")).exit_code == 0
-    assert backup.database_id(db_path) == ours
+def database_id(database) -> str | None:
+    (row,) = query(database, "SELECT value FROM meta WHERE key = 'database_id'") or [(None,)]
+    return row[0]
+
+
+def test_a_restore_keeps_the_database_id(billed, database, tmp_path):
+    old = older_backup(billed, database, tmp_path)  # another database of schema 1, upgraded
+    ours = database_id(database)
+    assert ours and billed("restore", str(old)).exit_code == 0
+    assert database_id(database) == ours
 
 
 def test_numbers_in_free_text_are_masked_however_written():
@@ -837,18 +860,19 @@ def test_the_upgrade_backup_goes_to_the_settings_folder(cli, database, tmp_path)
     assert list((tmp_path / "备份").glob(kept))
 
 
-def test_restoring_another_estates_backup_warns(cli, tmp_path):
+def test_restoring_another_estates_backup_warns(cli, database, tmp_path):
     paths = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        path = tmp_path / name / "propfee.db"
+        path = database_in(database, tmp_path / name)
         db.connect(path).close()
         paths.append(path)
-    assert cli("backup", str(tmp_path / "b.db"), db=paths[1]).exit_code == 0
-    assert cli("backup", str(tmp_path / "a.db"), db=paths[0]).exit_code == 0
-    own = cli("restore", str(tmp_path / "a.db"), db=paths[0])
+    suffix = backup_suffix(database)
+    assert cli("backup", str(tmp_path / f"b{suffix}"), db=paths[1]).exit_code == 0
+    assert cli("backup", str(tmp_path / f"a{suffix}"), db=paths[0]).exit_code == 0
+    own = cli("restore", str(tmp_path / f"a{suffix}"), db=paths[0])
     assert own.exit_code == 0 and "备份自另一个数据库" not in own.stderr
-    other = cli("restore", str(tmp_path / "b.db"), db=paths[0])
+    other = cli("restore", str(tmp_path / f"b{suffix}"), db=paths[0])
     assert other.exit_code == 0 and "备份自另一个数据库" in other.stderr
 
 
