@@ -305,15 +305,34 @@ def test_restore_refuses_a_file_that_fails_check(billed, db_path, tmp_path):
     assert dump(db_path) == before
 
 
-def test_restore_refuses_a_newer_propfee_file(billed, db_path, tmp_path):
-    newer = tmp_path / "newer.db"
+def made_newer(copy, schema: int, version: str) -> None:
+    """A backup edited to look made by a later propfee: a file's user_version and meta, or
+    a server dump's _migrations and meta rows."""
+    if copy.suffix == ".db":
+        with sqlite3.connect(copy) as raw:
+            raw.execute(f"PRAGMA user_version = {schema}")
+            raw.execute(f"UPDATE meta SET value = '{version}' WHERE key = 'propfee_version'")
+        return
+    lines, table = copy.read_text(encoding="utf-8").split("\n"), ""
+    for n, line in enumerate(lines):
+        if line.startswith("COPY "):
+            table = line.split(" ")[1].split(".")[-1]
+        elif line == "\\." and table == "_migrations":
+            lines[n] = f"{schema}\tm{schema:03d}_later\t\n\\."
+        elif table == "meta" and line.startswith("propfee_version\t"):
+            lines[n] = f"propfee_version\t{version}"
+    copy.write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_restore_refuses_a_newer_propfee_file(billed, database, tmp_path):
+    newer = tmp_path / f"newer{backup_suffix(database)}"
     assert billed("backup", str(newer)).exit_code == 0
-    with sqlite3.connect(newer) as raw:
-        raw.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 1}")
-        raw.execute("UPDATE meta SET value = '9.9.0' WHERE key = 'propfee_version'")
+    made_newer(newer, migrations.SCHEMA_VERSION + 1, "9.9.0")
+    before = dump(database)
     result = billed("restore", str(newer))
     assert result.exit_code == 1
     assert "propfee 9.9.0" in result.stderr and "当前是 propfee" in result.stderr
+    assert dump(database) == before
 
 
 @pytest.mark.sqlite_only  # backups of the file (a server's: test_pg_backup.py)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from propfee.core.errors import DatabaseError, NotFound, PropfeeError
 from propfee.core.i18n import _
-from propfee.store import audit, db, pg
+from propfee.store import audit, db, migrations, pg
 from propfee.store.backup import KEPT_TAGS, SQLITE_HEADER, BackupResult, folder_for
 from propfee.store.migrations import SCHEMA_VERSION
 
@@ -180,12 +180,14 @@ def vet(
         version = conn.raw.execute(
             f'SELECT coalesce(max(version), 0) FROM "{scratch}"._migrations'
         ).fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise DatabaseError(
-                _("{refuse} — made by a newer propfee (schema {version})").format(
-                    refuse=refuse, version=version
-                )
-            )
+        if version > SCHEMA_VERSION:  # refused naming the propfee that made it and this one
+            newer = db.connect_server(conn.url, estate=scratch, migrate=False)
+            try:
+                migrations.migrate(newer, source)
+            except DatabaseError as exc:
+                raise DatabaseError(f"{refuse} — {exc}") from None
+            finally:
+                newer.close()
         candidate = db.connect_server(conn.url, estate=scratch)  # an older one upgraded
         try:
             found = check(candidate)
