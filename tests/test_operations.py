@@ -264,24 +264,44 @@ def test_restore_round_trip_keeps_a_safety_copy(billed, database, tmp_path):
     assert query(database, "SELECT count(*) FROM payment") == [(2,)]
 
 
-@pytest.mark.parametrize(
-    "damage, reason",
-    [
-        (lambda p: p.write_bytes(b"this is not a database at all" * 100), "不是 SQLite 数据库"),
-        (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 3]), "已拒绝"),
-        (lambda p: _corrupt_pages(p), "已拒绝"),
-    ],
-    ids=["garbage", "truncated", "corrupted"],
-)
-@pytest.mark.sqlite_only  # restores an SQLite file (a server's: test_pg_backup.py)
-def test_restore_refuses_a_bad_file_and_changes_nothing(billed, db_path, tmp_path, damage, reason):
+#: a damaged backup, and how the refusal says so: an SQLite file's copy, a server's dump
+DAMAGED = {
+    "garbage": (
+        lambda p: p.write_bytes(b"this is not a database at all" * 100),
+        {"lite": "不是 SQLite 数据库", "pg": "不是 PostgreSQL 服务器上小区的备份"},
+    ),
+    "truncated": (
+        lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 3]),
+        {"lite": "已拒绝", "pg": "已拒绝"},
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGED))
+def test_restore_refuses_a_damaged_backup_and_changes_nothing(
+    billed, database, engine, tmp_path, damage
+):
+    bad = tmp_path / f"bad{backup_suffix(database)}"
+    assert billed("backup", str(bad)).exit_code == 0
+    spoil, reason = DAMAGED[damage]
+    spoil(bad)
+    before = dump(database)
+    result = billed("restore", str(bad))
+    assert result.exit_code == 1
+    assert reason[engine] in result.stderr and "未恢复任何数据" in result.stderr, result.stderr
+    assert dump(database) == before
+    assert not list((tmp_path / "backups").glob("*before-restore*"))
+
+
+@pytest.mark.sqlite_only  # pages of the file overwritten (a server's dump is text: above)
+def test_restore_refuses_a_file_with_corrupted_pages_and_changes_nothing(billed, db_path, tmp_path):
     bad = tmp_path / "bad.db"
     assert billed("backup", str(bad)).exit_code == 0
-    damage(bad)
+    _corrupt_pages(bad)
     before = dump(db_path)
     result = billed("restore", str(bad))
     assert result.exit_code == 1
-    assert reason in result.stderr and "未恢复任何数据" in result.stderr
+    assert "已拒绝" in result.stderr and "未恢复任何数据" in result.stderr
     assert dump(db_path) == before
     assert not list((tmp_path / "backups").glob("*before-restore*"))
 

@@ -96,7 +96,10 @@ def _server_major(conn: pg.Connection) -> int:
 def _run(command: list[str], env: dict[str, str], what: str) -> None:
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
+        lines = [line.strip() for line in (done.stderr or done.stdout).splitlines()]
+        # the server's error, not the caret psql prints under the line it quotes
+        errors = [line[line.index("ERROR:") :] for line in lines if "ERROR:" in line]
+        detail = errors or [line for line in lines if line.strip("^ ")]
         raise DatabaseError(
             _("{what} failed: {error}").format(what=what, error=detail[-1] if detail else "?")
         )
@@ -176,7 +179,10 @@ def vet(
     conn.raw.execute(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE')
     refuse = _("{path}: refused, nothing was restored").format(path=source)
     try:
-        load(conn, source, schema, scratch)
+        try:
+            load(conn, source, schema, scratch)
+        except DatabaseError as exc:  # a dump cut short or spoilt: psql stops at the error
+            raise DatabaseError(f"{refuse} — {exc}") from None
         version = conn.raw.execute(
             f'SELECT coalesce(max(version), 0) FROM "{scratch}"._migrations'
         ).fetchone()[0]
