@@ -355,14 +355,15 @@ def test_restore_refuses_a_newer_propfee_file(billed, database, tmp_path):
     assert dump(database) == before
 
 
-@pytest.mark.sqlite_only  # backups of the file (a server's: test_pg_backup.py)
-def test_restore_into_a_new_place(billed, tmp_path):
-    target = tmp_path / "copy.db"
+def test_restore_into_a_new_place(billed, database, tmp_path):
+    target = tmp_path / f"copy{backup_suffix(database)}"
     assert billed("backup", str(target)).exit_code == 0
-    fresh = tmp_path / "elsewhere.db"
+    (tmp_path / "elsewhere").mkdir()
+    fresh = database_in(database, tmp_path / "elsewhere")
     result = billed("restore", str(target), db=fresh)
     assert result.exit_code == 0, result.output
     assert ledger.check(db.connect(fresh)) == []
+    assert query(fresh, "SELECT count(*) FROM bill") == [(2,)]
 
 
 def test_auto_backup_before_risky_writes(billed, database, tmp_path):
