@@ -313,16 +313,35 @@ def _corrupt_pages(path):
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.sqlite_only  # a copy edited with sqlite3 (a server's dump: test_pg_backup.py)
-def test_restore_refuses_a_file_that_fails_check(billed, db_path, tmp_path):
-    bad = tmp_path / "inconsistent.db"
+def overpaid(copy) -> None:
+    """A backup edited so that every allocation is a fen more than was paid: a file's rows,
+    or the rows of a server dump's COPY of the table."""
+    if copy.suffix == ".db":
+        with sqlite3.connect(copy) as raw:
+            raw.execute("UPDATE allocation SET amount_fen = amount_fen + 1")
+        return
+    lines, column = copy.read_text(encoding="utf-8").split("\n"), None
+    for n, line in enumerate(lines):
+        if line.startswith("COPY ") and ".allocation (" in line:
+            names = line.split("(", 1)[1].split(")", 1)[0].split(", ")
+            column = names.index("amount_fen")
+        elif column is not None and line == "\\.":
+            column = None
+        elif column is not None:
+            cells = line.split("\t")
+            cells[column] = str(int(cells[column]) + 1)
+            lines[n] = "\t".join(cells)
+    copy.write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_restore_refuses_a_file_that_fails_check(billed, database, tmp_path):
+    bad = tmp_path / f"inconsistent{backup_suffix(database)}"
     assert billed("backup", str(bad)).exit_code == 0
-    with sqlite3.connect(bad) as raw:
-        raw.execute("UPDATE allocation SET amount_fen = amount_fen + 1")
-    before = dump(db_path)
+    overpaid(bad)
+    before = dump(database)
     result = billed("restore", str(bad))
-    assert result.exit_code == 1 and "propfee check fails" in result.stderr
-    assert dump(db_path) == before
+    assert result.exit_code == 1 and "propfee check 未通过" in result.stderr, result.stderr
+    assert dump(database) == before
 
 
 def made_newer(copy, schema: int, version: str) -> None:
