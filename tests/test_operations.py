@@ -768,6 +768,7 @@ def test_audit_options(billed):
     assert json.loads(billed("audit", "--command", "%", "-f", "json").stdout)["rows"] == []
 
 
+@pytest.mark.sqlite_only  # a file of 0 bytes (a server has no such thing)
 def test_an_empty_file_is_not_a_new_estate(cli, db_path):
     db_path.write_bytes(b"")
     os.utime(db_path, (0, 1_700_000_000))  # there for a while: not another process's new file
@@ -810,6 +811,7 @@ def test_safety_copies_are_never_pruned(billed, database, tmp_path):
     assert len(names) == 2 and any("before-restore" in n for n in names)
 
 
+@pytest.mark.sqlite_only  # the file's bytes overwritten, kept as they were
 def test_restore_replaces_a_damaged_database_keeping_it_as_it_was(billed, db_path, tmp_path):
     good = tmp_path / "good.db"
     assert billed("backup", str(good)).exit_code == 0
@@ -831,6 +833,7 @@ def test_restore_replaces_a_damaged_database_keeping_it_as_it_was(billed, db_pat
     assert ledger.check(db.connect(db_path)) == []
 
 
+@pytest.mark.sqlite_only  # an index rewritten in the file's sqlite_master
 def test_restore_replaces_a_database_with_a_damaged_index(billed, db_path, tmp_path):
     good = tmp_path / "good.db"
     assert billed("backup", str(good)).exit_code == 0
