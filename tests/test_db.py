@@ -171,16 +171,17 @@ def test_constraints_hold(conn):
 
 def test_an_old_database_is_upgraded(database, monkeypatch):
     first_schema = migrations.MIGRATIONS[:1]
-    monkeypatch.setattr(migrations, "MIGRATIONS", first_schema)
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 1)
-    old = db.connect(database)
-    old.execute(
-        "INSERT INTO unit (code, kind, area_x100, created_at, updated_at) "
-        "VALUES ('1-101', 'residential', 8937, 'x', 'x')"
-    )
-    assert "bill" not in _tables(old)
-    old.close()
-    monkeypatch.undo()
+    # undone at the end of the block alone: the working folder and clock stay isolated
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "MIGRATIONS", first_schema)
+        older.setattr(migrations, "SCHEMA_VERSION", 1)
+        old = db.connect(database)
+        old.execute(
+            "INSERT INTO unit (code, kind, area_x100, created_at, updated_at) "
+            "VALUES ('1-101', 'residential', 8937, 'x', 'x')"
+        )
+        assert "bill" not in _tables(old)
+        old.close()
     conn = db.connect(database)
     assert _schema(conn) == migrations.SCHEMA_VERSION
     assert tuple(conn.execute("SELECT code, vacant FROM unit").fetchone()) == ("1-101", 0)

@@ -164,15 +164,16 @@ def test_refusals_name_the_option_and_change_nothing(office, db_path):
 @pytest.mark.sqlite_only  # the FTS5 index an upgrade fills (either engine: the next test)
 def test_an_old_database_has_its_rows_indexed_when_upgraded(db_path, monkeypatch, cli):
     before_index = migrations.MIGRATIONS[:-1]
-    monkeypatch.setattr(migrations, "MIGRATIONS", before_index)
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(before_index))
-    old = db.connect(db_path)
-    old.execute(
-        "INSERT INTO unit (code, kind, notes, created_at, updated_at) "
-        "VALUES ('9-901', 'residential', '外墙渗水待查', 'x', 'x')"
-    )
-    old.close()
-    monkeypatch.undo()
+    # undone at the end of the block alone: the working folder and clock stay isolated
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "MIGRATIONS", before_index)
+        older.setattr(migrations, "SCHEMA_VERSION", len(before_index))
+        old = db.connect(db_path)
+        old.execute(
+            "INSERT INTO unit (code, kind, notes, created_at, updated_at) "
+            "VALUES ('9-901', 'residential', '外墙渗水待查', 'x', 'x')"
+        )
+        old.close()
     document = found(cli, "外墙渗水")
     assert document["method"] == "fts"
     assert [(h["kind"], h["label"], h["unit"]) for h in document["rows"]] == [
@@ -185,15 +186,16 @@ def test_an_old_database_has_its_rows_indexed_when_upgraded(db_path, monkeypatch
 
 def test_an_old_estate_is_searched_when_upgraded(database, monkeypatch, cli, engine):
     before_index = migrations.MIGRATIONS[:-1]
-    monkeypatch.setattr(migrations, "MIGRATIONS", before_index)
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(before_index))
-    old = db.connect(database)
-    old.execute(
-        "INSERT INTO unit (code, kind, notes, created_at, updated_at) "
-        "VALUES ('9-901', 'residential', '外墙渗水待查', 'x', 'x')"
-    )
-    old.close()
-    monkeypatch.undo()
+    # undone at the end of the block alone: the working folder and clock stay isolated
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "MIGRATIONS", before_index)
+        older.setattr(migrations, "SCHEMA_VERSION", len(before_index))
+        old = db.connect(database)
+        old.execute(
+            "INSERT INTO unit (code, kind, notes, created_at, updated_at) "
+            "VALUES ('9-901', 'residential', '外墙渗水待查', 'x', 'x')"
+        )
+        old.close()
     document = found(cli, "外墙渗水")
     assert document["method"] == BY_INDEX[engine]
     assert [(h["kind"], h["label"], h["unit"]) for h in document["rows"]] == [
