@@ -12,7 +12,7 @@ import pytest
 
 from propfee.store import db
 
-from conftest import database_made, dump, valid_id, write_xlsx
+from conftest import anything_made, dump, valid_id, write_xlsx
 
 HC_ROOM_HEADER = [
     "楼号",
@@ -181,7 +181,7 @@ def test_an_unknown_gender_is_one_error_listing_its_rows(cli, tmp_path, database
     rows = [HC_ROOM_HEADER] + [_room(1000 + i, f"业主{i}", "X", "", "", 1001) for i in range(1, 5)]
     path = write_xlsx(tmp_path / "g.xlsx", rows, sheet="资产信息")
     result = cli("import-units", str(path), "--format", "json")
-    assert result.exit_code == 1 and not database_made(database)
+    assert result.exit_code == 1 and not anything_made(database)
     errors = json.loads(result.stdout)["errors"]
     assert len(errors) == 1 and errors[0]["rows"] == "2–5"
     assert '[values.gender] "X"' in errors[0]["message"] and errors[0]["value"] == "X"

@@ -17,7 +17,7 @@ from i18n_scan import CJK, NOISE
 from propfee.cli import app, lang
 from propfee.core import i18n
 
-from conftest import add_fee, build_demo, database_made, estate, home, run
+from conftest import add_fee, anything_made, build_demo, estate, home, run
 
 #: data the estate holds, printed as it is in either language
 DATA = ("张三", "李四", "物业服务费", "滞纳金", "元/㎡·月", "住宅", "市场调节价")
@@ -183,7 +183,7 @@ def test_a_wrong_choice_is_refused_in_the_operators_language(runner, database):
     assert result.exit_code == 2
     assert "'bogus' 不是可选的值；可选：'building', 'fee', 'kind'。" in result.output
     assert "Value error" not in result.output
-    assert not database_made(database)
+    assert not anything_made(database)
 
 
 def test_help_names_value_types_in_chinese_and_shows_none_beside_a_flag(runner):
