@@ -9,6 +9,7 @@ import sqlite3
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from typer.testing import CliRunner
@@ -692,3 +693,62 @@ def database_in(database, folder: Path) -> Path | str:
         suffix = re.sub(r"\W", "_", folder.name.lower())
         return pg.shareable(url, f"{schema[: 62 - len(suffix)]}_{suffix}")
     return folder / "propfee.db"
+
+
+def anything_made(database) -> bool:
+    """Whether anything of the test's database is there: the SQLite file, or on [pg] the
+    estate's schema on the server (even one without tables: stricter than
+    :func:`database_made`)."""
+    if not pg.is_server(database):
+        return Path(database).exists()
+    import psycopg
+
+    url, schema = pg.split_target(str(database))
+    with psycopg.connect(url, autocommit=True) as raw:
+        found = raw.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+        return found.fetchone() is not None
+
+
+class DemoEstate(NamedTuple):
+    """The demo an estate's tests share: its folder (settings, sample files) and database."""
+
+    folder: Path
+    database: str
+    output: str = ""  # what the demo command printed
+    errors: str = ""  # and what it said on stderr
+
+    def options(self) -> list[str]:
+        """--db for a command on the demo; on [pg] with the demo's settings as --config (an
+        estate on a server reads propfee.toml from the working folder, not from beside a file)."""
+        if pg.is_server(self.database):
+            return ["--db", self.database, "--config", str(self.folder / "propfee.toml")]
+        return ["--db", self.database]
+
+
+def build_demo(
+    engine: str, folder: Path, request, *args: str, again: DemoEstate | None = None
+) -> DemoEstate:
+    """``propfee demo --dir folder`` on ``engine``: the database in the folder, or on [pg] an
+    estate of its own on the session's server (named by $PROPFEE_DB, as a user would);
+    ``again``: the demo built before, rebuilt in its place."""
+    database = str(folder / "propfee.db")
+    with pytest.MonkeyPatch.context() as patch:
+        if engine == "pg":
+            database = (
+                again.database
+                if again is not None
+                else pg.shareable(request.getfixturevalue("pg_url"), _estate_name(request))
+            )
+            patch.setenv("PROPFEE_DB", database)
+        result = CliRunner().invoke(app, ["demo", "--dir", str(folder), *args])
+    assert result.exit_code == 0, result.output
+    assert (folder / "propfee.db").exists() == (engine == "lite")
+    return DemoEstate(folder, database, result.stdout, result.stderr)
+
+
+def new_database(engine: str, folder: Path, request) -> str:
+    """A database of its own, beside the test's (for each example of a property test): a new
+    file in ``folder``, or on [pg] a new estate on the session's server."""
+    if engine == "pg":
+        return pg.shareable(request.getfixturevalue("pg_url"), _estate_name(request))
+    return str(folder / "propfee.db")
