@@ -437,6 +437,13 @@ class Templates:
         self._lent.append((template, into))
         return database
 
+    def template(self, database: Path | str, name: str) -> Path | str:
+        """Where the template ``name`` of ``database``'s engine is (made already)."""
+        if not pg.is_server(database):
+            return self._made[("", name)]
+        server = pg.split_target(str(database))[0]
+        return pg.shareable(server, self._made[(server, name)].schema)
+
     def give_back(self) -> None:
         """The test is over: the schemas it was given may be put back for the next."""
         for template, schema in self._lent:

@@ -11,9 +11,9 @@ from hostile_payments import FORMATS, PAYMENTS, cases, expected, good, write
 
 from propfee.core.errors import FileFormatError, RowErrors
 from propfee.payments import ledger, lineid, reconciliation
-from propfee.store import db
+from propfee.store import db, pg
 
-from conftest import add_fee, dump, estate, home, reconcile, run, sibling
+from conftest import add_fee, dump, estate, home, pay, reconcile, run, sibling
 
 CASES = cases()
 
@@ -45,6 +45,32 @@ def billed(tmp_path_factory):
 def fresh(estate_copy, billed):
     """The test's own copy of the billed estate (built once per engine), on its engine."""
     return estate_copy("billed", billed)
+
+
+def test_a_copy_is_the_template_row_for_row(estate_copy, billed, templates, database, cli):
+    """A copy made for a test is the template, row for row, whether made anew or put back
+    after an earlier test changed it: the same rows, the same ids taken next, and propfee
+    check passes on it."""
+
+    def rows(place) -> list[str]:
+        schema = pg.split_target(str(place))[1] if pg.is_server(place) else ""
+        return [line.replace(f" {schema}.", " ") for line in dump(place)]
+
+    def paid(place) -> list[str]:
+        conn = db.connect(place)
+        pay(conn, "1-1-1001", 10000, date(2026, 11, 20))
+        conn.close()
+        return rows(place)
+
+    first = estate_copy("billed", billed)
+    assert rows(first) == rows(templates.template(database, "billed"))
+    assert cli("check", db=first).exit_code == 0
+    after = paid(first)
+    templates.give_back()  # on [pg] the next copy is the first one put back
+    second = estate_copy("billed", billed, into=sibling(database, "second"))
+    assert rows(second) == rows(templates.template(database, "billed"))
+    assert cli("check", db=second).exit_code == 0
+    assert paid(second) == after
 
 
 def recorded(conn) -> list[tuple[str, int, str]]:
