@@ -345,7 +345,8 @@ def _dump_schema(address: str) -> list[str]:
         return _dump_tables(_dumper(url), schema)
 
 
-#: a connection to each server kept for :func:`dump` (connecting takes longer than a dump)
+#: a connection to each server kept for :func:`dump` and :func:`estate_there` (connecting
+#: takes longer than a dump)
 _DUMPERS: dict[str, object] = {}
 
 
@@ -388,9 +389,12 @@ def estate_there(database: Path | str) -> bool:
     import psycopg
 
     url, schema = pg.split_target(str(database))
-    with psycopg.connect(url, autocommit=True) as raw:
-        found = raw.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
-        return found.fetchone() is not None
+    sql = "SELECT 1 FROM pg_namespace WHERE nspname = %s"
+    try:
+        return _dumper(url).execute(sql, (schema,)).fetchone() is not None
+    except psycopg.OperationalError:  # the connection kept from before is gone: once more
+        _DUMPERS.pop(url).close()
+        return _dumper(url).execute(sql, (schema,)).fetchone() is not None
 
 
 def sibling(database: Path | str, name: str) -> Path | str:
@@ -523,7 +527,16 @@ class _SchemaTemplate:
                  "--no-privileges", f"--section={section}"],
                 capture_output=True, text=True, check=True, timeout=120,
             )  # fmt: skip
-            lines = [line for line in done.stdout.splitlines() if not line.startswith("--")]
+            # its settings for this batch only (the connection keeps its lock timeout)
+            lines = [
+                re.sub(
+                    r"^SET |, false\);$",
+                    lambda m: "SET LOCAL " if m[0] == "SET " else ", true);",
+                    line,
+                )
+                for line in done.stdout.splitlines()
+                if not line.startswith("--")
+            ]
             sections.append("\n".join(lines).replace("{", "{{").replace("}", "}}"))
         rows = "".join(
             f'INSERT INTO "{{schema}}"."{table}" SELECT * FROM "{schema}"."{table}";\n'
