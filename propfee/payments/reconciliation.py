@@ -255,6 +255,20 @@ def _clean(value: object) -> str:
     return text.strip().strip("`").strip("\t").strip()
 
 
+#: a cell beginning or ending with one of these may lose it to ``_clean``
+_EDGE = ("`", "'")
+
+
+def _plain(value: str) -> str | None:
+    """What ``_clean`` makes of the usual statement cell, told at once: the cell itself when
+    it has nothing to take off, or without the tab a payment app puts after its numbers;
+    None for any other (``_clean`` reads it)."""
+    core = value[:-1] if value[-1:] == "\t" else value
+    if core[:1] not in _EDGE and core[-1:] not in _EDGE and cells.plainly_tidy(core):
+        return core
+    return None
+
+
 class _Cleaner(dict):
     """``_clean`` for the cells of one statement, each text cleaned once: most columns
     (type, in/out, status, method) hold the same few texts on every line. ``cleaner[value]``
@@ -265,7 +279,9 @@ class _Cleaner(dict):
     LIMIT = 4096
 
     def __missing__(self, value: object) -> str:
-        text = _clean(value)
+        text = _plain(value) if type(value) is str else None
+        if text is None:
+            text = _clean(value)
         if type(value) is str and len(self) < self.LIMIT:
             self[value] = text
         return text
@@ -380,7 +396,7 @@ class _StatementReader:
         width = max(cols.values()) + 1
         names = list(cols)
         pick = operator.itemgetter(*cols.values()) if len(cols) > 1 else _one(cols)
-        shapes = _Shapes()
+        shapes = _Shapes() if sheet.cut else None  # the last line is judged by them
         clean = _Cleaner()
         last = None
         headers = 0
@@ -433,7 +449,8 @@ class _StatementReader:
             self._row_error(sheet, number, field_, "", str(exc))
             return
         if isinstance(line, Line):
-            shapes.add(number, got)
+            if shapes is not None:
+                shapes.add(number, got)
             if self.identity is not None:
                 balance = _balance(got.get("balance", ""))
                 line.ref, count = self.identity(

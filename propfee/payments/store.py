@@ -440,8 +440,18 @@ def insert_allocations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
 
 
 def settle_bills(conn: sqlite3.Connection, rows: Iterable[tuple[str, int]]) -> None:
-    """Settled-on days: (day, bill id)."""
-    conn.executemany(SETTLE_SQL, rows)
+    """Settled-on days: (day, bill id), each bill once — as ``SETTLE_SQL`` sets them (the
+    latest of the day, the bill's allocations and its adjustments), many in one statement."""
+    rows = list(rows)
+    if len(rows) < bulk.STAGE_FROM or getattr(conn, "dialect", "sqlite") != "sqlite":
+        conn.executemany(SETTLE_SQL, rows)
+        return
+    with bulk.staged(conn, "settled", ("day", "bill"), rows) as settled:
+        conn.execute(
+            "UPDATE bill SET settled_on = max(s.day, coalesce((SELECT max(allocated_on) FROM "
+            "allocation WHERE bill_id = s.bill), ''), coalesce((SELECT max(made_on) FROM "
+            f"adjustment WHERE bill_id = s.bill), '')) FROM {settled} s WHERE bill.id = s.bill"
+        )
 
 
 # ---------------------------------------------------------------- opening balances
