@@ -1262,19 +1262,12 @@ class PaymentBatch:
 
     def _open_bills(self) -> Iterator[tuple[int, list[list]]]:
         """(unit id, its open bills as [bill id, party id, owed, covers from, covers to, fee
-        item name], oldest due first) of the units paid, unit by unit in the order of their
-        ids, read as they stream from the database (one unit's bills held at a time)."""
+        item name, unit id], oldest due first) of the units paid, unit by unit in the order of
+        their ids, read as they stream from the database (one unit's bills held at a time)."""
         units = sorted({p[2] for p in self.payments})
         rows = store.open_bills_of_units(self.conn, units)
-        for unit, bills in itertools.groupby(rows, key=operator.itemgetter(1)):
-            yield (
-                unit,
-                [
-                    [bill_id, party_id, owed, start, end, item]
-                    for bill_id, _unit, party_id, owed, start, end, item in bills
-                    if owed > 0
-                ],
-            )
+        for unit, bills in itertools.groupby(rows, key=operator.itemgetter(6)):
+            yield unit, [list(bill) for bill in bills if bill[2] > 0]
 
     def _allocate(self) -> tuple[list[tuple], Iterator[tuple[str, int]]]:
         """(allocations, settled bills) of the queued payments. A unit's payments take its

@@ -874,7 +874,7 @@ _CN_PLACE = re.compile(
     r"([0-9A-Za-z]+)\s*(?:#楼|#|号楼|栋|幢|座)\s*(?:([0-9A-Za-z]+)\s*单元)?\s*([0-9A-Za-z]+)\s*(?:室|号)?"
 )
 #: a memo without one of these cannot hold a _CN_PLACE (the pattern is not tried on it)
-_CN_PLACE_MARKS = ("#", "号楼", "栋", "幢", "座")
+_CN_PLACE_MARKS = re.compile(r"#|号楼|栋|幢|座")
 _ALNUM = re.compile(r"[0-9A-Za-z]+")
 _SPACE_RUN = re.compile(r"\s+")
 _CODE_SEPARATORS = re.compile(r"[_#/]")
@@ -912,7 +912,7 @@ class CodeFinder:
     def __call__(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFKC", text)
         found: list[str] = []
-        places = _CN_PLACE.finditer(text) if any(m in text for m in _CN_PLACE_MARKS) else ()
+        places = _CN_PLACE.finditer(text) if _CN_PLACE_MARKS.search(text) else ()
         for match in places:
             parts = [p for p in match.groups() if p]
             for candidate in ("-".join(parts), match.group(0).replace(" ", "")):
@@ -920,7 +920,8 @@ class CodeFinder:
                 if code is not None and code not in found:
                     found.append(code)
         for token in _CODE_TOKEN.findall(text):
-            plain = _SPACE_RUN.sub("", token)
+            # printable: no whitespace but the plain space (most tokens have none to take out)
+            plain = token if token.isprintable() and " " not in token else _SPACE_RUN.sub("", token)
             for candidate in (plain, _CODE_SEPARATORS.sub("-", plain)):
                 code = self.canonical(candidate)
                 if code is not None and code not in found:

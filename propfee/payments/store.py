@@ -387,17 +387,17 @@ def paid_and_allocated(conn: sqlite3.Connection, unit_id: int, day: str) -> tupl
 
 
 def open_bills_of_units(conn: sqlite3.Connection, unit_ids: list[int]) -> Iterator[tuple]:
-    """(bill id, unit id, party id, owed, covers from, covers to, fee item name) of the bills
+    """(bill id, party id, owed, covers from, covers to, fee item name, unit id) of the bills
     not settled of these units, unit by unit and oldest due first, as plain tuples streamed
     from the database: one statement however many units (their ids go in as one JSON
     array)."""
     fast = conn.cursor()
     fast.row_factory = None
     return fast.execute(
-        "SELECT b.id, b.unit_id, b.party_id, b.amount_fen + coalesce((SELECT "
+        "SELECT b.id, b.party_id, b.amount_fen + coalesce((SELECT "
         "sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0) - coalesce((SELECT "
         "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0), b.covers_from, "
-        "b.covers_to, f.name FROM bill b "
+        "b.covers_to, f.name, b.unit_id FROM bill b "
         "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.settled_on IS NULL "
         "AND b.unit_id IN (SELECT value FROM json_each(?)) "
         "ORDER BY b.unit_id, b.due_on, f.position, b.id",
