@@ -9,6 +9,8 @@ from datetime import date
 
 import pytest
 from hostile_payments import FORMATS, PAYMENTS, cases, expected, good, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from propfee.core.errors import FileFormatError, RowErrors
 from propfee.payments import ledger, lineid, reconciliation
@@ -144,7 +146,9 @@ WORKBOOKS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("name,rows,profile,refuse,header", WORKBOOKS, ids=[w[0] for w in WORKBOOKS])
+@pytest.mark.parametrize(
+    "name,rows,profile,refuse,header", WORKBOOKS, ids=[w[0] for w in WORKBOOKS]
+)
 def test_workbooks_formulas_and_headers(name, rows, profile, refuse, header, template, tmp_path):
     db_path = tmp_path / "p.db"
     shutil.copy(template, db_path)
@@ -215,7 +219,9 @@ def test_bank_lines_without_serials_rerun_and_genuine_twins(template, tmp_path):
     path.write_bytes(table.data())
     bank = reconciliation.load_profile("bank")
     first = reconcile(conn, path, bank)
-    assert len(first.recorded) == 4 and all(line.ref.startswith("BK") for line, _, _ in first.recorded)
+    assert len(first.recorded) == 4 and all(
+        line.ref.startswith("BK") for line, _, _ in first.recorded
+    )
     before = dump(db_path)
     assert reconcile(conn, path, bank).already == 4
     for row in table.rows:
@@ -324,3 +330,17 @@ def test_the_three_money_examples_through_the_command_line(template, tmp_path, c
     assert recorded(conn) == expected()
     assert cli("check", db=path).exit_code == 0
     conn.close()
+
+
+_CELL_CHARS = st.sampled_from(list("a1 `'\t\r\n=+-@中\u3000\u00a0\u200b\ufeff\x0b\x85\u2028\u2003"))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_CELL_CHARS, max_size=8).map("".join) | st.text(max_size=10))
+def test_a_statement_cell_read_at_once_is_cleaned_as_any_other(value):
+    """The usual cell (nothing to take off, or only a payment app's trailing tab) is taken
+    without the full clean-up: whatever it holds, it comes out as the clean-up makes it."""
+    quick = reconciliation._plain(value)
+    if quick is not None:
+        assert quick == reconciliation._clean(value)
+    assert reconciliation._Cleaner()[value] == reconciliation._clean(value)

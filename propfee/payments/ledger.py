@@ -1298,8 +1298,8 @@ class PaymentBatch:
                     settled.append((payment_id, day, bill[0]))
         for _left in streamed:  # read to the end: the statement is done before the writes
             pass
-        allocations.sort(key=lambda a: a[0])  # stable: a payment's own stay in bill order
-        settled.sort(key=lambda s: s[0])
+        allocations.sort(key=operator.itemgetter(0))  # stable: a payment's own stay in bill order
+        settled.sort(key=operator.itemgetter(0))
         return allocations, ((day, bill) for _p, day, bill in settled)  # read as written
 
     def flush(self) -> None:

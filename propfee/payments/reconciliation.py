@@ -853,7 +853,8 @@ def _line(
         if flag:
             return REFUNDED_OR_FAILED
         raise InvalidValue("date: " + _("the line has no date"))
-    memo = " ".join(row[i] for i in memos if i < len(row) and row[i])  # cells cleaned
+    width = len(row)
+    memo = " ".join([row[i] for i in memos if i < width and row[i]])  # cells cleaned
     return Line(
         number,
         sheet,
@@ -1355,6 +1356,8 @@ class _Lookalikes:
 
     def twin(self, line: Line) -> tuple[str, str] | None:
         """(why, unit) when a recorded payment looks like this line; else None."""
+        if not self.by_key:  # nothing recorded before on the statement's days
+            return None
         found = self.by_key.get((line.day.isoformat(), line.amount_fen, line.counterparty))
         if not found:
             return None
