@@ -1269,7 +1269,7 @@ class PaymentBatch:
         for unit, bills in itertools.groupby(rows, key=operator.itemgetter(6)):
             yield unit, [list(bill) for bill in bills if bill[2] > 0]
 
-    def _allocate(self) -> tuple[list[tuple], Iterator[tuple[str, int]]]:
+    def _allocate(self) -> tuple[list[tuple], list[tuple[int, str, int]]]:
         """(allocations, settled bills) of the queued payments. A unit's payments take its
         bills in the order they were recorded, unit after unit as the bills are read; the
         allocations are then put back in the order of the payments."""
@@ -1300,7 +1300,7 @@ class PaymentBatch:
             pass
         allocations.sort(key=operator.itemgetter(0))  # stable: a payment's own stay in bill order
         settled.sort(key=operator.itemgetter(0))
-        return allocations, ((day, bill) for _p, day, bill in settled)  # read as written
+        return allocations, settled  # (payment id, day, bill id), by payment
 
     def flush(self) -> None:
         conn = self.conn

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 
 from propfee.billing.balances import SETTLE_SQL
@@ -439,14 +439,14 @@ def insert_allocations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     )
 
 
-def settle_bills(conn: sqlite3.Connection, rows: Iterable[tuple[str, int]]) -> None:
-    """Settled-on days: (day, bill id), each bill once — as ``SETTLE_SQL`` sets them (the
-    latest of the day, the bill's allocations and its adjustments), many in one statement."""
-    rows = list(rows)
+def settle_bills(conn: sqlite3.Connection, rows: Sequence[tuple[int, str, int]]) -> None:
+    """Settled-on days: (payment id, day, bill id), each bill once — as ``SETTLE_SQL`` sets
+    them (the latest of the day, the bill's allocations and its adjustments), many in one
+    statement."""
     if len(rows) < bulk.STAGE_FROM or getattr(conn, "dialect", "sqlite") != "sqlite":
-        conn.executemany(SETTLE_SQL, rows)
+        conn.executemany(SETTLE_SQL, ((day, bill) for _payment, day, bill in rows))
         return
-    with bulk.staged(conn, "settled", ("day", "bill"), rows) as settled:
+    with bulk.staged(conn, "settled", ("payment", "day", "bill"), rows) as settled:
         conn.execute(
             "UPDATE bill SET settled_on = max(s.day, coalesce((SELECT max(allocated_on) FROM "
             "allocation WHERE bill_id = s.bill), ''), coalesce((SELECT max(made_on) FROM "
