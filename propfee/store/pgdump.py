@@ -264,6 +264,37 @@ def backup(
     return BackupResult(target, target.stat().st_size, version, pruned)
 
 
+def before_upgrade(
+    conn: pg.Connection,
+    version: int,
+    *,
+    folder: str = "backups",
+    on_upgrade: Callable[[int, int], None] | None = None,
+) -> None:
+    """An estate made by an older propfee (schema ``version``) is dumped to the backups
+    folder before it is upgraded, as a file is copied there: ``on_upgrade(from, to)`` told
+    first. The dump is proven as every backup is — loaded into a scratch schema and upgraded
+    there — so the upgrade has run once on a copy before it touches the estate."""
+    if on_upgrade is not None:
+        on_upgrade(version, SCHEMA_VERSION)
+    try:
+        backup(
+            conn,
+            None,
+            at=audit.now(),
+            check=lambda _copy: [],  # the copy loads and upgrades: what the file's copy proves
+            tag=f"before-upgrade-from-schema-{version}",
+            folder=folder,
+        )
+    except PropfeeError as exc:
+        raise DatabaseError(
+            _(
+                "{path}: made by an older propfee (schema {version}); it is "
+                "backed up before the upgrade, and the backup failed: {exc}"
+            ).format(path=conn.name, version=version, exc=exc)
+        ) from None
+
+
 def prune(estate: str, folder: Path, keep: int, *, spare: Path) -> list[Path]:
     """Delete all but the newest ``keep`` dumps of the estate in ``folder`` (never a safety
     copy taken before a restore)."""
