@@ -9,6 +9,7 @@ import sqlite3
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from typer.testing import CliRunner
@@ -338,20 +339,280 @@ def _dump_schema(address: str) -> list[str]:
     import psycopg
 
     url, schema = pg.split_target(address)
-    with psycopg.connect(url, autocommit=True) as raw:
-        tables = [
-            row[0]
-            for row in raw.execute(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY c.relname",
-                (schema,),
-            )
+    try:
+        return _dump_tables(_dumper(url), schema)
+    except psycopg.OperationalError:  # the connection kept from before is gone: once more
+        _DUMPERS.pop(url).close()
+        return _dump_tables(_dumper(url), schema)
+
+
+#: a connection to each server kept for :func:`dump` and :func:`estate_there` (connecting
+#: takes longer than a dump)
+_DUMPERS: dict[str, object] = {}
+
+
+def _dumper(url: str):
+    import psycopg
+
+    if url not in _DUMPERS or _DUMPERS[url].closed:
+        _DUMPERS[url] = psycopg.connect(url, autocommit=True)
+    return _DUMPERS[url]
+
+
+def _dump_tables(raw, schema: str) -> list[str]:
+    """Every row of the schema's tables, the tables' queries sent at once (one round trip)."""
+    tables = [
+        row[0]
+        for row in raw.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY c.relname",
+            (schema,),
+        )
+    ]
+    with raw.pipeline():
+        cursors = [
+            raw.execute(f'SELECT * FROM "{schema}"."{table}" ORDER BY 1') for table in tables
         ]
-        lines = [f"TABLE {schema}.{table}" for table in tables]
-        for table in tables:
-            rows = raw.execute(f'SELECT * FROM "{schema}"."{table}" ORDER BY 1').fetchall()
-            lines += [f'INSERT INTO "{table}" VALUES{tuple(row)!r}' for row in rows]
+    lines = [f"TABLE {schema}.{table}" for table in tables]
+    for table, cursor in zip(tables, cursors, strict=True):
+        lines += [f'INSERT INTO "{table}" VALUES{tuple(row)!r}' for row in cursor.fetchall()]
     return lines
+
+
+# ---------------------------------------------------------------- estates built once, copied per test
+
+
+def estate_there(database: Path | str) -> bool:
+    """Whether the estate is there at all: its file, or on [pg] its schema, whatever is in it
+    (a schema holding only propfee's bookkeeping is still there)."""
+    if not pg.is_server(database):
+        return Path(database).exists()
+    import psycopg
+
+    url, schema = pg.split_target(str(database))
+    sql = "SELECT 1 FROM pg_namespace WHERE nspname = %s"
+    try:
+        return _dumper(url).execute(sql, (schema,)).fetchone() is not None
+    except psycopg.OperationalError:  # the connection kept from before is gone: once more
+        _DUMPERS.pop(url).close()
+        return _dumper(url).execute(sql, (schema,)).fetchone() is not None
+
+
+def sibling(database: Path | str, name: str) -> Path | str:
+    """Another estate of the test's own, on its engine: a file beside the test's database, or
+    a schema of its own on the same server (neither made yet)."""
+    if not pg.is_server(database):
+        return Path(database).with_name(f"{name}.db")
+    url, schema = pg.split_target(str(database))
+    return pg.shareable(url, f"{schema[:40]}_{name}"[:63].rstrip("_"))
+
+
+class Templates:
+    """Estates built once per test module and copied afresh for each test, on the test's
+    engine (told by where its database is).
+
+    [lite] a copy of the template's file. [pg] the test's schema, made in one batch of
+    statements (one round trip): either a new copy — the template's own DDL as pg_dump
+    writes it (tables, identity columns, the append-only triggers and their functions), its
+    rows copied across, each identity sequence set where the template's stands, then its
+    keys, indexes, foreign keys and triggers — or, cheaper, the copy an earlier test of the
+    module was given, renamed to this test's schema and its rows and sequences put back as
+    the template's (only when its tables, columns, keys, indexes, triggers and functions
+    are still the template's). Either way the copy's ``dump()`` is the template's and
+    ``propfee check`` passes on it."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._made: dict[tuple[str, str], Path | _SchemaTemplate] = {}
+        self._admin: dict[str, object] = {}
+        self._lent: list[tuple[_SchemaTemplate, str]] = []
+
+    def fresh(self, database: Path | str, name: str, build) -> Path | str:
+        """``database`` (not made yet) made a copy of the template ``name``, which
+        ``build(location)`` makes at a location of the same engine the first time."""
+        server = pg.split_target(str(database))[0] if pg.is_server(database) else ""
+        template = self._made.get((server, name))
+        if template is None:
+            template = self._made[(server, name)] = self._build(server, name, build)
+        if isinstance(template, Path):
+            shutil.copy(template, database)
+            return database
+        into = pg.split_target(str(database))[1]
+        template.copy(self._connection(server), into)
+        self._lent.append((template, into))
+        return database
+
+    def template(self, database: Path | str, name: str) -> Path | str:
+        """Where the template ``name`` of ``database``'s engine is (made already)."""
+        if not pg.is_server(database):
+            return self._made[("", name)]
+        server = pg.split_target(str(database))[0]
+        return pg.shareable(server, self._made[(server, name)].schema)
+
+    def give_back(self) -> None:
+        """The test is over: the schemas it was given may be put back for the next."""
+        for template, schema in self._lent:
+            template.spares.append(schema)
+        self._lent.clear()
+
+    def _build(self, server: str, name: str, build) -> Path | _SchemaTemplate:
+        import gc
+
+        if not server:
+            path = self.folder / f"{name}.db"
+            build(path)
+            gc.collect()  # a connection left to the collector: closed, its log folded in
+            return path
+        schema = f"tpl{next(_estates):05d}_{name}"[:63]
+        build(pg.shareable(server, schema))
+        gc.collect()
+        return _SchemaTemplate(self._connection(server), server, schema)
+
+    def _connection(self, server: str):
+        import psycopg
+
+        if server not in self._admin:
+            raw = psycopg.connect(server, autocommit=True)
+            raw.execute("SET lock_timeout = '10s'")  # a copy a test left locked: made anew
+            self._admin[server] = raw
+        return self._admin[server]
+
+    def close(self) -> None:
+        for raw in self._admin.values():
+            raw.close()
+
+
+#: what a schema's tables, columns, keys, indexes, triggers and functions are, by name (the
+#: schema's own name taken out of what they refer to)
+_SHAPE = """(SELECT replace(concat_ws('|',
+    (SELECT string_agg(c.relname || ':' || c.relkind::text || ':' || c.relnatts, ',' ORDER BY c.relname)
+     FROM pg_class c WHERE c.relnamespace = n.oid),
+    (SELECT string_agg(c.relname || '.' || a.attname || ':' || format_type(a.atttypid,
+     a.atttypmod) || a.attnotnull::text || a.attidentity::text || coalesce(pg_get_expr(d.adbin, d.adrelid),
+     ''), ',' ORDER BY c.relname, a.attnum) FROM pg_attribute a JOIN pg_class c ON c.oid =
+     a.attrelid LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE c.relnamespace = n.oid AND a.attnum > 0 AND NOT a.attisdropped),
+    (SELECT string_agg(c.relname || '.' || t.tgname || ':' || t.tgenabled::text || ':' || t.tgtype
+     || ':' || t.tgfoid::regproc::text, ',' ORDER BY c.relname, t.tgname) FROM pg_trigger t
+     JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = n.oid AND NOT t.tgisinternal),
+    (SELECT string_agg(o.conname || ':' || o.contype::text || ':' || pg_get_constraintdef(o.oid), ','
+     ORDER BY o.conname) FROM pg_constraint o WHERE o.connamespace = n.oid),
+    (SELECT string_agg(pg_get_indexdef(i.indexrelid), ',' ORDER BY c.relname) FROM pg_index i
+     JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = n.oid),
+    (SELECT string_agg(p.proname || ':' || md5(p.prosrc), ',' ORDER BY p.proname)
+     FROM pg_proc p WHERE p.pronamespace = n.oid)), n.nspname || '.', '')
+  FROM pg_namespace n WHERE n.nspname = '{name}')"""
+
+
+class _SchemaTemplate:
+    """A template estate's schema on the server, the batches that copy it, and the copies
+    earlier tests were given (spares, to be put back as the template for a later one)."""
+
+    def __init__(self, raw, server: str, schema: str):
+        import subprocess
+
+        self.schema = schema
+        self.spares: list[str] = []
+        self._renew = True  # whether a spare may be renewed (it takes a superuser's role)
+        in_schema = (
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = %s ORDER BY c.relname"
+        )
+        tables = [row[0] for row in raw.execute(in_schema, (schema, "r"))]
+        sequences = [row[0] for row in raw.execute(in_schema, (schema, "S"))]
+        major = int(raw.execute("SHOW server_version_num").fetchone()[0]) // 10000
+        sections = []
+        for section in ("pre-data", "post-data"):
+            done = subprocess.run(
+                [_pg_dump(major), f"--dbname={server}", f"--schema={schema}", "--no-owner",
+                 "--no-privileges", f"--section={section}"],
+                capture_output=True, text=True, check=True, timeout=120,
+            )  # fmt: skip
+            # its settings for this batch only (the connection keeps its lock timeout)
+            lines = [
+                re.sub(
+                    r"^SET |, false\);$",
+                    lambda m: "SET LOCAL " if m[0] == "SET " else ", true);",
+                    line,
+                )
+                for line in done.stdout.splitlines()
+                if not line.startswith("--")
+            ]
+            sections.append("\n".join(lines).replace("{", "{{").replace("}", "}}"))
+        rows = "".join(
+            f'INSERT INTO "{{schema}}"."{table}" SELECT * FROM "{schema}"."{table}";\n'
+            for table in tables
+        )
+        rows += "".join(
+            f'SELECT setval(\'"{{schema}}"."{sequence}"\', last_value, is_called) '
+            f'FROM "{schema}"."{sequence}";\n'
+            for sequence in sequences
+        )
+        name = re.compile(rf'(?<![\w"]){re.escape(schema)}(?![\w"])')
+        pre, post = (name.sub("{schema}", part) for part in sections)
+        assert pre.count("{schema}") >= len(tables), "the template's name is not in its DDL"
+        self._new = f"BEGIN;\n{pre}\n{rows}{post}\nCOMMIT;\n"
+        emptied = "".join(f'DELETE FROM "{{schema}}"."{table}";\n' for table in tables)
+        shape = raw.execute(f"SELECT md5({_SHAPE.replace('{name}', schema)})").fetchone()[0]
+        same = (
+            f"DO $$ BEGIN IF md5({_SHAPE.replace('{name}', '{schema}')}) IS DISTINCT FROM "
+            f"'{shape}' THEN RAISE EXCEPTION 'not the template'; END IF; END $$;\n"
+        )
+        self._renewed = (
+            "BEGIN;\nSET LOCAL session_replication_role = replica;\n"
+            f'ALTER SCHEMA "{{spare}}" RENAME TO "{{schema}}";\n{same}{emptied}{rows}COMMIT;\n'
+        )
+
+    def copy(self, raw, into: str) -> None:
+        """Make schema ``into`` a copy of the template: a spare renewed, else a new one."""
+        import psycopg
+
+        while self._renew and self.spares:
+            spare = self.spares.pop()
+            try:
+                raw.execute(self._renewed.format(spare=spare, schema=into).encode())
+                return
+            except psycopg.errors.InsufficientPrivilege:
+                self._renew = False
+            except psycopg.Error:
+                pass  # that spare is not the template any more: left as it is
+            finally:
+                if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    raw.execute("ROLLBACK")
+        raw.execute(self._new.format(schema=into).encode())
+
+
+_PG_DUMP: dict[int, str] = {}
+
+
+def _pg_dump(major: int) -> str:
+    from propfee.store import pgdump
+
+    if major not in _PG_DUMP:
+        _PG_DUMP[major] = pgdump.tool("pg_dump", major)
+    return _PG_DUMP[major]
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory):
+    """Estates built once for the test module, copied afresh for each test on its engine
+    (see :class:`Templates`)."""
+    made = Templates(tmp_path_factory.mktemp("templates"))
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def estate_copy(templates, database):
+    """``estate_copy(name, build)``: the test's database made a copy of the module's
+    template ``name`` (``build(location)`` makes it, once per engine); ``into=`` another
+    estate of the test's own (see :func:`sibling`)."""
+
+    def copy(name: str, build, into: Path | str | None = None) -> Path | str:
+        return templates.fresh(into or database, name, build)
+
+    yield copy
+    templates.give_back()
 
 
 def valid_id(prefix: str = "620102", born: str = "19800101", seq: str = "123") -> str:
@@ -586,3 +847,168 @@ settings.register_profile("ci", deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.register_profile("thorough", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+# ---------------------------------------------------------------- either engine, by hand
+
+
+def query(database, sql: str, params=()) -> list[tuple]:
+    """What a query reads from the test's database, on either engine: an SQLite file, or on
+    [pg] the estate's schema (propfee's own connection, rows as tuples)."""
+    connection = db.connect(database, create=False, migrate=False)
+    try:
+        return [tuple(row) for row in connection.execute(sql, params)]
+    finally:
+        connection.close()
+
+
+def behind_its_back(database, *statements: str, triggers: bool = True) -> None:
+    """Statements run on the database as someone with the file (or the server's login) would,
+    without propfee: committed, each as written. With ``triggers=False`` the audit trail's
+    triggers do not fire (dropped and made again on SQLite; the session's replication role on
+    PostgreSQL), as for someone who knows how to get past them."""
+    if pg.is_server(database):
+        import psycopg
+
+        url, schema = pg.split_target(str(database))
+        with psycopg.connect(url, autocommit=True) as raw, raw.transaction():
+            raw.execute(f'SET LOCAL search_path TO "{schema}"')
+            if not triggers:
+                raw.execute("SET LOCAL session_replication_role = replica")
+            for statement in statements:
+                raw.execute(statement)
+        return
+    raw = sqlite3.connect(database)
+    try:
+        made = []
+        if not triggers:
+            made = raw.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+            ).fetchall()
+            for name, _ in made:
+                raw.execute(f"DROP TRIGGER {name}")
+        for statement in statements:
+            raw.execute(statement)
+        for _, sql in made:
+            raw.execute(sql)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def drop_trigger(database, name: str, table: str = "audit") -> None:
+    """Remove one of the database's triggers (PostgreSQL names the table it is on)."""
+    on = f" ON {table}" if pg.is_server(database) else ""
+    behind_its_back(database, f"DROP TRIGGER {name}{on}")
+
+
+def database_made(database) -> bool:
+    """Whether the test's database is there: the SQLite file, or on [pg] the estate's
+    tables on the server."""
+    if pg.is_server(database):
+        return pg.estate_exists(str(database))
+    return Path(database).exists()
+
+
+def backup_suffix(database) -> str:
+    """The ending of a backup's name: an SQLite file's copy, or a server estate's dump."""
+    return ".sql" if pg.is_server(database) else ".db"
+
+
+def backup_prefix(database) -> str:
+    """How a backup's default name begins: the file's name, or the estate's."""
+    if pg.is_server(database):
+        return pg.split_target(str(database))[1]
+    return Path(database).stem
+
+
+#: what propfee's connection raises on either engine (a server's errors come out as the
+#: sqlite3 exception that means the same: see propfee.store.pg)
+StoreError = sqlite3.DatabaseError
+StoreIntegrityError = sqlite3.IntegrityError
+
+
+def pretend_newer(database, schema: int, version: str | None = None) -> None:
+    """Make the test's database look made by a later propfee: its schema ``schema`` (the
+    file's user_version, a server estate's newest _migrations row) and, if given, the
+    propfee ``version`` that made it."""
+    if pg.is_server(database):
+        step = f"INSERT INTO _migrations VALUES ({schema}, 'm{schema:03d}_later', '')"
+    else:
+        step = f"PRAGMA user_version = {schema}"
+    named = (
+        ["DELETE FROM meta WHERE key = 'propfee_version'",
+         f"INSERT INTO meta (key, value) VALUES ('propfee_version', '{version}')"]
+        if version
+        else []
+    )  # fmt: skip
+    behind_its_back(database, step, *named)
+
+
+def database_in(database, folder: Path) -> Path | str:
+    """Another database beside the test's own: ``folder``/propfee.db, or on [pg] an estate of
+    its own on the same server, named after the folder."""
+    if pg.is_server(database):
+        url, schema = pg.split_target(str(database))
+        suffix = re.sub(r"\W", "_", folder.name.lower())
+        return pg.shareable(url, f"{schema[: 62 - len(suffix)]}_{suffix}")
+    return folder / "propfee.db"
+
+
+def anything_made(database) -> bool:
+    """Whether anything of the test's database is there: the SQLite file, or on [pg] the
+    estate's schema on the server (even one without tables: stricter than
+    :func:`database_made`)."""
+    if not pg.is_server(database):
+        return Path(database).exists()
+    import psycopg
+
+    url, schema = pg.split_target(str(database))
+    with psycopg.connect(url, autocommit=True) as raw:
+        found = raw.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+        return found.fetchone() is not None
+
+
+class DemoEstate(NamedTuple):
+    """The demo an estate's tests share: its folder (settings, sample files) and database."""
+
+    folder: Path
+    database: str
+    output: str = ""  # what the demo command printed
+    errors: str = ""  # and what it said on stderr
+
+    def options(self) -> list[str]:
+        """--db for a command on the demo; on [pg] with the demo's settings as --config (an
+        estate on a server reads propfee.toml from the working folder, not from beside a file)."""
+        if pg.is_server(self.database):
+            return ["--db", self.database, "--config", str(self.folder / "propfee.toml")]
+        return ["--db", self.database]
+
+
+def build_demo(
+    engine: str, folder: Path, request, *args: str, again: DemoEstate | None = None
+) -> DemoEstate:
+    """``propfee demo --dir folder`` on ``engine``: the database in the folder, or on [pg] an
+    estate of its own on the session's server (named by $PROPFEE_DB, as a user would);
+    ``again``: the demo built before, rebuilt in its place."""
+    database = str(folder / "propfee.db")
+    with pytest.MonkeyPatch.context() as patch:
+        if engine == "pg":
+            database = (
+                again.database
+                if again is not None
+                else pg.shareable(request.getfixturevalue("pg_url"), _estate_name(request))
+            )
+            patch.setenv("PROPFEE_DB", database)
+        result = CliRunner().invoke(app, ["demo", "--dir", str(folder), *args])
+    assert result.exit_code == 0, result.output
+    assert (folder / "propfee.db").exists() == (engine == "lite")
+    return DemoEstate(folder, database, result.stdout, result.stderr)
+
+
+def new_database(engine: str, folder: Path, request) -> str:
+    """A database of its own, beside the test's (for each example of a property test): a new
+    file in ``folder``, or on [pg] a new estate on the session's server."""
+    if engine == "pg":
+        return pg.shareable(request.getfixturevalue("pg_url"), _estate_name(request))
+    return str(folder / "propfee.db")

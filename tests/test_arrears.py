@@ -11,7 +11,7 @@ from propfee.collection import arrears
 from propfee.config import DEFAULTS
 from propfee.payments import ledger
 
-from conftest import MONTHS, add_fee, contact, estate, home, pay, run
+from conftest import MONTHS, add_fee, contact, estate, home, new_database, pay, run
 
 AS_OF = date(2026, 11, 10)
 
@@ -196,14 +196,14 @@ def test_buckets_always_sum_to_the_outstanding(dues, edges):
     as_of_offset=st.integers(min_value=0, max_value=220),
 )
 def test_overdue_buckets_sum_to_what_is_owed_as_of_the_day(
-    tmp_path_factory, payments, as_of_offset
+    tmp_path_factory, engine, request, payments, as_of_offset
 ):
     """For any payments on any days, each row's buckets add up to its outstanding, and the
     outstanding is the bills due before the day less what was paid by then."""
     from propfee.store import db
 
     folder = tmp_path_factory.mktemp("prop")
-    conn = db.connect(folder / "p.db")
+    conn = db.connect(new_database(engine, folder, request))
     try:
         estate(conn, folder, [home("1-101", area="89.37", phone="13800000001")])
         add_fee(conn)

@@ -6,13 +6,14 @@ import subprocess
 import sys
 from datetime import date
 
+import pytest
 import typer
 
 from propfee.cli import COMMAND_MODULES, app, build, command_name
 from propfee.roster.units import list_units
 from propfee.store import db
 
-from conftest import dump, write_xlsx
+from conftest import build_demo, dump, new_database, write_xlsx
 
 HEADER = ["楼号", "单元", "房间", "房屋类型", "建筑面积", "业主姓名", "联系电话", "交付日期"]
 
@@ -245,8 +246,9 @@ def test_usage_errors_exit_2(runner):
     assert bad_date.exit_code == 2 and "不是日期" in bad_date.output
 
 
-def test_db_from_the_environment(runner, tmp_path, monkeypatch):
-    target = tmp_path / "env.db"
+def test_db_from_the_environment(runner, engine, tmp_path, request, monkeypatch):
+    (tmp_path / "env").mkdir()
+    target = new_database(engine, tmp_path / "env", request)  # not ./propfee.db
     monkeypatch.setenv("PROPFEE_DB", str(target))
     result = runner.invoke(app, ["import-units", str(small_roster(tmp_path))])
     assert result.exit_code == 0, result.output
@@ -255,13 +257,17 @@ def test_db_from_the_environment(runner, tmp_path, monkeypatch):
     conn.close()
 
 
+@pytest.mark.sqlite_only
 def test_default_db_is_in_the_working_directory(runner, tmp_path):
+    """About the SQLite file: without --db the estate is ./propfee.db."""
     result = runner.invoke(app, ["import-units", str(small_roster(tmp_path))])
     assert result.exit_code == 0
     assert (tmp_path / "propfee.db").exists()
 
 
+@pytest.mark.sqlite_only
 def test_a_database_that_is_not_ours(runner, tmp_path):
+    """About the SQLite file: a file of garbage named as the database."""
     garbage = tmp_path / "g.db"
     garbage.write_bytes(b"x" * 4096)
     result = runner.invoke(app, ["units", "list", "--db", str(garbage)])
@@ -294,12 +300,11 @@ def test_export_units(cli, tmp_path):
     assert refused.exit_code == 1
 
 
-def test_demo_builds_and_rebuilds(runner, tmp_path):
+def test_demo_builds_and_rebuilds(runner, engine, tmp_path, request):
     folder = tmp_path / "demo"
-    first = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
-    assert first.exit_code == 0, first.output
-    assert "建立演示小区" in first.stdout
-    conn = db.connect(folder / "propfee.db")
+    first = build_demo(engine, folder, request, "--as-of", "2026-11-15")
+    assert "建立演示小区" in first.output
+    conn = db.connect(first.database)
     units = list_units(conn)
     conn.close()
     assert 180 <= len(units) <= 230
@@ -312,35 +317,30 @@ def test_demo_builds_and_rebuilds(runner, tmp_path):
         p.name for p in reminders.iterdir()
     }
     overdue = runner.invoke(
-        app,
-        [
-            "overdue",
-            "--db",
-            str(folder / "propfee.db"),
-            "--as-of",
-            "2026-11-15",
-            "--format",
-            "json",
-        ],
+        app, ["overdue", *first.options(), "--as-of", "2026-11-15", "--format", "json"]
     )
     tiers = {row["tier"] for row in json.loads(overdue.stdout)["rows"]}
     assert {"gentle", "call", "notice", "dispute", "promised"} <= tiers
     again = runner.invoke(
-        app,
-        ["remind", "--db", str(folder / "propfee.db"), "--as-of", "2026-11-15", "--at", "11:00"],
+        app, ["remind", *first.options(), "--as-of", "2026-11-15", "--at", "11:00"]
     )
     assert "没有新的催缴" in again.stdout
-    second = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
-    assert second.exit_code == 0 and "重建演示小区" in second.stdout
+    second = build_demo(engine, folder, request, "--as-of", "2026-11-15", again=first)
+    assert "重建演示小区" in second.output
 
 
-def test_demo_refuses_a_real_database(runner, tmp_path):
+def test_demo_refuses_a_real_database(runner, engine, tmp_path, request, monkeypatch):
+    """An estate's database where the demo would go (the folder's file, or on [pg] the
+    estate $PROPFEE_DB names) is refused, never rebuilt."""
     folder = tmp_path / "real"
     folder.mkdir()
-    db.connect(folder / "propfee.db").close()
+    real = new_database(engine, folder, request)
+    db.connect(real).close()
+    if engine == "pg":
+        monkeypatch.setenv("PROPFEE_DB", real)
     result = runner.invoke(app, ["demo", "--dir", str(folder)])
     assert result.exit_code == 1
-    assert "不是演示数据库" in result.stderr
+    assert ("不是演示数据库" if engine == "lite" else "不是演示小区的小区") in result.stderr
 
 
 def test_settings_file_with_a_typo_is_an_error(tmp_path):
@@ -366,7 +366,9 @@ def test_settings_file_with_a_typo_is_an_error(tmp_path):
         assert "estate.company 必须是文字" in str(exc)
 
 
+@pytest.mark.sqlite_only
 def test_database_file_mode(cli, tmp_path, db_path):
+    """About the SQLite file itself: a new database file is readable by its owner only."""
     cli("import-units", str(small_roster(tmp_path)))
     assert os.stat(db_path).st_mode & 0o777 == 0o600
 

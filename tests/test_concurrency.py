@@ -8,7 +8,7 @@ import pytest
 from propfee.roster import units
 from propfee.store import db
 
-from conftest import write_csv
+from conftest import new_database, write_csv
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +29,8 @@ def big_roster(path, building, count):
     return write_csv(path, rows)
 
 
-def test_two_imports_at_once_both_finish(tmp_path):
-    target = tmp_path / "shared.db"
+def test_two_imports_at_once_both_finish(engine, tmp_path, request):
+    target = new_database(engine, tmp_path, request)
     files = [big_roster(tmp_path / f"b{b}.csv", b, 4000) for b in (1, 2)]
     procs = [
         subprocess.Popen(
@@ -53,8 +53,8 @@ def test_two_imports_at_once_both_finish(tmp_path):
     conn.close()
 
 
-def test_the_same_import_twice_at_once_adds_each_unit_once(tmp_path):
-    target = tmp_path / "same.db"
+def test_the_same_import_twice_at_once_adds_each_unit_once(engine, tmp_path, request):
+    target = new_database(engine, tmp_path, request)
     path = big_roster(tmp_path / "b.csv", 3, 3000)
     procs = [
         subprocess.Popen(

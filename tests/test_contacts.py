@@ -4,13 +4,15 @@ in the change history, and a tenant's corrected name kept against a stale file (
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from pathlib import Path
+from sqlite3 import IntegrityError
 
 import pytest
 
-from conftest import dump, valid_id, write_xlsx
+from propfee.store import db
+
+from conftest import anything_made, dump, valid_id, write_xlsx
 
 HC_ROOM_HEADER = [
     "楼号",
@@ -100,7 +102,7 @@ def test_family_members_and_further_tenants_become_contacts(cli, tmp_path):
 
 def test_a_contact_never_becomes_a_party(cli, tmp_path, db_path):
     assert cli("import-units", str(_household(tmp_path))).exit_code == 0
-    conn = sqlite3.connect(db_path)
+    conn = db.connect(db_path)
     names = {row[0] for row in conn.execute("SELECT name FROM party")}
     assert "李梅" not in names and "孙家" not in names and "赵租" not in names
     phones = "/".join(row[0] for row in conn.execute("SELECT phones FROM party"))
@@ -110,7 +112,7 @@ def test_a_contact_never_becomes_a_party(cli, tmp_path, db_path):
 def test_reimporting_the_household_changes_nothing(cli, tmp_path, db_path):
     path = _household(tmp_path)
     assert cli("import-units", str(path), "--as-of", "2026-01-01").exit_code == 0
-    conn = sqlite3.connect(db_path)
+    conn = db.connect(db_path)
     before = conn.execute("SELECT count(*) FROM unit_contact").fetchone()[0]
     again = cli("import-units", str(path), "--as-of", "2026-02-01", "--format", "json")
     report = json.loads(again.stdout)
@@ -121,10 +123,10 @@ def test_reimporting_the_household_changes_nothing(cli, tmp_path, db_path):
 
 def test_the_contacts_history_is_append_only(cli, tmp_path, db_path):
     assert cli("import-units", str(_household(tmp_path))).exit_code == 0
-    conn = sqlite3.connect(db_path)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    conn = db.connect(db_path)
+    with pytest.raises(IntegrityError, match="append-only"):
         conn.execute("UPDATE unit_contact SET name = 'x'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"):
         conn.execute("DELETE FROM unit_contact")
 
 
@@ -175,11 +177,11 @@ def test_contacts_and_zones_round_trip_through_export(cli, tmp_path, mask):
         assert [c["name"] for c in json.loads(shown.stdout)["contacts"]] == [p[1] for p in people]
 
 
-def test_an_unknown_gender_is_one_error_listing_its_rows(cli, tmp_path, db_path):
+def test_an_unknown_gender_is_one_error_listing_its_rows(cli, tmp_path, database):
     rows = [HC_ROOM_HEADER] + [_room(1000 + i, f"业主{i}", "X", "", "", 1001) for i in range(1, 5)]
     path = write_xlsx(tmp_path / "g.xlsx", rows, sheet="资产信息")
     result = cli("import-units", str(path), "--format", "json")
-    assert result.exit_code == 1 and not db_path.exists()
+    assert result.exit_code == 1 and not anything_made(database)
     errors = json.loads(result.stdout)["errors"]
     assert len(errors) == 1 and errors[0]["rows"] == "2–5"
     assert '[values.gender] "X"' in errors[0]["message"] and errors[0]["value"] == "X"
@@ -235,7 +237,7 @@ def test_a_zone_is_kept_apart_from_the_building(cli, tmp_path, db_path):
     both = cli("units", "list", "--building", "30", "--format", "json")
     assert len(json.loads(both.stdout)["rows"]) == 2
     # a unit imported before zones were kept (building 北二区30): its code does not change
-    conn = sqlite3.connect(db_path)
+    conn = db.connect(db_path)
     conn.execute("UPDATE unit SET building = '北二区30', zone = '' WHERE code = '北二区30-3-1102'")
     conn.commit()
     again = cli("import-units", str(path), "--as-of", "2026-02-01", "--format", "json")
@@ -358,7 +360,7 @@ def test_hc_fee_settings_become_a_draft_and_nothing_is_published(cli, tmp_path, 
     assert "HC13" not in text.split("# 留待人工处理")[0]  # 1102 租金递增: listed, not guessed
     assert "费用设置 租金：计算公式 1102" in text
     assert "收费标准草稿.sh" in result.stderr and "没有公示" in result.stderr
-    conn = sqlite3.connect(db_path)
+    conn = db.connect(db_path)
     assert conn.execute("SELECT count(*) FROM fee_item").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM publication").fetchone()[0] == 0
     # the report writes the draft beside itself when no --fees-draft is given

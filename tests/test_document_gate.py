@@ -4,13 +4,13 @@ it falls, the files are the same for any batch size, and a refusal leaves nothin
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from test_scaling import billed_estate
 
 from propfee.files import render
 from propfee.files.shipped import shipped_dir
+from propfee.store import db as store
+from propfee.store import pg
 
 
 def user_templates(tmp_path, **templates: str):
@@ -23,6 +23,21 @@ def user_templates(tmp_path, **templates: str):
     return str(toml)
 
 
+def estate_in(cli, database, folder, homes: int):
+    """test_scaling's billed estate, in ``database`` (on [pg] an estate on the server)."""
+    billed_estate(lambda *args, db=None: cli(*args, db=database), folder, homes)
+    return database
+
+
+def another(database, tmp_path, name: str) -> str:
+    """A second database beside the test's: a file in its folder, or on [pg] another
+    estate on the same server."""
+    if not pg.is_server(database):
+        return str(tmp_path / f"{name}.db")
+    url, schema = pg.split_target(str(database))
+    return pg.shareable(url, f"{schema[:50]}_{name}")
+
+
 def notices(cli, db, out, *extra: str):
     return cli(
         "notices", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out), *extra,
@@ -32,10 +47,10 @@ def notices(cli, db, out, *extra: str):
 
 @pytest.mark.parametrize("batch", [1, 300, 1 << 16])
 def test_a_threat_in_one_notice_of_a_user_template_is_refused_at_any_batch_size(
-    cli, tmp_path, monkeypatch, batch
+    cli, database, tmp_path, monkeypatch, batch
 ):
     monkeypatch.setattr(render._Pieces, "BATCH", batch)
-    db = billed_estate(cli, tmp_path / "estate", 8)
+    db = estate_in(cli, database, tmp_path / "estate", 8)
     shipped = (shipped_dir("templates") / "zh" / "bill_notice.html").read_text(encoding="utf-8")
     # the sixth notice alone says it; a phrase cut by a tag is what a reader sees as one
     threat = "{% if loop.index == 6 %}<p>逾期将<b>停</b>水。</p>{% endif %}"
@@ -55,8 +70,8 @@ def test_a_threat_in_one_notice_of_a_user_template_is_refused_at_any_batch_size(
     assert not out.exists()  # no HTML, no messages' CSV, no .part file
 
 
-def test_a_threat_in_a_user_message_template_leaves_no_notices(cli, tmp_path):
-    db = billed_estate(cli, tmp_path / "estate", 4)
+def test_a_threat_in_a_user_message_template_leaves_no_notices(cli, database, tmp_path):
+    db = estate_in(cli, database, tmp_path / "estate", 4)
     config = user_templates(
         tmp_path,
         **{
@@ -71,14 +86,12 @@ def test_a_threat_in_a_user_message_template_leaves_no_notices(cli, tmp_path):
     assert not out.exists()
 
 
-def test_the_files_are_the_same_whatever_the_batch(cli, tmp_path, monkeypatch):
-    db = billed_estate(cli, tmp_path / "estate", 6)
+def test_the_files_are_the_same_whatever_the_batch(cli, database, tmp_path, monkeypatch):
     made = []
     for batch in (1, 700, 1 << 16):
         monkeypatch.setattr(render._Pieces, "BATCH", batch)
-        copy = tmp_path / f"copy-{batch}.db"
-        with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
-            source.backup(target)  # the database with what its WAL holds
+        copy = another(database, tmp_path, f"copy_{batch}")  # the same estate, made afresh
+        estate_in(cli, copy, tmp_path / f"estate-{batch}", 6)
         out = tmp_path / f"notices-{batch}"
         assert notices(cli, copy, out).exit_code == 0
         letters = tmp_path / f"remind-{batch}"
@@ -86,8 +99,9 @@ def test_the_files_are_the_same_whatever_the_batch(cli, tmp_path, monkeypatch):
             "remind", "--as-of", "2026-12-20", "--at", "10:00", "--out", str(letters), db=copy
         )
         assert reminded.exit_code == 0, reminded.output
-        with sqlite3.connect(copy) as conn:
-            logged = conn.execute("SELECT content FROM contact ORDER BY id").fetchall()
+        conn = store.connect(copy)
+        logged = [tuple(r) for r in conn.execute("SELECT content FROM contact ORDER BY id")]
+        conn.close()
         made.append(
             (
                 (out / "缴费通知单-2026-11.html").read_bytes(),
@@ -103,12 +117,13 @@ def test_the_files_are_the_same_whatever_the_batch(cli, tmp_path, monkeypatch):
     assert letters.count(b'<section class="letter') == 6 and len(logged) == 7
 
 
-def test_names_are_escaped_in_the_html_and_kept_in_the_messages(cli, tmp_path):
+def test_names_are_escaped_in_the_html_and_kept_in_the_messages(cli, database, tmp_path):
     """What the data brings into an HTML notice is escaped (a name is never markup); the
     same name in the SMS text is as it is."""
-    db = billed_estate(cli, tmp_path / "estate", 3)
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE party SET name = '张<b>三 & \"李\"' WHERE name = '业主000'")
+    db = estate_in(cli, database, tmp_path / "estate", 3)
+    conn = store.connect(db)
+    conn.execute("UPDATE party SET name = '张<b>三 & \"李\"' WHERE name = '业主000'")
+    conn.close()
     out = tmp_path / "notices"
     assert notices(cli, db, out).exit_code == 0
     html = (out / "缴费通知单-2026-11.html").read_text(encoding="utf-8")

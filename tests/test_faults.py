@@ -80,7 +80,9 @@ def without_override():
                 raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
 
 
+@pytest.mark.sqlite_only
 def test_a_read_only_database_is_refused_cleanly(estate, tmp_path):
+    """About the SQLite file: a database file without write permission."""
     before = dump(estate)
     estate.chmod(0o444)
     try:
@@ -125,7 +127,9 @@ def file_limit(size: int):
     return limit
 
 
+@pytest.mark.sqlite_only
 def test_the_file_size_limit_hit_mid_bill_run_leaves_the_database_as_it_was(estate, tmp_path):
+    """About the SQLite file: the database file outgrows the size limit mid-command."""
     before = dump(estate)
     result = propfee(
         "bill",
@@ -157,7 +161,9 @@ def test_the_file_size_limit_hit_mid_bill_run_leaves_the_database_as_it_was(esta
     assert again.returncode == 0, again.stderr
 
 
+@pytest.mark.sqlite_only
 def test_the_file_size_limit_hit_mid_backup_leaves_no_backup(estate, tmp_path):
+    """About the SQLite file: the backup file outgrows the size limit."""
     before = dump(estate)
     result = propfee("backup", db_path=estate, cwd=tmp_path, preexec_fn=file_limit(32 * 1024))
     assert result.returncode == 1
@@ -216,7 +222,9 @@ def test_a_database_held_past_the_busy_timeout_exits_75(estate, tmp_path):
     intact(estate, before)
 
 
+@pytest.mark.sqlite_only
 def test_a_restore_waits_for_a_writer_then_gives_up_with_75(estate, tmp_path):
+    """About the SQLite file: propfee restore replaces the file (not built for a server)."""
     copy = tmp_path / "copy.db"
     assert propfee("backup", str(copy), db_path=estate, cwd=tmp_path).returncode == 0
     paid = propfee(
@@ -295,7 +303,9 @@ def test_a_damaged_file_given_as_the_database(estate, tmp_path, kind):
 # ---------------------------------------------------------------- backup during a write
 
 
+@pytest.mark.sqlite_only
 def test_a_backup_taken_while_a_bill_run_writes_holds_none_or_all_of_it(estate, tmp_path):
+    """About the SQLite file: propfee backup copies the file (a server's estate is backed up with pg_dump)."""
     bill = propfee(
         "bill",
         "--from",

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -51,8 +52,7 @@ def _ok(runner: CliRunner, *args: str) -> str:
     return result.stdout
 
 
-def _estate(runner, folder: Path, name: str, codes: list[str], months: list[str], **extra):
-    db = str(folder / f"{name}.db")
+def _estate(runner, folder: Path, db: str, name: str, codes, months: list[str], **extra):
     roster = write_csv(
         folder / f"{name}-roster.csv",
         [
@@ -80,14 +80,49 @@ def _estate(runner, folder: Path, name: str, codes: list[str], months: list[str]
             "--db", db)  # fmt: skip
 
 
+class Group(NamedTuple):
+    """The three estates: files in a folder (and nothing else there), or on [pg] the estates
+    of a server's database of their own."""
+
+    folder: Path
+    server: str | None = None
+
+    def scope(self) -> list[str]:
+        """The group report's options for all three: --dir, or the server's --db."""
+        return ["--db", self.server] if self.server else ["--dir", str(self.folder)]
+
+    def db(self, name: str) -> str:
+        """One estate's --db."""
+        return pg.shareable(self.server, name) if self.server else str(self.folder / f"{name}.db")
+
+
 @pytest.fixture(scope="module")
-def estates(tmp_path_factory) -> Path:
-    """The three estates' files in one folder (and nothing else there)."""
+def engine(request) -> str:
+    """The module's tests share the three estates on each engine ([lite] and [pg])."""
+    return request.param
+
+
+def _server(request) -> str:
+    """A database of the session's server for the three estates alone."""
+    import psycopg
+
+    url = request.getfixturevalue("pg_url")
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS propfee_group_estates")
+        admin.execute("CREATE DATABASE propfee_group_estates")
+    return urlunsplit(urlsplit(url)._replace(path="/propfee_group_estates"))
+
+
+@pytest.fixture(scope="module")
+def estates(engine, tmp_path_factory, request) -> Group:
+    """The three estates, built through the CLI."""
     root = tmp_path_factory.mktemp("group")
     folder = root / "estates"
     folder.mkdir()
     work = root / "work"
     work.mkdir()
+    server = _server(request) if engine == "pg" else None
+    built = Group(work, server)
     with pytest.MonkeyPatch.context() as mp:
         for var in ("PROPFEE_DB", "PROPFEE_CONFIG", "PROPFEE_ESTATE", "PROPFEE_OPERATOR"):
             mp.delenv(var, raising=False)
@@ -101,28 +136,30 @@ def estates(tmp_path_factory) -> Path:
         runner = CliRunner()
         north = ["1-101", "1-102", "1-201", "2-101", "2-102", "2-201"]
         _estate(
-            runner, work, "north", north, ["2026-10", "2026-11"],
+            runner, work, built.db("north"), "north", north, ["2026-10", "2026-11"],
             payments=[("1-101", "400", "2026-11-10"), ("1-102", "200", "2026-10-12"),
                       ("2-101", "150.55", "2026-11-18")],
             cases=[("1-101", "2026-11-02 09:00"), ("2-101", "2026-11-19 10:00")],
             survey=SURVEY_NORTH,
         )  # fmt: skip
         _estate(
-            runner, work, "south", ["1-101", "1-102", "1-201"], ["2026-11"],
+            runner, work, built.db("south"), "south", ["1-101", "1-102", "1-201"], ["2026-11"],
             payments=[("1-101", "200", "2026-11-03")], cases=[("1-102", "2026-10-08 08:00")],
             survey=SURVEY_SOUTH,
         )  # fmt: skip
         _estate(
             runner,
             work,
+            built.db("east"),
             "east",
             ["3-101", "3-102"],
             ["2026-10", "2026-11"],
             payments=[("3-101", "399.99", "2026-11-16")],
         )
-    for name in NAMES:
-        copy_db(work / f"{name}.db", folder / f"{name}.db")
-    return folder
+    if server is None:
+        for name in NAMES:
+            copy_db(work / f"{name}.db", folder / f"{name}.db")
+    return Group(folder, server)
 
 
 def copy_db(source: Path, target: Path) -> None:
@@ -143,7 +180,7 @@ def group_json(runner, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
-def own(runner, db: Path, *args: str) -> dict:
+def own(runner, db: str, *args: str) -> dict:
     result = runner.invoke(app, [*args, "--format", "json", "--db", str(db)])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -154,7 +191,7 @@ COUNTS = ("households", "unpaid_households", "overdue_units", "survey_responses"
 
 
 def test_the_company_is_the_exact_sum_of_the_estates_each_as_its_own_commands_say(runner, estates):
-    document = group_json(runner, "--dir", str(estates))
+    document = group_json(runner, *estates.scope())
     assert set(document) == {"as_of", "rows", "period", "from", "to", "late_fees_included",
                              "company"}  # fmt: skip
     assert document["as_of"] == AS_OF and document["period"] == "2026-11"
@@ -176,7 +213,7 @@ def test_the_company_is_the_exact_sum_of_the_estates_each_as_its_own_commands_sa
     assert company["survey_index"] is None and company["survey"] is None
 
     for name, row in rows.items():
-        db = estates / f"{name}.db"
+        db = estates.db(name)
         total = own(runner, db, "report", "collection", "--period", "2026-11", "--as-of",
                     AS_OF)["total"]  # fmt: skip
         for key in (*MONEY, "households", "unpaid_households", "current_rate", "clearance_rate",
@@ -197,20 +234,25 @@ def test_the_company_is_the_exact_sum_of_the_estates_each_as_its_own_commands_sa
     assert rows["east"]["complaints"] == {"received": 0, "open": 0, "past_deadline": 0}
     assert rows["east"]["survey"] is None and rows["east"]["survey_index"] is None
     for name in ("north", "south"):
-        survey = own(runner, estates / f"{name}.db", "survey-report")
+        survey = own(runner, estates.db(name), "survey-report")
         assert rows[name]["survey_index"] == survey["index"]
         assert rows[name]["survey"] == f"{name}2026"
     assert rows["north"]["households"] == 6 and rows["east"]["households"] == 2
 
 
+@pytest.mark.sqlite_only
 def test_repeated_db_is_the_same_report_and_a_single_db_still_works_everywhere(
     runner, estates, monkeypatch
 ):
-    by_dir = group_json(runner, "--dir", str(estates))
-    by_db = group_json(runner, *[a for n in NAMES for a in ("--db", str(estates / f"{n}.db"))])
+    """About estates as files: --db of each file gives what --dir of their folder gives, and a
+    hoisted --db names one file."""
+    by_dir = group_json(runner, "--dir", str(estates.folder))
+    by_db = group_json(
+        runner, *[a for n in NAMES for a in ("--db", str(estates.folder / f"{n}.db"))]
+    )
     assert by_db == by_dir
     # the hoisted --db of every other command: before or after the command, one file
-    north = str(estates / "north.db")
+    north = str(estates.folder / "north.db")
     env: dict[str, str] = {}
     args = hoist_common_options(["--db", north, "overdue", "--as-of", AS_OF, "-f", "json"], env)
     assert env == {"PROPFEE_DB": north} and args[0] == "overdue"
@@ -220,11 +262,11 @@ def test_repeated_db_is_the_same_report_and_a_single_db_still_works_everywhere(
     after = runner.invoke(app, ["overdue", "--as-of", AS_OF, "-f", "json", "--db", north])
     assert before.exit_code == after.exit_code == 0 and before.stdout == after.stdout
     # --db more than once before the command: the command gets each (the last wins for one)
-    south = str(estates / "south.db")
+    south = str(estates.folder / "south.db")
     args = hoist_common_options(["--db", south, "--db", north, "overdue", "-f", "json"], env)
     assert args == ["overdue", "-f", "json", "--db", south, "--db", north]
     assert runner.invoke(app, [*args, "--as-of", AS_OF]).stdout == before.stdout
-    every = [a for n in NAMES for a in ("--db", str(estates / f"{n}.db"))]
+    every = [a for n in NAMES for a in ("--db", str(estates.folder / f"{n}.db"))]
     args = hoist_common_options([*every, "group", "report", "--as-of", AS_OF, "-f", "json"], env)
     assert json.loads(runner.invoke(app, args).stdout) == by_dir
     # and for the group report, a hoisted --db is the one estate
@@ -234,20 +276,26 @@ def test_repeated_db_is_the_same_report_and_a_single_db_still_works_everywhere(
     assert one["rows"][0] == by_dir["rows"][1]
 
 
+@pytest.mark.sqlite_only
 def test_the_estates_are_read_and_never_written(runner, estates):
-    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in estates.glob("*.db")}
-    listing = sorted(p.name for p in estates.iterdir())
-    group_json(runner, "--dir", str(estates))
-    table = group(runner, "--dir", str(estates), "--as-of", AS_OF)
+    """About estates as files: the report leaves their bytes and times as they were."""
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in estates.folder.glob("*.db")}
+    listing = sorted(p.name for p in estates.folder.iterdir())
+    group_json(runner, "--dir", str(estates.folder))
+    table = group(runner, "--dir", str(estates.folder), "--as-of", AS_OF)
     assert table.exit_code == 0, table.output
-    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in estates.glob("*.db")}
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in estates.folder.glob("*.db")}
     assert after == before
-    assert {p.name for p in estates.glob("*.db")} == {f"{n}.db" for n in NAMES}
-    assert sorted(p.name for p in estates.glob("*.db")) == [x for x in listing if x.endswith(".db")]
+    assert {p.name for p in estates.folder.glob("*.db")} == {f"{n}.db" for n in NAMES}
+    assert sorted(p.name for p in estates.folder.glob("*.db")) == [
+        x for x in listing if x.endswith(".db")
+    ]
 
 
+@pytest.mark.sqlite_only
 def test_an_estate_that_cannot_be_read_refuses_the_report_and_is_named(runner, estates, tmp_path):
-    north = estates / "north.db"
+    """About estates as files: a missing, foreign, older or newer file is named and refused."""
+    north = estates.folder / "north.db"
     missing = tmp_path / "nowhere.db"
     result = group(runner, "--db", str(north), "--db", str(missing), "--as-of", AS_OF)
     assert result.exit_code == 1 and result.stdout == ""
@@ -290,20 +338,24 @@ def test_an_estate_that_cannot_be_read_refuses_the_report_and_is_named(runner, e
     assert nothing.exit_code == 1 and "请指定小区" in nothing.stderr
 
 
+@pytest.mark.sqlite_only
 def test_an_estate_is_named_by_its_settings_unless_several_share_them(runner, estates, tmp_path):
+    """About estates as files: the propfee.toml beside a file names its estate."""
     named = tmp_path / "north"
     named.mkdir()
-    copy_db(estates / "north.db", named / "propfee.db")
+    copy_db(estates.folder / "north.db", named / "propfee.db")
     (named / "propfee.toml").write_text('[estate]\nname = "北苑小区"\n', encoding="utf-8")
     document = group_json(runner, "--db", str(named / "propfee.db"), "--db",
-                          str(estates / "south.db"))  # fmt: skip
+                          str(estates.folder / "south.db"))  # fmt: skip
     assert [r["estate"] for r in document["rows"]] == ["北苑小区", "south"]
-    shared = group_json(runner, "--dir", str(estates), "--config", str(named / "propfee.toml"))
+    shared = group_json(
+        runner, "--dir", str(estates.folder), "--config", str(named / "propfee.toml")
+    )
     assert [r["estate"] for r in shared["rows"]] == list(NAMES)
 
 
 def test_the_table_is_chinese_and_english_on_request(runner, estates):
-    table = group(runner, "--dir", str(estates), "--as-of", AS_OF, "--wide")
+    table = group(runner, *estates.scope(), "--as-of", AS_OF, "--wide")
     assert table.exit_code == 0, table.output
     for words in ("集团汇总报表", "小区", "当期收缴率", "综合收缴率", "逾期欠费", "受理投诉报修",
                   "超时未办结", "满意度指数", "全公司", "north", "截至 2026-11-20 没有满意度调查：east"):  # fmt: skip
@@ -311,7 +363,7 @@ def test_the_table_is_chinese_and_english_on_request(runner, estates):
     try:
         english = runner.invoke(
             app,
-            ["--lang", "en", "group", "report", "--dir", str(estates), "--as-of", AS_OF, "--wide"],
+            ["--lang", "en", "group", "report", *estates.scope(), "--as-of", AS_OF, "--wide"],
         )
     finally:
         lang.speak("zh")
@@ -327,7 +379,7 @@ def test_the_workbook_has_a_title_block_and_the_company_as_its_totals_row(
     runner, estates, tmp_path
 ):
     out = tmp_path / "集团.xlsx"
-    document = group_json(runner, "--dir", str(estates), "--out", str(out))
+    document = group_json(runner, *estates.scope(), "--out", str(out))
     sheet = load_workbook(out).active
     assert sheet.title == "集团汇总报表"
     assert sheet["A1"].value == "全公司　集团汇总报表"
@@ -353,7 +405,7 @@ def test_the_workbook_has_a_title_block_and_the_company_as_its_totals_row(
 
 def test_the_page_draws_each_estates_rate_and_the_company(runner, estates, tmp_path):
     out = tmp_path / "集团.html"
-    document = group_json(runner, "--dir", str(estates), "--out", str(out))
+    document = group_json(runner, *estates.scope(), "--out", str(out))
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "<svg" in page
     svg = page[page.index("<svg") : page.index("</svg>")]
@@ -369,10 +421,11 @@ def test_the_page_draws_each_estates_rate_and_the_company(runner, estates, tmp_p
 
 
 def test_out_takes_xlsx_or_html(runner, estates, tmp_path):
-    result = group(runner, "--dir", str(estates), "--out", str(tmp_path / "x.pdf"))
+    result = group(runner, *estates.scope(), "--out", str(tmp_path / "x.pdf"))
     assert result.exit_code == 1 and ".xlsx 或 .html" in result.stderr
 
 
+@pytest.mark.sqlite_only
 def test_the_same_estates_on_a_server_give_the_same_report(runner, estates, pg_url):
     psycopg = pytest.importorskip("psycopg")
     with psycopg.connect(pg_url, autocommit=True) as admin:
@@ -381,12 +434,13 @@ def test_the_same_estates_on_a_server_give_the_same_report(runner, estates, pg_u
     server = urlunsplit(urlsplit(pg_url)._replace(path="/propfee_group"))
     for name in NAMES:
         moved = runner.invoke(
-            app, ["migrate-to", server, "--estate", name, "--db", str(estates / f"{name}.db")]
+            app,
+            ["migrate-to", server, "--estate", name, "--db", str(estates.folder / f"{name}.db")],
         )
         assert moved.exit_code == 0, moved.output
     assert pg.estates(server) == list(NAMES)
     on_server = group_json(runner, "--db", server)
-    on_files = group_json(runner, "--dir", str(estates))
+    on_files = group_json(runner, "--dir", str(estates.folder))
     for row in (*on_server["rows"], *on_files["rows"]):
         row.pop("source")
     assert on_server == on_files
@@ -413,7 +467,7 @@ def test_chromium_prints_the_page_on_a4_with_its_figures(runner, estates, tmp_pa
     if shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None:
         pytest.skip("no poppler-utils (pdftotext, pdfinfo)")
     out = tmp_path / "集团.html"
-    document = group_json(runner, "--dir", str(estates), "--out", str(out))
+    document = group_json(runner, *estates.scope(), "--out", str(out))
     pdf = tmp_path / "page.pdf"
     subprocess.run(
         [

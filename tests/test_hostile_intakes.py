@@ -15,8 +15,6 @@ import gc
 import io
 import random
 import re
-import shutil
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +23,9 @@ import pytest
 import typer.main
 
 from propfee.cli import app
+from propfee.store import db
 
-from conftest import PROP_FEE, dump
+from conftest import PROP_FEE, dump, estate_there, sibling
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +40,7 @@ HISTORY = [
     ["1-1-101", "物业服务费", "2024-01-01", "2025-01-01", "2024-01-10", "2681.10", "2681.10", "王会计"],
     ["1-1-102", "物业服务费", "2024-01-01", "2025-01-01", "2024-02-01", "3600.00", "1800.00", "王会计"],
     ["1-1-103", "物业服务费", "2024-01-01", "2025-01-01", "2024-03-15", "3000.00", "3000.00", "李出纳"],
-]
+]  # fmt: skip
 READINGS = [
     ["房号", "抄表日期", "本次读数"],
     ["1-1-101", "2026-09-30", "100.5"],
@@ -61,7 +60,9 @@ class Intake:
     name: str
     good: list[list[str]]
     command: tuple[str, ...]
-    fingerprint: str  # the SQL whose rows say what the intake recorded
+    # the SQL whose rows say what the intake recorded; never a new row's id (on PostgreSQL a
+    # refused import has used up the ids it took, as a sequence does)
+    fingerprint: str
 
 
 INTAKES = {
@@ -77,9 +78,11 @@ INTAKES = {
         "history",
         HISTORY,
         ("import-history",),
-        "SELECT 'bill', unit_id, covers_from, covers_to, amount_fen, settled_on FROM bill "
-        "UNION ALL SELECT 'payment', unit_id, amount_fen, paid_on, cashier, '' FROM payment "
-        "UNION ALL SELECT 'allocation', bill_id, amount_fen, '', '', '' FROM allocation "
+        "SELECT 'bill', unit_id, covers_from, covers_to, CAST(amount_fen AS TEXT), settled_on "
+        "FROM bill UNION ALL SELECT 'payment', unit_id, CAST(amount_fen AS TEXT), paid_on, "
+        "cashier, '' FROM payment UNION ALL SELECT 'allocation', b.unit_id, "
+        "CAST(a.amount_fen AS TEXT), b.covers_from, b.covers_to, '' FROM allocation a "
+        "JOIN bill b ON b.id = a.bill_id "
         "ORDER BY 1, 2, 3",
     ),
     "readings": Intake(
@@ -122,9 +125,7 @@ def shuffled(rows, seed=7):
 
 def resaved_dates(rows):
     """Excel shows ISO dates as 2024/1/1 and saves them so."""
-    return [
-        [re.sub(r"^(\d{4})-0?(\d+)-0?(\d+)$", r"\1/\2/\3", c) for c in row] for row in rows
-    ]
+    return [[re.sub(r"^(\d{4})-0?(\d+)-0?(\d+)$", r"\1/\2/\3", c) for c in row] for row in rows]
 
 
 def yuan_marks(rows):
@@ -146,9 +147,7 @@ def cases() -> list:
         for i, data in enumerate(cut_last_line(good)):
             found.append(pytest.param(name, ".csv", data, id=f"{name}-cut-{i}"))
         found.append(pytest.param(name, ".csv", csv_bytes(good, "gbk"), id=f"{name}-gbk"))
-        found.append(
-            pytest.param(name, ".csv", csv_bytes(resaved_dates(good)), id=f"{name}-dates")
-        )
+        found.append(pytest.param(name, ".csv", csv_bytes(resaved_dates(good)), id=f"{name}-dates"))
         found.append(
             pytest.param(name, ".csv", csv_bytes(good + good[1:2]), id=f"{name}-duplicated")
         )
@@ -205,6 +204,17 @@ def write_case(path: Path, data) -> None:
 # ---------------------------------------------------------------- the estates
 
 
+def invoke(command: click.Command, database, *args: str) -> click.testing.Result:
+    """One command on an estate, through the command tree built once; the connection it
+    leaves to the garbage collector is collected, so an SQLite file is whole (its
+    write-ahead log folded in) before it is copied."""
+    result = click.testing.CliRunner().invoke(
+        command, [*args, "--db", str(database)], catch_exceptions=False
+    )
+    gc.collect()
+    return result
+
+
 @pytest.fixture(scope="module")
 def command() -> click.Command:
     """The command tree, built once for the module: building it from the Typer app takes a
@@ -213,91 +223,127 @@ def command() -> click.Command:
 
 
 @pytest.fixture
-def cli(command, db_path):
+def cli(command, database):
     """conftest's ``cli`` on the command tree built once."""
     runner = click.testing.CliRunner()
 
     def run(*args: str):
-        return runner.invoke(command, [*args, "--db", str(db_path)], catch_exceptions=False)
+        return runner.invoke(command, [*args, "--db", str(database)], catch_exceptions=False)
 
     return run
 
 
 @pytest.fixture(scope="module")
-def estates(tmp_path_factory, command) -> dict[str, Path]:
-    """Per intake: a database ready for it (the roster intake starts from nothing) and the
-    fingerprint the good file alone leaves."""
-    base = tmp_path_factory.mktemp("hostile")
-    runner = click.testing.CliRunner()
-
-    def run(db: Path, *args: str):
-        result = runner.invoke(command, [*args, "--db", str(db)], catch_exceptions=False)
-        # a command leaves its connection to the garbage collector: collect it, so the
-        # database file is whole (its write-ahead log folded in) before it is copied
-        gc.collect()
-        return result
-
-    ready = base / "ready.db"
-    roster = base / "roster.csv"
-    roster.write_bytes(csv_bytes(ROSTER))
-    assert run(ready, "import-units", str(roster), "--as-of", "2024-01-01").exit_code == 0
-    assert run(ready, *PROP_FEE).exit_code == 0
-    run(ready, "fees", "publish", "--out", str(base), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")
+def goods(tmp_path_factory) -> dict[str, Path]:
+    """Each intake's good file."""
+    base = tmp_path_factory.mktemp("good")
     found = {}
     for name, intake in INTAKES.items():
-        start = base / f"{name}-start.db"
-        if name != "roster":
-            shutil.copy(ready, start)
-        good = base / f"{name}-good.csv"
-        good.write_bytes(csv_bytes(intake.good))
-        alone = base / f"{name}-alone.db"
-        if start.exists():
-            shutil.copy(start, alone)
-        result = run(alone, *intake.command, str(good))
-        assert result.exit_code == 0, result.output
-        found[name] = (start, good, fingerprint(alone, intake))
+        found[name] = base / f"{name}-good.csv"
+        found[name].write_bytes(csv_bytes(intake.good))
     return found
 
 
-def fingerprint(db: Path, intake: Intake) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(intake.fingerprint).fetchall()
+@pytest.fixture(scope="module")
+def ready(tmp_path_factory, command):
+    """What makes the estate every intake but the roster starts from (the roster starts
+    from nothing): the roster imported, the service fee added and published."""
+    base = tmp_path_factory.mktemp("hostile")
+    roster = base / "roster.csv"
+    roster.write_bytes(csv_bytes(ROSTER))
+
+    def build(location):
+        assert (
+            invoke(
+                command, location, "import-units", str(roster), "--as-of", "2024-01-01"
+            ).exit_code
+            == 0
+        )
+        assert invoke(command, location, *PROP_FEE).exit_code == 0
+        invoke(
+            command,
+            location,
+            "fees",
+            "publish",
+            "--out",
+            str(base),
+            "--recorded-later",
+            "--published-on",
+            "2020-01-01",
+            "--evidence",
+            "公示照片 IMG_0231.jpg",
+        )
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def alone() -> dict[str, dict[str, list[tuple]]]:
+    """Per engine, what each good file alone leaves (filled by ``expected``)."""
+    return {}
+
+
+@pytest.fixture
+def expected(alone, engine, estate_copy, ready, command, database, goods):
+    """Per intake, the fingerprint the good file alone leaves, worked out once per engine
+    on estates of the first test's own."""
+    if engine not in alone:
+        found = {}
+        for name, intake in INTAKES.items():
+            place = sibling(database, f"{name}_alone")
+            if name != "roster":
+                estate_copy("ready", ready, into=place)
+            result = invoke(command, place, *intake.command, str(goods[name]))
+            assert result.exit_code == 0, result.output
+            found[name] = fingerprint(place, intake)
+        alone[engine] = found
+    return alone[engine]
+
+
+def fingerprint(database, intake: Intake) -> list[tuple]:
+    conn = db.connect(database, create=False)
+    try:
+        return [tuple(row) for row in conn.execute(intake.fingerprint)]
+    finally:
+        conn.close()
 
 
 # ---------------------------------------------------------------- the cases
 
 
 @pytest.mark.parametrize(("name", "suffix", "data"), cases())
-def test_a_damaged_file_then_the_good_file(estates, cli, db_path, tmp_path, name, suffix, data):
+def test_a_damaged_file_then_the_good_file(
+    expected, goods, estate_copy, ready, cli, database, tmp_path, name, suffix, data
+):
     intake = INTAKES[name]
-    start, good, expected = estates[name]
-    if start.exists():
-        shutil.copy(start, db_path)
+    if name != "roster":
+        estate_copy("ready", ready)
     damaged = tmp_path / f"damaged{suffix}"
     if data == "formula":
         write_formula_xlsx(damaged, intake.good)
     else:
         write_case(damaged, data)
-    before = dump(db_path) if db_path.exists() else None
+    before = dump(database) if estate_there(database) else None
     result = cli(*intake.command, str(damaged))
     if result.exit_code != 0:
         assert result.exit_code == 1, result.output
         assert re.search(r"row \d+|第 \d+", result.stderr), result.stderr
         assert "Traceback" not in result.output
-        after = dump(db_path) if db_path.exists() else None
+        after = dump(database) if estate_there(database) else None
         assert after == before  # refused: byte for byte unchanged
     accepted = result.exit_code == 0
-    before_good = dump(db_path)
-    again = cli(*intake.command, str(good))
+    before_good = dump(database) if estate_there(database) else None
+    again = cli(*intake.command, str(goods[name]))
     if name == "survey" and accepted:
         # a survey is a record: its name holds the file first imported (the same answers
         # here), and another file under that name is refused, never added to it
-        assert again.exit_code in (0, 1) and dump(db_path) == before_good, again.output
+        assert again.exit_code in (0, 1) and dump(database) == before_good, again.output
         if again.exit_code == 1:
             assert "已保存了另一个文件的答卷" in again.stderr
     else:
         assert again.exit_code == 0, again.output
-    assert fingerprint(db_path, intake) == expected  # nothing twice, nothing at a wrong amount
+    # nothing twice, nothing at a wrong amount
+    assert fingerprint(database, intake) == expected[name]
     if name in ("history", "readings"):  # the intakes that move money
         assert cli("check").exit_code == 0
 
@@ -334,30 +380,38 @@ def xls_cases() -> list:
 
 
 @pytest.fixture(scope="module")
-def xls_alone(tmp_path_factory, command) -> tuple[Path, list[tuple]]:
-    """The --map the .xls needs, and the roster the good .xls alone leaves."""
+def xls_map(tmp_path_factory) -> Path:
+    """The --map the .xls needs."""
     if not XLS.is_file():
         pytest.skip(f"{XLS} is not here (the shared corpus sits beside the repository)")
-    base = tmp_path_factory.mktemp("xls")
-    mapping = base / "map.toml"
+    mapping = tmp_path_factory.mktemp("xls") / "map.toml"
     mapping.write_text(XLS_MAP, encoding="utf-8")
-    alone = base / "alone.db"
-    result = click.testing.CliRunner().invoke(
-        command,
-        [
-            *("import-units", str(XLS), "--map", str(mapping)),
-            *("--as-of", "2024-01-01", "--db", str(alone)),
-        ],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    expected = fingerprint(alone, INTAKES["roster"])
-    assert [row[:3] for row in expected] == [("30-3-1102", 10000, "小黑")]
-    return mapping, expected
+    return mapping
+
+
+@pytest.fixture(scope="module")
+def xls_alones() -> dict[str, list[tuple]]:
+    """Per engine, the roster the good .xls alone leaves (filled by ``xls_alone``)."""
+    return {}
+
+
+@pytest.fixture
+def xls_alone(xls_map, xls_alones, engine, command, database) -> tuple[Path, list[tuple]]:
+    """The --map the .xls needs, and the roster the good .xls alone leaves (worked out once
+    per engine, on an estate of the first test's own)."""
+    if engine not in xls_alones:
+        place = sibling(database, "xls_alone")
+        result = invoke(
+            command, place, "import-units", str(XLS), "--map", str(xls_map), "--as-of", "2024-01-01"
+        )
+        assert result.exit_code == 0, result.output
+        xls_alones[engine] = fingerprint(place, INTAKES["roster"])
+        assert [row[:3] for row in xls_alones[engine]] == [("30-3-1102", 10000, "小黑")]
+    return xls_map, xls_alones[engine]
 
 
 @pytest.mark.parametrize("data", xls_cases())
-def test_a_damaged_xls_roster_then_the_good_one(xls_alone, cli, db_path, tmp_path, data):
+def test_a_damaged_xls_roster_then_the_good_one(xls_alone, cli, database, tmp_path, data):
     mapping, expected = xls_alone
     damaged = tmp_path / "业主资料.xls"
     damaged.write_bytes(data)
@@ -365,7 +419,7 @@ def test_a_damaged_xls_roster_then_the_good_one(xls_alone, cli, db_path, tmp_pat
     if result.exit_code != 0:
         assert result.exit_code == 1, result.output
         assert "业主资料.xls" in result.stderr and "Traceback" not in result.output
-        assert not db_path.exists()  # a failed first import leaves no database behind
+        assert not estate_there(database)  # a failed first import leaves no database behind
     again = cli("import-units", str(XLS), "--map", str(mapping), "--as-of", "2024-01-01")
     assert again.exit_code == 0, again.output
-    assert fingerprint(db_path, INTAKES["roster"]) == expected
+    assert fingerprint(database, INTAKES["roster"]) == expected

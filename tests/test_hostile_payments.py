@@ -4,7 +4,6 @@ changes nothing, and it names the line."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
 import pytest
@@ -14,32 +13,66 @@ from hypothesis import strategies as st
 
 from propfee.core.errors import FileFormatError, RowErrors
 from propfee.payments import ledger, lineid, reconciliation
-from propfee.store import db
+from propfee.store import db, pg
 
-from conftest import add_fee, dump, estate, home, reconcile, run
+from conftest import add_fee, dump, estate, home, pay, reconcile, run, sibling
 
 CASES = cases()
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    """Three homes billed for October and November 2026, built once and copied per case."""
+def billed(tmp_path_factory):
+    """What makes the template: three homes billed for October and November 2026."""
     folder = tmp_path_factory.mktemp("estate")
-    path = folder / "template.db"
-    conn = db.connect(path)
-    estate(
-        conn,
-        folder,
-        [
-            home("1-1-1001", area="80", owner="张三"),
-            home("1-1-1002", area="80", owner="李四"),
-            home("2-1-502", area="120", owner="王五"),
-        ],
-    )
-    add_fee(conn)
-    run(conn, "2026-10", "2026-11", as_of=date(2026, 11, 1))
-    conn.close()
-    return path
+
+    def build(location):
+        conn = db.connect(location)
+        estate(
+            conn,
+            folder,
+            [
+                home("1-1-1001", area="80", owner="张三"),
+                home("1-1-1002", area="80", owner="李四"),
+                home("2-1-502", area="120", owner="王五"),
+            ],
+        )
+        add_fee(conn)
+        run(conn, "2026-10", "2026-11", as_of=date(2026, 11, 1))
+        conn.close()
+
+    return build
+
+
+@pytest.fixture
+def fresh(estate_copy, billed):
+    """The test's own copy of the billed estate (built once per engine), on its engine."""
+    return estate_copy("billed", billed)
+
+
+def test_a_copy_is_the_template_row_for_row(estate_copy, billed, templates, database, cli):
+    """A copy made for a test is the template, row for row, whether made anew or put back
+    after an earlier test changed it: the same rows, the same ids taken next, and propfee
+    check passes on it."""
+
+    def rows(place) -> list[str]:
+        schema = pg.split_target(str(place))[1] if pg.is_server(place) else ""
+        return [line.replace(f" {schema}.", " ") for line in dump(place)]
+
+    def paid(place) -> list[str]:
+        conn = db.connect(place)
+        pay(conn, "1-1-1001", 10000, date(2026, 11, 20))
+        conn.close()
+        return rows(place)
+
+    first = estate_copy("billed", billed)
+    assert rows(first) == rows(templates.template(database, "billed"))
+    assert cli("check", db=first).exit_code == 0
+    after = paid(first)
+    templates.give_back()  # on [pg] the next copy is the first one put back
+    second = estate_copy("billed", billed, into=sibling(database, "second"))
+    assert rows(second) == rows(templates.template(database, "billed"))
+    assert cli("check", db=second).exit_code == 0
+    assert paid(second) == after
 
 
 def recorded(conn) -> list[tuple[str, int, str]]:
@@ -62,23 +95,21 @@ def test_the_corpus_is_large_and_every_format_is_in_it():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_a_damaged_file_then_the_good_file(case, template, tmp_path):
-    db_path = tmp_path / "p.db"
-    shutil.copy(template, db_path)
-    conn = db.connect(db_path)
+def test_a_damaged_file_then_the_good_file(case, fresh, tmp_path):
+    conn = db.connect(fresh)
     profile = reconciliation.load_profile(case.profile) if case.profile else None
     try:
-        before = dump(db_path)
+        before = dump(fresh)
         try:
             reconcile(conn, write(case, tmp_path), profile)
         except RowErrors as exc:
-            assert dump(db_path) == before  # byte-for-byte: nothing written
+            assert dump(fresh) == before  # byte-for-byte: nothing written
             rows = {e.row for e in exc.errors}
             assert all(e.message for e in exc.errors)
             wanted = case.refuse or case.cut_line
             assert wanted is None or wanted in rows, (rows, [e.message for e in exc.errors])
         except FileFormatError as exc:
-            assert dump(db_path) == before
+            assert dump(fresh) == before
             assert case.header_error is not None or case.cut_line is not None, str(exc)
         else:
             assert case.refuse is None, "this file must be refused"
@@ -88,9 +119,9 @@ def test_a_damaged_file_then_the_good_file(case, template, tmp_path):
         reconcile(conn, good_file, profile)
         assert recorded(conn) == expected()  # each real payment once, at its real amount
         assert all(lineid.ref_damage(ref, channel) is None for channel, ref in refs(conn))
-        again = dump(db_path)
+        again = dump(fresh)
         reconcile(conn, good_file, profile)
-        assert dump(db_path) == again  # a re-run records nothing
+        assert dump(fresh) == again  # a re-run records nothing
         assert ledger.check(conn) == []
     finally:
         conn.close()
@@ -149,12 +180,10 @@ WORKBOOKS = [
 @pytest.mark.parametrize(
     "name,rows,profile,refuse,header", WORKBOOKS, ids=[w[0] for w in WORKBOOKS]
 )
-def test_workbooks_formulas_and_headers(name, rows, profile, refuse, header, template, tmp_path):
-    db_path = tmp_path / "p.db"
-    shutil.copy(template, db_path)
-    conn = db.connect(db_path)
+def test_workbooks_formulas_and_headers(name, rows, profile, refuse, header, fresh, tmp_path):
+    conn = db.connect(fresh)
     chosen = reconciliation.load_profile(profile) if profile else None
-    before = dump(db_path)
+    before = dump(fresh)
     try:
         if refuse is not None:
             # refused when the workbook is opened (naming the cell) or when the line is read
@@ -177,17 +206,15 @@ def test_workbooks_formulas_and_headers(name, rows, profile, refuse, header, tem
             else:
                 assert recorded(conn) == expected()
         if refuse is not None or header is not None:
-            assert dump(db_path) == before
+            assert dump(fresh) == before
         assert ledger.check(conn) == []
     finally:
         conn.close()
 
 
-def test_a_profile_keeps_bracketed_directions_apart(template, tmp_path):
+def test_a_profile_keeps_bracketed_directions_apart(fresh, tmp_path):
     """发生额(借) and 发生额(贷) are two columns, not one read twice."""
-    db_path = tmp_path / "p.db"
-    shutil.copy(template, db_path)
-    conn = db.connect(db_path)
+    conn = db.connect(fresh)
     profile = tmp_path / "某银行.toml"
     profile.write_text(
         'channel = "bank"\n[columns]\namount_in = "发生额(贷)"\namount_out = "发生额(借)"\n',
@@ -205,12 +232,10 @@ def test_a_profile_keeps_bracketed_directions_apart(template, tmp_path):
 # ---------------------------------------------------------------- identity of a line
 
 
-def test_bank_lines_without_serials_rerun_and_genuine_twins(template, tmp_path):
+def test_bank_lines_without_serials_rerun_and_genuine_twins(fresh, tmp_path):
     """Two genuinely identical lines on one day (their balances differ) are two payments; a
     re-run, or the same statement re-saved by Excel, records nothing more."""
-    db_path = tmp_path / "p.db"
-    shutil.copy(template, db_path)
-    conn = db.connect(db_path)
+    conn = db.connect(fresh)
     table = FORMATS["cmb"]()
     twin = list(table.rows[0])
     twin[4] = "1800.00"  # the balance after the second 400.00
@@ -222,23 +247,21 @@ def test_bank_lines_without_serials_rerun_and_genuine_twins(template, tmp_path):
     assert len(first.recorded) == 4 and all(
         line.ref.startswith("BK") for line, _, _ in first.recorded
     )
-    before = dump(db_path)
+    before = dump(fresh)
     assert reconcile(conn, path, bank).already == 4
     for row in table.rows:
         row[0] = row[0].replace("-", "/")
     table.encoding = "gbk"
     path.write_bytes(table.data())
     assert reconcile(conn, path, bank).already == 4
-    assert dump(db_path) == before
+    assert dump(fresh) == before
     conn.close()
 
 
-def test_a_line_like_a_recorded_payment_under_another_ref_goes_to_review(template, tmp_path):
+def test_a_line_like_a_recorded_payment_under_another_ref_goes_to_review(fresh, tmp_path):
     from conftest import DEFAULTS, NOW
 
-    db_path = tmp_path / "p.db"
-    shutil.copy(template, db_path)
-    conn = db.connect(db_path)
+    conn = db.connect(fresh)
     with db.transaction(conn):
         receipt = ledger.record_payment(
             conn, "1-1-1001", 40000, channel="wechat", ref="4200009999202611150000012345",
@@ -255,11 +278,9 @@ def test_a_line_like_a_recorded_payment_under_another_ref_goes_to_review(templat
     conn.close()
 
 
-def test_a_memo_naming_the_period_pays_that_period_first(template, tmp_path):
+def test_a_memo_naming_the_period_pays_that_period_first(fresh, tmp_path):
     """民法典 第560条: "2026年11月物业费" pays November, though October is older."""
-    db_path = tmp_path / "p.db"
-    shutil.copy(template, db_path)
-    conn = db.connect(db_path)
+    conn = db.connect(fresh)
     table = FORMATS["wechat"]()
     table.rows = [table.rows[0]]
     table.rows[0][3] = '"1-1-1001 2026年11月物业费"'
@@ -281,20 +302,21 @@ def test_a_memo_naming_the_period_pays_that_period_first(template, tmp_path):
 # ---------------------------------------------------------------- the issue's three examples
 
 
-def _fresh(template, folder, name):
-    path = folder / f"{name}.db"
-    shutil.copy(template, path)
+def _fresh(estate_copy, billed, database, name):
+    path = estate_copy("billed", billed, into=sibling(database, name))
     return path, db.connect(path)
 
 
-def test_the_three_money_examples_through_the_command_line(template, tmp_path, cli):
+def test_the_three_money_examples_through_the_command_line(
+    estate_copy, billed, database, tmp_path, cli
+):
     args = ("--as-of", "2026-12-01")
     good_wechat = tmp_path / "wechat.csv"
     good_wechat.write_bytes(good("wechat"))
     good_bank = tmp_path / "bank.csv"
     good_bank.write_bytes(good("bank"))
     # 1. a WeChat bill re-saved by Excel: its refs are 1.0000E+30
-    path, conn = _fresh(template, tmp_path, "one")
+    path, conn = _fresh(estate_copy, billed, database, "one")
     mangled = next(c for c in CASES if c.name == "wechat-excel-ref-sci")
     result = cli("reconcile", str(write(mangled, tmp_path)), *args, db=path)
     assert result.exit_code == 0 and "记录缴费 0 笔" in result.stdout
@@ -304,7 +326,7 @@ def test_the_three_money_examples_through_the_command_line(template, tmp_path, c
     assert cli("check", db=path).exit_code == 0
     conn.close()
     # 2. a WeChat bill cut inside the last line's 交易单号
-    path, conn = _fresh(template, tmp_path, "two")
+    path, conn = _fresh(estate_copy, billed, database, "two")
     cut = next(
         c for c in CASES if c.fmt == "wechat" and c.data.endswith(PAYMENTS[2][6][:20].encode())
     )
@@ -317,7 +339,7 @@ def test_the_three_money_examples_through_the_command_line(template, tmp_path, c
     assert cli("check", db=path).exit_code == 0
     conn.close()
     # 3. a bank statement cut inside the last amount: 1234.56 -> 123
-    path, conn = _fresh(template, tmp_path, "three")
+    path, conn = _fresh(estate_copy, billed, database, "three")
     cut = next(c for c in CASES if c.fmt == "bank" and c.data.endswith(b",123"))
     before = dump(path)
     result = cli("reconcile", str(write(cut, tmp_path)), "--profile", "bank", *args, db=path)

@@ -19,6 +19,8 @@ from propfee.cli import app
 from propfee.files.render import check
 from propfee.insight import charts
 
+from conftest import DemoEstate, build_demo
+
 AS_OF = "2026-11-15"
 GOLDEN = Path(__file__).parent / "golden"
 SVG = re.compile(r"<svg\b.*?</svg>", re.S)
@@ -26,17 +28,19 @@ VALUE = re.compile(r'<text[^>]*class="value"[^>]*>([^<]*)</text>')
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
+def engine(request) -> str:
+    """The module's tests share one demo estate on each engine ([lite] and [pg])."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def demo(engine, tmp_path_factory, request) -> DemoEstate:
     folder = tmp_path_factory.mktemp("pages") / "demo"
-    result = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--as-of", AS_OF])
-    assert result.exit_code == 0, result.output
-    return folder
+    return build_demo(engine, folder, request, "--as-of", AS_OF)
 
 
-def _run(demo: Path, *args: str) -> str:
-    result = CliRunner().invoke(
-        app, [*args, "--db", str(demo / "propfee.db")], catch_exceptions=False
-    )
+def _run(demo: DemoEstate, *args: str) -> str:
+    result = CliRunner().invoke(app, [*args, *demo.options()], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -46,16 +50,16 @@ SURVEY = ("survey-report", "--compare", "2025年度")
 
 
 @pytest.fixture(scope="module")
-def collection(demo: Path) -> tuple[dict, str, Path]:
-    out = demo / "收缴率.html"
+def collection(demo: DemoEstate) -> tuple[dict, str, Path]:
+    out = demo.folder / "收缴率.html"
     _run(demo, *COLLECTION, "--out", str(out), "-q")
     document = json.loads(_run(demo, *COLLECTION, "--format", "json"))
     return document, out.read_text(encoding="utf-8"), out
 
 
 @pytest.fixture(scope="module")
-def survey(demo: Path) -> tuple[dict, str, Path]:
-    out = demo / "满意度.html"
+def survey(demo: DemoEstate) -> tuple[dict, str, Path]:
+    out = demo.folder / "满意度.html"
     _run(demo, *SURVEY, "--out", str(out))
     document = json.loads(_run(demo, *SURVEY, "--format", "json"))
     return document, out.read_text(encoding="utf-8"), out
@@ -122,7 +126,7 @@ def test_nice_axis_tops():
 
 def test_out_takes_xlsx_or_html_only(demo):
     result = CliRunner().invoke(
-        app, [*COLLECTION, "--out", str(demo / "x.pdf"), "--db", str(demo / "propfee.db")]
+        app, [*COLLECTION, "--out", str(demo.folder / "x.pdf"), *demo.options()]
     )
     assert result.exit_code == 1 and ".xlsx 或 .html" in result.output
 

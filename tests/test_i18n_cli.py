@@ -17,7 +17,7 @@ from i18n_scan import CJK, NOISE
 from propfee.cli import app, lang
 from propfee.core import i18n
 
-from conftest import add_fee, estate, home, run
+from conftest import add_fee, anything_made, build_demo, estate, home, run
 
 #: data the estate holds, printed as it is in either language
 DATA = ("张三", "李四", "物业服务费", "滞纳金", "元/㎡·月", "住宅", "市场调节价")
@@ -159,18 +159,15 @@ DEMO_DATA = re.compile(
 )
 
 
-def test_the_demo_summary_speaks_the_operators_language(runner, tmp_path):
+def test_the_demo_summary_speaks_the_operators_language(engine, tmp_path, request):
     outputs = {}
     for language in ("zh", "en"):
         lang.speak(language)
         try:
-            result = runner.invoke(
-                app, ["demo", "--dir", str(tmp_path / language), "--as-of", "2026-11-15"]
-            )
+            demo = build_demo(engine, tmp_path / language, request, "--as-of", "2026-11-15")
         finally:
             lang.speak("zh")
-        assert result.exit_code == 0, result.output
-        summary = (result.stdout + result.stderr).split("propfee units list")[0]
+        summary = (demo.output + demo.errors).split("propfee units list")[0]
         outputs[language] = DEMO_DATA.sub(" ", summary)
     assert "收缴率" in outputs["zh"] and "collection rate" in outputs["en"]
     english = ENGLISH_PHRASE.findall(_prose(outputs["zh"]))
@@ -179,14 +176,14 @@ def test_the_demo_summary_speaks_the_operators_language(runner, tmp_path):
     assert chinese == [], chinese
 
 
-def test_a_wrong_choice_is_refused_in_the_operators_language(runner, db_path):
+def test_a_wrong_choice_is_refused_in_the_operators_language(runner, database):
     """Typer's own check of a choice speaks through the catalogue, without the validator's
     English "Value error, " in front."""
-    result = runner.invoke(app, ["report", "collection", "--by", "bogus", "--db", str(db_path)])
+    result = runner.invoke(app, ["report", "collection", "--by", "bogus", "--db", database])
     assert result.exit_code == 2
     assert "'bogus' 不是可选的值；可选：'building', 'fee', 'kind'。" in result.output
     assert "Value error" not in result.output
-    assert not db_path.exists()
+    assert not anything_made(database)
 
 
 def test_help_names_value_types_in_chinese_and_shows_none_beside_a_flag(runner):

@@ -181,7 +181,9 @@ def letter_text(cli) -> str:
     return letter["content"]
 
 
-def test_the_letter_demands_no_more_than_the_court_ceiling_by_default(owing_1518, tmp_path):
+def test_the_letter_demands_no_more_than_the_court_ceiling_by_default(
+    owing_1518, tmp_path, database
+):
     cli = owing_1518
     config = settings_file(tmp_path, '[late_fee]\ndaily_rate = "0.003"\n')
     line = late_fee_line(cli, config)
@@ -208,7 +210,7 @@ def test_the_letter_demands_no_more_than_the_court_ceiling_by_default(owing_1518
         "json",
     )
     assert posted.exit_code == 0, posted.output
-    conn = db.connect(tmp_path / "propfee.db")
+    conn = db.connect(database)
     (fen,) = conn.execute("SELECT amount_fen FROM late_fee").fetchone()
     conn.close()
     assert fen == 4772

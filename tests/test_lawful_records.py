@@ -5,15 +5,16 @@ and personal data stays private by default."""
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
 from propfee.billing import fees
 from propfee.config import DEFAULTS
-from propfee.store import db
+from propfee.store import db, pg
 from propfee.store.db import transaction
 
-from conftest import PROP_FEE, dump, write_csv
+from conftest import PROP_FEE, build_demo, dump, write_csv
 
 ROSTER = [
     ["房号", "房屋类型", "建筑面积", "业主", "手机号", "交付日期"],
@@ -56,7 +57,13 @@ def test_a_publication_recorded_later_needs_evidence_and_is_marked_everywhere(
 ):
     before = dump(db_path)
     no_proof = priced(
-        "fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2025-12-20"
+        "fees",
+        "publish",
+        "--out",
+        str(tmp_path),
+        "--recorded-later",
+        "--published-on",
+        "2025-12-20",
     )
     assert no_proof.exit_code == 1 and "--evidence 必填" in no_proof.stderr
     no_day = priced("fees", "publish", "--out", str(tmp_path), "--recorded-later", *EVIDENCE)
@@ -105,9 +112,7 @@ def test_no_recording_later_once_propfee_publishes(priced, tmp_path, db_path):
             out_dir=None,
         )
     conn.close()
-    late = priced(
-        "fees", "publish", "--recorded-later", "--published-on", "2026-12-01", *EVIDENCE
-    )
+    late = priced("fees", "publish", "--recorded-later", "--published-on", "2026-12-01", *EVIDENCE)
     assert late.exit_code == 1 and "自 2026-10-01 起已用于公示" in late.stderr
 
 
@@ -131,8 +136,14 @@ def test_a_price_change_posted_less_than_a_month_ahead_is_refused(priced, tmp_pa
     priced("fees", "publish", "--recorded-later", "--published-on", "2026-01-05", *EVIDENCE)
     priced("fees", "set-price", "PROP", "--price", "2.80", "--from", "2026-04-01")
     posted = priced(
-        "fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on",
-        "2026-03-25", *EVIDENCE,
+        "fees",
+        "publish",
+        "--out",
+        str(tmp_path),
+        "--recorded-later",
+        "--published-on",
+        "2026-03-25",
+        *EVIDENCE,
     )
     assert "不足一个月" in posted.stderr
     before = dump(db_path)
@@ -142,8 +153,15 @@ def test_a_price_change_posted_less_than_a_month_ahead_is_refused(priced, tmp_pa
     assert "--instead-of 2026-04-01" in april.stderr
     assert dump(db_path) == before
     moved = priced(
-        "fees", "set-price", "PROP", "--price", "2.80", "--from", "2026-05-01",
-        "--instead-of", "2026-04-01",
+        "fees",
+        "set-price",
+        "PROP",
+        "--price",
+        "2.80",
+        "--from",
+        "2026-05-01",
+        "--instead-of",
+        "2026-04-01",
     )
     assert moved.exit_code == 0 and "已于 2026-03-25 公示" in moved.stdout
     billed = json.loads(
@@ -200,8 +218,21 @@ def test_every_reduction_under_the_commission_model_needs_a_shaped_approval(
 ):
     before = dump(db_path)
     result = priced(
-        "adjust", "1", "--amount", "-10", "--kind", kind, "--reason", "更正面积",
-        "--approved-by", "王经理", "--as-of", "2026-11-20", "--config", commission, *extra,
+        "adjust",
+        "1",
+        "--amount",
+        "-10",
+        "--kind",
+        kind,
+        "--reason",
+        "更正面积",
+        "--approved-by",
+        "王经理",
+        "--as-of",
+        "2026-11-20",
+        "--config",
+        commission,
+        *extra,
     )
     assert result.exit_code == 1 and error in result.stderr
     assert dump(db_path) == before
@@ -210,9 +241,24 @@ def test_every_reduction_under_the_commission_model_needs_a_shaped_approval(
 @pytest.mark.parametrize("ref", ["业委会决议2026-03", "业委发〔二〇二六〕三号", "OA-1104"])
 def test_a_shaped_approval_is_recorded_with_who_and_when(priced, commission, db_path, ref):
     result = priced(
-        "adjust", "1", "--amount", "-10", "--kind", "correction", "--reason", "更正面积",
-        "--approved-by", "业委会", "--approval-ref", ref, "--approved-on", "2026-11-18",
-        "--as-of", "2026-11-20", "--config", commission,
+        "adjust",
+        "1",
+        "--amount",
+        "-10",
+        "--kind",
+        "correction",
+        "--reason",
+        "更正面积",
+        "--approved-by",
+        "业委会",
+        "--approval-ref",
+        ref,
+        "--approved-on",
+        "2026-11-18",
+        "--as-of",
+        "2026-11-20",
+        "--config",
+        commission,
     )
     assert result.exit_code == 0, result.output
     conn = db.connect(db_path)
@@ -228,7 +274,9 @@ def test_settings_discounts_under_the_commission_model_need_the_owners_reference
     vacant = settings_file(tmp_path, '[billing]\nfee_model = "酬金制"\nvacancy_discount = "0.3"\n')
     refused = priced("bill", "--period", "2026-11", "--as-of", "2026-11-01", "--config", vacant)
     assert refused.exit_code == 1
-    assert "billing.discount_approval_ref 必填" in refused.stderr and "propfee.toml" in refused.stderr
+    assert (
+        "billing.discount_approval_ref 必填" in refused.stderr and "propfee.toml" in refused.stderr
+    )
     shapeless = settings_file(
         tmp_path,
         '[billing]\nfee_model = "酬金制"\nprepay_months = 12\nprepay_discount = "0.05"\n'
@@ -284,13 +332,15 @@ def test_export_units_masks_by_default_and_an_export_in_full_is_on_the_trail(
     assert entry["changes"]["unmasked"]["rows"] == 1
 
 
-def test_the_demo_writes_its_personal_data_files_for_the_owner_only(runner, tmp_path):
-    from propfee.cli import app
-
-    folder = tmp_path / "demo"
-    assert runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-20"]).exit_code == 0
-    files = {p.name: p.stat().st_mode & 0o777 for p in folder.rglob("*") if p.is_file()}
-    for name in ("roster.xlsx", "微信支付账单-202611.csv", "满意度调查-2026.xlsx", "propfee.db"):
+def test_the_demo_writes_its_personal_data_files_for_the_owner_only(engine, tmp_path, request):
+    """The demo's files of people's data are its owner's only (and on SQLite the database
+    file too; on a server there is none in the folder)."""
+    demo = build_demo(engine, tmp_path / "demo", request, "--as-of", "2026-11-20")
+    files = {p.name: p.stat().st_mode & 0o777 for p in demo.folder.rglob("*") if p.is_file()}
+    private = ["roster.xlsx", "微信支付账单-202611.csv", "满意度调查-2026.xlsx"]
+    if not pg.is_server(demo.database):
+        private.append(Path(demo.database).name)
+    for name in private:
         assert files.pop(name) == 0o600, name
     assert files.pop("满意度调查-2025.xlsx") == 0o600
     public = {n for n in files if n.startswith("收费公示") or n == "propfee.toml"}
@@ -300,11 +350,14 @@ def test_the_demo_writes_its_personal_data_files_for_the_owner_only(runner, tmp_
 # ---------------------------------------------------------------- rule 9: who pays
 
 
-NO_DELIVERY = [["房号", "房屋类型", "建筑面积", "业主", "手机号"], ["1-1-101", "住宅", "100", "张三", ""]]
+NO_DELIVERY = [
+    ["房号", "房屋类型", "建筑面积", "业主", "手机号"],
+    ["1-1-101", "住宅", "100", "张三", ""],
+]
 
 
-def parties_billed(db_path):
-    conn = db.connect(db_path)
+def parties_billed(database):
+    conn = db.connect(database)
     rows = conn.execute(
         "SELECT b.covers_from, b.covers_to, p.name FROM bill b JOIN party p ON p.id = b.party_id "
         "ORDER BY b.id"
@@ -314,7 +367,7 @@ def parties_billed(db_path):
 
 
 def test_a_home_without_a_delivery_date_is_the_developers_until_the_user_says_so(
-    cli, tmp_path, db_path
+    cli, tmp_path, database
 ):
     # the issue's case: an owner imported without 交付日期 was billed from the first period
     imported = cli("import-units", str(write_csv(tmp_path / "r.csv", NO_DELIVERY)))
@@ -324,7 +377,7 @@ def test_a_home_without_a_delivery_date_is_the_developers_until_the_user_says_so
     cli(*PROP_FEE)
     cli("fees", "publish", "--recorded-later", "--published-on", "2020-01-01", *EVIDENCE)
     assert cli("bill", "--period", "2026-10", "--as-of", "2026-10-01").exit_code == 0
-    assert parties_billed(db_path) == [("2026-10-01", "2026-10-31", "开发建设单位")]
+    assert parties_billed(database) == [("2026-10-01", "2026-10-31", "开发建设单位")]
     told = cli(
         "import-units",
         str(write_csv(tmp_path / "r.csv", NO_DELIVERY)),
@@ -337,14 +390,14 @@ def test_a_home_without_a_delivery_date_is_the_developers_until_the_user_says_so
     report = json.loads(told.stdout)
     assert (report["owner_pays_from_import"], report["billed_to_developer"]) == (1, 0)
     assert cli("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
-    assert parties_billed(db_path)[1:] == [
+    assert parties_billed(database)[1:] == [
         ("2026-11-01", "2026-11-09", "开发建设单位"),
         ("2026-11-10", "2026-11-30", "张三"),
     ]
 
 
 def test_a_corrected_delivery_date_rebills_the_developers_days_in_the_same_command(
-    cli, tmp_path, db_path
+    cli, tmp_path, database
 ):
     # the issue's case: after the delivery date was corrected, remind kept asking the buyer
     # for the developer's months until someone ran rebill by hand
@@ -353,7 +406,7 @@ def test_a_corrected_delivery_date_rebills_the_developers_days_in_the_same_comma
     cli(*PROP_FEE)
     cli("fees", "publish", "--recorded-later", "--published-on", "2020-01-01", *EVIDENCE)
     cli("bill", "--from", "2026-09", "--through", "2026-11", "--as-of", "2026-11-01")
-    assert {p for _, _, p in parties_billed(db_path)} == {"张三"}
+    assert {p for _, _, p in parties_billed(database)} == {"张三"}
     corrected = [ROSTER[0], ["1-1-101", "住宅", "100", "张三", "13812341234", "2026-11-16"]]
     result = cli(
         "import-units", str(write_csv(tmp_path / "r2.csv", corrected)), "--as-of", "2026-11-20"

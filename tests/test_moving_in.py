@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import valid_id, write_xlsx
+from conftest import anything_made, valid_id, write_xlsx
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "rosters"
 if not CORPUS.exists():
@@ -166,21 +166,21 @@ def test_an_hc_room_import_goes_in_as_shipped(cli, tmp_path):
     assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 3)
 
 
-def test_strict_refuses_a_wrong_check_digit_and_writes_nothing(cli, tmp_path, db_path):
+def test_strict_refuses_a_wrong_check_digit_and_writes_nothing(cli, tmp_path, database):
     result = cli("import-units", str(_hc_rooms(tmp_path)), "--strict")
     assert result.exit_code == 1
     assert "校验位不符" in result.stderr and "第 6 行" not in result.stdout
-    assert not db_path.exists()
+    assert not anything_made(database)
 
 
-def test_an_unknown_code_names_the_cell_and_the_map_that_fixes_it(cli, tmp_path, db_path):
+def test_an_unknown_code_names_the_cell_and_the_map_that_fixes_it(cli, tmp_path, database):
     path = _hc_rooms(tmp_path, kind_of_second=131)
     result = cli("import-units", str(path))
     assert result.exit_code == 1
     error = result.stderr
     assert "房屋导入.xlsx [资产信息] 第 5 行" in error and "房屋类型 (G)" in error
     assert "'131'" in error and '[values.kind] "131"' in error
-    assert not db_path.exists()
+    assert not anything_made(database)
     fix = tmp_path / "map.toml"
     fix.write_text('[values.kind]\n"131" = "storage"\n', encoding="utf-8")
     fixed = cli("import-units", str(path), "--map", str(fix))
@@ -397,7 +397,7 @@ def test_a_unit_list_without_owners_goes_in_as_shipped(cli, name, code, kind, pl
     assert _units(cli) == units
 
 
-def test_a_column_that_looks_like_the_owner_is_not_dropped(cli, tmp_path, db_path):
+def test_a_column_that_looks_like_the_owner_is_not_dropped(cli, tmp_path, database):
     from conftest import write_csv
 
     path = write_csv(
@@ -405,7 +405,7 @@ def test_a_column_that_looks_like_the_owner_is_not_dropped(cli, tmp_path, db_pat
     )
     result = cli("import-units", str(path))
     assert result.exit_code == 1 and "户主名字" in result.stderr and "--map" in result.stderr
-    assert not db_path.exists()
+    assert not anything_made(database)
 
 
 def test_an_owner_list_without_area_goes_in_and_names_the_units_to_measure(cli):
@@ -442,7 +442,7 @@ def test_an_unknown_state_code_is_one_error_for_all_its_rows(cli, tmp_path):
     assert not any(u["vacant"] for u in _units(cli).values())
 
 
-def test_a_move_in_date_column_is_asked_about_not_dropped(cli, tmp_path, db_path):
+def test_a_move_in_date_column_is_asked_about_not_dropped(cli, tmp_path, database):
     from conftest import write_csv
 
     path = write_csv(
@@ -450,7 +450,7 @@ def test_a_move_in_date_column_is_asked_about_not_dropped(cli, tmp_path, db_path
         [["房号", "建筑面积", "业主", "入住日期"], ["1-1-101", "90", "王伟", "2021-05-01"]],
     )
     asked = cli("import-units", str(path))
-    assert asked.exit_code == 1 and not db_path.exists()
+    assert asked.exit_code == 1 and not anything_made(database)
     assert '"入住日期" = "delivered_on"' in asked.stderr and "交付" in asked.stderr
     answer = tmp_path / "map.toml"
     answer.write_text('[columns]\n"入住日期" = "delivered_on"\n', encoding="utf-8")
@@ -509,12 +509,12 @@ def test_an_hc_estate_exports_and_imports_back_unchanged(cli, tmp_path):
 VEHICLE_HEADER = ["省份", "车牌号码", "车位编号", "停车卡号", "车主姓名", "车主手机号", "车辆排量"]
 
 
-def test_a_vehicle_list_with_nothing_to_attach_to_writes_nothing(cli, db_path):
+def test_a_vehicle_list_with_nothing_to_attach_to_writes_nothing(cli, database):
     path = CORPUS / "pigcms-village_import_vehicle_add.xls"
     result = cli("import-units", str(path))
     assert result.exit_code == 0, result.output
     assert "是车辆清单：1 行在系统中找不到对应的房屋（车位）或业主（第 2 行）" in result.stderr
-    assert not db_path.exists()  # nothing of it is kept
+    assert not anything_made(database)  # nothing of it is kept
     assert cli("import-units", str(CORPUS / "pigcms-user_sample.xls")).exit_code == 0
     before = _units(cli)
     again = cli("import-units", str(path), "--format", "json")  # 小叮当 owns nothing here
@@ -563,7 +563,7 @@ def test_a_bad_plate_on_a_matched_row_is_refused(cli, tmp_path):
     assert _units(cli) == before
 
 
-def test_estate_settings_are_named_and_nothing_is_written(cli, db_path):
+def test_estate_settings_are_named_and_nothing_is_written(cli, database):
     result = cli("import-units", str(CORPUS / "pigcms-village_sample.xls"))
     assert result.exit_code == 0, result.output
     warning = result.stderr
@@ -571,7 +571,7 @@ def test_estate_settings_are_named_and_nothing_is_written(cli, db_path):
         "是小区设置表（小区名称、物业公司、各项收费单价），不是业主名册：未导入任何数据" in warning
     )
     assert "propfee.toml 的 [estate]" in warning and "propfee fees add" in warning
-    assert not db_path.exists()
+    assert not anything_made(database)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.xls*")))

@@ -263,7 +263,10 @@ def test_migrate_to_copies_the_estate_and_proves_it(runner, tmp_path, pg_url, mo
 
 
 @pytest.mark.sqlite_only  # the file is the source here
+@pytest.mark.sqlite_only
 def test_a_file_that_fails_check_is_not_moved(runner, tmp_path, pg_url, conn, db_path):
+    """About moving an SQLite file to a server (migrate-to reads the file): a file whose
+    audit chain is broken is refused and nothing is made on the server."""
     conn.execute("UPDATE meta SET value = 'x' WHERE key = 'audit_head'")
     with pg.open_server(pg_url, "t_refused") as connection:
         connection.drop_schema()

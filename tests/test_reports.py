@@ -16,7 +16,7 @@ from propfee.payments import ledger
 from propfee.roster import merge
 from propfee.store.db import transaction
 
-from conftest import NOW, add_fee, contact, estate, home, pay, run
+from conftest import NOW, add_fee, build_demo, contact, estate, home, pay, run
 
 NOV = date(2026, 11, 1)
 AS_OF = date(2026, 11, 20)
@@ -396,25 +396,20 @@ def test_cli_refuses_bad_options(month, cli, tmp_path):
     assert bad_month.exit_code == 2
 
 
-def test_the_demo_prints_the_collection_report_of_its_last_month(runner, tmp_path):
-    from propfee.cli import app
+def test_the_demo_prints_the_collection_report_of_its_last_month(engine, tmp_path, request):
     from propfee.cli.reports import rate_text
     from propfee.store import db
 
-    folder = tmp_path / "demo"
-    result = runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"])
-    assert result.exit_code == 0, result.output
-    conn = db.connect(folder / "propfee.db")
+    demo = build_demo(engine, tmp_path / "demo", request, "--as-of", "2026-11-15")
+    conn = db.connect(demo.database)
     try:
         total = reports.collection(conn, first=NOV, last=NOV, as_of=date(2026, 11, 15)).total
     finally:
         conn.close()
     assert total.due_fen > 0
-    assert (
-        f"2026-11 收缴率（截至 2026-11-15）：当期 {rate_text(total.current_rate)}" in result.stdout
-    )
-    assert f"欠费 {total.unpaid_households} 户" in result.stdout
-    assert "propfee report collection --period 2026-11" in result.stdout
+    assert f"2026-11 收缴率（截至 2026-11-15）：当期 {rate_text(total.current_rate)}" in demo.output
+    assert f"欠费 {total.unpaid_households} 户" in demo.output
+    assert "propfee report collection --period 2026-11" in demo.output
 
 
 def test_arrears_waived_in_the_period_lower_what_is_due(month):
@@ -741,16 +736,12 @@ def stir(conn) -> None:
         ("2026-06", "2026-09", "2026-11-15"),
     ],
 )
-def test_the_demo_agrees_with_a_bill_by_bill_sum(runner, tmp_path, first, last, day):
-    from propfee.cli import app
+def test_the_demo_agrees_with_a_bill_by_bill_sum(engine, tmp_path, request, first, last, day):
     from propfee.core.periods import month_end, parse_period
     from propfee.store import db
 
-    folder = tmp_path / "demo"
-    assert (
-        runner.invoke(app, ["demo", "--dir", str(folder), "--as-of", "2026-11-15"]).exit_code == 0
-    )
-    conn = db.connect(folder / "propfee.db")
+    demo = build_demo(engine, tmp_path / "demo", request, "--as-of", "2026-11-15")
+    conn = db.connect(demo.database)
     try:
         stir(conn)
         start, stop = parse_period(first), parse_period(last)

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 from datetime import date
 from decimal import Decimal
@@ -24,6 +23,9 @@ from propfee.cli import app
 from propfee.core.errors import InvalidValue
 from propfee.files.render import check, html_text
 from propfee.insight.service_report import parse_span
+from propfee.store import db
+
+from conftest import DemoEstate, build_demo
 
 AS_OF = "2026-11-10"
 GOLDEN = Path(__file__).parent / "golden"
@@ -299,28 +301,30 @@ DEMO = ("report", "service", "--period", "2026Q4", "--as-of", DEMO_AS_OF)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
+def engine(request) -> str:
+    """The module's tests share one demo estate on each engine ([lite] and [pg])."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def demo(engine, tmp_path_factory, request) -> DemoEstate:
     folder = tmp_path_factory.mktemp("service") / "demo"
-    result = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--as-of", DEMO_AS_OF])
-    assert result.exit_code == 0, result.output
-    return folder
+    return build_demo(engine, folder, request, "--as-of", DEMO_AS_OF)
 
 
-def _run(demo: Path, *args: str) -> str:
-    result = CliRunner().invoke(
-        app, [*args, "--db", str(demo / "propfee.db")], catch_exceptions=False
-    )
+def _run(demo: DemoEstate, *args: str) -> str:
+    result = CliRunner().invoke(app, [*args, *demo.options()], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
 
 
 @pytest.fixture(scope="module")
-def page(demo: Path) -> tuple[dict, str, Path]:
-    works = demo / "本期工作.txt"
+def page(demo: DemoEstate) -> tuple[dict, str, Path]:
+    works = demo.folder / "本期工作.txt"
     works.write_text(
         "2026-10-08 完成小区消防设施年度检测\n2026-11-03 更换2号楼电梯钢丝绳\n", encoding="utf-8"
     )
-    out = demo / "物业服务报告.html"
+    out = demo.folder / "物业服务报告.html"
     _run(demo, *DEMO, "--works", str(works), "--out", str(out))
     document = json.loads(_run(demo, *DEMO, "--works", str(works), "--format", "json"))
     return document, out.read_text(encoding="utf-8"), out
@@ -341,9 +345,10 @@ def test_the_demo_survey_is_the_survey_reports(demo, page):
     assert survey["index"] in seen and f"{survey['dimensions'][0]['mean']}" in seen
 
 
-def _private(demo: Path) -> tuple[set[str], set[str], set[str]]:
+def _private(demo: DemoEstate) -> tuple[set[str], set[str], set[str]]:
     """The demo's owners' names, phones and unit codes."""
-    with sqlite3.connect(demo / "propfee.db") as conn:
+    conn = db.connect(demo.database)
+    try:
         names = {n for (n,) in conn.execute("SELECT name FROM party WHERE kind = 'person'")}
         phones = {
             p
@@ -352,6 +357,8 @@ def _private(demo: Path) -> tuple[set[str], set[str], set[str]]:
             if p
         }
         codes = {c for (c,) in conn.execute("SELECT code FROM unit")}
+    finally:
+        conn.close()
     return names, phones, codes
 
 
@@ -391,9 +398,7 @@ def test_golden_page(page):
 
 def test_the_english_terminal_and_the_chinese_page(demo, tmp_path):
     out = tmp_path / "p.html"
-    result = CliRunner().invoke(
-        app, ["--lang", "en", *DEMO, "--out", str(out), "--db", str(demo / "propfee.db")]
-    )
+    result = CliRunner().invoke(app, ["--lang", "en", *DEMO, "--out", str(out), *demo.options()])
     assert result.exit_code == 0, result.output
     assert "service report 2026Q4" in result.stdout and "Complaints" in result.stdout
     seen = html_text(out.read_text(encoding="utf-8"))
@@ -451,13 +456,15 @@ def test_the_report_as_of_a_day_reads_the_same_when_run_again(served, cli):
     assert first == again and date.fromisoformat(first["as_of"]) == date(2026, 11, 10)
 
 
+@pytest.mark.sqlite_only
 def test_the_report_reads_the_same_on_postgresql(demo, pg_estate, tmp_path, monkeypatch):
     """The demo built on a PostgreSQL server gives the report the SQLite file gives, under
-    酬金制 too (its income is summed by SQL of its own)."""
+    酬金制 too (its income is summed by SQL of its own): the module's demo is the SQLite
+    file compared with."""
     runner = CliRunner()
     commission = tmp_path / "commission.toml"
     commission.write_text(
-        (demo / "propfee.toml")
+        (demo.folder / "propfee.toml")
         .read_text(encoding="utf-8")
         .replace('fee_model = "包干制"', 'fee_model = "酬金制"'),
         encoding="utf-8",
@@ -465,11 +472,11 @@ def test_the_report_reads_the_same_on_postgresql(demo, pg_estate, tmp_path, monk
     monkeypatch.setenv("PROPFEE_DB", pg_estate)
     built = runner.invoke(app, ["demo", "--dir", str(tmp_path / "server"), "--as-of", DEMO_AS_OF])
     assert built.exit_code == 0, built.output
-    for settings in (demo / "propfee.toml", commission):
+    for settings in (demo.folder / "propfee.toml", commission):
         extra = ("--config", str(settings))
         server = runner.invoke(app, [*DEMO, *extra, "--format", "json"])
         lite = runner.invoke(
-            app, [*DEMO, *extra, "--format", "json", "--db", str(demo / "propfee.db")]
+            app, [*DEMO, *extra, "--format", "json", "--db", str(demo.folder / "propfee.db")]
         )
         assert server.exit_code == lite.exit_code == 0, (server.output, lite.output)
         assert json.loads(server.stdout) == json.loads(lite.stdout)

@@ -13,7 +13,18 @@ from propfee.insight import surveys
 from propfee.service import complaints
 from propfee.store.db import transaction
 
-from conftest import NOW, add_fee, dump, estate, home, pay, run, write_csv, write_xlsx
+from conftest import (
+    NOW,
+    add_fee,
+    dump,
+    estate,
+    home,
+    new_database,
+    pay,
+    run,
+    write_csv,
+    write_xlsx,
+)
 
 DAY = date(2026, 10, 20)
 
@@ -372,10 +383,13 @@ def test_the_commands(surveyed, cli, tmp_path):
     assert missing.exit_code == 1 and "没有名为 nope 的调查" in missing.stderr
 
 
-def test_the_demo_survey(tmp_path):
+def test_the_demo_survey(engine, tmp_path, request):
     from propfee.demo.estate import build_demo
+    from propfee.store import db
 
-    built = build_demo(tmp_path / "demo", as_of=date(2026, 11, 15), now=NOW)
+    database = new_database(engine, tmp_path / "demo", request)  # the demo's, on either engine
+    server = database if engine == "pg" else None
+    built = build_demo(tmp_path / "demo", as_of=date(2026, 11, 15), now=NOW, server=server)
     r = built.survey
     assert r.survey.name == "2026年度" and r.survey.held_on == "2026-11-10"
     assert r.responses > 60 and r.anonymous == 5 and len(r.dimensions) == 8
@@ -390,22 +404,22 @@ def test_the_demo_survey(tmp_path):
     # the satisfaction × payment table, worked out again straight from the tables: each
     # answering household's mean score, grouped by the days its oldest bill still unpaid on
     # the survey day had been due
-    import sqlite3
     from fractions import Fraction
 
-    raw = sqlite3.connect(tmp_path / "demo" / "propfee.db")
+    raw = db.connect(database)
     day = r.survey.held_on
-    late = dict(
-        raw.execute(
-            "SELECT unit_id, max(julianday(?1) - julianday(due_on)) FROM bill b "
-            "WHERE due_on < ?1 AND amount_fen "
-            "+ coalesce((SELECT sum(amount_fen) FROM adjustment WHERE bill_id = b.id "
-            "AND made_on <= ?1), 0) "
-            "- coalesce((SELECT sum(amount_fen) FROM allocation WHERE bill_id = b.id "
-            "AND allocated_on <= ?1), 0) > 0 GROUP BY unit_id",
-            (day,),
-        )
-    )
+    late: dict[int, int] = {}
+    for unit, due_on in raw.execute(
+        "SELECT unit_id, due_on FROM bill b "
+        "WHERE due_on < ? AND amount_fen "
+        "+ coalesce((SELECT sum(amount_fen) FROM adjustment WHERE bill_id = b.id "
+        "AND made_on <= ?), 0) "
+        "- coalesce((SELECT sum(amount_fen) FROM allocation WHERE bill_id = b.id "
+        "AND allocated_on <= ?), 0) > 0",
+        (day, day, day),
+    ):
+        days = (date.fromisoformat(day) - date.fromisoformat(due_on)).days
+        late[unit] = max(late.get(unit, days), days)
     occupied = set(surveys.occupied_units(raw, date.fromisoformat(day)))
     pooled = {}
     for unit, score in raw.execute(
@@ -674,12 +688,24 @@ def test_comment_phrases_leave_out_fragments():
 
 
 def test_comment_words_are_whole_words_never_pieces_of_one():
-    comments = ["地下车库太黑了", "地下车库漏水，没人管", "晚上地下车库没灯", "蚊子很多", "蚊子太多了"]
+    comments = [
+        "地下车库太黑了",
+        "地下车库漏水，没人管",
+        "晚上地下车库没灯",
+        "蚊子很多",
+        "蚊子太多了",
+    ]
     ranked = surveys.common_phrases(comments)
     assert ranked == [("地下车库", 3), ("蚊子", 2)]
     words = {w for c in comments for w in surveys.comment_words(c)}
     assert not words & {"下车", "车库", "地下"}
-    assert surveys.comment_words("希望加强巡逻，电梯经常坏") == ["希望", "加强", "巡逻", "电梯", "经常"]
+    assert surveys.comment_words("希望加强巡逻，电梯经常坏") == [
+        "希望",
+        "加强",
+        "巡逻",
+        "电梯",
+        "经常",
+    ]
 
 
 def test_answers_as_questionnaire_sites_export_them(block, tmp_path):

@@ -6,30 +6,35 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from propfee.cli import app
 from propfee.collection import arrears, limitation
-from propfee.config import load_settings, settings_path
+from propfee.config import load_settings
 from propfee.store.db import connect
+
+from conftest import DemoEstate, build_demo
 
 AS_OF = "2026-11-15"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
+def engine(request) -> str:
+    """The module's tests share one demo estate on each engine ([lite] and [pg])."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def demo(engine, tmp_path_factory, request) -> DemoEstate:
     folder = tmp_path_factory.mktemp("today") / "demo"
-    result = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--as-of", AS_OF])
-    assert result.exit_code == 0, result.output
-    return folder / "propfee.db"
+    return build_demo(engine, folder, request, "--as-of", AS_OF)
 
 
-def _json(db: Path, *args: str):
+def _json(demo: DemoEstate, *args: str):
     result = CliRunner().invoke(
-        app, [*args, "--format", "json", "--db", str(db)], catch_exceptions=False
+        app, [*args, "--format", "json", *demo.options()], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -107,11 +112,11 @@ def test_every_line_is_chinese_and_names_its_command(lines):
 
 
 def test_the_table_shows_each_line_and_a_bad_day_is_refused(demo):
-    result = CliRunner().invoke(app, ["today", "--as-of", AS_OF, "--db", str(demo)])
+    result = CliRunner().invoke(app, ["today", "--as-of", AS_OF, *demo.options()])
     assert result.exit_code == 0, result.output
     for words in ("今日实收合计", "电话催缴", "催缴通知书待登记送达", "propfee remind --tier call"):
         assert words in result.stdout
-    bad = CliRunner().invoke(app, ["today", "--as-of", "2026-13-01", "--db", str(demo)])
+    bad = CliRunner().invoke(app, ["today", "--as-of", "2026-13-01", *demo.options()])
     assert bad.exit_code != 0 and "--as-of" in bad.output
 
 
@@ -121,8 +126,8 @@ def test_the_counting_twins_give_what_the_full_lists_give(demo, days_on):
     aging with arrears.owed_by_age, which sum in SQL: each equals what the full lists hold, on
     the demo as of its day and later (tiers moved on, clocks near their end)."""
     day = date.fromisoformat(AS_OF) + timedelta(days=days_on)
-    settings = load_settings(settings_path(None, demo))
-    conn = connect(demo)
+    settings = load_settings(demo.folder / "propfee.toml")  # the settings beside the demo's
+    conn = connect(demo.database)
     full = arrears.overdue(conn, as_of=day, settings=settings)
     totals = arrears.overdue_totals(conn, as_of=day, settings=settings)
 

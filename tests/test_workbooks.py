@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 from propfee.cli import app
 from propfee.files import workbook, writers
 
+from conftest import DemoEstate, build_demo
+
 AS_OF = "2026-11-15"
 CODES = {
     "residential",
@@ -66,25 +68,27 @@ def header_row(ws) -> int:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
+def engine(request) -> str:
+    """The module's tests share one demo estate on each engine ([lite] and [pg])."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def demo(engine, tmp_path_factory, request) -> DemoEstate:
     folder = tmp_path_factory.mktemp("wb") / "demo"
-    result = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--as-of", AS_OF])
-    assert result.exit_code == 0, result.output
-    return folder
+    return build_demo(engine, folder, request, "--as-of", AS_OF)
 
 
-def _run(demo: Path, *args: str) -> str:
-    result = CliRunner().invoke(
-        app, [*args, "--db", str(demo / "propfee.db")], catch_exceptions=False
-    )
+def _run(demo: DemoEstate, *args: str) -> str:
+    result = CliRunner().invoke(app, [*args, *demo.options()], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
 
 
 @pytest.fixture(scope="module")
-def books(demo: Path) -> list[Path]:
+def books(demo: DemoEstate) -> list[Path]:
     """Every workbook the commands write, from the demo estate."""
-    out = demo / "books"
+    out = demo.folder / "books"
     out.mkdir()
     rows = json.loads(_run(demo, "overdue", "--as-of", AS_OF, "--format", "json"))["rows"]
     unit = max(rows, key=lambda r: Decimal(r["outstanding"]))["unit"]
@@ -104,7 +108,7 @@ def books(demo: Path) -> list[Path]:
     _run(demo, "report", "collection", "--period", "2026-11", "--as-of", AS_OF, "--by",
          "building", "--out", str(out / "收缴率-楼栋.xlsx"))  # fmt: skip
     _run(demo, "survey-report", "--compare", "2025年度", "--out", str(out / "满意度.xlsx"))
-    reminders = demo / f"催缴-{AS_OF}"
+    reminders = demo.folder / f"催缴-{AS_OF}"
     found = sorted(out.rglob("*.xlsx")) + sorted(reminders.glob("*.xlsx"))
     assert {p.name for p in found} >= {
         "对账单.xlsx",

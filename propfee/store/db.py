@@ -98,10 +98,14 @@ def connect_server(
     commands' backup of it, ``pgdump.before_upgrade``)."""
     conn = pg.open_server(url, estate, busy_timeout(), create=create)
     if migrate:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if before_upgrade is not None and 0 < version < migrations.SCHEMA_VERSION:
+            try:
+                before_upgrade(conn, version)  # refuses the upgrade if the backup fails
+            except BaseException:
+                conn.close()
+                raise
         try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if before_upgrade is not None and 0 < version < migrations.SCHEMA_VERSION:
-                before_upgrade(conn, version)
             migrations.migrate(conn, conn.name)
         except sqlite3.DatabaseError as exc:
             conn.close()

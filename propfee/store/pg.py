@@ -222,6 +222,7 @@ class Cursor:
                 cur.execute(statement.text, args)
             except self.connection.failure as exc:
                 raise error(exc) from None
+            self.connection.traced(statement.text, [args])
             self.description = cur.description
             self.rowcount = cur.rowcount
             rows = cur.fetchall() if cur.description is not None else []
@@ -249,6 +250,7 @@ class Cursor:
                 sets_id=statement.sets_id,
             )
         batch = [[p[i - 1] for i in statement.order] for p in seq_of_parameters]
+        self.connection.traced(statement.text, batch)
         copy = pgsql.plain_insert(statement.text) if len(batch) >= COPY_FROM else None
         if copy is not None:  # many plain rows: COPY, the server's fastest way in
             self.connection.copy_rows(*copy, batch)
@@ -323,6 +325,20 @@ class Connection:
         self.row_factory: Any = Row
         self.direct_changes = 0
         self.prepared = 0  # statements prepared for batches: each its own name
+        self.trace: Any = None
+
+    def set_trace_callback(self, callback: Any) -> None:
+        """As sqlite3's: ``callback`` is told every statement run, in the server's SQL with
+        its values in place (a batch's statement once for each of its rows, as SQLite's
+        executemany is traced); None stops it."""
+        self.trace = callback
+
+    def traced(self, text: str, batch: Sequence[Sequence[Any] | None]) -> None:
+        if self.trace is None:
+            return
+        with self.raw.cursor() as cursor:
+            for args in batch:
+                self.trace(cursor.mogrify(text, args) if args else text)
 
     @property
     def name(self) -> str:
