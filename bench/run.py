@@ -983,8 +983,9 @@ def main() -> None:
     )
     during = backup_during_bill(propfee, copy(), work, args.units)
 
-    # arrears: 24 months of history over every unit, about a fifth of them behind
-    history_db = history_for(me, str(template), work, args.units)
+    # arrears: 24 months of history over every unit, about a fifth of them behind (a working
+    # copy: a command never opens the cached file)
+    history_db = copy_of(str(history_for(me, str(template), work, args.units)))
     dun_rows: dict[str, tuple[float, float, float]] = {}
     dun_rows["raw SQL over the bills open as of D"] = best_cpu_of(
         args.repeat, lambda: [*me, "--child", "rawopen", str(history_db), "2026-11-20"]
