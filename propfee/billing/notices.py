@@ -82,7 +82,7 @@ def _bills_by_party(
     where each party's notice goes in the printed pile (``print_key`` of its units), and the
     ``natural_key`` of each unit code (made once a unit). Kept small, a run holding them
     all: the party's name, kind and phones only in its first row, and the texts many rows
-    repeat (unit kind, item, days, period, building) held once."""
+    repeat (unit code, unit kind, item, days, basis, period, building) held once."""
     parties: dict[int | None, list[tuple]] = {}
     first_units: dict[int | None, tuple] = {}
     keys: dict[str, tuple] = {}
@@ -95,7 +95,8 @@ def _bills_by_party(
         code = row[2]
         key = keys.get(code)
         if key is None:
-            key = keys[code] = natural_key(code)
+            # its parts (building 1, entrance 2, room 902) are shared with other units'
+            key = keys[code] = tuple([same(part, part) for part in natural_key(code)])
         rows = parties.get(row[1])
         if rows is None:
             rows = parties[row[1]] = []
@@ -105,16 +106,19 @@ def _bills_by_party(
             who = (None, None, None, None)
             if key < first_units[row[1]]:
                 first_units[row[1]] = key
-        kind, item, frm, to, due = row[3:8]
+        kind, item, frm, to, due, basis = row[3:9]
         rows.append(
             (
-                *row[:3],
+                row[0],
+                row[1],
+                same(code, code),  # a unit's bills share its code, and most their basis
                 same(kind, kind),
                 same(item, item),
                 same(frm, frm),
                 same(to, to),
                 same(due, due),
-                *row[8:12],
+                same(basis, basis),
+                *row[9:12],
                 *who,
                 same(row[16], row[16]),
                 same(row[17], row[17]),
