@@ -594,7 +594,7 @@ def print_scale(
         }
         cells = "".join(f"{per[u]:>10.3f}" if u in per else f"{'-':>10}" for u in sizes)
         first, last = (per[min(per)], per[max(per)]) if per else (0.0, 0.0)
-        growth = last / first if first > 0 else float("nan")
+        growth = last / first if len(per) > 1 and first > 0 else float("nan")
         grows = flag and growth > SCALE_FLAG
         flagged += grows
         mark = f"  <- per-unit cost grows {growth:.1f}x" if grows else ""
