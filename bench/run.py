@@ -598,7 +598,8 @@ def print_scale(
         grows = flag and growth > SCALE_FLAG
         flagged += grows
         mark = f"  <- per-unit cost grows {growth:.1f}x" if grows else ""
-        print(f"{name:<34}{cells}{growth:>8.2f}x{base:>10.2f}{mark}")
+        shown = f"{growth:>8.2f}x" if growth == growth else f"{'-':>9}"  # nan: not measured
+        print(f"{name:<34}{cells}{shown}{base:>10.2f}{mark}")
     if flag and len(sizes) > 1:
         print(
             f"{flagged} line(s) flagged (per-unit cost up more than {SCALE_FLAG}x from "
