@@ -52,16 +52,18 @@ def iter_notices(
     and kept as plain tuples; each party's notice is made when it is reached and its rows
     let go, so a run of 100,000 homes never holds every notice at once."""
     parties, first_units, keys = _bills_by_party(conn, month, bill_ids)
-    shown = {row[0] for rows in parties.values() for row in rows}
     # arrears are what fell due before this month's bills: a quarterly bill billed in the same
     # run (due at its cycle's start) must not hide the month before it
     label = periods.period_label(month)
     first_due = min(
-        (row[7] for rows in parties.values() for row in rows if row[16] == label),
-        default=min(
-            (row[7] for rows in parties.values() for row in rows), default=month.isoformat()
-        ),
+        (row[7] for rows in parties.values() for row in rows if row[16] == label), default=None
     )
+    if first_due is None:
+        first_due = min(
+            (row[7] for rows in parties.values() for row in rows), default=month.isoformat()
+        )
+    # a bill on the notices is not among their arrears: only one due before first_due could
+    shown = {row[0] for rows in parties.values() for row in rows if row[7] < first_due}
     # one query each for the whole run, not one per party (that made notices quadratic)
     party_ids = _json(p for p in parties if p is not None)
     with_no_party = None in parties
