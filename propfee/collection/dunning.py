@@ -33,6 +33,7 @@ from propfee.collection.latefee import demand_of, late_fees, rate_text
 from propfee.collection.limitation import clocks
 from propfee.core import lawful
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.gcpause import no_gc
 from propfee.core.i18n import N_, _, zh
 from propfee.core.money import decimal_str, format_money, price_str
 from propfee.files import workbook
@@ -392,8 +393,10 @@ class PartyDue:
 
     @property
     def units(self) -> str:
-
-        return "、".join(sorted((r.unit for r in self.rows), key=natural_key))
+        rows = self.rows
+        if len(rows) == 1:  # most parties hold one unit
+            return rows[0].unit
+        return "、".join(sorted((r.unit for r in rows), key=natural_key))
 
     @property
     def outstanding_fen(self) -> int:
@@ -552,25 +555,26 @@ def remind(
     """Produce and log the reminders due as of ``as_of`` (inside the caller's transaction);
     ``by_building`` writes the letters one file per building."""
     settings.dunning.check_floors(settings.source or "内置设置")
-    run = _Reminders(
-        conn,
-        as_of=as_of,
-        at=at,
-        now=now,
-        settings=settings,
-        force=force,
-        language=language,
-        dry_run=dry_run,
-        staff=staff,
-    )
-    # messages are sent last, once everything else is rendered, logged and written: a run
-    # that fails never leaves a message sent and unlogged
-    if thanks:
-        _thanks(conn, as_of, settings, run.report, run.pending, run.quiet, language, run.common)
-    else:
-        run.remind_overdue(tiers, out_dir, by_building)
-    run.send_messages(send_cmd, thanks, out_dir)
-    run.finish()
+    with no_gc():  # rows, letters and contacts make no cycles (see core/gcpause)
+        run = _Reminders(
+            conn,
+            as_of=as_of,
+            at=at,
+            now=now,
+            settings=settings,
+            force=force,
+            language=language,
+            dry_run=dry_run,
+            staff=staff,
+        )
+        # messages are sent last, once everything else is rendered, logged and written: a run
+        # that fails never leaves a message sent and unlogged
+        if thanks:
+            _thanks(conn, as_of, settings, run.report, run.pending, run.quiet, language, run.common)
+        else:
+            run.remind_overdue(tiers, out_dir, by_building)
+        run.send_messages(send_cmd, thanks, out_dir)
+        run.finish()
     return run.report
 
 
@@ -618,6 +622,7 @@ class _Reminders:
         self.no_phone: list[str] = []
         self.contacts: list[tuple] = []  # logged, not yet inserted: see flush
         self.last_notice: int | None = None  # the year's last notice number, once read
+        self.formals: dict[str, lawful.FormalNotice] = {}  # made, not yet in the letters' file
 
     CONTACT_BATCH = 5000
 
@@ -722,9 +727,14 @@ class _Reminders:
                 report,
                 by_building,
                 made_at=datetime.fromisoformat(self.stamp),
+                notice_of=self.formal_of,
             )
         else:
             deque(letters, maxlen=0)  # every party reminded, nothing written
+
+    def formal_of(self, letter: dict) -> lawful.FormalNotice:
+        """What the gate checks the letter's HTML for: made with its text (see letter)."""
+        return self.formals.pop(letter["notice_no"])
 
     def letters_as_made(self, parties: list[PartyDue]) -> Iterator[dict]:
         """Remind each party in turn, handing on each letter as it is made: the letters'
@@ -834,12 +844,13 @@ class _Reminders:
             "late_fee_capped_fen": fee.capped_fen,
             "late_fee_cap": fee.cap_at_ceiling,
             "late_fee_rule": _late_fee_rule(settings),
-            "building": min(party.rows, key=lambda r: natural_key(r.unit)).building,
+            "building": min(party.rows, key=lambda r: natural_key(r.unit)).building
+            if len(party.rows) > 1
+            else first.building,
         }
         self.letters.append(letter)
-        text = render(
-            settings, f"{self.language}/notice_letter.txt", letter, notices=[formal(letter)]
-        )
+        notice = self.formals[number] = formal(letter)
+        text = render(settings, f"{self.language}/notice_letter.txt", letter, notices=[notice])
         self.log(
             **entry,
             channel="letter",
@@ -1118,6 +1129,7 @@ def _write_outputs(
     report: RemindReport,
     by_building: bool = False,
     made_at: datetime | None = None,
+    notice_of=formal,
 ) -> None:
     """The run's files: the letters (one file per building with ``by_building``), the call
     list and its scripts, the legal review list. ``letters`` come as the run makes them (the
@@ -1136,7 +1148,7 @@ def _write_outputs(
                 {**common, "letters": group},
                 out_dir / name,
                 each="letters",
-                notices=formal,
+                notices=notice_of,
             )
             paths.append(out_dir / name)
         deque(letters, maxlen=0)  # a template that stops early: the rest are still reminded

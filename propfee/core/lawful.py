@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from propfee.core.i18n import N_, _
 from propfee.core.said import Said
@@ -83,11 +83,13 @@ _NEGATED = re.compile(
 )
 
 
-def threat(text: str, *, after: int = 0) -> str | None:
+def threat(text: str, *, after: int = 0, lowered: str | None = None) -> str | None:
     """The first phrase of ``text`` that rule 1 forbids, or None; with ``after``, only a
     phrase that ends past that offset counts (the text before it is context, checked
-    already: a document checked piece by piece still finds a phrase cut in two)."""
-    lowered = text.lower()
+    already: a document checked piece by piece still finds a phrase cut in two).
+    ``lowered`` is ``text.lower()`` when the caller has it already."""
+    if lowered is None:
+        lowered = text.lower()
     hits = [
         (span, source)
         for span, source in (
@@ -117,16 +119,14 @@ def _first(pattern: re.Pattern, text: str, after: int = 0) -> tuple[int, int] | 
 # ---------------------------------------------------------------- rule 2: the formal notice
 
 
-@dataclass(frozen=True)
-class NoticeLine:
+class NoticeLine(NamedTuple):  # a tuple: made for every row of tens of thousands of letters
     """One row of a notice: how its period may be named, and the amount of each period."""
 
     labels: tuple[str, ...]  # "2026-03", "2026-03-01", "2026-03-31" …
     each_fen: int
 
 
-@dataclass(frozen=True)
-class FormalNotice:
+class FormalNotice(NamedTuple):
     """What one 催缴通知书 must show: its deadline and every period with its amount."""
 
     deadline: str  # ISO day
@@ -193,13 +193,16 @@ def _forms_of(labels: tuple[str, ...]) -> frozenset[str]:
     return frozenset(form for label in labels if label for form in _day_forms(label))
 
 
-def notice_gaps(text: str, notices: Sequence[FormalNotice], *, limit: int = 4) -> list[str]:
+def notice_gaps(
+    text: str, notices: Sequence[FormalNotice], *, limit: int = 4, lowered: str | None = None
+) -> list[str]:
     """What the rendered ``text`` of these notices fails to state (LEGAL rule 2), in words
-    for the user; empty when it states everything. Linear in the text and the lines."""
+    for the user; empty when it states everything. Linear in the text and the lines.
+    ``lowered`` is ``text.lower()`` when the caller has it already."""
     if not notices:
         return []
     tokens = set(_TOKENS.findall(text))
-    basis, suit = _sentences(text.lower())
+    basis, suit = _sentences(text.lower() if lowered is None else lowered)
     gaps: list[str] = []
     if basis < len(notices):
         gaps.append(

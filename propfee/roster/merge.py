@@ -261,32 +261,31 @@ class RosterMerge:
                 ),
             )
             return None
-        keys = []
-        if person.id_number:
-            keys.append((person.name, "id:" + person.id_number))
-        if person.phones:
-            keys.append((person.name, "tel:" + person.phones.split("/")[0]))
+        name, kind, phones, id_number, birthday = person[:5]
         known = self.keys
-        for key in keys:
-            pid = known.get(key)
-            if pid is not None:
-                self._add_phones(pid, person.phones)
+        id_key = (name, "id:" + id_number) if id_number else None
+        tel_key = (name, "tel:" + phones.partition("/")[0]) if phones else None
+        for key in (id_key, tel_key):
+            if key is not None and (pid := known.get(key)) is not None:
+                self._add_phones(pid, phones)
                 return pid
         pid = self.next_party
         self.next_party += 1
         self.new_parties[pid] = [
             pid,
-            person.kind,
-            person.name,
-            person.phones,
-            person.id_number,
-            person.birthday,
+            kind,
+            name,
+            phones,
+            id_number,
+            birthday,
             self.stamp,
             self.stamp,
         ]
-        self.phones[pid] = person.phones
-        for key in keys:
-            self.keys[key] = pid
+        self.phones[pid] = phones
+        if id_key is not None:
+            known[id_key] = pid
+        if tel_key is not None:
+            known[tel_key] = pid
         return pid
 
     @property
@@ -323,8 +322,8 @@ class RosterMerge:
             row = self._keep_unit_edits(row, existing)
         old = tuple(existing[2:])
         values = _unit_values(row)
-        if values == old:  # the usual re-import: every value as on record
-            merged = old
+        if values == old or (values[0] is None and values[1:] == old[1:]):
+            merged = old  # the usual re-import: every value as on record (a blank 空置 keeps it)
         else:
             given = self.present if not row.room else self.present | _PLACE_FIELDS
             merged = tuple(

@@ -916,9 +916,13 @@ class _RosterReader:
         role = self._role(plan, row, bad)
         gender, contacts = self._people_cells(plan, row, bad) if plan.cells_of_people else ("", ())
         owner, tenant, tenant_pays = self._who(plan, row, bad, dates["birthday"])
-        owner, role, members = self._joined_owner(plan, row, owner, role)
+        if plan.joins_owners:  # 业主编号 names the owner on the workbook's owners sheet
+            owner, role, members = self._joined_owner(plan, row, owner, role)
+        else:
+            self.joined_gender, members = "", ()
         owner, tenant, tenant_pays = _by_role(owner, tenant, tenant_pays, role)
-        tenant, contacts = _with_members(tenant, contacts, members)
+        if members:
+            tenant, contacts = _with_members(tenant, contacts, members)
         owner, tenant, tenant_pays, tenure = self._tenure(
             plan, row, bad, (owner, tenant, tenant_pays)
         )
@@ -927,12 +931,7 @@ class _RosterReader:
         if tenant is not None and not dates["tenant_from"]:
             dates["tenant_from"] = dates["start"]
         notes = _notes(plan, row, dates, tenure)
-        raw = row[plan.vacant]
-        try:
-            vacant = self.convert.vacant(raw)
-        except InvalidValue as exc:
-            bad("vacant", raw, str(exc))
-            vacant = None
+        vacant = self._vacant(plan, row, bad)
         extra = role in (sources.FAMILY, sources.TENANT)
         if code and not extra:
             if plan.people and code in self.seen:
@@ -1019,6 +1018,15 @@ class _RosterReader:
             return known[0], known[1] or entrance, room
         self.address_zone = zone
         return building, known[1] or entrance, room
+
+    def _vacant(self, plan: _Plan, row: list, bad) -> int | None:
+        """空置: 1 vacant, 0 lived in, None not said."""
+        raw = row[plan.vacant]
+        try:
+            return self.convert.vacant(raw)
+        except InvalidValue as exc:
+            bad("vacant", raw, str(exc))
+            return None
 
     def _role(self, plan: _Plan, row: list, bad) -> str:
         """The row's person as HC's 业主类型 says: owner, family member or tenant ("" if not
@@ -1280,7 +1288,6 @@ class _RosterReader:
             else:
                 phones = found
         id_field = "id_number" if role == "owner" else "tenant_id_number"
-        raw = row[getattr(plan, id_field)]
         id_number = self._id_number(plan, row, id_field, bad)
         id_masked = cells.is_masked(id_number)
         kind = ""
@@ -1337,6 +1344,7 @@ class _Plan:
         #: one row per person (a unit found by an address cell): a unit's later rows are its
         #: other people, not duplicates
         self.people = "address" in match.columns and "code" not in match.columns
+        self.joins_owners = "owner_ref" in match.columns
         self._phones: dict[str, list[int]] = {}  # role -> its phone columns
 
     def has(self, field_: str) -> bool:
@@ -1354,33 +1362,25 @@ class _Plan:
         return found
 
 
-class _Failed:
-    __slots__ = ("message",)
+class _Memo(dict):
+    """Cell values converted so far: a value seen before is a plain dict lookup (buildings,
+    kinds, areas and dates repeat thousands of times). A value that fails is not kept: it
+    fails again, with the same message, wherever it is met."""
 
-    def __init__(self, message: str):
-        self.message = message
+    __slots__ = ("convert",)
+
+    def __init__(self, convert):
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, value):
+        hit = self[value] = self.convert(value)
+        return hit
 
 
 def _memo(convert):
-    """Convert each distinct cell value once: buildings, kinds, areas and dates repeat."""
-    cache: dict = {}
-
-    def cached(value):
-        try:
-            hit = cache[value]
-        except KeyError:
-            try:
-                hit = convert(value)
-            except InvalidValue as exc:
-                hit = _Failed(str(exc))
-            cache[value] = hit
-        except TypeError:  # an unhashable cell
-            return convert(value)
-        if type(hit) is _Failed:
-            raise InvalidValue(hit.message)
-        return hit
-
-    return cached
+    """Convert each distinct cell value once (cells are str, numbers, dates: hashable)."""
+    return _Memo(convert).__getitem__
 
 
 class _Converters:
@@ -1797,7 +1797,7 @@ def party_kind(name: str, id_number: str = "") -> str:
     return "company" if _company_name(name) else "person"
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1 << 17)
 def _company_name(name: str) -> bool:
     """Whether a name reads like a company's (names repeat across a roster: each read once)."""
     return _COMPANY_WORDS.search(name) is not None

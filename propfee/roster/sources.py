@@ -73,6 +73,8 @@ def code_key(value: object) -> str:
 
 def placeholder_id(value: object) -> bool:
     """HC's documented "no ID" (111111111111111111) and the like: one digit repeated."""
+    if type(value) is str and len(value) == 18 and value.isascii() and value.isalnum():
+        return len(set(value.upper())) == 1  # the usual cell: nothing to tidy first
     raw = cells.number_text(value).strip().upper()
     return len(raw) >= 15 and len(set(raw)) == 1
 
