@@ -805,15 +805,11 @@ def main() -> None:
         "--only",
         metavar="WORDS",
         help="with --scale: only the commands whose name starts with one of these words "
-        "(notices,bill); what they need is still run, once",
+        "(notices,bill), what they need still run once; without it, only one block: import = "
+        "the calamine read, the floor and import-units (and its re-run)",
     )
     parser.add_argument(
         "--engine", choices=("pg",), help="the main commands on SQLite and on PostgreSQL"
-    )
-    parser.add_argument(
-        "--only",
-        choices=("import",),
-        help="only this block: import = the calamine read, the floor and import-units (and its re-run)",
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -827,6 +823,8 @@ def main() -> None:
         sizes = sorted({int(size.replace("_", "")) for size in args.scale.split(",")})
         scale(sizes, args.repeat, [w for w in (args.only or "").split(",") if w])
         return
+    if args.only not in (None, "import"):
+        parser.error("--only without --scale: import is the one block it picks")
 
     print(f"propfee bench: {args.units:,} units, best of {args.repeat}", file=sys.stderr)
     t0 = time.perf_counter()
