@@ -586,3 +586,109 @@ settings.register_profile("ci", deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.register_profile("thorough", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+# ---------------------------------------------------------------- either engine, by hand
+
+
+def query(database, sql: str, params=()) -> list[tuple]:
+    """What a query reads from the test's database, on either engine: an SQLite file, or on
+    [pg] the estate's schema (propfee's own connection, rows as tuples)."""
+    connection = db.connect(database, create=False, migrate=False)
+    try:
+        return [tuple(row) for row in connection.execute(sql, params)]
+    finally:
+        connection.close()
+
+
+def behind_its_back(database, *statements: str, triggers: bool = True) -> None:
+    """Statements run on the database as someone with the file (or the server's login) would,
+    without propfee: committed, each as written. With ``triggers=False`` the audit trail's
+    triggers do not fire (dropped and made again on SQLite; the session's replication role on
+    PostgreSQL), as for someone who knows how to get past them."""
+    if pg.is_server(database):
+        import psycopg
+
+        url, schema = pg.split_target(str(database))
+        with psycopg.connect(url, autocommit=True) as raw, raw.transaction():
+            raw.execute(f'SET LOCAL search_path TO "{schema}"')
+            if not triggers:
+                raw.execute("SET LOCAL session_replication_role = replica")
+            for statement in statements:
+                raw.execute(statement)
+        return
+    raw = sqlite3.connect(database)
+    try:
+        made = []
+        if not triggers:
+            made = raw.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+            ).fetchall()
+            for name, _ in made:
+                raw.execute(f"DROP TRIGGER {name}")
+        for statement in statements:
+            raw.execute(statement)
+        for _, sql in made:
+            raw.execute(sql)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def drop_trigger(database, name: str, table: str = "audit") -> None:
+    """Remove one of the database's triggers (PostgreSQL names the table it is on)."""
+    on = f" ON {table}" if pg.is_server(database) else ""
+    behind_its_back(database, f"DROP TRIGGER {name}{on}")
+
+
+def database_made(database) -> bool:
+    """Whether the test's database is there: the SQLite file, or on [pg] the estate's
+    tables on the server."""
+    if pg.is_server(database):
+        return pg.estate_exists(str(database))
+    return Path(database).exists()
+
+
+def backup_suffix(database) -> str:
+    """The ending of a backup's name: an SQLite file's copy, or a server estate's dump."""
+    return ".sql" if pg.is_server(database) else ".db"
+
+
+def backup_prefix(database) -> str:
+    """How a backup's default name begins: the file's name, or the estate's."""
+    if pg.is_server(database):
+        return pg.split_target(str(database))[1]
+    return Path(database).stem
+
+
+#: what propfee's connection raises on either engine (a server's errors come out as the
+#: sqlite3 exception that means the same: see propfee.store.pg)
+StoreError = sqlite3.DatabaseError
+StoreIntegrityError = sqlite3.IntegrityError
+
+
+def pretend_newer(database, schema: int, version: str | None = None) -> None:
+    """Make the test's database look made by a later propfee: its schema ``schema`` (the
+    file's user_version, a server estate's newest _migrations row) and, if given, the
+    propfee ``version`` that made it."""
+    if pg.is_server(database):
+        step = f"INSERT INTO _migrations VALUES ({schema}, 'm{schema:03d}_later', '')"
+    else:
+        step = f"PRAGMA user_version = {schema}"
+    named = (
+        ["DELETE FROM meta WHERE key = 'propfee_version'",
+         f"INSERT INTO meta (key, value) VALUES ('propfee_version', '{version}')"]
+        if version
+        else []
+    )  # fmt: skip
+    behind_its_back(database, step, *named)
+
+
+def database_in(database, folder: Path) -> Path | str:
+    """Another database beside the test's own: ``folder``/propfee.db, or on [pg] an estate of
+    its own on the same server, named after the folder."""
+    if pg.is_server(database):
+        url, schema = pg.split_target(str(database))
+        suffix = re.sub(r"\W", "_", folder.name.lower())
+        return pg.shareable(url, f"{schema[: 62 - len(suffix)]}_{suffix}")
+    return folder / "propfee.db"

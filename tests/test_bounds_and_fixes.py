@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import zipfile
 from datetime import datetime
 
@@ -13,7 +12,7 @@ import pytest
 import propfee.cli.arrears
 from propfee.files import tabular
 
-from conftest import PROP_FEE, dump, write_csv, write_xlsx
+from conftest import PROP_FEE, database_made, dump, query, write_csv, write_xlsx
 
 ROSTER = [
     ["房号", "房屋类型", "建筑面积", "业主", "手机号", "交付日期"],
@@ -27,35 +26,44 @@ ROSTER = [
 def priced(cli, tmp_path):
     assert cli("import-units", str(write_csv(tmp_path / "roster.csv", ROSTER))).exit_code == 0
     assert cli(*PROP_FEE).exit_code == 0
-    cli("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")
+    cli(
+        "fees",
+        "publish",
+        "--out",
+        str(tmp_path),
+        "--recorded-later",
+        "--published-on",
+        "2020-01-01",
+        "--evidence",
+        "公示照片 IMG_0231.jpg",
+    )
     return cli
 
 
-def _count(db_path, sql: str) -> int:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(sql).fetchone()[0]
+def _count(database, sql: str) -> int:
+    return query(database, sql)[0][0]
 
 
 # ---------------------------------------------------------------- bounds
 
 
-def test_an_absurd_area_is_refused_with_the_limit(cli, tmp_path, db_path):
+def test_an_absurd_area_is_refused_with_the_limit(cli, tmp_path, database):
     rows = [ROSTER[0], ["1-1-101", "住宅", "13912345678", "张三", "", "2020-01-01"]]
     result = cli("import-units", str(write_csv(tmp_path / "r.csv", rows)))
     assert result.exit_code == 1
     assert "第 2 行" in result.stderr and "100,000 ㎡" in result.stderr
-    assert not db_path.exists()  # a failed first import leaves no database
+    assert not database_made(database)  # a failed first import leaves no database
 
 
-def test_a_failed_first_import_leaves_no_estate_of_zero_units(cli, tmp_path, db_path):
+def test_a_failed_first_import_leaves_no_estate_of_zero_units(cli, tmp_path, database):
     bad = write_csv(tmp_path / "r.csv", [ROSTER[0], ["1-1-101", "住宅", "abc", "张三", "", ""]])
     assert cli("import-units", str(bad)).exit_code == 1
-    assert not db_path.exists()
+    assert not database_made(database)
     listed = cli("units", "list")
     assert listed.exit_code == 1 and "数据库不存在" in listed.stderr
 
 
-def test_an_unterminated_quote_is_a_row_error(cli, tmp_path, db_path):
+def test_an_unterminated_quote_is_a_row_error(cli, tmp_path, database):
     path = tmp_path / "r.csv"
     path.write_text(
         "房号,房屋类型,建筑面积,业主,手机号,交付日期\n"
@@ -66,10 +74,10 @@ def test_an_unterminated_quote_is_a_row_error(cli, tmp_path, db_path):
     )
     result = cli("import-units", str(path))
     assert result.exit_code == 1 and "第 3 行" in result.stderr and "引号" in result.stderr
-    assert not db_path.exists()
+    assert not database_made(database)
 
 
-def test_a_quote_closed_rows_later_is_a_row_error(priced, tmp_path, db_path):
+def test_a_quote_closed_rows_later_is_a_row_error(priced, tmp_path, database):
     path = tmp_path / "r.csv"
     path.write_text(
         "房号,房屋类型,建筑面积,业主,手机号,交付日期\n"
@@ -77,10 +85,10 @@ def test_a_quote_closed_rows_later_is_a_row_error(priced, tmp_path, db_path):
         '1-1-102,住宅,100,李四",13900001111,2020-01-01\n',
         encoding="utf-8",
     )
-    before = dump(db_path)
+    before = dump(database)
     result = priced("import-units", str(path))
     assert result.exit_code == 1 and "第 2 行" in result.stderr and "引号" in result.stderr
-    assert dump(db_path) == before
+    assert dump(database) == before
 
 
 def test_a_workbook_that_inflates_past_the_limit_is_refused(cli, tmp_path, monkeypatch):
@@ -101,22 +109,22 @@ def test_a_workbook_that_inflates_past_the_limit_is_refused(cli, tmp_path, monke
         (("reverse", "2027-000001", "--reason", "x", "--as-of", "9999-12-31"), "晚于今天"),
     ],
 )
-def test_absurd_payment_days_and_amounts_are_refused(priced, db_path, args, words):
-    before = dump(db_path)
+def test_absurd_payment_days_and_amounts_are_refused(priced, database, args, words):
+    before = dump(database)
     result = priced(*args)
     assert result.exit_code == 1 and words in result.stderr, result.output
-    assert dump(db_path) == before
+    assert dump(database) == before
 
 
-def test_an_absurd_adjustment_is_refused(priced, db_path):
+def test_an_absurd_adjustment_is_refused(priced, database):
     priced("bill", "--period", "2026-11", "--as-of", "2026-11-01")
-    before = dump(db_path)
+    before = dump(database)
     result = priced(
         "adjust", "1", "--amount", "99999999999999", "--kind", "correction",
         "--reason", "x", "--approved-by", "王经理",
     )  # fmt: skip
     assert result.exit_code == 1 and "超过单笔上限" in result.stderr
-    assert dump(db_path) == before
+    assert dump(database) == before
     assert priced("report", "collection", "--as-of", "2026-11-30").exit_code == 0
 
 
@@ -128,18 +136,28 @@ def test_a_price_past_the_ceiling_is_refused(priced):
     assert result.exit_code == 1 and "超过单价上限" in result.stderr
 
 
-def test_a_bill_past_the_ceiling_is_refused_before_sqlite(cli, tmp_path, db_path):
+def test_a_bill_past_the_ceiling_is_refused_before_sqlite(cli, tmp_path, database):
     rows = [ROSTER[0], ["9-1-901", "商铺", "100000", "某公司", "", "2020-01-01"]]
     assert cli("import-units", str(write_csv(tmp_path / "r.csv", rows))).exit_code == 0
     cli(
         "fees", "add", "SHOP", "--name", "商业物业服务费", "--basis", "area", "--price",
         "999999", "--kinds", "商铺", "--from", "2020-01-01",
     )  # fmt: skip
-    cli("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")
-    before = dump(db_path)
+    cli(
+        "fees",
+        "publish",
+        "--out",
+        str(tmp_path),
+        "--recorded-later",
+        "--published-on",
+        "2020-01-01",
+        "--evidence",
+        "公示照片 IMG_0231.jpg",
+    )
+    before = dump(database)
     result = cli("bill", "--period", "2026-11", "--as-of", "2026-11-01")
     assert result.exit_code == 1 and "9-1-901 SHOP 2026-11" in result.stderr
-    assert dump(db_path) == before
+    assert dump(database) == before
     assert cli("check").exit_code == 0
 
 
@@ -150,44 +168,53 @@ def test_a_bill_past_the_ceiling_is_refused_before_sqlite(cli, tmp_path, db_path
         (["1-1-101", "1999-10-31", "100"], "抄表日期须在"),
     ],
 )
-def test_absurd_readings_are_refused(priced, tmp_path, db_path, cells, words):
+def test_absurd_readings_are_refused(priced, tmp_path, database, cells, words):
     path = write_csv(tmp_path / "r.csv", [["房号", "抄表日期", "本次读数"], cells])
-    before = dump(db_path)
+    before = dump(database)
     result = priced("readings", "import", str(path), "--meter", "water")
     assert result.exit_code == 1 and words in result.stderr and "第 2 行" in result.stderr
-    assert dump(db_path) == before
+    assert dump(database) == before
 
 
 # ---------------------------------------------------------------- the smaller wrong results
 
 
-def test_a_zero_bill_is_settled_and_check_passes(cli, tmp_path, db_path):
+def test_a_zero_bill_is_settled_and_check_passes(cli, tmp_path, database):
     rows = [ROSTER[0], ["S-1", "储藏室", "1.00", "张三", "", "2026-11-30"]]
     cli("import-units", str(write_csv(tmp_path / "r.csv", rows)))
     cli(
         "fees", "add", "STOR", "--name", "储藏室管理费", "--basis", "area", "--price", "0.10",
         "--kinds", "储藏室", "--from", "2020-01-01",
     )  # fmt: skip
-    cli("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")
+    cli(
+        "fees",
+        "publish",
+        "--out",
+        str(tmp_path),
+        "--recorded-later",
+        "--published-on",
+        "2020-01-01",
+        "--evidence",
+        "公示照片 IMG_0231.jpg",
+    )
     assert cli("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
     # the developer's 29 days are ¥0.10, the owner's one day rounds to ¥0.00
-    assert _count(db_path, "SELECT count(*) FROM bill WHERE amount_fen = 0") == 1
-    assert _count(db_path, "SELECT settled_on = due_on FROM bill WHERE amount_fen = 0") == 1
+    assert _count(database, "SELECT count(*) FROM bill WHERE amount_fen = 0") == 1
+    assert _count(database, "SELECT settled_on = due_on FROM bill WHERE amount_fen = 0") == 1
     assert cli("check").exit_code == 0
     assert cli("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
-    assert _count(db_path, "SELECT count(*) FROM bill") == 2  # nothing billed twice
+    assert _count(database, "SELECT count(*) FROM bill") == 2  # nothing billed twice
 
 
-def test_bill_two_buildings_bills_both(priced, db_path):
+def test_bill_two_buildings_bills_both(priced, database):
     result = priced(
         "bill", "--period", "2026-11", "--building", "1", "--building", "3",
         "--as-of", "2026-11-01",
     )  # fmt: skip
     assert result.exit_code == 0
-    with sqlite3.connect(db_path) as conn:
-        billed = [r[0] for r in conn.execute(
-            "SELECT u.code FROM bill b JOIN unit u ON u.id = b.unit_id ORDER BY u.code"
-        )]  # fmt: skip
+    billed = [r[0] for r in query(
+        database, "SELECT u.code FROM bill b JOIN unit u ON u.id = b.unit_id ORDER BY u.code"
+    )]  # fmt: skip
     assert billed == ["1-1-101", "3-1-301"]
 
 
@@ -202,7 +229,17 @@ def test_bill_notices_show_the_arrears_notices_show(priced, tmp_path):
         "fees", "add", "QTR", "--name", "垃圾清运费", "--basis", "fixed", "--price", "30",
         "--cycle", "quarterly", "--kinds", "residential", "--from", "2020-01-01",
     )  # fmt: skip
-    priced("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")
+    priced(
+        "fees",
+        "publish",
+        "--out",
+        str(tmp_path),
+        "--recorded-later",
+        "--published-on",
+        "2020-01-01",
+        "--evidence",
+        "公示照片 IMG_0231.jpg",
+    )
     priced("bill", "--period", "2026-10", "--item", "PROP", "--as-of", "2026-10-01")
     billed = priced(
         "bill", "--period", "2026-11", "--building", "1", "--notices", str(tmp_path / "a"),
@@ -234,7 +271,7 @@ def test_the_visit_rate_never_passes_a_hundred_percent(priced):
     assert report["visited"] == 1 and report["visit_rate"] == 1.0
 
 
-def test_an_ignored_column_never_makes_the_first_data_row_a_header(cli, tmp_path, db_path):
+def test_an_ignored_column_never_makes_the_first_data_row_a_header(cli, tmp_path, database):
     path = write_csv(
         tmp_path / "r.csv",
         [

@@ -7,11 +7,10 @@ building on request."""
 import json
 import random
 import re
-import sqlite3
 
 import pytest
 
-from conftest import PROP_FEE, dump, write_csv
+from conftest import PROP_FEE, database_made, dump, query, write_csv
 
 ROSTER = [
     ["房号", "房屋类型", "建筑面积", "业主", "手机号", "交付日期"],
@@ -28,13 +27,13 @@ def checked(cli):
     assert result.exit_code == 0, result.output
 
 
-def bills_of(db_path, code):
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(
-            "SELECT b.id, b.period, b.covers_from, b.covers_to, b.amount_fen FROM bill b "
-            "JOIN fee_item f ON f.id = b.fee_item_id WHERE f.code = ? ORDER BY b.id",
-            (code,),
-        ).fetchall()
+def bills_of(database, code):
+    return query(
+        database,
+        "SELECT b.id, b.period, b.covers_from, b.covers_to, b.amount_fen FROM bill b "
+        "JOIN fee_item f ON f.id = b.fee_item_id WHERE f.code = ? ORDER BY b.id",
+        (code,),
+    )
 
 
 @pytest.fixture
@@ -54,9 +53,9 @@ def published(roster):
 # ---------------------------------------------------------------- setup that cannot trap
 
 
-def test_the_day_one_trap_names_both_lawful_ways(cli, tmp_path, db_path):
+def test_the_day_one_trap_names_both_lawful_ways(cli, tmp_path, database):
     started = cli("init")
-    assert started.exit_code == 0 and db_path.exists()
+    assert started.exit_code == 0 and database_made(database)
     assert "新小区的设置顺序" in started.stdout
     steps = started.stdout
     assert steps.index("import-units") < steps.index("fees add") < steps.index("fees publish")
@@ -86,7 +85,7 @@ def test_the_day_one_trap_names_both_lawful_ways(cli, tmp_path, db_path):
     assert "① 现在公示：propfee fees publish" in trapped.stderr
     assert "② 启用 propfee 之前已在小区张贴过公示的" in trapped.stderr
     assert "--recorded-later --published-on" in trapped.stderr
-    assert bills_of(db_path, "PROP") == []
+    assert bills_of(database, "PROP") == []
     # the second way, taken: the publication posted in the estate in 2025 is recorded
     recorded = cli("fees", "publish", "--recorded-later", "--published-on", "2025-12-20", *EVIDENCE)
     assert recorded.exit_code == 0, recorded.output
@@ -96,16 +95,16 @@ def test_the_day_one_trap_names_both_lawful_ways(cli, tmp_path, db_path):
     checked(cli)
 
 
-def test_a_fee_item_added_by_mistake_is_removed_and_billing_goes_on(published, db_path):
+def test_a_fee_item_added_by_mistake_is_removed_and_billing_goes_on(published, database):
     cli = published
     assert cli(*PARK, *PARK_REST).exit_code == 0
     assert "新小区的设置顺序" not in cli(*PARK, *PARK_REST).stderr  # not the first item
-    before = dump(db_path)
+    before = dump(database)
     stuck = cli("bill", "--period", "2026-11", "--as-of", "2026-11-01")
     assert stuck.exit_code == 1
     assert "PARK 停车服务费" in stuck.stderr and "从未公示" in stuck.stderr
     assert "propfee fees remove PARK" in stuck.stderr and "fees end PARK" in stuck.stderr
-    assert dump(db_path) == before
+    assert dump(database) == before
     removed = cli("fees", "remove", "PARK", "--reason", "录入错误")
     assert removed.exit_code == 0 and "已删除" in removed.stdout
     again = cli("fees", "remove", "PARK")
@@ -123,7 +122,7 @@ def test_a_fee_item_added_by_mistake_is_removed_and_billing_goes_on(published, d
     checked(cli)
 
 
-def test_a_published_or_billed_item_is_ended_not_removed(published, db_path):
+def test_a_published_or_billed_item_is_ended_not_removed(published, database):
     cli = published
     assert cli(*PARK, *PARK_REST).exit_code == 0
     cli("fees", "publish", "--recorded-later", "--published-on", "2019-12-02", *EVIDENCE)
@@ -131,18 +130,18 @@ def test_a_published_or_billed_item_is_ended_not_removed(published, db_path):
         cli("bill", "--from", "2026-11", "--through", "2026-12", "--as-of", "2026-11-01").exit_code
         == 0
     )
-    before = dump(db_path)
+    before = dump(database)
     refused = cli("fees", "remove", "PARK")
     assert refused.exit_code == 1 and "公示过的收费项目不能删除" in refused.stderr
     assert "fees end PARK --to" in refused.stderr
-    december = [b for b in bills_of(db_path, "PARK") if b[1] == "2026-12"]
+    december = [b for b in bills_of(database, "PARK") if b[1] == "2026-12"]
     assert len(december) == 2
     early = cli("fees", "end", "PARK", "--to", "2026-11-30")
     assert early.exit_code == 1
     for bill_id, *_rest in december:
         assert f"账单 {bill_id}（" in early.stderr  # each bill in the way is named
     assert "propfee adjust" in early.stderr
-    assert dump(db_path) == before
+    assert dump(database) == before
     for bill_id, *_rest in december:  # corrections bring them to zero: then the end is lawful
         fixed = cli(
             "adjust",
@@ -165,44 +164,42 @@ def test_a_published_or_billed_item_is_ended_not_removed(published, db_path):
     assert ended.exit_code == 0 and "2026-11-30 之后停止收费（已记录）" in ended.stdout
     assert "未改动" in cli("fees", "end", "PARK", "--to", "2026-11-30").stdout
     assert "停止收费：2026-11-30" in cli("fees", "show", "PARK").stdout
-    count = len(bills_of(db_path, "PARK"))
+    count = len(bills_of(database, "PARK"))
     january = cli("bill", "--period", "2027-01", "--as-of", "2026-12-20")
     assert january.exit_code == 0 and "PARK" not in january.stdout
-    assert len(bills_of(db_path, "PARK")) == count
+    assert len(bills_of(database, "PARK")) == count
     checked(cli)
 
 
-def test_an_item_ended_inside_a_cycle_bills_up_to_its_last_day(published, db_path):
+def test_an_item_ended_inside_a_cycle_bills_up_to_its_last_day(published, database):
     cli = published
     assert cli(*PARK, *PARK_REST).exit_code == 0
     cli("fees", "publish", "--recorded-later", "--published-on", "2019-12-02", *EVIDENCE)
     assert cli("fees", "end", "PARK", "--to", "2027-01-15").exit_code == 0
     assert cli("bill", "--period", "2027-01", "--as-of", "2026-12-20").exit_code == 0
-    january = bills_of(db_path, "PARK")
+    january = bills_of(database, "PARK")
     assert [(b[2], b[3]) for b in january] == [("2027-01-01", "2027-01-15")] * 2
     assert all(b[4] == 4839 for b in january)  # ¥100 × 15/31, rounded half-up
-    before = dump(db_path)
+    before = dump(database)
     assert cli("bill", "--period", "2027-01", "--as-of", "2026-12-20").exit_code == 0
-    assert dump(db_path) == before  # a re-run adds nothing
+    assert dump(database) == before  # a re-run adds nothing
     february = cli("bill", "--period", "2027-02", "--as-of", "2026-12-20")
     assert february.exit_code == 0 and "PROP：2 张账单" in february.stdout
-    assert "PARK" not in february.stdout and bills_of(db_path, "PARK") == january
+    assert "PARK" not in february.stdout and bills_of(database, "PARK") == january
     checked(cli)
 
 
-def test_a_publication_is_superseded_by_a_new_one_never_edited(published, tmp_path, db_path):
+def test_a_publication_is_superseded_by_a_new_one_never_edited(published, tmp_path, database):
     cli = published
     assert cli(*PARK, *PARK_REST).exit_code == 0
     first = cli("fees", "publish", "--out", str(tmp_path / "a"))  # 2027-06-30: both items
     assert first.exit_code == 0
-    with sqlite3.connect(db_path) as conn:
-        old = conn.execute("SELECT id, content FROM publication ORDER BY id").fetchall()
+    old = query(database, "SELECT id, content FROM publication ORDER BY id")
     assert "停车服务费" in old[-1][1]
     assert cli("fees", "end", "PARK", "--to", "2027-06-29").exit_code == 0
     second = cli("fees", "publish", "--out", str(tmp_path / "b"))
     assert second.exit_code == 0
-    with sqlite3.connect(db_path) as conn:
-        now = conn.execute("SELECT id, content FROM publication ORDER BY id").fetchall()
+    now = query(database, "SELECT id, content FROM publication ORDER BY id")
     assert now[: len(old)] == old  # the earlier publications are kept as they were
     assert len(now) == len(old) + 1 and "停车服务费" not in now[-1][1]
     assert "物业服务费" in now[-1][1]
@@ -287,12 +284,12 @@ def test_notices_of_300_units_come_out_in_room_order_one_file_per_building(cli, 
     assert split.exit_code == 0 and "缴费通知单-2026-11-2号楼.html（100）" in split.stdout
 
 
-def test_by_takes_only_building_and_goes_with_notices(published, tmp_path, db_path):
+def test_by_takes_only_building_and_goes_with_notices(published, tmp_path, database):
     cli = published
-    before = dump(db_path)
+    before = dump(database)
     wrong = cli("notices", "--period", "2026-11", "--out", str(tmp_path / "x"), "--by", "floor")
     assert wrong.exit_code == 1 and "--by floor" in wrong.stderr
     assert not (tmp_path / "x").exists()
     alone = cli("bill", "--period", "2026-11", "--as-of", "2026-11-01", "--by", "building")
     assert alone.exit_code == 1 and "--notices" in alone.stderr
-    assert dump(db_path) == before
+    assert dump(database) == before

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import PROP_FEE, dump, write_csv, write_xlsx
+from conftest import PROP_FEE, dump, query, write_csv, write_xlsx
 
 ROSTER = [
     ["房号", "房屋类型", "建筑面积", "业主", "交付日期"],
@@ -37,24 +37,22 @@ def _overdue(cli) -> list:
     return json.loads(result.stdout)["rows"]
 
 
-def _bills(db_path) -> list[tuple]:
-    import sqlite3
-
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(
-            "SELECT u.code, b.covers_from, b.covers_to, b.amount_fen, b.settled_on "
-            "FROM bill b JOIN unit u ON u.id = b.unit_id ORDER BY b.id"
-        ).fetchall()
+def _bills(database) -> list[tuple]:
+    return query(
+        database,
+        "SELECT u.code, b.covers_from, b.covers_to, b.amount_fen, b.settled_on "
+        "FROM bill b JOIN unit u ON u.id = b.unit_id ORDER BY b.id",
+    )
 
 
-def test_a_paid_history_with_exclusive_ends_stays_paid(estate, tmp_path, db_path):
+def test_a_paid_history_with_exclusive_ends_stays_paid(estate, tmp_path, database):
     path = write_xlsx(tmp_path / "缴费历史.xlsx", [LAYOUT, *PAID])
     result = estate("import-history", str(path))
     assert result.exit_code == 0, result.stderr
     assert "期初账单 3 条（¥9,000.00），缴费 3 笔（¥9,000.00）" in result.stdout
     assert "实缴金额 (G) → 实收金额" in result.stderr and "收银员 (H) → 收款人" in result.stderr
     assert "次日" in result.stderr  # the exclusive ends were noticed
-    assert _bills(db_path) == [
+    assert _bills(database) == [
         ("1-1-101", "2024-01-01", "2024-12-31", 300000, "2024-01-10"),
         ("1-1-101", "2025-01-01", "2025-12-31", 300000, "2025-01-10"),
         ("1-1-102", "2025-01-01", "2025-12-31", 300000, "2025-01-21"),
@@ -65,16 +63,19 @@ def test_a_paid_history_with_exclusive_ends_stays_paid(estate, tmp_path, db_path
     assert again.exit_code == 0 and "未变 3 条" in again.stdout
 
 
-def test_a_single_exclusive_year_is_twelve_months(estate, tmp_path, db_path):
+def test_a_single_exclusive_year_is_twelve_months(estate, tmp_path, database):
     path = write_csv(
         tmp_path / "h.csv",
-        [LAYOUT, ["1-1-102", "物业服务费", "2025-01-01", "2026-01-01", "2025-01-05", "3000", "3000", ""]],
+        [
+            LAYOUT,
+            ["1-1-102", "物业服务费", "2025-01-01", "2026-01-01", "2025-01-05", "3000", "3000", ""],
+        ],
     )
     assert estate("import-history", str(path)).exit_code == 0
-    assert _bills(db_path)[0][1:3] == ("2025-01-01", "2025-12-31")
+    assert _bills(database)[0][1:3] == ("2025-01-01", "2025-12-31")
 
 
-def test_inclusive_ends_are_kept(estate, tmp_path, db_path):
+def test_inclusive_ends_are_kept(estate, tmp_path, database):
     path = write_csv(
         tmp_path / "h.csv",
         [
@@ -85,22 +86,22 @@ def test_inclusive_ends_are_kept(estate, tmp_path, db_path):
     )
     result = estate("import-history", str(path))
     assert result.exit_code == 0 and "次日" not in result.stderr
-    assert [b[2] for b in _bills(db_path)] == ["2025-06-30", "2025-12-31"]
+    assert [b[2] for b in _bills(database)] == ["2025-06-30", "2025-12-31"]
 
 
 RENAMED = ["房屋", "收费项目", "开始时间", "到期时间", "缴费时间", "应缴金额", "本次实付", "收银员"]
 
 
-def test_a_renamed_money_column_is_refused_without_a_map(estate, tmp_path, db_path):
+def test_a_renamed_money_column_is_refused_without_a_map(estate, tmp_path, database):
     path = write_xlsx(tmp_path / "h.xlsx", [RENAMED, *PAID])
-    before = dump(db_path)
+    before = dump(database)
     result = estate("import-history", str(path))
     assert result.exit_code == 1
     assert "本次实付" in result.stderr and "--map" in result.stderr
-    assert dump(db_path) == before
+    assert dump(database) == before
 
 
-def test_renamed_headers_with_a_map(estate, tmp_path, db_path):
+def test_renamed_headers_with_a_map(estate, tmp_path, database):
     path = write_xlsx(tmp_path / "h.xlsx", [[*RENAMED, "旧系统余额"], *[[*r, 0] for r in PAID]])
     column_map = tmp_path / "map.toml"
     column_map.write_text(
@@ -111,7 +112,7 @@ def test_renamed_headers_with_a_map(estate, tmp_path, db_path):
     assert result.exit_code == 0, result.stderr
     assert "本次实付 (G) → 实收金额" in result.stderr
     assert "未使用的列：旧系统余额" in result.stderr
-    assert [b[2:] for b in _bills(db_path)] == [
+    assert [b[2:] for b in _bills(database)] == [
         ("2024-12-31", 300000, "2024-01-10"),
         ("2025-12-31", 300000, "2025-01-10"),
         ("2025-12-31", 300000, "2025-01-21"),
@@ -127,21 +128,23 @@ def test_a_map_naming_an_unknown_field_is_refused(estate, tmp_path):
     assert result.exit_code == 1 and "字段 'amount' 不存在" in result.stderr
 
 
-def test_one_error_per_cause_with_the_row_ranges(estate, tmp_path, db_path):
+def test_one_error_per_cause_with_the_row_ranges(estate, tmp_path, database):
     rows = [
-        ["1-1-101", "物业费", f"2020-{m:02d}-01", "", "", "250", "", ""]
-        for m in range(1, 13)
+        ["1-1-101", "物业费", f"2020-{m:02d}-01", "", "", "250", "", ""] for m in range(1, 13)
     ] * 1
     rows += [["9-9-999", "物业服务费", "2021-01-01", "", "", "250", "", ""]] * 2
     path = write_csv(tmp_path / "h.csv", [LAYOUT, *rows])
-    before = dump(db_path)
+    before = dump(database)
     result = estate("import-history", str(path))
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.startswith("✗")]
     assert len(lines) == 2
-    assert "第 2–13 行：收费项目 '物业费' 不是收费项目 — 是否指 PROP 物业服务费？（共 12 行）" in lines[0]
+    assert (
+        "第 2–13 行：收费项目 '物业费' 不是收费项目 — 是否指 PROP 物业服务费？（共 12 行）"
+        in lines[0]
+    )
     assert "第 14–15 行" in lines[1] and "9-9-999" in lines[1]
-    assert dump(db_path) == before
+    assert dump(database) == before
 
 
 def test_three_thousand_rows_of_one_unknown_item_are_one_line(estate, tmp_path):
@@ -165,9 +168,9 @@ def test_three_thousand_rows_of_one_unknown_item_are_one_line(estate, tmp_path):
         (["1-1-101", "物业服务费", "2025-01-01", "", "", "250", "1e30", ""], "实收"),
     ],
 )
-def test_absurd_history_rows_are_refused(estate, tmp_path, db_path, row, words):
+def test_absurd_history_rows_are_refused(estate, tmp_path, database, row, words):
     path = write_csv(tmp_path / "h.csv", [LAYOUT, row])
-    before = dump(db_path)
+    before = dump(database)
     result = estate("import-history", str(path))
     assert result.exit_code == 1 and words in result.stderr and "第 2 行" in result.stderr
-    assert dump(db_path) == before
+    assert dump(database) == before

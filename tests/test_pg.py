@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -161,9 +162,11 @@ def test_the_demo_estate_gives_the_same_figures_on_both_engines(
     assert on_server.exit_code == 0, on_server.output
     lines = [line.replace(str(tmp_path / "server"), "X") for line in on_server.output.splitlines()]
     expected = [line.replace(str(tmp_path / "lite"), "X") for line in built.output.splitlines()]
-    assert [x for x in lines if "PROPFEE_DB" not in x] == [
+    assert [x for x in lines if "export PROPFEE_" not in x] == [
         x for x in expected if "PROPFEE_DB" not in x
     ]
+    assert f"  export PROPFEE_CONFIG={tmp_path / 'server' / 'propfee.toml'}" in on_server.output
+    monkeypatch.setenv("PROPFEE_CONFIG", str(tmp_path / "server" / "propfee.toml"))
     for command in READMES_MONTH:
         server = runner.invoke(app, [*command, "--format", "json"])
         lite = runner.invoke(
@@ -172,6 +175,50 @@ def test_the_demo_estate_gives_the_same_figures_on_both_engines(
         assert server.exit_code == lite.exit_code == 0, (command, server.output, lite.output)
         assert json.loads(server.output) == json.loads(lite.output), command
     assert json.loads(runner.invoke(app, ["check", "--format", "json"]).output)["ok"] is True
+    # the full export, readable and raw: the same files with the same data
+    for raw in ([], ["--raw"]):
+        out = {}
+        for side, db_option in (
+            ("server", []),
+            ("lite", ["--db", str(tmp_path / "lite" / "propfee.db")]),
+        ):
+            folder = tmp_path / f"export-{side}{'-raw' if raw else ''}"
+            done = runner.invoke(app, ["export-all", str(folder), *raw, *db_option])
+            assert done.exit_code == 0, done.output
+            out[side] = (done.output.replace(str(folder), "X"), _exported(folder, side))
+        assert out["server"][0] == out["lite"][0]
+        assert sorted(out["server"][1]) == sorted(out["lite"][1])
+        for name, content in out["lite"][1].items():
+            assert out["server"][1][name] == content, name
+
+
+def _exported(folder, side: str) -> dict[str, list]:
+    """Every file of an export by name: a CSV's lines, a workbook's rows sheet by sheet;
+    what differs between two estates by nature is left out (the database's own id, the
+    hashes of the demo's survey files, made anew each time, and of a trail that names the
+    demo's folder)."""
+    from openpyxl import load_workbook
+
+    def kept(lines: list[str]) -> list[str]:
+        lines = [re.sub(r"\b[0-9a-f*]{64}\b", "HASH", x.replace(side, "SIDE")) for x in lines]
+        return [x for x in lines if not x.startswith("database_id")]
+
+    files: dict[str, list] = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.suffix == ".csv":
+            files[name] = kept(path.read_text(encoding="utf-8-sig").splitlines())
+        elif path.suffix == ".xlsx":
+            book = load_workbook(path, read_only=True)
+            files[name] = [
+                (
+                    sheet.title,
+                    kept(["|".join(map(str, row)) for row in sheet.iter_rows(values_only=True)]),
+                )
+                for sheet in book.worksheets
+            ]
+            book.close()
+    return files
 
 
 def test_migrate_to_copies_the_estate_and_proves_it(runner, tmp_path, pg_url, monkeypatch):
@@ -314,5 +361,42 @@ def test_a_batch_of_plain_rows_goes_in_by_copy_and_keeps_its_constraints(pg_esta
         assert conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'k%'").fetchone()[0] == len(
             rows
         )
+    finally:
+        conn.close()
+
+
+def test_a_batch_of_statements_is_prepared_once_and_counts_every_row(pg_estate):
+    conn = db.connect(pg_estate)
+    try:
+        rows = [(f"k{i}", "v") for i in range(pg.COPY_FROM + 5)]
+        with db.transaction(conn):
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows)
+        prepared = []
+        plain = conn.raw.execute
+
+        def watched(query, *args, **kwargs):
+            if str(query).startswith("PREPARE"):
+                prepared.append(query)
+            return plain(query, *args, **kwargs)
+
+        conn.raw.execute = watched
+        with db.transaction(conn):
+            before = conn.total_changes
+            done = conn.executemany(
+                "UPDATE meta SET value = ?1 || '%s%' || ?2 WHERE key = ?2",
+                [("new", key) for key, _value in rows],
+            )
+            assert done.rowcount == len(rows) == conn.total_changes - before
+            # a parameter whose type only its value tells: run as it is, the command goes on
+            unknown = conn.executemany(
+                "UPDATE meta SET value = 'x' WHERE ? IS NULL AND key = 'k0'", [(1,)] * 30
+            )
+            assert unknown.rowcount == 0
+        conn.raw.execute = plain
+        assert len(prepared) == 2
+        assert "$1 || '%s%' || $2" in prepared[0]  # a literal %s is no placeholder
+        assert db.get_meta(conn, "k3") == "new%s%k3"
+        assert db.get_meta(conn, "k0") == "new%s%k0"
+        assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
     finally:
         conn.close()

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from propfee.cli import app
-from propfee.store import pg, pgdump
+from propfee.store import db, migrations, pg, pgdump
 
 from conftest import ESTATE_HEADER, PROP_FEE, dump, home, write_csv
 
@@ -143,3 +143,52 @@ def test_auto_backups_before_risky_writes_on_a_server_are_dumps_kept_to_keep(
     assert billed("bill", "--period", "2027-01", "--as-of", "2026-11-01").exit_code == 0
     made = sorted(p.name for p in (tmp_path / "backups").iterdir())
     assert made == [f"{estate}-20270630-120000-before-bill-2.sql"]  # keep = 1
+
+
+def _first_schema_estate(address: str) -> None:
+    """An estate as the first propfee schema made it, with a unit in it."""
+    with pg.open_server(address) as conn:
+        conn.execute("BEGIN")
+        migrations.m001_roster(conn)
+        conn.execute("INSERT INTO _migrations VALUES (1, 'm001_roster', '2026-01-01 00:00:00')")
+        conn.execute(
+            "INSERT INTO unit (code, building, room, kind, area_x100, created_at, updated_at) "
+            "VALUES ('1-1-101', '1', '101', 'residential', 10000, ?, ?)",
+            ("2026-01-01 00:00:00", "2026-01-01 00:00:00"),
+        )
+        conn.commit()
+
+
+def test_an_older_estate_is_dumped_then_upgraded(server_cli, tmp_path, pg_estate):
+    _first_schema_estate(pg_estate)
+    result = server_cli("units", "list", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert [u["code"] for u in json.loads(result.stdout)["rows"]] == ["1-1-101"]
+    said = f"正在把数据库从第 1 版升级到第 {migrations.SCHEMA_VERSION} 版（先做一份备份"
+    assert said in result.stderr  # as on SQLite; the JSON on stdout is untouched
+    assert server_cli("units", "list", "-f", "json").stderr == ""  # said once
+    estate = pg.split_target(pg_estate)[1]
+    (copy,) = (tmp_path / "backups").glob(f"{estate}-*-before-upgrade-from-schema-1.sql")
+    assert pgdump.dumped_estate(copy) == estate
+    text = copy.read_text(encoding="utf-8")
+    assert "m001_roster" in text and "m002" not in text  # the estate as it was
+    assert "1-1-101" in text
+    conn = db.connect(pg_estate)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+        command, changes = conn.execute("SELECT command, changes FROM audit").fetchone()
+        assert command == "upgrade"
+        assert json.loads(changes)["schema"] == [1, migrations.SCHEMA_VERSION]
+        assert not [s for s in dump_schemas(pg_estate) if "scratch" in s]  # the proof is gone
+    finally:
+        conn.close()
+
+
+def test_an_older_estate_whose_dump_fails_is_not_upgraded(server_cli, pg_estate, monkeypatch):
+    _first_schema_estate(pg_estate)
+    monkeypatch.setattr(pgdump, "_candidates", lambda program: [])  # no pg_dump here
+    refused = server_cli("units", "list")
+    assert refused.exit_code == 1
+    assert "备份" in refused.output and "postgresql-client" in refused.output
+    with pg.open_server(pg_estate, create=False) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1

@@ -3,12 +3,11 @@ import says how many it kept and why), a genuinely new value applies, and what a
 changes is in units show's change history with its operator, day and file."""
 
 import json
-import sqlite3
 
 import test_edits
 from test_edits import ROSTER, ok, show
 
-from conftest import dump, write_csv
+from conftest import dump, query, write_csv
 
 estate = test_edits.estate  # the two billed homes of the edits' tests
 
@@ -19,9 +18,9 @@ def reimport(cli, path, *more):
     return ok(cli, "import-units", str(path), "--as-of", "2026-11-20", *more)
 
 
-def without_trail(db_path):
+def without_trail(database):
     """The database's rows but the audit trail's (which notes every command run)."""
-    return [line for line in dump(db_path) if 'INSERT INTO "audit"' not in line]
+    return [line for line in dump(database) if 'INSERT INTO "audit"' not in line]
 
 
 def imported_changes(unit):
@@ -32,7 +31,7 @@ def imported_changes(unit):
     ]
 
 
-def test_a_stale_roster_keeps_the_edits_it_would_undo(estate, db_path, tmp_path):
+def test_a_stale_roster_keeps_the_edits_it_would_undo(estate, database, tmp_path):
     ok(estate, "owners", "set", "张三", "--phone", "13900009999", "--as-of", "2026-11-01")
     ok(estate, "units", "set", "1-1-101", "--area", "90", "--floor", "1", "--as-of", "2026-11-01")
     ok(estate, "units", "move-out", "1-1-102", "--tenant", "--date", "2026-11-10")
@@ -54,12 +53,12 @@ def test_a_stale_roster_keeps_the_edits_it_would_undo(estate, db_path, tmp_path)
     two = show(estate, "1-1-102")
     assert (two["tenant"], two["payer"]) == ("", "owner")
 
-    before = without_trail(db_path)
+    before = without_trail(database)
     assert KEPT in reimport(estate, stale).output  # the same file again: nothing changes
-    assert without_trail(db_path) == before
+    assert without_trail(database) == before
 
 
-def test_a_stale_roster_does_not_undo_a_name_correction_or_a_sale(estate, db_path, tmp_path):
+def test_a_stale_roster_does_not_undo_a_name_correction_or_a_sale(estate, database, tmp_path):
     ok(estate, "owners", "set", "1-1-101", "--name", "张叁", "--as-of", "2026-11-01")
     sale = ("units", "sell", "1-1-102", "--to", "王五", "--phone", "13600004444")
     ok(estate, *sale, "--date", "2026-11-16", "--as-of", "2026-11-20")
@@ -75,7 +74,7 @@ def test_a_stale_roster_does_not_undo_a_name_correction_or_a_sale(estate, db_pat
     assert show(estate, "1-1-102")["owner"] == "王五"
 
 
-def test_a_new_value_in_the_file_applies_and_is_in_the_history(estate, db_path, tmp_path):
+def test_a_new_value_in_the_file_applies_and_is_in_the_history(estate, database, tmp_path):
     ok(estate, "owners", "set", "张三", "--phone", "13900009999", "--as-of", "2026-11-01")
     newer = [
         ["房号", "建筑面积", "楼层", "业主", "手机号", "交付日期"],
@@ -98,12 +97,12 @@ def test_a_new_value_in_the_file_applies_and_is_in_the_history(estate, db_path, 
     table = ok(estate, "units", "show", "1-1-101").output
     assert "import 新名册.csv" in table and "来源" in table
 
-    before = without_trail(db_path)
+    before = without_trail(database)
     assert "更新 0" in reimport(estate, path).output  # the same import again: a no-op
-    assert without_trail(db_path) == before
+    assert without_trail(database) == before
 
 
-def test_an_owner_changed_by_an_import_is_in_the_history(estate, db_path, tmp_path):
+def test_an_owner_changed_by_an_import_is_in_the_history(estate, database, tmp_path):
     sold = [row[:] for row in ROSTER]
     sold[1][2:4] = ["钱八", "13300001234"]
     reimport(estate, write_csv(tmp_path / "sold.csv", sold))
@@ -111,9 +110,6 @@ def test_an_owner_changed_by_an_import_is_in_the_history(estate, db_path, tmp_pa
     assert changes == [("sell", "owner", "张三", "钱八", "import sold.csv")]
 
 
-def test_the_history_says_where_each_change_came_from(estate, db_path):
+def test_the_history_says_where_each_change_came_from(estate, database):
     ok(estate, "units", "set", "1-1-101", "--floor", "2", "--as-of", "2026-11-01")
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT action, source FROM unit_event").fetchall() == [
-            ("unit-set", "")
-        ]
+    assert query(database, "SELECT action, source FROM unit_event") == [("unit-set", "")]

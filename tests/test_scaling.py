@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 import propfee.cli.common
 from propfee.files.shipped import shipped_dir
 
-from conftest import PROP_FEE, write_csv
+from conftest import PROP_FEE, database_in, query, write_csv
 
 HEADER = ["房号", "房屋类型", "建筑面积", "业主", "手机号", "交付日期"]
 
@@ -22,23 +21,27 @@ HEADER = ["房号", "房屋类型", "建筑面积", "业主", "手机号", "交�
 def traced(monkeypatch):
     """Every SQL statement the command's connection runs, in order."""
     statements: list[str] = []
-    connect = propfee.cli.common.connect
 
-    def tracing(*args, **kwargs):
-        conn = connect(*args, **kwargs)
-        conn.set_trace_callback(statements.append)
-        return conn
+    def traces(connect):
+        def tracing(*args, **kwargs):
+            conn = connect(*args, **kwargs)
+            conn.set_trace_callback(statements.append)
+            return conn
 
-    monkeypatch.setattr(propfee.cli.common, "connect", tracing)
+        return tracing
+
+    for name in ("connect", "connect_server"):  # a file, or an estate on a server
+        monkeypatch.setattr(propfee.cli.common, name, traces(getattr(propfee.cli.common, name)))
     return statements
 
 
-def billed_estate(cli, folder, homes: int):
+def billed_estate(cli, folder, homes: int, database=None):
     """``homes`` units, each its own owner (one with no phone, one developer-held block of
     two units), billed for October (left unpaid: arrears) and November 2026; one owner paid
-    more than both bills, so has credit left."""
+    more than both bills, so has credit left. In ``folder``/propfee.db, or beside the test's
+    ``database`` on its engine (an estate of its own on [pg])."""
     folder.mkdir()
-    db = folder / "propfee.db"
+    db = folder / "propfee.db" if database is None else database_in(database, folder)
     rows = [HEADER]
     for n in range(homes):
         phone = "" if n == 1 else f"139{n:08d}"
@@ -63,8 +66,8 @@ def billed_estate(cli, folder, homes: int):
     return db
 
 
-def notice_statements(cli, traced, tmp_path, homes: int) -> tuple[int, str]:
-    db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+def notice_statements(cli, traced, tmp_path, homes: int, database) -> tuple[int, str]:
+    db = billed_estate(cli, tmp_path / f"estate-{homes}", homes, database)
     traced.clear()
     out = tmp_path / f"notices-{homes}"
     result = cli(
@@ -75,11 +78,11 @@ def notice_statements(cli, traced, tmp_path, homes: int) -> tuple[int, str]:
     return len(traced), (out / "缴费通知单-2026-11.html").read_text(encoding="utf-8")
 
 
-def test_notices_run_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path):
-    small, _ = notice_statements(cli, traced, tmp_path, 4)
-    large, html = notice_statements(cli, traced, tmp_path, 24)
+def test_notices_run_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path, database):
+    small, _ = notice_statements(cli, traced, tmp_path, 4, database)
+    large, html = notice_statements(cli, traced, tmp_path, 24, database)
     # a query per party (its arrears, its credit) made a run of 20,000 homes take minutes
-    assert large == small
+    assert small and large == small
     # and the batched reading still finds each party's arrears and credit
     assert html.count('<section class="notice">') == 25
     assert html.count("往期未缴：") == 24  # October is unpaid for every party but 1-1-101…
@@ -88,8 +91,8 @@ def test_notices_run_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path
     assert "9-1-101、9-1-102" in html  # the developer's two units on one notice
 
 
-def remind_statements(cli, traced, tmp_path, homes: int) -> tuple[int, Path, Path]:
-    db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+def remind_statements(cli, traced, tmp_path, homes: int, database) -> tuple[int, Path, Path]:
+    db = billed_estate(cli, tmp_path / f"estate-{homes}", homes, database)
     traced.clear()
     out = tmp_path / f"remind-{homes}"
     result = cli("remind", "--as-of", "2026-12-20", "--at", "10:00", "--out", str(out), db=db)
@@ -98,16 +101,13 @@ def remind_statements(cli, traced, tmp_path, homes: int) -> tuple[int, Path, Pat
     return len([s for s in traced if not s.startswith("INSERT INTO contact ")]), db, out
 
 
-def test_remind_runs_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path):
-    small, _, _ = remind_statements(cli, traced, tmp_path, 4)
-    large, db, out = remind_statements(cli, traced, tmp_path, 24)
+def test_remind_runs_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path, database):
+    small, _, _ = remind_statements(cli, traced, tmp_path, 4, database)
+    large, db, out = remind_statements(cli, traced, tmp_path, 24, database)
     # the notice counter is read and written once, not once per letter
-    assert large == small
-    with sqlite3.connect(db) as conn:
-        letters = conn.execute(
-            "SELECT notice_no FROM contact WHERE channel = 'letter' ORDER BY id"
-        ).fetchall()
-        (counter,) = conn.execute("SELECT last FROM notice_counter WHERE year = 2026").fetchone()
+    assert small and large == small
+    letters = query(db, "SELECT notice_no FROM contact WHERE channel = 'letter' ORDER BY id")
+    ((counter,),) = query(db, "SELECT last FROM notice_counter WHERE year = 2026")
     # 23 owners with October and November unpaid, and the developer's two units in one letter
     assert len(letters) == 25 and len({n for (n,) in letters}) == 24
     assert counter == 24  # the next run goes on from 催2026-0025
@@ -124,11 +124,11 @@ OWN_RUNS = {  # a command that writes documents, and its options over billed_est
 }
 
 
-def with_own_template(cli, tmp_path, command: str, name: str, text: str):
+def with_own_template(cli, tmp_path, database, command: str, name: str, text: str):
     """Run ``command`` (notices or remind) over a billed estate of 3 homes whose settings
     point at a template folder holding ``text`` as ``zh/{name}`` (the estate's own template
     wins over the shipped one): (result, the output folder, the database)."""
-    db = billed_estate(cli, tmp_path / "estate", 3)
+    db = billed_estate(cli, tmp_path / "estate", 3, database)
     mine = tmp_path / "mine" / "zh"
     mine.mkdir(parents=True)
     (mine / name).write_text(text, encoding="utf-8")
@@ -143,10 +143,10 @@ def shipped_letter() -> str:
     return (shipped_dir("templates") / "zh" / "notice_letter.html").read_text(encoding="utf-8")
 
 
-def test_a_template_that_fails_half_way_leaves_no_file(cli, tmp_path):
+def test_a_template_that_fails_half_way_leaves_no_file(cli, tmp_path, database):
     # the notices are written piece by piece: the first notice is out before the error
     result, out, _ = with_own_template(
-        cli, tmp_path, "notices", "bill_notice.html",
+        cli, tmp_path, database, "notices", "bill_notice.html",
         "{% for n in notices %}<p>{{ n.party.name }}</p>{% if loop.last %}{{ no_such_thing }}"
         "{% endif %}{% endfor %}",
     )  # fmt: skip
@@ -154,8 +154,8 @@ def test_a_template_that_fails_half_way_leaves_no_file(cli, tmp_path):
     assert not out.exists()  # no half a document, no .part file
 
 
-def thanks_statements(cli, traced, tmp_path, homes: int) -> tuple[int, str]:
-    _, db, _ = remind_statements(cli, traced, tmp_path, homes)
+def thanks_statements(cli, traced, tmp_path, homes: int, database) -> tuple[int, str]:
+    _, db, _ = remind_statements(cli, traced, tmp_path, homes, database)
     for n in range(1, homes):  # every owner clears October and November (1-1-101 had paid)
         paid = cli(
             "pay", f"1-1-{101 + n}", "446.86", "--channel", "cash", "--date", "2026-12-21",
@@ -173,11 +173,11 @@ def thanks_statements(cli, traced, tmp_path, homes: int) -> tuple[int, str]:
     return statements, (out / "thanks.csv").read_text(encoding="utf-8-sig")
 
 
-def test_thanks_run_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path):
-    small, _ = thanks_statements(cli, traced, tmp_path, 4)
-    large, sent = thanks_statements(cli, traced, tmp_path, 24)
+def test_thanks_run_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path, database):
+    small, _ = thanks_statements(cli, traced, tmp_path, 4, database)
+    large, sent = thanks_statements(cli, traced, tmp_path, 24, database)
     # whether a party was thanked already and its units' codes: read once, not per party
-    assert large == small
+    assert small and large == small
     lines = sent.splitlines()
     # every owner reminded and now paid up, but the one with no phone (1-1-102); never the
     # developer (still owing), nor 1-1-101 (never reminded)
@@ -186,35 +186,38 @@ def test_thanks_run_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path)
     assert "1-1-102" not in sent and "9-1-101" not in sent and "1-1-101" not in sent
 
 
-def test_a_letter_refused_by_the_gate_half_way_leaves_no_file(cli, tmp_path):
+def test_a_letter_refused_by_the_gate_half_way_leaves_no_file(cli, tmp_path, database):
     # the second letter (and only it) says what LEGAL rule 1 forbids, after the first went out
     threat = "{% if loop.index == 2 %}<p>逾期将停水停电。</p>{% endif %}"
     letter = shipped_letter().replace("{% for l in letters %}", "{% for l in letters %}" + threat)
-    result, out, db = with_own_template(cli, tmp_path, "remind", "notice_letter.html", letter)
+    result, out, db = with_own_template(
+        cli, tmp_path, database, "remind", "notice_letter.html", letter
+    )
     assert result.exit_code == 1 and "停水" in result.output
     assert not out.exists()  # no letters, no call list, no .part file
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM contact").fetchone() == (0,)
+    assert query(db, "SELECT count(*) FROM contact") == [(0,)]
 
 
-def test_a_template_that_names_each_letter_after_the_next_is_asked_for(cli, tmp_path):
+def test_a_template_that_names_each_letter_after_the_next_is_asked_for(cli, tmp_path, database):
     """A template may look one letter ahead (loop.last): its text is checked with the letters
     it speaks of, and the file is the same as a whole render would make."""
     ahead = "{% if loop.last %}<!-- last -->{% endif %}"
     title = "<h1>物业服务费催缴通知书</h1>"
     letter = shipped_letter().replace(title, title + ahead)
-    result, out, _ = with_own_template(cli, tmp_path, "remind", "notice_letter.html", letter)
+    result, out, _ = with_own_template(
+        cli, tmp_path, database, "remind", "notice_letter.html", letter
+    )
     assert result.exit_code == 0, result.output
     html = (out / "催缴通知书-2026-12-20.html").read_text(encoding="utf-8")
     assert html.count('<section class="letter') == 3 and html.count("<!-- last -->") == 1
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
 
 
-def test_a_phrase_cut_between_two_notices_is_still_refused(cli, tmp_path):
+def test_a_phrase_cut_between_two_notices_is_still_refused(cli, tmp_path, database):
     """Each notice passes the gate on its way into the file; what a reader sees across the
     end of one and the start of the next is checked too."""
     result, out, _ = with_own_template(
-        cli, tmp_path, "notices", "bill_notice.html",
+        cli, tmp_path, database, "notices", "bill_notice.html",
         "{% for n in notices %}<span>{% if loop.index == 2 %}停{% elif loop.index == 3 %}水"
         "{% else %}{{ n.party.name }}{% endif %}</span>{% endfor %}",
     )  # fmt: skip
@@ -230,10 +233,10 @@ WECHAT_HEAD = [
 ]  # fmt: skip
 
 
-def reconcile_statements(cli, traced, tmp_path, lines: int) -> tuple[int, list[str], str]:
+def reconcile_statements(cli, traced, tmp_path, lines: int, database) -> tuple[int, list[str], str]:
     """Reconcile a WeChat export of ``lines`` payments (each naming its unit, one paying two
     months ahead), one line naming no unit and one refund, into a billed estate of 24 homes."""
-    db = billed_estate(cli, tmp_path / f"estate-{lines}", 24)
+    db = billed_estate(cli, tmp_path / f"estate-{lines}", 24, database)
     rows = [*WECHAT_HEAD]
     for n in range(lines):
         memo = f"转账备注:1-1-{101 + n}物业费" + (" 2026年11月" if n == 2 else "")
@@ -264,12 +267,12 @@ def _shape(statement: str) -> str:
     return re.sub(r"\b\d+\b", "?", re.sub(r"'(?:[^']|'')*'", "?", statement)).strip()
 
 
-def test_reconcile_runs_the_same_statements_for_4_or_20_lines(cli, traced, tmp_path):
-    small, small_kinds, _ = reconcile_statements(cli, traced, tmp_path, 4)
-    large, large_kinds, out = reconcile_statements(cli, traced, tmp_path, 20)
+def test_reconcile_runs_the_same_statements_for_4_or_20_lines(cli, traced, tmp_path, database):
+    small, small_kinds, _ = reconcile_statements(cli, traced, tmp_path, 4, database)
+    large, large_kinds, out = reconcile_statements(cli, traced, tmp_path, 20, database)
     # no query per line (its unit's open bills, its transaction number): a 100k-line export
     # reads what a 4-line one does, and writes with the same statements, a row at a time
-    assert large == small
+    assert small and large == small
     assert large_kinds == small_kinds
     report = json.loads(out)
     assert len(report["recorded"]) == 20 and len(report["needs_review"]) == 1

@@ -8,7 +8,7 @@ import pytest
 
 from propfee.store import db, migrations
 
-from conftest import ESTATE_HEADER, dump, home, write_csv
+from conftest import ESTATE_HEADER, backup_suffix, dump, home, write_csv
 
 AT = "2026-11-10 09:30"
 
@@ -43,16 +43,20 @@ def office(cli, tmp_path):
     return cli
 
 
+#: how a search of words of three characters or more is done: SQLite's FTS5 trigram index,
+#: or on a server a read of the tables
+BY_INDEX = {"lite": "fts", "pg": "like"}
+
+
 def found(cli, *args):
     result = cli("search", *args, "-f", "json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
-@pytest.mark.sqlite_only  # SQLite's FTS5 index (a server searches the tables)
-def test_a_word_inside_a_complaint_is_found_through_the_index(office):
+def test_a_word_inside_a_complaint_is_found_through_the_index(office, engine):
     document = found(office, "漏水严重")
-    assert document["method"] == "fts"
+    assert document["method"] == BY_INDEX[engine]
     (hit,) = document["rows"]
     assert (hit["kind"], hit["label"], hit["unit"], hit["date"]) == (
         "complaint",
@@ -83,10 +87,9 @@ def test_a_surname_finds_the_owner_with_the_phone_masked(office):
     assert "13900005678" not in json.dumps(document, ensure_ascii=False)
 
 
-@pytest.mark.sqlite_only  # SQLite's FTS5 index (a server searches the tables)
-def test_a_phone_tail_finds_the_owner(office):
+def test_a_phone_tail_finds_the_owner(office, engine):
     document = found(office, "1234")
-    assert document["method"] == "fts"
+    assert document["method"] == BY_INDEX[engine]
     assert [(h["label"], h["unit"]) for h in document["rows"]] == [("业主", "1-101")]
     assert "138****1234" in document["rows"][0]["snippet"]
     assert "13812341234" not in office("search", "1234").stdout
@@ -114,8 +117,7 @@ def test_numbers_in_free_text_are_masked_unless_asked_and_then_audited(office):
     assert len(json.loads(office("audit", "--command", "search", "-f", "json").stdout)["rows"]) == 1
 
 
-@pytest.mark.sqlite_only  # SQLite's FTS5 index (a server searches the tables)
-def test_the_index_follows_new_rows(office):
+def test_the_index_follows_new_rows(office, engine):
     assert found(office, "电梯异响")["rows"] == []
     added = office(
         "complain", "add", "1-102", "--category", "公共设施",
@@ -123,7 +125,7 @@ def test_the_index_follows_new_rows(office):
     )  # fmt: skip
     assert added.exit_code == 0, added.output
     document = found(office, "电梯异响")
-    assert document["method"] == "fts"
+    assert document["method"] == BY_INDEX[engine]
     assert [(h["label"], h["unit"], h["date"]) for h in document["rows"]] == [
         ("投诉", "1-102", "2026-11-12")
     ]
@@ -159,17 +161,19 @@ def test_refusals_name_the_option_and_change_nothing(office, db_path):
     assert dump(db_path) == before
 
 
+@pytest.mark.sqlite_only  # the FTS5 index an upgrade fills (either engine: the next test)
 def test_an_old_database_has_its_rows_indexed_when_upgraded(db_path, monkeypatch, cli):
     before_index = migrations.MIGRATIONS[:-1]
-    monkeypatch.setattr(migrations, "MIGRATIONS", before_index)
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(before_index))
-    old = db.connect(db_path)
-    old.execute(
-        "INSERT INTO unit (code, kind, notes, created_at, updated_at) "
-        "VALUES ('9-901', 'residential', '外墙渗水待查', 'x', 'x')"
-    )
-    old.close()
-    monkeypatch.undo()
+    # undone at the end of the block alone: the working folder and clock stay isolated
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "MIGRATIONS", before_index)
+        older.setattr(migrations, "SCHEMA_VERSION", len(before_index))
+        old = db.connect(db_path)
+        old.execute(
+            "INSERT INTO unit (code, kind, notes, created_at, updated_at) "
+            "VALUES ('9-901', 'residential', '外墙渗水待查', 'x', 'x')"
+        )
+        old.close()
     document = found(cli, "外墙渗水")
     assert document["method"] == "fts"
     assert [(h["kind"], h["label"], h["unit"]) for h in document["rows"]] == [
@@ -180,6 +184,42 @@ def test_an_old_database_has_its_rows_indexed_when_upgraded(db_path, monkeypatch
     raw.close()
 
 
+def test_an_old_estate_is_searched_when_upgraded(database, monkeypatch, cli, engine):
+    before_index = migrations.MIGRATIONS[:-1]
+    # undone at the end of the block alone: the working folder and clock stay isolated
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "MIGRATIONS", before_index)
+        older.setattr(migrations, "SCHEMA_VERSION", len(before_index))
+        old = db.connect(database)
+        old.execute(
+            "INSERT INTO unit (code, kind, notes, created_at, updated_at) "
+            "VALUES ('9-901', 'residential', '外墙渗水待查', 'x', 'x')"
+        )
+        old.close()
+    document = found(cli, "外墙渗水")
+    assert document["method"] == BY_INDEX[engine]
+    assert [(h["kind"], h["label"], h["unit"]) for h in document["rows"]] == [
+        ("note", "备注", "9-901")
+    ]
+
+
+def test_a_restored_estate_searches_what_the_backup_held(office, database, tmp_path):
+    copy = tmp_path / f"before{backup_suffix(database)}"
+    assert office("backup", str(copy)).exit_code == 0
+    added = office(
+        "complain", "add", "1-101", "--category", "绿化",
+        "--description", "草坪灌溉喷头损坏", "--at", "2026-11-12 08:00",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert found(office, "灌溉喷头")["rows"]
+    restored = office("restore", str(copy))
+    assert restored.exit_code == 0, restored.output
+    assert found(office, "灌溉喷头")["rows"] == []
+    assert [h["unit"] for h in found(office, "漏水严重")["rows"]] == ["1-101"]
+    assert office("check").exit_code == 0
+
+
+@pytest.mark.sqlite_only  # the restored file's FTS5 index (a server: the test above)
 def test_a_restored_database_searches_what_the_backup_held(office, db_path, tmp_path):
     copy = tmp_path / "before.db"
     assert office("backup", str(copy)).exit_code == 0

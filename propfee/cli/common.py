@@ -255,7 +255,16 @@ class Env:
             if dry_run and create and not pg.estate_exists(self.server, _estate):
                 self._conn = connect_scratch()  # a dry run never makes the estate's schema
             else:
-                self._conn = connect_server(self.server, estate=_estate, create=create)
+                self._conn = connect_server(
+                    self.server,
+                    estate=_estate,
+                    create=create,
+                    before_upgrade=functools.partial(
+                        pgdump.before_upgrade,
+                        folder=self._backup_folder(),
+                        on_upgrade=self._upgrading,
+                    ),
+                )
         if self._conn is None:
             if not create and not self.db_path.exists():
                 raise DatabaseError(

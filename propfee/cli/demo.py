@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from propfee.core.i18n import _
 from propfee.core.money import format_money
 from propfee.demo.estate import build_demo
 from propfee.insight.surveys import fmt, percent
+from propfee.store import pg
 
 
 def register(app: typer.Typer) -> None:
@@ -145,7 +147,11 @@ def _try_next(report, folder: Path, day) -> list[str]:
     lines: list[str] = []
     lines.append("")
     lines.append(_("Try next:"))
-    lines.append(f"  export PROPFEE_DB={db}")
+    if pg.is_server(db):  # quoted: an address holds ? and &; no file to find the settings beside
+        lines.append(f"  export PROPFEE_DB={shlex.quote(str(db))}")
+        lines.append(f"  export PROPFEE_CONFIG={shlex.quote(str(folder / 'propfee.toml'))}")
+    else:
+        lines.append(f"  export PROPFEE_DB={db}")
     lines.append(f"  propfee today --as-of {day}")
     lines.append("  propfee units list --building 1")
     lines.append("  propfee units show 1-1-101")

@@ -19,7 +19,7 @@ from propfee.demo import store
 from propfee.files.shipped import shipped_dir
 from propfee.files.writers import copy_private, save_workbook, write_text
 from propfee.insight import surveys
-from propfee.payments import ledger, reconciliation
+from propfee.payments import ledger, many, reconciliation
 from propfee.roster import merge
 from propfee.service import complaints
 from propfee.store import db, pg
@@ -519,21 +519,22 @@ def _pay_the_year(conn, settings, *, as_of: date, now: datetime, rng) -> dict[st
                 planned.append((day, code, period, fen))
     planned.sort()
     channels = ("wechat", "alipay", "cash", "wechat", "bank")
-    with db.transaction(conn):
-        for index, (day, code, _period, fen) in enumerate(planned):
-            channel = channels[index % len(channels)]
-            ledger.record_payment(
-                conn,
+    payments = []
+    for index, (day, code, _period, fen) in enumerate(planned):
+        channel = channels[index % len(channels)]
+        payments.append(
+            many.NewPayment(
                 code,
                 fen,
                 channel=channel,
                 ref=None if channel == "cash" else f"DEMO{day:%Y%m%d}{index:06d}",
                 paid_on=day,
                 as_of=day,
-                now=now,
-                settings=settings,
                 cashier="李娜" if channel == "cash" else "",
             )
+        )
+    with db.transaction(conn):
+        many.record_payments(conn, payments, now=now, settings=settings)
     return habits
 
 

@@ -122,6 +122,12 @@ def _scaled(places: int, divisor: int) -> Callable[[object], object]:
     return convert
 
 
+def _digest(column: str) -> bool:
+    """Whether a column holds a hash (the audit chain, a file's fingerprint): its digits are
+    not a phone number, and masking them would break the chain's proof."""
+    return column in ("hash", "prev_hash", "sha256") or column.endswith(("_hash", "_sha256"))
+
+
 def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
     """How each column of ``table`` is headed and converted."""
     labels = LABELS.get(table, {})
@@ -141,7 +147,7 @@ def _columns(conn: sqlite3.Connection, table: str, mask: bool) -> list[_Column]:
             convert = lambda v: mask_phones(v) if v else v  # noqa: E731
         elif mask and name.endswith("id_number"):
             convert = lambda v: mask_id(v) if v else v  # noqa: E731
-        elif mask and convert is None and kind.upper() in ("TEXT", ""):
+        elif mask and convert is None and kind.upper() in ("TEXT", "") and not _digest(name):
             convert = mask_in_text  # messages, letters and notes quote numbers too
         columns.append(_Column(name, labels.get(name, header), convert))
     return columns

@@ -38,13 +38,18 @@ def insert_survey(conn: sqlite3.Connection, values: tuple) -> int:
     ).lastrowid
 
 
-def insert_response(conn: sqlite3.Connection, values: tuple) -> int:
-    """Write a response: (survey id, sheet, row, unit id, recommend, comment); returns its id."""
-    return conn.execute(
-        "INSERT INTO survey_response (survey_id, sheet, row, unit_id, recommend, comment) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        values,
-    ).lastrowid
+def next_response_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) + 1 FROM survey_response").fetchone()[0]
+
+
+def insert_responses(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    """Write responses with their ids: (id, survey id, sheet, row, unit id, recommend,
+    comment) each, in one batch."""
+    conn.executemany(
+        "INSERT INTO survey_response (id, survey_id, sheet, row, unit_id, recommend, comment) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def insert_scores(conn: sqlite3.Connection, rows: list[tuple]) -> None:

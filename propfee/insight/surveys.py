@@ -285,11 +285,15 @@ def _record(
             stamp,
         ),
     )
-    for row in parsed.rows:
-        rid = survey_store.insert_response(
-            conn, (survey_id, row.sheet, row.row, row.unit_id, row.recommend, row.comment)
+    first = survey_store.next_response_id(conn)  # the ids the rows would take one by one
+    responses, scores = [], []
+    for rid, row in enumerate(parsed.rows, start=first):
+        responses.append(
+            (rid, survey_id, row.sheet, row.row, row.unit_id, row.recommend, row.comment)
         )
-        survey_store.insert_scores(conn, [(rid, d, s) for d, s in row.scores.items()])
+        scores += [(rid, d, s) for d, s in row.scores.items()]
+    survey_store.insert_responses(conn, responses)  # two batches, not two statements a row
+    survey_store.insert_scores(conn, scores)
 
 
 def _counts(conn, name: str) -> tuple[int, int, int]:

@@ -272,7 +272,7 @@ def record_payment(
     """Record a payment inside the caller's transaction: a gapless receipt number, the money
     allocated to the payer's choice of bills or else oldest due first, and the rest kept as
     credit. The same channel + reference again records nothing and returns the first one."""
-    ref = _checked_payment(
+    ref = checked_payment(
         amount_fen, channel=channel, ref=ref, paid_on=paid_on, as_of=as_of, large=large
     )
     code = resolve_code(conn, unit_code)
@@ -317,7 +317,7 @@ def record_payment(
     return result
 
 
-def _checked_payment(
+def checked_payment(
     amount_fen: int, *, channel: str, ref: str | None, paid_on: date, as_of: date, large: bool
 ) -> str | None:
     """Refuse a payment whose channel, amount, reference or day cannot be; its reference,

@@ -205,6 +205,16 @@ def next_receipt_number(conn: sqlite3.Connection, year: int) -> int:
     ).fetchone()[0]
 
 
+def step_receipt_counters(conn: sqlite3.Connection, years: list[int]) -> None:
+    """Take a receipt number of each year in ``years`` (a year as often as it is named), as
+    ``next_receipt_number`` takes one, in one batch."""
+    conn.executemany(
+        "INSERT INTO receipt_counter (year, last) VALUES (?, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last = last + 1",
+        [(year,) for year in years],
+    )
+
+
 def last_receipt_number(conn: sqlite3.Connection, year: int) -> int | None:
     """The receipt counter of a year; None when the year has none."""
     row = conn.execute("SELECT last FROM receipt_counter WHERE year = ?", (year,)).fetchone()

@@ -19,6 +19,7 @@ inserted behind propfee's back (by someone who did not also recompute every late
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
@@ -118,10 +119,26 @@ def stamp(at: datetime) -> str:
 # ---------------------------------------------------------------- recording
 
 
+def _tops(conn: sqlite3.Connection) -> dict[str, int]:
+    """The highest rowid of every table ``_tables`` names, and the trail's last id (as
+    ``audit``): one statement, however many tables (on a server, one round trip)."""
+    tables = _tables(conn)
+    tops = [f'(SELECT coalesce(max(rowid), 0) FROM "{table}")' for table in tables]
+    row = conn.execute(
+        f"SELECT {', '.join(tops)}{', ' if tops else ''}(SELECT coalesce(max(id), 0) FROM audit)"
+    ).fetchone()
+    return {**dict(zip(tables, row, strict=False)), "audit": row[-1]}
+
+
 def _tables(conn: sqlite3.Connection) -> list[str]:
     """The tables whose rowid counts their rows: every table but the trail itself, tables
     without a rowid, and the counters keyed by year (an INTEGER PRIMARY KEY that is not a
-    surrogate ``id``)."""
+    surrogate ``id``). Read once per connection and schema version (a migration adds
+    tables)."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    known = getattr(conn, "audited_tables", None)
+    if known is not None and known[0] == version:
+        return known[1]
     tables = []
     for name, sql in conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
@@ -138,6 +155,8 @@ def _tables(conn: sqlite3.Connection) -> list[str]:
         if len(keys) == 1 and keys[0][1] == "INTEGER" and keys[0][0] != "id":
             continue
         tables.append(name)
+    with contextlib.suppress(AttributeError):  # a plain sqlite3 connection keeps nothing
+        conn.audited_tables = (version, tables)
     return tables
 
 
@@ -155,12 +174,7 @@ def begin(conn: sqlite3.Connection) -> Snapshot | None:
     call = _current.get()
     if call is None or not has_trail(conn):
         return None
-    rowids = {
-        table: conn.execute(f'SELECT coalesce(max(rowid), 0) FROM "{table}"').fetchone()[0]
-        for table in _tables(conn)
-    }
-    rowids["audit"] = _last_id(conn)
-    return Snapshot(_changes(conn), rowids, call, stamp(now()))
+    return Snapshot(_changes(conn), _tops(conn), call, stamp(now()))
 
 
 def _changes(conn: sqlite3.Connection) -> int:
@@ -177,21 +191,17 @@ def now() -> datetime:
     return clock() if clock is not None else datetime.now()
 
 
-def _last_id(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
-
-
 def record(conn: sqlite3.Connection, snapshot: Snapshot | None) -> int | None:
     """Append the trail row for the transaction ``snapshot`` opened; returns its id."""
     if snapshot is None:
         return None
     added: dict[str, int] = {}
-    for table in _tables(conn):
-        top = conn.execute(f'SELECT coalesce(max(rowid), 0) FROM "{table}"').fetchone()[0]
+    tops = _tops(conn)
+    for table, top in tops.items():
         grown = top - snapshot.rowids.get(table, 0)
-        if grown > 0:
+        if grown > 0 and table != "audit":
             added[table] = grown
-    own = _last_id(conn) - snapshot.rowids["audit"]  # rows a command appended itself
+    own = tops["audit"] - snapshot.rowids["audit"]  # rows a command appended itself
     updated = _changes(conn) - snapshot.changes - sum(added.values()) - own
     if (not added and updated <= 0) or own:
         return None  # a re-run that changed nothing leaves no trace, not even here

@@ -86,16 +86,33 @@ def connect(
 
 
 def connect_server(
-    url: str, *, estate: str | None = None, migrate: bool = True, create: bool = True
+    url: str,
+    *,
+    estate: str | None = None,
+    migrate: bool = True,
+    create: bool = True,
+    before_upgrade: Callable[[pg.Connection, int], None] | None = None,
 ) -> pg.Connection:
-    """An estate's schema on a PostgreSQL server, migrated like a file."""
+    """An estate's schema on a PostgreSQL server, migrated like a file: an estate made by
+    an older propfee is handed first to ``before_upgrade(conn, its schema version)`` (the
+    commands' backup of it, ``pgdump.before_upgrade``)."""
     conn = pg.open_server(url, estate, busy_timeout(), create=create)
     if migrate:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if before_upgrade is not None and 0 < version < migrations.SCHEMA_VERSION:
+            try:
+                before_upgrade(conn, version)  # refuses the upgrade if the backup fails
+            except BaseException:
+                conn.close()
+                raise
         try:
             migrations.migrate(conn, conn.name)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise translate(exc, conn.name) from None
+        except BaseException:
+            conn.close()
+            raise
     return conn
 
 

@@ -14,6 +14,7 @@ refusal is an ``IntegrityError``), so every caller's handling holds on both engi
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sqlite3
@@ -221,6 +222,7 @@ class Cursor:
                 cur.execute(statement.text, args)
             except self.connection.failure as exc:
                 raise error(exc) from None
+            self.connection.traced(statement.text, [args])
             self.description = cur.description
             self.rowcount = cur.rowcount
             rows = cur.fetchall() if cur.description is not None else []
@@ -248,17 +250,24 @@ class Cursor:
                 sets_id=statement.sets_id,
             )
         batch = [[p[i - 1] for i in statement.order] for p in seq_of_parameters]
+        self.connection.traced(statement.text, batch)
         copy = pgsql.plain_insert(statement.text) if len(batch) >= COPY_FROM else None
         if copy is not None:  # many plain rows: COPY, the server's fastest way in
             self.connection.copy_rows(*copy, batch)
             self.rowcount = len(batch)
         elif batch:  # one round of the server for the batch (psycopg's pipeline)
+            text = statement.text
+            prepared = self.connection.prepare(text) if len(batch) >= COPY_FROM else None
+            if prepared is not None:  # parsed and planned once, not once a row
+                text = f"EXECUTE {prepared}({', '.join(['%s'] * len(statement.order))})"
             with self.connection.raw.cursor() as cur:
                 try:
-                    cur.executemany(statement.text, batch)
+                    cur.executemany(text, batch)
                 except self.connection.failure as exc:
                     raise error(exc) from None
                 self.rowcount = max(cur.rowcount, 0)
+            if prepared is not None:
+                self.connection.raw.execute(f"DEALLOCATE {prepared}")
         else:
             self.rowcount = 0
         self._rows = []
@@ -315,6 +324,21 @@ class Connection:
         self.estate = estate
         self.row_factory: Any = Row
         self.direct_changes = 0
+        self.prepared = 0  # statements prepared for batches: each its own name
+        self.trace: Any = None
+
+    def set_trace_callback(self, callback: Any) -> None:
+        """As sqlite3's: ``callback`` is told every statement run, in the server's SQL with
+        its values in place (a batch's statement once for each of its rows, as SQLite's
+        executemany is traced); None stops it."""
+        self.trace = callback
+
+    def traced(self, text: str, batch: Sequence[Sequence[Any] | None]) -> None:
+        if self.trace is None:
+            return
+        with self.raw.cursor() as cursor:
+            for args in batch:
+                self.trace(cursor.mogrify(text, args) if args else text)
 
     @property
     def name(self) -> str:
@@ -343,6 +367,28 @@ class Connection:
             self.raw.execute(pgsql.ddl(script).encode())
         except self.failure as exc:
             raise error(exc) from None
+
+    def prepare(self, text: str) -> str | None:
+        """The statement ``text`` (psycopg's ``%s`` placeholders) prepared on the server for a
+        batch, by its name; None when the server cannot tell a parameter's type from the
+        statement alone (the batch then runs as it is, nothing lost: a savepoint guards the
+        attempt inside a transaction)."""
+        self.prepared += 1
+        name = f"propfee_batch_{self.prepared}"
+        numbers = itertools.count(1)
+        body = re.sub(r"%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", text)
+        guarded = self.in_transaction
+        if guarded:
+            self.raw.execute("SAVEPOINT propfee_prepare")
+        try:
+            self.raw.execute(f"PREPARE {name} AS {body}")
+        except self.failure:
+            if guarded:
+                self.raw.execute("ROLLBACK TO SAVEPOINT propfee_prepare")
+            return None
+        if guarded:
+            self.raw.execute("RELEASE SAVEPOINT propfee_prepare")
+        return name
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Many rows into a table at once (COPY), inside the current transaction."""

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from propfee.core.errors import DatabaseError, NotFound, PropfeeError
 from propfee.core.i18n import _
-from propfee.store import audit, db, pg
+from propfee.store import audit, db, migrations, pg
 from propfee.store.backup import KEPT_TAGS, SQLITE_HEADER, BackupResult, folder_for
 from propfee.store.migrations import SCHEMA_VERSION
 
@@ -96,7 +96,10 @@ def _server_major(conn: pg.Connection) -> int:
 def _run(command: list[str], env: dict[str, str], what: str) -> None:
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
+        lines = [line.strip() for line in (done.stderr or done.stdout).splitlines()]
+        # the server's error, not the caret psql prints under the line it quotes
+        errors = [line[line.index("ERROR:") :] for line in lines if "ERROR:" in line]
+        detail = errors or [line for line in lines if line.strip("^ ")]
         raise DatabaseError(
             _("{what} failed: {error}").format(what=what, error=detail[-1] if detail else "?")
         )
@@ -176,16 +179,21 @@ def vet(
     conn.raw.execute(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE')
     refuse = _("{path}: refused, nothing was restored").format(path=source)
     try:
-        load(conn, source, schema, scratch)
+        try:
+            load(conn, source, schema, scratch)
+        except DatabaseError as exc:  # a dump cut short or spoilt: psql stops at the error
+            raise DatabaseError(f"{refuse} — {exc}") from None
         version = conn.raw.execute(
             f'SELECT coalesce(max(version), 0) FROM "{scratch}"._migrations'
         ).fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise DatabaseError(
-                _("{refuse} — made by a newer propfee (schema {version})").format(
-                    refuse=refuse, version=version
-                )
-            )
+        if version > SCHEMA_VERSION:  # refused naming the propfee that made it and this one
+            newer = db.connect_server(conn.url, estate=scratch, migrate=False)
+            try:
+                migrations.migrate(newer, source)
+            except DatabaseError as exc:
+                raise DatabaseError(f"{refuse} — {exc}") from None
+            finally:
+                newer.close()
         candidate = db.connect_server(conn.url, estate=scratch)  # an older one upgraded
         try:
             found = check(candidate)
@@ -262,6 +270,37 @@ def backup(
         partial.unlink(missing_ok=True)
     pruned = prune(estate, target.parent, keep, spare=target) if keep else []
     return BackupResult(target, target.stat().st_size, version, pruned)
+
+
+def before_upgrade(
+    conn: pg.Connection,
+    version: int,
+    *,
+    folder: str = "backups",
+    on_upgrade: Callable[[int, int], None] | None = None,
+) -> None:
+    """An estate made by an older propfee (schema ``version``) is dumped to the backups
+    folder before it is upgraded, as a file is copied there: ``on_upgrade(from, to)`` told
+    first. The dump is proven as every backup is — loaded into a scratch schema and upgraded
+    there — so the upgrade has run once on a copy before it touches the estate."""
+    if on_upgrade is not None:
+        on_upgrade(version, SCHEMA_VERSION)
+    try:
+        backup(
+            conn,
+            None,
+            at=audit.now(),
+            check=lambda _copy: [],  # the copy loads and upgrades: what the file's copy proves
+            tag=f"before-upgrade-from-schema-{version}",
+            folder=folder,
+        )
+    except (PropfeeError, OSError) as exc:
+        raise DatabaseError(
+            _(
+                "{path}: made by an older propfee (schema {version}); it is "
+                "backed up before the upgrade, and the backup failed: {exc}"
+            ).format(path=conn.name, version=version, exc=exc)
+        ) from None
 
 
 def prune(estate: str, folder: Path, keep: int, *, spare: Path) -> list[Path]:

@@ -292,9 +292,12 @@ _REWRITES: list[tuple[re.Pattern, object]] = [
 def _max_rowid(text: str) -> str:
     """``max(rowid)`` counts the rows of a table without an id (rows are never deleted, so
     the count grows exactly as the rowid would); elsewhere rowid is the id."""
-    match = re.search(r"max\(rowid\),\s*0\)\s+FROM\s+\"?(\w+)\"?", text, re.I)
-    if match and match.group(1) in NO_ID_TABLES:
-        text = text.replace("max(rowid)", "count(*)")
+    text = re.sub(  # each table of a statement that reads the tops of many
+        r"max\(rowid\)(,\s*0\)\s+FROM\s+\"?(\w+)\"?)",
+        lambda m: ("count(*)" if m.group(2) in NO_ID_TABLES else "max(id)") + m.group(1),
+        text,
+        flags=re.I,
+    )
     table = re.search(r"\bFROM\s+\"?(\w+)\"?", text, re.I)
     if table and table.group(1) in NO_ID_TABLES:  # in the order the rows were written
         return re.sub(r"\browid\b", "ctid", text)

@@ -225,9 +225,12 @@ def _vet(candidate: sqlite3.Connection, source: Path, check: Check) -> tuple[int
     found = check(candidate)
     if found:
         first = found[0]
-        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        more = _(" (and {n} more)").format(n=len(found) - 1) if len(found) > 1 else ""
         raise DatabaseError(
-            f"{refuse} — propfee check fails on it: {first.what}: {first.detail}{more}"
+            _("{refuse} — propfee check fails on it: {what}: {detail}").format(
+                refuse=refuse, what=first.what, detail=first.detail
+            )
+            + more
         )
     counts = {
         table: candidate.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
