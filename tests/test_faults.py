@@ -4,6 +4,7 @@ database, a backup taken while a bill run writes. Every time: one clear line, a 
 and the database intact — `propfee check` passes and nothing is lost."""
 
 import ctypes
+import functools
 import os
 import resource
 import sqlite3
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from propfee.payments import ledger
-from propfee.store import db
+from propfee.store import db, pg
 
 from conftest import PROP_FEE, dump, propfee_process, write_csv
 
@@ -27,23 +28,46 @@ UNITS = 400
 propfee = propfee_process
 
 
-@pytest.fixture
-def estate(tmp_path):
+def build_estate(db_path, folder: Path) -> None:
     """UNITS homes, the fee published, November 2026 billed, one payment."""
-    path = tmp_path / "propfee.db"
     rows = [["房号", "建筑面积", "业主", "手机号"]] + [
         [f"2-1-{i:04d}", "90.00", f"业主{i}", f"1390000{i:04d}"] for i in range(UNITS)
     ]
+    roster = write_csv(folder / "roster.csv", rows)
     for args in (
-        ["import-units", str(write_csv(tmp_path / "roster.csv", rows)), "--as-of", "2026-10-01"],
+        ["import-units", str(roster), "--as-of", "2026-10-01"],
         PROP_FEE,
-        ["fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg"],
+        [
+            "fees",
+            "publish",
+            "--out",
+            str(folder),
+            "--recorded-later",
+            "--published-on",
+            "2020-01-01",
+            "--evidence",
+            "公示照片 IMG_0231.jpg",
+        ],
         ["bill", "--period", "2026-11", "--as-of", "2026-11-01"],
         ["pay", "2-1-0001", "225.00", "--channel", "cash", "--as-of", "2026-11-10"],
     ):
-        result = propfee(*args, db_path=path, cwd=tmp_path)
+        result = propfee(*args, db_path=db_path, cwd=folder)
         assert result.returncode == 0, result.stderr
-    return path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """What makes the module's estate (see :func:`build_estate`): built once per engine, then
+    copied for each test."""
+    return functools.partial(build_estate, folder=tmp_path_factory.mktemp("estate"))
+
+
+@pytest.fixture
+def estate(estate_copy, built, engine):
+    """The test's own copy of the estate on its engine: ./propfee.db, or on [pg] its schema on
+    the session's server."""
+    made = estate_copy("estate", built)
+    return Path(made) if engine == "lite" else made
 
 
 def intact(path: Path, before: list[str]) -> None:
@@ -185,12 +209,42 @@ time.sleep(float(sys.argv[2]))
 conn.rollback()
 """
 
+#: on a server: another propfee command writing (its transaction holds the estate's advisory
+#: lock, as BEGIN IMMEDIATE holds an SQLite file's write lock)
+HOLD_WRITER = """
+import sys, time
+from propfee.store import db
+conn = db.connect(sys.argv[1])
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE meta SET value = value")
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.rollback()
+"""
+
+#: on a server: someone else's session (psql, a report tool) holding the table a payment
+#: writes, without the estate's advisory lock
+HOLD_ROWS = """
+import sys, time
+import psycopg
+from propfee.store import pg
+url, schema = pg.split_target(sys.argv[1])
+with psycopg.connect(url) as raw:
+    raw.execute(f'SET search_path TO "{schema}"')
+    raw.execute("LOCK TABLE payment IN EXCLUSIVE MODE")
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+    raw.rollback()
+"""
+
 
 @contextmanager
-def held(path: Path, seconds: int = 8):
-    """Another process holds the database's write lock for a while."""
+def held(database: Path | str, seconds: int = 8, script: str = HOLD):
+    """Another process holds the database's write lock for a while (``script``: how)."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script, str(database), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "holding"
@@ -200,26 +254,39 @@ def held(path: Path, seconds: int = 8):
         holder.wait()
 
 
-def test_a_database_held_past_the_busy_timeout_exits_75(estate, tmp_path):
+def name_of(database: Path | str) -> str:
+    """How an error names the database: the file's path, or the server and estate."""
+    if not pg.is_server(database):
+        return str(database)
+    return pg.display(*pg.split_target(str(database)))
+
+
+def test_a_database_held_past_the_busy_timeout_exits_75(estate, db_path, engine, tmp_path):
+    """On a server, held twice: by another command (the estate's advisory lock), and by a
+    session holding the table a payment writes."""
     before = dump(estate)
-    with held(estate):
-        started = time.monotonic()
-        result = propfee(
-            "pay",
-            "2-1-0002",
-            "100",
-            "--channel",
-            "cash",
-            "--as-of",
-            "2026-11-11",
-            db_path=estate,
-            cwd=tmp_path,
-            env={"PROPFEE_BUSY_TIMEOUT": "1"},
-        )
-        assert time.monotonic() - started < 7
-        assert result.returncode == 75
-        assert "另一个 propfee 命令仍在写入" in one_line(result.stderr)
-    intact(estate, before)
+    holders = [HOLD] if engine == "lite" else [HOLD_WRITER, HOLD_ROWS]
+    for script in holders:
+        with held(estate, script=script):
+            started = time.monotonic()
+            result = propfee(
+                "pay",
+                "2-1-0002",
+                "100",
+                "--channel",
+                "cash",
+                "--as-of",
+                "2026-11-11",
+                db_path=db_path,
+                cwd=tmp_path,
+                env={"PROPFEE_BUSY_TIMEOUT": "1"},
+            )
+            assert time.monotonic() - started < 7
+            assert result.returncode == 75, result.stderr
+            line = one_line(result.stderr)
+            assert line.startswith(f"错误：{name_of(estate)}：")
+            assert "另一个 propfee 命令仍在写入（已等待 1 秒）" in line
+        intact(estate, before)
 
 
 @pytest.mark.sqlite_only
@@ -249,7 +316,7 @@ def test_a_restore_waits_for_a_writer_then_gives_up_with_75(estate, tmp_path):
     intact(estate, before)
 
 
-def test_overlapping_runs_wait_for_each_other(estate, tmp_path):
+def test_overlapping_runs_wait_for_each_other(estate, db_path, tmp_path):
     runs = [
         propfee(
             "bill",
@@ -259,7 +326,7 @@ def test_overlapping_runs_wait_for_each_other(estate, tmp_path):
             "2027-03",
             "--as-of",
             "2026-11-30",
-            db_path=estate,
+            db_path=db_path,
             cwd=tmp_path,
             wait=False,
         )
@@ -268,10 +335,12 @@ def test_overlapping_runs_wait_for_each_other(estate, tmp_path):
     outcomes = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
     assert [code for code, _ in outcomes] == [0, 0], outcomes
     conn = db.connect(estate)
-    assert conn.execute("SELECT count(*) FROM bill WHERE period >= '2026-12'").fetchone()[0] == (
-        UNITS * 4
-    )
-    assert ledger.check(conn) == []
+    try:
+        billed = conn.execute("SELECT count(*) FROM bill WHERE period >= '2026-12'").fetchone()
+        assert billed[0] == UNITS * 4
+        assert ledger.check(conn) == []
+    finally:
+        conn.close()
 
 
 # ---------------------------------------------------------------- damaged files
@@ -389,14 +458,14 @@ def test_backups_started_in_the_same_second_each_get_their_own_file(estate, tmp_
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_the_file_size_limit_hit_mid_export_leaves_no_half_export(estate, tmp_path):
+def test_the_file_size_limit_hit_mid_export_leaves_no_half_export(estate, db_path, tmp_path):
     before = dump(estate)
     out = tmp_path / "export"
     result = propfee(
         "export-all",
         str(out),
         "--raw",
-        db_path=estate,
+        db_path=db_path,
         cwd=tmp_path,
         preexec_fn=file_limit(34 * 1024),
     )

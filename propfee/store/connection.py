@@ -98,8 +98,16 @@ class Connection(sqlite3.Connection):
 
 
 def last_opened() -> str:
-    """The database file this process opened last (for naming it in an error)."""
+    """The database this process opened last (for naming it in an error): a file's path, or
+    a server's estate as :func:`opened` was told it."""
     return _last_opened
+
+
+def opened(name: str) -> None:
+    """A database opened other than by :func:`open_file` (an estate on a server), by the name
+    an error gives it."""
+    global _last_opened
+    _last_opened = name
 
 
 def open_file(path: Path, timeout: float) -> sqlite3.Connection:
@@ -182,5 +190,9 @@ def translate(exc: sqlite3.Error, path: Path | str) -> Exception:
 
 
 def db_name(conn: sqlite3.Connection) -> str:
+    """How an error names the connection's database: its file, or a server's estate by the
+    server and estate (as every other error about it does)."""
+    if getattr(conn, "dialect", "") == "postgres":
+        return conn.name
     row = conn.execute("PRAGMA database_list").fetchone()
     return row[2] if row else "database"

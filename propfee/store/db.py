@@ -23,6 +23,7 @@ from propfee.store.connection import (
     empty_and_old,
     last_opened,
     open_file,
+    opened,
     translate,
 )
 
@@ -97,6 +98,7 @@ def connect_server(
     an older propfee is handed first to ``before_upgrade(conn, its schema version)`` (the
     commands' backup of it, ``pgdump.before_upgrade``)."""
     conn = pg.open_server(url, estate, busy_timeout(), create=create)
+    opened(conn.name)
     if migrate:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if before_upgrade is not None and 0 < version < migrations.SCHEMA_VERSION:
