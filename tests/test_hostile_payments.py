@@ -8,6 +8,8 @@ from datetime import date
 
 import pytest
 from hostile_payments import FORMATS, PAYMENTS, cases, expected, good, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from propfee.core.errors import FileFormatError, RowErrors
 from propfee.payments import ledger, lineid, reconciliation
@@ -350,3 +352,17 @@ def test_the_three_money_examples_through_the_command_line(
     assert recorded(conn) == expected()
     assert cli("check", db=path).exit_code == 0
     conn.close()
+
+
+_CELL_CHARS = st.sampled_from(list("a1 `'\t\r\n=+-@中\u3000\u00a0\u200b\ufeff\x0b\x85\u2028\u2003"))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_CELL_CHARS, max_size=8).map("".join) | st.text(max_size=10))
+def test_a_statement_cell_read_at_once_is_cleaned_as_any_other(value):
+    """The usual cell (nothing to take off, or only a payment app's trailing tab) is taken
+    without the full clean-up: whatever it holds, it comes out as the clean-up makes it."""
+    quick = reconciliation._plain(value)
+    if quick is not None:
+        assert quick == reconciliation._clean(value)
+    assert reconciliation._Cleaner()[value] == reconciliation._clean(value)

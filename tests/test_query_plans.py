@@ -50,6 +50,12 @@ COLLECTION = [
     # the trend: each period's sums read from the period index alone, in its order
     (
         "FROM bill b WHERE period = ",
+        ["COVERING INDEX bill_period"],
+        ["TEMP B-TREE"],
+    ),
+    # and what was allocated to its bills not settled, each bill looked up once
+    (
+        "FROM bill b CROSS JOIN allocation l WHERE b.period = ",
         ["COVERING INDEX bill_period", "allocation_bill"],
         ["TEMP B-TREE"],
     ),

@@ -118,22 +118,37 @@ def test_remind_runs_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path
     assert all(n in html for n in numbers)
 
 
-def test_a_template_that_fails_half_way_leaves_no_file(cli, tmp_path, database):
+OWN_RUNS = {  # a command that writes documents, and its options over billed_estate
+    "notices": ("--period", "2026-11", "--as-of", "2026-11-20"),
+    "remind": ("--as-of", "2026-12-20", "--at", "10:00"),
+}
+
+
+def with_own_template(cli, tmp_path, database, command: str, name: str, text: str):
+    """Run ``command`` (notices or remind) over a billed estate of 3 homes whose settings
+    point at a template folder holding ``text`` as ``zh/{name}`` (the estate's own template
+    wins over the shipped one): (result, the output folder, the database)."""
     db = billed_estate(cli, tmp_path / "estate", 3, database)
     mine = tmp_path / "mine" / "zh"
     mine.mkdir(parents=True)
-    # the notices are written piece by piece: the first notice is out before the error
-    (mine / "bill_notice.html").write_text(
-        "{% for n in notices %}<p>{{ n.party.name }}</p>{% if loop.last %}{{ no_such_thing }}"
-        "{% endif %}{% endfor %}",
-        encoding="utf-8",
-    )
+    (mine / name).write_text(text, encoding="utf-8")
     toml = tmp_path / "propfee.toml"
     toml.write_text(f'template_dir = "{tmp_path / "mine"}"\n', encoding="utf-8")
-    out = tmp_path / "notices"
-    result = cli(
-        "notices", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out),
-        "--config", str(toml), db=db,
+    out = tmp_path / command
+    result = cli(command, *OWN_RUNS[command], "--out", str(out), "--config", str(toml), db=db)
+    return result, out, db
+
+
+def shipped_letter() -> str:
+    return (shipped_dir("templates") / "zh" / "notice_letter.html").read_text(encoding="utf-8")
+
+
+def test_a_template_that_fails_half_way_leaves_no_file(cli, tmp_path, database):
+    # the notices are written piece by piece: the first notice is out before the error
+    result, out, _ = with_own_template(
+        cli, tmp_path, database, "notices", "bill_notice.html",
+        "{% for n in notices %}<p>{{ n.party.name }}</p>{% if loop.last %}{{ no_such_thing }}"
+        "{% endif %}{% endfor %}",
     )  # fmt: skip
     assert result.exit_code == 1 and "no_such_thing" in result.output
     assert not out.exists()  # no half a document, no .part file
@@ -172,24 +187,12 @@ def test_thanks_run_the_same_statements_for_4_or_24_homes(cli, traced, tmp_path,
 
 
 def test_a_letter_refused_by_the_gate_half_way_leaves_no_file(cli, tmp_path, database):
-    db = billed_estate(cli, tmp_path / "estate", 3, database)
-    mine = tmp_path / "mine" / "zh"
-    mine.mkdir(parents=True)
-    shipped = shipped_dir("templates") / "zh"
-    letter = (shipped / "notice_letter.html").read_text(encoding="utf-8")
     # the second letter (and only it) says what LEGAL rule 1 forbids, after the first went out
     threat = "{% if loop.index == 2 %}<p>逾期将停水停电。</p>{% endif %}"
-    (mine / "notice_letter.html").write_text(
-        letter.replace("{% for l in letters %}", "{% for l in letters %}" + threat),
-        encoding="utf-8",
+    letter = shipped_letter().replace("{% for l in letters %}", "{% for l in letters %}" + threat)
+    result, out, db = with_own_template(
+        cli, tmp_path, database, "remind", "notice_letter.html", letter
     )
-    toml = tmp_path / "propfee.toml"
-    toml.write_text(f'template_dir = "{tmp_path / "mine"}"\n', encoding="utf-8")
-    out = tmp_path / "remind"
-    result = cli(
-        "remind", "--as-of", "2026-12-20", "--at", "10:00", "--out", str(out),
-        "--config", str(toml), db=db,
-    )  # fmt: skip
     assert result.exit_code == 1 and "停水" in result.output
     assert not out.exists()  # no letters, no call list, no .part file
     assert query(db, "SELECT count(*) FROM contact") == [(0,)]
@@ -198,23 +201,12 @@ def test_a_letter_refused_by_the_gate_half_way_leaves_no_file(cli, tmp_path, dat
 def test_a_template_that_names_each_letter_after_the_next_is_asked_for(cli, tmp_path, database):
     """A template may look one letter ahead (loop.last): its text is checked with the letters
     it speaks of, and the file is the same as a whole render would make."""
-    db = billed_estate(cli, tmp_path / "estate", 3, database)
-    mine = tmp_path / "mine" / "zh"
-    mine.mkdir(parents=True)
-    shipped = shipped_dir("templates") / "zh"
-    letter = (shipped / "notice_letter.html").read_text(encoding="utf-8")
     ahead = "{% if loop.last %}<!-- last -->{% endif %}"
-    (mine / "notice_letter.html").write_text(
-        letter.replace("<h1>物业服务费催缴通知书</h1>", "<h1>物业服务费催缴通知书</h1>" + ahead),
-        encoding="utf-8",
+    title = "<h1>物业服务费催缴通知书</h1>"
+    letter = shipped_letter().replace(title, title + ahead)
+    result, out, _ = with_own_template(
+        cli, tmp_path, database, "remind", "notice_letter.html", letter
     )
-    toml = tmp_path / "propfee.toml"
-    toml.write_text(f'template_dir = "{tmp_path / "mine"}"\n', encoding="utf-8")
-    out = tmp_path / "remind"
-    result = cli(
-        "remind", "--as-of", "2026-12-20", "--at", "10:00", "--out", str(out),
-        "--config", str(toml), db=db,
-    )  # fmt: skip
     assert result.exit_code == 0, result.output
     html = (out / "催缴通知书-2026-12-20.html").read_text(encoding="utf-8")
     assert html.count('<section class="letter') == 3 and html.count("<!-- last -->") == 1
@@ -224,20 +216,10 @@ def test_a_template_that_names_each_letter_after_the_next_is_asked_for(cli, tmp_
 def test_a_phrase_cut_between_two_notices_is_still_refused(cli, tmp_path, database):
     """Each notice passes the gate on its way into the file; what a reader sees across the
     end of one and the start of the next is checked too."""
-    db = billed_estate(cli, tmp_path / "estate", 3, database)
-    mine = tmp_path / "mine" / "zh"
-    mine.mkdir(parents=True)
-    (mine / "bill_notice.html").write_text(
+    result, out, _ = with_own_template(
+        cli, tmp_path, database, "notices", "bill_notice.html",
         "{% for n in notices %}<span>{% if loop.index == 2 %}停{% elif loop.index == 3 %}水"
         "{% else %}{{ n.party.name }}{% endif %}</span>{% endfor %}",
-        encoding="utf-8",
-    )
-    toml = tmp_path / "propfee.toml"
-    toml.write_text(f'template_dir = "{tmp_path / "mine"}"\n', encoding="utf-8")
-    out = tmp_path / "notices"
-    result = cli(
-        "notices", "--period", "2026-11", "--as-of", "2026-11-20", "--out", str(out),
-        "--config", str(toml), db=db,
     )  # fmt: skip
     assert result.exit_code == 1 and "停水" in result.output
     assert not out.exists()

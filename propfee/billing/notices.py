@@ -52,16 +52,18 @@ def iter_notices(
     and kept as plain tuples; each party's notice is made when it is reached and its rows
     let go, so a run of 100,000 homes never holds every notice at once."""
     parties, first_units, keys = _bills_by_party(conn, month, bill_ids)
-    shown = {row[0] for rows in parties.values() for row in rows}
     # arrears are what fell due before this month's bills: a quarterly bill billed in the same
     # run (due at its cycle's start) must not hide the month before it
     label = periods.period_label(month)
     first_due = min(
-        (row[7] for rows in parties.values() for row in rows if row[16] == label),
-        default=min(
-            (row[7] for rows in parties.values() for row in rows), default=month.isoformat()
-        ),
+        (row[7] for rows in parties.values() for row in rows if row[16] == label), default=None
     )
+    if first_due is None:
+        first_due = min(
+            (row[7] for rows in parties.values() for row in rows), default=month.isoformat()
+        )
+    # a bill on the notices is not among their arrears: only one due before first_due could
+    shown = {row[0] for rows in parties.values() for row in rows if row[7] < first_due}
     # one query each for the whole run, not one per party (that made notices quadratic)
     party_ids = _json(p for p in parties if p is not None)
     with_no_party = None in parties
@@ -82,7 +84,7 @@ def _bills_by_party(
     where each party's notice goes in the printed pile (``print_key`` of its units), and the
     ``natural_key`` of each unit code (made once a unit). Kept small, a run holding them
     all: the party's name, kind and phones only in its first row, and the texts many rows
-    repeat (unit kind, item, days, period, building) held once."""
+    repeat (unit code, unit kind, item, days, basis, period, building) held once."""
     parties: dict[int | None, list[tuple]] = {}
     first_units: dict[int | None, tuple] = {}
     keys: dict[str, tuple] = {}
@@ -95,7 +97,8 @@ def _bills_by_party(
         code = row[2]
         key = keys.get(code)
         if key is None:
-            key = keys[code] = natural_key(code)
+            # its parts (building 1, entrance 2, room 902) are shared with other units'
+            key = keys[code] = tuple([same(part, part) for part in natural_key(code)])
         rows = parties.get(row[1])
         if rows is None:
             rows = parties[row[1]] = []
@@ -105,16 +108,19 @@ def _bills_by_party(
             who = (None, None, None, None)
             if key < first_units[row[1]]:
                 first_units[row[1]] = key
-        kind, item, frm, to, due = row[3:8]
+        kind, item, frm, to, due, basis = row[3:9]
         rows.append(
             (
-                *row[:3],
+                row[0],
+                row[1],
+                same(code, code),  # a unit's bills share its code, and most their basis
                 same(kind, kind),
                 same(item, item),
                 same(frm, frm),
                 same(to, to),
                 same(due, due),
-                *row[8:12],
+                same(basis, basis),
+                *row[9:12],
                 *who,
                 same(row[16], row[16]),
                 same(row[17], row[17]),

@@ -77,6 +77,13 @@ def is_blank(value: object) -> bool:
     return False
 
 
+def plainly_tidy(value: str) -> bool:
+    """True when ``text`` surely leaves this text's spaces as they are — printable (so no
+    whitespace but the plain space: no tab, line break or special space), no space at an end,
+    no two together — told at once, without a regular expression. False: perhaps not."""
+    return value.isprintable() and value[:1] != " " and value[-1:] != " " and "  " not in value
+
+
 def text(value: object) -> str:
     """Any cell as trimmed text; inner runs of whitespace become one space.
 

@@ -80,19 +80,23 @@ def current_bill_sums(
     The bills are picked from the period index alone, then read in the order they are stored
     (``id IN``: not jumping about the table in the index's order). A bill settled by the day
     was paid its amount and adjustments in full (all made by its settled-on day), so only the
-    others are looked up in the allocations, and each sum names a lookup only where it needs
-    it."""
+    others are looked up in the allocations: once each, with its adjustments once, in a
+    table of the bills' own figures that the sums share (MATERIALIZED: folded into the sums,
+    each bill would be looked up again for every sum naming it)."""
     adj = _adjusted("<= ?3")
     paid = _allocated("<= ?3", "b.id")
     return _fast(conn).execute(
-        "SELECT b.unit_id, b.party_id, " + GROUP_KEYS[by] + " AS k, sum(b.amount_fen), "
-        f"sum({adj}), sum(CASE WHEN b.settled_on <= ?3 THEN b.amount_fen + {adj} "
-        f"ELSE {paid} END), sum(CASE WHEN b.settled_on <= ?3 THEN 0 "
-        f"ELSE max(b.amount_fen + {adj} - {paid}, 0) END), "
-        f"min(CASE WHEN b.settled_on <= ?3 THEN NULL WHEN b.amount_fen + {adj} - {paid} > 0 "
-        "THEN b.due_on END) FROM bill b JOIN unit u ON u.id = b.unit_id "
+        "WITH o AS MATERIALIZED (SELECT b.unit_id, b.party_id, " + GROUP_KEYS[by] + " AS k, "
+        f"b.amount_fen, b.due_on, b.settled_on <= ?3 AS settled, {adj} AS adj, "
+        f"CASE WHEN b.settled_on <= ?3 THEN 0 ELSE {paid} END AS paid "
+        "FROM bill b JOIN unit u ON u.id = b.unit_id "
         "WHERE b.id IN (SELECT c.id FROM bill c WHERE c.period BETWEEN ?1 AND ?2 "
-        "AND c.fee_item_id <> ?4 AND c.covers_from <= ?3) GROUP BY b.unit_id, b.party_id, k",
+        "AND c.fee_item_id <> ?4 AND c.covers_from <= ?3)) "
+        "SELECT unit_id, party_id, k, sum(amount_fen), sum(adj), "
+        "sum(CASE WHEN settled THEN amount_fen + adj ELSE paid END), "
+        "sum(CASE WHEN settled THEN 0 ELSE max(amount_fen + adj - paid, 0) END), "
+        "min(CASE WHEN settled THEN NULL WHEN amount_fen + adj - paid > 0 THEN due_on END) "
+        "FROM o GROUP BY unit_id, party_id, k",
         (p1, p2, day, late_id),
     )
 
@@ -107,7 +111,10 @@ def _open_bills(conn: sqlite3.Connection, key_sql: str, start: str, p1: str) -> 
         "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
         (start,),
     ).fetchone()
-    (older,) = conn.execute("SELECT count(*) FROM bill WHERE period < ?", (p1,)).fetchone()
+    # counted only as far as it decides: the older bills stop at one more than the open ones
+    (older,) = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM bill WHERE period < ? LIMIT ?)", (p1, still_open + 1)
+    ).fetchone()
     if still_open <= older:
         picked = (
             "SELECT c.id FROM bill c WHERE c.settled_on IS NULL UNION ALL "
@@ -199,27 +206,38 @@ def trend_period_sums(
     conn: sqlite3.Connection, period: str, day: str, end: str, late_id: int
 ) -> list[int]:
     """A period's own bills (late fees ``late_id`` left out): [billed, as of ``day``; billed,
-    as of ``end``; paid by ``day``; paid by ``end``] — a bill counts once its cycle has begun.
+    as of ``end``; paid by ``day``; paid by ``end``] — a bill counts once its cycle has begun;
+    ``end`` is no later than ``day``.
 
     The period index is read alone, in its order, summed per cycle start and settled-on day
-    (a few dozen groups, no sorting); only a bill not settled by a day is looked up in the
-    allocations."""
-    unsettled = "covers_from <= {d} AND (settled_on IS NULL OR settled_on > {d})"
+    (a few dozen groups, no sorting): a bill settled by a day was paid its amount. Then the
+    bills not settled by ``end`` (those not settled by ``day`` are among them) are each looked
+    up once in the allocations, what was allocated to them by either day summed in the same
+    pass."""
+    args = (period, day, end, late_id)
     sums = [0, 0, 0, 0]
-    for covers_from, settled_on, billed, paid_day, paid_end in conn.execute(
-        "SELECT covers_from, settled_on, sum(amount_fen), "
-        f"sum(CASE WHEN {unsettled.format(d='?2')} THEN "
-        + _allocated("<= ?2", "b.id")
-        + f" END), sum(CASE WHEN {unsettled.format(d='?3')} THEN "
-        + _allocated("<= ?3", "b.id")
-        + " END) FROM bill b WHERE period = ?1 AND fee_item_id <> ?4 "
-        "GROUP BY fee_item_id, covers_from, settled_on",
-        (period, day, end, late_id),
+    for covers_from, settled_on, billed in conn.execute(
+        "SELECT covers_from, settled_on, sum(amount_fen) FROM bill b WHERE period = ?1 "
+        "AND fee_item_id <> ?4 GROUP BY fee_item_id, covers_from, settled_on",
+        args,
     ):
-        for i, (limit, allocated) in enumerate(((day, paid_day), (end, paid_end))):
+        for i, limit in enumerate((day, end)):
             if covers_from <= limit:
                 sums[i] += billed
-                sums[2 + i] += billed if settled_on and settled_on <= limit else allocated or 0
+                if settled_on and settled_on <= limit:
+                    sums[2 + i] += billed
+    unsettled = "b.covers_from <= {d} AND (b.settled_on IS NULL OR b.settled_on > {d})"
+    paid_day, paid_end = conn.execute(
+        f"SELECT sum(CASE WHEN {unsettled.format(d='?2')} AND l.allocated_on <= ?2 "
+        f"THEN l.amount_fen END), sum(CASE WHEN {unsettled.format(d='?3')} "
+        "AND l.allocated_on <= ?3 THEN l.amount_fen END) "
+        "FROM bill b CROSS JOIN allocation l WHERE b.period = ?1 AND b.fee_item_id <> ?4 "
+        "AND b.covers_from <= ?2 AND (b.settled_on IS NULL OR b.settled_on > ?3) "
+        "AND l.bill_id = b.id",
+        args,
+    ).fetchone()
+    sums[2] += paid_day or 0
+    sums[3] += paid_end or 0
     return sums
 
 

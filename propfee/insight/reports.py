@@ -317,6 +317,12 @@ def collection(
             report_store.arrears_bill_sums(conn, by, start, window_end, day, p1, late_id)
         )
     ordered, total = tally.totals(order_of)
+    # the trend's last month is the report's own when it covers that month alone as of a day
+    # in it: its figures are the totals above, not read again
+    known = None
+    if first == last and as_of <= month_end(last):
+        due, paid = total.billed_fen + total.adjusted_fen, total.collected_fen
+        known = TrendPoint(p2, due, paid, due, paid)
     return Collection(
         p1,
         p2,
@@ -327,7 +333,7 @@ def collection(
         total,
         ordered if by else [],
         _reasons(conn, tally.owing, tally.lapse, as_of),
-        _trend(conn, last, as_of, late_id, trend) if trend else [],
+        _trend(conn, last, as_of, late_id, trend, known) if trend else [],
     )
 
 
@@ -416,8 +422,15 @@ def _reason(contacts: list[tuple], lapse: str) -> str:
 
 
 def _trend(
-    conn: sqlite3.Connection, last: date, as_of: date, late_id: int, count: int
+    conn: sqlite3.Connection,
+    last: date,
+    as_of: date,
+    late_id: int,
+    count: int,
+    known: TrendPoint | None = None,
 ) -> list[TrendPoint]:
+    """The ``count`` periods ending at ``last``; ``known``: the last one's point, if it is
+    known already."""
     first = add_months(last, -(count - 1))
     day = as_of.isoformat()
     # the bills whose cycle has begun by the day (see ``collection``): amounts, and what was
@@ -428,6 +441,8 @@ def _trend(
     for i in range(count):
         month = add_months(first, i)
         period = period_label(month)
+        if known is not None and period == known.period:
+            continue
         end = min(as_of, month_end(month)).isoformat()
         found[period] = report_store.trend_period_sums(conn, period, day, end, late_id)
     # the adjustments, few: what is due, and the part of it that settled bills paid
@@ -440,6 +455,9 @@ def _trend(
     points = []
     for i in range(count):
         period = period_label(add_months(first, i))
+        if known is not None and period == known.period:
+            points.append(known)
+            continue
         billed, billed_end, paid, paid_end = found.get(period, (0, 0, 0, 0))
         adj, adj_end, settled, settled_end = adjusted.get(period, (0, 0, 0, 0))
         points.append(

@@ -1262,21 +1262,14 @@ class PaymentBatch:
 
     def _open_bills(self) -> Iterator[tuple[int, list[list]]]:
         """(unit id, its open bills as [bill id, party id, owed, covers from, covers to, fee
-        item name], oldest due first) of the units paid, unit by unit in the order of their
-        ids, read as they stream from the database (one unit's bills held at a time)."""
+        item name, unit id], oldest due first) of the units paid, unit by unit in the order of
+        their ids, read as they stream from the database (one unit's bills held at a time)."""
         units = sorted({p[2] for p in self.payments})
         rows = store.open_bills_of_units(self.conn, units)
-        for unit, bills in itertools.groupby(rows, key=operator.itemgetter(1)):
-            yield (
-                unit,
-                [
-                    [bill_id, party_id, owed, start, end, item]
-                    for bill_id, _unit, party_id, owed, start, end, item in bills
-                    if owed > 0
-                ],
-            )
+        for unit, bills in itertools.groupby(rows, key=operator.itemgetter(6)):
+            yield unit, [list(bill) for bill in bills if bill[2] > 0]
 
-    def _allocate(self) -> tuple[list[tuple], Iterator[tuple[str, int]]]:
+    def _allocate(self) -> tuple[list[tuple], list[tuple[int, str, int]]]:
         """(allocations, settled bills) of the queued payments. A unit's payments take its
         bills in the order they were recorded, unit after unit as the bills are read; the
         allocations are then put back in the order of the payments."""
@@ -1305,9 +1298,9 @@ class PaymentBatch:
                     settled.append((payment_id, day, bill[0]))
         for _left in streamed:  # read to the end: the statement is done before the writes
             pass
-        allocations.sort(key=lambda a: a[0])  # stable: a payment's own stay in bill order
-        settled.sort(key=lambda s: s[0])
-        return allocations, ((day, bill) for _p, day, bill in settled)  # read as written
+        allocations.sort(key=operator.itemgetter(0))  # stable: a payment's own stay in bill order
+        settled.sort(key=operator.itemgetter(0))
+        return allocations, settled  # (payment id, day, bill id), by payment
 
     def flush(self) -> None:
         conn = self.conn

@@ -63,7 +63,7 @@ def ref_damage(ref: str, channel: str) -> str | None:
 
 def _digits_damage(text: str, channel: str) -> str | None:
     """``ref_damage`` of a number of ASCII digits: cut to 15 digits, or too short."""
-    if len(text) > 15 and len(text) - 15 >= 5 and set(text[15:]) == {"0"}:
+    if text[-5:] == "00000" and len(text) - 15 >= 5 and not text[15:].strip("0"):
         return _(
             "transaction no. {ref} is all zeros after the 15th digit: a spreadsheet keeps only "
             "15 significant digits and the rest are lost"
@@ -139,6 +139,8 @@ def months_named(memo: str) -> list[str]:
     """The months (``2026-03``) a memo names as the period paid for: ``2026年3月停车费``,
     ``2026-03 物业费``. A full date (2026-03-15) is not a period."""
     text = unicodedata.normalize("NFKC", memo)
+    if "20" not in text:  # no year of this century: the usual memo, told at once
+        return []
     found = []
     for pattern in (_MONTH_CN, _MONTH_ISO):
         for year, month in pattern.findall(text):

@@ -129,12 +129,14 @@ def _one(conn, p: NewPayment, now, settings) -> ledger.Payment:
     )
 
 
-def _allocate(conn, rows: list[tuple], stamp: str) -> tuple[list[tuple], list[tuple[str, int]]]:
-    """(allocations, (day, bill) settled) of the payments ``rows``, in their order: each
+def _allocate(
+    conn, rows: list[tuple], stamp: str
+) -> tuple[list[tuple], list[tuple[int, str, int]]]:
+    """(allocations, (payment, day, bill) settled) of the payments ``rows``, in their order: each
     payment's money to its party's open bills of its unit oldest due first, as the bills
     stand after the payments before it."""
     bills: dict[int, list[list]] = {}
-    for bill_id, unit_id, party_id, owed, *_rest in store.open_bills_of_units(
+    for bill_id, party_id, owed, *_rest, unit_id in store.open_bills_of_units(
         conn, sorted({row[2] for row in rows})
     ):
         if owed > 0:
@@ -152,5 +154,5 @@ def _allocate(conn, rows: list[tuple], stamp: str) -> tuple[list[tuple], list[tu
             money -= amount
             allocations.append((payment_id, bill[0], amount, day, stamp))
             if bill[2] == 0:
-                settled.append((day, bill[0]))
+                settled.append((payment_id, day, bill[0]))
     return allocations, settled

@@ -255,6 +255,20 @@ def _clean(value: object) -> str:
     return text.strip().strip("`").strip("\t").strip()
 
 
+#: a cell beginning or ending with one of these may lose it to ``_clean``
+_EDGE = ("`", "'")
+
+
+def _plain(value: str) -> str | None:
+    """What ``_clean`` makes of the usual statement cell, told at once: the cell itself when
+    it has nothing to take off, or without the tab a payment app puts after its numbers;
+    None for any other (``_clean`` reads it)."""
+    core = value[:-1] if value[-1:] == "\t" else value
+    if core[:1] not in _EDGE and core[-1:] not in _EDGE and cells.plainly_tidy(core):
+        return core
+    return None
+
+
 class _Cleaner(dict):
     """``_clean`` for the cells of one statement, each text cleaned once: most columns
     (type, in/out, status, method) hold the same few texts on every line. ``cleaner[value]``
@@ -265,7 +279,9 @@ class _Cleaner(dict):
     LIMIT = 4096
 
     def __missing__(self, value: object) -> str:
-        text = _clean(value)
+        text = _plain(value) if type(value) is str else None
+        if text is None:
+            text = _clean(value)
         if type(value) is str and len(self) < self.LIMIT:
             self[value] = text
         return text
@@ -380,7 +396,7 @@ class _StatementReader:
         width = max(cols.values()) + 1
         names = list(cols)
         pick = operator.itemgetter(*cols.values()) if len(cols) > 1 else _one(cols)
-        shapes = _Shapes()
+        shapes = _Shapes() if sheet.cut else None  # the last line is judged by them
         clean = _Cleaner()
         last = None
         headers = 0
@@ -433,7 +449,8 @@ class _StatementReader:
             self._row_error(sheet, number, field_, "", str(exc))
             return
         if isinstance(line, Line):
-            shapes.add(number, got)
+            if shapes is not None:
+                shapes.add(number, got)
             if self.identity is not None:
                 balance = _balance(got.get("balance", ""))
                 line.ref, count = self.identity(
@@ -836,7 +853,8 @@ def _line(
         if flag:
             return REFUNDED_OR_FAILED
         raise InvalidValue("date: " + _("the line has no date"))
-    memo = " ".join(row[i] for i in memos if i < len(row) and row[i])  # cells cleaned
+    width = len(row)
+    memo = " ".join([row[i] for i in memos if i < width and row[i]])  # cells cleaned
     return Line(
         number,
         sheet,
@@ -857,7 +875,7 @@ _CN_PLACE = re.compile(
     r"([0-9A-Za-z]+)\s*(?:#楼|#|号楼|栋|幢|座)\s*(?:([0-9A-Za-z]+)\s*单元)?\s*([0-9A-Za-z]+)\s*(?:室|号)?"
 )
 #: a memo without one of these cannot hold a _CN_PLACE (the pattern is not tried on it)
-_CN_PLACE_MARKS = ("#", "号楼", "栋", "幢", "座")
+_CN_PLACE_MARKS = re.compile(r"#|号楼|栋|幢|座")
 _ALNUM = re.compile(r"[0-9A-Za-z]+")
 _SPACE_RUN = re.compile(r"\s+")
 _CODE_SEPARATORS = re.compile(r"[_#/]")
@@ -895,7 +913,7 @@ class CodeFinder:
     def __call__(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFKC", text)
         found: list[str] = []
-        places = _CN_PLACE.finditer(text) if any(m in text for m in _CN_PLACE_MARKS) else ()
+        places = _CN_PLACE.finditer(text) if _CN_PLACE_MARKS.search(text) else ()
         for match in places:
             parts = [p for p in match.groups() if p]
             for candidate in ("-".join(parts), match.group(0).replace(" ", "")):
@@ -903,7 +921,8 @@ class CodeFinder:
                 if code is not None and code not in found:
                     found.append(code)
         for token in _CODE_TOKEN.findall(text):
-            plain = _SPACE_RUN.sub("", token)
+            # printable: no whitespace but the plain space (most tokens have none to take out)
+            plain = token if token.isprintable() and " " not in token else _SPACE_RUN.sub("", token)
             for candidate in (plain, _CODE_SEPARATORS.sub("-", plain)):
                 code = self.canonical(candidate)
                 if code is not None and code not in found:
@@ -1337,6 +1356,8 @@ class _Lookalikes:
 
     def twin(self, line: Line) -> tuple[str, str] | None:
         """(why, unit) when a recorded payment looks like this line; else None."""
+        if not self.by_key:  # nothing recorded before on the statement's days
+            return None
         found = self.by_key.get((line.day.isoformat(), line.amount_fen, line.counterparty))
         if not found:
             return None

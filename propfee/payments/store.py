@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 
 from propfee.billing.balances import SETTLE_SQL
@@ -397,17 +397,17 @@ def paid_and_allocated(conn: sqlite3.Connection, unit_id: int, day: str) -> tupl
 
 
 def open_bills_of_units(conn: sqlite3.Connection, unit_ids: list[int]) -> Iterator[tuple]:
-    """(bill id, unit id, party id, owed, covers from, covers to, fee item name) of the bills
+    """(bill id, party id, owed, covers from, covers to, fee item name, unit id) of the bills
     not settled of these units, unit by unit and oldest due first, as plain tuples streamed
     from the database: one statement however many units (their ids go in as one JSON
     array)."""
     fast = conn.cursor()
     fast.row_factory = None
     return fast.execute(
-        "SELECT b.id, b.unit_id, b.party_id, b.amount_fen + coalesce((SELECT "
+        "SELECT b.id, b.party_id, b.amount_fen + coalesce((SELECT "
         "sum(amount_fen) FROM adjustment WHERE bill_id = b.id), 0) - coalesce((SELECT "
         "sum(amount_fen) FROM allocation WHERE bill_id = b.id), 0), b.covers_from, "
-        "b.covers_to, f.name FROM bill b "
+        "b.covers_to, f.name, b.unit_id FROM bill b "
         "JOIN fee_item f ON f.id = b.fee_item_id WHERE b.settled_on IS NULL "
         "AND b.unit_id IN (SELECT value FROM json_each(?)) "
         "ORDER BY b.unit_id, b.due_on, f.position, b.id",
@@ -449,9 +449,19 @@ def insert_allocations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     )
 
 
-def settle_bills(conn: sqlite3.Connection, rows: Iterable[tuple[str, int]]) -> None:
-    """Settled-on days: (day, bill id)."""
-    conn.executemany(SETTLE_SQL, rows)
+def settle_bills(conn: sqlite3.Connection, rows: Sequence[tuple[int, str, int]]) -> None:
+    """Settled-on days: (payment id, day, bill id), each bill once — as ``SETTLE_SQL`` sets
+    them (the latest of the day, the bill's allocations and its adjustments), many in one
+    statement."""
+    if len(rows) < bulk.STAGE_FROM or getattr(conn, "dialect", "sqlite") != "sqlite":
+        conn.executemany(SETTLE_SQL, ((day, bill) for _payment, day, bill in rows))
+        return
+    with bulk.staged(conn, "settled", ("payment", "day", "bill"), rows) as settled:
+        conn.execute(
+            "UPDATE bill SET settled_on = max(s.day, coalesce((SELECT max(allocated_on) FROM "
+            "allocation WHERE bill_id = s.bill), ''), coalesce((SELECT max(made_on) FROM "
+            f"adjustment WHERE bill_id = s.bill), '')) FROM {settled} s WHERE bill.id = s.bill"
+        )
 
 
 # ---------------------------------------------------------------- opening balances

@@ -7,14 +7,16 @@ small index segments to merge, four or five times the cost of the rows themselve
 are put first into a temporary table, then copied with one ``INSERT … SELECT``: the same
 triggers index the same rows with the same text, in one pass.
 
-The staging table's rows are not counted as the command's changes (the audit trail counts
+``staged`` puts rows in such a table for any one statement to read (an ``UPDATE … FROM``
+sets many rows at once the same way). The staging table's rows are not counted as the command's changes (the audit trail counts
 the rows the command wrote, once). PostgreSQL has no FTS5: it gets a plain ``executemany``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 #: fewer rows than this go in with executemany (a temporary table costs more than it saves)
 STAGE_FROM = 64
@@ -37,12 +39,23 @@ def insert_many(
         marks = ", ".join(shape.format("?") for shape in shapes)
         conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
         return
-    staged = f"_staged_{table}"
     picked = ", ".join(shape.format(c) for shape, c in zip(shapes, columns, strict=True))
-    quiet = conn.cursor(sqlite3.Cursor)  # not counted: the copy below is the change
-    quiet.execute(f"DROP TABLE IF EXISTS temp.{staged}")  # left by a statement that failed
-    quiet.execute(f"CREATE TEMP TABLE {staged} ({names})")
+    with staged(conn, table, columns, rows) as name:
+        conn.execute(f"INSERT INTO {table} ({names}) SELECT {picked} FROM {name} ORDER BY rowid")
+
+
+@contextlib.contextmanager
+def staged(
+    conn: sqlite3.Connection, name: str, columns: Sequence[str], rows: Iterable[tuple]
+) -> Iterator[str]:
+    """``rows`` in a temporary table of ``columns`` for one statement to read (its name is
+    given: ``temp._staged_NAME``), dropped after it. Filling it is not counted as a change of
+    the command's: the statement reading it makes the change."""
+    table = f"temp._staged_{name}"
+    quiet = conn.cursor(sqlite3.Cursor)  # not counted: the statement reading it is the change
+    quiet.execute(f"DROP TABLE IF EXISTS {table}")  # left by a statement that failed
+    quiet.execute(f"CREATE TEMP TABLE _staged_{name} ({', '.join(columns)})")
     marks = ", ".join("?" for _ in columns)
-    quiet.executemany(f"INSERT INTO temp.{staged} ({names}) VALUES ({marks})", rows)
-    conn.execute(f"INSERT INTO {table} ({names}) SELECT {picked} FROM temp.{staged} ORDER BY rowid")
-    quiet.execute(f"DROP TABLE temp.{staged}")
+    quiet.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+    yield table
+    quiet.execute(f"DROP TABLE {table}")
