@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import operator
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -1157,6 +1157,27 @@ def _occupancy_problems(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
         )
 
 
+def take_bills(
+    bills: Iterable[list], payment: tuple[int, int, int, str, str], allocations: list, settled: list
+) -> None:
+    """A payment ``(id, party, fen, day, stamp)`` takes its party's ``bills`` ([bill id, party
+    id, owed …], owed lowered in place) in the order given until its money is spent: an
+    allocation ``(payment, bill, fen, day, stamp)`` for each, ``(payment, day, bill)`` in
+    ``settled`` for each bill it pays off."""
+    payment_id, party, money, day, stamp = payment
+    for bill in bills:
+        if money <= 0:
+            break
+        if bill[1] != party or bill[2] <= 0:
+            continue
+        amount = min(money, bill[2])
+        bill[2] -= amount
+        money -= amount
+        allocations.append((payment_id, bill[0], amount, day, stamp))
+        if bill[2] == 0:
+            settled.append((payment_id, day, bill[0]))
+
+
 def _payer_first(bills: list[list], months: list[str], words: str) -> list[list]:
     """Open bills with those of the months the payer named first (and of them, the fee
     items the memo names, when it names any); otherwise as they are."""
@@ -1285,17 +1306,8 @@ class PaymentBatch:
             while unit < unit_id:
                 unit, bills = next(streamed, (unit_id + 1, []))
             months, words = named.get(payment_id, ((), ""))
-            for bill in _payer_first(bills if unit == unit_id else [], months, words):
-                if money <= 0:
-                    break
-                if bill[1] != party or bill[2] <= 0:
-                    continue
-                amount = min(money, bill[2])
-                bill[2] -= amount
-                money -= amount
-                allocations.append((payment_id, bill[0], amount, day, stamp))
-                if bill[2] == 0:
-                    settled.append((payment_id, day, bill[0]))
+            ordered = _payer_first(bills if unit == unit_id else [], months, words)
+            take_bills(ordered, (payment_id, party, money, day, stamp), allocations, settled)
         for _left in streamed:  # read to the end: the statement is done before the writes
             pass
         allocations.sort(key=operator.itemgetter(0))  # stable: a payment's own stay in bill order

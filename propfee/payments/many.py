@@ -143,16 +143,6 @@ def _allocate(
             bills.setdefault(unit_id, []).append([bill_id, party_id, owed])
     allocations, settled = [], []
     for row in rows:
-        payment_id, unit_id, party, money, day = row[0], row[2], row[3], row[4], row[7]
-        for bill in bills.get(unit_id, ()):
-            if money <= 0:
-                break
-            if bill[1] != party or bill[2] <= 0:
-                continue
-            amount = min(money, bill[2])
-            bill[2] -= amount
-            money -= amount
-            allocations.append((payment_id, bill[0], amount, day, stamp))
-            if bill[2] == 0:
-                settled.append((payment_id, day, bill[0]))
+        payment = (row[0], row[3], row[4], row[7], stamp)
+        ledger.take_bills(bills.get(row[2], ()), payment, allocations, settled)
     return allocations, settled
