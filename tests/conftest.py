@@ -1012,3 +1012,19 @@ def new_database(engine: str, folder: Path, request) -> str:
     if engine == "pg":
         return pg.shareable(request.getfixturevalue("pg_url"), _estate_name(request))
     return str(folder / "propfee.db")
+
+
+def published_fees(folder: Path | str) -> tuple[str, ...]:
+    """``fees publish`` as most tests record it: the fees were put up on 2020-01-01 and are
+    recorded later with the photo as evidence; the announcement is written into ``folder``."""
+    return (
+        "fees",
+        "publish",
+        "--out",
+        str(folder),
+        "--recorded-later",
+        "--published-on",
+        "2020-01-01",
+        "--evidence",
+        "公示照片 IMG_0231.jpg",
+    )

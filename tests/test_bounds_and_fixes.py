@@ -12,7 +12,7 @@ import pytest
 import propfee.cli.arrears
 from propfee.files import tabular
 
-from conftest import PROP_FEE, database_made, dump, query, write_csv, write_xlsx
+from conftest import PROP_FEE, database_made, dump, published_fees, query, write_csv, write_xlsx
 
 ROSTER = [
     ["房号", "房屋类型", "建筑面积", "业主", "手机号", "交付日期"],
@@ -26,17 +26,7 @@ ROSTER = [
 def priced(cli, tmp_path):
     assert cli("import-units", str(write_csv(tmp_path / "roster.csv", ROSTER))).exit_code == 0
     assert cli(*PROP_FEE).exit_code == 0
-    cli(
-        "fees",
-        "publish",
-        "--out",
-        str(tmp_path),
-        "--recorded-later",
-        "--published-on",
-        "2020-01-01",
-        "--evidence",
-        "公示照片 IMG_0231.jpg",
-    )
+    cli(*published_fees(tmp_path))
     return cli
 
 
@@ -143,17 +133,7 @@ def test_a_bill_past_the_ceiling_is_refused_before_sqlite(cli, tmp_path, databas
         "fees", "add", "SHOP", "--name", "商业物业服务费", "--basis", "area", "--price",
         "999999", "--kinds", "商铺", "--from", "2020-01-01",
     )  # fmt: skip
-    cli(
-        "fees",
-        "publish",
-        "--out",
-        str(tmp_path),
-        "--recorded-later",
-        "--published-on",
-        "2020-01-01",
-        "--evidence",
-        "公示照片 IMG_0231.jpg",
-    )
+    cli(*published_fees(tmp_path))
     before = dump(database)
     result = cli("bill", "--period", "2026-11", "--as-of", "2026-11-01")
     assert result.exit_code == 1 and "9-1-901 SHOP 2026-11" in result.stderr
@@ -186,17 +166,7 @@ def test_a_zero_bill_is_settled_and_check_passes(cli, tmp_path, database):
         "fees", "add", "STOR", "--name", "储藏室管理费", "--basis", "area", "--price", "0.10",
         "--kinds", "储藏室", "--from", "2020-01-01",
     )  # fmt: skip
-    cli(
-        "fees",
-        "publish",
-        "--out",
-        str(tmp_path),
-        "--recorded-later",
-        "--published-on",
-        "2020-01-01",
-        "--evidence",
-        "公示照片 IMG_0231.jpg",
-    )
+    cli(*published_fees(tmp_path))
     assert cli("bill", "--period", "2026-11", "--as-of", "2026-11-01").exit_code == 0
     # the developer's 29 days are ¥0.10, the owner's one day rounds to ¥0.00
     assert _count(database, "SELECT count(*) FROM bill WHERE amount_fen = 0") == 1
@@ -229,17 +199,7 @@ def test_bill_notices_show_the_arrears_notices_show(priced, tmp_path):
         "fees", "add", "QTR", "--name", "垃圾清运费", "--basis", "fixed", "--price", "30",
         "--cycle", "quarterly", "--kinds", "residential", "--from", "2020-01-01",
     )  # fmt: skip
-    priced(
-        "fees",
-        "publish",
-        "--out",
-        str(tmp_path),
-        "--recorded-later",
-        "--published-on",
-        "2020-01-01",
-        "--evidence",
-        "公示照片 IMG_0231.jpg",
-    )
+    priced(*published_fees(tmp_path))
     priced("bill", "--period", "2026-10", "--item", "PROP", "--as-of", "2026-10-01")
     billed = priced(
         "bill", "--period", "2026-11", "--building", "1", "--notices", str(tmp_path / "a"),

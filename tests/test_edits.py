@@ -8,7 +8,7 @@ import pytest
 
 from propfee.store import db
 
-from conftest import PROP_FEE, StoreError, dump, query, valid_id, write_csv
+from conftest import PROP_FEE, StoreError, dump, published_fees, query, valid_id, write_csv
 
 ROSTER = [
     ["房号", "建筑面积", "业主", "手机号", "交付日期", "租户", "租户电话", "缴费方"],
@@ -24,17 +24,7 @@ def estate(cli, tmp_path):
     steps = [
         ("import-units", str(write_csv(tmp_path / "roster.csv", ROSTER)), "--as-of", "2026-09-01"),
         PROP_FEE,
-        (
-            "fees",
-            "publish",
-            "--out",
-            str(tmp_path),
-            "--recorded-later",
-            "--published-on",
-            "2020-01-01",
-            "--evidence",
-            "公示照片 IMG_0231.jpg",
-        ),
+        published_fees(tmp_path),
         ("bill", "--from", "2026-09", "--through", "2026-12", "--as-of", "2026-11-01"),
     ]
     for args in steps:
@@ -495,8 +485,7 @@ def test_a_vacant_homes_area_is_rebilled_with_its_discount(cli, database, tmp_pa
     for args in (
         ("import-units", str(write_csv(tmp_path / "vacant.csv", roster))),
         PROP_FEE,
-        ("fees", "publish", "--out", str(tmp_path), "--recorded-later", "--published-on",
-         "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg"),
+        published_fees(tmp_path),
         ("bill", "--period", "2026-11", "--as-of", "2026-11-01"),
         ("units", "set", "1-1-101", "--area", "95.20", "--from", "2026-11-01",
          "--as-of", "2026-11-20"),

@@ -10,13 +10,12 @@ from propfee.core.privacy import mask_in_text
 from propfee.insight import fullexport
 from propfee.store import db
 
-from conftest import PROP_FEE
+from conftest import PROP_FEE, published_fees
 
 
 def test_masked_export_keeps_the_audit_chain_whole(cli, database, tmp_path):
     assert cli(*PROP_FEE).exit_code == 0
-    published = cli("fees", "publish", "--out", str(tmp_path), "--recorded-later",
-                    "--published-on", "2020-01-01", "--evidence", "公示照片 IMG_0231.jpg")  # fmt: skip
+    published = cli(*published_fees(tmp_path))  # fmt: skip
     assert published.exit_code == 0, published.output
     result = cli("export-all", str(tmp_path / "out"), "--raw")  # masked by default
     assert result.exit_code == 0, result.output
