@@ -22,7 +22,7 @@ from statement_samples import wechat_bill
 from propfee.payments import ledger
 from propfee.store import db, pg
 
-from conftest import PROP_FEE, propfee_process, sibling, write_csv
+from conftest import PROP_FEE, propfee_process, published_fees, sibling, write_csv
 
 pytestmark = pytest.mark.slow
 UNITS = 1500
@@ -49,17 +49,7 @@ def build_estate(db_path, folder: Path) -> None:
     for args in (
         ["import-units", str(roster), "--as-of", "2026-10-01"],
         PROP_FEE,
-        [
-            "fees",
-            "publish",
-            "--out",
-            str(folder),
-            "--recorded-later",
-            "--published-on",
-            "2020-01-01",
-            "--evidence",
-            "公示照片 IMG_0231.jpg",
-        ],
+        published_fees(folder),
         ["bill", "--period", "2026-11", "--as-of", "2026-11-01"],
     ):
         result = propfee(*args, db_path=db_path, cwd=folder)

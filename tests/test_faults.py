@@ -19,7 +19,7 @@ import pytest
 from propfee.payments import ledger
 from propfee.store import db, pg
 
-from conftest import PROP_FEE, dump, propfee_process, write_csv
+from conftest import PROP_FEE, dump, propfee_process, published_fees, write_csv
 
 pytestmark = pytest.mark.slow
 UNITS = 400
@@ -37,17 +37,7 @@ def build_estate(db_path, folder: Path) -> None:
     for args in (
         ["import-units", str(roster), "--as-of", "2026-10-01"],
         PROP_FEE,
-        [
-            "fees",
-            "publish",
-            "--out",
-            str(folder),
-            "--recorded-later",
-            "--published-on",
-            "2020-01-01",
-            "--evidence",
-            "公示照片 IMG_0231.jpg",
-        ],
+        published_fees(folder),
         ["bill", "--period", "2026-11", "--as-of", "2026-11-01"],
         ["pay", "2-1-0001", "225.00", "--channel", "cash", "--as-of", "2026-11-10"],
     ):
