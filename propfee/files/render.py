@@ -328,13 +328,16 @@ def printed_text(seen: str) -> str:
     return seen.replace("\t\n", "　").strip()
 
 
+_REFERENCE_BEGUN = re.compile(r"&(?:#[0-9]*|#[xX][0-9a-fA-F]*|[A-Za-z0-9]*)")
+
+
 def _cut_inside(text: str) -> bool:
-    """Whether ``text`` ends inside a tag or a character reference: what a reader sees of it
-    then depends on what follows."""
+    """Whether ``text`` ends inside a tag or a character reference (``&#27700;``, however
+    long): what a reader sees of it then depends on what follows."""
     if text.rfind("<") > text.rfind(">"):
         return True
-    amp = text.rfind("&", max(0, len(text) - 40))
-    return amp != -1 and text.find(";", amp) == -1
+    amp = text.rfind("&")
+    return amp != -1 and _REFERENCE_BEGUN.fullmatch(text, amp) is not None
 
 
 def _origin(source: str, phrase: str) -> str:
