@@ -312,15 +312,13 @@ def _tidy(seen: str) -> str:
     return _LINE_BREAKS.sub("\n", seen)
 
 
-# a table cell's end when another cell follows on its row: marked with a tab, which the
-# record keeps as a space between the two (the row on one line)
-_CELL_GAP = re.compile(r"</t[dh]>\s*(?=<t[dh][\s>])", re.IGNORECASE)
-
-
 def _reader_text(html: str) -> str:
-    """``html_text`` with the cells of a table row marked (see printed_text), tidied: for
-    the gate, the same lines and words as ``html_text``."""
-    return _tidy(html_text(_CELL_GAP.sub("\t", html)))
+    """``html_text``, tidied, with the end of a table cell that another cell follows at once
+    (``</td><td``, as templates write a row) marked with a tab, which the record keeps as a
+    space between the two (see printed_text): for the gate, the same lines and words as
+    ``html_text``. A plain replace: a regular expression for every way of writing a row
+    costs an eighth of a reminder run's gate."""
+    return _tidy(html_text(html.replace("</td><td", "\t<td").replace("</th><th", "\t<th")))
 
 
 def printed_text(seen: str) -> str:
@@ -330,13 +328,16 @@ def printed_text(seen: str) -> str:
     return seen.replace("\t\n", "　").strip()
 
 
+_REFERENCE_BEGUN = re.compile(r"&(?:#[0-9]*|#[xX][0-9a-fA-F]*|[A-Za-z0-9]*)")
+
+
 def _cut_inside(text: str) -> bool:
-    """Whether ``text`` ends inside a tag or a character reference: what a reader sees of it
-    then depends on what follows."""
+    """Whether ``text`` ends inside a tag or a character reference (``&#27700;``, however
+    long): what a reader sees of it then depends on what follows."""
     if text.rfind("<") > text.rfind(">"):
         return True
-    amp = text.rfind("&", max(0, len(text) - 40))
-    return amp != -1 and text.find(";", amp) == -1
+    amp = text.rfind("&")
+    return amp != -1 and _REFERENCE_BEGUN.fullmatch(text, amp) is not None
 
 
 def _origin(source: str, phrase: str) -> str:
