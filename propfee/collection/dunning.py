@@ -1053,27 +1053,34 @@ def _send(command: str, phone: str, text: str, report: RemindReport) -> bool:
 def _fee_basis(conn: sqlite3.Connection, party: PartyDue, as_of: date, cache: dict) -> dict:
     """The fee standard the bills rest on (明码标价): every published price that applied to
     some of the letter's billing periods, with the day it took effect and the day it was
-    published; bills carried over from an earlier system are said to be so."""
+    published; bills carried over from an earlier system are said to be so. Made once for
+    each set of items and periods (a run's letters share a few), read-only like the rest of
+    what every letter shows."""
     if "prices" not in cache:
         cache["prices"] = _published_prices(conn, as_of)
-    prices = cache["prices"]
+    bills = frozenset(
+        (b.item, b.covers_from, b.covers_to, b.basis.startswith("期初"))
+        for row in party.rows
+        for b in row.bills
+    )
+    basis = cache.get(bills)
+    if basis is None:
+        basis = cache[bills] = _basis_of(bills, cache["prices"])
+    return basis
+
+
+def _basis_of(bills: frozenset[tuple[str, str, str, bool]], prices: dict) -> dict:
+    """_fee_basis for bills given as (item, covers from, covers to, carried over)."""
     items, carried = [], False
-    for name in sorted({b.item for row in party.rows for b in row.bills}):
-        spans = [
-            (b.covers_from, b.covers_to)
-            for row in party.rows
-            for b in row.bills
-            if b.item == name and not b.basis.startswith("期初")
-        ]
-        carried = carried or any(
-            b.basis.startswith("期初") for row in party.rows for b in row.bills if b.item == name
-        )
+    names = sorted({item for item, _from, _to, _carried in bills})
+    for name in names:
+        spans = [(frm, to) for item, frm, to, old in bills if item == name and not old]
+        carried = carried or any(old for item, _from, _to, old in bills if item == name)
         for since, until, price, published in prices.get(name, ()):
             if any(frm <= until and to >= since for frm, to in spans):
                 items.append(
                     {"name": name, "price": price, "since": since, "published_on": published}
                 )
-    names = sorted({b.item for row in party.rows for b in row.bills})
     return {
         "published_on": max((i["published_on"] for i in items), default=""),
         "item_names": names,
