@@ -289,7 +289,6 @@ class BillRun(Payers):
         fast: dict[int, tuple[int, str, str]] = {}  # base -> (amount, quantity, basis)
         start_iso, end_iso, due_iso = start.isoformat(), end.isoformat(), due.isoformat()
         not_billable = _not_billable(item, end)
-        whole = _Whole(report)  # the common case's bills, counted into the report at the end
         for unit in units:
             if not item.applies_to(unit.kind, unit.building, unit.code):
                 continue
@@ -320,33 +319,23 @@ class BillRun(Payers):
                 if known is None:
                     known = fast[base] = _whole_cycle(item, base, whole_price)
                     _check_amount(known[0], unit, item, period)  # the same for every base
-                amount = known[0]
-                bill_id = self.next_id
-                self.next_id = bill_id + 1
-                self.new_bills.append(
-                    (
-                        bill_id,
-                        unit.id,
-                        item.id,
-                        owner,
-                        period,
-                        0,
-                        start_iso,
-                        end_iso,
-                        due_iso,
-                        amount,
-                        known[1],
-                        whole_price.price_x10000,
-                        known[2],
-                        self.stamp,
-                    )
+                self._add(
+                    item,
+                    unit,
+                    owner,
+                    period,
+                    0,
+                    start_iso,
+                    end_iso,
+                    due_iso,
+                    known[0],
+                    known[1],
+                    whole_price.price_x10000,
+                    known[2],
+                    report,
                 )
-                whole.add(unit.id, amount)
-                if self.vacancy_share and amount:
-                    self._vacancy_discount(item, unit, owner, bill_id, amount)
                 continue
             self._bill_days(item, unit, period, seq, spans, cycle, prices, base, due, report)
-        whole.count(item.code)
 
     def _bill_one_off(self, item, unit, period, start, due_iso, price, report) -> None:
         """A one-off charge: one bill on the cycle's first day, to whoever is responsible then."""
@@ -650,32 +639,6 @@ def _not_billable(item: FeeItem, end: date) -> str:
 
 #: why a cycle was not billed (the JSON keeps the English)
 NOT_IN_EFFECT = N_("fee not in effect yet")
-
-
-class _Whole:
-    """The bills of a cycle's common case, counted into the run's report once the cycle is
-    done rather than bill by bill (a month of a large estate is hundreds of thousands)."""
-
-    def __init__(self, report: BillRunReport) -> None:
-        self.report = report
-        self.bills = 0
-        self.fen = 0
-        self.add_unit = report.units.add
-
-    def add(self, unit_id: int, amount: int) -> None:
-        self.bills += 1
-        self.fen += amount
-        self.add_unit(unit_id)
-
-    def count(self, code: str) -> None:
-        if not self.bills:
-            return
-        report = self.report
-        report.created += self.bills
-        report.total_fen += self.fen
-        counts = report.by_item.setdefault(code, [0, 0])
-        counts[0] += self.bills
-        counts[1] += self.fen
 
 
 def _check_amount(amount: int, unit, item: FeeItem, period: str) -> None:
