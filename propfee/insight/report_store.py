@@ -70,21 +70,46 @@ def fee_items(conn: sqlite3.Connection) -> Iterator[tuple[str, str, int]]:
 # ---------------------------------------------------------------- the sums
 
 
+#: SQL over the current bills ``o`` (see current_bill_sums): what a bill's payer paid of it by
+#: the day, and what is still unpaid of it then
+_COLLECTED = "CASE WHEN settled THEN amount_fen + adj ELSE paid END"
+_UNPAID = "CASE WHEN settled THEN 0 ELSE max(amount_fen + adj - paid, 0) END"
+
+#: the kinds of row current_bill_sums returns
+GROUP, ALL_GROUPS, OWING = 0, 1, 2
+
+
 def current_bill_sums(
     conn: sqlite3.Connection, by: str | None, p1: str, p2: str, day: str, late_id: int
 ) -> Iterator[tuple]:
-    """Per (unit, party, group key) of the bills of periods ``p1``…``p2`` whose cycle has
-    begun by ``day`` (late fees ``late_id`` left out): (unit, party, key, billed, adjusted by
-    the day, paid by the day, unpaid on the day, the oldest unpaid due day).
+    """The bills of periods ``p1``…``p2`` whose cycle has begun by ``day`` (late fees
+    ``late_id`` left out), summed: rows of (kind, key, unit, party, billed, adjusted by the
+    day, paid by the day, unpaid on the day, households, households unpaid, the oldest unpaid
+    due day), of three kinds —
+
+    GROUP        one per group key: its sums, and its units billed and still unpaid
+    ALL_GROUPS   with ``by`` fee only (a unit is in one group otherwise): the units billed
+                 and still unpaid in all groups
+    OWING        one per (unit, party) still owing: what it owes and since when
 
     The bills are picked from the period index alone, then read in the order they are stored
     (``id IN``: not jumping about the table in the index's order). A bill settled by the day
     was paid its amount and adjustments in full (all made by its settled-on day), so only the
     others are looked up in the allocations: once each, with its adjustments once, in a
     table of the bills' own figures that the sums share (MATERIALIZED: folded into the sums,
-    each bill would be looked up again for every sum naming it)."""
+    each bill would be looked up again for every sum naming it). Only the owing households
+    come back one by one: a group's households are counted in SQL."""
     adj = _adjusted("<= ?3")
     paid = _allocated("<= ?3", "b.id")
+    households = (
+        f"count(DISTINCT unit_id), count(DISTINCT CASE WHEN {_UNPAID} > 0 THEN unit_id END)"
+    )
+    all_groups = (
+        f"UNION ALL SELECT {ALL_GROUPS}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+        f"{households}, NULL FROM o"
+        if by == "fee"
+        else ""
+    )
     return _fast(conn).execute(
         "WITH o AS MATERIALIZED (SELECT b.unit_id, b.party_id, " + GROUP_KEYS[by] + " AS k, "
         f"b.amount_fen, b.due_on, b.settled_on <= ?3 AS settled, {adj} AS adj, "
@@ -92,20 +117,26 @@ def current_bill_sums(
         "FROM bill b JOIN unit u ON u.id = b.unit_id "
         "WHERE b.id IN (SELECT c.id FROM bill c WHERE c.period BETWEEN ?1 AND ?2 "
         "AND c.fee_item_id <> ?4 AND c.covers_from <= ?3)) "
-        "SELECT unit_id, party_id, k, sum(amount_fen), sum(adj), "
-        "sum(CASE WHEN settled THEN amount_fen + adj ELSE paid END), "
-        "sum(CASE WHEN settled THEN 0 ELSE max(amount_fen + adj - paid, 0) END), "
-        "min(CASE WHEN settled THEN NULL WHEN amount_fen + adj - paid > 0 THEN due_on END) "
-        "FROM o GROUP BY unit_id, party_id, k",
+        # the owing households first: a server types each column from the first row kind
+        # that names it, a unit's id before a group's key
+        f"SELECT {OWING}, NULL, unit_id, party_id, NULL, NULL, NULL, sum({_UNPAID}), NULL, "
+        f"NULL, min(due_on) FROM o WHERE {_UNPAID} > 0 GROUP BY unit_id, party_id "
+        f"UNION ALL SELECT {GROUP}, k, NULL, NULL, sum(amount_fen), sum(adj), "
+        f"sum({_COLLECTED}), sum({_UNPAID}), {households}, NULL FROM o GROUP BY k " + all_groups,
         (p1, p2, day, late_id),
     )
 
 
-def _open_bills(conn: sqlite3.Connection, key_sql: str, start: str, p1: str) -> str:
+def _open_bills(
+    conn: sqlite3.Connection, key_sql: str, start: str, p1: str, p2: str
+) -> tuple[str, tuple]:
     """SQL: the bills of periods before ``p1`` still open on ``start`` — picked by the
     settled-on index, or for an old period (when fewer bills are older than it than have been
     open since) by the period index alone, then read in the order they are stored (``id IN``:
-    not jumping about the table in an index's order)."""
+    not jumping about the table in an index's order); and what it needs bound after the
+    arrears' own five values. Picked by the settled-on index, the bills of the report's own
+    periods ``p1``…``p2`` (open on S too: billed this month) are left out by their ids, read
+    from the period index alone, before any is read from the table."""
     (still_open,) = conn.execute(
         "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
         "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
@@ -118,18 +149,22 @@ def _open_bills(conn: sqlite3.Connection, key_sql: str, start: str, p1: str) -> 
     if still_open <= older:
         picked = (
             "SELECT c.id FROM bill c WHERE c.settled_on IS NULL UNION ALL "
-            "SELECT c.id FROM bill c WHERE c.settled_on >= ?1"
+            "SELECT c.id FROM bill c WHERE c.settled_on >= ?1 "
+            "EXCEPT SELECT c.id FROM bill c WHERE c.period BETWEEN ?4 AND ?6"
         )
+        extra: tuple = (p2,)
     else:
         picked = (
             "SELECT c.id FROM bill c WHERE c.period < ?4 AND c.fee_item_id <> ?5 "
             "AND (c.settled_on IS NULL OR c.settled_on >= ?1)"
         )
-    return (
+        extra = ()
+    sql = (
         "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
         "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
         f"WHERE b.id IN ({picked}) AND b.period < ?4 AND b.fee_item_id <> ?5"
     )
+    return sql, extra
 
 
 def _reopened(conn: sqlite3.Connection, start: str, window_end: str) -> str:
@@ -161,17 +196,18 @@ def arrears_bill_sums(
     window_end: str,
     day: str,
     p1: str,
+    p2: str,
     late_id: int,
 ) -> Iterator[tuple]:
-    """Per (unit, party, group key) of the arrears bills (periods before ``p1``, open on
-    ``start`` or re-opened in the window ``start``…``window_end``): (unit, party, key, owed
-    before the window, adjusted in it, re-opened in it, cleared in it, the oldest due day
-    still unpaid on ``day``).
+    """Per (unit, party, group key) of the arrears bills (periods before the report's own
+    ``p1``…``p2``, open on ``start`` or re-opened in the window ``start``…``window_end``):
+    (unit, party, key, owed before the window, adjusted in it, re-opened in it, cleared in
+    it, the oldest due day still unpaid on ``day``).
 
     The bills open on S are read once (MATERIALIZED); their allocations (each bill's found
     by its index: CROSS JOIN keeps the bills the outer loop), and the adjustments (few), are
     summed per bill in one pass each — before S, in the window, by D — and joined to them."""
-    open_bills = _open_bills(conn, GROUP_KEYS[by], start, p1)
+    open_bills, extra = _open_bills(conn, GROUP_KEYS[by], start, p1, p2)
     reopened = _reopened(conn, start, window_end)
     adj = "SELECT a.bill_id, " + ", ".join(
         f"{_on('a.made_on', when)} AS {name}"
@@ -198,7 +234,7 @@ def arrears_bill_sums(
         f"sum(CASE WHEN {counted} THEN reopened END), "
         f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
         "min(CASE WHEN owed_day > 0 THEN due_on END) FROM owed GROUP BY unit_id, party_id, k",
-        (start, window_end, day, p1, late_id),
+        (start, window_end, day, p1, late_id, *extra),
     )
 
 

@@ -201,17 +201,15 @@ class Collection:
 
 
 class _Tally:
-    """The figures as the sums come in: each group's, the units billed and still unpaid, and
-    what each (unit, party) owes on a current bill and the oldest day it fell due."""
+    """The figures as the sums come in: each group's, the households billed and still unpaid
+    in all groups, and what each (unit, party) owes on a current bill and the oldest day it
+    fell due."""
 
     def __init__(self, label_of: Callable[[str], str]):
         self.label_of = label_of
         self.groups: dict[str, Figures] = {}
-        self.billed_units: dict[str, set[int]] = defaultdict(set)
-        self.unpaid_units: dict[str, set[int]] = defaultdict(set)
-        self.all_billed: set[int] = set()
-        self.all_unpaid: set[int] = set()
-        self.owing: dict[tuple[int, int | None], int] = defaultdict(int)  # (unit, party) -> unpaid
+        self.households: tuple[int, int] | None = None  # (billed, unpaid) in all groups
+        self.owing: dict[tuple[int, int | None], int] = {}  # (unit, party) -> unpaid
         self.lapse: dict[tuple[int, int | None], str] = {}  # (unit, party) -> oldest unpaid due day
 
     def group(self, key: object) -> Figures:
@@ -222,21 +220,34 @@ class _Tally:
         return found
 
     def add_current(self, sums: Iterable[tuple]) -> None:
-        """The current bills, summed per unit, party and group."""
-        for unit_id, party_id, key, billed, adjusted, paid, unpaid, oldest in sums:
-            figures = self.group(key)
-            figures.billed_fen += billed
-            figures.adjusted_fen += adjusted
-            figures.collected_fen += paid
-            figures.unpaid_fen += unpaid
-            self.billed_units[figures.key].add(unit_id)
-            self.all_billed.add(unit_id)
-            if unpaid > 0:
-                self.unpaid_units[figures.key].add(unit_id)
-                self.all_unpaid.add(unit_id)
-                pair = (unit_id, party_id)
-                self.owing[pair] += unpaid
-                self.lapse[pair] = min(self.lapse.get(pair, oldest), oldest)
+        """The current bills, summed per group and per (unit, party) owing (see
+        ``report_store.current_bill_sums``)."""
+        for (
+            kind,
+            key,
+            unit_id,
+            party_id,
+            billed,
+            adjusted,
+            paid,
+            unpaid,
+            units,
+            unpaid_units,
+            oldest,
+        ) in sums:
+            if kind == report_store.OWING:
+                self.owing[(unit_id, party_id)] = unpaid
+                self.lapse[(unit_id, party_id)] = oldest
+            elif kind == report_store.ALL_GROUPS:
+                self.households = (units, unpaid_units)
+            else:
+                figures = self.group(key)
+                figures.billed_fen += billed
+                figures.adjusted_fen += adjusted
+                figures.collected_fen += paid
+                figures.unpaid_fen += unpaid
+                figures.households += units
+                figures.unpaid_households += unpaid_units
 
     def add_arrears(self, sums: Iterable[tuple]) -> None:
         """The arrears bills, summed per unit, party and group: a group counts those that owed
@@ -254,15 +265,16 @@ class _Tally:
                 self.lapse[pair] = min(self.lapse[pair], oldest)
 
     def totals(self, order_of: Callable[[str], tuple]) -> tuple[list[Figures], Figures]:
-        """The groups in order, with their households, and their total."""
+        """The groups in order, and their total: a unit is in one group, unless the
+        households in all groups were counted (grouped by fee item)."""
         total = Figures("", _("Total"))
         ordered = sorted(self.groups.values(), key=lambda g: order_of(g.key))
         for figures in ordered:
-            figures.households = len(self.billed_units.get(figures.key, ()))
-            figures.unpaid_households = len(self.unpaid_units.get(figures.key, ()))
             total.add(figures)
-        total.households = len(self.all_billed)
-        total.unpaid_households = len(self.all_unpaid)
+            total.households += figures.households
+            total.unpaid_households += figures.unpaid_households
+        if self.households is not None:
+            total.households, total.unpaid_households = self.households
         return ordered, total
 
 
@@ -314,7 +326,7 @@ def collection(
     # no arrears yet.
     if as_of >= first:
         tally.add_arrears(
-            report_store.arrears_bill_sums(conn, by, start, window_end, day, p1, late_id)
+            report_store.arrears_bill_sums(conn, by, start, window_end, day, p1, p2, late_id)
         )
     ordered, total = tally.totals(order_of)
     # the trend's last month is the report's own when it covers that month alone as of a day
