@@ -80,6 +80,17 @@ class OverdueBill(NamedTuple):
     owed_fen: int
 
 
+class ListedBill(NamedTuple):
+    """A bill owing as of the day as the overdue list shows it: an OverdueBill without what
+    a letter names (fee item, cycle, basis); sorts the same, owed last as there."""
+
+    due_on: str
+    id: int
+    period: str
+    days: int
+    owed_fen: int
+
+
 @dataclass
 class Contact:
     at: str
@@ -148,11 +159,13 @@ def overdue(
     tier: str | None = None,
     reason: str | None = None,
     due_by: date | None = None,
+    listed: bool = False,
 ) -> list[OverdueRow]:
     """Every (party, unit) with bills overdue as of ``as_of``, oldest first within each.
     With ``due_by``, only the bills due on or before that day are read (the rows' totals and
-    tiers are then of those bills alone: for the limitation clocks near their end)."""
-    groups = _open_bills(conn, as_of, building, due_by)
+    tiers are then of those bills alone: for the limitation clocks near their end). With
+    ``listed``, the rows' bills are ListedBills: what the overdue list shows of them."""
+    groups = _open_bills(conn, as_of, building, due_by, listed)
     rows = _rows(conn, groups, as_of, settings)
     rows = [
         r
@@ -232,18 +245,32 @@ def _below_legal_min(rows: list[OverdueRow], legal_min_fen: int) -> None:
 
 
 def _open_bills(
-    conn: sqlite3.Connection, as_of: date, building: str | None, due_by: date | None = None
-) -> dict[tuple, list[OverdueBill]]:
-    """The bills still owing something at the end of ``as_of``, by (party, unit)."""
+    conn: sqlite3.Connection,
+    as_of: date,
+    building: str | None,
+    due_by: date | None = None,
+    listed: bool = False,
+) -> dict[tuple, list]:
+    """The bills still owing something at the end of ``as_of``, by (party, unit): each an
+    OverdueBill, or with ``listed`` a ListedBill."""
     place = cells.building_part(building) if building else None
     names = store.fee_item_names(conn)
-    groups: dict[tuple, list[OverdueBill]] = defaultdict(list)
+    groups: dict[tuple, list] = defaultdict(list)
     ordinal = as_of.toordinal()
     days_since: dict[str, int] = {}
     bill = tuple.__new__  # an OverdueBill without its keyword-argument __new__
-    for pid, uid, due_on, bid, period, item, frm, to, basis, owed in store.open_bills_as_of(
-        conn, as_of.isoformat(), place, due_by.isoformat() if due_by else None
-    ):
+    found = store.open_bills_as_of(
+        conn, as_of.isoformat(), place, due_by.isoformat() if due_by else None, listed=listed
+    )
+    if listed:
+        for pid, uid, due_on, bid, period, owed in found:
+            if owed > 0:
+                days = days_since.get(due_on)
+                if days is None:
+                    days = days_since[due_on] = ordinal - date.fromisoformat(due_on).toordinal()
+                groups[(pid, uid)].append(bill(ListedBill, (due_on, bid, period, days, owed)))
+        return groups
+    for pid, uid, due_on, bid, period, item, frm, to, basis, owed in found:
         if owed > 0:
             days = days_since.get(due_on)
             if days is None:
@@ -292,7 +319,7 @@ def _row(pid, uid, bills, found: _Found, as_of: date, rules) -> OverdueRow:
         edges = rules.buckets
         buckets = row.buckets = [0] * (len(edges) + 1)
         for bill in bills:
-            buckets[bisect_left(edges, bill[3])] += bill[8]  # days, owed_fen
+            buckets[bisect_left(edges, bill[3])] += bill[-1]  # days, owed_fen
         row.outstanding_fen = sum(buckets)
         row.oldest_due = bills[0].due_on
         row.days_overdue = bills[0].days
@@ -377,8 +404,20 @@ def _decide(
     complained: bool = False,
 ) -> None:
     """The tier, from the days overdue and the history of contacts."""
-    day = as_of.isoformat()
     row.days_tier = days_tier(row.days_overdue, row.history, rules)
+    if not contacts and not planned and not complained:
+        # nothing heard, no plan, no complaint: the tier is the days' (what _heard makes of
+        # it, without the work; most rows of a large estate are these)
+        row.tier = row.days_tier
+        return
+    _heard(row, contacts, as_of, rules, planned, complained)
+
+
+def _heard(
+    row: OverdueRow, contacts: list[tuple], as_of: date, rules, planned: bool, complained: bool
+) -> None:
+    """The tier, from the days' tier (``row.days_tier``) and what was heard and done."""
+    day = as_of.isoformat()
     heard = _Heard()
     for contact in contacts:
         _hear(row, heard, contact, day, rules)

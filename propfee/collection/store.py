@@ -23,12 +23,18 @@ _OPEN_BILLS = (
     "SELECT b.party_id, b.unit_id, b.due_on, b.id, b.period, b.fee_item_id, b.covers_from, "
     "b.covers_to, b.basis, " + _OWED_AS_OF + " FROM bill b "
 )
+# the same bills as a list of them shows them: without what a letter names
+_OPEN_BILLS_LISTED = (
+    "SELECT b.party_id, b.unit_id, b.due_on, b.id, b.period, " + _OWED_AS_OF + " FROM bill b "
+)
 _OPEN_PARTS = (
     "WHERE b.settled_on IS NULL AND b.due_on < ?1",
     "WHERE b.settled_on > ?1 AND b.due_on < ?1",
 )
 _IN_BUILDING = " AND b.unit_id IN (SELECT id FROM unit WHERE building = ?2)"
-_DUE_BY = " AND b.due_on <= ?3"
+# with a lower bound too, the open bills due by a day are read from the range of the index of
+# the open bills' due days alone (with only the upper one, SQLite reads every open bill)
+_DUE_BY = " AND b.due_on BETWEEN '' AND ?3"
 
 
 def fee_item_names(conn: sqlite3.Connection) -> dict:
@@ -37,18 +43,26 @@ def fee_item_names(conn: sqlite3.Connection) -> dict:
 
 
 def open_bills_as_of(
-    conn: sqlite3.Connection, day: str, building: str | None, due_by: str | None = None
+    conn: sqlite3.Connection,
+    day: str,
+    building: str | None,
+    due_by: str | None = None,
+    *,
+    listed: bool = False,
 ) -> Iterator[tuple]:
     """(party, unit, due on, bill, period, fee item, covers from, covers to, basis, owed) of
     every bill due before ``day`` and not settled by then — never settled, or settled after —
     with what it owed at the end of ``day``; only ``building``'s when one is given, only
-    those due on or before ``due_by`` when it is given. Streamed as plain tuples."""
+    those due on or before ``due_by`` when it is given; with ``listed``, only (party, unit,
+    due on, bill, period, owed). Streamed as plain tuples."""
     fast = conn.cursor()
     fast.row_factory = None
     only = (_IN_BUILDING if building else "") + (_DUE_BY if due_by else "")
     params = (day, building, due_by) if due_by else (day, building) if building else (day,)
     for part in _OPEN_PARTS:
-        yield from fast.execute(_OPEN_BILLS + part + only, params)
+        yield from fast.execute(
+            (_OPEN_BILLS_LISTED if listed else _OPEN_BILLS) + part + only, params
+        )
 
 
 def _owing_as_of(columns: str) -> str:
