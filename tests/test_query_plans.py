@@ -39,7 +39,7 @@ COLLECTION = [
     # the arrears carried in: the bills open on the first day read once, their adjustments
     # and allocations summed per bill in one pass each, then added up
     (
-        "WITH o AS MATERIALIZED",
+        "SELECT b.id AS bid, b.unit_id",
         [("bill_settled", "bill_period"), "adjustment_bill", "allocation_bill"],
     ),
     # the aging, summed in SQL over the open bills

@@ -405,7 +405,7 @@ def _decide(
 ) -> None:
     """The tier, from the days overdue and the history of contacts."""
     row.days_tier = days_tier(row.days_overdue, row.history, rules)
-    if not contacts and not planned and not complained:
+    if not contacts and not planned and not complained and not row.reason:
         # nothing heard, no plan, no complaint: the tier is the days' (what _heard makes of
         # it, without the work; most rows of a large estate are these)
         row.tier = row.days_tier

@@ -32,9 +32,7 @@ _OPEN_PARTS = (
     "WHERE b.settled_on > ?1 AND b.due_on < ?1",
 )
 _IN_BUILDING = " AND b.unit_id IN (SELECT id FROM unit WHERE building = ?2)"
-# with a lower bound too, the open bills due by a day are read from the range of the index of
-# the open bills' due days alone (with only the upper one, SQLite reads every open bill)
-_DUE_BY = " AND b.due_on BETWEEN '' AND ?3"
+_DUE_BY = " AND b.due_on <= ?3"
 
 
 def fee_item_names(conn: sqlite3.Connection) -> dict:
