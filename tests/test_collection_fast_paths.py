@@ -63,8 +63,8 @@ def old_current_bill_sums(
 
 
 def old_open_bills(
-    conn: sqlite3.Connection, key_sql: str, start: str, p1: str, p2: str
-) -> tuple[str, tuple]:
+    conn: sqlite3.Connection, key_sql: str, start: str, p1: str, p2: str, aging: bool
+) -> tuple[str, tuple, bool]:
     """The arrears bills as they were picked: the report's own periods read, then dropped."""
     (still_open,) = conn.execute(
         "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
@@ -85,10 +85,14 @@ def old_open_bills(
             "AND (c.settled_on IS NULL OR c.settled_on >= ?1)"
         )
     return (
-        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
-        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
-        f"WHERE b.id IN ({picked}) AND b.period < ?4 AND b.fee_item_id <> ?5"
-    ), ()
+        (
+            "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
+            "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
+            f"WHERE b.id IN ({picked}) AND b.period < ?4 AND b.fee_item_id <> ?5"
+        ),
+        (),
+        False,
+    )
 
 
 class OldTally:
@@ -127,8 +131,8 @@ class OldTally:
                 self.owing[pair] += unpaid
                 self.lapse[pair] = min(self.lapse.get(pair, oldest), oldest)
 
-    def add_arrears(self, sums: Iterable[tuple]) -> None:
-        for unit_id, party_id, key, opening, adjusted, back, cleared, oldest in sums:
+    def add_arrears(self, sums: Iterable[tuple]) -> dict:
+        for _kind, unit_id, party_id, key, opening, adjusted, back, cleared, oldest in sums:
             if opening > 0 or (back or 0) > 0:
                 figures = self.group(key)
                 figures.arrears_fen += opening
@@ -138,6 +142,7 @@ class OldTally:
             pair = (unit_id, party_id)
             if oldest and pair in self.lapse:
                 self.lapse[pair] = min(self.lapse[pair], oldest)
+        return {}
 
     def totals(self, order_of: Callable[[str], tuple]):
         total = reports.Figures("", _("Total"))
@@ -170,6 +175,7 @@ def stirred(engine, tmp_path, request):
     conn.close()
 
 
+EDGES = DEFAULTS.dunning.buckets
 RANGES = [
     ("2026-11", "2026-11", "2026-11-15"),
     ("2026-11", "2026-11", "2026-11-05"),
@@ -188,13 +194,33 @@ def test_the_report_is_the_one_read_as_it_was(stirred):
                 options = dict(first=start, last=stop, as_of=as_of, by=by, late_fees=late_fees)
                 now = reports.collection(stirred, **options)
                 assert asdict(now) == asdict(as_it_was(stirred, **options)), (first, day, by)
+                # with the aging read in the same pass (or on its own): the same report, and
+                # the aging the overdue list's buckets add up to
+                aged = reports.collection(stirred, **options, aging_edges=EDGES)
+                assert aged.aging == reports.aging(stirred, as_of=as_of, settings=DEFAULTS)
+                assert asdict(aged) == {**asdict(now), "aging": [asdict(a) for a in aged.aging]}
                 if as_of >= start:  # something billed and unpaid: the test means something
                     assert now.total.households > 0 and now.reasons, (first, day, by)
     # where the arrears are picked by the settled-on index (the demo's November), the bills
     # of the report's own months are left out by their ids, from the period index
-    sql, extra = report_store._open_bills(stirred, "''", "2026-11-01", "2026-11", "2026-11")
-    assert "EXCEPT SELECT c.id FROM bill c WHERE c.period BETWEEN ?4 AND ?6" in sql
-    assert extra == ("2026-11",)
+    for aging in (False, True):
+        sql, extra, shared = report_store._open_bills(
+            stirred, "''", "2026-11-01", "2026-11", "2026-11", aging
+        )
+        assert "EXCEPT SELECT c.id FROM bill c WHERE c.period BETWEEN ?4 AND ?6" in sql
+        assert extra == ("2026-11",) and shared == aging
+    # the aging read with the arrears holds what the overdue list holds
+    day = date(2026, 11, 15)
+    rows = arrears.overdue(stirred, as_of=day, settings=DEFAULTS)
+    total, buckets = arrears.totals(rows, len(EDGES) + 1)
+    aging = reports.collection(
+        stirred,
+        first=parse_period("2026-11"),
+        last=parse_period("2026-11"),
+        as_of=day,
+        aging_edges=EDGES,
+    ).aging
+    assert [a.owed_fen for a in aging] == buckets and sum(buckets) == total > 0
 
 
 # ---------------------------------------------------------------- the overdue list

@@ -197,11 +197,23 @@ def owed_by_age(conn: sqlite3.Connection, *, as_of: date, edges: tuple[int, ...]
     """(units, owed) in each aging bucket of ``edges`` (see ``bucket_of``) of what is
     overdue as of ``as_of`` — the bucket totals of ``overdue``'s rows, summed in SQL; a unit
     is counted once in each bucket it owes in."""
-    since = [(as_of - timedelta(days=edge)).isoformat() for edge in edges]
     found = {
         bucket: (units, owed)
-        for bucket, units, owed in store.owing_by_age(conn, as_of.isoformat(), since)
+        for bucket, units, owed in store.owing_by_age(
+            conn, as_of.isoformat(), aging_since(as_of, edges)
+        )
     }
+    return aged(found, edges)
+
+
+def aging_since(as_of: date, edges: tuple[int, ...]) -> list[str]:
+    """The first due day of each aging bucket of ``edges`` but the oldest, as of ``as_of``:
+    what ``store.aging_bucket`` sorts the bills' due days by."""
+    return [(as_of - timedelta(days=edge)).isoformat() for edge in edges]
+
+
+def aged(found: dict[int, tuple[int, int]], edges: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(units, owed) in each bucket of ``edges``, from those found by bucket."""
     return [found.get(i, (0, 0)) for i in range(len(edges) + 1)]
 
 

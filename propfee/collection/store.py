@@ -91,18 +91,25 @@ def owing_totals_as_of(conn: sqlite3.Connection, day: str) -> Iterator[tuple]:
     )
 
 
+def aging_bucket(first: int, count: int) -> str:
+    """SQL: the aging bucket of a bill's ``due_on``, given the first due days of ``count``
+    buckets bound from ?``first`` on: 0 when due on or after the first, 1 the second, … and
+    ``count`` when due before them all."""
+    return (
+        "CASE "
+        + " ".join(f"WHEN due_on >= ?{i} THEN {i - first}" for i in range(first, first + count))
+        + f" ELSE {count} END"
+    )
+
+
 def owing_by_age(conn: sqlite3.Connection, day: str, since: list[str]) -> Iterator[tuple]:
     """(bucket, units, owed) of the bills owing at the end of ``day``, by the bucket of their
     due day: bucket 0 for those due on or after ``since[0]``, 1 for those due on or after
     ``since[1]``, … and ``len(since)`` for the older ones; units counted once a bucket."""
-    bucket = (
-        "CASE "
-        + " ".join(f"WHEN due_on >= ?{i} THEN {i - 2}" for i in range(2, len(since) + 2))
-        + f" ELSE {len(since)} END"
-    )
     return conn.execute(
         _owing_as_of("b.unit_id, b.due_on")
-        + f"SELECT {bucket} AS bucket, count(DISTINCT unit_id), sum(owed) FROM owing "
+        + f"SELECT {aging_bucket(2, len(since))} AS bucket, count(DISTINCT unit_id), sum(owed) "
+        "FROM owing "
         "WHERE owed > 0 GROUP BY bucket",
         (day, *since),
     )

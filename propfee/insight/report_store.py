@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
+from propfee.collection import store as collection_store
+
 #: SQL for a bill's group key (the bill is ``b``, its unit ``u``), by grouping
 GROUP_KEYS = {
     None: "''",
@@ -127,16 +129,28 @@ def current_bill_sums(
     )
 
 
+#: the kinds of row arrears_bill_sums returns
+ARREARS, AGING = 0, 1
+
+# what the arrears bills are, and with the aging which bills owe on D (due before it, open)
+_ARREARS_BILL = "b.period < ?4 AND b.fee_item_id <> ?5"
+_AGING_BILL = "b.due_on < ?3 AND (b.settled_on IS NULL OR b.settled_on > ?3)"
+
+
 def _open_bills(
-    conn: sqlite3.Connection, key_sql: str, start: str, p1: str, p2: str
-) -> tuple[str, tuple]:
+    conn: sqlite3.Connection, key_sql: str, start: str, p1: str, p2: str, aging: bool
+) -> tuple[str, tuple, bool]:
     """SQL: the bills of periods before ``p1`` still open on ``start`` — picked by the
     settled-on index, or for an old period (when fewer bills are older than it than have been
     open since) by the period index alone, then read in the order they are stored (``id IN``:
-    not jumping about the table in an index's order); and what it needs bound after the
-    arrears' own five values. Picked by the settled-on index, the bills of the report's own
-    periods ``p1``…``p2`` (open on S too: billed this month) are left out by their ids, read
-    from the period index alone, before any is read from the table."""
+    not jumping about the table in an index's order); what it needs bound after the arrears'
+    own five values; and whether the bills owing on the day are among them (``aging``).
+
+    Picked by the settled-on index, the bills of the report's own periods ``p1``…``p2``
+    (open on S too: billed this month) are left out by their ids, read from the period index
+    alone, before any is read from the table; with ``aging``, only those settled by the day
+    (which owe nothing on it): every bill owing on the day is open on S, so the aging is read
+    in the same pass. Picked by the period index, it is not."""
     (still_open,) = conn.execute(
         "SELECT (SELECT count(*) FROM bill WHERE settled_on IS NULL) + "
         "(SELECT count(*) FROM bill WHERE settled_on >= ?)",
@@ -146,25 +160,38 @@ def _open_bills(
     (older,) = conn.execute(
         "SELECT count(*) FROM (SELECT 1 FROM bill WHERE period < ? LIMIT ?)", (p1, still_open + 1)
     ).fetchone()
-    if still_open <= older:
-        picked = (
-            "SELECT c.id FROM bill c WHERE c.settled_on IS NULL UNION ALL "
-            "SELECT c.id FROM bill c WHERE c.settled_on >= ?1 "
-            "EXCEPT SELECT c.id FROM bill c WHERE c.period BETWEEN ?4 AND ?6"
-        )
-        extra: tuple = (p2,)
-    else:
+    columns = "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
+    columns += "b.amount_fen, b.settled_on"
+    theirs = "EXCEPT SELECT c.id FROM bill c WHERE c.period BETWEEN ?4 AND ?6"
+    if still_open > older:
         picked = (
             "SELECT c.id FROM bill c WHERE c.period < ?4 AND c.fee_item_id <> ?5 "
             "AND (c.settled_on IS NULL OR c.settled_on >= ?1)"
         )
-        extra = ()
+        aging = False
+    elif aging:
+        picked = (
+            f"SELECT c.id FROM bill c WHERE c.settled_on BETWEEN ?1 AND ?3 {theirs} UNION ALL "
+            "SELECT c.id FROM bill c WHERE c.settled_on IS NULL UNION ALL "
+            "SELECT c.id FROM bill c WHERE c.settled_on > ?3"
+        )
+        columns += f", {_ARREARS_BILL} AS arrears, {_AGING_BILL} AS aging"
+        return (
+            f"{columns} FROM bill b JOIN unit u ON u.id = b.unit_id WHERE b.id IN ({picked}) "
+            f"AND (({_ARREARS_BILL}) OR ({_AGING_BILL}))",
+            (p2,),
+            True,
+        )
+    else:
+        picked = (
+            "SELECT c.id FROM bill c WHERE c.settled_on IS NULL UNION ALL "
+            f"SELECT c.id FROM bill c WHERE c.settled_on >= ?1 {theirs}"
+        )
     sql = (
-        "SELECT b.id AS bid, b.unit_id, b.party_id, " + key_sql + " AS k, b.due_on, "
-        "b.amount_fen, b.settled_on FROM bill b JOIN unit u ON u.id = b.unit_id "
-        f"WHERE b.id IN ({picked}) AND b.period < ?4 AND b.fee_item_id <> ?5"
+        f"{columns} FROM bill b JOIN unit u ON u.id = b.unit_id "
+        f"WHERE b.id IN ({picked}) AND {_ARREARS_BILL}"
     )
-    return sql, extra
+    return sql, () if still_open > older else (p2,), False
 
 
 def _reopened(conn: sqlite3.Connection, start: str, window_end: str) -> str:
@@ -198,16 +225,20 @@ def arrears_bill_sums(
     p1: str,
     p2: str,
     late_id: int,
-) -> Iterator[tuple]:
-    """Per (unit, party, group key) of the arrears bills (periods before the report's own
-    ``p1``…``p2``, open on ``start`` or re-opened in the window ``start``…``window_end``):
-    (unit, party, key, owed before the window, adjusted in it, re-opened in it, cleared in
-    it, the oldest due day still unpaid on ``day``).
+    since: list[str] | None = None,
+) -> tuple[Iterator[tuple], bool]:
+    """Rows of the arrears bills (periods before the report's own ``p1``…``p2``, open on
+    ``start`` or re-opened in the window ``start``…``window_end``), per (unit, party, group
+    key): (ARREARS, unit, party, key, owed before the window, adjusted in it, re-opened in
+    it, cleared in it, the oldest due day still unpaid on ``day``). With ``since`` (the first
+    due days of the aging buckets, ``arrears.aging_since``), and whether it came with them:
+    rows (AGING, bucket, units, None, owed) of every bill owing on ``day``, by the bucket of
+    its due day — the aging, read in the same pass where it can be (see ``_open_bills``).
 
     The bills open on S are read once (MATERIALIZED); their allocations (each bill's found
     by its index: CROSS JOIN keeps the bills the outer loop), and the adjustments (few), are
     summed per bill in one pass each — before S, in the window, by D — and joined to them."""
-    open_bills, extra = _open_bills(conn, GROUP_KEYS[by], start, p1, p2)
+    open_bills, extra, aging = _open_bills(conn, GROUP_KEYS[by], start, p1, p2, since is not None)
     reopened = _reopened(conn, start, window_end)
     adj = "SELECT a.bill_id, " + ", ".join(
         f"{_on('a.made_on', when)} AS {name}"
@@ -218,24 +249,35 @@ def arrears_bill_sums(
         for name, when in (("before", "< ?1"), ("win", "BETWEEN ?1 AND ?2"), ("upto", "<= ?3"))
     )
     counted = "(owed_before > 0 OR reopened > 0)"
+    flags, only, by_age, args = "", "", "", (start, window_end, day, p1, late_id, *extra)
+    if aging:
+        since = since or []
+        flags, only = "o.arrears, o.aging, ", "WHERE arrears "
+        by_age = (
+            f" UNION ALL SELECT {AGING}, {collection_store.aging_bucket(7, len(since))} AS bucket, "
+            "count(DISTINCT unit_id), NULL, sum(owed_day), NULL, NULL, NULL, NULL FROM owed "
+            "WHERE aging AND owed_day > 0 GROUP BY bucket"
+        )
+        args += tuple(since)
     return _fast(conn).execute(
         "WITH o AS MATERIALIZED (" + open_bills + "), "
         "adj AS (" + adj + " FROM adjustment a GROUP BY a.bill_id), "
         "paid AS (" + paid + ", sum(" + reopened + ") AS back "
         "FROM o CROSS JOIN allocation l WHERE l.bill_id = o.bid GROUP BY l.bill_id), "
-        "owed AS (SELECT o.unit_id, o.party_id, o.k, o.due_on, "
+        f"owed AS (SELECT o.unit_id, o.party_id, o.k, o.due_on, {flags}"
         "o.amount_fen + coalesce(a.before, 0) - coalesce(p.before, 0) AS owed_before, "
         "coalesce(a.win, 0) AS adj_window, coalesce(p.win, 0) AS paid_window, "
         "coalesce(p.back, 0) AS reopened, CASE WHEN o.settled_on <= ?3 THEN 0 "
         "ELSE o.amount_fen + coalesce(a.upto, 0) - coalesce(p.upto, 0) END AS owed_day "
         "FROM o LEFT JOIN adj a ON a.bill_id = o.bid LEFT JOIN paid p ON p.bill_id = o.bid) "
-        "SELECT unit_id, party_id, k, sum(max(owed_before, 0)), "
+        f"SELECT {ARREARS}, unit_id, party_id, k, sum(max(owed_before, 0)), "
         f"sum(CASE WHEN {counted} THEN adj_window END), "
         f"sum(CASE WHEN {counted} THEN reopened END), "
         f"sum(CASE WHEN {counted} THEN paid_window + reopened END), "
-        "min(CASE WHEN owed_day > 0 THEN due_on END) FROM owed GROUP BY unit_id, party_id, k",
-        (start, window_end, day, p1, late_id, *extra),
-    )
+        f"min(CASE WHEN owed_day > 0 THEN due_on END) FROM owed {only}"
+        "GROUP BY unit_id, party_id, k" + by_age,
+        args,
+    ), aging
 
 
 def trend_period_sums(
