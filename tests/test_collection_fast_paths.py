@@ -18,16 +18,16 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, fields
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from test_reports import stir
 
-from propfee.collection import arrears
+from propfee.collection import arrears, limitation
 from propfee.config import DEFAULTS
 from propfee.core.i18n import _
 from propfee.core.periods import parse_period
-from propfee.insight import report_store, reports
+from propfee.insight import report_store, reports, today
 from propfee.store import db
 
 from conftest import build_demo
@@ -239,6 +239,41 @@ def test_the_listed_bills_make_the_rows_the_bills_in_full_make(stirred):
             for f in fields(arrears.OverdueRow):
                 if f.name != "bills":
                     assert getattr(a, f.name) == getattr(b, f.name), (f.name, a.unit)
+
+
+# ---------------------------------------------------------------- today's limitation clocks
+
+
+def test_today_reads_the_clocks_again_only_when_one_may_end(stirred):
+    """Where no bill owed is due long enough ago for its clock to end within the days, today
+    counts no clock without reading the bills again: what reading them finds is nothing."""
+    settings, within = DEFAULTS, today.LIMITATION_DAYS
+    skipped, found = 0, 0
+    for days_on in [0, 300, *range(900, 1100, 5)]:
+        day = date(2026, 11, 15) + timedelta(days=days_on)
+        rows = arrears.overdue_totals(stirred, as_of=day, settings=settings)
+        clocks = limitation.ending_within(stirred, as_of=day, settings=settings, within=within)
+        if today.clock_may_end(rows, day):
+            found += bool(clocks)
+        else:
+            assert clocks == [], day
+            skipped += 1
+    assert skipped and found  # both sides of the boundary
+
+
+def test_a_clock_that_ends_within_the_days_is_never_ruled_out():
+    """Any bill whose clock, unrestarted, ends within the days (``limitation.later`` of its
+    due day), leap years and 29 February included, leaves the bills to be read again."""
+    within = today.LIMITATION_DAYS
+    for as_of in (date(2027, 2, 27), date(2027, 3, 1), date(2028, 2, 29), date(2028, 12, 31)):
+        for back in range(900, 1120):
+            due = as_of - timedelta(days=back)
+            row = arrears.OverdueRow(1, "1-101", "1", "residential", 7, "", "", "", False, [])
+            row.oldest_due = due.isoformat()
+            if (limitation.later(due) - as_of).days <= within:
+                assert today.clock_may_end([row], as_of), (as_of, due)
+            if back < 1000:  # far from the end: ruled out
+                assert not today.clock_may_end([row], as_of), (as_of, due)
 
 
 # ---------------------------------------------------------------- the tier, nothing heard

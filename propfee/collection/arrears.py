@@ -184,10 +184,13 @@ def overdue_totals(conn: sqlite3.Connection, *, as_of: date, settings) -> list[O
     but without their bills or buckets: the sums are made in SQL (for counts and sums, as
     ``propfee today`` shows them)."""
     ordinal = as_of.toordinal()
-    groups = {
-        (pid, uid): (owed, oldest, ordinal - date.fromisoformat(oldest).toordinal())
-        for pid, uid, owed, oldest in store.owing_totals_as_of(conn, as_of.isoformat())
-    }
+    days_since: dict[str, int] = {}  # by due day: a few dozen of them
+    groups = {}
+    for pid, uid, owed, oldest in store.owing_totals_as_of(conn, as_of.isoformat()):
+        days = days_since.get(oldest)
+        if days is None:
+            days = days_since[oldest] = ordinal - date.fromisoformat(oldest).toordinal()
+        groups[(pid, uid)] = (owed, oldest, days)
     rows = _rows(conn, groups, as_of, settings)
     rows.sort(key=lambda r: (-r.days_overdue, r.unit))
     return rows

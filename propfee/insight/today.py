@@ -90,7 +90,11 @@ def _collection(conn, rows: list, as_of: date, settings) -> list[Line]:
         for c in dunning.list_contacts(conn)
         if c.notice_no and not c.deliveries and c.at[:10] <= day
     ]
-    clocks = limitation.ending_within(conn, as_of=as_of, settings=settings, within=LIMITATION_DAYS)
+    clocks = (
+        limitation.ending_within(conn, as_of=as_of, settings=settings, within=LIMITATION_DAYS)
+        if clock_may_end(rows, as_of)
+        else []
+    )
     horizon = (as_of + timedelta(days=INSTALLMENT_DAYS)).isoformat()
     due_plans = [
         p
@@ -133,6 +137,16 @@ def _collection(conn, rows: list, as_of: date, settings) -> list[Line]:
             f"propfee plan list --as-of {day}",
         ),
     ]
+
+
+def clock_may_end(rows: list, as_of: date) -> bool:
+    """Whether a limitation clock of a bill the overdue rows owe may end within
+    LIMITATION_DAYS of ``as_of`` (else none does, and the bills need not be read again): a
+    clock runs three years from the bill's due day — 1,095 days at least — or longer when
+    restarted, so only a bill due that long before the end of the days can; each row knows
+    the oldest due day it owes."""
+    latest = as_of + timedelta(days=LIMITATION_DAYS + 1 - 365 * limitation.YEARS)
+    return any(r.oldest_due <= latest.isoformat() for r in rows)
 
 
 def _next_workday(day: date) -> date:
