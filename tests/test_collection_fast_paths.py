@@ -223,6 +223,54 @@ def test_the_report_is_the_one_read_as_it_was(stirred):
     assert [a.owed_fen for a in aging] == buckets and sum(buckets) == total > 0
 
 
+def old_trend_period_sums(conn, period: str, day: str, end: str, late_id: int) -> list[int]:
+    """A period's trend sums as they were read: the period's index read through twice."""
+    args = (period, day, end, late_id)
+    sums = [0, 0, 0, 0]
+    for covers_from, settled_on, billed in conn.execute(
+        "SELECT covers_from, settled_on, sum(amount_fen) FROM bill b WHERE period = ?1 "
+        "AND fee_item_id <> ?4 GROUP BY fee_item_id, covers_from, settled_on",
+        args,
+    ):
+        for i, limit in enumerate((day, end)):
+            if covers_from <= limit:
+                sums[i] += billed
+                if settled_on and settled_on <= limit:
+                    sums[2 + i] += billed
+    unsettled = "b.covers_from <= {d} AND (b.settled_on IS NULL OR b.settled_on > {d})"
+    paid_day, paid_end = conn.execute(
+        f"SELECT sum(CASE WHEN {unsettled.format(d='?2')} AND l.allocated_on <= ?2 "
+        f"THEN l.amount_fen END), sum(CASE WHEN {unsettled.format(d='?3')} "
+        "AND l.allocated_on <= ?3 THEN l.amount_fen END) "
+        "FROM bill b CROSS JOIN allocation l WHERE b.period = ?1 AND b.fee_item_id <> ?4 "
+        "AND b.covers_from <= ?2 AND (b.settled_on IS NULL OR b.settled_on > ?3) "
+        "AND l.bill_id = b.id",
+        args,
+    ).fetchone()
+    sums[2] += paid_day or 0
+    sums[3] += paid_end or 0
+    return sums
+
+
+@pytest.mark.parametrize("ranges_at_most", [report_store.RANGES_AT_MOST, 0])
+def test_the_trend_sums_are_the_ones_read_as_they_were(stirred, monkeypatch, ranges_at_most):
+    """Each period's trend sums, its bills not settled found by their ranges of the period
+    index (or, with too many ranges, by reading it through), as they were read."""
+    monkeypatch.setattr(report_store, "RANGES_AT_MOST", ranges_at_most)
+    late_id = report_store.late_fee_item_id(stirred)
+    periods = [p for (p,) in stirred.execute("SELECT DISTINCT period FROM bill ORDER BY 1")]
+    assert len(periods) >= 12
+    unsettled = 0
+    for period in periods:
+        for day, end in (("2026-11-15", f"{period}-31"), ("2026-11-05", "2026-11-05")):
+            end = min(end, day)
+            for late in (late_id, -1):
+                now = report_store.trend_period_sums(stirred, period, day, end, late)
+                assert now == old_trend_period_sums(stirred, period, day, end, late), period
+                unsettled += now[0] - now[2]
+    assert unsettled > 0  # bills not settled by the day were summed
+
+
 # ---------------------------------------------------------------- the overdue list
 
 

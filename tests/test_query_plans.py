@@ -53,9 +53,10 @@ COLLECTION = [
         ["COVERING INDEX bill_period"],
         ["TEMP B-TREE"],
     ),
-    # and what was allocated to its bills not settled, each bill looked up once
+    # and what was allocated to its bills not settled, each bill found by its range of the
+    # period index and looked up once
     (
-        "FROM bill b CROSS JOIN allocation l WHERE b.period = ",
+        "o CROSS JOIN allocation l WHERE l.bill_id = o.id",
         ["COVERING INDEX bill_period", "allocation_bill"],
         ["TEMP B-TREE"],
     ),

@@ -280,6 +280,11 @@ def arrears_bill_sums(
     ), aging
 
 
+#: the most (fee item, cycle start) pairs whose bills not settled are read by their own ranges
+#: of the period index; with more (prorated cycles), the period's index is read through
+RANGES_AT_MOST = 16
+
+
 def trend_period_sums(
     conn: sqlite3.Connection, period: str, day: str, end: str, late_id: int
 ) -> list[int]:
@@ -287,16 +292,18 @@ def trend_period_sums(
     as of ``end``; paid by ``day``; paid by ``end``] — a bill counts once its cycle has begun;
     ``end`` is no later than ``day``.
 
-    The period index is read alone, in its order, summed per cycle start and settled-on day
-    (a few dozen groups, no sorting): a bill settled by a day was paid its amount. Then the
-    bills not settled by ``end`` (those not settled by ``day`` are among them) are each looked
-    up once in the allocations, what was allocated to them by either day summed in the same
-    pass."""
+    The period index is read alone, in its order, summed per fee item, cycle start and
+    settled-on day (a few dozen groups, no sorting): a bill settled by a day was paid its
+    amount. Then the bills not settled by ``end`` (those not settled by ``day`` are among
+    them) are each looked up once in the allocations, what was allocated to them by either
+    day summed in the same pass: found by the ranges of the period index they are in (never
+    settled, settled after ``end``), for each fee item and cycle start that has them."""
     args = (period, day, end, late_id)
     sums = [0, 0, 0, 0]
-    for covers_from, settled_on, billed in conn.execute(
-        "SELECT covers_from, settled_on, sum(amount_fen) FROM bill b WHERE period = ?1 "
-        "AND fee_item_id <> ?4 GROUP BY fee_item_id, covers_from, settled_on",
+    open_in: set[tuple] = set()  # (fee item, cycle start) with bills not settled by ``end``
+    for item, covers_from, settled_on, billed in conn.execute(
+        "SELECT fee_item_id, covers_from, settled_on, sum(amount_fen) FROM bill b "
+        "WHERE period = ?1 AND fee_item_id <> ?4 GROUP BY fee_item_id, covers_from, settled_on",
         args,
     ):
         for i, limit in enumerate((day, end)):
@@ -304,19 +311,42 @@ def trend_period_sums(
                 sums[i] += billed
                 if settled_on and settled_on <= limit:
                     sums[2 + i] += billed
-    unsettled = "b.covers_from <= {d} AND (b.settled_on IS NULL OR b.settled_on > {d})"
+        if covers_from <= day and not (settled_on and settled_on <= end):
+            open_in.add((item, covers_from))
+    if not open_in:
+        return sums
+    unsettled = "o.covers_from <= {d} AND (o.settled_on IS NULL OR o.settled_on > {d})"
+    picked, more = _unsettled_bills(sorted(open_in))
     paid_day, paid_end = conn.execute(
         f"SELECT sum(CASE WHEN {unsettled.format(d='?2')} AND l.allocated_on <= ?2 "
         f"THEN l.amount_fen END), sum(CASE WHEN {unsettled.format(d='?3')} "
         "AND l.allocated_on <= ?3 THEN l.amount_fen END) "
-        "FROM bill b CROSS JOIN allocation l WHERE b.period = ?1 AND b.fee_item_id <> ?4 "
-        "AND b.covers_from <= ?2 AND (b.settled_on IS NULL OR b.settled_on > ?3) "
-        "AND l.bill_id = b.id",
-        args,
+        f"FROM ({picked}) o CROSS JOIN allocation l WHERE l.bill_id = o.id",
+        args + more,
     ).fetchone()
     sums[2] += paid_day or 0
     sums[3] += paid_end or 0
     return sums
+
+
+def _unsettled_bills(pairs: list[tuple]) -> tuple[str, tuple]:
+    """SQL: (id, covers_from, settled_on) of the bills of period ?1 not settled by ?3 whose
+    cycle has begun by ?2, late fees ?4 left out — for each of the (fee item, cycle start)
+    ``pairs`` that has them, its two ranges of the period index; with more pairs than
+    RANGES_AT_MOST, the period's index read through — and what it binds after ?4."""
+    columns = "SELECT c.id, c.covers_from, c.settled_on FROM bill c WHERE c.period = ?1 "
+    if len(pairs) > RANGES_AT_MOST:
+        return (
+            columns + "AND c.fee_item_id <> ?4 AND c.covers_from <= ?2 "
+            "AND (c.settled_on IS NULL OR c.settled_on > ?3)",
+            (),
+        )
+    parts = []
+    for n in range(len(pairs)):
+        pair = f"AND c.fee_item_id = ?{5 + 2 * n} AND c.covers_from = ?{6 + 2 * n} "
+        parts.append(columns + pair + "AND c.settled_on IS NULL")
+        parts.append(columns + pair + "AND c.settled_on > ?3")
+    return " UNION ALL ".join(parts), tuple(value for pair in pairs for value in pair)
 
 
 def trend_adjustment_sums(
