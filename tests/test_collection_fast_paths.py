@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, fields
-from datetime import date, timedelta
+from dataclasses import asdict, fields, replace
+from datetime import date, datetime, timedelta
 
 import pytest
 from test_reports import stir
@@ -30,7 +30,7 @@ from propfee.core.periods import parse_period
 from propfee.insight import report_store, reports, today
 from propfee.store import db
 
-from conftest import build_demo
+from conftest import build_demo, contact
 
 # ---------------------------------------------------------------- the report, as it was
 
@@ -287,6 +287,63 @@ def test_the_listed_bills_make_the_rows_the_bills_in_full_make(stirred):
             for f in fields(arrears.OverdueRow):
                 if f.name != "bills":
                     assert getattr(a, f.name) == getattr(b, f.name), (f.name, a.unit)
+
+
+# ---------------------------------------------------------------- what today counts
+
+
+@pytest.mark.parametrize("legal_min", ["0", "300"])
+def test_today_counts_the_tiers_the_overdue_rows_have(stirred, legal_min):
+    """The tier, promise, outstanding total and oldest due day of each overdue row, read
+    without the unit, party and history of a row whose days alone give its tier: the same as
+    the rows in full have them, on days whose rows fall where a chronic payer's tier moves
+    and where it does not."""
+    settings = replace(DEFAULTS, dunning=replace(DEFAULTS.dunning, legal_min=legal_min))
+    kinds = set()
+    for days_on in (0, 3, 8, 12, 17, 20, 27, 45, 90, 400, 1000):
+        day = date(2026, 11, 15) + timedelta(days=days_on)
+        full = arrears.overdue_totals(stirred, as_of=day, settings=settings)
+        counted = arrears.owing_tiers(stirred, as_of=day, settings=settings)
+        seen = [(r.tier, r.promise_on, r.outstanding_fen, r.oldest_due) for r in full]
+        assert sorted(counted, key=repr) == sorted(seen, key=repr), day
+        kinds |= {r.tier for r in full} | {bool(r.promise_on) for r in full}
+    assert {"gentle", "call", "notice", "promised", True} <= kinds
+
+
+def test_a_payer_owing_enough_in_all_stays_at_legal(stirred):
+    """The legal review's minimum is of what a payer owes in all, its rows read in full or
+    not: a refusal on one of a payer's homes puts it up for legal review when its homes owe
+    the minimum together, though that home alone owes less."""
+    day = date(2026, 12, 20)  # new bills, some homes never contacted
+    full = arrears.overdue_totals(stirred, as_of=day, settings=DEFAULTS)
+    by_party = defaultdict(list)
+    for row in full:
+        by_party[row.party_id].append(row)
+    heard = arrears.contacts_as_of(stirred, {r.unit_id for r in full}, day)
+    rules = DEFAULTS.dunning
+
+    def plain(row):  # a row whose days alone give its tier
+        return (row.unit_id, row.party_id) not in heard and row.tier == arrears.days_tier(
+            row.days_overdue, "good", rules
+        ) == arrears.days_tier(row.days_overdue, "chronic", rules)
+
+    refusing, other = next(
+        (old, rest[0])
+        for rows in by_party.values()
+        for old in rows
+        if old.tier == "notice"
+        for rest in [[r for r in rows if r is not old and plain(r)]]
+        if rest
+    )
+    contact(stirred, refusing.unit, "refused", datetime(2026, 12, 19, 10))
+    least = refusing.outstanding_fen + other.outstanding_fen  # more than the home owes alone
+    dunning = replace(DEFAULTS.dunning, legal_min=f"{least // 100}.{least % 100:02d}")
+    settings = replace(DEFAULTS, dunning=dunning)
+    full = arrears.overdue_totals(stirred, as_of=day, settings=settings)
+    assert [r.tier for r in full if r.unit == refusing.unit] == ["legal"]
+    counted = arrears.owing_tiers(stirred, as_of=day, settings=settings)
+    seen = [(r.tier, r.promise_on, r.outstanding_fen, r.oldest_due) for r in full]
+    assert sorted(counted, key=repr) == sorted(seen, key=repr)
 
 
 # ---------------------------------------------------------------- today's limitation clocks

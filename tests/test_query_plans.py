@@ -69,7 +69,8 @@ TODAY = [
         "sum(owed), min(due_on) FROM",
         [("bill_settled", "bill_open"), "adjustment_bill", "allocation_bill"],
     ),
-    ("count(DISTINCT CASE WHEN settled_on <= due_on", ["COVERING INDEX bill_party"]),
+    # (the payers' history, read only for rows whose tier depends on it, is the overdue
+    # list's: its plan is checked there)
     ("FROM contact_delivery d", ["contact_unit", "contact_delivery_contact"]),
 ]
 

@@ -183,6 +183,53 @@ def overdue_totals(conn: sqlite3.Connection, *, as_of: date, settings) -> list[O
     outstanding total, oldest due day, history, reason, promise and tier, the same as there,
     but without their bills or buckets: the sums are made in SQL (for counts and sums, as
     ``propfee today`` shows them)."""
+    rows = _rows(conn, _owing_groups(conn, as_of), as_of, settings)
+    rows.sort(key=lambda r: (-r.days_overdue, r.unit))
+    return rows
+
+
+class Owing(NamedTuple):
+    """What ``propfee today`` counts of an overdue row."""
+
+    tier: str
+    promise_on: str | None
+    outstanding_fen: int
+    oldest_due: str
+
+
+def owing_tiers(conn: sqlite3.Connection, *, as_of: date, settings) -> list[Owing]:
+    """The tier, promised day, outstanding total and oldest due day of each of
+    ``overdue_totals``'s rows, the same as there. A row nobody has heard from (no contact,
+    plan or complaint) whose days give a payer of any history the same tier has that tier,
+    and its unit, party and history are not read; the others are made as there."""
+    rules = settings.dunning
+    groups = _owing_groups(conn, as_of)
+    if not groups:
+        return []
+    heard = _heard_of(conn, {uid for _pid, uid in groups}, as_of, settings)
+    contacts, planned, complained = heard
+    plain, rest = [], {}
+    owed: dict = defaultdict(int)  # what each payer owes in all (see _below_legal_min)
+    for (pid, uid), (fen, oldest, days) in groups.items():
+        owed[pid if pid is not None else ("unit", uid)] += fen
+        tier = days_tier(days, "good", rules)
+        pair = (uid, pid)
+        if (
+            pair in contacts
+            or pair in planned
+            or pair in complained
+            or tier != days_tier(days, "chronic", rules)
+        ):
+            rest[(pid, uid)] = (fen, oldest, days)
+        else:
+            plain.append(Owing(tier, None, fen, oldest))
+    rows = _rows(conn, rest, as_of, settings, heard, owed)
+    return plain + [Owing(r.tier, r.promise_on, r.outstanding_fen, r.oldest_due) for r in rows]
+
+
+def _owing_groups(conn: sqlite3.Connection, as_of: date) -> dict[tuple, tuple]:
+    """(party, unit) -> (outstanding, oldest due day, days overdue) of every (party, unit)
+    owing as of ``as_of``, summed in SQL."""
     ordinal = as_of.toordinal()
     days_since: dict[str, int] = {}  # by due day: a few dozen of them
     groups = {}
@@ -191,9 +238,7 @@ def overdue_totals(conn: sqlite3.Connection, *, as_of: date, settings) -> list[O
         if days is None:
             days = days_since[oldest] = ordinal - date.fromisoformat(oldest).toordinal()
         groups[(pid, uid)] = (owed, oldest, days)
-    rows = _rows(conn, groups, as_of, settings)
-    rows.sort(key=lambda r: (-r.days_overdue, r.unit))
-    return rows
+    return groups
 
 
 def owed_by_age(conn: sqlite3.Connection, *, as_of: date, edges: tuple[int, ...]) -> list:
@@ -220,39 +265,61 @@ def aged(found: dict[int, tuple[int, int]], edges: tuple[int, ...]) -> list[tupl
     return [found.get(i, (0, 0)) for i in range(len(edges) + 1)]
 
 
-def _rows(conn: sqlite3.Connection, groups: dict, as_of: date, settings) -> list[OverdueRow]:
+def _rows(
+    conn: sqlite3.Connection,
+    groups: dict,
+    as_of: date,
+    settings,
+    heard: tuple | None = None,
+    owed: dict | None = None,
+) -> list[OverdueRow]:
     """The rows of ``groups`` — (party, unit) -> its bills, or (outstanding, oldest due,
-    days) — with what is known of each unit, party and contact, and the tier."""
+    days) — with what is known of each unit, party and contact, and the tier. ``heard``:
+    the units' contacts, plans and complaints (``_heard_of``), when read already; ``owed``:
+    what each payer owes in all, when ``groups`` are not all of it."""
     if not groups:
         return []
     units = {k[1] for k in groups}
     parties = {k[0] for k in groups if k[0] is not None}
+    contacts, planned, complained = heard or _heard_of(conn, units, as_of, settings)
     found = _Found(
         units=store.units_by_id(conn, units),
         parties=store.parties_by_id(conn, parties),
         history=payment_history(conn, parties, as_of),
-        contacts=contacts_as_of(conn, units, as_of),
-        planned=honoured_units(conn, units, as_of=as_of, settings=settings),
-        complained=fee_disputes(conn, units, as_of),
+        contacts=contacts,
+        planned=planned,
+        complained=complained,
     )
     rows = [
         _row(pid, uid, bills, found, as_of, settings.dunning)
         for (pid, uid), bills in groups.items()
     ]
-    _below_legal_min(rows, settings.dunning.legal_min_fen)
+    _below_legal_min(rows, settings.dunning.legal_min_fen, owed)
     return rows
 
 
-def _below_legal_min(rows: list[OverdueRow], legal_min_fen: int) -> None:
-    """A party owing less than ``legal_min`` in all is never put up for legal review: its
-    rows stop at ``notice`` (seed 001: 根据欠费金额、欠费时间)."""
+def _heard_of(conn: sqlite3.Connection, units: set, as_of: date, settings) -> tuple:
+    """The units' contacts (by unit and party), the (unit, party) of their plans being
+    honoured and of their open fee-dispute complaints, as of ``as_of``."""
+    return (
+        contacts_as_of(conn, units, as_of),
+        honoured_units(conn, units, as_of=as_of, settings=settings),
+        fee_disputes(conn, units, as_of),
+    )
+
+
+def _below_legal_min(rows: list[OverdueRow], legal_min_fen: int, owed: dict | None = None) -> None:
+    """A party owing less than ``legal_min`` in all (``owed``: by party, else as the rows
+    add up) is never put up for legal review: its rows stop at ``notice`` (seed 001:
+    根据欠费金额、欠费时间)."""
     if legal_min_fen <= 0:
         return
-    owed: dict = defaultdict(int)
-    for row in rows:
-        owed[row.party_id if row.party_id is not None else ("unit", row.unit_id)] += (
-            row.outstanding_fen
-        )
+    if owed is None:
+        owed = defaultdict(int)
+        for row in rows:
+            owed[row.party_id if row.party_id is not None else ("unit", row.unit_id)] += (
+                row.outstanding_fen
+            )
     for row in rows:
         key = row.party_id if row.party_id is not None else ("unit", row.unit_id)
         if row.tier == "legal" and owed[key] < legal_min_fen:
