@@ -74,6 +74,12 @@ TODAY = [
     ("FROM contact_delivery d", ["contact_unit", "contact_delivery_contact"]),
 ]
 
+BILL = [
+    # a month not billed yet: one look into the index of bills by item and days tells that
+    # no unit's cycle is billed (nothing counted unit by unit)
+    ("SELECT 1 FROM bill WHERE fee_item_id", ["bill_item_cover"]),
+]
+
 
 #: what the plans above name, as a server's plan names it: its primary key index, an index
 #: read alone (PostgreSQL reads the table too until it is vacuumed), a sort; where the two
@@ -138,8 +144,9 @@ def uses(plan: str, name: str, server: bool) -> bool:
             COLLECTION,
         ),
         (["today", "--as-of", "2026-12-20", "--format", "json"], TODAY),
+        (["bill", "--period", "2026-12", "--as-of", "2026-12-01"], BILL),
     ],
-    ids=["notices", "overdue", "report-collection", "today"],
+    ids=["notices", "overdue", "report-collection", "today", "bill"],
 )
 def test_the_estate_wide_queries_use_their_indexes(cli, traced, estate, command, expected):  # noqa: F811
     traced.clear()

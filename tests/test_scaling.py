@@ -277,3 +277,36 @@ def test_reconcile_runs_the_same_statements_for_4_or_20_lines(cli, traced, tmp_p
     report = json.loads(out)
     assert len(report["recorded"]) == 20 and len(report["needs_review"]) == 1
     assert [r["receipt"] for r in report["refunds"]] == ["2026-000002"]
+
+
+def test_a_months_first_run_counts_nothing_and_a_rerun_finds_it_billed(
+    cli, traced, tmp_path, database
+):
+    """A month no bill of the item covers yet is billed without counting, unit by unit,
+    whether each is billed; the month again finds every unit billed; a home added since is
+    the one unit billed by a third run."""
+    db = billed_estate(cli, tmp_path / "estate", 4, database)
+    counting = "count(*) - coalesce(sum("
+
+    def bill() -> dict:
+        traced.clear()
+        result = cli(
+            "bill", "--period", "2026-12", "--as-of", "2026-12-01", "--format", "json", db=db
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    first = bill()
+    assert (first["created"], first["already_billed"]) == (6, 0)  # 4 homes, 2 developer's
+    assert not [s for s in traced if counting in s]
+    again = bill()
+    assert (again["created"], again["already_billed"]) == (0, 6)
+    assert [s for s in traced if counting in s]
+    rows = [HEADER]
+    rows += [[f"1-1-{101 + n}", "住宅", "89.37", f"业主{n:03d}", "", "2020-01-01"] for n in range(4)]
+    rows.append(["1-1-199", "住宅", "100", "新业主", "13900000199", "2020-01-01"])
+    roster = write_csv(tmp_path / "roster.csv", rows)
+    assert cli("import-units", str(roster), db=db).exit_code == 0
+    third = bill()
+    assert (third["created"], third["already_billed"]) == (1, 6)
+    assert third["by_item"] == {"PROP": {"bills": 1, "total": "250.00"}}

@@ -39,7 +39,14 @@ from propfee.core import periods
 from propfee.core.approvals import APPROVER_RULE, REFERENCE_RULE, approver_ok, reference_ok
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
 from propfee.core.i18n import N_, _
-from propfee.core.money import check_line, format_money, hundredths_str, price_str, round_div
+from propfee.core.money import (
+    MAX_LINE_FEN,
+    check_line,
+    format_money,
+    hundredths_str,
+    price_str,
+    round_div,
+)
 from propfee.files import cells
 from propfee.roster.payers import Payers, Unit
 from propfee.roster.units import kind_label, resolve_code
@@ -166,9 +173,9 @@ def run_bills(
     _check_prices(work, report)
     units = None
     for done, (item, cycle) in enumerate(work, start=1):
-        applicable, pending = _pending(conn, item, cycle, place)
-        if pending == 0:  # every unit's cycle is billed: nothing to read, nothing to do
-            report.already += applicable
+        counted = _pending(conn, item, cycle, place)
+        if counted is not None and counted[1] == 0:  # every unit's cycle is billed already
+            report.already += counted[0]
         else:
             if units is None:
                 units = [u for u in run.units if place is None or u.building in place]
@@ -184,8 +191,12 @@ def _pending(
     item: FeeItem,
     cycle: tuple[date, date],
     building: tuple[str, ...] | None,
-) -> tuple[int, int]:
-    """(units the item applies to, those without one bill covering the whole cycle)."""
+) -> tuple[int, int] | None:
+    """(units the item applies to, those without one bill covering the whole cycle); None
+    when no bill of the item covers a day of the cycle (every unit's cycle is to bill: a
+    month's first run counts nothing)."""
+    if not store.item_billed_within(conn, item.id, cycle[0].isoformat(), cycle[1].isoformat()):
+        return None
     return store.pending_cycle_count(
         conn,
         item_id=item.id,
@@ -307,6 +318,7 @@ class BillRun(Payers):
                 known = fast.get(base)
                 if known is None:
                     known = fast[base] = _whole_cycle(item, base, whole_price)
+                    _check_amount(known[0], unit, item, period)  # the same for every base
                 self._add(
                     item,
                     unit,
@@ -501,13 +513,7 @@ class BillRun(Payers):
         report: BillRunReport,
     ) -> None:
         """Queue one bill (dates as ISO text); ``flush`` writes the queue."""
-        check_line(
-            amount,
-            what=_("the bill of {unit} {item} {period}").format(
-                unit=unit.code, item=item.code, period=period
-            ),
-            hint=_("check the area, the price or the readings"),
-        )
+        _check_amount(amount, unit, item, period)
         bill_id = self.next_id
         self.next_id += 1
         self.new_bills.append(
@@ -534,13 +540,16 @@ class BillRun(Payers):
         counts = report.by_item.setdefault(item.code, [0, 0])
         counts[0] += 1
         counts[1] += amount
+        if self.vacancy_share and amount:
+            self._vacancy_discount(item, unit, party, bill_id, amount)
+
+    def _vacancy_discount(self, item, unit, party, bill_id: int, amount: int) -> None:
+        """The discount of a vacant home's bill (空置房), when the settings give one."""
         if (
-            self.vacancy_share
-            and unit.vacant
+            unit.vacant
             and unit.kind == "residential"  # a vacant home (空置房), not an empty shop
             and item.basis == "area"
             and party != self._developer
-            and amount
         ):
             discount = round_div(amount * int(self.vacancy_share * 10000), 10000)
             if discount:
@@ -630,6 +639,18 @@ def _not_billable(item: FeeItem, end: date) -> str:
 
 #: why a cycle was not billed (the JSON keeps the English)
 NOT_IN_EFFECT = N_("fee not in effect yet")
+
+
+def _check_amount(amount: int, unit, item: FeeItem, period: str) -> None:
+    """Refuse a bill above the ceiling of one line (worded only when refused)."""
+    if not -MAX_LINE_FEN <= amount <= MAX_LINE_FEN:
+        check_line(
+            amount,
+            what=_("the bill of {unit} {item} {period}").format(
+                unit=unit.code, item=item.code, period=period
+            ),
+            hint=_("check the area, the price or the readings"),
+        )
 
 
 def _whole_cycle(item: FeeItem, base: int, price: Price) -> tuple[int, str, str]:

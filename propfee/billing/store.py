@@ -235,6 +235,16 @@ def pending_cycle_count(
     return row[0], row[1]
 
 
+def item_billed_within(conn: sqlite3.Connection, item_id: int, start: str, end: str) -> bool:
+    """Whether some bill of the item covers a day of start..end (one look into the index of
+    bills by item and days; a cycle not billed yet has none)."""
+    row = conn.execute(
+        "SELECT 1 FROM bill WHERE fee_item_id = ? AND covers_to >= ? AND covers_from <= ? LIMIT 1",
+        (item_id, start, end),
+    ).fetchone()
+    return row is not None
+
+
 def next_bill_id(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT coalesce(max(id), 0) + 1 FROM bill").fetchone()[0]
 

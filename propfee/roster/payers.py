@@ -232,7 +232,8 @@ class Payers:
         """The one owner who pays a whole cycle in the common case, else None."""
         if unit.start is None or unit.start > start:
             return None  # not delivered (the developer's), or delivered inside the cycle
-        holdings = self.holdings.get(unit.id)
+        known = self._holdings  # read once (see holdings): this runs for every bill
+        holdings = (self.holdings if known is None else known).get(unit.id)
         if not holdings or len(holdings) != 1:
             return None
         h = holdings[0]
