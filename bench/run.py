@@ -213,11 +213,14 @@ def job_floor(path: str, db_path: str) -> None:
     conn.close()
 
 
-def job_rawbills(db_path: str) -> None:
-    """The same bill rows the bill run makes for one month, inserted with raw executemany."""
+def job_rawbills(db_path: str, keys: str = "") -> None:
+    """The same bill rows the bill run makes for one month, inserted with raw executemany;
+    with ``keys``, foreign keys checked as on every propfee connection."""
     import sqlite3
 
     conn = sqlite3.connect(db_path, isolation_level=None)
+    if keys:
+        conn.execute("PRAGMA foreign_keys = ON")
     units = conn.execute(
         "SELECT u.id, u.area_x100, o.party_id FROM unit u JOIN occupancy o "
         "ON o.unit_id = u.id AND o.end_on IS NULL"
@@ -937,6 +940,9 @@ def main() -> None:
     bill_rows["raw executemany of the bill rows"] = best_cpu_of(
         args.repeat, lambda: [*me, "--child", "rawbills", copy()]
     )
+    bill_rows["raw executemany, foreign keys checked"] = best_cpu_of(
+        args.repeat, lambda: [*me, "--child", "rawbills", copy(), "keys"]
+    )
     billed = []
 
     def bill_once() -> list[str]:
@@ -1122,6 +1128,11 @@ def main() -> None:
     print("\ntargets")
     print(
         f"  bill rate ≥ 70% of raw executemany:  {raw / first:.0%}, {raw_cpu / first_cpu:.0%} CPU"
+    )
+    keyed, keyed_cpu, _ = bill_rows["raw executemany, foreign keys checked"]
+    print(
+        f"  (of raw with foreign keys checked:  {keyed / first:.0%}, "
+        f"{keyed_cpu / first_cpu:.0%} CPU)"
     )
     print(
         f"  re-run ≤ 20% of the first run:       {again / first:.0%}, {again_cpu / first_cpu:.0%} CPU"
