@@ -1566,7 +1566,9 @@ def _plain_owner(name: object, phone: object, id_number: object, birthday: str |
     if not name or name in _NO_OWNER:
         return False if phone is not None else None
     phones = ""
-    if phone is not None:
+    if type(phone) is float and 1.3e10 <= phone < 2e10 and phone.is_integer():
+        phones = str(int(phone))  # a mobile number stored as a number: as cells.phones says
+    elif phone is not None:
         if type(phone) is str and ("*" in phone or "＊" in phone or lost_digits(phone)):
             return False
         try:
