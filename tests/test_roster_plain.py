@@ -352,3 +352,23 @@ def test_a_reimport_at_a_glance_agrees_with_the_full_comparison(
             found.append(run_imports(made, [first, first, later, later], edit))
     assert found[0] == found[1]
     assert found[0][0][1]["unchanged"] == 12 or edit
+
+
+def test_a_row_without_a_room_is_refused_by_name(cli, database, tmp_path):
+    """A row giving its building but neither a code nor a room is refused naming the file,
+    row and column (it once stopped the import with an internal error); nothing is
+    written."""
+    rows = [
+        HEADER,
+        GOOD,
+        [2, 1, "", "住宅", 90, "李雷", 13900139000, "", None, "", "", 1, "", None],
+    ]
+    path = write_xlsx(tmp_path / "楼盘.xlsx", rows)
+    result = cli("import-units", str(path))
+    assert result.exit_code == 1
+    assert "楼盘.xlsx" in result.output and "第 3 行" in result.output
+    assert "房间" in result.output and "没有房号或房间号" in result.output
+    assert (
+        not Path(database).exists()
+        or not sqlite3.connect(database).execute("SELECT count(*) FROM unit").fetchone()[0]
+    )
