@@ -50,7 +50,7 @@ def test_a_new_letter_to_a_party_covers_all_its_arrears(conn, tmp_path):
     second = [c for c in letters_of(conn, "许杰") if c.at.startswith("2026-10-23")]
     assert sorted(c.unit for c in second) == ["1-1101", "P-036"]
     assert "P-036" in second[0].content and "1-1101" in second[0].content
-    assert "合计：¥1,050.00" in second[0].content  # ten months of the space and the home's October
+    assert "合计：1,050.00元" in second[0].content  # ten months of the space and the home's October
 
 
 def test_a_buyer_starts_clean(conn, tmp_path):
@@ -107,7 +107,7 @@ def test_a_failing_run_sends_no_message(conn, tmp_path, cli):
     pay(conn, "1-101", 22343, date(2026, 6, 1))  # 1-101 owes only October: a message
     mine = tmp_path / "mine" / "zh"
     mine.mkdir(parents=True)
-    (mine / "notice_letter.txt").write_text("{{ no_such_thing }}", encoding="utf-8")
+    (mine / "notice_letter.html").write_text("{{ no_such_thing }}", encoding="utf-8")
     toml = tmp_path / "propfee.toml"
     toml.write_text('template_dir = "mine"\n', encoding="utf-8")
     sent = tmp_path / "sent.txt"

@@ -9,6 +9,7 @@ whatever the HTML: odd case and spacing, stray "<" and ">", entities, forbidden 
 from __future__ import annotations
 
 import html as _entities
+import io
 import re
 
 from hypothesis import example, given, settings
@@ -207,3 +208,41 @@ def test_the_gate_still_refuses_a_threat_cut_by_tags():
     assert kind == "refused" and "“停水”" in said
     assert verdict(LAWFUL, [NOTICE])[0] == "seen"
     assert verdict(LAWFUL.replace("诉讼", "协商").replace("仲裁", "调解"), [NOTICE])[0] == "refused"
+
+
+# ---------------------------------------------------------------- a document read in pieces
+
+
+def piecewise_verdict(pieces: list[str]) -> str:
+    """What the gate makes of a document written piece by piece (a reminder run's letters):
+    each piece read on its own where no tag or reference is cut between two."""
+    written = render._Pieces(io.StringIO(), "letter.html", "zh/notice_letter.html", None)
+    written.ready = [(piece, render._reader_text(piece)) for piece in pieces]
+    try:
+        written.write()
+    except Unlawful:
+        return "refused"
+    return "seen"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(HTML, min_size=1, max_size=5))
+@example(["<p>欠费将停&#", "27700;</p>"])
+@example(["<p>欠费将停&#" + "0" * 60, "27700;</p>"])
+@example(["<p>欠费将停&#x6c", "34</p>"])
+@example(["<p>欠费将<b", ">停</b>水</p>"])
+@example(["<p>门禁</td>", "<td>停用</p>"])
+@example(["<p>我们不会\n", "  停水</p>"])
+def test_a_document_read_in_pieces_is_refused_as_a_whole_is(pieces):
+    whole = "".join(pieces)
+    assert piecewise_verdict(pieces) == verdict(whole, [])[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(HTML)
+@example("<tr><td>2026-10</td><td>263.75</td></tr><p>请于2026年12月5日前缴清</p>")
+def test_the_record_reading_keeps_the_gates_verdicts(text):
+    """What a record keeps of a letter (rows on a line) is read by the gate as html_text."""
+    seen, marked = render.html_text(text), render._reader_text(text)
+    assert (lawful.threat(seen) is None) == (lawful.threat(marked) is None)
+    assert lawful.notice_gaps(seen, [NOTICE]) == lawful.notice_gaps(marked, [NOTICE])

@@ -192,7 +192,7 @@ def test_the_letter_demands_no_more_than_the_court_ceiling_by_default(
     assert line["above_ceiling"] and line["demanded"] == ceiling == "47.72"
     out = remind(cli, tmp_path, "2025-11-05", "--config", config)
     text = letter_text(cli)
-    assert "逾期违约金为¥47.72" in text
+    assert "逾期违约金为47.72元" in text
     assert "超过法院可能支持的上限（民法典第585条），本通知按该上限主张" in text
     assert "1,339.70" not in text and "滞纳金" not in text
     html = next(out.glob("催缴通知书-*.html")).read_text(encoding="utf-8")
@@ -240,7 +240,7 @@ def test_without_the_cap_the_letter_shows_the_clause_and_what_a_court_may_allow(
     assert (line["late_fee"], line["demanded"], line["ceiling"]) == ("1339.70", "1339.70", "47.72")
     remind(cli, tmp_path, "2025-11-05", "--config", config)
     text = letter_text(cli)
-    assert "逾期违约金为¥1,339.70。该金额超过法院可能支持的上限，法院可能依法调减至¥47.72" in text
+    assert "逾期违约金为1,339.70元。该金额超过法院可能支持的上限，法院可能依法调减至47.72元" in text
 
 
 def test_a_clause_within_the_ceiling_is_demanded_as_it_is(owing_1518, tmp_path):
@@ -250,7 +250,7 @@ def test_a_clause_within_the_ceiling_is_demanded_as_it_is(owing_1518, tmp_path):
     assert not line["above_ceiling"] and line["demanded"] == line["late_fee"] == "44.66"
     remind(cli, tmp_path, "2025-11-05", "--config", config)
     text = letter_text(cli)
-    assert "逾期违约金为¥44.66。" in text and "上限" not in text
+    assert "逾期违约金为44.66元。" in text and "上限" not in text
 
 
 def test_cap_at_ceiling_must_be_true_or_false(owing_1518, tmp_path):

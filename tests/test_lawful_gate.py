@@ -131,7 +131,9 @@ def test_lawful_wording_in_a_user_template_goes_through(history, cli, tmp_path):
 def test_a_user_notice_without_what_rule_2_asks_is_refused_as_a_formal_notice(
     history, cli, tmp_path, db_path
 ):
-    config = user_template(tmp_path, "notice_letter.txt", "请立即缴费，否则后果自负。\n")
+    config = user_template(
+        tmp_path, "notice_letter.html", "{% for l in letters %}<p>请立即缴费，否则后果自负。</p>{% endfor %}"
+    )
     before = dump(db_path)
     out = tmp_path / "out"
     result = cli(
@@ -139,7 +141,7 @@ def test_a_user_notice_without_what_rule_2_asks_is_refused_as_a_formal_notice(
     )
     assert result.exit_code == 1
     message = " ".join(result.stderr.split())
-    assert str(tmp_path / "mine" / "zh" / "notice_letter.txt") in message
+    assert str(tmp_path / "mine" / "zh" / "notice_letter.html") in message
     assert "LEGAL 第2条" in message
     assert "最后缴费日期 2026-11-25" in message  # the deadline it should have stated
     assert "收费依据" in message and "起诉或申请仲裁" in message
@@ -150,8 +152,8 @@ def test_a_user_notice_without_what_rule_2_asks_is_refused_as_a_formal_notice(
 
 
 def test_a_printed_letter_is_checked_before_any_file_is_written(history, cli, tmp_path, db_path):
-    """The logged text is the shipped one and states everything; the estate's own HTML letter
-    leaves out the deadline: the run stops before the call list or any letter is written."""
+    """The estate's own HTML letter leaves out the deadline: the run stops before the call
+    list or any letter is written, and nothing is logged."""
     body = (
         "{% for l in letters %}<p>{{ l.r.payer }}：根据物业服务合同及公示的收费标准，"
         "{% for b in l.r.lines %}{{ b.covers_from }} {{ b.each_fen | yuan }}；{% endfor %}"
@@ -173,10 +175,12 @@ def test_a_printed_letter_is_checked_before_any_file_is_written(history, cli, tm
 def test_a_user_notice_that_states_everything_is_accepted(history, cli, tmp_path):
     config = user_template(
         tmp_path,
-        "notice_letter.txt",
-        "催缴通知书 {{ notice_no }}\n{{ r.payer }}：依据物业服务合同和公示的收费标准，尚欠：\n"
-        "{% for b in r.lines %}{{ b.period }} {{ b.item }} {{ b.each_fen | money }}\n{% endfor %}"
-        "请于{{ deadline | cn_date }}前缴清；逾期本公司将依法提起诉讼或申请仲裁。\n",
+        "notice_letter.html",
+        "<html><body>{% for l in letters %}<section><p>催缴通知书 {{ l.notice_no }}</p>"
+        "<p>{{ l.r.payer }}：依据物业服务合同和公示的收费标准，尚欠：</p>"
+        "{% for b in l.r.lines %}<p>{{ b.period }} {{ b.item }} {{ b.each_fen | money }}</p>"
+        "{% endfor %}<p>请于{{ l.deadline | cn_date }}前缴清；逾期本公司将依法提起诉讼或申请仲裁。"
+        "</p></section>{% endfor %}</body></html>",
     )
     result = cli(
         "remind", "--as-of", "2026-11-10", "--at", "10:00", "--out", str(tmp_path / "out"),
@@ -186,6 +190,12 @@ def test_a_user_notice_that_states_everything_is_accepted(history, cli, tmp_path
     letters = [c for c in dunning.list_contacts(history) if c.channel == "letter"]
     assert len(letters) == 3
     assert all("2026年11月25日" in c.content for c in letters)
+    # each letter is logged with its own text as printed, and nobody else's
+    printed = (tmp_path / "out" / "催缴通知书-2026-11-10.html").read_text(encoding="utf-8")
+    for contact in letters:
+        assert contact.content.startswith(f"催缴通知书 {contact.notice_no}\n{contact.addressee}：")
+        assert contact.content.count("催缴通知书") == 1
+        assert f"<p>{contact.addressee}：依据物业服务合同" in printed
 
 
 # ---------------------------------------------------------------- the lawful floors

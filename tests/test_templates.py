@@ -229,7 +229,7 @@ def test_dunning_templates(history, tmp_path, language):
     check(f"{language}/notice_letter.html", letters.read_text(encoding="utf-8"))
     logged = [c for c in dunning.list_contacts(history) if c.channel == "letter"]
     check(
-        f"{language}/notice_letter.txt",
+        f"{language}/notice_letter.logged.txt",  # the contact log: each letter as printed
         "\n\n".join(dict.fromkeys(c.content for c in logged)),
     )
     pay(history, "3-302", 40000, date(2026, 11, 21))

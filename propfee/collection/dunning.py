@@ -37,7 +37,7 @@ from propfee.core.gcpause import no_gc
 from propfee.core.i18n import N_, _, zh
 from propfee.core.money import decimal_str, format_money, price_str
 from propfee.files import workbook
-from propfee.files.render import documents, render
+from propfee.files.render import documents, printed_alone, render
 from propfee.payments.ledger import unit_id_of
 from propfee.roster.payers import responsible_party
 from propfee.roster.units import building_label, natural_key, print_key
@@ -623,6 +623,8 @@ class _Reminders:
         self.contacts: list[tuple] = []  # logged, not yet inserted: see flush
         self.last_notice: int | None = None  # the year's last notice number, once read
         self.formals: dict[str, lawful.FormalNotice] = {}  # made, not yet in the letters' file
+        # letters made, logged once their text as printed is known: number → (letter, entry)
+        self.unprinted: dict[str, tuple[dict, dict]] = {}
 
     CONTACT_BATCH = 5000
 
@@ -711,6 +713,7 @@ class _Reminders:
         """Every overdue party at its tier: a message, a call, a letter or a legal review.
         The letters go into their file as they are made (see letters_as_made)."""
         conn, as_of, settings, report = self.conn, self.as_of, self.settings, self.report
+        _unused_log_template(settings, self.language, report)
         self.rows = rows = overdue(conn, as_of=as_of, settings=settings)
         _limitation_first(conn, rows, as_of, settings, report)
         letters = self.letters_as_made(_by_party(rows, tiers, report))
@@ -728,13 +731,33 @@ class _Reminders:
                 by_building,
                 made_at=datetime.fromisoformat(self.stamp),
                 notice_of=self.formal_of,
+                printed=self.printed,
             )
         else:
             deque(letters, maxlen=0)  # every party reminded, nothing written
+        self.log_unprinted()
 
     def formal_of(self, letter: dict) -> lawful.FormalNotice:
-        """What the gate checks the letter's HTML for: made with its text (see letter)."""
+        """What the gate checks the letter's HTML for: made with the letter (see letter)."""
         return self.formals.pop(letter["notice_no"])
+
+    def printed(self, letter: dict, text: str) -> None:
+        """Log the letter with its text as printed (LEGAL rule 3: the full content sent),
+        once the gate has passed it."""
+        _letter, entry = self.unprinted.pop(letter["notice_no"])
+        self.log(**entry, content=text)
+
+    def log_unprinted(self) -> None:
+        """Log the letters not printed on their own — none written (a dry run), left out by
+        the template or printed together with others — each with its own text, as the
+        letters' template prints it alone (through the gate, as any letter)."""
+        name = f"{self.language}/notice_letter.html"
+        for letter, entry in self.unprinted.values():
+            text = printed_alone(
+                self.settings, name, self.common, each="letters", part=letter, notice=formal(letter)
+            )
+            self.log(**entry, content=text)
+        self.unprinted.clear()
 
     def letters_as_made(self, parties: list[PartyDue]) -> Iterator[dict]:
         """Remind each party in turn, handing on each letter as it is made: the letters'
@@ -849,15 +872,16 @@ class _Reminders:
             else first.building,
         }
         self.letters.append(letter)
-        notice = self.formals[number] = formal(letter)
-        text = render(settings, f"{self.language}/notice_letter.txt", letter, notices=[notice])
-        self.log(
-            **entry,
-            channel="letter",
-            outcome="awaiting-delivery",
-            content=text,
-            notice_no=number,
-            deadline=deadline,
+        self.formals[number] = formal(letter)
+        self.unprinted[number] = (
+            letter,
+            dict(
+                entry,
+                channel="letter",
+                outcome="awaiting-delivery",
+                notice_no=number,
+                deadline=deadline,
+            ),
         )
         self.last_message[first.party_id] = as_of.isoformat()
         self.report.notices.append(number)
@@ -931,6 +955,19 @@ def _late_fee_rule(settings) -> str:
         return ""
 
     return f"按合同约定{rate_text(settings.late_fee.rate)}计"
+
+
+def _unused_log_template(settings, language: str, report: RemindReport) -> None:
+    """An office's own notice_letter.txt, which earlier versions logged beside each letter:
+    the log now keeps the letter's text as printed, so the file is no longer read."""
+    folder = settings.template_path
+    if folder is not None and (Path(folder) / language / "notice_letter.txt").exists():
+        report.warnings.append(
+            _(
+                "{path} is no longer used: the contact log keeps each letter's text as printed "
+                "from notice_letter.html"
+            ).format(path=Path(folder) / language / "notice_letter.txt")
+        )
 
 
 def _limitation_first(conn, rows: list[OverdueRow], as_of: date, settings, report) -> None:
@@ -1016,27 +1053,34 @@ def _send(command: str, phone: str, text: str, report: RemindReport) -> bool:
 def _fee_basis(conn: sqlite3.Connection, party: PartyDue, as_of: date, cache: dict) -> dict:
     """The fee standard the bills rest on (明码标价): every published price that applied to
     some of the letter's billing periods, with the day it took effect and the day it was
-    published; bills carried over from an earlier system are said to be so."""
+    published; bills carried over from an earlier system are said to be so. Made once for
+    each set of items and periods (a run's letters share a few), read-only like the rest of
+    what every letter shows."""
     if "prices" not in cache:
         cache["prices"] = _published_prices(conn, as_of)
-    prices = cache["prices"]
+    bills = frozenset(
+        (b.item, b.covers_from, b.covers_to, b.basis.startswith("期初"))
+        for row in party.rows
+        for b in row.bills
+    )
+    basis = cache.get(bills)
+    if basis is None:
+        basis = cache[bills] = _basis_of(bills, cache["prices"])
+    return basis
+
+
+def _basis_of(bills: frozenset[tuple[str, str, str, bool]], prices: dict) -> dict:
+    """_fee_basis for bills given as (item, covers from, covers to, carried over)."""
     items, carried = [], False
-    for name in sorted({b.item for row in party.rows for b in row.bills}):
-        spans = [
-            (b.covers_from, b.covers_to)
-            for row in party.rows
-            for b in row.bills
-            if b.item == name and not b.basis.startswith("期初")
-        ]
-        carried = carried or any(
-            b.basis.startswith("期初") for row in party.rows for b in row.bills if b.item == name
-        )
+    names = sorted({item for item, _from, _to, _carried in bills})
+    for name in names:
+        spans = [(frm, to) for item, frm, to, old in bills if item == name and not old]
+        carried = carried or any(old for item, _from, _to, old in bills if item == name)
         for since, until, price, published in prices.get(name, ()):
             if any(frm <= until and to >= since for frm, to in spans):
                 items.append(
                     {"name": name, "price": price, "since": since, "published_on": published}
                 )
-    names = sorted({b.item for row in party.rows for b in row.bills})
     return {
         "published_on": max((i["published_on"] for i in items), default=""),
         "item_names": names,
@@ -1130,6 +1174,7 @@ def _write_outputs(
     by_building: bool = False,
     made_at: datetime | None = None,
     notice_of=formal,
+    printed=None,
 ) -> None:
     """The run's files: the letters (one file per building with ``by_building``), the call
     list and its scripts, the legal review list. ``letters`` come as the run makes them (the
@@ -1149,6 +1194,7 @@ def _write_outputs(
                 out_dir / name,
                 each="letters",
                 notices=notice_of,
+                printed=printed,
             )
             paths.append(out_dir / name)
         deque(letters, maxlen=0)  # a template that stops early: the rest are still reminded

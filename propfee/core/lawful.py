@@ -147,6 +147,25 @@ _BASIS, _SUIT = frozenset(_BASIS_WORDS), frozenset(_SUIT_WORDS)
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?")
 
 
+_BASIS_ZH = tuple(w for w in _BASIS_WORDS if not w.isascii())
+_BASIS_EN = tuple(w for w in _BASIS_WORDS if w.isascii())
+_SUIT_ZH = tuple(w for w in _SUIT_WORDS if not w.isascii())
+_SUIT_EN = tuple(w for w in _SUIT_WORDS if w.isascii())
+
+
+def _stated(text: str, lowered: str | None) -> tuple[bool, bool]:
+    """Whether some sentence gives the basis, and whether some sentence says the company may
+    sue: ``_sentences`` for one notice, where a word anywhere is a sentence that says it (the
+    Chinese words found in the text as it is, the English ones only then lowered)."""
+    basis = any(word in text for word in _BASIS_ZH)
+    suit = any(word in text for word in _SUIT_ZH)
+    if not (basis and suit):
+        lowered = text.lower() if lowered is None else lowered
+        basis = basis or any(word in lowered for word in _BASIS_EN)
+        suit = suit or any(word in lowered for word in _SUIT_EN)
+    return basis, suit
+
+
 def _sentences(lowered: str) -> tuple[int, int]:
     """How many sentences give the basis, and how many say the company may sue."""
     basis = suit = 0
@@ -202,7 +221,10 @@ def notice_gaps(
     if not notices:
         return []
     tokens = set(_TOKENS.findall(text))
-    basis, suit = _sentences(text.lower() if lowered is None else lowered)
+    if len(notices) == 1:  # a letter at a time, as a reminder run checks them
+        basis, suit = _stated(text, lowered)
+    else:
+        basis, suit = _sentences(text.lower() if lowered is None else lowered)
     gaps: list[str] = []
     if basis < len(notices):
         gaps.append(

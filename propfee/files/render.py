@@ -16,6 +16,7 @@ The legal evidence pack alone is not checked: it reproduces records, it is not s
 from __future__ import annotations
 
 import html as _entities
+import io
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -250,12 +251,15 @@ def check(
     notices: Sequence[lawful.FormalNotice] = (),
     html: bool = False,
     before: str = "",
+    seen: str | None = None,
 ) -> str:
     """The gate: refuse ``text`` (made from template file ``source``) when it says what
     LEGAL rule 1 forbids, or, holding formal notices, leaves out what rule 2 asks. ``before``
     is what a reader sees just before ``text`` (a document checked piece by piece: a phrase
-    cut between two pieces is still found). Returns what a reader sees of ``text``."""
-    seen = html_text(text) if html else text
+    cut between two pieces is still found); ``seen``, what a reader sees of ``text`` when the
+    caller has it already. Returns what a reader sees of ``text``."""
+    if seen is None:
+        seen = html_text(text) if html else text
     # a plain text is read for both rules in lower case: lowered once
     lowered = None if html or before else text.lower()
     phrase = lawful.threat(before + seen, after=len(before), lowered=lowered)
@@ -274,7 +278,7 @@ def check(
         )
     if not notices:  # nothing more to ask of a text that is no formal notice
         return seen
-    gaps = lawful.notice_gaps(html_text(text, " ") if html else text, notices, lowered=lowered)
+    gaps = lawful.notice_gaps(seen, notices, lowered=lowered)
     if gaps:
         raise Unlawful(
             _(
@@ -297,6 +301,43 @@ def html_text(html: str, between: str | None = None) -> str:
     if between is None:
         return _entities.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", html)))
     return _entities.unescape(_TAG.sub(between, html))
+
+
+_LINE_BREAKS = re.compile(r"\n\s*")  # found from each line break: faster than \s*\n\s*
+
+
+def _tidy(seen: str) -> str:
+    """What a reader sees (``html_text``) without the blank lines and indentation that the
+    template's layout leaves: the same words on the same lines, for both rules of the gate."""
+    return _LINE_BREAKS.sub("\n", seen)
+
+
+def _reader_text(html: str) -> str:
+    """``html_text``, tidied, with the end of a table cell that another cell follows at once
+    (``</td><td``, as templates write a row) marked with a tab, which the record keeps as a
+    space between the two (see printed_text): for the gate, the same lines and words as
+    ``html_text``. A plain replace: a regular expression for every way of writing a row
+    costs an eighth of a reminder run's gate."""
+    return _tidy(html_text(html.replace("</td><td", "\t<td").replace("</th><th", "\t<th")))
+
+
+def printed_text(seen: str) -> str:
+    """What a reader sees of an HTML text (``_reader_text``) as a record keeps it: a line for
+    each paragraph and table row, without the blank lines and indentation that the template's
+    layout leaves."""
+    return seen.replace("\t\n", "　").strip()
+
+
+_REFERENCE_BEGUN = re.compile(r"&(?:#[0-9]*|#[xX][0-9a-fA-F]*|[A-Za-z0-9]*)")
+
+
+def _cut_inside(text: str) -> bool:
+    """Whether ``text`` ends inside a tag or a character reference (``&#27700;``, however
+    long): what a reader sees of it then depends on what follows."""
+    if text.rfind("<") > text.rfind(">"):
+        return True
+    amp = text.rfind("&")
+    return amp != -1 and _REFERENCE_BEGUN.fullmatch(text, amp) is not None
 
 
 def _origin(source: str, phrase: str) -> str:
@@ -326,23 +367,22 @@ class Documents:
         *,
         each: str,
         notices: Callable[[object], lawful.FormalNotice] | None = None,
+        printed: Callable[[object, str], None] | None = None,
     ) -> None:
         """Render template ``name`` into ``path`` (UTF-8, readable by its owner only: letters
         hold owners' names and phones). ``context[each]`` is the iterable of the document's
         parts (its letters or notices): each part's text passes the gate before it reaches
-        the file, with ``notices(part)``, the 催缴通知书 it is, checked for what rule 2 asks."""
+        the file, with ``notices(part)``, the 催缴通知书 it is, checked for what rule 2 asks.
+        ``printed(part, text)`` is told what a reader sees of a part the template printed on
+        its own (made between asking for it and for the next one), as ``printed_text`` gives
+        it, once the gate has passed it; a part printed with others, or not at all, is not."""
         with _template_errors(name):
             template = _compiled(settings, name)
         part = path.with_name(f".{path.name}.part")
         self.parts.append((part, path))
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            pieces = _Pieces(handle, template.filename or name, name, notices)
-            add = pieces.texts.append
-            with _template_errors(name):
-                for text in template.generate(**{**context, each: pieces.parts(context[each])}):
-                    add(text)
-            pieces.flush(final=True)
+            _write_pieces(template, name, context, handle, each, notices, printed)
 
     def open(self, path: Path, *, encoding: str = "utf-8"):
         """A text file at ``path`` (readable by its owner only) that takes its name with the
@@ -382,6 +422,41 @@ def documents(folder: Path) -> Iterator[Documents]:
     written.commit()
 
 
+def _write_pieces(template, name: str, context: dict, handle, each: str, notices, printed):
+    """Render ``template`` into ``handle`` piece by piece, through the gate (Documents.write)."""
+    pieces = _Pieces(handle, template.filename or name, name, notices, printed)
+    add = pieces.texts.append
+    with _template_errors(name):
+        for text in template.generate(**{**context, each: pieces.parts(context[each])}):
+            add(text)
+    pieces.flush(final=True)
+
+
+def printed_alone(
+    settings, name: str, context: dict, *, each: str, part, notice: lawful.FormalNotice
+) -> str:
+    """What document ``name`` prints of ``part`` when it is its only part — ``notice``, the
+    催缴通知书 it is —, as ``printed_text`` gives it, through the gate: the text a record keeps
+    of a part that was not printed on its own (see Documents.write)."""
+    with _template_errors(name):
+        template = _compiled(settings, name)
+    told: list[str] = []
+    handle = io.StringIO()
+    _write_pieces(
+        template,
+        name,
+        {**context, each: [part]},
+        handle,
+        each,
+        lambda _part: notice,
+        lambda _part, text: told.append(text),
+    )
+    return told[0] if told else printed_text(_reader_text(handle.getvalue()))
+
+
+_NO_PART = object()
+
+
 class _Pieces:
     """A document's text on its way to the file, in pieces: a piece is what the template
     produced before it asked for the next part. A piece holding formal notices is checked
@@ -393,25 +468,36 @@ class _Pieces:
 
     BATCH = 1 << 16
 
-    def __init__(self, handle, source: str, name: str, notices) -> None:
+    def __init__(self, handle, source: str, name: str, notices, printed=None) -> None:
         self.handle = handle
         self.source = source
         self.html = _is_html(name)
         self.checked = name.rsplit("/", 1)[-1] not in EVIDENCE_ONLY
         self.notices = notices
+        self.printed = printed
         self.texts: list[str] = []
         self.pending: list[lawful.FormalNotice] = []
+        self.pending_parts: list = []  # the parts the pending notices are of
         self.retry_at = 0  # a piece that waits: its size when it is checked again
         self.counted = self.size = 0  # how many of the texts are measured, and their size
-        self.ready: list[str] = []  # pieces that passed rule 2, to check for rule 1 and write
+        # pieces that passed rule 2, to check for rule 1 and write: (text, what a reader
+        # sees of it when known)
+        self.ready: list[tuple[str, str | None]] = []
         self.ready_size = 0
         self.before = ""  # the end of what was written, as a reader sees it
 
     def parts(self, parts: Iterable) -> Iterator:
-        for part in parts:
+        """The parts, each handed to the template once what it made of the one before is
+        checked and passed on (before the next part is made)."""
+        parts = iter(parts)
+        while True:
             self.flush(final=False)
+            part = next(parts, _NO_PART)
+            if part is _NO_PART:
+                return
             if self.notices is not None:
                 self.pending.append(self.notices(part))
+                self.pending_parts.append(part)
             yield part
 
     def flush(self, *, final: bool) -> None:
@@ -424,36 +510,55 @@ class _Pieces:
                 return
         text = "".join(self.texts)
         self.texts.clear()  # the same list: Documents.write appends to it
+        seen = None
         if self.checked and self.pending and not final:
-            shown = html_text(text, " ") if self.html else text
-            if lawful.notice_gaps(shown, self.pending, limit=1):
+            seen = self.seen(text)
+            if lawful.notice_gaps(seen, self.pending, limit=1):
                 self.texts.append(text)
                 self.retry_at = 2 * len(text)
                 return
         notices = self.pending if final else ()
-        self.pending, self.retry_at, self.counted, self.size = [], 0, 0, 0
+        parts = self.pending_parts
+        self.pending, self.pending_parts = [], []
+        self.retry_at, self.counted, self.size = 0, 0, 0
         if final:
             self.write()  # what passed before: rule 1 first, in the order of the text
-            self.ready.append(text)
-            self.write(notices)
-            return
-        self.ready.append(text)
-        self.ready_size += len(text)
+            self.ready.append((text, None))
+            seen = self.write(notices)
+        else:
+            self.ready.append((text, seen))
+            self.ready_size += len(text)
+        if self.printed is not None and len(parts) == 1:
+            told = seen if seen is not None else self.seen(text)
+            self.printed(parts[0], printed_text(told) if self.html else told.strip())
         if self.ready_size >= self.BATCH:
             self.write()
 
-    def write(self, notices: Sequence[lawful.FormalNotice] = ()) -> None:
+    def seen(self, text: str) -> str:
+        """What a reader sees of a piece, as the gate reads it (``_reader_text``)."""
+        return _reader_text(text) if self.html else text
+
+    def write(self, notices: Sequence[lawful.FormalNotice] = ()) -> str | None:
         """Check the pieces that are ready for what rule 1 forbids (and, given ``notices``,
-        for what rule 2 asks of them) and write them."""
-        text = "".join(self.ready)
-        self.ready.clear()
+        for what rule 2 asks of them) and write them; return what a reader sees of them."""
+        ready = self.ready
+        self.ready = []
         self.ready_size = 0
+        text = "".join([piece for piece, _seen in ready])
         if not text and not notices:
-            return
+            return None
+        seen = None
         if self.checked:
-            seen = check(text, self.source, notices=notices, html=self.html, before=self.before)
+            if self.html and not any(_cut_inside(piece) for piece, _seen in ready[:-1]):
+                # no tag or reference cut between two pieces: what a reader sees of the whole
+                # is what they see of each piece, some seen already for rule 2
+                seen = "".join([self.seen(p) if s is None else s for p, s in ready])
+            seen = check(
+                text, self.source, notices=notices, html=self.html, before=self.before, seen=seen
+            )
             self.before = seen[seen.rfind("\n") + 1 :][-200:]
         self.handle.write(text)
+        return seen
 
 
 def require(settings, names: list[str], *, option: str = "--language") -> None:
