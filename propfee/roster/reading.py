@@ -1380,7 +1380,7 @@ class _Plan:
         self.joins_owners = "owner_ref" in match.columns
         self._phones: dict[str, list[int]] = {}  # role -> its phone columns
         #: every field a cell of its own that the row alone decides (no address, people,
-        #: roles, tenures, payers or plates; one phone column): read by ``_plain_row``
+        #: roles, tenures, payers or plates; one phone column): read by ``_PlainRows``
         self.plain = (
             set(match.columns) <= _PLAIN_FIELDS
             and not self.extra["phone"]
