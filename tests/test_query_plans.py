@@ -39,7 +39,7 @@ COLLECTION = [
     # the arrears carried in: the bills open on the first day read once, their adjustments
     # and allocations summed per bill in one pass each, then added up
     (
-        "WITH o AS MATERIALIZED",
+        "SELECT b.id AS bid, b.unit_id",
         [("bill_settled", "bill_period"), "adjustment_bill", "allocation_bill"],
     ),
     # the aging, summed in SQL over the open bills
@@ -53,9 +53,10 @@ COLLECTION = [
         ["COVERING INDEX bill_period"],
         ["TEMP B-TREE"],
     ),
-    # and what was allocated to its bills not settled, each bill looked up once
+    # and what was allocated to its bills not settled, each bill found by its range of the
+    # period index and looked up once
     (
-        "FROM bill b CROSS JOIN allocation l WHERE b.period = ",
+        "o CROSS JOIN allocation l WHERE l.bill_id = o.id",
         ["COVERING INDEX bill_period", "allocation_bill"],
         ["TEMP B-TREE"],
     ),
@@ -68,7 +69,8 @@ TODAY = [
         "sum(owed), min(due_on) FROM",
         [("bill_settled", "bill_open"), "adjustment_bill", "allocation_bill"],
     ),
-    ("count(DISTINCT CASE WHEN settled_on <= due_on", ["COVERING INDEX bill_party"]),
+    # (the payers' history, read only for rows whose tier depends on it, is the overdue
+    # list's: its plan is checked there)
     ("FROM contact_delivery d", ["contact_unit", "contact_delivery_contact"]),
 ]
 

@@ -201,6 +201,7 @@ def overdue(
             min_days=min_days,
             tier=tier,
             reason=reason,
+            listed=not limitation,  # only the limitation clocks read what a letter names
         )
         labels = arrears.bucket_labels(settings.dunning.buckets)
         if limitation:

@@ -297,13 +297,20 @@ def collection(
     start, end = reports.parse_range(period, first, last, as_of=day)
     conn = env.connect(create=False)
     grouping = by.value if by else None
-    result = reports.collection(
-        conn, first=start, last=end, as_of=day, by=grouping, late_fees=late_fees
-    )
     html = out is not None and out.suffix.lower() in HTML
-    aging = None
-    if html or (fmt is Format.json and not quiet):
-        aging = reports.aging(conn, as_of=day, settings=env.settings)
+    result = reports.collection(
+        conn,
+        first=start,
+        last=end,
+        as_of=day,
+        by=grouping,
+        late_fees=late_fees,
+        # what is overdue on the day, by how long: the page and the JSON show it
+        aging_edges=env.settings.dunning.buckets
+        if html or (fmt is Format.json and not quiet)
+        else None,
+    )
+    aging = result.aging
     if html:
         by_building = result
         if grouping != "building":

@@ -80,6 +80,17 @@ class OverdueBill(NamedTuple):
     owed_fen: int
 
 
+class ListedBill(NamedTuple):
+    """A bill owing as of the day as the overdue list shows it: an OverdueBill without what
+    a letter names (fee item, cycle, basis); sorts the same, owed last as there."""
+
+    due_on: str
+    id: int
+    period: str
+    days: int
+    owed_fen: int
+
+
 @dataclass
 class Contact:
     at: str
@@ -148,11 +159,13 @@ def overdue(
     tier: str | None = None,
     reason: str | None = None,
     due_by: date | None = None,
+    listed: bool = False,
 ) -> list[OverdueRow]:
     """Every (party, unit) with bills overdue as of ``as_of``, oldest first within each.
     With ``due_by``, only the bills due on or before that day are read (the rows' totals and
-    tiers are then of those bills alone: for the limitation clocks near their end)."""
-    groups = _open_bills(conn, as_of, building, due_by)
+    tiers are then of those bills alone: for the limitation clocks near their end). With
+    ``listed``, the rows' bills are ListedBills: what the overdue list shows of them."""
+    groups = _open_bills(conn, as_of, building, due_by, listed)
     rows = _rows(conn, groups, as_of, settings)
     rows = [
         r
@@ -170,61 +183,143 @@ def overdue_totals(conn: sqlite3.Connection, *, as_of: date, settings) -> list[O
     outstanding total, oldest due day, history, reason, promise and tier, the same as there,
     but without their bills or buckets: the sums are made in SQL (for counts and sums, as
     ``propfee today`` shows them)."""
-    ordinal = as_of.toordinal()
-    groups = {
-        (pid, uid): (owed, oldest, ordinal - date.fromisoformat(oldest).toordinal())
-        for pid, uid, owed, oldest in store.owing_totals_as_of(conn, as_of.isoformat())
-    }
-    rows = _rows(conn, groups, as_of, settings)
+    rows = _rows(conn, _owing_groups(conn, as_of), as_of, settings)
     rows.sort(key=lambda r: (-r.days_overdue, r.unit))
     return rows
+
+
+class Owing(NamedTuple):
+    """What ``propfee today`` counts of an overdue row."""
+
+    tier: str
+    promise_on: str | None
+    outstanding_fen: int
+    oldest_due: str
+
+
+def owing_tiers(conn: sqlite3.Connection, *, as_of: date, settings) -> list[Owing]:
+    """The tier, promised day, outstanding total and oldest due day of each of
+    ``overdue_totals``'s rows, the same as there. A row nobody has heard from (no contact,
+    plan or complaint) whose days give a payer of any history the same tier has that tier,
+    and its unit, party and history are not read; the others are made as there."""
+    rules = settings.dunning
+    groups = _owing_groups(conn, as_of)
+    if not groups:
+        return []
+    heard = _heard_of(conn, {uid for _pid, uid in groups}, as_of, settings)
+    contacts, planned, complained = heard
+    plain, rest = [], {}
+    owed: dict = defaultdict(int)  # what each payer owes in all (see _below_legal_min)
+    for (pid, uid), (fen, oldest, days) in groups.items():
+        owed[pid if pid is not None else ("unit", uid)] += fen
+        tier = days_tier(days, "good", rules)
+        pair = (uid, pid)
+        if (
+            pair in contacts
+            or pair in planned
+            or pair in complained
+            or tier != days_tier(days, "chronic", rules)
+        ):
+            rest[(pid, uid)] = (fen, oldest, days)
+        else:
+            plain.append(Owing(tier, None, fen, oldest))
+    rows = _rows(conn, rest, as_of, settings, heard, owed)
+    return plain + [Owing(r.tier, r.promise_on, r.outstanding_fen, r.oldest_due) for r in rows]
+
+
+def _owing_groups(conn: sqlite3.Connection, as_of: date) -> dict[tuple, tuple]:
+    """(party, unit) -> (outstanding, oldest due day, days overdue) of every (party, unit)
+    owing as of ``as_of``, summed in SQL."""
+    ordinal = as_of.toordinal()
+    days_since: dict[str, int] = {}  # by due day: a few dozen of them
+    groups = {}
+    for pid, uid, owed, oldest in store.owing_totals_as_of(conn, as_of.isoformat()):
+        days = days_since.get(oldest)
+        if days is None:
+            days = days_since[oldest] = ordinal - date.fromisoformat(oldest).toordinal()
+        groups[(pid, uid)] = (owed, oldest, days)
+    return groups
 
 
 def owed_by_age(conn: sqlite3.Connection, *, as_of: date, edges: tuple[int, ...]) -> list:
     """(units, owed) in each aging bucket of ``edges`` (see ``bucket_of``) of what is
     overdue as of ``as_of`` — the bucket totals of ``overdue``'s rows, summed in SQL; a unit
     is counted once in each bucket it owes in."""
-    since = [(as_of - timedelta(days=edge)).isoformat() for edge in edges]
     found = {
         bucket: (units, owed)
-        for bucket, units, owed in store.owing_by_age(conn, as_of.isoformat(), since)
+        for bucket, units, owed in store.owing_by_age(
+            conn, as_of.isoformat(), aging_since(as_of, edges)
+        )
     }
+    return aged(found, edges)
+
+
+def aging_since(as_of: date, edges: tuple[int, ...]) -> list[str]:
+    """The first due day of each aging bucket of ``edges`` but the oldest, as of ``as_of``:
+    what ``store.aging_bucket`` sorts the bills' due days by."""
+    return [(as_of - timedelta(days=edge)).isoformat() for edge in edges]
+
+
+def aged(found: dict[int, tuple[int, int]], edges: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(units, owed) in each bucket of ``edges``, from those found by bucket."""
     return [found.get(i, (0, 0)) for i in range(len(edges) + 1)]
 
 
-def _rows(conn: sqlite3.Connection, groups: dict, as_of: date, settings) -> list[OverdueRow]:
+def _rows(
+    conn: sqlite3.Connection,
+    groups: dict,
+    as_of: date,
+    settings,
+    heard: tuple | None = None,
+    owed: dict | None = None,
+) -> list[OverdueRow]:
     """The rows of ``groups`` — (party, unit) -> its bills, or (outstanding, oldest due,
-    days) — with what is known of each unit, party and contact, and the tier."""
+    days) — with what is known of each unit, party and contact, and the tier. ``heard``:
+    the units' contacts, plans and complaints (``_heard_of``), when read already; ``owed``:
+    what each payer owes in all, when ``groups`` are not all of it."""
     if not groups:
         return []
     units = {k[1] for k in groups}
     parties = {k[0] for k in groups if k[0] is not None}
+    contacts, planned, complained = heard or _heard_of(conn, units, as_of, settings)
     found = _Found(
         units=store.units_by_id(conn, units),
         parties=store.parties_by_id(conn, parties),
         history=payment_history(conn, parties, as_of),
-        contacts=contacts_as_of(conn, units, as_of),
-        planned=honoured_units(conn, units, as_of=as_of, settings=settings),
-        complained=fee_disputes(conn, units, as_of),
+        contacts=contacts,
+        planned=planned,
+        complained=complained,
     )
     rows = [
         _row(pid, uid, bills, found, as_of, settings.dunning)
         for (pid, uid), bills in groups.items()
     ]
-    _below_legal_min(rows, settings.dunning.legal_min_fen)
+    _below_legal_min(rows, settings.dunning.legal_min_fen, owed)
     return rows
 
 
-def _below_legal_min(rows: list[OverdueRow], legal_min_fen: int) -> None:
-    """A party owing less than ``legal_min`` in all is never put up for legal review: its
-    rows stop at ``notice`` (seed 001: 根据欠费金额、欠费时间)."""
+def _heard_of(conn: sqlite3.Connection, units: set, as_of: date, settings) -> tuple:
+    """The units' contacts (by unit and party), the (unit, party) of their plans being
+    honoured and of their open fee-dispute complaints, as of ``as_of``."""
+    return (
+        contacts_as_of(conn, units, as_of),
+        honoured_units(conn, units, as_of=as_of, settings=settings),
+        fee_disputes(conn, units, as_of),
+    )
+
+
+def _below_legal_min(rows: list[OverdueRow], legal_min_fen: int, owed: dict | None = None) -> None:
+    """A party owing less than ``legal_min`` in all (``owed``: by party, else as the rows
+    add up) is never put up for legal review: its rows stop at ``notice`` (seed 001:
+    根据欠费金额、欠费时间)."""
     if legal_min_fen <= 0:
         return
-    owed: dict = defaultdict(int)
-    for row in rows:
-        owed[row.party_id if row.party_id is not None else ("unit", row.unit_id)] += (
-            row.outstanding_fen
-        )
+    if owed is None:
+        owed = defaultdict(int)
+        for row in rows:
+            owed[row.party_id if row.party_id is not None else ("unit", row.unit_id)] += (
+                row.outstanding_fen
+            )
     for row in rows:
         key = row.party_id if row.party_id is not None else ("unit", row.unit_id)
         if row.tier == "legal" and owed[key] < legal_min_fen:
@@ -232,18 +327,32 @@ def _below_legal_min(rows: list[OverdueRow], legal_min_fen: int) -> None:
 
 
 def _open_bills(
-    conn: sqlite3.Connection, as_of: date, building: str | None, due_by: date | None = None
-) -> dict[tuple, list[OverdueBill]]:
-    """The bills still owing something at the end of ``as_of``, by (party, unit)."""
+    conn: sqlite3.Connection,
+    as_of: date,
+    building: str | None,
+    due_by: date | None = None,
+    listed: bool = False,
+) -> dict[tuple, list]:
+    """The bills still owing something at the end of ``as_of``, by (party, unit): each an
+    OverdueBill, or with ``listed`` a ListedBill."""
     place = cells.building_part(building) if building else None
     names = store.fee_item_names(conn)
-    groups: dict[tuple, list[OverdueBill]] = defaultdict(list)
+    groups: dict[tuple, list] = defaultdict(list)
     ordinal = as_of.toordinal()
     days_since: dict[str, int] = {}
     bill = tuple.__new__  # an OverdueBill without its keyword-argument __new__
-    for pid, uid, due_on, bid, period, item, frm, to, basis, owed in store.open_bills_as_of(
-        conn, as_of.isoformat(), place, due_by.isoformat() if due_by else None
-    ):
+    found = store.open_bills_as_of(
+        conn, as_of.isoformat(), place, due_by.isoformat() if due_by else None, listed=listed
+    )
+    if listed:
+        for pid, uid, due_on, bid, period, owed in found:
+            if owed > 0:
+                days = days_since.get(due_on)
+                if days is None:
+                    days = days_since[due_on] = ordinal - date.fromisoformat(due_on).toordinal()
+                groups[(pid, uid)].append(bill(ListedBill, (due_on, bid, period, days, owed)))
+        return groups
+    for pid, uid, due_on, bid, period, item, frm, to, basis, owed in found:
         if owed > 0:
             days = days_since.get(due_on)
             if days is None:
@@ -292,7 +401,7 @@ def _row(pid, uid, bills, found: _Found, as_of: date, rules) -> OverdueRow:
         edges = rules.buckets
         buckets = row.buckets = [0] * (len(edges) + 1)
         for bill in bills:
-            buckets[bisect_left(edges, bill[3])] += bill[8]  # days, owed_fen
+            buckets[bisect_left(edges, bill[3])] += bill[-1]  # days, owed_fen
         row.outstanding_fen = sum(buckets)
         row.oldest_due = bills[0].due_on
         row.days_overdue = bills[0].days
@@ -377,8 +486,20 @@ def _decide(
     complained: bool = False,
 ) -> None:
     """The tier, from the days overdue and the history of contacts."""
-    day = as_of.isoformat()
     row.days_tier = days_tier(row.days_overdue, row.history, rules)
+    if not contacts and not planned and not complained and not row.reason:
+        # nothing heard, no plan, no complaint: the tier is the days' (what _heard makes of
+        # it, without the work; most rows of a large estate are these)
+        row.tier = row.days_tier
+        return
+    _heard(row, contacts, as_of, rules, planned, complained)
+
+
+def _heard(
+    row: OverdueRow, contacts: list[tuple], as_of: date, rules, planned: bool, complained: bool
+) -> None:
+    """The tier, from the days' tier (``row.days_tier``) and what was heard and done."""
+    day = as_of.isoformat()
     heard = _Heard()
     for contact in contacts:
         _hear(row, heard, contact, day, rules)

@@ -23,6 +23,10 @@ _OPEN_BILLS = (
     "SELECT b.party_id, b.unit_id, b.due_on, b.id, b.period, b.fee_item_id, b.covers_from, "
     "b.covers_to, b.basis, " + _OWED_AS_OF + " FROM bill b "
 )
+# the same bills as a list of them shows them: without what a letter names
+_OPEN_BILLS_LISTED = (
+    "SELECT b.party_id, b.unit_id, b.due_on, b.id, b.period, " + _OWED_AS_OF + " FROM bill b "
+)
 _OPEN_PARTS = (
     "WHERE b.settled_on IS NULL AND b.due_on < ?1",
     "WHERE b.settled_on > ?1 AND b.due_on < ?1",
@@ -37,18 +41,26 @@ def fee_item_names(conn: sqlite3.Connection) -> dict:
 
 
 def open_bills_as_of(
-    conn: sqlite3.Connection, day: str, building: str | None, due_by: str | None = None
+    conn: sqlite3.Connection,
+    day: str,
+    building: str | None,
+    due_by: str | None = None,
+    *,
+    listed: bool = False,
 ) -> Iterator[tuple]:
     """(party, unit, due on, bill, period, fee item, covers from, covers to, basis, owed) of
     every bill due before ``day`` and not settled by then — never settled, or settled after —
     with what it owed at the end of ``day``; only ``building``'s when one is given, only
-    those due on or before ``due_by`` when it is given. Streamed as plain tuples."""
+    those due on or before ``due_by`` when it is given; with ``listed``, only (party, unit,
+    due on, bill, period, owed). Streamed as plain tuples."""
     fast = conn.cursor()
     fast.row_factory = None
     only = (_IN_BUILDING if building else "") + (_DUE_BY if due_by else "")
     params = (day, building, due_by) if due_by else (day, building) if building else (day,)
     for part in _OPEN_PARTS:
-        yield from fast.execute(_OPEN_BILLS + part + only, params)
+        yield from fast.execute(
+            (_OPEN_BILLS_LISTED if listed else _OPEN_BILLS) + part + only, params
+        )
 
 
 def _owing_as_of(columns: str) -> str:
@@ -79,18 +91,25 @@ def owing_totals_as_of(conn: sqlite3.Connection, day: str) -> Iterator[tuple]:
     )
 
 
+def aging_bucket(first: int, count: int) -> str:
+    """SQL: the aging bucket of a bill's ``due_on``, given the first due days of ``count``
+    buckets bound from ?``first`` on: 0 when due on or after the first, 1 the second, … and
+    ``count`` when due before them all."""
+    return (
+        "CASE "
+        + " ".join(f"WHEN due_on >= ?{i} THEN {i - first}" for i in range(first, first + count))
+        + f" ELSE {count} END"
+    )
+
+
 def owing_by_age(conn: sqlite3.Connection, day: str, since: list[str]) -> Iterator[tuple]:
     """(bucket, units, owed) of the bills owing at the end of ``day``, by the bucket of their
     due day: bucket 0 for those due on or after ``since[0]``, 1 for those due on or after
     ``since[1]``, … and ``len(since)`` for the older ones; units counted once a bucket."""
-    bucket = (
-        "CASE "
-        + " ".join(f"WHEN due_on >= ?{i} THEN {i - 2}" for i in range(2, len(since) + 2))
-        + f" ELSE {len(since)} END"
-    )
     return conn.execute(
         _owing_as_of("b.unit_id, b.due_on")
-        + f"SELECT {bucket} AS bucket, count(DISTINCT unit_id), sum(owed) FROM owing "
+        + f"SELECT {aging_bucket(2, len(since))} AS bucket, count(DISTINCT unit_id), sum(owed) "
+        "FROM owing "
         "WHERE owed > 0 GROUP BY bucket",
         (day, *since),
     )

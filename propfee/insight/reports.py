@@ -50,7 +50,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from propfee.collection.arrears import bucket_labels, contacts_as_of, owed_by_age
+from propfee.collection.arrears import (
+    aged,
+    aging_since,
+    bucket_labels,
+    contacts_as_of,
+    owed_by_age,
+)
 from propfee.core.errors import InvalidValue
 from propfee.core.i18n import N_, _
 from propfee.core.periods import add_months, month_end, parse_period, period_label
@@ -192,6 +198,7 @@ class Collection:
     groups: list[Figures] = field(default_factory=list)
     reasons: list[ReasonLine] = field(default_factory=list)
     trend: list[TrendPoint] = field(default_factory=list)
+    aging: list[AgingLine] | None = None  # what is overdue on the day, when it was asked for
 
     @property
     def period(self) -> str:
@@ -201,17 +208,15 @@ class Collection:
 
 
 class _Tally:
-    """The figures as the sums come in: each group's, the units billed and still unpaid, and
-    what each (unit, party) owes on a current bill and the oldest day it fell due."""
+    """The figures as the sums come in: each group's, the households billed and still unpaid
+    in all groups, and what each (unit, party) owes on a current bill and the oldest day it
+    fell due."""
 
     def __init__(self, label_of: Callable[[str], str]):
         self.label_of = label_of
         self.groups: dict[str, Figures] = {}
-        self.billed_units: dict[str, set[int]] = defaultdict(set)
-        self.unpaid_units: dict[str, set[int]] = defaultdict(set)
-        self.all_billed: set[int] = set()
-        self.all_unpaid: set[int] = set()
-        self.owing: dict[tuple[int, int | None], int] = defaultdict(int)  # (unit, party) -> unpaid
+        self.households: tuple[int, int] | None = None  # (billed, unpaid) in all groups
+        self.owing: dict[tuple[int, int | None], int] = {}  # (unit, party) -> unpaid
         self.lapse: dict[tuple[int, int | None], str] = {}  # (unit, party) -> oldest unpaid due day
 
     def group(self, key: object) -> Figures:
@@ -222,27 +227,45 @@ class _Tally:
         return found
 
     def add_current(self, sums: Iterable[tuple]) -> None:
-        """The current bills, summed per unit, party and group."""
-        for unit_id, party_id, key, billed, adjusted, paid, unpaid, oldest in sums:
-            figures = self.group(key)
-            figures.billed_fen += billed
-            figures.adjusted_fen += adjusted
-            figures.collected_fen += paid
-            figures.unpaid_fen += unpaid
-            self.billed_units[figures.key].add(unit_id)
-            self.all_billed.add(unit_id)
-            if unpaid > 0:
-                self.unpaid_units[figures.key].add(unit_id)
-                self.all_unpaid.add(unit_id)
-                pair = (unit_id, party_id)
-                self.owing[pair] += unpaid
-                self.lapse[pair] = min(self.lapse.get(pair, oldest), oldest)
+        """The current bills, summed per group and per (unit, party) owing (see
+        ``report_store.current_bill_sums``)."""
+        for (
+            kind,
+            key,
+            unit_id,
+            party_id,
+            billed,
+            adjusted,
+            paid,
+            unpaid,
+            units,
+            unpaid_units,
+            oldest,
+        ) in sums:
+            if kind == report_store.OWING:
+                self.owing[(unit_id, party_id)] = unpaid
+                self.lapse[(unit_id, party_id)] = oldest
+            elif kind == report_store.ALL_GROUPS:
+                self.households = (units, unpaid_units)
+            else:
+                figures = self.group(key)
+                figures.billed_fen += billed
+                figures.adjusted_fen += adjusted
+                figures.collected_fen += paid
+                figures.unpaid_fen += unpaid
+                figures.households += units
+                figures.unpaid_households += unpaid_units
 
-    def add_arrears(self, sums: Iterable[tuple]) -> None:
+    def add_arrears(self, sums: Iterable[tuple]) -> dict[int, tuple[int, int]]:
         """The arrears bills, summed per unit, party and group: a group counts those that owed
         something on S or were re-opened; the oldest day still unpaid moves back for a
-        (unit, party) already owing on a current bill."""
-        for unit_id, party_id, key, opening, adjusted, back, cleared, oldest in sums:
+        (unit, party) already owing on a current bill. Returns the aging that came with them
+        (units, owed) by bucket, if it did (see ``report_store.arrears_bill_sums``)."""
+        aging: dict[int, tuple[int, int]] = {}
+        for kind, unit_id, party_id, key, opening, adjusted, back, cleared, oldest in sums:
+            if kind == report_store.AGING:  # bucket, units, -, owed
+                aging[unit_id] = (party_id, opening)
+                continue
             if opening > 0 or (back or 0) > 0:
                 figures = self.group(key)
                 figures.arrears_fen += opening
@@ -252,17 +275,19 @@ class _Tally:
             pair = (unit_id, party_id)
             if oldest and pair in self.lapse:
                 self.lapse[pair] = min(self.lapse[pair], oldest)
+        return aging
 
     def totals(self, order_of: Callable[[str], tuple]) -> tuple[list[Figures], Figures]:
-        """The groups in order, with their households, and their total."""
+        """The groups in order, and their total: a unit is in one group, unless the
+        households in all groups were counted (grouped by fee item)."""
         total = Figures("", _("Total"))
         ordered = sorted(self.groups.values(), key=lambda g: order_of(g.key))
         for figures in ordered:
-            figures.households = len(self.billed_units.get(figures.key, ()))
-            figures.unpaid_households = len(self.unpaid_units.get(figures.key, ()))
             total.add(figures)
-        total.households = len(self.all_billed)
-        total.unpaid_households = len(self.all_unpaid)
+            total.households += figures.households
+            total.unpaid_households += figures.unpaid_households
+        if self.households is not None:
+            total.households, total.unpaid_households = self.households
         return ordered, total
 
 
@@ -289,10 +314,12 @@ def collection(
     by: str | None = None,
     late_fees: bool = False,
     trend: int = TREND_PERIODS,
+    aging_edges: tuple[int, ...] | None = None,
 ) -> Collection:
     """The collection report for the periods from ``first`` to ``last`` (month starts) as of
     ``as_of``, grouped ``by`` building, fee or kind (or not), with the trend of the ``trend``
-    periods ending at ``last``."""
+    periods ending at ``last``; with ``aging_edges``, and what is overdue on the day in the
+    aging buckets of those edges (``aging``: read with the arrears where it can be)."""
     first, last = _months(first, last, by)
     start = first.isoformat()
     window_end = min(month_end(last), as_of).isoformat()
@@ -312,10 +339,17 @@ def collection(
     # allocations made before S (re-opened arrears: added to what is due, not taken from what
     # was cleared), and what it owes on D. When D is before S the window is empty: there are
     # no arrears yet.
+    lines = None
     if as_of >= first:
-        tally.add_arrears(
-            report_store.arrears_bill_sums(conn, by, start, window_end, day, p1, late_id)
+        since = aging_since(as_of, aging_edges) if aging_edges else None
+        sums, shared = report_store.arrears_bill_sums(
+            conn, by, start, window_end, day, p1, p2, late_id, since
         )
+        found = tally.add_arrears(sums)
+        if shared and aging_edges:
+            lines = _aging_lines(aging_edges, aged(found, aging_edges))
+    if aging_edges and lines is None:
+        lines = _aging_lines(aging_edges, owed_by_age(conn, as_of=as_of, edges=aging_edges))
     ordered, total = tally.totals(order_of)
     # the trend's last month is the report's own when it covers that month alone as of a day
     # in it: its figures are the totals above, not read again
@@ -334,6 +368,7 @@ def collection(
         ordered if by else [],
         _reasons(conn, tally.owing, tally.lapse, as_of),
         _trend(conn, last, as_of, late_id, trend, known) if trend else [],
+        lines,
     )
 
 
@@ -490,7 +525,10 @@ def aging(conn: sqlite3.Connection, *, as_of: date, settings) -> list[AgingLine]
     settings (``propfee overdue`` reads the same bills: its bucket totals are these), summed
     in SQL."""
     edges = settings.dunning.buckets
-    totals = owed_by_age(conn, as_of=as_of, edges=edges)
+    return _aging_lines(edges, owed_by_age(conn, as_of=as_of, edges=edges))
+
+
+def _aging_lines(edges: tuple[int, ...], totals: list[tuple[int, int]]) -> list[AgingLine]:
     return [
         AgingLine(label, units, owed)
         for label, (units, owed) in zip(bucket_labels(edges), totals, strict=True)

@@ -3,7 +3,8 @@ due, letters waiting for proof of delivery, calls due, complaints past or near t
 return visits due, limitation clocks ending soon, plans with an installment due, birthdays and
 the care list. Each line counts what the command that acts on it would show, through that
 command's own domain function (or its counting twin, which sums in SQL what the full list
-holds: ``arrears.overdue_totals``, ``limitation.ending_within``), so the two never disagree."""
+holds: ``arrears.overdue_totals`` and what its rows are counted by, ``arrears.owing_tiers``;
+``limitation.ending_within``), so the two never disagree."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def today(conn: sqlite3.Connection, *, as_of: date, settings) -> Today:
     day = as_of.isoformat()
     result = Today(day)
     result.lines += _received(conn, as_of)
-    rows = arrears.overdue_totals(conn, as_of=as_of, settings=settings)
+    rows = arrears.owing_tiers(conn, as_of=as_of, settings=settings)
     result.lines += _collection(conn, rows, as_of, settings)
     result.lines += _service(conn, as_of)
     result.lines += _people(conn, as_of)
@@ -80,8 +81,8 @@ def _received(conn: sqlite3.Connection, as_of: date) -> list[Line]:
 
 
 def _collection(conn, rows: list, as_of: date, settings) -> list[Line]:
-    """Promises and calls from the overdue rows' totals and tiers (``arrears.overdue_totals``:
-    the rows of ``propfee overdue`` without their bills), letters, clocks and plans."""
+    """Promises and calls from the overdue rows' totals and tiers (``arrears.owing_tiers``:
+    what the rows of ``propfee overdue`` are counted by), letters, clocks and plans."""
     day = as_of.isoformat()
     promised = [r for r in rows if r.promise_on and str(r.promise_on) <= day]
     calls = [r for r in rows if r.tier == "call"]
@@ -90,7 +91,11 @@ def _collection(conn, rows: list, as_of: date, settings) -> list[Line]:
         for c in dunning.list_contacts(conn)
         if c.notice_no and not c.deliveries and c.at[:10] <= day
     ]
-    clocks = limitation.ending_within(conn, as_of=as_of, settings=settings, within=LIMITATION_DAYS)
+    clocks = (
+        limitation.ending_within(conn, as_of=as_of, settings=settings, within=LIMITATION_DAYS)
+        if clock_may_end(rows, as_of)
+        else []
+    )
     horizon = (as_of + timedelta(days=INSTALLMENT_DAYS)).isoformat()
     due_plans = [
         p
@@ -133,6 +138,16 @@ def _collection(conn, rows: list, as_of: date, settings) -> list[Line]:
             f"propfee plan list --as-of {day}",
         ),
     ]
+
+
+def clock_may_end(rows: list, as_of: date) -> bool:
+    """Whether a limitation clock of a bill the overdue rows owe may end within
+    LIMITATION_DAYS of ``as_of`` (else none does, and the bills need not be read again): a
+    clock runs three years from the bill's due day — 1,095 days at least — or longer when
+    restarted, so only a bill due that long before the end of the days can; each row knows
+    the oldest due day it owes."""
+    latest = as_of + timedelta(days=LIMITATION_DAYS + 1 - 365 * limitation.YEARS)
+    return any(r.oldest_due <= latest.isoformat() for r in rows)
 
 
 def _next_workday(day: date) -> date:
