@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -215,6 +216,9 @@ def _calamine_sheet(sheet) -> Sheet:
     merged = _merged_cells(sheet, first_col)
 
     def rows() -> Iterator[tuple[int, Cells]]:
+        if not merged:  # the usual sheet: each row as calamine gives it, numbered from 1
+            yield from itertools.islice(zip(itertools.count(1), sheet.iter_rows()), first_row, None)
+            return
         anchors: dict[tuple[int, int], object] = {}
         for index, cells in enumerate(sheet.iter_rows()):
             if index < first_row:

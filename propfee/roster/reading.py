@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -860,9 +861,12 @@ class _RosterReader:
         mapped = plan.mapped
         need, pad = plan.width, plan.width * [""]
         skipped_blank = skipped_footer = ticks = read = 0
+        plain = _PlainRows(self, plan, sheet.name) if plan.plain else None
         for number, row in itertools.chain(head_rest, rows):
             ticks += 1
             if ticks == 5000:
+                if plain is not None:
+                    plain.read()
                 self._tick(ticks)
                 self.flush()
                 ticks = 0
@@ -883,8 +887,13 @@ class _RosterReader:
                     continue
                 if skip == "header":
                     continue
-            self._read_row(plan, sheet.name, number, row)
+            if plain is None:
+                self._read_row(plan, sheet.name, number, row)
+            else:
+                plain.rows.append((number, row))
             read += 1
+        if plain is not None:
+            plain.read()
         self.roster.skipped_blank += skipped_blank
         self.roster.skipped_footer += skipped_footer
         self._tick(ticks)
@@ -984,7 +993,7 @@ class _RosterReader:
         if code and plan.local_code and building:
             local = code  # 楼栋 1 | 房号 1-101: the code is local to its building
             code = f"{building}-{local}"
-            _, entrance, room = _split_code(code)
+            _building, entrance, room = _split_code(code)
         if not code:
             if room:  # a zone read from an address leads the building in the code
                 code = "-".join(p for p in (self.address_zone + building, entrance, room) if p)
@@ -1312,6 +1321,30 @@ class _RosterReader:
 _DATE_FIELDS = ("delivered_on", "changed_on", "tenant_from", "birthday", "start", "end")
 
 
+#: the fields a plain sheet may have (``_Plan.plain``)
+_PLAIN_FIELDS = frozenset(
+    (
+        "code",
+        "building",
+        "entrance",
+        "room",
+        "floor",
+        "zone",
+        "kind",
+        "area",
+        "area_basis",
+        "inner_area",
+        "owner",
+        "phone",
+        "id_number",
+        "notes",
+        "vacant",
+        "moved_in",
+        *_DATE_FIELDS[:-2],
+    )
+)
+
+
 class _Plan:
     """Where each field sits in a row of one sheet. A row is padded to ``width`` cells and
     gets one blank cell at its end; a field the sheet does not have points at that cell."""
@@ -1346,6 +1379,14 @@ class _Plan:
         self.people = "address" in match.columns and "code" not in match.columns
         self.joins_owners = "owner_ref" in match.columns
         self._phones: dict[str, list[int]] = {}  # role -> its phone columns
+        #: every field a cell of its own that the row alone decides (no address, people,
+        #: roles, tenures, payers or plates; one phone column): read by ``_PlainRows``
+        self.plain = (
+            set(match.columns) <= _PLAIN_FIELDS
+            and not self.extra["phone"]
+            and not self.local_code
+            and not self.people
+        )
 
     def has(self, field_: str) -> bool:
         return field_ in self.columns
@@ -1360,6 +1401,213 @@ class _Plan:
             field_ = "phone" if role == "owner" else "tenant_phone"
             found = self._phones[role] = [getattr(self, field_), *self.extra[field_]]
         return found
+
+
+class _PlainRows:
+    """The rows of a plain sheet (``_Plan.plain``: each field a cell of its own; no address,
+    people, roles, tenures or payers), read a column at a time: each distinct building,
+    kind, area, date or state converted once, the other cells in one pass per column, and a
+    row built only at the end. A row with anything not plainly right (a bad or unusual cell,
+    a placeholder ID, a duplicate code) is left to ``_read_row``, which names what is wrong:
+    the rows and errors come out as ``_read_row`` alone makes them, in the file's order."""
+
+    def __init__(self, reader: _RosterReader, plan: _Plan, sheet: str):
+        self.reader, self.plan, self.sheet = reader, plan, sheet
+        self.rows: list[tuple[int, list]] = []  # (number, padded cells) waiting to be read
+        convert = reader.convert
+        default = plan.default_kind
+        self.kind = _Tried(lambda value: default if cells.is_blank(value) else convert.kind(value))
+        self.area = _Tried(convert.area)
+        self.date = _Tried(convert.date)
+        self.vacant = _Tried(convert.vacant)
+        self.basis = plan.basis
+        self.needs_area = plan.has("area")
+
+    def read(self) -> None:
+        """Read the rows waiting, into the reader's batch (or its errors)."""
+        chunk, self.rows = self.rows, []
+        if not chunk:
+            return
+        rows = [row for _number, row in chunk]
+        plan, convert = self.plan, self.reader.convert
+        cut = _column(rows)
+        buildings = map(convert.building, cut(plan.building))
+        if plan.sheet_building:
+            buildings = (b or plan.sheet_building for b in buildings)
+        codes = map(cells.unit_code, cut(plan.code)) if plan.code >= 0 else itertools.repeat("")
+        places = map(
+            _plain_place,
+            codes,
+            buildings,
+            map(convert.entrance, cut(plan.entrance)),
+            map(convert.room, cut(plan.room)),
+        )
+        whats = map(
+            self._what,
+            map(self.kind.__getitem__, cut(plan.kind)),
+            map(self.area.__getitem__, cut(plan.area)),
+            map(self.area.__getitem__, cut(plan.inner_area)),
+            map(cells.text, cut(plan.area_basis)),
+        )
+        dates = {f: list(map(self.date.__getitem__, cut(i))) for f, i in plan.dates}
+        owners = map(
+            _plain_owner,
+            cut(plan.owner),
+            cut(plan.phone),
+            cut(plan.id_number),
+            dates.get("birthday") or itertools.repeat(None),
+        )
+        none = itertools.repeat(None)
+        self._build(
+            chunk,
+            zip(
+                places,
+                map(convert.floor, cut(plan.floor)),
+                whats,
+                dates.get("delivered_on") or none,
+                map(cells.text, cut(plan.notes)),
+                owners,
+                dates.get("tenant_from") or none,
+                dates.get("changed_on") or none,
+                map(self.vacant.__getitem__, cut(plan.vacant)),
+                map(cells.text, cut(plan.zone)),
+                strict=False,  # the columns a sheet does not have repeat None
+            ),
+            _failed_dates(dates),
+        )
+
+    def _build(self, chunk: list, columns, failed: set[int]) -> None:
+        """The RosterRows of the rows read whole; the others read by ``_read_row``."""
+        reader, sheet, plan = self.reader, self.sheet, self.plan
+        seen, batch = reader.seen, reader.batch
+        count = 0
+        for i, ((number, row), one) in enumerate(zip(chunk, columns, strict=True)):
+            place, floor, what, delivered, notes, owner, tenant_from, changed, vacant, zone = one
+            if (
+                place is None
+                or what is None
+                or owner is False
+                or vacant is _FAIL
+                or i in failed
+                or place[0] in seen
+            ):
+                reader._read_row(plan, sheet, number, row)
+                continue
+            seen[place[0]] = (sheet, number)
+            batch.append(
+                RosterRow(
+                    sheet,
+                    number,
+                    *place,
+                    floor,
+                    *what,
+                    delivered,
+                    notes,
+                    owner,
+                    None,
+                    False,
+                    tenant_from,
+                    changed,
+                    vacant,
+                    zone,
+                )
+            )
+            count += 1
+        reader.roster.count += count
+
+    def _what(self, kind, area, inner, basis: str) -> tuple | None:
+        """``_what`` of a row: kind, area, basis, inner area; None where it would refuse."""
+        if kind is _FAIL or area is _FAIL or inner is _FAIL:
+            return None
+        inner = inner or None
+        if area == 0:  # 0 means "no area" for a parking space, and is wrong for a home
+            if kind in NEEDS_AREA:
+                return None
+            area = None
+        elif area is None and kind in NEEDS_AREA and self.needs_area:
+            return None
+        basis = basis or self.basis
+        if area is not None and inner is not None and inner > area and basis == "建筑面积":
+            return None
+        return kind, area, basis, inner
+
+
+def _column(rows: list[list]) -> Callable[[int], list]:
+    """One column of the rows, by index."""
+    return lambda index: list(map(operator.itemgetter(index), rows))
+
+
+def _failed_dates(dates: dict[str, list]) -> set[int]:
+    """The rows with a date that does not convert."""
+    return {
+        i for found in dates.values() if _FAIL in found for i, v in enumerate(found) if v is _FAIL
+    }
+
+
+def _plain_place(code: str, building: str, entrance: str, room: str) -> tuple | None:
+    """``_place`` of a plain row: code, building, entrance, room; None with neither a code
+    nor a room."""
+    if not code:
+        if not room:
+            return None
+        return "-".join(filter(None, (building, entrance, room))), building, entrance, room
+    if not building and not room:
+        return (code, *_split_code(code))
+    return code, building, entrance, room
+
+
+def _plain_owner(name: object, phone: object, id_number: object, birthday: str | None):
+    """``_party`` of a plain row's owner (one phone column, no 业主类型): the PartyIn, None
+    for no owner, or False where ``_party`` would refuse, warn or count a cell (a masked
+    phone, a placeholder ID …)."""
+    name = cells.text(name)
+    if phone == "" or phone is None:
+        phone = None
+    if not name or name in _NO_OWNER:
+        return False if phone is not None else None
+    phones = ""
+    if type(phone) is float and 1.3e10 <= phone < 2e10 and phone.is_integer():
+        phones = str(int(phone))  # a mobile number stored as a number: as cells.phones says
+    elif phone is not None:
+        if type(phone) is str and ("*" in phone or "＊" in phone or lost_digits(phone)):
+            return False
+        try:
+            phones = "/".join(cells.phones(phone))
+        except InvalidValue:
+            return False
+    if id_number is None or id_number == "":
+        id_number = ""
+    elif sources.placeholder_id(id_number):
+        return False
+    else:
+        try:
+            id_number = cells.id_number(id_number)
+        except InvalidValue:
+            return False
+    masked = cells.is_masked(id_number)
+    return PartyIn(name, party_kind(name, id_number), phones, id_number, birthday, False, masked)
+
+
+_FAIL = object()  # a cell that does not convert: its row is read by _read_row
+
+
+class _Tried(dict):
+    """A conversion memoised, a value that fails kept as ``_FAIL`` (its row is read the
+    slow way, which says what is wrong)."""
+
+    __slots__ = ("convert",)
+
+    def __init__(self, convert):
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, value):
+        try:
+            hit = self.convert(value)
+        except InvalidValue:
+            hit = _FAIL
+        self[value] = hit
+        return hit
 
 
 class _Memo(dict):
