@@ -12,6 +12,16 @@ AS_OF = "2026-11-10"
 PAYERS = {"张三", "陇原商贸有限公司", "赵六"}
 
 
+#: one letter ``l`` as an office's own template may print it
+LETTER = (
+    "<section><p>催缴通知书 {{ l.notice_no }}</p>"
+    "<p>{{ l.r.payer }}：依据物业服务合同和公示的收费标准，尚欠：</p>"
+    "{% for b in l.r.lines %}<p>{{ b.period }} {{ b.item }} {{ b.each_fen | money }}</p>"
+    "{% endfor %}<p>请于{{ l.deadline | cn_date }}前缴清；逾期本公司将依法提起诉讼或申请"
+    "仲裁。</p></section>"
+)
+
+
 def mine(tmp_path, name: str, text: str) -> str:
     """A template of the estate's own; the settings file's path."""
     path = tmp_path / "mine" / "zh" / name
@@ -67,11 +77,8 @@ def test_letters_printed_together_are_each_logged_with_their_own_text(history, c
         tmp_path,
         "notice_letter.html",
         "<html><body>{% set all = letters | list %}<p>本批通知书：{% for l in all %}"
-        "{{ l.notice_no }} {% endfor %}</p>{% for l in all %}<section><p>催缴通知书 "
-        "{{ l.notice_no }}</p><p>{{ l.r.payer }}：依据物业服务合同和公示的收费标准，尚欠：</p>"
-        "{% for b in l.r.lines %}<p>{{ b.period }} {{ b.item }} {{ b.each_fen | money }}</p>"
-        "{% endfor %}<p>请于{{ l.deadline | cn_date }}前缴清；逾期本公司将依法提起诉讼或申请"
-        "仲裁。</p></section>{% endfor %}</body></html>",
+        "{{ l.notice_no }} {% endfor %}</p>{% for l in all %}" + LETTER + "{% endfor %}"
+        "</body></html>",
     )
     result = remind(cli, tmp_path, "--config", config)
     assert result.exit_code == 0, result.output
@@ -87,11 +94,7 @@ def test_letters_a_template_leaves_out_are_logged_as_it_prints_them(history, cli
     config = mine(
         tmp_path,
         "notice_letter.html",
-        "{% set l = letters | first %}<section><p>催缴通知书 {{ l.notice_no }}</p>"
-        "<p>{{ l.r.payer }}：依据物业服务合同和公示的收费标准，尚欠：</p>"
-        "{% for b in l.r.lines %}<p>{{ b.period }} {{ b.item }} {{ b.each_fen | money }}</p>"
-        "{% endfor %}<p>请于{{ l.deadline | cn_date }}前缴清；逾期本公司将依法提起诉讼或申请"
-        "仲裁。</p></section>",
+        "{% set l = letters | first %}" + LETTER,
     )
     result = remind(cli, tmp_path, "--config", config)
     assert result.exit_code == 0, result.output
