@@ -38,6 +38,7 @@ from propfee.billing.store import bills_between
 from propfee.core import periods
 from propfee.core.approvals import APPROVER_RULE, REFERENCE_RULE, approver_ok, reference_ok
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
+from propfee.core.gcpause import no_gc
 from propfee.core.i18n import N_, _
 from propfee.core.money import (
     MAX_LINE_FEN,
@@ -172,17 +173,18 @@ def run_bills(
     work = [(item, c) for item, c in work if item.ends_on is None or c[0] <= item.ends_on]
     _check_prices(work, report)
     units = None
-    for done, (item, cycle) in enumerate(work, start=1):
-        counted = _pending(conn, item, cycle, place)
-        if counted is not None and counted[1] == 0:  # every unit's cycle is billed already
-            report.already += counted[0]
-        else:
-            if units is None:
-                units = [u for u in run.units if place is None or u.building in place]
-            run.bill_cycle(item, cycle, units, report)
-            run.flush(report)
-        if progress is not None:
-            progress(done, len(work))
+    with no_gc():  # units, holders and bills make no cycles (see core/gcpause)
+        for done, (item, cycle) in enumerate(work, start=1):
+            counted = _pending(conn, item, cycle, place)
+            if counted is not None and counted[1] == 0:  # every unit's cycle is billed already
+                report.already += counted[0]
+            else:
+                if units is None:
+                    units = [u for u in run.units if place is None or u.building in place]
+                run.bill_cycle(item, cycle, units, report)
+                run.flush(report)
+            if progress is not None:
+                progress(done, len(work))
     return report
 
 
