@@ -15,6 +15,7 @@ from pathlib import Path
 
 import propfee.billing.store as store
 from propfee.core import periods
+from propfee.core.gcpause import no_gc
 from propfee.files.render import documents, render
 from propfee.roster.units import building_label, natural_key
 
@@ -299,7 +300,8 @@ def write_notices(
 
     notices: Iterable[dict] = iter_notices(conn, month=month, as_of=as_of, bill_ids=bill_ids)
     groups = _building_groups(notices) if by_building else [("", notices)]
-    with documents(out_dir) as files:
+    # the parties' bills and notices make no cycles (see core/gcpause)
+    with no_gc(), documents(out_dir) as files:
         report.sms_path = out_dir / f"sms-{label}.csv"
         # each message is written as it is made (it passed the gate in render): a run of
         # 100,000 homes never holds them all
