@@ -1210,6 +1210,12 @@ def print_import(rows: dict) -> None:
         print(f"  import ≥ 6 × faster than openpyxl:  {opx / imp:.2f}×")
     print(f"  import peak RSS ≤ 250 MB:           {imp_rss:.0f} MB")
     print(f"  (floor, read + executemany:         {floor / base:.2f}× calamine)")
+    again = rows.get("propfee import-units (re-run, no change)")
+    if again is not None:
+        print(
+            f"  (re-run, no change:                 {again[0] / base:.2f}× calamine, "
+            f"{again[0] / floor:.2f}× the floor)"
+        )
 
 
 def table(title: str, rows: dict, base_name: str, base_label: str) -> None:
