@@ -145,3 +145,36 @@ def test_an_offices_old_text_template_is_named_as_unused(history, cli, tmp_path)
     said = " ".join(result.output.split())
     assert "notice_letter.txt 已不再使用" in said
     assert all("请缴费。" not in c.content for c in letters(history))
+
+
+def test_a_template_that_changes_a_letter_is_still_checked_for_what_it_was(
+    history, cli, tmp_path, db_path
+):
+    """A template may change what a letter holds (a sandbox lets it alter a dict): the
+    letter is still the same letter, logged and checked for the deadline it was made with."""
+    config = mine(
+        tmp_path,
+        "notice_letter.html",
+        '{% for l in letters %}{% set _ = l.update({"notice_no": "X", "deadline": "2099-01-01"})'
+        " %}" + LETTER + "{% endfor %}",
+    )
+    before = dump(db_path)
+    result = remind(cli, tmp_path, "--config", config)
+    assert result.exit_code == 1  # it states 2099, not the letter's own deadline
+    assert "最后缴费日期 2026-11-25" in " ".join(result.output.split())
+    assert dump(db_path) == before and not (tmp_path / "out").exists()
+
+
+def test_a_letter_a_template_renumbers_is_logged_under_its_own_number(history, cli, tmp_path):
+    config = mine(
+        tmp_path,
+        "notice_letter.html",
+        '{% for l in letters %}{% set _ = l.update({"notice_no": "X"}) %}'
+        + LETTER
+        + "{% endfor %}",
+    )
+    result = remind(cli, tmp_path, "--config", config)
+    assert result.exit_code == 0, result.output
+    logged = letters(history)
+    assert len({c.notice_no for c in logged}) == 3 and "X" not in {c.notice_no for c in logged}
+    assert all(c.content.startswith("催缴通知书 X\n") for c in logged)  # as it was printed

@@ -622,9 +622,10 @@ class _Reminders:
         self.no_phone: list[str] = []
         self.contacts: list[tuple] = []  # logged, not yet inserted: see flush
         self.last_notice: int | None = None  # the year's last notice number, once read
-        self.formals: dict[str, lawful.FormalNotice] = {}  # made, not yet in the letters' file
-        # letters made, logged once their text as printed is known: number → (letter, entry)
-        self.unprinted: dict[str, tuple[dict, dict]] = {}
+        # letters made, logged once their text as printed is known: (letter, its log entry,
+        # what rule 2 asks of it) by the letter itself (a template may change what a letter
+        # holds, never which letter it is)
+        self.unprinted: dict[int, tuple[dict, dict, lawful.FormalNotice]] = {}
 
     CONTACT_BATCH = 5000
 
@@ -738,13 +739,14 @@ class _Reminders:
         self.log_unprinted()
 
     def formal_of(self, letter: dict) -> lawful.FormalNotice:
-        """What the gate checks the letter's HTML for: made with the letter (see letter)."""
-        return self.formals.pop(letter["notice_no"])
+        """What the gate checks the letter's HTML for: made with the letter (see letter),
+        before any template could change what the letter holds."""
+        return self.unprinted[id(letter)][2]
 
     def printed(self, letter: dict, text: str) -> None:
         """Log the letter with its text as printed (LEGAL rule 3: the full content sent),
         once the gate has passed it."""
-        _letter, entry = self.unprinted.pop(letter["notice_no"])
+        _letter, entry, _notice = self.unprinted.pop(id(letter))
         self.log(**entry, content=text)
 
     def log_unprinted(self) -> None:
@@ -752,9 +754,9 @@ class _Reminders:
         the template or printed together with others — each with its own text, as the
         letters' template prints it alone (through the gate, as any letter)."""
         name = f"{self.language}/notice_letter.html"
-        for letter, entry in self.unprinted.values():
+        for letter, entry, notice in self.unprinted.values():
             text = printed_alone(
-                self.settings, name, self.common, each="letters", part=letter, notice=formal(letter)
+                self.settings, name, self.common, each="letters", part=letter, notice=notice
             )
             self.log(**entry, content=text)
         self.unprinted.clear()
@@ -872,8 +874,7 @@ class _Reminders:
             else first.building,
         }
         self.letters.append(letter)
-        self.formals[number] = formal(letter)
-        self.unprinted[number] = (
+        self.unprinted[id(letter)] = (
             letter,
             dict(
                 entry,
@@ -882,6 +883,7 @@ class _Reminders:
                 notice_no=number,
                 deadline=deadline,
             ),
+            formal(letter),
         )
         self.last_message[first.party_id] = as_of.isoformat()
         self.report.notices.append(number)
