@@ -178,3 +178,25 @@ def test_a_letter_a_template_renumbers_is_logged_under_its_own_number(history, c
     logged = letters(history)
     assert len({c.notice_no for c in logged}) == 3 and "X" not in {c.notice_no for c in logged}
     assert all(c.content.startswith("催缴通知书 X\n") for c in logged)  # as it was printed
+
+
+def test_a_phrase_cut_between_two_batches_of_letters_is_still_read_as_printed(
+    history, cli, tmp_path, monkeypatch
+):
+    """The letters' file is checked and written in batches: a batch never ends inside a
+    character reference, whatever a template makes of the end of a letter."""
+    monkeypatch.setattr(render._Pieces, "BATCH", 1)  # a batch after every letter
+    shipped = render.shipped_dir("templates") / "zh" / "notice_letter.html"
+    cut = (
+        shipped.read_text(encoding="utf-8")
+        .replace(
+            "{% for l in letters %}\n",
+            "{% for l in letters %}{% if not loop.first %}27700;{% endif %}\n",
+        )
+        .replace("{% endif %}\n{% endfor %}\n</body>", "{% endif %}停&#{% endfor %}\n</body>")
+    )
+    config = mine(tmp_path, "notice_letter.html", cut)
+    result = remind(cli, tmp_path, "--config", config)
+    assert result.exit_code == 1
+    assert "停水" in " ".join(result.output.split())
+    assert letters(history) == [] and not (tmp_path / "out").exists()

@@ -531,7 +531,8 @@ class _Pieces:
         if self.printed is not None and len(parts) == 1:
             told = seen if seen is not None else self.seen(text)
             self.printed(parts[0], printed_text(told) if self.html else told.strip())
-        if self.ready_size >= self.BATCH:
+        # a batch never ends inside a tag or a reference: the next one would read it apart
+        if self.ready_size >= self.BATCH and not (self.html and _cut_inside(text)):
             self.write()
 
     def seen(self, text: str) -> str:
