@@ -233,6 +233,9 @@ def piecewise_verdict(pieces: list[str]) -> str:
 @example(["<p>欠费将<b", ">停</b>水</p>"])
 @example(["<p>门禁</td>", "<td>停用</p>"])
 @example(["<p>我们不会\n", "  停水</p>"])
+@example(["<<p>", "停水<tdx>"])
+@example(["1<<p>", "<tdx>never黑名单"])
+@example(["停&<b>", "</b>#27700;"])
 def test_a_document_read_in_pieces_is_refused_as_a_whole_is(pieces):
     whole = "".join(pieces)
     assert piecewise_verdict(pieces) == verdict(whole, [])[0]

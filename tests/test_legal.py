@@ -9,7 +9,7 @@ import pytest
 from propfee.core.errors import Unlawful
 from propfee.core.lawful import THREATS as FORBIDDEN  # the one word list (LEGAL rule 1)
 from propfee.core.lawful import FormalNotice, NoticeLine, threat
-from propfee.files.render import check, template_names
+from propfee.files.render import check, html_text, printed_text, template_names
 from propfee.files.shipped import shipped_dir
 
 # LEGAL rule 7: a late fee is 违约金, never 滞纳金 (an administrative-law term).
@@ -43,6 +43,7 @@ THREATENING = (
     "your access card will be deactivated",
     "we may suspend the electricity",
     "we will publish your name",
+    "我们不会\n停水",  # a negation on the line before is no negation of this one
 )
 LAWFUL = (
     "水电费、保洁费、设施维护费",
@@ -93,6 +94,9 @@ def test_the_gate_reads_html_as_its_reader_does():
         check("<p>逾期将停<b>水</b></p>", "mine/zh/bill_notice.html", html=True)
     with pytest.raises(Unlawful, match="停电"):
         check("<p>逾期将&#20572;电</p>", "mine/zh/bill_notice.html", html=True)
+    with pytest.raises(Unlawful, match="停水"):  # as a letter's record reads it, tidied
+        check("<p>本公司不会</p>\n<p>停水</p>", "mine/zh/notice_letter.html", html=True,
+              seen=printed_text(html_text("<p>本公司不会</p>\n<p>停水</p>")))  # fmt: skip
     # two cells of a table are two texts: an item 暂停 beside 水费 is not 停水
     check("<tr><td>暂停</td><td>水费</td></tr>", "zh/bill_notice.html", html=True)
 

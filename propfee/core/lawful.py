@@ -78,7 +78,7 @@ _NEGATED = re.compile(
     r"(?<!不得)(?<!不能)(?<!只能)"  # 不得不采取停水: "have no choice but to" is no negation
     r"(?:不会|不得(?!不)|不能(?!不)|不应|不可|不以|不采取|不因|绝不|决不|从不|从未|严禁|无权|"
     r"\bnot\b|\bnever\b|\bno\b|n't\b)"
-    r"[^，。；！？、,.;!?\n将则就便会]{0,8}$",
+    r"[^，。；！？、,.;!?\n将则就便会]{0,8}\Z",  # \Z: $ would also match before a last \n
     re.IGNORECASE,
 )
 

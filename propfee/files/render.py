@@ -340,6 +340,17 @@ def _cut_inside(text: str) -> bool:
     return amp != -1 and _REFERENCE_BEGUN.fullmatch(text, amp) is not None
 
 
+def _joins_next(text: str, seen: str) -> bool:
+    """Whether ``html_text`` of ``text`` and what follows may differ from the two read apart:
+    ``text`` ends inside a tag or a reference, or what is seen of it holds a stray "<" (read
+    as opening a tag up to the next ">", wherever that is) or ends in the start of a
+    reference (the tags between them taken out, the two are read as one)."""
+    if _cut_inside(text) or "<" in seen:
+        return True
+    amp = seen.rfind("&")
+    return amp != -1 and _REFERENCE_BEGUN.fullmatch(seen, amp) is not None
+
+
 def _origin(source: str, phrase: str) -> str:
     """Where the phrase came from, when not from the template file itself."""
     try:
@@ -526,13 +537,19 @@ class _Pieces:
             self.ready.append((text, None))
             seen = self.write(notices)
         else:
+            if seen is None and self.checked and self.html:
+                seen = self.seen(text)  # read once: for the batch's check, and its end
             self.ready.append((text, seen))
             self.ready_size += len(text)
         if self.printed is not None and len(parts) == 1:
             told = seen if seen is not None else self.seen(text)
             self.printed(parts[0], printed_text(told) if self.html else told.strip())
-        # a batch never ends inside a tag or a reference: the next one would read it apart
-        if self.ready_size >= self.BATCH and not (self.html and _cut_inside(text)):
+        # a batch never ends where the next would read it apart (see _joins_next)
+        if (
+            not final
+            and self.ready_size >= self.BATCH
+            and not (self.html and seen is not None and _joins_next(text, seen))
+        ):
             self.write()
 
     def seen(self, text: str) -> str:
@@ -550,10 +567,12 @@ class _Pieces:
             return None
         seen = None
         if self.checked:
-            if self.html and not any(_cut_inside(piece) for piece, _seen in ready[:-1]):
-                # no tag or reference cut between two pieces: what a reader sees of the whole
-                # is what they see of each piece, some seen already for rule 2
-                seen = "".join([self.seen(p) if s is None else s for p, s in ready])
+            if self.html:
+                seens = [self.seen(p) if s is None else s for p, s in ready]
+                if not any(map(_joins_next, [p for p, _s in ready[:-1]], seens[:-1])):
+                    # no tag or reference cut between two pieces: what a reader sees of the
+                    # whole is what they see of each piece, some seen already for rule 2
+                    seen = "".join(seens)
             seen = check(
                 text, self.source, notices=notices, html=self.html, before=self.before, seen=seen
             )
