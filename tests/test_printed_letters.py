@@ -119,10 +119,10 @@ def test_a_dry_run_checks_the_printed_letter(history, cli, tmp_path, db_path):
     assert dump(db_path) == before and not (tmp_path / "out").exists()
 
 
-def test_a_phrase_cut_between_two_letters_is_still_read_as_printed(history, cli, tmp_path):
-    """A template that cuts a character reference between two letters: 停&#27700; prints 停水."""
+def cut_between_letters() -> str:
+    """The shipped letters' template with 停&#27700; (停水) cut between each two letters."""
     shipped = render.shipped_dir("templates") / "zh" / "notice_letter.html"
-    cut = (
+    return (
         shipped.read_text(encoding="utf-8")
         .replace(
             "{% for l in letters %}\n",
@@ -130,6 +130,11 @@ def test_a_phrase_cut_between_two_letters_is_still_read_as_printed(history, cli,
         )
         .replace("{% endif %}\n{% endfor %}\n</body>", "{% endif %}停&#{% endfor %}\n</body>")
     )
+
+
+def test_a_phrase_cut_between_two_letters_is_still_read_as_printed(history, cli, tmp_path):
+    """A template that cuts a character reference between two letters: 停&#27700; prints 停水."""
+    cut = cut_between_letters()
     assert cut.count("停&#") == 1 and cut.count("27700;") == 1
     config = mine(tmp_path, "notice_letter.html", cut)
     result = remind(cli, tmp_path, "--config", config)
@@ -186,15 +191,7 @@ def test_a_phrase_cut_between_two_batches_of_letters_is_still_read_as_printed(
     """The letters' file is checked and written in batches: a batch never ends inside a
     character reference, whatever a template makes of the end of a letter."""
     monkeypatch.setattr(render._Pieces, "BATCH", 1)  # a batch after every letter
-    shipped = render.shipped_dir("templates") / "zh" / "notice_letter.html"
-    cut = (
-        shipped.read_text(encoding="utf-8")
-        .replace(
-            "{% for l in letters %}\n",
-            "{% for l in letters %}{% if not loop.first %}27700;{% endif %}\n",
-        )
-        .replace("{% endif %}\n{% endfor %}\n</body>", "{% endif %}停&#{% endfor %}\n</body>")
-    )
+    cut = cut_between_letters()
     config = mine(tmp_path, "notice_letter.html", cut)
     result = remind(cli, tmp_path, "--config", config)
     assert result.exit_code == 1
