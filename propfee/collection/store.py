@@ -11,6 +11,8 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
+from propfee.store import bulk
+
 # ---------------------------------------------------------------- arrears
 
 # what a bill ``b`` owed at the end of day ?1: its amount and adjustments less its allocations
@@ -222,11 +224,12 @@ def insert_staff_contact(conn: sqlite3.Connection, values: tuple) -> int:
 def insert_remind_contacts(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     """Log the contacts of a reminder run: (unit, party, at, channel, outcome, tier, bill,
     notice no, deadline, amount, addressee, phone, content, staff, forced, created at)."""
-    conn.executemany(
+    bulk.insert_values(  # no note nor reason: the search index's trigger does not fire
+        conn,
         "INSERT INTO contact (unit_id, party_id, at, channel, outcome, tier, bill_id, "
         "notice_no, deadline_on, amount_fen, addressee, phone, content, staff, source, "
-        "forced, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'remind', ?, ?)",
+        "forced, created_at)",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'remind', ?, ?)",
         rows,
     )
 
