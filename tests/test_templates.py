@@ -269,3 +269,44 @@ def dunning_run(conn, day):
     from propfee.collection import dunning
 
     return dunning.remind(conn, as_of=day, at=time(10), now=NOW, settings=SETTINGS, out_dir=None)
+
+
+class _Keys(dict):
+    """A dict of another type: read through the sandbox, not in line."""
+
+
+@pytest.mark.parametrize(
+    "source, data, expected",
+    [
+        ("{{ d.name }}", {"name": "翠湖"}, "翠湖"),
+        ("{{ d.r.lines | length }}", {"r": {"lines": [1, 2, 3]}}, "3"),
+        ("{{ d.items | default('x') is defined }}", {"items": "键"}, "True"),  # dict's own
+        ("{{ d['items'] }}", {"items": "键"}, "键"),
+        ("{{ k.name }}", None, "子类"),
+        ("{{ (d if d.name else k).name }}", {"name": ""}, "子类"),
+        ("{% for x in d.xs %}{{ loop.index }}{{ x.v }}{% endfor %}", {"xs": [{"v": "甲"}]}, "1甲"),
+    ],
+)
+def test_a_dicts_key_read_in_line_is_what_the_sandbox_reads(source, data, expected):
+    from propfee.files import render as rendering
+
+    env = rendering._environment(None)
+    context = {"d": data if data is not None else {}, "k": _Keys(name="子类")}
+    assert env.from_string(source).render(context) == expected
+    plain = env.overlay()  # the same sandbox, no code of ours: every read through getattr
+    plain.code_generator_class = type(env).__mro__[1].code_generator_class
+    assert plain.from_string(source).render(context) == expected
+
+
+def test_a_missing_key_or_an_unsafe_attribute_is_still_refused():
+    from jinja2.exceptions import SecurityError, UndefinedError
+
+    from propfee.files import render as rendering
+
+    env = rendering._environment(None)
+    with pytest.raises(UndefinedError):
+        env.from_string("{{ d.missing }}").render(d={"name": "x"})
+    with pytest.raises(SecurityError):
+        env.from_string("{{ d.__class__ }}").render(d={"name": "x"})
+    with pytest.raises(SecurityError):
+        env.from_string("{{ d.name.__class__.__mro__ }}").render(d={"name": "x"})

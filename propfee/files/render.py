@@ -71,6 +71,7 @@ def _yuan_of(fen: int) -> str:
 @lru_cache(maxsize=8)
 def _environment(override: str | None):
     import jinja2  # heavy: loaded when needed
+    from jinja2.compiler import CodeGenerator, optimizeconst
     from jinja2.runtime import LoopContext
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -106,10 +107,26 @@ def _environment(override: str | None):
                 return getattr(obj, attribute)
             return super().getattr(obj, attribute)
 
+    class Generator(CodeGenerator):
+        """jinja2's code, with ``a.b`` of a plain dict (a key that is no dict attribute's name)
+        read in line, as Sandbox.getattr reads it, without a call: a run of 20,000 letters
+        reads over a million of them. Anything else still goes to Sandbox.getattr."""
+
+        @optimizeconst
+        def visit_Getattr(self, node, frame) -> None:
+            if node.attr in dict_attributes or self.environment.is_async:
+                CodeGenerator.visit_Getattr(self, node, frame)
+                return
+            key = repr(node.attr)
+            self.write(f"(_pf_v[{key}] if type(_pf_v := (")
+            self.visit(node.node, frame)
+            self.write(f")) is dict and {key} in _pf_v else environment.getattr(_pf_v, {key}))")
+
     loaders: list[jinja2.BaseLoader] = []
     if override:
         loaders.append(jinja2.FileSystemLoader(override))
     loaders.append(jinja2.FileSystemLoader(str(shipped_dir("templates"))))
+    Sandbox.code_generator_class = Generator
     env = Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html", "htm"], default_for_string=False),
