@@ -442,10 +442,12 @@ def insert_payments(conn: sqlite3.Connection, rows: list[tuple]) -> None:
 
 def insert_allocations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     """Allocations: (payment id, bill id, amount, allocated on, created at)."""
-    conn.executemany(
-        "INSERT INTO allocation (payment_id, bill_id, amount_fen, allocated_on, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
+    bulk.insert_values(
+        conn,
+        "INSERT INTO allocation (payment_id, bill_id, amount_fen, allocated_on, created_at)",
+        "(?, ?, ?, ?, ?)",
         rows,
+        per=500,
     )
 
 
