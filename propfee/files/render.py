@@ -122,6 +122,28 @@ def _environment(override: str | None):
             self.visit(node.node, frame)
             self.write(f")) is dict and {key} in _pf_v else environment.getattr(_pf_v, {key}))")
 
+        def _inline_escape(self, frame, finalize) -> bool:
+            return (
+                frame.eval_ctx.autoescape
+                and not frame.eval_ctx.volatile
+                and finalize.src is None
+            )
+
+        def _output_child_pre(self, node, frame, finalize) -> None:
+            """A text with nothing to escape is written as it is, without a call (``_escape``
+            in line: what a letter says is mostly such text)."""
+            if not self._inline_escape(frame, finalize):
+                super()._output_child_pre(node, frame, finalize)
+                return
+            self.write("(_pf_e if type(_pf_e := (")
+
+        def _output_child_post(self, node, frame, finalize) -> None:
+            if not self._inline_escape(frame, finalize):
+                super()._output_child_post(node, frame, finalize)
+                return
+            tests = " or ".join(f"{special!r} in _pf_e" for special in _HTML_SPECIAL)
+            self.write(f")) is str and not ({tests}) else escape(_pf_e))")
+
     loaders: list[jinja2.BaseLoader] = []
     if override:
         loaders.append(jinja2.FileSystemLoader(override))
