@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
+from propfee.store import bulk
+
 # ---------------------------------------------------------------- fee items and prices
 
 
@@ -285,13 +287,32 @@ def insert_bills(conn: sqlite3.Connection, bills: list[tuple]) -> None:
     """Insert (id, unit_id, fee_item_id, party_id, period, seq, covers_from, covers_to, due_on,
     amount_fen, quantity, price_x10000, basis, created_at) rows in one batch. A ¥0.00 bill
     (a day of a storage room at ¥0.10/㎡) owes nothing: it is settled on its due day."""
-    conn.executemany(
-        "INSERT INTO bill (id, unit_id, fee_item_id, party_id, period, seq, covers_from, "
-        "covers_to, due_on, amount_fen, quantity, price_x10000, basis, created_at, settled_on) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-        "CASE WHEN ?10 = 0 THEN ?9 END)",
+    bulk.insert_values(
+        conn,
+        "bill",
+        BILL_COLUMNS,
         bills,
+        computed={"settled_on": "CASE WHEN {amount_fen} = 0 THEN {due_on} END"},
     )
+
+
+#: a new bill's columns, in the order of ``insert_bills``'s rows
+BILL_COLUMNS = (
+    "id",
+    "unit_id",
+    "fee_item_id",
+    "party_id",
+    "period",
+    "seq",
+    "covers_from",
+    "covers_to",
+    "due_on",
+    "amount_fen",
+    "quantity",
+    "price_x10000",
+    "basis",
+    "created_at",
+)
 
 
 def insert_vacancy_discounts(conn: sqlite3.Connection, discounts: Iterable[tuple]) -> None:
