@@ -10,7 +10,7 @@ where the run is hot) so they stream, and its writes take whole batches for ``ex
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from propfee.store import bulk
@@ -315,14 +315,15 @@ BILL_COLUMNS = (
 )
 
 
-def insert_vacancy_discounts(conn: sqlite3.Connection, discounts: Iterable[tuple]) -> None:
+def insert_vacancy_discounts(conn: sqlite3.Connection, discounts: Sequence[tuple]) -> None:
     """Insert (bill_id, amount_fen, reason, approval_ref, made_on, created_at) discount
     adjustments approved by the settings, in one batch."""
-    conn.executemany(
-        "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, approval_ref, "
-        "made_on, approved_on, created_at) "
-        "VALUES (?1, ?2, 'discount', ?3, 'settings', ?4, ?5, ?5, ?6)",
+    bulk.insert_values(
+        conn,
+        "adjustment",
+        ("bill_id", "amount_fen", "reason", "approval_ref", "made_on", "created_at"),
         discounts,
+        computed={"kind": "'discount'", "approved_by": "'settings'", "approved_on": "{made_on}"},
     )
 
 
