@@ -84,6 +84,14 @@ class BillRunReport:
             return self.months[0]
         return f"{self.months[0]}…{self.months[-1]}"
 
+    def count(self, item: str, bills: int, fen: int) -> None:
+        """Add ``bills`` new bills of ``item`` for ``fen`` in all."""
+        self.created += bills
+        self.total_fen += fen
+        counts = self.by_item.setdefault(item, [0, 0])
+        counts[0] += bills
+        counts[1] += fen
+
     def skip_counts(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
         for skip in self.skipped:
@@ -285,59 +293,108 @@ class BillRun(Payers):
         period = periods.period_label(start)
         covered = self.covered(item, start, end, period)
         prices = _price_runs(item, start, end)
+        if prices and item.basis not in ("metered", "one_off"):
+            self._bill_priced(item, cycle, period, covered, prices, units, report)
+            return
         due = periods.due_date(start, item.due_day)
         readings = self.readings(item, end) if item.basis == "metered" else {}
-        whole_price = prices[0][2] if len(prices) == 1 and prices[0][:2] == (start, end) else None
-        fast: dict[int, tuple[int, str, str]] = {}  # base -> (amount, quantity, basis)
-        start_iso, end_iso, due_iso = start.isoformat(), end.isoformat(), due.isoformat()
+        due_iso = due.isoformat()
         not_billable = _not_billable(item, end)
         for unit in units:
             if not item.applies_to(unit.kind, unit.building, unit.code):
                 continue
-            spans, seq = covered.get(unit.id, ([(start, end)], 0))
-            if not spans:
+            touched = covered.get(unit.id)
+            if touched is not None and not touched[0]:  # no day of the cycle left to bill
                 report.already += 1
                 continue
             if not prices:
                 report.skipped.append(Skip(unit.code, item.code, not_billable))
                 continue
-            if item.basis == "area" and unit.area_x100 is None:
-                report.skipped.append(Skip(unit.code, item.code, N_("no area")))
-                continue
             if item.basis == "metered":
                 self._bill_metered(item, unit, period, due, readings.get(unit.id), report)
                 continue
-            if item.basis == "one_off":
-                self._bill_one_off(item, unit, period, start, due_iso, prices[0][2], report)
+            self._bill_one_off(item, unit, period, start, due_iso, prices[0][2], report)
+
+    def _bill_priced(self, item, cycle, period, covered, prices, units, report) -> None:
+        """``bill_cycle`` of an item by area or per unit with a price in the cycle. The common
+        case — one owner, one price, the whole cycle — is queued right here (the loop runs for
+        every unit and item); anything else is billed day by day (``_bill_days``)."""
+        start, end = cycle
+        due = periods.due_date(start, item.due_day)
+        whole_price = prices[0][2] if len(prices) == 1 and prices[0][:2] == (start, end) else None
+        price_x10000 = whole_price.price_x10000 if whole_price is not None else None
+        fast: dict[int, tuple[int, str, str]] = {}  # base -> (amount, quantity, basis)
+        start_iso, end_iso, due_iso = start.isoformat(), end.isoformat(), due.isoformat()
+        by_area = item.basis == "area"
+        kinds = item.kinds
+        applies = item.applies_to if item.buildings or item.units else None
+        item_id, stamp, share = item.id, self.stamp, self.vacancy_share
+        simple_owner = self.simple_owner
+        queue = self.new_bills.append
+        billed = report.units.add
+        whole = [(start, end)]
+        bill_id = self.next_id
+        created = total = 0
+        for unit in units:
+            if applies is None:
+                if unit.kind not in kinds:
+                    continue
+            elif not applies(unit.kind, unit.building, unit.code):
                 continue
-            base = unit.area_x100 if item.basis == "area" else ONE
-            owner = (
-                self.simple_owner(unit, start, end)
-                if whole_price and unit.id not in covered
-                else None
-            )
-            if owner is not None:  # the common case: one owner, one price, the whole cycle
-                known = fast.get(base)
-                if known is None:
-                    known = fast[base] = _whole_cycle(item, base, whole_price)
-                    _check_amount(known[0], unit, item, period)  # the same for every base
-                self._add(
-                    item,
-                    unit,
+            unit_id = unit.id
+            spans = None
+            if covered and unit_id in covered:  # some bill of the item touches the cycle
+                spans, seq = covered[unit_id]
+                if not spans:
+                    report.already += 1
+                    continue
+            base = unit.area_x100 if by_area else ONE
+            if base is None:
+                report.skipped.append(Skip(unit.code, item.code, N_("no area")))
+                continue
+            owner = None
+            if spans is None:
+                spans, seq = whole, 0
+                if whole_price is not None:
+                    owner = simple_owner(unit, start, end)
+            if owner is None:  # day by day, numbered on from the bills queued here
+                self.next_id = bill_id
+                self._bill_days(item, unit, period, seq, spans, cycle, prices, base, due, report)
+                bill_id = self.next_id
+                continue
+            # the common case: one owner, one price, the whole cycle (as ``_add`` queues it)
+            known = fast.get(base)
+            if known is None:
+                known = fast[base] = _whole_cycle(item, base, whole_price)
+                _check_amount(known[0], unit, item, period)  # the same for every base
+            amount = known[0]
+            queue(
+                (
+                    bill_id,
+                    unit_id,
+                    item_id,
                     owner,
                     period,
                     0,
                     start_iso,
                     end_iso,
                     due_iso,
-                    known[0],
+                    amount,
                     known[1],
-                    whole_price.price_x10000,
+                    price_x10000,
                     known[2],
-                    report,
+                    stamp,
                 )
-                continue
-            self._bill_days(item, unit, period, seq, spans, cycle, prices, base, due, report)
+            )
+            if share and amount:
+                self._vacancy_discount(item, unit, owner, bill_id, amount)
+            bill_id += 1
+            created += 1
+            total += amount
+            billed(unit_id)
+        self.next_id = bill_id
+        if created:
+            report.count(item.code, created, total)
 
     def _bill_one_off(self, item, unit, period, start, due_iso, price, report) -> None:
         """A one-off charge: one bill on the cycle's first day, to whoever is responsible then."""
@@ -536,12 +593,8 @@ class BillRun(Payers):
                 self.stamp,
             )
         )
-        report.created += 1
-        report.total_fen += amount
+        report.count(item.code, 1, amount)
         report.units.add(unit.id)
-        counts = report.by_item.setdefault(item.code, [0, 0])
-        counts[0] += 1
-        counts[1] += amount
         if self.vacancy_share and amount:
             self._vacancy_discount(item, unit, party, bill_id, amount)
 

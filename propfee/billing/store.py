@@ -10,7 +10,7 @@ where the run is hot) so they stream, and its writes take whole batches for ``ex
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from propfee.store import bulk
@@ -289,23 +289,41 @@ def insert_bills(conn: sqlite3.Connection, bills: list[tuple]) -> None:
     (a day of a storage room at ¥0.10/㎡) owes nothing: it is settled on its due day."""
     bulk.insert_values(
         conn,
-        "INSERT INTO bill (id, unit_id, fee_item_id, party_id, period, seq, covers_from, "
-        "covers_to, due_on, amount_fen, quantity, price_x10000, basis, created_at, settled_on)",
-        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-        "CASE WHEN ?10 = 0 THEN ?9 END)",
+        "bill",
+        BILL_COLUMNS,
         bills,
-        per=500,
+        computed={"settled_on": "CASE WHEN {amount_fen} = 0 THEN {due_on} END"},
     )
 
 
-def insert_vacancy_discounts(conn: sqlite3.Connection, discounts: Iterable[tuple]) -> None:
+#: a new bill's columns, in the order of ``insert_bills``'s rows
+BILL_COLUMNS = (
+    "id",
+    "unit_id",
+    "fee_item_id",
+    "party_id",
+    "period",
+    "seq",
+    "covers_from",
+    "covers_to",
+    "due_on",
+    "amount_fen",
+    "quantity",
+    "price_x10000",
+    "basis",
+    "created_at",
+)
+
+
+def insert_vacancy_discounts(conn: sqlite3.Connection, discounts: Sequence[tuple]) -> None:
     """Insert (bill_id, amount_fen, reason, approval_ref, made_on, created_at) discount
     adjustments approved by the settings, in one batch."""
-    conn.executemany(
-        "INSERT INTO adjustment (bill_id, amount_fen, kind, reason, approved_by, approval_ref, "
-        "made_on, approved_on, created_at) "
-        "VALUES (?1, ?2, 'discount', ?3, 'settings', ?4, ?5, ?5, ?6)",
+    bulk.insert_values(
+        conn,
+        "adjustment",
+        ("bill_id", "amount_fen", "reason", "approval_ref", "made_on", "created_at"),
         discounts,
+        computed={"kind": "'discount'", "approved_by": "'settings'", "approved_on": "{made_on}"},
     )
 
 

@@ -444,10 +444,9 @@ def insert_allocations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     """Allocations: (payment id, bill id, amount, allocated on, created at)."""
     bulk.insert_values(
         conn,
-        "INSERT INTO allocation (payment_id, bill_id, amount_fen, allocated_on, created_at)",
-        "(?, ?, ?, ?, ?)",
+        "allocation",
+        ("payment_id", "bill_id", "amount_fen", "allocated_on", "created_at"),
         rows,
-        per=500,
     )
 
 
