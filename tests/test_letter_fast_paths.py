@@ -94,3 +94,73 @@ def test_one_letters_basis_and_court_sentences_read_as_before(text):
     basis, suit = lawful._sentences(text.lower())
     assert lawful._stated(text, None) == (basis >= 1, suit >= 1)
     assert lawful._stated(text, text.lower()) == (basis >= 1, suit >= 1)
+
+
+def general_context(party: dunning.PartyDue) -> dict:
+    """PartyDue.context's figures as any number of rows gives them (the one-row path must
+    give the same)."""
+    rows = party.rows
+    units = party.units
+    return {
+        "unit": units,
+        "units": units.split("、"),
+        "payer": rows[0].payer,
+        "business": any(r.business for r in rows),
+        "history": party.history,
+        "late_periods": max(r.late_periods for r in rows),
+        "outstanding_fen": sum(r.outstanding_fen for r in rows),
+        "oldest_due": min(r.oldest_due for r in rows),
+        "days": max(r.days_overdue for r in rows),
+        "tier": party.tier,
+        "reason": party.reason,
+        "follow_up": any(r.follow_up for r in rows),
+        "delivered_on": max((r.delivered_on or "" for r in rows), default=""),
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(BILL, min_size=1, max_size=40),
+    st.sampled_from(["person", "company"]),
+    st.sampled_from(["none", "good", "occasional", "chronic"]),
+    st.sampled_from(["", "忘记了", "对金额有异议"]),
+    st.sampled_from([None, "2026-10-03"]),
+    st.booleans(),
+    st.integers(0, 40),
+)
+def test_a_one_unit_partys_letter_says_what_any_party_would(
+    bills, kind, history, reason, delivered, follow_up, late
+):
+    party = party_of([bills])
+    row = party.rows[0]
+    row.party_kind, row.history, row.reason, row.delivered_on = kind, history, reason, delivered
+    row.follow_up, row.late_periods = follow_up, late
+    row.outstanding_fen, row.oldest_due, row.days_overdue = 100 * len(bills), "2026-01-15", 300
+    context = party.context(letter=True)
+    assert {k: context[k] for k in general_context(party)} == general_context(party)
+    # the letter's rows: back-to-back periods of a unit, item and amount merged as before
+    plain = [
+        (b["item"], b["covers_from"], b["covers_to"], b["periods"], b["owed_fen"])
+        for b in context["lines"]
+    ]
+    assert sum(periods for *_rest, periods, _fen in plain) == len(bills)
+    assert sum(fen for *_rest, fen in plain) == 100 * len(bills)
+
+
+def test_back_to_back_periods_merge_across_month_and_year_ends():
+    import calendar
+
+    def bill(year: int, month: int, fen: int = 100) -> dict:
+        last = calendar.monthrange(year, month)[1]
+        start, end = f"{year}-{month:02d}-01", f"{year}-{month:02d}-{last:02d}"
+        return {"unit": "1-101", "item": "物业服务费", "covers_from": start, "covers_to": end,
+                "due_on": f"{year}-{month:02d}-15", "owed_fen": fen, "each_fen": fen,
+                "basis": "", "periods": 1, "last_due": f"{year}-{month:02d}-15"}  # fmt: skip
+
+    months = [(2023 + (m - 1) // 12, (m - 1) % 12 + 1) for m in range(11, 32)]  # 2023-11…
+    bills = [bill(y, m) for y, m in months if (y, m) != (2024, 6)]  # June 2024 paid
+    lines = dunning.letter_lines(bills)
+    assert [(b["covers_from"], b["covers_to"], b["periods"]) for b in lines] == [
+        ("2023-11-01", "2024-05-31", 7),  # across the year end and 29 February
+        ("2024-07-01", "2025-07-31", 13),
+    ]

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
@@ -434,25 +435,43 @@ class PartyDue:
             for row in rows
             for b in row.bills
         ]
-        if len(rows) > 1:
+        if len(rows) == 1:  # most parties: the row's own figures
+            row = rows[0]
+            context = {
+                "unit": row.unit,
+                "units": row.unit.split("、"),
+                "payer": row.payer,
+                "business": row.business,
+                "history": row.history,
+                "late_periods": row.late_periods,
+                "outstanding_fen": row.outstanding_fen,
+                "oldest_due": row.oldest_due,
+                "days": row.days_overdue,
+                "tier": self.tier,
+                "reason": row.reason,
+                "follow_up": row.follow_up,
+                "delivered_on": row.delivered_on or "",
+                "bills": bills,
+            }
+        else:
             bills.sort(key=lambda b: (b["due_on"], b["unit"]))
-        units = self.units
-        context = {
-            "unit": units,
-            "units": units.split("、"),
-            "payer": rows[0].payer,
-            "business": any(r.business for r in rows),
-            "history": self.history,
-            "late_periods": max(r.late_periods for r in rows),
-            "outstanding_fen": sum(r.outstanding_fen for r in rows),
-            "oldest_due": min(r.oldest_due for r in rows),
-            "days": max(r.days_overdue for r in rows),
-            "tier": self.tier,
-            "reason": self.reason,
-            "follow_up": any(r.follow_up for r in rows),
-            "delivered_on": max((r.delivered_on or "" for r in rows), default=""),
-            "bills": bills,
-        }
+            units = self.units
+            context = {
+                "unit": units,
+                "units": units.split("、"),
+                "payer": rows[0].payer,
+                "business": any(r.business for r in rows),
+                "history": self.history,
+                "late_periods": max(r.late_periods for r in rows),
+                "outstanding_fen": sum(r.outstanding_fen for r in rows),
+                "oldest_due": min(r.oldest_due for r in rows),
+                "days": max(r.days_overdue for r in rows),
+                "tier": self.tier,
+                "reason": self.reason,
+                "follow_up": any(r.follow_up for r in rows),
+                "delivered_on": max((r.delivered_on or "" for r in rows), default=""),
+                "bills": bills,
+            }
         if letter:
             lines = context["lines"] = letter_lines(bills)
             context["summary"] = _summary(lines) if len(lines) > LETTER_LINES else None
@@ -501,8 +520,7 @@ def letter_lines(bills: list[dict], limit: int = LETTER_LINES) -> list[dict]:
             last is not None
             and (last["unit"], last["item"], last["each_fen"], last["basis"])
             == (line["unit"], line["item"], line["each_fen"], line["basis"])
-            and date.fromisoformat(line["covers_from"])
-            == date.fromisoformat(last["covers_to"]) + timedelta(days=1)
+            and line["covers_from"] == _day_after(last["covers_to"])
         ):
             last["covers_to"] = line["covers_to"]
             last["last_due"] = line["due_on"]
@@ -511,6 +529,11 @@ def letter_lines(bills: list[dict], limit: int = LETTER_LINES) -> list[dict]:
         else:
             merged.append(dict(line))
     return sorted(merged, key=lambda b: (b["due_on"], b["unit"], b["item"]))
+
+
+@lru_cache(maxsize=1024)  # a run's letters end their periods on a few hundred days
+def _day_after(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
 def _by_party(rows: list[OverdueRow], tiers: list[str] | None, report) -> list[PartyDue]:
