@@ -31,6 +31,7 @@ from propfee.core import lawful
 from propfee.core.errors import PropfeeError, Unlawful
 from propfee.core.i18n import _
 from propfee.core.money import decimal_str, format_money
+from propfee.files import html_reading
 from propfee.files.shipped import shipped_dir
 
 
@@ -226,12 +227,22 @@ def _as_propfee_error(exc: Exception, name: str) -> None:
 
 #: templates that reproduce records for a lawyer or a court rather than speak to an owner
 EVIDENCE_ONLY = frozenset({"legal_pack.html"})
-_TAG = re.compile(r"<[^>]*>")
-_BLOCK_NAMES = r"(?:td|th|tr|p|div|br|li|ul|ol|table|thead|tbody|section|h[1-6]|hr)"
-# a block tag as templates write it (lower case, no space after "<") is tried first, then
-# any case and spacing: the same tags, each ending at its first ">", found sooner (a
-# document of 20,000 letters holds over a million of them)
-_BLOCK_TAG = re.compile(rf"</?{_BLOCK_NAMES}\b[^>]*>|<\s*/?\s*(?i:{_BLOCK_NAMES})\b[^>]*>")
+# the block names most frequent in letters first (an alternative is tried in turn)
+_BLOCK_NAMES = r"(?:td|tr|th|p|div|br|table|thead|tbody|section|h[1-6]|li|ul|ol|hr)"
+_PLAIN_NAMES = (
+    r"(?:b|strong|i|em|u|span|html|body|tfoot|caption|colgroup|col|figure|figcaption|footer"
+    r"|header|main|article|nav|aside|address|blockquote|center|dl|dt|dd|label|abbr|code|mark)"
+)
+# the rest of a tag as templates write it: lower case, a few attributes, values without
+# "<", ">" or a line break (tried first: none, then one class); anything else is read by
+# the exact reader (see _reading)
+_PLAIN_REST = (
+    r"(?:>| class=\"[^\"<>\n]*\">|(?:[\t\f\r ]+(?:class|id|colspan|rowspan|lang)"
+    r"(?:=\"[^\"<>\n]*\"|='[^'<>\n]*'|=[^\t\n\f\r \"'<>=`]+)?)*[\t\f\r ]*/?>)"
+)
+_PLAIN_BLOCK_TAG = re.compile(rf"</?{_BLOCK_NAMES}{_PLAIN_REST}")
+_PLAIN_TAG = re.compile(rf"</?{_PLAIN_NAMES}{_PLAIN_REST}")
+_REFERENCE_INTO_TAG = re.compile(r"&[#0-9A-Za-z]*<")
 
 
 def _syntax_error(exc, name: str) -> str:
@@ -258,8 +269,13 @@ def check(
     is what a reader sees just before ``text`` (a document checked piece by piece: a phrase
     cut between two pieces is still found); ``seen``, what a reader sees of ``text`` when the
     caller has it already. Returns what a reader sees of ``text``."""
-    if seen is None:
-        seen = html_text(text) if html else text
+    if seen is None and html:
+        try:
+            seen = html_text(text)
+        except html_reading.Hidden as hidden:
+            raise _unreadable(source, hidden) from None
+    elif seen is None:
+        seen = text
     # a plain text is read for both rules in lower case: lowered once
     lowered = None if html or before else text.lower()
     phrase = lawful.threat(before + seen, after=len(before), lowered=lowered)
@@ -295,12 +311,36 @@ def check(
 
 
 def html_text(html: str, between: str | None = None) -> str:
-    """What a reader of the HTML sees: each cell, paragraph or line on a line of its own and
-    the inline tags taken out (a phrase split by <b> is still one phrase); or, given
-    ``between``, every tag replaced by it."""
+    """What a reader of the HTML sees, read as a browser reads it (files/html_reading.py):
+    each cell, paragraph or line on a line of its own and the inline tags taken out (a
+    phrase split by <b> is still one phrase); or, given ``between``, every tag and comment
+    replaced by it. Raises html_reading.Hidden for HTML that may hide, make or move text."""
     if between is None:
-        return _entities.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", html)))
-    return _entities.unescape(_TAG.sub(between, html))
+        return _reading(html)[0]
+    return html_reading.read(html, between).text
+
+
+def _reading(html: str) -> tuple[str, bool]:
+    """``html_text`` of ``html``, and whether it ends inside a tag, a comment, raw text or a
+    character reference (what a reader sees of it then depends on what follows).
+
+    Most letters are read by the quick path: block tags made line breaks and other tags
+    taken out by two regular expressions that match only tags as templates write them (see
+    ``_PLAIN_REST``), then references decoded. When no "<" is left, every "<" opened such a
+    tag, and there is no comment, raw text, quoted ">" or odd name or space: the browser
+    reads the same tags (a block tag inside another tag's value left a line break there,
+    which no plain tag holds). No reference runs into a tag and no NUL is there (checked
+    first): the text is what the exact reader gives. Anything else is read exactly."""
+    if "\x00" not in html and ("&" not in html or _REFERENCE_INTO_TAG.search(html) is None):
+        text = _PLAIN_TAG.sub("", _PLAIN_BLOCK_TAG.sub("\n", html))
+        if "<" not in text:
+            amp = html.rfind("&")
+            if amp == -1:
+                return text, False
+            cut = _REFERENCE_BEGUN.fullmatch(html, amp) is not None
+            return _entities.unescape(text), cut
+    reading = html_reading.read(html)
+    return reading.text, reading.cut
 
 
 _LINE_BREAKS = re.compile(r"\n\s*")  # found from each line break: faster than \s*\n\s*
@@ -313,12 +353,19 @@ def _tidy(seen: str) -> str:
 
 
 def _reader_text(html: str) -> str:
+    """``_reader_reading``'s text."""
+    return _reader_reading(html)[0]
+
+
+def _reader_reading(html: str) -> tuple[str, bool]:
     """``html_text``, tidied, with the end of a table cell that another cell follows at once
     (``</td><td``, as templates write a row) marked with a tab, which the record keeps as a
     space between the two (see printed_text): for the gate, the same lines and words as
-    ``html_text``. A plain replace: a regular expression for every way of writing a row
-    costs an eighth of a reminder run's gate."""
-    return _tidy(html_text(html.replace("</td><td", "\t<td").replace("</th><th", "\t<th")))
+    ``html_text``; and whether the text ends cut (see ``_reading``). A plain replace: a
+    regular expression for every way of writing a row costs an eighth of a reminder run's
+    gate."""
+    seen, cut = _reading(html.replace("</td><td", "\t<td").replace("</th><th", "\t<th"))
+    return _tidy(seen), cut
 
 
 def printed_text(seen: str) -> str:
@@ -332,23 +379,23 @@ _REFERENCE_BEGUN = re.compile(r"&(?:#[0-9]*|#[xX][0-9a-fA-F]*|[A-Za-z0-9]*)")
 
 
 def _cut_inside(text: str) -> bool:
-    """Whether ``text`` ends inside a tag or a character reference (``&#27700;``, however
-    long): what a reader sees of it then depends on what follows."""
-    if text.rfind("<") > text.rfind(">"):
+    """Whether ``text`` ends inside a tag, a comment, raw text (a <style>) or a character
+    reference (``&#27700;``, however long): what a reader sees of it then depends on what
+    follows."""
+    try:
+        return _reading(text)[1]
+    except html_reading.Hidden:
         return True
-    amp = text.rfind("&")
-    return amp != -1 and _REFERENCE_BEGUN.fullmatch(text, amp) is not None
 
 
-def _joins_next(text: str, seen: str) -> bool:
-    """Whether ``html_text`` of ``text`` and what follows may differ from the two read apart:
-    ``text`` ends inside a tag or a reference, or what is seen of it holds a stray "<" (read
-    as opening a tag up to the next ">", wherever that is) or ends in the start of a
-    reference (the tags between them taken out, the two are read as one)."""
-    if _cut_inside(text) or "<" in seen:
-        return True
-    amp = seen.rfind("&")
-    return amp != -1 and _REFERENCE_BEGUN.fullmatch(seen, amp) is not None
+def _unreadable(source: str, hidden: html_reading.Hidden) -> Unlawful:
+    """The gate's refusal of a document whose HTML may hide, make or move text."""
+    return Unlawful(
+        _(
+            "template {source}: its HTML {what}, which could hide, make or move text so that "
+            "an owner reads what the gate did not check; nothing was sent, written or recorded"
+        ).format(source=source, what=hidden.args[0])
+    )
 
 
 def _origin(source: str, phrase: str) -> str:
@@ -493,7 +540,7 @@ class _Pieces:
         self.counted = self.size = 0  # how many of the texts are measured, and their size
         # pieces that passed rule 2, to check for rule 1 and write: (text, what a reader
         # sees of it when known)
-        self.ready: list[tuple[str, str | None]] = []
+        self.ready: list[tuple[str, str | None, bool | None]] = []
         self.ready_size = 0
         self.before = ""  # the end of what was written, as a reader sees it
 
@@ -521,9 +568,9 @@ class _Pieces:
                 return
         text = "".join(self.texts)
         self.texts.clear()  # the same list: Documents.write appends to it
-        seen = None
+        seen = cut = None
         if self.checked and self.pending and not final:
-            seen = self.seen(text)
+            seen, cut = self.read(text)
             if lawful.notice_gaps(seen, self.pending, limit=1):
                 self.texts.append(text)
                 self.retry_at = 2 * len(text)
@@ -534,27 +581,35 @@ class _Pieces:
         self.retry_at, self.counted, self.size = 0, 0, 0
         if final:
             self.write()  # what passed before: rule 1 first, in the order of the text
-            self.ready.append((text, None))
+            self.ready.append((text, None, None))
             seen = self.write(notices)
         else:
             if seen is None and self.checked and self.html:
-                seen = self.seen(text)  # read once: for the batch's check, and its end
-            self.ready.append((text, seen))
+                seen, cut = self.read(text)  # read once: for the batch's check, and its end
+            self.ready.append((text, seen, cut))
             self.ready_size += len(text)
         if self.printed is not None and len(parts) == 1:
             told = seen if seen is not None else self.seen(text)
             self.printed(parts[0], printed_text(told) if self.html else told.strip())
-        # a batch never ends where the next would read it apart (see _joins_next)
-        if (
-            not final
-            and self.ready_size >= self.BATCH
-            and not (self.html and seen is not None and _joins_next(text, seen))
-        ):
+        # a batch never ends where the next would read it apart (see _cut_inside)
+        if not final and self.ready_size >= self.BATCH and not (self.html and cut):
             self.write()
 
     def seen(self, text: str) -> str:
         """What a reader sees of a piece, as the gate reads it (``_reader_text``)."""
-        return _reader_text(text) if self.html else text
+        return self.read(text)[0]
+
+    def read(self, text: str) -> tuple[str, bool]:
+        """What a reader sees of a piece read alone, and whether it ends cut (inside a tag,
+        comment, raw text or reference: then it is read with what follows; see
+        ``_reading``). A piece whose HTML may hide, make or move text is refused (even one
+        that a piece before it, cut inside a comment, would make harmless)."""
+        if not self.html:
+            return text, False
+        try:
+            return _reader_reading(text)
+        except html_reading.Hidden as hidden:
+            raise _unreadable(self.source, hidden) from None
 
     def write(self, notices: Sequence[lawful.FormalNotice] = ()) -> str | None:
         """Check the pieces that are ready for what rule 1 forbids (and, given ``notices``,
@@ -562,17 +617,17 @@ class _Pieces:
         ready = self.ready
         self.ready = []
         self.ready_size = 0
-        text = "".join([piece for piece, _seen in ready])
+        text = "".join([piece for piece, _seen, _cut in ready])
         if not text and not notices:
             return None
         seen = None
         if self.checked:
             if self.html:
-                seens = [self.seen(p) if s is None else s for p, s in ready]
-                if not any(map(_joins_next, [p for p, _s in ready[:-1]], seens[:-1])):
-                    # no tag or reference cut between two pieces: what a reader sees of the
-                    # whole is what they see of each piece, some seen already for rule 2
-                    seen = "".join(seens)
+                read = [self.read(p) if s is None else (s, c) for p, s, c in ready]
+                if not any(cut for _seen, cut in read[:-1]):
+                    # no tag, comment or reference cut between two pieces: what a reader sees
+                    # of the whole is what they see of each piece, some seen already for rule 2
+                    seen = "".join([seen for seen, _cut in read])
             seen = check(
                 text, self.source, notices=notices, html=self.html, before=self.before, seen=seen
             )
