@@ -7,11 +7,12 @@ and "<!" (but "<!--") open a bogus comment up to the next ">"; "<!--" runs to "-
 "--!>" ("<!-->" and "<!--->" are empty comments); any other "<" is text. A tag ends at the
 first ">" outside a quoted attribute value; a tag or comment the text ends inside is not
 shown. <style> and <xmp> hold raw text (the style is not shown; xmp is), <title> and
-<textarea> text with character references; after <plaintext> everything is text. Tag names
+<textarea> text with character references (the title is not shown on the page: what it says
+is checked on its own); after <plaintext> everything is text. Tag names
 are compared in ASCII lower case only; HTML whitespace is tab, LF, FF, CR and space, nothing
 else. Character references are decoded in each run of text on its own (a tag between "&#" and
 "27700;" makes no 水). A block tag (``BLOCK``, start or end) is a line break, every other tag
-and every comment nothing; a title is read on a line of its own.
+and every comment nothing.
 
 What CSS and some elements do to the text is not read: instead the gate refuses a document
 that uses them to hide, make or move text, since what an owner reads would then differ from
@@ -45,6 +46,7 @@ import html as _entities
 import re
 from typing import NamedTuple
 
+from propfee.core import lawful
 from propfee.core.i18n import _
 
 #: the tags read as line breaks (start and end tags alike)
@@ -149,6 +151,10 @@ _TAG_NAME = re.compile(r"[^\t\n\f\r />]*")
 
 class Hidden(Exception):
     """The document uses HTML or CSS that could hide, make or move text (what: said)."""
+
+
+class ThreatInTitle(Hidden):
+    """The document's title says what LEGAL rule 1 forbids (the phrase)."""
 
 
 class Reading(NamedTuple):
@@ -300,10 +306,7 @@ class _Reader:
             self.smaller += 1
             if self.smaller > 2:
                 raise Hidden(_("nests <small>, <sub> or <sup> more than twice"))
-        if name == "title":
-            self.separator(True)
-        else:
-            self.separator(name in BLOCK)
+        self.separator(name in BLOCK)
         if name in _RAW_TEXT or name in _RCDATA:
             return self.raw_text(name, end)
         if name == "plaintext":
@@ -348,10 +351,12 @@ class _Reader:
             refuse_css(content)
         elif name == "xmp":
             self.out.append(content)
-        elif name in _RCDATA:
+        elif name == "textarea":
             self.out.append(_data(content))
-            if name == "title":
-                self.separator(True)
+        else:  # a title is not shown on the page, but heads the printed page and the tab
+            phrase = lawful.threat(_data(content))
+            if phrase is not None:
+                raise ThreatInTitle(phrase)
         return end if found else self.ends_cut()
 
 

@@ -280,18 +280,7 @@ def check(
     lowered = None if html or before else text.lower()
     phrase = lawful.threat(before + seen, after=len(before), lowered=lowered)
     if phrase is not None:
-        raise Unlawful(
-            _(
-                "template {source}: {rule} ({text}) does not allow “{phrase}”{origin}; nothing "
-                "was sent, written or recorded"
-            ).format(
-                source=source,
-                rule=lawful.RULE_1,
-                text=lawful.RULE_1_TEXT,
-                phrase=phrase,
-                origin=_origin(source, phrase),
-            )
-        )
+        raise _threat_refusal(source, phrase)
     if not notices:  # nothing more to ask of a text that is no formal notice
         return seen
     gaps = lawful.notice_gaps(seen, notices, lowered=lowered)
@@ -388,8 +377,27 @@ def _cut_inside(text: str) -> bool:
         return True
 
 
+def _threat_refusal(source: str, phrase: str) -> Unlawful:
+    """The gate's refusal of a text that says ``phrase``, which LEGAL rule 1 forbids."""
+    return Unlawful(
+        _(
+            "template {source}: {rule} ({text}) does not allow “{phrase}”{origin}; nothing "
+            "was sent, written or recorded"
+        ).format(
+            source=source,
+            rule=lawful.RULE_1,
+            text=lawful.RULE_1_TEXT,
+            phrase=phrase,
+            origin=_origin(source, phrase),
+        )
+    )
+
+
 def _unreadable(source: str, hidden: html_reading.Hidden) -> Unlawful:
-    """The gate's refusal of a document whose HTML may hide, make or move text."""
+    """The gate's refusal of a document whose HTML may hide, make or move text (or whose
+    title says what rule 1 forbids)."""
+    if isinstance(hidden, html_reading.ThreatInTitle):
+        return _threat_refusal(source, hidden.args[0])
     return Unlawful(
         _(
             "template {source}: its HTML {what}, which could hide, make or move text so that "
