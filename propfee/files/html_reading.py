@@ -50,30 +50,16 @@ from propfee.core import lawful
 from propfee.core.i18n import _
 
 #: the tags read as line breaks (start and end tags alike)
-BLOCK = frozenset(
-    [
-        "td",
-        "th",
-        "tr",
-        "p",
-        "div",
-        "br",
-        "li",
-        "ul",
-        "ol",
-        "table",
-        "thead",
-        "tbody",
-        "section",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-    ]
+# the block elements of a browser's own style sheet: each begins and ends a line (an element
+# read as inline that a browser shows as a block would join what the browser shows apart:
+# a negation on one line would excuse a threat on the next)
+_BLOCK_NAMES = (
+    "td th tr p div br li ul ol table thead tbody tfoot caption section h1 h2 h3 h4 h5 h6 hr "
+    "address article aside blockquote center dd details dialog dir dl dt fieldset figcaption "
+    "figure footer form header hgroup legend listing main menu nav pre search summary xmp "
+    "plaintext optgroup option"
 )
+BLOCK = frozenset(_BLOCK_NAMES.split())
 _RAW_TEXT = frozenset({"style", "xmp", "iframe", "noembed", "noframes", "noscript", "script"})
 _RCDATA = frozenset({"title", "textarea"})
 _REFUSED = frozenset(
@@ -176,9 +162,12 @@ def _data(text: str) -> str:
 def read(html: str, between: str | None = None) -> Reading:
     """What a reader sees of ``html`` (see the module's docstring); given ``between``, every
     tag and comment is read as it, block or not. Raises Hidden."""
+    cr = html.endswith("\r")
+    if "\r" in html:  # the input stream's line feeds: CR LF and a lone CR are LF
+        html = html.replace("\r\n", "\n").replace("\r", "\n")
     reader = _Reader(html, between)
     reader.run()
-    return Reading("".join(reader.out), reader.cut)
+    return Reading("".join(reader.out), reader.cut or cr)
 
 
 class _Reader:
@@ -351,8 +340,8 @@ class _Reader:
             refuse_css(content)
         elif name == "xmp":
             self.out.append(content)
-        elif name == "textarea":
-            self.out.append(_data(content))
+        elif name == "textarea":  # a line feed right after <textarea> is not shown
+            self.out.append(_data(content[1:] if content.startswith("\n") else content))
         else:  # a title is not shown on the page, but heads the printed page and the tab
             phrase = lawful.threat(_data(content))
             if phrase is not None:

@@ -227,12 +227,14 @@ def _as_propfee_error(exc: Exception, name: str) -> None:
 
 #: templates that reproduce records for a lawyer or a court rather than speak to an owner
 EVIDENCE_ONLY = frozenset({"legal_pack.html"})
-# the block names most frequent in letters first (an alternative is tried in turn)
-_BLOCK_NAMES = r"(?:td|tr|th|p|div|br|table|thead|tbody|section|h[1-6]|li|ul|ol|hr)"
-_PLAIN_NAMES = (
-    r"(?:b|strong|i|em|u|span|html|body|tfoot|caption|colgroup|col|figure|figcaption|footer"
-    r"|header|main|article|nav|aside|address|blockquote|center|dl|dt|dd|label|abbr|code|mark)"
+# the block tags (html_reading.BLOCK) but those the exact reader reads otherwise (raw text,
+# elements refused), those most frequent in letters first (an alternative is tried in turn)
+_FREQUENT = ("td", "tr", "th", "p", "div", "br", "table", "thead", "tbody", "section")
+_ODD = {"xmp", "plaintext", "details", "dialog", "option", "optgroup"}
+_BLOCK_NAMES = "(?:{})".format(
+    "|".join(_FREQUENT + tuple(sorted(html_reading.BLOCK - _ODD - set(_FREQUENT))))
 )
+_PLAIN_NAMES = r"(?:b|strong|i|em|u|span|html|body|colgroup|col|label|abbr|code|mark)"
 # the rest of a tag as templates write it: lower case, a few attributes, values without
 # "<", ">" or a line break (tried first: none, then one class); anything else is read by
 # the exact reader (see _reading)
@@ -320,6 +322,9 @@ def _reading(html: str) -> tuple[str, bool]:
     reads the same tags (a block tag inside another tag's value left a line break there,
     which no plain tag holds). No reference runs into a tag and no NUL is there (checked
     first): the text is what the exact reader gives. Anything else is read exactly."""
+    if "\r" in html:  # as a browser reads it: CR LF and a lone CR are a line feed
+        seen, cut = _reading(html.replace("\r\n", "\n").replace("\r", "\n"))
+        return seen, cut or html.endswith("\r")  # the next piece may begin with a LF
     if "\x00" not in html and ("&" not in html or _REFERENCE_INTO_TAG.search(html) is None):
         text = _PLAIN_TAG.sub("", _PLAIN_BLOCK_TAG.sub("\n", html))
         if "<" not in text:
