@@ -159,20 +159,22 @@ def _data(text: str) -> str:
     return _entities.unescape(text)
 
 
-def read(html: str, between: str | None = None) -> Reading:
+def read(html: str, between: str | None = None, *, final: bool = True) -> Reading:
     """What a reader sees of ``html`` (see the module's docstring); given ``between``, every
-    tag and comment is read as it, block or not. Raises Hidden."""
+    tag and comment is read as it, block or not. Raises Hidden. Not ``final``, ``html`` is a
+    piece of a document that may go on: a style it ends inside is checked once it is whole."""
     cr = html.endswith("\r")
     if "\r" in html:  # the input stream's line feeds: CR LF and a lone CR are LF
         html = html.replace("\r\n", "\n").replace("\r", "\n")
-    reader = _Reader(html, between)
+    reader = _Reader(html, between, final)
     reader.run()
     return Reading("".join(reader.out), reader.cut or cr)
 
 
 class _Reader:
-    def __init__(self, html: str, between: str | None) -> None:
+    def __init__(self, html: str, between: str | None, final: bool) -> None:
         self.html = html
+        self.final = final
         self.between = between
         self.out: list[str] = []
         self.cut = False
@@ -336,7 +338,9 @@ class _Reader:
         found = ending.search(self.html, at)
         end = found.start() if found else len(self.html)
         content = self.html[at:end]
-        if name == "style":
+        if not found and not self.final:
+            pass  # read once the rest of it is there
+        elif name == "style":
             refuse_css(content)
         elif name == "xmp":
             self.out.append(content)

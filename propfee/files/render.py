@@ -311,7 +311,7 @@ def html_text(html: str, between: str | None = None) -> str:
     return html_reading.read(html, between).text
 
 
-def _reading(html: str) -> tuple[str, bool]:
+def _reading(html: str, *, final: bool = True) -> tuple[str, bool]:
     """``html_text`` of ``html``, and whether it ends inside a tag, a comment, raw text or a
     character reference (what a reader sees of it then depends on what follows).
 
@@ -323,7 +323,7 @@ def _reading(html: str) -> tuple[str, bool]:
     which no plain tag holds). No reference runs into a tag and no NUL is there (checked
     first): the text is what the exact reader gives. Anything else is read exactly."""
     if "\r" in html:  # as a browser reads it: CR LF and a lone CR are a line feed
-        seen, cut = _reading(html.replace("\r\n", "\n").replace("\r", "\n"))
+        seen, cut = _reading(html.replace("\r\n", "\n").replace("\r", "\n"), final=final)
         return seen, cut or html.endswith("\r")  # the next piece may begin with a LF
     if "\x00" not in html and ("&" not in html or _REFERENCE_INTO_TAG.search(html) is None):
         text = _PLAIN_TAG.sub("", _PLAIN_BLOCK_TAG.sub("\n", html))
@@ -333,7 +333,7 @@ def _reading(html: str) -> tuple[str, bool]:
                 return text, False
             cut = _REFERENCE_BEGUN.fullmatch(html, amp) is not None
             return _entities.unescape(text), cut
-    reading = html_reading.read(html)
+    reading = html_reading.read(html, final=final)
     return reading.text, reading.cut
 
 
@@ -351,14 +351,15 @@ def _reader_text(html: str) -> str:
     return _reader_reading(html)[0]
 
 
-def _reader_reading(html: str) -> tuple[str, bool]:
+def _reader_reading(html: str, *, final: bool = True) -> tuple[str, bool]:
     """``html_text``, tidied, with the end of a table cell that another cell follows at once
     (``</td><td``, as templates write a row) marked with a tab, which the record keeps as a
     space between the two (see printed_text): for the gate, the same lines and words as
     ``html_text``; and whether the text ends cut (see ``_reading``). A plain replace: a
     regular expression for every way of writing a row costs an eighth of a reminder run's
     gate."""
-    seen, cut = _reading(html.replace("</td><td", "\t<td").replace("</th><th", "\t<th"))
+    html = html.replace("</td><td", "\t<td").replace("</th><th", "\t<th")
+    seen, cut = _reading(html, final=final)
     return _tidy(seen), cut
 
 
@@ -593,7 +594,9 @@ class _Pieces:
         self.pending, self.pending_parts = [], []
         self.retry_at, self.counted, self.size = 0, 0, 0
         if final:
-            self.write()  # what passed before: rule 1 first, in the order of the text
+            if not (self.html and self.ready and self.ready[-1][2]):
+                self.write()  # what passed before: rule 1 first, in the order of the text
+            # else the text goes on from inside a tag, comment or reference: read as one
             self.ready.append((text, None, None))
             seen = self.write(notices)
         else:
@@ -612,17 +615,37 @@ class _Pieces:
         """What a reader sees of a piece, as the gate reads it (``_reader_text``)."""
         return self.read(text)[0]
 
-    def read(self, text: str) -> tuple[str, bool]:
+    def read(self, text: str, after_cut: bool | None = None) -> tuple[str, bool]:
         """What a reader sees of a piece read alone, and whether it ends cut (inside a tag,
         comment, raw text or reference: then it is read with what follows; see
-        ``_reading``). A piece whose HTML may hide, make or move text is refused (even one
-        that a piece before it, cut inside a comment, would make harmless)."""
+        ``_reading``). A piece whose HTML may hide, make or move text is refused, unless the
+        piece before it ends cut (inside a comment, say): then nothing is seen of it yet, and
+        it is read, and refused or not, with what comes before it."""
         if not self.html:
             return text, False
+        if after_cut is None:
+            after_cut = bool(self.ready and self.ready[-1][2])
+        if after_cut:  # where it ends: read from where the pieces were last read uncut
+            run = [piece for piece, _seen, _cut in self.ready[self.uncut() :]]
+            try:
+                cut = _reading("".join([*run, text]), final=False)[1]
+            except html_reading.Hidden:
+                cut = True  # known once the whole is read
+            try:
+                return _reader_reading(text, final=False)[0], cut
+            except html_reading.Hidden:
+                return "", cut
         try:
-            return _reader_reading(text)
+            return _reader_reading(text, final=False)
         except html_reading.Hidden as hidden:
             raise _unreadable(self.source, hidden) from None
+
+    def uncut(self) -> int:
+        """Where the last run of ready pieces that each end cut begins."""
+        at = len(self.ready)
+        while at and self.ready[at - 1][2]:
+            at -= 1
+        return at
 
     def write(self, notices: Sequence[lawful.FormalNotice] = ()) -> str | None:
         """Check the pieces that are ready for what rule 1 forbids (and, given ``notices``,
@@ -636,11 +659,16 @@ class _Pieces:
         seen = None
         if self.checked:
             if self.html:
-                read = [self.read(p) if s is None else (s, c) for p, s, c in ready]
-                if not any(cut for _seen, cut in read[:-1]):
-                    # no tag, comment or reference cut between two pieces: what a reader sees
-                    # of the whole is what they see of each piece, some seen already for rule 2
-                    seen = "".join([seen for seen, _cut in read])
+                read: list[tuple[str, bool]] = []
+                for piece, piece_seen, piece_cut in ready:
+                    after_cut = bool(read and read[-1][1])
+                    known = piece_seen is not None
+                    read.append((piece_seen, piece_cut) if known else self.read(piece, after_cut))
+                if not any(cut for _seen, cut in read):
+                    # no tag, comment or reference cut between two pieces (nor at the end of
+                    # the last: the end of the document, read whole): what a reader sees of
+                    # the whole is what they see of each piece, some seen already for rule 2
+                    seen = "".join([piece_seen for piece_seen, _cut in read])
             seen = check(
                 text, self.source, notices=notices, html=self.html, before=self.before, seen=seen
             )
