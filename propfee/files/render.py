@@ -11,6 +11,14 @@ Every text rendered here passes one gate before the caller can write, send or lo
 estate's own, with the settings and data it interpolates — and a formal 催缴通知书 must state
 what rule 2 asks (core/lawful.py). A refusal names the template file, the rule and the phrase.
 The legal evidence pack alone is not checked: it reproduces records, it is not sent.
+
+HTML is read as a browser reads it (files/html_reading.py: tags, comments, raw text and
+character references as the HTML5 tokenizer reads them). What CSS and some elements do to
+the text is not read: the gate refuses, naming the template, a document whose HTML or CSS
+could hide, make or move text (display:none, font-size:0, content:, position, the hidden
+attribute, <script>, <template> …), for the owner would read what the gate did not check.
+Layout — fonts, sizes, colours dark on light, spacing, borders, tables, flex boxes, page
+rules, @media print — passes. The shipped templates keep to it.
 """
 
 from __future__ import annotations
@@ -373,16 +381,6 @@ def printed_text(seen: str) -> str:
 _REFERENCE_BEGUN = re.compile(r"&(?:#[0-9]*|#[xX][0-9a-fA-F]*|[A-Za-z0-9]*)")
 
 
-def _cut_inside(text: str) -> bool:
-    """Whether ``text`` ends inside a tag, a comment, raw text (a <style>) or a character
-    reference (``&#27700;``, however long): what a reader sees of it then depends on what
-    follows."""
-    try:
-        return _reading(text)[1]
-    except html_reading.Hidden:
-        return True
-
-
 def _threat_refusal(source: str, phrase: str) -> Unlawful:
     """The gate's refusal of a text that says ``phrase``, which LEGAL rule 1 forbids."""
     return Unlawful(
@@ -607,7 +605,7 @@ class _Pieces:
         if self.printed is not None and len(parts) == 1:
             told = seen if seen is not None else self.seen(text)
             self.printed(parts[0], printed_text(told) if self.html else told.strip())
-        # a batch never ends where the next would read it apart (see _cut_inside)
+        # a batch never ends where the next would read it apart (see read)
         if not final and self.ready_size >= self.BATCH and not (self.html and cut):
             self.write()
 
