@@ -583,7 +583,22 @@ _FONT_SIZES = frozenset(
         "larger",
     ]
 )
-_COLOURS = {"black": "#000", "white": "#fff", "gray": "#808080", "grey": "#808080"}
+_COLOURS = {
+    "black": "#000",
+    "white": "#fff",
+    "gray": "#808080",
+    "grey": "#808080",
+    "red": "#f00",
+    "darkred": "#8b0000",
+    "maroon": "#800000",
+    "brown": "#a52a2a",
+    "blue": "#00f",
+    "darkblue": "#00008b",
+    "navy": "#000080",
+    "green": "#008000",
+    "darkgreen": "#006400",
+    "purple": "#800080",
+}
 
 
 def refuse_css(css: str, *, element: str | None = None) -> None:
@@ -658,10 +673,10 @@ def _css_allowed(name: str, value: str, subjects: list[str]) -> bool:
         return value in _FONT_SIZES or _big_enough(value)
     if name == "line-height":
         return value == "normal" or _big_enough(value)
-    if name == "color":
-        return _luminance(value) <= 0.6
+    if name == "color":  # dark on a light background (whatever an element inherits)
+        return value in ("inherit", "currentcolor") or _luminance(value) <= 0.6
     if name in ("background", "background-color"):
-        return value in ("none", "transparent") or _luminance(value) >= 0.75
+        return value in ("none", "transparent", "inherit") or _luminance(value) >= 0.75
     return name.startswith("border") and name != "border-image"
 
 
