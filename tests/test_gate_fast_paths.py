@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -323,6 +324,12 @@ def test_a_document_read_in_pieces_is_refused_as_a_whole_is(pieces):
 @example("<tr><td>2026-10</td><td>263.75</td></tr><p>请于2026年12月5日前缴清</p>")
 def test_the_record_reading_keeps_the_gates_verdicts(text):
     """What a record keeps of a letter (rows on a line) is read by the gate as html_text."""
-    seen, marked = render.html_text(text), render._reader_text(text)
+    try:
+        seen = render.html_text(text)
+    except html_reading.Hidden:  # refused whichever way it is read
+        with pytest.raises(html_reading.Hidden):
+            render._reader_text(text)
+        return
+    marked = render._reader_text(text)
     assert (lawful.threat(seen) is None) == (lawful.threat(marked) is None)
     assert lawful.notice_gaps(seen, [NOTICE]) == lawful.notice_gaps(marked, [NOTICE])
