@@ -327,6 +327,8 @@ class _Reader:
         opens = not name.startswith("/") and not closed
         if element == "svg":
             self.svg += 1 if opens else -1 if name.startswith("/") else 0
+            if not self.svg:
+                self.svg_text = 0
         elif element in _SVG_TEXT:
             self.svg_text += 1 if opens else -1 if name.startswith("/") and self.svg_text else 0
         self.separator(True)
