@@ -551,7 +551,7 @@ class _Pieces:
         self.retry_at = 0  # a piece that waits: its size when it is checked again
         self.counted = self.size = 0  # how many of the texts are measured, and their size
         # pieces that passed rule 2, to check for rule 1 and write: (text, what a reader
-        # sees of it when known)
+        # sees of it when known, whether it ends cut: see read)
         self.ready: list[tuple[str, str | None, bool | None]] = []
         self.ready_size = 0
         self.before = ""  # the end of what was written, as a reader sees it
