@@ -554,6 +554,7 @@ class _Pieces:
         # sees of it when known, whether it ends cut: see read)
         self.ready: list[tuple[str, str | None, bool | None]] = []
         self.ready_size = 0
+        self.cut_size = 0  # the size of the last ready pieces that each end cut
         self.before = ""  # the end of what was written, as a reader sees it
 
     def parts(self, parts: Iterable) -> Iterator:
@@ -602,6 +603,7 @@ class _Pieces:
                 seen, cut = self.read(text)  # read once: for the batch's check, and its end
             self.ready.append((text, seen, cut))
             self.ready_size += len(text)
+            self.cut_size = self.cut_size + len(text) if cut else 0
         if self.printed is not None and len(parts) == 1:
             told = seen if seen is not None else self.seen(text)
             self.printed(parts[0], printed_text(told) if self.html else told.strip())
@@ -624,11 +626,11 @@ class _Pieces:
         if after_cut is None:
             after_cut = bool(self.ready and self.ready[-1][2])
         if after_cut:  # where it ends: read from where the pieces were last read uncut
-            run = [piece for piece, _seen, _cut in self.ready[self.uncut() :]]
-            try:
-                cut = _reading("".join([*run, text]), final=False)[1]
-            except html_reading.Hidden:
-                cut = True  # known once the whole is read
+            cut = True  # pieces cut one after another for long: read as one in the end
+            if self.cut_size <= self.BATCH:
+                run = [piece for piece, _seen, _cut in self.ready[self.uncut() :]]
+                with suppress(html_reading.Hidden):  # else: known once the whole is read
+                    cut = _reading("".join([*run, text]), final=False)[1]
             try:
                 return _reader_reading(text, final=False)[0], cut
             except html_reading.Hidden:
@@ -650,7 +652,7 @@ class _Pieces:
         for what rule 2 asks of them) and write them; return what a reader sees of them."""
         ready = self.ready
         self.ready = []
-        self.ready_size = 0
+        self.ready_size = self.cut_size = 0
         text = "".join([piece for piece, _seen, _cut in ready])
         if not text and not notices:
             return None
