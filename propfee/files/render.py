@@ -672,7 +672,7 @@ class _Pieces:
             seen = check(
                 text, self.source, notices=notices, html=self.html, before=self.before, seen=seen
             )
-            self.before = seen[seen.rfind("\n") + 1 :][-200:]
+            self.before = seen[-200:]  # (a phrase in English may run over a line break)
         self.handle.write(text)
         return seen
 
