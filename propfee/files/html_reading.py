@@ -8,21 +8,24 @@ and "<!" (but "<!--") open a bogus comment up to the next ">"; "<!--" runs to "-
 first ">" outside a quoted attribute value; a tag or comment the text ends inside is not
 shown. <style> and <xmp> hold raw text (the style is not shown; xmp is), <title> and
 <textarea> text with character references (the title is not shown on the page: what it says
-is checked on its own); after <plaintext> everything is text. Tag names
-are compared in ASCII lower case only; HTML whitespace is tab, LF, FF, CR and space, nothing
-else. Character references are decoded in each run of text on its own (a tag between "&#" and
-"27700;" makes no 水). A block tag (``BLOCK``, start or end) is a line break, every other tag
-and every comment nothing.
+is checked on its own); after <plaintext> everything is text. Tag names are compared in
+ASCII lower case only; HTML whitespace is tab, LF, FF, CR and space, nothing else; CR LF and
+a lone CR are a LF, a NUL is not shown. Character references are decoded in each run of text
+on its own (a tag between "&#" and "27700;" makes no 水). A tag of an element a browser shows
+as a block (``BLOCK``, start or end) is a line break, every other tag and every comment
+nothing.
 
 What CSS and some elements do to the text is not read: instead the gate refuses a document
 that uses them to hide, make or move text, since what an owner reads would then differ from
 what the gate checks (``Hidden`` names what it found):
 
 * elements that run scripts, show another document or other content in place of their own
-  (script, noscript, iframe, object, embed, frame, template, svg, math, link, audio, video,
+  (script, noscript, iframe, object, embed, frame, template, math, link, audio, video,
   canvas, meter, progress), that show text another way (select, option, input, datalist,
-  ruby, bdo) or hide it (dialog, a closed <details>, <small>/<sub>/<sup> nested more than
-  twice), an image with alt text;
+  ruby, bdo, font) or hide it (dialog, a closed <details>, <small>/<sub>/<sup> nested more
+  than twice), an image with alt text; an <svg> (a chart) may hold only shapes and text
+  elements with plain attributes (no transform, style, pale fill or tiny font), each text
+  element read on a line of its own;
 * the attributes hidden, popover, on… (scripts), dir other than ltr, and the presentational
   colour attributes (color, bgcolor, text, background);
 * CSS (a <style> element or a style attribute) with anything but plain layout: only known
@@ -36,8 +39,9 @@ what the gate checks (``Hidden`` names what it found):
 
 What is not modelled: how the tree builder moves or drops tags (a stray </div> or a <td>
 outside a table is ignored by a browser, text written in a table outside its cells is shown
-before it), CSS that makes an inline element a block (a line break the gate does not read),
-a fixed height whose content spills onto the next box, and the words of an image.
+before it: tests/test_gate_html_reading.py names them), CSS that makes an inline element a
+block (a line break the gate does not read), a fixed height whose content spills onto the
+next box, where an svg places its text elements, and the words of an image.
 """
 
 from __future__ import annotations
