@@ -1,37 +1,43 @@
-"""The document gate's quicker reading of HTML agrees with the reading it replaced.
+"""The document gate's quick reading of HTML agrees with its exact reading.
 
 What a reader sees of an HTML letter (``html_text``) is what LEGAL rules 1 and 2 are checked
-against. Block tags are now found with a quick path for tags as templates write them; the
-text seen, and so every verdict and every message of the gate, must stay exactly as it was,
-whatever the HTML: odd case and spacing, stray "<" and ">", entities, forbidden words.
+against. The exact reading (files/html_reading.py) tokenizes HTML as a browser does; most
+letters are read by a quicker path for tags as templates write them. The text seen, and so
+every verdict and every message of the gate, must be the same whichever path reads it,
+whatever the HTML: odd case and spacing, stray "<" and ">", comments, quotes, raw text,
+entities, forbidden words.
 """
 
 from __future__ import annotations
 
-import html as _entities
 import io
-import re
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from propfee.core import lawful
 from propfee.core.errors import Unlawful
-from propfee.files import render
+from propfee.files import html_reading, render
 
-# ---------------------------------------------------------------- the reading, as it was
-
-OLD_TAG = re.compile(r"<[^>]*>")
-OLD_BLOCK_TAG = re.compile(
-    r"<\s*/?\s*(?:td|th|tr|p|div|br|li|ul|ol|table|thead|tbody|section|h[1-6]|hr)\b[^>]*>",
-    re.IGNORECASE,
-)
+# ---------------------------------------------------------------- the exact reading
 
 
-def old_html_text(html: str, between: str | None = None) -> str:
-    if between is None:
-        return _entities.unescape(OLD_TAG.sub("", OLD_BLOCK_TAG.sub("\n", html)))
-    return _entities.unescape(OLD_TAG.sub(between, html))
+def exact_html_text(html: str) -> str:
+    return html_reading.read(html).text
+
+
+def exact_reading(html: str) -> tuple[str, bool]:
+    reading = html_reading.read(html)
+    return reading.text, reading.cut
+
+
+def outcome(read, text: str):
+    """What ``read`` makes of ``text``, or the refusal of HTML that may hide text."""
+    try:
+        return read(text)
+    except html_reading.Hidden as hidden:
+        return "hidden", str(hidden)
 
 
 def verdict(text: str, notices) -> tuple[str, str]:
@@ -43,13 +49,13 @@ def verdict(text: str, notices) -> tuple[str, str]:
         return "refused", str(exc)
 
 
-def old_verdict(text: str, notices) -> tuple[str, str]:
-    """The same, with the reading of HTML as it was."""
-    quick, render.html_text = render.html_text, old_html_text
+def exact_verdict(text: str, notices) -> tuple[str, str]:
+    """The same, with every text read by the exact reading."""
+    quick, render._reading = render._reading, exact_reading
     try:
         return verdict(text, notices)
     finally:
-        render.html_text = quick
+        render._reading = quick
 
 
 # ---------------------------------------------------------------- texts built to break it
@@ -107,8 +113,66 @@ TAGS = [
     "<b",
     "<!-- c -->",
     "<td class='a>b'>",
+    "<!-->",
+    "<!--->",
+    "<!--",
+    "-->",
+    "--!>",
+    '<b title=">">',
+    "<b title='<p>'>",
+    '<td title="<p>">',
+    "<b class=<p>>",
+    '<td class="a\nb">',
+    "</ p>",
+    "</>",
+    "<?x>",
+    "<!x>",
+    "<!DOCTYPE html>",
+    "<style>",
+    "</style>",
+    "<title>",
+    "</title>",
+    "<textarea>",
+    "</textarea>",
+    "<xmp>",
+    "</xmp>",
+    "<td\u3000class=x>",
+    "<p\u3000>",
+    "<tD>",
+    "<b\nclass=x>",
+    "<span id=a>",
+    '<td colspan="2" class="x">',
+    "<td class=x/>",
+    "<br />",
+    "<pre>",
+    "</pre>",
+    "<figure class=x>",
+    "<blockquote>",
+    "<plaintext>",
+    "<textarea>\n",
+    '"',
+    "'",
+    "=",
 ]
-ENTITIES = ["&amp;", "&lt;", "&gt;", "&lt", "&gt", "&#20572;", "&#x6c34;", "&nbsp;", "&", "&#;"]
+ENTITIES = [
+    "&amp;",
+    "&lt;",
+    "&gt;",
+    "&lt",
+    "&gt",
+    "&amp",
+    "&#20572;",
+    "&#x6c34;",
+    "&nbsp;",
+    "&",
+    "&#;",
+    "&#0;",
+    "&#x110000;",
+    "&#128;",
+    "&times",
+    "\x00",
+    "\r",
+]
 WORDS = [
     "停水",
     "停电",
@@ -181,15 +245,19 @@ LAWFUL = (
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(HTML)
 @example("a < b <p> c > d")
 @example("x <td <b>停</b>水")
 @example("<ſection>停<b>水</b></ſection>")
 @example("&lt<p>&gt;<br/>&#20572;&#x6c34;")
-def test_what_a_reader_sees_is_as_it_was(text):
-    assert render.html_text(text) == old_html_text(text)
-    assert render.html_text(text, " ") == old_html_text(text, " ")
+@example('<b title="<p>">停水')
+@example('<td title="<p>">停水')
+@example("<td class=<p>>停水")
+@example("&#<b></b>27700;")
+def test_the_quick_reading_is_the_exact_one(text):
+    assert outcome(render._reading, text) == outcome(exact_reading, text)
+    assert outcome(render.html_text, text) == outcome(exact_html_text, text)
 
 
 @settings(max_examples=300, deadline=None)
@@ -197,10 +265,10 @@ def test_what_a_reader_sees_is_as_it_was(text):
 @example("停<b>水</b>", "", False)
 @example("<p>我们不会<b>停水</b></p>", LAWFUL, True)
 @example("<td>263.<b>75</b></td>", LAWFUL, True)
-def test_the_gate_refuses_what_it_refused(text, letter, formal):
+def test_the_gate_refuses_what_the_exact_reading_refuses(text, letter, formal):
     whole = letter + text
     notices = [NOTICE] if formal else []
-    assert verdict(whole, notices) == old_verdict(whole, notices)
+    assert verdict(whole, notices) == exact_verdict(whole, notices)
 
 
 def test_the_gate_still_refuses_a_threat_cut_by_tags():
@@ -217,9 +285,11 @@ def piecewise_verdict(pieces: list[str]) -> str:
     """What the gate makes of a document written piece by piece (a reminder run's letters):
     each piece read on its own where no tag or reference is cut between two."""
     written = render._Pieces(io.StringIO(), "letter.html", "zh/notice_letter.html", None)
-    written.ready = [(piece, render._reader_text(piece)) for piece in pieces]
     try:
-        written.write()
+        for piece in pieces[:-1]:
+            written.ready.append((piece, *written.read(piece)))
+        written.texts = [pieces[-1]]  # the template's last words, after its last part
+        written.flush(final=True)
     except Unlawful:
         return "refused"
     return "seen"
@@ -236,6 +306,14 @@ def piecewise_verdict(pieces: list[str]) -> str:
 @example(["<<p>", "停水<tdx>"])
 @example(["1<<p>", "<tdx>never黑名单"])
 @example(["停&<b>", "</b>#27700;"])
+@example(["停<!-- ", "> -->水"])
+@example(["停<style>", "x</style>水"])
+@example(['停<b title="', '>">水'])
+@example(["停<", "!-- -->水"])
+@example(["停&#2770", "0;"])
+@example(["<p>欠费将停<b", ">水</p>"])
+@example(["<p>x<!-- ", "<style>'</style> -->停水</p>"])
+@example(["<p>x<!-- ", "<style>'</style>", " -->停水</p>"])
 def test_a_document_read_in_pieces_is_refused_as_a_whole_is(pieces):
     whole = "".join(pieces)
     assert piecewise_verdict(pieces) == verdict(whole, [])[0]
@@ -246,6 +324,12 @@ def test_a_document_read_in_pieces_is_refused_as_a_whole_is(pieces):
 @example("<tr><td>2026-10</td><td>263.75</td></tr><p>请于2026年12月5日前缴清</p>")
 def test_the_record_reading_keeps_the_gates_verdicts(text):
     """What a record keeps of a letter (rows on a line) is read by the gate as html_text."""
-    seen, marked = render.html_text(text), render._reader_text(text)
+    try:
+        seen = render.html_text(text)
+    except html_reading.Hidden:  # refused whichever way it is read
+        with pytest.raises(html_reading.Hidden):
+            render._reader_text(text)
+        return
+    marked = render._reader_text(text)
     assert (lawful.threat(seen) is None) == (lawful.threat(marked) is None)
     assert lawful.notice_gaps(seen, [NOTICE]) == lawful.notice_gaps(marked, [NOTICE])

@@ -11,6 +11,14 @@ Every text rendered here passes one gate before the caller can write, send or lo
 estate's own, with the settings and data it interpolates — and a formal 催缴通知书 must state
 what rule 2 asks (core/lawful.py). A refusal names the template file, the rule and the phrase.
 The legal evidence pack alone is not checked: it reproduces records, it is not sent.
+
+HTML is read as a browser reads it (files/html_reading.py: tags, comments, raw text and
+character references as the HTML5 tokenizer reads them). What CSS and some elements do to
+the text is not read: the gate refuses, naming the template, a document whose HTML or CSS
+could hide, make or move text (display:none, font-size:0, content:, position, the hidden
+attribute, <script>, <template> …), for the owner would read what the gate did not check.
+Layout — fonts, sizes, colours dark on light, spacing, borders, tables, flex boxes, page
+rules, @media print — passes. The shipped templates keep to it.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from propfee.core import lawful
 from propfee.core.errors import PropfeeError, Unlawful
 from propfee.core.i18n import _
 from propfee.core.money import decimal_str, format_money
+from propfee.files import html_reading
 from propfee.files.shipped import shipped_dir
 
 
@@ -265,12 +274,24 @@ def _as_propfee_error(exc: Exception, name: str) -> None:
 
 #: templates that reproduce records for a lawyer or a court rather than speak to an owner
 EVIDENCE_ONLY = frozenset({"legal_pack.html"})
-_TAG = re.compile(r"<[^>]*>")
-_BLOCK_NAMES = r"(?:td|th|tr|p|div|br|li|ul|ol|table|thead|tbody|section|h[1-6]|hr)"
-# a block tag as templates write it (lower case, no space after "<") is tried first, then
-# any case and spacing: the same tags, each ending at its first ">", found sooner (a
-# document of 20,000 letters holds over a million of them)
-_BLOCK_TAG = re.compile(rf"</?{_BLOCK_NAMES}\b[^>]*>|<\s*/?\s*(?i:{_BLOCK_NAMES})\b[^>]*>")
+# the block tags (html_reading.BLOCK) but those the exact reader reads otherwise (raw text,
+# elements refused), those most frequent in letters first (an alternative is tried in turn)
+_FREQUENT = ("td", "tr", "th", "p", "div", "br", "table", "thead", "tbody", "section")
+_ODD = {"xmp", "plaintext", "details", "dialog", "option", "optgroup"}
+_BLOCK_NAMES = "(?:{})".format(
+    "|".join(_FREQUENT + tuple(sorted(html_reading.BLOCK - _ODD - set(_FREQUENT))))
+)
+_PLAIN_NAMES = r"(?:b|strong|i|em|u|span|html|body|colgroup|col|label|abbr|code|mark)"
+# the rest of a tag as templates write it: lower case, a few attributes, values without
+# "<", ">" or a line break (tried first: none, then one class); anything else is read by
+# the exact reader (see _reading)
+_PLAIN_REST = (
+    r"(?:>| class=\"[^\"<>\n]*\">|(?:[\t\f\r ]+(?:class|id|colspan|rowspan|lang)"
+    r"(?:=\"[^\"<>\n]*\"|='[^'<>\n]*'|=[^\t\n\f\r \"'<>=`]+)?)*[\t\f\r ]*/?>)"
+)
+_PLAIN_BLOCK_TAG = re.compile(rf"</?{_BLOCK_NAMES}{_PLAIN_REST}")
+_PLAIN_TAG = re.compile(rf"</?{_PLAIN_NAMES}{_PLAIN_REST}")
+_REFERENCE_INTO_TAG = re.compile(r"&[#0-9A-Za-z]*<")
 
 
 def _syntax_error(exc, name: str) -> str:
@@ -297,24 +318,18 @@ def check(
     is what a reader sees just before ``text`` (a document checked piece by piece: a phrase
     cut between two pieces is still found); ``seen``, what a reader sees of ``text`` when the
     caller has it already. Returns what a reader sees of ``text``."""
-    if seen is None:
-        seen = html_text(text) if html else text
+    if seen is None and html:
+        try:
+            seen = html_text(text)
+        except html_reading.Hidden as hidden:
+            raise _unreadable(source, hidden) from None
+    elif seen is None:
+        seen = text
     # a plain text is read for both rules in lower case: lowered once
     lowered = None if html or before else text.lower()
     phrase = lawful.threat(before + seen, after=len(before), lowered=lowered)
     if phrase is not None:
-        raise Unlawful(
-            _(
-                "template {source}: {rule} ({text}) does not allow “{phrase}”{origin}; nothing "
-                "was sent, written or recorded"
-            ).format(
-                source=source,
-                rule=lawful.RULE_1,
-                text=lawful.RULE_1_TEXT,
-                phrase=phrase,
-                origin=_origin(source, phrase),
-            )
-        )
+        raise _threat_refusal(source, phrase)
     if not notices:  # nothing more to ask of a text that is no formal notice
         return seen
     gaps = lawful.notice_gaps(seen, notices, lowered=lowered)
@@ -334,12 +349,39 @@ def check(
 
 
 def html_text(html: str, between: str | None = None) -> str:
-    """What a reader of the HTML sees: each cell, paragraph or line on a line of its own and
-    the inline tags taken out (a phrase split by <b> is still one phrase); or, given
-    ``between``, every tag replaced by it."""
+    """What a reader of the HTML sees, read as a browser reads it (files/html_reading.py):
+    each cell, paragraph or line on a line of its own and the inline tags taken out (a
+    phrase split by <b> is still one phrase); or, given ``between``, every tag and comment
+    replaced by it. Raises html_reading.Hidden for HTML that may hide, make or move text."""
     if between is None:
-        return _entities.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", html)))
-    return _entities.unescape(_TAG.sub(between, html))
+        return _reading(html)[0]
+    return html_reading.read(html, between).text
+
+
+def _reading(html: str, *, final: bool = True) -> tuple[str, bool]:
+    """``html_text`` of ``html``, and whether it ends inside a tag, a comment, raw text or a
+    character reference (what a reader sees of it then depends on what follows).
+
+    Most letters are read by the quick path: block tags made line breaks and other tags
+    taken out by two regular expressions that match only tags as templates write them (see
+    ``_PLAIN_REST``), then references decoded. When no "<" is left, every "<" opened such a
+    tag, and there is no comment, raw text, quoted ">" or odd name or space: the browser
+    reads the same tags (a block tag inside another tag's value left a line break there,
+    which no plain tag holds). No reference runs into a tag and no NUL is there (checked
+    first): the text is what the exact reader gives. Anything else is read exactly."""
+    if "\r" in html:  # as a browser reads it: CR LF and a lone CR are a line feed
+        seen, cut = _reading(html.replace("\r\n", "\n").replace("\r", "\n"), final=final)
+        return seen, cut or html.endswith("\r")  # the next piece may begin with a LF
+    if "\x00" not in html and ("&" not in html or _REFERENCE_INTO_TAG.search(html) is None):
+        text = _PLAIN_TAG.sub("", _PLAIN_BLOCK_TAG.sub("\n", html))
+        if "<" not in text:
+            amp = html.rfind("&")
+            if amp == -1:
+                return text, False
+            cut = _REFERENCE_BEGUN.fullmatch(html, amp) is not None
+            return _entities.unescape(text), cut
+    reading = html_reading.read(html, final=final)
+    return reading.text, reading.cut
 
 
 _LINE_BREAKS = re.compile(r"\n\s*")  # found from each line break: faster than \s*\n\s*
@@ -352,12 +394,20 @@ def _tidy(seen: str) -> str:
 
 
 def _reader_text(html: str) -> str:
+    """``_reader_reading``'s text."""
+    return _reader_reading(html)[0]
+
+
+def _reader_reading(html: str, *, final: bool = True) -> tuple[str, bool]:
     """``html_text``, tidied, with the end of a table cell that another cell follows at once
     (``</td><td``, as templates write a row) marked with a tab, which the record keeps as a
     space between the two (see printed_text): for the gate, the same lines and words as
-    ``html_text``. A plain replace: a regular expression for every way of writing a row
-    costs an eighth of a reminder run's gate."""
-    return _tidy(html_text(html.replace("</td><td", "\t<td").replace("</th><th", "\t<th")))
+    ``html_text``; and whether the text ends cut (see ``_reading``). A plain replace: a
+    regular expression for every way of writing a row costs an eighth of a reminder run's
+    gate."""
+    html = html.replace("</td><td", "\t<td").replace("</th><th", "\t<th")
+    seen, cut = _reading(html, final=final)
+    return _tidy(seen), cut
 
 
 def printed_text(seen: str) -> str:
@@ -370,24 +420,33 @@ def printed_text(seen: str) -> str:
 _REFERENCE_BEGUN = re.compile(r"&(?:#[0-9]*|#[xX][0-9a-fA-F]*|[A-Za-z0-9]*)")
 
 
-def _cut_inside(text: str) -> bool:
-    """Whether ``text`` ends inside a tag or a character reference (``&#27700;``, however
-    long): what a reader sees of it then depends on what follows."""
-    if text.rfind("<") > text.rfind(">"):
-        return True
-    amp = text.rfind("&")
-    return amp != -1 and _REFERENCE_BEGUN.fullmatch(text, amp) is not None
+def _threat_refusal(source: str, phrase: str) -> Unlawful:
+    """The gate's refusal of a text that says ``phrase``, which LEGAL rule 1 forbids."""
+    return Unlawful(
+        _(
+            "template {source}: {rule} ({text}) does not allow “{phrase}”{origin}; nothing "
+            "was sent, written or recorded"
+        ).format(
+            source=source,
+            rule=lawful.RULE_1,
+            text=lawful.RULE_1_TEXT,
+            phrase=phrase,
+            origin=_origin(source, phrase),
+        )
+    )
 
 
-def _joins_next(text: str, seen: str) -> bool:
-    """Whether ``html_text`` of ``text`` and what follows may differ from the two read apart:
-    ``text`` ends inside a tag or a reference, or what is seen of it holds a stray "<" (read
-    as opening a tag up to the next ">", wherever that is) or ends in the start of a
-    reference (the tags between them taken out, the two are read as one)."""
-    if _cut_inside(text) or "<" in seen:
-        return True
-    amp = seen.rfind("&")
-    return amp != -1 and _REFERENCE_BEGUN.fullmatch(seen, amp) is not None
+def _unreadable(source: str, hidden: html_reading.Hidden) -> Unlawful:
+    """The gate's refusal of a document whose HTML may hide, make or move text (or whose
+    title says what rule 1 forbids)."""
+    if isinstance(hidden, html_reading.ThreatInTitle):
+        return _threat_refusal(source, hidden.args[0])
+    return Unlawful(
+        _(
+            "template {source}: its HTML {what}, which could hide, make or move text so that "
+            "an owner reads what the gate did not check; nothing was sent, written or recorded"
+        ).format(source=source, what=hidden.args[0])
+    )
 
 
 def _origin(source: str, phrase: str) -> str:
@@ -531,9 +590,10 @@ class _Pieces:
         self.retry_at = 0  # a piece that waits: its size when it is checked again
         self.counted = self.size = 0  # how many of the texts are measured, and their size
         # pieces that passed rule 2, to check for rule 1 and write: (text, what a reader
-        # sees of it when known)
-        self.ready: list[tuple[str, str | None]] = []
+        # sees of it when known, whether it ends cut: see read)
+        self.ready: list[tuple[str, str | None, bool | None]] = []
         self.ready_size = 0
+        self.cut_size = 0  # the size of the last ready pieces that each end cut
         self.before = ""  # the end of what was written, as a reader sees it
 
     def parts(self, parts: Iterable) -> Iterator:
@@ -560,9 +620,9 @@ class _Pieces:
                 return
         text = "".join(self.texts)
         self.texts.clear()  # the same list: Documents.write appends to it
-        seen = None
+        seen = cut = None
         if self.checked and self.pending and not final:
-            seen = self.seen(text)
+            seen, cut = self.read(text)
             if lawful.notice_gaps(seen, self.pending, limit=1):
                 self.texts.append(text)
                 self.retry_at = 2 * len(text)
@@ -572,50 +632,86 @@ class _Pieces:
         self.pending, self.pending_parts = [], []
         self.retry_at, self.counted, self.size = 0, 0, 0
         if final:
-            self.write()  # what passed before: rule 1 first, in the order of the text
-            self.ready.append((text, None))
+            if not (self.html and self.ready and self.ready[-1][2]):
+                self.write()  # what passed before: rule 1 first, in the order of the text
+            # else the text goes on from inside a tag, comment or reference: read as one
+            self.ready.append((text, None, None))
             seen = self.write(notices)
         else:
             if seen is None and self.checked and self.html:
-                seen = self.seen(text)  # read once: for the batch's check, and its end
-            self.ready.append((text, seen))
+                seen, cut = self.read(text)  # read once: for the batch's check, and its end
+            self.ready.append((text, seen, cut))
             self.ready_size += len(text)
+            self.cut_size = self.cut_size + len(text) if cut else 0
         if self.printed is not None and len(parts) == 1:
             told = seen if seen is not None else self.seen(text)
             self.printed(parts[0], printed_text(told) if self.html else told.strip())
-        # a batch never ends where the next would read it apart (see _joins_next)
-        if (
-            not final
-            and self.ready_size >= self.BATCH
-            and not (self.html and seen is not None and _joins_next(text, seen))
-        ):
+        # a batch never ends where the next would read it apart (see read)
+        if not final and self.ready_size >= self.BATCH and not (self.html and cut):
             self.write()
 
     def seen(self, text: str) -> str:
         """What a reader sees of a piece, as the gate reads it (``_reader_text``)."""
-        return _reader_text(text) if self.html else text
+        return self.read(text)[0]
+
+    def read(self, text: str, after_cut: bool | None = None) -> tuple[str, bool]:
+        """What a reader sees of a piece read alone, and whether it ends cut (inside a tag,
+        comment, raw text or reference: then it is read with what follows; see
+        ``_reading``). A piece whose HTML may hide, make or move text is refused, unless the
+        piece before it ends cut (inside a comment, say): then nothing is seen of it yet, and
+        it is read, and refused or not, with what comes before it."""
+        if not self.html:
+            return text, False
+        if after_cut is None:
+            after_cut = bool(self.ready and self.ready[-1][2])
+        if after_cut:  # where it ends: read from where the pieces were last read uncut
+            cut = True  # pieces cut one after another for long: read as one in the end
+            if self.cut_size <= self.BATCH:
+                run = [piece for piece, _seen, _cut in self.ready[self.uncut() :]]
+                with suppress(html_reading.Hidden):  # else: known once the whole is read
+                    cut = _reading("".join([*run, text]), final=False)[1]
+            try:
+                return _reader_reading(text, final=False)[0], cut
+            except html_reading.Hidden:
+                return "", cut
+        try:
+            return _reader_reading(text, final=False)
+        except html_reading.Hidden as hidden:
+            raise _unreadable(self.source, hidden) from None
+
+    def uncut(self) -> int:
+        """Where the last run of ready pieces that each end cut begins."""
+        at = len(self.ready)
+        while at and self.ready[at - 1][2]:
+            at -= 1
+        return at
 
     def write(self, notices: Sequence[lawful.FormalNotice] = ()) -> str | None:
         """Check the pieces that are ready for what rule 1 forbids (and, given ``notices``,
         for what rule 2 asks of them) and write them; return what a reader sees of them."""
         ready = self.ready
         self.ready = []
-        self.ready_size = 0
-        text = "".join([piece for piece, _seen in ready])
+        self.ready_size = self.cut_size = 0
+        text = "".join([piece for piece, _seen, _cut in ready])
         if not text and not notices:
             return None
         seen = None
         if self.checked:
             if self.html:
-                seens = [self.seen(p) if s is None else s for p, s in ready]
-                if not any(map(_joins_next, [p for p, _s in ready[:-1]], seens[:-1])):
-                    # no tag or reference cut between two pieces: what a reader sees of the
-                    # whole is what they see of each piece, some seen already for rule 2
-                    seen = "".join(seens)
+                read: list[tuple[str, bool]] = []
+                for piece, piece_seen, piece_cut in ready:
+                    after_cut = bool(read and read[-1][1])
+                    known = piece_seen is not None
+                    read.append((piece_seen, piece_cut) if known else self.read(piece, after_cut))
+                if not any(cut for _seen, cut in read):
+                    # no tag, comment or reference cut between two pieces (nor at the end of
+                    # the last: the end of the document, read whole): what a reader sees of
+                    # the whole is what they see of each piece, some seen already for rule 2
+                    seen = "".join([piece_seen for piece_seen, _cut in read])
             seen = check(
                 text, self.source, notices=notices, html=self.html, before=self.before, seen=seen
             )
-            self.before = seen[seen.rfind("\n") + 1 :][-200:]
+            self.before = seen[-200:]  # (a phrase in English may run over a line break)
         self.handle.write(text)
         return seen
 
