@@ -77,53 +77,50 @@ def _yuan_of(fen: int) -> str:
     return format_money(fen).replace("¥", "")
 
 
-@lru_cache(maxsize=8)
-def _environment(override: str | None):
-    import jinja2  # heavy: loaded when needed
-    from jinja2.compiler import CodeGenerator, optimizeconst
-    from jinja2.runtime import LoopContext
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+_LOOP_ATTRIBUTES = frozenset(
+    ("index", "index0", "first", "last", "length", "revindex", "revindex0", "previtem",
+     "nextitem", "depth", "depth0")
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _sandbox():
+    """The sandbox, with a fast path for what letters read most: a key of a plain dict
+    (data, never an attribute of an object) and a for-loop's own counters. Everything else
+    goes through the sandbox's checks. Its templates are compiled by ``_generator()``."""
+    from jinja2.runtime import LoopContext  # heavy: loaded when needed
     from jinja2.sandbox import SandboxedEnvironment
 
-    dict_attributes = frozenset(dir(dict))
-    loop_attributes = frozenset(
-        (
-            "index",
-            "index0",
-            "first",
-            "last",
-            "length",
-            "revindex",
-            "revindex0",
-            "previtem",
-            "nextitem",
-            "depth",
-            "depth0",
-        )
-    )
-
     class Sandbox(SandboxedEnvironment):
-        """The sandbox, with a fast path for what letters read most: a key of a plain dict
-        (data, never an attribute of an object) and a for-loop's own counters. Everything
-        else goes through the sandbox's checks."""
+        code_generator_class = _generator()
 
         def getattr(self, obj, attribute):
-            if type(obj) is dict and attribute not in dict_attributes:
+            if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
                 try:
                     return obj[attribute]
                 except KeyError:
                     pass
-            elif type(obj) is LoopContext and attribute in loop_attributes:
+            elif type(obj) is LoopContext and attribute in _LOOP_ATTRIBUTES:
                 return getattr(obj, attribute)
             return super().getattr(obj, attribute)
 
-    class Generator(CodeGenerator):
-        """jinja2's code, with ``a.b`` of a plain dict (a key that is no dict attribute's name)
-        read in line, as Sandbox.getattr reads it, without a call: a run of 20,000 letters
-        reads over a million of them. Anything else still goes to Sandbox.getattr."""
+    return Sandbox
 
+
+@lru_cache(maxsize=1)
+def _generator():
+    """jinja2's code generator, with what letters write most done in line, without a call:
+    ``a.b`` of a plain dict (a key that is no dict attribute's name), read as
+    Sandbox.getattr reads it (a run of 20,000 letters reads over a million of them), and a
+    text with nothing to escape, written as it is (``_escape`` in line). Anything else still
+    goes to Sandbox.getattr and ``_escape``."""
+    from jinja2.compiler import CodeGenerator, optimizeconst  # heavy: loaded when needed
+
+    class Generator(CodeGenerator):
         @optimizeconst
         def visit_Getattr(self, node, frame) -> None:
-            if node.attr in dict_attributes or self.environment.is_async:
+            if node.attr in _DICT_ATTRIBUTES or self.environment.is_async:
                 CodeGenerator.visit_Getattr(self, node, frame)
                 return
             key = repr(node.attr)
@@ -139,8 +136,6 @@ def _environment(override: str | None):
             )
 
         def _output_child_pre(self, node, frame, finalize) -> None:
-            """A text with nothing to escape is written as it is, without a call (``_escape``
-            in line: what a letter says is mostly such text)."""
             if not self._inline_escape(frame, finalize):
                 super()._output_child_pre(node, frame, finalize)
                 return
@@ -153,12 +148,18 @@ def _environment(override: str | None):
             tests = " or ".join(f"{special!r} in _pf_e" for special in _HTML_SPECIAL)
             self.write(f")) is str and not ({tests}) else escape(_pf_e))")
 
+    return Generator
+
+
+@lru_cache(maxsize=8)
+def _environment(override: str | None):
+    import jinja2  # heavy: loaded when needed
+
     loaders: list[jinja2.BaseLoader] = []
     if override:
         loaders.append(jinja2.FileSystemLoader(override))
     loaders.append(jinja2.FileSystemLoader(str(shipped_dir("templates"))))
-    Sandbox.code_generator_class = Generator
-    env = Sandbox(
+    env = _sandbox()(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html", "htm"], default_for_string=False),
         undefined=jinja2.StrictUndefined,
