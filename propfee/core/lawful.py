@@ -87,7 +87,43 @@ def threat(text: str, *, after: int = 0, lowered: str | None = None) -> str | No
     """The first phrase of ``text`` that rule 1 forbids, or None; with ``after``, only a
     phrase that ends past that offset counts (the text before it is context, checked
     already: a document checked piece by piece still finds a phrase cut in two).
-    ``lowered`` is ``text.lower()`` when the caller has it already."""
+    ``lowered`` is ``text.lower()`` when the caller has it already. A text holding
+    characters a reader does not see (``_UNSEEN``: 停\u200b水 shows 停水) is read again
+    without them, and one that turns the direction of its text (U+202E: \u202e水停 shows
+    停水) is read backwards too."""
+    found = _threat(text, after, lowered)
+    if found is None and _MAYBE_UNSEEN.search(text):
+        seen = _UNSEEN.sub("", text)
+        if len(seen) < len(text):
+            found = _threat(seen, after - len(_UNSEEN.findall(text, 0, after)), None)
+        if found is None and _TURNS.search(text):
+            found = _threat(seen[::-1], 0, None)
+    return found
+
+
+# what takes no room on a page or a phone's screen: every format character (Unicode's Cf:
+# soft hyphen, zero-width spaces and joiners, direction marks, word joiner, BOM, tags …),
+# variation selectors, the combining grapheme joiner and the Hangul and Mongolian fillers
+_UNSEEN = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+    "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f\U000e0100-\U000e01ef]"
+)
+# the same, found sooner (a class of plane-2 and higher ranges is slow to test): those of the
+# first plane, or any character past it
+_MAYBE_UNSEEN = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+    "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U00010000-\U0010ffff]"
+)
+# the characters that turn the direction of what follows them
+_TURNS = re.compile("[\u061c\u200f\u202b\u202e\u2067\u2068]")
+
+
+def _threat(text: str, after: int, lowered: str | None) -> str | None:
+    """``threat`` of the text as it is."""
     if lowered is None:
         lowered = text.lower()
     hits = [
