@@ -88,6 +88,8 @@ def test_a_streamed_book_is_the_book_openpyxl_writes(demo_db, tmp_path, monkeypa
         assert got[name] == expected[name], name
     bills = got["账单"]
     assert bills[-1][0][0] == "合计" and bills[-1][0][2]  # a bold totals row closes the sheet
+    headers = [value for value, _, _ in bills[workbook.HEADER_ROW - 1]]
+    assert len(set(headers)) == len(headers) and headers[3:5] == ["计费起", "计费止"]
     assert _widths(streamed.workbook) == _widths(held.workbook)
 
 

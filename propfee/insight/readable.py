@@ -159,7 +159,7 @@ def _bills(conn: sqlite3.Connection) -> _Sheet:
         zh("Period"),
         zh("Fee items"),
         zh("Billed from"),
-        zh("Billed to"),
+        zh("Billed until"),
         zh("Payment deadline"),
         zh("Billing basis"),
         zh("Payer"),
@@ -174,7 +174,7 @@ def _bills(conn: sqlite3.Connection) -> _Sheet:
         zh("Unit"): CODE,
         zh("Period"): CODE,
         zh("Billed from"): DATE,
-        zh("Billed to"): DATE,
+        zh("Billed until"): DATE,
         zh("Payment deadline"): DATE,
     }
     kinds |= {
