@@ -218,6 +218,61 @@ def _write_sheet(book, title: Title, table: Table) -> None:
         _add_chart(ws, table, chart, len(rows))
 
 
+def fitted_widths(
+    headers: Sequence[str],
+    kinds: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    total: Sequence[object] | None = None,
+) -> list[float]:
+    """The column widths ``write_book`` gives a table, fitted from ``rows`` (for a table too
+    long to hold, its first few thousand) and its ``total`` row."""
+    typed = [[_value(v, kinds[i]) for i, v in enumerate(row)] for row in rows]
+    if total is not None:
+        typed.append([Typed(v, kinds[i]) for i, v in enumerate(total)])
+    widths = []
+    for i, header in enumerate(headers):
+        widest = max(
+            [display_width(header) + 2]
+            + [display_width(shown(*row[i])) for row in typed if i < len(row)]
+        )
+        widths.append(max(MIN_WIDTH, min(MAX_WIDTH, widest + 2)))
+    return widths
+
+
+class RunningTotals:
+    """The totals row of a table summed as its rows go by, never holding them: money in
+    integer fen, TALLY columns as whole numbers. ``add`` a row, then ``row()``."""
+
+    def __init__(self, kinds: Sequence[str]) -> None:
+        self.kinds = list(kinds)
+        self.columns = [i for i, kind in enumerate(kinds) if kind in ADDS_UP]
+        self.sums = dict.fromkeys(self.columns, 0)
+        self.rows = 0
+
+    def add(self, row: Sequence[object]) -> None:
+        self.rows += 1
+        for i in self.columns:
+            value = row[i] if i < len(row) else None
+            if not _is_number(value):
+                continue
+            if self.kinds[i] == MONEY:
+                self.sums[i] += int(Decimal(value).scaleb(2).to_integral_value())
+            else:
+                self.sums[i] += value
+
+    def row(self) -> list[object] | None:
+        """The totals row as ``write_book`` makes it (None for no rows or nothing to add)."""
+        if not self.rows or not self.columns:
+            return None
+        total: list[object] = [None] * len(self.kinds)
+        for i in self.columns:
+            total[i] = Decimal(self.sums[i]).scaleb(-2) if self.kinds[i] == MONEY else self.sums[i]
+        label_at = next((i for i in range(len(self.kinds)) if i not in self.columns), None)
+        if label_at is not None:
+            total[label_at] = _("Total")
+        return total
+
+
 def sheet_name(name: str) -> str:
     """A name Excel accepts for a sheet: none of ``[]:*?/\\``, at most 31 characters."""
     cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip("'")

@@ -3,30 +3,35 @@ zip as sheet XML, an order of magnitude faster than building cells with openpyxl
 memory. It writes what a table needs and nothing else: bold frozen headers, column widths,
 text, whole numbers, exact decimals (money with two places), dates. Every string is a text
 cell (never a formula); one that looks like a formula is also quote-prefixed, as Excel does
-when you type an apostrophe, so editing it does not turn it into one. Charts and styling stay
-with openpyxl (export.write_workbook).
+when you type an apostrophe, so editing it does not turn it into one.
+
+``add_table`` writes a sheet as ``workbook.write_book`` lays one out (title block, frozen bold
+header printed on every page, typed cells by column kind, a bold totals row, notes, A4
+landscape), for a readable table too long to build in openpyxl. Charts stay with openpyxl.
 """
 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from propfee.files.writers import FORMULA_STARTS
+from propfee.files.workbook import BALANCE, CODE, DATE, HEADER_ROW, MONEY, NUMBER, RATE, TEXT
+from propfee.files.writers import FORMULA_STARTS, neutralise, visible
 
 # cell styles (indexes into cellXfs below)
 _BOLD, _DATE, _MONEY, _TEXT, _DECIMAL4, _DATETIME, _QUOTED = 1, 2, 3, 4, 5, 6, 7
+_TITLE, _NUMBER, _RATE, _BOLD_MONEY, _BOLD_TEXT, _BOLD_NUMBER = 8, 9, 10, 11, 12, 13
 _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
-<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="0.0000"/><numFmt numFmtId="166" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>
-<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>
+<numFmts count="4"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="0.0000"/><numFmt numFmtId="166" formatCode="yyyy-mm-dd hh:mm:ss"/><numFmt numFmtId="167" formatCode="0.0%"/></numFmts>
+<fonts count="3"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="14"/><name val="Calibri"/></font></fonts>
 <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="8">
+<cellXfs count="14">
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
 <xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>
 <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
@@ -35,6 +40,12 @@ _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" quotePrefix="1"/>
+<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>
+<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="4" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/>
+<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/>
+<xf numFmtId="2" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
@@ -79,12 +90,91 @@ def _cell(value: object, text: bool) -> str:
     return _cell(str(value), text)
 
 
+_KIND_STYLE = {MONEY: _MONEY, BALANCE: _MONEY, NUMBER: _NUMBER, RATE: _RATE}
+_BOLDER = {0: _BOLD, _TEXT: _BOLD_TEXT, _MONEY: _BOLD_MONEY, _NUMBER: _BOLD_NUMBER}
+_CACHED = 50_000  # distinct texts and days kept written per column (房号, names, periods repeat)
+
+
+def _serial(value: date) -> str:
+    if isinstance(value, datetime):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second
+        return str(value.toordinal() - _EPOCH + seconds / 86400)
+    return str(value.toordinal() - _EPOCH)
+
+
+def readable_cell(value: object, kind: str, *, bold: bool = False) -> str:
+    """One cell as the readable workbook (``workbook.write_book``) writes it in a column of
+    ``kind``: a day written as text is a date, a number in a CODE column is text, text is
+    neutralised and its control characters shown, money is ``#,##0.00``."""
+    if value is None or (isinstance(value, str) and value == ""):
+        return "<c/>"
+    if kind == DATE and isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            kind = TEXT
+    elif kind == DATE and isinstance(value, datetime):
+        value = value.date()
+    elif kind == CODE and not isinstance(value, str):
+        value = str(value)
+    style = 0
+    if isinstance(value, str):
+        style = _TEXT if kind == CODE else 0
+        style = _BOLDER.get(style, style) if bold else style
+        return _text_cell(visible(str(neutralise(value))), style)
+    if isinstance(value, bool):
+        return f'<c t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, date):
+        return f'<c s="{_DATE}"><v>{_serial(value)}</v></c>'
+    if isinstance(value, Decimal):
+        shown = f"{value:f}"
+    elif isinstance(value, int | float):
+        shown = repr(value)
+    else:
+        return readable_cell(str(value), kind, bold=bold)
+    style = _KIND_STYLE.get(kind, 0)
+    style = _BOLDER.get(style, style) if bold else style
+    return f'<c s="{style}"><v>{shown}</v></c>' if style else f"<c><v>{shown}</v></c>"
+
+
+def readable_cells(kinds: Sequence[str]) -> list[Callable[[object], str]]:
+    """A writer per column of ``kinds`` (``readable_cell``), quick for the common values: a
+    money Decimal directly, a repeated text or day from what it wrote last time."""
+    return [_money_writer() if k in (MONEY, BALANCE) else _cached_writer(k) for k in kinds]
+
+
+def _money_writer() -> Callable[[object], str]:
+    def write(value: object) -> str:
+        if type(value) is Decimal:
+            return f'<c s="{_MONEY}"><v>{value:f}</v></c>'
+        return readable_cell(value, MONEY)
+
+    return write
+
+
+def _cached_writer(kind: str) -> Callable[[object], str]:
+    written: dict[str, str] = {}
+
+    def write(value: object) -> str:
+        if type(value) is not str:
+            return readable_cell(value, kind)
+        cell = written.get(value)
+        if cell is None:
+            if len(written) >= _CACHED:
+                written.clear()
+            cell = written[value] = readable_cell(value, kind)
+        return cell
+
+    return write
+
+
 class Workbook:
     """``with Workbook(path) as book: book.add_sheet(name, headers, rows)``."""
 
     def __init__(self, path) -> None:
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self._sheets: list[str] = []
+        self._print_titles: dict[int, int] = {}  # sheet number -> its header row, on every page
 
     def __enter__(self) -> Workbook:
         return self
@@ -137,6 +227,75 @@ class Workbook:
             out.flush()
         return written
 
+    def add_table(
+        self,
+        name: str,
+        headers: Sequence[str],
+        rows: Iterable[Sequence[object]],
+        *,
+        kinds: Sequence[str],
+        widths: Sequence[float],
+        title: tuple[str, str],
+        total: Sequence[object] | None = None,
+        notes: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> int:
+        """Write a sheet as ``workbook.write_book`` lays one out: the title block, the bold
+        header frozen under it and printed on every page, the rows (``readable_cell`` by
+        ``kinds``), a bold ``total`` row, then ``notes``; A4 landscape, one page wide. Stop
+        after ``limit`` rows and return how many were written."""
+        self._sheets.append(name)
+        number = len(self._sheets)
+        self._print_titles[number] = HEADER_ROW
+        written = 0
+        with self._zip.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as raw:
+            out = _Buffered(raw)
+            out.write(
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+                f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{HEADER_ROW}" '
+                f'topLeftCell="A{HEADER_ROW + 1}" activePane="bottomLeft" state="frozen"/>'
+                "</sheetView></sheetViews><cols>"
+            )
+            for i, width in enumerate(widths):
+                out.write(f'<col min="{i + 1}" max="{i + 1}" width="{width}" customWidth="1"/>')
+            heading, facts = title
+            title_cell = _text_cell(visible(str(neutralise(heading))), _TITLE)
+            out.write(f'</cols><sheetData><row r="1">{title_cell}</row>')
+            out.write(f'<row r="2">{readable_cell(facts, TEXT)}</row>')
+            out.write(f'<row r="{HEADER_ROW}">')
+            out.write("".join(readable_cell(h, TEXT, bold=True) for h in headers))
+            out.write("</row>")
+            out.flush()
+            cells = readable_cells(kinds)
+            at = HEADER_ROW
+            for row in rows:
+                written += 1
+                at += 1
+                line = "".join([cells[i](value) for i, value in enumerate(row)])
+                out.write(f'<row r="{at}">{line}</row>')
+                if limit is not None and written >= limit:
+                    break
+            if total is not None:
+                at += 1
+                line = "".join(
+                    readable_cell(value, kinds[i], bold=True) for i, value in enumerate(total)
+                )
+                out.write(f'<row r="{at}">{line}</row>')
+            if notes:
+                at += 1
+                for note in notes:
+                    at += 1
+                    out.write(f'<row r="{at}">{readable_cell(note, TEXT)}</row>')
+            out.write(
+                '</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" '
+                'header="0.5" footer="0.5"/><pageSetup paperSize="9" orientation="landscape" '
+                'fitToWidth="1" fitToHeight="0"/></worksheet>'
+            )
+            out.flush()
+        return written
+
     def close(self) -> None:
         sheets = "".join(
             f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
@@ -175,7 +334,7 @@ class Workbook:
                 '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns='
                 '"http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://'
                 'schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                f"<sheets>{sheets}</sheets></workbook>"
+                f"<sheets>{sheets}</sheets>{self._defined_names()}</workbook>"
             ),
             "xl/_rels/workbook.xml.rels": (
                 '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns='
@@ -188,6 +347,20 @@ class Workbook:
         for name, content in files.items():
             self._zip.writestr(name, content)
         self._zip.close()
+
+    def _defined_names(self) -> str:
+        if not self._print_titles:
+            return ""
+        names = "".join(
+            f'<definedName name="_xlnm.Print_Titles" localSheetId="{number - 1}">'
+            f"{escape(_quoted(self._sheets[number - 1]))}!${row}:${row}</definedName>"
+            for number, row in self._print_titles.items()
+        )
+        return f"<definedNames>{names}</definedNames>"
+
+
+def _quoted(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
 
 
 class _Buffered:

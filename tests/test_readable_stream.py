@@ -1,0 +1,132 @@
+"""The readable export (``export-all``) of an estate too big to hold is written row by row:
+the same workbook as the openpyxl writer makes for the same data — sheet names, title block,
+headers, every value, number formats, totals, sheets continued past Excel's rows — and the
+same CSV files, byte for byte."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from propfee.files import workbook
+from propfee.insight import readable
+from propfee.store import db
+
+from conftest import build_demo
+
+AT = datetime(2026, 11, 15, 18, 30)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory, request) -> Path:
+    folder = tmp_path_factory.mktemp("readable") / "demo"
+    build_demo("lite", folder, request, "--as-of", "2026-11-15")
+    return folder / "propfee.db"
+
+
+def _export(demo_db: Path, folder: Path, *, mask: bool = True) -> readable.ReadableExport:
+    conn = db.connect(demo_db, create=False)
+    try:
+        return readable.export_readable(conn, folder, mask=mask, at=AT, estate="翠湖花园")
+    finally:
+        conn.close()
+
+
+def _cells(path: Path) -> dict[str, list[list[tuple]]]:
+    """Each sheet's cells: value, number format (of a value) and boldness, row by row."""
+    book = load_workbook(path)
+    sheets = {}
+    for ws in book.worksheets:
+        rows = []
+        for row in ws.iter_rows():
+            cells = [
+                (c.value, c.number_format if c.value is not None else None, bool(c.font.b))
+                for c in row
+                if c.value is not None
+            ]
+            rows.append(cells)
+        while rows and not rows[-1]:
+            rows.pop()
+        sheets[ws.title] = rows
+        assert ws.freeze_panes == f"A{workbook.HEADER_ROW + 1}", ws.title
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert str(ws.page_setup.paperSize) == "9", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.print_title_rows == f"${workbook.HEADER_ROW}:${workbook.HEADER_ROW}", ws.title
+    return sheets
+
+
+def _widths(path: Path) -> dict[str, list[float]]:
+    book = load_workbook(path)
+    return {
+        ws.title: [d.width for _, d in sorted(ws.column_dimensions.items())]
+        for ws in book.worksheets
+    }
+
+
+def _csvs(done: readable.ReadableExport) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(done.csv_folder.iterdir())}
+
+
+def _both(demo_db: Path, tmp_path: Path, monkeypatch, **kw):
+    held = _export(demo_db, tmp_path / "held", **kw)
+    monkeypatch.setattr(readable, "STREAM_ROWS", 0)  # every table is "big": streamed
+    streamed = _export(demo_db, tmp_path / "streamed", **kw)
+    return held, streamed
+
+
+def test_a_streamed_book_is_the_book_openpyxl_writes(demo_db, tmp_path, monkeypatch):
+    held, streamed = _both(demo_db, tmp_path, monkeypatch)
+    assert streamed.rows == held.rows and held.rows[readable.zh("Bills")] > 20
+    assert _csvs(streamed) == _csvs(held)
+    expected, got = _cells(held.workbook), _cells(streamed.workbook)
+    assert list(got) == list(expected)
+    for name in expected:
+        assert got[name] == expected[name], name
+    bills = got["账单"]
+    assert bills[-1][0][0] == "合计" and bills[-1][0][2]  # a bold totals row closes the sheet
+    headers = [value for value, _, _ in bills[workbook.HEADER_ROW - 1]]
+    assert len(set(headers)) == len(headers) and headers[3:5] == ["计费起", "计费止"]
+    assert _widths(streamed.workbook) == _widths(held.workbook)
+
+
+def test_phones_stay_masked_when_streamed(demo_db, tmp_path, monkeypatch):
+    held, streamed = _both(demo_db, tmp_path, monkeypatch)
+    units = _cells(streamed.workbook)["房屋"]
+    phones = [v for row in units for v, _, _ in row if isinstance(v, str) and "****" in v]
+    assert phones  # masked, as in the held book (compared cell by cell above)
+    assert _cells(held.workbook)["房屋"] == units
+    full = _export(demo_db, tmp_path / "full", mask=False)
+    assert "****" not in str(_cells(full.workbook)["房屋"])
+
+
+def test_a_table_past_a_sheet_continues_on_the_next(demo_db, tmp_path, monkeypatch):
+    monkeypatch.setattr(readable, "SHEET_ROWS", 1000)
+    held, streamed = _both(demo_db, tmp_path, monkeypatch)
+    expected, got = _cells(held.workbook), _cells(streamed.workbook)
+    assert list(got) == list(expected)
+    assert "账单（2）" in got and "账单（3）" in got
+    for name in expected:
+        assert got[name] == expected[name], name
+    bills = held.rows["账单"]
+    parts = [n for n in got if n == "账单" or n.startswith("账单（")]
+    assert len(parts) == -(-bills // 1000) >= 3
+    # each part: title block, headers, at most 1000 rows, its own totals row
+    body = [len(got[n]) - workbook.HEADER_ROW - 1 for n in parts]
+    assert sum(body) == bills and body[0] == 1000 > body[-1]
+    assert all(got[n][-1][0][0] == "合计" for n in parts)
+    about = {row[0][0]: row[2][0] for row in got["说明"][workbook.HEADER_ROW - 1 :] if len(row) > 2}
+    assert about["账单"] == bills  # 说明 counts the table, not a part
+    assert _csvs(streamed) == _csvs(held)
+
+
+def test_totals_are_summed_in_fen(demo_db, tmp_path, monkeypatch):
+    _, streamed = _both(demo_db, tmp_path, monkeypatch)
+    lines = (streamed.csv_folder / "账单.csv").read_text("utf-8-sig").splitlines()[1:]
+    due = sum(round(float(line.split(",")[8]) * 100) for line in lines)
+    bills = _cells(streamed.workbook)["账单"]
+    total = bills[-1]
+    assert round(total[1][0] * 100) == due
