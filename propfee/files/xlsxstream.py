@@ -13,7 +13,8 @@ landscape), for a readable table too long to build in openpyxl. Charts stay with
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -168,6 +169,15 @@ def _cached_writer(kind: str) -> Callable[[object], str]:
     return write
 
 
+def _frozen(rows: int) -> str:
+    """A sheet view with its first ``rows`` rows frozen."""
+    return (
+        f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{rows}" '
+        f'topLeftCell="A{rows + 1}" activePane="bottomLeft" state="frozen"/>'
+        "</sheetView></sheetViews>"
+    )
+
+
 class Workbook:
     """``with Workbook(path) as book: book.add_sheet(name, headers, rows)``."""
 
@@ -195,22 +205,11 @@ class Workbook:
         limit: int | None = None,
     ) -> int:
         """Write a sheet; stop after ``limit`` rows and return how many were written."""
-        self._sheets.append(name)
-        number = len(self._sheets)
         text = {i for i, h in enumerate(headers) if h in set(text_columns)}
         written = 0
-        with self._zip.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as raw:
-            out = _Buffered(raw)
-            out.write(
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-                'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><cols>'
-            )
-            for i, header in enumerate(headers):
-                width = max(8, len(header) * 2 + 2)
-                out.write(f'<col min="{i + 1}" max="{i + 1}" width="{width}" customWidth="1"/>')
-            out.write('</cols><sheetData><row r="1">')
+        widths = [max(8, len(header) * 2 + 2) for header in headers]
+        with self._sheet(name, _frozen(1), widths) as out:
+            out.write('<sheetData><row r="1">')
             out.write("".join(_text_cell(str(h), _BOLD) for h in headers))
             out.write("</row>")
             plain = [i not in text for i in range(len(headers))]
@@ -224,7 +223,6 @@ class Workbook:
                 if limit is not None and written >= limit:
                     break
             out.write("</sheetData></worksheet>")
-            out.flush()
         return written
 
     def add_table(
@@ -244,25 +242,13 @@ class Workbook:
         header frozen under it and printed on every page, the rows (``readable_cell`` by
         ``kinds``), a bold ``total`` row, then ``notes``; A4 landscape, one page wide. Stop
         after ``limit`` rows and return how many were written."""
-        self._sheets.append(name)
-        number = len(self._sheets)
-        self._print_titles[number] = HEADER_ROW
         written = 0
-        with self._zip.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as raw:
-            out = _Buffered(raw)
-            out.write(
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
-                f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{HEADER_ROW}" '
-                f'topLeftCell="A{HEADER_ROW + 1}" activePane="bottomLeft" state="frozen"/>'
-                "</sheetView></sheetViews><cols>"
-            )
-            for i, width in enumerate(widths):
-                out.write(f'<col min="{i + 1}" max="{i + 1}" width="{width}" customWidth="1"/>')
+        head = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' + _frozen(HEADER_ROW)
+        with self._sheet(name, head, widths) as out:
+            self._print_titles[len(self._sheets)] = HEADER_ROW
             heading, facts = title
             title_cell = _text_cell(visible(str(neutralise(heading))), _TITLE)
-            out.write(f'</cols><sheetData><row r="1">{title_cell}</row>')
+            out.write(f'<sheetData><row r="1">{title_cell}</row>')
             out.write(f'<row r="2">{readable_cell(facts, TEXT)}</row>')
             out.write(f'<row r="{HEADER_ROW}">')
             out.write("".join(readable_cell(h, TEXT, bold=True) for h in headers))
@@ -293,8 +279,26 @@ class Workbook:
                 'header="0.5" footer="0.5"/><pageSetup paperSize="9" orientation="landscape" '
                 'fitToWidth="1" fitToHeight="0"/></worksheet>'
             )
-            out.flush()
         return written
+
+    @contextmanager
+    def _sheet(self, name: str, head: str, widths: Iterable[float]) -> Iterator[_Buffered]:
+        """A new sheet's XML, begun with ``head`` (what comes before its columns) and its
+        columns' ``widths``: the caller writes the rest, from ``<sheetData>`` on."""
+        self._sheets.append(name)
+        number = len(self._sheets)
+        with self._zip.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as raw:
+            out = _Buffered(raw)
+            out.write(
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                f"{head}<cols>"
+            )
+            for i, width in enumerate(widths):
+                out.write(f'<col min="{i + 1}" max="{i + 1}" width="{width}" customWidth="1"/>')
+            out.write("</cols>")
+            yield out
+            out.flush()
 
     def close(self) -> None:
         sheets = "".join(
