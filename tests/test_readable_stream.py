@@ -6,6 +6,7 @@ same CSV files, byte for byte."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,31 @@ def test_totals_are_summed_in_fen(demo_db, tmp_path, monkeypatch):
     bills = _cells(streamed.workbook)["账单"]
     total = bills[-1]
     assert round(total[1][0] * 100) == due
+
+
+def test_columns_fit_the_widest_cell_past_the_first_rows(demo_db, tmp_path, monkeypatch):
+    """A streamed sheet's columns are as wide as all its rows need (an amount too wide for
+    its column shows as ####), not only as its first rows."""
+    monkeypatch.setattr(readable, "SAMPLE_ROWS", 3)
+    held, streamed = _both(demo_db, tmp_path, monkeypatch)
+    assert _widths(streamed.workbook) == _widths(held.workbook)
+    monkeypatch.setattr(readable, "SHEET_ROWS", 1000)
+    held, streamed = _both(demo_db, tmp_path / "parts", monkeypatch)
+    assert _widths(streamed.workbook) == _widths(held.workbook)
+
+
+def test_the_widest_cells_are_the_ones_all_rows_give():
+    kinds = [workbook.TEXT, workbook.MONEY, workbook.DATE, workbook.CODE]
+    rows = [
+        ["甲", Decimal("5.00"), "2026-01-01", 7],
+        ["abcdefgh", Decimal("-12345.67"), None, 123456],
+        ["乙丙丁戊", Decimal("99999.99"), "2026-12-31", ""],
+        [None, 3, "not a day at all", "x"],
+    ]
+    widest = workbook.WidestCells(kinds)
+    for row in rows:
+        widest.add(row)
+    assert workbook.fitted_widths(
+        ["名称", "金额", "日期", "编号"], kinds, widest.rows()
+    ) == workbook.fitted_widths(["名称", "金额", "日期", "编号"], kinds, rows)
+    assert widest.cells == ["abcdefgh", Decimal("-12345.67"), "not a day at all", 123456]

@@ -154,6 +154,8 @@ def write_table(
 def display_width(value: object) -> int:
     """How many narrow characters ``value`` takes on screen: CJK (wide) characters count two."""
     text = "" if value is None else str(value)
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -237,6 +239,69 @@ def fitted_widths(
         )
         widths.append(max(MIN_WIDTH, min(MAX_WIDTH, widest + 2)))
     return widths
+
+
+class WidestCells:
+    """The widest cell of each column of a table too long to hold, found as its rows go by:
+    ``rows()`` with the rows ``fitted_widths`` is given fits the columns as all the rows would.
+    A number is shown the wider the further it is from zero (see ``shown``): a column's
+    largest and smallest are kept. A text is measured only when it could be wider than the
+    widest so far (a text is shown as it is or as its day, and only a character beyond
+    ASCII may take two columns); any other value once (a column's days repeat)."""
+
+    MEASURED = 4096  # distinct values of a column remembered as measured
+
+    def __init__(self, kinds: Sequence[str]) -> None:
+        self.kinds = list(kinds)
+        self.widest = [0] * len(self.kinds)
+        self.cells: list[object] = [None] * len(self.kinds)
+        self.low: list[object] = [None] * len(self.kinds)
+        self.high: list[object] = [None] * len(self.kinds)
+        self.measured: list[set] = [set() for _ in self.kinds]
+        # where a Decimal is shown formatted (else str(): 1E+1 is narrower than 9.5)
+        self.formatted = [kind in (MONEY, BALANCE, RATE, NUMBER) for kind in self.kinds]
+
+    def add(self, row: Sequence[object]) -> None:
+        widest, low, high = self.widest, self.low, self.high
+        for i, value in enumerate(row):
+            kind = type(value)
+            if kind is str:
+                size, wide = len(value), widest[i]
+                if size > wide or (2 * size > wide and not value.isascii()):
+                    self._measure(i, value)
+            elif kind is int or ((kind is Decimal or kind is float) and self.formatted[i]):
+                top = high[i]
+                if top is None:
+                    low[i] = high[i] = value
+                elif value > top:
+                    high[i] = value
+                elif value < low[i]:
+                    low[i] = value
+            elif value is not None:
+                seen = self.measured[i]
+                if value not in seen:
+                    if len(seen) >= self.MEASURED:
+                        seen.clear()
+                    seen.add(value)
+                    self._measure(i, value)
+
+    def _measure(self, i: int, value: object) -> None:
+        width = display_width(shown(*_value(value, self.kinds[i])))
+        if width > self.widest[i]:
+            self.widest[i], self.cells[i] = width, value
+
+    def rows(self) -> list[list[object]]:
+        """A row for each column that holds anything: its widest cell, nothing elsewhere."""
+        for i in range(len(self.kinds)):
+            for number in (self.low[i], self.high[i]):
+                if number is not None:
+                    self._measure(i, number)
+        width = len(self.kinds)
+        return [
+            [cell if j == i else None for j in range(width)]
+            for i, cell in enumerate(self.cells)
+            if cell is not None
+        ]
 
 
 class RunningTotals:

@@ -34,7 +34,16 @@ from propfee.core.money import fen_to_decimal
 from propfee.core.periods import CYCLE_LABELS
 from propfee.core.privacy import mask_phones
 from propfee.files import workbook, xlsxstream
-from propfee.files.workbook import CODE, DATE, MONEY, NUMBER, RunningTotals, Table, Title
+from propfee.files.workbook import (
+    CODE,
+    DATE,
+    MONEY,
+    NUMBER,
+    RunningTotals,
+    Table,
+    Title,
+    WidestCells,
+)
 from propfee.files.writers import csv_cell
 from propfee.insight import export_store
 from propfee.insight.fullexport import cannot_write, prepare_folder
@@ -71,6 +80,7 @@ class _Sheet:
     sample: list[list] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     parts: list[RunningTotals] = field(default_factory=list)
+    widest: list[WidestCells] = field(default_factory=list)  # of each part, as its totals
 
 
 def _yuan(fen: int | None) -> Decimal | None:
@@ -345,17 +355,19 @@ def _write_csv(path: Path, sheet: _Sheet) -> None:
     sheet.sample = list(islice(rows, SAMPLE_ROWS))
     sheet.kinds = workbook.column_kinds(replace(table, rows=sheet.sample))
     cells = [_csv_writer(table.kinds.get(h) == MONEY) for h in table.headers]
-    part = RunningTotals(sheet.kinds)
+    part, widest = RunningTotals(sheet.kinds), WidestCells(sheet.kinds)
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write("\ufeff")
         out = csv.writer(handle, lineterminator="\r\n")
         out.writerow([csv_cell(h) for h in table.headers])
         for row in chain(sheet.sample, rows):
             if sheet.rows % SHEET_ROWS == 0:
-                part = RunningTotals(sheet.kinds)
+                part, widest = RunningTotals(sheet.kinds), WidestCells(sheet.kinds)
                 sheet.parts.append(part)
+                sheet.widest.append(widest)
             sheet.rows += 1
             part.add(row)
+            widest.add(row)
             out.writerow([cells[i](v) for i, v in enumerate(row)])
 
 
@@ -402,7 +414,8 @@ def _stream_sheet(book: xlsxstream.Workbook, title: tuple[str, str], sheet: _She
     for n, part in enumerate(sheet.parts or [None], start=1):
         name = table.name if n == 1 else f"{table.name}（{n}）"
         total = part.row() if table.totals and part is not None else None
-        widths = workbook.fitted_widths(table.headers, sheet.kinds, sheet.sample, total)
+        widest = sheet.widest[n - 1].rows() if sheet.widest else []
+        widths = workbook.fitted_widths(table.headers, sheet.kinds, widest, total)
         book.add_table(
             workbook.sheet_name(name), table.headers, rows, kinds=sheet.kinds, widths=widths,
             title=title, total=total, notes=table.notes, limit=SHEET_ROWS,
