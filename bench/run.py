@@ -564,6 +564,10 @@ def best_cpu_of(repeat: int, make_argv) -> tuple[float, float, float]:
 SCALE_SIZES = "10000,30000,100000,300000"
 SCALE_FLAG = 1.5  # a per-unit cost growing more than this from the smallest size is flagged
 SCALE_BASE = 100  # units: an estate this small costs a command its start-up and little more
+# at this size and below a command's work is a fraction of a second, as near its start-up's
+# ups and downs as its own: best of at least SCALE_SMALL_REPEAT, whatever --repeat says (one
+# slow start-up taken off a small size's figure would flag a line growing by nothing)
+SCALE_SMALL, SCALE_SMALL_REPEAT = 30_000, 3
 
 
 def scale(sizes: list[int], repeat: int, only: list[str]) -> None:
@@ -609,7 +613,11 @@ def print_scale(
     """One table: ``what`` per 1,000 units at each size once start-up is taken off, the
     growth from the smallest size to the largest and the start-up itself; with ``flag``, a
     line growing more than SCALE_FLAG× is flagged."""
-    print(f"\n{what} per 1,000 units after start-up, best of {repeat}")
+    small = max(repeat, SCALE_SMALL_REPEAT)
+    print(
+        f"\n{what} per 1,000 units after start-up, best of {repeat}"
+        + (f" ({small} at {SCALE_SMALL:,} units and below)" if small > repeat else "")
+    )
     head = "".join(f"{units:>10,}" for units in sizes)
     print(f"{'command':<34}{head}{'growth':>9}{'start-up':>10}")
     flagged = 0
@@ -656,7 +664,8 @@ def scale_one(me: list[str], propfee: list[str], work: Path, units: int, repeat:
     def run(name: str, make_argv, needed: bool = False):
         """The command's figures when it is wanted; run once unmeasured when ``needed``."""
         if wanted(name):
-            return best_cpu_of(repeat, make_argv)
+            small = units <= SCALE_SMALL
+            return best_cpu_of(max(repeat, SCALE_SMALL_REPEAT) if small else repeat, make_argv)
         if needed:
             measure_cpu(make_argv())
         return None
