@@ -1577,6 +1577,16 @@ def _plain_owner(name: object, phone: object, id_number: object, birthday: str |
             return False
     if id_number is None or id_number == "":
         id_number = ""
+    elif cells.usual_resident_id(id_number):
+        # The usual cell, checked as id_number checks it. Never a placeholder (one digit 18
+        # times has no valid check digit and birth date) nor masked; its 17 digits make it
+        # a person's ID, so the name alone tells a company (as party_kind tells it).
+        try:
+            cells.resident_id(id_number)
+        except InvalidValue:
+            return False
+        kind = "company" if _company_name(name) else "person"
+        return PartyIn(name, kind, phones, id_number, birthday, False, False)
     elif sources.placeholder_id(id_number):
         return False
     else:
