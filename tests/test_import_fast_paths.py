@@ -8,16 +8,18 @@ gives: the same owner, or the same refusal.
 from __future__ import annotations
 
 import operator
+import zipfile
 from datetime import date
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from openpyxl import Workbook
 
-from propfee.core.errors import InvalidValue
+from propfee.core.errors import FileFormatError, InvalidValue
 from propfee.core.i18n import _
 from propfee.core.privacy import is_masked
-from propfee.files import cells
+from propfee.files import cells, tabular
 from propfee.files.tabular import lost_digits
 from propfee.roster import reading, sources
 
@@ -127,3 +129,32 @@ def test_the_check_digit_in_one_step_is_the_weighted_one(body):
         except InvalidValue as exc:
             refused = str(exc)  # the check digit, or else the birth date
         assert (refused == wrong.format(value=raw)) == (last != weighted_check(body))
+
+
+# ---------------------------------------------------------------- a workbook's formulas, a piece at a time
+
+
+def formula_workbook(path, formula: str | None):
+    book = Workbook()
+    for i in range(40):
+        book.active.append(["1栋", "1单元", 1001 + i, 89.5, "王伟", formula if i == 30 else None])
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 7, 64, 1000, 1 << 20])
+def test_formulas_are_found_across_pieces(piece, tmp_path, monkeypatch):
+    monkeypatch.setattr(tabular, "_PIECE", piece)
+    plain = formula_workbook(tmp_path / "plain.xlsx", None)
+    uncalculated = formula_workbook(tmp_path / "formula.xlsx", "=A1*2")  # openpyxl: no value
+    with zipfile.ZipFile(uncalculated) as archive:
+        name = "xl/worksheets/sheet1.xml"
+        assert b"<f>" in archive.read(name)
+        assert tabular._may_hold_formulas(archive, name)
+    with zipfile.ZipFile(plain) as archive:
+        assert not tabular._may_hold_formulas(archive, "xl/worksheets/sheet1.xml")
+    tabular._check_formulas_have_values(plain)
+    with pytest.raises(FileFormatError) as caught:
+        tabular._check_formulas_have_values(uncalculated)
+    where = _("row {row} column {column}").format(row=31, column="F")
+    assert where in str(caught.value)
