@@ -1495,21 +1495,25 @@ class _PlainRows:
                 continue
             seen[place[0]] = (sheet, number)
             batch.append(
-                RosterRow(
-                    sheet,
-                    number,
-                    *place,
-                    floor,
-                    *what,
-                    delivered,
-                    notes,
-                    owner,
-                    None,
-                    False,
-                    tenant_from,
-                    changed,
-                    vacant,
-                    zone,
+                _whole(
+                    RosterRow,
+                    (
+                        sheet,
+                        number,
+                        *place,
+                        floor,
+                        *what,
+                        delivered,
+                        notes,
+                        owner,
+                        None,
+                        False,
+                        tenant_from,
+                        changed,
+                        vacant,
+                        zone,
+                        (),
+                    ),
                 )
             )
             count += 1
@@ -1598,7 +1602,7 @@ def _plain_owner(name: object, phone: object, id_number: object, birthday: str |
         except InvalidValue:
             return False
         kind = "company" if _company_name(name) else "person"
-        return PartyIn(name, kind, phones, id_number, birthday, False, False)
+        return _whole(PartyIn, (name, kind, phones, id_number, birthday, False, False))
     elif sources.placeholder_id(id_number):
         return False
     else:
@@ -1607,10 +1611,15 @@ def _plain_owner(name: object, phone: object, id_number: object, birthday: str |
         except InvalidValue:
             return False
     masked = cells.is_masked(id_number)
-    return PartyIn(name, party_kind(name, id_number), phones, id_number, birthday, False, masked)
+    kind = party_kind(name, id_number)
+    return _whole(PartyIn, (name, kind, phones, id_number, birthday, False, masked))
 
 
 _FAIL = object()  # a cell that does not convert: its row is read by _read_row
+#: a NamedTuple from a tuple of every one of its fields, in order: ``_whole(PartyIn, (…))``
+#: is ``PartyIn(…)`` without the Python call a NamedTuple's own constructor makes (a plain
+#: sheet makes two a row)
+_whole = tuple.__new__
 
 
 class _Tried(dict):
