@@ -288,7 +288,6 @@ def _one_phone(piece: str) -> str | None:
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
 _ID_CHECK = "10X98765432"
-_ZEROS = ord("0") * sum(_ID_WEIGHTS)
 _USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
@@ -296,8 +295,8 @@ def id_number(value: object) -> str:
     """A mainland resident ID (18 digits with a valid check digit, or the old 15 digits),
     a company's unified social credit code, or another document number (passport,
     HK/Macau permit) kept as written."""
-    if type(value) is str and len(value) == 18 and value.isascii() and _RESIDENT_ID.match(value):
-        return _resident_id(value)  # the usual cell, already as it is kept
+    if usual_resident_id(value):
+        return resident_id(value)  # the usual cell, already as it is kept
     if is_blank(value):
         return ""
     if isinstance(value, float) and value >= 1e15:
@@ -318,7 +317,7 @@ def id_number(value: object) -> str:
     if not raw or is_masked(raw):
         return raw
     if _RESIDENT_ID.match(raw):
-        return _resident_id(raw)
+        return resident_id(raw)
     if re.fullmatch(r"\d{15}", raw) or _USCC.match(raw):
         return raw
     if re.fullmatch(r"\d+", raw):
@@ -332,10 +331,25 @@ def id_number(value: object) -> str:
     raise InvalidValue(_("'{value}' is not an ID or document number").format(value=raw))
 
 
-def _resident_id(raw: str) -> str:
-    """An 18-digit resident ID whose check digit and birth date are checked."""
-    if raw.isascii():  # the digits as bytes, less b"0" (48) for each
-        total = sum(map(operator.mul, raw[:17].encode(), _ID_WEIGHTS)) - _ZEROS
+def usual_resident_id(value: object) -> bool:
+    """Whether a cell is an 18-character resident ID as it is kept (ASCII digits, the last
+    perhaps X): ``id_number`` gives it back as it is, once ``resident_id`` has checked it."""
+    return (
+        type(value) is str
+        and len(value) == 18
+        and value.isascii()
+        and _RESIDENT_ID.match(value) is not None
+    )
+
+
+def resident_id(raw: str) -> str:
+    """An 18-digit resident ID (``_RESIDENT_ID``) whose check digit and birth date are
+    checked."""
+    if raw.isascii():
+        # Each weight is 2**k mod 11 (2**17 for the first digit … 2 for the seventeenth),
+        # and 13 is 2 mod 11: the digits read in base 13 and doubled give the weighted sum,
+        # mod 11, in one C call.
+        total = 2 * int(raw[:17], 13)
     else:
         total = sum(map(operator.mul, map(int, raw[:17]), _ID_WEIGHTS))
     if _ID_CHECK[total % 11] != raw[17]:

@@ -11,7 +11,7 @@ import functools
 import itertools
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -1430,8 +1430,8 @@ class _PlainRows:
             return
         rows = [row for _number, row in chunk]
         plan, convert = self.plan, self.reader.convert
-        cut = _column(rows)
-        buildings = map(convert.building, cut(plan.building))
+        cut, each = _column(rows), _converted(rows)
+        buildings = each(convert.building, plan.building)
         if plan.sheet_building:
             buildings = (b or plan.sheet_building for b in buildings)
         codes = map(cells.unit_code, cut(plan.code)) if plan.code >= 0 else itertools.repeat("")
@@ -1439,15 +1439,15 @@ class _PlainRows:
             _plain_place,
             codes,
             buildings,
-            map(convert.entrance, cut(plan.entrance)),
-            map(convert.room, cut(plan.room)),
+            each(convert.entrance, plan.entrance),
+            each(convert.room, plan.room),
         )
         whats = map(
             self._what,
-            map(self.kind.__getitem__, cut(plan.kind)),
-            map(self.area.__getitem__, cut(plan.area)),
-            map(self.area.__getitem__, cut(plan.inner_area)),
-            map(cells.text, cut(plan.area_basis)),
+            each(self.kind.__getitem__, plan.kind),
+            each(self.area.__getitem__, plan.area),
+            each(self.area.__getitem__, plan.inner_area),
+            each(cells.text, plan.area_basis),
         )
         dates = {f: list(map(self.date.__getitem__, cut(i))) for f, i in plan.dates}
         owners = map(
@@ -1462,16 +1462,16 @@ class _PlainRows:
             chunk,
             zip(
                 places,
-                map(convert.floor, cut(plan.floor)),
+                each(convert.floor, plan.floor),
                 whats,
                 dates.get("delivered_on") or none,
-                map(cells.text, cut(plan.notes)),
+                each(cells.text, plan.notes),
                 owners,
                 dates.get("tenant_from") or none,
                 dates.get("changed_on") or none,
-                map(self.vacant.__getitem__, cut(plan.vacant)),
-                map(cells.text, cut(plan.zone)),
-                strict=False,  # the columns a sheet does not have repeat None
+                each(self.vacant.__getitem__, plan.vacant),
+                each(cells.text, plan.zone),
+                strict=False,  # the columns a sheet does not have repeat
             ),
             _failed_dates(dates),
         )
@@ -1495,21 +1495,25 @@ class _PlainRows:
                 continue
             seen[place[0]] = (sheet, number)
             batch.append(
-                RosterRow(
-                    sheet,
-                    number,
-                    *place,
-                    floor,
-                    *what,
-                    delivered,
-                    notes,
-                    owner,
-                    None,
-                    False,
-                    tenant_from,
-                    changed,
-                    vacant,
-                    zone,
+                _whole(
+                    RosterRow,
+                    (
+                        sheet,
+                        number,
+                        *place,
+                        floor,
+                        *what,
+                        delivered,
+                        notes,
+                        owner,
+                        None,
+                        False,
+                        tenant_from,
+                        changed,
+                        vacant,
+                        zone,
+                        (),
+                    ),
                 )
             )
             count += 1
@@ -1535,6 +1539,18 @@ class _PlainRows:
 def _column(rows: list[list]) -> Callable[[int], list]:
     """One column of the rows, by index."""
     return lambda index: list(map(operator.itemgetter(index), rows))
+
+
+def _converted(rows: list[list]) -> Callable[[Callable, int], Iterator]:
+    """A column of the rows converted, by index. A field the sheet does not have (-1: the
+    blank cell at the end of every row) is the blank cell converted once, repeated."""
+
+    def each(convert: Callable, index: int) -> Iterator:
+        if index < 0:
+            return itertools.repeat(convert(""))
+        return map(convert, map(operator.itemgetter(index), rows))
+
+    return each
 
 
 def _failed_dates(dates: dict[str, list]) -> set[int]:
@@ -1577,6 +1593,16 @@ def _plain_owner(name: object, phone: object, id_number: object, birthday: str |
             return False
     if id_number is None or id_number == "":
         id_number = ""
+    elif cells.usual_resident_id(id_number):
+        # The usual cell, checked as id_number checks it. Never a placeholder (one digit 18
+        # times has no valid check digit and birth date) nor masked; its 17 digits make it
+        # a person's ID, so the name alone tells a company (as party_kind tells it).
+        try:
+            cells.resident_id(id_number)
+        except InvalidValue:
+            return False
+        kind = "company" if _company_name(name) else "person"
+        return _whole(PartyIn, (name, kind, phones, id_number, birthday, False, False))
     elif sources.placeholder_id(id_number):
         return False
     else:
@@ -1585,10 +1611,15 @@ def _plain_owner(name: object, phone: object, id_number: object, birthday: str |
         except InvalidValue:
             return False
     masked = cells.is_masked(id_number)
-    return PartyIn(name, party_kind(name, id_number), phones, id_number, birthday, False, masked)
+    kind = party_kind(name, id_number)
+    return _whole(PartyIn, (name, kind, phones, id_number, birthday, False, masked))
 
 
 _FAIL = object()  # a cell that does not convert: its row is read by _read_row
+#: a NamedTuple from a tuple of every one of its fields, in order: ``_whole(PartyIn, (…))``
+#: is ``PartyIn(…)`` without the Python call a NamedTuple's own constructor makes (a plain
+#: sheet makes two a row)
+_whole = tuple.__new__
 
 
 class _Tried(dict):
