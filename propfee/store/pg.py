@@ -7,7 +7,10 @@ psycopg 3. :class:`Connection` answers what propfee's store modules ask of an
 ``fetchall``, iteration, ``lastrowid`` and ``rowcount``; rows read by position and by name;
 ``row_factory = None`` for plain tuples; ``BEGIN IMMEDIATE``/``COMMIT``/``rollback`` — and
 runs each statement as :mod:`propfee.store.pgsql` translates it. ``BEGIN IMMEDIATE`` takes
-the estate's advisory lock, so one bill run or reconcile at a time per estate, as on SQLite.
+the estate's advisory lock, so one bill run or reconcile at a time per estate, as on SQLite;
+a plain ``BEGIN`` (a reader's) is REPEATABLE READ, so all it reads is one snapshot, as on
+SQLite. ``execute`` holds a statement's rows; a read that grows with the estate's history
+(every bill, every table of an export) goes through :func:`stream`, a batch at a time.
 Errors come out as the ``sqlite3`` exception that means the same (a UNIQUE or append-only
 refusal is an ``IntegrityError``), so every caller's handling holds on both engines.
 """
