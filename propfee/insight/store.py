@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
+from propfee.store import pg
+
 # ---------------------------------------------------------------- the owner profile
 
 
@@ -108,8 +110,9 @@ def row_count(conn: sqlite3.Connection, table: str) -> int:
 
 def table_rows(conn: sqlite3.Connection, table: str, columns: list[str]) -> Iterator[tuple]:
     """The ``columns`` of every row of ``table``, in the order of its primary key (its id,
-    mostly; streamed): the same order on both engines, where a server keeps no rowid."""
+    mostly; streamed, on a server too): the same order on both engines, where a server keeps
+    no rowid."""
     names = ", ".join(f'"{name}"' for name in columns)
     keys = sorted((row[5], row[1]) for row in conn.execute(f'PRAGMA table_info("{table}")'))
     order = ", ".join(f'"{name}"' for place, name in keys if place) or "rowid"
-    return conn.execute(f'SELECT {names} FROM "{table}" ORDER BY {order}')
+    return pg.stream(conn, f'SELECT {names} FROM "{table}" ORDER BY {order}')

@@ -1,11 +1,14 @@
 """What the ledger check reads: the file's own integrity and foreign keys, each bill's, plan's,
 late fee's and payment's totals, receipt numbers and counters, references held twice, negative
-allocations and current occupancies."""
+allocations and current occupancies. What grows with the estate's history (every bill,
+late fee, payment) is streamed (``pg.stream``): never all held, on a server too."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+
+from propfee.store import pg
 
 
 def integrity_results(conn: sqlite3.Connection) -> Iterator:
@@ -21,12 +24,13 @@ def foreign_key_faults(conn: sqlite3.Connection) -> Iterator:
 def bill_totals(conn: sqlite3.Connection) -> Iterator:
     """(id, amount, adjustments, allocations, settled on, last allocation or adjustment day)
     of every bill."""
-    return conn.execute(
+    return pg.stream(
+        conn,
         "SELECT b.id, b.amount_fen, coalesce((SELECT sum(amount_fen) FROM adjustment "
         "WHERE bill_id = b.id), 0), coalesce((SELECT sum(amount_fen) FROM allocation "
         "WHERE bill_id = b.id), 0), b.settled_on, max(coalesce((SELECT max(allocated_on) "
         "FROM allocation WHERE bill_id = b.id), ''), coalesce((SELECT max(made_on) "
-        "FROM adjustment WHERE bill_id = b.id), '')) FROM bill b"
+        "FROM adjustment WHERE bill_id = b.id), '')) FROM bill b",
     )
 
 
@@ -40,18 +44,20 @@ def plan_totals(conn: sqlite3.Connection) -> Iterator:
 
 def late_fee_bills(conn: sqlite3.Connection) -> Iterator:
     """(late fee id, its amount, its bill's amount, its bill's item code) of every late fee."""
-    return conn.execute(
+    return pg.stream(
+        conn,
         "SELECT l.id, l.amount_fen, b.amount_fen, f.code FROM late_fee l JOIN bill b "
-        "ON b.id = l.bill_id JOIN fee_item f ON f.id = b.fee_item_id"
+        "ON b.id = l.bill_id JOIN fee_item f ON f.id = b.fee_item_id",
     )
 
 
 def payment_totals(conn: sqlite3.Connection) -> Iterator:
     """(id, receipt, amount, allocations, reversed) of every payment."""
-    return conn.execute(
+    return pg.stream(
+        conn,
         "SELECT p.id, p.receipt_no, p.amount_fen, coalesce((SELECT sum(amount_fen) FROM "
         "allocation WHERE payment_id = p.id), 0), EXISTS (SELECT 1 FROM reversal r "
-        "WHERE r.payment_id = p.id) FROM payment p"
+        "WHERE r.payment_id = p.id) FROM payment p",
     )
 
 

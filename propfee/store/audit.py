@@ -36,6 +36,7 @@ from typing import Any
 
 from propfee.core.i18n import _
 from propfee.core.privacy import mask_in_text
+from propfee.store import pg
 
 GENESIS = "0" * 64
 AUDIT_SCHEMA = 8  # the schema version that added the trail (migration m008_audit_trail)
@@ -275,8 +276,9 @@ def verify(conn: sqlite3.Connection) -> list[str]:
                 )
             )
     expected_id, previous = 1, GENESIS
-    for row in conn.execute(
-        "SELECT id, at, operator, command, args, changes, prev_hash, hash FROM audit ORDER BY id"
+    for row in pg.stream(  # the whole trail, never all held
+        conn,
+        "SELECT id, at, operator, command, args, changes, prev_hash, hash FROM audit ORDER BY id",
     ):
         number = row[0]
         # a value someone wrote by hand may not even be text: it then fails its hash

@@ -7,7 +7,10 @@ psycopg 3. :class:`Connection` answers what propfee's store modules ask of an
 ``fetchall``, iteration, ``lastrowid`` and ``rowcount``; rows read by position and by name;
 ``row_factory = None`` for plain tuples; ``BEGIN IMMEDIATE``/``COMMIT``/``rollback`` — and
 runs each statement as :mod:`propfee.store.pgsql` translates it. ``BEGIN IMMEDIATE`` takes
-the estate's advisory lock, so one bill run or reconcile at a time per estate, as on SQLite.
+the estate's advisory lock, so one bill run or reconcile at a time per estate, as on SQLite;
+a plain ``BEGIN`` (a reader's) is REPEATABLE READ, so all it reads is one snapshot, as on
+SQLite. ``execute`` holds a statement's rows; a read that grows with the estate's history
+(every bill, every table of an export) goes through :func:`stream`, a batch at a time.
 Errors come out as the ``sqlite3`` exception that means the same (a UNIQUE or append-only
 refusal is an ``IntegrityError``), so every caller's handling holds on both engines.
 """
@@ -18,7 +21,7 @@ import itertools
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -31,12 +34,22 @@ SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_ESTATE = "public"
 #: a batch of at least this many rows of a plain INSERT goes in by COPY
 COPY_FROM = 20
+#: the rows a streamed read (``stream``) fetches from the server at a time
+FETCH_ROWS = 5_000
 _ESTATE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 def is_server(target: object) -> bool:
     """Whether a --db value names a PostgreSQL server rather than an SQLite file."""
     return str(target).startswith(SCHEMES)
+
+
+def stream(conn: Any, sql: str, parameters: Sequence[Any] = (), /) -> Iterator[Any]:
+    """The rows of a read that grows with the estate's history, never all held: on a server
+    ``Connection.stream`` (a batch at a time), on SQLite its cursor (a row at a time)."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        return conn.stream(sql, parameters)
+    return conn.execute(sql, parameters)
 
 
 def estate_path(estate: str) -> Path:
@@ -206,6 +219,9 @@ class Cursor:
         if statement.kind == "noop":
             self._rows, self.rowcount, self.description = [], -1, None
             return
+        if statement.kind == "begin":  # a reader's: one snapshot for all it reads, as on SQLite
+            raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            return
         if statement.kind == "begin-immediate":  # one writer at a time per estate
             raw.execute("BEGIN")
             try:
@@ -325,6 +341,7 @@ class Connection:
         self.row_factory: Any = Row
         self.direct_changes = 0
         self.prepared = 0  # statements prepared for batches: each its own name
+        self.streams = 0  # the server's cursors of streamed reads: each its own name
         self.trace: Any = None
 
     def set_trace_callback(self, callback: Any) -> None:
@@ -360,6 +377,41 @@ class Connection:
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]], /) -> Cursor:
         return self.cursor().executemany(sql, seq_of_parameters)
+
+    def stream(self, sql: str, parameters: Sequence[Any] = (), /) -> Iterator[Any]:
+        """The rows of a read too long to hold (every bill, every allocation), ``FETCH_ROWS``
+        at a time through a cursor of the server's, shaped as ``execute``'s are: the client
+        never holds more than one batch. Inside a transaction the rows are its snapshot's;
+        outside one the server keeps them (``WITH HOLD``) until they are read. Other
+        statements may run between the rows. Nothing is asked of the server before the
+        first row is."""
+        statement = pgsql.translate(sql)
+        if statement.kind != "sql" or statement.writes:  # not a plain read: as execute runs it
+            yield from self.execute(sql, parameters)
+            return
+        args = [parameters[i - 1] for i in statement.order] if statement.order else None
+        self.streams += 1
+        try:
+            with self.raw.cursor() as literal:  # the values in place, as ``execute`` binds them
+                text = literal.mogrify(statement.text, args) if args else statement.text
+            with self.raw.cursor(
+                name=f"propfee_stream_{self.streams}", withhold=not self.in_transaction
+            ) as cur:
+                cur.execute(text)
+                self.traced(statement.text, [args])
+                shape = self._shaper(cur.description)
+                while rows := cur.fetchmany(FETCH_ROWS):
+                    for values in rows:
+                        yield shape(values)
+        except self.failure as exc:
+            raise error(exc) from None
+
+    def _shaper(self, description: Any) -> Callable[[Sequence[Any]], Any]:
+        """How a row of ``description``'s columns comes out: as ``Cursor._shape`` makes it."""
+        if self.row_factory is None or description is None:
+            return tuple
+        index = {column.name.lower(): i for i, column in enumerate(description)}
+        return lambda values: Row(values, index)
 
     def run_script(self, script: str) -> None:
         """A schema step's DDL, translated, inside the current transaction."""
