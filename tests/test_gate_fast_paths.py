@@ -27,8 +27,8 @@ def exact_html_text(html: str) -> str:
     return html_reading.read(html).text
 
 
-def exact_reading(html: str) -> tuple[str, bool]:
-    reading = html_reading.read(html)
+def exact_reading(html: str, *, final: bool = True, tree=None) -> tuple[str, bool]:
+    reading = html_reading.read(html, final=final, tree=tree)
     return reading.text, reading.cut
 
 
