@@ -12,8 +12,8 @@ is checked on its own); after <plaintext> everything is text. Tag names are comp
 ASCII lower case only; HTML whitespace is tab, LF, FF, CR and space, nothing else; CR LF and
 a lone CR are a LF, a NUL is not shown. Character references are decoded in each run of text
 on its own (a tag between "&#" and "27700;" makes no 水). A tag of an element a browser shows
-as a block (``BLOCK``, start or end) is a line break, every other tag and every comment
-nothing.
+as a block (``BLOCK``, start or end) is a line break, unless the tree builder ignores it
+(below), every other tag and every comment nothing.
 
 What CSS and some elements do to the text is not read: instead the gate refuses a document
 that uses them to hide, make or move text, since what an owner reads would then differ from
@@ -23,9 +23,9 @@ what the gate checks (``Hidden`` names what it found):
   (script, noscript, iframe, object, embed, frame, template, math, link, audio, video,
   canvas, meter, progress), that show text another way (select, option, input, datalist,
   ruby, bdo, font) or hide it (dialog, a closed <details>, <small>/<sub>/<sup> nested more
-  than twice), an image with alt text; an <svg> (a chart) may hold only shapes and text
-  elements with plain attributes (no transform, style, pale fill or tiny font), each text
-  element read on a line of its own;
+  than twice), an image with alt text, form, button, marquee and legend (see below); an
+  <svg> (a chart) may hold only shapes and text elements with plain attributes (no
+  transform, style, pale fill or tiny font), each text element read on a line of its own;
 * the attributes hidden, popover, on… (scripts), dir other than ltr, and the presentational
   colour attributes (color, bgcolor, text, background);
 * CSS (a <style> element or a style attribute) with anything but plain layout: only known
@@ -37,11 +37,18 @@ what the gate checks (``Hidden`` names what it found):
   display:none, visibility, opacity, font-size:0, content, position, float, transform,
   text-indent, overflow and the like are refused wherever they appear (@media print too).
 
-What is not modelled: how the tree builder moves or drops tags (a stray </div> or a <td>
-outside a table is ignored by a browser, text written in a table outside its cells is shown
-before it: tests/test_gate_html_reading.py names them), CSS that makes an inline element a
-block (a line break the gate does not read), a fixed height whose content spills onto the
-next box, where an svg places its text elements, and the words of an image.
+What the tree builder does with tags is read from the elements it holds open (``Tree``,
+carried from piece to piece of a document): a block's end tag with no element of its name
+open (in scope), a table's part outside a table, a cell's end tag with no cell open, are
+ignored by a browser and read as nothing. Text, or any element but a table's own, written in
+a table outside its cells and caption is shown before the table: refused, as are a heading
+begun right inside another (whether a browser closes the first depends on the inline elements
+between) and the elements whose handling would make the open elements depend on more than
+blocks (form, button, marquee, legend).
+
+What is not modelled: CSS that makes an inline element a block (a line break the gate does
+not read), a fixed height whose content spills onto the next box, where an svg places its
+text elements, and the words of an image.
 """
 
 from __future__ import annotations

@@ -382,7 +382,8 @@ def _reading(
     elements ``tree`` holds open, is read once (``_tree_steps``). ``tree`` is left holding
     the elements open where ``html`` ends (see html_reading.read)."""
     if "\r" in html:  # as a browser reads it: CR LF and a lone CR are a line feed
-        seen, cut = _reading(html.replace("\r\n", "\n").replace("\r", "\n"), final=final, tree=tree)
+        lf = html.replace("\r\n", "\n").replace("\r", "\n")
+        seen, cut = _reading(lf, final=final, tree=tree)
         return seen, cut or html.endswith("\r")  # the next piece may begin with a LF
     if "\x00" not in html and ("&" not in html or _REFERENCE_INTO_TAG.search(html) is None):
         parts = _PLAIN_BLOCK_TAG.split(html)
@@ -412,9 +413,9 @@ _TAG_NAME = re.compile(r"</?([a-z0-9]+)")
 def _tree_steps(held: tuple[str, ...], tags: str):
     """What the block tags ``tags`` (as the quick path finds them, one after another) do
     from the elements ``held`` open: the elements held open after them, and what takes from
-    the quick path's parts (texts and tags in turn) the texts a table holds outside its cells,
-    where only white space may be; or (None, None) when a browser ignores one of them or one
-    is refused (read exactly)."""
+    the quick path's parts (texts and tags in turn) the texts a table holds outside its
+    cells, where only white space may be; or (None, None) when a browser ignores one of them
+    or one is refused (read exactly)."""
     tree = html_reading.Tree(held)
     table = []
     found = _PLAIN_BLOCK_TAG.findall(tags)
