@@ -291,7 +291,8 @@ _PLAIN_REST = (
     r"(?:>| class=\"[^\"<>\n]*\">|(?:[\t\f\r ]+(?:class|id|colspan|rowspan|lang)"
     r"(?:=\"[^\"<>\n]*\"|='[^'<>\n]*'|=[^\t\n\f\r \"'<>=`]+)?)*[\t\f\r ]*/?>)"
 )
-_PLAIN_BLOCK_TAG = re.compile(rf"(</?{_BLOCK_NAMES}{_PLAIN_REST})")  # split: the tags kept
+# (split: each tag's "<" or "</" and name kept, for html_reading.Tree)
+_PLAIN_BLOCK_TAG = re.compile(rf"(</?{_BLOCK_NAMES}){_PLAIN_REST}")
 _PLAIN_TAG = re.compile(rf"</?{_PLAIN_NAMES}{_PLAIN_REST}")
 _REFERENCE_INTO_TAG = re.compile(r"&[#0-9A-Za-z]*<")
 
@@ -407,24 +408,23 @@ def _reading(
 
 
 _TREE_STEPS: dict = {}
-_TAG_NAME = re.compile(r"</?([a-z0-9]+)")
+_TAG_NAMES = re.compile(r"(</?)([a-z0-9]+)")
 
 
 def _tree_steps(held: tuple[str, ...], tags: str):
-    """What the block tags ``tags`` (as the quick path finds them, one after another) do
-    from the elements ``held`` open: the elements held open after them, and what takes from
-    the quick path's parts (texts and tags in turn) the texts a table holds outside its
-    cells, where only white space may be; or (None, None) when a browser ignores one of them
-    or one is refused (read exactly)."""
+    """What the block tags ``tags`` (their "<" or "</" and name, as the quick path finds
+    them, one after another) do from the elements ``held`` open: the elements held open after
+    them, and what takes from the quick path's parts (texts and tags in turn) the texts a
+    table holds outside its cells, where only white space may be; or (None, None) when a
+    browser ignores one of them or one is refused (read exactly)."""
     tree = html_reading.Tree(held)
     table = []
-    found = _PLAIN_BLOCK_TAG.findall(tags)
+    found = _TAG_NAMES.findall(tags)
     try:
-        for at, tag in enumerate(found):
+        for at, (opens, name) in enumerate(found):
             if tree.context() in html_reading.TABLE_CONTEXT:
                 table.append(2 * at)
-            name = _TAG_NAME.match(tag).group(1)
-            if not (tree.end(name) if tag[1] == "/" else tree.start(name)):
+            if not (tree.end(name) if opens == "</" else tree.start(name)):
                 raise html_reading.Hidden(name)  # read as nothing: by the exact reader
     except html_reading.Hidden:
         steps = (None, None)
