@@ -10,6 +10,8 @@ refuses the text.
 
 from __future__ import annotations
 
+import re
+
 import html5lib
 import pytest
 from hypothesis import example, given, settings
@@ -56,6 +58,18 @@ BYPASSES = [
     "停<title>x</title>水",  # a title is not shown where it is written
     "&time<b></b>suspend your water",  # no "&times" made across a tag
     "<title>逾期将停水</title><p>请缴费</p>",  # a title heads the printed page
+    # a browser's tree builder ignores a block's end tag with no such element open, and a
+    # table's part outside a table
+    "停</div>水",
+    "停<td>水",
+    "停<tr>水",
+    "<div>停</section>水</div>",
+    "<table><tr><td>停</thead>水</td></tr></table>",
+    "<div><table><tr><td>停</div>水</td></tr></table></div>",
+    "<ul><li>a</li></li>停</li>水</ul>",
+    "停</td></tr></table>水",
+    "停</option>水",
+    "停<caption>水",
 ]
 
 
@@ -135,6 +149,14 @@ HIDING = [
     '<svg><text font-size="1">x</text></svg>',
     "<svg><foreignObject><p>x</p></foreignObject></svg>",
     "<svg><text><![CDATA[x]]></text></svg>",
+    "<table><tr><td>x</td></tr>y</table>",
+    "<table><b>x</b><tr><td>y</td></tr></table>",
+    "<table><tr><p>x</p><td>y</td></tr></table>",
+    "<h1>x<h2>y</h2></h1>",
+    "<form>x</form>",
+    "<button>x</button>",
+    "<marquee>x</marquee>",
+    "<fieldset><legend>x</legend></fieldset>",
 ]
 
 
@@ -164,6 +186,13 @@ def test_html_or_css_that_hides_makes_or_moves_text_is_refused(text):
         '<svg viewBox="0 0 10 10"><title>t</title><text x="1" y="2" font-size="10" '
         'fill="#555">x</text><rect x="0" y="0" width="1" height="1" fill="#eee" '
         'opacity="0.5"/></svg>',
+        # optional end tags, implied parts, void elements and end tags that close several
+        "<p>a<p>b<ul><li>c<li>d</ul><dl><dt>e<dd>f</dl>",
+        "<table>\n <col><colgroup><col></colgroup><tr><td>a<td>b\n<tr><th>c</table>",
+        "<table><caption>t</caption><thead><tr><th>a</thead><tbody><tr><td>b</tbody></table>",
+        "<p>a</br>b</p></p><hr><br/><img src=x alt=''><meta charset=utf-8>",
+        "<div><table><tr><td><div>a</div></table></div><h1>b</h1><h2>c</h2>",
+        "<table><tr><td><table><tr><td>a</table>b</td></tr></table>",
     ],
 )
 def test_layout_that_shows_every_word_passes(text):
@@ -174,6 +203,7 @@ def test_every_shipped_template_keeps_to_the_css_the_gate_reads():
     for name in render.template_names():
         if name.endswith(".html"):
             text = (render.shipped_dir("templates") / name).read_text(encoding="utf-8")
+            text = re.sub(r"{%.*?%}|{#.*?#}", "", text, flags=re.DOTALL)  # the HTML it holds
             html_reading.read(text)  # raises Hidden for CSS that could hide text
 
 
@@ -258,6 +288,10 @@ FRAGMENTS = [
     *["<xmp>水</xmp>", "<style>", "<title>", "<textarea>", "<plaintext>", "<b title='"],
     *["<pre>", "<blockquote>", "<center>", "<figure>", "<dl>", "<dt>", "<address>", "<nav>"],
     *["<textarea>\n", "\r\n", "<listing>", "<footer>", "<main>", "<summary>"],
+    *["</div>", "</section>", "</li>", "<ul>", "</ul>", "</h1>", "<h2>", "</pre>", "</dd>"],
+    *["<dl>", "<dd>", "<dt>", "</table>", "<table>", "<tr>", "</tr>", "<td>", "</td>", "<th>"],
+    *["</th>", "<tbody>", "</tbody>", "<thead>", "</thead>", "<caption>", "</caption>"],
+    *["<col>", "<colgroup>", "</colgroup>", "</option>", "</xmp>", "</tfoot>", "<tfoot>"],
 ]
 HTML = st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join)
 
@@ -280,22 +314,22 @@ def gate_refuses(html: str) -> bool:
 @example("停<td\u3000x>水")
 @example("停<title>x</title>水")
 @example("停&#x6c34水")
+@example("停</div>水")
+@example("<table>停<tr><td>x</td></tr>水</table>")
 def test_whatever_a_browser_shows_as_a_threat_on_one_line_is_refused(html):
     lines = shown(html).split("\n")
     if any(lawful.threat(line) is not None for line in lines):
         assert gate_refuses(html), (html, shown(html))
 
 
-# ---------------------------------------------------------------- what is not read yet
-
 #: a browser's tree builder drops a block end tag whose element is not open and a table's
 #: tag outside a table, and shows text written in a table outside its cells before the
-#: table: the gate, reading tokens, reads a line break there (see html_reading's docstring)
+#: table: the gate reads no line break there, or refuses the table
 TREE_BUILDER = ["停</div>水", "停<td>水", "停<tr>水", "<table>停<tr><td>x</td></tr>水</table>"]
 
 
-@pytest.mark.xfail(strict=True, reason="the tree builder's dropped and moved tags")
 @pytest.mark.parametrize("text", TREE_BUILDER)
-def test_what_the_tree_builder_drops_or_moves_is_not_read_yet(text):
+def test_what_the_tree_builder_drops_or_moves_is_refused(text):
     assert any(lawful.threat(line) for line in shown(text).split("\n"))
-    refused(text)
+    message = refused(text)
+    assert SOURCE in message and ("LEGAL 第1条" in message or "表格" in message)

@@ -12,8 +12,8 @@ is checked on its own); after <plaintext> everything is text. Tag names are comp
 ASCII lower case only; HTML whitespace is tab, LF, FF, CR and space, nothing else; CR LF and
 a lone CR are a LF, a NUL is not shown. Character references are decoded in each run of text
 on its own (a tag between "&#" and "27700;" makes no 水). A tag of an element a browser shows
-as a block (``BLOCK``, start or end) is a line break, every other tag and every comment
-nothing.
+as a block (``BLOCK``, start or end) is a line break, unless the tree builder ignores it
+(below), every other tag and every comment nothing.
 
 What CSS and some elements do to the text is not read: instead the gate refuses a document
 that uses them to hide, make or move text, since what an owner reads would then differ from
@@ -23,9 +23,9 @@ what the gate checks (``Hidden`` names what it found):
   (script, noscript, iframe, object, embed, frame, template, math, link, audio, video,
   canvas, meter, progress), that show text another way (select, option, input, datalist,
   ruby, bdo, font) or hide it (dialog, a closed <details>, <small>/<sub>/<sup> nested more
-  than twice), an image with alt text; an <svg> (a chart) may hold only shapes and text
-  elements with plain attributes (no transform, style, pale fill or tiny font), each text
-  element read on a line of its own;
+  than twice), an image with alt text, form, button, marquee and legend (see below); an
+  <svg> (a chart) may hold only shapes and text elements with plain attributes (no
+  transform, style, pale fill or tiny font), each text element read on a line of its own;
 * the attributes hidden, popover, on… (scripts), dir other than ltr, and the presentational
   colour attributes (color, bgcolor, text, background);
 * CSS (a <style> element or a style attribute) with anything but plain layout: only known
@@ -37,11 +37,18 @@ what the gate checks (``Hidden`` names what it found):
   display:none, visibility, opacity, font-size:0, content, position, float, transform,
   text-indent, overflow and the like are refused wherever they appear (@media print too).
 
-What is not modelled: how the tree builder moves or drops tags (a stray </div> or a <td>
-outside a table is ignored by a browser, text written in a table outside its cells is shown
-before it: tests/test_gate_html_reading.py names them), CSS that makes an inline element a
-block (a line break the gate does not read), a fixed height whose content spills onto the
-next box, where an svg places its text elements, and the words of an image.
+What the tree builder does with tags is read from the elements it holds open (``Tree``,
+carried from piece to piece of a document): a block's end tag with no element of its name
+open (in scope), a table's part outside a table, a cell's end tag with no cell open, are
+ignored by a browser and read as nothing. Text, or any element but a table's own, written in
+a table outside its cells and caption is shown before the table: refused, as are a heading
+begun right inside another (whether a browser closes the first depends on the inline elements
+between) and the elements whose handling would make the open elements depend on more than
+blocks (form, button, marquee, legend).
+
+What is not modelled: CSS that makes an inline element a block (a line break the gate does
+not read), a fixed height whose content spills onto the next box, where an svg places its
+text elements, and the words of an image.
 """
 
 from __future__ import annotations
@@ -102,6 +109,10 @@ _REFUSED = frozenset(
         "bdo",
         "font",
         "fencedframe",
+        "form",
+        "button",
+        "marquee",
+        "legend",
     ]
 )
 _SMALLER = frozenset({"small", "sub", "sup"})
@@ -163,21 +174,26 @@ def _data(text: str) -> str:
     return _entities.unescape(text)
 
 
-def read(html: str, between: str | None = None, *, final: bool = True) -> Reading:
+def read(
+    html: str, between: str | None = None, *, final: bool = True, tree: Tree | None = None
+) -> Reading:
     """What a reader sees of ``html`` (see the module's docstring); given ``between``, every
     tag and comment is read as it, block or not. Raises Hidden. Not ``final``, ``html`` is a
-    piece of a document that may go on: a style it ends inside is checked once it is whole."""
+    piece of a document that may go on: a style it ends inside is checked once it is whole.
+    ``tree`` holds the elements open where the piece begins (none: a document's beginning);
+    it is left holding those open where the piece ends (before a tag it ends inside)."""
     cr = html.endswith("\r")
     if "\r" in html:  # the input stream's line feeds: CR LF and a lone CR are LF
         html = html.replace("\r\n", "\n").replace("\r", "\n")
-    reader = _Reader(html, between, final)
+    reader = _Reader(html, between, final, Tree() if tree is None else tree)
     reader.run()
     return Reading("".join(reader.out), reader.cut or cr)
 
 
 class _Reader:
-    def __init__(self, html: str, between: str | None, final: bool) -> None:
+    def __init__(self, html: str, between: str | None, final: bool, tree: Tree) -> None:
         self.html = html
+        self.tree = tree
         self.final = final
         self.between = between
         self.out: list[str] = []
@@ -204,6 +220,7 @@ class _Reader:
     def text(self, text: str) -> None:
         if self.svg and not self.svg_text and text.strip("\t\n\f\r "):
             raise Hidden(_("writes text in an <svg> outside its <text> elements"))
+        self.tree.text(text)
         self.out.append(_data(text))
 
     def markup(self, lt: int) -> int:
@@ -301,7 +318,7 @@ class _Reader:
             self.smaller += 1
             if self.smaller > 2:
                 raise Hidden(_("nests <small>, <sub> or <sup> more than twice"))
-        self.separator(name in BLOCK)
+        self.separator(self.tree.start(name))
         if name in _RAW_TEXT or name in _RCDATA:
             return self.raw_text(name, end)
         if name == "plaintext":
@@ -318,7 +335,7 @@ class _Reader:
             return self.svg_tag("/" + name, [], end, True)
         if name in _SMALLER and self.smaller:
             self.smaller -= 1
-        self.separator(name in BLOCK)
+        self.separator(self.tree.end(name))
         return end
 
     def svg_tag(self, name: str, attributes: list[tuple[str, str]], end: int, closed: bool) -> int:
@@ -357,6 +374,191 @@ class _Reader:
             if phrase is not None:
                 raise ThreatInTitle(phrase)
         return end if found else self.ends_cut()
+
+
+# ---------------------------------------------------------------- the tree builder's open elements
+
+_TABLE_PARTS = frozenset(
+    ["caption", "col", "colgroup", "tbody", "thead", "tfoot", "tr", "td", "th"]
+)
+_SECTIONS = frozenset({"tbody", "thead", "tfoot"})
+#: where a table holds no text of its own: a browser shows what is written there before it
+TABLE_CONTEXT = frozenset({"table", "tbody", "thead", "tfoot", "tr", "colgroup"})
+_TABLE_STRUCTURE = TABLE_CONTEXT | {"td", "th", "caption"}
+_CELLS = frozenset({"td", "th", "caption"})
+_HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+_SCOPE_EDGES = frozenset({"table", "td", "th", "caption"})
+_TABLE_SCOPE = frozenset({"table"})
+_LIST_SCOPE = _SCOPE_EDGES | {"ol", "ul"}
+_NOT_HELD = frozenset({"br", "hr", "col"})
+_ITEM_SKIPS = frozenset({"address", "div", "p"})
+# the start tags that close an open <p> first
+_CLOSING_P = (
+    "address article aside blockquote center details dialog dir div dl fieldset figcaption "
+    "figure footer header hgroup main menu nav ol p search section summary ul h1 h2 h3 h4 h5 "
+    "h6 pre listing li dd dt plaintext table hr xmp"
+)
+_CLOSE_P = frozenset(_CLOSING_P.split())
+# the end tags that close an element of their name in scope (any other: the current one)
+_SCOPED_NAMES = (
+    "address article aside blockquote center details dialog dir div dl fieldset figcaption "
+    "figure footer header hgroup listing main menu nav ol pre search section summary ul dd dt"
+)
+_SCOPED = frozenset(_SCOPED_NAMES.split())
+
+
+class Tree:
+    """The elements a browser's tree builder holds open where a document (or a piece of
+    it) ends, of those that decide whether a tag is a line break: the blocks and a table's
+    parts (an inline element decides nothing: button, marquee and legend, which would, are
+    refused). A block's end tag with no element of its name open (in scope), a table's part
+    outside a table and a cell's end tag with no cell open are ignored by a browser: read as
+    nothing. Text, or any element but a table's parts, written in a table outside its cells
+    and caption is shown before the table: refused (Hidden), as is a heading begun right
+    inside another (whether the browser closes the first depends on inline elements)."""
+
+    __slots__ = ("open",)
+
+    def __init__(self, held: tuple[str, ...] | list[str] = ()) -> None:
+        self.open = list(held)
+
+    def key(self) -> tuple[str, ...]:
+        return tuple(self.open)
+
+    def copy(self) -> Tree:
+        return Tree(self.open)
+
+    def context(self) -> str | None:
+        """The innermost table, part of a table or cell held open (None: none)."""
+        for name in reversed(self.open):
+            if name in _TABLE_STRUCTURE:
+                return name
+        return None
+
+    def text(self, text: str) -> None:
+        """Raise Hidden for text a browser would show elsewhere (before its table)."""
+        if text.strip("\t\n\f\r ") and self.context() in TABLE_CONTEXT:
+            raise Hidden(_("writes text in a table outside its cells"))
+
+    def _find(self, names: frozenset[str] | set[str], edges: frozenset[str]) -> int:
+        """Where the innermost element named one of ``names`` is held, in the scope that
+        ``edges`` bound (-1: none)."""
+        for at in range(len(self.open) - 1, -1, -1):
+            name = self.open[at]
+            if name in names:
+                return at
+            if name in edges:
+                return -1
+        return -1
+
+    def start(self, name: str) -> bool:
+        """A start tag ``name`` (not refused): whether a browser shows a line break there."""
+        context = self.context()
+        if context in TABLE_CONTEXT:
+            return self._table_start(name, context)
+        if name in _TABLE_PARTS:
+            if context is None:
+                return False  # outside a table: ignored
+            del self.open[self._find({context}, frozenset()) :]  # the cell or caption ends
+            return self.start(name)
+        if name in _CLOSE_P:
+            at = self._find({"p"}, _SCOPE_EDGES)
+            if at >= 0:
+                del self.open[at:]
+        if name == "li":
+            self._close_item({"li"})
+        elif name in ("dd", "dt"):
+            self._close_item({"dd", "dt"})
+        elif name in _HEADINGS and self.open and self.open[-1] in _HEADINGS:
+            raise Hidden(_("begins a heading inside another"))
+        if name not in BLOCK:
+            return False
+        if name not in _NOT_HELD:
+            self.open.append(name)
+        return True
+
+    def _close_item(self, names: set[str]) -> None:
+        for at in range(len(self.open) - 1, -1, -1):
+            name = self.open[at]
+            if name in names:
+                del self.open[at:]
+                return
+            if name not in _ITEM_SKIPS:
+                return
+
+    def _table_start(self, name: str, context: str) -> bool:
+        if context == "colgroup":
+            if name == "col":
+                return False
+            self.open.pop()
+            return self.start(name)
+        if name in ("td", "th", "tr"):
+            if context == "table":
+                self.open.append("tbody")
+            elif context == "tr" and name == "tr":
+                self.open.pop()
+            if name != "tr" and context != "tr":
+                self.open.append("tr")
+            self.open.append(name)
+            return True
+        if name in _SECTIONS or name in ("caption", "colgroup", "col", "table"):
+            at = self._find({"table"}, frozenset())
+            if name == "table":  # ends the table and begins another
+                del self.open[at:]
+                return self.start(name)
+            del self.open[at + 1 :]
+            self.open.append("colgroup" if name == "col" else name)
+            return name in BLOCK
+        if name == "style":
+            return False
+        raise Hidden(_("writes <{name}> in a table outside its cells").format(name=name))
+
+    def end(self, name: str) -> bool:
+        """An end tag ``name``: whether a browser shows a line break there."""
+        if name in ("br", "p"):  # </br> is a <br>; </p> with no <p> open, an empty one
+            if name == "p":
+                at = self._find({"p"}, _SCOPE_EDGES)
+                if at >= 0:
+                    del self.open[at:]
+            return True
+        context = self.context()
+        if context in TABLE_CONTEXT:
+            if context == "colgroup":
+                if name == "col":
+                    return False
+                self.open.pop()
+                return name != "colgroup" and self.end(name)
+            if name == "table" or name in _SECTIONS or name == "tr":
+                return self._close(self._find({name}, _TABLE_SCOPE))
+            if name in _TABLE_PARTS:
+                return False
+        elif context in _CELLS and (name in _TABLE_PARTS or name == "table"):
+            return self._cell_end(name, context)
+        if name in _SCOPED:
+            return self._close(self._find({name}, _SCOPE_EDGES))
+        if name == "li":
+            return self._close(self._find({"li"}, _LIST_SCOPE))
+        if name in _HEADINGS:
+            return self._close(self._find(_HEADINGS, _SCOPE_EDGES))
+        # any other: the current element (every element held stops a browser's search)
+        return self._close(len(self.open) - 1 if self.open and self.open[-1] == name else -1)
+
+    def _cell_end(self, name: str, context: str) -> bool:
+        """The end tag of a table or its part in a cell or caption (``context``)."""
+        if name == context:
+            return self._close(self._find({name}, _TABLE_SCOPE))
+        if name in ("col", "colgroup", "caption") or (context == "caption" and name != "table"):
+            return False
+        if self._find({name}, _TABLE_SCOPE) < 0:
+            return False
+        del self.open[self._find({context}, frozenset()) :]  # the cell ends first
+        return self.end(name)
+
+    def _close(self, at: int) -> bool:
+        if at < 0:
+            return False
+        del self.open[at:]
+        return True
 
 
 _REFERENCE_BEGUN = re.compile(r"&(?:#[0-9]*|#[xX][0-9a-fA-F]*|[A-Za-z0-9]*)")

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from markupsafe import escape as _markup_escape
@@ -278,11 +279,11 @@ EVIDENCE_ONLY = frozenset({"legal_pack.html"})
 # the block tags (html_reading.BLOCK) but those the exact reader reads otherwise (raw text,
 # elements refused), those most frequent in letters first (an alternative is tried in turn)
 _FREQUENT = ("td", "tr", "th", "p", "div", "br", "table", "thead", "tbody", "section")
-_ODD = {"xmp", "plaintext", "details", "dialog", "option", "optgroup"}
+_ODD = {"xmp", "plaintext", "details", "dialog", "option", "optgroup", "form", "legend"}
 _BLOCK_NAMES = "(?:{})".format(
     "|".join(_FREQUENT + tuple(sorted(html_reading.BLOCK - _ODD - set(_FREQUENT))))
 )
-_PLAIN_NAMES = r"(?:b|strong|i|em|u|span|html|body|colgroup|col|label|abbr|code|mark)"
+_PLAIN_NAMES = r"(?:b|strong|i|em|u|span|html|body|label|abbr|code|mark)"
 # the rest of a tag as templates write it: lower case, a few attributes, values without
 # "<", ">" or a line break (tried first: none, then one class); anything else is read by
 # the exact reader (see _reading)
@@ -290,7 +291,8 @@ _PLAIN_REST = (
     r"(?:>| class=\"[^\"<>\n]*\">|(?:[\t\f\r ]+(?:class|id|colspan|rowspan|lang)"
     r"(?:=\"[^\"<>\n]*\"|='[^'<>\n]*'|=[^\t\n\f\r \"'<>=`]+)?)*[\t\f\r ]*/?>)"
 )
-_PLAIN_BLOCK_TAG = re.compile(rf"</?{_BLOCK_NAMES}{_PLAIN_REST}")
+# (split: each tag's "<" or "</" and name kept, for html_reading.Tree)
+_PLAIN_BLOCK_TAG = re.compile(rf"(</?{_BLOCK_NAMES}){_PLAIN_REST}")
 _PLAIN_TAG = re.compile(rf"</?{_PLAIN_NAMES}{_PLAIN_REST}")
 _REFERENCE_INTO_TAG = re.compile(r"&[#0-9A-Za-z]*<")
 
@@ -313,15 +315,18 @@ def check(
     html: bool = False,
     before: str = "",
     seen: str | None = None,
+    tree: html_reading.Tree | None = None,
 ) -> str:
     """The gate: refuse ``text`` (made from template file ``source``) when it says what
     LEGAL rule 1 forbids, or, holding formal notices, leaves out what rule 2 asks. ``before``
     is what a reader sees just before ``text`` (a document checked piece by piece: a phrase
     cut between two pieces is still found); ``seen``, what a reader sees of ``text`` when the
-    caller has it already. Returns what a reader sees of ``text``."""
+    caller has it already; ``tree``, the elements open where ``text`` begins (see
+    html_reading.read), left holding those open where it ends. Returns what a reader sees of
+    ``text``."""
     if seen is None and html:
         try:
-            seen = html_text(text)
+            seen = _reading(text, tree=tree)[0]
         except html_reading.Hidden as hidden:
             raise _unreadable(source, hidden) from None
     elif seen is None:
@@ -359,7 +364,9 @@ def html_text(html: str, between: str | None = None) -> str:
     return html_reading.read(html, between).text
 
 
-def _reading(html: str, *, final: bool = True) -> tuple[str, bool]:
+def _reading(
+    html: str, *, final: bool = True, tree: html_reading.Tree | None = None
+) -> tuple[str, bool]:
     """``html_text`` of ``html``, and whether it ends inside a tag, a comment, raw text or a
     character reference (what a reader sees of it then depends on what follows).
 
@@ -369,20 +376,66 @@ def _reading(html: str, *, final: bool = True) -> tuple[str, bool]:
     tag, and there is no comment, raw text, quoted ">" or odd name or space: the browser
     reads the same tags (a block tag inside another tag's value left a line break there,
     which no plain tag holds). No reference runs into a tag and no NUL is there (checked
-    first): the text is what the exact reader gives. Anything else is read exactly."""
+    first): the text is what the exact reader gives. Anything else is read exactly.
+
+    Where a browser's tree builder ignores a block tag, or a table holds text outside its
+    cells, the exact reader reads it (html_reading.Tree): the block tags' sequence, from the
+    elements ``tree`` holds open, is read once (``_tree_steps``). ``tree`` is left holding
+    the elements open where ``html`` ends (see html_reading.read)."""
     if "\r" in html:  # as a browser reads it: CR LF and a lone CR are a line feed
-        seen, cut = _reading(html.replace("\r\n", "\n").replace("\r", "\n"), final=final)
+        lf = html.replace("\r\n", "\n").replace("\r", "\n")
+        seen, cut = _reading(lf, final=final, tree=tree)
         return seen, cut or html.endswith("\r")  # the next piece may begin with a LF
     if "\x00" not in html and ("&" not in html or _REFERENCE_INTO_TAG.search(html) is None):
-        text = _PLAIN_TAG.sub("", _PLAIN_BLOCK_TAG.sub("\n", html))
-        if "<" not in text:
-            amp = html.rfind("&")
-            if amp == -1:
-                return text, False
-            cut = _REFERENCE_BEGUN.fullmatch(html, amp) is not None
-            return _entities.unescape(text), cut
-    reading = html_reading.read(html, final=final)
+        parts = _PLAIN_BLOCK_TAG.split(html)
+        held = () if tree is None else tuple(tree.open)
+        tags = "".join(parts[1::2])
+        steps = _TREE_STEPS.get((held, tags)) or _tree_steps(held, tags)
+        if steps[0] is not None and (
+            steps[1] is None or not "".join(steps[1](parts)).strip("\t\n\f\r ")
+        ):
+            text = _PLAIN_TAG.sub("", "\n".join(parts[::2]))
+            if "<" not in text:
+                if tree is not None:
+                    tree.open[:] = steps[0]
+                amp = html.rfind("&")
+                if amp == -1:
+                    return text, False
+                cut = _REFERENCE_BEGUN.fullmatch(html, amp) is not None
+                return _entities.unescape(text), cut
+    reading = html_reading.read(html, final=final, tree=tree)
     return reading.text, reading.cut
+
+
+_TREE_STEPS: dict = {}
+_TAG_NAMES = re.compile(r"(</?)([a-z0-9]+)")
+
+
+def _tree_steps(held: tuple[str, ...], tags: str):
+    """What the block tags ``tags`` (their "<" or "</" and name, as the quick path finds
+    them, one after another) do from the elements ``held`` open: the elements held open after
+    them, and what takes from the quick path's parts (texts and tags in turn) the texts a
+    table holds outside its cells, where only white space may be; or (None, None) when a
+    browser ignores one of them or one is refused (read exactly)."""
+    tree = html_reading.Tree(held)
+    table = []
+    found = _TAG_NAMES.findall(tags)
+    try:
+        for at, (opens, name) in enumerate(found):
+            if tree.context() in html_reading.TABLE_CONTEXT:
+                table.append(2 * at)
+            if not (tree.end(name) if opens == "</" else tree.start(name)):
+                raise html_reading.Hidden(name)  # read as nothing: by the exact reader
+    except html_reading.Hidden:
+        steps = (None, None)
+    else:
+        if tree.context() in html_reading.TABLE_CONTEXT:
+            table.append(2 * len(found))
+        steps = (tree.key(), itemgetter(*table) if table else None)
+    if len(_TREE_STEPS) > 4096:
+        _TREE_STEPS.clear()
+    _TREE_STEPS[held, tags] = steps
+    return steps
 
 
 _LINE_BREAKS = re.compile(r"\n\s*")  # found from each line break: faster than \s*\n\s*
@@ -399,7 +452,9 @@ def _reader_text(html: str) -> str:
     return _reader_reading(html)[0]
 
 
-def _reader_reading(html: str, *, final: bool = True) -> tuple[str, bool]:
+def _reader_reading(
+    html: str, *, final: bool = True, tree: html_reading.Tree | None = None
+) -> tuple[str, bool]:
     """``html_text``, tidied, with the end of a table cell that another cell follows at once
     (``</td><td``, as templates write a row) marked with a tab, which the record keeps as a
     space between the two (see printed_text): for the gate, the same lines and words as
@@ -407,7 +462,7 @@ def _reader_reading(html: str, *, final: bool = True) -> tuple[str, bool]:
     regular expression for every way of writing a row costs an eighth of a reminder run's
     gate."""
     html = html.replace("</td><td", "\t<td").replace("</th><th", "\t<th")
-    seen, cut = _reading(html, final=final)
+    seen, cut = _reading(html, final=final, tree=tree)
     return _tidy(seen), cut
 
 
@@ -591,11 +646,13 @@ class _Pieces:
         self.retry_at = 0  # a piece that waits: its size when it is checked again
         self.counted = self.size = 0  # how many of the texts are measured, and their size
         # pieces that passed rule 2, to check for rule 1 and write: (text, what a reader
-        # sees of it when known, whether it ends cut: see read)
-        self.ready: list[tuple[str, str | None, bool | None]] = []
+        # sees of it when known, whether it ends cut, the elements open where it ends: see
+        # read)
+        self.ready: list[tuple[str, str | None, bool | None, html_reading.Tree | None]] = []
         self.ready_size = 0
         self.cut_size = 0  # the size of the last ready pieces that each end cut
         self.before = ""  # the end of what was written, as a reader sees it
+        self.tree = html_reading.Tree()  # the elements open where what was written ends
 
     def parts(self, parts: Iterable) -> Iterator:
         """The parts, each handed to the template once what it made of the one before is
@@ -621,9 +678,10 @@ class _Pieces:
                 return
         text = "".join(self.texts)
         self.texts.clear()  # the same list: Documents.write appends to it
-        seen = cut = None
+        seen = cut = tree = None
+        before = self.ready[-1][3] if self.ready else self.tree
         if self.checked and self.pending and not final:
-            seen, cut = self.read(text)
+            seen, cut, tree = self.read(text)
             if lawful.notice_gaps(seen, self.pending, limit=1):
                 self.texts.append(text)
                 self.retry_at = 2 * len(text)
@@ -636,47 +694,59 @@ class _Pieces:
             if not (self.html and self.ready and self.ready[-1][2]):
                 self.write()  # what passed before: rule 1 first, in the order of the text
             # else the text goes on from inside a tag, comment or reference: read as one
-            self.ready.append((text, None, None))
+            self.ready.append((text, None, None, None))
             seen = self.write(notices)
         else:
             if seen is None and self.checked and self.html:
-                seen, cut = self.read(text)  # read once: for the batch's check, and its end
-            self.ready.append((text, seen, cut))
+                seen, cut, tree = self.read(text)  # read once: for the batch's check, its end
+            self.ready.append((text, seen, cut, tree))
             self.ready_size += len(text)
             self.cut_size = self.cut_size + len(text) if cut else 0
         if self.printed is not None and len(parts) == 1:
-            told = seen if seen is not None else self.seen(text)
+            told = seen if seen is not None else self.seen(text, before)
             self.printed(parts[0], printed_text(told) if self.html else told.strip())
         # a batch never ends where the next would read it apart (see read)
         if not final and self.ready_size >= self.BATCH and not (self.html and cut):
             self.write()
 
-    def seen(self, text: str) -> str:
-        """What a reader sees of a piece, as the gate reads it (``_reader_text``)."""
-        return self.read(text)[0]
+    def seen(self, text: str, before: html_reading.Tree | None = None) -> str:
+        """What a reader sees of a piece, as the gate reads it (``_reader_text``), from the
+        elements ``before`` holds open."""
+        return self.read(text, before=before)[0]
 
-    def read(self, text: str, after_cut: bool | None = None) -> tuple[str, bool]:
-        """What a reader sees of a piece read alone, and whether it ends cut (inside a tag,
+    def read(
+        self, text: str, after_cut: bool | None = None, before: html_reading.Tree | None = None
+    ) -> tuple[str, bool, html_reading.Tree | None]:
+        """What a reader sees of a piece read alone, whether it ends cut (inside a tag,
         comment, raw text or reference: then it is read with what follows; see
-        ``_reading``). A piece whose HTML may hide, make or move text is refused, unless the
-        piece before it ends cut (inside a comment, say): then nothing is seen of it yet, and
-        it is read, and refused or not, with what comes before it."""
+        ``_reading``), and the elements open where it ends (from those ``before`` holds open,
+        by default those the ready pieces leave open). A piece whose HTML may hide, make or
+        move text is refused, unless the piece before it ends cut (inside a comment, say) or
+        leaves open what is not known: then nothing is seen of it yet, and it is read, and
+        refused or not, with what comes before it."""
         if not self.html:
-            return text, False
+            return text, False, None
+        if before is None:
+            before = self.ready[-1][3] if self.ready else self.tree
         if after_cut is None:
             after_cut = bool(self.ready and self.ready[-1][2])
-        if after_cut:  # where it ends: read from where the pieces were last read uncut
-            cut = True  # pieces cut one after another for long: read as one in the end
-            if self.cut_size <= self.BATCH:
-                run = [piece for piece, _seen, _cut in self.ready[self.uncut() :]]
+        if after_cut or before is None:  # read from where the pieces were last read uncut
+            cut, tree = True, None  # pieces cut one after another for long: read as one
+            at = self.uncut()
+            start = self.ready[at - 1][3] if at else self.tree
+            if self.cut_size <= self.BATCH and start is not None:
+                run = [piece for piece, _seen, _cut, _tree in self.ready[at:]]
                 with suppress(html_reading.Hidden):  # else: known once the whole is read
-                    cut = _reading("".join([*run, text]), final=False)[1]
+                    tree = start.copy()
+                    cut = _reading("".join([*run, text]), final=False, tree=tree)[1]
             try:
-                return _reader_reading(text, final=False)[0], cut
+                alone = (before or html_reading.Tree()).copy()
+                return _reader_reading(text, final=False, tree=alone)[0], cut, tree
             except html_reading.Hidden:
-                return "", cut
+                return "", cut, tree
+        tree = before.copy()
         try:
-            return _reader_reading(text, final=False)
+            return (*_reader_reading(text, final=False, tree=tree), tree)
         except html_reading.Hidden as hidden:
             raise _unreadable(self.source, hidden) from None
 
@@ -693,25 +763,38 @@ class _Pieces:
         ready = self.ready
         self.ready = []
         self.ready_size = self.cut_size = 0
-        text = "".join([piece for piece, _seen, _cut in ready])
+        text = "".join([piece for piece, _seen, _cut, _tree in ready])
         if not text and not notices:
             return None
         seen = None
         if self.checked:
+            tree: html_reading.Tree | None = self.tree
             if self.html:
                 read: list[tuple[str, bool]] = []
-                for piece, piece_seen, piece_cut in ready:
+                for piece, piece_seen, piece_cut, piece_tree in ready:
                     after_cut = bool(read and read[-1][1])
-                    known = piece_seen is not None
-                    read.append((piece_seen, piece_cut) if known else self.read(piece, after_cut))
+                    if piece_seen is None:
+                        piece_seen, piece_cut, piece_tree = self.read(piece, after_cut, tree)
+                    read.append((piece_seen, piece_cut))
+                    tree = piece_tree
                 if not any(cut for _seen, cut in read):
                     # no tag, comment or reference cut between two pieces (nor at the end of
                     # the last: the end of the document, read whole): what a reader sees of
                     # the whole is what they see of each piece, some seen already for rule 2
                     seen = "".join([piece_seen for piece_seen, _cut in read])
+                else:  # read as one, from the elements open where what was written ends
+                    tree = self.tree.copy()
             seen = check(
-                text, self.source, notices=notices, html=self.html, before=self.before, seen=seen
+                text,
+                self.source,
+                notices=notices,
+                html=self.html,
+                before=self.before,
+                seen=seen,
+                tree=tree,
             )
+            if tree is not None:
+                self.tree = tree
             self.before = seen[-200:]  # (a phrase in English may run over a line break)
         self.handle.write(text)
         return seen
