@@ -213,6 +213,8 @@ class Cursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
         self.description: Any = None
+        self._index: dict[str, int] = {}  # column names of ``_index_of``'s rows (see _shape)
+        self._index_of: Any = None
 
     def _run(self, statement: pgsql.Statement, params: Sequence[Any] | None) -> None:
         raw = self.connection.raw
@@ -294,12 +296,12 @@ class Cursor:
         return self
 
     def _shape(self, values: Sequence[Any]) -> Any:
-        if self.row_factory is None:
+        if self.row_factory is None or self.description is None:
             return tuple(values)
-        if self.description is None:
-            return tuple(values)
-        index = {column.name.lower(): i for i, column in enumerate(self.description)}
-        return Row(values, index)
+        if self._index_of is not self.description:  # the names' index: once a statement
+            self._index_of = self.description
+            self._index = {column.name.lower(): i for i, column in enumerate(self.description)}
+        return Row(values, self._index)
 
     def fetchone(self) -> Any:
         if self._at >= len(self._rows):
