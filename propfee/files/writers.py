@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TextIO
 
 from propfee.core.errors import PropfeeError
 from propfee.core.i18n import _
@@ -88,14 +89,26 @@ def csv_text(
 ) -> str:
     """The one CSV propfee writes, to a file or to stdout: a BOM, the headers, the rows
     (``csv_cell``), CRLF line ends. ``number_columns`` are the indexes of numeric columns."""
-    numeric = set(number_columns)
     handle = io.StringIO()
+    write_csv_rows(handle, headers, rows, number_columns=number_columns)
+    return handle.getvalue()
+
+
+def write_csv_rows(
+    handle: TextIO,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    number_columns: Iterable[int] = (),
+) -> None:
+    """``csv_text`` written into ``handle`` (opened with ``newline=""``) a row at a time, so
+    a table of any length is never held whole."""
+    numeric = set(number_columns)
     handle.write("\ufeff")
     writer = csv.writer(handle, lineterminator="\r\n")
     writer.writerow([csv_cell(h) for h in headers])
     for row in rows:
         writer.writerow([csv_cell(v, number=i in numeric) for i, v in enumerate(row)])
-    return handle.getvalue()
 
 
 def write_csv(
@@ -150,7 +163,7 @@ def write_text(path: Path, text: str, *, option: str, encoding: str = "utf-8") -
 def write_table(
     path: Path,
     headers: Sequence[str],
-    rows: Sequence[Sequence[object]],
+    rows: Iterable[Sequence[object]],
     *,
     sheet: str = "Sheet1",
     text_columns: Sequence[str] = (),
@@ -176,9 +189,9 @@ def write_table(
         raise
 
 
-def _write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(csv_text(headers, rows))
+        write_csv_rows(handle, headers, rows)  # streamed: the full export's tables are long
 
 
 def _write_xlsx(
