@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import operator
 import zipfile
-from datetime import date
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl import Workbook
+from test_roster_fast_paths import valid_ids
 
 from propfee.core.errors import FileFormatError, InvalidValue
 from propfee.core.i18n import _
@@ -61,16 +61,6 @@ def weighted_check(raw: str) -> str:
     return cells._ID_CHECK[total % 11]
 
 
-def with_check_digit(body: str) -> str:
-    return body + weighted_check(body)
-
-
-valid_ids = st.builds(
-    lambda birth, head, tail: with_check_digit(head + birth.strftime("%Y%m%d") + tail),
-    st.dates(date(1900, 1, 1), date(2030, 12, 31)),
-    st.text(alphabet="0123456789", min_size=6, max_size=6),
-    st.text(alphabet="0123456789", min_size=3, max_size=3),
-)
 id_cells = st.one_of(
     valid_ids,
     valid_ids.map(lambda v: v[:17] + ("X" if v[17] != "X" else "0")),  # wrong check digit
