@@ -91,6 +91,8 @@ def threat(text: str, *, after: int = 0, lowered: str | None = None) -> str | No
     characters a reader does not see (``_UNSEEN``: 停\u200b水 shows 停水) is read again
     without them, and one that turns the direction of its text (U+202E: \u202e水停 shows
     停水) is read backwards too."""
+    if lowered is None and _LATIN_OR_MAYBE_UNSEEN.search(text) is None:
+        return _first_phrase(_CHINESE, text, after)  # what most Chinese letters are
     found = _threat(text, after, lowered)
     if found is None and _MAYBE_UNSEEN.search(text):
         seen = _UNSEEN.sub("", text)
@@ -113,11 +115,17 @@ _UNSEEN = re.compile(
 )
 # the same, found sooner (a class of plane-2 and higher ranges is slow to test): those of the
 # first plane, or any character past it
-_MAYBE_UNSEEN = re.compile(
-    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+_MAYBE_UNSEEN_CLASS = (
+    "\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
     "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
-    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U00010000-\U0010ffff]"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U00010000-\U0010ffff"
 )
+_MAYBE_UNSEEN = re.compile(f"[{_MAYBE_UNSEEN_CLASS}]")
+# what the English list needs (every phrase of it begins with a Latin letter of the lower-cased
+# text: a Latin letter, U+0130 or U+212A lower-cased) or the unseen may be: a text without
+# any of them, as most Chinese letters are, is read for the Chinese list alone, in one scan
+# more instead of three (lower-casing it, the English list, the unseen characters)
+_LATIN_OR_MAYBE_UNSEEN = re.compile(f"[A-Za-z\u0130\u212a{_MAYBE_UNSEEN_CLASS}]")
 # the characters that turn the direction of what follows them
 _TURNS = re.compile("[\u061c\u200f\u202b\u202e\u2067\u2068]")
 
@@ -138,6 +146,12 @@ def _threat(text: str, after: int, lowered: str | None) -> str | None:
         return None
     (start, end), source = min(hits)
     return source[start:end]
+
+
+def _first_phrase(pattern: re.Pattern, text: str, after: int) -> str | None:
+    """The phrase ``_first`` finds, or None."""
+    span = _first(pattern, text, after)
+    return None if span is None else text[span[0] : span[1]]
 
 
 def _first(pattern: re.Pattern, text: str, after: int = 0) -> tuple[int, int] | None:
