@@ -27,6 +27,7 @@ import html as _entities
 import io
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
@@ -196,15 +197,20 @@ def _rendered(template, context: dict) -> str:
     """``template.render(context)`` without its two copies of the context nor its walk of
     the globals' ChainMap (a run renders a text for each of tens of thousands of letters):
     the same context, made as jinja2's ``new_context`` makes it, from the same globals."""
+    try:
+        return "".join(template.root_render_func(_context(template, context)))
+    except Exception:
+        template.environment.handle_exception()  # re-raised with the template's line
+        raise  # not reached: handle_exception raises
+
+
+def _context(template, context: dict):
+    """The context ``template`` renders ``context`` in, made as jinja2's ``new_context``
+    makes it, from the same globals."""
     env, found = template.environment, _globals(template)
-    made = env.context_class(
+    return env.context_class(
         env, dict(found, **context), template.name, template.blocks, globals=found
     )
-    try:
-        return "".join(template.root_render_func(made))
-    except Exception:
-        env.handle_exception()  # re-raised with the template's line
-        raise  # not reached: handle_exception raises
 
 
 @lru_cache(maxsize=256)
@@ -590,10 +596,13 @@ def documents(folder: Path) -> Iterator[Documents]:
 def _write_pieces(template, name: str, context: dict, handle, each: str, notices, printed):
     """Render ``template`` into ``handle`` piece by piece, through the gate (Documents.write)."""
     pieces = _Pieces(handle, template.filename or name, name, notices, printed)
-    add = pieces.texts.append
     with _template_errors(name):
-        for text in template.generate(**{**context, each: pieces.parts(context[each])}):
-            add(text)
+        made = _context(template, {**context, each: pieces.parts(context[each])})
+        try:  # each text the template yields (some 45 a letter) taken as it comes, in C
+            deque(map(pieces.texts.append, template.root_render_func(made)), maxlen=0)
+        except Exception:
+            template.environment.handle_exception()  # as _rendered
+            raise  # not reached: handle_exception raises
     pieces.flush(final=True)
 
 
