@@ -11,6 +11,7 @@ entities, forbidden words.
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from hypothesis import example, given, settings
@@ -364,3 +365,11 @@ def test_the_record_reading_keeps_the_gates_verdicts(text):
     marked = render._reader_text(text)
     assert (lawful.threat(seen) is None) == (lawful.threat(marked) is None)
     assert lawful.notice_gaps(seen, [NOTICE]) == lawful.notice_gaps(marked, [NOTICE])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="\n\n \t\r\f\x0b\x1c\x85\u2028\u3000a停", max_size=30))
+@example("a\nb\n\n c\n")
+def test_tidying_takes_out_what_follows_each_line_break_as_it_always_did(seen):
+    """Every line break with the white space after it made one line break (``\\n\\s*``)."""
+    assert render._tidy(seen) == re.sub(r"\n\s*", "\n", seen)

@@ -444,7 +444,9 @@ def _tree_steps(held: tuple[str, ...], tags: str):
     return steps
 
 
-_LINE_BREAKS = re.compile(r"\n\s*")  # found from each line break: faster than \s*\n\s*
+# found from each line break (faster than \s*\n\s*), and only where white space follows it:
+# a line break alone (a third of a letter's) is left as it is, not replaced by itself
+_LINE_BREAKS = re.compile(r"\n\s+")
 
 
 def _tidy(seen: str) -> str:
