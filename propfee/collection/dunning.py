@@ -627,6 +627,10 @@ class _Reminders:
         self.dry_run = dry_run
         self.staff = staff
         self.report = RemindReport(as_of.isoformat(), dry_run=dry_run)
+        self.day = as_of.isoformat()
+        # what every letter of the run says alike: its last day to pay, its late fee clause
+        self.deadline = (as_of + timedelta(days=rules.deadline_days)).isoformat()
+        self.late_fee_rule = _late_fee_rule(settings)
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
         self.at_text = datetime.combine(as_of, at).isoformat(sep=" ", timespec="seconds")
         self.quiet = rules.quiet(at)
@@ -684,7 +688,7 @@ class _Reminders:
             letter
             and listed is not None
             and listed > self.limit
-            and listed < self.as_of.isoformat()
+            and listed < self.day
         )
 
     def log(
@@ -861,7 +865,7 @@ class _Reminders:
         first = party.first
         text = " ".join(render(self.settings, f"{self.language}/remind_sms.txt", context).split())
         self.pending.append((first.phone, text, entry))
-        self.last_message[first.party_id] = self.as_of.isoformat()
+        self.last_message[first.party_id] = self.day
 
     def call(self, party: PartyDue, context: dict, entry: dict, r: dict) -> None:
         """A line on the call list, with its script."""
@@ -871,10 +875,9 @@ class _Reminders:
 
     def letter(self, party: PartyDue, context: dict, entry: dict) -> None:
         """A numbered 催缴通知书, awaiting proof of delivery."""
-        conn, as_of, settings, rules = self.conn, self.as_of, self.settings, self.rules
+        conn, as_of, settings, deadline = self.conn, self.as_of, self.settings, self.deadline
         first = party.first
         number = self.next_notice()
-        deadline = (as_of + timedelta(days=rules.deadline_days)).isoformat()
         if self.late is None:
             self.late = _late_fees_by_bill(conn, self.rows, as_of, settings)
         late = self.late
@@ -891,7 +894,7 @@ class _Reminders:
             "late_fee_clause_fen": fee.clause_fen,
             "late_fee_capped_fen": fee.capped_fen,
             "late_fee_cap": fee.cap_at_ceiling,
-            "late_fee_rule": _late_fee_rule(settings),
+            "late_fee_rule": self.late_fee_rule,
             "building": min(party.rows, key=lambda r: natural_key(r.unit)).building
             if len(party.rows) > 1
             else first.building,
@@ -908,7 +911,7 @@ class _Reminders:
             ),
             formal(letter),
         )
-        self.last_message[first.party_id] = as_of.isoformat()
+        self.last_message[first.party_id] = self.day
         self.report.notices.append(number)
         if first.developer and first.payer == "开发建设单位":
             self.report.warnings.append(
