@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import itertools
 import operator
 import re
@@ -36,6 +35,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from propfee.core.errors import FileFormatError, InvalidValue, RowError, RowErrors
+from propfee.core.gcpause import no_gc
 from propfee.core.i18n import N_, _, zh
 from propfee.core.money import decimal_str, format_money, parse_money
 from propfee.files import cells
@@ -1013,7 +1013,7 @@ def reconcile(
     nothing is recorded."""
     if review_out is not None:
         check_output(review_out, "--review-out")
-    with _no_gc():
+    with no_gc():  # lines and payments make no cycles (see core/gcpause)
         return _reconcile(
             conn,
             path,
@@ -1027,20 +1027,6 @@ def reconcile(
             dry_run=dry_run,
             progress=progress,
         )
-
-
-@contextlib.contextmanager
-def _no_gc():
-    """No cyclic garbage collection while a statement is read and recorded: its lines and
-    payments make no cycles, and a 100k-line statement would otherwise be traversed again and
-    again as it grows."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _reconcile(

@@ -8,10 +8,8 @@ and writes a file as one command.
 
 from __future__ import annotations
 
-import gc
 import sqlite3
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ import propfee.roster.contacts as contacts
 import propfee.roster.others as others
 import propfee.roster.store as store
 from propfee.core.errors import RowError, RowErrors
+from propfee.core.gcpause import no_gc
 from propfee.core.i18n import _, ngettext
 from propfee.core.money import hundredths_str
 from propfee.files import cells
@@ -1017,17 +1016,6 @@ def apply_roster(
     return report
 
 
-@contextmanager
-def _no_gc():
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def import_roster(
     conn: sqlite3.Connection,
     path: Path,
@@ -1060,7 +1048,7 @@ def import_roster(
             )
         merge.merge(rows)
 
-    with _no_gc(), transaction(conn, dry_run=dry_run):
+    with no_gc(), transaction(conn, dry_run=dry_run):  # rows make no cycles (see core/gcpause)
         try:
             roster = read_roster(
                 path, column_map=column_map, sheet=sheet, progress=progress, sink=sink
