@@ -312,3 +312,72 @@ def test_a_months_first_run_counts_nothing_and_a_rerun_finds_it_billed(
     third = bill()
     assert (third["created"], third["already_billed"]) == (1, 6)
     assert third["by_item"] == {"PROP": {"bills": 1, "total": "250.00"}}
+
+
+@pytest.fixture
+def stepped(monkeypatch):
+    """How many steps of SQLite's virtual machine the command's statements take: the rows
+    they visit, counted the same on any machine (an SQLite file only)."""
+    steps = [0]
+
+    def step() -> int:
+        steps[0] += 1
+        return 0
+
+    def counts(connect):
+        def counting(*args, **kwargs):
+            conn = connect(*args, **kwargs)
+            conn.set_progress_handler(step, 1)
+            return conn
+
+        return counting
+
+    monkeypatch.setattr(propfee.cli.common, "connect", counts(propfee.cli.common.connect))
+    return steps
+
+
+def steps_of(cli, stepped, db, *command: str) -> tuple[int, str]:
+    stepped[0] = 0
+    result = cli(*command, db=db)
+    assert result.exit_code == 0, result.output
+    return stepped[0], result.stdout
+
+
+@pytest.mark.sqlite_only
+def test_rebilling_one_unit_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_path):
+    """A roster import re-bills each unit whose owner or delivery changed: reading every
+    unit, who held it and every party's name for each made an import of a few thousand sales
+    take minutes on a large estate."""
+    counted = []
+    for homes in (4, 24):
+        db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+        sale = ("--phone", "13912345678", "--date", "2026-11-16", "--as-of", "2026-11-20")
+        _, sold = steps_of(cli, stepped, db, "units", "sell", "1-1-103", "--to", "新业主", *sale)
+        assert "新业主" in sold
+        rebill = ("rebill", "1-1-103", "--from", "2026-11-01", "--as-of", "2026-11-20")
+        steps, out = steps_of(cli, stepped, db, *rebill)
+        counted.append(steps)
+        # November's days from the 16th went to the buyer at the sale; the rest stay
+        assert "1-1-103" in out
+        assert query(db, "SELECT count(*) FROM bill WHERE party_id = (SELECT id FROM party "
+                         "WHERE name = '新业主')") == [(1,)]  # fmt: skip
+    small, large = counted
+    assert small and large - small < 20  # 20 more homes: not a row of theirs read
+
+
+@pytest.mark.sqlite_only
+def test_a_legal_pack_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_path):
+    """The pack of one unit reads that unit's open bills for their limitation clocks, not
+    every open bill of the estate."""
+    counted = []
+    for homes in (4, 24):
+        db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+        out = tmp_path / f"pack-{homes}"
+        steps, said = steps_of(
+            cli, stepped, db, "legal-pack", "1-1-104", "--out", str(out), "--as-of", "2026-12-20"
+        )
+        counted.append(steps)
+        assert "欠费 ¥446.86" in said  # October and November, unpaid
+        assert "2026-10" in (out / "00-摘要.html").read_text(encoding="utf-8")
+    small, large = counted
+    assert small and large - small < 20
