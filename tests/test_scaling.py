@@ -381,3 +381,21 @@ def test_a_legal_pack_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_p
         assert "2026-10" in (out / "00-摘要.html").read_text(encoding="utf-8")
     small, large = counted
     assert small and large - small < 20
+
+
+@pytest.mark.sqlite_only
+def test_a_sale_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_path):
+    """Recording a sale finds the buyer among the parties of the buyer's name, not among
+    every party on record; a buyer who owns another home stays one party."""
+    counted = []
+    for homes in (4, 24):
+        db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+        sale = ("--phone", "13900000002", "--date", "2026-11-16", "--as-of", "2026-11-20")
+        steps, _ = steps_of(cli, stepped, db, "units", "sell", "1-1-104", "--to", "业主002", *sale)
+        counted.append(steps)
+        assert query(db, "SELECT count(*) FROM party WHERE name = '业主002'") == [(1,)]
+        owners = "SELECT u.code FROM occupancy o JOIN unit u ON u.id = o.unit_id JOIN party p "
+        owners += "ON p.id = o.party_id WHERE p.name = '业主002' AND o.end_on IS NULL ORDER BY 1"
+        assert query(db, owners) == [("1-1-103",), ("1-1-104",)]
+    small, large = counted
+    assert small and large - small < 20
