@@ -399,3 +399,25 @@ def test_a_sale_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_path):
         assert query(db, owners) == [("1-1-103",), ("1-1-104",)]
     small, large = counted
     assert small and large - small < 20
+
+
+def test_today_reads_the_cases_once(cli, traced, tmp_path, database):
+    """today counts the cases past their deadline, due soon and awaiting a visit in one pass
+    over the cases, not one replay of every case ever opened for each count."""
+    db = billed_estate(cli, tmp_path / "estate", 4, database)
+    for unit, at in (("1-1-101", "2026-12-01 09:00"), ("1-1-102", "2026-12-18 09:00")):
+        added = cli(
+            "complain", "add", unit, "--kind", "request", "--category", "维修",
+            "--description", "楼道灯不亮", "--at", at, db=db,
+        )  # fmt: skip
+        assert added.exit_code == 0, added.output
+    traced.clear()
+    result = cli("today", "--as-of", "2026-12-20", "--format", "json", db=db)
+    assert result.exit_code == 0, result.output
+    every_case = "FROM complaint c LEFT JOIN unit u ON u.id = c.unit_id LEFT JOIN party p ON "
+    every_case += "p.id = c.party_id WHERE c.opened_at <="
+    assert len([s for s in traced if every_case in s]) == 1  # (a fee dispute is read apart)
+    lines = {line["key"]: line["count"] for line in json.loads(result.stdout)["rows"]}
+    listed = cli("complain", "list", "--overdue", "--at", "2026-12-20 23:59", "-f", "json", db=db)
+    assert lines["complaints_overdue"] == len(json.loads(listed.stdout)["rows"]) == 1
+    assert lines["visits_due"] == 0
