@@ -421,3 +421,27 @@ def test_today_reads_the_cases_once(cli, traced, tmp_path, database):
     listed = cli("complain", "list", "--overdue", "--at", "2026-12-20 23:59", "-f", "json", db=db)
     assert lines["complaints_overdue"] == len(json.loads(listed.stdout)["rows"]) == 1
     assert lines["visits_due"] == 0
+
+
+@pytest.mark.sqlite_only
+def test_a_call_list_read_back_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_path):
+    """Reading back a filled call list reads its own units (who pays for each, their oldest
+    unpaid bill), not every unit and every open bill of the estate."""
+    counted = []
+    for homes in (4, 24):
+        db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+        calls = [["房号", "联系结果", "承诺缴费日期", "联系时间", "备注"]]
+        calls.append(["1-1-103", "承诺缴费", "2026-12-10", "2026-12-05 14:30", ""])
+        calls.append(["1-1-104", "空号", "", "2026-12-05 15:00", "换号了"])
+        path = write_csv(tmp_path / f"calls-{homes}.csv", calls)
+        command = ("contact", "import", str(path), "--staff", "王会计")
+        steps, said = steps_of(cli, stepped, db, *command)
+        counted.append(steps)
+        assert "记录联系 2 条" in said
+        logged = "SELECT u.code, c.outcome, c.bill_id IS NOT NULL, p.name FROM contact c "
+        logged += "JOIN unit u ON u.id = c.unit_id JOIN party p ON p.id = c.party_id ORDER BY 1"
+        assert query(db, logged) == [
+            ("1-1-103", "promised", 1, "业主002"), ("1-1-104", "unreachable", 1, "业主003")
+        ]  # fmt: skip
+    small, large = counted
+    assert small and large - small < 20
