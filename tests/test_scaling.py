@@ -12,6 +12,7 @@ import pytest
 
 import propfee.cli.common
 from propfee.files.shipped import shipped_dir
+from propfee.insight import group_store
 from propfee.payments import opening
 
 from conftest import PROP_FEE, database_in, query, write_csv
@@ -493,3 +494,39 @@ def test_opening_balances_check_each_row_against_its_own_unit_and_item(cli, tmp_
     small, large = counted
     # four times the rows, four times the lines run (and no more): not sixteen times
     assert small and large < 4 * small + 200, (small, large)
+
+
+@pytest.mark.sqlite_only
+def test_a_group_report_sums_the_arrears_in_sql_and_reads_the_cases_once(
+    cli, tmp_path, monkeypatch
+):
+    """An estate's line of the group report takes its overdue households and amount from
+    the totals summed in SQL (as today does), not from every open bill listed and held, and
+    counts its cases in one pass."""
+    statements: list[str] = []
+    opened = group_store.open_file_read_only
+
+    def tracing(path):
+        conn = opened(path)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(group_store, "open_file_read_only", tracing)
+    db = billed_estate(cli, tmp_path / "estate", 4)
+    for unit, at in (("1-1-101", "2026-12-01 09:00"), ("1-1-102", "2026-12-18 09:00")):
+        added = cli(
+            "complain", "add", unit, "--kind", "request", "--category", "维修",
+            "--description", "楼道灯不亮", "--at", at, db=db,
+        )  # fmt: skip
+        assert added.exit_code == 0, added.output
+    day = ("--as-of", "2026-12-20", "--format", "json")
+    result = cli("group", "report", "--period", "2026-12", *day, db=db)
+    assert result.exit_code == 0, result.output
+    assert [s for s in statements if "sum(owed), min(due_on) FROM" in s]
+    assert not [s for s in statements if "b.covers_from, b.covers_to, b.basis" in s]
+    every_case = "LEFT JOIN party p ON p.id = c.party_id WHERE c.opened_at <="
+    assert len([s for s in statements if every_case in s]) == 1
+    (line,) = json.loads(result.stdout)["rows"]
+    rows = json.loads(cli("overdue", *day, db=db).stdout)["rows"]
+    assert line["overdue_units"] == len(rows) == 5  # 3 owners and the developer's two units
+    assert line["complaints"] == {"received": 2, "open": 2, "past_deadline": 1}
