@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from propfee.config import DEFAULTS
 from propfee.files import workbook
 from propfee.insight import readable
+from propfee.insight.survey_report import survey_report
 from propfee.service import complaints
 from propfee.store import db
 
@@ -237,3 +239,25 @@ def test_the_complaints_sheet_holds_a_batch_of_cases_at_a_time(demo_db, tmp_path
     assert rows == at_once
     assert [r[6] for r in rows].count("已回访关闭") >= 3_000
     assert sorted({r[8] for r in rows if r[0].startswith("BX")}) == [1, 2, 3, 4, 5]
+
+
+def _peak_of_survey_report(path: Path) -> int:
+    """The most memory held while the latest survey's report is made."""
+    conn = db.connect(path, create=False)
+    try:
+        tracemalloc.start()
+        report = survey_report(conn, name=None, compare=None, settings=DEFAULTS, at=AT)
+        assert report.follow_up
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        conn.close()
+
+
+def test_a_survey_report_holds_a_batch_of_cases_at_a_time(demo_db, tmp_path, monkeypatch):
+    """The return-visit list names each low scorer's open cases: found a batch of cases at a
+    time, not from every case of the estate's history held at once."""
+    monkeypatch.setattr(complaints, "CASE_BATCH", 100)
+    few = _peak_of_survey_report(_with_cases(demo_db, tmp_path / "few", 100))
+    many = _peak_of_survey_report(_with_cases(demo_db, tmp_path / "many", 3_000))
+    assert many < few + (1 << 20), (few, many)
