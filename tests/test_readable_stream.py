@@ -5,6 +5,9 @@ same CSV files, byte for byte."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+import tracemalloc
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,8 +15,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from propfee.config import DEFAULTS
 from propfee.files import workbook
 from propfee.insight import readable
+from propfee.insight.survey_report import survey_report
+from propfee.service import complaints
 from propfee.store import db
 
 from conftest import build_demo
@@ -159,3 +165,99 @@ def test_the_widest_cells_are_the_ones_all_rows_give():
         ["名称", "金额", "日期", "编号"], kinds, widest.rows()
     ) == workbook.fitted_widths(["名称", "金额", "日期", "编号"], kinds, rows)
     assert widest.cells == ["abcdefgh", Decimal("-12345.67"), "not a day at all", 123456]
+
+
+def _with_cases(demo_db: Path, folder: Path, count: int) -> Path:
+    """A copy of the demo estate with ``count`` more cases, each opened, assigned, resolved
+    and visited in 2026."""
+    folder.mkdir()
+    path = folder / "propfee.db"
+    shutil.copyfile(demo_db, path)
+    with sqlite3.connect(path) as raw:
+        unit, party = raw.execute(
+            "SELECT unit_id, party_id FROM occupancy WHERE role = 'owner' AND end_on IS NULL"
+        ).fetchone()
+        first = raw.execute("SELECT max(id) FROM complaint").fetchone()[0] + 1
+        stamp = "2026-11-15 18:00:00"
+        cases, events = [], []
+        for n in range(first, first + count):
+            day = f"2026-{n % 9 + 1:02d}-{n % 20 + 1:02d}"
+            cases.append(
+                (n, f"BX2026-{n:05d}", unit, party, "request", "维修", "phone", "normal",
+                 f"第{n}号报修：楼道灯不亮", f"{day} 09:00:00", f"{day} 23:59:59", "1d", stamp)
+            )  # fmt: skip
+            for hour, action, note, score in (
+                (9, "open", f"第{n}号报修：楼道灯不亮", None), (10, "assign", "", None),
+                (15, "resolve", "已更换灯泡", None), (17, "visit", "满意", n % 5 + 1),
+            ):  # fmt: skip
+                events.append((n, f"{day} {hour}:00:00", "李娜", action, note, score, stamp))
+        raw.executemany(
+            "INSERT INTO complaint (id, number, unit_id, party_id, kind, category, channel, "
+            "priority, description, opened_at, deadline_at, deadline_rule, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            cases,
+        )
+        raw.executemany(
+            "INSERT INTO complaint_event (complaint_id, at, actor, action, note, score, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
+    return path
+
+
+def _peak_reading_cases(path: Path) -> int:
+    """The most memory held while the 投诉与报修 sheet's rows are read, one after another."""
+    conn = db.connect(path, create=False)
+    try:
+        tracemalloc.start()
+        for _row in readable._complaint_rows(conn, AT):
+            pass
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        conn.close()
+
+
+def test_the_complaints_sheet_holds_a_batch_of_cases_at_a_time(demo_db, tmp_path, monkeypatch):
+    monkeypatch.setattr(complaints, "CASE_BATCH", 100)
+    few = _peak_reading_cases(_with_cases(demo_db, tmp_path / "few", 100))
+    many = _with_cases(demo_db, tmp_path / "many", 3_000)
+    # every case and its events held at once: 3,000 of them are several MB more
+    assert _peak_reading_cases(many) < few + (1 << 20)
+    # and the rows are the cases as the complaint list gives them, in order, with their
+    # state, the same whether read a batch at a time or all at once
+    conn = db.connect(many, create=False)
+    try:
+        rows = list(readable._complaint_rows(conn, AT))
+        listed = complaints.cases(conn, at=AT)
+        monkeypatch.setattr(complaints, "CASE_BATCH", 10_000)
+        at_once = list(readable._complaint_rows(conn, AT))
+    finally:
+        conn.close()
+    assert len(rows) == len(listed) == 3_004  # the demo's 4 and these
+    assert [r[0] for r in rows] == [c.number for c in listed]
+    assert rows == at_once
+    assert [r[6] for r in rows].count("已回访关闭") >= 3_000
+    assert sorted({r[8] for r in rows if r[0].startswith("BX")}) == [1, 2, 3, 4, 5]
+
+
+def _peak_of_survey_report(path: Path) -> int:
+    """The most memory held while the latest survey's report is made."""
+    conn = db.connect(path, create=False)
+    try:
+        tracemalloc.start()
+        report = survey_report(conn, name=None, compare=None, settings=DEFAULTS, at=AT)
+        assert report.follow_up
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        conn.close()
+
+
+def test_a_survey_report_holds_a_batch_of_cases_at_a_time(demo_db, tmp_path, monkeypatch):
+    """The return-visit list names each low scorer's open cases: found a batch of cases at a
+    time, not from every case of the estate's history held at once."""
+    monkeypatch.setattr(complaints, "CASE_BATCH", 100)
+    few = _peak_of_survey_report(_with_cases(demo_db, tmp_path / "few", 100))
+    many = _peak_of_survey_report(_with_cases(demo_db, tmp_path / "many", 3_000))
+    assert many < few + (1 << 20), (few, many)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 import propfee.cli.common
 from propfee.files.shipped import shipped_dir
+from propfee.insight import group_store
+from propfee.payments import opening
 
 from conftest import PROP_FEE, database_in, query, write_csv
 
@@ -312,3 +315,218 @@ def test_a_months_first_run_counts_nothing_and_a_rerun_finds_it_billed(
     third = bill()
     assert (third["created"], third["already_billed"]) == (1, 6)
     assert third["by_item"] == {"PROP": {"bills": 1, "total": "250.00"}}
+
+
+@pytest.fixture
+def stepped(monkeypatch):
+    """How many steps of SQLite's virtual machine the command's statements take: the rows
+    they visit, counted the same on any machine (an SQLite file only)."""
+    steps = [0]
+
+    def step() -> int:
+        steps[0] += 1
+        return 0
+
+    def counts(connect):
+        def counting(*args, **kwargs):
+            conn = connect(*args, **kwargs)
+            conn.set_progress_handler(step, 1)
+            return conn
+
+        return counting
+
+    monkeypatch.setattr(propfee.cli.common, "connect", counts(propfee.cli.common.connect))
+    return steps
+
+
+def steps_of(cli, stepped, db, *command: str) -> tuple[int, str]:
+    stepped[0] = 0
+    result = cli(*command, db=db)
+    assert result.exit_code == 0, result.output
+    return stepped[0], result.stdout
+
+
+@pytest.mark.sqlite_only
+def test_rebilling_one_unit_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_path):
+    """A roster import re-bills each unit whose owner or delivery changed: reading every
+    unit, who held it and every party's name for each made an import of a few thousand sales
+    take minutes on a large estate."""
+    counted = []
+    for homes in (4, 24):
+        db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+        sale = ("--phone", "13912345678", "--date", "2026-11-16", "--as-of", "2026-11-20")
+        _, sold = steps_of(cli, stepped, db, "units", "sell", "1-1-103", "--to", "新业主", *sale)
+        assert "新业主" in sold
+        rebill = ("rebill", "1-1-103", "--from", "2026-11-01", "--as-of", "2026-11-20")
+        steps, out = steps_of(cli, stepped, db, *rebill)
+        counted.append(steps)
+        # November's days from the 16th went to the buyer at the sale; the rest stay
+        assert "1-1-103" in out
+        assert query(db, "SELECT count(*) FROM bill WHERE party_id = (SELECT id FROM party "
+                         "WHERE name = '新业主')") == [(1,)]  # fmt: skip
+    small, large = counted
+    assert small and large - small < 20  # 20 more homes: not a row of theirs read
+
+
+@pytest.mark.sqlite_only
+def test_a_legal_pack_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_path):
+    """The pack of one unit reads that unit's open bills for their limitation clocks, not
+    every open bill of the estate."""
+    counted = []
+    for homes in (4, 24):
+        db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+        out = tmp_path / f"pack-{homes}"
+        steps, said = steps_of(
+            cli, stepped, db, "legal-pack", "1-1-104", "--out", str(out), "--as-of", "2026-12-20"
+        )
+        counted.append(steps)
+        assert "欠费 ¥446.86" in said  # October and November, unpaid
+        assert "2026-10" in (out / "00-摘要.html").read_text(encoding="utf-8")
+    small, large = counted
+    assert small and large - small < 20
+
+
+@pytest.mark.sqlite_only
+def test_a_sale_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_path):
+    """Recording a sale finds the buyer among the parties of the buyer's name, not among
+    every party on record; a buyer who owns another home stays one party."""
+    counted = []
+    for homes in (4, 24):
+        db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+        sale = ("--phone", "13900000002", "--date", "2026-11-16", "--as-of", "2026-11-20")
+        steps, _ = steps_of(cli, stepped, db, "units", "sell", "1-1-104", "--to", "业主002", *sale)
+        counted.append(steps)
+        assert query(db, "SELECT count(*) FROM party WHERE name = '业主002'") == [(1,)]
+        owners = "SELECT u.code FROM occupancy o JOIN unit u ON u.id = o.unit_id JOIN party p "
+        owners += "ON p.id = o.party_id WHERE p.name = '业主002' AND o.end_on IS NULL ORDER BY 1"
+        assert query(db, owners) == [("1-1-103",), ("1-1-104",)]
+    small, large = counted
+    assert small and large - small < 20
+
+
+def test_today_reads_the_cases_once(cli, traced, tmp_path, database):
+    """today counts the cases past their deadline, due soon and awaiting a visit in one pass
+    over the cases, not one replay of every case ever opened for each count."""
+    db = billed_estate(cli, tmp_path / "estate", 4, database)
+    for unit, at in (("1-1-101", "2026-12-01 09:00"), ("1-1-102", "2026-12-18 09:00")):
+        added = cli(
+            "complain", "add", unit, "--kind", "request", "--category", "维修",
+            "--description", "楼道灯不亮", "--at", at, db=db,
+        )  # fmt: skip
+        assert added.exit_code == 0, added.output
+    traced.clear()
+    result = cli("today", "--as-of", "2026-12-20", "--format", "json", db=db)
+    assert result.exit_code == 0, result.output
+    every_case = "FROM complaint c LEFT JOIN unit u ON u.id = c.unit_id LEFT JOIN party p ON "
+    every_case += "p.id = c.party_id WHERE c.opened_at <="
+    assert len([s for s in traced if every_case in s]) == 1  # (a fee dispute is read apart)
+    lines = {line["key"]: line["count"] for line in json.loads(result.stdout)["rows"]}
+    listed = cli("complain", "list", "--overdue", "--at", "2026-12-20 23:59", "-f", "json", db=db)
+    assert lines["complaints_overdue"] == len(json.loads(listed.stdout)["rows"]) == 1
+    assert lines["visits_due"] == 0
+
+
+@pytest.mark.sqlite_only
+def test_a_call_list_read_back_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_path):
+    """Reading back a filled call list reads its own units (who pays for each, their oldest
+    unpaid bill), not every unit and every open bill of the estate."""
+    counted = []
+    for homes in (4, 24):
+        db = billed_estate(cli, tmp_path / f"estate-{homes}", homes)
+        calls = [["房号", "联系结果", "承诺缴费日期", "联系时间", "备注"]]
+        calls.append(["1-1-103", "承诺缴费", "2026-12-10", "2026-12-05 14:30", ""])
+        calls.append(["1-1-104", "空号", "", "2026-12-05 15:00", "换号了"])
+        path = write_csv(tmp_path / f"calls-{homes}.csv", calls)
+        command = ("contact", "import", str(path), "--staff", "王会计")
+        steps, said = steps_of(cli, stepped, db, *command)
+        counted.append(steps)
+        assert "记录联系 2 条" in said
+        logged = "SELECT u.code, c.outcome, c.bill_id IS NOT NULL, p.name FROM contact c "
+        logged += "JOIN unit u ON u.id = c.unit_id JOIN party p ON p.id = c.party_id ORDER BY 1"
+        assert query(db, logged) == [
+            ("1-1-103", "promised", 1, "业主002"), ("1-1-104", "unreachable", 1, "业主003")
+        ]  # fmt: skip
+    small, large = counted
+    assert small and large - small < 20
+
+
+def lines_run_in(module_file: str, run) -> int:
+    """How many lines of ``module_file`` Python runs while ``run()`` runs: the work its loops
+    do, counted the same on any machine."""
+    count = 0
+
+    def tracer(frame, event, _arg):
+        nonlocal count
+        if frame.f_code.co_filename == module_file:
+            if event == "line":
+                count += 1
+            return tracer
+        return None
+
+    sys.settrace(tracer)
+    try:
+        run()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_opening_balances_check_each_row_against_its_own_unit_and_item(cli, tmp_path, database):
+    """A row of import-history is checked for overlap against the file's earlier rows of the
+    same unit and fee item, not against every earlier row: an estate's history of 60,000 rows
+    took four minutes."""
+    counted = []
+    for homes in (10, 40):
+        db = billed_estate(cli, tmp_path / f"estate-{homes}", homes, database)
+        rows = [["房号", "收费项目", "所属期间", "应收金额", "实收金额", "缴费日期"]]
+        for n in range(homes):
+            for month in (1, 2, 3, 4):
+                rows.append([f"1-1-{101 + n}", "物业服务费", f"2025-{month:02d}", "120.00",
+                             "120.00", f"2025-{month:02d}-10"])  # fmt: skip
+        history = write_csv(tmp_path / f"history-{homes}.csv", rows)
+
+        def run(history=history, db=db, homes=homes) -> None:
+            result = cli("import-history", str(history), db=db)
+            assert result.exit_code == 0, result.output
+            assert f"期初账单 {homes * 4} 条" in result.stdout
+
+        counted.append(lines_run_in(opening.__file__, run))
+    small, large = counted
+    # four times the rows, four times the lines run (and no more): not sixteen times
+    assert small and large < 4 * small + 200, (small, large)
+
+
+@pytest.mark.sqlite_only
+def test_a_group_report_sums_the_arrears_in_sql_and_reads_the_cases_once(
+    cli, tmp_path, monkeypatch
+):
+    """An estate's line of the group report takes its overdue households and amount from
+    the totals summed in SQL (as today does), not from every open bill listed and held, and
+    counts its cases in one pass."""
+    statements: list[str] = []
+    opened = group_store.open_file_read_only
+
+    def tracing(path):
+        conn = opened(path)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(group_store, "open_file_read_only", tracing)
+    db = billed_estate(cli, tmp_path / "estate", 4)
+    for unit, at in (("1-1-101", "2026-12-01 09:00"), ("1-1-102", "2026-12-18 09:00")):
+        added = cli(
+            "complain", "add", unit, "--kind", "request", "--category", "维修",
+            "--description", "楼道灯不亮", "--at", at, db=db,
+        )  # fmt: skip
+        assert added.exit_code == 0, added.output
+    day = ("--as-of", "2026-12-20", "--format", "json")
+    result = cli("group", "report", "--period", "2026-12", *day, db=db)
+    assert result.exit_code == 0, result.output
+    assert [s for s in statements if "sum(owed), min(due_on) FROM" in s]
+    assert not [s for s in statements if "b.covers_from, b.covers_to, b.basis" in s]
+    every_case = "LEFT JOIN party p ON p.id = c.party_id WHERE c.opened_at <="
+    assert len([s for s in statements if every_case in s]) == 1
+    (line,) = json.loads(result.stdout)["rows"]
+    rows = json.loads(cli("overdue", *day, db=db).stdout)["rows"]
+    assert line["overdue_units"] == len(rows) == 5  # 3 owners and the developer's two units
+    assert line["complaints"] == {"received": 2, "open": 2, "past_deadline": 1}

@@ -271,9 +271,15 @@ class BillRun(Payers):
     writes (new bills, vacancy discounts, metered readings billed)."""
 
     def __init__(
-        self, conn: sqlite3.Connection, settings, now: datetime, as_of: date | None = None
+        self,
+        conn: sqlite3.Connection,
+        settings,
+        now: datetime,
+        as_of: date | None = None,
+        *,
+        codes: list[str] | None = None,
     ):
-        super().__init__(conn, settings, now, as_of)
+        super().__init__(conn, settings, now, as_of, codes=codes)
         self.new_bills: list[tuple] = []
         self.discounts: list[tuple] = []  # (bill id, amount_fen)
         self.metered: list[tuple[int, int]] = []  # (bill id, reading id) billed
@@ -1086,8 +1092,10 @@ def _refuse_kind_change(conn, unit_code, first_day: date, kind_was: str, as_of, 
 
 
 class _Rebilling:
-    """One unit's re-billing: what it reads once (the unit, fee items, party names) and the
-    moves made so far; the new bills wait in the bill run's queue until ``finish``."""
+    """One unit's re-billing: what it reads once (the unit and who held it, fee items, the
+    names of its parties) and the moves made so far; the new bills wait in the bill run's
+    queue until ``finish``. Nothing of the other units is read: an import that re-bills many
+    units costs each of them what one costs."""
 
     def __init__(
         self,
@@ -1100,7 +1108,7 @@ class _Rebilling:
         operator: str,
     ):
         code = resolve_code(conn, unit_code)
-        self.run = run = BillRun(conn, settings, now, as_of)
+        self.run = run = BillRun(conn, settings, now, as_of, codes=[code])
         unit = next((u for u in run.units if u.code == code), None)
         if unit is None:
             raise NotFound(_("no unit {code}").format(code=repr(code)))
@@ -1108,7 +1116,7 @@ class _Rebilling:
         self.first_day, self.as_of, self.operator = first_day, as_of, operator
         self.items = {item.id: item for item in load_items(conn)}
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
-        self.names = store.party_names(conn)
+        self.names = store.party_names_of_unit(conn, unit.id)
         self.moves: list[Move] = []
         self.area = False  # re-bill days billed at another area too
         self.kept: list[Kept] | None = None  # where paid bills go instead of a refusal

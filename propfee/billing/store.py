@@ -397,8 +397,16 @@ def insert_correction(
     )
 
 
-def party_names(conn: sqlite3.Connection) -> dict[int, str]:
-    return dict(conn.execute("SELECT id, name FROM party"))
+def party_names_of_unit(conn: sqlite3.Connection, unit_id: int) -> dict[int, str]:
+    """The name of each party a re-billing of the unit can name: those its bills were made
+    out to, those who held it, and the developer."""
+    return dict(
+        conn.execute(
+            "SELECT id, name FROM party WHERE id IN (SELECT party_id FROM bill WHERE unit_id = ?1 "
+            "UNION SELECT party_id FROM occupancy WHERE unit_id = ?1) OR is_developer = 1",
+            (unit_id,),
+        )
+    )
 
 
 def unit_bills_from(conn: sqlite3.Connection, unit_id: int, first_day: str) -> list[tuple]:

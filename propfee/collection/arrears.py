@@ -160,12 +160,16 @@ def overdue(
     reason: str | None = None,
     due_by: date | None = None,
     listed: bool = False,
+    unit_id: int | None = None,
 ) -> list[OverdueRow]:
     """Every (party, unit) with bills overdue as of ``as_of``, oldest first within each.
     With ``due_by``, only the bills due on or before that day are read (the rows' totals and
     tiers are then of those bills alone: for the limitation clocks near their end). With
-    ``listed``, the rows' bills are ListedBills: what the overdue list shows of them."""
-    groups = _open_bills(conn, as_of, building, due_by, listed)
+    ``listed``, the rows' bills are ListedBills: what the overdue list shows of them. With
+    ``unit_id``, only that unit's rows, its bills read by the unit (a payer's other units are
+    then not in its total: the tier of a row whose payer owes elsewhere too may differ from
+    the whole list's; its bills do not)."""
+    groups = _open_bills(conn, as_of, building, due_by, listed, unit_id)
     rows = _rows(conn, groups, as_of, settings)
     rows = [
         r
@@ -332,9 +336,10 @@ def _open_bills(
     building: str | None,
     due_by: date | None = None,
     listed: bool = False,
+    unit_id: int | None = None,
 ) -> dict[tuple, list]:
     """The bills still owing something at the end of ``as_of``, by (party, unit): each an
-    OverdueBill, or with ``listed`` a ListedBill."""
+    OverdueBill, or with ``listed`` a ListedBill; only ``unit_id``'s when it is given."""
     place = cells.building_part(building) if building else None
     names = store.fee_item_names(conn)
     groups: dict[tuple, list] = defaultdict(list)
@@ -342,7 +347,12 @@ def _open_bills(
     days_since: dict[str, int] = {}
     bill = tuple.__new__  # an OverdueBill without its keyword-argument __new__
     found = store.open_bills_as_of(
-        conn, as_of.isoformat(), place, due_by.isoformat() if due_by else None, listed=listed
+        conn,
+        as_of.isoformat(),
+        place,
+        due_by.isoformat() if due_by else None,
+        listed=listed,
+        unit_id=unit_id,
     )
     if listed:
         for pid, uid, due_on, bid, period, owed in found:

@@ -112,7 +112,7 @@ def build(
     statement = ledger.statement(conn, code, last=as_of)
     clocks = {
         c.bill_id: c
-        for c in limitation.clocks(conn, as_of=as_of, settings=settings, unit_ids={unit.id})
+        for c in limitation.clocks(conn, as_of=as_of, settings=settings, unit_id=unit.id)
     }
     fees = {
         line.bill_id: line

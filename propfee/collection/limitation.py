@@ -63,17 +63,18 @@ def clocks(
     as_of: date,
     settings,
     within: int | None = None,
-    unit_ids: set[int] | None = None,
+    unit_id: int | None = None,
     rows: list | None = None,
 ) -> list[Clock]:
     """The clock of every bill still owing as of ``as_of`` (due before it); with ``within``
-    only those ending within that many days, or already ended. ``rows`` are the overdue rows
-    as of that day when the caller has them already."""
+    only those ending within that many days, or already ended; with ``unit_id``, only that
+    unit's bills. ``rows`` are the overdue rows as of that day when the caller has them
+    already; else they are read (only the unit's, when one is given)."""
 
     if rows is None:
-        rows = overdue(conn, as_of=as_of, settings=settings)
-    if unit_ids is not None:
-        rows = [r for r in rows if r.unit_id in unit_ids]
+        rows = overdue(conn, as_of=as_of, settings=settings, unit_id=unit_id)
+    if unit_id is not None:
+        rows = [r for r in rows if r.unit_id == unit_id]
     if not rows:
         return []
     events = _events(conn, {r.unit_id for r in rows}, as_of)

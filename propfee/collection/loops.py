@@ -264,7 +264,7 @@ def import_calls(
     """Log each filled line of a call list as a phone contact of each of its units (inside the
     caller's transaction). A line's time is its 联系时间, else ``at``, else its 名单日期."""
     calls, read = _read_calls(path, now, at)
-    payers = Payers(conn, settings, now)
+    payers = Payers(conn, settings, now, codes=[code for c in calls for code in c.codes])
     units = {u.code: u for u in payers.units}
     errors = [
         c.record.error(path.name, "unit", f"没有房号 {code}")

@@ -39,15 +39,15 @@ def unit_ids_of_codes(conn: sqlite3.Connection, codes: list[str]) -> dict[str, i
 
 
 def oldest_open_bills(conn: sqlite3.Connection, unit_ids: list[int]) -> dict[int, int]:
-    """Each unit's oldest bill not settled, by unit."""
-    found: dict[int, int] = {}
-    for unit_id, bill_id in conn.execute(
-        "SELECT unit_id, id FROM bill WHERE settled_on IS NULL AND unit_id IN "
-        "(SELECT value FROM json_each(?)) ORDER BY unit_id, due_on DESC, id DESC",
+    """Each unit's oldest bill not settled, by unit: looked up unit by unit in the bills'
+    unit index (never among every unsettled bill of the estate)."""
+    rows = conn.execute(
+        "SELECT u.id, (SELECT b.id FROM bill b WHERE b.unit_id = u.id AND b.settled_on IS NULL "
+        "ORDER BY b.due_on, b.id LIMIT 1) FROM unit u WHERE u.id IN "
+        "(SELECT value FROM json_each(?))",
         (json.dumps(sorted(set(unit_ids))),),
-    ):
-        found[unit_id] = bill_id  # the last one seen is the oldest
-    return found
+    )
+    return {unit_id: bill_id for unit_id, bill_id in rows if bill_id is not None}
 
 
 def call_list_contacts(conn: sqlite3.Connection, unit_ids: list[int]) -> set[tuple]:

@@ -35,6 +35,7 @@ _OPEN_PARTS = (
 )
 _IN_BUILDING = " AND b.unit_id IN (SELECT id FROM unit WHERE building = ?2)"
 _DUE_BY = " AND b.due_on <= ?3"
+_OF_UNIT = " AND b.unit_id = ?4"
 
 
 def fee_item_names(conn: sqlite3.Connection) -> dict:
@@ -49,16 +50,21 @@ def open_bills_as_of(
     due_by: str | None = None,
     *,
     listed: bool = False,
+    unit_id: int | None = None,
 ) -> Iterator[tuple]:
     """(party, unit, due on, bill, period, fee item, covers from, covers to, basis, owed) of
     every bill due before ``day`` and not settled by then — never settled, or settled after —
     with what it owed at the end of ``day``; only ``building``'s when one is given, only
-    those due on or before ``due_by`` when it is given; with ``listed``, only (party, unit,
-    due on, bill, period, owed). Streamed as plain tuples."""
+    those due on or before ``due_by`` when it is given, only ``unit_id``'s when it is given
+    (found by the unit, not among every open bill); with ``listed``, only (party, unit, due
+    on, bill, period, owed). Streamed as plain tuples."""
     fast = conn.cursor()
     fast.row_factory = None
     only = (_IN_BUILDING if building else "") + (_DUE_BY if due_by else "")
-    params = (day, building, due_by) if due_by else (day, building) if building else (day,)
+    params: tuple = (day, building, due_by) if due_by else (day, building) if building else (day,)
+    if unit_id is not None:
+        only += _OF_UNIT
+        params = (day, building, due_by, unit_id)
     for part in _OPEN_PARTS:
         yield from fast.execute(
             (_OPEN_BILLS_LISTED if listed else _OPEN_BILLS) + part + only, params

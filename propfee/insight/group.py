@@ -26,7 +26,7 @@ from fractions import Fraction
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from propfee.collection.arrears import bucket_labels, overdue, totals
+from propfee.collection.arrears import overdue_totals
 from propfee.config import DEFAULTS, load_settings, settings_path
 from propfee.core.errors import DatabaseError, InvalidValue, PropfeeError
 from propfee.core.i18n import _
@@ -35,7 +35,7 @@ from propfee.insight import group_store
 from propfee.insight.reports import Figures, collection
 from propfee.insight.survey_records import surveys
 from propfee.insight.survey_report import survey_report
-from propfee.service.complaints import cases
+from propfee.service.complaints import every_case
 from propfee.store import pg
 
 OPEN_STATES = ("open", "assigned")
@@ -272,24 +272,27 @@ def _company_name(opened: list[Opened]) -> str:
 def estate_line(
     opened: Opened, *, first: date, last: date, as_of: date, late_fees: bool
 ) -> EstateLine:
-    """One estate's figures, each from the function its own command uses."""
+    """One estate's figures, each from the function its own command uses: the overdue rows'
+    totals summed in SQL (as ``today`` counts them), the cases counted in one pass."""
     conn, settings = opened.conn, opened.settings
     result = collection(conn, first=first, last=last, as_of=as_of, late_fees=late_fees, trend=0)
-    rows = overdue(conn, as_of=as_of, settings=settings)
-    owed, _buckets = totals(rows, len(bucket_labels(settings.dunning.buckets)))
+    rows = overdue_totals(conn, as_of=as_of, settings=settings)
     end = datetime.combine(as_of, time(23, 59, 59))
-    found = cases(conn, at=end)
     window = (first.isoformat(), min(month_end(last), as_of).isoformat())
     line = EstateLine(
         opened.name,
         opened.source.label,
         result.total,
         overdue_units=len(rows),
-        overdue_fen=owed,
-        received=sum(1 for c in found if window[0] <= c.opened_at[:10] <= window[1]),
-        open_cases=sum(1 for c in found if c.state in OPEN_STATES),
-        past_deadline=sum(1 for c in found if c.overdue(end)),
+        overdue_fen=sum(r.outstanding_fen for r in rows),
     )
+    for case in every_case(conn, at=end):
+        if window[0] <= case.opened_at[:10] <= window[1]:
+            line.received += 1
+        if case.state in OPEN_STATES:
+            line.open_cases += 1
+        if case.overdue(end):
+            line.past_deadline += 1
     held = [s for s in surveys(conn) if s.held_on <= as_of.isoformat()]
     if held:
         report = survey_report(conn, name=held[0].name, compare=None, settings=settings, at=end)

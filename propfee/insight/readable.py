@@ -237,7 +237,7 @@ def _payments(conn: sqlite3.Connection) -> _Sheet:
 
 
 def _complaint_rows(conn: sqlite3.Connection, at: datetime) -> Iterator[list]:
-    for c in complaints.cases(conn, at=at):
+    for c in complaints.every_case(conn, at=at):
         yield [
             c.number, c.unit, zh(complaints.KINDS.get(c.kind, c.kind)), c.category,
             c.opened_at[:16], c.deadline_at[:16], zh(complaints.STATES.get(c.state, c.state)),

@@ -381,7 +381,7 @@ def _follow_up(conn, responses, scores, scale, at, occupied) -> tuple[list[Follo
     Anonymous answers and answers from units outside the households are only counted."""
     owners = survey_store.current_owners(conn)
     open_cases: dict[str, list[str]] = defaultdict(list)
-    for case in complaints.cases(conn, at=at):
+    for case in complaints.every_case(conn, at=at):  # a batch at a time, never all held
         if case.unit and case.state in ("open", "assigned", "resolved"):
             open_cases[case.unit].append(
                 f"{case.number} {case.category} {complaints.STATES[case.state]}"

@@ -225,7 +225,8 @@ class _HistoryImport:
         self.run = BillRun(conn, settings, now)
         self.unit_rows = {u.id: u for u in self.run.units}
         self.stamp = now.isoformat(sep=" ", timespec="seconds")
-        self.spans: dict[tuple, int] = {}  # (unit, item, first day, last day) -> row
+        #: (unit, item) -> (first day, last day, row) of the file's rows so far, in order
+        self.spans: dict[tuple[int, int], list[tuple[date, date, int]]] = {}
         self.touched: set[int] = set()
 
     def _error(self, record: Record, field: str, message: str) -> None:
@@ -345,14 +346,8 @@ class _HistoryImport:
         """Whether the row is new: not overlapping another row of the file, not imported
         before (alike: unchanged; else an error), not overlapping a bill on record."""
         record, uid, item, start, end = row.record, row.unit_id, row.item, row.start, row.end
-        clash = next(
-            (
-                at
-                for (u, i, lo, hi), at in self.spans.items()
-                if (u, i) == (uid, item.id) and lo <= end and start <= hi
-            ),
-            None,
-        )
+        spans = self.spans.setdefault((uid, item.id), [])
+        clash = next((at for lo, hi, at in spans if lo <= end and start <= hi), None)
         if clash is not None:
             self._error(
                 record,
@@ -362,7 +357,7 @@ class _HistoryImport:
                 ),
             )
             return False
-        self.spans[(uid, item.id, start, end)] = record.row
+        spans.append((start, end, record.row))
         existing = store.opening_bill(self.conn, uid, item.id, row.period)
         if existing is not None:
             if existing[1] and existing[2] == row.due and existing[3] == min(row.paid, row.due):

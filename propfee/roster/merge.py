@@ -182,6 +182,7 @@ class RosterMerge:
             for row in store.current_holders(conn, only)
         }
         self._keys: dict[tuple[str, str], int] | None = None  # read when first needed
+        self._names_read: set[str] = set()  # an edit's: the names whose parties are in _keys
         self.phones: dict[int, str] = {}
         self.next_unit = store.next_unit_id(conn)
         self.next_party = store.next_party_id(conn)
@@ -261,7 +262,7 @@ class RosterMerge:
             )
             return None
         name, kind, phones, id_number, birthday = person[:5]
-        known = self.keys
+        known = self.keys if self.history else self.keys_named(name)
         id_key = (name, "id:" + id_number) if id_number else None
         tel_key = (name, "tel:" + phones.partition("/")[0]) if phones else None
         for key in (id_key, tel_key):
@@ -292,13 +293,28 @@ class RosterMerge:
         """Parties on record by (name, "id:" ID number) and (name, "tel:" first phone)."""
         if self._keys is None:
             self._keys = {}
-            for pid, name, phones, id_number in store.people(self.conn):
-                self.phones[pid] = phones
-                if id_number:
-                    self._keys.setdefault((name, "id:" + id_number), pid)
-                if phones:
-                    self._keys.setdefault((name, "tel:" + phones.split("/")[0]), pid)
+            self._add_keys(self._keys, store.people(self.conn))
         return self._keys
+
+    def keys_named(self, name: str) -> dict[tuple[str, str], int]:
+        """``keys`` as an edit of one unit needs them: the parties named ``name`` are read
+        the first time that name is asked for, not every party on record."""
+        if self._keys is None:
+            self._keys = {}
+        if name not in self._names_read:
+            self._names_read.add(name)
+            self._add_keys(self._keys, store.people_named(self.conn, name))
+        return self._keys
+
+    def _add_keys(self, keys: dict[tuple[str, str], int], people) -> None:
+        """Key each (id, name, phones, ID number) of ``people``, oldest first: the first party
+        of a key keeps it."""
+        for pid, name, phones, id_number in people:
+            self.phones[pid] = phones
+            if id_number:
+                keys.setdefault((name, "id:" + id_number), pid)
+            if phones:
+                keys.setdefault((name, "tel:" + phones.split("/")[0]), pid)
 
     def _add_phones(self, pid: int, phones: str) -> None:
         known = self.phones.get(pid, "")

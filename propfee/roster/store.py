@@ -242,6 +242,15 @@ def people(conn: sqlite3.Connection) -> sqlite3.Cursor:
     )
 
 
+def people_named(conn: sqlite3.Connection, name: str) -> sqlite3.Cursor:
+    """``people`` of this name only, found by the name's index."""
+    return conn.execute(
+        "SELECT id, name, phones, id_number FROM party WHERE name = ? AND is_developer = 0 "
+        "ORDER BY id",
+        (name,),
+    )
+
+
 def billed_from(conn: sqlite3.Connection, unit_id: int, day: str) -> bool:
     """Whether a unit has a bill (not an opening balance) covering ``day`` or later."""
     return (

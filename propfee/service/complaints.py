@@ -13,8 +13,10 @@ from __future__ import annotations
 import sqlite3
 import statistics
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 
 from propfee.core import workdays
 from propfee.core.errors import InvalidValue, NotFound, PropfeeError
@@ -65,6 +67,7 @@ STATES = {
     "closed": N_("visited and closed"),
     "merged": N_("merged"),
 }
+CASE_BATCH = 1_000  # the cases ``every_case`` reads and replays at a time
 
 
 def category_label(code: str) -> str:
@@ -497,6 +500,15 @@ def cases(
     if awaiting_visit:
         found = [c for c in found if c.state == "resolved"]
     return found
+
+
+def every_case(conn: sqlite3.Connection, *, at: datetime) -> Iterator[Case]:
+    """Every case opened by ``at`` with its state as of ``at``, as ``cases`` gives them
+    unfiltered, read and replayed ``CASE_BATCH`` at a time: a long history's cases and
+    events are never all held (the full export)."""
+    rows = store.every_case_row(conn, opened_by=_stamp(at))
+    while batch := list(islice(rows, CASE_BATCH)):
+        yield from _cases(conn, batch, at)
 
 
 def fee_disputes(conn: sqlite3.Connection, unit_ids: set[int], as_of: date) -> set[tuple]:

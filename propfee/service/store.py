@@ -8,6 +8,8 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 
+from propfee.store import pg
+
 # ---------------------------------------------------------------- complaint cases
 
 _CASE_SQL = (
@@ -62,6 +64,14 @@ def case_rows(
     return conn.execute(
         _CASE_SQL + " WHERE " + " AND ".join(where) + " ORDER BY c.opened_at, c.id", params
     ).fetchall()
+
+
+def every_case_row(conn: sqlite3.Connection, *, opened_by: str) -> Iterator[tuple]:
+    """``case_rows`` of every case opened by the stamp ``opened_by``, by opening time,
+    streamed (``pg.stream``): a long history's cases are never all held."""
+    return pg.stream(
+        conn, _CASE_SQL + " WHERE c.opened_at <= ? ORDER BY c.opened_at, c.id", (opened_by,)
+    )
 
 
 def fee_dispute_rows(conn: sqlite3.Connection, unit_ids: Iterable[int], opened_by: str) -> list:
