@@ -11,7 +11,7 @@ import re
 import sqlite3
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,7 +27,7 @@ from propfee.core.errors import ConfigError, DatabaseError, InvalidValue, Propfe
 from propfee.core.i18n import _, ngettext
 from propfee.core.money import format_money
 from propfee.core.periods import parse_period
-from propfee.files.writers import csv_text, visible
+from propfee.files.writers import csv_text, visible, write_csv_rows
 from propfee.payments import ledger
 from propfee.store import audit, pg, pgdump
 from propfee.store.backup import backup
@@ -617,6 +617,84 @@ def write_json(document: dict[str, Any]) -> None:
         )
     )
     sys.stdout.write("\n")
+
+
+def write_json_listing(
+    rows: Iterable[dict[str, Any]], as_of: date | str | None = None, **extra: Any
+) -> None:
+    """``write_json(listing(rows, as_of, **extra))`` byte for byte — indented at a terminal,
+    compact into a pipe or a file — written a row at a time as ``rows`` go by, so a listing
+    of any length is never held whole (neither its rows nor its text)."""
+    if "as_of" in extra or "rows" in extra:
+        raise TypeError("as_of and rows are the listing's own keys")
+    pretty = sys.stdout.isatty()
+
+    def text(value: Any, indent: str) -> str:
+        if not pretty:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        dumped = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+        return dumped.replace("\n", "\n" + indent)  # a JSON text holds no raw newline
+
+    head = listing((), as_of)
+    key = (
+        (lambda name: f"\n  {text(name, '')}: ") if pretty else (lambda name: text(name, "") + ":")
+    )
+    out = sys.stdout
+    out.write("{" + key("as_of") + text(head["as_of"], "  ") + "," + key("rows") + "[")
+    chunk: list[str] = []
+    first = True
+    for row in rows:
+        chunk.append(("" if first else ",") + ("\n    " if pretty else "") + text(row, "    "))
+        first = False
+        if len(chunk) >= 1000:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
+    out.write("\n  ]" if pretty and not first else "]")
+    for name, value in extra.items():
+        out.write("," + key(name) + text(value, "  "))
+    out.write("\n}\n" if pretty else "}\n")
+
+
+def print_csv_rows(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, number_columns: Sequence[int] = ()
+) -> None:
+    """``print_csv`` byte for byte, written a row at a time as ``rows`` go by."""
+    stream = getattr(sys.stdout, "buffer", None)
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("_", "-")
+    target = _CsvOut(stream if stream is not None and encoding not in ("utf-8", "utf8") else None)
+    target.skip_bom = _appending()
+    write_csv_rows(target, headers, rows, number_columns=number_columns)
+    target.flush()
+
+
+class _CsvOut:
+    """Where ``print_csv_rows`` writes: stdout, or its bytes as UTF-8 (a GBK console), less
+    the BOM when appending to a file that already holds something."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self.skip_bom = False
+        self.parts: list[str] = []
+        if raw is not None:
+            sys.stdout.flush()
+
+    def write(self, text: str) -> None:
+        if self.skip_bom and text == "\ufeff":
+            self.skip_bom = False  # left out, once
+            return
+        self.parts.append(text)
+        if len(self.parts) >= 1000:
+            self.flush()
+
+    def flush(self) -> None:
+        text = "".join(self.parts)
+        self.parts.clear()
+        if self.raw is None:
+            sys.stdout.write(text)
+        else:
+            self.raw.write(text.encode("utf-8"))
+            self.raw.flush()
 
 
 # ---------------------------------------------------------------- errors

@@ -19,12 +19,13 @@ from propfee.cli.common import (
     QuietOpt,
     WideOpt,
     emit,
-    listing,
     now,
     open_env,
     parse_day,
+    print_csv_rows,
     record_unmasked,
     write_json,
+    write_json_listing,
 )
 from propfee.collection import latefee as core
 from propfee.collection import plans
@@ -32,8 +33,10 @@ from propfee.collection.agreement import write_agreement
 from propfee.collection.legalpack import build
 from propfee.core.i18n import _, ngettext
 from propfee.core.money import decimal_str, format_money
-from propfee.files import workbook
+from propfee.files import workbook, xlsxstream
 from propfee.store.db import transaction
+
+STREAM_ROWS = 10_000  # a longer --out .xlsx is written row by row (xlsxstream), never held
 
 plan_app = typer.Typer(
     help=_("Installment plans: record, list, show, print the agreement."), no_args_is_help=True
@@ -109,17 +112,25 @@ def latefee(
     if posting:
         _post(env, unit, day, dry_run, fmt)
         return
-    found = core.late_fee_list(
-        env.connect(create=False), as_of=day, settings=env.settings, unit_code=unit
-    )
+    conn = env.connect(create=False)
+    if unit is None:  # a whole estate: worked out a few hundred units at a time, never held
+        with core.SpooledLateFees(conn, as_of=day, settings=env.settings) as spooled:
+            _show_late_fees(env, spooled, out, day, fmt, wide)
+        return
+    found = core.late_fee_list(conn, as_of=day, settings=env.settings, unit_code=unit)
+    _show_late_fees(env, found, out, day, fmt, wide)
+
+
+def _show_late_fees(env, found, out: Path | None, day, fmt: Format, wide: bool) -> None:
+    """The late fees (a ``LateFeeList`` or ``SpooledLateFees``: read as they go by) as a
+    table, JSON or CSV, and to ``--out``."""
     rules = env.settings.late_fee
-    data = [_late_fee_json(line) for line in found.lines]
     for warning in found.warnings:
         env.warn(warning)
     totals = {key: decimal_str(fen) for key, fen in found.totals.items()}
     if out is not None:
         title = workbook.Title(env.settings.estate.name, _("Late fee calculation"), "", day, now())
-        _write_late_fees(out, data, title)
+        _write_late_fees(out, found, title)
     if not rules.has_clause:
         env.warn(
             _(
@@ -128,43 +139,67 @@ def latefee(
             )
         )
     if fmt is Format.json:
-        write_json(
-            listing(
-                data,
-                day,
-                total=totals,
-                clause=rules.has_clause,
-                daily_rate=rules.daily_rate or None,
-                reference_rate=rules.reference_rate,
-                court_factor=rules.court_factor,
-                cap_at_ceiling=rules.cap_at_ceiling,
-            )
+        write_json_listing(
+            (_late_fee_json(line) for line in found),
+            day,
+            total=totals,
+            clause=rules.has_clause,
+            daily_rate=rules.daily_rate or None,
+            reference_rate=rules.reference_rate,
+            court_factor=rules.court_factor,
+            cap_at_ceiling=rules.cap_at_ceiling,
         )
         return
-    _late_fee_table(env, data, totals, day, fmt, wide)
+    _late_fee_table(env, found, totals, day, fmt, wide)
 
 
-def _late_fee_table(env, data: list[dict], totals: dict, day, fmt: Format, wide: bool) -> None:
-    for row in data:
-        row["above_ceiling"] = _("over") if row["above_ceiling"] else ""
+def _late_fee_table(env, found, totals: dict, day, fmt: Format, wide: bool) -> None:
+    """The table (or its CSV, written as the lines go by): only the cells it shows are held."""
+    over = _("over")
+    columns = [
+        Col("unit", _("Unit no.")),
+        Col("payer", _("Payer"), optional=1),
+        Col("period", _("Period")),
+        Col("item", _("Item")),
+        Col("due_on", _("Due by")),
+        Col("owed", _("Still owed"), "right", money=True),
+        Col("days", _("Days"), "right"),
+        Col("late_fee", _("By the contract"), "right", money=True),
+        Col("loss", _("Interest loss"), "right", money=True, optional=4),
+        Col("ceiling", _("Court ceiling"), "right", money=True, optional=3),
+        Col("above_ceiling", _("Over ceiling"), optional=3),
+        Col("demanded", _("Claimable"), "right", money=True),
+        Col("posted", _("Posted"), "right", money=True, optional=2),
+    ]
+    rows = (
+        {
+            "unit": line.unit,
+            "payer": line.payer,
+            "period": line.period,
+            "item": line.item,
+            "due_on": line.due_on,
+            "owed": decimal_str(line.owed_fen),
+            "days": line.days,
+            "late_fee": decimal_str(line.clause_fen),
+            "loss": decimal_str(line.loss_fen),
+            "ceiling": decimal_str(line.ceiling_fen),
+            "above_ceiling": over if line.above_ceiling else "",
+            "demanded": decimal_str(line.demanded_fen),
+            "posted": decimal_str(line.posted_fen),
+        }
+        for line in found
+    )
+    if fmt is Format.csv:  # emit's CSV, a row at a time
+        print_csv_rows(
+            [_(c.header) for c in columns],
+            ([row[c.key] for c in columns] for row in rows),  # no flags: as emit writes them
+            number_columns=[i for i, c in enumerate(columns) if c.justify == "right" or c.money],
+        )
+        return
     emit(
         env,
-        data,
-        [
-            Col("unit", _("Unit no.")),
-            Col("payer", _("Payer"), optional=1),
-            Col("period", _("Period")),
-            Col("item", _("Item")),
-            Col("due_on", _("Due by")),
-            Col("owed", _("Still owed"), "right", money=True),
-            Col("days", _("Days"), "right"),
-            Col("late_fee", _("By the contract"), "right", money=True),
-            Col("loss", _("Interest loss"), "right", money=True, optional=4),
-            Col("ceiling", _("Court ceiling"), "right", money=True, optional=3),
-            Col("above_ceiling", _("Over ceiling"), optional=3),
-            Col("demanded", _("Claimable"), "right", money=True),
-            Col("posted", _("Posted"), "right", money=True, optional=2),
-        ],
+        list(rows),
+        columns,
         fmt,
         title=_("Late fees (as of {day})").format(day=day),
         footer={"unit": _("Total"), **totals},
@@ -225,49 +260,63 @@ def _late_fee_json(line: core.LateFeeLine) -> dict:
     }
 
 
-def _write_late_fees(out: Path, data: list[dict], title: workbook.Title) -> None:
+def _write_late_fees(out: Path, found, title: workbook.Title) -> None:
+    """The table to ``--out``: a .csv and a long .xlsx written as the lines go by
+    (``xlsxstream.write_table``, the same cells), a short .xlsx through ``workbook``."""
     unit = _("Unit no.")
+    headers = [
+        unit,
+        _("Payer"),
+        _("Bill"),
+        _("Period"),
+        _("Fee item"),
+        _("Due by"),
+        _("Still owed"),
+        _("Days charged"),
+        _("By the contract"),
+        _("Interest loss"),
+        _("Likely court ceiling"),
+        _("Over the ceiling"),
+        _("Claimable"),
+        _("Posted"),
+    ]
+    yes = _("yes")
+
+    def rows():
+        for line in found:
+            yield [
+                line.unit,
+                line.payer,
+                line.bill_id,
+                line.period,
+                line.item,
+                line.due_on,
+                Decimal(decimal_str(line.owed_fen)),
+                line.days,
+                Decimal(decimal_str(line.clause_fen)),
+                Decimal(decimal_str(line.loss_fen)),
+                Decimal(decimal_str(line.ceiling_fen)),
+                yes if line.above_ceiling else "",
+                Decimal(decimal_str(line.demanded_fen)),
+                Decimal(decimal_str(line.posted_fen)),
+            ]
+
+    sheet = _("Late fees")
+    kinds = {_("Due by"): workbook.DATE, _("Days charged"): workbook.COUNT}
+    text_columns = (unit, _("Bill"))
+    if out.suffix.lower() == ".xlsx" and len(found) > STREAM_ROWS:
+        xlsxstream.write_table(
+            out, headers, rows, title=title, sheet=sheet, kinds=kinds, text_columns=text_columns
+        )
+        return
     workbook.write_table(
         out,
-        [
-            unit,
-            _("Payer"),
-            _("Bill"),
-            _("Period"),
-            _("Fee item"),
-            _("Due by"),
-            _("Still owed"),
-            _("Days charged"),
-            _("By the contract"),
-            _("Interest loss"),
-            _("Likely court ceiling"),
-            _("Over the ceiling"),
-            _("Claimable"),
-            _("Posted"),
-        ],
-        [
-            [
-                d["unit"],
-                d["payer"],
-                d["bill"],
-                d["period"],
-                d["item"],
-                d["due_on"],
-                Decimal(d["owed"]),
-                d["days"],
-                Decimal(d["late_fee"]),
-                Decimal(d["loss"]),
-                Decimal(d["ceiling"]),
-                _("yes") if d["above_ceiling"] else "",
-                Decimal(d["demanded"]),
-                Decimal(d["posted"]),
-            ]
-            for d in data
-        ],
+        headers,
+        rows() if out.suffix.lower() == ".csv" else list(rows()),
         title=title,
-        sheet=_("Late fees"),
-        text_columns=(unit, _("Bill")),
-        kinds={_("Due by"): workbook.DATE, _("Days charged"): workbook.COUNT},
+        sheet=sheet,
+        text_columns=text_columns,
+        kinds=kinds,
     )
 
 

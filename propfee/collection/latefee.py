@@ -18,7 +18,10 @@ waived like any bill.
 from __future__ import annotations
 
 import json
+import pickle
 import sqlite3
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -210,52 +213,119 @@ def command_words(words: list[str]) -> tuple[bool, str | None]:
     return False, words[0] if words else None
 
 
+_TOTALS = (
+    ("late_fee", "clause_fen"),
+    ("loss", "loss_fen"),
+    ("ceiling", "ceiling_fen"),
+    ("demanded", "demanded_fen"),
+    ("posted", "posted_fen"),
+)
+BATCH_UNITS = 500  # units whose late fees a whole-estate listing works out at a time
+
+
+def _warning(line: LateFeeLine) -> str:
+    """A late fee posted beyond what may be demanded: how to take the difference off."""
+    return _(
+        "{unit} {period} {item}: late fee posted {posted}, now {demanded} may be "
+        "demanded (an earlier payment was entered since, or the court ceiling is "
+        "exceeded): take the difference off its late-fee bill with propfee adjust "
+        "BILL --amount -{over} --kind correction"
+    ).format(
+        unit=line.unit,
+        period=line.period,
+        item=line.item,
+        posted=decimal_str(line.posted_fen),
+        demanded=decimal_str(line.demanded_fen),
+        over=decimal_str(line.over_posted_fen),
+    )
+
+
 @dataclass
 class LateFeeList:
     """Every bill's late fee as of a day, their totals, and what to warn of."""
 
     lines: list[LateFeeLine]
 
+    def __iter__(self) -> Iterator[LateFeeLine]:
+        return iter(self.lines)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
     @property
     def totals(self) -> dict[str, int]:
         """Σ by the clause, the loss, the ceiling, what is demanded and what was posted."""
-        return {
-            key: sum(getattr(line, attr) for line in self.lines)
-            for key, attr in (
-                ("late_fee", "clause_fen"),
-                ("loss", "loss_fen"),
-                ("ceiling", "ceiling_fen"),
-                ("demanded", "demanded_fen"),
-                ("posted", "posted_fen"),
-            )
-        }
+        return {key: sum(getattr(line, attr) for line in self.lines) for key, attr in _TOTALS}
 
     @property
     def warnings(self) -> list[str]:
         """A late fee posted beyond what may be demanded: how to take the difference off."""
-        return [
-            _(
-                "{unit} {period} {item}: late fee posted {posted}, now {demanded} may be "
-                "demanded (an earlier payment was entered since, or the court ceiling is "
-                "exceeded): take the difference off its late-fee bill with propfee adjust "
-                "BILL --amount -{over} --kind correction"
-            ).format(
-                unit=line.unit,
-                period=line.period,
-                item=line.item,
-                posted=decimal_str(line.posted_fen),
-                demanded=decimal_str(line.demanded_fen),
-                over=decimal_str(line.over_posted_fen),
-            )
-            for line in self.lines
-            if line.over_posted_fen
-        ]
+        return [_warning(line) for line in self.lines if line.over_posted_fen]
+
+
+class SpooledLateFees:
+    """A whole estate's late fees, worked out ``BATCH_UNITS`` units at a time and kept in a
+    temporary file rather than in memory: iterate it (as often as needed) for the lines in
+    the order ``late_fees`` gives them; ``totals`` and ``warnings`` as ``LateFeeList``'s.
+    Close it (or use it in a ``with``) to drop the file."""
+
+    def __init__(self, conn: sqlite3.Connection, *, as_of: date, settings) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._sums = {attr: 0 for _key, attr in _TOTALS}
+        self.warnings: list[str] = []
+        self.count = 0
+        try:
+            ids = latefeestore.unit_ids_by_code(conn)
+            for start in range(0, len(ids), BATCH_UNITS):
+                batch = ids[start : start + BATCH_UNITS]
+                lines = late_fees(conn, as_of=as_of, settings=settings, unit_ids=batch)
+                if lines:
+                    self._add(lines)
+        except BaseException:
+            self.close()
+            raise
+
+    def _add(self, lines: list[LateFeeLine]) -> None:
+        for line in lines:
+            for attr in self._sums:
+                self._sums[attr] += getattr(line, attr)
+            if line.over_posted_fen:
+                self.warnings.append(_warning(line))
+        self.count += len(lines)
+        pickle.dump([tuple(vars(line).values()) for line in lines], self._file, protocol=5)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {key: self._sums[attr] for key, attr in _TOTALS}
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[LateFeeLine]:
+        self._file.seek(0)
+        while True:
+            try:
+                batch = pickle.load(self._file)
+            except EOFError:
+                return
+            for fields in batch:
+                yield LateFeeLine(*fields)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> SpooledLateFees:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
 
 def late_fee_list(
     conn: sqlite3.Connection, *, as_of: date, settings, unit_code: str | None = None
 ) -> LateFeeList:
-    """The late fees as of a day, of one unit or of all."""
+    """The late fees as of a day, of one unit or of all (for a whole estate's listing see
+    ``SpooledLateFees``, which never holds them all)."""
     unit_ids = [unit_id_of(conn, unit_code)] if unit_code is not None else None
     return LateFeeList(late_fees(conn, as_of=as_of, settings=settings, unit_ids=unit_ids))
 

@@ -40,6 +40,11 @@ def bills_overdue_by(
     ).fetchall()
 
 
+def unit_ids_by_code(conn: sqlite3.Connection) -> list[int]:
+    """Every unit's id, in the order of their codes (the order ``bills_overdue_by`` lists)."""
+    return [row[0] for row in conn.execute("SELECT id FROM unit ORDER BY code")]
+
+
 def balance_moves(conn: sqlite3.Connection, bill_ids_json: str, day: str) -> Iterator:
     """(bill, day, fen, 1 for an adjustment else 0) of the bills' adjustments and allocations
     (the latter negative) up to ``day``."""

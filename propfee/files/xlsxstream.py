@@ -12,15 +12,22 @@ landscape), for a readable table too long to build in openpyxl. Charts stay with
 
 from __future__ import annotations
 
+import os
+import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain, islice
+from pathlib import Path
 from xml.sax.saxutils import escape
 
+from propfee.core.errors import PropfeeError
+from propfee.core.i18n import _
+from propfee.files import workbook
 from propfee.files.workbook import BALANCE, CODE, DATE, HEADER_ROW, MONEY, NUMBER, RATE, TEXT
-from propfee.files.writers import FORMULA_STARTS, neutralise, visible
+from propfee.files.writers import FORMULA_STARTS, check_output, neutralise, visible
 
 # cell styles (indexes into cellXfs below)
 _BOLD, _DATE, _MONEY, _TEXT, _DECIMAL4, _DATETIME, _QUOTED = 1, 2, 3, 4, 5, 6, 7
@@ -176,6 +183,63 @@ def _frozen(rows: int) -> str:
         f'topLeftCell="A{rows + 1}" activePane="bottomLeft" state="frozen"/>'
         "</sheetView></sheetViews>"
     )
+
+
+SAMPLE_ROWS = 2_000  # the first rows a streamed table's column kinds are read from
+
+
+def write_table(
+    path: Path,
+    headers: Sequence[str],
+    rows: Callable[[], Iterable[Sequence[object]]],
+    *,
+    title: workbook.Title,
+    sheet: str = "Sheet1",
+    kinds: Mapping[str, str] | None = None,
+    text_columns: Sequence[str] = (),
+    option: str = "--out",
+) -> int:
+    """The .xlsx ``workbook.write_table`` writes — the same cells, widths and totals row — for
+    a table too long to hold: ``rows()`` is read twice, once for the column kinds (from its
+    first ``SAMPLE_ROWS``), the widths (``WidestCells``) and the totals (``RunningTotals``),
+    once to write the sheet. Written under a temporary name and renamed into place; returns
+    the rows written."""
+    if path.suffix.lower() != ".xlsx":
+        raise PropfeeError(
+            _("{option} {path}: write an .xlsx file").format(option=option, path=path)
+        )
+    check_output(path, option)
+    declared = {**{h: CODE for h in text_columns}, **(kinds or {})}
+    read = iter(rows())
+    sample = list(islice(read, SAMPLE_ROWS))
+    table_kinds = workbook.column_kinds(workbook.Table(sheet, headers, sample, declared))
+    totals, widest = workbook.RunningTotals(table_kinds), workbook.WidestCells(table_kinds)
+    for row in chain(sample, read):
+        totals.add(row)
+        widest.add(row)
+    del sample
+    total = totals.row()
+    widths = workbook.fitted_widths(headers, table_kinds, widest.rows(), total)
+    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        with Workbook(tmp) as book:
+            written = book.add_table(
+                workbook.sheet_name(sheet), headers, rows(), kinds=table_kinds, widths=widths,
+                title=title.lines(), total=total,
+            )  # fmt: skip
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise PropfeeError(
+            _("{option} {path}: cannot write it ({error})").format(
+                option=option, path=path, error=exc.strerror or exc
+            )
+        ) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return written
 
 
 class Workbook:
