@@ -603,7 +603,8 @@ def _plain(value: Any) -> str:
 def write_json(document: dict[str, Any]) -> None:
     """One JSON object on stdout: indented at a terminal; compact (and several times faster)
     into a pipe or a file. A listing is ``listing(...)``, never a bare list: scripts read every
-    command's output the same way (the README's "JSON output")."""
+    command's output the same way (the README's "JSON output"). A listing too long to hold is
+    written a row at a time by ``write_json_listing``, to the same bytes."""
     if not isinstance(document, dict):
         raise TypeError("a JSON document is an object; a listing is listing(rows, as_of)")
     pretty = sys.stdout.isatty()
