@@ -144,6 +144,7 @@ def test_the_streamed_listing_is_the_held_one_byte_for_byte(
 def test_json_listing_writer_writes_what_write_json_does(monkeypatch, capsys):
     rows = [{"a": 1, "b": {"c": [1, 2], "d": "中文"}, "e": None}, {"a": 2, "b": {}, "e": []}]
     extra = {"total": {"x": "1.00", "y": []}, "clause": False, "when": date(2026, 1, 2)}
+    monkeypatch.setattr(common, "JSON_ROWS", 1)  # a chunk a row
     for terminal in (False, True):
         monkeypatch.setattr(sys.stdout, "isatty", lambda terminal=terminal: terminal)
         for some in (rows, []):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -620,37 +621,45 @@ def write_json(document: dict[str, Any]) -> None:
     sys.stdout.write("\n")
 
 
+JSON_ROWS = 200  # rows of a listing encoded at a time by write_json_listing
+
+
 def write_json_listing(
     rows: Iterable[dict[str, Any]], as_of: date | str | None = None, **extra: Any
 ) -> None:
     """``write_json(listing(rows, as_of, **extra))`` byte for byte — indented at a terminal,
-    compact into a pipe or a file — written a row at a time as ``rows`` go by, so a listing
-    of any length is never held whole (neither its rows nor its text)."""
+    compact into a pipe or a file — written ``JSON_ROWS`` rows at a time as ``rows`` go by, so a
+    listing of any length is never held whole (neither its rows nor its text)."""
     if "as_of" in extra or "rows" in extra:
         raise TypeError("as_of and rows are the listing's own keys")
     pretty = sys.stdout.isatty()
+    encoder = json.JSONEncoder(
+        ensure_ascii=False,
+        indent=2 if pretty else None,
+        separators=None if pretty else (",", ":"),
+        default=str,
+    )
 
     def text(value: Any, indent: str) -> str:
-        if not pretty:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-        dumped = json.dumps(value, ensure_ascii=False, indent=2, default=str)
-        return dumped.replace("\n", "\n" + indent)  # a JSON text holds no raw newline
+        """``value`` as it stands ``indent`` deep in the document (a JSON text holds no raw
+        newline: each one starts a line of the indented text)."""
+        return (
+            encoder.encode(value).replace("\n", "\n" + indent) if pretty else encoder.encode(value)
+        )
 
-    head = listing((), as_of)
-    key = (
-        (lambda name: f"\n  {text(name, '')}: ") if pretty else (lambda name: text(name, "") + ":")
-    )
+    def key(name: str) -> str:
+        return f"\n  {text(name, '')}: " if pretty else text(name, "") + ":"
+
     out = sys.stdout
-    out.write("{" + key("as_of") + text(head["as_of"], "  ") + "," + key("rows") + "[")
-    chunk: list[str] = []
+    out.write("{" + key("as_of") + text(listing((), as_of)["as_of"], "  ") + "," + key("rows"))
+    out.write("[")
+    rows = iter(rows)
     first = True
-    for row in rows:
-        chunk.append(("" if first else ",") + ("\n    " if pretty else "") + text(row, "    "))
+    while chunk := list(islice(rows, JSON_ROWS)):
+        # the rows as a list a level deeper, less its brackets: "{…},{…}" / "\n    {…},\n    {…}"
+        inner = text(chunk, "  ")[1 : -4 if pretty else -1]
+        out.write(inner if first else "," + inner)
         first = False
-        if len(chunk) >= 1000:
-            out.write("".join(chunk))
-            chunk.clear()
-    out.write("".join(chunk))
     out.write("\n  ]" if pretty and not first else "]")
     for name, value in extra.items():
         out.write("," + key(name) + text(value, "  "))
