@@ -7,7 +7,8 @@ when you type an apostrophe, so editing it does not turn it into one.
 
 ``add_table`` writes a sheet as ``workbook.write_book`` lays one out (title block, frozen bold
 header printed on every page, typed cells by column kind, a bold totals row, notes, A4
-landscape), for a readable table too long to build in openpyxl. Charts stay with openpyxl.
+landscape), for a readable table too long to build in openpyxl; ``write_table`` writes such a
+one-sheet workbook from rows read twice, never held. Charts stay with openpyxl.
 """
 
 from __future__ import annotations
@@ -15,12 +16,30 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from xml.sax.saxutils import escape
 
-from propfee.files.workbook import BALANCE, CODE, DATE, HEADER_ROW, MONEY, NUMBER, RATE, TEXT
-from propfee.files.writers import FORMULA_STARTS, neutralise, visible
+from propfee.files.workbook import (
+    BALANCE,
+    CODE,
+    DATE,
+    HEADER_ROW,
+    MONEY,
+    NUMBER,
+    RATE,
+    TEXT,
+    Table,
+    Title,
+    Typed,
+    WidestCells,
+    column_kinds,
+    fitted_widths,
+    sheet_name,
+)
+from propfee.files.writers import FORMULA_STARTS, check_output, neutralise, save_workbook, visible
 
 # cell styles (indexes into cellXfs below)
 _BOLD, _DATE, _MONEY, _TEXT, _DECIMAL4, _DATETIME, _QUOTED = 1, 2, 3, 4, 5, 6, 7
@@ -167,6 +186,65 @@ def _cached_writer(kind: str) -> Callable[[object], str]:
         return cell
 
     return write
+
+
+def write_table(
+    path: Path,
+    title: Title,
+    table: Table,
+    read: Callable[[], Iterable[Sequence[object]]],
+    *,
+    option: str = "--out",
+) -> None:
+    """The workbook ``workbook.write_book(path, title, [table])`` makes for a ``table``
+    without a totals row, its rows got from ``read()`` (once to fit the columns, once to
+    write them; once more first to read the kind of a column not declared) and never held;
+    written under a temporary name, then renamed."""
+    if table.totals:
+        raise ValueError("write_table streams a table without a totals row")
+    check_output(path, option)
+    kinds = _column_kinds(table, read)
+    widest = WidestCells(kinds)
+    for row in read():
+        widest.add(row)
+    widths = fitted_widths(table.headers, kinds, widest.rows())
+    save_workbook(_Streamed(title, table, kinds, widths, read), path, option=option)
+
+
+def _column_kinds(table: Table, read: Callable[[], Iterable[Sequence[object]]]) -> list[str]:
+    """``workbook.column_kinds`` of the table's rows, reading them only while a column not
+    declared has shown no value yet."""
+    found: dict[int, object] = {}
+    pending = {i for i, h in enumerate(table.headers) if h not in table.kinds}
+    if pending:
+        for row in read():
+            for i in list(pending):
+                value = row[i] if i < len(row) else None
+                if not (value is None or value == "" or isinstance(value, Typed)):
+                    found[i] = value
+                    pending.discard(i)
+            if not pending:
+                break
+    width = len(table.headers)
+    sample = [[found.get(i) if i == j else None for j in range(width)] for i in found]
+    return column_kinds(replace(table, rows=sample))
+
+
+class _Streamed:
+    """One table's workbook, written when ``save``d (as ``writers.save_workbook`` saves)."""
+
+    def __init__(self, title: Title, table: Table, kinds, widths, read) -> None:
+        self.title, self.table, self.kinds, self.widths, self.read = (
+            title, table, kinds, widths, read,
+        )  # fmt: skip
+
+    def save(self, path) -> None:
+        table = self.table
+        with Workbook(path) as book:
+            book.add_table(
+                sheet_name(table.name), table.headers, self.read(), kinds=self.kinds,
+                widths=self.widths, title=self.title.lines(), notes=table.notes,
+            )  # fmt: skip
 
 
 def _frozen(rows: int) -> str:
