@@ -7,19 +7,19 @@ when you type an apostrophe, so editing it does not turn it into one.
 
 ``add_table`` writes a sheet as ``workbook.write_book`` lays one out (title block, frozen bold
 header printed on every page, typed cells by column kind, a bold totals row, notes, A4
-landscape), for a readable table too long to build in openpyxl. Charts stay with openpyxl.
+landscape), for a readable table too long to build in openpyxl; ``write_table`` writes such a
+one-sheet workbook (what ``workbook.write_table`` writes) from rows read again and again, never
+held. Charts stay with openpyxl.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import chain, islice
+from functools import partial
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -27,7 +27,13 @@ from propfee.core.errors import PropfeeError
 from propfee.core.i18n import _
 from propfee.files import workbook
 from propfee.files.workbook import BALANCE, CODE, DATE, HEADER_ROW, MONEY, NUMBER, RATE, TEXT
-from propfee.files.writers import FORMULA_STARTS, check_output, neutralise, visible
+from propfee.files.writers import (
+    FORMULA_STARTS,
+    check_output,
+    neutralise,
+    save_workbook,
+    visible,
+)
 
 # cell styles (indexes into cellXfs below)
 _BOLD, _DATE, _MONEY, _TEXT, _DECIMAL4, _DATETIME, _QUOTED = 1, 2, 3, 4, 5, 6, 7
@@ -185,9 +191,6 @@ def _frozen(rows: int) -> str:
     )
 
 
-SAMPLE_ROWS = 2_000  # the first rows a streamed table's column kinds are read from
-
-
 def write_table(
     path: Path,
     headers: Sequence[str],
@@ -197,49 +200,81 @@ def write_table(
     sheet: str = "Sheet1",
     kinds: Mapping[str, str] | None = None,
     text_columns: Sequence[str] = (),
+    totals: bool = True,
+    notes: Sequence[str] = (),
     option: str = "--out",
 ) -> int:
     """The .xlsx ``workbook.write_table`` writes — the same cells, widths and totals row — for
-    a table too long to hold: ``rows()`` is read twice, once for the column kinds (from its
-    first ``SAMPLE_ROWS``), the widths (``WidestCells``) and the totals (``RunningTotals``),
-    once to write the sheet. Written under a temporary name and renamed into place; returns
-    the rows written."""
+    a table too long to hold, its rows got from ``rows()`` and never held: read first to find
+    the kind of each column not declared (up to its first value, as ``column_kinds`` reads
+    it), then for the widths (``WidestCells``) and the totals (``RunningTotals``), then to
+    write the sheet. Saved as ``writers.save_workbook`` saves (a temporary name, renamed into
+    place); returns the rows written."""
     if path.suffix.lower() != ".xlsx":
         raise PropfeeError(
             _("{option} {path}: write an .xlsx file").format(option=option, path=path)
         )
     check_output(path, option)
     declared = {**{h: CODE for h in text_columns}, **(kinds or {})}
-    read = iter(rows())
-    sample = list(islice(read, SAMPLE_ROWS))
-    table_kinds = workbook.column_kinds(workbook.Table(sheet, headers, sample, declared))
-    totals, widest = workbook.RunningTotals(table_kinds), workbook.WidestCells(table_kinds)
-    for row in chain(sample, read):
-        totals.add(row)
+    table_kinds = _column_kinds(sheet, headers, declared, rows)
+    running = workbook.RunningTotals(table_kinds) if totals else None
+    widest = workbook.WidestCells(table_kinds)
+    for row in rows():
+        if running is not None:
+            running.add(row)
         widest.add(row)
-    del sample
-    total = totals.row()
+    total = running.row() if running is not None else None
     widths = workbook.fitted_widths(headers, table_kinds, widest.rows(), total)
-    fd, tmp = tempfile.mkstemp(prefix=".propfee-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        with Workbook(tmp) as book:
-            written = book.add_table(
-                workbook.sheet_name(sheet), headers, rows(), kinds=table_kinds, widths=widths,
-                title=title.lines(), total=total,
-            )  # fmt: skip
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise PropfeeError(
-            _("{option} {path}: cannot write it ({error})").format(
-                option=option, path=path, error=exc.strerror or exc
-            )
-        ) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return written
+    streamed = _Streamed(
+        partial(
+            Workbook.add_table,
+            name=workbook.sheet_name(sheet),
+            headers=headers,
+            kinds=table_kinds,
+            widths=widths,
+            title=title.lines(),
+            total=total,
+            notes=notes,
+        ),
+        rows,
+    )
+    save_workbook(streamed, path, option=option)
+    return streamed.written
+
+
+def _column_kinds(
+    sheet: str,
+    headers: Sequence[str],
+    declared: Mapping[str, str],
+    rows: Callable[[], Iterable[Sequence[object]]],
+) -> list[str]:
+    """``workbook.column_kinds`` of the rows, read only while a column not declared has shown
+    no value yet (at most once)."""
+    found: dict[int, object] = {}
+    pending = {i for i, h in enumerate(headers) if h not in declared}
+    if pending:
+        for row in rows():
+            for i in list(pending):
+                value = row[i] if i < len(row) else None
+                if not (value is None or value == "" or isinstance(value, workbook.Typed)):
+                    found[i] = value
+                    pending.discard(i)
+            if not pending:
+                break
+    # a row for each column found, holding its first value alone
+    first = [[found.get(i) if i == j else None for j in range(len(headers))] for i in found]
+    return workbook.column_kinds(workbook.Table(sheet, headers, first, declared))
+
+
+class _Streamed:
+    """One sheet's workbook, written row by row when ``writers.save_workbook`` saves it."""
+
+    def __init__(self, add, rows: Callable[[], Iterable[Sequence[object]]]) -> None:
+        self.add, self.rows, self.written = add, rows, 0
+
+    def save(self, path) -> None:
+        with Workbook(path) as book:
+            self.written = self.add(book, rows=self.rows())
 
 
 class Workbook:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -16,7 +17,7 @@ import propfee.roster.store as store
 from propfee.core.errors import InvalidValue, NotFound
 from propfee.core.i18n import N_, _
 from propfee.core.money import hundredths_to_decimal
-from propfee.files import cells, workbook
+from propfee.files import cells, workbook, xlsxstream
 from propfee.files.headers import norm_header
 
 # ---------------------------------------------------------------- kinds
@@ -306,13 +307,19 @@ def export_rows(
 ) -> list[list[object]]:
     """The roster as export rows under EXPORT_HEADERS (cells as text, dates as ``date``);
     ``people``: each unit's contacts by code."""
+    return list(iter_export_rows(units, mask=mask, people=people))
+
+
+def iter_export_rows(
+    units: list[UnitView], *, mask: bool, people: dict[str, list] | None = None
+) -> Iterator[list[object]]:
+    """``export_rows`` one row at a time."""
     people = people or {}
-    out = []
     for u in units:
         phones = cells.mask_phones(u.phones) if mask else u.phones
         tenant_phones = cells.mask_phones(u.tenant_phones) if mask else u.tenant_phones
         id_number = cells.mask_id(u.id_number) if mask else u.id_number
-        out.append(
+        yield (
             [
                 u.code,
                 u.building,
@@ -340,7 +347,6 @@ def export_rows(
                 contacts.cell_text(people.get(u.code, []), mask=mask),
             ]
         )
-    return out
 
 
 def _area(value: int | None) -> Decimal | None:
@@ -357,22 +363,36 @@ def export_units(
     title: workbook.Title | None = None,
 ) -> int:
     """Write the current roster to ``path`` (.xlsx or .csv); return the number of units. The
-    workbook opens with ``title``; it has no 合计 row, so it imports back as it is."""
+    workbook opens with ``title``; it has no 合计 row, so it imports back as it is. Its rows
+    are written as they are made (``xlsxstream.write_table``), never held as cells."""
     units = list_units(conn, building=building, kind=kind)
+    people = contacts.contacts_by_code(conn)
+    headers = [_(h) for h in EXPORT_HEADERS]
     text = ("Unit code", "Building", "Entrance", "Room", "Floor", "Mobile", "ID number")
-    workbook.write_table(
+    text_columns = tuple(_(h) for h in (*text, "Tenant phone", "Other contacts"))
+    kinds = {
+        _("Billing area"): workbook.NUMBER,
+        _("Inner area"): workbook.NUMBER,
+        _("Delivery date"): workbook.DATE,
+        _("Date of birth"): workbook.DATE,
+    }
+    title = title or workbook.Title("", "")
+    if path.suffix.lower() != ".xlsx":
+        workbook.write_table(
+            path, headers, export_rows(units, mask=mask, people=people), title=title,
+            sheet=_("Owner roster"), text_columns=text_columns, kinds=kinds, totals=False,
+        )  # fmt: skip
+        return len(units)
+    # every other column holds text (or nothing): declared, its kind is not read from the rows
+    declared = {**{h: workbook.TEXT for h in headers if h not in text_columns}, **kinds}
+    xlsxstream.write_table(
         path,
-        [_(h) for h in EXPORT_HEADERS],
-        export_rows(units, mask=mask, people=contacts.contacts_by_code(conn)),
-        title=title or workbook.Title("", ""),
+        headers,
+        lambda: iter_export_rows(units, mask=mask, people=people),
+        title=title,
         sheet=_("Owner roster"),
-        text_columns=tuple(_(h) for h in (*text, "Tenant phone", "Other contacts")),
-        kinds={
-            _("Billing area"): workbook.NUMBER,
-            _("Inner area"): workbook.NUMBER,
-            _("Delivery date"): workbook.DATE,
-            _("Date of birth"): workbook.DATE,
-        },
+        kinds=declared,
+        text_columns=text_columns,
         totals=False,
     )
     return len(units)
