@@ -404,16 +404,21 @@ def test_a_sale_reads_no_more_in_an_estate_of_24_homes(cli, stepped, tmp_path):
     assert small and large - small < 20
 
 
-def test_today_reads_the_cases_once(cli, traced, tmp_path, database):
-    """today counts the cases past their deadline, due soon and awaiting a visit in one pass
-    over the cases, not one replay of every case ever opened for each count."""
-    db = billed_estate(cli, tmp_path / "estate", 4, database)
+def _two_cases(cli, db) -> None:
+    """Two repair requests, opened on 1 and 18 December 2026."""
     for unit, at in (("1-1-101", "2026-12-01 09:00"), ("1-1-102", "2026-12-18 09:00")):
         added = cli(
             "complain", "add", unit, "--kind", "request", "--category", "维修",
             "--description", "楼道灯不亮", "--at", at, db=db,
         )  # fmt: skip
         assert added.exit_code == 0, added.output
+
+
+def test_today_reads_the_cases_once(cli, traced, tmp_path, database):
+    """today counts the cases past their deadline, due soon and awaiting a visit in one pass
+    over the cases, not one replay of every case ever opened for each count."""
+    db = billed_estate(cli, tmp_path / "estate", 4, database)
+    _two_cases(cli, db)
     traced.clear()
     result = cli("today", "--as-of", "2026-12-20", "--format", "json", db=db)
     assert result.exit_code == 0, result.output
@@ -513,12 +518,7 @@ def test_a_group_report_sums_the_arrears_in_sql_and_reads_the_cases_once(
 
     monkeypatch.setattr(group_store, "open_file_read_only", tracing)
     db = billed_estate(cli, tmp_path / "estate", 4)
-    for unit, at in (("1-1-101", "2026-12-01 09:00"), ("1-1-102", "2026-12-18 09:00")):
-        added = cli(
-            "complain", "add", unit, "--kind", "request", "--category", "维修",
-            "--description", "楼道灯不亮", "--at", at, db=db,
-        )  # fmt: skip
-        assert added.exit_code == 0, added.output
+    _two_cases(cli, db)
     day = ("--as-of", "2026-12-20", "--format", "json")
     result = cli("group", "report", "--period", "2026-12", *day, db=db)
     assert result.exit_code == 0, result.output
