@@ -702,7 +702,8 @@ def remind(
     if out.exists() and not out.is_dir():
         raise InvalidValue(_("--out {out}: is a file; give a folder").format(out=out))
     conn = env.connect(dry_run=dry_run, create=False)
-    with transaction(conn, dry_run=dry_run):
+    # its inserts: the contacts, some thousands at a time (see transaction)
+    with transaction(conn, dry_run=dry_run, journal_in_memory=True):
         report = dunning.remind(
             conn,
             as_of=day,
