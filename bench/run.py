@@ -18,6 +18,7 @@ prints figures and the targets they are held to; it fails nothing.
 from __future__ import annotations
 
 import argparse
+import atexit
 import compileall
 import importlib.util
 import os
@@ -594,6 +595,7 @@ def scale(sizes: list[int], repeat: int, only: list[str]) -> None:
     me = [sys.executable, str(Path(__file__).resolve())]
     propfee = [sys.executable, "-m", "propfee"]
     root = Path(tempfile.mkdtemp(prefix="propfee-scale-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # gigabytes of databases
     table: dict[str, dict[int, tuple[float, float, float]]] = {}
 
     def wanted(name: str) -> bool:
@@ -765,11 +767,13 @@ def engines(units: int, repeat: int) -> None:
     overdue is the best of ``repeat``."""
     roster = make_roster(units)
     work = Path(tempfile.mkdtemp(prefix="propfee-bench-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # gigabytes of databases
     url, server = os.environ.get("PROPFEE_BENCH_PG", ""), None
     if not url:
         import pgserver
 
         data = Path(tempfile.mkdtemp(prefix="propfee-bench-pg-"))
+        atexit.register(shutil.rmtree, data, ignore_errors=True)
         server = pgserver.get_server(data, cleanup_mode="stop")
         url = server.get_uri()
     estate = f"bench_{units}_{os.getpid()}"
@@ -880,6 +884,7 @@ def main() -> None:
     )
     me = [sys.executable, str(Path(__file__).resolve())]
     work = Path(tempfile.mkdtemp(prefix="propfee-bench-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # gigabytes of databases
     counter = iter(range(10**6))
 
     def fresh_db() -> str:
