@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
+from propfee.cli import plaintable
 from propfee.config import load_settings, settings_path
 from propfee.core.errors import ConfigError, DatabaseError, InvalidValue, PropfeeError, RowErrors
 from propfee.core.i18n import _, ngettext
@@ -512,36 +513,82 @@ def emit(
             number_columns=[i for i, c in enumerate(columns) if c.justify == "right" or c.money],
         )
         return
-    shown = list(columns)
-    table = _table(rows, shown, title, footer)
+    grid = _grid(env.out, rows, columns, title, footer)  # None: rich lays the table out
+    kept = list(range(len(columns)))
+    caption = None
     if not wide:
         limit = env.out.width
-        while _width(env.out, table) > limit and any(c.optional for c in shown):
-            dropped = max(range(len(shown)), key=lambda i: (shown[i].optional, i))
-            del shown[dropped]
-            table = _table(rows, shown, title, footer)
-        if len(shown) < len(columns):
-            hidden = len(columns) - len(shown)
-            table.caption = ngettext(
+        while _table_width(env.out, grid, rows, columns, kept, title, footer) > limit and any(
+            columns[i].optional for i in kept
+        ):
+            dropped = max(range(len(kept)), key=lambda j: (columns[kept[j]].optional, j))
+            del kept[dropped]
+        if len(kept) < len(columns):
+            hidden = len(columns) - len(kept)
+            caption = ngettext(
                 "{n} more column: --wide shows it", "{n} more columns: --wide shows them", hidden
             ).format(n=hidden)
+    if caption is not None:
+        caption = _escape(caption)
+    text = grid.text(env.out, kept, caption) if grid is not None else None
+    if text is not None:  # the lines rich would print, written as they are
+        env.out.file.write(text)
+        env.out.file.flush()
+        return
+    table = _table(rows, [columns[i] for i in kept], title, footer)
+    table.caption = caption
     env.out.print(table)
+
+
+def _grid(
+    console, rows, columns: Sequence[Col], title: str | None, footer: dict[str, Any] | None
+) -> plaintable.Grid | None:
+    """The table's texts as ``_table`` gives them to rich, for ``plaintable`` to write."""
+    footers = None
+    if footer is not None:
+        footers = [
+            safe_markup(money_cell(footer.get(c.key, "")) if c.money else footer.get(c.key, ""))
+            for c in columns
+        ]
+    money = [c.money for c in columns]
+    keys = [c.key for c in columns]
+    return plaintable.Grid.of(
+        console,
+        safe_markup(title) if title else title,
+        [safe_markup(_(c.header)) for c in columns],
+        ["right" if c.money else c.justify for c in columns],
+        footers,
+        [
+            [
+                safe_markup(money_cell(row.get(key)) if is_money else row.get(key))
+                for key, is_money in zip(keys, money, strict=True)
+            ]
+            for row in rows
+        ],
+    )
+
+
+def _table_width(console, grid, rows, columns, kept, title, footer) -> int:
+    """The columns the table of the ``kept`` columns takes unwrapped."""
+    if grid is not None:
+        return grid.width(kept)
+    return _width(console, _table(rows, [columns[i] for i in kept], title, footer))
 
 
 def _table(rows, columns: Sequence[Col], title: str | None, footer: dict[str, Any] | None):
     from rich.table import Table  # heavy: loaded when needed
 
-    table = Table(
-        title=terminal_text(title) if title else title,
+    table = Table(  # a title or total may hold what a user typed: shown, never read as markup
+        title=safe_markup(title) if title else title,
         show_footer=footer is not None,
         header_style="bold",
     )
     for c in columns:
         cell = (footer or {}).get(c.key, "")
         table.add_column(
-            _(c.header),
+            safe_markup(_(c.header)),
             justify="right" if c.money else c.justify,  # type: ignore[arg-type]
-            footer=terminal_text(money_cell(cell) if c.money else cell),
+            footer=safe_markup(money_cell(cell) if c.money else cell),
         )
     for row in rows:
         table.add_row(

@@ -1,0 +1,148 @@
+"""A listing's table written by ``cli/plaintable`` is the table rich prints, byte for byte,
+wherever plaintable writes it; elsewhere rich still lays it out. And a long listing no longer
+waits on rich: the lines of 20,000 rows are written without it."""
+
+import io
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+from propfee.cli import common, plaintable
+from propfee.cli.common import Col, Format, emit
+
+# what office data holds, and what rich reads in a cell: Chinese (two cells wide), markup
+# brackets and backslashes, emoji codes, a zero-width space, a combining mark, line breaks
+# and tabs (made visible or spaces by terminal_text), trailing spaces
+PIECES = st.sampled_from(
+    [
+        "1-1-1001",
+        "张洋超",
+        "物业服务费",
+        "¥",
+        "[",
+        "]",
+        "[b]",
+        "[/b]",
+        "\\",
+        "\\[",
+        ":",
+        ":smile:",
+        ":100:",
+        ":thumbs_up:",
+        "10:00:00",
+        " ",
+        "  ",
+        "a",
+        "Z",
+        "\u200b",
+        "e\u0301",
+        "\n",
+        "\t",
+        "\r",
+        "\x1b[2J",
+        "😀",
+        "１２",
+        "-12.50",
+        "1234.5",
+    ]
+)
+TEXT = st.lists(PIECES, max_size=5).map("".join)
+MONEY = st.sampled_from(["", "0.00", "1234.50", "-12.5", "1e3", "abc", "100000000.00"])
+
+
+@st.composite
+def listings(draw):
+    count = draw(st.integers(1, 5))
+    columns = [
+        Col(
+            f"c{i}",
+            draw(st.sampled_from(["Unit no.", "Payer", "期间", "尚欠", "a:b", "x[y]", "天数"])),
+            draw(st.sampled_from(["left", "right", "center"])),
+            money=draw(st.booleans()),
+            optional=draw(st.integers(0, 3)),
+        )
+        for i in range(count)
+    ]
+    rows = [
+        {c.key: draw(MONEY if c.money else TEXT) for c in columns}
+        for _ in range(draw(st.integers(0, 6)))
+    ]
+    footer = draw(st.none() | st.just({c.key: draw(MONEY if c.money else TEXT) for c in columns}))
+    title = draw(st.none() | TEXT | st.just("违约金（截至 2026-11-20）"))
+    width = draw(st.integers(20, 200))
+    return columns, rows, footer, title, width, draw(st.booleans())
+
+
+def _printed(columns, rows, footer, title, width, wide, *, plain: bool) -> str:
+    console = Console(
+        file=io.StringIO(), width=width, highlight=False, soft_wrap=False, color_system=None
+    )
+    env = SimpleNamespace(out=console)
+    if plain:
+        emit(env, rows, columns, Format.table, title=title, footer=footer, wide=wide)
+    else:
+        of = plaintable.Grid.of
+        try:
+            plaintable.Grid.of = classmethod(lambda cls, *args: None)
+            emit(env, rows, columns, Format.table, title=title, footer=footer, wide=wide)
+        finally:
+            plaintable.Grid.of = of
+    return console.file.getvalue()
+
+
+@settings(max_examples=400)
+@given(listings())
+def test_the_table_written_is_the_table_rich_prints(listing):
+    assert _printed(*listing, plain=True) == _printed(*listing, plain=False)
+
+
+def test_a_long_listing_is_written_without_rich_laying_it_out(monkeypatch):
+    columns = [
+        Col("unit", "Unit no."),
+        Col("payer", "Payer", optional=1),
+        Col("owed", "Still owed", "right", money=True),
+        Col("days", "Days", "right"),
+    ]
+    rows = [
+        {
+            "unit": f"{i // 1000}-{i % 1000:04d}",
+            "payer": "张三" * (i % 3),
+            "owed": f"{i}.50",
+            "days": i % 400,
+        }
+        for i in range(20_000)
+    ]
+    laid_out = []
+    monkeypatch.setattr(common, "_table", lambda *args: laid_out.append(args))
+    console = Console(file=io.StringIO(), width=200, highlight=False, color_system=None)
+    emit(SimpleNamespace(out=console), rows, columns, Format.table, title="欠费", wide=False)
+    lines = console.file.getvalue().splitlines()
+    assert laid_out == []
+    assert len(lines) == 1 + 3 + 20_000 + 1  # title, top rule, header, its rule, rows, bottom
+    assert lines[1] == "┏━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━┓"
+    assert lines[4] == "│ 0-0000  │          │      ¥0.50 │    0 │"
+    assert lines[-2] == "│ 19-0999 │ 张三     │ ¥19,999.50 │  399 │"
+    assert lines[-1] == "└─────────┴──────────┴────────────┴──────┘"
+
+
+@pytest.mark.parametrize(
+    "console",
+    [
+        pytest.param(dict(color_system="standard", force_terminal=True), id="colours"),
+        pytest.param(dict(color_system=None, width=30), id="narrower than the table"),
+        pytest.param(dict(color_system=None, legacy_windows=True), id="legacy Windows"),
+    ],
+)
+def test_where_rich_would_print_otherwise_rich_lays_the_table_out(console, monkeypatch):
+    laid_out = []
+    table = common._table
+    monkeypatch.setattr(common, "_table", lambda *args: laid_out.append(1) or table(*args))
+    out = Console(file=io.StringIO(), highlight=False, **({"width": 120} | console))
+    columns = [Col("unit", "Unit no."), Col("owed", "Still owed", "right", money=True)]
+    rows = [{"unit": "1-1-1001 张洋超", "owed": "1234.50"}]
+    emit(SimpleNamespace(out=out), rows, columns, Format.table, title="欠费", wide=True)
+    assert laid_out
+    assert "¥1,234.50" in out.file.getvalue()
