@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from propfee.cli import plaintable
+from propfee.cli.plaintable import Grid
 from propfee.config import load_settings, settings_path
 from propfee.core.errors import ConfigError, DatabaseError, InvalidValue, PropfeeError, RowErrors
 from propfee.core.i18n import _, ngettext
@@ -542,7 +542,7 @@ def emit(
 
 def _grid(
     console, rows, columns: Sequence[Col], title: str | None, footer: dict[str, Any] | None
-) -> plaintable.Grid | None:
+) -> Grid | None:
     """The table's texts as ``_table`` gives them to rich, for ``plaintable`` to write."""
     footers = None
     if footer is not None:
@@ -552,7 +552,7 @@ def _grid(
         ]
     money = [c.money for c in columns]
     keys = [c.key for c in columns]
-    return plaintable.Grid.of(
+    return Grid.of(
         console,
         safe_markup(title) if title else title,
         [safe_markup(_(c.header)) for c in columns],
