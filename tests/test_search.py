@@ -248,3 +248,12 @@ def test_search_syntax_and_wildcards_are_taken_as_plain_text(office):
     for text in ('漏"水严', "a*b(c)", "NEAR(x", "%%%", "___", "AND OR NOT"):
         assert found(office, text)["rows"] == [], text
     assert found(office, "5678")["rows"][0]["unit"] == "1-102"  # digits, not a pattern
+
+
+def test_what_is_searched_for_is_shown_in_the_title_never_read_as_markup(office, cli):
+    # the table's title holds the words searched for: rich read them as markup, and a closing
+    # tag with nothing open stopped the command with an internal error
+    for words in ("[/b]", "[bold]张三"):
+        result = cli("search", words)
+        assert result.exit_code == 0, result.output
+        assert words in result.output
