@@ -86,7 +86,7 @@ def test_a_command_loads_only_its_own_module(tmp_path):
     assert "今日" in result.stdout, result.stdout + result.stderr
     assert (
         "LOADED ['propfee.cli.common', 'propfee.cli.helppage', 'propfee.cli.lang', "
-        "'propfee.cli.params', 'propfee.cli.today']" in result.stderr
+        "'propfee.cli.params', 'propfee.cli.plaintable', 'propfee.cli.today']" in result.stderr
     ), result.stderr
 
 
