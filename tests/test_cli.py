@@ -109,7 +109,8 @@ def test_the_version_loads_no_command_and_no_help_page(tmp_path):
     )
     assert result.stdout.startswith("propfee "), result.stdout + result.stderr
     assert (
-        "LOADED ['propfee.cli.common', 'propfee.cli.lang', 'propfee.cli.params'] False"
+        "LOADED ['propfee.cli.common', 'propfee.cli.lang', 'propfee.cli.params', "
+        "'propfee.cli.plaintable'] False"
         in result.stderr
     ), result.stderr
 
