@@ -3,6 +3,9 @@ wherever plaintable writes it; elsewhere rich still lays it out. And a long list
 waits on rich: the lines of 20,000 rows are written without it."""
 
 import io
+import os
+import tracemalloc
+from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +14,8 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from propfee.cli import common, plaintable
-from propfee.cli.common import Col, Format, emit
+from propfee.cli.common import Col, Format, emit, emit_spooled
+from propfee.core.money import format_money
 
 # what office data holds, and what rich reads in a cell: Chinese (two cells wide), markup
 # brackets and backslashes, emoji codes, a zero-width space, a combining mark, line breaks
@@ -86,7 +90,7 @@ def _printed(columns, rows, footer, title, width, wide, *, plain: bool) -> str:
     else:
         of = plaintable.Grid.of
         try:
-            plaintable.Grid.of = classmethod(lambda cls, *args: None)
+            plaintable.Grid.of = classmethod(lambda cls, *args, **kwargs: None)
             emit(env, rows, columns, Format.table, title=title, footer=footer, wide=wide)
         finally:
             plaintable.Grid.of = of
@@ -96,7 +100,21 @@ def _printed(columns, rows, footer, title, width, wide, *, plain: bool) -> str:
 @settings(max_examples=400)
 @given(listings())
 def test_the_table_written_is_the_table_rich_prints(listing):
-    assert _printed(*listing, plain=True) == _printed(*listing, plain=False)
+    printed = _printed(*listing, plain=False)
+    assert _printed(*listing, plain=True) == printed
+    columns, rows, footer, title, width, wide = listing
+    console = Console(
+        file=io.StringIO(), width=width, highlight=False, soft_wrap=False, color_system=None
+    )
+    emit_spooled(
+        SimpleNamespace(out=console),
+        lambda: iter(rows),
+        columns,
+        title=title,
+        footer=footer,
+        wide=wide,
+    )
+    assert console.file.getvalue() == printed  # read twice, not held: the same table
 
 
 def test_a_long_listing_is_written_without_rich_laying_it_out(monkeypatch):
@@ -146,3 +164,44 @@ def test_where_rich_would_print_otherwise_rich_lays_the_table_out(console, monke
     emit(SimpleNamespace(out=out), rows, columns, Format.table, title="欠费", wide=True)
     assert laid_out
     assert "¥1,234.50" in out.file.getvalue()
+
+
+def test_a_spooled_listing_is_read_twice_and_never_held(monkeypatch):
+    columns = [Col("unit", "Unit no."), Col("owed", "Still owed", "right", money=True)]
+    reads = []
+
+    def rows():
+        reads.append(1)
+        return ({"unit": f"{i // 1000}-{i % 1000:04d}", "owed": f"{i}.50"} for i in range(50_000))
+
+    monkeypatch.setattr(common, "_table", lambda *args: pytest.fail("rich laid it out"))
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        console = Console(file=sink, width=200, highlight=False, color_system=None)
+        tracemalloc.start()
+        try:
+            emit_spooled(SimpleNamespace(out=console), rows, columns, title="违约金")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert len(reads) == 2
+    assert peak < 2_000_000, peak  # held, 50,000 rows of cells take some 10 MB
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | TEXT)
+def test_a_plain_cell_is_its_own_safe_markup(text):
+    assert common.safe_markup(text) == common._escape(common.terminal_text(text))
+
+
+@given(
+    st.from_regex(r"-?[0-9]{1,12}\.[0-9]{2}", fullmatch=True)
+    | st.from_regex(r"[-+]?[0-9]{0,4}(\.[0-9]{0,3})?(e[0-9])?", fullmatch=True)
+)
+def test_a_money_cell_read_as_text_is_the_decimal_read(text):
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        expected = text
+    else:
+        exact = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
+        expected = format_money(int(amount * 100)) if exact else text
+    assert common.money_cell(text) == expected

@@ -416,8 +416,14 @@ def terminal_text(value: Any, *, newlines: bool = False) -> str:
     return text
 
 
+# a text with none of these is its own terminal-safe, markup-escaped form (see safe_markup)
+_NEEDS_CARE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069[\\\\]")
+
+
 def safe_markup(value: Any, *, newlines: bool = False) -> str:
     """A value to put inside a rich markup string: terminal-safe and markup-escaped."""
+    if type(value) is str and not newlines and _NEEDS_CARE.search(value) is None:
+        return value  # nothing to show differently, nothing rich would read as markup
     return _escape(terminal_text(value, newlines=newlines))
 
 
@@ -449,12 +455,17 @@ class Col:
     optional: int = 0
 
 
+_FEN_TEXT = re.compile("-?[0-9]+[.][0-9][0-9]")
+
+
 def money_cell(value: Any) -> str:
     """A money value of a row (``"1234.50"``, fen as an int, or empty) as the table shows it."""
     if value is None or value == "":
         return ""
     if isinstance(value, int) and not isinstance(value, bool):
         return format_money(value)
+    if type(value) is str and _FEN_TEXT.fullmatch(value):  # "1234.50", as listings carry it
+        return format_money(int(value.replace(".", "")))
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
@@ -513,12 +524,34 @@ def emit(
             number_columns=[i for i, c in enumerate(columns) if c.justify == "right" or c.money],
         )
         return
-    grid = _grid(env.out, rows, columns, title, footer)  # None: rich lays the table out
+    _print_table(env, lambda: rows, columns, title, footer, wide, hold=True)
+
+
+def emit_spooled(
+    env: Env,
+    rows: Callable[[], Iterable[dict[str, Any]]],
+    columns: Sequence[Col],
+    *,
+    title: str | None = None,
+    footer: dict[str, Any] | None = None,
+    wide: bool = True,
+) -> None:
+    """``emit``'s table of the rows ``rows()`` gives, each time anew (a listing spooled to a
+    file): read once for the widths and again as the lines are written, never all held —
+    except where rich lays the table out (a terminal's colours, a table too wide)."""
+    _print_table(env, rows, columns, title, footer, wide, hold=False)
+
+
+def _print_table(env, rows_of, columns, title, footer, wide: bool, *, hold: bool) -> None:
+    """The table: written by ``plaintable`` where rich would print it as it is, else laid out
+    by rich; without ``wide``, optional columns left out while it is wider than the
+    terminal."""
+    grid = _grid(env.out, rows_of, columns, title, footer, hold)  # None: rich lays it out
     kept = list(range(len(columns)))
     caption = None
     if not wide:
         limit = env.out.width
-        while _table_width(env.out, grid, rows, columns, kept, title, footer) > limit and any(
+        while _table_width(env.out, grid, rows_of, columns, kept, title, footer) > limit and any(
             columns[i].optional for i in kept
         ):
             dropped = max(range(len(kept)), key=lambda j: (columns[kept[j]].optional, j))
@@ -530,19 +563,14 @@ def emit(
             ).format(n=hidden)
     if caption is not None:
         caption = _escape(caption)
-    text = grid.text(env.out, kept, caption) if grid is not None else None
-    if text is not None:  # the lines rich would print, written as they are
-        env.out.file.write(text)
-        env.out.file.flush()
-        return
-    table = _table(rows, [columns[i] for i in kept], title, footer)
+    if grid is not None and grid.write(env.out, kept, caption):
+        return  # the lines rich would print, written as they are
+    table = _table(list(rows_of()), [columns[i] for i in kept], title, footer)
     table.caption = caption
     env.out.print(table)
 
 
-def _grid(
-    console, rows, columns: Sequence[Col], title: str | None, footer: dict[str, Any] | None
-) -> Grid | None:
+def _grid(console, rows_of, columns: Sequence[Col], title, footer, hold: bool) -> Grid | None:
     """The table's texts as ``_table`` gives them to rich, for ``plaintable`` to write."""
     footers = None
     if footer is not None:
@@ -552,27 +580,30 @@ def _grid(
         ]
     money = [c.money for c in columns]
     keys = [c.key for c in columns]
+
+    def cells() -> Iterator[list[str]]:
+        for row in rows_of():
+            yield [
+                safe_markup(money_cell(row.get(key)) if is_money else row.get(key))
+                for key, is_money in zip(keys, money, strict=True)
+            ]
+
     return Grid.of(
         console,
         safe_markup(title) if title else title,
         [safe_markup(_(c.header)) for c in columns],
         ["right" if c.money else c.justify for c in columns],
         footers,
-        [
-            [
-                safe_markup(money_cell(row.get(key)) if is_money else row.get(key))
-                for key, is_money in zip(keys, money, strict=True)
-            ]
-            for row in rows
-        ],
+        cells,
+        hold=hold,
     )
 
 
-def _table_width(console, grid, rows, columns, kept, title, footer) -> int:
+def _table_width(console, grid, rows_of, columns, kept, title, footer) -> int:
     """The columns the table of the ``kept`` columns takes unwrapped."""
     if grid is not None:
         return grid.width(kept)
-    return _width(console, _table(rows, [columns[i] for i in kept], title, footer))
+    return _width(console, _table(list(rows_of()), [columns[i] for i in kept], title, footer))
 
 
 def _table(rows, columns: Sequence[Col], title: str | None, footer: dict[str, Any] | None):

@@ -19,6 +19,7 @@ from propfee.cli.common import (
     QuietOpt,
     WideOpt,
     emit,
+    emit_spooled,
     now,
     open_env,
     parse_day,
@@ -171,36 +172,38 @@ def _late_fee_table(env, found, totals: dict, day, fmt: Format, wide: bool) -> N
         Col("demanded", _("Claimable"), "right", money=True),
         Col("posted", _("Posted"), "right", money=True, optional=2),
     ]
-    rows = (
-        {
-            "unit": line.unit,
-            "payer": line.payer,
-            "period": line.period,
-            "item": line.item,
-            "due_on": line.due_on,
-            "owed": decimal_str(line.owed_fen),
-            "days": line.days,
-            "late_fee": decimal_str(line.clause_fen),
-            "loss": decimal_str(line.loss_fen),
-            "ceiling": decimal_str(line.ceiling_fen),
-            "above_ceiling": over if line.above_ceiling else "",
-            "demanded": decimal_str(line.demanded_fen),
-            "posted": decimal_str(line.posted_fen),
-        }
-        for line in found
-    )
+
+    def rows():  # a row of the table for each line, read again each time
+        return (
+            {
+                "unit": line.unit,
+                "payer": line.payer,
+                "period": line.period,
+                "item": line.item,
+                "due_on": line.due_on,
+                "owed": decimal_str(line.owed_fen),
+                "days": line.days,
+                "late_fee": decimal_str(line.clause_fen),
+                "loss": decimal_str(line.loss_fen),
+                "ceiling": decimal_str(line.ceiling_fen),
+                "above_ceiling": over if line.above_ceiling else "",
+                "demanded": decimal_str(line.demanded_fen),
+                "posted": decimal_str(line.posted_fen),
+            }
+            for line in found
+        )
+
     if fmt is Format.csv:  # emit's CSV, a row at a time
         print_csv_rows(
             [_(c.header) for c in columns],
-            ([row[c.key] for c in columns] for row in rows),  # no flags: as emit writes them
+            ([row[c.key] for c in columns] for row in rows()),  # no flags: as emit writes them
             number_columns=[i for i, c in enumerate(columns) if c.justify == "right" or c.money],
         )
         return
-    emit(
+    emit_spooled(  # a whole estate's lines, never all held (see SpooledLateFees)
         env,
-        list(rows),
+        rows,
         columns,
-        fmt,
         title=_("Late fees (as of {day})").format(day=day),
         footer={"unit": _("Total"), **totals},
         wide=wide,

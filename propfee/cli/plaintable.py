@@ -12,7 +12,7 @@ cell over two lines) ``Grid.of`` or ``Grid.text`` gives None and rich lays the t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 _BREAKS = re.compile("[\n\r\t\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # what splits a line
@@ -46,15 +46,18 @@ def _width(text: str) -> int:
 
 @dataclass
 class Grid:
-    """A table's texts as shown, each column's widest cell, and its rows; ``columns`` are the
-    indexes of the columns kept (see ``width``)."""
+    """A table's texts as shown and each column's widest cell; its rows are held (``held``)
+    or read again when written (``again``: a listing spooled to a file, never all in
+    memory). ``columns`` are the indexes of the columns kept (see ``width``)."""
 
     title: str | None
     headers: list[str]
     justify: list[str]
     footers: list[str] | None
-    rows: list[list[str]]
     widest: list[int]
+    count: int
+    held: list[list[str]] | None
+    again: Callable[[], Iterable[list[str]]] | None
 
     @classmethod
     def of(
@@ -64,11 +67,14 @@ class Grid:
         headers: Sequence[str],
         justify: Sequence[str],
         footers: Sequence[str] | None,
-        rows: list[list[str]],
+        rows: Callable[[], Iterable[list[str]]],
+        *,
+        hold: bool = True,
     ) -> Grid | None:
-        """The grid of ``rows`` under ``headers``, ``footers`` and ``title``, every text
-        markup-escaped as rich is given it; None where rich would print the table otherwise
-        than ``text`` does."""
+        """The grid of the rows ``rows()`` gives under ``headers``, ``footers`` and
+        ``title``, every text markup-escaped as rich is given it; None where rich would print
+        the table otherwise than ``write`` does. Without ``hold`` the rows are read once here
+        for their widths and again as they are written."""
         if (
             console.color_system is not None
             or console.legacy_windows
@@ -77,75 +83,77 @@ class Grid:
             or any(mode not in ("left", "right", "center") for mode in justify)
         ):
             return None
-        annotations = "".join([*headers, *(footers or ()), title or ""])
-        if _BREAKS.search(annotations) or any(_BREAKS.search("".join(row)) for row in rows):
+        if _BREAKS.search("".join([*headers, *(footers or ()), title or ""])):
             return None
-        shown = [[_shown(cell) for cell in row] for row in rows]
         headers = [_shown(text) for text in headers]
         footers = [_shown(text) for text in footers] if footers is not None else None
         widest = [_width(text) for text in headers]
-        for other in ([footers] if footers is not None else []) + shown:
-            for index, cell in enumerate(other):
+        if footers is not None:
+            widest = [max(width, _width(text)) for width, text in zip(widest, footers, strict=True)]
+        held: list[list[str]] | None = [] if hold else None
+        count = 0
+        for row in _shown_rows(rows()):
+            if row is None:
+                return None  # a cell over two lines: rich lays it out
+            for index, cell in enumerate(row):
                 if len(cell) > widest[index] or not cell.isascii():
                     widest[index] = max(widest[index], _width(cell))
+            if held is not None:
+                held.append(row)
+            count += 1
         title = _shown(title) if title else title
-        return cls(title, headers, list(justify), footers, shown, widest)
+        again = None if hold else rows
+        return cls(title, headers, list(justify), footers, widest, count, held, again)
 
     def width(self, columns: Sequence[int]) -> int:
         """The columns a table of ``columns`` takes unwrapped: each cell padded by a space
         either side, a rule between columns and at both edges."""
         return sum(self.widest[i] + 2 for i in columns) + len(columns) + 1
 
-    def text(self, console, columns: Sequence[int], caption: str | None) -> str | None:
-        """The table of ``columns`` with ``caption`` (markup-escaped) as rich prints it to
-        ``console``; None when it would not fit unwrapped."""
+    def write(self, console, columns: Sequence[int], caption: str | None) -> bool:
+        """Write the table of ``columns`` with ``caption`` (markup-escaped) to ``console``'s
+        file as rich prints it, a few thousand lines at a time; False, and nothing written,
+        when it would not fit unwrapped."""
         table_width = self.width(columns)
         if not columns or table_width > console.width:
-            return None
+            return False
         caption = _shown(caption) if caption else caption
         for annotation in (self.title, caption):
             if annotation and _width(annotation) > table_width:
-                return None  # rich would wrap it
+                return False  # rich would wrap it
         from rich.box import HEAVY_HEAD as frame  # rich's Table default
 
         widths = [self.widest[i] + 2 for i in columns]
         out: list[str] = []
+        write = console.file.write
         if self.title:
             out.append(_centred(self.title, table_width))
         out.append(frame.get_top(widths) + "\n")
-        out.append(
-            self._line(
-                [self.headers[i] for i in columns],
-                columns,
-                frame.head_left,
-                frame.head_vertical,
-                frame.head_right,
-            )
-        )
+        head = (frame.head_left, frame.head_vertical, frame.head_right)
+        out.append(self._line([self.headers[i] for i in columns], columns, *head))
         out.append(frame.get_row(widths, "head") + "\n")
-        body = self.rows
-        last = len(body) - 1 if self.footers is None else -1
-        for index, row in enumerate(body):
-            if index == last:  # rich draws the last line's rules as a footer's
-                edges = (frame.foot_left, frame.foot_vertical, frame.foot_right)
-            else:
-                edges = (frame.mid_left, frame.mid_vertical, frame.mid_right)
+        rows = self.held
+        if rows is None and self.again is not None:  # read again: checked as the widths were
+            rows = ([_shown(cell) for cell in row] for row in self.again())
+        last = self.count - 1 if self.footers is None else -1
+        middle = (frame.mid_left, frame.mid_vertical, frame.mid_right)
+        foot = (frame.foot_left, frame.foot_vertical, frame.foot_right)
+        for index, row in enumerate(rows):
+            # rich draws the last line's rules as a footer's
+            edges = foot if index == last else middle
             out.append(self._line([row[i] for i in columns], columns, *edges))
+            if len(out) >= _LINES_AT_ONCE:
+                write("".join(out))
+                out.clear()
         if self.footers is not None:
             out.append(frame.get_row(widths, "foot") + "\n")
-            out.append(
-                self._line(
-                    [self.footers[i] for i in columns],
-                    columns,
-                    frame.foot_left,
-                    frame.foot_vertical,
-                    frame.foot_right,
-                )
-            )
+            out.append(self._line([self.footers[i] for i in columns], columns, *foot))
         out.append(frame.get_bottom(widths) + "\n")
         if caption:
             out.append(_centred(caption, table_width))
-        return "".join(out)
+        write("".join(out))
+        console.file.flush()
+        return True
 
     def _line(
         self, cells: list[str], columns: Sequence[int], left: str, rule: str, right: str
@@ -154,6 +162,19 @@ class Grid:
         for cell, index in zip(cells, columns, strict=True):
             parts.append(" " + _justified(cell, self.widest[index], self.justify[index]) + " ")
         return left + rule.join(parts) + right + "\n"
+
+
+_LINES_AT_ONCE = 2000
+
+
+def _shown_rows(rows: Iterable[list[str]]) -> Iterator[list[str] | None]:
+    """Each row's cells as shown; None for a row with a cell over two lines (or a tab), and
+    nothing after it."""
+    for row in rows:
+        if _BREAKS.search("".join(row)):
+            yield None
+            return
+        yield [_shown(cell) for cell in row]
 
 
 def _justified(text: str, width: int, justify: str) -> str:
