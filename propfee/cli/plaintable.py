@@ -1,16 +1,18 @@
-"""A listing's table written line by line, the same bytes rich prints to a pipe or a file.
+"""A listing's table written line by line, the same bytes rich prints.
 
 rich measures and lays out every cell of a table before it prints a line, some 0.7 ms a row:
-a whole estate's late fees at 10,000 units took a minute and 600 MB. Where rich would print the
-table as it is — no colours (a pipe, a file), its box drawn in Unicode, every column at its
-natural width within the console's — the lines are written here from the cells' widths, as
+a whole estate's late fees at 10,000 units took a minute and 600 MB, 100,000 units listed took
+another. Where rich would print the table as it is — its box drawn in Unicode, every column at
+its natural width within the console's — the lines are written here from the cells' widths, as
 rich's ``Table._render`` writes them (every text markup-escaped, as ``cli/common._table`` gives
-it to rich). Anywhere else (a terminal's colours, a table or title wider than the console, a
-cell over two lines) ``Grid.of`` or ``Grid.text`` gives None and rich lays the table out.
+it to rich), to a pipe or a file and, in rich's styles, to a colour terminal. Anywhere else (a
+table or title wider than the console, a cell over two lines, an ASCII-only or legacy Windows
+console) ``Grid.of`` or ``Grid.write`` gives None or False and rich lays the table out.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -76,8 +78,7 @@ class Grid:
         the table otherwise than ``write`` does. Without ``hold`` the rows are read once here
         for their widths and again as they are written."""
         if (
-            console.color_system is not None
-            or console.legacy_windows
+            console.legacy_windows
             or console.options.ascii_only
             or console.is_jupyter
             or any(mode not in ("left", "right", "center") for mode in justify)
@@ -124,13 +125,14 @@ class Grid:
         from rich.box import HEAVY_HEAD as frame  # rich's Table default
 
         widths = [self.widest[i] + 2 for i in columns]
+        title_style, header_style, footer_style, caption_style = _styles(console)
         out: list[str] = []
         write = console.file.write
         if self.title:
-            out.append(_centred(self.title, table_width))
+            out.append(title_style(_justified(self.title, table_width, "center")) + "\n")
         out.append(frame.get_top(widths) + "\n")
         head = (frame.head_left, frame.head_vertical, frame.head_right)
-        out.append(self._line([self.headers[i] for i in columns], columns, *head))
+        out.append(self._line([self.headers[i] for i in columns], columns, *head, header_style))
         out.append(frame.get_row(widths, "head") + "\n")
         rows = self.held
         if rows is None and self.again is not None:  # read again: checked as the widths were
@@ -147,20 +149,33 @@ class Grid:
                 out.clear()
         if self.footers is not None:
             out.append(frame.get_row(widths, "foot") + "\n")
-            out.append(self._line([self.footers[i] for i in columns], columns, *foot))
+            out.append(self._line([self.footers[i] for i in columns], columns, *foot, footer_style))
         out.append(frame.get_bottom(widths) + "\n")
         if caption:
-            out.append(_centred(caption, table_width))
+            out.append(caption_style(_justified(caption, table_width, "center")) + "\n")
         write("".join(out))
         console.file.flush()
         return True
 
     def _line(
-        self, cells: list[str], columns: Sequence[int], left: str, rule: str, right: str
+        self,
+        cells: list[str],
+        columns: Sequence[int],
+        left: str,
+        rule: str,
+        right: str,
+        style: Callable[[str], str] | None = None,
     ) -> str:
+        """A row: each cell padded by a space either side; with ``style`` (a header's or a
+        footer's on a colour terminal) each pad and text styled apart, as rich writes them."""
         parts = []
         for cell, index in zip(cells, columns, strict=True):
-            parts.append(" " + _justified(cell, self.widest[index], self.justify[index]) + " ")
+            text = _justified(cell, self.widest[index], self.justify[index])
+            if style is None:
+                parts.append(" " + text + " ")
+            else:
+                pad = style(" ")
+                parts.append(pad + (style(text) if text else "") + pad)
         return left + rule.join(parts) + right + "\n"
 
 
@@ -177,6 +192,26 @@ def _shown_rows(rows: Iterable[list[str]]) -> Iterator[list[str] | None]:
         yield [_shown(cell) for cell in row]
 
 
+def _styles(console) -> tuple[Callable[[str], str], ...]:
+    """How the title, a header cell, a footer cell and the caption are written: as they are
+    to a pipe or a file; on a colour terminal in the styles rich gives them (``_table``'s
+    bold header, the theme's table title, footer and caption)."""
+    if console.color_system is None:
+        return str, str, str, str
+    from rich.console import ColorSystem
+
+    system = {
+        "standard": ColorSystem.STANDARD,
+        "256": ColorSystem.EIGHT_BIT,
+        "truecolor": ColorSystem.TRUECOLOR,
+        "windows": ColorSystem.WINDOWS,
+    }[console.color_system]
+    return tuple(
+        functools.partial(console.get_style(name).render, color_system=system)
+        for name in ("table.title", "bold", "table.footer", "table.caption")
+    )
+
+
 def _justified(text: str, width: int, justify: str) -> str:
     """``text`` in ``width`` cells as rich justifies a line: left keeps its trailing spaces,
     right and centre lose them first."""
@@ -187,7 +222,3 @@ def _justified(text: str, width: int, justify: str) -> str:
     if justify == "right":
         return " " * excess + text
     return " " * (excess // 2) + text + " " * (excess - excess // 2)
-
-
-def _centred(text: str, width: int) -> str:
-    return _justified(text, width, "center") + "\n"
