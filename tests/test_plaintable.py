@@ -2,6 +2,7 @@
 wherever plaintable writes it; elsewhere rich still lays it out. And a long listing no longer
 waits on rich: the lines of 20,000 rows are written without it."""
 
+import contextlib
 import io
 import os
 import tracemalloc
@@ -237,3 +238,29 @@ def test_a_table_with_columns_left_out_says_so_below_as_rich_does(kind):
     assert "--wide" in printed and "x" * 30 not in printed  # the note column left out
     assert _printed(*listing, kind=kind, how="held") == printed
     assert _printed(*listing, kind=kind, how="spooled") == printed
+
+
+@settings(max_examples=100)
+@given(listings())
+def test_a_listing_s_json_and_csv_are_the_bytes_of_the_whole_document(listing):
+    columns, rows, _footer, _title, _width, _wide = listing
+    env = SimpleNamespace(out=None)
+    for fmt, whole in (
+        (Format.json, lambda: common.write_json(common.listing(rows, "2026-11-20", total=1))),
+        (
+            Format.csv,
+            lambda: common.print_csv(
+                [common._(c.header) for c in columns],
+                [[common._csv_value(row.get(c.key)) for c in columns] for row in rows],
+                number_columns=[
+                    i for i, c in enumerate(columns) if c.justify == "right" or c.money
+                ],
+            ),
+        ),
+    ):
+        streamed, held = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(streamed):
+            emit(env, rows, columns, fmt, as_of="2026-11-20", extra={"total": 1})
+        with contextlib.redirect_stdout(held):
+            whole()
+        assert streamed.getvalue() == held.getvalue()

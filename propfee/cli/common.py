@@ -515,12 +515,13 @@ def emit(
         if document is not None:
             write_json(document)
             return
-        write_json(listing(rows if json_rows is None else json_rows, as_of, **(extra or {})))
+        # written as the rows go by: a long listing's text is never held whole
+        write_json_listing(rows if json_rows is None else json_rows, as_of, **(extra or {}))
         return
     if fmt is Format.csv:
-        print_csv(
+        print_csv_rows(
             [_(c.header) for c in columns],
-            [[_csv_value(row.get(c.key)) for c in columns] for row in rows],
+            ([_csv_value(row.get(c.key)) for c in columns] for row in rows),
             number_columns=[i for i, c in enumerate(columns) if c.justify == "right" or c.money],
         )
         return
