@@ -173,23 +173,9 @@ def _late_fee_table(env, found, totals: dict, day, fmt: Format, wide: bool) -> N
         Col("posted", _("Posted"), "right", money=True, optional=2),
     ]
 
-    def rows():  # a row of the table for each line, read again each time
+    def rows():  # a row of the table for each line (its JSON, flags as words), read anew
         return (
-            {
-                "unit": line.unit,
-                "payer": line.payer,
-                "period": line.period,
-                "item": line.item,
-                "due_on": line.due_on,
-                "owed": decimal_str(line.owed_fen),
-                "days": line.days,
-                "late_fee": decimal_str(line.clause_fen),
-                "loss": decimal_str(line.loss_fen),
-                "ceiling": decimal_str(line.ceiling_fen),
-                "above_ceiling": over if line.above_ceiling else "",
-                "demanded": decimal_str(line.demanded_fen),
-                "posted": decimal_str(line.posted_fen),
-            }
+            {**_late_fee_json(line), "above_ceiling": over if line.above_ceiling else ""}
             for line in found
         )
 
