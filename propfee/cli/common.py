@@ -539,7 +539,7 @@ def emit_spooled(
 ) -> None:
     """``emit``'s table of the rows ``rows()`` gives, each time anew (a listing spooled to a
     file): read once for the widths and again as the lines are written, never all held —
-    except where rich lays the table out (a terminal's colours, a table too wide)."""
+    except where rich lays the table out (a table wider than the console)."""
     _print_table(env, rows, columns, title, footer, wide, hold=False)
 
 
@@ -575,19 +575,11 @@ def _grid(console, rows_of, columns: Sequence[Col], title, footer, hold: bool) -
     """The table's texts as ``_table`` gives them to rich, for ``plaintable`` to write."""
     footers = None
     if footer is not None:
-        footers = [
-            safe_markup(money_cell(footer.get(c.key, "")) if c.money else footer.get(c.key, ""))
-            for c in columns
-        ]
-    money = [c.money for c in columns]
-    keys = [c.key for c in columns]
+        footers = [_cell(c, footer.get(c.key, "")) for c in columns]
 
     def cells() -> Iterator[list[str]]:
         for row in rows_of():
-            yield [
-                safe_markup(money_cell(row.get(key)) if is_money else row.get(key))
-                for key, is_money in zip(keys, money, strict=True)
-            ]
+            yield [_cell(c, row.get(c.key)) for c in columns]
 
     return Grid.of(
         console,
@@ -620,16 +612,16 @@ def _table(rows, columns: Sequence[Col], title: str | None, footer: dict[str, An
         table.add_column(
             safe_markup(_(c.header)),
             justify="right" if c.money else c.justify,  # type: ignore[arg-type]
-            footer=safe_markup(money_cell(cell) if c.money else cell),
+            footer=_cell(c, cell),
         )
     for row in rows:
-        table.add_row(
-            *(
-                safe_markup(money_cell(row.get(c.key)) if c.money else row.get(c.key))
-                for c in columns
-            )
-        )
+        table.add_row(*(_cell(c, row.get(c.key)) for c in columns))
     return table
+
+
+def _cell(column: Col, value: Any) -> str:
+    """A cell as a table is given it (a money column's as ``¥1,234.50``), markup-escaped."""
+    return safe_markup(money_cell(value) if column.money else value)
 
 
 def _width(console, table) -> int:
